@@ -1,0 +1,78 @@
+"""The node registry: Level → level node (engine, session factory, level policy), plus
+the identity store. Built by ``create_app``; nothing here runs at import time."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from gateway.settings import Settings
+from levels.city.policy import CITY_POLICY
+from levels.common.codes import DivisionCode
+from levels.common.enums import LEVELS, Level
+from levels.common.policy import LevelPolicy
+from levels.common.store import create_store_engine
+from levels.county.policy import COUNTY_POLICY
+from levels.town.policy import TOWN_POLICY
+from levels.village.policy import VILLAGE_POLICY
+
+POLICIES: dict[Level, LevelPolicy] = {
+    Level.CITY: CITY_POLICY,
+    Level.COUNTY: COUNTY_POLICY,
+    Level.TOWN: TOWN_POLICY,
+    Level.VILLAGE: VILLAGE_POLICY,
+}
+
+
+@dataclass(frozen=True)
+class Store:
+    name: str
+    url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+
+@dataclass(frozen=True)
+class LevelNode(Store):
+    level: Level
+    policy: LevelPolicy
+
+
+def _store(name: str, url: str, echo: bool) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    engine = create_store_engine(url, echo=echo)
+    return engine, async_sessionmaker(engine, expire_on_commit=False)
+
+
+class NodeRegistry:
+    def __init__(self, nodes: dict[Level, LevelNode], identity: Store) -> None:
+        self._nodes = nodes
+        self.identity = identity
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> NodeRegistry:
+        nodes = {}
+        for level in LEVELS:
+            url = settings.db_url(level)
+            engine, sessions = _store(level.value.lower(), url, settings.sql_echo)
+            nodes[level] = LevelNode(level.value.lower(), url, engine, sessions, level, POLICIES[level])
+        url = settings.db_url("identity")
+        engine, sessions = _store("identity", url, settings.sql_echo)
+        return cls(nodes, Store("identity", url, engine, sessions))
+
+    def __getitem__(self, level: Level) -> LevelNode:
+        return self._nodes[level]
+
+    def __iter__(self) -> Iterator[LevelNode]:
+        return iter(self._nodes[level] for level in LEVELS)
+
+    def for_division(self, division: DivisionCode) -> LevelNode:
+        return self._nodes[division.level]
+
+    def stores(self) -> list[Store]:
+        return [*self, self.identity]
+
+    async def dispose(self) -> None:
+        await asyncio.gather(*(s.engine.dispose() for s in self.stores()))
