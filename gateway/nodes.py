@@ -57,7 +57,9 @@ class NodeRegistry:
         for level in LEVELS:
             url = settings.db_url(level)
             engine, sessions = _store(level.value.lower(), url, settings.sql_echo)
-            nodes[level] = LevelNode(level.value.lower(), url, engine, sessions, level, POLICIES[level])
+            nodes[level] = LevelNode(
+                level.value.lower(), url, engine, sessions, level, POLICIES[level]
+            )
         url = settings.db_url("identity")
         engine, sessions = _store("identity", url, settings.sql_echo)
         return cls(nodes, Store("identity", url, engine, sessions))

@@ -1,0 +1,34 @@
+"""The GraphQL schema of GovHub."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from strawberry.extensions import MaskErrors
+from strawberry.schema.config import StrawberryConfig
+
+from schema.divisions import Department, Division, ServiceOrg, Window
+from schema.errors import ErrorFormatting, is_expected
+from schema.matters import Delegation, Matter, MatterImplementation
+from schema.query import Query
+
+NODE_TYPES = [Division, ServiceOrg, Department, Window, Matter, MatterImplementation, Delegation]
+
+
+def build_schema(*, prod: bool = False) -> strawberry.Schema:
+    extensions: list[Any] = [ErrorFormatting]
+    if prod:
+        extensions.append(
+            MaskErrors(should_mask_error=lambda e: not is_expected(e), error_message="内部错误")
+        )
+    return strawberry.Schema(
+        query=Query,
+        types=NODE_TYPES,
+        extensions=extensions,
+        config=StrawberryConfig(auto_camel_case=True),
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

@@ -2,7 +2,6 @@
 ``config.attributes["connection"]`` (see levels/common/migrate.py)."""
 
 from alembic import context
-
 from levels.common.migrate import target_metadata
 
 connection = context.config.attributes["connection"]

@@ -39,7 +39,9 @@ def check_implementation(
     if draft.level is not policy.level:
         raise DomainError(ErrorCode.LEVEL_MISMATCH, field=["level"], detail=draft.level.value)
     if draft.delegated_from is not None and not policy.takes_delegations:
-        raise DomainError(ErrorCode.LEVEL_MISMATCH, field=["delegatedFrom"], detail=draft.level.value)
+        raise DomainError(
+            ErrorCode.LEVEL_MISMATCH, field=["delegatedFrom"], detail=draft.level.value
+        )
     if not policy.may_implement(draft.handling_kind):
         raise DomainError(
             ErrorCode.LEVEL_MISMATCH, field=["handlingKind"], detail=draft.handling_kind.value
@@ -48,8 +50,11 @@ def check_implementation(
     if not isinstance(days, int) or isinstance(days, bool) or days < 0:
         raise DomainError(ErrorCode.INVALID_TIME_LIMIT, field=["promisedTimeLimitDays"])
     if draft.handling_kind is HandlingKind.IMMEDIATE and days != 0:
-        raise DomainError(ErrorCode.INVALID_TIME_LIMIT, field=["promisedTimeLimitDays"],
-                          detail="immediate matters are done on the spot")
+        raise DomainError(
+            ErrorCode.INVALID_TIME_LIMIT,
+            field=["promisedTimeLimitDays"],
+            detail="immediate matters are done on the spot",
+        )
     if days > legal_time_limit_days * PROMISED_SHARE_LIMIT and not (
         draft.promise_exception_reason and draft.promise_exception_reason.strip()
     ):

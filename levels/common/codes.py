@@ -45,9 +45,9 @@ class DivisionCode:
     @property
     def prefix(self) -> str:
         """The significant prefix: every division below this one starts with it."""
-        return self.code[: {Level.CITY: 4, Level.COUNTY: 6, Level.TOWN: 9, Level.VILLAGE: 12}[
-            self.level
-        ]]
+        return self.code[
+            : {Level.CITY: 4, Level.COUNTY: 6, Level.TOWN: 9, Level.VILLAGE: 12}[self.level]
+        ]
 
     def contains(self, other: DivisionCode) -> bool:
         return other.code.startswith(self.prefix)
@@ -84,7 +84,9 @@ def validate_uscc(code: str, *, field: str = "orgCode") -> str:
     try:
         return str(stdnum_uscc.validate(code))
     except (ValidationError, TypeError):
-        raise DomainError(ErrorCode.INVALID_ORG_CODE, field=[field], detail=str(code)[:32]) from None
+        raise DomainError(
+            ErrorCode.INVALID_ORG_CODE, field=[field], detail=str(code)[:32]
+        ) from None
 
 
 def make_uscc(stem17: str) -> str:
@@ -113,9 +115,13 @@ class ImplementationCode:
     basic_code: str
 
 
-def parse_implementation_code(code: str, *, field: str = "implementationCode") -> ImplementationCode:
+def parse_implementation_code(
+    code: str, *, field: str = "implementationCode"
+) -> ImplementationCode:
     if not isinstance(code, str) or len(code) != 31:
-        raise DomainError(ErrorCode.INVALID_IMPLEMENTATION_CODE, field=[field], detail=str(code)[:40])
+        raise DomainError(
+            ErrorCode.INVALID_IMPLEMENTATION_CODE, field=[field], detail=str(code)[:40]
+        )
     org, digit, basic = code[:18], code[18], code[19:]
     if not stdnum_uscc.is_valid(org) or digit not in "1234" or not _BASIC_CODE.match(basic):
         raise DomainError(ErrorCode.INVALID_IMPLEMENTATION_CODE, field=[field], detail=code)

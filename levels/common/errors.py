@@ -57,14 +57,26 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "承诺时限不得超过法定时限的50%，除非登记例外理由",
         "The promised limit may not exceed 50% of the legal limit without an exception reason",
     ),
-    ErrorCode.INVALID_TIME_LIMIT: ("时限必须为非负整数工作日", "A time limit is a whole number of working days, not negative"),
-    ErrorCode.INVALID_MAX_VISITS: ("最多跑动次数必须为非负整数", "maxVisits must be a non-negative integer"),
+    ErrorCode.INVALID_TIME_LIMIT: (
+        "时限必须为非负整数工作日",
+        "A time limit is a whole number of working days, not negative",
+    ),
+    ErrorCode.INVALID_MAX_VISITS: (
+        "最多跑动次数必须为非负整数",
+        "maxVisits must be a non-negative integer",
+    ),
     ErrorCode.LEVEL_MISMATCH: ("层级不符", "The level does not match"),
     ErrorCode.PAGE_SIZE_TOO_LARGE: ("每页最多100条", "A page holds at most 100 items"),
-    ErrorCode.INVALID_PAGE_SIZE: ("每页条数必须为正整数", "The page size must be a positive integer"),
+    ErrorCode.INVALID_PAGE_SIZE: (
+        "每页条数必须为正整数",
+        "The page size must be a positive integer",
+    ),
     ErrorCode.INVALID_CURSOR: ("分页游标无效", "The pagination cursor is not valid"),
     ErrorCode.INVALID_ID: ("全局ID无效", "The global ID is not valid"),
-    ErrorCode.NODE_UNAVAILABLE: ("该层级节点暂不可用，返回部分数据", "A level node is unavailable; data is partial"),
+    ErrorCode.NODE_UNAVAILABLE: (
+        "该层级节点暂不可用，返回部分数据",
+        "A level node is unavailable; data is partial",
+    ),
 }
 
 
@@ -90,6 +102,8 @@ class DomainError(Exception):
 
     def message(self, locale: str = "zh") -> str:
         base = message_for(self.code, locale)
-        return f"{base}（{self.detail}）" if self.detail and locale != "en" else (
-            f"{base} ({self.detail})" if self.detail else base
+        return (
+            f"{base}（{self.detail}）"
+            if self.detail and locale != "en"
+            else (f"{base} ({self.detail})" if self.detail else base)
         )

@@ -1,0 +1,56 @@
+"""``create_app(settings)``: the whole hub as one ASGI app. Nothing is built at import
+time; every engine and client is created here and closed in the lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from gateway.graphql import GovHubGraphQL
+from gateway.health import live, metrics_endpoint, ready_endpoint
+from gateway.metrics import Metrics, MetricsMiddleware
+from gateway.nodes import NodeRegistry
+from gateway.settings import Settings
+from levels.common.clock import Clock, clock_for
+from schema import build_schema
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    nodes: NodeRegistry | None = None,
+    clock: Clock | None = None,
+) -> Starlette:
+    settings = settings or Settings()
+    owns_nodes = nodes is None
+    registry = nodes or NodeRegistry.from_settings(settings)
+    clock = clock or clock_for(settings.clock_override)
+    metrics = Metrics.create()
+    graphql = GovHubGraphQL(
+        build_schema(prod=not settings.is_dev), settings=settings, nodes=registry, clock=clock
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if owns_nodes:
+            await registry.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/health/live", live),
+            Route("/health/ready", ready_endpoint(registry, settings.node_timeout_seconds)),
+            Route("/metrics", metrics_endpoint(metrics.registry)),
+        ],
+        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.nodes = registry
+    app.state.clock = clock
+    return app

@@ -1,0 +1,43 @@
+"""The GraphQL endpoint: Strawberry's ASGI app with GovHub's typed context."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from gateway.context import Context, locale_of
+from gateway.nodes import NodeRegistry
+from gateway.settings import Settings
+from levels.common.clock import Clock
+from resolvers.loaders import Loaders
+
+
+class GovHubGraphQL(GraphQL[Context, None]):
+    def __init__(
+        self, schema: Any, *, settings: Settings, nodes: NodeRegistry, clock: Clock
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql" if settings.is_dev else None,
+            allow_queries_via_get=True,
+        )
+        self.settings = settings
+        self.nodes = nodes
+        self.clock = clock
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        return Context(
+            request=request,
+            response=response,
+            settings=self.settings,
+            nodes=self.nodes,
+            clock=self.clock,
+            loaders=Loaders.create(self.nodes, self.settings.node_timeout_seconds),
+            locale=locale_of(request),
+        )

@@ -1,0 +1,231 @@
+"""Resolvers of the catalogue queries: divisions, matters, implementation lists,
+delegations. Thin: parse and validate input, pick the nodes, call the level services,
+page the result."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from gateway.nodes import LevelNode
+from levels.city import service as city_service
+from levels.city.models import Matter as MatterRow
+from levels.common import service as common_service
+from levels.common.codes import (
+    DivisionCode,
+    parse_division,
+    validate_basic_code,
+    validate_uscc,
+)
+from levels.common.enums import LEVELS, Level
+from levels.common.errors import DomainError, ErrorCode
+from levels.common.models import Division as DivisionRow
+from levels.common.models import MatterImplementation as ImplementationRow
+from levels.county import service as county_service
+from resolvers.fanout import fan_out
+from resolvers.pagination import decode_cursor, merge_page, page_size
+from resolvers.partial import report_unavailable
+from schema.divisions import Division
+from schema.filters import ImplementationFilter, MatterFilter
+from schema.info import Info
+from schema.matters import Delegation, Matter, MatterImplementation, implementation_key
+from schema.relay import Connection, connection
+
+
+def _size(info: Info, first: int | None) -> int:
+    s = info.context.settings
+    return page_size(first, default=s.default_page_size, maximum=s.max_page_size)
+
+
+async def division(info: Info, code: str) -> Division | None:
+    parsed = parse_division(code, field="code")
+    row = await info.context.loaders.division_by_code.load(parsed.code)
+    return Division.from_row(row) if row else None
+
+
+async def divisions(
+    info: Info,
+    parent_code: str | None,
+    level: Level | None,
+    first: int | None,
+    after: str | None,
+) -> Connection[Division]:
+    size = _size(info, first)
+    parent = parse_division(parent_code, field="parentCode") if parent_code is not None else None
+    if parent is not None:
+        levels = (
+            [level] if level is not None else [parent.level.below] if parent.level.below else []
+        )
+        levels = [lv for lv in levels if lv.depth > parent.level.depth]
+    else:
+        levels = [level] if level is not None else list(LEVELS)
+    start = decode_cursor(after, allowed=levels)
+    direct = parent is not None and level is None
+
+    async def fetch(node: LevelNode) -> Sequence[DivisionRow]:
+        async with node.sessions() as session:
+            return await common_service.list_divisions(
+                session=session,
+                level=node.level,
+                parent_code=parent.code if parent and direct else None,
+                within_prefix=parent.prefix if parent and not direct else None,
+                after=start.get(node.level),
+                limit=size + 1,
+            )
+
+    result = await fan_out(
+        info.context.nodes, levels, fetch, timeout=info.context.settings.node_timeout_seconds
+    )
+    report_unavailable(info, result.unavailable)
+    page = merge_page(dict(result.values), lambda r: r.code, first=size, start=start)
+    return connection(page, Division.from_row)
+
+
+def _within(code: str | None, field: str) -> DivisionCode | None:
+    return parse_division(code, field=field) if code is not None else None
+
+
+def _levels_within(scope: DivisionCode | None, level: Level | None) -> list[Level]:
+    """The nodes that can hold items of divisions within ``scope`` (at ``level``)."""
+    candidates = [lv for lv in LEVELS if scope is None or lv.depth >= scope.level.depth]
+    return [lv for lv in candidates if level is None or lv is level]
+
+
+async def matters(
+    info: Info, filter: MatterFilter | None, first: int | None, after: str | None
+) -> Connection[Matter]:
+    f = filter or MatterFilter()
+    size = _size(info, first)
+    start = decode_cursor(after, allowed=[Level.CITY])
+    nodes = info.context.nodes
+    timeout = info.context.settings.node_timeout_seconds
+    basic_codes: set[str] | None = None
+    if f.needs_implementations:
+        scope = _within(f.division_code, "filter.divisionCode")
+        stmt = common_service.implementation_query(
+            within_prefix=scope.prefix if scope else None,
+            online_level=f.online_level,
+            max_visits=f.max_visits,
+        )
+
+        async def implemented(node: LevelNode) -> set[str]:
+            async with node.sessions() as session:
+                return await common_service.basic_codes_implemented(stmt, session=session)
+
+        found = await fan_out(nodes, _levels_within(scope, f.level), implemented, timeout=timeout)
+        report_unavailable(info, found.unavailable)
+        basic_codes = set().union(*found.values.values())
+
+    async def fetch(node: LevelNode) -> Sequence[MatterRow]:
+        async with node.sessions() as session:
+            return await city_service.search_matters(
+                session=session,
+                keyword=f.keyword,
+                type=f.type,
+                status=f.status,
+                basic_codes=basic_codes,
+                after=start.get(Level.CITY),
+                limit=size + 1,
+            )
+
+    result = await fan_out(nodes, [Level.CITY], fetch, timeout=timeout)
+    report_unavailable(info, result.unavailable)
+    page = merge_page(dict(result.values), lambda r: r.basic_code, first=size, start=start)
+    loader = info.context.loaders.matter_by_code
+    for row in page.items:
+        loader.prime(row.basic_code, row)
+    return connection(page, Matter.from_row)
+
+
+async def matter_implementations(
+    info: Info, filter: ImplementationFilter | None, first: int | None, after: str | None
+) -> Connection[MatterImplementation]:
+    f = filter or ImplementationFilter()
+    size = _size(info, first)
+    scope = _within(f.division_code, "filter.divisionCode")
+    levels = _levels_within(scope, f.level)
+    start = decode_cursor(after, allowed=levels)
+    nodes = info.context.nodes
+    timeout = info.context.settings.node_timeout_seconds
+    basic_codes: list[str] | None = None
+    if f.basic_code is not None:
+        code = validate_basic_code(f.basic_code, field="filter.basicCode")
+        if await info.context.loaders.matter_by_code.load(code) is None:
+            raise DomainError(
+                ErrorCode.MATTER_NOT_FOUND, field=["filter", "basicCode"], detail=code
+            )
+        basic_codes = [code]
+    if f.org_code is not None:
+        validate_uscc(f.org_code, field="filter.orgCode")
+    if f.keyword:
+
+        async def matching(node: LevelNode) -> set[str]:
+            async with node.sessions() as session:
+                return await city_service.basic_codes_matching(f.keyword or "", session=session)
+
+        found = await fan_out(nodes, [Level.CITY], matching, timeout=timeout)
+        report_unavailable(info, found.unavailable)
+        keyword_codes = found.values.get(Level.CITY, set())
+        basic_codes = sorted(keyword_codes & set(basic_codes) if basic_codes else keyword_codes)
+    stmt = common_service.implementation_query(
+        basic_codes=basic_codes,
+        within_prefix=scope.prefix if scope else None,
+        org_code=f.org_code,
+        handling_kind=f.handling_kind,
+        online_level=f.online_level,
+        max_visits=f.max_visits,
+        delegated_only=bool(f.delegated_only),
+    )
+
+    async def fetch(node: LevelNode) -> Sequence[ImplementationRow]:
+        async with node.sessions() as session:
+            return await common_service.list_implementations(
+                stmt, session=session, after=start.get(node.level), limit=size + 1
+            )
+
+    result = await fan_out(nodes, levels, fetch, timeout=timeout)
+    report_unavailable(info, result.unavailable)
+    page = merge_page(dict(result.values), implementation_key, first=size, start=start)
+    loader = info.context.loaders.implementation_by_code
+    for row in page.items:
+        loader.prime(row.code, row)
+    return connection(page, MatterImplementation.from_row)
+
+
+async def delegations(
+    info: Info,
+    to_division_code: str | None,
+    from_division_code: str | None,
+    active_only: bool | None,
+) -> list[Delegation]:
+    to = _within(to_division_code, "toDivisionCode")
+    source = _within(from_division_code, "fromDivisionCode")
+    # delegations live in the county node; each end narrows which counties to read
+    county_prefix: str | None = None
+    for scope in (d for d in (to, source) if d is not None):
+        prefix = scope.prefix if scope.level is Level.CITY else scope.code[:6]
+        if county_prefix is None or prefix.startswith(county_prefix):
+            county_prefix = prefix
+        elif not county_prefix.startswith(prefix):
+            return []  # the two ends lie in different counties
+    to_town = to.code if to is not None and to.level is Level.TOWN else None
+    if to is not None and to.level is Level.VILLAGE:
+        to_town = to.parent.code if to.parent else None
+    now = info.context.clock.now()
+
+    async def fetch(node: LevelNode) -> list[county_service.DelegationView]:
+        async with node.sessions() as session:
+            return await county_service.list_delegations(
+                session=session,
+                county_prefix=county_prefix,
+                to_town=to_town,
+                active_at=now if active_only else None,
+            )
+
+    result = await fan_out(
+        info.context.nodes,
+        [Level.COUNTY],
+        fetch,
+        timeout=info.context.settings.node_timeout_seconds,
+    )
+    report_unavailable(info, result.unavailable)
+    return [Delegation.from_view(v) for v in result.values.get(Level.COUNTY, [])]

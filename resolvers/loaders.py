@@ -1,0 +1,319 @@
+"""Per-request DataLoaders, one per relation (``<Entity>By<Key>Loader``).
+
+Each loader groups its keys by the level node that holds them (the level is readable
+from every key), asks each node once, in parallel, and returns rows in key order. A
+nested query therefore costs a fixed number of statements per node, whatever the
+list sizes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from gateway.nodes import LevelNode, NodeRegistry
+from levels.city import service as city_service
+from levels.city.models import Matter
+from levels.common import service as common_service
+from levels.common.codes import level_of_division
+from levels.common.enums import LEVELS, Level
+from levels.common.models import (
+    Department,
+    Division,
+    ImplementationMaterial,
+    MatterImplementation,
+    ServiceOrg,
+    Window,
+)
+from levels.county import service as county_service
+from levels.county.service import DelegationView
+from resolvers.fanout import call_node
+
+K = TypeVar("K", bound=Hashable)
+R = TypeVar("R")
+
+
+class LevelLoader(DataLoader[K, Any], Generic[K, R]):
+    """Batches keys per level node. Subclasses say where a key lives, how to fetch a
+    batch from one node, and which key a fetched row answers."""
+
+    many: ClassVar[bool] = False
+
+    def __init__(self, nodes: NodeRegistry, timeout: float) -> None:
+        super().__init__()
+        self.nodes = nodes
+        self.timeout = timeout
+
+    def levels_of(self, key: K) -> Sequence[Level]:
+        raise NotImplementedError
+
+    def node_key(self, key: K) -> Any:
+        """The value sent to the node's query for ``key`` (the key itself by default)."""
+        return key
+
+    async def fetch(self, keys: list[Any], *, session: AsyncSession) -> Sequence[R]:
+        raise NotImplementedError
+
+    def answers(self, row: R) -> Hashable:
+        raise NotImplementedError
+
+    def level_key(self, level: Level, row: R) -> Hashable:
+        """The loader key a row fetched from ``level`` answers."""
+        return self.answers(row)
+
+    async def batch_load_fn(self, keys: list[K]) -> list[Any]:
+        by_level: dict[Level, list[Any]] = defaultdict(list)
+        for key in keys:
+            for level in self.levels_of(key):
+                by_level[level].append(self.node_key(key))
+        levels = [lv for lv in LEVELS if lv in by_level]
+
+        def runner(level: Level) -> Callable[[LevelNode], Awaitable[Sequence[R]]]:
+            async def run(node: LevelNode) -> Sequence[R]:
+                async with node.sessions() as session:
+                    return await self.fetch(sorted(set(by_level[level])), session=session)
+
+            return run
+
+        outcomes = await asyncio.gather(
+            *(call_node(self.nodes[lv], runner(lv), self.timeout) for lv in levels),
+            return_exceptions=True,
+        )
+        found: dict[Hashable, Any] = defaultdict(list) if self.many else {}
+        failed: dict[Level, BaseException] = {}
+        for level, outcome in zip(levels, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                failed[level] = outcome
+                continue
+            for row in outcome:
+                k = self.level_key(level, row)
+                if self.many:
+                    found[k].append(row)
+                else:
+                    found[k] = row
+        results: list[Any] = []
+        for key in keys:
+            down = [failed[lv] for lv in self.levels_of(key) if lv in failed]
+            if down:
+                results.append(down[0])
+            elif self.many:
+                results.append(found.get(key, []))
+            else:
+                results.append(found.get(key))
+        return results
+
+
+def _division_level(code: str) -> Sequence[Level]:
+    level = level_of_division(code[:12])
+    return (level,) if level else ()
+
+
+class DivisionByCodeLoader(LevelLoader[str, Division]):
+    def levels_of(self, key: str) -> Sequence[Level]:
+        return _division_level(key)
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Division]:
+        return await common_service.divisions_by_code(keys, session=session)
+
+    def answers(self, row: Division) -> str:
+        return row.code
+
+
+class ChildrenByParentLoader(LevelLoader[str, Division]):
+    many = True
+
+    def levels_of(self, key: str) -> Sequence[Level]:
+        level = level_of_division(key)
+        below = level.below if level else None
+        return (below,) if below else ()
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Division]:
+        return await common_service.divisions_by_parent(keys, session=session)
+
+    def answers(self, row: Division) -> str | None:
+        return row.parent_code
+
+
+class ServiceOrgByDivisionLoader(LevelLoader[str, ServiceOrg]):
+    def levels_of(self, key: str) -> Sequence[Level]:
+        return _division_level(key)
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ServiceOrg]:
+        return await common_service.orgs_by_division(keys, session=session)
+
+    def answers(self, row: ServiceOrg) -> str:
+        return row.division_code
+
+
+class ServiceOrgByCodeLoader(LevelLoader[tuple[Level, str], ServiceOrg]):
+    """Keyed by (level, credit code): a credit code alone does not say the level."""
+
+    def levels_of(self, key: tuple[Level, str]) -> Sequence[Level]:
+        return (key[0],)
+
+    def node_key(self, key: tuple[Level, str]) -> str:
+        return key[1]
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ServiceOrg]:
+        return await common_service.orgs_by_code(keys, session=session)
+
+    def answers(self, row: ServiceOrg) -> tuple[Level, str]:
+        return (row.level, row.code)
+
+
+class DepartmentByIdLoader(LevelLoader[str, Department]):
+    def levels_of(self, key: str) -> Sequence[Level]:
+        return _division_level(key)
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Department]:
+        return await common_service.departments_by_id(keys, session=session)
+
+    def answers(self, row: Department) -> str:
+        return row.id
+
+
+class DepartmentsByOrgLoader(LevelLoader[tuple[Level, str], Department]):
+    many = True
+
+    def levels_of(self, key: tuple[Level, str]) -> Sequence[Level]:
+        return (key[0],)
+
+    def node_key(self, key: tuple[Level, str]) -> str:
+        return key[1]
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Department]:
+        return await common_service.departments_by_org(keys, session=session)
+
+    def answers(self, row: Department) -> Hashable:
+        raise NotImplementedError
+
+    def level_key(self, level: Level, row: Department) -> tuple[Level, str]:
+        return (level, row.org_code)
+
+
+class WindowsByOrgLoader(DepartmentsByOrgLoader):
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Window]:  # type: ignore[override]
+        return await common_service.windows_by_org(keys, session=session)
+
+
+class WindowByIdLoader(LevelLoader[str, Window]):
+    def levels_of(self, key: str) -> Sequence[Level]:
+        return _division_level(key)
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Window]:
+        return await common_service.windows_by_id(keys, session=session)
+
+    def answers(self, row: Window) -> str:
+        return row.id
+
+
+class MatterByCodeLoader(LevelLoader[str, Matter]):
+    def levels_of(self, key: str) -> Sequence[Level]:
+        return (Level.CITY,)
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Matter]:
+        return await city_service.matters_by_code(keys, session=session)
+
+    def answers(self, row: Matter) -> str:
+        return row.basic_code
+
+
+def _implementation_level(code: str) -> Sequence[Level]:
+    digit = code[18:19]
+    return (Level.from_digit(digit),) if len(code) == 31 and digit in "1234" and digit else ()
+
+
+class ImplementationByCodeLoader(LevelLoader[str, MatterImplementation]):
+    def levels_of(self, key: str) -> Sequence[Level]:
+        return _implementation_level(key)
+
+    async def fetch(
+        self, keys: list[str], *, session: AsyncSession
+    ) -> Sequence[MatterImplementation]:
+        return await common_service.implementations_by_code(keys, session=session)
+
+    def answers(self, row: MatterImplementation) -> str:
+        return row.code
+
+
+class ImplementationsByBasicCodeLoader(LevelLoader[str, MatterImplementation]):
+    """Every implementation of a catalogue matter, across all four nodes."""
+
+    many = True
+
+    def levels_of(self, key: str) -> Sequence[Level]:
+        return LEVELS
+
+    async def fetch(
+        self, keys: list[str], *, session: AsyncSession
+    ) -> Sequence[MatterImplementation]:
+        return await common_service.implementations_by_basic_code(keys, session=session)
+
+    def answers(self, row: MatterImplementation) -> str:
+        return row.basic_code
+
+
+class MaterialsByImplementationLoader(LevelLoader[str, ImplementationMaterial]):
+    many = True
+
+    def levels_of(self, key: str) -> Sequence[Level]:
+        return _implementation_level(key)
+
+    async def fetch(
+        self, keys: list[str], *, session: AsyncSession
+    ) -> Sequence[ImplementationMaterial]:
+        return await common_service.materials_by_implementation(keys, session=session)
+
+    def answers(self, row: ImplementationMaterial) -> str:
+        return row.implementation_code
+
+
+class DelegationByIdLoader(LevelLoader[str, DelegationView]):
+    def levels_of(self, key: str) -> Sequence[Level]:
+        return (Level.COUNTY,)
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[DelegationView]:
+        return await county_service.delegations_by_id(keys, session=session)
+
+    def answers(self, row: DelegationView) -> str:
+        return row.row.id
+
+
+@dataclass
+class Loaders:
+    division_by_code: DivisionByCodeLoader
+    children_by_parent: ChildrenByParentLoader
+    service_org_by_division: ServiceOrgByDivisionLoader
+    service_org_by_code: ServiceOrgByCodeLoader
+    department_by_id: DepartmentByIdLoader
+    departments_by_org: DepartmentsByOrgLoader
+    windows_by_org: WindowsByOrgLoader
+    window_by_id: WindowByIdLoader
+    matter_by_code: MatterByCodeLoader
+    implementation_by_code: ImplementationByCodeLoader
+    implementations_by_basic_code: ImplementationsByBasicCodeLoader
+    materials_by_implementation: MaterialsByImplementationLoader
+    delegation_by_id: DelegationByIdLoader
+
+    @classmethod
+    def create(cls, nodes: NodeRegistry, timeout: float) -> Loaders:
+        return cls(
+            division_by_code=DivisionByCodeLoader(nodes, timeout),
+            children_by_parent=ChildrenByParentLoader(nodes, timeout),
+            service_org_by_division=ServiceOrgByDivisionLoader(nodes, timeout),
+            service_org_by_code=ServiceOrgByCodeLoader(nodes, timeout),
+            department_by_id=DepartmentByIdLoader(nodes, timeout),
+            departments_by_org=DepartmentsByOrgLoader(nodes, timeout),
+            windows_by_org=WindowsByOrgLoader(nodes, timeout),
+            window_by_id=WindowByIdLoader(nodes, timeout),
+            matter_by_code=MatterByCodeLoader(nodes, timeout),
+            implementation_by_code=ImplementationByCodeLoader(nodes, timeout),
+            implementations_by_basic_code=ImplementationsByBasicCodeLoader(nodes, timeout),
+            materials_by_implementation=MaterialsByImplementationLoader(nodes, timeout),
+            delegation_by_id=DelegationByIdLoader(nodes, timeout),
+        )

@@ -1,0 +1,23 @@
+"""Partial results: a node that did not answer becomes an error next to the data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from graphql import GraphQLError
+
+from levels.common.errors import ErrorCode, message_for
+from resolvers.fanout import NodeUnavailable
+from schema.info import Info
+
+
+def unavailable_error(info: Info, failure: NodeUnavailable) -> GraphQLError:
+    return GraphQLError(
+        message_for(ErrorCode.NODE_UNAVAILABLE, info.context.locale),
+        path=info.path.as_list(),
+        extensions={"code": ErrorCode.NODE_UNAVAILABLE.value, "level": failure.level.value},
+    )
+
+
+def report_unavailable(info: Info, failures: Iterable[NodeUnavailable]) -> None:
+    info.context.partial_errors.extend(unavailable_error(info, f) for f in failures)

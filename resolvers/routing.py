@@ -1,0 +1,67 @@
+"""Routing: division → node, and the service routes a village station asks for."""
+
+from __future__ import annotations
+
+from gateway.nodes import LevelNode
+from levels.common import service as common_service
+from levels.common.codes import parse_division
+from levels.common.enums import Level, MatterStatus
+from levels.common.errors import DomainError, ErrorCode
+from levels.common.models import MatterImplementation
+from levels.common.routes import compute_routes
+from levels.county import service as county_service
+from resolvers.fanout import fan_out
+from resolvers.pagination import decode_cursor, page_size, slice_page
+from resolvers.partial import report_unavailable
+from schema.info import Info
+from schema.matters import ServiceRoute
+from schema.relay import Connection, connection
+
+
+async def service_routes(
+    info: Info, division_code: str, keyword: str | None, first: int | None, after: str | None
+) -> Connection[ServiceRoute]:
+    ctx = info.context
+    size = page_size(
+        first, default=ctx.settings.default_page_size, maximum=ctx.settings.max_page_size
+    )
+    division = parse_division(division_code)
+    start = decode_cursor(after, allowed=[division.level])
+    if await ctx.loaders.division_by_code.load(division.code) is None:
+        raise DomainError(
+            ErrorCode.DIVISION_NOT_FOUND, field=["divisionCode"], detail=division.code
+        )
+    chain = {d.level: d.code for d in division.chain}
+
+    async def implementations(node: LevelNode) -> list[MatterImplementation]:
+        async with node.sessions() as session:
+            return await common_service.implementations_by_division(
+                [chain[node.level]], session=session
+            )
+
+    timeout = ctx.settings.node_timeout_seconds
+    found = await fan_out(ctx.nodes, chain, implementations, timeout=timeout)
+    report_unavailable(info, found.unavailable)
+    delegations: list[county_service.DelegationView] = []
+    if Level.TOWN in chain:
+        delegation_ids = sorted(
+            {i.delegation_id for i in found.values.get(Level.TOWN, []) if i.delegation_id}
+        )
+        views = await ctx.loaders.delegation_by_id.load_many(delegation_ids)
+        delegations = [v for v in views if v is not None]
+    rows = [row for level_rows in found.values.values() for row in level_rows]
+    for row in rows:
+        ctx.loaders.implementation_by_code.prime(row.code, row)
+    routes = compute_routes(division, rows, delegations, now=ctx.clock.now())
+    matters = await ctx.loaders.matter_by_code.load_many([r.basic_code for r in routes])
+    listed = [
+        r
+        for r, m in zip(routes, matters, strict=True)
+        if m is not None
+        and m.status is MatterStatus.PUBLISHED
+        and (not keyword or keyword in m.name)
+    ]
+    page = slice_page(
+        listed, lambda r: r.basic_code, lambda _r: division.level, first=size, start=start
+    )
+    return connection(page, ServiceRoute.from_route)

@@ -1,0 +1,159 @@
+"""Divisions (行政区划), service organisations (服务机构), departments and windows."""
+
+from __future__ import annotations
+
+import strawberry
+
+from levels.common import models
+from levels.common.codes import level_of_division
+from resolvers.globalid import encode_id
+from resolvers.pagination import decode_cursor, page_size, slice_page
+from schema.enums import Level, OrgKind, WindowKind
+from schema.info import Info
+from schema.relay import Connection, Node, connection
+
+
+@strawberry.type(description="行政区划: a division, identified by its 12-digit code")
+class Division(Node):
+    code: str
+    name: str
+    level: Level
+    parent_code: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: models.Division) -> Division:
+        return cls(
+            id=strawberry.ID(encode_id("Division", row.level, row.code)),
+            code=row.code,
+            name=row.name,
+            level=row.level,
+            parent_code=row.parent_code,
+        )
+
+    @strawberry.field
+    async def parent(self, info: Info) -> Division | None:
+        if self.parent_code is None:
+            return None
+        row = await info.context.loaders.division_by_code.load(self.parent_code)
+        return Division.from_row(row) if row else None
+
+    @strawberry.field(description="Divisions directly below this one, ordered by code")
+    async def children(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[Division]:
+        settings = info.context.settings
+        size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
+        below = self.level.below
+        start = decode_cursor(after, allowed=[below] if below else [])
+        rows = await info.context.loaders.children_by_parent.load(self.code)
+        page = slice_page(rows, lambda r: r.code, lambda r: r.level, first=size, start=start)
+        return connection(page, Division.from_row)
+
+    @strawberry.field(description="The service body of this division")
+    async def service_org(self, info: Info) -> ServiceOrg | None:
+        row = await info.context.loaders.service_org_by_division.load(self.code)
+        return ServiceOrg.from_row(row) if row else None
+
+
+@strawberry.type(
+    description="服务机构: 政务服务中心 (city, county), 便民服务中心 (town), 便民服务站 (village)"
+)
+class ServiceOrg(Node):
+    code: str = strawberry.field(description="Unified social credit code (18 characters)")
+    name: str
+    level: Level
+    kind: OrgKind
+    address: str
+    phone: str
+    opening_hours: str
+    division_code: str
+
+    @classmethod
+    def from_row(cls, row: models.ServiceOrg) -> ServiceOrg:
+        return cls(
+            id=strawberry.ID(encode_id("ServiceOrg", row.level, row.code)),
+            code=row.code,
+            name=row.name,
+            level=row.level,
+            kind=row.kind,
+            address=row.address,
+            phone=row.phone,
+            opening_hours=row.opening_hours,
+            division_code=row.division_code,
+        )
+
+    @strawberry.field
+    async def division(self, info: Info) -> Division:
+        row = await info.context.loaders.division_by_code.load(self.division_code)
+        return Division.from_row(row)
+
+    @strawberry.field
+    async def departments(self, info: Info) -> list[Department]:
+        rows = await info.context.loaders.departments_by_org.load((self.level, self.code))
+        return [Department.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def windows(self, info: Info) -> list[Window]:
+        rows = await info.context.loaders.windows_by_org.load((self.level, self.code))
+        return [Window.from_row(r) for r in rows]
+
+
+def _level_of_key(key: str) -> Level:
+    level = level_of_division(key[:12])
+    assert level is not None, key
+    return level
+
+
+@strawberry.type(description="部门: a department of a service organisation")
+class Department(Node):
+    name: str
+    org_code: strawberry.Private[str]
+    level: strawberry.Private[Level]
+
+    @classmethod
+    def from_row(cls, row: models.Department) -> Department:
+        level = _level_of_key(row.id)
+        return cls(
+            id=strawberry.ID(encode_id("Department", level, row.id)),
+            name=row.name,
+            org_code=row.org_code,
+            level=level,
+        )
+
+    @strawberry.field
+    async def org(self, info: Info) -> ServiceOrg:
+        row = await info.context.loaders.service_org_by_code.load((self.level, self.org_code))
+        return ServiceOrg.from_row(row)
+
+
+@strawberry.type(description="窗口: a service counter of an organisation")
+class Window(Node):
+    number: str
+    name: str
+    kind: WindowKind
+    org_code: strawberry.Private[str]
+    level: strawberry.Private[Level]
+    department_ids: strawberry.Private[list[str]]
+
+    @classmethod
+    def from_row(cls, row: models.Window) -> Window:
+        level = _level_of_key(row.id)
+        return cls(
+            id=strawberry.ID(encode_id("Window", level, row.id)),
+            number=row.number,
+            name=row.name,
+            kind=row.kind,
+            org_code=row.org_code,
+            level=level,
+            department_ids=list(row.department_ids),
+        )
+
+    @strawberry.field
+    async def org(self, info: Info) -> ServiceOrg:
+        row = await info.context.loaders.service_org_by_code.load((self.level, self.org_code))
+        return ServiceOrg.from_row(row)
+
+    @strawberry.field
+    async def departments(self, info: Info) -> list[Department]:
+        rows = await info.context.loaders.department_by_id.load_many(self.department_ids)
+        return [Department.from_row(r) for r in rows if r is not None]

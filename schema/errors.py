@@ -1,0 +1,68 @@
+"""How errors leave the hub.
+
+Domain errors raised by query resolvers become GraphQL errors with ``extensions.code``
+(and ``field``), in the client's language; a node that did not answer becomes a
+NODE_UNAVAILABLE error next to partial data; in prod mode everything else is masked
+(the client sees only a request id, the log has the full error)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from levels.common.errors import DomainError, ErrorCode, message_for
+from resolvers.fanout import NodeUnavailable
+
+log = logging.getLogger("govhub.errors")
+
+
+def _rebuild(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
+    return GraphQLError(
+        message,
+        nodes=error.nodes,
+        source=error.source,
+        positions=error.positions,
+        path=error.path,
+        original_error=error.original_error,
+        extensions=extensions,
+    )
+
+
+def format_error(error: GraphQLError, locale: str) -> GraphQLError:
+    original = error.original_error
+    if isinstance(original, DomainError):
+        extensions: dict[str, object] = {"code": original.code.value}
+        if original.field:
+            extensions["field"] = original.field
+        return _rebuild(error, original.message(locale), extensions)
+    if isinstance(original, NodeUnavailable):
+        return _rebuild(
+            error,
+            message_for(ErrorCode.NODE_UNAVAILABLE, locale),
+            {"code": ErrorCode.NODE_UNAVAILABLE.value, "level": original.level.value},
+        )
+    return error
+
+
+def is_expected(error: GraphQLError) -> bool:
+    """Errors a client may see in prod: typed domain errors and GraphQL validation."""
+    return error.original_error is None or bool(error.extensions and "code" in error.extensions)
+
+
+class ErrorFormatting(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        context = self.execution_context.context
+        if result is None or context is None:
+            return
+        locale = getattr(context, "locale", "zh")
+        errors = [format_error(e, locale) for e in (result.errors or [])]
+        errors.extend(getattr(context, "partial_errors", []))
+        for e in errors:
+            if not is_expected(e):
+                log.error("unexpected error at %s", e.path, exc_info=e.original_error)
+        result.errors = errors or None

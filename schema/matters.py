@@ -1,0 +1,325 @@
+"""Matters: the catalogue (基本目录), implementation lists (实施清单), delegations and
+service routes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from levels.city.models import Matter as MatterRow
+from levels.common import models
+from levels.common.routes import Route
+from levels.county.service import DelegationView
+from resolvers.globalid import encode_id
+from resolvers.pagination import decode_cursor, page_size, slice_page
+from schema.divisions import Department, Division, ServiceOrg
+from schema.enums import (
+    DeliveryMethod,
+    HandlingKind,
+    Level,
+    MaterialForm,
+    MatterStatus,
+    MatterType,
+    OnlineLevel,
+    SpecialProcedureKind,
+    VillageServiceMode,
+)
+from schema.info import Info
+from schema.relay import Connection, Node, connection
+
+ALL_LEVELS = list(Level)
+
+
+@strawberry.type(description="事项: an item of the city's basic catalogue (基本目录)")
+class Matter(Node):
+    basic_code: str = strawberry.field(description="基本编码, 12 characters")
+    name: str
+    type: MatterType
+    department: str = strawberry.field(description="The catalogue's responsible department")
+    legal_basis: str
+    legal_time_limit_days: int = strawberry.field(description="法定时限, working days")
+    status: MatterStatus
+    version: int
+    published_batch: str = strawberry.field(description="Publication batch, e.g. 2026-06")
+    published_on: dt.date
+
+    @classmethod
+    def from_row(cls, row: MatterRow) -> Matter:
+        return cls(
+            id=strawberry.ID(encode_id("Matter", Level.CITY, row.basic_code)),
+            basic_code=row.basic_code,
+            name=row.name,
+            type=row.type,
+            department=row.department,
+            legal_basis=row.legal_basis,
+            legal_time_limit_days=row.legal_time_limit_days,
+            status=row.status,
+            version=row.version,
+            published_batch=row.published_batch,
+            published_on=row.published_on,
+        )
+
+    @strawberry.field(description="Where this matter is implemented, across all levels")
+    async def implementations(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[MatterImplementation]:
+        settings = info.context.settings
+        size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
+        start = decode_cursor(after, allowed=ALL_LEVELS)
+        rows = await info.context.loaders.implementations_by_basic_code.load(self.basic_code)
+        page = slice_page(rows, implementation_key, lambda r: r.level, first=size, start=start)
+        return connection(page, MatterImplementation.from_row)
+
+
+def implementation_key(row: models.MatterImplementation) -> tuple[str, str]:
+    """Network-wide order of implementation items: division code, then basic code."""
+    return (row.division_code, row.basic_code)
+
+
+@strawberry.type(description="申请材料: a material the guide asks for")
+class Material:
+    name: str
+    basis: str
+    form: MaterialForm
+    copies: int
+    tolerable: bool = strawberry.field(description="容缺: may be handed in after acceptance")
+    satisfied_by_licence_type: str | None = strawberry.field(
+        description="An e-licence type that replaces this material"
+    )
+
+    @classmethod
+    def from_row(cls, row: models.ImplementationMaterial) -> Material:
+        return cls(
+            name=row.name,
+            basis=row.basis,
+            form=row.form,
+            copies=row.copies,
+            tolerable=row.tolerable,
+            satisfied_by_licence_type=row.satisfied_by_licence_type,
+        )
+
+
+@strawberry.type(description="特殊环节: a step whose time is not counted in the limit")
+class SpecialProcedure:
+    kind: SpecialProcedureKind
+    time_limit_days: int
+
+
+@strawberry.type
+class Fee:
+    name: str
+    amount_yuan: str
+    basis: str
+
+
+@strawberry.type(description="实施清单事项: how one body implements a catalogue matter")
+class MatterImplementation(Node):
+    implementation_code: str
+    basic_code: str
+    level: Level
+    division_code: str
+    handling_kind: HandlingKind
+    promised_time_limit_days: int = strawberry.field(description="承诺时限, working days")
+    promise_exception_reason: str | None
+    conditions: str
+    special_procedures: list[SpecialProcedure]
+    fees: list[Fee]
+    max_visits: int = strawberry.field(description="0 = 一趟不用跑, 1 = 最多跑一次")
+    online_level: OnlineLevel
+    delivery_methods: list[DeliveryMethod]
+    village_modes: list[VillageServiceMode]
+    receive_levels: list[Level] = strawberry.field(
+        description="Levels below this one where a resident may hand the application in"
+    )
+    preliminary_review: bool = strawberry.field(description="The town reviews first (初审)")
+    status: MatterStatus
+    version: int
+    org_code: strawberry.Private[str]
+    department_id: strawberry.Private[str | None]
+    delegated_from_code: strawberry.Private[str | None]
+    delegation_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: models.MatterImplementation) -> MatterImplementation:
+        return cls(
+            id=strawberry.ID(encode_id("MatterImplementation", row.level, row.code)),
+            implementation_code=row.code,
+            basic_code=row.basic_code,
+            level=row.level,
+            division_code=row.division_code,
+            handling_kind=row.handling_kind,
+            promised_time_limit_days=row.promised_time_limit_days,
+            promise_exception_reason=row.promise_exception_reason,
+            conditions=row.conditions,
+            special_procedures=[
+                SpecialProcedure(
+                    kind=SpecialProcedureKind(p["kind"]), time_limit_days=p["timeLimitDays"]
+                )
+                for p in row.special_procedures
+            ],
+            fees=[
+                Fee(name=f["name"], amount_yuan=f["amountYuan"], basis=f["basis"]) for f in row.fees
+            ],
+            max_visits=row.max_visits,
+            online_level=row.online_level,
+            delivery_methods=[DeliveryMethod(m) for m in row.delivery_methods],
+            village_modes=[VillageServiceMode(m) for m in row.village_modes],
+            receive_levels=[Level(v) for v in row.receive_levels],
+            preliminary_review=row.preliminary_review,
+            status=row.status,
+            version=row.version,
+            org_code=row.org_code,
+            department_id=row.department_id,
+            delegated_from_code=row.delegated_from,
+            delegation_id=row.delegation_id,
+        )
+
+    @strawberry.field
+    async def matter(self, info: Info) -> Matter | None:
+        row = await info.context.loaders.matter_by_code.load(self.basic_code)
+        return Matter.from_row(row) if row else None
+
+    @strawberry.field
+    async def org(self, info: Info) -> ServiceOrg:
+        row = await info.context.loaders.service_org_by_code.load((self.level, self.org_code))
+        return ServiceOrg.from_row(row)
+
+    @strawberry.field
+    async def division(self, info: Info) -> Division:
+        row = await info.context.loaders.division_by_code.load(self.division_code)
+        return Division.from_row(row)
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department | None:
+        if self.department_id is None:
+            return None
+        row = await info.context.loaders.department_by_id.load(self.department_id)
+        return Department.from_row(row) if row else None
+
+    @strawberry.field
+    async def materials(self, info: Info) -> list[Material]:
+        rows = await info.context.loaders.materials_by_implementation.load(self.implementation_code)
+        return [Material.from_row(r) for r in rows]
+
+    @strawberry.field(description="The county item this delegated item comes from")
+    async def delegated_from(self, info: Info) -> MatterImplementation | None:
+        if self.delegated_from_code is None:
+            return None
+        row = await info.context.loaders.implementation_by_code.load(self.delegated_from_code)
+        return MatterImplementation.from_row(row) if row else None
+
+    @strawberry.field
+    async def delegation(self, info: Info) -> Delegation | None:
+        if self.delegation_id is None:
+            return None
+        view = await info.context.loaders.delegation_by_id.load(self.delegation_id)
+        return Delegation.from_view(view) if view else None
+
+
+@strawberry.type(description="委托/下放: a county hands a matter down to its towns")
+class Delegation(Node):
+    all_towns: bool
+    legal_instrument: str
+    effective_from: dt.date
+    revoked_at: dt.datetime | None
+    revoke_reason: str | None
+    basic_code: str
+    view: strawberry.Private[DelegationView]
+
+    @classmethod
+    def from_view(cls, view: DelegationView) -> Delegation:
+        row = view.row
+        return cls(
+            id=strawberry.ID(encode_id("Delegation", Level.COUNTY, row.id)),
+            all_towns=row.all_towns,
+            legal_instrument=row.legal_instrument,
+            effective_from=row.effective_from,
+            revoked_at=row.revoked_at,
+            revoke_reason=row.revoke_reason,
+            basic_code=row.basic_code,
+            view=view,
+        )
+
+    @strawberry.field(description="In force now: effective and not revoked")
+    def in_force(self, info: Info) -> bool:
+        return self.view.in_force(info.context.clock.now())
+
+    @strawberry.field
+    async def implementation(self, info: Info) -> MatterImplementation | None:
+        row = await info.context.loaders.implementation_by_code.load(
+            self.view.row.implementation_code
+        )
+        return MatterImplementation.from_row(row) if row else None
+
+    @strawberry.field
+    async def matter(self, info: Info) -> Matter | None:
+        row = await info.context.loaders.matter_by_code.load(self.basic_code)
+        return Matter.from_row(row) if row else None
+
+    @strawberry.field
+    async def from_org(self, info: Info) -> ServiceOrg:
+        row = await info.context.loaders.service_org_by_code.load(
+            (Level.COUNTY, self.view.row.from_org_code)
+        )
+        return ServiceOrg.from_row(row)
+
+    @strawberry.field(description="The towns named; empty when the delegation is to all towns")
+    async def towns(self, info: Info) -> list[Division]:
+        rows = await info.context.loaders.division_by_code.load_many(list(self.view.towns))
+        return [Division.from_row(r) for r in rows if r is not None]
+
+
+async def _orgs(info: Info, division_codes: list[str]) -> list[ServiceOrg]:
+    rows = await info.context.loaders.service_org_by_division.load_many(division_codes)
+    return [ServiceOrg.from_row(r) for r in rows]
+
+
+@strawberry.type(description="Where and how a resident of a division does a matter")
+class ServiceRoute:
+    route: strawberry.Private[Route]
+    village_modes: list[VillageServiceMode]
+    max_visits: int
+    online_level: OnlineLevel
+
+    @classmethod
+    def from_route(cls, route: Route) -> ServiceRoute:
+        return cls(
+            route=route,
+            village_modes=list(route.village_modes),
+            max_visits=route.decider.max_visits,
+            online_level=route.decider.online_level,
+        )
+
+    @strawberry.field
+    async def matter(self, info: Info) -> Matter:
+        row = await info.context.loaders.matter_by_code.load(self.route.basic_code)
+        return Matter.from_row(row)
+
+    @strawberry.field(description="The implementation item that decides")
+    def implementation(self) -> MatterImplementation:
+        return MatterImplementation.from_row(self.route.decider)
+
+    @strawberry.field
+    async def decided_at(self, info: Info) -> ServiceOrg:
+        (org,) = await _orgs(info, [self.route.decider.division_code])
+        return org
+
+    @strawberry.field(description="Where the application may be handed in, nearest first")
+    async def receivable_at(self, info: Info) -> list[ServiceOrg]:
+        return await _orgs(info, list(self.route.path))
+
+    @strawberry.field(description="The way an application travels: receiving org up to the decider")
+    async def path(self, info: Info) -> list[ServiceOrg]:
+        return await _orgs(info, list(self.route.path))
+
+    @strawberry.field(description="The town centre that reviews first (初审), if any")
+    async def preliminary_review_at(self, info: Info) -> ServiceOrg | None:
+        if self.route.preliminary_review_at is None:
+            return None
+        (org,) = await _orgs(info, [self.route.preliminary_review_at])
+        return org
+
+    @strawberry.field
+    def delegation(self) -> Delegation | None:
+        return Delegation.from_view(self.route.delegation) if self.route.delegation else None

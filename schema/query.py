@@ -1,0 +1,85 @@
+"""The root Query. Field names are a contract (DESIGN §6): add, don't rename."""
+
+from __future__ import annotations
+
+import strawberry
+
+from resolvers import catalogue, nodes, routing
+from schema.divisions import Division
+from schema.enums import Level
+from schema.filters import ImplementationFilter, MatterFilter
+from schema.info import Info
+from schema.matters import Delegation, Matter, MatterImplementation, ServiceRoute
+from schema.relay import Connection, Node
+
+
+@strawberry.type
+class Query:
+    @strawberry.field(description="Any object by its global ID")
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await nodes.node(info, id)
+
+    @strawberry.field(description="A division by its 12-digit code; null when there is none")
+    async def division(self, info: Info, code: str) -> Division | None:
+        return await catalogue.division(info, code)
+
+    @strawberry.field(
+        description="Divisions ordered by code: children of parentCode, or every division at "
+        "level (below parentCode when both are given)"
+    )
+    async def divisions(
+        self,
+        info: Info,
+        parent_code: str | None = None,
+        level: Level | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Division]:
+        return await catalogue.divisions(info, parent_code, level, first, after)
+
+    @strawberry.field(description="The matter catalogue (基本目录), ordered by basic code")
+    async def matters(
+        self,
+        info: Info,
+        filter: MatterFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Matter]:
+        return await catalogue.matters(info, filter, first, after)
+
+    @strawberry.field(
+        description="Implementation lists (实施清单) of every level, merged in order of "
+        "division code and basic code"
+    )
+    async def matter_implementations(
+        self,
+        info: Info,
+        filter: ImplementationFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[MatterImplementation]:
+        return await catalogue.matter_implementations(info, filter, first, after)
+
+    @strawberry.field(
+        description="Every matter a resident of the division can do: where it is decided, "
+        "where it can be handed in, the way it travels"
+    )
+    async def service_routes(
+        self,
+        info: Info,
+        division_code: str,
+        keyword: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ServiceRoute]:
+        return await routing.service_routes(info, division_code, keyword, first, after)
+
+    @strawberry.field(description="Delegations of county matters to towns")
+    async def delegations(
+        self,
+        info: Info,
+        to_division_code: str | None = None,
+        from_division_code: str | None = None,
+        active_only: bool | None = None,
+    ) -> list[Delegation]:
+        return await catalogue.delegations(info, to_division_code, from_division_code, active_only)

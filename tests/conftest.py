@@ -1,0 +1,166 @@
+"""Shared fixtures: one set of stores per test session on the chosen backend.
+
+``GOVHUB_TEST_BACKEND=sqlite`` (default) uses SQLite files in a temporary folder;
+``GOVHUB_TEST_BACKEND=postgres`` creates five fresh PostgreSQL databases on
+``GOVHUB_TEST_PG`` (default ``postgresql://postgres@127.0.0.1:5432/test``) and drops them
+at the end, and requires Redis at ``GOVHUB_TEST_REDIS`` too; a missing server fails the
+run (``make test`` decides whether to run that pass)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from gateway.app import create_app
+from gateway.demo import load_demo
+from gateway.nodes import NodeRegistry
+from gateway.settings import Settings
+from levels.common import migrate
+from levels.common.clock import CHINA, FixedClock
+from tests.support import pg
+
+BACKEND = os.environ.get("GOVHUB_TEST_BACKEND", "sqlite")
+# a Friday in the demo's present: delegations effective 2026-01-01 are in force,
+# the one effective 2027-01-01 is not yet
+DEMO_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA)
+
+
+def pytest_report_header() -> str:
+    return f"govhub backend: {BACKEND}"
+
+
+@pytest.fixture(scope="session")
+def backend() -> str:
+    return BACKEND
+
+
+async def make_registry(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, list[str]]:
+    """Fresh, migrated stores (SQLite files or new PostgreSQL databases)."""
+    urls: dict[str, str] = {}
+    created: list[str] = []
+    if BACKEND == "postgres":
+        for store in ("city", "county", "town", "village", "identity"):
+            name = f"govhub_test_{tag}_{store}"
+            await pg.create_database(name)
+            created.append(name)
+            urls[f"{store}_db_url"] = pg.async_url(name)
+    settings = Settings(
+        var_dir=tmp,
+        clock_override=DEMO_NOW,
+        redis_url=pg.redis_url() if BACKEND == "postgres" else None,
+        **urls,
+    )
+    nodes = NodeRegistry.from_settings(settings)
+    for node in nodes:
+        await migrate.upgrade(node.engine, "levels")
+    await migrate.upgrade(nodes.identity.engine, "identity")
+    return settings, nodes, created
+
+
+@pytest.fixture(scope="session")
+async def demo_stores(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
+    """The demo city, loaded once per session; tests that read share it."""
+    if BACKEND == "postgres":
+        await pg.require_services()
+    tag = uuid.uuid4().hex[:8]
+    settings, nodes, created = await make_registry(tmp_path_factory.mktemp("demo"), tag)
+    await load_demo(nodes)
+    yield settings, nodes
+    await nodes.dispose()
+    for name in created:
+        await pg.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def settings(demo_stores: tuple[Settings, NodeRegistry]) -> Settings:
+    return demo_stores[0]
+
+
+@pytest.fixture(scope="session")
+def nodes(demo_stores: tuple[Settings, NodeRegistry]) -> NodeRegistry:
+    return demo_stores[1]
+
+
+@pytest.fixture(scope="session")
+def clock() -> FixedClock:
+    return FixedClock(DEMO_NOW)
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings, nodes: NodeRegistry, clock: FixedClock) -> Any:
+    return create_app(settings, nodes=nodes, clock=clock)
+
+
+@dataclass
+class GraphQLClient:
+    http: httpx.AsyncClient
+    headers: dict[str, str] = field(default_factory=dict)
+
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> httpx.Response:
+        return await self.http.post(
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={**self.headers, **headers},
+        )
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any] | None = None, **headers: str
+    ) -> dict[str, Any]:
+        response = await self.post(query, variables, **headers)
+        assert response.status_code == 200, response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+
+@pytest.fixture
+async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://govhub.test") as client:
+        yield client
+
+
+@pytest.fixture
+def gql(http: httpx.AsyncClient) -> GraphQLClient:
+    return GraphQLClient(http)
+
+
+@dataclass
+class StatementLog:
+    per_store: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.per_store.values())
+
+
+@contextmanager
+def count_statements(nodes: NodeRegistry) -> Iterator[StatementLog]:
+    """Count SQL statements per store while the block runs."""
+    log = StatementLog({s.name: 0 for s in nodes.stores()})
+    listeners = []
+    for store in nodes.stores():
+
+        def listener(*_args: Any, _name: str = store.name) -> None:
+            log.per_store[_name] += 1
+
+        event.listen(store.engine.sync_engine, "before_cursor_execute", listener)
+        listeners.append((store.engine.sync_engine, listener))
+    try:
+        yield log
+    finally:
+        for engine, listener in listeners:
+            event.remove(engine, "before_cursor_execute", listener)

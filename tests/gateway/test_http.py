@@ -1,0 +1,49 @@
+"""The HTTP surface: GraphQL transport, health, metrics, the committed SDL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from schema import export_sdl
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_committed_sdl_matches_the_code() -> None:
+    committed = (ROOT / "schema.graphql").read_text(encoding="utf-8")
+    assert export_sdl() == committed, "run `make schema` and commit schema.graphql"
+
+
+async def test_queries_work_over_get_and_post(http: httpx.AsyncClient) -> None:
+    query = '{ division(code: "140700000000") { name } }'
+    got = await http.get("/graphql", params={"query": query})
+    posted = await http.post("/graphql", json={"query": query})
+    assert got.status_code == posted.status_code == 200
+    assert got.json() == posted.json() == {"data": {"division": {"name": "晋中市"}}}
+
+
+async def test_unparsable_requests_are_400_not_500(http: httpx.AsyncClient) -> None:
+    bad_json = await http.post(
+        "/graphql", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert bad_json.status_code == 400
+    no_query = await http.post("/graphql", json={"variables": {}})
+    assert no_query.status_code == 400
+
+
+async def test_syntax_errors_and_unknown_fields_are_reported(http: httpx.AsyncClient) -> None:
+    for query in ("{ division(code: ", "{ nothingHere }"):
+        response = await http.post("/graphql", json={"query": query})
+        assert response.status_code in (200, 400)
+        assert response.json()["errors"][0]["message"]
+
+
+async def test_health_and_metrics(http: httpx.AsyncClient) -> None:
+    assert (await http.get("/health/live")).json() == {"status": "ok"}
+    ready = await http.get("/health/ready")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+    await http.post("/graphql", json={"query": "{ __typename }"})
+    metrics = (await http.get("/metrics")).text
+    assert 'govhub_http_requests_total{route="/graphql",status="200"}' in metrics

@@ -1,0 +1,61 @@
+"""Statement counts are pinned: a nested query costs the same for 5 or 50 results."""
+
+from __future__ import annotations
+
+from gateway.nodes import NodeRegistry
+from tests.conftest import GraphQLClient, count_statements
+
+ROUTES = """
+query($first: Int) {
+  serviceRoutes(divisionCode: "140702101201", first: $first) {
+    edges { node {
+      matter { name type }
+      implementation { implementationCode department { name } materials { name } }
+      decidedAt { name division { name } }
+      path { name }
+      delegation { legalInstrument }
+    } }
+  }
+}"""
+
+IMPLEMENTATIONS = """
+query($first: Int) {
+  matterImplementations(first: $first, filter: {level: TOWN}) {
+    edges { node {
+      implementationCode
+      matter { name }
+      org { name division { name parent { name } } }
+      department { name }
+      materials { name }
+      delegation { allTowns }
+    } }
+  }
+}"""
+
+
+async def _count(gql: GraphQLClient, nodes: NodeRegistry, query: str, first: int) -> tuple[dict[str, int], int]:
+    with count_statements(nodes) as log:
+        body = await gql(query, {"first": first})
+    assert "errors" not in body, body
+    (conn,) = body["data"].values()
+    return dict(log.per_store), len(conn["edges"])
+
+
+async def test_service_routes_cost_a_fixed_number_of_statements(
+    gql: GraphQLClient, nodes: NodeRegistry
+) -> None:
+    small, n_small = await _count(gql, nodes, ROUTES, 5)
+    large, n_large = await _count(gql, nodes, ROUTES, 50)
+    assert n_small == 5 and n_large > 15
+    assert small == large
+    # chain lookups (4 nodes) + delegations + matters + orgs + departments + materials
+    assert sum(large.values()) == 14, large
+
+
+async def test_implementation_lists_cost_a_fixed_number_of_statements(
+    gql: GraphQLClient, nodes: NodeRegistry
+) -> None:
+    small, n_small = await _count(gql, nodes, IMPLEMENTATIONS, 5)
+    large, n_large = await _count(gql, nodes, IMPLEMENTATIONS, 50)
+    assert n_small == 5 and n_large == 50
+    assert small == large
