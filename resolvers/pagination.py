@@ -76,8 +76,6 @@ class Page(Generic[T]):
     has_previous_page: bool
 
 
-
-
 def merge_page(
     streams: Mapping[Level, Sequence[T]],
     key: Callable[[T], Any],

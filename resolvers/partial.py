@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TypeVar
 
+from aiodataloader import DataLoader
 from graphql import GraphQLError
 
 from levels.common.errors import ErrorCode, message_for
 from resolvers.fanout import NodeUnavailable
 from schema.info import Info
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def unavailable_error(info: Info, failure: NodeUnavailable) -> GraphQLError:
@@ -21,3 +26,13 @@ def unavailable_error(info: Info, failure: NodeUnavailable) -> GraphQLError:
 
 def report_unavailable(info: Info, failures: Iterable[NodeUnavailable]) -> None:
     info.context.partial_errors.extend(unavailable_error(info, f) for f in failures)
+
+
+async def load_or_report(info: Info, loader: DataLoader[K, V], key: K, default: V) -> V:
+    """Load a list relation; if its node is down, report it and give ``default``, so
+    the rest of the object still arrives."""
+    try:
+        return await loader.load(key)
+    except NodeUnavailable as failure:
+        report_unavailable(info, [failure])
+        return default

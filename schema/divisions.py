@@ -8,6 +8,7 @@ from levels.common import models
 from levels.common.codes import level_of_division
 from resolvers.globalid import encode_id
 from resolvers.pagination import decode_cursor, page_size, slice_page
+from resolvers.partial import load_or_report
 from schema.enums import Level, OrgKind, WindowKind
 from schema.info import Info
 from schema.relay import Connection, Node, connection
@@ -45,7 +46,7 @@ class Division(Node):
         size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
         below = self.level.below
         start = decode_cursor(after, allowed=[below] if below else [])
-        rows = await info.context.loaders.children_by_parent.load(self.code)
+        rows = await load_or_report(info, info.context.loaders.children_by_parent, self.code, [])
         page = slice_page(rows, lambda r: r.code, lambda r: r.level, first=size, start=start)
         return connection(page, Division.from_row)
 

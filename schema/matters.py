@@ -13,6 +13,7 @@ from levels.common.routes import Route
 from levels.county.service import DelegationView
 from resolvers.globalid import encode_id
 from resolvers.pagination import decode_cursor, page_size, slice_page
+from resolvers.partial import load_or_report
 from schema.divisions import Department, Division, ServiceOrg
 from schema.enums import (
     DeliveryMethod,
@@ -67,7 +68,8 @@ class Matter(Node):
         settings = info.context.settings
         size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
         start = decode_cursor(after, allowed=ALL_LEVELS)
-        rows = await info.context.loaders.implementations_by_basic_code.load(self.basic_code)
+        loader = info.context.loaders.implementations_by_basic_code
+        rows = await load_or_report(info, loader, self.basic_code, [])
         page = slice_page(rows, implementation_key, lambda r: r.level, first=size, start=start)
         return connection(page, MatterImplementation.from_row)
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Enum, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Dialect, Enum, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from levels.common.enums import (
     HandlingKind,
@@ -26,8 +27,35 @@ def _enum(cls: type) -> Enum:
     return Enum(cls, native_enum=False, length=32, validate_strings=True)
 
 
+class AwareDateTime(TypeDecorator[dt.datetime]):
+    """A timestamp that is always timezone-aware in Python. PostgreSQL keeps the
+    offset (timestamptz); SQLite keeps none, so values are stored in UTC and read
+    back as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: GovHub stores instants with their offset")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None or value.tzinfo is not None:
+            return value
+        return value.replace(tzinfo=dt.UTC)
+
+
 class LevelBase(DeclarativeBase):
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+        dt.datetime: AwareDateTime,
+    }
 
 
 class Division(LevelBase):
@@ -106,7 +134,7 @@ class MatterImplementation(LevelBase):
     delegation_id: Mapped[str | None] = mapped_column(String(20))
     status: Mapped[MatterStatus] = mapped_column(_enum(MatterStatus))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
 
 
 class ImplementationMaterial(LevelBase):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from levels.common.models import LevelBase
+from levels.common.models import AwareDateTime, LevelBase
 
 
 class Delegation(LevelBase):
@@ -22,9 +22,9 @@ class Delegation(LevelBase):
     all_towns: Mapped[bool] = mapped_column(Boolean)
     legal_instrument: Mapped[str] = mapped_column(Text)
     effective_from: Mapped[dt.date] = mapped_column(Date)
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(AwareDateTime)
     revoke_reason: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)
 
     def in_force(self, today: dt.date, now: dt.datetime) -> bool:
         return self.effective_from <= today and (self.revoked_at is None or self.revoked_at > now)

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from gateway.app import create_app
 from gateway.nodes import NodeRegistry
@@ -17,7 +18,6 @@ from gateway.settings import Settings
 from levels.common.clock import FixedClock
 from levels.common.enums import LEVELS, Level
 from levels.common.store import create_store_engine
-from sqlalchemy.ext.asyncio import async_sessionmaker
 from tests.conftest import BACKEND
 from tests.support import pg
 
@@ -72,7 +72,8 @@ async def test_service_routes_of_a_town_do_not_need_the_village_node(
 ) -> None:
     body = await post(
         village_down,
-        '{ serviceRoutes(divisionCode: "140702101000", first: 5) { edges { node { maxVisits } } } }',
+        '{ serviceRoutes(divisionCode: "140702101000", first: 5) '
+        "{ edges { node { maxVisits } } } }",
     )
     assert "errors" not in body
     assert len(body["data"]["serviceRoutes"]["edges"]) == 5
@@ -98,5 +99,9 @@ async def test_readiness_names_the_store_that_is_down(village_down: httpx.AsyncC
     response = await village_down.get("/health/ready")
     assert response.status_code == 503
     assert response.json()["stores"] == {
-        "city": True, "county": True, "town": True, "village": False, "identity": True,
+        "city": True,
+        "county": True,
+        "town": True,
+        "village": False,
+        "identity": True,
     }

@@ -32,7 +32,9 @@ def codes(conn: dict[str, Any]) -> list[str]:
     return [e["node"]["code"] for e in conn["edges"]]
 
 
-async def walk(gql: GraphQLClient, query: str, field: str, size: int, **variables: Any) -> list[Any]:
+async def walk(
+    gql: GraphQLClient, query: str, field: str, size: int, **variables: Any
+) -> list[Any]:
     """Follow endCursor until the last page; return every node."""
     seen: list[Any] = []
     after = None
@@ -143,9 +145,14 @@ async def test_catalogue_covers_all_eight_matter_types(gql: GraphQLClient) -> No
     matters = await walk(gql, MATTERS, "matters", 10)
     assert len(matters) >= 30
     assert {m["type"] for m in matters} == {
-        "ADMINISTRATIVE_LICENSE", "ADMINISTRATIVE_CONFIRMATION", "ADMINISTRATIVE_PAYMENT",
-        "ADMINISTRATIVE_LEVY", "ADMINISTRATIVE_ADJUDICATION", "ADMINISTRATIVE_REWARD",
-        "OTHER_POWER", "PUBLIC_SERVICE",
+        "ADMINISTRATIVE_LICENSE",
+        "ADMINISTRATIVE_CONFIRMATION",
+        "ADMINISTRATIVE_PAYMENT",
+        "ADMINISTRATIVE_LEVY",
+        "ADMINISTRATIVE_ADJUDICATION",
+        "ADMINISTRATIVE_REWARD",
+        "OTHER_POWER",
+        "PUBLIC_SERVICE",
     }
 
 
@@ -160,12 +167,16 @@ async def test_keyword_and_type_filters(gql: GraphQLClient) -> None:
     assert rewards and all(m["type"] == "ADMINISTRATIVE_REWARD" for m in rewards)
 
 
-async def test_implementation_filters_select_matters_implemented_that_way(gql: GraphQLClient) -> None:
+async def test_implementation_filters_select_matters_implemented_that_way(
+    gql: GraphQLClient,
+) -> None:
     village_matters = await walk(gql, MATTERS, "matters", 50, filter={"level": "VILLAGE"})
     assert village_matters
     for m in village_matters:
         assert "VILLAGE" in {i["node"]["level"] for i in m["implementations"]["edges"]}
-    no_visit = await walk(gql, MATTERS, "matters", 50, filter={"maxVisits": 0, "divisionCode": COUNTY})
+    no_visit = await walk(
+        gql, MATTERS, "matters", 50, filter={"maxVisits": 0, "divisionCode": COUNTY}
+    )
     assert no_visit
     for m in no_visit:
         assert any(
@@ -193,8 +204,9 @@ query($filter: ImplementationFilter, $first: Int, $after: String) {
 
 
 async def test_implementation_lists_of_a_county_span_three_nodes(gql: GraphQLClient) -> None:
-    items = await walk(gql, IMPLEMENTATIONS, "matterImplementations", 100,
-                       filter={"divisionCode": COUNTY})
+    items = await walk(
+        gql, IMPLEMENTATIONS, "matterImplementations", 100, filter={"divisionCode": COUNTY}
+    )
     assert {i["level"] for i in items} == {"COUNTY", "TOWN", "VILLAGE"}
     keys = [(i["divisionCode"], i["basicCode"]) for i in items]
     assert keys == sorted(keys) and len(keys) == len(set(keys))
@@ -208,8 +220,13 @@ async def test_implementation_lists_of_a_county_span_three_nodes(gql: GraphQLCli
 
 
 async def test_delegated_items_point_back_to_the_county(gql: GraphQLClient) -> None:
-    items = await walk(gql, IMPLEMENTATIONS, "matterImplementations", 100,
-                       filter={"delegatedOnly": True, "divisionCode": COUNTY})
+    items = await walk(
+        gql,
+        IMPLEMENTATIONS,
+        "matterImplementations",
+        100,
+        filter={"delegatedOnly": True, "divisionCode": COUNTY},
+    )
     assert items
     for item in items:
         assert item["level"] == "TOWN"

@@ -37,7 +37,9 @@ def by_matter(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {r["matter"]["basicCode"]: r for r in items}
 
 
-async def test_subsistence_allowance_goes_up_through_the_town_to_the_county(gql: GraphQLClient) -> None:
+async def test_subsistence_allowance_goes_up_through_the_town_to_the_county(
+    gql: GraphQLClient,
+) -> None:
     route = by_matter(await routes(gql, VILLAGE))[DIBAO]
     assert route["decidedAt"]["level"] == "COUNTY"
     assert [p["division"]["code"] for p in route["path"]] == [VILLAGE, TOWN, COUNTY]
