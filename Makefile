@@ -28,6 +28,7 @@ run: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check gateway schema resolvers levels auth tests bench
 
 typecheck: install
 	$(BIN)/mypy

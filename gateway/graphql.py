@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
@@ -28,6 +29,10 @@ class GovHubGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.nodes = nodes
         self.clock = clock
+
+    def encode_json(self, data: object) -> bytes:
+        # readable UTF-8 (no \u escapes) and faster than the standard library
+        return orjson.dumps(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

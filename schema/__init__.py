@@ -20,7 +20,9 @@ def build_schema(*, prod: bool = False) -> strawberry.Schema:
     extensions: list[Any] = [ErrorFormatting]
     if prod:
         extensions.append(
-            MaskErrors(should_mask_error=lambda e: not is_expected(e), error_message="内部错误")
+            lambda: MaskErrors(
+                should_mask_error=lambda e: not is_expected(e), error_message="内部错误"
+            )
         )
     return strawberry.Schema(
         query=Query,

@@ -6,6 +6,9 @@ from pathlib import Path
 
 import httpx
 
+from gateway.app import create_app
+from gateway.nodes import NodeRegistry
+from gateway.settings import Mode, Settings
 from schema import export_sdl
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,3 +50,16 @@ async def test_health_and_metrics(http: httpx.AsyncClient) -> None:
     await http.post("/graphql", json={"query": "{ __typename }"})
     metrics = (await http.get("/metrics")).text
     assert 'govhub_http_requests_total{route="/graphql",status="200"}' in metrics
+
+
+async def test_graphiql_is_served_in_dev_mode_only(
+    http: httpx.AsyncClient, settings: Settings, nodes: NodeRegistry
+) -> None:
+    page = await http.get("/graphql", headers={"accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    prod = create_app(settings.model_copy(update={"mode": Mode.PROD}), nodes=nodes)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=prod), base_url="http://govhub.test"
+    ) as client:
+        hidden = await client.get("/graphql", headers={"accept": "text/html"})
+        assert "graphiql" not in hidden.text.lower()
