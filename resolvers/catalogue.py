@@ -52,10 +52,10 @@ async def divisions(
     size = _size(info, first)
     parent = parse_division(parent_code, field="parentCode") if parent_code is not None else None
     if parent is not None:
-        levels = (
-            [level] if level is not None else [parent.level.below] if parent.level.below else []
-        )
-        levels = [lv for lv in levels if lv.depth > parent.level.depth]
+        if level is not None and level.depth <= parent.level.depth:
+            raise DomainError(ErrorCode.LEVEL_MISMATCH, field=["level"], detail=level.value)
+        below = level or parent.level.below
+        levels = [below] if below else []
     else:
         levels = [level] if level is not None else list(LEVELS)
     start = decode_cursor(after, allowed=levels)

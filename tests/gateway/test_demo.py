@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from gateway.demo import is_loaded, load_demo
+from gateway.demo.plan import TABLES
 from gateway.nodes import NodeRegistry
 from levels.city.models import Matter
 from levels.common.catalogue import PROMISED_SHARE_LIMIT
@@ -31,17 +32,7 @@ from levels.county.models import Delegation, DelegationTarget
 from tests.conftest import BACKEND, make_registry
 from tests.support import pg
 
-ALL_TABLES: tuple[type[LevelBase], ...] = (
-    Division,
-    ServiceOrg,
-    Department,
-    Window,
-    Matter,
-    MatterImplementation,
-    ImplementationMaterial,
-    Delegation,
-    DelegationTarget,
-)
+ALL_TABLES = TABLES
 
 
 @asynccontextmanager

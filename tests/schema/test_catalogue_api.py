@@ -266,3 +266,11 @@ async def test_delegations_to_a_town_and_only_those_in_force(gql: GraphQLClient)
     assert len(active) < len(everywhere)
     other = (await gql(DELEGATIONS, {"to": TOWN, "from": "140703000000"}))["data"]["delegations"]
     assert other == []
+
+
+async def test_a_level_not_below_the_parent_is_refused(gql: GraphQLClient) -> None:
+    body = await gql(DIVISIONS, {"parentCode": TOWN, "level": "COUNTY"})
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "LEVEL_MISMATCH", "field": ["level"]}
+    leaf = await gql(DIVISIONS, {"parentCode": VILLAGE})
+    assert leaf["data"]["divisions"]["edges"] == []

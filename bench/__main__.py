@@ -1,0 +1,117 @@
+"""``python -m bench`` (``make bench``): for each backend, migrate the stores, load the
+demo city, serve the hub with uvicorn on a free loopback port and run every scenario
+over HTTP against its raw-SQL baseline; print one table and write bench/out/results.md."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import time
+
+import httpx
+
+from bench.backends import OUT, Backend, PostgresBackend, backends, open_stores
+from bench.measure import Load, Result, measure
+from bench.report import markdown, notes, table, write
+from bench.runtime import LoopThread, Served
+from bench.scenarios import SCENARIOS, Scenario
+from gateway.app import create_app
+from gateway.nodes import NodeRegistry
+
+
+def say(message: str) -> None:
+    print(message, flush=True)
+
+
+async def _client_phase(
+    backend: Backend, served: Served, stores: LoopThread, nodes: NodeRegistry, load: Load
+) -> list[Result]:
+    limits = httpx.Limits(
+        max_connections=load.concurrency, max_keepalive_connections=load.concurrency
+    )
+    results = []
+    async with httpx.AsyncClient(
+        base_url=served.base_url, trust_env=False, timeout=30.0, limits=limits
+    ) as client:
+        for scenario in SCENARIOS:
+            result = await measure(backend.name, scenario, client, nodes, stores, load)
+            say(
+                f"  {scenario.name}: {result.hub.requests} requests in {result.hub.wall:.1f}s, "
+                f"p50 {result.hub.p50_ms:.2f} ms, baseline p50 {result.baseline.p50_ms:.3f} ms"
+            )
+            results.append(result)
+    return results
+
+
+def run_backend(backend: Backend, load: Load) -> list[Result]:
+    stores = LoopThread(f"bench-{backend.name}")
+    try:
+        settings = stores.run(backend.settings())
+        nodes, loaded = stores.run(open_stores(settings))
+        say(f"{backend.name}: {loaded}")
+        try:
+            served = Served(stores, create_app(settings, nodes=nodes))
+            try:
+                say(f"{backend.name}: serving on {served.base_url}")
+                return asyncio.run(_client_phase(backend, served, stores, nodes, load))
+            finally:
+                served.stop()
+        finally:
+            stores.run(nodes.dispose())
+    finally:
+        try:
+            stores.run(backend.cleanup())
+        finally:
+            stores.close()
+
+
+def parse_args(argv: list[str]) -> tuple[Load, set[str] | None]:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    defaults = Load()
+    parser.add_argument("--requests", type=int, default=defaults.requests)
+    parser.add_argument("--seconds", type=float, default=defaults.max_seconds)
+    parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
+    parser.add_argument("--warmup", type=int, default=defaults.warmup)
+    parser.add_argument(
+        "--backend", action="append", choices=["sqlite", "postgresql"], help="default: both"
+    )
+    args = parser.parse_args(argv)
+    load = Load(args.warmup, args.requests, args.seconds, args.concurrency)
+    return load, set(args.backend) if args.backend else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    load, only = parse_args(sys.argv[1:] if argv is None else argv)
+    started = time.perf_counter()
+    results: list[Result] = []
+    skipped: list[str] = []
+    for backend in backends():
+        if only is not None and backend.name not in only:
+            continue
+        probe = LoopThread(f"probe-{backend.name}")
+        try:
+            reason = probe.run(backend.unavailable())
+        finally:
+            probe.close()
+        if reason is not None:
+            kind = "PostgreSQL" if isinstance(backend, PostgresBackend) else backend.name
+            line = f"{reason}: the {kind} rows were not measured."
+            say(line)
+            skipped.append(line)
+            continue
+        results.extend(run_backend(backend, load))
+    scenarios: list[Scenario] = list(SCENARIOS)
+    say("")
+    say(table(results))
+    say("")
+    for note in notes(results, scenarios, load, skipped):
+        say(f"- {note}")
+    path = OUT / "results.md"
+    write(path, markdown(results, scenarios, load, skipped))
+    say(f"\nwritten to {path} in {time.perf_counter() - started:.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

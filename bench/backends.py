@@ -1,0 +1,126 @@
+"""The two backends the benchmark runs on: SQLite files under ``bench/out/sqlite`` and
+fresh PostgreSQL databases ``govhub_bench_<store>`` (created here, dropped at the end)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from gateway.demo import load_demo
+from gateway.nodes import NodeRegistry
+from gateway.settings import Mode, Settings
+from levels.common import migrate
+from levels.common.clock import CHINA
+
+OUT = Path(__file__).resolve().parent / "out"
+STORES = ("city", "county", "town", "village", "identity")
+# the demo's present (as in the tests): delegations effective 2026-01-01 are in force
+DEMO_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA)
+# an admin connection to the PostgreSQL server (any existing database will do)
+PG_ADMIN = os.environ.get("GOVHUB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def bench_settings(**urls: str | Path) -> Settings:
+    """Production mode (as deployed), a frozen clock, nothing read from ``.env``."""
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        mode=Mode.PROD,
+        clock_override=DEMO_NOW,
+        sql_echo=False,
+        **urls,  # type: ignore[arg-type]
+    )
+
+
+async def open_stores(settings: Settings) -> tuple[NodeRegistry, str]:
+    """Migrate the five stores and load the demo city; return the registry and a line
+    saying what was loaded."""
+    started = time.perf_counter()
+    nodes = NodeRegistry.from_settings(settings)
+    try:
+        for node in nodes:
+            await migrate.upgrade(node.engine, "levels")
+        await migrate.upgrade(nodes.identity.engine, "identity")
+        counts = await load_demo(nodes)
+    except BaseException:
+        await nodes.dispose()
+        raise
+    summary = ", ".join(f"{k} {v}" for k, v in counts.items())
+    return nodes, f"migrated and loaded in {time.perf_counter() - started:.1f}s ({summary})"
+
+
+@dataclass
+class SQLiteBackend:
+    name: str = "sqlite"
+    folder: Path = OUT / "sqlite"
+
+    async def unavailable(self) -> str | None:
+        return None
+
+    async def settings(self) -> Settings:
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True)
+        return bench_settings(var_dir=self.folder)
+
+    async def cleanup(self) -> None:
+        """The files stay under bench/out/sqlite for inspection; the next run replaces them."""
+
+
+def _async_url(admin: str, database: str) -> str:
+    base, _, _ = admin.rpartition("/")
+    return f"{base.replace('postgresql://', 'postgresql+asyncpg://', 1)}/{database}"
+
+
+@dataclass
+class PostgresBackend:
+    name: str = "postgresql"
+    admin_url: str = PG_ADMIN
+    created: list[str] = field(default_factory=list)
+
+    async def _admin(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self.admin_url, timeout=5)
+
+    async def unavailable(self) -> str | None:
+        try:
+            conn = await self._admin()
+        except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+            return f"PostgreSQL at {self.admin_url} not reachable ({exc!r})"
+        await conn.close()
+        return None
+
+    async def settings(self) -> Settings:
+        urls: dict[str, str] = {}
+        conn = await self._admin()
+        try:
+            for store in STORES:
+                database = f"govhub_bench_{store}"
+                await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+                await conn.execute(f'CREATE DATABASE "{database}"')
+                self.created.append(database)
+                urls[f"{store}_db_url"] = _async_url(self.admin_url, database)
+        finally:
+            await conn.close()
+        return bench_settings(var_dir=OUT, **urls)
+
+    async def cleanup(self) -> None:
+        if not self.created:
+            return
+        conn = await self._admin()
+        try:
+            while self.created:
+                database = self.created.pop()
+                await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+
+Backend = SQLiteBackend | PostgresBackend
+
+
+def backends() -> list[Backend]:
+    return [SQLiteBackend(), PostgresBackend()]
