@@ -13,6 +13,7 @@ from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.common.clock import Clock
 from resolvers.loaders import Loaders
+from resolvers.sessions import RequestSessions
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Context:
     settings: Settings
     nodes: NodeRegistry
     clock: Clock
+    sessions: RequestSessions
     loaders: Loaders
     locale: str = "zh"
     # errors to report next to partial data (a node that did not answer)

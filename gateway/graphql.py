@@ -15,6 +15,7 @@ from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.common.clock import Clock
 from resolvers.loaders import Loaders
+from resolvers.sessions import RequestSessions
 
 
 class GovHubGraphQL(GraphQL[Context, None]):
@@ -37,12 +38,14 @@ class GovHubGraphQL(GraphQL[Context, None]):
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
+        sessions = RequestSessions(self.nodes)
         return Context(
             request=request,
             response=response,
             settings=self.settings,
             nodes=self.nodes,
             clock=self.clock,
-            loaders=Loaders.create(self.nodes, self.settings.node_timeout_seconds),
+            sessions=sessions,
+            loaders=Loaders.create(sessions, self.settings.node_timeout_seconds),
             locale=locale_of(request),
         )

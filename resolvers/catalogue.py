@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from gateway.nodes import LevelNode
 from levels.city import service as city_service
 from levels.city.models import Matter as MatterRow
@@ -61,19 +63,18 @@ async def divisions(
     start = decode_cursor(after, allowed=levels)
     direct = parent is not None and level is None
 
-    async def fetch(node: LevelNode) -> Sequence[DivisionRow]:
-        async with node.sessions() as session:
-            return await common_service.list_divisions(
-                session=session,
-                level=node.level,
-                parent_code=parent.code if parent and direct else None,
-                within_prefix=parent.prefix if parent and not direct else None,
-                after=start.get(node.level),
-                limit=size + 1,
-            )
+    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[DivisionRow]:
+        return await common_service.list_divisions(
+            session=session,
+            level=node.level,
+            parent_code=parent.code if parent and direct else None,
+            within_prefix=parent.prefix if parent and not direct else None,
+            after=start.get(node.level),
+            limit=size + 1,
+        )
 
     result = await fan_out(
-        info.context.nodes, levels, fetch, timeout=info.context.settings.node_timeout_seconds
+        info.context.sessions, levels, fetch, timeout=info.context.settings.node_timeout_seconds
     )
     report_unavailable(info, result.unavailable)
     page = merge_page(dict(result.values), lambda r: r.code, first=size, start=start)
@@ -96,7 +97,7 @@ async def matters(
     f = filter or MatterFilter()
     size = _size(info, first)
     start = decode_cursor(after, allowed=[Level.CITY])
-    nodes = info.context.nodes
+    sessions = info.context.sessions
     timeout = info.context.settings.node_timeout_seconds
     basic_codes: set[str] | None = None
     if f.needs_implementations:
@@ -107,27 +108,27 @@ async def matters(
             max_visits=f.max_visits,
         )
 
-        async def implemented(node: LevelNode) -> set[str]:
-            async with node.sessions() as session:
-                return await common_service.basic_codes_implemented(stmt, session=session)
+        async def implemented(node: LevelNode, session: AsyncSession) -> set[str]:
+            return await common_service.basic_codes_implemented(stmt, session=session)
 
-        found = await fan_out(nodes, _levels_within(scope, f.level), implemented, timeout=timeout)
+        found = await fan_out(
+            sessions, _levels_within(scope, f.level), implemented, timeout=timeout
+        )
         report_unavailable(info, found.unavailable)
         basic_codes = set().union(*found.values.values())
 
-    async def fetch(node: LevelNode) -> Sequence[MatterRow]:
-        async with node.sessions() as session:
-            return await city_service.search_matters(
-                session=session,
-                keyword=f.keyword,
-                type=f.type,
-                status=f.status,
-                basic_codes=basic_codes,
-                after=start.get(Level.CITY),
-                limit=size + 1,
-            )
+    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[MatterRow]:
+        return await city_service.search_matters(
+            session=session,
+            keyword=f.keyword,
+            type=f.type,
+            status=f.status,
+            basic_codes=basic_codes,
+            after=start.get(Level.CITY),
+            limit=size + 1,
+        )
 
-    result = await fan_out(nodes, [Level.CITY], fetch, timeout=timeout)
+    result = await fan_out(sessions, [Level.CITY], fetch, timeout=timeout)
     report_unavailable(info, result.unavailable)
     page = merge_page(dict(result.values), lambda r: r.basic_code, first=size, start=start)
     loader = info.context.loaders.matter_by_code
@@ -144,7 +145,7 @@ async def matter_implementations(
     scope = _within(f.division_code, "filter.divisionCode")
     levels = _levels_within(scope, f.level)
     start = decode_cursor(after, allowed=levels)
-    nodes = info.context.nodes
+    sessions = info.context.sessions
     timeout = info.context.settings.node_timeout_seconds
     basic_codes: list[str] | None = None
     if f.basic_code is not None:
@@ -158,11 +159,10 @@ async def matter_implementations(
         validate_uscc(f.org_code, field="filter.orgCode")
     if f.keyword:
 
-        async def matching(node: LevelNode) -> set[str]:
-            async with node.sessions() as session:
-                return await city_service.basic_codes_matching(f.keyword or "", session=session)
+        async def matching(node: LevelNode, session: AsyncSession) -> set[str]:
+            return await city_service.basic_codes_matching(f.keyword or "", session=session)
 
-        found = await fan_out(nodes, [Level.CITY], matching, timeout=timeout)
+        found = await fan_out(sessions, [Level.CITY], matching, timeout=timeout)
         report_unavailable(info, found.unavailable)
         keyword_codes = found.values.get(Level.CITY, set())
         basic_codes = sorted(keyword_codes & set(basic_codes) if basic_codes else keyword_codes)
@@ -176,13 +176,12 @@ async def matter_implementations(
         delegated_only=bool(f.delegated_only),
     )
 
-    async def fetch(node: LevelNode) -> Sequence[ImplementationRow]:
-        async with node.sessions() as session:
-            return await common_service.list_implementations(
-                stmt, session=session, after=start.get(node.level), limit=size + 1
-            )
+    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ImplementationRow]:
+        return await common_service.list_implementations(
+            stmt, session=session, after=start.get(node.level), limit=size + 1
+        )
 
-    result = await fan_out(nodes, levels, fetch, timeout=timeout)
+    result = await fan_out(sessions, levels, fetch, timeout=timeout)
     report_unavailable(info, result.unavailable)
     page = merge_page(dict(result.values), implementation_key, first=size, start=start)
     loader = info.context.loaders.implementation_by_code
@@ -212,17 +211,16 @@ async def delegations(
         to_town = to.parent.code if to.parent else None
     now = info.context.clock.now()
 
-    async def fetch(node: LevelNode) -> list[county_service.DelegationView]:
-        async with node.sessions() as session:
-            return await county_service.list_delegations(
-                session=session,
-                county_prefix=county_prefix,
-                to_town=to_town,
-                active_at=now if active_only else None,
-            )
+    async def fetch(node: LevelNode, session: AsyncSession) -> list[county_service.DelegationView]:
+        return await county_service.list_delegations(
+            session=session,
+            county_prefix=county_prefix,
+            to_town=to_town,
+            active_at=now if active_only else None,
+        )
 
     result = await fan_out(
-        info.context.nodes,
+        info.context.sessions,
         [Level.COUNTY],
         fetch,
         timeout=info.context.settings.node_timeout_seconds,

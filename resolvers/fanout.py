@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.nodes import LevelNode, NodeRegistry
+from gateway.nodes import LevelNode
 from levels.common.enums import Level
+from resolvers.sessions import RequestSessions
 
 T = TypeVar("T")
 log = logging.getLogger("govhub.fanout")
 
-# failures that mean "this node is not answering", as opposed to a bug
-UNAVAILABLE = (OperationalError, InterfaceError, DBAPIError, OSError, TimeoutError)
+NodeCall = Callable[[LevelNode, AsyncSession], Awaitable[T]]
 
 
 class NodeUnavailable(Exception):
@@ -29,32 +30,44 @@ class NodeUnavailable(Exception):
         super().__init__(f"{level.value} node unavailable: {type(cause).__name__}")
 
 
+def _unavailable(exc: BaseException) -> bool:
+    """Failures that mean "this node is not answering", as opposed to a bug."""
+    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
 @dataclass
 class FanOutResult(Generic[T]):
     values: dict[Level, T] = field(default_factory=dict)
     unavailable: list[NodeUnavailable] = field(default_factory=list)
 
 
-async def call_node(node: LevelNode, fn: Callable[[LevelNode], Awaitable[T]], timeout: float) -> T:
-    """Run ``fn`` against one node; raise ``NodeUnavailable`` when it cannot answer."""
+async def call_node(sessions: RequestSessions, level: Level, fn: NodeCall[T], timeout: float) -> T:
+    """Run ``fn`` with the request's session of one node; raise ``NodeUnavailable``
+    when the node cannot answer in time."""
+    node = sessions.nodes[level]
+
+    async def run() -> T:
+        async with sessions.use(node) as session:
+            return await fn(node, session)
+
     try:
-        return await asyncio.wait_for(fn(node), timeout)
-    except UNAVAILABLE as exc:
-        log.warning("node %s unavailable: %r", node.level.value, exc)
-        raise NodeUnavailable(node.level, exc) from exc
+        return await asyncio.wait_for(run(), timeout)
+    except Exception as exc:
+        if not _unavailable(exc):
+            raise
+        log.warning("node %s unavailable: %r", level.value, exc)
+        raise NodeUnavailable(level, exc) from exc
 
 
 async def fan_out(
-    nodes: NodeRegistry,
-    levels: Iterable[Level],
-    fn: Callable[[LevelNode], Awaitable[T]],
-    *,
-    timeout: float,
+    sessions: RequestSessions, levels: Iterable[Level], fn: NodeCall[T], *, timeout: float
 ) -> FanOutResult[T]:
     """Run ``fn`` on each level's node in parallel. Latency ≈ the slowest node."""
     chosen = list(dict.fromkeys(levels))
     outcomes = await asyncio.gather(
-        *(call_node(nodes[lv], fn, timeout) for lv in chosen), return_exceptions=True
+        *(call_node(sessions, lv, fn, timeout) for lv in chosen), return_exceptions=True
     )
     result: FanOutResult[T] = FanOutResult()
     for level, outcome in zip(chosen, outcomes, strict=True):

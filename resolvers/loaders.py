@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.nodes import LevelNode, NodeRegistry
+from gateway.nodes import LevelNode
 from levels.city import service as city_service
 from levels.city.models import Matter
 from levels.common import service as common_service
@@ -33,6 +33,7 @@ from levels.common.models import (
 from levels.county import service as county_service
 from levels.county.service import DelegationView
 from resolvers.fanout import call_node
+from resolvers.sessions import RequestSessions
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
@@ -44,9 +45,9 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
 
     many: ClassVar[bool] = False
 
-    def __init__(self, nodes: NodeRegistry, timeout: float) -> None:
+    def __init__(self, sessions: RequestSessions, timeout: float) -> None:
         super().__init__()
-        self.nodes = nodes
+        self.sessions = sessions
         self.timeout = timeout
 
     def levels_of(self, key: K) -> Sequence[Level]:
@@ -73,15 +74,11 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
                 by_level[level].append(self.node_key(key))
         levels = [lv for lv in LEVELS if lv in by_level]
 
-        def runner(level: Level) -> Callable[[LevelNode], Awaitable[Sequence[R]]]:
-            async def run(node: LevelNode) -> Sequence[R]:
-                async with node.sessions() as session:
-                    return await self.fetch(sorted(set(by_level[level])), session=session)
-
-            return run
+        async def run(node: LevelNode, session: AsyncSession) -> Sequence[R]:
+            return await self.fetch(sorted(set(by_level[node.level])), session=session)
 
         outcomes = await asyncio.gather(
-            *(call_node(self.nodes[lv], runner(lv), self.timeout) for lv in levels),
+            *(call_node(self.sessions, lv, run, self.timeout) for lv in levels),
             return_exceptions=True,
         )
         found: dict[Hashable, Any] = defaultdict(list) if self.many else {}
@@ -301,19 +298,19 @@ class Loaders:
     delegation_by_id: DelegationByIdLoader
 
     @classmethod
-    def create(cls, nodes: NodeRegistry, timeout: float) -> Loaders:
+    def create(cls, sessions: RequestSessions, timeout: float) -> Loaders:
         return cls(
-            division_by_code=DivisionByCodeLoader(nodes, timeout),
-            children_by_parent=ChildrenByParentLoader(nodes, timeout),
-            service_org_by_division=ServiceOrgByDivisionLoader(nodes, timeout),
-            service_org_by_code=ServiceOrgByCodeLoader(nodes, timeout),
-            department_by_id=DepartmentByIdLoader(nodes, timeout),
-            departments_by_org=DepartmentsByOrgLoader(nodes, timeout),
-            windows_by_org=WindowsByOrgLoader(nodes, timeout),
-            window_by_id=WindowByIdLoader(nodes, timeout),
-            matter_by_code=MatterByCodeLoader(nodes, timeout),
-            implementation_by_code=ImplementationByCodeLoader(nodes, timeout),
-            implementations_by_basic_code=ImplementationsByBasicCodeLoader(nodes, timeout),
-            materials_by_implementation=MaterialsByImplementationLoader(nodes, timeout),
-            delegation_by_id=DelegationByIdLoader(nodes, timeout),
+            division_by_code=DivisionByCodeLoader(sessions, timeout),
+            children_by_parent=ChildrenByParentLoader(sessions, timeout),
+            service_org_by_division=ServiceOrgByDivisionLoader(sessions, timeout),
+            service_org_by_code=ServiceOrgByCodeLoader(sessions, timeout),
+            department_by_id=DepartmentByIdLoader(sessions, timeout),
+            departments_by_org=DepartmentsByOrgLoader(sessions, timeout),
+            windows_by_org=WindowsByOrgLoader(sessions, timeout),
+            window_by_id=WindowByIdLoader(sessions, timeout),
+            matter_by_code=MatterByCodeLoader(sessions, timeout),
+            implementation_by_code=ImplementationByCodeLoader(sessions, timeout),
+            implementations_by_basic_code=ImplementationsByBasicCodeLoader(sessions, timeout),
+            materials_by_implementation=MaterialsByImplementationLoader(sessions, timeout),
+            delegation_by_id=DelegationByIdLoader(sessions, timeout),
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from gateway.nodes import LevelNode
 from levels.common import service as common_service
 from levels.common.codes import parse_division
@@ -33,14 +35,13 @@ async def service_routes(
         )
     chain = {d.level: d.code for d in division.chain}
 
-    async def implementations(node: LevelNode) -> list[MatterImplementation]:
-        async with node.sessions() as session:
-            return await common_service.implementations_by_division(
-                [chain[node.level]], session=session
-            )
+    async def implementations(node: LevelNode, session: AsyncSession) -> list[MatterImplementation]:
+        return await common_service.implementations_by_division(
+            [chain[node.level]], session=session
+        )
 
     timeout = ctx.settings.node_timeout_seconds
-    found = await fan_out(ctx.nodes, chain, implementations, timeout=timeout)
+    found = await fan_out(ctx.sessions, chain, implementations, timeout=timeout)
     report_unavailable(info, found.unavailable)
     delegations: list[county_service.DelegationView] = []
     if Level.TOWN in chain:

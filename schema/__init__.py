@@ -9,7 +9,7 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
 from schema.divisions import Department, Division, ServiceOrg, Window
-from schema.errors import ErrorFormatting, is_expected
+from schema.errors import CloseSessions, ErrorFormatting, is_expected
 from schema.matters import Delegation, Matter, MatterImplementation
 from schema.query import Query
 
@@ -17,7 +17,7 @@ NODE_TYPES = [Division, ServiceOrg, Department, Window, Matter, MatterImplementa
 
 
 def build_schema(*, prod: bool = False) -> strawberry.Schema:
-    extensions: list[Any] = [ErrorFormatting]
+    extensions: list[Any] = [CloseSessions, ErrorFormatting]
     if prod:
         extensions.append(
             lambda: MaskErrors(

@@ -8,7 +8,7 @@ NODE_UNAVAILABLE error next to partial data; in prod mode everything else is mas
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -66,3 +66,15 @@ class ErrorFormatting(SchemaExtension):
             if not is_expected(e):
                 log.error("unexpected error at %s", e.path, exc_info=e.original_error)
         result.errors = errors or None
+
+
+class CloseSessions(SchemaExtension):
+    """Give the request's node sessions back to their pools when the operation ends."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            sessions = getattr(self.execution_context.context, "sessions", None)
+            if sessions is not None:
+                await sessions.close()

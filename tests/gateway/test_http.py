@@ -63,3 +63,15 @@ async def test_graphiql_is_served_in_dev_mode_only(
     ) as client:
         hidden = await client.get("/graphql", headers={"accept": "text/html"})
         assert "graphiql" not in hidden.text.lower()
+
+
+async def test_a_request_returns_every_connection_to_its_pool(
+    http: httpx.AsyncClient, nodes: NodeRegistry
+) -> None:
+    query = '{ serviceRoutes(divisionCode: "140702101201", first: 50) { edges { node { '
+    query += "matter { name } decidedAt { name } implementation { materials { name } } } } } }"
+    response = await http.post("/graphql", json={"query": query})
+    assert response.status_code == 200 and "errors" not in response.json()
+    assert {s.name: s.engine.pool.checkedout() for s in nodes.stores()} == {  # type: ignore[attr-defined]
+        s.name: 0 for s in nodes.stores()
+    }
