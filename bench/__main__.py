@@ -12,7 +12,7 @@ import time
 import httpx
 
 from bench.backends import OUT, Backend, PostgresBackend, backends, open_stores
-from bench.measure import Load, Result, measure
+from bench.measure import Load, Result, measure, raw_routes
 from bench.report import markdown, notes, table, write
 from bench.runtime import LoopThread, Served
 from bench.scenarios import SCENARIOS, Scenario
@@ -51,7 +51,9 @@ def run_backend(backend: Backend, load: Load) -> list[Result]:
         nodes, loaded = stores.run(open_stores(settings))
         say(f"{backend.name}: {loaded}")
         try:
-            served = Served(stores, create_app(settings, nodes=nodes))
+            app = create_app(settings, nodes=nodes)
+            app.router.routes.extend(raw_routes(nodes, list(SCENARIOS)))
+            served = Served(stores, app)
             try:
                 say(f"{backend.name}: serving on {served.base_url}")
                 return asyncio.run(_client_phase(backend, served, stores, nodes, load))

@@ -21,6 +21,8 @@ HEADERS = (
     "statements/req",
     "baseline p50 ms",
     "hub/baseline",
+    "raw HTTP p50 ms",
+    "hub/raw HTTP",
 )
 # text columns are left-aligned, numbers right-aligned
 LEFT = {0, 1}
@@ -37,6 +39,8 @@ def _row(r: Result) -> tuple[str, ...]:
         str(r.statements_total),
         f"{r.baseline.p50_ms:.3f}",
         f"{r.ratio:.1f}×",
+        f"{r.raw_http.p50_ms:.2f}" if r.raw_http else "-",
+        f"{r.http_ratio:.1f}×",
     )
 
 
@@ -79,6 +83,9 @@ def notes(
         "Baseline: the same rows fetched in-process on the stores' own engines with "
         "SQLAlchemy Core and serialised with orjson; same number of calls and the same "
         "concurrency as the hub; hub/baseline = hub p50 / baseline p50.",
+        "Raw HTTP: the same baseline served as an endpoint of the same uvicorn + Starlette "
+        "app and fetched over loopback like the hub; hub/raw HTTP isolates what GraphQL, "
+        "loaders and routing add on top of the transport.",
     ]
     for scenario in scenarios:
         out.append(f"Baseline of {scenario.name!r}: {scenario.baseline_note}.")
