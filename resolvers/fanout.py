@@ -30,11 +30,19 @@ class NodeUnavailable(Exception):
         super().__init__(f"{level.value} node unavailable: {type(cause).__name__}")
 
 
+# SQLSTATE classes of a database that cannot serve: connection exception, insufficient
+# resources, operator intervention (shutdown, cannot connect now), no such database
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "3D000")
+
+
 def _unavailable(exc: BaseException) -> bool:
     """Failures that mean "this node is not answering", as opposed to a bug."""
     if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if not isinstance(exc, DBAPIError):
+        return False
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return exc.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
 
 
 @dataclass
