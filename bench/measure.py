@@ -6,21 +6,19 @@ import asyncio
 import math
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import orjson
-from sqlalchemy import event
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bench.runtime import LoopThread
 from bench.scenarios import Scenario
-from gateway.nodes import NodeRegistry
+from gateway.nodes import NodeRegistry, count_statements
 
 
 class BenchError(RuntimeError):
@@ -92,25 +90,6 @@ async def drive(
     if not latencies:
         raise BenchError("no call completed in the time allowed")
     return Timing(latencies, time.perf_counter() - began)
-
-
-@contextmanager
-def count_statements(nodes: NodeRegistry) -> Iterator[dict[str, int]]:
-    """SQL statements per store (``before_cursor_execute``) while the block runs."""
-    counts = {store.name: 0 for store in nodes.stores()}
-    listeners: list[tuple[Any, Callable[..., None]]] = []
-    for store in nodes.stores():
-
-        def listener(*_args: Any, _name: str = store.name) -> None:
-            counts[_name] += 1
-
-        event.listen(store.engine.sync_engine, "before_cursor_execute", listener)
-        listeners.append((store.engine.sync_engine, listener))
-    try:
-        yield counts
-    finally:
-        for engine, listener in listeners:
-            event.remove(engine, "before_cursor_execute", listener)
 
 
 class GraphQLCaller:

@@ -4,9 +4,12 @@ the identity store. Built by ``create_app``; nothing here runs at import time.""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.settings import Settings
@@ -78,3 +81,22 @@ class NodeRegistry:
 
     async def dispose(self) -> None:
         await asyncio.gather(*(s.engine.dispose() for s in self.stores()))
+
+
+@contextmanager
+def count_statements(nodes: NodeRegistry) -> Iterator[dict[str, int]]:
+    """SQL statements per store (``before_cursor_execute``) while the block runs."""
+    counts = {store.name: 0 for store in nodes.stores()}
+    listeners: list[tuple[Any, Callable[..., None]]] = []
+    for store in nodes.stores():
+
+        def listener(*_args: Any, _name: str = store.name) -> None:
+            counts[_name] += 1
+
+        event.listen(store.engine.sync_engine, "before_cursor_execute", listener)
+        listeners.append((store.engine.sync_engine, listener))
+    try:
+        yield counts
+    finally:
+        for engine, listener in listeners:
+            event.remove(engine, "before_cursor_execute", listener)

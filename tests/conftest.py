@@ -11,15 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from gateway.app import create_app
 from gateway.demo import load_demo
@@ -136,31 +134,3 @@ async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 def gql(http: httpx.AsyncClient) -> GraphQLClient:
     return GraphQLClient(http)
-
-
-@dataclass
-class StatementLog:
-    per_store: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def total(self) -> int:
-        return sum(self.per_store.values())
-
-
-@contextmanager
-def count_statements(nodes: NodeRegistry) -> Iterator[StatementLog]:
-    """Count SQL statements per store while the block runs."""
-    log = StatementLog({s.name: 0 for s in nodes.stores()})
-    listeners = []
-    for store in nodes.stores():
-
-        def listener(*_args: Any, _name: str = store.name) -> None:
-            log.per_store[_name] += 1
-
-        event.listen(store.engine.sync_engine, "before_cursor_execute", listener)
-        listeners.append((store.engine.sync_engine, listener))
-    try:
-        yield log
-    finally:
-        for engine, listener in listeners:
-            event.remove(engine, "before_cursor_execute", listener)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from gateway.nodes import NodeRegistry
-from tests.conftest import GraphQLClient, count_statements
+from gateway.nodes import NodeRegistry, count_statements
+from tests.conftest import GraphQLClient
 
 ROUTES = """
 query($first: Int) {
@@ -40,7 +40,7 @@ async def _count(
         body = await gql(query, {"first": first})
     assert "errors" not in body, body
     (conn,) = body["data"].values()
-    return dict(log.per_store), len(conn["edges"])
+    return dict(log), len(conn["edges"])
 
 
 async def test_service_routes_cost_a_fixed_number_of_statements(
