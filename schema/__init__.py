@@ -17,13 +17,16 @@ NODE_TYPES = [Division, ServiceOrg, Department, Window, Matter, MatterImplementa
 
 
 def build_schema(*, prod: bool = False) -> strawberry.Schema:
-    extensions: list[Any] = [CloseSessions, ErrorFormatting]
+    # operation hooks unwind in reverse order: errors are formatted (typed codes
+    # attached, partial-result errors added, the unexpected logged) before masking
+    extensions: list[Any] = [CloseSessions]
     if prod:
         extensions.append(
             lambda: MaskErrors(
                 should_mask_error=lambda e: not is_expected(e), error_message="内部错误"
             )
         )
+    extensions.append(ErrorFormatting)
     return strawberry.Schema(
         query=Query,
         types=NODE_TYPES,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from gateway.app import create_app
 from gateway.nodes import NodeRegistry
@@ -75,3 +76,23 @@ async def test_a_request_returns_every_connection_to_its_pool(
     assert {s.name: s.engine.pool.checkedout() for s in nodes.stores()} == {  # type: ignore[attr-defined]
         s.name: 0 for s in nodes.stores()
     }
+
+
+async def test_unexpected_failures_are_masked_in_prod_and_never_a_500(
+    settings: Settings, nodes: NodeRegistry, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(**_kwargs: object) -> None:
+        raise RuntimeError("secret detail: connection string postgres://admin:pw@db")
+
+    monkeypatch.setattr("levels.city.service.search_matters", broken)
+    prod = create_app(settings.model_copy(update={"mode": Mode.PROD}), nodes=nodes)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=prod), base_url="http://govhub.test"
+    ) as client:
+        response = await client.post("/graphql", json={"query": "{ matters { edges { cursor } } }"})
+        typed = await client.post("/graphql", json={"query": '{ division(code: "1") { name } }'})
+    assert response.status_code == 200
+    (error,) = response.json()["errors"]
+    assert error["message"] == "内部错误" and "secret" not in response.text
+    # typed domain errors still reach the client in prod
+    assert typed.json()["errors"][0]["extensions"]["code"] == "INVALID_DIVISION_CODE"
