@@ -14,6 +14,7 @@ from levels.city.models import Matter as MatterRow
 from levels.common import service as common_service
 from levels.common.codes import (
     DivisionCode,
+    Field,
     parse_division,
     validate_basic_code,
     validate_uscc,
@@ -81,7 +82,7 @@ async def divisions(
     return connection(page, Division.from_row)
 
 
-def _within(code: str | None, field: str) -> DivisionCode | None:
+def _within(code: str | None, field: Field) -> DivisionCode | None:
     return parse_division(code, field=field) if code is not None else None
 
 
@@ -101,7 +102,7 @@ async def matters(
     timeout = info.context.settings.node_timeout_seconds
     basic_codes: set[str] | None = None
     if f.needs_implementations:
-        scope = _within(f.division_code, "filter.divisionCode")
+        scope = _within(f.division_code, ("filter", "divisionCode"))
         stmt = common_service.implementation_query(
             within_prefix=scope.prefix if scope else None,
             online_level=f.online_level,
@@ -142,21 +143,21 @@ async def matter_implementations(
 ) -> Connection[MatterImplementation]:
     f = filter or ImplementationFilter()
     size = _size(info, first)
-    scope = _within(f.division_code, "filter.divisionCode")
+    scope = _within(f.division_code, ("filter", "divisionCode"))
     levels = _levels_within(scope, f.level)
     start = decode_cursor(after, allowed=levels)
     sessions = info.context.sessions
     timeout = info.context.settings.node_timeout_seconds
     basic_codes: list[str] | None = None
     if f.basic_code is not None:
-        code = validate_basic_code(f.basic_code, field="filter.basicCode")
+        code = validate_basic_code(f.basic_code, field=("filter", "basicCode"))
         if await info.context.loaders.matter_by_code.load(code) is None:
             raise DomainError(
                 ErrorCode.MATTER_NOT_FOUND, field=["filter", "basicCode"], detail=code
             )
         basic_codes = [code]
     if f.org_code is not None:
-        validate_uscc(f.org_code, field="filter.orgCode")
+        validate_uscc(f.org_code, field=("filter", "orgCode"))
     if f.keyword:
 
         async def matching(node: LevelNode, session: AsyncSession) -> set[str]:

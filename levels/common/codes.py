@@ -15,6 +15,13 @@ from levels.common.errors import DomainError, ErrorCode
 
 _BASIC_CODE = re.compile(r"^[0-9A-Z]{12}$")
 
+# where a bad value came from in the input: "code" or ("filter", "divisionCode")
+Field = str | tuple[str, ...]
+
+
+def _path(field: Field) -> list[str]:
+    return [field] if isinstance(field, str) else list(field)
+
 
 @dataclass(frozen=True, slots=True)
 class DivisionCode:
@@ -72,20 +79,22 @@ def level_of_division(code: str) -> Level | None:
     return Level.VILLAGE
 
 
-def parse_division(code: str, *, field: str = "divisionCode") -> DivisionCode:
+def parse_division(code: str, *, field: Field = "divisionCode") -> DivisionCode:
     level = level_of_division(code.strip() if isinstance(code, str) else "")
     if level is None:
-        raise DomainError(ErrorCode.INVALID_DIVISION_CODE, field=[field], detail=str(code)[:32])
+        raise DomainError(
+            ErrorCode.INVALID_DIVISION_CODE, field=_path(field), detail=str(code)[:32]
+        )
     return DivisionCode(code.strip(), level)
 
 
-def validate_uscc(code: str, *, field: str = "orgCode") -> str:
+def validate_uscc(code: str, *, field: Field = "orgCode") -> str:
     """Validate an 18-character unified social credit code (GB 32100) with python-stdnum."""
     try:
         return str(stdnum_uscc.validate(code))
     except (ValidationError, TypeError):
         raise DomainError(
-            ErrorCode.INVALID_ORG_CODE, field=[field], detail=str(code)[:32]
+            ErrorCode.INVALID_ORG_CODE, field=_path(field), detail=str(code)[:32]
         ) from None
 
 
@@ -94,9 +103,9 @@ def make_uscc(stem17: str) -> str:
     return stem17 + stdnum_uscc.calc_check_digit(stem17)
 
 
-def validate_basic_code(code: str, *, field: str = "basicCode") -> str:
+def validate_basic_code(code: str, *, field: Field = "basicCode") -> str:
     if not isinstance(code, str) or not _BASIC_CODE.match(code):
-        raise DomainError(ErrorCode.INVALID_BASIC_CODE, field=[field], detail=str(code)[:32])
+        raise DomainError(ErrorCode.INVALID_BASIC_CODE, field=_path(field), detail=str(code)[:32])
     return code
 
 
@@ -116,13 +125,13 @@ class ImplementationCode:
 
 
 def parse_implementation_code(
-    code: str, *, field: str = "implementationCode"
+    code: str, *, field: Field = "implementationCode"
 ) -> ImplementationCode:
     if not isinstance(code, str) or len(code) != 31:
         raise DomainError(
-            ErrorCode.INVALID_IMPLEMENTATION_CODE, field=[field], detail=str(code)[:40]
+            ErrorCode.INVALID_IMPLEMENTATION_CODE, field=_path(field), detail=str(code)[:40]
         )
     org, digit, basic = code[:18], code[18], code[19:]
     if not stdnum_uscc.is_valid(org) or digit not in "1234" or not _BASIC_CODE.match(basic):
-        raise DomainError(ErrorCode.INVALID_IMPLEMENTATION_CODE, field=[field], detail=code)
+        raise DomainError(ErrorCode.INVALID_IMPLEMENTATION_CODE, field=_path(field), detail=code)
     return ImplementationCode(code, org, Level.from_digit(digit), basic)

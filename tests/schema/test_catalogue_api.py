@@ -239,7 +239,10 @@ async def test_unknown_matter_in_a_filter_is_a_typed_error(gql: GraphQLClient) -
     body = await gql(IMPLEMENTATIONS, {"filter": {"basicCode": "999999999999"}})
     assert body["errors"][0]["extensions"]["code"] == "MATTER_NOT_FOUND"
     body = await gql(IMPLEMENTATIONS, {"filter": {"basicCode": "bad"}})
-    assert body["errors"][0]["extensions"]["code"] == "INVALID_BASIC_CODE"
+    assert body["errors"][0]["extensions"] == {
+        "code": "INVALID_BASIC_CODE",
+        "field": ["filter", "basicCode"],
+    }
     body = await gql(IMPLEMENTATIONS, {"filter": {"orgCode": "911407020000000000"}})
     assert body["errors"][0]["extensions"]["code"] == "INVALID_ORG_CODE"
 
