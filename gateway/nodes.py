@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from gateway.settings import Settings
 from levels.city.policy import CITY_POLICY
-from levels.common.codes import DivisionCode
 from levels.common.enums import LEVELS, Level
 from levels.common.policy import LevelPolicy
 from levels.common.store import create_store_engine
@@ -72,9 +71,6 @@ class NodeRegistry:
 
     def __iter__(self) -> Iterator[LevelNode]:
         return iter(self._nodes[level] for level in LEVELS)
-
-    def for_division(self, division: DivisionCode) -> LevelNode:
-        return self._nodes[division.level]
 
     def stores(self) -> list[Store]:
         return [*self, self.identity]

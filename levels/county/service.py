@@ -43,17 +43,6 @@ async def delegations_by_id(ids: Sequence[str], *, session: AsyncSession) -> lis
     return await _with_targets(rows, session=session)
 
 
-async def delegations_of_counties(
-    county_codes: Sequence[str], *, session: AsyncSession
-) -> list[DelegationView]:
-    stmt = (
-        select(Delegation)
-        .where(Delegation.from_division_code.in_(county_codes))
-        .order_by(Delegation.id)
-    )
-    return await _with_targets(list(await session.scalars(stmt)), session=session)
-
-
 async def list_delegations(
     *,
     session: AsyncSession,
