@@ -60,12 +60,9 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
     async def fetch(self, keys: list[Any], *, session: AsyncSession) -> Sequence[R]:
         raise NotImplementedError
 
-    def answers(self, row: R) -> Hashable:
-        raise NotImplementedError
-
-    def level_key(self, level: Level, row: R) -> Hashable:
+    def answers(self, level: Level, row: R) -> Hashable:
         """The loader key a row fetched from ``level`` answers."""
-        return self.answers(row)
+        raise NotImplementedError
 
     async def batch_load_fn(self, keys: list[K]) -> list[Any]:
         by_level: dict[Level, list[Any]] = defaultdict(list)
@@ -88,7 +85,7 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
                 failed[level] = outcome
                 continue
             for row in outcome:
-                k = self.level_key(level, row)
+                k = self.answers(level, row)
                 if self.many:
                     found[k].append(row)
                 else:
@@ -117,7 +114,7 @@ class DivisionByCodeLoader(LevelLoader[str, Division]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Division]:
         return await common_service.divisions_by_code(keys, session=session)
 
-    def answers(self, row: Division) -> str:
+    def answers(self, level: Level, row: Division) -> str:
         return row.code
 
 
@@ -132,7 +129,7 @@ class ChildrenByParentLoader(LevelLoader[str, Division]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Division]:
         return await common_service.divisions_by_parent(keys, session=session)
 
-    def answers(self, row: Division) -> str | None:
+    def answers(self, level: Level, row: Division) -> str | None:
         return row.parent_code
 
 
@@ -143,11 +140,11 @@ class ServiceOrgByDivisionLoader(LevelLoader[str, ServiceOrg]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ServiceOrg]:
         return await common_service.orgs_by_division(keys, session=session)
 
-    def answers(self, row: ServiceOrg) -> str:
+    def answers(self, level: Level, row: ServiceOrg) -> str:
         return row.division_code
 
 
-class ServiceOrgByCodeLoader(LevelLoader[tuple[Level, str], ServiceOrg]):
+class OrgScopedLoader(LevelLoader[tuple[Level, str], R]):
     """Keyed by (level, credit code): a credit code alone does not say the level."""
 
     def levels_of(self, key: tuple[Level, str]) -> Sequence[Level]:
@@ -156,11 +153,13 @@ class ServiceOrgByCodeLoader(LevelLoader[tuple[Level, str], ServiceOrg]):
     def node_key(self, key: tuple[Level, str]) -> str:
         return key[1]
 
+
+class ServiceOrgByCodeLoader(OrgScopedLoader[ServiceOrg]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ServiceOrg]:
         return await common_service.orgs_by_code(keys, session=session)
 
-    def answers(self, row: ServiceOrg) -> tuple[Level, str]:
-        return (row.level, row.code)
+    def answers(self, level: Level, row: ServiceOrg) -> tuple[Level, str]:
+        return (level, row.code)
 
 
 class DepartmentByIdLoader(LevelLoader[str, Department]):
@@ -170,32 +169,28 @@ class DepartmentByIdLoader(LevelLoader[str, Department]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Department]:
         return await common_service.departments_by_id(keys, session=session)
 
-    def answers(self, row: Department) -> str:
+    def answers(self, level: Level, row: Department) -> str:
         return row.id
 
 
-class DepartmentsByOrgLoader(LevelLoader[tuple[Level, str], Department]):
+class DepartmentsByOrgLoader(OrgScopedLoader[Department]):
     many = True
-
-    def levels_of(self, key: tuple[Level, str]) -> Sequence[Level]:
-        return (key[0],)
-
-    def node_key(self, key: tuple[Level, str]) -> str:
-        return key[1]
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Department]:
         return await common_service.departments_by_org(keys, session=session)
 
-    def answers(self, row: Department) -> Hashable:
-        raise NotImplementedError
-
-    def level_key(self, level: Level, row: Department) -> tuple[Level, str]:
+    def answers(self, level: Level, row: Department) -> tuple[Level, str]:
         return (level, row.org_code)
 
 
-class WindowsByOrgLoader(DepartmentsByOrgLoader):
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Window]:  # type: ignore[override]
+class WindowsByOrgLoader(OrgScopedLoader[Window]):
+    many = True
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Window]:
         return await common_service.windows_by_org(keys, session=session)
+
+    def answers(self, level: Level, row: Window) -> tuple[Level, str]:
+        return (level, row.org_code)
 
 
 class WindowByIdLoader(LevelLoader[str, Window]):
@@ -205,7 +200,7 @@ class WindowByIdLoader(LevelLoader[str, Window]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Window]:
         return await common_service.windows_by_id(keys, session=session)
 
-    def answers(self, row: Window) -> str:
+    def answers(self, level: Level, row: Window) -> str:
         return row.id
 
 
@@ -216,7 +211,7 @@ class MatterByCodeLoader(LevelLoader[str, Matter]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Matter]:
         return await city_service.matters_by_code(keys, session=session)
 
-    def answers(self, row: Matter) -> str:
+    def answers(self, level: Level, row: Matter) -> str:
         return row.basic_code
 
 
@@ -234,7 +229,7 @@ class ImplementationByCodeLoader(LevelLoader[str, MatterImplementation]):
     ) -> Sequence[MatterImplementation]:
         return await common_service.implementations_by_code(keys, session=session)
 
-    def answers(self, row: MatterImplementation) -> str:
+    def answers(self, level: Level, row: MatterImplementation) -> str:
         return row.code
 
 
@@ -251,7 +246,7 @@ class ImplementationsByBasicCodeLoader(LevelLoader[str, MatterImplementation]):
     ) -> Sequence[MatterImplementation]:
         return await common_service.implementations_by_basic_code(keys, session=session)
 
-    def answers(self, row: MatterImplementation) -> str:
+    def answers(self, level: Level, row: MatterImplementation) -> str:
         return row.basic_code
 
 
@@ -266,7 +261,7 @@ class MaterialsByImplementationLoader(LevelLoader[str, ImplementationMaterial]):
     ) -> Sequence[ImplementationMaterial]:
         return await common_service.materials_by_implementation(keys, session=session)
 
-    def answers(self, row: ImplementationMaterial) -> str:
+    def answers(self, level: Level, row: ImplementationMaterial) -> str:
         return row.implementation_code
 
 
@@ -277,7 +272,7 @@ class DelegationByIdLoader(LevelLoader[str, DelegationView]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[DelegationView]:
         return await county_service.delegations_by_id(keys, session=session)
 
-    def answers(self, row: DelegationView) -> str:
+    def answers(self, level: Level, row: DelegationView) -> str:
         return row.row.id
 
 
