@@ -19,7 +19,7 @@ from levels.common.codes import (
     validate_basic_code,
     validate_uscc,
 )
-from levels.common.enums import LEVELS, Level
+from levels.common.enums import LEVELS, Level, MatterStatus
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division as DivisionRow
 from levels.common.models import MatterImplementation as ImplementationRow
@@ -103,10 +103,12 @@ async def matters(
     basic_codes: set[str] | None = None
     if f.needs_implementations:
         scope = _within(f.division_code, ("filter", "divisionCode"))
+        # only items in force: a draft or abolished item implements nothing yet
         stmt = common_service.implementation_query(
             within_prefix=scope.prefix if scope else None,
             online_level=f.online_level,
             max_visits=f.max_visits,
+            status=MatterStatus.PUBLISHED,
         )
 
         async def implemented(node: LevelNode, session: AsyncSession) -> set[str]:
@@ -175,6 +177,7 @@ async def matter_implementations(
         online_level=f.online_level,
         max_visits=f.max_visits,
         delegated_only=bool(f.delegated_only),
+        status=f.status,
     )
 
     async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ImplementationRow]:

@@ -15,7 +15,9 @@ class MatterFilter:
     keyword: str | None = strawberry.field(default=None, description="Part of the matter name")
     type: MatterType | None = None
     status: MatterStatus | None = None
-    level: Level | None = strawberry.field(default=None, description="Implemented at this level")
+    level: Level | None = strawberry.field(
+        default=None, description="Implemented (published item) at this level"
+    )
     division_code: str | None = strawberry.field(
         default=None, description="Implemented within this division (it and below)"
     )
@@ -43,3 +45,6 @@ class ImplementationFilter:
     online_level: OnlineLevel | None = None
     max_visits: int | None = None
     delegated_only: bool | None = None
+    status: MatterStatus | None = strawberry.field(
+        default=None, description="e.g. PUBLISHED; drafts and abolished items are listed too"
+    )

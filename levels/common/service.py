@@ -130,6 +130,7 @@ def implementation_query(
     online_level: OnlineLevel | None = None,
     max_visits: int | None = None,
     delegated_only: bool = False,
+    status: MatterStatus | None = None,
 ) -> Select[MatterImplementation]:
     """The filtered selection of implementation items a node holds (unordered)."""
     stmt = select(MatterImplementation)
@@ -147,6 +148,8 @@ def implementation_query(
         stmt = stmt.where(MatterImplementation.max_visits <= max_visits)
     if delegated_only:
         stmt = stmt.where(MatterImplementation.delegated_from.is_not(None))
+    if status is not None:
+        stmt = stmt.where(MatterImplementation.status == status)
     return stmt
 
 

@@ -277,3 +277,26 @@ async def test_a_level_not_below_the_parent_is_refused(gql: GraphQLClient) -> No
     assert error["extensions"] == {"code": "LEVEL_MISMATCH", "field": ["level"]}
     leaf = await gql(DIVISIONS, {"parentCode": VILLAGE})
     assert leaf["data"]["divisions"]["edges"] == []
+
+
+async def test_only_published_items_count_as_implemented(gql: GraphQLClient) -> None:
+    # 太谷区 delegated 食品经营许可 to one town and revoked it: the town item is abolished
+    taigu = {"divisionCode": "140703000000", "level": "TOWN"}
+    listed = await walk(
+        gql,
+        IMPLEMENTATIONS,
+        "matterImplementations",
+        100,
+        filter={**taigu, "keyword": "食品经营许可"},
+    )
+    assert {i["basicCode"] for i in listed} == {"000100200100"}
+    published = await walk(
+        gql,
+        IMPLEMENTATIONS,
+        "matterImplementations",
+        100,
+        filter={**taigu, "keyword": "食品经营许可", "status": "PUBLISHED"},
+    )
+    assert published == []
+    matters = await walk(gql, MATTERS, "matters", 100, filter=taigu)
+    assert matters and "000100200100" not in {m["basicCode"] for m in matters}
