@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.nodes import LevelNode
 from levels.common import service as common_service
 from levels.common.codes import parse_division
-from levels.common.enums import Level, MatterStatus
+from levels.common.enums import MatterStatus
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import MatterImplementation
 from levels.common.routes import compute_routes
-from levels.county import service as county_service
 from resolvers.fanout import fan_out
 from resolvers.pagination import decode_cursor, page_size, slice_page
 from resolvers.partial import report_unavailable
@@ -29,10 +30,6 @@ async def service_routes(
     )
     division = parse_division(division_code)
     start = decode_cursor(after, allowed=[division.level])
-    if await ctx.loaders.division_by_code.load(division.code) is None:
-        raise DomainError(
-            ErrorCode.DIVISION_NOT_FOUND, field=["divisionCode"], detail=division.code
-        )
     chain = {d.level: d.code for d in division.chain}
 
     async def implementations(node: LevelNode, session: AsyncSession) -> list[MatterImplementation]:
@@ -40,21 +37,30 @@ async def service_routes(
             [chain[node.level]], session=session
         )
 
-    timeout = ctx.settings.node_timeout_seconds
-    found = await fan_out(ctx.sessions, chain, implementations, timeout=timeout)
-    report_unavailable(info, found.unavailable)
-    delegations: list[county_service.DelegationView] = []
-    if Level.TOWN in chain:
-        delegation_ids = sorted(
-            {i.delegation_id for i in found.values.get(Level.TOWN, []) if i.delegation_id}
+    # the division's existence and the chain's lists are independent: ask at once
+    exists, found = await asyncio.gather(
+        ctx.loaders.division_by_code.load(division.code),
+        fan_out(ctx.sessions, chain, implementations, timeout=ctx.settings.node_timeout_seconds),
+    )
+    if exists is None:
+        raise DomainError(
+            ErrorCode.DIVISION_NOT_FOUND, field=["divisionCode"], detail=division.code
         )
-        views = await ctx.loaders.delegation_by_id.load_many(delegation_ids)
-        delegations = [v for v in views if v is not None]
+    report_unavailable(info, found.unavailable)
     rows = [row for level_rows in found.values.values() for row in level_rows]
     for row in rows:
         ctx.loaders.implementation_by_code.prime(row.code, row)
+    # the town items' delegations (county node) and the catalogue entries (city node)
+    delegation_ids = sorted({r.delegation_id for r in rows if r.delegation_id})
+    basic_codes = sorted({r.basic_code for r in rows})
+    views, matter_rows = await asyncio.gather(
+        ctx.loaders.delegation_by_id.load_many(delegation_ids),
+        ctx.loaders.matter_by_code.load_many(basic_codes),
+    )
+    delegations = [v for v in views if v is not None]
     routes = compute_routes(division, rows, delegations, now=ctx.clock.now())
-    matters = await ctx.loaders.matter_by_code.load_many([r.basic_code for r in routes])
+    catalogue = {m.basic_code: m for m in matter_rows if m is not None}
+    matters = [catalogue.get(r.basic_code) for r in routes]
     listed = [
         r
         for r, m in zip(routes, matters, strict=True)
