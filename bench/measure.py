@@ -6,7 +6,7 @@ import asyncio
 import math
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,28 +181,25 @@ async def measure(
 
     with count_statements(nodes) as baseline_statements:
         baseline_bytes = len(await stores_loop.run_async(baseline_call()))
-    baseline = await stores_loop.run_async(
-        drive(
-            baseline_call,
+
+    def as_many_as_the_hub(call: Callable[[], Awaitable[Any]]) -> Coroutine[Any, Any, Timing]:
+        """Time a baseline with the hub's request count and concurrency."""
+        return drive(
+            call,
             warmup=load.warmup,
             requests=hub.requests,
             max_seconds=math.inf,
             concurrency=load.concurrency,
         )
-    )
+
+    baseline = await stores_loop.run_async(as_many_as_the_hub(baseline_call))
 
     async def raw_http_call() -> bytes:
         response = await client.get(f"{RAW_PREFIX}/{SCENARIO_INDEX[scenario.name]}")
         response.raise_for_status()
         return response.content
 
-    raw_http = await drive(
-        raw_http_call,
-        warmup=load.warmup,
-        requests=hub.requests,
-        max_seconds=math.inf,
-        concurrency=load.concurrency,
-    )
+    raw_http = await as_many_as_the_hub(raw_http_call)
     return Result(
         backend,
         scenario,

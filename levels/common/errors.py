@@ -102,8 +102,6 @@ class DomainError(Exception):
 
     def message(self, locale: str = "zh") -> str:
         base = message_for(self.code, locale)
-        return (
-            f"{base}（{self.detail}）"
-            if self.detail and locale != "en"
-            else (f"{base} ({self.detail})" if self.detail else base)
-        )
+        if not self.detail:
+            return base
+        return f"{base} ({self.detail})" if locale == "en" else f"{base}（{self.detail}）"
