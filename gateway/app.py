@@ -8,8 +8,12 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import Route
 
+from auth import endpoints as auth_endpoints
+from auth.backend import TokenBackend, on_auth_error
+from auth.identity import Identity
 from gateway.graphql import GovHubGraphQL
 from gateway.health import live, metrics_endpoint, ready_endpoint
 from gateway.metrics import Metrics, MetricsMiddleware
@@ -30,19 +34,31 @@ def create_app(
     registry = nodes or NodeRegistry.from_settings(settings)
     clock = clock or clock_for(settings.clock_override)
     metrics = Metrics.create()
+    identity = Identity(settings, registry.identity, clock)
     graphql = GovHubGraphQL(
-        build_schema(prod=not settings.is_dev), settings=settings, nodes=registry, clock=clock
+        build_schema(prod=not settings.is_dev),
+        settings=settings,
+        nodes=registry,
+        clock=clock,
+        identity=identity,
+    )
+    # the token is decoded once, here, for every GraphQL request
+    authenticated_graphql = AuthenticationMiddleware(
+        graphql, backend=TokenBackend(identity), on_error=on_auth_error
     )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        await identity.warm_denylist()
         yield
+        await identity.close()
         if owns_nodes:
             await registry.dispose()
 
     app = Starlette(
         routes=[
-            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/graphql", authenticated_graphql, methods=["GET", "POST"]),
+            *auth_endpoints.routes(identity),
             Route("/health/live", live),
             Route("/health/ready", ready_endpoint(registry, settings.node_timeout_seconds)),
             Route("/metrics", metrics_endpoint(metrics.registry)),
@@ -53,4 +69,5 @@ def create_app(
     app.state.settings = settings
     app.state.nodes = registry
     app.state.clock = clock
+    app.state.identity = identity
     return app

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from graphql import GraphQLError
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 
+from auth.identity import Identity
+from auth.viewer import ANONYMOUS, Viewer
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.common.clock import Clock
@@ -25,13 +27,19 @@ class Context:
     clock: Clock
     sessions: RequestSessions
     loaders: Loaders
+    identity: Identity
+    viewer: Viewer = ANONYMOUS
     locale: str = "zh"
     # errors to report next to partial data (a node that did not answer)
     partial_errors: list[GraphQLError] = field(default_factory=list)
 
 
-def locale_of(request: Request | WebSocket) -> str:
+def locale_of(request: HTTPConnection) -> str:
     """Chinese by default; English when the client prefers it (Accept-Language)."""
     accept = request.headers.get("accept-language", "")
     first = accept.split(",")[0].strip().lower()
     return "en" if first.startswith("en") else "zh"
+
+
+def client_ip(request: HTTPConnection) -> str:
+    return request.client.host if request.client else "unknown"

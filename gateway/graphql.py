@@ -10,6 +10,8 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from auth.backend import viewer_of
+from auth.identity import Identity
 from gateway.context import Context, locale_of
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
@@ -20,7 +22,13 @@ from resolvers.sessions import RequestSessions
 
 class GovHubGraphQL(GraphQL[Context, None]):
     def __init__(
-        self, schema: Any, *, settings: Settings, nodes: NodeRegistry, clock: Clock
+        self,
+        schema: Any,
+        *,
+        settings: Settings,
+        nodes: NodeRegistry,
+        clock: Clock,
+        identity: Identity,
     ) -> None:
         super().__init__(
             schema,
@@ -30,6 +38,7 @@ class GovHubGraphQL(GraphQL[Context, None]):
         self.settings = settings
         self.nodes = nodes
         self.clock = clock
+        self.identity = identity
 
     def encode_json(self, data: object) -> bytes:
         # readable UTF-8 (no \u escapes) and faster than the standard library
@@ -47,5 +56,7 @@ class GovHubGraphQL(GraphQL[Context, None]):
             clock=self.clock,
             sessions=sessions,
             loaders=Loaders.create(sessions, self.settings.node_timeout_seconds),
+            identity=self.identity,
+            viewer=viewer_of(request),
             locale=locale_of(request),
         )

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import secrets
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from levels.common.enums import Level
@@ -45,6 +46,26 @@ class Settings(BaseSettings):
     # echo every SQL statement to the log (debugging only)
     sql_echo: bool = False
 
+    # identity (auth/): the public address of the hub is the token issuer
+    public_url: str | None = None
+    # keys the protected ID-number lookup hash and encrypts signing keys at rest;
+    # required in prod, kept in <var_dir>/identity.secret in dev when unset
+    secret_key: SecretStr | None = None
+    access_token_seconds: int = Field(default=600, ge=60, le=900)
+    session_idle_seconds: int = Field(default=1800, ge=60)
+    kiosk_idle_seconds: int = Field(default=300, ge=60)
+    session_absolute_seconds: int = Field(default=12 * 3600, ge=300)
+    handoff_seconds: int = Field(default=300, ge=30, le=300)
+    handoffs_per_minute: int = Field(default=10, ge=1)
+    # a retired signing key still verifies for this long (>= the access token lifetime)
+    key_overlap_seconds: int = Field(default=3600, ge=900)
+    login_failures_per_minute: int = Field(default=5, ge=1)
+    # consecutive failures that lock an account, and for how long
+    lockout_failures: int = Field(default=10, ge=3)
+    lockout_seconds: int = Field(default=900, ge=60)
+    # machine-client assertions may live at most this long (RFC 7523 "short exp")
+    assertion_max_seconds: int = Field(default=300, ge=30, le=3600)
+
     def db_url(self, store: Level | str) -> str:
         """The SQLAlchemy URL of a level store (or ``"identity"``)."""
         name = store.value.lower() if isinstance(store, Level) else store
@@ -56,3 +77,24 @@ class Settings(BaseSettings):
     @property
     def is_dev(self) -> bool:
         return self.mode is Mode.DEV
+
+    @property
+    def issuer(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer}/oauth/token"
+
+    def identity_secret(self) -> bytes:
+        """The secret of the identity store; a dev hub makes one on first use."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value().encode()
+        if not self.is_dev:
+            raise RuntimeError("GOVHUB_SECRET_KEY is required in prod mode")
+        path = self.var_dir / "identity.secret"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.policy import draft_prefix
 from gateway.nodes import LevelNode
 from levels.city import service as city_service
 from levels.city.models import Matter as MatterRow
@@ -178,6 +179,7 @@ async def matter_implementations(
         max_visits=f.max_visits,
         delegated_only=bool(f.delegated_only),
         status=f.status,
+        drafts_within=draft_prefix(info.context.viewer),
     )
 
     async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ImplementationRow]:

@@ -8,9 +8,11 @@ import strawberry
 from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
+from auth.permissions import guard_schema
 from schema.divisions import Department, Division, ServiceOrg, Window
 from schema.errors import CloseSessions, ErrorFormatting, is_expected
 from schema.matters import Delegation, Matter, MatterImplementation
+from schema.mutation import Mutation
 from schema.query import Query
 
 NODE_TYPES = [Division, ServiceOrg, Department, Window, Matter, MatterImplementation, Delegation]
@@ -27,12 +29,15 @@ def build_schema(*, prod: bool = False) -> strawberry.Schema:
             )
         )
     extensions.append(ErrorFormatting)
-    return strawberry.Schema(
+    schema = strawberry.Schema(
         query=Query,
+        mutation=Mutation,
         types=NODE_TYPES,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
+    guard_schema(schema)
+    return schema
 
 
 def export_sdl() -> str:

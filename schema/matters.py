@@ -7,6 +7,7 @@ import datetime as dt
 
 import strawberry
 
+from auth.policy import Action, Resource, Target, allows
 from levels.city.models import Matter as MatterRow
 from levels.common import models
 from levels.common.routes import Route
@@ -70,8 +71,20 @@ class Matter(Node):
         start = decode_cursor(after, allowed=ALL_LEVELS)
         loader = info.context.loaders.implementations_by_basic_code
         rows = await load_or_report(info, loader, self.basic_code, [])
+        viewer = info.context.viewer
+        rows = [
+            r
+            for r in rows
+            if allows(viewer, Action.READ, implementation_target(r.status, r.division_code))
+        ]
         page = slice_page(rows, implementation_key, lambda r: r.level, first=size, start=start)
         return connection(page, MatterImplementation.from_row)
+
+
+def implementation_target(status: MatterStatus, division_code: str) -> Target:
+    """Published items are catalogue; a draft is read only within reach."""
+    resource = Resource.DRAFT_ITEM if status is MatterStatus.DRAFT else Resource.CATALOGUE
+    return Target(resource, division_code=division_code)
 
 
 def implementation_key(row: models.MatterImplementation) -> tuple[str, str]:
@@ -141,6 +154,9 @@ class MatterImplementation(Node):
     department_id: strawberry.Private[str | None]
     delegated_from_code: strawberry.Private[str | None]
     delegation_id: strawberry.Private[str | None]
+
+    def authz_target(self) -> Target:
+        return implementation_target(self.status, self.division_code)
 
     @classmethod
     def from_row(cls, row: models.MatterImplementation) -> MatterImplementation:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import catalogue, nodes, routing
+from resolvers import catalogue, identity, nodes, routing
 from schema.divisions import Division
 from schema.enums import Level
 from schema.filters import ImplementationFilter, MatterFilter
+from schema.identity import ViewerType
 from schema.info import Info
 from schema.matters import Delegation, Matter, MatterImplementation, ServiceRoute
 from schema.relay import Connection, Node
@@ -18,6 +19,10 @@ class Query:
     @strawberry.field(description="Any object by its global ID")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await nodes.node(info, id)
+
+    @strawberry.field(description="Who is signed in (null when nobody is)")
+    async def me(self, info: Info) -> ViewerType | None:
+        return await identity.me(info)
 
     @strawberry.field(description="A division by its 12-digit code; null when there is none")
     async def division(self, info: Info, code: str) -> Division | None:

@@ -7,6 +7,7 @@ from typing import Generic, TypeVar
 
 import strawberry
 
+from auth.policy import Resource, Target
 from resolvers.pagination import Page
 
 T = TypeVar("T")
@@ -16,6 +17,11 @@ R = TypeVar("R")
 @strawberry.interface(description="An object with an opaque global ID (Relay).")
 class Node:
     id: strawberry.ID
+
+    def authz_target(self) -> Target:
+        """What the policy table needs to know to let a viewer read this object:
+        catalogue objects are public; types that are not override this."""
+        return Target(Resource.CATALOGUE)
 
 
 @strawberry.type

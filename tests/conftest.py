@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from gateway.app import create_app
 from gateway.demo import load_demo
@@ -56,6 +57,7 @@ async def make_registry(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, li
         var_dir=tmp,
         clock_override=DEMO_NOW,
         redis_url=pg.redis_url() if BACKEND == "postgres" else None,
+        secret_key=SecretStr("govhub-test-secret"),
         **urls,
     )
     nodes = NodeRegistry.from_settings(settings)
@@ -97,8 +99,10 @@ def clock() -> FixedClock:
 
 
 @pytest.fixture(scope="session")
-def app(settings: Settings, nodes: NodeRegistry, clock: FixedClock) -> Any:
-    return create_app(settings, nodes=nodes, clock=clock)
+async def app(settings: Settings, nodes: NodeRegistry, clock: FixedClock) -> AsyncIterator[Any]:
+    app = create_app(settings, nodes=nodes, clock=clock)
+    yield app
+    await app.state.identity.close()
 
 
 @dataclass

@@ -19,7 +19,7 @@ _BASIC_CODE = re.compile(r"^[0-9A-Z]{12}$")
 Field = str | tuple[str, ...]
 
 
-def _path(field: Field) -> list[str]:
+def field_path(field: Field) -> list[str]:
     return [field] if isinstance(field, str) else list(field)
 
 
@@ -83,7 +83,7 @@ def parse_division(code: str, *, field: Field = "divisionCode") -> DivisionCode:
     level = level_of_division(code.strip() if isinstance(code, str) else "")
     if level is None:
         raise DomainError(
-            ErrorCode.INVALID_DIVISION_CODE, field=_path(field), detail=str(code)[:32]
+            ErrorCode.INVALID_DIVISION_CODE, field=field_path(field), detail=str(code)[:32]
         )
     return DivisionCode(code.strip(), level)
 
@@ -94,7 +94,7 @@ def validate_uscc(code: str, *, field: Field = "orgCode") -> str:
         return str(stdnum_uscc.validate(code))
     except (ValidationError, TypeError):
         raise DomainError(
-            ErrorCode.INVALID_ORG_CODE, field=_path(field), detail=str(code)[:32]
+            ErrorCode.INVALID_ORG_CODE, field=field_path(field), detail=str(code)[:32]
         ) from None
 
 
@@ -105,7 +105,9 @@ def make_uscc(stem17: str) -> str:
 
 def validate_basic_code(code: str, *, field: Field = "basicCode") -> str:
     if not isinstance(code, str) or not _BASIC_CODE.match(code):
-        raise DomainError(ErrorCode.INVALID_BASIC_CODE, field=_path(field), detail=str(code)[:32])
+        raise DomainError(
+            ErrorCode.INVALID_BASIC_CODE, field=field_path(field), detail=str(code)[:32]
+        )
     return code
 
 
@@ -129,9 +131,11 @@ def parse_implementation_code(
 ) -> ImplementationCode:
     if not isinstance(code, str) or len(code) != 31:
         raise DomainError(
-            ErrorCode.INVALID_IMPLEMENTATION_CODE, field=_path(field), detail=str(code)[:40]
+            ErrorCode.INVALID_IMPLEMENTATION_CODE, field=field_path(field), detail=str(code)[:40]
         )
     org, digit, basic = code[:18], code[18], code[19:]
     if not stdnum_uscc.is_valid(org) or digit not in "1234" or not _BASIC_CODE.match(basic):
-        raise DomainError(ErrorCode.INVALID_IMPLEMENTATION_CODE, field=_path(field), detail=code)
+        raise DomainError(
+            ErrorCode.INVALID_IMPLEMENTATION_CODE, field=field_path(field), detail=code
+        )
     return ImplementationCode(code, org, Level.from_digit(digit), basic)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
+from typing import Protocol
 
 
 class ErrorCode(enum.Enum):
@@ -30,6 +31,9 @@ class ErrorCode(enum.Enum):
     INVALID_CURSOR = "INVALID_CURSOR"
     INVALID_ID = "INVALID_ID"
     NODE_UNAVAILABLE = "NODE_UNAVAILABLE"
+
+    def messages(self) -> tuple[str, str]:
+        return _MESSAGES[self]
 
 
 _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
@@ -80,8 +84,18 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
 }
 
 
-def message_for(code: ErrorCode, locale: str = "zh") -> str:
-    zh, en = _MESSAGES[code]
+class Code(Protocol):
+    """An error code of some domain: a string enum member that knows its messages
+    (Chinese, English). Each domain keeps its codes in its own ``errors.py``."""
+
+    @property
+    def value(self) -> str: ...
+
+    def messages(self) -> tuple[str, str]: ...
+
+
+def message_for(code: Code, locale: str = "zh") -> str:
+    zh, en = code.messages()
     return en if locale == "en" else zh
 
 
@@ -90,7 +104,7 @@ class DomainError(Exception):
 
     def __init__(
         self,
-        code: ErrorCode,
+        code: Code,
         *,
         field: Sequence[str] | None = None,
         detail: str | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select, tuple_
+from sqlalchemy import Select, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.common.enums import HandlingKind, Level, MatterStatus, OnlineLevel
@@ -131,9 +131,22 @@ def implementation_query(
     max_visits: int | None = None,
     delegated_only: bool = False,
     status: MatterStatus | None = None,
+    drafts_within: str | None = "",
 ) -> Select[MatterImplementation]:
-    """The filtered selection of implementation items a node holds (unordered)."""
+    """The filtered selection of implementation items a node holds (unordered).
+
+    Draft items are kept only under the division-code prefix ``drafts_within`` (""
+    keeps every draft, None keeps none): the viewer's reach per the policy table."""
     stmt = select(MatterImplementation)
+    if drafts_within is None:
+        stmt = stmt.where(MatterImplementation.status != MatterStatus.DRAFT)
+    elif drafts_within:
+        stmt = stmt.where(
+            or_(
+                MatterImplementation.status != MatterStatus.DRAFT,
+                MatterImplementation.division_code.startswith(drafts_within),
+            )
+        )
     if basic_codes is not None:
         stmt = stmt.where(MatterImplementation.basic_code.in_(basic_codes))
     if within_prefix is not None:

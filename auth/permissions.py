@@ -1,0 +1,99 @@
+"""Permission classes and the object guard of the schema: the policy table
+(``auth/policy.py``) enforced on every field that returns an object.
+
+``IsAuthenticated`` refuses a field before it runs. The guard runs after: every field
+whose type is an object type is wrapped (``guard_schema``), and every object it returns
+that can say where it is and whose it is (``authz_target``) is checked for READ —
+``node(id:)``, nested fields and connection edges alike."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, runtime_checkable
+
+import strawberry
+from graphql import (
+    GraphQLInterfaceType,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLUnionType,
+    default_field_resolver,
+    get_named_type,
+)
+from strawberry.permission import BasePermission
+
+from auth.errors import AuthErrorCode
+from auth.policy import Action, Target, require
+from auth.viewer import Viewer
+from levels.common.errors import DomainError
+
+
+@runtime_checkable
+class Guarded(Protocol):
+    def authz_target(self) -> Target: ...
+
+
+class IsAuthenticated(BasePermission):
+    message = AuthErrorCode.UNAUTHENTICATED.value
+
+    def has_permission(self, source: Any, info: strawberry.Info, **kwargs: Any) -> bool:
+        viewer: Viewer = info.context.viewer
+        return viewer.authenticated
+
+    def on_unauthorized(self) -> None:
+        raise DomainError(AuthErrorCode.UNAUTHENTICATED)
+
+
+def check_read(viewer: Viewer, value: Any) -> None:
+    """Raise UNAUTHENTICATED/FORBIDDEN if ``value`` (an object, a list of them, or a
+    connection) holds anything the viewer may not read."""
+    if value is None:
+        return
+    if isinstance(value, Guarded):
+        require(viewer, Action.READ, value.authz_target())
+        return
+    edges = getattr(value, "edges", None)
+    if edges is not None:
+        for edge in edges:
+            check_read(viewer, edge.node)
+        return
+    if isinstance(value, list | tuple):
+        for item in value:
+            check_read(viewer, item)
+
+
+def _guarded(resolve: Callable[..., Any]) -> Callable[..., Any]:
+    def resolver(source: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+        result = resolve(source, info, **kwargs)
+        if inspect.isawaitable(result):
+
+            async def checked() -> Any:
+                value = await result
+                check_read(info.context.viewer, value)
+                return value
+
+            return checked()
+        check_read(info.context.viewer, result)
+        return result
+
+    resolver.__govhub_guarded__ = True  # type: ignore[attr-defined]
+    return resolver
+
+
+def guard_schema(schema: strawberry.Schema) -> None:
+    """Wrap the resolver of every field that returns objects with the READ guard."""
+    for gql_type in _object_types(schema._schema.type_map.values()):
+        for gql_field in gql_type.fields.values():
+            named = get_named_type(gql_field.type)
+            if not isinstance(named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType):
+                continue
+            resolve = gql_field.resolve or default_field_resolver
+            if not getattr(resolve, "__govhub_guarded__", False):
+                gql_field.resolve = _guarded(resolve)
+
+
+def _object_types(types: Iterable[Any]) -> Iterable[GraphQLObjectType]:
+    for t in types:
+        if isinstance(t, GraphQLObjectType) and not t.name.startswith("__"):
+            yield t

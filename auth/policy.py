@@ -1,0 +1,131 @@
+"""The policy table: who may read and do what, in one place.
+
+Each (resource, action) pair lists its grants; a viewer is allowed when one grant
+fits: the account kind, for staff one of the roles (none listed: any role), for
+machine clients the scope, and the reach — anywhere, within the viewer's jurisdiction
+(the object's division code starts with the significant prefix of the viewer's
+division), or the viewer's own. Resolvers never decide this themselves: they ask
+``allows``/``require``, and the schema guard asks it for every object it returns.
+``tests/auth/test_policy_matrix.py`` walks every cell over HTTP."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from auth.enums import HUMAN_KINDS, AccountKind, Role, Scope
+from auth.errors import AuthErrorCode
+from auth.viewer import Viewer
+from levels.common.codes import DivisionCode, level_of_division
+from levels.common.errors import DomainError
+
+
+class Resource(enum.Enum):
+    # the public catalogue: divisions, service orgs, departments, windows, matters,
+    # published (also suspended and abolished) implementation items, delegations,
+    # service routes — the service guide is public by law
+    CATALOGUE = "catalogue"
+    # an implementation item not yet published (a draft of the next list)
+    DRAFT_ITEM = "draft-item"
+    # the signed-in account itself (``me``)
+    ACCOUNT = "account"
+    # a sign-in session
+    SESSION = "session"
+
+
+class Action(enum.Enum):
+    READ = "read"
+    SIGN_IN = "sign-in"  # login, refresh, start and complete a hand-off
+    APPROVE_HANDOFF = "approve-handoff"
+    LOGOUT = "logout"
+
+
+class Reach(enum.Enum):
+    ANYWHERE = "anywhere"
+    JURISDICTION = "jurisdiction"
+    OWN = "own"
+
+
+ALL_KINDS = frozenset(AccountKind)
+
+
+@dataclass(frozen=True)
+class Grant:
+    kinds: frozenset[AccountKind] | None  # None: anyone, signed in or not
+    reach: Reach = Reach.ANYWHERE
+    roles: frozenset[Role] = field(default_factory=frozenset)
+    scope: Scope | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    resource: Resource
+    division_code: str | None = None  # where the object is
+    owner: str | None = None  # whose it is (account or client id)
+
+
+def _kinds(*kinds: AccountKind) -> frozenset[AccountKind]:
+    return frozenset(kinds)
+
+
+POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
+    (Resource.CATALOGUE, Action.READ): (Grant(None),),
+    (Resource.DRAFT_ITEM, Action.READ): (
+        Grant(_kinds(AccountKind.STAFF), Reach.JURISDICTION),
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+        Grant(_kinds(AccountKind.SERVICE), Reach.JURISDICTION, scope=Scope.CATALOGUE_READ),
+    ),
+    (Resource.ACCOUNT, Action.READ): (Grant(ALL_KINDS, Reach.OWN),),
+    (Resource.SESSION, Action.SIGN_IN): (Grant(None),),
+    (Resource.SESSION, Action.APPROVE_HANDOFF): (Grant(HUMAN_KINDS, Reach.OWN),),
+    (Resource.SESSION, Action.LOGOUT): (Grant(HUMAN_KINDS, Reach.OWN),),
+}
+
+
+def jurisdiction_prefix(viewer: Viewer) -> str | None:
+    """The division-code prefix of everything under the viewer's jurisdiction."""
+    code = viewer.jurisdiction
+    level = level_of_division(code) if code else None
+    return DivisionCode(code, level).prefix if code and level else None
+
+
+def _reaches(grant: Grant, viewer: Viewer, target: Target) -> bool:
+    if grant.reach is Reach.ANYWHERE:
+        return True
+    if grant.reach is Reach.OWN:
+        return target.owner is None or target.owner == viewer.subject
+    prefix = jurisdiction_prefix(viewer)
+    return prefix is not None and (target.division_code or "").startswith(prefix)
+
+
+def _fits(grant: Grant, viewer: Viewer, target: Target) -> bool:
+    if grant.kinds is not None and viewer.kind not in grant.kinds:
+        return False
+    if grant.roles and not grant.roles & viewer.roles:
+        return False
+    if grant.scope is not None and grant.scope not in viewer.scopes:
+        return False
+    return _reaches(grant, viewer, target)
+
+
+def allows(viewer: Viewer, action: Action, target: Target) -> bool:
+    grants = POLICY.get((target.resource, action), ())
+    return any(_fits(g, viewer, target) for g in grants)
+
+
+def require(viewer: Viewer, action: Action, target: Target) -> None:
+    """Raise UNAUTHENTICATED (nobody signed in) or FORBIDDEN unless allowed."""
+    if not allows(viewer, action, target):
+        code = AuthErrorCode.FORBIDDEN if viewer.authenticated else AuthErrorCode.UNAUTHENTICATED
+        raise DomainError(code)
+
+
+def draft_prefix(viewer: Viewer) -> str | None:
+    """Where the viewer may see draft items: a division-code prefix ("" = anywhere),
+    or None for nowhere. Lists filter by it so they never return a forbidden row."""
+    grants = POLICY[(Resource.DRAFT_ITEM, Action.READ)]
+    probe = Target(Resource.DRAFT_ITEM)
+    for grant in grants:
+        if _fits(Grant(grant.kinds, Reach.ANYWHERE, grant.roles, grant.scope), viewer, probe):
+            return "" if grant.reach is Reach.ANYWHERE else jurisdiction_prefix(viewer)
+    return None

@@ -1,0 +1,125 @@
+"""Access tokens (JWT, RFC 9068 profile) and opaque refresh tokens.
+
+An access token is short-lived (``access_token_seconds``, at most 15 minutes), signed
+``EdDSA`` with the key its ``kid`` names, typed ``at+jwt``, and bound to a session
+(``sid``) that logout revokes at once. Only this module reads a token: the algorithm
+is pinned, the key comes from our own key ring (``jku``, ``jwk`` and ``x5u`` headers are
+never followed), and times are checked against the hub's injectable clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+from auth.keys import ALGORITHM, KeyRing
+from auth.viewer import Viewer
+
+log = logging.getLogger("govhub.auth")
+
+ACCESS_TYPE = "at+jwt"
+LEEWAY = dt.timedelta(seconds=30)
+_REQUIRED = ["iss", "aud", "sub", "exp", "iat", "jti", "typ", "kind", "chn"]
+
+
+class InvalidToken(Exception):
+    """Any reason a bearer token is refused; the reason is logged, never returned."""
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str
+    expires_in: int
+
+
+def _timestamp(t: dt.datetime) -> int:
+    return int(t.timestamp())
+
+
+async def issue_access_token(
+    viewer: Viewer,
+    *,
+    keys: KeyRing,
+    issuer: str,
+    audience: str,
+    now: dt.datetime,
+    ttl: dt.timedelta,
+    not_after: dt.datetime | None = None,
+) -> IssuedToken:
+    """Sign an access token for ``viewer``; it never outlives ``not_after`` (the
+    session's absolute end)."""
+    expires = now + ttl if not_after is None else min(now + ttl, not_after)
+    claims: dict[str, Any] = {
+        **viewer.claims(),
+        "iss": issuer,
+        "aud": audience,
+        "typ": "access",
+        "jti": secrets.token_urlsafe(12),
+        "iat": _timestamp(now),
+        "nbf": _timestamp(now),
+        "exp": _timestamp(expires),
+    }
+    key = await keys.signing_key()
+    assert key.private is not None
+    token = jwt.encode(
+        claims, key.private, algorithm=ALGORITHM, headers={"kid": key.kid, "typ": ACCESS_TYPE}
+    )
+    return IssuedToken(token, max(0, int((expires - now).total_seconds())))
+
+
+async def decode_access_token(
+    token: str, *, keys: KeyRing, issuer: str, audience: str, now: dt.datetime
+) -> Viewer:
+    try:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as e:
+        raise InvalidToken("malformed") from e
+    if header.get("alg") != ALGORITHM or header.get("typ") != ACCESS_TYPE:
+        raise InvalidToken(f"header alg={header.get('alg')!r} typ={header.get('typ')!r}")
+    kid = header.get("kid")
+    key = await keys.public_key(kid) if isinstance(kid, str) else None
+    if key is None:
+        raise InvalidToken(f"unknown kid {kid!r}")
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=issuer,
+            # times are checked below against the hub's clock, not the machine's
+            options={
+                "require": _REQUIRED,
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
+        )
+    except jwt.PyJWTError as e:
+        raise InvalidToken(str(e)) from e
+    stamp = now.timestamp()
+    if claims["typ"] != "access":
+        raise InvalidToken("not an access token")
+    if not isinstance(claims["exp"], int) or claims["exp"] <= stamp - LEEWAY.total_seconds():
+        raise InvalidToken("expired")
+    if int(claims.get("nbf", claims["iat"])) > stamp + LEEWAY.total_seconds():
+        raise InvalidToken("not yet valid")
+    try:
+        return Viewer.from_claims(claims)
+    except (KeyError, ValueError) as e:
+        raise InvalidToken("claims") from e
+
+
+def new_opaque_token() -> tuple[str, str]:
+    """A random bearer secret and the hash under which it is stored."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

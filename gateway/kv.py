@@ -1,0 +1,75 @@
+"""Short-lived shared state: Redis when configured, an in-process stand-in without it.
+
+Used for the session denylist now, and for anything else that must be seen by every
+hub process but need not outlive its TTL. Rate limits use the same Redis through
+``limits`` (``rate_limit_storage``)."""
+
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from redis.asyncio import Redis
+
+from gateway.settings import Settings
+
+
+class KeyValue(Protocol):
+    async def set(self, key: str, value: str, ttl_seconds: int) -> None: ...
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def close(self) -> None: ...
+
+
+class MemoryKeyValue:
+    """One process's stand-in for Redis: values expire after their TTL."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[str, float]] = {}
+
+    async def set(self, key: str, value: str, ttl_seconds: int) -> None:
+        now = time.monotonic()
+        if len(self._items) > 10_000:
+            self._items = {k: v for k, v in self._items.items() if v[1] > now}
+        self._items[key] = (value, now + ttl_seconds)
+
+    async def get(self, key: str) -> str | None:
+        item = self._items.get(key)
+        if item is None or item[1] <= time.monotonic():
+            return None
+        return item[0]
+
+    async def close(self) -> None:
+        self._items.clear()
+
+
+class RedisKeyValue:
+    def __init__(self, url: str, prefix: str = "govhub:") -> None:
+        self._redis = Redis.from_url(url, decode_responses=True)
+        self._prefix = prefix
+
+    async def set(self, key: str, value: str, ttl_seconds: int) -> None:
+        await self._redis.set(self._prefix + key, value, ex=ttl_seconds)
+
+    async def get(self, key: str) -> str | None:
+        value = await self._redis.get(self._prefix + key)
+        return None if value is None else str(value)
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def key_value_for(settings: Settings) -> KeyValue:
+    if settings.redis_url:
+        return RedisKeyValue(settings.redis_url)
+    return MemoryKeyValue()
+
+
+def rate_limit_storage(settings: Settings) -> Storage:
+    if settings.redis_url:
+        scheme, rest = settings.redis_url.split("://", 1)
+        uri = f"async+{scheme}://{rest}"
+        return RedisStorage(uri, implementation="redispy", key_prefix="govhub:limits")
+    return MemoryStorage()

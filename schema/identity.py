@@ -1,0 +1,212 @@
+"""The identity layer in the schema: the viewer, sign-in payloads, hand-offs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import segno
+import strawberry
+
+from auth.enums import AccountKind, Channel, Role, Scope
+from auth.handoff import StartedHandoff
+from auth.models import Account, ServiceClient
+from auth.policy import Resource, Target
+from auth.sessions import SignIn
+from auth.viewer import Viewer as ViewerIdentity
+from levels.common.enums import Level
+from schema.divisions import Department, Division, ServiceOrg
+from schema.info import Info
+from schema.payloads import UserError
+
+strawberry.enum(AccountKind, description="Kinds of account: resident, firm, staff, agent…")
+strawberry.enum(Role, description="Staff roles: 受理, 审查, 决定, 出件, 督查, 管理")
+strawberry.enum(Channel, description="Where a person is (or a case came from)")
+strawberry.enum(Scope, description="What a machine client may do")
+
+
+@strawberry.type(name="Viewer", description="Who is signed in")
+class ViewerType:
+    id: strawberry.ID = strawberry.field(description="The account (or machine client) id")
+    kind: AccountKind
+    username: str
+    display_name: str
+    channel: Channel | None
+    session_id: str | None
+    roles: list[Role]
+    scopes: list[Scope]
+    jurisdiction_code: str | None = strawberry.field(
+        description="Staff: the org's division; agent: the village; auditor: the jurisdiction"
+    )
+    id_number_masked: str | None = strawberry.field(
+        description="A resident's ID number, masked: the full number is never shown"
+    )
+    credit_code: str | None
+    org_code: str | None
+    department_id: strawberry.Private[str | None]
+    org_level: strawberry.Private[Level | None]
+
+    def authz_target(self) -> Target:
+        return Target(Resource.ACCOUNT, owner=str(self.id))
+
+    @classmethod
+    def of(cls, viewer: ViewerIdentity, account: Account) -> ViewerType:
+        return cls(
+            id=strawberry.ID(account.id),
+            kind=account.kind,
+            username=account.username,
+            display_name=account.display_name,
+            channel=viewer.channel,
+            session_id=viewer.session_id,
+            roles=sorted(viewer.roles, key=lambda r: r.value),
+            scopes=[],
+            jurisdiction_code=account.division_code,
+            id_number_masked=account.id_number_masked,
+            credit_code=account.credit_code,
+            org_code=account.org_code,
+            department_id=account.department_id,
+            org_level=account.org_level,
+        )
+
+    @classmethod
+    def of_client(cls, viewer: ViewerIdentity, client: ServiceClient) -> ViewerType:
+        return cls(
+            id=strawberry.ID(client.client_id),
+            kind=AccountKind.SERVICE,
+            username=client.client_id,
+            display_name=client.name,
+            channel=viewer.channel,
+            session_id=None,
+            roles=[],
+            scopes=sorted(viewer.scopes, key=lambda s: s.value),
+            jurisdiction_code=client.division_code,
+            id_number_masked=None,
+            credit_code=None,
+            org_code=None,
+            department_id=None,
+            org_level=None,
+        )
+
+    @strawberry.field(description="The division the viewer answers for")
+    async def jurisdiction(self, info: Info) -> Division | None:
+        if self.jurisdiction_code is None:
+            return None
+        row = await info.context.loaders.division_by_code.load(self.jurisdiction_code)
+        return Division.from_row(row) if row else None
+
+    @strawberry.field(description="Staff: the service org")
+    async def org(self, info: Info) -> ServiceOrg | None:
+        if self.org_code is None or self.org_level is None:
+            return None
+        row = await info.context.loaders.service_org_by_code.load((self.org_level, self.org_code))
+        return ServiceOrg.from_row(row) if row else None
+
+    @strawberry.field(description="Staff: the department")
+    async def department(self, info: Info) -> Department | None:
+        if self.department_id is None:
+            return None
+        row = await info.context.loaders.department_by_id.load(self.department_id)
+        return Department.from_row(row) if row else None
+
+
+@strawberry.input
+class LoginInput:
+    username: str
+    password: str
+    channel: Channel
+
+
+@strawberry.type
+class LoginPayload:
+    access_token: str | None = None
+    refresh_token: str | None = None
+    expires_in: int | None = strawberry.field(
+        default=None, description="Seconds the access token lives"
+    )
+    token_type: str | None = None
+    viewer: ViewerType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+    @classmethod
+    def of(cls, sign_in: SignIn) -> LoginPayload:
+        return cls(
+            access_token=sign_in.access.token,
+            refresh_token=sign_in.refresh_token,
+            expires_in=sign_in.access.expires_in,
+            token_type="Bearer",
+            viewer=ViewerType.of(sign_in.viewer, sign_in.account),
+        )
+
+
+@strawberry.input
+class RefreshInput:
+    refresh_token: str
+
+
+@strawberry.type
+class LogoutPayload:
+    revoked: bool
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class StartHandoffInput:
+    channel: Channel = strawberry.field(description="The channel of the starting terminal")
+
+
+@strawberry.type(description="A hand-off waiting for approval on another channel")
+class Handoff:
+    user_code: str = strawberry.field(description="Shown on screen; typed or scanned in the app")
+    device_code: str = strawberry.field(
+        description="Secret of the starting terminal: redeem it with completeHandoff"
+    )
+    channel: Channel
+    expires_at: dt.datetime
+    expires_in: int
+    verification_uri: str
+    verification_uri_complete: str
+
+    @classmethod
+    def of(cls, started: StartedHandoff, now: dt.datetime) -> Handoff:
+        return cls(
+            user_code=started.user_code,
+            device_code=started.device_code,
+            channel=started.channel,
+            expires_at=started.expires_at,
+            expires_in=int((started.expires_at - now).total_seconds()),
+            verification_uri=started.verification_uri,
+            verification_uri_complete=started.verification_uri_complete,
+        )
+
+    @strawberry.field(description="QR code of verificationUriComplete, as SVG markup")
+    def qr_svg(self) -> str:
+        return str(segno.make(self.verification_uri_complete, error="m").svg_inline(scale=4))
+
+    @strawberry.field(description="The same QR code as a PNG data URI")
+    def qr_png(self) -> str:
+        png = segno.make(self.verification_uri_complete, error="m").png_data_uri(scale=4)
+        return str(png)
+
+
+@strawberry.type
+class StartHandoffPayload:
+    handoff: Handoff | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class ApproveHandoffInput:
+    user_code: str
+
+
+@strawberry.type
+class ApproveHandoffPayload:
+    approved: bool = False
+    channel: Channel | None = strawberry.field(
+        default=None, description="The channel that will carry on as the viewer"
+    )
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class CompleteHandoffInput:
+    device_code: str

@@ -1,0 +1,23 @@
+"""Mutation payloads: every mutation returns its object next to ``errors``, the typed
+domain failures (bad input, wrong state, wrong level) in the client's language."""
+
+from __future__ import annotations
+
+import strawberry
+
+from levels.common.errors import DomainError
+
+
+@strawberry.type(description="An expected failure: a stable code, the input field, a message")
+class UserError:
+    code: str
+    field: list[str] | None
+    message: str
+
+    @classmethod
+    def of(cls, error: DomainError, locale: str) -> UserError:
+        return cls(code=error.code.value, field=error.field, message=error.message(locale))
+
+
+def user_errors(error: DomainError, locale: str) -> list[UserError]:
+    return [UserError.of(error, locale)]
