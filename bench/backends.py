@@ -46,7 +46,7 @@ async def open_stores(settings: Settings) -> tuple[NodeRegistry, str]:
         for node in nodes:
             await migrate.upgrade(node.engine, "levels")
         await migrate.upgrade(nodes.identity.engine, "identity")
-        counts = await load_demo(nodes)
+        counts = await load_demo(nodes, secret=settings.identity_secret())
     except BaseException:
         await nodes.dispose()
         raise

@@ -61,10 +61,11 @@ def demo(if_empty: bool) -> None:
             if if_empty:
                 return None
             raise click.ClickException("the demo city is loaded already; use fresh stores")
-        return await load_demo(nodes)
+        return await load_demo(nodes, secret=settings.identity_secret())
 
+    settings = Settings()
     started = time.perf_counter()
-    counts = asyncio.run(_with_nodes(Settings(), run))
+    counts = asyncio.run(_with_nodes(settings, run))
     if counts is None:
         click.echo("demo city already loaded")
         return

@@ -76,7 +76,7 @@ async def demo_stores(
         await pg.require_services()
     tag = uuid.uuid4().hex[:8]
     settings, nodes, created = await make_registry(tmp_path_factory.mktemp("demo"), tag)
-    await load_demo(nodes)
+    await load_demo(nodes, secret=settings.identity_secret())
     yield settings, nodes
     await nodes.dispose()
     for name in created:

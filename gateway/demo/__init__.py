@@ -16,6 +16,7 @@ import asyncio
 
 from sqlalchemy import insert, select
 
+from gateway.demo.accounts import load_demo_accounts
 from gateway.demo.items import add_delegations, add_implementation
 from gateway.demo.plan import (
     CITY_CODE,
@@ -82,11 +83,13 @@ async def _write(node: LevelNode, tables: dict[type[LevelBase], list[Row]]) -> N
                 await session.execute(insert(model), tables[model])
 
 
-async def load_demo(nodes: NodeRegistry) -> dict[str, int]:
-    """Load the demo city: one transaction per level store. Returns the number of rows
-    per table (summed over the stores). Refuses to load twice."""
+async def load_demo(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
+    """Load the demo city: one transaction per level store, one for its accounts in
+    the identity store (``secret`` keys their protected ID numbers). Returns the number
+    of rows per table (summed over the stores). Refuses to load twice."""
     if await is_loaded(nodes):
         raise RuntimeError("the demo city is already loaded")
     plan = build_demo()
     await asyncio.gather(*(_write(nodes[level], plan.rows[level]) for level in LEVELS))
-    return plan.counts()
+    accounts = await load_demo_accounts(nodes.identity, secret=secret)
+    return {**plan.counts(), **accounts}

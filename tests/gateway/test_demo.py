@@ -33,6 +33,7 @@ from tests.conftest import BACKEND, make_registry
 from tests.support import pg
 
 ALL_TABLES = TABLES
+SECRET = b"govhub-test-secret"
 
 
 @asynccontextmanager
@@ -64,7 +65,7 @@ async def _rows(nodes: NodeRegistry, level: Level, model: type[LevelBase]) -> li
 async def demo(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[dict[str, Any]]:
     async with fresh_stores(tmp_path_factory.mktemp("demo-loader")) as nodes:
         before = await is_loaded(nodes)
-        counts = await load_demo(nodes)
+        counts = await load_demo(nodes, secret=SECRET)
         yield {"nodes": nodes, "before": before, "counts": counts}
 
 
@@ -73,7 +74,7 @@ async def test_is_loaded_before_and_after(demo: dict[str, Any]) -> None:
     assert await is_loaded(demo["nodes"]) is True
     # the CLI checks is_loaded and never loads twice; the loader refuses to
     with pytest.raises(RuntimeError):
-        await load_demo(demo["nodes"])
+        await load_demo(demo["nodes"], secret=SECRET)
 
 
 async def test_counts_match_the_stores(demo: dict[str, Any]) -> None:
@@ -229,7 +230,7 @@ async def test_delegations_reach_their_towns(demo: dict[str, Any]) -> None:
 
 async def test_loading_is_deterministic(demo: dict[str, Any], tmp_path: Path) -> None:
     async with fresh_stores(tmp_path) as other:
-        assert await load_demo(other) == demo["counts"]
+        assert await load_demo(other, secret=SECRET) == demo["counts"]
         for level in LEVELS:
             for model in ALL_TABLES:
                 assert await _rows(other, level, model) == await _rows(demo["nodes"], level, model)
