@@ -29,7 +29,7 @@ class Resource(enum.Enum):
     DRAFT_ITEM = "draft-item"
     # the signed-in account itself (``me``)
     ACCOUNT = "account"
-    # a sign-in session
+    # a sign-in session (and the identity a sign-in just issued)
     SESSION = "session"
 
 
@@ -77,6 +77,9 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     ),
     (Resource.ACCOUNT, Action.READ): (Grant(ALL_KINDS, Reach.OWN),),
     (Resource.SESSION, Action.SIGN_IN): (Grant(None),),
+    # a sign-in's result (the new session's viewer) goes to whoever presented the
+    # credentials, who is not yet signed in on this request
+    (Resource.SESSION, Action.READ): (Grant(None),),
     (Resource.SESSION, Action.APPROVE_HANDOFF): (Grant(HUMAN_KINDS, Reach.OWN),),
     (Resource.SESSION, Action.LOGOUT): (Grant(HUMAN_KINDS, Reach.OWN),),
 }

@@ -37,7 +37,7 @@ def format_error(error: GraphQLError, locale: str) -> GraphQLError:
         extensions: dict[str, object] = {"code": original.code.value}
         if original.field:
             extensions["field"] = original.field
-        return _rebuild(error, original.message(locale), extensions)
+        return _rebuild(error, original.localized(locale), extensions)
     if isinstance(original, NodeUnavailable):
         return _rebuild(
             error,

@@ -44,13 +44,18 @@ class ViewerType:
     org_code: str | None
     department_id: strawberry.Private[str | None]
     org_level: strawberry.Private[Level | None]
+    # the identity a sign-in payload just issued (not the request's own viewer)
+    issued: strawberry.Private[bool] = False
 
     def authz_target(self) -> Target:
+        if self.issued:
+            return Target(Resource.SESSION, owner=str(self.id))
         return Target(Resource.ACCOUNT, owner=str(self.id))
 
     @classmethod
-    def of(cls, viewer: ViewerIdentity, account: Account) -> ViewerType:
+    def of(cls, viewer: ViewerIdentity, account: Account, *, issued: bool = False) -> ViewerType:
         return cls(
+            issued=issued,
             id=strawberry.ID(account.id),
             kind=account.kind,
             username=account.username,
@@ -133,7 +138,7 @@ class LoginPayload:
             refresh_token=sign_in.refresh_token,
             expires_in=sign_in.access.expires_in,
             token_type="Bearer",
-            viewer=ViewerType.of(sign_in.viewer, sign_in.account),
+            viewer=ViewerType.of(sign_in.viewer, sign_in.account, issued=True),
         )
 
 

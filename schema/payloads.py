@@ -16,7 +16,7 @@ class UserError:
 
     @classmethod
     def of(cls, error: DomainError, locale: str) -> UserError:
-        return cls(code=error.code.value, field=error.field, message=error.message(locale))
+        return cls(code=error.code.value, field=error.field, message=error.localized(locale))
 
 
 def user_errors(error: DomainError, locale: str) -> list[UserError]:

@@ -9,6 +9,7 @@ run (``make test`` decides whether to run that pass)."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -128,10 +129,21 @@ class GraphQLClient:
         return body
 
 
+_client_ips = itertools.count(1)
+
+
+def client_transport(app: Any) -> httpx.ASGITransport:
+    """An in-process transport from an address of its own: per-IP rate limits (failed
+    logins, hand-offs) of one test never reach another."""
+    n = next(_client_ips)
+    return httpx.ASGITransport(app=app, client=(f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}", 50000))
+
+
 @pytest.fixture
 async def http(app: Any) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://govhub.test") as client:
+    async with httpx.AsyncClient(
+        transport=client_transport(app), base_url="http://govhub.test"
+    ) as client:
         yield client
 
 

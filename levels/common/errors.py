@@ -114,7 +114,7 @@ class DomainError(Exception):
         self.detail = detail
         super().__init__(f"{code.value}{': ' + detail if detail else ''}")
 
-    def message(self, locale: str = "zh") -> str:
+    def localized(self, locale: str = "zh") -> str:
         base = message_for(self.code, locale)
         if not self.detail:
             return base

@@ -37,6 +37,9 @@ async def require_services() -> None:
     try:
         client = aioredis.from_url(REDIS)
         await client.ping()
+        # the test database starts empty: no rate-limit window or denylist entry of
+        # an earlier run reaches this one
+        await client.flushdb()
         await client.aclose()
     except (OSError, aioredis.RedisError) as exc:
         problems.append(f"Redis at {REDIS}: {exc!r}")
