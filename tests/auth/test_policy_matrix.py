@@ -1,0 +1,308 @@
+"""The authorization matrix: every kind of viewer × every operation of the API × objects
+of every level, over HTTP, compared cell by cell with the policy table
+(``auth/policy.py``). Later issues extend ``OPERATIONS`` and the objects.
+
+Each cell is decided by ``auth.policy.allows`` for the viewer the hub itself decoded
+from the token; the test only checks that the API does what the table says."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from graphql import GraphQLInterfaceType, GraphQLObjectType, GraphQLUnionType, get_named_type
+from sqlalchemy import select
+
+from auth.enums import AccountKind, Role
+from auth.policy import Action, Resource, Target, allows
+from auth.viewer import ANONYMOUS, Viewer
+from gateway.demo.accounts import CLIENT_KEYS
+from gateway.nodes import NodeRegistry
+from gateway.settings import Settings
+from levels.common.enums import LEVELS, Level, MatterStatus
+from levels.common.models import Department, Division, MatterImplementation, ServiceOrg, Window
+from levels.county.models import Delegation
+from resolvers.globalid import encode_id
+from schema import build_schema
+from tests.auth.conftest import LOGOUT, bearer, signed_in
+from tests.conftest import DEMO_NOW, GraphQLClient
+
+# username (or machine client id, or None for nobody) of every kind of viewer
+PRINCIPALS: list[str | None] = [
+    None,
+    "resident1",
+    "firm1",
+    *(f"yuci.{r}" for r in ("receptionist", "reviewer", "director", "output", "supervisor")),
+    "yuci.admin",
+    "jz.reviewer",
+    "xiuwen.receptionist",
+    "xiuwencun.admin",
+    "taigu.reviewer",
+    "agent.140702101201.1",
+    "jz.auditor",
+    "yuci.auditor",
+    "xiuwen.auditor",
+    "client:yuci-system",
+    "client:taigu-system:cases:read",
+]
+
+NODE = "query($id: ID!) { node(id: $id) { id } }"
+DRAFTS = """
+query($after: String) {
+  matterImplementations(filter: {status: DRAFT}, first: 100, after: $after) {
+    edges { node { implementationCode } } pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class Obj:
+    label: str
+    global_id: str
+    target: Target
+
+
+async def _objects(nodes: NodeRegistry) -> list[Obj]:
+    """Catalogue objects of every level, and the draft items the demo holds."""
+    out: list[Obj] = []
+    anchors = {
+        Level.CITY: "140700000000",
+        Level.COUNTY: "140702000000",
+        Level.TOWN: "140702101000",
+        Level.VILLAGE: "140702101201",
+    }
+    for level in LEVELS:
+        code = anchors[level]
+        async with nodes[level].sessions() as s:
+            org = await s.scalar(select(ServiceOrg).where(ServiceOrg.division_code == code))
+            assert org is not None
+            dept = await s.scalar(select(Department).where(Department.org_code == org.code))
+            window = await s.scalar(select(Window).where(Window.org_code == org.code))
+            published = await s.scalar(
+                select(MatterImplementation).where(
+                    MatterImplementation.status == MatterStatus.PUBLISHED,
+                    MatterImplementation.division_code == code,
+                )
+            )
+            drafts = (
+                await s.scalars(
+                    select(MatterImplementation)
+                    .where(MatterImplementation.status == MatterStatus.DRAFT)
+                    .limit(2)
+                )
+            ).all()
+            division = await s.get(Division, code)
+        assert division and dept and window and published
+        catalogue = Target(Resource.CATALOGUE, division_code=code)
+        out += [
+            Obj(f"{level.value}:division", encode_id("Division", level, code), catalogue),
+            Obj(f"{level.value}:org", encode_id("ServiceOrg", level, org.code), catalogue),
+            Obj(f"{level.value}:department", encode_id("Department", level, dept.id), catalogue),
+            Obj(f"{level.value}:window", encode_id("Window", level, window.id), catalogue),
+            Obj(
+                f"{level.value}:item",
+                encode_id("MatterImplementation", level, published.code),
+                catalogue,
+            ),
+        ]
+        for d in drafts:
+            out.append(
+                Obj(
+                    f"{level.value}:draft:{d.division_code}",
+                    encode_id("MatterImplementation", level, d.code),
+                    Target(Resource.DRAFT_ITEM, division_code=d.division_code),
+                )
+            )
+    async with nodes[Level.COUNTY].sessions() as s:
+        delegation = await s.scalar(select(Delegation).limit(1))
+    assert delegation is not None
+    out.append(
+        Obj(
+            "COUNTY:delegation",
+            encode_id("Delegation", Level.COUNTY, delegation.id),
+            Target(Resource.CATALOGUE),
+        )
+    )
+    out.append(Obj("CITY:matter", encode_id("Matter", Level.CITY, published.basic_code), catalogue))
+    return out
+
+
+async def _client_token(http: httpx.AsyncClient, settings: Settings, spec: str) -> str:
+    _, client_id, *scope = spec.split(":", 2)
+    now = int(DEMO_NOW.timestamp())
+    claims = {
+        "iss": client_id,
+        "sub": client_id,
+        "aud": settings.token_endpoint,
+        "jti": uuid.uuid4().hex,
+        "exp": now + 60,
+    }
+    key = (CLIENT_KEYS / f"{client_id}.pem").read_bytes()
+    algorithm = "ES256" if client_id == "yuci-system" else "EdDSA"
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": jwt.encode(claims, key, algorithm=algorithm),
+    }
+    if scope:
+        form["scope"] = scope[0]
+    response = await http.post("/oauth/token", data=form)
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+Probe = Callable[[GraphQLClient, dict[str, str], Viewer], Awaitable[tuple[bool, bool]]]
+
+
+def _outcome(body: dict[str, Any], field: str) -> bool:
+    """True when the operation was let through (data, or payload errors only)."""
+    errors = body.get("errors") or []
+    codes = {e.get("extensions", {}).get("code") for e in errors}
+    assert codes <= {"UNAUTHENTICATED", "FORBIDDEN"}, body
+    return not errors and (body.get("data") or {}).get(field) is not None
+
+
+async def _me(gql: GraphQLClient, headers: dict[str, str], viewer: Viewer) -> tuple[bool, bool]:
+    body = await gql("{ me { id } }", **headers)
+    expected = allows(viewer, Action.READ, Target(Resource.ACCOUNT, owner=viewer.subject))
+    return body["data"]["me"] is not None, expected
+
+
+async def _approve(
+    gql: GraphQLClient, headers: dict[str, str], viewer: Viewer
+) -> tuple[bool, bool]:
+    query = 'mutation { approveHandoff(input: {userCode: "ZZZZ-ZZZZ"}) { errors { code } } }'
+    body = await gql(query, **headers)
+    expected = allows(
+        viewer, Action.APPROVE_HANDOFF, Target(Resource.SESSION, owner=viewer.subject)
+    )
+    return _outcome(body, "approveHandoff"), expected
+
+
+async def _sign_in_ops(
+    gql: GraphQLClient, headers: dict[str, str], viewer: Viewer
+) -> tuple[bool, bool]:
+    query = """mutation {
+      login(input: {username: "x-nobody", password: "wrong-password", channel: WEB}) {
+        errors { code } }
+      refreshSession(input: {refreshToken: "nope"}) { errors { code } }
+      startHandoff(input: {channel: SYSTEM}) { errors { code } }
+      completeHandoff(input: {deviceCode: "nope"}) { errors { code } }
+    }"""
+    body = await gql(query, **headers)
+    through = all(
+        _outcome(body, f) for f in ("login", "refreshSession", "startHandoff", "completeHandoff")
+    )
+    return through, allows(viewer, Action.SIGN_IN, Target(Resource.SESSION))
+
+
+async def _logout(gql: GraphQLClient, headers: dict[str, str], viewer: Viewer) -> tuple[bool, bool]:
+    body = await gql(LOGOUT, **headers)
+    expected = allows(viewer, Action.LOGOUT, Target(Resource.SESSION, owner=viewer.subject))
+    return _outcome(body, "logout"), expected
+
+
+# logout last: it ends the session the other probes use
+OPERATIONS: dict[str, Probe] = {
+    "me": _me,
+    "approveHandoff": _approve,
+    "login/refreshSession/startHandoff/completeHandoff": _sign_in_ops,
+    "logout": _logout,
+}
+
+
+@pytest.mark.parametrize("principal", PRINCIPALS, ids=lambda p: p or "anonymous")
+async def test_matrix(
+    principal: str | None,
+    gql: GraphQLClient,
+    http: httpx.AsyncClient,
+    app: Any,
+    settings: Settings,
+    nodes: NodeRegistry,
+) -> None:
+    headers: dict[str, str] = {}
+    viewer = ANONYMOUS
+    if principal is not None:
+        if principal.startswith("client:"):
+            token = await _client_token(http, settings, principal)
+        else:
+            token = (await signed_in(gql, principal, "WEB"))["accessToken"]
+        headers = bearer(token)
+        viewer = await app.state.identity.authenticate(token)
+    mismatches: list[str] = []
+    seen: set[bool] = set()
+
+    for obj in await _objects(nodes):
+        body = await gql(NODE, {"id": obj.global_id}, **headers)
+        got = _outcome(body, "node")
+        expected = allows(viewer, Action.READ, obj.target)
+        seen.add(expected)
+        if got != expected:
+            mismatches.append(f"node({obj.label}): got {got}, policy says {expected}")
+
+    # lists hold exactly what the viewer may read, never an error
+    visible: set[str] = set()
+    after = None
+    while True:
+        body = await gql(DRAFTS, {"after": after}, **headers)
+        assert "errors" not in body, body
+        page = body["data"]["matterImplementations"]
+        visible |= {e["node"]["implementationCode"] for e in page["edges"]}
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    expected_drafts = set()
+    for level in LEVELS:
+        async with nodes[level].sessions() as s:
+            for d in await s.scalars(
+                select(MatterImplementation).where(
+                    MatterImplementation.status == MatterStatus.DRAFT
+                )
+            ):
+                target = Target(Resource.DRAFT_ITEM, division_code=d.division_code)
+                if allows(viewer, Action.READ, target):
+                    expected_drafts.add(d.code)
+    if visible != expected_drafts:
+        mismatches.append(f"drafts listed: {len(visible)}, policy says {len(expected_drafts)}")
+
+    for name, probe in OPERATIONS.items():
+        got, expected = await probe(gql, headers, viewer)
+        if got != expected:
+            mismatches.append(f"{name}: got {got}, policy says {expected}")
+    assert not mismatches, "\n".join(mismatches)
+    assert True in seen  # the public catalogue is always there
+
+
+async def test_the_matrix_has_both_outcomes_for_drafts(nodes: NodeRegistry) -> None:
+    """Guard against a vacuous matrix: some principal sees drafts, another does not."""
+    drafts = [o for o in await _objects(nodes) if o.target.resource is Resource.DRAFT_ITEM]
+    assert drafts
+    inside = Viewer(AccountKind.AUDITOR, "a", jurisdiction="140700000000")
+    outside = Viewer(
+        AccountKind.STAFF, "b", roles=frozenset({Role.ADMIN}), jurisdiction="140702000000"
+    )
+    assert all(allows(inside, Action.READ, d.target) for d in drafts)
+    assert not any(allows(outside, Action.READ, d.target) for d in drafts)
+
+
+def test_every_field_that_returns_objects_is_guarded() -> None:
+    schema = build_schema()._schema
+    unguarded = []
+    for gql_type in schema.type_map.values():
+        if not isinstance(gql_type, GraphQLObjectType) or gql_type.name.startswith("__"):
+            continue
+        for name, field in gql_type.fields.items():
+            named = get_named_type(field.type)
+            returns_objects = isinstance(
+                named, GraphQLObjectType | GraphQLInterfaceType | GraphQLUnionType
+            )
+            if returns_objects and not getattr(field.resolve, "__govhub_guarded__", False):
+                unguarded.append(f"{gql_type.name}.{name}")
+    assert unguarded == []
