@@ -67,9 +67,7 @@ async def test_a_county_system_gets_a_token(
     assert viewer["scopes"] == ["CASES_READ", "CASES_REFER", "CATALOGUE_READ"]
 
 
-async def test_a_replayed_assertion_is_refused(
-    http: httpx.AsyncClient, settings: Settings
-) -> None:
+async def test_a_replayed_assertion_is_refused(http: httpx.AsyncClient, settings: Settings) -> None:
     signed = assertion(settings)
     assert (await token_request(http, client_assertion=signed)).status_code == 200
     replay = await token_request(http, client_assertion=signed)
@@ -80,9 +78,7 @@ async def test_a_replayed_assertion_is_refused(
 async def test_a_client_may_ask_for_fewer_scopes_not_more(
     http: httpx.AsyncClient, settings: Settings
 ) -> None:
-    fewer = await token_request(
-        http, client_assertion=assertion(settings), scope="catalogue:read"
-    )
+    fewer = await token_request(http, client_assertion=assertion(settings), scope="catalogue:read")
     assert fewer.json()["scope"] == "catalogue:read"
     more = await token_request(http, client_assertion=assertion(settings), scope="admin:all")
     assert more.status_code == 400 and more.json()["error"] == "invalid_scope"

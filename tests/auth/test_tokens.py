@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from auth.identity import AUDIENCE
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
-from tests.auth.conftest import ME, bearer, me, own_hub, signed_in
+from tests.auth.conftest import ME, me, own_hub, signed_in
 from tests.conftest import DEMO_NOW, GraphQLClient
 
 
