@@ -190,17 +190,14 @@ async def _sign_in_ops(
     gql: GraphQLClient, headers: dict[str, str], viewer: Viewer
 ) -> tuple[bool, bool]:
     # a made-up username of its own: the failed attempt counts against nobody else
-    query = (
-        """mutation {
-      login(input: {username: "%s", password: "wrong-password", channel: WEB}) {
+    query = """mutation($nobody: String!) {
+      login(input: {username: $nobody, password: "wrong-password", channel: WEB}) {
         errors { code } }
       refreshSession(input: {refreshToken: "nope"}) { errors { code } }
       startHandoff(input: {channel: SYSTEM}) { errors { code } }
       completeHandoff(input: {deviceCode: "nope"}) { errors { code } }
     }"""
-        % f"nobody-{uuid.uuid4().hex[:12]}"
-    )
-    body = await gql(query, **headers)
+    body = await gql(query, {"nobody": f"nobody-{uuid.uuid4().hex[:12]}"}, **headers)
     through = all(
         _outcome(body, f) for f in ("login", "refreshSession", "startHandoff", "completeHandoff")
     )
