@@ -59,14 +59,14 @@ class Identity:
             audience=AUDIENCE,
             now=self.clock.now(),
         )
-        if viewer.session_id and await self.kv.get(_revoked_key(viewer.session_id)):
+        if viewer.session_id and await self.kv.get(denylist_key(viewer.session_id)):
             raise InvalidToken("session revoked")
         return viewer
 
     async def deny(self, session_id: str) -> None:
         """Refuse the session's access tokens from now on, in every process."""
         ttl = self.settings.access_token_seconds + 60
-        await self.kv.set(_revoked_key(session_id), "1", ttl)
+        await self.kv.set(denylist_key(session_id), "1", ttl)
 
     async def warm_denylist(self) -> None:
         """Re-deny sessions revoked within one access-token lifetime (the in-process
@@ -83,5 +83,6 @@ class Identity:
         await self.kv.close()
 
 
-def _revoked_key(session_id: str) -> str:
+def denylist_key(session_id: str) -> str:
+    """Where the denylist marks a revoked session (shared by every hub process)."""
     return f"revoked-session:{session_id}"

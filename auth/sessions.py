@@ -7,6 +7,7 @@ a public kiosk) and after an absolute lifetime, whatever happens."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
 from dataclasses import dataclass
@@ -104,7 +105,10 @@ async def login(
     async with identity.store.sessions() as session:
         now = identity.clock.now()
         account = await account_by_username(username, session=session)
-        if not verify_password(account.password_hash if account else None, password):
+        # argon2 takes tens of milliseconds on purpose: off the event loop, so other
+        # requests go on meanwhile (argon2-cffi releases the GIL while it hashes)
+        stored = account.password_hash if account else None
+        if not await asyncio.to_thread(verify_password, stored, password):
             if account is not None:
                 account.failed_logins += 1
                 if account.failed_logins >= settings.lockout_failures:
@@ -120,7 +124,7 @@ async def login(
         account.failed_logins = 0
         account.locked_until = None
         if needs_rehash(account.password_hash):
-            account.password_hash = hash_password(password)
+            account.password_hash = await asyncio.to_thread(hash_password, password)
         row, refresh = await open_session(
             identity, account, session=session, channel=channel, ip=ip
         )

@@ -1,6 +1,7 @@
 """``python -m bench`` (``make bench``): for each backend, migrate the stores, load the
 demo city, serve the hub with uvicorn on a free loopback port and run every scenario
-over HTTP against its raw-SQL baseline; print one table and write bench/out/results.md."""
+over HTTP against its baseline, then time bearer-token verification in-process; print
+one table and the token section, and write bench/out/results.md."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ import time
 
 import httpx
 
+from auth.identity import Identity
 from bench.backends import OUT, Backend, PostgresBackend, backends, open_stores
-from bench.measure import Load, Result, measure, raw_routes
+from bench.identity import AuthCost, authenticate_cost, section
+from bench.measure import Load, Result, access_token, measure, raw_routes
 from bench.report import markdown, notes, table, write
 from bench.runtime import LoopThread, Served
-from bench.scenarios import SCENARIOS, Scenario
+from bench.scenarios import BEARER_USER, SCENARIOS, Scenario
 from gateway.app import create_app
 from gateway.nodes import NodeRegistry
 
@@ -25,8 +28,13 @@ def say(message: str) -> None:
 
 
 async def _client_phase(
-    backend: Backend, served: Served, stores: LoopThread, nodes: NodeRegistry, load: Load
-) -> list[Result]:
+    backend: Backend,
+    served: Served,
+    stores: LoopThread,
+    nodes: NodeRegistry,
+    identity: Identity,
+    load: Load,
+) -> tuple[list[Result], AuthCost]:
     limits = httpx.Limits(
         max_connections=load.concurrency, max_keepalive_connections=load.concurrency
     )
@@ -41,10 +49,16 @@ async def _client_phase(
                 f"p50 {result.hub.p50_ms:.2f} ms, baseline p50 {result.baseline.p50_ms:.3f} ms"
             )
             results.append(result)
-    return results
+        token = await access_token(client, BEARER_USER)
+    cost = await authenticate_cost(backend.name, identity, token, stores)
+    say(
+        f"  authenticate(token): p50 {cost.authenticate.p50_ms * 1000:.1f} µs "
+        f"over {cost.authenticate.requests} calls ({cost.denylist})"
+    )
+    return results, cost
 
 
-def run_backend(backend: Backend, load: Load) -> list[Result]:
+def run_backend(backend: Backend, load: Load) -> tuple[list[Result], AuthCost]:
     stores = LoopThread(f"bench-{backend.name}")
     try:
         settings = stores.run(backend.settings())
@@ -56,7 +70,8 @@ def run_backend(backend: Backend, load: Load) -> list[Result]:
             served = Served(stores, app)
             try:
                 say(f"{backend.name}: serving on {served.base_url}")
-                return asyncio.run(_client_phase(backend, served, stores, nodes, load))
+                identity: Identity = app.state.identity
+                return asyncio.run(_client_phase(backend, served, stores, nodes, identity, load))
             finally:
                 served.stop()
         finally:
@@ -87,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     load, only = parse_args(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
     results: list[Result] = []
+    costs: list[AuthCost] = []
     skipped: list[str] = []
     for backend in backends():
         if only is not None and backend.name not in only:
@@ -102,15 +118,20 @@ def main(argv: list[str] | None = None) -> int:
             say(line)
             skipped.append(line)
             continue
-        results.extend(run_backend(backend, load))
+        backend_results, cost = run_backend(backend, load)
+        results.extend(backend_results)
+        costs.append(cost)
     scenarios: list[Scenario] = list(SCENARIOS)
     say("")
     say(table(results))
     say("")
+    tokens = section(costs, results)
+    say(tokens)
+    say("")
     for note in notes(results, scenarios, load, skipped):
         say(f"- {note}")
     path = OUT / "results.md"
-    write(path, markdown(results, scenarios, load, skipped))
+    write(path, markdown(results, scenarios, load, skipped, [tokens]))
     say(f"\nwritten to {path} in {time.perf_counter() - started:.0f}s")
     return 0
 

@@ -1,16 +1,20 @@
-"""The two backends the benchmark runs on: SQLite files under ``bench/out/sqlite`` and
-fresh PostgreSQL databases ``govhub_bench_<store>`` (created here, dropped at the end)."""
+"""The two backends the benchmark runs on: SQLite files under ``bench/out/sqlite`` with
+the in-process stand-in for Redis, and fresh PostgreSQL databases
+``govhub_bench_<store>`` (created here, dropped at the end) with Redis, as deployed."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
+import secrets
 import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
+import redis.asyncio as aioredis
+from pydantic import SecretStr
 
 from gateway.demo import load_demo
 from gateway.nodes import NodeRegistry
@@ -24,13 +28,19 @@ STORES = ("city", "county", "town", "village", "identity")
 DEMO_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA)
 # an admin connection to the PostgreSQL server (any existing database will do)
 PG_ADMIN = os.environ.get("GOVHUB_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+# the session denylist and login throttle of the PostgreSQL run (the tests use db 15);
+# the run writes no key there unless a login fails, and its keys expire by themselves
+REDIS = os.environ.get("GOVHUB_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 
 
-def bench_settings(**urls: str | Path) -> Settings:
-    """Production mode (as deployed), a frozen clock, nothing read from ``.env``."""
+def bench_settings(*, redis_url: str | None = None, **urls: str | Path) -> Settings:
+    """Production mode (as deployed) with a secret of its own, a frozen clock, nothing
+    read from ``.env``; Redis only when given (not from ``REDIS_URL``)."""
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         mode=Mode.PROD,
+        secret_key=SecretStr(secrets.token_urlsafe(32)),
+        redis_url=redis_url,
         clock_override=DEMO_NOW,
         sql_echo=False,
         **urls,  # type: ignore[arg-type]
@@ -80,6 +90,7 @@ def _async_url(admin: str, database: str) -> str:
 class PostgresBackend:
     name: str = "postgresql"
     admin_url: str = PG_ADMIN
+    redis_url: str = REDIS
     created: list[str] = field(default_factory=list)
 
     async def _admin(self) -> asyncpg.Connection:
@@ -91,6 +102,13 @@ class PostgresBackend:
         except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
             return f"PostgreSQL at {self.admin_url} not reachable ({exc!r})"
         await conn.close()
+        client = aioredis.from_url(self.redis_url, socket_connect_timeout=5)
+        try:
+            await client.ping()
+        except (OSError, aioredis.RedisError) as exc:
+            return f"Redis at {self.redis_url} not reachable ({exc!r})"
+        finally:
+            await client.aclose()
         return None
 
     async def settings(self) -> Settings:
@@ -105,7 +123,7 @@ class PostgresBackend:
                 urls[f"{store}_db_url"] = _async_url(self.admin_url, database)
         finally:
             await conn.close()
-        return bench_settings(var_dir=OUT, **urls)
+        return bench_settings(var_dir=OUT, redis_url=self.redis_url, **urls)
 
     async def cleanup(self) -> None:
         if not self.created:

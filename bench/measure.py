@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import statistics
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -17,7 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bench.runtime import LoopThread
-from bench.scenarios import Scenario
+from bench.scenarios import LOGIN_QUERY, Scenario, login_problem, login_variables
 from gateway.nodes import NodeRegistry, count_statements
 
 
@@ -31,6 +32,14 @@ class Load:
     requests: int = 300
     max_seconds: float = 10.0
     concurrency: int = 4
+
+    def for_scenario(self, scenario: Scenario) -> Load:
+        """This load, with a costly scenario's cap on the request count."""
+        cap = scenario.max_requests
+        if cap is None:
+            return self
+        warmup = min(self.warmup, max(self.concurrency, cap // 10))
+        return replace(self, warmup=warmup, requests=min(self.requests, cap))
 
 
 @dataclass(frozen=True)
@@ -93,16 +102,24 @@ async def drive(
 
 
 class GraphQLCaller:
-    """Posts one scenario's request over HTTP; anything but 200 without errors raises."""
+    """Posts one scenario's request over HTTP (its variants round-robin, with its bearer
+    token if given); anything but 200 without errors raises."""
 
-    def __init__(self, client: httpx.AsyncClient, scenario: Scenario) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, scenario: Scenario, token: str | None = None
+    ) -> None:
         self.client = client
         self.scenario = scenario
-        self.body = orjson.dumps({"query": scenario.query, "variables": scenario.variables})
+        variants = scenario.variants or (scenario.variables,)
+        bodies = [orjson.dumps({"query": scenario.query, "variables": v}) for v in variants]
+        self._bodies = itertools.cycle(bodies)
+        self.headers = {"content-type": "application/json"}
+        if token is not None:
+            self.headers["authorization"] = f"Bearer {token}"
 
     async def __call__(self) -> dict[str, Any]:
         response = await self.client.post(
-            "/graphql", content=self.body, headers={"content-type": "application/json"}
+            "/graphql", content=next(self._bodies), headers=self.headers
         )
         name = self.scenario.name
         if response.status_code != 200:
@@ -112,6 +129,27 @@ class GraphQLCaller:
             raise BenchError(f"{name}: GraphQL errors: {response.text[:1000]}")
         data: dict[str, Any] = payload["data"]
         return data
+
+
+async def access_token(client: httpx.AsyncClient, username: str) -> str:
+    """Log a demo account in over HTTP (the ``login`` mutation); its access token."""
+    login = Scenario(
+        name=f"login as {username}",
+        query=LOGIN_QUERY,
+        variables=login_variables(username),
+        baseline=_no_baseline,
+        baseline_note="",
+    )
+    data = await GraphQLCaller(client, login)()
+    problem = login_problem(data)
+    if problem is not None:
+        raise BenchError(problem)
+    token: str = data["login"]["accessToken"]
+    return token
+
+
+async def _no_baseline(_nodes: NodeRegistry) -> bytes:
+    return b""
 
 
 def _edge_count(data: dict[str, Any]) -> int | None:
@@ -158,7 +196,10 @@ async def measure(
     stores_loop: LoopThread,
     load: Load,
 ) -> Result:
-    caller = GraphQLCaller(client, scenario)
+    load = load.for_scenario(scenario)
+    # a fresh token per scenario and backend: it cannot expire during the run
+    token = None if scenario.bearer is None else await access_token(client, scenario.bearer)
+    caller = GraphQLCaller(client, scenario, token)
     first = await caller()
     problem = scenario.check(first)
     if problem is not None:
@@ -173,7 +214,10 @@ async def measure(
         concurrency=load.concurrency,
     )
     with count_statements(nodes) as statements:
-        await caller()
+        last = await caller()
+    problem = scenario.check(last)
+    if problem is not None:
+        raise BenchError(f"{scenario.name}, after the measured run: {problem}")
 
     # the baseline runs on the loop that owns the engines, with the same call count
     async def baseline_call() -> bytes:

@@ -44,13 +44,14 @@ def _row(r: Result) -> tuple[str, ...]:
     )
 
 
-def table(results: Sequence[Result]) -> str:
-    rows = [HEADERS, *(_row(r) for r in results)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(HEADERS))]
+def grid(headers: Sequence[str], rows: Sequence[Sequence[str]], left: set[int]) -> str:
+    """Aligned columns (``left`` ones left-aligned): plain text that is also Markdown."""
+    everything = [headers, *rows]
+    widths = [max(len(row[i]) for row in everything) for i in range(len(headers))]
 
     def line(cells: Sequence[str]) -> str:
         padded = (
-            c.ljust(w) if i in LEFT else c.rjust(w)
+            c.ljust(w) if i in left else c.rjust(w)
             for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
         return "| " + " | ".join(padded) + " |"
@@ -58,11 +59,15 @@ def table(results: Sequence[Result]) -> str:
     rule = (
         "|"
         + "|".join(
-            ("-" * (w + 2)) if i in LEFT else ("-" * (w + 1) + ":") for i, w in enumerate(widths)
+            ("-" * (w + 2)) if i in left else ("-" * (w + 1) + ":") for i, w in enumerate(widths)
         )
         + "|"
     )
-    return "\n".join([line(HEADERS), rule, *(line(row) for row in rows[1:])])
+    return "\n".join([line(headers), rule, *(line(row) for row in rows)])
+
+
+def table(results: Sequence[Result]) -> str:
+    return grid(HEADERS, [_row(r) for r in results], LEFT)
 
 
 def _per_store(counts: dict[str, int]) -> str:
@@ -89,6 +94,12 @@ def notes(
     ]
     for scenario in scenarios:
         out.append(f"Baseline of {scenario.name!r}: {scenario.baseline_note}.")
+        if scenario.max_requests is not None:
+            capped = load.for_scenario(scenario)
+            out.append(
+                f"{scenario.name!r} is capped at {capped.requests} requests after "
+                f"{capped.warmup} warm-up ones (hub, baseline and raw HTTP alike)."
+            )
     for r in results:
         out.append(
             f"{r.backend} / {r.scenario.name}: hub statements {_per_store(r.statements)}; "
@@ -101,8 +112,13 @@ def notes(
 
 
 def markdown(
-    results: Sequence[Result], scenarios: Sequence[Scenario], load: Load, skipped: Sequence[str]
+    results: Sequence[Result],
+    scenarios: Sequence[Scenario],
+    load: Load,
+    skipped: Sequence[str],
+    sections: Sequence[str] = (),
 ) -> str:
+    """The table, then each of ``sections`` (already formatted), then the notes."""
     stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
     machine = (
         f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
@@ -114,6 +130,7 @@ def markdown(
         "",
         table(results),
         "",
+        *(line for section in sections for line in (section, "")),
         *(f"- {n}" for n in notes(results, scenarios, load, skipped)),
         "",
     ]

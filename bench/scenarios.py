@@ -1,24 +1,36 @@
 """What the benchmark asks: each ``Scenario`` is one GraphQL request sent over HTTP to the
 hub, and a baseline coroutine that fetches the same rows straight from the stores'
 engines with SQLAlchemy Core and serialises them with orjson (no GraphQL, no loaders,
-no route computation). Later issues add scenarios by appending to ``SCENARIOS``."""
+no route computation). Later issues add scenarios by appending to ``SCENARIOS``.
+
+The identity scenarios: the same cheap query anonymous and with a bearer token (what
+verifying the token costs a request), and ``login`` (round-robin over demo accounts)
+against argon2 verification alone."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from argon2 import PasswordHasher
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from gateway.demo.accounts import DEMO_PASSWORD
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.city.models import Matter
 from levels.common.codes import parse_division
 from levels.common.enums import Level, MatterStatus
-from levels.common.models import ImplementationMaterial, MatterImplementation, ServiceOrg
+from levels.common.models import (
+    Division,
+    ImplementationMaterial,
+    MatterImplementation,
+    ServiceOrg,
+)
 from levels.county.models import Delegation, DelegationTarget
 
 Baseline = Callable[[NodeRegistry], Awaitable[bytes]]
@@ -39,6 +51,14 @@ class Scenario:
     baseline_note: str
     # a problem with the first response's ``data`` (e.g. an empty page), or None
     check: Check = field(default=_no_check)
+    # per-request variables, used round-robin instead of ``variables`` when given
+    variants: tuple[dict[str, Any], ...] = ()
+    # a demo username: the requests carry its access token (``Authorization: Bearer``),
+    # from a login over HTTP when the scenario starts on each backend
+    bearer: str | None = None
+    # at most this many timed requests (and a tenth as many warm-up ones), for
+    # deliberately costly requests such as login
+    max_requests: int | None = None
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:
@@ -247,4 +267,103 @@ MATTERS = Scenario(
     check=_edges(["matters"]),
 )
 
-SCENARIOS: list[Scenario] = [ROUTES, MATTERS]
+# --- one division, anonymous and with a bearer token ------------------------------------
+
+COUNTY = "140702000000"
+DIVISION_QUERY = "query Division($code: String!) { division(code: $code) { name } }"
+BEARER_USER = "resident1"
+_division = Division.__table__
+
+
+async def division_baseline(nodes: NodeRegistry) -> bytes:
+    stmt = select(_division.c.name).where(_division.c.code == COUNTY)
+    async with nodes[Level.COUNTY].engine.connect() as conn:
+        rows = await _fetch(conn, stmt)
+    return orjson.dumps({"division": rows[0] if rows else None})
+
+
+def _division_found(data: dict[str, Any]) -> str | None:
+    return None if (data.get("division") or {}).get("name") else f"division {COUNTY} not found"
+
+
+DIVISION = Scenario(
+    name="division by code",
+    query=DIVISION_QUERY,
+    variables={"code": COUNTY},
+    baseline=division_baseline,
+    baseline_note="the name of one division by primary key (county store)",
+    check=_division_found,
+)
+DIVISION_BEARER = Scenario(
+    name=f"division by code, bearer ({BEARER_USER})",
+    query=DIVISION_QUERY,
+    variables={"code": COUNTY},
+    baseline=division_baseline,
+    baseline_note=DIVISION.baseline_note + "; the token is not looked at",
+    check=_division_found,
+    bearer=BEARER_USER,
+)
+
+# --- login -----------------------------------------------------------------------------
+
+LOGIN_QUERY = """
+mutation Login($username: String!, $password: String!) {
+  login(input: {username: $username, password: $password, channel: WEB}) {
+    accessToken refreshToken expiresIn errors { code }
+  }
+}
+"""
+# demo accounts of every kind, one after the other
+LOGIN_USERS = (
+    "resident1",
+    "yuci.reviewer",
+    "jz.auditor",
+    "firm1",
+    "resident2",
+    "xiuwen.receptionist",
+    "xiuwencun.director",
+    "resident3",
+)
+LOGIN_REQUESTS = 40
+
+
+def login_variables(username: str) -> dict[str, Any]:
+    return {"username": username, "password": DEMO_PASSWORD}
+
+
+def login_problem(data: dict[str, Any]) -> str | None:
+    payload = data.get("login") or {}
+    if payload.get("errors") or not payload.get("accessToken"):
+        return f"login failed: {orjson.dumps(payload).decode()}"
+    return None
+
+
+_argon2 = PasswordHasher()
+
+
+@functools.cache
+def _demo_hash() -> str:
+    return _argon2.hash(DEMO_PASSWORD)
+
+
+async def argon2_baseline(_nodes: NodeRegistry) -> bytes:
+    """Password verification alone: what every login pays before anything else."""
+    return orjson.dumps({"verified": _argon2.verify(_demo_hash(), DEMO_PASSWORD)})
+
+
+LOGIN = Scenario(
+    name="login",
+    query=LOGIN_QUERY,
+    variables=login_variables(LOGIN_USERS[0]),
+    baseline=argon2_baseline,
+    baseline_note=(
+        "argon2.PasswordHasher().verify(hash, password) in-process (argon2-cffi defaults, "
+        "as the hub hashes), no store, no token; the hub verifies on its event loop, so "
+        "logins in flight wait for each other's hash"
+    ),
+    check=login_problem,
+    variants=tuple(login_variables(u) for u in LOGIN_USERS),
+    max_requests=LOGIN_REQUESTS,
+)
+
+SCENARIOS: list[Scenario] = [ROUTES, MATTERS, DIVISION, DIVISION_BEARER, LOGIN]
