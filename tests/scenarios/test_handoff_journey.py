@@ -89,9 +89,7 @@ async def test_phone_to_kiosk(settings: Settings, nodes: NodeRegistry) -> None:
         assert (await me(phone.gql, mobile["accessToken"])).status_code == 200
 
         # single use: neither code works again
-        assert _codes(await complete(kiosk.gql, handoff["deviceCode"])) == [
-            "INVALID_HANDOFF_CODE"
-        ]
+        assert _codes(await complete(kiosk.gql, handoff["deviceCode"])) == ["INVALID_HANDOFF_CODE"]
         again = await approve(phone.gql, mobile["accessToken"], handoff["userCode"])
         assert _codes(again) == ["INVALID_HANDOFF_CODE"]
 
@@ -129,9 +127,7 @@ async def test_unknown_codes_are_refused(gql: GraphQLClient) -> None:
     assert _codes(await complete(gql, "not-a-device-code")) == ["INVALID_HANDOFF_CODE"]
 
 
-async def test_starting_is_rate_limited_per_address(
-    gql: GraphQLClient, settings: Settings
-) -> None:
+async def test_starting_is_rate_limited_per_address(gql: GraphQLClient, settings: Settings) -> None:
     limit = settings.handoffs_per_minute
     results = [await start(gql) for _ in range(limit + 2)]
     codes = [_codes(r) for r in results]
