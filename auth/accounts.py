@@ -179,3 +179,11 @@ async def add_client(
     )
     session.add(client)
     return client
+
+
+async def list_accounts(*, session: AsyncSession, kind: AccountKind | None = None) -> list[Account]:
+    """Every account (of one kind, when given), ordered by username."""
+    stmt = select(Account).order_by(Account.username)
+    if kind is not None:
+        stmt = stmt.where(Account.kind == kind)
+    return list(await session.scalars(stmt))

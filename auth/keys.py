@@ -144,3 +144,11 @@ class KeyRing:
                 e.jwk for e in self._keys.values() if e.verify_until is None or e.verify_until > now
             ]
         }
+
+
+async def list_signing_keys(*, session: AsyncSession) -> list[SigningKey]:
+    """Every signing key, oldest first (of keys made at one instant, the retired first)."""
+    stmt = select(SigningKey).order_by(
+        SigningKey.created_at, SigningKey.retired_at.is_(None), SigningKey.kid
+    )
+    return list(await session.scalars(stmt))

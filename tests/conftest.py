@@ -136,7 +136,9 @@ def client_transport(app: Any) -> httpx.ASGITransport:
     """An in-process transport from an address of its own: per-IP rate limits (failed
     logins, hand-offs) of one test never reach another."""
     n = next(_client_ips)
-    return httpx.ASGITransport(app=app, client=(f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}", 50000))
+    return httpx.ASGITransport(
+        app=app, client=(f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}", 50000)
+    )
 
 
 @pytest.fixture
