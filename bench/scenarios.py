@@ -358,8 +358,8 @@ LOGIN = Scenario(
     baseline=argon2_baseline,
     baseline_note=(
         "argon2.PasswordHasher().verify(hash, password) in-process (argon2-cffi defaults, "
-        "as the hub hashes), no store, no token; the hub verifies on its event loop, so "
-        "logins in flight wait for each other's hash"
+        "as the hub hashes), no store, no token, on the event loop; the hub verifies in a "
+        "worker thread, so logins in flight use both cores"
     ),
     check=login_problem,
     variants=tuple(login_variables(u) for u in LOGIN_USERS),
