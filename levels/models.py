@@ -1,9 +1,19 @@
 """Every table of a level store, for Alembic and for tests."""
 
+from levels.audit import models as audit_models
+from levels.calendar import models as calendar_models
+from levels.cases import models as case_models
 from levels.city import models as city_models
 from levels.common.models import LevelBase
 from levels.county import models as county_models
 
 metadata = LevelBase.metadata
 
-__all__ = ["city_models", "county_models", "metadata"]
+__all__ = [
+    "audit_models",
+    "calendar_models",
+    "case_models",
+    "city_models",
+    "county_models",
+    "metadata",
+]

@@ -1,0 +1,50 @@
+"""The audit trail of a node: append-only events, hash-chained, with a signed head."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from levels.common.models import LevelBase
+
+
+class AuditEvent(LevelBase):
+    """One action: who (actor, kind, role, channel, org, level), when, what (action,
+    case, status before → after, detail), the request id, and the chain link
+    ``hash = H(prev_hash ‖ canonical(event))``."""
+
+    __tablename__ = "audit_events"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[dt.datetime]
+    actor_id: Mapped[str] = mapped_column(String(64))
+    actor_kind: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str | None] = mapped_column(String(32))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    org_code: Mapped[str | None] = mapped_column(String(18))
+    level: Mapped[str] = mapped_column(String(8))
+    action: Mapped[str] = mapped_column(String(48))
+    case_number: Mapped[str | None] = mapped_column(String(27), index=True)
+    before: Mapped[str | None] = mapped_column(String(32))
+    after: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[dict[str, Any]]
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(LevelBase):
+    """The newest link of the node's chain, signed, updated with every append (its
+    row lock is what keeps the chain from forking)."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+    signed_at: Mapped[dt.datetime]
+    kid: Mapped[str | None] = mapped_column(String(40))
+    signature: Mapped[str | None] = mapped_column(Text)

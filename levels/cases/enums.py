@@ -1,0 +1,81 @@
+"""Enumerations of cases (办件), exposed in the API."""
+
+from __future__ import annotations
+
+import enum
+
+
+class CaseStatus(enum.Enum):
+    SUBMITTED = "SUBMITTED"  # 收件
+    AWAITING_SUPPLEMENT = "AWAITING_SUPPLEMENT"  # 一次性告知, waiting for 补正
+    ACCEPTED = "ACCEPTED"  # 受理
+    UNDER_REVIEW = "UNDER_REVIEW"  # 审查
+    SPECIAL_PROCEDURE = "SPECIAL_PROCEDURE"  # 特殊环节 (clock suspended)
+    APPROVED = "APPROVED"  # 准予
+    DENIED = "DENIED"  # 不予许可
+    ISSUED = "ISSUED"  # 颁证
+    DELIVERED = "DELIVERED"  # 送达
+    ARCHIVED = "ARCHIVED"  # 归档
+    COMPLETED = "COMPLETED"  # 当场办结 (immediate matters)
+    REJECTED = "REJECTED"  # 不予受理
+    REFERRED = "REFERRED"  # 转报 (held by the upper level)
+    CLOSED_UNSUPPLEMENTED = "CLOSED_UNSUPPLEMENTED"  # 逾期未补正, 自动办结
+    WITHDRAWN = "WITHDRAWN"  # 撤回
+
+
+FINAL_STATUSES = frozenset(
+    {
+        CaseStatus.ARCHIVED,
+        CaseStatus.COMPLETED,
+        CaseStatus.REJECTED,
+        CaseStatus.CLOSED_UNSUPPLEMENTED,
+        CaseStatus.WITHDRAWN,
+    }
+)
+
+
+class ApplicantKind(enum.Enum):
+    PERSON = "PERSON"
+    ENTERPRISE = "ENTERPRISE"
+
+
+class MaterialSource(enum.Enum):
+    FILE = "FILE"  # an uploaded file (reference)
+    PAPER = "PAPER"  # a paper record handed in at a window
+    LICENCE = "LICENCE"  # an e-licence of the library
+
+
+class MaterialState(enum.Enum):
+    PROVIDED = "PROVIDED"
+    MISSING = "MISSING"
+    INCORRECT = "INCORRECT"
+    TOLERATED = "TOLERATED"  # 容缺: promised for later
+
+
+class RejectionReason(enum.Enum):
+    NOT_REQUIRED = "NOT_REQUIRED"  # 依法不需要取得行政许可
+    NOT_OUR_JURISDICTION = "NOT_OUR_JURISDICTION"  # 不属于本机关职权范围
+
+
+class Decision(enum.Enum):
+    APPROVED = "APPROVED"
+    DENIED = "DENIED"
+
+
+class SuspensionKind(enum.Enum):
+    SUPPLEMENT = "SUPPLEMENT"
+    SPECIAL_PROCEDURE = "SPECIAL_PROCEDURE"
+
+
+class TimerKind(enum.Enum):
+    DEEMED_ACCEPTANCE = "DEEMED_ACCEPTANCE"  # no notice within 3 working days
+    SUPPLEMENT_DEADLINE = "SUPPLEMENT_DEADLINE"  # 补正 deadline
+    PUSH_ACCEPTANCE = "PUSH_ACCEPTANCE"  # department takes a pushed case in 2 days
+    ARCHIVE_DUE = "ARCHIVE_DUE"  # archive 1 working day after delivery
+
+
+class ClockState(enum.Enum):
+    GREEN = "GREEN"
+    YELLOW = "YELLOW"
+    RED = "RED"
+    STOPPED = "STOPPED"  # decided, closed, or not yet accepted

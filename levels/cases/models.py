@@ -1,0 +1,132 @@
+"""Tables of cases (办件). Every level store holds them: a case lives in the store of
+the level that holds it now, and keeps its number wherever it goes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from levels.cases.enums import (
+    ApplicantKind,
+    CaseStatus,
+    ClockState,
+    Decision,
+    MaterialSource,
+    MaterialState,
+    RejectionReason,
+    SuspensionKind,
+    TimerKind,
+)
+from levels.common.enums import DeliveryMethod, HandlingKind, Level
+from levels.common.models import LevelBase
+
+
+def _enum(cls: type) -> Enum:
+    return Enum(cls, native_enum=False, length=32, validate_strings=True)
+
+
+class Case(LevelBase):
+    __tablename__ = "cases"
+    __table_args__ = (
+        Index("ix_cases_holder", "org_code", "status"),
+        Index("ix_cases_applicant", "applicant_id", "submitted_at"),
+    )
+
+    # <receiving division code>-<yyyymmdd>-<5-digit sequence of that org and day>
+    number: Mapped[str] = mapped_column(String(27), primary_key=True)
+    implementation_code: Mapped[str] = mapped_column(String(31))
+    basic_code: Mapped[str] = mapped_column(String(12))
+    matter_name: Mapped[str] = mapped_column(String(128))
+    handling_kind: Mapped[HandlingKind] = mapped_column(_enum(HandlingKind))
+    # where it is now
+    level: Mapped[Level] = mapped_column(_enum(Level))
+    org_code: Mapped[str] = mapped_column(String(18))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    department_id: Mapped[str | None] = mapped_column(String(15))
+    # who applies, and who handed it in
+    applicant_kind: Mapped[ApplicantKind] = mapped_column(_enum(ApplicantKind))
+    applicant_id: Mapped[str] = mapped_column(String(32))
+    applicant_name: Mapped[str] = mapped_column(String(100))
+    applicant_id_masked: Mapped[str] = mapped_column(String(18))
+    submitted_by: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), index=True)
+    # clocks, in working days
+    legal_limit_days: Mapped[int] = mapped_column(Integer)
+    promised_limit_days: Mapped[int] = mapped_column(Integer)
+    submitted_at: Mapped[dt.datetime]
+    accepted_on: Mapped[dt.date | None] = mapped_column(Date)
+    deemed_accepted: Mapped[bool] = mapped_column(default=False)
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    clock_state: Mapped[ClockState] = mapped_column(_enum(ClockState), default=ClockState.STOPPED)
+    clock_provisional: Mapped[bool] = mapped_column(default=False)
+    supplement_deadline: Mapped[dt.date | None] = mapped_column(Date)
+    tolerance_deadline: Mapped[dt.date | None] = mapped_column(Date)  # 容缺承诺
+    # outcomes
+    rejection_reason: Mapped[RejectionReason | None] = mapped_column(_enum(RejectionReason))
+    rejection_authority: Mapped[str | None] = mapped_column(String(128))
+    decision: Mapped[Decision | None] = mapped_column(_enum(Decision))
+    decision_reasons: Mapped[str | None] = mapped_column(Text)
+    remedy: Mapped[str | None] = mapped_column(Text)  # right to review or litigation
+    decided_at: Mapped[dt.datetime | None]
+    delivery_method: Mapped[DeliveryMethod | None] = mapped_column(_enum(DeliveryMethod))
+    delivery_reference: Mapped[str | None] = mapped_column(String(64))
+    delivered_at: Mapped[dt.datetime | None]
+    closed_at: Mapped[dt.datetime | None]
+    # optimistic concurrency: every transition moves it by one
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[dt.datetime]
+
+
+class CaseMaterial(LevelBase):
+    __tablename__ = "case_materials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = mapped_column(ForeignKey("cases.number"), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    source: Mapped[MaterialSource | None] = mapped_column(_enum(MaterialSource))
+    reference: Mapped[str | None] = mapped_column(String(256))
+    state: Mapped[MaterialState] = mapped_column(_enum(MaterialState))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class CaseSuspension(LevelBase):
+    """A stretch of time the clock does not count: waiting for 补正, or a special
+    procedure (特殊环节) with its own limit."""
+
+    __tablename__ = "case_suspensions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = mapped_column(ForeignKey("cases.number"), index=True)
+    kind: Mapped[SuspensionKind] = mapped_column(_enum(SuspensionKind))
+    procedure: Mapped[str | None] = mapped_column(String(32))
+    limit_days: Mapped[int | None] = mapped_column(Integer)
+    started_on: Mapped[dt.date] = mapped_column(Date)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class CaseTimer(LevelBase):
+    """A deadline as a row: the timer worker fires rows that are due, once."""
+
+    __tablename__ = "case_timers"
+    __table_args__ = (Index("ix_case_timers_due", "fired_at", "cancelled_at", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = mapped_column(ForeignKey("cases.number"), index=True)
+    kind: Mapped[TimerKind] = mapped_column(_enum(TimerKind))
+    due_at: Mapped[dt.datetime]
+    fired_at: Mapped[dt.datetime | None]
+    cancelled_at: Mapped[dt.datetime | None]
+
+
+class CaseSequence(LevelBase):
+    """The last case number given by one org on one day, in this node only: numbers
+    need no coordination between nodes because the division code leads them."""
+
+    __tablename__ = "case_sequences"
+
+    division_code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer)
