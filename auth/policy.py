@@ -31,6 +31,8 @@ class Resource(enum.Enum):
     ACCOUNT = "account"
     # a sign-in session (and the identity a sign-in just issued)
     SESSION = "session"
+    # an application (办件): its applicant, who handed it in, where it is
+    CASE = "case"
 
 
 class Action(enum.Enum):
@@ -38,12 +40,24 @@ class Action(enum.Enum):
     SIGN_IN = "sign-in"  # login, refresh, start and complete a hand-off
     APPROVE_HANDOFF = "approve-handoff"
     LOGOUT = "logout"
+    # the steps of a case, by the post that takes them (DESIGN §3)
+    SUBMIT_CASE = "submit-case"
+    RECEIVE_CASE = "receive-case"  # notice, accept, reject, complete on the spot (受理)
+    REVIEW_CASE = "review-case"  # review, special procedures (审查)
+    DECIDE_CASE = "decide-case"  # approve or deny (决定)
+    DELIVER_CASE = "deliver-case"  # deliver, archive (出件)
+    SUPPLEMENT_CASE = "supplement-case"  # hand in what the notice lists (补正)
+    WITHDRAW_CASE = "withdraw-case"  # the applicant takes it back (撤回)
 
 
 class Reach(enum.Enum):
     ANYWHERE = "anywhere"
     JURISDICTION = "jurisdiction"
     OWN = "own"
+    # staff acting at their own service org (where the case is now)
+    ORG = "org"
+    # what the viewer handed in for someone else (an agent's proxy cases)
+    SUBMITTED = "submitted"
 
 
 ALL_KINDS = frozenset(AccountKind)
@@ -62,10 +76,21 @@ class Target:
     resource: Resource
     division_code: str | None = None  # where the object is
     owner: str | None = None  # whose it is (account or client id)
+    org_code: str | None = None  # the service org that holds it
+    submitter: str | None = None  # who handed it in
 
 
 def _kinds(*kinds: AccountKind) -> frozenset[AccountKind]:
     return frozenset(kinds)
+
+
+APPLICANTS = _kinds(AccountKind.PERSON, AccountKind.ENTERPRISE)
+STAFF = _kinds(AccountKind.STAFF)
+
+
+def _post(*roles: Role) -> Grant:
+    """Staff holding one of ``roles``, at the org that holds the case."""
+    return Grant(STAFF, Reach.ORG, roles=frozenset(roles))
 
 
 POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
@@ -82,6 +107,26 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     (Resource.SESSION, Action.READ): (Grant(None),),
     (Resource.SESSION, Action.APPROVE_HANDOFF): (Grant(HUMAN_KINDS, Reach.OWN),),
     (Resource.SESSION, Action.LOGOUT): (Grant(HUMAN_KINDS, Reach.OWN),),
+    (Resource.CASE, Action.READ): (
+        Grant(APPLICANTS, Reach.OWN),
+        Grant(_kinds(AccountKind.AGENT), Reach.SUBMITTED),
+        Grant(STAFF, Reach.JURISDICTION),
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+        Grant(_kinds(AccountKind.SERVICE), Reach.JURISDICTION, scope=Scope.CASES_READ),
+    ),
+    (Resource.CASE, Action.SUBMIT_CASE): (
+        Grant(APPLICANTS, Reach.OWN),
+        _post(Role.RECEPTIONIST),
+    ),
+    (Resource.CASE, Action.RECEIVE_CASE): (_post(Role.RECEPTIONIST),),
+    (Resource.CASE, Action.REVIEW_CASE): (_post(Role.REVIEWER),),
+    (Resource.CASE, Action.DECIDE_CASE): (_post(Role.DIRECTOR),),
+    (Resource.CASE, Action.DELIVER_CASE): (_post(Role.OUTPUT_CLERK),),
+    (Resource.CASE, Action.SUPPLEMENT_CASE): (
+        Grant(APPLICANTS, Reach.OWN),
+        _post(Role.RECEPTIONIST),
+    ),
+    (Resource.CASE, Action.WITHDRAW_CASE): (Grant(APPLICANTS, Reach.OWN),),
 }
 
 
@@ -97,6 +142,10 @@ def _reaches(grant: Grant, viewer: Viewer, target: Target) -> bool:
         return True
     if grant.reach is Reach.OWN:
         return target.owner is None or target.owner == viewer.subject
+    if grant.reach is Reach.ORG:
+        return viewer.org_code is not None and target.org_code == viewer.org_code
+    if grant.reach is Reach.SUBMITTED:
+        return target.submitter is not None and target.submitter == viewer.subject
     prefix = jurisdiction_prefix(viewer)
     return prefix is not None and (target.division_code or "").startswith(prefix)
 
@@ -132,3 +181,13 @@ def draft_prefix(viewer: Viewer) -> str | None:
         if _fits(Grant(grant.kinds, Reach.ANYWHERE, grant.roles, grant.scope), viewer, probe):
             return "" if grant.reach is Reach.ANYWHERE else jurisdiction_prefix(viewer)
     return None
+
+
+def refusal(viewer: Viewer, action: Action, target: Target) -> str:
+    """Why ``action`` is refused, for a payload error: ``"ROLE"`` when no grant fits
+    the viewer's kind and roles, ``"REACH"`` when one does but not here."""
+    for grant in POLICY.get((target.resource, action), ()):
+        anywhere = Grant(grant.kinds, Reach.ANYWHERE, grant.roles, grant.scope)
+        if _fits(anywhere, viewer, target):
+            return "REACH"
+    return "ROLE"

@@ -3,6 +3,8 @@ time; every engine and client is created here and closed in the lifespan."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +16,7 @@ from starlette.routing import Route
 from auth import endpoints as auth_endpoints
 from auth.backend import TokenBackend, on_auth_error
 from auth.identity import Identity
+from gateway import timers
 from gateway.graphql import GovHubGraphQL
 from gateway.health import live, metrics_endpoint, ready_endpoint
 from gateway.metrics import Metrics, MetricsMiddleware
@@ -50,7 +53,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await identity.warm_denylist()
+        worker = None
+        if settings.timer_interval_seconds > 0:
+            worker = asyncio.create_task(
+                timers.run_forever(registry, clock, settings.timer_interval_seconds)
+            )
         yield
+        if worker is not None:
+            worker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await worker
         await identity.close()
         if owns_nodes:
             await registry.dispose()

@@ -532,3 +532,180 @@ def keys_list() -> None:
             status = "expired"
         cells = [k.kid, k.alg, _stamp(k.created_at), _stamp(k.retired_at), _stamp(k.verify_until)]
         click.echo("\t".join([*cells, status]))
+
+
+# --- audit: the hash chain of every level store ------------------------------------------
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail: check each level store's hash chain and signed head."""
+
+
+@audit_group.command("verify")
+@click.option(
+    "--level",
+    "level_name",
+    type=click.Choice(["CITY", "COUNTY", "TOWN", "VILLAGE"], case_sensitive=False),
+    help="Verify this level's store only. Default: all four.",
+)
+def audit_verify(level_name: str | None) -> None:
+    """Recompute every level store's audit chain, check its head and the head's
+    signature; exit 1 when a chain is not intact."""
+    from auth.keys import KeyRing
+    from levels.audit.chain import ChainReport, verify_chain
+    from levels.common.enums import LEVELS
+
+    settings = Settings()
+    secret = _secret(settings)
+    levels = [Level(level_name.upper())] if level_name else list(LEVELS)
+
+    async def run(nodes: NodeRegistry) -> list[tuple[Level, ChainReport]]:
+        await _require_migrated(nodes, levels=True)
+        ring = KeyRing(nodes.identity, secret=secret, clock=clock_for(settings.clock_override))
+        reports = []
+        for level in levels:
+            async with nodes[level].sessions() as session:
+                report = await verify_chain(
+                    session=session, level=level.value, public_key_for=ring.public_key
+                )
+            reports.append((level, report))
+        return reports
+
+    broken = False
+    for level, report in _run(settings, run):
+        if report.valid:
+            signed = f"head signed by {report.head_kid}" if report.head_signed else "head unsigned"
+            click.echo(f"{level.value}: {report.events} events, chain valid, {signed}")
+        else:
+            broken = True
+            click.echo(f"{level.value}: {report.problem} at event {report.first_bad_seq}")
+    if broken:
+        sys.exit(1)
+
+
+# --- calendar: the working-day schedule every level store counts time limits with ---------
+
+
+@main.group("calendar")
+def calendar_group() -> None:
+    """The working-day calendar: import a year's holiday schedule, show a year."""
+
+
+@calendar_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def calendar_import(file: Path) -> None:
+    """Import a year's schedule from the State Council's notice (国务院办公厅关于部分节假日
+    安排的通知) into every level store, so every node counts the same due dates. FILE
+    lists the holidays and the make-up working days (调休上班):
+
+    \b
+    {"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
+     "days": [{"date": "2027-01-01", "workingDay": false, "name": "元旦"}, ...]}
+
+    Importing a year again replaces its schedule.
+    """
+    from levels.calendar.workdays import import_year, parse_calendar_file
+
+    try:
+        year, source, days = parse_calendar_file(file.read_text(encoding="utf-8-sig"))
+    except (ValueError, OSError) as e:  # UnicodeDecodeError is a ValueError
+        raise click.ClickException(f"{file}: {e}") from None
+    settings = Settings()
+    now = _now(settings)
+
+    async def run(nodes: NodeRegistry) -> list[str]:
+        await _require_migrated(nodes, levels=True)
+        done: list[str] = []
+        for node in nodes:  # one transaction per store
+            try:
+                async with node.sessions.begin() as session:
+                    await import_year(session=session, year=year, days=days, source=source, now=now)
+            except Exception as e:
+                if not done:
+                    raise
+                raise click.ClickException(
+                    f"{year} was imported into {', '.join(done)} but not into {node.name} "
+                    f"({type(e).__name__}: {e}); run the import again"
+                ) from e
+            done.append(node.name)
+        return done
+
+    stores = _run(settings, run)
+    holidays = sum(1 for _day, working, _name in days if not working)
+    click.echo(
+        f"calendar {year} imported into {', '.join(stores)}: {holidays} days off, "
+        f"{len(days) - holidays} make-up working days"
+    )
+    click.echo(f"  source: {source}")
+
+
+@calendar_group.command("show")
+@click.argument("year", type=click.IntRange(1900, 2999))
+def calendar_show(year: int) -> None:
+    """Print the holidays and make-up working days of YEAR that the level stores count
+    with: an imported schedule, else chinesecalendar's, else a provisional Monday to
+    Friday."""
+    from levels.calendar.workdays import WEEKDAYS, YearSchedule, load_calendar, package_years
+
+    settings = Settings()
+
+    async def run(nodes: NodeRegistry) -> list[tuple[str, YearSchedule]]:
+        await _require_migrated(nodes, levels=True)
+        schedules = []
+        for node in nodes:
+            async with node.sessions() as session:
+                calendar = await load_calendar(session=session)
+            schedules.append((node.name, calendar.schedule(year)))
+        return schedules
+
+    groups: dict[YearSchedule, list[str]] = {}
+    for name, schedule in _run(settings, run):
+        groups.setdefault(schedule, []).append(name)
+    if len(groups) > 1:
+        click.echo(
+            f"warning: the level stores count {year} differently; "
+            "import its schedule again with 'govhub calendar import'",
+            err=True,
+        )
+    for schedule, names in groups.items():
+        if len(groups) > 1:
+            click.echo(f"[{', '.join(names)}]")
+        if schedule.basis == "provisional":
+            first, last = package_years()
+            click.echo(
+                f"{year}: provisional: Mon–Fri (no schedule imported; "
+                f"chinesecalendar knows {first}–{last})"
+            )
+        elif schedule.basis == "imported":
+            click.echo(f"{year}: imported: {schedule.source}")
+        else:
+            click.echo(f"{year}: {schedule.source}")
+        for day in schedule.days:
+            kind = "working day" if day.is_working_day else "holiday"
+            cells = [day.day.isoformat(), WEEKDAYS[day.day.weekday()], f"{kind:<11}", day.name]
+            click.echo("  ".join(cells).rstrip())
+        if schedule.days:
+            off = sum(1 for d in schedule.days if not d.is_working_day)
+            click.echo(f"{off} days off, {len(schedule.days) - off} make-up working days")
+
+
+@main.group("timers")
+def timers_group() -> None:
+    """Case deadlines (timer rows)."""
+
+
+@timers_group.command("run")
+def timers_run() -> None:
+    """Fire every due timer once, in every level store (the gateway also does this
+    every GOVHUB_TIMER_INTERVAL_SECONDS)."""
+    from gateway.timers import fire_all
+    from levels.common.clock import clock_for
+
+    settings = Settings()
+
+    async def run(nodes: NodeRegistry) -> dict[str, int]:
+        return await fire_all(nodes, clock_for(settings.clock_override))
+
+    fired = asyncio.run(_with_nodes(settings, run))
+    click.echo(", ".join(f"{store} {n}" for store, n in fired.items()) + " timers fired")

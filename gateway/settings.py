@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     node_timeout_seconds: float = 5.0
     max_page_size: int = 100
     default_page_size: int = 20
+    # seconds between passes of the in-process timer worker (0: no worker here)
+    timer_interval_seconds: float = Field(default=30.0, ge=0)
     # echo every SQL statement to the log (debugging only)
     sql_echo: bool = False
 

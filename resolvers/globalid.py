@@ -19,6 +19,7 @@ NODE_TYPES = frozenset(
         "Matter",
         "MatterImplementation",
         "Delegation",
+        "Case",
     }
 )
 

@@ -17,6 +17,9 @@ from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.nodes import LevelNode
+from levels.audit.models import AuditEvent
+from levels.cases import service as case_service
+from levels.cases.models import CaseMaterial
 from levels.city import service as city_service
 from levels.city.models import Matter
 from levels.common import service as common_service
@@ -145,7 +148,8 @@ class ServiceOrgByDivisionLoader(LevelLoader[str, ServiceOrg]):
 
 
 class OrgScopedLoader(LevelLoader[tuple[Level, str], R]):
-    """Keyed by (level, credit code): a credit code alone does not say the level."""
+    """Keyed by (level, key) where the key alone does not say the level: a credit
+    code, or a case number (a case moves up from the level that received it)."""
 
     def levels_of(self, key: tuple[Level, str]) -> Sequence[Level]:
         return (key[0],)
@@ -276,6 +280,26 @@ class DelegationByIdLoader(LevelLoader[str, DelegationView]):
         return row.row.id
 
 
+class MaterialsByCaseLoader(OrgScopedLoader[CaseMaterial]):
+    many = True
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CaseMaterial]:
+        return await case_service.materials_by_case(keys, session=session)
+
+    def answers(self, level: Level, row: CaseMaterial) -> tuple[Level, str]:
+        return (level, row.case_number)
+
+
+class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
+    many = True
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[AuditEvent]:
+        return await case_service.events_by_case(keys, session=session)
+
+    def answers(self, level: Level, row: AuditEvent) -> tuple[Level, str]:
+        return (level, row.case_number or "")
+
+
 @dataclass
 class Loaders:
     division_by_code: DivisionByCodeLoader
@@ -291,6 +315,8 @@ class Loaders:
     implementations_by_basic_code: ImplementationsByBasicCodeLoader
     materials_by_implementation: MaterialsByImplementationLoader
     delegation_by_id: DelegationByIdLoader
+    materials_by_case: MaterialsByCaseLoader
+    events_by_case: EventsByCaseLoader
 
     @classmethod
     def create(cls, sessions: RequestSessions, timeout: float) -> Loaders:
@@ -308,4 +334,6 @@ class Loaders:
             implementations_by_basic_code=ImplementationsByBasicCodeLoader(sessions, timeout),
             materials_by_implementation=MaterialsByImplementationLoader(sessions, timeout),
             delegation_by_id=DelegationByIdLoader(sessions, timeout),
+            materials_by_case=MaterialsByCaseLoader(sessions, timeout),
+            events_by_case=EventsByCaseLoader(sessions, timeout),
         )

@@ -9,13 +9,23 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
 from auth.permissions import guard_schema
+from schema.cases import CaseType
 from schema.divisions import Department, Division, ServiceOrg, Window
 from schema.errors import CloseSessions, ErrorFormatting, is_expected
 from schema.matters import Delegation, Matter, MatterImplementation
 from schema.mutation import Mutation
 from schema.query import Query
 
-NODE_TYPES = [Division, ServiceOrg, Department, Window, Matter, MatterImplementation, Delegation]
+NODE_TYPES = [
+    Division,
+    ServiceOrg,
+    Department,
+    Window,
+    Matter,
+    MatterImplementation,
+    Delegation,
+    CaseType,
+]
 
 
 def build_schema(*, prod: bool = False) -> strawberry.Schema:

@@ -5,6 +5,16 @@ share one set of enum classes."""
 
 import strawberry
 
+from auth.enums import AccountKind, Channel, Role, Scope
+from levels.cases.enums import (
+    ApplicantKind,
+    CaseStatus,
+    ClockState,
+    Decision,
+    MaterialSource,
+    MaterialState,
+    RejectionReason,
+)
 from levels.common.enums import (
     DeliveryMethod,
     HandlingKind,
@@ -30,16 +40,38 @@ strawberry.enum(OnlineLevel)
 strawberry.enum(DeliveryMethod)
 strawberry.enum(VillageServiceMode, description="村级服务方式")
 strawberry.enum(WindowKind)
+strawberry.enum(AccountKind, description="Kinds of account: resident, firm, staff, agent…")
+strawberry.enum(Role, description="Staff roles: 受理, 审查, 决定, 出件, 督查, 管理")
+strawberry.enum(Channel, description="Where a person is (or a case came from)")
+strawberry.enum(Scope, description="What a machine client may do")
+strawberry.enum(CaseStatus, description="办件状态: the lifecycle of DESIGN §3")
+strawberry.enum(ApplicantKind)
+strawberry.enum(MaterialSource, description="A file, a paper record, or an e-licence")
+strawberry.enum(MaterialState)
+strawberry.enum(RejectionReason, description="不予受理的理由")
+strawberry.enum(Decision)
+strawberry.enum(ClockState, description="GREEN, YELLOW (most of the limit used), RED (overdue)")
 
 __all__ = [
+    "AccountKind",
+    "ApplicantKind",
+    "CaseStatus",
+    "Channel",
+    "ClockState",
+    "Decision",
     "DeliveryMethod",
     "HandlingKind",
     "Level",
     "MaterialForm",
+    "MaterialSource",
+    "MaterialState",
     "MatterStatus",
     "MatterType",
     "OnlineLevel",
     "OrgKind",
+    "RejectionReason",
+    "Role",
+    "Scope",
     "SpecialProcedureKind",
     "VillageServiceMode",
     "WindowKind",

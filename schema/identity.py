@@ -7,7 +7,6 @@ import datetime as dt
 import segno
 import strawberry
 
-from auth.enums import AccountKind, Channel, Role, Scope
 from auth.handoff import StartedHandoff
 from auth.models import Account, ServiceClient
 from auth.policy import Resource, Target
@@ -15,13 +14,9 @@ from auth.sessions import SignIn
 from auth.viewer import Viewer as ViewerIdentity
 from levels.common.enums import Level
 from schema.divisions import Department, Division, ServiceOrg
+from schema.enums import AccountKind, Channel, Role, Scope
 from schema.info import Info
 from schema.payloads import UserError
-
-strawberry.enum(AccountKind, description="Kinds of account: resident, firm, staff, agent…")
-strawberry.enum(Role, description="Staff roles: 受理, 审查, 决定, 出件, 督查, 管理")
-strawberry.enum(Channel, description="Where a person is (or a case came from)")
-strawberry.enum(Scope, description="What a machine client may do")
 
 
 @strawberry.type(name="Viewer", description="Who is signed in")

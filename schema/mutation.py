@@ -8,7 +8,20 @@ from __future__ import annotations
 import strawberry
 
 from auth.permissions import IsAuthenticated
-from resolvers import identity
+from levels.cases.machine import Step
+from levels.cases.service import StepInput
+from resolvers import cases, identity
+from schema.cases import (
+    CaseActionInput,
+    CasePayload,
+    DecideCaseInput,
+    DeliverCaseInput,
+    RejectCaseInput,
+    SpecialProcedureInput,
+    SubmitCaseInput,
+    SupplementInput,
+    SupplementNoticeInput,
+)
 from schema.identity import (
     ApproveHandoffInput,
     ApproveHandoffPayload,
@@ -66,3 +79,119 @@ class Mutation:
     )
     async def complete_handoff(self, info: Info, input: CompleteHandoffInput) -> LoginPayload:
         return await identity.complete_handoff(info, input)
+
+    @strawberry.mutation(
+        description="收件: apply for a matter (a resident or enterprise for itself, or a "
+        "receptionist at the counter for the resident named by applicantIdNumber)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def submit_case(self, info: Info, input: SubmitCaseInput) -> CasePayload:
+        return await cases.submit_case(info, input)
+
+    @strawberry.mutation(
+        description="当场办结: an immediate matter completed on the spot, no acceptance notice",
+        permission_classes=[IsAuthenticated],
+    )
+    async def complete_case(self, info: Info, input: CaseActionInput) -> CasePayload:
+        return await cases.take_step(info, input.number, Step.COMPLETE, _plain(input))
+
+    @strawberry.mutation(
+        description="一次性告知: list every missing or incorrect material, once",
+        permission_classes=[IsAuthenticated],
+    )
+    async def issue_supplement_notice(
+        self, info: Info, input: SupplementNoticeInput
+    ) -> CasePayload:
+        given = StepInput(
+            expected_version=input.expected_version,
+            missing=[(m.name, m.note) for m in input.materials],
+            supplement_days=input.deadline_days,
+        )
+        return await cases.take_step(info, input.number, Step.NOTIFY_SUPPLEMENT, given)
+
+    @strawberry.mutation(
+        description="补正: hand in everything the notice listed; the case is accepted",
+        permission_classes=[IsAuthenticated],
+    )
+    async def supplement_materials(self, info: Info, input: SupplementInput) -> CasePayload:
+        given = StepInput(
+            expected_version=input.expected_version,
+            materials=cases.material_drafts(input.materials),
+        )
+        return await cases.take_step(info, input.number, Step.SUPPLEMENT, given)
+
+    @strawberry.mutation(description="受理", permission_classes=[IsAuthenticated])
+    async def accept_case(self, info: Info, input: CaseActionInput) -> CasePayload:
+        return await cases.take_step(info, input.number, Step.ACCEPT, _plain(input))
+
+    @strawberry.mutation(
+        description="不予受理, with the reason (and, if not ours, the authority to apply to)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def reject_case(self, info: Info, input: RejectCaseInput) -> CasePayload:
+        given = StepInput(
+            expected_version=input.expected_version,
+            rejection_reason=input.reason,
+            authority=input.authority,
+        )
+        return await cases.take_step(info, input.number, Step.REJECT, given)
+
+    @strawberry.mutation(description="审查 begins", permission_classes=[IsAuthenticated])
+    async def start_review(self, info: Info, input: CaseActionInput) -> CasePayload:
+        return await cases.take_step(info, input.number, Step.START_REVIEW, _plain(input))
+
+    @strawberry.mutation(
+        description="特殊环节 (hearing, inspection…) begins: the clock stops",
+        permission_classes=[IsAuthenticated],
+    )
+    async def start_special_procedure(
+        self, info: Info, input: SpecialProcedureInput
+    ) -> CasePayload:
+        given = StepInput(expected_version=input.expected_version, procedure=input.kind)
+        return await cases.take_step(info, input.number, Step.START_SPECIAL, given)
+
+    @strawberry.mutation(
+        description="The special procedure ends: the clock runs again, its time not counted",
+        permission_classes=[IsAuthenticated],
+    )
+    async def finish_special_procedure(self, info: Info, input: CaseActionInput) -> CasePayload:
+        return await cases.take_step(info, input.number, Step.FINISH_SPECIAL, _plain(input))
+
+    @strawberry.mutation(
+        description="准予 or 不予许可 (with reasons and the right to review or litigation)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def decide_case(self, info: Info, input: DecideCaseInput) -> CasePayload:
+        given = StepInput(
+            expected_version=input.expected_version,
+            decision=input.decision,
+            reasons=input.reasons,
+        )
+        return await cases.take_step(info, input.number, Step.DECIDE, given)
+
+    @strawberry.mutation(
+        description="送达: pickup with a receipt, or mail with a tracking number",
+        permission_classes=[IsAuthenticated],
+    )
+    async def deliver_case(self, info: Info, input: DeliverCaseInput) -> CasePayload:
+        given = StepInput(
+            expected_version=input.expected_version,
+            delivery_method=input.method,
+            delivery_reference=input.reference,
+        )
+        return await cases.take_step(info, input.number, Step.DELIVER, given)
+
+    @strawberry.mutation(description="归档", permission_classes=[IsAuthenticated])
+    async def archive_case(self, info: Info, input: CaseActionInput) -> CasePayload:
+        return await cases.take_step(info, input.number, Step.ARCHIVE, _plain(input))
+
+    @strawberry.mutation(
+        description="撤回: the applicant takes back a case not yet decided",
+        permission_classes=[IsAuthenticated],
+    )
+    async def withdraw_case(self, info: Info, input: CaseActionInput) -> CasePayload:
+        return await cases.take_step(info, input.number, Step.WITHDRAW, _plain(input))
+
+
+def _plain(input: CaseActionInput) -> StepInput:
+    return StepInput(expected_version=input.expected_version, detail={"note": input.note})

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import catalogue, identity, nodes, routing
+from resolvers import cases, catalogue, identity, nodes, routing
+from schema.cases import CaseFilter, CaseType
 from schema.divisions import Division
 from schema.enums import Level
 from schema.filters import ImplementationFilter, MatterFilter
@@ -23,6 +24,26 @@ class Query:
     @strawberry.field(description="Who is signed in (null when nobody is)")
     async def me(self, info: Info) -> ViewerType | None:
         return await identity.me(info)
+
+    @strawberry.field(
+        description="A case by its number, wherever it is (null when there is none); "
+        "staff reads are audited"
+    )
+    async def case(self, info: Info, number: str) -> CaseType | None:
+        return await cases.case(info, number)
+
+    @strawberry.field(
+        description="Cases the viewer may see: an applicant's own (my cases), an agent's "
+        "proxied ones, staff and auditors' jurisdiction; ordered by number"
+    )
+    async def cases(
+        self,
+        info: Info,
+        filter: CaseFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[CaseType]:
+        return await cases.cases(info, filter, first, after)
 
     @strawberry.field(description="A division by its 12-digit code; null when there is none")
     async def division(self, info: Info, code: str) -> Division | None:

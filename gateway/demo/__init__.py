@@ -17,6 +17,7 @@ import asyncio
 from sqlalchemy import insert, select
 
 from gateway.demo.accounts import load_demo_accounts
+from gateway.demo.cases import load_demo_cases
 from gateway.demo.items import add_delegations, add_implementation
 from gateway.demo.plan import (
     CITY_CODE,
@@ -92,4 +93,5 @@ async def load_demo(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
     plan = build_demo()
     await asyncio.gather(*(_write(nodes[level], plan.rows[level]) for level in LEVELS))
     accounts = await load_demo_accounts(nodes.identity, secret=secret)
-    return {**plan.counts(), **accounts}
+    cases = await load_demo_cases(nodes)
+    return {**plan.counts(), **accounts, **cases}

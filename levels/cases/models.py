@@ -60,6 +60,8 @@ class Case(LevelBase):
     accepted_on: Mapped[dt.date | None] = mapped_column(Date)
     deemed_accepted: Mapped[bool] = mapped_column(default=False)
     due_on: Mapped[dt.date | None] = mapped_column(Date)
+    # from this day on the clock is YELLOW (a configurable share of the limit used)
+    yellow_on: Mapped[dt.date | None] = mapped_column(Date)
     clock_state: Mapped[ClockState] = mapped_column(_enum(ClockState), default=ClockState.STOPPED)
     clock_provisional: Mapped[bool] = mapped_column(default=False)
     supplement_deadline: Mapped[dt.date | None] = mapped_column(Date)
@@ -75,9 +77,12 @@ class Case(LevelBase):
     delivery_reference: Mapped[str | None] = mapped_column(String(64))
     delivered_at: Mapped[dt.datetime | None]
     closed_at: Mapped[dt.datetime | None]
-    # optimistic concurrency: every transition moves it by one
+    # optimistic concurrency: every transition moves it by one, and an update that
+    # finds another version changes nothing (SQLAlchemy's version counter)
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime]
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
 class CaseMaterial(LevelBase):

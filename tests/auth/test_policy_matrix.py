@@ -24,11 +24,14 @@ from auth.viewer import ANONYMOUS, Viewer
 from gateway.demo.accounts import CLIENT_KEYS
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
+from levels.cases.enums import CaseStatus
+from levels.cases.models import Case
 from levels.common.enums import LEVELS, Level, MatterStatus
 from levels.common.models import Department, Division, MatterImplementation, ServiceOrg, Window
 from levels.county.models import Delegation
 from resolvers.globalid import encode_id
 from schema import build_schema
+from schema.cases import case_target
 from tests.auth.conftest import LOGOUT, bearer, signed_in
 from tests.conftest import DEMO_NOW, GraphQLClient
 
@@ -130,6 +133,15 @@ async def _objects(nodes: NodeRegistry) -> list[Obj]:
         )
     )
     out.append(Obj("CITY:matter", encode_id("Matter", Level.CITY, published.basic_code), catalogue))
+    async with nodes[Level.COUNTY].sessions() as s:
+        for case in await s.scalars(select(Case).order_by(Case.number).limit(2)):
+            out.append(
+                Obj(
+                    f"COUNTY:case:{case.number}",
+                    encode_id("Case", Level.COUNTY, case.number),
+                    case_target(case),
+                )
+            )
     return out
 
 
@@ -210,6 +222,46 @@ async def _logout(gql: GraphQLClient, headers: dict[str, str], viewer: Viewer) -
     return _outcome(body, "logout"), expected
 
 
+# a step on a demo case in a state it cannot be taken from: whoever the policy lets
+# through gets INVALID_TRANSITION (and nothing changes); everyone else is refused
+CASE_STEPS = {
+    "acceptCase": (Action.RECEIVE_CASE, "CaseActionInput", "{number: $n}"),
+    "startReview": (Action.REVIEW_CASE, "CaseActionInput", "{number: $n}"),
+    "decideCase": (Action.DECIDE_CASE, "DecideCaseInput", "{number: $n, decision: APPROVED}"),
+    "archiveCase": (Action.DELIVER_CASE, "CaseActionInput", "{number: $n}"),
+    "supplementMaterials": (
+        Action.SUPPLEMENT_CASE,
+        "SupplementInput",
+        "{number: $n, materials: []}",
+    ),
+    "withdrawCase": (Action.WITHDRAW_CASE, "CaseActionInput", "{number: $n}"),
+}
+
+
+async def _case_steps(
+    gql: GraphQLClient, headers: dict[str, str], viewer: Viewer, case: Case
+) -> list[str]:
+    mismatches = []
+    target = case_target(case)
+    for name, (action, _input, literal) in CASE_STEPS.items():
+        query = f"mutation($n: String!) {{ {name}(input: {literal}) {{ errors {{ code }} }} }}"
+        body = await gql(query, {"n": case.number}, **headers)
+        if not viewer.authenticated:
+            got = body["errors"][0]["extensions"]["code"]
+            expected = "UNAUTHENTICATED"
+        else:
+            got = body["data"][name]["errors"][0]["code"]
+            if not allows(viewer, Action.READ, target):
+                expected = "CASE_NOT_FOUND"
+            elif allows(viewer, action, target):
+                expected = "INVALID_TRANSITION"
+            else:
+                expected = "ROLE_NOT_ALLOWED|NOT_AT_THIS_ORG"
+        if got not in expected.split("|"):
+            mismatches.append(f"{name}: got {got}, policy says {expected}")
+    return mismatches
+
+
 # logout last: it ends the session the other probes use
 OPERATIONS: dict[str, Probe] = {
     "me": _me,
@@ -272,6 +324,13 @@ async def test_matrix(
                     expected_drafts.add(d.code)
     if visible != expected_drafts:
         mismatches.append(f"drafts listed: {len(visible)}, policy says {len(expected_drafts)}")
+
+    async with nodes[Level.COUNTY].sessions() as s:
+        archived = await s.scalar(
+            select(Case).where(Case.status == CaseStatus.ARCHIVED).order_by(Case.number)
+        )
+    assert archived is not None
+    mismatches += await _case_steps(gql, headers, viewer, archived)
 
     for name, probe in OPERATIONS.items():
         got, expected = await probe(gql, headers, viewer)

@@ -36,3 +36,28 @@ def test_export_schema_prints_the_sdl() -> None:
     result = CliRunner().invoke(main, ["export-schema"])
     assert result.exit_code == 0
     assert "serviceRoutes(divisionCode: String!" in result.output
+
+
+def test_timers_run_fires_due_deadlines_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    monkeypatch.setenv("GOVHUB_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("GOVHUB_SECRET_KEY", "cli-test-secret")
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    # the demo's "now" is 2026-11-20; a fortnight later every notice deadline has passed
+    monkeypatch.setenv("GOVHUB_CLOCK_OVERRIDE", "2026-12-04T10:00:00+08:00")
+    first = runner.invoke(main, ["timers", "run"])
+    assert first.exit_code == 0, first.output
+    fired = dict(part.split() for part in first.output.split(" timers fired")[0].split(", "))
+    assert int(fired["county"]) >= 2
+    again = runner.invoke(main, ["timers", "run"])
+    assert "county 0" in again.output
+    db = sqlite3.connect(tmp_path / "var" / "county.sqlite3")
+    statuses = dict(db.execute("select number, status from cases").fetchall())
+    db.close()
+    # received 11-19 with no notice: deemed accepted; the notice of 11-18 ran out
+    assert statuses["140702000000-20261119-00001"] == "ACCEPTED"
+    assert statuses["140702000000-20261118-00001"] == "CLOSED_UNSUPPLEMENTED"

@@ -93,6 +93,7 @@ def upgrade() -> None:
     sa.Column('accepted_on', sa.Date(), nullable=True),
     sa.Column('deemed_accepted', sa.Boolean(), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('yellow_on', sa.Date(), nullable=True),
     sa.Column('clock_state', sa.Enum('GREEN', 'YELLOW', 'RED', 'STOPPED', name='clockstate', native_enum=False, length=32), nullable=False),
     sa.Column('clock_provisional', sa.Boolean(), nullable=False),
     sa.Column('supplement_deadline', sa.Date(), nullable=True),

@@ -1,0 +1,254 @@
+"""Sample cases of the demo city, in every state, some yellow and some red.
+
+They are made the way real ones are — ``levels.cases.service`` steps taken by the demo
+staff at the times given here — so their clocks, timelines and audit chains are what
+the hub itself would have written. The demo's "now" is 2026-11-20 (a Friday)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from auth.models import Account
+from gateway.nodes import NodeRegistry
+from levels.calendar.workdays import load_calendar
+from levels.cases.enums import ApplicantKind, Decision, MaterialSource, RejectionReason
+from levels.cases.machine import Step
+from levels.cases.service import (
+    Actor,
+    Applicant,
+    MaterialDraft,
+    StepInput,
+    Submission,
+    submit_case,
+    take_step,
+)
+from levels.city.models import Matter
+from levels.common.clock import CHINA
+from levels.common.enums import DeliveryMethod, Level, SpecialProcedureKind
+from levels.common.models import ImplementationMaterial
+
+YUCI_ORG = "12140702MB00000006"
+DISABILITY_CARD = f"{YUCI_ORG}2000700400100"  # promised 10 working days
+SUBSISTENCE = f"{YUCI_ORG}2000500100100"  # 最低生活保障, promised 15
+BIRTH = f"{YUCI_ORG}2000700800200"  # immediate
+
+
+@dataclass(frozen=True)
+class Plan:
+    implementation: str
+    received: dt.date
+    steps: Sequence[tuple[Step, dt.date, StepInput]]
+    missing_last: bool = False
+
+
+def _d(month: int, day: int) -> dt.date:
+    return dt.date(2026, month, day)
+
+
+_PLANS: list[Plan] = [
+    Plan(DISABILITY_CARD, _d(11, 19), []),  # SUBMITTED
+    Plan(
+        DISABILITY_CARD,
+        _d(11, 18),
+        [(Step.NOTIFY_SUPPLEMENT, _d(11, 18), StepInput())],
+        missing_last=True,
+    ),  # AWAITING_SUPPLEMENT
+    Plan(DISABILITY_CARD, _d(11, 17), [(Step.ACCEPT, _d(11, 17), StepInput())]),  # GREEN
+    Plan(
+        DISABILITY_CARD,
+        _d(11, 6),
+        [(Step.ACCEPT, _d(11, 6), StepInput()), (Step.START_REVIEW, _d(11, 9), StepInput())],
+    ),  # YELLOW: most of the ten days used
+    Plan(
+        DISABILITY_CARD,
+        _d(10, 26),
+        [(Step.ACCEPT, _d(10, 26), StepInput()), (Step.START_REVIEW, _d(10, 27), StepInput())],
+    ),  # RED: overdue
+    Plan(
+        DISABILITY_CARD,
+        _d(11, 10),
+        [
+            (Step.ACCEPT, _d(11, 10), StepInput()),
+            (Step.START_REVIEW, _d(11, 11), StepInput()),
+            (
+                Step.START_SPECIAL,
+                _d(11, 16),
+                StepInput(procedure=SpecialProcedureKind.APPRAISAL),
+            ),
+        ],
+    ),  # SPECIAL_PROCEDURE
+    Plan(
+        SUBSISTENCE,
+        _d(10, 20),
+        [
+            (Step.ACCEPT, _d(10, 20), StepInput()),
+            (Step.START_REVIEW, _d(10, 21), StepInput()),
+            (Step.DECIDE, _d(11, 5), StepInput(decision=Decision.APPROVED)),
+        ],
+    ),  # APPROVED
+    Plan(
+        SUBSISTENCE,
+        _d(10, 21),
+        [
+            (Step.ACCEPT, _d(10, 21), StepInput()),
+            (Step.START_REVIEW, _d(10, 22), StepInput()),
+            (
+                Step.DECIDE,
+                _d(11, 6),
+                StepInput(decision=Decision.DENIED, reasons="家庭人均收入高于当地低保标准"),
+            ),
+        ],
+    ),  # DENIED
+    Plan(
+        DISABILITY_CARD,
+        _d(10, 12),
+        [
+            (Step.ACCEPT, _d(10, 12), StepInput()),
+            (Step.START_REVIEW, _d(10, 13), StepInput()),
+            (Step.DECIDE, _d(10, 20), StepInput(decision=Decision.APPROVED)),
+            (
+                Step.DELIVER,
+                _d(10, 21),
+                StepInput(delivery_method=DeliveryMethod.MAIL, delivery_reference="EMS1107"),
+            ),
+        ],
+    ),  # DELIVERED
+    Plan(
+        DISABILITY_CARD,
+        _d(9, 15),
+        [
+            (Step.ACCEPT, _d(9, 15), StepInput()),
+            (Step.START_REVIEW, _d(9, 16), StepInput()),
+            (Step.DECIDE, _d(9, 24), StepInput(decision=Decision.APPROVED)),
+            (
+                Step.DELIVER,
+                _d(9, 25),
+                StepInput(delivery_method=DeliveryMethod.PICKUP, delivery_reference="QJ-0925"),
+            ),
+            (Step.ARCHIVE, _d(9, 25), StepInput()),
+        ],
+    ),  # ARCHIVED
+    Plan(BIRTH, _d(11, 13), [(Step.COMPLETE, _d(11, 13), StepInput())]),  # COMPLETED
+    Plan(
+        DISABILITY_CARD,
+        _d(11, 12),
+        [
+            (
+                Step.REJECT,
+                _d(11, 12),
+                StepInput(
+                    rejection_reason=RejectionReason.NOT_OUR_JURISDICTION,
+                    authority="太谷区残疾人联合会",
+                ),
+            )
+        ],
+    ),  # REJECTED
+    Plan(DISABILITY_CARD, _d(11, 11), [(Step.WITHDRAW, _d(11, 12), StepInput())]),  # WITHDRAWN
+    Plan(
+        DISABILITY_CARD,
+        _d(10, 27),
+        [
+            (Step.NOTIFY_SUPPLEMENT, _d(10, 27), StepInput(supplement_days=3)),
+            (Step.CLOSE_UNSUPPLEMENTED, _d(11, 2), StepInput()),
+        ],
+        missing_last=True,
+    ),  # CLOSED_UNSUPPLEMENTED
+]
+
+_POSTS = {
+    Step.NOTIFY_SUPPLEMENT: "yuci.receptionist",
+    Step.ACCEPT: "yuci.receptionist",
+    Step.REJECT: "yuci.receptionist",
+    Step.COMPLETE: "yuci.receptionist",
+    Step.START_REVIEW: "yuci.reviewer",
+    Step.START_SPECIAL: "yuci.reviewer",
+    Step.DECIDE: "yuci.director",
+    Step.DELIVER: "yuci.output",
+    Step.ARCHIVE: "yuci.output",
+}
+
+
+def _at(day: dt.date, hour: int) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), tzinfo=CHINA)
+
+
+async def load_demo_cases(nodes: NodeRegistry) -> dict[str, int]:
+    async with nodes.identity.sessions() as session:
+        names = [*set(_POSTS.values()), "resident1", "resident2"]
+        accounts = {
+            a.username: a
+            for a in await session.scalars(select(Account).where(Account.username.in_(names)))
+        }
+    node = nodes[Level.COUNTY]
+    count = 0
+    async with nodes[Level.CITY].sessions() as city:
+        matters = {m.basic_code: m for m in await city.scalars(select(Matter))}
+    async with node.sessions() as session, session.begin():
+        calendar = await load_calendar(session=session)
+        for i, plan in enumerate(_PLANS):
+            resident = accounts["resident1" if i % 2 == 0 else "resident2"]
+            guide = (
+                await session.scalars(
+                    select(ImplementationMaterial.name)
+                    .where(ImplementationMaterial.implementation_code == plan.implementation)
+                    .order_by(ImplementationMaterial.position)
+                )
+            ).all()
+            given = guide[:-1] if plan.missing_last else guide
+            matter = matters[plan.implementation[19:]]
+            case = await submit_case(
+                Submission(
+                    implementation_code=plan.implementation,
+                    matter_name=matter.name,
+                    legal_limit_days=matter.legal_time_limit_days,
+                    applicant=Applicant(
+                        ApplicantKind.PERSON,
+                        resident.id,
+                        resident.display_name,
+                        resident.id_number_masked or "",
+                    ),
+                    channel="MOBILE" if i % 3 else "COUNTER",
+                    materials=[
+                        MaterialDraft(name, MaterialSource.FILE, f"demo-file-{i}-{n}")
+                        for n, name in enumerate(given)
+                    ],
+                ),
+                session=session,
+                actor=_actor(resident, "MOBILE"),
+                now=_at(plan.received, 9),
+                calendar=calendar,
+            )
+            for hour, (step, day, step_input) in enumerate(plan.steps, start=10):
+                post = _POSTS.get(step)
+                actor = (
+                    _actor(accounts[post], "COUNTER")
+                    if post
+                    else _actor(resident, "MOBILE")
+                    if step is Step.WITHDRAW
+                    else Actor(id="system", kind="SYSTEM", channel="SYSTEM")
+                )
+                await take_step(
+                    case.number,
+                    step,
+                    step_input,
+                    session=session,
+                    actor=actor,
+                    now=_at(day, hour),
+                    calendar=calendar,
+                )
+            count += 1
+    return {"cases": count}
+
+
+def _actor(account: Account, channel: str) -> Actor:
+    return Actor(
+        id=account.id,
+        kind=account.kind.value,
+        role=",".join(account.roles) or None,
+        channel=channel,
+        org_code=account.org_code,
+    )

@@ -1,0 +1,343 @@
+"""The audit trail of a node as a hash chain: ``h_i = H(h_{i-1} ‖ canonical(e_i))``
+from ``GENESIS``, its newest link kept (and, separately, signed) in the head row.
+
+``append`` writes an event inside the caller's transaction, so an action and its audit
+event are committed together or not at all; it takes the head's lock first, so two
+appenders never read the same head and the chain never forks:
+
+- PostgreSQL: ``SELECT … FOR UPDATE`` of the head row; a second appender waits for the
+  first to commit and then reads the head the first one wrote.
+- SQLite: a write statement on the head (``UPDATE audit_head SET seq = seq``) comes
+  before the head is read. It takes the database's write lock (waiting out the busy
+  timeout if another writer holds it), so the read that follows sees the newest head.
+  A caller must not hold an open read snapshot from before (the driver opens its
+  transactions at the first write, so a caller's earlier reads do not).
+
+Append is best the caller's last write: the head lock is then held only to the commit.
+Signing the head is separate (``sign_head``); an append moves the head and clears its
+signature, which no longer covers it, until the head is signed again.
+
+``verify_chain`` recomputes every link and reports the first row that fails."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+import orjson
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from levels.audit.models import AuditEvent, AuditHead
+
+if TYPE_CHECKING:
+    from auth.keys import KeyRing
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+BATCH = 1000
+
+TAMPERED = "TAMPERED"
+BROKEN_LINK = "BROKEN_LINK"
+GAP = "GAP"
+HEAD_MISMATCH = "HEAD_MISMATCH"
+BAD_SIGNATURE = "BAD_SIGNATURE"
+
+
+@dataclass(frozen=True)
+class EventDraft:
+    """What a caller records; ``append`` gives it its seq, time and link."""
+
+    actor_id: str
+    actor_kind: str
+    role: str | None
+    channel: str | None
+    org_code: str | None
+    level: str
+    action: str
+    case_number: str | None = None
+    before: str | None = None
+    after: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+    request_id: str | None = None
+
+
+class EventFields(Protocol):
+    """The recorded fields of an event: an ``EventDraft``, an ``AuditEvent`` or a row."""
+
+    @property
+    def actor_id(self) -> str: ...
+    @property
+    def actor_kind(self) -> str: ...
+    @property
+    def role(self) -> str | None: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def org_code(self) -> str | None: ...
+    @property
+    def level(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def case_number(self) -> str | None: ...
+    @property
+    def before(self) -> str | None: ...
+    @property
+    def after(self) -> str | None: ...
+    @property
+    def detail(self) -> dict[str, Any]: ...
+    @property
+    def request_id(self) -> str | None: ...
+
+
+def utc_stamp(at: dt.datetime) -> str:
+    """An instant as UTC ISO 8601 with microseconds (``2026-11-20T02:00:00.000000+00:00``)."""
+    if at.tzinfo is None:
+        raise ValueError("naive datetime: audit events record instants with their offset")
+    return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
+
+
+def canonical(seq: int, at: dt.datetime, event: EventFields) -> bytes:
+    """The bytes an event's hash covers: every field but the two hashes, as JSON with
+    sorted keys (nested ones too), the time in UTC with microseconds."""
+    return orjson.dumps(
+        {
+            "seq": seq,
+            "at": utc_stamp(at),
+            "actor_id": event.actor_id,
+            "actor_kind": event.actor_kind,
+            "role": event.role,
+            "channel": event.channel,
+            "org_code": event.org_code,
+            "level": event.level,
+            "action": event.action,
+            "case_number": event.case_number,
+            "before": event.before,
+            "after": event.after,
+            "detail": event.detail,
+            "request_id": event.request_id,
+        },
+        option=orjson.OPT_SORT_KEYS,
+    )
+
+
+def link(prev_hash: str, canonical_bytes: bytes) -> str:
+    """``h_i = SHA-256(h_{i-1} ‖ e_i)``, hex."""
+    return hashlib.sha256(bytes.fromhex(prev_hash) + canonical_bytes).hexdigest()
+
+
+def head_message(level: str, seq: int, hash_: str) -> bytes:
+    """What a head signature covers: ``"<node>:<seq>:<hash>"``."""
+    return f"{level}:{seq}:{hash_}".encode()
+
+
+async def _lock_head(session: AsyncSession, now: dt.datetime) -> AuditHead:
+    """The head row, locked for this transaction (created at seq 0 when missing)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    stmt = (
+        select(AuditHead)
+        .where(AuditHead.id == HEAD_ID)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    for attempt in range(2):
+        if sqlite:
+            # a write first: it takes the write lock (or waits for it) before the read
+            await session.execute(
+                update(AuditHead)
+                .where(AuditHead.id == HEAD_ID)
+                .values(seq=AuditHead.seq)
+                .execution_options(synchronize_session=False)
+            )
+        head = await session.scalar(stmt)
+        if head is not None:
+            return head
+        try:
+            async with session.begin_nested():
+                head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS, signed_at=now)
+                session.add(head)
+            return head
+        except IntegrityError:
+            # another first appender inserted the head meanwhile (PostgreSQL): lock theirs
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def append(draft: EventDraft, *, session: AsyncSession, now: dt.datetime) -> AuditEvent:
+    """Append ``draft`` as the next event of the node's chain, inside the caller's
+    transaction (the caller commits it together with its own change)."""
+    detail = orjson.loads(orjson.dumps(draft.detail))  # a copy, as the store returns it
+    head = await _lock_head(session, now)
+    seq = head.seq + 1
+    event = AuditEvent(
+        seq=seq,
+        at=now,
+        actor_id=draft.actor_id,
+        actor_kind=draft.actor_kind,
+        role=draft.role,
+        channel=draft.channel,
+        org_code=draft.org_code,
+        level=draft.level,
+        action=draft.action,
+        case_number=draft.case_number,
+        before=draft.before,
+        after=draft.after,
+        detail=detail,
+        request_id=draft.request_id,
+        prev_hash=head.hash,
+    )
+    event.hash = link(head.hash, canonical(seq, now, event))
+    session.add(event)
+    head.seq, head.hash, head.signed_at = seq, event.hash, now
+    # a signature covers the head it was made for, not this one
+    head.kid = head.signature = None
+    await session.flush()
+    return event
+
+
+class HeadSigner(Protocol):
+    async def sign(self, data: bytes) -> tuple[str, str]:
+        """Sign ``data``: the key id and the base64url signature."""
+        ...
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64url(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+class KeyRingSigner:
+    """Signs with the hub's current Ed25519 signing key (the identity store's)."""
+
+    def __init__(self, ring: KeyRing) -> None:
+        self._ring = ring
+
+    async def sign(self, data: bytes) -> tuple[str, str]:
+        key = await self._ring.signing_key()
+        assert key.private is not None
+        return key.kid, _b64url(key.private.sign(data))
+
+
+async def sign_head(
+    *,
+    session: AsyncSession,
+    signer: HeadSigner,
+    level: str,
+    now: dt.datetime | None = None,
+) -> None:
+    """Sign the node's head (``"<level>:<seq>:<hash>"``) inside the caller's
+    transaction, under the head's lock. ``now``, when given, becomes ``signed_at``; a
+    node with no head yet gets the genesis head (seq 0) signed."""
+    stamp = now if now is not None else dt.datetime.now(dt.UTC)
+    head = await _lock_head(session, stamp)
+    head.kid, head.signature = await signer.sign(head_message(level, head.seq, head.hash))
+    if now is not None:
+        head.signed_at = now
+    await session.flush()
+
+
+def verify_head_signature(head: AuditHead, level: str, public_key: Ed25519PublicKey) -> bool:
+    """Whether the head carries a signature by ``public_key`` over its seq and hash."""
+    if head.signature is None:
+        return False
+    try:
+        public_key.verify(_unb64url(head.signature), head_message(level, head.seq, head.hash))
+    except (InvalidSignature, binascii.Error, ValueError):
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    """The outcome of ``verify_chain``. ``first_bad_seq`` is the seq of the first row
+    that fails (for a GAP, the row found after the missing seqs; for HEAD_MISMATCH, the
+    first seq where rows and head disagree; for BAD_SIGNATURE, the head's seq).
+    ``head_signed``: the head carries a signature (verified, when keys were given), made
+    with ``head_kid``."""
+
+    valid: bool
+    events: int
+    first_bad_seq: int | None
+    problem: str | None
+    head_signed: bool
+    head_kid: str | None = None
+
+
+async def verify_chain(
+    *,
+    session: AsyncSession,
+    level: str,
+    public_key_for: Callable[[str], Awaitable[Ed25519PublicKey | None]] | None = None,
+) -> ChainReport:
+    """Recompute the node's chain from ``GENESIS`` in seq order (batches of ``BATCH``
+    rows), check seq continuity from 1, every link and hash, the head, and — with
+    ``public_key_for`` and a signed head — the head's signature. Appends committed while
+    it runs are followed up to the head."""
+    table = AuditEvent.__table__
+    events = 0
+    last_seq, last_hash = 0, GENESIS
+    problem: tuple[str, int] | None = None
+    head_stmt = (
+        select(AuditHead).where(AuditHead.id == HEAD_ID).execution_options(populate_existing=True)
+    )
+    head: AuditHead | None = None
+    while True:
+        rows = (
+            await session.execute(
+                select(table).where(table.c.seq > last_seq).order_by(table.c.seq).limit(BATCH)
+            )
+        ).all()
+        for row in rows:
+            events += 1
+            if problem is None:
+                if row.seq != last_seq + 1:
+                    problem = (GAP, row.seq)
+                elif row.prev_hash != last_hash:
+                    problem = (BROKEN_LINK, row.seq)
+                elif link(row.prev_hash, canonical(row.seq, row.at, row)) != row.hash:
+                    problem = (TAMPERED, row.seq)
+            last_seq, last_hash = row.seq, row.hash
+        if len(rows) == BATCH:
+            continue
+        # an append commits its row and the head together: a head beyond the rows read
+        # means rows were appended meanwhile, unless nothing more is there to read
+        head = await session.scalar(head_stmt)
+        if not rows or head is None or head.seq <= last_seq:
+            break
+    head_seq, head_hash = (head.seq, head.hash) if head is not None else (0, GENESIS)
+    if problem is None and (head_seq, head_hash) != (last_seq, last_hash):
+        if head_seq > last_seq:  # trailing rows deleted
+            problem = (HEAD_MISMATCH, last_seq + 1)
+        elif head_seq < last_seq:  # rows beyond the head
+            problem = (HEAD_MISMATCH, head_seq + 1)
+        else:  # the last row is not the one the head names
+            problem = (HEAD_MISMATCH, last_seq)
+    signed = head is not None and head.signature is not None and head.kid is not None
+    if signed and public_key_for is not None:
+        assert head is not None and head.kid is not None
+        key = await public_key_for(head.kid)
+        if key is None or not verify_head_signature(head, level, key):
+            signed = False
+            if problem is None:
+                problem = (BAD_SIGNATURE, head.seq)
+    return ChainReport(
+        valid=problem is None,
+        events=events,
+        first_bad_seq=problem[1] if problem else None,
+        problem=problem[0] if problem else None,
+        head_signed=signed,
+        head_kid=head.kid if signed and head is not None else None,
+    )

@@ -1,0 +1,118 @@
+"""Error codes of cases: payload errors of the case mutations."""
+
+from __future__ import annotations
+
+import enum
+
+
+class CaseErrorCode(enum.Enum):
+    INVALID_CASE_NUMBER = "INVALID_CASE_NUMBER"
+    CASE_NOT_FOUND = "CASE_NOT_FOUND"
+    INVALID_TRANSITION = "INVALID_TRANSITION"
+    ROLE_NOT_ALLOWED = "ROLE_NOT_ALLOWED"
+    NOT_AT_THIS_ORG = "NOT_AT_THIS_ORG"
+    VERSION_CONFLICT = "VERSION_CONFLICT"
+    IMPLEMENTATION_NOT_IN_FORCE = "IMPLEMENTATION_NOT_IN_FORCE"
+    MATERIAL_NOT_IN_GUIDE = "MATERIAL_NOT_IN_GUIDE"
+    DUPLICATE_MATERIAL = "DUPLICATE_MATERIAL"
+    MATERIAL_REFERENCE_REQUIRED = "MATERIAL_REFERENCE_REQUIRED"
+    NOT_TOLERABLE = "NOT_TOLERABLE"
+    TOLERANCE_DEADLINE_REQUIRED = "TOLERANCE_DEADLINE_REQUIRED"
+    APPLICANT_NOT_FOUND = "APPLICANT_NOT_FOUND"
+    NOT_AN_APPLICANT = "NOT_AN_APPLICANT"
+    NOT_IMMEDIATE = "NOT_IMMEDIATE"
+    NOTHING_TO_SUPPLEMENT = "NOTHING_TO_SUPPLEMENT"
+    SUPPLEMENT_INCOMPLETE = "SUPPLEMENT_INCOMPLETE"
+    AUTHORITY_REQUIRED = "AUTHORITY_REQUIRED"
+    REASONS_REQUIRED = "REASONS_REQUIRED"
+    PROCEDURE_NOT_IN_GUIDE = "PROCEDURE_NOT_IN_GUIDE"
+    DELIVERY_REFERENCE_REQUIRED = "DELIVERY_REFERENCE_REQUIRED"
+    DELIVERY_METHOD_NOT_OFFERED = "DELIVERY_METHOD_NOT_OFFERED"
+    INVALID_DEADLINE = "INVALID_DEADLINE"
+
+    def messages(self) -> tuple[str, str]:
+        return _MESSAGES[self]
+
+
+_MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
+    CaseErrorCode.INVALID_CASE_NUMBER: (
+        "办件编号格式错误（区划代码-日期-序号）",
+        "A case number is <division code>-<yyyymmdd>-<sequence>",
+    ),
+    CaseErrorCode.CASE_NOT_FOUND: ("未找到该办件", "No such case"),
+    CaseErrorCode.INVALID_TRANSITION: (
+        "办件当前状态不允许此操作",
+        "The case's current status does not allow this",
+    ),
+    CaseErrorCode.ROLE_NOT_ALLOWED: (
+        "您的岗位不能办理此环节",
+        "Your role cannot take this step",
+    ),
+    CaseErrorCode.NOT_AT_THIS_ORG: (
+        "该办件不在您所在的服务机构",
+        "The case is not at your service organisation",
+    ),
+    CaseErrorCode.VERSION_CONFLICT: (
+        "办件已被他人处理，请刷新后重试",
+        "Someone else acted on the case first; reload and try again",
+    ),
+    CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE: (
+        "该实施清单事项未发布或已停止实施",
+        "That implementation item is not in force",
+    ),
+    CaseErrorCode.MATERIAL_NOT_IN_GUIDE: (
+        "办事指南中没有该材料",
+        "The service guide does not ask for this material",
+    ),
+    CaseErrorCode.DUPLICATE_MATERIAL: ("材料重复提交", "The same material was given twice"),
+    CaseErrorCode.MATERIAL_REFERENCE_REQUIRED: (
+        "电子材料和证照须注明文件或证照编号",
+        "A file or licence material needs its reference",
+    ),
+    CaseErrorCode.NOT_TOLERABLE: (
+        "该材料不属于容缺受理材料",
+        "This material cannot be handed in later (not 容缺)",
+    ),
+    CaseErrorCode.TOLERANCE_DEADLINE_REQUIRED: (
+        "容缺受理须承诺补交期限",
+        "Handing a material in later needs a promised deadline",
+    ),
+    CaseErrorCode.APPLICANT_NOT_FOUND: ("未找到申请人账号", "No account for that applicant"),
+    CaseErrorCode.NOT_AN_APPLICANT: (
+        "只有自然人或法人可以作为申请人",
+        "Only a resident or an enterprise can apply",
+    ),
+    CaseErrorCode.NOT_IMMEDIATE: (
+        "只有即办件可以当场办结",
+        "Only immediate matters can be completed on the spot",
+    ),
+    CaseErrorCode.NOTHING_TO_SUPPLEMENT: (
+        "材料齐全，无需补正",
+        "No material is missing or incorrect",
+    ),
+    CaseErrorCode.SUPPLEMENT_INCOMPLETE: (
+        "补正材料不全，请按告知书一次补齐",
+        "Not every material in the notice was supplied",
+    ),
+    CaseErrorCode.AUTHORITY_REQUIRED: (
+        "不属于本机关职权范围的，须告知申请人向有关机关申请",
+        "Name the authority the applicant should apply to",
+    ),
+    CaseErrorCode.REASONS_REQUIRED: (
+        "不予许可须说明理由",
+        "A denial must give its reasons",
+    ),
+    CaseErrorCode.PROCEDURE_NOT_IN_GUIDE: (
+        "办事指南未列明该特殊环节",
+        "The service guide lists no such special procedure",
+    ),
+    CaseErrorCode.DELIVERY_REFERENCE_REQUIRED: (
+        "送达须登记领取回执或邮寄单号",
+        "Delivery needs a pickup receipt or a mail tracking number",
+    ),
+    CaseErrorCode.DELIVERY_METHOD_NOT_OFFERED: (
+        "该事项不提供此送达方式",
+        "This matter does not offer that delivery method",
+    ),
+    CaseErrorCode.INVALID_DEADLINE: ("期限须为正整数个工作日", "A deadline is whole working days"),
+}

@@ -1,0 +1,76 @@
+"""Case numbers: ``<receiving division code>-<yyyymmdd>-<sequence>``, e.g.
+``140702101000-20261120-00001``. Unique without coordination — the division code leads,
+and each org numbers its own cases per day in its own store — and readable: where and
+when a case was received, and hence which node holds it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from levels.cases.errors import CaseErrorCode
+from levels.cases.models import CaseSequence
+from levels.common.codes import DivisionCode, Field, field_path, level_of_division
+from levels.common.errors import DomainError
+
+_NUMBER = re.compile(r"^(\d{12})-(\d{8})-(\d{5})$")
+
+
+@dataclass(frozen=True, slots=True)
+class CaseNumber:
+    value: str
+    division: DivisionCode
+    day: dt.date
+    sequence: int
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def format_case_number(division_code: str, day: dt.date, sequence: int) -> str:
+    return f"{division_code}-{day:%Y%m%d}-{sequence:05d}"
+
+
+def parse_case_number(value: str, *, field: Field = "number") -> CaseNumber:
+    match = _NUMBER.match(value.strip()) if isinstance(value, str) else None
+    level = level_of_division(match.group(1)) if match else None
+    if match is None or level is None:
+        raise DomainError(CaseErrorCode.INVALID_CASE_NUMBER, field=field_path(field))
+    try:
+        day = dt.datetime.strptime(match.group(2), "%Y%m%d").date()
+    except ValueError:
+        raise DomainError(CaseErrorCode.INVALID_CASE_NUMBER, field=field_path(field)) from None
+    sequence = int(match.group(3))
+    if sequence == 0:
+        raise DomainError(CaseErrorCode.INVALID_CASE_NUMBER, field=field_path(field))
+    return CaseNumber(match.group(0), DivisionCode(match.group(1), level), day, sequence)
+
+
+async def next_case_number(division_code: str, day: dt.date, *, session: AsyncSession) -> str:
+    """The next number of this org and day, inside the caller's transaction (the
+    sequence row is locked until it commits)."""
+    for _ in range(3):
+        bumped = await session.execute(
+            update(CaseSequence)
+            .where(CaseSequence.division_code == division_code, CaseSequence.day == day)
+            .values(last=CaseSequence.last + 1)
+            .returning(CaseSequence.last)
+        )
+        last = bumped.scalar_one_or_none()
+        if last is not None:
+            return format_case_number(division_code, day, last)
+        try:
+            async with session.begin_nested():
+                session.add(CaseSequence(division_code=division_code, day=day, last=1))
+            return format_case_number(division_code, day, 1)
+        except IntegrityError:
+            continue  # another transaction made the row first: bump it
+    raise RuntimeError("could not allocate a case number")
+
+
+__all__ = ["CaseNumber", "format_case_number", "next_case_number", "parse_case_number"]

@@ -1,0 +1,573 @@
+"""The rules of handling a case (办件), as the seeds prescribe them. Functions take
+``*, session`` (the holding node's, inside the caller's transaction), the acting
+``Actor``, the hub's ``now`` and the node's working-day calendar; every step is written
+together with its audit event, or not at all.
+
+Who may take a step is decided before these functions run (``auth/policy.py``); here:
+is the step allowed from the case's status, is the case at the actor's org, is the
+input what the service guide allows — and the clocks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from levels.audit.chain import EventDraft, append
+from levels.audit.models import AuditEvent
+from levels.calendar.workdays import WorkCalendar
+from levels.cases.enums import (
+    ApplicantKind,
+    CaseStatus,
+    ClockState,
+    Decision,
+    MaterialSource,
+    MaterialState,
+    RejectionReason,
+    SuspensionKind,
+    TimerKind,
+)
+from levels.cases.errors import CaseErrorCode
+from levels.cases.machine import Step, clock_running, next_status
+from levels.cases.models import Case, CaseMaterial, CaseSuspension, CaseTimer
+from levels.cases.numbers import next_case_number
+from levels.common.clock import CHINA
+from levels.common.enums import DeliveryMethod, HandlingKind, MatterStatus, SpecialProcedureKind
+from levels.common.errors import DomainError
+from levels.common.models import ImplementationMaterial, MatterImplementation
+
+# statutory: a notice of missing materials within 3 working days of receipt, or the
+# application counts as accepted from the day it was received
+NOTICE_WORKING_DAYS = 3
+# the department behind a comprehensive window takes a pushed case within 2 days
+PUSH_WORKING_DAYS = 2
+# archived within 1 working day of delivery
+ARCHIVE_WORKING_DAYS = 1
+DEFAULT_SUPPLEMENT_DAYS = 5
+# a read of a case by staff is audited under this action
+READ_ACTION = "READ"
+YELLOW_SHARE = 0.8
+REMEDY = (
+    "如不服本决定，可自收到本决定之日起六十日内依法申请行政复议，"
+    "或者六个月内依法向人民法院提起行政诉讼。"
+)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who takes a step, as the audit trail records it."""
+
+    id: str
+    kind: str  # account kind, or SYSTEM for timers
+    role: str | None = None
+    channel: str | None = None
+    org_code: str | None = None
+    request_id: str | None = None
+
+
+SYSTEM = Actor(id="system", kind="SYSTEM", channel="SYSTEM")
+
+
+@dataclass(frozen=True)
+class MaterialDraft:
+    name: str
+    source: MaterialSource
+    reference: str | None = None
+
+
+@dataclass(frozen=True)
+class Applicant:
+    kind: ApplicantKind
+    id: str  # account id
+    name: str
+    id_masked: str  # masked resident ID, or the credit code
+
+
+@dataclass(frozen=True)
+class Submission:
+    implementation_code: str
+    matter_name: str
+    legal_limit_days: int
+    applicant: Applicant
+    channel: str
+    materials: Sequence[MaterialDraft]
+    # 容缺承诺: tolerable materials handed in later, by this date
+    tolerance_deadline: dt.date | None = None
+
+
+def china_date(at: dt.datetime) -> dt.date:
+    return at.astimezone(CHINA).date()
+
+
+def start_of_day_after(day: dt.date) -> dt.datetime:
+    """The instant a working-day deadline has passed: midnight after it, in China."""
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=CHINA)
+
+
+async def _audit(
+    session: AsyncSession,
+    case: Case,
+    actor: Actor,
+    step: Step,
+    before: CaseStatus | None,
+    now: dt.datetime,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    await append(
+        EventDraft(
+            actor_id=actor.id,
+            actor_kind=actor.kind,
+            role=actor.role,
+            channel=actor.channel,
+            org_code=actor.org_code,
+            level=case.level.value,
+            action=step.value,
+            case_number=case.number,
+            before=before.value if before else None,
+            after=case.status.value,
+            detail=detail or {},
+            request_id=actor.request_id,
+        ),
+        session=session,
+        now=now,
+    )
+
+
+def _timer(case: Case, kind: TimerKind, due_at: dt.datetime) -> CaseTimer:
+    return CaseTimer(case_number=case.number, kind=kind, due_at=due_at)
+
+
+async def submit_case(
+    submission: Submission,
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    calendar: WorkCalendar,
+) -> Case:
+    """收件: record the application and its materials at the implementing org."""
+    impl = await session.get(MatterImplementation, submission.implementation_code)
+    if impl is None or impl.status is not MatterStatus.PUBLISHED:
+        raise DomainError(
+            CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
+        )
+    guide = (
+        await session.scalars(
+            select(ImplementationMaterial)
+            .where(ImplementationMaterial.implementation_code == impl.code)
+            .order_by(ImplementationMaterial.position)
+        )
+    ).all()
+    materials = _check_materials(submission, guide, today=china_date(now))
+    received_on = china_date(now)
+    number = await next_case_number(impl.division_code, received_on, session=session)
+    case = Case(
+        number=number,
+        implementation_code=impl.code,
+        basic_code=impl.basic_code,
+        matter_name=submission.matter_name,
+        handling_kind=impl.handling_kind,
+        level=impl.level,
+        org_code=impl.org_code,
+        division_code=impl.division_code,
+        department_id=impl.department_id,
+        applicant_kind=submission.applicant.kind,
+        applicant_id=submission.applicant.id,
+        applicant_name=submission.applicant.name,
+        applicant_id_masked=submission.applicant.id_masked,
+        submitted_by=actor.id,
+        channel=submission.channel,
+        status=CaseStatus.SUBMITTED,
+        legal_limit_days=submission.legal_limit_days,
+        promised_limit_days=impl.promised_time_limit_days,
+        submitted_at=now,
+        tolerance_deadline=submission.tolerance_deadline,
+        clock_state=ClockState.STOPPED,
+        version=1,
+        updated_at=now,
+    )
+    session.add(case)
+    await session.flush()
+    for m in materials:
+        m.case_number = number
+    session.add_all(materials)
+    if impl.handling_kind is HandlingKind.PROMISED:
+        deadline = calendar.add_working_days(received_on, NOTICE_WORKING_DAYS)
+        session.add(_timer(case, TimerKind.DEEMED_ACCEPTANCE, start_of_day_after(deadline)))
+    await _audit(
+        session, case, actor, Step.SUBMIT, None, now, {"materials": [m.name for m in materials]}
+    )
+    return case
+
+
+def _check_materials(
+    submission: Submission, guide: Sequence[ImplementationMaterial], *, today: dt.date
+) -> list[CaseMaterial]:
+    by_name = {g.name: g for g in guide}
+    given: dict[str, MaterialDraft] = {}
+    for i, m in enumerate(submission.materials):
+        where = ["input", "materials", str(i)]
+        if m.name not in by_name:
+            raise DomainError(CaseErrorCode.MATERIAL_NOT_IN_GUIDE, field=[*where, "name"])
+        if m.name in given:
+            raise DomainError(CaseErrorCode.DUPLICATE_MATERIAL, field=[*where, "name"])
+        if m.source is not MaterialSource.PAPER and not (m.reference or "").strip():
+            raise DomainError(
+                CaseErrorCode.MATERIAL_REFERENCE_REQUIRED, field=[*where, "reference"]
+            )
+        given[m.name] = m
+    deadline = submission.tolerance_deadline
+    if deadline is not None and deadline <= today:
+        raise DomainError(CaseErrorCode.INVALID_DEADLINE, field=["input", "toleranceDeadline"])
+    rows: list[CaseMaterial] = []
+    for g in guide:
+        found = given.get(g.name)
+        if found is not None:
+            state = MaterialState.PROVIDED
+        elif g.tolerable and deadline is not None:
+            state = MaterialState.TOLERATED
+        else:
+            state = MaterialState.MISSING
+        rows.append(
+            CaseMaterial(
+                name=g.name,
+                source=found.source if found else None,
+                reference=found.reference if found else None,
+                state=state,
+            )
+        )
+    return rows
+
+
+async def load_case_for_update(number: str, *, session: AsyncSession) -> Case:
+    case = await session.get(Case, number, with_for_update=True)
+    if case is None:
+        raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["input", "number"])
+    return case
+
+
+def _at_org(case: Case, actor: Actor) -> None:
+    if actor.kind == "STAFF" and actor.org_code != case.org_code:
+        raise DomainError(CaseErrorCode.NOT_AT_THIS_ORG, field=["input", "number"])
+
+
+def _check_version(case: Case, expected: int | None) -> None:
+    if expected is not None and expected != case.version:
+        raise DomainError(
+            CaseErrorCode.VERSION_CONFLICT,
+            field=["input", "expectedVersion"],
+            detail=f"now {case.version}",
+        )
+
+
+async def _open_suspension(session: AsyncSession, case: Case) -> CaseSuspension | None:
+    return await session.scalar(
+        select(CaseSuspension).where(
+            CaseSuspension.case_number == case.number, CaseSuspension.ended_on.is_(None)
+        )
+    )
+
+
+async def _suspensions(session: AsyncSession, case: Case) -> list[CaseSuspension]:
+    return list(
+        (
+            await session.scalars(
+                select(CaseSuspension).where(CaseSuspension.case_number == case.number)
+            )
+        ).all()
+    )
+
+
+def set_clock(case: Case, suspensions: Sequence[CaseSuspension], calendar: WorkCalendar) -> None:
+    """Due and yellow dates from acceptance, pushed by every closed suspension (an open
+    one keeps the clock still: the dates move when it ends)."""
+    if case.accepted_on is None:
+        return
+    limit = case.promised_limit_days
+    # special procedures after acceptance; waiting for 补正 comes before acceptance
+    pushed = sum(
+        calendar.working_days_between(s.started_on, s.ended_on)
+        for s in suspensions
+        if s.ended_on is not None and s.kind is SuspensionKind.SPECIAL_PROCEDURE
+    )
+    case.due_on = calendar.add_working_days(case.accepted_on, limit + pushed)
+    case.yellow_on = calendar.add_working_days(
+        case.accepted_on, math.ceil(limit * YELLOW_SHARE) + pushed
+    )
+    case.clock_provisional = calendar.provisional_between(case.accepted_on, case.due_on)
+
+
+@dataclass
+class StepInput:
+    """What a step needs beyond the case number (each step reads its own fields)."""
+
+    expected_version: int | None = None
+    missing: Sequence[tuple[str, str | None]] = ()  # (material name, note)
+    supplement_days: int | None = None
+    materials: Sequence[MaterialDraft] = ()
+    rejection_reason: RejectionReason | None = None
+    authority: str | None = None
+    procedure: SpecialProcedureKind | None = None
+    decision: Decision | None = None
+    reasons: str | None = None
+    delivery_method: DeliveryMethod | None = None
+    delivery_reference: str | None = None
+    note: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+async def take_step(
+    number: str,
+    step: Step,
+    given: StepInput,
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    calendar: WorkCalendar,
+) -> Case:
+    """One step of the lifecycle on one case. Raises a typed error and changes
+    nothing when the step is not allowed now, here, or with this input; raises
+    VERSION_CONFLICT when someone else moved the case first."""
+    case = await load_case_for_update(number, session=session)
+    _check_version(case, given.expected_version)
+    if actor.kind == "STAFF":
+        _at_org(case, actor)
+    before = case.status
+    target = next_status(step, before, given.decision)
+    today = china_date(now)
+    detail: dict[str, Any] = dict(given.detail)
+    impl = await session.get(MatterImplementation, case.implementation_code)
+    assert impl is not None
+
+    # one UPDATE of the case per step: its version moves by exactly one
+    with session.no_autoflush:
+        if step is Step.COMPLETE:
+            if case.handling_kind is not HandlingKind.IMMEDIATE:
+                raise DomainError(CaseErrorCode.NOT_IMMEDIATE, field=["input", "number"])
+            case.accepted_on = today
+            case.decision = Decision.APPROVED
+            case.decided_at = now
+            case.closed_at = now
+        elif step is Step.NOTIFY_SUPPLEMENT:
+            detail["notice"] = await _notify_supplement(session, case, given, today, calendar)
+        elif step is Step.SUPPLEMENT:
+            await _supplement(session, case, given, today)
+            case.accepted_on = today  # the clock starts on the day the file is complete
+        elif step in (Step.ACCEPT, Step.DEEM_ACCEPTED):
+            case.accepted_on = china_date(case.submitted_at)
+            case.deemed_accepted = step is Step.DEEM_ACCEPTED
+        elif step is Step.REJECT:
+            if given.rejection_reason is None:
+                raise DomainError(CaseErrorCode.INVALID_TRANSITION, field=["input", "reason"])
+            authority = (given.authority or "").strip()
+            if given.rejection_reason is RejectionReason.NOT_OUR_JURISDICTION and not authority:
+                raise DomainError(CaseErrorCode.AUTHORITY_REQUIRED, field=["input", "authority"])
+            case.rejection_reason = given.rejection_reason
+            case.rejection_authority = authority or None
+            case.closed_at = now
+        elif step is Step.START_SPECIAL:
+            limit = _procedure_limit(impl, given.procedure)
+            session.add(
+                CaseSuspension(
+                    case_number=case.number,
+                    kind=SuspensionKind.SPECIAL_PROCEDURE,
+                    procedure=given.procedure.value if given.procedure else None,
+                    limit_days=limit,
+                    started_on=today,
+                )
+            )
+            detail["procedure"] = given.procedure.value if given.procedure else None
+            detail["limitDays"] = limit
+        elif step is Step.FINISH_SPECIAL:
+            open_one = await _open_suspension(session, case)
+            if open_one is not None:
+                open_one.ended_on = today
+        elif step is Step.DECIDE:
+            reasons = (given.reasons or "").strip()
+            if given.decision is Decision.DENIED and not reasons:
+                raise DomainError(CaseErrorCode.REASONS_REQUIRED, field=["input", "reasons"])
+            case.decision = given.decision
+            case.decision_reasons = reasons or None
+            case.remedy = REMEDY if given.decision is Decision.DENIED else None
+            case.decided_at = now
+        elif step is Step.DELIVER:
+            method = given.delivery_method
+            reference = (given.delivery_reference or "").strip()
+            if method is None or method.value not in impl.delivery_methods:
+                raise DomainError(
+                    CaseErrorCode.DELIVERY_METHOD_NOT_OFFERED, field=["input", "method"]
+                )
+            if method is not DeliveryMethod.ELECTRONIC and not reference:
+                raise DomainError(
+                    CaseErrorCode.DELIVERY_REFERENCE_REQUIRED, field=["input", "reference"]
+                )
+            case.delivery_method = method
+            case.delivery_reference = reference or None
+            case.delivered_at = now
+            due = calendar.add_working_days(today, ARCHIVE_WORKING_DAYS)
+            session.add(_timer(case, TimerKind.ARCHIVE_DUE, start_of_day_after(due)))
+        elif step in (Step.ARCHIVE, Step.WITHDRAW, Step.CLOSE_UNSUPPLEMENTED):
+            case.closed_at = now
+            open_one = await _open_suspension(session, case)
+            if open_one is not None:
+                open_one.ended_on = today
+
+        case.status = target
+        case.updated_at = now
+        if step is not Step.NOTIFY_SUPPLEMENT and before is CaseStatus.SUBMITTED:
+            await _cancel_timers(session, case, TimerKind.DEEMED_ACCEPTANCE, now)
+        if before is CaseStatus.AWAITING_SUPPLEMENT:
+            await _cancel_timers(session, case, TimerKind.SUPPLEMENT_DEADLINE, now)
+        if before is CaseStatus.DELIVERED:
+            await _cancel_timers(session, case, TimerKind.ARCHIVE_DUE, now)
+        set_clock(case, await _suspensions(session, case), calendar)
+        case.clock_state = clock_state(case, today)
+    # the version check happens here (StaleDataError when another step won)
+    await session.flush()
+    await _audit(session, case, actor, step, before, now, detail)
+    return case
+
+
+def clock_state(case: Case, today: dt.date) -> ClockState:
+    if not clock_running(case.status) or case.due_on is None:
+        return ClockState.STOPPED
+    if today > case.due_on:
+        return ClockState.RED
+    if case.yellow_on is not None and today >= case.yellow_on:
+        return ClockState.YELLOW
+    return ClockState.GREEN
+
+
+async def _notify_supplement(
+    session: AsyncSession,
+    case: Case,
+    given: StepInput,
+    today: dt.date,
+    calendar: WorkCalendar,
+) -> list[dict[str, Any]]:
+    """一次性告知: every missing or incorrect material, listed once."""
+    materials = {
+        m.name: m
+        for m in (
+            await session.scalars(
+                select(CaseMaterial).where(CaseMaterial.case_number == case.number)
+            )
+        ).all()
+    }
+    listed: dict[str, str | None] = {}
+    for i, (name, note) in enumerate(given.missing):
+        if name not in materials:
+            raise DomainError(
+                CaseErrorCode.MATERIAL_NOT_IN_GUIDE, field=["input", "materials", str(i)]
+            )
+        listed[name] = note
+    # whatever was never handed in is on the notice, asked for or not
+    for m in materials.values():
+        if m.state is MaterialState.MISSING:
+            listed.setdefault(m.name, None)
+    if not listed:
+        raise DomainError(CaseErrorCode.NOTHING_TO_SUPPLEMENT, field=["input", "materials"])
+    for name, note in listed.items():
+        m = materials[name]
+        if m.state is MaterialState.PROVIDED:
+            m.state = MaterialState.INCORRECT
+        m.note = note
+    days = given.supplement_days or DEFAULT_SUPPLEMENT_DAYS
+    if days < 1:
+        raise DomainError(CaseErrorCode.INVALID_DEADLINE, field=["input", "deadlineDays"])
+    deadline = calendar.add_working_days(today, days)
+    case.supplement_deadline = deadline
+    session.add(
+        CaseSuspension(case_number=case.number, kind=SuspensionKind.SUPPLEMENT, started_on=today)
+    )
+    session.add(_timer(case, TimerKind.SUPPLEMENT_DEADLINE, start_of_day_after(deadline)))
+    return [{"name": n, "note": note} for n, note in listed.items()]
+
+
+async def _supplement(session: AsyncSession, case: Case, given: StepInput, today: dt.date) -> None:
+    materials = {
+        m.name: m
+        for m in (
+            await session.scalars(
+                select(CaseMaterial).where(CaseMaterial.case_number == case.number)
+            )
+        ).all()
+    }
+    for i, m in enumerate(given.materials):
+        row = materials.get(m.name)
+        if row is None:
+            raise DomainError(
+                CaseErrorCode.MATERIAL_NOT_IN_GUIDE, field=["input", "materials", str(i)]
+            )
+        if m.source is not MaterialSource.PAPER and not (m.reference or "").strip():
+            raise DomainError(
+                CaseErrorCode.MATERIAL_REFERENCE_REQUIRED,
+                field=["input", "materials", str(i), "reference"],
+            )
+        row.source, row.reference, row.state = m.source, m.reference, MaterialState.PROVIDED
+    still = [
+        m.name
+        for m in materials.values()
+        if m.state in (MaterialState.MISSING, MaterialState.INCORRECT)
+    ]
+    if still:
+        raise DomainError(
+            CaseErrorCode.SUPPLEMENT_INCOMPLETE,
+            field=["input", "materials"],
+            detail="、".join(still),
+        )
+    open_one = await _open_suspension(session, case)
+    if open_one is not None:
+        open_one.ended_on = today
+
+
+def _procedure_limit(impl: MatterImplementation, kind: SpecialProcedureKind | None) -> int:
+    for p in impl.special_procedures:
+        if kind is not None and p["kind"] == kind.value:
+            return int(p["timeLimitDays"])
+    raise DomainError(CaseErrorCode.PROCEDURE_NOT_IN_GUIDE, field=["input", "kind"])
+
+
+async def _cancel_timers(
+    session: AsyncSession, case: Case, kind: TimerKind, now: dt.datetime
+) -> None:
+    timers = await session.scalars(
+        select(CaseTimer).where(
+            CaseTimer.case_number == case.number,
+            CaseTimer.kind == kind,
+            CaseTimer.fired_at.is_(None),
+            CaseTimer.cancelled_at.is_(None),
+        )
+    )
+    for t in timers:
+        t.cancelled_at = now
+
+
+async def materials_by_case(
+    numbers: Sequence[str], *, session: AsyncSession
+) -> Sequence[CaseMaterial]:
+    return (
+        await session.scalars(
+            select(CaseMaterial)
+            .where(CaseMaterial.case_number.in_(numbers))
+            .order_by(CaseMaterial.case_number, CaseMaterial.id)
+        )
+    ).all()
+
+
+async def events_by_case(numbers: Sequence[str], *, session: AsyncSession) -> Sequence[AuditEvent]:
+    """The audit events of these cases that changed or recorded something (reads by
+    staff are audited too, but are not part of a case's timeline)."""
+    return (
+        await session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.case_number.in_(numbers), AuditEvent.action != READ_ACTION)
+            .order_by(AuditEvent.seq)
+        )
+    ).all()

@@ -1,0 +1,309 @@
+"""Resolvers of cases: thin — parse, check the policy table, call ``levels/cases``,
+wrap the result. Each mutation runs in one transaction of the node that holds the
+case, and writes the step and its audit event together or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from auth.enums import AccountKind
+from auth.idnumbers import id_number_hash, parse_id_number
+from auth.models import Account
+from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, refusal
+from auth.viewer import Viewer
+from gateway.nodes import LevelNode
+from levels.audit.chain import EventDraft, append
+from levels.calendar.workdays import load_calendar
+from levels.cases import service as case_service
+from levels.cases.enums import CaseStatus, ClockState
+from levels.cases.errors import CaseErrorCode
+from levels.cases.machine import Step
+from levels.cases.models import Case
+from levels.cases.numbers import parse_case_number
+from levels.cases.service import (
+    Actor,
+    Applicant,
+    MaterialDraft,
+    StepInput,
+    Submission,
+    china_date,
+)
+from levels.common.codes import parse_implementation_code
+from levels.common.enums import LEVELS
+from levels.common.errors import DomainError
+from resolvers.fanout import fan_out
+from resolvers.pagination import Page, decode_cursor, merge_page, page_size
+from resolvers.partial import report_unavailable
+from schema.cases import CaseFilter, CasePayload, CaseType, MaterialInput, case_target
+from schema.info import Info
+from schema.payloads import user_errors
+from schema.relay import Connection, connection
+
+# which post takes which step (the policy table says who holds the post)
+STEP_ACTIONS: dict[Step, Action] = {
+    Step.COMPLETE: Action.RECEIVE_CASE,
+    Step.NOTIFY_SUPPLEMENT: Action.RECEIVE_CASE,
+    Step.ACCEPT: Action.RECEIVE_CASE,
+    Step.REJECT: Action.RECEIVE_CASE,
+    Step.SUPPLEMENT: Action.SUPPLEMENT_CASE,
+    Step.START_REVIEW: Action.REVIEW_CASE,
+    Step.START_SPECIAL: Action.REVIEW_CASE,
+    Step.FINISH_SPECIAL: Action.REVIEW_CASE,
+    Step.DECIDE: Action.DECIDE_CASE,
+    Step.DELIVER: Action.DELIVER_CASE,
+    Step.ARCHIVE: Action.DELIVER_CASE,
+    Step.WITHDRAW: Action.WITHDRAW_CASE,
+}
+
+
+def actor_of(info: Info) -> Actor:
+    viewer = info.context.viewer
+    request = info.context.request
+    return Actor(
+        id=viewer.subject,
+        kind=viewer.kind.value if viewer.kind else "ANONYMOUS",
+        role=",".join(sorted(r.value for r in viewer.roles)) or None,
+        channel=viewer.channel.value if viewer.channel else None,
+        org_code=viewer.org_code,
+        request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+    )
+
+
+def material_drafts(items: Sequence[MaterialInput]) -> list[MaterialDraft]:
+    return [MaterialDraft(m.name.strip(), m.source, m.reference) for m in items]
+
+
+def _node_of_number(info: Info, number: str) -> LevelNode:
+    parsed = parse_case_number(number, field=("input", "number"))
+    return info.context.nodes[parsed.division.level]
+
+
+def _refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
+    if refusal(viewer, action, target) == "REACH":
+        return DomainError(CaseErrorCode.NOT_AT_THIS_ORG, field=["input", "number"])
+    return DomainError(CaseErrorCode.ROLE_NOT_ALLOWED, field=["input", "number"])
+
+
+async def take_step(info: Info, number: str, step: Step, given: StepInput) -> CasePayload:
+    ctx = info.context
+    viewer = ctx.viewer
+    try:
+        node = _node_of_number(info, number)
+        async with node.sessions() as session:
+            row = await session.get(Case, number)
+            # a case the viewer may not read does not exist for them
+            if row is None or not allows(viewer, Action.READ, case_target(row)):
+                raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["input", "number"])
+            if not allows(viewer, STEP_ACTIONS[step], case_target(row)):
+                raise _refuse(viewer, STEP_ACTIONS[step], case_target(row))
+            try:
+                case = await case_service.take_step(
+                    number,
+                    step,
+                    given,
+                    session=session,
+                    actor=actor_of(info),
+                    now=ctx.clock.now(),
+                    calendar=await load_calendar(session=session),
+                )
+                await session.commit()
+            except StaleDataError:
+                # someone else moved the case between our read and our write
+                await session.rollback()
+                raise DomainError(
+                    CaseErrorCode.VERSION_CONFLICT, field=["input", "number"]
+                ) from None
+            except BaseException:
+                await session.rollback()
+                raise
+    except DomainError as e:
+        return CasePayload(errors=user_errors(e, ctx.locale))
+    return CasePayload(case=CaseType.from_row(case))
+
+
+async def _applicant(info: Info, id_number: str | None) -> Applicant:
+    ctx = info.context
+    viewer = ctx.viewer
+    async with ctx.identity.store.sessions() as session:
+        if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
+            account = await session.get(Account, viewer.subject)
+        else:
+            number = parse_id_number(id_number or "", field=("input", "applicantIdNumber"))
+            account = await session.scalar(
+                select(Account).where(
+                    Account.id_number_hash == id_number_hash(ctx.identity.secret, number)
+                )
+            )
+    if account is None:
+        raise DomainError(CaseErrorCode.APPLICANT_NOT_FOUND, field=["input", "applicantIdNumber"])
+    if account.kind is AccountKind.PERSON:
+        return Applicant(
+            case_service.ApplicantKind.PERSON,
+            account.id,
+            account.display_name,
+            account.id_number_masked or "",
+        )
+    if account.kind is AccountKind.ENTERPRISE:
+        return Applicant(
+            case_service.ApplicantKind.ENTERPRISE,
+            account.id,
+            account.display_name,
+            account.credit_code or "",
+        )
+    raise DomainError(CaseErrorCode.NOT_AN_APPLICANT, field=["input", "applicantIdNumber"])
+
+
+async def submit_case(info: Info, input: Any) -> CasePayload:
+    ctx = info.context
+    viewer = ctx.viewer
+    try:
+        code = parse_implementation_code(
+            input.implementation_code, field=("input", "implementationCode")
+        )
+        node = ctx.nodes[code.level]
+        matter = await ctx.loaders.matter_by_code.load(code.basic_code)
+        if matter is None:
+            raise DomainError(
+                CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
+            )
+        applicant = await _applicant(info, input.applicant_id_number)
+        target = Target(
+            Resource.CASE, owner=applicant.id, org_code=code.org_code, submitter=viewer.subject
+        )
+        if not allows(viewer, Action.SUBMIT_CASE, target):
+            raise _refuse(viewer, Action.SUBMIT_CASE, target)
+        async with node.sessions() as session:
+            try:
+                case = await case_service.submit_case(
+                    Submission(
+                        implementation_code=code.code,
+                        matter_name=matter.name,
+                        legal_limit_days=matter.legal_time_limit_days,
+                        applicant=applicant,
+                        channel=input.channel.value,
+                        materials=material_drafts(input.materials),
+                        tolerance_deadline=input.tolerance_deadline,
+                    ),
+                    session=session,
+                    actor=actor_of(info),
+                    now=ctx.clock.now(),
+                    calendar=await load_calendar(session=session),
+                )
+                await session.commit()
+            except BaseException:
+                await session.rollback()
+                raise
+    except DomainError as e:
+        return CasePayload(errors=user_errors(e, ctx.locale))
+    return CasePayload(case=CaseType.from_row(case))
+
+
+async def case(info: Info, number: str) -> CaseType | None:
+    """One case by number, from the node its number names. Staff reads are audited."""
+    ctx = info.context
+    parsed = parse_case_number(number)
+    node = ctx.nodes[parsed.division.level]
+    async with node.sessions() as session:
+        row = await session.get(Case, parsed.value)
+        if row is None:
+            return None
+        viewer = ctx.viewer
+        if viewer.kind is AccountKind.STAFF and allows(viewer, Action.READ, case_target(row)):
+            await _audit_read(info, session, row)
+    return CaseType.from_row(row)
+
+
+async def _audit_read(info: Info, session: AsyncSession, row: Case) -> None:
+    actor = actor_of(info)
+    await append(
+        EventDraft(
+            actor_id=actor.id,
+            actor_kind=actor.kind,
+            role=actor.role,
+            channel=actor.channel,
+            org_code=actor.org_code,
+            level=row.level.value,
+            action=case_service.READ_ACTION,
+            case_number=row.number,
+            before=row.status.value,
+            after=row.status.value,
+            detail={},
+            request_id=actor.request_id,
+        ),
+        session=session,
+        now=info.context.clock.now(),
+    )
+    await session.commit()
+
+
+def _scoped(viewer: Viewer, stmt: Select[Any]) -> Select[Any] | None:
+    """Only the cases the viewer may read (the policy table's READ grants, as SQL)."""
+    if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
+        return stmt.where(Case.applicant_id == viewer.subject)
+    if viewer.kind is AccountKind.AGENT:
+        return stmt.where(Case.submitted_by == viewer.subject)
+    probe = Target(Resource.CASE, division_code=viewer.jurisdiction)
+    if viewer.kind is not None and allows(viewer, Action.READ, probe):
+        prefix = jurisdiction_prefix(viewer)
+        return stmt.where(Case.division_code.startswith(prefix or ""))
+    return None
+
+
+def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
+    if f.status is not None:
+        stmt = stmt.where(Case.status == f.status)
+    if f.org_code is not None:
+        stmt = stmt.where(Case.org_code == f.org_code)
+    if f.submitted_from is not None:
+        stmt = stmt.where(
+            Case.submitted_at
+            >= case_service.start_of_day_after(f.submitted_from - dt.timedelta(days=1))
+        )
+    if f.submitted_to is not None:
+        stmt = stmt.where(Case.submitted_at < case_service.start_of_day_after(f.submitted_to))
+    if f.clock_state is not None:
+        running = Case.status.in_([CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW])
+        if f.clock_state is ClockState.RED:
+            stmt = stmt.where(running, Case.due_on < today)
+        elif f.clock_state is ClockState.YELLOW:
+            stmt = stmt.where(running, Case.due_on >= today, Case.yellow_on <= today)
+        elif f.clock_state is ClockState.GREEN:
+            stmt = stmt.where(running, Case.yellow_on > today)
+        else:
+            stmt = stmt.where(~running)
+    return stmt
+
+
+async def cases(
+    info: Info, filter: CaseFilter | None, first: int | None, after: str | None
+) -> Connection[CaseType]:
+    ctx = info.context
+    f = filter or CaseFilter()
+    settings = ctx.settings
+    size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
+    levels = [f.level] if f.level else list(LEVELS)
+    start = decode_cursor(after, allowed=levels)
+    base = _scoped(ctx.viewer, select(Case))
+    if base is None:
+        nothing: Page[Case] = merge_page({}, lambda r: r.number, first=size, start=start)
+        return connection(nothing, CaseType.from_row)
+    stmt = _filtered(f, china_date(ctx.clock.now()), base)
+
+    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[Case]:
+        page = stmt.order_by(Case.number)
+        position = start.get(node.level)
+        if position is not None:
+            page = page.where(Case.number > position)
+        return (await session.scalars(page.limit(size + 1))).all()
+
+    result = await fan_out(ctx.sessions, levels, fetch, timeout=settings.node_timeout_seconds)
+    report_unavailable(info, result.unavailable)
+    merged = merge_page(dict(result.values), lambda r: r.number, first=size, start=start)
+    return connection(merged, CaseType.from_row)

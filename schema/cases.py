@@ -1,0 +1,307 @@
+"""Cases (办件) in the schema: the case, its materials, clock and timeline; the inputs
+and payload of the lifecycle mutations."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from auth.policy import Resource, Target
+from levels.audit.models import AuditEvent
+from levels.cases.models import Case as CaseRow
+from levels.cases.models import CaseMaterial
+from resolvers.globalid import encode_id
+from schema.divisions import ServiceOrg
+from schema.enums import (
+    ApplicantKind,
+    CaseStatus,
+    Channel,
+    ClockState,
+    Decision,
+    DeliveryMethod,
+    Level,
+    MaterialSource,
+    MaterialState,
+    RejectionReason,
+    SpecialProcedureKind,
+)
+from schema.info import Info
+from schema.matters import MatterImplementation
+from schema.payloads import UserError
+from schema.relay import Node
+
+
+def case_target(row: CaseRow) -> Target:
+    return Target(
+        Resource.CASE,
+        division_code=row.division_code,
+        owner=row.applicant_id,
+        org_code=row.org_code,
+        submitter=row.submitted_by,
+    )
+
+
+@strawberry.type(description="申请材料 as handed in (or still owed) for one case")
+class CaseMaterialType:
+    name: str
+    source: MaterialSource | None
+    reference: str | None
+    state: MaterialState
+    note: str | None
+
+    @classmethod
+    def from_row(cls, row: CaseMaterial) -> CaseMaterialType:
+        return cls(
+            name=row.name,
+            source=row.source,
+            reference=row.reference,
+            state=row.state,
+            note=row.note,
+        )
+
+
+@strawberry.type(description="The handling clock, in working days (法定节假日 excluded)")
+class CaseClock:
+    state: ClockState
+    accepted_on: dt.date | None
+    due_on: dt.date | None = strawberry.field(description="Last working day of the promise")
+    working_days_left: int | None
+    promised_limit_days: int
+    legal_limit_days: int
+    provisional: bool = strawberry.field(
+        description="A year on the way has no imported holiday schedule yet (Mon–Fri used)"
+    )
+    deemed_accepted: bool = strawberry.field(
+        description="Accepted because no notice came within 3 working days of receipt"
+    )
+
+
+@strawberry.type(description="One step of a case, from the audit trail")
+class CaseEvent:
+    at: dt.datetime
+    action: str
+    before: CaseStatus | None
+    after: CaseStatus | None
+    actor_kind: str
+    role: str | None
+    channel: str | None
+    level: Level
+
+    @classmethod
+    def from_row(cls, row: AuditEvent) -> CaseEvent:
+        return cls(
+            at=row.at,
+            action=row.action,
+            before=CaseStatus(row.before) if row.before else None,
+            after=CaseStatus(row.after) if row.after else None,
+            actor_kind=row.actor_kind,
+            role=row.role,
+            channel=row.channel,
+            level=Level(row.level),
+        )
+
+
+@strawberry.type(name="Case", description="办件: one application and where it stands")
+class CaseType(Node):
+    number: str
+    status: CaseStatus
+    matter_name: str
+    basic_code: str
+    implementation_code: str
+    level: Level = strawberry.field(description="The level that holds the case now")
+    applicant_kind: ApplicantKind
+    applicant_name: str
+    applicant_id_masked: str = strawberry.field(description="Masked: never the full number")
+    channel: str
+    submitted_at: dt.datetime
+    decision: Decision | None
+    decision_reasons: str | None
+    remedy: str | None = strawberry.field(description="The right to review or litigation")
+    rejection_reason: RejectionReason | None
+    rejection_authority: str | None = strawberry.field(
+        description="Where to apply instead (不属于本机关职权范围)"
+    )
+    supplement_deadline: dt.date | None
+    tolerance_deadline: dt.date | None
+    delivery_method: DeliveryMethod | None
+    delivery_reference: str | None
+    version: int = strawberry.field(description="Pass as expectedVersion to act on this view")
+    row: strawberry.Private[CaseRow]
+
+    def authz_target(self) -> Target:
+        return case_target(self.row)
+
+    @classmethod
+    def from_row(cls, row: CaseRow) -> CaseType:
+        return cls(
+            id=strawberry.ID(encode_id("Case", row.level, row.number)),
+            number=row.number,
+            status=row.status,
+            matter_name=row.matter_name,
+            basic_code=row.basic_code,
+            implementation_code=row.implementation_code,
+            level=row.level,
+            applicant_kind=row.applicant_kind,
+            applicant_name=row.applicant_name,
+            applicant_id_masked=row.applicant_id_masked,
+            channel=row.channel,
+            submitted_at=row.submitted_at,
+            decision=row.decision,
+            decision_reasons=row.decision_reasons,
+            remedy=row.remedy,
+            rejection_reason=row.rejection_reason,
+            rejection_authority=row.rejection_authority,
+            supplement_deadline=row.supplement_deadline,
+            tolerance_deadline=row.tolerance_deadline,
+            delivery_method=row.delivery_method,
+            delivery_reference=row.delivery_reference,
+            version=row.version,
+            row=row,
+        )
+
+    @strawberry.field
+    def clock(self, info: Info) -> CaseClock:
+        from levels.cases.service import china_date, clock_state
+
+        row = self.row
+        today = china_date(info.context.clock.now())
+        left = None
+        if row.due_on is not None and row.closed_at is None and row.decided_at is None:
+            left = (row.due_on - today).days
+        return CaseClock(
+            state=clock_state(row, today),
+            accepted_on=row.accepted_on,
+            due_on=row.due_on,
+            working_days_left=left,
+            promised_limit_days=row.promised_limit_days,
+            legal_limit_days=row.legal_limit_days,
+            provisional=row.clock_provisional,
+            deemed_accepted=row.deemed_accepted,
+        )
+
+    @strawberry.field
+    async def materials(self, info: Info) -> list[CaseMaterialType]:
+        rows = await info.context.loaders.materials_by_case.load((self.row.level, self.number))
+        return [CaseMaterialType.from_row(r) for r in rows]
+
+    @strawberry.field(description="Every step so far, oldest first")
+    async def timeline(self, info: Info) -> list[CaseEvent]:
+        rows = await info.context.loaders.events_by_case.load((self.row.level, self.number))
+        return [CaseEvent.from_row(r) for r in rows]
+
+    @strawberry.field
+    async def implementation(self, info: Info) -> MatterImplementation | None:
+        row = await info.context.loaders.implementation_by_code.load(self.implementation_code)
+        return MatterImplementation.from_row(row) if row else None
+
+    @strawberry.field(description="The service org that holds the case now")
+    async def org(self, info: Info) -> ServiceOrg | None:
+        row = await info.context.loaders.service_org_by_code.load((self.level, self.row.org_code))
+        return ServiceOrg.from_row(row) if row else None
+
+
+@strawberry.type
+class CasePayload:
+    case: CaseType | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class MaterialInput:
+    name: str = strawberry.field(description="As the service guide names it")
+    source: MaterialSource
+    reference: str | None = strawberry.field(
+        default=None, description="File id or e-licence identifier (not needed for PAPER)"
+    )
+
+
+@strawberry.input
+class SubmitCaseInput:
+    implementation_code: str
+    channel: Channel
+    materials: list[MaterialInput]
+    applicant_id_number: str | None = strawberry.field(
+        default=None,
+        description="At a counter: the resident applying (their account is found by it)",
+    )
+    tolerance_deadline: dt.date | None = strawberry.field(
+        default=None, description="容缺承诺: tolerable materials follow by this date"
+    )
+
+
+@strawberry.input
+class CaseActionInput:
+    number: str
+    expected_version: int | None = None
+    note: str | None = None
+
+
+@strawberry.input
+class MissingMaterialInput:
+    name: str
+    note: str | None = None
+
+
+@strawberry.input
+class SupplementNoticeInput:
+    number: str
+    materials: list[MissingMaterialInput] = strawberry.field(
+        description="Incorrect materials, with what is wrong; missing ones are added"
+    )
+    deadline_days: int | None = strawberry.field(
+        default=None, description="Working days to supplement (default 5)"
+    )
+    expected_version: int | None = None
+
+
+@strawberry.input
+class SupplementInput:
+    number: str
+    materials: list[MaterialInput]
+    expected_version: int | None = None
+
+
+@strawberry.input
+class RejectCaseInput:
+    number: str
+    reason: RejectionReason
+    authority: str | None = strawberry.field(
+        default=None, description="NOT_OUR_JURISDICTION: the authority to apply to"
+    )
+    expected_version: int | None = None
+
+
+@strawberry.input
+class SpecialProcedureInput:
+    number: str
+    kind: SpecialProcedureKind
+    expected_version: int | None = None
+
+
+@strawberry.input
+class DecideCaseInput:
+    number: str
+    decision: Decision
+    reasons: str | None = None
+    expected_version: int | None = None
+
+
+@strawberry.input
+class DeliverCaseInput:
+    number: str
+    method: DeliveryMethod
+    reference: str | None = strawberry.field(
+        default=None, description="PICKUP: the receipt number; MAIL: the tracking number"
+    )
+    expected_version: int | None = None
+
+
+@strawberry.input
+class CaseFilter:
+    status: CaseStatus | None = None
+    level: Level | None = None
+    org_code: str | None = None
+    clock_state: ClockState | None = None
+    submitted_from: dt.date | None = None
+    submitted_to: dt.date | None = None
