@@ -448,3 +448,41 @@ async def test_bad_input_changes_nothing(desk: Desk, nodes: NodeRegistry) -> Non
     assert [e["code"] for e in bad_number["errors"]] == ["INVALID_CASE_NUMBER"]
     async with nodes[Level.COUNTY].sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Case)) == before
+
+
+async def test_the_demo_has_a_case_in_every_state_some_yellow_and_red(gql: Any, app: Any) -> None:
+    token = (await signed_in(gql, "yuci.auditor"))["accessToken"]
+    query = """query($after: String) { cases(first: 100, after: $after) {
+      edges { node { number status clock { state } } } pageInfo { hasNextPage endCursor } } }"""
+    seen: list[dict[str, Any]] = []
+    after = None
+    while True:
+        body = await gql(query, {"after": after}, **bearer(token))
+        page = body["data"]["cases"]
+        seen += [e["node"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    # the demo's cases (the other tests here receive theirs on other days)
+    demo_days = {"20260915", "20261012", "20261020", "20261021", "20261026", "20261027"}
+    demo_days |= {f"202611{d:02d}" for d in (6, 10, 11, 12, 13, 17, 18, 19)}
+    demo = [c for c in seen if c["number"].split("-")[1] in demo_days]
+    assert len(demo) >= 14
+    statuses = {c["status"] for c in demo}
+    assert statuses >= {
+        "SUBMITTED",
+        "AWAITING_SUPPLEMENT",
+        "ACCEPTED",
+        "UNDER_REVIEW",
+        "SPECIAL_PROCEDURE",
+        "APPROVED",
+        "DENIED",
+        "DELIVERED",
+        "ARCHIVED",
+        "COMPLETED",
+        "REJECTED",
+        "WITHDRAWN",
+        "CLOSED_UNSUPPLEMENTED",
+    }
+    clocks = {c["clock"]["state"] for c in demo}
+    assert {"GREEN", "YELLOW", "RED"} <= clocks
