@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.nodes import LevelNode
 from levels.audit.models import AuditEvent
+from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases import service as case_service
 from levels.cases.models import CaseMaterial
 from levels.city import service as city_service
@@ -300,6 +301,19 @@ class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
         return (level, row.case_number or "")
 
 
+class CalendarByLevelLoader(LevelLoader[Level, WorkCalendar]):
+    """Each node's working-day calendar (its override table), once per request."""
+
+    def levels_of(self, key: Level) -> Sequence[Level]:
+        return (key,)
+
+    async def fetch(self, keys: list[Any], *, session: AsyncSession) -> Sequence[WorkCalendar]:
+        return [await load_calendar(session=session)]
+
+    def answers(self, level: Level, row: WorkCalendar) -> Level:
+        return level
+
+
 @dataclass
 class Loaders:
     division_by_code: DivisionByCodeLoader
@@ -317,6 +331,7 @@ class Loaders:
     delegation_by_id: DelegationByIdLoader
     materials_by_case: MaterialsByCaseLoader
     events_by_case: EventsByCaseLoader
+    calendar_by_level: CalendarByLevelLoader
 
     @classmethod
     def create(cls, sessions: RequestSessions, timeout: float) -> Loaders:
@@ -336,4 +351,5 @@ class Loaders:
             delegation_by_id=DelegationByIdLoader(sessions, timeout),
             materials_by_case=MaterialsByCaseLoader(sessions, timeout),
             events_by_case=EventsByCaseLoader(sessions, timeout),
+            calendar_by_level=CalendarByLevelLoader(sessions, timeout),
         )

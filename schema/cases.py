@@ -11,6 +11,7 @@ from auth.policy import Resource, Target
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case as CaseRow
 from levels.cases.models import CaseMaterial
+from levels.cases.service import china_date, clock_state
 from resolvers.globalid import encode_id
 from schema.divisions import ServiceOrg
 from schema.enums import (
@@ -66,7 +67,9 @@ class CaseClock:
     state: ClockState
     accepted_on: dt.date | None
     due_on: dt.date | None = strawberry.field(description="Last working day of the promise")
-    working_days_left: int | None
+    working_days_left: int | None = strawberry.field(
+        description="Working days until the due date (negative: overdue); null when stopped"
+    )
     promised_limit_days: int
     legal_limit_days: int
     provisional: bool = strawberry.field(
@@ -161,14 +164,16 @@ class CaseType(Node):
         )
 
     @strawberry.field
-    def clock(self, info: Info) -> CaseClock:
-        from levels.cases.service import china_date, clock_state
-
+    async def clock(self, info: Info) -> CaseClock:
         row = self.row
         today = china_date(info.context.clock.now())
         left = None
-        if row.due_on is not None and row.closed_at is None and row.decided_at is None:
-            left = (row.due_on - today).days
+        if row.due_on is not None and clock_state(row, today) is not ClockState.STOPPED:
+            calendar = await info.context.loaders.calendar_by_level.load(row.level)
+            if row.due_on >= today:
+                left = calendar.working_days_between(today, row.due_on)
+            else:
+                left = -calendar.working_days_between(row.due_on, today)
         return CaseClock(
             state=clock_state(row, today),
             accepted_on=row.accepted_on,

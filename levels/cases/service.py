@@ -21,6 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
+from levels.cases.clocks import (
+    YELLOW_SHARE,
+    ClockReading,
+    Suspension,
+    archive_due,
+    deemed_acceptance_deadline,
+    read_clock,
+)
 from levels.cases.enums import (
     ApplicantKind,
     CaseStatus,
@@ -41,17 +49,9 @@ from levels.common.enums import DeliveryMethod, HandlingKind, MatterStatus, Spec
 from levels.common.errors import DomainError
 from levels.common.models import ImplementationMaterial, MatterImplementation
 
-# statutory: a notice of missing materials within 3 working days of receipt, or the
-# application counts as accepted from the day it was received
-NOTICE_WORKING_DAYS = 3
-# the department behind a comprehensive window takes a pushed case within 2 days
-PUSH_WORKING_DAYS = 2
-# archived within 1 working day of delivery
-ARCHIVE_WORKING_DAYS = 1
 DEFAULT_SUPPLEMENT_DAYS = 5
 # a read of a case by staff is audited under this action
 READ_ACTION = "READ"
-YELLOW_SHARE = 0.8
 REMEDY = (
     "如不服本决定，可自收到本决定之日起六十日内依法申请行政复议，"
     "或者六个月内依法向人民法院提起行政诉讼。"
@@ -197,7 +197,7 @@ async def submit_case(
         m.case_number = number
     session.add_all(materials)
     if impl.handling_kind is HandlingKind.PROMISED:
-        deadline = calendar.add_working_days(received_on, NOTICE_WORKING_DAYS)
+        deadline = deemed_acceptance_deadline(calendar, received_on)
         session.add(_timer(case, TimerKind.DEEMED_ACCEPTANCE, start_of_day_after(deadline)))
     await _audit(
         session, case, actor, Step.SUBMIT, None, now, {"materials": [m.name for m in materials]}
@@ -283,23 +283,34 @@ async def _suspensions(session: AsyncSession, case: Case) -> list[CaseSuspension
     )
 
 
-def set_clock(case: Case, suspensions: Sequence[CaseSuspension], calendar: WorkCalendar) -> None:
-    """Due and yellow dates from acceptance, pushed by every closed suspension (an open
-    one keeps the clock still: the dates move when it ends)."""
+def set_clock(
+    case: Case, suspensions: Sequence[CaseSuspension], calendar: WorkCalendar, today: dt.date
+) -> None:
+    """Store the due and yellow dates the clock reads today (``levels/cases/clocks``),
+    so lists can filter by clock state in SQL. Only special procedures after
+    acceptance stop the clock; waiting for 补正 comes before acceptance."""
     if case.accepted_on is None:
         return
-    limit = case.promised_limit_days
-    # special procedures after acceptance; waiting for 补正 comes before acceptance
-    pushed = sum(
-        calendar.working_days_between(s.started_on, s.ended_on)
+    stretches = [
+        Suspension(s.started_on, s.ended_on)
         for s in suspensions
-        if s.ended_on is not None and s.kind is SuspensionKind.SPECIAL_PROCEDURE
-    )
-    case.due_on = calendar.add_working_days(case.accepted_on, limit + pushed)
-    case.yellow_on = calendar.add_working_days(
-        case.accepted_on, math.ceil(limit * YELLOW_SHARE) + pushed
-    )
-    case.clock_provisional = calendar.provisional_between(case.accepted_on, case.due_on)
+        if s.kind is SuspensionKind.SPECIAL_PROCEDURE
+    ]
+
+    def due_after(limit: int) -> ClockReading:
+        return read_clock(
+            calendar=calendar,
+            accepted_on=case.accepted_on,
+            limit_days=limit,
+            suspensions=stretches,
+            today=today,
+        )
+
+    reading = due_after(case.promised_limit_days)
+    case.due_on = reading.due_on
+    # YELLOW from the day the used share reaches YELLOW_SHARE of the limit
+    case.yellow_on = due_after(math.ceil(case.promised_limit_days * YELLOW_SHARE)).due_on
+    case.clock_provisional = reading.provisional
 
 
 @dataclass
@@ -410,7 +421,7 @@ async def take_step(
             case.delivery_method = method
             case.delivery_reference = reference or None
             case.delivered_at = now
-            due = calendar.add_working_days(today, ARCHIVE_WORKING_DAYS)
+            due = archive_due(calendar, today)
             session.add(_timer(case, TimerKind.ARCHIVE_DUE, start_of_day_after(due)))
         elif step in (Step.ARCHIVE, Step.WITHDRAW, Step.CLOSE_UNSUPPLEMENTED):
             case.closed_at = now
@@ -426,7 +437,7 @@ async def take_step(
             await _cancel_timers(session, case, TimerKind.SUPPLEMENT_DEADLINE, now)
         if before is CaseStatus.DELIVERED:
             await _cancel_timers(session, case, TimerKind.ARCHIVE_DUE, now)
-        set_clock(case, await _suspensions(session, case), calendar)
+        set_clock(case, await _suspensions(session, case), calendar, today)
         case.clock_state = clock_state(case, today)
     # the version check happens here (StaleDataError when another step won)
     await session.flush()

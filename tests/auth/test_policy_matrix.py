@@ -290,13 +290,11 @@ async def test_matrix(
         headers = bearer(token)
         viewer = await app.state.identity.authenticate(token)
     mismatches: list[str] = []
-    seen: set[bool] = set()
 
     for obj in await _objects(nodes):
         body = await gql(NODE, {"id": obj.global_id}, **headers)
         got = _outcome(body, "node")
         expected = allows(viewer, Action.READ, obj.target)
-        seen.add(expected)
         if got != expected:
             mismatches.append(f"node({obj.label}): got {got}, policy says {expected}")
 
@@ -337,7 +335,6 @@ async def test_matrix(
         if got != expected:
             mismatches.append(f"{name}: got {got}, policy says {expected}")
     assert not mismatches, "\n".join(mismatches)
-    assert True in seen  # the public catalogue is always there
 
 
 async def test_the_matrix_has_both_outcomes_for_drafts(nodes: NodeRegistry) -> None:

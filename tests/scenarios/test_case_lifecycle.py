@@ -173,6 +173,8 @@ async def test_approve_deliver_archive_with_a_special_procedure_across_national_
     # ten working days, but National Day's week off lies in between
     assert case["clock"]["dueOn"] == due.isoformat() and due > dt.date(2026, 10, 13)
     assert case["clock"]["state"] == "GREEN" and case["clock"]["provisional"] is False
+    # working days, not calendar days: the holiday week is not counted
+    assert case["clock"]["workingDaysLeft"] == 10 < (due - received).days
 
     await desk.act("yuci.reviewer", "startReview", number=number)
     await desk.travel(at(dt.date(2026, 10, 9)))
