@@ -33,6 +33,8 @@ class Resource(enum.Enum):
     SESSION = "session"
     # an application (办件): its applicant, who handed it in, where it is
     CASE = "case"
+    # the audit trail of a node: events and the chain's validity
+    AUDIT = "audit"
 
 
 class Action(enum.Enum):
@@ -127,6 +129,10 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
         _post(Role.RECEPTIONIST),
     ),
     (Resource.CASE, Action.WITHDRAW_CASE): (Grant(APPLICANTS, Reach.OWN),),
+    (Resource.AUDIT, Action.READ): (
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+        Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR})),
+    ),
 }
 
 

@@ -22,6 +22,7 @@ from gateway.health import live, metrics_endpoint, ready_endpoint
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
+from levels.audit.chain import KeyRingSigner
 from levels.common.clock import Clock, clock_for
 from schema import build_schema
 
@@ -56,7 +57,12 @@ def create_app(
         worker = None
         if settings.timer_interval_seconds > 0:
             worker = asyncio.create_task(
-                timers.run_forever(registry, clock, settings.timer_interval_seconds)
+                timers.run_forever(
+                    registry,
+                    clock,
+                    settings.timer_interval_seconds,
+                    KeyRingSigner(identity.keys),
+                )
             )
         yield
         if worker is not None:

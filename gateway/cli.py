@@ -697,15 +697,19 @@ def timers_group() -> None:
 
 @timers_group.command("run")
 def timers_run() -> None:
-    """Fire every due timer once, in every level store (the gateway also does this
-    every GOVHUB_TIMER_INTERVAL_SECONDS)."""
+    """Fire every due timer once, in every level store, and sign each store's audit
+    head (the gateway also does this every GOVHUB_TIMER_INTERVAL_SECONDS)."""
+    from auth.keys import KeyRing
     from gateway.timers import fire_all
+    from levels.audit.chain import KeyRingSigner
     from levels.common.clock import clock_for
 
     settings = Settings()
+    clock = clock_for(settings.clock_override)
 
     async def run(nodes: NodeRegistry) -> dict[str, int]:
-        return await fire_all(nodes, clock_for(settings.clock_override))
+        ring = KeyRing(nodes.identity, secret=settings.identity_secret(), clock=clock)
+        return await fire_all(nodes, clock, KeyRingSigner(ring))
 
     fired = asyncio.run(_with_nodes(settings, run))
     click.echo(", ".join(f"{store} {n}" for store, n in fired.items()) + " timers fired")

@@ -1,7 +1,7 @@
-"""The timer worker: fires due case timers in every level store, in the gateway
-process by default (``GOVHUB_TIMER_INTERVAL_SECONDS``, 0 = off) and on demand with
-``govhub timers run``. Timers are rows, so a worker that stops (or several that run)
-loses and doubles nothing."""
+"""The timer worker: fires due case timers in every level store and signs each store's
+audit-chain head, in the gateway process by default (``GOVHUB_TIMER_INTERVAL_SECONDS``,
+0 = off) and on demand with ``govhub timers run``. Timers are rows, so a worker that
+stops (or several that run) loses and doubles nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from gateway.nodes import NodeRegistry
+from levels.audit.chain import HeadSigner, sign_head
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases.timers import fire_due_timers
 from levels.common.clock import Clock
@@ -21,18 +22,28 @@ async def _calendar(session: Any) -> WorkCalendar:
     return await load_calendar(session=session)
 
 
-async def fire_all(nodes: NodeRegistry, clock: Clock) -> dict[str, int]:
-    """One pass over every level store; returns the timers fired per store."""
+async def fire_all(
+    nodes: NodeRegistry, clock: Clock, signer: HeadSigner | None = None
+) -> dict[str, int]:
+    """One pass over every level store: fire what is due, then sign the audit head
+    (when a signer is given). Returns the timers fired per store."""
     fired: dict[str, int] = {}
     for node in nodes:
         fired[node.name] = await fire_due_timers(node.sessions, now=clock.now(), calendar=_calendar)
+        if signer is not None:
+            async with node.sessions.begin() as session:
+                await sign_head(
+                    session=session, signer=signer, level=node.level.value, now=clock.now()
+                )
     return fired
 
 
-async def run_forever(nodes: NodeRegistry, clock: Clock, interval: float) -> None:
+async def run_forever(
+    nodes: NodeRegistry, clock: Clock, interval: float, signer: HeadSigner | None = None
+) -> None:
     while True:
         try:
-            fired = await fire_all(nodes, clock)
+            fired = await fire_all(nodes, clock, signer)
             if any(fired.values()):
                 log.info("timers fired: %s", fired)
         except Exception:  # a store that is down now is retried next round

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from resolvers import cases, catalogue, identity, nodes, routing
+from resolvers import audit, cases, catalogue, identity, nodes, routing
+from schema.audit import AuditEvent, AuditFilter, AuditTrail
 from schema.cases import CaseFilter, CaseType
 from schema.divisions import Division
 from schema.enums import Level
@@ -44,6 +45,23 @@ class Query:
         after: str | None = None,
     ) -> Connection[CaseType]:
         return await cases.cases(info, filter, first, after)
+
+    @strawberry.field(
+        description="A case's audit trail and whether its node's chain verifies "
+        "(auditors, supervisors)"
+    )
+    async def audit_trail(self, info: Info, case_number: str) -> AuditTrail:
+        return await audit.audit_trail(info, case_number)
+
+    @strawberry.field(description="Audited actions within the viewer's jurisdiction")
+    async def audit_events(
+        self,
+        info: Info,
+        filter: AuditFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[AuditEvent]:
+        return await audit.audit_events(info, filter, first, after)
 
     @strawberry.field(description="A division by its 12-digit code; null when there is none")
     async def division(self, info: Info, code: str) -> Division | None:

@@ -31,6 +31,7 @@ from levels.common.models import Department, Division, MatterImplementation, Ser
 from levels.county.models import Delegation
 from resolvers.globalid import encode_id
 from schema import build_schema
+from schema.audit import audit_target
 from schema.cases import case_target
 from tests.auth.conftest import LOGOUT, bearer, signed_in
 from tests.conftest import DEMO_NOW, GraphQLClient
@@ -262,9 +263,21 @@ async def _case_steps(
     return mismatches
 
 
+async def _audit(gql: GraphQLClient, headers: dict[str, str], viewer: Viewer) -> tuple[bool, bool]:
+    number = "140702000000-20261026-00001"  # a demo case at 榆次区
+    query = """query($n: String!) {
+      auditTrail(caseNumber: $n) { caseNumber }
+      auditEvents(first: 1) { edges { node { seq } } }
+    }"""
+    body = await gql(query, {"n": number}, **headers)
+    through = _outcome(body, "auditTrail") and _outcome(body, "auditEvents")
+    return through, allows(viewer, Action.READ, audit_target(number))
+
+
 # logout last: it ends the session the other probes use
 OPERATIONS: dict[str, Probe] = {
     "me": _me,
+    "auditTrail/auditEvents": _audit,
     "approveHandoff": _approve,
     "login/refreshSession/startHandoff/completeHandoff": _sign_in_ops,
     "logout": _logout,

@@ -1,0 +1,109 @@
+"""The audit trail in the schema: events, a case's trail, and whether a node's chain
+still verifies."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import orjson
+import strawberry
+
+from auth.policy import Resource, Target
+from levels.audit.chain import ChainReport
+from levels.audit.models import AuditEvent as AuditEventRow
+from schema.enums import Level
+
+
+def audit_target(case_number: str | None) -> Target:
+    # a case number starts with the receiving division's code
+    return Target(Resource.AUDIT, division_code=(case_number or "")[:12] or None)
+
+
+@strawberry.type(description="One audited action: who, when, what, before → after")
+class AuditEvent:
+    seq: int = strawberry.field(description="Position in the node's chain")
+    at: dt.datetime
+    level: Level
+    actor_id: str
+    actor_kind: str
+    role: str | None
+    channel: str | None
+    org_code: str | None
+    action: str
+    case_number: str | None
+    before: str | None
+    after: str | None
+    detail: str = strawberry.field(description="JSON")
+    request_id: str | None
+    prev_hash: str
+    hash: str
+
+    def authz_target(self) -> Target:
+        return audit_target(self.case_number)
+
+    @classmethod
+    def from_row(cls, row: AuditEventRow) -> AuditEvent:
+        level = Level(row.level)
+        return cls(
+            seq=row.seq,
+            at=row.at,
+            level=level,
+            actor_id=row.actor_id,
+            actor_kind=row.actor_kind,
+            role=row.role,
+            channel=row.channel,
+            org_code=row.org_code,
+            action=row.action,
+            case_number=row.case_number,
+            before=row.before,
+            after=row.after,
+            detail=orjson.dumps(row.detail, option=orjson.OPT_SORT_KEYS).decode(),
+            request_id=row.request_id,
+            prev_hash=row.prev_hash,
+            hash=row.hash,
+        )
+
+
+@strawberry.type(description="Whether a node's hash chain still verifies, and where not")
+class ChainStatus:
+    level: Level
+    valid: bool
+    events: int
+    first_bad_seq: int | None = strawberry.field(
+        description="The first tampered, missing or reordered event"
+    )
+    problem: str | None = strawberry.field(
+        description="TAMPERED, BROKEN_LINK, GAP, HEAD_MISMATCH or BAD_SIGNATURE"
+    )
+    head_signed: bool
+
+    @classmethod
+    def of(cls, level: Level, report: ChainReport) -> ChainStatus:
+        return cls(
+            level=level,
+            valid=report.valid,
+            events=report.events,
+            first_bad_seq=report.first_bad_seq,
+            problem=report.problem,
+            head_signed=report.head_signed,
+        )
+
+
+@strawberry.type(description="A case's audit trail, and the chain of the node holding it")
+class AuditTrail:
+    case_number: str
+    events: list[AuditEvent]
+    chain: ChainStatus
+
+    def authz_target(self) -> Target:
+        return audit_target(self.case_number)
+
+
+@strawberry.input
+class AuditFilter:
+    level: Level | None = None
+    case_number: str | None = None
+    action: str | None = None
+    actor_id: str | None = None
+    from_: dt.datetime | None = strawberry.field(default=None, name="from")
+    to: dt.datetime | None = None
