@@ -7,7 +7,7 @@ import itertools
 import math
 import statistics
 import time
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -18,7 +18,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bench.runtime import LoopThread
-from bench.scenarios import LOGIN_QUERY, Scenario, login_problem, login_variables
+from bench.scenarios import (
+    LOGIN_QUERY,
+    Preparation,
+    Scenario,
+    login_problem,
+    login_variables,
+)
 from gateway.nodes import NodeRegistry, count_statements
 
 
@@ -101,55 +107,95 @@ async def drive(
     return Timing(latencies, time.perf_counter() - began)
 
 
+async def post_graphql(
+    client: httpx.AsyncClient, name: str, body: bytes, headers: dict[str, str]
+) -> dict[str, Any]:
+    """POST one GraphQL body; its ``data``. Anything but 200 without errors raises."""
+    response = await client.post("/graphql", content=body, headers=headers)
+    if response.status_code != 200:
+        raise BenchError(f"{name}: HTTP {response.status_code}: {response.text[:1000]}")
+    payload = orjson.loads(response.content)
+    if not isinstance(payload, dict) or payload.get("errors") or not payload.get("data"):
+        raise BenchError(f"{name}: GraphQL errors: {response.text[:1000]}")
+    data: dict[str, Any] = payload["data"]
+    return data
+
+
+def _headers(token: str | None) -> dict[str, str]:
+    headers = {"content-type": "application/json"}
+    if token is not None:
+        headers["authorization"] = f"Bearer {token}"
+    return headers
+
+
 class GraphQLCaller:
     """Posts one scenario's request over HTTP (its variants round-robin, with its bearer
-    token if given); anything but 200 without errors raises."""
+    token if given); anything but 200 without errors raises.
+
+    With ``prepared`` variants (from the scenario's ``prepare`` hook), each is sent
+    once, in order, and every response must pass the scenario's check; running out
+    raises."""
 
     def __init__(
-        self, client: httpx.AsyncClient, scenario: Scenario, token: str | None = None
+        self,
+        client: httpx.AsyncClient,
+        scenario: Scenario,
+        token: str | None = None,
+        prepared: Sequence[dict[str, Any]] | None = None,
     ) -> None:
         self.client = client
         self.scenario = scenario
-        variants = scenario.variants or (scenario.variables,)
+        self.each_once = prepared is not None
+        variants = prepared if prepared is not None else scenario.variants or (scenario.variables,)
         bodies = [orjson.dumps({"query": scenario.query, "variables": v}) for v in variants]
-        self._bodies = itertools.cycle(bodies)
-        self.headers = {"content-type": "application/json"}
-        if token is not None:
-            self.headers["authorization"] = f"Bearer {token}"
+        self._bodies: Iterator[bytes] = iter(bodies) if self.each_once else itertools.cycle(bodies)
+        self.headers = _headers(token)
 
     async def __call__(self) -> dict[str, Any]:
-        response = await self.client.post(
-            "/graphql", content=next(self._bodies), headers=self.headers
-        )
         name = self.scenario.name
-        if response.status_code != 200:
-            raise BenchError(f"{name}: HTTP {response.status_code}: {response.text[:1000]}")
-        payload = orjson.loads(response.content)
-        if not isinstance(payload, dict) or payload.get("errors") or not payload.get("data"):
-            raise BenchError(f"{name}: GraphQL errors: {response.text[:1000]}")
-        data: dict[str, Any] = payload["data"]
+        body = next(self._bodies, None)
+        if body is None:
+            raise BenchError(f"{name}: every prepared variant has been used")
+        data = await post_graphql(self.client, name, body, self.headers)
+        if self.each_once:
+            problem = self.scenario.check(data)
+            if problem is not None:
+                raise BenchError(f"{name}: {problem}")
         return data
+
+
+class HubGraphQL:
+    """``bench.scenarios.GraphQL`` over the hub's HTTP: what ``prepare`` hooks post
+    with (one login per demo account, on first use)."""
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+        self._tokens: dict[str, str] = {}
+        self._login = asyncio.Lock()
+
+    async def _token(self, username: str) -> str:
+        async with self._login:
+            if username not in self._tokens:
+                self._tokens[username] = await access_token(self.client, username)
+            return self._tokens[username]
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any], *, bearer: str | None = None
+    ) -> dict[str, Any]:
+        token = None if bearer is None else await self._token(bearer)
+        body = orjson.dumps({"query": query, "variables": variables})
+        return await post_graphql(self.client, "preparation", body, _headers(token))
 
 
 async def access_token(client: httpx.AsyncClient, username: str) -> str:
     """Log a demo account in over HTTP (the ``login`` mutation); its access token."""
-    login = Scenario(
-        name=f"login as {username}",
-        query=LOGIN_QUERY,
-        variables=login_variables(username),
-        baseline=_no_baseline,
-        baseline_note="",
-    )
-    data = await GraphQLCaller(client, login)()
+    body = orjson.dumps({"query": LOGIN_QUERY, "variables": login_variables(username)})
+    data = await post_graphql(client, f"login as {username}", body, _headers(None))
     problem = login_problem(data)
     if problem is not None:
         raise BenchError(problem)
     token: str = data["login"]["accessToken"]
     return token
-
-
-async def _no_baseline(_nodes: NodeRegistry) -> bytes:
-    return b""
 
 
 def _edge_count(data: dict[str, Any]) -> int | None:
@@ -197,9 +243,18 @@ async def measure(
     load: Load,
 ) -> Result:
     load = load.for_scenario(scenario)
+    prepared = None
+    if scenario.prepare is not None:
+        # one variant per request: the first, the warm-up ones, the timed ones and the
+        # one whose statements are counted
+        needed = 1 + load.warmup + load.requests + 1
+        preparation = Preparation(HubGraphQL(client), needed, load.concurrency)
+        prepared = await scenario.prepare(preparation)
+        if len(prepared) < needed:
+            raise BenchError(f"{scenario.name}: {len(prepared)} variants prepared, {needed} needed")
     # a fresh token per scenario and backend: it cannot expire during the run
     token = None if scenario.bearer is None else await access_token(client, scenario.bearer)
-    caller = GraphQLCaller(client, scenario, token)
+    caller = GraphQLCaller(client, scenario, token, prepared)
     first = await caller()
     problem = scenario.check(first)
     if problem is not None:
@@ -223,6 +278,8 @@ async def measure(
     async def baseline_call() -> bytes:
         return await scenario.baseline(nodes)
 
+    # a first call untimed and uncounted (a baseline may look up, once, what it needs)
+    await stores_loop.run_async(baseline_call())
     with count_statements(nodes) as baseline_statements:
         baseline_bytes = len(await stores_loop.run_async(baseline_call()))
 

@@ -84,7 +84,8 @@ def notes(
         "loopback to uvicorn serving create_app(mode=prod) in a thread of the same process "
         "(the httpx client shares the GIL with the hub).",
         "statements/req: SQL statements (before_cursor_execute on every store's engine) "
-        "during one request after the measured run, summed over the stores.",
+        "during one request after the measured run, summed over the stores; the "
+        "baseline's, during one call after a first untimed one.",
         "Baseline: the same rows fetched in-process on the stores' own engines with "
         "SQLAlchemy Core and serialised with orjson; same number of calls and the same "
         "concurrency as the hub; hub/baseline = hub p50 / baseline p50.",
@@ -94,6 +95,8 @@ def notes(
     ]
     for scenario in scenarios:
         out.append(f"Baseline of {scenario.name!r}: {scenario.baseline_note}.")
+        if scenario.prepare is not None:
+            out.append(f"Prepared for {scenario.name!r}: {scenario.prepare_note}.")
         if scenario.max_requests is not None:
             capped = load.for_scenario(scenario)
             out.append(

@@ -5,23 +5,36 @@ no route computation). Later issues add scenarios by appending to ``SCENARIOS``.
 
 The identity scenarios: the same cheap query anonymous and with a bearer token (what
 verifying the token costs a request), and ``login`` (round-robin over demo accounts)
-against argon2 verification alone."""
+against argon2 verification alone.
+
+The case scenarios: "my cases" (an applicant's first page, from every level store), and
+``acceptCase`` on fresh cases that a ``prepare`` hook submits before the timed run,
+against the same kind of write done in one Core transaction."""
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, cast
 
 import orjson
 from argon2 import PasswordHasher
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from auth.models import Account
+from bench.backends import DEMO_NOW
 from gateway.demo.accounts import DEMO_PASSWORD
 from gateway.nodes import LevelNode, NodeRegistry
+from levels.audit.chain import HEAD_ID, EventDraft, canonical, link
+from levels.audit.models import AuditEvent, AuditHead
+from levels.cases.enums import CaseStatus
+from levels.cases.models import Case
+from levels.cases.service import china_date
 from levels.city.models import Matter
 from levels.common.codes import parse_division
 from levels.common.enums import Level, MatterStatus
@@ -39,6 +52,31 @@ Check = Callable[[dict[str, Any]], str | None]
 
 def _no_check(_data: dict[str, Any]) -> str | None:
     return None
+
+
+class GraphQL(Protocol):
+    """Posts one GraphQL request to the hub over HTTP, with the access token of the demo
+    account ``bearer`` (from a login) when given; returns its ``data``. A status other
+    than 200 or GraphQL errors raise."""
+
+    async def __call__(
+        self, query: str, variables: dict[str, Any], *, bearer: str | None = None
+    ) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class Preparation:
+    """What a ``prepare`` hook is given."""
+
+    graphql: GraphQL
+    # how many variants the run uses: one per request (the first, the warm-up ones, the
+    # timed ones and the one whose statements are counted), none used twice
+    count: int
+    # how many preparing requests may be in flight
+    concurrency: int
+
+
+Prepare = Callable[[Preparation], Awaitable[tuple[dict[str, Any], ...]]]
 
 
 @dataclass(frozen=True)
@@ -59,6 +97,13 @@ class Scenario:
     # at most this many timed requests (and a tenth as many warm-up ones), for
     # deliberately costly requests such as login
     max_requests: int | None = None
+    # runs once per backend before the first request, untimed: makes what the requests
+    # act on (fresh cases for a transition, say) and returns their variables; each
+    # request then uses its own (instead of ``variants``, never round-robin) and every
+    # response goes through ``check``
+    prepare: Prepare | None = None
+    # what ``prepare`` does, for the notes under the table
+    prepare_note: str = ""
 
 
 def _rows(result: Any) -> list[dict[str, Any]]:
@@ -366,4 +411,283 @@ LOGIN = Scenario(
     max_requests=LOGIN_REQUESTS,
 )
 
-SCENARIOS: list[Scenario] = [ROUTES, MATTERS, DIVISION, DIVISION_BEARER, LOGIN]
+# --- my cases ----------------------------------------------------------------------------
+
+CASES_USER = BEARER_USER  # resident1: the demo holds their cases at 榆次区 (county store)
+MY_CASES_QUERY = """
+query MyCases($first: Int) {
+  cases(first: $first) {
+    edges { node { number status matterName clock { state dueOn workingDaysLeft } } }
+  }
+}
+"""
+# Table, not FromClause: the writes below need one
+_case = cast(Table, Case.__table__)
+_account = Account.__table__
+# the demo account ids (random ones) of each registry, looked up once
+_account_ids: weakref.WeakKeyDictionary[NodeRegistry, dict[str, str]] = weakref.WeakKeyDictionary()
+
+
+async def demo_account_id(nodes: NodeRegistry, username: str) -> str:
+    """The id of a demo account (identity store), looked up on first use only."""
+    known = _account_ids.setdefault(nodes, {})
+    if username not in known:
+        stmt = select(_account.c.id).where(_account.c.username == username)
+        async with nodes.identity.engine.connect() as conn:
+            known[username] = (await conn.execute(stmt)).scalar_one()
+    return known[username]
+
+
+async def _applicant_cases(node: LevelNode, applicant_id: str) -> list[dict[str, Any]]:
+    stmt = (
+        select(
+            _case.c.number,
+            _case.c.status,
+            _case.c.matter_name,
+            _case.c.clock_state,
+            _case.c.due_on,
+        )
+        .where(_case.c.applicant_id == applicant_id)
+        .order_by(_case.c.number)
+        .limit(PAGE + 1)
+    )
+    async with node.engine.connect() as conn:
+        return await _fetch(conn, stmt)
+
+
+async def my_cases_baseline(nodes: NodeRegistry) -> bytes:
+    applicant_id = await demo_account_id(nodes, CASES_USER)
+    per_level = await asyncio.gather(*(_applicant_cases(node, applicant_id) for node in nodes))
+    rows = sorted((r for rows in per_level for r in rows), key=lambda r: str(r["number"]))
+    return orjson.dumps({"cases": rows[:PAGE], "hasNextPage": len(rows) > PAGE})
+
+
+MY_CASES = Scenario(
+    name=f"my cases ({CASES_USER})",
+    query=MY_CASES_QUERY,
+    variables={"first": PAGE},
+    baseline=my_cases_baseline,
+    baseline_note=(
+        f"the applicant's first {PAGE} (+1) cases by number from every level store (stores "
+        "in parallel, one connection each), merged by number: number, status, matter name "
+        "and the stored clock state and due date; no clock reading and no working-day count"
+        f" (the account id of {CASES_USER} is looked up once, before the calls)"
+    ),
+    check=_edges(["cases"]),
+    bearer=CASES_USER,
+)
+
+# --- case transition: acceptCase ----------------------------------------------------------
+
+# 残疾人证 at 榆次区: a promised matter (a deemed-acceptance timer per case)
+CASE_BASIC_CODE = "000700400100"
+CASE_IMPLEMENTATION = "12140702MB000000062000700400100"
+CASE_ORG = CASE_IMPLEMENTATION[:18]
+RECEPTIONIST = "yuci.receptionist"
+ACCEPT_REQUESTS = 100
+MATERIALS_QUERY = """
+query GuideMaterials($basicCode: String!, $divisionCode: String!) {
+  matterImplementations(
+    filter: {basicCode: $basicCode, divisionCode: $divisionCode, level: COUNTY}
+  ) {
+    edges { node { implementationCode materials { name } } }
+  }
+}
+"""
+SUBMIT_QUERY = """
+mutation Submit($input: SubmitCaseInput!) {
+  submitCase(input: $input) { case { number status } errors { code field message } }
+}
+"""
+ACCEPT_QUERY = """
+mutation Accept($number: String!) {
+  acceptCase(input: {number: $number}) {
+    case { number status version clock { state dueOn workingDaysLeft } }
+    errors { code field message }
+  }
+}
+"""
+
+
+def _payload_problem(data: dict[str, Any], field_name: str, status: str) -> str | None:
+    payload = data.get(field_name) or {}
+    case = payload.get("case") or {}
+    if payload.get("errors") or case.get("status") != status:
+        return f"{field_name} did not leave a case {status}: {orjson.dumps(payload).decode()}"
+    return None
+
+
+def accepted(data: dict[str, Any]) -> str | None:
+    return _payload_problem(data, "acceptCase", CaseStatus.ACCEPTED.value)
+
+
+# the cases the last ``prepare_accept`` submitted (backends run one after the other):
+# the baseline writes to them in turn
+_prepared_cases: list[str] = []
+_baseline_turn = itertools.count()
+
+
+async def prepare_accept(prep: Preparation) -> tuple[dict[str, Any], ...]:
+    """Submit ``prep.count`` cases as the applicant, every material of the guide handed
+    in as a file; one ``acceptCase`` variant per case."""
+    guide = await prep.graphql(
+        MATERIALS_QUERY, {"basicCode": CASE_BASIC_CODE, "divisionCode": COUNTY}
+    )
+    names = [
+        m["name"]
+        for edge in guide["matterImplementations"]["edges"]
+        if edge["node"]["implementationCode"] == CASE_IMPLEMENTATION
+        for m in edge["node"]["materials"]
+    ]
+    if not names:
+        raise RuntimeError(f"no materials found for {CASE_IMPLEMENTATION}")
+    submission = {
+        "input": {
+            "implementationCode": CASE_IMPLEMENTATION,
+            "channel": "MOBILE",
+            "materials": [
+                {"name": name, "source": "FILE", "reference": f"f-{i}"}
+                for i, name in enumerate(names, 1)
+            ],
+        }
+    }
+    in_flight = asyncio.Semaphore(prep.concurrency)
+
+    async def submit() -> str:
+        async with in_flight:
+            data = await prep.graphql(SUBMIT_QUERY, submission, bearer=CASES_USER)
+        problem = _payload_problem(data, "submitCase", CaseStatus.SUBMITTED.value)
+        if problem is not None:
+            raise RuntimeError(problem)
+        number: str = data["submitCase"]["case"]["number"]
+        return number
+
+    numbers = await asyncio.gather(*(submit() for _ in range(prep.count)))
+    _prepared_cases[:] = numbers
+    return tuple({"number": n} for n in numbers)
+
+
+_event = cast(Table, AuditEvent.__table__)
+_head = cast(Table, AuditHead.__table__)
+
+
+async def accept_baseline(nodes: NodeRegistry) -> bytes:
+    """One transaction on the county store: the case row read for update and written
+    with a version check, then one audit row appended to the hash chain (head locked,
+    event inserted, head moved), as ``levels.audit.chain.append`` does."""
+    if not _prepared_cases:
+        raise RuntimeError("acceptCase baseline: no prepared cases")
+    number = _prepared_cases[next(_baseline_turn) % len(_prepared_cases)]
+    node = nodes[Level.COUNTY]
+    now = DEMO_NOW
+    async with node.engine.begin() as conn:
+        case = (
+            await conn.execute(
+                select(_case.c.version, _case.c.status, _case.c.submitted_at)
+                .where(_case.c.number == number)
+                .with_for_update()
+            )
+        ).one()
+        version = case.version + 1
+        written = await conn.execute(
+            update(_case)
+            .where(_case.c.number == number, _case.c.version == case.version)
+            .values(
+                status=CaseStatus.ACCEPTED,
+                accepted_on=china_date(case.submitted_at),
+                updated_at=now,
+                version=version,
+            )
+        )
+        if written.rowcount != 1:
+            raise RuntimeError(f"acceptCase baseline: {number} moved past version {case.version}")
+        if node.engine.dialect.name == "sqlite":
+            # a write first takes the database's write lock, as the chain's append does
+            await conn.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=_head.c.seq))
+        head = (
+            await conn.execute(
+                select(_head.c.seq, _head.c.hash).where(_head.c.id == HEAD_ID).with_for_update()
+            )
+        ).one()
+        seq = head.seq + 1
+        draft = EventDraft(
+            actor_id="bench",
+            actor_kind="STAFF",
+            role="RECEPTIONIST",
+            channel="WEB",
+            org_code=CASE_ORG,
+            level=Level.COUNTY.value,
+            action="ACCEPT",
+            case_number=number,
+            before=case.status.value,
+            after=CaseStatus.ACCEPTED.value,
+        )
+        hash_ = link(head.hash, canonical(seq, now, draft))
+        await conn.execute(
+            insert(_event).values(
+                seq=seq,
+                at=now,
+                actor_id=draft.actor_id,
+                actor_kind=draft.actor_kind,
+                role=draft.role,
+                channel=draft.channel,
+                org_code=draft.org_code,
+                level=draft.level,
+                action=draft.action,
+                case_number=number,
+                before=draft.before,
+                after=draft.after,
+                detail=draft.detail,
+                request_id=None,
+                prev_hash=head.hash,
+                hash=hash_,
+            )
+        )
+        await conn.execute(
+            update(_head)
+            .where(_head.c.id == HEAD_ID)
+            .values(seq=seq, hash=hash_, signed_at=now, kid=None, signature=None)
+        )
+    return orjson.dumps(
+        {"number": number, "status": CaseStatus.ACCEPTED, "version": version, "seq": seq}
+    )
+
+
+ACCEPT = Scenario(
+    name="acceptCase",
+    query=ACCEPT_QUERY,
+    variables={"number": ""},  # unused: the prepared variants replace it
+    baseline=accept_baseline,
+    baseline_note=(
+        "one Core transaction on the county store per call: SELECT the case row FOR UPDATE, "
+        "UPDATE it (status, accepted_on, updated_at, version + 1) WHERE number and version "
+        "match, then append one audit row to the hash chain (lock the head row — on SQLite "
+        "by a no-op UPDATE first — read it, INSERT the event with its SHA-256 link, UPDATE "
+        "the head); the prepared cases in turn (already ACCEPTED by then, so the case "
+        "write changes no status); no policy check, no calendar or clock reading, no "
+        "timer rows"
+    ),
+    check=accepted,
+    bearer=RECEPTIONIST,
+    max_requests=ACCEPT_REQUESTS,
+    prepare=prepare_accept,
+    prepare_note=(
+        f"before the run (untimed), one case per request (timed, warm-up, first and "
+        f"counted ones) submitted over HTTP as {CASES_USER} (submitCase of "
+        f"{CASE_IMPLEMENTATION}, every guide material as a FILE), as many in flight as "
+        "the load allows; each request then accepts its own "
+        f"SUBMITTED case as {RECEPTIONIST}: a real transition that writes the case, "
+        "cancels its deemed-acceptance timer and appends an audit event (hash-chain "
+        "append) in one transaction, and every response is checked to be ACCEPTED"
+    ),
+)
+
+SCENARIOS: list[Scenario] = [
+    ROUTES,
+    MATTERS,
+    DIVISION,
+    DIVISION_BEARER,
+    LOGIN,
+    MY_CASES,
+    ACCEPT,
+]
