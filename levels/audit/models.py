@@ -22,7 +22,8 @@ class AuditEvent(LevelBase):
     at: Mapped[dt.datetime]
     actor_id: Mapped[str] = mapped_column(String(64))
     actor_kind: Mapped[str] = mapped_column(String(16))
-    role: Mapped[str | None] = mapped_column(String(32))
+    # every post the actor holds, comma-separated
+    role: Mapped[str | None] = mapped_column(String(128))
     channel: Mapped[str | None] = mapped_column(String(16))
     org_code: Mapped[str | None] = mapped_column(String(18))
     level: Mapped[str] = mapped_column(String(8))

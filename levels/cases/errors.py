@@ -29,6 +29,7 @@ class CaseErrorCode(enum.Enum):
     DELIVERY_REFERENCE_REQUIRED = "DELIVERY_REFERENCE_REQUIRED"
     DELIVERY_METHOD_NOT_OFFERED = "DELIVERY_METHOD_NOT_OFFERED"
     INVALID_DEADLINE = "INVALID_DEADLINE"
+    TEXT_TOO_LONG = "TEXT_TOO_LONG"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -115,4 +116,5 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
         "This matter does not offer that delivery method",
     ),
     CaseErrorCode.INVALID_DEADLINE: ("期限须为正整数个工作日", "A deadline is whole working days"),
+    CaseErrorCode.TEXT_TOO_LONG: ("填写内容过长", "The text is too long"),
 }

@@ -205,6 +205,21 @@ async def submit_case(
     return case
 
 
+def _text(value: str | None, limit: int, field: str) -> str:
+    """Free text from the input, stripped, refused (typed) when longer than its column."""
+    text = (value or "").strip()
+    if len(text) > limit:
+        raise DomainError(CaseErrorCode.TEXT_TOO_LONG, field=["input", field])
+    return text
+
+
+def _check_reference(m: MaterialDraft, where: list[str]) -> None:
+    if m.source is not MaterialSource.PAPER and not (m.reference or "").strip():
+        raise DomainError(CaseErrorCode.MATERIAL_REFERENCE_REQUIRED, field=[*where, "reference"])
+    if len(m.reference or "") > 256:
+        raise DomainError(CaseErrorCode.TEXT_TOO_LONG, field=[*where, "reference"])
+
+
 def _check_materials(
     submission: Submission, guide: Sequence[ImplementationMaterial], *, today: dt.date
 ) -> list[CaseMaterial]:
@@ -216,10 +231,7 @@ def _check_materials(
             raise DomainError(CaseErrorCode.MATERIAL_NOT_IN_GUIDE, field=[*where, "name"])
         if m.name in given:
             raise DomainError(CaseErrorCode.DUPLICATE_MATERIAL, field=[*where, "name"])
-        if m.source is not MaterialSource.PAPER and not (m.reference or "").strip():
-            raise DomainError(
-                CaseErrorCode.MATERIAL_REFERENCE_REQUIRED, field=[*where, "reference"]
-            )
+        _check_reference(m, where)
         given[m.name] = m
     deadline = submission.tolerance_deadline
     if deadline is not None and deadline <= today:
@@ -376,7 +388,7 @@ async def take_step(
         elif step is Step.REJECT:
             if given.rejection_reason is None:
                 raise DomainError(CaseErrorCode.INVALID_TRANSITION, field=["input", "reason"])
-            authority = (given.authority or "").strip()
+            authority = _text(given.authority, 128, "authority")
             if given.rejection_reason is RejectionReason.NOT_OUR_JURISDICTION and not authority:
                 raise DomainError(CaseErrorCode.AUTHORITY_REQUIRED, field=["input", "authority"])
             case.rejection_reason = given.rejection_reason
@@ -409,7 +421,7 @@ async def take_step(
             case.decided_at = now
         elif step is Step.DELIVER:
             method = given.delivery_method
-            reference = (given.delivery_reference or "").strip()
+            reference = _text(given.delivery_reference, 64, "reference")
             if method is None or method.value not in impl.delivery_methods:
                 raise DomainError(
                     CaseErrorCode.DELIVERY_METHOD_NOT_OFFERED, field=["input", "method"]
@@ -486,10 +498,13 @@ async def _notify_supplement(
         raise DomainError(CaseErrorCode.NOTHING_TO_SUPPLEMENT, field=["input", "materials"])
     for name, note in listed.items():
         m = materials[name]
-        if m.state is MaterialState.PROVIDED:
-            m.state = MaterialState.INCORRECT
-        m.note = note
-    days = given.supplement_days or DEFAULT_SUPPLEMENT_DAYS
+        # handed in but wrong: INCORRECT; never handed in (or promised for later, 容缺,
+        # and now asked for): MISSING — either way 补正 must bring it
+        m.state = (
+            MaterialState.INCORRECT if m.state is MaterialState.PROVIDED else MaterialState.MISSING
+        )
+        m.note = _text(note, 2000, "note") or None
+    days = DEFAULT_SUPPLEMENT_DAYS if given.supplement_days is None else given.supplement_days
     if days < 1:
         raise DomainError(CaseErrorCode.INVALID_DEADLINE, field=["input", "deadlineDays"])
     deadline = calendar.add_working_days(today, days)
@@ -516,11 +531,7 @@ async def _supplement(session: AsyncSession, case: Case, given: StepInput, today
             raise DomainError(
                 CaseErrorCode.MATERIAL_NOT_IN_GUIDE, field=["input", "materials", str(i)]
             )
-        if m.source is not MaterialSource.PAPER and not (m.reference or "").strip():
-            raise DomainError(
-                CaseErrorCode.MATERIAL_REFERENCE_REQUIRED,
-                field=["input", "materials", str(i), "reference"],
-            )
+        _check_reference(m, ["input", "materials", str(i)])
         row.source, row.reference, row.state = m.source, m.reference, MaterialState.PROVIDED
     still = [
         m.name

@@ -363,6 +363,10 @@ async def test_deny_with_reasons_and_the_right_to_appeal(desk: Desk) -> None:
         "yuci.output", "deliverCase", number=number, method="MAIL", reference=""
     )
     assert [e["code"] for e in mailed["errors"]] == ["DELIVERY_REFERENCE_REQUIRED"]
+    overlong = await desk.act(
+        "yuci.output", "deliverCase", number=number, method="MAIL", reference="E" * 65
+    )
+    assert [e["code"] for e in overlong["errors"]] == ["TEXT_TOO_LONG"]
 
 
 async def test_withdraw_is_the_applicants_alone(desk: Desk) -> None:
@@ -435,6 +439,13 @@ async def test_bad_input_changes_nothing(desk: Desk, nodes: NodeRegistry) -> Non
     odd = await desk.submit("resident1", DISABILITY_CARD, [*materials, "一份不存在的材料"])
     assert [e["code"] for e in odd["errors"]] == ["MATERIAL_NOT_IN_GUIDE"]
     assert odd["errors"][0]["field"] == ["input", "materials", str(len(materials)), "name"]
+    long_ref = [{"name": materials[0], "source": "FILE", "reference": "f" * 300}]
+    payload = await desk.run(
+        "resident1",
+        SUBMIT,
+        input={"implementationCode": DISABILITY_CARD, "channel": "MOBILE", "materials": long_ref},
+    )
+    assert [e["code"] for e in payload["submitCase"]["errors"]] == ["TEXT_TOO_LONG"]
     counter = await desk.run(
         "yuci.receptionist",
         SUBMIT,

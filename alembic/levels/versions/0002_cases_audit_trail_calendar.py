@@ -22,7 +22,7 @@ def upgrade() -> None:
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('actor_id', sa.String(length=64), nullable=False),
     sa.Column('actor_kind', sa.String(length=16), nullable=False),
-    sa.Column('role', sa.String(length=32), nullable=True),
+    sa.Column('role', sa.String(length=128), nullable=True),
     sa.Column('channel', sa.String(length=16), nullable=True),
     sa.Column('org_code', sa.String(length=18), nullable=True),
     sa.Column('level', sa.String(length=8), nullable=False),
