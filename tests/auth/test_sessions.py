@@ -178,7 +178,8 @@ async def test_five_failures_per_minute_per_account(
         ]
     response = await gql.post(LOGIN, {"username": username, "password": PASSWORD, "channel": "WEB"})
     assert _codes(response.json()["data"]["login"]) == ["RATE_LIMITED"]
-    assert 1 <= int(response.headers["retry-after"]) <= 61
+    # the window opened with the first failure moments ago: about a minute to wait
+    assert 45 <= int(response.headers["retry-after"]) <= 61
 
 
 async def test_aliases_count_as_separate_attempts(
