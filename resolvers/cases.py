@@ -19,7 +19,6 @@ from auth.models import Account
 from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, refusal
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
-from levels.audit.chain import EventDraft, append
 from levels.calendar.workdays import load_calendar
 from levels.cases import service as case_service
 from levels.cases.enums import CaseStatus, ClockState
@@ -221,24 +220,8 @@ async def case(info: Info, number: str) -> CaseType | None:
 
 
 async def _audit_read(info: Info, session: AsyncSession, row: Case) -> None:
-    actor = actor_of(info)
-    await append(
-        EventDraft(
-            actor_id=actor.id,
-            actor_kind=actor.kind,
-            role=actor.role,
-            channel=actor.channel,
-            org_code=actor.org_code,
-            level=row.level.value,
-            action=case_service.READ_ACTION,
-            case_number=row.number,
-            before=row.status.value,
-            after=row.status.value,
-            detail={},
-            request_id=actor.request_id,
-        ),
-        session=session,
-        now=info.context.clock.now(),
+    await case_service.record_event(
+        session, row, actor_of(info), case_service.READ_ACTION, row.status, info.context.clock.now()
     )
     await session.commit()
 

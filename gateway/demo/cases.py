@@ -18,6 +18,7 @@ from levels.calendar.workdays import load_calendar
 from levels.cases.enums import ApplicantKind, Decision, MaterialSource, RejectionReason
 from levels.cases.machine import Step
 from levels.cases.service import (
+    SYSTEM,
     Actor,
     Applicant,
     MaterialDraft,
@@ -229,7 +230,7 @@ async def load_demo_cases(nodes: NodeRegistry) -> dict[str, int]:
                     if post
                     else _actor(resident, "MOBILE")
                     if step is Step.WITHDRAW
-                    else Actor(id="system", kind="SYSTEM", channel="SYSTEM")
+                    else SYSTEM
                 )
                 await take_step(
                     case.number,

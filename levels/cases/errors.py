@@ -16,8 +16,6 @@ class CaseErrorCode(enum.Enum):
     MATERIAL_NOT_IN_GUIDE = "MATERIAL_NOT_IN_GUIDE"
     DUPLICATE_MATERIAL = "DUPLICATE_MATERIAL"
     MATERIAL_REFERENCE_REQUIRED = "MATERIAL_REFERENCE_REQUIRED"
-    NOT_TOLERABLE = "NOT_TOLERABLE"
-    TOLERANCE_DEADLINE_REQUIRED = "TOLERANCE_DEADLINE_REQUIRED"
     APPLICANT_NOT_FOUND = "APPLICANT_NOT_FOUND"
     NOT_AN_APPLICANT = "NOT_AN_APPLICANT"
     NOT_IMMEDIATE = "NOT_IMMEDIATE"
@@ -69,14 +67,6 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     CaseErrorCode.MATERIAL_REFERENCE_REQUIRED: (
         "电子材料和证照须注明文件或证照编号",
         "A file or licence material needs its reference",
-    ),
-    CaseErrorCode.NOT_TOLERABLE: (
-        "该材料不属于容缺受理材料",
-        "This material cannot be handed in later (not 容缺)",
-    ),
-    CaseErrorCode.TOLERANCE_DEADLINE_REQUIRED: (
-        "容缺受理须承诺补交期限",
-        "Handing a material in later needs a promised deadline",
     ),
     CaseErrorCode.APPLICANT_NOT_FOUND: ("未找到申请人账号", "No account for that applicant"),
     CaseErrorCode.NOT_AN_APPLICANT: (

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from levels.cases.enums import (
     ApplicantKind,
     CaseStatus,
-    ClockState,
     Decision,
     MaterialSource,
     MaterialState,
@@ -62,7 +61,6 @@ class Case(LevelBase):
     due_on: Mapped[dt.date | None] = mapped_column(Date)
     # from this day on the clock is YELLOW (a configurable share of the limit used)
     yellow_on: Mapped[dt.date | None] = mapped_column(Date)
-    clock_state: Mapped[ClockState] = mapped_column(_enum(ClockState), default=ClockState.STOPPED)
     clock_provisional: Mapped[bool] = mapped_column(default=False)
     supplement_deadline: Mapped[dt.date | None] = mapped_column(Date)
     tolerance_deadline: Mapped[dt.date | None] = mapped_column(Date)  # 容缺承诺

@@ -109,15 +109,17 @@ def start_of_day_after(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=CHINA)
 
 
-async def _audit(
+async def record_event(
     session: AsyncSession,
     case: Case,
     actor: Actor,
-    step: Step,
+    action: str,
     before: CaseStatus | None,
     now: dt.datetime,
     detail: dict[str, Any] | None = None,
 ) -> None:
+    """Append what ``actor`` did to ``case`` to the holding node's audit chain, in the
+    caller's transaction: a step, a staff read, a flag raised by a timer."""
     await append(
         EventDraft(
             actor_id=actor.id,
@@ -126,7 +128,7 @@ async def _audit(
             channel=actor.channel,
             org_code=actor.org_code,
             level=case.level.value,
-            action=step.value,
+            action=action,
             case_number=case.number,
             before=before.value if before else None,
             after=case.status.value,
@@ -187,7 +189,6 @@ async def submit_case(
         promised_limit_days=impl.promised_time_limit_days,
         submitted_at=now,
         tolerance_deadline=submission.tolerance_deadline,
-        clock_state=ClockState.STOPPED,
         version=1,
         updated_at=now,
     )
@@ -199,8 +200,14 @@ async def submit_case(
     if impl.handling_kind is HandlingKind.PROMISED:
         deadline = deemed_acceptance_deadline(calendar, received_on)
         session.add(_timer(case, TimerKind.DEEMED_ACCEPTANCE, start_of_day_after(deadline)))
-    await _audit(
-        session, case, actor, Step.SUBMIT, None, now, {"materials": [m.name for m in materials]}
+    await record_event(
+        session,
+        case,
+        actor,
+        Step.SUBMIT.value,
+        None,
+        now,
+        {"materials": [m.name for m in materials]},
     )
     return case
 
@@ -257,7 +264,8 @@ def _check_materials(
 
 
 async def load_case_for_update(number: str, *, session: AsyncSession) -> Case:
-    case = await session.get(Case, number, with_for_update=True)
+    # populate_existing: lock and re-read even when the row is in the identity map
+    case = await session.get(Case, number, with_for_update=True, populate_existing=True)
     if case is None:
         raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["input", "number"])
     return case
@@ -450,10 +458,9 @@ async def take_step(
         if before is CaseStatus.DELIVERED:
             await _cancel_timers(session, case, TimerKind.ARCHIVE_DUE, now)
         set_clock(case, await _suspensions(session, case), calendar, today)
-        case.clock_state = clock_state(case, today)
     # the version check happens here (StaleDataError when another step won)
     await session.flush()
-    await _audit(session, case, actor, step, before, now, detail)
+    await record_event(session, case, actor, step.value, before, now, detail)
     return case
 
 

@@ -15,12 +15,11 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from levels.audit.chain import EventDraft, append
 from levels.calendar.workdays import WorkCalendar
 from levels.cases.enums import CaseStatus, TimerKind
 from levels.cases.machine import TRANSITIONS, Step
 from levels.cases.models import Case, CaseTimer
-from levels.cases.service import SYSTEM, StepInput, take_step
+from levels.cases.service import SYSTEM, StepInput, record_event, take_step
 
 STEPS: dict[TimerKind, Step] = {
     TimerKind.DEEMED_ACCEPTANCE: Step.DEEM_ACCEPTED,
@@ -78,22 +77,13 @@ async def fire_due_timers(
                     calendar=await calendar(session),
                 )
             elif timer.kind is TimerKind.ARCHIVE_DUE and case.status is CaseStatus.DELIVERED:
-                await append(
-                    EventDraft(
-                        actor_id=SYSTEM.id,
-                        actor_kind=SYSTEM.kind,
-                        role=None,
-                        channel=SYSTEM.channel,
-                        org_code=None,
-                        level=case.level.value,
-                        action="ARCHIVE_OVERDUE",
-                        case_number=case.number,
-                        before=case.status.value,
-                        after=case.status.value,
-                        detail={"timer": timer.kind.value},
-                        request_id=None,
-                    ),
-                    session=session,
-                    now=now,
+                await record_event(
+                    session,
+                    case,
+                    SYSTEM,
+                    "ARCHIVE_OVERDUE",
+                    case.status,
+                    now,
+                    {"timer": timer.kind.value},
                 )
     return fired

@@ -94,7 +94,6 @@ def upgrade() -> None:
     sa.Column('deemed_accepted', sa.Boolean(), nullable=False),
     sa.Column('due_on', sa.Date(), nullable=True),
     sa.Column('yellow_on', sa.Date(), nullable=True),
-    sa.Column('clock_state', sa.Enum('GREEN', 'YELLOW', 'RED', 'STOPPED', name='clockstate', native_enum=False, length=32), nullable=False),
     sa.Column('clock_provisional', sa.Boolean(), nullable=False),
     sa.Column('supplement_deadline', sa.Date(), nullable=True),
     sa.Column('tolerance_deadline', sa.Date(), nullable=True),
