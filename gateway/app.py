@@ -11,7 +11,7 @@ from contextlib import asynccontextmanager
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.authentication import AuthenticationMiddleware
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from auth import endpoints as auth_endpoints
 from auth.backend import TokenBackend, on_auth_error
@@ -21,6 +21,7 @@ from gateway.graphql import GovHubGraphQL
 from gateway.health import live, metrics_endpoint, ready_endpoint
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.nodes import NodeRegistry
+from gateway.pubsub import broker_for
 from gateway.settings import Settings
 from levels.audit.chain import KeyRingSigner
 from levels.common.clock import Clock, clock_for
@@ -39,14 +40,17 @@ def create_app(
     clock = clock or clock_for(settings.clock_override)
     metrics = Metrics.create()
     identity = Identity(settings, registry.identity, clock)
+    broker = broker_for(settings)
     graphql = GovHubGraphQL(
         build_schema(prod=not settings.is_dev),
         settings=settings,
         nodes=registry,
         clock=clock,
         identity=identity,
+        broker=broker,
     )
-    # the token is decoded once, here, for every GraphQL request
+    # the token is decoded once, here, for every GraphQL request over HTTP; a
+    # WebSocket (subscriptions) signs in with its connection_init (on_ws_connect)
     authenticated_graphql = AuthenticationMiddleware(
         graphql, backend=TokenBackend(identity), on_error=on_auth_error
     )
@@ -69,6 +73,7 @@ def create_app(
             worker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await worker
+        await broker.close()
         await identity.close()
         if owns_nodes:
             await registry.dispose()
@@ -76,6 +81,7 @@ def create_app(
     app = Starlette(
         routes=[
             Route("/graphql", authenticated_graphql, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", graphql),
             *auth_endpoints.routes(identity),
             Route("/health/live", live),
             Route("/health/ready", ready_endpoint(registry, settings.node_timeout_seconds)),
@@ -88,4 +94,5 @@ def create_app(
     app.state.nodes = registry
     app.state.clock = clock
     app.state.identity = identity
+    app.state.broker = broker
     return app

@@ -1,17 +1,25 @@
-"""The typed per-request context every resolver receives as ``info.context``."""
+"""The typed per-request context every resolver receives as ``info.context``.
+
+Over a WebSocket, Strawberry makes one context per connection; ``WebSocketOperations``
+gives every operation on it a context of its own (the connection's viewer, but node
+sessions and loader caches of the operation alone)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
 
 from graphql import GraphQLError
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
+from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType
 
 from auth.identity import Identity
 from auth.viewer import ANONYMOUS, Viewer
 from gateway.nodes import NodeRegistry
+from gateway.pubsub import Broker
 from gateway.settings import Settings
 from levels.common.clock import Clock
 from resolvers.loaders import Loaders
@@ -28,10 +36,49 @@ class Context:
     sessions: RequestSessions
     loaders: Loaders
     identity: Identity
+    broker: Broker
     viewer: Viewer = ANONYMOUS
     locale: str = "zh"
     # errors to report next to partial data (a node that did not answer)
     partial_errors: list[GraphQLError] = field(default_factory=list)
+    # a WebSocket's: the connection_init payload (set by Strawberry) and the bearer
+    # token the connection signed in with (checked again before each event it gets)
+    connection_params: dict[str, object] | None = None
+    token: str | None = None
+
+    def for_operation(self) -> Context:
+        """A context for one operation: this one's viewer, its own sessions and loaders."""
+        sessions = RequestSessions(self.nodes)
+        return replace(
+            self,
+            sessions=sessions,
+            loaders=Loaders.create(sessions, self.settings.node_timeout_seconds),
+            partial_errors=[],
+        )
+
+    async def forget_reads(self) -> None:
+        """Give back the node sessions and drop the loader caches (between the events
+        of a subscription: each event is read afresh, no connection is held idle)."""
+        await self.sessions.close()
+        self.loaders = Loaders.create(self.sessions, self.settings.node_timeout_seconds)
+
+
+class WebSocketOperations(SchemaExtension):
+    """Every operation on a WebSocket runs with a context of its own (Strawberry hands
+    them all the connection's): concurrent subscriptions never share a session or a
+    loader cache, and one ending closes only its own sessions. Subscriptions are
+    served there only: over HTTP they are refused (400), not run as a query."""
+
+    def on_operation(self) -> Iterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        if isinstance(context, Context) and isinstance(context.request, WebSocket):
+            execution.context = context.for_operation()
+        else:
+            execution.allowed_operations = set(execution.allowed_operations) - {
+                OperationType.SUBSCRIPTION
+            }
+        yield
 
 
 def locale_of(request: HTTPConnection) -> str:

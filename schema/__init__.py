@@ -9,12 +9,14 @@ from strawberry.extensions import MaskErrors
 from strawberry.schema.config import StrawberryConfig
 
 from auth.permissions import guard_schema
+from gateway.context import WebSocketOperations
 from schema.cases import CaseType
 from schema.divisions import Department, Division, ServiceOrg, Window
 from schema.errors import CloseSessions, ErrorFormatting, is_expected
 from schema.matters import Delegation, Matter, MatterImplementation
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.subscription import StreamErrorFormatting, Subscription
 
 NODE_TYPES = [
     Division,
@@ -30,8 +32,9 @@ NODE_TYPES = [
 
 def build_schema(*, prod: bool = False) -> strawberry.Schema:
     # operation hooks unwind in reverse order: errors are formatted (typed codes
-    # attached, partial-result errors added, the unexpected logged) before masking
-    extensions: list[Any] = [CloseSessions]
+    # attached, partial-result errors added, the unexpected logged) before masking;
+    # stream-result hooks run in list order, so streamed results are formatted first
+    extensions: list[Any] = [WebSocketOperations, CloseSessions, StreamErrorFormatting]
     if prod:
         extensions.append(
             lambda: MaskErrors(
@@ -42,6 +45,7 @@ def build_schema(*, prod: bool = False) -> strawberry.Schema:
     schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
