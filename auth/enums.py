@@ -26,6 +26,13 @@ class Role(enum.Enum):
     ADMIN = "ADMIN"  # 管理
 
 
+class RepresentativeRole(enum.Enum):
+    """How a person acts for an enterprise (企业经办)."""
+
+    LEGAL_REPRESENTATIVE = "LEGAL_REPRESENTATIVE"  # 法定代表人
+    AUTHORIZED_AGENT = "AUTHORIZED_AGENT"  # 经办人 (by the enterprise's authorization)
+
+
 class Channel(enum.Enum):
     WEB = "WEB"
     MOBILE = "MOBILE"

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from auth.enums import AccountKind, Channel, HandoffStatus
+from auth.enums import AccountKind, Channel, HandoffStatus, RepresentativeRole
 from levels.common.enums import Level
 from levels.common.models import AwareDateTime
 
@@ -53,6 +53,20 @@ class Account(IdentityBase):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
     disabled: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[dt.datetime]
+
+
+class Representation(IdentityBase):
+    """A person who may apply in an enterprise's name: its legal representative, or an
+    agent it authorized, until ``valid_until`` (if set) and unless revoked."""
+
+    __tablename__ = "representations"
+
+    enterprise_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    person_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True, index=True)
+    role: Mapped[RepresentativeRole] = mapped_column(_enum(RepresentativeRole))
+    valid_until: Mapped[dt.datetime | None]
+    revoked_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime]
 
 

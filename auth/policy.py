@@ -111,6 +111,8 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     (Resource.SESSION, Action.LOGOUT): (Grant(HUMAN_KINDS, Reach.OWN),),
     (Resource.CASE, Action.READ): (
         Grant(APPLICANTS, Reach.OWN),
+        # what a person handed in as an enterprise's representative
+        Grant(APPLICANTS, Reach.SUBMITTED),
         Grant(_kinds(AccountKind.AGENT), Reach.SUBMITTED),
         Grant(STAFF, Reach.JURISDICTION),
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
@@ -126,9 +128,13 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     (Resource.CASE, Action.DELIVER_CASE): (_post(Role.OUTPUT_CLERK),),
     (Resource.CASE, Action.SUPPLEMENT_CASE): (
         Grant(APPLICANTS, Reach.OWN),
+        Grant(APPLICANTS, Reach.SUBMITTED),
         _post(Role.RECEPTIONIST),
     ),
-    (Resource.CASE, Action.WITHDRAW_CASE): (Grant(APPLICANTS, Reach.OWN),),
+    (Resource.CASE, Action.WITHDRAW_CASE): (
+        Grant(APPLICANTS, Reach.OWN),
+        Grant(APPLICANTS, Reach.SUBMITTED),
+    ),
     (Resource.AUDIT, Action.READ): (
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
         Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR})),

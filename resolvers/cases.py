@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -17,6 +17,7 @@ from auth.enums import AccountKind
 from auth.idnumbers import id_number_hash, parse_id_number
 from auth.models import Account
 from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, refusal
+from auth.representation import represents
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
@@ -30,14 +31,17 @@ from levels.cases.service import (
     Actor,
     Applicant,
     MaterialDraft,
+    PartDraft,
     StepInput,
     Submission,
     china_date,
 )
-from levels.common.codes import parse_implementation_code
-from levels.common.enums import LEVELS
-from levels.common.errors import DomainError
+from levels.common.codes import ImplementationCode, parse_implementation_code, validate_uscc
+from levels.common.enums import LEVELS, Level
+from levels.common.errors import DomainError, ErrorCode
+from resolvers import case_events
 from resolvers.fanout import fan_out
+from resolvers.globalid import decode_id
 from resolvers.pagination import Page, decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
 from schema.cases import CaseFilter, CasePayload, CaseType, MaterialInput, case_target
@@ -72,6 +76,7 @@ def actor_of(info: Info) -> Actor:
         channel=viewer.channel.value if viewer.channel else None,
         org_code=viewer.org_code,
         request_id=request.headers.get("x-request-id") or uuid.uuid4().hex,
+        department_id=viewer.department_id,
     )
 
 
@@ -90,28 +95,25 @@ def _refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
     return DomainError(CaseErrorCode.ROLE_NOT_ALLOWED, field=["input", "number"])
 
 
-async def take_step(info: Info, number: str, step: Step, given: StepInput) -> CasePayload:
+CaseChange = Callable[[AsyncSession, Actor], Awaitable[Case]]
+
+
+async def _act(info: Info, number: str, action: Action, change: CaseChange) -> CasePayload:
+    """One change to one case in its node's transaction: the viewer must be able to
+    read the case (otherwise it does not exist for them) and hold the post ``action``
+    needs; a case someone else moved first is VERSION_CONFLICT."""
     ctx = info.context
     viewer = ctx.viewer
     try:
         node = _node_of_number(info, number)
         async with node.sessions() as session:
             row = await session.get(Case, number)
-            # a case the viewer may not read does not exist for them
             if row is None or not allows(viewer, Action.READ, case_target(row)):
                 raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["input", "number"])
-            if not allows(viewer, STEP_ACTIONS[step], case_target(row)):
-                raise _refuse(viewer, STEP_ACTIONS[step], case_target(row))
+            if not allows(viewer, action, case_target(row)):
+                raise _refuse(viewer, action, case_target(row))
             try:
-                case = await case_service.take_step(
-                    number,
-                    step,
-                    given,
-                    session=session,
-                    actor=actor_of(info),
-                    now=ctx.clock.now(),
-                    calendar=await load_calendar(session=session),
-                )
+                case = await change(session, actor_of(info))
                 await session.commit()
             except StaleDataError:
                 # someone else moved the case between our read and our write
@@ -124,24 +126,52 @@ async def take_step(info: Info, number: str, step: Step, given: StepInput) -> Ca
                 raise
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))
+    await case_events.case_updated(info, case.number)
     return CasePayload(case=CaseType.from_row(case))
 
 
-async def _applicant(info: Info, id_number: str | None) -> Applicant:
-    ctx = info.context
-    viewer = ctx.viewer
-    async with ctx.identity.store.sessions() as session:
-        if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
-            account = await session.get(Account, viewer.subject)
-        else:
-            number = parse_id_number(id_number or "", field=("input", "applicantIdNumber"))
-            account = await session.scalar(
-                select(Account).where(
-                    Account.id_number_hash == id_number_hash(ctx.identity.secret, number)
-                )
-            )
-    if account is None:
-        raise DomainError(CaseErrorCode.APPLICANT_NOT_FOUND, field=["input", "applicantIdNumber"])
+async def take_step(info: Info, number: str, step: Step, given: StepInput) -> CasePayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, actor: Actor) -> Case:
+        return await case_service.take_step(
+            number,
+            step,
+            given,
+            session=session,
+            actor=actor,
+            now=now,
+            calendar=await load_calendar(session=session),
+        )
+
+    return await _act(info, number, STEP_ACTIONS[step], change)
+
+
+async def deliver(info: Info, number: str, window_id: str | None, given: StepInput) -> CasePayload:
+    """送达, at the output window when one is named (its global ID)."""
+    try:
+        level = parse_case_number(number, field=("input", "number")).division.level
+        given.window_id = _window_key(window_id, level)
+    except DomainError as e:
+        return CasePayload(errors=user_errors(e, info.context.locale))
+    return await take_step(info, number, Step.DELIVER, given)
+
+
+async def decide_part(
+    info: Info, number: str, implementation_code: str, given: StepInput
+) -> CasePayload:
+    """联办: a department's director records its decision on its part."""
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, actor: Actor) -> Case:
+        return await case_service.decide_part(
+            number, implementation_code, given, session=session, actor=actor, now=now
+        )
+
+    return await _act(info, number, Action.DECIDE_CASE, change)
+
+
+def _as_applicant(account: Account) -> Applicant:
     if account.kind is AccountKind.PERSON:
         return Applicant(
             case_service.ApplicantKind.PERSON,
@@ -159,6 +189,72 @@ async def _applicant(info: Info, id_number: str | None) -> Applicant:
     raise DomainError(CaseErrorCode.NOT_AN_APPLICANT, field=["input", "applicantIdNumber"])
 
 
+async def _applicant(info: Info, id_number: str | None, on_behalf_of: str | None) -> Applicant:
+    """Who applies: the signed-in resident or enterprise; an enterprise the signed-in
+    person represents (``onBehalfOf``); at a counter, the resident by ID number or the
+    enterprise by credit code."""
+    ctx = info.context
+    viewer = ctx.viewer
+    async with ctx.identity.store.sessions() as session:
+        if on_behalf_of is not None:
+            code = validate_uscc(on_behalf_of.strip(), field=("input", "onBehalfOf"))
+            account = await session.scalar(select(Account).where(Account.credit_code == code))
+            if account is None:
+                raise DomainError(CaseErrorCode.APPLICANT_NOT_FOUND, field=["input", "onBehalfOf"])
+            if viewer.kind is AccountKind.PERSON and not await represents(
+                viewer.subject, account.id, session=session, now=ctx.clock.now()
+            ):
+                raise DomainError(CaseErrorCode.NOT_A_REPRESENTATIVE, field=["input", "onBehalfOf"])
+            if viewer.kind is AccountKind.ENTERPRISE and account.id != viewer.subject:
+                raise DomainError(CaseErrorCode.NOT_A_REPRESENTATIVE, field=["input", "onBehalfOf"])
+        elif viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
+            account = await session.get(Account, viewer.subject)
+        else:
+            number = parse_id_number(id_number or "", field=("input", "applicantIdNumber"))
+            account = await session.scalar(
+                select(Account).where(
+                    Account.id_number_hash == id_number_hash(ctx.identity.secret, number)
+                )
+            )
+    if account is None:
+        raise DomainError(CaseErrorCode.APPLICANT_NOT_FOUND, field=["input", "applicantIdNumber"])
+    return _as_applicant(account)
+
+
+async def _part_drafts(
+    info: Info, lead: ImplementationCode, codes: Sequence[str]
+) -> list[PartDraft]:
+    """The other implementations of a joint application, with their catalogue names and
+    legal limits; all at the lead's org (so in the lead's node)."""
+    drafts: list[PartDraft] = []
+    seen = {lead.code}
+    for i, raw in enumerate(codes):
+        where = ("input", "jointImplementationCodes", str(i))
+        code = parse_implementation_code(raw, field=where)
+        if code.code in seen:
+            raise DomainError(CaseErrorCode.JOINT_SAME_DEPARTMENT, field=list(where))
+        if code.org_code != lead.org_code or code.level is not lead.level:
+            raise DomainError(CaseErrorCode.JOINT_NOT_SAME_ORG, field=list(where))
+        seen.add(code.code)
+        matter = await info.context.loaders.matter_by_code.load(code.basic_code)
+        if matter is None:
+            raise DomainError(CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=list(where))
+        drafts.append(PartDraft(code.code, matter.name, matter.legal_time_limit_days))
+    return drafts
+
+
+def _window_key(value: str | None, level: Level) -> str | None:
+    """A window's key from its global ID; a window of another level is not at the org."""
+    if value is None:
+        return None
+    gid = decode_id(value)
+    if gid.type_name != "Window":
+        raise DomainError(ErrorCode.INVALID_ID, field=["input", "windowId"])
+    if gid.level is not level:
+        raise DomainError(CaseErrorCode.WINDOW_NOT_AT_THIS_ORG, field=["input", "windowId"])
+    return gid.key
+
+
 async def submit_case(info: Info, input: Any) -> CasePayload:
     ctx = info.context
     viewer = ctx.viewer
@@ -172,10 +268,15 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
             raise DomainError(
                 CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
             )
-        applicant = await _applicant(info, input.applicant_id_number)
+        joint = await _part_drafts(info, code, input.joint_implementation_codes or [])
+        window_id = _window_key(input.window_id, code.level)
+        applicant = await _applicant(info, input.applicant_id_number, input.on_behalf_of)
         target = Target(
             Resource.CASE, owner=applicant.id, org_code=code.org_code, submitter=viewer.subject
         )
+        if input.on_behalf_of is not None and viewer.kind is AccountKind.PERSON:
+            # the representative applies in the enterprise's name (checked above)
+            target = Target(Resource.CASE, owner=viewer.subject, org_code=code.org_code)
         if not allows(viewer, Action.SUBMIT_CASE, target):
             raise _refuse(viewer, Action.SUBMIT_CASE, target)
         async with node.sessions() as session:
@@ -189,6 +290,8 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                         channel=input.channel.value,
                         materials=material_drafts(input.materials),
                         tolerance_deadline=input.tolerance_deadline,
+                        joint=joint,
+                        window_id=window_id,
                     ),
                     session=session,
                     actor=actor_of(info),
@@ -201,6 +304,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                 raise
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))
+    await case_events.case_updated(info, case.number)
     return CasePayload(case=CaseType.from_row(case))
 
 
@@ -229,7 +333,10 @@ async def _audit_read(info: Info, session: AsyncSession, row: Case) -> None:
 def _scoped(viewer: Viewer, stmt: Select[Any]) -> Select[Any] | None:
     """Only the cases the viewer may read (the policy table's READ grants, as SQL)."""
     if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
-        return stmt.where(Case.applicant_id == viewer.subject)
+        # their own, and what they handed in for an enterprise they represent
+        return stmt.where(
+            or_(Case.applicant_id == viewer.subject, Case.submitted_by == viewer.subject)
+        )
     if viewer.kind is AccountKind.AGENT:
         return stmt.where(Case.submitted_by == viewer.subject)
     probe = Target(Resource.CASE, division_code=viewer.jurisdiction)
@@ -249,6 +356,8 @@ def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
             Case.submitted_at
             >= case_service.start_of_day_after(f.submitted_from - dt.timedelta(days=1))
         )
+    if f.push_overdue is not None:
+        stmt = stmt.where(Case.push_overdue.is_(f.push_overdue))
     if f.submitted_to is not None:
         stmt = stmt.where(Case.submitted_at < case_service.start_of_day_after(f.submitted_to))
     if f.clock_state is not None:

@@ -20,7 +20,7 @@ from gateway.nodes import LevelNode
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases import service as case_service
-from levels.cases.models import CaseMaterial
+from levels.cases.models import CaseMaterial, CasePart
 from levels.city import service as city_service
 from levels.city.models import Matter
 from levels.common import service as common_service
@@ -291,6 +291,16 @@ class MaterialsByCaseLoader(OrgScopedLoader[CaseMaterial]):
         return (level, row.case_number)
 
 
+class PartsByCaseLoader(OrgScopedLoader[CasePart]):
+    many = True
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CasePart]:
+        return await case_service.parts_by_case(keys, session=session)
+
+    def answers(self, level: Level, row: CasePart) -> tuple[Level, str]:
+        return (level, row.case_number)
+
+
 class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
     many = True
 
@@ -330,6 +340,7 @@ class Loaders:
     materials_by_implementation: MaterialsByImplementationLoader
     delegation_by_id: DelegationByIdLoader
     materials_by_case: MaterialsByCaseLoader
+    parts_by_case: PartsByCaseLoader
     events_by_case: EventsByCaseLoader
     calendar_by_level: CalendarByLevelLoader
 
@@ -350,6 +361,7 @@ class Loaders:
             materials_by_implementation=MaterialsByImplementationLoader(sessions, timeout),
             delegation_by_id=DelegationByIdLoader(sessions, timeout),
             materials_by_case=MaterialsByCaseLoader(sessions, timeout),
+            parts_by_case=PartsByCaseLoader(sessions, timeout),
             events_by_case=EventsByCaseLoader(sessions, timeout),
             calendar_by_level=CalendarByLevelLoader(sessions, timeout),
         )

@@ -10,10 +10,10 @@ import strawberry
 from auth.policy import Resource, Target
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case as CaseRow
-from levels.cases.models import CaseMaterial
+from levels.cases.models import CaseMaterial, CasePart
 from levels.cases.service import china_date, clock_state
 from resolvers.globalid import encode_id
-from schema.divisions import ServiceOrg
+from schema.divisions import Department, ServiceOrg, Window
 from schema.enums import (
     ApplicantKind,
     CaseStatus,
@@ -60,6 +60,35 @@ class CaseMaterialType:
             state=row.state,
             note=row.note,
         )
+
+
+@strawberry.type(description="联办: one implementation of a jointly handled case and its decision")
+class CasePartType:
+    implementation_code: str
+    matter_name: str
+    lead: bool = strawberry.field(description="The lead department decides the case last")
+    decision: Decision | None
+    reasons: str | None
+    decided_at: dt.datetime | None
+    level: strawberry.Private[Level]
+    department_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: CasePart, level: Level) -> CasePartType:
+        return cls(
+            implementation_code=row.implementation_code,
+            matter_name=row.matter_name,
+            lead=row.lead,
+            decision=row.decision,
+            reasons=row.reasons,
+            decided_at=row.decided_at,
+            level=level,
+            department_id=row.department_id,
+        )
+
+    @strawberry.field
+    async def department(self, info: Info) -> Department | None:
+        return await _department(info, self.department_id)
 
 
 @strawberry.type(description="The handling clock, in working days (法定节假日 excluded)")
@@ -129,6 +158,13 @@ class CaseType(Node):
     tolerance_deadline: dt.date | None
     delivery_method: DeliveryMethod | None
     delivery_reference: str | None
+    joint: bool = strawberry.field(description="联办: several departments' items in one case")
+    push_due_on: dt.date | None = strawberry.field(
+        description="一窗受理: the department takes the case up by this day"
+    )
+    push_overdue: bool = strawberry.field(
+        description="The department did not take the pushed case up in time (flagged)"
+    )
     version: int = strawberry.field(description="Pass as expectedVersion to act on this view")
     row: strawberry.Private[CaseRow]
 
@@ -159,6 +195,9 @@ class CaseType(Node):
             tolerance_deadline=row.tolerance_deadline,
             delivery_method=row.delivery_method,
             delivery_reference=row.delivery_reference,
+            joint=row.joint,
+            push_due_on=row.push_due_on,
+            push_overdue=row.push_overdue,
             version=row.version,
             row=row,
         )
@@ -200,10 +239,39 @@ class CaseType(Node):
         row = await info.context.loaders.implementation_by_code.load(self.implementation_code)
         return MatterImplementation.from_row(row) if row else None
 
+    @strawberry.field(description="联办: each department's item and decision, lead first")
+    async def parts(self, info: Info) -> list[CasePartType]:
+        if not self.row.joint:
+            return []
+        rows = await info.context.loaders.parts_by_case.load((self.row.level, self.number))
+        return [CasePartType.from_row(r, self.row.level) for r in rows]
+
+    @strawberry.field(description="The department handling the case (the lead's, 联办)")
+    async def department(self, info: Info) -> Department | None:
+        return await _department(info, self.row.department_id)
+
+    @strawberry.field(description="Where it was received: a comprehensive window pushes it on")
+    async def received_at_window(self, info: Info) -> Window | None:
+        return await _window(info, self.row.received_window_id)
+
+    @strawberry.field(description="The output window that handed the result over")
+    async def delivered_at_window(self, info: Info) -> Window | None:
+        return await _window(info, self.row.delivery_window_id)
+
     @strawberry.field(description="The service org that holds the case now")
     async def org(self, info: Info) -> ServiceOrg | None:
         row = await info.context.loaders.service_org_by_code.load((self.level, self.row.org_code))
         return ServiceOrg.from_row(row) if row else None
+
+
+async def _department(info: Info, key: str | None) -> Department | None:
+    row = await info.context.loaders.department_by_id.load(key) if key else None
+    return Department.from_row(row) if row else None
+
+
+async def _window(info: Info, key: str | None) -> Window | None:
+    row = await info.context.loaders.window_by_id.load(key) if key else None
+    return Window.from_row(row) if row else None
 
 
 @strawberry.type
@@ -232,6 +300,21 @@ class SubmitCaseInput:
     )
     tolerance_deadline: dt.date | None = strawberry.field(
         default=None, description="容缺承诺: tolerable materials follow by this date"
+    )
+    joint_implementation_codes: list[str] | None = strawberry.field(
+        default=None,
+        description="联办: more items of other departments of the same org, handled in this "
+        "one case; implementationCode's department leads",
+    )
+    window_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="Staff: the window received at; a comprehensive one (一窗受理) pushes "
+        "the case to its department",
+    )
+    on_behalf_of: str | None = strawberry.field(
+        default=None,
+        description="The credit code of the enterprise applying: one the signed-in person "
+        "represents, or at a counter the enterprise itself",
     )
 
 
@@ -299,6 +382,20 @@ class DeliverCaseInput:
     reference: str | None = strawberry.field(
         default=None, description="PICKUP: the receipt number; MAIL: the tracking number"
     )
+    window_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="The output window (综合出件); needed for a pickup of a case received at a "
+        "comprehensive window",
+    )
+    expected_version: int | None = None
+
+
+@strawberry.input
+class PartDecisionInput:
+    number: str
+    implementation_code: str = strawberry.field(description="The department's item")
+    decision: Decision
+    reasons: str | None = None
     expected_version: int | None = None
 
 
@@ -310,3 +407,6 @@ class CaseFilter:
     clock_state: ClockState | None = None
     submitted_from: dt.date | None = None
     submitted_to: dt.date | None = None
+    push_overdue: bool | None = strawberry.field(
+        default=None, description="Cases pushed from a comprehensive window and not taken up"
+    )

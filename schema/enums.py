@@ -5,7 +5,7 @@ share one set of enum classes."""
 
 import strawberry
 
-from auth.enums import AccountKind, Channel, Role, Scope
+from auth.enums import AccountKind, Channel, RepresentativeRole, Role, Scope
 from levels.cases.enums import (
     ApplicantKind,
     CaseStatus,
@@ -42,6 +42,7 @@ strawberry.enum(VillageServiceMode, description="村级服务方式")
 strawberry.enum(WindowKind)
 strawberry.enum(AccountKind, description="Kinds of account: resident, firm, staff, agent…")
 strawberry.enum(Role, description="Staff roles: 受理, 审查, 决定, 出件, 督查, 管理")
+strawberry.enum(RepresentativeRole, description="法定代表人 or 经办人")
 strawberry.enum(Channel, description="Where a person is (or a case came from)")
 strawberry.enum(Scope, description="What a machine client may do")
 strawberry.enum(CaseStatus, description="办件状态: the lifecycle of DESIGN §3")
@@ -70,6 +71,7 @@ __all__ = [
     "OnlineLevel",
     "OrgKind",
     "RejectionReason",
+    "RepresentativeRole",
     "Role",
     "Scope",
     "SpecialProcedureKind",

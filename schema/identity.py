@@ -10,13 +10,22 @@ import strawberry
 from auth.handoff import StartedHandoff
 from auth.models import Account, ServiceClient
 from auth.policy import Resource, Target
+from auth.representation import represented_by
 from auth.sessions import SignIn
 from auth.viewer import Viewer as ViewerIdentity
 from levels.common.enums import Level
 from schema.divisions import Department, Division, ServiceOrg
-from schema.enums import AccountKind, Channel, Role, Scope
+from schema.enums import AccountKind, Channel, RepresentativeRole, Role, Scope
 from schema.info import Info
 from schema.payloads import UserError
+
+
+@strawberry.type(description="An enterprise the signed-in person may apply for (企业经办)")
+class RepresentedEnterprise:
+    name: str
+    credit_code: str = strawberry.field(description="Pass as onBehalfOf in submitCase")
+    role: RepresentativeRole
+    valid_until: dt.datetime | None
 
 
 @strawberry.type(name="Viewer", description="Who is signed in")
@@ -99,6 +108,26 @@ class ViewerType:
             return None
         row = await info.context.loaders.service_org_by_code.load((self.org_level, self.org_code))
         return ServiceOrg.from_row(row) if row else None
+
+    @strawberry.field(
+        description="A person: the enterprises they represent (legal representative or "
+        "authorized agent), now"
+    )
+    async def represents(self, info: Info) -> list[RepresentedEnterprise]:
+        if self.kind is not AccountKind.PERSON:
+            return []
+        ctx = info.context
+        async with ctx.identity.store.sessions() as session:
+            rows = await represented_by(str(self.id), session=session, now=ctx.clock.now())
+        return [
+            RepresentedEnterprise(
+                name=a.display_name,
+                credit_code=a.credit_code or "",
+                role=r.role,
+                valid_until=r.valid_until,
+            )
+            for a, r in rows
+        ]
 
     @strawberry.field(description="Staff: the department")
     async def department(self, info: Info) -> Department | None:

@@ -16,6 +16,7 @@ from schema.cases import (
     CasePayload,
     DecideCaseInput,
     DeliverCaseInput,
+    PartDecisionInput,
     RejectCaseInput,
     SpecialProcedureInput,
     SubmitCaseInput,
@@ -170,6 +171,19 @@ class Mutation:
         return await cases.take_step(info, input.number, Step.DECIDE, given)
 
     @strawberry.mutation(
+        description="联办: a department's director records the decision on its item; the "
+        "lead department then decides the case (decideCase)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def record_part_decision(self, info: Info, input: PartDecisionInput) -> CasePayload:
+        given = StepInput(
+            expected_version=input.expected_version,
+            decision=input.decision,
+            reasons=input.reasons,
+        )
+        return await cases.decide_part(info, input.number, input.implementation_code, given)
+
+    @strawberry.mutation(
         description="送达: pickup with a receipt, or mail with a tracking number",
         permission_classes=[IsAuthenticated],
     )
@@ -179,7 +193,7 @@ class Mutation:
             delivery_method=input.method,
             delivery_reference=input.reference,
         )
-        return await cases.take_step(info, input.number, Step.DELIVER, given)
+        return await cases.deliver(info, input.number, input.window_id, given)
 
     @strawberry.mutation(description="归档", permission_classes=[IsAuthenticated])
     async def archive_case(self, info: Info, input: CaseActionInput) -> CasePayload:

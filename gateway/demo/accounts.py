@@ -14,8 +14,9 @@ from pathlib import Path
 from stdnum.cn import ric
 
 from auth.accounts import AccountDraft, add_client, new_account, public_jwk_from_pem
-from auth.enums import AccountKind, Role, Scope
+from auth.enums import AccountKind, RepresentativeRole, Role, Scope
 from auth.passwords import hash_password
+from auth.representation import add_representation
 from gateway.demo.plan import CREATED_AT, load_divisions, org_code_for
 from gateway.nodes import Store
 from levels.common.codes import DivisionCode, make_uscc, parse_division
@@ -33,6 +34,16 @@ ANCHORS: dict[Level, tuple[str, str]] = {
 }
 # a second county, for "not in my jurisdiction"
 OTHER_COUNTY = ("taigu", "140703000000")  # 太谷区
+# departments of the county centre with staff of their own (the anchor staff are of
+# D01, 行政审批服务管理局): cases pushed from the comprehensive window (一窗受理) and
+# items of joint cases (联办) are taken up and decided by their department
+COUNTY_DEPARTMENTS = {
+    "scj": ("D03", "市场监管"),  # 市场监督管理局
+    "cl": ("D05", "残联"),  # 残疾人联合会
+    "ny": ("D06", "农业农村"),  # 农业农村局
+}
+# resident2 (李华) is the legal representative of firm2 (榆次区德顺食品店)
+REPRESENTATIONS = (("firm2", "resident2"),)
 
 _ROLE_NAMES = {
     Role.RECEPTIONIST: ("receptionist", "受理员"),
@@ -75,7 +86,9 @@ def resident_id_number(index: int) -> str:
 def demo_drafts(password_hash: str) -> list[AccountDraft]:
     drafts: list[AccountDraft] = []
 
-    def staff(prefix: str, division: DivisionCode, roles: list[Role]) -> None:
+    def staff(
+        prefix: str, division: DivisionCode, roles: list[Role], department: str = "D01"
+    ) -> None:
         for role in roles:
             slug, title = _ROLE_NAMES[role]
             drafts.append(
@@ -86,7 +99,7 @@ def demo_drafts(password_hash: str) -> list[AccountDraft]:
                     password_hash=password_hash,
                     org_code=org_code_for(division),
                     org_level=division.level,
-                    department_id=f"{division.code}D01",
+                    department_id=f"{division.code}{department}",
                     roles=frozenset({role}),
                     division_code=division.code,
                 )
@@ -122,6 +135,14 @@ def demo_drafts(password_hash: str) -> list[AccountDraft]:
                 credit_code=make_uscc(f"91{code[:6]}MA0{level.digit}{i:05d}"),
             )
         )
+    county_prefix, county_code = ANCHORS[Level.COUNTY]
+    for slug, (department, _) in COUNTY_DEPARTMENTS.items():
+        staff(
+            f"{county_prefix}.{slug}",
+            parse_division(county_code),
+            [Role.RECEPTIONIST, Role.DIRECTOR],
+            department,
+        )
     prefix, code = OTHER_COUNTY
     staff(prefix, parse_division(code), [Role.REVIEWER, Role.ADMIN])
     for division, name in load_divisions():
@@ -143,8 +164,18 @@ async def load_demo_accounts(store: Store, *, secret: bytes) -> dict[str, int]:
     now = CREATED_AT
     password_hash = hash_password(DEMO_PASSWORD)
     accounts = [new_account(d, secret=secret, now=now) for d in demo_drafts(password_hash)]
+    by_name = {a.username: a for a in accounts}
     async with store.sessions.begin() as session:
         session.add_all(accounts)
+        await session.flush()
+        for firm, person in REPRESENTATIONS:
+            await add_representation(
+                by_name[firm],
+                by_name[person],
+                RepresentativeRole.LEGAL_REPRESENTATIVE,
+                session=session,
+                now=now,
+            )
         for c in DEMO_CLIENTS:
             pem = (CLIENT_KEYS / c.key_file).read_bytes()
             await add_client(
@@ -156,4 +187,8 @@ async def load_demo_accounts(store: Store, *, secret: bytes) -> dict[str, int]:
                 scopes=[s.value for s in Scope],
                 public_jwk=public_jwk_from_pem(pem),
             )
-    return {"accounts": len(accounts), "service_clients": len(DEMO_CLIENTS)}
+    return {
+        "accounts": len(accounts),
+        "representations": len(REPRESENTATIONS),
+        "service_clients": len(DEMO_CLIENTS),
+    }

@@ -11,10 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.models import Account
 from gateway.nodes import NodeRegistry
-from levels.calendar.workdays import load_calendar
+from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases.enums import ApplicantKind, Decision, MaterialSource, RejectionReason
 from levels.cases.machine import Step
 from levels.cases.service import (
@@ -22,8 +23,10 @@ from levels.cases.service import (
     Actor,
     Applicant,
     MaterialDraft,
+    PartDraft,
     StepInput,
     Submission,
+    decide_part,
     submit_case,
     take_step,
 )
@@ -36,6 +39,8 @@ YUCI_ORG = "12140702MB00000006"
 DISABILITY_CARD = f"{YUCI_ORG}2000700400100"  # promised 10 working days
 SUBSISTENCE = f"{YUCI_ORG}2000500100100"  # 最低生活保障, promised 15
 BIRTH = f"{YUCI_ORG}2000700800200"  # immediate
+FOOD_BUSINESS = f"{YUCI_ORG}2000100200100"  # 食品经营许可, 市场监督管理局, promised 5
+PESTICIDE_BUSINESS = f"{YUCI_ORG}2000100500200"  # 农药经营许可, 农业农村局, promised 10
 
 
 @dataclass(frozen=True)
@@ -171,6 +176,10 @@ _POSTS = {
     Step.DELIVER: "yuci.output",
     Step.ARCHIVE: "yuci.output",
 }
+# the joint case (联办) of a farm-supply shop: 食品经营许可 leads, 农药经营许可 joins;
+# its departments' own staff take it up and decide their parts
+_JOINT_POSTS = {Step.ACCEPT: "yuci.scj.receptionist", Step.START_REVIEW: "yuci.reviewer"}
+_JOINT_PART_DIRECTOR = "yuci.ny.director"
 
 
 def _at(day: dt.date, hour: int) -> dt.datetime:
@@ -179,7 +188,14 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
 
 async def load_demo_cases(nodes: NodeRegistry) -> dict[str, int]:
     async with nodes.identity.sessions() as session:
-        names = [*set(_POSTS.values()), "resident1", "resident2"]
+        names = [
+            *set(_POSTS.values()),
+            *_JOINT_POSTS.values(),
+            _JOINT_PART_DIRECTOR,
+            "resident1",
+            "resident2",
+            "firm2",
+        ]
         accounts = {
             a.username: a
             for a in await session.scalars(select(Account).where(Account.username.in_(names)))
@@ -242,7 +258,69 @@ async def load_demo_cases(nodes: NodeRegistry) -> dict[str, int]:
                     calendar=calendar,
                 )
             count += 1
+        await _joint_case(session, accounts, matters, calendar)
+        count += 1
     return {"cases": count}
+
+
+async def _joint_case(
+    session: AsyncSession,
+    accounts: dict[str, Account],
+    matters: dict[str, Matter],
+    calendar: WorkCalendar,
+) -> None:
+    """榆次区德顺食品店, by its legal representative 李华, applies online for a food
+    and a pesticide business licence at once; the pesticide part is approved, the food
+    part (the lead) is still under review."""
+    firm, person = accounts["firm2"], accounts["resident2"]
+    food, pesticide = matters[FOOD_BUSINESS[19:]], matters[PESTICIDE_BUSINESS[19:]]
+    guide = (
+        await session.scalars(
+            select(ImplementationMaterial.name)
+            .where(
+                ImplementationMaterial.implementation_code.in_([FOOD_BUSINESS, PESTICIDE_BUSINESS])
+            )
+            .distinct()
+        )
+    ).all()
+    case = await submit_case(
+        Submission(
+            implementation_code=FOOD_BUSINESS,
+            matter_name=food.name,
+            legal_limit_days=food.legal_time_limit_days,
+            applicant=Applicant(
+                ApplicantKind.ENTERPRISE, firm.id, firm.display_name, firm.credit_code or ""
+            ),
+            channel="WEB",
+            materials=[
+                MaterialDraft(name, MaterialSource.FILE, f"demo-joint-{n}")
+                for n, name in enumerate(sorted(guide))
+            ],
+            joint=[PartDraft(PESTICIDE_BUSINESS, pesticide.name, pesticide.legal_time_limit_days)],
+        ),
+        session=session,
+        actor=_actor(person, "WEB"),
+        now=_at(_d(11, 16), 9),
+        calendar=calendar,
+    )
+    for hour, (step, username) in enumerate(_JOINT_POSTS.items(), start=10):
+        await take_step(
+            case.number,
+            step,
+            StepInput(),
+            session=session,
+            actor=_actor(accounts[username], "COUNTER"),
+            now=_at(_d(11, 16), hour),
+            calendar=calendar,
+        )
+    await decide_part(
+        case.number,
+        PESTICIDE_BUSINESS,
+        StepInput(decision=Decision.APPROVED),
+        session=session,
+        actor=_actor(accounts[_JOINT_PART_DIRECTOR], "COUNTER"),
+        now=_at(_d(11, 18), 15),
+    )
 
 
 def _actor(account: Account, channel: str) -> Actor:
@@ -252,4 +330,5 @@ def _actor(account: Account, channel: str) -> Actor:
         role=",".join(account.roles) or None,
         channel=channel,
         org_code=account.org_code,
+        department_id=account.department_id,
     )

@@ -28,6 +28,20 @@ class CaseErrorCode(enum.Enum):
     DELIVERY_METHOD_NOT_OFFERED = "DELIVERY_METHOD_NOT_OFFERED"
     INVALID_DEADLINE = "INVALID_DEADLINE"
     TEXT_TOO_LONG = "TEXT_TOO_LONG"
+    NOT_THIS_DEPARTMENT = "NOT_THIS_DEPARTMENT"
+    JOINT_NOT_SAME_ORG = "JOINT_NOT_SAME_ORG"
+    JOINT_SAME_DEPARTMENT = "JOINT_SAME_DEPARTMENT"
+    PART_NOT_FOUND = "PART_NOT_FOUND"
+    PART_ALREADY_DECIDED = "PART_ALREADY_DECIDED"
+    LEAD_DECIDES_LAST = "LEAD_DECIDES_LAST"
+    PARTS_UNDECIDED = "PARTS_UNDECIDED"
+    JOINT_PART_DENIED = "JOINT_PART_DENIED"
+    WINDOW_NOT_AT_THIS_ORG = "WINDOW_NOT_AT_THIS_ORG"
+    WINDOW_CANNOT_RECEIVE = "WINDOW_CANNOT_RECEIVE"
+    WINDOW_DOES_NOT_SERVE = "WINDOW_DOES_NOT_SERVE"
+    WINDOW_CANNOT_DELIVER = "WINDOW_CANNOT_DELIVER"
+    OUTPUT_WINDOW_REQUIRED = "OUTPUT_WINDOW_REQUIRED"
+    NOT_A_REPRESENTATIVE = "NOT_A_REPRESENTATIVE"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -107,4 +121,57 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     ),
     CaseErrorCode.INVALID_DEADLINE: ("期限须为正整数个工作日", "A deadline is whole working days"),
     CaseErrorCode.TEXT_TOO_LONG: ("填写内容过长", "The text is too long"),
+    CaseErrorCode.NOT_THIS_DEPARTMENT: (
+        "该环节应由承办部门办理",
+        "Another department takes this step",
+    ),
+    CaseErrorCode.JOINT_NOT_SAME_ORG: (
+        "联办事项须在同一服务机构办理",
+        "Jointly handled items must be of the same service organisation",
+    ),
+    CaseErrorCode.JOINT_SAME_DEPARTMENT: (
+        "联办事项须分属不同部门",
+        "Jointly handled items must be of different departments",
+    ),
+    CaseErrorCode.PART_NOT_FOUND: ("该办件不含此联办事项", "The case has no such part"),
+    CaseErrorCode.PART_ALREADY_DECIDED: (
+        "该部门已作出决定",
+        "That department has already decided",
+    ),
+    CaseErrorCode.LEAD_DECIDES_LAST: (
+        "牵头部门在其他部门决定后作出最终决定",
+        "The lead department decides the case last, with decideCase",
+    ),
+    CaseErrorCode.PARTS_UNDECIDED: (
+        "尚有联办部门未作出决定",
+        "Some departments have not decided yet",
+    ),
+    CaseErrorCode.JOINT_PART_DENIED: (
+        "有联办部门不予许可，不能准予",
+        "A department denied its part; the case cannot be approved",
+    ),
+    CaseErrorCode.WINDOW_NOT_AT_THIS_ORG: (
+        "该窗口不属于办理机构",
+        "That window is not at the organisation handling the case",
+    ),
+    CaseErrorCode.WINDOW_CANNOT_RECEIVE: (
+        "该窗口不受理申请",
+        "That window does not receive applications",
+    ),
+    CaseErrorCode.WINDOW_DOES_NOT_SERVE: (
+        "该窗口不受理此部门的事项",
+        "That window does not serve this department",
+    ),
+    CaseErrorCode.WINDOW_CANNOT_DELIVER: (
+        "该窗口不办理出件",
+        "That window does not hand out results",
+    ),
+    CaseErrorCode.OUTPUT_WINDOW_REQUIRED: (
+        "综合窗口受理的办件须在出件窗口领取",
+        "A case received at a comprehensive window is picked up at an output window",
+    ),
+    CaseErrorCode.NOT_A_REPRESENTATIVE: (
+        "您不是该企业的法定代表人或授权经办人",
+        "You do not represent that enterprise",
+    ),
 }

@@ -31,6 +31,7 @@ class Case(LevelBase):
     __table_args__ = (
         Index("ix_cases_holder", "org_code", "status"),
         Index("ix_cases_applicant", "applicant_id", "submitted_at"),
+        Index("ix_cases_submitter", "submitted_by", "submitted_at"),
     )
 
     # <receiving division code>-<yyyymmdd>-<5-digit sequence of that org and day>
@@ -74,6 +75,15 @@ class Case(LevelBase):
     delivery_method: Mapped[DeliveryMethod | None] = mapped_column(_enum(DeliveryMethod))
     delivery_reference: Mapped[str | None] = mapped_column(String(64))
     delivered_at: Mapped[dt.datetime | None]
+    # 一窗受理: received at a comprehensive window, pushed to the department, which must
+    # accept within 2 working days (``push_due_on``), or the case is flagged
+    received_window_id: Mapped[str | None] = mapped_column(String(15))
+    push_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    push_overdue: Mapped[bool] = mapped_column(default=False)
+    delivery_window_id: Mapped[str | None] = mapped_column(String(15))
+    # 联办: several implementations in one case, each a ``CasePart``; the case's own
+    # implementation is the lead's
+    joint: Mapped[bool] = mapped_column(default=False)
     closed_at: Mapped[dt.datetime | None]
     # optimistic concurrency: every transition moves it by one, and an update that
     # finds another version changes nothing (SQLAlchemy's version counter)
@@ -93,6 +103,28 @@ class CaseMaterial(LevelBase):
     reference: Mapped[str | None] = mapped_column(String(256))
     state: Mapped[MaterialState] = mapped_column(_enum(MaterialState))
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class CasePart(LevelBase):
+    """One implementation of a jointly handled case (联办): its department records its
+    decision; the lead department (the case's own implementation) decides last."""
+
+    __tablename__ = "case_parts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = mapped_column(ForeignKey("cases.number"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    implementation_code: Mapped[str] = mapped_column(String(31))
+    basic_code: Mapped[str] = mapped_column(String(12))
+    matter_name: Mapped[str] = mapped_column(String(128))
+    department_id: Mapped[str | None] = mapped_column(String(15))
+    lead: Mapped[bool] = mapped_column(default=False)
+    legal_limit_days: Mapped[int] = mapped_column(Integer)
+    promised_limit_days: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[Decision | None] = mapped_column(_enum(Decision))
+    reasons: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[dt.datetime | None]
 
 
 class CaseSuspension(LevelBase):

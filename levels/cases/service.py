@@ -42,16 +42,27 @@ from levels.cases.enums import (
 )
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import Step, clock_running, next_status
-from levels.cases.models import Case, CaseMaterial, CaseSuspension, CaseTimer
+from levels.cases.models import Case, CaseMaterial, CasePart, CaseSuspension, CaseTimer
 from levels.cases.numbers import next_case_number
 from levels.common.clock import CHINA
-from levels.common.enums import DeliveryMethod, HandlingKind, MatterStatus, SpecialProcedureKind
+from levels.common.enums import (
+    DeliveryMethod,
+    HandlingKind,
+    MatterStatus,
+    SpecialProcedureKind,
+    WindowKind,
+)
 from levels.common.errors import DomainError
-from levels.common.models import ImplementationMaterial, MatterImplementation
+from levels.common.models import ImplementationMaterial, MatterImplementation, Window
 
 DEFAULT_SUPPLEMENT_DAYS = 5
+# 一窗受理: the department takes up a case pushed from the front desk within this many
+# working days, or the case is flagged
+PUSH_ACCEPTANCE_DAYS = 2
 # a read of a case by staff is audited under this action
 READ_ACTION = "READ"
+# a department's decision on its part of a joint case (联办)
+DECIDE_PART_ACTION = "DECIDE_PART"
 REMEDY = (
     "如不服本决定，可自收到本决定之日起六十日内依法申请行政复议，"
     "或者六个月内依法向人民法院提起行政诉讼。"
@@ -68,6 +79,7 @@ class Actor:
     channel: str | None = None
     org_code: str | None = None
     request_id: str | None = None
+    department_id: str | None = None
 
 
 SYSTEM = Actor(id="system", kind="SYSTEM", channel="SYSTEM")
@@ -89,6 +101,15 @@ class Applicant:
 
 
 @dataclass(frozen=True)
+class PartDraft:
+    """One more implementation handled jointly with the lead (联办)."""
+
+    implementation_code: str
+    matter_name: str
+    legal_limit_days: int
+
+
+@dataclass(frozen=True)
 class Submission:
     implementation_code: str
     matter_name: str
@@ -98,6 +119,11 @@ class Submission:
     materials: Sequence[MaterialDraft]
     # 容缺承诺: tolerable materials handed in later, by this date
     tolerance_deadline: dt.date | None = None
+    # 联办: the other implementations, each of another department of the same org;
+    # the lead is ``implementation_code``
+    joint: Sequence[PartDraft] = ()
+    # the window the receiving staff member sits at (一窗受理 when comprehensive)
+    window_id: str | None = None
 
 
 def china_date(at: dt.datetime) -> dt.date:
@@ -144,6 +170,57 @@ def _timer(case: Case, kind: TimerKind, due_at: dt.datetime) -> CaseTimer:
     return CaseTimer(case_number=case.number, kind=kind, due_at=due_at)
 
 
+async def _in_force(session: AsyncSession, code: str, field: list[str]) -> MatterImplementation:
+    impl = await session.get(MatterImplementation, code)
+    if impl is None or impl.status is not MatterStatus.PUBLISHED:
+        raise DomainError(CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=field)
+    return impl
+
+
+async def _joint_parts(
+    session: AsyncSession, lead: MatterImplementation, submission: Submission
+) -> list[tuple[MatterImplementation, PartDraft]]:
+    """The other implementations of a joint case: in force, at the lead's org, each of
+    a department of its own (联办 joins departments, not items of one department)."""
+    parts: list[tuple[MatterImplementation, PartDraft]] = []
+    departments = {lead.department_id}
+    for i, draft in enumerate(submission.joint):
+        where = ["input", "jointImplementationCodes", str(i)]
+        impl = await _in_force(session, draft.implementation_code, where)
+        if impl.org_code != lead.org_code:
+            raise DomainError(CaseErrorCode.JOINT_NOT_SAME_ORG, field=where)
+        if impl.department_id in departments:
+            raise DomainError(CaseErrorCode.JOINT_SAME_DEPARTMENT, field=where)
+        departments.add(impl.department_id)
+        parts.append((impl, draft))
+    return parts
+
+
+async def _reception_window(
+    session: AsyncSession,
+    window_id: str | None,
+    actor: Actor,
+    impls: Sequence[MatterImplementation],
+) -> Window | None:
+    """The window a staff member receives at: at the matter's org, one that receives,
+    serving every department of the case (a comprehensive window serving no listed
+    department receives them all: 无差别受理)."""
+    if window_id is None:
+        return None
+    where = ["input", "windowId"]
+    if actor.kind != "STAFF":
+        raise DomainError(CaseErrorCode.ROLE_NOT_ALLOWED, field=where)
+    window = await session.get(Window, window_id)
+    if window is None or window.org_code != impls[0].org_code:
+        raise DomainError(CaseErrorCode.WINDOW_NOT_AT_THIS_ORG, field=where)
+    if window.kind not in (WindowKind.COMPREHENSIVE_RECEPTION, WindowKind.DEPARTMENT):
+        raise DomainError(CaseErrorCode.WINDOW_CANNOT_RECEIVE, field=where)
+    served = set(window.department_ids)
+    if served and any(i.department_id not in served for i in impls):
+        raise DomainError(CaseErrorCode.WINDOW_DOES_NOT_SERVE, field=where)
+    return window
+
+
 async def submit_case(
     submission: Submission,
     *,
@@ -152,28 +229,38 @@ async def submit_case(
     now: dt.datetime,
     calendar: WorkCalendar,
 ) -> Case:
-    """收件: record the application and its materials at the implementing org."""
-    impl = await session.get(MatterImplementation, submission.implementation_code)
-    if impl is None or impl.status is not MatterStatus.PUBLISHED:
-        raise DomainError(
-            CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
-        )
+    """收件: record the application and its materials at the implementing org. A joint
+    application (联办) asks once for the materials of all its implementations; one
+    received at a comprehensive window (一窗受理) is pushed to the department, which
+    must take it up within 2 working days."""
+    impl = await _in_force(session, submission.implementation_code, ["input", "implementationCode"])
+    joint = await _joint_parts(session, impl, submission)
+    impls = [impl, *(i for i, _ in joint)]
+    window = await _reception_window(session, submission.window_id, actor, impls)
     guide = (
         await session.scalars(
             select(ImplementationMaterial)
-            .where(ImplementationMaterial.implementation_code == impl.code)
+            .where(ImplementationMaterial.implementation_code.in_([i.code for i in impls]))
             .order_by(ImplementationMaterial.position)
         )
     ).all()
+    # the lead's guide first; a material two guides ask for is asked for once
+    order = {i.code: n for n, i in enumerate(impls)}
+    guide = sorted(guide, key=lambda g: (order[g.implementation_code], g.position))
     materials = _check_materials(submission, guide, today=china_date(now))
     received_on = china_date(now)
     number = await next_case_number(impl.division_code, received_on, session=session)
+    immediate = all(i.handling_kind is HandlingKind.IMMEDIATE for i in impls)
+    legal = max([submission.legal_limit_days, *(d.legal_limit_days for _, d in joint)])
+    pushed = (
+        window is not None and window.kind is WindowKind.COMPREHENSIVE_RECEPTION and not immediate
+    )
     case = Case(
         number=number,
         implementation_code=impl.code,
         basic_code=impl.basic_code,
         matter_name=submission.matter_name,
-        handling_kind=impl.handling_kind,
+        handling_kind=HandlingKind.IMMEDIATE if immediate else HandlingKind.PROMISED,
         level=impl.level,
         org_code=impl.org_code,
         division_code=impl.division_code,
@@ -185,10 +272,15 @@ async def submit_case(
         submitted_by=actor.id,
         channel=submission.channel,
         status=CaseStatus.SUBMITTED,
-        legal_limit_days=submission.legal_limit_days,
-        promised_limit_days=impl.promised_time_limit_days,
+        legal_limit_days=legal,
+        promised_limit_days=max(i.promised_time_limit_days for i in impls),
         submitted_at=now,
         tolerance_deadline=submission.tolerance_deadline,
+        received_window_id=window.id if window else None,
+        push_due_on=calendar.add_working_days(received_on, PUSH_ACCEPTANCE_DAYS)
+        if pushed
+        else None,
+        joint=bool(joint),
         version=1,
         updated_at=now,
     )
@@ -197,18 +289,34 @@ async def submit_case(
     for m in materials:
         m.case_number = number
     session.add_all(materials)
-    if impl.handling_kind is HandlingKind.PROMISED:
+    if joint:
+        drafts = [PartDraft(impl.code, submission.matter_name, submission.legal_limit_days)]
+        drafts += [d for _, d in joint]
+        session.add_all(
+            CasePart(
+                case_number=number,
+                position=n,
+                implementation_code=i.code,
+                basic_code=i.basic_code,
+                matter_name=d.matter_name,
+                department_id=i.department_id,
+                lead=n == 0,
+                legal_limit_days=d.legal_limit_days,
+                promised_limit_days=i.promised_time_limit_days,
+            )
+            for n, (i, d) in enumerate(zip(impls, drafts, strict=True))
+        )
+    if not immediate:
         deadline = deemed_acceptance_deadline(calendar, received_on)
         session.add(_timer(case, TimerKind.DEEMED_ACCEPTANCE, start_of_day_after(deadline)))
-    await record_event(
-        session,
-        case,
-        actor,
-        Step.SUBMIT.value,
-        None,
-        now,
-        {"materials": [m.name for m in materials]},
-    )
+    if case.push_due_on is not None:
+        session.add(_timer(case, TimerKind.PUSH_ACCEPTANCE, start_of_day_after(case.push_due_on)))
+    detail: dict[str, Any] = {"materials": [m.name for m in materials]}
+    if joint:
+        detail["joint"] = [i.code for i in impls]
+    if window is not None:
+        detail["window"] = window.id
+    await record_event(session, case, actor, Step.SUBMIT.value, None, now, detail)
     return case
 
 
@@ -230,7 +338,10 @@ def _check_reference(m: MaterialDraft, where: list[str]) -> None:
 def _check_materials(
     submission: Submission, guide: Sequence[ImplementationMaterial], *, today: dt.date
 ) -> list[CaseMaterial]:
-    by_name = {g.name: g for g in guide}
+    by_name: dict[str, ImplementationMaterial] = {}
+    for g in guide:
+        by_name.setdefault(g.name, g)
+    guide = list(by_name.values())
     given: dict[str, MaterialDraft] = {}
     for i, m in enumerate(submission.materials):
         where = ["input", "materials", str(i)]
@@ -348,8 +459,18 @@ class StepInput:
     reasons: str | None = None
     delivery_method: DeliveryMethod | None = None
     delivery_reference: str | None = None
+    window_id: str | None = None  # where it is delivered (出件窗口)
     note: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+# the steps a department takes up a case with (受理 or its refusal)
+TAKE_UP_STEPS = frozenset({Step.NOTIFY_SUPPLEMENT, Step.ACCEPT, Step.REJECT})
+
+
+def _of_department(actor: Actor, department_id: str | None) -> None:
+    if actor.kind == "STAFF" and actor.department_id != department_id:
+        raise DomainError(CaseErrorCode.NOT_THIS_DEPARTMENT, field=["input", "number"])
 
 
 async def take_step(
@@ -371,6 +492,9 @@ async def take_step(
         _at_org(case, actor)
     before = case.status
     target = next_status(step, before, given.decision)
+    if step in TAKE_UP_STEPS and case.push_due_on is not None:
+        # pushed from the front desk: the department takes it up, not the desk
+        _of_department(actor, case.department_id)
     today = china_date(now)
     detail: dict[str, Any] = dict(given.detail)
     impl = await session.get(MatterImplementation, case.implementation_code)
@@ -385,6 +509,8 @@ async def take_step(
             case.decision = Decision.APPROVED
             case.decided_at = now
             case.closed_at = now
+            for part in await _parts(session, case):
+                part.decision, part.decided_by, part.decided_at = Decision.APPROVED, actor.id, now
         elif step is Step.NOTIFY_SUPPLEMENT:
             detail["notice"] = await _notify_supplement(session, case, given, today, calendar)
         elif step is Step.SUPPLEMENT:
@@ -423,6 +549,8 @@ async def take_step(
             reasons = (given.reasons or "").strip()
             if given.decision is Decision.DENIED and not reasons:
                 raise DomainError(CaseErrorCode.REASONS_REQUIRED, field=["input", "reasons"])
+            if case.joint:
+                await _decide_lead(session, case, actor, given, reasons, now)
             case.decision = given.decision
             case.decision_reasons = reasons or None
             case.remedy = REMEDY if given.decision is Decision.DENIED else None
@@ -438,6 +566,8 @@ async def take_step(
                 raise DomainError(
                     CaseErrorCode.DELIVERY_REFERENCE_REQUIRED, field=["input", "reference"]
                 )
+            window = await _output_window(session, case, given)
+            case.delivery_window_id = window.id if window else None
             case.delivery_method = method
             case.delivery_reference = reference or None
             case.delivered_at = now
@@ -453,6 +583,8 @@ async def take_step(
         case.updated_at = now
         if step is not Step.NOTIFY_SUPPLEMENT and before is CaseStatus.SUBMITTED:
             await _cancel_timers(session, case, TimerKind.DEEMED_ACCEPTANCE, now)
+        if before is CaseStatus.SUBMITTED:
+            await _cancel_timers(session, case, TimerKind.PUSH_ACCEPTANCE, now)
         if before is CaseStatus.AWAITING_SUPPLEMENT:
             await _cancel_timers(session, case, TimerKind.SUPPLEMENT_DEADLINE, now)
         if before is CaseStatus.DELIVERED:
@@ -462,6 +594,123 @@ async def take_step(
     await session.flush()
     await record_event(session, case, actor, step.value, before, now, detail)
     return case
+
+
+async def _parts(session: AsyncSession, case: Case) -> list[CasePart]:
+    if not case.joint:
+        return []
+    return list(
+        (
+            await session.scalars(
+                select(CasePart)
+                .where(CasePart.case_number == case.number)
+                .order_by(CasePart.position)
+            )
+        ).all()
+    )
+
+
+async def _decide_lead(
+    session: AsyncSession,
+    case: Case,
+    actor: Actor,
+    given: StepInput,
+    reasons: str,
+    now: dt.datetime,
+) -> None:
+    """联办: the lead department decides last, once every other department has; it
+    cannot approve what another department denied."""
+    _of_department(actor, case.department_id)
+    parts = await _parts(session, case)
+    undecided = [p.matter_name for p in parts if not p.lead and p.decision is None]
+    if undecided:
+        raise DomainError(
+            CaseErrorCode.PARTS_UNDECIDED, field=["input", "decision"], detail="、".join(undecided)
+        )
+    denied = [p.matter_name for p in parts if p.decision is Decision.DENIED]
+    if denied and given.decision is Decision.APPROVED:
+        raise DomainError(
+            CaseErrorCode.JOINT_PART_DENIED, field=["input", "decision"], detail="、".join(denied)
+        )
+    for p in parts:
+        if p.lead:
+            p.decision, p.reasons, p.decided_by, p.decided_at = (
+                given.decision,
+                reasons or None,
+                actor.id,
+                now,
+            )
+
+
+async def decide_part(
+    number: str,
+    implementation_code: str,
+    given: StepInput,
+    *,
+    session: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+) -> Case:
+    """联办: one department records its decision on its part of a joint case under
+    review. The case stays UNDER_REVIEW (its version moves on); the lead decides the
+    case with ``take_step(DECIDE)`` when every other part is decided."""
+    case = await load_case_for_update(number, session=session)
+    _check_version(case, given.expected_version)
+    _at_org(case, actor)
+    if case.status is not CaseStatus.UNDER_REVIEW:
+        raise DomainError(
+            CaseErrorCode.INVALID_TRANSITION, detail=f"DECIDE_PART from {case.status.value}"
+        )
+    part = next(
+        (p for p in await _parts(session, case) if p.implementation_code == implementation_code),
+        None,
+    )
+    if part is None:
+        raise DomainError(CaseErrorCode.PART_NOT_FOUND, field=["input", "implementationCode"])
+    if part.lead:
+        raise DomainError(CaseErrorCode.LEAD_DECIDES_LAST, field=["input", "implementationCode"])
+    if part.decision is not None:
+        raise DomainError(CaseErrorCode.PART_ALREADY_DECIDED, field=["input", "implementationCode"])
+    _of_department(actor, part.department_id)
+    reasons = _text(given.reasons, 4000, "reasons")
+    if given.decision is None:
+        raise DomainError(CaseErrorCode.INVALID_TRANSITION, field=["input", "decision"])
+    if given.decision is Decision.DENIED and not reasons:
+        raise DomainError(CaseErrorCode.REASONS_REQUIRED, field=["input", "reasons"])
+    part.decision, part.reasons, part.decided_by, part.decided_at = (
+        given.decision,
+        reasons or None,
+        actor.id,
+        now,
+    )
+    case.updated_at = now  # the version moves: the part is part of the case
+    await session.flush()
+    await record_event(
+        session,
+        case,
+        actor,
+        DECIDE_PART_ACTION,
+        case.status,
+        now,
+        {"implementation": part.implementation_code, "decision": given.decision.value},
+    )
+    return case
+
+
+async def _output_window(session: AsyncSession, case: Case, given: StepInput) -> Window | None:
+    """出件: a case received at a comprehensive window is handed over at an output
+    window of the org (综合出件) when it is picked up."""
+    where = ["input", "windowId"]
+    if given.window_id is None:
+        if case.received_window_id is not None and given.delivery_method is DeliveryMethod.PICKUP:
+            raise DomainError(CaseErrorCode.OUTPUT_WINDOW_REQUIRED, field=where)
+        return None
+    window = await session.get(Window, given.window_id)
+    if window is None or window.org_code != case.org_code:
+        raise DomainError(CaseErrorCode.WINDOW_NOT_AT_THIS_ORG, field=where)
+    if window.kind not in (WindowKind.COMPREHENSIVE_OUTPUT, WindowKind.DEPARTMENT):
+        raise DomainError(CaseErrorCode.WINDOW_CANNOT_DELIVER, field=where)
+    return window
 
 
 def clock_state(case: Case, today: dt.date) -> ClockState:
@@ -576,6 +825,16 @@ async def _cancel_timers(
     )
     for t in timers:
         t.cancelled_at = now
+
+
+async def parts_by_case(numbers: Sequence[str], *, session: AsyncSession) -> Sequence[CasePart]:
+    return (
+        await session.scalars(
+            select(CasePart)
+            .where(CasePart.case_number.in_(numbers))
+            .order_by(CasePart.case_number, CasePart.position)
+        )
+    ).all()
 
 
 async def materials_by_case(

@@ -5,6 +5,8 @@ the step it takes, and a step no longer allowed (the case moved on) is simply sk
 * DEEMED_ACCEPTANCE: no notice of missing materials within 3 working days of receipt
   ⇒ the case counts as accepted from the day it was received.
 * SUPPLEMENT_DEADLINE: the 补正 deadline passed ⇒ CLOSED_UNSUPPLEMENTED.
+* PUSH_ACCEPTANCE: a case pushed from a comprehensive window (一窗受理) that its
+  department has not taken up within 2 working days is flagged (``push_overdue``).
 * ARCHIVE_DUE: a delivered case not archived within 1 working day is flagged."""
 
 from __future__ import annotations
@@ -33,10 +35,12 @@ async def fire_due_timers(
     now: dt.datetime,
     calendar: Callable[[AsyncSession], Awaitable[WorkCalendar]],
     limit: int = 200,
+    on_fired: Callable[[str], Awaitable[None]] | None = None,
 ) -> int:
     """Fire the timers of one node that are due at ``now``; returns how many fired.
     Several workers may run at once: each timer is claimed with a row lock
-    (``SKIP LOCKED`` on PostgreSQL)."""
+    (``SKIP LOCKED`` on PostgreSQL). ``on_fired(case_number)`` runs after each
+    committed firing (to tell subscribers)."""
     async with sessions() as session:
         due = (
             await session.scalars(
@@ -62,7 +66,8 @@ async def fire_due_timers(
                 continue
             timer.fired_at = now
             fired += 1
-            case = await session.get(Case, timer.case_number)
+            changed = timer.case_number
+            case = await session.get(Case, changed)
             if case is None:
                 continue
             step = STEPS.get(timer.kind)
@@ -76,6 +81,19 @@ async def fire_due_timers(
                     now=now,
                     calendar=await calendar(session),
                 )
+            elif timer.kind is TimerKind.PUSH_ACCEPTANCE and case.status is CaseStatus.SUBMITTED:
+                case.push_overdue = True
+                case.updated_at = now
+                await session.flush()
+                await record_event(
+                    session,
+                    case,
+                    SYSTEM,
+                    "PUSH_OVERDUE",
+                    case.status,
+                    now,
+                    {"timer": timer.kind.value, "department": case.department_id},
+                )
             elif timer.kind is TimerKind.ARCHIVE_DUE and case.status is CaseStatus.DELIVERED:
                 await record_event(
                     session,
@@ -86,4 +104,6 @@ async def fire_due_timers(
                     now,
                     {"timer": timer.kind.value},
                 )
+        if on_fired is not None:
+            await on_fired(changed)
     return fired

@@ -40,7 +40,9 @@ from tests.conftest import DEMO_NOW, GraphQLClient
 PRINCIPALS: list[str | None] = [
     None,
     "resident1",
+    "resident2",  # also the legal representative of firm2
     "firm1",
+    "yuci.scj.director",  # a director of one department (市场监管)
     *(f"yuci.{r}" for r in ("receptionist", "reviewer", "director", "output", "supervisor")),
     "yuci.admin",
     "jz.reviewer",
@@ -229,6 +231,11 @@ CASE_STEPS = {
     "acceptCase": (Action.RECEIVE_CASE, "CaseActionInput", "{number: $n}"),
     "startReview": (Action.REVIEW_CASE, "CaseActionInput", "{number: $n}"),
     "decideCase": (Action.DECIDE_CASE, "DecideCaseInput", "{number: $n, decision: APPROVED}"),
+    "recordPartDecision": (
+        Action.DECIDE_CASE,
+        "PartDecisionInput",
+        '{number: $n, implementationCode: "x", decision: APPROVED}',
+    ),
     "archiveCase": (Action.DELIVER_CASE, "CaseActionInput", "{number: $n}"),
     "supplementMaterials": (
         Action.SUPPLEMENT_CASE,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from gateway.nodes import NodeRegistry, count_statements
+from tests.auth.conftest import bearer, signed_in
 from tests.conftest import GraphQLClient
 
 ROUTES = """
@@ -65,3 +66,41 @@ async def test_implementation_lists_cost_a_fixed_number_of_statements(
     large, n_large = await _count(gql, nodes, IMPLEMENTATIONS, 50)
     assert n_small == 5 and n_large == 50
     assert small == large
+
+
+CASES = """
+query($first: Int) {
+  cases(first: $first, filter: {level: COUNTY}) {
+    edges { node {
+      number status
+      clock { state workingDaysLeft }
+      materials { name state }
+      timeline { action }
+      parts { matterName decision department { name } }
+      department { name }
+      receivedAtWindow { number }
+      implementation { implementationCode }
+      org { name }
+    } }
+  }
+}"""
+
+
+async def test_case_lists_cost_a_fixed_number_of_statements(
+    gql: GraphQLClient, nodes: NodeRegistry
+) -> None:
+    """A supervisor's list of the county's cases, with every relation a case has."""
+    token = (await signed_in(gql, "yuci.supervisor", "WEB"))["accessToken"]
+    counts = []
+    for first in (3, 15):  # the first three have no parts and no window to look up
+        with count_statements(nodes) as log:
+            body = await gql(CASES, {"first": first}, **bearer(token))
+        assert "errors" not in body, body
+        assert len(body["data"]["cases"]["edges"]) == first
+        counts.append(dict(log))
+    small, large = counts
+    assert all(small[store] <= large[store] for store in large)
+    # the page, the calendar, then one statement per relation the page reaches
+    # (materials, timeline, the joint demo case's parts and their departments,
+    # implementations, orgs) — however many cases; the token needs no identity read
+    assert large == {"city": 0, "county": 10, "town": 0, "village": 0, "identity": 0}, large

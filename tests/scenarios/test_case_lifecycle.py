@@ -5,150 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import chinese_calendar
-import pytest
 from sqlalchemy import func, select
 
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.audit.chain import verify_chain
-from levels.calendar.workdays import load_calendar
 from levels.cases.models import Case
-from levels.cases.timers import fire_due_timers
-from levels.common.clock import CHINA
 from levels.common.enums import Level
-from tests.auth.conftest import OwnHub, bearer, own_hub, signed_in
-
-YUCI_ORG = "12140702MB00000006"
-DISABILITY_CARD = f"{YUCI_ORG}2000700400100"  # 残疾人证: promised 10 days, APPRAISAL 10
-BIRTH_REGISTRATION = f"{YUCI_ORG}2000700800200"  # an immediate matter
-
-CASE_FIELDS = """
-  number status version level matterName applicantName applicantIdMasked
-  decision decisionReasons remedy rejectionReason rejectionAuthority supplementDeadline
-  deliveryMethod deliveryReference
-  clock { state acceptedOn dueOn workingDaysLeft promisedLimitDays provisional deemedAccepted }
-  materials { name state source reference note }
-  timeline { action before after actorKind role }
-"""
-SUBMIT = f"""
-mutation($input: SubmitCaseInput!) {{
-  submitCase(input: $input) {{ case {{ {CASE_FIELDS} }} errors {{ code field message }} }}
-}}"""
-MATERIALS = """
-query($code: String!) {
-  matterImplementations(filter: {basicCode: $code, divisionCode: "140702000000", level: COUNTY}) {
-    edges { node { implementationCode materials { name tolerable } } }
-  }
-}"""
-CASE = f"query($number: String!) {{ case(number: $number) {{ {CASE_FIELDS} }} }}"
-
-
-def at(day: dt.date, hour: int = 10) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(hour), tzinfo=CHINA)
-
-
-def add_working_days(start: dt.date, n: int) -> dt.date:
-    """The reference: chinesecalendar's own working days, counted by hand."""
-    day = start
-    while n:
-        day += dt.timedelta(days=1)
-        if chinese_calendar.is_workday(day):
-            n -= 1
-    return day
-
-
-class Desk:
-    """The people of one scenario, each signed in on their own channel."""
-
-    def __init__(self, hub: OwnHub) -> None:
-        self.hub = hub
-        self.tokens: dict[str, str] = {}
-        self.viewers: dict[str, Any] = {}
-
-    async def sign_in(self, *usernames: str) -> None:
-        identity = self.hub.app.state.identity
-        for name in usernames:
-            channel = "MOBILE" if name.startswith("resident") else "COUNTER"
-            token = (await signed_in(self.hub.gql, name, channel))["accessToken"]
-            self.tokens[name] = token
-            self.viewers[name] = await identity.authenticate(token)
-
-    async def run(self, who: str, query: str, **variables: Any) -> dict[str, Any]:
-        body = await self.hub.gql(query, variables, **bearer(self.tokens[who]))
-        assert "errors" not in body, body
-        data: dict[str, Any] = body["data"]
-        return data
-
-    async def act(self, who: str, mutation: str, **input: Any) -> dict[str, Any]:
-        names = {
-            "acceptCase": "CaseActionInput",
-            "completeCase": "CaseActionInput",
-            "startReview": "CaseActionInput",
-            "finishSpecialProcedure": "CaseActionInput",
-            "archiveCase": "CaseActionInput",
-            "withdrawCase": "CaseActionInput",
-            "issueSupplementNotice": "SupplementNoticeInput",
-            "supplementMaterials": "SupplementInput",
-            "rejectCase": "RejectCaseInput",
-            "startSpecialProcedure": "SpecialProcedureInput",
-            "decideCase": "DecideCaseInput",
-            "deliverCase": "DeliverCaseInput",
-        }
-        query = f"""mutation($input: {names[mutation]}!) {{
-          {mutation}(input: $input) {{ case {{ {CASE_FIELDS} }} errors {{ code field }} }}
-        }}"""
-        payload: dict[str, Any] = (await self.run(who, query, input=input))[mutation]
-        return payload
-
-    async def travel(self, when: dt.datetime) -> None:
-        """Move the hub's clock; everyone's session carries on (fresh access tokens
-        for the same sessions, as a refresh would give them)."""
-        self.hub.clock.instant = when
-        identity = self.hub.app.state.identity
-        for name, viewer in self.viewers.items():
-            self.tokens[name] = (await identity.issue(viewer)).token
-
-    async def materials(self, basic_code: str) -> list[str]:
-        data = await self.hub.gql(MATERIALS, {"code": basic_code})
-        node = data["data"]["matterImplementations"]["edges"][0]["node"]
-        return [m["name"] for m in node["materials"]]
-
-    async def submit(
-        self, who: str, implementation: str, materials: list[str], **extra: Any
-    ) -> dict[str, Any]:
-        given = [
-            {"name": m, "source": "FILE", "reference": f"file-{i}"} for i, m in enumerate(materials)
-        ]
-        input = {"implementationCode": implementation, "channel": "MOBILE", "materials": given}
-        data = await self.run(who, SUBMIT, input={**input, **extra})
-        payload: dict[str, Any] = data["submitCase"]
-        return payload
-
-
-STAFF = ("yuci.receptionist", "yuci.reviewer", "yuci.director", "yuci.output")
-
-
-@pytest.fixture
-async def desk(settings: Settings, nodes: NodeRegistry) -> AsyncIterator[Desk]:
-    async with own_hub(settings, nodes) as hub:
-        d = Desk(hub)
-        await d.sign_in("resident1", *STAFF)
-        yield d
-
-
-async def fire_timers(nodes: NodeRegistry, now: dt.datetime) -> int:
-    async def calendar(session: Any) -> Any:
-        return await load_calendar(session=session)
-
-    return await fire_due_timers(nodes[Level.COUNTY].sessions, now=now, calendar=calendar)
-
-
-def actions(case: dict[str, Any]) -> list[str]:
-    return [e["action"] for e in case["timeline"]]
+from tests.auth.conftest import bearer, signed_in
+from tests.scenarios.desk import (
+    BIRTH_REGISTRATION,
+    CASE,
+    DISABILITY_CARD,
+    SUBMIT,
+    YUCI_ORG,
+    Desk,
+    actions,
+    add_working_days,
+    at,
+    fire_timers,
+)
 
 
 async def test_approve_deliver_archive_with_a_special_procedure_across_national_day(
