@@ -66,6 +66,7 @@ def create_app(
                     clock,
                     settings.timer_interval_seconds,
                     KeyRingSigner(identity.keys),
+                    broker,
                 )
             )
         yield

@@ -19,15 +19,17 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from auth.accounts import (
     AccountDraft,
+    account_by_username,
     add_account,
     add_client,
     client_algorithm,
     list_accounts,
     public_jwk_from_pem,
 )
-from auth.enums import HUMAN_KINDS, AccountKind, Role, Scope
+from auth.enums import HUMAN_KINDS, AccountKind, RepresentativeRole, Role, Scope
 from auth.keys import ALGORITHM, ensure_signing_key, list_signing_keys, rotate_keys
-from auth.models import Account, ServiceClient, SigningKey
+from auth.models import Account, Representation, ServiceClient, SigningKey
+from auth.representation import add_representation
 from gateway.nodes import NodeRegistry, Store
 from gateway.settings import Settings
 from levels.common import migrate
@@ -354,6 +356,58 @@ def user_list(kind: str | None) -> None:
         cells = [a.username, a.kind.value, a.display_name, a.division_code]
         cells += [",".join(a.roles), shown_id]
         click.echo("\t".join(c or "-" for c in cells))
+
+
+@user_group.command("represent")
+@click.option("--person", required=True, help="Username of the PERSON who acts.")
+@click.option("--enterprise", required=True, help="Username of the ENTERPRISE they act for.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in RepresentativeRole]),
+    default=RepresentativeRole.AUTHORIZED_AGENT.value,
+    show_default=True,
+)
+@click.option(
+    "--until",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Last day of the authorization (China time); none: until revoked.",
+)
+def user_represent(person: str, enterprise: str, role: str, until: dt.datetime | None) -> None:
+    """Let a person apply in an enterprise's name (submitCase onBehalfOf)."""
+    settings = Settings()
+
+    async def run(nodes: NodeRegistry) -> tuple[Account, Account]:
+        await _require_migrated(nodes)
+        async with nodes.identity.sessions.begin() as session:
+            who = await account_by_username(person, session=session)
+            firm = await account_by_username(enterprise, session=session)
+            if who is None or who.kind is not AccountKind.PERSON:
+                raise click.UsageError(f"no PERSON account {person}")
+            if firm is None or firm.kind is not AccountKind.ENTERPRISE:
+                raise click.UsageError(f"no ENTERPRISE account {enterprise}")
+            ends = (
+                dt.datetime.combine(until.date() + dt.timedelta(days=1), dt.time(), tzinfo=CHINA)
+                if until
+                else None
+            )
+            if await session.get(Representation, (firm.id, who.id)) is not None:
+                raise click.UsageError(f"{person} already represents {enterprise}")
+            await add_representation(
+                firm,
+                who,
+                RepresentativeRole(role),
+                session=session,
+                now=_now(settings),
+                valid_until=ends,
+            )
+        return who, firm
+
+    who, firm = _run(settings, run)
+    lasting = f" until {until.date().isoformat()}" if until else ""
+    click.echo(
+        f"{who.username} ({who.display_name}) represents {firm.username} "
+        f"({firm.display_name}, {firm.credit_code}) as {role}{lasting}"
+    )
 
 
 @main.group("client")
@@ -700,6 +754,7 @@ def timers_run() -> None:
     """Fire every due timer once, in every level store, and sign each store's audit
     head (the gateway also does this every GOVHUB_TIMER_INTERVAL_SECONDS)."""
     from auth.keys import KeyRing
+    from gateway.pubsub import broker_for
     from gateway.timers import fire_all
     from levels.audit.chain import KeyRingSigner
     from levels.common.clock import clock_for
@@ -709,7 +764,13 @@ def timers_run() -> None:
 
     async def run(nodes: NodeRegistry) -> dict[str, int]:
         ring = KeyRing(nodes.identity, secret=settings.identity_secret(), clock=clock)
-        return await fire_all(nodes, clock, KeyRingSigner(ring))
+        # with Redis, the gateways' subscribers hear of the cases a timer moved
+        broker = broker_for(settings) if settings.redis_url else None
+        try:
+            return await fire_all(nodes, clock, KeyRingSigner(ring), broker)
+        finally:
+            if broker is not None:
+                await broker.close()
 
     fired = asyncio.run(_with_nodes(settings, run))
     click.echo(", ".join(f"{store} {n}" for store, n in fired.items()) + " timers fired")

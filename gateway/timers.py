@@ -10,10 +10,12 @@ import logging
 from typing import Any
 
 from gateway.nodes import NodeRegistry
+from gateway.pubsub import Broker
 from levels.audit.chain import HeadSigner, sign_head
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases.timers import fire_due_timers
 from levels.common.clock import Clock
+from resolvers.case_events import publish_case_updated
 
 log = logging.getLogger("govhub.timers")
 
@@ -23,13 +25,24 @@ async def _calendar(session: Any) -> WorkCalendar:
 
 
 async def fire_all(
-    nodes: NodeRegistry, clock: Clock, signer: HeadSigner | None = None
+    nodes: NodeRegistry,
+    clock: Clock,
+    signer: HeadSigner | None = None,
+    broker: Broker | None = None,
 ) -> dict[str, int]:
-    """One pass over every level store: fire what is due, then sign the audit head
-    (when a signer is given). Returns the timers fired per store."""
+    """One pass over every level store: fire what is due (telling the subscribers of
+    each case a timer moved, when a broker is given), then sign the audit head (when a
+    signer is given). Returns the timers fired per store."""
+
+    async def published(number: str) -> None:
+        if broker is not None:
+            await publish_case_updated(broker, number)
+
     fired: dict[str, int] = {}
     for node in nodes:
-        fired[node.name] = await fire_due_timers(node.sessions, now=clock.now(), calendar=_calendar)
+        fired[node.name] = await fire_due_timers(
+            node.sessions, now=clock.now(), calendar=_calendar, on_fired=published
+        )
         if signer is not None:
             async with node.sessions.begin() as session:
                 await sign_head(
@@ -39,11 +52,15 @@ async def fire_all(
 
 
 async def run_forever(
-    nodes: NodeRegistry, clock: Clock, interval: float, signer: HeadSigner | None = None
+    nodes: NodeRegistry,
+    clock: Clock,
+    interval: float,
+    signer: HeadSigner | None = None,
+    broker: Broker | None = None,
 ) -> None:
     while True:
         try:
-            fired = await fire_all(nodes, clock, signer)
+            fired = await fire_all(nodes, clock, signer, broker)
             if any(fired.values()):
                 log.info("timers fired: %s", fired)
         except Exception:  # a store that is down now is retried next round

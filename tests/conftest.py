@@ -103,6 +103,7 @@ def clock() -> FixedClock:
 async def app(settings: Settings, nodes: NodeRegistry, clock: FixedClock) -> AsyncIterator[Any]:
     app = create_app(settings, nodes=nodes, clock=clock)
     yield app
+    await app.state.broker.close()
     await app.state.identity.close()
 
 

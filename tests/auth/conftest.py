@@ -144,4 +144,5 @@ async def own_hub(
         transport=client_transport(app), base_url="http://govhub.test"
     ) as http:
         yield OwnHub(app, clock, GraphQLClient(http))
+    await app.state.broker.close()
     await app.state.identity.close()

@@ -31,10 +31,10 @@ from stdnum.cn import ric
 
 from auth.accounts import account_by_username, public_jwk_from_pem
 from auth.clients import ASSERTION_TYPE, client_credentials
-from auth.enums import AccountKind, Channel, Role, Scope
+from auth.enums import AccountKind, Channel, RepresentativeRole, Role, Scope
 from auth.identity import Identity
 from auth.keys import KeyRing
-from auth.models import Account, ServiceClient, SigningKey
+from auth.models import Account, Representation, ServiceClient, SigningKey
 from auth.sessions import login
 from auth.viewer import Viewer
 from gateway.cli import main
@@ -42,7 +42,7 @@ from gateway.demo.accounts import DEMO_PASSWORD
 from gateway.demo.plan import org_code_for
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
-from levels.common.clock import FixedClock
+from levels.common.clock import CHINA, FixedClock
 from levels.common.codes import make_uscc, parse_division
 from levels.common.enums import Level
 from tests.conftest import DEMO_NOW
@@ -524,3 +524,46 @@ def test_init_makes_one_signing_key_and_commands_before_it_say_so(tmp_path: Path
         var, f"user add --username early.clerk --kind STAFF --name 某 --org {YUCI_ORG} --role ADMIN"
     )
     refused(result, "ORG_NOT_FOUND")
+
+
+# --- user represent -----------------------------------------------------------------
+
+
+def test_a_person_is_made_an_enterprises_agent_until_a_day(var: Path) -> None:
+    before = count(var, Representation)
+    out = ok(
+        govhub(
+            var,
+            "user represent --person resident1 --enterprise firm1 --role AUTHORIZED_AGENT",
+            "--until",
+            "2026-12-31",
+        )
+    )
+    assert "resident1" in out and "firm1" in out and "until 2026-12-31" in out
+    assert count(var, Representation) == before + 1
+    person, firm = account(var, "resident1"), account(var, "firm1")
+    assert person is not None and firm is not None
+
+    async def stored(nodes: NodeRegistry) -> Representation | None:
+        async with nodes.identity.sessions() as session:
+            return await session.get(Representation, (firm.id, person.id))
+
+    row = with_stores(var, stored)
+    assert row is not None and row.role is RepresentativeRole.AUTHORIZED_AGENT
+    # the whole last day counts, in China time
+    assert row.valid_until == dt.datetime(2027, 1, 1, tzinfo=CHINA)
+    again = govhub(var, "user represent --person resident1 --enterprise firm1")
+    assert again.exit_code != 0 and "already represents" in again.output
+
+
+def test_only_a_person_represents_only_an_enterprise(var: Path) -> None:
+    before = count(var, Representation)
+    for args in (
+        "--person firm1 --enterprise firm2",  # an enterprise is no person
+        "--person resident1 --enterprise resident2",
+        "--person nobody --enterprise firm1",
+    ):
+        result = govhub(var, f"user represent {args}")
+        assert result.exit_code != 0 and "Traceback" not in result.output
+        assert "no PERSON account" in result.output or "no ENTERPRISE account" in result.output
+    assert count(var, Representation) == before
