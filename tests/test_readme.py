@@ -97,3 +97,7 @@ async def test_example_runs(app: Any, gql: GraphQLClient, example: str) -> None:
         body = await gql(example, **(bearer(token) if token else {}))
     assert "errors" not in body, body
     assert all(value for value in body["data"].values()), body
+    # a mutation's example succeeds: its payload carries no user error
+    for value in body["data"].values():
+        if isinstance(value, dict) and "errors" in value:
+            assert value["errors"] == [], value
