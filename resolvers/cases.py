@@ -309,15 +309,20 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
 
 
 async def case(info: Info, number: str) -> CaseType | None:
-    """One case by number, from the node its number names. Staff reads are audited."""
+    """One case by number, from the node its number names; null when there is none or
+    the viewer may not read it. Staff reads are audited."""
     ctx = info.context
     parsed = parse_case_number(number)
     node = ctx.nodes[parsed.division.level]
     async with node.sessions() as session:
         row = await session.get(Case, parsed.value)
+        viewer = ctx.viewer
         if row is None:
             return None
-        viewer = ctx.viewer
+        if viewer.authenticated and not allows(viewer, Action.READ, case_target(row)):
+            # a case a signed-in viewer may not read does not exist for them (as in
+            # the mutations and caseUpdated); nobody signed in is asked to sign in
+            return None
         if viewer.kind is AccountKind.STAFF and allows(viewer, Action.READ, case_target(row)):
             await _audit_read(info, session, row)
     return CaseType.from_row(row)
