@@ -755,14 +755,14 @@ def timers_run() -> None:
     head (the gateway also does this every GOVHUB_TIMER_INTERVAL_SECONDS)."""
     from auth.keys import KeyRing
     from gateway.pubsub import broker_for
-    from gateway.timers import fire_all
+    from gateway.timers import Pass, fire_all
     from levels.audit.chain import KeyRingSigner
     from levels.common.clock import clock_for
 
     settings = Settings()
     clock = clock_for(settings.clock_override)
 
-    async def run(nodes: NodeRegistry) -> dict[str, int]:
+    async def run(nodes: NodeRegistry) -> Pass:
         ring = KeyRing(nodes.identity, secret=settings.identity_secret(), clock=clock)
         # with Redis, the gateways' subscribers hear of the cases a timer moved
         broker = broker_for(settings) if settings.redis_url else None
@@ -773,4 +773,4 @@ def timers_run() -> None:
                 await broker.close()
 
     fired = asyncio.run(_with_nodes(settings, run))
-    click.echo(", ".join(f"{store} {n}" for store, n in fired.items()) + " timers fired")
+    click.echo(str(fired))

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.nodes import NodeRegistry
 from gateway.pubsub import Broker
 from levels.audit.chain import HeadSigner, sign_head
 from levels.calendar.workdays import WorkCalendar, load_calendar
-from levels.cases.timers import fire_due_timers
+from levels.cases.timers import fire_due_timers, issue_cards
 from levels.common.clock import Clock
 from resolvers.case_events import publish_case_updated
 
@@ -24,31 +25,46 @@ async def _calendar(session: Any) -> WorkCalendar:
     return await load_calendar(session=session)
 
 
+@dataclass(frozen=True)
+class Pass:
+    """What one pass did, per store: timers fired and supervision cards issued."""
+
+    timers: dict[str, int]
+    cards: dict[str, int]
+
+    def __str__(self) -> str:
+        timers = ", ".join(f"{store} {n}" for store, n in self.timers.items())
+        cards = ", ".join(f"{store} {n}" for store, n in self.cards.items())
+        return f"{timers} timers fired; {cards} supervision cards issued"
+
+
 async def fire_all(
     nodes: NodeRegistry,
     clock: Clock,
     signer: HeadSigner | None = None,
     broker: Broker | None = None,
-) -> dict[str, int]:
-    """One pass over every level store: fire what is due (telling the subscribers of
-    each case a timer moved, when a broker is given), then sign the audit head (when a
-    signer is given). Returns the timers fired per store."""
+) -> Pass:
+    """One pass over every level store: fire what is due and issue the yellow and red
+    cards of clocks that turned (telling the subscribers of each case that moved, when
+    a broker is given), then sign the audit head (when a signer is given)."""
 
     async def published(number: str) -> None:
         if broker is not None:
             await publish_case_updated(broker, number)
 
-    fired: dict[str, int] = {}
+    timers: dict[str, int] = {}
+    cards: dict[str, int] = {}
     for node in nodes:
-        fired[node.name] = await fire_due_timers(
+        timers[node.name] = await fire_due_timers(
             node.sessions, now=clock.now(), calendar=_calendar, on_fired=published
         )
+        cards[node.name] = await issue_cards(node.sessions, now=clock.now(), on_fired=published)
         if signer is not None:
             async with node.sessions.begin() as session:
                 await sign_head(
                     session=session, signer=signer, level=node.level.value, now=clock.now()
                 )
-    return fired
+    return Pass(timers, cards)
 
 
 async def run_forever(
@@ -60,9 +76,9 @@ async def run_forever(
 ) -> None:
     while True:
         try:
-            fired = await fire_all(nodes, clock, signer, broker)
-            if any(fired.values()):
-                log.info("timers fired: %s", fired)
+            done = await fire_all(nodes, clock, signer, broker)
+            if any(done.timers.values()) or any(done.cards.values()):
+                log.info("%s", done)
         except Exception:  # a store that is down now is retried next round
             log.exception("timer pass failed")
         await asyncio.sleep(interval)

@@ -20,7 +20,7 @@ from gateway.nodes import LevelNode
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases import service as case_service
-from levels.cases.models import CaseMaterial, CasePart
+from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
 from levels.city import service as city_service
 from levels.city.models import Matter
 from levels.common import service as common_service
@@ -301,6 +301,16 @@ class PartsByCaseLoader(OrgScopedLoader[CasePart]):
         return (level, row.case_number)
 
 
+class CardsByCaseLoader(OrgScopedLoader[SupervisionCard]):
+    many = True
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[SupervisionCard]:
+        return await case_service.cards_by_case(keys, session=session)
+
+    def answers(self, level: Level, row: SupervisionCard) -> tuple[Level, str]:
+        return (level, row.case_number)
+
+
 class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
     many = True
 
@@ -341,6 +351,7 @@ class Loaders:
     delegation_by_id: DelegationByIdLoader
     materials_by_case: MaterialsByCaseLoader
     parts_by_case: PartsByCaseLoader
+    cards_by_case: CardsByCaseLoader
     events_by_case: EventsByCaseLoader
     calendar_by_level: CalendarByLevelLoader
 
@@ -362,6 +373,7 @@ class Loaders:
             delegation_by_id=DelegationByIdLoader(sessions, timeout),
             materials_by_case=MaterialsByCaseLoader(sessions, timeout),
             parts_by_case=PartsByCaseLoader(sessions, timeout),
+            cards_by_case=CardsByCaseLoader(sessions, timeout),
             events_by_case=EventsByCaseLoader(sessions, timeout),
             calendar_by_level=CalendarByLevelLoader(sessions, timeout),
         )

@@ -10,12 +10,13 @@ import strawberry
 from auth.policy import Resource, Target
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case as CaseRow
-from levels.cases.models import CaseMaterial, CasePart
+from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
 from levels.cases.service import china_date, clock_state
 from resolvers.globalid import encode_id
 from schema.divisions import Department, ServiceOrg, Window
 from schema.enums import (
     ApplicantKind,
+    CardColor,
     CaseStatus,
     Channel,
     ClockState,
@@ -89,6 +90,17 @@ class CasePartType:
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
         return await _department(info, self.department_id)
+
+
+@strawberry.type(description="电子监察: a yellow (most of the limit used) or red (overdue) card")
+class SupervisionCardType:
+    color: CardColor
+    issued_at: dt.datetime
+    due_on: dt.date = strawberry.field(description="The due date the card was issued against")
+
+    @classmethod
+    def from_row(cls, row: SupervisionCard) -> SupervisionCardType:
+        return cls(color=row.color, issued_at=row.issued_at, due_on=row.due_on)
 
 
 @strawberry.type(description="The handling clock, in working days (法定节假日 excluded)")
@@ -238,6 +250,11 @@ class CaseType(Node):
     async def implementation(self, info: Info) -> MatterImplementation | None:
         row = await info.context.loaders.implementation_by_code.load(self.implementation_code)
         return MatterImplementation.from_row(row) if row else None
+
+    @strawberry.field(description="Yellow and red cards of electronic supervision, in order")
+    async def supervision_cards(self, info: Info) -> list[SupervisionCardType]:
+        rows = await info.context.loaders.cards_by_case.load((self.row.level, self.number))
+        return [SupervisionCardType.from_row(r) for r in rows]
 
     @strawberry.field(description="联办: each department's item and decision, lead first")
     async def parts(self, info: Info) -> list[CasePartType]:
@@ -407,6 +424,11 @@ class CaseFilter:
     clock_state: ClockState | None = None
     submitted_from: dt.date | None = None
     submitted_to: dt.date | None = None
+    accepted_from: dt.date | None = None
+    accepted_to: dt.date | None = None
+    applicant: str | None = strawberry.field(
+        default=None, description="The applicant's resident ID number or credit code"
+    )
     push_overdue: bool | None = strawberry.field(
         default=None, description="Cases pushed from a comprehensive window and not taken up"
     )

@@ -8,6 +8,7 @@ import strawberry
 from auth.enums import AccountKind, Channel, RepresentativeRole, Role, Scope
 from levels.cases.enums import (
     ApplicantKind,
+    CardColor,
     CaseStatus,
     ClockState,
     Decision,
@@ -51,11 +52,13 @@ strawberry.enum(MaterialSource, description="A file, a paper record, or an e-lic
 strawberry.enum(MaterialState)
 strawberry.enum(RejectionReason, description="不予受理的理由")
 strawberry.enum(Decision)
+strawberry.enum(CardColor, description="电子监察: YELLOW warns, RED records an overdue case")
 strawberry.enum(ClockState, description="GREEN, YELLOW (most of the limit used), RED (overdue)")
 
 __all__ = [
     "AccountKind",
     "ApplicantKind",
+    "CardColor",
     "CaseStatus",
     "Channel",
     "ClockState",

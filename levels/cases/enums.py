@@ -74,6 +74,14 @@ class TimerKind(enum.Enum):
     ARCHIVE_DUE = "ARCHIVE_DUE"  # archive 1 working day after delivery
 
 
+class CardColor(enum.Enum):
+    """电子监察: a yellow card warns that most of the limit is used, a red card records
+    that the case is overdue."""
+
+    YELLOW = "YELLOW"
+    RED = "RED"
+
+
 class ClockState(enum.Enum):
     GREEN = "GREEN"
     YELLOW = "YELLOW"

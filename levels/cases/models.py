@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from levels.cases.enums import (
     ApplicantKind,
+    CardColor,
     CaseStatus,
     Decision,
     MaterialSource,
@@ -140,6 +141,23 @@ class CaseSuspension(LevelBase):
     limit_days: Mapped[int | None] = mapped_column(Integer)
     started_on: Mapped[dt.date] = mapped_column(Date)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class SupervisionCard(LevelBase):
+    """A yellow or red card of electronic supervision (电子监察), issued once per case
+    and colour by the timer worker when the clock turns YELLOW or RED."""
+
+    __tablename__ = "supervision_cards"
+    __table_args__ = (UniqueConstraint("case_number", "color"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_number: Mapped[str] = mapped_column(ForeignKey("cases.number"), index=True)
+    color: Mapped[CardColor] = mapped_column(_enum(CardColor))
+    issued_at: Mapped[dt.datetime]
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    org_code: Mapped[str] = mapped_column(String(18), index=True)
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
+    department_id: Mapped[str | None] = mapped_column(String(15))
 
 
 class CaseTimer(LevelBase):

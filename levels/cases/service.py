@@ -42,7 +42,14 @@ from levels.cases.enums import (
 )
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import Step, clock_running, next_status
-from levels.cases.models import Case, CaseMaterial, CasePart, CaseSuspension, CaseTimer
+from levels.cases.models import (
+    Case,
+    CaseMaterial,
+    CasePart,
+    CaseSuspension,
+    CaseTimer,
+    SupervisionCard,
+)
 from levels.cases.numbers import next_case_number
 from levels.common.clock import CHINA
 from levels.common.enums import (
@@ -833,6 +840,18 @@ async def parts_by_case(numbers: Sequence[str], *, session: AsyncSession) -> Seq
             select(CasePart)
             .where(CasePart.case_number.in_(numbers))
             .order_by(CasePart.case_number, CasePart.position)
+        )
+    ).all()
+
+
+async def cards_by_case(
+    numbers: Sequence[str], *, session: AsyncSession
+) -> Sequence[SupervisionCard]:
+    return (
+        await session.scalars(
+            select(SupervisionCard)
+            .where(SupervisionCard.case_number.in_(numbers))
+            .order_by(SupervisionCard.case_number, SupervisionCard.id)
         )
     ).all()
 

@@ -7,21 +7,34 @@ the step it takes, and a step no longer allowed (the case moved on) is simply sk
 * SUPPLEMENT_DEADLINE: the 补正 deadline passed ⇒ CLOSED_UNSUPPLEMENTED.
 * PUSH_ACCEPTANCE: a case pushed from a comprehensive window (一窗受理) that its
   department has not taken up within 2 working days is flagged (``push_overdue``).
-* ARCHIVE_DUE: a delivered case not archived within 1 working day is flagged."""
+* ARCHIVE_DUE: a delivered case not archived within 1 working day is flagged.
+
+``issue_cards`` is the electronic supervision (电子监察) of running clocks: each case
+whose clock has turned YELLOW or RED gets that card once (``supervision_cards``, with an
+audit event), however often the worker passes."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from levels.calendar.workdays import WorkCalendar
-from levels.cases.enums import CaseStatus, TimerKind
+from levels.cases.enums import CardColor, CaseStatus, ClockState, TimerKind
 from levels.cases.machine import TRANSITIONS, Step
-from levels.cases.models import Case, CaseTimer
-from levels.cases.service import SYSTEM, StepInput, record_event, take_step
+from levels.cases.models import Case, CaseTimer, SupervisionCard
+from levels.cases.service import (
+    SYSTEM,
+    StepInput,
+    china_date,
+    clock_state,
+    load_case_for_update,
+    record_event,
+    take_step,
+)
 
 STEPS: dict[TimerKind, Step] = {
     TimerKind.DEEMED_ACCEPTANCE: Step.DEEM_ACCEPTED,
@@ -107,3 +120,82 @@ async def fire_due_timers(
         if on_fired is not None:
             await on_fired(changed)
     return fired
+
+
+RUNNING = (CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW)
+_CARD_OF = {
+    ClockState.YELLOW: (CardColor.YELLOW,),
+    ClockState.RED: (CardColor.YELLOW, CardColor.RED),
+}
+
+
+def _without(color: CardColor) -> Any:
+    return ~exists().where(
+        SupervisionCard.case_number == Case.number, SupervisionCard.color == color
+    )
+
+
+async def issue_cards(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    now: dt.datetime,
+    limit: int = 500,
+    on_fired: Callable[[str], Awaitable[None]] | None = None,
+) -> int:
+    """Give every running case of one node whose clock is YELLOW or RED the cards it
+    has not had yet (a red case that skipped yellow between two passes gets both);
+    returns how many cards were issued."""
+    today = china_date(now)
+    async with sessions() as session:
+        due = (
+            await session.scalars(
+                select(Case.number)
+                .where(
+                    Case.status.in_(RUNNING),
+                    or_(Case.yellow_on <= today, Case.due_on < today),
+                    or_(_without(CardColor.YELLOW), Case.due_on < today),
+                    or_(_without(CardColor.RED), Case.due_on >= today),
+                )
+                .order_by(Case.number)
+                .limit(limit)
+            )
+        ).all()
+    issued = 0
+    for number in due:
+        async with sessions.begin() as session:
+            case = await load_case_for_update(number, session=session)
+            state = clock_state(case, today)
+            had = set(
+                (
+                    await session.scalars(
+                        select(SupervisionCard.color).where(SupervisionCard.case_number == number)
+                    )
+                ).all()
+            )
+            new = [c for c in _CARD_OF.get(state, ()) if c not in had]
+            for color in new:
+                assert case.due_on is not None
+                session.add(
+                    SupervisionCard(
+                        case_number=number,
+                        color=color,
+                        issued_at=now,
+                        due_on=case.due_on,
+                        org_code=case.org_code,
+                        division_code=case.division_code,
+                        department_id=case.department_id,
+                    )
+                )
+                await record_event(
+                    session,
+                    case,
+                    SYSTEM,
+                    f"{color.value}_CARD",
+                    case.status,
+                    now,
+                    {"dueOn": case.due_on.isoformat()},
+                )
+            issued += len(new)
+        if new and on_fired is not None:
+            await on_fired(number)
+    return issued

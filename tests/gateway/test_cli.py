@@ -53,11 +53,23 @@ def test_timers_run_fires_due_deadlines_once(
     assert first.exit_code == 0, first.output
     fired = dict(part.split() for part in first.output.split(" timers fired")[0].split(", "))
     assert int(fired["county"]) >= 2
+    cards = dict(
+        part.split()
+        for part in first.output.split("; ")[1].split(" supervision cards")[0].split(", ")
+    )
+    assert int(cards["county"]) >= 2
     again = runner.invoke(main, ["timers", "run"])
-    assert "county 0" in again.output
+    assert again.output.strip() == (
+        "city 0, county 0, town 0, village 0 timers fired; "
+        "city 0, county 0, town 0, village 0 supervision cards issued"
+    )
     db = sqlite3.connect(tmp_path / "var" / "county.sqlite3")
     statuses = dict(db.execute("select number, status from cases").fetchall())
+    issued = db.execute("select case_number, color from supervision_cards").fetchall()
     db.close()
+    # the demo's overdue case has its red card (and the yellow one before it), once
+    red = "140702000000-20261026-00001"
+    assert sorted(c for n, c in issued if n == red) == ["RED", "YELLOW"]
     # received 11-19 with no notice: deemed accepted; the notice of 11-18 ran out
     assert statuses["140702000000-20261119-00001"] == "ACCEPTED"
     assert statuses["140702000000-20261118-00001"] == "CLOSED_UNSUPPLEMENTED"

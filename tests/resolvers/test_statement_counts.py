@@ -77,6 +77,7 @@ query($first: Int) {
       materials { name state }
       timeline { action }
       parts { matterName decision department { name } }
+      supervisionCards { color }
       department { name }
       receivedAtWindow { number }
       implementation { implementationCode }
@@ -101,6 +102,6 @@ async def test_case_lists_cost_a_fixed_number_of_statements(
     small, large = counts
     assert all(small[store] <= large[store] for store in large)
     # the page, the calendar, then one statement per relation the page reaches
-    # (materials, timeline, the joint demo case's parts and their departments,
+    # (materials, timeline, cards, the joint demo case's parts and their departments,
     # implementations, orgs) — however many cases; the token needs no identity read
-    assert large == {"city": 0, "county": 10, "town": 0, "village": 0, "identity": 0}, large
+    assert large == {"city": 0, "county": 11, "town": 0, "village": 0, "identity": 0}, large
