@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
+from stdnum.cn import uscc as stdnum_uscc
 
 from auth.enums import AccountKind
 from auth.idnumbers import id_number_hash, parse_id_number
@@ -335,6 +336,23 @@ async def _audit_read(info: Info, session: AsyncSession, row: Case) -> None:
     await session.commit()
 
 
+async def _applicant_account(info: Info, value: str) -> str | None:
+    """The account id of an applicant by resident ID number or credit code (a staff
+    member's search); None when nobody applies under it."""
+    ctx = info.context
+    code = value.strip().upper()
+    field = ("filter", "applicant")
+    async with ctx.identity.store.sessions() as session:
+        if stdnum_uscc.is_valid(code):
+            return await session.scalar(select(Account.id).where(Account.credit_code == code))
+        number = parse_id_number(code, field=field)
+        return await session.scalar(
+            select(Account.id).where(
+                Account.id_number_hash == id_number_hash(ctx.identity.secret, number)
+            )
+        )
+
+
 def _scoped(viewer: Viewer, stmt: Select[Any]) -> Select[Any] | None:
     """Only the cases the viewer may read (the policy table's READ grants, as SQL)."""
     if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
@@ -361,6 +379,10 @@ def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
             Case.submitted_at
             >= case_service.start_of_day_after(f.submitted_from - dt.timedelta(days=1))
         )
+    if f.accepted_from is not None:
+        stmt = stmt.where(Case.accepted_on >= f.accepted_from)
+    if f.accepted_to is not None:
+        stmt = stmt.where(Case.accepted_on <= f.accepted_to)
     if f.push_overdue is not None:
         stmt = stmt.where(Case.push_overdue.is_(f.push_overdue))
     if f.submitted_to is not None:
@@ -392,6 +414,8 @@ async def cases(
         nothing: Page[Case] = merge_page({}, lambda r: r.number, first=size, start=start)
         return connection(nothing, CaseType.from_row)
     stmt = _filtered(f, china_date(ctx.clock.now()), base)
+    if f.applicant is not None:
+        stmt = stmt.where(Case.applicant_id == await _applicant_account(info, f.applicant))
 
     async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[Case]:
         page = stmt.order_by(Case.number)
