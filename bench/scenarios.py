@@ -444,7 +444,7 @@ async def _applicant_cases(node: LevelNode, applicant_id: str) -> list[dict[str,
             _case.c.number,
             _case.c.status,
             _case.c.matter_name,
-            _case.c.clock_state,
+            _case.c.yellow_on,
             _case.c.due_on,
         )
         .where(_case.c.applicant_id == applicant_id)
@@ -470,7 +470,7 @@ MY_CASES = Scenario(
     baseline_note=(
         f"the applicant's first {PAGE} (+1) cases by number from every level store (stores "
         "in parallel, one connection each), merged by number: number, status, matter name "
-        "and the stored clock state and due date; no clock reading and no working-day count"
+        "and the stored yellow and due dates; no clock reading and no working-day count"
         f" (the account id of {CASES_USER} is looked up once, before the calls)"
     ),
     check=_edges(["cases"]),
