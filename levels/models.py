@@ -6,6 +6,8 @@ from levels.cases import models as case_models
 from levels.city import models as city_models
 from levels.common.models import LevelBase
 from levels.county import models as county_models
+from levels.outbox import models as outbox_models
+from levels.proxy import models as proxy_models
 
 metadata = LevelBase.metadata
 
@@ -16,4 +18,6 @@ __all__ = [
     "city_models",
     "county_models",
     "metadata",
+    "outbox_models",
+    "proxy_models",
 ]

@@ -52,6 +52,14 @@ class Case(LevelBase):
     applicant_name: Mapped[str] = mapped_column(String(100))
     applicant_id_masked: Mapped[str] = mapped_column(String(18))
     submitted_by: Mapped[str] = mapped_column(String(32))
+    # 代办: the resident's authorization of the village agent who handed it in, and
+    # the phone number the village ledger lists
+    proxy_authorization_id: Mapped[str | None] = mapped_column(String(32))
+    applicant_phone: Mapped[str | None] = mapped_column(String(20))
+    # 转报: where the case was received (its number names that division), and, while
+    # another level holds it, that level (status REFERRED here)
+    received_level: Mapped[Level | None] = mapped_column(_enum(Level))
+    referred_to_level: Mapped[Level | None] = mapped_column(_enum(Level))
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), index=True)
     # clocks, in working days

@@ -1,0 +1,59 @@
+"""The transport between level stores (DESIGN §2): a transactional outbox in the
+source store, an inbox keyed by message id in the target store.
+
+A cross-level write is a row of ``outbox``, written in the same transaction as the
+change that causes it; the relay carries it to the target store, where the handler of
+its topic applies it in the same transaction as the ``inbox`` row with its id — so a
+message is applied exactly once however often it is sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import Enum, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from levels.common.enums import Level
+from levels.common.models import LevelBase
+
+
+def _enum(cls: type) -> Enum:
+    return Enum(cls, native_enum=False, length=32, validate_strings=True)
+
+
+class MessageState(enum.Enum):
+    PENDING = "PENDING"  # written, not yet applied in the target store
+    DELIVERED = "DELIVERED"  # applied in the target store (its inbox holds the id)
+    ACKNOWLEDGED = "ACKNOWLEDGED"  # the source has seen the target's inbox row
+    FAILED = "FAILED"  # kept failing: an incident an operator sees and retries
+
+
+class OutboxMessage(LevelBase):
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
+    topic: Mapped[str] = mapped_column(String(48))
+    source_level: Mapped[Level] = mapped_column(_enum(Level))
+    target_level: Mapped[Level] = mapped_column(_enum(Level))
+    case_number: Mapped[str | None] = mapped_column(String(27), index=True)
+    payload: Mapped[dict[str, Any]]
+    state: Mapped[MessageState] = mapped_column(_enum(MessageState))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime]
+    delivered_at: Mapped[dt.datetime | None]
+    acknowledged_at: Mapped[dt.datetime | None]
+
+
+class InboxMessage(LevelBase):
+    __tablename__ = "inbox"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the outbox id
+    topic: Mapped[str] = mapped_column(String(48))
+    source_level: Mapped[Level] = mapped_column(_enum(Level))
+    case_number: Mapped[str | None] = mapped_column(String(27), index=True)
+    received_at: Mapped[dt.datetime]
