@@ -55,6 +55,7 @@ from levels.common.clock import CHINA
 from levels.common.enums import (
     DeliveryMethod,
     HandlingKind,
+    Level,
     MatterStatus,
     SpecialProcedureKind,
     WindowKind,
@@ -117,6 +118,16 @@ class PartDraft:
 
 
 @dataclass(frozen=True)
+class Receiver:
+    """A service org below the deciding one that receives the application (a village
+    station for its residents, a town centre) and refers it up (转报)."""
+
+    level: Level
+    org_code: str
+    division_code: str
+
+
+@dataclass(frozen=True)
 class Submission:
     implementation_code: str
     matter_name: str
@@ -131,6 +142,11 @@ class Submission:
     joint: Sequence[PartDraft] = ()
     # the window the receiving staff member sits at (一窗受理 when comprehensive)
     window_id: str | None = None
+    # received below the deciding level: the case is numbered and kept there until
+    # it is referred up; None: received by the implementing org itself
+    received_by: Receiver | None = None
+    proxy_authorization_id: str | None = None
+    applicant_phone: str | None = None
 
 
 def china_date(at: dt.datetime) -> dt.date:
@@ -235,17 +251,27 @@ async def submit_case(
     actor: Actor,
     now: dt.datetime,
     calendar: WorkCalendar,
+    catalogue: AsyncSession | None = None,
 ) -> Case:
     """收件: record the application and its materials at the implementing org. A joint
     application (联办) asks once for the materials of all its implementations; one
     received at a comprehensive window (一窗受理) is pushed to the department, which
-    must take it up within 2 working days."""
-    impl = await _in_force(session, submission.implementation_code, ["input", "implementationCode"])
-    joint = await _joint_parts(session, impl, submission)
+    must take it up within 2 working days.
+
+    ``session`` is the store of the receiving org, where the case is written;
+    ``catalogue`` the store of the implementing org (the same one unless the
+    submission is ``received_by`` an org below it)."""
+    found = catalogue or session
+    impl = await _in_force(found, submission.implementation_code, ["input", "implementationCode"])
+    joint = await _joint_parts(found, impl, submission)
     impls = [impl, *(i for i, _ in joint)]
-    window = await _reception_window(session, submission.window_id, actor, impls)
+    window = await _reception_window(found, submission.window_id, actor, impls)
+    receiver = submission.received_by
+    if receiver is not None and (joint or window is not None):
+        # joint handling and window pushes happen at the deciding org
+        raise DomainError(CaseErrorCode.INVALID_TRANSITION, field=["input", "implementationCode"])
     guide = (
-        await session.scalars(
+        await found.scalars(
             select(ImplementationMaterial)
             .where(ImplementationMaterial.implementation_code.in_([i.code for i in impls]))
             .order_by(ImplementationMaterial.position)
@@ -256,7 +282,8 @@ async def submit_case(
     guide = sorted(guide, key=lambda g: (order[g.implementation_code], g.position))
     materials = _check_materials(submission, guide, today=china_date(now))
     received_on = china_date(now)
-    number = await next_case_number(impl.division_code, received_on, session=session)
+    at_division = receiver.division_code if receiver else impl.division_code
+    number = await next_case_number(at_division, received_on, session=session)
     immediate = all(i.handling_kind is HandlingKind.IMMEDIATE for i in impls)
     legal = max([submission.legal_limit_days, *(d.legal_limit_days for _, d in joint)])
     pushed = (
@@ -268,10 +295,13 @@ async def submit_case(
         basic_code=impl.basic_code,
         matter_name=submission.matter_name,
         handling_kind=HandlingKind.IMMEDIATE if immediate else HandlingKind.PROMISED,
-        level=impl.level,
-        org_code=impl.org_code,
-        division_code=impl.division_code,
-        department_id=impl.department_id,
+        level=receiver.level if receiver else impl.level,
+        org_code=receiver.org_code if receiver else impl.org_code,
+        division_code=at_division,
+        department_id=None if receiver else impl.department_id,
+        received_level=receiver.level if receiver else impl.level,
+        proxy_authorization_id=submission.proxy_authorization_id,
+        applicant_phone=submission.applicant_phone,
         applicant_kind=submission.applicant.kind,
         applicant_id=submission.applicant.id,
         applicant_name=submission.applicant.name,
@@ -313,7 +343,8 @@ async def submit_case(
             )
             for n, (i, d) in enumerate(zip(impls, drafts, strict=True))
         )
-    if not immediate:
+    if not immediate and receiver is None:
+        # the 3-day notice rule binds the org that accepts; a lower org refers it up
         deadline = deemed_acceptance_deadline(calendar, received_on)
         session.add(_timer(case, TimerKind.DEEMED_ACCEPTANCE, start_of_day_after(deadline)))
     if case.push_due_on is not None:
@@ -323,6 +354,10 @@ async def submit_case(
         detail["joint"] = [i.code for i in impls]
     if window is not None:
         detail["window"] = window.id
+    if receiver is not None:
+        detail["implementationLevel"] = impl.level.value
+    if submission.proxy_authorization_id is not None:
+        detail["proxyAuthorization"] = submission.proxy_authorization_id
     await record_event(session, case, actor, Step.SUBMIT.value, None, now, detail)
     return case
 
