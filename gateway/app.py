@@ -16,7 +16,7 @@ from starlette.routing import Route, WebSocketRoute
 from auth import endpoints as auth_endpoints
 from auth.backend import TokenBackend, on_auth_error
 from auth.identity import Identity
-from gateway import timers
+from gateway import relay, timers
 from gateway.graphql import GovHubGraphQL
 from gateway.health import live, metrics_endpoint, ready_endpoint
 from gateway.metrics import Metrics, MetricsMiddleware
@@ -69,11 +69,24 @@ def create_app(
                     broker,
                 )
             )
+        relayer = None
+        if settings.relay_interval_seconds > 0:
+            relayer = asyncio.create_task(
+                relay.run_forever(
+                    registry,
+                    clock,
+                    settings.relay_interval_seconds,
+                    batch=settings.relay_batch_size,
+                    policy=relay.retry_policy(settings),
+                    timeout=settings.node_timeout_seconds,
+                )
+            )
         yield
-        if worker is not None:
-            worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        for task in (worker, relayer):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await broker.close()
         await identity.close()
         if owns_nodes:

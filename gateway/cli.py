@@ -1,5 +1,6 @@
 """The ``govhub`` command: init, demo, serve, export-schema, and the identity
-commands ``user add|list``, ``client add`` and ``keys rotate|list``."""
+commands ``user add|list``, ``client add`` and ``keys rotate|list``; ``relay`` carries
+cross-level messages (``relay retry`` sends a FAILED one again)."""
 
 from __future__ import annotations
 
@@ -774,3 +775,66 @@ def timers_run() -> None:
 
     fired = asyncio.run(_with_nodes(settings, run))
     click.echo(str(fired))
+
+
+# --- relay: cross-level messages between the level stores ---------------------------------
+
+
+@main.group("relay", invoke_without_command=True)
+@click.option("--once", is_flag=True, help="One pass over every store, then exit.")
+@click.pass_context
+def relay_group(ctx: click.Context, once: bool) -> None:
+    """Carry cross-level messages from each level store's outbox to their target
+    store, every GOVHUB_RELAY_INTERVAL_SECONDS until stopped (the gateway does the same
+    in its own process unless that is 0). Several relays may run at once on PostgreSQL."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from gateway.relay import RelayPass, relay_once, retry_policy, run_forever
+
+    settings = Settings()
+    clock = clock_for(settings.clock_override)
+    batch, policy = settings.relay_batch_size, retry_policy(settings)
+    timeout = settings.node_timeout_seconds
+
+    async def run(nodes: NodeRegistry) -> RelayPass | None:
+        await _require_migrated(nodes, levels=True)
+        if once:
+            return await relay_once(nodes, clock, batch=batch, policy=policy, timeout=timeout)
+        # a standalone relay runs even where the gateway's own is off (interval 0)
+        interval = settings.relay_interval_seconds or 1.0
+        await run_forever(nodes, clock, interval, batch=batch, policy=policy, timeout=timeout)
+        return None
+
+    try:
+        done = asyncio.run(_with_nodes(settings, run))
+    except KeyboardInterrupt:
+        return
+    if done is not None:
+        click.echo(str(done))
+
+
+@relay_group.command("retry")
+@click.argument("message_id")
+def relay_retry(message_id: str) -> None:
+    """Send a FAILED message again: back to PENDING, its attempts counted afresh
+    (audited in its source store as done from this command line)."""
+    import getpass
+
+    from gateway.relay import find_message
+    from levels.outbox.errors import MessageErrorCode
+    from levels.outbox.service import Operator, retry
+
+    settings = Settings()
+    now = _now(settings)
+    operator = Operator(id=f"cli:{getpass.getuser()}", kind="OPERATOR", channel="SYSTEM")
+
+    async def run(nodes: NodeRegistry) -> str:
+        await _require_migrated(nodes, levels=True)
+        node = await find_message(nodes, message_id)
+        if node is None:
+            raise DomainError(MessageErrorCode.MESSAGE_NOT_FOUND, detail=message_id)
+        async with node.sessions.begin() as session:
+            message = await retry(session, message_id, now=now, by=operator)
+            return f"{message.id}: PENDING again in the {node.name} store ({message.topic})"
+
+    click.echo(_run(settings, run))

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from gateway.breakers import NodeBreakers
 from gateway.settings import Settings
 from levels.city.policy import CITY_POLICY
 from levels.common.enums import LEVELS, Level
@@ -49,9 +50,17 @@ def _store(name: str, url: str, echo: bool) -> tuple[AsyncEngine, async_sessionm
 
 
 class NodeRegistry:
-    def __init__(self, nodes: dict[Level, LevelNode], identity: Store) -> None:
+    def __init__(
+        self,
+        nodes: dict[Level, LevelNode],
+        identity: Store,
+        *,
+        breakers: NodeBreakers | None = None,
+    ) -> None:
         self._nodes = nodes
         self.identity = identity
+        # a circuit breaker per level node, for the fan-out and the relay
+        self.breakers = breakers or NodeBreakers()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NodeRegistry:
@@ -64,7 +73,10 @@ class NodeRegistry:
             )
         url = settings.db_url("identity")
         engine, sessions = _store("identity", url, settings.sql_echo)
-        return cls(nodes, Store("identity", url, engine, sessions))
+        breakers = NodeBreakers(
+            failures=settings.breaker_failures, open_seconds=settings.breaker_open_seconds
+        )
+        return cls(nodes, Store("identity", url, engine, sessions), breakers=breakers)
 
     def __getitem__(self, level: Level) -> LevelNode:
         return self._nodes[level]

@@ -45,6 +45,19 @@ class Settings(BaseSettings):
     default_page_size: int = 20
     # seconds between passes of the in-process timer worker (0: no worker here)
     timer_interval_seconds: float = Field(default=30.0, ge=0)
+    # seconds between passes of the in-process relay of cross-level messages (0: no
+    # relay here; run `govhub relay` instead), and how many messages a pass takes per store
+    relay_interval_seconds: float = Field(default=1.0, ge=0)
+    relay_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # a message that keeps failing is tried again after 2, 4, 8… seconds (at most
+    # relay_backoff_max_seconds apart) and after relay_max_attempts tries is FAILED
+    relay_max_attempts: int = Field(default=8, ge=1)
+    relay_backoff_seconds: float = Field(default=2.0, gt=0)
+    relay_backoff_max_seconds: float = Field(default=600.0, gt=0)
+    # a node's circuit breaker opens after this many failed calls in a row, and lets
+    # calls through again (to find out whether the node is back) after this long
+    breaker_failures: int = Field(default=5, ge=1)
+    breaker_open_seconds: float = Field(default=30.0, gt=0)
     # echo every SQL statement to the log (debugging only)
     sql_echo: bool = False
 

@@ -10,9 +10,9 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.breakers import unreachable
 from gateway.nodes import LevelNode
 from levels.common.enums import Level
 from resolvers.sessions import RequestSessions
@@ -30,19 +30,8 @@ class NodeUnavailable(Exception):
         super().__init__(f"{level.value} node unavailable: {type(cause).__name__}")
 
 
-# SQLSTATE classes of a database that cannot serve: connection exception, insufficient
-# resources, operator intervention (shutdown, cannot connect now), no such database
-_UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "3D000")
-
-
-def _unavailable(exc: BaseException) -> bool:
-    """Failures that mean "this node is not answering", as opposed to a bug."""
-    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
-        return True
-    if not isinstance(exc, DBAPIError):
-        return False
-    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
-    return exc.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+# failures that mean "this node is not answering" (an open breaker too), not a bug
+_unavailable = unreachable
 
 
 @dataclass
@@ -53,7 +42,7 @@ class FanOutResult(Generic[T]):
 
 async def call_node(sessions: RequestSessions, level: Level, fn: NodeCall[T], timeout: float) -> T:
     """Run ``fn`` with the request's session of one node; raise ``NodeUnavailable``
-    when the node cannot answer in time."""
+    when the node cannot answer in time (or its circuit breaker is open)."""
     node = sessions.nodes[level]
 
     async def run() -> T:
@@ -61,7 +50,8 @@ async def call_node(sessions: RequestSessions, level: Level, fn: NodeCall[T], ti
             return await fn(node, session)
 
     try:
-        return await asyncio.wait_for(run(), timeout)
+        async with sessions.nodes.breakers.guard(node.name):
+            return await asyncio.wait_for(run(), timeout)
     except Exception as exc:
         if not _unavailable(exc):
             raise

@@ -39,6 +39,9 @@ class OutboxMessage(LevelBase):
     source_level: Mapped[Level] = mapped_column(_enum(Level))
     target_level: Mapped[Level] = mapped_column(_enum(Level))
     case_number: Mapped[str | None] = mapped_column(String(27), index=True)
+    # where the message belongs, for who may see it: the case's division, else the
+    # source org's
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
     payload: Mapped[dict[str, Any]]
     state: Mapped[MessageState] = mapped_column(_enum(MessageState))
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,383 @@
+"""The transport between level stores (DESIGN §2): a write that crosses levels.
+
+The source store writes its change and an outbox message in one transaction
+(``enqueue``). The relay (``gateway/relay.py``) later applies the message in the target
+store — its handler's writes and the inbox row with its id, in one transaction
+(``apply``) — then marks it DELIVERED in the source, and ACKNOWLEDGED once it has seen
+the target's inbox row. Sending again is always safe: the inbox turns a second
+application into nothing, so a message is applied exactly once, or waits.
+
+Every step here takes the caller's session and leaves the commit to the caller."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from levels.audit.chain import EventDraft, append
+from levels.common.enums import Level
+from levels.common.errors import DomainError
+from levels.outbox.errors import MessageErrorCode
+from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
+from levels.outbox.registry import HANDLERS, Envelope, Handler, handler
+
+__all__ = [
+    "HANDLERS",
+    "HANDLER_MODULES",
+    "Envelope",
+    "Handler",
+    "RetryPolicy",
+    "UnknownTopic",
+    "apply",
+    "enqueue",
+    "handler",
+    "load_handlers",
+]
+
+# the modules whose handlers the relay needs: importing one registers its topics
+HANDLER_MODULES = ("levels.cases.referral", "levels.county.delegation")
+
+# audit actions of the transport itself (each topic's handler audits its own change)
+FAILED_ACTION = "MESSAGE_FAILED"
+RETRIED_ACTION = "MESSAGE_RETRIED"
+_LAST_ERROR_MAX = 2000
+
+
+class UnknownTopic(Exception):
+    """No handler for the topic in this process (an older relay, a missing module):
+    the message waits and is tried again, as with any passing failure."""
+
+    def __init__(self, topic: str) -> None:
+        self.topic = topic
+        super().__init__(f"no handler for topic {topic!r}")
+
+
+def load_handlers() -> dict[str, Handler]:
+    """Import every module of ``HANDLER_MODULES`` that exists (a module not written
+    yet is skipped; an import error inside one is not)."""
+    for name in HANDLER_MODULES:
+        try:
+            importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return HANDLERS
+
+
+def envelope_of(message: OutboxMessage) -> Envelope:
+    return Envelope(
+        id=message.id,
+        topic=message.topic,
+        source_level=message.source_level,
+        target_level=message.target_level,
+        case_number=message.case_number,
+        payload=message.payload,
+    )
+
+
+def _is_sqlite(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+# --- the source store: sending -------------------------------------------------------
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    topic: str,
+    source: Level,
+    target: Level,
+    payload: dict[str, Any],
+    now: dt.datetime,
+    case_number: str | None = None,
+    division_code: str | None = None,
+) -> OutboxMessage:
+    """Add a PENDING message to the source store, in the caller's transaction: it is
+    sent if and only if the caller commits.
+
+    A message belongs to a division, for who may see it: its case's (the first 12
+    digits of the case number) unless ``division_code`` (the source org's division)
+    says otherwise; a message with neither is refused."""
+    if source is target:
+        raise ValueError(f"a message crosses levels: {source.value} → {target.value}")
+    division = division_code or (case_number[:12] if case_number else None)
+    if division is None:
+        raise ValueError(f"a {topic!r} message needs a case_number or a division_code")
+    message = OutboxMessage(
+        id=uuid.uuid4().hex,
+        topic=topic,
+        source_level=source,
+        target_level=target,
+        case_number=case_number,
+        division_code=division,
+        # a copy, as the store will give it back (and a payload JSON cannot hold fails
+        # here, in the caller's hands)
+        payload=orjson.loads(orjson.dumps(payload)),
+        state=MessageState.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        last_error=None,
+        created_at=now,
+        delivered_at=None,
+        acknowledged_at=None,
+    )
+    session.add(message)
+    return message
+
+
+# --- the target store: applying ------------------------------------------------------
+
+
+async def apply(target_session: AsyncSession, envelope: Envelope, now: dt.datetime) -> bool:
+    """Apply ``envelope`` in the target store, in the caller's transaction: run its
+    topic's handler and record its id in the inbox. A message the inbox already holds
+    is a duplicate and changes nothing. Returns whether it was applied now."""
+    if _is_sqlite(target_session):
+        # take the store's write lock before looking: a second relay waits here and
+        # then sees the first one's inbox row
+        await target_session.execute(
+            update(InboxMessage)
+            .where(InboxMessage.id == envelope.id)
+            .values(topic=InboxMessage.topic)
+            .execution_options(synchronize_session=False)
+        )
+    seen = await target_session.scalar(
+        select(InboxMessage.id).where(InboxMessage.id == envelope.id)
+    )
+    if seen is not None:
+        return False
+    fn = HANDLERS.get(envelope.topic)
+    if fn is None:
+        raise UnknownTopic(envelope.topic)
+    target_session.add(
+        InboxMessage(
+            id=envelope.id,
+            topic=envelope.topic,
+            source_level=envelope.source_level,
+            case_number=envelope.case_number,
+            received_at=now,
+        )
+    )
+    # the inbox row first: on PostgreSQL a second relay applying the same message
+    # waits on its key here, and fails when this transaction commits
+    await target_session.flush()
+    await fn(target_session, envelope, now)
+    await target_session.flush()
+    return True
+
+
+async def inbox_holds(session: AsyncSession, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` the (target) store's inbox holds."""
+    wanted = list(ids)
+    if not wanted:
+        return set()
+    found = await session.scalars(select(InboxMessage.id).where(InboxMessage.id.in_(wanted)))
+    return set(found)
+
+
+# --- the source store: the relay's bookkeeping ---------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When a message that failed is tried again: after ``first_delay`` seconds,
+    doubling each time up to ``max_delay``; after ``max_attempts`` failures it is
+    FAILED, an incident for an operator."""
+
+    max_attempts: int = 8
+    first_delay: float = 2.0
+    max_delay: float = 600.0
+
+    def delay(self, attempts: int) -> dt.timedelta:
+        seconds = self.first_delay * 2 ** max(attempts - 1, 0)
+        return dt.timedelta(seconds=min(seconds, self.max_delay))
+
+
+async def take_write_lock(session: AsyncSession) -> None:
+    """On SQLite, start the transaction as a writer (so what it reads next stays
+    true until it commits); PostgreSQL locks rows instead."""
+    if _is_sqlite(session):
+        await session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == "")
+            .values(attempts=OutboxMessage.attempts)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _locked(session: AsyncSession, stmt: Any) -> Any:
+    stmt = stmt.execution_options(populate_existing=True)
+    if _is_sqlite(session):
+        return stmt
+    # several relays share the work: each takes rows no other relay holds
+    return stmt.with_for_update(skip_locked=True)
+
+
+async def due_messages(
+    session: AsyncSession, *, now: dt.datetime, limit: int, lock: bool = True
+) -> Sequence[OutboxMessage]:
+    """PENDING messages whose time has come, oldest first; with ``lock`` on
+    PostgreSQL, locked for this transaction and skipping those another relay holds."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state == MessageState.PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.created_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    if lock:
+        stmt = _locked(session, stmt)
+    return (await session.scalars(stmt)).all()
+
+
+async def in_state(
+    session: AsyncSession, ids: Iterable[str], state: MessageState
+) -> Sequence[OutboxMessage]:
+    """Those of these messages still in ``state`` (another relay may have moved them
+    on meanwhile)."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    stmt = select(OutboxMessage).where(OutboxMessage.id.in_(wanted), OutboxMessage.state == state)
+    return (await session.scalars(_locked(session, stmt))).all()
+
+
+async def delivered_messages(session: AsyncSession, *, limit: int) -> Sequence[OutboxMessage]:
+    """DELIVERED messages not yet acknowledged, oldest first (locked, as above)."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state == MessageState.DELIVERED)
+        .order_by(OutboxMessage.delivered_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    return (await session.scalars(_locked(session, stmt))).all()
+
+
+def mark_delivered(message: OutboxMessage, now: dt.datetime) -> None:
+    message.state = MessageState.DELIVERED
+    message.delivered_at = now
+    message.last_error = None
+
+
+def mark_acknowledged(message: OutboxMessage, now: dt.datetime) -> None:
+    message.state = MessageState.ACKNOWLEDGED
+    message.acknowledged_at = now
+
+
+def mark_lost(message: OutboxMessage, now: dt.datetime) -> None:
+    """DELIVERED, yet the target's inbox does not know it (a store restored from a
+    backup): send it again."""
+    message.state = MessageState.PENDING
+    message.delivered_at = None
+    message.next_attempt_at = now
+    message.last_error = "the target store has no record of it: sending again"
+
+
+def mark_waiting(message: OutboxMessage, error: str) -> None:
+    """The target store did not answer: the message waits (no attempt is counted, so
+    a node that is down for long never turns its messages into incidents)."""
+    message.last_error = error[:_LAST_ERROR_MAX]
+
+
+async def record_failure(
+    session: AsyncSession,
+    message: OutboxMessage,
+    *,
+    error: str,
+    now: dt.datetime,
+    policy: RetryPolicy,
+    permanent: bool = False,
+) -> bool:
+    """Count a failed attempt: try again later (backing off), or — when the handler
+    refused it for good, or after ``policy.max_attempts`` — FAILED, audited in the
+    source store. Returns whether the message is FAILED now."""
+    message.attempts += 1
+    message.last_error = error[:_LAST_ERROR_MAX]
+    if not permanent and message.attempts < policy.max_attempts:
+        message.next_attempt_at = now + policy.delay(message.attempts)
+        return False
+    message.state = MessageState.FAILED
+    await append(
+        EventDraft(
+            actor_id="relay",
+            actor_kind="SYSTEM",
+            role=None,
+            channel="SYSTEM",
+            org_code=None,
+            level=message.source_level.value,
+            action=FAILED_ACTION,
+            case_number=message.case_number,
+            detail=_detail(message) | {"error": message.last_error},
+        ),
+        session=session,
+        now=now,
+    )
+    return True
+
+
+def _detail(message: OutboxMessage) -> dict[str, Any]:
+    return {
+        "message": message.id,
+        "topic": message.topic,
+        "to": message.target_level.value,
+        "attempts": message.attempts,
+    }
+
+
+@dataclass(frozen=True)
+class Operator:
+    """Who sends a FAILED message again, as the audit trail records it."""
+
+    id: str
+    kind: str
+    role: str | None = None
+    channel: str | None = None
+    org_code: str | None = None
+    request_id: str | None = None
+
+
+async def retry(
+    session: AsyncSession, message_id: str, *, now: dt.datetime, by: Operator
+) -> OutboxMessage:
+    """Put a FAILED message back to PENDING, due now, its attempts counted afresh;
+    audited in the source store."""
+    await take_write_lock(session)
+    message = await session.scalar(
+        _locked(session, select(OutboxMessage).where(OutboxMessage.id == message_id))
+    )
+    if message is None:
+        raise DomainError(MessageErrorCode.MESSAGE_NOT_FOUND, field=["input", "id"])
+    if message.state is not MessageState.FAILED:
+        raise DomainError(
+            MessageErrorCode.MESSAGE_NOT_FAILED, field=["input", "id"], detail=message.state.value
+        )
+    detail = _detail(message) | {"error": message.last_error}
+    message.state = MessageState.PENDING
+    message.attempts = 0
+    message.next_attempt_at = now
+    await append(
+        EventDraft(
+            actor_id=by.id,
+            actor_kind=by.kind,
+            role=by.role,
+            channel=by.channel,
+            org_code=by.org_code,
+            level=message.source_level.value,
+            action=RETRIED_ACTION,
+            case_number=message.case_number,
+            detail=detail,
+            request_id=by.request_id,
+        ),
+        session=session,
+        now=now,
+    )
+    await session.flush()
+    return message
