@@ -40,16 +40,18 @@ Handler = Callable[[AsyncSession, Envelope, dt.datetime], Awaitable[None]]
 HANDLERS: dict[str, Handler] = {}
 
 
+def _definition(fn: Handler) -> tuple[str, str]:
+    code = getattr(fn, "__code__", None)
+    return getattr(code, "co_filename", repr(fn)), getattr(fn, "__qualname__", repr(fn))
+
+
 def handler(topic: str) -> Callable[[Handler], Handler]:
-    """Register ``fn`` as the handler of ``topic`` (one handler per topic)."""
+    """Register ``fn`` as the handler of ``topic``: one per topic (the same definition
+    imported again under another module name replaces itself)."""
 
     def register(fn: Handler) -> Handler:
         known = HANDLERS.get(topic)
-        same = known is not None and (known.__module__, known.__qualname__) == (
-            fn.__module__,
-            fn.__qualname__,
-        )
-        if known is not None and not same:
+        if known is not None and _definition(known) != _definition(fn):
             raise ValueError(f"topic {topic!r} already has a handler: {known.__qualname__}")
         HANDLERS[topic] = fn
         return fn

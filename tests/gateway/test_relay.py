@@ -111,18 +111,23 @@ async def send(
     return [m.id for m in messages]
 
 
-async def messages(nodes: NodeRegistry, ids: Iterable[str]) -> dict[str, OutboxMessage]:
+async def messages(
+    nodes: NodeRegistry, ids: Iterable[str], *, among: Iterable[Level] = LEVELS
+) -> dict[str, OutboxMessage]:
+    """These messages, from the outboxes of the stores ``among``."""
     wanted = list(ids)
     found: dict[str, OutboxMessage] = {}
-    for node in nodes:
-        async with node.sessions() as session:
+    for level in among:
+        async with nodes[level].sessions() as session:
             rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(wanted)))
             found.update({m.id: m for m in rows})
     return found
 
 
-async def states(nodes: NodeRegistry, ids: Iterable[str]) -> dict[str, MessageState]:
-    return {i: m.state for i, m in (await messages(nodes, ids)).items()}
+async def states(
+    nodes: NodeRegistry, ids: Iterable[str], *, among: Iterable[Level] = LEVELS
+) -> dict[str, MessageState]:
+    return {i: m.state for i, m in (await messages(nodes, ids, among=among)).items()}
 
 
 async def applied(nodes: NodeRegistry) -> Counter[str]:
