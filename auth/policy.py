@@ -35,6 +35,8 @@ class Resource(enum.Enum):
     CASE = "case"
     # the audit trail of a node: events and the chain's validity
     AUDIT = "audit"
+    # a cross-level message (outbox): where a handoff stands, and its incidents
+    MESSAGE = "message"
 
 
 class Action(enum.Enum):
@@ -50,6 +52,7 @@ class Action(enum.Enum):
     DELIVER_CASE = "deliver-case"  # deliver, archive (出件)
     SUPPLEMENT_CASE = "supplement-case"  # hand in what the notice lists (补正)
     WITHDRAW_CASE = "withdraw-case"  # the applicant takes it back (撤回)
+    RETRY_MESSAGE = "retry-message"  # send a FAILED cross-level message again
 
 
 class Reach(enum.Enum):
@@ -138,6 +141,14 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     (Resource.AUDIT, Action.READ): (
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
         Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR})),
+    ),
+    # a message belongs to its case's division (else its source org's)
+    (Resource.MESSAGE, Action.READ): (
+        Grant(STAFF, Reach.JURISDICTION),
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+    ),
+    (Resource.MESSAGE, Action.RETRY_MESSAGE): (
+        Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.ADMIN, Role.SUPERVISOR})),
     ),
 }
 

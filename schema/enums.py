@@ -29,6 +29,7 @@ from levels.common.enums import (
     VillageServiceMode,
     WindowKind,
 )
+from levels.outbox.models import MessageState
 
 strawberry.enum(Level, description="The four levels: 市 / 县 / 乡镇 / 村")
 strawberry.enum(OrgKind)
@@ -54,6 +55,11 @@ strawberry.enum(RejectionReason, description="不予受理的理由")
 strawberry.enum(Decision)
 strawberry.enum(CardColor, description="电子监察: YELLOW warns, RED records an overdue case")
 strawberry.enum(ClockState, description="GREEN, YELLOW (most of the limit used), RED (overdue)")
+strawberry.enum(
+    MessageState,
+    description="A cross-level message: PENDING, DELIVERED (applied in its target), "
+    "ACKNOWLEDGED (the source knows), FAILED (an incident)",
+)
 
 __all__ = [
     "AccountKind",
@@ -71,6 +77,7 @@ __all__ = [
     "MaterialState",
     "MatterStatus",
     "MatterType",
+    "MessageState",
     "OnlineLevel",
     "OrgKind",
     "RejectionReason",

@@ -11,6 +11,7 @@ from auth.permissions import IsAuthenticated
 from levels.cases.machine import Step
 from levels.cases.service import StepInput
 from resolvers import cases, identity
+from resolvers import outbox as outbox_resolvers
 from schema.cases import (
     CaseActionInput,
     CasePayload,
@@ -35,6 +36,7 @@ from schema.identity import (
     StartHandoffPayload,
 )
 from schema.info import Info
+from schema.outbox import RetryMessageInput, RetryMessagePayload
 
 
 @strawberry.type
@@ -205,6 +207,14 @@ class Mutation:
     )
     async def withdraw_case(self, info: Info, input: CaseActionInput) -> CasePayload:
         return await cases.take_step(info, input.number, Step.WITHDRAW, _plain(input))
+
+    @strawberry.mutation(
+        description="Send a FAILED cross-level message again: PENDING, its attempts "
+        "counted afresh (an admin or supervisor of its jurisdiction; audited)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def retry_message(self, info: Info, input: RetryMessageInput) -> RetryMessagePayload:
+        return await outbox_resolvers.retry_message(info, input)
 
 
 def _plain(input: CaseActionInput) -> StepInput:

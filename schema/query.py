@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 
 from resolvers import audit, cases, catalogue, identity, nodes, routing
+from resolvers import outbox as outbox_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
 from schema.cases import CaseFilter, CaseType
 from schema.divisions import Division
@@ -13,6 +14,7 @@ from schema.filters import ImplementationFilter, MatterFilter
 from schema.identity import ViewerType
 from schema.info import Info
 from schema.matters import Delegation, Matter, MatterImplementation, ServiceRoute
+from schema.outbox import OutboxMessageFilter, OutboxMessageType
 from schema.relay import Connection, Node
 
 
@@ -127,3 +129,17 @@ class Query:
         active_only: bool | None = None,
     ) -> list[Delegation]:
         return await catalogue.delegations(info, to_division_code, from_division_code, active_only)
+
+    @strawberry.field(
+        description="Cross-level messages of the viewer's jurisdiction from every store's "
+        "outbox, oldest first: where each handoff stands; FAILED ones are incidents "
+        "(staff, auditors)"
+    )
+    async def outbox_messages(
+        self,
+        info: Info,
+        filter: OutboxMessageFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[OutboxMessageType]:
+        return await outbox_resolvers.outbox_messages(info, filter, first, after)

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.breakers import BreakerOpen, BreakerState, NodeBreakers
 from gateway.cli import main
@@ -44,7 +45,7 @@ PAIRS = [(s, t) for s in LEVELS for t in LEVELS if s is not t]
 
 
 @handler(TOPIC)
-async def record_delivery(session: object, envelope: Envelope, now: dt.datetime) -> None:
+async def record_delivery(session: AsyncSession, envelope: Envelope, now: dt.datetime) -> None:
     """Append an audit event naming the message (or refuse, or break, as asked)."""
     mode = envelope.payload.get("fail")
     if mode == "refuse":
@@ -62,7 +63,7 @@ async def record_delivery(session: object, envelope: Envelope, now: dt.datetime)
             action=APPLIED,
             detail={"message": envelope.id},
         ),
-        session=session,  # type: ignore[arg-type]
+        session=session,
         now=now,
     )
 
