@@ -79,6 +79,7 @@ def create_app(
                     batch=settings.relay_batch_size,
                     policy=relay.retry_policy(settings),
                     timeout=settings.node_timeout_seconds,
+                    broker=broker,
                 )
             )
         yield

@@ -789,7 +789,9 @@ def relay_group(ctx: click.Context, once: bool) -> None:
     in its own process unless that is 0). Several relays may run at once on PostgreSQL."""
     if ctx.invoked_subcommand is not None:
         return
+    from gateway.pubsub import broker_for
     from gateway.relay import RelayPass, relay_once, retry_policy, run_forever
+    from resolvers.case_events import publish_case_updated
 
     settings = Settings()
     clock = clock_for(settings.clock_override)
@@ -798,12 +800,24 @@ def relay_group(ctx: click.Context, once: bool) -> None:
 
     async def run(nodes: NodeRegistry) -> RelayPass | None:
         await _require_migrated(nodes, levels=True)
-        if once:
-            return await relay_once(nodes, clock, batch=batch, policy=policy, timeout=timeout)
-        # a standalone relay runs even where the gateway's own is off (interval 0)
-        interval = settings.relay_interval_seconds or 1.0
-        await run_forever(nodes, clock, interval, batch=batch, policy=policy, timeout=timeout)
-        return None
+        # with Redis, the gateways' subscribers hear of the cases a message changed
+        broker = broker_for(settings) if settings.redis_url else None
+        try:
+            if once:
+                done = await relay_once(nodes, clock, batch=batch, policy=policy, timeout=timeout)
+                if broker is not None:
+                    for number in sorted(done.cases):
+                        await publish_case_updated(broker, number)
+                return done
+            # a standalone relay runs even where the gateway's own is off (interval 0)
+            interval = settings.relay_interval_seconds or 1.0
+            await run_forever(
+                nodes, clock, interval, batch=batch, policy=policy, timeout=timeout, broker=broker
+            )
+            return None
+        finally:
+            if broker is not None:
+                await broker.close()
 
     try:
         done = asyncio.run(_with_nodes(settings, run))

@@ -31,12 +31,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.breakers import unreachable
 from gateway.nodes import LevelNode, NodeRegistry
+from gateway.pubsub import Broker
 from gateway.settings import Settings
 from levels.common.clock import Clock
 from levels.common.enums import Level
 from levels.common.errors import DomainError, message_for
 from levels.outbox import service as outbox
 from levels.outbox.models import MessageState, OutboxMessage
+from resolvers.case_events import publish_case_updated
 
 log = logging.getLogger("govhub.relay")
 T = TypeVar("T")
@@ -68,6 +70,8 @@ class RelayPass:
     failed: int = 0
     resent: int = 0
     down: set[str] = field(default_factory=set)
+    # the cases a message changed in its target store this pass
+    cases: set[str] = field(default_factory=set)
     # a store had more due messages than one batch: go again without pausing
     more: bool = False
 
@@ -193,6 +197,8 @@ class _Relay:
                 outbox.mark_delivered(message, now)
                 if outcome is Outcome.APPLIED:
                     r.applied += 1
+                    if message.case_number:
+                        r.cases.add(message.case_number)
                 else:
                     r.duplicates += 1
             elif outcome is Outcome.WAITING:
@@ -346,14 +352,19 @@ async def run_forever(
     batch: int = 100,
     policy: outbox.RetryPolicy | None = None,
     timeout: float = 5.0,
+    broker: Broker | None = None,
 ) -> None:
-    """Relay every ``interval`` seconds (at once again while a backlog lasts)."""
+    """Relay every ``interval`` seconds (at once again while a backlog lasts); with a
+    broker, tell the subscribers of each case a message changed."""
     while True:
         more = False
         try:
             done = await relay_once(nodes, clock, batch=batch, policy=policy, timeout=timeout)
             if done.moved:
                 log.info("relay: %s", done)
+            if broker is not None:
+                for number in sorted(done.cases):
+                    await publish_case_updated(broker, number)
             more = done.more
         except Exception:  # a store that fails now is tried again next round
             log.exception("relay pass failed")

@@ -20,13 +20,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from gateway.app import create_app
 from gateway.breakers import BreakerState, NodeBreakers
 from gateway.nodes import NodeRegistry
 from gateway.relay import StepHook, relay_once
+from gateway.settings import Settings
 from levels.common.clock import FixedClock
 from levels.common.enums import LEVELS, Level
 from levels.common.store import create_store_engine
@@ -34,6 +37,7 @@ from levels.outbox.models import MessageState
 from tests.conftest import BACKEND, DEMO_NOW
 from tests.gateway.test_relay import (
     PAIRS,
+    BreakerTime,
     applied,
     drain,
     in_inbox,
@@ -96,6 +100,7 @@ import datetime as dt
 
 from gateway.nodes import NodeRegistry
 from gateway.relay import StepHook, relay_once
+from gateway.settings import Settings
 from gateway.settings import Settings
 from levels.common.clock import FixedClock
 import tests.gateway.test_relay  # the test topic's handler
@@ -206,11 +211,12 @@ async def store_away(nodes: NodeRegistry, level: Level) -> AsyncIterator[NodeReg
 
 
 async def test_messages_to_a_store_that_is_away_wait_and_then_arrive_once(
-    stores: NodeRegistry,
+    stores: NodeRegistry, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     clock = FixedClock(DEMO_NOW)
     await drain(stores, clock)
-    nodes = with_breakers(stores, NodeBreakers(failures=3, open_seconds=0.2))
+    breaker_time = BreakerTime(monkeypatch)
+    nodes = with_breakers(stores, NodeBreakers(failures=3, open_seconds=60))
     # one message already DELIVERED (its relay died before acknowledging) …
     (delivered,) = await send(stores, clock, Level.CITY, Level.TOWN)
     with pytest.raises(Crash):
@@ -228,6 +234,20 @@ async def test_messages_to_a_store_that_is_away_wait_and_then_arrive_once(
             assert "town" in done.down
         # the breaker opened: calls to the town fail fast instead of each timing out
         assert await nodes.breakers.state("town") is BreakerState.OPEN
+        app = create_app(settings, nodes=down, clock=clock)
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app), base_url="http://govhub.test"
+        ) as client:
+            ready = await client.get("/health/ready")
+        await app.state.broker.close()
+        await app.state.identity.close()
+        assert ready.status_code == 503
+        assert ready.json()["nodes"] == {
+            "city": "up",
+            "county": "up",
+            "town": "breaker open",
+            "village": "up",
+        }
         up = [Level.CITY, Level.COUNTY, Level.VILLAGE]
         waiting = await messages(stores, [*to_town, delivered], among=up)
         assert {waiting[i].state for i in to_town} == {MessageState.PENDING}
@@ -239,7 +259,7 @@ async def test_messages_to_a_store_that_is_away_wait_and_then_arrive_once(
         done_elsewhere = await states(stores, elsewhere, among=up)
         assert set(done_elsewhere.values()) == {MessageState.ACKNOWLEDGED}
     # back: once the breaker lets a call through, everything arrives, once
-    await asyncio.sleep(0.25)
+    breaker_time.offset = 61
     await drain(nodes, clock)
     every = [*to_town, delivered, *elsewhere]
     assert set((await states(stores, every)).values()) == {MessageState.ACKNOWLEDGED}
