@@ -24,7 +24,9 @@ def message_target(division_code: str | None) -> Target:
     "target store (applied there once, with the message id in its inbox)",
 )
 class OutboxMessageType:
-    id: strawberry.ID = strawberry.field(description="The message id (in both stores' audit)")
+    id: strawberry.ID = strawberry.field(
+        description="The message id; the handoff's audit events name it"
+    )
     topic: str = strawberry.field(description="What it carries, e.g. case.referred")
     source_level: Level
     target_level: Level
