@@ -37,6 +37,10 @@ class Resource(enum.Enum):
     AUDIT = "audit"
     # a cross-level message (outbox): where a handoff stands, and its incidents
     MESSAGE = "message"
+    # a resident's authorization of a village station's agents (代办授权)
+    PROXY_AUTHORIZATION = "proxy-authorization"
+    # a village station's ledger (台账) of the cases it received
+    VILLAGE_LEDGER = "village-ledger"
 
 
 class Action(enum.Enum):
@@ -53,6 +57,11 @@ class Action(enum.Enum):
     SUPPLEMENT_CASE = "supplement-case"  # hand in what the notice lists (补正)
     WITHDRAW_CASE = "withdraw-case"  # the applicant takes it back (撤回)
     RETRY_MESSAGE = "retry-message"  # send a FAILED cross-level message again
+    # 代办: a resident authorizes a station in the app; an agent records a written
+    # or in-person one; the resident (or the agent who recorded it) revokes it
+    AUTHORIZE_PROXY = "authorize-proxy"
+    RECORD_PROXY = "record-proxy"
+    REVOKE_PROXY = "revoke-proxy"
 
 
 class Reach(enum.Enum):
@@ -91,6 +100,7 @@ def _kinds(*kinds: AccountKind) -> frozenset[AccountKind]:
 
 APPLICANTS = _kinds(AccountKind.PERSON, AccountKind.ENTERPRISE)
 STAFF = _kinds(AccountKind.STAFF)
+AGENTS = _kinds(AccountKind.AGENT)
 
 
 def _post(*roles: Role) -> Grant:
@@ -124,8 +134,14 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     (Resource.CASE, Action.SUBMIT_CASE): (
         Grant(APPLICANTS, Reach.OWN),
         _post(Role.RECEPTIONIST),
+        # 代办: a village agent, received at their village (with an authorization)
+        Grant(AGENTS, Reach.JURISDICTION),
     ),
-    (Resource.CASE, Action.RECEIVE_CASE): (_post(Role.RECEPTIONIST),),
+    (Resource.CASE, Action.RECEIVE_CASE): (
+        _post(Role.RECEPTIONIST),
+        # 即时办理: a village agent completes the village's immediate matters on the spot
+        Grant(AGENTS, Reach.JURISDICTION),
+    ),
     (Resource.CASE, Action.REVIEW_CASE): (_post(Role.REVIEWER),),
     (Resource.CASE, Action.DECIDE_CASE): (_post(Role.DIRECTOR),),
     (Resource.CASE, Action.DELIVER_CASE): (_post(Role.OUTPUT_CLERK),),
@@ -137,6 +153,27 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     (Resource.CASE, Action.WITHDRAW_CASE): (
         Grant(APPLICANTS, Reach.OWN),
         Grant(APPLICANTS, Reach.SUBMITTED),
+    ),
+    # 代办: an agent's jurisdiction is their village
+    (Resource.PROXY_AUTHORIZATION, Action.READ): (
+        Grant(_kinds(AccountKind.PERSON), Reach.OWN),
+        Grant(AGENTS, Reach.JURISDICTION),
+        Grant(STAFF, Reach.JURISDICTION),
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+    ),
+    (Resource.PROXY_AUTHORIZATION, Action.AUTHORIZE_PROXY): (
+        Grant(_kinds(AccountKind.PERSON), Reach.OWN),
+    ),
+    (Resource.PROXY_AUTHORIZATION, Action.RECORD_PROXY): (Grant(AGENTS, Reach.JURISDICTION),),
+    (Resource.PROXY_AUTHORIZATION, Action.REVOKE_PROXY): (
+        Grant(_kinds(AccountKind.PERSON), Reach.OWN),
+        # the agent who recorded it, struck out by mistake
+        Grant(AGENTS, Reach.SUBMITTED),
+    ),
+    (Resource.VILLAGE_LEDGER, Action.READ): (
+        Grant(AGENTS, Reach.JURISDICTION),
+        Grant(STAFF, Reach.JURISDICTION),
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
     ),
     (Resource.AUDIT, Action.READ): (
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),

@@ -259,6 +259,11 @@ def _window_key(value: str | None, level: Level) -> str | None:
 async def submit_case(info: Info, input: Any) -> CasePayload:
     ctx = info.context
     viewer = ctx.viewer
+    if viewer.kind is AccountKind.AGENT or input.proxy_authorization_id is not None:
+        # 代办: a village agent, for a resident who authorized the station
+        from resolvers import proxy
+
+        return await proxy.submit_for_resident(info, input)
     try:
         code = parse_implementation_code(
             input.implementation_code, field=("input", "implementationCode")

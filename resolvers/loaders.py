@@ -20,7 +20,7 @@ from gateway.nodes import LevelNode
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases import service as case_service
-from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
+from levels.cases.models import Case, CaseMaterial, CasePart, SupervisionCard
 from levels.city import service as city_service
 from levels.city.models import Matter
 from levels.common import service as common_service
@@ -36,6 +36,7 @@ from levels.common.models import (
 )
 from levels.county import service as county_service
 from levels.county.service import DelegationView
+from levels.proxy import service as proxy_service
 from resolvers.fanout import call_node
 from resolvers.sessions import RequestSessions
 
@@ -334,6 +335,16 @@ class CalendarByLevelLoader(LevelLoader[Level, WorkCalendar]):
         return level
 
 
+class CaseByNumberLoader(OrgScopedLoader[Case]):
+    """A case's row in one store (it has one in every store it passed through)."""
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Case]:
+        return await proxy_service.cases_by_number(keys, session=session)
+
+    def answers(self, level: Level, row: Case) -> tuple[Level, str]:
+        return (level, row.number)
+
+
 @dataclass
 class Loaders:
     division_by_code: DivisionByCodeLoader
@@ -354,6 +365,7 @@ class Loaders:
     cards_by_case: CardsByCaseLoader
     events_by_case: EventsByCaseLoader
     calendar_by_level: CalendarByLevelLoader
+    case_by_number: CaseByNumberLoader
 
     @classmethod
     def create(cls, sessions: RequestSessions, timeout: float) -> Loaders:
@@ -376,4 +388,5 @@ class Loaders:
             cards_by_case=CardsByCaseLoader(sessions, timeout),
             events_by_case=EventsByCaseLoader(sessions, timeout),
             calendar_by_level=CalendarByLevelLoader(sessions, timeout),
+            case_by_number=CaseByNumberLoader(sessions, timeout),
         )

@@ -333,6 +333,11 @@ class SubmitCaseInput:
         description="The credit code of the enterprise applying: one the signed-in person "
         "represents, or at a counter the enterprise itself",
     )
+    proxy_authorization_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="代办: a village agent applies for the resident who gave this "
+        "authorization (channel PROXY); required of agents",
+    )
 
 
 @strawberry.input

@@ -30,6 +30,8 @@ from levels.common.enums import (
     WindowKind,
 )
 from levels.outbox.models import MessageState
+from levels.proxy.models import AuthorizationMethod
+from levels.proxy.service import AuthorizationStatus
 
 strawberry.enum(Level, description="The four levels: 市 / 县 / 乡镇 / 村")
 strawberry.enum(OrgKind)
@@ -60,10 +62,14 @@ strawberry.enum(
     description="A cross-level message: PENDING, DELIVERED (applied in its target), "
     "ACKNOWLEDGED (the source knows), FAILED (an incident)",
 )
+strawberry.enum(AuthorizationMethod, description="代办授权: written, in person, or in the app")
+strawberry.enum(AuthorizationStatus, description="代办授权: usable, past its last day, revoked")
 
 __all__ = [
     "AccountKind",
     "ApplicantKind",
+    "AuthorizationMethod",
+    "AuthorizationStatus",
     "CardColor",
     "CaseStatus",
     "Channel",

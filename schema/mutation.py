@@ -10,7 +10,7 @@ import strawberry
 from auth.permissions import IsAuthenticated
 from levels.cases.machine import Step
 from levels.cases.service import StepInput
-from resolvers import cases, identity
+from resolvers import cases, identity, proxy
 from resolvers import outbox as outbox_resolvers
 from schema.cases import (
     CaseActionInput,
@@ -37,6 +37,12 @@ from schema.identity import (
 )
 from schema.info import Info
 from schema.outbox import RetryMessageInput, RetryMessagePayload
+from schema.proxy import (
+    AuthorizeProxyInput,
+    ProxyAuthorizationPayload,
+    RecordProxyAuthorizationInput,
+    RevokeProxyAuthorizationInput,
+)
 
 
 @strawberry.type
@@ -215,6 +221,36 @@ class Mutation:
     )
     async def retry_message(self, info: Info, input: RetryMessageInput) -> RetryMessagePayload:
         return await outbox_resolvers.retry_message(info, input)
+
+    @strawberry.mutation(
+        description="代办: a village agent records a resident's written or in-person "
+        "authorization of the station, for a matter it handles in that mode",
+        permission_classes=[IsAuthenticated],
+    )
+    async def record_proxy_authorization(
+        self, info: Info, input: RecordProxyAuthorizationInput
+    ) -> ProxyAuthorizationPayload:
+        return await proxy.record_authorization(info, input)
+
+    @strawberry.mutation(
+        description="代办: a resident, in the app, authorizes the agents of a village "
+        "station to handle a matter for them",
+        permission_classes=[IsAuthenticated],
+    )
+    async def authorize_proxy(
+        self, info: Info, input: AuthorizeProxyInput
+    ) -> ProxyAuthorizationPayload:
+        return await proxy.authorize(info, input)
+
+    @strawberry.mutation(
+        description="代办: the resident who gave an authorization (or the agent who recorded "
+        "it) revokes it; it can no longer be used",
+        permission_classes=[IsAuthenticated],
+    )
+    async def revoke_proxy_authorization(
+        self, info: Info, input: RevokeProxyAuthorizationInput
+    ) -> ProxyAuthorizationPayload:
+        return await proxy.revoke(info, input)
 
 
 def _plain(input: CaseActionInput) -> StepInput:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Annotated
+
 import strawberry
 
-from resolvers import audit, cases, catalogue, identity, nodes, routing
+from resolvers import audit, cases, catalogue, identity, nodes, proxy, routing
 from resolvers import outbox as outbox_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
 from schema.cases import CaseFilter, CaseType
@@ -15,6 +18,7 @@ from schema.identity import ViewerType
 from schema.info import Info
 from schema.matters import Delegation, Matter, MatterImplementation, ServiceRoute
 from schema.outbox import OutboxMessageFilter, OutboxMessageType
+from schema.proxy import ProxyAuthorizationFilter, ProxyAuthorizationType, VillageLedgerEntry
 from schema.relay import Connection, Node
 
 
@@ -143,3 +147,37 @@ class Query:
         after: str | None = None,
     ) -> Connection[OutboxMessageType]:
         return await outbox_resolvers.outbox_messages(info, filter, first, after)
+
+    @strawberry.field(
+        description="代办授权 the viewer may see: a resident's own (in every village), an "
+        "agent's village's, staff and auditors' jurisdiction; in the order given"
+    )
+    async def proxy_authorizations(
+        self,
+        info: Info,
+        filter: ProxyAuthorizationFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ProxyAuthorizationType]:
+        return await proxy.authorizations(info, filter, first, after)
+
+    @strawberry.field(
+        description="台账 of a village station: the cases it received (编号, 受理日期, 申办事项, "
+        "申办人, 联系电话, 办件状态 where the case is now), by number; for its agents, and "
+        "staff and auditors whose jurisdiction covers the village"
+    )
+    async def village_ledger(
+        self,
+        info: Info,
+        division_code: str,
+        from_: Annotated[
+            dt.date | None,
+            strawberry.argument(name="from", description="Received on or after (China date)"),
+        ] = None,
+        to: Annotated[
+            dt.date | None, strawberry.argument(description="Received on or before")
+        ] = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[VillageLedgerEntry]:
+        return await proxy.village_ledger(info, division_code, from_, to, first, after)

@@ -30,6 +30,7 @@ from gateway.demo.plan import (
     load_divisions,
     read_json,
 )
+from gateway.demo.proxy import load_demo_proxy
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import LEVELS, Level
 from levels.common.models import Division, LevelBase
@@ -94,4 +95,5 @@ async def load_demo(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
     await asyncio.gather(*(_write(nodes[level], plan.rows[level]) for level in LEVELS))
     accounts = await load_demo_accounts(nodes.identity, secret=secret)
     cases = await load_demo_cases(nodes)
-    return {**plan.counts(), **accounts, **cases}
+    proxy = await load_demo_proxy(nodes)
+    return {**plan.counts(), **accounts, **cases, **proxy}

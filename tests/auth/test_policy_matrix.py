@@ -29,10 +29,12 @@ from levels.cases.models import Case
 from levels.common.enums import LEVELS, Level, MatterStatus
 from levels.common.models import Department, Division, MatterImplementation, ServiceOrg, Window
 from levels.county.models import Delegation
+from levels.proxy.models import ProxyAuthorization
 from resolvers.globalid import encode_id
 from schema import build_schema
 from schema.audit import audit_target
 from schema.cases import case_target
+from schema.proxy import authorization_target, ledger_target
 from tests.auth.conftest import LOGOUT, bearer, signed_in
 from tests.conftest import DEMO_NOW, GraphQLClient
 
@@ -41,6 +43,7 @@ PRINCIPALS: list[str | None] = [
     None,
     "resident1",
     "resident2",  # also the legal representative of firm2
+    "resident4",  # authorized 修文村's station (代办) in the demo
     "firm1",
     "yuci.scj.director",  # a director of one department (市场监管)
     *(f"yuci.{r}" for r in ("receptionist", "reviewer", "director", "output", "supervisor")),
@@ -50,6 +53,7 @@ PRINCIPALS: list[str | None] = [
     "xiuwencun.admin",
     "taigu.reviewer",
     "agent.140702101201.1",
+    "agent.140702101202.1",  # an agent of another village
     "jz.auditor",
     "yuci.auditor",
     "xiuwen.auditor",
@@ -145,7 +149,29 @@ async def _objects(nodes: NodeRegistry) -> list[Obj]:
                     case_target(case),
                 )
             )
+    out.append(await _village_case_obj(nodes))
     return out
+
+
+async def _village_case(nodes: NodeRegistry) -> Case:
+    """The demo's case an agent of 修文村 completed on the spot (代办, 即时办理)."""
+    async with nodes[Level.VILLAGE].sessions() as s:
+        case = await s.scalar(
+            select(Case)
+            .where(Case.division_code == VILLAGE, Case.status == CaseStatus.COMPLETED)
+            .order_by(Case.number)
+        )
+    assert case is not None
+    return case
+
+
+async def _village_case_obj(nodes: NodeRegistry) -> Obj:
+    case = await _village_case(nodes)
+    return Obj(
+        f"VILLAGE:case:{case.number}",
+        encode_id("Case", Level.VILLAGE, case.number),
+        case_target(case),
+    )
 
 
 async def _client_token(http: httpx.AsyncClient, settings: Settings, spec: str) -> str:
@@ -281,10 +307,85 @@ async def _audit(gql: GraphQLClient, headers: dict[str, str], viewer: Viewer) ->
     return through, allows(viewer, Action.READ, audit_target(number))
 
 
+VILLAGE = "140702101201"  # 修文村
+PROXY_MUTATIONS = {
+    # each input is refused by the domain (nothing is written) once the policy lets it through
+    "recordProxyAuthorization": (
+        Action.RECORD_PROXY,
+        '{residentIdNumber: "x", basicCode: "002000300100", scope: "x", mode: IMMEDIATE, '
+        'method: WRITTEN, expiresOn: "2026-12-31", phone: "13900000000"}',
+    ),
+    "authorizeProxy": (
+        Action.AUTHORIZE_PROXY,
+        '{villageCode: "x", basicCode: "002000300100", scope: "x", mode: IMMEDIATE, '
+        'expiresOn: "2026-12-31", phone: "13900000000"}',
+    ),
+    "revokeProxyAuthorization": (Action.REVOKE_PROXY, '{id: "nope"}'),
+}
+
+
+def _proxy_probe(name: str) -> Probe:
+    """代办: who may try at all (at their own village, on their own authorization)."""
+    action, literal = PROXY_MUTATIONS[name]
+
+    async def probe(
+        gql: GraphQLClient, headers: dict[str, str], viewer: Viewer
+    ) -> tuple[bool, bool]:
+        query = f"mutation {{ {name}(input: {literal}) {{ errors {{ code }} }} }}"
+        body = await gql(query, **headers)
+        own = Target(
+            Resource.PROXY_AUTHORIZATION,
+            division_code=viewer.jurisdiction,
+            owner=viewer.subject,
+            submitter=viewer.subject,
+        )
+        return _outcome(body, name), allows(viewer, action, own)
+
+    return probe
+
+
+async def _ledger(gql: GraphQLClient, headers: dict[str, str], viewer: Viewer) -> tuple[bool, bool]:
+    query = 'query { villageLedger(divisionCode: "140702101201") { edges { node { number } } } }'
+    body = await gql(query, **headers)
+    return _outcome(body, "villageLedger"), allows(viewer, Action.READ, ledger_target(VILLAGE))
+
+
+AUTHORIZATIONS = """
+query($after: String) {
+  proxyAuthorizations(first: 100, after: $after) {
+    edges { node { id } } pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+async def _authorizations_listed(
+    gql: GraphQLClient, headers: dict[str, str], viewer: Viewer, nodes: NodeRegistry
+) -> list[str]:
+    """The list holds exactly the authorizations the viewer may read."""
+    visible: set[str] = set()
+    after = None
+    while True:
+        body = await gql(AUTHORIZATIONS, {"after": after}, **headers)
+        assert "errors" not in body, body
+        page = body["data"]["proxyAuthorizations"]
+        visible |= {e["node"]["id"] for e in page["edges"]}
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    async with nodes[Level.VILLAGE].sessions() as s:
+        rows = (await s.scalars(select(ProxyAuthorization))).all()
+    expected = {r.id for r in rows if allows(viewer, Action.READ, authorization_target(r))}
+    if visible != expected:
+        return [f"proxy authorizations listed: {len(visible)}, policy says {len(expected)}"]
+    return []
+
+
 # logout last: it ends the session the other probes use
 OPERATIONS: dict[str, Probe] = {
     "me": _me,
     "auditTrail/auditEvents": _audit,
+    **{name: _proxy_probe(name) for name in PROXY_MUTATIONS},
+    "villageLedger": _ledger,
     "approveHandoff": _approve,
     "login/refreshSession/startHandoff/completeHandoff": _sign_in_ops,
     "logout": _logout,
@@ -349,6 +450,8 @@ async def test_matrix(
         )
     assert archived is not None
     mismatches += await _case_steps(gql, headers, viewer, archived)
+    mismatches += await _case_steps(gql, headers, viewer, await _village_case(nodes))
+    mismatches += await _authorizations_listed(gql, headers, viewer, nodes)
 
     for name, probe in OPERATIONS.items():
         got, expected = await probe(gql, headers, viewer)
@@ -383,3 +486,19 @@ def test_every_field_that_returns_objects_is_guarded() -> None:
             if returns_objects and not getattr(field.resolve, "__govhub_guarded__", False):
                 unguarded.append(f"{gql_type.name}.{name}")
     assert unguarded == []
+
+
+def test_the_matrix_has_both_outcomes_for_the_proxy_service() -> None:
+    """Guard against vacuous 代办 cells: an agent reaches their village, not another."""
+    agent = Viewer(AccountKind.AGENT, "a", jurisdiction=VILLAGE)
+    other = Viewer(AccountKind.AGENT, "b", jurisdiction="140702101202")
+    resident = Viewer(AccountKind.PERSON, "r")
+    case = Target(Resource.CASE, division_code=VILLAGE, submitter="a")
+    assert allows(agent, Action.READ, ledger_target(VILLAGE))
+    assert not allows(other, Action.READ, ledger_target(VILLAGE))
+    assert allows(agent, Action.RECEIVE_CASE, case)
+    assert not allows(other, Action.RECEIVE_CASE, case)
+    given = Target(Resource.PROXY_AUTHORIZATION, division_code=VILLAGE, owner="r", submitter="")
+    assert allows(resident, Action.REVOKE_PROXY, given)
+    assert allows(agent, Action.READ, given) and not allows(agent, Action.REVOKE_PROXY, given)
+    assert not allows(other, Action.READ, given)
