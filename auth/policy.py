@@ -57,6 +57,8 @@ class Action(enum.Enum):
     SUPPLEMENT_CASE = "supplement-case"  # hand in what the notice lists (补正)
     WITHDRAW_CASE = "withdraw-case"  # the applicant takes it back (撤回)
     RETRY_MESSAGE = "retry-message"  # send a FAILED cross-level message again
+    REFER_CASE = "refer-case"  # send it up its route (转报 / 初审后上报)
+    DELEGATE_MATTER = "delegate-matter"  # delegate a county item to towns, or revoke it
     # 代办: a resident authorizes a station in the app; an agent records a written
     # or in-person one; the resident (or the agent who recorded it) revokes it
     AUTHORIZE_PROXY = "authorize-proxy"
@@ -110,6 +112,8 @@ def _post(*roles: Role) -> Grant:
 
 POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     (Resource.CATALOGUE, Action.READ): (Grant(None),),
+    # the county centre's admin or director delegates its items (the org's own)
+    (Resource.CATALOGUE, Action.DELEGATE_MATTER): (_post(Role.ADMIN, Role.DIRECTOR),),
     (Resource.DRAFT_ITEM, Action.READ): (
         Grant(_kinds(AccountKind.STAFF), Reach.JURISDICTION),
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
@@ -144,6 +148,13 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     ),
     (Resource.CASE, Action.REVIEW_CASE): (_post(Role.REVIEWER),),
     (Resource.CASE, Action.DECIDE_CASE): (_post(Role.DIRECTOR),),
+    (Resource.CASE, Action.REFER_CASE): (
+        _post(Role.RECEPTIONIST, Role.REVIEWER),
+        # a village agent, for cases of their village
+        Grant(_kinds(AccountKind.AGENT), Reach.JURISDICTION),
+        # a county's own system, within its county
+        Grant(_kinds(AccountKind.SERVICE), Reach.JURISDICTION, scope=Scope.CASES_REFER),
+    ),
     (Resource.CASE, Action.DELIVER_CASE): (_post(Role.OUTPUT_CLERK),),
     (Resource.CASE, Action.SUPPLEMENT_CASE): (
         Grant(APPLICANTS, Reach.OWN),

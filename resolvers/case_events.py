@@ -85,11 +85,13 @@ async def _still_signed_in(ctx: Context) -> None:
 
 async def _read_case(info: Info, number: CaseNumber) -> Case:
     # resolvers.cases imports this module (to publish), hence imported here
-    from resolvers.cases import actor_of
+    from resolvers.cases import actor_of, holder
 
     ctx = info.context
     viewer = ctx.viewer
-    async with ctx.nodes[number.division.level].sessions() as session:
+    # wherever it is now: referred up, it is read from the level that holds it
+    node = await holder(info, number.value)
+    async with node.sessions() as session:
         row = await session.get(Case, number.value)
         # a case the viewer may not read does not exist for them
         if row is None or not allows(viewer, Action.READ, case_target(row)):

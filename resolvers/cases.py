@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import AsyncExitStack
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -22,6 +23,7 @@ from auth.representation import represents
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
+from levels.cases import referral
 from levels.cases import service as case_service
 from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.errors import CaseErrorCode
@@ -33,6 +35,7 @@ from levels.cases.service import (
     Applicant,
     MaterialDraft,
     PartDraft,
+    Receiver,
     StepInput,
     Submission,
     china_date,
@@ -90,6 +93,26 @@ def _node_of_number(info: Info, number: str) -> LevelNode:
     return info.context.nodes[parsed.division.level]
 
 
+async def holder(info: Info, number: str) -> LevelNode:
+    """The node that holds the case now: the one its number names, or — once it was
+    referred up (转报) and has arrived — the level each REFERRED row points to, in
+    turn. While on its way, the REFERRED row where it was is the case."""
+    node = _node_of_number(info, number)
+    for _ in range(len(LEVELS)):
+        async with node.sessions() as session:
+            row = await session.get(Case, number)
+        if row is None or row.status is not CaseStatus.REFERRED or row.referred_to_level is None:
+            return node
+        upper = info.context.nodes[row.referred_to_level]
+        async with upper.sessions() as session:
+            arrived = await session.get(Case, number) is not None
+        if not arrived:
+            # on its way: the message has not been applied up there yet
+            return node
+        node = upper
+    return node
+
+
 def _refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
     if refusal(viewer, action, target) == "REACH":
         return DomainError(CaseErrorCode.NOT_AT_THIS_ORG, field=["input", "number"])
@@ -106,7 +129,7 @@ async def _act(info: Info, number: str, action: Action, change: CaseChange) -> C
     ctx = info.context
     viewer = ctx.viewer
     try:
-        node = _node_of_number(info, number)
+        node = await holder(info, number)
         async with node.sessions() as session:
             row = await session.get(Case, number)
             if row is None or not allows(viewer, Action.READ, case_target(row)):
@@ -146,6 +169,40 @@ async def take_step(info: Info, number: str, step: Step, given: StepInput) -> Ca
         )
 
     return await _act(info, number, STEP_ACTIONS[step], change)
+
+
+async def refer(
+    info: Info, number: str, opinion: str | None, expected_version: int | None
+) -> CasePayload:
+    """转报: send the case up its route — to the town that reviews first, or to the
+    org that decides it — through the outbox."""
+    ctx = info.context
+    now = ctx.clock.now()
+
+    async def change(session: AsyncSession, actor: Actor) -> Case:
+        row = await session.get(Case, number)
+        assert row is not None  # _act found it
+        impl = await ctx.loaders.implementation_by_code.load(row.implementation_code)
+        if impl is None:
+            raise DomainError(CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "number"])
+        review_town = None
+        if row.level is Level.VILLAGE:
+            town = f"{row.division_code[:9]}000"
+            org = await ctx.loaders.service_org_by_division.load(town)
+            review_town = (org.code, town) if org is not None else None
+        case, _message = await referral.refer_case(
+            number,
+            opinion=opinion,
+            expected_version=expected_version,
+            impl=impl,
+            review_town=review_town,
+            session=session,
+            actor=actor,
+            now=now,
+        )
+        return case
+
+    return await _act(info, number, Action.REFER_CASE, change)
 
 
 async def deliver(info: Info, number: str, window_id: str | None, given: StepInput) -> CasePayload:
@@ -244,6 +301,19 @@ async def _part_drafts(
     return drafts
 
 
+def _lower_receiver(viewer: Viewer, code: ImplementationCode) -> Receiver | None:
+    """Staff of an org below the implementing one receive for it (收件, then 转报)."""
+    if (
+        viewer.kind is AccountKind.STAFF
+        and viewer.org_code is not None
+        and viewer.org_level is not None
+        and viewer.jurisdiction is not None
+        and viewer.org_level.depth > code.level.depth
+    ):
+        return Receiver(viewer.org_level, viewer.org_code, viewer.jurisdiction)
+    return None
+
+
 def _window_key(value: str | None, level: Level) -> str | None:
     """A window's key from its global ID; a window of another level is not at the org."""
     if value is None:
@@ -277,15 +347,22 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         joint = await _part_drafts(info, code, input.joint_implementation_codes or [])
         window_id = _window_key(input.window_id, code.level)
         applicant = await _applicant(info, input.applicant_id_number, input.on_behalf_of)
+        receiver = _lower_receiver(viewer, code)
+        at_org = receiver.org_code if receiver else code.org_code
         target = Target(
-            Resource.CASE, owner=applicant.id, org_code=code.org_code, submitter=viewer.subject
+            Resource.CASE, owner=applicant.id, org_code=at_org, submitter=viewer.subject
         )
         if input.on_behalf_of is not None and viewer.kind is AccountKind.PERSON:
             # the representative applies in the enterprise's name (checked above)
             target = Target(Resource.CASE, owner=viewer.subject, org_code=code.org_code)
         if not allows(viewer, Action.SUBMIT_CASE, target):
             raise _refuse(viewer, Action.SUBMIT_CASE, target)
-        async with node.sessions() as session:
+        # a case received below the deciding level is kept where it is received
+        here = ctx.nodes[receiver.level] if receiver else node
+        async with AsyncExitStack() as stack:
+            session = await stack.enter_async_context(here.sessions())
+            # the implementing store, for the guide (the same one unless received below)
+            catalogue = await stack.enter_async_context(node.sessions()) if receiver else None
             try:
                 case = await case_service.submit_case(
                     Submission(
@@ -298,11 +375,13 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                         tolerance_deadline=input.tolerance_deadline,
                         joint=joint,
                         window_id=window_id,
+                        received_by=receiver,
                     ),
                     session=session,
                     actor=actor_of(info),
                     now=ctx.clock.now(),
                     calendar=await load_calendar(session=session),
+                    catalogue=catalogue,
                 )
                 await session.commit()
             except BaseException:
@@ -319,7 +398,7 @@ async def case(info: Info, number: str) -> CaseType | None:
     the viewer may not read it. Staff reads are audited."""
     ctx = info.context
     parsed = parse_case_number(number)
-    node = ctx.nodes[parsed.division.level]
+    node = await holder(info, parsed.value)
     async with node.sessions() as session:
         row = await session.get(Case, parsed.value)
         viewer = ctx.viewer
@@ -419,6 +498,9 @@ async def cases(
         nothing: Page[Case] = merge_page({}, lambda r: r.number, first=size, start=start)
         return connection(nothing, CaseType.from_row)
     stmt = _filtered(f, china_date(ctx.clock.now()), base)
+    if f.status is not CaseStatus.REFERRED:
+        # a referred case is listed once, where it is now
+        stmt = stmt.where(Case.status != CaseStatus.REFERRED)
     if f.applicant is not None:
         stmt = stmt.where(Case.applicant_id == await _applicant_account(info, f.applicant))
 

@@ -33,6 +33,16 @@ from schema.matters import MatterImplementation
 from schema.payloads import UserError
 from schema.relay import Node
 
+LEVELS_BY_DEPTH = sorted(Level, key=lambda lv: lv.depth)
+
+
+def passed_through(row: CaseRow) -> list[Level]:
+    """The levels a case has been held at: from where it was received up to where it
+    is now (a level it skipped holds no events of it and costs one lookup)."""
+    here = row.level
+    start = row.received_level or here
+    return [lv for lv in LEVELS_BY_DEPTH if here.depth <= lv.depth <= start.depth]
+
 
 def case_target(row: CaseRow) -> Target:
     return Target(
@@ -171,6 +181,9 @@ class CaseType(Node):
     delivery_method: DeliveryMethod | None
     delivery_reference: str | None
     joint: bool = strawberry.field(description="联办: several departments' items in one case")
+    received_level: Level | None = strawberry.field(
+        description="Where it was received (its number names that division)"
+    )
     push_due_on: dt.date | None = strawberry.field(
         description="一窗受理: the department takes the case up by this day"
     )
@@ -208,6 +221,7 @@ class CaseType(Node):
             delivery_method=row.delivery_method,
             delivery_reference=row.delivery_reference,
             joint=row.joint,
+            received_level=row.received_level,
             push_due_on=row.push_due_on,
             push_overdue=row.push_overdue,
             version=row.version,
@@ -241,9 +255,17 @@ class CaseType(Node):
         rows = await info.context.loaders.materials_by_case.load((self.row.level, self.number))
         return [CaseMaterialType.from_row(r) for r in rows]
 
-    @strawberry.field(description="Every step so far, oldest first")
+    @strawberry.field(
+        description="Every step so far, oldest first — at every level it passed through"
+    )
     async def timeline(self, info: Info) -> list[CaseEvent]:
-        rows = await info.context.loaders.events_by_case.load((self.row.level, self.number))
+        loader = info.context.loaders.events_by_case
+        levels = passed_through(self.row)
+        found = await loader.load_many([(level, self.number) for level in levels])
+        rows = [r for rows in found for r in rows]
+        # one case's steps never happen at two levels at once: time orders them, and
+        # within one store its chain
+        rows.sort(key=lambda r: (r.at, -Level(r.level).depth, r.seq))
         return [CaseEvent.from_row(r) for r in rows]
 
     @strawberry.field
@@ -418,6 +440,15 @@ class PartDecisionInput:
     implementation_code: str = strawberry.field(description="The department's item")
     decision: Decision
     reasons: str | None = None
+    expected_version: int | None = None
+
+
+@strawberry.input
+class ReferCaseInput:
+    number: str
+    opinion: str | None = strawberry.field(
+        default=None, description="初审意见: required of a town that reviews first"
+    )
     expected_version: int | None = None
 
 

@@ -28,6 +28,7 @@ from schema.enums import (
     VillageServiceMode,
 )
 from schema.info import Info
+from schema.payloads import UserError
 from schema.relay import Connection, Node, connection
 
 ALL_LEVELS = list(Level)
@@ -286,6 +287,33 @@ class Delegation(Node):
     async def towns(self, info: Info) -> list[Division]:
         rows = await info.context.loaders.division_by_code.load_many(list(self.view.towns))
         return [Division.from_row(r) for r in rows if r is not None]
+
+
+@strawberry.type
+class DelegationPayload:
+    delegation: Delegation | None = None
+    errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.input
+class DelegateMatterInput:
+    implementation_code: str = strawberry.field(description="The county's item")
+    legal_instrument: str = strawberry.field(description="The decision that delegates it")
+    effective_from: dt.date
+    towns: list[str] | None = strawberry.field(
+        default=None, description="Town division codes; none: every town of the county"
+    )
+    town_department: str | None = strawberry.field(
+        default=None, description="The towns' department that will handle it, by name"
+    )
+
+
+@strawberry.input
+class RevokeDelegationInput:
+    id: str = strawberry.field(
+        description="The delegation's ID (global or e.g. 140702000000-G0002)"
+    )
+    reason: str
 
 
 async def _orgs(info: Info, division_codes: list[str]) -> list[ServiceOrg]:

@@ -10,7 +10,7 @@ import strawberry
 from auth.permissions import IsAuthenticated
 from levels.cases.machine import Step
 from levels.cases.service import StepInput
-from resolvers import cases, identity, proxy
+from resolvers import cases, delegation, identity, proxy
 from resolvers import outbox as outbox_resolvers
 from schema.cases import (
     CaseActionInput,
@@ -18,6 +18,7 @@ from schema.cases import (
     DecideCaseInput,
     DeliverCaseInput,
     PartDecisionInput,
+    ReferCaseInput,
     RejectCaseInput,
     SpecialProcedureInput,
     SubmitCaseInput,
@@ -36,6 +37,7 @@ from schema.identity import (
     StartHandoffPayload,
 )
 from schema.info import Info
+from schema.matters import DelegateMatterInput, DelegationPayload, RevokeDelegationInput
 from schema.outbox import RetryMessageInput, RetryMessagePayload
 from schema.proxy import (
     AuthorizeProxyInput,
@@ -177,6 +179,32 @@ class Mutation:
             reasons=input.reasons,
         )
         return await cases.take_step(info, input.number, Step.DECIDE, given)
+
+    @strawberry.mutation(
+        description="委托/下放: delegate a county item to all or listed towns (their items are "
+        "published through the outbox); the county's admin or director",
+        permission_classes=[IsAuthenticated],
+    )
+    async def delegate_matter(self, info: Info, input: DelegateMatterInput) -> DelegationPayload:
+        return await delegation.delegate(info, input)
+
+    @strawberry.mutation(
+        description="Revoke a delegation (收回); new cases go back to the county, cases in "
+        "flight stay at the town",
+        permission_classes=[IsAuthenticated],
+    )
+    async def revoke_delegation(
+        self, info: Info, input: RevokeDelegationInput
+    ) -> DelegationPayload:
+        return await delegation.revoke(info, input)
+
+    @strawberry.mutation(
+        description="转报: send a case received below its deciding level up its route (to the "
+        "town that reviews first, else the deciding org, which accepts it on receipt)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def refer_case(self, info: Info, input: ReferCaseInput) -> CasePayload:
+        return await cases.refer(info, input.number, input.opinion, input.expected_version)
 
     @strawberry.mutation(
         description="联办: a department's director records the decision on its item; the "

@@ -28,6 +28,8 @@ EXAMPLES = re.findall(r"```graphql\n(.*?)```", README, flags=re.S)
 def _fields(type_name: str) -> list[str]:
     sdl = (ROOT / "schema.graphql").read_text(encoding="utf-8")
     body = sdl.split(f"type {type_name} {{", 1)[1].split("\n}", 1)[0]
+    # descriptions may start a line with words and a colon too ("转报: …")
+    body = re.sub(r'"""(.*?)"""', "", body, flags=re.S)
     return re.findall(r"^  (\w+)[(:]", body, flags=re.M)
 
 

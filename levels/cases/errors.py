@@ -42,6 +42,12 @@ class CaseErrorCode(enum.Enum):
     WINDOW_CANNOT_DELIVER = "WINDOW_CANNOT_DELIVER"
     OUTPUT_WINDOW_REQUIRED = "OUTPUT_WINDOW_REQUIRED"
     NOT_A_REPRESENTATIVE = "NOT_A_REPRESENTATIVE"
+    NOT_REFERABLE = "NOT_REFERABLE"
+    REFER_INSTEAD = "REFER_INSTEAD"
+    NOT_RECEIVABLE_HERE = "NOT_RECEIVABLE_HERE"
+    OPINION_REQUIRED = "OPINION_REQUIRED"
+    ALREADY_HERE = "ALREADY_HERE"
+    NO_SECOND_REQUEST = "NO_SECOND_REQUEST"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -169,6 +175,30 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     CaseErrorCode.OUTPUT_WINDOW_REQUIRED: (
         "综合窗口受理的办件须在出件窗口领取",
         "A case received at a comprehensive window is picked up at an output window",
+    ),
+    CaseErrorCode.NOT_REFERABLE: (
+        "该办件由本级办理，无需转报",
+        "This case is decided here; there is nowhere to refer it",
+    ),
+    CaseErrorCode.REFER_INSTEAD: (
+        "该事项由上级受理，请转报",
+        "This matter is taken up by the level above: refer the case",
+    ),
+    CaseErrorCode.NOT_RECEIVABLE_HERE: (
+        "该事项不能在本级收件",
+        "This matter cannot be handed in here",
+    ),
+    CaseErrorCode.OPINION_REQUIRED: (
+        "须先填写初审意见再上报",
+        "Give the preliminary review opinion before referring the case up",
+    ),
+    CaseErrorCode.ALREADY_HERE: (
+        "该办件已在本级",
+        "The case is already held here",
+    ),
+    CaseErrorCode.NO_SECOND_REQUEST: (
+        "转报的办件不得要求申请人重复提交材料",
+        "A referred case may not ask the applicant for materials again",
     ),
     CaseErrorCode.NOT_A_REPRESENTATIVE: (
         "您不是该企业的法定代表人或授权经办人",

@@ -52,6 +52,7 @@ from levels.cases.models import (
 )
 from levels.cases.numbers import next_case_number
 from levels.common.clock import CHINA
+from levels.common.codes import parse_division
 from levels.common.enums import (
     DeliveryMethod,
     HandlingKind,
@@ -69,6 +70,8 @@ DEFAULT_SUPPLEMENT_DAYS = 5
 PUSH_ACCEPTANCE_DAYS = 2
 # a read of a case by staff is audited under this action
 READ_ACTION = "READ"
+# audited with a case but not steps of it: staff reads, the transport's own troubles
+NOT_STEPS = (READ_ACTION, "MESSAGE_FAILED", "MESSAGE_RETRIED")
 # a department's decision on its part of a joint case (联办)
 DECIDE_PART_ACTION = "DECIDE_PART"
 REMEDY = (
@@ -267,9 +270,18 @@ async def submit_case(
     impls = [impl, *(i for i, _ in joint)]
     window = await _reception_window(found, submission.window_id, actor, impls)
     receiver = submission.received_by
-    if receiver is not None and (joint or window is not None):
-        # joint handling and window pushes happen at the deciding org
-        raise DomainError(CaseErrorCode.INVALID_TRANSITION, field=["input", "implementationCode"])
+    if receiver is not None:
+        if joint or window is not None:
+            # joint handling and window pushes happen at the deciding org
+            raise DomainError(
+                CaseErrorCode.INVALID_TRANSITION, field=["input", "implementationCode"]
+            )
+        below = receiver.division_code.startswith(parse_division(impl.division_code).prefix)
+        if receiver.level.value not in impl.receive_levels or not below:
+            # the route does not let this org hand the application in
+            raise DomainError(
+                CaseErrorCode.NOT_RECEIVABLE_HERE, field=["input", "implementationCode"]
+            )
     guide = (
         await found.scalars(
             select(ImplementationMaterial)
@@ -534,13 +546,20 @@ async def take_step(
         _at_org(case, actor)
     before = case.status
     target = next_status(step, before, given.decision)
+    # None while the case is held below the level that implements it (转报)
+    impl = await session.get(MatterImplementation, case.implementation_code)
+    referred = case.received_level is not None and case.received_level is not case.level
+    if step is Step.NOTIFY_SUPPLEMENT and referred:
+        # referred from below: the materials were received once, and that is all
+        raise DomainError(CaseErrorCode.NO_SECOND_REQUEST, field=["input", "number"])
+    if impl is None and (step in TAKE_UP_STEPS or step is Step.COMPLETE):
+        # received below the level that implements it: taken up there, after 转报
+        raise DomainError(CaseErrorCode.REFER_INSTEAD, field=["input", "number"])
     if step in TAKE_UP_STEPS and case.push_due_on is not None:
         # pushed from the front desk: the department takes it up, not the desk
         _of_department(actor, case.department_id)
     today = china_date(now)
     detail: dict[str, Any] = dict(given.detail)
-    impl = await session.get(MatterImplementation, case.implementation_code)
-    assert impl is not None
 
     # one UPDATE of the case per step: its version moves by exactly one
     with session.no_autoflush:
@@ -571,7 +590,7 @@ async def take_step(
             case.rejection_authority = authority or None
             case.closed_at = now
         elif step is Step.START_SPECIAL:
-            limit = _procedure_limit(impl, given.procedure)
+            limit = _procedure_limit(_deciding(impl), given.procedure)
             session.add(
                 CaseSuspension(
                     case_number=case.number,
@@ -600,7 +619,7 @@ async def take_step(
         elif step is Step.DELIVER:
             method = given.delivery_method
             reference = _text(given.delivery_reference, 64, "reference")
-            if method is None or method.value not in impl.delivery_methods:
+            if method is None or method.value not in _deciding(impl).delivery_methods:
                 raise DomainError(
                     CaseErrorCode.DELIVERY_METHOD_NOT_OFFERED, field=["input", "method"]
                 )
@@ -753,6 +772,13 @@ async def _output_window(session: AsyncSession, case: Case, given: StepInput) ->
     if window.kind not in (WindowKind.COMPREHENSIVE_OUTPUT, WindowKind.DEPARTMENT):
         raise DomainError(CaseErrorCode.WINDOW_CANNOT_DELIVER, field=where)
     return window
+
+
+def _deciding(impl: MatterImplementation | None) -> MatterImplementation:
+    """The implementing item, for a step only the deciding level takes."""
+    if impl is None:
+        raise DomainError(CaseErrorCode.INVALID_TRANSITION, field=["input", "number"])
+    return impl
 
 
 def clock_state(case: Case, today: dt.date) -> ClockState:
@@ -909,7 +935,9 @@ async def events_by_case(numbers: Sequence[str], *, session: AsyncSession) -> Se
     return (
         await session.scalars(
             select(AuditEvent)
-            .where(AuditEvent.case_number.in_(numbers), AuditEvent.action != READ_ACTION)
+            .where(
+                AuditEvent.case_number.in_(numbers), AuditEvent.action.not_in(NOT_STEPS)
+            )
             .order_by(AuditEvent.seq)
         )
     ).all()

@@ -269,6 +269,7 @@ CASE_STEPS = {
         "{number: $n, materials: []}",
     ),
     "withdrawCase": (Action.WITHDRAW_CASE, "CaseActionInput", "{number: $n}"),
+    "referCase": (Action.REFER_CASE, "ReferCaseInput", "{number: $n}"),
 }
 
 

@@ -35,8 +35,8 @@ mutation($input: SubmitCaseInput!) {{
   submitCase(input: $input) {{ case {{ {CASE_FIELDS} }} errors {{ code field message }} }}
 }}"""
 MATERIALS = """
-query($code: String!) {
-  matterImplementations(filter: {basicCode: $code, divisionCode: "140702000000", level: COUNTY}) {
+query($code: String!, $division: String!, $level: Level!) {
+  matterImplementations(filter: {basicCode: $code, divisionCode: $division, level: $level}) {
     edges { node { implementationCode materials { name tolerable } } }
   }
 }"""
@@ -122,8 +122,12 @@ class Desk:
         for name, viewer in self.viewers.items():
             self.tokens[name] = (await identity.issue(viewer)).token
 
-    async def materials(self, basic_code: str) -> list[str]:
-        data = await self.hub.gql(MATERIALS, {"code": basic_code})
+    async def materials(
+        self, basic_code: str, division: str = "140702000000", level: str = "COUNTY"
+    ) -> list[str]:
+        """The guide's materials of a matter's item at one org (榆次区 by default)."""
+        variables = {"code": basic_code, "division": division, "level": level}
+        data = await self.hub.gql(MATERIALS, variables)
         node = data["data"]["matterImplementations"]["edges"][0]["node"]
         return [m["name"] for m in node["materials"]]
 

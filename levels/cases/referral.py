@@ -1,0 +1,248 @@
+"""转报: a case received below the level that decides it travels up, keeping its number.
+
+The holding org records receipt (and, at a town that reviews first, its preliminary
+opinion 初审意见) and refers the case: its row here becomes REFERRED with the level it
+went to, and an outbox message carries the case, its materials and the opinion to the
+next store — the town that reviews first, or else the deciding org. There the handler
+writes the case anew, in the same transaction as the inbox row of the message: the
+deciding org accepts on receipt (受理, the clock starts that day) and may not ask for
+materials again; a reviewing town holds it SUBMITTED until it refers it on.
+
+Each store audits its half of the handoff with the message id."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from levels.calendar.workdays import load_calendar
+from levels.cases.enums import ApplicantKind, CaseStatus, MaterialSource, MaterialState
+from levels.cases.errors import CaseErrorCode
+from levels.cases.models import Case, CaseMaterial
+from levels.cases.service import (
+    SYSTEM,
+    Actor,
+    _check_version,
+    _text,
+    china_date,
+    load_case_for_update,
+    record_event,
+    set_clock,
+)
+from levels.common.enums import HandlingKind, Level
+from levels.common.errors import DomainError
+from levels.common.models import MatterImplementation
+from levels.outbox.service import Envelope, enqueue, handler
+
+TOPIC = "case.referred"
+REFER_ACTION = "REFER"
+RECEIVE_ACTION = "RECEIVE_REFERRAL"
+
+
+@dataclass(frozen=True)
+class Hop:
+    """Where a referral goes next: the level, its org, and whether it decides."""
+
+    level: Level
+    org_code: str
+    division_code: str
+    decides: bool
+
+
+def next_hop(
+    holding: Level, impl: MatterImplementation, review_town: tuple[str, str] | None
+) -> Hop:
+    """The town that reviews first (初审) when the case is at a village and the item
+    asks for it — ``review_town`` is that town's (org code, division code) — else the
+    deciding org. A case at the deciding level (or above) cannot be referred."""
+    if holding.depth <= impl.level.depth:
+        raise DomainError(CaseErrorCode.NOT_REFERABLE, field=["input", "number"])
+    reviews = (
+        impl.preliminary_review
+        and Level.TOWN.value in impl.receive_levels
+        and impl.level.depth < Level.TOWN.depth
+    )
+    if holding is Level.VILLAGE and reviews:
+        if review_town is None:
+            raise DomainError(CaseErrorCode.NOT_REFERABLE, field=["input", "number"])
+        return Hop(Level.TOWN, review_town[0], review_town[1], decides=False)
+    return Hop(impl.level, impl.org_code, impl.division_code, decides=True)
+
+
+def _payload(case: Case, materials: list[CaseMaterial], hop: Hop, opinion: str) -> dict[str, Any]:
+    return {
+        "number": case.number,
+        "implementationCode": case.implementation_code,
+        "basicCode": case.basic_code,
+        "matterName": case.matter_name,
+        "handlingKind": case.handling_kind.value,
+        "applicantKind": case.applicant_kind.value,
+        "applicantId": case.applicant_id,
+        "applicantName": case.applicant_name,
+        "applicantIdMasked": case.applicant_id_masked,
+        "applicantPhone": case.applicant_phone,
+        "submittedBy": case.submitted_by,
+        "channel": case.channel,
+        "submittedAt": case.submitted_at.isoformat(),
+        "legalLimitDays": case.legal_limit_days,
+        "promisedLimitDays": case.promised_limit_days,
+        "toleranceDeadline": case.tolerance_deadline.isoformat()
+        if case.tolerance_deadline
+        else None,
+        "proxyAuthorizationId": case.proxy_authorization_id,
+        "receivedLevel": (case.received_level or case.level).value,
+        "fromLevel": case.level.value,
+        "orgCode": hop.org_code,
+        "divisionCode": hop.division_code,
+        "decides": hop.decides,
+        "opinion": opinion or None,
+        "materials": [
+            {
+                "name": m.name,
+                "source": m.source.value if m.source else None,
+                "reference": m.reference,
+                "state": m.state.value,
+                "note": m.note,
+            }
+            for m in materials
+        ],
+    }
+
+
+async def refer_case(
+    number: str,
+    *,
+    opinion: str | None,
+    expected_version: int | None,
+    impl: MatterImplementation,
+    review_town: tuple[str, str] | None,
+    session: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+) -> tuple[Case, str]:
+    """Refer the case held in ``session``'s store up its route; returns the case as it
+    is here now (REFERRED) and the id of the message that carries it."""
+    case = await load_case_for_update(number, session=session)
+    _check_version(case, expected_version)
+    if actor.kind == "STAFF" and actor.org_code != case.org_code:
+        raise DomainError(CaseErrorCode.NOT_AT_THIS_ORG, field=["input", "number"])
+    if case.status is not CaseStatus.SUBMITTED:
+        raise DomainError(
+            CaseErrorCode.INVALID_TRANSITION, detail=f"REFER from {case.status.value}"
+        )
+    if case.handling_kind is HandlingKind.IMMEDIATE and impl.level is case.level:
+        raise DomainError(CaseErrorCode.NOT_REFERABLE, field=["input", "number"])
+    hop = next_hop(case.level, impl, review_town)
+    text = _text(opinion, 2000, "opinion")
+    if case.level is Level.TOWN and impl.preliminary_review and not text:
+        # the town reviews first: its opinion goes up with the case
+        raise DomainError(CaseErrorCode.OPINION_REQUIRED, field=["input", "opinion"])
+    materials = list(
+        (
+            await session.scalars(
+                select(CaseMaterial)
+                .where(CaseMaterial.case_number == number)
+                .order_by(CaseMaterial.id)
+            )
+        ).all()
+    )
+    before = case.status
+    with session.no_autoflush:
+        case.status = CaseStatus.REFERRED
+        case.referred_to_level = hop.level
+        case.updated_at = now
+    await session.flush()
+    message = await enqueue(
+        session,
+        topic=TOPIC,
+        source=case.level,
+        target=hop.level,
+        payload=_payload(case, materials, hop, text),
+        now=now,
+        case_number=number,
+    )
+    detail = {"message": message.id, "to": hop.level.value, "toOrg": hop.org_code}
+    if text:
+        detail["opinion"] = text
+    await record_event(session, case, actor, REFER_ACTION, before, now, detail)
+    return case, message.id
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+@handler(TOPIC)
+async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.datetime) -> None:
+    """The next store takes the case: the deciding org accepts it on receipt, a
+    reviewing town holds it for its preliminary review."""
+    p = envelope.payload
+    number = str(p["number"])
+    if await session.get(Case, number) is not None:
+        raise DomainError(CaseErrorCode.ALREADY_HERE, detail=number)
+    level = envelope.target_level
+    decides = bool(p["decides"])
+    today = china_date(now)
+    impl_dept = None
+    if decides:
+        impl = await session.get(MatterImplementation, p["implementationCode"])
+        impl_dept = impl.department_id if impl else None
+    case = Case(
+        number=number,
+        implementation_code=p["implementationCode"],
+        basic_code=p["basicCode"],
+        matter_name=p["matterName"],
+        handling_kind=HandlingKind(p["handlingKind"]),
+        level=level,
+        org_code=p["orgCode"],
+        division_code=p["divisionCode"],
+        department_id=impl_dept,
+        applicant_kind=ApplicantKind(p["applicantKind"]),
+        applicant_id=p["applicantId"],
+        applicant_name=p["applicantName"],
+        applicant_id_masked=p["applicantIdMasked"],
+        applicant_phone=p.get("applicantPhone"),
+        submitted_by=p["submittedBy"],
+        channel=p["channel"],
+        status=CaseStatus.ACCEPTED if decides else CaseStatus.SUBMITTED,
+        legal_limit_days=int(p["legalLimitDays"]),
+        promised_limit_days=int(p["promisedLimitDays"]),
+        submitted_at=dt.datetime.fromisoformat(p["submittedAt"]),
+        accepted_on=today if decides else None,
+        tolerance_deadline=_day(p.get("toleranceDeadline")),
+        proxy_authorization_id=p.get("proxyAuthorizationId"),
+        received_level=Level(p["receivedLevel"]),
+        version=1,
+        updated_at=now,
+    )
+    if decides:
+        set_clock(case, [], await load_calendar(session=session), today)
+    session.add(case)
+    await session.flush()
+    session.add_all(
+        CaseMaterial(
+            case_number=number,
+            name=m["name"],
+            source=MaterialSource(m["source"]) if m["source"] else None,
+            reference=m["reference"],
+            state=MaterialState(m["state"]),
+            note=m["note"],
+        )
+        for m in p["materials"]
+    )
+    detail: dict[str, Any] = {"message": envelope.id, "from": p["fromLevel"]}
+    if p.get("opinion"):
+        detail["opinion"] = p["opinion"]
+    await record_event(
+        session,
+        case,
+        Actor(id="relay", kind=SYSTEM.kind, channel=SYSTEM.channel, org_code=p["orgCode"]),
+        RECEIVE_ACTION,
+        None,
+        now,
+        detail,
+    )

@@ -1,0 +1,229 @@
+"""Referral (转报) across the stores, over HTTP as the real posts: a 修文村 resident
+applies for subsistence allowance at the village station, the 修文镇 centre reviews
+first and reports up, 榆次区 accepts on receipt and decides — one number all the way,
+one timeline merged from three stores, every handoff audited on both sides with the
+message id — and mistakes that refer nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+
+from gateway.demo.accounts import resident_id_number
+from gateway.nodes import NodeRegistry
+from gateway.relay import relay_once
+from levels.audit.models import AuditEvent
+from levels.cases.models import Case
+from levels.common.clock import FixedClock
+from levels.common.enums import Level
+from levels.outbox.models import OutboxMessage
+from tests.scenarios.desk import CASE, YUCI_ORG, Desk, at
+
+SUBSISTENCE = f"{YUCI_ORG}2000500100100"  # 最低生活保障审批: village, town (初审), county
+FARM_MACHINERY = f"{YUCI_ORG}2000500500100"  # 农机购置补贴: town (初审), county
+DISABILITY_CARD = f"{YUCI_ORG}2000700400100"  # 残疾人证核发: village straight to county
+TOWN_RELIEF = "12140702MB1010008W3000500100300"  # 临时救助: decided by the town itself
+RESIDENT4_ID = resident_id_number(3)  # 修文村
+RESIDENT3_ID = resident_id_number(2)  # 修文镇
+
+REFER = """
+mutation($input: ReferCaseInput!) {
+  referCase(input: $input) { case { number status level version } errors { code field } }
+}"""
+TIMELINE = """
+query($number: String!) {
+  case(number: $number) {
+    number status level receivedLevel clock { state acceptedOn }
+    timeline { action level before after }
+    materials { name state }
+  }
+}"""
+
+
+def codes(payload: dict[str, Any]) -> list[str]:
+    return [e["code"] for e in payload["errors"]]
+
+
+async def refer(desk: Desk, who: str, number: str, **extra: Any) -> dict[str, Any]:
+    data = await desk.run(who, REFER, input={"number": number, **extra})
+    payload: dict[str, Any] = data["referCase"]
+    return payload
+
+
+async def relay(nodes: NodeRegistry, when: dt.datetime) -> None:
+    await relay_once(nodes, FixedClock(when))
+
+
+async def count(nodes: NodeRegistry, level: Level, model: Any) -> int:
+    async with nodes[level].sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_village_to_town_to_county_and_back_to_the_phone(
+    desk: Desk, nodes: NodeRegistry
+) -> None:
+    received = dt.date(2025, 6, 3)
+    await desk.travel(at(received))
+    materials = await desk.materials("000500100100")
+    submitted = await desk.submit(
+        "xiuwencun.receptionist",
+        SUBSISTENCE,
+        materials,
+        channel="COUNTER",
+        applicantIdNumber=RESIDENT4_ID,
+    )
+    assert submitted["errors"] == []
+    case = submitted["case"]
+    number = case["number"]
+    # numbered and kept by the village station that received it
+    assert number.startswith("140702101201-20250603-")
+    assert (case["level"], case["status"]) == ("VILLAGE", "SUBMITTED")
+
+    sent = await refer(desk, "xiuwencun.receptionist", number)
+    assert sent["errors"] == [] and sent["case"]["status"] == "REFERRED"
+    # on its way: the case is where it was, REFERRED, until the relay delivers it
+    on_the_way = (await desk.run("resident4", TIMELINE, number=number))["case"]
+    assert (on_the_way["level"], on_the_way["status"]) == ("VILLAGE", "REFERRED")
+
+    await relay(nodes, at(received, 11))
+    at_town = (await desk.run("resident4", TIMELINE, number=number))["case"]
+    assert (at_town["level"], at_town["status"]) == ("TOWN", "SUBMITTED")
+    # the town reviews first: no opinion, no report up
+    assert codes(await refer(desk, "xiuwen.reviewer", number)) == ["OPINION_REQUIRED"]
+    # the town may not ask for the materials again
+    notice = await desk.act(
+        "xiuwen.receptionist", "issueSupplementNotice", number=number, materials=[]
+    )
+    assert codes(notice) == ["NO_SECOND_REQUEST"]
+    await desk.travel(at(received + dt.timedelta(days=1)))
+    opinion = "经入户调查，家庭人均收入低于当地低保标准，同意上报"
+    up = await refer(desk, "xiuwen.reviewer", number, opinion=opinion)
+    assert up["errors"] == [] and up["case"]["status"] == "REFERRED"
+    await relay(nodes, at(received + dt.timedelta(days=1), 11))
+
+    # the county accepts on receipt: the clock starts the day it arrived
+    at_county = (await desk.run("resident4", TIMELINE, number=number))["case"]
+    assert (at_county["level"], at_county["status"]) == ("COUNTY", "ACCEPTED")
+    assert at_county["receivedLevel"] == "VILLAGE"
+    assert at_county["clock"] == {"state": "GREEN", "acceptedOn": "2025-06-04"}
+    assert [m["name"] for m in at_county["materials"]] == materials
+    assert [(e["action"], e["level"]) for e in at_county["timeline"]] == [
+        ("SUBMIT", "VILLAGE"),
+        ("REFER", "VILLAGE"),
+        ("RECEIVE_REFERRAL", "TOWN"),
+        ("REFER", "TOWN"),
+        ("RECEIVE_REFERRAL", "COUNTY"),
+    ]
+    # each handoff is audited on both sides with the same message id
+    for lower, upper in ((Level.VILLAGE, Level.TOWN), (Level.TOWN, Level.COUNTY)):
+        sent_ids = await _detail_ids(nodes, lower, number, "REFER")
+        got_ids = await _detail_ids(nodes, upper, number, "RECEIVE_REFERRAL")
+        assert sent_ids == got_ids and len(sent_ids) == 1
+    async with nodes[Level.TOWN].sessions() as session:
+        message = await session.get(OutboxMessage, next(iter(sent_ids)))
+    assert message is not None and message.state.value == "ACKNOWLEDGED"
+
+    await desk.act("yuci.reviewer", "startReview", number=number)
+    decided = await desk.act("yuci.director", "decideCase", number=number, decision="APPROVED")
+    assert decided["errors"] == [] and decided["case"]["status"] == "APPROVED"
+    # the resident sees it on the phone, once, where it is now
+    mine = await desk.run(
+        "resident4", "query { cases(first: 100) { edges { node { number status level } } } }"
+    )
+    listed = [e["node"] for e in mine["cases"]["edges"] if e["node"]["number"] == number]
+    assert listed == [{"number": number, "status": "APPROVED", "level": "COUNTY"}]
+    # relaying again applies nothing twice
+    await relay(nodes, at(received + dt.timedelta(days=2)))
+    async with nodes[Level.COUNTY].sessions() as session:
+        rows = await session.scalar(
+            select(func.count()).select_from(Case).where(Case.number == number)
+        )
+    assert rows == 1
+
+
+async def _detail_ids(nodes: NodeRegistry, level: Level, number: str, action: str) -> set[str]:
+    async with nodes[level].sessions() as session:
+        events = await session.scalars(
+            select(AuditEvent).where(AuditEvent.case_number == number, AuditEvent.action == action)
+        )
+        return {e.detail["message"] for e in events}
+
+
+async def test_straight_to_the_deciding_org_when_nobody_reviews_first(
+    desk: Desk, nodes: NodeRegistry
+) -> None:
+    received = dt.date(2025, 6, 9)
+    await desk.travel(at(received))
+    materials = await desk.materials("000700400100")
+    number = (
+        await desk.submit(
+            "xiuwencun.receptionist",
+            DISABILITY_CARD,
+            materials,
+            channel="COUNTER",
+            applicantIdNumber=RESIDENT4_ID,
+        )
+    )["case"]["number"]
+    # a village may not take up a county matter itself: it refers it
+    for step in ("acceptCase", "completeCase"):
+        refused = await desk.act("xiuwencun.receptionist", step, number=number)
+        assert codes(refused) == ["REFER_INSTEAD"], step
+    assert (await refer(desk, "xiuwencun.receptionist", number))["errors"] == []
+    await relay(nodes, at(received, 15))
+    case = (await desk.run("resident4", TIMELINE, number=number))["case"]
+    assert (case["level"], case["status"]) == ("COUNTY", "ACCEPTED")
+    assert [e["level"] for e in case["timeline"]] == ["VILLAGE", "VILLAGE", "COUNTY"]
+
+
+async def test_mistakes_refer_nothing(desk: Desk, nodes: NodeRegistry) -> None:
+    received = dt.date(2025, 6, 10)
+    await desk.travel(at(received))
+    outbox_before = {lv: await count(nodes, lv, OutboxMessage) for lv in Level}
+
+    # a matter the town decides itself is not referred
+    relief = await desk.materials("000500100300", "140702101000", "TOWN")
+    own = (
+        await desk.submit(
+            "xiuwen.receptionist",
+            TOWN_RELIEF,
+            relief,
+            channel="COUNTER",
+            applicantIdNumber=RESIDENT3_ID,
+        )
+    )["case"]["number"]
+    assert codes(await refer(desk, "xiuwen.receptionist", own)) == ["NOT_REFERABLE"]
+    # a county matter a town cannot receive (the disability card: villages only)
+    card = await desk.submit(
+        "xiuwen.receptionist",
+        DISABILITY_CARD,
+        await desk.materials("000700400100"),
+        channel="COUNTER",
+        applicantIdNumber=RESIDENT3_ID,
+    )
+    assert codes(card) == ["NOT_RECEIVABLE_HERE"]
+    # received at the town; another village's station and the county cannot refer it
+    machinery = (
+        await desk.submit(
+            "xiuwen.receptionist",
+            FARM_MACHINERY,
+            await desk.materials("000500500100"),
+            channel="COUNTER",
+            applicantIdNumber=RESIDENT3_ID,
+        )
+    )["case"]["number"]
+    assert codes(await refer(desk, "xiuwencun.receptionist", machinery)) == ["CASE_NOT_FOUND"]
+    assert codes(await refer(desk, "yuci.receptionist", machinery)) == ["NOT_AT_THIS_ORG"]
+    assert codes(await refer(desk, "xiuwen.output", machinery)) == ["ROLE_NOT_ALLOWED"]
+    # referred once, it cannot be referred again
+    assert codes(await refer(desk, "xiuwen.reviewer", machinery, opinion="同意")) == []
+    assert codes(await refer(desk, "xiuwen.reviewer", machinery, opinion="同意")) == [
+        "INVALID_TRANSITION"
+    ]
+    after = {lv: await count(nodes, lv, OutboxMessage) for lv in Level}
+    assert after[Level.TOWN] == outbox_before[Level.TOWN] + 1
+    assert {lv: after[lv] for lv in Level if lv is not Level.TOWN} == {
+        lv: outbox_before[lv] for lv in Level if lv is not Level.TOWN
+    }
+    assert (await desk.run("resident3", CASE, number=machinery))["case"]["status"] == "REFERRED"
