@@ -935,9 +935,7 @@ async def events_by_case(numbers: Sequence[str], *, session: AsyncSession) -> Se
     return (
         await session.scalars(
             select(AuditEvent)
-            .where(
-                AuditEvent.case_number.in_(numbers), AuditEvent.action.not_in(NOT_STEPS)
-            )
+            .where(AuditEvent.case_number.in_(numbers), AuditEvent.action.not_in(NOT_STEPS))
             .order_by(AuditEvent.seq)
         )
     ).all()
