@@ -19,6 +19,7 @@ from levels.cases.models import Case
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.outbox.models import OutboxMessage
+from tests.conftest import DEMO_NOW
 from tests.scenarios.desk import CASE, YUCI_ORG, Desk, at
 
 SUBSISTENCE = f"{YUCI_ORG}2000500100100"  # 最低生活保障审批: village, town (初审), county
@@ -227,3 +228,44 @@ async def test_mistakes_refer_nothing(desk: Desk, nodes: NodeRegistry) -> None:
         lv: outbox_before[lv] for lv in Level if lv is not Level.TOWN
     }
     assert (await desk.run("resident3", CASE, number=machinery))["case"]["status"] == "REFERRED"
+
+
+CITY_ITEMS = """
+query { matterImplementations(filter: {divisionCode: "140700000000", level: CITY,
+                                       keyword: "见义勇为"}) {
+  edges { node { implementationCode materials { name } } } } }"""
+
+
+async def test_a_county_system_refers_to_the_city(
+    desk: Desk, nodes: NodeRegistry, settings: Any
+) -> None:
+    """Received at the 榆次区 counter, referred by the county's own system (a machine
+    client with cases:refer), accepted by the city on receipt."""
+    from tests.auth.test_policy_matrix import _client_token
+
+    await desk.travel(DEMO_NOW)
+    (item,) = (await desk.run("resident1", CITY_ITEMS))["matterImplementations"]["edges"]
+    code = item["node"]["implementationCode"]
+    materials = [m["name"] for m in item["node"]["materials"]]
+    number = (
+        await desk.submit(
+            "yuci.receptionist",
+            code,
+            materials,
+            channel="COUNTER",
+            applicantIdNumber=resident_id_number(1),
+        )
+    )["case"]["number"]
+    assert number.startswith("140702000000-")
+    token = await _client_token(desk.hub.gql.http, settings, "client:yuci-system")
+    body = await desk.hub.gql(REFER, {"input": {"number": number}}, authorization=f"Bearer {token}")
+    assert body["data"]["referCase"]["errors"] == [], body
+    await relay(nodes, DEMO_NOW)
+    case = (await desk.run("resident2", TIMELINE, number=number))["case"]
+    assert (case["level"], case["status"]) == ("CITY", "ACCEPTED")
+    # another county's system may not refer it (it is not in its county)
+    other = await _client_token(desk.hub.gql.http, settings, "client:taigu-system")
+    refused = await desk.hub.gql(
+        REFER, {"input": {"number": number}}, authorization=f"Bearer {other}"
+    )
+    assert [e["code"] for e in refused["data"]["referCase"]["errors"]] == ["CASE_NOT_FOUND"]
