@@ -1,7 +1,8 @@
 """``python -m bench`` (``make bench``): for each backend, migrate the stores, load the
 demo city, serve the hub with uvicorn on a free loopback port and run every scenario
-over HTTP against its baseline, then time bearer-token verification in-process; print
-one table and the token section, and write bench/out/results.md."""
+over HTTP against its baseline, then time bearer-token verification in-process, a
+cross-level fan-out against its single stores and referral throughput through the
+relay; print one table and a section for each, and write bench/out/results.md."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import argparse
 import asyncio
 import sys
 import time
+from dataclasses import dataclass
 
 import httpx
+from starlette.applications import Starlette
 
-from auth.identity import Identity
+from bench import fanout, referral
 from bench.backends import OUT, Backend, PostgresBackend, backends, open_stores
 from bench.identity import AuthCost, authenticate_cost, section
 from bench.measure import Load, Result, access_token, measure, raw_routes
@@ -21,10 +24,19 @@ from bench.runtime import LoopThread, Served
 from bench.scenarios import BEARER_USER, SCENARIOS, Scenario
 from gateway.app import create_app
 from gateway.nodes import NodeRegistry
+from levels.common.clock import Clock
 
 
 def say(message: str) -> None:
     print(message, flush=True)
+
+
+@dataclass(frozen=True)
+class BackendRun:
+    results: list[Result]
+    auth: AuthCost
+    fanout: fanout.FanOut
+    referral: referral.ReferralCost
 
 
 async def _client_phase(
@@ -32,9 +44,10 @@ async def _client_phase(
     served: Served,
     stores: LoopThread,
     nodes: NodeRegistry,
-    identity: Identity,
+    app: Starlette,
     load: Load,
-) -> tuple[list[Result], AuthCost]:
+    referrals: int,
+) -> BackendRun:
     limits = httpx.Limits(
         max_connections=load.concurrency, max_keepalive_connections=load.concurrency
     )
@@ -50,15 +63,30 @@ async def _client_phase(
             )
             results.append(result)
         token = await access_token(client, BEARER_USER)
-    cost = await authenticate_cost(backend.name, identity, token, stores)
-    say(
-        f"  authenticate(token): p50 {cost.authenticate.p50_ms * 1000:.1f} µs "
-        f"over {cost.authenticate.requests} calls ({cost.denylist})"
-    )
-    return results, cost
+        cost = await authenticate_cost(backend.name, app.state.identity, token, stores)
+        say(
+            f"  authenticate(token): p50 {cost.authenticate.p50_ms * 1000:.1f} µs "
+            f"over {cost.authenticate.requests} calls ({cost.denylist})"
+        )
+        fanned = await fanout.measure_fanout(backend.name, client, nodes, load)
+        for field in fanout.QUERIES:
+            say(
+                f"  {field} fan-out over 4 stores: p50 ÷ slowest single store p50 = "
+                f"{fanned.ratio(field):.2f}"
+            )
+        clock: Clock = app.state.clock
+        referred = await referral.measure_referrals(
+            backend.name, client, nodes, stores, clock, app.state.settings, load, referrals
+        )
+        say(
+            f"  referrals: referCase p50 {referred.refer.p50_ms:.2f} ms; relay "
+            f"{referred.applied} in {referred.relay_seconds:.2f}s "
+            f"({referred.per_second:.1f}/s over {len(referred.passes)} passes)"
+        )
+    return BackendRun(results, cost, fanned, referred)
 
 
-def run_backend(backend: Backend, load: Load) -> tuple[list[Result], AuthCost]:
+def run_backend(backend: Backend, load: Load, referrals: int) -> BackendRun:
     stores = LoopThread(f"bench-{backend.name}")
     try:
         settings = stores.run(backend.settings())
@@ -70,8 +98,9 @@ def run_backend(backend: Backend, load: Load) -> tuple[list[Result], AuthCost]:
             served = Served(stores, app)
             try:
                 say(f"{backend.name}: serving on {served.base_url}")
-                identity: Identity = app.state.identity
-                return asyncio.run(_client_phase(backend, served, stores, nodes, identity, load))
+                return asyncio.run(
+                    _client_phase(backend, served, stores, nodes, app, load, referrals)
+                )
             finally:
                 served.stop()
         finally:
@@ -83,7 +112,7 @@ def run_backend(backend: Backend, load: Load) -> tuple[list[Result], AuthCost]:
             stores.close()
 
 
-def parse_args(argv: list[str]) -> tuple[Load, set[str] | None]:
+def parse_args(argv: list[str]) -> tuple[Load, set[str] | None, int]:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     defaults = Load()
     parser.add_argument("--requests", type=int, default=defaults.requests)
@@ -93,16 +122,26 @@ def parse_args(argv: list[str]) -> tuple[Load, set[str] | None]:
     parser.add_argument(
         "--backend", action="append", choices=["sqlite", "postgresql"], help="default: both"
     )
+    parser.add_argument(
+        "--referrals",
+        type=int,
+        default=referral.REFERRALS,
+        help="cases referred from the village to the county and relayed",
+    )
     args = parser.parse_args(argv)
+    if args.referrals < 1:
+        parser.error("--referrals must be at least 1")
     load = Load(args.warmup, args.requests, args.seconds, args.concurrency)
-    return load, set(args.backend) if args.backend else None
+    return load, set(args.backend) if args.backend else None, args.referrals
 
 
 def main(argv: list[str] | None = None) -> int:
-    load, only = parse_args(sys.argv[1:] if argv is None else argv)
+    load, only, referrals = parse_args(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
     results: list[Result] = []
     costs: list[AuthCost] = []
+    fanouts: list[fanout.FanOut] = []
+    referred: list[referral.ReferralCost] = []
     skipped: list[str] = []
     for backend in backends():
         if only is not None and backend.name not in only:
@@ -118,20 +157,27 @@ def main(argv: list[str] | None = None) -> int:
             say(line)
             skipped.append(line)
             continue
-        backend_results, cost = run_backend(backend, load)
-        results.extend(backend_results)
-        costs.append(cost)
+        run = run_backend(backend, load, referrals)
+        results.extend(run.results)
+        costs.append(run.auth)
+        fanouts.append(run.fanout)
+        referred.append(run.referral)
     scenarios: list[Scenario] = list(SCENARIOS)
     say("")
     say(table(results))
     say("")
-    tokens = section(costs, results)
-    say(tokens)
-    say("")
+    sections = [
+        section(costs, results),
+        fanout.section(fanouts),
+        referral.section(referred),
+    ]
+    for text in sections:
+        say(text)
+        say("")
     for note in notes(results, scenarios, load, skipped):
         say(f"- {note}")
     path = OUT / "results.md"
-    write(path, markdown(results, scenarios, load, skipped, [tokens]))
+    write(path, markdown(results, scenarios, load, skipped, sections))
     say(f"\nwritten to {path} in {time.perf_counter() - started:.0f}s")
     return 0
 

@@ -35,13 +35,16 @@ REDIS = os.environ.get("GOVHUB_BENCH_REDIS", "redis://127.0.0.1:6379/14")
 
 def bench_settings(*, redis_url: str | None = None, **urls: str | Path) -> Settings:
     """Production mode (as deployed) with a secret of its own, a frozen clock, nothing
-    read from ``.env``; Redis only when given (not from ``REDIS_URL``)."""
+    read from ``.env``; Redis only when given (not from ``REDIS_URL``). No relay in the
+    hub: the referral section times the relay passes it calls itself, and nothing else
+    may move its messages meanwhile (no scenario of the table writes any)."""
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         mode=Mode.PROD,
         secret_key=SecretStr(secrets.token_urlsafe(32)),
         redis_url=redis_url,
         clock_override=DEMO_NOW,
+        relay_interval_seconds=0,
         sql_echo=False,
         **urls,  # type: ignore[arg-type]
     )

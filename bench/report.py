@@ -82,7 +82,8 @@ def notes(
         f"Load: {load.warmup} warm-up requests, then up to {load.requests} requests or "
         f"{load.max_seconds:g} s per scenario, {load.concurrency} in flight; HTTP/1.1 over "
         "loopback to uvicorn serving create_app(mode=prod) in a thread of the same process "
-        "(the httpx client shares the GIL with the hub).",
+        "(the httpx client shares the GIL with the hub), without its in-process relay "
+        "(relay_interval_seconds=0: the referral section runs the relay passes itself).",
         "statements/req: SQL statements (before_cursor_execute on every store's engine) "
         "during one request after the measured run, summed over the stores; the "
         "baseline's, during one call after a first untimed one.",
