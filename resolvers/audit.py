@@ -14,6 +14,7 @@ from gateway.nodes import LevelNode
 from levels.audit.chain import verify_chain
 from levels.audit.models import AuditEvent as AuditEventRow
 from levels.cases.numbers import parse_case_number
+from levels.common.codes import parse_division
 from levels.common.enums import LEVELS
 from levels.common.errors import DomainError
 from resolvers.fanout import fan_out
@@ -69,6 +70,9 @@ async def audit_events(
     levels = [f.level] if f.level else list(LEVELS)
     start = decode_cursor(after, allowed=levels)
     stmt = select(AuditEventRow).where(AuditEventRow.case_number.startswith(prefix))
+    if f.division_code is not None:
+        below = parse_division(f.division_code, field=("filter", "divisionCode")).prefix
+        stmt = stmt.where(AuditEventRow.case_number.startswith(below))
     if f.case_number is not None:
         stmt = stmt.where(AuditEventRow.case_number == f.case_number)
     if f.action is not None:

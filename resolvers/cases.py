@@ -40,7 +40,12 @@ from levels.cases.service import (
     Submission,
     china_date,
 )
-from levels.common.codes import ImplementationCode, parse_implementation_code, validate_uscc
+from levels.common.codes import (
+    ImplementationCode,
+    parse_division,
+    parse_implementation_code,
+    validate_uscc,
+)
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from resolvers import case_events
@@ -458,6 +463,9 @@ def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
         stmt = stmt.where(Case.status == f.status)
     if f.org_code is not None:
         stmt = stmt.where(Case.org_code == f.org_code)
+    if f.division_code is not None:
+        below = parse_division(f.division_code, field=("filter", "divisionCode")).prefix
+        stmt = stmt.where(Case.division_code.startswith(below))
     if f.submitted_from is not None:
         stmt = stmt.where(
             Case.submitted_at

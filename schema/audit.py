@@ -102,6 +102,9 @@ class AuditTrail:
 @strawberry.input
 class AuditFilter:
     level: Level | None = None
+    division_code: str | None = strawberry.field(
+        default=None, description="Events of cases of this division and everything below it"
+    )
     case_number: str | None = None
     action: str | None = None
     actor_id: str | None = None

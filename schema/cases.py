@@ -456,6 +456,11 @@ class ReferCaseInput:
 class CaseFilter:
     status: CaseStatus | None = None
     level: Level | None = None
+    division_code: str | None = strawberry.field(
+        default=None,
+        description="Cases of this division and everything below it (e.g. a town and its "
+        "villages, across their stores), within what the viewer may see",
+    )
     org_code: str | None = None
     clock_state: ClockState | None = None
     submitted_from: dt.date | None = None

@@ -69,3 +69,35 @@ async def test_pages_across_levels_under_concurrent_writes(desk: Desk) -> None:
     for prefix in {n[:12] for n in seen}:
         mine = [n for n in seen if n[:12] == prefix]
         assert mine == sorted(mine)
+
+
+BELOW = """
+query($code: String!) {
+  cases(first: 100, filter: {divisionCode: $code}) { edges { node { number level } } }
+  auditEvents(first: 100, filter: {divisionCode: $code}) { edges { node { caseNumber level } } }
+}"""
+
+
+async def test_a_division_prefix_spans_the_stores_below_it(desk: Desk) -> None:
+    """修文镇 and its villages: the town's store and the village store, nothing else."""
+    await desk.travel(at(dt.date(2025, 8, 5)))
+    town = await desk.materials("000500100300", "140702101000", "TOWN")
+    await desk.submit(
+        "xiuwen.receptionist",
+        TOWN_RELIEF,
+        town,
+        channel="COUNTER",
+        applicantIdNumber=resident_id_number(2),
+    )
+    data = await desk.run("jz.auditor", BELOW, code="140702101000")
+    cases = [e["node"] for e in data["cases"]["edges"]]
+    assert cases and all(c["number"].startswith("140702101") for c in cases)
+    assert {c["level"] for c in cases} <= {"TOWN", "VILLAGE"} and "TOWN" in {
+        c["level"] for c in cases
+    }
+    events = [e["node"] for e in data["auditEvents"]["edges"]]
+    assert events and all(e["caseNumber"].startswith("140702101") for e in events)
+    # a county auditor of another county sees none of it; a bad code is a typed error
+    assert (await desk.run("yuci.auditor", BELOW, code="140703101000"))["cases"]["edges"] == []
+    bad = await desk.ask("jz.auditor", BELOW, code="14070210")
+    assert bad["errors"][0]["extensions"]["code"] == "INVALID_DIVISION_CODE"
