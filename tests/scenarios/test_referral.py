@@ -6,20 +6,26 @@ message id — and mistakes that refer nothing."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from gateway.breakers import NodeBreakers
 from gateway.demo.accounts import resident_id_number
 from gateway.nodes import NodeRegistry
 from gateway.relay import relay_once
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case
 from levels.common.clock import FixedClock
-from levels.common.enums import Level
+from levels.common.enums import LEVELS, Level
+from levels.common.store import create_store_engine
 from levels.outbox.models import OutboxMessage
-from tests.conftest import DEMO_NOW
+from tests.conftest import BACKEND, DEMO_NOW
 from tests.scenarios.desk import CASE, YUCI_ORG, Desk, at
 
 SUBSISTENCE = f"{YUCI_ORG}2000500100100"  # 最低生活保障审批: village, town (初审), county
@@ -269,3 +275,73 @@ async def test_a_county_system_refers_to_the_city(
         REFER, {"input": {"number": number}}, authorization=f"Bearer {other}"
     )
     assert [e["code"] for e in refused["data"]["referCase"]["errors"]] == ["CASE_NOT_FOUND"]
+
+
+def county_away(nodes: NodeRegistry, tmp: Path) -> NodeRegistry:
+    """The stores with the county's out of reach (a PostgreSQL port nobody listens on,
+    a SQLite file in a folder that does not exist), behind breakers of their own."""
+    node = nodes[Level.COUNTY]
+    if BACKEND == "postgres":
+        url = make_url(node.url).set(port=1).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite+aiosqlite:///{tmp / 'gone' / 'county.sqlite3'}"
+    engine = create_store_engine(url)
+    away = dataclasses.replace(node, url=url, engine=engine, sessions=async_sessionmaker(engine))
+    return NodeRegistry(
+        {lv: away if lv is Level.COUNTY else nodes[lv] for lv in LEVELS},
+        nodes.identity,
+        breakers=NodeBreakers(failures=2, open_seconds=60),
+    )
+
+
+async def test_referrals_wait_for_a_county_that_is_down_then_arrive_once(
+    desk: Desk, nodes: NodeRegistry, tmp_path: Path
+) -> None:
+    received = dt.date(2025, 6, 16)
+    await desk.travel(at(received))
+    materials = await desk.materials("000700400100")
+    numbers = []
+    for _ in range(3):
+        number = (
+            await desk.submit(
+                "xiuwencun.receptionist",
+                DISABILITY_CARD,
+                materials,
+                channel="COUNTER",
+                applicantIdNumber=RESIDENT4_ID,
+            )
+        )["case"]["number"]
+        assert (await refer(desk, "xiuwencun.receptionist", number))["errors"] == []
+        numbers.append(number)
+    down = county_away(nodes, tmp_path)
+    try:
+        for _ in range(3):
+            done = await relay_once(down, FixedClock(at(received, 11)))
+            assert "county" in done.down
+    finally:
+        await down[Level.COUNTY].engine.dispose()
+    async with nodes[Level.VILLAGE].sessions() as session:
+        waiting = (
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.case_number.in_(numbers))
+            )
+        ).all()
+    # a county that is down means waiting, not failing
+    assert {(m.state.value, m.attempts) for m in waiting} == {("PENDING", 0)}
+    assert len(waiting) == 3
+    for number in numbers:
+        seen = (await desk.run("resident4", TIMELINE, number=number))["case"]
+        assert (seen["level"], seen["status"]) == ("VILLAGE", "REFERRED")
+
+    # back again: every referral is applied, once
+    await relay(nodes, at(received, 12))
+    await relay(nodes, at(received, 13))
+    for number in numbers:
+        seen = (await desk.run("resident4", TIMELINE, number=number))["case"]
+        assert (seen["level"], seen["status"]) == ("COUNTY", "ACCEPTED")
+        assert [e["action"] for e in seen["timeline"]].count("RECEIVE_REFERRAL") == 1
+    async with nodes[Level.COUNTY].sessions() as session:
+        rows = await session.scalar(
+            select(func.count()).select_from(Case).where(Case.number.in_(numbers))
+        )
+    assert rows == 3
