@@ -54,25 +54,21 @@ async def delegate(info: Info, input: Any) -> DelegationPayload:
         county = impl.division_code if impl else ""
         _check(info, code.org_code, county, "implementationCode")
         towns = await _towns(info, county) if county else []
-        async with ctx.nodes[Level.COUNTY].sessions() as session:
-            try:
-                view, _ids = await service.delegate_matter(
-                    service.DelegationDraft(
-                        implementation_code=code.code,
-                        towns=input.towns or [],
-                        legal_instrument=input.legal_instrument,
-                        effective_from=input.effective_from,
-                        town_department=input.town_department,
-                    ),
-                    towns_of_county=towns,
-                    session=session,
-                    actor=actor_of(info),
-                    now=ctx.clock.now(),
-                )
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        # committed on success, rolled back on any error
+        async with ctx.nodes[Level.COUNTY].sessions.begin() as session:
+            view, _ids = await service.delegate_matter(
+                service.DelegationDraft(
+                    implementation_code=code.code,
+                    towns=input.towns or [],
+                    legal_instrument=input.legal_instrument,
+                    effective_from=input.effective_from,
+                    town_department=input.town_department,
+                ),
+                towns_of_county=towns,
+                session=session,
+                actor=actor_of(info),
+                now=ctx.clock.now(),
+            )
     except DomainError as e:
         return DelegationPayload(errors=user_errors(e, ctx.locale))
     return DelegationPayload(delegation=Delegation.from_view(view))
@@ -97,20 +93,15 @@ async def revoke(info: Info, input: Any) -> DelegationPayload:
         row = views.row
         _check(info, row.from_org_code, row.from_division_code, "id")
         towns = await _towns(info, row.from_division_code)
-        async with ctx.nodes[Level.COUNTY].sessions() as session:
-            try:
-                view = await service.revoke_delegation(
-                    key,
-                    input.reason,
-                    towns_of_county=towns,
-                    session=session,
-                    actor=actor_of(info),
-                    now=ctx.clock.now(),
-                )
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        async with ctx.nodes[Level.COUNTY].sessions.begin() as session:
+            view = await service.revoke_delegation(
+                key,
+                input.reason,
+                towns_of_county=towns,
+                session=session,
+                actor=actor_of(info),
+                now=ctx.clock.now(),
+            )
     except DomainError as e:
         return DelegationPayload(errors=user_errors(e, ctx.locale))
     return DelegationPayload(delegation=Delegation.from_view(view))

@@ -144,14 +144,8 @@ Write = Callable[[AsyncSession, Actor, dt.datetime], Awaitable[ProxyAuthorizatio
 async def _write(info: Info, change: Write) -> ProxyAuthorization:
     """One change in the village store's transaction, with its audit event."""
     node = info.context.nodes[Level.VILLAGE]
-    async with node.sessions() as session:
-        try:
-            row = await change(session, actor_of(info), info.context.clock.now())
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
-    return row
+    async with node.sessions.begin() as session:
+        return await change(session, actor_of(info), info.context.clock.now())
 
 
 def _payload(row: ProxyAuthorization) -> ProxyAuthorizationPayload:

@@ -273,6 +273,35 @@ async def _town_org(session: AsyncSession, town: str) -> ServiceOrg:
     return org
 
 
+async def _town_event(
+    session: AsyncSession,
+    org: ServiceOrg,
+    action: str,
+    envelope: Envelope,
+    item: str,
+    now: dt.datetime,
+) -> None:
+    """The town's half of a delegation handoff, in its audit trail with the message id."""
+    await append(
+        EventDraft(
+            actor_id="relay",
+            actor_kind="SYSTEM",
+            role=None,
+            channel="SYSTEM",
+            org_code=org.code,
+            level=Level.TOWN.value,
+            action=action,
+            detail={
+                "message": envelope.id,
+                "delegation": envelope.payload["delegationId"],
+                "item": item,
+            },
+        ),
+        session=session,
+        now=now,
+    )
+
+
 @handler(GRANTED)
 async def publish_town_item(session: AsyncSession, envelope: Envelope, now: dt.datetime) -> None:
     """The town publishes its own item for the delegated matter (a copy of the
@@ -328,20 +357,7 @@ async def publish_town_item(session: AsyncSession, envelope: Envelope, now: dt.d
         )
         for n, m in enumerate(item["materials"], start=1)
     )
-    await append(
-        EventDraft(
-            actor_id="relay",
-            actor_kind="SYSTEM",
-            role=None,
-            channel="SYSTEM",
-            org_code=org.code,
-            level=Level.TOWN.value,
-            action="RECEIVE_DELEGATION",
-            detail={"message": envelope.id, "delegation": p["delegationId"], "item": code},
-        ),
-        session=session,
-        now=now,
-    )
+    await _town_event(session, org, "RECEIVE_DELEGATION", envelope, code, now)
 
 
 @handler(REVOKED)
@@ -355,17 +371,4 @@ async def abolish_town_item(session: AsyncSession, envelope: Envelope, now: dt.d
     if row is not None and row.delegation_id == p["delegationId"]:
         row.status = MatterStatus.ABOLISHED
         row.updated_at = now
-    await append(
-        EventDraft(
-            actor_id="relay",
-            actor_kind="SYSTEM",
-            role=None,
-            channel="SYSTEM",
-            org_code=org.code,
-            level=Level.TOWN.value,
-            action="REVOKE_DELEGATION",
-            detail={"message": envelope.id, "delegation": p["delegationId"], "item": code},
-        ),
-        session=session,
-        now=now,
-    )
+    await _town_event(session, org, "REVOKE_DELEGATION", envelope, code, now)
