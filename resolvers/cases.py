@@ -306,6 +306,20 @@ async def _part_drafts(
     return drafts
 
 
+Receive = Callable[[AsyncSession, AsyncSession | None], Awaitable[Case]]
+
+
+async def receive(here: LevelNode, implementing: LevelNode | None, write: Receive) -> Case:
+    """收件 in one transaction of the receiving store ``here``; ``write`` also gets a
+    session of the implementing store (for the guide) when that is another one."""
+    async with AsyncExitStack() as stack:
+        session = await stack.enter_async_context(here.sessions.begin())
+        catalogue = (
+            await stack.enter_async_context(implementing.sessions()) if implementing else None
+        )
+        return await write(session, catalogue)
+
+
 def _lower_receiver(viewer: Viewer, code: ImplementationCode) -> Receiver | None:
     """Staff of an org below the implementing one receive for it (收件, then 转报)."""
     if (
@@ -364,34 +378,30 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
             raise _refuse(viewer, Action.SUBMIT_CASE, target)
         # a case received below the deciding level is kept where it is received
         here = ctx.nodes[receiver.level] if receiver else node
-        async with AsyncExitStack() as stack:
-            session = await stack.enter_async_context(here.sessions())
-            # the implementing store, for the guide (the same one unless received below)
-            catalogue = await stack.enter_async_context(node.sessions()) if receiver else None
-            try:
-                case = await case_service.submit_case(
-                    Submission(
-                        implementation_code=code.code,
-                        matter_name=matter.name,
-                        legal_limit_days=matter.legal_time_limit_days,
-                        applicant=applicant,
-                        channel=input.channel.value,
-                        materials=material_drafts(input.materials),
-                        tolerance_deadline=input.tolerance_deadline,
-                        joint=joint,
-                        window_id=window_id,
-                        received_by=receiver,
-                    ),
-                    session=session,
-                    actor=actor_of(info),
-                    now=ctx.clock.now(),
-                    calendar=await load_calendar(session=session),
-                    catalogue=catalogue,
-                )
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        now = ctx.clock.now()
+
+        async def write(session: AsyncSession, catalogue: AsyncSession | None) -> Case:
+            return await case_service.submit_case(
+                Submission(
+                    implementation_code=code.code,
+                    matter_name=matter.name,
+                    legal_limit_days=matter.legal_time_limit_days,
+                    applicant=applicant,
+                    channel=input.channel.value,
+                    materials=material_drafts(input.materials),
+                    tolerance_deadline=input.tolerance_deadline,
+                    joint=joint,
+                    window_id=window_id,
+                    received_by=receiver,
+                ),
+                session=session,
+                actor=actor_of(info),
+                now=now,
+                calendar=await load_calendar(session=session),
+                catalogue=catalogue,
+            )
+
+        case = await receive(here, node if receiver else None, write)
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))
     await case_events.case_updated(info, case.number)

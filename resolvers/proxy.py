@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -46,7 +45,7 @@ from levels.proxy.errors import ProxyErrorCode
 from levels.proxy.models import AuthorizationMethod, ProxyAuthorization
 from levels.proxy.service import AuthorizationDraft, AuthorizationQuery, Resident
 from resolvers import case_events
-from resolvers.cases import actor_of, material_drafts
+from resolvers.cases import actor_of, material_drafts, receive
 from resolvers.fanout import NodeUnavailable, fan_out
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
@@ -516,19 +515,11 @@ async def submit_for_resident(info: Info, input: Any) -> CasePayload:
                 CaseErrorCode.INVALID_TRANSITION, field=["input", "implementationCode"]
             )
         upper = plan.implementation.level
-        async with AsyncExitStack() as stack:
-            session = await stack.enter_async_context(ctx.nodes[Level.VILLAGE].sessions())
-            catalogue = (
-                None
-                if upper is Level.VILLAGE
-                else await stack.enter_async_context(ctx.nodes[upper].sessions())
-            )
-            try:
-                case = await _receive(info, input, plan, session, catalogue)
-                await session.commit()
-            except BaseException:
-                await session.rollback()
-                raise
+        case = await receive(
+            ctx.nodes[Level.VILLAGE],
+            None if upper is Level.VILLAGE else ctx.nodes[upper],
+            lambda session, catalogue: _receive(info, input, plan, session, catalogue),
+        )
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))
     await case_events.case_updated(info, case.number)
