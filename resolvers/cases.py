@@ -103,17 +103,16 @@ async def holder(info: Info, number: str) -> LevelNode:
     referred up (转报) and has arrived — the level each REFERRED row points to, in
     turn. While on its way, the REFERRED row where it was is the case."""
     node = _node_of_number(info, number)
-    for _ in range(len(LEVELS)):
-        async with node.sessions() as session:
-            row = await session.get(Case, number)
-        if row is None or row.status is not CaseStatus.REFERRED or row.referred_to_level is None:
-            return node
+    async with node.sessions() as session:
+        row = await session.get(Case, number)
+    # each store is read once: the row found up there is the one looked at next
+    while row is not None and row.status is CaseStatus.REFERRED and row.referred_to_level:
         upper = info.context.nodes[row.referred_to_level]
         async with upper.sessions() as session:
-            arrived = await session.get(Case, number) is not None
-        if not arrived:
+            row = await session.get(Case, number)
+        if row is None:
             # on its way: the message has not been applied up there yet
-            return node
+            break
         node = upper
     return node
 
@@ -195,7 +194,7 @@ async def refer(
             town = f"{row.division_code[:9]}000"
             org = await ctx.loaders.service_org_by_division.load(town)
             review_town = (org.code, town) if org is not None else None
-        case, _message = await referral.refer_case(
+        return await referral.refer_case(
             number,
             opinion=opinion,
             expected_version=expected_version,
@@ -205,7 +204,6 @@ async def refer(
             actor=actor,
             now=now,
         )
-        return case
 
     return await _act(info, number, Action.REFER_CASE, change)
 

@@ -123,9 +123,9 @@ async def refer_case(
     session: AsyncSession,
     actor: Actor,
     now: dt.datetime,
-) -> tuple[Case, str]:
+) -> Case:
     """Refer the case held in ``session``'s store up its route; returns the case as it
-    is here now (REFERRED) and the id of the message that carries it."""
+    is here now (REFERRED). The message that carries it is in the trail's detail."""
     case = await load_case_for_update(number, session=session)
     _check_version(case, expected_version)
     if actor.kind == "STAFF" and actor.org_code != case.org_code:
@@ -169,7 +169,7 @@ async def refer_case(
     if text:
         detail["opinion"] = text
     await record_event(session, case, actor, REFER_ACTION, before, now, detail)
-    return case, message.id
+    return case
 
 
 def _day(value: str | None) -> dt.date | None:
