@@ -9,14 +9,13 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.cases.errors import CaseErrorCode
 from levels.cases.models import CaseSequence
 from levels.common.codes import DivisionCode, Field, field_path, level_of_division
 from levels.common.errors import DomainError
+from levels.common.sequences import next_value
 
 _NUMBER = re.compile(r"^(\d{12})-(\d{8})-(\d{5})$")
 
@@ -54,23 +53,8 @@ def parse_case_number(value: str, *, field: Field = "number") -> CaseNumber:
 async def next_case_number(division_code: str, day: dt.date, *, session: AsyncSession) -> str:
     """The next number of this org and day, inside the caller's transaction (the
     sequence row is locked until it commits)."""
-    for _ in range(3):
-        bumped = await session.execute(
-            update(CaseSequence)
-            .where(CaseSequence.division_code == division_code, CaseSequence.day == day)
-            .values(last=CaseSequence.last + 1)
-            .returning(CaseSequence.last)
-        )
-        last = bumped.scalar_one_or_none()
-        if last is not None:
-            return format_case_number(division_code, day, last)
-        try:
-            async with session.begin_nested():
-                session.add(CaseSequence(division_code=division_code, day=day, last=1))
-            return format_case_number(division_code, day, 1)
-        except IntegrityError:
-            continue  # another transaction made the row first: bump it
-    raise RuntimeError("could not allocate a case number")
+    last = await next_value(session, CaseSequence, division_code=division_code, day=day)
+    return format_case_number(division_code, day, last)
 
 
 __all__ = ["CaseNumber", "format_case_number", "next_case_number", "parse_case_number"]

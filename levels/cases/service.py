@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.audit.chain import EventDraft, append
@@ -61,8 +62,13 @@ from levels.common.enums import (
     SpecialProcedureKind,
     WindowKind,
 )
-from levels.common.errors import DomainError
+from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ImplementationMaterial, MatterImplementation, Window
+from levels.licences import service as licences
+from levels.licences.enums import LicenceStatus, LicenceUseKind
+from levels.licences.errors import LicenceErrorCode
+from levels.licences.identifiers import parse_licence_id
+from levels.licences.models import ELicence
 
 DEFAULT_SUPPLEMENT_DAYS = 5
 # 一窗受理: the department takes up a case pushed from the front desk within this many
@@ -255,6 +261,7 @@ async def submit_case(
     now: dt.datetime,
     calendar: WorkCalendar,
     catalogue: AsyncSession | None = None,
+    library: AsyncSession | None = None,
 ) -> Case:
     """收件: record the application and its materials at the implementing org. A joint
     application (联办) asks once for the materials of all its implementations; one
@@ -263,7 +270,9 @@ async def submit_case(
 
     ``session`` is the store of the receiving org, where the case is written;
     ``catalogue`` the store of the implementing org (the same one unless the
-    submission is ``received_by`` an org below it)."""
+    submission is ``received_by`` an org below it); ``library`` the city's, whose
+    licence library fills every material an e-licence the applicant holds replaces
+    (none when it is not given or does not answer: the material is asked for)."""
     found = catalogue or session
     impl = await _in_force(found, submission.implementation_code, ["input", "implementationCode"])
     joint = await _joint_parts(found, impl, submission)
@@ -293,6 +302,7 @@ async def submit_case(
     order = {i.code: n for n, i in enumerate(impls)}
     guide = sorted(guide, key=lambda g: (order[g.implementation_code], g.position))
     materials = _check_materials(submission, guide, today=china_date(now))
+    uses = await _fill_from_library(library, submission, guide, materials, actor, now)
     received_on = china_date(now)
     at_division = receiver.division_code if receiver else impl.division_code
     number = await next_case_number(at_division, received_on, session=session)
@@ -370,8 +380,97 @@ async def submit_case(
         detail["implementationLevel"] = impl.level.value
     if submission.proxy_authorization_id is not None:
         detail["proxyAuthorization"] = submission.proxy_authorization_id
+    if uses:
+        detail["licences"] = {u.material: u.licence_id for u in uses}
     await record_event(session, case, actor, Step.SUBMIT.value, None, now, detail)
+    uses = [replace(u, case_number=number) for u in uses]
+    await licences.record_uses(session, case.level, uses, now)
     return case
+
+
+LIBRARY_NOTE = "电子证照库调取"
+
+
+async def _library_rows(
+    library: AsyncSession, holder: str, explicit: Sequence[str], types: set[str]
+) -> tuple[dict[str, ELicence], dict[str, ELicence]]:
+    """The licences named in the input, and the applicant's VALID ones of ``types``."""
+    named = {
+        row.id: row
+        for row in await library.scalars(select(ELicence).where(ELicence.id.in_(explicit)))
+    }
+    held = await licences.held_licences(library, [holder], types)
+    return named, held
+
+
+async def _fill_from_library(
+    library: AsyncSession | None,
+    submission: Submission,
+    guide: Sequence[ImplementationMaterial],
+    materials: Sequence[CaseMaterial],
+    actor: Actor,
+    now: dt.datetime,
+) -> list[licences.Use]:
+    """100 % reuse: a material an e-licence replaces is filled from the library when
+    the applicant holds a VALID licence of its type, and never asked for; a licence
+    named in the input must be the applicant's own, VALID, of the right type."""
+    wants = {g.name: g.satisfied_by_licence_type for g in guide if g.satisfied_by_licence_type}
+    explicit: dict[str, str] = {}
+    position: dict[str, int] = {}
+    for i, drafted in enumerate(submission.materials):
+        if drafted.source is MaterialSource.LICENCE:
+            at = ("input", "materials", str(i), "reference")
+            explicit[drafted.name] = parse_licence_id(drafted.reference or "", field=at).value
+            position[drafted.name] = i
+    if library is None or not wants:
+        if explicit:
+            raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "materials"])
+        return []
+    holder = submission.applicant.id
+    try:
+        named, held = await _library_rows(
+            library, holder, list(explicit.values()), set(wants.values())
+        )
+    except (OSError, SQLAlchemyError):
+        if explicit:
+            raise DomainError(ErrorCode.NODE_UNAVAILABLE, field=["input", "materials"]) from None
+        return []  # the library is away: the materials are asked for as before
+    uses: list[licences.Use] = []
+    for m in materials:
+        wanted = wants.get(m.name)
+        given = explicit.get(m.name)
+        row = None
+        if given is not None:
+            where = ["input", "materials", str(position[m.name])]
+            row = named.get(given)
+            if row is None:
+                raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=where)
+            if row.type_code != wanted:
+                raise DomainError(LicenceErrorCode.LICENCE_TYPE_MISMATCH, field=where)
+            if row.holder_id != holder:
+                raise DomainError(LicenceErrorCode.LICENCE_HOLDER_MISMATCH, field=where)
+            if row.status is not LicenceStatus.VALID:
+                raise DomainError(
+                    LicenceErrorCode.LICENCE_NOT_VALID, field=where, detail=row.status.value
+                )
+        elif wanted is not None:
+            row = held.get(wanted)
+        if row is None:
+            continue
+        m.source, m.reference, m.state = MaterialSource.LICENCE, row.id, MaterialState.PROVIDED
+        m.note = LIBRARY_NOTE
+        uses.append(
+            licences.Use(
+                licence_id=row.id,
+                kind=LicenceUseKind.MATERIAL,
+                purpose=f"{submission.matter_name}：{m.name}",
+                used_by=actor.id,
+                used_at=now,
+                material=m.name,
+                used_by_org=actor.org_code,
+            )
+        )
+    return uses
 
 
 def _text(value: str | None, limit: int, field: str) -> str:
@@ -536,6 +635,7 @@ async def take_step(
     actor: Actor,
     now: dt.datetime,
     calendar: WorkCalendar,
+    issuing: licences.Issuing | None = None,
 ) -> Case:
     """One step of the lifecycle on one case. Raises a typed error and changes
     nothing when the step is not allowed now, here, or with this input; raises
@@ -654,6 +754,13 @@ async def take_step(
     # the version check happens here (StaleDataError when another step won)
     await session.flush()
     await record_event(session, case, actor, step.value, before, now, detail)
+    if step in (Step.DECIDE, Step.COMPLETE) and case.decision is Decision.APPROVED:
+        # 出证: the approval and its e-licences commit together, or neither does
+        await licences.issue_for_case(session, case, issuing, actor, now)
+    elif issuing is not None and issuing.fields:
+        raise DomainError(
+            LicenceErrorCode.LICENCE_FIELDS_NOT_ISSUED, field=["input", "licenceFields"]
+        )
     return case
 
 

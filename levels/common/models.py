@@ -132,6 +132,8 @@ class MatterImplementation(LevelBase):
     preliminary_review: Mapped[bool] = mapped_column(Boolean, default=False)
     delegated_from: Mapped[str | None] = mapped_column(String(31), index=True)
     delegation_id: Mapped[str | None] = mapped_column(String(20))
+    # the e-licence type an approval of this item issues (电子证照), if any
+    issues_licence_type: Mapped[str | None] = mapped_column(String(16))
     status: Mapped[MatterStatus] = mapped_column(_enum(MatterStatus))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)

@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 # the modules whose handlers the relay needs: importing one registers its topics
-HANDLER_MODULES = ("levels.cases.referral", "levels.county.delegation")
+HANDLER_MODULES = ("levels.cases.referral", "levels.county.delegation", "levels.licences.service")
 
 # audit actions of the transport itself (each topic's handler audits its own change)
 FAILED_ACTION = "MESSAGE_FAILED"
