@@ -3,6 +3,8 @@ JWKS and the OpenID Provider metadata."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
@@ -19,7 +21,12 @@ _FORM = "application/x-www-form-urlencoded"
 MAX_FORM_BYTES = 16 * 1024
 
 
-def routes(identity: Identity) -> list[Route]:
+# more public keys the hub publishes next to its token keys (the issuing orgs' licence
+# keys, ES256, told apart by ``kid`` and ``alg``)
+MoreKeys = Callable[[], Awaitable[dict[str, Any]]]
+
+
+def routes(identity: Identity, more_keys: MoreKeys | None = None) -> list[Route]:
     settings = identity.settings
 
     async def token(request: Request) -> Response:
@@ -38,7 +45,10 @@ def routes(identity: Identity) -> list[Route]:
         return JSONResponse(answer, headers=_NO_STORE)
 
     async def jwks(_request: Request) -> Response:
-        return JSONResponse(await identity.keys.jwks(), headers={"Cache-Control": "max-age=300"})
+        keys = list((await identity.keys.jwks())["keys"])
+        if more_keys is not None:
+            keys += (await more_keys())["keys"]
+        return JSONResponse({"keys": keys}, headers={"Cache-Control": "max-age=300"})
 
     async def openid_configuration(_request: Request) -> Response:
         issuer = settings.issuer

@@ -41,6 +41,8 @@ class Resource(enum.Enum):
     PROXY_AUTHORIZATION = "proxy-authorization"
     # a village station's ledger (台账) of the cases it received
     VILLAGE_LEDGER = "village-ledger"
+    # an e-licence of the library (电子证照): its holder's, issued in a division
+    LICENCE = "licence"
 
 
 class Action(enum.Enum):
@@ -64,6 +66,10 @@ class Action(enum.Enum):
     AUTHORIZE_PROXY = "authorize-proxy"
     RECORD_PROXY = "record-proxy"
     REVOKE_PROXY = "revoke-proxy"
+    # e-licences: the issuing org suspends, reinstates, revokes or reissues; the
+    # holder asks for a purpose-bound copy (加注件)
+    MANAGE_LICENCE = "manage-licence"
+    COPY_LICENCE = "copy-licence"
 
 
 class Reach(enum.Enum):
@@ -186,6 +192,15 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
         Grant(STAFF, Reach.JURISDICTION),
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
     ),
+    # a licence's division is its issuer's: staff and auditors see what their
+    # jurisdiction issued; the holder sees their own (the wallet)
+    (Resource.LICENCE, Action.READ): (
+        Grant(APPLICANTS, Reach.OWN),
+        Grant(STAFF, Reach.JURISDICTION),
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+    ),
+    (Resource.LICENCE, Action.MANAGE_LICENCE): (_post(Role.DIRECTOR, Role.ADMIN),),
+    (Resource.LICENCE, Action.COPY_LICENCE): (Grant(APPLICANTS, Reach.OWN),),
     (Resource.AUDIT, Action.READ): (
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
         Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR})),

@@ -19,6 +19,8 @@ from auth.identity import Identity
 from gateway import relay, timers
 from gateway.graphql import GovHubGraphQL
 from gateway.health import live, metrics_endpoint, ready_endpoint
+from gateway.licensing import Licensing
+from gateway.licensing import routes as licensing_routes
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.nodes import NodeRegistry
 from gateway.pubsub import broker_for
@@ -41,6 +43,13 @@ def create_app(
     metrics = Metrics.create()
     identity = Identity(settings, registry.identity, clock)
     broker = broker_for(settings)
+    licensing = Licensing(
+        registry,
+        clock,
+        secret=settings.identity_secret(),
+        status_ttl_seconds=settings.licence_status_ttl_seconds,
+        copy_max_days=settings.licence_copy_max_days,
+    )
     graphql = GovHubGraphQL(
         build_schema(prod=not settings.is_dev),
         settings=settings,
@@ -48,6 +57,7 @@ def create_app(
         clock=clock,
         identity=identity,
         broker=broker,
+        licensing=licensing,
     )
     # the token is decoded once, here, for every GraphQL request over HTTP; a
     # WebSocket (subscriptions) signs in with its connection_init (on_ws_connect)
@@ -97,7 +107,8 @@ def create_app(
         routes=[
             Route("/graphql", authenticated_graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
-            *auth_endpoints.routes(identity),
+            *auth_endpoints.routes(identity, licensing.directory.jwks),
+            *licensing_routes(licensing),
             Route("/health/live", live),
             Route("/health/ready", ready_endpoint(registry, settings.node_timeout_seconds)),
             Route("/metrics", metrics_endpoint(metrics.registry)),
@@ -110,4 +121,5 @@ def create_app(
     app.state.clock = clock
     app.state.identity = identity
     app.state.broker = broker
+    app.state.licensing = licensing
     return app

@@ -18,6 +18,7 @@ from strawberry.types.graphql import OperationType
 
 from auth.identity import Identity
 from auth.viewer import ANONYMOUS, Viewer
+from gateway.licensing import Licensing
 from gateway.nodes import NodeRegistry
 from gateway.pubsub import Broker
 from gateway.settings import Settings
@@ -37,6 +38,7 @@ class Context:
     loaders: Loaders
     identity: Identity
     broker: Broker
+    licensing: Licensing
     viewer: Viewer = ANONYMOUS
     locale: str = "zh"
     # errors to report next to partial data (a node that did not answer)

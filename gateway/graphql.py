@@ -26,6 +26,7 @@ from auth.backend import viewer_of
 from auth.identity import Identity
 from auth.tokens import InvalidToken
 from gateway.context import Context, locale_of
+from gateway.licensing import Licensing
 from gateway.nodes import NodeRegistry
 from gateway.pubsub import Broker
 from gateway.settings import Settings
@@ -59,6 +60,7 @@ class GovHubGraphQL(GraphQL[Context, None]):
         clock: Clock,
         identity: Identity,
         broker: Broker,
+        licensing: Licensing,
     ) -> None:
         super().__init__(
             schema,
@@ -71,6 +73,7 @@ class GovHubGraphQL(GraphQL[Context, None]):
         self.clock = clock
         self.identity = identity
         self.broker = broker
+        self.licensing = licensing
 
     def encode_json(self, data: object) -> bytes:
         # readable UTF-8 (no \u escapes) and faster than the standard library
@@ -90,6 +93,7 @@ class GovHubGraphQL(GraphQL[Context, None]):
             loaders=Loaders.create(sessions, self.settings.node_timeout_seconds),
             identity=self.identity,
             broker=self.broker,
+            licensing=self.licensing,
             # a WebSocket's viewer is set by on_ws_connect, from its token
             viewer=viewer_of(request),
             locale=locale_of(request),

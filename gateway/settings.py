@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     # calls through again (to find out whether the node is back) after this long
     breaker_failures: int = Field(default=5, ge=1)
     breaker_open_seconds: float = Field(default=30.0, gt=0)
+    # e-licences: an issuer's signed status list is trusted offline for this long
+    # (a verifier past it says UNKNOWN); a purpose-bound copy (加注件) lives at most
+    # licence_copy_max_days
+    licence_status_ttl_seconds: int = Field(default=86_400, ge=60)
+    licence_copy_max_days: int = Field(default=90, ge=1, le=365)
     # echo every SQL statement to the log (debugging only)
     sql_echo: bool = False
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from gateway.nodes import NodeRegistry
@@ -16,6 +16,7 @@ from levels.audit.chain import HeadSigner, sign_head
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases.timers import fire_due_timers, issue_cards
 from levels.common.clock import Clock
+from levels.licences.service import expire_due
 from resolvers.case_events import publish_case_updated
 
 log = logging.getLogger("govhub.timers")
@@ -27,15 +28,20 @@ async def _calendar(session: Any) -> WorkCalendar:
 
 @dataclass(frozen=True)
 class Pass:
-    """What one pass did, per store: timers fired and supervision cards issued."""
+    """What one pass did, per store: timers fired, supervision cards issued, and
+    e-licences whose validity ended marked EXPIRED."""
 
     timers: dict[str, int]
     cards: dict[str, int]
+    expired: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
         timers = ", ".join(f"{store} {n}" for store, n in self.timers.items())
         cards = ", ".join(f"{store} {n}" for store, n in self.cards.items())
-        return f"{timers} timers fired; {cards} supervision cards issued"
+        expired = ", ".join(f"{store} {n}" for store, n in self.expired.items())
+        return (
+            f"{timers} timers fired; {cards} supervision cards issued; {expired} licences expired"
+        )
 
 
 async def fire_all(
@@ -54,17 +60,21 @@ async def fire_all(
 
     timers: dict[str, int] = {}
     cards: dict[str, int] = {}
+    expired: dict[str, int] = {}
     for node in nodes:
         timers[node.name] = await fire_due_timers(
             node.sessions, now=clock.now(), calendar=_calendar, on_fired=published
         )
         cards[node.name] = await issue_cards(node.sessions, now=clock.now(), on_fired=published)
+        async with node.sessions.begin() as session:
+            # a licence's validity end is its deadline row: the pass marks it EXPIRED
+            expired[node.name] = await expire_due(session, node.level, clock.now())
         if signer is not None:
             async with node.sessions.begin() as session:
                 await sign_head(
                     session=session, signer=signer, level=node.level.value, now=clock.now()
                 )
-    return Pass(timers, cards)
+    return Pass(timers, cards, expired)
 
 
 async def run_forever(
@@ -77,7 +87,7 @@ async def run_forever(
     while True:
         try:
             done = await fire_all(nodes, clock, signer, broker)
-            if any(done.timers.values()) or any(done.cards.values()):
+            if any(done.timers.values()) or any(done.cards.values()) or any(done.expired.values()):
                 log.info("%s", done)
         except Exception:  # a store that is down now is retried next round
             log.exception("timer pass failed")

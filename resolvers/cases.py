@@ -48,6 +48,8 @@ from levels.common.codes import (
 )
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.licences.errors import LicenceErrorCode
+from levels.licences.service import Issuing
 from resolvers import case_events
 from resolvers.fanout import fan_out
 from resolvers.globalid import decode_id
@@ -158,8 +160,36 @@ async def _act(info: Info, number: str, action: Action, change: CaseChange) -> C
     return CasePayload(case=CaseType.from_row(case))
 
 
-async def take_step(info: Info, number: str, step: Step, given: StepInput) -> CasePayload:
-    now = info.context.clock.now()
+def licence_fields(items: Sequence[Any] | None) -> dict[str, str]:
+    """The licence fields of an input, by key (a key given twice is refused)."""
+    fields: dict[str, str] = {}
+    for i, item in enumerate(items or []):
+        key = item.key.strip()
+        if key in fields:
+            raise DomainError(
+                LicenceErrorCode.LICENCE_FIELD_INVALID,
+                field=["input", "licenceFields", str(i)],
+                detail=key,
+            )
+        fields[key] = item.value
+    return fields
+
+
+async def take_step(
+    info: Info,
+    number: str,
+    step: Step,
+    given: StepInput,
+    fields: Sequence[Any] | None = None,
+) -> CasePayload:
+    """One step; an approval (决定 or 当场办结) also issues the e-licences it yields,
+    with the licence ``fields`` the director gives, in the same transaction."""
+    ctx = info.context
+    now = ctx.clock.now()
+    try:
+        issuing = Issuing(ctx.licensing.signer, licence_fields(fields))
+    except DomainError as e:
+        return CasePayload(errors=user_errors(e, ctx.locale))
 
     async def change(session: AsyncSession, actor: Actor) -> Case:
         return await case_service.take_step(
@@ -170,6 +200,7 @@ async def take_step(info: Info, number: str, step: Step, given: StepInput) -> Ca
             actor=actor,
             now=now,
             calendar=await load_calendar(session=session),
+            issuing=issuing,
         )
 
     return await _act(info, number, STEP_ACTIONS[step], change)
@@ -304,18 +335,22 @@ async def _part_drafts(
     return drafts
 
 
-Receive = Callable[[AsyncSession, AsyncSession | None], Awaitable[Case]]
+Receive = Callable[[AsyncSession, AsyncSession | None, AsyncSession], Awaitable[Case]]
 
 
-async def receive(here: LevelNode, implementing: LevelNode | None, write: Receive) -> Case:
+async def receive(
+    here: LevelNode, implementing: LevelNode | None, library: LevelNode, write: Receive
+) -> Case:
     """收件 in one transaction of the receiving store ``here``; ``write`` also gets a
-    session of the implementing store (for the guide) when that is another one."""
+    session of the implementing store (for the guide) when that is another one, and
+    one of the city's licence library (``here``'s own when the city receives)."""
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(here.sessions.begin())
         catalogue = (
             await stack.enter_async_context(implementing.sessions()) if implementing else None
         )
-        return await write(session, catalogue)
+        shelf = session if library is here else await stack.enter_async_context(library.sessions())
+        return await write(session, catalogue, shelf)
 
 
 def _lower_receiver(viewer: Viewer, code: ImplementationCode) -> Receiver | None:
@@ -378,7 +413,9 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         here = ctx.nodes[receiver.level] if receiver else node
         now = ctx.clock.now()
 
-        async def write(session: AsyncSession, catalogue: AsyncSession | None) -> Case:
+        async def write(
+            session: AsyncSession, catalogue: AsyncSession | None, library: AsyncSession
+        ) -> Case:
             return await case_service.submit_case(
                 Submission(
                     implementation_code=code.code,
@@ -397,9 +434,10 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                 now=now,
                 calendar=await load_calendar(session=session),
                 catalogue=catalogue,
+                library=library,
             )
 
-        case = await receive(here, node if receiver else None, write)
+        case = await receive(here, node if receiver else None, ctx.nodes[Level.CITY], write)
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))
     await case_events.case_updated(info, case.number)

@@ -20,6 +20,7 @@ NODE_TYPES = frozenset(
         "MatterImplementation",
         "Delegation",
         "Case",
+        "ELicence",
     }
 )
 

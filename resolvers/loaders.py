@@ -36,6 +36,8 @@ from levels.common.models import (
 )
 from levels.county import service as county_service
 from levels.county.service import DelegationView
+from levels.licences import service as licence_service
+from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.proxy import service as proxy_service
 from resolvers.fanout import call_node
 from resolvers.sessions import RequestSessions
@@ -345,6 +347,52 @@ class CaseByNumberLoader(OrgScopedLoader[Case]):
         return (level, row.number)
 
 
+class LibraryLoader(LevelLoader[str, R]):
+    """Rows of the city's licence library (电子证照库)."""
+
+    def levels_of(self, key: str) -> Sequence[Level]:
+        return (Level.CITY,)
+
+
+class LicenceByIdLoader(LibraryLoader[ELicence]):
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ELicence]:
+        return await licence_service.licences_by_id(keys, session=session)
+
+    def answers(self, level: Level, row: ELicence) -> str:
+        return row.id
+
+
+class UsesByLicenceLoader(LibraryLoader[LicenceUse]):
+    many = True
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[LicenceUse]:
+        return await licence_service.uses_by_licence(keys, session=session)
+
+    def answers(self, level: Level, row: LicenceUse) -> str:
+        return row.licence_id
+
+
+class LicenceTypeByCodeLoader(LibraryLoader[LicenceType]):
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[LicenceType]:
+        return await licence_service.types_by_code(keys, session=session)
+
+    def answers(self, level: Level, row: LicenceType) -> str:
+        return row.code
+
+
+class LicencesByCaseLoader(OrgScopedLoader[ELicence]):
+    """The licences a case's approval issued, from the store that decided it (the
+    master rows: the city store also holds library copies, which answer nothing)."""
+
+    many = True
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ELicence]:
+        return await licence_service.licences_by_case(keys, session=session)
+
+    def answers(self, level: Level, row: ELicence) -> tuple[Level, str]:
+        return (level, row.source_case_number if row.issuer_level is level else "")
+
+
 @dataclass
 class Loaders:
     division_by_code: DivisionByCodeLoader
@@ -366,6 +414,10 @@ class Loaders:
     events_by_case: EventsByCaseLoader
     calendar_by_level: CalendarByLevelLoader
     case_by_number: CaseByNumberLoader
+    licence_by_id: LicenceByIdLoader
+    uses_by_licence: UsesByLicenceLoader
+    licence_type_by_code: LicenceTypeByCodeLoader
+    licences_by_case: LicencesByCaseLoader
 
     @classmethod
     def create(cls, sessions: RequestSessions, timeout: float) -> Loaders:
@@ -389,4 +441,8 @@ class Loaders:
             events_by_case=EventsByCaseLoader(sessions, timeout),
             calendar_by_level=CalendarByLevelLoader(sessions, timeout),
             case_by_number=CaseByNumberLoader(sessions, timeout),
+            licence_by_id=LicenceByIdLoader(sessions, timeout),
+            uses_by_licence=UsesByLicenceLoader(sessions, timeout),
+            licence_type_by_code=LicenceTypeByCodeLoader(sessions, timeout),
+            licences_by_case=LicencesByCaseLoader(sessions, timeout),
         )

@@ -440,7 +440,12 @@ async def _plan(info: Info, input: Any) -> _Plan:
 
 
 async def _receive(
-    info: Info, input: Any, plan: _Plan, session: AsyncSession, catalogue: AsyncSession | None
+    info: Info,
+    input: Any,
+    plan: _Plan,
+    session: AsyncSession,
+    catalogue: AsyncSession | None,
+    library: AsyncSession,
 ) -> Case:
     """In the village store's transaction: the authorization (locked) is still good
     for this matter and resident, the station offers its mode, and the case is
@@ -497,6 +502,7 @@ async def _receive(
         now=now,
         calendar=await load_calendar(session=session),
         catalogue=catalogue,
+        library=library,
     )
 
 
@@ -518,7 +524,10 @@ async def submit_for_resident(info: Info, input: Any) -> CasePayload:
         case = await receive(
             ctx.nodes[Level.VILLAGE],
             None if upper is Level.VILLAGE else ctx.nodes[upper],
-            lambda session, catalogue: _receive(info, input, plan, session, catalogue),
+            ctx.nodes[Level.CITY],
+            lambda session, catalogue, library: _receive(
+                info, input, plan, session, catalogue, library
+            ),
         )
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))

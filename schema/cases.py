@@ -7,7 +7,7 @@ import datetime as dt
 
 import strawberry
 
-from auth.policy import Resource, Target
+from auth.policy import Action, Resource, Target, allows
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case as CaseRow
 from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
@@ -29,6 +29,7 @@ from schema.enums import (
     SpecialProcedureKind,
 )
 from schema.info import Info
+from schema.licences import ELicenceType, LicenceFieldInput, LicenceView, licence_target
 from schema.matters import MatterImplementation
 from schema.payloads import UserError
 from schema.relay import Node
@@ -71,6 +72,16 @@ class CaseMaterialType:
             state=row.state,
             note=row.note,
         )
+
+    @strawberry.field(
+        description="The e-licence filled in from the library (source LICENCE), as the "
+        "library holds it: whoever may read the case sees what it was filled with"
+    )
+    async def licence(self, info: Info) -> LicenceView | None:
+        if self.source is not MaterialSource.LICENCE or not self.reference:
+            return None
+        row = await info.context.loaders.licence_by_id.load(self.reference)
+        return LicenceView.from_row(row) if row is not None else None
 
 
 @strawberry.type(description="联办: one implementation of a jointly handled case and its decision")
@@ -250,6 +261,17 @@ class CaseType(Node):
             deemed_accepted=row.deemed_accepted,
         )
 
+    @strawberry.field(
+        description="The e-licences its approval issued (电子证照), from the store that decided it"
+    )
+    async def licences(self, info: Info) -> list[ELicenceType]:
+        rows = await info.context.loaders.licences_by_case.load((self.row.level, self.number))
+        viewer = info.context.viewer
+        # an agent who handed the case in reads the case, not the resident's licences
+        return [
+            ELicenceType.from_row(r) for r in rows if allows(viewer, Action.READ, licence_target(r))
+        ]
+
     @strawberry.field
     async def materials(self, info: Info) -> list[CaseMaterialType]:
         rows = await info.context.loaders.materials_by_case.load((self.row.level, self.number))
@@ -367,6 +389,11 @@ class CaseActionInput:
     number: str
     expected_version: int | None = None
     note: str | None = None
+    licence_fields: list[LicenceFieldInput] | None = strawberry.field(
+        default=None,
+        description="completeCase of a matter that issues an e-licence: its fields "
+        "(the rest are filled from the case); refused for any other step",
+    )
 
 
 @strawberry.input
@@ -417,6 +444,11 @@ class DecideCaseInput:
     decision: Decision
     reasons: str | None = None
     expected_version: int | None = None
+    licence_fields: list[LicenceFieldInput] | None = strawberry.field(
+        default=None,
+        description="An approval that issues an e-licence: its fields (the rest are "
+        "filled from the case); refused for a denial",
+    )
 
 
 @strawberry.input

@@ -10,7 +10,7 @@ import strawberry
 from auth.permissions import IsAuthenticated
 from levels.cases.machine import Step
 from levels.cases.service import StepInput
-from resolvers import cases, delegation, identity, proxy
+from resolvers import cases, delegation, identity, licences, proxy
 from resolvers import outbox as outbox_resolvers
 from schema.cases import (
     CaseActionInput,
@@ -37,6 +37,13 @@ from schema.identity import (
     StartHandoffPayload,
 )
 from schema.info import Info
+from schema.licences import (
+    LicenceActionInput,
+    LicenceCopyInput,
+    LicenceCopyPayload,
+    LicencePayload,
+    ReissueLicenceInput,
+)
 from schema.matters import DelegateMatterInput, DelegationPayload, RevokeDelegationInput
 from schema.outbox import RetryMessageInput, RetryMessagePayload
 from schema.proxy import (
@@ -104,7 +111,9 @@ class Mutation:
         permission_classes=[IsAuthenticated],
     )
     async def complete_case(self, info: Info, input: CaseActionInput) -> CasePayload:
-        return await cases.take_step(info, input.number, Step.COMPLETE, _plain(input))
+        return await cases.take_step(
+            info, input.number, Step.COMPLETE, _plain(input), input.licence_fields
+        )
 
     @strawberry.mutation(
         description="一次性告知: list every missing or incorrect material, once",
@@ -133,7 +142,9 @@ class Mutation:
 
     @strawberry.mutation(description="受理", permission_classes=[IsAuthenticated])
     async def accept_case(self, info: Info, input: CaseActionInput) -> CasePayload:
-        return await cases.take_step(info, input.number, Step.ACCEPT, _plain(input))
+        return await cases.take_step(
+            info, input.number, Step.ACCEPT, _plain(input), input.licence_fields
+        )
 
     @strawberry.mutation(
         description="不予受理, with the reason (and, if not ours, the authority to apply to)",
@@ -149,7 +160,9 @@ class Mutation:
 
     @strawberry.mutation(description="审查 begins", permission_classes=[IsAuthenticated])
     async def start_review(self, info: Info, input: CaseActionInput) -> CasePayload:
-        return await cases.take_step(info, input.number, Step.START_REVIEW, _plain(input))
+        return await cases.take_step(
+            info, input.number, Step.START_REVIEW, _plain(input), input.licence_fields
+        )
 
     @strawberry.mutation(
         description="特殊环节 (hearing, inspection…) begins: the clock stops",
@@ -166,7 +179,9 @@ class Mutation:
         permission_classes=[IsAuthenticated],
     )
     async def finish_special_procedure(self, info: Info, input: CaseActionInput) -> CasePayload:
-        return await cases.take_step(info, input.number, Step.FINISH_SPECIAL, _plain(input))
+        return await cases.take_step(
+            info, input.number, Step.FINISH_SPECIAL, _plain(input), input.licence_fields
+        )
 
     @strawberry.mutation(
         description="准予 or 不予许可 (with reasons and the right to review or litigation)",
@@ -178,7 +193,7 @@ class Mutation:
             decision=input.decision,
             reasons=input.reasons,
         )
-        return await cases.take_step(info, input.number, Step.DECIDE, given)
+        return await cases.take_step(info, input.number, Step.DECIDE, given, input.licence_fields)
 
     @strawberry.mutation(
         description="委托/下放: delegate a county item to all or listed towns (their items are "
@@ -233,14 +248,18 @@ class Mutation:
 
     @strawberry.mutation(description="归档", permission_classes=[IsAuthenticated])
     async def archive_case(self, info: Info, input: CaseActionInput) -> CasePayload:
-        return await cases.take_step(info, input.number, Step.ARCHIVE, _plain(input))
+        return await cases.take_step(
+            info, input.number, Step.ARCHIVE, _plain(input), input.licence_fields
+        )
 
     @strawberry.mutation(
         description="撤回: the applicant takes back a case not yet decided",
         permission_classes=[IsAuthenticated],
     )
     async def withdraw_case(self, info: Info, input: CaseActionInput) -> CasePayload:
-        return await cases.take_step(info, input.number, Step.WITHDRAW, _plain(input))
+        return await cases.take_step(
+            info, input.number, Step.WITHDRAW, _plain(input), input.licence_fields
+        )
 
     @strawberry.mutation(
         description="Send a FAILED cross-level message again: PENDING, its attempts "
@@ -279,6 +298,46 @@ class Mutation:
         self, info: Info, input: RevokeProxyAuthorizationInput
     ) -> ProxyAuthorizationPayload:
         return await proxy.revoke(info, input)
+
+    @strawberry.mutation(
+        description="暂扣: the issuing org's director or admin suspends a licence (reason "
+        "required, audited); its status list says so at once",
+        permission_classes=[IsAuthenticated],
+    )
+    async def suspend_licence(self, info: Info, input: LicenceActionInput) -> LicencePayload:
+        return await licences.change_status(info, input.id, "SUSPEND_LICENCE", input.reason)
+
+    @strawberry.mutation(
+        description="Lift a suspension: the licence is VALID again",
+        permission_classes=[IsAuthenticated],
+    )
+    async def reinstate_licence(self, info: Info, input: LicenceActionInput) -> LicencePayload:
+        return await licences.change_status(info, input.id, "REINSTATE_LICENCE", input.reason)
+
+    @strawberry.mutation(
+        description="吊销/注销: revoke a licence for good (reason required, audited); "
+        "verification fails online at once, offline once the verifier's status list "
+        "is refreshed or stale",
+        permission_classes=[IsAuthenticated],
+    )
+    async def revoke_licence(self, info: Info, input: LicenceActionInput) -> LicencePayload:
+        return await licences.change_status(info, input.id, "REVOKE_LICENCE", input.reason)
+
+    @strawberry.mutation(
+        description="换发: a new version of the licence (changed fields, a new validity); "
+        "the old version is revoked as superseded",
+        permission_classes=[IsAuthenticated],
+    )
+    async def reissue_licence(self, info: Info, input: ReissueLicenceInput) -> LicencePayload:
+        return await licences.reissue(info, input)
+
+    @strawberry.mutation(
+        description="加注件: the holder asks for a copy bound to one purpose that expires "
+        "(1–90 days), signed by the library; the use is recorded on the licence",
+        permission_classes=[IsAuthenticated],
+    )
+    async def request_licence_copy(self, info: Info, input: LicenceCopyInput) -> LicenceCopyPayload:
+        return await licences.request_copy(info, input)
 
 
 def _plain(input: CaseActionInput) -> StepInput:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from resolvers import audit, cases, catalogue, identity, nodes, proxy, routing
+from resolvers import audit, cases, catalogue, identity, licences, nodes, proxy, routing
 from resolvers import outbox as outbox_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
 from schema.cases import CaseFilter, CaseType
@@ -16,6 +16,7 @@ from schema.enums import Level
 from schema.filters import ImplementationFilter, MatterFilter
 from schema.identity import ViewerType
 from schema.info import Info
+from schema.licences import ELicenceType, LicenceFilter, LicenceTypeType, LicenceVerification
 from schema.matters import Delegation, Matter, MatterImplementation, ServiceRoute
 from schema.outbox import OutboxMessageFilter, OutboxMessageType
 from schema.proxy import ProxyAuthorizationFilter, ProxyAuthorizationType, VillageLedgerEntry
@@ -181,3 +182,32 @@ class Query:
         after: str | None = None,
     ) -> Connection[VillageLedgerEntry]:
         return await proxy.village_ledger(info, division_code, from_, to, first, after)
+
+    @strawberry.field(
+        description="电子证照 of the library the viewer may see: a holder's own (the wallet), "
+        "what staff's and auditors' jurisdiction issued; in the order issued"
+    )
+    async def licences(
+        self,
+        info: Info,
+        filter: LicenceFilter | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[ELicenceType]:
+        return await licences.licences(info, filter, first, after)
+
+    @strawberry.field(description="One library licence by identifier (null when not yours)")
+    async def licence(self, info: Info, identifier: str) -> ELicenceType | None:
+        return await licences.licence(info, identifier)
+
+    @strawberry.field(description="证照类型: the licence types and their fields (public)")
+    async def licence_types(self, info: Info) -> list[LicenceTypeType]:
+        return await licences.licence_types(info)
+
+    @strawberry.field(
+        description="验证 a presented licence or 加注件 (the token, or what its QR code "
+        "holds): signature by the issuer's key, validity, and its status now — for "
+        "anyone, signed in or not"
+    )
+    async def verify_licence(self, info: Info, token: str) -> LicenceVerification:
+        return await licences.verify(info, token)

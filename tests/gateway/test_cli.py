@@ -61,7 +61,8 @@ def test_timers_run_fires_due_deadlines_once(
     again = runner.invoke(main, ["timers", "run"])
     assert again.output.strip() == (
         "city 0, county 0, town 0, village 0 timers fired; "
-        "city 0, county 0, town 0, village 0 supervision cards issued"
+        "city 0, county 0, town 0, village 0 supervision cards issued; "
+        "city 0, county 0, town 0, village 0 licences expired"
     )
     db = sqlite3.connect(tmp_path / "var" / "county.sqlite3")
     statuses = dict(db.execute("select number, status from cases").fetchall())
