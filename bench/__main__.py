@@ -1,8 +1,9 @@
 """``python -m bench`` (``make bench``): for each backend, migrate the stores, load the
 demo city, serve the hub with uvicorn on a free loopback port and run every scenario
 over HTTP against its baseline, then time bearer-token verification in-process, a
-cross-level fan-out against its single stores and referral throughput through the
-relay; print one table and a section for each, and write bench/out/results.md."""
+cross-level fan-out against its single stores, referral throughput through the
+relay and e-licence verification (online, offline with the kit, and the kit itself);
+print one table and a section for each, and write bench/out/results.md."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 import httpx
 from starlette.applications import Starlette
 
-from bench import fanout, referral
+from bench import fanout, licences, referral
 from bench.backends import OUT, Backend, PostgresBackend, backends, open_stores
 from bench.identity import AuthCost, authenticate_cost, section
 from bench.measure import Load, Result, access_token, measure, raw_routes
@@ -37,6 +38,7 @@ class BackendRun:
     auth: AuthCost
     fanout: fanout.FanOut
     referral: referral.ReferralCost
+    licences: licences.LicenceCost
 
 
 async def _client_phase(
@@ -83,7 +85,17 @@ async def _client_phase(
             f"{referred.applied} in {referred.relay_seconds:.2f}s "
             f"({referred.per_second:.1f}/s over {len(referred.passes)} passes)"
         )
-    return BackendRun(results, cost, fanned, referred)
+        # last: no other section sees the licences it issues
+        verified = await licences.measure_licences(
+            backend.name, client, nodes, stores, clock, app.state.settings, load
+        )
+        say(
+            f"  licences: verifyLicence p50 {verified.online.p50_ms:.2f} ms "
+            f"({verified.online.per_second:.1f}/s); verify_offline p50 "
+            f"{verified.offline.p50_ms * 1000:.1f} µs ({verified.offline_per_second:.0f}/s); "
+            f"kit p50 {verified.kit.p50_ms:.2f} ms"
+        )
+    return BackendRun(results, cost, fanned, referred, verified)
 
 
 def run_backend(backend: Backend, load: Load, referrals: int) -> BackendRun:
@@ -142,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     costs: list[AuthCost] = []
     fanouts: list[fanout.FanOut] = []
     referred: list[referral.ReferralCost] = []
+    verified: list[licences.LicenceCost] = []
     skipped: list[str] = []
     for backend in backends():
         if only is not None and backend.name not in only:
@@ -162,6 +175,7 @@ def main(argv: list[str] | None = None) -> int:
         costs.append(run.auth)
         fanouts.append(run.fanout)
         referred.append(run.referral)
+        verified.append(run.licences)
     scenarios: list[Scenario] = list(SCENARIOS)
     say("")
     say(table(results))
@@ -170,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         section(costs, results),
         fanout.section(fanouts),
         referral.section(referred),
+        licences.section(verified),
     ]
     for text in sections:
         say(text)
