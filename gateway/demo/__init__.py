@@ -1,30 +1,36 @@
 """The demo city loaded by ``govhub demo`` (DESIGN §7): Jinzhong 晋中市 (140700000000)
 with its 11 county-level divisions, a few towns per county and a few villages per town,
 their service orgs, departments and windows, the city's matter catalogue (all eight
-matter types), implementation lists at every level and the counties' delegations to
-their towns.
+matter types), implementation lists at every level, the counties' delegations to
+their towns and the kinds of e-licence (电子证照) the items issue.
 
 The data files live next to this package (``divisions.csv``, ``orgs.json``,
-``matters.json``, ``implementations.json``, ``delegations.json``). Loading is
-deterministic: no randomness, no clock, the same rows every time. Each row goes to the
-store of its own level; the catalogue to the city store, delegations to the county
-store; one transaction per store."""
+``matters.json``, ``implementations.json``, ``delegations.json``,
+``licence_types.json``). Loading the plan is deterministic: no randomness, no clock, the
+same rows every time. Each row goes to the store of its own level; the catalogue to the
+city store, delegations to the county store, licence types to every store; one
+transaction per store. The sample cases and licences follow (``cases.py``,
+``proxy.py``, ``licences.py``): their steps are dated, but the orgs' signing keys and
+the licences' signatures are new every time. The relay runs last, so that the city's
+licence library holds every licence and every use of one."""
 
 from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from gateway.demo.accounts import load_demo_accounts
 from gateway.demo.cases import load_demo_cases
 from gateway.demo.items import add_delegations, add_implementation
+from gateway.demo.licences import load_demo_licences, relay_pending
 from gateway.demo.plan import (
     CITY_CODE,
     TABLES,
     DemoDataError,
     DemoPlan,
     Row,
+    add_licence_types,
     add_matters,
     add_orgs,
     load_divisions,
@@ -34,6 +40,7 @@ from gateway.demo.proxy import load_demo_proxy
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import LEVELS, Level
 from levels.common.models import Division, LevelBase
+from levels.licences.models import ELicence
 
 __all__ = ["CITY_CODE", "DemoDataError", "DemoPlan", "build_demo", "is_loaded", "load_demo"]
 
@@ -41,6 +48,7 @@ __all__ = ["CITY_CODE", "DemoDataError", "DemoPlan", "build_demo", "is_loaded", 
 def build_demo() -> DemoPlan:
     """All rows of the demo city, validated, without touching a store."""
     plan = DemoPlan()
+    licence_types = add_licence_types(plan)
     divisions = load_divisions()
     for div, name in divisions:
         plan.add(
@@ -61,6 +69,9 @@ def build_demo() -> DemoPlan:
     for level in LEVELS:
         for spec in specs[level.value]:
             matter = matters[spec["matter"]]
+            issues = spec.get("issuesLicence")
+            if issues is not None and issues not in licence_types:
+                raise DemoDataError(f"{spec['matter']}: unknown licence type {issues}")
             for div, _ in divisions:
                 if div.level is level:
                     code = add_implementation(plan, matter, spec, div, orgs[div.code])
@@ -94,6 +105,11 @@ async def load_demo(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
     plan = build_demo()
     await asyncio.gather(*(_write(nodes[level], plan.rows[level]) for level in LEVELS))
     accounts = await load_demo_accounts(nodes.identity, secret=secret)
-    cases = await load_demo_cases(nodes)
-    proxy = await load_demo_proxy(nodes)
-    return {**plan.counts(), **accounts, **cases, **proxy}
+    cases = await load_demo_cases(nodes, secret=secret)
+    proxy = await load_demo_proxy(nodes, secret=secret)
+    licences = await load_demo_licences(nodes, secret=secret)
+    # the city's licence library holds every licence, and every use of one
+    await relay_pending(nodes)
+    async with nodes[Level.CITY].sessions() as session:
+        library = await session.scalar(select(func.count()).select_from(ELicence))
+    return {**plan.counts(), **accounts, **cases, **proxy, **licences, "licences": library or 0}

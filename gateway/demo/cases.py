@@ -2,13 +2,15 @@
 
 They are made the way real ones are — ``levels.cases.service`` steps taken by the demo
 staff at the times given here — so their clocks, timelines and audit chains are what
-the hub itself would have written. The demo's "now" is 2026-11-20 (a Friday)."""
+the hub itself would have written. The demo's "now" is 2026-11-20 (a Friday).
+Approving a case of an item that issues an e-licence issues it, signed with the org's
+key: 张明's 最低生活保障证, and the 残疾人证 of the delivered and the archived case."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +36,8 @@ from levels.city.models import Matter
 from levels.common.clock import CHINA
 from levels.common.enums import DeliveryMethod, Level, SpecialProcedureKind
 from levels.common.models import ImplementationMaterial
+from levels.licences.keys import OrgSigner
+from levels.licences.service import Issuing
 
 YUCI_ORG = "12140702MB00000006"
 DISABILITY_CARD = f"{YUCI_ORG}2000700400100"  # promised 10 working days
@@ -49,6 +53,13 @@ class Plan:
     received: dt.date
     steps: Sequence[tuple[Step, dt.date, StepInput]]
     missing_last: bool = False
+    # what the director fills in on the e-licence an approval issues (出证)
+    licence: Mapping[str, str] = field(default_factory=dict)
+
+
+def approves(step: Step, given: StepInput) -> bool:
+    """Whether the step may approve the case, and so issue its e-licences."""
+    return step is Step.COMPLETE or (step is Step.DECIDE and given.decision is Decision.APPROVED)
 
 
 def _d(month: int, day: int) -> dt.date:
@@ -95,7 +106,8 @@ _PLANS: list[Plan] = [
             (Step.START_REVIEW, _d(10, 21), StepInput()),
             (Step.DECIDE, _d(11, 5), StepInput(decision=Decision.APPROVED)),
         ],
-    ),  # APPROVED
+        licence={"members": "2", "monthlyYuan": "1160"},
+    ),  # APPROVED: 最低生活保障证
     Plan(
         SUBSISTENCE,
         _d(10, 21),
@@ -122,7 +134,8 @@ _PLANS: list[Plan] = [
                 StepInput(delivery_method=DeliveryMethod.MAIL, delivery_reference="EMS1107"),
             ),
         ],
-    ),  # DELIVERED
+        licence={"category": "肢体", "grade": "三级"},
+    ),  # DELIVERED: 残疾人证
     Plan(
         DISABILITY_CARD,
         _d(9, 15),
@@ -137,7 +150,8 @@ _PLANS: list[Plan] = [
             ),
             (Step.ARCHIVE, _d(9, 25), StepInput()),
         ],
-    ),  # ARCHIVED
+        licence={"category": "听力", "grade": "二级"},
+    ),  # ARCHIVED: 残疾人证
     Plan(BIRTH, _d(11, 13), [(Step.COMPLETE, _d(11, 13), StepInput())]),  # COMPLETED
     Plan(
         DISABILITY_CARD,
@@ -186,7 +200,8 @@ def _at(day: dt.date, hour: int) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=CHINA)
 
 
-async def load_demo_cases(nodes: NodeRegistry) -> dict[str, int]:
+async def load_demo_cases(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
+    signer = OrgSigner(secret)
     async with nodes.identity.sessions() as session:
         names = [
             *set(_POSTS.values()),
@@ -256,6 +271,7 @@ async def load_demo_cases(nodes: NodeRegistry) -> dict[str, int]:
                     actor=actor,
                     now=_at(day, hour),
                     calendar=calendar,
+                    issuing=Issuing(signer, plan.licence) if approves(step, step_input) else None,
                 )
             count += 1
         await _joint_case(session, accounts, matters, calendar)

@@ -39,6 +39,9 @@ from levels.common.models import (
     Window,
 )
 from levels.county.models import Delegation, DelegationTarget
+from levels.licences.enums import FieldType
+from levels.licences.fields import valid_key
+from levels.licences.models import LicenceType
 
 DATA_DIR = Path(__file__).resolve().parent
 CITY_CODE = "140700000000"
@@ -49,6 +52,7 @@ CREATED_AT = dt.datetime(2025, 12, 20, 9, 0, tzinfo=CHINA)
 
 # insertion order within a store follows the foreign keys
 TABLES: tuple[type[LevelBase], ...] = (
+    LicenceType,
     Division,
     ServiceOrg,
     Department,
@@ -213,3 +217,31 @@ def add_matters(plan: DemoPlan) -> dict[str, Row]:
             key=basic,
         )
     return matters
+
+
+def add_licence_types(plan: DemoPlan) -> dict[str, Row]:
+    """``licence_types.json``: the kinds of e-licence the demo's items issue, in every
+    level store (an org issues from its own store; the library reads them at the city)."""
+    types: dict[str, Row] = {}
+    for t in read_json("licence_types.json"):
+        keys = [f["key"] for f in t["fields"]]
+        if t["code"] in types or len(set(keys)) != len(keys) or not all(map(valid_key, keys)):
+            raise DemoDataError(f"licence type {t['code']}: duplicate type or bad field keys")
+        for f in t["fields"]:
+            kind = FieldType(f.get("type", "TEXT"))
+            if (kind is FieldType.CHOICE) != bool(f.get("choices")):
+                raise DemoDataError(f"licence type {t['code']}: {f['key']} choices")
+        types[t["code"]] = t
+        for level in LEVELS:
+            plan.add(
+                level,
+                LicenceType,
+                {
+                    "code": t["code"],
+                    "name": t["name"],
+                    "fields": t["fields"],
+                    "validity_years": t["validityYears"],
+                },
+                key=t["code"],
+            )
+    return types

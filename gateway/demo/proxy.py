@@ -39,6 +39,8 @@ from levels.common.clock import CHINA
 from levels.common.codes import make_implementation_code, parse_division
 from levels.common.enums import Level, VillageServiceMode
 from levels.common.models import ImplementationMaterial
+from levels.licences.keys import OrgSigner
+from levels.licences.service import Issuing
 from levels.proxy.models import AuthorizationMethod, ProxyAuthorization
 from levels.proxy.service import AuthorizationDraft, Resident, grant
 
@@ -83,7 +85,7 @@ async def _guide(session: AsyncSession, code: str) -> Sequence[str]:
     ).all()
 
 
-async def load_demo_proxy(nodes: NodeRegistry) -> dict[str, int]:
+async def load_demo_proxy(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
     async with nodes.identity.sessions() as session:
         accounts = {
             a.username: a
@@ -215,5 +217,7 @@ async def load_demo_proxy(nodes: NodeRegistry) -> dict[str, int]:
             actor=_actor(agent, "COUNTER"),
             now=_at(11, 19, 9, 20),
             calendar=calendar,
+            # 参保登记 issues no licence; the signer is there should it ever
+            issuing=Issuing(OrgSigner(secret)),
         )
     return {"proxy_authorizations": 3, "proxy_cases": 2}

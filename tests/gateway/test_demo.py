@@ -84,6 +84,9 @@ async def test_counts_match_the_stores(demo: dict[str, Any]) -> None:
         assert counts[model.__tablename__] == stored, model.__tablename__
     assert counts["matters"] >= 32
     assert counts["delegations"] >= 11
+    # eight kinds of e-licence in every store; seven licences in the city's library
+    assert counts["licence_types"] == 8 * len(LEVELS)
+    assert counts["licences"] == 7
     # a demo, not a data set: a few thousand rows
     assert sum(counts.values()) < 10_000
 
