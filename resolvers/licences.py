@@ -331,8 +331,7 @@ class _CopyRequest:
     days: int
 
 
-def _copy_request(info: Info, input: Any) -> _CopyRequest:
-    identifier = parse_licence_id(input.id, field=("input", "id")).value
+def _copy_request(info: Info, input: Any, identifier: str) -> _CopyRequest:
     purpose = (input.purpose or "").strip()
     if not purpose or len(purpose) > 200:
         raise DomainError(LicenceErrorCode.PURPOSE_REQUIRED, field=["input", "purpose"])
@@ -348,14 +347,15 @@ async def request_copy(info: Info, input: Any) -> LicenceCopyPayload:
     viewer = ctx.viewer
     now = ctx.clock.now()
     try:
-        ask = _copy_request(info, input)
+        identifier = parse_licence_id(input.id, field=("input", "id")).value
         library_orgs = await ctx.licensing.library_orgs()
         async with ctx.nodes[Level.CITY].sessions.begin() as session:
-            row = await session.get(ELicence, ask.identifier)
+            row = await session.get(ELicence, identifier)
             if row is None or not allows(viewer, Action.READ, licence_target(row)):
                 raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "id"])
             if not allows(viewer, Action.COPY_LICENCE, licence_target(row)):
                 raise DomainError(LicenceErrorCode.NOT_THE_HOLDER, field=["input", "id"])
+            ask = _copy_request(info, input, identifier)
             if row.status is not LicenceStatus.VALID:
                 raise DomainError(
                     LicenceErrorCode.LICENCE_NOT_VALID,

@@ -149,6 +149,9 @@ class MatterImplementation(Node):
         description="Levels below this one where a resident may hand the application in"
     )
     preliminary_review: bool = strawberry.field(description="The town reviews first (初审)")
+    issues_licence_type: str | None = strawberry.field(
+        description="The e-licence type (电子证照) an approval issues, if any"
+    )
     status: MatterStatus
     version: int
     org_code: strawberry.Private[str]
@@ -186,6 +189,7 @@ class MatterImplementation(Node):
             village_modes=[VillageServiceMode(m) for m in row.village_modes],
             receive_levels=[Level(v) for v in row.receive_levels],
             preliminary_review=row.preliminary_review,
+            issues_licence_type=row.issues_licence_type,
             status=row.status,
             version=row.version,
             org_code=row.org_code,

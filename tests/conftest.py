@@ -39,6 +39,10 @@ def pytest_report_header() -> str:
     return f"govhub backend: {BACKEND}"
 
 
+# the hub secret of the test stores (it also encrypts the orgs' licence keys)
+TEST_SECRET = "govhub-test-secret"
+
+
 @pytest.fixture(scope="session")
 def backend() -> str:
     return BACKEND
@@ -58,7 +62,7 @@ async def make_registry(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, li
         var_dir=tmp,
         clock_override=DEMO_NOW,
         redis_url=pg.redis_url() if BACKEND == "postgres" else None,
-        secret_key=SecretStr("govhub-test-secret"),
+        secret_key=SecretStr(TEST_SECRET),
         **urls,
     )
     nodes = NodeRegistry.from_settings(settings)

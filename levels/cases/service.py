@@ -76,8 +76,9 @@ DEFAULT_SUPPLEMENT_DAYS = 5
 PUSH_ACCEPTANCE_DAYS = 2
 # a read of a case by staff is audited under this action
 READ_ACTION = "READ"
-# audited with a case but not steps of it: staff reads, the transport's own troubles
-NOT_STEPS = (READ_ACTION, "MESSAGE_FAILED", "MESSAGE_RETRIED")
+# audited with a case but not steps of it: staff reads, the transport's own troubles,
+# what became of the licences it issued
+NOT_STEPS = (READ_ACTION, "MESSAGE_FAILED", "MESSAGE_RETRIED", *licences.ACTIONS)
 # a department's decision on its part of a joint case (联办)
 DECIDE_PART_ACTION = "DECIDE_PART"
 REMEDY = (

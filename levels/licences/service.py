@@ -51,6 +51,16 @@ PUBLISHED = "licence.published"
 USED = "licence.used"
 STATUS_INDEX = "#status"
 ISSUE_ACTION = "ISSUE_LICENCE"
+# what a licence's audit events are called (they carry the source case's number, but
+# are not steps of the case: its trail has them, its timeline not)
+ACTIONS = (
+    ISSUE_ACTION,
+    "SUSPEND_LICENCE",
+    "REINSTATE_LICENCE",
+    "REVOKE_LICENCE",
+    "EXPIRE_LICENCE",
+    "REISSUE_LICENCE",
+)
 
 
 class Who(Protocol):

@@ -145,7 +145,13 @@ async def test_discovery_documents(http: httpx.AsyncClient, settings: Settings) 
     assert config["token_endpoint"] == settings.token_endpoint
     assert config["token_endpoint_auth_methods_supported"] == ["private_key_jwt"]
     jwks = (await http.get(config["jwks_uri"].removeprefix(settings.issuer))).json()
-    assert jwks["keys"] and all(k["alg"] == "EdDSA" and k["kty"] == "OKP" for k in jwks["keys"])
+    # the hub's token keys (EdDSA), and the issuing orgs' e-licence keys (ES256), told
+    # apart by alg; every kid once
+    kinds = {(k["alg"], k["kty"]) for k in jwks["keys"]}
+    assert ("EdDSA", "OKP") in kinds and kinds <= {("EdDSA", "OKP"), ("ES256", "EC")}
+    licence_kids = [k["kid"] for k in jwks["keys"] if k["alg"] == "ES256"]
+    assert licence_kids and all(k[:18].isalnum() and k[18] == "-" for k in licence_kids)
+    assert len({k["kid"] for k in jwks["keys"]}) == len(jwks["keys"])
     assert all("d" not in k for k in jwks["keys"])  # never a private part
 
 

@@ -58,9 +58,17 @@ from levels.common.clock import CHINA
 from levels.common.enums import DeliveryMethod, HandlingKind, Level, SpecialProcedureKind
 from levels.common.errors import DomainError
 from levels.common.models import ImplementationMaterial, MatterImplementation
+from levels.licences.enums import LicenceStatus
+from levels.licences.keys import OrgSigner
+from levels.licences.models import ELicence
+from levels.licences.service import Issuing
+from tests.conftest import TEST_SECRET
 
 S = CaseStatus
 T = TypeVar("T")
+# the test stores' secret: it encrypts the org keys the demo made
+SIGNER = OrgSigner(TEST_SECRET.encode())
+CARD_FIELDS = {"category": "肢体", "grade": "二级"}  # 残疾人证 asks for these
 
 YUCI_ORG = "12140702MB00000006"
 DISABILITY_CARD = f"{YUCI_ORG}2000700400100"  # 残疾人证核发: promised 10 days, APPRAISAL
@@ -487,11 +495,19 @@ async def _in_one_transaction(
     actor: Actor,
     now: dt.datetime,
     calendar: WorkCalendar,
+    issuing: Issuing | None = None,
 ) -> tuple[CaseStatus, int] | DomainError:
     async with node.sessions() as session:
         try:
             case = await take_step(
-                number, step, given, session=session, actor=actor, now=now, calendar=calendar
+                number,
+                step,
+                given,
+                session=session,
+                actor=actor,
+                now=now,
+                calendar=calendar,
+                issuing=issuing,
             )
         except DomainError as e:
             await session.rollback()
@@ -499,6 +515,24 @@ async def _in_one_transaction(
         outcome = (case.status, case.version)
         await session.commit()
         return outcome
+
+
+async def check_licences(node: LevelNode, number: str, impl: MatterImplementation) -> None:
+    """100 %: a case approved under an item that issues a licence has exactly one
+    VALID licence of its type; any other case has none."""
+    async with node.sessions() as session:
+        case = await session.get(Case, number)
+        rows = (
+            await session.scalars(select(ELicence).where(ELicence.source_case_number == number))
+        ).all()
+    assert case is not None
+    if case.decision is Decision.APPROVED and impl.issues_licence_type:
+        assert [(r.type_code, r.status) for r in rows] == [
+            (impl.issues_licence_type, LicenceStatus.VALID)
+        ], number
+        assert rows[0].holder_id == case.applicant_id
+    else:
+        assert rows == [], number
 
 
 @settings(
@@ -592,7 +626,15 @@ async def test_random_walks_follow_the_table_or_change_nothing(
         now += dt.timedelta(hours=data.draw(st.integers(0, 72), label="hours later"))
         expected = expected_error(before, step, given, actor, impl)
 
-        outcome = await _in_one_transaction(node, number, step, given, actor, now, calendar)
+        # an approval of an issuing item is given the fields its licence type needs
+        approving = step is Step.COMPLETE or (
+            step is Step.DECIDE and given.decision is Decision.APPROVED
+        )
+        fields = CARD_FIELDS if approving and impl.issues_licence_type else {}
+        issuing = Issuing(SIGNER, fields)
+        outcome = await _in_one_transaction(
+            node, number, step, given, actor, now, calendar, issuing
+        )
         current = await snapshot(node, number)
         what = f"{step.value} from {before.status.value} at {now.isoformat()}: {given}"
         note(f"{what} -> {outcome}")
@@ -609,17 +651,22 @@ async def test_random_walks_follow_the_table_or_change_nothing(
             target = next_status(step, before.status, given.decision)
             assert outcome == (target, before.version + 1), what
             assert current.status is target and current.version == before.version + 1, what
-            assert current.node_events == before.node_events + 1, what
+            issued = int(approving and impl.issues_licence_type is not None)
+            assert current.node_events == before.node_events + 1 + issued, what
             taken.append((step.value, before.status.value, target.value))
+            if issued:
+                taken.append(("ISSUE_LICENCE", None, "VALID"))
             assert list(current.case_events) == taken, what
             check_effects(before, current, step, given, now, calendar)
         if before.status in FINAL_STATUSES:
             assert current.status is before.status, what
         check_invariants(current, impl)
+        await check_licences(node, number, impl)
 
     async with node.sessions() as session:
         report = await verify_chain(session=session, level="COUNTY")
     assert report.valid, report
     final = await snapshot(node, number)
     assert list(final.case_events) == taken
-    assert final.version == len(taken)
+    # every step moved the version once; issuing a licence is not a step of the case
+    assert final.version == len([t for t in taken if t[0] != "ISSUE_LICENCE"])

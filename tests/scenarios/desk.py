@@ -18,6 +18,11 @@ from tests.auth.conftest import OwnHub, bearer, signed_in
 YUCI_ORG = "12140702MB00000006"
 DISABILITY_CARD = f"{YUCI_ORG}2000700400100"  # 残疾人证: promised 10 days, APPRAISAL 10
 BIRTH_REGISTRATION = f"{YUCI_ORG}2000700800200"  # an immediate matter
+# what a 残疾人证 (CJRZ) approval must say that the case cannot: its category and grade
+DISABILITY_LICENCE = [
+    {"key": "category", "value": "肢体"},
+    {"key": "grade", "value": "三级"},
+]
 
 CASE_FIELDS = """
   number status version level matterName applicantName applicantIdMasked

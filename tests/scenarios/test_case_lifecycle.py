@@ -20,6 +20,7 @@ from tests.scenarios.desk import (
     BIRTH_REGISTRATION,
     CASE,
     DISABILITY_CARD,
+    DISABILITY_LICENCE,
     SUBMIT,
     YUCI_ORG,
     Desk,
@@ -74,7 +75,17 @@ async def test_approve_deliver_archive_with_a_special_procedure_across_national_
         finished["case"]["clock"]["dueOn"] == add_working_days(received, 10 + suspended).isoformat()
     )
 
-    decided = await desk.act("yuci.director", "decideCase", number=number, decision="APPROVED")
+    # the 残疾人证 it issues needs its category and grade: without them nothing changes
+    short = await desk.act("yuci.director", "decideCase", number=number, decision="APPROVED")
+    assert [e["code"] for e in short["errors"]] == ["LICENCE_FIELD_REQUIRED"]
+    assert short["case"] is None
+    decided = await desk.act(
+        "yuci.director",
+        "decideCase",
+        number=number,
+        decision="APPROVED",
+        licenceFields=DISABILITY_LICENCE,
+    )
     assert decided["case"]["status"] == "APPROVED" and decided["case"]["remedy"] is None
     delivered = await desk.act(
         "yuci.output", "deliverCase", number=number, method="PICKUP", reference="QJ-0001"

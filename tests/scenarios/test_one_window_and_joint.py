@@ -29,6 +29,7 @@ from resolvers.case_events import case_channel
 from tests.scenarios.desk import (
     CASE,
     DISABILITY_CARD,
+    DISABILITY_LICENCE,
     YUCI_ORG,
     Desk,
     actions,
@@ -125,7 +126,13 @@ async def test_front_desk_receives_department_takes_up_output_window_hands_over(
     accepted = await desk.act("yuci.cl.receptionist", "acceptCase", number=number)
     assert accepted["errors"] == [] and accepted["case"]["status"] == "ACCEPTED"
     await desk.act("yuci.reviewer", "startReview", number=number)
-    decided = await desk.act("yuci.director", "decideCase", number=number, decision="APPROVED")
+    decided = await desk.act(
+        "yuci.director",
+        "decideCase",
+        number=number,
+        decision="APPROVED",
+        licenceFields=DISABILITY_LICENCE,
+    )
     assert decided["case"]["status"] == "APPROVED"
 
     # handed over at the output window (综合出件), not at the reception window

@@ -11,7 +11,15 @@ from gateway.demo.accounts import resident_id_number
 from gateway.nodes import NodeRegistry
 from gateway.timers import fire_all
 from levels.common.clock import FixedClock
-from tests.scenarios.desk import CASE, DISABILITY_CARD, Desk, actions, add_working_days, at
+from tests.scenarios.desk import (
+    CASE,
+    DISABILITY_CARD,
+    DISABILITY_LICENCE,
+    Desk,
+    actions,
+    add_working_days,
+    at,
+)
 
 CARDS = """
 query($number: String!) {
@@ -59,7 +67,14 @@ async def test_yellow_then_red_card_once_each(desk: Desk, nodes: NodeRegistry) -
     assert trail == ["YELLOW_CARD", "RED_CARD"]
     # decided at last: the clock stops and no card follows
     await desk.act("yuci.reviewer", "startReview", number=number)
-    await desk.act("yuci.director", "decideCase", number=number, decision="APPROVED")
+    decided = await desk.act(
+        "yuci.director",
+        "decideCase",
+        number=number,
+        decision="APPROVED",
+        licenceFields=DISABILITY_LICENCE,
+    )
+    assert decided["errors"] == []
     final = await sweep(after + dt.timedelta(days=7))
     assert final["status"] == "APPROVED" and final["supervisionCards"] == cards
 
