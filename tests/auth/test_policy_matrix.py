@@ -29,11 +29,14 @@ from levels.cases.models import Case
 from levels.common.enums import LEVELS, Level, MatterStatus
 from levels.common.models import Department, Division, MatterImplementation, ServiceOrg, Window
 from levels.county.models import Delegation
+from levels.licences.enums import LicenceStatus
+from levels.licences.models import ELicence
 from levels.proxy.models import ProxyAuthorization
 from resolvers.globalid import encode_id
 from schema import build_schema
 from schema.audit import audit_target
 from schema.cases import case_target
+from schema.licences import licence_target
 from schema.proxy import authorization_target, ledger_target
 from tests.auth.conftest import LOGOUT, bearer, signed_in
 from tests.conftest import DEMO_NOW, GraphQLClient
@@ -69,6 +72,17 @@ query($after: String) {
   }
 }
 """
+
+
+async def _licence_objects(nodes: NodeRegistry) -> list[Obj]:
+    """Every licence of the library (the demo's, of every issuing level)."""
+    async with nodes[Level.CITY].sessions() as s:
+        rows = (await s.scalars(select(ELicence).order_by(ELicence.id))).all()
+    assert {r.issuer_level for r in rows} >= {Level.CITY, Level.COUNTY, Level.TOWN}
+    return [
+        Obj(f"licence:{r.id}", encode_id("ELicence", Level.CITY, r.id), licence_target(r))
+        for r in rows
+    ]
 
 
 @dataclass(frozen=True)
@@ -381,6 +395,59 @@ async def _authorizations_listed(
     return []
 
 
+# e-licences: a change a director or admin of the issuer may make, and a copy only the
+# holder may ask for, each with input the service refuses after the policy let it
+# through (so nothing changes for anyone)
+WALLET_LICENCE = "DBZ.12140702MB00000006.000001.1.E"  # resident1's, issued by 榆次区
+LICENCE_PROBES = {
+    "suspendLicence": (
+        Action.MANAGE_LICENCE,
+        f'suspendLicence(input: {{id: "{WALLET_LICENCE}", reason: ""}})',
+        "REASON_REQUIRED",
+    ),
+    "requestLicenceCopy": (
+        Action.COPY_LICENCE,
+        f'requestLicenceCopy(input: {{id: "{WALLET_LICENCE}", purpose: "开户", validDays: 0}})',
+        "INVALID_COPY_VALIDITY",
+    ),
+}
+
+
+def _licence_probe(name: str, nodes: NodeRegistry) -> Probe:
+    action, call, through_code = LICENCE_PROBES[name]
+
+    async def probe(
+        gql: GraphQLClient, headers: dict[str, str], viewer: Viewer
+    ) -> tuple[bool, bool]:
+        body = await gql(f"mutation {{ {call} {{ errors {{ code }} }} }}", **headers)
+        async with nodes[Level.CITY].sessions() as s:
+            row = await s.get(ELicence, WALLET_LICENCE)
+        assert row is not None and row.status is LicenceStatus.VALID  # nothing changed
+        errors = ((body.get("data") or {}).get(name) or {}).get("errors") or []
+        through = [e["code"] for e in errors] == [through_code]
+        return through, allows(viewer, action, licence_target(row))
+
+    return probe
+
+
+async def _licences_listed(
+    gql: GraphQLClient, headers: dict[str, str], viewer: Viewer, nodes: NodeRegistry
+) -> list[str]:
+    """The wallet / staff list holds exactly the library licences the viewer may read."""
+    body = await gql("{ licences(first: 100) { edges { node { identifier } } } }", **headers)
+    if not viewer.authenticated:
+        codes = [e["extensions"]["code"] for e in body.get("errors", [])]
+        return [] if codes == ["UNAUTHENTICATED"] else [f"licences for nobody: {body}"]
+    assert "errors" not in body, body
+    visible = {e["node"]["identifier"] for e in body["data"]["licences"]["edges"]}
+    async with nodes[Level.CITY].sessions() as s:
+        rows = (await s.scalars(select(ELicence))).all()
+    expected = {r.id for r in rows if allows(viewer, Action.READ, licence_target(r))}
+    if visible != expected:
+        return [f"licences listed: {sorted(visible)}, policy says {sorted(expected)}"]
+    return []
+
+
 # logout last: it ends the session the other probes use
 OPERATIONS: dict[str, Probe] = {
     "me": _me,
@@ -413,7 +480,7 @@ async def test_matrix(
         viewer = await app.state.identity.authenticate(token)
     mismatches: list[str] = []
 
-    for obj in await _objects(nodes):
+    for obj in [*await _objects(nodes), *await _licence_objects(nodes)]:
         body = await gql(NODE, {"id": obj.global_id}, **headers)
         got = _outcome(body, "node")
         expected = allows(viewer, Action.READ, obj.target)
@@ -453,6 +520,11 @@ async def test_matrix(
     mismatches += await _case_steps(gql, headers, viewer, archived)
     mismatches += await _case_steps(gql, headers, viewer, await _village_case(nodes))
     mismatches += await _authorizations_listed(gql, headers, viewer, nodes)
+    mismatches += await _licences_listed(gql, headers, viewer, nodes)
+    for name in LICENCE_PROBES:
+        got, expected = await _licence_probe(name, nodes)(gql, headers, viewer)
+        if got != expected:
+            mismatches.append(f"{name}: got {got}, policy says {expected}")
 
     for name, probe in OPERATIONS.items():
         got, expected = await probe(gql, headers, viewer)
