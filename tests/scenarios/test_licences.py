@@ -121,7 +121,7 @@ def _scan(svg_token: str) -> str:
     return str(found.text)
 
 
-async def _register_business(desk: Desk) -> dict[str, Any]:
+async def _register_business(desk: Desk, holder: str = HOLDER) -> dict[str, Any]:
     town_item = await _item(desk, INDIVIDUAL_BUSINESS, TOWN, "TOWN")
     names = [m["name"] for m in town_item["materials"]]
     submitted = (
@@ -132,7 +132,7 @@ async def _register_business(desk: Desk) -> dict[str, Any]:
                 "implementationCode": town_item["implementationCode"],
                 "channel": "COUNTER",
                 "materials": _paper(names),
-                "applicantIdNumber": resident_id_number(int(HOLDER.removeprefix("resident")) - 1),
+                "applicantIdNumber": resident_id_number(int(holder.removeprefix("resident")) - 1),
             },
         )
     )["submitCase"]
