@@ -136,5 +136,9 @@ async def test_suspend_reinstate_reissue_copy_and_expire(desk: Desk, nodes: Node
     async with nodes[Level.TOWN].sessions.begin() as session:
         assert await expire_due(session, Level.TOWN, later) >= 1
     assert await _outcome(desk, second["token"]) == "EXPIRED"
+    await relay_once(nodes, FixedClock(later))  # and the library hears of it
+    wallet = (await desk.run(HOLDER, WALLET, type="YYZZ"))["licences"]["edges"]
+    (seen,) = [e["node"] for e in wallet if e["node"]["identifier"] == second["identifier"]]
+    assert seen["status"] == "EXPIRED"
     late = (await desk.hub.gql(COPY_CHECK, {"token": copy}))["data"]["verifyLicence"]
     assert (late["valid"], late["outcome"]) == (False, "EXPIRED")
