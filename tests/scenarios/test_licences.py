@@ -261,3 +261,39 @@ async def test_issue_wallet_verify_reuse_revoke(desk: Desk, nodes: NodeRegistry)
     )["submitCase"]
     assert refused["case"] is None
     assert [e["code"] for e in refused["errors"]] == ["LICENCE_NOT_VALID"]
+
+    # someone else's licence, or a mistyped identifier: refused, typed, nothing written
+    async def present(who: str, reference: str) -> list[str]:
+        materials = [*presented[:-1], {**presented[-1], "reference": reference}]
+        payload = (
+            await desk.run(
+                who,
+                SUBMIT,
+                input={
+                    "implementationCode": food["implementationCode"],
+                    "channel": "MOBILE",
+                    "materials": materials,
+                },
+            )
+        )["submitCase"]
+        assert payload["case"] is None
+        return [e["code"] for e in payload["errors"]]
+
+    assert await present("resident1", identifier) == ["LICENCE_HOLDER_MISMATCH"]
+    assert await present(HOLDER, identifier[:-1] + ("0" if identifier[-1] != "0" else "1")) == [
+        "INVALID_LICENCE_ID"
+    ]
+    cases = "query { cases(first: 100) { edges { node { number } } } }"
+    mine = {e["node"]["number"] for e in (await desk.run(HOLDER, cases))["cases"]["edges"]}
+    assert {food_number, again["case"]["number"]} <= mine
+    # a forged token, or none at all, is a verification result with a reason, never an error
+    head, body, signature = token.split(".")
+    forged = f"{head}.{body[:-4]}AAAA.{signature}"
+    for bad, reason in ((forged, "BAD_SIGNATURE"), ("not a token", "MALFORMED")):
+        result = await _verify(desk, bad)
+        assert (result["valid"], result["outcome"], result["reason"]) == (
+            False,
+            "INVALID",
+            reason,
+        )
+        assert result["claims"] is None
