@@ -17,6 +17,7 @@ from typing import TypeVar
 import click
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from sqlalchemy import select
 
 from auth.accounts import (
     AccountDraft,
@@ -852,3 +853,89 @@ def relay_retry(message_id: str) -> None:
             return f"{message.id}: PENDING again in the {node.name} store ({message.topic})"
 
     click.echo(_run(settings, run))
+
+
+# --- e-licences: the offline kit and the issuing orgs' keys ---------------------------------
+
+
+@main.group("licences")
+def licences_group() -> None:
+    """E-licences (电子证照): the offline verification kit and the issuing orgs' keys."""
+
+
+@licences_group.command("kit")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    default=None,
+    help="Write the kit here (default: standard output).",
+)
+def licences_kit(output: Path | None) -> None:
+    """The offline verification kit, as /licences/kit serves it: the licence JWKS and
+    every issuer's signed status list (good for GOVHUB_LICENCE_STATUS_TTL_SECONDS)."""
+    import orjson
+
+    from gateway.licensing import Licensing
+
+    settings = Settings()
+
+    async def run(nodes: NodeRegistry) -> dict[str, object]:
+        await _require_migrated(nodes)
+        licensing = Licensing(
+            nodes,
+            clock_for(settings.clock_override),
+            secret=_secret(settings),
+            status_ttl_seconds=settings.licence_status_ttl_seconds,
+        )
+        return await licensing.kit()
+
+    kit = _run(settings, run)
+    text = orjson.dumps(kit, option=orjson.OPT_INDENT_2).decode()
+    if output is None:
+        click.echo(text)
+        return
+    output.write_text(text + "\n", encoding="utf-8")
+    lists = kit["statusLists"]
+    assert isinstance(lists, dict)
+    click.echo(f"kit written to {output}: {len(lists)} status lists")
+
+
+@licences_group.command("rotate-key")
+@click.argument("org_code")
+def licences_rotate_key(org_code: str) -> None:
+    """Retire an issuing org's licence key and start a new one. Licences signed with
+    the old key keep verifying (its public key stays in the JWKS); new ones, and the
+    org's status list, are signed with the new key."""
+    from levels.licences.keys import rotate_org_key
+    from levels.licences.models import LicenceKey
+
+    settings = Settings()
+    try:
+        code = validate_uscc(org_code.strip(), field="org")
+    except DomainError as e:
+        raise click.ClickException(e.localized("en")) from None
+    secret = _secret(settings)
+    now = _now(settings)
+
+    async def run(nodes: NodeRegistry) -> tuple[str, list[str]]:
+        await _require_migrated(nodes)
+        for node in nodes:
+            async with node.sessions.begin() as session:
+                org = await session.get(ServiceOrg, code)
+                if org is None:
+                    continue
+                retiring = list(
+                    await session.scalars(
+                        select(LicenceKey.kid).where(
+                            LicenceKey.org_code == code, LicenceKey.retired_at.is_(None)
+                        )
+                    )
+                )
+                return await rotate_org_key(session, code, secret=secret, now=now), retiring
+        raise click.ClickException(f"no service org {code}")
+
+    kid, retiring = _run(settings, run)
+    click.echo(f"new licence key of {code}: {kid} (ES256)")
+    for old in retiring:
+        click.echo(f"retired {old}: licences it signed still verify")

@@ -74,3 +74,43 @@ def test_timers_run_fires_due_deadlines_once(
     # received 11-19 with no notice: deemed accepted; the notice of 11-18 ran out
     assert statuses["140702000000-20261119-00001"] == "ACCEPTED"
     assert statuses["140702000000-20261118-00001"] == "CLOSED_UNSUPPLEMENTED"
+
+
+def test_licence_kit_and_key_rotation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An offline verifier's kit on disk verifies a demo licence; after a rotation the
+    old licences still verify and the status list is signed with the new key."""
+    import base64
+    import datetime as dt
+    import json
+    import sqlite3
+
+    from levels.common.clock import CHINA
+    from levels.licences.offline import Kit, verify_offline
+
+    monkeypatch.setenv("GOVHUB_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("GOVHUB_SECRET_KEY", "cli-test-secret")
+    runner = CliRunner()
+    assert runner.invoke(main, ["demo"]).exit_code == 0
+    town = sqlite3.connect(tmp_path / "var" / "town.sqlite3")
+    ((org, token),) = town.execute(
+        "select issuer_org_code, token from licences where status = 'VALID'"
+    ).fetchall()
+    now = dt.datetime(2026, 11, 20, 12, tzinfo=CHINA)  # the demo's day
+
+    written = runner.invoke(main, ["licences", "kit", "-o", str(tmp_path / "kit.json")])
+    assert written.exit_code == 0 and "status lists" in written.output, written.output
+    kit = json.loads((tmp_path / "kit.json").read_text(encoding="utf-8"))
+    assert verify_offline(token, Kit(kit), now).outcome.value == "VALID"
+
+    rotated = runner.invoke(main, ["licences", "rotate-key", org])
+    assert rotated.exit_code == 0, rotated.output
+    new_kid = rotated.output.split(": ", 1)[1].split()[0]
+    assert "retired" in rotated.output
+    after = json.loads(runner.invoke(main, ["licences", "kit"]).output)
+    assert new_kid in {k["kid"] for k in after["jwks"]["keys"]}
+    assert verify_offline(token, Kit(after), now).outcome.value == "VALID"
+    header = after["statusLists"][org].split(".")[0]
+    status_kid = json.loads(base64.urlsafe_b64decode(header + "=="))["kid"]
+    assert status_kid == new_kid
+    unknown = runner.invoke(main, ["licences", "rotate-key", "91110000600037341L"])
+    assert unknown.exit_code != 0 and "no service org" in unknown.output
