@@ -397,7 +397,6 @@ async def request_copy(info: Info, input: Any) -> LicenceCopyPayload:
             )
     except DomainError as e:
         return LicenceCopyPayload(copy=None, errors=user_errors(e, ctx.locale))
-    await ctx.licensing.directory.reload()  # a library key made just now verifies at once
     return LicenceCopyPayload(
         copy=LicenceCopy(
             token=token, licence_identifier=row.id, purpose=ask.purpose, expires_at=until
