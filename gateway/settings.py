@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # licence_copy_max_days
     licence_status_ttl_seconds: int = Field(default=86_400, ge=60)
     licence_copy_max_days: int = Field(default=90, ge=1, le=365)
+    # 好差评: a 差评's rectification and a complaint are due this many working days on
+    rectification_days: int = Field(default=5, ge=1, le=60)
+    complaint_days: int = Field(default=5, ge=1, le=60)
     # echo every SQL statement to the log (debugging only)
     sql_echo: bool = False
 

@@ -6,6 +6,7 @@ from levels.cases import models as case_models
 from levels.city import models as city_models
 from levels.common.models import LevelBase
 from levels.county import models as county_models
+from levels.evaluations import models as evaluation_models
 from levels.licences import models as licence_models
 from levels.outbox import models as outbox_models
 from levels.proxy import models as proxy_models
@@ -18,6 +19,7 @@ __all__ = [
     "case_models",
     "city_models",
     "county_models",
+    "evaluation_models",
     "licence_models",
     "metadata",
     "outbox_models",
