@@ -43,6 +43,11 @@ class Resource(enum.Enum):
     VILLAGE_LEDGER = "village-ledger"
     # an e-licence of the library (电子证照): its holder's, issued in a division
     LICENCE = "licence"
+    # 好差评: a rating of a case, and the rectification (整改) a bad one opens; both
+    # belong to the case's division and org, and to the applicant who rated
+    EVALUATION = "evaluation"
+    # 投诉 against a case, window or staff member: the division of its org
+    COMPLAINT = "complaint"
 
 
 class Action(enum.Enum):
@@ -70,6 +75,16 @@ class Action(enum.Enum):
     # holder asks for a purpose-bound copy (加注件)
     MANAGE_LICENCE = "manage-licence"
     COPY_LICENCE = "copy-licence"
+    # 好差评: the applicant rates; staff of the case's org call back, rectify and
+    # appeal a rating; a supervisor decides the appeal; supervisors and auditors read
+    # the figures (roll-ups)
+    RATE_CASE = "rate-case"
+    RECTIFY = "rectify"
+    DECIDE_APPEAL = "decide-appeal"
+    READ_FIGURES = "read-figures"
+    # 投诉: the applicant files and rates the handling; a supervisor or admin handles
+    FILE_COMPLAINT = "file-complaint"
+    HANDLE_COMPLAINT = "handle-complaint"
 
 
 class Reach(enum.Enum):
@@ -201,6 +216,30 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     ),
     (Resource.LICENCE, Action.MANAGE_LICENCE): (_post(Role.DIRECTOR, Role.ADMIN),),
     (Resource.LICENCE, Action.COPY_LICENCE): (Grant(APPLICANTS, Reach.OWN),),
+    (Resource.EVALUATION, Action.READ): (
+        Grant(APPLICANTS, Reach.OWN),
+        _post(),
+        Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR})),
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+    ),
+    (Resource.EVALUATION, Action.RATE_CASE): (Grant(APPLICANTS, Reach.OWN),),
+    (Resource.EVALUATION, Action.RECTIFY): (_post(),),
+    (Resource.EVALUATION, Action.DECIDE_APPEAL): (
+        Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR})),
+    ),
+    (Resource.EVALUATION, Action.READ_FIGURES): (
+        Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR})),
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+    ),
+    (Resource.COMPLAINT, Action.READ): (
+        Grant(APPLICANTS, Reach.OWN),
+        Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+    ),
+    (Resource.COMPLAINT, Action.FILE_COMPLAINT): (Grant(APPLICANTS, Reach.OWN),),
+    (Resource.COMPLAINT, Action.HANDLE_COMPLAINT): (
+        Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
+    ),
     (Resource.AUDIT, Action.READ): (
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
         Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR})),

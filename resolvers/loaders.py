@@ -36,6 +36,8 @@ from levels.common.models import (
 )
 from levels.county import service as county_service
 from levels.county.service import DelegationView
+from levels.evaluations import service as evaluation_service
+from levels.evaluations.models import Rectification
 from levels.licences import service as licence_service
 from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.proxy import service as proxy_service
@@ -393,6 +395,22 @@ class LicencesByCaseLoader(OrgScopedLoader[ELicence]):
         return (level, row.source_case_number if row.issuer_level is level else "")
 
 
+class RectificationByEvaluationLoader(LevelLoader[tuple[Level, int], Rectification]):
+    """The rectification of a rating, keyed by the rating's level and id."""
+
+    def levels_of(self, key: tuple[Level, int]) -> Sequence[Level]:
+        return (key[0],)
+
+    def node_key(self, key: tuple[Level, int]) -> Any:
+        return key[1]
+
+    async def fetch(self, keys: list[int], *, session: AsyncSession) -> Sequence[Rectification]:
+        return await evaluation_service.rectifications_by_evaluation(keys, session=session)
+
+    def answers(self, level: Level, row: Rectification) -> tuple[Level, int]:
+        return (level, row.evaluation_id)
+
+
 @dataclass
 class Loaders:
     division_by_code: DivisionByCodeLoader
@@ -418,6 +436,7 @@ class Loaders:
     uses_by_licence: UsesByLicenceLoader
     licence_type_by_code: LicenceTypeByCodeLoader
     licences_by_case: LicencesByCaseLoader
+    rectification_by_evaluation: RectificationByEvaluationLoader
 
     @classmethod
     def create(cls, sessions: RequestSessions, timeout: float) -> Loaders:
@@ -445,4 +464,5 @@ class Loaders:
             uses_by_licence=UsesByLicenceLoader(sessions, timeout),
             licence_type_by_code=LicenceTypeByCodeLoader(sessions, timeout),
             licences_by_case=LicencesByCaseLoader(sessions, timeout),
+            rectification_by_evaluation=RectificationByEvaluationLoader(sessions, timeout),
         )

@@ -11,6 +11,7 @@ from auth.permissions import IsAuthenticated
 from levels.cases.machine import Step
 from levels.cases.service import StepInput
 from resolvers import cases, delegation, identity, licences, proxy
+from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
 from schema.cases import (
     CaseActionInput,
@@ -24,6 +25,19 @@ from schema.cases import (
     SubmitCaseInput,
     SupplementInput,
     SupplementNoticeInput,
+)
+from schema.evaluations import (
+    AppealRatingInput,
+    ComplaintPayload,
+    CompleteRectificationInput,
+    DecideAppealInput,
+    EvaluationPayload,
+    FileComplaintInput,
+    HandleComplaintInput,
+    RateCaseInput,
+    RateComplaintHandlingInput,
+    RecordCallbackInput,
+    RectificationPayload,
 )
 from schema.identity import (
     ApproveHandoffInput,
@@ -338,6 +352,69 @@ class Mutation:
     )
     async def request_licence_copy(self, info: Info, input: LicenceCopyInput) -> LicenceCopyPayload:
         return await licences.request_copy(info, input)
+
+    @strawberry.mutation(
+        description="好差评: the applicant rates a case with a result, once per channel (the "
+        "session's); a 差评 opens a rectification with a working-day deadline",
+        permission_classes=[IsAuthenticated],
+    )
+    async def rate_case(self, info: Info, input: RateCaseInput) -> EvaluationPayload:
+        return await evaluation_resolvers.rate_case(info, input)
+
+    @strawberry.mutation(
+        description="回访: staff of the case's org record calling the applicant back",
+        permission_classes=[IsAuthenticated],
+    )
+    async def record_callback(self, info: Info, input: RecordCallbackInput) -> RectificationPayload:
+        return await evaluation_resolvers.record_callback(info, input)
+
+    @strawberry.mutation(
+        description="整改完成: what was done about a 差评 (after the callback)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def complete_rectification(
+        self, info: Info, input: CompleteRectificationInput
+    ) -> RectificationPayload:
+        return await evaluation_resolvers.complete_rectification(info, input)
+
+    @strawberry.mutation(
+        description="申诉: staff of the case's org appeal a 差评 they believe unfair (once)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def appeal_rating(self, info: Info, input: AppealRatingInput) -> EvaluationPayload:
+        return await evaluation_resolvers.appeal_rating(info, input)
+
+    @strawberry.mutation(
+        description="A supervisor upholds an appeal (the rating leaves the figures, its "
+        "rectification is voided) or dismisses it (with a note; the rating stands)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def decide_appeal(self, info: Info, input: DecideAppealInput) -> EvaluationPayload:
+        return await evaluation_resolvers.decide_appeal(info, input)
+
+    @strawberry.mutation(
+        description="投诉 against a case, a window or a staff member, by a signed-in "
+        "applicant; due for handling in working days",
+        permission_classes=[IsAuthenticated],
+    )
+    async def file_complaint(self, info: Info, input: FileComplaintInput) -> ComplaintPayload:
+        return await evaluation_resolvers.file_complaint(info, input)
+
+    @strawberry.mutation(
+        description="A supervisor or admin of the jurisdiction records how a complaint was handled",
+        permission_classes=[IsAuthenticated],
+    )
+    async def handle_complaint(self, info: Info, input: HandleComplaintInput) -> ComplaintPayload:
+        return await evaluation_resolvers.handle_complaint(info, input)
+
+    @strawberry.mutation(
+        description="The complainant says whether the handling satisfied them",
+        permission_classes=[IsAuthenticated],
+    )
+    async def rate_complaint_handling(
+        self, info: Info, input: RateComplaintHandlingInput
+    ) -> ComplaintPayload:
+        return await evaluation_resolvers.rate_complaint_handling(info, input)
 
 
 def _plain(input: CaseActionInput) -> StepInput:

@@ -7,12 +7,22 @@ from typing import Annotated
 
 import strawberry
 
+from levels.evaluations.enums import RollupDimension
 from resolvers import audit, cases, catalogue, identity, licences, nodes, proxy, routing
+from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
 from schema.cases import CaseFilter, CaseType
 from schema.divisions import Division
 from schema.enums import Level
+from schema.evaluations import (
+    ComplaintFilter,
+    ComplaintType,
+    RatingRollupFilter,
+    RatingTally,
+    RectificationFilter,
+    RectificationType,
+)
 from schema.filters import ImplementationFilter, MatterFilter
 from schema.identity import ViewerType
 from schema.info import Info
@@ -211,3 +221,31 @@ class Query:
     )
     async def verify_licence(self, info: Info, token: str) -> LicenceVerification:
         return await licences.verify(info, token)
+
+    @strawberry.field(
+        description="好差评 rolled up per staff member, window, department, org or matter "
+        "(counts per level, 差评 rate) over every level of the supervisor's or auditor's "
+        "jurisdiction; ratings whose appeal was upheld are left out"
+    )
+    async def rating_rollup(
+        self, info: Info, by: RollupDimension, filter: RatingRollupFilter | None = None
+    ) -> list[RatingTally]:
+        return await evaluation_resolvers.rating_rollup(info, by, filter)
+
+    @strawberry.field(
+        description="整改 of 差评 the viewer may see, soonest due first (at most 100); "
+        "overdue: true finds the open ones past their deadline"
+    )
+    async def rectifications(
+        self, info: Info, filter: RectificationFilter | None = None
+    ) -> list[RectificationType]:
+        return await evaluation_resolvers.rectifications(info, filter)
+
+    @strawberry.field(
+        description="投诉 the viewer may see: their own, or their jurisdiction's for "
+        "supervisors, admins and auditors; newest first (at most 100)"
+    )
+    async def complaints(
+        self, info: Info, filter: ComplaintFilter | None = None
+    ) -> list[ComplaintType]:
+        return await evaluation_resolvers.complaints(info, filter)

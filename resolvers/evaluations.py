@@ -1,0 +1,463 @@
+"""Resolvers of 好差评 and complaints: thin — parse, check the policy table, call
+``levels/evaluations``, wrap the result. A rating and its rectification are written in
+one transaction of the store that holds the case; lists and roll-ups fan out over the
+level stores within the viewer's jurisdiction."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.enums import AccountKind
+from auth.models import Account
+from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, refusal
+from gateway.nodes import LevelNode
+from levels.calendar.workdays import load_calendar
+from levels.cases.models import Case
+from levels.cases.numbers import parse_case_number
+from levels.cases.service import china_date, start_of_day_after
+from levels.common.codes import parse_division
+from levels.common.enums import LEVELS, Level
+from levels.common.errors import DomainError, ErrorCode
+from levels.common.models import Window
+from levels.evaluations import service
+from levels.evaluations.enums import ComplaintStatus, RectificationStatus, RollupDimension
+from levels.evaluations.errors import EvaluationErrorCode as E
+from levels.evaluations.models import Complaint, Evaluation, Rectification
+from resolvers.cases import actor_of, holder
+from resolvers.fanout import fan_out
+from resolvers.globalid import decode_id
+from resolvers.partial import report_unavailable
+from schema.evaluations import (
+    ComplaintFilter,
+    ComplaintPayload,
+    ComplaintType,
+    EvaluationPayload,
+    EvaluationType,
+    RatingRollupFilter,
+    RatingTally,
+    RectificationFilter,
+    RectificationPayload,
+    RectificationType,
+)
+from schema.info import Info
+from schema.payloads import user_errors
+
+T = TypeVar("T")
+LIST_LIMIT = 100
+
+
+def _refuse(info: Info, action: Action, target: Target) -> DomainError:
+    if action is Action.FILE_COMPLAINT:
+        return DomainError(E.NOT_THE_COMPLAINANT, field=["input", "id"])
+    if refusal(info.context.viewer, action, target) == "REACH":
+        return DomainError(E.NOT_AT_THIS_ORG, field=["input", "id"])
+    return DomainError(E.ROLE_NOT_ALLOWED, field=["input", "id"])
+
+
+def _key(value: str, type_name: str) -> tuple[Level, int]:
+    """The level and row id of one of this domain's global IDs."""
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        kind, level, key = raw.split(":", 2)
+        if kind != type_name:
+            raise ValueError(kind)
+        return Level(level), int(key)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise DomainError(ErrorCode.INVALID_ID, field=["input", "id"]) from None
+
+
+async def _write(info: Info, level: Level, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async with info.context.nodes[level].sessions.begin() as session:
+        return await work(session)
+
+
+async def rate_case(info: Info, input: Any) -> EvaluationPayload:
+    ctx = info.context
+    viewer = ctx.viewer
+    now = ctx.clock.now()
+    try:
+        number = parse_case_number(input.case_number, field=("input", "caseNumber")).value
+        node = await holder(info, number)
+
+        async def work(session: AsyncSession) -> service.Rated:
+            row = await session.get(Case, number)
+            if row is None:
+                raise DomainError(E.CASE_NOT_FOUND, field=["input", "caseNumber"])
+            target = Target(
+                Resource.EVALUATION,
+                division_code=row.division_code,
+                owner=row.applicant_id,
+                org_code=row.org_code,
+            )
+            if not allows(viewer, Action.RATE_CASE, target):
+                raise DomainError(E.NOT_THE_APPLICANT, field=["input", "caseNumber"])
+            return await service.rate_case(
+                number,
+                input.rating,
+                input.comment,
+                session=session,
+                actor=actor_of(info),
+                now=now,
+                calendar=await load_calendar(session=session),
+                rectification_days=ctx.settings.rectification_days,
+            )
+
+        rated = await _write(info, node.level, work)
+    except DomainError as e:
+        return EvaluationPayload(errors=user_errors(e, ctx.locale))
+    return EvaluationPayload(evaluation=EvaluationType.from_row(node.level, rated.evaluation))
+
+
+async def _on_rectification(
+    info: Info,
+    value: str,
+    change: Callable[[AsyncSession, int, str], Awaitable[Rectification]],
+) -> RectificationPayload:
+    ctx = info.context
+    try:
+        level, rid = _key(value, "Rectification")
+
+        async def work(session: AsyncSession) -> Rectification:
+            row = await session.get(Rectification, rid)
+            if row is None:
+                raise DomainError(E.RECTIFICATION_NOT_FOUND, field=["input", "id"])
+            target = RectificationType.from_row(level, row).authz_target()
+            if not allows(ctx.viewer, Action.RECTIFY, target):
+                raise _refuse(info, Action.RECTIFY, target)
+            return await change(session, rid, level.value)
+
+        row = await _write(info, level, work)
+    except DomainError as e:
+        return RectificationPayload(errors=user_errors(e, ctx.locale))
+    return RectificationPayload(rectification=RectificationType.from_row(level, row))
+
+
+async def record_callback(info: Info, input: Any) -> RectificationPayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, rid: int, level: str) -> Rectification:
+        return await service.record_callback(
+            rid, input.note, level=level, session=session, actor=actor_of(info), now=now
+        )
+
+    return await _on_rectification(info, input.id, change)
+
+
+async def complete_rectification(info: Info, input: Any) -> RectificationPayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, rid: int, level: str) -> Rectification:
+        return await service.complete_rectification(
+            rid, input.measures, level=level, session=session, actor=actor_of(info), now=now
+        )
+
+    return await _on_rectification(info, input.id, change)
+
+
+async def _on_evaluation(
+    info: Info,
+    value: str,
+    action: Action,
+    change: Callable[[AsyncSession, int, str], Awaitable[Evaluation]],
+) -> EvaluationPayload:
+    ctx = info.context
+    try:
+        level, eid = _key(value, "Evaluation")
+
+        async def work(session: AsyncSession) -> Evaluation:
+            row = await session.get(Evaluation, eid)
+            if row is None:
+                raise DomainError(E.RATING_NOT_FOUND, field=["input", "id"])
+            target = EvaluationType.from_row(level, row).authz_target()
+            if not allows(ctx.viewer, action, target):
+                raise _refuse(info, action, target)
+            return await change(session, eid, level.value)
+
+        row = await _write(info, level, work)
+    except DomainError as e:
+        return EvaluationPayload(errors=user_errors(e, ctx.locale))
+    return EvaluationPayload(evaluation=EvaluationType.from_row(level, row))
+
+
+async def appeal_rating(info: Info, input: Any) -> EvaluationPayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, eid: int, level: str) -> Evaluation:
+        return await service.appeal_rating(
+            eid, input.reason, level=level, session=session, actor=actor_of(info), now=now
+        )
+
+    return await _on_evaluation(info, input.id, Action.RECTIFY, change)
+
+
+async def decide_appeal(info: Info, input: Any) -> EvaluationPayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, eid: int, level: str) -> Evaluation:
+        return await service.decide_appeal(
+            eid,
+            input.uphold,
+            input.note,
+            level=level,
+            session=session,
+            actor=actor_of(info),
+            now=now,
+        )
+
+    return await _on_evaluation(info, input.id, Action.DECIDE_APPEAL, change)
+
+
+# -- lists and roll-ups ----------------------------------------------------------------
+
+
+def _prefix(info: Info, action: Action, division: str | None) -> str | None:
+    """Where to look (a division-code prefix), narrowed by the filter; None when
+    nowhere. Applicants' rows are their own anywhere; every row found is still checked
+    against the policy table."""
+    viewer = info.context.viewer
+    if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE) and action is Action.READ:
+        base: str | None = ""
+    else:
+        base = jurisdiction_prefix(viewer)
+    if base is None:
+        return None
+    if division is not None:
+        wanted = parse_division(division, field=("filter", "divisionCode")).prefix
+        return wanted if wanted.startswith(base) else None
+    return base
+
+
+async def rating_rollup(
+    info: Info, dimension: RollupDimension, filter: RatingRollupFilter | None
+) -> list[RatingTally]:
+    """Ratings per staff member, window, department, org or matter, counted over every
+    level store of the viewer's jurisdiction; upheld appeals are left out."""
+    ctx = info.context
+    f = filter or RatingRollupFilter()
+    viewer = ctx.viewer
+    probe = Target(Resource.EVALUATION, division_code=(viewer.jurisdiction or "").ljust(12, "0"))
+    if not allows(viewer, Action.READ_FIGURES, probe):
+        return []
+    prefix = _prefix(info, Action.READ_FIGURES, f.division_code)
+    if prefix is None:
+        return []
+    stmt = service.rollup_query(
+        dimension,
+        prefix=prefix,
+        rated_from=start_of_day_after(f.rated_from - dt.timedelta(days=1))
+        if f.rated_from
+        else None,
+        rated_before=start_of_day_after(f.rated_to) if f.rated_to else None,
+    )
+
+    async def fetch(_node: LevelNode, session: AsyncSession) -> Sequence[Any]:
+        return (await session.execute(stmt)).all()
+
+    result = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
+    report_unavailable(info, result.unavailable)
+    rows = [r for level in LEVELS for r in result.values.get(level, [])]
+    return [RatingTally.of(t) for t in service.merge_tallies(rows)]
+
+
+async def _listed(info: Info, stmt: Select[Any], order: Any) -> list[tuple[Level, Any]]:
+    ctx = info.context
+
+    async def fetch(_node: LevelNode, session: AsyncSession) -> Sequence[Any]:
+        return (await session.scalars(stmt.order_by(order).limit(LIST_LIMIT))).all()
+
+    result = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
+    report_unavailable(info, result.unavailable)
+    return [(level, row) for level in LEVELS for row in result.values.get(level, [])]
+
+
+async def rectifications(info: Info, filter: RectificationFilter | None) -> list[RectificationType]:
+    """整改 the viewer may see, soonest due first; ``overdue`` finds open ones past
+    their deadline."""
+    f = filter or RectificationFilter()
+    viewer = info.context.viewer
+    prefix = _prefix(info, Action.READ, f.division_code)
+    if prefix is None:
+        return []
+    stmt = select(Rectification).where(Rectification.division_code.startswith(prefix))
+    if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
+        stmt = stmt.where(Rectification.applicant_id == viewer.subject)
+    if f.status is not None:
+        stmt = stmt.where(Rectification.status == f.status)
+    if f.overdue:
+        today = china_date(info.context.clock.now())
+        stmt = stmt.where(
+            Rectification.status == RectificationStatus.OPEN, Rectification.due_on < today
+        )
+    rows = await _listed(info, stmt, Rectification.due_on)
+    found = [RectificationType.from_row(level, row) for level, row in rows]
+    visible = [r for r in found if allows(viewer, Action.READ, r.authz_target())]
+    return sorted(visible, key=lambda r: (r.due_on, r.id))[:LIST_LIMIT]
+
+
+async def complaints(info: Info, filter: ComplaintFilter | None) -> list[ComplaintType]:
+    """投诉 the viewer may see (their own; supervisors', admins' and auditors'
+    jurisdiction), newest first."""
+    f = filter or ComplaintFilter()
+    viewer = info.context.viewer
+    prefix = _prefix(info, Action.READ, f.division_code)
+    if prefix is None:
+        return []
+    stmt = select(Complaint).where(Complaint.division_code.startswith(prefix))
+    if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
+        stmt = stmt.where(Complaint.complainant_id == viewer.subject)
+    if f.status is not None:
+        stmt = stmt.where(Complaint.status == f.status)
+    if f.case_number is not None:
+        stmt = stmt.where(Complaint.case_number == f.case_number.strip())
+    if f.overdue:
+        today = china_date(info.context.clock.now())
+        stmt = stmt.where(Complaint.status == ComplaintStatus.OPEN, Complaint.due_on < today)
+    rows = await _listed(info, stmt, Complaint.filed_at.desc())
+    found = [ComplaintType.from_row(level, row) for level, row in rows]
+    visible = [c for c in found if allows(viewer, Action.READ, c.authz_target())]
+    return sorted(visible, key=lambda c: (c.filed_at, c.id), reverse=True)[:LIST_LIMIT]
+
+
+# -- complaints ------------------------------------------------------------------------
+
+
+async def _complaint_place(info: Info, input: Any) -> tuple[Level, service.ComplaintDraft]:
+    """Where a complaint lives: with its case, else its window, else the staff
+    member's org; a window or staff member named with a case must be of its org."""
+    ctx = info.context
+    number = org = division = window_id = staff_id = None
+    level: Level | None = None
+    if input.case_number:
+        number = parse_case_number(input.case_number, field=("input", "caseNumber")).value
+        node = await holder(info, number)
+        async with node.sessions() as session:
+            row = await session.get(Case, number)
+        if row is None or not allows(
+            ctx.viewer,
+            Action.READ,
+            Target(Resource.CASE, division_code=row.division_code, owner=row.applicant_id,
+                   org_code=row.org_code, submitter=row.submitted_by),
+        ):  # fmt: skip
+            raise DomainError(E.CASE_NOT_FOUND, field=["input", "caseNumber"])
+        level, org, division = node.level, row.org_code, row.division_code
+    if input.window_id:
+        gid = decode_id(input.window_id)
+        if gid.type_name != "Window":
+            raise DomainError(ErrorCode.INVALID_ID, field=["input", "windowId"])
+        async with ctx.nodes[gid.level].sessions() as session:
+            window = await session.get(Window, gid.key)
+        if window is None:
+            raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
+        if org is not None and window.org_code != org:
+            raise DomainError(E.TARGETS_DISAGREE, field=["input", "windowId"])
+        window_id = window.id
+        if level is None:
+            level, org = gid.level, window.org_code
+            division = await _org_division(info, gid.level, window.org_code)
+    if input.staff_id:
+        async with ctx.identity.store.sessions() as session:
+            staff = await session.get(Account, input.staff_id.strip())
+        if staff is None or staff.kind is not AccountKind.STAFF or staff.org_level is None:
+            raise DomainError(E.STAFF_NOT_FOUND, field=["input", "staffId"])
+        if org is not None and staff.org_code != org:
+            raise DomainError(E.TARGETS_DISAGREE, field=["input", "staffId"])
+        staff_id = staff.id
+        if level is None:
+            level, org, division = staff.org_level, staff.org_code, staff.division_code
+    if level is None or org is None or division is None:
+        raise DomainError(E.COMPLAINT_TARGET_REQUIRED, field=["input"])
+    draft = service.ComplaintDraft(
+        content=input.content,
+        org_code=org,
+        division_code=division,
+        case_number=number,
+        window_id=window_id,
+        staff_id=staff_id,
+    )
+    return level, draft
+
+
+async def _org_division(info: Info, level: Level, org_code: str) -> str:
+    org = await info.context.loaders.service_org_by_code.load((level, org_code))
+    if org is None:
+        raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
+    return str(org.division_code)
+
+
+async def file_complaint(info: Info, input: Any) -> ComplaintPayload:
+    ctx = info.context
+    now = ctx.clock.now()
+    try:
+        if not allows(ctx.viewer, Action.FILE_COMPLAINT, Target(Resource.COMPLAINT)):
+            raise DomainError(E.ROLE_NOT_ALLOWED, field=["input"])
+        level, draft = await _complaint_place(info, input)
+
+        async def work(session: AsyncSession) -> Complaint:
+            return await service.file_complaint(
+                draft,
+                level=level.value,
+                session=session,
+                actor=actor_of(info),
+                now=now,
+                calendar=await load_calendar(session=session),
+                complaint_days=ctx.settings.complaint_days,
+            )
+
+        row = await _write(info, level, work)
+    except DomainError as e:
+        return ComplaintPayload(errors=user_errors(e, ctx.locale))
+    return ComplaintPayload(complaint=ComplaintType.from_row(level, row))
+
+
+async def _on_complaint(
+    info: Info,
+    value: str,
+    action: Action,
+    change: Callable[[AsyncSession, int, str], Awaitable[Complaint]],
+) -> ComplaintPayload:
+    ctx = info.context
+    try:
+        level, cid = _key(value, "Complaint")
+
+        async def work(session: AsyncSession) -> Complaint:
+            row = await session.get(Complaint, cid)
+            if row is None:
+                raise DomainError(E.COMPLAINT_NOT_FOUND, field=["input", "id"])
+            target = ComplaintType.from_row(level, row).authz_target()
+            if not allows(ctx.viewer, action, target):
+                raise _refuse(info, action, target)
+            return await change(session, cid, level.value)
+
+        row = await _write(info, level, work)
+    except DomainError as e:
+        return ComplaintPayload(errors=user_errors(e, ctx.locale))
+    return ComplaintPayload(complaint=ComplaintType.from_row(level, row))
+
+
+async def handle_complaint(info: Info, input: Any) -> ComplaintPayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, cid: int, level: str) -> Complaint:
+        return await service.handle_complaint(
+            cid, input.handling, level=level, session=session, actor=actor_of(info), now=now
+        )
+
+    return await _on_complaint(info, input.id, Action.HANDLE_COMPLAINT, change)
+
+
+async def rate_complaint_handling(info: Info, input: Any) -> ComplaintPayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, cid: int, level: str) -> Complaint:
+        return await service.rate_complaint_handling(
+            cid, input.satisfaction, level=level, session=session, actor=actor_of(info), now=now
+        )
+
+    return await _on_complaint(info, input.id, Action.FILE_COMPLAINT, change)

@@ -1,0 +1,253 @@
+"""好差评 and 投诉 over HTTP as the real roles, at the 榆次区 centre around the 2026
+May Day holiday (1–5 May; Saturday 9 May is a make-up working day): birth
+registrations completed on the spot are rated on the phone and on the web; a 差评
+opens a rectification whose deadline skips the holiday; the staff call back, appeal,
+and a supervisor decides; complaints are filed, handled and rated; and the roll-up
+counts what was rated, without the rating whose appeal was upheld."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from tests.auth.conftest import signed_in
+from tests.scenarios.desk import BIRTH_REGISTRATION, DISABILITY_CARD, YUCI_ORG, Desk, at
+from tests.scenarios.desk import add_working_days as reference_working_days
+
+DAY = dt.date(2026, 4, 30)  # Thursday before the May Day holiday
+RATED_FROM, RATED_TO = "2026-04-27", "2026-05-31"
+
+EVALUATION = """
+  id caseNumber channel rating negative comment staffId orgCode matterCode
+  appealStatus appealNote
+  rectification { id status dueOn overdue callbackNote measures }
+"""
+RATE = f"""
+mutation($input: RateCaseInput!) {{
+  rateCase(input: $input) {{ evaluation {{ {EVALUATION} }} errors {{ code field }} }}
+}}"""
+RECTIFICATION = "id caseNumber status dueOn overdue callbackBy callbackNote measures"
+CALLBACK = f"""
+mutation($input: RecordCallbackInput!) {{
+  recordCallback(input: $input) {{ rectification {{ {RECTIFICATION} }} errors {{ code }} }}
+}}"""
+COMPLETE = f"""
+mutation($input: CompleteRectificationInput!) {{
+  completeRectification(input: $input) {{ rectification {{ {RECTIFICATION} }} errors {{ code }} }}
+}}"""
+APPEAL = f"""
+mutation($input: AppealRatingInput!) {{
+  appealRating(input: $input) {{ evaluation {{ {EVALUATION} }} errors {{ code }} }}
+}}"""
+DECIDE = f"""
+mutation($input: DecideAppealInput!) {{
+  decideAppeal(input: $input) {{ evaluation {{ {EVALUATION} }} errors {{ code }} }}
+}}"""
+OVERDUE = f"""
+query {{ rectifications(filter: {{overdue: true}}) {{ {RECTIFICATION} }} }}"""
+ROLLUP = """
+query($by: RollupDimension!, $from: Date, $to: Date) {
+  ratingRollup(by: $by, filter: {ratedFrom: $from, ratedTo: $to}) {
+    key total verySatisfied satisfied basic dissatisfied veryDissatisfied negative negativeRate
+  }
+}"""
+COMPLAINT = """
+  id caseNumber staffId orgCode status dueOn overdue handling satisfaction content
+"""
+FILE = f"""
+mutation($input: FileComplaintInput!) {{
+  fileComplaint(input: $input) {{ complaint {{ {COMPLAINT} }} errors {{ code field }} }}
+}}"""
+HANDLE = f"""
+mutation($input: HandleComplaintInput!) {{
+  handleComplaint(input: $input) {{ complaint {{ {COMPLAINT} }} errors {{ code }} }}
+}}"""
+SATISFACTION = f"""
+mutation($input: RateComplaintHandlingInput!) {{
+  rateComplaintHandling(input: $input) {{ complaint {{ {COMPLAINT} }} errors {{ code }} }}
+}}"""
+COMPLAINTS = f"""
+query($number: String) {{ complaints(filter: {{caseNumber: $number}}) {{ {COMPLAINT} }} }}"""
+
+
+async def _completed(desk: Desk) -> str:
+    """A birth registration of resident1, completed on the spot at the counter."""
+    materials = await desk.materials("000700800200")
+    number: str = (await desk.submit("resident1", BIRTH_REGISTRATION, materials))["case"]["number"]
+    done = await desk.act("yuci.receptionist", "completeCase", number=number)
+    assert done["case"]["status"] == "COMPLETED", done
+    return number
+
+
+async def _on_web(desk: Desk, name: str) -> str:
+    """``name`` signed in a second time, on the web portal."""
+    who = f"{name}@web"
+    token = (await signed_in(desk.hub.gql, name, "WEB"))["accessToken"]
+    desk.tokens[who] = token
+    desk.viewers[who] = await desk.hub.app.state.identity.authenticate(token)
+    return who
+
+
+async def _rate(desk: Desk, who: str, number: str, rating: str, **extra: Any) -> dict[str, Any]:
+    input = {"caseNumber": number, "rating": rating, **extra}
+    payload: dict[str, Any] = (await desk.run(who, RATE, input=input))["rateCase"]
+    return payload
+
+
+async def _do(desk: Desk, who: str, mutation: str, name: str, **input: Any) -> dict[str, Any]:
+    payload: dict[str, Any] = (await desk.run(who, mutation, input=input))[name]
+    return payload
+
+
+def _codes(payload: dict[str, Any]) -> list[str]:
+    return [e["code"] for e in payload["errors"]]
+
+
+async def test_rating_rectification_appeal_and_rollup(desk: Desk) -> None:
+    await desk.sign_in("resident2", "yuci.supervisor", "xiuwen.receptionist")
+    await desk.travel(at(DAY - dt.timedelta(days=1)))
+    first, second, third, fourth = [await _completed(desk) for _ in range(4)]
+    pending = await desk.submit("resident1", DISABILITY_CARD, await desk.materials("000700400100"))
+    await desk.travel(at(DAY))
+    receptionist = desk.viewers["yuci.receptionist"].subject
+
+    # given a completed case, when its applicant gives a 差评 on the phone
+    rated = await _rate(desk, "resident1", first, "VERY_DISSATISFIED", comment="等了很久")
+    # then the rating names who handled it, and a rectification is due in 5 working
+    # days that skip the May Day holiday (and count Saturday 9 May, a make-up day)
+    assert rated["errors"] == []
+    evaluation = rated["evaluation"]
+    assert (evaluation["channel"], evaluation["negative"]) == ("MOBILE", True)
+    assert (evaluation["staffId"], evaluation["orgCode"]) == (receptionist, YUCI_ORG)
+    assert evaluation["matterCode"] == "000700800200"
+    rectification = evaluation["rectification"]
+    due = reference_working_days(DAY, 5)
+    assert rectification["dueOn"] == due.isoformat() == "2026-05-11"
+    assert (rectification["status"], rectification["overdue"]) == ("OPEN", False)
+
+    # the same channel again is refused; another channel is a rating of its own
+    again = await _rate(desk, "resident1", first, "SATISFIED")
+    assert (_codes(again), again["evaluation"]) == (["ALREADY_RATED"], None)
+    web = await _on_web(desk, "resident1")
+    other = await _rate(desk, web, first, "SATISFIED")
+    assert other["evaluation"]["channel"] == "WEB" and other["evaluation"]["rectification"] is None
+    # someone else's case, a case without a result, a comment too long: refused
+    assert _codes(await _rate(desk, "resident2", second, "SATISFIED")) == ["NOT_THE_APPLICANT"]
+    number = pending["case"]["number"]
+    assert _codes(await _rate(desk, "resident1", number, "SATISFIED")) == ["NO_RESULT_YET"]
+    long = await _rate(desk, "resident1", second, "BASIC", comment="慢" * 501)
+    assert _codes(long) == ["TEXT_TOO_LONG"]
+
+    # the rectification: completed only after the callback, by staff of the org
+    rid = rectification["id"]
+    early = await _do(desk, "yuci.reviewer", COMPLETE, "completeRectification", id=rid,
+                      measures="窗口增派人员")  # fmt: skip
+    assert _codes(early) == ["CALLBACK_REQUIRED"]
+    elsewhere = await _do(desk, "xiuwen.receptionist", CALLBACK, "recordCallback", id=rid,
+                          note="已回访")  # fmt: skip
+    assert _codes(elsewhere) == ["NOT_AT_THIS_ORG"]
+    called = await _do(desk, "yuci.reviewer", CALLBACK, "recordCallback", id=rid,
+                       note="申请人表示排队时间过长")  # fmt: skip
+    assert called["rectification"]["callbackNote"] == "申请人表示排队时间过长"
+
+    # the staff appeal once; a receptionist may not decide, a supervisor dismisses
+    eid = evaluation["id"]
+    appeal = await _do(desk, "yuci.receptionist", APPEAL, "appealRating", id=eid,
+                       reason="当日系统故障")  # fmt: skip
+    assert appeal["evaluation"]["appealStatus"] == "PENDING"
+    twice = await _do(desk, "yuci.receptionist", APPEAL, "appealRating", id=eid, reason="再次")
+    assert _codes(twice) == ["ALREADY_APPEALED"]
+    wrong = await _do(desk, "yuci.receptionist", DECIDE, "decideAppeal", id=eid, uphold=False,
+                      note="x")  # fmt: skip
+    assert _codes(wrong) == ["ROLE_NOT_ALLOWED"]
+    bare = await _do(desk, "yuci.supervisor", DECIDE, "decideAppeal", id=eid, uphold=False)
+    assert _codes(bare) == ["TEXT_REQUIRED"]
+    dismissed = await _do(desk, "yuci.supervisor", DECIDE, "decideAppeal", id=eid,
+                          uphold=False, note="系统日志无故障")  # fmt: skip
+    assert dismissed["evaluation"]["appealStatus"] == "DISMISSED"
+    assert dismissed["evaluation"]["rectification"]["status"] == "OPEN"
+    done = await _do(desk, "yuci.reviewer", COMPLETE, "completeRectification", id=rid,
+                     measures="窗口增派人员")  # fmt: skip
+    assert done["rectification"]["status"] == "COMPLETED"
+
+    # a second 差评 is left open; a fourth is appealed and the appeal upheld
+    late = await _rate(desk, "resident1", second, "DISSATISFIED")
+    await _rate(desk, "resident1", third, "BASIC")
+    unfair = await _rate(desk, "resident1", fourth, "VERY_DISSATISFIED")
+    fid = unfair["evaluation"]["id"]
+    await _do(desk, "yuci.director", APPEAL, "appealRating", id=fid, reason="评价对象错误")
+    upheld = await _do(desk, "yuci.supervisor", DECIDE, "decideAppeal", id=fid, uphold=True)
+    assert upheld["evaluation"]["appealStatus"] == "UPHELD"
+    assert upheld["evaluation"]["rectification"]["status"] == "VOIDED"
+
+    # when the deadline has passed, the open one is found as overdue
+    await desk.travel(at(due + dt.timedelta(days=1)))
+    overdue = (await desk.run("yuci.supervisor", OVERDUE))["rectifications"]
+    assert [r["caseNumber"] for r in overdue] == [second]
+    assert overdue[0]["id"] == late["evaluation"]["rectification"]["id"]
+
+    # the roll-up: VERY_DISSATISFIED, SATISFIED, DISSATISFIED, BASIC (the upheld one
+    # is left out) — 2 差评 of 4
+    expected = {
+        "total": 4, "verySatisfied": 0, "satisfied": 1, "basic": 1, "dissatisfied": 1,
+        "veryDissatisfied": 1, "negative": 2, "negativeRate": 0.5,
+    }  # fmt: skip
+    for by, key in (("ORG", YUCI_ORG), ("STAFF", receptionist), ("MATTER", "000700800200")):
+        rows = (await desk.run("yuci.supervisor", ROLLUP, by=by, **{"from": RATED_FROM,
+                                                                    "to": RATED_TO}))  # fmt: skip
+        assert [{k: v for k, v in r.items() if k != "key"} for r in rows["ratingRollup"]] == [
+            expected
+        ]
+        assert rows["ratingRollup"][0]["key"] == key
+    audited = await desk.run("yuci.auditor", ROLLUP, by="ORG", **{"from": RATED_FROM,
+                                                               "to": RATED_TO})  # fmt: skip
+    assert audited["ratingRollup"][0]["total"] == 4
+    # figures are for supervisors and auditors, not the counter
+    assert (await desk.run("yuci.receptionist", ROLLUP, by="ORG"))["ratingRollup"] == []
+
+
+async def test_complaints_filed_handled_and_rated(desk: Desk) -> None:
+    await desk.sign_in("resident2", "yuci.supervisor", "yuci.auditor")
+    await desk.travel(at(DAY + dt.timedelta(days=6)))  # Wednesday 6 May
+    number = await _completed(desk)
+    staff = desk.viewers["yuci.receptionist"].subject
+
+    # nothing named: refused; another's case: not found for them
+    assert _codes(await _do(desk, "resident1", FILE, "fileComplaint", content="差")) == [
+        "COMPLAINT_TARGET_REQUIRED"
+    ]
+    theirs = await _do(desk, "resident2", FILE, "fileComplaint", caseNumber=number, content="差")
+    assert _codes(theirs) == ["CASE_NOT_FOUND"]
+    # against the case and the staff member who handled it
+    filed = await _do(desk, "resident1", FILE, "fileComplaint", caseNumber=number,
+                      staffId=staff, content="工作人员态度生硬")  # fmt: skip
+    complaint = filed["complaint"]
+    assert filed["errors"] == [] and complaint["status"] == "OPEN"
+    assert complaint["dueOn"] == reference_working_days(DAY + dt.timedelta(days=6), 5).isoformat()
+    # against the staff member alone: kept with their org
+    alone = await _do(desk, "resident1", FILE, "fileComplaint", staffId=staff, content="推诿")
+    assert alone["complaint"]["orgCode"] == YUCI_ORG
+
+    cid = complaint["id"]
+    early = await _do(desk, "resident1", SATISFACTION, "rateComplaintHandling", id=cid,
+                      satisfaction="SATISFIED")  # fmt: skip
+    assert _codes(early) == ["COMPLAINT_NOT_HANDLED"]
+    counter = await _do(desk, "yuci.receptionist", HANDLE, "handleComplaint", id=cid,
+                        handling="已处理")  # fmt: skip
+    assert _codes(counter) == ["ROLE_NOT_ALLOWED"]
+    handled = await _do(desk, "yuci.supervisor", HANDLE, "handleComplaint", id=cid,
+                        handling="约谈当事人并通报批评")  # fmt: skip
+    assert handled["complaint"]["status"] == "HANDLED"
+    other = await _do(desk, "resident2", SATISFACTION, "rateComplaintHandling", id=cid,
+                      satisfaction="DISSATISFIED")  # fmt: skip
+    assert _codes(other) == ["NOT_THE_COMPLAINANT"]
+    rated = await _do(desk, "resident1", SATISFACTION, "rateComplaintHandling", id=cid,
+                      satisfaction="SATISFIED")  # fmt: skip
+    assert rated["complaint"]["satisfaction"] == "SATISFIED"
+
+    # supervisors and auditors of the jurisdiction see it; another resident does not
+    for who in ("yuci.supervisor", "yuci.auditor", "resident1"):
+        listed = (await desk.run(who, COMPLAINTS, number=number))["complaints"]
+        assert [c["id"] for c in listed] == [cid], who
+    assert (await desk.run("resident2", COMPLAINTS, number=number))["complaints"] == []
+    assert (await desk.run("xiuwen.auditor", COMPLAINTS, number=number))["complaints"] == []
