@@ -48,6 +48,8 @@ class Resource(enum.Enum):
     EVALUATION = "evaluation"
     # 投诉 against a case, window or staff member: the division of its org
     COMPLAINT = "complaint"
+    # the supervision figures (电子监察, 月报表) of a division and everything below it
+    SUPERVISION = "supervision"
 
 
 class Action(enum.Enum):
@@ -239,6 +241,14 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     (Resource.COMPLAINT, Action.FILE_COMPLAINT): (Grant(APPLICANTS, Reach.OWN),),
     (Resource.COMPLAINT, Action.HANDLE_COMPLAINT): (
         Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
+    ),
+    (Resource.SUPERVISION, Action.READ_FIGURES): (
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+        Grant(
+            STAFF,
+            Reach.JURISDICTION,
+            roles=frozenset({Role.SUPERVISOR, Role.ADMIN, Role.DIRECTOR}),
+        ),
     ),
     (Resource.AUDIT, Action.READ): (
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),

@@ -11,6 +11,7 @@ from levels.evaluations.enums import RollupDimension
 from resolvers import audit, cases, catalogue, identity, licences, nodes, proxy, routing
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
+from resolvers import supervision as supervision_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
 from schema.cases import CaseFilter, CaseType
 from schema.divisions import Division
@@ -31,6 +32,7 @@ from schema.matters import Delegation, Matter, MatterImplementation, ServiceRout
 from schema.outbox import OutboxMessageFilter, OutboxMessageType
 from schema.proxy import ProxyAuthorizationFilter, ProxyAuthorizationType, VillageLedgerEntry
 from schema.relay import Connection, Node
+from schema.supervision import SupervisionReport
 
 
 @strawberry.type
@@ -249,3 +251,25 @@ class Query:
         self, info: Info, filter: ComplaintFilter | None = None
     ) -> list[ComplaintType]:
         return await evaluation_resolvers.complaints(info, filter)
+
+    @strawberry.field(
+        description="电子监察 figures (月报表) of a division and everything below it, per "
+        "org, per level and in total: received, accepted, completed, on time, 即办, "
+        "promised-limit compression, online, on the spot, 最多跑一次, cards, 好差评, "
+        "complaints (auditors; supervisors, admins and directors of the jurisdiction)"
+    )
+    async def supervision(
+        self,
+        info: Info,
+        division_code: str,
+        from_: Annotated[
+            dt.date | None,
+            strawberry.argument(
+                name="from", description="First day (China date); default: the 1st of the month"
+            ),
+        ] = None,
+        to: Annotated[
+            dt.date | None, strawberry.argument(description="Last day, included; default: today")
+        ] = None,
+    ) -> SupervisionReport:
+        return await supervision_resolvers.supervision(info, division_code, from_, to)

@@ -1,0 +1,177 @@
+"""Supervision figures (电子监察, 月报表) in the schema: the ``supervision`` query's
+report, per org, per level and in total. What each figure counts is defined in
+``levels/supervision/counts.py`` and ``combine.py`` (and the README)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import strawberry
+
+from levels.supervision.combine import Figures, LevelFigures, OrgFigures, Report
+from schema.divisions import Division, ServiceOrg
+from schema.enums import Level
+from schema.info import Info
+
+
+@strawberry.type(description="好差评 given in the period, per level (upheld appeals left out)")
+class RatingDistribution:
+    very_satisfied: int
+    satisfied: int
+    basic: int
+    dissatisfied: int
+    very_dissatisfied: int
+    total: int
+
+
+@strawberry.type(description="The supervision figures of an org, a level or a division")
+class SupervisionFigures:
+    received: int = strawberry.field(description="Cases received (submitted) in the period")
+    accepted: int = strawberry.field(
+        description="Of those, accepted (incl. deemed accepted and completed on the spot), "
+        "counted where accepted"
+    )
+    completed: int = strawberry.field(
+        description="Decided or completed on the spot in the period, counted where decided"
+    )
+    completed_on_time: int = strawberry.field(description="Of those, by the promised due date")
+    on_time_rate: float | None = strawberry.field(description="completedOnTime ÷ completed")
+    immediate: int = strawberry.field(description="Completions on the spot (即办)")
+    immediate_share: float | None = strawberry.field(
+        description="immediate ÷ completed; target ≥ 0.70"
+    )
+    immediate_target_met: bool | None
+    promised_days: int = strawberry.field(description="Sum of promised limits of received cases")
+    legal_days: int = strawberry.field(description="Sum of legal limits of the same cases")
+    compression_rate: float | None = strawberry.field(
+        description="promisedDays ÷ legalDays (承诺时限压缩; lower is better)"
+    )
+    online: int = strawberry.field(description="Received on the WEB or MOBILE channel")
+    online_rate: float | None = strawberry.field(description="online ÷ received")
+    on_site: int = strawberry.field(
+        description="Handed in in person and completed on the spot the same day (当场办结)"
+    )
+    on_site_completion_rate: float | None = strawberry.field(description="onSite ÷ completed")
+    at_most_one_visit: int = strawberry.field(
+        description="Received cases whose item promises maxVisits ≤ 1 (最多跑一次)"
+    )
+    at_most_one_visit_share: float | None = strawberry.field(
+        description="atMostOneVisit ÷ received"
+    )
+    yellow_cards: int
+    red_cards: int
+    ratings: RatingDistribution
+    negative_rate: float | None = strawberry.field(
+        description="(DISSATISFIED + VERY_DISSATISFIED) ÷ ratings (差评率)"
+    )
+    complaints: int = strawberry.field(description="Complaints filed in the period")
+    complaints_handled: int
+    complaints_overdue: int = strawberry.field(
+        description="Of those, handled after their deadline or still open past it"
+    )
+
+    @classmethod
+    def of(cls, f: Figures) -> SupervisionFigures:
+        c = f.counts
+        return cls(
+            received=c.received,
+            accepted=c.accepted,
+            completed=c.completed,
+            completed_on_time=c.completed_on_time,
+            on_time_rate=f.on_time_rate,
+            immediate=c.immediate,
+            immediate_share=f.immediate_share,
+            immediate_target_met=f.immediate_target_met,
+            promised_days=c.promised_days,
+            legal_days=c.legal_days,
+            compression_rate=f.compression_rate,
+            online=c.online,
+            online_rate=f.online_rate,
+            on_site=c.on_site,
+            on_site_completion_rate=f.on_site_completion_rate,
+            at_most_one_visit=c.at_most_one_visit,
+            at_most_one_visit_share=f.at_most_one_visit_share,
+            yellow_cards=c.yellow_cards,
+            red_cards=c.red_cards,
+            ratings=RatingDistribution(
+                very_satisfied=c.very_satisfied,
+                satisfied=c.satisfied,
+                basic=c.basic,
+                dissatisfied=c.dissatisfied,
+                very_dissatisfied=c.very_dissatisfied,
+                total=f.rated,
+            ),
+            negative_rate=f.negative_rate,
+            complaints=c.complaints,
+            complaints_handled=c.complaints_handled,
+            complaints_overdue=c.complaints_overdue,
+        )
+
+
+@strawberry.type
+class LevelSupervision:
+    level: Level
+    figures: SupervisionFigures
+
+    @classmethod
+    def of(cls, row: LevelFigures) -> LevelSupervision:
+        return cls(level=row.level, figures=SupervisionFigures.of(row.figures))
+
+
+@strawberry.type
+class OrgSupervision:
+    org_code: str
+    org_name: str
+    level: Level
+    figures: SupervisionFigures
+
+    @classmethod
+    def of(cls, row: OrgFigures) -> OrgSupervision:
+        return cls(
+            org_code=row.org.code,
+            org_name=row.org.name,
+            level=row.org.level,
+            figures=SupervisionFigures.of(row.figures),
+        )
+
+    @strawberry.field(description="The service org (null when its node did not answer)")
+    async def org(self, info: Info) -> ServiceOrg | None:
+        row = await info.context.loaders.service_org_by_code.load((self.level, self.org_code))
+        return ServiceOrg.from_row(row) if row else None
+
+
+@strawberry.type(
+    description="电子监察 figures of a division and everything below it, for a period "
+    "(月报表): in total, per level and per service org"
+)
+class SupervisionReport:
+    division_code: str
+    from_: dt.date = strawberry.field(name="from", description="First day (China date)")
+    to: dt.date = strawberry.field(description="Last day, included")
+    totals: SupervisionFigures
+    by_level: list[LevelSupervision] = strawberry.field(
+        description="One row per level that has an org in the division, top down"
+    )
+    by_org: list[OrgSupervision] = strawberry.field(
+        description="One row per service org in the division, by org code"
+    )
+    unavailable_levels: list[Level] = strawberry.field(
+        description="Level nodes that did not answer: their figures are missing (partial data)"
+    )
+
+    @classmethod
+    def of(cls, r: Report) -> SupervisionReport:
+        return cls(
+            division_code=r.division_code,
+            from_=r.period.start,
+            to=r.period.end,
+            totals=SupervisionFigures.of(r.totals),
+            by_level=[LevelSupervision.of(row) for row in r.by_level],
+            by_org=[OrgSupervision.of(row) for row in r.by_org],
+            unavailable_levels=list(r.unavailable),
+        )
+
+    @strawberry.field
+    async def division(self, info: Info) -> Division | None:
+        row = await info.context.loaders.division_by_code.load(self.division_code)
+        return Division.from_row(row) if row else None
