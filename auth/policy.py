@@ -48,6 +48,13 @@ class Resource(enum.Enum):
     EVALUATION = "evaluation"
     # 投诉 against a case, window or staff member: the division of its org
     COMPLAINT = "complaint"
+    # a window at work: its posts (AB角), hours, services and queue (reading a window
+    # and its queue state is the public CATALOGUE: a hall display shows no one's data)
+    WINDOW = "window"
+    # a queue ticket (取号): its holder's (none for a walk-in's counter ticket), at its org
+    TICKET = "ticket"
+    # an appointment (预约): the person's who booked it, at the window's org
+    APPOINTMENT = "appointment"
     # the supervision figures (电子监察, 月报表) of a division and everything below it
     SUPERVISION = "supervision"
 
@@ -87,6 +94,18 @@ class Action(enum.Enum):
     # 投诉: the applicant files and rates the handling; a supervisor or admin handles
     FILE_COMPLAINT = "file-complaint"
     HANDLE_COMPLAINT = "handle-complaint"
+    # windows: the hall manager sets posts, hours, services and appointment slots; the
+    # staff named on a post sign in and out of it; the staff on duty call and serve
+    # (who is on duty is the window's rule: levels/windows/queue.py)
+    MANAGE_WINDOW = "manage-window"
+    TAKE_POST = "take-post"
+    CALL_TICKET = "call-ticket"
+    # tickets and appointments: a person takes a ticket (app, kiosk) or staff hand one
+    # to a walk-in at the counter; the holder cancels; a person books, cancels and
+    # checks in their own appointment
+    ISSUE_TICKET = "issue-ticket"
+    CANCEL_TICKET = "cancel-ticket"
+    BOOK_APPOINTMENT = "book-appointment"
 
 
 class Reach(enum.Enum):
@@ -250,6 +269,24 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
             roles=frozenset({Role.SUPERVISOR, Role.ADMIN, Role.DIRECTOR}),
         ),
     ),
+    (Resource.WINDOW, Action.MANAGE_WINDOW): (_post(Role.ADMIN, Role.DIRECTOR),),
+    (Resource.WINDOW, Action.TAKE_POST): (_post(),),
+    (Resource.WINDOW, Action.CALL_TICKET): (_post(),),
+    (Resource.TICKET, Action.READ): (
+        Grant(APPLICANTS, Reach.OWN),
+        _post(),
+        Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR})),
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+    ),
+    (Resource.TICKET, Action.ISSUE_TICKET): (Grant(APPLICANTS, Reach.OWN), _post()),
+    (Resource.TICKET, Action.CANCEL_TICKET): (Grant(APPLICANTS, Reach.OWN),),
+    (Resource.APPOINTMENT, Action.READ): (
+        Grant(APPLICANTS, Reach.OWN),
+        _post(),
+        Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR})),
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+    ),
+    (Resource.APPOINTMENT, Action.BOOK_APPOINTMENT): (Grant(APPLICANTS, Reach.OWN),),
     (Resource.AUDIT, Action.READ): (
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
         Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR})),

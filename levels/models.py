@@ -10,6 +10,7 @@ from levels.evaluations import models as evaluation_models
 from levels.licences import models as licence_models
 from levels.outbox import models as outbox_models
 from levels.proxy import models as proxy_models
+from levels.windows import models as window_models
 
 metadata = LevelBase.metadata
 
@@ -24,4 +25,5 @@ __all__ = [
     "metadata",
     "outbox_models",
     "proxy_models",
+    "window_models",
 ]

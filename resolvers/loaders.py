@@ -41,6 +41,7 @@ from levels.evaluations.models import Rectification
 from levels.licences import service as licence_service
 from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.proxy import service as proxy_service
+from levels.windows import board as window_board
 from resolvers.fanout import call_node
 from resolvers.sessions import RequestSessions
 
@@ -411,6 +412,29 @@ class RectificationByEvaluationLoader(LevelLoader[tuple[Level, int], Rectificati
         return (level, row.evaluation_id)
 
 
+class BoardByOrgLoader(LevelLoader[tuple[Level, str, Any], window_board.Board]):
+    """The hall board (windows, posts, hours, the day's tickets) of an org on a day,
+    keyed by (level, org code, date)."""
+
+    def levels_of(self, key: tuple[Level, str, Any]) -> Sequence[Level]:
+        return (key[0],)
+
+    def node_key(self, key: tuple[Level, str, Any]) -> Any:
+        return (key[1], key[2])
+
+    async def fetch(
+        self, keys: list[Any], *, session: AsyncSession
+    ) -> Sequence[window_board.Board]:
+        found: list[window_board.Board] = []
+        for day in sorted({d for _, d in keys}):
+            orgs = [o for o, d in keys if d == day]
+            found.extend(await window_board.boards(orgs, day, session=session))
+        return found
+
+    def answers(self, level: Level, row: window_board.Board) -> tuple[Level, str, Any]:
+        return (level, row.org_code, row.day)
+
+
 @dataclass
 class Loaders:
     division_by_code: DivisionByCodeLoader
@@ -437,6 +461,7 @@ class Loaders:
     licence_type_by_code: LicenceTypeByCodeLoader
     licences_by_case: LicencesByCaseLoader
     rectification_by_evaluation: RectificationByEvaluationLoader
+    board_by_org: BoardByOrgLoader
 
     @classmethod
     def create(cls, sessions: RequestSessions, timeout: float) -> Loaders:
@@ -465,4 +490,5 @@ class Loaders:
             licence_type_by_code=LicenceTypeByCodeLoader(sessions, timeout),
             licences_by_case=LicencesByCaseLoader(sessions, timeout),
             rectification_by_evaluation=RectificationByEvaluationLoader(sessions, timeout),
+            board_by_org=BoardByOrgLoader(sessions, timeout),
         )

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import strawberry
 
+from levels.cases.service import china_date
 from levels.common import models
 from levels.common.codes import level_of_division
+from levels.windows import hours as window_hours
+from levels.windows.board import QUEUEING, Board
+from levels.windows.enums import KioskFunction
 from resolvers.globalid import encode_id
 from resolvers.pagination import decode_cursor, page_size, slice_page
 from resolvers.partial import load_or_report
 from schema.enums import Level, OrgKind, WindowKind
 from schema.info import Info
 from schema.relay import Connection, Node, connection
+from schema.windows import OpeningSpan, QueueState, WindowPosts
 
 
 @strawberry.type(description="行政区划: a division, identified by its 12-digit code")
@@ -135,6 +140,7 @@ class Window(Node):
     org_code: strawberry.Private[str]
     level: strawberry.Private[Level]
     department_ids: strawberry.Private[list[str]]
+    key: strawberry.Private[str]
 
     @classmethod
     def from_row(cls, row: models.Window) -> Window:
@@ -147,6 +153,7 @@ class Window(Node):
             org_code=row.org_code,
             level=level,
             department_ids=list(row.department_ids),
+            key=row.id,
         )
 
     @strawberry.field
@@ -158,3 +165,51 @@ class Window(Node):
     async def departments(self, info: Info) -> list[Department]:
         rows = await info.context.loaders.department_by_id.load_many(self.department_ids)
         return [Department.from_row(r) for r in rows if r is not None]
+
+    # -- at work (levels/windows): posts, hours, services and the queue of today ----
+
+    async def _board(self, info: Info) -> Board:
+        today = china_date(info.context.clock.now())
+        board: Board = await info.context.loaders.board_by_org.load(
+            (self.level, self.org_code, today)
+        )
+        return board
+
+    @strawberry.field(description="AB角: who holds the A and B posts, who is on duty now")
+    async def posts(self, info: Info) -> WindowPosts:
+        board = await self._board(info)
+        return WindowPosts.of(board.setups.get(self.key))
+
+    @strawberry.field(description="Opening hours (the hall's standard hours unless its own)")
+    async def hours(self, info: Info) -> list[OpeningSpan]:
+        board = await self._board(info)
+        return [OpeningSpan.of(s) for s in window_hours.effective(board.spans.get(self.key, []))]
+
+    @strawberry.field(description="Open now, by its hours and the working-day calendar")
+    async def open(self, info: Info) -> bool:
+        board = await self._board(info)
+        calendar = await info.context.loaders.calendar_by_level.load(self.level)
+        return window_hours.open_now(
+            board.spans.get(self.key, []), calendar, info.context.clock.now()
+        )
+
+    @strawberry.field(description="Today's queue at this window (numbers only)")
+    async def queue(self, info: Info) -> QueueState | None:
+        board = await self._board(info)
+        window = board.window(self.key)
+        if window is None or window.kind not in QUEUEING:
+            return None
+        calendar = await info.context.loaders.calendar_by_level.load(self.level)
+        now = info.context.clock.now()
+        is_open = window_hours.open_now(board.spans.get(self.key, []), calendar, now)
+        return QueueState.of(board.view(window), is_open, now)
+
+    @strawberry.field(description="Matters it serves by basic code (empty: its departments')")
+    async def matter_codes(self, info: Info) -> list[str]:
+        setup = (await self._board(info)).setups.get(self.key)
+        return list(setup.basic_codes) if setup else []
+
+    @strawberry.field(description="A self-service kiosk's functions")
+    async def kiosk_functions(self, info: Info) -> list[KioskFunction]:
+        setup = (await self._board(info)).setups.get(self.key)
+        return [KioskFunction(f) for f in setup.kiosk_functions] if setup else []

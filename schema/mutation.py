@@ -13,6 +13,7 @@ from levels.cases.service import StepInput
 from resolvers import cases, delegation, identity, licences, proxy
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
+from resolvers import windows as window_resolvers
 from schema.cases import (
     CaseActionInput,
     CasePayload,
@@ -65,6 +66,24 @@ from schema.proxy import (
     ProxyAuthorizationPayload,
     RecordProxyAuthorizationInput,
     RevokeProxyAuthorizationInput,
+)
+from schema.windows import (
+    AppointmentActionInput,
+    AppointmentPayload,
+    AppointmentSlotsPayload,
+    BookAppointmentInput,
+    CallNextTicketInput,
+    FinishTicketInput,
+    IssueTicketInput,
+    OpenAppointmentSlotsInput,
+    SetWindowHoursInput,
+    SetWindowPostsInput,
+    SetWindowServicesInput,
+    TicketActionInput,
+    TicketPayload,
+    TransferTicketInput,
+    WindowPayload,
+    WindowPostInput,
 )
 
 
@@ -415,6 +434,139 @@ class Mutation:
         self, info: Info, input: RateComplaintHandlingInput
     ) -> ComplaintPayload:
         return await evaluation_resolvers.rate_complaint_handling(info, input)
+
+    @strawberry.mutation(
+        description="取号 for a matter, a window or a window kind at an org: a person in the "
+        "app (MOBILE) or at a kiosk (KIOSK), or staff at the counter for a walk-in "
+        "(COUNTER); only while a window that may call it is open",
+        permission_classes=[IsAuthenticated],
+    )
+    async def issue_ticket(self, info: Info, input: IssueTicketInput) -> TicketPayload:
+        return await window_resolvers.issue_ticket(info, input)
+
+    @strawberry.mutation(
+        description="叫号: the staff member on duty at the window (A post; B while A is "
+        "away) calls the next ticket it may serve",
+        permission_classes=[IsAuthenticated],
+    )
+    async def call_next_ticket(self, info: Info, input: CallNextTicketInput) -> TicketPayload:
+        return await window_resolvers.call_next_ticket(info, input)
+
+    @strawberry.mutation(
+        description="The called person is at the window (CALLED → SERVING)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def serve_ticket(self, info: Info, input: TicketActionInput) -> TicketPayload:
+        return await window_resolvers.serve_ticket(info, input)
+
+    @strawberry.mutation(
+        description="办结 at the window, optionally linked to the case it led to "
+        "(a case of the org)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def finish_ticket(self, info: Info, input: FinishTicketInput) -> TicketPayload:
+        return await window_resolvers.finish_ticket(info, input)
+
+    @strawberry.mutation(
+        description="过号: called, and nobody came",
+        permission_classes=[IsAuthenticated],
+    )
+    async def mark_no_show(self, info: Info, input: TicketActionInput) -> TicketPayload:
+        return await window_resolvers.mark_no_show(info, input)
+
+    @strawberry.mutation(
+        description="A no-show came back: called again at the same window (once)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def recall_ticket(self, info: Info, input: TicketActionInput) -> TicketPayload:
+        return await window_resolvers.recall_ticket(info, input)
+
+    @strawberry.mutation(
+        description="转窗: send the person at the window to another window of the org, "
+        "keeping their place by issue time",
+        permission_classes=[IsAuthenticated],
+    )
+    async def transfer_ticket(self, info: Info, input: TransferTicketInput) -> TicketPayload:
+        return await window_resolvers.transfer_ticket(info, input)
+
+    @strawberry.mutation(
+        description="Its holder gives up a waiting ticket",
+        permission_classes=[IsAuthenticated],
+    )
+    async def cancel_ticket(self, info: Info, input: TicketActionInput) -> TicketPayload:
+        return await window_resolvers.cancel_ticket(info, input)
+
+    @strawberry.mutation(
+        description="上岗: the staff member named on a window's A or B post signs in on it",
+        permission_classes=[IsAuthenticated],
+    )
+    async def open_post(self, info: Info, input: WindowPostInput) -> WindowPayload:
+        return await window_resolvers.open_post(info, input)
+
+    @strawberry.mutation(
+        description="离岗: the staff member signs off the window's post "
+        "(the other post takes over)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def leave_post(self, info: Info, input: WindowPostInput) -> WindowPayload:
+        return await window_resolvers.leave_post(info, input)
+
+    @strawberry.mutation(
+        description="AB角: the org's admin or director names a window's A and B posts",
+        permission_classes=[IsAuthenticated],
+    )
+    async def set_window_posts(self, info: Info, input: SetWindowPostsInput) -> WindowPayload:
+        return await window_resolvers.set_window_posts(info, input)
+
+    @strawberry.mutation(
+        description="A window's opening hours per kind of day (weekend, extended, holiday, "
+        "24-hour)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def set_window_hours(self, info: Info, input: SetWindowHoursInput) -> WindowPayload:
+        return await window_resolvers.set_window_hours(info, input)
+
+    @strawberry.mutation(
+        description="What a window serves: matters, a kiosk's functions, its ticket prefix",
+        permission_classes=[IsAuthenticated],
+    )
+    async def set_window_services(self, info: Info, input: SetWindowServicesInput) -> WindowPayload:
+        return await window_resolvers.set_window_services(info, input)
+
+    @strawberry.mutation(
+        description="预约: open slots of a window on a day, each with a capacity, within its hours",
+        permission_classes=[IsAuthenticated],
+    )
+    async def open_appointment_slots(
+        self, info: Info, input: OpenAppointmentSlotsInput
+    ) -> AppointmentSlotsPayload:
+        return await window_resolvers.open_appointment_slots(info, input)
+
+    @strawberry.mutation(
+        description="预约: a person books a slot (SLOT_FULL when no seat is left; once per slot)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def book_appointment(self, info: Info, input: BookAppointmentInput) -> AppointmentPayload:
+        return await window_resolvers.book_appointment(info, input)
+
+    @strawberry.mutation(
+        description="The person cancels their appointment; the seat is free again",
+        permission_classes=[IsAuthenticated],
+    )
+    async def cancel_appointment(
+        self, info: Info, input: AppointmentActionInput
+    ) -> AppointmentPayload:
+        return await window_resolvers.cancel_appointment(info, input)
+
+    @strawberry.mutation(
+        description="签到 from 30 minutes before the slot: a ticket of the window, called "
+        "before walk-ins",
+        permission_classes=[IsAuthenticated],
+    )
+    async def check_in_appointment(
+        self, info: Info, input: AppointmentActionInput
+    ) -> AppointmentPayload:
+        return await window_resolvers.check_in_appointment(info, input)
 
 
 def _plain(input: CaseActionInput) -> StepInput:

@@ -7,14 +7,16 @@ from typing import Annotated
 
 import strawberry
 
+from auth.permissions import IsAuthenticated
 from levels.evaluations.enums import RollupDimension
 from resolvers import audit, cases, catalogue, identity, licences, nodes, proxy, routing
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
 from resolvers import supervision as supervision_resolvers
+from resolvers import windows as window_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
 from schema.cases import CaseFilter, CaseType
-from schema.divisions import Division
+from schema.divisions import Division, Window
 from schema.enums import Level
 from schema.evaluations import (
     ComplaintFilter,
@@ -33,6 +35,7 @@ from schema.outbox import OutboxMessageFilter, OutboxMessageType
 from schema.proxy import ProxyAuthorizationFilter, ProxyAuthorizationType, VillageLedgerEntry
 from schema.relay import Connection, Node
 from schema.supervision import SupervisionReport
+from schema.windows import AppointmentSlotType, AppointmentType, TicketType
 
 
 @strawberry.type
@@ -251,6 +254,35 @@ class Query:
         self, info: Info, filter: ComplaintFilter | None = None
     ) -> list[ComplaintType]:
         return await evaluation_resolvers.complaints(info, filter)
+
+    @strawberry.field(
+        description="窗口: an org's windows (by its division code or credit code), each with "
+        "its A/B posts, opening hours, whether it is open now and today's queue — public"
+    )
+    async def windows(self, info: Info, org_code: str) -> list[Window]:
+        return await window_resolvers.windows(info, org_code)
+
+    @strawberry.field(
+        description="预约时段 of an org (or one window) on a day, with the seats left — public"
+    )
+    async def appointment_slots(
+        self, info: Info, org_code: str, date: dt.date, window_id: strawberry.ID | None = None
+    ) -> list[AppointmentSlotType]:
+        return await window_resolvers.appointment_slots(info, org_code, date, window_id)
+
+    @strawberry.field(
+        description="The viewer's queue tickets of the last week, newest first",
+        permission_classes=[IsAuthenticated],
+    )
+    async def my_tickets(self, info: Info) -> list[TicketType]:
+        return await window_resolvers.my_tickets(info)
+
+    @strawberry.field(
+        description="The viewer's appointments (from a week ago on), soonest first",
+        permission_classes=[IsAuthenticated],
+    )
+    async def my_appointments(self, info: Info) -> list[AppointmentType]:
+        return await window_resolvers.my_appointments(info)
 
     @strawberry.field(
         description="电子监察 figures (月报表) of a division and everything below it, per "

@@ -10,9 +10,11 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import StreamExecutionResult
 
 from resolvers import case_events
+from resolvers import windows as window_resolvers
 from schema.cases import CaseType
 from schema.errors import format_error
 from schema.info import Info
+from schema.windows import QueueState
 
 
 @strawberry.type
@@ -23,6 +25,13 @@ class Subscription:
     )
     def case_updated(self, info: Info, number: str) -> AsyncIterator[CaseType]:
         return case_events.follow_case(info, number)
+
+    @strawberry.subscription(
+        description="A window's queue now, then again after each change at its org: the "
+        "number at the window and the numbers waiting, never who holds them (signed in)"
+    )
+    def window_queue(self, info: Info, window_id: strawberry.ID) -> AsyncIterator[QueueState]:
+        return window_resolvers.follow_queue(info, window_id)
 
 
 class StreamErrorFormatting(SchemaExtension):

@@ -37,6 +37,7 @@ from gateway.demo.plan import (
     read_json,
 )
 from gateway.demo.proxy import load_demo_proxy
+from gateway.demo.windows import load_demo_windows
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import LEVELS, Level
 from levels.common.models import Division, LevelBase
@@ -108,8 +109,10 @@ async def load_demo(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
     cases = await load_demo_cases(nodes, secret=secret)
     proxy = await load_demo_proxy(nodes, secret=secret)
     licences = await load_demo_licences(nodes, secret=secret)
+    windows = await load_demo_windows(nodes, secret=secret)
     # the city's licence library holds every licence, and every use of one
     await relay_pending(nodes)
     async with nodes[Level.CITY].sessions() as session:
         library = await session.scalar(select(func.count()).select_from(ELicence))
-    return {**plan.counts(), **accounts, **cases, **proxy, **licences, "licences": library or 0}
+    counts = {**plan.counts(), **accounts, **cases, **proxy, **licences, **windows}
+    return {**counts, "licences": library or 0}

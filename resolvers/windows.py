@@ -1,0 +1,637 @@
+"""Resolvers of windows at work, the queue and appointments: thin — parse, check the
+policy table, call ``levels/windows``, wrap the result, and after each committed change
+tell the org's hall (``windowQueue`` subscribers) that its queue changed.
+
+Everything of a window lives in the store of its org; the level is read from the
+window's id (``<division>W01``), an org code (a division code, or a credit code looked
+for in every store) or a ticket's/appointment's global id."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.enums import AccountKind, Channel
+from auth.errors import AuthErrorCode
+from auth.models import Account
+from auth.policy import Action, Resource, Target, allows, refusal
+from gateway.nodes import LevelNode
+from gateway.pubsub import DELIVERY_ERRORS
+from levels.calendar.workdays import load_calendar
+from levels.cases.service import china_date
+from levels.common.codes import level_of_division, validate_uscc
+from levels.common.enums import LEVELS, Level
+from levels.common.errors import DomainError, ErrorCode
+from levels.common.models import ServiceOrg, Window
+from levels.windows import appointments, hours, queue, service
+from levels.windows.board import QUEUEING
+from levels.windows.board import board as board_of
+from levels.windows.enums import TicketChannel
+from levels.windows.errors import WindowErrorCode as E
+from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
+from resolvers.cases import actor_of
+from resolvers.fanout import fan_out
+from resolvers.globalid import decode_id
+from resolvers.partial import report_unavailable
+from schema.divisions import Window as WindowType
+from schema.info import Info
+from schema.payloads import user_errors
+from schema.windows import (
+    AppointmentPayload,
+    AppointmentSlotsPayload,
+    AppointmentSlotType,
+    AppointmentType,
+    QueueState,
+    TicketPayload,
+    TicketType,
+    WindowPayload,
+)
+
+log = logging.getLogger("govhub.windows")
+T = TypeVar("T")
+PUBLISH_SECONDS = 2.0
+MY_LIMIT = 50
+
+
+def queue_channel(org_code: str) -> str:
+    return f"queue:{org_code}"
+
+
+async def publish_queue_changed(info: Info, org_code: str) -> None:
+    """Tell the org's hall displays and apps that its queue changed (after commit).
+    Best effort, like ``caseUpdated``: the change stands whatever the broker does."""
+    try:
+        async with asyncio.timeout(PUBLISH_SECONDS):
+            await info.context.broker.publish(queue_channel(org_code), org_code)
+    except DELIVERY_ERRORS as e:
+        log.warning("queue of %s changed, but telling the hall failed: %r", org_code, e)
+
+
+# -- where things are ------------------------------------------------------------------
+
+
+def _key(value: str, type_name: str, field: str) -> tuple[Level, int]:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        kind, level, key = raw.split(":", 2)
+        if kind != type_name:
+            raise ValueError(kind)
+        return Level(level), int(key)
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        raise DomainError(ErrorCode.INVALID_ID, field=["input", field]) from None
+
+
+def window_key(value: str, field: str = "windowId") -> tuple[Level, str]:
+    try:
+        gid = decode_id(value)
+    except DomainError:
+        raise DomainError(ErrorCode.INVALID_ID, field=["input", field]) from None
+    if gid.type_name != "Window" or level_of_division(gid.key[:12]) is not gid.level:
+        raise DomainError(ErrorCode.INVALID_ID, field=["input", field])
+    return gid.level, gid.key
+
+
+async def find_org(info: Info, org_code: str, field: Sequence[str]) -> tuple[Level, ServiceOrg]:
+    """An org by its division code (12 digits) or its credit code (18 characters)."""
+    ctx = info.context
+    code = (org_code or "").strip()
+    level = level_of_division(code)
+    if level is not None:
+        row = await ctx.loaders.service_org_by_division.load(code)
+        if row is None:
+            raise DomainError(ErrorCode.ORG_NOT_FOUND, field=field)
+        return level, row
+    credit = validate_uscc(code, field=tuple(field))
+    found = await asyncio.gather(
+        *(ctx.loaders.service_org_by_code.load((lv, credit)) for lv in LEVELS),
+        return_exceptions=True,
+    )
+    for lv, row in zip(LEVELS, found, strict=True):
+        if isinstance(row, ServiceOrg):
+            return lv, row
+    raise DomainError(ErrorCode.ORG_NOT_FOUND, field=field)
+
+
+def _window_target(window: Window, division_code: str) -> Target:
+    return Target(Resource.WINDOW, division_code=division_code, org_code=window.org_code)
+
+
+def _refuse(info: Info, action: Action, target: Target, field: str) -> DomainError:
+    if refusal(info.context.viewer, action, target) == "REACH":
+        return DomainError(E.NOT_AT_THIS_ORG, field=["input", field])
+    return DomainError(E.ROLE_NOT_ALLOWED, field=["input", field])
+
+
+async def _write(info: Info, level: Level, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async with info.context.nodes[level].sessions.begin() as session:
+        return await work(session)
+
+
+def _channel(info: Info) -> TicketChannel:
+    viewer = info.context.viewer
+    if viewer.kind is AccountKind.STAFF:
+        return TicketChannel.COUNTER
+    return TicketChannel.KIOSK if viewer.channel is Channel.KIOSK else TicketChannel.MOBILE
+
+
+# -- queries ---------------------------------------------------------------------------
+
+
+async def windows(info: Info, org_code: str) -> list[WindowType]:
+    """The windows of an org, in number order (anyone may read them)."""
+    level, org = await find_org(info, org_code, ["orgCode"])
+    rows = await info.context.loaders.windows_by_org.load((level, org.code))
+    return [WindowType.from_row(r) for r in sorted(rows, key=lambda r: (r.number, r.id))]
+
+
+async def appointment_slots(
+    info: Info, org_code: str, date: dt.date, window_id: str | None
+) -> list[AppointmentSlotType]:
+    level, org = await find_org(info, org_code, ["orgCode"])
+    key = window_key(window_id, "windowId")[1] if window_id else None
+    async with info.context.nodes[level].sessions() as session:
+        rows = await appointments.slots_of(org.code, date, key, session=session)
+    return [AppointmentSlotType.from_row(level, r) for r in rows]
+
+
+async def _mine(info: Info, fetch: Callable[[AsyncSession], Awaitable[Sequence[T]]]) -> list[T]:
+    ctx = info.context
+
+    async def run(_node: LevelNode, session: AsyncSession) -> Sequence[T]:
+        return await fetch(session)
+
+    result = await fan_out(ctx.sessions, LEVELS, run, timeout=ctx.settings.node_timeout_seconds)
+    report_unavailable(info, result.unavailable)
+    return [row for level in LEVELS for row in result.values.get(level, [])]
+
+
+async def my_tickets(info: Info) -> list[TicketType]:
+    """The viewer's tickets of today and the last week, newest first."""
+    viewer = info.context.viewer
+    since = china_date(info.context.clock.now()) - dt.timedelta(days=7)
+
+    async def fetch(session: AsyncSession) -> Sequence[QueueTicket]:
+        stmt = (
+            select(QueueTicket)
+            .where(QueueTicket.holder_id == viewer.subject, QueueTicket.service_date >= since)
+            .order_by(QueueTicket.issued_at.desc())
+            .limit(MY_LIMIT)
+        )
+        return (await session.scalars(stmt)).all()
+
+    rows = await _mine(info, fetch)
+    found = [TicketType.from_row(r) for r in rows]
+    visible = [t for t in found if allows(viewer, Action.READ, t.authz_target())]
+    return sorted(visible, key=lambda t: t.issued_at, reverse=True)[:MY_LIMIT]
+
+
+async def my_appointments(info: Info) -> list[AppointmentType]:
+    """The viewer's appointments from today on (and of the last week), soonest first."""
+    viewer = info.context.viewer
+    since = china_date(info.context.clock.now()) - dt.timedelta(days=7)
+
+    async def fetch(session: AsyncSession) -> Sequence[tuple[Appointment, AppointmentSlot]]:
+        stmt = (
+            select(Appointment, AppointmentSlot)
+            .join(AppointmentSlot, AppointmentSlot.id == Appointment.slot_id)
+            .where(Appointment.person_id == viewer.subject, Appointment.service_date >= since)
+            .order_by(Appointment.service_date, AppointmentSlot.starts)
+            .limit(MY_LIMIT)
+        )
+        return [(a, s) for a, s in (await session.execute(stmt)).all()]
+
+    rows = await _mine(info, fetch)
+    found = [
+        AppointmentType.from_row(level_of_division(a.division_code) or Level.CITY, a, s)
+        for a, s in rows
+    ]
+    visible = [a for a in found if allows(viewer, Action.READ, a.authz_target())]
+    return sorted(visible, key=lambda a: (a.date, a.starts))[:MY_LIMIT]
+
+
+# -- window setup and posts ------------------------------------------------------------
+
+
+async def _on_window(
+    info: Info,
+    window_id: str,
+    action: Action,
+    change: Callable[[AsyncSession, str, Level], Awaitable[Any]],
+) -> WindowPayload:
+    ctx = info.context
+    try:
+        level, key = window_key(window_id)
+
+        async def work(session: AsyncSession) -> Window:
+            window = await service.window_of(session, key)
+            org = await session.get(ServiceOrg, window.org_code)
+            assert org is not None
+            target = _window_target(window, org.division_code)
+            if not allows(ctx.viewer, action, target):
+                raise _refuse(info, action, target, "windowId")
+            await change(session, key, level)
+            return window
+
+        window = await _write(info, level, work)
+    except DomainError as e:
+        return WindowPayload(errors=user_errors(e, ctx.locale))
+    await publish_queue_changed(info, window.org_code)
+    return WindowPayload(window=WindowType.from_row(window))
+
+
+async def _staff(
+    info: Info, username: str | None, window: Window, field: str
+) -> service.StaffRef | None:
+    if username is None or not username.strip():
+        return None
+    async with info.context.identity.store.sessions() as session:
+        account = await session.scalar(select(Account).where(Account.username == username.strip()))
+    if (
+        account is None
+        or account.kind is not AccountKind.STAFF
+        or account.org_code != window.org_code
+        or account.disabled
+    ):
+        raise DomainError(E.STAFF_NOT_FOUND, field=["input", field])
+    return service.StaffRef(account.id, account.display_name)
+
+
+async def set_window_posts(info: Info, input: Any) -> WindowPayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
+        window = await service.window_of(session, key)
+        a = await _staff(info, input.a_staff, window, "aStaff")
+        b = await _staff(info, input.b_staff, window, "bStaff")
+        return await service.set_posts(key, a, b, session=session, actor=actor_of(info), now=now)
+
+    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, change)
+
+
+async def open_post(info: Info, input: Any) -> WindowPayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
+        return await service.open_post(key, session=session, actor=actor_of(info), now=now)
+
+    return await _on_window(info, input.window_id, Action.TAKE_POST, change)
+
+
+async def leave_post(info: Info, input: Any) -> WindowPayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
+        return await service.leave_post(key, session=session, actor=actor_of(info), now=now)
+
+    return await _on_window(info, input.window_id, Action.TAKE_POST, change)
+
+
+async def set_window_hours(info: Info, input: Any) -> WindowPayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
+        spans = [
+            hours.Span(
+                s.day_kind,
+                hours.parse_clock(s.opens, ["input", "hours", str(i), "opens"]),
+                hours.parse_clock(s.closes, ["input", "hours", str(i), "closes"]),
+                s.extended,
+            )
+            for i, s in enumerate(input.hours)
+        ]
+        return await service.set_hours(key, spans, session=session, actor=actor_of(info), now=now)
+
+    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, change)
+
+
+async def set_window_services(info: Info, input: Any) -> WindowPayload:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
+        return await service.set_services(
+            key,
+            input.basic_codes,
+            input.kiosk_functions,
+            input.queue_prefix,
+            session=session,
+            actor=actor_of(info),
+            now=now,
+        )
+
+    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, change)
+
+
+async def open_appointment_slots(info: Info, input: Any) -> AppointmentSlotsPayload:
+    ctx = info.context
+    now = ctx.clock.now()
+    opened: list[AppointmentSlot] = []
+
+    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
+        drafts = [
+            appointments.SlotDraft(
+                hours.parse_clock(s.starts, ["input", "slots", str(i), "starts"]),
+                hours.parse_clock(s.ends, ["input", "slots", str(i), "ends"]),
+                s.capacity,
+            )
+            for i, s in enumerate(input.slots)
+        ]
+        opened.extend(
+            await appointments.open_slots(
+                key, input.date, drafts, session=session, actor=actor_of(info), now=now,
+                calendar=await load_calendar(session=session),
+            )
+        )  # fmt: skip
+
+    done = await _on_window(info, input.window_id, Action.MANAGE_WINDOW, change)
+    if done.errors:
+        return AppointmentSlotsPayload(errors=done.errors)
+    level = window_key(input.window_id)[0]
+    return AppointmentSlotsPayload(slots=[AppointmentSlotType.from_row(level, s) for s in opened])
+
+
+# -- tickets ---------------------------------------------------------------------------
+
+
+async def issue_ticket(info: Info, input: Any) -> TicketPayload:
+    ctx = info.context
+    viewer = ctx.viewer
+    now = ctx.clock.now()
+    try:
+        level, org = await find_org(info, input.org_code, ["input", "orgCode"])
+        target = Target(
+            Resource.TICKET, division_code=org.division_code, org_code=org.code, owner=None
+        )
+        if not allows(viewer, Action.ISSUE_TICKET, target):
+            raise _refuse(info, Action.ISSUE_TICKET, target, "orgCode")
+        window_id = None
+        if input.window_id is not None:
+            wl, window_id = window_key(input.window_id)
+            if wl is not level:
+                raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
+        staff = viewer.kind is AccountKind.STAFF
+        request = queue.TicketRequest(
+            org=org,
+            channel=_channel(info),
+            holder_id=None if staff else viewer.subject,
+            basic_code=input.basic_code,
+            window_id=window_id,
+            window_kind=input.window_kind,
+        )
+
+        async def work(session: AsyncSession) -> QueueTicket:
+            return await queue.issue_ticket(
+                request, session=session, actor=actor_of(info), now=now,
+                calendar=await load_calendar(session=session),
+            )  # fmt: skip
+
+        ticket = await _write(info, level, work)
+    except DomainError as e:
+        return TicketPayload(errors=user_errors(e, ctx.locale))
+    await publish_queue_changed(info, ticket.org_code)
+    return TicketPayload(ticket=TicketType.from_row(ticket))
+
+
+async def call_next_ticket(info: Info, input: Any) -> TicketPayload:
+    ctx = info.context
+    now = ctx.clock.now()
+    try:
+        level, key = window_key(input.window_id)
+
+        async def work(session: AsyncSession) -> QueueTicket:
+            window = await service.window_of(session, key)
+            org = await session.get(ServiceOrg, window.org_code)
+            assert org is not None
+            target = _window_target(window, org.division_code)
+            if not allows(ctx.viewer, Action.CALL_TICKET, target):
+                raise _refuse(info, Action.CALL_TICKET, target, "windowId")
+            return await queue.call_next(key, session=session, actor=actor_of(info), now=now)
+
+        ticket = await _write(info, level, work)
+    except DomainError as e:
+        return TicketPayload(errors=user_errors(e, ctx.locale))
+    await publish_queue_changed(info, ticket.org_code)
+    return TicketPayload(ticket=TicketType.from_row(ticket))
+
+
+TicketChange = Callable[[AsyncSession, int], Awaitable[QueueTicket]]
+
+
+async def _on_ticket(info: Info, value: str, action: Action, change: TicketChange) -> TicketPayload:
+    ctx = info.context
+    try:
+        level, tid = _key(value, "Ticket", "ticketId")
+
+        async def work(session: AsyncSession) -> QueueTicket:
+            row = await session.get(QueueTicket, tid)
+            if row is None:
+                raise DomainError(E.TICKET_NOT_FOUND, field=["input", "ticketId"])
+            target = TicketType.from_row(row).authz_target()
+            if action is Action.CALL_TICKET:
+                target = Target(
+                    Resource.WINDOW, division_code=row.division_code, org_code=row.org_code
+                )
+            if not allows(ctx.viewer, action, target):
+                if action is Action.CANCEL_TICKET:
+                    raise DomainError(E.NOT_THE_HOLDER, field=["input", "ticketId"])
+                raise _refuse(info, action, target, "ticketId")
+            return await change(session, tid)
+
+        ticket = await _write(info, level, work)
+    except DomainError as e:
+        return TicketPayload(errors=user_errors(e, ctx.locale))
+    await publish_queue_changed(info, ticket.org_code)
+    return TicketPayload(ticket=TicketType.from_row(ticket))
+
+
+def _staff_step(
+    info: Info, step: Callable[..., Awaitable[QueueTicket]], **extra: Any
+) -> TicketChange:
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, tid: int) -> QueueTicket:
+        return await step(tid, **extra, session=session, actor=actor_of(info), now=now)
+
+    return change
+
+
+async def serve_ticket(info: Info, input: Any) -> TicketPayload:
+    return await _on_ticket(
+        info, input.ticket_id, Action.CALL_TICKET, _staff_step(info, queue.serve)
+    )
+
+
+async def finish_ticket(info: Info, input: Any) -> TicketPayload:
+    step = _staff_step(info, queue.finish, case_number=input.case_number)
+    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, step)
+
+
+async def mark_no_show(info: Info, input: Any) -> TicketPayload:
+    return await _on_ticket(
+        info, input.ticket_id, Action.CALL_TICKET, _staff_step(info, queue.no_show)
+    )
+
+
+async def recall_ticket(info: Info, input: Any) -> TicketPayload:
+    return await _on_ticket(
+        info, input.ticket_id, Action.CALL_TICKET, _staff_step(info, queue.recall)
+    )
+
+
+async def transfer_ticket(info: Info, input: Any) -> TicketPayload:
+    try:
+        _, to_key = window_key(input.to_window_id, "toWindowId")
+    except DomainError as e:
+        return TicketPayload(errors=user_errors(e, info.context.locale))
+    step = _staff_step(info, queue.transfer, to_window_id=to_key)
+    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, step)
+
+
+async def cancel_ticket(info: Info, input: Any) -> TicketPayload:
+    return await _on_ticket(
+        info, input.ticket_id, Action.CANCEL_TICKET, _staff_step(info, queue.cancel)
+    )
+
+
+# -- appointments ----------------------------------------------------------------------
+
+
+async def book_appointment(info: Info, input: Any) -> AppointmentPayload:
+    ctx = info.context
+    now = ctx.clock.now()
+    try:
+        level, sid = _key(input.slot_id, "AppointmentSlot", "slotId")
+        basic = input.basic_code.strip() if input.basic_code else None
+
+        async def work(session: AsyncSession) -> tuple[Appointment, AppointmentSlot]:
+            slot = await session.get(AppointmentSlot, sid)
+            if slot is None:
+                raise DomainError(E.SLOT_NOT_FOUND, field=["input", "slotId"])
+            org = await session.get(ServiceOrg, slot.org_code)
+            assert org is not None
+            target = Target(Resource.APPOINTMENT, division_code=org.division_code, owner=None)
+            if not allows(ctx.viewer, Action.BOOK_APPOINTMENT, target):
+                raise DomainError(E.ROLE_NOT_ALLOWED, field=["input", "slotId"])
+            row = await appointments.book(
+                sid, basic, org=org, session=session, actor=actor_of(info), now=now
+            )
+            await session.refresh(slot)
+            return row, slot
+
+        row, slot = await _write(info, level, work)
+    except DomainError as e:
+        return AppointmentPayload(errors=user_errors(e, ctx.locale))
+    return AppointmentPayload(appointment=AppointmentType.from_row(level, row, slot))
+
+
+async def _on_appointment(
+    info: Info,
+    value: str,
+    change: Callable[
+        [AsyncSession, ServiceOrg, int], Awaitable[tuple[Appointment, QueueTicket | None]]
+    ],
+) -> AppointmentPayload:
+    ctx = info.context
+    try:
+        level, aid = _key(value, "Appointment", "appointmentId")
+
+        async def work(
+            session: AsyncSession,
+        ) -> tuple[Appointment, AppointmentSlot, QueueTicket | None]:
+            row = await session.get(Appointment, aid)
+            if row is None:
+                raise DomainError(E.APPOINTMENT_NOT_FOUND, field=["input", "appointmentId"])
+            target = Target(
+                Resource.APPOINTMENT, division_code=row.division_code, owner=row.person_id
+            )
+            if not allows(ctx.viewer, Action.BOOK_APPOINTMENT, target):
+                raise DomainError(E.NOT_THE_HOLDER, field=["input", "appointmentId"])
+            org = await session.get(ServiceOrg, row.org_code)
+            assert org is not None
+            done, ticket = await change(session, org, aid)
+            slot = await session.get(AppointmentSlot, done.slot_id)
+            assert slot is not None
+            return done, slot, ticket
+
+        row, slot, ticket = await _write(info, level, work)
+    except DomainError as e:
+        return AppointmentPayload(errors=user_errors(e, ctx.locale))
+    if ticket is not None:
+        await publish_queue_changed(info, ticket.org_code)
+    return AppointmentPayload(
+        appointment=AppointmentType.from_row(level, row, slot),
+        ticket=TicketType.from_row(ticket) if ticket else None,
+    )
+
+
+async def cancel_appointment(info: Info, input: Any) -> AppointmentPayload:
+    now = info.context.clock.now()
+
+    async def change(
+        session: AsyncSession, _org: ServiceOrg, aid: int
+    ) -> tuple[Appointment, QueueTicket | None]:
+        row = await appointments.cancel(aid, session=session, actor=actor_of(info), now=now)
+        return row, None
+
+    return await _on_appointment(info, input.appointment_id, change)
+
+
+async def check_in_appointment(info: Info, input: Any) -> AppointmentPayload:
+    now = info.context.clock.now()
+
+    async def change(
+        session: AsyncSession, org: ServiceOrg, aid: int
+    ) -> tuple[Appointment, QueueTicket | None]:
+        row, ticket = await appointments.check_in(
+            aid, _channel(info), org=org, session=session, actor=actor_of(info), now=now,
+            calendar=await load_calendar(session=session),
+        )  # fmt: skip
+        return row, ticket
+
+    return await _on_appointment(info, input.appointment_id, change)
+
+
+# -- the hall display: windowQueue -----------------------------------------------------
+
+
+async def follow_queue(info: Info, window_id: str) -> AsyncIterator[QueueState]:
+    """A window's queue now, then again after each change at its org (numbers only).
+    Signed in, like every subscription; the token is checked again before each state."""
+    from resolvers.case_events import _still_signed_in
+
+    ctx = info.context
+    if not ctx.viewer.authenticated:
+        raise DomainError(AuthErrorCode.UNAUTHENTICATED)
+    try:
+        level, key = window_key(window_id, "windowId")
+    except DomainError:
+        raise DomainError(ErrorCode.INVALID_ID, field=["windowId"]) from None
+    async with ctx.nodes[level].sessions() as session:
+        window = await session.get(Window, key)
+    if window is None or window.kind not in QUEUEING:
+        raise DomainError(E.WINDOW_NOT_FOUND, field=["windowId"])
+    async with ctx.broker.subscribe(queue_channel(window.org_code)) as changes:
+        while True:
+            await _still_signed_in(ctx)
+            yield await _queue_state(info, level, window)
+            await ctx.forget_reads()
+            await anext(changes)
+            changes.skip_pending()
+
+
+async def _queue_state(info: Info, level: Level, window: Window) -> QueueState:
+    ctx = info.context
+    now = ctx.clock.now()
+    async with ctx.nodes[level].sessions() as session:
+        day = await board_of(window.org_code, china_date(now), session=session)
+        calendar = await load_calendar(session=session)
+    current = day.window(window.id) or window
+    is_open = hours.open_now(day.spans.get(window.id, []), calendar, now)
+    return QueueState.of(day.view(current), is_open, now)
