@@ -1,8 +1,8 @@
 """``python -m bench`` (``make bench``): for each backend, migrate the stores, load the
 demo city, serve the hub with uvicorn on a free loopback port and run every scenario
 over HTTP against its baseline, then time bearer-token verification in-process, a
-cross-level fan-out against its single stores, referral throughput through the
-relay and e-licence verification (online, offline with the kit, and the kit itself);
+cross-level fan-out against its single stores, the supervision figures of the whole
+city, referral throughput through the relay and e-licence verification (online, offline with the kit, and the kit itself);
 print one table and a section for each, and write bench/out/results.md."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import httpx
 from starlette.applications import Starlette
 
 from bench import fanout, licences, referral
+from bench import supervision as supervision_bench
 from bench.backends import OUT, Backend, PostgresBackend, backends, open_stores
 from bench.identity import AuthCost, authenticate_cost, section
 from bench.measure import Load, Result, access_token, measure, raw_routes
@@ -39,6 +40,7 @@ class BackendRun:
     fanout: fanout.FanOut
     referral: referral.ReferralCost
     licences: licences.LicenceCost
+    supervision: supervision_bench.SupervisionCost
 
 
 async def _client_phase(
@@ -76,6 +78,11 @@ async def _client_phase(
                 f"  {field} fan-out over 4 stores: p50 ÷ slowest single store p50 = "
                 f"{fanned.ratio(field):.2f}"
             )
+        supervised = await supervision_bench.measure_supervision(backend.name, client, nodes, load)
+        say(
+            f"  supervision(city): p50 {supervised.timing.p50_ms:.2f} ms, "
+            f"p99 {supervised.timing.p99_ms:.2f} ms over {supervised.timing.requests} requests"
+        )
         clock: Clock = app.state.clock
         referred = await referral.measure_referrals(
             backend.name, client, nodes, stores, clock, app.state.settings, load, referrals
@@ -95,7 +102,7 @@ async def _client_phase(
             f"{verified.offline.p50_ms * 1000:.1f} µs ({verified.offline_per_second:.0f}/s); "
             f"kit p50 {verified.kit.p50_ms:.2f} ms"
         )
-    return BackendRun(results, cost, fanned, referred, verified)
+    return BackendRun(results, cost, fanned, referred, verified, supervised)
 
 
 def run_backend(backend: Backend, load: Load, referrals: int) -> BackendRun:
@@ -155,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     fanouts: list[fanout.FanOut] = []
     referred: list[referral.ReferralCost] = []
     verified: list[licences.LicenceCost] = []
+    supervised: list[supervision_bench.SupervisionCost] = []
     skipped: list[str] = []
     for backend in backends():
         if only is not None and backend.name not in only:
@@ -176,6 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         fanouts.append(run.fanout)
         referred.append(run.referral)
         verified.append(run.licences)
+        supervised.append(run.supervision)
     scenarios: list[Scenario] = list(SCENARIOS)
     say("")
     say(table(results))
@@ -185,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
         fanout.section(fanouts),
         referral.section(referred),
         licences.section(verified),
+        supervision_bench.section(supervised),
     ]
     for text in sections:
         say(text)
