@@ -16,6 +16,7 @@ from levels.audit.chain import HeadSigner, sign_head
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases.timers import fire_due_timers, issue_cards
 from levels.common.clock import Clock
+from levels.evaluations.timers import flag_overdue
 from levels.licences.service import expire_due
 from resolvers.case_events import publish_case_updated
 
@@ -28,20 +29,26 @@ async def _calendar(session: Any) -> WorkCalendar:
 
 @dataclass(frozen=True)
 class Pass:
-    """What one pass did, per store: timers fired, supervision cards issued, and
-    e-licences whose validity ended marked EXPIRED."""
+    """What one pass did, per store: timers fired, supervision cards issued,
+    e-licences whose validity ended marked EXPIRED, and rectifications and complaints
+    past their deadline flagged overdue."""
 
     timers: dict[str, int]
     cards: dict[str, int]
     expired: dict[str, int] = field(default_factory=dict)
+    overdue: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
         timers = ", ".join(f"{store} {n}" for store, n in self.timers.items())
         cards = ", ".join(f"{store} {n}" for store, n in self.cards.items())
         expired = ", ".join(f"{store} {n}" for store, n in self.expired.items())
-        return (
+        said = (
             f"{timers} timers fired; {cards} supervision cards issued; {expired} licences expired"
         )
+        if any(self.overdue.values()):  # said when there is something to say
+            overdue = ", ".join(f"{store} {n}" for store, n in self.overdue.items())
+            said += f"; {overdue} rectifications and complaints flagged overdue"
+        return said
 
 
 async def fire_all(
@@ -61,6 +68,7 @@ async def fire_all(
     timers: dict[str, int] = {}
     cards: dict[str, int] = {}
     expired: dict[str, int] = {}
+    overdue: dict[str, int] = {}
     for node in nodes:
         timers[node.name] = await fire_due_timers(
             node.sessions, now=clock.now(), calendar=_calendar, on_fired=published
@@ -69,12 +77,16 @@ async def fire_all(
         async with node.sessions.begin() as session:
             # a licence's validity end is its deadline row: the pass marks it EXPIRED
             expired[node.name] = await expire_due(session, node.level, clock.now())
+        # 整改 and 投诉 past their deadline: flagged once, with an audit event
+        overdue[node.name] = await flag_overdue(
+            node.sessions, level=node.level.value, now=clock.now()
+        )
         if signer is not None:
             async with node.sessions.begin() as session:
                 await sign_head(
                     session=session, signer=signer, level=node.level.value, now=clock.now()
                 )
-    return Pass(timers, cards, expired)
+    return Pass(timers, cards, expired, overdue)
 
 
 async def run_forever(
@@ -87,7 +99,10 @@ async def run_forever(
     while True:
         try:
             done = await fire_all(nodes, clock, signer, broker)
-            if any(done.timers.values()) or any(done.cards.values()) or any(done.expired.values()):
+            if any(
+                any(counts.values())
+                for counts in (done.timers, done.cards, done.expired, done.overdue)
+            ):
                 log.info("%s", done)
         except Exception:  # a store that is down now is retried next round
             log.exception("timer pass failed")

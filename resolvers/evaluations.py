@@ -21,13 +21,13 @@ from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
 from levels.cases.models import Case
 from levels.cases.numbers import parse_case_number
-from levels.cases.service import china_date, start_of_day_after
+from levels.cases.service import start_of_day_after
 from levels.common.codes import parse_division
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Window
 from levels.evaluations import service
-from levels.evaluations.enums import ComplaintStatus, RectificationStatus, RollupDimension
+from levels.evaluations.enums import RollupDimension
 from levels.evaluations.errors import EvaluationErrorCode as E
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from resolvers.cases import actor_of, holder
@@ -278,8 +278,8 @@ async def _listed(info: Info, stmt: Select[Any], order: Any) -> list[tuple[Level
 
 
 async def rectifications(info: Info, filter: RectificationFilter | None) -> list[RectificationType]:
-    """整改 the viewer may see, soonest due first; ``overdue`` finds open ones past
-    their deadline."""
+    """整改 the viewer may see, soonest due first; ``overdue`` finds those the
+    worker's pass flagged (or completed late)."""
     f = filter or RectificationFilter()
     viewer = info.context.viewer
     prefix = _prefix(info, Action.READ, f.division_code)
@@ -290,11 +290,9 @@ async def rectifications(info: Info, filter: RectificationFilter | None) -> list
         stmt = stmt.where(Rectification.applicant_id == viewer.subject)
     if f.status is not None:
         stmt = stmt.where(Rectification.status == f.status)
-    if f.overdue:
-        today = china_date(info.context.clock.now())
-        stmt = stmt.where(
-            Rectification.status == RectificationStatus.OPEN, Rectification.due_on < today
-        )
+    if f.overdue is not None:
+        flagged = Rectification.overdue_at.is_not(None)
+        stmt = stmt.where(flagged if f.overdue else ~flagged)
     rows = await _listed(info, stmt, Rectification.due_on)
     found = [RectificationType.from_row(level, row) for level, row in rows]
     visible = [r for r in found if allows(viewer, Action.READ, r.authz_target())]
@@ -316,9 +314,9 @@ async def complaints(info: Info, filter: ComplaintFilter | None) -> list[Complai
         stmt = stmt.where(Complaint.status == f.status)
     if f.case_number is not None:
         stmt = stmt.where(Complaint.case_number == f.case_number.strip())
-    if f.overdue:
-        today = china_date(info.context.clock.now())
-        stmt = stmt.where(Complaint.status == ComplaintStatus.OPEN, Complaint.due_on < today)
+    if f.overdue is not None:
+        flagged = Complaint.overdue_at.is_not(None)
+        stmt = stmt.where(flagged if f.overdue else ~flagged)
     rows = await _listed(info, stmt, Complaint.filed_at.desc())
     found = [ComplaintType.from_row(level, row) for level, row in rows]
     visible = [c for c in found if allows(viewer, Action.READ, c.authz_target())]

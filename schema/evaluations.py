@@ -8,7 +8,6 @@ import datetime as dt
 import strawberry
 
 from auth.policy import Resource, Target
-from levels.cases.service import china_date
 from levels.common.enums import Level
 from levels.evaluations.enums import (
     AppealStatus,
@@ -61,13 +60,18 @@ class RectificationType:
             callback_note=row.callback_note,
             measures=row.measures,
             completed_at=row.completed_at,
+            overdue_at=row.overdue_at,
             _row=row,
         )
 
-    @strawberry.field(description="Past its deadline (still open, or completed late)")
-    def overdue(self, info: Info) -> bool:
-        end = self.completed_at or info.context.clock.now()
-        return china_date(end) > self.due_on
+    overdue_at: dt.datetime | None = strawberry.field(
+        description="When it was found past its deadline: by the worker's pass while "
+        "open (once, with a RECTIFICATION_OVERDUE audit event), or on completion if late"
+    )
+
+    @strawberry.field(description="Found past its deadline (see overdueAt)")
+    def overdue(self) -> bool:
+        return self.overdue_at is not None
 
     def authz_target(self) -> Target:
         return Target(
@@ -174,13 +178,18 @@ class ComplaintType:
             handled_by=row.handled_by,
             handled_at=row.handled_at,
             satisfaction=row.satisfaction,
+            overdue_at=row.overdue_at,
             _row=row,
         )
 
-    @strawberry.field(description="Past its deadline (still open, or handled late)")
-    def overdue(self, info: Info) -> bool:
-        end = self.handled_at or info.context.clock.now()
-        return china_date(end) > self.due_on
+    overdue_at: dt.datetime | None = strawberry.field(
+        description="When it was found past its deadline: by the worker's pass while "
+        "open (once, with a COMPLAINT_OVERDUE audit event), or on handling if late"
+    )
+
+    @strawberry.field(description="Found past its deadline (see overdueAt)")
+    def overdue(self) -> bool:
+        return self.overdue_at is not None
 
     def authz_target(self) -> Target:
         return Target(
@@ -282,7 +291,9 @@ class RatingRollupFilter:
 class RectificationFilter:
     division_code: str | None = None
     status: RectificationStatus | None = None
-    overdue: bool | None = strawberry.field(default=None, description="Open and past due")
+    overdue: bool | None = strawberry.field(
+        default=None, description="Found past its deadline (flagged by the worker's pass)"
+    )
 
 
 @strawberry.input
@@ -290,7 +301,9 @@ class ComplaintFilter:
     division_code: str | None = None
     status: ComplaintStatus | None = None
     case_number: str | None = None
-    overdue: bool | None = strawberry.field(default=None, description="Open and past due")
+    overdue: bool | None = strawberry.field(
+        default=None, description="Found past its deadline (flagged by the worker's pass)"
+    )
 
 
 @strawberry.type

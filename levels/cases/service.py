@@ -64,6 +64,7 @@ from levels.common.enums import (
 )
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ImplementationMaterial, MatterImplementation, Window
+from levels.evaluations import enums as evaluation_actions
 from levels.licences import service as licences
 from levels.licences.enums import LicenceStatus, LicenceUseKind
 from levels.licences.errors import LicenceErrorCode
@@ -77,8 +78,14 @@ PUSH_ACCEPTANCE_DAYS = 2
 # a read of a case by staff is audited under this action
 READ_ACTION = "READ"
 # audited with a case but not steps of it: staff reads, the transport's own troubles,
-# what became of the licences it issued
-NOT_STEPS = (READ_ACTION, "MESSAGE_FAILED", "MESSAGE_RETRIED", *licences.ACTIONS)
+# what became of the licences it issued, its ratings and complaints (好差评, 投诉)
+NOT_STEPS = (
+    READ_ACTION,
+    "MESSAGE_FAILED",
+    "MESSAGE_RETRIED",
+    *licences.ACTIONS,
+    *evaluation_actions.AUDIT_ACTIONS,
+)
 # a department's decision on its part of a joint case (联办)
 DECIDE_PART_ACTION = "DECIDE_PART"
 REMEDY = (

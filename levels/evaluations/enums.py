@@ -44,3 +44,22 @@ class RollupDimension(enum.Enum):
     DEPARTMENT = "DEPARTMENT"
     ORG = "ORG"
     MATTER = "MATTER"
+
+
+# the audit actions of 好差评 and complaints: events of a case's trail, never steps of
+# its timeline (``levels.cases.service.NOT_STEPS``)
+RECTIFICATION_OVERDUE = "RECTIFICATION_OVERDUE"
+COMPLAINT_OVERDUE = "COMPLAINT_OVERDUE"
+AUDIT_ACTIONS = (
+    "RATE_CASE",
+    "OPEN_RECTIFICATION",
+    "RECORD_CALLBACK",
+    "COMPLETE_RECTIFICATION",
+    "APPEAL_RATING",
+    "DECIDE_APPEAL",
+    "FILE_COMPLAINT",
+    "HANDLE_COMPLAINT",
+    "RATE_COMPLAINT_HANDLING",
+    RECTIFICATION_OVERDUE,
+    COMPLAINT_OVERDUE,
+)

@@ -27,6 +27,7 @@ class EvaluationErrorCode(enum.Enum):
     COMPLAINT_NOT_HANDLED = "COMPLAINT_NOT_HANDLED"
     COMPLAINT_ALREADY_HANDLED = "COMPLAINT_ALREADY_HANDLED"
     NOT_THE_COMPLAINANT = "NOT_THE_COMPLAINANT"
+    SATISFACTION_GIVEN = "SATISFACTION_GIVEN"
     WINDOW_NOT_FOUND = "WINDOW_NOT_FOUND"
     STAFF_NOT_FOUND = "STAFF_NOT_FOUND"
     TARGETS_DISAGREE = "TARGETS_DISAGREE"
@@ -61,6 +62,7 @@ _MESSAGES: dict[EvaluationErrorCode, tuple[str, str]] = {
     E.COMPLAINT_NOT_HANDLED: ("投诉尚未处理", "The complaint is not handled yet"),
     E.COMPLAINT_ALREADY_HANDLED: ("投诉已处理", "The complaint is already handled"),
     E.NOT_THE_COMPLAINANT: ("只有投诉人可以评价处理结果", "Only the complainant rates it"),
+    E.SATISFACTION_GIVEN: ("已评价过处理结果", "The handling was already rated"),
     E.WINDOW_NOT_FOUND: ("未找到该窗口", "No such window"),
     E.STAFF_NOT_FOUND: ("未找到该工作人员", "No such staff member"),
     E.TARGETS_DISAGREE: (

@@ -81,6 +81,8 @@ class Rectification(LevelBase):
     measures: Mapped[str | None] = mapped_column(Text)
     completed_by: Mapped[str | None] = mapped_column(String(32))
     completed_at: Mapped[dt.datetime | None]
+    # when it was first found past its deadline: by the worker's pass, once
+    overdue_at: Mapped[dt.datetime | None]
 
 
 class Complaint(LevelBase):
@@ -88,7 +90,10 @@ class Complaint(LevelBase):
     rated by the complainant."""
 
     __tablename__ = "complaints"
-    __table_args__ = (Index("ix_complaints_division_filed", "division_code", "filed_at"),)
+    __table_args__ = (
+        Index("ix_complaints_division_filed", "division_code", "filed_at"),
+        Index("ix_complaints_due", "status", "due_on"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_number: Mapped[str | None] = mapped_column(String(27), index=True)
@@ -107,3 +112,5 @@ class Complaint(LevelBase):
     handling: Mapped[str | None] = mapped_column(Text)
     satisfaction: Mapped[Satisfaction | None] = mapped_column(_enum(Satisfaction))
     satisfaction_at: Mapped[dt.datetime | None]
+    # when it was first found past its deadline: by the worker's pass, once
+    overdue_at: Mapped[dt.datetime | None]

@@ -14,7 +14,9 @@ its audit event, or not at all.
   unfair: it is left out of every roll-up and its rectification is VOIDED) or dismisses
   it (the rating stands and the rectification keeps its deadline; no second appeal).
 * A complaint is handled within ``complaint_days`` working days; the complainant then
-  says whether they are satisfied with the handling.
+  says, once, whether they are satisfied with the handling.
+* An open rectification or complaint past its deadline is flagged overdue by the
+  worker's pass (``levels/evaluations/timers``); one closed late is flagged on closing.
 
 Who may act is decided before these run (``auth/policy.py``)."""
 
@@ -76,7 +78,7 @@ def _text(value: str | None, limit: int, field: str, *, required: bool = False) 
     return text or None
 
 
-async def _audit(
+async def audit_event(
     session: AsyncSession,
     actor: Actor,
     level: str,
@@ -181,7 +183,7 @@ async def rate_case(
     await session.flush()
     level = case_row.level.value
     detail = {"evaluationId": row.id, "rating": rating.value, "staffId": row.staff_id}
-    await _audit(
+    await audit_event(
         session, actor, level, "RATE_CASE", now,
         case_number=number, before=None, after=rating.value, detail=detail,
     )  # fmt: skip
@@ -200,7 +202,7 @@ async def rate_case(
         )
         session.add(rectification)
         await session.flush()
-        await _audit(
+        await audit_event(
             session, actor, level, "OPEN_RECTIFICATION", now,
             case_number=number, before=None, after=RectificationStatus.OPEN.value,
             detail={"rectificationId": rectification.id, "dueOn": due.isoformat()},
@@ -229,7 +231,7 @@ async def record_callback(
     row.callback_note = _text(note, TEXT_MAX, "note", required=True)
     row.callback_by, row.callback_at = actor.id, now
     await session.flush()
-    await _audit(
+    await audit_event(
         session, actor, level, "RECORD_CALLBACK", now,
         case_number=row.case_number, before=row.status.value, after=row.status.value,
         detail={"rectificationId": row.id, "note": row.callback_note},
@@ -248,8 +250,10 @@ async def complete_rectification(
         raise DomainError(E.CALLBACK_REQUIRED, field=["input", "id"])
     row.measures, row.completed_by, row.completed_at = text, actor.id, now
     row.status = RectificationStatus.COMPLETED
+    if china_date(now) > row.due_on and row.overdue_at is None:
+        row.overdue_at = now  # late, before a pass found it
     await session.flush()
-    await _audit(
+    await audit_event(
         session, actor, level, "COMPLETE_RECTIFICATION", now,
         case_number=row.case_number, before=RectificationStatus.OPEN.value,
         after=row.status.value, detail={"rectificationId": row.id, "onTime": not overdue(row, now)},
@@ -281,7 +285,7 @@ async def appeal_rating(
     row.appeal_reason = _text(reason, TEXT_MAX, "reason", required=True)
     row.appeal_status, row.appealed_by, row.appealed_at = AppealStatus.PENDING, actor.id, now
     await session.flush()
-    await _audit(
+    await audit_event(
         session, actor, level, "APPEAL_RATING", now,
         case_number=row.case_number, before=None, after=AppealStatus.PENDING.value,
         detail={"evaluationId": row.id, "reason": row.appeal_reason},
@@ -314,7 +318,7 @@ async def decide_appeal(
         if rect is not None and rect.status is RectificationStatus.OPEN:
             rect.status = RectificationStatus.VOIDED
     await session.flush()
-    await _audit(
+    await audit_event(
         session, actor, level, "DECIDE_APPEAL", now,
         case_number=row.case_number, before=AppealStatus.PENDING.value,
         after=row.appeal_status.value, detail={"evaluationId": row.id, "note": row.appeal_note},
@@ -444,7 +448,7 @@ async def file_complaint(
     )
     session.add(row)
     await session.flush()
-    await _audit(
+    await audit_event(
         session, actor, level, "FILE_COMPLAINT", now,
         case_number=draft.case_number, before=None, after=row.status.value,
         detail={"complaintId": row.id, "windowId": row.window_id, "staffId": row.staff_id,
@@ -469,8 +473,10 @@ async def handle_complaint(
     row.handling = _text(handling, TEXT_MAX, "handling", required=True)
     row.handled_by, row.handled_at = actor.id, now
     row.status = ComplaintStatus.HANDLED
+    if china_date(now) > row.due_on and row.overdue_at is None:
+        row.overdue_at = now  # late, before a pass found it
     await session.flush()
-    await _audit(
+    await audit_event(
         session, actor, level, "HANDLE_COMPLAINT", now,
         case_number=row.case_number, before=ComplaintStatus.OPEN.value, after=row.status.value,
         detail={"complaintId": row.id, "onTime": china_date(now) <= row.due_on},
@@ -487,17 +493,19 @@ async def rate_complaint_handling(
     actor: Actor,
     now: dt.datetime,
 ) -> Complaint:
-    """The complainant says whether the handling satisfied them (once it is handled;
-    a second answer replaces the first)."""
+    """The complainant says whether the handling satisfied them, once it is handled,
+    and only once."""
     row = await _complaint(session, cid)
     if row.complainant_id != actor.id:
         raise DomainError(E.NOT_THE_COMPLAINANT, field=["input", "id"])
     if row.status is not ComplaintStatus.HANDLED:
         raise DomainError(E.COMPLAINT_NOT_HANDLED, field=["input", "id"])
-    before = row.satisfaction.value if row.satisfaction else None
+    if row.satisfaction is not None:
+        raise DomainError(E.SATISFACTION_GIVEN, field=["input", "id"])
+    before = None
     row.satisfaction, row.satisfaction_at = satisfaction, now
     await session.flush()
-    await _audit(
+    await audit_event(
         session, actor, level, "RATE_COMPLAINT_HANDLING", now,
         case_number=row.case_number, before=before, after=satisfaction.value,
         detail={"complaintId": row.id},

@@ -10,6 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import select
+
+from gateway.nodes import NodeRegistry
+from levels.common.enums import Level
+from levels.common.models import Window
+from levels.evaluations.timers import flag_overdue
+from resolvers.globalid import encode_id
 from tests.auth.conftest import signed_in
 from tests.scenarios.desk import BIRTH_REGISTRATION, DISABILITY_CARD, YUCI_ORG, Desk, at
 from tests.scenarios.desk import add_working_days as reference_working_days
@@ -51,6 +58,8 @@ query($by: RollupDimension!, $from: Date, $to: Date) {
     key total verySatisfied satisfied basic dissatisfied veryDissatisfied negative negativeRate
   }
 }"""
+TRAIL = "query($n: String!) { auditTrail(caseNumber: $n) { events { action } } }"
+CASE_TIMELINE = "query($n: String!) { case(number: $n) { timeline { action } } }"
 COMPLAINT = """
   id caseNumber staffId orgCode status dueOn overdue handling satisfaction content
 """
@@ -103,7 +112,7 @@ def _codes(payload: dict[str, Any]) -> list[str]:
     return [e["code"] for e in payload["errors"]]
 
 
-async def test_rating_rectification_appeal_and_rollup(desk: Desk) -> None:
+async def test_rating_rectification_appeal_and_rollup(desk: Desk, nodes: NodeRegistry) -> None:
     await desk.sign_in("resident2", "yuci.supervisor", "xiuwen.receptionist")
     await desk.travel(at(DAY - dt.timedelta(days=1)))
     first, second, third, fourth = [await _completed(desk) for _ in range(4)]
@@ -180,11 +189,27 @@ async def test_rating_rectification_appeal_and_rollup(desk: Desk) -> None:
     assert upheld["evaluation"]["appealStatus"] == "UPHELD"
     assert upheld["evaluation"]["rectification"]["status"] == "VOIDED"
 
-    # when the deadline has passed, the open one is found as overdue
+    # when the deadline has passed, the worker's pass flags the open one as overdue,
+    # once: not the one completed in time, nor the voided one
     await desk.travel(at(due + dt.timedelta(days=1)))
-    overdue = (await desk.run("yuci.supervisor", OVERDUE))["rectifications"]
-    assert [r["caseNumber"] for r in overdue] == [second]
+    mine = {first, second, fourth}
+
+    async def found_overdue() -> list[dict[str, Any]]:
+        listed = (await desk.run("yuci.supervisor", OVERDUE))["rectifications"]
+        return [r for r in listed if r["caseNumber"] in mine]
+
+    assert await found_overdue() == []  # not before the pass
+    county = nodes[Level.COUNTY].sessions
+    for _ in range(2):  # two passes of the worker (or one, and one after a restart)
+        await flag_overdue(county, level="COUNTY", now=at(due + dt.timedelta(days=1), 0))
+    overdue = await found_overdue()
+    assert [(r["caseNumber"], r["overdue"]) for r in overdue] == [(second, True)]
     assert overdue[0]["id"] == late["evaluation"]["rectification"]["id"]
+    trail = (await desk.run("yuci.supervisor", TRAIL, n=second))["auditTrail"]["events"]
+    assert [e["action"] for e in trail].count("RECTIFICATION_OVERDUE") == 1
+    # the case's timeline keeps its steps only
+    timeline = (await desk.run("resident1", CASE_TIMELINE, n=second))["case"]["timeline"]
+    assert [e["action"] for e in timeline] == ["SUBMIT", "COMPLETE"]
 
     # the roll-up: VERY_DISSATISFIED, SATISFIED, DISSATISFIED, BASIC (the upheld one
     # is left out) — 2 差评 of 4
@@ -206,8 +231,8 @@ async def test_rating_rectification_appeal_and_rollup(desk: Desk) -> None:
     assert (await desk.run("yuci.receptionist", ROLLUP, by="ORG"))["ratingRollup"] == []
 
 
-async def test_complaints_filed_handled_and_rated(desk: Desk) -> None:
-    await desk.sign_in("resident2", "yuci.supervisor", "yuci.auditor")
+async def test_complaints_filed_handled_and_rated(desk: Desk, nodes: NodeRegistry) -> None:
+    await desk.sign_in("resident2", "yuci.supervisor", "yuci.auditor", "xiuwen.receptionist")
     await desk.travel(at(DAY + dt.timedelta(days=6)))  # Wednesday 6 May
     number = await _completed(desk)
     staff = desk.viewers["yuci.receptionist"].subject
@@ -218,6 +243,25 @@ async def test_complaints_filed_handled_and_rated(desk: Desk) -> None:
     ]
     theirs = await _do(desk, "resident2", FILE, "fileComplaint", caseNumber=number, content="差")
     assert _codes(theirs) == ["CASE_NOT_FOUND"]
+    # a window or staff member that is not there, or not of the case's org: refused
+    async with nodes[Level.TOWN].sessions() as session:
+        town_window = await session.scalar(select(Window.id).order_by(Window.id))
+    assert town_window is not None
+    for given, code in (
+        ({"staffId": "no-such-staff"}, "STAFF_NOT_FOUND"),
+        ({"windowId": "bm9wZQ"}, "INVALID_ID"),
+        ({"windowId": encode_id("Window", Level.COUNTY, "140702000000W99")}, "WINDOW_NOT_FOUND"),
+        (
+            {"caseNumber": number, "windowId": encode_id("Window", Level.TOWN, town_window)},
+            "TARGETS_DISAGREE",
+        ),
+        (
+            {"caseNumber": number, "staffId": desk.viewers["xiuwen.receptionist"].subject},
+            "TARGETS_DISAGREE",
+        ),
+    ):
+        refused = await _do(desk, "resident1", FILE, "fileComplaint", content="差", **given)
+        assert (_codes(refused), refused["complaint"]) == ([code], None), given
     # against the case and the staff member who handled it
     filed = await _do(desk, "resident1", FILE, "fileComplaint", caseNumber=number,
                       staffId=staff, content="工作人员态度生硬")  # fmt: skip
@@ -244,6 +288,9 @@ async def test_complaints_filed_handled_and_rated(desk: Desk) -> None:
     rated = await _do(desk, "resident1", SATISFACTION, "rateComplaintHandling", id=cid,
                       satisfaction="SATISFIED")  # fmt: skip
     assert rated["complaint"]["satisfaction"] == "SATISFIED"
+    again = await _do(desk, "resident1", SATISFACTION, "rateComplaintHandling", id=cid,
+                      satisfaction="DISSATISFIED")  # fmt: skip
+    assert _codes(again) == ["SATISFACTION_GIVEN"]
 
     # supervisors and auditors of the jurisdiction see it; another resident does not
     for who in ("yuci.supervisor", "yuci.auditor", "resident1"):
