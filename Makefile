@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run serve demo lint typecheck schema schema-check test test-sqlite test-postgres bench clean
+.PHONY: install run serve demo lint typecheck schema schema-check test test-sqlite test-postgres bench clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -53,7 +53,19 @@ test-postgres: install
 		echo "PostgreSQL or Redis not reachable on 127.0.0.1: PostgreSQL pass NOT run"; \
 	fi
 
-test: lint typecheck schema-check test-sqlite test-postgres
+## headless Chromium + chromedriver (Debian's) and a CJK font for tests/browser (the
+## /dashboard page); installs as root, as in CI, otherwise those tests skip
+BROWSER_PKGS := chromium chromium-driver fonts-wqy-microhei
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
+		&& [ -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then \
+		echo "chromium/chromedriver missing, not root: tests/browser skip (and fail in CI)"; exit 0; fi; \
+	export DEBIAN_FRONTEND=noninteractive; \
+	apt-get install -y -qq --no-install-recommends $(BROWSER_PKGS) >/dev/null \
+		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(BROWSER_PKGS) >/dev/null; }
+
+test: browser lint typecheck schema-check test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python -m bench

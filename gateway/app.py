@@ -17,6 +17,7 @@ from auth import endpoints as auth_endpoints
 from auth.backend import TokenBackend, on_auth_error
 from auth.identity import Identity
 from gateway import relay, timers
+from gateway.dashboard import routes as dashboard_routes
 from gateway.graphql import GovHubGraphQL
 from gateway.health import live, metrics_endpoint, ready_endpoint
 from gateway.licensing import Licensing
@@ -112,6 +113,7 @@ def create_app(
             Route("/health/live", live),
             Route("/health/ready", ready_endpoint(registry, settings.node_timeout_seconds)),
             Route("/metrics", metrics_endpoint(metrics.registry)),
+            *dashboard_routes(),
         ],
         middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
         lifespan=lifespan,

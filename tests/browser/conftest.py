@@ -1,0 +1,99 @@
+"""The hub served by uvicorn on a free loopback port, and Debian's headless Chromium
+driven by Selenium through ``/usr/bin/chromedriver``.
+
+The server runs on the test session's own event loop, where the demo stores' engines
+live (asyncpg and aiosqlite connections belong to the loop that opened them). So every
+blocking browser call must leave that loop free: tests run their browser steps with
+``await asyncio.to_thread(...)``.
+
+``make browser`` (a step of ``make test``) installs Chromium. In CI (``CI=true``) a
+missing browser fails these tests; elsewhere they are skipped and say why."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+WINDOW = (1366, 900)
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason} (CI=true: the browser tests must run; see `make browser`)")
+    pytest.skip(f"{reason}: run `make browser` (as root) to install Chromium")
+
+
+@pytest.fixture(scope="module")
+async def hub(app: Any) -> AsyncIterator[str]:
+    """The base URL of the hub (the session's demo app) served over real HTTP."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    # lifespan off: the session's app is shared, its broker and identity stay open;
+    # no WebSocket implementation is loaded (the page does not subscribe)
+    config = uvicorn.Config(app, lifespan="off", ws="none", log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    try:
+        async with asyncio.timeout(20):
+            while not server.started:
+                if task.done():
+                    task.result()
+                    raise RuntimeError("uvicorn stopped before it started")
+                await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(task, 15)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium; Selenium Manager is kept offline (the driver path is given)."""
+    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
+    if missing:
+        _unavailable(f"{', '.join(missing)} not installed")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:  # pragma: no cover - selenium is in the dev extras
+        _unavailable("selenium is not installed")
+    os.environ.setdefault("SE_OFFLINE", "true")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--force-color-profile=srgb",
+        "--force-device-scale-factor=1",
+        "--hide-scrollbars",
+        "--lang=zh-CN",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    # the window's frame takes some of --window-size: make the viewport itself WINDOW
+    inner = driver.execute_script("return [window.innerWidth, window.innerHeight]")
+    driver.set_window_size(2 * WINDOW[0] - inner[0], 2 * WINDOW[1] - inner[1])
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
