@@ -412,3 +412,78 @@ async def test_a_wrong_password_is_told(hub: str, browser: Any) -> None:
         assert set(page.figures().values()) == {"—"}
 
     await asyncio.to_thread(journey)
+
+
+# wraps the page's fetch: records each GraphQL operation and its HTTP status, and can
+# spoil the next supervision call's token or the next refresh token on request
+SPY = """
+window.__calls = [];
+window.__spoilToken = 0;
+window.__spoilRefresh = 0;
+const realFetch = window.fetch.bind(window);
+window.fetch = async (url, init) => {
+  const body = JSON.parse(init.body);
+  const op = (body.query.match(/(?:query|mutation) (\\w+)/) || [])[1];
+  const headers = {...init.headers};
+  if (op === 'DashboardSupervision' && window.__spoilToken > 0) {
+    window.__spoilToken -= 1;
+    headers.Authorization = 'Bearer not-a-token';
+  }
+  if (op === 'DashboardRefresh' && window.__spoilRefresh > 0) {
+    window.__spoilRefresh -= 1;
+    body.variables.input.refreshToken = 'not-a-refresh-token';
+  }
+  const response = await realFetch(url, {...init, headers, body: JSON.stringify(body)});
+  window.__calls.push([op, response.status]);
+  return response;
+};
+"""
+# the page's clock, moved on: its access token is then past its lifetime
+LATER = """
+const realNow = window.__realNow || Date.now.bind(Date);
+window.__realNow = realNow;
+Date.now = () => realNow() + arguments[0] * 1000;
+"""
+
+
+async def test_the_page_renews_its_token(hub: str, browser: Any) -> None:
+    page = Dashboard(browser, hub)
+
+    def journey() -> None:
+        page.open()
+        page.log_in("jz.auditor", PASSWORD)
+        page.wait_report(CITY, THIS_MONTH)
+        page.js(SPY)
+
+        # the hub refuses the access token (401): one refresh, and the query again
+        page.js("window.__spoilToken = 1")
+        page.choose("division", YUCI)
+        page.wait_report(YUCI, THIS_MONTH)
+        assert page.js("return window.__calls") == [
+            ["DashboardSupervision", 401],
+            ["DashboardRefresh", 200],
+            ["DashboardSupervision", 200],
+        ]
+
+        # past the token's lifetime by the page's clock: renewed before the query
+        page.js("window.__calls = []")
+        page.js(LATER, 3600)
+        page.choose("division", CITY)
+        page.wait_report(CITY, THIS_MONTH)
+        assert page.js("return window.__calls") == [
+            ["DashboardRefresh", 200],
+            ["DashboardSupervision", 200],
+        ]
+
+        # a refresh the hub refuses: signed out, asked to sign in again, no figures
+        page.js("window.__calls = []")
+        page.js("window.__spoilRefresh = 1")
+        page.js(LATER, 7200)
+        page.choose("division", YUCI)
+        error = page.wait_error("login-error")
+        assert error["code"] == "SESSION_EXPIRED" and error["message"], error
+        assert page.js("return window.__calls") == [["DashboardRefresh", 200]]
+        assert page.js("return document.getElementById('report-panel').hidden") is True
+        assert set(page.figures().values()) == {"—"}
+
+    await asyncio.to_thread(journey)
