@@ -117,7 +117,7 @@ async def set_posts(
     if a is not None and b is not None and a.id == b.id:
         raise DomainError(E.SAME_STAFF_ON_BOTH_POSTS, field=["input", "bStaff"])
     row = await setup_of(session, window, now)
-    before = f"A={row.a_staff_id} B={row.b_staff_id}"
+    before = {"a": row.a_staff_id, "b": row.b_staff_id}
     if (a.id if a else None) != row.a_staff_id:
         row.a_on_post_since = None
     if (b.id if b else None) != row.b_staff_id:
@@ -128,7 +128,7 @@ async def set_posts(
     await session.flush()
     await audit(
         session, actor, "SET_WINDOW_POSTS", now, window_id=window.id,
-        before=before, after=f"A={row.a_staff_id} B={row.b_staff_id}", detail={},
+        detail={"before": before, "after": {"a": row.a_staff_id, "b": row.b_staff_id}},
     )  # fmt: skip
     return row
 
@@ -221,7 +221,9 @@ async def set_hours(
         f"{s.day_kind.value} {hours.clock_text(s.opens)}-{hours.clock_text(s.closes)}"
         for s in ordered
     )
-    await audit(session, actor, "SET_WINDOW_HOURS", now, window_id=window.id, after=text, detail={})
+    await audit(
+        session, actor, "SET_WINDOW_HOURS", now, window_id=window.id, detail={"hours": text}
+    )
     return ordered
 
 

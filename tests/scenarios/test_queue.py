@@ -21,6 +21,7 @@ from levels.common.enums import Level
 from resolvers.globalid import encode_id
 from tests.auth.conftest import signed_in
 from tests.scenarios.desk import Desk, at
+from tests.schema.test_subscriptions import graphql_socket
 
 YUCI = "140702000000"
 YUCI_ORG = "12140702MB00000006"
@@ -227,3 +228,199 @@ async def test_a_queue_at_a_window_with_ab_posts(desk: Desk) -> None:
     assert "A001" in numbers
     theirs_now = (await desk.run("resident3", MY_TICKETS))["myTickets"]
     assert all(t["id"] != called["id"] for t in theirs_now)
+
+
+async def test_who_may_do_what_at_a_window(desk: Desk) -> None:
+    await _a02_posts(desk)
+    await desk.sign_in("yuci.reviewer", "taigu.admin", "yuci.auditor")
+    await desk.travel(at(WORKDAY - dt.timedelta(days=1), 10))  # Monday 29 September
+    # only the org's admin or director names the posts; another county's admin is refused
+    assert _codes(await _do(desk, "yuci.reviewer", SET_POSTS, windowId=A02, aStaff=A_POST)) == [
+        "ROLE_NOT_ALLOWED"
+    ]
+    assert _codes(await _do(desk, "taigu.admin", SET_POSTS, windowId=A02, aStaff=A_POST)) == [
+        "NOT_AT_THIS_ORG"
+    ]
+    # the posts go to staff of the org, two different people
+    assert _codes(
+        await _do(desk, "yuci.admin", SET_POSTS, windowId=A02, aStaff="taigu.reviewer")
+    ) == ["STAFF_NOT_FOUND"]
+    assert _codes(
+        await _do(desk, "yuci.admin", SET_POSTS, windowId=A02, aStaff=A_POST, bStaff=A_POST)
+    ) == ["SAME_STAFF_ON_BOTH_POSTS"]
+    # only the two named staff sign in on the posts; a resident calls nobody
+    assert _codes(await _do(desk, "yuci.reviewer", OPEN_POST, windowId=A02)) == [
+        "NOT_NAMED_ON_POST"
+    ]
+    assert _codes(await _do(desk, "resident1", CALL, windowId=A02)) == ["ROLE_NOT_ALLOWED"]
+    # an auditor takes no ticket; nobody signed in takes none either
+    assert _codes(await _do(desk, "yuci.auditor", ISSUE, orgCode=YUCI, windowId=A02)) == [
+        "ROLE_NOT_ALLOWED"
+    ]
+    anonymous = await desk.hub.gql(ISSUE, {"input": {"orgCode": YUCI, "windowId": A02}})
+    assert anonymous["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # a holder cancels their own waiting ticket, nobody else's
+    ticket = (await _do(desk, "resident3", ISSUE, orgCode=YUCI, windowId=A02))["ticket"]
+    assert _codes(await _do(desk, "resident2", CANCEL, ticketId=ticket["id"])) == ["NOT_THE_HOLDER"]
+    assert (await _do(desk, "resident3", CANCEL, ticketId=ticket["id"]))["ticket"][
+        "status"
+    ] == "CANCELLED"
+    # bad input is a typed error that changes nothing
+    before = (await _windows(desk))["A02"]
+    for input, code in (
+        ({"orgCode": "12345"}, "INVALID_ORG_CODE"),
+        ({"orgCode": YUCI}, "TARGET_REQUIRED"),
+        ({"orgCode": YUCI, "basicCode": "nope"}, "INVALID_BASIC_CODE"),
+        ({"orgCode": YUCI, "basicCode": "999999999999"}, "MATTER_NOT_SERVED"),
+        ({"orgCode": YUCI, "windowKind": "SELF_SERVICE"}, "WINDOW_TAKES_NO_TICKETS"),
+        ({"orgCode": YUCI, "windowId": "bm9wZQ"}, "INVALID_ID"),
+    ):
+        assert _codes(await _do(desk, "resident2", ISSUE, **input)) == [code], input
+    bad_hours = [{"dayKind": "WORKDAY", "opens": "25:00", "closes": "26:00"}]
+    assert _codes(await _do(desk, "yuci.admin", SET_HOURS, windowId=A02, hours=bad_hours)) == [
+        "INVALID_HOURS"
+    ]
+    overlapping = [
+        {"dayKind": "WORKDAY", "opens": "08:00", "closes": "12:00"},
+        {"dayKind": "WORKDAY", "opens": "11:00", "closes": "13:00"},
+    ]
+    assert _codes(await _do(desk, "yuci.admin", SET_HOURS, windowId=A02, hours=overlapping)) == [
+        "INVALID_HOURS"
+    ]
+    assert (await _windows(desk))["A02"] == before
+    # English on request
+    english = await desk.hub.gql(
+        ISSUE,
+        {"input": {"orgCode": YUCI}},
+        **{"Accept-Language": "en", "Authorization": f"Bearer {desk.tokens['resident2']}"},
+    )
+    assert (
+        english["data"]["issueTicket"]["errors"][0]["message"] == "Name a matter or a window kind"
+    )
+
+
+async def test_opening_hours_follow_the_working_day_calendar(desk: Desk) -> None:
+    await desk.sign_in("yuci.admin")
+    # a working day at lunch time: A01 serves through lunch (错时延时), A02 does not
+    await desk.travel(at(WORKDAY, 12) + dt.timedelta(minutes=30))
+    hall = await _windows(desk)
+    assert (hall["A01"]["open"], hall["A02"]["open"], hall["E01"]["open"]) == (True, False, True)
+    assert {"dayKind": "WORKDAY", "opens": "12:00", "closes": "14:30", "extended": True} in hall[
+        "A01"
+    ]["hours"]
+    lunch = await _do(desk, "resident1", ISSUE, orgCode=YUCI, windowId=A02)
+    assert _codes(lunch) == ["OUTSIDE_OPENING_HOURS"] and lunch["ticket"] is None
+    # a plain Saturday: A01's weekend service is open, A02 is closed
+    await desk.travel(at(PLAIN_SATURDAY, 10))
+    hall = await _windows(desk)
+    assert (hall["A01"]["open"], hall["A02"]["open"]) == (True, False)
+    saturday = await _do(desk, "resident1", ISSUE, orgCode=YUCI, windowId=A01)
+    assert saturday["errors"] == [] and saturday["ticket"]["number"] == "A001"
+    assert _codes(await _do(desk, "resident2", ISSUE, orgCode=YUCI, windowId=A02)) == [
+        "OUTSIDE_OPENING_HOURS"
+    ]
+    # a Saturday of the National Day holiday: closed, except the 24-hour self-service area
+    await desk.travel(at(HOLIDAY_SATURDAY, 10))
+    hall = await _windows(desk)
+    assert (hall["A01"]["open"], hall["A02"]["open"], hall["E01"]["open"]) == (False, False, True)
+    assert "TAKE_TICKET" in hall["E01"]["kioskFunctions"] and hall["E01"]["queue"] is None
+    assert _codes(await _do(desk, "resident1", ISSUE, orgCode=YUCI, windowId=A01)) == [
+        "OUTSIDE_OPENING_HOURS"
+    ]
+    # a Saturday that is a make-up working day (调休上班): weekday hours
+    await desk.travel(at(MAKEUP_SATURDAY, 10))
+    hall = await _windows(desk)
+    assert (hall["A01"]["open"], hall["A02"]["open"]) == (True, True)
+    # a window given holiday service is open on the holiday
+    holiday = [{"dayKind": "HOLIDAY", "opens": "09:00", "closes": "12:00", "extended": True}]
+    done = await _do(desk, "yuci.admin", SET_HOURS, windowId=A02, hours=holiday)
+    assert done["errors"] == []
+    await desk.travel(at(HOLIDAY_SATURDAY, 10))
+    assert (await _windows(desk))["A02"]["open"] is True
+    await _do(desk, "yuci.admin", SET_HOURS, windowId=A02, hours=[])
+    assert (await _windows(desk))["A02"]["open"] is False
+
+
+async def test_appointments_have_a_capacity(desk: Desk) -> None:
+    await _a02_posts(desk)
+    monday = dt.date(2025, 10, 20)
+    await desk.travel(at(dt.date(2025, 10, 15), 10))
+    # slots within the window's hours; none on a holiday
+    on_holiday = [{"starts": "09:00", "ends": "09:30", "capacity": 2}]
+    assert _codes(
+        await _do(desk, "yuci.admin", OPEN_SLOTS, windowId=A02, date="2026-01-01", slots=on_holiday)
+    ) == ["INVALID_SLOT"]
+    opened = await _do(
+        desk,
+        "yuci.admin",
+        OPEN_SLOTS,
+        windowId=A02,
+        date=monday.isoformat(),
+        slots=[{"starts": "09:00", "ends": "09:30", "capacity": 2}],
+    )
+    assert opened["errors"] == []
+    slot = opened["slots"][0]["id"]
+    # two people book the two seats; the third finds it full; nobody books twice
+    first = await _do(desk, "resident1", BOOK, slotId=slot, basicCode="000700400100")
+    assert first["appointment"]["status"] == "BOOKED"
+    second = await _do(desk, "resident2", BOOK, slotId=slot)
+    assert second["errors"] == []
+    full = await _do(desk, "resident3", BOOK, slotId=slot)
+    assert _codes(full) == ["SLOT_FULL"] and full["appointment"] is None
+    assert _codes(await _do(desk, "resident1", BOOK, slotId=slot)) == ["ALREADY_BOOKED"]
+    listed = await desk.run("resident3", SLOTS, org=YUCI, date=monday.isoformat(), window=A02)
+    assert [(s["remaining"], s["bookable"]) for s in listed["appointmentSlots"]] == [(0, False)]
+    # a cancellation frees the seat
+    cancel = await _do(desk, "resident2", CANCEL_BOOKING, appointmentId=second["appointment"]["id"])
+    assert cancel["appointment"]["status"] == "CANCELLED"
+    assert (await _do(desk, "resident3", BOOK, slotId=slot))["errors"] == []
+    # check-in opens 30 minutes before the slot: then a ticket called before the walk-ins
+    mine = first["appointment"]["id"]
+    assert _codes(await _do(desk, "resident1", CHECK_IN, appointmentId=mine)) == [
+        "NOT_CHECK_IN_TIME"
+    ]
+    await desk.travel(at(monday, 8) + dt.timedelta(minutes=35))
+    walk_in = (await _do(desk, "resident2", ISSUE, orgCode=YUCI, windowId=A02))["ticket"]
+    await desk.travel(at(monday, 8) + dt.timedelta(minutes=40))
+    checked = await _do(desk, "resident1", CHECK_IN, appointmentId=mine)
+    assert checked["appointment"]["status"] == "CHECKED_IN"
+    assert (checked["ticket"]["number"], checked["ticket"]["priority"]) == ("Y001", True)
+    await _do(desk, A_POST, OPEN_POST, windowId=A02)
+    called = (await _do(desk, A_POST, CALL, windowId=A02))["ticket"]
+    assert called["number"] == "Y001"
+    await _do(desk, A_POST, FINISH, ticketId=called["id"])
+    assert (await _do(desk, A_POST, CALL, windowId=A02))["ticket"]["number"] == walk_in["number"]
+    await _do(desk, A_POST, LEAVE_POST, windowId=A02)
+    # a slot that has begun is not booked any more
+    await desk.travel(at(monday, 9) + dt.timedelta(minutes=5))
+    assert _codes(await _do(desk, "resident2", BOOK, slotId=slot)) == ["SLOT_PAST"]
+
+
+async def test_the_hall_display_follows_a_window_queue(desk: Desk) -> None:
+    await _a02_posts(desk)
+    day = dt.date(2025, 11, 4)  # a Tuesday
+    await desk.travel(at(day, 9))
+    async with graphql_socket(desk.hub.app) as socket:
+        ack = await socket.init({"Authorization": f"Bearer {desk.tokens['yuci.admin']}"})
+        assert ack["type"] == "connection_ack"
+        op = await socket.subscribe(FOLLOW, window=A02)
+        first = await socket.next_payload(op)
+        assert first["data"]["windowQueue"] == {
+            "window": {"number": "A02"},
+            "nowServing": None,
+            "waiting": [],
+            "waitingCount": 0,
+            "staffed": False,
+        }
+        # a ticket taken in the app shows up on the display, as a number only
+        await _do(desk, "resident1", ISSUE, orgCode=YUCI, windowId=A02)
+        shown = (await socket.next_payload(op))["data"]["windowQueue"]
+        assert (shown["waiting"], shown["waitingCount"]) == (["A001"], 1)
+        # and so does the call
+        await _do(desk, A_POST, OPEN_POST, windowId=A02)
+        assert (await socket.next_payload(op))["data"]["windowQueue"]["staffed"] is True
+        await _do(desk, A_POST, CALL, windowId=A02)
+        called = (await socket.next_payload(op))["data"]["windowQueue"]
+        assert (called["nowServing"], called["waiting"]) == ("A001", [])
+        await socket.complete(op)
+    await _do(desk, A_POST, LEAVE_POST, windowId=A02)
