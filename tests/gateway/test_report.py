@@ -1,5 +1,5 @@
 """``govhub report monthly``: the 月报表 of an org's division as CSV and PNG, with the
-figures of the hand-counted dataset of ``tests/levels/test_supervision.py``."""
+figures of the hand-counted dataset of ``tests/levels/test_supervision_figures.py``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from gateway.settings import Settings
 from levels.common.codes import make_uscc
 from levels.common.enums import Level
 from tests.conftest import BACKEND, make_registry
-from tests.levels.test_supervision import (
+from tests.levels.test_supervision_figures import (
     ORG_T,
     ORG_V,
     ORG_Y,
