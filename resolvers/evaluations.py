@@ -5,8 +5,6 @@ level stores within the viewer's jurisdiction."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -32,7 +30,7 @@ from levels.evaluations.errors import EvaluationErrorCode as E
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from resolvers.cases import actor_of, holder
 from resolvers.fanout import fan_out
-from resolvers.globalid import decode_id
+from resolvers.globalid import GlobalId, decode_id
 from resolvers.partial import report_unavailable
 from schema.evaluations import (
     ComplaintFilter,
@@ -64,13 +62,40 @@ def _refuse(info: Info, action: Action, target: Target) -> DomainError:
 def _key(value: str, type_name: str) -> tuple[Level, int]:
     """The level and row id of one of this domain's global IDs."""
     try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        kind, level, key = raw.split(":", 2)
-        if kind != type_name:
-            raise ValueError(kind)
-        return Level(level), int(key)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
+        gid = decode_id(value)
+        if gid.type_name != type_name:
+            raise ValueError(gid.type_name)
+        return gid.level, int(gid.key)
+    except (ValueError, DomainError):
         raise DomainError(ErrorCode.INVALID_ID, field=["input", "id"]) from None
+
+
+NODE_TYPES = frozenset({"Evaluation", "Rectification", "Complaint"})
+
+
+async def node(
+    info: Info, gid: GlobalId
+) -> EvaluationType | RectificationType | ComplaintType | None:
+    """``node(id:)`` of a rating, rectification or complaint: null when there is no
+    such row or the viewer may not read it."""
+    try:
+        key = int(gid.key)
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID_ID, field=["id"]) from None
+    loaders = info.context.loaders
+    found: EvaluationType | RectificationType | ComplaintType | None = None
+    if gid.type_name == "Evaluation":
+        evaluation = await loaders.evaluation_by_id.load((gid.level, key))
+        found = EvaluationType.from_row(gid.level, evaluation) if evaluation else None
+    elif gid.type_name == "Rectification":
+        rectification = await loaders.rectification_by_id.load((gid.level, key))
+        found = RectificationType.from_row(gid.level, rectification) if rectification else None
+    else:
+        complaint = await loaders.complaint_by_id.load((gid.level, key))
+        found = ComplaintType.from_row(gid.level, complaint) if complaint else None
+    if found is None or not allows(info.context.viewer, Action.READ, found.authz_target()):
+        return None
+    return found
 
 
 async def _write(info: Info, level: Level, work: Callable[[AsyncSession], Awaitable[T]]) -> T:

@@ -21,6 +21,10 @@ NODE_TYPES = frozenset(
         "Delegation",
         "Case",
         "ELicence",
+        # 好差评 and 投诉: a row id of the store that holds the case (or the org)
+        "Evaluation",
+        "Rectification",
+        "Complaint",
     }
 )
 

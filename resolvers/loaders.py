@@ -37,7 +37,7 @@ from levels.common.models import (
 from levels.county import service as county_service
 from levels.county.service import DelegationView
 from levels.evaluations import service as evaluation_service
-from levels.evaluations.models import Rectification
+from levels.evaluations.models import Complaint, Evaluation, Rectification
 from levels.licences import service as licence_service
 from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.proxy import service as proxy_service
@@ -412,6 +412,48 @@ class RectificationByEvaluationLoader(LevelLoader[tuple[Level, int], Rectificati
         return (level, row.evaluation_id)
 
 
+class EvaluationsByCaseLoader(OrgScopedLoader[Evaluation]):
+    """好差评 of a case, from the store that holds it, oldest first."""
+
+    many = True
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Evaluation]:
+        return await evaluation_service.evaluations_by_case(keys, session=session)
+
+    def answers(self, level: Level, row: Evaluation) -> tuple[Level, str]:
+        return (level, row.case_number)
+
+
+class EvaluationRowByIdLoader(LevelLoader[tuple[Level, int], R]):
+    """A rating, rectification or complaint by its level and id (``node(id:)``)."""
+
+    model: ClassVar[Any]
+
+    def levels_of(self, key: tuple[Level, int]) -> Sequence[Level]:
+        return (key[0],)
+
+    def node_key(self, key: tuple[Level, int]) -> Any:
+        return key[1]
+
+    async def fetch(self, keys: list[int], *, session: AsyncSession) -> Sequence[R]:
+        return await evaluation_service.by_id(self.model, keys, session=session)
+
+    def answers(self, level: Level, row: Any) -> tuple[Level, int]:
+        return (level, row.id)
+
+
+class EvaluationByIdLoader(EvaluationRowByIdLoader[Evaluation]):
+    model = Evaluation
+
+
+class RectificationByIdLoader(EvaluationRowByIdLoader[Rectification]):
+    model = Rectification
+
+
+class ComplaintByIdLoader(EvaluationRowByIdLoader[Complaint]):
+    model = Complaint
+
+
 class BoardByOrgLoader(LevelLoader[tuple[Level, str, Any], window_board.Board]):
     """The hall board (windows, posts, hours, the day's tickets) of an org on a day,
     keyed by (level, org code, date)."""
@@ -461,6 +503,10 @@ class Loaders:
     licence_type_by_code: LicenceTypeByCodeLoader
     licences_by_case: LicencesByCaseLoader
     rectification_by_evaluation: RectificationByEvaluationLoader
+    evaluations_by_case: EvaluationsByCaseLoader
+    evaluation_by_id: EvaluationByIdLoader
+    rectification_by_id: RectificationByIdLoader
+    complaint_by_id: ComplaintByIdLoader
     board_by_org: BoardByOrgLoader
 
     @classmethod
@@ -490,5 +536,9 @@ class Loaders:
             licence_type_by_code=LicenceTypeByCodeLoader(sessions, timeout),
             licences_by_case=LicencesByCaseLoader(sessions, timeout),
             rectification_by_evaluation=RectificationByEvaluationLoader(sessions, timeout),
+            evaluations_by_case=EvaluationsByCaseLoader(sessions, timeout),
+            evaluation_by_id=EvaluationByIdLoader(sessions, timeout),
+            rectification_by_id=RectificationByIdLoader(sessions, timeout),
+            complaint_by_id=ComplaintByIdLoader(sessions, timeout),
             board_by_org=BoardByOrgLoader(sessions, timeout),
         )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from levels.common.codes import level_of_division
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
-from resolvers import cases, licences
+from resolvers import cases, evaluations, licences
 from resolvers.globalid import decode_id
 from schema.divisions import Department, Division, ServiceOrg, Window
 from schema.info import Info
@@ -46,6 +46,8 @@ async def node(info: Info, id: str) -> Node | None:
         return MatterImplementation.from_row(impl) if impl else None
     if gid.type_name == "Case":
         return await cases.case(info, key)
+    if gid.type_name in evaluations.NODE_TYPES:
+        return await evaluations.node(info, gid)
     if gid.type_name == "ELicence":
         _check(level is Level.CITY)
         return await licences.licence(info, key)

@@ -12,6 +12,7 @@ from levels.audit.models import AuditEvent
 from levels.cases.models import Case as CaseRow
 from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
 from levels.cases.service import china_date, clock_state
+from levels.evaluations.service import RESULT_STATUSES
 from resolvers.globalid import encode_id
 from schema.divisions import Department, ServiceOrg, Window
 from schema.enums import (
@@ -28,6 +29,7 @@ from schema.enums import (
     RejectionReason,
     SpecialProcedureKind,
 )
+from schema.evaluations import EvaluationType
 from schema.info import Info
 from schema.licences import ELicenceType, LicenceFieldInput, LicenceView, licence_target
 from schema.matters import MatterImplementation
@@ -323,6 +325,35 @@ class CaseType(Node):
     async def org(self, info: Info) -> ServiceOrg | None:
         row = await info.context.loaders.service_org_by_code.load((self.level, self.row.org_code))
         return ServiceOrg.from_row(row) if row else None
+
+    @strawberry.field(
+        description="好差评 of the case, oldest first: those the viewer may read (the "
+        "applicant's own; staff of its org; supervisors and auditors of the jurisdiction)"
+    )
+    async def ratings(self, info: Info) -> list[EvaluationType]:
+        rows = await info.context.loaders.evaluations_by_case.load((self.row.level, self.number))
+        found = [EvaluationType.from_row(self.row.level, r) for r in rows]
+        viewer = info.context.viewer
+        return [e for e in found if allows(viewer, Action.READ, e.authz_target())]
+
+    @strawberry.field(
+        description="Whether the signed-in viewer may rate the case now (rateCase): its "
+        "applicant, once it has a result, not yet rated on this session's channel"
+    )
+    async def rateable(self, info: Info) -> bool:
+        viewer, row = info.context.viewer, self.row
+        if row.status not in RESULT_STATUSES or viewer.channel is None:
+            return False
+        target = Target(
+            Resource.EVALUATION,
+            division_code=row.division_code,
+            owner=row.applicant_id,
+            org_code=row.org_code,
+        )
+        if viewer.subject != row.applicant_id or not allows(viewer, Action.RATE_CASE, target):
+            return False
+        rows = await info.context.loaders.evaluations_by_case.load((row.level, self.number))
+        return all(r.channel != viewer.channel.value for r in rows)
 
 
 async def _department(info: Info, key: str | None) -> Department | None:

@@ -24,6 +24,7 @@ from levels.evaluations.service import Tally
 from resolvers.globalid import encode_id
 from schema.info import Info
 from schema.payloads import UserError
+from schema.relay import Node
 
 strawberry.enum(RatingLevel, description="好差评: 非常满意 … 非常不满意 (the last two are 差评)")
 strawberry.enum(RectificationStatus, description="整改: open, done, or voided by an upheld appeal")
@@ -34,7 +35,7 @@ strawberry.enum(RollupDimension, description="What ratings roll up to")
 
 
 @strawberry.type(name="Rectification", description="整改 of a 差评: deadline, 回访, measures")
-class RectificationType:
+class RectificationType(Node):
     id: strawberry.ID
     case_number: str
     status: RectificationStatus
@@ -83,7 +84,7 @@ class RectificationType:
 
 
 @strawberry.type(name="Evaluation", description="好差评 of a case on one channel")
-class EvaluationType:
+class EvaluationType(Node):
     id: strawberry.ID
     case_number: str
     channel: str
@@ -142,7 +143,7 @@ class EvaluationType:
 
 
 @strawberry.type(name="Complaint", description="投诉 against a case, a window or a staff member")
-class ComplaintType:
+class ComplaintType(Node):
     id: strawberry.ID
     case_number: str | None
     window_id: str | None

@@ -239,7 +239,7 @@ class Query:
 
     @strawberry.field(
         description="整改 of 差评 the viewer may see, soonest due first (at most 100); "
-        "overdue: true finds the open ones past their deadline"
+        "overdue: true finds those the worker's pass flagged past their deadline"
     )
     async def rectifications(
         self, info: Info, filter: RectificationFilter | None = None

@@ -22,6 +22,7 @@ from sqlalchemy import func, insert, select
 
 from gateway.demo.accounts import load_demo_accounts
 from gateway.demo.cases import load_demo_cases
+from gateway.demo.evaluations import load_demo_evaluations
 from gateway.demo.items import add_delegations, add_implementation
 from gateway.demo.licences import load_demo_licences, relay_pending
 from gateway.demo.plan import (
@@ -114,5 +115,7 @@ async def load_demo(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
     await relay_pending(nodes)
     async with nodes[Level.CITY].sessions() as session:
         library = await session.scalar(select(func.count()).select_from(ELicence))
-    counts = {**plan.counts(), **accounts, **cases, **proxy, **licences, **windows}
+    # 好差评 and 投诉 of the cases with a result, last: they rate what happened above
+    evaluations = await load_demo_evaluations(nodes)
+    counts = {**plan.counts(), **accounts, **cases, **proxy, **licences, **windows, **evaluations}
     return {**counts, "licences": library or 0}

@@ -346,6 +346,11 @@ async def evaluations_by_case(
     ).all()
 
 
+async def by_id(model: Any, ids: Sequence[int], *, session: AsyncSession) -> Sequence[Any]:
+    """Ratings, rectifications or complaints of one node by id (``node(id:)``)."""
+    return (await session.scalars(select(model).where(model.id.in_(ids)))).all()
+
+
 # -- roll-up ---------------------------------------------------------------------------
 
 _COLUMNS = {
