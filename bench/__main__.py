@@ -2,8 +2,9 @@
 demo city, serve the hub with uvicorn on a free loopback port and run every scenario
 over HTTP against its baseline, then time bearer-token verification in-process, a
 cross-level fan-out against its single stores, the supervision figures of the whole
-city, referral throughput through the relay and e-licence verification (online, offline with the kit, and the kit itself);
-print one table and a section for each, and write bench/out/results.md."""
+city, referral throughput through the relay and e-licence verification (online,
+offline with the kit, and the kit itself); print one table and a section for each,
+and write bench/out/results.md."""
 
 from __future__ import annotations
 
