@@ -29,6 +29,8 @@ from levels.cases.models import Case
 from levels.common.enums import LEVELS, Level, MatterStatus
 from levels.common.models import Department, Division, MatterImplementation, ServiceOrg, Window
 from levels.county.models import Delegation
+from levels.evaluations.enums import ComplaintStatus, RectificationStatus
+from levels.evaluations.models import Complaint, Evaluation, Rectification
 from levels.licences.enums import LicenceStatus
 from levels.licences.models import ELicence
 from levels.proxy.models import ProxyAuthorization
@@ -36,6 +38,7 @@ from resolvers.globalid import encode_id
 from schema import build_schema
 from schema.audit import audit_target
 from schema.cases import case_target
+from schema.evaluations import ComplaintType, EvaluationType, RectificationType
 from schema.licences import licence_target
 from schema.proxy import authorization_target, ledger_target
 from tests.auth.conftest import LOGOUT, bearer, signed_in
@@ -448,6 +451,206 @@ async def _licences_listed(
     return []
 
 
+# 好差评 and 投诉: node(id) of every demo rating, rectification and complaint; the
+# lists; and each mutation with input the service refuses once the policy let it
+# through (so nothing changes for anyone)
+EVALUATION_TYPES = (
+    ("Evaluation", Evaluation, EvaluationType),
+    ("Rectification", Rectification, RectificationType),
+    ("Complaint", Complaint, ComplaintType),
+)
+
+
+async def _evaluation_objects(nodes: NodeRegistry) -> list[Obj]:
+    out = []
+    for level in LEVELS:
+        async with nodes[level].sessions() as s:
+            for name, model, gql_type in EVALUATION_TYPES:
+                for row in await s.scalars(select(model).order_by(model.id).limit(10)):
+                    target = gql_type.from_row(level, row).authz_target()  # type: ignore[attr-defined]
+                    out.append(
+                        Obj(f"{level.value}:{name}:{row.id}", encode_id(name, level, str(row.id)),
+                            target)
+                    )  # fmt: skip
+    assert {o.label.split(":")[1] for o in out} == {"Evaluation", "Rectification", "Complaint"}
+    return out
+
+
+RATED_CASE = "140702000000-20261113-00001"  # resident1's birth registration, rated
+
+
+async def _evaluation_rows(nodes: NodeRegistry) -> dict[str, Any]:
+    """The demo rows the probes act on, as they stand."""
+    async with nodes[Level.COUNTY].sessions() as s:
+        good = await s.scalar(
+            select(Evaluation).where(
+                Evaluation.case_number == RATED_CASE, Evaluation.channel == "MOBILE"
+            )
+        )
+        open_rect = await s.scalar(
+            select(Rectification)
+            .where(Rectification.status == RectificationStatus.OPEN)
+            .order_by(Rectification.id.desc())
+        )
+        handled = await s.scalar(
+            select(Complaint).where(Complaint.status == ComplaintStatus.HANDLED)
+        )
+        waiting = await s.scalar(
+            select(Complaint).where(
+                Complaint.status == ComplaintStatus.OPEN, Complaint.case_number == RATED_CASE
+            )
+        )
+        case = await s.get(Case, RATED_CASE)
+    assert good and open_rect and handled and waiting and case
+    return {"good": good, "rect": open_rect, "handled": handled, "waiting": waiting, "case": case}
+
+
+def _evaluation_state(rows: dict[str, Any]) -> tuple[Any, ...]:
+    good, rect, handled, waiting = rows["good"], rows["rect"], rows["handled"], rows["waiting"]
+    return (
+        good.appeal_status, rect.status, rect.callback_note, rect.measures,
+        handled.handling, waiting.status, waiting.satisfaction,
+    )  # fmt: skip
+
+
+def _gid(name: str, row: Any) -> str:
+    return encode_id(name, Level.COUNTY, str(row.id))
+
+
+# name -> (action, the call given the rows, the code of a call the policy let through,
+# whose object it is)
+EVALUATION_PROBES: dict[str, tuple[Action, Callable[[dict[str, Any]], str], str, str]] = {
+    "rateCase": (
+        Action.RATE_CASE,
+        lambda r: (
+            f'rateCase(input: {{caseNumber: "{RATED_CASE}", rating: SATISFIED, '
+            f'comment: "{"慢" * 501}"}})'
+        ),
+        "TEXT_TOO_LONG",
+        "case",
+    ),
+    "recordCallback": (
+        Action.RECTIFY,
+        lambda r: f'recordCallback(input: {{id: "{_gid("Rectification", r["rect"])}", note: ""}})',
+        "TEXT_REQUIRED",
+        "rect",
+    ),
+    "completeRectification": (
+        Action.RECTIFY,
+        lambda r: (
+            f'completeRectification(input: {{id: "{_gid("Rectification", r["rect"])}", '
+            'measures: ""})'
+        ),
+        "TEXT_REQUIRED",
+        "rect",
+    ),
+    "appealRating": (
+        Action.RECTIFY,
+        lambda r: f'appealRating(input: {{id: "{_gid("Evaluation", r["good"])}", reason: "x"}})',
+        "NOT_A_BAD_RATING",
+        "good",
+    ),
+    "decideAppeal": (
+        Action.DECIDE_APPEAL,
+        lambda r: f'decideAppeal(input: {{id: "{_gid("Evaluation", r["good"])}", uphold: true}})',
+        "NO_PENDING_APPEAL",
+        "good",
+    ),
+    "fileComplaint": (
+        Action.FILE_COMPLAINT,
+        lambda r: 'fileComplaint(input: {content: ""})',
+        "COMPLAINT_TARGET_REQUIRED",
+        "",
+    ),
+    "handleComplaint": (
+        Action.HANDLE_COMPLAINT,
+        lambda r: (
+            f'handleComplaint(input: {{id: "{_gid("Complaint", r["handled"])}", handling: "x"}})'
+        ),
+        "COMPLAINT_ALREADY_HANDLED",
+        "handled",
+    ),
+    "rateComplaintHandling": (
+        Action.FILE_COMPLAINT,
+        lambda r: (
+            f'rateComplaintHandling(input: {{id: "{_gid("Complaint", r["waiting"])}", '
+            "satisfaction: SATISFIED})"
+        ),
+        "COMPLAINT_NOT_HANDLED",
+        "waiting",
+    ),
+}
+
+
+def _evaluation_target(rows: dict[str, Any], whose: str) -> Target:
+    if whose == "case":
+        case = rows["case"]
+        return Target(
+            Resource.EVALUATION, division_code=case.division_code, owner=case.applicant_id,
+            org_code=case.org_code,
+        )  # fmt: skip
+    if whose == "":
+        return Target(Resource.COMPLAINT)
+    row = rows[whose]
+    gql_type = {Evaluation: EvaluationType, Rectification: RectificationType}.get(
+        type(row), ComplaintType
+    )
+    target: Target = gql_type.from_row(Level.COUNTY, row).authz_target()  # type: ignore[attr-defined]
+    return target
+
+
+async def _evaluation_probes(
+    gql: GraphQLClient, headers: dict[str, str], viewer: Viewer, nodes: NodeRegistry
+) -> list[str]:
+    mismatches = []
+    for name, (action, call, through_code, whose) in EVALUATION_PROBES.items():
+        rows = await _evaluation_rows(nodes)
+        body = await gql(f"mutation {{ {call(rows)} {{ errors {{ code }} }} }}", **headers)
+        after = await _evaluation_rows(nodes)
+        assert _evaluation_state(after) == _evaluation_state(rows), name  # nothing changed
+        errors = ((body.get("data") or {}).get(name) or {}).get("errors") or []
+        got = [e["code"] for e in errors] == [through_code]
+        expected = allows(viewer, action, _evaluation_target(rows, whose))
+        if got != expected:
+            mismatches.append(f"{name}: got {got} ({errors or body.get('errors')}), "
+                              f"policy says {expected}")  # fmt: skip
+    return mismatches
+
+
+async def _evaluations_listed(
+    gql: GraphQLClient, headers: dict[str, str], viewer: Viewer, nodes: NodeRegistry
+) -> list[str]:
+    """The rectification and complaint lists hold exactly what the viewer may read;
+    the roll-up has figures for supervisors and auditors."""
+    body = await gql(
+        "{ rectifications { id } complaints { id } ratingRollup(by: ORG) { key total } }",
+        **headers,
+    )
+    if not viewer.authenticated:
+        codes = {e["extensions"]["code"] for e in body.get("errors", [])}
+        return [] if codes <= {"UNAUTHENTICATED"} else [f"evaluations for nobody: {body}"]
+    assert "errors" not in body, body
+    mismatches = []
+    for field, (name, model, gql_type) in (
+        ("rectifications", EVALUATION_TYPES[1]),
+        ("complaints", EVALUATION_TYPES[2]),
+    ):
+        visible = {r["id"] for r in body["data"][field]}
+        expected = set()
+        for level in LEVELS:
+            async with nodes[level].sessions() as s:
+                for row in await s.scalars(select(model)):
+                    view = gql_type.from_row(level, row)  # type: ignore[attr-defined]
+                    if allows(viewer, Action.READ, view.authz_target()):
+                        expected.add(encode_id(name, level, str(row.id)))
+        if visible != expected:
+            mismatches.append(f"{field} listed: {len(visible)}, policy says {len(expected)}")
+    figures = Target(Resource.EVALUATION, division_code=(viewer.jurisdiction or "").ljust(12, "0"))
+    if bool(body["data"]["ratingRollup"]) != allows(viewer, Action.READ_FIGURES, figures):
+        mismatches.append(f"ratingRollup: {body['data']['ratingRollup']}")
+    return mismatches
+
+
 # logout last: it ends the session the other probes use
 OPERATIONS: dict[str, Probe] = {
     "me": _me,
@@ -480,7 +683,12 @@ async def test_matrix(
         viewer = await app.state.identity.authenticate(token)
     mismatches: list[str] = []
 
-    for obj in [*await _objects(nodes), *await _licence_objects(nodes)]:
+    objects = [
+        *await _objects(nodes),
+        *await _licence_objects(nodes),
+        *await _evaluation_objects(nodes),
+    ]
+    for obj in objects:
         body = await gql(NODE, {"id": obj.global_id}, **headers)
         got = _outcome(body, "node")
         expected = allows(viewer, Action.READ, obj.target)
@@ -525,6 +733,8 @@ async def test_matrix(
         got, expected = await _licence_probe(name, nodes)(gql, headers, viewer)
         if got != expected:
             mismatches.append(f"{name}: got {got}, policy says {expected}")
+    mismatches += await _evaluations_listed(gql, headers, viewer, nodes)
+    mismatches += await _evaluation_probes(gql, headers, viewer, nodes)
 
     for name, probe in OPERATIONS.items():
         got, expected = await probe(gql, headers, viewer)
@@ -575,3 +785,31 @@ def test_the_matrix_has_both_outcomes_for_the_proxy_service() -> None:
     assert allows(resident, Action.REVOKE_PROXY, given)
     assert allows(agent, Action.READ, given) and not allows(agent, Action.REVOKE_PROXY, given)
     assert not allows(other, Action.READ, given)
+
+
+async def test_the_matrix_has_both_outcomes_for_evaluations(nodes: NodeRegistry) -> None:
+    """Guard against vacuous 好差评 cells: each probe lets one demo viewer through and
+    refuses another."""
+    rows = await _evaluation_rows(nodes)
+    case = rows["case"]
+    applicant = Viewer(AccountKind.PERSON, case.applicant_id)
+    other = Viewer(AccountKind.PERSON, "someone-else")
+
+    def staff(role: Role, org: str = case.org_code, division: str = "140702000000") -> Viewer:
+        return Viewer(AccountKind.STAFF, "s", roles=frozenset({role}), org_code=org,
+                      jurisdiction=division)  # fmt: skip
+
+    through = {
+        Action.RATE_CASE: applicant,
+        Action.RECTIFY: staff(Role.RECEPTIONIST),
+        Action.DECIDE_APPEAL: staff(Role.SUPERVISOR),
+        Action.FILE_COMPLAINT: applicant,
+        Action.HANDLE_COMPLAINT: staff(Role.SUPERVISOR),
+    }
+    refused = staff(Role.SUPERVISOR, "12140703MB0000000X", "140703000000")
+    for name, (action, _call, _code, whose) in EVALUATION_PROBES.items():
+        target = _evaluation_target(rows, whose)
+        assert allows(through[action], action, target), name
+        assert not allows(refused, action, target), name
+    assert not allows(other, Action.RATE_CASE, _evaluation_target(rows, "case"))
+    assert not allows(other, Action.FILE_COMPLAINT, _evaluation_target(rows, "waiting"))
