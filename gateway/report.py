@@ -72,6 +72,8 @@ def _cell(value: object) -> str:
         return ""
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, float):
+        return f"{value:.4f}"
     return str(value)
 
 

@@ -1,6 +1,6 @@
 """From the stores' per-org counts to the report: per org, per level, in total. Rates
-are computed once, from the summed counts (never averaged), rounded to 4 decimals,
-and None when their denominator is 0.
+are computed once, from the summed counts (never averaged), exact (clients round for
+display), and None when their denominator is 0.
 
 * ``on_time_rate`` = completed_on_time ÷ completed
 * ``immediate_share`` = immediate ÷ completed (即办件占比; target ≥ 70 %)
@@ -25,7 +25,7 @@ IMMEDIATE_TARGET = 0.70
 
 
 def rate(numerator: int, denominator: int) -> float | None:
-    return round(numerator / denominator, 4) if denominator else None
+    return numerator / denominator if denominator else None
 
 
 @dataclass(frozen=True)

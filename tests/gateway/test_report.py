@@ -98,7 +98,7 @@ def test_monthly_report_writes_the_figures_as_csv_and_a_chart(env: None, tmp_pat
     assert float(total["承诺时限压缩比(compressionRate)"]) == 0.4
     assert int(total["最多跑一次件数(atMostOneVisit)"]) == 6
     assert (total["黄牌数(yellowCards)"], total["红牌数(redCards)"]) == ("1", "1")
-    assert (total["评价总数(ratings)"], total["差评率(negativeRate)"]) == ("4", "0.25")
+    assert (total["评价总数(ratings)"], float(total["差评率(negativeRate)"])) == ("4", 0.25)
     assert (total["投诉数(complaints)"], total["投诉超期数(complaintsOverdue)"]) == ("4", "2")
     town = dict(zip(header, body[[r[2] for r in body].index(ORG_T)], strict=True))
     assert town["收件数(received)"] == "0" and town["按时办结率(onTimeRate)"] == ""

@@ -311,6 +311,11 @@ def _level(code: str) -> Level:
     return {YUCI: Level.COUNTY, TAIGU: Level.COUNTY, TOWN: Level.TOWN}.get(code, Level.VILLAGE)
 
 
+def _r4(value: float | None) -> float | None:
+    """Rates are exact; the hand-counted figures below are written to 4 places."""
+    return None if value is None else round(value, 4)
+
+
 def as_dict(f: Figures) -> dict[str, Any]:
     c = f.counts
     return {
@@ -318,24 +323,24 @@ def as_dict(f: Figures) -> dict[str, Any]:
         "accepted": c.accepted,
         "completed": c.completed,
         "completed_on_time": c.completed_on_time,
-        "on_time_rate": f.on_time_rate,
+        "on_time_rate": _r4(f.on_time_rate),
         "immediate": c.immediate,
-        "immediate_share": f.immediate_share,
+        "immediate_share": _r4(f.immediate_share),
         "immediate_target_met": f.immediate_target_met,
         "promised_days": c.promised_days,
         "legal_days": c.legal_days,
-        "compression_rate": f.compression_rate,
+        "compression_rate": _r4(f.compression_rate),
         "online": c.online,
-        "online_rate": f.online_rate,
+        "online_rate": _r4(f.online_rate),
         "on_site": c.on_site,
-        "on_site_completion_rate": f.on_site_completion_rate,
+        "on_site_completion_rate": _r4(f.on_site_completion_rate),
         "at_most_one_visit": c.at_most_one_visit,
-        "at_most_one_visit_share": f.at_most_one_visit_share,
+        "at_most_one_visit_share": _r4(f.at_most_one_visit_share),
         "yellow_cards": c.yellow_cards,
         "red_cards": c.red_cards,
         "ratings": (c.very_satisfied, c.satisfied, c.basic, c.dissatisfied, c.very_dissatisfied),
         "rated": f.rated,
-        "negative_rate": f.negative_rate,
+        "negative_rate": _r4(f.negative_rate),
         "complaints": (c.complaints, c.complaints_handled, c.complaints_overdue),
     }
 
