@@ -58,6 +58,18 @@ query($by: RollupDimension!, $from: Date, $to: Date) {
     key total verySatisfied satisfied basic dissatisfied veryDissatisfied negative negativeRate
   }
 }"""
+RATED = """
+query($n: String!) {
+  case(number: $n) { rateable ratings { channel rating rectification { status } } }
+}"""
+NODE = """
+query($id: ID!) {
+  node(id: $id) {
+    ... on Evaluation { caseNumber rectification { id } }
+    ... on Rectification { caseNumber }
+    ... on Complaint { complaintCase: caseNumber }
+  }
+}"""
 TRAIL = "query($n: String!) { auditTrail(caseNumber: $n) { events { action } } }"
 CASE_TIMELINE = "query($n: String!) { case(number: $n) { timeline { action } } }"
 COMPLAINT = """
@@ -138,8 +150,28 @@ async def test_rating_rectification_appeal_and_rollup(desk: Desk, nodes: NodeReg
     again = await _rate(desk, "resident1", first, "SATISFIED")
     assert (_codes(again), again["evaluation"]) == (["ALREADY_RATED"], None)
     web = await _on_web(desk, "resident1")
+    assert (await desk.run(web, RATED, n=first))["case"]["rateable"] is True
     other = await _rate(desk, web, first, "SATISFIED")
     assert other["evaluation"]["channel"] == "WEB" and other["evaluation"]["rectification"] is None
+
+    # the case shows its ratings to the applicant, the org's staff and the supervisor;
+    # the app no longer offers to rate it on either channel
+    for who in ("resident1", web, "yuci.receptionist", "yuci.supervisor"):
+        case = (await desk.run(who, RATED, n=first))["case"]
+        assert [(r["channel"], r["rating"]) for r in case["ratings"]] == [
+            ("MOBILE", "VERY_DISSATISFIED"), ("WEB", "SATISFIED"),
+        ], who  # fmt: skip
+        assert case["rateable"] is False, who
+    # staff of another org read the case (their jurisdiction is not the case's) or
+    # not; either way, not its ratings
+    elsewhere = (await desk.run("xiuwen.receptionist", RATED, n=first))["case"]
+    assert elsewhere is None or elsewhere["ratings"] == []
+    # by its global ID, for who may read it
+    node = (await desk.run("yuci.supervisor", NODE, id=evaluation["id"]))["node"]
+    assert (node["caseNumber"], node["rectification"]["id"]) == (first, rectification["id"])
+    node = (await desk.run("resident1", NODE, id=rectification["id"]))["node"]
+    assert node == {"caseNumber": first}
+    assert (await desk.run("resident2", NODE, id=evaluation["id"]))["node"] is None
     # someone else's case, a case without a result, a comment too long: refused
     assert _codes(await _rate(desk, "resident2", second, "SATISFIED")) == ["NOT_THE_APPLICANT"]
     number = pending["case"]["number"]
