@@ -2,7 +2,8 @@
 (``levels/evaluations/timers``), without GraphQL.
 
 Birth registrations (an immediate matter) are received and completed on the spot at
-the 榆次区 centre of the shared demo stores, in 2025 (no other test rates cases then),
+the 榆次区 centre of a demo city of this module's own (the shared one's case lists and
+figures are other tests' business), in 2025,
 around National Day (1–8 October off; Sunday 28 September and Saturday 11 October are
 make-up working days) and May Day (1–5 May off; Sunday 27 April a working day). Every
 refused call is followed by a commit, so "nothing written" means the service wrote
@@ -13,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import chinese_calendar
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.enums import AccountKind, Role
 from auth.policy import Action, Resource, Target, allows
 from auth.viewer import Viewer
+from gateway.demo import load_demo
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar, load_calendar
@@ -57,6 +59,7 @@ from levels.evaluations.enums import (
 from levels.evaluations.errors import EvaluationErrorCode as E
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from levels.evaluations.timers import flag_overdue
+from tests.gateway.test_demo import SECRET, fresh_stores
 
 YUCI_ORG = "12140702MB00000006"
 BIRTH = f"{YUCI_ORG}2000700800200"  # 出生登记: immediate
@@ -93,6 +96,13 @@ def reference_working_days(start: dt.date, n: int) -> dt.date:
 
 def person(name: str, channel: str = "MOBILE") -> Actor:
     return Actor(id=name, kind="PERSON", channel=channel)
+
+
+@pytest.fixture(scope="module")
+async def nodes(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NodeRegistry]:
+    async with fresh_stores(tmp_path_factory.mktemp("evaluation-rules")) as nodes:
+        await load_demo(nodes, secret=SECRET)
+        yield nodes
 
 
 @pytest.fixture
