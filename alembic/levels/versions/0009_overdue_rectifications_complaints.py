@@ -1,6 +1,6 @@
 """好差评 and 投诉 deadlines as rows: when a rectification or complaint was found overdue
 
-Revision ID: 0010
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-05 16:17:38.902232
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0010"
+revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None

@@ -1,8 +1,8 @@
 """Windows at work: A/B posts and services, opening hours, queue tickets and their
 counters, appointment slots and bookings
 
-Revision ID: 0009
-Revises: 0010 (0008 → 0010 → 0009: 0010 was written first)
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-05 16:19:52.728205
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0009"
-down_revision = "0010"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
