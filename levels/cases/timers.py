@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from levels.calendar.workdays import WorkCalendar
@@ -35,6 +35,7 @@ from levels.cases.service import (
     record_event,
     take_step,
 )
+from levels.common.claims import claim, insert_once
 
 STEPS: dict[TimerKind, Step] = {
     TimerKind.DEEMED_ACCEPTANCE: Step.DEEM_ACCEPTED,
@@ -77,7 +78,13 @@ async def fire_due_timers(
             )
             if timer is None or timer.cancelled_at is not None:
                 continue
-            timer.fired_at = now
+            pending = (CaseTimer.fired_at.is_(None), CaseTimer.cancelled_at.is_(None))
+            won = await claim(
+                session,
+                update(CaseTimer).where(CaseTimer.id == timer_id, *pending).values(fired_at=now),
+            )
+            if not won:  # another pass fired it, or it was cancelled, meanwhile
+                continue
             fired += 1
             changed = timer.case_number
             case = await session.get(Case, changed)
@@ -172,20 +179,23 @@ async def issue_cards(
                     )
                 ).all()
             )
-            new = [c for c in _CARD_OF.get(state, ()) if c not in had]
-            for color in new:
+            new = []
+            for color in (c for c in _CARD_OF.get(state, ()) if c not in had):
                 assert case.due_on is not None
-                session.add(
-                    SupervisionCard(
-                        case_number=number,
-                        color=color,
-                        issued_at=now,
-                        due_on=case.due_on,
-                        org_code=case.org_code,
-                        division_code=case.division_code,
-                        department_id=case.department_id,
-                    )
-                )
+                # another pass may have issued it since this one read: once per colour
+                if not await insert_once(
+                    session,
+                    SupervisionCard,
+                    case_number=number,
+                    color=color,
+                    issued_at=now,
+                    due_on=case.due_on,
+                    org_code=case.org_code,
+                    division_code=case.division_code,
+                    department_id=case.department_id,
+                ):
+                    continue
+                new.append(color)
                 await record_event(
                     session,
                     case,

@@ -9,12 +9,13 @@ restart forgets nothing: the next pass finds what is still due."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from levels.cases.service import SYSTEM, china_date
+from levels.common.claims import claim
 from levels.evaluations.enums import (
     COMPLAINT_OVERDUE,
     RECTIFICATION_OVERDUE,
@@ -57,14 +58,13 @@ async def _flag(
             )
             if row is None:  # closed, flagged or claimed meanwhile
                 continue
-            # the claim itself: SQLite reads outside the write transaction, so the
-            # update says whether this pass is the one that flags the row
-            claimed = await session.execute(
+            # the claim itself: whether this pass is the one that flags the row
+            if not await claim(
+                session,
                 update(model)
                 .where(model.id == row_id, model.overdue_at.is_(None))
-                .values(overdue_at=now)
-            )
-            if cast(CursorResult[Any], claimed).rowcount != 1:
+                .values(overdue_at=now),
+            ):
                 continue
             await audit_event(
                 session, SYSTEM, level, action, now,
