@@ -20,6 +20,12 @@ class KeyValue(Protocol):
 
     async def get(self, key: str) -> str | None: ...
 
+    async def add(self, key: str, value: str, ttl_seconds: int) -> bool:
+        """Set ``key`` only if it is not there (a short lock); True when this call set it."""
+        ...
+
+    async def delete(self, key: str) -> None: ...
+
     async def close(self) -> None: ...
 
 
@@ -41,6 +47,15 @@ class MemoryKeyValue:
             return None
         return item[0]
 
+    async def add(self, key: str, value: str, ttl_seconds: int) -> bool:
+        if await self.get(key) is not None:
+            return False
+        await self.set(key, value, ttl_seconds)
+        return True
+
+    async def delete(self, key: str) -> None:
+        self._items.pop(key, None)
+
     async def close(self) -> None:
         self._items.clear()
 
@@ -56,6 +71,14 @@ class RedisKeyValue:
     async def get(self, key: str) -> str | None:
         value = await self._redis.get(self._prefix + key)
         return None if value is None else str(value)
+
+    async def add(self, key: str, value: str, ttl_seconds: int) -> bool:
+        # SET NX EX: one writer wins across every hub process; the TTL frees it if
+        # the process that holds it dies
+        return bool(await self._redis.set(self._prefix + key, value, ex=ttl_seconds, nx=True))
+
+    async def delete(self, key: str) -> None:
+        await self._redis.delete(self._prefix + key)
 
     async def close(self) -> None:
         await self._redis.aclose()
