@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run serve demo lint typecheck schema schema-check test test-sqlite test-postgres bench clean browser
+.PHONY: install run serve demo lint typecheck schema schema-check test test-sqlite test-postgres bench clean browser node-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -65,7 +65,19 @@ browser:
 	apt-get install -y -qq --no-install-recommends $(BROWSER_PKGS) >/dev/null \
 		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(BROWSER_PKGS) >/dev/null; }
 
-test: browser lint typecheck schema-check test-sqlite test-postgres
+## the npm packages of the Node-driven tests (the graphql-http audit, Apollo Client), from
+## their committed package-lock.json; without npm those tests skip (and fail in CI)
+NODE_DIRS := tests/http_audit tests/clients/apollo
+node-deps:
+	@if ! command -v npm >/dev/null; then \
+		if [ "$$CI" = "true" ]; then echo "npm is missing (CI=true)"; exit 1; fi; \
+		echo "npm missing: the graphql-http audit and the Apollo Client test skip"; exit 0; fi; \
+	for dir in $(NODE_DIRS); do \
+		if [ -f $$dir/package-lock.json ] && [ ! -d $$dir/node_modules ]; then \
+			(cd $$dir && npm ci --no-audit --no-fund --loglevel=error); fi; \
+	done
+
+test: browser node-deps lint typecheck schema-check test-sqlite test-postgres
 
 bench: install
 	$(BIN)/python -m bench

@@ -20,6 +20,7 @@ from gateway import relay, timers
 from gateway.dashboard import routes as dashboard_routes
 from gateway.graphql import GovHubGraphQL
 from gateway.health import live, metrics_endpoint, ready_endpoint
+from gateway.http import CSRFGuard, cors_middleware
 from gateway.licensing import Licensing
 from gateway.licensing import routes as licensing_routes
 from gateway.metrics import Metrics, MetricsMiddleware
@@ -106,7 +107,9 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route("/graphql", authenticated_graphql, methods=["GET", "POST"]),
+            Route(
+                "/graphql", CSRFGuard(authenticated_graphql, settings), methods=["GET", "POST"]
+            ),
             WebSocketRoute("/graphql", graphql),
             *auth_endpoints.routes(identity, licensing.directory.jwks),
             *licensing_routes(licensing),
@@ -115,7 +118,10 @@ def create_app(
             Route("/metrics", metrics_endpoint(metrics.registry)),
             *dashboard_routes(),
         ],
-        middleware=[Middleware(MetricsMiddleware, metrics=metrics)],
+        middleware=[
+            cors_middleware(settings),
+            Middleware(MetricsMiddleware, metrics=metrics),
+        ],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 import secrets
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from levels.common.enums import Level
 
@@ -88,6 +90,24 @@ class Settings(BaseSettings):
     lockout_seconds: int = Field(default=900, ge=60)
     # machine-client assertions may live at most this long (RFC 7523 "short exp")
     assertion_max_seconds: int = Field(default=300, ge=30, le=3600)
+
+    # GraphQL over HTTP (gateway/http.py): the exact origins (scheme://host[:port]) whose
+    # pages may call the hub from a browser (CORS, and WebSocket handshakes); empty: none.
+    # A JSON list or comma-separated.
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # a GET to /graphql must carry GraphQL-Require-Preflight or X-GovHub-Client (set it
+    # when a proxy in front of the hub adds cookies)
+    get_requires_preflight: bool = False
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origin_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [origin.strip() for origin in text.split(",") if origin.strip()]
+        return value
 
     def db_url(self, store: Level | str) -> str:
         """The SQLAlchemy URL of a level store (or ``"identity"``)."""
