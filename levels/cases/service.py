@@ -70,6 +70,7 @@ from levels.licences.enums import LicenceStatus, LicenceUseKind
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.identifiers import parse_licence_id
 from levels.licences.models import ELicence
+from levels.windows import enums as window_actions
 
 DEFAULT_SUPPLEMENT_DAYS = 5
 # 一窗受理: the department takes up a case pushed from the front desk within this many
@@ -78,13 +79,15 @@ PUSH_ACCEPTANCE_DAYS = 2
 # a read of a case by staff is audited under this action
 READ_ACTION = "READ"
 # audited with a case but not steps of it: staff reads, the transport's own troubles,
-# what became of the licences it issued, its ratings and complaints (好差评, 投诉)
+# what became of the licences it issued, its ratings and complaints (好差评, 投诉),
+# the queue ticket that led to it
 NOT_STEPS = (
     READ_ACTION,
     "MESSAGE_FAILED",
     "MESSAGE_RETRIED",
     *licences.ACTIONS,
     *evaluation_actions.AUDIT_ACTIONS,
+    *window_actions.CASE_LINKED_ACTIONS,
 )
 # a department's decision on its part of a joint case (联办)
 DECIDE_PART_ACTION = "DECIDE_PART"

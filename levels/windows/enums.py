@@ -53,3 +53,8 @@ class AppointmentStatus(enum.Enum):
     BOOKED = "BOOKED"
     CANCELLED = "CANCELLED"
     CHECKED_IN = "CHECKED_IN"  # 签到: it became a ticket with priority
+
+
+# audited with the case a ticket led to, but not a step of that case (its timeline)
+FINISH_TICKET = "FINISH_TICKET"
+CASE_LINKED_ACTIONS = (FINISH_TICKET,)

@@ -41,7 +41,14 @@ from levels.windows.board import (
     prefix_of,
     serves,
 )
-from levels.windows.enums import AT_WINDOW, OPEN_TICKET, PostSide, TicketChannel, TicketStatus
+from levels.windows.enums import (
+    AT_WINDOW,
+    FINISH_TICKET,
+    OPEN_TICKET,
+    PostSide,
+    TicketChannel,
+    TicketStatus,
+)
 from levels.windows.errors import WindowErrorCode as E
 from levels.windows.models import QueueTicket, TicketCounter, WindowSetup
 from levels.windows.service import audit, setup_of, window_of
@@ -279,7 +286,7 @@ async def finish(
         ticket.case_number = case.number
     before = ticket.status
     ticket.status, ticket.finished_at = TicketStatus.DONE, now
-    return await _changed(session, actor, "FINISH_TICKET", now, ticket, window.id, before)
+    return await _changed(session, actor, FINISH_TICKET, now, ticket, window.id, before)
 
 
 async def no_show(

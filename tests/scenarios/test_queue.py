@@ -35,6 +35,7 @@ MAKEUP_SATURDAY = dt.date(2025, 10, 11)  # a make-up working day (调休上班)
 PLAIN_SATURDAY = dt.date(2025, 10, 18)
 # a case received at the 榆次区 centre in the demo, and one of no org
 YUCI_CASE = "140702000000-20261026-00001"
+CASE_TIMELINE = "query($number: String!) { case(number: $number) { timeline { action } } }"
 NO_SUCH_CASE = "140702000000-20261120-99999"
 
 TICKET = """
@@ -188,6 +189,10 @@ async def test_a_queue_at_a_window_with_ab_posts(desk: Desk) -> None:
     finished = await _do(desk, B_POST, FINISH, ticketId=called["id"], caseNumber=YUCI_CASE)
     assert finished["errors"] == []
     assert (finished["ticket"]["status"], finished["ticket"]["caseNumber"]) == ("DONE", YUCI_CASE)
+    # the case still reads whole: the ticket is in its audit trail, not among its steps
+    timeline = await desk.run("yuci.supervisor", CASE_TIMELINE, number=YUCI_CASE)
+    steps = [e["action"] for e in timeline["case"]["timeline"]]
+    assert steps and "FINISH_TICKET" not in steps
 
     second = (await _do(desk, B_POST, CALL, windowId=A02))["ticket"]
     assert second["number"] == "A002"
