@@ -25,6 +25,7 @@ from gateway.licensing import Licensing
 from gateway.licensing import routes as licensing_routes
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.nodes import NodeRegistry
+from gateway.observability import RequestIdMiddleware, tracer_for
 from gateway.pubsub import broker_for
 from gateway.settings import Settings
 from levels.audit.chain import KeyRingSigner
@@ -42,7 +43,9 @@ def create_app(
     owns_nodes = nodes is None
     registry = nodes or NodeRegistry.from_settings(settings)
     clock = clock or clock_for(settings.clock_override)
-    metrics = Metrics.create()
+    metrics = Metrics.create(
+        tracer=tracer_for(settings), operation_names=settings.metrics_operation_names
+    )
     identity = Identity(settings, registry.identity, clock)
     broker = broker_for(settings)
     licensing = Licensing(
@@ -115,10 +118,14 @@ def create_app(
             *licensing_routes(licensing),
             Route("/health/live", live),
             Route("/health/ready", ready_endpoint(registry, settings.node_timeout_seconds)),
-            Route("/metrics", metrics_endpoint(metrics.registry)),
+            Route(
+                "/metrics",
+                metrics_endpoint(metrics, registry, clock, settings.node_timeout_seconds),
+            ),
             *dashboard_routes(),
         ],
         middleware=[
+            Middleware(RequestIdMiddleware),
             cors_middleware(settings),
             Middleware(MetricsMiddleware, metrics=metrics),
         ],

@@ -159,13 +159,17 @@ def serve(host: str | None, port: int | None) -> None:
     import uvicorn
 
     from gateway.app import create_app
+    from gateway.observability import configure_logging
 
     settings = Settings()
+    # one JSON object per line in prod (GOVHUB_LOG_FORMAT), uvicorn's lines included
+    configure_logging(settings)
     uvicorn.run(
         create_app(settings),
         host=host or settings.host,
         port=port or settings.port,
         log_level="info",
+        log_config=None,
     )
 
 

@@ -1,17 +1,27 @@
-"""Liveness, readiness (every store answers) and Prometheus metrics."""
+"""Liveness, readiness (every store answers) and Prometheus metrics (with the relay
+backlog and the timers due of every node, counted at scrape time)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
+import time
 from collections.abc import Awaitable, Callable
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from sqlalchemy import text
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import func, select, text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.breakers import BreakerState, NodeBreakers
+from gateway.metrics import Metrics
 from gateway.nodes import NodeRegistry, Store
+from levels.cases.models import CaseTimer
+from levels.common.clock import Clock
+from levels.outbox.models import MessageState, OutboxMessage
+
+log = logging.getLogger("govhub.health")
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -70,8 +80,87 @@ def ready_endpoint(nodes: NodeRegistry, timeout: float) -> Endpoint:
     return ready
 
 
-def metrics_endpoint(registry: CollectorRegistry) -> Endpoint:
-    async def metrics(_request: Request) -> Response:
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+class StoreStats:
+    """The relay backlog and the timers due of every level node, counted at scrape
+    time with one statement per store, at most every ``ttl`` seconds, each store
+    within the node timeout: a dead store makes its ``govhub_store_stats_up`` 0 (and
+    its figures vanish), never a hanging /metrics."""
 
-    return metrics
+    def __init__(
+        self, metrics: Metrics, nodes: NodeRegistry, clock: Clock, timeout: float, ttl: float = 5.0
+    ) -> None:
+        self.metrics = metrics
+        self.nodes = nodes
+        self.clock = clock
+        self.timeout = timeout
+        self.ttl = ttl
+        self._at: float | None = None
+        self._lock = asyncio.Lock()
+
+    async def refresh(self) -> None:
+        async with self._lock:
+            now = time.monotonic()
+            if self._at is not None and now - self._at < self.ttl:
+                return
+            levels = list(self.nodes)
+            counts = await asyncio.gather(*(self._count(n) for n in levels))
+            for node, found in zip(levels, counts, strict=True):
+                self._publish(node.name, found)
+            self._at = time.monotonic()
+
+    async def _count(self, store: Store) -> tuple[int, int, int] | None:
+        if await self.nodes.breakers.state(store.name) is BreakerState.OPEN:
+            return None
+        try:
+            return await asyncio.wait_for(self._select_counts(store), self.timeout)
+        except Exception as exc:
+            # a store that cannot answer now: its figures are unknown, not zero
+            log.warning("store %s did not answer the metrics count: %r", store.name, exc)
+            return None
+
+    async def _select_counts(self, store: Store) -> tuple[int, int, int]:
+        backlog = select(func.count()).select_from(OutboxMessage)
+        statement = select(
+            backlog.where(OutboxMessage.state == MessageState.PENDING).scalar_subquery(),
+            backlog.where(OutboxMessage.state == MessageState.FAILED).scalar_subquery(),
+            select(func.count())
+            .select_from(CaseTimer)
+            .where(
+                CaseTimer.fired_at.is_(None),
+                CaseTimer.cancelled_at.is_(None),
+                CaseTimer.due_at <= self.clock.now(),
+            )
+            .scalar_subquery(),
+        )
+        async with store.engine.connect() as conn:
+            pending, failed, due = (await conn.execute(statement)).one()
+        return int(pending), int(failed), int(due)
+
+    def _publish(self, node: str, found: tuple[int, int, int] | None) -> None:
+        m = self.metrics
+        m.store_stats_up.labels(node).set(0 if found is None else 1)
+        if found is None:
+            for gauge, labels in (
+                (m.relay_backlog, (node, "PENDING")),
+                (m.relay_backlog, (node, "FAILED")),
+                (m.timers_due, (node,)),
+            ):
+                with contextlib.suppress(KeyError):
+                    gauge.remove(*labels)
+            return
+        pending, failed, due = found
+        m.relay_backlog.labels(node, "PENDING").set(pending)
+        m.relay_backlog.labels(node, "FAILED").set(failed)
+        m.timers_due.labels(node).set(due)
+
+
+def metrics_endpoint(
+    metrics: Metrics, nodes: NodeRegistry, clock: Clock, timeout: float
+) -> Endpoint:
+    stats = StoreStats(metrics, nodes, clock, timeout)
+
+    async def scrape(_request: Request) -> Response:
+        await stats.refresh()
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return scrape

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     complaint_days: int = Field(default=5, ge=1, le=60)
     # echo every SQL statement to the log (debugging only)
     sql_echo: bool = False
+    # observability: log lines as JSON objects or text (default: json in prod, text in
+    # dev); spans exported to nothing, the console or OTLP over HTTP (OTEL_EXPORTER_OTLP_*);
+    # operation names beyond the schema's root fields that get a metrics label of their own
+    log_format: str | None = Field(default=None, pattern="^(json|text)$")
+    otel_exporter: str = Field(default="none", pattern="^(none|console|otlp)$")
+    metrics_operation_names: int = Field(default=100, ge=0, le=1000)
 
     # identity (auth/): the public address of the hub is the token issuer
     public_url: str | None = None

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.breakers import unreachable
 from gateway.nodes import LevelNode
+from gateway.observability import node_call
 from levels.common.enums import Level
 from resolvers.sessions import RequestSessions
 
@@ -50,7 +51,8 @@ async def call_node(sessions: RequestSessions, level: Level, fn: NodeCall[T], ti
             return await fn(node, session)
 
     try:
-        async with sessions.nodes.breakers.guard(node.name):
+        # counted and traced per node (gateway/observability.py), open breaker included
+        async with node_call(node.name), sessions.nodes.breakers.guard(node.name):
             return await asyncio.wait_for(run(), timeout)
     except Exception as exc:
         if not _unavailable(exc):

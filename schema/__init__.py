@@ -10,6 +10,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from auth.permissions import guard_schema
 from gateway.context import WebSocketOperations
+from gateway.observability import OperationObserver
 from schema.cases import CaseType
 from schema.divisions import Department, Division, ServiceOrg, Window
 from schema.errors import CloseSessions, ErrorFormatting, is_expected
@@ -41,6 +42,8 @@ def build_schema(*, prod: bool = False) -> strawberry.Schema:
                 should_mask_error=lambda e: not is_expected(e), error_message="内部错误"
             )
         )
+    # counted and traced with the typed codes ErrorFormatting attaches, before masking
+    extensions.append(OperationObserver)
     extensions.append(ErrorFormatting)
     schema = strawberry.Schema(
         query=Query,
