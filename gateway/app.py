@@ -16,17 +16,20 @@ from starlette.routing import Route, WebSocketRoute
 from auth import endpoints as auth_endpoints
 from auth.backend import TokenBackend, on_auth_error
 from auth.identity import Identity
-from gateway import relay, timers
+from gateway import ratelimit, relay, timers
 from gateway.dashboard import routes as dashboard_routes
 from gateway.graphql import GovHubGraphQL
 from gateway.health import live, metrics_endpoint, ready_endpoint
 from gateway.http import CSRFGuard, cors_middleware
 from gateway.licensing import Licensing
 from gateway.licensing import routes as licensing_routes
+from gateway.limits import BodySizeLimit, CostBudget, operation_extensions
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.nodes import NodeRegistry
 from gateway.observability import RequestIdMiddleware, tracer_for
+from gateway.persisted import PersistedQueries
 from gateway.pubsub import broker_for
+from gateway.ratelimit import ClientRateLimit
 from gateway.settings import Settings
 from levels.audit.chain import KeyRingSigner
 from levels.common.clock import Clock, clock_for
@@ -55,19 +58,32 @@ def create_app(
         status_ttl_seconds=settings.licence_status_ttl_seconds,
         copy_max_days=settings.licence_copy_max_days,
     )
+    # every limit counts in the storage of the login throttle (Redis when configured)
+    limit_storage = identity.throttle.storage
     graphql = GovHubGraphQL(
-        build_schema(prod=not settings.is_dev),
+        build_schema(
+            prod=not settings.is_dev,
+            limits=operation_extensions(
+                settings,
+                CostBudget(limit_storage, settings.cost_budget_per_minute),
+                prod=not settings.is_dev,
+            ),
+            batch_max=settings.batch_max,
+        ),
         settings=settings,
         nodes=registry,
         clock=clock,
         identity=identity,
         broker=broker,
         licensing=licensing,
+        persisted=PersistedQueries.for_settings(settings, identity.kv),
     )
     # the token is decoded once, here, for every GraphQL request over HTTP; a
     # WebSocket (subscriptions) signs in with its connection_init (on_ws_connect)
     authenticated_graphql = AuthenticationMiddleware(
-        graphql, backend=TokenBackend(identity), on_error=on_auth_error
+        ClientRateLimit(graphql, limit_storage, settings.requests_per_minute),
+        backend=TokenBackend(identity),
+        on_error=on_auth_error,
     )
 
     @asynccontextmanager
@@ -128,6 +144,8 @@ def create_app(
             Middleware(RequestIdMiddleware),
             cors_middleware(settings),
             Middleware(MetricsMiddleware, metrics=metrics),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            *ratelimit.middleware(settings, limit_storage),
         ],
         lifespan=lifespan,
     )

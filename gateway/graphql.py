@@ -50,6 +50,7 @@ from gateway.context import Context, locale_of
 from gateway.http import GRAPHQL_RESPONSE_JSON, JSON, TransportError, negotiate
 from gateway.licensing import Licensing
 from gateway.nodes import NodeRegistry
+from gateway.persisted import PersistedQueries
 from gateway.pubsub import Broker
 from gateway.settings import Settings
 from levels.common.clock import Clock
@@ -107,6 +108,7 @@ class GovHubGraphQL(GraphQL[Context, None]):
         identity: Identity,
         broker: Broker,
         licensing: Licensing,
+        persisted: PersistedQueries | None = None,
     ) -> None:
         super().__init__(
             schema,
@@ -122,6 +124,7 @@ class GovHubGraphQL(GraphQL[Context, None]):
         self.identity = identity
         self.broker = broker
         self.licensing = licensing
+        self.persisted = persisted
 
     def encode_json(self, data: object) -> bytes:
         # readable UTF-8 (no \u escapes) and faster than the standard library
@@ -192,9 +195,33 @@ class GovHubGraphQL(GraphQL[Context, None]):
     async def resolve_document(
         self, request: Request, data: GraphQLRequestData
     ) -> GraphQLRequestData:
-        """The operation to run for a request: as sent, here. Persisted queries override
-        this to turn a hash in ``extensions`` into its document."""
-        return data
+        """The operation to run for a request: as sent, or the document of a persisted
+        query's hash (``gateway/persisted.py``)."""
+        if self.persisted is None:
+            return data
+        return await self.persisted.resolve(request, data)
+
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """A batch (``GOVHUB_BATCH_MAX``) runs its operations one after another, each
+        with a context of its own (sessions, loaders, partial errors)."""
+        if not isinstance(request_data, list):
+            return await super().execute_operation(
+                request, request_adapter, request_data, context, root_value, sub_response
+            )
+        return [
+            await self.execute_single(
+                request, request_adapter, sub_response, context.for_operation(), root_value, data
+            )
+            for data in request_data
+        ]
 
     async def execute_single(
         self,

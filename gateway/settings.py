@@ -97,6 +97,30 @@ class Settings(BaseSettings):
     # machine-client assertions may live at most this long (RFC 7523 "short exp")
     assertion_max_seconds: int = Field(default=300, ge=30, le=3600)
 
+    # limits on every GraphQL operation, checked before it runs (gateway/limits.py)
+    max_depth: int = Field(default=15, ge=1)
+    max_aliases: int = Field(default=30, ge=0)
+    max_tokens: int = Field(default=2000, ge=100)
+    max_root_fields: int = Field(default=10, ge=1)
+    max_body_bytes: int = Field(default=100_000, ge=1024)
+    # static cost estimate (see the README's "Limits"): most per operation, and most
+    # per client (account or address) per minute
+    max_cost: int = Field(default=5000, ge=1)
+    cost_budget_per_minute: int = Field(default=100_000, ge=1)
+    # operations in one batched request (a JSON array); 0: batching is refused
+    batch_max: int = Field(default=0, ge=0, le=100)
+    # persisted queries (gateway/persisted.py): the trusted documents the front-ends
+    # ship, APQ entries' lifetime, and the prod switch allowing only persisted operations
+    persisted_manifest: Path | None = Path(__file__).parent / "trusted_documents.json"
+    apq_ttl_seconds: int = Field(default=86_400, ge=60)
+    persisted_only: bool = False
+    persisted_only_allows_apq: bool = False
+    # requests per minute, per client (account or address) and per address
+    requests_per_minute: int = Field(default=600, ge=1)
+    requests_per_minute_per_ip: int = Field(default=1200, ge=1)
+    # proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated)
+    trusted_proxies: str = ""
+
     # GraphQL over HTTP (gateway/http.py): the exact origins (scheme://host[:port]) whose
     # pages may call the hub from a browser (CORS, and WebSocket handshakes); empty: none.
     # A JSON list or comma-separated.

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import strawberry
-from strawberry.extensions import MaskErrors
+from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from auth.permissions import guard_schema
 from gateway.context import WebSocketOperations
+from gateway.limits import ProdErrors
 from gateway.observability import OperationObserver
 from schema.cases import CaseType
 from schema.divisions import Department, Division, ServiceOrg, Window
@@ -31,27 +33,36 @@ NODE_TYPES = [
 ]
 
 
-def build_schema(*, prod: bool = False) -> strawberry.Schema:
+def build_schema(
+    *,
+    prod: bool = False,
+    limits: Sequence[Callable[[], SchemaExtension]] = (),
+    batch_max: int = 0,
+) -> strawberry.Schema:
     # operation hooks unwind in reverse order: errors are formatted (typed codes
     # attached, partial-result errors added, the unexpected logged) before masking;
     # stream-result hooks run in list order, so streamed results are formatted first
     extensions: list[Any] = [WebSocketOperations, CloseSessions, StreamErrorFormatting]
     if prod:
-        extensions.append(
-            lambda: MaskErrors(
-                should_mask_error=lambda e: not is_expected(e), error_message="内部错误"
-            )
-        )
+        # unexpected errors masked with the request id of their log line, and no
+        # "Did you mean …" that would spell out the schema
+        extensions.append(lambda: ProdErrors(should_mask_error=lambda e: not is_expected(e)))
     # counted and traced with the typed codes ErrorFormatting attaches, before masking
     extensions.append(OperationObserver)
     extensions.append(ErrorFormatting)
+    # limits (gateway/limits.py) last: their codes are attached before the others unwind
+    extensions.extend(limits)
     schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions,
-        config=StrawberryConfig(auto_camel_case=True),
+        config=StrawberryConfig(
+            auto_camel_case=True,
+            # a JSON array of operations: refused unless GOVHUB_BATCH_MAX allows it
+            batching_config={"max_operations": batch_max} if batch_max > 0 else None,
+        ),
     )
     guard_schema(schema)
     return schema

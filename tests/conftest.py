@@ -63,6 +63,11 @@ async def make_registry(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, li
         clock_override=DEMO_NOW,
         redis_url=pg.redis_url() if BACKEND == "postgres" else None,
         secret_key=SecretStr(TEST_SECRET),
+        # the whole suite signs in as the same demo accounts within a minute: request
+        # rates and cost budgets are tested with apps of their own (tests/gateway)
+        requests_per_minute=1_000_000,
+        requests_per_minute_per_ip=1_000_000,
+        cost_budget_per_minute=100_000_000,
         **urls,
     )
     nodes = NodeRegistry.from_settings(settings)
