@@ -151,8 +151,9 @@ class GovHubGraphQL(GraphQL[Context, None]):
             response = await self.run(request)
         except TransportError as e:
             response = e.response(request.headers, media_type)
-        except HTTPException as e:  # Strawberry's own refusals
-            response = TransportError(e.status_code, "INVALID_REQUEST", e.reason).response(
+        except HTTPException as e:  # Strawberry's own refusals (HEAD, a batch…)
+            allow = {"Allow": "GET, POST"} if e.status_code == 405 else None
+            response = TransportError(e.status_code, "INVALID_REQUEST", e.reason, allow).response(
                 request.headers, media_type
             )
         await response(scope, receive, send)

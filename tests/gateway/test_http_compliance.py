@@ -296,3 +296,10 @@ async def test_websocket_handshakes_from_other_origins_follow_the_same_list(
                 ):
                     pass
             assert refused.value.code == 1008
+
+
+async def test_other_methods_are_405_with_allow(http: httpx.AsyncClient) -> None:
+    for method in ("HEAD", "PUT", "DELETE", "PATCH"):
+        response = await http.request(method, "/graphql", params={"query": DIVISION})
+        assert response.status_code == 405, method
+        assert set(response.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
