@@ -21,6 +21,7 @@ from gateway.dashboard import routes as dashboard_routes
 from gateway.graphql import GovHubGraphQL
 from gateway.health import live, metrics_endpoint, ready_endpoint
 from gateway.http import CSRFGuard, cors_middleware
+from gateway.idempotency import IdempotencyMiddleware
 from gateway.licensing import Licensing
 from gateway.licensing import routes as licensing_routes
 from gateway.limits import BodySizeLimit, CostBudget, operation_extensions
@@ -144,6 +145,8 @@ def create_app(
             Middleware(RequestIdMiddleware),
             cors_middleware(settings),
             Middleware(MetricsMiddleware, metrics=metrics),
+            # innermost: keeps and replays the responses of keyed mutations
+            Middleware(IdempotencyMiddleware),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
             *ratelimit.middleware(settings, limit_storage),
         ],

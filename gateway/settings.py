@@ -68,6 +68,10 @@ class Settings(BaseSettings):
     # 好差评: a 差评's rectification and a complaint are due this many working days on
     rectification_days: int = Field(default=5, ge=1, le=60)
     complaint_days: int = Field(default=5, ge=1, le=60)
+    # idempotent retries (gateway/idempotency.py): how long a key's record and response
+    # are kept, and how long the in-flight lock of a keyed mutation lives at most
+    idempotency_retention_hours: int = Field(default=72, ge=1)
+    idempotency_lock_seconds: int = Field(default=60, ge=5)
     # echo every SQL statement to the log (debugging only)
     sql_echo: bool = False
     # observability: log lines as JSON objects or text (default: json in prod, text in

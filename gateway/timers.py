@@ -17,6 +17,7 @@ from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases.timers import fire_due_timers, issue_cards
 from levels.common.clock import Clock
 from levels.evaluations.timers import flag_overdue
+from levels.idempotency.service import purge_expired
 from levels.licences.service import expire_due
 from resolvers.case_events import publish_case_updated
 
@@ -37,6 +38,8 @@ class Pass:
     cards: dict[str, int]
     expired: dict[str, int] = field(default_factory=dict)
     overdue: dict[str, int] = field(default_factory=dict)
+    # idempotency records past their retention, deleted
+    idempotency_purged: dict[str, int] = field(default_factory=dict)
 
     def __str__(self) -> str:
         timers = ", ".join(f"{store} {n}" for store, n in self.timers.items())
@@ -69,6 +72,7 @@ async def fire_all(
     cards: dict[str, int] = {}
     expired: dict[str, int] = {}
     overdue: dict[str, int] = {}
+    purged: dict[str, int] = {}
     for node in nodes:
         timers[node.name] = await fire_due_timers(
             node.sessions, now=clock.now(), calendar=_calendar, on_fired=published
@@ -81,12 +85,14 @@ async def fire_all(
         overdue[node.name] = await flag_overdue(
             node.sessions, level=node.level.value, now=clock.now()
         )
+        async with node.sessions.begin() as session:
+            purged[node.name] = await purge_expired(session, clock.now())
         if signer is not None:
             async with node.sessions.begin() as session:
                 await sign_head(
                     session=session, signer=signer, level=node.level.value, now=clock.now()
                 )
-    return Pass(timers, cards, expired, overdue)
+    return Pass(timers, cards, expired, overdue, purged)
 
 
 async def run_forever(

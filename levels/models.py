@@ -7,6 +7,7 @@ from levels.city import models as city_models
 from levels.common.models import LevelBase
 from levels.county import models as county_models
 from levels.evaluations import models as evaluation_models
+from levels.idempotency import models as idempotency_models
 from levels.licences import models as licence_models
 from levels.outbox import models as outbox_models
 from levels.proxy import models as proxy_models
@@ -21,6 +22,7 @@ __all__ = [
     "city_models",
     "county_models",
     "evaluation_models",
+    "idempotency_models",
     "licence_models",
     "metadata",
     "outbox_models",

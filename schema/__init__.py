@@ -11,6 +11,7 @@ from strawberry.schema.config import StrawberryConfig
 
 from auth.permissions import guard_schema
 from gateway.context import WebSocketOperations
+from gateway.idempotency import Idempotency
 from gateway.limits import ProdErrors
 from gateway.observability import OperationObserver
 from schema.cases import CaseType
@@ -52,6 +53,8 @@ def build_schema(
     extensions.append(ErrorFormatting)
     # limits (gateway/limits.py) last: their codes are attached before the others unwind
     extensions.extend(limits)
+    # idempotent retries last: an operation refused by the checks above takes no key
+    extensions.append(Idempotency)
     schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,

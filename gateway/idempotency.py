@@ -1,0 +1,607 @@
+"""Idempotent retries of mutations: the ``Idempotency-Key`` header (DESIGN §6).
+
+A machine client (a county system) or the mobile app on a flaky network sends a
+mutation with ``Idempotency-Key: <key>``; sent again with the same key and the same
+request, it gets the stored response back byte for byte (``Idempotent-Replayed:
+true``) and nothing is done twice.
+
+* The key is scoped by the client (the token's subject: an account or a machine
+  client) and the operation (the mutation's root fields). The request's fingerprint
+  is SHA-256 over the document, the operation name and the variables as canonical
+  JSON; the same key with another fingerprint is ``IDEMPOTENCY_KEY_REUSED`` (422).
+* The record is written **with the effect**: a SQLAlchemy ``before_commit`` hook adds
+  it to the first transaction of the request that writes to a level store, so both
+  commit or roll back together, and the record's primary key refuses a second effect
+  under the key in that store. A mutation that writes nothing (refused with payload
+  errors) gets its record after it ran, in the city store.
+* The response is saved to the record after the effect, in a second short
+  transaction. If the hub stops in between, a retry finds the record without a
+  response and answers ``IDEMPOTENCY_RESULT_UNAVAILABLE`` (409) with the effect's
+  reference (the store and the rows written, e.g. ``cases:<number>``) — the effect is
+  not done again.
+* While a request with the key runs, a short lock (Redis ``SET NX EX``, or one
+  process's dict without Redis; ``GOVHUB_IDEMPOTENCY_LOCK_SECONDS``) makes a second one
+  ``IDEMPOTENCY_IN_PROGRESS`` (409); it expires on its own if the process dies.
+* A malformed key (empty, over 255 characters, not printable ASCII, given twice) is
+  ``IDEMPOTENCY_KEY_INVALID`` (400). Keys on queries are ignored (a query is safe to
+  repeat; draft-ietf-httpapi-idempotency-key-header applies the header to
+  non-idempotent requests), and so are keys of the anonymous and of the session
+  mutations (login, refreshSession, logout and the hand-off), whose responses carry
+  tokens that are never stored and which have replay protections of their own.
+* Records live ``GOVHUB_IDEMPOTENCY_RETENTION_HOURS`` (72); the timer pass purges the
+  expired ones, and an expired key counts as new.
+
+Two pieces: ``Idempotency``, a schema extension that decides after parsing and
+validation (so persisted queries are resolved and the operation type is known), and
+``IdempotencyMiddleware``, an ASGI middleware that keeps the response bytes and
+replays them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    SelectionSetNode,
+    get_operation_ast,
+)
+from sqlalchemy import delete, event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+
+from gateway.kv import KeyValue
+from gateway.nodes import LevelNode, NodeRegistry
+from levels.common.enums import Level
+from levels.common.errors import message_for
+from levels.idempotency import service
+from levels.idempotency.errors import IdempotencyErrorCode
+from levels.idempotency.models import IdempotencyRecord
+
+log = logging.getLogger("govhub.idempotency")
+
+KEY_HEADER = b"idempotency-key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+MAX_KEY_LENGTH = 255
+# the stores' tables and rows an effect reference names, at most
+MAX_REFERENCE_ROWS = 20
+# root fields whose keys are ignored: their responses carry tokens (never stored)
+SESSION_MUTATIONS = frozenset(
+    {"login", "refreshSession", "logout", "startHandoff", "approveHandoff", "completeHandoff"}
+)
+# a mutation that writes nothing keeps its record here
+HOME = Level.CITY
+_STATE = "govhub_idempotency"
+
+
+class InvalidKey(ValueError):
+    pass
+
+
+def parse_key(values: Sequence[bytes]) -> str:
+    """The key of the header: 1–255 printable ASCII characters, given once. A
+    structured-field string (``"…"``, as the IETF draft writes it) is unquoted."""
+    if len(values) != 1:
+        raise InvalidKey("the header is given more than once")
+    try:
+        raw = values[0].decode("ascii").strip()
+    except UnicodeDecodeError:
+        raise InvalidKey("not ASCII") from None
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        raw = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+    if not raw or not raw.strip():
+        raise InvalidKey("empty")
+    if len(raw) > MAX_KEY_LENGTH:
+        raise InvalidKey(f"longer than {MAX_KEY_LENGTH} characters")
+    if any(not (0x20 <= ord(c) <= 0x7E) for c in raw):
+        raise InvalidKey("not printable")
+    return raw
+
+
+def fingerprint(query: str, operation_name: str | None, variables: Mapping[str, Any] | None) -> str:
+    """SHA-256 (hex) of the request as canonical JSON (sorted keys): the same document,
+    operation name and variables give the same fingerprint, however the client
+    ordered its variables."""
+    canonical = orjson.dumps(
+        {"query": query, "operationName": operation_name, "variables": variables or {}},
+        option=orjson.OPT_SORT_KEYS,
+        default=str,
+    )
+    return hashlib.sha256(canonical).hexdigest()
+
+
+def root_fields(document: DocumentNode, operation_name: str | None) -> list[str]:
+    """The root field names the operation selects (through fragments too), sorted."""
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        return []
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    names: set[str] = set()
+
+    def walk(selections: SelectionSetNode, seen: frozenset[str]) -> None:
+        for node in selections.selections:
+            if isinstance(node, FieldNode):
+                names.add(node.name.value)
+            elif isinstance(node, InlineFragmentNode):
+                walk(node.selection_set, seen)
+            elif isinstance(node, FragmentSpreadNode):
+                name = node.name.value
+                if name in fragments and name not in seen:
+                    walk(fragments[name].selection_set, seen | {name})
+
+    walk(operation.selection_set, frozenset())
+    names.discard("__typename")
+    return sorted(names)
+
+
+# --- the record, written with the effect ---------------------------------------------
+
+
+@dataclass
+class Pending:
+    """The record a running mutation writes with its first write to a level store."""
+
+    client: str
+    operation: str
+    key: str
+    fingerprint: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    # the sync engines of the level stores (the hook sees sync sessions)
+    engines: dict[Engine, LevelNode]
+    committed: LevelNode | None = None
+    effect: dict[str, Any] | None = None
+    closed: bool = False
+
+    def record(self, effect: dict[str, Any] | None) -> IdempotencyRecord:
+        return IdempotencyRecord(
+            client=self.client,
+            operation=self.operation,
+            key=self.key,
+            fingerprint=self.fingerprint,
+            created_at=self.created_at,
+            expires_at=self.expires_at,
+            effect=effect,
+        )
+
+
+_PENDING: ContextVar[Pending | None] = ContextVar("govhub_idempotency_pending", default=None)
+_WROTE = "govhub_idempotency_wrote"
+_ROWS = "govhub_idempotency_rows"
+_ADDED = "govhub_idempotency_added"
+
+
+def _active() -> Pending | None:
+    pending = _PENDING.get()
+    return None if pending is None or pending.closed else pending
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    if _active() is None:
+        return
+    session.info[_WROTE] = True
+    rows: list[str] = session.info.setdefault(_ROWS, [])
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, IdempotencyRecord) or len(rows) >= MAX_REFERENCE_ROWS:
+            continue
+        mapper = inspect(obj).mapper
+        key = ",".join(str(v) for v in mapper.primary_key_from_instance(obj))
+        row = f"{mapper.local_table.name}:{key}"
+        if row not in rows:
+            rows.append(row)
+
+
+def _do_orm_execute(state: ORMExecuteState) -> None:
+    if _active() is not None and (state.is_insert or state.is_update or state.is_delete):
+        state.session.info[_WROTE] = True
+
+
+def _before_commit(session: Session) -> None:
+    pending = _active()
+    if pending is None or pending.committed is not None or session.in_nested_transaction():
+        return
+    if _ADDED in session.info:
+        return
+    node = pending.engines.get(session.get_bind())  # type: ignore[arg-type]
+    if node is None:
+        return  # the identity store: not a level store
+    session.flush()
+    if not session.info.get(_WROTE):
+        return  # a transaction that wrote nothing carries no record
+    # a key whose record expired (and was not purged yet) is new again
+    session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.client == pending.client,
+            IdempotencyRecord.operation == pending.operation,
+            IdempotencyRecord.key == pending.key,
+            IdempotencyRecord.expires_at <= pending.created_at,
+        )
+    )
+    effect = {"store": node.name, "rows": list(session.info.get(_ROWS, []))}
+    session.add(pending.record(effect))
+    session.info[_ADDED] = (pending, node, effect)
+
+
+def _after_commit(session: Session) -> None:
+    added = session.info.pop(_ADDED, None)
+    if added is not None:
+        pending, node, effect = added
+        pending.committed, pending.effect = node, effect
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        for name in (_WROTE, _ROWS, _ADDED):
+            session.info.pop(name, None)
+
+
+_hooks_installed = False
+
+
+def install_hooks() -> None:
+    """Listen to every session of the process (once); a session with no pending
+    record (the contextvar is unset outside keyed mutations) is left alone."""
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "do_orm_execute", _do_orm_execute)
+    event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_transaction_end", _after_transaction_end)
+    _hooks_installed = True
+
+
+# --- the request's slot: what the extension decided, for the middleware -------------
+
+
+@dataclass
+class Outcome:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    replayed: bool = False
+
+
+@dataclass
+class Slot:
+    headers: list[bytes]
+    nodes: NodeRegistry | None = None
+    kv: KeyValue | None = None
+    timeout: float = 5.0
+    # set by the extension: a response to send instead of the one made, or a status
+    # for the one made (a refusal), or the record of a mutation that ran under the key
+    outcome: Outcome | None = None
+    status: int | None = None
+    pending: Pending | None = None
+    lock: tuple[str, str] | None = None
+    used: bool = False
+    locale: str = "zh"
+
+    @property
+    def active(self) -> bool:
+        return self.outcome is not None or self.status is not None or self.pending is not None
+
+    async def release(self) -> None:
+        if self.pending is not None:
+            self.pending.closed = True
+        lock, self.lock = self.lock, None
+        if lock is not None and self.kv is not None:
+            name, value = lock
+            with contextlib.suppress(Exception):
+                if await self.kv.get(name) == value:
+                    await self.kv.delete(name)
+
+    async def finish(self, status: int, content_type: str, body: bytes) -> Outcome | None:
+        """Keep the response of the mutation that ran; the response to send instead,
+        when a twin request took the key first."""
+        pending = self.pending
+        assert pending is not None and self.nodes is not None
+        pending.closed = True
+        if pending.committed is not None:
+            try:
+                async with pending.committed.sessions.begin() as session:
+                    await service.save_response(
+                        session,
+                        pending.client,
+                        pending.operation,
+                        pending.key,
+                        status_code=status,
+                        content_type=content_type,
+                        body=body,
+                    )
+            except Exception:
+                # the effect stands; a retry gets IDEMPOTENCY_RESULT_UNAVAILABLE
+                log.exception("the response of idempotency key %r was not saved", pending.key)
+            return None
+        if status == 200 and not _has_errors(body):
+            # refused with payload errors, or nothing to change: kept as it is
+            try:
+                async with self.nodes[HOME].sessions.begin() as session:
+                    await service.drop_expired_key(
+                        session, pending.client, pending.operation, pending.key, pending.created_at
+                    )
+                    record = pending.record(None)
+                    record.status_code, record.content_type, record.response = (
+                        status,
+                        content_type,
+                        body,
+                    )
+                    session.add(record)
+                return None
+            except IntegrityError:
+                pass  # a twin request kept the key first: answer as it did
+            except Exception:
+                log.exception("the response of idempotency key %r was not saved", pending.key)
+                return None
+        # failed without an effect (a node down, an unexpected error): not kept, so a
+        # retry runs again — unless a twin request took the key meanwhile
+        twin = await lookup(self.nodes, pending, self.timeout)
+        if twin is None:
+            return None
+        if twin.fingerprint != pending.fingerprint:
+            return refusal(IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED, self.locale)
+        return answer(twin, self.locale)
+
+
+def _has_errors(body: bytes) -> bool:
+    try:
+        decoded = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return True
+    return not isinstance(decoded, dict) or bool(decoded.get("errors"))
+
+
+def refusal(
+    code: IdempotencyErrorCode, locale: str, extensions: dict[str, Any] | None = None
+) -> Outcome:
+    error = {
+        "message": message_for(code, locale),
+        "extensions": {"code": code.value, **(extensions or {})},
+    }
+    return Outcome(code.http_status, orjson.dumps({"data": None, "errors": [error]}))
+
+
+def answer(record: IdempotencyRecord, locale: str) -> Outcome:
+    """What a retry of a finished request gets: its stored response, or — when the
+    hub stopped between the effect and saving the response — the effect's reference."""
+    if record.response is not None and record.status_code is not None:
+        return Outcome(
+            record.status_code,
+            record.response,
+            record.content_type or "application/json",
+            replayed=True,
+        )
+    return refusal(
+        IdempotencyErrorCode.IDEMPOTENCY_RESULT_UNAVAILABLE,
+        locale,
+        {"reference": record.effect or {}},
+    )
+
+
+async def lookup(nodes: NodeRegistry, pending: Pending, timeout: float) -> IdempotencyRecord | None:
+    """The live record of the key in any level store (one that does not answer is
+    skipped: should the effect be there, its primary key still refuses a second)."""
+
+    async def one(node: LevelNode) -> IdempotencyRecord | None:
+        async with node.sessions() as session:
+            return await service.find(
+                session, pending.client, pending.operation, pending.key, pending.created_at
+            )
+
+    found = await asyncio.gather(
+        *(asyncio.wait_for(one(node), timeout) for node in nodes), return_exceptions=True
+    )
+    records = [r for r in found if isinstance(r, IdempotencyRecord)]
+    for r in found:
+        if isinstance(r, BaseException):
+            log.warning("idempotency lookup failed in a store: %r", r)
+    # the one with its response, if any
+    records.sort(key=lambda r: r.response is None)
+    return records[0] if records else None
+
+
+def slot_of(context: Any) -> Slot | None:
+    request = getattr(context, "request", None)
+    state = getattr(request, "scope", {}).get("state") if request is not None else None
+    slot = state.get(_STATE) if isinstance(state, dict) else None
+    return slot if isinstance(slot, Slot) else None
+
+
+class Idempotency(SchemaExtension):
+    """Decides, after parsing and validation, what a keyed mutation gets: the stored
+    response, a refusal, or to run with its record pending (see the module)."""
+
+    async def on_execute(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        context = execution.context
+        slot = slot_of(context)
+        if (
+            slot is None
+            or execution.result is not None  # already refused by a check before
+            or execution.operation_type is not OperationType.MUTATION
+            or execution.graphql_document is None
+        ):
+            yield
+            return
+        viewer = context.viewer
+        roots = root_fields(execution.graphql_document, execution.operation_name)
+        if not viewer.authenticated or not roots or SESSION_MUTATIONS.intersection(roots):
+            yield  # not keyed (see the module)
+            return
+        slot.locale = context.locale
+        outcome = await self._decide(slot, context, roots)
+        if outcome is None:
+            _PENDING.set(slot.pending)
+            try:
+                yield
+            finally:
+                _PENDING.set(None)
+            return
+        if outcome.replayed:
+            slot.outcome = outcome
+        else:
+            # a refusal goes out as the view makes it, with its status
+            slot.status = outcome.status
+        code = orjson.loads(outcome.body)["errors"][0] if not outcome.replayed else None
+        execution.result = ExecutionResult(
+            data=None,
+            errors=[GraphQLError(code["message"], extensions=code["extensions"])] if code else None,
+        )
+        yield
+
+    async def _decide(self, slot: Slot, context: Any, roots: list[str]) -> Outcome | None:
+        execution = self.execution_context
+        locale = context.locale
+        try:
+            key = parse_key(slot.headers)
+        except InvalidKey as e:
+            log.info("Idempotency-Key refused: %s", e)
+            return refusal(IdempotencyErrorCode.IDEMPOTENCY_KEY_INVALID, locale)
+        if slot.used:  # a batch: one key, one mutation
+            return refusal(IdempotencyErrorCode.IDEMPOTENCY_KEY_INVALID, locale)
+        slot.used = True
+        settings = context.settings
+        nodes: NodeRegistry = context.nodes
+        now = context.clock.now()
+        pending = Pending(
+            client=context.viewer.subject,
+            operation=",".join(roots)[:255],
+            key=key,
+            fingerprint=fingerprint(
+                execution.query or "", execution.operation_name, execution.variables
+            ),
+            created_at=now,
+            expires_at=now + dt.timedelta(hours=settings.idempotency_retention_hours),
+            engines={node.engine.sync_engine: node for node in nodes},
+        )
+        slot.nodes, slot.kv = nodes, context.identity.kv
+        slot.timeout = settings.node_timeout_seconds
+        assert slot.kv is not None
+        # a finished request: answered without the lock
+        found = await lookup(nodes, pending, slot.timeout)
+        if found is not None and (
+            found.fingerprint != pending.fingerprint or found.response is not None
+        ):
+            return self._known(found, pending, locale)
+        name = f"idempotency:{pending.client}:{pending.operation}:{key}"
+        value = f"{pending.fingerprint} {uuid.uuid4().hex}"
+        if not await slot.kv.add(name, value, settings.idempotency_lock_seconds):
+            holder = await slot.kv.get(name)
+            if holder is not None and holder.split(" ")[0] != pending.fingerprint:
+                return refusal(IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED, locale)
+            return refusal(IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS, locale)
+        slot.lock = (name, value)
+        # the first may have finished between the lookup and the lock
+        found = await lookup(nodes, pending, slot.timeout)
+        if found is not None:
+            await slot.release()
+            return self._known(found, pending, locale)
+        slot.pending = pending
+        return None
+
+    @staticmethod
+    def _known(found: IdempotencyRecord, pending: Pending, locale: str) -> Outcome:
+        if found.fingerprint != pending.fingerprint:
+            return refusal(IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED, locale)
+        return answer(found, locale)
+
+
+class IdempotencyMiddleware:
+    """Keeps the response of a keyed mutation (to save it with its record) and sends a
+    stored one instead when the extension found it; everything else passes through."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        install_hooks()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        values = [v for k, v in scope.get("headers", []) if k.lower() == KEY_HEADER]
+        if not values:
+            await self.app(scope, receive, send)
+            return
+        slot = Slot(headers=values)
+        scope.setdefault("state", {})[_STATE] = slot
+        held: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            if not slot.active or message["type"] not in (
+                "http.response.start",
+                "http.response.body",
+            ):
+                await send(message)
+            else:
+                held.append(message)
+
+        try:
+            await self.app(scope, receive, keep)
+            if not held:
+                return
+            start = held[0]
+            body = b"".join(m.get("body", b"") for m in held[1:])
+            outcome = slot.outcome
+            if outcome is None and slot.pending is not None:
+                content_type = _header(start, b"content-type") or "application/json"
+                outcome = await slot.finish(start["status"], content_type, body)
+            if outcome is not None:
+                await _send(send, outcome)
+                return
+            if slot.status is not None:
+                start = {**start, "status": slot.status}
+            await send(start)
+            await send({"type": "http.response.body", "body": body})
+        finally:
+            await slot.release()
+
+
+def _header(start: Message, name: bytes) -> str | None:
+    for k, v in start.get("headers", []):
+        if k.lower() == name:
+            return bytes(v).decode("latin-1")
+    return None
+
+
+async def _send(send: Send, outcome: Outcome) -> None:
+    headers = [
+        (b"content-type", outcome.content_type.encode("latin-1")),
+        (b"content-length", str(len(outcome.body)).encode()),
+    ]
+    if outcome.replayed:
+        headers.append((REPLAYED_HEADER.lower().encode(), b"true"))
+    await send({"type": "http.response.start", "status": outcome.status, "headers": headers})
+    await send({"type": "http.response.body", "body": outcome.body})
+
+
+__all__ = [
+    "Idempotency",
+    "IdempotencyMiddleware",
+    "InvalidKey",
+    "fingerprint",
+    "install_hooks",
+    "parse_key",
+    "root_fields",
+]
