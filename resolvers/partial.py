@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from aiodataloader import DataLoader
 from graphql import GraphQLError
 
 from levels.common.errors import ErrorCode, message_for
 from resolvers.fanout import NodeUnavailable
-from schema.info import Info
+
+if TYPE_CHECKING:  # schema imports resolvers: at run time this would be a cycle
+    from schema.info import Info
 
 K = TypeVar("K")
 V = TypeVar("V")
