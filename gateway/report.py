@@ -14,8 +14,10 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import select
+
 from gateway.nodes import NodeRegistry
-from levels.common.codes import DivisionCode, validate_uscc
+from levels.common.codes import DivisionCode, level_of_division, validate_uscc
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ServiceOrg
@@ -183,6 +185,17 @@ def write_chart(report: Report, path: Path) -> None:
 
 
 async def find_org(nodes: NodeRegistry, org_code: str) -> ServiceOrg:
+    """An org by its division code (12 digits, as `windows(orgCode)` takes it) or its
+    credit code (18 characters)."""
+    level = level_of_division(org_code.strip())
+    if level is not None:
+        async with nodes[level].sessions() as session:
+            found = await session.scalar(
+                select(ServiceOrg).where(ServiceOrg.division_code == org_code.strip())
+            )
+        if found is None:
+            raise DomainError(ErrorCode.ORG_NOT_FOUND, field=["org"])
+        return found
     code = validate_uscc(org_code.strip(), field="org")
     for node in nodes:
         async with node.sessions() as session:

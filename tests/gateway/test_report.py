@@ -119,8 +119,20 @@ def test_bad_month_org_and_unknown_org_are_refused(env: None, tmp_path: Path) ->
         (["--org", ORG_Y, "--month", "2026-13"], "INVALID_MONTH"),
         (["--org", "not-a-code", "--month", "2026-10"], "INVALID_ORG_CODE"),
         (["--org", make_uscc("91140700MA0000000"), "--month", "2026-10"], "ORG_NOT_FOUND"),
+        (["--org", "140702999000", "--month", "2026-10"], "ORG_NOT_FOUND"),
     ]:
         result = runner.invoke(main, ["report", "monthly", *args, "-o", str(tmp_path)])
         assert result.exit_code != 0
         assert code in result.output, result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_org_may_be_named_by_its_division_code(env: None, tmp_path: Path) -> None:
+    by_code = tmp_path / "by-code"
+    by_division = tmp_path / "by-division"
+    for org, out in ((ORG_Y, by_code), ("140702000000", by_division)):
+        args = ["report", "monthly", "--org", org, "--month", "2026-10", "-o", str(out)]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+    name = "yuebao-140702000000-2026-10.csv"
+    assert read_csv(by_division / name) == read_csv(by_code / name)
