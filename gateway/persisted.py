@@ -1,8 +1,9 @@
 """Persisted queries: a client sends a document's SHA-256 instead of its text.
 
 * Trusted documents: the manifest the front-ends ship (``GOVHUB_PERSISTED_MANIFEST``,
-  JSON ``{"<sha256 hex>": "<document>"}``; the demo's is ``gateway/persisted/
-  manifest.json``). Every hash is checked against its document when the hub starts.
+  JSON ``{"<sha256 hex>": "<document>"}``; the demo's is
+  ``gateway/trusted_documents.json``, written by ``python -m gateway.persisted`` from the README's
+  examples). Every hash is checked against its document when the hub starts.
 * Automatic persisted queries (APQ, Apollo's protocol): ``extensions.persistedQuery =
   {"version": 1, "sha256Hash": h}``. A hash the hub does not know is answered with
   PERSISTED_QUERY_NOT_FOUND; the client sends it again with the ``query``, whose hash
@@ -19,7 +20,9 @@ anything."""
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
+import re
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -155,3 +158,26 @@ class PersistedQueries:
             extensions=data.extensions,
             protocol=data.protocol,
         )
+
+
+def readme_documents(markdown: str) -> dict[str, str]:
+    """The demo front-end's trusted documents: every ```graphql example of the README
+    (without its ``# as:`` line), as the app sends it."""
+    documents = {}
+    for example in re.findall(r"```graphql\n(.*?)```", markdown, flags=re.S):
+        lines = example.splitlines(keepends=True)
+        if lines and re.match(r"#\s*as:", lines[0]):
+            lines = lines[1:]
+        document = "".join(lines).strip() + "\n"
+        documents[sha256_of(document)] = document
+    return documents
+
+
+if __name__ == "__main__":
+    # python -m gateway.persisted: rewrite the demo manifest from the README
+    root = Path(__file__).resolve().parents[1]
+    documents = readme_documents((root / "README.md").read_text(encoding="utf-8"))
+    (root / "gateway" / "trusted_documents.json").write_text(
+        json.dumps(documents, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
+        encoding="utf-8",
+    )
