@@ -17,9 +17,7 @@ OUT = AUDIT_DIR / "out" / "results.md"
 
 
 def report(results: list[dict[str, Any]]) -> str:
-    counts: Counter[tuple[str, bool]] = Counter(
-        (r["level"], r["status"] == "ok") for r in results
-    )
+    counts: Counter[tuple[str, bool]] = Counter((r["level"], r["status"] == "ok") for r in results)
     lines = ["# graphql-http server audits against GovHub", ""]
     for level in ("MUST", "SHOULD", "MAY"):
         passed, total = counts[level, True], counts[level, True] + counts[level, False]
