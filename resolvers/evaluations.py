@@ -140,27 +140,51 @@ async def rate_case(info: Info, input: Any) -> EvaluationPayload:
     return EvaluationPayload(evaluation=EvaluationType.from_row(node.level, rated.evaluation))
 
 
+Row = TypeVar("Row", Evaluation, Rectification, Complaint)
+# each row's global-ID type name and schema type
+_VIEWS: dict[type[Any], tuple[str, Any]] = {
+    Evaluation: ("Evaluation", EvaluationType),
+    Rectification: ("Rectification", RectificationType),
+    Complaint: ("Complaint", ComplaintType),
+}
+
+
+async def _act_on(
+    info: Info,
+    value: str,
+    model: type[Row],
+    not_found: E,
+    action: Action,
+    change: Callable[[AsyncSession, int, str], Awaitable[Row]],
+) -> tuple[Level, Row]:
+    """Find the rating, rectification or complaint a mutation names, check the policy
+    table against it, and make the change in one transaction of its store."""
+    type_name, view = _VIEWS[model]
+    level, key = _key(value, type_name)
+
+    async def work(session: AsyncSession) -> Row:
+        row = await session.get(model, key)
+        if row is None:
+            raise DomainError(not_found, field=["input", "id"])
+        target = view.from_row(level, row).authz_target()
+        if not allows(info.context.viewer, action, target):
+            raise _refuse(info, action, target)
+        return await change(session, key, level.value)
+
+    return level, await _write(info, level, work)
+
+
 async def _on_rectification(
     info: Info,
     value: str,
     change: Callable[[AsyncSession, int, str], Awaitable[Rectification]],
 ) -> RectificationPayload:
-    ctx = info.context
     try:
-        level, rid = _key(value, "Rectification")
-
-        async def work(session: AsyncSession) -> Rectification:
-            row = await session.get(Rectification, rid)
-            if row is None:
-                raise DomainError(E.RECTIFICATION_NOT_FOUND, field=["input", "id"])
-            target = RectificationType.from_row(level, row).authz_target()
-            if not allows(ctx.viewer, Action.RECTIFY, target):
-                raise _refuse(info, Action.RECTIFY, target)
-            return await change(session, rid, level.value)
-
-        row = await _write(info, level, work)
+        level, row = await _act_on(
+            info, value, Rectification, E.RECTIFICATION_NOT_FOUND, Action.RECTIFY, change
+        )
     except DomainError as e:
-        return RectificationPayload(errors=user_errors(e, ctx.locale))
+        return RectificationPayload(errors=user_errors(e, info.context.locale))
     return RectificationPayload(rectification=RectificationType.from_row(level, row))
 
 
@@ -192,22 +216,10 @@ async def _on_evaluation(
     action: Action,
     change: Callable[[AsyncSession, int, str], Awaitable[Evaluation]],
 ) -> EvaluationPayload:
-    ctx = info.context
     try:
-        level, eid = _key(value, "Evaluation")
-
-        async def work(session: AsyncSession) -> Evaluation:
-            row = await session.get(Evaluation, eid)
-            if row is None:
-                raise DomainError(E.RATING_NOT_FOUND, field=["input", "id"])
-            target = EvaluationType.from_row(level, row).authz_target()
-            if not allows(ctx.viewer, action, target):
-                raise _refuse(info, action, target)
-            return await change(session, eid, level.value)
-
-        row = await _write(info, level, work)
+        level, row = await _act_on(info, value, Evaluation, E.RATING_NOT_FOUND, action, change)
     except DomainError as e:
-        return EvaluationPayload(errors=user_errors(e, ctx.locale))
+        return EvaluationPayload(errors=user_errors(e, info.context.locale))
     return EvaluationPayload(evaluation=EvaluationType.from_row(level, row))
 
 
@@ -445,22 +457,10 @@ async def _on_complaint(
     action: Action,
     change: Callable[[AsyncSession, int, str], Awaitable[Complaint]],
 ) -> ComplaintPayload:
-    ctx = info.context
     try:
-        level, cid = _key(value, "Complaint")
-
-        async def work(session: AsyncSession) -> Complaint:
-            row = await session.get(Complaint, cid)
-            if row is None:
-                raise DomainError(E.COMPLAINT_NOT_FOUND, field=["input", "id"])
-            target = ComplaintType.from_row(level, row).authz_target()
-            if not allows(ctx.viewer, action, target):
-                raise _refuse(info, action, target)
-            return await change(session, cid, level.value)
-
-        row = await _write(info, level, work)
+        level, row = await _act_on(info, value, Complaint, E.COMPLAINT_NOT_FOUND, action, change)
     except DomainError as e:
-        return ComplaintPayload(errors=user_errors(e, ctx.locale))
+        return ComplaintPayload(errors=user_errors(e, info.context.locale))
     return ComplaintPayload(complaint=ComplaintType.from_row(level, row))
 
 
