@@ -362,6 +362,10 @@ class Slot:
             return None
         if twin.fingerprint != pending.fingerprint:
             return refusal(IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED, self.locale)
+        if twin.response is None:
+            # it committed just now (another replica, whose lock this one cannot see)
+            # and is saving its response
+            return refusal(IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS, self.locale)
         return answer(twin, self.locale)
 
 

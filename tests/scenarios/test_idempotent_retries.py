@@ -21,7 +21,7 @@ from levels.common.enums import Level
 from levels.idempotency import service
 from levels.idempotency.models import IdempotencyRecord
 from levels.outbox.models import OutboxMessage
-from tests.auth.conftest import bearer
+from tests.auth.conftest import bearer, own_hub
 from tests.conftest import DEMO_NOW
 from tests.scenarios.desk import DISABILITY_CARD, SUBMIT, Desk
 
@@ -157,6 +157,34 @@ async def test_duplicates_sent_at_once_make_one_case(desk: Desk, nodes: NodeRegi
         else:
             assert (r.status_code, r.content) == (200, ran[0].content)
     # once it is done, a retry is the replay
+    late = await keyed(desk, token, SUBMIT, {"input": input}, key)
+    assert late.content == ran[0].content and late.headers["idempotent-replayed"] == "true"
+
+
+async def test_two_replicas_without_redis_make_one_case(
+    desk: Desk, nodes: NodeRegistry, settings: Any
+) -> None:
+    """Two hub processes over the same stores, each with its own in-process lock (no
+    Redis): both run the request, and the record's primary key lets one commit."""
+    input = await submission(desk)
+    token, key = desk.tokens["resident1"], new_key()
+    cases_before = await count(nodes, Level.COUNTY, Case)
+    async with own_hub(settings, nodes, redis_url=None) as other:
+        other_token = (await other.app.state.identity.issue(desk.viewers["resident1"])).token
+        responses = await asyncio.gather(
+            keyed(desk, token, SUBMIT, {"input": input}, key),
+            other.gql.post(
+                SUBMIT, {"input": input}, **bearer(other_token), **{"idempotency-key": key}
+            ),
+        )
+    assert await count(nodes, Level.COUNTY, Case) == cases_before + 1
+    ran = [r for r in responses if r.status_code == 200 and "idempotent-replayed" not in r.headers]
+    assert len(ran) == 1, [r.text for r in responses]
+    (twin,) = [r for r in responses if r is not ran[0]]
+    if twin.status_code == 409:
+        assert codes(twin) == ["IDEMPOTENCY_IN_PROGRESS"]
+    else:
+        assert (twin.status_code, twin.content) == (200, ran[0].content)
     late = await keyed(desk, token, SUBMIT, {"input": input}, key)
     assert late.content == ran[0].content and late.headers["idempotent-replayed"] == "true"
 
