@@ -11,16 +11,14 @@ missing browser fails these tests; elsewhere they are skipped and say why."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import os
-import socket
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
+
+from tests.support.served import served, unavailable
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -28,36 +26,15 @@ WINDOW = (1366, 900)
 
 
 def _unavailable(reason: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: the browser tests must run; see `make browser`)")
-    pytest.skip(f"{reason}: run `make browser` (as root) to install Chromium")
+    unavailable(reason, "run `make browser` (as root) to install Chromium")
 
 
 @pytest.fixture(scope="module")
 async def hub(app: Any) -> AsyncIterator[str]:
-    """The base URL of the hub (the session's demo app) served over real HTTP."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    # lifespan off: the session's app is shared, its broker and identity stay open;
-    # no WebSocket implementation is loaded (the page does not subscribe)
-    config = uvicorn.Config(app, lifespan="off", ws="none", log_level="warning", access_log=False)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve(sockets=[sock]))
-    try:
-        async with asyncio.timeout(20):
-            while not server.started:
-                if task.done():
-                    task.result()
-                    raise RuntimeError("uvicorn stopped before it started")
-                await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 15)
-        sock.close()
+    """The base URL of the hub (the session's demo app) served over real HTTP; no
+    WebSocket implementation is loaded (the page does not subscribe)."""
+    async with served(app, ws="none") as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")

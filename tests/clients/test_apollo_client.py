@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from gateway.demo.accounts import DEMO_PASSWORD
-from tests.clients.served import require_node, run_node, served
+from tests.support.served import require_node, run_node, served
 
 APOLLO_DIR = Path(__file__).resolve().parent / "apollo"
 

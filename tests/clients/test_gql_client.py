@@ -16,7 +16,7 @@ from gql.transport.websockets import WebsocketsTransport
 from gql.transport.websockets_protocol import WebsocketsProtocolTransportBase
 
 from gateway.demo.accounts import DEMO_PASSWORD
-from tests.clients.served import served
+from tests.support.served import served
 
 YUCI_ORG = "12140702MB00000006"
 DISABILITY_CARD = f"{YUCI_ORG}2000700400100"  # 残疾人证, received at 榆次区

@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from tests.clients.served import require_node, run_node, served
+from tests.support.served import require_node, run_node, served
 
 AUDIT_DIR = Path(__file__).resolve().parents[1] / "http_audit"
 OUT = AUDIT_DIR / "out" / "results.md"

@@ -1,14 +1,14 @@
 """The hub served by uvicorn on a free loopback port, for clients that speak real HTTP
-and WebSockets (the graphql-http audit, gql, Apollo Client in Node), and Node run as a
-subprocess beside it.
+and WebSockets (the graphql-http audit, gql, Apollo Client in Node, Chromium), and Node
+run as a subprocess beside it.
 
 The server runs on the test session's own event loop, where the demo stores' engines
 live, so a client must leave that loop free: Node runs through ``asyncio``'s subprocess
 API, a blocking Python client in ``asyncio.to_thread``.
 
-``make node-deps`` (a step of ``make test``) installs the npm packages. In CI
-(``CI=true``) a missing ``node`` or package fails these tests; elsewhere they skip and
-say why."""
+``make node-deps`` and ``make browser`` (steps of ``make test``) install the npm
+packages and Chromium. In CI (``CI=true``) a missing tool fails these tests; elsewhere
+they skip and say why."""
 
 from __future__ import annotations
 
@@ -26,10 +26,11 @@ import pytest
 import uvicorn
 
 
-def unavailable(reason: str) -> None:
+def unavailable(reason: str, remedy: str = "install Node.js and run `make node-deps`") -> None:
+    """Skip, saying how to get what is missing; fail instead in CI, where it must run."""
     if os.environ.get("CI") == "true":
-        pytest.fail(f"{reason} (CI=true: these tests must run; see `make node-deps`)")
-    pytest.skip(f"{reason}: install Node.js and run `make node-deps`")
+        pytest.fail(f"{reason} (CI=true: these tests must run; {remedy})")
+    pytest.skip(f"{reason}: {remedy}")
 
 
 def require_node(package_dir: Path) -> str:
@@ -75,16 +76,15 @@ async def run_node(
 
 
 @contextlib.asynccontextmanager
-async def served(app: Any) -> AsyncIterator[str]:
-    """The base URL of ``app`` served over real HTTP and WebSockets on loopback.
-    Lifespan off: the session's app is shared, its broker and identity stay open."""
+async def served(app: Any, *, ws: str = "wsproto") -> AsyncIterator[str]:
+    """The base URL of ``app`` served over real HTTP and WebSockets on loopback
+    (``ws="none"``: HTTP only). Lifespan off: the session's app is shared, its broker
+    and identity stay open."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    config = uvicorn.Config(
-        app, lifespan="off", ws="wsproto", log_level="warning", access_log=False
-    )
+    config = uvicorn.Config(app, lifespan="off", ws=ws, log_level="warning", access_log=False)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve(sockets=[sock]))
     try:
