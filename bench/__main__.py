@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import httpx
 from starlette.applications import Starlette
 
-from bench import fanout, licences, referral
+from bench import fanout, licences, protections, referral
 from bench import supervision as supervision_bench
 from bench.backends import OUT, Backend, PostgresBackend, backends, open_stores
 from bench.identity import AuthCost, authenticate_cost, section
@@ -42,6 +42,7 @@ class BackendRun:
     referral: referral.ReferralCost
     licences: licences.LicenceCost
     supervision: supervision_bench.SupervisionCost
+    protections: protections.ProtectionCost
 
 
 async def _client_phase(
@@ -103,7 +104,12 @@ async def _client_phase(
             f"{verified.offline.p50_ms * 1000:.1f} µs ({verified.offline_per_second:.0f}/s); "
             f"kit p50 {verified.kit.p50_ms:.2f} ms"
         )
-    return BackendRun(results, cost, fanned, referred, verified, supervised)
+    guarded = await protections.measure_protections(backend.name, served, app, stores, load)
+    say(
+        f"  protections: serviceRoutes p50 off {guarded.off.p50_ms:.2f} ms, "
+        f"on {guarded.plain.p50_ms:.2f} ms, persisted {guarded.persisted.p50_ms:.2f} ms"
+    )
+    return BackendRun(results, cost, fanned, referred, verified, supervised, guarded)
 
 
 def run_backend(backend: Backend, load: Load, referrals: int) -> BackendRun:
@@ -164,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     referred: list[referral.ReferralCost] = []
     verified: list[licences.LicenceCost] = []
     supervised: list[supervision_bench.SupervisionCost] = []
+    guarded: list[protections.ProtectionCost] = []
     skipped: list[str] = []
     for backend in backends():
         if only is not None and backend.name not in only:
@@ -186,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
         referred.append(run.referral)
         verified.append(run.licences)
         supervised.append(run.supervision)
+        guarded.append(run.protections)
     scenarios: list[Scenario] = list(SCENARIOS)
     say("")
     say(table(results))
@@ -196,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
         referral.section(referred),
         licences.section(verified),
         supervision_bench.section(supervised),
+        protections.section(guarded),
     ]
     for text in sections:
         say(text)

@@ -46,6 +46,10 @@ def bench_settings(*, redis_url: str | None = None, **urls: str | Path) -> Setti
         clock_override=DEMO_NOW,
         relay_interval_seconds=0,
         sql_echo=False,
+        # one client sends thousands of requests a minute: counted, never refused
+        requests_per_minute=10_000_000,
+        requests_per_minute_per_ip=10_000_000,
+        cost_budget_per_minute=1_000_000_000,
         **urls,  # type: ignore[arg-type]
     )
 
