@@ -62,7 +62,7 @@ from graphql import (
 )
 from sqlalchemy import delete, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, UnboundExecutionError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
@@ -223,7 +223,11 @@ def _before_commit(session: Session) -> None:
         return
     if _ADDED in session.info:
         return
-    node = pending.engines.get(session.get_bind())  # type: ignore[arg-type]
+    try:
+        bind = session.get_bind()
+    except UnboundExecutionError:
+        return
+    node = pending.engines.get(bind)  # type: ignore[arg-type]
     if node is None:
         return  # the identity store: not a level store
     session.flush()

@@ -22,6 +22,7 @@ from levels.idempotency import service
 from levels.idempotency.models import IdempotencyRecord
 from levels.outbox.models import OutboxMessage
 from tests.auth.conftest import bearer, own_hub
+from tests.auth.test_policy_matrix import _client_token
 from tests.conftest import DEMO_NOW
 from tests.scenarios.desk import DISABILITY_CARD, SUBMIT, Desk
 
@@ -105,8 +106,6 @@ async def test_a_submission_sent_twice_makes_one_case(desk: Desk, nodes: NodeReg
 async def test_a_county_system_referral_retried_sends_one_message(
     desk: Desk, nodes: NodeRegistry, settings: Any
 ) -> None:
-    from tests.auth.test_policy_matrix import _client_token
-
     await desk.travel(DEMO_NOW)
     (item,) = (await desk.run("resident1", CITY_ITEMS))["matterImplementations"]["edges"]
     number = (
