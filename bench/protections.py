@@ -30,6 +30,7 @@ from bench.report import grid
 from bench.runtime import LoopThread, Served
 from bench.scenarios import ROUTES_QUERY, VILLAGE
 from gateway.graphql import GovHubGraphQL
+from gateway.health import live
 from gateway.persisted import sha256_of
 from schema import build_schema
 
@@ -60,7 +61,12 @@ def bare_app(app: Starlette) -> Starlette:
     authenticated = AuthenticationMiddleware(
         view, backend=TokenBackend(state.identity), on_error=on_auth_error
     )
-    return Starlette(routes=[Route("/graphql", authenticated, methods=["GET", "POST"])])
+    return Starlette(
+        routes=[
+            Route("/graphql", authenticated, methods=["GET", "POST"]),
+            Route("/health/live", live),
+        ]
+    )
 
 
 async def _time(base_url: str, body: bytes, load: Load) -> Timing:
