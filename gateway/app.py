@@ -145,10 +145,10 @@ def create_app(
             Middleware(RequestIdMiddleware),
             cors_middleware(settings),
             Middleware(MetricsMiddleware, metrics=metrics),
-            # innermost: keeps and replays the responses of keyed mutations
-            Middleware(IdempotencyMiddleware),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
             *ratelimit.middleware(settings, limit_storage),
+            # innermost: keeps and replays the responses of keyed mutations
+            Middleware(IdempotencyMiddleware),
         ],
         lifespan=lifespan,
     )
