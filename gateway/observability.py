@@ -23,10 +23,11 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode, parse
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.trace import Status, StatusCode, Tracer
@@ -178,6 +179,24 @@ def root_field_names(schema: Any) -> set[str]:
     return {name for root in roots if root is not None for name in root.fields}
 
 
+def manifest_operation_names(path: Path | None) -> set[str]:
+    """The operation names of the trusted documents the front-ends ship."""
+    from gateway.persisted import load_manifest
+
+    names = set()
+    for document in load_manifest(path).values():
+        try:
+            parsed = parse(document)
+        except GraphQLError:
+            continue
+        names |= {
+            d.name.value
+            for d in parsed.definitions
+            if isinstance(d, OperationDefinitionNode) and d.name is not None
+        }
+    return names
+
+
 class OperationObserver(SchemaExtension):
     """Counts, times and traces each operation. Registered just before
     ``ErrorFormatting``, so it sees the errors with their codes, before masking."""
@@ -194,7 +213,11 @@ class OperationObserver(SchemaExtension):
         span_token = None
         if metrics is not None:
             if not metrics.operation_names.seeded:
-                metrics.operation_names.seed(root_field_names(execution.schema))
+                settings = getattr(execution.context, "settings", None)
+                manifest = getattr(settings, "persisted_manifest", None)
+                metrics.operation_names.seed(
+                    root_field_names(execution.schema) | manifest_operation_names(manifest)
+                )
             span = metrics.tracer.start_span("graphql.operation")
             span_token = otel_context.attach(trace.set_span_in_context(span))
         start = time.perf_counter()

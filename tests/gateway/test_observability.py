@@ -10,6 +10,7 @@ import random
 import re
 import string
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -38,8 +39,10 @@ from gateway.observability import (
     configure_logging,
     document_hash,
     log_format,
+    manifest_operation_names,
     redact,
 )
+from gateway.persisted import sha256_of
 from gateway.settings import Mode, Settings
 from levels.cases.models import CaseTimer
 from levels.common.clock import FixedClock
@@ -418,3 +421,19 @@ async def test_one_operation_span_with_a_child_span_per_node(
 
 def test_no_exporter_by_default() -> None:
     assert Settings().otel_exporter == "none"
+
+
+def test_the_operation_names_of_the_trusted_documents_are_known(tmp_path: Path) -> None:
+    documents = [
+        "query cityDivisions { divisions(first: 100) { edges { node { level } } } }",
+        "query { matters { edges { cursor } } }",
+        'mutation signIn { logout(input: {refreshToken: "x"}) { errors { code } } }',
+    ]
+    manifest = tmp_path / "trusted.json"
+    manifest.write_bytes(orjson.dumps({sha256_of(d): d for d in documents}))
+    assert manifest_operation_names(manifest) == {"cityDivisions", "signIn"}
+    assert manifest_operation_names(None) == set()
+    metrics = Metrics.create(operation_names=0)
+    metrics.operation_names.seed(manifest_operation_names(manifest))
+    assert metrics.operation_names.label("signIn") == "signIn"
+    assert metrics.operation_names.label("somethingElse") == OTHER
