@@ -1,0 +1,198 @@
+"""Hostile requests a prod hub must refuse cleanly: a 4xx or a typed GraphQL error,
+never a 5xx, never a stack trace, never a resolver run for them, never a name of the
+schema spelt out. Each entry says what it is and the code it gets (README "Limits",
+"The endpoint over HTTP")."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from gateway.nodes import NodeRegistry
+from gateway.settings import Mode, Settings
+from tests.auth.conftest import OwnHub, own_hub
+
+JSON = "application/json"
+
+
+@pytest.fixture(scope="module")
+async def prod(settings: Settings, nodes: NodeRegistry) -> AsyncIterator[OwnHub]:
+    async with own_hub(settings, nodes, mode=Mode.PROD) as hub:
+        yield hub
+
+
+Send = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
+
+
+@dataclass
+class Abuse:
+    name: str
+    send: Send
+    # the refusal: its HTTP status and the codes the body may carry (any typed
+    # refusal when empty)
+    status: int
+    codes: frozenset[str] = frozenset()
+
+
+def post_raw(content: bytes) -> Send:
+    return lambda http: http.post("/graphql", content=content, headers={"content-type": JSON})
+
+
+def post_json(body: Any) -> Send:
+    return post_raw(json.dumps(body).encode())
+
+
+def post_query(query: str, variables: dict[str, Any] | None = None) -> Send:
+    return post_json({"query": query, "variables": variables or {}})
+
+
+def deep_query(depth: int) -> str:
+    return (
+        '{ division(code: "140700000000") ' + "{ parent " * depth + "{ code }" + " }" * depth + " }"
+    )
+
+
+def many_aliases(count: int) -> str:
+    return "{ " + " ".join(f"a{i}: __typename" for i in range(count)) + " }"
+
+
+def alias_bomb(levels: int) -> str:
+    """Ten aliases, each level spreading the one below it twice: 10 × 2^levels aliases
+    in a document of a few hundred bytes."""
+    fragments = [
+        "fragment F0 on Query { " + " ".join(f"a{i}: __typename" for i in range(10)) + " }"
+    ]
+    for level in range(1, levels + 1):
+        fragments.append(f"fragment F{level} on Query {{ ...F{level - 1} ...F{level - 1} }}")
+    return f"{{ ...F{levels} }}\n" + "\n".join(fragments)
+
+
+def nested(depth: int) -> str:
+    """A JSON value ``depth`` objects-in-lists deep (twice as many levels)."""
+    return '{"a":[' * depth + '"x"' + "]}" * depth
+
+
+def with_variables(query: str, variables: str) -> Send:
+    return post_raw(
+        b'{"query": %s, "variables": %s}' % (json.dumps(query).encode(), variables.encode())
+    )
+
+
+CORPUS = [
+    Abuse("depth 50", post_query(deep_query(50)), 200, frozenset({"QUERY_TOO_DEEP"})),
+    Abuse(
+        "1,000 aliases",
+        post_query(many_aliases(1000)),
+        200,
+        # the parser stops at the token limit before the aliases are counted
+        frozenset({"TOO_MANY_ALIASES", "TOO_MANY_TOKENS"}),
+    ),
+    Abuse(
+        "alias bomb of nested fragments",
+        post_query(alias_bomb(20)),
+        200,
+        frozenset({"TOO_MANY_ALIASES"}),
+    ),
+    Abuse(
+        "batch of 100 operations",
+        post_json([{"query": "{ __typename }"}] * 100),
+        400,
+        frozenset({"BATCHING_DISABLED", "INVALID_REQUEST"}),
+    ),
+    Abuse(
+        "mutation over GET",
+        lambda http: http.get(
+            "/graphql",
+            params={"query": 'mutation { logout(input: {refreshToken: "x"}) { errors { code } } }'},
+        ),
+        405,
+        frozenset({"MUTATION_OVER_GET"}),
+    ),
+    Abuse(
+        "form-encoded POST (a browser form, CSRF)",
+        lambda http: http.post("/graphql", data={"query": "{ __typename }"}),
+        415,
+        frozenset({"UNSUPPORTED_MEDIA_TYPE"}),
+    ),
+    Abuse(
+        "text/plain POST (a simple CORS request)",
+        lambda http: http.post(
+            "/graphql",
+            content=json.dumps({"query": "{ __typename }"}).encode(),
+            headers={"content-type": "text/plain"},
+        ),
+        415,
+        frozenset({"UNSUPPORTED_MEDIA_TYPE"}),
+    ),
+    Abuse(
+        "introspection in prod",
+        post_query("{ __schema { types { name fields { name } } } }"),
+        200,
+        frozenset({"INTROSPECTION_DISABLED"}),
+    ),
+    Abuse(
+        "oversized body",
+        post_query("{ __typename }", {"pad": "x" * 200_000}),
+        413,
+        frozenset({"BODY_TOO_LARGE"}),
+    ),
+    Abuse(
+        "deeply nested variables",
+        with_variables(
+            "query($q: String) { matters(keyword: $q) { edges { cursor } } }", nested(400)
+        ),
+        200,
+    ),
+    Abuse(
+        "variables nested past the JSON parser's limit",
+        with_variables("{ __typename }", nested(5000)),
+        400,
+    ),
+]
+
+
+@pytest.mark.parametrize("abuse", CORPUS, ids=lambda a: a.name)
+async def test_refused_cleanly(prod: OwnHub, abuse: Abuse) -> None:
+    response = await abuse.send(prod.gql.http)
+    text = response.text
+    assert response.status_code == abuse.status, text[:500]
+    assert "Traceback" not in text and 'File "' not in text
+    assert "x-request-id" in response.headers
+    body = response.json()
+    errors = body.get("errors") if isinstance(body, dict) else None
+    assert errors, text[:500]
+    assert not (body.get("data") or {}), "nothing ran"
+    for error in errors:
+        # typed, or a validation error raised before any field ran (no path)
+        assert (error.get("extensions") or {}).get("code") or not error.get("path"), error
+    if abuse.codes:
+        assert abuse.codes & {(e.get("extensions") or {}).get("code") for e in errors}, text[:500]
+
+
+# a misspelt name, and the name a "Did you mean" would give away
+PROBES = [
+    ('{ divison(code: "140700000000") { name } }', "'division'"),
+    ('{ division(cod: "140700000000") { name } }', "'code'"),
+    ('{ division(code: "140700000000") { nam } }', "'name'"),
+    ("{ divisions(level: CITI) { edges { cursor } } }", "CITY"),
+]
+
+
+@pytest.mark.parametrize(("probe", "secret"), PROBES)
+async def test_did_you_mean_probe_learns_no_names_in_prod(
+    prod: OwnHub, probe: str, secret: str
+) -> None:
+    response = await prod.gql.post(probe)
+    assert response.status_code in (200, 400), response.text
+    messages = " ".join(e["message"] for e in response.json()["errors"])
+    assert messages and "Did you mean" not in messages and secret not in messages
+
+
+async def test_the_same_probe_gets_suggestions_in_dev(gql: Any) -> None:
+    response = await gql.post('{ divison(code: "140700000000") { name } }')
+    assert "Did you mean" in response.text
