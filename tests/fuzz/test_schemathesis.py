@@ -14,6 +14,7 @@ with a demo city of its own (tests/fuzz/conftest.py)."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,9 @@ schemathesis.graphql.scalar(
     ),
 )
 
-EXAMPLES = {"Query": 6, "Mutation": 4}
+# documents per operation and viewer; GOVHUB_FUZZ_SCALE=10 digs ten times deeper (by hand)
+SCALE = int(os.environ.get("GOVHUB_FUZZ_SCALE", "1"))
+EXAMPLES = {"Query": 6 * SCALE, "Mutation": 4 * SCALE}
 # last: a viewer that signs itself out is signed out for the rest of its run
 LAST = ("logout",)
 

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from click.testing import CliRunner
 from httpx_ws import aconnect_ws
 from httpx_ws.transport import ASGIWebSocketTransport
 from opentelemetry.sdk.trace import TracerProvider
@@ -30,6 +31,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from gateway.app import create_app
+from gateway.cli import main
 from gateway.metrics import ANONYMOUS, OTHER, Metrics
 from gateway.nodes import NodeRegistry
 from gateway.observability import (
@@ -437,3 +439,26 @@ def test_the_operation_names_of_the_trusted_documents_are_known(tmp_path: Path) 
     metrics.operation_names.seed(manifest_operation_names(manifest))
     assert metrics.operation_names.label("signIn") == "signIn"
     assert metrics.operation_names.label("somethingElse") == OTHER
+
+
+def test_govhub_serve_logs_json_in_prod(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    served: dict[str, Any] = {}
+    monkeypatch.setattr("uvicorn.run", lambda app, **kwargs: served.update(kwargs))
+    monkeypatch.setattr("gateway.app.create_app", lambda settings: object())
+    monkeypatch.setenv("GOVHUB_MODE", "prod")
+    monkeypatch.setenv("GOVHUB_VAR_DIR", str(tmp_path))
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        result = CliRunner().invoke(main, ["serve", "--port", "8123"])
+        assert result.exit_code == 0, result.output
+        (handler,) = root.handlers
+        assert isinstance(handler.formatter, JsonFormatter)
+    finally:
+        for h in list(root.handlers):
+            root.removeHandler(h)
+        for h in before:
+            root.addHandler(h)
+        root.setLevel(level)
+    # uvicorn keeps its hands off logging: its lines go through the JSON handler
+    assert served["log_config"] is None and served["port"] == 8123
