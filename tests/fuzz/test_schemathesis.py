@@ -23,6 +23,7 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.graphql import nodes
 
 from levels.common.clock import CHINA
@@ -74,7 +75,8 @@ def draw(operation: Any, count: int, role: str | None) -> list[str]:
         phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy())
+    # valid documents, and documents with arguments of the wrong type or shape
+    @given(case=operation.as_strategy() | operation.as_strategy(GenerationMode.NEGATIVE))
     def collect(case: Any) -> None:
         documents.append(case.body["query"] if isinstance(case.body, dict) else case.body)
 
