@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.nodes import NodeRegistry
 from gateway.settings import Mode, Settings
@@ -156,9 +157,23 @@ CORPUS = [
 ]
 
 
+async def node_calls(http: httpx.AsyncClient) -> float:
+    """Calls to level nodes the hub has made so far (its /metrics)."""
+    text = (await http.get("/metrics")).text
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == "govhub_node_calls"
+        for sample in family.samples
+        if sample.name == "govhub_node_calls_total"
+    )
+
+
 @pytest.mark.parametrize("abuse", CORPUS, ids=lambda a: a.name)
 async def test_refused_cleanly(prod: OwnHub, abuse: Abuse) -> None:
+    before = await node_calls(prod.gql.http)
     response = await abuse.send(prod.gql.http)
+    assert await node_calls(prod.gql.http) == before, "no level node was asked"
     text = response.text
     assert response.status_code == abuse.status, text[:500]
     assert "Traceback" not in text and 'File "' not in text
@@ -196,3 +211,10 @@ async def test_did_you_mean_probe_learns_no_names_in_prod(
 async def test_the_same_probe_gets_suggestions_in_dev(gql: Any) -> None:
     response = await gql.post('{ divison(code: "140700000000") { name } }')
     assert "Did you mean" in response.text
+
+
+async def test_a_request_that_runs_does_ask_the_nodes(prod: OwnHub) -> None:
+    """The control of "no level node was asked" above: the counter does move."""
+    before = await node_calls(prod.gql.http)
+    await prod.gql("{ divisions(first: 1) { edges { cursor } } }")
+    assert await node_calls(prod.gql.http) > before
