@@ -127,9 +127,7 @@ def create_app(
 
     app = Starlette(
         routes=[
-            Route(
-                "/graphql", CSRFGuard(authenticated_graphql, settings), methods=["GET", "POST"]
-            ),
+            Route("/graphql", CSRFGuard(authenticated_graphql, settings), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *auth_endpoints.routes(identity, licensing.directory.jwks),
             *licensing_routes(licensing),
