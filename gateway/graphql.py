@@ -28,6 +28,7 @@ from typing import Any
 
 import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -38,6 +39,10 @@ from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData, process_res
 from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import SubscribeMessage
 from strawberry.types import ExecutionResult
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
@@ -95,8 +100,29 @@ def is_request_error(result: ExecutionResult) -> bool:
     )
 
 
+class PersistedOnlyTransportWS(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws with the HTTP path's persisted-only rule: with
+    ``GOVHUB_PERSISTED_ONLY`` a document outside the manifest is refused here too, as an
+    ``error`` message for that operation (the connection stays open)."""
+
+    async def handle_subscribe(self, message: SubscribeMessage) -> None:
+        persisted: PersistedQueries | None = getattr(self.view, "persisted", None)
+        query = message.get("payload", {}).get("query")
+        if self.connection_acknowledged and persisted is not None and not persisted.admits(query):
+            code = "PERSISTED_QUERY_REQUIRED"
+            error = GraphQLError(
+                persisted.message(code, self.context.locale), extensions={"code": code}
+            )
+            await self.send_message(
+                {"id": message["id"], "type": "error", "payload": [error.formatted]}
+            )
+            return
+        await super().handle_subscribe(message)
+
+
 class GovHubGraphQL(GraphQL[Context, None]):
     websocket_adapter_class = TextWebSocketAdapter
+    graphql_transport_ws_handler_class = PersistedOnlyTransportWS
 
     def __init__(
         self,
@@ -267,6 +293,12 @@ class GovHubGraphQL(GraphQL[Context, None]):
             raise TransportError(400, "MISSING_QUERY") from None
         if is_request_error(result):
             sub_response.status_code = self._request_error_status(request)
+            if any(
+                (e.extensions or {}).get("code") == "COST_BUDGET_EXCEEDED"
+                for e in result.errors or []
+            ):
+                # over the client's cost budget: back off, as for the request rate limit
+                sub_response.status_code = 429
         return result
 
     @staticmethod

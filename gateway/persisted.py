@@ -126,10 +126,18 @@ class PersistedQueries:
             return cls(settings, kv)
         return cls(settings, MemoryStore(settings.apq_ttl_seconds))
 
+    def admits(self, query: str | None) -> bool:
+        """Whether a document sent as text may run: any, unless only the manifest's may."""
+        return not self.only or bool(query and sha256_of(query) in self.manifest)
+
+    def message(self, code: str, locale: str) -> str:
+        zh, en = MESSAGES[code]
+        return en if locale == "en" else zh
+
     async def resolve(self, request: Request, data: GraphQLRequestData) -> GraphQLRequestData:
         persisted = (data.extensions or {}).get("persistedQuery")
         if persisted is None:
-            if self.only and not (data.query and sha256_of(data.query) in self.manifest):
+            if not self.admits(data.query):
                 raise PersistedQueryError("PERSISTED_QUERY_REQUIRED", request)
             return data
         if not isinstance(persisted, dict) or persisted.get("version") != 1:

@@ -187,7 +187,7 @@ async def test_cost_budget_per_client_per_minute(env: Any) -> None:
                 "/graphql", json={"query": TOWNS, "variables": {"first": 20}}
             )
             body = response.json()
-            assert codes(body) == ["COST_BUDGET_EXCEEDED"]
+            assert codes(body) == ["COST_BUDGET_EXCEEDED"] and response.status_code == 429
             retry_after = int(response.headers["retry-after"])
             assert 1 <= retry_after <= 61
             assert body["errors"][0]["extensions"]["retryAfter"] == retry_after

@@ -15,6 +15,7 @@ from gateway.nodes import NodeRegistry
 from gateway.persisted import load_manifest, readme_documents, sha256_of
 from gateway.settings import Settings
 from levels.common.clock import FixedClock
+from tests.schema.test_subscriptions import signed_in_socket, token_of
 from tests.support.hub import client, hub
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -120,6 +121,19 @@ async def test_trusted_documents_only(env: Any) -> None:
             "/graphql", json={"query": other, "extensions": apq(sha256_of(other))}
         )
         assert register.json() == {"data": {"__typename": "Query"}}
+
+
+async def test_trusted_documents_only_over_a_websocket_too(env: Any, gql: Any) -> None:
+    manifest = load_manifest(MANIFEST)
+    query = next(q for q in manifest.values() if "serviceRoutes" in q)
+    token = await token_of(gql, "resident1")
+    async with env(persisted_only=True) as app, signed_in_socket(app, token) as socket:
+        refused = await socket.next_payload(await socket.subscribe("{ __typename }"))
+        assert refused["data"] is None
+        assert [e["extensions"]["code"] for e in refused["errors"]] == ["PERSISTED_QUERY_REQUIRED"]
+        # the connection stays open, and a document of the manifest runs on it
+        ran = await socket.next_payload(await socket.subscribe(query))
+        assert "errors" not in ran and ran["data"]["serviceRoutes"]["edges"]
 
 
 def test_the_manifest_holds_every_readme_example() -> None:
