@@ -199,7 +199,10 @@ class GovHubGraphQL(GraphQL[Context, None]):
                 if isinstance(value, str):
                     params[name] = self._decode(value, name) if value else None
             return params
-        return self._decode(await request.get_body(), None)
+        body = self._decode(await request.get_body(), None)
+        if isinstance(body, list) and self.settings.batch_max <= 0:
+            raise TransportError(400, "BATCHING_DISABLED")
+        return body
 
     def _decode(self, data: str | bytes, parameter: str | None) -> object:
         try:
