@@ -352,4 +352,6 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers.clear()
         logging.getLogger(name).propagate = True
+        # a level an earlier uvicorn.Config left (log_level="warning") would drop its lines
+        logging.getLogger(name).setLevel(logging.NOTSET)
     return handler

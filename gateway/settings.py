@@ -109,8 +109,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=100_000, ge=1024)
     # static cost estimate (see the README's "Limits"): most per operation, and most
     # per client (account or address) per minute
-    max_cost: int = Field(default=5000, ge=1)
-    cost_budget_per_minute: int = Field(default=100_000, ge=1)
+    max_cost: int = Field(default=25_000, ge=1)
+    cost_budget_per_minute: int = Field(default=250_000, ge=1)
     # operations in one batched request (a JSON array); 0: batching is refused
     batch_max: int = Field(default=0, ge=0, le=100)
     # persisted queries (gateway/persisted.py): the trusted documents the front-ends
