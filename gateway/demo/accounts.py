@@ -15,10 +15,12 @@ from stdnum.cn import ric
 
 from auth.accounts import AccountDraft, add_client, new_account, public_jwk_from_pem
 from auth.enums import AccountKind, RepresentativeRole, Role, Scope
+from auth.models import Account
 from auth.passwords import hash_password
 from auth.representation import add_representation
 from gateway.demo.plan import CREATED_AT, load_divisions, org_code_for
 from gateway.nodes import Store
+from levels.cases.service import Actor
 from levels.common.codes import DivisionCode, make_uscc, parse_division
 from levels.common.enums import Level
 
@@ -192,3 +194,15 @@ async def load_demo_accounts(store: Store, *, secret: bytes) -> dict[str, int]:
         "representations": len(REPRESENTATIONS),
         "service_clients": len(DEMO_CLIENTS),
     }
+
+
+def demo_actor(account: Account, channel: str) -> Actor:
+    """Act as one of the demo's accounts, as the resolvers would for it signed in."""
+    return Actor(
+        id=account.id,
+        kind=account.kind.value,
+        role=",".join(account.roles) or None,
+        channel=channel,
+        org_code=account.org_code,
+        department_id=account.department_id,
+    )

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.models import Account
+from gateway.demo.accounts import demo_actor
 from gateway.nodes import NodeRegistry
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases.enums import ApplicantKind, Decision, MaterialSource, RejectionReason
 from levels.cases.machine import Step
 from levels.cases.service import (
     SYSTEM,
-    Actor,
     Applicant,
     MaterialDraft,
     PartDraft,
@@ -250,16 +250,16 @@ async def load_demo_cases(nodes: NodeRegistry, *, secret: bytes) -> dict[str, in
                     ],
                 ),
                 session=session,
-                actor=_actor(resident, "MOBILE"),
+                actor=demo_actor(resident, "MOBILE"),
                 now=_at(plan.received, 9),
                 calendar=calendar,
             )
             for hour, (step, day, step_input) in enumerate(plan.steps, start=10):
                 post = _POSTS.get(step)
                 actor = (
-                    _actor(accounts[post], "COUNTER")
+                    demo_actor(accounts[post], "COUNTER")
                     if post
-                    else _actor(resident, "MOBILE")
+                    else demo_actor(resident, "MOBILE")
                     if step is Step.WITHDRAW
                     else SYSTEM
                 )
@@ -315,7 +315,7 @@ async def _joint_case(
             joint=[PartDraft(PESTICIDE_BUSINESS, pesticide.name, pesticide.legal_time_limit_days)],
         ),
         session=session,
-        actor=_actor(person, "WEB"),
+        actor=demo_actor(person, "WEB"),
         now=_at(_d(11, 16), 9),
         calendar=calendar,
     )
@@ -325,7 +325,7 @@ async def _joint_case(
             step,
             StepInput(),
             session=session,
-            actor=_actor(accounts[username], "COUNTER"),
+            actor=demo_actor(accounts[username], "COUNTER"),
             now=_at(_d(11, 16), hour),
             calendar=calendar,
         )
@@ -334,17 +334,6 @@ async def _joint_case(
         PESTICIDE_BUSINESS,
         StepInput(decision=Decision.APPROVED),
         session=session,
-        actor=_actor(accounts[_JOINT_PART_DIRECTOR], "COUNTER"),
+        actor=demo_actor(accounts[_JOINT_PART_DIRECTOR], "COUNTER"),
         now=_at(_d(11, 18), 15),
-    )
-
-
-def _actor(account: Account, channel: str) -> Actor:
-    return Actor(
-        id=account.id,
-        kind=account.kind.value,
-        role=",".join(account.roles) or None,
-        channel=channel,
-        org_code=account.org_code,
-        department_id=account.department_id,
     )

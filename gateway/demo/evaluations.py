@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 
 from auth.models import Account
+from gateway.demo.accounts import demo_actor
 from gateway.nodes import NodeRegistry
 from levels.calendar.workdays import load_calendar
 from levels.cases.models import Case
@@ -140,17 +141,6 @@ COMPLAINTS = (
 )  # fmt: skip
 
 
-def _actor(account: Account, channel: str) -> Actor:
-    return Actor(
-        id=account.id,
-        kind=account.kind.value,
-        role=",".join(account.roles) or None,
-        channel=channel,
-        org_code=account.org_code,
-        department_id=account.department_id,
-    )
-
-
 async def _holder(nodes: NodeRegistry, number: str) -> tuple[Level, Case]:
     """The store that holds the case now, and its row there."""
     for level in LEVELS:
@@ -167,7 +157,7 @@ async def load_demo_evaluations(nodes: NodeRegistry) -> dict[str, int]:
     by_id = {a.id: a for a in accounts.values()}
 
     def staff(username: str, channel: str = "COUNTER") -> Actor:
-        return _actor(accounts[username], channel)
+        return demo_actor(accounts[username], channel)
 
     rated: dict[tuple[str, str], tuple[Level, service.Rated]] = {}
     for r in RATINGS:
@@ -175,7 +165,7 @@ async def load_demo_evaluations(nodes: NodeRegistry) -> dict[str, int]:
         async with nodes[level].sessions.begin() as s:
             rated[(r.number, r.channel)] = level, await service.rate_case(
                 r.number, r.rating, r.comment, session=s,
-                actor=_actor(by_id[case.applicant_id], r.channel), now=r.at,
+                actor=demo_actor(by_id[case.applicant_id], r.channel), now=r.at,
                 calendar=await load_calendar(session=s),
             )  # fmt: skip
 
@@ -229,7 +219,7 @@ async def load_demo_evaluations(nodes: NodeRegistry) -> dict[str, int]:
 
 
 async def _complaint(nodes: NodeRegistry, accounts: dict[str, Account], c: DemoComplaint) -> None:
-    complainant = _actor(accounts[c.complainant], "MOBILE")
+    complainant = demo_actor(accounts[c.complainant], "MOBILE")
     staff = accounts[c.staff] if c.staff else None
     level = c.level
     async with nodes[level].sessions.begin() as s:
@@ -258,7 +248,7 @@ async def _complaint(nodes: NodeRegistry, accounts: dict[str, Account], c: DemoC
         async with nodes[level].sessions.begin() as s:
             await service.handle_complaint(
                 row.id, handling, level=level.value, session=s,
-                actor=_actor(accounts[who], "WEB"), now=when,
+                actor=demo_actor(accounts[who], "WEB"), now=when,
             )  # fmt: skip
     if c.satisfaction is not None:
         answer, when = c.satisfaction

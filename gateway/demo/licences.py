@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.models import Account
+from gateway.demo.accounts import demo_actor
 from gateway.demo.cases import approves
 from gateway.demo.plan import CITY_CODE, org_code_for
 from gateway.nodes import NodeRegistry
@@ -35,7 +36,6 @@ from levels.calendar.workdays import load_calendar
 from levels.cases.enums import ApplicantKind, Decision, MaterialSource
 from levels.cases.machine import Step
 from levels.cases.service import (
-    Actor,
     Applicant,
     MaterialDraft,
     StepInput,
@@ -188,17 +188,6 @@ USERS = {
 }
 
 
-def _actor(account: Account, channel: str) -> Actor:
-    return Actor(
-        id=account.id,
-        kind=account.kind.value,
-        role=",".join(account.roles) or None,
-        channel=channel,
-        org_code=account.org_code,
-        department_id=account.department_id,
-    )
-
-
 def _applicant(account: Account) -> Applicant:
     if account.credit_code:
         return Applicant(
@@ -247,7 +236,7 @@ async def _make(
                     materials=given,
                 ),
                 session=session,
-                actor=_actor(applicant, spec.channel),
+                actor=demo_actor(applicant, spec.channel),
                 now=spec.received,
                 calendar=calendar,
                 library=library if spec.from_library else None,
@@ -258,7 +247,7 @@ async def _make(
                     step,
                     step_input,
                     session=session,
-                    actor=_actor(accounts[username], "COUNTER"),
+                    actor=demo_actor(accounts[username], "COUNTER"),
                     now=at,
                     calendar=calendar,
                     issuing=Issuing(signer, spec.licence) if approves(step, step_input) else None,
@@ -271,7 +260,7 @@ async def _make(
                     select(ELicence.id).where(ELicence.source_case_number == number)
                 )
                 assert licence is not None, number
-                who = _actor(accounts[username], "COUNTER")
+                who = demo_actor(accounts[username], "COUNTER")
                 await change_status(session, licence, action, reason, who, at)
 
 

@@ -20,10 +20,10 @@ from sqlalchemy import select
 from auth.accounts import AccountDraft, new_account
 from auth.enums import AccountKind, Role
 from auth.models import Account
+from gateway.demo.accounts import demo_actor
 from gateway.demo.plan import CREATED_AT, org_code_for
 from gateway.nodes import NodeRegistry
 from levels.calendar.workdays import load_calendar
-from levels.cases.service import Actor
 from levels.common.clock import CHINA
 from levels.common.codes import parse_division
 from levels.common.enums import Level, WindowKind
@@ -41,17 +41,6 @@ EXTRA_STAFF = (("yuci.receptionist.b", "yuci受理员B角", YUCI, Role.RECEPTION
 
 def _at(hour: int, minute: int = 0, day: dt.date = DAY) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=CHINA)
-
-
-def _actor(account: Account, channel: str) -> Actor:
-    return Actor(
-        id=account.id,
-        kind=account.kind.value,
-        role=",".join(account.roles) or None,
-        channel=channel,
-        org_code=account.org_code,
-        department_id=account.department_id,
-    )
 
 
 async def _accounts(nodes: NodeRegistry, *, secret: bytes) -> dict[str, Account]:
@@ -87,7 +76,7 @@ async def _accounts(nodes: NodeRegistry, *, secret: bytes) -> dict[str, Account]
 
 async def load_demo_windows(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
     people = await _accounts(nodes, secret=secret)
-    admin = _actor(people["yuci.admin"], "COUNTER")
+    admin = demo_actor(people["yuci.admin"], "COUNTER")
     counts = {"window_setups": 0, "queue_tickets": 0, "appointment_slots": 0}
     async with nodes[Level.COUNTY].sessions.begin() as session:
         calendar = await load_calendar(session=session)
@@ -120,8 +109,8 @@ async def load_demo_windows(nodes: NodeRegistry, *, secret: bytes) -> dict[str, 
             e01, None, list(KioskFunction), None, session=session, actor=admin, now=before
         )
         counts["window_setups"] += 1
-        receptionist = _actor(people["yuci.receptionist"], "COUNTER")
-        output = _actor(people["yuci.output"], "COUNTER")
+        receptionist = demo_actor(people["yuci.receptionist"], "COUNTER")
+        output = demo_actor(people["yuci.output"], "COUNTER")
         await service.open_post(a01, session=session, actor=receptionist, now=_at(8, 30))
         await service.open_post(b01, session=session, actor=output, now=_at(8, 30))
 
@@ -135,7 +124,7 @@ async def load_demo_windows(nodes: NodeRegistry, *, secret: bytes) -> dict[str, 
                 **target,  # type: ignore[arg-type]
             )
             ticket = await queue.issue_ticket(
-                request, session=session, actor=_actor(person, channel.value), now=at,
+                request, session=session, actor=demo_actor(person, channel.value), now=at,
                 calendar=calendar,
             )  # fmt: skip
             counts["queue_tickets"] += 1
@@ -164,9 +153,9 @@ async def load_demo_windows(nodes: NodeRegistry, *, secret: bytes) -> dict[str, 
         counts["appointment_slots"] += len(slots)
         await appointments.book(
             slots[0].id, "000700400100", org=org, session=session,
-            actor=_actor(people["resident2"], "MOBILE"), now=_at(9, 10),
+            actor=demo_actor(people["resident2"], "MOBILE"), now=_at(9, 10),
         )  # fmt: skip
-    town_admin = _actor(people["xiuwen.admin"], "COUNTER")
+    town_admin = demo_actor(people["xiuwen.admin"], "COUNTER")
     async with nodes[Level.TOWN].sessions.begin() as session:
         town_window = f"{XIUWEN}W01"
         holder_a, holder_b = people["xiuwen.receptionist"], people["xiuwen.reviewer"]
@@ -177,7 +166,7 @@ async def load_demo_windows(nodes: NodeRegistry, *, secret: bytes) -> dict[str, 
             session=session, actor=town_admin, now=_at(7, 50),
         )  # fmt: skip
         await service.open_post(
-            town_window, session=session, actor=_actor(holder_a, "COUNTER"), now=_at(8, 30)
+            town_window, session=session, actor=demo_actor(holder_a, "COUNTER"), now=_at(8, 30)
         )
         counts["window_setups"] += 1
     return counts
