@@ -17,6 +17,7 @@ from auth.enums import HUMAN_KINDS, AccountKind, Role, Scope
 from auth.errors import AuthErrorCode
 from auth.viewer import Viewer
 from levels.common.codes import DivisionCode, level_of_division
+from levels.common.enums import Level
 from levels.common.errors import DomainError
 
 
@@ -114,8 +115,12 @@ class Reach(enum.Enum):
     OWN = "own"
     # staff acting at their own service org (where the case is now)
     ORG = "org"
-    # what the viewer handed in for someone else (an agent's proxy cases)
+    # what the viewer handed in for someone else (a representative's, the agent who
+    # recorded an authorization)
     SUBMITTED = "submitted"
+    # what was received at the viewer's station: a village agent acts for the station,
+    # so every case handed in at their village is theirs to read and carry on (A/B 岗)
+    STATION = "station"
 
 
 ALL_KINDS = frozenset(AccountKind)
@@ -136,6 +141,7 @@ class Target:
     owner: str | None = None  # whose it is (account or client id)
     org_code: str | None = None  # the service org that holds it
     submitter: str | None = None  # who handed it in
+    received_at: str | None = None  # the division whose org received it (a case number's)
 
 
 def _kinds(*kinds: AccountKind) -> frozenset[AccountKind]:
@@ -172,7 +178,8 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
         Grant(APPLICANTS, Reach.OWN),
         # what a person handed in as an enterprise's representative
         Grant(APPLICANTS, Reach.SUBMITTED),
-        Grant(_kinds(AccountKind.AGENT), Reach.SUBMITTED),
+        # every agent of the station that received it, whichever of them handed it in
+        Grant(AGENTS, Reach.STATION),
         Grant(STAFF, Reach.JURISDICTION),
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
         Grant(_kinds(AccountKind.SERVICE), Reach.JURISDICTION, scope=Scope.CASES_READ),
@@ -302,6 +309,15 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
 }
 
 
+def served_village(viewer: Viewer) -> str | None:
+    """The village whose convenience service station the viewer serves: an agent's
+    (their jurisdiction, a village), else None. The one place that says so."""
+    code = viewer.jurisdiction
+    if viewer.kind is AccountKind.AGENT and code and level_of_division(code) is Level.VILLAGE:
+        return code
+    return None
+
+
 def jurisdiction_prefix(viewer: Viewer) -> str | None:
     """The division-code prefix of everything under the viewer's jurisdiction."""
     code = viewer.jurisdiction
@@ -318,6 +334,9 @@ def _reaches(grant: Grant, viewer: Viewer, target: Target) -> bool:
         return viewer.org_code is not None and target.org_code == viewer.org_code
     if grant.reach is Reach.SUBMITTED:
         return target.submitter is not None and target.submitter == viewer.subject
+    if grant.reach is Reach.STATION:
+        village = served_village(viewer)
+        return village is not None and target.received_at == village
     prefix = jurisdiction_prefix(viewer)
     return prefix is not None and (target.division_code or "").startswith(prefix)
 

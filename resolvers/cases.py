@@ -18,7 +18,15 @@ from stdnum.cn import uscc as stdnum_uscc
 from auth.enums import AccountKind
 from auth.idnumbers import id_number_hash, parse_id_number
 from auth.models import Account
-from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, refusal
+from auth.policy import (
+    Action,
+    Resource,
+    Target,
+    allows,
+    jurisdiction_prefix,
+    refusal,
+    served_village,
+)
 from auth.representation import represents
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
@@ -496,7 +504,9 @@ def _scoped(viewer: Viewer, stmt: Select[Any]) -> Select[Any] | None:
             or_(Case.applicant_id == viewer.subject, Case.submitted_by == viewer.subject)
         )
     if viewer.kind is AccountKind.AGENT:
-        return stmt.where(Case.submitted_by == viewer.subject)
+        # every case handed in at their station: its number names their village
+        village = served_village(viewer)
+        return stmt.where(Case.number.startswith(f"{village}-")) if village else None
     probe = Target(Resource.CASE, division_code=viewer.jurisdiction)
     if viewer.kind is not None and allows(viewer, Action.READ, probe):
         prefix = jurisdiction_prefix(viewer)

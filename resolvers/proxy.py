@@ -19,7 +19,16 @@ from auth.enums import AccountKind, Channel
 from auth.errors import AuthErrorCode
 from auth.idnumbers import id_number_hash, parse_id_number
 from auth.models import Account
-from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, refusal, require
+from auth.policy import (
+    Action,
+    Resource,
+    Target,
+    allows,
+    jurisdiction_prefix,
+    refusal,
+    require,
+    served_village,
+)
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
@@ -72,14 +81,11 @@ def _gate(viewer: Viewer, action: Action, target: Target) -> None:
 
 
 def _agent_village(viewer: Viewer) -> DivisionCode:
-    """The village an agent serves (their jurisdiction)."""
-    try:
-        village = parse_division(viewer.jurisdiction or "")
-    except DomainError:
-        raise DomainError(ProxyErrorCode.NOT_AN_AGENT) from None
-    if viewer.kind is not AccountKind.AGENT or village.level is not Level.VILLAGE:
+    """The village whose station the agent serves (``served_village``)."""
+    village = served_village(viewer)
+    if village is None:
         raise DomainError(ProxyErrorCode.NOT_AN_AGENT)
-    return village
+    return DivisionCode(village, Level.VILLAGE)
 
 
 def _as_resident(account: Account | None, field: Field) -> Resident:

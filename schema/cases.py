@@ -54,6 +54,8 @@ def case_target(row: CaseRow) -> Target:
         owner=row.applicant_id,
         org_code=row.org_code,
         submitter=row.submitted_by,
+        # a case number leads with the code of the division that received it
+        received_at=row.number.split("-", 1)[0],
     )
 
 

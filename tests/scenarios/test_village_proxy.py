@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from auth.idnumbers import mask_id_number
 from gateway.demo.accounts import resident_id_number
 from gateway.nodes import NodeRegistry, count_statements
+from gateway.relay import relay_once
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
+from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.proxy.models import ProxyAuthorization
 from tests.scenarios.desk import YUCI_ORG, Desk, at
@@ -254,6 +256,49 @@ async def test_resident_authorizes_in_the_app_and_the_agent_applies_for_him(
             "level": "VILLAGE",
         }
         assert again["case"]["number"] in entries
+
+
+REFER = """
+mutation($input: ReferCaseInput!) {
+  referCase(input: $input) { case { number status level } errors { code field } }
+}"""
+
+
+async def test_either_agent_of_the_station_reads_and_carries_on_the_case(
+    desk: Desk, nodes: NodeRegistry
+) -> None:
+    """A/B posts: the case agent 1 handed in is the station's; agent 2 reads it, finds
+    it in their cases, and refers it up; it stays theirs to follow at the town. An
+    agent of another village still finds nothing."""
+    day = dt.date(2026, 3, 30)
+    await desk.travel(at(day, 9))
+    granted = (await authorize(desk))["authorization"]
+    number = (await proxy_submit(desk, AGENT, SUBSISTENCE, granted["id"]))["case"]["number"]
+
+    seen = (await desk.run(AGENT_B, ONE_CASE, n=number))["case"]
+    assert seen == {
+        "number": number,
+        "applicantName": "赵磊",
+        "channel": "PROXY",
+        "status": "SUBMITTED",
+    }
+    theirs = {e["node"]["number"] for e in (await desk.run(AGENT_B, MY_CASES))["cases"]["edges"]}
+    assert number in theirs
+    assert (await desk.run(OTHER_AGENT, ONE_CASE, n=number))["case"] is None
+    mine = (await desk.run(OTHER_AGENT, MY_CASES))["cases"]["edges"]
+    assert number not in {e["node"]["number"] for e in mine}
+    refused = (await desk.run(OTHER_AGENT, REFER, input={"number": number}))["referCase"]
+    assert codes(refused) == ["CASE_NOT_FOUND"]
+
+    sent = (await desk.run(AGENT_B, REFER, input={"number": number}))["referCase"]
+    assert sent["errors"] == [] and sent["case"]["status"] == "REFERRED"
+    await relay_once(nodes, FixedClock(at(day, 10)))
+    for who in (AGENT, AGENT_B):
+        at_town = (await desk.run(who, ONE_CASE, n=number))["case"]
+        assert at_town is not None and at_town["status"] == "SUBMITTED", who
+        listed = (await desk.run(who, MY_CASES))["cases"]["edges"]
+        (row,) = [e["node"] for e in listed if e["node"]["number"] == number]
+        assert (row["level"], row["status"]) == ("TOWN", "SUBMITTED")
 
 
 async def test_a_written_authorization_and_a_village_matter_completed_on_the_spot(
