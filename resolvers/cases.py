@@ -61,6 +61,7 @@ from levels.licences.service import Issuing
 from resolvers import case_events
 from resolvers.fanout import fan_out
 from resolvers.globalid import decode_id
+from resolvers.loaders import issuer_status
 from resolvers.pagination import Page, decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
 from schema.cases import CaseFilter, CasePayload, CaseType, MaterialInput, case_target
@@ -443,6 +444,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                 calendar=await load_calendar(session=session),
                 catalogue=catalogue,
                 library=library,
+                issuer_status=issuer_status(ctx.loaders),
             )
 
         case = await receive(here, node if receiver else None, ctx.nodes[Level.CITY], write)

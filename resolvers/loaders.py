@@ -39,10 +39,12 @@ from levels.county.service import DelegationView
 from levels.evaluations import service as evaluation_service
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from levels.licences import service as licence_service
+from levels.licences.enums import LicenceStatus
 from levels.licences.models import ELicence, LicenceType, LicenceUse
+from levels.licences.reuse import IssuerStatus
 from levels.proxy import service as proxy_service
 from levels.windows import board as window_board
-from resolvers.fanout import call_node
+from resolvers.fanout import NodeUnavailable, call_node
 from resolvers.sessions import RequestSessions
 
 K = TypeVar("K", bound=Hashable)
@@ -396,6 +398,18 @@ class LicencesByCaseLoader(OrgScopedLoader[ELicence]):
         return (level, row.source_case_number if row.issuer_level is level else "")
 
 
+class LicenceAtIssuerLoader(OrgScopedLoader[ELicence]):
+    """A licence's master row, keyed by (issuer level, identifier): the status its
+    issuer holds now, ahead of the library's copy (the city store's copies of other
+    levels' licences answer nothing)."""
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ELicence]:
+        return await licence_service.licences_by_id(keys, session=session)
+
+    def answers(self, level: Level, row: ELicence) -> tuple[Level, str]:
+        return (level, row.id if row.issuer_level is level else "")
+
+
 class RectificationByEvaluationLoader(LevelLoader[tuple[Level, int], Rectification]):
     """The rectification of a rating, keyed by the rating's level and id."""
 
@@ -502,6 +516,7 @@ class Loaders:
     uses_by_licence: UsesByLicenceLoader
     licence_type_by_code: LicenceTypeByCodeLoader
     licences_by_case: LicencesByCaseLoader
+    licence_at_issuer: LicenceAtIssuerLoader
     rectification_by_evaluation: RectificationByEvaluationLoader
     evaluations_by_case: EvaluationsByCaseLoader
     evaluation_by_id: EvaluationByIdLoader
@@ -535,6 +550,7 @@ class Loaders:
             uses_by_licence=UsesByLicenceLoader(sessions, timeout),
             licence_type_by_code=LicenceTypeByCodeLoader(sessions, timeout),
             licences_by_case=LicencesByCaseLoader(sessions, timeout),
+            licence_at_issuer=LicenceAtIssuerLoader(sessions, timeout),
             rectification_by_evaluation=RectificationByEvaluationLoader(sessions, timeout),
             evaluations_by_case=EvaluationsByCaseLoader(sessions, timeout),
             evaluation_by_id=EvaluationByIdLoader(sessions, timeout),
@@ -542,3 +558,17 @@ class Loaders:
             complaint_by_id=ComplaintByIdLoader(sessions, timeout),
             board_by_org=BoardByOrgLoader(sessions, timeout),
         )
+
+
+def issuer_status(loaders: Loaders) -> IssuerStatus:
+    """Ask a licence's issuer, through ``licence_at_issuer``, for the status it holds
+    now (None: its store does not answer, or holds no such licence)."""
+
+    async def status(row: ELicence) -> LicenceStatus | None:
+        try:
+            master = await loaders.licence_at_issuer.load((row.issuer_level, row.id))
+        except NodeUnavailable:
+            return None
+        return master.status if master is not None else None
+
+    return status

@@ -56,6 +56,7 @@ from levels.proxy.service import AuthorizationDraft, AuthorizationQuery, Residen
 from resolvers import case_events
 from resolvers.cases import actor_of, material_drafts, receive
 from resolvers.fanout import NodeUnavailable, fan_out
+from resolvers.loaders import issuer_status
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
 from schema.cases import CasePayload, CaseType
@@ -509,6 +510,7 @@ async def _receive(
         calendar=await load_calendar(session=session),
         catalogue=catalogue,
         library=library,
+        issuer_status=issuer_status(ctx.loaders),
     )
 
 

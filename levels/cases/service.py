@@ -16,7 +16,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.audit.chain import EventDraft, append
@@ -62,14 +61,14 @@ from levels.common.enums import (
     SpecialProcedureKind,
     WindowKind,
 )
-from levels.common.errors import DomainError, ErrorCode
+from levels.common.errors import DomainError
 from levels.common.models import ImplementationMaterial, MatterImplementation, Window
 from levels.evaluations import enums as evaluation_actions
+from levels.licences import reuse
 from levels.licences import service as licences
-from levels.licences.enums import LicenceStatus, LicenceUseKind
+from levels.licences.enums import LicenceUseKind
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.identifiers import parse_licence_id
-from levels.licences.models import ELicence
 from levels.windows import enums as window_actions
 
 DEFAULT_SUPPLEMENT_DAYS = 5
@@ -273,6 +272,7 @@ async def submit_case(
     calendar: WorkCalendar,
     catalogue: AsyncSession | None = None,
     library: AsyncSession | None = None,
+    issuer_status: reuse.IssuerStatus | None = None,
 ) -> Case:
     """收件: record the application and its materials at the implementing org. A joint
     application (联办) asks once for the materials of all its implementations; one
@@ -283,7 +283,8 @@ async def submit_case(
     ``catalogue`` the store of the implementing org (the same one unless the
     submission is ``received_by`` an org below it); ``library`` the city's, whose
     licence library fills every material an e-licence the applicant holds replaces
-    (none when it is not given or does not answer: the material is asked for)."""
+    (none when it is not given or does not answer: the material is asked for), each
+    licence's status asked of its issuer through ``issuer_status``."""
     found = catalogue or session
     impl = await _in_force(found, submission.implementation_code, ["input", "implementationCode"])
     joint = await _joint_parts(found, impl, submission)
@@ -313,7 +314,9 @@ async def submit_case(
     order = {i.code: n for n, i in enumerate(impls)}
     guide = sorted(guide, key=lambda g: (order[g.implementation_code], g.position))
     materials = _check_materials(submission, guide, today=china_date(now))
-    uses = await _fill_from_library(library, submission, guide, materials, actor, now)
+    uses = await _fill_from_library(
+        library, submission, guide, materials, actor, now, issuer_status
+    )
     received_on = china_date(now)
     at_division = receiver.division_code if receiver else impl.division_code
     number = await next_case_number(at_division, received_on, session=session)
@@ -394,24 +397,14 @@ async def submit_case(
     if uses:
         detail["licences"] = {u.material: u.licence_id for u in uses}
     await record_event(session, case, actor, Step.SUBMIT.value, None, now, detail)
-    uses = [replace(u, case_number=number) for u in uses]
+    # the org that used the licence is the one that received the application, whoever
+    # handed it in (a resident online, an agent at a village station, a receptionist)
+    uses = [replace(u, case_number=number, used_by_org=case.org_code) for u in uses]
     await licences.record_uses(session, case.level, uses, now)
     return case
 
 
 LIBRARY_NOTE = "电子证照库调取"
-
-
-async def _library_rows(
-    library: AsyncSession, holder: str, explicit: Sequence[str], types: set[str]
-) -> tuple[dict[str, ELicence], dict[str, ELicence]]:
-    """The licences named in the input, and the applicant's VALID ones of ``types``."""
-    named = {
-        row.id: row
-        for row in await library.scalars(select(ELicence).where(ELicence.id.in_(explicit)))
-    }
-    held = await licences.held_licences(library, [holder], types)
-    return named, held
 
 
 async def _fill_from_library(
@@ -421,51 +414,38 @@ async def _fill_from_library(
     materials: Sequence[CaseMaterial],
     actor: Actor,
     now: dt.datetime,
+    issuer_status: reuse.IssuerStatus | None,
 ) -> list[licences.Use]:
     """100 % reuse: a material an e-licence replaces is filled from the library when
-    the applicant holds a VALID licence of its type, and never asked for; a licence
-    named in the input must be the applicant's own, VALID, of the right type."""
+    the applicant holds a licence of its type that its issuer holds VALID now, and never
+    asked for; a licence named in the input must be the applicant's own, of the right
+    type, VALID at its issuer (``levels/licences/reuse.py``)."""
     wants = {g.name: g.satisfied_by_licence_type for g in guide if g.satisfied_by_licence_type}
-    explicit: dict[str, str] = {}
-    position: dict[str, int] = {}
-    for i, drafted in enumerate(submission.materials):
-        if drafted.source is MaterialSource.LICENCE:
-            at = ("input", "materials", str(i), "reference")
-            explicit[drafted.name] = parse_licence_id(drafted.reference or "", field=at).value
-            position[drafted.name] = i
+    presented = [
+        reuse.Presented(
+            drafted.name,
+            parse_licence_id(
+                drafted.reference or "", field=("input", "materials", str(i), "reference")
+            ).value,
+            i,
+        )
+        for i, drafted in enumerate(submission.materials)
+        if drafted.source is MaterialSource.LICENCE
+    ]
     if library is None or not wants:
-        if explicit:
+        if presented:
             raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "materials"])
         return []
-    holder = submission.applicant.id
-    try:
-        named, held = await _library_rows(
-            library, holder, list(explicit.values()), set(wants.values())
-        )
-    except (OSError, SQLAlchemyError):
-        if explicit:
-            raise DomainError(ErrorCode.NODE_UNAVAILABLE, field=["input", "materials"]) from None
-        return []  # the library is away: the materials are asked for as before
+    picked = await reuse.choose(
+        library,
+        holder=submission.applicant.id,
+        wanted=wants,
+        presented=presented,
+        issuer_status=issuer_status,
+    )
     uses: list[licences.Use] = []
     for m in materials:
-        wanted = wants.get(m.name)
-        given = explicit.get(m.name)
-        row = None
-        if given is not None:
-            where = ["input", "materials", str(position[m.name])]
-            row = named.get(given)
-            if row is None:
-                raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=where)
-            if row.type_code != wanted:
-                raise DomainError(LicenceErrorCode.LICENCE_TYPE_MISMATCH, field=where)
-            if row.holder_id != holder:
-                raise DomainError(LicenceErrorCode.LICENCE_HOLDER_MISMATCH, field=where)
-            if row.status is not LicenceStatus.VALID:
-                raise DomainError(
-                    LicenceErrorCode.LICENCE_NOT_VALID, field=where, detail=row.status.value
-                )
-        elif wanted is not None:
-            row = held.get(wanted)
+        row = picked.get(m.name)
         if row is None:
             continue
         m.source, m.reference, m.state = MaterialSource.LICENCE, row.id, MaterialState.PROVIDED
@@ -478,7 +458,6 @@ async def _fill_from_library(
                 used_by=actor.id,
                 used_at=now,
                 material=m.name,
-                used_by_org=actor.org_code,
             )
         )
     return uses

@@ -14,7 +14,7 @@ from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.licences.service import expire_due
 from tests.scenarios.desk import Desk, at
-from tests.scenarios.test_licences import VERIFY, WALLET, _register_business
+from tests.scenarios.test_licences import VERIFY, WALLET, _item, _register_business
 
 HOLDER = "resident3"
 DAY = dt.date(2026, 11, 23)  # a Monday
@@ -142,3 +142,73 @@ async def test_suspend_reinstate_reissue_copy_and_expire(desk: Desk, nodes: Node
     assert seen["status"] == "EXPIRED"
     late = (await desk.hub.gql(COPY_CHECK, {"token": copy}))["data"]["verifyLicence"]
     assert (late["valid"], late["outcome"]) == (False, "EXPIRED")
+
+
+FOOD = "000100200100"  # 食品经营许可, asks for the 营业执照
+SUBMIT_ONLY = """
+mutation($input: SubmitCaseInput!) {
+  submitCase(input: $input) {
+    case { number materials { name source reference state } } errors { code field }
+  }
+}"""
+
+
+async def test_reuse_asks_the_issuer_not_the_library_copy(desk: Desk, nodes: NodeRegistry) -> None:
+    """A suspension or revocation counts for reuse the moment the issuer records it,
+    while the library's copy still says VALID (the relay has not run): the licence is
+    neither filled in nor accepted when named; reinstated, it is again at once. Every
+    use names the org that received the application, also one handed in online."""
+    day = dt.date(2026, 11, 30)  # a Monday
+    await desk.travel(at(day, 9))
+    await desk.sign_in(HOLDER, "xiuwen.receptionist", "xiuwen.director")
+    licence = await _register_business(desk, HOLDER)
+    identifier, token = licence["identifier"], licence["token"]
+    await relay_once(nodes, FixedClock(at(day, 9)))  # the library holds it, VALID
+    food = await _item(desk, FOOD, "140702000000", "COUNTY")
+    wanted = {m["name"]: m["satisfiedByLicenceType"] for m in food["materials"]}
+    (slot,) = [n for n, t in wanted.items() if t == "YYZZ"]
+    others = [{"name": n, "source": "FILE", "reference": "f"} for n in wanted if n != slot]
+    named = {"name": slot, "source": "LICENCE", "reference": identifier}
+
+    async def apply(materials: list[dict[str, str]]) -> dict[str, Any]:
+        input = {
+            "implementationCode": food["implementationCode"],
+            "channel": "MOBILE",
+            "materials": materials,
+        }
+        payload: dict[str, Any] = (await desk.run(HOLDER, SUBMIT_ONLY, input=input))["submitCase"]
+        return payload
+
+    async def filled_with() -> str | None:
+        applied = await apply(others)
+        assert applied["errors"] == []
+        (material,) = [m for m in applied["case"]["materials"] if m["name"] == slot]
+        return material["reference"] if material["source"] == "LICENCE" else None
+
+    director = "xiuwen.director"
+    for action, reason, outcome in (
+        ("suspendLicence", "停业整顿", "SUSPENDED"),
+        ("reinstateLicence", None, "VALID"),
+        ("revokeLicence", "提交虚假材料取得登记", "REVOKED"),
+    ):
+        given = {"id": identifier, **({"reason": reason} if reason else {})}
+        assert (await _change(desk, director, action, **given))["errors"] == []
+        assert await _outcome(desk, token) == outcome  # no relay in between
+        if outcome == "VALID":
+            assert await filled_with() == identifier
+            accepted = await apply([*others, named])
+            assert accepted["errors"] == [], accepted
+            number = accepted["case"]["number"]
+        else:
+            assert await filled_with() != identifier, action
+            refused = await apply([*others, named])
+            assert refused["case"] is None
+            assert _codes(refused) == ["LICENCE_NOT_VALID"], action
+
+    await relay_once(nodes, FixedClock(at(day, 10)))
+    wallet = (await desk.run(HOLDER, WALLET, type="YYZZ"))["licences"]["edges"]
+    (seen,) = [e["node"] for e in wallet if e["node"]["identifier"] == identifier]
+    uses = [u for u in seen["uses"] if u["caseNumber"] == number]
+    assert [(u["kind"], u["usedByOrg"]) for u in uses] == [
+        ("MATERIAL", food["implementationCode"][:18])
+    ]

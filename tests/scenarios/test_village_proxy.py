@@ -21,7 +21,7 @@ from levels.cases.models import Case
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.proxy.models import ProxyAuthorization
-from tests.scenarios.desk import YUCI_ORG, Desk, at
+from tests.scenarios.desk import DISABILITY_LICENCE, YUCI_ORG, Desk, at
 
 VILLAGE, OTHER_VILLAGE = "140702101201", "140702101202"  # 修文村, 东长寿村
 AGENT, AGENT_B = f"agent.{VILLAGE}.1", f"agent.{VILLAGE}.2"
@@ -299,6 +299,46 @@ async def test_either_agent_of_the_station_reads_and_carries_on_the_case(
         listed = (await desk.run(who, MY_CASES))["cases"]["edges"]
         (row,) = [e["node"] for e in listed if e["node"]["number"] == number]
         assert (row["level"], row["status"]) == ("TOWN", "SUBMITTED")
+
+
+CARD_USES = """
+query { licences(filter: {typeCode: "CJRZ"}, first: 50) {
+  edges { node { identifier uses { kind caseNumber usedByOrg } } } } }"""
+
+
+async def test_a_licence_filled_in_for_a_proxied_application_names_the_station(
+    desk: Desk, nodes: NodeRegistry
+) -> None:
+    """赵磊's 残疾人证, applied for through the station and issued by 榆次区, is filled in
+    from the library when an agent applies for 低保 for him: the use names the station
+    that received the application."""
+    day = dt.date(2026, 3, 31)
+    await desk.travel(at(day, 9))
+    card = (await authorize(desk, basicCode="000700400100", mode="ACCOMPANIED"))["authorization"]
+    number = (await proxy_submit(desk, AGENT, DISABILITY_CARD, card["id"]))["case"]["number"]
+    assert (await desk.run(AGENT, REFER, input={"number": number}))["referCase"]["errors"] == []
+    await relay_once(nodes, FixedClock(at(day, 10)))
+    assert (await desk.act("yuci.reviewer", "startReview", number=number))["errors"] == []
+    decided = await desk.act(
+        "yuci.director",
+        "decideCase",
+        number=number,
+        decision="APPROVED",
+        licenceFields=DISABILITY_LICENCE,
+    )
+    assert decided["errors"] == []
+    await relay_once(nodes, FixedClock(at(day, 11)))  # the library holds the card
+
+    subsistence = (await authorize(desk))["authorization"]["id"]
+    slot = "残疾人证或重病诊断证明"
+    materials = [m for m in await guide(desk, SUBSISTENCE, *division_of(SUBSISTENCE)) if m != slot]
+    applied = await proxy_submit(desk, AGENT_B, SUBSISTENCE, subsistence, materials)
+    assert applied["errors"] == []
+    applied_number = applied["case"]["number"]
+    await relay_once(nodes, FixedClock(at(day, 12)))
+    wallet = (await desk.run("resident4", CARD_USES))["licences"]["edges"]
+    uses = [u for e in wallet for u in e["node"]["uses"] if u["caseNumber"] == applied_number]
+    assert uses == [{"kind": "MATERIAL", "caseNumber": applied_number, "usedByOrg": STATION}]
 
 
 async def test_a_written_authorization_and_a_village_matter_completed_on_the_spot(
