@@ -3,7 +3,10 @@ jurisdiction (the policy table), across the nodes a case passed through."""
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,12 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.errors import AuthErrorCode
 from auth.policy import Action, allows, jurisdiction_prefix
 from gateway.nodes import LevelNode
-from levels.audit.chain import verify_chain
+from levels.audit.chain import in_time_order, utc_stamp, verify_chain
 from levels.audit.models import AuditEvent as AuditEventRow
 from levels.cases.numbers import parse_case_number
 from levels.common.codes import parse_division
-from levels.common.enums import LEVELS
-from levels.common.errors import DomainError
+from levels.common.enums import LEVELS, Level
+from levels.common.errors import DomainError, ErrorCode
 from resolvers.fanout import fan_out
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
@@ -36,32 +39,72 @@ def _require(info: Info, case_number: str | None) -> str:
 
 
 async def audit_trail(info: Info, case_number: str) -> AuditTrail:
+    """A case's trail at every node it passed through (each asked once, in parallel),
+    oldest first, and the chain of each of those nodes verified; a node that does not
+    answer is reported (``extensions.unavailable``) and its part left out."""
+    ctx = info.context
     parsed = parse_case_number(case_number, field="caseNumber")
     _require(info, parsed.value)
-    node = info.context.nodes[parsed.division.level]
-    async with node.sessions() as session:
-        rows = (
+    received = parsed.division.level
+    public_key = ctx.identity.keys.public_key
+
+    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[AuditEventRow]:
+        return (
             await session.scalars(
                 select(AuditEventRow)
                 .where(AuditEventRow.case_number == parsed.value)
                 .order_by(AuditEventRow.seq)
             )
         ).all()
-        report = await verify_chain(
-            session=session,
-            level=node.level.value,
-            public_key_for=info.context.identity.keys.public_key,
-        )
+
+    found = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
+    report_unavailable(info, found.unavailable)
+    # the receiving node's chain always (the case's number names it), and every other
+    # node's that holds some of its events; the whole chain of each, from its genesis
+    held = [lv for lv in LEVELS if lv is received or found.values.get(lv)]
+    held.sort(key=lambda lv: -lv.depth)
+
+    async def verify(level: Level) -> ChainStatus:
+        async with ctx.nodes[level].sessions() as session:
+            report = await verify_chain(
+                session=session, level=level.value, public_key_for=public_key
+            )
+        return ChainStatus.of(level, report)
+
+    answered = [lv for lv in held if lv in found.values]
+    chains = await asyncio.gather(*(verify(lv) for lv in answered))
+    rows = in_time_order(r for rows in found.values.values() for r in rows)
     return AuditTrail(
         case_number=parsed.value,
         events=[AuditEvent.from_row(r) for r in rows],
-        chain=ChainStatus.of(node.level, report),
+        chains=list(chains),
+        received_level=received,
     )
+
+
+def _time_key(row: AuditEventRow) -> tuple[str, str, str]:
+    """A cursor position of ``auditEvents``: time (UTC, microseconds), then — at the
+    same instant — the lower level first, then the node's chain (``time_key``)."""
+    return (utc_stamp(row.at), str(3 - Level(row.level).depth), f"{row.seq:012d}")
+
+
+def _after(position: Any) -> Any:
+    """Rows of one node after its cursor position (time, then seq)."""
+    if not isinstance(position, tuple) or len(position) != 3:
+        raise DomainError(ErrorCode.INVALID_CURSOR, field=["after"])
+    try:
+        at, seq = dt.datetime.fromisoformat(position[0]), int(position[2])
+    except ValueError:
+        raise DomainError(ErrorCode.INVALID_CURSOR, field=["after"]) from None
+    if at.tzinfo is None:
+        raise DomainError(ErrorCode.INVALID_CURSOR, field=["after"])
+    return (AuditEventRow.at > at) | ((AuditEventRow.at == at) & (AuditEventRow.seq > seq))
 
 
 async def audit_events(
     info: Info, filter: AuditFilter | None, first: int | None, after: str | None
 ) -> Connection[AuditEvent]:
+    """Events the viewer may audit, across the level nodes, oldest first."""
     ctx = info.context
     f = filter or AuditFilter()
     prefix = _require(info, None)
@@ -69,6 +112,7 @@ async def audit_events(
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     levels = [f.level] if f.level else list(LEVELS)
     start = decode_cursor(after, allowed=levels)
+    positions = {level: _after(position) for level, position in start.items()}
     stmt = select(AuditEventRow).where(AuditEventRow.case_number.startswith(prefix))
     if f.division_code is not None:
         below = parse_division(f.division_code, field=("filter", "divisionCode")).prefix
@@ -85,13 +129,12 @@ async def audit_events(
         stmt = stmt.where(AuditEventRow.at < f.to)
 
     async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[AuditEventRow]:
-        page = stmt.order_by(AuditEventRow.seq)
-        position = start.get(node.level)
-        if position is not None:
-            page = page.where(AuditEventRow.seq > int(position))
+        page = stmt.order_by(AuditEventRow.at, AuditEventRow.seq)
+        if node.level in positions:
+            page = page.where(positions[node.level])
         return (await session.scalars(page.limit(size + 1))).all()
 
     result = await fan_out(ctx.sessions, levels, fetch, timeout=settings.node_timeout_seconds)
     report_unavailable(info, result.unavailable)
-    merged = merge_page(dict(result.values), lambda r: f"{r.seq:012d}", first=size, start=start)
+    merged = merge_page(dict(result.values), _time_key, first=size, start=start)
     return connection(merged, AuditEvent.from_row)

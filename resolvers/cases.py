@@ -215,6 +215,13 @@ async def take_step(
     return await _act(info, number, STEP_ACTIONS[step], change)
 
 
+async def _display_name(info: Info) -> str:
+    """The signed-in account's name, as a review opinion names who gave it."""
+    async with info.context.identity.store.sessions() as session:
+        account = await session.get(Account, info.context.viewer.subject)
+    return account.display_name if account is not None else ""
+
+
 async def refer(
     info: Info, number: str, opinion: str | None, expected_version: int | None
 ) -> CasePayload:
@@ -237,6 +244,7 @@ async def refer(
         return await referral.refer_case(
             number,
             opinion=opinion,
+            reviewer_name=await _display_name(info),
             expected_version=expected_version,
             impl=impl,
             review_town=review_town,

@@ -11,6 +11,7 @@ import strawberry
 from auth.policy import Resource, Target
 from levels.audit.chain import ChainReport
 from levels.audit.models import AuditEvent as AuditEventRow
+from levels.common.errors import DomainError, ErrorCode
 from schema.enums import Level
 
 
@@ -89,14 +90,33 @@ class ChainStatus:
         )
 
 
-@strawberry.type(description="A case's audit trail, and the chain of the node holding it")
+@strawberry.type(
+    description="A case's audit trail at every node it passed through, and each node's chain"
+)
 class AuditTrail:
     case_number: str
-    events: list[AuditEvent]
-    chain: ChainStatus
+    events: list[AuditEvent] = strawberry.field(
+        description="The events of every node the case passed through, oldest first"
+    )
+    chains: list[ChainStatus] = strawberry.field(
+        description="The chain of each node that holds events of the case (the receiving "
+        "node's first), each verified from its genesis; a node that does not answer is "
+        "left out and reported in extensions.unavailable"
+    )
+    received_level: strawberry.Private[Level]
 
     def authz_target(self) -> Target:
         return audit_target(self.case_number)
+
+    @strawberry.field(
+        description="The chain of the node that received the case",
+        deprecation_reason="The trail spans every node the case passed through: use chains",
+    )
+    def chain(self) -> ChainStatus:
+        for status in self.chains:
+            if status.level is self.received_level:
+                return status
+        raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=self.received_level.value)
 
 
 @strawberry.input

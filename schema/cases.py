@@ -4,13 +4,16 @@ and payload of the lifecycle mutations."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import strawberry
 
 from auth.policy import Action, Resource, Target, allows
+from levels.audit.chain import in_time_order
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case as CaseRow
 from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
+from levels.cases.referral import REFER_ACTION
 from levels.cases.service import china_date, clock_state
 from levels.evaluations.service import RESULT_STATUSES
 from resolvers.globalid import encode_id
@@ -156,9 +159,13 @@ class CaseEvent:
     role: str | None
     channel: str | None
     level: Level
+    opinion: str | None = strawberry.field(
+        description="The opinion given with the step (初审意见 when a town refers it up)"
+    )
 
     @classmethod
     def from_row(cls, row: AuditEvent) -> CaseEvent:
+        opinion = row.detail.get("opinion") if row.action == REFER_ACTION else None
         return cls(
             at=row.at,
             action=row.action,
@@ -168,7 +175,37 @@ class CaseEvent:
             role=row.role,
             channel=row.channel,
             level=Level(row.level),
+            opinion=str(opinion) if opinion else None,
         )
+
+
+@strawberry.type(
+    description="初审意见: an opinion given by the level that referred the case up, as "
+    "the deciders read it"
+)
+class ReviewOpinion:
+    level: Level = strawberry.field(description="Where it was given")
+    org_code: str
+    reviewer_name: str = strawberry.field(description="Who gave it")
+    reviewer_role: str | None = strawberry.field(description="Their posts")
+    opinion: str
+    at: dt.datetime
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> ReviewOpinion:
+        return cls(
+            level=Level(record["level"]),
+            org_code=str(record["orgCode"]),
+            reviewer_name=str(record.get("reviewerName") or ""),
+            reviewer_role=record.get("role"),
+            opinion=str(record["opinion"]),
+            at=dt.datetime.fromisoformat(record["at"]),
+        )
+
+    @strawberry.field(description="The service org that gave it")
+    async def org(self, info: Info) -> ServiceOrg | None:
+        row = await info.context.loaders.service_org_by_code.load((self.level, self.org_code))
+        return ServiceOrg.from_row(row) if row else None
 
 
 @strawberry.type(name="Case", description="办件: one application and where it stands")
@@ -276,6 +313,12 @@ class CaseType(Node):
             ELicenceType.from_row(r) for r in rows if allows(viewer, Action.READ, licence_target(r))
         ]
 
+    @strawberry.field(
+        description="初审意见: every opinion given as the case was referred up, oldest first"
+    )
+    def review_opinions(self) -> list[ReviewOpinion]:
+        return [ReviewOpinion.from_record(r) for r in self.row.review_opinions or []]
+
     @strawberry.field
     async def materials(self, info: Info) -> list[CaseMaterialType]:
         rows = await info.context.loaders.materials_by_case.load((self.row.level, self.number))
@@ -288,11 +331,7 @@ class CaseType(Node):
         loader = info.context.loaders.events_by_case
         levels = passed_through(self.row)
         found = await loader.load_many([(level, self.number) for level in levels])
-        rows = [r for rows in found for r in rows]
-        # one case's steps never happen at two levels at once: time orders them, and
-        # within one store its chain
-        rows.sort(key=lambda r: (r.at, -Level(r.level).depth, r.seq))
-        return [CaseEvent.from_row(r) for r in rows]
+        return [CaseEvent.from_row(r) for r in in_time_order(r for rows in found for r in rows)]
 
     @strawberry.field
     async def implementation(self, info: Info) -> MatterImplementation | None:

@@ -25,7 +25,7 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.audit.models import AuditEvent, AuditHead
+from levels.common.enums import Level
 
 if TYPE_CHECKING:
     from auth.keys import KeyRing
@@ -128,6 +129,18 @@ def canonical(seq: int, at: dt.datetime, event: EventFields) -> bytes:
         },
         option=orjson.OPT_SORT_KEYS,
     )
+
+
+def time_key(row: AuditEvent) -> tuple[dt.datetime, int, int]:
+    """Where an event stands among a case's events of every node: by time — one case's
+    steps never happen at two levels at once; at the same instant the lower level's
+    first, as it hands the case up — and within one store by its chain."""
+    return (row.at, -Level(row.level).depth, row.seq)
+
+
+def in_time_order(rows: Iterable[AuditEvent]) -> list[AuditEvent]:
+    """Events read from several nodes, oldest first (``time_key``)."""
+    return sorted(rows, key=time_key)
 
 
 def link(prev_hash: str, canonical_bytes: bytes) -> str:

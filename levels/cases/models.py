@@ -4,8 +4,9 @@ the level that holds it now, and keeps its number wherever it goes."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from levels.cases.enums import (
@@ -60,6 +61,10 @@ class Case(LevelBase):
     # another level holds it, that level (status REFERRED here)
     received_level: Mapped[Level | None] = mapped_column(_enum(Level))
     referred_to_level: Mapped[Level | None] = mapped_column(_enum(Level))
+    # 初审意见: every opinion given when the case was referred up, oldest first, as it
+    # travels with the case — [{"level", "orgCode", "reviewerId", "reviewerName",
+    # "role", "opinion", "at"}] (null: none given)
+    review_opinions: Mapped[list[Any] | None] = mapped_column(JSON)
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), index=True)
     # clocks, in working days

@@ -1,12 +1,13 @@
 """转报: a case received below the level that decides it travels up, keeping its number.
 
 The holding org records receipt (and, at a town that reviews first, its preliminary
-opinion 初审意见) and refers the case: its row here becomes REFERRED with the level it
-went to, and an outbox message carries the case, its materials and the opinion to the
-next store — the town that reviews first, or else the deciding org. There the handler
-writes the case anew, in the same transaction as the inbox row of the message: the
-deciding org accepts on receipt (受理, the clock starts that day) and may not ask for
-materials again; a reviewing town holds it SUBMITTED until it refers it on.
+opinion 初审意见, kept on the case with who gave it, where and when) and refers the
+case: its row here becomes REFERRED with the level it went to, and an outbox message
+carries the case, its materials and its opinions to the next store — the town that
+reviews first, or else the deciding org. There the handler writes the case anew, in the
+same transaction as the inbox row of the message: the deciding org accepts on receipt
+(受理, the clock starts that day) and may not ask for materials again; a reviewing town
+holds it SUBMITTED until it refers it on.
 
 Each store audits its half of the handoff with the message id."""
 
@@ -100,6 +101,7 @@ def _payload(case: Case, materials: list[CaseMaterial], hop: Hop, opinion: str) 
         "divisionCode": hop.division_code,
         "decides": hop.decides,
         "opinion": opinion or None,
+        "reviewOpinions": list(case.review_opinions or []),
         "materials": [
             {
                 "name": m.name,
@@ -113,10 +115,27 @@ def _payload(case: Case, materials: list[CaseMaterial], hop: Hop, opinion: str) 
     }
 
 
+def review_opinion(
+    case: Case, actor: Actor, reviewer_name: str, text: str, now: dt.datetime
+) -> dict[str, Any]:
+    """An opinion given at the level that holds ``case`` as it refers it up: the level,
+    the org, who gave it (and their posts), what it says, and when."""
+    return {
+        "level": case.level.value,
+        "orgCode": case.org_code,
+        "reviewerId": actor.id,
+        "reviewerName": reviewer_name,
+        "role": actor.role,
+        "opinion": text,
+        "at": now.isoformat(),
+    }
+
+
 async def refer_case(
     number: str,
     *,
     opinion: str | None,
+    reviewer_name: str = "",
     expected_version: int | None,
     impl: MatterImplementation,
     review_town: tuple[str, str] | None,
@@ -152,6 +171,10 @@ async def refer_case(
     )
     before = case.status
     with session.no_autoflush:
+        if text:
+            # it travels with the case: the deciders read it on the case
+            given = review_opinion(case, actor, reviewer_name, text, now)
+            case.review_opinions = [*(case.review_opinions or []), given]
         case.status = CaseStatus.REFERRED
         case.referred_to_level = hop.level
         case.updated_at = now
@@ -216,6 +239,7 @@ async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.da
         tolerance_deadline=_day(p.get("toleranceDeadline")),
         proxy_authorization_id=p.get("proxyAuthorizationId"),
         received_level=Level(p["receivedLevel"]),
+        review_opinions=list(p.get("reviewOpinions") or []) or None,
         version=1,
         updated_at=now,
     )

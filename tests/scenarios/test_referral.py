@@ -150,6 +150,116 @@ async def test_village_to_town_to_county_and_back_to_the_phone(
     assert rows == 1
 
 
+TOWN_CENTRE = "12140702MB1010008W"  # 修文镇便民服务中心
+OPINION_VIEW = """
+query($number: String!) {
+  case(number: $number) {
+    status level
+    reviewOpinions { level orgCode org { name } reviewerName reviewerRole opinion at }
+    timeline { action level opinion }
+  }
+}"""
+TRAIL = """
+query($n: String!) {
+  auditTrail(caseNumber: $n) {
+    events { level action at }
+    chains { level valid events }
+    chain { level valid }
+  }
+  auditEvents(filter: {caseNumber: $n}, first: 50) { edges { node { level action at } } }
+}"""
+
+
+async def _up_to_the_county(desk: Desk, nodes: NodeRegistry, received: dt.date) -> str:
+    """最低生活保障 for 赵磊: received at 修文村, reviewed first at 修文镇 (who refers it up
+    the next day with its opinion), accepted at 榆次区."""
+    await desk.travel(at(received))
+    materials = await desk.materials("000500100100")
+    number: str = (
+        await desk.submit(
+            "xiuwencun.receptionist",
+            SUBSISTENCE,
+            materials,
+            channel="COUNTER",
+            applicantIdNumber=RESIDENT4_ID,
+        )
+    )["case"]["number"]
+    assert (await refer(desk, "xiuwencun.receptionist", number))["errors"] == []
+    await relay(nodes, at(received, 11))
+    await desk.travel(at(received + dt.timedelta(days=1)))
+    up = await refer(desk, "xiuwen.reviewer", number, opinion=TOWN_OPINION)
+    assert up["errors"] == []
+    await relay(nodes, at(received + dt.timedelta(days=1), 11))
+    return number
+
+
+TOWN_OPINION = "经入户调查核实，申请人家庭人均收入低于当地低保标准，同意上报"
+
+
+async def test_the_deciders_read_the_towns_opinion_on_the_case(
+    desk: Desk, nodes: NodeRegistry
+) -> None:
+    """初审意见 reaches the county with the case: its reviewer and director, who may not
+    read the audit trail, see who gave it where and when, and the timeline shows it."""
+    received = dt.date(2025, 6, 16)
+    number = await _up_to_the_county(desk, nodes, received)
+    for who in ("yuci.reviewer", "yuci.director"):
+        case = (await desk.run(who, OPINION_VIEW, number=number))["case"]
+        assert (case["level"], case["status"]) == ("COUNTY", "ACCEPTED")
+        (given,) = case["reviewOpinions"]
+        assert dt.datetime.fromisoformat(given.pop("at")) == at(received + dt.timedelta(days=1))
+        assert "修文" in given.pop("org")["name"]
+        assert given == {
+            "level": "TOWN",
+            "orgCode": TOWN_CENTRE,
+            "reviewerName": "xiuwen审查员",
+            "reviewerRole": "REVIEWER",
+            "opinion": TOWN_OPINION,
+        }
+        steps = [e for e in case["timeline"] if e["action"] != "READ"]  # staff reads
+        assert [(e["action"], e["level"], e["opinion"]) for e in steps] == [
+            ("SUBMIT", "VILLAGE", None),
+            ("REFER", "VILLAGE", None),
+            ("RECEIVE_REFERRAL", "TOWN", None),
+            ("REFER", "TOWN", TOWN_OPINION),
+            ("RECEIVE_REFERRAL", "COUNTY", None),
+        ]
+        trail = await desk.ask(who, TRAIL, n=number)
+        assert trail["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    # the applicant follows it on the phone with the same opinion
+    mine = (await desk.run("resident4", OPINION_VIEW, number=number))["case"]
+    assert [o["opinion"] for o in mine["reviewOpinions"]] == [TOWN_OPINION]
+
+
+async def test_the_audit_trail_reads_every_node_the_case_passed_through(
+    desk: Desk, nodes: NodeRegistry
+) -> None:
+    received = dt.date(2025, 6, 18)
+    number = await _up_to_the_county(desk, nodes, received)
+    data = await desk.run("yuci.auditor", TRAIL, n=number)
+    trail = data["auditTrail"]
+    steps = [
+        ("VILLAGE", "SUBMIT"),
+        ("VILLAGE", "REFER"),
+        ("TOWN", "RECEIVE_REFERRAL"),
+        ("TOWN", "REFER"),
+        ("COUNTY", "RECEIVE_REFERRAL"),
+    ]
+    assert [(e["level"], e["action"]) for e in trail["events"]] == steps
+    # each node's chain, verified: where it was received first
+    assert [(c["level"], c["valid"]) for c in trail["chains"]] == [
+        ("VILLAGE", True),
+        ("TOWN", True),
+        ("COUNTY", True),
+    ]
+    assert all(c["events"] >= 1 for c in trail["chains"])
+    assert trail["chain"] == {"level": "VILLAGE", "valid": True}
+    listed = [e["node"] for e in data["auditEvents"]["edges"]]
+    assert [(e["level"], e["action"]) for e in listed] == steps
+    times = [dt.datetime.fromisoformat(e["at"]) for e in listed]
+    assert times == sorted(times)
+
+
 async def _detail_ids(nodes: NodeRegistry, level: Level, number: str, action: str) -> set[str]:
     async with nodes[level].sessions() as session:
         events = await session.scalars(

@@ -3,11 +3,15 @@ and a tampered row shows up at its exact position."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import text
 
 from gateway.nodes import NodeRegistry
+from levels.audit.chain import HEAD_ID, EventDraft, append
+from levels.audit.models import AuditHead
+from levels.common.clock import CHINA
 from levels.common.enums import Level
 from tests.auth.conftest import bearer, signed_in
 from tests.conftest import GraphQLClient
@@ -95,3 +99,53 @@ async def test_a_tampered_row_is_reported_where_it_is(
             )
     restored = await _as(gql, "yuci.auditor", TRAIL, n=RED_CASE)
     assert restored["data"]["auditTrail"]["chain"]["valid"] is True
+
+
+ONE_CASE_EVENTS = """
+query($n: String!, $after: String) {
+  auditEvents(filter: {caseNumber: $n}, first: 1, after: $after) {
+    edges { node { level action at } } pageInfo { hasNextPage endCursor }
+  }
+  auditTrail(caseNumber: $n) { events { level action } }
+}"""
+
+
+async def test_a_cases_events_are_listed_in_time_order_whatever_each_chain_counts(
+    gql: GraphQLClient, nodes: NodeRegistry
+) -> None:
+    """The node whose chain is further along records the earlier step: listed by time,
+    its event comes first although its seq is the higher one (a town's read at
+    10:00:00.232 after the county's receipt at 10:00:00.207, not before it)."""
+    number = "140702101201-20250301-00077"  # 修文村's, a number no demo case has
+    heads = {}
+    for level in (Level.TOWN, Level.COUNTY):
+        async with nodes[level].sessions() as session:
+            head = await session.get(AuditHead, HEAD_ID)
+            heads[level] = head.seq if head is not None else 0
+    # the earlier step at the node further along (the town when they are level)
+    earlier, later = sorted((Level.TOWN, Level.COUNTY), key=lambda lv: (-heads[lv], -lv.depth))
+    base = dt.datetime(2025, 3, 1, 10, 0, tzinfo=CHINA)
+    for level, action, at in (
+        (earlier, "RECEIVE_REFERRAL", base + dt.timedelta(milliseconds=207)),
+        (later, "READ", base + dt.timedelta(milliseconds=232)),
+    ):
+        draft = EventDraft(
+            actor_id="t", actor_kind="STAFF", role=None, channel="COUNTER", org_code=None,
+            level=level.value, action=action, case_number=number,
+        )  # fmt: skip
+        async with nodes[level].sessions.begin() as session:
+            await append(draft, session=session, now=at)
+    expected = [(earlier.value, "RECEIVE_REFERRAL"), (later.value, "READ")]
+
+    token = (await signed_in(gql, "yuci.auditor"))["accessToken"]
+    seen, after = [], None
+    while True:
+        body = await gql(ONE_CASE_EVENTS, {"n": number, "after": after}, **bearer(token))
+        page = body["data"]["auditEvents"]
+        seen += [(e["node"]["level"], e["node"]["action"]) for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    assert seen == expected
+    trail = body["data"]["auditTrail"]["events"]
+    assert [(e["level"], e["action"]) for e in trail] == expected
