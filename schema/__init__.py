@@ -20,6 +20,7 @@ from schema.errors import CloseSessions, ErrorFormatting, is_expected
 from schema.matters import Delegation, Matter, MatterImplementation
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.scalars import SCALARS
 from schema.subscription import StreamErrorFormatting, Subscription
 
 NODE_TYPES = [
@@ -63,6 +64,8 @@ def build_schema(
         extensions=extensions,
         config=StrawberryConfig(
             auto_camel_case=True,
+            # one convention for every instant: ISO 8601 at +08:00 (schema/scalars.py)
+            scalar_map=SCALARS,
             # a JSON array of operations: refused unless GOVHUB_BATCH_MAX allows it
             batching_config={"max_operations": batch_max} if batch_max > 0 else None,
         ),
