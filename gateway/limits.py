@@ -83,8 +83,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 # graphql-core's parse error when max_tokens is reached
 TOKENS_ERROR = re.compile(r"Document contains more than (\d+) tokens")
-# graphql-core appends suggestions to validation and coercion messages
-SUGGESTION = re.compile(r"\s*Did you mean .*$", re.S)
+# graphql-core appends suggestions to validation and coercion messages ("Did you mean
+# 'a' or 'b'?"; names hold no "?"), which may be wrapped in a message of the hub's own
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def message(code: str, locale: str, **figures: object) -> str:

@@ -2,15 +2,17 @@
 
 Domain errors raised by query resolvers become GraphQL errors with ``extensions.code``
 (and ``field``), in the client's language; a node that did not answer becomes a
-NODE_UNAVAILABLE error next to partial data; in prod mode everything else is masked
-(the client sees only a request id, the log has the full error)."""
+NODE_UNAVAILABLE error next to partial data; a request GraphQL refuses before running
+it gets the code of why (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED,
+BAD_USER_INPUT); in prod mode everything else is masked (the client sees only a request
+id, the log has the full error)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLSyntaxError
 from strawberry.extensions import SchemaExtension
 
 from levels.common.errors import DomainError, ErrorCode, message_for
@@ -44,7 +46,28 @@ def format_error(error: GraphQLError, locale: str) -> GraphQLError:
             message_for(ErrorCode.NODE_UNAVAILABLE, locale),
             {"code": ErrorCode.NODE_UNAVAILABLE.value, "level": original.level.value},
         )
+    code = request_error_code(error)
+    if code is not None:
+        # graphql-core's own words say what is wrong; the code says what kind of wrong
+        refused = DomainError(code, detail=error.message)
+        return _rebuild(error, refused.localized(locale), {"code": code.value})
     return error
+
+
+def request_error_code(error: GraphQLError) -> ErrorCode | None:
+    """The code of an error of a request refused before it ran: none has a ``path``.
+    A document that does not parse; one that does not validate (graphql-core's rules
+    raise no exception of their own); variables that do not coerce (graphql-core wraps
+    the coercion's error). Anything else without a path (an exception) is unexpected."""
+    if error.path is not None or (error.extensions or {}).get("code") is not None:
+        return None
+    if isinstance(error, GraphQLSyntaxError):
+        return ErrorCode.GRAPHQL_PARSE_FAILED
+    if error.original_error is None:
+        return ErrorCode.GRAPHQL_VALIDATION_FAILED
+    if isinstance(error.original_error, GraphQLError):
+        return ErrorCode.BAD_USER_INPUT
+    return None
 
 
 def is_expected(error: GraphQLError) -> bool:

@@ -275,6 +275,8 @@ async def test_operations_are_counted_by_name_type_and_error_class(
     assert value(text, ops, operation=ANONYMOUS, type="query") >= 1
     errors = "govhub_graphql_errors_total"
     assert value(text, errors, operation="lookUp", kind="domain") >= 1
+    # a typed refusal is never also counted as a bug
+    assert value(text, errors, operation="lookUp", kind="unexpected") == 0
     assert value(text, errors, operation="typo", kind="validation") >= 1
     assert value(text, errors, operation="mine", kind="auth") >= 1
     assert value(text, errors, operation="cityDivisions", kind="unexpected") == 0
