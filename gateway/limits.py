@@ -229,7 +229,7 @@ class ProdErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request = getattr(self.execution_context.context, "request", None)
         rid = request_id_of(request)
-        # ErrorFormatting has logged the traceback under the same request id
+        # GovHubSchema.process_errors has logged the traceback under the same request id
         log.error("masked error at %s (request %s): %s", error.path, rid, error.message)
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_ERROR", "requestId": rid}
