@@ -83,8 +83,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 # graphql-core's parse error when max_tokens is reached
 TOKENS_ERROR = re.compile(r"Document contains more than (\d+) tokens")
-# graphql-core appends suggestions to validation and coercion messages
-SUGGESTION = re.compile(r"\s*Did you mean .*$", re.S)
+# graphql-core appends suggestions to validation and coercion messages ("Did you mean
+# 'a' or 'b'?"; names hold no "?"), which may be wrapped in a message of the hub's own
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
 
 
 def message(code: str, locale: str, **figures: object) -> str:
@@ -228,7 +229,7 @@ class ProdErrors(MaskErrors):
     def anonymise_error(self, error: GraphQLError) -> GraphQLError:
         request = getattr(self.execution_context.context, "request", None)
         rid = request_id_of(request)
-        # ErrorFormatting has logged the traceback under the same request id
+        # GovHubSchema.process_errors has logged the traceback under the same request id
         log.error("masked error at %s (request %s): %s", error.path, rid, error.message)
         masked = super().anonymise_error(error)
         masked.extensions = {"code": "INTERNAL_ERROR", "requestId": rid}

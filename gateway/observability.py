@@ -35,6 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from auth.errors import AuthErrorCode
+from levels.common.errors import ErrorCode
 
 if TYPE_CHECKING:
     from gateway.metrics import Metrics
@@ -151,6 +152,14 @@ def document_hash(query: str | None) -> str:
 # --- GraphQL operations ----------------------------------------------------------------
 
 _AUTH_CODES = {c.value for c in AuthErrorCode}
+_REQUEST_CODES = {
+    c.value
+    for c in (
+        ErrorCode.GRAPHQL_PARSE_FAILED,
+        ErrorCode.GRAPHQL_VALIDATION_FAILED,
+        ErrorCode.BAD_USER_INPUT,
+    )
+}
 
 
 def error_kind(error: GraphQLError) -> str:
@@ -160,6 +169,8 @@ def error_kind(error: GraphQLError) -> str:
     code = (error.extensions or {}).get("code")
     if code in _AUTH_CODES:
         return "auth"
+    if code in _REQUEST_CODES:
+        return "validation"
     if code is not None:
         return "domain"
     if error.original_error is None:
@@ -231,8 +242,12 @@ class OperationObserver(SchemaExtension):
             except Exception:
                 # no document (it did not parse, or none was sent)
                 kind = "unknown"
-            errors = list(execution.result.errors or []) if execution.result else []
-            errors += list(execution.pre_execution_errors or [])
+            # the result's errors, formatted (a typed code on each); the raw ones only when
+            # there is no result, which would count every typed refusal as unexpected
+            result = execution.result
+            errors = list(
+                (result.errors if result is not None else execution.pre_execution_errors) or []
+            )
             kinds = sorted({error_kind(e) for e in errors})
             if metrics is not None:
                 metrics.observe_operation(name, kind, elapsed, kinds)

@@ -16,10 +16,11 @@ from gateway.limits import ProdErrors
 from gateway.observability import OperationObserver
 from schema.cases import CaseType
 from schema.divisions import Department, Division, ServiceOrg, Window
-from schema.errors import CloseSessions, ErrorFormatting, is_expected
+from schema.errors import CloseSessions, ErrorFormatting, GovHubSchema, is_expected
 from schema.matters import Delegation, Matter, MatterImplementation
 from schema.mutation import Mutation
 from schema.query import Query
+from schema.scalars import SCALARS
 from schema.subscription import StreamErrorFormatting, Subscription
 
 NODE_TYPES = [
@@ -41,7 +42,7 @@ def build_schema(
     batch_max: int = 0,
 ) -> strawberry.Schema:
     # operation hooks unwind in reverse order: errors are formatted (typed codes
-    # attached, partial-result errors added, the unexpected logged) before masking;
+    # attached, partial-result errors added) before masking;
     # stream-result hooks run in list order, so streamed results are formatted first
     extensions: list[Any] = [WebSocketOperations, CloseSessions, StreamErrorFormatting]
     if prod:
@@ -55,7 +56,7 @@ def build_schema(
     extensions.extend(limits)
     # idempotent retries last: an operation refused by the checks above takes no key
     extensions.append(Idempotency)
-    schema = strawberry.Schema(
+    schema = GovHubSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -63,6 +64,8 @@ def build_schema(
         extensions=extensions,
         config=StrawberryConfig(
             auto_camel_case=True,
+            # one convention for every instant: ISO 8601 at +08:00 (schema/scalars.py)
+            scalar_map=SCALARS,
             # a JSON array of operations: refused unless GOVHUB_BATCH_MAX allows it
             batching_config={"max_operations": batch_max} if batch_max > 0 else None,
         ),

@@ -31,6 +31,10 @@ class ErrorCode(enum.Enum):
     INVALID_CURSOR = "INVALID_CURSOR"
     INVALID_ID = "INVALID_ID"
     NODE_UNAVAILABLE = "NODE_UNAVAILABLE"
+    # a request GraphQL refuses before running it (Apollo's names, which clients know)
+    GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
+    GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -81,6 +85,12 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
         "该层级节点暂不可用，返回部分数据",
         "A level node is unavailable; data is partial",
     ),
+    ErrorCode.GRAPHQL_PARSE_FAILED: ("GraphQL 文档无法解析", "The GraphQL document does not parse"),
+    ErrorCode.GRAPHQL_VALIDATION_FAILED: (
+        "GraphQL 文档不符合接口定义",
+        "The GraphQL document does not match the schema",
+    ),
+    ErrorCode.BAD_USER_INPUT: ("变量值无效", "A variable's value is not valid"),
 }
 
 

@@ -6,6 +6,7 @@ schema spelt out. Each entry says what it is and the code it gets (README "Limit
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -218,3 +219,50 @@ async def test_a_request_that_runs_does_ask_the_nodes(prod: OwnHub) -> None:
     before = await node_calls(prod.gql.http)
     await prod.gql("{ divisions(first: 1) { edges { cursor } } }")
     assert await node_calls(prod.gql.http) > before
+
+
+def errors_of_kind(metrics: str, kind: str) -> float:
+    return sum(
+        sample.value
+        for family in text_string_to_metric_families(metrics)
+        if family.name == "govhub_graphql_errors"
+        for sample in family.samples
+        if sample.name == "govhub_graphql_errors_total" and sample.labels["kind"] == kind
+    )
+
+
+LEVEL = "query($l: Level) { divisions(level: $l, first: 1) { edges { cursor } } }"
+PAGE = "query($n: Int!) { divisions(first: $n) { edges { cursor } } }"
+FILTER = "query($f: MatterFilter) { matters(filter: $f, first: 1) { edges { cursor } } }"
+# variables a client got wrong, and the name a "Did you mean" would give away
+BAD_VARIABLES = [
+    (LEVEL, {"l": "COUNTI"}, "COUNTY"),
+    (PAGE, {"n": "ten"}, "Did you mean"),
+    (PAGE, {}, "Did you mean"),
+    (FILTER, {"f": {"keywrod": "户籍"}}, "'keyword'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("query", "variables", "secret"),
+    BAD_VARIABLES,
+    ids=["unknown enum value", "a string for an Int!", "missing", "unknown input field"],
+)
+async def test_bad_variables_are_the_clients_mistake_in_prod(
+    prod: OwnHub,
+    query: str,
+    variables: dict[str, Any],
+    secret: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    unexpected = errors_of_kind((await prod.gql.http.get("/metrics")).text, "unexpected")
+    response = await prod.gql.post(query, variables)
+    assert response.status_code == 200, response.text
+    (error,) = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT"}
+    assert "Did you mean" not in error["message"] and secret not in error["message"]
+    # neither logged nor counted as a bug
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    metrics = (await prod.gql.http.get("/metrics")).text
+    assert errors_of_kind(metrics, "unexpected") == unexpected
+    assert errors_of_kind(metrics, "validation") >= 1

@@ -85,6 +85,56 @@ async def test_request_errors_have_no_data_and_are_400_only_under_graphql_respon
         assert payload["errors"][0]["message"]
 
 
+LEVEL_VARIABLE = "query($l: Level) { divisions(level: $l, first: 1) { edges { cursor } } }"
+PAGE_VARIABLE = "query($n: Int!) { divisions(first: $n) { edges { cursor } } }"
+FILTER_VARIABLE = "query($f: MatterFilter) { matters(filter: $f, first: 1) { edges { cursor } } }"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"query": "{ division(code: "}, "GRAPHQL_PARSE_FAILED"),
+        ({"query": "{ nothingHere }"}, "GRAPHQL_VALIDATION_FAILED"),
+        (
+            {"query": "{ matters(filter: {nope: 1}) { edges { cursor } } }"},
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            {"query": "{ divisions(level: COUNTI) { edges { cursor } } }"},
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        ({"query": LEVEL_VARIABLE, "variables": {"l": "COUNTI"}}, "BAD_USER_INPUT"),
+        ({"query": PAGE_VARIABLE, "variables": {"n": "ten"}}, "BAD_USER_INPUT"),
+        ({"query": PAGE_VARIABLE, "variables": {}}, "BAD_USER_INPUT"),
+        ({"query": FILTER_VARIABLE, "variables": {"f": {"nope": 1}}}, "BAD_USER_INPUT"),
+        ({"query": WITH_VARIABLE, "variables": {"code": None}}, "BAD_USER_INPUT"),
+    ],
+    ids=[
+        "syntax",
+        "unknown field",
+        "unknown input field",
+        "unknown enum value",
+        "variable: unknown enum value",
+        "variable: a string for an Int!",
+        "variable: a required one missing",
+        "variable: unknown input field",
+        "variable: null for a String!",
+    ],
+)
+async def test_request_errors_carry_the_code_of_why(
+    http: httpx.AsyncClient, body: dict[str, Any], code: str
+) -> None:
+    response = await post(http, body, GRJ)
+    assert response.status_code == 400
+    assert set(codes(response)) == {code}
+    # the code says what kind of mistake, the message which one, in the client's language
+    for error in response.json()["errors"]:
+        assert error["message"].startswith(("GraphQL 文档", "变量值无效"))
+    english = await http.post("/graphql", json=body, headers={"accept-language": "en"})
+    assert set(codes(english)) == {code}
+    assert all(error["message"].isascii() for error in english.json()["errors"])
+
+
 async def test_execution_errors_are_200_with_data_under_both_types(
     http: httpx.AsyncClient,
 ) -> None:

@@ -214,6 +214,33 @@ async def test_a_log_line_is_json_with_request_id_operation_and_viewer_and_no_se
     assert token not in text and ID_NUMBER not in text and "govhub-demo-2026" not in text
 
 
+async def test_typed_refusals_are_info_lines_and_an_error_line_means_a_bug(
+    gql: GraphQLClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO)
+    await gql.post(BAD_DIVISION)  # a domain error
+    await gql.post(UNKNOWN_FIELD)  # the document does not validate
+    await gql.post("query mine { outboxMessages(first: 1) { edges { cursor } } }")  # auth
+    await gql.post("query($n: Int!) { divisions(first: $n) { edges { cursor } } }", {"n": "x"})
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    refused = [r for r in caplog.records if r.name == "govhub.refusals"]
+    assert len(refused) == 4 and not any(r.exc_info for r in refused)
+    said = " ".join(r.getMessage() for r in refused)
+    for code in ("INVALID_DIVISION_CODE", "GRAPHQL_VALIDATION_FAILED", "BAD_USER_INPUT"):
+        assert code in said
+
+    # the control: a bug is one ERROR line, with its traceback
+    caplog.clear()
+
+    async def broken(**_kwargs: object) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("levels.city.service.search_matters", broken)
+    await gql.post("query findMatters { matters { edges { cursor } } }")
+    (bug,) = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert bug.name == "govhub.errors" and bug.exc_info and "a bug" in str(bug.exc_info[1])
+
+
 def test_redaction_keeps_the_rest_of_the_message() -> None:
     assert redact(f"id {ID_NUMBER} ok") == "id [id number] ok"
     assert redact("Authorization: Bearer abc.def-ghi") == "Authorization: Bearer [redacted]"
@@ -275,6 +302,8 @@ async def test_operations_are_counted_by_name_type_and_error_class(
     assert value(text, ops, operation=ANONYMOUS, type="query") >= 1
     errors = "govhub_graphql_errors_total"
     assert value(text, errors, operation="lookUp", kind="domain") >= 1
+    # a typed refusal is never also counted as a bug
+    assert value(text, errors, operation="lookUp", kind="unexpected") == 0
     assert value(text, errors, operation="typo", kind="validation") >= 1
     assert value(text, errors, operation="mine", kind="auth") >= 1
     assert value(text, errors, operation="cityDivisions", kind="unexpected") == 0
