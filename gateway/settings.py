@@ -94,7 +94,10 @@ class Settings(BaseSettings):
     handoffs_per_minute: int = Field(default=10, ge=1)
     # a retired signing key still verifies for this long (>= the access token lifetime)
     key_overlap_seconds: int = Field(default=3600, ge=900)
+    # sign-in attempts counted before the password is checked: per account (strict; a
+    # success starts its window afresh) and per address (only a spray reaches it)
     login_failures_per_minute: int = Field(default=5, ge=1)
+    login_attempts_per_minute_per_ip: int = Field(default=100, ge=1)
     # consecutive failures that lock an account, and for how long
     lockout_failures: int = Field(default=10, ge=3)
     lockout_seconds: int = Field(default=900, ge=60)
