@@ -10,6 +10,7 @@ replayed."""
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -38,9 +39,13 @@ class OAuthError(Exception):
     status: int = 400
 
 
-def _refuse(description: str) -> OAuthError:
-    # one answer for every authentication failure: no hint which check failed
-    return OAuthError("invalid_client", description, 401)
+# the one description of every refused client authentication: which check failed is
+# nobody's business but the hub's
+REFUSED = "client authentication failed"
+
+
+def _refuse() -> OAuthError:
+    return OAuthError("invalid_client", REFUSED, 401)
 
 
 async def client_credentials(identity: Identity, form: Mapping[str, str]) -> dict[str, Any]:
@@ -48,19 +53,20 @@ async def client_credentials(identity: Identity, form: Mapping[str, str]) -> dic
         raise OAuthError("unsupported_grant_type", "only client_credentials is supported")
     assertion = form.get("client_assertion")
     if form.get("client_assertion_type") != ASSERTION_TYPE or not assertion:
-        raise _refuse("a private_key_jwt client assertion is required")
+        raise _refuse()
     try:
-        unverified = jwt.decode(assertion, options={"verify_signature": False})
-        client_id = str(unverified["iss"])
+        client_id = jwt.decode(assertion, options={"verify_signature": False})["iss"]
     except (jwt.PyJWTError, KeyError):
-        raise _refuse("client authentication failed") from None
+        raise _refuse() from None
+    if not _text(client_id):
+        raise _refuse()
     if form.get("client_id", client_id) != client_id:
-        raise _refuse("client authentication failed")
+        raise _refuse()
     async with identity.store.sessions() as session:
         now = identity.clock.now()
         client = await session.get(ServiceClient, client_id)
         if client is None or client.disabled:
-            raise _refuse("client authentication failed")
+            raise _refuse()
         claims = _verify_assertion(identity, client, assertion, now)
         scopes = _granted_scopes(client, form.get("scope"))
         # forget assertions that can no longer be replayed anyway
@@ -68,7 +74,7 @@ async def client_credentials(identity: Identity, form: Mapping[str, str]) -> dic
         session.add(
             UsedAssertion(
                 client_id=client_id,
-                jti=str(claims["jti"])[:128],
+                jti=claims["jti"][:128],
                 expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC) + LEEWAY,
             )
         )
@@ -113,18 +119,36 @@ def _verify_assertion(
             },
         )
     except Exception:
-        raise _refuse("client authentication failed") from None
+        raise _refuse() from None
     stamp = now.timestamp()
-    exp = claims["exp"]
-    if claims["sub"] != client.client_id or not isinstance(exp, int):
-        raise _refuse("client authentication failed")
-    if exp <= stamp - LEEWAY.total_seconds():
-        raise _refuse("the assertion expired")
-    if exp - stamp > settings.assertion_max_seconds + LEEWAY.total_seconds():
-        raise _refuse("the assertion lives too long")
-    if int(claims.get("nbf", stamp)) > stamp + LEEWAY.total_seconds():
-        raise _refuse("the assertion is not valid yet")
+    leeway = LEEWAY.total_seconds()
+    exp = _numeric_date(claims["exp"])
+    _numeric_date(claims.get("iat", stamp))
+    nbf = _numeric_date(claims.get("nbf", stamp))
+    jti = claims["jti"]
+    if claims["sub"] != client.client_id or not _text(jti):
+        raise _refuse()
+    if (
+        exp <= stamp - leeway  # expired
+        or exp - stamp > settings.assertion_max_seconds + leeway  # not short-lived
+        or nbf > stamp + leeway  # not valid yet
+    ):
+        raise _refuse()
     return claims
+
+
+def _text(value: object) -> bool:
+    """A claim a store may hold: a non-empty printable string (no NUL, no lone
+    surrogate, no control character)."""
+    return isinstance(value, str) and bool(value.strip()) and value.isprintable()
+
+
+def _numeric_date(value: object) -> float:
+    """A JWT NumericDate (RFC 7519 §2): a finite JSON number, not a string, a list, an
+    object or a boolean."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise _refuse()
+    return float(value)
 
 
 def _granted_scopes(client: ServiceClient, requested: str | None) -> frozenset[Scope]:

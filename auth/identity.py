@@ -31,6 +31,7 @@ class Identity:
         self.throttle = Throttle(
             rate_limit_storage(settings),
             login_failures_per_minute=settings.login_failures_per_minute,
+            login_attempts_per_minute_per_ip=settings.login_attempts_per_minute_per_ip,
             handoffs_per_minute=settings.handoffs_per_minute,
         )
 

@@ -12,7 +12,7 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import case, literal, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.accounts import account_by_username
@@ -24,6 +24,7 @@ from auth.passwords import hash_password, needs_rehash, verify_password
 from auth.tokens import IssuedToken, new_opaque_token, token_hash
 from auth.viewer import Viewer
 from levels.common.errors import DomainError
+from levels.common.models import AwareDateTime
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,10 @@ async def login(
 ) -> SignIn:
     if channel not in LOGIN_CHANNELS:
         raise DomainError(AuthErrorCode.INVALID_CHANNEL, field=["channel"])
-    if not await identity.throttle.login_allowed(username, ip):
+    # counted before the password is checked: attempts at the same time cannot all
+    # pass a budget none of them has used yet
+    if not await identity.throttle.login_attempt(username, ip):
         raise DomainError(AuthErrorCode.RATE_LIMITED)
-    settings = identity.settings
     async with identity.store.sessions() as session:
         now = identity.clock.now()
         account = await account_by_username(username, session=session)
@@ -110,14 +112,12 @@ async def login(
         stored = account.password_hash if account else None
         if not await asyncio.to_thread(verify_password, stored, password):
             if account is not None:
-                account.failed_logins += 1
-                if account.failed_logins >= settings.lockout_failures:
-                    account.locked_until = now + dt.timedelta(seconds=settings.lockout_seconds)
-                    account.failed_logins = 0
+                await _count_failure(identity, session, account.id, now)
                 await session.commit()
-            await identity.throttle.login_failed(username, ip)
             raise DomainError(AuthErrorCode.INVALID_CREDENTIALS)
         assert account is not None
+        # whoever knows the password is no longer guessing it
+        await identity.throttle.login_succeeded(username)
         if _locked(account, now):
             # said only to whoever knows the password
             raise DomainError(AuthErrorCode.ACCOUNT_LOCKED)
@@ -130,6 +130,27 @@ async def login(
         )
         await session.commit()
     return await sign_in(identity, account, row, refresh)
+
+
+async def _count_failure(
+    identity: Identity, session: AsyncSession, account_id: str, now: dt.datetime
+) -> None:
+    """One more failure in a row, and the lock when it is the last one allowed: one
+    UPDATE, so failures at the same time each count (no read-modify-write to lose)."""
+    settings = identity.settings
+    reached = Account.failed_logins + 1 >= settings.lockout_failures
+    until = now + dt.timedelta(seconds=settings.lockout_seconds)
+    await session.execute(
+        update(Account)
+        .where(Account.id == account_id)
+        .values(
+            failed_logins=case((reached, 0), else_=Account.failed_logins + 1),
+            locked_until=case(
+                (reached, literal(until, AwareDateTime())), else_=Account.locked_until
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def refresh_session(identity: Identity, *, refresh_token: str) -> SignIn:

@@ -61,7 +61,9 @@ class MemoryKeyValue:
 
 
 class RedisKeyValue:
-    def __init__(self, url: str, prefix: str = "govhub:") -> None:
+    """Redis, every key under the deployment's namespace (``Settings.redis_namespace``)."""
+
+    def __init__(self, url: str, prefix: str) -> None:
         self._redis = Redis.from_url(url, decode_responses=True)
         self._prefix = prefix
 
@@ -86,7 +88,7 @@ class RedisKeyValue:
 
 def key_value_for(settings: Settings) -> KeyValue:
     if settings.redis_url:
-        return RedisKeyValue(settings.redis_url)
+        return RedisKeyValue(settings.redis_url, settings.redis_namespace)
     return MemoryKeyValue()
 
 
@@ -94,5 +96,7 @@ def rate_limit_storage(settings: Settings) -> Storage:
     if settings.redis_url:
         scheme, rest = settings.redis_url.split("://", 1)
         uri = f"async+{scheme}://{rest}"
-        return RedisStorage(uri, implementation="redispy", key_prefix="govhub:limits")
+        return RedisStorage(
+            uri, implementation="redispy", key_prefix=settings.redis_namespace + "limits"
+        )
     return MemoryStorage()

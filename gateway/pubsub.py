@@ -162,12 +162,15 @@ class MemoryBroker:
 
 
 class RedisBroker:
-    """Redis pub/sub under a key prefix. One Redis connection per hub process listens
+    """Redis pub/sub under the deployment's namespace (``Settings.redis_namespace``):
+    Redis delivers a message to every subscriber of its channel whatever database they
+    selected, so the channel's name is what keeps another deployment's messages on the
+    same Redis from ever reaching this one. One Redis connection per hub process listens
     for every channel some subscriber here follows (not one per subscriber) and hands
     each message to the local subscribers of its channel. When that connection is lost,
     redis-py connects and subscribes again; the subscribers then get ``RESYNC``."""
 
-    def __init__(self, url: str, prefix: str = "govhub:", *, queue_size: int = QUEUE_SIZE) -> None:
+    def __init__(self, url: str, prefix: str, *, queue_size: int = QUEUE_SIZE) -> None:
         self._redis = Redis.from_url(url, decode_responses=True)
         self._pubsub = self._redis.pubsub()
         self._prefix = prefix
@@ -265,5 +268,5 @@ class RedisBroker:
 
 def broker_for(settings: Settings) -> Broker:
     if settings.redis_url:
-        return RedisBroker(settings.redis_url)
+        return RedisBroker(settings.redis_url, settings.redis_namespace)
     return MemoryBroker()

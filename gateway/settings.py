@@ -12,6 +12,7 @@ import json
 import secrets
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         default=None, validation_alias=AliasChoices("GOVHUB_REDIS_URL", "REDIS_URL")
     )
+    # what this deployment's Redis keys and pub/sub channels start with (see
+    # ``redis_namespace``): two deployments on one Redis must differ here, since pub/sub
+    # ignores the database number
+    redis_prefix: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:/@-]{1,100}$")
     host: str = "127.0.0.1"
     port: int = 8000
     # freeze "now" for tests and demos (ISO 8601, with offset); None = the real clock
@@ -94,7 +99,10 @@ class Settings(BaseSettings):
     handoffs_per_minute: int = Field(default=10, ge=1)
     # a retired signing key still verifies for this long (>= the access token lifetime)
     key_overlap_seconds: int = Field(default=3600, ge=900)
+    # sign-in attempts counted before the password is checked: per account (strict; a
+    # success starts its window afresh) and per address (only a spray reaches it)
     login_failures_per_minute: int = Field(default=5, ge=1)
+    login_attempts_per_minute_per_ip: int = Field(default=100, ge=1)
     # consecutive failures that lock an account, and for how long
     lockout_failures: int = Field(default=10, ge=3)
     lockout_seconds: int = Field(default=900, ge=60)
@@ -158,6 +166,18 @@ class Settings(BaseSettings):
     @property
     def issuer(self) -> str:
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def redis_namespace(self) -> str:
+        """The prefix of every Redis key and channel of this deployment:
+        ``GOVHUB_REDIS_PREFIX``, else ``govhub:<host[:port][/path]>`` of the public URL;
+        always ending in ``:``."""
+        if self.redis_prefix:
+            base = self.redis_prefix
+        else:
+            url = urlsplit(self.issuer)
+            base = f"govhub:{url.netloc.lower()}{url.path}".rstrip("/")
+        return base if base.endswith(":") else base + ":"
 
     @property
     def token_endpoint(self) -> str:

@@ -4,6 +4,7 @@ assertion (RFC 7523) at POST /oauth/token, and nothing else gets one."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from typing import Any
 
@@ -42,7 +43,10 @@ def assertion(
     }
     signer = key_of or client_id
     key = (CLIENT_KEYS / f"{signer}.pem").read_bytes()
-    return jwt.encode(claims, key, algorithm=CLIENTS[signer])
+    # signed as given (PyJWT's encode would refuse claims of the wrong kind)
+    return jwt.PyJWS().encode(
+        json.dumps(claims).encode(), key, algorithm=CLIENTS[signer], headers={"typ": "JWT"}
+    )
 
 
 async def token_request(http: httpx.AsyncClient, **form: str) -> httpx.Response:
@@ -101,7 +105,50 @@ async def test_bad_assertions_are_refused_alike(
 ) -> None:
     response = await token_request(http, client_assertion=assertion(settings, **kwargs))
     assert response.status_code == 401
-    assert response.json()["error"] == "invalid_client"
+    assert response.json() == REFUSED
+
+
+# every refused client authentication says exactly this (no hint which check failed)
+REFUSED = {"error": "invalid_client", "error_description": "client authentication failed"}
+
+# correctly signed assertions whose claims are of the wrong kind: each is refused like
+# any other bad assertion, never a 500
+ODD_CLAIMS: dict[str, dict[str, Any]] = {
+    "nbf-string": {"nbf": "1700000000"},
+    "nbf-list": {"nbf": [1]},
+    "nbf-object": {"nbf": {"at": 1}},
+    "nbf-infinite": {"nbf": float("inf")},
+    "iat-string": {"iat": "now"},
+    "iat-list": {"iat": []},
+    "iat-object": {"iat": {}},
+    "iat-boolean": {"iat": True},
+    "exp-string": {"exp": "tomorrow"},
+    "exp-list": {"exp": [1]},
+    "exp-object": {"exp": {"at": 1}},
+    "exp-not-a-number": {"exp": float("nan")},
+    "jti-empty": {"jti": ""},
+    "jti-blank": {"jti": "   "},
+    "jti-number": {"jti": 42},
+    "jti-list": {"jti": ["a"]},
+    "jti-nul": {"jti": "a\x00b"},
+    "iss-object": {"iss": {"id": "yuci-system"}},
+    "iss-nul": {"iss": "yuci-system\x00"},
+}
+
+
+@pytest.mark.parametrize("claims", list(ODD_CLAIMS.values()), ids=list(ODD_CLAIMS))
+async def test_claims_of_the_wrong_kind_are_refused_alike(
+    http: httpx.AsyncClient, settings: Settings, claims: dict[str, Any]
+) -> None:
+    response = await token_request(http, client_assertion=assertion(settings, **claims))
+    assert response.status_code == 401, response.text
+    assert response.json() == REFUSED
+
+
+async def test_numeric_dates_may_be_fractional(http: httpx.AsyncClient, settings: Settings) -> None:
+    now = DEMO_NOW.timestamp()
+    signed = assertion(settings, iat=now + 0.25, nbf=now - 0.5, exp=now + 60.5)
+    assert (await token_request(http, client_assertion=signed)).status_code == 200
 
 
 async def test_an_assertion_signed_by_an_unregistered_key_is_refused(
@@ -129,13 +176,13 @@ async def test_malformed_requests_get_oauth_errors(
     assert wrong_grant.status_code == 400
     assert wrong_grant.json()["error"] == "unsupported_grant_type"
     no_assertion = await http.post("/oauth/token", data={"grant_type": "client_credentials"})
-    assert no_assertion.status_code == 401
+    assert no_assertion.status_code == 401 and no_assertion.json() == REFUSED
     as_json = await http.post(
         "/oauth/token", json={"grant_type": "client_credentials", "client_assertion": "x"}
     )
     assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
     garbage = await token_request(http, client_assertion="not-a-jwt")
-    assert garbage.status_code == 401
+    assert garbage.status_code == 401 and garbage.json() == REFUSED
     assert (await http.get("/oauth/token")).status_code == 405
 
 

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway.nodes import NodeRegistry
 from gateway.settings import Mode, Settings
 from tests.auth.conftest import OwnHub, own_hub
+from tests.auth.test_clients import ODD_CLAIMS, REFUSED, assertion, token_request
 
 JSON = "application/json"
 
@@ -266,3 +267,21 @@ async def test_bad_variables_are_the_clients_mistake_in_prod(
     metrics = (await prod.gql.http.get("/metrics")).text
     assert errors_of_kind(metrics, "unexpected") == unexpected
     assert errors_of_kind(metrics, "validation") >= 1
+
+
+@pytest.mark.parametrize("claims", list(ODD_CLAIMS.values()), ids=list(ODD_CLAIMS))
+async def test_the_token_endpoint_refuses_odd_claims_cleanly(
+    prod: OwnHub, claims: dict[str, Any]
+) -> None:
+    """Correctly signed machine-client assertions with claims of the wrong kind: the
+    one ``invalid_client`` answer, never a 500 (README "County systems")."""
+    signed = assertion(prod.app.state.settings, **claims)
+    response = await token_request(prod.gql.http, client_assertion=signed)
+    assert response.status_code == 401, response.text
+    assert response.json() == REFUSED
+
+
+async def test_a_sound_assertion_gets_a_token_from_the_same_hub(prod: OwnHub) -> None:
+    """The control of the refusals above: the same hub does answer a sound one."""
+    signed = assertion(prod.app.state.settings)
+    assert (await token_request(prod.gql.http, client_assertion=signed)).status_code == 200

@@ -415,7 +415,10 @@ async def test_a_change_through_another_hub_process_crosses_redis(
 @pytest.mark.skipif(BACKEND != "postgres", reason="Redis is there in the PostgreSQL pass")
 async def test_redis_brokers_of_two_processes_reach_each_other(settings: Settings) -> None:
     assert settings.redis_url
-    here, there = RedisBroker(settings.redis_url), RedisBroker(settings.redis_url)
+    here, there = (
+        RedisBroker(settings.redis_url, settings.redis_namespace),
+        RedisBroker(settings.redis_url, settings.redis_namespace),
+    )
     try:
         async with here.subscribe(case_channel("140702000000-20261120-00042")) as messages:
             await publish_case_updated(there, "140702000000-20261120-00042")
@@ -433,7 +436,10 @@ async def test_after_redis_drops_the_connection_subscribers_read_again(
     settings: Settings,
 ) -> None:
     assert settings.redis_url
-    here, there = RedisBroker(settings.redis_url), RedisBroker(settings.redis_url)
+    here, there = (
+        RedisBroker(settings.redis_url, settings.redis_namespace),
+        RedisBroker(settings.redis_url, settings.redis_namespace),
+    )
     number = "140702000000-20261120-00043"
     try:
         async with here.subscribe(case_channel(number)) as messages:
