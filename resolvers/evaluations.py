@@ -30,7 +30,7 @@ from levels.evaluations.errors import EvaluationErrorCode as E
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from resolvers.cases import actor_of, holder
 from resolvers.fanout import fan_out
-from resolvers.globalid import GlobalId, decode_id
+from resolvers.globalid import GlobalId, decode_id, decode_row_id, row_id
 from resolvers.partial import report_unavailable
 from schema.evaluations import (
     ComplaintFilter,
@@ -61,13 +61,7 @@ def _refuse(info: Info, action: Action, target: Target) -> DomainError:
 
 def _key(value: str, type_name: str) -> tuple[Level, int]:
     """The level and row id of one of this domain's global IDs."""
-    try:
-        gid = decode_id(value)
-        if gid.type_name != type_name:
-            raise ValueError(gid.type_name)
-        return gid.level, int(gid.key)
-    except (ValueError, DomainError):
-        raise DomainError(ErrorCode.INVALID_ID, field=["input", "id"]) from None
+    return decode_row_id(value, type_name, ("input", "id"))
 
 
 NODE_TYPES = frozenset({"Evaluation", "Rectification", "Complaint"})
@@ -78,10 +72,7 @@ async def node(
 ) -> EvaluationType | RectificationType | ComplaintType | None:
     """``node(id:)`` of a rating, rectification or complaint: null when there is no
     such row or the viewer may not read it."""
-    try:
-        key = int(gid.key)
-    except ValueError:
-        raise DomainError(ErrorCode.INVALID_ID, field=["id"]) from None
+    key = row_id(gid.key)
     loaders = info.context.loaders
     found: EvaluationType | RectificationType | ComplaintType | None = None
     if gid.type_name == "Evaluation":

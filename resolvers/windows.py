@@ -9,8 +9,6 @@ for in every store) or a ticket's/appointment's global id."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -39,7 +37,7 @@ from levels.windows.errors import WindowErrorCode as E
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from resolvers.cases import actor_of
 from resolvers.fanout import fan_out
-from resolvers.globalid import decode_id
+from resolvers.globalid import decode_id, decode_row_id
 from resolvers.partial import report_unavailable
 from schema.divisions import Window as WindowType
 from schema.info import Info
@@ -79,14 +77,7 @@ async def publish_queue_changed(info: Info, org_code: str) -> None:
 
 
 def _key(value: str, type_name: str, field: str) -> tuple[Level, int]:
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        kind, level, key = raw.split(":", 2)
-        if kind != type_name:
-            raise ValueError(kind)
-        return Level(level), int(key)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise DomainError(ErrorCode.INVALID_ID, field=["input", field]) from None
+    return decode_row_id(value, type_name, ("input", field))
 
 
 def window_key(value: str, field: str = "windowId") -> tuple[Level, str]:
