@@ -32,6 +32,7 @@ from resolvers.cases import actor_of, holder
 from resolvers.fanout import fan_out
 from resolvers.globalid import GlobalId, decode_id, decode_row_id, row_id
 from resolvers.partial import report_unavailable
+from schema.cases import case_target
 from schema.evaluations import (
     ComplaintFilter,
     ComplaintPayload,
@@ -71,7 +72,7 @@ async def node(
     info: Info, gid: GlobalId
 ) -> EvaluationType | RectificationType | ComplaintType | None:
     """``node(id:)`` of a rating, rectification or complaint: null when there is no
-    such row or the viewer may not read it."""
+    such row (or the viewer may not read it)."""
     key = row_id(gid.key)
     loaders = info.context.loaders
     found: EvaluationType | RectificationType | ComplaintType | None = None
@@ -84,8 +85,7 @@ async def node(
     else:
         complaint = await loaders.complaint_by_id.load((gid.level, key))
         found = ComplaintType.from_row(gid.level, complaint) if complaint else None
-    if found is None or not allows(info.context.viewer, Action.READ, found.authz_target()):
-        return None
+    # one the viewer may not read is null too: the schema's guard sees to that
     return found
 
 
@@ -104,7 +104,7 @@ async def rate_case(info: Info, input: Any) -> EvaluationPayload:
 
         async def work(session: AsyncSession) -> service.Rated:
             row = await session.get(Case, number)
-            if row is None:
+            if row is None or not allows(viewer, Action.READ, case_target(row)):
                 raise DomainError(E.CASE_NOT_FOUND, field=["input", "caseNumber"])
             target = Target(
                 Resource.EVALUATION,
@@ -155,9 +155,10 @@ async def _act_on(
 
     async def work(session: AsyncSession) -> Row:
         row = await session.get(model, key)
-        if row is None:
+        target = view.from_row(level, row).authz_target() if row is not None else None
+        # one the viewer may not read does not exist for them
+        if target is None or not allows(info.context.viewer, Action.READ, target):
             raise DomainError(not_found, field=["input", "id"])
-        target = view.from_row(level, row).authz_target()
         if not allows(info.context.viewer, action, target):
             raise _refuse(info, action, target)
         return await change(session, key, level.value)

@@ -422,9 +422,10 @@ async def _on_ticket(info: Info, value: str, action: Action, change: TicketChang
 
         async def work(session: AsyncSession) -> QueueTicket:
             row = await session.get(QueueTicket, tid)
-            if row is None:
+            target = TicketType.from_row(row).authz_target() if row is not None else None
+            # a ticket the viewer may not read does not exist for them
+            if row is None or target is None or not allows(ctx.viewer, Action.READ, target):
                 raise DomainError(E.TICKET_NOT_FOUND, field=["input", "ticketId"])
-            target = TicketType.from_row(row).authz_target()
             if action is Action.CALL_TICKET:
                 target = Target(
                     Resource.WINDOW, division_code=row.division_code, org_code=row.org_code
@@ -537,11 +538,15 @@ async def _on_appointment(
             session: AsyncSession,
         ) -> tuple[Appointment, AppointmentSlot, QueueTicket | None]:
             row = await session.get(Appointment, aid)
-            if row is None:
-                raise DomainError(E.APPOINTMENT_NOT_FOUND, field=["input", "appointmentId"])
             target = Target(
-                Resource.APPOINTMENT, division_code=row.division_code, owner=row.person_id
+                Resource.APPOINTMENT,
+                division_code=row.division_code if row else None,
+                owner=row.person_id if row else None,
+                org_code=row.org_code if row else None,
             )
+            # an appointment the viewer may not read does not exist for them
+            if row is None or not allows(ctx.viewer, Action.READ, target):
+                raise DomainError(E.APPOINTMENT_NOT_FOUND, field=["input", "appointmentId"])
             if not allows(ctx.viewer, Action.BOOK_APPOINTMENT, target):
                 raise DomainError(E.NOT_THE_HOLDER, field=["input", "appointmentId"])
             org = await session.get(ServiceOrg, row.org_code)
