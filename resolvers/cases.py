@@ -46,6 +46,7 @@ from levels.common.codes import (
     parse_implementation_code,
     validate_uscc,
 )
+from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.licences.errors import LicenceErrorCode
@@ -501,6 +502,10 @@ def _scoped(viewer: Viewer, stmt: Select[Any]) -> Select[Any] | None:
 
 
 def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
+    kept_day(f.submitted_from, ("filter", "submittedFrom"))
+    kept_day(f.submitted_to, ("filter", "submittedTo"))
+    kept_day(f.accepted_from, ("filter", "acceptedFrom"))
+    kept_day(f.accepted_to, ("filter", "acceptedTo"))
     if f.status is not None:
         stmt = stmt.where(Case.status == f.status)
     if f.org_code is not None:

@@ -21,6 +21,7 @@ from levels.cases.models import Case
 from levels.cases.numbers import parse_case_number
 from levels.cases.service import start_of_day_after
 from levels.common.codes import parse_division
+from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Window
@@ -270,6 +271,8 @@ async def rating_rollup(
     level store of the viewer's jurisdiction; upheld appeals are left out."""
     ctx = info.context
     f = filter or RatingRollupFilter()
+    kept_day(f.rated_from, ("filter", "ratedFrom"))
+    kept_day(f.rated_to, ("filter", "ratedTo"))
     viewer = ctx.viewer
     probe = Target(Resource.EVALUATION, division_code=(viewer.jurisdiction or "").ljust(12, "0"))
     if not allows(viewer, Action.READ_FIGURES, probe):

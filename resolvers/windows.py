@@ -26,6 +26,7 @@ from gateway.pubsub import DELIVERY_ERRORS
 from levels.calendar.workdays import load_calendar
 from levels.cases.service import china_date
 from levels.common.codes import level_of_division, validate_uscc
+from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ServiceOrg, Window
@@ -146,6 +147,7 @@ async def windows(info: Info, org_code: str) -> list[WindowType]:
 async def appointment_slots(
     info: Info, org_code: str, date: dt.date, window_id: str | None
 ) -> list[AppointmentSlotType]:
+    kept_day(date, ("date",))
     level, org = await find_org(info, org_code, ["orgCode"])
     key = window_key(window_id, "windowId")[1] if window_id else None
     async with info.context.nodes[level].sessions() as session:
@@ -326,6 +328,7 @@ async def open_appointment_slots(info: Info, input: Any) -> AppointmentSlotsPayl
     opened: list[AppointmentSlot] = []
 
     async def change(session: AsyncSession, key: str, _level: Level) -> Any:
+        kept_day(input.date, ("input", "date"))
         drafts = [
             appointments.SlotDraft(
                 hours.parse_clock(s.starts, ["input", "slots", str(i), "starts"]),

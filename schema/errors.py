@@ -3,7 +3,9 @@
 Domain errors raised by query resolvers become GraphQL errors with ``extensions.code``
 (and ``field``), in the client's language; a node that did not answer becomes a
 NODE_UNAVAILABLE error next to partial data; in prod mode everything else is masked
-(the client sees only a request id, the log has the full error)."""
+(the client sees only a request id, the log has the full error). A database error never
+shows its SQL, parameters or driver message, in any mode: its message is replaced (the
+log still has it all)."""
 
 from __future__ import annotations
 
@@ -11,12 +13,14 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 
 from graphql import GraphQLError
+from sqlalchemy.exc import SQLAlchemyError
 from strawberry.extensions import SchemaExtension
 
 from levels.common.errors import DomainError, ErrorCode, message_for
 from resolvers.fanout import NodeUnavailable
 
 log = logging.getLogger("govhub.errors")
+DATABASE_ERROR = "数据库错误 (database error; the log has the details)"
 
 
 def _rebuild(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
@@ -44,6 +48,9 @@ def format_error(error: GraphQLError, locale: str) -> GraphQLError:
             message_for(ErrorCode.NODE_UNAVAILABLE, locale),
             {"code": ErrorCode.NODE_UNAVAILABLE.value, "level": original.level.value},
         )
+    if isinstance(original, SQLAlchemyError):
+        # still unexpected (no code): logged in full, masked in prod
+        return _rebuild(error, DATABASE_ERROR, {})
     return error
 
 
