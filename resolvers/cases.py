@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from stdnum.cn import uscc as stdnum_uscc
 
-from auth.enums import AccountKind
+from auth.enums import LOGIN_CHANNELS, AccountKind, Channel
 from auth.idnumbers import id_number_hash, parse_id_number
 from auth.models import Account
 from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, refusal
@@ -379,6 +379,21 @@ def _window_key(value: str | None, level: Level) -> str | None:
     return gid.key
 
 
+def arrival_channel(viewer: Viewer, asked: Channel) -> Channel:
+    """How a case arrived follows from who hands it in and where, not from what the
+    client says: a resident's or enterprise's session channel (WEB, MOBILE, a KIOSK,
+    or a COUNTER session handed off to them); staff receive at the COUNTER, or register
+    a posted application (MAIL); an agent's is PROXY (with an authorization, checked
+    in ``resolvers/proxy``); a machine client's SYSTEM."""
+    if viewer.kind is AccountKind.STAFF:
+        return Channel.MAIL if asked is Channel.MAIL else Channel.COUNTER
+    if viewer.kind is AccountKind.AGENT:
+        return Channel.PROXY
+    if viewer.kind is AccountKind.SERVICE:
+        return Channel.SYSTEM
+    return viewer.channel if viewer.channel in LOGIN_CHANNELS else Channel.WEB
+
+
 async def submit_case(info: Info, input: Any) -> CasePayload:
     ctx = info.context
     viewer = ctx.viewer
@@ -423,7 +438,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                     matter_name=matter.name,
                     legal_limit_days=matter.legal_time_limit_days,
                     applicant=applicant,
-                    channel=input.channel.value,
+                    channel=arrival_channel(viewer, input.channel).value,
                     materials=material_drafts(input.materials),
                     tolerance_deadline=input.tolerance_deadline,
                     joint=joint,
