@@ -4,7 +4,14 @@
 ``IsAuthenticated`` refuses a field before it runs. The guard runs after: every field
 whose type is an object type is wrapped (``guard_schema``), and every object it returns
 that can say where it is and whose it is (``authz_target``) is checked for READ —
-``node(id:)``, nested fields and connection edges alike."""
+``node(id:)``, nested fields and connection edges alike.
+
+A field that answers one object or null (``case(number:)``, ``node(id:)``, ``licence``,
+a nested link) answers null for an object the viewer may not read, exactly as for a key
+nobody holds — for every viewer, nobody signed in included — so a guessable key (a case
+number is sequential) tells nobody whether it exists. Lists and connections filter by
+the same rules; an unreadable object reaching one is refused (FORBIDDEN or
+UNAUTHENTICATED), never shown."""
 
 from __future__ import annotations
 
@@ -15,6 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 import strawberry
 from graphql import (
     GraphQLInterfaceType,
+    GraphQLNamedType,
     GraphQLObjectType,
     GraphQLResolveInfo,
     GraphQLUnionType,
@@ -24,7 +32,7 @@ from graphql import (
 from strawberry.permission import BasePermission
 
 from auth.errors import AuthErrorCode
-from auth.policy import Action, Target, require
+from auth.policy import Action, Target, allows, require
 from auth.viewer import Viewer
 from levels.common.errors import DomainError
 
@@ -63,19 +71,32 @@ def check_read(viewer: Viewer, value: Any) -> None:
             check_read(viewer, item)
 
 
-def _guarded(resolve: Callable[..., Any]) -> Callable[..., Any]:
+def readable_or_none(viewer: Viewer, value: Any) -> Any:
+    """``value`` when the viewer may read it, else None: an object they may not read
+    does not exist for them."""
+    if isinstance(value, Guarded) and not allows(viewer, Action.READ, value.authz_target()):
+        return None
+    check_read(viewer, value)
+    return value
+
+
+def _checked(viewer: Viewer, value: Any, single: bool) -> Any:
+    if single:
+        return readable_or_none(viewer, value)
+    check_read(viewer, value)
+    return value
+
+
+def _guarded(resolve: Callable[..., Any], single: bool) -> Callable[..., Any]:
     def resolver(source: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
         result = resolve(source, info, **kwargs)
         if inspect.isawaitable(result):
 
             async def checked() -> Any:
-                value = await result
-                check_read(info.context.viewer, value)
-                return value
+                return _checked(info.context.viewer, await result, single)
 
             return checked()
-        check_read(info.context.viewer, result)
-        return result
+        return _checked(info.context.viewer, result, single)
 
     resolver.__govhub_guarded__ = True  # type: ignore[attr-defined]
     return resolver
@@ -90,7 +111,9 @@ def guard_schema(schema: strawberry.Schema) -> None:
                 continue
             resolve = gql_field.resolve or default_field_resolver
             if not getattr(resolve, "__govhub_guarded__", False):
-                gql_field.resolve = _guarded(resolve)
+                # one object or null (not a list, not non-null): hidden, not refused
+                single = isinstance(gql_field.type, GraphQLNamedType)
+                gql_field.resolve = _guarded(resolve, single)
 
 
 def _object_types(types: Iterable[Any]) -> Iterable[GraphQLObjectType]:

@@ -18,6 +18,7 @@ from levels.audit.chain import in_time_order, utc_stamp, verify_chain
 from levels.audit.models import AuditEvent as AuditEventRow
 from levels.cases.numbers import parse_case_number
 from levels.common.codes import parse_division
+from levels.common.dates import kept_instant
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from resolvers.fanout import fan_out
@@ -123,6 +124,8 @@ async def audit_events(
         stmt = stmt.where(AuditEventRow.action == f.action)
     if f.actor_id is not None:
         stmt = stmt.where(AuditEventRow.actor_id == f.actor_id)
+    kept_instant(f.from_, ("filter", "from"))
+    kept_instant(f.to, ("filter", "to"))
     if f.from_ is not None:
         stmt = stmt.where(AuditEventRow.at >= f.from_)
     if f.to is not None:

@@ -21,6 +21,7 @@ from levels.cases.models import Case
 from levels.cases.numbers import parse_case_number
 from levels.cases.service import start_of_day_after
 from levels.common.codes import parse_division
+from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Window
@@ -30,8 +31,9 @@ from levels.evaluations.errors import EvaluationErrorCode as E
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from resolvers.cases import actor_of, holder
 from resolvers.fanout import fan_out
-from resolvers.globalid import GlobalId, decode_id
+from resolvers.globalid import GlobalId, decode_id, decode_row_id, row_id
 from resolvers.partial import report_unavailable
+from schema.cases import case_target
 from schema.evaluations import (
     ComplaintFilter,
     ComplaintPayload,
@@ -61,13 +63,7 @@ def _refuse(info: Info, action: Action, target: Target) -> DomainError:
 
 def _key(value: str, type_name: str) -> tuple[Level, int]:
     """The level and row id of one of this domain's global IDs."""
-    try:
-        gid = decode_id(value)
-        if gid.type_name != type_name:
-            raise ValueError(gid.type_name)
-        return gid.level, int(gid.key)
-    except (ValueError, DomainError):
-        raise DomainError(ErrorCode.INVALID_ID, field=["input", "id"]) from None
+    return decode_row_id(value, type_name, ("input", "id"))
 
 
 NODE_TYPES = frozenset({"Evaluation", "Rectification", "Complaint"})
@@ -77,11 +73,8 @@ async def node(
     info: Info, gid: GlobalId
 ) -> EvaluationType | RectificationType | ComplaintType | None:
     """``node(id:)`` of a rating, rectification or complaint: null when there is no
-    such row or the viewer may not read it."""
-    try:
-        key = int(gid.key)
-    except ValueError:
-        raise DomainError(ErrorCode.INVALID_ID, field=["id"]) from None
+    such row (or the viewer may not read it)."""
+    key = row_id(gid.key)
     loaders = info.context.loaders
     found: EvaluationType | RectificationType | ComplaintType | None = None
     if gid.type_name == "Evaluation":
@@ -93,8 +86,7 @@ async def node(
     else:
         complaint = await loaders.complaint_by_id.load((gid.level, key))
         found = ComplaintType.from_row(gid.level, complaint) if complaint else None
-    if found is None or not allows(info.context.viewer, Action.READ, found.authz_target()):
-        return None
+    # one the viewer may not read is null too: the schema's guard sees to that
     return found
 
 
@@ -113,7 +105,7 @@ async def rate_case(info: Info, input: Any) -> EvaluationPayload:
 
         async def work(session: AsyncSession) -> service.Rated:
             row = await session.get(Case, number)
-            if row is None:
+            if row is None or not allows(viewer, Action.READ, case_target(row)):
                 raise DomainError(E.CASE_NOT_FOUND, field=["input", "caseNumber"])
             target = Target(
                 Resource.EVALUATION,
@@ -164,9 +156,10 @@ async def _act_on(
 
     async def work(session: AsyncSession) -> Row:
         row = await session.get(model, key)
-        if row is None:
+        target = view.from_row(level, row).authz_target() if row is not None else None
+        # one the viewer may not read does not exist for them
+        if target is None or not allows(info.context.viewer, Action.READ, target):
             raise DomainError(not_found, field=["input", "id"])
-        target = view.from_row(level, row).authz_target()
         if not allows(info.context.viewer, action, target):
             raise _refuse(info, action, target)
         return await change(session, key, level.value)
@@ -278,6 +271,8 @@ async def rating_rollup(
     level store of the viewer's jurisdiction; upheld appeals are left out."""
     ctx = info.context
     f = filter or RatingRollupFilter()
+    kept_day(f.rated_from, ("filter", "ratedFrom"))
+    kept_day(f.rated_to, ("filter", "ratedTo"))
     viewer = ctx.viewer
     probe = Target(Resource.EVALUATION, division_code=(viewer.jurisdiction or "").ljust(12, "0"))
     if not allows(viewer, Action.READ_FIGURES, probe):

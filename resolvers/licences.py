@@ -20,6 +20,7 @@ from auth.enums import AccountKind
 from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, require
 from gateway.nodes import LevelNode
 from levels.common.codes import level_of_division, parse_division, validate_uscc
+from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError
 from levels.licences import service as licence_service
@@ -307,6 +308,7 @@ async def reissue(info: Info, input: Any) -> LicencePayload:
     actor = actor_of(info)
     try:
         fields = licence_fields(input.fields)
+        kept_day(input.valid_until, ("input", "validUntil"))
     except DomainError as e:
         return LicencePayload(licence=None, errors=user_errors(e, ctx.locale))
 

@@ -46,6 +46,7 @@ from levels.common.codes import (
     parse_implementation_code,
     validate_basic_code,
 )
+from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level, MatterStatus, VillageServiceMode
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.routes import Route, compute_routes
@@ -332,6 +333,8 @@ async def village_ledger(
     if village.level is not Level.VILLAGE:
         raise DomainError(ProxyErrorCode.VILLAGE_NOT_FOUND, field=["divisionCode"])
     require(ctx.viewer, Action.READ, ledger_target(village.code))
+    kept_day(received_from, ("from",))
+    kept_day(received_to, ("to",))
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     start = decode_cursor(after, allowed=[Level.VILLAGE])
     if await ctx.loaders.division_by_code.load(village.code) is None:

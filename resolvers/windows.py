@@ -9,8 +9,6 @@ for in every store) or a ticket's/appointment's global id."""
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -28,6 +26,7 @@ from gateway.pubsub import DELIVERY_ERRORS
 from levels.calendar.workdays import load_calendar
 from levels.cases.service import china_date
 from levels.common.codes import level_of_division, validate_uscc
+from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ServiceOrg, Window
@@ -39,7 +38,7 @@ from levels.windows.errors import WindowErrorCode as E
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from resolvers.cases import actor_of
 from resolvers.fanout import fan_out
-from resolvers.globalid import decode_id
+from resolvers.globalid import decode_id, decode_row_id
 from resolvers.partial import report_unavailable
 from schema.divisions import Window as WindowType
 from schema.info import Info
@@ -79,14 +78,7 @@ async def publish_queue_changed(info: Info, org_code: str) -> None:
 
 
 def _key(value: str, type_name: str, field: str) -> tuple[Level, int]:
-    try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        kind, level, key = raw.split(":", 2)
-        if kind != type_name:
-            raise ValueError(kind)
-        return Level(level), int(key)
-    except (ValueError, UnicodeDecodeError, binascii.Error):
-        raise DomainError(ErrorCode.INVALID_ID, field=["input", field]) from None
+    return decode_row_id(value, type_name, ("input", field))
 
 
 def window_key(value: str, field: str = "windowId") -> tuple[Level, str]:
@@ -155,6 +147,7 @@ async def windows(info: Info, org_code: str) -> list[WindowType]:
 async def appointment_slots(
     info: Info, org_code: str, date: dt.date, window_id: str | None
 ) -> list[AppointmentSlotType]:
+    kept_day(date, ("date",))
     level, org = await find_org(info, org_code, ["orgCode"])
     key = window_key(window_id, "windowId")[1] if window_id else None
     async with info.context.nodes[level].sessions() as session:
@@ -335,6 +328,7 @@ async def open_appointment_slots(info: Info, input: Any) -> AppointmentSlotsPayl
     opened: list[AppointmentSlot] = []
 
     async def change(session: AsyncSession, key: str, _level: Level) -> Any:
+        kept_day(input.date, ("input", "date"))
         drafts = [
             appointments.SlotDraft(
                 hours.parse_clock(s.starts, ["input", "slots", str(i), "starts"]),
@@ -431,9 +425,10 @@ async def _on_ticket(info: Info, value: str, action: Action, change: TicketChang
 
         async def work(session: AsyncSession) -> QueueTicket:
             row = await session.get(QueueTicket, tid)
-            if row is None:
+            target = TicketType.from_row(row).authz_target() if row is not None else None
+            # a ticket the viewer may not read does not exist for them
+            if row is None or target is None or not allows(ctx.viewer, Action.READ, target):
                 raise DomainError(E.TICKET_NOT_FOUND, field=["input", "ticketId"])
-            target = TicketType.from_row(row).authz_target()
             if action is Action.CALL_TICKET:
                 target = Target(
                     Resource.WINDOW, division_code=row.division_code, org_code=row.org_code
@@ -546,11 +541,15 @@ async def _on_appointment(
             session: AsyncSession,
         ) -> tuple[Appointment, AppointmentSlot, QueueTicket | None]:
             row = await session.get(Appointment, aid)
-            if row is None:
-                raise DomainError(E.APPOINTMENT_NOT_FOUND, field=["input", "appointmentId"])
             target = Target(
-                Resource.APPOINTMENT, division_code=row.division_code, owner=row.person_id
+                Resource.APPOINTMENT,
+                division_code=row.division_code if row else None,
+                owner=row.person_id if row else None,
+                org_code=row.org_code if row else None,
             )
+            # an appointment the viewer may not read does not exist for them
+            if row is None or not allows(ctx.viewer, Action.READ, target):
+                raise DomainError(E.APPOINTMENT_NOT_FOUND, field=["input", "appointmentId"])
             if not allows(ctx.viewer, Action.BOOK_APPOINTMENT, target):
                 raise DomainError(E.NOT_THE_HOLDER, field=["input", "appointmentId"])
             org = await session.get(ServiceOrg, row.org_code)

@@ -425,7 +425,11 @@ class MaterialInput:
 @strawberry.input
 class SubmitCaseInput:
     implementation_code: str
-    channel: Channel
+    channel: Channel = strawberry.field(
+        description="How the case arrives; it follows from the session: an applicant's is "
+        "the channel signed in on, staff's COUNTER (or MAIL for a posted application), an "
+        "agent's PROXY — any other value is not stored"
+    )
     materials: list[MaterialInput]
     applicant_id_number: str | None = strawberry.field(
         default=None,

@@ -5,7 +5,8 @@ Domain errors raised by query resolvers become GraphQL errors with ``extensions.
 NODE_UNAVAILABLE error next to partial data; a request GraphQL refuses before running
 it gets the code of why (GRAPHQL_PARSE_FAILED, GRAPHQL_VALIDATION_FAILED,
 BAD_USER_INPUT); in prod mode everything else is masked (the client sees only a request
-id, the log has the full error).
+id, the log has the full error). A database error never shows its SQL, parameters or
+driver message, in any mode: its message is replaced (the log still has it all).
 
 The log says which is which: an unexpected error (a bug) is an ERROR of
 ``govhub.errors`` with its traceback; a typed refusal is one INFO line of
@@ -19,6 +20,7 @@ from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
+from sqlalchemy.exc import SQLAlchemyError
 from strawberry.extensions import SchemaExtension
 
 from levels.common.errors import DomainError, ErrorCode, message_for
@@ -26,6 +28,7 @@ from resolvers.fanout import NodeUnavailable
 
 log = logging.getLogger("govhub.errors")
 refusals = logging.getLogger("govhub.refusals")
+DATABASE_ERROR = "数据库错误 (database error; the log has the details)"
 
 
 def _rebuild(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
@@ -58,6 +61,9 @@ def format_error(error: GraphQLError, locale: str) -> GraphQLError:
         # graphql-core's own words say what is wrong; the code says what kind of wrong
         refused = DomainError(code, detail=error.message)
         return _rebuild(error, refused.localized(locale), {"code": code.value})
+    if isinstance(original, SQLAlchemyError):
+        # still unexpected (no code): logged in full, masked in prod
+        return _rebuild(error, DATABASE_ERROR, {})
     return error
 
 

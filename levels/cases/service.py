@@ -72,6 +72,9 @@ from levels.licences.identifiers import parse_licence_id
 from levels.windows import enums as window_actions
 
 DEFAULT_SUPPLEMENT_DAYS = 5
+# 容缺承诺: what is tolerated follows within the 20 working days an administrative
+# licence must be decided in (行政许可法 第四十二条), counted from receipt
+MAX_TOLERANCE_WORKING_DAYS = 20
 # 一窗受理: the department takes up a case pushed from the front desk within this many
 # working days, or the case is flagged
 PUSH_ACCEPTANCE_DAYS = 2
@@ -313,7 +316,9 @@ async def submit_case(
     # the lead's guide first; a material two guides ask for is asked for once
     order = {i.code: n for n, i in enumerate(impls)}
     guide = sorted(guide, key=lambda g: (order[g.implementation_code], g.position))
-    materials = _check_materials(submission, guide, today=china_date(now))
+    today = china_date(now)
+    latest = calendar.add_working_days(today, MAX_TOLERANCE_WORKING_DAYS)
+    materials = _check_materials(submission, guide, today=today, latest=latest)
     uses = await _fill_from_library(
         library, submission, guide, materials, actor, now, issuer_status
     )
@@ -479,7 +484,11 @@ def _check_reference(m: MaterialDraft, where: list[str]) -> None:
 
 
 def _check_materials(
-    submission: Submission, guide: Sequence[ImplementationMaterial], *, today: dt.date
+    submission: Submission,
+    guide: Sequence[ImplementationMaterial],
+    *,
+    today: dt.date,
+    latest: dt.date,
 ) -> list[CaseMaterial]:
     by_name: dict[str, ImplementationMaterial] = {}
     for g in guide:
@@ -495,8 +504,12 @@ def _check_materials(
         _check_reference(m, where)
         given[m.name] = m
     deadline = submission.tolerance_deadline
-    if deadline is not None and deadline <= today:
-        raise DomainError(CaseErrorCode.INVALID_DEADLINE, field=["input", "toleranceDeadline"])
+    if deadline is not None and not today < deadline <= latest:
+        raise DomainError(
+            CaseErrorCode.INVALID_DEADLINE,
+            field=["input", "toleranceDeadline"],
+            detail=f"{today + dt.timedelta(days=1)} … {latest}",
+        )
     rows: list[CaseMaterial] = []
     for g in guide:
         found = given.get(g.name)

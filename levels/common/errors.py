@@ -30,6 +30,7 @@ class ErrorCode(enum.Enum):
     INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE"
     INVALID_CURSOR = "INVALID_CURSOR"
     INVALID_ID = "INVALID_ID"
+    INVALID_DATE_RANGE = "INVALID_DATE_RANGE"
     NODE_UNAVAILABLE = "NODE_UNAVAILABLE"
     # a request GraphQL refuses before running it (Apollo's names, which clients know)
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
@@ -81,6 +82,10 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ),
     ErrorCode.INVALID_CURSOR: ("分页游标无效", "The pagination cursor is not valid"),
     ErrorCode.INVALID_ID: ("全局ID无效", "The global ID is not valid"),
+    ErrorCode.INVALID_DATE_RANGE: (
+        "日期超出本系统保存的范围",
+        "The date is outside the days the hub keeps",
+    ),
     ErrorCode.NODE_UNAVAILABLE: (
         "该层级节点暂不可用，返回部分数据",
         "A level node is unavailable; data is partial",

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from levels.common.clock import CHINA
+from levels.common.dates import kept_day
 from levels.common.errors import DomainError
 from levels.supervision.errors import SupervisionErrorCode
 
@@ -32,6 +33,8 @@ def period_of(start: dt.date | None, end: dt.date | None, *, today: dt.date) -> 
     """``start``..``end``; by default the calendar month of ``end`` (else of today) up
     to ``end`` (else today). INVALID_PERIOD when start is after end or the period is
     longer than 366 days."""
+    kept_day(start, ("from",))
+    kept_day(end, ("to",))
     last = end or today
     first = start or last.replace(day=1)
     if first > last:
@@ -50,5 +53,6 @@ def month_period(month: str) -> Period:
         raise DomainError(SupervisionErrorCode.INVALID_MONTH, field=["month"]) from None
     if len(month) != 7:
         raise DomainError(SupervisionErrorCode.INVALID_MONTH, field=["month"])
+    kept_day(first, ("month",))
     following = (first + dt.timedelta(days=32)).replace(day=1)
     return Period(first, following - dt.timedelta(days=1))

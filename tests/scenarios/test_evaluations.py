@@ -173,7 +173,8 @@ async def test_rating_rectification_appeal_and_rollup(desk: Desk, nodes: NodeReg
     assert node == {"caseNumber": first}
     assert (await desk.run("resident2", NODE, id=evaluation["id"]))["node"] is None
     # someone else's case, a case without a result, a comment too long: refused
-    assert _codes(await _rate(desk, "resident2", second, "SATISFIED")) == ["NOT_THE_APPLICANT"]
+    # (to another resident it is no case at all, as a number nobody holds)
+    assert _codes(await _rate(desk, "resident2", second, "SATISFIED")) == ["CASE_NOT_FOUND"]
     number = pending["case"]["number"]
     assert _codes(await _rate(desk, "resident1", number, "SATISFIED")) == ["NO_RESULT_YET"]
     long = await _rate(desk, "resident1", second, "BASIC", comment="慢" * 501)
@@ -186,7 +187,8 @@ async def test_rating_rectification_appeal_and_rollup(desk: Desk, nodes: NodeReg
     assert _codes(early) == ["CALLBACK_REQUIRED"]
     elsewhere = await _do(desk, "xiuwen.receptionist", CALLBACK, "recordCallback", id=rid,
                           note="已回访")  # fmt: skip
-    assert _codes(elsewhere) == ["NOT_AT_THIS_ORG"]
+    # staff of another org may not read it: to them there is none
+    assert _codes(elsewhere) == ["RECTIFICATION_NOT_FOUND"]
     called = await _do(desk, "yuci.reviewer", CALLBACK, "recordCallback", id=rid,
                        note="申请人表示排队时间过长")  # fmt: skip
     assert called["rectification"]["callbackNote"] == "申请人表示排队时间过长"
@@ -310,13 +312,14 @@ async def test_complaints_filed_handled_and_rated(desk: Desk, nodes: NodeRegistr
     assert _codes(early) == ["COMPLAINT_NOT_HANDLED"]
     counter = await _do(desk, "yuci.receptionist", HANDLE, "handleComplaint", id=cid,
                         handling="已处理")  # fmt: skip
-    assert _codes(counter) == ["ROLE_NOT_ALLOWED"]
+    # a receptionist may not read complaints: to them there is none
+    assert _codes(counter) == ["COMPLAINT_NOT_FOUND"]
     handled = await _do(desk, "yuci.supervisor", HANDLE, "handleComplaint", id=cid,
                         handling="约谈当事人并通报批评")  # fmt: skip
     assert handled["complaint"]["status"] == "HANDLED"
     other = await _do(desk, "resident2", SATISFACTION, "rateComplaintHandling", id=cid,
                       satisfaction="DISSATISFIED")  # fmt: skip
-    assert _codes(other) == ["NOT_THE_COMPLAINANT"]
+    assert _codes(other) == ["COMPLAINT_NOT_FOUND"]
     rated = await _do(desk, "resident1", SATISFACTION, "rateComplaintHandling", id=cid,
                       satisfaction="SATISFIED")  # fmt: skip
     assert rated["complaint"]["satisfaction"] == "SATISFIED"
