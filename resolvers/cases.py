@@ -48,6 +48,7 @@ from levels.common.codes import (
 )
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.common.routes import delegation_in_force
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.service import Issuing
 from resolvers import case_events
@@ -378,6 +379,24 @@ def _window_key(value: str | None, level: Level) -> str | None:
     return gid.key
 
 
+async def _delegated_in_force(info: Info, code: ImplementationCode) -> None:
+    """A town's delegated item takes applications only while its delegation (the
+    county's row, read now) is in force and names the town: a revoked delegation or
+    one not yet effective refuses at once, whatever the relay has delivered."""
+    if code.level is not Level.TOWN:
+        return
+    loaders = info.context.loaders
+    impl = await loaders.implementation_by_code.load(code.code)
+    if impl is None or impl.delegated_from is None:
+        return  # the town's own item (or none: the store says so below)
+    view = await loaders.delegation_by_id.load(impl.delegation_id) if impl.delegation_id else None
+    known = {view.row.id: view} if view is not None else {}
+    if delegation_in_force(impl, impl.division_code, known, info.context.clock.now()) is None:
+        raise DomainError(
+            CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
+        )
+
+
 async def submit_case(info: Info, input: Any) -> CasePayload:
     ctx = info.context
     viewer = ctx.viewer
@@ -396,6 +415,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
             raise DomainError(
                 CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
             )
+        await _delegated_in_force(info, code)
         joint = await _part_drafts(info, code, input.joint_implementation_codes or [])
         window_id = _window_key(input.window_id, code.level)
         applicant = await _applicant(info, input.applicant_id_number, input.on_behalf_of)
