@@ -54,6 +54,7 @@ class Outcome(enum.Enum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"  # the target's inbox had it: applied by an earlier pass
     WAITING = "waiting"  # the target did not answer
+    EARLY = "early"  # its entity's previous message is not applied there yet
     REJECTED = "rejected"  # the handler refused it for good
     ERROR = "error"  # a failure that may pass
 
@@ -69,6 +70,8 @@ class RelayPass:
     retrying: int = 0
     failed: int = 0
     resent: int = 0
+    # came before their entity's previous message: sent again later
+    early: int = 0
     down: set[str] = field(default_factory=set)
     # the cases a message changed in its target store this pass
     cases: set[str] = field(default_factory=set)
@@ -93,6 +96,8 @@ class RelayPass:
         )
         if self.resent:
             text += f", {self.resent} sent again"
+        if self.early:
+            text += f", {self.early} waiting for an earlier message"
         if self.down:
             text += f"; not answering: {', '.join(sorted(self.down))}"
         return text
@@ -145,6 +150,8 @@ class _Relay:
             applied = await self.call(target, run)
         except DomainError as exc:
             return Outcome.REJECTED, _describe(exc)
+        except outbox.OutOfOrder as exc:
+            return Outcome.EARLY, str(exc)
         except IntegrityError as exc:
             # on PostgreSQL, another relay applying the same message commits first
             if await self.in_inbox(target, envelope.id):
@@ -173,12 +180,22 @@ class _Relay:
     async def deliver_all(
         self, messages: Sequence[OutboxMessage]
     ) -> dict[str, tuple[Outcome, str | None]]:
-        outcomes = {}
+        outcomes: dict[str, tuple[Outcome, str | None]] = {}
+        # entities (to a target) whose message in this batch did not arrive: their
+        # later messages wait for the next pass
+        held: dict[tuple[str, Level], int] = {}
         for message in messages:
+            stream = (message.entity or "", message.target_level)
+            seq = message.entity_seq or 0
+            if message.entity and seq > held.get(stream, seq):
+                outcomes[message.id] = (Outcome.EARLY, f"waits for {message.entity}'s previous")
+                continue
             await self.hook("claimed", message.id)
             outcome = await self.deliver(outbox.envelope_of(message))
             if outcome[0] in (Outcome.APPLIED, Outcome.DUPLICATE):
                 await self.hook("applied", message.id)
+            elif message.entity:
+                held[stream] = min(seq, held.get(stream, seq))
             outcomes[message.id] = outcome
         return outcomes
 
@@ -204,6 +221,9 @@ class _Relay:
             elif outcome is Outcome.WAITING:
                 outbox.mark_waiting(message, error or "")
                 r.waiting += 1
+            elif outcome is Outcome.EARLY:
+                outbox.mark_waiting(message, error or "")
+                r.early += 1
             else:
                 failed = await outbox.record_failure(
                     session,

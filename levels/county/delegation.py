@@ -72,6 +72,11 @@ def _audit(actor: Actor, action: str, detail: dict[str, Any]) -> EventDraft:
     )
 
 
+def delegation_entity(delegation_id: str, town: str) -> str:
+    """The stream of a delegation's messages to one town: its grant, then its revocation."""
+    return f"delegation:{delegation_id}:{town}"
+
+
 def is_town(code: str) -> bool:
     return level_of_division(code) is Level.TOWN
 
@@ -226,6 +231,7 @@ async def delegate_matter(
             source=Level.COUNTY,
             target=Level.TOWN,
             division_code=town,
+            entity=delegation_entity(row.id, town),
             payload={
                 "delegationId": row.id,
                 "countyItem": impl.code,
@@ -281,6 +287,7 @@ async def revoke_delegation(
             source=Level.COUNTY,
             target=Level.TOWN,
             division_code=town,
+            entity=delegation_entity(row.id, town),
             payload={"delegationId": row.id, "town": town, "basicCode": row.basic_code},
             now=now,
         )
