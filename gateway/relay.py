@@ -33,6 +33,7 @@ from gateway.breakers import unreachable
 from gateway.nodes import LevelNode, NodeRegistry
 from gateway.pubsub import Broker
 from gateway.settings import Settings
+from levels.common import migrate
 from levels.common.clock import Clock
 from levels.common.enums import Level
 from levels.common.errors import DomainError, message_for
@@ -389,6 +390,21 @@ async def run_forever(
         except Exception:  # a store that fails now is tried again next round
             log.exception("relay pass failed")
         await asyncio.sleep(0 if more else interval)
+
+
+async def stores_behind(nodes: NodeRegistry) -> list[str]:
+    """The level stores that answer but are not at this hub's schema (one that does not
+    answer is left to the pass, which goes on without it and reports it)."""
+    behind = []
+    for node in nodes:
+        try:
+            if not await migrate.is_current(node.engine, "levels"):
+                behind.append(node.name)
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            log.warning("relay: %s store not answering: %r", node.name, exc)
+    return behind
 
 
 async def find_message(nodes: NodeRegistry, message_id: str) -> LevelNode | None:
