@@ -23,7 +23,6 @@ from auth.representation import represents
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
-from levels.cases import referral
 from levels.cases import service as case_service
 from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.errors import CaseErrorCode
@@ -129,7 +128,7 @@ def _refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
 CaseChange = Callable[[AsyncSession, Actor], Awaitable[Case]]
 
 
-async def _act(info: Info, number: str, action: Action, change: CaseChange) -> CasePayload:
+async def act_on_case(info: Info, number: str, action: Action, change: CaseChange) -> CasePayload:
     """One change to one case in its node's transaction: the viewer must be able to
     read the case (otherwise it does not exist for them) and hold the post ``action``
     needs; a case someone else moved first is VERSION_CONFLICT."""
@@ -204,40 +203,7 @@ async def take_step(
             issuing=issuing,
         )
 
-    return await _act(info, number, STEP_ACTIONS[step], change)
-
-
-async def refer(
-    info: Info, number: str, opinion: str | None, expected_version: int | None
-) -> CasePayload:
-    """转报: send the case up its route — to the town that reviews first, or to the
-    org that decides it — through the outbox."""
-    ctx = info.context
-    now = ctx.clock.now()
-
-    async def change(session: AsyncSession, actor: Actor) -> Case:
-        row = await session.get(Case, number)
-        assert row is not None  # _act found it
-        impl = await ctx.loaders.implementation_by_code.load(row.implementation_code)
-        if impl is None:
-            raise DomainError(CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "number"])
-        review_town = None
-        if row.level is Level.VILLAGE:
-            town = f"{row.division_code[:9]}000"
-            org = await ctx.loaders.service_org_by_division.load(town)
-            review_town = (org.code, town) if org is not None else None
-        return await referral.refer_case(
-            number,
-            opinion=opinion,
-            expected_version=expected_version,
-            impl=impl,
-            review_town=review_town,
-            session=session,
-            actor=actor,
-            now=now,
-        )
-
-    return await _act(info, number, Action.REFER_CASE, change)
+    return await act_on_case(info, number, STEP_ACTIONS[step], change)
 
 
 async def deliver(info: Info, number: str, window_id: str | None, given: StepInput) -> CasePayload:
@@ -261,7 +227,7 @@ async def decide_part(
             number, implementation_code, given, session=session, actor=actor, now=now
         )
 
-    return await _act(info, number, Action.DECIDE_CASE, change)
+    return await act_on_case(info, number, Action.DECIDE_CASE, change)
 
 
 def _as_applicant(account: Account) -> Applicant:
