@@ -18,8 +18,13 @@ from purgatory.domain.model import OpenedState
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 # SQLSTATE classes of a database that cannot serve: connection exception, insufficient
-# resources, operator intervention (shutdown, cannot connect now), no such database
+# resources (53300 too many connections), operator intervention (57P03 cannot connect
+# now, shutdown), no such database
 _UNAVAILABLE_SQLSTATES = ("08", "53", "57P", "3D000")
+# 55000 (object not in prerequisite state) means "down" only while connecting (no
+# statement yet): the database refuses connections (ALLOW_CONNECTIONS false); from a
+# statement it is a bug to see
+_REFUSING = "55000"
 
 
 class BreakerOpen(Exception):
@@ -37,7 +42,8 @@ def unreachable(exc: BaseException) -> bool:
     if not isinstance(exc, DBAPIError):
         return False
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""
-    return exc.connection_invalidated or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
+    refusing = sqlstate == _REFUSING and exc.statement is None
+    return exc.connection_invalidated or refusing or sqlstate.startswith(_UNAVAILABLE_SQLSTATES)
 
 
 class BreakerState(enum.Enum):

@@ -796,7 +796,7 @@ def relay_group(ctx: click.Context, once: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from gateway.pubsub import broker_for
-    from gateway.relay import RelayPass, relay_once, retry_policy, run_forever
+    from gateway.relay import RelayPass, relay_once, retry_policy, run_forever, stores_behind
     from resolvers.case_events import publish_case_updated
 
     settings = Settings()
@@ -805,7 +805,8 @@ def relay_group(ctx: click.Context, once: bool) -> None:
     timeout = settings.node_timeout_seconds
 
     async def run(nodes: NodeRegistry) -> RelayPass | None:
-        await _require_migrated(nodes, levels=True)
+        if behind := await stores_behind(nodes):  # a store that is down waits, the rest go
+            raise click.ClickException(f"not at this hub's schema: {', '.join(behind)}")
         # with Redis, the gateways' subscribers hear of the cases a message changed
         broker = broker_for(settings) if settings.redis_url else None
         try:

@@ -33,6 +33,7 @@ from gateway.breakers import unreachable
 from gateway.nodes import LevelNode, NodeRegistry
 from gateway.pubsub import Broker
 from gateway.settings import Settings
+from levels.common import migrate
 from levels.common.clock import Clock
 from levels.common.enums import Level
 from levels.common.errors import DomainError, message_for
@@ -54,6 +55,7 @@ class Outcome(enum.Enum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"  # the target's inbox had it: applied by an earlier pass
     WAITING = "waiting"  # the target did not answer
+    EARLY = "early"  # its entity's previous message is not applied there yet
     REJECTED = "rejected"  # the handler refused it for good
     ERROR = "error"  # a failure that may pass
 
@@ -69,6 +71,8 @@ class RelayPass:
     retrying: int = 0
     failed: int = 0
     resent: int = 0
+    # came before their entity's previous message: sent again later
+    early: int = 0
     down: set[str] = field(default_factory=set)
     # the cases a message changed in its target store this pass
     cases: set[str] = field(default_factory=set)
@@ -93,6 +97,8 @@ class RelayPass:
         )
         if self.resent:
             text += f", {self.resent} sent again"
+        if self.early:
+            text += f", {self.early} waiting for an earlier message"
         if self.down:
             text += f"; not answering: {', '.join(sorted(self.down))}"
         return text
@@ -145,6 +151,8 @@ class _Relay:
             applied = await self.call(target, run)
         except DomainError as exc:
             return Outcome.REJECTED, _describe(exc)
+        except outbox.OutOfOrder as exc:
+            return Outcome.EARLY, str(exc)
         except IntegrityError as exc:
             # on PostgreSQL, another relay applying the same message commits first
             if await self.in_inbox(target, envelope.id):
@@ -173,12 +181,22 @@ class _Relay:
     async def deliver_all(
         self, messages: Sequence[OutboxMessage]
     ) -> dict[str, tuple[Outcome, str | None]]:
-        outcomes = {}
+        outcomes: dict[str, tuple[Outcome, str | None]] = {}
+        # entities (to a target) whose message in this batch did not arrive: their
+        # later messages wait for the next pass
+        held: dict[tuple[str, Level], int] = {}
         for message in messages:
+            stream = (message.entity or "", message.target_level)
+            seq = message.entity_seq or 0
+            if message.entity and seq > held.get(stream, seq):
+                outcomes[message.id] = (Outcome.EARLY, f"waits for {message.entity}'s previous")
+                continue
             await self.hook("claimed", message.id)
             outcome = await self.deliver(outbox.envelope_of(message))
             if outcome[0] in (Outcome.APPLIED, Outcome.DUPLICATE):
                 await self.hook("applied", message.id)
+            elif message.entity:
+                held[stream] = min(seq, held.get(stream, seq))
             outcomes[message.id] = outcome
         return outcomes
 
@@ -204,6 +222,9 @@ class _Relay:
             elif outcome is Outcome.WAITING:
                 outbox.mark_waiting(message, error or "")
                 r.waiting += 1
+            elif outcome is Outcome.EARLY:
+                outbox.mark_waiting(message, error or "")
+                r.early += 1
             else:
                 failed = await outbox.record_failure(
                     session,
@@ -369,6 +390,21 @@ async def run_forever(
         except Exception:  # a store that fails now is tried again next round
             log.exception("relay pass failed")
         await asyncio.sleep(0 if more else interval)
+
+
+async def stores_behind(nodes: NodeRegistry) -> list[str]:
+    """The level stores that answer but are not at this hub's schema (one that does not
+    answer is left to the pass, which goes on without it and reports it)."""
+    behind = []
+    for node in nodes:
+        try:
+            if not await migrate.is_current(node.engine, "levels"):
+                behind.append(node.name)
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            log.warning("relay: %s store not answering: %r", node.name, exc)
+    return behind
 
 
 async def find_message(nodes: NodeRegistry, message_id: str) -> LevelNode | None:

@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gateway.nodes import NodeRegistry
+from gateway.breakers import unreachable
+from gateway.nodes import LevelNode, NodeRegistry
 from gateway.pubsub import Broker
 from levels.audit.chain import HeadSigner, sign_head
 from levels.calendar.workdays import WorkCalendar, load_calendar
@@ -40,6 +42,8 @@ class Pass:
     overdue: dict[str, int] = field(default_factory=dict)
     # idempotency records past their retention, deleted
     idempotency_purged: dict[str, int] = field(default_factory=dict)
+    # the stores that did not answer: the pass went on with the others
+    down: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         timers = ", ".join(f"{store} {n}" for store, n in self.timers.items())
@@ -51,6 +55,8 @@ class Pass:
         if any(self.overdue.values()):  # said when there is something to say
             overdue = ", ".join(f"{store} {n}" for store, n in self.overdue.items())
             said += f"; {overdue} rectifications and complaints flagged overdue"
+        if self.down:
+            said += f"; not answering: {', '.join(self.down)}"
         return said
 
 
@@ -68,31 +74,56 @@ async def fire_all(
         if broker is not None:
             await publish_case_updated(broker, number)
 
-    timers: dict[str, int] = {}
-    cards: dict[str, int] = {}
-    expired: dict[str, int] = {}
-    overdue: dict[str, int] = {}
-    purged: dict[str, int] = {}
+    counts: dict[str, dict[str, int]] = {k: {} for k in _COUNTS}
+    down: list[str] = []
     for node in nodes:
-        timers[node.name] = await fire_due_timers(
+        try:
+            done = await _fire_node(node, clock, signer, published)
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            log.warning("timers: %s store not answering: %r", node.name, exc)
+            down.append(node.name)
+            continue
+        for name, n in done.items():
+            counts[name][node.name] = n
+    return Pass(
+        counts["timers"],
+        counts["cards"],
+        counts["expired"],
+        counts["overdue"],
+        idempotency_purged=counts["purged"],
+        down=down,
+    )
+
+
+_COUNTS = ("timers", "cards", "expired", "overdue", "purged")
+
+
+async def _fire_node(
+    node: LevelNode,
+    clock: Clock,
+    signer: HeadSigner | None,
+    published: Callable[[str], Awaitable[None]],
+) -> dict[str, int]:
+    """One store's share of a pass: its counts by kind."""
+    done = {
+        "timers": await fire_due_timers(
             node.sessions, now=clock.now(), calendar=_calendar, on_fired=published
-        )
-        cards[node.name] = await issue_cards(node.sessions, now=clock.now(), on_fired=published)
+        ),
+        "cards": await issue_cards(node.sessions, now=clock.now(), on_fired=published),
+    }
+    async with node.sessions.begin() as session:
+        # a licence's validity end is its deadline row: the pass marks it EXPIRED
+        done["expired"] = await expire_due(session, node.level, clock.now())
+    # 整改 and 投诉 past their deadline: flagged once, with an audit event
+    done["overdue"] = await flag_overdue(node.sessions, level=node.level.value, now=clock.now())
+    async with node.sessions.begin() as session:
+        done["purged"] = await purge_expired(session, clock.now())
+    if signer is not None:
         async with node.sessions.begin() as session:
-            # a licence's validity end is its deadline row: the pass marks it EXPIRED
-            expired[node.name] = await expire_due(session, node.level, clock.now())
-        # 整改 and 投诉 past their deadline: flagged once, with an audit event
-        overdue[node.name] = await flag_overdue(
-            node.sessions, level=node.level.value, now=clock.now()
-        )
-        async with node.sessions.begin() as session:
-            purged[node.name] = await purge_expired(session, clock.now())
-        if signer is not None:
-            async with node.sessions.begin() as session:
-                await sign_head(
-                    session=session, signer=signer, level=node.level.value, now=clock.now()
-                )
-    return Pass(timers, cards, expired, overdue, purged)
+            await sign_head(session=session, signer=signer, level=node.level.value, now=clock.now())
+    return done
 
 
 async def run_forever(

@@ -31,7 +31,6 @@ from auth.representation import represents
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
-from levels.cases import referral
 from levels.cases import service as case_service
 from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.errors import CaseErrorCode
@@ -57,6 +56,7 @@ from levels.common.codes import (
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.common.routes import delegation_in_force
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.service import Issuing
 from resolvers import case_events
@@ -138,7 +138,7 @@ def _refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
 CaseChange = Callable[[AsyncSession, Actor], Awaitable[Case]]
 
 
-async def _act(info: Info, number: str, action: Action, change: CaseChange) -> CasePayload:
+async def act_on_case(info: Info, number: str, action: Action, change: CaseChange) -> CasePayload:
     """One change to one case in its node's transaction: the viewer must be able to
     read the case (otherwise it does not exist for them) and hold the post ``action``
     needs; a case someone else moved first is VERSION_CONFLICT."""
@@ -213,48 +213,14 @@ async def take_step(
             issuing=issuing,
         )
 
-    return await _act(info, number, STEP_ACTIONS[step], change)
+    return await act_on_case(info, number, STEP_ACTIONS[step], change)
 
 
-async def _display_name(info: Info) -> str:
+async def display_name(info: Info) -> str:
     """The signed-in account's name, as a review opinion names who gave it."""
     async with info.context.identity.store.sessions() as session:
         account = await session.get(Account, info.context.viewer.subject)
     return account.display_name if account is not None else ""
-
-
-async def refer(
-    info: Info, number: str, opinion: str | None, expected_version: int | None
-) -> CasePayload:
-    """转报: send the case up its route — to the town that reviews first, or to the
-    org that decides it — through the outbox."""
-    ctx = info.context
-    now = ctx.clock.now()
-
-    async def change(session: AsyncSession, actor: Actor) -> Case:
-        row = await session.get(Case, number)
-        assert row is not None  # _act found it
-        impl = await ctx.loaders.implementation_by_code.load(row.implementation_code)
-        if impl is None:
-            raise DomainError(CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "number"])
-        review_town = None
-        if row.level is Level.VILLAGE:
-            town = f"{row.division_code[:9]}000"
-            org = await ctx.loaders.service_org_by_division.load(town)
-            review_town = (org.code, town) if org is not None else None
-        return await referral.refer_case(
-            number,
-            opinion=opinion,
-            reviewer_name=await _display_name(info),
-            expected_version=expected_version,
-            impl=impl,
-            review_town=review_town,
-            session=session,
-            actor=actor,
-            now=now,
-        )
-
-    return await _act(info, number, Action.REFER_CASE, change)
 
 
 async def deliver(info: Info, number: str, window_id: str | None, given: StepInput) -> CasePayload:
@@ -278,7 +244,7 @@ async def decide_part(
             number, implementation_code, given, session=session, actor=actor, now=now
         )
 
-    return await _act(info, number, Action.DECIDE_CASE, change)
+    return await act_on_case(info, number, Action.DECIDE_CASE, change)
 
 
 def _as_applicant(account: Account) -> Applicant:
@@ -411,6 +377,24 @@ def arrival_channel(viewer: Viewer, asked: Channel) -> Channel:
     return viewer.channel if viewer.channel in LOGIN_CHANNELS else Channel.WEB
 
 
+async def _delegated_in_force(info: Info, code: ImplementationCode) -> None:
+    """A town's delegated item takes applications only while its delegation (the
+    county's row, read now) is in force and names the town: a revoked delegation or
+    one not yet effective refuses at once, whatever the relay has delivered."""
+    if code.level is not Level.TOWN:
+        return
+    loaders = info.context.loaders
+    impl = await loaders.implementation_by_code.load(code.code)
+    if impl is None or impl.delegated_from is None:
+        return  # the town's own item (or none: the store says so below)
+    view = await loaders.delegation_by_id.load(impl.delegation_id) if impl.delegation_id else None
+    known = {view.row.id: view} if view is not None else {}
+    if delegation_in_force(impl, impl.division_code, known, info.context.clock.now()) is None:
+        raise DomainError(
+            CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
+        )
+
+
 async def submit_case(info: Info, input: Any) -> CasePayload:
     ctx = info.context
     viewer = ctx.viewer
@@ -429,6 +413,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
             raise DomainError(
                 CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
             )
+        await _delegated_in_force(info, code)
         joint = await _part_drafts(info, code, input.joint_implementation_codes or [])
         window_id = _window_key(input.window_id, code.level)
         applicant = await _applicant(info, input.applicant_id_number, input.on_behalf_of)

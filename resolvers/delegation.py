@@ -4,6 +4,7 @@ write in the county's store (the towns hear of it through the outbox)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from auth.policy import Action, Resource, Target, allows, refusal
@@ -13,6 +14,7 @@ from levels.common.errors import DomainError
 from levels.county import delegation as service
 from levels.county.errors import DelegationErrorCode
 from resolvers.cases import actor_of
+from resolvers.fanout import NodeUnavailable
 from resolvers.globalid import decode_id
 from schema.info import Info
 from schema.matters import Delegation, DelegationPayload
@@ -35,9 +37,32 @@ def _check(info: Info, org_code: str, division_code: str, field: str) -> None:
         raise DomainError(DelegationErrorCode.ROLE_NOT_ALLOWED, field=["input", field])
 
 
-async def _towns(info: Info, county: str) -> list[str]:
-    rows = await info.context.loaders.children_by_parent.load(county)
+async def _towns(info: Info, county: str) -> list[str] | None:
+    """The county's towns; None when the town store does not answer (a delegation to
+    towns it names is written all the same, and waits in the outbox)."""
+    try:
+        rows = await info.context.loaders.children_by_parent.load(county)
+    except NodeUnavailable:
+        return None
     return sorted(r.code for r in rows if r.level is Level.TOWN)
+
+
+async def _lacking(info: Info, towns: Sequence[str], department: str | None) -> list[str]:
+    """The towns whose centre has no department named ``department`` (none checked
+    when the town store does not answer: the town refuses the message then)."""
+    if not towns or not (department or "").strip():
+        return []
+    name = (department or "").strip()
+    loaders = info.context.loaders
+    try:
+        orgs = await loaders.service_org_by_division.load_many(list(towns))
+        held = await loaders.departments_by_org.load_many(
+            [(Level.TOWN, org.code) for org in orgs if org is not None]
+        )
+    except NodeUnavailable:
+        return []
+    has = {rows[0].org_code for rows in held if any(d.name == name for d in rows)}
+    return [t for t, org in zip(towns, orgs, strict=True) if org is None or org.code not in has]
 
 
 async def delegate(info: Info, input: Any) -> DelegationPayload:
@@ -54,6 +79,8 @@ async def delegate(info: Info, input: Any) -> DelegationPayload:
         county = impl.division_code if impl else ""
         _check(info, code.org_code, county, "implementationCode")
         towns = await _towns(info, county) if county else []
+        named = [t.strip() for t in input.towns or []]
+        lacking = await _lacking(info, named or towns or [], input.town_department)
         # committed on success, rolled back on any error
         async with ctx.nodes[Level.COUNTY].sessions.begin() as session:
             view, _ids = await service.delegate_matter(
@@ -68,6 +95,7 @@ async def delegate(info: Info, input: Any) -> DelegationPayload:
                 session=session,
                 actor=actor_of(info),
                 now=ctx.clock.now(),
+                lacking_department=lacking,
             )
     except DomainError as e:
         return DelegationPayload(errors=user_errors(e, ctx.locale))

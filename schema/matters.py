@@ -12,9 +12,10 @@ from levels.city.models import Matter as MatterRow
 from levels.common import models
 from levels.common.routes import Route
 from levels.county.service import DelegationView
+from resolvers.fanout import NodeUnavailable
 from resolvers.globalid import encode_id
 from resolvers.pagination import decode_cursor, page_size, slice_page
-from resolvers.partial import load_or_report
+from resolvers.partial import load_or_report, report_unavailable
 from schema.divisions import Department, Division, ServiceOrg
 from schema.enums import (
     DeliveryMethod,
@@ -289,7 +290,12 @@ class Delegation(Node):
 
     @strawberry.field(description="The towns named; empty when the delegation is to all towns")
     async def towns(self, info: Info) -> list[Division]:
-        rows = await info.context.loaders.division_by_code.load_many(list(self.view.towns))
+        try:
+            rows = await info.context.loaders.division_by_code.load_many(list(self.view.towns))
+        except NodeUnavailable as failure:
+            # the town store is down: the delegation itself still arrives
+            report_unavailable(info, [failure])
+            return []
         return [Division.from_row(r) for r in rows if r is not None]
 
 

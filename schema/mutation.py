@@ -10,7 +10,7 @@ import strawberry
 from auth.permissions import IsAuthenticated
 from levels.cases.machine import Step
 from levels.cases.service import StepInput
-from resolvers import cases, delegation, identity, licences, proxy
+from resolvers import cases, delegation, identity, licences, proxy, referrals
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
 from resolvers import windows as window_resolvers
@@ -252,7 +252,7 @@ class Mutation:
         permission_classes=[IsAuthenticated],
     )
     async def refer_case(self, info: Info, input: ReferCaseInput) -> CasePayload:
-        return await cases.refer(info, input.number, input.opinion, input.expected_version)
+        return await referrals.refer(info, input.number, input.opinion, input.expected_version)
 
     @strawberry.mutation(
         description="联办: a department's director records the decision on its item; the "

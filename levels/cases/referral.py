@@ -36,7 +36,7 @@ from levels.cases.service import (
 )
 from levels.common.enums import HandlingKind, Level
 from levels.common.errors import DomainError
-from levels.common.models import MatterImplementation
+from levels.common.models import MatterImplementation, ServiceOrg
 from levels.outbox.service import Envelope, enqueue, handler
 
 TOPIC = "case.referred"
@@ -49,25 +49,31 @@ class Hop:
     """Where a referral goes next: the level, its org, and whether it decides."""
 
     level: Level
-    org_code: str
+    # None: the town's centre, named by the town store when the case arrives there
+    org_code: str | None
     division_code: str
     decides: bool
 
 
-def next_hop(
-    holding: Level, impl: MatterImplementation, review_town: tuple[str, str] | None
-) -> Hop:
-    """The town that reviews first (初审) when the case is at a village and the item
-    asks for it — ``review_town`` is that town's (org code, division code) — else the
-    deciding org. A case at the deciding level (or above) cannot be referred."""
-    if holding.depth <= impl.level.depth:
-        raise DomainError(CaseErrorCode.NOT_REFERABLE, field=["input", "number"])
-    reviews = (
+def town_reviews_first(impl: MatterImplementation) -> bool:
+    """Whether a case of ``impl`` received at a village goes to its town first (初审)."""
+    return bool(
         impl.preliminary_review
         and Level.TOWN.value in impl.receive_levels
         and impl.level.depth < Level.TOWN.depth
     )
-    if holding is Level.VILLAGE and reviews:
+
+
+def next_hop(
+    holding: Level, impl: MatterImplementation, review_town: tuple[str | None, str] | None
+) -> Hop:
+    """The town that reviews first (初审) when the case is at a village and the item
+    asks for it — ``review_town`` is that town's (org code, division code; the org code
+    None when the town store did not answer) — else the deciding org. A case at the
+    deciding level (or above) cannot be referred."""
+    if holding.depth <= impl.level.depth:
+        raise DomainError(CaseErrorCode.NOT_REFERABLE, field=["input", "number"])
+    if holding is Level.VILLAGE and town_reviews_first(impl):
         if review_town is None:
             raise DomainError(CaseErrorCode.NOT_REFERABLE, field=["input", "number"])
         return Hop(Level.TOWN, review_town[0], review_town[1], decides=False)
@@ -138,7 +144,7 @@ async def refer_case(
     reviewer_name: str = "",
     expected_version: int | None,
     impl: MatterImplementation,
-    review_town: tuple[str, str] | None,
+    review_town: tuple[str | None, str] | None,
     session: AsyncSession,
     actor: Actor,
     now: dt.datetime,
@@ -199,6 +205,16 @@ def _day(value: str | None) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
 
 
+async def _centre_of(session: AsyncSession, division_code: str) -> str:
+    """The service centre of a division, for a case referred while its store was down."""
+    org = await session.scalar(
+        select(ServiceOrg.code).where(ServiceOrg.division_code == division_code)
+    )
+    if org is None:
+        raise DomainError(CaseErrorCode.NOT_REFERABLE, detail=division_code)
+    return org
+
+
 @handler(TOPIC)
 async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.datetime) -> None:
     """The next store takes the case: the deciding org accepts it on receipt, a
@@ -207,6 +223,7 @@ async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.da
     number = str(p["number"])
     if await session.get(Case, number) is not None:
         raise DomainError(CaseErrorCode.ALREADY_HERE, detail=number)
+    org_code = p["orgCode"] or await _centre_of(session, p["divisionCode"])
     level = envelope.target_level
     decides = bool(p["decides"])
     today = china_date(now)
@@ -221,7 +238,7 @@ async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.da
         matter_name=p["matterName"],
         handling_kind=HandlingKind(p["handlingKind"]),
         level=level,
-        org_code=p["orgCode"],
+        org_code=org_code,
         division_code=p["divisionCode"],
         department_id=impl_dept,
         applicant_kind=ApplicantKind(p["applicantKind"]),
@@ -264,7 +281,7 @@ async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.da
     await record_event(
         session,
         case,
-        Actor(id="relay", kind=SYSTEM.kind, channel=SYSTEM.channel, org_code=p["orgCode"]),
+        Actor(id="relay", kind=SYSTEM.kind, channel=SYSTEM.channel, org_code=org_code),
         RECEIVE_ACTION,
         None,
         now,

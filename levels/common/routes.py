@@ -30,12 +30,14 @@ class Route:
     village_modes: tuple[VillageServiceMode, ...]
 
 
-def _delegation_in_force(
+def delegation_in_force(
     impl: MatterImplementation,
     town_code: str,
     delegations: Mapping[str, DelegationView],
     now: dt.datetime,
 ) -> DelegationView | None:
+    """The delegation a town's delegated item decides under, while it is in force and
+    names ``town_code``; None otherwise."""
     if impl.delegation_id is None:
         return None
     view = delegations.get(impl.delegation_id)
@@ -70,7 +72,7 @@ def compute_routes(
         delegation: DelegationView | None = None
         for impl in sorted(per_matter[basic_code], key=lambda i: i.level.depth, reverse=True):
             if impl.delegated_from is not None:
-                view = _delegation_in_force(impl, chain[Level.TOWN], by_delegation, now)
+                view = delegation_in_force(impl, chain[Level.TOWN], by_delegation, now)
                 if view is None:
                     continue
                 delegation = view

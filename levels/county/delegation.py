@@ -14,7 +14,7 @@ the town, which still finds their item to finish them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.audit.chain import EventDraft, append
 from levels.cases.service import Actor, china_date
-from levels.common.codes import make_implementation_code, parse_division
+from levels.common.codes import level_of_division, make_implementation_code, parse_division
 from levels.common.enums import (
     HandlingKind,
     Level,
@@ -31,7 +31,7 @@ from levels.common.enums import (
     MatterStatus,
     OnlineLevel,
 )
-from levels.common.errors import DomainError
+from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import (
     Department,
     ImplementationMaterial,
@@ -70,6 +70,23 @@ def _audit(actor: Actor, action: str, detail: dict[str, Any]) -> EventDraft:
         detail=detail,
         request_id=actor.request_id,
     )
+
+
+def delegation_entity(delegation_id: str, town: str) -> str:
+    """The stream of a delegation's messages to one town: its grant, then its revocation."""
+    return f"delegation:{delegation_id}:{town}"
+
+
+def is_town(code: str) -> bool:
+    return level_of_division(code) is Level.TOWN
+
+
+def _every_town(towns_of_county: Sequence[str] | None) -> list[str]:
+    """Every town of the county, for a delegation to all of them: the town store must
+    answer to say which they are."""
+    if towns_of_county is None:
+        raise DomainError(ErrorCode.NODE_UNAVAILABLE, field=["input", "towns"], detail="TOWN")
+    return list(towns_of_county)
 
 
 async def _next_id(session: AsyncSession, county: str) -> str:
@@ -114,13 +131,17 @@ def _item(impl: MatterImplementation, guide: Sequence[ImplementationMaterial]) -
 async def delegate_matter(
     draft: DelegationDraft,
     *,
-    towns_of_county: Sequence[str],
+    towns_of_county: Sequence[str] | None,
     session: AsyncSession,
     actor: Actor,
     now: dt.datetime,
+    lacking_department: Collection[str] = (),
 ) -> tuple[DelegationView, list[str]]:
     """Write the delegation and one message per town; ``towns_of_county`` are the
-    county's towns (from the town store). Returns the delegation and the message ids."""
+    county's towns (from the town store; None when it does not answer: the towns named
+    are then taken on their codes, and the town store checks them when the message
+    arrives), ``lacking_department`` those of them without ``draft.town_department``.
+    Returns the delegation and the message ids."""
     impl = await session.get(MatterImplementation, draft.implementation_code)
     if (
         impl is None
@@ -136,13 +157,22 @@ async def delegate_matter(
     prefix = parse_division(county).prefix
     towns = list(dict.fromkeys(t.strip() for t in draft.towns))
     for i, town in enumerate(towns):
-        if not town.startswith(prefix) or town not in towns_of_county:
+        known = town in towns_of_county if towns_of_county is not None else is_town(town)
+        if not town.startswith(prefix) or not known:
             raise DomainError(
                 DelegationErrorCode.TOWN_NOT_IN_COUNTY, field=["input", "towns", str(i)]
             )
-    targets = towns or list(towns_of_county)
+    targets = towns or _every_town(towns_of_county)
     if not targets:
         raise DomainError(DelegationErrorCode.TOWN_NOT_IN_COUNTY, field=["input", "towns"])
+    department = (draft.town_department or "").strip() or None
+    lacking = [t for t in targets if t in lacking_department]
+    if department is not None and lacking:
+        raise DomainError(
+            DelegationErrorCode.TOWN_DEPARTMENT_NOT_FOUND,
+            field=["input", "townDepartment"],
+            detail=", ".join(lacking),
+        )
     instrument = draft.legal_instrument.strip()
     if not instrument or len(instrument) > 2000:
         raise DomainError(
@@ -201,11 +231,12 @@ async def delegate_matter(
             source=Level.COUNTY,
             target=Level.TOWN,
             division_code=town,
+            entity=delegation_entity(row.id, town),
             payload={
                 "delegationId": row.id,
                 "countyItem": impl.code,
                 "town": town,
-                "department": draft.town_department,
+                "department": department,
                 "item": item,
             },
             now=now,
@@ -227,7 +258,7 @@ async def revoke_delegation(
     delegation_id: str,
     reason: str,
     *,
-    towns_of_county: Sequence[str],
+    towns_of_county: Sequence[str] | None,
     session: AsyncSession,
     actor: Actor,
     now: dt.datetime,
@@ -247,7 +278,7 @@ async def revoke_delegation(
             select(DelegationTarget.town_code).where(DelegationTarget.delegation_id == row.id)
         )
     ).all()
-    targets = list(towns_of_county) if row.all_towns else list(named)
+    targets = _every_town(towns_of_county) if row.all_towns else list(named)
     ids = []
     for town in targets:
         message = await enqueue(
@@ -256,6 +287,7 @@ async def revoke_delegation(
             source=Level.COUNTY,
             target=Level.TOWN,
             division_code=town,
+            entity=delegation_entity(row.id, town),
             payload={"delegationId": row.id, "town": town, "basicCode": row.basic_code},
             now=now,
         )
@@ -319,6 +351,9 @@ async def publish_town_item(session: AsyncSession, envelope: Envelope, now: dt.d
                 Department.org_code == org.code, Department.name == p["department"]
             )
         )
+        if department is None:
+            # granted while the town store was down: refused here, an incident
+            raise DomainError(DelegationErrorCode.TOWN_DEPARTMENT_NOT_FOUND, detail=p["department"])
     row = await session.get(MatterImplementation, code)
     if row is None:
         row = MatterImplementation(code=code, basic_code=item["basicCode"], org_code=org.code)

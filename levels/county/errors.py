@@ -12,6 +12,7 @@ class DelegationErrorCode(enum.Enum):
     LEGAL_INSTRUMENT_REQUIRED = "LEGAL_INSTRUMENT_REQUIRED"
     EFFECTIVE_DATE_PAST = "EFFECTIVE_DATE_PAST"
     ALREADY_DELEGATED = "ALREADY_DELEGATED"
+    TOWN_DEPARTMENT_NOT_FOUND = "TOWN_DEPARTMENT_NOT_FOUND"
     DELEGATION_NOT_FOUND = "DELEGATION_NOT_FOUND"
     ALREADY_REVOKED = "ALREADY_REVOKED"
     REASON_REQUIRED = "REASON_REQUIRED"
@@ -41,6 +42,10 @@ _MESSAGES: dict[DelegationErrorCode, tuple[str, str]] = {
     DelegationErrorCode.ALREADY_DELEGATED: (
         "该事项已委托给这些乡镇",
         "The item is already delegated to some of these towns",
+    ),
+    DelegationErrorCode.TOWN_DEPARTMENT_NOT_FOUND: (
+        "受委托乡镇没有该承办科室",
+        "A town the matter goes to has no such department",
     ),
     DelegationErrorCode.DELEGATION_NOT_FOUND: ("未找到该委托", "No such delegation of yours"),
     DelegationErrorCode.ALREADY_REVOKED: ("该委托已收回", "The delegation is already revoked"),

@@ -186,6 +186,7 @@ async def _publish(session: AsyncSession, row: ELicence, now: dt.datetime) -> No
         payload=library_payload(row),
         now=now,
         case_number=row.source_case_number,
+        entity=f"licence:{row.id}",
     )
 
 
@@ -596,6 +597,7 @@ async def record_uses(
                 payload=use.payload(),
                 now=now,
                 case_number=use.case_number,
+                entity=f"licence:{use.licence_id}",
             )
 
 

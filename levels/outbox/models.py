@@ -32,7 +32,11 @@ class MessageState(enum.Enum):
 
 class OutboxMessage(LevelBase):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "state", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+        # one stream per entity and target: its messages are numbered 1, 2, 3 …
+        Index("ix_outbox_entity_seq", "entity", "target_level", "entity_seq", unique=True),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex
     topic: Mapped[str] = mapped_column(String(48))
@@ -42,6 +46,10 @@ class OutboxMessage(LevelBase):
     # where the message belongs, for who may see it: the case's division, else the
     # source org's
     division_code: Mapped[str] = mapped_column(String(12), index=True)
+    # what the message is about ("case:<number>", "delegation:<id>:<town>", …) and its
+    # place among that entity's messages to the same target: they apply in this order
+    entity: Mapped[str | None] = mapped_column(String(80))
+    entity_seq: Mapped[int | None] = mapped_column(Integer)
     payload: Mapped[dict[str, Any]]
     state: Mapped[MessageState] = mapped_column(_enum(MessageState))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -54,9 +62,12 @@ class OutboxMessage(LevelBase):
 
 class InboxMessage(LevelBase):
     __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_entity_seq", "source_level", "entity", "entity_seq"),)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # the outbox id
     topic: Mapped[str] = mapped_column(String(48))
     source_level: Mapped[Level] = mapped_column(_enum(Level))
     case_number: Mapped[str | None] = mapped_column(String(27), index=True)
+    entity: Mapped[str | None] = mapped_column(String(80))
+    entity_seq: Mapped[int | None] = mapped_column(Integer)
     received_at: Mapped[dt.datetime]

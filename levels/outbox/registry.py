@@ -33,6 +33,10 @@ class Envelope:
     target_level: Level
     case_number: str | None
     payload: dict[str, Any]
+    # the entity the message is about and its place among that entity's messages from
+    # the same source to the same target (1, 2, …): applied in that order
+    entity: str | None = None
+    entity_seq: int | None = None
 
 
 Handler = Callable[[AsyncSession, Envelope, dt.datetime], Awaitable[None]]

@@ -19,8 +19,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from levels.audit.chain import EventDraft, append
 from levels.common.enums import Level
@@ -34,6 +35,7 @@ __all__ = [
     "HANDLER_MODULES",
     "Envelope",
     "Handler",
+    "OutOfOrder",
     "RetryPolicy",
     "UnknownTopic",
     "apply",
@@ -60,6 +62,16 @@ class UnknownTopic(Exception):
         super().__init__(f"no handler for topic {topic!r}")
 
 
+class OutOfOrder(Exception):
+    """The message came before its entity's previous one was applied here: it waits
+    (no attempt counted) and is sent again later."""
+
+    def __init__(self, entity: str, seq: int) -> None:
+        self.entity = entity
+        self.seq = seq
+        super().__init__(f"{entity} message {seq} came before message {seq - 1}: it waits")
+
+
 def load_handlers() -> dict[str, Handler]:
     """Import every module of ``HANDLER_MODULES`` that exists (a module not written
     yet is skipped; an import error inside one is not)."""
@@ -80,6 +92,8 @@ def envelope_of(message: OutboxMessage) -> Envelope:
         target_level=message.target_level,
         case_number=message.case_number,
         payload=message.payload,
+        entity=message.entity,
+        entity_seq=message.entity_seq,
     )
 
 
@@ -100,18 +114,39 @@ async def enqueue(
     now: dt.datetime,
     case_number: str | None = None,
     division_code: str | None = None,
+    entity: str | None = None,
 ) -> OutboxMessage:
     """Add a PENDING message to the source store, in the caller's transaction: it is
     sent if and only if the caller commits.
 
     A message belongs to a division, for who may see it: its case's (the first 12
     digits of the case number) unless ``division_code`` (the source org's division)
-    says otherwise; a message with neither is refused."""
+    says otherwise; a message with neither is refused.
+
+    The messages about one ``entity`` (``case:<number>`` by default for a case's) to
+    one target are numbered in the order they are written, and apply in that order
+    whatever the delivery timing (the caller holds the entity's row locked, so two
+    writers do not number at once; if they did, the unique index refuses one)."""
     if source is target:
         raise ValueError(f"a message crosses levels: {source.value} → {target.value}")
     division = division_code or (case_number[:12] if case_number else None)
     if division is None:
         raise ValueError(f"a {topic!r} message needs a case_number or a division_code")
+    entity = entity or (f"case:{case_number}" if case_number else None)
+    seq = None
+    if entity is not None:
+        last = await session.scalar(
+            select(func.max(OutboxMessage.entity_seq)).where(
+                OutboxMessage.entity == entity, OutboxMessage.target_level == target
+            )
+        )
+        # messages of this transaction not flushed yet count too
+        unsaved = [
+            m.entity_seq or 0
+            for m in session.new
+            if isinstance(m, OutboxMessage) and m.entity == entity and m.target_level is target
+        ]
+        seq = max([last or 0, *unsaved]) + 1
     message = OutboxMessage(
         id=uuid.uuid4().hex,
         topic=topic,
@@ -119,6 +154,8 @@ async def enqueue(
         target_level=target,
         case_number=case_number,
         division_code=division,
+        entity=entity,
+        entity_seq=seq,
         # a copy, as the store will give it back (and a payload JSON cannot hold fails
         # here, in the caller's hands)
         payload=orjson.loads(orjson.dumps(payload)),
@@ -158,12 +195,15 @@ async def apply(target_session: AsyncSession, envelope: Envelope, now: dt.dateti
     fn = HANDLERS.get(envelope.topic)
     if fn is None:
         raise UnknownTopic(envelope.topic)
+    await _check_order(target_session, envelope)
     target_session.add(
         InboxMessage(
             id=envelope.id,
             topic=envelope.topic,
             source_level=envelope.source_level,
             case_number=envelope.case_number,
+            entity=envelope.entity,
+            entity_seq=envelope.entity_seq,
             received_at=now,
         )
     )
@@ -173,6 +213,22 @@ async def apply(target_session: AsyncSession, envelope: Envelope, now: dt.dateti
     await fn(target_session, envelope, now)
     await target_session.flush()
     return True
+
+
+async def _check_order(target_session: AsyncSession, envelope: Envelope) -> None:
+    """Message n of an entity applies only after message n - 1 of it from the same
+    source was applied here; one that comes early raises ``OutOfOrder``."""
+    if envelope.entity is None or not envelope.entity_seq or envelope.entity_seq <= 1:
+        return
+    before = await target_session.scalar(
+        select(InboxMessage.id).where(
+            InboxMessage.source_level == envelope.source_level,
+            InboxMessage.entity == envelope.entity,
+            InboxMessage.entity_seq == envelope.entity_seq - 1,
+        )
+    )
+    if before is None:
+        raise OutOfOrder(envelope.entity, envelope.entity_seq)
 
 
 async def inbox_holds(session: AsyncSession, ids: Iterable[str]) -> set[str]:
@@ -226,11 +282,33 @@ async def due_messages(
     session: AsyncSession, *, now: dt.datetime, limit: int, lock: bool = True
 ) -> Sequence[OutboxMessage]:
     """PENDING messages whose time has come, oldest first; with ``lock`` on
-    PostgreSQL, locked for this transaction and skipping those another relay holds."""
+    PostgreSQL, locked for this transaction and skipping those another relay holds.
+    A message waits while an earlier one about its entity to the same target cannot go
+    before it: backing off, or an incident. (One that is due goes first in the same
+    batch; if another relay holds it, the target's inbox defers the later one.)"""
+    earlier = aliased(OutboxMessage)
+    blocked = (
+        select(earlier.id)
+        .where(
+            earlier.entity == OutboxMessage.entity,
+            earlier.target_level == OutboxMessage.target_level,
+            earlier.entity_seq < OutboxMessage.entity_seq,
+            or_(
+                earlier.state == MessageState.FAILED,
+                and_(earlier.state == MessageState.PENDING, earlier.next_attempt_at > now),
+            ),
+        )
+        .exists()
+    )
     stmt = (
         select(OutboxMessage)
-        .where(OutboxMessage.state == MessageState.PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.created_at, OutboxMessage.id)
+        .where(
+            OutboxMessage.state == MessageState.PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            ~blocked,
+        )
+        # in the order they were written (an entity's in its own order)
+        .order_by(OutboxMessage.created_at, OutboxMessage.entity_seq, OutboxMessage.id)
         .limit(limit)
     )
     if lock:

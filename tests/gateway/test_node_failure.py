@@ -4,15 +4,19 @@ NODE_UNAVAILABLE error naming the level; readiness reports the store."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from gateway.app import create_app
+from gateway.breakers import unreachable
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.common.clock import FixedClock
@@ -28,17 +32,23 @@ def unreachable_url(tmp: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp}/missing-folder/village.sqlite3"
 
 
-@pytest.fixture
-async def village_down(
-    nodes: NodeRegistry, settings: Settings, clock: FixedClock, tmp_path: Path
-) -> AsyncIterator[httpx.AsyncClient]:
-    url = unreachable_url(tmp_path)
+def store_at(url: str, tmp: Path) -> AsyncEngine:
     engine = create_store_engine(url)
     if BACKEND != "postgres":
         # a store whose file cannot be opened: the folder does not exist
-        (tmp_path / "missing-folder").rmdir()
+        (tmp / "missing-folder").rmdir()
+    return engine
+
+
+async def hub_with_village(
+    engine: AsyncEngine, nodes: NodeRegistry, settings: Settings, clock: FixedClock
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A hub whose village node is the store of ``engine``."""
     broken = dataclasses.replace(
-        nodes[Level.VILLAGE], url=url, engine=engine, sessions=async_sessionmaker(engine)
+        nodes[Level.VILLAGE],
+        url=engine.url.render_as_string(hide_password=False),
+        engine=engine,
+        sessions=async_sessionmaker(engine),
     )
     registry = NodeRegistry(
         {lv: broken if lv is Level.VILLAGE else nodes[lv] for lv in LEVELS}, nodes.identity
@@ -48,6 +58,41 @@ async def village_down(
     async with httpx.AsyncClient(transport=transport, base_url="http://govhub.test") as client:
         yield client
     await engine.dispose()
+
+
+@pytest.fixture
+async def village_down(
+    nodes: NodeRegistry, settings: Settings, clock: FixedClock, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    engine = store_at(unreachable_url(tmp_path), tmp_path)
+    async for client in hub_with_village(engine, nodes, settings, clock):
+        yield client
+
+
+@pytest.fixture
+async def village_refusing(
+    nodes: NodeRegistry, settings: Settings, clock: FixedClock, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The village's database is there but refuses connections (PostgreSQL's
+    ALLOW_CONNECTIONS false: SQLSTATE 55000); on SQLite, a store that cannot be opened."""
+    if BACKEND != "postgres":
+        engine = store_at(unreachable_url(tmp_path), tmp_path)
+        async for client in hub_with_village(engine, nodes, settings, clock):
+            yield client
+        return
+    name = f"govhub_test_refusing_{uuid.uuid4().hex[:6]}"
+    await pg.create_database(name)
+    admin = await asyncpg.connect(pg.PG)
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    finally:
+        await admin.close()
+    try:
+        engine = create_store_engine(pg.async_url(name))
+        async for client in hub_with_village(engine, nodes, settings, clock):
+            yield client
+    finally:
+        await pg.drop_database(name)
 
 
 async def post(client: httpx.AsyncClient, query: str) -> dict[str, Any]:
@@ -105,3 +150,37 @@ async def test_readiness_names_the_store_that_is_down(village_down: httpx.AsyncC
         "village": False,
         "identity": True,
     }
+
+
+async def test_a_database_refusing_connections_is_a_node_unavailable(
+    village_refusing: httpx.AsyncClient,
+) -> None:
+    body = await post(village_refusing, "{ divisions(first: 100) { edges { node { level } } } }")
+    levels = {e["node"]["level"] for e in body["data"]["divisions"]["edges"]}
+    assert levels == {"CITY", "COUNTY", "TOWN"}
+    (error,) = body["errors"]
+    assert error["extensions"] == {"code": "NODE_UNAVAILABLE", "level": "VILLAGE"}
+
+
+class _DriverError(Exception):
+    def __init__(self, sqlstate: str, message: str) -> None:
+        super().__init__(message)
+        self.sqlstate = sqlstate
+
+
+@pytest.mark.parametrize(
+    ("sqlstate", "message"),
+    [
+        ("55000", 'database "govhub_village" is not currently accepting connections'),
+        ("57P03", "the database system is starting up"),
+        ("53300", "sorry, too many clients already"),
+    ],
+)
+def test_a_database_that_refuses_a_connection_is_unreachable(sqlstate: str, message: str) -> None:
+    # as SQLAlchemy raises it when connecting: no statement yet
+    assert unreachable(DBAPIError(None, None, _DriverError(sqlstate, message)))
+
+
+def test_object_not_in_prerequisite_state_from_a_statement_is_a_bug() -> None:
+    error = _DriverError("55000", "currval of sequence is not yet defined in this session")
+    assert not unreachable(DBAPIError("SELECT currval('s')", None, error))
