@@ -118,7 +118,10 @@ async def test_a_referral_to_the_town_waits_for_it_and_then_arrives(
     async with nodes[Level.VILLAGE].sessions() as session:
         waiting = (
             await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.case_number.in_([reviewed, decided]))
+                select(OutboxMessage).where(
+                    OutboxMessage.case_number.in_([reviewed, decided]),
+                    OutboxMessage.topic == "case.referred",
+                )
             )
         ).all()
     assert [m.state for m in waiting] == [MessageState.PENDING] * 2
