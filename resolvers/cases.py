@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, nullcontext
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -22,8 +22,8 @@ from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, r
 from auth.representation import represents
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
-from levels.calendar.workdays import load_calendar
-from levels.cases import referral
+from levels.calendar.workdays import WorkCalendar, load_calendar
+from levels.cases import due, referral
 from levels.cases import service as case_service
 from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.errors import CaseErrorCode
@@ -128,12 +128,26 @@ def _refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
 CaseChange = Callable[[AsyncSession, Actor], Awaitable[Case]]
 
 
-async def _act(info: Info, number: str, action: Action, change: CaseChange) -> CasePayload:
+async def _act(
+    info: Info,
+    number: str,
+    action: Action,
+    change: CaseChange,
+    *,
+    now: dt.datetime,
+    step: Step | None = None,
+) -> CasePayload:
     """One change to one case in its node's transaction: the viewer must be able to
     read the case (otherwise it does not exist for them) and hold the post ``action``
-    needs; a case someone else moved first is VERSION_CONFLICT."""
+    needs; a case someone else moved first is VERSION_CONFLICT.
+
+    What the timer worker would have done to the case by ``now`` is done first, in the
+    same transaction (``levels/cases/due.py``); a change that this made impossible is
+    refused with the deadline's code, and what the timer did is committed all the same
+    — the payload then carries both the error and the case as it now stands."""
     ctx = info.context
     viewer = ctx.viewer
+    moved = False
     try:
         node = await holder(info, number)
         async with node.sessions() as session:
@@ -143,7 +157,14 @@ async def _act(info: Info, number: str, action: Action, change: CaseChange) -> C
             if not allows(viewer, action, case_target(row)):
                 raise _refuse(viewer, action, case_target(row))
             try:
-                case = await change(session, actor_of(info))
+                moved = await due.apply_due(session, number, now=now, calendar=_calendar)
+                if step is not None:
+                    due.refuse_overtaken(row, step)
+                # after a timer moved the case, the change runs in a savepoint: refused,
+                # it leaves what the timer did (only then: on SQLite a savepoint opened
+                # before the first write would make the reads part of the transaction)
+                async with session.begin_nested() if moved else nullcontext():
+                    case = await change(session, actor_of(info))
                 await session.commit()
             except StaleDataError:
                 # someone else moved the case between our read and our write
@@ -151,6 +172,20 @@ async def _act(info: Info, number: str, action: Action, change: CaseChange) -> C
                 raise DomainError(
                     CaseErrorCode.VERSION_CONFLICT, field=["input", "number"]
                 ) from None
+            except DomainError as e:
+                if moved:
+                    await session.commit()
+                else:
+                    await session.rollback()
+                if not moved and e.code not in due.OVERTAKEN:
+                    raise
+                now_row = await session.get(Case, number, populate_existing=True)
+                assert now_row is not None
+                if moved:
+                    await case_events.case_updated(info, number)
+                return CasePayload(
+                    case=CaseType.from_row(now_row), errors=user_errors(e, ctx.locale)
+                )
             except BaseException:
                 await session.rollback()
                 raise
@@ -158,6 +193,10 @@ async def _act(info: Info, number: str, action: Action, change: CaseChange) -> C
         return CasePayload(errors=user_errors(e, ctx.locale))
     await case_events.case_updated(info, case.number)
     return CasePayload(case=CaseType.from_row(case))
+
+
+async def _calendar(session: AsyncSession) -> WorkCalendar:
+    return await load_calendar(session=session)
 
 
 def licence_fields(items: Sequence[Any] | None) -> dict[str, str]:
@@ -203,7 +242,7 @@ async def take_step(
             issuing=issuing,
         )
 
-    return await _act(info, number, STEP_ACTIONS[step], change)
+    return await _act(info, number, STEP_ACTIONS[step], change, now=now, step=step)
 
 
 async def refer(
@@ -236,7 +275,7 @@ async def refer(
             now=now,
         )
 
-    return await _act(info, number, Action.REFER_CASE, change)
+    return await _act(info, number, Action.REFER_CASE, change, now=now)
 
 
 async def deliver(info: Info, number: str, window_id: str | None, given: StepInput) -> CasePayload:
@@ -260,7 +299,7 @@ async def decide_part(
             number, implementation_code, given, session=session, actor=actor, now=now
         )
 
-    return await _act(info, number, Action.DECIDE_CASE, change)
+    return await _act(info, number, Action.DECIDE_CASE, change, now=now)
 
 
 def _as_applicant(account: Account) -> Applicant:
