@@ -164,7 +164,8 @@ async def apply_due(
     have done by ``now``: fire its due timers (oldest first), then issue the cards its
     clock has earned. True when anything changed (the caller keeps it even when the
     write that follows is refused). The timers are locked before the case, in the
-    order the pass locks them, so a write and a pass never wait on each other."""
+    order the pass locks them, so a write and a pass may wait for each other but never
+    deadlock."""
     due = (
         await session.scalars(
             select(CaseTimer)

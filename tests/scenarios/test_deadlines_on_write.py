@@ -129,7 +129,16 @@ async def test_a_department_taking_up_a_push_late_is_flagged_first(desk: Desk) -
         )
     )["case"]["number"]
     await desk.travel(at(add_working_days(received, 3), 9))  # a day late, no pass since
-    accepted = await desk.act("yuci.cl.receptionist", "acceptCase", number=number)
+    # the flag comes first and moves the version, as a pass would have: the version read
+    # before is stale, and the answer shows the flagged case to read again
+    stale = await desk.act("yuci.cl.receptionist", "acceptCase", number=number, expectedVersion=1)
+    assert codes(stale) == ["VERSION_CONFLICT"]
+    flagged = stale["case"]
+    assert flagged["status"] == "SUBMITTED" and flagged["pushOverdue"] is True
+    assert actions(flagged)[-1] == "PUSH_OVERDUE" and flagged["version"] == 2
+    accepted = await desk.act(
+        "yuci.cl.receptionist", "acceptCase", number=number, expectedVersion=2
+    )
     # still allowed: the department takes it up, and the lateness is on record
     assert accepted["errors"] == [] and accepted["case"]["status"] == "ACCEPTED"
     assert accepted["case"]["pushOverdue"] is True
