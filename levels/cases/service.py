@@ -65,6 +65,7 @@ from levels.common.enums import (
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ImplementationMaterial, MatterImplementation, Window
 from levels.evaluations import enums as evaluation_actions
+from levels.licences import expiry as licence_expiry
 from levels.licences import service as licences
 from levels.licences.enums import LicenceStatus, LicenceUseKind
 from levels.licences.errors import LicenceErrorCode
@@ -403,14 +404,14 @@ LIBRARY_NOTE = "电子证照库调取"
 
 
 async def _library_rows(
-    library: AsyncSession, holder: str, explicit: Sequence[str], types: set[str]
+    library: AsyncSession, holder: str, explicit: Sequence[str], types: set[str], today: dt.date
 ) -> tuple[dict[str, ELicence], dict[str, ELicence]]:
     """The licences named in the input, and the applicant's VALID ones of ``types``."""
     named = {
         row.id: row
         for row in await library.scalars(select(ELicence).where(ELicence.id.in_(explicit)))
     }
-    held = await licences.held_licences(library, [holder], types)
+    held = await licences.held_licences(library, [holder], types, today)
     return named, held
 
 
@@ -440,7 +441,7 @@ async def _fill_from_library(
     holder = submission.applicant.id
     try:
         named, held = await _library_rows(
-            library, holder, list(explicit.values()), set(wants.values())
+            library, holder, list(explicit.values()), set(wants.values()), china_date(now)
         )
     except (OSError, SQLAlchemyError):
         if explicit:
@@ -460,9 +461,11 @@ async def _fill_from_library(
                 raise DomainError(LicenceErrorCode.LICENCE_TYPE_MISMATCH, field=where)
             if row.holder_id != holder:
                 raise DomainError(LicenceErrorCode.LICENCE_HOLDER_MISMATCH, field=where)
-            if row.status is not LicenceStatus.VALID:
+            # past its validity it is EXPIRED, whether or not the library has heard
+            status = licence_expiry.status_on(row, china_date(now))
+            if status is not LicenceStatus.VALID:
                 raise DomainError(
-                    LicenceErrorCode.LICENCE_NOT_VALID, field=where, detail=row.status.value
+                    LicenceErrorCode.LICENCE_NOT_VALID, field=where, detail=status.value
                 )
         elif wanted is not None:
             row = held.get(wanted)
