@@ -20,7 +20,7 @@ from levels.cases.timers import fire_due_timers, issue_cards
 from levels.common.clock import Clock
 from levels.evaluations.timers import flag_overdue
 from levels.idempotency.service import purge_expired
-from levels.licences.service import expire_due
+from levels.licences.expiry import expire_due
 from resolvers.case_events import publish_case_updated
 
 log = logging.getLogger("govhub.timers")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, nullcontext
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -30,7 +30,8 @@ from auth.policy import (
 from auth.representation import represents
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
-from levels.calendar.workdays import load_calendar
+from levels.calendar.workdays import WorkCalendar, load_calendar
+from levels.cases import due
 from levels.cases import service as case_service
 from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.errors import CaseErrorCode
@@ -138,12 +139,26 @@ def _refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
 CaseChange = Callable[[AsyncSession, Actor], Awaitable[Case]]
 
 
-async def act_on_case(info: Info, number: str, action: Action, change: CaseChange) -> CasePayload:
+async def act_on_case(
+    info: Info,
+    number: str,
+    action: Action,
+    change: CaseChange,
+    *,
+    now: dt.datetime,
+    step: Step | None = None,
+) -> CasePayload:
     """One change to one case in its node's transaction: the viewer must be able to
     read the case (otherwise it does not exist for them) and hold the post ``action``
-    needs; a case someone else moved first is VERSION_CONFLICT."""
+    needs; a case someone else moved first is VERSION_CONFLICT.
+
+    What the timer worker would have done to the case by ``now`` is done first, in the
+    same transaction (``levels/cases/due.py``); a change that this made impossible is
+    refused with the deadline's code, and what the timer did is committed all the same
+    — the payload then carries both the error and the case as it now stands."""
     ctx = info.context
     viewer = ctx.viewer
+    moved = False
     try:
         node = await holder(info, number)
         async with node.sessions() as session:
@@ -153,7 +168,14 @@ async def act_on_case(info: Info, number: str, action: Action, change: CaseChang
             if not allows(viewer, action, case_target(row)):
                 raise _refuse(viewer, action, case_target(row))
             try:
-                case = await change(session, actor_of(info))
+                moved = await due.apply_due(session, number, now=now, calendar=_calendar)
+                if step is not None:
+                    due.refuse_overtaken(row, step)
+                # after a timer moved the case, the change runs in a savepoint: refused,
+                # it leaves what the timer did (only then: on SQLite a savepoint opened
+                # before the first write would make the reads part of the transaction)
+                async with session.begin_nested() if moved else nullcontext():
+                    case = await change(session, actor_of(info))
                 await session.commit()
             except StaleDataError:
                 # someone else moved the case between our read and our write
@@ -161,6 +183,20 @@ async def act_on_case(info: Info, number: str, action: Action, change: CaseChang
                 raise DomainError(
                     CaseErrorCode.VERSION_CONFLICT, field=["input", "number"]
                 ) from None
+            except DomainError as e:
+                if moved:
+                    await session.commit()
+                else:
+                    await session.rollback()
+                if not moved and e.code not in due.OVERTAKEN:
+                    raise
+                now_row = await session.get(Case, number, populate_existing=True)
+                assert now_row is not None
+                if moved:
+                    await case_events.case_updated(info, number)
+                return CasePayload(
+                    case=CaseType.from_row(now_row), errors=user_errors(e, ctx.locale)
+                )
             except BaseException:
                 await session.rollback()
                 raise
@@ -168,6 +204,10 @@ async def act_on_case(info: Info, number: str, action: Action, change: CaseChang
         return CasePayload(errors=user_errors(e, ctx.locale))
     await case_events.case_updated(info, case.number)
     return CasePayload(case=CaseType.from_row(case))
+
+
+async def _calendar(session: AsyncSession) -> WorkCalendar:
+    return await load_calendar(session=session)
 
 
 def licence_fields(items: Sequence[Any] | None) -> dict[str, str]:
@@ -213,7 +253,7 @@ async def take_step(
             issuing=issuing,
         )
 
-    return await act_on_case(info, number, STEP_ACTIONS[step], change)
+    return await act_on_case(info, number, STEP_ACTIONS[step], change, now=now, step=step)
 
 
 async def display_name(info: Info) -> str:
@@ -244,7 +284,7 @@ async def decide_part(
             number, implementation_code, given, session=session, actor=actor, now=now
         )
 
-    return await act_on_case(info, number, Action.DECIDE_CASE, change)
+    return await act_on_case(info, number, Action.DECIDE_CASE, change, now=now)
 
 
 def _as_applicant(account: Account) -> Applicant:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -27,6 +28,7 @@ from levels.licences import service as licence_service
 from levels.licences.enums import LicenceStatus, LicenceUseKind, VerificationOutcome
 from levels.licences.enums import VerificationReason as Why
 from levels.licences.errors import LicenceErrorCode
+from levels.licences.expiry import expire_if_due, status_on
 from levels.licences.identifiers import parse_licence_id
 from levels.licences.models import ELicence
 from levels.licences.tokens import COPY_TYP, Verdict, copy_claims, open_token, sign, token_kid
@@ -260,9 +262,13 @@ async def _issuer_node(info: Info, identifier: str) -> LevelNode:
 Change = Callable[[AsyncSession], Awaitable[ELicence]]
 
 
-async def _manage(info: Info, identifier: str, change: Change) -> LicencePayload:
+async def _manage(
+    info: Info, identifier: str, change: Change, *, now: dt.datetime
+) -> LicencePayload:
     """One change to a licence in its issuer's transaction, by a director or admin of
-    the issuing org."""
+    the issuing org. A licence whose validity has ended is first marked EXPIRED, as the
+    timer worker would have (``levels/licences/expiry``); a change that this makes
+    impossible is refused, and the expiry is kept — the payload then carries both."""
     ctx = info.context
     viewer = ctx.viewer
     try:
@@ -277,9 +283,24 @@ async def _manage(info: Info, identifier: str, change: Change) -> LicencePayload
                 if not allows(viewer, Action.READ, target):
                     raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "id"])
                 raise DomainError(LicenceErrorCode.NOT_THE_ISSUER, field=["input", "id"])
+            expired = False
             try:
-                row = await change(session)
+                master = await licence_service.load_master(session, key)
+                expired = await expire_if_due(session, master, now)
+                # after the expiry, the change in a savepoint: refused, it leaves it
+                async with session.begin_nested() if expired else nullcontext():
+                    row = await change(session)
                 await session.commit()
+            except DomainError as e:
+                if not expired:
+                    await session.rollback()
+                    raise
+                await session.commit()
+                now_row = await session.get(ELicence, key, populate_existing=True)
+                assert now_row is not None
+                return LicencePayload(
+                    licence=ELicenceType.from_row(now_row), errors=user_errors(e, ctx.locale)
+                )
             except BaseException:
                 await session.rollback()
                 raise
@@ -299,7 +320,7 @@ async def change_status(
             session, identifier.strip().upper(), action, reason, actor, now
         )
 
-    return await _manage(info, identifier, change)
+    return await _manage(info, identifier, change, now=now)
 
 
 async def reissue(info: Info, input: Any) -> LicencePayload:
@@ -324,7 +345,7 @@ async def reissue(info: Info, input: Any) -> LicencePayload:
             now=now,
         )
 
-    return await _manage(info, input.id, change)
+    return await _manage(info, input.id, change, now=now)
 
 
 @dataclass(frozen=True)
@@ -359,11 +380,11 @@ async def request_copy(info: Info, input: Any) -> LicenceCopyPayload:
             if not allows(viewer, Action.COPY_LICENCE, licence_target(row)):
                 raise DomainError(LicenceErrorCode.NOT_THE_HOLDER, field=["input", "id"])
             ask = _copy_request(info, input, identifier)
-            if row.status is not LicenceStatus.VALID:
+            # past its validity it is EXPIRED, whether or not the library has heard
+            status = status_on(row, licence_service.china_day(now))
+            if status is not LicenceStatus.VALID:
                 raise DomainError(
-                    LicenceErrorCode.LICENCE_NOT_VALID,
-                    field=["input", "id"],
-                    detail=row.status.value,
+                    LicenceErrorCode.LICENCE_NOT_VALID, field=["input", "id"], detail=status.value
                 )
             until = now + dt.timedelta(days=ask.days)
             original = jwt.decode(row.token, options={"verify_signature": False})

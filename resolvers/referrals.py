@@ -54,7 +54,7 @@ async def refer(
             now=now,
         )
 
-    return await act_on_case(info, number, Action.REFER_CASE, change)
+    return await act_on_case(info, number, Action.REFER_CASE, change, now=now)
 
 
 async def _deciding_item(info: Info, row: Case) -> MatterImplementation:

@@ -48,6 +48,8 @@ class CaseErrorCode(enum.Enum):
     OPINION_REQUIRED = "OPINION_REQUIRED"
     ALREADY_HERE = "ALREADY_HERE"
     NO_SECOND_REQUEST = "NO_SECOND_REQUEST"
+    DEEMED_ACCEPTED = "DEEMED_ACCEPTED"
+    SUPPLEMENT_DEADLINE_PASSED = "SUPPLEMENT_DEADLINE_PASSED"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -199,6 +201,14 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     CaseErrorCode.NO_SECOND_REQUEST: (
         "转报的办件不得要求申请人重复提交材料",
         "A referred case may not ask the applicant for materials again",
+    ),
+    CaseErrorCode.DEEMED_ACCEPTED: (
+        "收件后三个工作日内未告知补正，该申请已视为自收件之日起受理",
+        "No notice within 3 working days of receipt: the case counts as accepted on receipt",
+    ),
+    CaseErrorCode.SUPPLEMENT_DEADLINE_PASSED: (
+        "补正期限已过，该办件已按未补正办结",
+        "The supplement deadline has passed: the case is closed as not supplemented",
     ),
     CaseErrorCode.NOT_A_REPRESENTATIVE: (
         "您不是该企业的法定代表人或授权经办人",

@@ -447,6 +447,7 @@ async def _fill_from_library(
         wanted=wants,
         presented=presented,
         issuer_status=issuer_status,
+        today=china_date(now),
     )
     uses: list[licences.Use] = []
     for m in materials:

@@ -11,7 +11,11 @@ the step it takes, and a step no longer allowed (the case moved on) is simply sk
 
 ``issue_cards`` is the electronic supervision (电子监察) of running clocks: each case
 whose clock has turned YELLOW or RED gets that card once (``supervision_cards``, with an
-audit event), however often the worker passes."""
+audit event), however often the worker passes.
+
+What a timer does, and which cards a clock has earned, is written once, in
+``levels/cases/due.py``: a write to a case applies the same rules to that case first,
+so a deadline holds whether or not a pass has run."""
 
 from __future__ import annotations
 
@@ -19,35 +23,20 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from levels.calendar.workdays import WorkCalendar
-from levels.cases.enums import CardColor, CaseStatus, ClockState, TimerKind
-from levels.cases.machine import TRANSITIONS, Step
+from levels.cases.due import Calendar, fire_timer, issue_case_cards, pending
+from levels.cases.enums import CardColor, CaseStatus
 from levels.cases.models import Case, CaseTimer, SupervisionCard
-from levels.cases.service import (
-    SYSTEM,
-    StepInput,
-    china_date,
-    clock_state,
-    load_case_for_update,
-    record_event,
-    take_step,
-)
-from levels.common.claims import claim, insert_once
-
-STEPS: dict[TimerKind, Step] = {
-    TimerKind.DEEMED_ACCEPTANCE: Step.DEEM_ACCEPTED,
-    TimerKind.SUPPLEMENT_DEADLINE: Step.CLOSE_UNSUPPLEMENTED,
-}
+from levels.cases.service import china_date, load_case_for_update
 
 
 async def fire_due_timers(
     sessions: async_sessionmaker[AsyncSession],
     *,
     now: dt.datetime,
-    calendar: Callable[[AsyncSession], Awaitable[WorkCalendar]],
+    calendar: Calendar,
     limit: int = 200,
     on_fired: Callable[[str], Awaitable[None]] | None = None,
 ) -> int:
@@ -59,11 +48,7 @@ async def fire_due_timers(
         due = (
             await session.scalars(
                 select(CaseTimer.id)
-                .where(
-                    CaseTimer.fired_at.is_(None),
-                    CaseTimer.cancelled_at.is_(None),
-                    CaseTimer.due_at <= now,
-                )
+                .where(*pending(now))
                 .order_by(CaseTimer.due_at, CaseTimer.id)
                 .limit(limit)
             )
@@ -78,62 +63,17 @@ async def fire_due_timers(
             )
             if timer is None or timer.cancelled_at is not None:
                 continue
-            pending = (CaseTimer.fired_at.is_(None), CaseTimer.cancelled_at.is_(None))
-            won = await claim(
-                session,
-                update(CaseTimer).where(CaseTimer.id == timer_id, *pending).values(fired_at=now),
-            )
-            if not won:  # another pass fired it, or it was cancelled, meanwhile
+            # a write to its case may have fired it meanwhile (levels/cases/due.py)
+            if not await fire_timer(session, timer, now=now, calendar=calendar):
                 continue
             fired += 1
             changed = timer.case_number
-            case = await session.get(Case, changed)
-            if case is None:
-                continue
-            step = STEPS.get(timer.kind)
-            if step is not None and case.status in TRANSITIONS[step][0]:
-                await take_step(
-                    case.number,
-                    step,
-                    StepInput(detail={"timer": timer.kind.value}),
-                    session=session,
-                    actor=SYSTEM,
-                    now=now,
-                    calendar=await calendar(session),
-                )
-            elif timer.kind is TimerKind.PUSH_ACCEPTANCE and case.status is CaseStatus.SUBMITTED:
-                case.push_overdue = True
-                case.updated_at = now
-                await session.flush()
-                await record_event(
-                    session,
-                    case,
-                    SYSTEM,
-                    "PUSH_OVERDUE",
-                    case.status,
-                    now,
-                    {"timer": timer.kind.value, "department": case.department_id},
-                )
-            elif timer.kind is TimerKind.ARCHIVE_DUE and case.status is CaseStatus.DELIVERED:
-                await record_event(
-                    session,
-                    case,
-                    SYSTEM,
-                    "ARCHIVE_OVERDUE",
-                    case.status,
-                    now,
-                    {"timer": timer.kind.value},
-                )
         if on_fired is not None:
             await on_fired(changed)
     return fired
 
 
 RUNNING = (CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW)
-_CARD_OF = {
-    ClockState.YELLOW: (CardColor.YELLOW,),
-    ClockState.RED: (CardColor.YELLOW, CardColor.RED),
-}
 
 
 def _without(color: CardColor) -> Any:
@@ -171,40 +111,7 @@ async def issue_cards(
     for number in due:
         async with sessions.begin() as session:
             case = await load_case_for_update(number, session=session)
-            state = clock_state(case, today)
-            had = set(
-                (
-                    await session.scalars(
-                        select(SupervisionCard.color).where(SupervisionCard.case_number == number)
-                    )
-                ).all()
-            )
-            new = []
-            for color in (c for c in _CARD_OF.get(state, ()) if c not in had):
-                assert case.due_on is not None
-                # another pass may have issued it since this one read: once per colour
-                if not await insert_once(
-                    session,
-                    SupervisionCard,
-                    case_number=number,
-                    color=color,
-                    issued_at=now,
-                    due_on=case.due_on,
-                    org_code=case.org_code,
-                    division_code=case.division_code,
-                    department_id=case.department_id,
-                ):
-                    continue
-                new.append(color)
-                await record_event(
-                    session,
-                    case,
-                    SYSTEM,
-                    f"{color.value}_CARD",
-                    case.status,
-                    now,
-                    {"dueOn": case.due_on.isoformat()},
-                )
+            new = await issue_case_cards(session, case, now=now)
             issued += len(new)
         if new and on_fired is not None:
             await on_fired(number)

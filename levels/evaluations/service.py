@@ -15,8 +15,11 @@ its audit event, or not at all.
   it (the rating stands and the rectification keeps its deadline; no second appeal).
 * A complaint is handled within ``complaint_days`` working days; the complainant then
   says, once, whether they are satisfied with the handling.
-* An open rectification or complaint past its deadline is flagged overdue by the
-  worker's pass (``levels/evaluations/timers``); one closed late is flagged on closing.
+* An open rectification or complaint past its deadline is flagged overdue
+  (``flag_if_overdue``: ``overdue_at`` and a RECTIFICATION_OVERDUE / COMPLAINT_OVERDUE
+  event, once) by the worker's pass (``levels/evaluations/timers``), and by any write
+  to it first, in the write's transaction: one called back, completed, voided or
+  handled late is flagged whether or not a pass has run.
 
 Who may act is decided before these run (``auth/policy.py``)."""
 
@@ -27,18 +30,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
-from levels.cases.service import Actor, china_date
+from levels.cases.service import SYSTEM, Actor, china_date
+from levels.common.claims import claim
 from levels.common.errors import DomainError
 from levels.evaluations.enums import (
+    COMPLAINT_OVERDUE,
     NEGATIVE,
+    RECTIFICATION_OVERDUE,
     AppealStatus,
     ComplaintStatus,
     RatingLevel,
@@ -108,6 +115,40 @@ async def audit_event(
         session=session,
         now=now,
     )
+
+
+# what an overdue row is flagged with: its open status, audit action and key in the detail
+_OVERDUE: dict[type[Any], tuple[Any, str, str]] = {
+    Rectification: (RectificationStatus.OPEN, RECTIFICATION_OVERDUE, "rectificationId"),
+    Complaint: (ComplaintStatus.OPEN, COMPLAINT_OVERDUE, "complaintId"),
+}
+
+
+async def flag_if_overdue(
+    session: AsyncSession, row: Rectification | Complaint, *, level: str, now: dt.datetime
+) -> bool:
+    """Flag an open rectification or complaint whose deadline has passed at ``now``
+    (the day after ``due_on``): ``overdue_at`` and its audit event, in the caller's
+    transaction, once — a conditional UPDATE claims the flag, so the worker's pass and a
+    write never both flag it. True when this call flagged it."""
+    model = type(row)
+    open_status, action, id_key = _OVERDUE[model]
+    if row.status is not open_status or row.overdue_at is not None:
+        return False
+    if china_date(now) <= row.due_on:
+        return False
+    if not await claim(
+        session,
+        update(model).where(model.id == row.id, model.overdue_at.is_(None)).values(overdue_at=now),
+    ):
+        return False
+    set_committed_value(row, "overdue_at", now)
+    await audit_event(
+        session, SYSTEM, level, action, now,
+        case_number=row.case_number, before=row.status.value, after=row.status.value,
+        detail={id_key: row.id, "dueOn": row.due_on.isoformat(), "orgCode": row.org_code},
+    )  # fmt: skip
+    return True
 
 
 async def _handler(session: AsyncSession, number: str) -> str | None:
@@ -227,6 +268,7 @@ async def record_callback(
 ) -> Rectification:
     """回访: who called the applicant back, when, and what they said."""
     row = await _rectification(session, rid)
+    await flag_if_overdue(session, row, level=level, now=now)
     _open(row)
     row.callback_note = _text(note, TEXT_MAX, "note", required=True)
     row.callback_by, row.callback_at = actor.id, now
@@ -244,14 +286,13 @@ async def complete_rectification(
 ) -> Rectification:
     """整改完成: what was done; only after the callback."""
     row = await _rectification(session, rid)
+    await flag_if_overdue(session, row, level=level, now=now)
     _open(row)
     text = _text(measures, TEXT_MAX, "measures", required=True)
     if row.callback_at is None:
         raise DomainError(E.CALLBACK_REQUIRED, field=["input", "id"])
     row.measures, row.completed_by, row.completed_at = text, actor.id, now
     row.status = RectificationStatus.COMPLETED
-    if china_date(now) > row.due_on and row.overdue_at is None:
-        row.overdue_at = now  # late, before a pass found it
     await session.flush()
     await audit_event(
         session, actor, level, "COMPLETE_RECTIFICATION", now,
@@ -316,6 +357,8 @@ async def decide_appeal(
             select(Rectification).where(Rectification.evaluation_id == row.id).with_for_update()
         )
         if rect is not None and rect.status is RectificationStatus.OPEN:
+            # voided late: it was overdue first, as a pass would have found it
+            await flag_if_overdue(session, rect, level=level, now=now)
             rect.status = RectificationStatus.VOIDED
     await session.flush()
     await audit_event(
@@ -473,13 +516,12 @@ async def handle_complaint(
     cid: int, handling: str, *, level: str, session: AsyncSession, actor: Actor, now: dt.datetime
 ) -> Complaint:
     row = await _complaint(session, cid)
+    await flag_if_overdue(session, row, level=level, now=now)
     if row.status is not ComplaintStatus.OPEN:
         raise DomainError(E.COMPLAINT_ALREADY_HANDLED, field=["input", "id"])
     row.handling = _text(handling, TEXT_MAX, "handling", required=True)
     row.handled_by, row.handled_at = actor.id, now
     row.status = ComplaintStatus.HANDLED
-    if china_date(now) > row.due_on and row.overdue_at is None:
-        row.overdue_at = now  # late, before a pass found it
     await session.flush()
     await audit_event(
         session, actor, level, "HANDLE_COMPLAINT", now,

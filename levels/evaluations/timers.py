@@ -4,34 +4,27 @@ with an audit event (RECTIFICATION_OVERDUE, COMPLAINT_OVERDUE), once — the fla
 set in the same transaction as the event by an update that claims it, and a row
 already flagged, closed in the meantime, or claimed by another worker (``SKIP LOCKED``
 on PostgreSQL) is skipped. A
-restart forgets nothing: the next pass finds what is still due."""
+restart forgets nothing: the next pass finds what is still due. The rule is
+``flag_if_overdue``, which every write to a rectification or complaint applies first."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from levels.cases.service import SYSTEM, china_date
-from levels.common.claims import claim
-from levels.evaluations.enums import (
-    COMPLAINT_OVERDUE,
-    RECTIFICATION_OVERDUE,
-    ComplaintStatus,
-    RectificationStatus,
-)
+from levels.cases.service import china_date
+from levels.evaluations.enums import ComplaintStatus, RectificationStatus
 from levels.evaluations.models import Complaint, Rectification
-from levels.evaluations.service import audit_event
+from levels.evaluations.service import flag_if_overdue
 
 
 async def _flag(
     sessions: async_sessionmaker[AsyncSession],
     model: Any,
     open_status: Any,
-    action: str,
-    id_key: str,
     *,
     level: str,
     now: dt.datetime,
@@ -58,21 +51,9 @@ async def _flag(
             )
             if row is None:  # closed, flagged or claimed meanwhile
                 continue
-            # the claim itself: whether this pass is the one that flags the row
-            if not await claim(
-                session,
-                update(model)
-                .where(model.id == row_id, model.overdue_at.is_(None))
-                .values(overdue_at=now),
-            ):
-                continue
-            await audit_event(
-                session, SYSTEM, level, action, now,
-                case_number=row.case_number, before=row.status.value, after=row.status.value,
-                detail={id_key: row.id, "dueOn": row.due_on.isoformat(),
-                        "orgCode": row.org_code},
-            )  # fmt: skip
-            flagged += 1
+            # the rule itself, shared with the writes (levels/evaluations/service.py)
+            if await flag_if_overdue(session, row, level=level, now=now):
+                flagged += 1
     return flagged
 
 
@@ -82,11 +63,9 @@ async def flag_overdue(
     """Flag the open rectifications and complaints of one node that are past their
     deadline at ``now``; returns how many were flagged by this pass."""
     rectifications = await _flag(
-        sessions, Rectification, RectificationStatus.OPEN, RECTIFICATION_OVERDUE, "rectificationId",
-        level=level, now=now, limit=limit,
-    )  # fmt: skip
+        sessions, Rectification, RectificationStatus.OPEN, level=level, now=now, limit=limit
+    )
     complaints = await _flag(
-        sessions, Complaint, ComplaintStatus.OPEN, COMPLAINT_OVERDUE, "complaintId",
-        level=level, now=now, limit=limit,
-    )  # fmt: skip
+        sessions, Complaint, ComplaintStatus.OPEN, level=level, now=now, limit=limit
+    )
     return rectifications + complaints

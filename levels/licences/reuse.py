@@ -11,6 +11,7 @@ each is VALID now. A licence its issuer cannot vouch for is never used."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.common.errors import DomainError, ErrorCode
+from levels.licences import expiry
 from levels.licences.enums import LicenceStatus
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.models import ELicence
@@ -65,15 +67,20 @@ async def _library_rows(
 
 
 async def _at_issuers(
-    rows: Sequence[ELicence], issuer_status: IssuerStatus | None
+    rows: Sequence[ELicence], issuer_status: IssuerStatus | None, today: dt.date
 ) -> dict[str, LicenceStatus | None]:
     """Each licence's status at its issuer (the library's own without an issuer to ask:
-    seeding and level tests)."""
-    if issuer_status is None:
-        return {r.id: r.status for r in rows}
+    seeding and level tests), EXPIRED past its validity whether or not a timer pass has
+    marked it so (``levels/licences/expiry``)."""
     unique = list({r.id: r for r in rows}.values())
-    found = await asyncio.gather(*(issuer_status(r) for r in unique))
-    return {r.id: s for r, s in zip(unique, found, strict=True)}
+    if issuer_status is None:
+        found: list[LicenceStatus | None] = [r.status for r in unique]
+    else:
+        found = list(await asyncio.gather(*(issuer_status(r) for r in unique)))
+    return {
+        r.id: None if s is None else expiry.status_on(r, today, s)
+        for r, s in zip(unique, found, strict=True)
+    }
 
 
 async def choose(
@@ -83,6 +90,7 @@ async def choose(
     wanted: Mapping[str, str],
     presented: Sequence[Presented],
     issuer_status: IssuerStatus | None,
+    today: dt.date,
 ) -> dict[str, ELicence]:
     """The licence that fills each material ``wanted`` (material name → licence type):
     the one the input names — the holder's own, of the type, VALID at its issuer, or a
@@ -105,7 +113,7 @@ async def choose(
         if row.holder_id != holder:
             raise DomainError(LicenceErrorCode.LICENCE_HOLDER_MISMATCH, field=where)
     chosen = [named[p.licence_id] for p in presented]
-    status = await _at_issuers([*chosen, *held], issuer_status)
+    status = await _at_issuers([*chosen, *held], issuer_status, today)
     picked: dict[str, ELicence] = {}
     for p, row in zip(presented, chosen, strict=True):
         now = status[row.id]

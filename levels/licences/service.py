@@ -9,6 +9,7 @@
 * ``held_licences`` answers, from the library, which VALID licences an applicant holds
   of given types; ``record_uses`` notes each use on the licence (through the outbox
   unless the case is at the city itself).
+* Expiry (the end of validity) is ``levels/licences/expiry``.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.audit.chain import EventDraft, append
@@ -479,56 +480,28 @@ async def reissue(
     return new
 
 
-async def expire_due(
-    session: AsyncSession, level: Level, now: dt.datetime, *, batch: int = 200
-) -> int:
-    """Mark the licences of this store's orgs whose validity ended as EXPIRED (the
-    timer worker runs it: the validity end is the row's deadline)."""
-    today = china_day(now)
-    rows = (
-        await session.scalars(
-            select(ELicence)
-            .where(
-                ELicence.issuer_level == level,
-                ELicence.status.in_([LicenceStatus.VALID, LicenceStatus.SUSPENDED]),
-                ELicence.valid_until < today,
-            )
-            .order_by(ELicence.valid_until, ELicence.id)
-            .limit(batch)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    system = _System()
-    for row in rows:
-        before = row.status
-        _move(row, LicenceStatus.EXPIRED, None, now)
-        await session.flush()
-        await _audit(session, row, system, "EXPIRE_LICENCE", before, now, {})
-        await _publish(session, row, now)
-    return len(rows)
-
-
 # -- the library: what an applicant holds, and each use of it -------------------------
 
 
 async def held_licences(
-    session: AsyncSession, holder_ids: Sequence[str], types: Iterable[str]
+    session: AsyncSession,
+    holder_ids: Sequence[str],
+    types: Iterable[str],
+    today: dt.date | None = None,
 ) -> dict[str, ELicence]:
-    """The applicant's newest VALID licence of each type, from the city library."""
+    """The applicant's newest VALID licence of each type, from the city library (on
+    ``today``, when given: none whose validity ended before it)."""
     wanted = sorted(set(types))
     if not wanted or not holder_ids:
         return {}
-    rows = (
-        await session.scalars(
-            select(ELicence)
-            .where(
-                ELicence.holder_id.in_(list(holder_ids)),
-                ELicence.type_code.in_(wanted),
-                ELicence.status == LicenceStatus.VALID,
-            )
-            .order_by(ELicence.issued_at.desc(), ELicence.id)
-        )
-    ).all()
+    stmt = select(ELicence).where(
+        ELicence.holder_id.in_(list(holder_ids)),
+        ELicence.type_code.in_(wanted),
+        ELicence.status == LicenceStatus.VALID,
+    )
+    if today is not None:  # VALID in the library, but its validity has ended
+        stmt = stmt.where(or_(ELicence.valid_until.is_(None), ELicence.valid_until >= today))
+    rows = (await session.scalars(stmt.order_by(ELicence.issued_at.desc(), ELicence.id))).all()
     found: dict[str, ELicence] = {}
     for row in rows:
         found.setdefault(row.type_code, row)
@@ -654,7 +627,6 @@ __all__ = [
     "apply_published",
     "apply_used",
     "change_status",
-    "expire_due",
     "held_licences",
     "issue_for_case",
     "record_uses",

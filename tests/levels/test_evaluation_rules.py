@@ -639,9 +639,11 @@ async def test_the_pass_flags_what_is_open_past_its_deadline_once(county: LevelN
                           when=at(day, 16)))  # fmt: skip
     await done(county, on(service.complete_rectification, done_rect.id, "整改",
                           actor=REVIEWER, when=at(day, 17)))  # fmt: skip
-    await done(county, on(service.appeal_rating, voided.evaluation.id, "误评", actor=REVIEWER))
+    # voided in time (voided late, it is flagged first: test_evaluation_deadlines_on_write)
+    await done(county, on(service.appeal_rating, voided.evaluation.id, "误评", actor=REVIEWER,
+                          when=at(day, 16)))  # fmt: skip
     await done(county, on(service.decide_appeal, voided.evaluation.id, True, None,
-                          actor=SUPERVISOR))  # fmt: skip
+                          actor=SUPERVISOR, when=at(day, 17)))  # fmt: skip
     complainant = person("eval-late-complainant")
     open_c = await done(county, complain(complainant, staff_id=REVIEWER.id, when=at(day)))
     handled_c = await done(county, complain(complainant, staff_id=REVIEWER.id, when=at(day)))

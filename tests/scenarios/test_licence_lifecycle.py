@@ -12,7 +12,7 @@ from gateway.nodes import NodeRegistry
 from gateway.relay import relay_once
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
-from levels.licences.service import expire_due
+from levels.licences.expiry import expire_due
 from tests.scenarios.desk import Desk, at
 from tests.scenarios.test_licences import VERIFY, WALLET, _item, _register_business
 

@@ -1,0 +1,205 @@
+"""Due timers applied on write: a deadline holds from the instant it passes, not from
+the timer worker's next pass (which may be 30 s away, off, or failing).
+
+Each rule has one home here, used by both sides: ``fire_timer`` is what a due timer
+does to its case (the worker's pass calls it for every due timer; a write calls it for
+the timers of its own case), and ``issue_case_cards`` gives a running case the yellow
+and red cards its clock has earned (电子监察). A write to a case first calls
+``apply_due`` in its own transaction — the case then is what the worker would have
+made of it by ``now`` — and only then checks its step; ``refuse_overtaken`` names the
+deadline that made the step impossible:
+
+* DEEMED_ACCEPTED: a notice of supplement (一次性告知), an acceptance or a refusal after
+  the 3 working days of receipt: the case already counts as accepted on receipt.
+* SUPPLEMENT_DEADLINE_PASSED: 补正 after the deadline of the notice: the case is
+  CLOSED_UNSUPPLEMENTED.
+
+A write refused that way still keeps what the timer did (the caller commits it): the
+case really was accepted, or closed, at that instant."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from levels.calendar.workdays import WorkCalendar
+from levels.cases.enums import CardColor, CaseStatus, ClockState, TimerKind
+from levels.cases.errors import CaseErrorCode
+from levels.cases.machine import TRANSITIONS, Step
+from levels.cases.models import Case, CaseTimer, SupervisionCard
+from levels.cases.service import (
+    SYSTEM,
+    TAKE_UP_STEPS,
+    StepInput,
+    china_date,
+    clock_state,
+    load_case_for_update,
+    record_event,
+    take_step,
+)
+from levels.common.claims import claim, insert_once
+from levels.common.errors import DomainError
+
+Calendar = Callable[[AsyncSession], Awaitable[WorkCalendar]]
+
+STEPS: dict[TimerKind, Step] = {
+    TimerKind.DEEMED_ACCEPTANCE: Step.DEEM_ACCEPTED,
+    TimerKind.SUPPLEMENT_DEADLINE: Step.CLOSE_UNSUPPLEMENTED,
+}
+# the cards a clock of that colour has earned (a red case that skipped yellow gets both)
+CARDS_OF = {
+    ClockState.YELLOW: (CardColor.YELLOW,),
+    ClockState.RED: (CardColor.YELLOW, CardColor.RED),
+}
+
+
+def pending(now: dt.datetime) -> tuple[ColumnElement[bool], ...]:
+    """The conditions of a timer that is due at ``now`` and has not fired."""
+    return (
+        CaseTimer.fired_at.is_(None),
+        CaseTimer.cancelled_at.is_(None),
+        CaseTimer.due_at <= now,
+    )
+
+
+async def fire_timer(
+    session: AsyncSession, timer: CaseTimer, *, now: dt.datetime, calendar: Calendar
+) -> bool:
+    """Fire one due timer in the caller's transaction: mark it fired (a conditional
+    UPDATE, so two callers never both fire it) and take its effect on the case — the
+    step it takes, or the flag it raises — when the case is still where the timer
+    expects it. False when another caller fired or cancelled it first."""
+    still = (CaseTimer.fired_at.is_(None), CaseTimer.cancelled_at.is_(None))
+    won = await claim(
+        session, update(CaseTimer).where(CaseTimer.id == timer.id, *still).values(fired_at=now)
+    )
+    if not won:
+        return False
+    case = await session.get(Case, timer.case_number)
+    if case is None:
+        return True
+    step = STEPS.get(timer.kind)
+    if step is not None and case.status in TRANSITIONS[step][0]:
+        await take_step(
+            case.number,
+            step,
+            StepInput(detail={"timer": timer.kind.value}),
+            session=session,
+            actor=SYSTEM,
+            now=now,
+            calendar=await calendar(session),
+        )
+    elif timer.kind is TimerKind.PUSH_ACCEPTANCE and case.status is CaseStatus.SUBMITTED:
+        case.push_overdue = True
+        case.updated_at = now
+        await session.flush()
+        await record_event(
+            session,
+            case,
+            SYSTEM,
+            "PUSH_OVERDUE",
+            case.status,
+            now,
+            {"timer": timer.kind.value, "department": case.department_id},
+        )
+    elif timer.kind is TimerKind.ARCHIVE_DUE and case.status is CaseStatus.DELIVERED:
+        await record_event(
+            session, case, SYSTEM, "ARCHIVE_OVERDUE", case.status, now, {"timer": timer.kind.value}
+        )
+    return True
+
+
+async def issue_case_cards(
+    session: AsyncSession, case: Case, *, now: dt.datetime
+) -> list[CardColor]:
+    """The cards the clock of ``case`` (locked by the caller) has earned by ``now`` and
+    it does not have yet, each issued once with its audit event."""
+    state = clock_state(case, china_date(now))
+    earned = CARDS_OF.get(state, ())
+    if not earned:
+        return []
+    had = set(
+        (
+            await session.scalars(
+                select(SupervisionCard.color).where(SupervisionCard.case_number == case.number)
+            )
+        ).all()
+    )
+    new: list[CardColor] = []
+    for color in (c for c in earned if c not in had):
+        assert case.due_on is not None
+        # another pass may have issued it since this one read: once per colour
+        if not await insert_once(
+            session,
+            SupervisionCard,
+            case_number=case.number,
+            color=color,
+            issued_at=now,
+            due_on=case.due_on,
+            org_code=case.org_code,
+            division_code=case.division_code,
+            department_id=case.department_id,
+        ):
+            continue
+        new.append(color)
+        await record_event(
+            session,
+            case,
+            SYSTEM,
+            f"{color.value}_CARD",
+            case.status,
+            now,
+            {"dueOn": case.due_on.isoformat()},
+        )
+    return new
+
+
+async def apply_due(
+    session: AsyncSession, number: str, *, now: dt.datetime, calendar: Calendar
+) -> bool:
+    """Do to case ``number``, in the caller's transaction, what the worker's pass would
+    have done by ``now``: fire its due timers (oldest first), then issue the cards its
+    clock has earned. True when anything changed (the caller keeps it even when the
+    write that follows is refused). The timers are locked before the case, in the
+    order the pass locks them, so a write and a pass may wait for each other but never
+    deadlock."""
+    due = (
+        await session.scalars(
+            select(CaseTimer)
+            .where(CaseTimer.case_number == number, *pending(now))
+            .order_by(CaseTimer.due_at, CaseTimer.id)
+            .with_for_update()
+        )
+    ).all()
+    changed = False
+    for timer in due:
+        changed = await fire_timer(session, timer, now=now, calendar=calendar) or changed
+    case = await load_case_for_update(number, session=session)
+    return bool(await issue_case_cards(session, case, now=now)) or changed
+
+
+# the refusals that name a deadline: their answer shows the case as the deadline left it
+OVERTAKEN = frozenset({CaseErrorCode.DEEMED_ACCEPTED, CaseErrorCode.SUPPLEMENT_DEADLINE_PASSED})
+
+
+def refuse_overtaken(case: Case, step: Step) -> None:
+    """Refuse, with the code of the deadline that passed, a step that deadline made
+    impossible; any other step goes on to the usual checks."""
+    if case.status in TRANSITIONS[step][0]:
+        return
+    if step in TAKE_UP_STEPS and case.deemed_accepted:
+        raise DomainError(
+            CaseErrorCode.DEEMED_ACCEPTED,
+            field=["input", "number"],
+            detail=case.accepted_on.isoformat() if case.accepted_on else None,
+        )
+    if step is Step.SUPPLEMENT and case.status is CaseStatus.CLOSED_UNSUPPLEMENTED:
+        deadline = case.supplement_deadline
+        raise DomainError(
+            CaseErrorCode.SUPPLEMENT_DEADLINE_PASSED,
+            field=["input", "number"],
+            detail=deadline.isoformat() if deadline else None,
+        )
