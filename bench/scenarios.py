@@ -578,6 +578,11 @@ async def accept_baseline(nodes: NodeRegistry) -> bytes:
     if not _prepared_cases:
         raise RuntimeError("acceptCase baseline: no prepared cases")
     number = _prepared_cases[next(_baseline_turn) % len(_prepared_cases)]
+    return await accept_raw(nodes, number)
+
+
+async def accept_raw(nodes: NodeRegistry, number: str) -> bytes:
+    """``accept_baseline``'s transaction on the case ``number``."""
     node = nodes[Level.COUNTY]
     now = DEMO_NOW
     async with node.engine.begin() as conn:
