@@ -1,9 +1,10 @@
 """The servers of the speed table, each a process of its own, started and stopped here.
 
-``python -m bench.serve hub|raw --port P --workers N`` serves the hub as ``govhub
+``python -m bench.serve hub|raw|bare --port P --workers N`` serves the hub as ``govhub
 serve`` does (``Settings()`` from the ``GOVHUB_*`` environment, its logging, uvicorn
 with its default event loop and HTTP parser, access lines at info level), or the raw
-baseline (``bench.raw``) the same way: the same HTTP stack on both sides. With N > 1,
+baseline (``bench.raw``) the same way: the same HTTP stack on both sides; ``bare`` is
+the hub's GraphQL view without its protections. With N > 1,
 uvicorn's supervisor runs N worker processes on one listening socket.
 
 ``ServerProcess`` starts any such command (PostGraphile too) in a session of its own,
@@ -21,7 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -29,7 +30,7 @@ from starlette.applications import Starlette
 
 from gateway.settings import Settings
 
-APPS = {"hub": "bench.serve:hub_app", "raw": "bench.serve:raw_app"}
+APPS = {"hub": "bench.serve:hub_app", "raw": "bench.serve:raw_app", "bare": "bench.serve:bare"}
 
 
 def hub_app() -> Starlette:
@@ -40,6 +41,23 @@ def hub_app() -> Starlette:
     settings = Settings()
     configure_logging(settings)
     return create_app(settings)
+
+
+def bare() -> Starlette:
+    """The hub's GraphQL view without its protections (``bench.protections.bare_app``:
+    no limits, cost budget, body size or rate limits), on the hub's own lifespan."""
+    from bench.protections import bare_app
+
+    hub = hub_app()
+    view = bare_app(hub)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: object) -> AsyncIterator[None]:
+        async with hub.router.lifespan_context(hub):
+            yield
+
+    view.router.lifespan_context = lifespan
+    return view
 
 
 def raw_app() -> Starlette:

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 
-from bench.backends import OUT, PostgresBackend, open_stores
+from bench.backends import OUT, STORES, PostgresBackend, open_stores
 from bench.driver import GRAPHQL, STATUS, Call, Driver, Outcome, Plan, graphql_call
 from bench.measure import BenchError, HubGraphQL, access_token
 from bench.scenarios import Preparation, prepare_accept
@@ -36,12 +37,16 @@ from bench.speed_cases import (
     peer_query,
 )
 from gateway.settings import Settings
+from levels.common.store import create_store_engine
 
 LEVELS = (1, 16, 50)
 LOGS = OUT / "logs"
 # the scenarios whose p99 at 50 clients is goal 3, measured with each worker count
 P99_KEYS = ("routes", "my-cases")
 P99_GOAL_MS = 300.0
+# the scenarios timed on the hub's bare GraphQL view too (what the protections cost)
+PROTECTED_KEYS = ("routes", "my-cases", "auditor-cases")
+PROTECTIONS_GOAL = 0.10
 PEER_GOAL = 0.5
 WORKER_COUNTS = (1, 2)
 PEER_BIN = PEER_DIR / "node_modules" / "postgraphile" / "dist" / "cli-run.js"
@@ -83,6 +88,8 @@ class SpeedRun:
     rows: list[Row] = field(default_factory=list)
     # (workers, scenario key) -> the hub at 50 clients
     workers: dict[tuple[int, str], Outcome] = field(default_factory=dict)
+    # scenario key -> the hub with its protections and without, at one client
+    protections: dict[str, tuple[Outcome, Outcome]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
 
@@ -252,6 +259,46 @@ def _peer_side(
     return side
 
 
+def _bare_side(
+    run: SpeedRun,
+    driver: Driver,
+    bare: ServerProcess,
+    hub_side: _Side,
+    load: SpeedLoad,
+    say: Callable[[str], None],
+) -> None:
+    """The protected scenarios at the lowest concurrency on the bare view."""
+    tokens = asyncio.run(_tokens(bare.base_url, {c.bearer for c in SPEED_CASES if c.bearer}))
+    c = load.levels[0]
+    for case in SPEED_CASES:
+        if case.key not in PROTECTED_KEYS:
+            continue
+        out = driver.run(Plan(bare.base_url, (_hub_call(case, tokens),), c, load.seconds))
+        run.protections[case.key] = (hub_side.outcomes[(case.key, c)], out)
+        _say(say, f"bare {case.name} c={c}", out)
+
+
+async def _connection_note(admin_url: str, settings: Settings) -> str:
+    """PostgreSQL's connection limit against what the hub's pools may open."""
+    engine = create_store_engine(str(settings.county_db_url))
+    pool = engine.pool
+    per_store = pool.size() + getattr(pool, "_max_overflow", 0)  # type: ignore[attr-defined]
+    await engine.dispose()
+    conn = await asyncpg.connect(admin_url, timeout=5)
+    try:
+        limit = await conn.fetchval("SHOW max_connections")
+    finally:
+        await conn.close()
+    stores = len(STORES)
+    per_worker = per_store * stores
+    return (
+        f"Connections: each worker process has its own pools, up to {per_store} connections "
+        f"per store and {per_worker} over the {stores} stores; this "
+        f"PostgreSQL allows {limit} in all (shared with everything else on the machine), "
+        f"so 2 workers at full load may ask for {2 * per_worker}."
+    )
+
+
 def _say(say: Callable[[str], None], what: str, out: Outcome) -> None:
     say(
         f"  {what}: p50 {out.p50_ms:.1f} ms, p99 {out.p99_ms:.1f} ms, "
@@ -280,6 +327,7 @@ def run_speed(
         loaded = asyncio.run(_load(settings))
         say(f"speed: {loaded}")
         env = settings_env(settings)
+        run.notes.append(asyncio.run(_connection_note(backend.admin_url, settings)))
         with Driver() as driver:
             _measure(run, load, settings, env, driver, say)
     finally:
@@ -311,6 +359,9 @@ def _measure(
     with python_server("raw", workers=1, env=env, log=LOGS / "raw.log", cwd=cwd) as raw:
         say(f"speed: the raw baseline on {raw.base_url}")
         raw_side = _raw_side(driver, raw, load, accepted, say)
+    with python_server("bare", workers=1, env=env, log=LOGS / "bare.log", cwd=cwd) as bare:
+        say(f"speed: the hub without its protections on {bare.base_url}")
+        _bare_side(run, driver, bare, hub_side, load, say)
     for case in SPEED_CASES:
         hub_data = hub_side.answers[case.key]["data"]
         problem = case.same(hub_data, raw_side.answers[case.key])
