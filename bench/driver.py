@@ -160,17 +160,16 @@ class _Connection:
 
 
 def _problem(judge: str, status: int, body: bytes) -> str | None:
+    text = body[:300].decode("utf-8", "replace")
     if status != 200:
-        return f"HTTP {status}: {body[:300]!r}"
+        return f"HTTP {status}: {text}"
     if judge == GRAPHQL:
         try:
             payload = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return f"not JSON: {body[:300]!r}"
-        if not isinstance(payload, dict) or payload.get("data") is None:
-            return f"no data: {body[:300]!r}"
-        if "errors" in payload:
-            return f"errors: {orjson.dumps(payload['errors'])[:300]!r}"
+            return f"not JSON: {text}"
+        if not isinstance(payload, dict) or "errors" in payload or payload.get("data") is None:
+            return f"errors: {text}"
     return None
 
 

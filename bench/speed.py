@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,6 +143,26 @@ async def _prepare_cases(base_url: str, count: int) -> list[str]:
     return [v["number"] for v in variants]
 
 
+# how long a hub may take to answer cleanly again after an overloaded row (its circuit
+# breakers stay open breaker_open_seconds, 30 s by default)
+SETTLE_SECONDS = 60.0
+
+
+def _settle(base_url: str, tokens: dict[str, str]) -> None:
+    """Wait until the hub answers "my cases" (every level store) without errors, so that
+    breakers an overloaded row left open do not fail the next row's requests."""
+    call = _hub_call(next(c for c in SPEED_CASES if c.key == "my-cases"), tokens)
+    deadline = time.monotonic() + SETTLE_SECONDS
+    while True:
+        try:
+            asyncio.run(_fetch_json(base_url, call))
+            return
+        except (BenchError, httpx.TransportError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
+
+
 def _hub_call(case: SpeedCase, tokens: dict[str, str], **variables: Any) -> Call:
     token = tokens[case.bearer] if case.bearer else None
     return graphql_call("/graphql", case.query, {**case.variables, **variables}, token)
@@ -202,6 +223,7 @@ def _hub_side(
     # the writes first: every read then sees the cases they made, on the raw side too
     for case in sorted(SPEED_CASES, key=lambda case: not case.write):
         for c in load.levels:
+            _settle(hub.base_url, tokens)
             if case.write:
                 numbers = asyncio.run(_prepare_cases(hub.base_url, load.accepts + 1))
                 accepted[str(c)] = numbers
@@ -273,6 +295,7 @@ def _bare_side(
     for case in SPEED_CASES:
         if case.key not in PROTECTED_KEYS:
             continue
+        _settle(bare.base_url, tokens)
         out = driver.run(Plan(bare.base_url, (_hub_call(case, tokens),), c, load.seconds))
         run.protections[case.key] = (hub_side.outcomes[(case.key, c)], out)
         _say(say, f"bare {case.name} c={c}", out)
@@ -407,6 +430,7 @@ def _measure(
             tokens = asyncio.run(_tokens(hub.base_url, {c.bearer for c in SPEED_CASES if c.bearer}))
             for key in P99_KEYS:
                 call = _hub_call(by_key[key], tokens)
+                _settle(hub.base_url, tokens)
                 out = driver.run(Plan(hub.base_url, (call,), top, load.seconds))
                 run.workers[(workers, key)] = out
                 _say(say, f"hub, {workers} workers, {by_key[key].name} c={top}", out)
