@@ -16,8 +16,8 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from bench.scenarios import accept_raw
 from bench.speed_cases import READS
+from bench.writes import accept_raw
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 
