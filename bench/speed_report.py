@@ -65,7 +65,7 @@ def speed_table(run: SpeedRun) -> str:
                 _ms(r.raw.p50_ms),
                 _ms(r.raw.p99_ms),
                 f"{r.raw.per_second:.0f}",
-                f"{r.ratio:.1f}×",
+                "-" if math.isnan(r.ratio) else f"{r.ratio:.1f}×",
                 f"≤ {r.case.goal:g}×: {_verdict(r.met)}",
                 *peer_cells,
             )
