@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run serve demo lint typecheck schema schema-check test test-sqlite test-postgres bench clean browser node-deps
+.PHONY: install run serve demo lint typecheck schema schema-check test test-sqlite test-postgres bench bench-peer clean browser node-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -79,8 +79,18 @@ node-deps:
 
 test: browser node-deps lint typecheck schema-check test-sqlite test-postgres
 
-bench: install
-	$(BIN)/python -m bench
+## PostGraphile 5, the peer of the bench's list query, from bench/peer/package-lock.json;
+## without npm the bench says so and leaves PostGraphile out
+bench-peer:
+	@if ! command -v npm >/dev/null; then \
+		echo "npm missing: make bench runs without PostGraphile"; exit 0; fi; \
+	if [ ! -d bench/peer/node_modules ]; then \
+		(cd bench/peer && npm ci --no-audit --no-fund --loglevel=error); fi
+
+## BENCH_ARGS="--only speed --seconds 5": just the issue-17 speed table
+BENCH_ARGS ?=
+bench: install bench-peer
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf var bench/out .pytest_cache .mypy_cache .ruff_cache

@@ -21,10 +21,12 @@ from bench import fanout, licences, protections, referral
 from bench import supervision as supervision_bench
 from bench.backends import OUT, Backend, PostgresBackend, backends, open_stores
 from bench.identity import AuthCost, authenticate_cost, section
-from bench.measure import Load, Result, access_token, measure, raw_routes
-from bench.report import markdown, notes, table, write
+from bench.measure import Load, Result, access_token, measure
+from bench.report import header, markdown, notes, table, write
 from bench.runtime import LoopThread, Served
 from bench.scenarios import BEARER_USER, SCENARIOS, Scenario
+from bench.speed import LEVELS, SpeedLoad, SpeedRun, run_speed
+from bench.speed_report import speed_section
 from gateway.app import create_app
 from gateway.nodes import NodeRegistry
 from levels.common.clock import Clock
@@ -120,7 +122,6 @@ def run_backend(backend: Backend, load: Load, referrals: int) -> BackendRun:
         say(f"{backend.name}: {loaded}")
         try:
             app = create_app(settings, nodes=nodes)
-            app.router.routes.extend(raw_routes(nodes, list(SCENARIOS)))
             served = Served(stores, app)
             try:
                 say(f"{backend.name}: serving on {served.base_url}")
@@ -138,12 +139,52 @@ def run_backend(backend: Backend, load: Load, referrals: int) -> BackendRun:
             stores.close()
 
 
-def parse_args(argv: list[str]) -> tuple[Load, set[str] | None, int]:
+@dataclass(frozen=True)
+class Options:
+    load: Load
+    speed: SpeedLoad
+    backends: set[str] | None
+    referrals: int
+    only: str | None
+
+
+def _levels(text: str) -> tuple[int, ...]:
+    levels = tuple(int(part) for part in text.split(","))
+    if not levels or min(levels) < 1:
+        raise argparse.ArgumentTypeError("concurrency levels are positive integers")
+    return levels
+
+
+def parse_args(argv: list[str]) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     defaults = Load()
+    speed = SpeedLoad()
+    parser.add_argument(
+        "--only",
+        choices=["speed", "sections"],
+        help="speed: only the issue-17 speed table (PostgreSQL); sections: only the "
+        "in-process table and sections",
+    )
     parser.add_argument("--requests", type=int, default=defaults.requests)
-    parser.add_argument("--seconds", type=float, default=defaults.max_seconds)
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        help=f"timed seconds per row (speed table: {speed.seconds:g}; sections: "
+        f"{defaults.max_seconds:g} at most)",
+    )
     parser.add_argument("--concurrency", type=int, default=defaults.concurrency)
+    parser.add_argument(
+        "--levels",
+        type=_levels,
+        default=LEVELS,
+        help="the speed table's concurrency levels (default: 1,16,50)",
+    )
+    parser.add_argument(
+        "--accepts",
+        type=int,
+        default=speed.accepts,
+        help="acceptCase requests per concurrency level in the speed table",
+    )
     parser.add_argument("--warmup", type=int, default=defaults.warmup)
     parser.add_argument(
         "--backend", action="append", choices=["sqlite", "postgresql"], help="default: both"
@@ -157,13 +198,51 @@ def parse_args(argv: list[str]) -> tuple[Load, set[str] | None, int]:
     args = parser.parse_args(argv)
     if args.referrals < 1:
         parser.error("--referrals must be at least 1")
-    load = Load(args.warmup, args.requests, args.seconds, args.concurrency)
-    return load, set(args.backend) if args.backend else None, args.referrals
+    if args.accepts < 1:
+        parser.error("--accepts must be at least 1")
+    seconds = defaults.max_seconds if args.seconds is None else args.seconds
+    load = Load(args.warmup, args.requests, seconds, args.concurrency)
+    speed_seconds = speed.seconds if args.seconds is None else args.seconds
+    return Options(
+        load,
+        SpeedLoad(speed_seconds, args.levels, args.accepts),
+        set(args.backend) if args.backend else None,
+        args.referrals,
+        args.only,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    load, only, referrals = parse_args(sys.argv[1:] if argv is None else argv)
+    options = parse_args(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
+    parts: list[str] = []
+    if options.only != "sections":
+        speed = run_speed(options.speed, say) if _wants_postgres(options) else SpeedRun()
+        text = speed_section(speed, options.speed)
+        say("")
+        say(text)
+        say("")
+        parts.append(text)
+    if options.only != "speed":
+        parts.append(run_sections(options))
+    path = OUT / "results.md"
+    write(path, markdown_page(parts))
+    say(f"\nwritten to {path} in {time.perf_counter() - started:.0f}s")
+    return 0
+
+
+def _wants_postgres(options: Options) -> bool:
+    return options.backends is None or "postgresql" in options.backends
+
+
+def markdown_page(parts: list[str]) -> str:
+    return "\n\n".join([header(), *parts]) + "\n"
+
+
+def run_sections(options: Options) -> str:
+    """The in-process table (statements per request, in-process baselines) and the
+    sections after it, on each backend; their text for results.md."""
+    load = options.load
     results: list[Result] = []
     costs: list[AuthCost] = []
     fanouts: list[fanout.FanOut] = []
@@ -173,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     guarded: list[protections.ProtectionCost] = []
     skipped: list[str] = []
     for backend in backends():
-        if only is not None and backend.name not in only:
+        if options.backends is not None and backend.name not in options.backends:
             continue
         probe = LoopThread(f"probe-{backend.name}")
         try:
@@ -186,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             say(line)
             skipped.append(line)
             continue
-        run = run_backend(backend, load, referrals)
+        run = run_backend(backend, load, options.referrals)
         results.extend(run.results)
         costs.append(run.auth)
         fanouts.append(run.fanout)
@@ -211,10 +290,7 @@ def main(argv: list[str] | None = None) -> int:
         say("")
     for note in notes(results, scenarios, load, skipped):
         say(f"- {note}")
-    path = OUT / "results.md"
-    write(path, markdown(results, scenarios, load, skipped, sections))
-    say(f"\nwritten to {path} in {time.perf_counter() - started:.0f}s")
-    return 0
+    return markdown(results, scenarios, load, skipped, sections)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """The two backends the benchmark runs on: SQLite files under ``bench/out/sqlite`` with
 the in-process stand-in for Redis, and fresh PostgreSQL databases
-``govhub_bench_<store>`` (created here, dropped at the end) with Redis, as deployed."""
+``govhub_bench_<store>`` (the prefix from ``GOVHUB_BENCH_PG_PREFIX``; created here,
+dropped at the end) with Redis, as deployed."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ PG_ADMIN = os.environ.get("GOVHUB_BENCH_PG", "postgresql://postgres@127.0.0.1:54
 # the session denylist and login throttle of the PostgreSQL run (the tests use db 15);
 # the run writes no key there unless a login fails, and its keys expire by themselves
 REDIS = os.environ.get("GOVHUB_BENCH_REDIS", "redis://127.0.0.1:6379/14")
+# the databases' names start with this (two runs side by side need two prefixes)
+PG_PREFIX = os.environ.get("GOVHUB_BENCH_PG_PREFIX", "govhub_bench")
 
 
 def bench_settings(*, redis_url: str | None = None, **urls: str | Path) -> Settings:
@@ -123,7 +126,7 @@ class PostgresBackend:
         conn = await self._admin()
         try:
             for store in STORES:
-                database = f"govhub_bench_{store}"
+                database = f"{PG_PREFIX}_{store}"
                 await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
                 await conn.execute(f'CREATE DATABASE "{database}"')
                 self.created.append(database)

@@ -13,9 +13,6 @@ from typing import Any
 
 import httpx
 import orjson
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import Route
 
 from bench.runtime import LoopThread
 from bench.scenarios import (
@@ -216,8 +213,6 @@ class Result:
     response_bytes: int
     baseline_bytes: int
     edges: int | None
-    # the same raw SQL + JSON served over the same HTTP stack (uvicorn, Starlette)
-    raw_http: Timing | None = None
 
     @property
     def statements_total(self) -> int:
@@ -226,12 +221,6 @@ class Result:
     @property
     def ratio(self) -> float:
         return self.hub.p50_ms / self.baseline.p50_ms if self.baseline.p50_ms else math.nan
-
-    @property
-    def http_ratio(self) -> float:
-        if self.raw_http is None or not self.raw_http.p50_ms:
-            return math.nan
-        return self.hub.p50_ms / self.raw_http.p50_ms
 
 
 async def measure(
@@ -295,12 +284,6 @@ async def measure(
 
     baseline = await stores_loop.run_async(as_many_as_the_hub(baseline_call))
 
-    async def raw_http_call() -> bytes:
-        response = await client.get(f"{RAW_PREFIX}/{SCENARIO_INDEX[scenario.name]}")
-        response.raise_for_status()
-        return response.content
-
-    raw_http = await as_many_as_the_hub(raw_http_call)
     return Result(
         backend,
         scenario,
@@ -311,21 +294,4 @@ async def measure(
         response_bytes,
         baseline_bytes,
         edges,
-        raw_http,
     )
-
-
-RAW_PREFIX = "/bench/raw"
-SCENARIO_INDEX: dict[str, int] = {}
-
-
-def raw_routes(nodes: NodeRegistry, scenarios: list[Scenario]) -> list[Route]:
-    """Endpoints serving each scenario's baseline (raw SQL + orjson) from the same
-    uvicorn and Starlette as the hub, so the ratio isolates what the hub adds."""
-    SCENARIO_INDEX.update({s.name: i for i, s in enumerate(scenarios)})
-
-    async def endpoint(request: Request) -> Response:
-        scenario = scenarios[int(request.path_params["index"])]
-        return Response(await scenario.baseline(nodes), media_type="application/json")
-
-    return [Route(RAW_PREFIX + "/{index:int}", endpoint)]

@@ -21,8 +21,6 @@ HEADERS = (
     "statements/req",
     "baseline p50 ms",
     "hub/baseline",
-    "raw HTTP p50 ms",
-    "hub/raw HTTP",
 )
 # text columns are left-aligned, numbers right-aligned
 LEFT = {0, 1}
@@ -39,8 +37,6 @@ def _row(r: Result) -> tuple[str, ...]:
         str(r.statements_total),
         f"{r.baseline.p50_ms:.3f}",
         f"{r.ratio:.1f}×",
-        f"{r.raw_http.p50_ms:.2f}" if r.raw_http else "-",
-        f"{r.http_ratio:.1f}×",
     )
 
 
@@ -82,17 +78,16 @@ def notes(
         f"Load: {load.warmup} warm-up requests, then up to {load.requests} requests or "
         f"{load.max_seconds:g} s per scenario, {load.concurrency} in flight; HTTP/1.1 over "
         "loopback to uvicorn serving create_app(mode=prod) in a thread of the same process "
-        "(the httpx client shares the GIL with the hub), without its in-process relay "
-        "(relay_interval_seconds=0: the referral section runs the relay passes itself).",
+        "(the httpx client shares the GIL with the hub, so its p50 includes queueing: "
+        "the speed table above drives load from a process of its own), without its "
+        "in-process relay (relay_interval_seconds=0: the referral section runs the relay "
+        "passes itself).",
         "statements/req: SQL statements (before_cursor_execute on every store's engine) "
         "during one request after the measured run, summed over the stores; the "
         "baseline's, during one call after a first untimed one.",
         "Baseline: the same rows fetched in-process on the stores' own engines with "
         "SQLAlchemy Core and serialised with orjson; same number of calls and the same "
         "concurrency as the hub; hub/baseline = hub p50 / baseline p50.",
-        "Raw HTTP: the same baseline served as an endpoint of the same uvicorn + Starlette "
-        "app and fetched over loopback like the hub; hub/raw HTTP isolates what GraphQL, "
-        "loaders and routing add on top of the transport.",
     ]
     for scenario in scenarios:
         out.append(f"Baseline of {scenario.name!r}: {scenario.baseline_note}.")
@@ -115,6 +110,17 @@ def notes(
     return out
 
 
+def header() -> str:
+    stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+    machine = (
+        f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
+    )
+    return (
+        f"# GovHub benchmark\n\nRun {stamp} ({machine}) by `make bench`. "
+        "Reporting only: no timing is asserted."
+    )
+
+
 def markdown(
     results: Sequence[Result],
     scenarios: Sequence[Scenario],
@@ -122,21 +128,16 @@ def markdown(
     skipped: Sequence[str],
     sections: Sequence[str] = (),
 ) -> str:
-    """The table, then each of ``sections`` (already formatted), then the notes."""
-    stamp = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-    machine = (
-        f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}"
-    )
+    """The in-process table, then each of ``sections`` (already formatted), then the
+    notes."""
     lines = [
-        "# GovHub benchmark",
-        "",
-        f"Run {stamp} ({machine}) by `make bench`. Reporting only: no timing is asserted.",
+        "In-process table (statements per request; the hub against its baselines on the "
+        "stores' own engines):",
         "",
         table(results),
         "",
         *(line for section in sections for line in (section, "")),
         *(f"- {n}" for n in notes(results, scenarios, load, skipped)),
-        "",
     ]
     return "\n".join(lines)
 

@@ -23,18 +23,15 @@ from typing import Any, Protocol, cast
 
 import orjson
 from argon2 import PasswordHasher
-from sqlalchemy import Select, Table, insert, select, update
+from sqlalchemy import Select, Table, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from auth.models import Account
-from bench.backends import DEMO_NOW
+from bench.writes import CASE_IMPLEMENTATION, accept_raw
 from gateway.demo.accounts import DEMO_PASSWORD
 from gateway.nodes import LevelNode, NodeRegistry
-from levels.audit.chain import HEAD_ID, EventDraft, canonical, link
-from levels.audit.models import AuditEvent, AuditHead
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
-from levels.cases.service import china_date
 from levels.city.models import Matter
 from levels.common.codes import parse_division
 from levels.common.enums import Level, MatterStatus
@@ -481,8 +478,6 @@ MY_CASES = Scenario(
 
 # 残疾人证 at 榆次区: a promised matter (a deemed-acceptance timer per case)
 CASE_BASIC_CODE = "000700400100"
-CASE_IMPLEMENTATION = "12140702MB000000062000700400100"
-CASE_ORG = CASE_IMPLEMENTATION[:18]
 RECEPTIONIST = "yuci.receptionist"
 ACCEPT_REQUESTS = 100
 MATERIALS_QUERY = """
@@ -567,10 +562,6 @@ async def prepare_accept(prep: Preparation) -> tuple[dict[str, Any], ...]:
     return tuple({"number": n} for n in numbers)
 
 
-_event = cast(Table, AuditEvent.__table__)
-_head = cast(Table, AuditHead.__table__)
-
-
 async def accept_baseline(nodes: NodeRegistry) -> bytes:
     """One transaction on the county store: the case row read for update and written
     with a version check, then one audit row appended to the hash chain (head locked,
@@ -578,79 +569,7 @@ async def accept_baseline(nodes: NodeRegistry) -> bytes:
     if not _prepared_cases:
         raise RuntimeError("acceptCase baseline: no prepared cases")
     number = _prepared_cases[next(_baseline_turn) % len(_prepared_cases)]
-    node = nodes[Level.COUNTY]
-    now = DEMO_NOW
-    async with node.engine.begin() as conn:
-        case = (
-            await conn.execute(
-                select(_case.c.version, _case.c.status, _case.c.submitted_at)
-                .where(_case.c.number == number)
-                .with_for_update()
-            )
-        ).one()
-        version = case.version + 1
-        written = await conn.execute(
-            update(_case)
-            .where(_case.c.number == number, _case.c.version == case.version)
-            .values(
-                status=CaseStatus.ACCEPTED,
-                accepted_on=china_date(case.submitted_at),
-                updated_at=now,
-                version=version,
-            )
-        )
-        if written.rowcount != 1:
-            raise RuntimeError(f"acceptCase baseline: {number} moved past version {case.version}")
-        if node.engine.dialect.name == "sqlite":
-            # a write first takes the database's write lock, as the chain's append does
-            await conn.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=_head.c.seq))
-        head = (
-            await conn.execute(
-                select(_head.c.seq, _head.c.hash).where(_head.c.id == HEAD_ID).with_for_update()
-            )
-        ).one()
-        seq = head.seq + 1
-        draft = EventDraft(
-            actor_id="bench",
-            actor_kind="STAFF",
-            role="RECEPTIONIST",
-            channel="WEB",
-            org_code=CASE_ORG,
-            level=Level.COUNTY.value,
-            action="ACCEPT",
-            case_number=number,
-            before=case.status.value,
-            after=CaseStatus.ACCEPTED.value,
-        )
-        hash_ = link(head.hash, canonical(seq, now, draft))
-        await conn.execute(
-            insert(_event).values(
-                seq=seq,
-                at=now,
-                actor_id=draft.actor_id,
-                actor_kind=draft.actor_kind,
-                role=draft.role,
-                channel=draft.channel,
-                org_code=draft.org_code,
-                level=draft.level,
-                action=draft.action,
-                case_number=number,
-                before=draft.before,
-                after=draft.after,
-                detail=draft.detail,
-                request_id=None,
-                prev_hash=head.hash,
-                hash=hash_,
-            )
-        )
-        await conn.execute(
-            update(_head)
-            .where(_head.c.id == HEAD_ID)
-            .values(seq=seq, hash=hash_, signed_at=now, kid=None, signature=None)
-        )
-    return orjson.dumps(
-        {"number": number, "status": CaseStatus.ACCEPTED, "version": version, "seq": seq}
-    )
+    return await accept_raw(nodes, number)
 
 
 ACCEPT = Scenario(
