@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import AsyncExitStack, nullcontext
+from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from stdnum.cn import uscc as stdnum_uscc
 
-from auth.enums import LOGIN_CHANNELS, AccountKind, Channel
+from auth.enums import AccountKind
 from auth.idnumbers import id_number_hash, parse_id_number
 from auth.models import Account
 from auth.policy import (
@@ -27,7 +27,6 @@ from auth.policy import (
     refusal,
     served_village,
 )
-from auth.representation import represents
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
 from levels.calendar.workdays import WorkCalendar, load_calendar
@@ -40,30 +39,21 @@ from levels.cases.models import Case
 from levels.cases.numbers import parse_case_number
 from levels.cases.service import (
     Actor,
-    Applicant,
     MaterialDraft,
-    PartDraft,
-    Receiver,
     StepInput,
-    Submission,
     china_date,
 )
 from levels.common.codes import (
-    ImplementationCode,
     parse_division,
-    parse_implementation_code,
-    validate_uscc,
 )
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.routes import delegation_in_force
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.service import Issuing
 from resolvers import case_events
 from resolvers.fanout import fan_out
 from resolvers.globalid import decode_id
-from resolvers.loaders import issuer_status
 from resolvers.pagination import Page, decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
 from schema.cases import CaseFilter, CasePayload, CaseType, MaterialInput, case_target
@@ -130,7 +120,7 @@ async def holder(info: Info, number: str) -> LevelNode:
     return node
 
 
-def _refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
+def refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
     if refusal(viewer, action, target) == "REACH":
         return DomainError(CaseErrorCode.NOT_AT_THIS_ORG, field=["input", "number"])
     return DomainError(CaseErrorCode.ROLE_NOT_ALLOWED, field=["input", "number"])
@@ -166,7 +156,7 @@ async def act_on_case(
             if row is None or not allows(viewer, Action.READ, case_target(row)):
                 raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["input", "number"])
             if not allows(viewer, action, case_target(row)):
-                raise _refuse(viewer, action, case_target(row))
+                raise refuse(viewer, action, case_target(row))
             try:
                 moved = await due.apply_due(session, number, now=now, calendar=_calendar)
                 if step is not None:
@@ -267,7 +257,7 @@ async def deliver(info: Info, number: str, window_id: str | None, given: StepInp
     """送达, at the output window when one is named (its global ID)."""
     try:
         level = parse_case_number(number, field=("input", "number")).division.level
-        given.window_id = _window_key(window_id, level)
+        given.window_id = window_key(window_id, level)
     except DomainError as e:
         return CasePayload(errors=user_errors(e, info.context.locale))
     return await take_step(info, number, Step.DELIVER, given)
@@ -287,110 +277,7 @@ async def decide_part(
     return await act_on_case(info, number, Action.DECIDE_CASE, change, now=now)
 
 
-def _as_applicant(account: Account) -> Applicant:
-    if account.kind is AccountKind.PERSON:
-        return Applicant(
-            case_service.ApplicantKind.PERSON,
-            account.id,
-            account.display_name,
-            account.id_number_masked or "",
-        )
-    if account.kind is AccountKind.ENTERPRISE:
-        return Applicant(
-            case_service.ApplicantKind.ENTERPRISE,
-            account.id,
-            account.display_name,
-            account.credit_code or "",
-        )
-    raise DomainError(CaseErrorCode.NOT_AN_APPLICANT, field=["input", "applicantIdNumber"])
-
-
-async def _applicant(info: Info, id_number: str | None, on_behalf_of: str | None) -> Applicant:
-    """Who applies: the signed-in resident or enterprise; an enterprise the signed-in
-    person represents (``onBehalfOf``); at a counter, the resident by ID number or the
-    enterprise by credit code."""
-    ctx = info.context
-    viewer = ctx.viewer
-    async with ctx.identity.store.sessions() as session:
-        if on_behalf_of is not None:
-            code = validate_uscc(on_behalf_of.strip(), field=("input", "onBehalfOf"))
-            account = await session.scalar(select(Account).where(Account.credit_code == code))
-            if account is None:
-                raise DomainError(CaseErrorCode.APPLICANT_NOT_FOUND, field=["input", "onBehalfOf"])
-            if viewer.kind is AccountKind.PERSON and not await represents(
-                viewer.subject, account.id, session=session, now=ctx.clock.now()
-            ):
-                raise DomainError(CaseErrorCode.NOT_A_REPRESENTATIVE, field=["input", "onBehalfOf"])
-            if viewer.kind is AccountKind.ENTERPRISE and account.id != viewer.subject:
-                raise DomainError(CaseErrorCode.NOT_A_REPRESENTATIVE, field=["input", "onBehalfOf"])
-        elif viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
-            account = await session.get(Account, viewer.subject)
-        else:
-            number = parse_id_number(id_number or "", field=("input", "applicantIdNumber"))
-            account = await session.scalar(
-                select(Account).where(
-                    Account.id_number_hash == id_number_hash(ctx.identity.secret, number)
-                )
-            )
-    if account is None:
-        raise DomainError(CaseErrorCode.APPLICANT_NOT_FOUND, field=["input", "applicantIdNumber"])
-    return _as_applicant(account)
-
-
-async def _part_drafts(
-    info: Info, lead: ImplementationCode, codes: Sequence[str]
-) -> list[PartDraft]:
-    """The other implementations of a joint application, with their catalogue names and
-    legal limits; all at the lead's org (so in the lead's node)."""
-    drafts: list[PartDraft] = []
-    seen = {lead.code}
-    for i, raw in enumerate(codes):
-        where = ("input", "jointImplementationCodes", str(i))
-        code = parse_implementation_code(raw, field=where)
-        if code.code in seen:
-            raise DomainError(CaseErrorCode.JOINT_SAME_DEPARTMENT, field=list(where))
-        if code.org_code != lead.org_code or code.level is not lead.level:
-            raise DomainError(CaseErrorCode.JOINT_NOT_SAME_ORG, field=list(where))
-        seen.add(code.code)
-        matter = await info.context.loaders.matter_by_code.load(code.basic_code)
-        if matter is None:
-            raise DomainError(CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=list(where))
-        drafts.append(PartDraft(code.code, matter.name, matter.legal_time_limit_days))
-    return drafts
-
-
-Receive = Callable[[AsyncSession, AsyncSession | None, AsyncSession], Awaitable[Case]]
-
-
-async def receive(
-    here: LevelNode, implementing: LevelNode | None, library: LevelNode, write: Receive
-) -> Case:
-    """收件 in one transaction of the receiving store ``here``; ``write`` also gets a
-    session of the implementing store (for the guide) when that is another one, and
-    one of the city's licence library (``here``'s own when the city receives)."""
-    async with AsyncExitStack() as stack:
-        session = await stack.enter_async_context(here.sessions.begin())
-        catalogue = (
-            await stack.enter_async_context(implementing.sessions()) if implementing else None
-        )
-        shelf = session if library is here else await stack.enter_async_context(library.sessions())
-        return await write(session, catalogue, shelf)
-
-
-def _lower_receiver(viewer: Viewer, code: ImplementationCode) -> Receiver | None:
-    """Staff of an org below the implementing one receive for it (收件, then 转报)."""
-    if (
-        viewer.kind is AccountKind.STAFF
-        and viewer.org_code is not None
-        and viewer.org_level is not None
-        and viewer.jurisdiction is not None
-        and viewer.org_level.depth > code.level.depth
-    ):
-        return Receiver(viewer.org_level, viewer.org_code, viewer.jurisdiction)
-    return None
-
-
-def _window_key(value: str | None, level: Level) -> str | None:
+def window_key(value: str | None, level: Level) -> str | None:
     """A window's key from its global ID; a window of another level is not at the org."""
     if value is None:
         return None
@@ -400,107 +287,6 @@ def _window_key(value: str | None, level: Level) -> str | None:
     if gid.level is not level:
         raise DomainError(CaseErrorCode.WINDOW_NOT_AT_THIS_ORG, field=["input", "windowId"])
     return gid.key
-
-
-def arrival_channel(viewer: Viewer, asked: Channel) -> Channel:
-    """How a case arrived follows from who hands it in and where, not from what the
-    client says: a resident's or enterprise's session channel (WEB, MOBILE, a KIOSK,
-    or a COUNTER session handed off to them); staff receive at the COUNTER, or register
-    a posted application (MAIL); an agent's is PROXY (with an authorization, checked
-    in ``resolvers/proxy``); a machine client's SYSTEM."""
-    if viewer.kind is AccountKind.STAFF:
-        return Channel.MAIL if asked is Channel.MAIL else Channel.COUNTER
-    if viewer.kind is AccountKind.AGENT:
-        return Channel.PROXY
-    if viewer.kind is AccountKind.SERVICE:
-        return Channel.SYSTEM
-    return viewer.channel if viewer.channel in LOGIN_CHANNELS else Channel.WEB
-
-
-async def _delegated_in_force(info: Info, code: ImplementationCode) -> None:
-    """A town's delegated item takes applications only while its delegation (the
-    county's row, read now) is in force and names the town: a revoked delegation or
-    one not yet effective refuses at once, whatever the relay has delivered."""
-    if code.level is not Level.TOWN:
-        return
-    loaders = info.context.loaders
-    impl = await loaders.implementation_by_code.load(code.code)
-    if impl is None or impl.delegated_from is None:
-        return  # the town's own item (or none: the store says so below)
-    view = await loaders.delegation_by_id.load(impl.delegation_id) if impl.delegation_id else None
-    known = {view.row.id: view} if view is not None else {}
-    if delegation_in_force(impl, impl.division_code, known, info.context.clock.now()) is None:
-        raise DomainError(
-            CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
-        )
-
-
-async def submit_case(info: Info, input: Any) -> CasePayload:
-    ctx = info.context
-    viewer = ctx.viewer
-    if viewer.kind is AccountKind.AGENT or input.proxy_authorization_id is not None:
-        # 代办: a village agent, for a resident who authorized the station
-        from resolvers import proxy
-
-        return await proxy.submit_for_resident(info, input)
-    try:
-        code = parse_implementation_code(
-            input.implementation_code, field=("input", "implementationCode")
-        )
-        node = ctx.nodes[code.level]
-        matter = await ctx.loaders.matter_by_code.load(code.basic_code)
-        if matter is None:
-            raise DomainError(
-                CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
-            )
-        await _delegated_in_force(info, code)
-        joint = await _part_drafts(info, code, input.joint_implementation_codes or [])
-        window_id = _window_key(input.window_id, code.level)
-        applicant = await _applicant(info, input.applicant_id_number, input.on_behalf_of)
-        receiver = _lower_receiver(viewer, code)
-        at_org = receiver.org_code if receiver else code.org_code
-        target = Target(
-            Resource.CASE, owner=applicant.id, org_code=at_org, submitter=viewer.subject
-        )
-        if input.on_behalf_of is not None and viewer.kind is AccountKind.PERSON:
-            # the representative applies in the enterprise's name (checked above)
-            target = Target(Resource.CASE, owner=viewer.subject, org_code=code.org_code)
-        if not allows(viewer, Action.SUBMIT_CASE, target):
-            raise _refuse(viewer, Action.SUBMIT_CASE, target)
-        # a case received below the deciding level is kept where it is received
-        here = ctx.nodes[receiver.level] if receiver else node
-        now = ctx.clock.now()
-
-        async def write(
-            session: AsyncSession, catalogue: AsyncSession | None, library: AsyncSession
-        ) -> Case:
-            return await case_service.submit_case(
-                Submission(
-                    implementation_code=code.code,
-                    matter_name=matter.name,
-                    legal_limit_days=matter.legal_time_limit_days,
-                    applicant=applicant,
-                    channel=arrival_channel(viewer, input.channel).value,
-                    materials=material_drafts(input.materials),
-                    tolerance_deadline=input.tolerance_deadline,
-                    joint=joint,
-                    window_id=window_id,
-                    received_by=receiver,
-                ),
-                session=session,
-                actor=actor_of(info),
-                now=now,
-                calendar=await load_calendar(session=session),
-                catalogue=catalogue,
-                library=library,
-                issuer_status=issuer_status(ctx.loaders),
-            )
-
-        case = await receive(here, node if receiver else None, ctx.nodes[Level.CITY], write)
-    except DomainError as e:
-        return CasePayload(errors=user_errors(e, ctx.locale))
-    await case_events.case_updated(info, case.number)
-    return CasePayload(case=CaseType.from_row(case))
 
 
 async def case(info: Info, number: str) -> CaseType | None:

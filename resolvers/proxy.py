@@ -55,11 +55,12 @@ from levels.proxy.errors import ProxyErrorCode
 from levels.proxy.models import AuthorizationMethod, ProxyAuthorization
 from levels.proxy.service import AuthorizationDraft, AuthorizationQuery, Resident
 from resolvers import case_events
-from resolvers.cases import actor_of, material_drafts, receive
+from resolvers.cases import actor_of, material_drafts
 from resolvers.fanout import NodeUnavailable, fan_out
 from resolvers.loaders import issuer_status
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
+from resolvers.submission import receive
 from schema.cases import CasePayload, CaseType
 from schema.info import Info
 from schema.payloads import UserError, user_errors

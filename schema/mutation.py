@@ -10,7 +10,7 @@ import strawberry
 from auth.permissions import IsAuthenticated
 from levels.cases.machine import Step
 from levels.cases.service import StepInput
-from resolvers import cases, delegation, identity, licences, proxy, referrals
+from resolvers import cases, delegation, identity, licences, proxy, referrals, submission
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
 from resolvers import windows as window_resolvers
@@ -137,7 +137,9 @@ class Mutation:
         permission_classes=[IsAuthenticated],
     )
     async def submit_case(self, info: Info, input: SubmitCaseInput) -> CasePayload:
-        return await cases.submit_case(info, input)
+        if submission.by_proxy(info, input):
+            return await proxy.submit_for_resident(info, input)
+        return await submission.submit_case(info, input)
 
     @strawberry.mutation(
         description="当场办结: an immediate matter completed on the spot, no acceptance notice",
