@@ -42,6 +42,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import MaskErrors, MaxTokensLimiter, SchemaExtension
 
 from gateway.cost import Figures, Pricing, measure
+from gateway.documents import DocumentCache, Documents
 from gateway.settings import Settings
 
 log = logging.getLogger("govhub.errors")
@@ -253,10 +254,13 @@ def strip_suggestions(error: GraphQLError) -> GraphQLError:
 def operation_extensions(
     settings: Settings, budget: CostBudget | None, *, prod: bool
 ) -> list[Callable[[], SchemaExtension]]:
-    """The limit extensions for ``build_schema``, one instance per operation."""
+    """The limit extensions for ``build_schema``, one instance per operation; the
+    document cache after the limits, so it only ever validates what they accepted."""
+    documents = Documents()
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: OperationLimits(settings, budget, prod=prod),
+        lambda: DocumentCache(documents),
     ]
 
 
