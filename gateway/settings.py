@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = Field(default=60, ge=5)
     # echo every SQL statement to the log (debugging only)
     sql_echo: bool = False
+    # PostgreSQL connections per store and hub process: kept open, and opened beyond
+    # that under load (each worker has its own: workers × 5 stores × both ≤ the server's
+    # max_connections)
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
     # observability: log lines as JSON objects or text (default: json in prod, text in
     # dev); spans exported to nothing, the console or OTLP over HTTP (OTEL_EXPORTER_OTLP_*);
     # operation names beyond the schema's root fields that get a metrics label of their own
