@@ -39,6 +39,8 @@ class Settings(BaseSettings):
     )
     host: str = "127.0.0.1"
     port: int = 8000
+    # `govhub serve` worker processes (uvicorn); each has its own pools and caches
+    workers: int = Field(default=1, ge=1, le=64)
     # freeze "now" for tests and demos (ISO 8601, with offset); None = the real clock
     clock_override: dt.datetime | None = None
     # a node that does not answer within this many seconds counts as unavailable
