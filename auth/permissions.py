@@ -53,12 +53,26 @@ class IsAuthenticated(BasePermission):
         raise DomainError(AuthErrorCode.UNAUTHENTICATED)
 
 
+# per class: does it have ``authz_target``? Decided once per type, not with a
+# ``runtime_checkable`` isinstance (which inspects the class on every call)
+_guarded_types: dict[type, bool] = {}
+
+
+def is_guarded(value: object) -> bool:
+    """``value`` can say where it is and whose it is (``Guarded``)."""
+    cls = type(value)
+    found = _guarded_types.get(cls)
+    if found is None:
+        found = _guarded_types[cls] = callable(getattr(cls, "authz_target", None))
+    return found
+
+
 def check_read(viewer: Viewer, value: Any) -> None:
     """Raise UNAUTHENTICATED/FORBIDDEN if ``value`` (an object, a list of them, or a
     connection) holds anything the viewer may not read."""
     if value is None:
         return
-    if isinstance(value, Guarded):
+    if is_guarded(value):
         require(viewer, Action.READ, value.authz_target())
         return
     edges = getattr(value, "edges", None)

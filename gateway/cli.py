@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import click
 from cryptography.hazmat.primitives import serialization
@@ -164,13 +164,18 @@ def serve(host: str | None, port: int | None) -> None:
     settings = Settings()
     # one JSON object per line in prod (GOVHUB_LOG_FORMAT), uvicorn's lines included
     configure_logging(settings)
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        log_config=None,
-    )
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "log_level": "info",
+        "log_config": None,
+    }
+    if settings.workers > 1:
+        # each worker process builds its own app (engines, pools) from the environment
+        uvicorn.run("gateway.app:create_app", factory=True, workers=settings.workers, **options)
+        return
+    # the app's lifespan freezes what start-up built (gateway.app.settle_heap)
+    uvicorn.run(create_app(settings), **options)
 
 
 @main.command("export-schema")

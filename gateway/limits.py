@@ -9,8 +9,8 @@ prod-mode switches of the schema.
   quadratic in the number of fields), depth, aliases, root fields and the static cost
   (``gateway/cost.py``) of the expanded document; in prod, introspection
   (``__schema``/``__type``; ``__typename`` stays); once the document is valid and
-  before it runs, the client's cost budget per minute (``limits``, the storage of
-  every rate limit).
+  before it runs, the client's cost budget per minute (``limits``, a sliding-window
+  counter in the storage of every rate limit).
 * ``ProdErrors`` (prod only): no "Did you mean …" in any message, and unexpected errors
   masked with the request id the log line carries.
 
@@ -35,13 +35,14 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import MaskErrors, MaxTokensLimiter, SchemaExtension
 
 from gateway.cost import Figures, Pricing, measure
+from gateway.documents import DocumentCache, Documents
 from gateway.settings import Settings
 
 log = logging.getLogger("govhub.errors")
@@ -121,10 +122,12 @@ def client_key(context: Any) -> str:
 
 
 class CostBudget:
-    """Cost spent per client in a moving minute."""
+    """Cost spent per client in a sliding minute: two counters per client (this minute
+    and the last, weighted), one atomic increment by the cost per request — never an
+    entry per unit of cost, as a moving window's list would keep."""
 
     def __init__(self, storage: Storage, per_minute: int) -> None:
-        self._limiter = MovingWindowRateLimiter(storage)
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
         self.item = RateLimitItemPerMinute(per_minute)
 
     async def charge(self, client: str, cost: int) -> int | None:
@@ -254,10 +257,13 @@ def strip_suggestions(error: GraphQLError) -> GraphQLError:
 def operation_extensions(
     settings: Settings, budget: CostBudget | None, *, prod: bool
 ) -> list[Callable[[], SchemaExtension]]:
-    """The limit extensions for ``build_schema``, one instance per operation."""
+    """The limit extensions for ``build_schema``, one instance per operation; the
+    document cache after the limits, so it only ever validates what they accepted."""
+    documents = Documents()
     return [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: OperationLimits(settings, budget, prod=prod),
+        lambda: DocumentCache(documents),
     ]
 
 

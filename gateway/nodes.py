@@ -44,9 +44,25 @@ class LevelNode(Store):
     policy: LevelPolicy
 
 
-def _store(name: str, url: str, echo: bool) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
-    engine = create_store_engine(url, echo=echo)
+def _store(url: str, settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    engine = create_store_engine(
+        url,
+        echo=settings.sql_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     return engine, async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession] | None:
+    """Sessions for a request's reads on PostgreSQL: autocommit, so a read costs its
+    statement's round trip only (no BEGIN, no ROLLBACK; under READ COMMITTED each
+    statement has its own snapshot anyway). None on SQLite, where a request's reads of
+    a store share one transaction (one snapshot)."""
+    if engine.dialect.name != "postgresql":
+        return None
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return async_sessionmaker(autocommit, expire_on_commit=False)
 
 
 class NodeRegistry:
@@ -61,18 +77,19 @@ class NodeRegistry:
         self.identity = identity
         # a circuit breaker per level node, for the fan-out and the relay
         self.breakers = breakers or NodeBreakers()
+        self.reads = {level: read_sessions(node.engine) for level, node in nodes.items()}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> NodeRegistry:
         nodes = {}
         for level in LEVELS:
             url = settings.db_url(level)
-            engine, sessions = _store(level.value.lower(), url, settings.sql_echo)
+            engine, sessions = _store(url, settings)
             nodes[level] = LevelNode(
                 level.value.lower(), url, engine, sessions, level, POLICIES[level]
             )
         url = settings.db_url("identity")
-        engine, sessions = _store("identity", url, settings.sql_echo)
+        engine, sessions = _store(url, settings)
         breakers = NodeBreakers(
             failures=settings.breaker_failures, open_seconds=settings.breaker_open_seconds
         )

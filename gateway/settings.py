@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     redis_prefix: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:/@-]{1,100}$")
     host: str = "127.0.0.1"
     port: int = 8000
+    # `govhub serve` worker processes (uvicorn); each has its own pools and caches
+    workers: int = Field(default=1, ge=1, le=64)
     # freeze "now" for tests and demos (ISO 8601, with offset); None = the real clock
     clock_override: dt.datetime | None = None
     # a node that does not answer within this many seconds counts as unavailable
@@ -79,6 +81,11 @@ class Settings(BaseSettings):
     idempotency_lock_seconds: int = Field(default=60, ge=5)
     # echo every SQL statement to the log (debugging only)
     sql_echo: bool = False
+    # PostgreSQL connections per store and hub process: kept open, and opened beyond
+    # that under load (each worker has its own: workers × 5 stores × both ≤ the server's
+    # max_connections)
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
     # observability: log lines as JSON objects or text (default: json in prod, text in
     # dev); spans exported to nothing, the console or OTLP over HTTP (OTEL_EXPORTER_OTLP_*);
     # operation names beyond the schema's root fields that get a metrics label of their own

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.breakers import unreachable
@@ -46,9 +47,19 @@ async def call_node(sessions: RequestSessions, level: Level, fn: NodeCall[T], ti
     when the node cannot answer in time (or its circuit breaker is open)."""
     node = sessions.nodes[level]
 
-    async def run() -> T:
+    async def once() -> T:
         async with sessions.use(node) as session:
             return await fn(node, session)
+
+    async def run() -> T:
+        try:
+            return await once()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        # a pooled connection the server had closed (there is no pre-ping): SQLAlchemy
+        # has replaced the pool's connections; a read is tried once more on a fresh one
+        return await once()
 
     try:
         # counted and traced per node (gateway/observability.py), open breaker included

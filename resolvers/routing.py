@@ -53,10 +53,19 @@ async def service_routes(
     # the town items' delegations (county node) and the catalogue entries (city node)
     delegation_ids = sorted({r.delegation_id for r in rows if r.delegation_id})
     basic_codes = sorted({r.basic_code for r in rows})
-    views, matter_rows = await asyncio.gather(
+    # and the chain's service orgs (each level node), which every route's decider and
+    # path name: loaded once here, so the per-route fields need no future of their own
+    chain_codes = list(chain.values())
+    views, matter_rows, *org_rows = await asyncio.gather(
         ctx.loaders.delegation_by_id.load_many(delegation_ids),
         ctx.loaders.matter_by_code.load_many(basic_codes),
+        *(ctx.loaders.service_org_by_division.load(code) for code in chain_codes),
+        return_exceptions=True,
     )
+    for loaded in (views, matter_rows):
+        if isinstance(loaded, BaseException):
+            raise loaded
+    orgs = dict(zip(chain_codes, org_rows, strict=True))
     delegations = [v for v in views if v is not None]
     routes = compute_routes(division, rows, delegations, now=ctx.clock.now())
     catalogue = {m.basic_code: m for m in matter_rows if m is not None}
@@ -71,4 +80,4 @@ async def service_routes(
     page = slice_page(
         listed, lambda r: r.basic_code, lambda _r: division.level, first=size, start=start
     )
-    return connection(page, ServiceRoute.from_route)
+    return connection(page, lambda r: ServiceRoute.from_route(r, catalogue[r.basic_code], orgs))

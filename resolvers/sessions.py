@@ -1,9 +1,12 @@
-"""One session per level node per request.
+"""The sessions of a request's reads, per level node.
 
-Every loader batch and fan-out call of a request that goes to the same node shares one
-session (one pooled connection, one snapshot of that node), taken in turn under a lock,
-and all are closed when the operation ends. Fewer checkouts and rollbacks than a
-session per statement, and a request reads each node consistently."""
+On PostgreSQL each loader batch or fan-out call gets a session of its own in
+autocommit mode (``NodeRegistry.reads``), whose connection goes back to the pool as
+soon as the call ends: a request holds a connection only while its statements run,
+and pays no BEGIN or ROLLBACK round trip. On SQLite every call of a request to the same
+node shares one session (one snapshot of that node), closed when the operation ends.
+Either way the calls to one node are taken in turn, under a lock, so a request uses at
+most one connection per node at a time."""
 
 from __future__ import annotations
 
@@ -27,6 +30,14 @@ class RequestSessions:
     async def use(self, node: LevelNode) -> AsyncIterator[AsyncSession]:
         lock = self._locks.setdefault(node.level, asyncio.Lock())
         async with lock:
+            reads = self.nodes.reads.get(node.level)
+            if reads is not None:
+                read = reads()
+                try:
+                    yield read
+                finally:
+                    await asyncio.shield(read.close())
+                return
             session = self._open.get(node.level)
             if session is None:
                 session = self._open[node.level] = node.sessions()

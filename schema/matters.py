@@ -326,55 +326,63 @@ class RevokeDelegationInput:
     reason: str
 
 
-async def _orgs(info: Info, division_codes: list[str]) -> list[ServiceOrg]:
-    rows = await info.context.loaders.service_org_by_division.load_many(division_codes)
-    return [ServiceOrg.from_row(r) for r in rows]
+# the service org of each division of a route's chain, or why its node did not answer
+ChainOrgs = dict[str, "models.ServiceOrg | BaseException"]
 
 
 @strawberry.type(description="Where and how a resident of a division does a matter")
 class ServiceRoute:
     route: strawberry.Private[Route]
+    # loaded once for the whole page by the resolver (resolvers/routing.py), so the
+    # per-route fields below resolve without a future each
+    matter_row: strawberry.Private[MatterRow]
+    orgs: strawberry.Private[ChainOrgs]
     village_modes: list[VillageServiceMode]
     max_visits: int
     online_level: OnlineLevel
 
     @classmethod
-    def from_route(cls, route: Route) -> ServiceRoute:
+    def from_route(cls, route: Route, matter_row: MatterRow, orgs: ChainOrgs) -> ServiceRoute:
         return cls(
             route=route,
+            matter_row=matter_row,
+            orgs=orgs,
             village_modes=list(route.village_modes),
             max_visits=route.decider.max_visits,
             online_level=route.decider.online_level,
         )
 
+    def _org(self, division_code: str) -> ServiceOrg:
+        found = self.orgs[division_code]
+        if isinstance(found, BaseException):
+            raise found
+        return ServiceOrg.from_row(found)
+
     @strawberry.field
-    async def matter(self, info: Info) -> Matter:
-        row = await info.context.loaders.matter_by_code.load(self.route.basic_code)
-        return Matter.from_row(row)
+    def matter(self) -> Matter:
+        return Matter.from_row(self.matter_row)
 
     @strawberry.field(description="The implementation item that decides")
     def implementation(self) -> MatterImplementation:
         return MatterImplementation.from_row(self.route.decider)
 
     @strawberry.field
-    async def decided_at(self, info: Info) -> ServiceOrg:
-        (org,) = await _orgs(info, [self.route.decider.division_code])
-        return org
+    def decided_at(self) -> ServiceOrg:
+        return self._org(self.route.decider.division_code)
 
     @strawberry.field(description="Where the application may be handed in, nearest first")
-    async def receivable_at(self, info: Info) -> list[ServiceOrg]:
-        return await _orgs(info, list(self.route.path))
+    def receivable_at(self) -> list[ServiceOrg]:
+        return [self._org(code) for code in self.route.path]
 
     @strawberry.field(description="The way an application travels: receiving org up to the decider")
-    async def path(self, info: Info) -> list[ServiceOrg]:
-        return await _orgs(info, list(self.route.path))
+    def path(self) -> list[ServiceOrg]:
+        return [self._org(code) for code in self.route.path]
 
     @strawberry.field(description="The town centre that reviews first (初审), if any")
-    async def preliminary_review_at(self, info: Info) -> ServiceOrg | None:
+    def preliminary_review_at(self) -> ServiceOrg | None:
         if self.route.preliminary_review_at is None:
             return None
-        (org,) = await _orgs(info, [self.route.preliminary_review_at])
-        return org
+        return self._org(self.route.preliminary_review_at)
 
     @strawberry.field
     def delegation(self) -> Delegation | None:

@@ -10,9 +10,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
-def create_store_engine(url: str, *, echo: bool = False) -> AsyncEngine:
+def create_store_engine(
+    url: str, *, echo: bool = False, pool_size: int = 5, max_overflow: int = 5
+) -> AsyncEngine:
     """Build the async engine of one store. SQLite files get WAL and synchronous=FULL,
-    and their folder is created; PostgreSQL gets a modest pool per gateway process."""
+    and their folder is created; PostgreSQL gets a modest pool per gateway process
+    (``pool_size`` kept, ``max_overflow`` more under load) and no pre-ping: a
+    connection the server dropped fails its statement, SQLAlchemy then replaces the
+    pool's connections, and reads are tried once more (``resolvers/fanout.call_node``).
+    asyncpg keeps up to 500 prepared statements per connection."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
@@ -20,7 +26,13 @@ def create_store_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         engine = create_async_engine(url, echo=echo, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        connect_args={"prepared_statement_cache_size": 500},
+    )
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

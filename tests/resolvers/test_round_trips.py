@@ -1,0 +1,117 @@
+"""On PostgreSQL a read costs its statement's round trip and nothing more: no pre-ping
+on checkout, no BEGIN or ROLLBACK around a request's reads (autocommit), and the
+prepared statement is reused. An auditor's fan-out over the four level stores is four
+round trips, an applicant's "my cases" one per statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import asyncpg
+import asyncpg.connection
+import asyncpg.prepared_stmt
+import pytest
+from sqlalchemy.engine import make_url
+
+from gateway.nodes import NodeRegistry, count_statements
+from levels.common.enums import Level
+from tests.auth.conftest import bearer, signed_in
+from tests.conftest import BACKEND, GraphQLClient
+from tests.support import pg
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.skipif(BACKEND != "postgres", reason="asyncpg round trips: PostgreSQL pass"),
+]
+
+AUDITOR_CASES = """
+query($first: Int!) {
+  cases(first: $first) { edges { node { number status level matterName submittedAt } } }
+}"""
+MY_CASES = """
+query($first: Int!) {
+  cases(first: $first) {
+    edges { node { number status matterName clock { state dueOn workingDaysLeft } } }
+  }
+}"""
+
+# every asyncpg call that goes to the server and back (a simple query such as BEGIN,
+# ROLLBACK or a ping; a prepare; an execution of a prepared statement)
+CALLS = [
+    (asyncpg.connection.Connection, "execute"),
+    (asyncpg.connection.Connection, "fetch"),
+    (asyncpg.connection.Connection, "fetchrow"),
+    (asyncpg.connection.Connection, "fetchval"),
+    (asyncpg.connection.Connection, "prepare"),
+    (asyncpg.prepared_stmt.PreparedStatement, "fetch"),
+    (asyncpg.prepared_stmt.PreparedStatement, "fetchrow"),
+    (asyncpg.prepared_stmt.PreparedStatement, "executemany"),
+]
+
+
+@pytest.fixture
+def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    seen: list[str] = []
+    for owner, name in CALLS:
+        original = getattr(owner, name)
+
+        def counting(*args: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
+            seen.append(_name)
+            return _original(*args, **kw)
+
+        monkeypatch.setattr(owner, name, counting)
+    yield seen
+
+
+async def _trips(
+    gql: GraphQLClient, nodes: NodeRegistry, seen: list[str], query: str, token: str
+) -> tuple[int, int]:
+    await gql(query, {"first": 20}, **bearer(token))  # statements prepared once
+    seen.clear()
+    with count_statements(nodes) as log:
+        body = await gql(query, {"first": 20}, **bearer(token))
+    assert "errors" not in body, body
+    assert body["data"]["cases"]["edges"]
+    return len(seen), sum(log.values())
+
+
+async def test_the_auditors_fan_out_is_one_round_trip_per_store(
+    gql: GraphQLClient, nodes: NodeRegistry, round_trips: list[str]
+) -> None:
+    token = (await signed_in(gql, "jz.auditor", "WEB"))["accessToken"]
+    trips, statements = await _trips(gql, nodes, round_trips, AUDITOR_CASES, token)
+    assert (trips, statements) == (4, 4), round_trips
+
+
+async def test_my_cases_cost_a_round_trip_per_statement(
+    gql: GraphQLClient, nodes: NodeRegistry, round_trips: list[str]
+) -> None:
+    token = (await signed_in(gql, "resident1", "WEB"))["accessToken"]
+    trips, statements = await _trips(gql, nodes, round_trips, MY_CASES, token)
+    assert trips == statements, round_trips
+
+
+async def test_a_connection_the_server_dropped_is_replaced_without_a_ping(
+    gql: GraphQLClient, nodes: NodeRegistry
+) -> None:
+    """No pre-ping: the first read on a dropped connection fails, the pool is renewed
+    and the read tried once more, so the answer is whole (no NODE_UNAVAILABLE)."""
+    token = (await signed_in(gql, "jz.auditor", "WEB"))["accessToken"]
+    county = "cases(first: $first, filter: {level: COUNTY})"
+    query = AUDITOR_CASES.replace("cases(first: $first)", county)
+    assert "errors" not in await gql(query, {"first": 5}, **bearer(token))
+    database = make_url(nodes[Level.COUNTY].url).database
+    admin = await asyncpg.connect(pg.PG)
+    try:
+        dropped = await admin.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+    finally:
+        await admin.close()
+    assert dropped >= 1
+    body = await gql(query, {"first": 5}, **bearer(token))
+    assert "errors" not in body, body
+    assert body["data"]["cases"]["edges"]
