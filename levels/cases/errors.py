@@ -50,6 +50,7 @@ class CaseErrorCode(enum.Enum):
     NO_SECOND_REQUEST = "NO_SECOND_REQUEST"
     DEEMED_ACCEPTED = "DEEMED_ACCEPTED"
     SUPPLEMENT_DEADLINE_PASSED = "SUPPLEMENT_DEADLINE_PASSED"
+    HELD_IN_LIBRARY = "HELD_IN_LIBRARY"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -209,6 +210,10 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     CaseErrorCode.SUPPLEMENT_DEADLINE_PASSED: (
         "补正期限已过，该办件已按未补正办结",
         "The supplement deadline has passed: the case is closed as not supplemented",
+    ),
+    CaseErrorCode.HELD_IN_LIBRARY: (
+        "该材料已从电子证照库调取，不得要求申请人提交纸质证照",
+        "This material was filled from the e-licence library: it is never asked for on paper",
     ),
     CaseErrorCode.NOT_A_REPRESENTATIVE: (
         "您不是该企业的法定代表人或授权经办人",

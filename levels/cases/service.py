@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
+from levels.cases import paperless
 from levels.cases.clocks import (
     YELLOW_SHARE,
     ClockReading,
@@ -924,6 +925,7 @@ async def _notify_supplement(
             raise DomainError(
                 CaseErrorCode.MATERIAL_NOT_IN_GUIDE, field=["input", "materials", str(i)]
             )
+        paperless.refuse_notice_of(materials[name], ["input", "materials", str(i), "name"])
         listed[name] = note
     # whatever was never handed in is on the notice, asked for or not
     for m in materials.values():
@@ -967,6 +969,7 @@ async def _supplement(session: AsyncSession, case: Case, given: StepInput, today
                 CaseErrorCode.MATERIAL_NOT_IN_GUIDE, field=["input", "materials", str(i)]
             )
         _check_reference(m, ["input", "materials", str(i)])
+        paperless.refuse_replacing(row, m.source, ["input", "materials", str(i), "source"])
         row.source, row.reference, row.state = m.source, m.reference, MaterialState.PROVIDED
     still = [
         m.name
