@@ -27,6 +27,7 @@ from schema.cases import (
     SupplementInput,
     SupplementNoticeInput,
 )
+from schema.counter import CounterMutation
 from schema.evaluations import (
     AppealRatingInput,
     ComplaintPayload,
@@ -88,7 +89,7 @@ from schema.windows import (
 
 
 @strawberry.type
-class Mutation:
+class Mutation(CounterMutation):
     @strawberry.mutation(
         description="Sign in with username and password on a channel (WEB, MOBILE, KIOSK, "
         "COUNTER): a short-lived access token and a refresh token"

@@ -51,6 +51,7 @@ class CaseErrorCode(enum.Enum):
     DEEMED_ACCEPTED = "DEEMED_ACCEPTED"
     SUPPLEMENT_DEADLINE_PASSED = "SUPPLEMENT_DEADLINE_PASSED"
     HELD_IN_LIBRARY = "HELD_IN_LIBRARY"
+    NOT_CORRECTED_ON_SPOT = "NOT_CORRECTED_ON_SPOT"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -214,6 +215,11 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     CaseErrorCode.HELD_IN_LIBRARY: (
         "该材料已从电子证照库调取，不得要求申请人提交纸质证照",
         "This material was filled from the e-licence library: it is never asked for on paper",
+    ),
+    CaseErrorCode.NOT_CORRECTED_ON_SPOT: (
+        "仍有材料缺失或有误；不能当场更正的，请一次性告知需补正的全部内容",
+        "Materials are still missing or wrong: what cannot be corrected on the spot goes "
+        "on a supplement notice",
     ),
     CaseErrorCode.NOT_A_REPRESENTATIVE: (
         "您不是该企业的法定代表人或授权经办人",

@@ -21,6 +21,7 @@ class Step(enum.Enum):
     ACCEPT = "ACCEPT"  # 受理
     DEEM_ACCEPTED = "DEEM_ACCEPTED"  # no notice within 3 working days (timer)
     REJECT = "REJECT"  # 不予受理
+    CORRECT_ON_SPOT = "CORRECT_ON_SPOT"  # 当场更正, then 受理 (clock from receipt)
     START_REVIEW = "START_REVIEW"  # 审查
     START_SPECIAL = "START_SPECIAL"  # 特殊环节 begins (clock suspended)
     FINISH_SPECIAL = "FINISH_SPECIAL"
@@ -43,6 +44,7 @@ TRANSITIONS: dict[Step, tuple[frozenset[CaseStatus], CaseStatus | None]] = {
     Step.ACCEPT: (frozenset({S.SUBMITTED}), S.ACCEPTED),
     Step.DEEM_ACCEPTED: (frozenset({S.SUBMITTED}), S.ACCEPTED),
     Step.REJECT: (frozenset({S.SUBMITTED}), S.REJECTED),
+    Step.CORRECT_ON_SPOT: (frozenset({S.SUBMITTED}), S.ACCEPTED),
     Step.START_REVIEW: (frozenset({S.ACCEPTED}), S.UNDER_REVIEW),
     Step.START_SPECIAL: (frozenset({S.UNDER_REVIEW}), S.SPECIAL_PROCEDURE),
     Step.FINISH_SPECIAL: (frozenset({S.SPECIAL_PROCEDURE}), S.UNDER_REVIEW),

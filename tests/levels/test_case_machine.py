@@ -88,6 +88,7 @@ POSTS = {
     Step.NOTIFY_SUPPLEMENT: "RECEPTIONIST",
     Step.ACCEPT: "RECEPTIONIST",
     Step.REJECT: "RECEPTIONIST",
+    Step.CORRECT_ON_SPOT: "RECEPTIONIST",
     Step.START_REVIEW: "REVIEWER",
     Step.START_SPECIAL: "REVIEWER",
     Step.FINISH_SPECIAL: "REVIEWER",
@@ -260,7 +261,7 @@ def draw_input(
             missing=draw(st.lists(st.tuples(names, NOTES), max_size=3), label="missing"),
             supplement_days=draw(st.sampled_from([None, -1, 0, *DAYS]), label="days"),
         )
-    if step is Step.SUPPLEMENT:
+    if step in (Step.SUPPLEMENT, Step.CORRECT_ON_SPOT):
         how = draw(st.sampled_from(["all", "some", "none"]), label="supplement")
         if how == "all":
             names_given = list(guide)
@@ -308,8 +309,8 @@ def draw_sound_input(
             ),
             supplement_days=draw(st.sampled_from([None, *DAYS])),
         )
-    if step is Step.SUPPLEMENT:
-        # what the notice asked for, or everything again
+    if step in (Step.SUPPLEMENT, Step.CORRECT_ON_SPOT):
+        # what the notice asked for (what is owed, on the spot), or everything again
         names_given = draw(st.sampled_from([outstanding, guide]))
         return StepInput(
             materials=[
@@ -392,6 +393,18 @@ def expected_error(
             states[m.name] = MaterialState.PROVIDED
         if {MaterialState.MISSING, MaterialState.INCORRECT} & set(states.values()):
             return CaseErrorCode.SUPPLEMENT_INCOMPLETE
+    if step is Step.CORRECT_ON_SPOT:
+        # 当场更正: something corrected, and nothing missing or wrong afterwards
+        if not given.materials:
+            return CaseErrorCode.NOTHING_TO_SUPPLEMENT
+        for m in given.materials:
+            if m.name not in states:
+                return CaseErrorCode.MATERIAL_NOT_IN_GUIDE
+            if m.source is not MaterialSource.PAPER and not (m.reference or "").strip():
+                return CaseErrorCode.MATERIAL_REFERENCE_REQUIRED
+            states[m.name] = MaterialState.PROVIDED
+        if {MaterialState.MISSING, MaterialState.INCORRECT} & set(states.values()):
+            return CaseErrorCode.NOT_CORRECTED_ON_SPOT
     if step is Step.REJECT:
         if given.rejection_reason is None:
             return CaseErrorCode.INVALID_TRANSITION
@@ -475,6 +488,10 @@ def check_effects(
             MaterialState.PROVIDED,
             MaterialState.TOLERATED,
         }
+    if step is Step.CORRECT_ON_SPOT:
+        # counted from receipt, whenever the correction was made
+        assert case["accepted_on"] == china_date(case["submitted_at"])
+        assert not case["deemed_accepted"] and case["supplement_deadline"] is None
     if step in (Step.ACCEPT, Step.DEEM_ACCEPTED):
         assert case["accepted_on"] == china_date(case["submitted_at"])
         assert case["deemed_accepted"] is (step is Step.DEEM_ACCEPTED)

@@ -108,6 +108,7 @@ class Desk:
             "issueSupplementNotice": "SupplementNoticeInput",
             "supplementMaterials": "SupplementInput",
             "rejectCase": "RejectCaseInput",
+            "correctMaterials": "CorrectMaterialsInput",
             "startSpecialProcedure": "SpecialProcedureInput",
             "decideCase": "DecideCaseInput",
             "deliverCase": "DeliverCaseInput",
