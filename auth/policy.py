@@ -69,6 +69,8 @@ class Action(enum.Enum):
     SUBMIT_CASE = "submit-case"
     RECEIVE_CASE = "receive-case"  # notice, accept, reject, complete on the spot (受理)
     CORRECT_MATERIALS = "correct-materials"  # 当场更正 at the counter, then 受理
+    # 窗口无否决权: a second person approves (or declines) the window's rejection
+    APPROVE_REJECTION = "approve-rejection"
     REVIEW_CASE = "review-case"  # review, special procedures (审查)
     DECIDE_CASE = "decide-case"  # approve or deny (决定)
     DELIVER_CASE = "deliver-case"  # deliver, archive (出件)
@@ -198,6 +200,9 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     ),
     # 当场更正: the receptionist the applicant stands before, at the org holding the case
     (Resource.CASE, Action.CORRECT_MATERIALS): (_post(Role.RECEPTIONIST),),
+    # 窗口无否决权: the department head of the org holding the case (never the proposer:
+    # levels/cases/rejection.py)
+    (Resource.CASE, Action.APPROVE_REJECTION): (_post(Role.DIRECTOR),),
     (Resource.CASE, Action.REVIEW_CASE): (_post(Role.REVIEWER),),
     (Resource.CASE, Action.DECIDE_CASE): (_post(Role.DIRECTOR),),
     (Resource.CASE, Action.REFER_CASE): (

@@ -52,6 +52,9 @@ class CaseErrorCode(enum.Enum):
     SUPPLEMENT_DEADLINE_PASSED = "SUPPLEMENT_DEADLINE_PASSED"
     HELD_IN_LIBRARY = "HELD_IN_LIBRARY"
     NOT_CORRECTED_ON_SPOT = "NOT_CORRECTED_ON_SPOT"
+    REJECTION_PENDING = "REJECTION_PENDING"
+    NO_REJECTION_PROPOSED = "NO_REJECTION_PROPOSED"
+    SECOND_PERSON_REQUIRED = "SECOND_PERSON_REQUIRED"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -220,6 +223,18 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
         "仍有材料缺失或有误；不能当场更正的，请一次性告知需补正的全部内容",
         "Materials are still missing or wrong: what cannot be corrected on the spot goes "
         "on a supplement notice",
+    ),
+    CaseErrorCode.REJECTION_PENDING: (
+        "不予受理意见已提出，正等待负责人审批",
+        "A rejection is already proposed and waits for approval",
+    ),
+    CaseErrorCode.NO_REJECTION_PROPOSED: (
+        "该办件没有待审批的不予受理意见",
+        "No rejection of this case waits for approval",
+    ),
+    CaseErrorCode.SECOND_PERSON_REQUIRED: (
+        "窗口无否决权：不予受理须经另一人批准，不能批准本人提出的意见",
+        "A window may not simply say no: someone other than the proposer approves a rejection",
     ),
     CaseErrorCode.NOT_A_REPRESENTATIVE: (
         "您不是该企业的法定代表人或授权经办人",

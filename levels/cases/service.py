@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
-from levels.cases import correction, paperless
+from levels.cases import correction, paperless, rejection
 from levels.cases.clocks import (
     YELLOW_SHARE,
     ClockReading,
@@ -622,7 +622,16 @@ class StepInput:
 
 
 # the steps a department takes up a case with (受理 or its refusal)
-TAKE_UP_STEPS = frozenset({Step.NOTIFY_SUPPLEMENT, Step.ACCEPT, Step.REJECT, Step.CORRECT_ON_SPOT})
+TAKE_UP_STEPS = frozenset(
+    {
+        Step.NOTIFY_SUPPLEMENT,
+        Step.ACCEPT,
+        Step.PROPOSE_REJECTION,
+        Step.DECLINE_REJECTION,
+        Step.REJECT,
+        Step.CORRECT_ON_SPOT,
+    }
+)
 
 
 def _of_department(actor: Actor, department_id: str | None) -> None:
@@ -688,15 +697,13 @@ async def take_step(
         elif step in (Step.ACCEPT, Step.DEEM_ACCEPTED):
             case.accepted_on = china_date(case.submitted_at)
             case.deemed_accepted = step is Step.DEEM_ACCEPTED
-        elif step is Step.REJECT:
-            if given.rejection_reason is None:
-                raise DomainError(CaseErrorCode.INVALID_TRANSITION, field=["input", "reason"])
+        elif step is Step.PROPOSE_REJECTION:
             authority = _text(given.authority, 128, "authority")
-            if given.rejection_reason is RejectionReason.NOT_OUR_JURISDICTION and not authority:
-                raise DomainError(CaseErrorCode.AUTHORITY_REQUIRED, field=["input", "authority"])
-            case.rejection_reason = given.rejection_reason
-            case.rejection_authority = authority or None
-            case.closed_at = now
+            detail.update(rejection.propose(case, given.rejection_reason, authority, actor.id, now))
+        elif step is Step.DECLINE_REJECTION:
+            detail.update(rejection.decline(case))
+        elif step is Step.REJECT:
+            detail.update(rejection.approve(case, actor.id, now))
         elif step is Step.START_SPECIAL:
             limit = _procedure_limit(_deciding(impl), given.procedure)
             session.add(
@@ -750,9 +757,12 @@ async def take_step(
 
         case.status = target
         case.updated_at = now
-        if step is not Step.NOTIFY_SUPPLEMENT and before is CaseStatus.SUBMITTED:
+        taken_up = before is CaseStatus.SUBMITTED and target is not CaseStatus.SUBMITTED
+        if taken_up and step is not Step.REJECT:
+            rejection.clear(case)  # a proposal still waiting lapses
+        if taken_up and step is not Step.NOTIFY_SUPPLEMENT:
             await _cancel_timers(session, case, TimerKind.DEEMED_ACCEPTANCE, now)
-        if before is CaseStatus.SUBMITTED:
+        if taken_up:
             await _cancel_timers(session, case, TimerKind.PUSH_ACCEPTANCE, now)
         if before is CaseStatus.AWAITING_SUPPLEMENT:
             await _cancel_timers(session, case, TimerKind.SUPPLEMENT_DEADLINE, now)
