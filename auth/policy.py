@@ -68,6 +68,9 @@ class Action(enum.Enum):
     # the steps of a case, by the post that takes them (DESIGN §3)
     SUBMIT_CASE = "submit-case"
     RECEIVE_CASE = "receive-case"  # notice, accept, reject, complete on the spot (受理)
+    CORRECT_MATERIALS = "correct-materials"  # 当场更正 at the counter, then 受理
+    # 窗口无否决权: a second person approves (or declines) the window's rejection
+    APPROVE_REJECTION = "approve-rejection"
     REVIEW_CASE = "review-case"  # review, special procedures (审查)
     DECIDE_CASE = "decide-case"  # approve or deny (决定)
     DELIVER_CASE = "deliver-case"  # deliver, archive (出件)
@@ -195,6 +198,11 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
         # 即时办理: a village agent completes the village's immediate matters on the spot
         Grant(AGENTS, Reach.JURISDICTION),
     ),
+    # 当场更正: the receptionist the applicant stands before, at the org holding the case
+    (Resource.CASE, Action.CORRECT_MATERIALS): (_post(Role.RECEPTIONIST),),
+    # 窗口无否决权: the department head of the org holding the case (never the proposer:
+    # levels/cases/rejection.py)
+    (Resource.CASE, Action.APPROVE_REJECTION): (_post(Role.DIRECTOR),),
     (Resource.CASE, Action.REVIEW_CASE): (_post(Role.REVIEWER),),
     (Resource.CASE, Action.DECIDE_CASE): (_post(Role.DIRECTOR),),
     (Resource.CASE, Action.REFER_CASE): (

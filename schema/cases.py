@@ -11,6 +11,7 @@ import strawberry
 from auth.policy import Action, Resource, Target, allows
 from levels.audit.chain import in_time_order
 from levels.audit.models import AuditEvent
+from levels.cases import rejection
 from levels.cases.models import Case as CaseRow
 from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
 from levels.cases.referral import REFER_ACTION
@@ -228,6 +229,10 @@ class CaseType(Node):
     rejection_authority: str | None = strawberry.field(
         description="Where to apply instead (不属于本机关职权范围)"
     )
+    rejection_pending: bool = strawberry.field(
+        description="窗口无否决权: the window proposed a rejection (reason above); it waits for "
+        "approveRejection by a second person"
+    )
     supplement_deadline: dt.date | None
     tolerance_deadline: dt.date | None
     delivery_method: DeliveryMethod | None
@@ -268,6 +273,7 @@ class CaseType(Node):
             remedy=row.remedy,
             rejection_reason=row.rejection_reason,
             rejection_authority=row.rejection_authority,
+            rejection_pending=rejection.pending(row),
             supplement_deadline=row.supplement_deadline,
             tolerance_deadline=row.tolerance_deadline,
             delivery_method=row.delivery_method,

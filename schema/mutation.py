@@ -27,6 +27,7 @@ from schema.cases import (
     SupplementInput,
     SupplementNoticeInput,
 )
+from schema.counter import CounterMutation
 from schema.evaluations import (
     AppealRatingInput,
     ComplaintPayload,
@@ -88,7 +89,7 @@ from schema.windows import (
 
 
 @strawberry.type
-class Mutation:
+class Mutation(CounterMutation):
     @strawberry.mutation(
         description="Sign in with username and password on a channel (WEB, MOBILE, KIOSK, "
         "COUNTER): a short-lived access token and a refresh token"
@@ -182,7 +183,9 @@ class Mutation:
         )
 
     @strawberry.mutation(
-        description="不予受理, with the reason (and, if not ours, the authority to apply to)",
+        description="不予受理 proposed at the window, with the reason (and, if not ours, the "
+        "authority to apply to); it takes effect when a second person approves it "
+        "(approveRejection)",
         permission_classes=[IsAuthenticated],
     )
     async def reject_case(self, info: Info, input: RejectCaseInput) -> CasePayload:
@@ -191,7 +194,7 @@ class Mutation:
             rejection_reason=input.reason,
             authority=input.authority,
         )
-        return await cases.take_step(info, input.number, Step.REJECT, given)
+        return await cases.take_step(info, input.number, Step.PROPOSE_REJECTION, given)
 
     @strawberry.mutation(description="审查 begins", permission_classes=[IsAuthenticated])
     async def start_review(self, info: Info, input: CaseActionInput) -> CasePayload:

@@ -158,13 +158,15 @@ _PLANS: list[Plan] = [
         _d(11, 12),
         [
             (
-                Step.REJECT,
+                Step.PROPOSE_REJECTION,
                 _d(11, 12),
                 StepInput(
                     rejection_reason=RejectionReason.NOT_OUR_JURISDICTION,
                     authority="太谷区残疾人联合会",
                 ),
-            )
+            ),
+            # 窗口无否决权: the department head approves what the window proposed
+            (Step.REJECT, _d(11, 12), StepInput()),
         ],
     ),  # REJECTED
     Plan(DISABILITY_CARD, _d(11, 11), [(Step.WITHDRAW, _d(11, 12), StepInput())]),  # WITHDRAWN
@@ -182,7 +184,8 @@ _PLANS: list[Plan] = [
 _POSTS = {
     Step.NOTIFY_SUPPLEMENT: "yuci.receptionist",
     Step.ACCEPT: "yuci.receptionist",
-    Step.REJECT: "yuci.receptionist",
+    Step.PROPOSE_REJECTION: "yuci.receptionist",
+    Step.REJECT: "yuci.director",
     Step.COMPLETE: "yuci.receptionist",
     Step.START_REVIEW: "yuci.reviewer",
     Step.START_SPECIAL: "yuci.reviewer",

@@ -50,6 +50,11 @@ class CaseErrorCode(enum.Enum):
     NO_SECOND_REQUEST = "NO_SECOND_REQUEST"
     DEEMED_ACCEPTED = "DEEMED_ACCEPTED"
     SUPPLEMENT_DEADLINE_PASSED = "SUPPLEMENT_DEADLINE_PASSED"
+    HELD_IN_LIBRARY = "HELD_IN_LIBRARY"
+    NOT_CORRECTED_ON_SPOT = "NOT_CORRECTED_ON_SPOT"
+    REJECTION_PENDING = "REJECTION_PENDING"
+    NO_REJECTION_PROPOSED = "NO_REJECTION_PROPOSED"
+    SECOND_PERSON_REQUIRED = "SECOND_PERSON_REQUIRED"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -209,6 +214,27 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     CaseErrorCode.SUPPLEMENT_DEADLINE_PASSED: (
         "补正期限已过，该办件已按未补正办结",
         "The supplement deadline has passed: the case is closed as not supplemented",
+    ),
+    CaseErrorCode.HELD_IN_LIBRARY: (
+        "该材料已从电子证照库调取，不得要求申请人提交纸质证照",
+        "This material was filled from the e-licence library: it is never asked for on paper",
+    ),
+    CaseErrorCode.NOT_CORRECTED_ON_SPOT: (
+        "仍有材料缺失或有误；不能当场更正的，请一次性告知需补正的全部内容",
+        "Materials are still missing or wrong: what cannot be corrected on the spot goes "
+        "on a supplement notice",
+    ),
+    CaseErrorCode.REJECTION_PENDING: (
+        "不予受理意见已提出，正等待负责人审批",
+        "A rejection is already proposed and waits for approval",
+    ),
+    CaseErrorCode.NO_REJECTION_PROPOSED: (
+        "该办件没有待审批的不予受理意见",
+        "No rejection of this case waits for approval",
+    ),
+    CaseErrorCode.SECOND_PERSON_REQUIRED: (
+        "窗口无否决权：不予受理须经另一人批准，不能批准本人提出的意见",
+        "A window may not simply say no: someone other than the proposer approves a rejection",
     ),
     CaseErrorCode.NOT_A_REPRESENTATIVE: (
         "您不是该企业的法定代表人或授权经办人",

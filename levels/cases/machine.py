@@ -20,7 +20,10 @@ class Step(enum.Enum):
     SUPPLEMENT = "SUPPLEMENT"  # 补正
     ACCEPT = "ACCEPT"  # 受理
     DEEM_ACCEPTED = "DEEM_ACCEPTED"  # no notice within 3 working days (timer)
-    REJECT = "REJECT"  # 不予受理
+    PROPOSE_REJECTION = "PROPOSE_REJECTION"  # the window proposes 不予受理
+    DECLINE_REJECTION = "DECLINE_REJECTION"  # a second person turns the proposal down
+    REJECT = "REJECT"  # 不予受理, once a second person approves the proposal
+    CORRECT_ON_SPOT = "CORRECT_ON_SPOT"  # 当场更正, then 受理 (clock from receipt)
     START_REVIEW = "START_REVIEW"  # 审查
     START_SPECIAL = "START_SPECIAL"  # 特殊环节 begins (clock suspended)
     FINISH_SPECIAL = "FINISH_SPECIAL"
@@ -42,7 +45,10 @@ TRANSITIONS: dict[Step, tuple[frozenset[CaseStatus], CaseStatus | None]] = {
     Step.SUPPLEMENT: (frozenset({S.AWAITING_SUPPLEMENT}), S.ACCEPTED),
     Step.ACCEPT: (frozenset({S.SUBMITTED}), S.ACCEPTED),
     Step.DEEM_ACCEPTED: (frozenset({S.SUBMITTED}), S.ACCEPTED),
+    Step.PROPOSE_REJECTION: (frozenset({S.SUBMITTED}), S.SUBMITTED),
+    Step.DECLINE_REJECTION: (frozenset({S.SUBMITTED}), S.SUBMITTED),
     Step.REJECT: (frozenset({S.SUBMITTED}), S.REJECTED),
+    Step.CORRECT_ON_SPOT: (frozenset({S.SUBMITTED}), S.ACCEPTED),
     Step.START_REVIEW: (frozenset({S.ACCEPTED}), S.UNDER_REVIEW),
     Step.START_SPECIAL: (frozenset({S.UNDER_REVIEW}), S.SPECIAL_PROCEDURE),
     Step.FINISH_SPECIAL: (frozenset({S.SPECIAL_PROCEDURE}), S.UNDER_REVIEW),

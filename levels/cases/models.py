@@ -82,6 +82,10 @@ class Case(LevelBase):
     # outcomes
     rejection_reason: Mapped[RejectionReason | None] = mapped_column(_enum(RejectionReason))
     rejection_authority: Mapped[str | None] = mapped_column(String(128))
+    # 窗口无否决权: a rejection proposed at the window, waiting for a second person's
+    # approval (reason and authority above are the proposal's until it takes effect)
+    rejection_proposed_by: Mapped[str | None] = mapped_column(String(32))
+    rejection_proposed_at: Mapped[dt.datetime | None]
     decision: Mapped[Decision | None] = mapped_column(_enum(Decision))
     decision_reasons: Mapped[str | None] = mapped_column(Text)
     remedy: Mapped[str | None] = mapped_column(Text)  # right to review or litigation

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
+from levels.cases import correction, paperless, rejection
 from levels.cases.clocks import (
     YELLOW_SHARE,
     ClockReading,
@@ -42,6 +43,7 @@ from levels.cases.enums import (
 )
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import Step, clock_running, next_status
+from levels.cases.materials import MaterialDraft, check_reference
 from levels.cases.models import (
     Case,
     CaseMaterial,
@@ -113,13 +115,6 @@ class Actor:
 
 
 SYSTEM = Actor(id="system", kind="SYSTEM", channel="SYSTEM")
-
-
-@dataclass(frozen=True)
-class MaterialDraft:
-    name: str
-    source: MaterialSource
-    reference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -477,13 +472,6 @@ def _text(value: str | None, limit: int, field: str) -> str:
     return text
 
 
-def _check_reference(m: MaterialDraft, where: list[str]) -> None:
-    if m.source is not MaterialSource.PAPER and not (m.reference or "").strip():
-        raise DomainError(CaseErrorCode.MATERIAL_REFERENCE_REQUIRED, field=[*where, "reference"])
-    if len(m.reference or "") > 256:
-        raise DomainError(CaseErrorCode.TEXT_TOO_LONG, field=[*where, "reference"])
-
-
 def _check_materials(
     submission: Submission,
     guide: Sequence[ImplementationMaterial],
@@ -502,7 +490,7 @@ def _check_materials(
             raise DomainError(CaseErrorCode.MATERIAL_NOT_IN_GUIDE, field=[*where, "name"])
         if m.name in given:
             raise DomainError(CaseErrorCode.DUPLICATE_MATERIAL, field=[*where, "name"])
-        _check_reference(m, where)
+        check_reference(m, where)
         given[m.name] = m
     deadline = submission.tolerance_deadline
     if deadline is not None and not today < deadline <= latest:
@@ -551,6 +539,18 @@ def _check_version(case: Case, expected: int | None) -> None:
             field=["input", "expectedVersion"],
             detail=f"now {case.version}",
         )
+
+
+async def _materials(session: AsyncSession, case: Case) -> list[CaseMaterial]:
+    return list(
+        (
+            await session.scalars(
+                select(CaseMaterial)
+                .where(CaseMaterial.case_number == case.number)
+                .order_by(CaseMaterial.id)
+            )
+        ).all()
+    )
 
 
 async def _open_suspension(session: AsyncSession, case: Case) -> CaseSuspension | None:
@@ -622,7 +622,16 @@ class StepInput:
 
 
 # the steps a department takes up a case with (受理 or its refusal)
-TAKE_UP_STEPS = frozenset({Step.NOTIFY_SUPPLEMENT, Step.ACCEPT, Step.REJECT})
+TAKE_UP_STEPS = frozenset(
+    {
+        Step.NOTIFY_SUPPLEMENT,
+        Step.ACCEPT,
+        Step.PROPOSE_REJECTION,
+        Step.DECLINE_REJECTION,
+        Step.REJECT,
+        Step.CORRECT_ON_SPOT,
+    }
+)
 
 
 def _of_department(actor: Actor, department_id: str | None) -> None:
@@ -681,18 +690,20 @@ async def take_step(
         elif step is Step.SUPPLEMENT:
             await _supplement(session, case, given, today)
             case.accepted_on = today  # the clock starts on the day the file is complete
+        elif step is Step.CORRECT_ON_SPOT:
+            rows = {m.name: m for m in await _materials(session, case)}
+            detail["corrected"] = correction.correct_on_spot(rows, given.materials)
+            case.accepted_on = china_date(case.submitted_at)  # counted from receipt
         elif step in (Step.ACCEPT, Step.DEEM_ACCEPTED):
             case.accepted_on = china_date(case.submitted_at)
             case.deemed_accepted = step is Step.DEEM_ACCEPTED
-        elif step is Step.REJECT:
-            if given.rejection_reason is None:
-                raise DomainError(CaseErrorCode.INVALID_TRANSITION, field=["input", "reason"])
+        elif step is Step.PROPOSE_REJECTION:
             authority = _text(given.authority, 128, "authority")
-            if given.rejection_reason is RejectionReason.NOT_OUR_JURISDICTION and not authority:
-                raise DomainError(CaseErrorCode.AUTHORITY_REQUIRED, field=["input", "authority"])
-            case.rejection_reason = given.rejection_reason
-            case.rejection_authority = authority or None
-            case.closed_at = now
+            detail.update(rejection.propose(case, given.rejection_reason, authority, actor.id, now))
+        elif step is Step.DECLINE_REJECTION:
+            detail.update(rejection.decline(case))
+        elif step is Step.REJECT:
+            detail.update(rejection.approve(case, actor.id, now))
         elif step is Step.START_SPECIAL:
             limit = _procedure_limit(_deciding(impl), given.procedure)
             session.add(
@@ -746,9 +757,12 @@ async def take_step(
 
         case.status = target
         case.updated_at = now
-        if step is not Step.NOTIFY_SUPPLEMENT and before is CaseStatus.SUBMITTED:
+        taken_up = before is CaseStatus.SUBMITTED and target is not CaseStatus.SUBMITTED
+        if taken_up and step is not Step.REJECT:
+            rejection.clear(case)  # a proposal still waiting lapses
+        if taken_up and step is not Step.NOTIFY_SUPPLEMENT:
             await _cancel_timers(session, case, TimerKind.DEEMED_ACCEPTANCE, now)
-        if before is CaseStatus.SUBMITTED:
+        if taken_up:
             await _cancel_timers(session, case, TimerKind.PUSH_ACCEPTANCE, now)
         if before is CaseStatus.AWAITING_SUPPLEMENT:
             await _cancel_timers(session, case, TimerKind.SUPPLEMENT_DEADLINE, now)
@@ -924,6 +938,7 @@ async def _notify_supplement(
             raise DomainError(
                 CaseErrorCode.MATERIAL_NOT_IN_GUIDE, field=["input", "materials", str(i)]
             )
+        paperless.refuse_notice_of(materials[name], ["input", "materials", str(i), "name"])
         listed[name] = note
     # whatever was never handed in is on the notice, asked for or not
     for m in materials.values():
@@ -966,7 +981,8 @@ async def _supplement(session: AsyncSession, case: Case, given: StepInput, today
             raise DomainError(
                 CaseErrorCode.MATERIAL_NOT_IN_GUIDE, field=["input", "materials", str(i)]
             )
-        _check_reference(m, ["input", "materials", str(i)])
+        check_reference(m, ["input", "materials", str(i)])
+        paperless.refuse_replacing(row, m.source, ["input", "materials", str(i), "source"])
         row.source, row.reference, row.state = m.source, m.reference, MaterialState.PROVIDED
     still = [
         m.name

@@ -73,7 +73,7 @@ RESULT_STATUSES = frozenset(
     }
 )
 # whose step the rating is about, most telling first
-HANDLING_STEPS = ("DECIDE", "COMPLETE", "REJECT", "ACCEPT")
+HANDLING_STEPS = ("DECIDE", "COMPLETE", "REJECT", "ACCEPT", "CORRECT_ON_SPOT")
 
 
 def _text(value: str | None, limit: int, field: str, *, required: bool = False) -> str | None:

@@ -287,6 +287,13 @@ CASE_STEPS = {
     ),
     "withdrawCase": (Action.WITHDRAW_CASE, "CaseActionInput", "{number: $n}"),
     "referCase": (Action.REFER_CASE, "ReferCaseInput", "{number: $n}"),
+    "correctMaterials": (
+        Action.CORRECT_MATERIALS,
+        "CorrectMaterialsInput",
+        "{number: $n, materials: []}",
+    ),
+    "approveRejection": (Action.APPROVE_REJECTION, "CaseActionInput", "{number: $n}"),
+    "declineRejection": (Action.APPROVE_REJECTION, "CaseActionInput", "{number: $n}"),
 }
 
 

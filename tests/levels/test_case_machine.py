@@ -87,7 +87,11 @@ POSTS = {
     Step.COMPLETE: "RECEPTIONIST",
     Step.NOTIFY_SUPPLEMENT: "RECEPTIONIST",
     Step.ACCEPT: "RECEPTIONIST",
-    Step.REJECT: "RECEPTIONIST",
+    Step.PROPOSE_REJECTION: "RECEPTIONIST",
+    # 窗口无否决权: the department head approves or declines what the window proposed
+    Step.REJECT: "DIRECTOR",
+    Step.DECLINE_REJECTION: "DIRECTOR",
+    Step.CORRECT_ON_SPOT: "RECEPTIONIST",
     Step.START_REVIEW: "REVIEWER",
     Step.START_SPECIAL: "REVIEWER",
     Step.FINISH_SPECIAL: "REVIEWER",
@@ -260,7 +264,7 @@ def draw_input(
             missing=draw(st.lists(st.tuples(names, NOTES), max_size=3), label="missing"),
             supplement_days=draw(st.sampled_from([None, -1, 0, *DAYS]), label="days"),
         )
-    if step is Step.SUPPLEMENT:
+    if step in (Step.SUPPLEMENT, Step.CORRECT_ON_SPOT):
         how = draw(st.sampled_from(["all", "some", "none"]), label="supplement")
         if how == "all":
             names_given = list(guide)
@@ -277,7 +281,7 @@ def draw_input(
                 for name in names_given
             ]
         )
-    if step is Step.REJECT:
+    if step is Step.PROPOSE_REJECTION:
         return StepInput(
             rejection_reason=draw(st.sampled_from([None, *RejectionReason])),
             authority=draw(st.one_of(st.just(AUTHORITY), TEXTS)),
@@ -308,8 +312,8 @@ def draw_sound_input(
             ),
             supplement_days=draw(st.sampled_from([None, *DAYS])),
         )
-    if step is Step.SUPPLEMENT:
-        # what the notice asked for, or everything again
+    if step in (Step.SUPPLEMENT, Step.CORRECT_ON_SPOT):
+        # what the notice asked for (what is owed, on the spot), or everything again
         names_given = draw(st.sampled_from([outstanding, guide]))
         return StepInput(
             materials=[
@@ -319,7 +323,7 @@ def draw_sound_input(
                 for i, name in enumerate(names_given)
             ]
         )
-    if step is Step.REJECT:
+    if step is Step.PROPOSE_REJECTION:
         reason = draw(st.sampled_from(RejectionReason))
         if reason is RejectionReason.NOT_OUR_JURISDICTION:
             return StepInput(rejection_reason=reason, authority=AUTHORITY)
@@ -392,7 +396,26 @@ def expected_error(
             states[m.name] = MaterialState.PROVIDED
         if {MaterialState.MISSING, MaterialState.INCORRECT} & set(states.values()):
             return CaseErrorCode.SUPPLEMENT_INCOMPLETE
-    if step is Step.REJECT:
+    if step is Step.CORRECT_ON_SPOT:
+        # 当场更正: something corrected, and nothing missing or wrong afterwards
+        if not given.materials:
+            return CaseErrorCode.NOTHING_TO_SUPPLEMENT
+        for m in given.materials:
+            if m.name not in states:
+                return CaseErrorCode.MATERIAL_NOT_IN_GUIDE
+            if m.source is not MaterialSource.PAPER and not (m.reference or "").strip():
+                return CaseErrorCode.MATERIAL_REFERENCE_REQUIRED
+            states[m.name] = MaterialState.PROVIDED
+        if {MaterialState.MISSING, MaterialState.INCORRECT} & set(states.values()):
+            return CaseErrorCode.NOT_CORRECTED_ON_SPOT
+    proposed = before.case["rejection_proposed_by"]
+    if step in (Step.REJECT, Step.DECLINE_REJECTION) and proposed is None:
+        return CaseErrorCode.NO_REJECTION_PROPOSED
+    if step is Step.REJECT and proposed == actor.id:
+        return CaseErrorCode.SECOND_PERSON_REQUIRED
+    if step is Step.PROPOSE_REJECTION:
+        if proposed is not None:
+            return CaseErrorCode.REJECTION_PENDING
         if given.rejection_reason is None:
             return CaseErrorCode.INVALID_TRANSITION
         if (
@@ -436,6 +459,11 @@ def check_invariants(now: Snapshot, impl: MatterImplementation) -> None:
         promised = impl.handling_kind is HandlingKind.PROMISED
         assert now.pending_timers(TimerKind.DEEMED_ACCEPTANCE) == promised
     assert (case["closed_at"] is not None) == (status in FINAL_STATUSES)
+    # a proposed rejection waits only while the case is SUBMITTED; REJECTED keeps it
+    if case["rejection_proposed_by"] is not None:
+        assert status in {S.SUBMITTED, S.REJECTED}, status
+    if status is S.REJECTED:
+        assert case["rejection_proposed_by"] is not None
     assert (case["due_on"] is None) == (case["accepted_on"] is None)
     if status not in {S.ACCEPTED, S.UNDER_REVIEW}:
         reading = clock_state(SimpleNamespace(**case), china_date(case["updated_at"]))  # type: ignore[arg-type]
@@ -475,6 +503,10 @@ def check_effects(
             MaterialState.PROVIDED,
             MaterialState.TOLERATED,
         }
+    if step is Step.CORRECT_ON_SPOT:
+        # counted from receipt, whenever the correction was made
+        assert case["accepted_on"] == china_date(case["submitted_at"])
+        assert not case["deemed_accepted"] and case["supplement_deadline"] is None
     if step in (Step.ACCEPT, Step.DEEM_ACCEPTED):
         assert case["accepted_on"] == china_date(case["submitted_at"])
         assert case["deemed_accepted"] is (step is Step.DEEM_ACCEPTED)
@@ -483,8 +515,16 @@ def check_effects(
         assert after.suspensions[-1][1] == (given.procedure.value if given.procedure else None)
     if step is Step.DELIVER:
         assert case["delivery_method"] is given.delivery_method
-    if step is Step.REJECT:
+    if step is Step.PROPOSE_REJECTION:
+        # proposed, not yet in effect: the case waits for a second person
         assert case["rejection_reason"] is given.rejection_reason
+        assert after.status is S.SUBMITTED and case["rejection_proposed_at"] == now
+    if step is Step.REJECT:
+        # what the window proposed takes effect, as it was proposed
+        assert case["rejection_reason"] is before.case["rejection_reason"]
+        assert case["rejection_proposed_by"] == before.case["rejection_proposed_by"]
+    if step is Step.DECLINE_REJECTION:
+        assert case["rejection_proposed_by"] is None and case["rejection_reason"] is None
 
 
 async def _in_one_transaction(

@@ -26,7 +26,8 @@ DISABILITY_LICENCE = [
 
 CASE_FIELDS = """
   number status version level matterName applicantName applicantIdMasked
-  decision decisionReasons remedy rejectionReason rejectionAuthority supplementDeadline
+  decision decisionReasons remedy rejectionReason rejectionAuthority rejectionPending
+  supplementDeadline
   deliveryMethod deliveryReference
   clock { state acceptedOn dueOn workingDaysLeft promisedLimitDays provisional deemedAccepted }
   materials { name state source reference note }
@@ -108,6 +109,9 @@ class Desk:
             "issueSupplementNotice": "SupplementNoticeInput",
             "supplementMaterials": "SupplementInput",
             "rejectCase": "RejectCaseInput",
+            "correctMaterials": "CorrectMaterialsInput",
+            "approveRejection": "CaseActionInput",
+            "declineRejection": "CaseActionInput",
             "startSpecialProcedure": "SpecialProcedureInput",
             "decideCase": "DecideCaseInput",
             "deliverCase": "DeliverCaseInput",

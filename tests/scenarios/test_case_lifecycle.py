@@ -206,15 +206,18 @@ async def test_reject_for_wrong_jurisdiction_names_the_authority(desk: Desk) -> 
         "yuci.receptionist", "rejectCase", number=number, reason="NOT_OUR_JURISDICTION"
     )
     assert [e["code"] for e in missing["errors"]] == ["AUTHORITY_REQUIRED"]
-    rejected = await desk.act(
+    proposed = await desk.act(
         "yuci.receptionist",
         "rejectCase",
         number=number,
         reason="NOT_OUR_JURISDICTION",
         authority="太谷区残疾人联合会",
     )
+    assert proposed["case"]["status"] == "SUBMITTED" and proposed["case"]["rejectionPending"]
+    # 窗口无否决权: it takes effect once the department head approves it
+    rejected = await desk.act("yuci.director", "approveRejection", number=number)
     case = rejected["case"]
-    assert case["status"] == "REJECTED"
+    assert case["status"] == "REJECTED" and case["rejectionPending"] is False
     assert case["rejectionReason"] == "NOT_OUR_JURISDICTION"
     assert case["rejectionAuthority"] == "太谷区残疾人联合会"
 
