@@ -54,6 +54,8 @@ COLUMNS: list[Column] = [
     ("onSiteCompletionRate", "现场办结率", lambda f: f.on_site_completion_rate),
     ("atMostOneVisit", "最多跑一次件数", lambda f: f.counts.at_most_one_visit),
     ("atMostOneVisitShare", "最多跑一次占比", lambda f: f.at_most_one_visit_share),
+    ("delivered", "出件数", lambda f: f.counts.delivered),
+    ("archiveOverdue", "归档逾期数", lambda f: f.counts.archive_overdue),
     ("yellowCards", "黄牌数", lambda f: f.counts.yellow_cards),
     ("redCards", "红牌数", lambda f: f.counts.red_cards),
     ("verySatisfied", "非常满意", lambda f: f.counts.very_satisfied),

@@ -58,6 +58,10 @@ class SupervisionFigures:
     at_most_one_visit_share: float | None = strawberry.field(
         description="atMostOneVisit ÷ received"
     )
+    delivered: int = strawberry.field(description="Delivered (出件) in the period")
+    archive_overdue: int = strawberry.field(
+        description="Of those, not archived within 1 working day of delivery (归档逾期)"
+    )
     yellow_cards: int
     red_cards: int
     ratings: RatingDistribution
@@ -91,6 +95,8 @@ class SupervisionFigures:
             on_site_completion_rate=f.on_site_completion_rate,
             at_most_one_visit=c.at_most_one_visit,
             at_most_one_visit_share=f.at_most_one_visit_share,
+            delivered=c.delivered,
+            archive_overdue=c.archive_overdue,
             yellow_cards=c.yellow_cards,
             red_cards=c.red_cards,
             ratings=RatingDistribution(

@@ -27,6 +27,9 @@ What each count means (``Period`` = whole China dates, both ends included):
   COMPLETED).
 * ``on_site`` — of the immediate ones, those handed in in person (at a counter, or a
   village station's agent) and completed the same China day (当场办结, 0 further visits).
+* ``delivered`` — cases delivered (出件) in the period (by ``delivered_at``), counted
+  where delivered; ``archive_overdue``, of those, flagged for not being archived within
+  1 working day of delivery (归档, the ARCHIVE_DUE timer's ``archive_overdue``).
 * ``yellow_cards`` / ``red_cards`` — 电子监察 cards issued in the period, at the org
   that held the case.
 * ratings — 好差评 given in the period per level, at the org that held the case; a
@@ -93,6 +96,8 @@ class Counts:
     online: int = 0
     on_site: int = 0
     at_most_one_visit: int = 0
+    delivered: int = 0
+    archive_overdue: int = 0
     yellow_cards: int = 0
     red_cards: int = 0
     very_satisfied: int = 0
@@ -200,6 +205,7 @@ async def store_counts(
 
     # handling, where the case is now (a REFERRED row is a copy left below)
     decided = _within(Case.decided_at, period)
+    delivered = _within(Case.delivered_at, period)
     on_spot = Case.status == CaseStatus.COMPLETED
     handled = await session.execute(
         select(
@@ -216,16 +222,20 @@ async def store_counts(
                     china_day(Case.decided_at) == china_day(Case.submitted_at),
                 )
             ),
+            _sum(delivered),
+            _sum(and_(delivered, Case.archive_overdue)),
         )
         .where(
             Case.division_code.startswith(prefix),
             Case.status != CaseStatus.REFERRED,
-            or_(_within(Case.submitted_at, period), decided),
+            or_(_within(Case.submitted_at, period), decided, delivered),
         )
         .group_by(Case.org_code)
     )
-    for org, accepted, completed, on_time, immediate, on_site in handled.all():
+    for org, accepted, completed, on_time, immediate, on_site, handed_out, late in handled.all():
         c = out.of(org)
+        c.delivered += handed_out
+        c.archive_overdue += late
         c.accepted += accepted
         c.completed += completed
         c.completed_on_time += on_time
