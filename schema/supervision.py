@@ -8,9 +8,9 @@ import datetime as dt
 
 import strawberry
 
-from levels.supervision.combine import Figures, LevelFigures, OrgFigures, Report
+from levels.supervision.combine import Figures, LevelFigures, OrgFigures, Report, TargetCheck
 from schema.divisions import Division, ServiceOrg
-from schema.enums import Level
+from schema.enums import Level, SupervisionTarget
 from schema.info import Info
 
 
@@ -24,8 +24,45 @@ class RatingDistribution:
     total: int
 
 
+@strawberry.type(description="A figure against the target a seed sets for it")
+class TargetFigure:
+    target: SupervisionTarget
+    value: float | None = strawberry.field(description="The figure (null: nothing to measure)")
+    threshold: float = strawberry.field(description="The target, as a share (0.80 = 80 %)")
+    strictly_over: bool = strawberry.field(
+        description="true: the figure must be over the threshold (超过); false: at least it"
+    )
+    met: bool | None = strawberry.field(description="null when there is nothing to measure")
+    seed: str = strawberry.field(description="The seed and its words that set the target")
+
+    @classmethod
+    def of(cls, check: TargetCheck) -> TargetFigure:
+        t = check.target
+        return cls(
+            target=t.kind,
+            value=check.value,
+            threshold=t.threshold,
+            strictly_over=t.strictly_over,
+            met=check.met,
+            seed=t.seed,
+        )
+
+
 @strawberry.type(description="The supervision figures of an org, a level or a division")
 class SupervisionFigures:
+    matters: int = strawberry.field(description="Published items (实施清单) of the orgs")
+    one_visit_matters: int = strawberry.field(
+        description="Of those, promising maxVisits ≤ 1 (一趟不用跑 or 最多跑一趟)"
+    )
+    zero_visit_matters: int = strawberry.field(
+        description="Of those, promising maxVisits = 0 (一趟不用跑)"
+    )
+    one_visit_matter_share: float | None = strawberry.field(
+        description="oneVisitMatters ÷ matters; target over 0.80"
+    )
+    zero_visit_conversion: float | None = strawberry.field(
+        description="zeroVisitMatters ÷ oneVisitMatters; target ≥ 0.50"
+    )
     received: int = strawberry.field(description="Cases received (submitted) in the period")
     accepted: int = strawberry.field(
         description="Of those, accepted (incl. deemed accepted and completed on the spot), "
@@ -56,7 +93,11 @@ class SupervisionFigures:
         description="Received cases whose item promises maxVisits ≤ 1 (最多跑一次)"
     )
     at_most_one_visit_share: float | None = strawberry.field(
-        description="atMostOneVisit ÷ received"
+        description="atMostOneVisit ÷ received; target ≥ 0.70"
+    )
+    targets: list[TargetFigure] = strawberry.field(
+        description="Each target the seeds set (即办件 ≥ 70 %; 004's max-one-visit targets) "
+        "against its figure"
     )
     delivered: int = strawberry.field(description="Delivered (出件) in the period")
     archive_overdue: int = strawberry.field(
@@ -78,6 +119,11 @@ class SupervisionFigures:
     def of(cls, f: Figures) -> SupervisionFigures:
         c = f.counts
         return cls(
+            matters=c.matters,
+            one_visit_matters=c.one_visit_matters,
+            zero_visit_matters=c.zero_visit_matters,
+            one_visit_matter_share=f.one_visit_matter_share,
+            zero_visit_conversion=f.zero_visit_conversion,
             received=c.received,
             accepted=c.accepted,
             completed=c.completed,
@@ -95,6 +141,7 @@ class SupervisionFigures:
             on_site_completion_rate=f.on_site_completion_rate,
             at_most_one_visit=c.at_most_one_visit,
             at_most_one_visit_share=f.at_most_one_visit_share,
+            targets=[TargetFigure.of(check) for check in f.targets],
             delivered=c.delivered,
             archive_overdue=c.archive_overdue,
             yellow_cards=c.yellow_cards,

@@ -7,7 +7,12 @@ display), and None when their denominator is 0.
 * ``compression_rate`` = promised_days ÷ legal_days (承诺时限压缩: lower is better)
 * ``online_rate`` = online ÷ received (网上受理率)
 * ``on_site_completion_rate`` = on_site ÷ completed (现场办结率)
-* ``at_most_one_visit_share`` = at_most_one_visit ÷ received (“最多跑一次”占比)
+* ``at_most_one_visit_share`` = at_most_one_visit ÷ received (“最多跑一次”占比;
+  target ≥ 70 %)
+* ``one_visit_matter_share`` = one_visit_matters ÷ matters (一趟不用跑 + 最多跑一趟
+  事项占比; target over 80 %)
+* ``zero_visit_conversion`` = zero_visit_matters ÷ one_visit_matters (转化为一趟不用跑;
+  target ≥ 50 %)
 * ``negative_rate`` = (DISSATISFIED + VERY_DISSATISFIED) ÷ ratings (差评率)
 """
 
@@ -20,8 +25,13 @@ from dataclasses import dataclass
 from levels.common.enums import LEVELS, Level
 from levels.supervision.counts import Counts, OrgRow, StoreCounts
 from levels.supervision.period import Period
-
-IMMEDIATE_TARGET = 0.70
+from levels.supervision.targets import (
+    IMMEDIATE_SHARE,
+    ONE_VISIT_MATTERS,
+    ONE_VISIT_VOLUME,
+    ZERO_VISIT_CONVERSION,
+    Target,
+)
 
 
 def rate(numerator: int, denominator: int) -> float | None:
@@ -51,8 +61,7 @@ class Figures:
 
     @property
     def immediate_target_met(self) -> bool | None:
-        share = self.immediate_share
-        return None if share is None else share >= IMMEDIATE_TARGET
+        return IMMEDIATE_SHARE.met(self.immediate_share)
 
     @property
     def compression_rate(self) -> float | None:
@@ -71,8 +80,34 @@ class Figures:
         return rate(self.counts.at_most_one_visit, self.counts.received)
 
     @property
+    def one_visit_matter_share(self) -> float | None:
+        return rate(self.counts.one_visit_matters, self.counts.matters)
+
+    @property
+    def zero_visit_conversion(self) -> float | None:
+        return rate(self.counts.zero_visit_matters, self.counts.one_visit_matters)
+
+    @property
     def negative_rate(self) -> float | None:
         return rate(self.negative, self.rated)
+
+    @property
+    def targets(self) -> list[TargetCheck]:
+        """Each target of the seeds against its figure (``levels.supervision.targets``)."""
+        values = (
+            (IMMEDIATE_SHARE, self.immediate_share),
+            (ONE_VISIT_MATTERS, self.one_visit_matter_share),
+            (ONE_VISIT_VOLUME, self.at_most_one_visit_share),
+            (ZERO_VISIT_CONVERSION, self.zero_visit_conversion),
+        )
+        return [TargetCheck(target, value, target.met(value)) for target, value in values]
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    target: Target
+    value: float | None
+    met: bool | None
 
 
 @dataclass(frozen=True)

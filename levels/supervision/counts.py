@@ -3,6 +3,9 @@ aggregates (GROUP BY org), never the rows themselves.
 
 What each count means (``Period`` = whole China dates, both ends included):
 
+* ``matters`` — the org's published items (实施清单, at the end of the period as it
+  stands now); ``one_visit_matters``, of those, promising ``max_visits`` ≤ 1 (一趟不用跑
+  or 最多跑一趟); ``zero_visit_matters``, promising 0 (一趟不用跑). Read with the orgs.
 * ``received`` — cases received in the period (submitted, by ``submitted_at``), counted
   at the org that received them: the row in the store of the level where the case was
   handed in (``received_level`` is that level). A referred case (转报) is received once,
@@ -52,7 +55,7 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from levels.cases.enums import CardColor, CaseStatus
 from levels.cases.models import Case, SupervisionCard
-from levels.common.enums import Level
+from levels.common.enums import Level, MatterStatus
 from levels.common.models import MatterImplementation, ServiceOrg
 from levels.evaluations.enums import AppealStatus, ComplaintStatus, RatingLevel
 from levels.evaluations.models import Complaint, Evaluation
@@ -86,6 +89,9 @@ class Counts:
     """The raw counts of one org (or a sum of orgs). Rates are computed from them
     once, in ``levels.supervision.combine``."""
 
+    matters: int = 0
+    one_visit_matters: int = 0
+    zero_visit_matters: int = 0
     received: int = 0
     accepted: int = 0
     completed: int = 0
@@ -165,12 +171,31 @@ async def store_counts(
     """The counts of every org of ``session``'s store whose division code starts with
     ``prefix``, for ``period``. Six statements, whatever the number of rows."""
     out = StoreCounts(level)
+    impl = MatterImplementation
     orgs = await session.execute(
-        select(ServiceOrg.code, ServiceOrg.name, ServiceOrg.level, ServiceOrg.division_code)
+        select(
+            ServiceOrg.code,
+            ServiceOrg.name,
+            ServiceOrg.level,
+            ServiceOrg.division_code,
+            func.count(impl.code),
+            _sum(impl.max_visits <= 1),
+            _sum(impl.max_visits == 0),
+        )
+        .outerjoin(
+            impl, and_(impl.org_code == ServiceOrg.code, impl.status == MatterStatus.PUBLISHED)
+        )
         .where(ServiceOrg.division_code.startswith(prefix))
+        .group_by(ServiceOrg.code, ServiceOrg.name, ServiceOrg.level, ServiceOrg.division_code)
         .order_by(ServiceOrg.code)
     )
-    out.orgs = [OrgRow(*row) for row in orgs.all()]
+    for code, name, org_level, division, matters, one_visit, zero_visit in orgs.all():
+        out.orgs.append(OrgRow(code, name, org_level, division))
+        if matters:
+            c = out.of(code)
+            c.matters += matters
+            c.one_visit_matters += one_visit
+            c.zero_visit_matters += zero_visit
 
     # intake, at the receiving org, per item (for its max_visits)
     received_here = or_(Case.received_level.is_(None), Case.received_level == Case.level)
