@@ -9,6 +9,7 @@ import datetime as dt
 import strawberry
 
 from levels.supervision.combine import Figures, LevelFigures, OrgFigures, Report, TargetCheck
+from levels.supervision.staffing import DepartmentStaff, StationAgents
 from schema.divisions import Division, ServiceOrg
 from schema.enums import Level, SupervisionTarget
 from schema.info import Info
@@ -194,6 +195,54 @@ class OrgSupervision:
 
 
 @strawberry.type(
+    description="A village station with fewer agents (代办员) than seed 003's minimum "
+    "(各村（社区）至少明确2名代办员)"
+)
+class StationShortOfAgents:
+    org_code: str
+    org_name: str
+    division_code: str = strawberry.field(description="The village")
+    agents: int = strawberry.field(description="Active agent accounts of the village")
+    minimum: int
+
+    @classmethod
+    def of(cls, row: StationAgents) -> StationShortOfAgents:
+        return cls(
+            org_code=row.org_code,
+            org_name=row.org_name,
+            division_code=row.division_code,
+            agents=row.agents,
+            minimum=row.minimum,
+        )
+
+
+@strawberry.type(
+    description="A department of a city or county centre with fewer staff on its windows "
+    "than seed 000's minimum (各个部门原则上不得少于2人)"
+)
+class DepartmentShortOfStaff:
+    org_code: str
+    org_name: str
+    department_id: str
+    department_name: str
+    staff: int = strawberry.field(
+        description="Distinct people on the A and B posts of the department's own windows"
+    )
+    minimum: int
+
+    @classmethod
+    def of(cls, row: DepartmentStaff) -> DepartmentShortOfStaff:
+        return cls(
+            org_code=row.org_code,
+            org_name=row.org_name,
+            department_id=row.department_id,
+            department_name=row.department_name,
+            staff=row.staff,
+            minimum=row.minimum,
+        )
+
+
+@strawberry.type(
     description="电子监察 figures of a division and everything below it, for a period "
     "(月报表): in total, per level and per service org"
 )
@@ -211,6 +260,14 @@ class SupervisionReport:
     unavailable_levels: list[Level] = strawberry.field(
         description="Level nodes that did not answer: their figures are missing (partial data)"
     )
+    stations_short_of_agents: list[StationShortOfAgents] = strawberry.field(
+        description="Village stations of the division with fewer than 2 active agents"
+    )
+    departments_short_of_staff: list[DepartmentShortOfStaff] = strawberry.field(
+        description="City and county centre departments with fewer than 2 window staff "
+        "(a department with no window of its own, served at the comprehensive windows, "
+        "is not listed)"
+    )
 
     @classmethod
     def of(cls, r: Report) -> SupervisionReport:
@@ -222,6 +279,12 @@ class SupervisionReport:
             by_level=[LevelSupervision.of(row) for row in r.by_level],
             by_org=[OrgSupervision.of(row) for row in r.by_org],
             unavailable_levels=list(r.unavailable),
+            stations_short_of_agents=[
+                StationShortOfAgents.of(row) for row in r.stations_short_of_agents
+            ],
+            departments_short_of_staff=[
+                DepartmentShortOfStaff.of(row) for row in r.departments_short_of_staff
+            ],
         )
 
     @strawberry.field

@@ -19,12 +19,18 @@ display), and None when their denominator is 0.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from levels.common.enums import LEVELS, Level
 from levels.supervision.counts import Counts, OrgRow, StoreCounts
 from levels.supervision.period import Period
+from levels.supervision.staffing import (
+    DepartmentStaff,
+    StationAgents,
+    departments_short_of_staff,
+    stations_short_of_agents,
+)
 from levels.supervision.targets import (
     IMMEDIATE_SHARE,
     ONE_VISIT_MATTERS,
@@ -132,6 +138,9 @@ class Report:
     by_org: list[OrgFigures]
     unavailable: list[Level]
     generated_on: dt.date
+    # below the staffing minimums (levels/supervision/staffing.py)
+    stations_short_of_agents: list[StationAgents] = field(default_factory=list)
+    departments_short_of_staff: list[DepartmentStaff] = field(default_factory=list)
 
 
 def resolve_visits(stores: Iterable[StoreCounts], visits: dict[str, int]) -> None:
@@ -151,11 +160,16 @@ def combine(
     period: Period,
     unavailable: Iterable[Level] = (),
     today: dt.date,
+    agents: Mapping[str, int] | None = None,
 ) -> Report:
+    """The report of ``stores``; ``agents`` (active agents per village code, from the
+    identity store) lists the village stations short of agents, when given."""
     orgs: dict[str, OrgRow] = {}
     per_org: dict[str, Counts] = {}
     per_level: dict[Level, Counts] = {}
     total = Counts()
+    stores = list(stores)
+    stations = [o for store in stores for o in store.orgs if o.level is Level.VILLAGE]
     for store in stores:
         for org in store.orgs:
             orgs[org.code] = org
@@ -175,4 +189,12 @@ def combine(
         by_org=[OrgFigures(orgs[code], Figures(per_org[code])) for code in sorted(per_org)],
         unavailable=[lv for lv in LEVELS if lv in set(unavailable)],
         generated_on=today,
+        stations_short_of_agents=stations_short_of_agents(
+            ((o.code, o.name, o.division_code) for o in stations), agents or {}
+        )
+        if agents is not None
+        else [],
+        departments_short_of_staff=departments_short_of_staff(
+            row for store in stores for row in store.departments
+        ),
     )

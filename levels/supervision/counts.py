@@ -60,6 +60,7 @@ from levels.common.models import MatterImplementation, ServiceOrg
 from levels.evaluations.enums import AppealStatus, ComplaintStatus, RatingLevel
 from levels.evaluations.models import Complaint, Evaluation
 from levels.supervision.period import Period
+from levels.supervision.staffing import DepartmentStaff
 
 ONLINE_CHANNELS = ("WEB", "MOBILE")
 # handed in by someone standing there: at a window, or to a village station's agent
@@ -152,6 +153,8 @@ class StoreCounts:
     orgs: list[OrgRow] = field(default_factory=list)
     by_org: dict[str, Counts] = field(default_factory=dict)
     pending: list[PendingItem] = field(default_factory=list)
+    # city and county stores: their centres' departments with a window of their own
+    departments: list[DepartmentStaff] = field(default_factory=list)
 
     def of(self, org_code: str) -> Counts:
         return self.by_org.setdefault(org_code, Counts())
