@@ -17,7 +17,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.enums import AccountKind, Role, Scope
@@ -187,3 +187,18 @@ async def list_accounts(*, session: AsyncSession, kind: AccountKind | None = Non
     if kind is not None:
         stmt = stmt.where(Account.kind == kind)
     return list(await session.scalars(stmt))
+
+
+async def agents_per_village(prefix: str, *, session: AsyncSession) -> dict[str, int]:
+    """How many active (not disabled) village agents (代办员) each village under the
+    division-code ``prefix`` has: one GROUP BY."""
+    rows = await session.execute(
+        select(Account.division_code, func.count())
+        .where(
+            Account.kind == AccountKind.AGENT,
+            Account.disabled.is_(False),
+            Account.division_code.startswith(prefix),
+        )
+        .group_by(Account.division_code)
+    )
+    return {village: n for village, n in rows.all() if village}

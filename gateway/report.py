@@ -21,8 +21,9 @@ from levels.common.codes import DivisionCode, level_of_division, validate_uscc
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ServiceOrg
-from levels.supervision.combine import IMMEDIATE_TARGET, Figures, Report
+from levels.supervision.combine import Figures, Report
 from levels.supervision.period import month_period
+from levels.supervision.targets import IMMEDIATE_SHARE
 from resolvers.fanout import NodeUnavailable
 from resolvers.sessions import RequestSessions
 from resolvers.supervision import collect, find_division
@@ -54,6 +55,13 @@ COLUMNS: list[Column] = [
     ("onSiteCompletionRate", "现场办结率", lambda f: f.on_site_completion_rate),
     ("atMostOneVisit", "最多跑一次件数", lambda f: f.counts.at_most_one_visit),
     ("atMostOneVisitShare", "最多跑一次占比", lambda f: f.at_most_one_visit_share),
+    ("matters", "事项数", lambda f: f.counts.matters),
+    ("oneVisitMatters", "最多跑一趟事项数", lambda f: f.counts.one_visit_matters),
+    ("zeroVisitMatters", "一趟不用跑事项数", lambda f: f.counts.zero_visit_matters),
+    ("oneVisitMatterShare", "最多跑一趟事项占比(目标>80%)", lambda f: f.one_visit_matter_share),
+    ("zeroVisitConversion", "转化为一趟不用跑占比(目标≥50%)", lambda f: f.zero_visit_conversion),
+    ("delivered", "出件数", lambda f: f.counts.delivered),
+    ("archiveOverdue", "归档逾期数", lambda f: f.counts.archive_overdue),
     ("yellowCards", "黄牌数", lambda f: f.counts.yellow_cards),
     ("redCards", "红牌数", lambda f: f.counts.red_cards),
     ("verySatisfied", "非常满意", lambda f: f.counts.very_satisfied),
@@ -162,9 +170,9 @@ def write_chart(report: Report, path: Path) -> None:
     left.set_title(label("办件数（按层级）", "cases per level"), fontproperties=font)
     left.legend(prop=font)
     right.barh([name for name, _ in rates], [value or 0 for _, value in rates], color="#4c72b0")
-    right.axvline(IMMEDIATE_TARGET, color="#c44e52", linestyle="--")
+    right.axvline(IMMEDIATE_SHARE.threshold, color="#c44e52", linestyle="--")
     right.text(
-        IMMEDIATE_TARGET,
+        IMMEDIATE_SHARE.threshold,
         1.0,
         label(" 即办目标 70%", " immediate target 70%"),
         transform=right.get_xaxis_transform(),

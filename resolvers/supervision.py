@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.accounts import agents_per_village
 from auth.policy import Action, Resource, Target, require
 from gateway.nodes import LevelNode
 from levels.cases.service import china_date
@@ -23,6 +24,7 @@ from levels.supervision.combine import Report, combine, resolve_visits
 from levels.supervision.counts import StoreCounts, max_visits, store_counts
 from levels.supervision.errors import SupervisionErrorCode
 from levels.supervision.period import Period, period_of
+from levels.supervision.staffing import CENTRE_LEVELS, department_window_staff
 from resolvers.fanout import NodeUnavailable, call_node, fan_out
 from resolvers.partial import report_unavailable
 from resolvers.sessions import RequestSessions
@@ -53,13 +55,17 @@ async def collect(
     timeout: float,
 ) -> tuple[Report, list[NodeUnavailable]]:
     """The report of ``division`` and everything below it: six statements on each
-    level store at or below its level, and at most one more where items referred
-    cases name are held."""
+    level store at or below its level (two more on a city or county store, for its
+    departments' window staff), at most one more where items referred cases name are
+    held, and one on the identity store (the agents of each village)."""
     prefix = DivisionCode(division.code, division.level).prefix
     levels = LEVELS[division.level.depth :]
 
     async def fetch(node: LevelNode, session: AsyncSession) -> StoreCounts:
-        return await store_counts(node.level, prefix, period, today, session=session)
+        counts = await store_counts(node.level, prefix, period, today, session=session)
+        if node.level in CENTRE_LEVELS:
+            counts.departments = await department_window_staff(prefix, session=session)
+        return counts
 
     counted = await fan_out(sessions, levels, fetch, timeout=timeout)
     failures = list(counted.unavailable)
@@ -82,6 +88,9 @@ async def collect(
         visits = {code: n for part in found.values.values() for code, n in part.items()}
         resolve_visits(stores, visits)
 
+    async with sessions.nodes.identity.sessions() as session:
+        agents = await agents_per_village(prefix, session=session)
+
     report = combine(
         stores,
         division_code=division.code,
@@ -89,6 +98,7 @@ async def collect(
         period=period,
         unavailable=[f.level for f in failures],
         today=today,
+        agents=agents,
     )
     return report, failures
 

@@ -247,6 +247,9 @@ class CaseType(Node):
     push_overdue: bool = strawberry.field(
         description="The department did not take the pushed case up in time (flagged)"
     )
+    archive_overdue: bool = strawberry.field(
+        description="归档: not archived within 1 working day of delivery (flagged)"
+    )
     version: int = strawberry.field(description="Pass as expectedVersion to act on this view")
     row: strawberry.Private[CaseRow]
 
@@ -282,6 +285,7 @@ class CaseType(Node):
             received_level=row.received_level,
             push_due_on=row.push_due_on,
             push_overdue=row.push_overdue,
+            archive_overdue=row.archive_overdue,
             version=row.version,
             row=row,
         )
@@ -586,4 +590,7 @@ class CaseFilter:
     )
     push_overdue: bool | None = strawberry.field(
         default=None, description="Cases pushed from a comprehensive window and not taken up"
+    )
+    archive_overdue: bool | None = strawberry.field(
+        default=None, description="Cases not archived within 1 working day of delivery"
     )

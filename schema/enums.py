@@ -32,6 +32,7 @@ from levels.common.enums import (
 from levels.outbox.models import MessageState
 from levels.proxy.models import AuthorizationMethod
 from levels.proxy.service import AuthorizationStatus
+from levels.supervision.targets import SupervisionTarget
 
 strawberry.enum(Level, description="The four levels: 市 / 县 / 乡镇 / 村")
 strawberry.enum(OrgKind)
@@ -64,6 +65,7 @@ strawberry.enum(
 )
 strawberry.enum(AuthorizationMethod, description="代办授权: written, in person, or in the app")
 strawberry.enum(AuthorizationStatus, description="代办授权: usable, past its last day, revoked")
+strawberry.enum(SupervisionTarget, description="A target the seeds set for a supervision figure")
 
 __all__ = [
     "AccountKind",
@@ -91,6 +93,7 @@ __all__ = [
     "Role",
     "Scope",
     "SpecialProcedureKind",
+    "SupervisionTarget",
     "VillageServiceMode",
     "WindowKind",
 ]

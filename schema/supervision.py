@@ -8,9 +8,10 @@ import datetime as dt
 
 import strawberry
 
-from levels.supervision.combine import Figures, LevelFigures, OrgFigures, Report
+from levels.supervision.combine import Figures, LevelFigures, OrgFigures, Report, TargetCheck
+from levels.supervision.staffing import DepartmentStaff, StationAgents
 from schema.divisions import Division, ServiceOrg
-from schema.enums import Level
+from schema.enums import Level, SupervisionTarget
 from schema.info import Info
 
 
@@ -24,8 +25,45 @@ class RatingDistribution:
     total: int
 
 
+@strawberry.type(description="A figure against the target a seed sets for it")
+class TargetFigure:
+    target: SupervisionTarget
+    value: float | None = strawberry.field(description="The figure (null: nothing to measure)")
+    threshold: float = strawberry.field(description="The target, as a share (0.80 = 80 %)")
+    strictly_over: bool = strawberry.field(
+        description="true: the figure must be over the threshold (超过); false: at least it"
+    )
+    met: bool | None = strawberry.field(description="null when there is nothing to measure")
+    seed: str = strawberry.field(description="The seed and its words that set the target")
+
+    @classmethod
+    def of(cls, check: TargetCheck) -> TargetFigure:
+        t = check.target
+        return cls(
+            target=t.kind,
+            value=check.value,
+            threshold=t.threshold,
+            strictly_over=t.strictly_over,
+            met=check.met,
+            seed=t.seed,
+        )
+
+
 @strawberry.type(description="The supervision figures of an org, a level or a division")
 class SupervisionFigures:
+    matters: int = strawberry.field(description="Published items (实施清单) of the orgs")
+    one_visit_matters: int = strawberry.field(
+        description="Of those, promising maxVisits ≤ 1 (一趟不用跑 or 最多跑一趟)"
+    )
+    zero_visit_matters: int = strawberry.field(
+        description="Of those, promising maxVisits = 0 (一趟不用跑)"
+    )
+    one_visit_matter_share: float | None = strawberry.field(
+        description="oneVisitMatters ÷ matters; target over 0.80"
+    )
+    zero_visit_conversion: float | None = strawberry.field(
+        description="zeroVisitMatters ÷ oneVisitMatters; target ≥ 0.50"
+    )
     received: int = strawberry.field(description="Cases received (submitted) in the period")
     accepted: int = strawberry.field(
         description="Of those, accepted (incl. deemed accepted and completed on the spot), "
@@ -56,7 +94,15 @@ class SupervisionFigures:
         description="Received cases whose item promises maxVisits ≤ 1 (最多跑一次)"
     )
     at_most_one_visit_share: float | None = strawberry.field(
-        description="atMostOneVisit ÷ received"
+        description="atMostOneVisit ÷ received; target ≥ 0.70"
+    )
+    targets: list[TargetFigure] = strawberry.field(
+        description="Each target the seeds set (即办件 ≥ 70 %; 004's max-one-visit targets) "
+        "against its figure"
+    )
+    delivered: int = strawberry.field(description="Delivered (出件) in the period")
+    archive_overdue: int = strawberry.field(
+        description="Of those, not archived within 1 working day of delivery (归档逾期)"
     )
     yellow_cards: int
     red_cards: int
@@ -74,6 +120,11 @@ class SupervisionFigures:
     def of(cls, f: Figures) -> SupervisionFigures:
         c = f.counts
         return cls(
+            matters=c.matters,
+            one_visit_matters=c.one_visit_matters,
+            zero_visit_matters=c.zero_visit_matters,
+            one_visit_matter_share=f.one_visit_matter_share,
+            zero_visit_conversion=f.zero_visit_conversion,
             received=c.received,
             accepted=c.accepted,
             completed=c.completed,
@@ -91,6 +142,9 @@ class SupervisionFigures:
             on_site_completion_rate=f.on_site_completion_rate,
             at_most_one_visit=c.at_most_one_visit,
             at_most_one_visit_share=f.at_most_one_visit_share,
+            targets=[TargetFigure.of(check) for check in f.targets],
+            delivered=c.delivered,
+            archive_overdue=c.archive_overdue,
             yellow_cards=c.yellow_cards,
             red_cards=c.red_cards,
             ratings=RatingDistribution(
@@ -141,6 +195,54 @@ class OrgSupervision:
 
 
 @strawberry.type(
+    description="A village station with fewer agents (代办员) than seed 003's minimum "
+    "(各村（社区）至少明确2名代办员)"
+)
+class StationShortOfAgents:
+    org_code: str
+    org_name: str
+    division_code: str = strawberry.field(description="The village")
+    agents: int = strawberry.field(description="Active agent accounts of the village")
+    minimum: int
+
+    @classmethod
+    def of(cls, row: StationAgents) -> StationShortOfAgents:
+        return cls(
+            org_code=row.org_code,
+            org_name=row.org_name,
+            division_code=row.division_code,
+            agents=row.agents,
+            minimum=row.minimum,
+        )
+
+
+@strawberry.type(
+    description="A department of a city or county centre with fewer staff on its windows "
+    "than seed 000's minimum (各个部门原则上不得少于2人)"
+)
+class DepartmentShortOfStaff:
+    org_code: str
+    org_name: str
+    department_id: str
+    department_name: str
+    staff: int = strawberry.field(
+        description="Distinct people on the A and B posts of the department's own windows"
+    )
+    minimum: int
+
+    @classmethod
+    def of(cls, row: DepartmentStaff) -> DepartmentShortOfStaff:
+        return cls(
+            org_code=row.org_code,
+            org_name=row.org_name,
+            department_id=row.department_id,
+            department_name=row.department_name,
+            staff=row.staff,
+            minimum=row.minimum,
+        )
+
+
+@strawberry.type(
     description="电子监察 figures of a division and everything below it, for a period "
     "(月报表): in total, per level and per service org"
 )
@@ -158,6 +260,14 @@ class SupervisionReport:
     unavailable_levels: list[Level] = strawberry.field(
         description="Level nodes that did not answer: their figures are missing (partial data)"
     )
+    stations_short_of_agents: list[StationShortOfAgents] = strawberry.field(
+        description="Village stations of the division with fewer than 2 active agents"
+    )
+    departments_short_of_staff: list[DepartmentShortOfStaff] = strawberry.field(
+        description="City and county centre departments with fewer than 2 window staff "
+        "(a department with no window of its own, served at the comprehensive windows, "
+        "is not listed)"
+    )
 
     @classmethod
     def of(cls, r: Report) -> SupervisionReport:
@@ -169,6 +279,12 @@ class SupervisionReport:
             by_level=[LevelSupervision.of(row) for row in r.by_level],
             by_org=[OrgSupervision.of(row) for row in r.by_org],
             unavailable_levels=list(r.unavailable),
+            stations_short_of_agents=[
+                StationShortOfAgents.of(row) for row in r.stations_short_of_agents
+            ],
+            departments_short_of_staff=[
+                DepartmentShortOfStaff.of(row) for row in r.departments_short_of_staff
+            ],
         )
 
     @strawberry.field

@@ -106,6 +106,9 @@ async def fire_timer(
             {"timer": timer.kind.value, "department": case.department_id},
         )
     elif timer.kind is TimerKind.ARCHIVE_DUE and case.status is CaseStatus.DELIVERED:
+        case.archive_overdue = True
+        case.updated_at = now
+        await session.flush()
         await record_event(
             session, case, SYSTEM, "ARCHIVE_OVERDUE", case.status, now, {"timer": timer.kind.value}
         )

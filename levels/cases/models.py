@@ -93,6 +93,9 @@ class Case(LevelBase):
     delivery_method: Mapped[DeliveryMethod | None] = mapped_column(_enum(DeliveryMethod))
     delivery_reference: Mapped[str | None] = mapped_column(String(64))
     delivered_at: Mapped[dt.datetime | None]
+    # 归档: a delivered case not archived within 1 working day of delivery is flagged
+    # by its ARCHIVE_DUE timer (and stays flagged once archived late)
+    archive_overdue: Mapped[bool] = mapped_column(default=False)
     # 一窗受理: received at a comprehensive window, pushed to the department, which must
     # accept within 2 working days (``push_due_on``), or the case is flagged
     received_window_id: Mapped[str | None] = mapped_column(String(15))

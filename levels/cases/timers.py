@@ -7,7 +7,8 @@ the step it takes, and a step no longer allowed (the case moved on) is simply sk
 * SUPPLEMENT_DEADLINE: the 补正 deadline passed ⇒ CLOSED_UNSUPPLEMENTED.
 * PUSH_ACCEPTANCE: a case pushed from a comprehensive window (一窗受理) that its
   department has not taken up within 2 working days is flagged (``push_overdue``).
-* ARCHIVE_DUE: a delivered case not archived within 1 working day is flagged.
+* ARCHIVE_DUE: a delivered case not archived within 1 working day is flagged
+  (``archive_overdue``, seed 001 归档).
 
 ``issue_cards`` is the electronic supervision (电子监察) of running clocks: each case
 whose clock has turned YELLOW or RED gets that card once (``supervision_cards``, with an

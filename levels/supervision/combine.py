@@ -7,21 +7,37 @@ display), and None when their denominator is 0.
 * ``compression_rate`` = promised_days ÷ legal_days (承诺时限压缩: lower is better)
 * ``online_rate`` = online ÷ received (网上受理率)
 * ``on_site_completion_rate`` = on_site ÷ completed (现场办结率)
-* ``at_most_one_visit_share`` = at_most_one_visit ÷ received (“最多跑一次”占比)
+* ``at_most_one_visit_share`` = at_most_one_visit ÷ received (“最多跑一次”占比;
+  target ≥ 70 %)
+* ``one_visit_matter_share`` = one_visit_matters ÷ matters (一趟不用跑 + 最多跑一趟
+  事项占比; target over 80 %)
+* ``zero_visit_conversion`` = zero_visit_matters ÷ one_visit_matters (转化为一趟不用跑;
+  target ≥ 50 %)
 * ``negative_rate`` = (DISSATISFIED + VERY_DISSATISFIED) ÷ ratings (差评率)
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from levels.common.enums import LEVELS, Level
 from levels.supervision.counts import Counts, OrgRow, StoreCounts
 from levels.supervision.period import Period
-
-IMMEDIATE_TARGET = 0.70
+from levels.supervision.staffing import (
+    DepartmentStaff,
+    StationAgents,
+    departments_short_of_staff,
+    stations_short_of_agents,
+)
+from levels.supervision.targets import (
+    IMMEDIATE_SHARE,
+    ONE_VISIT_MATTERS,
+    ONE_VISIT_VOLUME,
+    ZERO_VISIT_CONVERSION,
+    Target,
+)
 
 
 def rate(numerator: int, denominator: int) -> float | None:
@@ -51,8 +67,7 @@ class Figures:
 
     @property
     def immediate_target_met(self) -> bool | None:
-        share = self.immediate_share
-        return None if share is None else share >= IMMEDIATE_TARGET
+        return IMMEDIATE_SHARE.met(self.immediate_share)
 
     @property
     def compression_rate(self) -> float | None:
@@ -71,8 +86,34 @@ class Figures:
         return rate(self.counts.at_most_one_visit, self.counts.received)
 
     @property
+    def one_visit_matter_share(self) -> float | None:
+        return rate(self.counts.one_visit_matters, self.counts.matters)
+
+    @property
+    def zero_visit_conversion(self) -> float | None:
+        return rate(self.counts.zero_visit_matters, self.counts.one_visit_matters)
+
+    @property
     def negative_rate(self) -> float | None:
         return rate(self.negative, self.rated)
+
+    @property
+    def targets(self) -> list[TargetCheck]:
+        """Each target of the seeds against its figure (``levels.supervision.targets``)."""
+        values = (
+            (IMMEDIATE_SHARE, self.immediate_share),
+            (ONE_VISIT_MATTERS, self.one_visit_matter_share),
+            (ONE_VISIT_VOLUME, self.at_most_one_visit_share),
+            (ZERO_VISIT_CONVERSION, self.zero_visit_conversion),
+        )
+        return [TargetCheck(target, value, target.met(value)) for target, value in values]
+
+
+@dataclass(frozen=True)
+class TargetCheck:
+    target: Target
+    value: float | None
+    met: bool | None
 
 
 @dataclass(frozen=True)
@@ -97,6 +138,9 @@ class Report:
     by_org: list[OrgFigures]
     unavailable: list[Level]
     generated_on: dt.date
+    # below the staffing minimums (levels/supervision/staffing.py)
+    stations_short_of_agents: list[StationAgents] = field(default_factory=list)
+    departments_short_of_staff: list[DepartmentStaff] = field(default_factory=list)
 
 
 def resolve_visits(stores: Iterable[StoreCounts], visits: dict[str, int]) -> None:
@@ -116,11 +160,16 @@ def combine(
     period: Period,
     unavailable: Iterable[Level] = (),
     today: dt.date,
+    agents: Mapping[str, int] | None = None,
 ) -> Report:
+    """The report of ``stores``; ``agents`` (active agents per village code, from the
+    identity store) lists the village stations short of agents, when given."""
     orgs: dict[str, OrgRow] = {}
     per_org: dict[str, Counts] = {}
     per_level: dict[Level, Counts] = {}
     total = Counts()
+    stores = list(stores)
+    stations = [o for store in stores for o in store.orgs if o.level is Level.VILLAGE]
     for store in stores:
         for org in store.orgs:
             orgs[org.code] = org
@@ -140,4 +189,12 @@ def combine(
         by_org=[OrgFigures(orgs[code], Figures(per_org[code])) for code in sorted(per_org)],
         unavailable=[lv for lv in LEVELS if lv in set(unavailable)],
         generated_on=today,
+        stations_short_of_agents=stations_short_of_agents(
+            ((o.code, o.name, o.division_code) for o in stations), agents or {}
+        )
+        if agents is not None
+        else [],
+        departments_short_of_staff=departments_short_of_staff(
+            row for store in stores for row in store.departments
+        ),
     )

@@ -3,6 +3,9 @@ aggregates (GROUP BY org), never the rows themselves.
 
 What each count means (``Period`` = whole China dates, both ends included):
 
+* ``matters`` — the org's published items (实施清单, at the end of the period as it
+  stands now); ``one_visit_matters``, of those, promising ``max_visits`` ≤ 1 (一趟不用跑
+  or 最多跑一趟); ``zero_visit_matters``, promising 0 (一趟不用跑). Read with the orgs.
 * ``received`` — cases received in the period (submitted, by ``submitted_at``), counted
   at the org that received them: the row in the store of the level where the case was
   handed in (``received_level`` is that level). A referred case (转报) is received once,
@@ -27,6 +30,9 @@ What each count means (``Period`` = whole China dates, both ends included):
   COMPLETED).
 * ``on_site`` — of the immediate ones, those handed in in person (at a counter, or a
   village station's agent) and completed the same China day (当场办结, 0 further visits).
+* ``delivered`` — cases delivered (出件) in the period (by ``delivered_at``), counted
+  where delivered; ``archive_overdue``, of those, flagged for not being archived within
+  1 working day of delivery (归档, the ARCHIVE_DUE timer's ``archive_overdue``).
 * ``yellow_cards`` / ``red_cards`` — 电子监察 cards issued in the period, at the org
   that held the case.
 * ratings — 好差评 given in the period per level, at the org that held the case; a
@@ -49,11 +55,12 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from levels.cases.enums import CardColor, CaseStatus
 from levels.cases.models import Case, SupervisionCard
-from levels.common.enums import Level
+from levels.common.enums import Level, MatterStatus
 from levels.common.models import MatterImplementation, ServiceOrg
 from levels.evaluations.enums import AppealStatus, ComplaintStatus, RatingLevel
 from levels.evaluations.models import Complaint, Evaluation
 from levels.supervision.period import Period
+from levels.supervision.staffing import DepartmentStaff
 
 ONLINE_CHANNELS = ("WEB", "MOBILE")
 # handed in by someone standing there: at a window, or to a village station's agent
@@ -83,6 +90,9 @@ class Counts:
     """The raw counts of one org (or a sum of orgs). Rates are computed from them
     once, in ``levels.supervision.combine``."""
 
+    matters: int = 0
+    one_visit_matters: int = 0
+    zero_visit_matters: int = 0
     received: int = 0
     accepted: int = 0
     completed: int = 0
@@ -93,6 +103,8 @@ class Counts:
     online: int = 0
     on_site: int = 0
     at_most_one_visit: int = 0
+    delivered: int = 0
+    archive_overdue: int = 0
     yellow_cards: int = 0
     red_cards: int = 0
     very_satisfied: int = 0
@@ -141,6 +153,8 @@ class StoreCounts:
     orgs: list[OrgRow] = field(default_factory=list)
     by_org: dict[str, Counts] = field(default_factory=dict)
     pending: list[PendingItem] = field(default_factory=list)
+    # city and county stores: their centres' departments with a window of their own
+    departments: list[DepartmentStaff] = field(default_factory=list)
 
     def of(self, org_code: str) -> Counts:
         return self.by_org.setdefault(org_code, Counts())
@@ -160,12 +174,31 @@ async def store_counts(
     """The counts of every org of ``session``'s store whose division code starts with
     ``prefix``, for ``period``. Six statements, whatever the number of rows."""
     out = StoreCounts(level)
+    impl = MatterImplementation
     orgs = await session.execute(
-        select(ServiceOrg.code, ServiceOrg.name, ServiceOrg.level, ServiceOrg.division_code)
+        select(
+            ServiceOrg.code,
+            ServiceOrg.name,
+            ServiceOrg.level,
+            ServiceOrg.division_code,
+            func.count(impl.code),
+            _sum(impl.max_visits <= 1),
+            _sum(impl.max_visits == 0),
+        )
+        .outerjoin(
+            impl, and_(impl.org_code == ServiceOrg.code, impl.status == MatterStatus.PUBLISHED)
+        )
         .where(ServiceOrg.division_code.startswith(prefix))
+        .group_by(ServiceOrg.code, ServiceOrg.name, ServiceOrg.level, ServiceOrg.division_code)
         .order_by(ServiceOrg.code)
     )
-    out.orgs = [OrgRow(*row) for row in orgs.all()]
+    for code, name, org_level, division, matters, one_visit, zero_visit in orgs.all():
+        out.orgs.append(OrgRow(code, name, org_level, division))
+        if matters:
+            c = out.of(code)
+            c.matters += matters
+            c.one_visit_matters += one_visit
+            c.zero_visit_matters += zero_visit
 
     # intake, at the receiving org, per item (for its max_visits)
     received_here = or_(Case.received_level.is_(None), Case.received_level == Case.level)
@@ -200,6 +233,7 @@ async def store_counts(
 
     # handling, where the case is now (a REFERRED row is a copy left below)
     decided = _within(Case.decided_at, period)
+    delivered = _within(Case.delivered_at, period)
     on_spot = Case.status == CaseStatus.COMPLETED
     handled = await session.execute(
         select(
@@ -216,16 +250,20 @@ async def store_counts(
                     china_day(Case.decided_at) == china_day(Case.submitted_at),
                 )
             ),
+            _sum(delivered),
+            _sum(and_(delivered, Case.archive_overdue)),
         )
         .where(
             Case.division_code.startswith(prefix),
             Case.status != CaseStatus.REFERRED,
-            or_(_within(Case.submitted_at, period), decided),
+            or_(_within(Case.submitted_at, period), decided, delivered),
         )
         .group_by(Case.org_code)
     )
-    for org, accepted, completed, on_time, immediate, on_site in handled.all():
+    for org, accepted, completed, on_time, immediate, on_site, handed_out, late in handled.all():
         c = out.of(org)
+        c.delivered += handed_out
+        c.archive_overdue += late
         c.accepted += accepted
         c.completed += completed
         c.completed_on_time += on_time

@@ -6,16 +6,20 @@ one of its villages hold cases; one town has none; 太谷区, another county, ha
 a card and a rating that the 榆次区 report must not count.
 
 County store, 榆次区 centre (org Y), items K1 (max 1 visit, 10/20 days) and K2
-(max 2 visits, 8/20 days):
-  c1  K1 WEB     submitted 10-09, accepted, due 10-23, decided 10-20 (on time)
-  c2  K2 COUNTER submitted 10-12, accepted, due 10-22, decided 10-27 (late)
+(max 2 visits, 8/20 days), K3 (0 visits, no cases) and K4 (0 visits, a DRAFT: not
+counted):
+  c1  K1 WEB     submitted 10-09, accepted, due 10-23, decided 10-20 (on time),
+                 delivered 10-21 and not archived within 1 working day (flagged)
+  c2  K2 COUNTER submitted 10-12, accepted, due 10-22, decided 10-27 (late),
+                 delivered 10-28, archived 10-29
   c3  K1 MOBILE  submitted 10-28, deemed accepted, not decided
   c4  K2 COUNTER submitted 10-15, refused (不予受理): received, not accepted
-  c5  K1 WEB     submitted 09-25 (before the period), due 10-15, decided 10-10
+  c5  K1 WEB     submitted 09-25 (before the period), due 10-15, decided 10-10,
+                 delivered 10-12, archived the same day
   c6  K1 WEB     submitted 11-02 (after the period), accepted
   c7  K1 PROXY   referred: received at the village 10-14, accepted at the county on
                  receipt 10-15, due 10-29, decided 10-28 — a REFERRED copy stays in
-                 the village store
+                 the village store; delivered 11-02 (after the period), flagged
 Village store, 修文村 station (org V), item V1 (immediate, max 0 visits, 0/5 days):
   c7  the REFERRED copy (its item K1 is in the county store)
   c8  V1 PROXY   submitted 10-20 09:00, completed on the spot 09:10
@@ -23,23 +27,29 @@ Village store, 修文村 station (org V), item V1 (immediate, max 0 visits, 0/5 
   c10 V1 COUNTER submitted 10-31 23:30 China (15:30 UTC), completed 11-01 00:10 China
                  (16:10 UTC on 10-31: a UTC date would count it in October)
 
-Org Y: received c1 c2 c3 c4 = 4; online c1 c3 = 2; promised 10+8+10+8 = 36, legal 80;
+Org Y: published items K1 K2 K3 = 3, at most one visit K1 K3 = 2 (0.6667: not over
+  the 80 % of seed 004), 0 visits K3 = 1 (1 of 2 = 0.5: the 50 % met);
+  received c1 c2 c3 c4 = 4; online c1 c3 = 2; promised 10+8+10+8 = 36, legal 80;
   at most one visit c1 c3 = 2; accepted c1 c2 c3 c7 = 4; completed c1 c2 c5 c7 = 4,
-  on time c1 c5 c7 = 3; immediate 0; on site 0; cards: c2 yellow 10-18, red 10-23 (c5's
-  yellow of 09-30 is outside); ratings: c1 VERY_SATISFIED + SATISFIED, c2
-  VERY_DISSATISFIED whose appeal was UPHELD (left out), c2 DISSATISFIED appeal
-  DISMISSED (counts), c5 BASIC of 09-29 (outside) → 1/1/0/1/0, total 3, 差评 1/3;
+  on time c1 c5 c7 = 3; immediate 0; on site 0; delivered c1 c2 c5 = 3, archived
+  late c1 = 1 (归档逾期: seed 001, 1 working day; c7's is November's); cards: c2
+  yellow 10-18, red 10-23 (c5's yellow of 09-30 is outside); ratings: c1
+  VERY_SATISFIED + SATISFIED, c2 VERY_DISSATISFIED whose appeal was UPHELD (left out),
+  c2 DISSATISFIED appeal DISMISSED (counts), c5 BASIC of 09-29 (outside) → 1/1/0/1/0,
+  total 3, 差评 1/3;
   complaints k1 (handled in time), k2 (handled late), k3 (open past its 11-02 due
   date), k4 (open, due 11-25), k5 filed 09-20 (outside) → 4, handled 2, overdue 2.
-Org V: received c7 c8 c9 c10 = 4; online c9 = 1; promised 10+0+0+0 = 10, legal
+Org V: items V1 = 1, at most one visit 1, 0 visits 1 (every target met);
+  received c7 c8 c9 c10 = 4; online c9 = 1; promised 10+0+0+0 = 10, legal
   20+5+5+5 = 35; at most one visit c7 (K1, looked up in the county store) + c8 c9 c10 = 4;
   accepted c8 c9 c10 = 3; completed c8 c9 = 2, on time 2; immediate 2; on site c8 = 1;
   one VERY_SATISFIED rating.
 Town org T: nothing; its rates are null.
-Totals: received 8, accepted 7, completed 6, on time 5 (0.8333), immediate 2 (0.3333,
+Totals: items 4, at most one visit 3 (0.75: not over 80 %), 0 visits 2 (0.6667 ≥ 50 %);
+  received 8, accepted 7, completed 6, on time 5 (0.8333), immediate 2 (0.3333,
   target not met), promised 46 / legal 115 (0.4), online 3 (0.375), on site 1
-  (0.1667), at most one visit 6 (0.75), yellow 1, red 1, ratings 2/1/0/1/0 = 4 (差评
-  0.25), complaints 4, handled 2, overdue 2.
+  (0.1667), at most one visit 6 (0.75), delivered 3, archived late 1, yellow 1, red 1,
+  ratings 2/1/0/1/0 = 4 (差评 0.25), complaints 4, handled 2, overdue 2.
 """
 
 from __future__ import annotations
@@ -64,6 +74,12 @@ from levels.evaluations.models import Complaint, Evaluation
 from levels.supervision.combine import Figures, Report
 from levels.supervision.errors import SupervisionErrorCode
 from levels.supervision.period import Period, month_period, period_of
+from levels.supervision.targets import (
+    ONE_VISIT_MATTERS,
+    ONE_VISIT_VOLUME,
+    ZERO_VISIT_CONVERSION,
+    SupervisionTarget,
+)
 from resolvers.sessions import RequestSessions
 from resolvers.supervision import collect, find_division
 from tests.conftest import BACKEND, make_registry
@@ -80,6 +96,8 @@ ORG_T = make_uscc("12140702MB1010000")
 ORG_V = make_uscc("12140702MB1012010")
 K1 = f"{ORG_Y}2000000000001"
 K2 = f"{ORG_Y}2000000000002"
+K3 = f"{ORG_Y}2000000000003"
+K4 = f"{ORG_Y}2000000000004"
 KB = f"{ORG_B}2000000000001"
 V1 = f"{ORG_V}4000000000009"
 
@@ -103,7 +121,7 @@ def item(code: str, org: str, division: str, level: Level, **kw: Any) -> MatterI
         promised_time_limit_days=kw["promised"],
         max_visits=kw["visits"],
         online_level=OnlineLevel.FULLY_ONLINE,
-        status=MatterStatus.PUBLISHED,
+        status=kw.get("status", MatterStatus.PUBLISHED),
         updated_at=at(1, 1),
     )
 
@@ -135,6 +153,8 @@ def case(number: str, impl: str, org: str, division: str, level: Level, **kw: An
         deemed_accepted=kw.get("deemed", False),
         due_on=kw.get("due_on"),
         decided_at=kw.get("decided"),
+        delivered_at=kw.get("delivered"),
+        archive_overdue=kw.get("archive_late", False),
         closed_at=kw.get("closed"),
         version=1,
         updated_at=at(11, 20),
@@ -202,26 +222,30 @@ def county_rows() -> list[Any]:
         org(ORG_B, TAIGU, "太谷区政务服务中心", Level.COUNTY, OrgKind.SERVICE_CENTER),
         item(K1, ORG_Y, YUCI, Level.COUNTY, promised=10, visits=1),
         item(K2, ORG_Y, YUCI, Level.COUNTY, promised=8, visits=2),
+        item(K3, ORG_Y, YUCI, Level.COUNTY, promised=5, visits=0),
+        item(K4, ORG_Y, YUCI, Level.COUNTY, promised=5, visits=0, status=MatterStatus.DRAFT),
         item(KB, ORG_B, TAIGU, Level.COUNTY, promised=10, visits=0),
-        case(f"{YUCI}-20261009-00001", K1, **y, channel="WEB", status=C.APPROVED,
-             submitted=at(10, 9), accepted_on=d(10, 9), due_on=d(10, 23), decided=at(10, 20)),
-        case(f"{YUCI}-20261012-00001", K2, **y, channel="COUNTER", status=C.DENIED,
-             submitted=at(10, 12), accepted_on=d(10, 12), due_on=d(10, 22), decided=at(10, 27)),
+        case(f"{YUCI}-20261009-00001", K1, **y, channel="WEB", status=C.DELIVERED,
+             submitted=at(10, 9), accepted_on=d(10, 9), due_on=d(10, 23), decided=at(10, 20),
+             delivered=at(10, 21), archive_late=True),
+        case(f"{YUCI}-20261012-00001", K2, **y, channel="COUNTER", status=C.ARCHIVED,
+             submitted=at(10, 12), accepted_on=d(10, 12), due_on=d(10, 22), decided=at(10, 27),
+             delivered=at(10, 28), closed=at(10, 29)),
         case(f"{YUCI}-20261028-00001", K1, **y, channel="MOBILE", status=C.ACCEPTED,
              submitted=at(10, 28), accepted_on=d(10, 28), deemed=True, due_on=d(11, 11)),
         case(f"{YUCI}-20261015-00001", K2, **y, channel="COUNTER", status=C.REJECTED,
              submitted=at(10, 15), closed=at(10, 15, 11)),
         case(f"{YUCI}-20260925-00001", K1, **y, channel="WEB", status=C.ARCHIVED,
              submitted=at(9, 25), accepted_on=d(9, 25), due_on=d(10, 15), decided=at(10, 10),
-             closed=at(10, 12)),
+             delivered=at(10, 12, 9), closed=at(10, 12)),
         case(f"{YUCI}-20261102-00001", K1, **y, channel="WEB", status=C.ACCEPTED,
              submitted=at(11, 2), accepted_on=d(11, 2), due_on=d(11, 16)),
         case(REFERRED, K1, **y, received_level=Level.VILLAGE, channel="PROXY",
-             status=C.APPROVED, submitted=at(10, 14), accepted_on=d(10, 15), due_on=d(10, 29),
-             decided=at(10, 28)),
+             status=C.DELIVERED, submitted=at(10, 14), accepted_on=d(10, 15), due_on=d(10, 29),
+             decided=at(10, 28), delivered=at(11, 2), archive_late=True),
         case(f"{TAIGU}-20261010-00001", KB, ORG_B, TAIGU, Level.COUNTY, channel="WEB",
-             status=C.APPROVED, submitted=at(10, 10), accepted_on=d(10, 10), due_on=d(10, 24),
-             decided=at(10, 12)),
+             status=C.DELIVERED, submitted=at(10, 10), accepted_on=d(10, 10), due_on=d(10, 24),
+             decided=at(10, 12), delivered=at(10, 13), archive_late=True),
         card(f"{YUCI}-20261012-00001", CardColor.YELLOW, at(10, 18), ORG_Y, YUCI),
         card(f"{YUCI}-20261012-00001", CardColor.RED, at(10, 23), ORG_Y, YUCI),
         card(f"{YUCI}-20260925-00001", CardColor.YELLOW, at(9, 30), ORG_Y, YUCI),
@@ -319,6 +343,10 @@ def _r4(value: float | None) -> float | None:
 def as_dict(f: Figures) -> dict[str, Any]:
     c = f.counts
     return {
+        "matters": (c.matters, c.one_visit_matters, c.zero_visit_matters),
+        "one_visit_matter_share": _r4(f.one_visit_matter_share),
+        "zero_visit_conversion": _r4(f.zero_visit_conversion),
+        "targets": {t.target.kind.value: t.met for t in f.targets},
         "received": c.received,
         "accepted": c.accepted,
         "completed": c.completed,
@@ -336,6 +364,7 @@ def as_dict(f: Figures) -> dict[str, Any]:
         "on_site_completion_rate": _r4(f.on_site_completion_rate),
         "at_most_one_visit": c.at_most_one_visit,
         "at_most_one_visit_share": _r4(f.at_most_one_visit_share),
+        "delivered": (c.delivered, c.archive_overdue),
         "yellow_cards": c.yellow_cards,
         "red_cards": c.red_cards,
         "ratings": (c.very_satisfied, c.satisfied, c.basic, c.dissatisfied, c.very_dissatisfied),
@@ -346,38 +375,54 @@ def as_dict(f: Figures) -> dict[str, Any]:
 
 
 ORG_Y_FIGURES = {
+    "matters": (3, 2, 1), "one_visit_matter_share": 0.6667, "zero_visit_conversion": 0.5,
+    "targets": {"IMMEDIATE_SHARE": False, "ONE_VISIT_MATTERS": False, "ONE_VISIT_VOLUME": False,
+                "ZERO_VISIT_CONVERSION": True},
     "received": 4, "accepted": 4, "completed": 4, "completed_on_time": 3,
     "on_time_rate": 0.75, "immediate": 0, "immediate_share": 0.0,
     "immediate_target_met": False, "promised_days": 36, "legal_days": 80,
     "compression_rate": 0.45, "online": 2, "online_rate": 0.5, "on_site": 0,
     "on_site_completion_rate": 0.0, "at_most_one_visit": 2, "at_most_one_visit_share": 0.5,
+    "delivered": (3, 1),
     "yellow_cards": 1, "red_cards": 1, "ratings": (1, 1, 0, 1, 0), "rated": 3,
     "negative_rate": 0.3333, "complaints": (4, 2, 2),
 }  # fmt: skip
 ORG_V_FIGURES = {
+    "matters": (1, 1, 1), "one_visit_matter_share": 1.0, "zero_visit_conversion": 1.0,
+    "targets": {"IMMEDIATE_SHARE": True, "ONE_VISIT_MATTERS": True, "ONE_VISIT_VOLUME": True,
+                "ZERO_VISIT_CONVERSION": True},
     "received": 4, "accepted": 3, "completed": 2, "completed_on_time": 2,
     "on_time_rate": 1.0, "immediate": 2, "immediate_share": 1.0,
     "immediate_target_met": True, "promised_days": 10, "legal_days": 35,
     "compression_rate": 0.2857, "online": 1, "online_rate": 0.25, "on_site": 1,
     "on_site_completion_rate": 0.5, "at_most_one_visit": 4, "at_most_one_visit_share": 1.0,
+    "delivered": (0, 0),
     "yellow_cards": 0, "red_cards": 0, "ratings": (1, 0, 0, 0, 0), "rated": 1,
     "negative_rate": 0.0, "complaints": (0, 0, 0),
 }  # fmt: skip
 NOTHING = {
+    "matters": (0, 0, 0), "one_visit_matter_share": None, "zero_visit_conversion": None,
+    "targets": {"IMMEDIATE_SHARE": None, "ONE_VISIT_MATTERS": None, "ONE_VISIT_VOLUME": None,
+                "ZERO_VISIT_CONVERSION": None},
     "received": 0, "accepted": 0, "completed": 0, "completed_on_time": 0,
     "on_time_rate": None, "immediate": 0, "immediate_share": None,
     "immediate_target_met": None, "promised_days": 0, "legal_days": 0,
     "compression_rate": None, "online": 0, "online_rate": None, "on_site": 0,
     "on_site_completion_rate": None, "at_most_one_visit": 0, "at_most_one_visit_share": None,
+    "delivered": (0, 0),
     "yellow_cards": 0, "red_cards": 0, "ratings": (0, 0, 0, 0, 0), "rated": 0,
     "negative_rate": None, "complaints": (0, 0, 0),
 }  # fmt: skip
 TOTALS = {
+    "matters": (4, 3, 2), "one_visit_matter_share": 0.75, "zero_visit_conversion": 0.6667,
+    "targets": {"IMMEDIATE_SHARE": False, "ONE_VISIT_MATTERS": False, "ONE_VISIT_VOLUME": True,
+                "ZERO_VISIT_CONVERSION": True},
     "received": 8, "accepted": 7, "completed": 6, "completed_on_time": 5,
     "on_time_rate": 0.8333, "immediate": 2, "immediate_share": 0.3333,
     "immediate_target_met": False, "promised_days": 46, "legal_days": 115,
     "compression_rate": 0.4, "online": 3, "online_rate": 0.375, "on_site": 1,
     "on_site_completion_rate": 0.1667, "at_most_one_visit": 6, "at_most_one_visit_share": 0.75,
+    "delivered": (3, 1),
     "yellow_cards": 1, "red_cards": 1, "ratings": (2, 1, 0, 1, 0), "rated": 4,
     "negative_rate": 0.25, "complaints": (4, 2, 2),
 }  # fmt: skip
@@ -419,6 +464,8 @@ async def test_the_other_county_counts_only_its_own(stores: NodeRegistry) -> Non
     assert (figures["received"], figures["accepted"], figures["completed_on_time"]) == (1, 1, 1)
     assert (figures["at_most_one_visit"], figures["red_cards"], figures["rated"]) == (1, 1, 1)
     assert figures["negative_rate"] == 1.0
+    assert figures["delivered"] == (1, 1)  # delivered 10-13 and archived late
+    assert figures["matters"] == (1, 1, 1)  # KB: 一趟不用跑
 
 
 async def test_november_counts_the_late_night_completion(stores: NodeRegistry) -> None:
@@ -432,13 +479,26 @@ async def test_november_counts_the_late_night_completion(stores: NodeRegistry) -
     assert figures["on_site"] == 0
 
 
+async def test_seed_001_late_archiving_is_counted_where_and_when_delivered(
+    stores: NodeRegistry,
+) -> None:
+    """归档 within 1 working day (seed 001): the figure counts the flagged cases of
+    those delivered in the period — c7, delivered 11-02 and archived late, is
+    November's, not October's."""
+    november = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
+    figures = as_dict((await report_of(stores, YUCI, november)).totals)
+    assert figures["delivered"] == (1, 1)
+    assert as_dict((await report_of(stores, YUCI)).totals)["delivered"] == (3, 1)
+
+
 async def test_statements_per_store_are_fixed(stores: NodeRegistry) -> None:
     with count_statements(stores) as counts:
         await report_of(stores, YUCI)
 
     # six aggregates per store at or below the county; the county also answers the
-    # division look-up and the max_visits of the item the village's referred case names
-    assert counts == {"city": 0, "county": 8, "town": 6, "village": 6, "identity": 0}
+    # division look-up, the max_visits of the item the village's referred case names,
+    # and its departments' window staff (two); the identity store the agents per village
+    assert counts == {"city": 0, "county": 10, "town": 6, "village": 6, "identity": 1}
 
 
 async def test_unknown_division_is_a_typed_error(stores: NodeRegistry) -> None:
@@ -462,3 +522,27 @@ def test_period_defaults_to_the_month_so_far_and_is_checked() -> None:
     for bad in ("2026-13", "2026-1", "Oct 2026", "2026-10-01"):
         with pytest.raises(DomainError):
             month_period(bad)
+
+
+async def test_seed_004_max_one_visit_targets_each_against_its_figure(
+    stores: NodeRegistry,
+) -> None:
+    """Seed 004 (三): "一趟不用跑"和"最多跑一趟"的事项超过80%, "最多跑一趟"事项的办件量
+    达到总办件量的70%以上, 50%以上的"最多跑一趟"事项转化为"一趟不用跑" — each figure of
+    榆次区 beside its target."""
+    report = await report_of(stores, YUCI)
+    checks = {t.target.kind: t for t in report.totals.targets}
+    matters = checks[SupervisionTarget.ONE_VISIT_MATTERS]
+    assert (round(matters.value or 0, 4), matters.target.threshold, matters.met) == (
+        0.75,
+        0.80,
+        False,
+    )
+    volume = checks[SupervisionTarget.ONE_VISIT_VOLUME]
+    assert (volume.value, volume.target.threshold, volume.met) == (0.75, 0.70, True)
+    zero = checks[SupervisionTarget.ZERO_VISIT_CONVERSION]
+    assert (round(zero.value or 0, 4), zero.target.threshold, zero.met) == (0.6667, 0.50, True)
+    # "超过80%" is strictly over; "70%以上" and "50%以上" include the mark itself
+    assert ONE_VISIT_MATTERS.met(0.80) is False and ONE_VISIT_MATTERS.met(0.8001) is True
+    assert ONE_VISIT_VOLUME.met(0.70) is True and ONE_VISIT_VOLUME.met(0.6999) is False
+    assert ZERO_VISIT_CONVERSION.met(0.50) is True and ZERO_VISIT_CONVERSION.met(None) is None

@@ -19,6 +19,9 @@ FIGURES = """
   onSiteCompletionRate atMostOneVisit atMostOneVisitShare yellowCards redCards
   ratings { verySatisfied satisfied basic dissatisfied veryDissatisfied total }
   negativeRate complaints complaintsHandled complaintsOverdue
+  matters oneVisitMatters zeroVisitMatters oneVisitMatterShare zeroVisitConversion
+  delivered archiveOverdue
+  targets { target value threshold strictlyOver met seed }
 """
 SUPERVISION = f"""
 query($code: String!, $from: Date, $to: Date) {{
@@ -35,7 +38,8 @@ YUCI = "140702000000"
 
 COUNTS = ("received", "accepted", "completed", "completedOnTime", "immediate", "online",
           "onSite", "atMostOneVisit", "promisedDays", "legalDays", "yellowCards", "redCards",
-          "complaints")  # fmt: skip
+          "complaints", "matters", "oneVisitMatters", "zeroVisitMatters", "delivered",
+          "archiveOverdue")  # fmt: skip
 YEAR = {"from": "2026-01-01", "to": "2026-11-30"}
 
 
@@ -150,3 +154,38 @@ async def test_a_node_down_gives_partial_figures_and_names_its_level(
     # the county and the towns still answer; the villages' orgs are not listed
     assert [r["level"] for r in data["byLevel"]] == ["COUNTY", "TOWN"]
     assert {o["level"] for o in data["byOrg"]} == {"COUNTY", "TOWN"}
+
+
+async def test_seed_004_max_one_visit_targets_are_shown_against_their_figures(
+    gql: GraphQLClient,
+) -> None:
+    """Seed 004 (三): over 80 % of items 一趟不用跑 or 最多跑一趟, at least 70 % of the
+    case volume on such items, at least 50 % of them turned into 一趟不用跑."""
+    auditor = bearer(await signed_in(gql, "jz.auditor"))
+    totals = (await report(gql, auditor, CITY, **YEAR))["totals"]
+
+    assert totals["matters"] >= totals["oneVisitMatters"] >= totals["zeroVisitMatters"] > 0
+    targets = {t["target"]: t for t in totals["targets"]}
+    assert list(targets) == [
+        "IMMEDIATE_SHARE",
+        "ONE_VISIT_MATTERS",
+        "ONE_VISIT_VOLUME",
+        "ZERO_VISIT_CONVERSION",
+    ]
+    shown = {
+        "ONE_VISIT_MATTERS": (totals["oneVisitMatters"] / totals["matters"], 0.8, True),
+        "ONE_VISIT_VOLUME": (totals["atMostOneVisitShare"], 0.7, False),
+        "ZERO_VISIT_CONVERSION": (
+            totals["zeroVisitMatters"] / totals["oneVisitMatters"],
+            0.5,
+            False,
+        ),
+        "IMMEDIATE_SHARE": (totals["immediateShare"], 0.7, False),
+    }
+    for kind, (value, threshold, strictly_over) in shown.items():
+        t = targets[kind]
+        assert t["value"] == pytest.approx(value), kind
+        assert (t["threshold"], t["strictlyOver"]) == (threshold, strictly_over), kind
+        assert t["met"] is (value > threshold if strictly_over else value >= threshold), kind
+        assert t["seed"].startswith("004"), kind
+    assert targets["IMMEDIATE_SHARE"]["met"] is totals["immediateTargetMet"]
