@@ -58,6 +58,9 @@ class Resource(enum.Enum):
     APPOINTMENT = "appointment"
     # the supervision figures (电子监察, 月报表) of a division and everything below it
     SUPERVISION = "supervision"
+    # 许可结果公开: a decided case's public fields (matter, org, decision, day, a masked
+    # applicant), where it was decided
+    PUBLIC_DECISION = "public-decision"
 
 
 class Action(enum.Enum):
@@ -167,6 +170,8 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
         Grant(_kinds(AccountKind.SERVICE), Reach.JURISDICTION, scope=Scope.CATALOGUE_READ),
     ),
+    # 000 "应当将许可结果予以公开，公众有权查阅": anyone, signed in or not
+    (Resource.PUBLIC_DECISION, Action.READ): (Grant(None),),
     (Resource.ACCOUNT, Action.READ): (Grant(ALL_KINDS, Reach.OWN),),
     (Resource.SESSION, Action.SIGN_IN): (Grant(None),),
     # a sign-in's result (the new session's viewer) goes to whoever presented the
