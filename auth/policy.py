@@ -79,6 +79,7 @@ class Action(enum.Enum):
     RETRY_MESSAGE = "retry-message"  # send a FAILED cross-level message again
     REFER_CASE = "refer-case"  # send it up its route (转报 / 初审后上报)
     DELEGATE_MATTER = "delegate-matter"  # delegate a county item to towns, or revoke it
+    PUBLISH_CATALOGUE = "publish-catalogue"  # publish the lists as a new version (清单公布)
     # 代办: a resident authorizes a station in the app; an agent records a written
     # or in-person one; the resident (or the agent who recorded it) revokes it
     AUTHORIZE_PROXY = "authorize-proxy"
@@ -165,6 +166,11 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     (Resource.CATALOGUE, Action.READ): (Grant(None),),
     # the county centre's admin or director delegates its items (the org's own)
     (Resource.CATALOGUE, Action.DELEGATE_MATTER): (_post(Role.ADMIN, Role.DIRECTOR),),
+    # 000 "于6月、12月…集中公布1次": the city's catalogue admins (the catalogue is the
+    # city's: its division is the target, beyond any county admin's reach)
+    (Resource.CATALOGUE, Action.PUBLISH_CATALOGUE): (
+        Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.ADMIN})),
+    ),
     (Resource.DRAFT_ITEM, Action.READ): (
         Grant(_kinds(AccountKind.STAFF), Reach.JURISDICTION),
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),

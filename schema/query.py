@@ -12,6 +12,7 @@ from levels.evaluations.enums import RollupDimension
 from resolvers import audit, cases, catalogue, identity, licences, nodes, proxy, publicity, routing
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
+from resolvers import publication as publication_resolvers
 from resolvers import supervision as supervision_resolvers
 from resolvers import windows as window_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
@@ -33,6 +34,7 @@ from schema.licences import ELicenceType, LicenceFilter, LicenceTypeType, Licenc
 from schema.matters import Delegation, Matter, MatterImplementation, ServiceRoute
 from schema.outbox import OutboxMessageFilter, OutboxMessageType
 from schema.proxy import ProxyAuthorizationFilter, ProxyAuthorizationType, VillageLedgerEntry
+from schema.publication import CataloguePublication
 from schema.publicity import PublicDecision
 from schema.relay import Connection, Node
 from schema.supervision import SupervisionReport
@@ -139,6 +141,15 @@ class Query:
         after: str | None = None,
     ) -> Connection[Matter]:
         return await catalogue.matters(info, filter, first, after)
+
+    @strawberry.field(
+        description="清单公布: every published version of the catalogue, newest first (or the "
+        "one asked for), each with the matters as published — public"
+    )
+    async def catalogue_versions(
+        self, info: Info, version: int | None = None
+    ) -> list[CataloguePublication]:
+        return await publication_resolvers.versions(info, version)
 
     @strawberry.field(
         description="Implementation lists (实施清单) of every level, merged in order of "
