@@ -58,6 +58,9 @@ class Resource(enum.Enum):
     APPOINTMENT = "appointment"
     # the supervision figures (电子监察, 月报表) of a division and everything below it
     SUPERVISION = "supervision"
+    # 许可结果公开: a decided case's public fields (matter, org, decision, day, a masked
+    # applicant), where it was decided
+    PUBLIC_DECISION = "public-decision"
 
 
 class Action(enum.Enum):
@@ -79,6 +82,7 @@ class Action(enum.Enum):
     RETRY_MESSAGE = "retry-message"  # send a FAILED cross-level message again
     REFER_CASE = "refer-case"  # send it up its route (转报 / 初审后上报)
     DELEGATE_MATTER = "delegate-matter"  # delegate a county item to towns, or revoke it
+    PUBLISH_CATALOGUE = "publish-catalogue"  # publish the lists as a new version (清单公布)
     # 代办: a resident authorizes a station in the app; an agent records a written
     # or in-person one; the resident (or the agent who recorded it) revokes it
     AUTHORIZE_PROXY = "authorize-proxy"
@@ -165,11 +169,18 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     (Resource.CATALOGUE, Action.READ): (Grant(None),),
     # the county centre's admin or director delegates its items (the org's own)
     (Resource.CATALOGUE, Action.DELEGATE_MATTER): (_post(Role.ADMIN, Role.DIRECTOR),),
+    # 000 "于6月、12月…集中公布1次": the city's catalogue admins (the catalogue is the
+    # city's: its division is the target, beyond any county admin's reach)
+    (Resource.CATALOGUE, Action.PUBLISH_CATALOGUE): (
+        Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.ADMIN})),
+    ),
     (Resource.DRAFT_ITEM, Action.READ): (
         Grant(_kinds(AccountKind.STAFF), Reach.JURISDICTION),
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
         Grant(_kinds(AccountKind.SERVICE), Reach.JURISDICTION, scope=Scope.CATALOGUE_READ),
     ),
+    # 000 "应当将许可结果予以公开，公众有权查阅": anyone, signed in or not
+    (Resource.PUBLIC_DECISION, Action.READ): (Grant(None),),
     (Resource.ACCOUNT, Action.READ): (Grant(ALL_KINDS, Reach.OWN),),
     (Resource.SESSION, Action.SIGN_IN): (Grant(None),),
     # a sign-in's result (the new session's viewer) goes to whoever presented the

@@ -13,6 +13,7 @@ from levels.cases.service import StepInput
 from resolvers import cases, delegation, identity, licences, proxy, referrals, submission
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
+from resolvers import publication as publication_resolvers
 from resolvers import windows as window_resolvers
 from schema.cases import (
     CaseActionInput,
@@ -68,6 +69,7 @@ from schema.proxy import (
     RecordProxyAuthorizationInput,
     RevokeProxyAuthorizationInput,
 )
+from schema.publication import CataloguePublicationPayload, PublishCatalogueInput
 from schema.windows import (
     AppointmentActionInput,
     AppointmentPayload,
@@ -240,6 +242,16 @@ class Mutation(CounterMutation):
     )
     async def delegate_matter(self, info: Info, input: DelegateMatterInput) -> DelegationPayload:
         return await delegation.delegate(info, input)
+
+    @strawberry.mutation(
+        description="清单公布: publish the catalogue as a new version — in June or December, "
+        "once a batch; otherwise only as an urgent adjustment with a reason; the city's admins",
+        permission_classes=[IsAuthenticated],
+    )
+    async def publish_catalogue(
+        self, info: Info, input: PublishCatalogueInput
+    ) -> CataloguePublicationPayload:
+        return await publication_resolvers.publish(info, input)
 
     @strawberry.mutation(
         description="Revoke a delegation (收回); new cases go back to the county, cases in "

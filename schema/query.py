@@ -9,9 +9,10 @@ import strawberry
 
 from auth.permissions import IsAuthenticated
 from levels.evaluations.enums import RollupDimension
-from resolvers import audit, cases, catalogue, identity, licences, nodes, proxy, routing
+from resolvers import audit, cases, catalogue, identity, licences, nodes, proxy, publicity, routing
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
+from resolvers import publication as publication_resolvers
 from resolvers import supervision as supervision_resolvers
 from resolvers import windows as window_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
@@ -33,6 +34,8 @@ from schema.licences import ELicenceType, LicenceFilter, LicenceTypeType, Licenc
 from schema.matters import Delegation, Matter, MatterImplementation, ServiceRoute
 from schema.outbox import OutboxMessageFilter, OutboxMessageType
 from schema.proxy import ProxyAuthorizationFilter, ProxyAuthorizationType, VillageLedgerEntry
+from schema.publication import CataloguePublication
+from schema.publicity import PublicDecision
 from schema.relay import Connection, Node
 from schema.supervision import SupervisionReport
 from schema.windows import AppointmentSlotType, AppointmentType, TicketType
@@ -54,6 +57,32 @@ class Query:
     )
     async def case(self, info: Info, number: str) -> CaseType | None:
         return await cases.case(info, number)
+
+    @strawberry.field(
+        description="许可结果公开: decided cases of a division and everything below it, by "
+        "number — the matter, the org, the decision and its day, the applicant (an "
+        "enterprise's name, a person's masked); for anyone, signed in or not"
+    )
+    async def public_decisions(
+        self,
+        info: Info,
+        division_code: str,
+        matter: Annotated[
+            str | None, strawberry.argument(description="A matter's basic code (基本编码)")
+        ] = None,
+        from_: Annotated[
+            dt.date | None,
+            strawberry.argument(name="from", description="Decided on or after (China date)"),
+        ] = None,
+        to: Annotated[
+            dt.date | None, strawberry.argument(description="Decided on or before")
+        ] = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[PublicDecision]:
+        return await publicity.public_decisions(
+            info, division_code, matter, from_, to, first, after
+        )
 
     @strawberry.field(
         description="Cases the viewer may see: an applicant's own (my cases), an agent's "
@@ -112,6 +141,15 @@ class Query:
         after: str | None = None,
     ) -> Connection[Matter]:
         return await catalogue.matters(info, filter, first, after)
+
+    @strawberry.field(
+        description="清单公布: every published version of the catalogue, newest first (or the "
+        "one asked for), each with the matters as published — public"
+    )
+    async def catalogue_versions(
+        self, info: Info, version: int | None = None
+    ) -> list[CataloguePublication]:
+        return await publication_resolvers.versions(info, version)
 
     @strawberry.field(
         description="Implementation lists (实施清单) of every level, merged in order of "

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from gateway.nodes import POLICIES
-from levels.city.models import Matter
+from levels.city.models import CataloguePublication, Matter
+from levels.city.publication import snapshot
 from levels.common.clock import CHINA
 from levels.common.codes import (
     DivisionCode,
@@ -58,6 +59,7 @@ TABLES: tuple[type[LevelBase], ...] = (
     Department,
     Window,
     Matter,
+    CataloguePublication,
     MatterImplementation,
     ImplementationMaterial,
     Delegation,
@@ -213,9 +215,26 @@ def add_matters(plan: DemoPlan) -> dict[str, Row]:
                 "version": 1,
                 "published_batch": PUBLISHED_BATCH,
                 "published_on": PUBLISHED_ON,
+                "published_version": 1,
             },
             key=basic,
         )
+    # the June batch, the catalogue's first published version (清单公布)
+    listed = sorted(plan.rows[Level.CITY][Matter], key=lambda r: r["basic_code"])
+    plan.add(
+        Level.CITY,
+        CataloguePublication,
+        {
+            "version": 1,
+            "batch": PUBLISHED_BATCH,
+            "published_at": UPDATED_AT,
+            "published_by": "demo",
+            "urgent": False,
+            "reason": None,
+            "matters": [snapshot(Matter(**r)) for r in listed],
+        },
+        key="1",
+    )
     return matters
 
 
