@@ -1,8 +1,8 @@
 """cases: archive_overdue, the flag the ARCHIVE_DUE timer raises on a delivered case not
 archived within 1 working day (归档), so it can be filtered and counted
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0015
+Revises: 0014
 Create Date: 2026-12-06 19:50:00.000000
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0014"
-down_revision = "0013"
+revision = "0015"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 

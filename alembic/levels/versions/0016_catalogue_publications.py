@@ -1,8 +1,8 @@
 """Publication of the lists (于6月、12月集中公布): a version per publication, the
 catalogue as published, and the version that last published each matter
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-06 19:50:00.000000
 """
 
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from alembic import op
 
 
-revision = "0014"
-down_revision = "0013"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
