@@ -1,7 +1,8 @@
 """On PostgreSQL a read costs its statement's round trip and nothing more: no pre-ping
 on checkout, no BEGIN or ROLLBACK around a request's reads (autocommit), and the
 prepared statement is reused. An auditor's fan-out over the four level stores is four
-round trips, an applicant's "my cases" one per statement."""
+round trips, an applicant's "my cases" one per statement (plus, the first time a statement
+runs on a pooled connection, its prepare)."""
 
 from __future__ import annotations
 
@@ -73,7 +74,14 @@ async def _trips(
         body = await gql(query, {"first": 20}, **bearer(token))
     assert "errors" not in body, body
     assert body["data"]["cases"]["edges"]
-    return len(seen), sum(log.values())
+    # asyncpg keeps prepared statements per connection: a read that lands on another
+    # pooled connection than the warm-up's prepares once there (at most one per
+    # statement); every other call is the statement itself, with no ping, BEGIN or
+    # ROLLBACK around it
+    statements = sum(log.values())
+    prepares = seen.count("prepare")
+    assert prepares <= statements, seen
+    return len(seen) - prepares, statements
 
 
 async def test_the_auditors_fan_out_is_one_round_trip_per_store(
