@@ -2,8 +2,9 @@
 
 * Trusted documents: the manifest the front-ends ship (``GOVHUB_PERSISTED_MANIFEST``,
   JSON ``{"<sha256 hex>": "<document>"}``; the demo's is
-  ``gateway/trusted_documents.json``, written by ``python -m gateway.persisted`` from the README's
-  examples). Every hash is checked against its document when the hub starts.
+  ``gateway/trusted_documents.json``, written by ``python -m gateway.persisted`` from the
+  documentation's examples, ``docs/examples/*.graphql``). Every hash is checked against
+  its document when the hub starts.
 * Automatic persisted queries (APQ, Apollo's protocol): ``extensions.persistedQuery =
   {"version": 1, "sha256Hash": h}``. A hash the hub does not know is answered with
   PERSISTED_QUERY_NOT_FOUND; the client sends it again with the ``query``, whose hash
@@ -168,12 +169,12 @@ class PersistedQueries:
         )
 
 
-def readme_documents(markdown: str) -> dict[str, str]:
-    """The demo front-end's trusted documents: every ```graphql example of the README
-    (without its ``# as:`` line), as the app sends it."""
+def example_documents(directory: Path) -> dict[str, str]:
+    """The demo front-end's trusted documents: every example of the documentation
+    (``docs/examples/*.graphql``, without its ``# as:`` line), as the app sends it."""
     documents = {}
-    for example in re.findall(r"```graphql\n(.*?)```", markdown, flags=re.S):
-        lines = example.splitlines(keepends=True)
+    for path in sorted(directory.glob("*.graphql")):
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         if lines and re.match(r"#\s*as:", lines[0]):
             lines = lines[1:]
         document = "".join(lines).strip() + "\n"
@@ -182,9 +183,9 @@ def readme_documents(markdown: str) -> dict[str, str]:
 
 
 if __name__ == "__main__":
-    # python -m gateway.persisted: rewrite the demo manifest from the README
+    # python -m gateway.persisted: rewrite the demo manifest from the docs' examples
     root = Path(__file__).resolve().parents[1]
-    documents = readme_documents((root / "README.md").read_text(encoding="utf-8"))
+    documents = example_documents(root / "docs" / "examples")
     (root / "gateway" / "trusted_documents.json").write_text(
         json.dumps(documents, ensure_ascii=False, indent=2, sort_keys=True) + "\n",
         encoding="utf-8",

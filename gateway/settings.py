@@ -26,127 +26,342 @@ class Mode(enum.Enum):
 
 
 class Settings(BaseSettings):
+    """Every field is one ``GOVHUB_<NAME>`` variable; its ``description`` is what the
+    configuration reference of the docs site says about it (generated from this class),
+    and ``default_text`` in ``json_schema_extra`` says what an unset one means when the
+    default is worked out at run time."""
+
     model_config = SettingsConfigDict(env_prefix="GOVHUB_", env_file=".env", extra="ignore")
 
-    mode: Mode = Mode.DEV
-    var_dir: Path = Path("var")
-    city_db_url: str | None = None
-    county_db_url: str | None = None
-    town_db_url: str | None = None
-    village_db_url: str | None = None
-    identity_db_url: str | None = None
-    redis_url: str | None = Field(
-        default=None, validation_alias=AliasChoices("GOVHUB_REDIS_URL", "REDIS_URL")
+    mode: Mode = Field(
+        default=Mode.DEV,
+        description="`dev` or `prod`: prod hides GraphiQL, refuses introspection, masks "
+        "unexpected errors and requires `GOVHUB_SECRET_KEY`",
     )
-    # what this deployment's Redis keys and pub/sub channels start with (see
-    # ``redis_namespace``): two deployments on one Redis must differ here, since pub/sub
-    # ignores the database number
-    redis_prefix: str | None = Field(default=None, pattern=r"^[A-Za-z0-9._:/@-]{1,100}$")
-    host: str = "127.0.0.1"
-    port: int = 8000
-    # `govhub serve` worker processes (uvicorn); each has its own pools and caches
-    workers: int = Field(default=1, ge=1, le=64)
-    # freeze "now" for tests and demos (ISO 8601, with offset); None = the real clock
-    clock_override: dt.datetime | None = None
-    # a node that does not answer within this many seconds counts as unavailable
-    node_timeout_seconds: float = 5.0
-    max_page_size: int = 100
-    default_page_size: int = 20
-    # seconds between passes of the in-process timer worker (0: no worker here)
-    timer_interval_seconds: float = Field(default=30.0, ge=0)
-    # seconds between passes of the in-process relay of cross-level messages (0: no
-    # relay here; run `govhub relay` instead), and how many messages a pass takes per store
-    relay_interval_seconds: float = Field(default=1.0, ge=0)
-    relay_batch_size: int = Field(default=100, ge=1, le=10_000)
-    # a message that keeps failing is tried again after 2, 4, 8… seconds (at most
-    # relay_backoff_max_seconds apart) and after relay_max_attempts tries is FAILED
-    relay_max_attempts: int = Field(default=8, ge=1)
-    relay_backoff_seconds: float = Field(default=2.0, gt=0)
-    relay_backoff_max_seconds: float = Field(default=600.0, gt=0)
-    # a node's circuit breaker opens after this many failed calls in a row, and lets
-    # calls through again (to find out whether the node is back) after this long
-    breaker_failures: int = Field(default=5, ge=1)
-    breaker_open_seconds: float = Field(default=30.0, gt=0)
-    # e-licences: an issuer's signed status list is trusted offline for this long
-    # (a verifier past it says UNKNOWN); a purpose-bound copy (加注件) lives at most
-    # licence_copy_max_days
-    licence_status_ttl_seconds: int = Field(default=86_400, ge=60)
-    licence_copy_max_days: int = Field(default=90, ge=1, le=365)
-    # 好差评: a 差评's rectification and a complaint are due this many working days on
-    rectification_days: int = Field(default=5, ge=1, le=60)
-    complaint_days: int = Field(default=5, ge=1, le=60)
-    # idempotent retries (gateway/idempotency.py): how long a key's record and response
-    # are kept, and how long the in-flight lock of a keyed mutation lives at most
-    idempotency_retention_hours: int = Field(default=72, ge=1)
-    idempotency_lock_seconds: int = Field(default=60, ge=5)
-    # echo every SQL statement to the log (debugging only)
-    sql_echo: bool = False
-    # PostgreSQL connections per store and hub process: kept open, and opened beyond
-    # that under load (each worker has its own: workers × 5 stores × both ≤ the server's
-    # max_connections)
-    db_pool_size: int = Field(default=5, ge=1)
-    db_max_overflow: int = Field(default=5, ge=0)
-    # observability: log lines as JSON objects or text (default: json in prod, text in
-    # dev); spans exported to nothing, the console or OTLP over HTTP (OTEL_EXPORTER_OTLP_*);
-    # operation names beyond the schema's root fields that get a metrics label of their own
-    log_format: str | None = Field(default=None, pattern="^(json|text)$")
-    otel_exporter: str = Field(default="none", pattern="^(none|console|otlp)$")
-    metrics_operation_names: int = Field(default=100, ge=0, le=1000)
+    var_dir: Path = Field(
+        default=Path("var"),
+        description="Where the embedded SQLite stores (and the dev secret) live",
+    )
+    city_db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL of the city store, e.g. "
+        "`postgresql+asyncpg://user@host/govhub_city`",
+        json_schema_extra={"default_text": "SQLite file `var/city.sqlite3`"},
+    )
+    county_db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL of the county store",
+        json_schema_extra={"default_text": "SQLite file `var/county.sqlite3`"},
+    )
+    town_db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL of the town store",
+        json_schema_extra={"default_text": "SQLite file `var/town.sqlite3`"},
+    )
+    village_db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL of the village store",
+        json_schema_extra={"default_text": "SQLite file `var/village.sqlite3`"},
+    )
+    identity_db_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL of the identity store (accounts, sessions, keys)",
+        json_schema_extra={"default_text": "SQLite file `var/identity.sqlite3`"},
+    )
+    redis_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GOVHUB_REDIS_URL", "REDIS_URL"),
+        description="Redis shared by the replicas (denylist, throttles, rate limits, APQ, "
+        "idempotency locks, pub/sub); also read from `REDIS_URL`",
+        json_schema_extra={"default_text": "none (in-process stand-ins)"},
+    )
+    redis_prefix: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9._:/@-]{1,100}$",
+        description="What every Redis key and pub/sub channel of this deployment starts "
+        "with; deployments sharing a Redis must differ (pub/sub ignores the database number)",
+        json_schema_extra={"default_text": "`govhub:<host[:port][/path] of GOVHUB_PUBLIC_URL>:`"},
+    )
+    host: str = Field(default="127.0.0.1", description="Where `govhub serve` listens")
+    port: int = Field(default=8000, description="The port `govhub serve` listens on")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="`govhub serve` worker processes (uvicorn with httptools and uvloop); "
+        "each has its own pools, document cache and breakers, and freezes its start-up "
+        "objects out of the garbage collector's reach (`gc.freeze()`)",
+    )
+    clock_override: dt.datetime | None = Field(
+        default=None,
+        description='Freeze "now" (ISO 8601 with offset), for demos and tests',
+        json_schema_extra={"default_text": "none (the real clock)"},
+    )
+    node_timeout_seconds: float = Field(
+        default=5.0, description="A node slower than this counts as unavailable"
+    )
+    max_page_size: int = Field(
+        default=100,
+        description="The largest `first` a list takes (`PAGE_SIZE_TOO_LARGE` beyond); "
+        "also the cost model's largest page",
+    )
+    default_page_size: int = Field(
+        default=20,
+        description="The page size of a list asked for without `first`; also what the "
+        "cost model assumes then",
+    )
+    timer_interval_seconds: float = Field(
+        default=30.0,
+        ge=0,
+        description="How often the gateway fires due timers (case deadlines, cards, "
+        "licence expiry, overdue 整改 and 投诉); 0: never in this process, run "
+        "`govhub timers run`",
+    )
+    relay_interval_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="How often the gateway relays cross-level messages; 0: not in this "
+        "process, run `govhub relay`",
+    )
+    relay_batch_size: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Messages a relay pass takes from each store at a time",
+    )
+    relay_max_attempts: int = Field(
+        default=8, ge=1, description="Failed attempts after which a message is FAILED (an incident)"
+    )
+    relay_backoff_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="Wait before a failed message is tried again, doubling each time",
+    )
+    relay_backoff_max_seconds: float = Field(
+        default=600.0, gt=0, description="The longest wait between two tries of a message"
+    )
+    breaker_failures: int = Field(
+        default=5,
+        ge=1,
+        description="A node's circuit breaker opens after this many unanswered calls in a row",
+    )
+    breaker_open_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="How long an open breaker fails calls fast before one call tries "
+        "whether the node is back",
+    )
+    licence_status_ttl_seconds: int = Field(
+        default=86_400,
+        ge=60,
+        description="How long an issuer's signed status list is trusted offline (a "
+        "verifier past it says UNKNOWN, never VALID)",
+    )
+    licence_copy_max_days: int = Field(
+        default=90,
+        ge=1,
+        le=365,
+        description="The longest a purpose-bound licence copy (加注件, "
+        "`requestLicenceCopy`) may be valid, in days",
+    )
+    rectification_days: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="Working days a 差评's rectification (整改) is due after the rating",
+    )
+    complaint_days: int = Field(
+        default=5, ge=1, le=60, description="Working days a complaint (投诉) is due after filing"
+    )
+    idempotency_retention_hours: int = Field(
+        default=72,
+        ge=1,
+        description="How long an `Idempotency-Key`'s record and stored answer are kept "
+        "(the timer pass purges them)",
+    )
+    idempotency_lock_seconds: int = Field(
+        default=60,
+        ge=5,
+        description="The longest a keyed mutation holds its in-flight lock (freed at "
+        "once when it ends)",
+    )
+    sql_echo: bool = Field(
+        default=False,
+        description="Echo every SQL statement to the log (debugging only: the lines hold "
+        "the statements' parameters)",
+    )
+    db_pool_size: int = Field(
+        default=5,
+        ge=1,
+        description="PostgreSQL connections kept open per store and hub process "
+        "(workers × 5 stores × (pool + overflow) must stay within `max_connections`)",
+    )
+    db_max_overflow: int = Field(
+        default=5,
+        ge=0,
+        description="PostgreSQL connections opened beyond the pool under load, per store "
+        "and hub process",
+    )
+    log_format: str | None = Field(
+        default=None,
+        pattern="^(json|text)$",
+        description="Log lines of `govhub serve`: `json` (one object per line with "
+        "request id, operation and viewer) or `text`",
+        json_schema_extra={"default_text": "`json` in prod, `text` in dev"},
+    )
+    otel_exporter: str = Field(
+        default="none",
+        pattern="^(none|console|otlp)$",
+        description="OpenTelemetry spans of operations and node calls: `none`, `console`, "
+        "or `otlp` (OTLP over HTTP, configured by `OTEL_EXPORTER_OTLP_*`)",
+    )
+    metrics_operation_names: int = Field(
+        default=100,
+        ge=0,
+        le=1000,
+        description="Operation names, besides root fields and trusted documents, that get "
+        "a metrics label of their own (later ones are `other`)",
+    )
 
-    # identity (auth/): the public address of the hub is the token issuer
-    public_url: str | None = None
-    # keys the protected ID-number lookup hash and encrypts signing keys at rest;
-    # required in prod, kept in <var_dir>/identity.secret in dev when unset
-    secret_key: SecretStr | None = None
-    access_token_seconds: int = Field(default=600, ge=60, le=900)
-    session_idle_seconds: int = Field(default=1800, ge=60)
-    kiosk_idle_seconds: int = Field(default=300, ge=60)
-    session_absolute_seconds: int = Field(default=12 * 3600, ge=300)
-    handoff_seconds: int = Field(default=300, ge=30, le=300)
-    handoffs_per_minute: int = Field(default=10, ge=1)
-    # a retired signing key still verifies for this long (>= the access token lifetime)
-    key_overlap_seconds: int = Field(default=3600, ge=900)
-    # sign-in attempts counted before the password is checked: per account (strict; a
-    # success starts its window afresh) and per address (only a spray reaches it)
-    login_failures_per_minute: int = Field(default=5, ge=1)
-    login_attempts_per_minute_per_ip: int = Field(default=100, ge=1)
-    # consecutive failures that lock an account, and for how long
-    lockout_failures: int = Field(default=10, ge=3)
-    lockout_seconds: int = Field(default=900, ge=60)
-    # machine-client assertions may live at most this long (RFC 7523 "short exp")
-    assertion_max_seconds: int = Field(default=300, ge=30, le=3600)
+    # identity (auth/)
+    public_url: str | None = Field(
+        default=None,
+        description="The hub's public address: the token issuer and the token endpoint's base",
+        json_schema_extra={"default_text": "`http://HOST:PORT`"},
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Keys the ID-number lookup hash and encrypts signing keys at rest; "
+        "required in prod, the same on every replica and worker",
+        json_schema_extra={"default_text": "`var/identity.secret`, made on first use (dev only)"},
+    )
+    access_token_seconds: int = Field(
+        default=600, ge=60, le=900, description="Access-token lifetime (60–900)"
+    )
+    session_idle_seconds: int = Field(
+        default=1800, ge=60, description="A session ends after this long without a refresh"
+    )
+    kiosk_idle_seconds: int = Field(
+        default=300,
+        ge=60,
+        description="A session on a public kiosk ends after this long without a refresh",
+    )
+    session_absolute_seconds: int = Field(
+        default=12 * 3600,
+        ge=300,
+        description="A session ends this long after sign-in, whatever happens",
+    )
+    handoff_seconds: int = Field(
+        default=300, ge=30, le=300, description="Hand-off code lifetime (at most 300)"
+    )
+    handoffs_per_minute: int = Field(
+        default=10,
+        ge=1,
+        description="Hand-off starts and approvals per minute, per address and per account",
+    )
+    key_overlap_seconds: int = Field(
+        default=3600,
+        ge=900,
+        description="How long a rotated-out signing key still verifies (at least the "
+        "access-token lifetime)",
+    )
+    login_failures_per_minute: int = Field(
+        default=5,
+        ge=1,
+        description="Sign-in attempts per minute per account, counted before the password "
+        "is checked (a success starts afresh)",
+    )
+    login_attempts_per_minute_per_ip: int = Field(
+        default=100,
+        ge=1,
+        description="Sign-in attempts per minute per client address (only a spray over many "
+        "accounts reaches it)",
+    )
+    lockout_failures: int = Field(
+        default=10, ge=3, description="Failures in a row that lock an account"
+    )
+    lockout_seconds: int = Field(
+        default=900, ge=60, description="How long a locked account stays locked"
+    )
+    assertion_max_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=3600,
+        description="The longest a machine client's assertion may live (RFC 7523 short `exp`)",
+    )
 
     # limits on every GraphQL operation, checked before it runs (gateway/limits.py)
-    max_depth: int = Field(default=15, ge=1)
-    max_aliases: int = Field(default=30, ge=0)
-    max_tokens: int = Field(default=2000, ge=100)
-    max_root_fields: int = Field(default=10, ge=1)
-    max_body_bytes: int = Field(default=100_000, ge=1024)
-    # static cost estimate (see the README's "Limits"): most per operation, and most
-    # per client (account or address) per minute
-    max_cost: int = Field(default=25_000, ge=1)
-    cost_budget_per_minute: int = Field(default=250_000, ge=1)
-    # operations in one batched request (a JSON array); 0: batching is refused
-    batch_max: int = Field(default=0, ge=0, le=100)
-    # persisted queries (gateway/persisted.py): the trusted documents the front-ends
-    # ship, APQ entries' lifetime, and the prod switch allowing only persisted operations
-    persisted_manifest: Path | None = Path(__file__).parent / "trusted_documents.json"
-    apq_ttl_seconds: int = Field(default=86_400, ge=60)
-    persisted_only: bool = False
-    persisted_only_allows_apq: bool = False
-    # requests per minute, per client (account or address) and per address
-    requests_per_minute: int = Field(default=600, ge=1)
-    requests_per_minute_per_ip: int = Field(default=1200, ge=1)
-    # proxies whose X-Forwarded-For is believed (addresses or networks, comma-separated)
-    trusted_proxies: str = ""
+    max_depth: int = Field(
+        default=15, ge=1, description="Most nested fields of an operation, fragments expanded"
+    )
+    max_aliases: int = Field(
+        default=30, ge=0, description="Most aliases of an operation, fragments expanded"
+    )
+    max_tokens: int = Field(
+        default=2000,
+        ge=100,
+        description="Most tokens in a GraphQL document (the parser stops there)",
+    )
+    max_root_fields: int = Field(default=10, ge=1, description="Most root fields of an operation")
+    max_body_bytes: int = Field(
+        default=100_000, ge=1024, description="Largest request body (413 beyond)"
+    )
+    max_cost: int = Field(default=25_000, ge=1, description="Highest static cost of one operation")
+    cost_budget_per_minute: int = Field(
+        default=250_000,
+        ge=1,
+        description="Cost a client (account, or address when anonymous) may spend per minute",
+    )
+    batch_max: int = Field(
+        default=0,
+        ge=0,
+        le=100,
+        description="Operations in one batched request (a JSON array); 0 refuses batches",
+    )
+    persisted_manifest: Path | None = Field(
+        default=Path(__file__).parent / "trusted_documents.json",
+        description="The trusted documents (`{sha256: document}`) the front-ends ship",
+        json_schema_extra={"default_text": "`gateway/trusted_documents.json`"},
+    )
+    apq_ttl_seconds: int = Field(
+        default=86_400,
+        ge=60,
+        description="How long an automatic persisted query is kept (Redis, or an in-process LRU)",
+    )
+    persisted_only: bool = Field(
+        default=False, description="Run only documents of the manifest (the prod switch)"
+    )
+    persisted_only_allows_apq: bool = Field(
+        default=False,
+        description="With `GOVHUB_PERSISTED_ONLY`, still let APQ register other documents",
+    )
+    requests_per_minute: int = Field(
+        default=600,
+        ge=1,
+        description="GraphQL requests per minute per client (account, or address when anonymous)",
+    )
+    requests_per_minute_per_ip: int = Field(
+        default=1200, ge=1, description="Requests per minute per client address"
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="Load balancers (addresses or networks, comma-separated) whose "
+        "`X-Forwarded-For` gives the client's address",
+        json_schema_extra={"default_text": "none"},
+    )
 
-    # GraphQL over HTTP (gateway/http.py): the exact origins (scheme://host[:port]) whose
-    # pages may call the hub from a browser (CORS, and WebSocket handshakes); empty: none.
-    # A JSON list or comma-separated.
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # a GET to /graphql must carry GraphQL-Require-Preflight or X-GovHub-Client (set it
-    # when a proxy in front of the hub adds cookies)
-    get_requires_preflight: bool = False
+    # GraphQL over HTTP (gateway/http.py)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Exact origins (`scheme://host[:port]`) whose pages may call the hub and "
+        "open its WebSocket (a JSON list or comma-separated)",
+        json_schema_extra={"default_text": "none"},
+    )
+    get_requires_preflight: bool = Field(
+        default=False,
+        description="A GET to `/graphql` must carry `GraphQL-Require-Preflight` or "
+        "`X-GovHub-Client` (for proxies that add cookies)",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -1,11 +1,10 @@
 """Limits on an operation, checked before it runs: each just under and just over its
 setting, refused with a typed code, never a 500; prod mode's introspection, suggestions
-and masked errors; batches; and the README's queries within the default limits."""
+and masked errors; batches; and the docs' examples within the default limits."""
 
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
 from typing import Any
 
@@ -276,12 +275,12 @@ async def test_batches_are_off_unless_configured_and_capped(env: Any) -> None:
         assert capped.status_code == 400
 
 
-README = (ROOT / "README.md").read_text(encoding="utf-8")
-EXAMPLES = re.findall(r"```graphql\n(.*?)```", README, flags=re.S)
+EXAMPLES = sorted((ROOT / "docs" / "examples").glob("*.graphql"))
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=range(len(EXAMPLES)))
-def test_the_readme_queries_are_within_the_default_limits(example: str) -> None:
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+def test_the_docs_examples_are_within_the_default_limits(path: Path) -> None:
+    example = path.read_text(encoding="utf-8")
     defaults = Settings()
     document = parse(example, max_tokens=defaults.max_tokens)
     figures = measure(

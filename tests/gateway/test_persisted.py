@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from gateway.nodes import NodeRegistry
-from gateway.persisted import load_manifest, readme_documents, sha256_of
+from gateway.persisted import example_documents, load_manifest, sha256_of
 from gateway.settings import Settings
 from levels.common.clock import FixedClock
 from tests.schema.test_subscriptions import signed_in_socket, token_of
@@ -136,9 +136,10 @@ async def test_trusted_documents_only_over_a_websocket_too(env: Any, gql: Any) -
         assert "errors" not in ran and ran["data"]["serviceRoutes"]["edges"]
 
 
-def test_the_manifest_holds_every_readme_example() -> None:
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    missing = set(readme_documents(readme)) - set(load_manifest(MANIFEST))
+def test_the_manifest_holds_every_docs_example() -> None:
+    examples = example_documents(ROOT / "docs" / "examples")
+    assert len(examples) >= 41
+    missing = set(examples) - set(load_manifest(MANIFEST))
     assert not missing, "run `python -m gateway.persisted` and commit the manifest"
 
 

@@ -8,7 +8,6 @@ it → verification fails online at once, offline once the kit's TTL has passed.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -98,14 +97,11 @@ async def _kit(desk: Desk) -> tuple[Kit, dict[str, Any]]:
     return Kit(document), document
 
 
-def _readme_verifier() -> Callable[..., str]:
-    """The README's offline verifier (PyJWT only), exactly as printed there."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    (code,) = [
-        block
-        for block in re.findall(r"```python\n(.*?)```", readme, flags=re.S)
-        if "def verify(token: str, kit: dict" in block
-    ]
+def _docs_verifier() -> Callable[..., str]:
+    """The docs' offline verifier (PyJWT only), the file the e-licences page shows."""
+    path = Path(__file__).resolve().parents[2] / "docs" / "examples" / "offline_verify.py"
+    code = path.read_text(encoding="utf-8")
+    assert "def verify(token: str, kit: dict" in code
     scope: dict[str, Any] = {}
     exec(code, scope)
     verify: Callable[..., str] = scope["verify"]
@@ -187,7 +183,7 @@ async def test_issue_wallet_verify_reuse_revoke(desk: Desk, nodes: NodeRegistry)
     # offline, with the kit: JWKS and signed status lists
     kit, document = await _kit(desk)
     assert verify_offline(token, kit, at(DAY, 10)).outcome.value == "VALID"
-    readme_verify = _readme_verifier()
+    readme_verify = _docs_verifier()
     assert readme_verify(token, document, at(DAY, 10).timestamp()) == "VALID"
     forged = token[:-8] + ("A" * 8 if not token.endswith("A" * 8) else "B" * 8)
     with pytest.raises(jwt.InvalidTokenError):
