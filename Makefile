@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run serve demo lint typecheck schema schema-check test test-sqlite test-postgres bench bench-peer clean browser node-deps
+.PHONY: install run serve demo lint typecheck schema schema-check docs test test-sqlite test-postgres bench bench-peer clean browser node-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -40,6 +40,12 @@ schema: install
 schema-check: install
 	@$(BIN)/govhub export-schema | diff -u schema.graphql - \
 		|| (echo "schema.graphql is out of date: run 'make schema' and commit it" && exit 1)
+
+## the documentation site (docs/, mkdocs.yml) into site/; --strict: a broken link, a
+## missing page or example fails. The references (settings, schema, error codes, CLI)
+## are generated from the code as it builds (docs/hooks/reference.py).
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 test-sqlite: install
 	GOVHUB_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS)
@@ -77,7 +83,7 @@ node-deps:
 			(cd $$dir && npm ci --no-audit --no-fund --loglevel=error); fi; \
 	done
 
-test: browser node-deps lint typecheck schema-check test-sqlite test-postgres
+test: browser node-deps lint typecheck schema-check docs test-sqlite test-postgres
 
 ## PostGraphile 5, the peer of the bench's list query, from bench/peer/package-lock.json;
 ## without npm the bench says so and leaves PostGraphile out
@@ -93,4 +99,4 @@ bench: install bench-peer
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf var bench/out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var bench/out site .pytest_cache .mypy_cache .ruff_cache

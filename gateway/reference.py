@@ -88,8 +88,19 @@ def undescribed_settings() -> list[str]:
     return [name for name, field in Settings.model_fields.items() if not field.description]
 
 
+def configuration_table() -> str:
+    """One row per settings field: its variable(s), default and meaning."""
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        names = " / ".join(f"`{env}`" for env in env_names(name, field))
+        rows.append(
+            f"| {names} | {_cell(default_text(field))} | {_cell(field.description or '')} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
 def configuration_markdown() -> str:
-    rows = [
+    intro = [
         "# Configuration reference",
         "",
         "Generated from `gateway/settings.py` when the site is built: every setting, the",
@@ -97,15 +108,8 @@ def configuration_markdown() -> str:
         "directory), its default and what it does. See [Configuration]"
         "(../operations/configuration.md) for how they fit together.",
         "",
-        "| variable | default | meaning |",
-        "|---|---|---|",
     ]
-    for name, field in Settings.model_fields.items():
-        names = " / ".join(f"`{env}`" for env in env_names(name, field))
-        rows.append(
-            f"| {names} | {_cell(default_text(field))} | {_cell(field.description or '')} |"
-        )
-    return "\n".join(rows) + "\n"
+    return "\n".join(intro) + "\n" + configuration_table()
 
 
 # ------------------------------------------------------------------------------ errors
@@ -308,6 +312,19 @@ def cli_markdown() -> str:
 
 
 # ------------------------------------------------------------------------------- pages
+
+
+# markers a hand-written page may hold, replaced by generated text when the site is built
+MARKERS: dict[str, Callable[[], str]] = {
+    "<!-- generated: configuration-table -->": configuration_table,
+}
+
+
+def fill_markers(markdown: str) -> str:
+    for marker, make in MARKERS.items():
+        if marker in markdown:
+            markdown = markdown.replace(marker, make())
+    return markdown
 
 
 def pages() -> dict[str, str]:

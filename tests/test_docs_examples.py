@@ -133,6 +133,10 @@ def _variables(path: Path) -> dict[str, Any] | None:
 
 
 RUNS = {path.stem: (path.read_text(encoding="utf-8"), _variables(path)) for path in EXAMPLE_FILES}
+# the short README shows a query or two of its own: they run too
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+for n, block in enumerate(re.findall(r"```graphql\n(.*?)```", README, flags=re.S), start=1):
+    RUNS[f"README-{n}"] = (block, None)
 
 
 @pytest.mark.parametrize("name", sorted(RUNS))
