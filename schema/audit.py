@@ -23,21 +23,25 @@ def audit_target(case_number: str | None) -> Target:
 @strawberry.type(description="One audited action: who, when, what, before → after")
 class AuditEvent:
     seq: int = strawberry.field(description="Position in the node's chain")
-    at: dt.datetime
-    level: Level
-    actor_id: str
-    actor_kind: str
-    role: str | None
-    channel: str | None
-    org_code: str | None
-    action: str
-    case_number: str | None
-    before: str | None
-    after: str | None
+    at: dt.datetime = strawberry.field(description="When it happened")
+    level: Level = strawberry.field(description="The level whose store holds it")
+    actor_id: str = strawberry.field(description="The account (or SYSTEM) that acted")
+    actor_kind: str = strawberry.field(
+        description="The kind of account: PERSON, STAFF, AGENT, AUDITOR, SERVICE or SYSTEM"
+    )
+    role: str | None = strawberry.field(description="The post the actor acted in")
+    channel: str | None = strawberry.field(description="The channel of the actor's session")
+    org_code: str | None = strawberry.field(description="The org the actor acted for")
+    action: str = strawberry.field(description="What was done, e.g. ACCEPT, DECIDE, REFER, READ")
+    case_number: str | None = strawberry.field(description="The number of the case it concerns")
+    before: str | None = strawberry.field(description="The status before")
+    after: str | None = strawberry.field(description="The status after")
     detail: str = strawberry.field(description="JSON")
-    request_id: str | None
-    prev_hash: str
-    hash: str
+    request_id: str | None = strawberry.field(description="The request's `X-Request-Id`")
+    prev_hash: str = strawberry.field(
+        description="The hash of the previous event of this node's chain"
+    )
+    hash: str = strawberry.field(description="H(prevHash ‖ this event): the chain link")
 
     def authz_target(self) -> Target:
         return audit_target(self.case_number)
@@ -67,16 +71,18 @@ class AuditEvent:
 
 @strawberry.type(description="Whether a node's hash chain still verifies, and where not")
 class ChainStatus:
-    level: Level
-    valid: bool
-    events: int
+    level: Level = strawberry.field(description="The node whose chain this is")
+    valid: bool = strawberry.field(description="Every link recomputes and the head matches")
+    events: int = strawberry.field(description="Events in the chain")
     first_bad_seq: int | None = strawberry.field(
         description="The first tampered, missing or reordered event"
     )
     problem: str | None = strawberry.field(
         description="TAMPERED, BROKEN_LINK, GAP, HEAD_MISMATCH or BAD_SIGNATURE"
     )
-    head_signed: bool
+    head_signed: bool = strawberry.field(
+        description="The head carries a valid signature of the hub"
+    )
 
     @classmethod
     def of(cls, level: Level, report: ChainReport) -> ChainStatus:
@@ -94,7 +100,7 @@ class ChainStatus:
     description="A case's audit trail at every node it passed through, and each node's chain"
 )
 class AuditTrail:
-    case_number: str
+    case_number: str = strawberry.field(description="The case")
     events: list[AuditEvent] = strawberry.field(
         description="The events of every node the case passed through, oldest first"
     )
@@ -119,14 +125,16 @@ class AuditTrail:
         raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=self.received_level.value)
 
 
-@strawberry.input
+@strawberry.input(description="Which audit events to list")
 class AuditFilter:
-    level: Level | None = None
+    level: Level | None = strawberry.field(default=None, description="Only this level's store")
     division_code: str | None = strawberry.field(
         default=None, description="Events of cases of this division and everything below it"
     )
-    case_number: str | None = None
-    action: str | None = None
-    actor_id: str | None = None
-    from_: dt.datetime | None = strawberry.field(default=None, name="from")
-    to: dt.datetime | None = None
+    case_number: str | None = strawberry.field(default=None, description="The case number")
+    action: str | None = strawberry.field(default=None, description="Only this action, e.g. DECIDE")
+    actor_id: str | None = strawberry.field(default=None, description="Only this actor's events")
+    from_: dt.datetime | None = strawberry.field(
+        default=None, name="from", description="At or after this instant"
+    )
+    to: dt.datetime | None = strawberry.field(default=None, description="Before this instant")

@@ -65,11 +65,13 @@ def case_target(row: CaseRow) -> Target:
 
 @strawberry.type(description="申请材料 as handed in (or still owed) for one case")
 class CaseMaterialType:
-    name: str
-    source: MaterialSource | None
-    reference: str | None
-    state: MaterialState
-    note: str | None
+    name: str = strawberry.field(description="The material's name, as the guide gives it")
+    source: MaterialSource | None = strawberry.field(description="FILE, PAPER or LICENCE")
+    reference: str | None = strawberry.field(description="The file reference or licence identifier")
+    state: MaterialState = strawberry.field(
+        description="Handed in, missing, incorrect or owed (容缺)"
+    )
+    note: str | None = strawberry.field(description="What is wrong with it, or where it came from")
 
     @classmethod
     def from_row(cls, row: CaseMaterial) -> CaseMaterialType:
@@ -94,12 +96,14 @@ class CaseMaterialType:
 
 @strawberry.type(description="联办: one implementation of a jointly handled case and its decision")
 class CasePartType:
-    implementation_code: str
-    matter_name: str
+    implementation_code: str = strawberry.field(description="The part's implementation item")
+    matter_name: str = strawberry.field(description="The part's matter")
     lead: bool = strawberry.field(description="The lead department decides the case last")
-    decision: Decision | None
-    reasons: str | None
-    decided_at: dt.datetime | None
+    decision: Decision | None = strawberry.field(
+        description="The department's decision on its part"
+    )
+    reasons: str | None = strawberry.field(description="Why, when denied")
+    decided_at: dt.datetime | None = strawberry.field(description="When the department decided")
     level: strawberry.Private[Level]
     department_id: strawberry.Private[str | None]
 
@@ -116,15 +120,15 @@ class CasePartType:
             department_id=row.department_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The department that decides the part")
     async def department(self, info: Info) -> Department | None:
         return await _department(info, self.department_id)
 
 
 @strawberry.type(description="电子监察: a yellow (most of the limit used) or red (overdue) card")
 class SupervisionCardType:
-    color: CardColor
-    issued_at: dt.datetime
+    color: CardColor = strawberry.field(description="YELLOW or RED")
+    issued_at: dt.datetime = strawberry.field(description="When it was issued")
     due_on: dt.date = strawberry.field(description="The due date the card was issued against")
 
     @classmethod
@@ -134,14 +138,16 @@ class SupervisionCardType:
 
 @strawberry.type(description="The handling clock, in working days (法定节假日 excluded)")
 class CaseClock:
-    state: ClockState
-    accepted_on: dt.date | None
+    state: ClockState = strawberry.field(
+        description="GREEN, YELLOW from 80 % of the limit used, RED when overdue"
+    )
+    accepted_on: dt.date | None = strawberry.field(description="The day the clock started (受理)")
     due_on: dt.date | None = strawberry.field(description="Last working day of the promise")
     working_days_left: int | None = strawberry.field(
         description="Working days until the due date (negative: overdue); null when stopped"
     )
-    promised_limit_days: int
-    legal_limit_days: int
+    promised_limit_days: int = strawberry.field(description="The promised limit, in working days")
+    legal_limit_days: int = strawberry.field(description="The statutory limit, in working days")
     provisional: bool = strawberry.field(
         description="A year on the way has no imported holiday schedule yet (Mon–Fri used)"
     )
@@ -152,14 +158,14 @@ class CaseClock:
 
 @strawberry.type(description="One step of a case, from the audit trail")
 class CaseEvent:
-    at: dt.datetime
-    action: str
-    before: CaseStatus | None
-    after: CaseStatus | None
-    actor_kind: str
-    role: str | None
-    channel: str | None
-    level: Level
+    at: dt.datetime = strawberry.field(description="When it happened")
+    action: str = strawberry.field(description="The step, e.g. SUBMIT, ACCEPT, DECIDE")
+    before: CaseStatus | None = strawberry.field(description="The case's status before")
+    after: CaseStatus | None = strawberry.field(description="The case's status after")
+    actor_kind: str = strawberry.field(description="The kind of account that acted")
+    role: str | None = strawberry.field(description="The post it acted in")
+    channel: str | None = strawberry.field(description="The channel of its session")
+    level: Level = strawberry.field(description="The store that recorded it")
     opinion: str | None = strawberry.field(
         description="The opinion given with the step (初审意见 when a town refers it up)"
     )
@@ -186,11 +192,11 @@ class CaseEvent:
 )
 class ReviewOpinion:
     level: Level = strawberry.field(description="Where it was given")
-    org_code: str
+    org_code: str = strawberry.field(description="The org that gave it")
     reviewer_name: str = strawberry.field(description="Who gave it")
     reviewer_role: str | None = strawberry.field(description="Their posts")
-    opinion: str
-    at: dt.datetime
+    opinion: str = strawberry.field(description="The opinion")
+    at: dt.datetime = strawberry.field(description="When")
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> ReviewOpinion:
@@ -211,21 +217,29 @@ class ReviewOpinion:
 
 @strawberry.type(name="Case", description="办件: one application and where it stands")
 class CaseType(Node):
-    number: str
-    status: CaseStatus
-    matter_name: str
-    basic_code: str
-    implementation_code: str
+    number: str = strawberry.field(
+        description=(
+            "`<receiving division code>-<yyyymmdd>-<sequence>`, kept all the way up and back"
+        )
+    )
+    status: CaseStatus = strawberry.field(description="Where the case stands in its workflow")
+    matter_name: str = strawberry.field(description="The matter's name")
+    basic_code: str = strawberry.field(description="The matter's basic code")
+    implementation_code: str = strawberry.field(description="The implementation item applied for")
     level: Level = strawberry.field(description="The level that holds the case now")
-    applicant_kind: ApplicantKind
-    applicant_name: str
+    applicant_kind: ApplicantKind = strawberry.field(description="A person or an enterprise")
+    applicant_name: str = strawberry.field(description="Who applied")
     applicant_id_masked: str = strawberry.field(description="Masked: never the full number")
-    channel: str
-    submitted_at: dt.datetime
-    decision: Decision | None
-    decision_reasons: str | None
+    channel: str = strawberry.field(
+        description="How it arrived (follows from who handed it in, not from what was said)"
+    )
+    submitted_at: dt.datetime = strawberry.field(description="When it was handed in")
+    decision: Decision | None = strawberry.field(description="APPROVED or DENIED, once decided")
+    decision_reasons: str | None = strawberry.field(description="Why, when denied")
     remedy: str | None = strawberry.field(description="The right to review or litigation")
-    rejection_reason: RejectionReason | None
+    rejection_reason: RejectionReason | None = strawberry.field(
+        description="Why it was not accepted (不予受理)"
+    )
     rejection_authority: str | None = strawberry.field(
         description="Where to apply instead (不属于本机关职权范围)"
     )
@@ -233,10 +247,18 @@ class CaseType(Node):
         description="窗口无否决权: the window proposed a rejection (reason above); it waits for "
         "approveRejection by a second person"
     )
-    supplement_deadline: dt.date | None
-    tolerance_deadline: dt.date | None
-    delivery_method: DeliveryMethod | None
-    delivery_reference: str | None
+    supplement_deadline: dt.date | None = strawberry.field(
+        description="The last day of the 补正 a notice asked for"
+    )
+    tolerance_deadline: dt.date | None = strawberry.field(
+        description="The last day a 容缺 material may be handed in"
+    )
+    delivery_method: DeliveryMethod | None = strawberry.field(
+        description="How the result was handed over"
+    )
+    delivery_reference: str | None = strawberry.field(
+        description="The receipt or tracking number of the delivery"
+    )
     joint: bool = strawberry.field(description="联办: several departments' items in one case")
     received_level: Level | None = strawberry.field(
         description="Where it was received (its number names that division)"
@@ -290,7 +312,7 @@ class CaseType(Node):
             row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The handling clock in working days")
     async def clock(self, info: Info) -> CaseClock:
         row = self.row
         today = china_date(info.context.clock.now())
@@ -329,7 +351,7 @@ class CaseType(Node):
     def review_opinions(self) -> list[ReviewOpinion]:
         return [ReviewOpinion.from_record(r) for r in self.row.review_opinions or []]
 
-    @strawberry.field
+    @strawberry.field(description="The materials, handed in or owed")
     async def materials(self, info: Info) -> list[CaseMaterialType]:
         rows = await info.context.loaders.materials_by_case.load((self.row.level, self.number))
         return [CaseMaterialType.from_row(r) for r in rows]
@@ -343,7 +365,7 @@ class CaseType(Node):
         found = await loader.load_many([(level, self.number) for level in levels])
         return [CaseEvent.from_row(r) for r in in_time_order(r for rows in found for r in rows)]
 
-    @strawberry.field
+    @strawberry.field(description="The implementation item applied for (its guide and limits)")
     async def implementation(self, info: Info) -> MatterImplementation | None:
         row = await info.context.loaders.implementation_by_code.load(self.implementation_code)
         return MatterImplementation.from_row(row) if row else None
@@ -417,30 +439,41 @@ async def _window(info: Info, key: str | None) -> Window | None:
     return Window.from_row(row) if row else None
 
 
-@strawberry.type
+@strawberry.type(description="The case as it now stands, or why the step changed nothing")
 class CasePayload:
-    case: CaseType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    case: CaseType | None = strawberry.field(
+        default=None, description="The case, or null when the step changed nothing"
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A material handed in with an application or a 补正")
 class MaterialInput:
     name: str = strawberry.field(description="As the service guide names it")
-    source: MaterialSource
+    source: MaterialSource = strawberry.field(
+        description="FILE, PAPER or LICENCE (with the identifier as `reference`)"
+    )
     reference: str | None = strawberry.field(
         default=None, description="File id or e-licence identifier (not needed for PAPER)"
     )
 
 
-@strawberry.input
+@strawberry.input(description="收件: an application for one implementation item")
 class SubmitCaseInput:
-    implementation_code: str
+    implementation_code: str = strawberry.field(
+        description="The item applied for (its org receives the case)"
+    )
     channel: Channel = strawberry.field(
         description="How the case arrives; it follows from the session: an applicant's is "
         "the channel signed in on, staff's COUNTER (or MAIL for a posted application), an "
         "agent's PROXY — any other value is not stored"
     )
-    materials: list[MaterialInput]
+    materials: list[MaterialInput] = strawberry.field(
+        description="The materials handed in (those the library holds are filled in)"
+    )
     applicant_id_number: str | None = strawberry.field(
         default=None,
         description="At a counter: the resident applying (their account is found by it)",
@@ -470,11 +503,17 @@ class SubmitCaseInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A step on one case that needs nothing but its number")
 class CaseActionInput:
-    number: str
-    expected_version: int | None = None
-    note: str | None = None
+    number: str = strawberry.field(description="The case number")
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
+    note: str | None = strawberry.field(default=None, description="A note kept with the step")
     licence_fields: list[LicenceFieldInput] | None = strawberry.field(
         default=None,
         description="completeCase of a matter that issues an e-licence: its fields "
@@ -482,54 +521,88 @@ class CaseActionInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="A material a supplement notice asks for, with what is wrong")
 class MissingMaterialInput:
-    name: str
-    note: str | None = None
+    name: str = strawberry.field(description="The material, as the guide names it")
+    note: str | None = strawberry.field(default=None, description="What is wrong with it")
 
 
-@strawberry.input
+@strawberry.input(description="一次性告知: what is missing or wrong, in one notice")
 class SupplementNoticeInput:
-    number: str
+    number: str = strawberry.field(description="The case number")
     materials: list[MissingMaterialInput] = strawberry.field(
         description="Incorrect materials, with what is wrong; missing ones are added"
     )
     deadline_days: int | None = strawberry.field(
         default=None, description="Working days to supplement (default 5)"
     )
-    expected_version: int | None = None
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="补正: every material a notice asked for, at once")
 class SupplementInput:
-    number: str
-    materials: list[MaterialInput]
-    expected_version: int | None = None
+    number: str = strawberry.field(description="The case number")
+    materials: list[MaterialInput] = strawberry.field(
+        description="Every material the notice asked for"
+    )
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="不予受理: propose refusing to accept a case")
 class RejectCaseInput:
-    number: str
-    reason: RejectionReason
+    number: str = strawberry.field(description="The case number")
+    reason: RejectionReason = strawberry.field(
+        description="NOT_REQUIRED, or NOT_OUR_JURISDICTION with the authority to apply to"
+    )
     authority: str | None = strawberry.field(
         default=None, description="NOT_OUR_JURISDICTION: the authority to apply to"
     )
-    expected_version: int | None = None
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="特殊环节: start one of the procedures the guide lists")
 class SpecialProcedureInput:
-    number: str
-    kind: SpecialProcedureKind
-    expected_version: int | None = None
+    number: str = strawberry.field(description="The case number")
+    kind: SpecialProcedureKind = strawberry.field(description="A kind the guide lists")
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="决定: approve or deny a case under review")
 class DecideCaseInput:
-    number: str
-    decision: Decision
-    reasons: str | None = None
-    expected_version: int | None = None
+    number: str = strawberry.field(description="The case number")
+    decision: Decision = strawberry.field(description="APPROVED or DENIED")
+    reasons: str | None = strawberry.field(default=None, description="Why (required when denying)")
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
     licence_fields: list[LicenceFieldInput] | None = strawberry.field(
         default=None,
         description="An approval that issues an e-licence: its fields (the rest are "
@@ -537,10 +610,12 @@ class DecideCaseInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="送达: hand the result over, at a window or by post")
 class DeliverCaseInput:
-    number: str
-    method: DeliveryMethod
+    number: str = strawberry.field(description="The case number")
+    method: DeliveryMethod = strawberry.field(
+        description="PICKUP (with the receipt number) or MAIL (with the tracking number)"
+    )
     reference: str | None = strawberry.field(
         default=None, description="PICKUP: the receipt number; MAIL: the tracking number"
     )
@@ -549,42 +624,74 @@ class DeliverCaseInput:
         description="The output window (综合出件); needed for a pickup of a case received at a "
         "comprehensive window",
     )
-    expected_version: int | None = None
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="联办: one department's decision on its part of a joint case")
 class PartDecisionInput:
-    number: str
+    number: str = strawberry.field(description="The case number")
     implementation_code: str = strawberry.field(description="The department's item")
-    decision: Decision
-    reasons: str | None = None
-    expected_version: int | None = None
+    decision: Decision = strawberry.field(description="APPROVED or DENIED")
+    reasons: str | None = strawberry.field(default=None, description="Why (required when denying)")
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="转报: send a case up its route, with the opinion of this level")
 class ReferCaseInput:
-    number: str
+    number: str = strawberry.field(description="The case number")
     opinion: str | None = strawberry.field(
         default=None, description="初审意见: required of a town that reviews first"
     )
-    expected_version: int | None = None
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which cases to list (within what the viewer may read)")
 class CaseFilter:
-    status: CaseStatus | None = None
-    level: Level | None = None
+    status: CaseStatus | None = strawberry.field(
+        default=None, description="Only cases in this status"
+    )
+    level: Level | None = strawberry.field(
+        default=None, description="Only cases held at this level"
+    )
     division_code: str | None = strawberry.field(
         default=None,
         description="Cases of this division and everything below it (e.g. a town and its "
         "villages, across their stores), within what the viewer may see",
     )
-    org_code: str | None = None
-    clock_state: ClockState | None = None
-    submitted_from: dt.date | None = None
-    submitted_to: dt.date | None = None
-    accepted_from: dt.date | None = None
-    accepted_to: dt.date | None = None
+    org_code: str | None = strawberry.field(default=None, description="Only cases of this org")
+    clock_state: ClockState | None = strawberry.field(
+        default=None, description="Only cases whose clock is in this state"
+    )
+    submitted_from: dt.date | None = strawberry.field(
+        default=None, description="Handed in on or after this day"
+    )
+    submitted_to: dt.date | None = strawberry.field(
+        default=None, description="Handed in on or before this day"
+    )
+    accepted_from: dt.date | None = strawberry.field(
+        default=None, description="Accepted on or after this day"
+    )
+    accepted_to: dt.date | None = strawberry.field(
+        default=None, description="Accepted on or before this day"
+    )
     applicant: str | None = strawberry.field(
         default=None, description="The applicant's resident ID number or credit code"
     )

@@ -14,14 +14,20 @@ from schema.cases import CaseActionInput, CasePayload, MaterialInput
 from schema.info import Info
 
 
-@strawberry.input
+@strawberry.input(description="当场更正: the materials corrected or completed at the counter")
 class CorrectMaterialsInput:
-    number: str
+    number: str = strawberry.field(description="The case number")
     materials: list[MaterialInput] = strawberry.field(
         description="Each material corrected or completed at the counter"
     )
-    note: str | None = None
-    expected_version: int | None = None
+    note: str | None = strawberry.field(default=None, description="A note kept with the step")
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
 
 
 @strawberry.type

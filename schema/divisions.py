@@ -21,9 +21,11 @@ from schema.windows import OpeningSpan, QueueState, WindowPosts
 
 @strawberry.type(description="行政区划: a division, identified by its 12-digit code")
 class Division(Node):
-    code: str
-    name: str
-    level: Level
+    code: str = strawberry.field(
+        description="The 12-digit 统计用区划代码; its form gives the level"
+    )
+    name: str = strawberry.field(description="Its name, e.g. 修文村")
+    level: Level = strawberry.field(description="City, county, town or village")
     parent_code: strawberry.Private[str | None]
 
     @classmethod
@@ -36,7 +38,7 @@ class Division(Node):
             parent_code=row.parent_code,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The division directly above (null for the city)")
     async def parent(self, info: Info) -> Division | None:
         if self.parent_code is None:
             return None
@@ -66,13 +68,13 @@ class Division(Node):
 )
 class ServiceOrg(Node):
     code: str = strawberry.field(description="Unified social credit code (18 characters)")
-    name: str
-    level: Level
-    kind: OrgKind
-    address: str
-    phone: str
-    opening_hours: str
-    division_code: str
+    name: str = strawberry.field(description="Its name, e.g. 榆次区政务服务中心")
+    level: Level = strawberry.field(description="The level of its division")
+    kind: OrgKind = strawberry.field(description="政务服务中心, 便民服务中心 or 便民服务站")
+    address: str = strawberry.field(description="Where it is")
+    phone: str = strawberry.field(description="Its phone number")
+    opening_hours: str = strawberry.field(description="The hall's standard hours, as text")
+    division_code: str = strawberry.field(description="The division it serves")
 
     @classmethod
     def from_row(cls, row: models.ServiceOrg) -> ServiceOrg:
@@ -88,17 +90,17 @@ class ServiceOrg(Node):
             division_code=row.division_code,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The division it serves")
     async def division(self, info: Info) -> Division:
         row = await info.context.loaders.division_by_code.load(self.division_code)
         return Division.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(description="Its departments")
     async def departments(self, info: Info) -> list[Department]:
         rows = await info.context.loaders.departments_by_org.load((self.level, self.code))
         return [Department.from_row(r) for r in rows]
 
-    @strawberry.field
+    @strawberry.field(description="Its windows")
     async def windows(self, info: Info) -> list[Window]:
         rows = await info.context.loaders.windows_by_org.load((self.level, self.code))
         return [Window.from_row(r) for r in rows]
@@ -112,7 +114,7 @@ def _level_of_key(key: str) -> Level:
 
 @strawberry.type(description="部门: a department of a service organisation")
 class Department(Node):
-    name: str
+    name: str = strawberry.field(description="Its name, e.g. 市场监督管理局")
     org_code: strawberry.Private[str]
     level: strawberry.Private[Level]
 
@@ -126,7 +128,7 @@ class Department(Node):
             level=level,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The service org it belongs to")
     async def org(self, info: Info) -> ServiceOrg:
         row = await info.context.loaders.service_org_by_code.load((self.level, self.org_code))
         return ServiceOrg.from_row(row)
@@ -134,9 +136,9 @@ class Department(Node):
 
 @strawberry.type(description="窗口: a service counter of an organisation")
 class Window(Node):
-    number: str
-    name: str
-    kind: WindowKind
+    number: str = strawberry.field(description="Its number, e.g. `A01`")
+    name: str = strawberry.field(description="Its name")
+    kind: WindowKind = strawberry.field(description="What it does")
     org_code: strawberry.Private[str]
     level: strawberry.Private[Level]
     department_ids: strawberry.Private[list[str]]
@@ -156,12 +158,14 @@ class Window(Node):
             key=row.id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The org it belongs to")
     async def org(self, info: Info) -> ServiceOrg:
         row = await info.context.loaders.service_org_by_code.load((self.level, self.org_code))
         return ServiceOrg.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(
+        description="The departments it serves (none listed on a comprehensive window: all)"
+    )
     async def departments(self, info: Info) -> list[Department]:
         rows = await info.context.loaders.department_by_id.load_many(self.department_ids)
         return [Department.from_row(r) for r in rows if r is not None]

@@ -29,23 +29,23 @@ from schema.relay import Node
 strawberry.enum(RatingLevel, description="好差评: 非常满意 … 非常不满意 (the last two are 差评)")
 strawberry.enum(RectificationStatus, description="整改: open, done, or voided by an upheld appeal")
 strawberry.enum(AppealStatus, description="申诉 of a rating: pending, upheld, dismissed")
-strawberry.enum(ComplaintStatus)
-strawberry.enum(Satisfaction)
+strawberry.enum(ComplaintStatus, description="Whether a complaint is open or handled")
+strawberry.enum(Satisfaction, description="Whether the complainant was satisfied with the handling")
 strawberry.enum(RollupDimension, description="What ratings roll up to")
 
 
 @strawberry.type(name="Rectification", description="整改 of a 差评: deadline, 回访, measures")
 class RectificationType(Node):
-    id: strawberry.ID
-    case_number: str
-    status: RectificationStatus
-    opened_at: dt.datetime
+    id: strawberry.ID = strawberry.field(description="The rectification's global ID")
+    case_number: str = strawberry.field(description="The case whose 差评 opened it")
+    status: RectificationStatus = strawberry.field(description="OPEN, COMPLETED or VOIDED")
+    opened_at: dt.datetime = strawberry.field(description="When the 差评 opened it")
     due_on: dt.date = strawberry.field(description="In working days after the rating")
-    callback_by: str | None
-    callback_at: dt.datetime | None
+    callback_by: str | None = strawberry.field(description="Who called the applicant back")
+    callback_at: dt.datetime | None = strawberry.field(description="When")
     callback_note: str | None = strawberry.field(description="What the applicant said (回访)")
-    measures: str | None
-    completed_at: dt.datetime | None
+    measures: str | None = strawberry.field(description="What was done")
+    completed_at: dt.datetime | None = strawberry.field(description="When it was completed")
     _row: strawberry.Private[RectificationRow]
 
     @classmethod
@@ -85,22 +85,32 @@ class RectificationType(Node):
 
 @strawberry.type(name="Evaluation", description="好差评 of a case on one channel")
 class EvaluationType(Node):
-    id: strawberry.ID
-    case_number: str
-    channel: str
-    rating: RatingLevel
+    id: strawberry.ID = strawberry.field(description="The rating's global ID")
+    case_number: str = strawberry.field(description="The case rated")
+    channel: str = strawberry.field(
+        description="The channel it was given on (one rating per channel)"
+    )
+    rating: RatingLevel = strawberry.field(
+        description="VERY_SATISFIED … VERY_DISSATISFIED (the last two are 差评)"
+    )
     negative: bool = strawberry.field(description="差评: DISSATISFIED or VERY_DISSATISFIED")
-    comment: str | None
-    rated_at: dt.datetime
+    comment: str | None = strawberry.field(
+        description="The applicant's comment (at most 500 characters)"
+    )
+    rated_at: dt.datetime = strawberry.field(description="When it was given")
     staff_id: str | None = strawberry.field(description="The staff member who handled it")
-    department_id: str | None
-    window_id: str | None
-    org_code: str
-    matter_code: str
-    matter_name: str
-    appeal_status: AppealStatus | None
-    appeal_reason: str | None
-    appeal_note: str | None
+    department_id: str | None = strawberry.field(description="The department that handled the case")
+    window_id: str | None = strawberry.field(
+        description="The window that handed out (else received) the case"
+    )
+    org_code: str = strawberry.field(description="The org that holds the case")
+    matter_code: str = strawberry.field(description="The matter's basic code")
+    matter_name: str = strawberry.field(description="The matter's name")
+    appeal_status: AppealStatus | None = strawberry.field(
+        description="PENDING, UPHELD or DISMISSED, once appealed"
+    )
+    appeal_reason: str | None = strawberry.field(description="Why the staff appealed")
+    appeal_note: str | None = strawberry.field(description="The supervisor's note on the appeal")
     _level: strawberry.Private[Level]
     _row: strawberry.Private[EvaluationRow]
 
@@ -144,21 +154,25 @@ class EvaluationType(Node):
 
 @strawberry.type(name="Complaint", description="投诉 against a case, a window or a staff member")
 class ComplaintType(Node):
-    id: strawberry.ID
-    case_number: str | None
-    window_id: str | None
-    staff_id: str | None
-    org_code: str
-    division_code: str
-    channel: str
-    content: str
-    filed_at: dt.datetime
-    due_on: dt.date
-    status: ComplaintStatus
-    handling: str | None
-    handled_by: str | None
-    handled_at: dt.datetime | None
-    satisfaction: Satisfaction | None
+    id: strawberry.ID = strawberry.field(description="The complaint's global ID")
+    case_number: str | None = strawberry.field(description="The case complained of, if any")
+    window_id: str | None = strawberry.field(description="The window complained of, if any")
+    staff_id: str | None = strawberry.field(
+        description="The staff member complained of, if any (account id)"
+    )
+    org_code: str = strawberry.field(description="The org that handles it")
+    division_code: str = strawberry.field(description="The org's division")
+    channel: str = strawberry.field(description="Where it was filed")
+    content: str = strawberry.field(description="What the complainant says")
+    filed_at: dt.datetime = strawberry.field(description="When it was filed")
+    due_on: dt.date = strawberry.field(description="The last working day to handle it")
+    status: ComplaintStatus = strawberry.field(description="OPEN or HANDLED")
+    handling: str | None = strawberry.field(description="How it was handled")
+    handled_by: str | None = strawberry.field(description="Who handled it")
+    handled_at: dt.datetime | None = strawberry.field(description="When it was handled")
+    satisfaction: Satisfaction | None = strawberry.field(
+        description="Whether the complainant was satisfied"
+    )
     _row: strawberry.Private[ComplaintRow]
 
     @classmethod
@@ -204,12 +218,12 @@ class ComplaintType(Node):
 @strawberry.type(description="Ratings of one staff member, window, department, org or matter")
 class RatingTally:
     key: str | None = strawberry.field(description="Account id, window, department, org, code")
-    total: int
-    very_satisfied: int
-    satisfied: int
-    basic: int
-    dissatisfied: int
-    very_dissatisfied: int
+    total: int = strawberry.field(description="All ratings")
+    very_satisfied: int = strawberry.field(description="非常满意")
+    satisfied: int = strawberry.field(description="满意")
+    basic: int = strawberry.field(description="基本满意")
+    dissatisfied: int = strawberry.field(description="不满意 (差评)")
+    very_dissatisfied: int = strawberry.field(description="非常不满意 (差评)")
     negative: int = strawberry.field(description="差评")
     negative_rate: float = strawberry.field(description="差评 ÷ total, 4 decimals")
 
@@ -229,97 +243,130 @@ class RatingTally:
         )
 
 
-@strawberry.input
+@strawberry.input(description="好差评: the applicant rates a case with a result")
 class RateCaseInput:
-    case_number: str
-    rating: RatingLevel
+    case_number: str = strawberry.field(description="The case rated")
+    rating: RatingLevel = strawberry.field(description="VERY_SATISFIED … VERY_DISSATISFIED")
     comment: str | None = strawberry.field(default=None, description="At most 500 characters")
 
 
-@strawberry.input
+@strawberry.input(description="回访: the callback of the applicant who gave a 差评")
 class RecordCallbackInput:
     id: strawberry.ID = strawberry.field(description="The rectification")
     note: str = strawberry.field(description="What the applicant said")
 
 
-@strawberry.input
+@strawberry.input(description="整改完成: the measures taken after the callback")
 class CompleteRectificationInput:
-    id: strawberry.ID
-    measures: str
+    id: strawberry.ID = strawberry.field(description="The rectification's global ID")
+    measures: str = strawberry.field(description="What was done")
 
 
-@strawberry.input
+@strawberry.input(description="申诉: staff of the org appeal a 差评 they think unfair, once")
 class AppealRatingInput:
     id: strawberry.ID = strawberry.field(description="The rating")
-    reason: str
+    reason: str = strawberry.field(description="Why the rating is unfair")
 
 
-@strawberry.input
+@strawberry.input(description="A supervisor's decision on an appeal of a rating")
 class DecideAppealInput:
     id: strawberry.ID = strawberry.field(description="The rating")
-    uphold: bool
+    uphold: bool = strawberry.field(
+        description="True: the rating was unfair and is left out; false: it stands"
+    )
     note: str | None = strawberry.field(default=None, description="Required to dismiss")
 
 
-@strawberry.input
+@strawberry.input(description="投诉: against a case, a window or a staff member of one org")
 class FileComplaintInput:
-    content: str
-    case_number: str | None = None
+    content: str = strawberry.field(description="What the complaint is about")
+    case_number: str | None = strawberry.field(
+        default=None, description="The case complained of, if any"
+    )
     window_id: strawberry.ID | None = strawberry.field(default=None, description="Global ID")
     staff_id: str | None = strawberry.field(default=None, description="As a rating names them")
 
 
-@strawberry.input
+@strawberry.input(description="How a complaint was handled")
 class HandleComplaintInput:
-    id: strawberry.ID
-    handling: str
+    id: strawberry.ID = strawberry.field(description="The complaint's global ID")
+    handling: str = strawberry.field(description="How it was handled")
 
 
-@strawberry.input
+@strawberry.input(description="The complainant says whether the handling satisfied them")
 class RateComplaintHandlingInput:
-    id: strawberry.ID
-    satisfaction: Satisfaction
+    id: strawberry.ID = strawberry.field(description="The complaint's global ID")
+    satisfaction: Satisfaction = strawberry.field(description="SATISFIED or DISSATISFIED")
 
 
-@strawberry.input
+@strawberry.input(description="Which ratings a roll-up counts")
 class RatingRollupFilter:
-    division_code: str | None = None
-    rated_from: dt.date | None = None
-    rated_to: dt.date | None = None
+    division_code: str | None = strawberry.field(
+        default=None, description="A division and everything below it"
+    )
+    rated_from: dt.date | None = strawberry.field(
+        default=None, description="Given on or after this day"
+    )
+    rated_to: dt.date | None = strawberry.field(
+        default=None, description="Given on or before this day"
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Which rectifications to list")
 class RectificationFilter:
-    division_code: str | None = None
-    status: RectificationStatus | None = None
+    division_code: str | None = strawberry.field(
+        default=None, description="A division and everything below it"
+    )
+    status: RectificationStatus | None = strawberry.field(
+        default=None, description="Only in this status"
+    )
     overdue: bool | None = strawberry.field(
         default=None, description="Found past its deadline (flagged by the worker's pass)"
     )
 
 
-@strawberry.input
+@strawberry.input(description="Which complaints to list")
 class ComplaintFilter:
-    division_code: str | None = None
-    status: ComplaintStatus | None = None
-    case_number: str | None = None
+    division_code: str | None = strawberry.field(
+        default=None, description="A division and everything below it"
+    )
+    status: ComplaintStatus | None = strawberry.field(
+        default=None, description="Only in this status"
+    )
+    case_number: str | None = strawberry.field(default=None, description="Only about this case")
     overdue: bool | None = strawberry.field(
         default=None, description="Found past its deadline (flagged by the worker's pass)"
     )
 
 
-@strawberry.type
+@strawberry.type(description="The rating as it now stands, or why nothing changed")
 class EvaluationPayload:
-    evaluation: EvaluationType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    evaluation: EvaluationType | None = strawberry.field(
+        default=None, description="The rating, or null when nothing changed"
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The rectification as it now stands, or why nothing changed")
 class RectificationPayload:
-    rectification: RectificationType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    rectification: RectificationType | None = strawberry.field(
+        default=None, description="The rectification, or null when nothing changed"
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The complaint as it now stands, or why nothing changed")
 class ComplaintPayload:
-    complaint: ComplaintType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    complaint: ComplaintType | None = strawberry.field(
+        default=None, description="The complaint, or null when nothing changed"
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )

@@ -13,15 +13,21 @@ from schema.enums import HandlingKind, Level, MatterStatus, MatterType, OnlineLe
 )
 class MatterFilter:
     keyword: str | None = strawberry.field(default=None, description="Part of the matter name")
-    type: MatterType | None = None
-    status: MatterStatus | None = None
+    type: MatterType | None = strawberry.field(
+        default=None, description="Only matters of this type"
+    )
+    status: MatterStatus | None = strawberry.field(
+        default=None, description="Only matters in this status"
+    )
     level: Level | None = strawberry.field(
         default=None, description="Implemented (published item) at this level"
     )
     division_code: str | None = strawberry.field(
         default=None, description="Implemented within this division (it and below)"
     )
-    online_level: OnlineLevel | None = None
+    online_level: OnlineLevel | None = strawberry.field(
+        default=None, description="Only matters implemented at this online level somewhere in scope"
+    )
     max_visits: int | None = strawberry.field(default=None, description="At most this many visits")
 
     @property
@@ -32,19 +38,27 @@ class MatterFilter:
         )
 
 
-@strawberry.input
+@strawberry.input(description="Which implementation items to list")
 class ImplementationFilter:
-    basic_code: str | None = None
+    basic_code: str | None = strawberry.field(default=None, description="Only items of this matter")
     keyword: str | None = strawberry.field(default=None, description="Part of the matter name")
-    level: Level | None = None
+    level: Level | None = strawberry.field(default=None, description="Only items of this level")
     division_code: str | None = strawberry.field(
         default=None, description="Within this division (it and below)"
     )
-    org_code: str | None = None
-    handling_kind: HandlingKind | None = None
-    online_level: OnlineLevel | None = None
-    max_visits: int | None = None
-    delegated_only: bool | None = None
+    org_code: str | None = strawberry.field(default=None, description="Only items of this org")
+    handling_kind: HandlingKind | None = strawberry.field(
+        default=None, description="Only immediate (即办件) or promised (承诺件) items"
+    )
+    online_level: OnlineLevel | None = strawberry.field(
+        default=None, description="Only items at this online level"
+    )
+    max_visits: int | None = strawberry.field(
+        default=None, description="Only items promising at most this many visits"
+    )
+    delegated_only: bool | None = strawberry.field(
+        default=None, description="Only towns' items delegated by their county"
+    )
     status: MatterStatus | None = strawberry.field(
         default=None, description="e.g. PUBLISHED; drafts and abolished items are listed too"
     )

@@ -22,30 +22,36 @@ from schema.payloads import UserError
 
 @strawberry.type(description="An enterprise the signed-in person may apply for (企业经办)")
 class RepresentedEnterprise:
-    name: str
+    name: str = strawberry.field(description="The enterprise's name")
     credit_code: str = strawberry.field(description="Pass as onBehalfOf in submitCase")
-    role: RepresentativeRole
-    valid_until: dt.datetime | None
+    role: RepresentativeRole = strawberry.field(
+        description="Legal representative or authorized agent"
+    )
+    valid_until: dt.datetime | None = strawberry.field(
+        description="When the authorization lapses (null: no end)"
+    )
 
 
 @strawberry.type(name="Viewer", description="Who is signed in")
 class ViewerType:
     id: strawberry.ID = strawberry.field(description="The account (or machine client) id")
-    kind: AccountKind
-    username: str
-    display_name: str
-    channel: Channel | None
-    session_id: str | None
-    roles: list[Role]
-    scopes: list[Scope]
+    kind: AccountKind = strawberry.field(
+        description="PERSON, ENTERPRISE, STAFF, AGENT, AUDITOR or SERVICE"
+    )
+    username: str = strawberry.field(description="The username (or client id)")
+    display_name: str = strawberry.field(description="The name to show")
+    channel: Channel | None = strawberry.field(description="The channel of this session")
+    session_id: str | None = strawberry.field(description="The session the token belongs to")
+    roles: list[Role] = strawberry.field(description="A staff member's posts")
+    scopes: list[Scope] = strawberry.field(description="A machine client's scopes")
     jurisdiction_code: str | None = strawberry.field(
         description="Staff: the org's division; agent: the village; auditor: the jurisdiction"
     )
     id_number_masked: str | None = strawberry.field(
         description="A resident's ID number, masked: the full number is never shown"
     )
-    credit_code: str | None
-    org_code: str | None
+    credit_code: str | None = strawberry.field(description="An enterprise's credit code")
+    org_code: str | None = strawberry.field(description="A staff member's org")
     department_id: strawberry.Private[str | None]
     org_level: strawberry.Private[Level | None]
     # the identity a sign-in payload just issued (not the request's own viewer)
@@ -137,23 +143,32 @@ class ViewerType:
         return Department.from_row(row) if row else None
 
 
-@strawberry.input
+@strawberry.input(description="A person signs in with username and password on a channel")
 class LoginInput:
-    username: str
-    password: str
-    channel: Channel
+    username: str = strawberry.field(description="The account's username")
+    password: str = strawberry.field(description="Its password")
+    channel: Channel = strawberry.field(
+        description="The channel signing in: WEB, MOBILE, KIOSK or COUNTER"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The tokens of a new session and who it is, or why sign-in failed")
 class LoginPayload:
-    access_token: str | None = None
-    refresh_token: str | None = None
+    access_token: str | None = strawberry.field(
+        default=None, description="A JWT (EdDSA) to send as `Authorization: Bearer …`"
+    )
+    refresh_token: str | None = strawberry.field(
+        default=None, description="Traded once for new tokens with `refreshSession`"
+    )
     expires_in: int | None = strawberry.field(
         default=None, description="Seconds the access token lives"
     )
-    token_type: str | None = None
-    viewer: ViewerType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    token_type: str | None = strawberry.field(default=None, description="`Bearer`")
+    viewer: ViewerType | None = strawberry.field(default=None, description="Who signed in")
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
     @classmethod
     def of(cls, sign_in: SignIn) -> LoginPayload:
@@ -166,18 +181,23 @@ class LoginPayload:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A refresh token, traded once for new tokens")
 class RefreshInput:
-    refresh_token: str
+    refresh_token: str = strawberry.field(
+        description="The refresh token; a second use revokes the whole session"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Whether the session was revoked")
 class LogoutPayload:
-    revoked: bool
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    revoked: bool = strawberry.field(description="True once the session's tokens are refused")
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="A terminal nobody is signed in on starts a hand-off")
 class StartHandoffInput:
     channel: Channel = strawberry.field(description="The channel of the starting terminal")
 
@@ -188,11 +208,13 @@ class Handoff:
     device_code: str = strawberry.field(
         description="Secret of the starting terminal: redeem it with completeHandoff"
     )
-    channel: Channel
-    expires_at: dt.datetime
-    expires_in: int
-    verification_uri: str
-    verification_uri_complete: str
+    channel: Channel = strawberry.field(description="The terminal's channel (KIOSK, COUNTER …)")
+    expires_at: dt.datetime = strawberry.field(description="When the codes stop working")
+    expires_in: int = strawberry.field(description="Seconds until then")
+    verification_uri: str = strawberry.field(description="Where the phone approves it")
+    verification_uri_complete: str = strawberry.field(
+        description="The same, with the user code filled in (what the QR code holds)"
+    )
 
     @classmethod
     def of(cls, started: StartedHandoff, now: dt.datetime) -> Handoff:
@@ -216,26 +238,36 @@ class Handoff:
         return str(png)
 
 
-@strawberry.type
+@strawberry.type(description="The codes the terminal shows, or why none were made")
 class StartHandoffPayload:
-    handoff: Handoff | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    handoff: Handoff | None = strawberry.field(default=None, description="The codes to show")
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The code the terminal shows, approved on the phone")
 class ApproveHandoffInput:
-    user_code: str
+    user_code: str = strawberry.field(description="The code the terminal shows, e.g. `BCDF-GHJK`")
 
 
-@strawberry.type
+@strawberry.type(description="Whether the hand-off was approved")
 class ApproveHandoffPayload:
-    approved: bool = False
+    approved: bool = strawberry.field(
+        default=False, description="True once the terminal may complete the hand-off"
+    )
     channel: Channel | None = strawberry.field(
         default=None, description="The channel that will carry on as the viewer"
     )
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="The terminal's secret code of the hand-off it started")
 class CompleteHandoffInput:
-    device_code: str
+    device_code: str = strawberry.field(
+        description="The secret code `startHandoff` gave the terminal"
+    )

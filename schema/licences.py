@@ -27,7 +27,7 @@ from schema.payloads import UserError
 from schema.relay import Node
 
 strawberry.enum(LicenceStatus, description="电子证照状态: 有效 / 暂扣 / 吊销(或已换发) / 过期")
-strawberry.enum(FieldType)
+strawberry.enum(FieldType, description="The kind of value a licence field holds")
 strawberry.enum(LicenceUseKind, description="用证: as an application material, or a copy")
 strawberry.enum(
     VerificationOutcome,
@@ -54,23 +54,25 @@ def qr_svg(token: str) -> str:
 
 @strawberry.type(description="One field of a licence type's data")
 class LicenceFieldSpec:
-    key: str
-    label: str
-    type: FieldType
-    required: bool
-    choices: list[str]
+    key: str = strawberry.field(description="The field's key in a licence's data")
+    label: str = strawberry.field(description="Its label")
+    type: FieldType = strawberry.field(description="TEXT, DATE, NUMBER or CHOICE")
+    required: bool = strawberry.field(description="An issue without it is `LICENCE_FIELD_REQUIRED`")
+    choices: list[str] = strawberry.field(description="The values a CHOICE field may take")
     fills_from: str | None = strawberry.field(
         description="Filled from the case when not given: applicant.name, decision.date …"
     )
-    default: str | None
+    default: str | None = strawberry.field(description="The value when none is given")
 
 
 @strawberry.type(name="LicenceType", description="证照类型 and the fields its data holds")
 class LicenceTypeType:
-    code: str
-    name: str
+    code: str = strawberry.field(description="Its code, e.g. `YYZZ`")
+    name: str = strawberry.field(description="Its name, e.g. 营业执照")
     validity_years: int | None = strawberry.field(description="None: valid without end (长期)")
-    fields: list[LicenceFieldSpec]
+    fields: list[LicenceFieldSpec] = strawberry.field(
+        description="The fields a licence of this type holds"
+    )
 
     @classmethod
     def from_row(cls, row: LicenceTypeRow) -> LicenceTypeType:
@@ -95,9 +97,9 @@ class LicenceTypeType:
 
 @strawberry.type(description="A value of a licence's data, with its label")
 class LicenceField:
-    key: str
-    label: str
-    value: str
+    key: str = strawberry.field(description="The field's key in the licence's data")
+    label: str = strawberry.field(description="Its label, e.g. 经营者")
+    value: str = strawberry.field(description="Its value")
 
 
 async def labelled(info: Info, type_code: str, data: dict[str, Any]) -> list[LicenceField]:
@@ -111,12 +113,14 @@ async def labelled(info: Info, type_code: str, data: dict[str, Any]) -> list[Lic
 
 @strawberry.type(name="LicenceUse", description="用证记录: who used the licence, where, why")
 class LicenceUseType:
-    kind: LicenceUseKind
-    case_number: str | None
-    material: str | None
-    purpose: str
+    kind: LicenceUseKind = strawberry.field(
+        description="How it was used: a case's material, a copy …"
+    )
+    case_number: str | None = strawberry.field(description="The case it served, if any")
+    material: str | None = strawberry.field(description="The material it replaced, if any")
+    purpose: str = strawberry.field(description="What for")
     used_by_org: str | None = strawberry.field(description="The service org that used it")
-    used_at: dt.datetime
+    used_at: dt.datetime = strawberry.field(description="When")
     expires_at: dt.datetime | None = strawberry.field(description="A copy's end")
 
     @classmethod
@@ -140,22 +144,22 @@ class ELicenceType(Node):
     identifier: str = strawberry.field(
         description="GB/T 36904 style: type . issuer USCC . serial . version . check"
     )
-    type_code: str
-    type_name: str
-    version: int
-    issuer_org_code: str
-    issuer_name: str
-    issuer_level: Level
-    holder_kind: ApplicantKind
-    holder_name: str
+    type_code: str = strawberry.field(description="The licence type's code, e.g. `YYZZ`")
+    type_name: str = strawberry.field(description="The licence type's name, e.g. 营业执照")
+    version: int = strawberry.field(description="1, then one more with each reissue")
+    issuer_org_code: str = strawberry.field(description="The issuing org's credit code")
+    issuer_name: str = strawberry.field(description="The issuing org's name")
+    issuer_level: Level = strawberry.field(description="The level whose store holds the master")
+    holder_kind: ApplicantKind = strawberry.field(description="A person or an enterprise")
+    holder_name: str = strawberry.field(description="The holder's name")
     holder_id_masked: str = strawberry.field(description="Masked: never the full number")
-    source_case_number: str
-    valid_from: dt.date
+    source_case_number: str = strawberry.field(description="The case whose approval issued it")
+    valid_from: dt.date = strawberry.field(description="The first day it is valid")
     valid_until: dt.date | None = strawberry.field(description="None: valid without end (长期)")
-    status: LicenceStatus
-    status_reason: str | None
-    status_changed_at: dt.datetime
-    issued_at: dt.datetime
+    status: LicenceStatus = strawberry.field(description="VALID, SUSPENDED, REVOKED or EXPIRED")
+    status_reason: str | None = strawberry.field(description="Why it was suspended or revoked")
+    status_changed_at: dt.datetime = strawberry.field(description="When its status last changed")
+    issued_at: dt.datetime = strawberry.field(description="When it was issued")
     supersedes: str | None = strawberry.field(description="The version this one replaced")
     superseded_by: str | None = strawberry.field(description="The version that replaced it")
     token: str = strawberry.field(
@@ -213,22 +217,28 @@ class ELicenceType(Node):
     "library licence as a case's material shows it"
 )
 class LicenceView:
-    identifier: str
-    type_code: str
-    type_name: str
-    version: int
-    issuer_org_code: str
-    issuer_name: str
-    holder_name: str
-    holder_id_masked: str
-    valid_from: dt.date | None
-    valid_until: dt.date | None
+    identifier: str = strawberry.field(
+        description="The licence identifier, `type.issuer.serial.version.check`"
+    )
+    type_code: str = strawberry.field(description="The licence type's code")
+    type_name: str = strawberry.field(description="The licence type's name")
+    version: int = strawberry.field(description="The licence's version")
+    issuer_org_code: str = strawberry.field(description="The issuing org's credit code")
+    issuer_name: str = strawberry.field(description="The issuing org's name")
+    holder_name: str = strawberry.field(description="The holder's name")
+    holder_id_masked: str = strawberry.field(
+        description="The holder's ID number or credit code, masked"
+    )
+    valid_from: dt.date | None = strawberry.field(description="The first day it is valid")
+    valid_until: dt.date | None = strawberry.field(
+        description="The last day it is valid (null: no end)"
+    )
     status: LicenceStatus | None = strawberry.field(
         description="Its status as the library or issuer last said"
     )
     data: strawberry.Private[dict[str, Any]]
 
-    @strawberry.field
+    @strawberry.field(description="The licence's data, with labels")
     async def fields(self, info: Info) -> list[LicenceField]:
         return await labelled(info, self.type_code, self.data)
 
@@ -252,14 +262,20 @@ class LicenceView:
 
 @strawberry.type(description="加注件: what a copy is for, and until when")
 class CopyAnnotation:
-    purpose: str
-    expires_at: dt.datetime
+    purpose: str = strawberry.field(description="What the copy may be used for")
+    expires_at: dt.datetime = strawberry.field(description="When the copy stops verifying")
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "What verifying a licence token found: the outcome, the signed claims, the library's record"
+    )
+)
 class LicenceVerification:
     valid: bool = strawberry.field(description="True only when outcome is VALID")
-    outcome: VerificationOutcome
+    outcome: VerificationOutcome = strawberry.field(
+        description="VALID, INVALID, EXPIRED, REVOKED, SUSPENDED or UNKNOWN"
+    )
     status: LicenceStatus | None = strawberry.field(
         description="The licence's current status at its issuer, when learnt"
     )
@@ -268,7 +284,7 @@ class LicenceVerification:
         description="What the token says, once its signature holds"
     )
     copy: CopyAnnotation | None = strawberry.field(description="Set when a 加注件 was presented")
-    checked_at: dt.datetime
+    checked_at: dt.datetime = strawberry.field(description="When it was checked")
     row: strawberry.Private[LicenceRow | None]
 
     @strawberry.field(description="The library licence, for a viewer who may read it")
@@ -280,11 +296,11 @@ class LicenceVerification:
         return ELicenceType.from_row(self.row)
 
 
-@strawberry.input
+@strawberry.input(description="Which e-licences to list")
 class LicenceFilter:
-    type_code: str | None = None
-    status: LicenceStatus | None = None
-    issuer_org_code: str | None = None
+    type_code: str | None = strawberry.field(default=None, description="Only this licence type")
+    status: LicenceStatus | None = strawberry.field(default=None, description="Only in this status")
+    issuer_org_code: str | None = strawberry.field(default=None, description="Only this issuer's")
     division_code: str | None = strawberry.field(
         default=None, description="Issued in this division or below"
     )
@@ -293,11 +309,11 @@ class LicenceFilter:
 
 @strawberry.input(description="A value for one field of the licence an approval issues")
 class LicenceFieldInput:
-    key: str
-    value: str
+    key: str = strawberry.field(description="The field's key, as the licence type names it")
+    value: str = strawberry.field(description="Its value (text; a date as YYYY-MM-DD)")
 
 
-@strawberry.input
+@strawberry.input(description="A change of an e-licence's status by its issuer")
 class LicenceActionInput:
     id: str = strawberry.field(description="The licence identifier")
     reason: str | None = strawberry.field(
@@ -305,10 +321,10 @@ class LicenceActionInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="换发: a new version of a licence, the old one revoked")
 class ReissueLicenceInput:
-    id: str
-    reason: str
+    id: str = strawberry.field(description="The licence's global ID")
+    reason: str = strawberry.field(description="Why it is reissued")
     fields: list[LicenceFieldInput] = strawberry.field(
         default_factory=list, description="Changed fields; the rest carry over"
     )
@@ -317,32 +333,40 @@ class ReissueLicenceInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="加注件: a copy of a licence for one purpose, for a few days")
 class LicenceCopyInput:
-    id: str
+    id: str = strawberry.field(description="The licence's global ID")
     purpose: str = strawberry.field(description="What the copy may be used for (加注)")
     valid_days: int = strawberry.field(default=30, description="1 to 90 days")
 
 
-@strawberry.type
+@strawberry.type(description="The licence as it now stands, or why nothing changed")
 class LicencePayload:
-    licence: ELicenceType | None
-    errors: list[UserError]
+    licence: ELicenceType | None = strawberry.field(
+        description="The licence, or null when nothing changed"
+    )
+    errors: list[UserError] = strawberry.field(
+        description=("Expected failures with their codes; empty when the mutation took effect")
+    )
 
 
 @strawberry.type(description="加注件: a signed, purpose-bound, expiring copy of a licence")
 class LicenceCopy:
-    token: str
-    licence_identifier: str
-    purpose: str
-    expires_at: dt.datetime
+    token: str = strawberry.field(
+        description="The copy itself: a compact JWS (`typ: licence-copy+jwt`) signed by the library"
+    )
+    licence_identifier: str = strawberry.field(description="The identifier of the licence copied")
+    purpose: str = strawberry.field(description="What the copy may be used for")
+    expires_at: dt.datetime = strawberry.field(description="When the copy stops verifying")
 
-    @strawberry.field
+    @strawberry.field(description="The copy's token as a QR code (SVG markup), for a scanner")
     def qr_svg(self) -> str:
         return qr_svg(self.token)
 
 
-@strawberry.type
+@strawberry.type(description="The signed copy, or why none was made")
 class LicenceCopyPayload:
-    copy: LicenceCopy | None
-    errors: list[UserError]
+    copy: LicenceCopy | None = strawberry.field(description="The copy, or null when none was made")
+    errors: list[UserError] = strawberry.field(
+        description=("Expected failures with their codes; empty when the mutation took effect")
+    )

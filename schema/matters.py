@@ -38,15 +38,15 @@ ALL_LEVELS = list(Level)
 @strawberry.type(description="事项: an item of the city's basic catalogue (基本目录)")
 class Matter(Node):
     basic_code: str = strawberry.field(description="基本编码, 12 characters")
-    name: str
-    type: MatterType
+    name: str = strawberry.field(description="Its name")
+    type: MatterType = strawberry.field(description="One of the eight types of matter")
     department: str = strawberry.field(description="The catalogue's responsible department")
-    legal_basis: str
+    legal_basis: str = strawberry.field(description="The laws and regulations it rests on")
     legal_time_limit_days: int = strawberry.field(description="法定时限, working days")
-    status: MatterStatus
-    version: int
+    status: MatterStatus = strawberry.field(description="Draft, published or abolished")
+    version: int = strawberry.field(description="Its version in the catalogue")
     published_batch: str = strawberry.field(description="Publication batch, e.g. 2026-06")
-    published_on: dt.date
+    published_on: dt.date = strawberry.field(description="The day it was published")
 
     @classmethod
     def from_row(cls, row: MatterRow) -> Matter:
@@ -96,10 +96,10 @@ def implementation_key(row: models.MatterImplementation) -> tuple[str, str]:
 
 @strawberry.type(description="申请材料: a material the guide asks for")
 class Material:
-    name: str
-    basis: str
-    form: MaterialForm
-    copies: int
+    name: str = strawberry.field(description="The material's name")
+    basis: str = strawberry.field(description="Why it is asked for (its legal basis)")
+    form: MaterialForm = strawberry.field(description="The form it is asked for in")
+    copies: int = strawberry.field(description="How many copies")
     tolerable: bool = strawberry.field(description="容缺: may be handed in after acceptance")
     satisfied_by_licence_type: str | None = strawberry.field(
         description="An e-licence type that replaces this material"
@@ -119,33 +119,49 @@ class Material:
 
 @strawberry.type(description="特殊环节: a step whose time is not counted in the limit")
 class SpecialProcedure:
-    kind: SpecialProcedureKind
-    time_limit_days: int
+    kind: SpecialProcedureKind = strawberry.field(
+        description="The kind of procedure (hearing, expert review, …)"
+    )
+    time_limit_days: int = strawberry.field(description="Its own limit, in working days")
 
 
-@strawberry.type
+@strawberry.type(description="收费: a fee an implementation item charges")
 class Fee:
-    name: str
-    amount_yuan: str
-    basis: str
+    name: str = strawberry.field(description="What is charged for")
+    amount_yuan: str = strawberry.field(description="The amount, in yuan (a decimal string)")
+    basis: str = strawberry.field(description="The legal basis of the fee")
 
 
 @strawberry.type(description="实施清单事项: how one body implements a catalogue matter")
 class MatterImplementation(Node):
-    implementation_code: str
-    basic_code: str
-    level: Level
-    division_code: str
-    handling_kind: HandlingKind
+    implementation_code: str = strawberry.field(
+        description=(
+            "`<credit code><level digit><basic code>`: stable, unique, says which node holds it"
+        )
+    )
+    basic_code: str = strawberry.field(description="The matter's basic code")
+    level: Level = strawberry.field(description="The level of the body that implements it")
+    division_code: str = strawberry.field(description="The division of that body")
+    handling_kind: HandlingKind = strawberry.field(
+        description="即办件 IMMEDIATE or 承诺件 PROMISED"
+    )
     promised_time_limit_days: int = strawberry.field(description="承诺时限, working days")
-    promise_exception_reason: str | None
-    conditions: str
-    special_procedures: list[SpecialProcedure]
-    fees: list[Fee]
+    promise_exception_reason: str | None = strawberry.field(
+        description="Why the promised limit may exceed 50 % of the legal one"
+    )
+    conditions: str = strawberry.field(description="The conditions an applicant must meet")
+    special_procedures: list[SpecialProcedure] = strawberry.field(
+        description="Steps whose time is not counted, with their limits"
+    )
+    fees: list[Fee] = strawberry.field(description="What it costs")
     max_visits: int = strawberry.field(description="0 = 一趟不用跑, 1 = 最多跑一次")
-    online_level: OnlineLevel
-    delivery_methods: list[DeliveryMethod]
-    village_modes: list[VillageServiceMode]
+    online_level: OnlineLevel = strawberry.field(description="How far it can be done online")
+    delivery_methods: list[DeliveryMethod] = strawberry.field(
+        description="How results are handed over"
+    )
+    village_modes: list[VillageServiceMode] = strawberry.field(
+        description="What a village station may do for it: 即时办理, 全程代办, 陪同办理, 上门办理"
+    )
     receive_levels: list[Level] = strawberry.field(
         description="Levels below this one where a resident may hand the application in"
     )
@@ -153,8 +169,8 @@ class MatterImplementation(Node):
     issues_licence_type: str | None = strawberry.field(
         description="The e-licence type (电子证照) an approval issues, if any"
     )
-    status: MatterStatus
-    version: int
+    status: MatterStatus = strawberry.field(description="Draft, published or abolished")
+    version: int = strawberry.field(description="Its version")
     org_code: strawberry.Private[str]
     department_id: strawberry.Private[str | None]
     delegated_from_code: strawberry.Private[str | None]
@@ -199,29 +215,29 @@ class MatterImplementation(Node):
             delegation_id=row.delegation_id,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The catalogue matter")
     async def matter(self, info: Info) -> Matter | None:
         row = await info.context.loaders.matter_by_code.load(self.basic_code)
         return Matter.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The body that implements it")
     async def org(self, info: Info) -> ServiceOrg:
         row = await info.context.loaders.service_org_by_code.load((self.level, self.org_code))
         return ServiceOrg.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(description="That body's division")
     async def division(self, info: Info) -> Division:
         row = await info.context.loaders.division_by_code.load(self.division_code)
         return Division.from_row(row)
 
-    @strawberry.field
+    @strawberry.field(description="The department that handles it")
     async def department(self, info: Info) -> Department | None:
         if self.department_id is None:
             return None
         row = await info.context.loaders.department_by_id.load(self.department_id)
         return Department.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The materials the guide asks for")
     async def materials(self, info: Info) -> list[Material]:
         rows = await info.context.loaders.materials_by_implementation.load(self.implementation_code)
         return [Material.from_row(r) for r in rows]
@@ -233,7 +249,7 @@ class MatterImplementation(Node):
         row = await info.context.loaders.implementation_by_code.load(self.delegated_from_code)
         return MatterImplementation.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The county's delegation, for a town's delegated item")
     async def delegation(self, info: Info) -> Delegation | None:
         if self.delegation_id is None:
             return None
@@ -243,12 +259,12 @@ class MatterImplementation(Node):
 
 @strawberry.type(description="委托/下放: a county hands a matter down to its towns")
 class Delegation(Node):
-    all_towns: bool
-    legal_instrument: str
-    effective_from: dt.date
-    revoked_at: dt.datetime | None
-    revoke_reason: str | None
-    basic_code: str
+    all_towns: bool = strawberry.field(description="Every town of the county, not a list")
+    legal_instrument: str = strawberry.field(description="The legal instrument that delegates it")
+    effective_from: dt.date = strawberry.field(description="The first day in force")
+    revoked_at: dt.datetime | None = strawberry.field(description="When it was revoked")
+    revoke_reason: str | None = strawberry.field(description="Why it was revoked")
+    basic_code: str = strawberry.field(description="The matter's basic code")
     view: strawberry.Private[DelegationView]
 
     @classmethod
@@ -269,19 +285,19 @@ class Delegation(Node):
     def in_force(self, info: Info) -> bool:
         return self.view.in_force(info.context.clock.now())
 
-    @strawberry.field
+    @strawberry.field(description="The county's item it delegates")
     async def implementation(self, info: Info) -> MatterImplementation | None:
         row = await info.context.loaders.implementation_by_code.load(
             self.view.row.implementation_code
         )
         return MatterImplementation.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The matter")
     async def matter(self, info: Info) -> Matter | None:
         row = await info.context.loaders.matter_by_code.load(self.basic_code)
         return Matter.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The county centre that delegates it")
     async def from_org(self, info: Info) -> ServiceOrg:
         row = await info.context.loaders.service_org_by_code.load(
             (Level.COUNTY, self.view.row.from_org_code)
@@ -299,17 +315,24 @@ class Delegation(Node):
         return [Division.from_row(r) for r in rows if r is not None]
 
 
-@strawberry.type
+@strawberry.type(description="The delegation as it now stands, or why nothing changed")
 class DelegationPayload:
-    delegation: Delegation | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    delegation: Delegation | None = strawberry.field(
+        default=None, description="The delegation, or null when nothing changed"
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
 
-@strawberry.input
+@strawberry.input(description="委托/下放: hand a county item down to its towns")
 class DelegateMatterInput:
     implementation_code: str = strawberry.field(description="The county's item")
     legal_instrument: str = strawberry.field(description="The decision that delegates it")
-    effective_from: dt.date
+    effective_from: dt.date = strawberry.field(
+        description="The first day it is in force (today or later)"
+    )
     towns: list[str] | None = strawberry.field(
         default=None, description="Town division codes; none: every town of the county"
     )
@@ -318,12 +341,12 @@ class DelegateMatterInput:
     )
 
 
-@strawberry.input
+@strawberry.input(description="End a delegation at once")
 class RevokeDelegationInput:
     id: str = strawberry.field(
         description="The delegation's ID (global or e.g. 140702000000-G0002)"
     )
-    reason: str
+    reason: str = strawberry.field(description="Why it ends")
 
 
 # the service org of each division of a route's chain, or why its node did not answer
@@ -337,9 +360,13 @@ class ServiceRoute:
     # per-route fields below resolve without a future each
     matter_row: strawberry.Private[MatterRow]
     orgs: strawberry.Private[ChainOrgs]
-    village_modes: list[VillageServiceMode]
-    max_visits: int
-    online_level: OnlineLevel
+    village_modes: list[VillageServiceMode] = strawberry.field(
+        description="What the village station may do for it"
+    )
+    max_visits: int = strawberry.field(
+        description="Visits the deciding item promises at most (0: 一趟不用跑)"
+    )
+    online_level: OnlineLevel = strawberry.field(description="How far it can be done online")
 
     @classmethod
     def from_route(cls, route: Route, matter_row: MatterRow, orgs: ChainOrgs) -> ServiceRoute:
@@ -358,7 +385,7 @@ class ServiceRoute:
             raise found
         return ServiceOrg.from_row(found)
 
-    @strawberry.field
+    @strawberry.field(description="The matter")
     def matter(self) -> Matter:
         return Matter.from_row(self.matter_row)
 
@@ -366,7 +393,7 @@ class ServiceRoute:
     def implementation(self) -> MatterImplementation:
         return MatterImplementation.from_row(self.route.decider)
 
-    @strawberry.field
+    @strawberry.field(description="The org whose item decides it: the lowest level in force")
     def decided_at(self) -> ServiceOrg:
         return self._org(self.route.decider.division_code)
 
@@ -384,6 +411,6 @@ class ServiceRoute:
             return None
         return self._org(self.route.preliminary_review_at)
 
-    @strawberry.field
+    @strawberry.field(description="The county's delegation, when a town decides it by delegation")
     def delegation(self) -> Delegation | None:
         return Delegation.from_view(self.route.delegation) if self.route.delegation else None

@@ -90,7 +90,11 @@ from schema.windows import (
 )
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Every change: sign-in, cases and their steps, windows, licences, ratings, delegation"
+    )
+)
 class Mutation(CounterMutation):
     @strawberry.mutation(
         description="Sign in with username and password on a channel (WEB, MOBILE, KIOSK, "

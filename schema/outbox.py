@@ -28,13 +28,13 @@ class OutboxMessageType:
         description="The message id; the handoff's audit events name it"
     )
     topic: str = strawberry.field(description="What it carries, e.g. case.referred")
-    source_level: Level
-    target_level: Level
-    case_number: str | None
+    source_level: Level = strawberry.field(description="The store that wrote it")
+    target_level: Level = strawberry.field(description="The store it is applied in")
+    case_number: str | None = strawberry.field(description="The case it carries, if any")
     division_code: str = strawberry.field(
         description="Where it belongs: its case's division, else its source org's"
     )
-    state: MessageState
+    state: MessageState = strawberry.field(description="PENDING, DELIVERED, ACKNOWLEDGED or FAILED")
     attempts: int = strawberry.field(
         description="Failed attempts so far (a store that was down does not count)"
     )
@@ -42,9 +42,13 @@ class OutboxMessageType:
     next_attempt_at: dt.datetime | None = strawberry.field(
         description="When a PENDING message is tried next"
     )
-    created_at: dt.datetime
-    delivered_at: dt.datetime | None
-    acknowledged_at: dt.datetime | None
+    created_at: dt.datetime = strawberry.field(description="When the source wrote it")
+    delivered_at: dt.datetime | None = strawberry.field(
+        description="When it was applied in the target"
+    )
+    acknowledged_at: dt.datetime | None = strawberry.field(
+        description="When the source saw the target's inbox record"
+    )
 
     def authz_target(self) -> Target:
         return message_target(self.division_code)
@@ -68,21 +72,23 @@ class OutboxMessageType:
         )
 
 
-@strawberry.input
+@strawberry.input(description="Which cross-level messages to list")
 class OutboxMessageFilter:
-    state: MessageState | None = None
-    case_number: str | None = None
+    state: MessageState | None = strawberry.field(default=None, description="Only in this state")
+    case_number: str | None = strawberry.field(default=None, description="Only about this case")
     level: Level | None = strawberry.field(
         default=None, description="Messages sent from or to this level"
     )
 
 
-@strawberry.input
+@strawberry.input(description="A FAILED cross-level message to send again")
 class RetryMessageInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The message's global ID")
 
 
-@strawberry.type
+@strawberry.type(description="The message as it now stands, or why it was not retried")
 class RetryMessagePayload:
-    message: OutboxMessageType | None
-    errors: list[UserError]
+    message: OutboxMessageType | None = strawberry.field(description="The message, PENDING again")
+    errors: list[UserError] = strawberry.field(
+        description=("Expected failures with their codes; empty when the mutation took effect")
+    )

@@ -10,9 +10,13 @@ from levels.common.errors import DomainError
 
 @strawberry.type(description="An expected failure: a stable code, the input field, a message")
 class UserError:
-    code: str
-    field: list[str] | None
-    message: str
+    code: str = strawberry.field(
+        description="A stable code clients switch on, e.g. `INVALID_TRANSITION`"
+    )
+    field: list[str] | None = strawberry.field(description="The input field it concerns, as a path")
+    message: str = strawberry.field(
+        description="A message for people (Chinese, English with `Accept-Language: en`)"
+    )
 
     @classmethod
     def of(cls, error: DomainError, locale: str) -> UserError:

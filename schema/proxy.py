@@ -43,20 +43,20 @@ def ledger_target(village_code: str) -> Target:
     description="代办授权: a resident lets the agents of a village station handle one matter",
 )
 class ProxyAuthorizationType:
-    id: strawberry.ID
-    village_code: str
+    id: strawberry.ID = strawberry.field(description="The authorization's global ID")
+    village_code: str = strawberry.field(description="The village whose station may act on it")
     basic_code: str = strawberry.field(description="The matter authorized")
-    resident_name: str
+    resident_name: str = strawberry.field(description="The resident who gave it")
     resident_id_masked: str = strawberry.field(description="Masked: never the full number")
     phone: str = strawberry.field(description="联系电话, as the ledger lists it")
     scope: str = strawberry.field(description="授权范围, in the resident's words")
-    mode: VillageServiceMode
+    mode: VillageServiceMode = strawberry.field(description="The service mode it allows")
     method: AuthorizationMethod = strawberry.field(
         description="WRITTEN or IN_PERSON (recorded by an agent), MOBILE (in the app)"
     )
-    granted_at: dt.datetime
+    granted_at: dt.datetime = strawberry.field(description="When it was given")
     expires_on: dt.date = strawberry.field(description="The last day it may be used")
-    revoked_at: dt.datetime | None
+    revoked_at: dt.datetime | None = strawberry.field(description="When it was revoked")
     recorded_by_agent: bool = strawberry.field(
         description="Recorded by an agent of the station (false: given in the app)"
     )
@@ -93,16 +93,21 @@ class ProxyAuthorizationType:
         row = await info.context.loaders.division_by_code.load(self.village_code)
         return Division.from_row(row) if row else None
 
-    @strawberry.field
+    @strawberry.field(description="The matter it covers")
     async def matter(self, info: Info) -> Matter | None:
         row = await info.context.loaders.matter_by_code.load(self.basic_code)
         return Matter.from_row(row) if row else None
 
 
-@strawberry.type
+@strawberry.type(description="The authorization as it now stands, or why nothing changed")
 class ProxyAuthorizationPayload:
-    authorization: ProxyAuthorizationType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    authorization: ProxyAuthorizationType | None = strawberry.field(
+        default=None, description="The authorization, or null when nothing changed"
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
 
 @strawberry.input(description="An agent records a resident's written or in-person authorization")
@@ -110,7 +115,7 @@ class RecordProxyAuthorizationInput:
     resident_id_number: str = strawberry.field(description="The resident's 18-digit ID number")
     basic_code: str = strawberry.field(description="The matter, by its basic code")
     scope: str = strawberry.field(description="授权范围, as the resident worded it")
-    mode: VillageServiceMode
+    mode: VillageServiceMode = strawberry.field(description="The village service mode it allows")
     method: AuthorizationMethod = strawberry.field(description="WRITTEN or IN_PERSON")
     expires_on: dt.date = strawberry.field(description="Today to one year on")
     phone: str = strawberry.field(description="The resident's phone number")
@@ -122,23 +127,27 @@ class RecordProxyAuthorizationInput:
 )
 class AuthorizeProxyInput:
     village_code: str = strawberry.field(description="The village whose station acts")
-    basic_code: str
-    scope: str
-    mode: VillageServiceMode
+    basic_code: str = strawberry.field(description="The matter the station may handle")
+    scope: str = strawberry.field(description="What the agents may do, in the resident's words")
+    mode: VillageServiceMode = strawberry.field(
+        description="The village service mode: 即时办理, 全程代办, 陪同办理 or 上门办理"
+    )
     expires_on: dt.date = strawberry.field(description="Today to one year on")
-    phone: str
+    phone: str = strawberry.field(description="The phone number the ledger lists")
 
 
-@strawberry.input
+@strawberry.input(description="A proxy authorization to revoke")
 class RevokeProxyAuthorizationInput:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The authorization's global ID")
 
 
-@strawberry.input
+@strawberry.input(description="Which proxy authorizations to list")
 class ProxyAuthorizationFilter:
-    village_code: str | None = None
-    basic_code: str | None = None
-    status: AuthorizationStatus | None = None
+    village_code: str | None = strawberry.field(default=None, description="Only this village's")
+    basic_code: str | None = strawberry.field(default=None, description="Only for this matter")
+    status: AuthorizationStatus | None = strawberry.field(
+        default=None, description="ACTIVE, EXPIRED or REVOKED"
+    )
     resident_id_number: str | None = strawberry.field(
         default=None, description="Agents, staff, auditors: the resident who gave them"
     )
@@ -149,16 +158,16 @@ class ProxyAuthorizationFilter:
     "联系电话, 办件状态 (where the case is now, once referred up)"
 )
 class VillageLedgerEntry:
-    number: str
-    received_on: dt.date
-    matter_name: str
-    basic_code: str
-    applicant_name: str
+    number: str = strawberry.field(description="编号: the case number")
+    received_on: dt.date = strawberry.field(description="受理日期: the day the station received it")
+    matter_name: str = strawberry.field(description="申办事项: the matter")
+    basic_code: str = strawberry.field(description="The matter's basic code")
+    applicant_name: str = strawberry.field(description="申办人: the applicant")
     applicant_id_masked: str = strawberry.field(description="Masked: never the full number")
     phone: str | None = strawberry.field(
         description="From the authorization; null for a case the resident handed in"
     )
-    channel: str
+    channel: str = strawberry.field(description="How it arrived (PROXY for an agent's application)")
     proxied: bool = strawberry.field(description="Handed in by an agent (代办)")
     status: CaseStatus = strawberry.field(description="Where the case is now: its status there")
     level: Level = strawberry.field(description="The level that holds the case now")

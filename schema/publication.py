@@ -17,13 +17,15 @@ from schema.payloads import UserError
 
 @strawberry.type(description="A matter as a published version of the catalogue listed it")
 class PublishedMatter:
-    basic_code: str
-    name: str
-    type: MatterType
-    department: str
-    legal_basis: str
-    legal_time_limit_days: int
-    status: MatterStatus
+    basic_code: str = strawberry.field(description="Its basic code")
+    name: str = strawberry.field(description="Its name then")
+    type: MatterType = strawberry.field(description="Its type then")
+    department: str = strawberry.field(description="Its department then")
+    legal_basis: str = strawberry.field(description="Its legal basis then")
+    legal_time_limit_days: int = strawberry.field(
+        description="Its statutory limit then, in working days"
+    )
+    status: MatterStatus = strawberry.field(description="Its status then")
     version: int = strawberry.field(description="The matter's own revision then")
 
     def authz_target(self) -> Target:
@@ -48,12 +50,12 @@ class PublishedMatter:
     "urgent adjustment (紧急调整) with its reason — and the matters as published"
 )
 class CataloguePublication:
-    version: int
+    version: int = strawberry.field(description="The version number, 1, 2, …")
     batch: str = strawberry.field(description="The month published: 2026-12")
-    published_at: dt.datetime
+    published_at: dt.datetime = strawberry.field(description="When it was published")
     urgent: bool = strawberry.field(description="An urgent adjustment outside the batch")
     reason: str | None = strawberry.field(description="Why (an urgent adjustment's)")
-    matter_count: int
+    matter_count: int = strawberry.field(description="How many matters it lists")
     row: strawberry.Private[PublicationRow]
 
     def authz_target(self) -> Target:
@@ -76,7 +78,7 @@ class CataloguePublication:
         return [PublishedMatter.from_record(r) for r in self.row.matters]
 
 
-@strawberry.input
+@strawberry.input(description="清单公布: publish the catalogue as its next version")
 class PublishCatalogueInput:
     urgent: bool = strawberry.field(
         default=False,
@@ -87,7 +89,12 @@ class PublishCatalogueInput:
     )
 
 
-@strawberry.type
+@strawberry.type(description="The version just published, or why it was refused")
 class CataloguePublicationPayload:
-    publication: CataloguePublication | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    publication: CataloguePublication | None = strawberry.field(
+        default=None, description="The version just published"
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )

@@ -27,15 +27,15 @@ def public_decision_target(division_code: str) -> Target:
     "person's masked name); never an ID number, account, phone or material"
 )
 class PublicDecision:
-    matter_name: str
-    basic_code: str
-    implementation_code: str
+    matter_name: str = strawberry.field(description="The matter decided")
+    basic_code: str = strawberry.field(description="Its basic code")
+    implementation_code: str = strawberry.field(description="The item decided under")
     org_code: str = strawberry.field(description="The service org that decided")
     level: Level = strawberry.field(description="The level that decided")
     division_code: str = strawberry.field(description="Where it was decided")
-    decision: Decision
+    decision: Decision = strawberry.field(description="准予 or 不予许可")
     decided_on: dt.date = strawberry.field(description="The day of the decision (China date)")
-    applicant_kind: ApplicantKind
+    applicant_kind: ApplicantKind = strawberry.field(description="A person or an enterprise")
     applicant: str = strawberry.field(
         description="An enterprise's name; a person's name masked (张*): never in full"
     )

@@ -41,7 +41,12 @@ from schema.supervision import SupervisionReport
 from schema.windows import AppointmentSlotType, AppointmentType, TicketType
 
 
-@strawberry.type
+@strawberry.type(
+    description=(
+        "Every read: the catalogue and routes, cases, licences, windows, "
+        "ratings, supervision, audit"
+    )
+)
 class Query:
     @strawberry.field(description="Any object by its global ID")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:

@@ -16,7 +16,7 @@ R = TypeVar("R")
 
 @strawberry.interface(description="An object with an opaque global ID (Relay).")
 class Node:
-    id: strawberry.ID
+    id: strawberry.ID = strawberry.field(description="The opaque global ID: type, level and key")
 
     def authz_target(self) -> Target:
         """What the policy table needs to know to let a viewer read this object:
@@ -24,26 +24,35 @@ class Node:
         return Target(Resource.CATALOGUE)
 
 
-@strawberry.type
+@strawberry.type(description="Where a page of a list stands (Relay)")
 class PageInfo:
-    has_next_page: bool
-    has_previous_page: bool
-    start_cursor: str | None
-    end_cursor: str | None
+    has_next_page: bool = strawberry.field(description="More items follow this page")
+    has_previous_page: bool = strawberry.field(description="Items come before this page")
+    start_cursor: str | None = strawberry.field(
+        description="The cursor of the first item of the page"
+    )
+    end_cursor: str | None = strawberry.field(
+        description="The cursor of the last item: pass it as `after` for the next page"
+    )
 
 
-@strawberry.type
+@strawberry.type(description="One item of a page, with its cursor (Relay)")
 class Edge(Generic[T]):
-    cursor: str
-    node: T
+    cursor: str = strawberry.field(
+        description="Where this item stands: pass it as `after` to continue from here"
+    )
+    node: T = strawberry.field(description="The item")
 
 
-@strawberry.type
+@strawberry.type(
+    description="A page of a list (Relay cursor connection): `first` items at most, "
+    "after the cursor `after`"
+)
 class Connection(Generic[T]):
-    edges: list[Edge[T]]
-    page_info: PageInfo
+    edges: list[Edge[T]] = strawberry.field(description="The items of the page, with cursors")
+    page_info: PageInfo = strawberry.field(description="Whether more pages follow")
 
-    @strawberry.field
+    @strawberry.field(description="The items of the page, without cursors")
     def nodes(self) -> list[T]:
         return [e.node for e in self.edges]
 

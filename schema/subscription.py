@@ -17,7 +17,7 @@ from schema.info import Info
 from schema.windows import QueueState
 
 
-@strawberry.type
+@strawberry.type(description="Live updates over the WebSocket: a case, a window's queue")
 class Subscription:
     @strawberry.subscription(
         description="A case as the viewer may see it now, then again each time it changes "

@@ -17,17 +17,17 @@ from schema.info import Info
 
 @strawberry.type(description="好差评 given in the period, per level (upheld appeals left out)")
 class RatingDistribution:
-    very_satisfied: int
-    satisfied: int
-    basic: int
-    dissatisfied: int
-    very_dissatisfied: int
-    total: int
+    very_satisfied: int = strawberry.field(description="非常满意")
+    satisfied: int = strawberry.field(description="满意")
+    basic: int = strawberry.field(description="基本满意")
+    dissatisfied: int = strawberry.field(description="不满意 (差评)")
+    very_dissatisfied: int = strawberry.field(description="非常不满意 (差评)")
+    total: int = strawberry.field(description="All ratings")
 
 
 @strawberry.type(description="A figure against the target a seed sets for it")
 class TargetFigure:
-    target: SupervisionTarget
+    target: SupervisionTarget = strawberry.field(description="Which target")
     value: float | None = strawberry.field(description="The figure (null: nothing to measure)")
     threshold: float = strawberry.field(description="The target, as a share (0.80 = 80 %)")
     strictly_over: bool = strawberry.field(
@@ -78,7 +78,9 @@ class SupervisionFigures:
     immediate_share: float | None = strawberry.field(
         description="immediate ÷ completed; target ≥ 0.70"
     )
-    immediate_target_met: bool | None
+    immediate_target_met: bool | None = strawberry.field(
+        description="The 即办 share reaches the 70 % target (null: nothing completed)"
+    )
     promised_days: int = strawberry.field(description="Sum of promised limits of received cases")
     legal_days: int = strawberry.field(description="Sum of legal limits of the same cases")
     compression_rate: float | None = strawberry.field(
@@ -104,14 +106,14 @@ class SupervisionFigures:
     archive_overdue: int = strawberry.field(
         description="Of those, not archived within 1 working day of delivery (归档逾期)"
     )
-    yellow_cards: int
-    red_cards: int
-    ratings: RatingDistribution
+    yellow_cards: int = strawberry.field(description="Yellow cards issued in the period")
+    red_cards: int = strawberry.field(description="Red cards issued in the period")
+    ratings: RatingDistribution = strawberry.field(description="Ratings given in the period")
     negative_rate: float | None = strawberry.field(
         description="(DISSATISFIED + VERY_DISSATISFIED) ÷ ratings (差评率)"
     )
     complaints: int = strawberry.field(description="Complaints filed in the period")
-    complaints_handled: int
+    complaints_handled: int = strawberry.field(description="Of the complaints filed, those handled")
     complaints_overdue: int = strawberry.field(
         description="Of those, handled after their deadline or still open past it"
     )
@@ -162,22 +164,22 @@ class SupervisionFigures:
         )
 
 
-@strawberry.type
+@strawberry.type(description="The supervision figures of one level")
 class LevelSupervision:
-    level: Level
-    figures: SupervisionFigures
+    level: Level = strawberry.field(description="The level whose store holds it")
+    figures: SupervisionFigures = strawberry.field(description="The level's figures")
 
     @classmethod
     def of(cls, row: LevelFigures) -> LevelSupervision:
         return cls(level=row.level, figures=SupervisionFigures.of(row.figures))
 
 
-@strawberry.type
+@strawberry.type(description="The supervision figures of one service org")
 class OrgSupervision:
-    org_code: str
-    org_name: str
-    level: Level
-    figures: SupervisionFigures
+    org_code: str = strawberry.field(description="The service org's unified social credit code")
+    org_name: str = strawberry.field(description="The service org's name")
+    level: Level = strawberry.field(description="The level whose store holds it")
+    figures: SupervisionFigures = strawberry.field(description="The org's figures")
 
     @classmethod
     def of(cls, row: OrgFigures) -> OrgSupervision:
@@ -199,11 +201,11 @@ class OrgSupervision:
     "(各村（社区）至少明确2名代办员)"
 )
 class StationShortOfAgents:
-    org_code: str
-    org_name: str
+    org_code: str = strawberry.field(description="The station's credit code")
+    org_name: str = strawberry.field(description="The station's name")
     division_code: str = strawberry.field(description="The village")
     agents: int = strawberry.field(description="Active agent accounts of the village")
-    minimum: int
+    minimum: int = strawberry.field(description="The minimum the seed sets")
 
     @classmethod
     def of(cls, row: StationAgents) -> StationShortOfAgents:
@@ -221,14 +223,14 @@ class StationShortOfAgents:
     "than seed 000's minimum (各个部门原则上不得少于2人)"
 )
 class DepartmentShortOfStaff:
-    org_code: str
-    org_name: str
-    department_id: str
-    department_name: str
+    org_code: str = strawberry.field(description="The service org's unified social credit code")
+    org_name: str = strawberry.field(description="The service org's name")
+    department_id: str = strawberry.field(description="The department's id (`<division>D01` …)")
+    department_name: str = strawberry.field(description="The department's name")
     staff: int = strawberry.field(
         description="Distinct people on the A and B posts of the department's own windows"
     )
-    minimum: int
+    minimum: int = strawberry.field(description="The minimum the seed sets")
 
     @classmethod
     def of(cls, row: DepartmentStaff) -> DepartmentShortOfStaff:
@@ -247,10 +249,12 @@ class DepartmentShortOfStaff:
     "(月报表): in total, per level and per service org"
 )
 class SupervisionReport:
-    division_code: str
+    division_code: str = strawberry.field(description="The division reported on")
     from_: dt.date = strawberry.field(name="from", description="First day (China date)")
     to: dt.date = strawberry.field(description="Last day, included")
-    totals: SupervisionFigures
+    totals: SupervisionFigures = strawberry.field(
+        description="The figures of the division and everything below it"
+    )
     by_level: list[LevelSupervision] = strawberry.field(
         description="One row per level that has an org in the division, top down"
     )
@@ -287,7 +291,7 @@ class SupervisionReport:
             ],
         )
 
-    @strawberry.field
+    @strawberry.field(description="The division")
     async def division(self, info: Info) -> Division | None:
         row = await info.context.loaders.division_by_code.load(self.division_code)
         return Division.from_row(row) if row else None

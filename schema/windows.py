@@ -38,8 +38,15 @@ strawberry.enum(DayKind, description="For opening hours: working day, weekend or
 strawberry.enum(PostSide, description="AB角: A holds the window, B takes over when A is away")
 strawberry.enum(KioskFunction, description="What a self-service kiosk can do")
 strawberry.enum(TicketChannel, description="Where a ticket was taken")
-strawberry.enum(TicketStatus)
-strawberry.enum(AppointmentStatus)
+strawberry.enum(
+    TicketStatus,
+    description=(
+        "Where a queue ticket stands: waiting, called, serving, finished, no-show, cancelled"
+    ),
+)
+strawberry.enum(
+    AppointmentStatus, description="Where an appointment stands: booked, checked in, cancelled"
+)
 
 
 async def _window(info: Info, window_id: str | None) -> Window | None:
@@ -53,20 +60,20 @@ async def _window(info: Info, window_id: str | None) -> Window | None:
 
 @strawberry.type(description="One post of a window and who holds it")
 class Post:
-    side: PostSide
+    side: PostSide = strawberry.field(description="A or B")
     staff_name: str | None = strawberry.field(description="Shown at the window (窗口公示)")
-    on_post: bool
-    on_post_since: dt.datetime | None
+    on_post: bool = strawberry.field(description="The staff member is signed in on the post")
+    on_post_since: dt.datetime | None = strawberry.field(description="Since when")
 
 
 @strawberry.type(description="AB角: the window's two posts and who is on duty now")
 class WindowPosts:
-    a: Post
-    b: Post
+    a: Post = strawberry.field(description="The A post")
+    b: Post = strawberry.field(description="The B post")
     on_duty: PostSide | None = strawberry.field(
         description="A while A is signed in; B when A is away; null: unstaffed"
     )
-    staffed: bool
+    staffed: bool = strawberry.field(description="Someone is on duty")
 
     @classmethod
     def of(cls, setup: WindowSetup | None) -> WindowPosts:
@@ -93,7 +100,7 @@ class WindowPosts:
 
 @strawberry.type(description="An opening span on a kind of day (China time)")
 class OpeningSpan:
-    day_kind: DayKind
+    day_kind: DayKind = strawberry.field(description="The kind of day it applies to")
     opens: str = strawberry.field(description='"08:30"')
     closes: str = strawberry.field(description='"17:30"; "24:00" is midnight')
     extended: bool = strawberry.field(description="延时/错时 service (lunch, evening, weekend)")
@@ -115,12 +122,12 @@ class QueueState:
     staffed: bool = strawberry.field(description="Someone is on duty on its A or B post")
     now_serving: str | None = strawberry.field(description="The number at the window")
     waiting: list[str] = strawberry.field(description="Numbers waiting, in calling order")
-    waiting_count: int
+    waiting_count: int = strawberry.field(description="How many tickets wait")
     estimated_wait_minutes: int | None = strawberry.field(
         description="This window's mean service time today × waiting ÷ staffed windows of "
         "its kind; null until it has finished a ticket today"
     )
-    updated_at: dt.datetime
+    updated_at: dt.datetime = strawberry.field(description="When the queue last changed")
 
     @classmethod
     def of(cls, view: QueueView, is_open: bool, now: dt.datetime) -> QueueState:
@@ -135,7 +142,7 @@ class QueueState:
             updated_at=now,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The window")
     async def window(self, info: Info) -> WindowRef:
         found = await _window(info, self.window_id)
         assert found is not None
@@ -152,19 +159,25 @@ def level_of_org_row(division_code: str) -> Level:
 
 @strawberry.type(name="Ticket", description="取号: a queue ticket of one day at one org")
 class TicketType:
-    id: strawberry.ID
-    number: str
-    status: TicketStatus
-    channel: TicketChannel
-    service_date: dt.date
-    org_code: str
-    window_kind: WindowKind
+    id: strawberry.ID = strawberry.field(description="The ticket's global ID")
+    number: str = strawberry.field(description="`A001`, `A002` …, per org, day and prefix")
+    status: TicketStatus = strawberry.field(description="Where the ticket stands")
+    channel: TicketChannel = strawberry.field(
+        description="Where it was taken: MOBILE, KIOSK or COUNTER"
+    )
+    service_date: dt.date = strawberry.field(description="The day it is for")
+    org_code: str = strawberry.field(description="The org")
+    window_kind: WindowKind = strawberry.field(description="The kind of window that calls it")
     basic_code: str | None = strawberry.field(description="The matter it was taken for")
     priority: bool = strawberry.field(description="Checked in from an appointment")
-    issued_at: dt.datetime
-    called_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    recalls: int
+    issued_at: dt.datetime = strawberry.field(
+        description="When it was taken (its place in the queue)"
+    )
+    called_at: dt.datetime | None = strawberry.field(description="When it was called")
+    finished_at: dt.datetime | None = strawberry.field(description="When it was finished")
+    recalls: int = strawberry.field(
+        description="Times it was called again after a no-show (at most once)"
+    )
     case_number: str | None = strawberry.field(description="The case it led to")
     _row: strawberry.Private[QueueTicket]
     _level: strawberry.Private[Level]
@@ -222,13 +235,13 @@ class TicketType:
 
 @strawberry.type(name="AppointmentSlot", description="预约时段: a window's bookable span")
 class AppointmentSlotType:
-    id: strawberry.ID
-    date: dt.date
-    starts: str
-    ends: str
-    capacity: int
-    booked: int
-    remaining: int
+    id: strawberry.ID = strawberry.field(description="The slot's global ID")
+    date: dt.date = strawberry.field(description="The day")
+    starts: str = strawberry.field(description="When it begins (HH:MM, China time)")
+    ends: str = strawberry.field(description="When it ends (HH:MM, China time)")
+    capacity: int = strawberry.field(description="Seats in all")
+    booked: int = strawberry.field(description="Seats taken")
+    remaining: int = strawberry.field(description="Seats left")
     _row: strawberry.Private[SlotRow]
 
     @classmethod
@@ -248,7 +261,7 @@ class AppointmentSlotType:
     def bookable(self, info: Info) -> bool:
         return self.remaining > 0 and starts_at(self._row) > info.context.clock.now()
 
-    @strawberry.field
+    @strawberry.field(description="The window it concerns")
     async def window(self, info: Info) -> WindowRef:
         found = await _window(info, self._row.window_id)
         assert found is not None
@@ -257,14 +270,18 @@ class AppointmentSlotType:
 
 @strawberry.type(name="Appointment", description="预约: one person's booking of a slot")
 class AppointmentType:
-    id: strawberry.ID
-    status: AppointmentStatus
-    date: dt.date
-    starts: str
-    ends: str
-    basic_code: str | None
-    booked_at: dt.datetime
-    checked_in_at: dt.datetime | None
+    id: strawberry.ID = strawberry.field(description="The appointment's global ID")
+    status: AppointmentStatus = strawberry.field(description="Booked, checked in or cancelled")
+    date: dt.date = strawberry.field(description="The day of the slot")
+    starts: str = strawberry.field(description="When the slot begins (HH:MM, China time)")
+    ends: str = strawberry.field(description="When the slot ends (HH:MM, China time)")
+    basic_code: str | None = strawberry.field(
+        description="The matter it is for, when one was named"
+    )
+    booked_at: dt.datetime = strawberry.field(description="When it was booked")
+    checked_in_at: dt.datetime | None = strawberry.field(
+        description="When the person checked in (and got a `Y…` ticket)"
+    )
     _row: strawberry.Private[AppointmentRow]
 
     @classmethod
@@ -281,7 +298,7 @@ class AppointmentType:
             _row=row,
         )
 
-    @strawberry.field
+    @strawberry.field(description="The window it concerns")
     async def window(self, info: Info) -> WindowRef:
         found = await _window(info, self._row.window_id)
         assert found is not None
@@ -302,112 +319,156 @@ class AppointmentType:
 @strawberry.input(description="A ticket for a matter (basicCode), one window, or a kind")
 class IssueTicketInput:
     org_code: str = strawberry.field(description="The org's credit code or division code")
-    basic_code: str | None = None
-    window_id: strawberry.ID | None = None
-    window_kind: WindowKind | None = None
+    basic_code: str | None = strawberry.field(
+        default=None, description="A ticket for this matter (any window that serves it calls it)"
+    )
+    window_id: strawberry.ID | None = strawberry.field(
+        default=None, description="A ticket for this window"
+    )
+    window_kind: WindowKind | None = strawberry.field(
+        default=None, description="A ticket for any window of this kind"
+    )
 
 
-@strawberry.input
+@strawberry.input(description="Call the next ticket at a window")
 class CallNextTicketInput:
-    window_id: strawberry.ID
+    window_id: strawberry.ID = strawberry.field(description="The window calling")
 
 
-@strawberry.input
+@strawberry.input(description="One ticket to act on")
 class TicketActionInput:
-    ticket_id: strawberry.ID
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket's global ID")
 
 
-@strawberry.input
+@strawberry.input(description="Done at the window, and the case the visit led to")
 class FinishTicketInput:
-    ticket_id: strawberry.ID
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket served")
     case_number: str | None = strawberry.field(default=None, description="The case it led to")
 
 
-@strawberry.input
+@strawberry.input(description="Send a ticket to another window of the org")
 class TransferTicketInput:
-    ticket_id: strawberry.ID
-    to_window_id: strawberry.ID
+    ticket_id: strawberry.ID = strawberry.field(description="The ticket's global ID")
+    to_window_id: strawberry.ID = strawberry.field(description="The window it goes to")
 
 
-@strawberry.input
+@strawberry.input(description="A window whose post the signed-in staff member takes or leaves")
 class WindowPostInput:
-    window_id: strawberry.ID
+    window_id: strawberry.ID = strawberry.field(description="The window")
 
 
 @strawberry.input(description="AB角: usernames of the A and B posts (null: vacant)")
 class SetWindowPostsInput:
-    window_id: strawberry.ID
-    a_staff: str | None = None
-    b_staff: str | None = None
+    window_id: strawberry.ID = strawberry.field(description="The window")
+    a_staff: str | None = strawberry.field(
+        default=None, description="Username of the A post (null: vacant)"
+    )
+    b_staff: str | None = strawberry.field(
+        default=None, description="Username of the B post (null: vacant)"
+    )
 
 
-@strawberry.input
+@strawberry.input(description="One opening span of a window on a kind of day")
 class OpeningSpanInput:
-    day_kind: DayKind
-    opens: str
-    closes: str
-    extended: bool = False
+    day_kind: DayKind = strawberry.field(description="WORKDAY, WEEKEND or HOLIDAY")
+    opens: str = strawberry.field(description="HH:MM, China time")
+    closes: str = strawberry.field(description="HH:MM, China time")
+    extended: bool = strawberry.field(
+        default=False, description="错时延时 or weekend service, beyond the standard hours"
+    )
 
 
 @strawberry.input(description="A window's hours, replacing its own (empty: standard hours)")
 class SetWindowHoursInput:
-    window_id: strawberry.ID
-    hours: list[OpeningSpanInput]
+    window_id: strawberry.ID = strawberry.field(description="The window")
+    hours: list[OpeningSpanInput] = strawberry.field(
+        description="Its spans (empty: the standard hours)"
+    )
 
 
 @strawberry.input(description="What a window serves; a field left out stays as it is")
 class SetWindowServicesInput:
-    window_id: strawberry.ID
-    basic_codes: list[str] | None = None
-    kiosk_functions: list[KioskFunction] | None = None
-    queue_prefix: str | None = None
+    window_id: strawberry.ID = strawberry.field(description="The window")
+    basic_codes: list[str] | None = strawberry.field(
+        default=None, description="The matters it serves"
+    )
+    kiosk_functions: list[KioskFunction] | None = strawberry.field(
+        default=None, description="What its kiosks do (self-service windows)"
+    )
+    queue_prefix: str | None = strawberry.field(
+        default=None, description="The letters its tickets start with"
+    )
 
 
-@strawberry.input
+@strawberry.input(description="One bookable span of a window")
 class SlotInput:
-    starts: str
-    ends: str
-    capacity: int
+    starts: str = strawberry.field(description="HH:MM, China time")
+    ends: str = strawberry.field(description="HH:MM, China time")
+    capacity: int = strawberry.field(description="Seats")
 
 
-@strawberry.input
+@strawberry.input(description="Bookable slots of a window on one day")
 class OpenAppointmentSlotsInput:
-    window_id: strawberry.ID
-    date: dt.date
-    slots: list[SlotInput]
+    window_id: strawberry.ID = strawberry.field(description="The window")
+    date: dt.date = strawberry.field(description="The day")
+    slots: list[SlotInput] = strawberry.field(
+        description="The spans, within the window's hours that day"
+    )
 
 
-@strawberry.input
+@strawberry.input(description="预约: book a seat of a slot")
 class BookAppointmentInput:
-    slot_id: strawberry.ID
-    basic_code: str | None = None
+    slot_id: strawberry.ID = strawberry.field(description="The slot's global ID")
+    basic_code: str | None = strawberry.field(
+        default=None, description="The matter it is for (optional)"
+    )
 
 
-@strawberry.input
+@strawberry.input(description="One appointment to act on (cancel, check in)")
 class AppointmentActionInput:
-    appointment_id: strawberry.ID
+    appointment_id: strawberry.ID = strawberry.field(description="The appointment's global ID")
 
 
-@strawberry.type
+@strawberry.type(description="The ticket as it now stands, or why nothing changed")
 class TicketPayload:
-    ticket: TicketType | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    ticket: TicketType | None = strawberry.field(
+        default=None, description="The ticket, or null when nothing changed"
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The window as it now stands, or why nothing changed")
 class WindowPayload:
-    window: WindowRef | None = None
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    window: WindowRef | None = strawberry.field(
+        default=None, description="The window, or null when nothing changed"
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The appointment as it now stands, or why nothing changed")
 class AppointmentPayload:
-    appointment: AppointmentType | None = None
+    appointment: AppointmentType | None = strawberry.field(
+        default=None, description="The appointment, or null when nothing changed"
+    )
     ticket: TicketType | None = strawberry.field(default=None, description="At check-in")
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The slots opened, or why none were")
 class AppointmentSlotsPayload:
-    slots: list[AppointmentSlotType] = strawberry.field(default_factory=list)
-    errors: list[UserError] = strawberry.field(default_factory=list)
+    slots: list[AppointmentSlotType] = strawberry.field(
+        default_factory=list, description="The slots opened"
+    )
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
