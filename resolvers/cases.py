@@ -56,7 +56,8 @@ from resolvers.fanout import fan_out
 from resolvers.globalid import decode_id
 from resolvers.pagination import Page, decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
-from schema.cases import CaseFilter, CasePayload, CaseType, MaterialInput, case_target
+from schema.case_inputs import CaseFilter, MaterialInput
+from schema.cases import CasePayload, CaseType, case_target
 from schema.info import Info
 from schema.payloads import user_errors
 from schema.relay import Connection, connection

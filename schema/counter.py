@@ -10,7 +10,8 @@ from auth.permissions import IsAuthenticated
 from levels.cases.machine import Step
 from levels.cases.service import StepInput
 from resolvers import cases
-from schema.cases import CaseActionInput, CasePayload, MaterialInput
+from schema.case_inputs import CaseActionInput, MaterialInput
+from schema.cases import CasePayload
 from schema.info import Info
 
 

@@ -15,9 +15,8 @@ from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
 from resolvers import publication as publication_resolvers
 from resolvers import windows as window_resolvers
-from schema.cases import (
+from schema.case_inputs import (
     CaseActionInput,
-    CasePayload,
     DecideCaseInput,
     DeliverCaseInput,
     PartDecisionInput,
@@ -28,6 +27,7 @@ from schema.cases import (
     SupplementInput,
     SupplementNoticeInput,
 )
+from schema.cases import CasePayload
 from schema.counter import CounterMutation
 from schema.evaluations import (
     AppealRatingInput,

@@ -16,7 +16,8 @@ from resolvers import publication as publication_resolvers
 from resolvers import supervision as supervision_resolvers
 from resolvers import windows as window_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
-from schema.cases import CaseFilter, CaseType
+from schema.case_inputs import CaseFilter
+from schema.cases import CaseType
 from schema.divisions import Division, Window
 from schema.enums import Level
 from schema.evaluations import (
