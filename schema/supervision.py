@@ -1,6 +1,7 @@
 """Supervision figures (电子监察, 月报表) in the schema: the ``supervision`` query's
 report, per org, per level and in total. What each figure counts is defined in
-``levels/supervision/counts.py`` and ``combine.py`` (and the README)."""
+``levels/supervision/counts.py`` and ``combine.py`` (and in
+docs/concepts/evaluation-and-supervision.md)."""
 
 from __future__ import annotations
 

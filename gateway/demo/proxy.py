@@ -7,7 +7,7 @@ authorization, recorded by the same agent, for 城乡居民养老保险参保登
 the agent completed on the spot on 2026-11-19; and authorized the station for 高龄津贴发放
 (上门办理), still unused. Made with the hub's own service functions, so the rows, the
 ledger and the audit chain are what the hub would have written; the authorizations'
-ids are fixed, so the README can name them."""
+ids are fixed, so the docs (docs/concepts/village-station.md) can name them."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ image of the window's size, not blank, with the bar colour of the CSS in the cha
 resident is refused (FORBIDDEN, no figures), a wrong password is told.
 
 ``GOVHUB_UPDATE_SCREENSHOTS=1`` also writes the screenshot to docs/dashboard.png (the
-README's picture)."""
+the docs' picture, docs/concepts/dashboard.md)."""
 
 from __future__ import annotations
 

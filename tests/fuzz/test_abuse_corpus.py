@@ -1,6 +1,6 @@
 """Hostile requests a prod hub must refuse cleanly: a 4xx or a typed GraphQL error,
 never a 5xx, never a stack trace, never a resolver run for them, never a name of the
-schema spelt out. Each entry says what it is and the code it gets (README "Limits",
+schema spelt out. Each entry says what it is and the code it gets (docs/operations/limits.md,
 "The endpoint over HTTP")."""
 
 from __future__ import annotations
@@ -274,7 +274,7 @@ async def test_the_token_endpoint_refuses_odd_claims_cleanly(
     prod: OwnHub, claims: dict[str, Any]
 ) -> None:
     """Correctly signed machine-client assertions with claims of the wrong kind: the
-    one ``invalid_client`` answer, never a 500 (README "County systems")."""
+    one ``invalid_client`` answer, never a 500 (docs/concepts/identity.md, "County systems")."""
     signed = assertion(prod.app.state.settings, **claims)
     response = await token_request(prod.gql.http, client_assertion=signed)
     assert response.status_code == 401, response.text

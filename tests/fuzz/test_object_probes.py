@@ -9,7 +9,7 @@ name, masked ID or token of the owner in the refusal.
 Who must not read an object is decided by the policy table itself (``auth.policy``,
 for the viewer the hub decodes from each token), as in ``tests/auth/
 test_policy_matrix.py``; this corpus checks that a refusal cannot be told from absence.
-README "Who may do what" and "Identity" › Errors say what the hub does."""
+docs/concepts/identity.md "Who may do what" and "Identity" › Errors say what the hub does."""
 
 from __future__ import annotations
 

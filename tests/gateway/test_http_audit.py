@@ -1,7 +1,7 @@
 """The official GraphQL-over-HTTP audit: ``graphql-http``'s ``serverAudits`` (Node, in
 tests/http_audit/) against the demo hub served by uvicorn. Every MUST audit passes; the
 SHOULD and MAY results are printed and written to tests/http_audit/out/results.md (the
-README's "The endpoint over HTTP" summarises them)."""
+docs/api/http.md summarises them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One convention for every instant of the API: ISO 8601 at +08:00 (README "The API"),
+"""One convention for every instant of the API: ISO 8601 at +08:00 (docs/api/index.md),
 whether the value was just written (a mutation's payload, the clock's time) or read
 back from a store (SQLite keeps UTC, PostgreSQL answers in its session's zone)."""
 
