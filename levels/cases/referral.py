@@ -37,6 +37,7 @@ from levels.cases.service import (
 from levels.common.enums import HandlingKind, Level
 from levels.common.errors import DomainError
 from levels.common.models import MatterImplementation, ServiceOrg
+from levels.notices import service as notices
 from levels.outbox.service import Envelope, enqueue, handler
 
 TOPIC = "case.referred"
@@ -287,3 +288,5 @@ async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.da
         now,
         detail,
     )
+    if decides:
+        await notices.on_referral_received(session, case, now)
