@@ -37,6 +37,7 @@ from schema.evaluations import EvaluationType
 from schema.info import Info
 from schema.licences import ELicenceType, LicenceFieldInput, LicenceView, licence_target
 from schema.matters import MatterImplementation
+from schema.notices import NoticeType
 from schema.payloads import UserError
 from schema.relay import Node
 
@@ -342,6 +343,16 @@ class CaseType(Node):
         levels = passed_through(self.row)
         found = await loader.load_many([(level, self.number) for level in levels])
         return [CaseEvent.from_row(r) for r in in_time_order(r for rows in found for r in rows)]
+
+    @strawberry.field(
+        description="通知书: the written notices its steps produced, oldest first — at every "
+        "level it passed through (a village station's 受理告知书, then the decider's)"
+    )
+    async def notices(self, info: Info) -> list[NoticeType]:
+        loader = info.context.loaders.notices_by_case
+        found = await loader.load_many([(lv, self.number) for lv in passed_through(self.row)])
+        rows = sorted((r for rows in found for r in rows), key=lambda r: (r.issued_at, r.seq))
+        return [NoticeType.from_row(r) for r in rows]
 
     @strawberry.field
     async def implementation(self, info: Info) -> MatterImplementation | None:

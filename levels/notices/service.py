@@ -18,7 +18,9 @@ a referral received from below — when it is first served.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -93,11 +95,35 @@ SPECIAL_TEXT = (
 DENIAL_TEXT = "经审查，您的申请不符合法定条件和标准，本机关决定不予许可。"
 
 __all__ = [
+    "NoticeId",
+    "notice_id",
     "notices_by_case",
     "on_referral_received",
     "on_step",
     "on_submit",
+    "parse_notice_id",
 ]
+
+
+_NOTICE_ID = re.compile(r"^(\d{12}-\d{8}-\d{5})-(CITY|COUNTY|TOWN|VILLAGE)-(\d{1,4})$")
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeId:
+    value: str
+    case_number: str
+    level: Level  # the store that keeps it: the level of the org that issued it
+
+
+def notice_id(case: Case, seq: int) -> str:
+    return f"{case.number}-{case.level.value}-{seq}"
+
+
+def parse_notice_id(value: str) -> NoticeId | None:
+    match = _NOTICE_ID.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    return NoticeId(match.group(0), match.group(1), Level(match.group(2)))
 
 
 def _day(at: dt.datetime) -> str:
@@ -132,7 +158,7 @@ async def issue(
         **said,
     }
     row = CaseNotice(
-        id=f"{case.number}-{case.level.value}-{seq}",
+        id=notice_id(case, seq),
         case_number=case.number,
         seq=seq,
         kind=kind,
@@ -178,11 +204,11 @@ async def on_submit(
             "route": route,
         }
         parts = [{"part": "第一联 申办人联", **slip}, {"part": "第二联 存根联", **slip}]
-        said = {"parts": parts, "materials": received}
-        return await issue(session, case, NoticeKind.VILLAGE_RECEIPT, said, now, signer)
+        slips: dict[str, Any] = {"parts": parts, "materials": received}
+        return await issue(session, case, NoticeKind.VILLAGE_RECEIPT, slips, now, signer)
     if case.handling_kind is HandlingKind.IMMEDIATE:
         return None
-    said = {
+    said: dict[str, Any] = {
         "receivedOn": _day(case.submitted_at),
         "materials": received,
         "text": REFER_TEXT if referred else RECEIPT_TEXT,
