@@ -14,7 +14,7 @@ from levels.audit.models import AuditEvent
 from levels.cases import rejection
 from levels.cases.models import Case as CaseRow
 from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
-from levels.cases.referral import REFER_ACTION
+from levels.cases.referral import REFER_ACTION, passed_through
 from levels.cases.service import china_date, clock_state
 from levels.evaluations.service import RESULT_STATUSES
 from resolvers.globalid import encode_id
@@ -40,16 +40,6 @@ from schema.matters import MatterImplementation
 from schema.notices import NoticeType
 from schema.payloads import UserError
 from schema.relay import Node
-
-LEVELS_BY_DEPTH = sorted(Level, key=lambda lv: lv.depth)
-
-
-def passed_through(row: CaseRow) -> list[Level]:
-    """The levels a case has been held at: from where it was received up to where it
-    is now (a level it skipped holds no events of it and costs one lookup)."""
-    here = row.level
-    start = row.received_level or here
-    return [lv for lv in LEVELS_BY_DEPTH if here.depth <= lv.depth <= start.depth]
 
 
 def case_target(row: CaseRow) -> Target:

@@ -56,6 +56,17 @@ class Hop:
     decides: bool
 
 
+LEVELS_BY_DEPTH = sorted(Level, key=lambda lv: lv.depth)
+
+
+def passed_through(row: Case) -> list[Level]:
+    """The levels a case has been held at: from where it was received up to where it
+    is now (a level it skipped holds no events of it and costs one lookup)."""
+    here = row.level
+    start = row.received_level or here
+    return [lv for lv in LEVELS_BY_DEPTH if here.depth <= lv.depth <= start.depth]
+
+
 def town_reviews_first(impl: MatterImplementation) -> bool:
     """Whether a case of ``impl`` received at a village goes to its town first (初审)."""
     return bool(
