@@ -28,6 +28,7 @@ from gateway.licensing import routes as licensing_routes
 from gateway.limits import BodySizeLimit, CostBudget, operation_extensions
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.nodes import NodeRegistry
+from gateway.notices import routes as notice_routes
 from gateway.observability import RequestIdMiddleware, tracer_for
 from gateway.persisted import PersistedQueries
 from gateway.pubsub import broker_for
@@ -141,6 +142,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             *auth_endpoints.routes(identity, licensing.directory.jwks),
             *licensing_routes(licensing),
+            *notice_routes(licensing, identity),
             Route("/health/live", live),
             Route("/health/ready", ready_endpoint(registry, settings.node_timeout_seconds)),
             Route(

@@ -9,6 +9,7 @@ from levels.county import models as county_models
 from levels.evaluations import models as evaluation_models
 from levels.idempotency import models as idempotency_models
 from levels.licences import models as licence_models
+from levels.notices import models as notice_models
 from levels.outbox import models as outbox_models
 from levels.proxy import models as proxy_models
 from levels.windows import models as window_models
@@ -25,6 +26,7 @@ __all__ = [
     "idempotency_models",
     "licence_models",
     "metadata",
+    "notice_models",
     "outbox_models",
     "proxy_models",
     "window_models",

@@ -28,7 +28,7 @@ from auth.policy import (
     served_village,
 )
 from auth.viewer import Viewer
-from gateway.nodes import LevelNode
+from gateway.nodes import LevelNode, NodeRegistry
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases import due
 from levels.cases import service as case_service
@@ -109,19 +109,26 @@ async def holder(info: Info, number: str) -> LevelNode:
     """The node that holds the case now: the one its number names, or — once it was
     referred up (转报) and has arrived — the level each REFERRED row points to, in
     turn. While on its way, the REFERRED row where it was is the case."""
-    node = _node_of_number(info, number)
+    _node_of_number(info, number)  # a number that names no division is refused here
+    node, _row = await holder_in(info.context.nodes, number)
+    return node
+
+
+async def holder_in(nodes: NodeRegistry, number: str) -> tuple[LevelNode, Case | None]:
+    """``holder`` over a node registry, with the case row it holds (None: no case)."""
+    node = nodes[parse_case_number(number).division.level]
     async with node.sessions() as session:
         row = await session.get(Case, number)
     # each store is read once: the row found up there is the one looked at next
     while row is not None and row.status is CaseStatus.REFERRED and row.referred_to_level:
-        upper = info.context.nodes[row.referred_to_level]
+        upper = nodes[row.referred_to_level]
         async with upper.sessions() as session:
-            row = await session.get(Case, number)
-        if row is None:
+            found = await session.get(Case, number)
+        if found is None:
             # on its way: the message has not been applied up there yet
             break
-        node = upper
-    return node
+        node, row = upper, found
+    return node, row
 
 
 def refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:

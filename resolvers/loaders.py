@@ -42,6 +42,8 @@ from levels.licences import service as licence_service
 from levels.licences.enums import LicenceStatus
 from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.licences.reuse import IssuerStatus
+from levels.notices import service as notice_service
+from levels.notices.models import CaseNotice
 from levels.proxy import service as proxy_service
 from levels.windows import board as window_board
 from resolvers.fanout import NodeUnavailable, call_node
@@ -329,6 +331,18 @@ class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
         return (level, row.case_number or "")
 
 
+class NoticesByCaseLoader(OrgScopedLoader[CaseNotice]):
+    """The notices of a case kept in one store (the org that issued them is there)."""
+
+    many = True
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CaseNotice]:
+        return await notice_service.notices_by_case(keys, session=session)
+
+    def answers(self, level: Level, row: CaseNotice) -> tuple[Level, str]:
+        return (level, row.case_number)
+
+
 class CalendarByLevelLoader(LevelLoader[Level, WorkCalendar]):
     """Each node's working-day calendar (its override table), once per request."""
 
@@ -510,6 +524,7 @@ class Loaders:
     parts_by_case: PartsByCaseLoader
     cards_by_case: CardsByCaseLoader
     events_by_case: EventsByCaseLoader
+    notices_by_case: NoticesByCaseLoader
     calendar_by_level: CalendarByLevelLoader
     case_by_number: CaseByNumberLoader
     licence_by_id: LicenceByIdLoader
@@ -544,6 +559,7 @@ class Loaders:
             parts_by_case=PartsByCaseLoader(sessions, timeout),
             cards_by_case=CardsByCaseLoader(sessions, timeout),
             events_by_case=EventsByCaseLoader(sessions, timeout),
+            notices_by_case=NoticesByCaseLoader(sessions, timeout),
             calendar_by_level=CalendarByLevelLoader(sessions, timeout),
             case_by_number=CaseByNumberLoader(sessions, timeout),
             licence_by_id=LicenceByIdLoader(sessions, timeout),

@@ -55,7 +55,7 @@ from levels.proxy.errors import ProxyErrorCode
 from levels.proxy.models import AuthorizationMethod, ProxyAuthorization
 from levels.proxy.service import AuthorizationDraft, AuthorizationQuery, Resident
 from resolvers import case_events
-from resolvers.cases import actor_of, material_drafts
+from resolvers.cases import actor_of, display_name, material_drafts
 from resolvers.fanout import NodeUnavailable, fan_out
 from resolvers.loaders import issuer_status
 from resolvers.pagination import decode_cursor, merge_page, page_size
@@ -464,6 +464,7 @@ async def _receive(
     ctx = info.context
     viewer = ctx.viewer
     now = ctx.clock.now()
+    clerk = await display_name(info)  # 收件人 on the station's 受理告知书
     key = str(input.proxy_authorization_id)
     granted = await proxy_service.find(key, session=session, lock=True)
     if granted is None or not allows(viewer, Action.READ, authorization_target(granted)):
@@ -507,6 +508,7 @@ async def _receive(
             else Receiver(Level.VILLAGE, plan.station_code, plan.village.code),
             proxy_authorization_id=granted.id,
             applicant_phone=granted.phone,
+            clerk_name=clerk,
         ),
         session=session,
         actor=actor_of(info),
@@ -515,6 +517,7 @@ async def _receive(
         catalogue=catalogue,
         library=library,
         issuer_status=issuer_status(ctx.loaders),
+        signer=ctx.licensing.signer,
     )
 
 

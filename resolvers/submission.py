@@ -247,6 +247,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                 catalogue=catalogue,
                 library=library,
                 issuer_status=issuer_status(ctx.loaders),
+                signer=ctx.licensing.signer,
             )
 
         case = await receive(here, node if receiver else None, ctx.nodes[Level.CITY], write)

@@ -14,7 +14,7 @@ from levels.audit.models import AuditEvent
 from levels.cases import rejection
 from levels.cases.models import Case as CaseRow
 from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
-from levels.cases.referral import REFER_ACTION
+from levels.cases.referral import REFER_ACTION, passed_through
 from levels.cases.service import china_date, clock_state
 from levels.evaluations.service import RESULT_STATUSES
 from resolvers.globalid import encode_id
@@ -35,18 +35,9 @@ from schema.evaluations import EvaluationType
 from schema.info import Info
 from schema.licences import ELicenceType, LicenceView, licence_target
 from schema.matters import MatterImplementation
+from schema.notices import NoticeType
 from schema.payloads import UserError
 from schema.relay import Node
-
-LEVELS_BY_DEPTH = sorted(Level, key=lambda lv: lv.depth)
-
-
-def passed_through(row: CaseRow) -> list[Level]:
-    """The levels a case has been held at: from where it was received up to where it
-    is now (a level it skipped holds no events of it and costs one lookup)."""
-    here = row.level
-    start = row.received_level or here
-    return [lv for lv in LEVELS_BY_DEPTH if here.depth <= lv.depth <= start.depth]
 
 
 def case_target(row: CaseRow) -> Target:
@@ -362,6 +353,16 @@ class CaseType(Node):
         levels = passed_through(self.row)
         found = await loader.load_many([(level, self.number) for level in levels])
         return [CaseEvent.from_row(r) for r in in_time_order(r for rows in found for r in rows)]
+
+    @strawberry.field(
+        description="通知书: the written notices its steps produced, oldest first — at every "
+        "level it passed through (a village station's 受理告知书, then the decider's)"
+    )
+    async def notices(self, info: Info) -> list[NoticeType]:
+        loader = info.context.loaders.notices_by_case
+        found = await loader.load_many([(lv, self.number) for lv in passed_through(self.row)])
+        rows = sorted((r for rows in found for r in rows), key=lambda r: (r.issued_at, r.seq))
+        return [NoticeType.from_row(r) for r in rows]
 
     @strawberry.field(description="The implementation item applied for (its guide and limits)")
     async def implementation(self, info: Info) -> MatterImplementation | None:

@@ -11,6 +11,7 @@ from auth.permissions import IsAuthenticated
 from levels.evaluations.enums import RollupDimension
 from resolvers import audit, cases, catalogue, identity, licences, nodes, proxy, publicity, routing
 from resolvers import evaluations as evaluation_resolvers
+from resolvers import notices as notice_resolvers
 from resolvers import outbox as outbox_resolvers
 from resolvers import publication as publication_resolvers
 from resolvers import supervision as supervision_resolvers
@@ -33,6 +34,7 @@ from schema.identity import ViewerType
 from schema.info import Info
 from schema.licences import ELicenceType, LicenceFilter, LicenceTypeType, LicenceVerification
 from schema.matters import Delegation, Matter, MatterImplementation, ServiceRoute
+from schema.notices import NoticeVerification
 from schema.outbox import OutboxMessageFilter, OutboxMessageType
 from schema.proxy import ProxyAuthorizationFilter, ProxyAuthorizationType, VillageLedgerEntry
 from schema.publication import CataloguePublication
@@ -270,6 +272,13 @@ class Query:
     )
     async def verify_licence(self, info: Info, token: str) -> LicenceVerification:
         return await licences.verify(info, token)
+
+    @strawberry.field(
+        description="验证 a presented notice (通知书; the token its QR code holds): signed by "
+        "the key of the org it names, and on record there — for anyone, signed in or not"
+    )
+    async def verify_notice(self, info: Info, token: str) -> NoticeVerification:
+        return NoticeVerification.from_check(await notice_resolvers.verify(info, token))
 
     @strawberry.field(
         description="好差评 rolled up per staff member, window, department, org or matter "

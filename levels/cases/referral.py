@@ -37,6 +37,7 @@ from levels.cases.service import (
 from levels.common.enums import HandlingKind, Level
 from levels.common.errors import DomainError
 from levels.common.models import MatterImplementation, ServiceOrg
+from levels.notices import service as notices
 from levels.outbox.service import Envelope, enqueue, handler
 
 TOPIC = "case.referred"
@@ -53,6 +54,17 @@ class Hop:
     org_code: str | None
     division_code: str
     decides: bool
+
+
+LEVELS_BY_DEPTH = sorted(Level, key=lambda lv: lv.depth)
+
+
+def passed_through(row: Case) -> list[Level]:
+    """The levels a case has been held at: from where it was received up to where it
+    is now (a level it skipped holds no events of it and costs one lookup)."""
+    here = row.level
+    start = row.received_level or here
+    return [lv for lv in LEVELS_BY_DEPTH if here.depth <= lv.depth <= start.depth]
 
 
 def town_reviews_first(impl: MatterImplementation) -> bool:
@@ -287,3 +299,5 @@ async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.da
         now,
         detail,
     )
+    if decides:
+        await notices.on_referral_received(session, case, now)

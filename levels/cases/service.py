@@ -53,6 +53,7 @@ from levels.cases.models import (
     SupervisionCard,
 )
 from levels.cases.numbers import next_case_number
+from levels.cases.remedy import REMEDY
 from levels.common.clock import CHINA
 from levels.common.codes import parse_division
 from levels.common.enums import (
@@ -71,6 +72,8 @@ from levels.licences import service as licences
 from levels.licences.enums import LicenceUseKind
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.identifiers import parse_licence_id
+from levels.licences.keys import OrgSigner
+from levels.notices import service as notices
 from levels.windows import enums as window_actions
 
 DEFAULT_SUPPLEMENT_DAYS = 5
@@ -95,10 +98,6 @@ NOT_STEPS = (
 )
 # a department's decision on its part of a joint case (联办)
 DECIDE_PART_ACTION = "DECIDE_PART"
-REMEDY = (
-    "如不服本决定，可自收到本决定之日起六十日内依法申请行政复议，"
-    "或者六个月内依法向人民法院提起行政诉讼。"
-)
 
 
 @dataclass(frozen=True)
@@ -164,6 +163,7 @@ class Submission:
     received_by: Receiver | None = None
     proxy_authorization_id: str | None = None
     applicant_phone: str | None = None
+    clerk_name: str | None = None  # 收件人, as a village station's 受理告知书 names them
 
 
 def china_date(at: dt.datetime) -> dt.date:
@@ -271,6 +271,7 @@ async def submit_case(
     catalogue: AsyncSession | None = None,
     library: AsyncSession | None = None,
     issuer_status: reuse.IssuerStatus | None = None,
+    signer: OrgSigner | None = None,
 ) -> Case:
     """收件: record the application and its materials at the implementing org. A joint
     application (联办) asks once for the materials of all its implementations; one
@@ -397,6 +398,7 @@ async def submit_case(
     if uses:
         detail["licences"] = {u.material: u.licence_id for u in uses}
     await record_event(session, case, actor, Step.SUBMIT.value, None, now, detail)
+    await notices.on_submit(session, case, submission.clerk_name, impl.level, now, signer)
     # the org that used the licence is the one that received the application, whoever
     # handed it in (a resident online, an agent at a village station, a receptionist)
     uses = [replace(u, case_number=number, used_by_org=case.org_code) for u in uses]
@@ -772,6 +774,7 @@ async def take_step(
     # the version check happens here (StaleDataError when another step won)
     await session.flush()
     await record_event(session, case, actor, step.value, before, now, detail)
+    await notices.on_step(session, case, step, detail, now, issuing.signer if issuing else None)
     if step in (Step.DECIDE, Step.COMPLETE) and case.decision is Decision.APPROVED:
         # 出证: the approval and its e-licences commit together, or neither does
         await licences.issue_for_case(session, case, issuing, actor, now)
