@@ -40,6 +40,8 @@ STORES = (
     "GOVHUB_DB_MAX_OVERFLOW",
     "GOVHUB_SQL_ECHO",
     "GOVHUB_NODE_TIMEOUT_SECONDS",
+    "GOVHUB_BREAKER_FAILURES",
+    "GOVHUB_BREAKER_OPEN_SECONDS",
 )
 # the identity store's secret (GOVHUB_VAR_DIR/identity.secret in dev when unset)
 SECRET = ("GOVHUB_MODE", "GOVHUB_SECRET_KEY")
@@ -133,7 +135,7 @@ class GovHubGroup(click.Group):
             raise click.ClickException(message) from None
 
 
-@click.group(cls=GovHubGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("govhub", cls=GovHubGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(
     importlib.metadata.version("govhub"),
     "--version",

@@ -91,7 +91,8 @@ def demo(if_empty: bool) -> None:
     steps = Steps()
 
     async def run(nodes: NodeRegistry) -> dict[str, int] | None:
-        await migrate_all(nodes)
+        progress(f"migrating {len(nodes.stores())} stores")
+        await migrate_all(nodes, steps)
         if await is_loaded(nodes):
             if if_empty:
                 return None
