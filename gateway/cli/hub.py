@@ -187,8 +187,12 @@ def serve(host: str | None, port: int | None) -> None:
 
     settings = load_settings()
     secret_of(settings)  # prod without GOVHUB_SECRET_KEY: one line, before anything starts
-    host = host or settings.host
-    port = port or settings.port
+    # --host/--port are where this hub is, as GOVHUB_HOST/PORT would say (the token
+    # issuer too, unless GOVHUB_PUBLIC_URL names it)
+    settings = settings.model_copy(
+        update={"host": host or settings.host, "port": port or settings.port}
+    )
+    host, port = settings.host, settings.port
     timeout = max(settings.node_timeout_seconds, 5.0)
     stores = asyncio.run(with_nodes(settings, lambda n: _survey(n, timeout), check=False))
     _banner(settings, host, port, stores)
