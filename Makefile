@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
-.PHONY: install run serve demo lint typecheck schema schema-check docs test test-sqlite test-postgres bench bench-peer clean browser node-deps
+.PHONY: install run serve demo lint typecheck schema schema-check docs test test-sqlite test-postgres bench bench-peer clean browser node-deps graphiql
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,7 +18,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -c "import gateway, strawberry, sqlalchemy, pytest"
 	@touch $(STAMP)
 
-install: $(STAMP)
+install: $(STAMP) graphiql
+
+## GraphiQL's scripts and styles (React, GraphiQL, the explorer plugin), served by the hub
+## itself: `npm ci` from the committed gateway/graphiql/package-lock.json, each file checked
+## against its pinned SHA-384 and copied into gateway/graphiql/static/vendor (gitignored).
+## Without npm the hub still runs; its /graphql page says the assets are not installed.
+GRAPHIQL := gateway/graphiql
+GRAPHIQL_STAMP := $(GRAPHIQL)/static/vendor/manifest.json
+graphiql: $(GRAPHIQL_STAMP)
+$(GRAPHIQL_STAMP): $(GRAPHIQL)/package-lock.json $(GRAPHIQL)/vendor.py | $(STAMP)
+	@if ! command -v npm >/dev/null; then \
+		if [ "$$CI" = "true" ]; then echo "npm is missing (CI=true)"; exit 1; fi; \
+		echo "npm missing: GraphiQL's assets not installed (/graphql says so; the API works)"; \
+		exit 0; fi; \
+	(cd $(GRAPHIQL) && npm ci --no-audit --no-fund --loglevel=error) \
+		&& $(BIN)/python -m gateway.graphiql.vendor
 
 ## make run: migrate the embedded stores under ./var, load the demo city if empty, serve
 run: install
@@ -99,4 +114,4 @@ bench: install bench-peer
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf var bench/out site .pytest_cache .mypy_cache .ruff_cache
+	rm -rf var bench/out site .pytest_cache .mypy_cache .ruff_cache $(GRAPHIQL)/static/vendor

@@ -17,7 +17,7 @@ from starlette.routing import Route, WebSocketRoute
 from auth import endpoints as auth_endpoints
 from auth.backend import TokenBackend, on_auth_error
 from auth.identity import Identity
-from gateway import ratelimit, relay, timers
+from gateway import graphiql, ratelimit, relay, timers
 from gateway.dashboard import routes as dashboard_routes
 from gateway.graphql import GovHubGraphQL
 from gateway.health import live, metrics_endpoint, ready_endpoint
@@ -150,6 +150,8 @@ def create_app(
                 metrics_endpoint(metrics, registry, clock, settings.node_timeout_seconds),
             ),
             *dashboard_routes(),
+            # GraphiQL's files, for the page /graphql shows in dev mode
+            *(graphiql.routes() if settings.is_dev else []),
         ],
         middleware=[
             Middleware(RequestIdMiddleware),

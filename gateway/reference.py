@@ -288,7 +288,11 @@ def cli_command() -> click.Command:
 def _walk(
     command: click.Command, parent: click.Context | None, name: str
 ) -> Iterator[tuple[str, click.Context]]:
-    ctx = click.Context(command, info_name=name, parent=parent, terminal_width=88)
+    # the command's own context settings (its -h): click caches the help option of a
+    # command the first time it is asked for, so a context without them would take -h
+    # away from the command for the rest of the process
+    settings = {**command.context_settings, "terminal_width": 88}
+    ctx = click.Context(command, info_name=name, parent=parent, **settings)
     ctx.max_content_width = 88
     yield ctx.command_path, ctx
     if isinstance(command, click.Group):

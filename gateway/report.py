@@ -229,11 +229,22 @@ async def month_figures(
     return org, report, failures
 
 
-def write_monthly(report: Report, out_dir: Path) -> tuple[Path, Path]:
+CHART_MISSING = (
+    "the monthly chart needs matplotlib: pip install 'govhub[reports]' "
+    "(or --no-chart for the CSV alone)"
+)
+
+
+def chart_available() -> bool:
+    """Whether matplotlib (the optional extra ``govhub[reports]``) is installed."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def monthly_paths(report: Report, out_dir: Path) -> tuple[Path, Path]:
     """``yuebao-<division>-<YYYY-MM>.csv`` and ``.png`` in ``out_dir``."""
-    out_dir.mkdir(parents=True, exist_ok=True)
     stem = f"yuebao-{report.division_code}-{report.period.start:%Y-%m}"
-    csv_path, png_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.png"
-    write_csv(report, csv_path)
-    write_chart(report, png_path)
-    return csv_path, png_path
+    return out_dir / f"{stem}.csv", out_dir / f"{stem}.png"

@@ -20,6 +20,10 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from levels.common.enums import Level
 
 
+class SettingMissing(RuntimeError):
+    """A setting this deployment needs is not set (the message names it)."""
+
+
 class Mode(enum.Enum):
     DEV = "dev"
     PROD = "prod"
@@ -410,7 +414,10 @@ class Settings(BaseSettings):
         if self.secret_key is not None:
             return self.secret_key.get_secret_value().encode()
         if not self.is_dev:
-            raise RuntimeError("GOVHUB_SECRET_KEY is required in prod mode")
+            raise SettingMissing(
+                "GOVHUB_SECRET_KEY is required in prod mode: set it (the same value for "
+                "every hub process and command)"
+            )
         path = self.var_dir / "identity.secret"
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ licence library holds every licence and every use of one."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from sqlalchemy import func, insert, select
 
@@ -98,24 +99,44 @@ async def _write(node: LevelNode, tables: dict[type[LevelBase], list[Row]]) -> N
                 await session.execute(insert(model), tables[model])
 
 
-async def load_demo(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
+async def load_demo(
+    nodes: NodeRegistry,
+    *,
+    secret: bytes,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, int]:
     """Load the demo city: one transaction per level store, one for its accounts in
     the identity store (``secret`` keys their protected ID numbers). Returns the number
-    of rows per table (summed over the stores). Refuses to load twice."""
+    of rows per table (summed over the stores). Refuses to load twice. ``progress`` is
+    told of each step once it is done (what was written)."""
+
+    def done(what: str, counts: dict[str, int]) -> None:
+        if progress is not None:
+            shown = ", ".join(f"{k} {v}" for k, v in counts.items())
+            progress(f"{what}: {shown}" if shown else what)
+
     if await is_loaded(nodes):
         raise RuntimeError("the demo city is already loaded")
     plan = build_demo()
     await asyncio.gather(*(_write(nodes[level], plan.rows[level]) for level in LEVELS))
+    done("divisions, orgs, matters and implementation lists", plan.counts())
     accounts = await load_demo_accounts(nodes.identity, secret=secret)
+    done("accounts", accounts)
     cases = await load_demo_cases(nodes, secret=secret)
+    done("cases", cases)
     proxy = await load_demo_proxy(nodes, secret=secret)
+    done("proxy authorizations", proxy)
     licences = await load_demo_licences(nodes, secret=secret)
+    done("e-licences", licences)
     windows = await load_demo_windows(nodes, secret=secret)
+    done("windows and appointments", windows)
     # the city's licence library holds every licence, and every use of one
     await relay_pending(nodes)
     async with nodes[Level.CITY].sessions() as session:
         library = await session.scalar(select(func.count()).select_from(ELicence))
+    done("cross-level messages relayed", {"licences in the city library": library or 0})
     # 好差评 and 投诉 of the cases with a result, last: they rate what happened above
     evaluations = await load_demo_evaluations(nodes)
+    done("evaluations and complaints", evaluations)
     counts = {**plan.counts(), **accounts, **cases, **proxy, **licences, **windows, **evaluations}
     return {**counts, "licences": library or 0}

@@ -53,3 +53,14 @@ async def upgrade(engine: AsyncEngine, chain: Chain) -> None:
 async def is_current(engine: AsyncEngine, chain: Chain) -> bool:
     async with engine.connect() as conn:
         return await conn.run_sync(_is_current, chain)
+
+
+def _revision(connection: Connection) -> str | None:
+    heads = sorted(MigrationContext.configure(connection).get_current_heads())
+    return ",".join(heads) or None
+
+
+async def revision(engine: AsyncEngine) -> str | None:
+    """The store's current revision (None: never migrated)."""
+    async with engine.connect() as conn:
+        return await conn.run_sync(_revision)

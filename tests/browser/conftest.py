@@ -37,9 +37,9 @@ async def hub(app: Any) -> AsyncIterator[str]:
         yield base_url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium; Selenium Manager is kept offline (the driver path is given)."""
+def start_chromium(*extra: str) -> Any:
+    """Headless Chromium with ``extra`` command-line switches; Selenium Manager is kept
+    offline (the driver path is given)."""
     missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
     if missing:
         _unavailable(f"{', '.join(missing)} not installed")
@@ -61,6 +61,7 @@ def browser() -> Iterator[Any]:
         "--hide-scrollbars",
         "--lang=zh-CN",
         f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        *extra,
     ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
@@ -70,6 +71,13 @@ def browser() -> Iterator[Any]:
     driver.set_window_size(2 * WINDOW[0] - inner[0], 2 * WINDOW[1] - inner[1])
     driver.set_page_load_timeout(60)
     driver.set_script_timeout(60)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium."""
+    driver = start_chromium()
     try:
         yield driver
     finally:

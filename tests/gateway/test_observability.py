@@ -476,6 +476,9 @@ def test_govhub_serve_logs_json_in_prod(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr("gateway.app.create_app", lambda settings: object())
     monkeypatch.setenv("GOVHUB_MODE", "prod")
     monkeypatch.setenv("GOVHUB_VAR_DIR", str(tmp_path))
+    # serve refuses prod without a secret, and stores 'govhub init' has not migrated
+    monkeypatch.setenv("GOVHUB_SECRET_KEY", "observability-test-secret")
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0
     root = logging.getLogger()
     before, level = list(root.handlers), root.level
     try:

@@ -40,6 +40,7 @@ def test_serve_runs_the_workers_asked_for(
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append((app, kw)))
     monkeypatch.setenv("GOVHUB_VAR_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("GOVHUB_WORKERS", workers)
+    assert CliRunner().invoke(main, ["init"]).exit_code == 0  # serve refuses stores behind
     result = CliRunner().invoke(main, ["serve", "--port", "8765"])
     assert result.exit_code == 0, result.output
     ((app, options),) = calls

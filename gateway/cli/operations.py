@@ -1,0 +1,301 @@
+"""``govhub audit|calendar|timers|relay``: the audit chains, the working-day calendar,
+the case deadlines (timer rows) and the relay of cross-level messages."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+
+from gateway.cli.base import (
+    CLOCK,
+    REDIS,
+    RELAY,
+    SECRET,
+    STORES,
+    load_settings,
+    main,
+    now_of,
+    reads,
+    require_migrated,
+    run_on,
+    secret_of,
+    with_nodes,
+)
+from gateway.nodes import NodeRegistry
+from levels.common.clock import clock_for
+from levels.common.enums import Level
+from levels.common.errors import DomainError
+
+# --- audit: the hash chain of every level store ------------------------------------------
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The audit trail: check each level store's hash chain and signed head."""
+
+
+@reads(STORES, SECRET, CLOCK)
+@audit_group.command("verify")
+@click.option(
+    "--level",
+    "level_name",
+    type=click.Choice(["CITY", "COUNTY", "TOWN", "VILLAGE"], case_sensitive=False),
+    help="Verify this level's store only. Default: all four.",
+)
+def audit_verify(level_name: str | None) -> None:
+    """Recompute every level store's audit chain, check its head and the head's
+    signature; exit 1 when a chain is not intact."""
+    from auth.keys import KeyRing
+    from levels.audit.chain import ChainReport, verify_chain
+    from levels.common.enums import LEVELS
+
+    settings = load_settings()
+    secret = secret_of(settings)
+    levels = [Level(level_name.upper())] if level_name else list(LEVELS)
+
+    async def run(nodes: NodeRegistry) -> list[tuple[Level, ChainReport]]:
+        await require_migrated(nodes, levels=True)
+        ring = KeyRing(nodes.identity, secret=secret, clock=clock_for(settings.clock_override))
+        reports = []
+        for level in levels:
+            async with nodes[level].sessions() as session:
+                report = await verify_chain(
+                    session=session, level=level.value, public_key_for=ring.public_key
+                )
+            reports.append((level, report))
+        return reports
+
+    broken = False
+    for level, report in run_on(settings, run):
+        if report.valid:
+            signed = f"head signed by {report.head_kid}" if report.head_signed else "head unsigned"
+            click.echo(f"{level.value}: {report.events} events, chain valid, {signed}")
+        else:
+            broken = True
+            click.echo(f"{level.value}: {report.problem} at event {report.first_bad_seq}")
+    if broken:
+        sys.exit(1)
+
+
+# --- calendar: the working-day schedule every level store counts time limits with ---------
+
+
+@main.group("calendar")
+def calendar_group() -> None:
+    """The working-day calendar: import a year's holiday schedule, show a year."""
+
+
+@reads(STORES, CLOCK)
+@calendar_group.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def calendar_import(file: Path) -> None:
+    """Import a year's schedule from the State Council's notice (国务院办公厅关于部分节假日
+    安排的通知) into every level store, so every node counts the same due dates. FILE
+    lists the holidays and the make-up working days (调休上班):
+
+    \b
+    {"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
+     "days": [{"date": "2027-01-01", "workingDay": false, "name": "元旦"}, ...]}
+
+    Importing a year again replaces its schedule.
+    """
+    from levels.calendar.workdays import import_year, parse_calendar_file
+
+    try:
+        year, source, days = parse_calendar_file(file.read_text(encoding="utf-8-sig"))
+    except (ValueError, OSError) as e:  # UnicodeDecodeError is a ValueError
+        raise click.ClickException(f"{file}: {e}") from None
+    settings = load_settings()
+    now = now_of(settings)
+
+    async def run(nodes: NodeRegistry) -> list[str]:
+        await require_migrated(nodes, levels=True)
+        done: list[str] = []
+        for node in nodes:  # one transaction per store
+            try:
+                async with node.sessions.begin() as session:
+                    await import_year(session=session, year=year, days=days, source=source, now=now)
+            except Exception as e:
+                if not done:
+                    raise
+                raise click.ClickException(
+                    f"{year} was imported into {', '.join(done)} but not into {node.name} "
+                    f"({type(e).__name__}: {e}); run the import again"
+                ) from e
+            done.append(node.name)
+        return done
+
+    stores = run_on(settings, run)
+    holidays = sum(1 for _day, working, _name in days if not working)
+    click.echo(
+        f"calendar {year} imported into {', '.join(stores)}: {holidays} days off, "
+        f"{len(days) - holidays} make-up working days"
+    )
+    click.echo(f"  source: {source}")
+
+
+@reads(STORES)
+@calendar_group.command("show")
+@click.argument("year", type=click.IntRange(1900, 2999))
+def calendar_show(year: int) -> None:
+    """Print the holidays and make-up working days of YEAR that the level stores count
+    with: an imported schedule, else chinesecalendar's, else a provisional Monday to
+    Friday."""
+    from levels.calendar.workdays import WEEKDAYS, YearSchedule, load_calendar, package_years
+
+    settings = load_settings()
+
+    async def run(nodes: NodeRegistry) -> list[tuple[str, YearSchedule]]:
+        await require_migrated(nodes, levels=True)
+        schedules = []
+        for node in nodes:
+            async with node.sessions() as session:
+                calendar = await load_calendar(session=session)
+            schedules.append((node.name, calendar.schedule(year)))
+        return schedules
+
+    groups: dict[YearSchedule, list[str]] = {}
+    for name, schedule in run_on(settings, run):
+        groups.setdefault(schedule, []).append(name)
+    if len(groups) > 1:
+        click.echo(
+            f"warning: the level stores count {year} differently; "
+            "import its schedule again with 'govhub calendar import'",
+            err=True,
+        )
+    for schedule, names in groups.items():
+        if len(groups) > 1:
+            click.echo(f"[{', '.join(names)}]")
+        if schedule.basis == "provisional":
+            first, last = package_years()
+            click.echo(
+                f"{year}: provisional: Mon–Fri (no schedule imported; "
+                f"chinesecalendar knows {first}–{last})"
+            )
+        elif schedule.basis == "imported":
+            click.echo(f"{year}: imported: {schedule.source}")
+        else:
+            click.echo(f"{year}: {schedule.source}")
+        for day in schedule.days:
+            kind = "working day" if day.is_working_day else "holiday"
+            cells = [day.day.isoformat(), WEEKDAYS[day.day.weekday()], f"{kind:<11}", day.name]
+            click.echo("  ".join(cells).rstrip())
+        if schedule.days:
+            off = sum(1 for d in schedule.days if not d.is_working_day)
+            click.echo(f"{off} days off, {len(schedule.days) - off} make-up working days")
+
+
+@main.group("timers")
+def timers_group() -> None:
+    """Case deadlines (timer rows)."""
+
+
+@reads(STORES, SECRET, CLOCK, REDIS)
+@timers_group.command("run")
+def timers_run() -> None:
+    """Fire every due timer once, in every level store, and sign each store's audit
+    head (the gateway also does this every GOVHUB_TIMER_INTERVAL_SECONDS)."""
+    from auth.keys import KeyRing
+    from gateway.pubsub import broker_for
+    from gateway.timers import Pass, fire_all
+    from levels.audit.chain import KeyRingSigner
+
+    settings = load_settings()
+    secret = secret_of(settings)
+    clock = clock_for(settings.clock_override)
+
+    async def run(nodes: NodeRegistry) -> Pass:
+        ring = KeyRing(nodes.identity, secret=secret, clock=clock)
+        # with Redis, the gateways' subscribers hear of the cases a timer moved
+        broker = broker_for(settings) if settings.redis_url else None
+        try:
+            return await fire_all(nodes, clock, KeyRingSigner(ring), broker)
+        finally:
+            if broker is not None:
+                await broker.close()
+
+    fired = asyncio.run(with_nodes(settings, run, check=False))
+    click.echo(str(fired))
+
+
+# --- relay: cross-level messages between the level stores ---------------------------------
+
+
+@reads(STORES, CLOCK, RELAY, REDIS)
+@main.group("relay", invoke_without_command=True)
+@click.option("--once", is_flag=True, help="One pass over every store, then exit.")
+@click.pass_context
+def relay_group(ctx: click.Context, once: bool) -> None:
+    """Carry cross-level messages from each level store's outbox to their target
+    store, every GOVHUB_RELAY_INTERVAL_SECONDS until stopped (the gateway does the same
+    in its own process unless that is 0). Several relays may run at once on PostgreSQL."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from gateway.pubsub import broker_for
+    from gateway.relay import RelayPass, relay_once, retry_policy, run_forever, stores_behind
+    from resolvers.case_events import publish_case_updated
+
+    settings = load_settings()
+    clock = clock_for(settings.clock_override)
+    batch, policy = settings.relay_batch_size, retry_policy(settings)
+    timeout = settings.node_timeout_seconds
+
+    async def run(nodes: NodeRegistry) -> RelayPass | None:
+        if behind := await stores_behind(nodes):  # a store that is down waits, the rest go
+            raise click.ClickException(f"not at this hub's schema: {', '.join(behind)}")
+        # with Redis, the gateways' subscribers hear of the cases a message changed
+        broker = broker_for(settings) if settings.redis_url else None
+        try:
+            if once:
+                done = await relay_once(nodes, clock, batch=batch, policy=policy, timeout=timeout)
+                if broker is not None:
+                    for number in sorted(done.cases):
+                        await publish_case_updated(broker, number)
+                return done
+            # a standalone relay runs even where the gateway's own is off (interval 0)
+            interval = settings.relay_interval_seconds or 1.0
+            await run_forever(
+                nodes, clock, interval, batch=batch, policy=policy, timeout=timeout, broker=broker
+            )
+            return None
+        finally:
+            if broker is not None:
+                await broker.close()
+
+    try:
+        done = asyncio.run(with_nodes(settings, run, check=False))
+    except KeyboardInterrupt:
+        return
+    if done is not None:
+        click.echo(str(done))
+
+
+@reads(STORES, CLOCK)
+@relay_group.command("retry")
+@click.argument("message_id")
+def relay_retry(message_id: str) -> None:
+    """Send a FAILED message again: back to PENDING, its attempts counted afresh
+    (audited in its source store as done from this command line)."""
+    import getpass
+
+    from gateway.relay import find_message
+    from levels.outbox.errors import MessageErrorCode
+    from levels.outbox.service import Operator, retry
+
+    settings = load_settings()
+    now = now_of(settings)
+    operator = Operator(id=f"cli:{getpass.getuser()}", kind="OPERATOR", channel="SYSTEM")
+
+    async def run(nodes: NodeRegistry) -> str:
+        await require_migrated(nodes, levels=True)
+        node = await find_message(nodes, message_id)
+        if node is None:
+            raise DomainError(MessageErrorCode.MESSAGE_NOT_FOUND, detail=message_id)
+        async with node.sessions.begin() as session:
+            message = await retry(session, message_id, now=now, by=operator)
+            return f"{message.id}: PENDING again in the {node.name} store ({message.topic})"
+
+    click.echo(run_on(settings, run))
