@@ -39,6 +39,7 @@ from schema.licences import ELicenceType, LicenceFieldInput, LicenceView, licenc
 from schema.matters import MatterImplementation
 from schema.payloads import UserError
 from schema.relay import Node
+from schema.tolerance import ToleranceConsequence, ToleranceOfCase
 
 LEVELS_BY_DEPTH = sorted(Level, key=lambda lv: lv.depth)
 
@@ -210,7 +211,7 @@ class ReviewOpinion:
 
 
 @strawberry.type(name="Case", description="办件: one application and where it stands")
-class CaseType(Node):
+class CaseType(Node, ToleranceOfCase):
     number: str
     status: CaseStatus
     matter_name: str
@@ -447,6 +448,9 @@ class SubmitCaseInput:
     )
     tolerance_deadline: dt.date | None = strawberry.field(
         default=None, description="容缺承诺: tolerable materials follow by this date"
+    )
+    tolerance_consequence: ToleranceConsequence | None = strawberry.field(
+        default=None, description="容缺承诺: what follows a late one, if the matter states none"
     )
     joint_implementation_codes: list[str] | None = strawberry.field(
         default=None,

@@ -15,6 +15,7 @@ from levels.cases.enums import (
     MaterialSource,
     MaterialState,
     RejectionReason,
+    ToleranceConsequence,
 )
 from levels.common.enums import (
     DeliveryMethod,
@@ -56,6 +57,7 @@ strawberry.enum(MaterialSource, description="A file, a paper record, or an e-lic
 strawberry.enum(MaterialState)
 strawberry.enum(RejectionReason, description="不予受理的理由")
 strawberry.enum(Decision)
+strawberry.enum(ToleranceConsequence, description="容缺承诺: what follows a late material")
 strawberry.enum(CardColor, description="电子监察: YELLOW warns, RED records an overdue case")
 strawberry.enum(ClockState, description="GREEN, YELLOW (most of the limit used), RED (overdue)")
 strawberry.enum(
@@ -94,6 +96,7 @@ __all__ = [
     "Scope",
     "SpecialProcedureKind",
     "SupervisionTarget",
+    "ToleranceConsequence",
     "VillageServiceMode",
     "WindowKind",
 ]
