@@ -53,7 +53,10 @@ strawberry.enum(Channel, description="Where a person is (or a case came from)")
 strawberry.enum(Scope, description="What a machine client may do")
 strawberry.enum(CaseStatus, description="办件状态: the lifecycle of DESIGN §3")
 strawberry.enum(ApplicantKind)
-strawberry.enum(MaterialSource, description="A file, a paper record, or an e-licence")
+strawberry.enum(
+    MaterialSource,
+    description="A file, a paper record, an e-licence, or the verified identity (居民身份证)",
+)
 strawberry.enum(MaterialState)
 strawberry.enum(RejectionReason, description="不予受理的理由")
 strawberry.enum(Decision)

@@ -38,6 +38,7 @@ from gateway.demo.plan import (
     read_json,
 )
 from gateway.demo.proxy import load_demo_proxy
+from gateway.demo.registers import load_demo_registers
 from gateway.demo.windows import load_demo_windows
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import LEVELS, Level
@@ -110,6 +111,8 @@ async def load_demo(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
     cases = await load_demo_cases(nodes, secret=secret)
     proxy = await load_demo_proxy(nodes, secret=secret)
     licences = await load_demo_licences(nodes, secret=secret)
+    # 信息共享: the residents' 户口簿, 结婚证, 出生医学证明, 不动产权证书 in the library
+    registers = await load_demo_registers(nodes, secret=secret)
     windows = await load_demo_windows(nodes, secret=secret)
     # the city's licence library holds every licence, and every use of one
     await relay_pending(nodes)
@@ -117,5 +120,14 @@ async def load_demo(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
         library = await session.scalar(select(func.count()).select_from(ELicence))
     # 好差评 and 投诉 of the cases with a result, last: they rate what happened above
     evaluations = await load_demo_evaluations(nodes)
-    counts = {**plan.counts(), **accounts, **cases, **proxy, **licences, **windows, **evaluations}
+    counts = {
+        **plan.counts(),
+        **accounts,
+        **cases,
+        **proxy,
+        **licences,
+        **registers,
+        **windows,
+        **evaluations,
+    }
     return {**counts, "licences": library or 0}

@@ -45,6 +45,7 @@ class MaterialSource(enum.Enum):
     FILE = "FILE"  # an uploaded file (reference)
     PAPER = "PAPER"  # a paper record handed in at a window
     LICENCE = "LICENCE"  # an e-licence of the library
+    IDENTITY = "IDENTITY"  # the applicant's verified identity (居民身份证, 信息共享)
 
 
 class MaterialState(enum.Enum):

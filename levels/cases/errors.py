@@ -61,6 +61,7 @@ class CaseErrorCode(enum.Enum):
     NO_TOLERANCE_OUTSTANDING = "NO_TOLERANCE_OUTSTANDING"
     TOLERANCE_ALREADY_OVERRIDDEN = "TOLERANCE_ALREADY_OVERRIDDEN"
     TOLERANCE_CONSEQUENCE_FIXED = "TOLERANCE_CONSEQUENCE_FIXED"
+    IDENTITY_IS_SHARED = "IDENTITY_IS_SHARED"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -271,5 +272,9 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     CaseErrorCode.TOLERANCE_CONSEQUENCE_FIXED: (
         "该事项已载明容缺逾期的后果，不得另行约定",
         "The matter states the consequence of a late tolerated material; it is not set per case",
+    ),
+    CaseErrorCode.IDENTITY_IS_SHARED: (
+        "居民身份证由实名核验的身份信息共享获取，无需提交",
+        "The identity card comes from the applicant's verified identity: it is not handed in",
     ),
 }

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
-from levels.cases import correction, paperless, rejection, tolerance
+from levels.cases import correction, paperless, rejection, sharing, tolerance
 from levels.cases.clocks import (
     YELLOW_SHARE,
     ClockReading,
@@ -322,6 +322,8 @@ async def submit_case(
     uses = await _fill_from_library(
         library, submission, guide, materials, actor, now, issuer_status
     )
+    who = submission.applicant
+    sharing.fill_identity_card(who.kind, who.id_masked, guide, materials)
     received_on = china_date(now)
     at_division = receiver.division_code if receiver else impl.division_code
     number = await next_case_number(at_division, received_on, session=session)
