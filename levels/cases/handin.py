@@ -27,8 +27,8 @@ async def _held(
     session: AsyncSession, number: str, actor: Actor, expected_version: int | None
 ) -> tuple[Case, CaseTolerance]:
     """The case, locked, with a commitment still open: refused when it lapsed
-    (TOLERANCE_DEADLINE_PASSED), when nothing was promised, or when the case is no
-    longer open."""
+    (TOLERANCE_DEADLINE_PASSED), when the case is no longer open, or when nothing was
+    promised."""
     case = await load_case_for_update(number, session=session)
     if expected_version is not None and expected_version != case.version:
         raise DomainError(
@@ -45,12 +45,12 @@ async def _held(
             field=["input", "number"],
             detail=row.due_on.isoformat(),
         )
-    if row is None:
-        raise DomainError(CaseErrorCode.NO_TOLERANCE_OUTSTANDING, field=["input", "number"])
     if case.status not in OPEN_STATUSES:
         raise DomainError(
             CaseErrorCode.INVALID_TRANSITION, field=["input", "number"], detail=case.status.value
         )
+    if row is None:
+        raise DomainError(CaseErrorCode.NO_TOLERANCE_OUTSTANDING, field=["input", "number"])
     return case, row
 
 
