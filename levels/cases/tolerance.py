@@ -191,7 +191,8 @@ async def lapse(session: AsyncSession, case: Case, now: dt.datetime) -> dict[str
     the case is terminated; under REVOKE_ACCEPTANCE its acceptance goes too. What the
     audit trail keeps of it."""
     held = await binding(session, case)
-    assert held is not None, case.number  # the timer checks before it takes the step
+    if held is None:  # kept, or waived: the timer does not take the step then
+        raise DomainError(CaseErrorCode.NO_TOLERANCE_OUTSTANDING, field=["input", "number"])
     row, names = held
     row.lapsed_at = now
     if row.consequence is ToleranceConsequence.REVOKE_ACCEPTANCE:
