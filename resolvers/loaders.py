@@ -20,7 +20,8 @@ from gateway.nodes import LevelNode
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases import service as case_service
-from levels.cases.models import Case, CaseMaterial, CasePart, SupervisionCard
+from levels.cases import tolerance
+from levels.cases.models import Case, CaseMaterial, CasePart, CaseTolerance, SupervisionCard
 from levels.city import service as city_service
 from levels.city.models import Matter
 from levels.common import service as common_service
@@ -321,6 +322,14 @@ class CardsByCaseLoader(OrgScopedLoader[SupervisionCard]):
         return (level, row.case_number)
 
 
+class ToleranceByCaseLoader(OrgScopedLoader[CaseTolerance]):
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CaseTolerance]:
+        return await tolerance.commitments_by_case(keys, session=session)
+
+    def answers(self, level: Level, row: CaseTolerance) -> tuple[Level, str]:
+        return (level, row.case_number)
+
+
 class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
     many = True
 
@@ -525,6 +534,7 @@ class Loaders:
     cards_by_case: CardsByCaseLoader
     events_by_case: EventsByCaseLoader
     notices_by_case: NoticesByCaseLoader
+    tolerance_by_case: ToleranceByCaseLoader
     calendar_by_level: CalendarByLevelLoader
     case_by_number: CaseByNumberLoader
     licence_by_id: LicenceByIdLoader
@@ -560,6 +570,7 @@ class Loaders:
             cards_by_case=CardsByCaseLoader(sessions, timeout),
             events_by_case=EventsByCaseLoader(sessions, timeout),
             notices_by_case=NoticesByCaseLoader(sessions, timeout),
+            tolerance_by_case=ToleranceByCaseLoader(sessions, timeout),
             calendar_by_level=CalendarByLevelLoader(sessions, timeout),
             case_by_number=CaseByNumberLoader(sessions, timeout),
             licence_by_id=LicenceByIdLoader(sessions, timeout),

@@ -236,6 +236,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                     channel=arrival_channel(viewer, input.channel).value,
                     materials=material_drafts(input.materials),
                     tolerance_deadline=input.tolerance_deadline,
+                    tolerance_consequence=input.tolerance_consequence,
                     joint=joint,
                     window_id=window_id,
                     received_by=receiver,

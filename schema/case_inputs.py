@@ -19,6 +19,7 @@ from schema.enums import (
     SpecialProcedureKind,
 )
 from schema.licences import LicenceFieldInput
+from schema.tolerance import ToleranceConsequence
 
 
 @strawberry.input(description="A material handed in with an application or a 补正")
@@ -51,6 +52,9 @@ class SubmitCaseInput:
     )
     tolerance_deadline: dt.date | None = strawberry.field(
         default=None, description="容缺承诺: tolerable materials follow by this date"
+    )
+    tolerance_consequence: ToleranceConsequence | None = strawberry.field(
+        default=None, description="容缺承诺: what follows a late one, if the matter states none"
     )
     joint_implementation_codes: list[str] | None = strawberry.field(
         default=None,

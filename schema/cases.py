@@ -38,6 +38,7 @@ from schema.matters import MatterImplementation
 from schema.notices import NoticeType
 from schema.payloads import UserError
 from schema.relay import Node
+from schema.tolerance import ToleranceOfCase
 
 
 def case_target(row: CaseRow) -> Target:
@@ -205,7 +206,7 @@ class ReviewOpinion:
 
 
 @strawberry.type(name="Case", description="办件: one application and where it stands")
-class CaseType(Node):
+class CaseType(Node, ToleranceOfCase):
     number: str = strawberry.field(
         description=(
             "`<receiving division code>-<yyyymmdd>-<sequence>`, kept all the way up and back"

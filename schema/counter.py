@@ -9,7 +9,7 @@ import strawberry
 from auth.permissions import IsAuthenticated
 from levels.cases.machine import Step
 from levels.cases.service import StepInput
-from resolvers import cases
+from resolvers import cases, tolerance
 from schema.case_inputs import CaseActionInput, MaterialInput
 from schema.cases import CasePayload
 from schema.info import Info
@@ -22,6 +22,34 @@ class CorrectMaterialsInput:
         description="Each material corrected or completed at the counter"
     )
     note: str | None = strawberry.field(default=None, description="A note kept with the step")
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
+
+
+@strawberry.input(description="容缺受理: promised materials handed in after acceptance")
+class HandInToleratedInput:
+    number: str = strawberry.field(description="The case number")
+    materials: list[MaterialInput] = strawberry.field(
+        description="Materials promised under 容缺承诺, handed in now"
+    )
+    expected_version: int | None = strawberry.field(
+        default=None,
+        description=(
+            "The case's `version` as last read: if it changed meanwhile, "
+            "`VERSION_CONFLICT` and nothing changes"
+        ),
+    )
+
+
+@strawberry.input(description="容缺受理: a director lets the case be decided without them")
+class OverrideToleranceInput:
+    number: str = strawberry.field(description="The case number")
+    reason: str = strawberry.field(description="Why the case may be decided without it")
     expected_version: int | None = strawberry.field(
         default=None,
         description=(
@@ -63,3 +91,23 @@ class CounterMutation:
     async def decline_rejection(self, info: Info, input: CaseActionInput) -> CasePayload:
         given = StepInput(expected_version=input.expected_version, detail={"note": input.note})
         return await cases.take_step(info, input.number, Step.DECLINE_REJECTION, given)
+
+    @strawberry.mutation(
+        description="容缺受理: hand in, after acceptance, a material promised at receipt "
+        "(the applicant, or the receptionist for them); refused once the promised day has "
+        "passed (TOLERANCE_DEADLINE_PASSED)",
+        permission_classes=[IsAuthenticated],
+    )
+    async def hand_in_tolerated_materials(
+        self, info: Info, input: HandInToleratedInput
+    ) -> CasePayload:
+        drafts = cases.material_drafts(input.materials)
+        return await tolerance.hand_in(info, input.number, drafts, input.expected_version)
+
+    @strawberry.mutation(
+        description="容缺受理: the director lets the case be approved without the promised "
+        "material, for a reason (recorded and audited, once); the promise is waived",
+        permission_classes=[IsAuthenticated],
+    )
+    async def override_tolerance(self, info: Info, input: OverrideToleranceInput) -> CasePayload:
+        return await tolerance.override(info, input.number, input.reason, input.expected_version)

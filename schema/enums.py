@@ -15,6 +15,7 @@ from levels.cases.enums import (
     MaterialSource,
     MaterialState,
     RejectionReason,
+    ToleranceConsequence,
 )
 from levels.common.enums import (
     DeliveryMethod,
@@ -67,13 +68,17 @@ strawberry.enum(Channel, description="Where a person is (or a case came from)")
 strawberry.enum(Scope, description="What a machine client may do")
 strawberry.enum(CaseStatus, description="办件状态: the lifecycle of DESIGN §3")
 strawberry.enum(ApplicantKind, description="Who applies: a person (自然人) or an enterprise (法人)")
-strawberry.enum(MaterialSource, description="A file, a paper record, or an e-licence")
+strawberry.enum(
+    MaterialSource,
+    description="A file, a paper record, an e-licence, or the verified identity (居民身份证)",
+)
 strawberry.enum(
     MaterialState,
     description=("Where a case's material stands: handed in, missing, incorrect, owed (容缺)"),
 )
 strawberry.enum(RejectionReason, description="不予受理的理由")
 strawberry.enum(Decision, description="准予 or 不予: the decision on a case or one part of it")
+strawberry.enum(ToleranceConsequence, description="容缺承诺: what follows a late material")
 strawberry.enum(CardColor, description="电子监察: YELLOW warns, RED records an overdue case")
 strawberry.enum(ClockState, description="GREEN, YELLOW (most of the limit used), RED (overdue)")
 strawberry.enum(
@@ -112,6 +117,7 @@ __all__ = [
     "Scope",
     "SpecialProcedureKind",
     "SupervisionTarget",
+    "ToleranceConsequence",
     "VillageServiceMode",
     "WindowKind",
 ]

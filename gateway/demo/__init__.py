@@ -39,6 +39,7 @@ from gateway.demo.plan import (
     read_json,
 )
 from gateway.demo.proxy import load_demo_proxy
+from gateway.demo.registers import load_demo_registers
 from gateway.demo.windows import load_demo_windows
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import LEVELS, Level
@@ -128,6 +129,9 @@ async def load_demo(
     done("proxy authorizations", proxy)
     licences = await load_demo_licences(nodes, secret=secret)
     done("e-licences", licences)
+    # 信息共享: the residents' 户口簿, 结婚证, 出生医学证明, 不动产权证书 in the library
+    registers = await load_demo_registers(nodes, secret=secret)
+    done("register certificates", registers)
     windows = await load_demo_windows(nodes, secret=secret)
     done("windows and appointments", windows)
     # the city's licence library holds every licence, and every use of one
@@ -138,5 +142,14 @@ async def load_demo(
     # 好差评 and 投诉 of the cases with a result, last: they rate what happened above
     evaluations = await load_demo_evaluations(nodes)
     done("evaluations and complaints", evaluations)
-    counts = {**plan.counts(), **accounts, **cases, **proxy, **licences, **windows, **evaluations}
+    counts = {
+        **plan.counts(),
+        **accounts,
+        **cases,
+        **proxy,
+        **licences,
+        **registers,
+        **windows,
+        **evaluations,
+    }
     return {**counts, "licences": library or 0}

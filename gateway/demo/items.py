@@ -102,6 +102,8 @@ def add_implementation(
             # 出证: the e-licence an approval of this item issues (a delegated town
             # copy issues the same, signed by the town)
             "issues_licence_type": spec.get("issuesLicence"),
+            # 容缺承诺: what follows a tolerated material not handed in by the date
+            "tolerance_consequence": spec.get("toleranceConsequence"),
             "delegated_from": delegated_from,
             "delegation_id": delegation_id,
             "status": status,

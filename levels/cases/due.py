@@ -13,6 +13,9 @@ deadline that made the step impossible:
   the 3 working days of receipt: the case already counts as accepted on receipt.
 * SUPPLEMENT_DEADLINE_PASSED: 补正 after the deadline of the notice: the case is
   CLOSED_UNSUPPLEMENTED.
+* TOLERANCE_DEADLINE_PASSED: a step (an approval, a hand-in) after the day a tolerated
+  material was promised for: the applicant was told, and the case TERMINATED as the
+  commitment stated (``levels/cases/tolerance.py``).
 
 A write refused that way still keeps what the timer did (the caller commits it): the
 case really was accepted, or closed, at that instant."""
@@ -26,9 +29,10 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.calendar.workdays import WorkCalendar
+from levels.cases import tolerance
 from levels.cases.enums import CardColor, CaseStatus, ClockState, TimerKind
 from levels.cases.errors import CaseErrorCode
-from levels.cases.machine import TRANSITIONS, Step
+from levels.cases.machine import OPEN_STATUSES, TRANSITIONS, Step
 from levels.cases.models import Case, CaseTimer, SupervisionCard
 from levels.cases.service import (
     SYSTEM,
@@ -48,6 +52,7 @@ Calendar = Callable[[AsyncSession], Awaitable[WorkCalendar]]
 STEPS: dict[TimerKind, Step] = {
     TimerKind.DEEMED_ACCEPTANCE: Step.DEEM_ACCEPTED,
     TimerKind.SUPPLEMENT_DEADLINE: Step.CLOSE_UNSUPPLEMENTED,
+    TimerKind.TOLERANCE_LAPSE: Step.LAPSE_TOLERANCE,
 }
 # the cards a clock of that colour has earned (a red case that skipped yellow gets both)
 CARDS_OF = {
@@ -81,6 +86,8 @@ async def fire_timer(
     case = await session.get(Case, timer.case_number)
     if case is None:
         return True
+    if timer.kind in tolerance.TIMERS and not await _tolerance_binds(session, case):
+        return True  # handed in, waived, or the case is no longer open
     step = STEPS.get(timer.kind)
     if step is not None and case.status in TRANSITIONS[step][0]:
         await take_step(
@@ -105,6 +112,8 @@ async def fire_timer(
             now,
             {"timer": timer.kind.value, "department": case.department_id},
         )
+    elif timer.kind is TimerKind.TOLERANCE_NOTICE:
+        await _tell_tolerance_passed(session, case, now)
     elif timer.kind is TimerKind.ARCHIVE_DUE and case.status is CaseStatus.DELIVERED:
         case.archive_overdue = True
         case.updated_at = now
@@ -113,6 +122,36 @@ async def fire_timer(
             session, case, SYSTEM, "ARCHIVE_OVERDUE", case.status, now, {"timer": timer.kind.value}
         )
     return True
+
+
+async def _tolerance_binds(session: AsyncSession, case: Case) -> bool:
+    return case.status in OPEN_STATUSES and await tolerance.binding(session, case) is not None
+
+
+async def _tell_tolerance_passed(session: AsyncSession, case: Case, now: dt.datetime) -> None:
+    """容缺承诺: the promised day has passed with the material outstanding — the
+    applicant is told (on the case's timeline, which their subscription follows), with
+    the consequence the commitment states."""
+    held = await tolerance.binding(session, case)
+    assert held is not None
+    row, names = held
+    row.noticed_at = now
+    case.updated_at = now
+    await session.flush()
+    await record_event(
+        session,
+        case,
+        SYSTEM,
+        tolerance.NOTICE_ACTION,
+        case.status,
+        now,
+        {
+            "dueOn": row.due_on.isoformat(),
+            "outstanding": names,
+            "consequence": row.consequence.value,
+            "statement": row.statement,
+        },
+    )
 
 
 async def issue_case_cards(
@@ -185,7 +224,13 @@ async def apply_due(
 
 
 # the refusals that name a deadline: their answer shows the case as the deadline left it
-OVERTAKEN = frozenset({CaseErrorCode.DEEMED_ACCEPTED, CaseErrorCode.SUPPLEMENT_DEADLINE_PASSED})
+OVERTAKEN = frozenset(
+    {
+        CaseErrorCode.DEEMED_ACCEPTED,
+        CaseErrorCode.SUPPLEMENT_DEADLINE_PASSED,
+        CaseErrorCode.TOLERANCE_DEADLINE_PASSED,
+    }
+)
 
 
 def refuse_overtaken(case: Case, step: Step) -> None:
@@ -198,6 +243,12 @@ def refuse_overtaken(case: Case, step: Step) -> None:
             CaseErrorCode.DEEMED_ACCEPTED,
             field=["input", "number"],
             detail=case.accepted_on.isoformat() if case.accepted_on else None,
+        )
+    if case.status is CaseStatus.TERMINATED and case.tolerance_deadline is not None:
+        raise DomainError(
+            CaseErrorCode.TOLERANCE_DEADLINE_PASSED,
+            field=["input", "number"],
+            detail=case.tolerance_deadline.isoformat(),
         )
     if step is Step.SUPPLEMENT and case.status is CaseStatus.CLOSED_UNSUPPLEMENTED:
         deadline = case.supplement_deadline

@@ -21,11 +21,13 @@ class CaseStatus(enum.Enum):
     REFERRED = "REFERRED"  # 转报 (held by the upper level)
     CLOSED_UNSUPPLEMENTED = "CLOSED_UNSUPPLEMENTED"  # 逾期未补正, 自动办结
     WITHDRAWN = "WITHDRAWN"  # 撤回
+    TERMINATED = "TERMINATED"  # 终止办理: 容缺材料逾期未补, as the commitment stated
 
 
 FINAL_STATUSES = frozenset(
     {
         CaseStatus.ARCHIVED,
+        CaseStatus.TERMINATED,
         CaseStatus.COMPLETED,
         CaseStatus.REJECTED,
         CaseStatus.CLOSED_UNSUPPLEMENTED,
@@ -43,6 +45,7 @@ class MaterialSource(enum.Enum):
     FILE = "FILE"  # an uploaded file (reference)
     PAPER = "PAPER"  # a paper record handed in at a window
     LICENCE = "LICENCE"  # an e-licence of the library
+    IDENTITY = "IDENTITY"  # the applicant's verified identity (居民身份证, 信息共享)
 
 
 class MaterialState(enum.Enum):
@@ -72,6 +75,18 @@ class TimerKind(enum.Enum):
     SUPPLEMENT_DEADLINE = "SUPPLEMENT_DEADLINE"  # 补正 deadline
     PUSH_ACCEPTANCE = "PUSH_ACCEPTANCE"  # department takes a pushed case in 2 days
     ARCHIVE_DUE = "ARCHIVE_DUE"  # archive 1 working day after delivery
+    # 容缺承诺: the promised date passed with the material outstanding — the applicant is
+    # told, then the consequence the commitment states takes effect
+    TOLERANCE_NOTICE = "TOLERANCE_NOTICE"
+    TOLERANCE_LAPSE = "TOLERANCE_LAPSE"
+
+
+class ToleranceConsequence(enum.Enum):
+    """容缺承诺: what follows when the tolerated material is not handed in by the date
+    promised (001 "说明逾期的后果")."""
+
+    TERMINATE = "TERMINATE"  # 终止办理
+    REVOKE_ACCEPTANCE = "REVOKE_ACCEPTANCE"  # 撤销受理 (the case never counts as accepted)
 
 
 class CardColor(enum.Enum):

@@ -55,6 +55,13 @@ class CaseErrorCode(enum.Enum):
     REJECTION_PENDING = "REJECTION_PENDING"
     NO_REJECTION_PROPOSED = "NO_REJECTION_PROPOSED"
     SECOND_PERSON_REQUIRED = "SECOND_PERSON_REQUIRED"
+    TOLERANCE_OUTSTANDING = "TOLERANCE_OUTSTANDING"
+    TOLERANCE_DEADLINE_PASSED = "TOLERANCE_DEADLINE_PASSED"
+    NOT_TOLERATED = "NOT_TOLERATED"
+    NO_TOLERANCE_OUTSTANDING = "NO_TOLERANCE_OUTSTANDING"
+    TOLERANCE_ALREADY_OVERRIDDEN = "TOLERANCE_ALREADY_OVERRIDDEN"
+    TOLERANCE_CONSEQUENCE_FIXED = "TOLERANCE_CONSEQUENCE_FIXED"
+    IDENTITY_IS_SHARED = "IDENTITY_IS_SHARED"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -239,5 +246,35 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     CaseErrorCode.NOT_A_REPRESENTATIVE: (
         "您不是该企业的法定代表人或授权经办人",
         "You do not represent that enterprise",
+    ),
+    CaseErrorCode.TOLERANCE_OUTSTANDING: (
+        "容缺材料尚未补交，不得作出准予决定（或经负责人说明理由后决定）",
+        "A tolerated material is still outstanding: no approval until it is handed in "
+        "or a director overrides with a reason",
+    ),
+    CaseErrorCode.TOLERANCE_DEADLINE_PASSED: (
+        "容缺承诺期限已过，已按承诺载明的后果处理",
+        "The date promised for the tolerated material has passed: the stated consequence "
+        "has taken effect",
+    ),
+    CaseErrorCode.NOT_TOLERATED: (
+        "该材料不是容缺受理、待补交的材料",
+        "This material is not a tolerated one waiting to be handed in",
+    ),
+    CaseErrorCode.NO_TOLERANCE_OUTSTANDING: (
+        "该办件没有待补交的容缺材料",
+        "No tolerated material of this case is outstanding",
+    ),
+    CaseErrorCode.TOLERANCE_ALREADY_OVERRIDDEN: (
+        "负责人已就该办件的容缺材料作出决定",
+        "A director has already overridden the hold of this case",
+    ),
+    CaseErrorCode.TOLERANCE_CONSEQUENCE_FIXED: (
+        "该事项已载明容缺逾期的后果，不得另行约定",
+        "The matter states the consequence of a late tolerated material; it is not set per case",
+    ),
+    CaseErrorCode.IDENTITY_IS_SHARED: (
+        "居民身份证由实名核验的身份信息共享获取，无需提交",
+        "The identity card comes from the applicant's verified identity: it is not handed in",
     ),
 }

@@ -32,6 +32,7 @@ class Step(enum.Enum):
     ARCHIVE = "ARCHIVE"  # 归档
     WITHDRAW = "WITHDRAW"  # 撤回 (applicant)
     CLOSE_UNSUPPLEMENTED = "CLOSE_UNSUPPLEMENTED"  # 补正 deadline passed (timer)
+    LAPSE_TOLERANCE = "LAPSE_TOLERANCE"  # 容缺 material not handed in by the date (timer)
 
 
 # open: not yet decided, so the applicant may still withdraw
@@ -57,6 +58,7 @@ TRANSITIONS: dict[Step, tuple[frozenset[CaseStatus], CaseStatus | None]] = {
     Step.ARCHIVE: (frozenset({S.DELIVERED}), S.ARCHIVED),
     Step.WITHDRAW: (OPEN_STATUSES, S.WITHDRAWN),
     Step.CLOSE_UNSUPPLEMENTED: (frozenset({S.AWAITING_SUPPLEMENT}), S.CLOSED_UNSUPPLEMENTED),
+    Step.LAPSE_TOLERANCE: (OPEN_STATUSES, S.TERMINATED),
 }
 
 

@@ -18,7 +18,10 @@ class MaterialDraft:
 
 
 def check_reference(m: MaterialDraft, where: list[str]) -> None:
-    """A file or e-licence needs its reference (paper does not), within its column."""
+    """A file or e-licence needs its reference (paper does not), within its column;
+    the verified identity is the system's to fill, never the input's."""
+    if m.source is MaterialSource.IDENTITY:
+        raise DomainError(CaseErrorCode.IDENTITY_IS_SHARED, field=[*where, "source"])
     if m.source is not MaterialSource.PAPER and not (m.reference or "").strip():
         raise DomainError(CaseErrorCode.MATERIAL_REFERENCE_REQUIRED, field=[*where, "reference"])
     if len(m.reference or "") > 256:

@@ -19,6 +19,7 @@ from levels.cases.enums import (
     RejectionReason,
     SuspensionKind,
     TimerKind,
+    ToleranceConsequence,
 )
 from levels.common.enums import DeliveryMethod, HandlingKind, Level
 from levels.common.models import LevelBase
@@ -192,6 +193,28 @@ class CaseTimer(LevelBase):
     due_at: Mapped[dt.datetime]
     fired_at: Mapped[dt.datetime | None]
     cancelled_at: Mapped[dt.datetime | None]
+
+
+class CaseTolerance(LevelBase):
+    """容缺承诺 (001 "告知申请人在规定时间内将容缺材料补齐补正，说明逾期的后果，同时要求
+    申请人填写容缺受理承诺"): what the applicant promised at receipt — which materials,
+    by when, and the consequence stated to them — and what became of the promise."""
+
+    __tablename__ = "case_tolerances"
+
+    case_number: Mapped[str] = mapped_column(ForeignKey("cases.number"), primary_key=True)
+    materials: Mapped[list[Any]] = mapped_column(JSON)  # the names promised
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    consequence: Mapped[ToleranceConsequence] = mapped_column(_enum(ToleranceConsequence))
+    statement: Mapped[str] = mapped_column(Text)  # the consequence as stated, in words
+    committed_at: Mapped[dt.datetime]
+    handed_in_at: Mapped[dt.datetime | None]  # the last promised material came
+    noticed_at: Mapped[dt.datetime | None]  # the applicant was told the date passed
+    lapsed_at: Mapped[dt.datetime | None]  # the consequence took effect
+    # a director decides without the material: who, why, when (audited)
+    overridden_by: Mapped[str | None] = mapped_column(String(32))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    overridden_at: Mapped[dt.datetime | None]
 
 
 class CaseSequence(LevelBase):

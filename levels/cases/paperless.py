@@ -15,8 +15,9 @@ from levels.common.errors import DomainError
 
 def from_library(row: CaseMaterial) -> bool:
     """The material is an e-licence of the library (filled in, or named by the
-    applicant and checked against the library at submission)."""
-    return row.source is MaterialSource.LICENCE
+    applicant and checked against the library at submission), or the applicant's
+    verified identity standing for their identity card (``sharing.py``)."""
+    return row.source in (MaterialSource.LICENCE, MaterialSource.IDENTITY)
 
 
 def refuse_notice_of(row: CaseMaterial, where: Sequence[str]) -> None:
@@ -27,5 +28,5 @@ def refuse_notice_of(row: CaseMaterial, where: Sequence[str]) -> None:
 
 def refuse_replacing(row: CaseMaterial, source: MaterialSource, where: Sequence[str]) -> None:
     """What the library holds is not handed in again on paper (or as a file)."""
-    if from_library(row) and source is not MaterialSource.LICENCE:
+    if from_library(row) and source is not row.source:
         raise DomainError(CaseErrorCode.HELD_IN_LIBRARY, field=list(where), detail=row.name)

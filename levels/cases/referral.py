@@ -21,9 +21,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.calendar.workdays import load_calendar
+from levels.cases import tolerance
 from levels.cases.enums import ApplicantKind, CaseStatus, MaterialSource, MaterialState
 from levels.cases.errors import CaseErrorCode
-from levels.cases.models import Case, CaseMaterial
+from levels.cases.models import Case, CaseMaterial, CaseTolerance
 from levels.cases.service import (
     SYSTEM,
     Actor,
@@ -33,6 +34,7 @@ from levels.cases.service import (
     load_case_for_update,
     record_event,
     set_clock,
+    start_of_day_after,
 )
 from levels.common.enums import HandlingKind, Level
 from levels.common.errors import DomainError
@@ -92,8 +94,15 @@ def next_hop(
     return Hop(impl.level, impl.org_code, impl.division_code, decides=True)
 
 
-def _payload(case: Case, materials: list[CaseMaterial], hop: Hop, opinion: str) -> dict[str, Any]:
+def _payload(
+    case: Case,
+    materials: list[CaseMaterial],
+    hop: Hop,
+    opinion: str,
+    promise: CaseTolerance | None = None,
+) -> dict[str, Any]:
     return {
+        "tolerance": tolerance.to_payload(promise),
         "number": case.number,
         "implementationCode": case.implementation_code,
         "basicCode": case.basic_code,
@@ -202,7 +211,7 @@ async def refer_case(
         topic=TOPIC,
         source=case.level,
         target=hop.level,
-        payload=_payload(case, materials, hop, text),
+        payload=_payload(case, materials, hop, text, await tolerance.commitment(session, case)),
         now=now,
         case_number=number,
     )
@@ -287,6 +296,9 @@ async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.da
         )
         for m in p["materials"]
     )
+    if case.tolerance_deadline is not None:
+        lapse_at = start_of_day_after(case.tolerance_deadline)
+        await tolerance.arrive(session, case, p.get("tolerance"), lapse_at=lapse_at)
     detail: dict[str, Any] = {"message": envelope.id, "from": p["fromLevel"]}
     if p.get("opinion"):
         detail["opinion"] = p["opinion"]

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
-from levels.cases import correction, paperless, rejection
+from levels.cases import correction, paperless, rejection, sharing, tolerance
 from levels.cases.clocks import (
     YELLOW_SHARE,
     ClockReading,
@@ -40,6 +40,7 @@ from levels.cases.enums import (
     RejectionReason,
     SuspensionKind,
     TimerKind,
+    ToleranceConsequence,
 )
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import Step, clock_running, next_status
@@ -153,6 +154,7 @@ class Submission:
     materials: Sequence[MaterialDraft]
     # 容缺承诺: tolerable materials handed in later, by this date
     tolerance_deadline: dt.date | None = None
+    tolerance_consequence: ToleranceConsequence | None = None  # when the matter states none
     # 联办: the other implementations, each of another department of the same org;
     # the lead is ``implementation_code``
     joint: Sequence[PartDraft] = ()
@@ -315,9 +317,14 @@ async def submit_case(
     today = china_date(now)
     latest = calendar.add_working_days(today, MAX_TOLERANCE_WORKING_DAYS)
     materials = _check_materials(submission, guide, today=today, latest=latest)
+    consequence = tolerance.consequence_of(
+        impl.tolerance_consequence, submission.tolerance_consequence
+    )
     uses = await _fill_from_library(
         library, submission, guide, materials, actor, now, issuer_status
     )
+    who = submission.applicant
+    sharing.fill_identity_card(who.kind, who.id_masked, guide, materials)
     received_on = china_date(now)
     at_division = receiver.division_code if receiver else impl.division_code
     number = await next_case_number(at_division, received_on, session=session)
@@ -363,6 +370,9 @@ async def submit_case(
     for m in materials:
         m.case_number = number
     session.add_all(materials)
+    if case.tolerance_deadline is not None:
+        lapse_at = start_of_day_after(case.tolerance_deadline)
+        await tolerance.commit(session, case, materials, consequence, now=now, lapse_at=lapse_at)
     if joint:
         drafts = [PartDraft(impl.code, submission.matter_name, submission.legal_limit_days)]
         drafts += [d for _, d in joint]
@@ -681,6 +691,7 @@ async def take_step(
         if step is Step.COMPLETE:
             if case.handling_kind is not HandlingKind.IMMEDIATE:
                 raise DomainError(CaseErrorCode.NOT_IMMEDIATE, field=["input", "number"])
+            await tolerance.hold_approval(session, case)
             case.accepted_on = today
             case.decision = Decision.APPROVED
             case.decided_at = now
@@ -727,6 +738,8 @@ async def take_step(
             reasons = (given.reasons or "").strip()
             if given.decision is Decision.DENIED and not reasons:
                 raise DomainError(CaseErrorCode.REASONS_REQUIRED, field=["input", "reasons"])
+            if given.decision is Decision.APPROVED:
+                await tolerance.hold_approval(session, case)
             if case.joint:
                 await _decide_lead(session, case, actor, given, reasons, now)
             case.decision = given.decision
@@ -751,7 +764,9 @@ async def take_step(
             case.delivered_at = now
             due = archive_due(calendar, today)
             session.add(_timer(case, TimerKind.ARCHIVE_DUE, start_of_day_after(due)))
-        elif step in (Step.ARCHIVE, Step.WITHDRAW, Step.CLOSE_UNSUPPLEMENTED):
+        elif step in (Step.ARCHIVE, Step.WITHDRAW, Step.CLOSE_UNSUPPLEMENTED, Step.LAPSE_TOLERANCE):
+            if step is Step.LAPSE_TOLERANCE:
+                detail.update(await tolerance.lapse(session, case, now))
             case.closed_at = now
             open_one = await _open_suspension(session, case)
             if open_one is not None:

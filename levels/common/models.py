@@ -134,6 +134,9 @@ class MatterImplementation(LevelBase):
     delegation_id: Mapped[str | None] = mapped_column(String(20))
     # the e-licence type an approval of this item issues (电子证照), if any
     issues_licence_type: Mapped[str | None] = mapped_column(String(16))
+    # 容缺承诺: what follows a tolerated material not handed in by the promised date
+    # (a ``ToleranceConsequence``); None: the receiving window states it per case
+    tolerance_consequence: Mapped[str | None] = mapped_column(String(32))
     status: Mapped[MatterStatus] = mapped_column(_enum(MatterStatus))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[dt.datetime] = mapped_column(AwareDateTime)

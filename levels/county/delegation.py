@@ -112,6 +112,7 @@ def _item(impl: MatterImplementation, guide: Sequence[ImplementationMaterial]) -
         "villageModes": impl.village_modes,
         # a town deciding a delegated matter issues the same e-licence, in its own name
         "issuesLicenceType": impl.issues_licence_type,
+        "toleranceConsequence": impl.tolerance_consequence,
         # below a town, only a village station may still hand it in
         "receiveLevels": [v for v in impl.receive_levels if v == Level.VILLAGE.value],
         "materials": [
@@ -373,6 +374,7 @@ async def publish_town_item(session: AsyncSession, envelope: Envelope, now: dt.d
     row.village_modes = item["villageModes"]
     row.receive_levels = item["receiveLevels"]
     row.issues_licence_type = item.get("issuesLicenceType")
+    row.tolerance_consequence = item.get("toleranceConsequence")
     row.preliminary_review = False
     row.delegated_from = p["countyItem"]
     row.delegation_id = p["delegationId"]

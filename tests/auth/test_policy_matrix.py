@@ -294,6 +294,16 @@ CASE_STEPS = {
     ),
     "approveRejection": (Action.APPROVE_REJECTION, "CaseActionInput", "{number: $n}"),
     "declineRejection": (Action.APPROVE_REJECTION, "CaseActionInput", "{number: $n}"),
+    "handInToleratedMaterials": (
+        Action.SUPPLEMENT_CASE,
+        "HandInToleratedInput",
+        "{number: $n, materials: []}",
+    ),
+    "overrideTolerance": (
+        Action.DECIDE_CASE,
+        "OverrideToleranceInput",
+        '{number: $n, reason: "x"}',
+    ),
 }
 
 

@@ -84,9 +84,12 @@ async def test_counts_match_the_stores(demo: dict[str, Any]) -> None:
         assert counts[model.__tablename__] == stored, model.__tablename__
     assert counts["matters"] >= 32
     assert counts["delegations"] >= 11
-    # eight kinds of e-licence in every store; seven licences in the city's library
-    assert counts["licence_types"] == 8 * len(LEVELS)
-    assert counts["licences"] == 7
+    # thirteen kinds of e-licence in every store; in the city's library, seven licences
+    # of cases and four of registers (户口簿, 结婚证, 出生医学证明, 不动产权证书) for each
+    # of the four residents
+    assert counts["licence_types"] == 13 * len(LEVELS)
+    assert counts["register_licences"] == 16
+    assert counts["licences"] == 7 + 16
     # a demo, not a data set: a few thousand rows
     assert sum(counts.values()) < 10_000
 

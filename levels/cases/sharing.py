@@ -1,0 +1,41 @@
+"""The 居民身份证 from the signed-in person's verified identity (信息共享, 001 "能通过信息
+共享获取的材料，一律不得要求申请人提供"): an applicant applying as a person has proven
+who they are — their account holds their verified resident ID — so a material the
+guide fills with a 居民身份证 (licence type SFZ) is taken from that identity at
+submission and never asked for on paper. An enterprise has no identity card; a person
+whose account holds no verified ID is asked as before."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from levels.cases.enums import ApplicantKind, MaterialSource, MaterialState
+from levels.cases.models import CaseMaterial
+from levels.common.models import ImplementationMaterial
+
+IDENTITY_TYPE = "SFZ"
+IDENTITY_NOTE = "实名身份核验信息共享"
+
+
+def fill_identity_card(
+    applicant_kind: ApplicantKind,
+    id_masked: str,
+    guide: Sequence[ImplementationMaterial],
+    materials: Sequence[CaseMaterial],
+) -> list[str]:
+    """Fill the identity-card materials of a person's application from their verified
+    identity; the names filled."""
+    if applicant_kind is not ApplicantKind.PERSON or not id_masked:
+        return []
+    wanted = {g.name for g in guide if g.satisfied_by_licence_type == IDENTITY_TYPE}
+    filled: list[str] = []
+    for m in materials:
+        if m.name in wanted and m.source is not MaterialSource.LICENCE:
+            m.source, m.reference, m.state = (
+                MaterialSource.IDENTITY,
+                id_masked,
+                MaterialState.PROVIDED,
+            )
+            m.note = IDENTITY_NOTE
+            filled.append(m.name)
+    return filled
