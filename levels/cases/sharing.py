@@ -15,6 +15,14 @@ from levels.common.models import ImplementationMaterial
 
 IDENTITY_TYPE = "SFZ"
 IDENTITY_NOTE = "实名身份核验信息共享"
+# a card of someone else than the applicant (父母居民身份证, 夫妻双方…, …家庭成员…): the
+# applicant's own verified identity cannot stand for it, so it is asked for as before
+OTHER_PEOPLE = ("父母", "夫妻", "配偶", "家庭成员", "子女", "监护人", "受托人", "代理人")
+
+
+def is_own_card(material_name: str) -> bool:
+    """Whether an identity-card material names the applicant's own card."""
+    return not any(word in material_name for word in OTHER_PEOPLE)
 
 
 def fill_identity_card(
@@ -27,7 +35,11 @@ def fill_identity_card(
     identity; the names filled."""
     if applicant_kind is not ApplicantKind.PERSON or not id_masked:
         return []
-    wanted = {g.name for g in guide if g.satisfied_by_licence_type == IDENTITY_TYPE}
+    wanted = {
+        g.name
+        for g in guide
+        if g.satisfied_by_licence_type == IDENTITY_TYPE and is_own_card(g.name)
+    }
     filled: list[str] = []
     for m in materials:
         if m.name in wanted and m.source is not MaterialSource.LICENCE:
