@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     # 好差评: a 差评's rectification and a complaint are due this many working days on
     rectification_days: int = Field(default=5, ge=1, le=60)
     complaint_days: int = Field(default=5, ge=1, le=60)
+    # 转报时限: working days a case received below its deciding level has, from receipt,
+    # to reach it, for items that set none of their own (levels/cases/referral_clock.py)
+    referral_limit_days: int = Field(default=5, ge=1, le=60)
     # idempotent retries (gateway/idempotency.py): how long a key's record and response
     # are kept, and how long the in-flight lock of a keyed mutation lives at most
     idempotency_retention_hours: int = Field(default=72, ge=1)

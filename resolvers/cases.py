@@ -30,7 +30,7 @@ from auth.policy import (
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
 from levels.calendar.workdays import WorkCalendar, load_calendar
-from levels.cases import due
+from levels.cases import due, referral_rules
 from levels.cases import service as case_service
 from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.errors import CaseErrorCode
@@ -235,6 +235,9 @@ async def take_step(
         return CasePayload(errors=user_errors(e, ctx.locale))
 
     async def change(session: AsyncSession, actor: Actor) -> Case:
+        if step is Step.DECIDE:
+            # the station has not yet supplied what the deciding org told it of
+            await referral_rules.hold_decision(number, session=session)
         return await case_service.take_step(
             number,
             step,

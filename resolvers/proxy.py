@@ -507,6 +507,7 @@ async def _receive(
             else Receiver(Level.VILLAGE, plan.station_code, plan.village.code),
             proxy_authorization_id=granted.id,
             applicant_phone=granted.phone,
+            referral_days=info.context.settings.referral_limit_days,
         ),
         session=session,
         actor=actor_of(info),

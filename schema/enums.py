@@ -8,6 +8,7 @@ import strawberry
 from auth.enums import AccountKind, Channel, RepresentativeRole, Role, Scope
 from levels.cases.enums import (
     ApplicantKind,
+    CardClock,
     CardColor,
     CaseStatus,
     ClockState,
@@ -57,6 +58,7 @@ strawberry.enum(MaterialState)
 strawberry.enum(RejectionReason, description="不予受理的理由")
 strawberry.enum(Decision)
 strawberry.enum(CardColor, description="电子监察: YELLOW warns, RED records an overdue case")
+strawberry.enum(CardClock, description="The clock that earned a card: HANDLING or REFERRAL (转报)")
 strawberry.enum(ClockState, description="GREEN, YELLOW (most of the limit used), RED (overdue)")
 strawberry.enum(
     MessageState,
@@ -72,6 +74,7 @@ __all__ = [
     "ApplicantKind",
     "AuthorizationMethod",
     "AuthorizationStatus",
+    "CardClock",
     "CardColor",
     "CaseStatus",
     "Channel",

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
-from levels.cases import correction, paperless, rejection
+from levels.cases import correction, paperless, referral_clock, rejection
 from levels.cases.clocks import (
     YELLOW_SHARE,
     ClockReading,
@@ -164,6 +164,8 @@ class Submission:
     received_by: Receiver | None = None
     proxy_authorization_id: str | None = None
     applicant_phone: str | None = None
+    # 转报时限 when the item sets none (the hub's setting)
+    referral_days: int = referral_clock.DEFAULT_REFERRAL_DAYS
 
 
 def china_date(at: dt.datetime) -> dt.date:
@@ -357,6 +359,9 @@ async def submit_case(
         version=1,
         updated_at=now,
     )
+    if receiver is not None:
+        limit = referral_clock.referral_limit(impl, submission.referral_days)
+        referral_clock.start(case, calendar, received_on, limit)
     session.add(case)
     await session.flush()
     for m in materials:
@@ -924,14 +929,7 @@ async def _notify_supplement(
     calendar: WorkCalendar,
 ) -> list[dict[str, Any]]:
     """一次性告知: every missing or incorrect material, listed once."""
-    materials = {
-        m.name: m
-        for m in (
-            await session.scalars(
-                select(CaseMaterial).where(CaseMaterial.case_number == case.number)
-            )
-        ).all()
-    }
+    materials = {m.name: m for m in await _materials(session, case)}
     listed: dict[str, str | None] = {}
     for i, (name, note) in enumerate(given.missing):
         if name not in materials:
@@ -967,14 +965,7 @@ async def _notify_supplement(
 
 
 async def _supplement(session: AsyncSession, case: Case, given: StepInput, today: dt.date) -> None:
-    materials = {
-        m.name: m
-        for m in (
-            await session.scalars(
-                select(CaseMaterial).where(CaseMaterial.case_number == case.number)
-            )
-        ).all()
-    }
+    materials = {m.name: m for m in await _materials(session, case)}
     for i, m in enumerate(given.materials):
         row = materials.get(m.name)
         if row is None:
