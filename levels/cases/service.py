@@ -663,13 +663,14 @@ async def take_step(
     if actor.kind == "STAFF":
         _at_org(case, actor)
     before = case.status
+    referred = case.received_level is not None and case.received_level is not case.level
+    if step is Step.NOTIFY_SUPPLEMENT and referred:
+        # referred from below: the materials were received once, and that is all (the
+        # deciding org may ask the station instead: levels/cases/referral_rules.py)
+        raise DomainError(CaseErrorCode.NO_SECOND_REQUEST, field=["input", "number"])
     target = next_status(step, before, given.decision)
     # None while the case is held below the level that implements it (转报)
     impl = await session.get(MatterImplementation, case.implementation_code)
-    referred = case.received_level is not None and case.received_level is not case.level
-    if step is Step.NOTIFY_SUPPLEMENT and referred:
-        # referred from below: the materials were received once, and that is all
-        raise DomainError(CaseErrorCode.NO_SECOND_REQUEST, field=["input", "number"])
     if impl is None and (step in TAKE_UP_STEPS or step is Step.COMPLETE):
         # received below the level that implements it: taken up there, after 转报
         raise DomainError(CaseErrorCode.REFER_INSTEAD, field=["input", "number"])
