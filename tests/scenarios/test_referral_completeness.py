@@ -35,7 +35,7 @@ from tests.scenarios.test_referral import (
     codes,
     relay,
 )
-from tests.scenarios.test_village_proxy import AGENT, OTHER_AGENT
+from tests.scenarios.test_village_proxy import AGENT, OTHER_AGENT, STATION
 
 STATION_CLERK = "xiuwencun.receptionist"  # 修文村便民服务站
 VIEW = """
@@ -51,6 +51,12 @@ query($number: String!) {
     materials { name state source note }
     implementation { referralLimitDays }
     timeline { action level }
+  }
+}"""
+FIGURES = """
+query($day: Date!) {
+  supervision(divisionCode: "140702101201", from: $day, to: $day) {
+    byOrg { orgCode figures { yellowCards redCards } }
   }
 }"""
 COMPLETE = """
@@ -240,6 +246,14 @@ async def test_the_referral_deadline_earns_yellow_then_red_cards_on_the_timer_pa
     ]
     again = await sweep(add_working_days(due, 3))
     assert again["supervisionCards"] == red["supervisionCards"]
+    # they count in the station's supervision figures, on the day each was issued
+    for day, figures in (
+        (add_working_days(received, 4), {"yellowCards": 1, "redCards": 0}),
+        (add_working_days(due, 1), {"yellowCards": 0, "redCards": 1}),
+    ):
+        data = await desk.run("yuci.supervisor", FIGURES, day=day.isoformat())
+        by_org = {o["orgCode"]: o["figures"] for o in data["supervision"]["byOrg"]}
+        assert by_org[STATION] == figures, day
     assert [e["action"] for e in again["timeline"] if e["action"].endswith("_CARD")] == [
         "YELLOW_CARD",
         "RED_CARD",
