@@ -565,6 +565,9 @@ class CaseFilter:
     )
     org_code: str | None = None
     clock_state: ClockState | None = None
+    referral_clock_state: ClockState | None = strawberry.field(
+        default=None, description="转报时限: cases waiting below their deciding level, by colour"
+    )
     submitted_from: dt.date | None = None
     submitted_to: dt.date | None = None
     accepted_from: dt.date | None = None

@@ -10,13 +10,15 @@ and at a town that reviews first (初审): the whole way up counts, from the day
 resident handed the file in. It colours like any clock (``levels/cases/clocks.py``):
 YELLOW once ``YELLOW_SHARE`` of the limit is used, RED after the due day; cards follow
 (``levels/cases/due.py``). It stops when the case is referred on or closed; at the
-deciding org the handling clock takes over. Pure functions: nothing here touches a
-store."""
+deciding org the handling clock takes over. Nothing here touches a store (``where``
+is the same colour as a condition for lists)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
+
+from sqlalchemy import ColumnElement, and_
 
 from levels.calendar.workdays import WorkCalendar
 from levels.cases.clocks import YELLOW_SHARE
@@ -55,3 +57,15 @@ def state(case: Case, today: dt.date) -> ClockState:
     if case.referral_yellow_on is not None and today >= case.referral_yellow_on:
         return ClockState.YELLOW
     return ClockState.GREEN
+
+
+def where(wanted: ClockState, today: dt.date) -> ColumnElement[bool]:
+    """Cases whose referral clock is ``wanted`` on ``today``, as ``state`` reads it."""
+    waiting = Case.status == CaseStatus.SUBMITTED
+    if wanted is ClockState.RED:
+        return and_(waiting, Case.referral_due_on < today)
+    if wanted is ClockState.YELLOW:
+        return and_(waiting, Case.referral_due_on >= today, Case.referral_yellow_on <= today)
+    if wanted is ClockState.GREEN:
+        return and_(waiting, Case.referral_yellow_on > today)
+    return and_(Case.referral_due_on.is_not(None), ~waiting)

@@ -125,6 +125,22 @@ async def at_the_station(
     return submitted["case"]["number"], guide
 
 
+async def overdue(desk: Desk, received: dt.date) -> list[str]:
+    """The 修文村 cases received on ``received`` whose referral deadline has passed, as
+    the county's supervisor lists them."""
+    data = await desk.run(
+        "yuci.supervisor",
+        """query($f: CaseFilter) { cases(filter: $f, first: 50) { edges { node { number } } } }""",
+        f={
+            "divisionCode": "140702101201",
+            "referralClockState": "RED",
+            "submittedFrom": received.isoformat(),
+            "submittedTo": received.isoformat(),
+        },
+    )
+    return [e["node"]["number"] for e in data["cases"]["edges"]]
+
+
 async def outbox(nodes: NodeRegistry, level: Level) -> int:
     async with nodes[level].sessions() as session:
         return int(await session.scalar(select(func.count()).select_from(OutboxMessage)) or 0)
@@ -246,6 +262,8 @@ async def test_the_referral_deadline_earns_yellow_then_red_cards_on_the_timer_pa
     ]
     again = await sweep(add_working_days(due, 3))
     assert again["supervisionCards"] == red["supervisionCards"]
+    # the county's supervisor finds it among the stations' overdue referrals
+    assert await overdue(desk, received) == [number]
     # they count in the station's supervision figures, on the day each was issued
     for day, figures in (
         (add_working_days(received, 4), {"yellowCards": 1, "redCards": 0}),
@@ -262,6 +280,7 @@ async def test_the_referral_deadline_earns_yellow_then_red_cards_on_the_timer_pa
     assert (await refer(desk, STATION_CLERK, number))["errors"] == []
     stopped = await view(desk, STATION_CLERK, number)
     assert stopped["referralClock"]["state"] == "STOPPED"
+    assert await overdue(desk, received) == []
     later = add_working_days(due, 4)
     await relay(nodes, at(later, 9))
     at_county = await sweep(later)
