@@ -81,6 +81,10 @@ class Action(enum.Enum):
     WITHDRAW_CASE = "withdraw-case"  # the applicant takes it back (撤回)
     RETRY_MESSAGE = "retry-message"  # send a FAILED cross-level message again
     REFER_CASE = "refer-case"  # send it up its route (转报 / 初审后上报)
+    # 转报 (seed 000 衔接办理): the deciding org tells the station that received the case
+    # what its file lacks, once; the station supplies it (the resident is not asked again)
+    NOTIFY_STATION = "notify-station"
+    SUPPLEMENT_AT_STATION = "supplement-at-station"
     DELEGATE_MATTER = "delegate-matter"  # delegate a county item to towns, or revoke it
     PUBLISH_CATALOGUE = "publish-catalogue"  # publish the lists as a new version (清单公布)
     # 代办: a resident authorizes a station in the app; an agent records a written
@@ -128,6 +132,9 @@ class Reach(enum.Enum):
     # what was received at the viewer's station: a village agent acts for the station,
     # so every case handed in at their village is theirs to read and carry on (A/B 岗)
     STATION = "station"
+    # staff of the org that received the case (its number names their division),
+    # wherever the case is now
+    RECEIVED = "received"
 
 
 ALL_KINDS = frozenset(AccountKind)
@@ -195,6 +202,8 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
         # every agent of the station that received it, whichever of them handed it in
         Grant(AGENTS, Reach.STATION),
         Grant(STAFF, Reach.JURISDICTION),
+        # the receptionist of the org that received it follows it up its route
+        Grant(STAFF, Reach.RECEIVED, roles=frozenset({Role.RECEPTIONIST})),
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
         Grant(_kinds(AccountKind.SERVICE), Reach.JURISDICTION, scope=Scope.CASES_READ),
     ),
@@ -222,6 +231,11 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
         Grant(_kinds(AccountKind.AGENT), Reach.JURISDICTION),
         # a county's own system, within its county
         Grant(_kinds(AccountKind.SERVICE), Reach.JURISDICTION, scope=Scope.CASES_REFER),
+    ),
+    (Resource.CASE, Action.NOTIFY_STATION): (_post(Role.RECEPTIONIST, Role.REVIEWER),),
+    (Resource.CASE, Action.SUPPLEMENT_AT_STATION): (
+        Grant(AGENTS, Reach.STATION),
+        Grant(STAFF, Reach.RECEIVED, roles=frozenset({Role.RECEPTIONIST})),
     ),
     (Resource.CASE, Action.DELIVER_CASE): (_post(Role.OUTPUT_CLERK),),
     (Resource.CASE, Action.SUPPLEMENT_CASE): (
@@ -356,6 +370,8 @@ def _reaches(grant: Grant, viewer: Viewer, target: Target) -> bool:
     if grant.reach is Reach.STATION:
         village = served_village(viewer)
         return village is not None and target.received_at == village
+    if grant.reach is Reach.RECEIVED:
+        return viewer.jurisdiction is not None and target.received_at == viewer.jurisdiction
     prefix = jurisdiction_prefix(viewer)
     return prefix is not None and (target.division_code or "").startswith(prefix)
 

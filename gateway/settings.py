@@ -177,6 +177,13 @@ class Settings(BaseSettings):
     complaint_days: int = Field(
         default=5, ge=1, le=60, description="Working days a complaint (投诉) is due after filing"
     )
+    referral_limit_days: int = Field(
+        default=5,
+        ge=1,
+        le=60,
+        description="转报时限: working days a case received below its deciding level has, from "
+        "receipt, to reach it, for items that set none of their own",
+    )
     idempotency_retention_hours: int = Field(
         default=72,
         ge=1,

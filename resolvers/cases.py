@@ -30,7 +30,7 @@ from auth.policy import (
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.calendar.workdays import WorkCalendar, load_calendar
-from levels.cases import due
+from levels.cases import due, referral_clock, referral_rules
 from levels.cases import service as case_service
 from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.errors import CaseErrorCode
@@ -243,6 +243,9 @@ async def take_step(
         return CasePayload(errors=user_errors(e, ctx.locale))
 
     async def change(session: AsyncSession, actor: Actor) -> Case:
+        if step is Step.DECIDE:
+            # the station has not yet supplied what the deciding org told it of
+            await referral_rules.hold_decision(number, session=session)
         return await case_service.take_step(
             number,
             step,
@@ -385,6 +388,8 @@ def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
         stmt = stmt.where(Case.archive_overdue.is_(f.archive_overdue))
     if f.submitted_to is not None:
         stmt = stmt.where(Case.submitted_at < case_service.start_of_day_after(f.submitted_to))
+    if f.referral_clock_state is not None:
+        stmt = stmt.where(referral_clock.where(f.referral_clock_state, today))
     if f.clock_state is not None:
         running = Case.status.in_([CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW])
         if f.clock_state is ClockState.RED:

@@ -509,6 +509,7 @@ async def _receive(
             proxy_authorization_id=granted.id,
             applicant_phone=granted.phone,
             clerk_name=clerk,
+            referral_days=info.context.settings.referral_limit_days,
         ),
         session=session,
         actor=actor_of(info),

@@ -7,8 +7,9 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import Action
-from levels.cases import referral
+from levels.cases import referral, referral_rules
 from levels.cases.errors import CaseErrorCode
+from levels.cases.materials import MaterialDraft
 from levels.cases.models import Case
 from levels.cases.service import Actor
 from levels.common.codes import parse_implementation_code
@@ -79,3 +80,64 @@ async def _deciding_item(info: Info, row: Case) -> MatterImplementation:
     if impl is None:
         raise DomainError(CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "number"])
     return impl
+
+
+async def complete_file(
+    info: Info, number: str, drafts: list[MaterialDraft], expected_version: int | None
+) -> CasePayload:
+    """收集: what the file lacks, added where the case waits to be referred (whoever may
+    refer it may complete it)."""
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, actor: Actor) -> Case:
+        return await referral_rules.complete_file(
+            number,
+            drafts,
+            expected_version=expected_version,
+            session=session,
+            actor=actor,
+            now=now,
+        )
+
+    return await act_on_case(info, number, Action.REFER_CASE, change, now=now)
+
+
+async def notify_station(
+    info: Info,
+    number: str,
+    missing: list[tuple[str, str | None]],
+    expected_version: int | None,
+) -> CasePayload:
+    """一次性告知 to the station that received a referred case."""
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, actor: Actor) -> Case:
+        return await referral_rules.notify_station(
+            number,
+            missing,
+            expected_version=expected_version,
+            session=session,
+            actor=actor,
+            now=now,
+        )
+
+    return await act_on_case(info, number, Action.NOTIFY_STATION, change, now=now)
+
+
+async def supplement_at_station(
+    info: Info, number: str, drafts: list[MaterialDraft], expected_version: int | None
+) -> CasePayload:
+    """The station supplies what the notice listed, for the resident."""
+    now = info.context.clock.now()
+
+    async def change(session: AsyncSession, actor: Actor) -> Case:
+        return await referral_rules.supplement_at_station(
+            number,
+            drafts,
+            expected_version=expected_version,
+            session=session,
+            actor=actor,
+            now=now,
+        )
+
+    return await act_on_case(info, number, Action.SUPPLEMENT_AT_STATION, change, now=now)

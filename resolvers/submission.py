@@ -240,6 +240,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                     joint=joint,
                     window_id=window_id,
                     received_by=receiver,
+                    referral_days=ctx.settings.referral_limit_days,
                 ),
                 session=session,
                 actor=actor_of(info),

@@ -255,6 +255,9 @@ class CaseFilter:
     clock_state: ClockState | None = strawberry.field(
         default=None, description="Only cases whose clock is in this state"
     )
+    referral_clock_state: ClockState | None = strawberry.field(
+        default=None, description="转报时限: cases waiting below their deciding level, by colour"
+    )
     submitted_from: dt.date | None = strawberry.field(
         default=None, description="Handed in on or after this day"
     )

@@ -13,15 +13,20 @@ from levels.audit.chain import in_time_order
 from levels.audit.models import AuditEvent
 from levels.cases import rejection
 from levels.cases.models import Case as CaseRow
-from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
+from levels.cases.models import CaseMaterial, CasePart
 from levels.cases.referral import REFER_ACTION, passed_through
 from levels.cases.service import china_date, clock_state
 from levels.evaluations.service import RESULT_STATUSES
 from resolvers.globalid import encode_id
+from schema.clocks import (
+    CaseClock,
+    ReferralClock,
+    StationNotice,
+    SupervisionCardType,
+)
 from schema.divisions import Department, ServiceOrg, Window
 from schema.enums import (
     ApplicantKind,
-    CardColor,
     CaseStatus,
     ClockState,
     Decision,
@@ -113,37 +118,6 @@ class CasePartType:
     @strawberry.field(description="The department that decides the part")
     async def department(self, info: Info) -> Department | None:
         return await _department(info, self.department_id)
-
-
-@strawberry.type(description="电子监察: a yellow (most of the limit used) or red (overdue) card")
-class SupervisionCardType:
-    color: CardColor = strawberry.field(description="YELLOW or RED")
-    issued_at: dt.datetime = strawberry.field(description="When it was issued")
-    due_on: dt.date = strawberry.field(description="The due date the card was issued against")
-
-    @classmethod
-    def from_row(cls, row: SupervisionCard) -> SupervisionCardType:
-        return cls(color=row.color, issued_at=row.issued_at, due_on=row.due_on)
-
-
-@strawberry.type(description="The handling clock, in working days (法定节假日 excluded)")
-class CaseClock:
-    state: ClockState = strawberry.field(
-        description="GREEN, YELLOW from 80 % of the limit used, RED when overdue"
-    )
-    accepted_on: dt.date | None = strawberry.field(description="The day the clock started (受理)")
-    due_on: dt.date | None = strawberry.field(description="Last working day of the promise")
-    working_days_left: int | None = strawberry.field(
-        description="Working days until the due date (negative: overdue); null when stopped"
-    )
-    promised_limit_days: int = strawberry.field(description="The promised limit, in working days")
-    legal_limit_days: int = strawberry.field(description="The statutory limit, in working days")
-    provisional: bool = strawberry.field(
-        description="A year on the way has no imported holiday schedule yet (Mon–Fri used)"
-    )
-    deemed_accepted: bool = strawberry.field(
-        description="Accepted because no notice came within 3 working days of receipt"
-    )
 
 
 @strawberry.type(description="One step of a case, from the audit trail")
@@ -334,6 +308,14 @@ class CaseType(Node, ToleranceOfCase):
         return [
             ELicenceType.from_row(r) for r in rows if allows(viewer, Action.READ, licence_target(r))
         ]
+
+    @strawberry.field(description="转报时限 of a case received below its deciding level")
+    def referral_clock(self, info: Info) -> ReferralClock | None:
+        return ReferralClock.of(self.row, china_date(info.context.clock.now()))
+
+    @strawberry.field(description="一次性告知 to the station that received it (referred cases)")
+    def station_notices(self) -> list[StationNotice]:
+        return [StationNotice.from_record(r) for r in self.row.station_notices or []]
 
     @strawberry.field(
         description="初审意见: every opinion given as the case was referred up, oldest first"

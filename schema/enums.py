@@ -8,6 +8,7 @@ import strawberry
 from auth.enums import AccountKind, Channel, RepresentativeRole, Role, Scope
 from levels.cases.enums import (
     ApplicantKind,
+    CardClock,
     CardColor,
     CaseStatus,
     ClockState,
@@ -80,6 +81,7 @@ strawberry.enum(RejectionReason, description="不予受理的理由")
 strawberry.enum(Decision, description="准予 or 不予: the decision on a case or one part of it")
 strawberry.enum(ToleranceConsequence, description="容缺承诺: what follows a late material")
 strawberry.enum(CardColor, description="电子监察: YELLOW warns, RED records an overdue case")
+strawberry.enum(CardClock, description="The clock that earned a card: HANDLING or REFERRAL (转报)")
 strawberry.enum(ClockState, description="GREEN, YELLOW (most of the limit used), RED (overdue)")
 strawberry.enum(
     MessageState,
@@ -95,6 +97,7 @@ __all__ = [
     "ApplicantKind",
     "AuthorizationMethod",
     "AuthorizationStatus",
+    "CardClock",
     "CardColor",
     "CaseStatus",
     "Channel",

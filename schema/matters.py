@@ -166,6 +166,10 @@ class MatterImplementation(Node):
         description="Levels below this one where a resident may hand the application in"
     )
     preliminary_review: bool = strawberry.field(description="The town reviews first (初审)")
+    referral_limit_days: int | None = strawberry.field(
+        description="转报时限: working days a case received below has, from receipt, to reach "
+        "this org (null: the hub's default)"
+    )
     issues_licence_type: str | None = strawberry.field(
         description="The e-licence type (电子证照) an approval issues, if any"
     )
@@ -206,6 +210,7 @@ class MatterImplementation(Node):
             village_modes=[VillageServiceMode(m) for m in row.village_modes],
             receive_levels=[Level(v) for v in row.receive_levels],
             preliminary_review=row.preliminary_review,
+            referral_limit_days=row.referral_limit_days,
             issues_licence_type=row.issues_licence_type,
             status=row.status,
             version=row.version,

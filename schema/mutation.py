@@ -70,6 +70,7 @@ from schema.proxy import (
     RevokeProxyAuthorizationInput,
 )
 from schema.publication import CataloguePublicationPayload, PublishCatalogueInput
+from schema.referral import ReferralMutation
 from schema.windows import (
     AppointmentActionInput,
     AppointmentPayload,
@@ -95,7 +96,7 @@ from schema.windows import (
         "Every change: sign-in, cases and their steps, windows, licences, ratings, delegation"
     )
 )
-class Mutation(CounterMutation):
+class Mutation(CounterMutation, ReferralMutation):
     @strawberry.mutation(
         description="Sign in with username and password on a channel (WEB, MOBILE, KIOSK, "
         "COUNTER): a short-lived access token and a refresh token"

@@ -99,6 +99,8 @@ def add_implementation(
             "village_modes": [VillageServiceMode(v).value for v in spec["villageModes"]],
             "receive_levels": [r.value for r in receive],
             "preliminary_review": preliminary,
+            # 转报时限 of its own (null: the hub's setting)
+            "referral_limit_days": spec.get("referralLimitDays"),
             # 出证: the e-licence an approval of this item issues (a delegated town
             # copy issues the same, signed by the town)
             "issues_licence_type": spec.get("issuesLicence"),

@@ -17,6 +17,9 @@ deadline that made the step impossible:
   material was promised for: the applicant was told, and the case TERMINATED as the
   commitment stated (``levels/cases/tolerance.py``).
 
+The cards follow whichever clock runs: the handling clock of an accepted case, or the
+referral deadline (转报时限) of a case waiting below its deciding level.
+
 A write refused that way still keeps what the timer did (the caller commits it): the
 case really was accepted, or closed, at that instant."""
 
@@ -29,8 +32,8 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.calendar.workdays import WorkCalendar
-from levels.cases import tolerance
-from levels.cases.enums import CardColor, CaseStatus, ClockState, TimerKind
+from levels.cases import referral_clock, tolerance
+from levels.cases.enums import CardClock, CardColor, CaseStatus, ClockState, TimerKind
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import OPEN_STATUSES, TRANSITIONS, Step
 from levels.cases.models import Case, CaseTimer, SupervisionCard
@@ -154,12 +157,21 @@ async def _tell_tolerance_passed(session: AsyncSession, case: Case, now: dt.date
     )
 
 
+def running_clock(case: Case, today: dt.date) -> tuple[CardClock, ClockState, dt.date | None]:
+    """The clock that runs on ``case``: its referral deadline while it waits below the
+    deciding level (``levels/cases/referral_clock.py``), else its handling clock; with
+    its colour on ``today`` and the due date it counts to."""
+    if referral_clock.running(case):
+        return CardClock.REFERRAL, referral_clock.state(case, today), case.referral_due_on
+    return CardClock.HANDLING, clock_state(case, today), case.due_on
+
+
 async def issue_case_cards(
     session: AsyncSession, case: Case, *, now: dt.datetime
 ) -> list[CardColor]:
-    """The cards the clock of ``case`` (locked by the caller) has earned by ``now`` and
-    it does not have yet, each issued once with its audit event."""
-    state = clock_state(case, china_date(now))
+    """The cards the running clock of ``case`` (locked by the caller) has earned by
+    ``now`` and it does not have yet, each issued once with its audit event."""
+    clock, state, due_on = running_clock(case, china_date(now))
     earned = CARDS_OF.get(state, ())
     if not earned:
         return []
@@ -172,15 +184,16 @@ async def issue_case_cards(
     )
     new: list[CardColor] = []
     for color in (c for c in earned if c not in had):
-        assert case.due_on is not None
+        assert due_on is not None
         # another pass may have issued it since this one read: once per colour
         if not await insert_once(
             session,
             SupervisionCard,
             case_number=case.number,
             color=color,
+            clock=clock,
             issued_at=now,
-            due_on=case.due_on,
+            due_on=due_on,
             org_code=case.org_code,
             division_code=case.division_code,
             department_id=case.department_id,
@@ -194,7 +207,7 @@ async def issue_case_cards(
             f"{color.value}_CARD",
             case.status,
             now,
-            {"dueOn": case.due_on.isoformat()},
+            {"dueOn": due_on.isoformat(), "clock": clock.value},
         )
     return new
 

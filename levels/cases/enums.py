@@ -97,6 +97,13 @@ class CardColor(enum.Enum):
     RED = "RED"
 
 
+class CardClock(enum.Enum):
+    """The clock a card was earned against."""
+
+    HANDLING = "HANDLING"  # the promised limit, from acceptance
+    REFERRAL = "REFERRAL"  # 转报时限, from receipt below the deciding level
+
+
 class ClockState(enum.Enum):
     GREEN = "GREEN"
     YELLOW = "YELLOW"

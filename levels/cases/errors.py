@@ -62,6 +62,8 @@ class CaseErrorCode(enum.Enum):
     TOLERANCE_ALREADY_OVERRIDDEN = "TOLERANCE_ALREADY_OVERRIDDEN"
     TOLERANCE_CONSEQUENCE_FIXED = "TOLERANCE_CONSEQUENCE_FIXED"
     IDENTITY_IS_SHARED = "IDENTITY_IS_SHARED"
+    REFERRAL_INCOMPLETE = "REFERRAL_INCOMPLETE"
+    STATION_NOTICE_OPEN = "STATION_NOTICE_OPEN"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -242,6 +244,14 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     CaseErrorCode.SECOND_PERSON_REQUIRED: (
         "窗口无否决权：不予受理须经另一人批准，不能批准本人提出的意见",
         "A window may not simply say no: someone other than the proposer approves a rejection",
+    ),
+    CaseErrorCode.REFERRAL_INCOMPLETE: (
+        "申请材料不齐全，须收齐后方可转报，缺少",
+        "The file is incomplete: collect what is missing before referring it up; missing",
+    ),
+    CaseErrorCode.STATION_NOTICE_OPEN: (
+        "已一次性告知收件站点补齐材料，须待站点补齐后再作决定",
+        "The station was told what the file lacks: decide once the station has supplied it",
     ),
     CaseErrorCode.NOT_A_REPRESENTATIVE: (
         "您不是该企业的法定代表人或授权经办人",

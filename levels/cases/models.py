@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from levels.cases.enums import (
     ApplicantKind,
+    CardClock,
     CardColor,
     CaseStatus,
     Decision,
@@ -66,6 +67,15 @@ class Case(LevelBase):
     # travels with the case — [{"level", "orgCode", "reviewerId", "reviewerName",
     # "role", "opinion", "at"}] (null: none given)
     review_opinions: Mapped[list[Any] | None] = mapped_column(JSON)
+    # 转报时限 (000 "在上级行政机关规定期限内完成代办转报"): received below the deciding
+    # level, the case reaches it by this working day, counted from receipt at the first
+    # level; YELLOW from ``referral_yellow_on`` (levels/cases/referral_clock.py)
+    referral_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    referral_yellow_on: Mapped[dt.date | None] = mapped_column(Date)
+    # 一次性告知 to the station that received it, for what its file lacked (the resident
+    # is not asked again): [{"materials": [{"name", "note"}], "issuedAt", "issuedBy",
+    # "orgCode", "supplementedAt", "supplementedBy", "residentCameAgain"}]
+    station_notices: Mapped[list[Any] | None] = mapped_column(JSON)
     channel: Mapped[str] = mapped_column(String(16))
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), index=True)
     # clocks, in working days
@@ -174,6 +184,8 @@ class SupervisionCard(LevelBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_number: Mapped[str] = mapped_column(ForeignKey("cases.number"), index=True)
     color: Mapped[CardColor] = mapped_column(_enum(CardColor))
+    # the clock that earned it: the handling clock, or the referral deadline (转报时限)
+    clock: Mapped[CardClock] = mapped_column(_enum(CardClock), default=CardClock.HANDLING)
     issued_at: Mapped[dt.datetime]
     due_on: Mapped[dt.date] = mapped_column(Date)
     org_code: Mapped[str] = mapped_column(String(18), index=True)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.calendar.workdays import load_calendar
-from levels.cases import tolerance
+from levels.cases import referral_rules, tolerance
 from levels.cases.enums import ApplicantKind, CaseStatus, MaterialSource, MaterialState
 from levels.cases.errors import CaseErrorCode
 from levels.cases.models import Case, CaseMaterial, CaseTolerance
@@ -122,6 +122,8 @@ def _payload(
         if case.tolerance_deadline
         else None,
         "proxyAuthorizationId": case.proxy_authorization_id,
+        "referralDueOn": _iso(case.referral_due_on),
+        "referralYellowOn": _iso(case.referral_yellow_on),
         "receivedLevel": (case.received_level or case.level).value,
         "fromLevel": case.level.value,
         "orgCode": hop.org_code,
@@ -140,6 +142,10 @@ def _payload(
             for m in materials
         ],
     }
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def review_opinion(
@@ -196,6 +202,8 @@ async def refer_case(
             )
         ).all()
     )
+    # 收集、审核、上报: what goes up is the whole file (the decider accepts on receipt)
+    referral_rules.refuse_incomplete(materials)
     before = case.status
     with session.no_autoflush:
         if text:
@@ -278,6 +286,9 @@ async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.da
         proxy_authorization_id=p.get("proxyAuthorizationId"),
         received_level=Level(p["receivedLevel"]),
         review_opinions=list(p.get("reviewOpinions") or []) or None,
+        # a town that reviews first holds it on the same referral deadline
+        referral_due_on=_day(p.get("referralDueOn")),
+        referral_yellow_on=_day(p.get("referralYellowOn")),
         version=1,
         updated_at=now,
     )

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
-from levels.cases import correction, paperless, rejection, sharing, tolerance
+from levels.cases import correction, paperless, referral_clock, rejection, sharing, tolerance
 from levels.cases.clocks import (
     YELLOW_SHARE,
     ClockReading,
@@ -166,6 +166,8 @@ class Submission:
     proxy_authorization_id: str | None = None
     applicant_phone: str | None = None
     clerk_name: str | None = None  # 收件人, as a village station's 受理告知书 names them
+    # 转报时限 when the item sets none (the hub's setting)
+    referral_days: int = referral_clock.DEFAULT_REFERRAL_DAYS
 
 
 def china_date(at: dt.datetime) -> dt.date:
@@ -365,6 +367,9 @@ async def submit_case(
         version=1,
         updated_at=now,
     )
+    if receiver is not None:
+        limit = referral_clock.referral_limit(impl, submission.referral_days)
+        referral_clock.start(case, calendar, received_on, limit)
     session.add(case)
     await session.flush()
     for m in materials:
@@ -670,13 +675,14 @@ async def take_step(
     if actor.kind == "STAFF":
         _at_org(case, actor)
     before = case.status
+    referred = case.received_level is not None and case.received_level is not case.level
+    if step is Step.NOTIFY_SUPPLEMENT and referred:
+        # referred from below: the materials were received once, and that is all (the
+        # deciding org may ask the station instead: levels/cases/referral_rules.py)
+        raise DomainError(CaseErrorCode.NO_SECOND_REQUEST, field=["input", "number"])
     target = next_status(step, before, given.decision)
     # None while the case is held below the level that implements it (转报)
     impl = await session.get(MatterImplementation, case.implementation_code)
-    referred = case.received_level is not None and case.received_level is not case.level
-    if step is Step.NOTIFY_SUPPLEMENT and referred:
-        # referred from below: the materials were received once, and that is all
-        raise DomainError(CaseErrorCode.NO_SECOND_REQUEST, field=["input", "number"])
     if impl is None and (step in TAKE_UP_STEPS or step is Step.COMPLETE):
         # received below the level that implements it: taken up there, after 转报
         raise DomainError(CaseErrorCode.REFER_INSTEAD, field=["input", "number"])
@@ -942,14 +948,7 @@ async def _notify_supplement(
     calendar: WorkCalendar,
 ) -> list[dict[str, Any]]:
     """一次性告知: every missing or incorrect material, listed once."""
-    materials = {
-        m.name: m
-        for m in (
-            await session.scalars(
-                select(CaseMaterial).where(CaseMaterial.case_number == case.number)
-            )
-        ).all()
-    }
+    materials = {m.name: m for m in await _materials(session, case)}
     listed: dict[str, str | None] = {}
     for i, (name, note) in enumerate(given.missing):
         if name not in materials:
@@ -985,14 +984,7 @@ async def _notify_supplement(
 
 
 async def _supplement(session: AsyncSession, case: Case, given: StepInput, today: dt.date) -> None:
-    materials = {
-        m.name: m
-        for m in (
-            await session.scalars(
-                select(CaseMaterial).where(CaseMaterial.case_number == case.number)
-            )
-        ).all()
-    }
+    materials = {m.name: m for m in await _materials(session, case)}
     for i, m in enumerate(given.materials):
         row = materials.get(m.name)
         if row is None:

@@ -11,8 +11,9 @@ the step it takes, and a step no longer allowed (the case moved on) is simply sk
   (``archive_overdue``, seed 001 归档).
 
 ``issue_cards`` is the electronic supervision (电子监察) of running clocks: each case
-whose clock has turned YELLOW or RED gets that card once (``supervision_cards``, with an
-audit event), however often the worker passes.
+whose clock — its handling clock, or its referral deadline (转报时限) while it waits
+below its deciding level — has turned YELLOW or RED gets that card once
+(``supervision_cards``, with an audit event), however often the worker passes.
 
 What a timer does, and which cards a clock has earned, is written once, in
 ``levels/cases/due.py``: a write to a case applies the same rules to that case first,
@@ -24,7 +25,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from levels.cases.due import Calendar, fire_timer, issue_case_cards, pending
@@ -94,16 +95,24 @@ async def issue_cards(
     has not had yet (a red case that skipped yellow between two passes gets both);
     returns how many cards were issued."""
     today = china_date(now)
+    handling = and_(
+        Case.status.in_(RUNNING),
+        or_(Case.yellow_on <= today, Case.due_on < today),
+        or_(_without(CardColor.YELLOW), Case.due_on < today),
+        or_(_without(CardColor.RED), Case.due_on >= today),
+    )
+    # 转报时限: a case waiting below its deciding level (levels/cases/referral_clock.py)
+    referral = and_(
+        Case.status == CaseStatus.SUBMITTED,
+        or_(Case.referral_yellow_on <= today, Case.referral_due_on < today),
+        or_(_without(CardColor.YELLOW), Case.referral_due_on < today),
+        or_(_without(CardColor.RED), Case.referral_due_on >= today),
+    )
     async with sessions() as session:
         due = (
             await session.scalars(
                 select(Case.number)
-                .where(
-                    Case.status.in_(RUNNING),
-                    or_(Case.yellow_on <= today, Case.due_on < today),
-                    or_(_without(CardColor.YELLOW), Case.due_on < today),
-                    or_(_without(CardColor.RED), Case.due_on >= today),
-                )
+                .where(or_(handling, referral))
                 .order_by(Case.number)
                 .limit(limit)
             )

@@ -130,6 +130,9 @@ class MatterImplementation(LevelBase):
     receive_levels: Mapped[list[Any]] = mapped_column(default=list)
     # the town centre reviews first (初审) before reporting up
     preliminary_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    # 转报时限: working days a case received below this item's org has, from receipt, to
+    # reach it (null: the hub's setting ``referral_limit_days``)
+    referral_limit_days: Mapped[int | None] = mapped_column(Integer)
     delegated_from: Mapped[str | None] = mapped_column(String(31), index=True)
     delegation_id: Mapped[str | None] = mapped_column(String(20))
     # the e-licence type an approval of this item issues (电子证照), if any

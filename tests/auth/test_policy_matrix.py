@@ -304,6 +304,18 @@ CASE_STEPS = {
         "OverrideToleranceInput",
         '{number: $n, reason: "x"}',
     ),
+    # 转报: whoever may refer a case completes its file; the decider tells the station
+    "completeReferralFile": (
+        Action.REFER_CASE,
+        "SupplementInput",
+        '{number: $n, materials: [{name: "x", source: PAPER}]}',
+    ),
+    "notifyStation": (Action.NOTIFY_STATION, "StationNoticeInput", "{number: $n, materials: []}"),
+    "supplementAtStation": (
+        Action.SUPPLEMENT_AT_STATION,
+        "SupplementInput",
+        '{number: $n, materials: [{name: "x", source: PAPER}]}',
+    ),
 }
 
 
