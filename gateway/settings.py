@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     # 好差评: a 差评's rectification and a complaint are due this many working days on
     rectification_days: int = Field(default=5, ge=1, le=60)
     complaint_days: int = Field(default=5, ge=1, le=60)
+    # 免费代办 (003): a resident this old or older is never charged for 代办
+    proxy_free_age: int = Field(default=70, ge=18, le=120)
+    # 月报表 (002): due before the end of this working day of the next month
+    monthly_report_workday: int = Field(default=5, ge=1, le=20)
     # idempotent retries (gateway/idempotency.py): how long a key's record and response
     # are kept, and how long the in-flight lock of a keyed mutation lives at most
     idempotency_retention_hours: int = Field(default=72, ge=1)

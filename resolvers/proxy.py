@@ -54,9 +54,10 @@ from levels.proxy import service as proxy_service
 from levels.proxy.errors import ProxyErrorCode
 from levels.proxy.models import AuthorizationMethod, ProxyAuthorization
 from levels.proxy.service import AuthorizationDraft, AuthorizationQuery, Resident
-from resolvers import case_events
+from resolvers import case_events, village
 from resolvers.cases import actor_of, material_drafts
 from resolvers.fanout import NodeUnavailable, fan_out
+from resolvers.languages import applicant_language
 from resolvers.loaders import issuer_status
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
@@ -487,7 +488,7 @@ async def _receive(
     if not allows(viewer, Action.SUBMIT_CASE, target):
         raise DomainError(ProxyErrorCode.OUTSIDE_YOUR_VILLAGE)
     own = plan.implementation.level is Level.VILLAGE
-    return await case_service.submit_case(
+    case = await case_service.submit_case(
         Submission(
             implementation_code=plan.implementation.code,
             matter_name=plan.matter_name,
@@ -516,6 +517,9 @@ async def _receive(
         library=library,
         issuer_status=issuer_status(ctx.loaders),
     )
+    case.applicant_language = applicant_language(input)
+    await village.record_case_service(info, input, granted, plan.route, case, session, library)
+    return case
 
 
 async def submit_for_resident(info: Info, input: Any) -> CasePayload:

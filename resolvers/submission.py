@@ -43,6 +43,7 @@ from levels.common.errors import DomainError
 from levels.common.routes import delegation_in_force
 from resolvers import case_events
 from resolvers.cases import actor_of, material_drafts, refuse, window_key
+from resolvers.languages import applicant_language
 from resolvers.loaders import issuer_status
 from schema.cases import CasePayload, CaseType
 from schema.info import Info
@@ -224,10 +225,12 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         here = ctx.nodes[receiver.level] if receiver else node
         now = ctx.clock.now()
 
+        language = applicant_language(input)
+
         async def write(
             session: AsyncSession, catalogue: AsyncSession | None, library: AsyncSession
         ) -> Case:
-            return await case_service.submit_case(
+            case = await case_service.submit_case(
                 Submission(
                     implementation_code=code.code,
                     matter_name=matter.name,
@@ -248,6 +251,8 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                 library=library,
                 issuer_status=issuer_status(ctx.loaders),
             )
+            case.applicant_language = language
+            return case
 
         case = await receive(here, node if receiver else None, ctx.nodes[Level.CITY], write)
     except DomainError as e:

@@ -18,6 +18,7 @@ from levels.cases.referral import REFER_ACTION
 from levels.cases.service import china_date, clock_state
 from levels.evaluations.service import RESULT_STATUSES
 from resolvers.globalid import encode_id
+from schema.case_language import CaseLanguageFields
 from schema.divisions import Department, ServiceOrg, Window
 from schema.enums import (
     ApplicantKind,
@@ -39,6 +40,7 @@ from schema.licences import ELicenceType, LicenceFieldInput, LicenceView, licenc
 from schema.matters import MatterImplementation
 from schema.payloads import UserError
 from schema.relay import Node
+from schema.village import SubmissionExtras, VillageServiceFields
 
 LEVELS_BY_DEPTH = sorted(Level, key=lambda lv: lv.depth)
 
@@ -210,7 +212,7 @@ class ReviewOpinion:
 
 
 @strawberry.type(name="Case", description="办件: one application and where it stands")
-class CaseType(Node):
+class CaseType(CaseLanguageFields, VillageServiceFields, Node):
     number: str
     status: CaseStatus
     matter_name: str
@@ -433,7 +435,7 @@ class MaterialInput:
 
 
 @strawberry.input
-class SubmitCaseInput:
+class SubmitCaseInput(SubmissionExtras):
     implementation_code: str
     channel: Channel = strawberry.field(
         description="How the case arrives; it follows from the session: an applicant's is "

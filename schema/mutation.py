@@ -54,6 +54,7 @@ from schema.identity import (
     StartHandoffPayload,
 )
 from schema.info import Info
+from schema.languages import LanguageMutation
 from schema.licences import (
     LicenceActionInput,
     LicenceCopyInput,
@@ -70,6 +71,7 @@ from schema.proxy import (
     RevokeProxyAuthorizationInput,
 )
 from schema.publication import CataloguePublicationPayload, PublishCatalogueInput
+from schema.village_mutation import VillageMutation
 from schema.windows import (
     AppointmentActionInput,
     AppointmentPayload,
@@ -91,7 +93,7 @@ from schema.windows import (
 
 
 @strawberry.type
-class Mutation(CounterMutation):
+class Mutation(CounterMutation, VillageMutation, LanguageMutation):
     @strawberry.mutation(
         description="Sign in with username and password on a channel (WEB, MOBILE, KIOSK, "
         "COUNTER): a short-lived access token and a refresh token"

@@ -23,6 +23,7 @@ from schema.enums import (
 from schema.info import Info
 from schema.matters import Matter
 from schema.payloads import UserError
+from schema.village import VillageServiceFields
 
 
 def authorization_target(row: AuthorizationRow) -> Target:
@@ -148,7 +149,7 @@ class ProxyAuthorizationFilter:
     description="台账: one case a village station received — 编号, 受理日期, 申办事项, 申办人, "
     "联系电话, 办件状态 (where the case is now, once referred up)"
 )
-class VillageLedgerEntry:
+class VillageLedgerEntry(VillageServiceFields):
     number: str
     received_on: dt.date
     matter_name: str

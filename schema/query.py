@@ -9,7 +9,18 @@ import strawberry
 
 from auth.permissions import IsAuthenticated
 from levels.evaluations.enums import RollupDimension
-from resolvers import audit, cases, catalogue, identity, licences, nodes, proxy, publicity, routing
+from resolvers import (
+    audit,
+    cases,
+    catalogue,
+    identity,
+    languages,
+    licences,
+    nodes,
+    proxy,
+    publicity,
+    routing,
+)
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
 from resolvers import publication as publication_resolvers
@@ -297,8 +308,19 @@ class Query:
         description="窗口: an org's windows (by its division code or credit code), each with "
         "its A/B posts, opening hours, whether it is open now and today's queue — public"
     )
-    async def windows(self, info: Info, org_code: str) -> list[Window]:
-        return await window_resolvers.windows(info, org_code)
+    async def windows(
+        self,
+        info: Info,
+        org_code: str,
+        language: Annotated[
+            str | None,
+            strawberry.argument(
+                description="藏汉双语: only the windows serving in this language (zh, bo …)"
+            ),
+        ] = None,
+    ) -> list[Window]:
+        found = await window_resolvers.windows(info, org_code)
+        return await languages.serving(info, found, language) if language else found
 
     @strawberry.field(
         description="预约时段 of an org (or one window) on a day, with the seats left — public"

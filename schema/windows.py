@@ -191,6 +191,10 @@ class TicketType:
             _level=level,
         )
 
+    @strawberry.field(description="The language asked for (藏汉双语); the window serves it")
+    def language(self) -> str | None:
+        return self._row.language
+
     @strawberry.field(description="The window it waits for (after a transfer or check-in)")
     async def window(self, info: Info) -> WindowRef | None:
         return await _window(info, self._row.window_id)
@@ -305,6 +309,11 @@ class IssueTicketInput:
     basic_code: str | None = None
     window_id: strawberry.ID | None = None
     window_kind: WindowKind | None = None
+    language: str | None = strawberry.field(
+        default=None,
+        description="藏汉双语: the language to be served in (zh, bo …); the ticket goes to a "
+        "window serving it (LANGUAGE_NOT_SERVED when none does)",
+    )
 
 
 @strawberry.input
