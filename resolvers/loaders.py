@@ -43,6 +43,7 @@ from levels.windows import board as window_board
 from resolvers.fanout import NodeUnavailable
 from resolvers.language_loaders import StaffLanguagesByOrgLoader
 from resolvers.level_loader import LevelLoader, R
+from resolvers.report_loaders import OverdueReportsByDivisionLoader
 from resolvers.sessions import RequestSessions
 from resolvers.village_loaders import VillageLoaders
 
@@ -458,6 +459,7 @@ class Loaders:
     board_by_org: BoardByOrgLoader
     village: VillageLoaders
     staff_languages_by_org: StaffLanguagesByOrgLoader
+    overdue_reports: OverdueReportsByDivisionLoader
 
     @classmethod
     def create(cls, sessions: RequestSessions, timeout: float) -> Loaders:
@@ -494,6 +496,7 @@ class Loaders:
             board_by_org=BoardByOrgLoader(sessions, timeout),
             village=VillageLoaders.create(sessions, timeout),
             staff_languages_by_org=StaffLanguagesByOrgLoader(sessions, timeout),
+            overdue_reports=OverdueReportsByDivisionLoader(sessions, timeout),
         )
 
 

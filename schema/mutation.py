@@ -71,6 +71,7 @@ from schema.proxy import (
     RevokeProxyAuthorizationInput,
 )
 from schema.publication import CataloguePublicationPayload, PublishCatalogueInput
+from schema.report_operations import ReportMutation
 from schema.village_mutation import VillageMutation
 from schema.windows import (
     AppointmentActionInput,
@@ -93,7 +94,7 @@ from schema.windows import (
 
 
 @strawberry.type
-class Mutation(CounterMutation, VillageMutation, LanguageMutation):
+class Mutation(CounterMutation, VillageMutation, LanguageMutation, ReportMutation):
     @strawberry.mutation(
         description="Sign in with username and password on a channel (WEB, MOBILE, KIOSK, "
         "COUNTER): a short-lived access token and a refresh token"

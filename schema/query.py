@@ -48,12 +48,13 @@ from schema.proxy import ProxyAuthorizationFilter, ProxyAuthorizationType, Villa
 from schema.publication import CataloguePublication
 from schema.publicity import PublicDecision
 from schema.relay import Connection, Node
+from schema.report_operations import ReportQuery
 from schema.supervision import SupervisionReport
 from schema.windows import AppointmentSlotType, AppointmentType, TicketType
 
 
 @strawberry.type
-class Query:
+class Query(ReportQuery):
     @strawberry.field(description="Any object by its global ID")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await nodes.node(info, id)
