@@ -151,9 +151,7 @@ async def test_a_resident_over_the_stated_age_is_never_charged_for_proxy(
     desk = elderly_desk
     await desk.travel(at(dt.date(2026, 4, 10), 9))
     granted = (await authorize(desk, "resident3", mode="FULL_PROXY"))["authorization"]
-    charged = await submit(
-        desk, AGENT, granted["id"], feeYuan="3", applicantIdNumber=WANG_FANG_ID
-    )
+    charged = await submit(desk, AGENT, granted["id"], feeYuan="3", applicantIdNumber=WANG_FANG_ID)
     assert codes(charged) == ["FEE_WAIVED"]
     free = await submit(desk, AGENT, granted["id"], applicantIdNumber=WANG_FANG_ID)
     assert free["errors"] == []
@@ -165,13 +163,11 @@ async def test_a_resident_over_the_stated_age_is_never_charged_for_proxy(
     )
 
 
-async def test_an_accompanied_case_records_who_accompanied(
-    desk: Desk, nodes: NodeRegistry
-) -> None:
+async def test_an_accompanied_case_records_who_accompanied(desk: Desk, nodes: NodeRegistry) -> None:
     await desk.travel(at(dt.date(2026, 4, 13), 9))
-    granted = (
-        await authorize(desk, "resident3", basicCode="000700400100", mode="ACCOMPANIED")
-    )["authorization"]
+    granted = (await authorize(desk, "resident3", basicCode="000700400100", mode="ACCOMPANIED"))[
+        "authorization"
+    ]
     card = f"{SUBSISTENCE[:18]}2000700400100"
     before = await rows(nodes)
     alone = await submit(desk, AGENT, granted["id"], card)
@@ -193,9 +189,9 @@ async def test_a_home_visit_is_recorded_and_counted_in_the_ledger(
 ) -> None:
     day = dt.date(2026, 4, 8)
     await desk.travel(at(day, 9))
-    granted = (
-        await authorize(desk, "resident3", basicCode="000500100400", mode="HOME_VISIT")
-    )["authorization"]
+    granted = (await authorize(desk, "resident3", basicCode="000500100400", mode="HOME_VISIT"))[
+        "authorization"
+    ]
     case = await submit(desk, AGENT, granted["id"], ALLOWANCE)
     assert case["errors"] == []
     number = case["case"]["number"]
