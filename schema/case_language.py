@@ -24,7 +24,7 @@ class CaseLanguageFields:
 
     @strawberry.field(description="The language the applicant reads (zh, bo …; null: Chinese)")
     def applicant_language(self) -> str | None:
-        return self.row.applicant_language  # type: ignore[attr-defined,no-any-return]
+        return self.row.applicant_language  # type: ignore[attr-defined]
 
     @strawberry.field(
         description="Where the case stands, as its applicant reads it: in the language the "

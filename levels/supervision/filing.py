@@ -55,7 +55,6 @@ def due_on(period: Period, calendar: WorkCalendar, workday: int = 5) -> dt.date:
         day += dt.timedelta(days=1)
 
 
-
 def month_of(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 

@@ -14,7 +14,7 @@ Who may do what is decided before these functions run (``auth/policy.py``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -216,7 +216,7 @@ async def _audit(
     action: str,
     case_number: str | None,
     village_code: str,
-    detail: dict[str, object],
+    detail: Mapping[str, object],
     now: dt.datetime,
 ) -> None:
     await append(
