@@ -38,6 +38,7 @@ from gateway.demo.plan import (
     read_json,
 )
 from gateway.demo.proxy import load_demo_proxy
+from gateway.demo.reports import load_demo_reports
 from gateway.demo.windows import load_demo_windows
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import LEVELS, Level
@@ -117,5 +118,7 @@ async def load_demo(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
         library = await session.scalar(select(func.count()).select_from(ELicence))
     # 好差评 and 投诉 of the cases with a result, last: they rate what happened above
     evaluations = await load_demo_evaluations(nodes)
+    reports = await load_demo_reports(nodes)
     counts = {**plan.counts(), **accounts, **cases, **proxy, **licences, **windows, **evaluations}
+    counts.update(reports)
     return {**counts, "licences": library or 0}

@@ -3,7 +3,8 @@
 November's report in December — its figures, the window staff assessment and the
 month's complaints, who filed it and when; filing twice is refused, filing a month not
 over is refused, filing after the due day is kept and marked late; the county's
-supervision lists the town centres that have not filed by the due day."""
+supervision lists the town centres that have not filed by the due day. The demo's
+修文镇 filed October's report on 5 November."""
 
 from __future__ import annotations
 
@@ -80,11 +81,13 @@ async def test_the_monthly_report_is_filed_by_the_5th_working_day_and_late_centr
     await desk.travel(at(dt.date(2026, 11, 20), 10))
     assert codes(await file(desk, "xiuwen.director", "2026-11")) == ["MONTH_NOT_OVER"]
 
-    # 3 December: November's report is not due yet, October's is — nobody filed it
+    # 3 December: November's report is not due yet, October's is — 修文镇 filed it on
+    # 5 November (the demo), the other centres of 榆次区 did not
     await desk.travel(at(dt.date(2026, 12, 3), 10))
     before = await due(desk)
     assert (before["month"], before["dueOn"]) == ("2026-10", "2026-11-06")
-    assert XIUWEN in {o["divisionCode"] for o in before["overdue"]}
+    october_late = {o["divisionCode"] for o in before["overdue"]}
+    assert october_late and XIUWEN not in october_late
 
     # 4 December: the director files November's report, on time
     await desk.travel(at(dt.date(2026, 12, 4), 15))
@@ -119,15 +122,17 @@ async def test_the_monthly_report_is_filed_by_the_5th_working_day_and_late_centr
     assert XIUWEN not in late_centres and late_centres
     assert all(code.startswith("140702") for code in late_centres)
 
-    # October's report, filed now: kept, and marked late
-    october = await file(desk, "xiuwen.admin", "2026-10")
-    assert october["errors"] == []
-    assert (october["report"]["dueOn"], october["report"]["late"]) == ("2026-11-06", True)
+    # September's report, filed now: kept, and marked late (due after National Day)
+    september_due = fifth_working_day(2026, 10)
+    september = await file(desk, "xiuwen.admin", "2026-09")
+    assert september["errors"] == []
+    report = september["report"]
+    assert (report["dueOn"], report["late"]) == (september_due.isoformat(), True)
 
     # the county reads what was filed
     listed = (await desk.run("yuci.supervisor", FILED, code=YUCI))["monthlyReports"]
     mine = [(r["month"], r["late"]) for r in listed if r["orgCode"] == XIUWEN_CENTRE]
-    assert mine == [("2026-11", False), ("2026-10", True)]
+    assert mine == [("2026-11", False), ("2026-10", False), ("2026-09", True)]
     one = (await desk.run("yuci.supervisor", FILED, code=YUCI, month="2026-11"))["monthlyReports"]
     assert [r["month"] for r in one] == ["2026-11"]
 
