@@ -24,6 +24,7 @@ from gateway.demo.accounts import load_demo_accounts
 from gateway.demo.cases import load_demo_cases
 from gateway.demo.evaluations import load_demo_evaluations
 from gateway.demo.items import add_delegations, add_implementation
+from gateway.demo.languages import load_demo_languages
 from gateway.demo.licences import load_demo_licences, relay_pending
 from gateway.demo.plan import (
     CITY_CODE,
@@ -119,6 +120,8 @@ async def load_demo(nodes: NodeRegistry, *, secret: bytes) -> dict[str, int]:
     # 好差评 and 投诉 of the cases with a result, last: they rate what happened above
     evaluations = await load_demo_evaluations(nodes)
     reports = await load_demo_reports(nodes)
+    desk = await load_demo_languages(nodes)
     counts = {**plan.counts(), **accounts, **cases, **proxy, **licences, **windows, **evaluations}
     counts.update(reports)
+    counts["window_setups"] = counts.get("window_setups", 0) + desk["window_setups"]
     return {**counts, "licences": library or 0}
