@@ -35,6 +35,7 @@ from levels.calendar.workdays import load_calendar
 from levels.cases import service as case_service
 from levels.cases.enums import ApplicantKind, CaseStatus
 from levels.cases.errors import CaseErrorCode
+from levels.cases.messages import record_applicant_language
 from levels.cases.models import Case
 from levels.cases.service import Actor, Applicant, Receiver, Submission, china_date
 from levels.common.codes import (
@@ -517,7 +518,7 @@ async def _receive(
         library=library,
         issuer_status=issuer_status(ctx.loaders),
     )
-    case.applicant_language = applicant_language(input)
+    await record_applicant_language(case, applicant_language(input), session=session)
     await village.record_case_service(info, input, granted, plan.route, case, session, library)
     return case
 

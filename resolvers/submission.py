@@ -26,6 +26,7 @@ from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
 from levels.cases import service as case_service
 from levels.cases.errors import CaseErrorCode
+from levels.cases.messages import record_applicant_language
 from levels.cases.models import Case
 from levels.cases.service import (
     Applicant,
@@ -251,7 +252,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                 library=library,
                 issuer_status=issuer_status(ctx.loaders),
             )
-            case.applicant_language = language
+            await record_applicant_language(case, language, session=session)
             return case
 
         case = await receive(here, node if receiver else None, ctx.nodes[Level.CITY], write)

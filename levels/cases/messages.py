@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
 from levels.cases.enums import CaseStatus
+from levels.cases.models import Case
 from levels.common.languages import CHINESE, TIBETAN
 
 
@@ -73,3 +78,16 @@ def status_message(status: CaseStatus, language: str | None) -> ApplicantMessage
     if asked in variants:
         return ApplicantMessage(asked, variants[asked], False)
     return ApplicantMessage(CHINESE, variants[CHINESE], True)
+
+
+async def record_applicant_language(
+    case: Case, language: str | None, *, session: AsyncSession
+) -> None:
+    """Record the language the applicant reads on a case just received, in the same
+    transaction, without counting as a change of the case (its version stays)."""
+    if language is None:
+        return
+    await session.execute(
+        update(Case).where(Case.number == case.number).values(applicant_language=language)
+    )
+    set_committed_value(case, "applicant_language", language)
