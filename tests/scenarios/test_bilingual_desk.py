@@ -10,7 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from tests.scenarios.desk import BIRTH_REGISTRATION, Desk, at
+from gateway.nodes import NodeRegistry
+from gateway.relay import relay_once
+from levels.common.clock import FixedClock
+from tests.scenarios.desk import BIRTH_REGISTRATION, DISABILITY_CARD, Desk, at
+from tests.scenarios.test_village_proxy import AGENT, REFER, authorize, proxy_submit
 
 XIUWEN = "140702101000"
 WINDOWS = """
@@ -156,3 +160,35 @@ async def test_the_case_records_the_applicant_s_language_and_speaks_it(desk: Des
         "text": "您已撤回申请。",
         "fallback": True,
     }
+
+
+async def test_the_applicant_s_language_travels_with_a_referred_case(
+    desk: Desk, nodes: NodeRegistry
+) -> None:
+    """王芳 reads Tibetan: the station refers her 残疾人证 application to 榆次区, whose
+    row of the case keeps her language."""
+    day = dt.date(2026, 12, 15)
+    await desk.travel(at(day, 9))
+    given = await authorize(
+        desk, "resident3", basicCode="000700400100", mode="ACCOMPANIED", expiresOn="2027-06-30"
+    )
+    assert given["errors"] == [], given
+    granted = given["authorization"]
+    sent = await proxy_submit(
+        desk,
+        AGENT,
+        DISABILITY_CARD,
+        granted["id"],
+        applicantLanguage="bo",
+        villageService={"accompaniedBy": "代办员刘强"},
+    )
+    assert sent["errors"] == []
+    number = sent["case"]["number"]
+    assert (await desk.run(AGENT, REFER, input={"number": number}))["referCase"]["errors"] == []
+    await relay_once(nodes, FixedClock(at(day, 10)))
+    case = (await desk.run("yuci.receptionist", MESSAGE, n=number))["case"]
+    assert case["applicantLanguage"] == "bo"
+    assert (case["applicantMessage"]["language"], case["applicantMessage"]["fallback"]) == (
+        "bo",
+        False,
+    )

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway.demo.accounts import resident_id_number
-from gateway.nodes import NodeRegistry
+from gateway.nodes import NodeRegistry, count_statements
 from gateway.settings import Settings
 from levels.common.enums import Level
 from levels.village.models import HomeVisit, VillageService
@@ -219,7 +219,11 @@ async def test_a_home_visit_is_recorded_and_counted_in_the_ledger(
 
     await desk.travel(at(day + dt.timedelta(days=2), 10))
     assert (await visit(desk, number, visitedOn="2026-04-10"))["errors"] == []
-    data = await desk.run(AGENT, LEDGER_MODES, code=number[:12], **{"from": str(day)})
+    with count_statements(nodes) as statements:
+        data = await desk.run(AGENT, LEDGER_MODES, code=number[:12], **{"from": str(day)})
+    # the page and the division (as without the modes), then one statement each for the
+    # page's service records and visits, whatever the page's size (DataLoaders)
+    assert statements["village"] == 4
     entry = next(e["node"] for e in data["villageLedger"]["edges"] if e["node"]["number"] == number)
     assert [v["visitedOn"] for v in entry["homeVisits"]] == ["2026-04-08", "2026-04-10"]
     assert entry["villageService"]["mode"] == "HOME_VISIT"
