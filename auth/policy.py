@@ -61,6 +61,8 @@ class Resource(enum.Enum):
     # 许可结果公开: a decided case's public fields (matter, org, decision, day, a masked
     # applicant), where it was decided
     PUBLIC_DECISION = "public-decision"
+    # 月报表备案: a town centre's filed monthly report, at its org and division
+    MONTHLY_REPORT = "monthly-report"
 
 
 class Action(enum.Enum):
@@ -118,6 +120,10 @@ class Action(enum.Enum):
     ISSUE_TICKET = "issue-ticket"
     CANCEL_TICKET = "cancel-ticket"
     BOOK_APPOINTMENT = "book-appointment"
+    # 上门办理: the station's agents record a home visit in their village's ledger
+    RECORD_VISIT = "record-visit"
+    # 月报表备案: the centre's director or admin files its monthly report
+    FILE_REPORT = "file-report"
 
 
 class Reach(enum.Enum):
@@ -270,6 +276,7 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
     ),
     # a licence's division is its issuer's: staff and auditors see what their
     # jurisdiction issued; the holder sees their own (the wallet)
+    (Resource.VILLAGE_LEDGER, Action.RECORD_VISIT): (Grant(AGENTS, Reach.JURISDICTION),),
     (Resource.LICENCE, Action.READ): (
         Grant(APPLICANTS, Reach.OWN),
         Grant(STAFF, Reach.JURISDICTION),
@@ -302,6 +309,16 @@ POLICY: dict[tuple[Resource, Action], tuple[Grant, ...]] = {
         Grant(STAFF, Reach.JURISDICTION, roles=frozenset({Role.SUPERVISOR, Role.ADMIN})),
     ),
     (Resource.SUPERVISION, Action.READ_FIGURES): (
+        Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
+        Grant(
+            STAFF,
+            Reach.JURISDICTION,
+            roles=frozenset({Role.SUPERVISOR, Role.ADMIN, Role.DIRECTOR}),
+        ),
+    ),
+    # 002 "报县政务中心备案": the centre files; the county's supervisors and auditors read
+    (Resource.MONTHLY_REPORT, Action.FILE_REPORT): (_post(Role.DIRECTOR, Role.ADMIN),),
+    (Resource.MONTHLY_REPORT, Action.READ): (
         Grant(_kinds(AccountKind.AUDITOR), Reach.JURISDICTION),
         Grant(
             STAFF,

@@ -184,6 +184,19 @@ class Settings(BaseSettings):
         description="转报时限: working days a case received below its deciding level has, from "
         "receipt, to reach it, for items that set none of their own",
     )
+    proxy_free_age: int = Field(
+        default=70,
+        ge=18,
+        le=120,
+        description="免费代办 (003): a resident this old or older is never charged for 代办",
+    )
+    monthly_report_workday: int = Field(
+        default=5,
+        ge=1,
+        le=20,
+        description="月报表 (002): a town centre files its month's report by this working day "
+        "of the next month",
+    )
     idempotency_retention_hours: int = Field(
         default=72,
         ge=1,

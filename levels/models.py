@@ -12,6 +12,8 @@ from levels.licences import models as licence_models
 from levels.notices import models as notice_models
 from levels.outbox import models as outbox_models
 from levels.proxy import models as proxy_models
+from levels.supervision import models as supervision_models
+from levels.village import models as village_models
 from levels.windows import models as window_models
 
 metadata = LevelBase.metadata
@@ -29,5 +31,7 @@ __all__ = [
     "notice_models",
     "outbox_models",
     "proxy_models",
+    "supervision_models",
+    "village_models",
     "window_models",
 ]

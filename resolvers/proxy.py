@@ -35,6 +35,7 @@ from levels.calendar.workdays import load_calendar
 from levels.cases import service as case_service
 from levels.cases.enums import ApplicantKind, CaseStatus
 from levels.cases.errors import CaseErrorCode
+from levels.cases.messages import record_applicant_language
 from levels.cases.models import Case
 from levels.cases.service import Actor, Applicant, Receiver, Submission, china_date
 from levels.common.codes import (
@@ -54,9 +55,10 @@ from levels.proxy import service as proxy_service
 from levels.proxy.errors import ProxyErrorCode
 from levels.proxy.models import AuthorizationMethod, ProxyAuthorization
 from levels.proxy.service import AuthorizationDraft, AuthorizationQuery, Resident
-from resolvers import case_events
+from resolvers import case_events, village
 from resolvers.cases import actor_of, display_name, material_drafts
 from resolvers.fanout import NodeUnavailable, fan_out
+from resolvers.languages import applicant_language
 from resolvers.loaders import issuer_status
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
@@ -488,7 +490,7 @@ async def _receive(
     if not allows(viewer, Action.SUBMIT_CASE, target):
         raise DomainError(ProxyErrorCode.OUTSIDE_YOUR_VILLAGE)
     own = plan.implementation.level is Level.VILLAGE
-    return await case_service.submit_case(
+    case = await case_service.submit_case(
         Submission(
             implementation_code=plan.implementation.code,
             matter_name=plan.matter_name,
@@ -520,6 +522,9 @@ async def _receive(
         issuer_status=issuer_status(ctx.loaders),
         signer=ctx.licensing.signer,
     )
+    await record_applicant_language(case, applicant_language(input), session=session)
+    await village.record_case_service(info, input, granted, plan.route, case, session, library)
+    return case
 
 
 async def submit_for_resident(info: Info, input: Any) -> CasePayload:

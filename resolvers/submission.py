@@ -26,6 +26,7 @@ from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
 from levels.cases import service as case_service
 from levels.cases.errors import CaseErrorCode
+from levels.cases.messages import record_applicant_language
 from levels.cases.models import Case
 from levels.cases.service import (
     Applicant,
@@ -43,6 +44,7 @@ from levels.common.errors import DomainError
 from levels.common.routes import delegation_in_force
 from resolvers import case_events
 from resolvers.cases import actor_of, material_drafts, refuse, window_key
+from resolvers.languages import applicant_language
 from resolvers.loaders import issuer_status
 from schema.cases import CasePayload, CaseType
 from schema.info import Info
@@ -224,10 +226,12 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         here = ctx.nodes[receiver.level] if receiver else node
         now = ctx.clock.now()
 
+        language = applicant_language(input)
+
         async def write(
             session: AsyncSession, catalogue: AsyncSession | None, library: AsyncSession
         ) -> Case:
-            return await case_service.submit_case(
+            case = await case_service.submit_case(
                 Submission(
                     implementation_code=code.code,
                     matter_name=matter.name,
@@ -251,6 +255,8 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
                 issuer_status=issuer_status(ctx.loaders),
                 signer=ctx.licensing.signer,
             )
+            await record_applicant_language(case, language, session=session)
+            return case
 
         case = await receive(here, node if receiver else None, ctx.nodes[Level.CITY], write)
     except DomainError as e:

@@ -29,6 +29,7 @@ from levels.common.codes import level_of_division, validate_uscc
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.common.languages import optional_language
 from levels.common.models import ServiceOrg, Window
 from levels.windows import appointments, hours, queue, service
 from levels.windows.board import QUEUEING
@@ -378,6 +379,7 @@ async def issue_ticket(info: Info, input: Any) -> TicketPayload:
             basic_code=input.basic_code,
             window_id=window_id,
             window_kind=input.window_kind,
+            language=optional_language(input.language, ["input", "language"]),
         )
 
         async def work(session: AsyncSession) -> QueueTicket:

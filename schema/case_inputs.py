@@ -20,6 +20,7 @@ from schema.enums import (
 )
 from schema.licences import LicenceFieldInput
 from schema.tolerance import ToleranceConsequence
+from schema.village import SubmissionExtras
 
 
 @strawberry.input(description="A material handed in with an application or a 补正")
@@ -34,7 +35,7 @@ class MaterialInput:
 
 
 @strawberry.input(description="收件: an application for one implementation item")
-class SubmitCaseInput:
+class SubmitCaseInput(SubmissionExtras):
     implementation_code: str = strawberry.field(
         description="The item applied for (its org receives the case)"
     )

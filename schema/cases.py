@@ -18,6 +18,7 @@ from levels.cases.referral import REFER_ACTION, passed_through
 from levels.cases.service import china_date, clock_state
 from levels.evaluations.service import RESULT_STATUSES
 from resolvers.globalid import encode_id
+from schema.case_language import CaseLanguageFields
 from schema.clocks import (
     CaseClock,
     ReferralClock,
@@ -44,6 +45,7 @@ from schema.notices import NoticeType
 from schema.payloads import UserError
 from schema.relay import Node
 from schema.tolerance import ToleranceOfCase
+from schema.village import VillageServiceFields
 
 
 def case_target(row: CaseRow) -> Target:
@@ -180,7 +182,7 @@ class ReviewOpinion:
 
 
 @strawberry.type(name="Case", description="办件: one application and where it stands")
-class CaseType(Node, ToleranceOfCase):
+class CaseType(CaseLanguageFields, VillageServiceFields, ToleranceOfCase, Node):
     number: str = strawberry.field(
         description=(
             "`<receiving division code>-<yyyymmdd>-<sequence>`, kept all the way up and back"

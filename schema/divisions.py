@@ -10,6 +10,7 @@ from levels.common.codes import level_of_division
 from levels.windows import hours as window_hours
 from levels.windows.board import QUEUEING, Board
 from levels.windows.enums import KioskFunction
+from levels.windows.languages import window_languages
 from resolvers.globalid import encode_id
 from resolvers.pagination import decode_cursor, page_size, slice_page
 from resolvers.partial import load_or_report
@@ -183,6 +184,16 @@ class Window(Node):
     async def posts(self, info: Info) -> WindowPosts:
         board = await self._board(info)
         return WindowPosts.of(board.setups.get(self.key))
+
+    @strawberry.field(
+        description="藏汉双语: the languages the window serves in (zh, bo …) — its desk's own, "
+        "then those of the staff named on its A and B posts"
+    )
+    async def languages(self, info: Info) -> list[str]:
+        board = await self._board(info)
+        rows = await info.context.loaders.staff_languages_by_org.load((self.level, self.org_code))
+        staff = {r.staff_id: list(r.languages) for r in rows}
+        return window_languages(board.setups.get(self.key), staff)
 
     @strawberry.field(description="Opening hours (the hall's standard hours unless its own)")
     async def hours(self, info: Info) -> list[OpeningSpan]:

@@ -54,6 +54,7 @@ from schema.identity import (
     StartHandoffPayload,
 )
 from schema.info import Info
+from schema.languages import LanguageMutation
 from schema.licences import (
     LicenceActionInput,
     LicenceCopyInput,
@@ -71,6 +72,8 @@ from schema.proxy import (
 )
 from schema.publication import CataloguePublicationPayload, PublishCatalogueInput
 from schema.referral import ReferralMutation
+from schema.report_operations import ReportMutation
+from schema.village_mutation import VillageMutation
 from schema.windows import (
     AppointmentActionInput,
     AppointmentPayload,
@@ -96,7 +99,9 @@ from schema.windows import (
         "Every change: sign-in, cases and their steps, windows, licences, ratings, delegation"
     )
 )
-class Mutation(CounterMutation, ReferralMutation):
+class Mutation(
+    CounterMutation, ReferralMutation, VillageMutation, LanguageMutation, ReportMutation
+):
     @strawberry.mutation(
         description="Sign in with username and password on a channel (WEB, MOBILE, KIOSK, "
         "COUNTER): a short-lived access token and a refresh token"

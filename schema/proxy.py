@@ -23,6 +23,7 @@ from schema.enums import (
 from schema.info import Info
 from schema.matters import Matter
 from schema.payloads import UserError
+from schema.village import VillageServiceFields
 
 
 def authorization_target(row: AuthorizationRow) -> Target:
@@ -157,7 +158,7 @@ class ProxyAuthorizationFilter:
     description="台账: one case a village station received — 编号, 受理日期, 申办事项, 申办人, "
     "联系电话, 办件状态 (where the case is now, once referred up)"
 )
-class VillageLedgerEntry:
+class VillageLedgerEntry(VillageServiceFields):
     number: str = strawberry.field(description="编号: the case number")
     received_on: dt.date = strawberry.field(description="受理日期: the day the station received it")
     matter_name: str = strawberry.field(description="申办事项: the matter")

@@ -9,7 +9,18 @@ import strawberry
 
 from auth.permissions import IsAuthenticated
 from levels.evaluations.enums import RollupDimension
-from resolvers import audit, cases, catalogue, identity, licences, nodes, proxy, publicity, routing
+from resolvers import (
+    audit,
+    cases,
+    catalogue,
+    identity,
+    languages,
+    licences,
+    nodes,
+    proxy,
+    publicity,
+    routing,
+)
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import notices as notice_resolvers
 from resolvers import outbox as outbox_resolvers
@@ -40,6 +51,7 @@ from schema.proxy import ProxyAuthorizationFilter, ProxyAuthorizationType, Villa
 from schema.publication import CataloguePublication
 from schema.publicity import PublicDecision
 from schema.relay import Connection, Node
+from schema.report_operations import ReportQuery
 from schema.supervision import SupervisionReport
 from schema.windows import AppointmentSlotType, AppointmentType, TicketType
 
@@ -50,7 +62,7 @@ from schema.windows import AppointmentSlotType, AppointmentType, TicketType
         "ratings, supervision, audit"
     )
 )
-class Query:
+class Query(ReportQuery):
     @strawberry.field(description="Any object by its global ID")
     async def node(self, info: Info, id: strawberry.ID) -> Node | None:
         return await nodes.node(info, id)
@@ -312,8 +324,19 @@ class Query:
         description="窗口: an org's windows (by its division code or credit code), each with "
         "its A/B posts, opening hours, whether it is open now and today's queue — public"
     )
-    async def windows(self, info: Info, org_code: str) -> list[Window]:
-        return await window_resolvers.windows(info, org_code)
+    async def windows(
+        self,
+        info: Info,
+        org_code: str,
+        language: Annotated[
+            str | None,
+            strawberry.argument(
+                description="藏汉双语: only the windows serving in this language (zh, bo …)"
+            ),
+        ] = None,
+    ) -> list[Window]:
+        found = await window_resolvers.windows(info, org_code)
+        return await languages.serving(info, found, language) if language else found
 
     @strawberry.field(
         description="预约时段 of an org (or one window) on a day, with the seats left — public"

@@ -14,6 +14,7 @@ from levels.supervision.staffing import DepartmentStaff, StationAgents
 from schema.divisions import Division, ServiceOrg
 from schema.enums import Level, SupervisionTarget
 from schema.info import Info
+from schema.monthly_reports import MonthlyReportFields
 
 
 @strawberry.type(description="好差评 given in the period, per level (upheld appeals left out)")
@@ -249,7 +250,7 @@ class DepartmentShortOfStaff:
     description="电子监察 figures of a division and everything below it, for a period "
     "(月报表): in total, per level and per service org"
 )
-class SupervisionReport:
+class SupervisionReport(MonthlyReportFields):
     division_code: str = strawberry.field(description="The division reported on")
     from_: dt.date = strawberry.field(name="from", description="First day (China date)")
     to: dt.date = strawberry.field(description="Last day, included")

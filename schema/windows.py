@@ -204,6 +204,10 @@ class TicketType:
             _level=level,
         )
 
+    @strawberry.field(description="The language asked for (藏汉双语); the window serves it")
+    def language(self) -> str | None:
+        return self._row.language
+
     @strawberry.field(description="The window it waits for (after a transfer or check-in)")
     async def window(self, info: Info) -> WindowRef | None:
         return await _window(info, self._row.window_id)
@@ -327,6 +331,11 @@ class IssueTicketInput:
     )
     window_kind: WindowKind | None = strawberry.field(
         default=None, description="A ticket for any window of this kind"
+    )
+    language: str | None = strawberry.field(
+        default=None,
+        description="藏汉双语: the language to be served in (zh, bo …); the ticket goes to a "
+        "window serving it (LANGUAGE_NOT_SERVED when none does)",
     )
 
 

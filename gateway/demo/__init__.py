@@ -25,6 +25,7 @@ from gateway.demo.accounts import load_demo_accounts
 from gateway.demo.cases import load_demo_cases
 from gateway.demo.evaluations import load_demo_evaluations
 from gateway.demo.items import add_delegations, add_implementation
+from gateway.demo.languages import load_demo_languages
 from gateway.demo.licences import load_demo_licences, relay_pending
 from gateway.demo.plan import (
     CITY_CODE,
@@ -40,6 +41,7 @@ from gateway.demo.plan import (
 )
 from gateway.demo.proxy import load_demo_proxy
 from gateway.demo.registers import load_demo_registers
+from gateway.demo.reports import load_demo_reports
 from gateway.demo.windows import load_demo_windows
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import LEVELS, Level
@@ -152,4 +154,8 @@ async def load_demo(
         **windows,
         **evaluations,
     }
+    reports = await load_demo_reports(nodes)
+    desk = await load_demo_languages(nodes)
+    counts.update(reports)
+    counts["window_setups"] = counts.get("window_setups", 0) + desk["window_setups"]
     return {**counts, "licences": library or 0}

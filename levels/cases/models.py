@@ -59,6 +59,8 @@ class Case(LevelBase):
     # the phone number the village ledger lists
     proxy_authorization_id: Mapped[str | None] = mapped_column(String(32))
     applicant_phone: Mapped[str | None] = mapped_column(String(20))
+    # the language the applicant reads (zh, bo …); null: Chinese
+    applicant_language: Mapped[str | None] = mapped_column(String(8))
     # 转报: where the case was received (its number names that division), and, while
     # another level holds it, that level (status REFERRED here)
     received_level: Mapped[Level | None] = mapped_column(_enum(Level))

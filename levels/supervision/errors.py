@@ -10,6 +10,9 @@ class SupervisionErrorCode(enum.Enum):
     UNKNOWN_DIVISION = "UNKNOWN_DIVISION"
     INVALID_PERIOD = "INVALID_PERIOD"
     INVALID_MONTH = "INVALID_MONTH"
+    NOT_A_TOWN_CENTRE = "NOT_A_TOWN_CENTRE"
+    MONTH_NOT_OVER = "MONTH_NOT_OVER"
+    ALREADY_FILED = "ALREADY_FILED"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -24,5 +27,17 @@ _MESSAGES: dict[SupervisionErrorCode, tuple[str, str]] = {
     SupervisionErrorCode.INVALID_MONTH: (
         "月份应为 YYYY-MM 格式",
         "A month is written YYYY-MM",
+    ),
+    SupervisionErrorCode.NOT_A_TOWN_CENTRE: (
+        "只有乡镇便民服务中心（分中心）报送月报表",
+        "Only a town centre (or branch centre) files a monthly report",
+    ),
+    SupervisionErrorCode.MONTH_NOT_OVER: (
+        "该月尚未结束，不能报送月报表",
+        "The month is not over yet",
+    ),
+    SupervisionErrorCode.ALREADY_FILED: (
+        "该月月报表已报送备案",
+        "That month's report is already filed",
     ),
 }

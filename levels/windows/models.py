@@ -37,6 +37,8 @@ class WindowSetup(LevelBase):
     queue_prefix: Mapped[str | None] = mapped_column(String(3))
     basic_codes: Mapped[list[Any]] = mapped_column(default=list)
     kiosk_functions: Mapped[list[Any]] = mapped_column(default=list)
+    # the languages the desk serves in (zh, bo …): 003 "藏汉双语咨询服务导办台"
+    languages: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[dt.datetime]
 
 
@@ -102,6 +104,7 @@ class QueueTicket(LevelBase):
     finished_at: Mapped[dt.datetime | None]
     case_number: Mapped[str | None] = mapped_column(String(27))
     appointment_id: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(8))  # asked for; routed by it
 
 
 class AppointmentSlot(LevelBase):
@@ -145,3 +148,15 @@ class Appointment(LevelBase):
     cancelled_at: Mapped[dt.datetime | None]
     checked_in_at: Mapped[dt.datetime | None]
     ticket_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class StaffLanguages(LevelBase):
+    """The languages one staff member of an org serves in (zh, bo …)."""
+
+    __tablename__ = "staff_languages"
+
+    org_code: Mapped[str] = mapped_column(String(18), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    staff_name: Mapped[str] = mapped_column(String(100))
+    languages: Mapped[list[Any]] = mapped_column(default=list)
+    updated_at: Mapped[dt.datetime]

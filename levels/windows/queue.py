@@ -30,7 +30,7 @@ from levels.common.enums import MatterStatus, WindowKind
 from levels.common.errors import DomainError
 from levels.common.models import MatterImplementation, ServiceOrg, Window
 from levels.common.sequences import next_value
-from levels.windows import hours
+from levels.windows import hours, languages
 from levels.windows.board import (
     APPOINTMENT_PREFIX,
     QUEUEING,
@@ -66,6 +66,7 @@ class TicketRequest:
     window_kind: WindowKind | None = None
     priority: int = 0
     appointment_id: int | None = None
+    language: str | None = None  # routed to a window serving in it (藏汉双语)
 
 
 def _windows_for(request: TicketRequest, day: Board, department: str | None) -> list[Window]:
@@ -130,12 +131,19 @@ async def issue_ticket(
         request = TicketRequest(**{**request.__dict__, "basic_code": basic_code})
     day = await board(org.code, today, session=session)
     windows = _windows_for(request, day, department)
+    window_id = request.window_id
+    if request.language is not None:
+        staff = await languages.staff_map(org.code, session=session)
+        field = ["input", "language"]
+        windows = languages.serving(windows, day.setups, staff, request.language, field=field)
+        is_open = [w for w in windows if hours.open_now(day.spans.get(w.id, []), calendar, now)]
+        windows = (is_open or windows)[:1]
+        window_id = windows[0].id
     if check_hours and not any(
         hours.open_now(day.spans.get(w.id, []), calendar, now) for w in windows
     ):
         raise DomainError(E.OUTSIDE_OPENING_HOURS, field=["input"])
     kind = windows[0].kind
-    window_id = request.window_id
     if request.holder_id is not None:
         for t in day.tickets:
             same = (t.window_kind, t.basic_code, t.window_id) == (kind, basic_code, window_id)
@@ -163,6 +171,7 @@ async def issue_ticket(
         status=TicketStatus.WAITING,
         recalls=0,
         appointment_id=request.appointment_id,
+        language=request.language,
     )
     session.add(ticket)
     await session.flush()

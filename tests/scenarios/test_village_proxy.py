@@ -315,7 +315,8 @@ async def test_a_licence_filled_in_for_a_proxied_application_names_the_station(
     day = dt.date(2026, 3, 31)
     await desk.travel(at(day, 9))
     card = (await authorize(desk, basicCode="000700400100", mode="ACCOMPANIED"))["authorization"]
-    number = (await proxy_submit(desk, AGENT, DISABILITY_CARD, card["id"]))["case"]["number"]
+    aid = {"villageService": {"accompaniedBy": "代办员王芳"}}  # 陪同办理: who went with him
+    number = (await proxy_submit(desk, AGENT, DISABILITY_CARD, card["id"], **aid))["case"]["number"]
     assert (await desk.run(AGENT, REFER, input={"number": number}))["referCase"]["errors"] == []
     await relay_once(nodes, FixedClock(at(day, 10)))
     assert (await desk.act("yuci.reviewer", "startReview", number=number))["errors"] == []
@@ -549,7 +550,8 @@ async def test_the_ledger_shows_each_case_where_it_is_now(desk: Desk, nodes: Nod
         (SUBSISTENCE, subsistence),  # sent to the town, not arrived yet
         (PENSION, pension),  # the station's own, completed on the spot
     ]:
-        submitted = await proxy_submit(desk, AGENT, implementation, granted)
+        aid = {"villageService": {"accompaniedBy": "代办员王芳"}} if granted == card["id"] else {}
+        submitted = await proxy_submit(desk, AGENT, implementation, granted, **aid)
         assert submitted["errors"] == []
         numbers.append(submitted["case"]["number"])
     to_county, via_town, on_its_way, own = numbers

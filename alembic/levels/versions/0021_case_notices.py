@@ -2,7 +2,7 @@
 with the content its document prints and the issuing org's signature
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-06 21:30:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = "0021"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,110 @@
+"""Resolvers of the monthly report's filing (月报表备案): a town centre's director or
+admin files last month's report — its figures from the same ``collect`` as the
+``supervision`` query, the window staff assessment and complaints from the centre's
+store — and the county reads what was filed. Thin: parse, check the policy table, call
+``levels/supervision/filing``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from auth.models import Account
+from auth.policy import Action, Resource, Target, require
+from gateway.nodes import LevelNode
+from levels.calendar.workdays import load_calendar
+from levels.cases.service import china_date
+from levels.common.codes import parse_division
+from levels.common.enums import Level
+from levels.common.errors import DomainError
+from levels.supervision import filing
+from levels.supervision.errors import SupervisionErrorCode
+from levels.supervision.models import MonthlyReport
+from levels.supervision.period import month_period
+from resolvers.cases import actor_of
+from resolvers.fanout import fan_out
+from resolvers.partial import report_unavailable
+from resolvers.supervision import collect, find_division
+from resolvers.windows import find_org
+from schema.info import Info
+from schema.monthly_reports import MonthlyReportPayload, MonthlyReportType
+from schema.payloads import user_errors
+
+
+async def _filer_name(info: Info) -> str:
+    async with info.context.identity.store.sessions() as session:
+        name = await session.scalar(
+            select(Account.display_name).where(Account.id == info.context.viewer.subject)
+        )
+    return name or info.context.viewer.subject
+
+
+async def file_monthly_report(info: Info, input: Any) -> MonthlyReportPayload:
+    ctx = info.context
+    try:
+        level, org = await find_org(info, input.org_code, ["input", "orgCode"])
+        if level is not Level.TOWN:
+            raise DomainError(SupervisionErrorCode.NOT_A_TOWN_CENTRE, field=["input", "orgCode"])
+        target = Target(Resource.MONTHLY_REPORT, division_code=org.division_code, org_code=org.code)
+        require(ctx.viewer, Action.FILE_REPORT, target)
+        try:
+            period = month_period(input.month.strip())
+        except DomainError as e:
+            raise DomainError(e.code, field=["input", "month"]) from None
+        now = ctx.clock.now()
+        today = china_date(now)
+        if period.end >= today:
+            raise DomainError(SupervisionErrorCode.MONTH_NOT_OVER, field=["input", "month"])
+        timeout = ctx.settings.node_timeout_seconds
+        division = await find_division(
+            ctx.sessions, parse_division(org.division_code), timeout=timeout
+        )
+        report, failures = await collect(
+            ctx.sessions, division, period, today=today, timeout=timeout
+        )
+        report_unavailable(info, failures)
+        draft = filing.Filing(
+            org=org,
+            period=period,
+            figures=filing.figures_of(report.totals),
+            filed_by=ctx.viewer.subject,
+            filed_by_name=await _filer_name(info),
+        )
+        async with ctx.nodes[Level.TOWN].sessions.begin() as session:
+            row = await filing.file_report(
+                draft,
+                session=session,
+                actor=actor_of(info),
+                now=now,
+                calendar=await load_calendar(session=session),
+                workday=ctx.settings.monthly_report_workday,
+            )
+    except DomainError as e:
+        return MonthlyReportPayload(errors=user_errors(e, ctx.locale))
+    return MonthlyReportPayload(report=MonthlyReportType.from_row(row))
+
+
+async def monthly_reports(
+    info: Info, division_code: str, month: str | None
+) -> list[MonthlyReportType]:
+    """The reports filed by the town centres of a division (of one month), newest month
+    first; for the county's supervisors and auditors, and the centre's own."""
+    ctx = info.context
+    code = parse_division(division_code, field="divisionCode")
+    require(ctx.viewer, Action.READ, Target(Resource.MONTHLY_REPORT, division_code=code.code))
+    wanted = month_period(month.strip()) if month else None
+    key = filing.month_of(wanted.start) if wanted else None
+
+    async def fetch(_node: LevelNode, session: AsyncSession) -> Sequence[MonthlyReport]:
+        return await filing.filed_reports(code.prefix, key, session=session)
+
+    if code.level.depth > Level.TOWN.depth:
+        return []
+    result = await fan_out(
+        ctx.sessions, [Level.TOWN], fetch, timeout=ctx.settings.node_timeout_seconds
+    )
+    report_unavailable(info, result.unavailable)
+    return [MonthlyReportType.from_row(r) for r in result.values.get(Level.TOWN, [])]
