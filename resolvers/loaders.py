@@ -19,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from gateway.nodes import LevelNode
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar, load_calendar
+from levels.cases import procedures
 from levels.cases import service as case_service
-from levels.cases.models import Case, CaseMaterial, CasePart, SupervisionCard
+from levels.cases.models import Case, CaseMaterial, CasePart, CaseSuspension, SupervisionCard
 from levels.city import service as city_service
 from levels.city.models import Matter
 from levels.common import service as common_service
@@ -319,6 +320,16 @@ class CardsByCaseLoader(OrgScopedLoader[SupervisionCard]):
         return (level, row.case_number)
 
 
+class ProceduresByCaseLoader(OrgScopedLoader[CaseSuspension]):
+    many = True
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CaseSuspension]:
+        return await procedures.procedures_by_case(keys, session=session)
+
+    def answers(self, level: Level, row: CaseSuspension) -> tuple[Level, str]:
+        return (level, row.case_number)
+
+
 class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
     many = True
 
@@ -509,6 +520,7 @@ class Loaders:
     materials_by_case: MaterialsByCaseLoader
     parts_by_case: PartsByCaseLoader
     cards_by_case: CardsByCaseLoader
+    procedures_by_case: ProceduresByCaseLoader
     events_by_case: EventsByCaseLoader
     calendar_by_level: CalendarByLevelLoader
     case_by_number: CaseByNumberLoader
@@ -543,6 +555,7 @@ class Loaders:
             materials_by_case=MaterialsByCaseLoader(sessions, timeout),
             parts_by_case=PartsByCaseLoader(sessions, timeout),
             cards_by_case=CardsByCaseLoader(sessions, timeout),
+            procedures_by_case=ProceduresByCaseLoader(sessions, timeout),
             events_by_case=EventsByCaseLoader(sessions, timeout),
             calendar_by_level=CalendarByLevelLoader(sessions, timeout),
             case_by_number=CaseByNumberLoader(sessions, timeout),

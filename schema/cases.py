@@ -13,15 +13,15 @@ from levels.audit.chain import in_time_order
 from levels.audit.models import AuditEvent
 from levels.cases import rejection
 from levels.cases.models import Case as CaseRow
-from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
+from levels.cases.models import CaseMaterial, CasePart
 from levels.cases.referral import REFER_ACTION
 from levels.cases.service import china_date, clock_state
 from levels.evaluations.service import RESULT_STATUSES
 from resolvers.globalid import encode_id
+from schema.case_clocks import CaseProcedure, PreReview, SupervisionCardType
 from schema.divisions import Department, ServiceOrg, Window
 from schema.enums import (
     ApplicantKind,
-    CardColor,
     CaseStatus,
     Channel,
     ClockState,
@@ -31,7 +31,6 @@ from schema.enums import (
     MaterialSource,
     MaterialState,
     RejectionReason,
-    SpecialProcedureKind,
 )
 from schema.evaluations import EvaluationType
 from schema.info import Info
@@ -119,17 +118,6 @@ class CasePartType:
     @strawberry.field
     async def department(self, info: Info) -> Department | None:
         return await _department(info, self.department_id)
-
-
-@strawberry.type(description="电子监察: a yellow (most of the limit used) or red (overdue) card")
-class SupervisionCardType:
-    color: CardColor
-    issued_at: dt.datetime
-    due_on: dt.date = strawberry.field(description="The due date the card was issued against")
-
-    @classmethod
-    def from_row(cls, row: SupervisionCard) -> SupervisionCardType:
-        return cls(color=row.color, issued_at=row.issued_at, due_on=row.due_on)
 
 
 @strawberry.type(description="The handling clock, in working days (法定节假日 excluded)")
@@ -353,6 +341,16 @@ class CaseType(Node):
         rows = await info.context.loaders.cards_by_case.load((self.row.level, self.number))
         return [SupervisionCardType.from_row(r) for r in rows]
 
+    @strawberry.field(description="特殊环节: its special procedures, oldest first (one running)")
+    async def special_procedures(self, info: Info) -> list[CaseProcedure]:
+        rows = await info.context.loaders.procedures_by_case.load((self.row.level, self.number))
+        return [CaseProcedure.from_row(r, china_date(info.context.clock.now())) for r in rows]
+
+    @strawberry.field(description="网上预审 of an online application (null for any other)")
+    async def pre_review(self, info: Info) -> PreReview | None:
+        calendar = await info.context.loaders.calendar_by_level.load(self.row.level)
+        return PreReview.of(self.row, china_date(info.context.clock.now()), calendar)
+
     @strawberry.field(description="联办: each department's item and decision, lead first")
     async def parts(self, info: Info) -> list[CasePartType]:
         if not self.row.joint:
@@ -514,13 +512,6 @@ class RejectCaseInput:
     authority: str | None = strawberry.field(
         default=None, description="NOT_OUR_JURISDICTION: the authority to apply to"
     )
-    expected_version: int | None = None
-
-
-@strawberry.input
-class SpecialProcedureInput:
-    number: str
-    kind: SpecialProcedureKind
     expected_version: int | None = None
 
 

@@ -8,12 +8,14 @@ import strawberry
 from auth.enums import AccountKind, Channel, RepresentativeRole, Role, Scope
 from levels.cases.enums import (
     ApplicantKind,
+    CardClock,
     CardColor,
     CaseStatus,
     ClockState,
     Decision,
     MaterialSource,
     MaterialState,
+    PreReviewResult,
     RejectionReason,
 )
 from levels.common.enums import (
@@ -57,6 +59,8 @@ strawberry.enum(MaterialState)
 strawberry.enum(RejectionReason, description="不予受理的理由")
 strawberry.enum(Decision)
 strawberry.enum(CardColor, description="电子监察: YELLOW warns, RED records an overdue case")
+strawberry.enum(CardClock, description="The clock a card was issued against")
+strawberry.enum(PreReviewResult, description="网上预审: passed, or what is missing is listed")
 strawberry.enum(ClockState, description="GREEN, YELLOW (most of the limit used), RED (overdue)")
 strawberry.enum(
     MessageState,
@@ -72,6 +76,7 @@ __all__ = [
     "ApplicantKind",
     "AuthorizationMethod",
     "AuthorizationStatus",
+    "CardClock",
     "CardColor",
     "CaseStatus",
     "Channel",
@@ -88,6 +93,7 @@ __all__ = [
     "MessageState",
     "OnlineLevel",
     "OrgKind",
+    "PreReviewResult",
     "RejectionReason",
     "RepresentativeRole",
     "Role",

@@ -26,7 +26,8 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.calendar.workdays import WorkCalendar
-from levels.cases.enums import CardColor, CaseStatus, ClockState, TimerKind
+from levels.cases import deadline_cards
+from levels.cases.enums import CardClock, CardColor, CaseStatus, ClockState, TimerKind
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import TRANSITIONS, Step
 from levels.cases.models import Case, CaseTimer, SupervisionCard
@@ -40,7 +41,7 @@ from levels.cases.service import (
     record_event,
     take_step,
 )
-from levels.common.claims import claim, insert_once
+from levels.common.claims import claim
 from levels.common.errors import DomainError
 
 Calendar = Callable[[AsyncSession], Awaitable[WorkCalendar]]
@@ -105,6 +106,8 @@ async def fire_timer(
             now,
             {"timer": timer.kind.value, "department": case.department_id},
         )
+    elif timer.kind in deadline_cards.KINDS:
+        await deadline_cards.fire(session, case, timer, now=now)
     elif timer.kind is TimerKind.ARCHIVE_DUE and case.status is CaseStatus.DELIVERED:
         case.archive_overdue = True
         case.updated_at = now
@@ -127,7 +130,10 @@ async def issue_case_cards(
     had = set(
         (
             await session.scalars(
-                select(SupervisionCard.color).where(SupervisionCard.case_number == case.number)
+                select(SupervisionCard.color).where(
+                    SupervisionCard.case_number == case.number,
+                    SupervisionCard.clock == CardClock.CASE,
+                )
             )
         ).all()
     )
@@ -135,28 +141,10 @@ async def issue_case_cards(
     for color in (c for c in earned if c not in had):
         assert case.due_on is not None
         # another pass may have issued it since this one read: once per colour
-        if not await insert_once(
-            session,
-            SupervisionCard,
-            case_number=case.number,
-            color=color,
-            issued_at=now,
-            due_on=case.due_on,
-            org_code=case.org_code,
-            division_code=case.division_code,
-            department_id=case.department_id,
+        if await deadline_cards.issue_card(
+            session, case, color, clock=CardClock.CASE, due_on=case.due_on, now=now
         ):
-            continue
-        new.append(color)
-        await record_event(
-            session,
-            case,
-            SYSTEM,
-            f"{color.value}_CARD",
-            case.status,
-            now,
-            {"dueOn": case.due_on.isoformat()},
-        )
+            new.append(color)
     return new
 
 

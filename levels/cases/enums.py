@@ -72,6 +72,12 @@ class TimerKind(enum.Enum):
     SUPPLEMENT_DEADLINE = "SUPPLEMENT_DEADLINE"  # 补正 deadline
     PUSH_ACCEPTANCE = "PUSH_ACCEPTANCE"  # department takes a pushed case in 2 days
     ARCHIVE_DUE = "ARCHIVE_DUE"  # archive 1 working day after delivery
+    # 特殊环节 with its own limit: most of it used, then past it (电子监察)
+    PROCEDURE_WARNING = "PROCEDURE_WARNING"
+    PROCEDURE_DUE = "PROCEDURE_DUE"
+    # 网上预审: the result is told within 2 working days of an online application
+    PRE_REVIEW_WARNING = "PRE_REVIEW_WARNING"
+    PRE_REVIEW_DUE = "PRE_REVIEW_DUE"
 
 
 class CardColor(enum.Enum):
@@ -80,6 +86,21 @@ class CardColor(enum.Enum):
 
     YELLOW = "YELLOW"
     RED = "RED"
+
+
+class CardClock(enum.Enum):
+    """Which clock a card of electronic supervision was issued against."""
+
+    CASE = "CASE"  # the case's promised limit
+    SPECIAL_PROCEDURE = "SPECIAL_PROCEDURE"  # a 特殊环节's own limit
+    PRE_REVIEW = "PRE_REVIEW"  # 网上预审 within 2 working days
+
+
+class PreReviewResult(enum.Enum):
+    """网上预审: what the applicant is told of an online application."""
+
+    PASSED = "PASSED"  # 预审通过
+    INCOMPLETE = "INCOMPLETE"  # 预审未通过: what is missing or wrong is listed
 
 
 class ClockState(enum.Enum):

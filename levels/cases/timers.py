@@ -9,6 +9,9 @@ the step it takes, and a step no longer allowed (the case moved on) is simply sk
   department has not taken up within 2 working days is flagged (``push_overdue``).
 * ARCHIVE_DUE: a delivered case not archived within 1 working day is flagged
   (``archive_overdue``, seed 001 归档).
+* PROCEDURE_WARNING / PROCEDURE_DUE, PRE_REVIEW_WARNING / PRE_REVIEW_DUE: a special
+  procedure's own limit and an online application's 2-day pre-review give the case
+  cards against those clocks (``levels/cases/deadline_cards.py``).
 
 ``issue_cards`` is the electronic supervision (电子监察) of running clocks: each case
 whose clock has turned YELLOW or RED gets that card once (``supervision_cards``, with an
@@ -28,7 +31,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from levels.cases.due import Calendar, fire_timer, issue_case_cards, pending
-from levels.cases.enums import CardColor, CaseStatus
+from levels.cases.enums import CardClock, CardColor, CaseStatus
 from levels.cases.models import Case, CaseTimer, SupervisionCard
 from levels.cases.service import china_date, load_case_for_update
 
@@ -79,7 +82,9 @@ RUNNING = (CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW)
 
 def _without(color: CardColor) -> Any:
     return ~exists().where(
-        SupervisionCard.case_number == Case.number, SupervisionCard.color == color
+        SupervisionCard.case_number == Case.number,
+        SupervisionCard.clock == CardClock.CASE,
+        SupervisionCard.color == color,
     )
 
 
