@@ -585,3 +585,6 @@ class CaseFilter:
     archive_overdue: bool | None = strawberry.field(
         default=None, description="Cases not archived within 1 working day of delivery"
     )
+    pre_review_overdue: bool | None = strawberry.field(
+        default=None, description="Online applications not pre-reviewed within 2 working days"
+    )

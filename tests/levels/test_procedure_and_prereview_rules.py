@@ -86,7 +86,7 @@ def test_seed_000_the_kinds_of_special_procedure_include_tendering_and_auction()
         {"kind": "TENDERING", "timeLimitDays": 8, "basis": "《招标投标法》"},
         {"kind": "AUCTION", "timeLimitDays": 6},
     )
-    detail, added = begin(impl, SpecialProcedureKind.TENDERING)
+    detail, _ = begin(impl, SpecialProcedureKind.TENDERING)
     assert detail["procedure"] == "TENDERING" and detail["basis"] == "《招标投标法》"
     assert begin(impl, SpecialProcedureKind.AUCTION)[0]["limitDays"] == 6
     with pytest.raises(DomainError) as err:
@@ -98,7 +98,7 @@ def test_seed_000_a_procedure_is_due_its_limit_in_working_days_after_it_starts()
     impl = guide({"kind": "APPRAISAL", "timeLimitDays": 5})
     # started Tuesday 29 September 2026: 30 Sep = 1, 1–7 Oct off, 8 = 2, 9 = 3,
     # Saturday 10 Oct (a make-up working day) = 4, 12 Oct = 5
-    detail, added = begin(impl, SpecialProcedureKind.APPRAISAL, basis="  GB/T 26341  ")
+    _, added = begin(impl, SpecialProcedureKind.APPRAISAL, basis="  GB/T 26341  ")
     row = next(r for r in added.rows if isinstance(r, CaseSuspension))
     assert (row.due_on, row.yellow_on) == (D(2026, 10, 12), D(2026, 10, 10))
     assert row.basis == "GB/T 26341" and row.limit_days == 5

@@ -38,6 +38,9 @@ RECORD = """mutation($input: RecordPreReviewInput!) {
     errors { code field }
   }
 }"""
+OVERDUE = """query($day: Date!) {
+  cases(filter: {preReviewOverdue: true, submittedFrom: $day, submittedTo: $day}, first: 10) {
+    edges { node { number } } } }"""
 FIGURES = """query($from: Date!, $to: Date!) {
   supervision(divisionCode: "140702000000", from: $from, to: $to) {
     byOrg { orgCode figures { redCards preReviewsOverdue } } } }"""
@@ -184,6 +187,9 @@ async def test_seed_001_a_pre_review_after_its_deadline_comes_after_its_cards(
     assert case["preReview"]["result"] == "INCOMPLETE" and case["preReview"]["overdue"] is True
     after = await figures(desk, late)
     assert after["preReviewsOverdue"] == before["preReviewsOverdue"] + 1
+    # and supervisors find it by its flag
+    found = await desk.run("yuci.supervisor", OVERDUE, day=received.isoformat())
+    assert [e["node"]["number"] for e in found["cases"]["edges"]] == [number]
     await fire_timers(nodes, at(late, 10))
     assert (await read(desk, number))["supervisionCards"] == case["supervisionCards"]
 
