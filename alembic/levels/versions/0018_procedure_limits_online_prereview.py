@@ -84,8 +84,9 @@ def downgrade() -> None:
         batch_op.drop_constraint("uq_supervision_cards_clock", type_="unique")
         batch_op.drop_column("clock_ref")
         batch_op.drop_column("clock")
+    dialect = op.get_bind().dialect.name
     with op.batch_alter_table("supervision_cards", schema=None) as batch_op:
-        batch_op.create_unique_constraint(None, ["case_number", "color"])
+        batch_op.create_unique_constraint(OLD_UNIQUE[dialect], ["case_number", "color"])
     with op.batch_alter_table("case_suspensions", schema=None) as batch_op:
         for column in ("overdue", "exception_reason", "yellow_on", "due_on", "basis"):
             batch_op.drop_column(column)
