@@ -11,6 +11,8 @@ import datetime as dt
 from typing import Any
 
 from gateway.nodes import NodeRegistry
+from gateway.timers import fire_all
+from levels.common.clock import FixedClock
 from tests.scenarios.desk import (
     DISABILITY_CARD,
     YUCI_ORG,
@@ -209,3 +211,29 @@ async def test_seed_000_ending_a_procedure_twice_is_refused(desk: Desk) -> None:
     assert [e["code"] for e in twice["errors"]] == ["NO_PROCEDURE_RUNNING"]
     case = await read(desk, number)
     assert case["version"] == version and actions(case).count("FINISH_SPECIAL") == 1
+
+
+async def test_seed_004_a_procedure_s_cards_do_not_stand_in_for_the_case_clock_s(
+    desk: Desk, nodes: NodeRegistry
+) -> None:
+    begun = START + dt.timedelta(days=7)  # a Monday
+    number = await under_review(desk, begun)
+    assert (await start(desk, number, limitDays=2))["errors"] == []
+    # the procedure runs 3 working days over its 2: yellow and red against it
+    ended_on = add_working_days(begun, 5)
+    await desk.travel(at(ended_on))
+    assert (await desk.act("yuci.reviewer", "finishSpecialProcedure", number=number))[
+        "errors"
+    ] == []
+    # the case clock resumes: 10 working days, none used before the procedure
+    due = add_working_days(ended_on, 10)
+    assert (await read(desk, number))["clock"]["dueOn"] == due.isoformat()
+    await fire_all(nodes, FixedClock(at(due + dt.timedelta(days=1), 8)))
+    case = await read(desk, number)
+    assert [(c["clock"], c["color"]) for c in case["supervisionCards"]] == [
+        ("SPECIAL_PROCEDURE", "YELLOW"),
+        ("SPECIAL_PROCEDURE", "RED"),
+        ("CASE", "YELLOW"),
+        ("CASE", "RED"),
+    ]
+    assert actions(case)[-2:] == ["YELLOW_CARD", "RED_CARD"]
