@@ -121,6 +121,9 @@ class Material:
 class SpecialProcedure:
     kind: SpecialProcedureKind
     time_limit_days: int
+    basis: str | None = strawberry.field(
+        default=None, description="依据: what a procedure of this kind states unless told"
+    )
 
 
 @strawberry.type
@@ -177,7 +180,9 @@ class MatterImplementation(Node):
             conditions=row.conditions,
             special_procedures=[
                 SpecialProcedure(
-                    kind=SpecialProcedureKind(p["kind"]), time_limit_days=p["timeLimitDays"]
+                    kind=SpecialProcedureKind(p["kind"]),
+                    time_limit_days=p["timeLimitDays"],
+                    basis=p.get("basis"),
                 )
                 for p in row.special_procedures
             ],

@@ -26,6 +26,7 @@ from tests.scenarios.desk import (
 # days of their own (July 2026): no other scenario's cards are issued on them
 START = dt.date(2026, 7, 6)  # a Monday
 BASIS = "《残疾人残疾分类和分级》(GB/T 26341-2010)：须经指定医疗机构评定"
+GUIDE_BASIS = "《残疾人残疾分类和分级》（GB/T 26341-2010）：残疾评定"  # the demo guide's
 PROCEDURES = """query($number: String!) {
   case(number: $number) {
     status version clock { state dueOn }
@@ -188,6 +189,8 @@ async def test_seed_004_the_timer_pass_cards_a_running_procedure_yellow_then_red
     case = await read(desk, number)
     assert [c["color"] for c in case["supervisionCards"]] == ["YELLOW"]
     assert case["specialProcedures"][0]["state"] == "YELLOW"
+    # no basis given: the guide's
+    assert case["specialProcedures"][0]["basis"] == GUIDE_BASIS
     day_after = due + dt.timedelta(days=1)
     await fire_timers(nodes, at(day_after, 0) + dt.timedelta(minutes=1))
     await desk.travel(at(day_after))
