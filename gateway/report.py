@@ -64,6 +64,8 @@ COLUMNS: list[Column] = [
     ("archiveOverdue", "归档逾期数", lambda f: f.counts.archive_overdue),
     ("yellowCards", "黄牌数", lambda f: f.counts.yellow_cards),
     ("redCards", "红牌数", lambda f: f.counts.red_cards),
+    ("proceduresOverdue", "特殊环节超时数", lambda f: f.counts.procedures_overdue),
+    ("preReviewsOverdue", "网上预审超时数", lambda f: f.counts.pre_reviews_overdue),
     ("verySatisfied", "非常满意", lambda f: f.counts.very_satisfied),
     ("satisfied", "满意", lambda f: f.counts.satisfied),
     ("basic", "基本满意", lambda f: f.counts.basic),

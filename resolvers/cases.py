@@ -386,6 +386,8 @@ def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
         stmt = stmt.where(Case.push_overdue.is_(f.push_overdue))
     if f.archive_overdue is not None:
         stmt = stmt.where(Case.archive_overdue.is_(f.archive_overdue))
+    if f.pre_review_overdue is not None:
+        stmt = stmt.where(Case.prereview_overdue.is_(f.pre_review_overdue))
     if f.submitted_to is not None:
         stmt = stmt.where(Case.submitted_at < case_service.start_of_day_after(f.submitted_to))
     if f.referral_clock_state is not None:

@@ -15,9 +15,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar, load_calendar
+from levels.cases import procedures, tolerance
 from levels.cases import service as case_service
-from levels.cases import tolerance
-from levels.cases.models import Case, CaseMaterial, CasePart, CaseTolerance, SupervisionCard
+from levels.cases.models import (
+    Case,
+    CaseMaterial,
+    CasePart,
+    CaseSuspension,
+    CaseTolerance,
+    SupervisionCard,
+)
 from levels.city import service as city_service
 from levels.city.models import Matter
 from levels.common import service as common_service
@@ -264,6 +271,16 @@ class ToleranceByCaseLoader(OrgScopedLoader[CaseTolerance]):
         return (level, row.case_number)
 
 
+class ProceduresByCaseLoader(OrgScopedLoader[CaseSuspension]):
+    many = True
+
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CaseSuspension]:
+        return await procedures.procedures_by_case(keys, session=session)
+
+    def answers(self, level: Level, row: CaseSuspension) -> tuple[Level, str]:
+        return (level, row.case_number)
+
+
 class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
     many = True
 
@@ -466,6 +483,7 @@ class Loaders:
     materials_by_case: MaterialsByCaseLoader
     parts_by_case: PartsByCaseLoader
     cards_by_case: CardsByCaseLoader
+    procedures_by_case: ProceduresByCaseLoader
     events_by_case: EventsByCaseLoader
     notices_by_case: NoticesByCaseLoader
     tolerance_by_case: ToleranceByCaseLoader
@@ -505,6 +523,7 @@ class Loaders:
             materials_by_case=MaterialsByCaseLoader(sessions, timeout),
             parts_by_case=PartsByCaseLoader(sessions, timeout),
             cards_by_case=CardsByCaseLoader(sessions, timeout),
+            procedures_by_case=ProceduresByCaseLoader(sessions, timeout),
             events_by_case=EventsByCaseLoader(sessions, timeout),
             notices_by_case=NoticesByCaseLoader(sessions, timeout),
             tolerance_by_case=ToleranceByCaseLoader(sessions, timeout),

@@ -16,7 +16,6 @@ from schema.enums import (
     Level,
     MaterialSource,
     RejectionReason,
-    SpecialProcedureKind,
 )
 from schema.licences import LicenceFieldInput
 from schema.tolerance import ToleranceConsequence
@@ -154,19 +153,6 @@ class RejectCaseInput:
     )
 
 
-@strawberry.input(description="特殊环节: start one of the procedures the guide lists")
-class SpecialProcedureInput:
-    number: str = strawberry.field(description="The case number")
-    kind: SpecialProcedureKind = strawberry.field(description="A kind the guide lists")
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
-
-
 @strawberry.input(description="决定: approve or deny a case under review")
 class DecideCaseInput:
     number: str = strawberry.field(description="The case number")
@@ -258,6 +244,9 @@ class CaseFilter:
     )
     referral_clock_state: ClockState | None = strawberry.field(
         default=None, description="转报时限: cases waiting below their deciding level, by colour"
+    )
+    pre_review_overdue: bool | None = strawberry.field(
+        default=None, description="Online applications not pre-reviewed within 2 working days"
     )
     submitted_from: dt.date | None = strawberry.field(
         default=None, description="Handed in on or after this day"

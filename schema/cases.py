@@ -18,6 +18,7 @@ from levels.cases.referral import REFER_ACTION, passed_through
 from levels.cases.service import china_date, clock_state
 from levels.evaluations.service import RESULT_STATUSES
 from resolvers.globalid import encode_id
+from schema.case_clocks import CaseProcedure, PreReview
 from schema.case_language import CaseLanguageFields
 from schema.clocks import (
     CaseClock,
@@ -359,6 +360,16 @@ class CaseType(CaseLanguageFields, VillageServiceFields, ToleranceOfCase, Node):
         rows = await info.context.loaders.cards_by_case.load((self.row.level, self.number))
         return [SupervisionCardType.from_row(r) for r in rows]
 
+    @strawberry.field(description="特殊环节: its special procedures, oldest first (one running)")
+    async def special_procedures(self, info: Info) -> list[CaseProcedure]:
+        rows = await info.context.loaders.procedures_by_case.load((self.row.level, self.number))
+        return [CaseProcedure.from_row(r, china_date(info.context.clock.now())) for r in rows]
+
+    @strawberry.field(description="网上预审 of an online application (null for any other)")
+    async def pre_review(self, info: Info) -> PreReview | None:
+        calendar = await info.context.loaders.calendar_by_level.load(self.row.level)
+        return PreReview.of(self.row, china_date(info.context.clock.now()), calendar)
+
     @strawberry.field(description="联办: each department's item and decision, lead first")
     async def parts(self, info: Info) -> list[CasePartType]:
         if not self.row.joint:
@@ -431,4 +442,7 @@ class CasePayload:
     errors: list[UserError] = strawberry.field(
         default_factory=list,
         description=("Expected failures with their codes; empty when the mutation took effect"),
+    )
+    pre_review_overdue: bool | None = strawberry.field(
+        default=None, description="Online applications not pre-reviewed within 2 working days"
     )

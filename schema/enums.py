@@ -15,6 +15,7 @@ from levels.cases.enums import (
     Decision,
     MaterialSource,
     MaterialState,
+    PreReviewResult,
     RejectionReason,
     ToleranceConsequence,
 )
@@ -81,7 +82,12 @@ strawberry.enum(RejectionReason, description="不予受理的理由")
 strawberry.enum(Decision, description="准予 or 不予: the decision on a case or one part of it")
 strawberry.enum(ToleranceConsequence, description="容缺承诺: what follows a late material")
 strawberry.enum(CardColor, description="电子监察: YELLOW warns, RED records an overdue case")
-strawberry.enum(CardClock, description="The clock that earned a card: HANDLING or REFERRAL (转报)")
+strawberry.enum(
+    CardClock,
+    description="The clock a card was issued against: HANDLING, REFERRAL (转报时限), "
+    "SPECIAL_PROCEDURE (特殊环节) or PRE_REVIEW (网上预审)",
+)
+strawberry.enum(PreReviewResult, description="网上预审: passed, or what is missing is listed")
 strawberry.enum(ClockState, description="GREEN, YELLOW (most of the limit used), RED (overdue)")
 strawberry.enum(
     MessageState,
@@ -114,6 +120,7 @@ __all__ = [
     "MessageState",
     "OnlineLevel",
     "OrgKind",
+    "PreReviewResult",
     "RejectionReason",
     "RepresentativeRole",
     "Role",

@@ -123,6 +123,9 @@ class SpecialProcedure:
         description="The kind of procedure (hearing, expert review, …)"
     )
     time_limit_days: int = strawberry.field(description="Its own limit, in working days")
+    basis: str | None = strawberry.field(
+        default=None, description="依据: what a procedure of this kind states unless told"
+    )
 
 
 @strawberry.type(description="收费: a fee an implementation item charges")
@@ -197,7 +200,9 @@ class MatterImplementation(Node):
             conditions=row.conditions,
             special_procedures=[
                 SpecialProcedure(
-                    kind=SpecialProcedureKind(p["kind"]), time_limit_days=p["timeLimitDays"]
+                    kind=SpecialProcedureKind(p["kind"]),
+                    time_limit_days=p["timeLimitDays"],
+                    basis=p.get("basis"),
                 )
                 for p in row.special_procedures
             ],

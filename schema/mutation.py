@@ -22,7 +22,6 @@ from schema.case_inputs import (
     PartDecisionInput,
     ReferCaseInput,
     RejectCaseInput,
-    SpecialProcedureInput,
     SubmitCaseInput,
     SupplementInput,
     SupplementNoticeInput,
@@ -64,6 +63,8 @@ from schema.licences import (
 )
 from schema.matters import DelegateMatterInput, DelegationPayload, RevokeDelegationInput
 from schema.outbox import RetryMessageInput, RetryMessagePayload
+from schema.prereview import PreReviewMutation
+from schema.procedures import ProcedureMutation
 from schema.proxy import (
     AuthorizeProxyInput,
     ProxyAuthorizationPayload,
@@ -100,7 +101,13 @@ from schema.windows import (
     )
 )
 class Mutation(
-    CounterMutation, ReferralMutation, VillageMutation, LanguageMutation, ReportMutation
+    CounterMutation,
+    ReferralMutation,
+    VillageMutation,
+    LanguageMutation,
+    ReportMutation,
+    ProcedureMutation,
+    PreReviewMutation,
 ):
     @strawberry.mutation(
         description="Sign in with username and password on a channel (WEB, MOBILE, KIOSK, "
@@ -212,25 +219,6 @@ class Mutation(
     async def start_review(self, info: Info, input: CaseActionInput) -> CasePayload:
         return await cases.take_step(
             info, input.number, Step.START_REVIEW, _plain(input), input.licence_fields
-        )
-
-    @strawberry.mutation(
-        description="特殊环节 (hearing, inspection…) begins: the clock stops",
-        permission_classes=[IsAuthenticated],
-    )
-    async def start_special_procedure(
-        self, info: Info, input: SpecialProcedureInput
-    ) -> CasePayload:
-        given = StepInput(expected_version=input.expected_version, procedure=input.kind)
-        return await cases.take_step(info, input.number, Step.START_SPECIAL, given)
-
-    @strawberry.mutation(
-        description="The special procedure ends: the clock runs again, its time not counted",
-        permission_classes=[IsAuthenticated],
-    )
-    async def finish_special_procedure(self, info: Info, input: CaseActionInput) -> CasePayload:
-        return await cases.take_step(
-            info, input.number, Step.FINISH_SPECIAL, _plain(input), input.licence_fields
         )
 
     @strawberry.mutation(

@@ -108,8 +108,20 @@ class SupervisionFigures:
     archive_overdue: int = strawberry.field(
         description="Of those, not archived within 1 working day of delivery (归档逾期)"
     )
-    yellow_cards: int = strawberry.field(description="Yellow cards issued in the period")
-    red_cards: int = strawberry.field(description="Red cards issued in the period")
+    yellow_cards: int = strawberry.field(
+        description="电子监察 yellow cards issued in the period, against any clock"
+    )
+    red_cards: int = strawberry.field(
+        description="Red cards issued in the period: overdue cases, special procedures past "
+        "their own limit, online applications not pre-reviewed in time"
+    )
+    procedures_overdue: int = strawberry.field(
+        description="Of the red cards, special procedures (特殊环节) past their own limit"
+    )
+    pre_reviews_overdue: int = strawberry.field(
+        description="Of the red cards, online applications not pre-reviewed within 2 "
+        "working days (网上预审)"
+    )
     ratings: RatingDistribution = strawberry.field(description="Ratings given in the period")
     negative_rate: float | None = strawberry.field(
         description="(DISSATISFIED + VERY_DISSATISFIED) ÷ ratings (差评率)"
@@ -151,6 +163,8 @@ class SupervisionFigures:
             archive_overdue=c.archive_overdue,
             yellow_cards=c.yellow_cards,
             red_cards=c.red_cards,
+            procedures_overdue=c.procedures_overdue,
+            pre_reviews_overdue=c.pre_reviews_overdue,
             ratings=RatingDistribution(
                 very_satisfied=c.very_satisfied,
                 satisfied=c.satisfied,

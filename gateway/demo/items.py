@@ -86,6 +86,7 @@ def add_implementation(
                 {
                     "kind": SpecialProcedureKind(sp["kind"]).value,
                     "timeLimitDays": int(sp["timeLimitDays"]),
+                    **({"basis": sp["basis"]} if sp.get("basis") else {}),
                 }
                 for sp in spec["specialProcedures"]
             ],

@@ -122,6 +122,16 @@ def _suspended_days(
     return sum(calendar.working_days_between(start, min(end, until)) for start, end in stretches)
 
 
+def deadline_state(due_on: dt.date, yellow_on: dt.date | None, today: dt.date) -> ClockState:
+    """The colour of a running clock due on ``due_on`` that turns YELLOW on
+    ``yellow_on``: RED once ``today`` is past the due day."""
+    if today > due_on:
+        return ClockState.RED
+    if yellow_on is not None and today >= yellow_on:
+        return ClockState.YELLOW
+    return ClockState.GREEN
+
+
 def read_clock(
     *,
     calendar: WorkCalendar,

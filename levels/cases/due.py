@@ -32,7 +32,7 @@ from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.calendar.workdays import WorkCalendar
-from levels.cases import referral_clock, tolerance
+from levels.cases import deadline_cards, referral_clock, tolerance
 from levels.cases.enums import CardClock, CardColor, CaseStatus, ClockState, TimerKind
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import OPEN_STATUSES, TRANSITIONS, Step
@@ -47,7 +47,7 @@ from levels.cases.service import (
     record_event,
     take_step,
 )
-from levels.common.claims import claim, insert_once
+from levels.common.claims import claim
 from levels.common.errors import DomainError
 
 Calendar = Callable[[AsyncSession], Awaitable[WorkCalendar]]
@@ -117,6 +117,8 @@ async def fire_timer(
         )
     elif timer.kind is TimerKind.TOLERANCE_NOTICE:
         await _tell_tolerance_passed(session, case, now)
+    elif timer.kind in deadline_cards.KINDS:
+        await deadline_cards.fire(session, case, timer, now=now)
     elif timer.kind is TimerKind.ARCHIVE_DUE and case.status is CaseStatus.DELIVERED:
         case.archive_overdue = True
         case.updated_at = now
@@ -178,7 +180,10 @@ async def issue_case_cards(
     had = set(
         (
             await session.scalars(
-                select(SupervisionCard.color).where(SupervisionCard.case_number == case.number)
+                select(SupervisionCard.color).where(
+                    SupervisionCard.case_number == case.number,
+                    SupervisionCard.clock == clock,
+                )
             )
         ).all()
     )
@@ -186,29 +191,10 @@ async def issue_case_cards(
     for color in (c for c in earned if c not in had):
         assert due_on is not None
         # another pass may have issued it since this one read: once per colour
-        if not await insert_once(
-            session,
-            SupervisionCard,
-            case_number=case.number,
-            color=color,
-            clock=clock,
-            issued_at=now,
-            due_on=due_on,
-            org_code=case.org_code,
-            division_code=case.division_code,
-            department_id=case.department_id,
+        if await deadline_cards.issue_card(
+            session, case, color, clock=clock, due_on=due_on, now=now
         ):
-            continue
-        new.append(color)
-        await record_event(
-            session,
-            case,
-            SYSTEM,
-            f"{color.value}_CARD",
-            case.status,
-            now,
-            {"dueOn": due_on.isoformat(), "clock": clock.value},
-        )
+            new.append(color)
     return new
 
 

@@ -80,6 +80,13 @@ class TimerKind(enum.Enum):
     TOLERANCE_NOTICE = "TOLERANCE_NOTICE"
     TOLERANCE_LAPSE = "TOLERANCE_LAPSE"
 
+    # 特殊环节 with its own limit: most of it used, then past it (电子监察)
+    PROCEDURE_WARNING = "PROCEDURE_WARNING"
+    PROCEDURE_DUE = "PROCEDURE_DUE"
+    # 网上预审: the result is told within 2 working days of an online application
+    PRE_REVIEW_WARNING = "PRE_REVIEW_WARNING"
+    PRE_REVIEW_DUE = "PRE_REVIEW_DUE"
+
 
 class ToleranceConsequence(enum.Enum):
     """容缺承诺: what follows when the tolerated material is not handed in by the date
@@ -98,10 +105,19 @@ class CardColor(enum.Enum):
 
 
 class CardClock(enum.Enum):
-    """The clock a card was earned against."""
+    """Which clock a card of electronic supervision was issued against."""
 
     HANDLING = "HANDLING"  # the promised limit, from acceptance
     REFERRAL = "REFERRAL"  # 转报时限, from receipt below the deciding level
+    SPECIAL_PROCEDURE = "SPECIAL_PROCEDURE"  # a 特殊环节's own limit
+    PRE_REVIEW = "PRE_REVIEW"  # 网上预审 within 2 working days
+
+
+class PreReviewResult(enum.Enum):
+    """网上预审: what the applicant is told of an online application."""
+
+    PASSED = "PASSED"  # 预审通过
+    INCOMPLETE = "INCOMPLETE"  # 预审未通过: what is missing or wrong is listed
 
 
 class ClockState(enum.Enum):

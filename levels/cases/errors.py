@@ -64,6 +64,12 @@ class CaseErrorCode(enum.Enum):
     IDENTITY_IS_SHARED = "IDENTITY_IS_SHARED"
     REFERRAL_INCOMPLETE = "REFERRAL_INCOMPLETE"
     STATION_NOTICE_OPEN = "STATION_NOTICE_OPEN"
+    PROCEDURE_LIMIT_EXCEEDS_PROMISE = "PROCEDURE_LIMIT_EXCEEDS_PROMISE"
+    NO_PROCEDURE_RUNNING = "NO_PROCEDURE_RUNNING"
+    NOT_AN_ONLINE_APPLICATION = "NOT_AN_ONLINE_APPLICATION"
+    PRE_REVIEW_ALREADY_GIVEN = "PRE_REVIEW_ALREADY_GIVEN"
+    PRE_REVIEW_CLOSED = "PRE_REVIEW_CLOSED"
+    PRE_REVIEW_LIST_MISMATCH = "PRE_REVIEW_LIST_MISMATCH"
 
     def messages(self) -> tuple[str, str]:
         return _MESSAGES[self]
@@ -252,6 +258,31 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     CaseErrorCode.STATION_NOTICE_OPEN: (
         "已一次性告知收件站点补齐材料，须待站点补齐后再作决定",
         "The station was told what the file lacks: decide once the station has supplied it",
+    ),
+    CaseErrorCode.PROCEDURE_LIMIT_EXCEEDS_PROMISE: (
+        "特殊环节时限原则上不超过事项承诺办理时限；确需超过的，须登记例外理由",
+        "A special procedure's limit may not exceed the matter's promised limit unless an "
+        "exception reason is recorded",
+    ),
+    CaseErrorCode.NO_PROCEDURE_RUNNING: (
+        "该办件没有进行中的特殊环节",
+        "No special procedure of this case is running",
+    ),
+    CaseErrorCode.NOT_AN_ONLINE_APPLICATION: (
+        "网上预审仅适用于网上申请的办件",
+        "Only an application made online is pre-reviewed",
+    ),
+    CaseErrorCode.PRE_REVIEW_ALREADY_GIVEN: (
+        "该办件的预审结果已告知申请人",
+        "The pre-review result of this case was already given",
+    ),
+    CaseErrorCode.PRE_REVIEW_CLOSED: (
+        "该办件已受理或已作出处理，不再预审",
+        "The case was taken up already: it is no longer pre-reviewed",
+    ),
+    CaseErrorCode.PRE_REVIEW_LIST_MISMATCH: (
+        "预审通过不列缺项；预审未通过须列明需补充的全部材料",
+        "A pass lists nothing; an incomplete result lists everything missing",
     ),
     CaseErrorCode.NOT_A_REPRESENTATIVE: (
         "您不是该企业的法定代表人或授权经办人",

@@ -17,6 +17,7 @@ from levels.cases.enums import (
     Decision,
     MaterialSource,
     MaterialState,
+    PreReviewResult,
     RejectionReason,
     SuspensionKind,
     TimerKind,
@@ -115,6 +116,15 @@ class Case(LevelBase):
     push_due_on: Mapped[dt.date | None] = mapped_column(Date)
     push_overdue: Mapped[bool] = mapped_column(default=False)
     delivery_window_id: Mapped[str | None] = mapped_column(String(15))
+    # 网上预审 (an application that arrived online): the result is told to the applicant
+    # by ``prereview_due_on``; late, the PRE_REVIEW_DUE timer flags it (and cards it)
+    prereview_due_on: Mapped[dt.date | None] = mapped_column(Date)
+    prereview_overdue: Mapped[bool] = mapped_column(default=False)
+    prereview_result: Mapped[PreReviewResult | None] = mapped_column(_enum(PreReviewResult))
+    prereview_missing: Mapped[list[Any] | None] = mapped_column(JSON)  # [{"name", "note"}]
+    prereview_message: Mapped[str | None] = mapped_column(Text)  # as told to the applicant
+    prereview_by: Mapped[str | None] = mapped_column(String(32))
+    prereview_at: Mapped[dt.datetime | None]
     # 联办: several implementations in one case, each a ``CasePart``; the case's own
     # implementation is the lead's
     joint: Mapped[bool] = mapped_column(default=False)
@@ -174,6 +184,14 @@ class CaseSuspension(LevelBase):
     limit_days: Mapped[int | None] = mapped_column(Integer)
     started_on: Mapped[dt.date] = mapped_column(Date)
     ended_on: Mapped[dt.date | None] = mapped_column(Date)
+    # a special procedure: the basis stated on its notice (特殊环节通知书), its last
+    # working day and the day its yellow card falls due, why its limit may exceed the
+    # matter's promised limit, and whether it ran past its limit (flagged by a timer)
+    basis: Mapped[str | None] = mapped_column(String(256))
+    due_on: Mapped[dt.date | None] = mapped_column(Date)
+    yellow_on: Mapped[dt.date | None] = mapped_column(Date)
+    exception_reason: Mapped[str | None] = mapped_column(Text)
+    overdue: Mapped[bool] = mapped_column(default=False)
 
 
 class SupervisionCard(LevelBase):
@@ -181,13 +199,20 @@ class SupervisionCard(LevelBase):
     and colour by the timer worker when the clock turns YELLOW or RED."""
 
     __tablename__ = "supervision_cards"
-    __table_args__ = (UniqueConstraint("case_number", "color"),)
+    # once per clock and colour: the case's own clock, each special procedure's (its
+    # suspension's id in ``clock_ref``), the online pre-review's
+    __table_args__ = (
+        UniqueConstraint(
+            "case_number", "clock", "clock_ref", "color", name="uq_supervision_cards_clock"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     case_number: Mapped[str] = mapped_column(ForeignKey("cases.number"), index=True)
     color: Mapped[CardColor] = mapped_column(_enum(CardColor))
     # the clock that earned it: the handling clock, or the referral deadline (转报时限)
     clock: Mapped[CardClock] = mapped_column(_enum(CardClock), default=CardClock.HANDLING)
+    clock_ref: Mapped[int] = mapped_column(Integer, default=0)
     issued_at: Mapped[dt.datetime]
     due_on: Mapped[dt.date] = mapped_column(Date)
     org_code: Mapped[str] = mapped_column(String(18), index=True)

@@ -21,12 +21,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
-from levels.cases import correction, paperless, referral_clock, rejection, sharing, tolerance
+from levels.cases import (
+    correction,
+    paperless,
+    prereview,
+    procedures,
+    referral_clock,
+    rejection,
+    sharing,
+    tolerance,
+)
 from levels.cases.clocks import (
     YELLOW_SHARE,
     ClockReading,
     Suspension,
     archive_due,
+    deadline_state,
     deemed_acceptance_deadline,
     read_clock,
 )
@@ -360,6 +370,7 @@ async def submit_case(
         submitted_at=now,
         tolerance_deadline=submission.tolerance_deadline,
         received_window_id=window.id if window else None,
+        prereview_due_on=prereview.due_on(submission.channel, calendar, received_on),
         push_due_on=calendar.add_working_days(received_on, PUSH_ACCEPTANCE_DAYS)
         if pushed
         else None,
@@ -401,6 +412,7 @@ async def submit_case(
         session.add(_timer(case, TimerKind.DEEMED_ACCEPTANCE, start_of_day_after(deadline)))
     if case.push_due_on is not None:
         session.add(_timer(case, TimerKind.PUSH_ACCEPTANCE, start_of_day_after(case.push_due_on)))
+    session.add_all(prereview.timers(case, calendar))
     detail: dict[str, Any] = {"materials": [m.name for m in materials]}
     if joint:
         detail["joint"] = [i.code for i in impls]
@@ -629,6 +641,9 @@ class StepInput:
     rejection_reason: RejectionReason | None = None
     authority: str | None = None
     procedure: SpecialProcedureKind | None = None
+    procedure_basis: str | None = None  # 特殊环节: its basis, limit, and why it is longer
+    procedure_limit_days: int | None = None
+    exception_reason: str | None = None
     decision: Decision | None = None
     reasons: str | None = None
     delivery_method: DeliveryMethod | None = None
@@ -680,6 +695,7 @@ async def take_step(
         # referred from below: the materials were received once, and that is all (the
         # deciding org may ask the station instead: levels/cases/referral_rules.py)
         raise DomainError(CaseErrorCode.NO_SECOND_REQUEST, field=["input", "number"])
+    procedures.refuse_out_of_turn(case, step)
     target = next_status(step, before, given.decision)
     # None while the case is held below the level that implements it (转报)
     impl = await session.get(MatterImplementation, case.implementation_code)
@@ -724,22 +740,21 @@ async def take_step(
         elif step is Step.REJECT:
             detail.update(rejection.approve(case, actor.id, now))
         elif step is Step.START_SPECIAL:
-            limit = _procedure_limit(_deciding(impl), given.procedure)
-            session.add(
-                CaseSuspension(
-                    case_number=case.number,
-                    kind=SuspensionKind.SPECIAL_PROCEDURE,
-                    procedure=given.procedure.value if given.procedure else None,
-                    limit_days=limit,
-                    started_on=today,
+            detail.update(
+                procedures.start(
+                    session,
+                    case,
+                    _deciding(impl),
+                    kind=given.procedure,
+                    basis=given.procedure_basis,
+                    limit_days=given.procedure_limit_days,
+                    exception_reason=given.exception_reason,
+                    today=today,
+                    calendar=calendar,
                 )
             )
-            detail["procedure"] = given.procedure.value if given.procedure else None
-            detail["limitDays"] = limit
         elif step is Step.FINISH_SPECIAL:
-            open_one = await _open_suspension(session, case)
-            if open_one is not None:
-                open_one.ended_on = today
+            detail.update(await procedures.finish(session, case, today=today, now=now))
         elif step is Step.DECIDE:
             reasons = (given.reasons or "").strip()
             if given.decision is Decision.DENIED and not reasons:
@@ -933,11 +948,7 @@ def _deciding(impl: MatterImplementation | None) -> MatterImplementation:
 def clock_state(case: Case, today: dt.date) -> ClockState:
     if not clock_running(case.status) or case.due_on is None:
         return ClockState.STOPPED
-    if today > case.due_on:
-        return ClockState.RED
-    if case.yellow_on is not None and today >= case.yellow_on:
-        return ClockState.YELLOW
-    return ClockState.GREEN
+    return deadline_state(case.due_on, case.yellow_on, today)
 
 
 async def _notify_supplement(
@@ -1008,13 +1019,6 @@ async def _supplement(session: AsyncSession, case: Case, given: StepInput, today
     open_one = await _open_suspension(session, case)
     if open_one is not None:
         open_one.ended_on = today
-
-
-def _procedure_limit(impl: MatterImplementation, kind: SpecialProcedureKind | None) -> int:
-    for p in impl.special_procedures:
-        if kind is not None and p["kind"] == kind.value:
-            return int(p["timeLimitDays"])
-    raise DomainError(CaseErrorCode.PROCEDURE_NOT_IN_GUIDE, field=["input", "kind"])
 
 
 async def _cancel_timers(

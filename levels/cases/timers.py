@@ -9,6 +9,9 @@ the step it takes, and a step no longer allowed (the case moved on) is simply sk
   department has not taken up within 2 working days is flagged (``push_overdue``).
 * ARCHIVE_DUE: a delivered case not archived within 1 working day is flagged
   (``archive_overdue``, seed 001 归档).
+* PROCEDURE_WARNING / PROCEDURE_DUE, PRE_REVIEW_WARNING / PRE_REVIEW_DUE: a special
+  procedure's own limit and an online application's 2-day pre-review give the case
+  cards against those clocks (``levels/cases/deadline_cards.py``).
 
 ``issue_cards`` is the electronic supervision (电子监察) of running clocks: each case
 whose clock — its handling clock, or its referral deadline (转报时限) while it waits
@@ -29,7 +32,7 @@ from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from levels.cases.due import Calendar, fire_timer, issue_case_cards, pending
-from levels.cases.enums import CardColor, CaseStatus
+from levels.cases.enums import CardClock, CardColor, CaseStatus
 from levels.cases.models import Case, CaseTimer, SupervisionCard
 from levels.cases.service import china_date, load_case_for_update
 
@@ -78,9 +81,11 @@ async def fire_due_timers(
 RUNNING = (CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW)
 
 
-def _without(color: CardColor) -> Any:
+def _without(color: CardColor, clock: CardClock = CardClock.HANDLING) -> Any:
     return ~exists().where(
-        SupervisionCard.case_number == Case.number, SupervisionCard.color == color
+        SupervisionCard.case_number == Case.number,
+        SupervisionCard.clock == clock,
+        SupervisionCard.color == color,
     )
 
 
@@ -105,8 +110,8 @@ async def issue_cards(
     referral = and_(
         Case.status == CaseStatus.SUBMITTED,
         or_(Case.referral_yellow_on <= today, Case.referral_due_on < today),
-        or_(_without(CardColor.YELLOW), Case.referral_due_on < today),
-        or_(_without(CardColor.RED), Case.referral_due_on >= today),
+        or_(_without(CardColor.YELLOW, CardClock.REFERRAL), Case.referral_due_on < today),
+        or_(_without(CardColor.RED, CardClock.REFERRAL), Case.referral_due_on >= today),
     )
     async with sessions() as session:
         due = (

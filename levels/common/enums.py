@@ -79,6 +79,10 @@ class SpecialProcedureKind(enum.Enum):
     APPRAISAL = "APPRAISAL"  # 鉴定
     EXPERT_REVIEW = "EXPERT_REVIEW"  # 专家评审
     SITE_SURVEY = "SITE_SURVEY"  # 现场勘察
+    TESTING = "TESTING"  # 检测
+    PUBLIC_NOTICE = "PUBLIC_NOTICE"  # 公示
+    TENDERING = "TENDERING"  # 招标
+    AUCTION = "AUCTION"  # 拍卖
 
 
 class OnlineLevel(enum.Enum):

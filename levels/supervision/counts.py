@@ -34,7 +34,10 @@ What each count means (``Period`` = whole China dates, both ends included):
   where delivered; ``archive_overdue``, of those, flagged for not being archived within
   1 working day of delivery (归档, the ARCHIVE_DUE timer's ``archive_overdue``).
 * ``yellow_cards`` / ``red_cards`` — 电子监察 cards issued in the period, at the org
-  that held the case.
+  that held the case, against any of its clocks; ``procedures_overdue``, of the red
+  ones, those of special procedures past their own limit (特殊环节), and
+  ``pre_reviews_overdue``, those of online applications not pre-reviewed within 2
+  working days (网上预审).
 * ratings — 好差评 given in the period per level, at the org that held the case; a
   rating whose appeal was UPHELD is left out.
 * ``complaints`` — complaints filed in the period; ``complaints_handled``, of those
@@ -53,7 +56,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from levels.cases.enums import CardColor, CaseStatus
+from levels.cases import prereview
+from levels.cases.enums import CardClock, CardColor, CaseStatus
 from levels.cases.models import Case, SupervisionCard
 from levels.common.enums import Level, MatterStatus
 from levels.common.models import MatterImplementation, ServiceOrg
@@ -62,7 +66,7 @@ from levels.evaluations.models import Complaint, Evaluation
 from levels.supervision.period import Period
 from levels.supervision.staffing import DepartmentStaff
 
-ONLINE_CHANNELS = ("WEB", "MOBILE")
+ONLINE_CHANNELS = prereview.ONLINE_CHANNELS
 # handed in by someone standing there: at a window, or to a village station's agent
 IN_PERSON_CHANNELS = ("COUNTER", "PROXY")
 
@@ -107,6 +111,8 @@ class Counts:
     archive_overdue: int = 0
     yellow_cards: int = 0
     red_cards: int = 0
+    procedures_overdue: int = 0
+    pre_reviews_overdue: int = 0
     very_satisfied: int = 0
     satisfied: int = 0
     basic: int = 0
@@ -270,11 +276,14 @@ async def store_counts(
         c.immediate += immediate
         c.on_site += on_site
 
+    red = SupervisionCard.color == CardColor.RED
     cards = await session.execute(
         select(
             SupervisionCard.org_code,
             _sum(SupervisionCard.color == CardColor.YELLOW),
             _sum(SupervisionCard.color == CardColor.RED),
+            _sum(red & (SupervisionCard.clock == CardClock.SPECIAL_PROCEDURE)),
+            _sum(red & (SupervisionCard.clock == CardClock.PRE_REVIEW)),
         )
         .where(
             SupervisionCard.division_code.startswith(prefix),
@@ -282,10 +291,12 @@ async def store_counts(
         )
         .group_by(SupervisionCard.org_code)
     )
-    for org, yellow, red in cards.all():
+    for org, yellow, reds, procedures, pre_reviews in cards.all():
         c = out.of(org)
         c.yellow_cards += yellow
-        c.red_cards += red
+        c.red_cards += reds
+        c.procedures_overdue += procedures
+        c.pre_reviews_overdue += pre_reviews
 
     ratings = await session.execute(
         select(Evaluation.org_code, Evaluation.rating, func.count())

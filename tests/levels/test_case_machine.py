@@ -377,6 +377,8 @@ def expected_error(
         return CaseErrorCode.VERSION_CONFLICT
     if actor.kind == "STAFF" and actor.org_code != before.case["org_code"]:
         return CaseErrorCode.NOT_AT_THIS_ORG
+    if step is Step.FINISH_SPECIAL and before.status is not S.SPECIAL_PROCEDURE:
+        return CaseErrorCode.NO_PROCEDURE_RUNNING  # ending a procedure twice, or none
     allowed, target = TRANSITIONS[step]
     if before.status not in allowed or (target is None and given.decision is None):
         return CaseErrorCode.INVALID_TRANSITION

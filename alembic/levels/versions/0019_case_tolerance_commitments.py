@@ -2,7 +2,7 @@
 became of it), and the consequence a matter implementation states for a late one
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-06 21:30:00.000000
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = "0019"
-down_revision = "0017"
+down_revision = "0018"
 branch_labels = None
 depends_on = None
 
