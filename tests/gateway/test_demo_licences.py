@@ -22,6 +22,7 @@ from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.enums import ApplicantKind, CaseStatus, Decision, MaterialSource
 from levels.cases.models import Case, CaseMaterial, CasePart
+from levels.cases.sharing import IDENTITY_TYPE
 from levels.city.models import Matter
 from levels.common.clock import CHINA
 from levels.common.enums import LEVELS, Level
@@ -29,6 +30,7 @@ from levels.common.models import LevelBase, MatterImplementation
 from levels.licences.enums import LicenceStatus, LicenceUseKind
 from levels.licences.keys import ALGORITHM
 from levels.licences.models import ELicence, LicenceKey, LicenceType, LicenceUse
+from levels.licences.registers import REGISTER_TYPES
 from levels.licences.service import held_licences
 from levels.licences.tokens import LICENCE_TYP
 from levels.outbox.models import MessageState, OutboxMessage
@@ -82,7 +84,8 @@ async def _account(nodes: NodeRegistry, username: str) -> Account:
 
 
 async def test_licence_types_are_in_every_store_and_items_issue_them(nodes: NodeRegistry) -> None:
-    codes = set(ISSUES.values())
+    # the types cases issue, the registers' (信息共享) and the identity card's
+    codes = set(ISSUES.values()) | set(REGISTER_TYPES) | {IDENTITY_TYPE}
     for level in LEVELS:
         types = {t.code: t for t in await _all(nodes, level, LicenceType)}
         assert set(types) == codes, level
@@ -110,6 +113,8 @@ async def test_every_approved_case_of_an_issuing_item_has_exactly_one_licence(
         parts = await _all(nodes, level, CasePart)
         by_case: dict[tuple[str, str], list[ELicence]] = {}
         for row in masters[level]:
+            if row.type_code in REGISTER_TYPES:
+                continue  # entered from a register (信息共享), not issued by a case
             by_case.setdefault((row.source_case_number, row.implementation_code), []).append(row)
         expected: set[tuple[str, str]] = set()
         for case in cases:
