@@ -24,10 +24,13 @@ from levels.supervision import filing
 from levels.supervision.errors import SupervisionErrorCode
 from levels.supervision.models import MonthlyReport
 from levels.supervision.period import month_period
+
+# the module, not its names: resolvers.supervision reads schema.info, whose package
+# imports this module's schema in turn (a name would not be there yet)
+from resolvers import supervision
 from resolvers.cases import actor_of
 from resolvers.fanout import fan_out
 from resolvers.partial import report_unavailable
-from resolvers.supervision import collect, find_division
 from resolvers.windows import find_org
 from schema.info import Info
 from schema.monthly_reports import MonthlyReportPayload, MonthlyReportType
@@ -59,10 +62,10 @@ async def file_monthly_report(info: Info, input: Any) -> MonthlyReportPayload:
         if period.end >= today:
             raise DomainError(SupervisionErrorCode.MONTH_NOT_OVER, field=["input", "month"])
         timeout = ctx.settings.node_timeout_seconds
-        division = await find_division(
+        division = await supervision.find_division(
             ctx.sessions, parse_division(org.division_code), timeout=timeout
         )
-        report, failures = await collect(
+        report, failures = await supervision.collect(
             ctx.sessions, division, period, today=today, timeout=timeout
         )
         report_unavailable(info, failures)

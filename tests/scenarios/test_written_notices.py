@@ -256,7 +256,9 @@ async def test_village_station_gives_a_two_part_acceptance_slip_then_the_county_
     day = dt.date(2026, 3, 31)
     await desk.travel(at(day, 9))
     card = (await authorize(desk, basicCode="000700400100", mode="ACCOMPANIED"))["authorization"]
-    submitted = await proxy_submit(desk, AGENT, DISABILITY_CARD, card["id"])
+    # 陪同办理: the station records who went with him
+    aid = {"villageService": {"accompaniedBy": "代办员王芳"}}
+    submitted = await proxy_submit(desk, AGENT, DISABILITY_CARD, card["id"], **aid)
     assert submitted["errors"] == [], submitted
     number = submitted["case"]["number"]
     at_station = await _notices(desk, "resident4", number)
