@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from cryptography.hazmat.primitives import serialization
@@ -42,6 +42,9 @@ from levels.common.errors import DomainError, ErrorCode, message_for
 from levels.common.models import ServiceOrg
 from levels.common.service import departments_by_id, divisions_by_code, orgs_by_code
 from levels.supervision.combine import Report
+
+if TYPE_CHECKING:
+    from gateway.messaging.worker import MessagePass
 
 T = TypeVar("T")
 
@@ -800,6 +803,7 @@ def relay_group(ctx: click.Context, once: bool) -> None:
     in its own process unless that is 0). Several relays may run at once on PostgreSQL."""
     if ctx.invoked_subcommand is not None:
         return
+    from gateway.messaging.factory import run_messages
     from gateway.pubsub import broker_for
     from gateway.relay import RelayPass, relay_once, retry_policy, run_forever, stores_behind
     from resolvers.case_events import publish_case_updated
@@ -809,12 +813,14 @@ def relay_group(ctx: click.Context, once: bool) -> None:
     batch, policy = settings.relay_batch_size, retry_policy(settings)
     timeout = settings.node_timeout_seconds
 
-    async def run(nodes: NodeRegistry) -> RelayPass | None:
+    async def run(nodes: NodeRegistry) -> RelayPass | MessagePass | None:
         if behind := await stores_behind(nodes):  # a store that is down waits, the rest go
             raise click.ClickException(f"not at this hub's schema: {', '.join(behind)}")
         # with Redis, the gateways' subscribers hear of the cases a message changed
         broker = broker_for(settings) if settings.redis_url else None
         try:
+            if settings.message_transport != "direct":
+                return await run_messages(settings, nodes, clock, once=once, broker=broker)
             if once:
                 done = await relay_once(nodes, clock, batch=batch, policy=policy, timeout=timeout)
                 if broker is not None:

@@ -60,8 +60,9 @@ strawberry.enum(CardColor, description="电子监察: YELLOW warns, RED records 
 strawberry.enum(ClockState, description="GREEN, YELLOW (most of the limit used), RED (overdue)")
 strawberry.enum(
     MessageState,
-    description="A cross-level message: PENDING, DELIVERED (applied in its target), "
-    "ACKNOWLEDGED (the source knows), FAILED (an incident)",
+    description="A cross-level message: PENDING, SENT (on the message transport, its "
+    "receipt not back yet), DELIVERED (applied in its target), ACKNOWLEDGED (the source "
+    "knows: with a transport, it holds the target's signed receipt), FAILED (an incident)",
 )
 strawberry.enum(AuthorizationMethod, description="代办授权: written, in person, or in the app")
 strawberry.enum(AuthorizationStatus, description="代办授权: usable, past its last day, revoked")

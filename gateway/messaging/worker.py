@@ -70,11 +70,16 @@ class MessagePass:
         return bool(self.published or self.applied or self.duplicates or self.receipts)
 
     def __str__(self) -> str:
-        return (
-            f"{self.published} published, {self.applied} applied, {self.duplicates} already "
-            f"there, {self.early} early, {self.refused} refused, {self.receipts} receipts, "
+        # as the direct relay words it: a receipt back is the source acknowledging
+        text = (
+            f"{self.applied} applied, {self.duplicates} already there, "
+            f"{self.receipts} acknowledged, {self.published} published, "
+            f"{self.early} early, {self.retrying} to retry, {self.refused} refused, "
             f"{self.failed} failed"
         )
+        if self.down:
+            text += f"; not answering: {', '.join(sorted(self.down))}"
+        return text
 
 
 def _describe(exc: BaseException) -> str:
