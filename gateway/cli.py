@@ -12,7 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 from cryptography.hazmat.primitives import serialization
@@ -42,9 +42,6 @@ from levels.common.errors import DomainError, ErrorCode, message_for
 from levels.common.models import ServiceOrg
 from levels.common.service import departments_by_id, divisions_by_code, orgs_by_code
 from levels.supervision.combine import Report
-
-if TYPE_CHECKING:
-    from gateway.messaging.worker import MessagePass
 
 T = TypeVar("T")
 
@@ -805,7 +802,7 @@ def relay_group(ctx: click.Context, once: bool) -> None:
         return
     from gateway.messaging.factory import run_messages
     from gateway.pubsub import broker_for
-    from gateway.relay import RelayPass, relay_once, retry_policy, run_forever, stores_behind
+    from gateway.relay import relay_once, retry_policy, run_forever, stores_behind
     from resolvers.case_events import publish_case_updated
 
     settings = Settings()
@@ -813,7 +810,7 @@ def relay_group(ctx: click.Context, once: bool) -> None:
     batch, policy = settings.relay_batch_size, retry_policy(settings)
     timeout = settings.node_timeout_seconds
 
-    async def run(nodes: NodeRegistry) -> RelayPass | MessagePass | None:
+    async def run(nodes: NodeRegistry) -> object:  # RelayPass, MessagePass or None
         if behind := await stores_behind(nodes):  # a store that is down waits, the rest go
             raise click.ClickException(f"not at this hub's schema: {', '.join(behind)}")
         # with Redis, the gateways' subscribers hear of the cases a message changed

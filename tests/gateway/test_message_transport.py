@@ -19,10 +19,12 @@ from typing import Any
 
 import jwt
 import pytest
+from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from gateway.cli import main
 from gateway.messaging.jetstream import JetStreamTransport
 from gateway.messaging.transport import InProcessBus, Transport
 from gateway.messaging.worker import REFUSED_ACTION, Messenger, node_keys
@@ -349,3 +351,46 @@ async def test_a_consumer_dying_between_apply_and_ack_applies_nothing_twice(
     assert await applied_ops(stores, Level.COUNTY, ids) == ["grant"]
     row = (await rows(stores, ids))[ids[0]]
     assert row.state is MessageState.ACKNOWLEDGED and row.receipt
+
+
+@pytest.mark.parametrize("kind", ["direct", "nats"])
+async def test_govhub_relay_once_carries_over_the_transport_the_settings_name(
+    kind: str, stores: NodeRegistry
+) -> None:
+    """``govhub relay --once`` with GOVHUB_MESSAGE_TRANSPORT (the in-process default is
+    tests/gateway/test_relay.py's ``test_govhub_relay_once``)."""
+    env = {f"GOVHUB_{n.name.upper()}_DB_URL": n.url for n in stores.stores()}
+    env |= {
+        "GOVHUB_CLOCK_OVERRIDE": DEMO_NOW.isoformat(),
+        "GOVHUB_SECRET_KEY": TEST_SECRET,
+        "GOVHUB_MESSAGE_TRANSPORT": kind,
+    }
+    for node in stores:  # settle what earlier tests left
+        async with node.sessions.begin() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.state.in_([MessageState.PENDING, MessageState.SENT]))
+                .values(state=MessageState.FAILED)
+            )
+    transport = None
+    if kind == "nats":
+        transport = await _nats_transport(1.0)
+        env |= {
+            "GOVHUB_NATS_URL": NATS_URL,
+            "GOVHUB_NATS_STREAM": transport.stream,
+            "GOVHUB_NATS_SUBJECT_PREFIX": transport.prefix,
+        }
+    ids = await send(stores, Level.COUNTY, Level.VILLAGE, "grant", "revoke")
+    try:
+        result = await asyncio.to_thread(CliRunner().invoke, main, ["relay", "--once"], env=env)
+        assert result.exit_code == 0, result.output
+        assert result.output.startswith("2 applied, 0 already there, 2 acknowledged")
+    finally:
+        if transport is not None:
+            await transport.delete_stream()
+            await transport.close()
+    assert await applied_ops(stores, Level.VILLAGE, ids) == ["grant", "revoke"]
+    found = await rows(stores, ids)
+    assert {r.state for r in found.values()} == {MessageState.ACKNOWLEDGED}
+    # the direct relay signs nothing; a transport keeps envelope and receipt
+    assert all((r.receipt is not None) is (kind == "nats") for r in found.values())
