@@ -26,6 +26,8 @@ from gateway.idempotency import IdempotencyMiddleware
 from gateway.licensing import Licensing
 from gateway.licensing import routes as licensing_routes
 from gateway.limits import BodySizeLimit, CostBudget, operation_extensions
+from gateway.messaging import worker as messaging
+from gateway.messaging.factory import messenger_for
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.nodes import NodeRegistry
 from gateway.notices import routes as notice_routes
@@ -113,7 +115,14 @@ def create_app(
                 )
             )
         relayer = None
-        if settings.relay_interval_seconds > 0:
+        messenger = None
+        if settings.relay_interval_seconds > 0 and settings.message_transport != "direct":
+            # signed envelopes over the in-process bus (the default) or NATS JetStream
+            messenger = messenger_for(settings, registry, clock)
+            relayer = asyncio.create_task(
+                messaging.run_forever(messenger, settings.relay_interval_seconds, broker=broker)
+            )
+        elif settings.relay_interval_seconds > 0:
             relayer = asyncio.create_task(
                 relay.run_forever(
                     registry,
@@ -131,6 +140,8 @@ def create_app(
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if messenger is not None:
+            await messenger.transport.close()
         await broker.close()
         await identity.close()
         if owns_nodes:

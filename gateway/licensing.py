@@ -30,12 +30,17 @@ from levels.common.models import ServiceOrg
 from levels.licences import service as licence_service
 from levels.licences.keys import KeyDirectory, KeySource, OrgSigner
 from levels.licences.models import ELicence, LicenceKey
+from levels.outbox.signing import NODE_KEY_PREFIX
 
 
 def _source(node: LevelNode) -> KeySource:
     async def read() -> list[LicenceKey]:
         async with node.sessions() as session:
-            return list(await session.scalars(select(LicenceKey)))
+            # the issuing orgs' keys (the nodes' message keys are kept alongside)
+            rows = await session.scalars(
+                select(LicenceKey).where(~LicenceKey.org_code.startswith(NODE_KEY_PREFIX))
+            )
+            return list(rows)
 
     return read
 

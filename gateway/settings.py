@@ -144,6 +144,53 @@ class Settings(BaseSettings):
     relay_backoff_max_seconds: float = Field(
         default=600.0, gt=0, description="The longest wait between two tries of a message"
     )
+    message_transport: str = Field(
+        default="inprocess",
+        pattern="^(inprocess|direct|nats)$",
+        description=(
+            "How cross-level messages travel: inprocess (signed envelopes on a bus in this"
+            " process; no server), nats (signed envelopes on NATS JetStream at"
+            " GOVHUB_NATS_URL) or direct (the relay applies outbox rows in their target"
+            " store itself, unsigned)"
+        ),
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222",
+        description="The NATS server (JetStream enabled) of GOVHUB_MESSAGE_TRANSPORT=nats",
+    )
+    nats_stream: str = Field(
+        default="govhub-messages",
+        pattern=r"^[A-Za-z0-9_-]{1,64}$",
+        description="The JetStream stream holding the messages to every node",
+    )
+    nats_subject_prefix: str = Field(
+        default="govhub",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        description="Messages to a node go to the subject <prefix>.msg.<node>",
+    )
+    message_nak_delay_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="A message that came before its entity's previous one comes again after this",
+    )
+    message_max_deliveries: int = Field(
+        default=20,
+        ge=1,
+        description=(
+            "A message delivered this many times without applying is refused: FAILED at its"
+            " source, an incident"
+        ),
+    )
+    message_resend_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="A SENT message whose receipt has not come back within this is sent again",
+    )
+    message_ack_wait_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A delivery neither acked nor nak'ed within this (its worker died) comes again",
+    )
     breaker_failures: int = Field(
         default=5,
         ge=1,

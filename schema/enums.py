@@ -91,8 +91,9 @@ strawberry.enum(PreReviewResult, description="网上预审: passed, or what is m
 strawberry.enum(ClockState, description="GREEN, YELLOW (most of the limit used), RED (overdue)")
 strawberry.enum(
     MessageState,
-    description="A cross-level message: PENDING, DELIVERED (applied in its target), "
-    "ACKNOWLEDGED (the source knows), FAILED (an incident)",
+    description="A cross-level message: PENDING, SENT (on the message transport, its "
+    "receipt not back yet), DELIVERED (applied in its target), ACKNOWLEDGED (the source "
+    "knows: with a transport, it holds the target's signed receipt), FAILED (an incident)",
 )
 strawberry.enum(AuthorizationMethod, description="代办授权: written, in person, or in the app")
 strawberry.enum(AuthorizationStatus, description="代办授权: usable, past its last day, revoked")

@@ -224,7 +224,7 @@ def timers_run() -> None:
 # --- relay: cross-level messages between the level stores ---------------------------------
 
 
-@reads(STORES, CLOCK, RELAY, REDIS)
+@reads(STORES, SECRET, CLOCK, RELAY, REDIS)
 @main.group("relay", invoke_without_command=True)
 @click.option("--once", is_flag=True, help="One pass over every store, then exit.")
 @click.pass_context
@@ -234,8 +234,9 @@ def relay_group(ctx: click.Context, once: bool) -> None:
     in its own process unless that is 0). Several relays may run at once on PostgreSQL."""
     if ctx.invoked_subcommand is not None:
         return
+    from gateway.messaging.factory import run_messages
     from gateway.pubsub import broker_for
-    from gateway.relay import RelayPass, relay_once, retry_policy, run_forever, stores_behind
+    from gateway.relay import relay_once, retry_policy, run_forever, stores_behind
     from resolvers.case_events import publish_case_updated
 
     settings = load_settings()
@@ -243,12 +244,14 @@ def relay_group(ctx: click.Context, once: bool) -> None:
     batch, policy = settings.relay_batch_size, retry_policy(settings)
     timeout = settings.node_timeout_seconds
 
-    async def run(nodes: NodeRegistry) -> RelayPass | None:
+    async def run(nodes: NodeRegistry) -> object:  # RelayPass, MessagePass or None
         if behind := await stores_behind(nodes):  # a store that is down waits, the rest go
             raise click.ClickException(f"not at this hub's schema: {', '.join(behind)}")
         # with Redis, the gateways' subscribers hear of the cases a message changed
         broker = broker_for(settings) if settings.redis_url else None
         try:
+            if settings.message_transport != "direct":
+                return await run_messages(settings, nodes, clock, once=once, broker=broker)
             if once:
                 done = await relay_once(nodes, clock, batch=batch, policy=policy, timeout=timeout)
                 if broker is not None:

@@ -25,6 +25,7 @@ def _enum(cls: type) -> Enum:
 
 class MessageState(enum.Enum):
     PENDING = "PENDING"  # written, not yet applied in the target store
+    SENT = "SENT"  # handed to the message transport, its receipt not yet back
     DELIVERED = "DELIVERED"  # applied in the target store (its inbox holds the id)
     ACKNOWLEDGED = "ACKNOWLEDGED"  # the source has seen the target's inbox row
     FAILED = "FAILED"  # kept failing: an incident an operator sees and retries
@@ -58,6 +59,11 @@ class OutboxMessage(LevelBase):
     created_at: Mapped[dt.datetime]
     delivered_at: Mapped[dt.datetime | None]
     acknowledged_at: Mapped[dt.datetime | None]
+    # the JWS the source signed and sent (kept, so a republish sends the same bytes)
+    # and the receipt its target signed on applying it (message transports other than
+    # the direct relay)
+    envelope: Mapped[str | None] = mapped_column(Text, default=None)
+    receipt: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class InboxMessage(LevelBase):

@@ -441,6 +441,8 @@ async def retry(
     message.state = MessageState.PENDING
     message.attempts = 0
     message.next_attempt_at = now
+    # signed afresh when sent again (a new message id for the transport's duplicate window)
+    message.envelope = None
     await append(
         EventDraft(
             actor_id=by.id,

@@ -1,0 +1,360 @@
+"""The publisher and consumer steps of cross-node messages over a transport.
+
+Publisher (per source node): take its PENDING messages (and SENT ones whose receipt is
+late), sign each envelope once and keep it with the row (committed before it leaves, so
+a republish sends the same bytes), publish, then mark them SENT.
+
+Consumer (per node): for each delivery, verify the signature and who sent it; a
+message is applied in this node's store with ``levels.outbox.service.apply`` (handler
+and inbox row in one transaction, so a redelivery changes nothing), then the node
+signs a receipt and sends it back, and only then acks. A message whose entity's
+previous one has not been applied here is nak'ed and comes again after a delay; past
+``max_deliveries`` — or refused for good (bad signature, a sender that does not own
+its source, a handler's ``DomainError``) — it is terminated, the refusal audited here,
+and a refusal receipt sent back makes it FAILED at its source (the incident an
+operator retries). A receipt that comes back is kept with its outbox row
+(ACKNOWLEDGED) once its hash matches the envelope the row sent."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from gateway.messaging.transport import Delivery, Transport, TransportDown
+from gateway.nodes import LevelNode, NodeRegistry
+from gateway.pubsub import Broker
+from levels.audit.chain import EventDraft, append
+from levels.common.clock import Clock
+from levels.common.enums import Level
+from levels.common.errors import DomainError, message_for
+from levels.outbox import sending, signing
+from levels.outbox import service as outbox
+from levels.outbox.models import OutboxMessage
+from resolvers.case_events import publish_case_updated
+
+log = logging.getLogger("govhub.messaging")
+
+REFUSED_ACTION = "MESSAGE_REFUSED"
+
+# tests stop a consumer at a step: ("applied", message id) is after the apply
+# committed and before the receipt and the ack
+StepHook = Callable[[str, str], Awaitable[None]]
+
+
+async def _no_hook(_step: str, _mid: str) -> None:
+    return None
+
+
+@dataclass
+class MessagePass:
+    published: int = 0
+    applied: int = 0
+    duplicates: int = 0
+    early: int = 0
+    refused: int = 0
+    receipts: int = 0
+    failed: int = 0
+    retrying: int = 0
+    down: set[str] = field(default_factory=set)
+    cases: set[str] = field(default_factory=set)
+
+    @property
+    def moved(self) -> bool:
+        return bool(self.published or self.applied or self.duplicates or self.receipts)
+
+    def __str__(self) -> str:
+        # as the direct relay words it: a receipt back is the source acknowledging
+        text = (
+            f"{self.applied} applied, {self.duplicates} already there, "
+            f"{self.receipts} acknowledged, {self.published} published, "
+            f"{self.early} early, {self.retrying} to retry, {self.refused} refused, "
+            f"{self.failed} failed"
+        )
+        if self.down:
+            text += f"; not answering: {', '.join(sorted(self.down))}"
+        return text
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, DomainError):
+        detail = f" ({exc.detail})" if exc.detail else ""
+        return f"{exc.code.value}: {message_for(exc.code, 'en')}{detail}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def node_keys(nodes: NodeRegistry) -> signing.NodeKeys:
+    """Every node's public keys, read from its store, and the level each node owns."""
+    return signing.NodeKeys(
+        {n.name: signing.node_key_source(n.sessions, n.name) for n in nodes},
+        {n.name: n.level for n in nodes},
+    )
+
+
+@dataclass
+class Messenger:
+    nodes: NodeRegistry
+    transport: Transport
+    clock: Clock
+    signer: signing.NodeSigner
+    keys: signing.NodeKeys
+    batch: int = 100
+    nak_delay: float = 1.0
+    max_deliveries: int = 20
+    resend_after: float = 60.0
+    fetch_timeout: float = 0.05
+    hook: StepHook = _no_hook
+
+    async def start(self) -> None:
+        outbox.load_handlers()
+        await self.transport.start([n.name for n in self.nodes])
+
+    def node_of(self, level: Level | str) -> LevelNode:
+        return self.nodes[Level(level) if isinstance(level, str) else level]
+
+    # --- publishing -------------------------------------------------------------------
+
+    async def publish(self, source: LevelNode, result: MessagePass) -> None:
+        now = self.clock.now()
+        async with source.sessions.begin() as session:
+            rows = await sending.due_to_send(session, now=now, limit=self.batch)
+            out: list[tuple[str, Level, str]] = []
+            for row in rows:
+                if row.envelope is None:
+                    row.envelope = await self.signer.envelope(session, source.name, row, now)
+                out.append((row.id, row.target_level, row.envelope))
+        sent: list[str] = []
+        try:
+            for mid, target, envelope in out:
+                # the same signed envelope, the same id: the server drops a republish
+                msg_id = f"{mid}.{signing.digest(envelope)[:12]}"
+                await self.transport.publish(self.node_of(target).name, msg_id, envelope.encode())
+                sent.append(mid)
+        except TransportDown as exc:
+            log.warning("messages of %s wait: %s", source.name, exc)
+            result.down.add(self.transport.name)
+        if not sent:
+            return
+        async with source.sessions.begin() as session:
+            await outbox.take_write_lock(session)
+            for row in await sending.outgoing(session, sent):
+                sending.mark_sent(row, now, dt.timedelta(seconds=self.resend_after))
+        result.published += len(sent)
+
+    # --- consuming --------------------------------------------------------------------
+
+    async def consume(self, node: LevelNode, result: MessagePass) -> int:
+        try:
+            deliveries = await self.transport.fetch(
+                node.name, batch=self.batch, timeout=self.fetch_timeout
+            )
+        except TransportDown as exc:
+            log.warning("%s gets no messages: %s", node.name, exc)
+            result.down.add(self.transport.name)
+            return 0
+        for delivery in deliveries:
+            await self.handle(node, delivery, result)
+        return len(deliveries)
+
+    async def handle(self, node: LevelNode, delivery: Delivery, result: MessagePass) -> None:
+        try:
+            claims = await self.keys.open(delivery.data)
+            if claims.get("typ") == signing.MESSAGE and claims.get("dst") != node.level.value:
+                raise signing.Refused(
+                    f"target {claims.get('dst')!r} is not node {node.name!r}'s", claims
+                )
+        except signing.Refused as exc:
+            await self.refuse(node, delivery, exc.claims, exc.reason, result)
+            return
+        if claims["typ"] == signing.RECEIPT:
+            await self.take_receipt(node, claims, delivery, result)
+        else:
+            await self.apply(node, claims, delivery, result)
+
+    async def apply(
+        self, node: LevelNode, claims: dict[str, Any], delivery: Delivery, result: MessagePass
+    ) -> None:
+        envelope = signing.envelope_from(claims)
+        now = self.clock.now()
+        try:
+            async with node.sessions.begin() as session:
+                applied = await outbox.apply(session, envelope, now)
+        except DomainError as exc:
+            await self.refuse(node, delivery, claims, _describe(exc), result)
+            return
+        except IntegrityError:
+            # another worker of this node applied it first (PostgreSQL)
+            async with node.sessions() as session:
+                if envelope.id not in await outbox.inbox_holds(session, [envelope.id]):
+                    await self.again(node, delivery, claims, "conflict", result)
+                    return
+            applied = False
+        except outbox.OutOfOrder as exc:
+            result.early += 1
+            await self.again(node, delivery, claims, str(exc), result)
+            return
+        except Exception as exc:
+            log.warning("message %s (%s) failed: %r", envelope.id, envelope.topic, exc)
+            await self.again(node, delivery, claims, _describe(exc), result)
+            return
+        if applied:
+            result.applied += 1
+            if envelope.case_number:
+                result.cases.add(envelope.case_number)
+        else:
+            result.duplicates += 1
+        await self.hook("applied", envelope.id)
+        await self.answer(node, claims, delivery.data, signing.APPLIED, None)
+        await delivery.ack()
+
+    async def again(
+        self,
+        node: LevelNode,
+        delivery: Delivery,
+        claims: dict[str, Any],
+        reason: str,
+        result: MessagePass,
+    ) -> None:
+        """Deliver it again later; past the bound, an incident."""
+        if delivery.deliveries >= self.max_deliveries:
+            reason = f"{reason} (after {delivery.deliveries} deliveries)"
+            await self.refuse(node, delivery, claims, reason, result)
+            return
+        result.retrying += 1
+        await delivery.nak(self.nak_delay)
+
+    async def refuse(
+        self,
+        node: LevelNode,
+        delivery: Delivery,
+        claims: dict[str, Any] | None,
+        reason: str,
+        result: MessagePass,
+    ) -> None:
+        """Record why in this node's store, tell the sender (a refusal receipt), and
+        never deliver it again."""
+        result.refused += 1
+        log.error("%s refused a message: %s", node.name, reason)
+        now = self.clock.now()
+        claims = claims or {}
+        async with node.sessions.begin() as session:
+            await append(
+                EventDraft(
+                    actor_id="relay",
+                    actor_kind="SYSTEM",
+                    role=None,
+                    channel="SYSTEM",
+                    org_code=None,
+                    level=node.level.value,
+                    action=REFUSED_ACTION,
+                    case_number=claims.get("case") if claims.get("typ") == "msg" else None,
+                    detail={
+                        "message": claims.get("mid"),
+                        "from": claims.get("iss"),
+                        "sha256": signing.digest(delivery.data),
+                        "error": reason[:2000],
+                    },
+                ),
+                session=session,
+                now=now,
+            )
+        if claims.get("typ") == signing.MESSAGE and claims.get("mid"):
+            await self.answer(node, claims, delivery.data, signing.REFUSED, reason)
+        await delivery.term()
+
+    async def answer(
+        self,
+        node: LevelNode,
+        claims: dict[str, Any],
+        received: bytes,
+        outcome: str,
+        reason: str | None,
+    ) -> None:
+        """Sign a receipt and send it to the message's source node."""
+        try:
+            source = self.node_of(str(claims.get("src")))
+        except ValueError:
+            return
+        now = self.clock.now()
+        async with node.sessions.begin() as session:
+            receipt = await self.signer.receipt(
+                session,
+                node.name,
+                claims=claims,
+                received=received,
+                outcome=outcome,
+                now=now,
+                reason=reason,
+            )
+        msg_id = f"rcpt.{claims.get('mid')}.{signing.digest(received)[:12]}.{outcome}"
+        await self.transport.publish(source.name, msg_id, receipt.encode())
+
+    async def take_receipt(
+        self, node: LevelNode, claims: dict[str, Any], delivery: Delivery, result: MessagePass
+    ) -> None:
+        now = self.clock.now()
+        async with node.sessions.begin() as session:
+            await outbox.take_write_lock(session)
+            row = await session.scalar(
+                select(OutboxMessage).where(OutboxMessage.id == str(claims.get("mid")))
+            )
+            if row is None or row.state not in sending.OUTGOING or row.envelope is None:
+                pass  # not ours, or settled already
+            elif claims.get("iss") != self.node_of(row.target_level).name:
+                log.error("receipt for %s from %s, not its target", row.id, claims.get("iss"))
+            elif claims.get("sha256") != signing.digest(row.envelope):
+                log.error("receipt for %s names another envelope: ignored", row.id)
+            elif claims.get("outcome") == signing.APPLIED:
+                sending.mark_received(row, delivery.data.decode(), now)
+                result.receipts += 1
+            else:
+                reason = str(claims.get("reason") or "")
+                await sending.mark_refused(session, row, delivery.data.decode(), reason, now)
+                result.failed += 1
+        await delivery.ack()
+
+    # --- a pass, and forever ----------------------------------------------------------
+
+    async def once(self) -> MessagePass:
+        """Publish what is due from every node, then drain every node's deliveries
+        (messages, then the receipts they produce)."""
+        result = MessagePass()
+        for node in self.nodes:
+            await self.publish(node, result)
+        for _ in range(3):  # messages, their receipts, an early one's successor
+            moved = 0
+            for node in self.nodes:
+                moved += await self.consume(node, result)
+            if not moved:
+                break
+        return result
+
+
+async def run_forever(
+    messenger: Messenger, interval: float, *, broker: Broker | None = None
+) -> None:
+    """Pass after pass every ``interval`` seconds (at once again while messages move);
+    a transport that is away at first is tried again each round."""
+    started = False
+    while True:
+        moved = False
+        try:
+            if not started:
+                await messenger.start()
+                started = True
+            done = await messenger.once()
+            moved = done.moved
+            if moved:
+                log.info("messages: %s", done)
+            if broker is not None:
+                for number in sorted(done.cases):
+                    await publish_case_updated(broker, number)
+        except Exception:
+            log.exception("message pass failed")
+        await asyncio.sleep(0 if moved else interval)

@@ -1,0 +1,198 @@
+"""Signed envelopes and receipts of cross-level messages (DESIGN §2, X-Road style).
+
+A message travels as a JWS (ES256) signed with the sending node's key; its receiver
+verifies it against the nodes' public keys, refuses a bad signature, a sender that does
+not own the source, or a target it does not own, and — applied or refused — answers
+with a receipt it signs itself: the message id, the SHA-256 of the envelope as received,
+the time and the outcome. The sender keeps the receipt with its outbox row.
+
+A node's key is a row of ``licence_keys`` in its own store whose org code is
+``node:<node name>`` (the same key handling as the issuing orgs': private key encrypted
+with the hub's secret, made on first use, retired keys still verifying)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import jwt
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from levels.common.enums import Level
+from levels.licences.keys import ALGORITHM, OrgSigner, PublicKey, keys_of
+from levels.licences.models import LicenceKey
+from levels.outbox.models import OutboxMessage
+from levels.outbox.registry import Envelope
+
+MESSAGE = "msg"
+RECEIPT = "rcpt"
+APPLIED = "applied"
+REFUSED = "refused"
+NODE_KEY_PREFIX = "node:"
+
+
+def node_org(node: str) -> str:
+    """The org code a node's keys are kept under."""
+    return f"{NODE_KEY_PREFIX}{node}"
+
+
+def digest(token: str | bytes) -> str:
+    """SHA-256 (hex) of an envelope as sent or received."""
+    data = token.encode() if isinstance(token, str) else token
+    return hashlib.sha256(data).hexdigest()
+
+
+class Refused(Exception):
+    """A message or receipt that does not verify: why, for the incident."""
+
+    def __init__(self, reason: str, claims: Mapping[str, Any] | None = None) -> None:
+        self.reason = reason
+        # what the token claims, unverified (for whom to tell): None if unreadable
+        self.claims = dict(claims) if claims is not None else None
+        super().__init__(reason)
+
+
+class NodeSigner:
+    """A node's signing half: its current key, found (or made) in its own store."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._orgs = OrgSigner(secret)
+
+    async def sign(
+        self, session: AsyncSession, node: str, claims: dict[str, Any], now: dt.datetime
+    ) -> str:
+        kid, key = await self._orgs.signing_key(session, node_org(node), now)
+        return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
+
+    async def envelope(
+        self, session: AsyncSession, node: str, message: OutboxMessage, now: dt.datetime
+    ) -> str:
+        """The signed envelope of an outbox message, sent by ``node``."""
+        claims = {
+            "typ": MESSAGE,
+            "iss": node,
+            "mid": message.id,
+            "topic": message.topic,
+            "src": message.source_level.value,
+            "dst": message.target_level.value,
+            "case": message.case_number,
+            "div": message.division_code,
+            "entity": message.entity,
+            "seq": message.entity_seq,
+            "payload": message.payload,
+            "sent": now.isoformat(),
+        }
+        return await self.sign(session, node, claims, now)
+
+    async def receipt(
+        self,
+        session: AsyncSession,
+        node: str,
+        *,
+        claims: Mapping[str, Any],
+        received: bytes,
+        outcome: str,
+        now: dt.datetime,
+        reason: str | None = None,
+    ) -> str:
+        """The receipt ``node`` gives for a message it received (``claims`` as read)."""
+        body = {
+            "typ": RECEIPT,
+            "iss": node,
+            "to": claims.get("iss"),
+            "mid": claims.get("mid"),
+            "sha256": digest(received),
+            "at": now.isoformat(),
+            "outcome": outcome,
+            "reason": reason,
+        }
+        return await self.sign(session, node, body, now)
+
+
+def envelope_from(claims: Mapping[str, Any]) -> Envelope:
+    """The message a verified envelope carries, as its handler sees it."""
+    return Envelope(
+        id=str(claims["mid"]),
+        topic=str(claims["topic"]),
+        source_level=Level(claims["src"]),
+        target_level=Level(claims["dst"]),
+        case_number=claims.get("case"),
+        payload=dict(claims.get("payload") or {}),
+        entity=claims.get("entity"),
+        entity_seq=claims.get("seq"),
+    )
+
+
+# reads one node's public keys (its ``node:<name>`` rows) from its store
+NodeKeySource = Callable[[], Awaitable[list[LicenceKey]]]
+
+
+def node_key_source(sessions: Callable[[], Any], node: str) -> NodeKeySource:
+    async def read() -> list[LicenceKey]:
+        async with sessions() as session:
+            rows = await session.scalars(
+                select(LicenceKey).where(LicenceKey.org_code == node_org(node))
+            )
+            return list(rows)
+
+    return read
+
+
+class NodeKeys:
+    """The verifying half: every node's public keys, and which levels each node owns.
+    A ``kid`` not seen yet makes it read the keys again (a node's first key, a
+    rotation)."""
+
+    def __init__(self, sources: Mapping[str, NodeKeySource], owners: Mapping[str, Level]) -> None:
+        self._sources = dict(sources)
+        self.owners = dict(owners)
+        self._keys: dict[str, PublicKey] = {}
+
+    async def reload(self) -> None:
+        found: dict[str, PublicKey] = {}
+        for source in self._sources.values():
+            found.update(keys_of(await source()))
+        self._keys = found
+
+    async def lookup(self, kid: str) -> PublicKey | None:
+        if kid not in self._keys:
+            await self.reload()
+        return self._keys.get(kid)
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [k.jwk for k in sorted(self._keys.values(), key=lambda k: k.kid)]}
+
+    async def open(self, token: bytes | str) -> dict[str, Any]:
+        """The claims of a message or receipt, verified: signed by a key of the node it
+        names as ``iss``, which owns the source level of a message. Raises ``Refused``."""
+        try:
+            header = jwt.get_unverified_header(token)
+            claimed = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise Refused(f"not a JWS: {exc}") from exc
+        kid = header.get("kid")
+        if header.get("alg") != ALGORITHM or not isinstance(kid, str):
+            raise Refused(f"not signed with {ALGORITHM} and a kid", claimed)
+        key = await self.lookup(kid)
+        if key is None:
+            raise Refused(f"unknown key {kid!r}", claimed)
+        try:
+            claims: dict[str, Any] = jwt.decode(token, key.key, algorithms=[ALGORITHM])
+        except jwt.PyJWTError as exc:
+            raise Refused(f"bad signature: {exc}", claimed) from exc
+        sender = claims.get("iss")
+        if key.org_code != node_org(str(sender)):
+            raise Refused(f"key {kid} is not node {sender!r}'s", claimed)
+        if claims.get("typ") == MESSAGE:
+            owned = self.owners.get(str(sender))
+            if owned is None or claims.get("src") != owned.value:
+                raise Refused(
+                    f"node {sender!r} does not own the source level {claims.get('src')!r}",
+                    claimed,
+                )
+        elif claims.get("typ") != RECEIPT:
+            raise Refused(f"unknown kind {claims.get('typ')!r}", claimed)
+        return claims
