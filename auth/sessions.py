@@ -106,7 +106,10 @@ async def login(
         raise DomainError(AuthErrorCode.RATE_LIMITED)
     async with identity.store.sessions() as session:
         now = identity.clock.now()
-        account = await account_by_username(username, session=session)
+        # no account has a control character in its name (a NUL would not even reach
+        # PostgreSQL): such a name signs in as nobody, after the same password check
+        known = username.isprintable()
+        account = await account_by_username(username, session=session) if known else None
         # argon2 takes tens of milliseconds on purpose: off the event loop, so other
         # requests go on meanwhile (argon2-cffi releases the GIL while it hashes)
         stored = account.password_hash if account else None

@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from gateway.breakers import unreachable
 from gateway.messaging.transport import Delivery, Transport, TransportDown
 from gateway.nodes import LevelNode, NodeRegistry
 from gateway.pubsub import Broker
@@ -326,14 +327,30 @@ class Messenger:
         (messages, then the receipts they produce)."""
         result = MessagePass()
         for node in self.nodes:
-            await self.publish(node, result)
+            await self._on_node(node, result, self.publish(node, result))
         for _ in range(3):  # messages, their receipts, an early one's successor
             moved = 0
             for node in self.nodes:
-                moved += await self.consume(node, result)
+                if node.name not in result.down:  # its deliveries wait in the stream
+                    moved += await self._on_node(node, result, self.consume(node, result)) or 0
             if not moved:
                 break
         return result
+
+    async def _on_node(
+        self, node: LevelNode, result: MessagePass, step: Awaitable[int | None]
+    ) -> int | None:
+        """One node's step of a pass; a store that does not answer is left for the next
+        pass (named in the pass's summary), and the other nodes go on."""
+        try:
+            async with self.nodes.breakers.guard(node.name):
+                return await step
+        except Exception as exc:
+            if not unreachable(exc):
+                raise
+            log.warning("messages: %s store not answering: %r", node.name, exc)
+            result.down.add(node.name)
+            return None
 
 
 async def run_forever(

@@ -19,6 +19,7 @@ from typing import Any
 
 import jwt
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.common.enums import Level
@@ -152,9 +153,14 @@ class NodeKeys:
         self._keys: dict[str, PublicKey] = {}
 
     async def reload(self) -> None:
-        found: dict[str, PublicKey] = {}
+        """Read every node's keys again; a store that does not answer keeps the keys
+        read from it before (a message signed by that node waits until it is back)."""
+        found: dict[str, PublicKey] = dict(self._keys)
         for source in self._sources.values():
-            found.update(keys_of(await source()))
+            try:
+                found.update(keys_of(await source()))
+            except (OSError, DBAPIError, TimeoutError):
+                continue
         self._keys = found
 
     async def lookup(self, kid: str) -> PublicKey | None:

@@ -76,6 +76,16 @@ async def test_wrong_password_and_unknown_user_say_the_same(gql: GraphQLClient) 
     assert _codes(wrong) == ["INVALID_CREDENTIALS"] and wrong["accessToken"] is None
 
 
+async def test_a_name_with_a_control_character_is_nobody_not_a_database_error(
+    gql: GraphQLClient,
+) -> None:
+    """A NUL in a username reaches no store (PostgreSQL refuses it in text): the sign-in
+    says what an unknown name says."""
+    for name in ("a\x00b", "resident3\x00", "tab\there"):
+        refused = await login(gql, name, password="not-the-password")
+        assert _codes(refused) == ["INVALID_CREDENTIALS"] and refused["accessToken"] is None
+
+
 @pytest.mark.parametrize("channel", ["PROXY", "MAIL", "SYSTEM"])
 async def test_case_channels_are_not_sign_in_channels(gql: GraphQLClient, channel: str) -> None:
     payload = await login(gql, "resident1", channel=channel)
