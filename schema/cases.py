@@ -16,6 +16,7 @@ from levels.cases.models import Case as CaseRow
 from levels.cases.models import CaseMaterial, CasePart, SupervisionCard
 from levels.cases.referral import REFER_ACTION
 from levels.cases.service import china_date, clock_state
+from levels.common.reads import ReadRow
 from levels.evaluations.service import RESULT_STATUSES
 from resolvers.globalid import encode_id
 from schema.divisions import Department, ServiceOrg, Window
@@ -43,7 +44,7 @@ from schema.relay import Node
 LEVELS_BY_DEPTH = sorted(Level, key=lambda lv: lv.depth)
 
 
-def passed_through(row: CaseRow) -> list[Level]:
+def passed_through(row: CaseRow | ReadRow) -> list[Level]:
     """The levels a case has been held at: from where it was received up to where it
     is now (a level it skipped holds no events of it and costs one lookup)."""
     here = row.level
@@ -51,7 +52,7 @@ def passed_through(row: CaseRow) -> list[Level]:
     return [lv for lv in LEVELS_BY_DEPTH if here.depth <= lv.depth <= start.depth]
 
 
-def case_target(row: CaseRow) -> Target:
+def case_target(row: CaseRow | ReadRow) -> Target:
     return Target(
         Resource.CASE,
         division_code=row.division_code,
@@ -251,13 +252,13 @@ class CaseType(Node):
         description="归档: not archived within 1 working day of delivery (flagged)"
     )
     version: int = strawberry.field(description="Pass as expectedVersion to act on this view")
-    row: strawberry.Private[CaseRow]
+    row: strawberry.Private[CaseRow | ReadRow]
 
     def authz_target(self) -> Target:
         return case_target(self.row)
 
     @classmethod
-    def from_row(cls, row: CaseRow) -> CaseType:
+    def from_row(cls, row: CaseRow | ReadRow) -> CaseType:
         return cls(
             id=strawberry.ID(encode_id("Case", row.level, row.number)),
             number=row.number,

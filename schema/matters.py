@@ -10,6 +10,7 @@ import strawberry
 from auth.policy import Action, Resource, Target, allows
 from levels.city.models import Matter as MatterRow
 from levels.common import models
+from levels.common.reads import ReadRow
 from levels.common.routes import Route
 from levels.county.service import DelegationView
 from resolvers.fanout import NodeUnavailable
@@ -49,7 +50,7 @@ class Matter(Node):
     published_on: dt.date
 
     @classmethod
-    def from_row(cls, row: MatterRow) -> Matter:
+    def from_row(cls, row: MatterRow | ReadRow) -> Matter:
         return cls(
             id=strawberry.ID(encode_id("Matter", Level.CITY, row.basic_code)),
             basic_code=row.basic_code,
@@ -89,7 +90,7 @@ def implementation_target(status: MatterStatus, division_code: str) -> Target:
     return Target(resource, division_code=division_code)
 
 
-def implementation_key(row: models.MatterImplementation) -> tuple[str, str]:
+def implementation_key(row: models.MatterImplementation | ReadRow) -> tuple[str, str]:
     """Network-wide order of implementation items: division code, then basic code."""
     return (row.division_code, row.basic_code)
 
@@ -106,7 +107,7 @@ class Material:
     )
 
     @classmethod
-    def from_row(cls, row: models.ImplementationMaterial) -> Material:
+    def from_row(cls, row: models.ImplementationMaterial | ReadRow) -> Material:
         return cls(
             name=row.name,
             basis=row.basis,
@@ -164,7 +165,7 @@ class MatterImplementation(Node):
         return implementation_target(self.status, self.division_code)
 
     @classmethod
-    def from_row(cls, row: models.MatterImplementation) -> MatterImplementation:
+    def from_row(cls, row: models.MatterImplementation | ReadRow) -> MatterImplementation:
         return cls(
             id=strawberry.ID(encode_id("MatterImplementation", row.level, row.code)),
             implementation_code=row.code,
@@ -327,7 +328,7 @@ class RevokeDelegationInput:
 
 
 # the service org of each division of a route's chain, or why its node did not answer
-ChainOrgs = dict[str, "models.ServiceOrg | BaseException"]
+ChainOrgs = dict[str, "models.ServiceOrg | ReadRow | BaseException"]
 
 
 @strawberry.type(description="Where and how a resident of a division does a matter")
@@ -335,14 +336,16 @@ class ServiceRoute:
     route: strawberry.Private[Route]
     # loaded once for the whole page by the resolver (resolvers/routing.py), so the
     # per-route fields below resolve without a future each
-    matter_row: strawberry.Private[MatterRow]
+    matter_row: strawberry.Private[MatterRow | ReadRow]
     orgs: strawberry.Private[ChainOrgs]
     village_modes: list[VillageServiceMode]
     max_visits: int
     online_level: OnlineLevel
 
     @classmethod
-    def from_route(cls, route: Route, matter_row: MatterRow, orgs: ChainOrgs) -> ServiceRoute:
+    def from_route(
+        cls, route: Route, matter_row: MatterRow | ReadRow, orgs: ChainOrgs
+    ) -> ServiceRoute:
         return cls(
             route=route,
             matter_row=matter_row,
