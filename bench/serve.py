@@ -174,6 +174,8 @@ def python_server(
 ) -> ServerProcess:
     port = free_port()
     argv = [sys.executable, "-m", "bench.serve", app, "--port", str(port)]
+    # each worker sizes its pools for the worker count (Settings.db_pool)
+    env = {**env, "GOVHUB_WORKERS": str(workers)}
     return ServerProcess([*argv, "--workers", str(workers)], port=port, env=env, log=log, cwd=cwd)
 
 

@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 import orjson
 
-from bench.backends import OUT, STORES, PostgresBackend, open_stores
+from bench.backends import OUT, PostgresBackend, open_stores
 from bench.driver import GRAPHQL, STATUS, Call, Driver, Outcome, Plan, graphql_call
 from bench.measure import BenchError, HubGraphQL, access_token
 from bench.scenarios import Preparation, prepare_accept
@@ -38,7 +38,6 @@ from bench.speed_cases import (
     peer_query,
 )
 from gateway.settings import Settings
-from levels.common.store import create_store_engine
 
 LEVELS = (1, 16, 50)
 LOGS = OUT / "logs"
@@ -304,23 +303,24 @@ def _bare_side(
 
 
 async def _connection_note(admin_url: str, settings: Settings) -> str:
-    """PostgreSQL's connection limit against what the hub's pools may open."""
-    engine = create_store_engine(str(settings.county_db_url))
-    pool = engine.pool
-    per_store = pool.size() + getattr(pool, "_max_overflow", 0)  # type: ignore[attr-defined]
-    await engine.dispose()
+    """PostgreSQL's connection limit against what the hub's pools may open, per worker
+    count (``Settings.db_pool``: the budget split over workers and stores)."""
     conn = await asyncpg.connect(admin_url, timeout=5)
     try:
         limit = await conn.fetchval("SHOW max_connections")
     finally:
         await conn.close()
-    stores = len(STORES)
-    per_worker = per_store * stores
+    stores = settings.postgres_stores()
+    parts = []
+    for workers in WORKER_COUNTS:
+        sized = settings.model_copy(update={"workers": workers})
+        size, overflow = sized.db_pool()
+        total = workers * stores * (size + overflow)
+        parts.append(f"{workers} worker(s): pools of {size} + {overflow}, at most {total}")
     return (
-        f"Connections: each worker process has its own pools, up to {per_store} connections "
-        f"per store and {per_worker} over the {stores} stores; this "
-        f"PostgreSQL allows {limit} in all (shared with everything else on the machine), "
-        f"so 2 workers at full load may ask for {2 * per_worker}."
+        f"Connections: budget {settings.db_connection_budget} "
+        f"(GOVHUB_DB_CONNECTION_BUDGET) over {stores} stores; {'; '.join(parts)}; "
+        f"this PostgreSQL allows {limit} in all (shared with everything else on the machine)."
     )
 
 
