@@ -37,6 +37,7 @@ from bench.speed_cases import (
     list_rows_of_peer,
     peer_query,
 )
+from bench.speed_protections import ProtectionRun
 from gateway.settings import Settings
 
 LEVELS = (1, 16, 50)
@@ -90,6 +91,8 @@ class SpeedRun:
     workers: dict[tuple[int, str], Outcome] = field(default_factory=dict)
     # scenario key -> the hub with its protections and without, at one client
     protections: dict[str, tuple[Outcome, Outcome]] = field(default_factory=dict)
+    # each protection left out in turn (bench.speed_protections)
+    each_protection: ProtectionRun | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -387,6 +390,7 @@ def _measure(
     with python_server("bare", workers=1, env=env, log=LOGS / "bare.log", cwd=cwd) as bare:
         say(f"speed: the hub without its protections on {bare.base_url}")
         _bare_side(run, driver, bare, hub_side, load, say)
+    run.each_protection = _each_protection(driver, env, hub_side, load, say)
     for case in SPEED_CASES:
         hub_data = hub_side.answers[case.key]["data"]
         problem = case.same(hub_data, raw_side.answers[case.key])
@@ -436,6 +440,27 @@ def _measure(
                 out = driver.run(Plan(hub.base_url, (call,), top, load.seconds))
                 run.workers[(workers, key)] = out
                 _say(say, f"hub, {workers} workers, {by_key[key].name} c={top}", out)
+
+
+def _each_protection(
+    driver: Driver,
+    env: dict[str, str],
+    hub_side: _Side,
+    load: SpeedLoad,
+    say: Callable[[str], None],
+) -> ProtectionRun:
+    from bench import speed_protections
+
+    def serve(name: str, extra: dict[str, str]) -> ServerProcess:
+        return python_server(
+            "hub", workers=1, env={**env, **extra}, log=LOGS / f"{name}.log", cwd=OUT
+        )
+
+    say("speed: each protection left out in turn (1 client)")
+    staff_case = speed_protections.staff_case_number(hub_side.answers["auditor-cases"])
+    return speed_protections.measure(
+        driver, serve, speed_protections.tokens_for, staff_case, load.seconds, say
+    )
 
 
 def log_paths() -> Sequence[Path]:
