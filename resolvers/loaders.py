@@ -18,7 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.nodes import LevelNode
 from levels.audit.models import AuditEvent
-from levels.calendar.workdays import WorkCalendar, load_calendar
+from levels.calendar.reads import read_calendar
+from levels.calendar.workdays import WorkCalendar
 from levels.cases import service as case_service
 from levels.cases.models import Case, CaseMaterial, CasePart, SupervisionCard
 from levels.city import service as city_service
@@ -328,7 +329,7 @@ class CalendarByLevelLoader(LevelLoader[Level, WorkCalendar]):
         return (key,)
 
     async def fetch(self, keys: list[Any], *, session: AsyncSession) -> Sequence[WorkCalendar]:
-        return [await load_calendar(session=session)]
+        return [await read_calendar(session=session)]
 
     def answers(self, level: Level, row: WorkCalendar) -> Level:
         return level

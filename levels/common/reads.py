@@ -15,11 +15,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Boolean, Select, Table, any_, bindparam, select
+from sqlalchemy import Boolean, Table, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.visitors import InternalTraversal
@@ -68,7 +69,7 @@ def table(model: type[Any]) -> Table:
 
 
 async def rows(
-    session: AsyncSession, stmt: Select[Any], params: Mapping[str, Any] | None = None
+    session: AsyncSession, stmt: Executable, params: Mapping[str, Any] | None = None
 ) -> Sequence[ReadRow]:
     """``stmt``'s rows on the session's connection (Core: no ORM entities)."""
     conn = await session.connection()
