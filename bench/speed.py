@@ -457,7 +457,7 @@ def _each_protection(
         )
 
     say("speed: each protection left out in turn (1 client)")
-    staff_case = speed_protections.staff_case_number(hub_side.answers["auditor-cases"])
+    staff_case = speed_protections.staff_case_number(hub_side.answers["my-cases"])
     return speed_protections.measure(
         driver, serve, speed_protections.tokens_for, staff_case, load.seconds, say
     )

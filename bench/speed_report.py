@@ -158,7 +158,7 @@ def each_protection_section(run: SpeedRun) -> str:
         return "Each protection: not measured."
     keys = (*speed_protections.KEYS, speed_protections.STAFF_READ)
     names = {c.key: c.name for c in SPEED_CASES}
-    names[speed_protections.STAFF_READ] = f"staff read of a case ({speed_protections.AUDITOR})"
+    names[speed_protections.STAFF_READ] = f"staff read of a case ({speed_protections.STAFF})"
     rows = [("all on", *(f"{_ms(found.on_p50(k))}" for k in keys), "")]
     for p in speed_protections.PROTECTIONS:
         shares = [found.share(p.key, k) for k in keys]
@@ -177,10 +177,11 @@ def each_protection_section(run: SpeedRun) -> str:
     return (
         "Each protection (goal 5): the hub as served, 1 client, with everything on and "
         "with one protection left out (`GOVHUB_BENCH_WITHOUT`, "
-        "bench/speed_protections.py), all served at once and timed in interleaved 1 s "
-        "slices; the share is (on − off) ÷ on. Differences of a few percent are within "
-        "the noise of a shared machine; a negative share means the run without was no "
-        "faster.\n\n" + table
+        "bench/speed_protections.py), all served at once; each 0.5 s slice without a "
+        "protection is paired with an all-on slice next to it, and the share is the "
+        "median over the pairs of (on − off) ÷ on (the p50s shown pool the slices). "
+        "Differences of a few percent are within the noise of a shared machine; a "
+        "negative share means the runs without were no faster.\n\n" + table
     )
 
 
