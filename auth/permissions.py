@@ -88,8 +88,9 @@ def check_read(viewer: Viewer, value: Any) -> None:
 def readable_or_none(viewer: Viewer, value: Any) -> Any:
     """``value`` when the viewer may read it, else None: an object they may not read
     does not exist for them."""
-    if isinstance(value, Guarded) and not allows(viewer, Action.READ, value.authz_target()):
-        return None
+    if is_guarded(value):
+        # one decision: a second ``require`` on the same target would only repeat it
+        return value if allows(viewer, Action.READ, value.authz_target()) else None
     check_read(viewer, value)
     return value
 

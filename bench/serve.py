@@ -38,6 +38,12 @@ def hub_app() -> Starlette:
     from gateway.app import create_app
     from gateway.observability import configure_logging
 
+    without = os.environ.get("GOVHUB_BENCH_WITHOUT")
+    if without:
+        # the protections table: one protection left out (bench.speed_protections)
+        from bench.speed_protections import switch_off
+
+        switch_off(without.split(","))
     settings = Settings()
     configure_logging(settings)
     return create_app(settings)
@@ -174,6 +180,8 @@ def python_server(
 ) -> ServerProcess:
     port = free_port()
     argv = [sys.executable, "-m", "bench.serve", app, "--port", str(port)]
+    # each worker sizes its pools for the worker count (Settings.db_pool)
+    env = {**env, "GOVHUB_WORKERS": str(workers)}
     return ServerProcess([*argv, "--workers", str(workers)], port=port, env=env, log=log, cwd=cwd)
 
 

@@ -23,7 +23,7 @@ import asyncpg
 import httpx
 import orjson
 
-from bench.backends import OUT, STORES, PostgresBackend, open_stores
+from bench.backends import OUT, PostgresBackend, open_stores
 from bench.driver import GRAPHQL, STATUS, Call, Driver, Outcome, Plan, graphql_call
 from bench.measure import BenchError, HubGraphQL, access_token
 from bench.scenarios import Preparation, prepare_accept
@@ -37,8 +37,8 @@ from bench.speed_cases import (
     list_rows_of_peer,
     peer_query,
 )
+from bench.speed_protections import ProtectionRun
 from gateway.settings import Settings
-from levels.common.store import create_store_engine
 
 LEVELS = (1, 16, 50)
 LOGS = OUT / "logs"
@@ -91,6 +91,8 @@ class SpeedRun:
     workers: dict[tuple[int, str], Outcome] = field(default_factory=dict)
     # scenario key -> the hub with its protections and without, at one client
     protections: dict[str, tuple[Outcome, Outcome]] = field(default_factory=dict)
+    # each protection left out in turn (bench.speed_protections)
+    each_protection: ProtectionRun | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -304,23 +306,24 @@ def _bare_side(
 
 
 async def _connection_note(admin_url: str, settings: Settings) -> str:
-    """PostgreSQL's connection limit against what the hub's pools may open."""
-    engine = create_store_engine(str(settings.county_db_url))
-    pool = engine.pool
-    per_store = pool.size() + getattr(pool, "_max_overflow", 0)  # type: ignore[attr-defined]
-    await engine.dispose()
+    """PostgreSQL's connection limit against what the hub's pools may open, per worker
+    count (``Settings.db_pool``: the budget split over workers and stores)."""
     conn = await asyncpg.connect(admin_url, timeout=5)
     try:
         limit = await conn.fetchval("SHOW max_connections")
     finally:
         await conn.close()
-    stores = len(STORES)
-    per_worker = per_store * stores
+    stores = settings.postgres_stores()
+    parts = []
+    for workers in WORKER_COUNTS:
+        sized = settings.model_copy(update={"workers": workers})
+        size, overflow = sized.db_pool()
+        total = workers * stores * (size + overflow)
+        parts.append(f"{workers} worker(s): pools of {size} + {overflow}, at most {total}")
     return (
-        f"Connections: each worker process has its own pools, up to {per_store} connections "
-        f"per store and {per_worker} over the {stores} stores; this "
-        f"PostgreSQL allows {limit} in all (shared with everything else on the machine), "
-        f"so 2 workers at full load may ask for {2 * per_worker}."
+        f"Connections: budget {settings.db_connection_budget} "
+        f"(GOVHUB_DB_CONNECTION_BUDGET) over {stores} stores; {'; '.join(parts)}; "
+        f"this PostgreSQL allows {limit} in all (shared with everything else on the machine)."
     )
 
 
@@ -387,6 +390,7 @@ def _measure(
     with python_server("bare", workers=1, env=env, log=LOGS / "bare.log", cwd=cwd) as bare:
         say(f"speed: the hub without its protections on {bare.base_url}")
         _bare_side(run, driver, bare, hub_side, load, say)
+    run.each_protection = _each_protection(driver, env, hub_side, load, say)
     for case in SPEED_CASES:
         hub_data = hub_side.answers[case.key]["data"]
         problem = case.same(hub_data, raw_side.answers[case.key])
@@ -436,6 +440,27 @@ def _measure(
                 out = driver.run(Plan(hub.base_url, (call,), top, load.seconds))
                 run.workers[(workers, key)] = out
                 _say(say, f"hub, {workers} workers, {by_key[key].name} c={top}", out)
+
+
+def _each_protection(
+    driver: Driver,
+    env: dict[str, str],
+    hub_side: _Side,
+    load: SpeedLoad,
+    say: Callable[[str], None],
+) -> ProtectionRun:
+    from bench import speed_protections
+
+    def serve(name: str, extra: dict[str, str]) -> ServerProcess:
+        return python_server(
+            "hub", workers=1, env={**env, **extra}, log=LOGS / f"{name}.log", cwd=OUT
+        )
+
+    say("speed: each protection left out in turn (1 client)")
+    staff_case = speed_protections.staff_case_number(hub_side.answers["my-cases"])
+    return speed_protections.measure(
+        driver, serve, speed_protections.tokens_for, staff_case, load.seconds, say
+    )
 
 
 def log_paths() -> Sequence[Path]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from bench import speed_protections
 from bench.driver import Outcome
 from bench.report import grid
 from bench.speed import (
@@ -151,6 +152,39 @@ def protections_section(run: SpeedRun, c: int) -> str:
     )
 
 
+def each_protection_section(run: SpeedRun) -> str:
+    found = run.each_protection
+    if found is None:
+        return "Each protection: not measured."
+    keys = (*speed_protections.KEYS, speed_protections.STAFF_READ)
+    names = {c.key: c.name for c in SPEED_CASES}
+    names[speed_protections.STAFF_READ] = f"staff read of a case ({speed_protections.STAFF})"
+    rows = [("all on", *(f"{_ms(found.on_p50(k))}" for k in keys), "")]
+    for p in speed_protections.PROTECTIONS:
+        shares = [found.share(p.key, k) for k in keys]
+        worst = max((x for x in shares if not math.isnan(x)), default=math.nan)
+        ok = found.failures(p.key) == 0 and not math.isnan(worst) and worst < PROTECTIONS_GOAL
+        cells = [
+            f"{_ms(found.outcomes[(p.key, k)].p50_ms)} ({share * 100:+.0f} %)"
+            for k, share in zip(keys, shares, strict=True)
+        ]
+        rows.append((f"without {p.name}", *cells, _verdict(ok)))
+    table = grid(
+        ("hub p50 ms (share of p50)", *(names[k] for k in keys), "each < 10 % of p50"),
+        rows,
+        left={0},
+    )
+    return (
+        "Each protection (goal 5): the hub as served, 1 client, with everything on and "
+        "with one protection left out (`GOVHUB_BENCH_WITHOUT`, "
+        "bench/speed_protections.py), all served at once; each 0.5 s slice without a "
+        "protection is paired with an all-on slice next to it, and the share is the "
+        "median over the pairs of (on − off) ÷ on (the p50s shown pool the slices). "
+        "Differences of a few percent are within the noise of a shared machine; a "
+        "negative share means the runs without were no faster.\n\n" + table
+    )
+
+
 def speed_notes(run: SpeedRun, load: SpeedLoad) -> list[str]:
     levels = ", ".join(str(c) for c in load.levels)
     return [
@@ -193,6 +227,8 @@ def speed_section(run: SpeedRun, load: SpeedLoad) -> str:
         workers_section(run, max(load.levels)),
         "",
         protections_section(run, load.levels[0]),
+        "",
+        each_protection_section(run),
         "",
         *(f"- {n}" for n in speed_notes(run, load)),
     ]

@@ -45,11 +45,9 @@ class LevelNode(Store):
 
 
 def _store(url: str, settings: Settings) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    pool_size, max_overflow = settings.db_pool()
     engine = create_store_engine(
-        url,
-        echo=settings.sql_echo,
-        pool_size=settings.db_pool_size,
-        max_overflow=settings.db_max_overflow,
+        url, echo=settings.sql_echo, pool_size=pool_size, max_overflow=max_overflow
     )
     return engine, async_sessionmaker(engine, expire_on_commit=False)
 

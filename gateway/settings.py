@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from levels.common.enums import Level
@@ -261,17 +261,25 @@ class Settings(BaseSettings):
         description="Echo every SQL statement to the log (debugging only: the lines hold "
         "the statements' parameters)",
     )
-    db_pool_size: int = Field(
-        default=5,
+    db_connection_budget: int = Field(
+        default=80,
         ge=1,
-        description="PostgreSQL connections kept open per store and hub process "
-        "(workers × 5 stores × (pool + overflow) must stay within `max_connections`)",
+        description="PostgreSQL connections the whole hub may hold: each worker's pool per "
+        "PostgreSQL store gets budget ÷ (workers × such stores), half kept open and half "
+        "opened under load; the default leaves 20 of max_connections=100 for migrations, "
+        "psql and the superuser",
     )
-    db_max_overflow: int = Field(
-        default=5,
+    db_pool_size: int | None = Field(
+        default=None,
+        ge=1,
+        description="PostgreSQL connections kept open per store and worker, set by hand "
+        "(default: from GOVHUB_DB_CONNECTION_BUDGET); must still fit the budget",
+    )
+    db_max_overflow: int | None = Field(
+        default=None,
         ge=0,
         description="PostgreSQL connections opened beyond the pool under load, per store "
-        "and hub process",
+        "and worker, set by hand (default: from GOVHUB_DB_CONNECTION_BUDGET)",
     )
     log_format: str | None = Field(
         default=None,
@@ -433,6 +441,36 @@ class Settings(BaseSettings):
         description="A GET to `/graphql` must carry `GraphQL-Require-Preflight` or "
         "`X-GovHub-Client` (for proxies that add cookies)",
     )
+
+    @model_validator(mode="after")
+    def _pools_fit_the_budget(self) -> Settings:
+        stores = self.postgres_stores()
+        if stores:
+            size, overflow = self.db_pool()
+            wanted = self.workers * stores * (size + overflow)
+            if wanted > self.db_connection_budget:
+                raise ValueError(
+                    f"{self.workers} worker(s) × {stores} PostgreSQL store(s) × a pool of "
+                    f"{size} + {overflow} may open {wanted} connections, over "
+                    f"GOVHUB_DB_CONNECTION_BUDGET={self.db_connection_budget}: raise the "
+                    "budget (and PostgreSQL's max_connections) or run fewer workers"
+                )
+        return self
+
+    def postgres_stores(self) -> int:
+        """How many of the five stores are on PostgreSQL (each has a pool per worker)."""
+        names = [*(level.value.lower() for level in Level), "identity"]
+        return sum(1 for n in names if self.db_url(n).startswith("postgresql"))
+
+    def db_pool(self) -> tuple[int, int]:
+        """(pool size, max overflow) of each PostgreSQL store's pool in each worker
+        process: workers × stores × (size + overflow) stays within the budget."""
+        per_pool = self.db_connection_budget // (self.workers * max(1, self.postgres_stores()))
+        per_pool = max(1, per_pool)
+        size = self.db_pool_size if self.db_pool_size is not None else (per_pool + 1) // 2
+        if self.db_max_overflow is not None:
+            return size, self.db_max_overflow
+        return size, max(0, per_pool - size)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -49,6 +49,7 @@ from levels.common.codes import (
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.common.reads import ReadRow, rows, table
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.service import Issuing
 from resolvers import case_events
@@ -343,21 +344,25 @@ async def _applicant_account(info: Info, value: str) -> str | None:
         )
 
 
+# the list reads whole cases as Core rows (``levels/common/reads.py``)
+_case = table(Case)
+
+
 def _scoped(viewer: Viewer, stmt: Select[Any]) -> Select[Any] | None:
     """Only the cases the viewer may read (the policy table's READ grants, as SQL)."""
     if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
         # their own, and what they handed in for an enterprise they represent
         return stmt.where(
-            or_(Case.applicant_id == viewer.subject, Case.submitted_by == viewer.subject)
+            or_(_case.c.applicant_id == viewer.subject, _case.c.submitted_by == viewer.subject)
         )
     if viewer.kind is AccountKind.AGENT:
         # every case handed in at their station: its number names their village
         village = served_village(viewer)
-        return stmt.where(Case.number.startswith(f"{village}-")) if village else None
+        return stmt.where(_case.c.number.startswith(f"{village}-")) if village else None
     probe = Target(Resource.CASE, division_code=viewer.jurisdiction)
     if viewer.kind is not None and allows(viewer, Action.READ, probe):
         prefix = jurisdiction_prefix(viewer)
-        return stmt.where(Case.division_code.startswith(prefix or ""))
+        return stmt.where(_case.c.division_code.startswith(prefix or ""))
     return None
 
 
@@ -367,39 +372,39 @@ def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
     kept_day(f.accepted_from, ("filter", "acceptedFrom"))
     kept_day(f.accepted_to, ("filter", "acceptedTo"))
     if f.status is not None:
-        stmt = stmt.where(Case.status == f.status)
+        stmt = stmt.where(_case.c.status == f.status)
     if f.org_code is not None:
-        stmt = stmt.where(Case.org_code == f.org_code)
+        stmt = stmt.where(_case.c.org_code == f.org_code)
     if f.division_code is not None:
         below = parse_division(f.division_code, field=("filter", "divisionCode")).prefix
-        stmt = stmt.where(Case.division_code.startswith(below))
+        stmt = stmt.where(_case.c.division_code.startswith(below))
     if f.submitted_from is not None:
         stmt = stmt.where(
-            Case.submitted_at
+            _case.c.submitted_at
             >= case_service.start_of_day_after(f.submitted_from - dt.timedelta(days=1))
         )
     if f.accepted_from is not None:
-        stmt = stmt.where(Case.accepted_on >= f.accepted_from)
+        stmt = stmt.where(_case.c.accepted_on >= f.accepted_from)
     if f.accepted_to is not None:
-        stmt = stmt.where(Case.accepted_on <= f.accepted_to)
+        stmt = stmt.where(_case.c.accepted_on <= f.accepted_to)
     if f.push_overdue is not None:
-        stmt = stmt.where(Case.push_overdue.is_(f.push_overdue))
+        stmt = stmt.where(_case.c.push_overdue.is_(f.push_overdue))
     if f.archive_overdue is not None:
-        stmt = stmt.where(Case.archive_overdue.is_(f.archive_overdue))
+        stmt = stmt.where(_case.c.archive_overdue.is_(f.archive_overdue))
     if f.pre_review_overdue is not None:
-        stmt = stmt.where(Case.prereview_overdue.is_(f.pre_review_overdue))
+        stmt = stmt.where(_case.c.prereview_overdue.is_(f.pre_review_overdue))
     if f.submitted_to is not None:
-        stmt = stmt.where(Case.submitted_at < case_service.start_of_day_after(f.submitted_to))
+        stmt = stmt.where(_case.c.submitted_at < case_service.start_of_day_after(f.submitted_to))
     if f.referral_clock_state is not None:
         stmt = stmt.where(referral_clock.where(f.referral_clock_state, today))
     if f.clock_state is not None:
-        running = Case.status.in_([CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW])
+        running = _case.c.status.in_([CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW])
         if f.clock_state is ClockState.RED:
-            stmt = stmt.where(running, Case.due_on < today)
+            stmt = stmt.where(running, _case.c.due_on < today)
         elif f.clock_state is ClockState.YELLOW:
-            stmt = stmt.where(running, Case.due_on >= today, Case.yellow_on <= today)
+            stmt = stmt.where(running, _case.c.due_on >= today, _case.c.yellow_on <= today)
         elif f.clock_state is ClockState.GREEN:
-            stmt = stmt.where(running, Case.yellow_on > today)
+            stmt = stmt.where(running, _case.c.yellow_on > today)
         else:
             stmt = stmt.where(~running)
     return stmt
@@ -414,23 +419,23 @@ async def cases(
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     levels = [f.level] if f.level else list(LEVELS)
     start = decode_cursor(after, allowed=levels)
-    base = _scoped(ctx.viewer, select(Case))
+    base = _scoped(ctx.viewer, select(_case))
     if base is None:
         nothing: Page[Case] = merge_page({}, lambda r: r.number, first=size, start=start)
         return connection(nothing, CaseType.from_row)
     stmt = _filtered(f, china_date(ctx.clock.now()), base)
     if f.status is not CaseStatus.REFERRED:
         # a referred case is listed once, where it is now
-        stmt = stmt.where(Case.status != CaseStatus.REFERRED)
+        stmt = stmt.where(_case.c.status != CaseStatus.REFERRED)
     if f.applicant is not None:
-        stmt = stmt.where(Case.applicant_id == await _applicant_account(info, f.applicant))
+        stmt = stmt.where(_case.c.applicant_id == await _applicant_account(info, f.applicant))
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[Case]:
-        page = stmt.order_by(Case.number)
+    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ReadRow]:
+        page = stmt.order_by(_case.c.number)
         position = start.get(node.level)
         if position is not None:
-            page = page.where(Case.number > position)
-        return (await session.scalars(page.limit(size + 1))).all()
+            page = page.where(_case.c.number > position)
+        return await rows(session, page.limit(size + 1))
 
     result = await fan_out(ctx.sessions, levels, fetch, timeout=settings.node_timeout_seconds)
     report_unavailable(info, result.unavailable)

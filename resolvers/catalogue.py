@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.policy import draft_prefix
 from gateway.nodes import LevelNode
 from levels.city import service as city_service
-from levels.city.models import Matter as MatterRow
 from levels.common import service as common_service
 from levels.common.codes import (
     DivisionCode,
@@ -23,7 +22,7 @@ from levels.common.codes import (
 from levels.common.enums import LEVELS, Level, MatterStatus
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division as DivisionRow
-from levels.common.models import MatterImplementation as ImplementationRow
+from levels.common.reads import ReadRow
 from levels.county import service as county_service
 from resolvers.fanout import fan_out
 from resolvers.pagination import decode_cursor, merge_page, page_size
@@ -121,7 +120,7 @@ async def matters(
         report_unavailable(info, found.unavailable)
         basic_codes = set().union(*found.values.values())
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[MatterRow]:
+    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ReadRow]:
         return await city_service.search_matters(
             session=session,
             keyword=f.keyword,
@@ -182,7 +181,7 @@ async def matter_implementations(
         drafts_within=draft_prefix(info.context.viewer),
     )
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ImplementationRow]:
+    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ReadRow]:
         return await common_service.list_implementations(
             stmt, session=session, after=start.get(node.level), limit=size + 1
         )

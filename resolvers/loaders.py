@@ -14,7 +14,8 @@ from typing import Any, ClassVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.audit.models import AuditEvent
-from levels.calendar.workdays import WorkCalendar, load_calendar
+from levels.calendar.reads import read_calendar
+from levels.calendar.workdays import WorkCalendar
 from levels.cases import procedures, tolerance
 from levels.cases import service as case_service
 from levels.cases.models import (
@@ -26,18 +27,16 @@ from levels.cases.models import (
     SupervisionCard,
 )
 from levels.city import service as city_service
-from levels.city.models import Matter
+from levels.common import reads
 from levels.common import service as common_service
 from levels.common.codes import level_of_division
 from levels.common.enums import LEVELS, Level
 from levels.common.models import (
     Department,
     Division,
-    ImplementationMaterial,
-    MatterImplementation,
-    ServiceOrg,
     Window,
 )
+from levels.common.reads import ReadRow
 from levels.county import service as county_service
 from levels.county.service import DelegationView
 from levels.evaluations import service as evaluation_service
@@ -63,14 +62,14 @@ def _division_level(code: str) -> Sequence[Level]:
     return (level,) if level else ()
 
 
-class DivisionByCodeLoader(LevelLoader[str, Division]):
+class DivisionByCodeLoader(LevelLoader[str, ReadRow]):
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
 
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Division]:
-        return await common_service.divisions_by_code(keys, session=session)
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
+        return await reads.divisions_by_code(keys, session=session)
 
-    def answers(self, level: Level, row: Division) -> str:
+    def answers(self, level: Level, row: ReadRow) -> str:
         return row.code
 
 
@@ -89,14 +88,14 @@ class ChildrenByParentLoader(LevelLoader[str, Division]):
         return row.parent_code
 
 
-class ServiceOrgByDivisionLoader(LevelLoader[str, ServiceOrg]):
+class ServiceOrgByDivisionLoader(LevelLoader[str, ReadRow]):
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
 
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ServiceOrg]:
-        return await common_service.orgs_by_division(keys, session=session)
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
+        return await reads.orgs_by_division(keys, session=session)
 
-    def answers(self, level: Level, row: ServiceOrg) -> str:
+    def answers(self, level: Level, row: ReadRow) -> str:
         return row.division_code
 
 
@@ -111,11 +110,11 @@ class OrgScopedLoader(LevelLoader[tuple[Level, str], R]):
         return key[1]
 
 
-class ServiceOrgByCodeLoader(OrgScopedLoader[ServiceOrg]):
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ServiceOrg]:
-        return await common_service.orgs_by_code(keys, session=session)
+class ServiceOrgByCodeLoader(OrgScopedLoader[ReadRow]):
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
+        return await reads.orgs_by_code(keys, session=session)
 
-    def answers(self, level: Level, row: ServiceOrg) -> tuple[Level, str]:
+    def answers(self, level: Level, row: ReadRow) -> tuple[Level, str]:
         return (level, row.code)
 
 
@@ -161,14 +160,14 @@ class WindowByIdLoader(LevelLoader[str, Window]):
         return row.id
 
 
-class MatterByCodeLoader(LevelLoader[str, Matter]):
+class MatterByCodeLoader(LevelLoader[str, ReadRow]):
     def levels_of(self, key: str) -> Sequence[Level]:
         return (Level.CITY,)
 
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Matter]:
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await city_service.matters_by_code(keys, session=session)
 
-    def answers(self, level: Level, row: Matter) -> str:
+    def answers(self, level: Level, row: ReadRow) -> str:
         return row.basic_code
 
 
@@ -177,20 +176,18 @@ def _implementation_level(code: str) -> Sequence[Level]:
     return (Level.from_digit(digit),) if len(code) == 31 and digit in "1234" and digit else ()
 
 
-class ImplementationByCodeLoader(LevelLoader[str, MatterImplementation]):
+class ImplementationByCodeLoader(LevelLoader[str, ReadRow]):
     def levels_of(self, key: str) -> Sequence[Level]:
         return _implementation_level(key)
 
-    async def fetch(
-        self, keys: list[str], *, session: AsyncSession
-    ) -> Sequence[MatterImplementation]:
-        return await common_service.implementations_by_code(keys, session=session)
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
+        return await reads.implementations_by_code(keys, session=session)
 
-    def answers(self, level: Level, row: MatterImplementation) -> str:
+    def answers(self, level: Level, row: ReadRow) -> str:
         return row.code
 
 
-class ImplementationsByBasicCodeLoader(LevelLoader[str, MatterImplementation]):
+class ImplementationsByBasicCodeLoader(LevelLoader[str, ReadRow]):
     """Every implementation of a catalogue matter, across all four nodes."""
 
     many = True
@@ -198,27 +195,23 @@ class ImplementationsByBasicCodeLoader(LevelLoader[str, MatterImplementation]):
     def levels_of(self, key: str) -> Sequence[Level]:
         return LEVELS
 
-    async def fetch(
-        self, keys: list[str], *, session: AsyncSession
-    ) -> Sequence[MatterImplementation]:
-        return await common_service.implementations_by_basic_code(keys, session=session)
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
+        return await reads.implementations_by_basic_code(keys, session=session)
 
-    def answers(self, level: Level, row: MatterImplementation) -> str:
+    def answers(self, level: Level, row: ReadRow) -> str:
         return row.basic_code
 
 
-class MaterialsByImplementationLoader(LevelLoader[str, ImplementationMaterial]):
+class MaterialsByImplementationLoader(LevelLoader[str, ReadRow]):
     many = True
 
     def levels_of(self, key: str) -> Sequence[Level]:
         return _implementation_level(key)
 
-    async def fetch(
-        self, keys: list[str], *, session: AsyncSession
-    ) -> Sequence[ImplementationMaterial]:
-        return await common_service.materials_by_implementation(keys, session=session)
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
+        return await reads.materials_by_implementation(keys, session=session)
 
-    def answers(self, level: Level, row: ImplementationMaterial) -> str:
+    def answers(self, level: Level, row: ReadRow) -> str:
         return row.implementation_code
 
 
@@ -310,7 +303,7 @@ class CalendarByLevelLoader(LevelLoader[Level, WorkCalendar]):
         return (key,)
 
     async def fetch(self, keys: list[Any], *, session: AsyncSession) -> Sequence[WorkCalendar]:
-        return [await load_calendar(session=session)]
+        return [await read_calendar(session=session)]
 
     def answers(self, level: Level, row: WorkCalendar) -> Level:
         return level

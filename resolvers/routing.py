@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.nodes import LevelNode
-from levels.common import service as common_service
+from levels.common import reads
 from levels.common.codes import parse_division
 from levels.common.enums import MatterStatus
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.models import MatterImplementation
+from levels.common.reads import ReadRow
 from levels.common.routes import compute_routes
 from resolvers.fanout import fan_out
 from resolvers.pagination import decode_cursor, page_size, slice_page
@@ -32,10 +33,8 @@ async def service_routes(
     start = decode_cursor(after, allowed=[division.level])
     chain = {d.level: d.code for d in division.chain}
 
-    async def implementations(node: LevelNode, session: AsyncSession) -> list[MatterImplementation]:
-        return await common_service.implementations_by_division(
-            [chain[node.level]], session=session
-        )
+    async def implementations(node: LevelNode, session: AsyncSession) -> Sequence[ReadRow]:
+        return await reads.implementations_by_division([chain[node.level]], session=session)
 
     # the division's existence and the chain's lists are independent: ask at once
     exists, found = await asyncio.gather(

@@ -108,7 +108,7 @@ async def find_org(info: Info, org_code: str, field: Sequence[str]) -> tuple[Lev
         return_exceptions=True,
     )
     for lv, row in zip(LEVELS, found, strict=True):
-        if isinstance(row, ServiceOrg):
+        if row is not None and not isinstance(row, BaseException):  # a Core row (loaders)
             return lv, row
     raise DomainError(ErrorCode.ORG_NOT_FOUND, field=field)
 

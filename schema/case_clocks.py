@@ -14,6 +14,7 @@ from levels.calendar.workdays import WorkCalendar
 from levels.cases import prereview, procedures
 from levels.cases.models import Case as CaseRow
 from levels.cases.models import CaseSuspension
+from levels.common.reads import ReadRow
 from schema.enums import (
     ClockState,
     PreReviewResult,
@@ -82,7 +83,7 @@ class PreReview:
     given_at: dt.datetime | None = strawberry.field(description="When the result was told")
 
     @classmethod
-    def of(cls, row: CaseRow, today: dt.date, calendar: WorkCalendar) -> PreReview | None:
+    def of(cls, row: CaseRow | ReadRow, today: dt.date, calendar: WorkCalendar) -> PreReview | None:
         if row.prereview_due_on is None:
             return None
         listed: list[Any] = row.prereview_missing or []

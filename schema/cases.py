@@ -16,6 +16,7 @@ from levels.cases.models import Case as CaseRow
 from levels.cases.models import CaseMaterial, CasePart
 from levels.cases.referral import REFER_ACTION, passed_through
 from levels.cases.service import china_date, clock_state
+from levels.common.reads import ReadRow
 from levels.evaluations.service import RESULT_STATUSES
 from resolvers.globalid import encode_id
 from schema.case_clocks import CaseProcedure, PreReview
@@ -49,7 +50,7 @@ from schema.tolerance import ToleranceOfCase
 from schema.village import VillageServiceFields
 
 
-def case_target(row: CaseRow) -> Target:
+def case_target(row: CaseRow | ReadRow) -> Target:
     return Target(
         Resource.CASE,
         division_code=row.division_code,
@@ -240,13 +241,13 @@ class CaseType(CaseLanguageFields, VillageServiceFields, ToleranceOfCase, Node):
         description="归档: not archived within 1 working day of delivery (flagged)"
     )
     version: int = strawberry.field(description="Pass as expectedVersion to act on this view")
-    row: strawberry.Private[CaseRow]
+    row: strawberry.Private[CaseRow | ReadRow]
 
     def authz_target(self) -> Target:
         return case_target(self.row)
 
     @classmethod
-    def from_row(cls, row: CaseRow) -> CaseType:
+    def from_row(cls, row: CaseRow | ReadRow) -> CaseType:
         return cls(
             id=strawberry.ID(encode_id("Case", row.level, row.number)),
             number=row.number,

@@ -12,6 +12,7 @@ import strawberry
 from levels.cases import referral_clock
 from levels.cases.models import Case as CaseRow
 from levels.cases.models import SupervisionCard
+from levels.common.reads import ReadRow
 from schema.enums import CardClock, CardColor, ClockState
 
 
@@ -61,7 +62,7 @@ class ReferralClock:
     due_on: dt.date = strawberry.field(description="The last working day to reach the decider")
 
     @classmethod
-    def of(cls, row: CaseRow, today: dt.date) -> ReferralClock | None:
+    def of(cls, row: CaseRow | ReadRow, today: dt.date) -> ReferralClock | None:
         if row.referral_due_on is None:
             return None
         return cls(state=referral_clock.state(row, today), due_on=row.referral_due_on)

@@ -7,6 +7,7 @@ import strawberry
 from levels.cases.service import china_date
 from levels.common import models
 from levels.common.codes import level_of_division
+from levels.common.reads import ReadRow
 from levels.windows import hours as window_hours
 from levels.windows.board import QUEUEING, Board
 from levels.windows.enums import KioskFunction
@@ -30,7 +31,7 @@ class Division(Node):
     parent_code: strawberry.Private[str | None]
 
     @classmethod
-    def from_row(cls, row: models.Division) -> Division:
+    def from_row(cls, row: models.Division | ReadRow) -> Division:
         return cls(
             id=strawberry.ID(encode_id("Division", row.level, row.code)),
             code=row.code,
@@ -78,7 +79,7 @@ class ServiceOrg(Node):
     division_code: str = strawberry.field(description="The division it serves")
 
     @classmethod
-    def from_row(cls, row: models.ServiceOrg) -> ServiceOrg:
+    def from_row(cls, row: models.ServiceOrg | ReadRow) -> ServiceOrg:
         return cls(
             id=strawberry.ID(encode_id("ServiceOrg", row.level, row.code)),
             code=row.code,

@@ -10,6 +10,7 @@ import strawberry
 from auth.policy import Action, Resource, Target, allows
 from levels.city.models import Matter as MatterRow
 from levels.common import models
+from levels.common.reads import ReadRow
 from levels.common.routes import Route
 from levels.county.service import DelegationView
 from resolvers.fanout import NodeUnavailable
@@ -49,7 +50,7 @@ class Matter(Node):
     published_on: dt.date = strawberry.field(description="The day it was published")
 
     @classmethod
-    def from_row(cls, row: MatterRow) -> Matter:
+    def from_row(cls, row: MatterRow | ReadRow) -> Matter:
         return cls(
             id=strawberry.ID(encode_id("Matter", Level.CITY, row.basic_code)),
             basic_code=row.basic_code,
@@ -89,7 +90,7 @@ def implementation_target(status: MatterStatus, division_code: str) -> Target:
     return Target(resource, division_code=division_code)
 
 
-def implementation_key(row: models.MatterImplementation) -> tuple[str, str]:
+def implementation_key(row: models.MatterImplementation | ReadRow) -> tuple[str, str]:
     """Network-wide order of implementation items: division code, then basic code."""
     return (row.division_code, row.basic_code)
 
@@ -106,7 +107,7 @@ class Material:
     )
 
     @classmethod
-    def from_row(cls, row: models.ImplementationMaterial) -> Material:
+    def from_row(cls, row: models.ImplementationMaterial | ReadRow) -> Material:
         return cls(
             name=row.name,
             basis=row.basis,
@@ -187,7 +188,7 @@ class MatterImplementation(Node):
         return implementation_target(self.status, self.division_code)
 
     @classmethod
-    def from_row(cls, row: models.MatterImplementation) -> MatterImplementation:
+    def from_row(cls, row: models.MatterImplementation | ReadRow) -> MatterImplementation:
         return cls(
             id=strawberry.ID(encode_id("MatterImplementation", row.level, row.code)),
             implementation_code=row.code,
@@ -360,7 +361,7 @@ class RevokeDelegationInput:
 
 
 # the service org of each division of a route's chain, or why its node did not answer
-ChainOrgs = dict[str, "models.ServiceOrg | BaseException"]
+ChainOrgs = dict[str, "models.ServiceOrg | ReadRow | BaseException"]
 
 
 @strawberry.type(description="Where and how a resident of a division does a matter")
@@ -368,7 +369,7 @@ class ServiceRoute:
     route: strawberry.Private[Route]
     # loaded once for the whole page by the resolver (resolvers/routing.py), so the
     # per-route fields below resolve without a future each
-    matter_row: strawberry.Private[MatterRow]
+    matter_row: strawberry.Private[MatterRow | ReadRow]
     orgs: strawberry.Private[ChainOrgs]
     village_modes: list[VillageServiceMode] = strawberry.field(
         description="What the village station may do for it"
@@ -379,7 +380,9 @@ class ServiceRoute:
     online_level: OnlineLevel = strawberry.field(description="How far it can be done online")
 
     @classmethod
-    def from_route(cls, route: Route, matter_row: MatterRow, orgs: ChainOrgs) -> ServiceRoute:
+    def from_route(
+        cls, route: Route, matter_row: MatterRow | ReadRow, orgs: ChainOrgs
+    ) -> ServiceRoute:
         return cls(
             route=route,
             matter_row=matter_row,

@@ -11,6 +11,7 @@ import strawberry
 from levels.cases.enums import ToleranceConsequence
 from levels.cases.models import Case as CaseRow
 from levels.cases.models import CaseTolerance
+from levels.common.reads import ReadRow
 from schema.info import Info
 
 
@@ -61,7 +62,7 @@ class ToleranceCommitment:
 class ToleranceOfCase:
     """The case's ``tolerance`` field (its type includes this one)."""
 
-    row: strawberry.Private[CaseRow]
+    row: strawberry.Private[CaseRow | ReadRow]
 
     @strawberry.field(description="容缺承诺: what was promised, by when, what became of it")
     async def tolerance(self, info: Info) -> ToleranceCommitment | None:

@@ -33,6 +33,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.calendar.models import CalendarDay, CalendarYear
+from levels.common.reads import ReadRow
 
 Basis = Literal["imported", "chinesecalendar", "provisional"]
 
@@ -144,7 +145,9 @@ class WorkCalendar:
         self._tables: dict[int, _YearTable] = {}
 
     @classmethod
-    def from_rows(cls, days: Iterable[CalendarDay], years: Iterable[CalendarYear]) -> WorkCalendar:
+    def from_rows(
+        cls, days: Iterable[CalendarDay | ReadRow], years: Iterable[CalendarYear | ReadRow]
+    ) -> WorkCalendar:
         year_rows = list(years)
         return cls(
             {d.day: (d.is_working_day, d.name or "") for d in days},

@@ -33,6 +33,7 @@ from levels.cases.models import Case, CaseMaterial, CaseTimer
 from levels.cases.procedures import midnight
 from levels.common.clock import CHINA
 from levels.common.errors import DomainError
+from levels.common.reads import ReadRow
 
 # an application made online: the channels supervision counts as ``online`` too
 ONLINE_CHANNELS = ("WEB", "MOBILE")
@@ -50,11 +51,11 @@ def due_on(channel: str, calendar: WorkCalendar, received_on: dt.date) -> dt.dat
     return calendar.add_working_days(received_on, PRE_REVIEW_DAYS)
 
 
-def _received_on(case: Case) -> dt.date:
+def _received_on(case: Case | ReadRow) -> dt.date:
     return case.submitted_at.astimezone(CHINA).date()
 
 
-def yellow_on(case: Case, calendar: WorkCalendar) -> dt.date | None:
+def yellow_on(case: Case | ReadRow, calendar: WorkCalendar) -> dt.date | None:
     if case.prereview_due_on is None:
         return None
     used = math.ceil(PRE_REVIEW_DAYS * YELLOW_SHARE)
@@ -78,7 +79,7 @@ def timers(case: Case, calendar: WorkCalendar) -> list[CaseTimer]:
     ]
 
 
-def waiting(case: Case) -> bool:
+def waiting(case: Case | ReadRow) -> bool:
     """The pre-review clock runs: online, no result yet, not taken up or withdrawn."""
     return (
         case.prereview_due_on is not None
@@ -87,7 +88,7 @@ def waiting(case: Case) -> bool:
     )
 
 
-def state(case: Case, today: dt.date, yellow: dt.date | None) -> ClockState:
+def state(case: Case | ReadRow, today: dt.date, yellow: dt.date | None) -> ClockState:
     if not waiting(case) or case.prereview_due_on is None:
         return ClockState.STOPPED
     return deadline_state(case.prereview_due_on, yellow, today)

@@ -39,6 +39,7 @@ from levels.cases.service import (
 from levels.common.enums import HandlingKind, Level
 from levels.common.errors import DomainError
 from levels.common.models import MatterImplementation, ServiceOrg
+from levels.common.reads import ReadRow
 from levels.notices import service as notices
 from levels.outbox.service import Envelope, enqueue, handler
 
@@ -61,7 +62,7 @@ class Hop:
 LEVELS_BY_DEPTH = sorted(Level, key=lambda lv: lv.depth)
 
 
-def passed_through(row: Case) -> list[Level]:
+def passed_through(row: Case | ReadRow) -> list[Level]:
     """The levels a case has been held at: from where it was received up to where it
     is now (a level it skipped holds no events of it and costs one lookup)."""
     here = row.level

@@ -25,6 +25,7 @@ from levels.cases.clocks import YELLOW_SHARE
 from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.models import Case
 from levels.common.models import MatterImplementation
+from levels.common.reads import ReadRow
 
 DEFAULT_REFERRAL_DAYS = 5
 
@@ -42,12 +43,12 @@ def start(case: Case, calendar: WorkCalendar, received_on: dt.date, limit_days: 
     )
 
 
-def running(case: Case) -> bool:
+def running(case: Case | ReadRow) -> bool:
     """The referral clock runs: the case waits below its deciding level to go up."""
     return case.status is CaseStatus.SUBMITTED and case.referral_due_on is not None
 
 
-def state(case: Case, today: dt.date) -> ClockState:
+def state(case: Case | ReadRow, today: dt.date) -> ClockState:
     """The referral clock's colour on ``today``."""
     if not running(case):
         return ClockState.STOPPED

@@ -16,9 +16,10 @@ from levels.cases.enums import CaseStatus, RejectionReason
 from levels.cases.errors import CaseErrorCode
 from levels.cases.models import Case
 from levels.common.errors import DomainError
+from levels.common.reads import ReadRow
 
 
-def pending(case: Case) -> bool:
+def pending(case: Case | ReadRow) -> bool:
     """A proposal waits for a second person (once approved, the case is REJECTED and
     the proposal stays on it as the record of who proposed it)."""
     return case.status is CaseStatus.SUBMITTED and case.rejection_proposed_by is not None

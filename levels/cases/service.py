@@ -77,6 +77,7 @@ from levels.common.enums import (
 )
 from levels.common.errors import DomainError
 from levels.common.models import ImplementationMaterial, MatterImplementation, Window
+from levels.common.reads import ReadRow
 from levels.evaluations import enums as evaluation_actions
 from levels.licences import reuse
 from levels.licences import service as licences
@@ -945,7 +946,7 @@ def _deciding(impl: MatterImplementation | None) -> MatterImplementation:
     return impl
 
 
-def clock_state(case: Case, today: dt.date) -> ClockState:
+def clock_state(case: Case | ReadRow, today: dt.date) -> ClockState:
     if not clock_running(case.status) or case.due_on is None:
         return ClockState.STOPPED
     return deadline_state(case.due_on, case.yellow_on, today)

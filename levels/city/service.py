@@ -9,10 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.city.models import Matter
 from levels.common.enums import MatterStatus, MatterType
+from levels.common.reads import OneOf, ReadRow, rows, table
+
+# reads of the catalogue as Core rows (``levels/common/reads.py``), built once
+_matter = table(Matter)
+_MATTERS_BY_CODE = select(_matter).where(OneOf(_matter.c.basic_code, "codes"))
 
 
-async def matters_by_code(codes: Sequence[str], *, session: AsyncSession) -> list[Matter]:
-    return list(await session.scalars(select(Matter).where(Matter.basic_code.in_(codes))))
+async def matters_by_code(codes: Sequence[str], *, session: AsyncSession) -> Sequence[ReadRow]:
+    return await rows(session, _MATTERS_BY_CODE, {"codes": list(codes)})
 
 
 async def search_matters(
@@ -24,20 +29,23 @@ async def search_matters(
     basic_codes: Collection[str] | None = None,
     after: str | None = None,
     limit: int,
-) -> list[Matter]:
-    """A page of the catalogue ordered by basic code."""
-    stmt = select(Matter)
+) -> Sequence[ReadRow]:
+    """A page of the catalogue ordered by basic code (Core rows)."""
+    c = _matter.c
+    stmt = select(_matter)
     if keyword:
-        stmt = stmt.where(Matter.name.contains(keyword, autoescape=True))
+        stmt = stmt.where(c.name.contains(keyword, autoescape=True))
     if type is not None:
-        stmt = stmt.where(Matter.type == type)
+        stmt = stmt.where(c.type == type)
     if status is not None:
-        stmt = stmt.where(Matter.status == status)
+        stmt = stmt.where(c.status == status)
     if basic_codes is not None:
-        stmt = stmt.where(Matter.basic_code.in_(sorted(basic_codes)))
+        stmt = stmt.where(OneOf(c.basic_code, "basic_codes"))
     if after is not None:
-        stmt = stmt.where(Matter.basic_code > after)
-    return list(await session.scalars(stmt.order_by(Matter.basic_code).limit(limit)))
+        stmt = stmt.where(c.basic_code > after)
+    stmt = stmt.order_by(c.basic_code).limit(limit)
+    params = {"basic_codes": sorted(basic_codes)} if basic_codes is not None else {}
+    return await rows(session, stmt, params)
 
 
 async def basic_codes_matching(keyword: str, *, session: AsyncSession) -> set[str]:

@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from levels.common.codes import DivisionCode
 from levels.common.enums import Level, VillageServiceMode
 from levels.common.models import MatterImplementation
+from levels.common.reads import ReadRow
 from levels.county.service import DelegationView
+
+# an item as the ORM maps it or as a read path's Core row (same attribute names)
+Item = MatterImplementation | ReadRow
 
 
 @dataclass(frozen=True)
 class Route:
     basic_code: str
-    decider: MatterImplementation
+    decider: Item
     # division codes where the application may be handed in, lowest level first; the
     # last one is the deciding division
     path: tuple[str, ...]
@@ -31,7 +35,7 @@ class Route:
 
 
 def delegation_in_force(
-    impl: MatterImplementation,
+    impl: Item,
     town_code: str,
     delegations: Mapping[str, DelegationView],
     now: dt.datetime,
@@ -48,7 +52,7 @@ def delegation_in_force(
 
 def compute_routes(
     division: DivisionCode,
-    implementations: Iterable[MatterImplementation],
+    implementations: Iterable[Item],
     delegations: Iterable[DelegationView],
     *,
     now: dt.datetime,
@@ -61,14 +65,14 @@ def compute_routes(
     own item decides (cases in flight are unaffected: they carry their route)."""
     chain = {d.level: d.code for d in division.chain}
     by_delegation = {v.row.id: v for v in delegations}
-    per_matter: dict[str, list[MatterImplementation]] = defaultdict(list)
+    per_matter: dict[str, list[Item]] = defaultdict(list)
     for impl in implementations:
         if chain.get(impl.level) == impl.division_code:
             per_matter[impl.basic_code].append(impl)
 
     routes: list[Route] = []
     for basic_code in sorted(per_matter):
-        decider: MatterImplementation | None = None
+        decider: Item | None = None
         delegation: DelegationView | None = None
         for impl in sorted(per_matter[basic_code], key=lambda i: i.level.depth, reverse=True):
             if impl.delegated_from is not None:

@@ -4,6 +4,7 @@ return ORM rows; callers decide which node's session to pass."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,9 @@ from levels.common.models import (
     ServiceOrg,
     Window,
 )
+from levels.common.reads import ReadRow, rows, table
+
+_impl = table(MatterImplementation)
 
 
 async def divisions_by_code(codes: Sequence[str], *, session: AsyncSession) -> list[Division]:
@@ -132,59 +136,55 @@ def implementation_query(
     delegated_only: bool = False,
     status: MatterStatus | None = None,
     drafts_within: str | None = "",
-) -> Select[MatterImplementation]:
-    """The filtered selection of implementation items a node holds (unordered).
+) -> Select[Any]:
+    """The filtered selection of implementation items a node holds (unordered), as
+    whole Core rows (``levels/common/reads.py``).
 
     Draft items are kept only under the division-code prefix ``drafts_within`` (""
     keeps every draft, None keeps none): the viewer's reach per the policy table."""
-    stmt = select(MatterImplementation)
+    c = _impl.c
+    stmt = select(_impl)
     if drafts_within is None:
-        stmt = stmt.where(MatterImplementation.status != MatterStatus.DRAFT)
+        stmt = stmt.where(c.status != MatterStatus.DRAFT)
     elif drafts_within:
         stmt = stmt.where(
-            or_(
-                MatterImplementation.status != MatterStatus.DRAFT,
-                MatterImplementation.division_code.startswith(drafts_within),
-            )
+            or_(c.status != MatterStatus.DRAFT, c.division_code.startswith(drafts_within))
         )
     if basic_codes is not None:
-        stmt = stmt.where(MatterImplementation.basic_code.in_(basic_codes))
+        stmt = stmt.where(c.basic_code.in_(basic_codes))
     if within_prefix is not None:
-        stmt = stmt.where(MatterImplementation.division_code.startswith(within_prefix))
+        stmt = stmt.where(c.division_code.startswith(within_prefix))
     if org_code is not None:
-        stmt = stmt.where(MatterImplementation.org_code == org_code)
+        stmt = stmt.where(c.org_code == org_code)
     if handling_kind is not None:
-        stmt = stmt.where(MatterImplementation.handling_kind == handling_kind)
+        stmt = stmt.where(c.handling_kind == handling_kind)
     if online_level is not None:
-        stmt = stmt.where(MatterImplementation.online_level == online_level)
+        stmt = stmt.where(c.online_level == online_level)
     if max_visits is not None:
-        stmt = stmt.where(MatterImplementation.max_visits <= max_visits)
+        stmt = stmt.where(c.max_visits <= max_visits)
     if delegated_only:
-        stmt = stmt.where(MatterImplementation.delegated_from.is_not(None))
+        stmt = stmt.where(c.delegated_from.is_not(None))
     if status is not None:
-        stmt = stmt.where(MatterImplementation.status == status)
+        stmt = stmt.where(c.status == status)
     return stmt
 
 
 async def list_implementations(
-    stmt: Select[MatterImplementation],
+    stmt: Select[Any],
     *,
     session: AsyncSession,
     after: tuple[str, str] | None,
     limit: int,
-) -> list[MatterImplementation]:
+) -> Sequence[ReadRow]:
     """A page of implementation items ordered by (division code, basic code), which
     is unique across the whole network."""
+    c = _impl.c
     if after is not None:
-        stmt = stmt.where(
-            tuple_(MatterImplementation.division_code, MatterImplementation.basic_code) > after
-        )
-    stmt = stmt.order_by(MatterImplementation.division_code, MatterImplementation.basic_code)
-    return list(await session.scalars(stmt.limit(limit)))
+        stmt = stmt.where(tuple_(c.division_code, c.basic_code) > after)
+    stmt = stmt.order_by(c.division_code, c.basic_code)
+    return await rows(session, stmt.limit(limit))
 
 
-async def basic_codes_implemented(
-    stmt: Select[MatterImplementation], *, session: AsyncSession
-) -> set[str]:
-    sub = stmt.with_only_columns(MatterImplementation.basic_code).distinct()
+async def basic_codes_implemented(stmt: Select[Any], *, session: AsyncSession) -> set[str]:
+    sub = stmt.with_only_columns(_impl.c.basic_code).distinct()
     return set(await session.scalars(sub))

@@ -27,6 +27,7 @@ from gateway.cli import main
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.calendar.models import CalendarDay, CalendarYear
+from levels.calendar.reads import read_calendar
 from levels.calendar.workdays import (
     WorkCalendar,
     import_year,
@@ -347,6 +348,24 @@ TEST_2027 = [
     (D(2027, 2, 6), True, "春节"),
     (D(2027, 2, 8), False, ""),
 ]
+
+
+async def test_a_lists_calendar_read_in_one_statement_is_the_written_one(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """The read path's calendar (one UNION ALL, levels/calendar/reads.py) holds the same
+    override days, imported years and sources as load_calendar."""
+    async with sessions.begin() as session:
+        await import_year(session=session, year=2027, days=TEST_2027, source="测试用日程", now=NOW)
+    async with sessions() as session:
+        written = await load_calendar(session=session)
+        read = await read_calendar(session=session)
+    assert read.schedule(2027) == written.schedule(2027)
+    assert [read.basis(y) for y in (2026, 2027, 2031)] == [
+        written.basis(y) for y in (2026, 2027, 2031)
+    ]
+    assert read.schedule(2027).source == "测试用日程"
+    assert not read.is_provisional(D(2027, 1, 4)) and not read.is_working_day(D(2027, 1, 1))
 
 
 async def test_import_year_makes_2027_known(sessions: async_sessionmaker[AsyncSession]) -> None:

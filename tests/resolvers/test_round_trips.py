@@ -97,7 +97,46 @@ async def test_my_cases_cost_a_round_trip_per_statement(
 ) -> None:
     token = (await signed_in(gql, "resident1", "WEB"))["accessToken"]
     trips, statements = await _trips(gql, nodes, round_trips, MY_CASES, token)
-    assert trips == statements, round_trips
+    # a page from each level store, then the county's calendar for the clocks (its days
+    # and imported years in one statement)
+    assert (trips, statements) == (5, 5), round_trips
+
+
+ROUTES = """
+query($first: Int) {
+  serviceRoutes(divisionCode: "140702101201", first: $first) {
+    edges { node {
+      matter { basicCode name type }
+      implementation { implementationCode materials { name form } }
+      decidedAt { name level }
+      path { name }
+      delegation { legalInstrument }
+    } }
+  }
+}"""
+# the tables a village station's page of 50 routes reads, per level store: items, their
+# materials and the chain's orgs everywhere; the catalogue (city); delegations and their
+# target towns (county); the village's division (that it exists).
+ROUTE_TABLES = {"city": 4, "county": 5, "town": 3, "village": 4, "identity": 0}
+
+
+async def test_service_routes_cost_one_round_trip_per_table_and_store(
+    gql: GraphQLClient, nodes: NodeRegistry, round_trips: list[str]
+) -> None:
+    """A key list is one SQL text whatever its length (``= ANY``): routes pages of 5
+    and of 20 have prepared the statements a page of 50 runs: its round trips are its
+    statements, one per table and store, whatever the lists' lengths."""
+    for first in (5, 20):
+        body = await gql(ROUTES, {"first": first})
+        assert "errors" not in body, body
+    round_trips.clear()
+    with count_statements(nodes) as log:
+        body = await gql(ROUTES, {"first": 50})
+    assert "errors" not in body, body
+    assert len(body["data"]["serviceRoutes"]["edges"]) > 30
+    assert dict(log) == ROUTE_TABLES
+    prepares = round_trips.count("prepare")
+    assert len(round_trips) - prepares == sum(ROUTE_TABLES.values()), round_trips
 
 
 async def test_a_connection_the_server_dropped_is_replaced_without_a_ping(

@@ -1,0 +1,140 @@
+"""Read paths of the lists, as Core rows: the hub's list queries (a page of items, its
+materials, a chain's routes, a page of cases) read whole rows only to copy their
+columns into the API's types, so ORM entities (identity map, instance state, change
+tracking) are pure cost there. These functions return SQLAlchemy ``Row`` objects, whose
+attributes are the columns' names — the same names the mapped classes use, so the
+schema's ``from_row`` reads either.
+
+Statements are built once per module (``bindparam`` for every value), and a list of
+keys is ``OneOf``: ``IN (…)`` on SQLite, ``= ANY($1)`` on PostgreSQL, so one SQL text
+(one prepared statement per pooled connection) serves every list length instead of one
+text, one compilation and one prepare per length."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Boolean, Table, any_, bindparam, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
+
+from levels.common.enums import MatterStatus
+from levels.common.models import (
+    Division,
+    ImplementationMaterial,
+    MatterImplementation,
+    ServiceOrg,
+)
+
+ReadRow = Row[Any]
+
+
+class OneOf(ColumnElement[bool]):
+    """``column`` is one of the list bound as ``name`` at execution."""
+
+    type = Boolean()
+    inherit_cache = True
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy's own declaration)
+        ("column", InternalTraversal.dp_clauseelement),
+        ("name", InternalTraversal.dp_string),
+    ]
+
+    def __init__(self, column: ColumnElement[Any], name: str) -> None:
+        self.column = column
+        self.name = name
+
+
+@compiles(OneOf)
+def _one_of(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    expanding: Any = bindparam(element.name, expanding=True)
+    return str(compiler.process(element.column.in_(expanding), **kw))
+
+
+@compiles(OneOf, "postgresql")
+def _one_of_array(element: OneOf, compiler: SQLCompiler, **kw: Any) -> str:
+    array = bindparam(element.name, type_=postgresql.ARRAY(element.column.type))
+    return str(compiler.process(element.column == any_(array), **kw))
+
+
+def table(model: type[Any]) -> Table:
+    found: Table = model.__table__
+    return found
+
+
+async def rows(
+    session: AsyncSession, stmt: Executable, params: Mapping[str, Any] | None = None
+) -> Sequence[ReadRow]:
+    """``stmt``'s rows on the session's connection (Core: no ORM entities)."""
+    conn = await session.connection()
+    return (await conn.execute(stmt, dict(params or {}))).all()
+
+
+_division = table(Division)
+_org = table(ServiceOrg)
+_impl = table(MatterImplementation)
+_material = table(ImplementationMaterial)
+
+_DIVISIONS_BY_CODE = select(_division).where(OneOf(_division.c.code, "codes"))
+_ORGS_BY_DIVISION = select(_org).where(OneOf(_org.c.division_code, "codes"))
+_ORGS_BY_CODE = select(_org).where(OneOf(_org.c.code, "codes"))
+_IMPLS_BY_CODE = select(_impl).where(OneOf(_impl.c.code, "codes"))
+_IMPLS_BY_DIVISION = (
+    select(_impl)
+    .where(OneOf(_impl.c.division_code, "codes"))
+    .where(_impl.c.status == MatterStatus.PUBLISHED)
+    .order_by(_impl.c.basic_code)
+)
+_IMPLS_BY_BASIC_CODE = (
+    select(_impl)
+    .where(OneOf(_impl.c.basic_code, "codes"))
+    .order_by(_impl.c.division_code, _impl.c.basic_code)
+)
+_MATERIALS_BY_IMPL = (
+    select(_material)
+    .where(OneOf(_material.c.implementation_code, "codes"))
+    .order_by(_material.c.implementation_code, _material.c.position)
+)
+
+
+async def divisions_by_code(codes: Sequence[str], *, session: AsyncSession) -> Sequence[ReadRow]:
+    return await rows(session, _DIVISIONS_BY_CODE, {"codes": list(codes)})
+
+
+async def orgs_by_division(codes: Sequence[str], *, session: AsyncSession) -> Sequence[ReadRow]:
+    return await rows(session, _ORGS_BY_DIVISION, {"codes": list(codes)})
+
+
+async def orgs_by_code(codes: Sequence[str], *, session: AsyncSession) -> Sequence[ReadRow]:
+    return await rows(session, _ORGS_BY_CODE, {"codes": list(codes)})
+
+
+async def implementations_by_code(
+    codes: Sequence[str], *, session: AsyncSession
+) -> Sequence[ReadRow]:
+    return await rows(session, _IMPLS_BY_CODE, {"codes": list(codes)})
+
+
+async def implementations_by_division(
+    division_codes: Sequence[str], *, session: AsyncSession
+) -> Sequence[ReadRow]:
+    """The published implementation lists of the given divisions' service orgs."""
+    return await rows(session, _IMPLS_BY_DIVISION, {"codes": list(division_codes)})
+
+
+async def implementations_by_basic_code(
+    basic_codes: Sequence[str], *, session: AsyncSession
+) -> Sequence[ReadRow]:
+    return await rows(session, _IMPLS_BY_BASIC_CODE, {"codes": list(basic_codes)})
+
+
+async def materials_by_implementation(
+    codes: Sequence[str], *, session: AsyncSession
+) -> Sequence[ReadRow]:
+    return await rows(session, _MATERIALS_BY_IMPL, {"codes": list(codes)})
