@@ -38,6 +38,9 @@ STORES = (
     "GOVHUB_IDENTITY_DB_URL",
     "GOVHUB_DB_POOL_SIZE",
     "GOVHUB_DB_MAX_OVERFLOW",
+    # the pools are sized from the budget over the worker processes
+    "GOVHUB_DB_CONNECTION_BUDGET",
+    "GOVHUB_WORKERS",
     "GOVHUB_SQL_ECHO",
     "GOVHUB_NODE_TIMEOUT_SECONDS",
     "GOVHUB_BREAKER_FAILURES",
