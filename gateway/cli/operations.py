@@ -302,3 +302,67 @@ def relay_retry(message_id: str) -> None:
             return f"{message.id}: PENDING again in the {node.name} store ({message.topic})"
 
     click.echo(run_on(settings, run))
+
+
+@main.group("messages")
+def messages_group() -> None:
+    """Cross-level messages: what a message says, who signed it and its receipt."""
+
+
+@reads(STORES)
+@messages_group.command("show")
+@click.argument("message_id")
+def messages_show(message_id: str) -> None:
+    """Show a message of an outbox (whichever store holds it), its signed envelope and
+    the receipt its target signed, each verified against the nodes' keys, as JSON."""
+    import orjson
+
+    from gateway.messaging.worker import node_keys
+    from gateway.relay import find_message
+    from levels.outbox import signing
+    from levels.outbox.errors import MessageErrorCode
+    from levels.outbox.models import OutboxMessage
+
+    settings = load_settings()
+
+    async def verified(keys: signing.NodeKeys, token: str | None) -> dict[str, object] | None:
+        if token is None:
+            return None
+        try:
+            return {"verified": True, "claims": await keys.open(token)}
+        except signing.Refused as exc:
+            return {"verified": False, "refusal": exc.reason, "claims": exc.claims}
+
+    async def run(nodes: NodeRegistry) -> dict[str, object]:
+        await require_migrated(nodes, levels=True)
+        node = await find_message(nodes, message_id)
+        if node is None:
+            raise DomainError(MessageErrorCode.MESSAGE_NOT_FOUND, detail=message_id)
+        async with node.sessions() as session:
+            row = await session.get(OutboxMessage, message_id)
+        assert row is not None
+        keys = node_keys(nodes)
+        envelope = await verified(keys, row.envelope)
+        receipt = await verified(keys, row.receipt)
+        if receipt is not None and row.envelope is not None:
+            claims = receipt.get("claims")
+            sha = claims.get("sha256") if isinstance(claims, dict) else None
+            receipt["matches_envelope"] = sha == signing.digest(row.envelope)
+        return {
+            "id": row.id,
+            "store": node.name,
+            "topic": row.topic,
+            "state": row.state.value,
+            "source": row.source_level.value,
+            "target": row.target_level.value,
+            "case": row.case_number,
+            "entity": row.entity,
+            "entity_seq": row.entity_seq,
+            "attempts": row.attempts,
+            "last_error": row.last_error,
+            "envelope": envelope,
+            "receipt": receipt,
+        }
+
+    shown = run_on(settings, run)
+    click.echo(orjson.dumps(shown, option=orjson.OPT_INDENT_2, default=str).decode())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -395,3 +396,43 @@ async def test_govhub_relay_once_carries_over_the_transport_the_settings_name(
     assert {r.state for r in found.values()} == {MessageState.ACKNOWLEDGED}
     # the direct relay signs nothing; a transport keeps envelope and receipt
     assert all((r.receipt is not None) is (kind == "nats") for r in found.values())
+
+
+async def test_govhub_messages_show_verifies_the_envelope_and_its_receipt(
+    make: MakeMessenger, stores: NodeRegistry
+) -> None:
+    """``govhub messages show <id>``: the message, its envelope and its receipt, each
+    checked against the nodes' keys; a receipt tampered with in the store is shown as
+    not verifying, and an unknown id is one line and exit 1."""
+    messenger = await make()
+    ids = await send(stores, Level.VILLAGE, Level.COUNTY, "grant")
+    await settle(messenger, stores, ids)
+    env = {f"GOVHUB_{n.name.upper()}_DB_URL": n.url for n in stores.stores()}
+    env |= {"GOVHUB_CLOCK_OVERRIDE": DEMO_NOW.isoformat(), "GOVHUB_SECRET_KEY": TEST_SECRET}
+
+    async def show(message_id: str) -> Any:
+        return await asyncio.to_thread(
+            CliRunner().invoke, main, ["messages", "show", message_id], env=env
+        )
+
+    shown = await show(ids[0])
+    assert shown.exit_code == 0, shown.output
+    body = json.loads(shown.output)
+    assert (body["id"], body["store"], body["state"]) == (ids[0], "village", "ACKNOWLEDGED")
+    assert body["envelope"]["verified"] and body["envelope"]["claims"]["iss"] == "village"
+    receipt = body["receipt"]
+    assert receipt["verified"] and receipt["claims"]["iss"] == "county"
+    assert receipt["claims"]["mid"] == ids[0] and receipt["matches_envelope"]
+
+    # a receipt whose signature no longer matches: shown, not verified
+    async with stores[Level.VILLAGE].sessions.begin() as session:
+        row = await session.get(OutboxMessage, ids[0])
+        assert row is not None and row.receipt is not None
+        head, payload, signature = row.receipt.split(".")
+        row.receipt = f"{head}.{payload}.{signature[:-4]}AAAA"
+    tampered = json.loads((await show(ids[0])).output)
+    assert tampered["receipt"]["verified"] is False
+    assert "bad signature" in tampered["receipt"]["refusal"]
+
+    missing = await show("0" * 32)
+    assert missing.exit_code == 1 and "MESSAGE_NOT_FOUND" in missing.output
