@@ -8,6 +8,7 @@ import contextlib
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -20,7 +21,7 @@ from auth.identity import Identity
 from gateway import graphiql, ratelimit, relay, timers
 from gateway.dashboard import routes as dashboard_routes
 from gateway.graphql import GovHubGraphQL
-from gateway.health import live, metrics_endpoint, ready_endpoint
+from gateway.health import engine_state, live, metrics_endpoint, ready_endpoint
 from gateway.http import CSRFGuard, cors_middleware
 from gateway.idempotency import IdempotencyMiddleware
 from gateway.licensing import Licensing
@@ -155,7 +156,19 @@ def create_app(
             *licensing_routes(licensing),
             *notice_routes(licensing, identity),
             Route("/health/live", live),
-            Route("/health/ready", ready_endpoint(registry, settings.node_timeout_seconds)),
+            Route(
+                "/health/ready",
+                ready_endpoint(
+                    registry,
+                    settings.node_timeout_seconds,
+                    partial(
+                        engine_state,
+                        settings.message_transport,
+                        settings.nats_url,
+                        settings.node_timeout_seconds,
+                    ),
+                ),
+            ),
             Route(
                 "/metrics",
                 metrics_endpoint(metrics, registry, clock, settings.node_timeout_seconds),

@@ -59,21 +59,54 @@ async def _select_one(store: Store) -> None:
         await conn.execute(text("SELECT 1"))
 
 
-def ready_endpoint(nodes: NodeRegistry, timeout: float) -> Endpoint:
+async def engine_state(transport: str, nats_url: str, timeout: float) -> dict[str, object]:
+    """The message engine between the nodes (GOVHUB_MESSAGE_TRANSPORT): the in-process
+    bus and the direct relay live in this process; NATS must answer a connection."""
+    if transport != "nats":
+        return {"transport": transport, "up": True}
+    import nats  # the client is imported only where NATS is the engine
+
+    try:
+        client = await asyncio.wait_for(
+            nats.connect(nats_url, connect_timeout=timeout, allow_reconnect=False),
+            timeout,
+        )
+    except Exception:
+        # not answering is "not ready"; the detail belongs in the log
+        log.warning("readiness: NATS at %s not answering", nats_url, exc_info=True)
+        return {"transport": transport, "up": False}
+    with contextlib.suppress(Exception):
+        await client.close()
+    return {"transport": transport, "up": True}
+
+
+EngineCheck = Callable[[], Awaitable[dict[str, object]]]
+
+
+async def _no_engine() -> dict[str, object]:
+    return {}
+
+
+def ready_endpoint(
+    nodes: NodeRegistry, timeout: float, engine: EngineCheck | None = None
+) -> Endpoint:
     async def ready(_request: Request) -> Response:
         levels = list(nodes)
-        states, identity = await asyncio.gather(
+        states, identity, messages = await asyncio.gather(
             asyncio.gather(*(_node_state(n, nodes.breakers, timeout) for n in levels)),
             _ping(nodes.identity, timeout),
+            engine() if engine is not None else _no_engine(),
         )
         status = {n.name: state == "up" for n, state in zip(levels, states, strict=True)}
         status[nodes.identity.name] = identity
-        ok = all(status.values())
+        ok = all(status.values()) and bool(messages.get("up", True))
         body = {
             "ready": ok,
             "stores": status,
             # each level node: up, down, or breaker open
             "nodes": {n.name: state for n, state in zip(levels, states, strict=True)},
+            # the message engine between the nodes
+            "messages": messages,
         }
         return JSONResponse(body, status_code=200 if ok else 503)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from pathlib import Path
 
 import httpx
@@ -96,3 +98,36 @@ async def test_unexpected_failures_are_masked_in_prod_and_never_a_500(
     assert error["message"] == "内部错误" and "secret" not in response.text
     # typed domain errors still reach the client in prod
     assert typed.json()["errors"][0]["extensions"]["code"] == "INVALID_DIVISION_CODE"
+
+
+async def test_readiness_names_the_message_engine_and_fails_without_nats(
+    http: httpx.AsyncClient, settings: Settings, nodes: NodeRegistry
+) -> None:
+    """/health/ready says which engine carries messages between the nodes; with NATS as
+    the engine, a NATS that does not answer makes the hub not ready (503), one that
+    answers (the server of these machines and of CI) ready."""
+    default = (await http.get("/health/ready")).json()
+    assert default["messages"] == {"transport": settings.message_transport, "up": True}
+
+    async def ready_with(url: str) -> httpx.Response:
+        changed = {"message_transport": "nats", "nats_url": url, "node_timeout_seconds": 2.0}
+        app = create_app(settings.model_copy(update=changed), nodes=nodes)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://govhub.test") as c:
+            return await c.get("/health/ready")
+
+    # a port nothing listens on (taken and released by this test)
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    down = await ready_with(f"nats://127.0.0.1:{free}")
+    assert down.status_code == 503
+    assert down.json()["messages"] == {"transport": "nats", "up": False}
+    assert all(down.json()["stores"].values())  # the stores are fine: the engine is not
+
+    url = os.environ.get("GOVHUB_TEST_NATS_URL", "nats://127.0.0.1:4222")
+    up = await ready_with(url)
+    if up.status_code != 200 and os.environ.get("CI") != "true":
+        pytest.skip(f"no NATS server at {url}")
+    assert up.status_code == 200 and up.json()["messages"] == {"transport": "nats", "up": True}
