@@ -20,6 +20,7 @@ from schema.enums import (
     PreReviewResult,
     SpecialProcedureKind,
 )
+from schema.payloads import version_check
 
 
 @strawberry.type(
@@ -113,13 +114,7 @@ class SpecialProcedureInput:
     exception_reason: str | None = strawberry.field(
         default=None, description="Why the limit must exceed the matter's promised limit"
     )
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
 
 
 @strawberry.input(description="A material the pre-review found missing or wrong")
@@ -137,10 +132,4 @@ class RecordPreReviewInput:
     missing: list[PreReviewMissingInput] = strawberry.field(
         default_factory=list, description="INCOMPLETE: every material missing or wrong"
     )
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()

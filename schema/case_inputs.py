@@ -18,6 +18,7 @@ from schema.enums import (
     RejectionReason,
 )
 from schema.licences import LicenceFieldInput
+from schema.payloads import version_check
 from schema.tolerance import ToleranceConsequence
 from schema.village import SubmissionExtras
 
@@ -81,13 +82,7 @@ class SubmitCaseInput(SubmissionExtras):
 @strawberry.input(description="A step on one case that needs nothing but its number")
 class CaseActionInput:
     number: str = strawberry.field(description="The case number")
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
     note: str | None = strawberry.field(default=None, description="A note kept with the step")
     licence_fields: list[LicenceFieldInput] | None = strawberry.field(
         default=None,
@@ -111,13 +106,7 @@ class SupplementNoticeInput:
     deadline_days: int | None = strawberry.field(
         default=None, description="Working days to supplement (default 5)"
     )
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
 
 
 @strawberry.input(description="补正: every material a notice asked for, at once")
@@ -126,13 +115,7 @@ class SupplementInput:
     materials: list[MaterialInput] = strawberry.field(
         description="Every material the notice asked for"
     )
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
 
 
 @strawberry.input(description="不予受理: propose refusing to accept a case")
@@ -144,13 +127,7 @@ class RejectCaseInput:
     authority: str | None = strawberry.field(
         default=None, description="NOT_OUR_JURISDICTION: the authority to apply to"
     )
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
 
 
 @strawberry.input(description="决定: approve or deny a case under review")
@@ -158,13 +135,7 @@ class DecideCaseInput:
     number: str = strawberry.field(description="The case number")
     decision: Decision = strawberry.field(description="APPROVED or DENIED")
     reasons: str | None = strawberry.field(default=None, description="Why (required when denying)")
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
     licence_fields: list[LicenceFieldInput] | None = strawberry.field(
         default=None,
         description="An approval that issues an e-licence: its fields (the rest are "
@@ -186,13 +157,7 @@ class DeliverCaseInput:
         description="The output window (综合出件); needed for a pickup of a case received at a "
         "comprehensive window",
     )
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
 
 
 @strawberry.input(description="联办: one department's decision on its part of a joint case")
@@ -201,13 +166,7 @@ class PartDecisionInput:
     implementation_code: str = strawberry.field(description="The department's item")
     decision: Decision = strawberry.field(description="APPROVED or DENIED")
     reasons: str | None = strawberry.field(default=None, description="Why (required when denying)")
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
 
 
 @strawberry.input(description="转报: send a case up its route, with the opinion of this level")
@@ -216,13 +175,7 @@ class ReferCaseInput:
     opinion: str | None = strawberry.field(
         default=None, description="初审意见: required of a town that reviews first"
     )
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
 
 
 @strawberry.input(description="Which cases to list (within what the viewer may read)")

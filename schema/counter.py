@@ -13,6 +13,7 @@ from resolvers import cases, tolerance
 from schema.case_inputs import CaseActionInput, MaterialInput
 from schema.cases import CasePayload
 from schema.info import Info
+from schema.payloads import version_check
 
 
 @strawberry.input(description="当场更正: the materials corrected or completed at the counter")
@@ -22,13 +23,7 @@ class CorrectMaterialsInput:
         description="Each material corrected or completed at the counter"
     )
     note: str | None = strawberry.field(default=None, description="A note kept with the step")
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
 
 
 @strawberry.input(description="容缺受理: promised materials handed in after acceptance")
@@ -37,26 +32,14 @@ class HandInToleratedInput:
     materials: list[MaterialInput] = strawberry.field(
         description="Materials promised under 容缺承诺, handed in now"
     )
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
 
 
 @strawberry.input(description="容缺受理: a director lets the case be decided without them")
 class OverrideToleranceInput:
     number: str = strawberry.field(description="The case number")
     reason: str = strawberry.field(description="Why the case may be decided without it")
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
 
 
 @strawberry.type

@@ -3,6 +3,8 @@ domain failures (bad input, wrong state, wrong level) in the client's language."
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 
 from levels.common.errors import DomainError
@@ -25,3 +27,15 @@ class UserError:
 
 def user_errors(error: DomainError, locale: str) -> list[UserError]:
     return [UserError.of(error, locale)]
+
+
+# the optimistic lock of every mutation input on a case
+VERSION_CHECK = (
+    "The case's `version` as last read: if it changed meanwhile, `VERSION_CONFLICT` and "
+    "nothing changes"
+)
+
+
+def version_check() -> Any:
+    """An input's ``expected_version`` field: optional, checked against the case."""
+    return strawberry.field(default=None, description=VERSION_CHECK)

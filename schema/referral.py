@@ -12,6 +12,7 @@ from resolvers import cases, referrals
 from schema.case_inputs import MissingMaterialInput, SupplementInput
 from schema.cases import CasePayload
 from schema.info import Info
+from schema.payloads import version_check
 
 
 @strawberry.input(description="一次性告知 to the station that received a referred case")
@@ -21,13 +22,7 @@ class StationNoticeInput:
         description="What the file lacks or has wrong, with what is wrong; materials "
         "still missing are added"
     )
-    expected_version: int | None = strawberry.field(
-        default=None,
-        description=(
-            "The case's `version` as last read: if it changed meanwhile, "
-            "`VERSION_CONFLICT` and nothing changes"
-        ),
-    )
+    expected_version: int | None = version_check()
 
 
 @strawberry.type
