@@ -20,13 +20,14 @@ from gateway.dashboard import CONTENT_SECURITY_POLICY
 from gateway.graphiql import vendor
 from gateway.nodes import NodeRegistry
 from gateway.settings import Mode, Settings
+from tests.support.served import unavailable
 
 HTML = {"accept": "text/html"}
 
 
 def needs_assets() -> None:
     if not graphiql.installed():
-        pytest.skip("GraphiQL's assets are not installed: run `make graphiql` (needs npm)")
+        unavailable("GraphiQL's assets are not installed", "run `make graphiql` (needs npm)")
 
 
 async def test_the_graphiql_page_is_served_under_the_dashboards_strict_policy(
@@ -83,7 +84,7 @@ def test_vendoring_refuses_a_file_that_is_not_the_pinned_release(tmp_path: Path)
 
 def test_vendoring_copies_the_pinned_files_with_their_fonts(tmp_path: Path) -> None:
     if not vendor.NODE_MODULES.is_dir():
-        pytest.skip("gateway/graphiql/node_modules missing: run `make graphiql` (needs npm)")
+        unavailable("gateway/graphiql/node_modules is missing", "run `make graphiql` (needs npm)")
     manifest = vendor.build(vendor.NODE_MODULES, tmp_path / "vendor")
     assert set(manifest) == {pin.served for pin in vendor.PINNED}
     for pin in vendor.PINNED:
