@@ -139,3 +139,14 @@ def parse_implementation_code(
             ErrorCode.INVALID_IMPLEMENTATION_CODE, field=field_path(field), detail=code
         )
     return ImplementationCode(code, org, Level.from_digit(digit), basic)
+
+
+def key_range(prefix: str) -> tuple[str, str | None]:
+    """The half-open key range of every code starting with ``prefix``: ``key >= lo AND
+    key < hi`` (hi None: no upper bound). An indexed range, where ``LIKE prefix%`` may
+    scan: ``"140702"`` → ``("140702", "140703")``; ``"1409"`` → ``("1409", "141")``."""
+    digits = prefix.rstrip("9")
+    if not digits:
+        return prefix, None
+    upper = digits[:-1] + chr(ord(digits[-1]) + 1)
+    return prefix, upper
