@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections.abc import Iterable, MutableMapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +20,6 @@ from opentelemetry import trace
 from opentelemetry.trace import Tracer
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Receive, Scope, Send
-
-from gateway.observability import metrics_var
 
 # bounded label values: the route templates the app serves, nothing taken from clients
 ROUTES = {"/graphql", "/health/live", "/health/ready", "/metrics"}
@@ -153,6 +152,11 @@ class Metrics:
         self.node_latency.labels(node).observe(seconds)
         if error is not None:
             self.node_errors.labels(node).inc()
+
+
+# the app serving the current request (set by MetricsMiddleware): where node calls and
+# operations are counted and traced
+metrics_var: ContextVar[Metrics | None] = ContextVar("govhub_metrics", default=None)
 
 
 class MetricsMiddleware:

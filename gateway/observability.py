@@ -35,10 +35,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 
 from auth.errors import AuthErrorCode
+from gateway.metrics import metrics_var
 from levels.common.errors import ErrorCode
 
 if TYPE_CHECKING:
-    from gateway.metrics import Metrics
     from gateway.settings import Settings
 
 log = logging.getLogger("govhub.observability")
@@ -49,9 +49,6 @@ _SANE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 request_id_var: ContextVar[str | None] = ContextVar("govhub_request_id", default=None)
 operation_var: ContextVar[str | None] = ContextVar("govhub_operation", default=None)
 viewer_var: ContextVar[str | None] = ContextVar("govhub_viewer", default=None)
-# the app serving the current request (set by MetricsMiddleware): where node calls and
-# operations are counted and traced
-metrics_var: ContextVar[Metrics | None] = ContextVar("govhub_metrics", default=None)
 
 
 def current_request_id() -> str | None:
