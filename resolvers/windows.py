@@ -41,6 +41,7 @@ from resolvers.cases import actor_of
 from resolvers.fanout import fan_out
 from resolvers.globalid import decode_id, decode_row_id
 from resolvers.partial import report_unavailable
+from schema.divisions import QueueState
 from schema.divisions import Window as WindowType
 from schema.info import Info
 from schema.payloads import user_errors
@@ -49,7 +50,6 @@ from schema.windows import (
     AppointmentSlotsPayload,
     AppointmentSlotType,
     AppointmentType,
-    QueueState,
     TicketPayload,
     TicketType,
     WindowPayload,

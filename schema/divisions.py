@@ -1,6 +1,10 @@
-"""Divisions (行政区划), service organisations (服务机构), departments and windows."""
+"""Divisions (行政区划), service organisations (服务机构), departments and windows —
+with the types of a window's own fields (A/B posts, opening hours, queue state): they
+and ``Window`` refer to each other, so they share this module."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 import strawberry
 
@@ -9,16 +13,20 @@ from levels.common import models
 from levels.common.codes import level_of_division
 from levels.common.reads import ReadRow
 from levels.windows import hours as window_hours
-from levels.windows.board import QUEUEING, Board
-from levels.windows.enums import KioskFunction
+from levels.windows.board import QUEUEING, Board, QueueView, acting_side
+from levels.windows.enums import DayKind, KioskFunction, PostSide
 from levels.windows.languages import window_languages
+from levels.windows.models import WindowSetup
 from resolvers.globalid import encode_id
 from resolvers.pagination import decode_cursor, page_size, slice_page
 from resolvers.partial import load_or_report
 from schema.enums import Level, OrgKind, WindowKind
 from schema.info import Info
 from schema.relay import Connection, Node, connection
-from schema.windows import OpeningSpan, QueueState, WindowPosts
+
+strawberry.enum(DayKind, description="For opening hours: working day, weekend or holiday")
+strawberry.enum(PostSide, description="AB角: A holds the window, B takes over when A is away")
+strawberry.enum(KioskFunction, description="What a self-service kiosk can do")
 
 
 @strawberry.type(description="行政区划: a division, identified by its 12-digit code")
@@ -229,3 +237,97 @@ class Window(Node):
     async def kiosk_functions(self, info: Info) -> list[KioskFunction]:
         setup = (await self._board(info)).setups.get(self.key)
         return [KioskFunction(f) for f in setup.kiosk_functions] if setup else []
+
+
+# -- a window at work: its posts, hours and queue (the types of its fields above) --
+
+
+@strawberry.type(description="One post of a window and who holds it")
+class Post:
+    side: PostSide = strawberry.field(description="A or B")
+    staff_name: str | None = strawberry.field(description="Shown at the window (窗口公示)")
+    on_post: bool = strawberry.field(description="The staff member is signed in on the post")
+    on_post_since: dt.datetime | None = strawberry.field(description="Since when")
+
+
+@strawberry.type(description="AB角: the window's two posts and who is on duty now")
+class WindowPosts:
+    a: Post = strawberry.field(description="The A post")
+    b: Post = strawberry.field(description="The B post")
+    on_duty: PostSide | None = strawberry.field(
+        description="A while A is signed in; B when A is away; null: unstaffed"
+    )
+    staffed: bool = strawberry.field(description="Someone is on duty")
+
+    @classmethod
+    def of(cls, setup: WindowSetup | None) -> WindowPosts:
+        side = acting_side(setup)
+        a_since = setup.a_on_post_since if setup and setup.a_staff_id else None
+        b_since = setup.b_on_post_since if setup and setup.b_staff_id else None
+        return cls(
+            a=Post(
+                side=PostSide.A,
+                staff_name=setup.a_staff_name if setup else None,
+                on_post=a_since is not None,
+                on_post_since=a_since,
+            ),
+            b=Post(
+                side=PostSide.B,
+                staff_name=setup.b_staff_name if setup else None,
+                on_post=b_since is not None,
+                on_post_since=b_since,
+            ),
+            on_duty=side,
+            staffed=side is not None,
+        )
+
+
+@strawberry.type(description="An opening span on a kind of day (China time)")
+class OpeningSpan:
+    day_kind: DayKind = strawberry.field(description="The kind of day it applies to")
+    opens: str = strawberry.field(description='"08:30"')
+    closes: str = strawberry.field(description='"17:30"; "24:00" is midnight')
+    extended: bool = strawberry.field(description="延时/错时 service (lunch, evening, weekend)")
+
+    @classmethod
+    def of(cls, span: window_hours.Span) -> OpeningSpan:
+        return cls(
+            day_kind=span.day_kind,
+            opens=window_hours.clock_text(span.opens),
+            closes=window_hours.clock_text(span.closes),
+            extended=span.extended,
+        )
+
+
+@strawberry.type(description="A window's queue as a hall display shows it: numbers only")
+class QueueState:
+    window_id: strawberry.Private[str]
+    open: bool = strawberry.field(description="Open now (its hours, today's kind of day)")
+    staffed: bool = strawberry.field(description="Someone is on duty on its A or B post")
+    now_serving: str | None = strawberry.field(description="The number at the window")
+    waiting: list[str] = strawberry.field(description="Numbers waiting, in calling order")
+    waiting_count: int = strawberry.field(description="How many tickets wait")
+    estimated_wait_minutes: int | None = strawberry.field(
+        description="This window's mean service time today × waiting ÷ staffed windows of "
+        "its kind; null until it has finished a ticket today"
+    )
+    updated_at: dt.datetime = strawberry.field(description="When the queue last changed")
+
+    @classmethod
+    def of(cls, view: QueueView, is_open: bool, now: dt.datetime) -> QueueState:
+        return cls(
+            window_id=view.window.id,
+            open=is_open,
+            staffed=view.staffed,
+            now_serving=view.now_serving.number if view.now_serving else None,
+            waiting=[t.number for t in view.waiting],
+            waiting_count=len(view.waiting),
+            estimated_wait_minutes=view.estimated_wait_minutes,
+            updated_at=now,
+        )
+
+    @strawberry.field(description="The window")
+    async def window(self, info: Info) -> Window:
+        row = await info.context.loaders.window_by_id.load(self.window_id)
+        assert row is not None
+        return Window.from_row(row)

@@ -12,9 +12,9 @@ from strawberry.types.execution import StreamExecutionResult
 from resolvers import case_events
 from resolvers import windows as window_resolvers
 from schema.cases import CaseType
+from schema.divisions import QueueState
 from schema.errors import format_error
 from schema.info import Info
-from schema.windows import QueueState
 
 
 @strawberry.type(description="Live updates over the WebSocket: a case, a window's queue")

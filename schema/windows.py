@@ -1,10 +1,11 @@
-"""Windows at work in the schema: A/B posts, opening hours, kiosks, the queue state a
-hall display shows (ticket numbers only), tickets, appointment slots and appointments."""
+"""Windows at work in the schema: tickets, appointment slots and appointments, and the
+inputs and payloads of the window mutations. What a ``Window`` itself shows (its A/B
+posts, opening hours, kiosk functions and queue state) lives with it in
+``schema/divisions.py``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 
@@ -12,31 +13,23 @@ from auth.policy import Resource, Target
 from levels.common.enums import Level
 from levels.windows import hours
 from levels.windows.appointments import starts_at
-from levels.windows.board import Board, QueueView, acting_side
+from levels.windows.board import Board
 from levels.windows.enums import (
     AppointmentStatus,
     DayKind,
     KioskFunction,
-    PostSide,
     TicketChannel,
     TicketStatus,
 )
 from levels.windows.models import Appointment as AppointmentRow
 from levels.windows.models import AppointmentSlot as SlotRow
-from levels.windows.models import QueueTicket, WindowSetup
+from levels.windows.models import QueueTicket
 from resolvers.globalid import encode_id
+from schema.divisions import Window
 from schema.enums import WindowKind
 from schema.info import Info
 from schema.payloads import UserError
 
-if TYPE_CHECKING:
-    from schema.divisions import Window
-
-WindowRef = Annotated["Window", strawberry.lazy("schema.divisions")]
-
-strawberry.enum(DayKind, description="For opening hours: working day, weekend or holiday")
-strawberry.enum(PostSide, description="AB角: A holds the window, B takes over when A is away")
-strawberry.enum(KioskFunction, description="What a self-service kiosk can do")
 strawberry.enum(TicketChannel, description="Where a ticket was taken")
 strawberry.enum(
     TicketStatus,
@@ -50,103 +43,10 @@ strawberry.enum(
 
 
 async def _window(info: Info, window_id: str | None) -> Window | None:
-    from schema.divisions import Window
-
     if window_id is None:
         return None
     row = await info.context.loaders.window_by_id.load(window_id)
     return Window.from_row(row) if row else None
-
-
-@strawberry.type(description="One post of a window and who holds it")
-class Post:
-    side: PostSide = strawberry.field(description="A or B")
-    staff_name: str | None = strawberry.field(description="Shown at the window (窗口公示)")
-    on_post: bool = strawberry.field(description="The staff member is signed in on the post")
-    on_post_since: dt.datetime | None = strawberry.field(description="Since when")
-
-
-@strawberry.type(description="AB角: the window's two posts and who is on duty now")
-class WindowPosts:
-    a: Post = strawberry.field(description="The A post")
-    b: Post = strawberry.field(description="The B post")
-    on_duty: PostSide | None = strawberry.field(
-        description="A while A is signed in; B when A is away; null: unstaffed"
-    )
-    staffed: bool = strawberry.field(description="Someone is on duty")
-
-    @classmethod
-    def of(cls, setup: WindowSetup | None) -> WindowPosts:
-        side = acting_side(setup)
-        a_since = setup.a_on_post_since if setup and setup.a_staff_id else None
-        b_since = setup.b_on_post_since if setup and setup.b_staff_id else None
-        return cls(
-            a=Post(
-                side=PostSide.A,
-                staff_name=setup.a_staff_name if setup else None,
-                on_post=a_since is not None,
-                on_post_since=a_since,
-            ),
-            b=Post(
-                side=PostSide.B,
-                staff_name=setup.b_staff_name if setup else None,
-                on_post=b_since is not None,
-                on_post_since=b_since,
-            ),
-            on_duty=side,
-            staffed=side is not None,
-        )
-
-
-@strawberry.type(description="An opening span on a kind of day (China time)")
-class OpeningSpan:
-    day_kind: DayKind = strawberry.field(description="The kind of day it applies to")
-    opens: str = strawberry.field(description='"08:30"')
-    closes: str = strawberry.field(description='"17:30"; "24:00" is midnight')
-    extended: bool = strawberry.field(description="延时/错时 service (lunch, evening, weekend)")
-
-    @classmethod
-    def of(cls, span: hours.Span) -> OpeningSpan:
-        return cls(
-            day_kind=span.day_kind,
-            opens=hours.clock_text(span.opens),
-            closes=hours.clock_text(span.closes),
-            extended=span.extended,
-        )
-
-
-@strawberry.type(description="A window's queue as a hall display shows it: numbers only")
-class QueueState:
-    window_id: strawberry.Private[str]
-    open: bool = strawberry.field(description="Open now (its hours, today's kind of day)")
-    staffed: bool = strawberry.field(description="Someone is on duty on its A or B post")
-    now_serving: str | None = strawberry.field(description="The number at the window")
-    waiting: list[str] = strawberry.field(description="Numbers waiting, in calling order")
-    waiting_count: int = strawberry.field(description="How many tickets wait")
-    estimated_wait_minutes: int | None = strawberry.field(
-        description="This window's mean service time today × waiting ÷ staffed windows of "
-        "its kind; null until it has finished a ticket today"
-    )
-    updated_at: dt.datetime = strawberry.field(description="When the queue last changed")
-
-    @classmethod
-    def of(cls, view: QueueView, is_open: bool, now: dt.datetime) -> QueueState:
-        return cls(
-            window_id=view.window.id,
-            open=is_open,
-            staffed=view.staffed,
-            now_serving=view.now_serving.number if view.now_serving else None,
-            waiting=[t.number for t in view.waiting],
-            waiting_count=len(view.waiting),
-            estimated_wait_minutes=view.estimated_wait_minutes,
-            updated_at=now,
-        )
-
-    @strawberry.field(description="The window")
-    async def window(self, info: Info) -> WindowRef:
-        found = await _window(info, self.window_id)
-        assert found is not None
-        return found
 
 
 def level_of_org_row(division_code: str) -> Level:
@@ -209,15 +109,15 @@ class TicketType:
         return self._row.language
 
     @strawberry.field(description="The window it waits for (after a transfer or check-in)")
-    async def window(self, info: Info) -> WindowRef | None:
+    async def window(self, info: Info) -> Window | None:
         return await _window(info, self._row.window_id)
 
     @strawberry.field(description="The window that called it")
-    async def called_window(self, info: Info) -> WindowRef | None:
+    async def called_window(self, info: Info) -> Window | None:
         return await _window(info, self._row.called_window_id)
 
     @strawberry.field(description="The window it was transferred from")
-    async def transferred_from(self, info: Info) -> WindowRef | None:
+    async def transferred_from(self, info: Info) -> Window | None:
         return await _window(info, self._row.transferred_from)
 
     @strawberry.field(description="How many will be called before it (while it waits)")
@@ -266,7 +166,7 @@ class AppointmentSlotType:
         return self.remaining > 0 and starts_at(self._row) > info.context.clock.now()
 
     @strawberry.field(description="The window it concerns")
-    async def window(self, info: Info) -> WindowRef:
+    async def window(self, info: Info) -> Window:
         found = await _window(info, self._row.window_id)
         assert found is not None
         return found
@@ -303,7 +203,7 @@ class AppointmentType:
         )
 
     @strawberry.field(description="The window it concerns")
-    async def window(self, info: Info) -> WindowRef:
+    async def window(self, info: Info) -> Window:
         found = await _window(info, self._row.window_id)
         assert found is not None
         return found
@@ -451,7 +351,7 @@ class TicketPayload:
 
 @strawberry.type(description="The window as it now stands, or why nothing changed")
 class WindowPayload:
-    window: WindowRef | None = strawberry.field(
+    window: Window | None = strawberry.field(
         default=None, description="The window, or null when nothing changed"
     )
     errors: list[UserError] = strawberry.field(
