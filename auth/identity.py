@@ -4,24 +4,70 @@ denylist and throttle — built by ``create_app`` and closed in its lifespan."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 from sqlalchemy import select
 
 from auth.keys import KeyRing
+from auth.kv import KeyValue, RedisSettings, key_value_for, rate_limit_storage
 from auth.models import AuthSession
 from auth.throttle import Throttle
 from auth.tokens import InvalidToken, IssuedToken, decode_access_token, issue_access_token
 from auth.viewer import Viewer
-from gateway.kv import KeyValue, key_value_for, rate_limit_storage
 from gateway.nodes import Store
-from gateway.settings import Settings
 from levels.common.clock import Clock
 
 AUDIENCE = "govhub"
 
 
+class IdentitySettings(RedisSettings, Protocol):
+    """What the identity layer reads of the hub's settings (``gateway.settings.Settings``
+    is one): the secret, the issuer, token and session lifetimes, lockout and throttle."""
+
+    @property
+    def issuer(self) -> str: ...
+
+    @property
+    def token_endpoint(self) -> str: ...
+
+    @property
+    def access_token_seconds(self) -> int: ...
+
+    @property
+    def session_idle_seconds(self) -> int: ...
+
+    @property
+    def kiosk_idle_seconds(self) -> int: ...
+
+    @property
+    def session_absolute_seconds(self) -> int: ...
+
+    @property
+    def handoff_seconds(self) -> int: ...
+
+    @property
+    def handoffs_per_minute(self) -> int: ...
+
+    @property
+    def login_failures_per_minute(self) -> int: ...
+
+    @property
+    def login_attempts_per_minute_per_ip(self) -> int: ...
+
+    @property
+    def lockout_failures(self) -> int: ...
+
+    @property
+    def lockout_seconds(self) -> int: ...
+
+    @property
+    def assertion_max_seconds(self) -> int: ...
+
+    def identity_secret(self) -> bytes: ...
+
+
 class Identity:
-    def __init__(self, settings: Settings, store: Store, clock: Clock) -> None:
+    def __init__(self, settings: IdentitySettings, store: Store, clock: Clock) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock

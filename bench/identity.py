@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from auth.identity import AUDIENCE, Identity, denylist_key
+from auth.kv import RedisKeyValue
 from auth.tokens import decode_access_token
 from bench.measure import Result, Timing, drive
 from bench.report import grid
 from bench.runtime import LoopThread
 from bench.scenarios import BEARER_USER, DIVISION, DIVISION_BEARER
-from gateway.kv import RedisKeyValue
 
 CALLS = 3000
 WARMUP = 200

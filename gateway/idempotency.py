@@ -69,7 +69,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
-from gateway.kv import KeyValue
+from auth.kv import KeyValue
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import Level
 from levels.common.errors import message_for

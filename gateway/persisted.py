@@ -33,8 +33,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from strawberry.http import GraphQLRequestData
 
+from auth.kv import KeyValue
 from gateway.http import JSON, TransportError
-from gateway.kv import KeyValue
 from gateway.settings import Settings
 
 log = logging.getLogger("govhub.persisted")

@@ -1,5 +1,5 @@
 """Publish/subscribe between hub processes: Redis pub/sub when configured, an
-in-process stand-in without it (chosen like ``gateway/kv.py``, by ``redis_url``).
+in-process stand-in without it (chosen like ``auth/kv.py``, by ``redis_url``).
 
 Messages are notifications ("case X changed"), never the data itself: a subscriber
 reads what it needs afresh from the store, with its own viewer's rights. Hence a

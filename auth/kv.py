@@ -1,8 +1,10 @@
 """Short-lived shared state: Redis when configured, an in-process stand-in without it.
 
-Used for the session denylist now, and for anything else that must be seen by every
-hub process but need not outlive its TTL. Rate limits use the same Redis through
-``limits`` (``rate_limit_storage``)."""
+Used for the session denylist (``auth/identity.py``), and by the hub for anything else
+that must be seen by every hub process but need not outlive its TTL (idempotency
+locks, persisted queries). Rate limits — the login throttle first — use the same Redis
+through ``limits`` (``rate_limit_storage``). It lives in ``auth/``, the lowest layer
+that uses it; the hub's settings reach it through ``RedisSettings``."""
 
 from __future__ import annotations
 
@@ -12,7 +14,15 @@ from typing import Protocol
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from redis.asyncio import Redis
 
-from gateway.settings import Settings
+
+class RedisSettings(Protocol):
+    """Where the shared Redis is (``gateway.settings.Settings`` is one)."""
+
+    @property
+    def redis_url(self) -> str | None: ...
+
+    @property
+    def redis_namespace(self) -> str: ...
 
 
 class KeyValue(Protocol):
@@ -86,13 +96,13 @@ class RedisKeyValue:
         await self._redis.aclose()
 
 
-def key_value_for(settings: Settings) -> KeyValue:
+def key_value_for(settings: RedisSettings) -> KeyValue:
     if settings.redis_url:
         return RedisKeyValue(settings.redis_url, settings.redis_namespace)
     return MemoryKeyValue()
 
 
-def rate_limit_storage(settings: Settings) -> Storage:
+def rate_limit_storage(settings: RedisSettings) -> Storage:
     if settings.redis_url:
         scheme, rest = settings.redis_url.split("://", 1)
         uri = f"async+{scheme}://{rest}"
