@@ -34,11 +34,11 @@ from gateway.nodes import NodeRegistry
 from gateway.notices import routes as notice_routes
 from gateway.observability import RequestIdMiddleware, tracer_for
 from gateway.persisted import PersistedQueries
-from gateway.pubsub import broker_for
 from gateway.ratelimit import ClientRateLimit
 from gateway.settings import Settings
 from levels.audit.chain import KeyRingSigner
 from levels.common.clock import Clock, clock_for
+from resolvers.pubsub import broker_for
 from schema import build_schema
 
 

@@ -20,10 +20,10 @@ from auth.identity import Identity
 from auth.viewer import ANONYMOUS, Viewer
 from gateway.licensing import Licensing
 from gateway.nodes import NodeRegistry
-from gateway.pubsub import Broker
 from gateway.settings import Settings
 from levels.common.clock import Clock
 from resolvers.loaders import Loaders
+from resolvers.pubsub import Broker
 from resolvers.sessions import RequestSessions
 
 

@@ -57,10 +57,10 @@ from gateway.http import GRAPHQL_RESPONSE_JSON, JSON, TransportError, negotiate
 from gateway.licensing import Licensing
 from gateway.nodes import NodeRegistry
 from gateway.persisted import PersistedQueries
-from gateway.pubsub import Broker
 from gateway.settings import Settings
 from levels.common.clock import Clock
 from resolvers.loaders import Loaders
+from resolvers.pubsub import Broker
 from resolvers.sessions import RequestSessions
 
 log = logging.getLogger("govhub.auth")

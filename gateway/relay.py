@@ -31,7 +31,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.breakers import unreachable
 from gateway.nodes import LevelNode, NodeRegistry
-from gateway.pubsub import Broker
 from gateway.settings import Settings
 from levels.common import migrate
 from levels.common.clock import Clock
@@ -40,6 +39,7 @@ from levels.common.errors import DomainError, message_for
 from levels.outbox import service as outbox
 from levels.outbox.models import MessageState, OutboxMessage
 from resolvers.case_events import publish_case_updated
+from resolvers.pubsub import Broker
 
 log = logging.getLogger("govhub.relay")
 T = TypeVar("T")

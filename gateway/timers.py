@@ -13,7 +13,6 @@ from typing import Any
 
 from gateway.breakers import unreachable
 from gateway.nodes import LevelNode, NodeRegistry
-from gateway.pubsub import Broker
 from levels.audit.chain import HeadSigner, sign_head
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases.timers import fire_due_timers, issue_cards
@@ -22,6 +21,7 @@ from levels.evaluations.timers import flag_overdue
 from levels.idempotency.service import purge_expired
 from levels.licences.expiry import expire_due
 from resolvers.case_events import publish_case_updated
+from resolvers.pubsub import Broker
 
 log = logging.getLogger("govhub.timers")
 

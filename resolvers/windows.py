@@ -22,7 +22,6 @@ from auth.errors import AuthErrorCode
 from auth.models import Account
 from auth.policy import Action, Resource, Target, allows, refusal
 from gateway.nodes import LevelNode
-from gateway.pubsub import DELIVERY_ERRORS
 from levels.calendar.workdays import load_calendar
 from levels.cases.service import china_date
 from levels.common.codes import level_of_division, validate_uscc
@@ -41,6 +40,7 @@ from resolvers.cases import actor_of
 from resolvers.fanout import fan_out
 from resolvers.globalid import decode_id, decode_row_id
 from resolvers.partial import report_unavailable
+from resolvers.pubsub import DELIVERY_ERRORS
 from schema.divisions import QueueState
 from schema.divisions import Window as WindowType
 from schema.info import Info

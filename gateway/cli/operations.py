@@ -199,9 +199,9 @@ def timers_run() -> None:
     """Fire every due timer once, in every level store, and sign each store's audit
     head (the gateway also does this every GOVHUB_TIMER_INTERVAL_SECONDS)."""
     from auth.keys import KeyRing
-    from gateway.pubsub import broker_for
     from gateway.timers import Pass, fire_all
     from levels.audit.chain import KeyRingSigner
+    from resolvers.pubsub import broker_for
 
     settings = load_settings()
     secret = secret_of(settings)
@@ -235,9 +235,9 @@ def relay_group(ctx: click.Context, once: bool) -> None:
     if ctx.invoked_subcommand is not None:
         return
     from gateway.messaging.factory import run_messages
-    from gateway.pubsub import broker_for
     from gateway.relay import relay_once, retry_policy, run_forever, stores_behind
     from resolvers.case_events import publish_case_updated
+    from resolvers.pubsub import broker_for
 
     settings = load_settings()
     clock = clock_for(settings.clock_override)

@@ -8,11 +8,11 @@ from gateway.messaging.jetstream import JetStreamTransport
 from gateway.messaging.transport import InProcessBus, Transport, TransportDown
 from gateway.messaging.worker import MessagePass, Messenger, node_keys, run_forever
 from gateway.nodes import NodeRegistry
-from gateway.pubsub import Broker
 from gateway.settings import Settings
 from levels.common.clock import Clock
 from levels.outbox.signing import NodeSigner
 from resolvers.case_events import publish_case_updated
+from resolvers.pubsub import Broker
 
 
 def transport_for(settings: Settings) -> Transport:

@@ -30,7 +30,6 @@ from sqlalchemy.exc import IntegrityError
 from gateway.breakers import unreachable
 from gateway.messaging.transport import Delivery, Transport, TransportDown
 from gateway.nodes import LevelNode, NodeRegistry
-from gateway.pubsub import Broker
 from levels.audit.chain import EventDraft, append
 from levels.common.clock import Clock
 from levels.common.enums import Level
@@ -39,6 +38,7 @@ from levels.outbox import sending, signing
 from levels.outbox import service as outbox
 from levels.outbox.models import OutboxMessage
 from resolvers.case_events import publish_case_updated
+from resolvers.pubsub import Broker
 
 log = logging.getLogger("govhub.messaging")
 

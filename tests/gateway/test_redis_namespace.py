@@ -15,10 +15,10 @@ import pytest
 from auth.identity import denylist_key
 from gateway.app import create_app
 from gateway.nodes import NodeRegistry
-from gateway.pubsub import RedisBroker
 from gateway.settings import Settings
 from levels.common.clock import FixedClock
 from resolvers.case_events import case_channel, publish_case_updated
+from resolvers.pubsub import RedisBroker
 from tests.conftest import BACKEND, DEMO_NOW
 
 WAIT = 10.0

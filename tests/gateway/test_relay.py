@@ -28,7 +28,6 @@ import gateway.breakers
 from gateway.breakers import BreakerOpen, BreakerState, NodeBreakers
 from gateway.cli import main
 from gateway.nodes import NodeRegistry
-from gateway.pubsub import MemoryBroker
 from gateway.relay import RelayPass, relay_once, run_forever
 from gateway.settings import Settings
 from levels.audit.chain import EventDraft, append
@@ -40,6 +39,7 @@ from levels.outbox import service as outbox
 from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
 from levels.outbox.service import Envelope, RetryPolicy, enqueue, handler
 from resolvers.case_events import case_channel
+from resolvers.pubsub import MemoryBroker
 from tests.conftest import BACKEND, DEMO_NOW, make_registry
 from tests.support import pg
 

@@ -19,13 +19,13 @@ from auth.representation import add_representation
 from gateway.demo.accounts import resident_id_number
 from gateway.demo.plan import org_code_for
 from gateway.nodes import NodeRegistry
-from gateway.pubsub import MemoryBroker
 from gateway.timers import fire_all
 from levels.cases.models import Case
 from levels.common.clock import FixedClock
 from levels.common.codes import parse_division
 from levels.common.enums import Level
 from resolvers.case_events import case_channel
+from resolvers.pubsub import MemoryBroker
 from tests.scenarios.desk import (
     CASE,
     DISABILITY_CARD,

@@ -20,10 +20,10 @@ from httpx_ws.transport import ASGIWebSocketTransport
 
 from gateway.app import create_app
 from gateway.nodes import NodeRegistry
-from gateway.pubsub import QUEUE_SIZE, RESYNC, MemoryBroker, RedisBroker
 from gateway.settings import Mode, Settings
 from levels.common.clock import FixedClock
 from resolvers.case_events import case_channel, publish_case_updated
+from resolvers.pubsub import QUEUE_SIZE, RESYNC, MemoryBroker, RedisBroker
 from tests.auth.conftest import LOGOUT, bearer, own_hub, signed_in
 from tests.conftest import BACKEND, DEMO_NOW, GraphQLClient
 

@@ -1,5 +1,6 @@
 """Publish/subscribe between hub processes: Redis pub/sub when configured, an
-in-process stand-in without it (chosen like ``auth/kv.py``, by ``redis_url``).
+in-process stand-in without it (chosen like ``auth/kv.py``, by ``redis_url``). Part of
+the hub: subscriptions follow it, mutations and the background workers publish on it.
 
 Messages are notifications ("case X changed"), never the data itself: a subscriber
 reads what it needs afresh from the store, with its own viewer's rights. Hence a
@@ -24,7 +25,7 @@ from typing import Any, Protocol, Self
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from gateway.settings import Settings
+from auth.kv import RedisSettings
 
 log = logging.getLogger("govhub.pubsub")
 
@@ -266,7 +267,7 @@ class RedisBroker:
         await self._local.close()
 
 
-def broker_for(settings: Settings) -> Broker:
+def broker_for(settings: RedisSettings) -> Broker:
     if settings.redis_url:
         return RedisBroker(settings.redis_url, settings.redis_namespace)
     return MemoryBroker()
