@@ -18,11 +18,11 @@ from starlette.authentication import (
 from starlette.requests import HTTPConnection
 from starlette.responses import JSONResponse, Response
 
+from auth.connection import locale_of
 from auth.errors import AuthErrorCode
 from auth.identity import Identity
 from auth.tokens import InvalidToken
 from auth.viewer import ANONYMOUS, Viewer
-from gateway.context import locale_of
 from levels.common.errors import message_for
 
 log = logging.getLogger("govhub.auth")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from graphql import GraphQLError
-from starlette.requests import HTTPConnection, Request
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
@@ -81,14 +81,3 @@ class WebSocketOperations(SchemaExtension):
                 OperationType.SUBSCRIPTION
             }
         yield
-
-
-def locale_of(request: HTTPConnection) -> str:
-    """Chinese by default; English when the client prefers it (Accept-Language)."""
-    accept = request.headers.get("accept-language", "")
-    first = accept.split(",")[0].strip().lower()
-    return "en" if first.startswith("en") else "zh"
-
-
-def client_ip(request: HTTPConnection) -> str:
-    return request.client.host if request.client else "unknown"

@@ -49,10 +49,11 @@ from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET, UnsetType
 
 from auth.backend import viewer_of
+from auth.connection import locale_of
 from auth.identity import Identity
 from auth.tokens import InvalidToken
 from gateway import graphiql
-from gateway.context import Context, locale_of
+from gateway.context import Context
 from gateway.http import GRAPHQL_RESPONSE_JSON, JSON, TransportError, negotiate
 from gateway.licensing import Licensing
 from gateway.nodes import NodeRegistry

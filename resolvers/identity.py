@@ -5,11 +5,11 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from auth import handoff, sessions
+from auth.connection import client_ip
 from auth.enums import AccountKind
 from auth.errors import AuthErrorCode
 from auth.models import Account, ServiceClient
 from auth.policy import Action, Resource, Target, require
-from gateway.context import client_ip
 from levels.common.errors import DomainError
 from schema.identity import (
     ApproveHandoffInput,
