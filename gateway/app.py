@@ -24,7 +24,6 @@ from gateway.graphql import GovHubGraphQL
 from gateway.health import engine_state, live, metrics_endpoint, ready_endpoint
 from gateway.http import CSRFGuard, cors_middleware
 from gateway.idempotency import IdempotencyMiddleware
-from gateway.licensing import Licensing
 from gateway.licensing import routes as licensing_routes
 from gateway.limits import BodySizeLimit, CostBudget, operation_extensions
 from gateway.messaging import worker as messaging
@@ -38,6 +37,7 @@ from gateway.ratelimit import ClientRateLimit
 from gateway.settings import Settings
 from levels.audit.chain import KeyRingSigner
 from levels.common.clock import Clock, clock_for
+from resolvers.licensing import Licensing
 from resolvers.pubsub import broker_for
 from schema import build_schema
 

@@ -18,10 +18,10 @@ from strawberry.types.graphql import OperationType
 
 from auth.identity import Identity
 from auth.viewer import ANONYMOUS, Viewer
-from gateway.licensing import Licensing
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.common.clock import Clock
+from resolvers.licensing import Licensing
 from resolvers.loaders import Loaders
 from resolvers.pubsub import Broker
 from resolvers.sessions import RequestSessions

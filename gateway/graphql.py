@@ -55,11 +55,11 @@ from auth.tokens import InvalidToken
 from gateway import graphiql
 from gateway.context import Context
 from gateway.http import GRAPHQL_RESPONSE_JSON, JSON, TransportError, negotiate
-from gateway.licensing import Licensing
 from gateway.nodes import NodeRegistry
 from gateway.persisted import PersistedQueries
 from gateway.settings import Settings
 from levels.common.clock import Clock
+from resolvers.licensing import Licensing
 from resolvers.loaders import Loaders
 from resolvers.pubsub import Broker
 from resolvers.sessions import RequestSessions

@@ -20,13 +20,13 @@ from auth.backend import TokenBackend, ViewerUser, on_auth_error
 from auth.identity import Identity
 from auth.policy import Action, allows
 from auth.viewer import Viewer
-from gateway.licensing import Licensing
 from levels.cases.models import Case
 from levels.notices.models import CaseNotice
 from levels.notices.render import render_pdf
 from levels.notices.service import parse_notice_id
 from levels.notices.tokens import seal
 from resolvers.cases import holder_in
+from resolvers.licensing import Licensing
 from schema.cases import case_target
 from schema.notices import NOTICE_ROUTE
 

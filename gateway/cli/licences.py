@@ -51,7 +51,7 @@ def licences_kit(output: Path | None) -> None:
     every issuer's signed status list (good for GOVHUB_LICENCE_STATUS_TTL_SECONDS)."""
     import orjson
 
-    from gateway.licensing import Licensing
+    from resolvers.licensing import Licensing
 
     settings = load_settings()
 
