@@ -53,12 +53,12 @@ from auth.connection import locale_of
 from auth.identity import Identity
 from auth.tokens import InvalidToken
 from gateway import graphiql
-from gateway.context import Context
 from gateway.http import GRAPHQL_RESPONSE_JSON, JSON, TransportError, negotiate
 from gateway.nodes import NodeRegistry
 from gateway.persisted import PersistedQueries
 from gateway.settings import Settings
 from levels.common.clock import Clock
+from resolvers.context import Context
 from resolvers.licensing import Licensing
 from resolvers.loaders import Loaders
 from resolvers.pubsub import Broker

@@ -16,12 +16,12 @@ from auth.enums import AccountKind
 from auth.errors import AuthErrorCode
 from auth.policy import Action, allows
 from auth.tokens import InvalidToken
-from gateway.context import Context
 from levels.cases import service as case_service
 from levels.cases.errors import CaseErrorCode
 from levels.cases.models import Case
 from levels.cases.numbers import CaseNumber, parse_case_number
 from levels.common.errors import DomainError
+from resolvers.context import Context
 from resolvers.pubsub import DELIVERY_ERRORS, Broker
 from schema.cases import CaseType, case_target
 from schema.info import Info

@@ -10,10 +10,10 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from auth.permissions import guard_schema
-from gateway.context import WebSocketOperations
 from gateway.idempotency import Idempotency
 from gateway.limits import ProdErrors
 from gateway.observability import OperationObserver
+from resolvers.context import WebSocketOperations
 from schema.cases import CaseType
 from schema.divisions import Department, Division, ServiceOrg, Window
 from schema.errors import CloseSessions, ErrorFormatting, GovHubSchema, is_expected

@@ -2,6 +2,6 @@
 
 import strawberry
 
-from gateway.context import Context
+from resolvers.context import Context
 
 Info = strawberry.Info[Context, None]

@@ -1,4 +1,6 @@
-"""The typed per-request context every resolver receives as ``info.context``.
+"""The typed per-request context every resolver receives as ``info.context``: built by
+the GraphQL view (``gateway/graphql.py``), typed here so that schema/ and resolvers/
+name it without importing gateway/.
 
 Over a WebSocket, Strawberry makes one context per connection; ``WebSocketOperations``
 gives every operation on it a context of its own (the connection's viewer, but node
@@ -8,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 from graphql import GraphQLError
 from starlette.requests import Request
@@ -19,7 +22,6 @@ from strawberry.types.graphql import OperationType
 from auth.identity import Identity
 from auth.viewer import ANONYMOUS, Viewer
 from gateway.nodes import NodeRegistry
-from gateway.settings import Settings
 from levels.common.clock import Clock
 from resolvers.licensing import Licensing
 from resolvers.loaders import Loaders
@@ -27,11 +29,40 @@ from resolvers.pubsub import Broker
 from resolvers.sessions import RequestSessions
 
 
+class ApiSettings(Protocol):
+    """What the API reads of the hub's settings (``gateway.settings.Settings`` is one):
+    the node timeout, page sizes and the time limits of the domain."""
+
+    @property
+    def node_timeout_seconds(self) -> float: ...
+
+    @property
+    def default_page_size(self) -> int: ...
+
+    @property
+    def max_page_size(self) -> int: ...
+
+    @property
+    def rectification_days(self) -> int: ...
+
+    @property
+    def complaint_days(self) -> int: ...
+
+    @property
+    def referral_limit_days(self) -> int: ...
+
+    @property
+    def proxy_free_age(self) -> int: ...
+
+    @property
+    def monthly_report_workday(self) -> int: ...
+
+
 @dataclass
 class Context:
     request: Request | WebSocket
     response: Response | WebSocket | None
-    settings: Settings
+    settings: ApiSettings
     nodes: NodeRegistry
     clock: Clock
     sessions: RequestSessions
