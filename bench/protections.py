@@ -29,10 +29,10 @@ from bench.measure import BenchError, Load, Timing, drive
 from bench.report import grid
 from bench.runtime import LoopThread, Served
 from bench.scenarios import ROUTES_QUERY, VILLAGE
+from gateway.app import hub_schema
 from gateway.graphql import GovHubGraphQL
 from gateway.health import live
 from gateway.persisted import sha256_of
-from schema import build_schema
 
 VARIABLES = {"divisionCode": VILLAGE, "first": 50}
 HEADERS = {"content-type": "application/json", "accept": "application/json"}
@@ -50,7 +50,7 @@ def bare_app(app: Starlette) -> Starlette:
     """The GraphQL view of ``app`` without any of the protections."""
     state = app.state
     view = GovHubGraphQL(
-        build_schema(prod=not state.settings.is_dev),
+        hub_schema(prod=not state.settings.is_dev),
         settings=state.settings,
         nodes=state.nodes,
         clock=state.clock,

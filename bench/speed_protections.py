@@ -95,9 +95,9 @@ def _no_staff_read_audit() -> None:
 def _no_masking() -> None:
     from strawberry.extensions import SchemaExtension
 
-    import schema
+    import gateway.app
 
-    schema.ProdErrors = lambda **_kw: SchemaExtension()  # type: ignore[assignment,misc]
+    gateway.app.ProdErrors = lambda **_kw: SchemaExtension()  # type: ignore[assignment,misc]
 
 
 PROTECTIONS = (

@@ -10,13 +10,10 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from auth.permissions import guard_schema
-from gateway.idempotency import Idempotency
-from gateway.limits import ProdErrors
-from gateway.observability import OperationObserver
 from resolvers.context import WebSocketOperations
 from schema.cases import CaseType
 from schema.divisions import Department, Division, ServiceOrg, Window
-from schema.errors import CloseSessions, ErrorFormatting, GovHubSchema, is_expected
+from schema.errors import CloseSessions, ErrorFormatting, GovHubSchema
 from schema.matters import Delegation, Matter, MatterImplementation
 from schema.mutation import Mutation
 from schema.query import Query
@@ -35,27 +32,32 @@ NODE_TYPES = [
 ]
 
 
+# a schema extension as Strawberry takes it: its class, or a factory of one
+Extension = Callable[[], SchemaExtension]
+
+
 def build_schema(
     *,
-    prod: bool = False,
-    limits: Sequence[Callable[[], SchemaExtension]] = (),
+    observers: Sequence[Extension] = (),
+    limits: Sequence[Extension] = (),
     batch_max: int = 0,
 ) -> strawberry.Schema:
+    """The schema with its own operation hooks, and those of the entry point that serves
+    it (``gateway/app.py``): ``observers`` see each operation's errors with their typed
+    codes before they are formatted for the client (masking, metrics, traces);
+    ``limits`` come last, so their codes are attached before the others unwind
+    (document limits, cost budget, idempotent retries)."""
     # operation hooks unwind in reverse order: errors are formatted (typed codes
-    # attached, partial-result errors added) before masking;
+    # attached, partial-result errors added) before the observers see them;
     # stream-result hooks run in list order, so streamed results are formatted first
-    extensions: list[Any] = [WebSocketOperations, CloseSessions, StreamErrorFormatting]
-    if prod:
-        # unexpected errors masked with the request id of their log line, and no
-        # "Did you mean …" that would spell out the schema
-        extensions.append(lambda: ProdErrors(should_mask_error=lambda e: not is_expected(e)))
-    # counted and traced with the typed codes ErrorFormatting attaches, before masking
-    extensions.append(OperationObserver)
-    extensions.append(ErrorFormatting)
-    # limits (gateway/limits.py) last: their codes are attached before the others unwind
-    extensions.extend(limits)
-    # idempotent retries last: an operation refused by the checks above takes no key
-    extensions.append(Idempotency)
+    extensions: list[Any] = [
+        WebSocketOperations,
+        CloseSessions,
+        StreamErrorFormatting,
+        *observers,
+        ErrorFormatting,
+        *limits,
+    ]
     schema = GovHubSchema(
         query=Query,
         mutation=Mutation,

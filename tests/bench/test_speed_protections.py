@@ -30,7 +30,7 @@ def restored(monkeypatch: pytest.MonkeyPatch) -> None:
         (gateway.app, "ClientRateLimit"),
         (ratelimit, "middleware"),
         (schema, "guard_schema"),
-        (schema, "ProdErrors"),
+        (gateway.app, "ProdErrors"),
         (resolvers.cases, "_audit_read"),
     ):
         monkeypatch.setattr(owner, name, getattr(owner, name))
@@ -62,7 +62,7 @@ def test_each_protection_switch_replaces_its_own_piece() -> None:
         "rate-limits": (gateway.app, "ClientRateLimit"),
         "guard": (schema, "guard_schema"),
         "staff-read-audit": (resolvers.cases, "_audit_read"),
-        "masking": (schema, "ProdErrors"),
+        "masking": (gateway.app, "ProdErrors"),
     }
     assert set(pieces) == {p.key for p in PROTECTIONS}
     for key, (owner, name) in pieces.items():
