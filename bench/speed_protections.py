@@ -78,9 +78,9 @@ def _no_rate_limits() -> None:
 
 
 def _no_guard() -> None:
-    import schema
+    import schema.build
 
-    schema.guard_schema = lambda _schema: None  # type: ignore[assignment]
+    schema.build.guard_schema = lambda _schema: None  # type: ignore[assignment]
 
 
 def _no_staff_read_audit() -> None:

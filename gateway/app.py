@@ -40,7 +40,7 @@ from levels.audit.chain import KeyRingSigner
 from levels.common.clock import Clock, clock_for
 from resolvers.licensing import Licensing
 from resolvers.pubsub import broker_for
-from schema import Extension, build_schema
+from schema.build import Extension, build_schema
 from schema.errors import is_expected
 
 

@@ -211,6 +211,6 @@ def serve(host: str | None, port: int | None) -> None:
 @main.command("export-schema")
 def export_schema() -> None:
     """Print the GraphQL SDL (committed as schema.graphql)."""
-    from schema import export_sdl
+    from schema.build import export_sdl
 
     sys.stdout.write(export_sdl())

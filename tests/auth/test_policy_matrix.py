@@ -35,8 +35,8 @@ from levels.licences.enums import LicenceStatus
 from levels.licences.models import ELicence
 from levels.proxy.models import ProxyAuthorization
 from resolvers.globalid import encode_id
-from schema import build_schema
 from schema.audit import audit_target
+from schema.build import build_schema
 from schema.cases import case_target
 from schema.evaluations import ComplaintType, EvaluationType, RectificationType
 from schema.licences import licence_target

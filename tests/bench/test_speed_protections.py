@@ -11,7 +11,7 @@ import pytest
 
 import gateway.app
 import resolvers.cases
-import schema
+import schema.build
 from auth.permissions import guard_schema
 from bench import speed_protections
 from bench.driver import Outcome
@@ -29,7 +29,7 @@ def restored(monkeypatch: pytest.MonkeyPatch) -> None:
         (gateway.app, "CostBudget"),
         (gateway.app, "ClientRateLimit"),
         (ratelimit, "middleware"),
-        (schema, "guard_schema"),
+        (schema.build, "guard_schema"),
         (gateway.app, "ProdErrors"),
         (resolvers.cases, "_audit_read"),
     ):
@@ -49,9 +49,9 @@ def _guarded(built: object) -> int:
 
 @pytest.mark.usefixtures("restored")
 def test_leaving_out_the_guard_builds_a_schema_without_it() -> None:
-    assert _guarded(schema.build_schema()) > 100
+    assert _guarded(schema.build.build_schema()) > 100
     switch_off(["guard"])
-    assert _guarded(schema.build_schema()) == 0
+    assert _guarded(schema.build.build_schema()) == 0
 
 
 @pytest.mark.usefixtures("restored")
@@ -60,7 +60,7 @@ def test_each_protection_switch_replaces_its_own_piece() -> None:
         "limits": (gateway.app, "operation_extensions"),
         "cost-budget": (gateway.app, "CostBudget"),
         "rate-limits": (gateway.app, "ClientRateLimit"),
-        "guard": (schema, "guard_schema"),
+        "guard": (schema.build, "guard_schema"),
         "staff-read-audit": (resolvers.cases, "_audit_read"),
         "masking": (gateway.app, "ProdErrors"),
     }
@@ -69,7 +69,7 @@ def test_each_protection_switch_replaces_its_own_piece() -> None:
         before = getattr(owner, name)
         switch_off([key])
         assert getattr(owner, name) is not before, key
-    assert schema.guard_schema is not guard_schema
+    assert schema.build.guard_schema is not guard_schema
     assert ratelimit.middleware() == []
 
 

@@ -12,7 +12,7 @@ import pytest
 from gateway.app import create_app
 from gateway.nodes import NodeRegistry
 from gateway.settings import Mode, Settings
-from schema import export_sdl
+from schema.build import export_sdl
 from tests.support.served import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]

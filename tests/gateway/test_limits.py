@@ -16,7 +16,7 @@ from gateway.cost import Pricing, measure
 from gateway.nodes import NodeRegistry
 from gateway.settings import Mode, Settings
 from levels.common.clock import FixedClock
-from schema import build_schema
+from schema.build import build_schema
 from tests.support.hub import client, hub
 
 ROOT = Path(__file__).resolve().parents[2]

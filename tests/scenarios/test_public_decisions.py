@@ -17,7 +17,7 @@ from levels.cases.enums import ApplicantKind
 from levels.cases.models import Case, CaseMaterial
 from levels.cases.service import china_date
 from levels.common.enums import LEVELS
-from schema import build_schema
+from schema.build import build_schema
 from tests.conftest import GraphQLClient
 
 YUCI = "140702000000"  # 榆次区

@@ -1,0 +1,80 @@
+"""The GraphQL schema of GovHub, assembled: ``build_schema`` and the SDL it exports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import strawberry
+from strawberry.extensions import SchemaExtension
+from strawberry.schema.config import StrawberryConfig
+
+from auth.permissions import guard_schema
+from resolvers.context import WebSocketOperations
+from schema.cases import CaseType
+from schema.divisions import Department, Division, ServiceOrg, Window
+from schema.errors import CloseSessions, ErrorFormatting, GovHubSchema
+from schema.matters import Delegation, Matter, MatterImplementation
+from schema.mutation import Mutation
+from schema.query import Query
+from schema.scalars import SCALARS
+from schema.subscription import StreamErrorFormatting, Subscription
+
+NODE_TYPES = [
+    Division,
+    ServiceOrg,
+    Department,
+    Window,
+    Matter,
+    MatterImplementation,
+    Delegation,
+    CaseType,
+]
+
+
+# a schema extension as Strawberry takes it: its class, or a factory of one
+Extension = Callable[[], SchemaExtension]
+
+
+def build_schema(
+    *,
+    observers: Sequence[Extension] = (),
+    limits: Sequence[Extension] = (),
+    batch_max: int = 0,
+) -> strawberry.Schema:
+    """The schema with its own operation hooks, and those of the entry point that serves
+    it (``gateway/app.py``): ``observers`` see each operation's errors with their typed
+    codes before they are formatted for the client (masking, metrics, traces);
+    ``limits`` come last, so their codes are attached before the others unwind
+    (document limits, cost budget, idempotent retries)."""
+    # operation hooks unwind in reverse order: errors are formatted (typed codes
+    # attached, partial-result errors added) before the observers see them;
+    # stream-result hooks run in list order, so streamed results are formatted first
+    extensions: list[Any] = [
+        WebSocketOperations,
+        CloseSessions,
+        StreamErrorFormatting,
+        *observers,
+        ErrorFormatting,
+        *limits,
+    ]
+    schema = GovHubSchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        types=NODE_TYPES,
+        extensions=extensions,
+        config=StrawberryConfig(
+            auto_camel_case=True,
+            # one convention for every instant: ISO 8601 at +08:00 (schema/scalars.py)
+            scalar_map=SCALARS,
+            # a JSON array of operations: refused unless GOVHUB_BATCH_MAX allows it
+            batching_config={"max_operations": batch_max} if batch_max > 0 else None,
+        ),
+    )
+    guard_schema(schema)
+    return schema
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"
