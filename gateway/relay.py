@@ -38,7 +38,7 @@ from levels.common.enums import Level
 from levels.common.errors import DomainError, message_for
 from levels.outbox import service as outbox
 from levels.outbox.models import MessageState, OutboxMessage
-from resolvers.case_events import publish_case_updated
+from resolvers.case_updates import publish_case_updated
 from resolvers.pubsub import Broker
 
 log = logging.getLogger("govhub.relay")

@@ -20,7 +20,7 @@ from levels.common.clock import Clock
 from levels.evaluations.timers import flag_overdue
 from levels.idempotency.service import purge_expired
 from levels.licences.expiry import expire_due
-from resolvers.case_events import publish_case_updated
+from resolvers.case_updates import publish_case_updated
 from resolvers.pubsub import Broker
 
 log = logging.getLogger("govhub.timers")

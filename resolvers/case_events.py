@@ -1,55 +1,25 @@
-"""Case updates, live (``caseUpdated``).
-
-Resolvers call ``case_updated`` after the transaction that changed a case has
-committed (the timer worker calls ``publish_case_updated``): it publishes the case's
-number on channel ``case:<number>`` — never the case itself. ``follow_case`` streams
-one case to a subscriber: as it is now, then again each time it changes, every time
-read afresh from the node its number names and with the subscriber's own rights."""
+"""Case updates, live (``caseUpdated``): ``follow_case`` streams one case to a
+subscriber — as it is now, then again each time it changes, every time read afresh from
+the node its number names and with the subscriber's own rights. The changes are
+published by ``resolvers/case_updates.py``."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections.abc import AsyncIterator
 
 from auth.enums import AccountKind
 from auth.errors import AuthErrorCode
 from auth.policy import Action, allows
-from auth.tokens import InvalidToken
 from levels.cases import service as case_service
 from levels.cases.errors import CaseErrorCode
 from levels.cases.models import Case
 from levels.cases.numbers import CaseNumber, parse_case_number
 from levels.common.errors import DomainError
-from resolvers.context import Context
-from resolvers.pubsub import DELIVERY_ERRORS, Broker
+from resolvers.case_updates import case_channel
+from resolvers.cases import actor_of, holder
+from resolvers.context import still_signed_in
 from schema.cases import CaseType, case_target
 from schema.info import Info
-
-log = logging.getLogger("govhub.case_events")
-
-# a publish that takes longer is given up (the change itself has committed)
-PUBLISH_SECONDS = 2.0
-
-
-def case_channel(number: str) -> str:
-    return f"case:{number}"
-
-
-async def publish_case_updated(broker: Broker, number: str) -> None:
-    """Tell the subscribers of case ``number`` that it changed. Call it once the change
-    has committed. Best effort: a broker that does not answer is logged, not raised —
-    the change stands, and a subscriber sees it at the next one."""
-    try:
-        async with asyncio.timeout(PUBLISH_SECONDS):
-            await broker.publish(case_channel(number), number)
-    except DELIVERY_ERRORS as e:
-        log.warning("case %s changed, but telling its subscribers failed: %r", number, e)
-
-
-async def case_updated(info: Info, number: str) -> None:
-    """Publish that case ``number`` changed (after the mutation's commit)."""
-    await publish_case_updated(info.context.broker, number)
 
 
 async def follow_case(info: Info, number: str) -> AsyncIterator[CaseType]:
@@ -65,7 +35,7 @@ async def follow_case(info: Info, number: str) -> AsyncIterator[CaseType]:
     # subscribed before the first read: a change committed after it is never missed
     async with ctx.broker.subscribe(case_channel(parsed.value)) as changes:
         while True:
-            await _still_signed_in(ctx)
+            await still_signed_in(ctx)
             yield CaseType.from_row(await _read_case(info, parsed))
             # the client has this event: its reads are done
             await ctx.forget_reads()
@@ -74,19 +44,7 @@ async def follow_case(info: Info, number: str) -> AsyncIterator[CaseType]:
             changes.skip_pending()
 
 
-async def _still_signed_in(ctx: Context) -> None:
-    if ctx.token is None:
-        return
-    try:
-        await ctx.identity.authenticate(ctx.token)
-    except InvalidToken:
-        raise DomainError(AuthErrorCode.UNAUTHENTICATED) from None
-
-
 async def _read_case(info: Info, number: CaseNumber) -> Case:
-    # resolvers.cases imports this module (to publish), hence imported here
-    from resolvers.cases import actor_of, holder
-
     ctx = info.context
     viewer = ctx.viewer
     # wherever it is now: referred up, it is read from the level that holds it

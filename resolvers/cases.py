@@ -52,7 +52,7 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import ReadRow, rows, table
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.service import Issuing
-from resolvers import case_events
+from resolvers import case_updates
 from resolvers.fanout import fan_out
 from resolvers.globalid import decode_id
 from resolvers.pagination import Page, decode_cursor, merge_page, page_size
@@ -195,7 +195,7 @@ async def act_on_case(
                 now_row = await session.get(Case, number, populate_existing=True)
                 assert now_row is not None
                 if moved:
-                    await case_events.case_updated(info, number)
+                    await case_updates.publish_case_updated(info.context.broker, number)
                 return CasePayload(
                     case=CaseType.from_row(now_row), errors=user_errors(e, ctx.locale)
                 )
@@ -204,7 +204,7 @@ async def act_on_case(
                 raise
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))
-    await case_events.case_updated(info, case.number)
+    await case_updates.publish_case_updated(info.context.broker, case.number)
     return CasePayload(case=CaseType.from_row(case))
 
 

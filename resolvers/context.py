@@ -19,10 +19,13 @@ from starlette.websockets import WebSocket
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
+from auth.errors import AuthErrorCode
 from auth.identity import Identity
+from auth.tokens import InvalidToken
 from auth.viewer import ANONYMOUS, Viewer
 from gateway.nodes import NodeRegistry
 from levels.common.clock import Clock
+from levels.common.errors import DomainError
 from resolvers.licensing import Licensing
 from resolvers.loaders import Loaders
 from resolvers.pubsub import Broker
@@ -112,3 +115,14 @@ class WebSocketOperations(SchemaExtension):
                 OperationType.SUBSCRIPTION
             }
         yield
+
+
+async def still_signed_in(ctx: Context) -> None:
+    """Over a WebSocket, check the connection's token again (before each event a
+    subscription sends): expired or signed out, the stream ends UNAUTHENTICATED."""
+    if ctx.token is None:
+        return
+    try:
+        await ctx.identity.authenticate(ctx.token)
+    except InvalidToken:
+        raise DomainError(AuthErrorCode.UNAUTHENTICATED) from None

@@ -55,7 +55,7 @@ from levels.proxy import service as proxy_service
 from levels.proxy.errors import ProxyErrorCode
 from levels.proxy.models import AuthorizationMethod, ProxyAuthorization
 from levels.proxy.service import AuthorizationDraft, AuthorizationQuery, Resident
-from resolvers import case_events, village
+from resolvers import case_updates, village
 from resolvers.cases import actor_of, display_name, material_drafts
 from resolvers.fanout import NodeUnavailable, fan_out
 from resolvers.languages import applicant_language
@@ -552,5 +552,5 @@ async def submit_for_resident(info: Info, input: Any) -> CasePayload:
         )
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))
-    await case_events.case_updated(info, case.number)
+    await case_updates.publish_case_updated(info.context.broker, case.number)
     return CasePayload(case=CaseType.from_row(case))

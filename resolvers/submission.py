@@ -42,7 +42,7 @@ from levels.common.codes import (
 from levels.common.enums import Level
 from levels.common.errors import DomainError
 from levels.common.routes import delegation_in_force
-from resolvers import case_events
+from resolvers import case_updates
 from resolvers.cases import actor_of, material_drafts, refuse, window_key
 from resolvers.languages import applicant_language
 from resolvers.loaders import issuer_status
@@ -261,5 +261,5 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         case = await receive(here, node if receiver else None, ctx.nodes[Level.CITY], write)
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))
-    await case_events.case_updated(info, case.number)
+    await case_updates.publish_case_updated(info.context.broker, case.number)
     return CasePayload(case=CaseType.from_row(case))

@@ -37,6 +37,7 @@ from levels.windows.enums import TicketChannel
 from levels.windows.errors import WindowErrorCode as E
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from resolvers.cases import actor_of
+from resolvers.context import still_signed_in
 from resolvers.fanout import fan_out
 from resolvers.globalid import decode_id, decode_row_id
 from resolvers.partial import report_unavailable
@@ -605,8 +606,6 @@ async def check_in_appointment(info: Info, input: Any) -> AppointmentPayload:
 async def follow_queue(info: Info, window_id: str) -> AsyncIterator[QueueState]:
     """A window's queue now, then again after each change at its org (numbers only).
     Signed in, like every subscription; the token is checked again before each state."""
-    from resolvers.case_events import _still_signed_in
-
     ctx = info.context
     if not ctx.viewer.authenticated:
         raise DomainError(AuthErrorCode.UNAUTHENTICATED)
@@ -620,7 +619,7 @@ async def follow_queue(info: Info, window_id: str) -> AsyncIterator[QueueState]:
         raise DomainError(E.WINDOW_NOT_FOUND, field=["windowId"])
     async with ctx.broker.subscribe(queue_channel(window.org_code)) as changes:
         while True:
-            await _still_signed_in(ctx)
+            await still_signed_in(ctx)
             yield await _queue_state(info, level, window)
             await ctx.forget_reads()
             await anext(changes)

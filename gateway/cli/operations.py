@@ -236,7 +236,7 @@ def relay_group(ctx: click.Context, once: bool) -> None:
         return
     from gateway.messaging.factory import run_messages
     from gateway.relay import relay_once, retry_policy, run_forever, stores_behind
-    from resolvers.case_events import publish_case_updated
+    from resolvers.case_updates import publish_case_updated
     from resolvers.pubsub import broker_for
 
     settings = load_settings()

@@ -11,7 +11,7 @@ from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.common.clock import Clock
 from levels.outbox.signing import NodeSigner
-from resolvers.case_events import publish_case_updated
+from resolvers.case_updates import publish_case_updated
 from resolvers.pubsub import Broker
 
 

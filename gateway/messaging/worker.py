@@ -37,7 +37,7 @@ from levels.common.errors import DomainError, message_for
 from levels.outbox import sending, signing
 from levels.outbox import service as outbox
 from levels.outbox.models import OutboxMessage
-from resolvers.case_events import publish_case_updated
+from resolvers.case_updates import publish_case_updated
 from resolvers.pubsub import Broker
 
 log = logging.getLogger("govhub.messaging")

@@ -17,7 +17,7 @@ from gateway.app import create_app
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.common.clock import FixedClock
-from resolvers.case_events import case_channel, publish_case_updated
+from resolvers.case_updates import case_channel, publish_case_updated
 from resolvers.pubsub import RedisBroker
 from tests.conftest import BACKEND, DEMO_NOW
 

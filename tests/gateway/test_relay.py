@@ -38,7 +38,7 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.outbox import service as outbox
 from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
 from levels.outbox.service import Envelope, RetryPolicy, enqueue, handler
-from resolvers.case_events import case_channel
+from resolvers.case_updates import case_channel
 from resolvers.pubsub import MemoryBroker
 from tests.conftest import BACKEND, DEMO_NOW, make_registry
 from tests.support import pg

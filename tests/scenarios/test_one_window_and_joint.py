@@ -24,7 +24,7 @@ from levels.cases.models import Case
 from levels.common.clock import FixedClock
 from levels.common.codes import parse_division
 from levels.common.enums import Level
-from resolvers.case_events import case_channel
+from resolvers.case_updates import case_channel
 from resolvers.pubsub import MemoryBroker
 from tests.scenarios.desk import (
     CASE,

@@ -22,7 +22,7 @@ from gateway.app import create_app
 from gateway.nodes import NodeRegistry
 from gateway.settings import Mode, Settings
 from levels.common.clock import FixedClock
-from resolvers.case_events import case_channel, publish_case_updated
+from resolvers.case_updates import case_channel, publish_case_updated
 from resolvers.pubsub import QUEUE_SIZE, RESYNC, MemoryBroker, RedisBroker
 from tests.auth.conftest import LOGOUT, bearer, own_hub, signed_in
 from tests.conftest import BACKEND, DEMO_NOW, GraphQLClient
