@@ -9,7 +9,6 @@ for in every store) or a ticket's/appointment's global id."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, TypeVar
@@ -21,7 +20,6 @@ from auth.enums import AccountKind, Channel
 from auth.errors import AuthErrorCode
 from auth.models import Account
 from auth.policy import Action, Resource, Target, allows, refusal
-from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
 from levels.cases.service import china_date
 from levels.common.codes import level_of_division, validate_uscc
@@ -38,9 +36,7 @@ from levels.windows.errors import WindowErrorCode as E
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from resolvers.cases import actor_of
 from resolvers.context import still_signed_in
-from resolvers.fanout import fan_out
 from resolvers.globalid import decode_id, decode_row_id
-from resolvers.partial import report_unavailable
 from resolvers.pubsub import DELIVERY_ERRORS
 from schema.divisions import QueueState
 from schema.divisions import Window as WindowType
@@ -59,7 +55,6 @@ from schema.windows import (
 log = logging.getLogger("govhub.windows")
 T = TypeVar("T")
 PUBLISH_SECONDS = 2.0
-MY_LIMIT = 50
 
 
 def queue_channel(org_code: str) -> str:
@@ -134,82 +129,6 @@ def _channel(info: Info) -> TicketChannel:
     if viewer.kind is AccountKind.STAFF:
         return TicketChannel.COUNTER
     return TicketChannel.KIOSK if viewer.channel is Channel.KIOSK else TicketChannel.MOBILE
-
-
-# -- queries ---------------------------------------------------------------------------
-
-
-async def windows(info: Info, org_code: str) -> list[WindowType]:
-    """The windows of an org, in number order (anyone may read them)."""
-    level, org = await find_org(info, org_code, ["orgCode"])
-    rows = await info.context.loaders.windows_by_org.load((level, org.code))
-    return [WindowType.from_row(r) for r in sorted(rows, key=lambda r: (r.number, r.id))]
-
-
-async def appointment_slots(
-    info: Info, org_code: str, date: dt.date, window_id: str | None
-) -> list[AppointmentSlotType]:
-    kept_day(date, ("date",))
-    level, org = await find_org(info, org_code, ["orgCode"])
-    key = window_key(window_id, "windowId")[1] if window_id else None
-    async with info.context.nodes[level].sessions() as session:
-        rows = await appointments.slots_of(org.code, date, key, session=session)
-    return [AppointmentSlotType.from_row(level, r) for r in rows]
-
-
-async def _mine(info: Info, fetch: Callable[[AsyncSession], Awaitable[Sequence[T]]]) -> list[T]:
-    ctx = info.context
-
-    async def run(_node: LevelNode, session: AsyncSession) -> Sequence[T]:
-        return await fetch(session)
-
-    result = await fan_out(ctx.sessions, LEVELS, run, timeout=ctx.settings.node_timeout_seconds)
-    report_unavailable(info, result.unavailable)
-    return [row for level in LEVELS for row in result.values.get(level, [])]
-
-
-async def my_tickets(info: Info) -> list[TicketType]:
-    """The viewer's tickets of today and the last week, newest first."""
-    viewer = info.context.viewer
-    since = china_date(info.context.clock.now()) - dt.timedelta(days=7)
-
-    async def fetch(session: AsyncSession) -> Sequence[QueueTicket]:
-        stmt = (
-            select(QueueTicket)
-            .where(QueueTicket.holder_id == viewer.subject, QueueTicket.service_date >= since)
-            .order_by(QueueTicket.issued_at.desc())
-            .limit(MY_LIMIT)
-        )
-        return (await session.scalars(stmt)).all()
-
-    rows = await _mine(info, fetch)
-    found = [TicketType.from_row(r) for r in rows]
-    visible = [t for t in found if allows(viewer, Action.READ, t.authz_target())]
-    return sorted(visible, key=lambda t: t.issued_at, reverse=True)[:MY_LIMIT]
-
-
-async def my_appointments(info: Info) -> list[AppointmentType]:
-    """The viewer's appointments from today on (and of the last week), soonest first."""
-    viewer = info.context.viewer
-    since = china_date(info.context.clock.now()) - dt.timedelta(days=7)
-
-    async def fetch(session: AsyncSession) -> Sequence[tuple[Appointment, AppointmentSlot]]:
-        stmt = (
-            select(Appointment, AppointmentSlot)
-            .join(AppointmentSlot, AppointmentSlot.id == Appointment.slot_id)
-            .where(Appointment.person_id == viewer.subject, Appointment.service_date >= since)
-            .order_by(Appointment.service_date, AppointmentSlot.starts)
-            .limit(MY_LIMIT)
-        )
-        return [(a, s) for a, s in (await session.execute(stmt)).all()]
-
-    rows = await _mine(info, fetch)
-    found = [
-        AppointmentType.from_row(level_of_division(a.division_code) or Level.CITY, a, s)
-        for a, s in rows
-    ]
-    visible = [a for a in found if allows(viewer, Action.READ, a.authz_target())]
-    return sorted(visible, key=lambda a: (a.date, a.starts))[:MY_LIMIT]
 
 
 # -- window setup and posts ------------------------------------------------------------

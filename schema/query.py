@@ -20,13 +20,13 @@ from resolvers import (
     proxy,
     publicity,
     routing,
+    window_queries,
 )
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import notices as notice_resolvers
 from resolvers import outbox as outbox_resolvers
 from resolvers import publication as publication_resolvers
 from resolvers import supervision as supervision_resolvers
-from resolvers import windows as window_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
 from schema.case_inputs import CaseFilter
 from schema.cases import CaseType
@@ -335,7 +335,7 @@ class Query(ReportQuery):
             ),
         ] = None,
     ) -> list[Window]:
-        found = await window_resolvers.windows(info, org_code)
+        found = await window_queries.windows(info, org_code)
         return await languages.serving(info, found, language) if language else found
 
     @strawberry.field(
@@ -344,21 +344,21 @@ class Query(ReportQuery):
     async def appointment_slots(
         self, info: Info, org_code: str, date: dt.date, window_id: strawberry.ID | None = None
     ) -> list[AppointmentSlotType]:
-        return await window_resolvers.appointment_slots(info, org_code, date, window_id)
+        return await window_queries.appointment_slots(info, org_code, date, window_id)
 
     @strawberry.field(
         description="The viewer's queue tickets of the last week, newest first",
         permission_classes=[IsAuthenticated],
     )
     async def my_tickets(self, info: Info) -> list[TicketType]:
-        return await window_resolvers.my_tickets(info)
+        return await window_queries.my_tickets(info)
 
     @strawberry.field(
         description="The viewer's appointments (from a week ago on), soonest first",
         permission_classes=[IsAuthenticated],
     )
     async def my_appointments(self, info: Info) -> list[AppointmentType]:
-        return await window_resolvers.my_appointments(info)
+        return await window_queries.my_appointments(info)
 
     @strawberry.field(
         description="电子监察 figures (月报表) of a division and everything below it, per "
