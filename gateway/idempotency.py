@@ -31,7 +31,8 @@ true``) and nothing is done twice.
 * Records live ``GOVHUB_IDEMPOTENCY_RETENTION_HOURS`` (72); the timer pass purges the
   expired ones, and an expired key counts as new.
 
-Two pieces: ``Idempotency``, a schema extension that decides after parsing and
+Three pieces: the record's hooks (``gateway/idempotency_records.py``), and here
+``Idempotency``, a schema extension that decides after parsing and
 validation (so persisted queries are resolved and the operation type is known), and
 ``IdempotencyMiddleware``, an ASGI middleware that keeps the response bytes and
 replays them."""
@@ -45,7 +46,6 @@ import hashlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,16 +60,14 @@ from graphql import (
     SelectionSetNode,
     get_operation_ast,
 )
-from sqlalchemy import delete, event, inspect
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, UnboundExecutionError
-from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import SchemaExtension
 from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from auth.kv import KeyValue
+from gateway.idempotency_records import Pending, install_hooks, pending_var
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import Level
 from levels.common.errors import message_for
@@ -82,8 +80,6 @@ log = logging.getLogger("govhub.idempotency")
 KEY_HEADER = b"idempotency-key"
 REPLAYED_HEADER = "Idempotent-Replayed"
 MAX_KEY_LENGTH = 255
-# the stores' tables and rows an effect reference names, at most
-MAX_REFERENCE_ROWS = 20
 # root fields whose keys are ignored: their responses carry tokens (never stored)
 SESSION_MUTATIONS = frozenset(
     {"login", "refreshSession", "logout", "startHandoff", "approveHandoff", "completeHandoff"}
@@ -153,128 +149,6 @@ def root_fields(document: DocumentNode, operation_name: str | None) -> list[str]
     walk(operation.selection_set, frozenset())
     names.discard("__typename")
     return sorted(names)
-
-
-# --- the record, written with the effect ---------------------------------------------
-
-
-@dataclass
-class Pending:
-    """The record a running mutation writes with its first write to a level store."""
-
-    client: str
-    operation: str
-    key: str
-    fingerprint: str
-    created_at: dt.datetime
-    expires_at: dt.datetime
-    # the sync engines of the level stores (the hook sees sync sessions)
-    engines: dict[Engine, LevelNode]
-    committed: LevelNode | None = None
-    effect: dict[str, Any] | None = None
-    closed: bool = False
-
-    def record(self, effect: dict[str, Any] | None) -> IdempotencyRecord:
-        return IdempotencyRecord(
-            client=self.client,
-            operation=self.operation,
-            key=self.key,
-            fingerprint=self.fingerprint,
-            created_at=self.created_at,
-            expires_at=self.expires_at,
-            effect=effect,
-        )
-
-
-_PENDING: ContextVar[Pending | None] = ContextVar("govhub_idempotency_pending", default=None)
-_WROTE = "govhub_idempotency_wrote"
-_ROWS = "govhub_idempotency_rows"
-_ADDED = "govhub_idempotency_added"
-
-
-def _active() -> Pending | None:
-    pending = _PENDING.get()
-    return None if pending is None or pending.closed else pending
-
-
-def _after_flush(session: Session, _context: Any) -> None:
-    if _active() is None:
-        return
-    session.info[_WROTE] = True
-    rows: list[str] = session.info.setdefault(_ROWS, [])
-    for obj in [*session.new, *session.dirty, *session.deleted]:
-        if isinstance(obj, IdempotencyRecord) or len(rows) >= MAX_REFERENCE_ROWS:
-            continue
-        mapper = inspect(obj).mapper
-        key = ",".join(str(v) for v in mapper.primary_key_from_instance(obj))
-        row = f"{mapper.local_table.name}:{key}"
-        if row not in rows:
-            rows.append(row)
-
-
-def _do_orm_execute(state: ORMExecuteState) -> None:
-    if _active() is not None and (state.is_insert or state.is_update or state.is_delete):
-        state.session.info[_WROTE] = True
-
-
-def _before_commit(session: Session) -> None:
-    pending = _active()
-    if pending is None or pending.committed is not None or session.in_nested_transaction():
-        return
-    if _ADDED in session.info:
-        return
-    try:
-        bind = session.get_bind()
-    except UnboundExecutionError:
-        return
-    node = pending.engines.get(bind)  # type: ignore[arg-type]
-    if node is None:
-        return  # the identity store: not a level store
-    session.flush()
-    if not session.info.get(_WROTE):
-        return  # a transaction that wrote nothing carries no record
-    # a key whose record expired (and was not purged yet) is new again
-    session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.client == pending.client,
-            IdempotencyRecord.operation == pending.operation,
-            IdempotencyRecord.key == pending.key,
-            IdempotencyRecord.expires_at <= pending.created_at,
-        )
-    )
-    effect = {"store": node.name, "rows": list(session.info.get(_ROWS, []))}
-    session.add(pending.record(effect))
-    session.info[_ADDED] = (pending, node, effect)
-
-
-def _after_commit(session: Session) -> None:
-    added = session.info.pop(_ADDED, None)
-    if added is not None:
-        pending, node, effect = added
-        pending.committed, pending.effect = node, effect
-
-
-def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:
-        for name in (_WROTE, _ROWS, _ADDED):
-            session.info.pop(name, None)
-
-
-_hooks_installed = False
-
-
-def install_hooks() -> None:
-    """Listen to every session of the process (once); a session with no pending
-    record (the contextvar is unset outside keyed mutations) is left alone."""
-    global _hooks_installed
-    if _hooks_installed:
-        return
-    event.listen(Session, "after_flush", _after_flush)
-    event.listen(Session, "do_orm_execute", _do_orm_execute)
-    event.listen(Session, "before_commit", _before_commit)
-    event.listen(Session, "after_commit", _after_commit)
-    event.listen(Session, "after_transaction_end", _after_transaction_end)
-    _hooks_installed = True
 
 
 # --- the request's slot: what the extension decided, for the middleware -------------
@@ -461,11 +335,11 @@ class Idempotency(SchemaExtension):
         slot.locale = context.locale
         outcome = await self._decide(slot, context, roots)
         if outcome is None:
-            _PENDING.set(slot.pending)
+            pending_var.set(slot.pending)
             try:
                 yield
             finally:
-                _PENDING.set(None)
+                pending_var.set(None)
             return
         if outcome.replayed:
             slot.outcome = outcome
@@ -609,7 +483,6 @@ __all__ = [
     "IdempotencyMiddleware",
     "InvalidKey",
     "fingerprint",
-    "install_hooks",
     "parse_key",
     "root_fields",
 ]

@@ -13,8 +13,9 @@ import pytest
 from graphql import parse
 from sqlalchemy import func, select
 
-from gateway import idempotency
-from gateway.idempotency import InvalidKey, Pending, fingerprint, parse_key, root_fields
+from gateway import idempotency_records
+from gateway.idempotency import InvalidKey, fingerprint, parse_key, root_fields
+from gateway.idempotency_records import Pending
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from gateway.timers import fire_all
@@ -115,11 +116,11 @@ async def test_the_record_commits_and_rolls_back_with_the_effect(
     fresh: tuple[Settings, NodeRegistry],
 ) -> None:
     _, nodes = fresh
-    idempotency.install_hooks()
+    idempotency_records.install_hooks()
     county = nodes[Level.COUNTY]
     # the effect fails: neither it nor the record is there
     failed = pending_for(nodes, "k-failed")
-    token = idempotency._PENDING.set(failed)
+    token = idempotency_records.pending_var.set(failed)
     try:
         with pytest.raises(RuntimeError):
             async with county.sessions.begin() as session:
@@ -135,7 +136,7 @@ async def test_the_record_commits_and_rolls_back_with_the_effect(
         async with county.sessions.begin() as session:
             session.add(division("140702101902"))
     finally:
-        idempotency._PENDING.reset(token)
+        idempotency_records.pending_var.reset(token)
     assert await records(nodes, Level.COUNTY, "k-failed") != []
     assert failed.committed is county
     (record,) = await records(nodes, Level.COUNTY, "k-failed")
@@ -144,13 +145,13 @@ async def test_the_record_commits_and_rolls_back_with_the_effect(
         assert await session.get(Division, "140702101901") is None
     # a second effect under the same key in that store is refused with its record
     twin = pending_for(nodes, "k-failed")
-    token = idempotency._PENDING.set(twin)
+    token = idempotency_records.pending_var.set(twin)
     try:
         with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
             async with county.sessions.begin() as session:
                 session.add(division("140702101903"))
     finally:
-        idempotency._PENDING.reset(token)
+        idempotency_records.pending_var.reset(token)
     async with county.sessions() as session:
         assert await session.get(Division, "140702101903") is None
     # no pending record (a request without a key): writes carry nothing

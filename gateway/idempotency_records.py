@@ -1,0 +1,144 @@
+"""The record of a keyed mutation, written with its effect (see ``gateway/idempotency.py``).
+
+A SQLAlchemy ``before_commit`` hook adds the record to the first transaction of the
+request that writes to a level store, so both commit or roll back together; the rows
+the effect wrote are named in the record's reference. ``pending_var`` carries the
+request's ``Pending`` record from the ``Idempotency`` extension to the hooks; a session
+with none (outside keyed mutations) is left alone."""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, event, inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import UnboundExecutionError
+from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
+
+from gateway.nodes import LevelNode
+from levels.idempotency.models import IdempotencyRecord
+
+# the stores' tables and rows an effect reference names, at most
+MAX_REFERENCE_ROWS = 20
+
+
+@dataclass
+class Pending:
+    """The record a running mutation writes with its first write to a level store."""
+
+    client: str
+    operation: str
+    key: str
+    fingerprint: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    # the sync engines of the level stores (the hook sees sync sessions)
+    engines: dict[Engine, LevelNode]
+    committed: LevelNode | None = None
+    effect: dict[str, Any] | None = None
+    closed: bool = False
+
+    def record(self, effect: dict[str, Any] | None) -> IdempotencyRecord:
+        return IdempotencyRecord(
+            client=self.client,
+            operation=self.operation,
+            key=self.key,
+            fingerprint=self.fingerprint,
+            created_at=self.created_at,
+            expires_at=self.expires_at,
+            effect=effect,
+        )
+
+
+pending_var: ContextVar[Pending | None] = ContextVar("govhub_idempotency_pending", default=None)
+_WROTE = "govhub_idempotency_wrote"
+_ROWS = "govhub_idempotency_rows"
+_ADDED = "govhub_idempotency_added"
+
+
+def _active() -> Pending | None:
+    pending = pending_var.get()
+    return None if pending is None or pending.closed else pending
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    if _active() is None:
+        return
+    session.info[_WROTE] = True
+    rows: list[str] = session.info.setdefault(_ROWS, [])
+    for obj in [*session.new, *session.dirty, *session.deleted]:
+        if isinstance(obj, IdempotencyRecord) or len(rows) >= MAX_REFERENCE_ROWS:
+            continue
+        mapper = inspect(obj).mapper
+        key = ",".join(str(v) for v in mapper.primary_key_from_instance(obj))
+        row = f"{mapper.local_table.name}:{key}"
+        if row not in rows:
+            rows.append(row)
+
+
+def _do_orm_execute(state: ORMExecuteState) -> None:
+    if _active() is not None and (state.is_insert or state.is_update or state.is_delete):
+        state.session.info[_WROTE] = True
+
+
+def _before_commit(session: Session) -> None:
+    pending = _active()
+    if pending is None or pending.committed is not None or session.in_nested_transaction():
+        return
+    if _ADDED in session.info:
+        return
+    try:
+        bind = session.get_bind()
+    except UnboundExecutionError:
+        return
+    node = pending.engines.get(bind)  # type: ignore[arg-type]
+    if node is None:
+        return  # the identity store: not a level store
+    session.flush()
+    if not session.info.get(_WROTE):
+        return  # a transaction that wrote nothing carries no record
+    # a key whose record expired (and was not purged yet) is new again
+    session.execute(
+        delete(IdempotencyRecord).where(
+            IdempotencyRecord.client == pending.client,
+            IdempotencyRecord.operation == pending.operation,
+            IdempotencyRecord.key == pending.key,
+            IdempotencyRecord.expires_at <= pending.created_at,
+        )
+    )
+    effect = {"store": node.name, "rows": list(session.info.get(_ROWS, []))}
+    session.add(pending.record(effect))
+    session.info[_ADDED] = (pending, node, effect)
+
+
+def _after_commit(session: Session) -> None:
+    added = session.info.pop(_ADDED, None)
+    if added is not None:
+        pending, node, effect = added
+        pending.committed, pending.effect = node, effect
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        for name in (_WROTE, _ROWS, _ADDED):
+            session.info.pop(name, None)
+
+
+_hooks_installed = False
+
+
+def install_hooks() -> None:
+    """Listen to every session of the process (once); a session with no pending
+    record (the contextvar is unset outside keyed mutations) is left alone."""
+    global _hooks_installed
+    if _hooks_installed:
+        return
+    event.listen(Session, "after_flush", _after_flush)
+    event.listen(Session, "do_orm_execute", _do_orm_execute)
+    event.listen(Session, "before_commit", _before_commit)
+    event.listen(Session, "after_commit", _after_commit)
+    event.listen(Session, "after_transaction_end", _after_transaction_end)
+    _hooks_installed = True
