@@ -15,7 +15,7 @@ from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.clock import Clock
 from levels.common.enums import LEVELS, Level
 from levels.common.models import ServiceOrg
-from levels.licences import service as licence_service
+from levels.licences import status_lists
 from levels.licences.keys import KeyDirectory, KeySource, OrgSigner
 from levels.licences.models import ELicence, LicenceKey
 from levels.outbox.signing import NODE_KEY_PREFIX
@@ -66,14 +66,14 @@ class Licensing:
 
     async def _issuers(self, node: LevelNode) -> list[str]:
         async with node.sessions() as session:
-            return await licence_service.issuers_here(session, node.level)
+            return await status_lists.issuers_here(session, node.level)
 
     async def status_lists_of(self, node: LevelNode, now: dt.datetime) -> dict[str, str]:
         issuers = await self._issuers(node)
         lists: dict[str, str] = {}
         async with node.sessions.begin() as session:
             for org in issuers:
-                lists[org] = await licence_service.status_list(
+                lists[org] = await status_lists.status_list(
                     session, org, signer=self.signer, now=now, ttl_seconds=self.status_ttl_seconds
                 )
         return lists
@@ -91,7 +91,7 @@ class Licensing:
                 )
             if found is not None:
                 async with node.sessions.begin() as session:
-                    return await licence_service.status_list(
+                    return await status_lists.status_list(
                         session,
                         org_code,
                         signer=self.signer,

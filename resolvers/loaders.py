@@ -41,7 +41,7 @@ from levels.county import service as county_service
 from levels.county.service import DelegationView
 from levels.evaluations import service as evaluation_service
 from levels.evaluations.models import Complaint, Evaluation, Rectification
-from levels.licences import service as licence_service
+from levels.licences import reads as licence_reads
 from levels.licences.enums import LicenceStatus
 from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.licences.reuse import IssuerStatus
@@ -328,7 +328,7 @@ class LibraryLoader(LevelLoader[str, R]):
 
 class LicenceByIdLoader(LibraryLoader[ELicence]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ELicence]:
-        return await licence_service.licences_by_id(keys, session=session)
+        return await licence_reads.licences_by_id(keys, session=session)
 
     def answers(self, level: Level, row: ELicence) -> str:
         return row.id
@@ -338,7 +338,7 @@ class UsesByLicenceLoader(LibraryLoader[LicenceUse]):
     many = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[LicenceUse]:
-        return await licence_service.uses_by_licence(keys, session=session)
+        return await licence_reads.uses_by_licence(keys, session=session)
 
     def answers(self, level: Level, row: LicenceUse) -> str:
         return row.licence_id
@@ -346,7 +346,7 @@ class UsesByLicenceLoader(LibraryLoader[LicenceUse]):
 
 class LicenceTypeByCodeLoader(LibraryLoader[LicenceType]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[LicenceType]:
-        return await licence_service.types_by_code(keys, session=session)
+        return await licence_reads.types_by_code(keys, session=session)
 
     def answers(self, level: Level, row: LicenceType) -> str:
         return row.code
@@ -359,7 +359,7 @@ class LicencesByCaseLoader(OrgScopedLoader[ELicence]):
     many = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ELicence]:
-        return await licence_service.licences_by_case(keys, session=session)
+        return await licence_reads.licences_by_case(keys, session=session)
 
     def answers(self, level: Level, row: ELicence) -> tuple[Level, str]:
         return (level, row.source_case_number if row.issuer_level is level else "")
@@ -371,7 +371,7 @@ class LicenceAtIssuerLoader(OrgScopedLoader[ELicence]):
     levels' licences answer nothing)."""
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ELicence]:
-        return await licence_service.licences_by_id(keys, session=session)
+        return await licence_reads.licences_by_id(keys, session=session)
 
     def answers(self, level: Level, row: ELicence) -> tuple[Level, str]:
         return (level, row.id if row.issuer_level is level else "")

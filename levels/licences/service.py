@@ -31,7 +31,6 @@ from levels.common.enums import Level
 from levels.common.errors import DomainError
 from levels.common.models import MatterImplementation, ServiceOrg
 from levels.common.sequences import next_value
-from levels.licences import statuslist
 from levels.licences.enums import LicenceStatus, LicenceUseKind
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.fields import CaseFacts, licence_data
@@ -40,10 +39,8 @@ from levels.licences.keys import OrgSigner
 from levels.licences.models import ELicence, LicenceSequence, LicenceType, LicenceUse
 from levels.licences.tokens import (
     LICENCE_TYP,
-    STATUS_TYP,
     licence_claims,
     sign,
-    status_list_claims,
 )
 from levels.outbox.registry import Envelope, handler
 from levels.outbox.service import enqueue
@@ -574,48 +571,6 @@ async def record_uses(
             )
 
 
-# -- status lists -------------------------------------------------------------------
-
-
-async def issuers_here(session: AsyncSession, level: Level) -> list[str]:
-    """The orgs of this store that have issued licences."""
-    return list(
-        await session.scalars(
-            select(ELicence.issuer_org_code)
-            .where(ELicence.issuer_level == level)
-            .group_by(ELicence.issuer_org_code)
-            .order_by(ELicence.issuer_org_code)
-        )
-    )
-
-
-async def status_list(
-    session: AsyncSession,
-    org_code: str,
-    *,
-    signer: OrgSigner,
-    now: dt.datetime,
-    ttl_seconds: int,
-) -> str:
-    """The issuer's signed status list, as of now: the revocation and suspension
-    bits of every licence it issued, valid for ``ttl_seconds``."""
-    rows = (
-        await session.execute(
-            select(ELicence.status_index, ELicence.status).where(
-                ELicence.issuer_org_code == org_code,
-                ELicence.status.in_([LicenceStatus.REVOKED, LicenceStatus.SUSPENDED]),
-            )
-        )
-    ).all()
-    lists = {
-        "revocation": statuslist.encode(i for i, s in rows if s is LicenceStatus.REVOKED),
-        "suspension": statuslist.encode(i for i, s in rows if s is LicenceStatus.SUSPENDED),
-    }
-    kid, key = await signer.signing_key(session, org_code, now)
-    claims = status_list_claims(org_code, lists, now=now, ttl_seconds=ttl_seconds)
-    return sign(claims, kid, key, STATUS_TYP)
-
-
 def copy_id() -> str:
     return uuid.uuid4().hex
 
@@ -631,36 +586,4 @@ __all__ = [
     "issue_for_case",
     "record_uses",
     "reissue",
-    "status_list",
 ]
-
-
-# -- batch reads for the DataLoaders -------------------------------------------------
-
-
-async def licences_by_case(numbers: Sequence[str], *, session: AsyncSession) -> Sequence[ELicence]:
-    return (
-        await session.scalars(
-            select(ELicence)
-            .where(ELicence.source_case_number.in_(numbers))
-            .order_by(ELicence.issued_at, ELicence.id)
-        )
-    ).all()
-
-
-async def licences_by_id(ids: Sequence[str], *, session: AsyncSession) -> Sequence[ELicence]:
-    return (await session.scalars(select(ELicence).where(ELicence.id.in_(ids)))).all()
-
-
-async def uses_by_licence(ids: Sequence[str], *, session: AsyncSession) -> Sequence[LicenceUse]:
-    return (
-        await session.scalars(
-            select(LicenceUse)
-            .where(LicenceUse.licence_id.in_(ids))
-            .order_by(LicenceUse.used_at, LicenceUse.id)
-        )
-    ).all()
-
-
-async def types_by_code(codes: Sequence[str], *, session: AsyncSession) -> Sequence[LicenceType]:
-    return (await session.scalars(select(LicenceType).where(LicenceType.code.in_(codes)))).all()
