@@ -32,6 +32,7 @@ from gateway.nodes import LevelNode, NodeRegistry
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases import due, referral_clock, referral_rules
 from levels.cases import service as case_service
+from levels.cases import steps as case_steps
 from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import Step
@@ -247,7 +248,7 @@ async def take_step(
         if step is Step.DECIDE:
             # the station has not yet supplied what the deciding org told it of
             await referral_rules.hold_decision(number, session=session)
-        return await case_service.take_step(
+        return await case_steps.take_step(
             number,
             step,
             given,

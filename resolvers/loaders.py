@@ -17,7 +17,7 @@ from levels.audit.models import AuditEvent
 from levels.calendar.reads import read_calendar
 from levels.calendar.workdays import WorkCalendar
 from levels.cases import procedures, tolerance
-from levels.cases import service as case_service
+from levels.cases import reads as case_reads
 from levels.cases.models import (
     Case,
     CaseMaterial,
@@ -230,7 +230,7 @@ class MaterialsByCaseLoader(OrgScopedLoader[CaseMaterial]):
     many = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CaseMaterial]:
-        return await case_service.materials_by_case(keys, session=session)
+        return await case_reads.materials_by_case(keys, session=session)
 
     def answers(self, level: Level, row: CaseMaterial) -> tuple[Level, str]:
         return (level, row.case_number)
@@ -240,7 +240,7 @@ class PartsByCaseLoader(OrgScopedLoader[CasePart]):
     many = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CasePart]:
-        return await case_service.parts_by_case(keys, session=session)
+        return await case_reads.parts_by_case(keys, session=session)
 
     def answers(self, level: Level, row: CasePart) -> tuple[Level, str]:
         return (level, row.case_number)
@@ -250,7 +250,7 @@ class CardsByCaseLoader(OrgScopedLoader[SupervisionCard]):
     many = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[SupervisionCard]:
-        return await case_service.cards_by_case(keys, session=session)
+        return await case_reads.cards_by_case(keys, session=session)
 
     def answers(self, level: Level, row: SupervisionCard) -> tuple[Level, str]:
         return (level, row.case_number)
@@ -278,7 +278,7 @@ class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
     many = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[AuditEvent]:
-        return await case_service.events_by_case(keys, session=session)
+        return await case_reads.events_by_case(keys, session=session)
 
     def answers(self, level: Level, row: AuditEvent) -> tuple[Level, str]:
         return (level, row.case_number or "")

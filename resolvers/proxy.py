@@ -32,12 +32,13 @@ from auth.policy import (
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
-from levels.cases import service as case_service
+from levels.cases import intake as case_intake
 from levels.cases.enums import ApplicantKind, CaseStatus
 from levels.cases.errors import CaseErrorCode
+from levels.cases.intake import Applicant, Receiver, Submission
 from levels.cases.messages import record_applicant_language
 from levels.cases.models import Case
-from levels.cases.service import Actor, Applicant, Receiver, Submission, china_date
+from levels.cases.service import Actor, china_date
 from levels.common.codes import (
     DivisionCode,
     Field,
@@ -490,7 +491,7 @@ async def _receive(
     if not allows(viewer, Action.SUBMIT_CASE, target):
         raise DomainError(ProxyErrorCode.OUTSIDE_YOUR_VILLAGE)
     own = plan.implementation.level is Level.VILLAGE
-    case = await case_service.submit_case(
+    case = await case_intake.submit_case(
         Submission(
             implementation_code=plan.implementation.code,
             matter_name=plan.matter_name,

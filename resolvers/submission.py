@@ -24,16 +24,12 @@ from auth.representation import represents
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
-from levels.cases import service as case_service
+from levels.cases import intake as case_intake
+from levels.cases.enums import ApplicantKind
 from levels.cases.errors import CaseErrorCode
+from levels.cases.intake import Applicant, PartDraft, Receiver, Submission
 from levels.cases.messages import record_applicant_language
 from levels.cases.models import Case
-from levels.cases.service import (
-    Applicant,
-    PartDraft,
-    Receiver,
-    Submission,
-)
 from levels.common.codes import (
     ImplementationCode,
     parse_implementation_code,
@@ -56,14 +52,14 @@ from schema.payloads import user_errors
 def _as_applicant(account: Account) -> Applicant:
     if account.kind is AccountKind.PERSON:
         return Applicant(
-            case_service.ApplicantKind.PERSON,
+            ApplicantKind.PERSON,
             account.id,
             account.display_name,
             account.id_number_masked or "",
         )
     if account.kind is AccountKind.ENTERPRISE:
         return Applicant(
-            case_service.ApplicantKind.ENTERPRISE,
+            ApplicantKind.ENTERPRISE,
             account.id,
             account.display_name,
             account.credit_code or "",
@@ -231,7 +227,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         async def write(
             session: AsyncSession, catalogue: AsyncSession | None, library: AsyncSession
         ) -> Case:
-            case = await case_service.submit_case(
+            case = await case_intake.submit_case(
                 Submission(
                     implementation_code=code.code,
                     matter_name=matter.name,

@@ -20,18 +20,10 @@ from gateway.demo.accounts import demo_actor
 from gateway.nodes import NodeRegistry
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases.enums import ApplicantKind, Decision, MaterialSource, RejectionReason
+from levels.cases.intake import Applicant, PartDraft, Submission, submit_case
 from levels.cases.machine import Step
-from levels.cases.service import (
-    SYSTEM,
-    Applicant,
-    MaterialDraft,
-    PartDraft,
-    StepInput,
-    Submission,
-    decide_part,
-    submit_case,
-    take_step,
-)
+from levels.cases.service import SYSTEM, MaterialDraft, StepInput, decide_part
+from levels.cases.steps import take_step
 from levels.city.models import Matter
 from levels.common.clock import CHINA
 from levels.common.enums import DeliveryMethod, Level, SpecialProcedureKind

@@ -34,15 +34,10 @@ from gateway.nodes import NodeRegistry
 from gateway.relay import relay_once
 from levels.calendar.workdays import load_calendar
 from levels.cases.enums import ApplicantKind, Decision, MaterialSource
+from levels.cases.intake import Applicant, Submission, submit_case
 from levels.cases.machine import Step
-from levels.cases.service import (
-    Applicant,
-    MaterialDraft,
-    StepInput,
-    Submission,
-    submit_case,
-    take_step,
-)
+from levels.cases.service import MaterialDraft, StepInput
+from levels.cases.steps import take_step
 from levels.city.models import Matter
 from levels.common.clock import CHINA, FixedClock
 from levels.common.codes import DivisionCode, make_implementation_code, parse_division

@@ -23,17 +23,10 @@ from gateway.demo.plan import org_code_for
 from gateway.nodes import NodeRegistry
 from levels.calendar.workdays import load_calendar
 from levels.cases.enums import ApplicantKind, MaterialSource
+from levels.cases.intake import Applicant, Receiver, Submission, submit_case
 from levels.cases.machine import Step
-from levels.cases.service import (
-    Actor,
-    Applicant,
-    MaterialDraft,
-    Receiver,
-    StepInput,
-    Submission,
-    submit_case,
-    take_step,
-)
+from levels.cases.service import Actor, MaterialDraft, StepInput
+from levels.cases.steps import take_step
 from levels.city.models import Matter
 from levels.common.clock import CHINA
 from levels.common.codes import make_implementation_code, parse_division

@@ -39,14 +39,13 @@ from levels.cases.machine import OPEN_STATUSES, TRANSITIONS, Step
 from levels.cases.models import Case, CaseTimer, SupervisionCard
 from levels.cases.service import (
     SYSTEM,
-    TAKE_UP_STEPS,
     StepInput,
     china_date,
     clock_state,
     load_case_for_update,
     record_event,
-    take_step,
 )
+from levels.cases.steps import TAKE_UP_STEPS, take_step
 from levels.common.claims import claim
 from levels.common.errors import DomainError
 

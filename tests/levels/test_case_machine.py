@@ -39,21 +39,19 @@ from levels.cases.enums import (
     TimerKind,
 )
 from levels.cases.errors import CaseErrorCode
+from levels.cases.intake import Applicant, Submission, submit_case
 from levels.cases.machine import OPEN_STATUSES, TRANSITIONS, Step, next_status
 from levels.cases.models import Case, CaseMaterial, CaseSuspension, CaseTimer
 from levels.cases.service import (
     DEFAULT_SUPPLEMENT_DAYS,
     SYSTEM,
     Actor,
-    Applicant,
     MaterialDraft,
     StepInput,
-    Submission,
     china_date,
     clock_state,
-    submit_case,
-    take_step,
 )
+from levels.cases.steps import take_step
 from levels.common.clock import CHINA
 from levels.common.enums import DeliveryMethod, HandlingKind, Level, SpecialProcedureKind
 from levels.common.errors import DomainError

@@ -30,18 +30,11 @@ from gateway.nodes import LevelNode, NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases.enums import ApplicantKind, CaseStatus, MaterialSource
+from levels.cases.intake import Applicant, Submission, submit_case
 from levels.cases.machine import Step
 from levels.cases.models import Case
-from levels.cases.service import (
-    NOT_STEPS,
-    Actor,
-    Applicant,
-    MaterialDraft,
-    StepInput,
-    Submission,
-    submit_case,
-    take_step,
-)
+from levels.cases.service import NOT_STEPS, Actor, MaterialDraft, StepInput
+from levels.cases.steps import take_step
 from levels.common.clock import CHINA
 from levels.common.enums import Level, WindowKind
 from levels.common.errors import DomainError
