@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from levels.common.codes import DivisionCode, Field, field_path, parse_division
-from levels.common.enums import Level
+from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.nodemap import NodeMap, NodeSpec
 
@@ -40,17 +40,20 @@ class NodeScope:
             )
         return division
 
-    def require_range(self, code: str, *, field: Field = "under") -> DivisionCode:
-        """A division whose range this node serves at least part of: it owns the
-        division, or a prefix of its own lies inside the division's range (a node that
-        holds one town of a county answers for that town's share of the county)."""
+    def require_range(
+        self, code: str, *, field: Field = "under", upward: bool = False
+    ) -> DivisionCode:
+        """A division whose range this node serves at least part of: it owns a
+        division at or under it, at any level (the node map's ``holding``: a town node
+        answers for its towns' share of a county); ``upward``: or it owns one of the
+        division's ancestors (where what came in there is referred to)."""
         division = parse_division(code, field=field)
-        if self.owns(division):
-            return division
-        inside = any(
-            p.startswith(division.prefix) and p != division.prefix for p in self.node.prefixes
+        below = LEVELS[LEVELS.index(division.level) :]
+        serves = any(
+            any(n.id == self.node.id for n in self.nodes.holding(level, division))
+            for level in below
         )
-        if not inside:
+        if not serves and not (upward and any(self.owns(d) for d in division.chain)):
             raise DomainError(
                 ErrorCode.DIVISION_NOT_OWNED, field=field_path(field), detail=division.code
             )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.node.context import NodeContext
-from schema.node.errors import NodeErrors
+from schema.node.errors import NodeErrors, NodeSchema
 from schema.node.query import NodeMutation, NodeQuery
 from schema.node.types import ENTITIES
 
@@ -19,7 +19,7 @@ __all__ = ["NodeContext", "build_node_schema", "node_sdl"]
 
 
 def build_node_schema() -> strawberry.federation.Schema:
-    return strawberry.federation.Schema(
+    return NodeSchema(
         query=NodeQuery,
         mutation=NodeMutation,
         types=ENTITIES,

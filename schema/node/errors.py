@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
+import strawberry
 from graphql import GraphQLError
 from sqlalchemy.exc import SQLAlchemyError
 from strawberry.extensions import SchemaExtension
@@ -15,6 +17,7 @@ from levels.common.errors import DomainError
 from schema.node.context import NodeContext
 
 log = logging.getLogger("govhub.node.errors")
+refusals = logging.getLogger("govhub.node.refusals")
 DATABASE_ERROR = "数据库错误 (database error; the node's log has the details)"
 
 
@@ -41,6 +44,21 @@ def format_error(error: GraphQLError, locale: str) -> GraphQLError:
         log.error("database error in a node call", exc_info=original)
         return _rebuild(error, DATABASE_ERROR, {})
     return error
+
+
+class NodeSchema(strawberry.federation.Schema):
+    """Logs a call's errors as an operator reads them: a typed refusal is one INFO
+    line, anything else an ERROR with its traceback (Strawberry logs both as ERROR)."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            original = error.original_error
+            if isinstance(original, DomainError):
+                refusals.info("refused at %s: %s", error.path, original.code.value)
+            elif error.path is None and original is None:
+                refusals.info("refused: %s", error.message)
+            else:
+                log.error("unexpected error at %s", error.path, exc_info=original or error)
 
 
 class NodeErrors(SchemaExtension):

@@ -104,7 +104,7 @@ class NodeQuery:
     @strawberry.field(
         description="The cases this node holds that were received at or under a division, "
         "in case-number order (a key range on the number); DIVISION_NOT_OWNED for a "
-        "division no part of which is this node's"
+        "division neither in nor above which this node owns a division"
     )
     async def cases(
         self,
@@ -115,7 +115,8 @@ class NodeQuery:
             str | None, strawberry.argument(description="The `endCursor` of the page before")
         ] = None,
     ) -> CasePage:
-        division = info.context.scope.require_range(under, field="under")
+        # cases received under a division are held there or referred up its chain
+        division = info.context.scope.require_range(under, field="under", upward=True)
         size = _page_size(info, first)
         start = _decode(after, "case", 1)[0] if after else None
         async with info.context.reading() as session:
