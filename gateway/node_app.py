@@ -233,3 +233,20 @@ def create_node_app(
     app.state.sessions = sessions
     app.state.dispose = dispose
     return app
+
+
+def hub_jwks_route(settings: Settings) -> Route:
+    """The hub's ``/.well-known/hub-jwks.json``: the public key nodes check its tokens
+    with (``GOVHUB_HUB_JWKS_URL`` of a node served on its own). 404 when this hub has no
+    key (prod without ``GOVHUB_HUB_KEY_FILE``)."""
+    published: dict[str, Any] = {}
+
+    async def hub_jwks(_request: Request) -> Response:
+        if not published:
+            try:
+                published.update(settings.hub_key().jwks())
+            except SettingMissing:
+                return JSONResponse({"error": "this hub has no hub key configured"}, 404)
+        return JSONResponse(published, headers={"Cache-Control": "public, max-age=300"})
+
+    return Route("/.well-known/hub-jwks.json", hub_jwks)

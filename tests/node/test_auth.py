@@ -114,7 +114,8 @@ def jwks_app(keys: list[HubKey], reads: list[int]) -> Starlette:
 
 async def test_a_node_reads_the_hubs_keys_from_a_url_and_again_for_a_new_kid() -> None:
     old, new = HubKey.generate(), HubKey.generate()
-    published, reads = [old], []
+    published = [old]
+    reads: list[int] = []
     source = KeysAtUrl(
         "http://hub.test/.well-known/hub-jwks.json",
         min_interval=0,
@@ -130,3 +131,18 @@ async def test_a_node_reads_the_hubs_keys_from_a_url_and_again_for_a_new_kid() -
     assert len(reads) == 2
     with pytest.raises(HubTokenInvalid):
         await verifier.verify(HubTokenSigner(HubKey.generate()).token("county"))
+
+
+async def test_the_hub_publishes_the_key_nodes_check_its_tokens_with(
+    app: Any, http: httpx.AsyncClient, settings: Any
+) -> None:
+    response = await http.get("/.well-known/hub-jwks.json")
+    assert response.status_code == 200
+    jwks = response.json()
+    assert [k["alg"] for k in jwks["keys"]] == ["ES256"]
+    hub = HubTokenSigner(settings.hub_key())
+    source = KeysAtUrl(
+        "http://hub.test/.well-known/hub-jwks.json", transport=httpx.ASGITransport(app=app)
+    )
+    claims = await HubTokenVerifier("town", source).verify(hub.token("town"))
+    assert claims["aud"] == "govhub-node:town"
