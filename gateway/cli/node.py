@@ -28,7 +28,8 @@ NODE_STORE = (
 )
 # how the node checks the hub's tokens
 HUB_KEYS = ("GOVHUB_HUB_JWKS_URL", "GOVHUB_HUB_KEY_FILE", "GOVHUB_MODE")
-# the store's pool, sized from the connection budget
+# the store's pool, sized from the connection budget (every command checks it, as the
+# settings are read as a whole)
 POOL = (
     "GOVHUB_DB_POOL_SIZE",
     "GOVHUB_DB_MAX_OVERFLOW",
@@ -72,7 +73,7 @@ async def _migrate(settings: Settings, node_id: str, steps: Steps) -> str:
     return after or ""
 
 
-@reads(NODE_STORE)
+@reads(NODE_STORE, POOL)
 @node.command("migrate")
 @node_option
 def migrate_node(node_id: str) -> None:
@@ -83,7 +84,7 @@ def migrate_node(node_id: str) -> None:
     click.echo(f"node {node_id}: store at {revision} ({steps.elapsed:.1f}s)")
 
 
-@reads(NODE_STORE)
+@reads(NODE_STORE, POOL)
 @node.command("init")
 @node_option
 def init_node(node_id: str) -> None:
@@ -96,7 +97,7 @@ def init_node(node_id: str) -> None:
     click.echo(f"node {node_id} ready: store at {revision} ({steps.elapsed:.1f}s)")
 
 
-@reads("GOVHUB_NODES")
+@reads(NODE_STORE, POOL)
 @node.command("sdl")
 @node_option
 def sdl(node_id: str) -> None:
