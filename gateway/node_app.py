@@ -32,7 +32,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
-from auth.hub_tokens import HubTokenInvalid, HubTokenVerifier, KeysAtUrl, KeySource, StaticKeys
+from auth.hub_tokens import (
+    HubTokenInvalid,
+    HubTokenSigner,
+    HubTokenVerifier,
+    KeysAtUrl,
+    KeySource,
+    StaticKeys,
+)
 from gateway.settings import SettingMissing, Settings
 from levels.common import migrate
 from levels.common.clock import Clock, clock_for
@@ -233,6 +240,12 @@ def create_node_app(
     app.state.sessions = sessions
     app.state.dispose = dispose
     return app
+
+
+def hub_signer(settings: Settings) -> HubTokenSigner:
+    """The hub's signer of hub tokens (``GOVHUB_HUB_KEY_FILE``, tokens living
+    ``GOVHUB_HUB_TOKEN_SECONDS``), for its ``NodeClient``s."""
+    return HubTokenSigner(settings.hub_key(), seconds=settings.hub_token_seconds)
 
 
 def hub_jwks_route(settings: Settings) -> Route:

@@ -4,6 +4,7 @@ without one (an orchestrator's probe has none)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,6 +22,7 @@ from auth.hub_tokens import (
     HubTokenVerifier,
     KeysAtUrl,
 )
+from gateway.node_app import hub_signer
 from levels.common.errors import DomainError, ErrorCode
 from resolvers.nodeclient import NodeClient
 
@@ -93,6 +95,19 @@ async def test_the_client_says_a_node_refusing_the_hub_is_unavailable(
     assert "county" in (refused.value.detail or "")
 
 
+async def test_a_node_slower_than_the_timeout_is_unavailable(signer: HubTokenSigner) -> None:
+    async def slow(_request: Request) -> JSONResponse:
+        await asyncio.sleep(5)
+        return JSONResponse({"status": "ok"})
+
+    app = Starlette(routes=[Route("/health", slow)])
+    async with NodeClient.in_process("county", app, signer=signer, timeout=0.05) as client:
+        with pytest.raises(DomainError) as failed:
+            await client.health()
+    assert failed.value.code is ErrorCode.NODE_UNAVAILABLE
+    assert failed.value.detail == "node county: no answer within 0.05s"
+
+
 async def test_the_hub_reuses_a_token_until_near_its_end(hub_key: HubKey) -> None:
     now = [1_000_000.0]
     signer = HubTokenSigner(hub_key, seconds=60, now=lambda: now[0])
@@ -140,7 +155,7 @@ async def test_the_hub_publishes_the_key_nodes_check_its_tokens_with(
     assert response.status_code == 200
     jwks = response.json()
     assert [k["alg"] for k in jwks["keys"]] == ["ES256"]
-    hub = HubTokenSigner(settings.hub_key())
+    hub = hub_signer(settings)
     source = KeysAtUrl(
         "http://hub.test/.well-known/hub-jwks.json", transport=httpx.ASGITransport(app=app)
     )
