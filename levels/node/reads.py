@@ -89,13 +89,13 @@ def _in_range(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
     return column >= lo if hi is None else and_(column >= lo, column < hi)
 
 
-_CASES_UNDER = (
+_CASES_FROM = (
     select(_case)
-    .where(_case.c.number >= bindparam("lo"), _case.c.number < bindparam("hi"))
-    .where(_case.c.number > bindparam("after"))
+    .where(_case.c.number >= bindparam("lo"), _case.c.number > bindparam("after"))
     .order_by(_case.c.number)
     .limit(bindparam("limit"))
 )
+_CASES_UNDER = _CASES_FROM.where(_case.c.number < bindparam("hi"))
 
 
 async def cases_under(
@@ -104,9 +104,10 @@ async def cases_under(
     """Cases this store holds whose number starts with ``prefix`` (received at or
     under that division), in number order, after the number ``after``."""
     lo, hi = key_range(prefix)
-    # an open range ends past every digit: ":" follows "9"
-    params = {"lo": lo, "hi": hi or ":", "after": after or "", "limit": limit}
-    return await rows(session, _CASES_UNDER, params)
+    params = {"lo": lo, "after": after or "", "limit": limit}
+    if hi is None:  # a prefix of nines: no upper bound
+        return await rows(session, _CASES_FROM, params)
+    return await rows(session, _CASES_UNDER, {**params, "hi": hi})
 
 
 async def implementations_under(

@@ -19,8 +19,6 @@ from levels.node import reads
 from levels.node.inbox import Inbox
 from levels.node.scope import NodeScope
 
-Fetch = Callable[[Sequence[str], AsyncSession], Awaitable[Sequence[Any]]]
-
 
 @dataclass
 class NodeContext:
