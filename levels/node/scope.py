@@ -59,9 +59,9 @@ class NodeScope:
             )
         return division
 
-    def on_the_way(self, code: str) -> bool:
+    def on_the_way(self, code: str, *, field: Field = "divisionCode") -> bool:
         """Whether this node owns a division on ``code``'s way up (the division or one
         of its ancestors): where a case received there can be held, as it is referred
         upward level by level."""
-        division = parse_division(code)
+        division = parse_division(code, field=field)
         return any(self.owns(d) for d in division.chain)

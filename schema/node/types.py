@@ -212,7 +212,7 @@ class Case:
         number = _key(key, "number")
         scope = info.context.scope
         # a case is held on its way up from the division that received it
-        if not scope.on_the_way(number[:12]):
+        if not scope.on_the_way(number[:12], field="number"):
             raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=["number"], detail=number[:12])
         row = await info.context.loaders.case_by_number.load(number)
         return None if row is None else cls.from_row(row)

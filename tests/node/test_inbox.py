@@ -45,7 +45,13 @@ async def record(session: AsyncSession, envelope: Envelope, now: dt.datetime) ->
     )
 
 
-async def signed_by_village(nodes: NodeRegistry, settings: Settings, now: dt.datetime) -> str:
+async def signed_by_village(
+    nodes: NodeRegistry,
+    settings: Settings,
+    now: dt.datetime,
+    entity: str | None = None,
+    seq: int | None = None,
+) -> str:
     """An envelope the village node signs for the town node (the message is not kept in
     the village's outbox: only its signature is wanted here)."""
     message = OutboxMessage(
@@ -55,8 +61,8 @@ async def signed_by_village(nodes: NodeRegistry, settings: Settings, now: dt.dat
         target_level=Level.TOWN,
         case_number=None,
         division_code=VILLAGE,
-        entity=None,
-        entity_seq=None,
+        entity=entity,
+        entity_seq=seq,
         payload={"note": "hand-over"},
         state=MessageState.PENDING,
     )
@@ -124,3 +130,16 @@ async def test_an_envelope_for_another_level_is_refused(
     assert result["outcome"] == "REFUSED"
     assert result["reason"].startswith("DIVISION_NOT_OWNED")
     assert result["receipt"] is not None  # the sender learns it for good
+
+
+async def test_an_entitys_later_message_waits_for_its_earlier_one(
+    node_client: MakeClient, nodes: NodeRegistry, settings: Settings, clock: FixedClock
+) -> None:
+    entity = f"test:{uuid.uuid4().hex[:8]}"
+    first = await signed_by_village(nodes, settings, clock.now(), entity, 1)
+    second = await signed_by_village(nodes, settings, clock.now(), entity, 2)
+    town = node_client("town")
+    early = await town.deliver(second)
+    assert early["outcome"] == "WAIT" and "came before" in early["reason"]
+    assert (await town.deliver(first))["outcome"] == "APPLIED"
+    assert (await town.deliver(second))["outcome"] == "APPLIED"
