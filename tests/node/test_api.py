@@ -17,7 +17,9 @@ from levels.cases.models import Case
 from levels.common.clock import FixedClock
 from levels.common.enums import Level, MatterStatus
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.models import MatterImplementation
+from levels.common.models import MatterImplementation, ServiceOrg
+from levels.county.models import Delegation
+from levels.licences.models import ELicence
 from resolvers.nodeclient import NodeClient
 from tests.node.conftest import MakeClient, statements
 
@@ -74,16 +76,12 @@ async def test_two_entity_types_in_one_call_cost_one_statement_each(
     node_client: MakeClient, node_apps: dict[str, Any]
 ) -> None:
     county = node_client("county")
-    orgs = await county.entities("Division", [{"code": YUCI}], ["code"])
-    assert orgs[0] is not None
     representations: list[dict[str, Any]] = [
         {"__typename": "Division", "code": YUCI},
         {"__typename": "Division", "code": TAIGU},
     ]
     # the orgs of both divisions, by their credit codes
-    async with county_session(node_apps["county"]) as session:
-        from levels.common.models import ServiceOrg
-
+    async with store_session(node_apps["county"]) as session:
         codes = list(
             await session.scalars(
                 select(ServiceOrg.code).where(ServiceOrg.division_code.in_([YUCI, TAIGU]))
@@ -99,14 +97,15 @@ async def test_two_entity_types_in_one_call_cost_one_statement_each(
     assert {e["divisionCode"] for e in answered[2:]} == {YUCI, TAIGU}
 
 
-def county_session(app: Any) -> Any:
+def store_session(app: Any) -> Any:
+    """A session on a node app's own store, to see what its rows are."""
     return app.state.sessions()
 
 
 async def test_every_entity_type_answers_by_its_key(
     node_client: MakeClient, node_apps: dict[str, Any]
 ) -> None:
-    async with county_session(node_apps["county"]) as session:
+    async with store_session(node_apps["county"]) as session:
         case = await session.scalar(select(Case).order_by(Case.number).limit(1))
         impl = await session.scalar(
             select(MatterImplementation).order_by(MatterImplementation.code).limit(1)
@@ -138,12 +137,9 @@ async def test_every_entity_type_answers_by_its_key(
 async def test_delegations_and_licences_answer_by_id(
     node_client: MakeClient, node_apps: dict[str, Any]
 ) -> None:
-    from levels.county.models import Delegation
-    from levels.licences.models import ELicence
-
-    async with county_session(node_apps["county"]) as session:
+    async with store_session(node_apps["county"]) as session:
         delegation = await session.scalar(select(Delegation).order_by(Delegation.id).limit(1))
-    async with county_session(node_apps["city"]) as session:
+    async with store_session(node_apps["city"]) as session:
         licence = await session.scalar(select(ELicence).order_by(ELicence.id).limit(1))
     assert delegation is not None and licence is not None
     county = node_client("county")
@@ -167,7 +163,7 @@ async def test_delegations_and_licences_answer_by_id(
 async def test_cases_under_a_division_page_by_cursor_in_number_order(
     node_client: MakeClient, node_apps: dict[str, Any]
 ) -> None:
-    async with county_session(node_apps["county"]) as session:
+    async with store_session(node_apps["county"]) as session:
         expected = sorted(
             n for n in await session.scalars(select(Case.number)) if n.startswith(YUCI[:6])
         )
@@ -209,7 +205,7 @@ async def test_a_cursor_not_of_this_list_or_a_page_too_large_is_refused(
 async def test_implementations_under_divisions_page_by_key_range(
     node_client: MakeClient, node_apps: dict[str, Any]
 ) -> None:
-    async with county_session(node_apps["town"]) as session:
+    async with store_session(node_apps["town"]) as session:
         rows = (
             await session.execute(
                 select(MatterImplementation.division_code, MatterImplementation.code).where(
