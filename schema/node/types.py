@@ -27,7 +27,7 @@ from levels.licences.enums import LicenceStatus
 from levels.node.reads import DelegationRow
 from schema.node.context import NodeContext
 
-if not hasattr(LicenceStatus, "_enum_definition"):
+if not hasattr(LicenceStatus, "__strawberry_definition__"):  # registered once (schema/licences.py)
     strawberry.enum(LicenceStatus, description="电子证照状态: 有效 / 暂扣 / 吊销(或已换发) / 过期")
 
 NodeInfo = Info[NodeContext, None]
