@@ -86,13 +86,14 @@ browser:
 	apt-get install -y -qq --no-install-recommends $(BROWSER_PKGS) >/dev/null \
 		|| { apt-get update -qq && apt-get install -y -qq --no-install-recommends $(BROWSER_PKGS) >/dev/null; }
 
-## the npm packages of the Node-driven tests (the graphql-http audit, Apollo Client), from
-## their committed package-lock.json; without npm those tests skip (and fail in CI)
-NODE_DIRS := tests/http_audit tests/clients/apollo
+## the npm packages of the Node-driven tests (the graphql-http audit, Apollo Client, the
+## Federation 2 composition of a node's SDL), from their committed package-lock.json;
+## without npm those tests skip (and fail in CI)
+NODE_DIRS := tests/http_audit tests/clients/apollo tests/node/composition
 node-deps:
 	@if ! command -v npm >/dev/null; then \
 		if [ "$$CI" = "true" ]; then echo "npm is missing (CI=true)"; exit 1; fi; \
-		echo "npm missing: the graphql-http audit and the Apollo Client test skip"; exit 0; fi; \
+		echo "npm missing: the graphql-http audit, the Apollo Client and composition tests skip"; exit 0; fi; \
 	for dir in $(NODE_DIRS); do \
 		if [ -f $$dir/package-lock.json ] && [ ! -d $$dir/node_modules ]; then \
 			(cd $$dir && npm ci --no-audit --no-fund --loglevel=error); fi; \

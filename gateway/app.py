@@ -30,6 +30,7 @@ from gateway.limits import BodySizeLimit, CostBudget, ProdErrors, operation_exte
 from gateway.messaging import worker as messaging
 from gateway.messaging.factory import messenger_for
 from gateway.metrics import Metrics, MetricsMiddleware
+from gateway.node_app import hub_jwks_route
 from gateway.nodes import NodeRegistry
 from gateway.notices import routes as notice_routes
 from gateway.observability import OperationObserver, RequestIdMiddleware, tracer_for
@@ -173,6 +174,8 @@ def create_app(
             Route("/graphql", CSRFGuard(authenticated_graphql, settings), methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             *auth_endpoints.routes(identity, licensing.directory.jwks),
+            # the key nodes check the hub's calls with (gateway/node_app.py)
+            hub_jwks_route(settings),
             *licensing_routes(licensing),
             *notice_routes(licensing, identity),
             Route("/health/live", live),

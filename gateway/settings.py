@@ -17,7 +17,9 @@ from urllib.parse import urlsplit
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from auth.hub_tokens import HubKey
 from levels.common.enums import Level
+from levels.common.nodemap import NodeMap
 
 
 class SettingMissing(RuntimeError):
@@ -429,6 +431,36 @@ class Settings(BaseSettings):
         json_schema_extra={"default_text": "none"},
     )
 
+    # nodes as services (`govhub node …`, gateway/node_app.py)
+    nodes: str | None = Field(
+        default=None,
+        description="The node map: TOML text, or the path of a TOML file, of `[[nodes]]` "
+        "entries (`id`, `prefixes`, `levels`, `database`, `address`); a division belongs "
+        "to the node with its longest matching prefix",
+        json_schema_extra={
+            "default_text": "embedded: one node per level (`city`, `county`, `town`, "
+            "`village`) on the level stores"
+        },
+    )
+    hub_key_file: Path | None = Field(
+        default=None,
+        description="PEM file of the hub's P-256 private key, which signs the hub token "
+        "(ES256) of every call the hub makes to a node",
+        json_schema_extra={"default_text": "`var/hub-key.pem`, made on first use (dev only)"},
+    )
+    hub_jwks_url: str | None = Field(
+        default=None,
+        description="Where a node served on its own reads the hub's public keys, e.g. "
+        "`https://hub.example/.well-known/hub-jwks.json`",
+        json_schema_extra={"default_text": "the public half of `GOVHUB_HUB_KEY_FILE`"},
+    )
+    hub_token_seconds: int = Field(
+        default=60,
+        ge=10,
+        le=600,
+        description="How long a hub token lives; the hub renews it before its end",
+    )
+
     # GraphQL over HTTP (gateway/http.py)
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -489,6 +521,27 @@ class Settings(BaseSettings):
         if configured:
             return configured
         return f"sqlite+aiosqlite:///{(self.var_dir / f'{name}.sqlite3').as_posix()}"
+
+    def node_map(self) -> NodeMap:
+        """The node map of ``GOVHUB_NODES`` (TOML text or a file), else the embedded
+        one (a node per level)."""
+        if not self.nodes:
+            return NodeMap.embedded()
+        text = self.nodes.strip()
+        if "[[nodes]]" in text:
+            return NodeMap.from_toml(text)
+        return NodeMap.from_file(text)
+
+    def hub_key(self) -> HubKey:
+        """The hub's token key; a dev hub makes one on first use."""
+        if self.hub_key_file is not None:
+            return HubKey.from_file(self.hub_key_file)
+        if not self.is_dev:
+            raise SettingMissing(
+                "GOVHUB_HUB_KEY_FILE is required in prod mode: the PEM of the hub's P-256 "
+                "key, the same for every hub process (`govhub node` checks tokens with it)"
+            )
+        return HubKey.from_file(self.var_dir / "hub-key.pem", create=True)
 
     @property
     def is_dev(self) -> bool:

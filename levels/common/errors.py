@@ -32,6 +32,7 @@ class ErrorCode(enum.Enum):
     INVALID_ID = "INVALID_ID"
     INVALID_DATE_RANGE = "INVALID_DATE_RANGE"
     NODE_UNAVAILABLE = "NODE_UNAVAILABLE"
+    DIVISION_NOT_OWNED = "DIVISION_NOT_OWNED"
     # a request GraphQL refuses before running it (Apollo's names, which clients know)
     GRAPHQL_PARSE_FAILED = "GRAPHQL_PARSE_FAILED"
     GRAPHQL_VALIDATION_FAILED = "GRAPHQL_VALIDATION_FAILED"
@@ -89,6 +90,10 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ErrorCode.NODE_UNAVAILABLE: (
         "该层级节点暂不可用，返回部分数据",
         "A level node is unavailable; data is partial",
+    ),
+    ErrorCode.DIVISION_NOT_OWNED: (
+        "该行政区划不属于本节点，请向其所属节点查询",
+        "This node does not own the division; ask the node that owns it",
     ),
     ErrorCode.GRAPHQL_PARSE_FAILED: ("GraphQL 文档无法解析", "The GraphQL document does not parse"),
     ErrorCode.GRAPHQL_VALIDATION_FAILED: (

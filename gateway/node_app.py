@@ -1,0 +1,265 @@
+"""``create_node_app(settings, node_id)``: one node of the node map as its own ASGI app
+(DESIGN §2, "A node is a service") — ``/graphql`` (the node API of ``schema/node``)
+for the hub only, and ``/health``.
+
+* The node's store is its spec's ``database``, or, in the embedded default (a node per
+  level), today's store of its level (``GOVHUB_<LEVEL>_DB_URL`` / ``var/<level>.sqlite3``).
+* Every call to ``/graphql`` carries a hub token (``Authorization: Bearer``, ES256,
+  ``aud`` ``govhub-node:<id>``): without one, or with one that does not verify, 401.
+  The hub's public keys are handed over in-process (``hub_keys``), read from
+  ``GOVHUB_HUB_JWKS_URL``, or taken from ``GOVHUB_HUB_KEY_FILE``'s public half.
+* ``/health`` answers without a token (an orchestrator's probe has none): whether the
+  store answers and is at this code's migration head; 503 when not.
+
+Nothing is built at import time; the engines are closed in the lifespan (or by
+``app.state.dispose()`` when the app is driven without one, as by httpx's
+``ASGITransport``)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from auth.hub_tokens import (
+    HubTokenInvalid,
+    HubTokenSigner,
+    HubTokenVerifier,
+    KeysAtUrl,
+    KeySource,
+    StaticKeys,
+)
+from gateway.settings import SettingMissing, Settings
+from levels.common import migrate
+from levels.common.clock import Clock, clock_for
+from levels.common.enums import LEVELS
+from levels.common.nodemap import NodeMap, NodeSpec
+from levels.common.store import create_store_engine
+from levels.node.inbox import Inbox
+from levels.node.scope import NodeScope
+from levels.outbox import signing
+from schema.node import NodeContext, build_node_schema
+
+log = logging.getLogger("govhub.node")
+
+
+def node_spec(settings: Settings, node_id: str) -> tuple[NodeMap, NodeSpec]:
+    nodes = settings.node_map()
+    if node_id not in nodes:
+        known = ", ".join(n.id for n in nodes)
+        raise SettingMissing(f"no node {node_id!r} in the node map (GOVHUB_NODES): {known}")
+    return nodes, nodes[node_id]
+
+
+def store_url(settings: Settings, node: NodeSpec) -> str:
+    """A node's database: its spec's, or the level store of a node holding one level."""
+    if node.database:
+        return node.database
+    held = [lv for lv in LEVELS if node.holds(lv)]
+    if node.levels and len(held) == 1:
+        return settings.db_url(held[0])
+    raise SettingMissing(
+        f"node {node.id!r}: the node map gives it no database (add `database = …` to its entry)"
+    )
+
+
+def _engine(settings: Settings, url: str) -> AsyncEngine:
+    pool_size, max_overflow = settings.db_pool()
+    return create_store_engine(
+        url, echo=settings.sql_echo, pool_size=pool_size, max_overflow=max_overflow
+    )
+
+
+def hub_key_source(settings: Settings, hub_keys: Mapping[str, Any] | None) -> KeySource:
+    if hub_keys is not None:
+        return StaticKeys(hub_keys)
+    if settings.hub_jwks_url:
+        return KeysAtUrl(settings.hub_jwks_url, timeout=settings.node_timeout_seconds)
+    return StaticKeys(settings.hub_key().jwks())
+
+
+def sender_keys(
+    settings: Settings,
+    nodes: NodeMap,
+    node: NodeSpec,
+    sessions: async_sessionmaker[AsyncSession],
+) -> tuple[signing.NodeKeys, list[AsyncEngine]]:
+    """The public keys of the nodes that may send this one messages, read from their
+    stores' ``node:<id>`` key rows (as the message workers read them today), and the
+    level each sender owns. Peers whose store the map does not locate are left out."""
+    sources: dict[str, signing.NodeKeySource] = {}
+    engines: list[AsyncEngine] = []
+    for peer in nodes:
+        if peer.id == node.id:
+            sources[peer.id] = signing.node_key_source(sessions, peer.id)
+            continue
+        try:
+            url = store_url(settings, peer)
+        except SettingMissing:
+            continue
+        engine = create_store_engine(url, pool_size=1, max_overflow=1)
+        engines.append(engine)
+        peer_sessions = async_sessionmaker(engine, expire_on_commit=False)
+        sources[peer.id] = signing.node_key_source(peer_sessions, peer.id)
+    owners = {
+        peer.id: next(lv for lv in LEVELS if peer.holds(lv))
+        for peer in nodes
+        if len([lv for lv in LEVELS if peer.holds(lv)]) == 1
+    }
+    return signing.NodeKeys(sources, owners), engines
+
+
+class HubAuth:
+    """``/graphql`` for the hub only: 401 without a valid hub token."""
+
+    def __init__(self, app: ASGIApp, verifier: HubTokenVerifier) -> None:
+        self.app = app
+        self.verifier = verifier
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        try:
+            if scheme.lower() != "bearer" or not token:
+                raise HubTokenInvalid("no hub token")
+            await self.verifier.verify(token.strip())
+        except HubTokenInvalid as exc:
+            log.info("node %s: call refused (%s)", self.verifier.node_id, exc)
+            response = JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "a hub token is required",
+                            "extensions": {"code": "UNAUTHENTICATED"},
+                        }
+                    ]
+                },
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="govhub-node"'},
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+class NodeGraphQL(GraphQL[NodeContext, None]):
+    """The node API over HTTP; each call gets a context of its own."""
+
+    def __init__(self, make_context: Callable[[str], NodeContext]) -> None:
+        super().__init__(build_node_schema(), graphql_ide=None, allow_queries_via_get=False)
+        self._make_context = make_context
+
+    async def get_context(self, request: Any, response: Any) -> NodeContext:
+        language = request.headers.get("accept-language", "")
+        return self._make_context("en" if language.lower().startswith("en") else "zh")
+
+
+def health_endpoint(
+    node: NodeSpec, engine: AsyncEngine, timeout: float
+) -> Callable[[Request], Awaitable[Response]]:
+    heads = sorted(ScriptDirectory.from_config(migrate.alembic_config("levels")).get_heads())
+
+    async def health(_request: Request) -> Response:
+        body: dict[str, Any] = {"node": node.id, "head": ",".join(heads)}
+        try:
+            async with asyncio.timeout(timeout):
+                revision = await migrate.revision(engine)
+        except Exception as exc:
+            log.warning("node %s: store not answering: %r", node.id, exc)
+            return JSONResponse({**body, "status": "down", "store": "unreachable"}, 503)
+        current = sorted((revision or "").split(",")) == heads
+        body.update(store="ok", revision=revision, current=current)
+        body["status"] = "ok" if current else "behind"
+        return JSONResponse(body, 200 if current else 503)
+
+    return health
+
+
+def create_node_app(
+    settings: Settings,
+    node_id: str,
+    *,
+    hub_keys: Mapping[str, Any] | None = None,
+    node_keys: signing.NodeKeys | None = None,
+    clock: Clock | None = None,
+) -> Starlette:
+    nodes, node = node_spec(settings, node_id)
+    engine = _engine(settings, store_url(settings, node))
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    clock = clock or clock_for(settings.clock_override)
+    scope = NodeScope(node, nodes)
+    peers: list[AsyncEngine] = []
+    if node_keys is None:
+        node_keys, peers = sender_keys(settings, nodes, node, sessions)
+    inbox = Inbox(scope, node_keys, sessions, signing.NodeSigner(settings.identity_secret()))
+    verifier = HubTokenVerifier(node.id, hub_key_source(settings, hub_keys))
+
+    def make_context(locale: str) -> NodeContext:
+        return NodeContext(
+            scope=scope,
+            sessions=sessions,
+            inbox=inbox,
+            clock=clock,
+            locale=locale,
+            max_page_size=settings.max_page_size,
+            default_page_size=settings.default_page_size,
+        )
+
+    async def dispose() -> None:
+        await asyncio.gather(engine.dispose(), *(e.dispose() for e in peers))
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        await dispose()
+
+    graphql = NodeGraphQL(make_context)
+    app = Starlette(
+        routes=[
+            Route("/graphql", HubAuth(graphql, verifier), methods=["POST"]),
+            Route("/health", health_endpoint(node, engine, settings.node_timeout_seconds)),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.node = node
+    app.state.engine = engine
+    app.state.sessions = sessions
+    app.state.dispose = dispose
+    return app
+
+
+def hub_signer(settings: Settings) -> HubTokenSigner:
+    """The hub's signer of hub tokens (``GOVHUB_HUB_KEY_FILE``, tokens living
+    ``GOVHUB_HUB_TOKEN_SECONDS``), for its ``NodeClient``s."""
+    return HubTokenSigner(settings.hub_key(), seconds=settings.hub_token_seconds)
+
+
+def hub_jwks_route(settings: Settings) -> Route:
+    """The hub's ``/.well-known/hub-jwks.json``: the public key nodes check its tokens
+    with (``GOVHUB_HUB_JWKS_URL`` of a node served on its own). 404 when this hub has no
+    key (prod without ``GOVHUB_HUB_KEY_FILE``)."""
+    published: dict[str, Any] = {}
+
+    async def hub_jwks(_request: Request) -> Response:
+        if not published:
+            try:
+                published.update(settings.hub_key().jwks())
+            except SettingMissing:
+                return JSONResponse({"error": "this hub has no hub key configured"}, 404)
+        return JSONResponse(published, headers={"Cache-Control": "public, max-age=300"})
+
+    return Route("/.well-known/hub-jwks.json", hub_jwks)

@@ -1,0 +1,200 @@
+"""The hub's client of a node's API (DESIGN §2, "A node is a service"): one code path,
+two transports — in-process (httpx's ``ASGITransport`` over the node's ASGI app, the
+embedded default) and HTTP (the node's address in the node map).
+
+Every call carries a hub token for that node (``auth.hub_tokens``: signed once and
+reused until near its end). A node that does not answer in time, cannot be reached, or
+refuses the hub's token is ``NODE_UNAVAILABLE`` (a ``DomainError`` naming the node);
+a typed refusal of the node (``DIVISION_NOT_OWNED``, a bad cursor …) comes back as the
+same ``DomainError`` it raised there.
+
+The ASGI app is handed in (``NodeClient.in_process(node_id, app, …)``): the hub's
+packages never import ``gateway/``, where ``create_node_app`` builds it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from auth.hub_tokens import HubTokenSigner
+from levels.common.errors import DomainError, ErrorCode
+
+_NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
+
+_DELIVER = """
+mutation Deliver($envelope: String!) {
+  deliver(envelope: $envelope) { messageId outcome reason receipt }
+}
+"""
+
+
+class NodeCallFailed(Exception):
+    """A node answered with something that is neither data nor a typed refusal (a bug
+    on one side, or a node of another version): for the log, not for users."""
+
+
+def _selection(fields: Sequence[str] | str) -> str:
+    if isinstance(fields, str):
+        return fields
+    for name in fields:
+        if not _NAME.match(name):
+            raise ValueError(f"not a GraphQL field name: {name!r}")
+    return " ".join(fields)
+
+
+def _domain_error(error: Mapping[str, Any]) -> DomainError | None:
+    extensions = error.get("extensions") or {}
+    code = extensions.get("code")
+    try:
+        known = ErrorCode(code)
+    except ValueError:
+        return None
+    field = extensions.get("field")
+    return DomainError(
+        known,
+        field=[str(f) for f in field] if isinstance(field, list) else None,
+        detail=str(error.get("message") or "")[:200] or None,
+    )
+
+
+class NodeClient:
+    """Calls to one node, as the hub."""
+
+    def __init__(
+        self,
+        node_id: str,
+        *,
+        signer: HubTokenSigner,
+        base_url: str,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 5.0,
+    ) -> None:
+        self.node_id = node_id
+        self.timeout = timeout
+        self._signer = signer
+        self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
+
+    @classmethod
+    def in_process(
+        cls, node_id: str, app: Any, *, signer: HubTokenSigner, timeout: float = 5.0
+    ) -> NodeClient:
+        """A client of a node served in this process by its ASGI ``app``."""
+        transport = httpx.ASGITransport(app=app)
+        return cls(
+            node_id,
+            signer=signer,
+            base_url=f"http://{node_id}.node.invalid",
+            transport=transport,
+            timeout=timeout,
+        )
+
+    @classmethod
+    def over_http(
+        cls, node_id: str, address: str, *, signer: HubTokenSigner, timeout: float = 5.0
+    ) -> NodeClient:
+        """A client of a node at ``address`` (``http(s)://host:port``)."""
+        return cls(node_id, signer=signer, base_url=address.rstrip("/"), timeout=timeout)
+
+    async def close(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> NodeClient:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    # --- the one code path --------------------------------------------------------------
+
+    def _unavailable(self, why: str) -> DomainError:
+        return DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {self.node_id}: {why}")
+
+    async def _send(self, method: str, path: str, body: Any = None) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self._signer.token(self.node_id)}"}
+        try:
+            # the bound covers the in-process transport too, which has no timeouts
+            async with asyncio.timeout(self.timeout):
+                response = await self._http.request(method, path, json=body, headers=headers)
+        except (TimeoutError, httpx.TimeoutException):
+            raise self._unavailable(f"no answer within {self.timeout:g}s") from None
+        except httpx.TransportError as exc:
+            raise self._unavailable(f"not reachable ({type(exc).__name__})") from None
+        if response.status_code == 401:
+            raise self._unavailable("refused the hub's token")
+        return response
+
+    async def execute(
+        self, document: str, variables: Mapping[str, Any] | None = None
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """A GraphQL call: its data and its errors."""
+        response = await self._send(
+            "POST", "/graphql", {"query": document, "variables": dict(variables or {})}
+        )
+        try:
+            body = response.json()
+        except json.JSONDecodeError:
+            raise NodeCallFailed(
+                f"node {self.node_id}: HTTP {response.status_code}, not JSON"
+            ) from None
+        if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
+            raise NodeCallFailed(f"node {self.node_id}: HTTP {response.status_code}: {body!r}")
+        return body.get("data"), list(body.get("errors") or [])
+
+    def _raise(self, errors: list[dict[str, Any]]) -> None:
+        for error in errors:
+            refused = _domain_error(error)
+            if refused is not None:
+                raise refused
+        if errors:
+            raise NodeCallFailed(f"node {self.node_id}: {errors[0].get('message')}")
+
+    # --- what the hub asks -----------------------------------------------------------
+
+    async def entities(
+        self,
+        typename: str,
+        keys: Sequence[Mapping[str, Any]],
+        fields: Sequence[str] | str,
+    ) -> list[dict[str, Any] | None]:
+        """The ``fields`` of the ``typename`` entities with these keys (e.g.
+        ``[{"code": "140702000000"}]``), in key order, None for a key the node does not
+        hold; one call, one statement per type on the node."""
+        if not _NAME.match(typename):
+            raise ValueError(f"not a GraphQL type name: {typename!r}")
+        if not keys:
+            return []
+        document = (
+            "query Entities($representations: [_Any!]!) { "
+            "_entities(representations: $representations) { "
+            f"... on {typename} {{ {_selection(fields)} }} }} }}"
+        )
+        representations = [{"__typename": typename, **key} for key in keys]
+        data, errors = await self.execute(document, {"representations": representations})
+        self._raise(errors)
+        found = (data or {}).get("_entities")
+        if not isinstance(found, list) or len(found) != len(keys):
+            raise NodeCallFailed(f"node {self.node_id}: _entities answered {found!r}")
+        return [item if item else None for item in found]
+
+    async def health(self) -> dict[str, Any]:
+        """The node's ``/health``: ``status`` "ok" (store answers, at the migration
+        head), "behind" or "down"."""
+        response = await self._send("GET", "/health")
+        try:
+            body: dict[str, Any] = response.json()
+        except json.JSONDecodeError:
+            raise NodeCallFailed(f"node {self.node_id}: /health is not JSON") from None
+        return body
+
+    async def deliver(self, envelope: str) -> dict[str, Any]:
+        """Hand a signed envelope to the node's inbox: ``outcome`` APPLIED, DUPLICATE,
+        WAIT or REFUSED, with the node's signed ``receipt``."""
+        data, errors = await self.execute(_DELIVER, {"envelope": envelope})
+        self._raise(errors)
+        result: dict[str, Any] = (data or {})["deliver"]
+        return result

@@ -1,0 +1,34 @@
+"""A node's GraphQL API (DESIGN §2, "A node is a service"): its entities with Apollo
+Federation 2 keys — Division(code), ServiceOrg(code), Matter(basicCode),
+MatterImplementation(code), Case(number), ELicence(id), Delegation(id) — looked up in
+batches through ``_entities``; ordered lists by key range with cursors; and its inbox
+(``deliver``). Served by ``gateway.node_app.create_node_app``; the hub calls it through
+``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
+node's own sessions, never through the hub's resolvers."""
+
+from __future__ import annotations
+
+import strawberry
+
+from schema.node.context import NodeContext
+from schema.node.errors import NodeErrors, NodeSchema
+from schema.node.query import NodeMutation, NodeQuery
+from schema.node.types import ENTITIES
+
+__all__ = ["NodeContext", "build_node_schema", "node_sdl"]
+
+
+def build_node_schema() -> strawberry.federation.Schema:
+    return NodeSchema(
+        query=NodeQuery,
+        mutation=NodeMutation,
+        types=ENTITIES,
+        extensions=[NodeErrors],
+        federation_version="2.7",
+    )
+
+
+def node_sdl() -> str:
+    """The node's SDL, as ``govhub node sdl`` prints it (federation directives
+    included, as composition tools read it)."""
+    return build_node_schema().as_str() + "\n"

@@ -1,0 +1,306 @@
+"""The entities a node serves, with their Apollo Federation 2 keys. Each is the row of
+the node's own store, field for field; ``resolve_reference`` asks the call's loader,
+so the representations of one type in one call cost one statement."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Self
+
+import strawberry
+from strawberry.types import Info
+
+# the domain's enums as GraphQL enums (registered in place, as the hub's schema does)
+import schema.enums  # noqa: F401
+from levels.cases.enums import CaseStatus
+from levels.common.enums import (
+    HandlingKind,
+    Level,
+    MatterStatus,
+    MatterType,
+    OnlineLevel,
+    OrgKind,
+)
+from levels.common.errors import DomainError, ErrorCode
+from levels.common.reads import ReadRow
+from levels.licences.enums import LicenceStatus
+from levels.node.reads import DelegationRow
+from schema.node.context import NodeContext
+
+if not hasattr(LicenceStatus, "__strawberry_definition__"):  # registered once (schema/licences.py)
+    strawberry.enum(LicenceStatus, description="电子证照状态: 有效 / 暂扣 / 吊销(或已换发) / 过期")
+
+NodeInfo = Info[NodeContext, None]
+
+
+def _d(text: str) -> Any:
+    return strawberry.field(description=text)
+
+
+def _key(key: dict[str, Any], name: str) -> str:
+    value = key.get(name)
+    if not isinstance(value, str):
+        raise DomainError(ErrorCode.BAD_USER_INPUT, field=[name], detail=f"{name} is a string")
+    return value
+
+
+@strawberry.federation.type(keys=["code"], description="行政区划: a division this node owns")
+class Division:
+    code: str = _d("The 12-digit division code (统计用区划代码)")
+    name: str = _d("Its name")
+    level: Level = _d("Its level, which follows from the code")
+    parent_code: str | None = _d("The code of the division above it (none for a city)")
+
+    @classmethod
+    def from_row(cls, row: ReadRow) -> Self:
+        return cls(code=row.code, name=row.name, level=row.level, parent_code=row.parent_code)
+
+    @classmethod
+    async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
+        code = _key(key, "code")
+        info.context.scope.require(code, field="code")
+        row = await info.context.loaders.division_by_code.load(code)
+        return None if row is None else cls.from_row(row)
+
+
+@strawberry.federation.type(
+    keys=["code"], description="服务机构: the service body of a division of this node"
+)
+class ServiceOrg:
+    code: str = _d("Its unified social credit code (18 characters)")
+    division_code: str = _d("The division it serves")
+    name: str = _d("Its name")
+    level: Level = _d("Its level")
+    kind: OrgKind = _d("政务服务中心 / 分中心 / 便民服务中心 / 便民服务站")
+    address: str = _d("Where it is")
+    phone: str = _d("Its phone number")
+    opening_hours: str = _d("When it is open, as it states it")
+
+    @classmethod
+    def from_row(cls, row: ReadRow) -> Self:
+        return cls(
+            code=row.code,
+            division_code=row.division_code,
+            name=row.name,
+            level=row.level,
+            kind=row.kind,
+            address=row.address,
+            phone=row.phone,
+            opening_hours=row.opening_hours,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
+        row = await info.context.loaders.org_by_code.load(_key(key, "code"))
+        return None if row is None else cls.from_row(row)
+
+
+@strawberry.federation.type(
+    keys=["basicCode"], description="事项: an item of the matter catalogue (the city node's)"
+)
+class Matter:
+    basic_code: str = _d("The 12-character basic code (基本编码)")
+    name: str = _d("Its name")
+    type: MatterType = _d("行政许可, 行政确认, … 公共服务")
+    department: str = _d("The department responsible")
+    legal_basis: str = _d("设定依据")
+    legal_time_limit_days: int = _d("法定时限, in working days")
+    status: MatterStatus = _d("Where it stands in the catalogue")
+    version: int = _d("Moves by one with each change")
+
+    @classmethod
+    def from_row(cls, row: ReadRow) -> Self:
+        return cls(
+            basic_code=row.basic_code,
+            name=row.name,
+            type=row.type,
+            department=row.department,
+            legal_basis=row.legal_basis,
+            legal_time_limit_days=row.legal_time_limit_days,
+            status=row.status,
+            version=row.version,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
+        if not info.context.scope.holds(Level.CITY):
+            return None  # the catalogue is kept by the node holding the city
+        row = await info.context.loaders.matter_by_code.load(_key(key, "basicCode"))
+        return None if row is None else cls.from_row(row)
+
+
+@strawberry.federation.type(
+    keys=["code"], description="实施清单事项: how an org of this node implements a matter"
+)
+class MatterImplementation:
+    code: str = _d("The implementation code (org credit code + level digit + basic code)")
+    basic_code: str = _d("The catalogue matter it implements")
+    org_code: str = _d("The implementing org")
+    division_code: str = _d("The implementing org's division")
+    level: Level = _d("The implementing level")
+    handling_kind: HandlingKind = _d("即办件 or 承诺件")
+    promised_time_limit_days: int = _d("承诺时限, in working days")
+    max_visits: int = _d("最多跑动次数 (0: 一趟不用跑)")
+    online_level: OnlineLevel = _d("How far it can be done online")
+    status: MatterStatus = _d("Where it stands in the list")
+    version: int = _d("Moves by one with each change")
+
+    @classmethod
+    def from_row(cls, row: ReadRow) -> Self:
+        return cls(
+            code=row.code,
+            basic_code=row.basic_code,
+            org_code=row.org_code,
+            division_code=row.division_code,
+            level=row.level,
+            handling_kind=row.handling_kind,
+            promised_time_limit_days=row.promised_time_limit_days,
+            max_visits=row.max_visits,
+            online_level=row.online_level,
+            status=row.status,
+            version=row.version,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
+        row = await info.context.loaders.implementation_by_code.load(_key(key, "code"))
+        return None if row is None else cls.from_row(row)
+
+
+@strawberry.federation.type(
+    keys=["number"], description="办件: this node's row of a case (one per node it passed)"
+)
+class Case:
+    number: str = _d("<receiving division>-<yyyymmdd>-<sequence>")
+    implementation_code: str = _d("The implementation item applied for")
+    basic_code: str = _d("Its catalogue matter")
+    matter_name: str = _d("The matter's name when the case was received")
+    level: Level = _d("The level holding it in this node")
+    org_code: str = _d("The org holding it in this node")
+    division_code: str = _d("That org's division")
+    status: CaseStatus = _d("Where it stands (办件状态)")
+    channel: str = _d("Where it came from (COUNTER, WEB, …)")
+    applicant_id: str = _d("The applicant's account, for the hub's per-object checks")
+    applicant_name: str = _d("The applicant's name")
+    applicant_id_masked: str = _d("The applicant's ID number, masked")
+    submitted_at: dt.datetime = _d("When it was received")
+    due_on: dt.date | None = _d("The last working day of its clock, once it runs")
+    version: int = _d("Moves by one with every transition (optimistic lock)")
+
+    @classmethod
+    def from_row(cls, row: ReadRow) -> Self:
+        return cls(
+            number=row.number,
+            implementation_code=row.implementation_code,
+            basic_code=row.basic_code,
+            matter_name=row.matter_name,
+            level=row.level,
+            org_code=row.org_code,
+            division_code=row.division_code,
+            status=row.status,
+            channel=row.channel,
+            applicant_id=row.applicant_id,
+            applicant_name=row.applicant_name,
+            applicant_id_masked=row.applicant_id_masked,
+            submitted_at=row.submitted_at,
+            due_on=row.due_on,
+            version=row.version,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
+        number = _key(key, "number")
+        scope = info.context.scope
+        # a case is held on its way up from the division that received it
+        if not scope.on_the_way(number[:12], field="number"):
+            raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=["number"], detail=number[:12])
+        row = await info.context.loaders.case_by_number.load(number)
+        return None if row is None else cls.from_row(row)
+
+
+@strawberry.federation.type(
+    keys=["id"], description="电子证照: an e-licence this node issued or keeps in its library"
+)
+class ELicence:
+    id: str = _d("type . issuer credit code . serial . version . check character")
+    type_code: str = _d("The licence type")
+    type_name: str = _d("The licence type's name")
+    issuer_org_code: str = _d("The issuing org")
+    issuer_name: str = _d("The issuing org's name")
+    issuer_level: Level = _d("The issuing level")
+    issuer_division_code: str = _d("The issuing org's division")
+    holder_id: str = _d("The holder's account, for the hub's per-object checks")
+    holder_name: str = _d("The holder's name")
+    holder_id_masked: str = _d("The holder's ID number, masked")
+    source_case_number: str = _d("The case whose approval issued it")
+    valid_from: dt.date = _d("First day of validity")
+    valid_until: dt.date | None = _d("Last day of validity (none: 长期)")
+    status: LicenceStatus = _d("VALID, SUSPENDED, REVOKED or EXPIRED")
+    revision: int = _d("Moves by one with every status change")
+
+    @classmethod
+    def from_row(cls, row: ReadRow) -> Self:
+        return cls(
+            id=row.id,
+            type_code=row.type_code,
+            type_name=row.type_name,
+            issuer_org_code=row.issuer_org_code,
+            issuer_name=row.issuer_name,
+            issuer_level=row.issuer_level,
+            issuer_division_code=row.issuer_division_code,
+            holder_id=row.holder_id,
+            holder_name=row.holder_name,
+            holder_id_masked=row.holder_id_masked,
+            source_case_number=row.source_case_number,
+            valid_from=row.valid_from,
+            valid_until=row.valid_until,
+            status=row.status,
+            revision=row.revision,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
+        row = await info.context.loaders.licence_by_id.load(_key(key, "id"))
+        return None if row is None else cls.from_row(row)
+
+
+@strawberry.federation.type(
+    keys=["id"], description="委托/下放: a county's delegation of a matter to its towns"
+)
+class Delegation:
+    id: str = _d("<county division code>-G<four digits>")
+    implementation_code: str = _d("The county implementation item delegated")
+    basic_code: str = _d("Its catalogue matter")
+    from_org_code: str = _d("The delegating county org")
+    from_division_code: str = _d("The delegating county")
+    all_towns: bool = _d("To every town of the county")
+    towns: list[str] = _d("The towns named, when not to all towns")
+    legal_instrument: str = _d("The instrument that delegates it")
+    effective_from: dt.date = _d("First day in force")
+    revoked_at: dt.datetime | None = _d("When it was revoked (none: not revoked)")
+
+    @classmethod
+    def from_row(cls, found: DelegationRow) -> Self:
+        row = found.row
+        return cls(
+            id=row.id,
+            implementation_code=row.implementation_code,
+            basic_code=row.basic_code,
+            from_org_code=row.from_org_code,
+            from_division_code=row.from_division_code,
+            all_towns=row.all_towns,
+            towns=list(found.towns),
+            legal_instrument=row.legal_instrument,
+            effective_from=row.effective_from,
+            revoked_at=row.revoked_at,
+        )
+
+    @classmethod
+    async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
+        delegation_id = _key(key, "id")
+        info.context.scope.require(delegation_id[:12], field="id")
+        found = await info.context.loaders.delegation_by_id.load(delegation_id)
+        return None if found is None else cls.from_row(found)
+
+
+ENTITIES = [Division, ServiceOrg, Matter, MatterImplementation, Case, ELicence, Delegation]

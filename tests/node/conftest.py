@@ -1,0 +1,81 @@
+"""Nodes of the embedded map (one per level) served from the session's demo stores, and
+the hub's clients of them, in-process."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+
+from auth.hub_tokens import HubKey, HubTokenSigner
+from gateway.node_app import create_node_app
+from gateway.settings import Settings
+from levels.common.clock import FixedClock
+from resolvers.nodeclient import NodeClient
+
+
+@pytest.fixture(scope="session")
+def hub_key() -> HubKey:
+    return HubKey.generate()
+
+
+@pytest.fixture(scope="session")
+def signer(hub_key: HubKey) -> HubTokenSigner:
+    return HubTokenSigner(hub_key)
+
+
+@pytest.fixture(scope="session")
+async def node_apps(
+    settings: Settings, hub_key: HubKey, clock: FixedClock
+) -> AsyncIterator[dict[str, Starlette]]:
+    apps = {
+        node_id: create_node_app(settings, node_id, hub_keys=hub_key.jwks(), clock=clock)
+        for node_id in ("city", "county", "town", "village")
+    }
+    yield apps
+    for app in apps.values():
+        await app.state.dispose()
+
+
+MakeClient = Callable[[str], NodeClient]
+
+
+@pytest.fixture
+async def node_client(
+    node_apps: dict[str, Starlette], signer: HubTokenSigner
+) -> AsyncIterator[MakeClient]:
+    made: list[NodeClient] = []
+
+    def make(node_id: str) -> NodeClient:
+        client = NodeClient.in_process(node_id, node_apps[node_id], signer=signer)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        await client.close()
+
+
+def statements(app: Starlette) -> Any:
+    """A counter of the SQL statements a node app's store runs while a block runs."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting() -> Any:
+        counts = {"n": 0}
+
+        def listener(*_args: Any) -> None:
+            counts["n"] += 1
+
+        engine = app.state.engine.sync_engine
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            yield counts
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+
+    return counting()
