@@ -190,6 +190,31 @@ def start_of_day_after(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=CHINA)
 
 
+def case_event(
+    case: Case,
+    actor: Actor,
+    action: str,
+    before: CaseStatus | None,
+    detail: dict[str, Any] | None = None,
+) -> EventDraft:
+    """What ``actor`` did to ``case``, for the chain of the division that holds it."""
+    return EventDraft(
+        actor_id=actor.id,
+        actor_kind=actor.kind,
+        role=actor.role,
+        channel=actor.channel,
+        org_code=actor.org_code,
+        level=case.level.value,
+        action=action,
+        case_number=case.number,
+        before=before.value if before else None,
+        after=case.status.value,
+        detail=detail or {},
+        request_id=actor.request_id,
+        division_code=case.division_code,
+    )
+
+
 async def record_event(
     session: AsyncSession,
     case: Case,
@@ -198,27 +223,10 @@ async def record_event(
     before: CaseStatus | None,
     now: dt.datetime,
     detail: dict[str, Any] | None = None,
-) -> None:
-    """Append what ``actor`` did to ``case`` to the holding node's audit chain, in the
-    caller's transaction: a step, a staff read, a flag raised by a timer."""
-    await append(
-        EventDraft(
-            actor_id=actor.id,
-            actor_kind=actor.kind,
-            role=actor.role,
-            channel=actor.channel,
-            org_code=actor.org_code,
-            level=case.level.value,
-            action=action,
-            case_number=case.number,
-            before=before.value if before else None,
-            after=case.status.value,
-            detail=detail or {},
-            request_id=actor.request_id,
-        ),
-        session=session,
-        now=now,
-    )
+) -> AuditEvent:
+    """Append what ``actor`` did to ``case`` to the holding division's audit chain, in
+    the caller's transaction: a step, a staff read, a flag raised by a timer."""
+    return await append(case_event(case, actor, action, before, detail), session=session, now=now)
 
 
 def _timer(case: Case, kind: TimerKind, due_at: dt.datetime) -> CaseTimer:
@@ -1078,6 +1086,6 @@ async def events_by_case(numbers: Sequence[str], *, session: AsyncSession) -> Se
         await session.scalars(
             select(AuditEvent)
             .where(AuditEvent.case_number.in_(numbers), AuditEvent.action.not_in(NOT_STEPS))
-            .order_by(AuditEvent.seq)
+            .order_by(AuditEvent.at, AuditEvent.division_code, AuditEvent.seq)
         )
     ).all()
