@@ -14,6 +14,11 @@ then writes every event to the store's one chain, as that release does.
 * ``write``: a case row locked and written, and its audit event appended, in one
   transaction.
 
+``--raw``: the append alone in plain SQL over 16 asyncpg connections (lock the head,
+INSERT the event, UPDATE the head, COMMIT), every event to one head (as one chain per
+store) or to 16 (one per division), optionally with ``GOVHUB_BENCH_AUDIT_RTT_MS`` of
+round trip added to every statement (a store some way off), as DESIGN §2 measured it.
+
 The store's pool holds 6 connections (the 16 clients share them). The cases are 64
 copies of a demo case spread over 16 divisions (4 each); client i works on case i,
 i + 16, … in turn."""
@@ -29,7 +34,7 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy import select
 
 from bench.backends import DEMO_NOW, PostgresBackend, open_stores
-from gateway.nodes import LevelNode
+from gateway.nodes import LevelNode, NodeRegistry
 from levels.audit import chain
 from levels.cases import service as case_service
 from levels.cases.models import Case
@@ -108,6 +113,79 @@ async def _tps(
     return sum(done) / (time.perf_counter() - started)
 
 
+RAW_APPEND = (
+    "SELECT seq, hash FROM audit_heads WHERE division_code = $1 FOR UPDATE",
+    "INSERT INTO audit_events (division_code, seq, at, actor_id, actor_kind, level, action,"
+    " detail, prev_hash, hash) VALUES ($1, $2, now(), 'bench', 'STAFF', 'COUNTY', 'READ',"
+    " '{}', $3, $4)",
+    "UPDATE audit_heads SET seq = $2, hash = $3 WHERE division_code = $1",
+)
+
+
+async def raw(url: str, heads: int, rtt: float) -> float:
+    """Appends per second in plain SQL, 16 connections, over ``heads`` heads."""
+    import asyncpg
+
+    conns = [await asyncpg.connect(url) for _ in range(CLIENTS)]
+    try:
+        names = [f"1407021012{d:02d}" for d in range(heads)]
+        await conns[0].executemany(
+            "INSERT INTO audit_heads (division_code, seq, hash, signed_at)"
+            " VALUES ($1, 0, $2, now()) ON CONFLICT DO NOTHING",
+            [(n, chain.GENESIS) for n in names],
+        )
+        stop = time.perf_counter() + SECONDS
+        done = [0] * CLIENTS
+
+        async def client(i: int) -> None:
+            conn, turn = conns[i], i
+            while time.perf_counter() < stop:
+                division = names[turn % heads]
+                async with conn.transaction():
+                    await asyncio.sleep(rtt)  # BEGIN
+                    head = await conn.fetchrow(RAW_APPEND[0], division)
+                    await asyncio.sleep(rtt)
+                    seq = head["seq"] + 1
+                    new = chain.link(head["hash"], f"{division}:{seq}".encode())
+                    await conn.execute(RAW_APPEND[1], division, seq, head["hash"], new)
+                    await asyncio.sleep(rtt)
+                    await conn.execute(RAW_APPEND[2], division, seq, new)
+                    await asyncio.sleep(rtt)
+                await asyncio.sleep(rtt)  # COMMIT
+                turn += CLIENTS
+                done[i] += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client(i) for i in range(CLIENTS)))
+        return sum(done) / (time.perf_counter() - started)
+    finally:
+        for conn in conns:
+            await conn.close()
+
+
+async def main_raw() -> None:
+    from levels.common import migrate
+
+    backend = PostgresBackend()
+    if reason := await backend.unavailable():
+        sys.exit(reason)
+    settings = await backend.settings()
+    nodes = NodeRegistry.from_settings(settings)
+    try:
+        await migrate.upgrade(nodes[Level.COUNTY].engine, "levels")
+        url = nodes[Level.COUNTY].engine.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        rtt = float(os.environ.get("GOVHUB_BENCH_AUDIT_RTT_MS", "0")) / 1000
+        print(f"PostgreSQL, plain SQL appends, {CLIENTS} connections, {rtt * 1000:.0f} ms RTT")
+        for heads in (1, DIVISIONS):
+            await raw(dsn, heads, rtt)  # warm-up
+            label = "one head (per store)" if heads == 1 else f"{heads} heads (per division)"
+            print(f"  {label:<40} {await raw(dsn, heads, rtt):8.0f} tps")
+    finally:
+        await nodes.dispose()
+        await backend.cleanup()
+
+
 async def main() -> None:
     backend = PostgresBackend()
     if reason := await backend.unavailable():
@@ -145,4 +223,4 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    asyncio.run(main_raw() if "--raw" in sys.argv[1:] else main())
