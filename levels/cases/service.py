@@ -199,20 +199,11 @@ def case_event(
 ) -> EventDraft:
     """What ``actor`` did to ``case``, for the chain of the division that holds it."""
     return EventDraft(
-        actor_id=actor.id,
-        actor_kind=actor.kind,
-        role=actor.role,
-        channel=actor.channel,
-        org_code=actor.org_code,
-        level=case.level.value,
-        action=action,
-        case_number=case.number,
-        before=before.value if before else None,
-        after=case.status.value,
-        detail=detail or {},
-        request_id=actor.request_id,
-        division_code=case.division_code,
-    )
+        actor_id=actor.id, actor_kind=actor.kind, role=actor.role, channel=actor.channel,
+        org_code=actor.org_code, request_id=actor.request_id, level=case.level.value,
+        action=action, case_number=case.number, division_code=case.division_code,
+        before=before.value if before else None, after=case.status.value, detail=detail or {},
+    )  # fmt: skip
 
 
 async def record_event(
