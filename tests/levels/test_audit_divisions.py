@@ -17,9 +17,10 @@ from typing import Any
 
 import orjson
 import pytest
+import sqlalchemy as sa
 from sqlalchemy import Connection, delete, select, text, update
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 
 from alembic import command
 from gateway.nodes import LevelNode, NodeRegistry
@@ -272,10 +273,22 @@ def _to(revision: str) -> Any:
     return run
 
 
-async def test_a_store_with_one_chain_comes_out_of_its_upgrade_verifying(tmp_path: Path) -> None:
-    """Events of two divisions (and one of none) in one store-wide chain, as the
-    release before kept them: after the upgrade each division's chain verifies."""
-    engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+@pytest.fixture
+async def old_store(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A store at the release before (0023) whose one chain holds events of two
+    divisions and one of none."""
+    name = f"govhub_test_oldchain_{uuid.uuid4().hex[:8]}"
+    if BACKEND == "postgres":
+        await pg.require_services()
+        await pg.create_database(name)
+        engine = create_async_engine(pg.async_url(name))
+    else:
+        engine = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+
+    def stored(when: dt.datetime) -> dt.datetime:
+        # as the store's column type keeps it: SQLite has no offsets (UTC is stored)
+        return when if BACKEND == "postgres" else when.astimezone(dt.UTC).replace(tzinfo=None)
+
     try:
         async with engine.begin() as conn:
             await conn.run_sync(_to("0023"))
@@ -294,34 +307,48 @@ async def test_a_store_with_one_chain_comes_out_of_its_upgrade_verifying(tmp_pat
                 bytes.fromhex(prev) + _old_canonical(seq, when, row)
             ).hexdigest()
             rows.append(row)
+        old = sa.table("audit_events", *(sa.column(k) for k in rows[0]))
+        old.c.at.type, old.c.detail.type = sa.DateTime(timezone=True), sa.JSON()
+        head = sa.table("audit_head", *(sa.column(k) for k in ("id", "seq", "hash", "signed_at")))
+        head.c.signed_at.type = sa.DateTime(timezone=True)
         async with engine.begin() as conn:
-            for row in rows:
-                await conn.execute(
-                    text(
-                        "INSERT INTO audit_events VALUES (:seq, :at, :actor_id, :actor_kind,"
-                        " :role, :channel, :org_code, :level, :action, :case_number, :before,"
-                        " :after, :detail, :request_id, :prev_hash, :hash)"
-                    ),
-                    row
-                    | {
-                        "detail": orjson.dumps(row["detail"]).decode(),
-                        "at": row["at"].astimezone(dt.UTC).replace(tzinfo=None).isoformat(" "),
-                    },
-                )
+            await conn.execute(sa.insert(old), [r | {"at": stored(r["at"])} for r in rows])
             await conn.execute(
-                text("INSERT INTO audit_head VALUES (1, 4, :h, :at, NULL, NULL)"),
-                {"h": prev, "at": "2026-11-20 02:00:00"},
+                sa.insert(head), {"id": 1, "seq": 4, "hash": prev, "signed_at": stored(at(4))}
             )
-            await conn.run_sync(_to("head"))
-        async with engine.connect() as conn:
-            session = AsyncSession(bind=conn)
-            report = await verify_chain(session=session, level="VILLAGE")
-            await session.close()
-        assert report.valid, report
-        assert [(d.division_code, d.events) for d in report.divisions] == [
-            ("000000000000", 1),
-            (VILLAGE, 2),
-            (OTHER_VILLAGE, 1),
-        ]
+        yield engine
     finally:
         await engine.dispose()
+        if BACKEND == "postgres":
+            await pg.drop_database(name)
+
+
+async def test_a_store_with_one_chain_comes_out_of_its_upgrade_verifying(
+    old_store: AsyncEngine,
+) -> None:
+    """After the upgrade each old event is in its division's chain, and each verifies."""
+    async with old_store.begin() as conn:
+        await conn.run_sync(_to("head"))
+    async with old_store.connect() as conn:
+        session = AsyncSession(bind=conn)
+        report = await verify_chain(session=session, level="VILLAGE")
+        await session.close()
+    assert report.valid, report
+    assert [(d.division_code, d.events) for d in report.divisions] == [
+        ("000000000000", 1),
+        (VILLAGE, 2),
+        (OTHER_VILLAGE, 1),
+    ]
+
+
+async def test_a_store_whose_chain_does_not_verify_is_not_upgraded(
+    old_store: AsyncEngine,
+) -> None:
+    """Re-linking a tampered chain would hide the tampering: the upgrade refuses it and
+    leaves the store as it was."""
+    async with old_store.begin() as conn:
+        await conn.execute(text("UPDATE audit_events SET action = 'DECIDE' WHERE seq = 2"))
+    with pytest.raises(RuntimeError, match="does not verify at seq 2"):
+        async with old_store.begin() as conn:
+            await conn.run_sync(_to("head"))
+    assert await migrate.revision(old_store) == "0023"
