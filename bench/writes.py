@@ -8,10 +8,12 @@ from typing import cast
 
 import orjson
 from sqlalchemy import Table, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bench.backends import DEMO_NOW
 from gateway.nodes import NodeRegistry
-from levels.audit.chain import HEAD_ID, EventDraft, canonical, link
+from levels.audit.chain import GENESIS, EventDraft, canonical, link
 from levels.audit.models import AuditEvent, AuditHead
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
@@ -35,7 +37,7 @@ async def accept_raw(nodes: NodeRegistry, number: str) -> bytes:
     async with node.engine.begin() as conn:
         case = (
             await conn.execute(
-                select(_case.c.version, _case.c.status, _case.c.submitted_at)
+                select(_case.c.version, _case.c.status, _case.c.submitted_at, _case.c.division_code)
                 .where(_case.c.number == number)
                 .with_for_update()
             )
@@ -53,13 +55,18 @@ async def accept_raw(nodes: NodeRegistry, number: str) -> bytes:
         )
         if written.rowcount != 1:
             raise RuntimeError(f"acceptCase baseline: {number} moved past version {case.version}")
-        if node.engine.dialect.name == "sqlite":
+        division = case.division_code
+        at_head = _head.c.division_code == division
+        dialect = node.engine.dialect.name
+        first = (sqlite_insert if dialect == "sqlite" else pg_insert)(_head).values(
+            division_code=division, seq=0, hash=GENESIS, signed_at=now
+        )
+        await conn.execute(first.on_conflict_do_nothing())
+        if dialect == "sqlite":
             # a write first takes the database's write lock, as the chain's append does
-            await conn.execute(update(_head).where(_head.c.id == HEAD_ID).values(seq=_head.c.seq))
+            await conn.execute(update(_head).where(at_head).values(seq=_head.c.seq))
         head = (
-            await conn.execute(
-                select(_head.c.seq, _head.c.hash).where(_head.c.id == HEAD_ID).with_for_update()
-            )
+            await conn.execute(select(_head.c.seq, _head.c.hash).where(at_head).with_for_update())
         ).one()
         seq = head.seq + 1
         draft = EventDraft(
@@ -74,9 +81,10 @@ async def accept_raw(nodes: NodeRegistry, number: str) -> bytes:
             before=case.status.value,
             after=CaseStatus.ACCEPTED.value,
         )
-        hash_ = link(head.hash, canonical(seq, now, draft))
+        hash_ = link(head.hash, canonical(division, seq, now, draft))
         await conn.execute(
             insert(_event).values(
+                division_code=division,
                 seq=seq,
                 at=now,
                 actor_id=draft.actor_id,
@@ -97,7 +105,7 @@ async def accept_raw(nodes: NodeRegistry, number: str) -> bytes:
         )
         await conn.execute(
             update(_head)
-            .where(_head.c.id == HEAD_ID)
+            .where(at_head)
             .values(seq=seq, hash=hash_, signed_at=now, kid=None, signature=None)
         )
     return orjson.dumps(

@@ -8,13 +8,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.errors import AuthErrorCode
 from auth.policy import Action, allows, jurisdiction_prefix
 from gateway.nodes import LevelNode
-from levels.audit.chain import in_time_order, utc_stamp, verify_chain
+from levels.audit.chain import in_time_order, utc_stamp, verify_division
+from levels.audit.links import check_links
 from levels.audit.models import AuditEvent as AuditEventRow
 from levels.cases.numbers import parse_case_number
 from levels.common.codes import parse_division
@@ -24,7 +25,14 @@ from levels.common.errors import DomainError, ErrorCode
 from resolvers.fanout import fan_out
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
-from schema.audit import AuditEvent, AuditFilter, AuditTrail, ChainStatus, audit_target
+from schema.audit import (
+    AuditEvent,
+    AuditFilter,
+    AuditTrail,
+    ChainStatus,
+    HandoverLink,
+    audit_target,
+)
 from schema.info import Info
 from schema.relay import Connection, connection
 
@@ -41,8 +49,10 @@ def _require(info: Info, case_number: str | None) -> str:
 
 async def audit_trail(info: Info, case_number: str) -> AuditTrail:
     """A case's trail at every node it passed through (each asked once, in parallel),
-    oldest first, and the chain of each of those nodes verified; a node that does not
-    answer is reported (``extensions.unavailable``) and its part left out."""
+    oldest first; the chain of every division that holds its events verified (each
+    segment from its genesis), and every hand-over link between them checked; a node
+    that does not answer is reported (``extensions.unavailable``) and its part left
+    out."""
     ctx = info.context
     parsed = parse_case_number(case_number, field="caseNumber")
     _require(info, parsed.value)
@@ -54,52 +64,63 @@ async def audit_trail(info: Info, case_number: str) -> AuditTrail:
             await session.scalars(
                 select(AuditEventRow)
                 .where(AuditEventRow.case_number == parsed.value)
-                .order_by(AuditEventRow.seq)
+                .order_by(AuditEventRow.division_code, AuditEventRow.seq)
             )
         ).all()
 
     found = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
     report_unavailable(info, found.unavailable)
-    # the receiving node's chain always (the case's number names it), and every other
-    # node's that holds some of its events; the whole chain of each, from its genesis
-    held = [lv for lv in LEVELS if lv is received or found.values.get(lv)]
-    held.sort(key=lambda lv: -lv.depth)
+    # the receiving division's chain always (the case's number names it), and every
+    # other division's that holds some of its events; the whole chain of each
+    segments: set[tuple[Level, str]] = {(received, parsed.value[:12])}
+    for level, rows in found.values.items():
+        segments.update((level, r.division_code) for r in rows)
+    answered = sorted(
+        (s for s in segments if s[0] in found.values), key=lambda s: (-s[0].depth, s[1])
+    )
 
-    async def verify(level: Level) -> ChainStatus:
+    async def verify(level: Level, division: str) -> ChainStatus:
         async with ctx.nodes[level].sessions() as session:
-            report = await verify_chain(
-                session=session, level=level.value, public_key_for=public_key
+            report = await verify_division(
+                session=session, level=level.value, division=division, public_key_for=public_key
             )
         return ChainStatus.of(level, report)
 
-    answered = [lv for lv in held if lv in found.values]
-    chains = await asyncio.gather(*(verify(lv) for lv in answered))
+    chains = await asyncio.gather(*(verify(lv, d) for lv, d in answered))
     rows = in_time_order(r for rows in found.values.values() for r in rows)
     return AuditTrail(
         case_number=parsed.value,
         events=[AuditEvent.from_row(r) for r in rows],
         chains=list(chains),
+        links=[HandoverLink.of(r) for r in check_links(rows)],
         received_level=received,
     )
 
 
 def _time_key(row: AuditEventRow) -> tuple[str, str, str]:
     """A cursor position of ``auditEvents``: time (UTC, microseconds), then — at the
-    same instant — the lower level first, then the node's chain (``time_key``)."""
-    return (utc_stamp(row.at), str(3 - Level(row.level).depth), f"{row.seq:012d}")
+    same instant — the lower level first, then the division and its chain
+    (``time_key``)."""
+    place = f"{row.division_code}:{row.seq:012d}"
+    return (utc_stamp(row.at), str(3 - Level(row.level).depth), place)
 
 
 def _after(position: Any) -> Any:
-    """Rows of one node after its cursor position (time, then seq)."""
+    """Rows of one node after its cursor position (time, then division and seq)."""
     if not isinstance(position, tuple) or len(position) != 3:
         raise DomainError(ErrorCode.INVALID_CURSOR, field=["after"])
     try:
-        at, seq = dt.datetime.fromisoformat(position[0]), int(position[2])
+        at = dt.datetime.fromisoformat(position[0])
+        division, _, seq_text = str(position[2]).partition(":")
+        seq = int(seq_text)
     except ValueError:
         raise DomainError(ErrorCode.INVALID_CURSOR, field=["after"]) from None
     if at.tzinfo is None:
         raise DomainError(ErrorCode.INVALID_CURSOR, field=["after"])
-    return (AuditEventRow.at > at) | ((AuditEventRow.at == at) & (AuditEventRow.seq > seq))
+    later = tuple_(AuditEventRow.division_code, AuditEventRow.seq) > tuple_(
+        literal(division), literal(seq)
+    )
+    return (AuditEventRow.at > at) | ((AuditEventRow.at == at) & later)
 
 
 async def audit_events(
@@ -132,7 +153,7 @@ async def audit_events(
         stmt = stmt.where(AuditEventRow.at < f.to)
 
     async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[AuditEventRow]:
-        page = stmt.order_by(AuditEventRow.at, AuditEventRow.seq)
+        page = stmt.order_by(AuditEventRow.at, AuditEventRow.division_code, AuditEventRow.seq)
         if node.level in positions:
             page = page.where(positions[node.level])
         return (await session.scalars(page.limit(size + 1))).all()

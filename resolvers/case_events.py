@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from auth.enums import AccountKind
 from auth.errors import AuthErrorCode
 from auth.policy import Action, allows
+from levels.audit.batch import appender_for
 from levels.cases import service as case_service
 from levels.cases.errors import CaseErrorCode
 from levels.cases.models import Case
@@ -54,10 +55,8 @@ async def _read_case(info: Info, number: CaseNumber) -> Case:
         # a case the viewer may not read does not exist for them
         if row is None or not allows(viewer, Action.READ, case_target(row)):
             raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["number"])
-        if viewer.kind is AccountKind.STAFF:
-            # every read of a case by staff is audited, as with Query.case
-            await case_service.record_event(
-                session, row, actor_of(info), case_service.READ_ACTION, row.status, ctx.clock.now()
-            )
-            await session.commit()
+    if viewer.kind is AccountKind.STAFF:
+        # every read of a case by staff is audited, as with Query.case
+        draft = case_service.case_event(row, actor_of(info), case_service.READ_ACTION, row.status)
+        await appender_for(node.sessions).append(draft, ctx.clock.now())
     return row

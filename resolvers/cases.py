@@ -11,7 +11,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import Select, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -29,6 +29,7 @@ from auth.policy import (
 )
 from auth.viewer import Viewer
 from gateway.nodes import LevelNode, NodeRegistry
+from levels.audit.batch import appender_for
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases import due, referral_clock, referral_rules
 from levels.cases import service as case_service
@@ -308,7 +309,9 @@ def window_key(value: str | None, level: Level) -> str | None:
 async def case(info: Info, number: str) -> CaseType | None:
     """One case by number, from the node its number names; null when there is none or
     the viewer may not read it (the schema's guard answers null for the latter, for
-    every viewer). Staff reads are audited."""
+    every viewer). Staff reads are audited: the case is answered once its read event is
+    committed, in a batch with the other reads of the moment, after the connection that
+    read it went back to the pool."""
     ctx = info.context
     parsed = parse_case_number(number)
     node = await holder(info, parsed.value)
@@ -316,16 +319,14 @@ async def case(info: Info, number: str) -> CaseType | None:
         row = await session.get(Case, parsed.value)
         if row is None or not allows(ctx.viewer, Action.READ, case_target(row)):
             return None
-        if ctx.viewer.kind is AccountKind.STAFF:
-            await _audit_read(info, session, row)
+    if ctx.viewer.kind is AccountKind.STAFF:
+        await _audit_read(info, node.sessions, row)
     return CaseType.from_row(row)
 
 
-async def _audit_read(info: Info, session: AsyncSession, row: Case) -> None:
-    await case_service.record_event(
-        session, row, actor_of(info), case_service.READ_ACTION, row.status, info.context.clock.now()
-    )
-    await session.commit()
+async def _audit_read(info: Info, sessions: async_sessionmaker[AsyncSession], row: Case) -> None:
+    draft = case_service.case_event(row, actor_of(info), case_service.READ_ACTION, row.status)
+    await appender_for(sessions).append(draft, info.context.clock.now())
 
 
 async def _applicant_account(info: Info, value: str) -> str | None:

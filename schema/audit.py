@@ -1,5 +1,5 @@
-"""The audit trail in the schema: events, a case's trail, and whether a node's chain
-still verifies."""
+"""The audit trail in the schema: events, a case's trail, whether each division's chain
+still verifies, and the hand-over links between them."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import strawberry
 
 from auth.policy import Resource, Target
 from levels.audit.chain import ChainReport
+from levels.audit.links import LinkReport
 from levels.audit.models import AuditEvent as AuditEventRow
 from levels.common.errors import DomainError, ErrorCode
 from schema.enums import Level
@@ -22,7 +23,10 @@ def audit_target(case_number: str | None) -> Target:
 
 @strawberry.type(description="One audited action: who, when, what, before → after")
 class AuditEvent:
-    seq: int = strawberry.field(description="Position in the node's chain")
+    division_code: str = strawberry.field(
+        description="The division whose chain holds it (000000000000: the node's own events)"
+    )
+    seq: int = strawberry.field(description="Position in its division's chain")
     at: dt.datetime = strawberry.field(description="When it happened")
     level: Level = strawberry.field(description="The level whose store holds it")
     actor_id: str = strawberry.field(description="The account (or SYSTEM) that acted")
@@ -39,7 +43,7 @@ class AuditEvent:
     detail: str = strawberry.field(description="JSON")
     request_id: str | None = strawberry.field(description="The request's `X-Request-Id`")
     prev_hash: str = strawberry.field(
-        description="The hash of the previous event of this node's chain"
+        description="The hash of the previous event of its division's chain"
     )
     hash: str = strawberry.field(description="H(prevHash ‖ this event): the chain link")
 
@@ -50,6 +54,7 @@ class AuditEvent:
     def from_row(cls, row: AuditEventRow) -> AuditEvent:
         level = Level(row.level)
         return cls(
+            division_code=row.division_code,
             seq=row.seq,
             at=row.at,
             level=level,
@@ -69,9 +74,14 @@ class AuditEvent:
         )
 
 
-@strawberry.type(description="Whether a node's hash chain still verifies, and where not")
+@strawberry.type(
+    description="Whether a division's hash chain in a node still verifies, and where not"
+)
 class ChainStatus:
     level: Level = strawberry.field(description="The node whose chain this is")
+    division_code: str | None = strawberry.field(
+        description="The division whose chain this is (its segment of a case's trail)"
+    )
     valid: bool = strawberry.field(description="Every link recomputes and the head matches")
     events: int = strawberry.field(description="Events in the chain")
     first_bad_seq: int | None = strawberry.field(
@@ -88,6 +98,7 @@ class ChainStatus:
     def of(cls, level: Level, report: ChainReport) -> ChainStatus:
         return cls(
             level=level,
+            division_code=report.division_code,
             valid=report.valid,
             events=report.events,
             first_bad_seq=report.first_bad_seq,
@@ -97,7 +108,43 @@ class ChainStatus:
 
 
 @strawberry.type(
-    description="A case's audit trail at every node it passed through, and each node's chain"
+    description="Where a case was handed from one division to another: the receiving "
+    "division's first event of it records the hash of the sender's hand-over event"
+)
+class HandoverLink:
+    level: Level = strawberry.field(description="The node that received the case")
+    division_code: str = strawberry.field(description="The division that received it")
+    seq: int = strawberry.field(description="The receiving event, in its division's chain")
+    from_level: str = strawberry.field(description="The node that handed it over")
+    from_division_code: str = strawberry.field(description="The division that handed it over")
+    from_seq: int = strawberry.field(
+        description="The hand-over event, in the sender's division's chain"
+    )
+    valid: bool = strawberry.field(
+        description="The sender's event is there with the hash the receiver recorded"
+    )
+    problem: str | None = strawberry.field(
+        description="MISSING (no such event at the sender, or its node did not answer), "
+        "HASH_MISMATCH or MALFORMED"
+    )
+
+    @classmethod
+    def of(cls, report: LinkReport) -> HandoverLink:
+        c = report.claim
+        return cls(
+            level=Level(c.level),
+            division_code=c.division,
+            seq=c.seq,
+            from_level=c.from_level,
+            from_division_code=c.from_division,
+            from_seq=c.from_seq,
+            valid=report.valid,
+            problem=report.problem,
+        )
+
+
+@strawberry.type(
+    description="A case's audit trail at every node it passed through, and each division's chain"
 )
 class AuditTrail:
     case_number: str = strawberry.field(description="The case")
@@ -105,11 +152,22 @@ class AuditTrail:
         description="The events of every node the case passed through, oldest first"
     )
     chains: list[ChainStatus] = strawberry.field(
-        description="The chain of each node that holds events of the case (the receiving "
-        "node's first), each verified from its genesis; a node that does not answer is "
-        "left out and reported in extensions.unavailable"
+        description="The chain of each division that holds events of the case, in each "
+        "node (the receiving node's first), each verified from its genesis; a node that "
+        "does not answer is left out and reported in extensions.unavailable"
+    )
+    links: list[HandoverLink] = strawberry.field(
+        description="Each hand-over of the case between divisions, checked against the "
+        "sender's event"
     )
     received_level: strawberry.Private[Level]
+
+    @strawberry.field(
+        description="Every segment of the trail verifies and every hand-over link holds "
+        "(of the nodes that answered)"
+    )
+    def valid(self) -> bool:
+        return all(c.valid for c in self.chains) and all(link.valid for link in self.links)
 
     def authz_target(self) -> Target:
         return audit_target(self.case_number)
@@ -120,7 +178,10 @@ class AuditTrail:
     )
     def chain(self) -> ChainStatus:
         for status in self.chains:
-            if status.level is self.received_level:
+            if (
+                status.level is self.received_level
+                and status.division_code == (self.case_number[:12])
+            ):
                 return status
         raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=self.received_level.value)
 

@@ -46,37 +46,67 @@ def audit_group() -> None:
     help="Verify this level's store only. Default: all four.",
 )
 def audit_verify(level_name: str | None) -> None:
-    """Recompute every level store's audit chain, check its head and the head's
-    signature; exit 1 when a chain is not intact."""
+    """Recompute the audit chain of every division of every level store, check each
+    head and its signature, and every cross-link a hand-over recorded (against the
+    sender's store); print each division's count and the first failure; exit 1 when
+    a chain or a link is not intact."""
     from auth.keys import KeyRing
     from levels.audit.chain import ChainReport, verify_chain
+    from levels.audit.links import LinkReport, claims_in, sender_hash, verify_links
     from levels.common.enums import LEVELS
 
     settings = load_settings()
     secret = secret_of(settings)
     levels = [Level(level_name.upper())] if level_name else list(LEVELS)
 
-    async def run(nodes: NodeRegistry) -> list[tuple[Level, ChainReport]]:
+    async def run(
+        nodes: NodeRegistry,
+    ) -> tuple[list[tuple[Level, ChainReport]], list[LinkReport]]:
         await require_migrated(nodes, levels=True)
         ring = KeyRing(nodes.identity, secret=secret, clock=clock_for(settings.clock_override))
-        reports = []
+        reports, claims = [], []
         for level in levels:
             async with nodes[level].sessions() as session:
                 report = await verify_chain(
                     session=session, level=level.value, public_key_for=ring.public_key
                 )
+                claims += await claims_in(session)
             reports.append((level, report))
-        return reports
 
-    broken = False
-    for level, report in run_on(settings, run):
-        if report.valid:
-            signed = f"head signed by {report.head_kid}" if report.head_signed else "head unsigned"
-            click.echo(f"{level.value}: {report.events} events, chain valid, {signed}")
-        else:
-            broken = True
-            click.echo(f"{level.value}: {report.problem} at event {report.first_bad_seq}")
-    if broken:
+        async def lookup(level: str, division: str, seq: int) -> str | None:
+            if level not in {lv.value for lv in LEVELS}:
+                return None
+            async with nodes[Level(level)].sessions() as session:
+                return await sender_hash(session, division, seq)
+
+        return reports, await verify_links(claims, lookup)
+
+    reports, links = run_on(settings, run)
+    first: str | None = None
+    for level, report in reports:
+        count = len(report.divisions)
+        click.echo(f"{level.value}: {report.events} events in {count} division chain(s)")
+        for part in report.divisions:
+            where = f"{level.value} {part.division_code}"
+            if part.valid:
+                signed = f"head signed by {part.head_kid}" if part.head_signed else "head unsigned"
+                click.echo(f"  {where}: {part.events} events, chain valid, {signed}")
+            else:
+                line = f"{where}: {part.problem} at event {part.first_bad_seq}"
+                click.echo(f"  {line}")
+                first = first or line
+    broken_links = [r for r in links if not r.valid]
+    click.echo(f"links: {len(links)} cross-link(s), {len(broken_links)} broken")
+    for r in broken_links:
+        c = r.claim
+        line = (
+            f"link {c.level} {c.division} event {c.seq} <- "
+            f"{c.from_level} {c.from_division} event {c.from_seq}: {r.problem}"
+        )
+        click.echo(f"  {line}")
+        first = first or line
+    if first is not None:
+        click.echo(f"first failure: {first}")
         sys.exit(1)
 
 

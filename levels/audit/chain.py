@@ -1,23 +1,31 @@
-"""The audit trail of a node as a hash chain: ``h_i = H(h_{i-1} ‖ canonical(e_i))``
-from ``GENESIS``, its newest link kept (and, separately, signed) in the head row.
+"""The audit trail of a node as hash chains, one per division: in each,
+``h_i = H(h_{i-1} ‖ canonical(e_i))`` from ``GENESIS``, its newest link kept (and,
+separately, signed) in that division's head row.
 
 ``append`` writes an event inside the caller's transaction, so an action and its audit
-event are committed together or not at all; it takes the head's lock first, so two
-appenders never read the same head and the chain never forks:
+event are committed together or not at all; it takes the lock of its division's head
+first, so two appenders to one division never read the same head and its chain never
+forks, while appenders to other divisions do not wait for it:
 
-- PostgreSQL: ``SELECT … FOR UPDATE`` of the head row; a second appender waits for the
-  first to commit and then reads the head the first one wrote.
-- SQLite: a write statement on the head (``UPDATE audit_head SET seq = seq``) comes
+- PostgreSQL: ``SELECT … FOR UPDATE`` of the division's head row; a second appender to
+  that division waits for the first to commit and then reads the head the first wrote.
+- SQLite: a write statement on the head (``UPDATE audit_heads SET seq = seq``) comes
   before the head is read. It takes the database's write lock (waiting out the busy
   timeout if another writer holds it), so the read that follows sees the newest head.
   A caller must not hold an open read snapshot from before (the driver opens its
   transactions at the first write, so a caller's earlier reads do not).
 
 Append is best the caller's last write: the head lock is then held only to the commit.
-Signing the head is separate (``sign_head``); an append moves the head and clears its
+Signing a head is separate (``sign_head``); an append moves the head and clears its
 signature, which no longer covers it, until the head is signed again.
 
-``verify_chain`` recomputes every link and reports the first row that fails."""
+A hand-over (a case referred up, a delegation reaching a town) links two chains: the
+sender's hand-over event travels in the message (``handover_link``) and the receiving
+division's first event of it records it in its detail (``HANDOVER``), where its own hash
+covers it.
+
+``verify_division`` recomputes one division's chain and reports the first row that
+fails; ``verify_chain`` does so for every division of the store."""
 
 from __future__ import annotations
 
@@ -25,14 +33,14 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,8 +51,12 @@ if TYPE_CHECKING:
     from auth.keys import KeyRing
 
 GENESIS = "0" * 64
-HEAD_ID = 1
+# the chain of a node's own events, of no division (a refused message of no case)
+NODE_DIVISION = "000000000000"
 BATCH = 1000
+# the key, in a receiving event's detail and in a hand-over message's payload, of the
+# sender's hand-over event: {"level", "division", "seq", "hash"}
+HANDOVER = "handover"
 
 TAMPERED = "TAMPERED"
 BROKEN_LINK = "BROKEN_LINK"
@@ -52,10 +64,14 @@ GAP = "GAP"
 HEAD_MISMATCH = "HEAD_MISMATCH"
 BAD_SIGNATURE = "BAD_SIGNATURE"
 
+_events = cast(Table, AuditEvent.__table__)
+
 
 @dataclass(frozen=True)
 class EventDraft:
-    """What a caller records; ``append`` gives it its seq, time and link."""
+    """What a caller records; ``append`` gives it its seq, time and link. The event
+    goes to the chain of ``division_code`` — when None, of the division its case number
+    names, else the node's own (``NODE_DIVISION``)."""
 
     actor_id: str
     actor_kind: str
@@ -69,6 +85,16 @@ class EventDraft:
     after: str | None = None
     detail: dict[str, Any] = field(default_factory=dict)
     request_id: str | None = None
+    division_code: str | None = None
+
+
+def division_of(draft: EventDraft) -> str:
+    """The division whose chain an event of ``draft`` goes to."""
+    if draft.division_code:
+        return draft.division_code
+    if draft.case_number and len(draft.case_number) >= 12:
+        return draft.case_number[:12]
+    return NODE_DIVISION
 
 
 class EventFields(Protocol):
@@ -107,11 +133,12 @@ def utc_stamp(at: dt.datetime) -> str:
     return at.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
-def canonical(seq: int, at: dt.datetime, event: EventFields) -> bytes:
-    """The bytes an event's hash covers: every field but the two hashes, as JSON with
-    sorted keys (nested ones too), the time in UTC with microseconds."""
+def canonical(division: str, seq: int, at: dt.datetime, event: EventFields) -> bytes:
+    """The bytes an event's hash covers: its division, every field but the two hashes,
+    as JSON with sorted keys (nested ones too), the time in UTC with microseconds."""
     return orjson.dumps(
         {
+            "division_code": division,
             "seq": seq,
             "at": utc_stamp(at),
             "actor_id": event.actor_id,
@@ -131,11 +158,11 @@ def canonical(seq: int, at: dt.datetime, event: EventFields) -> bytes:
     )
 
 
-def time_key(row: AuditEvent) -> tuple[dt.datetime, int, int]:
+def time_key(row: AuditEvent) -> tuple[dt.datetime, int, str, int]:
     """Where an event stands among a case's events of every node: by time — one case's
     steps never happen at two levels at once; at the same instant the lower level's
-    first, as it hands the case up — and within one store by its chain."""
-    return (row.at, -Level(row.level).depth, row.seq)
+    first, as it hands the case up — and within one store by division and chain."""
+    return (row.at, -Level(row.level).depth, row.division_code, row.seq)
 
 
 def in_time_order(rows: Iterable[AuditEvent]) -> list[AuditEvent]:
@@ -148,17 +175,40 @@ def link(prev_hash: str, canonical_bytes: bytes) -> str:
     return hashlib.sha256(bytes.fromhex(prev_hash) + canonical_bytes).hexdigest()
 
 
-def head_message(level: str, seq: int, hash_: str) -> bytes:
-    """What a head signature covers: ``"<node>:<seq>:<hash>"``."""
-    return f"{level}:{seq}:{hash_}".encode()
+def head_message(level: str, division: str, seq: int, hash_: str) -> bytes:
+    """What a head signature covers: ``"<node>:<division>:<seq>:<hash>"``."""
+    return f"{level}:{division}:{seq}:{hash_}".encode()
 
 
-async def _lock_head(session: AsyncSession, now: dt.datetime) -> AuditHead:
-    """The head row, locked for this transaction (created at seq 0 when missing)."""
+def handover_link(event: AuditEvent) -> dict[str, Any]:
+    """The sender's hand-over event as a message carries it and the receiver records it."""
+    return {
+        "level": event.level,
+        "division": event.division_code,
+        "seq": event.seq,
+        "hash": event.hash,
+    }
+
+
+def carry_handover(payload: dict[str, Any], event: AuditEvent) -> dict[str, Any]:
+    """A message's payload (a new dict, so the change is written) carrying the
+    sender's hand-over ``event``."""
+    return {**payload, HANDOVER: handover_link(event)}
+
+
+def with_handover(detail: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """``detail`` of a receiving event, with the hand-over link ``payload`` carries."""
+    given = payload.get(HANDOVER)
+    return {**detail, HANDOVER: given} if isinstance(given, dict) else detail
+
+
+async def _lock_head(session: AsyncSession, division: str, now: dt.datetime) -> AuditHead:
+    """The division's head row, locked for this transaction (created at seq 0 when
+    missing)."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     stmt = (
         select(AuditHead)
-        .where(AuditHead.id == HEAD_ID)
+        .where(AuditHead.division_code == division)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
@@ -167,7 +217,7 @@ async def _lock_head(session: AsyncSession, now: dt.datetime) -> AuditHead:
             # a write first: it takes the write lock (or waits for it) before the read
             await session.execute(
                 update(AuditHead)
-                .where(AuditHead.id == HEAD_ID)
+                .where(AuditHead.division_code == division)
                 .values(seq=AuditHead.seq)
                 .execution_options(synchronize_session=False)
             )
@@ -176,7 +226,7 @@ async def _lock_head(session: AsyncSession, now: dt.datetime) -> AuditHead:
             return head
         try:
             async with session.begin_nested():
-                head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS, signed_at=now)
+                head = AuditHead(division_code=division, seq=0, hash=GENESIS, signed_at=now)
                 session.add(head)
             return head
         except IntegrityError:
@@ -186,36 +236,72 @@ async def _lock_head(session: AsyncSession, now: dt.datetime) -> AuditHead:
     raise AssertionError("unreachable")
 
 
-async def append(draft: EventDraft, *, session: AsyncSession, now: dt.datetime) -> AuditEvent:
-    """Append ``draft`` as the next event of the node's chain, inside the caller's
-    transaction (the caller commits it together with its own change)."""
+def _row(division: str, seq: int, now: dt.datetime, draft: EventDraft, prev: str) -> dict[str, Any]:
     detail = orjson.loads(orjson.dumps(draft.detail))  # a copy, as the store returns it
-    head = await _lock_head(session, now)
-    seq = head.seq + 1
-    event = AuditEvent(
-        seq=seq,
-        at=now,
-        actor_id=draft.actor_id,
-        actor_kind=draft.actor_kind,
-        role=draft.role,
-        channel=draft.channel,
-        org_code=draft.org_code,
-        level=draft.level,
-        action=draft.action,
-        case_number=draft.case_number,
-        before=draft.before,
-        after=draft.after,
-        detail=detail,
-        request_id=draft.request_id,
-        prev_hash=head.hash,
-    )
-    event.hash = link(head.hash, canonical(seq, now, event))
+    values: dict[str, Any] = {
+        "division_code": division,
+        "seq": seq,
+        "at": now,
+        "actor_id": draft.actor_id,
+        "actor_kind": draft.actor_kind,
+        "role": draft.role,
+        "channel": draft.channel,
+        "org_code": draft.org_code,
+        "level": draft.level,
+        "action": draft.action,
+        "case_number": draft.case_number,
+        "before": draft.before,
+        "after": draft.after,
+        "detail": detail,
+        "request_id": draft.request_id,
+        "prev_hash": prev,
+    }
+    # the draft's detail serialises to the same bytes as its copy
+    values["hash"] = link(prev, canonical(division, seq, now, draft))
+    return values
+
+
+async def append(draft: EventDraft, *, session: AsyncSession, now: dt.datetime) -> AuditEvent:
+    """Append ``draft`` as the next event of its division's chain, inside the caller's
+    transaction (the caller commits it together with its own change)."""
+    division = division_of(draft)
+    head = await _lock_head(session, division, now)
+    event = AuditEvent(**_row(division, head.seq + 1, now, draft, head.hash))
     session.add(event)
-    head.seq, head.hash, head.signed_at = seq, event.hash, now
+    head.seq, head.hash, head.signed_at = event.seq, event.hash, now
     # a signature covers the head it was made for, not this one
     head.kid = head.signature = None
     await session.flush()
     return event
+
+
+async def append_many(
+    drafts: Sequence[tuple[EventDraft, dt.datetime]], *, session: AsyncSession
+) -> list[str]:
+    """Append several events (each with its time) inside the caller's transaction: each
+    division's head is locked once (in division order, so two batches never wait on
+    each other in a circle) and every row goes in by one INSERT. Returns their hashes
+    in the order given."""
+    if not drafts:
+        return []
+    by_division: dict[str, list[int]] = {}
+    for i, (draft, _) in enumerate(drafts):
+        by_division.setdefault(division_of(draft), []).append(i)
+    rows: list[dict[str, Any]] = [{} for _ in drafts]
+    for division in sorted(by_division):
+        first_now = drafts[by_division[division][0]][1]
+        head = await _lock_head(session, division, first_now)
+        seq, prev = head.seq, head.hash
+        for i in by_division[division]:
+            draft, now = drafts[i]
+            seq += 1
+            rows[i] = _row(division, seq, now, draft, prev)
+            prev = rows[i]["hash"]
+        head.seq, head.hash, head.signed_at = seq, prev, drafts[by_division[division][-1]][1]
+        head.kid = head.signature = None
+    await session.execute(insert(_events), rows)
+    await session.flush()
+    return [row["hash"] for row in rows]
 
 
 class HeadSigner(Protocol):
@@ -244,30 +330,52 @@ class KeyRingSigner:
         return key.kid, _b64url(key.private.sign(data))
 
 
+async def divisions(session: AsyncSession) -> list[str]:
+    """The divisions that have a chain in this store (a head, or rows), in order."""
+    heads = set((await session.scalars(select(AuditHead.division_code))).all())
+    rows = set((await session.scalars(select(_events.c.division_code).distinct())).all())
+    return sorted(heads | rows)
+
+
 async def sign_head(
     *,
     session: AsyncSession,
     signer: HeadSigner,
     level: str,
     now: dt.datetime | None = None,
+    division: str | None = None,
 ) -> None:
-    """Sign the node's head (``"<level>:<seq>:<hash>"``) inside the caller's
-    transaction, under the head's lock. ``now``, when given, becomes ``signed_at``; a
-    node with no head yet gets the genesis head (seq 0) signed."""
+    """Sign the heads of the store's divisions (or of ``division`` alone), each
+    ``"<level>:<division>:<seq>:<hash>"``, inside the caller's transaction, under each
+    head's lock. ``now``, when given, becomes ``signed_at``; a store with no chain yet
+    gets the genesis head (seq 0) of its node division signed. A head already signed
+    is left as it is."""
     stamp = now if now is not None else dt.datetime.now(dt.UTC)
-    head = await _lock_head(session, stamp)
-    head.kid, head.signature = await signer.sign(head_message(level, head.seq, head.hash))
-    if now is not None:
-        head.signed_at = now
+    if division is not None:
+        names = [division]
+    else:
+        unsigned = select(AuditHead.division_code).where(AuditHead.signature.is_(None))
+        names = list((await session.scalars(unsigned.order_by(AuditHead.division_code))).all())
+        if not names and await session.scalar(select(AuditHead.division_code).limit(1)) is None:
+            names = [NODE_DIVISION]
+    for name in names:
+        head = await _lock_head(session, name, stamp)
+        head.kid, head.signature = await signer.sign(head_message(level, name, head.seq, head.hash))
+        if now is not None:
+            head.signed_at = now
     await session.flush()
 
 
 def verify_head_signature(head: AuditHead, level: str, public_key: Ed25519PublicKey) -> bool:
-    """Whether the head carries a signature by ``public_key`` over its seq and hash."""
+    """Whether the head carries a signature by ``public_key`` over its division, seq
+    and hash."""
     if head.signature is None:
         return False
     try:
-        public_key.verify(_unb64url(head.signature), head_message(level, head.seq, head.hash))
+        public_key.verify(
+            _unb64url(head.signature),
+            head_message(level, head.division_code, head.seq, head.hash),
+        )
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
@@ -275,11 +383,13 @@ def verify_head_signature(head: AuditHead, level: str, public_key: Ed25519Public
 
 @dataclass(frozen=True)
 class ChainReport:
-    """The outcome of ``verify_chain``. ``first_bad_seq`` is the seq of the first row
-    that fails (for a GAP, the row found after the missing seqs; for HEAD_MISMATCH, the
-    first seq where rows and head disagree; for BAD_SIGNATURE, the head's seq).
+    """The outcome of verifying a division's chain (or, from ``verify_chain``, every
+    division of a store: the first failure of any, and ``divisions`` one by one).
+    ``first_bad_seq`` is the seq of the first row that fails (for a GAP, the row found
+    after the missing seqs; for HEAD_MISMATCH, the first seq where rows and head
+    disagree; for BAD_SIGNATURE, the head's seq), in ``division_code``'s chain.
     ``head_signed``: the head carries a signature (verified, when keys were given), made
-    with ``head_kid``."""
+    with ``head_kid`` (for a store: every head is signed)."""
 
     valid: bool
     events: int
@@ -287,30 +397,38 @@ class ChainReport:
     problem: str | None
     head_signed: bool
     head_kid: str | None = None
+    division_code: str | None = None
+    divisions: tuple[ChainReport, ...] = ()
 
 
-async def verify_chain(
+async def verify_division(
     *,
     session: AsyncSession,
     level: str,
+    division: str,
     public_key_for: Callable[[str], Awaitable[Ed25519PublicKey | None]] | None = None,
 ) -> ChainReport:
-    """Recompute the node's chain from ``GENESIS`` in seq order (batches of ``BATCH``
-    rows), check seq continuity from 1, every link and hash, the head, and — with
-    ``public_key_for`` and a signed head — the head's signature. Appends committed while
-    it runs are followed up to the head."""
-    table = AuditEvent.__table__
+    """Recompute one division's chain from ``GENESIS`` in seq order (batches of
+    ``BATCH`` rows), check seq continuity from 1, every link and hash, the head, and —
+    with ``public_key_for`` and a signed head — the head's signature. Appends committed
+    while it runs are followed up to the head."""
+    table = _events
     events = 0
     last_seq, last_hash = 0, GENESIS
     problem: tuple[str, int] | None = None
     head_stmt = (
-        select(AuditHead).where(AuditHead.id == HEAD_ID).execution_options(populate_existing=True)
+        select(AuditHead)
+        .where(AuditHead.division_code == division)
+        .execution_options(populate_existing=True)
     )
     head: AuditHead | None = None
     while True:
         rows = (
             await session.execute(
-                select(table).where(table.c.seq > last_seq).order_by(table.c.seq).limit(BATCH)
+                select(table)
+                .where(table.c.division_code == division, table.c.seq > last_seq)
+                .order_by(table.c.seq)
+                .limit(BATCH)
             )
         ).all()
         for row in rows:
@@ -320,7 +438,7 @@ async def verify_chain(
                     problem = (GAP, row.seq)
                 elif row.prev_hash != last_hash:
                     problem = (BROKEN_LINK, row.seq)
-                elif link(row.prev_hash, canonical(row.seq, row.at, row)) != row.hash:
+                elif link(row.prev_hash, canonical(division, row.seq, row.at, row)) != row.hash:
                     problem = (TAMPERED, row.seq)
             last_seq, last_hash = row.seq, row.hash
         if len(rows) == BATCH:
@@ -353,4 +471,35 @@ async def verify_chain(
         problem=problem[0] if problem else None,
         head_signed=signed,
         head_kid=head.kid if signed and head is not None else None,
+        division_code=division,
+    )
+
+
+async def verify_chain(
+    *,
+    session: AsyncSession,
+    level: str,
+    public_key_for: Callable[[str], Awaitable[Ed25519PublicKey | None]] | None = None,
+) -> ChainReport:
+    """Verify the chain of every division of the store (``verify_division``): valid
+    when all are, the first failure (by division) otherwise, each in ``divisions``."""
+    reports = tuple(
+        [
+            await verify_division(
+                session=session, level=level, division=name, public_key_for=public_key_for
+            )
+            for name in await divisions(session)
+        ]
+    )
+    bad = next((r for r in reports if not r.valid), None)
+    kids = {r.head_kid for r in reports if r.head_kid}
+    return ChainReport(
+        valid=bad is None,
+        events=sum(r.events for r in reports),
+        first_bad_seq=bad.first_bad_seq if bad else None,
+        problem=bad.problem if bad else None,
+        head_signed=bool(reports) and all(r.head_signed for r in reports),
+        head_kid=next(iter(kids)) if len(kids) == 1 else None,
+        division_code=bad.division_code if bad else None,
+        divisions=reports,
     )

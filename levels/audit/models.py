@@ -1,4 +1,5 @@
-"""The audit trail of a node: append-only events, hash-chained, with a signed head."""
+"""The audit trail of a node: append-only events, one hash chain per division, each
+with a signed head."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from levels.common.models import LevelBase
 class AuditEvent(LevelBase):
     """One action: who (actor, kind, role, channel, org, level), when, what (action,
     case, status before → after, detail), the request id, and the chain link
-    ``hash = H(prev_hash ‖ canonical(event))``."""
+    ``hash = H(prev_hash ‖ canonical(event))`` in the chain of its division, where it
+    is the ``seq``-th event."""
 
     __tablename__ = "audit_events"
 
+    # the division whose chain holds it (``NODE_DIVISION`` for a node's own events)
+    division_code: Mapped[str] = mapped_column(String(12), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     at: Mapped[dt.datetime]
     actor_id: Mapped[str] = mapped_column(String(64))
@@ -38,12 +42,13 @@ class AuditEvent(LevelBase):
 
 
 class AuditHead(LevelBase):
-    """The newest link of the node's chain, signed, updated with every append (its
-    row lock is what keeps the chain from forking)."""
+    """The newest link of one division's chain, signed, updated with every append to
+    that chain (its row lock is what keeps the chain from forking; appends to other
+    divisions do not touch it)."""
 
-    __tablename__ = "audit_head"
+    __tablename__ = "audit_heads"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    division_code: Mapped[str] = mapped_column(String(12), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer)
     hash: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[dt.datetime]

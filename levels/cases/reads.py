@@ -54,6 +54,6 @@ async def events_by_case(numbers: Sequence[str], *, session: AsyncSession) -> Se
         await session.scalars(
             select(AuditEvent)
             .where(AuditEvent.case_number.in_(numbers), AuditEvent.action.not_in(NOT_STEPS))
-            .order_by(AuditEvent.seq)
+            .order_by(AuditEvent.at, AuditEvent.division_code, AuditEvent.seq)
         )
     ).all()

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from levels.audit.chain import carry_handover, with_handover
 from levels.calendar.workdays import load_calendar
 from levels.cases import referral_rules, tolerance
 from levels.cases.enums import ApplicantKind, CaseStatus, MaterialSource, MaterialState
@@ -228,7 +229,10 @@ async def refer_case(
     detail = {"message": message.id, "to": hop.level.value, "toOrg": hop.org_code}
     if text:
         detail["opinion"] = text
-    await record_event(session, case, actor, REFER_ACTION, before, now, detail)
+    event = await record_event(session, case, actor, REFER_ACTION, before, now, detail)
+    # the message carries the hand-over event: the next store's first event links to it
+    message.payload = carry_handover(message.payload, event)
+    await session.flush()
     return case
 
 
@@ -316,6 +320,7 @@ async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.da
     detail: dict[str, Any] = {"message": envelope.id, "from": p["fromLevel"]}
     if p.get("opinion"):
         detail["opinion"] = p["opinion"]
+    detail = with_handover(detail, p)
     await record_event(
         session,
         case,

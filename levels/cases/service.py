@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.audit.chain import EventDraft, append
+from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
 from levels.cases.clocks import YELLOW_SHARE, ClockReading, Suspension, deadline_state, read_clock
 from levels.cases.enums import (
@@ -95,6 +96,22 @@ def start_of_day_after(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=CHINA)
 
 
+def case_event(
+    case: Case,
+    actor: Actor,
+    action: str,
+    before: CaseStatus | None,
+    detail: dict[str, Any] | None = None,
+) -> EventDraft:
+    """What ``actor`` did to ``case``, for the chain of the division that holds it."""
+    return EventDraft(
+        actor_id=actor.id, actor_kind=actor.kind, role=actor.role, channel=actor.channel,
+        org_code=actor.org_code, request_id=actor.request_id, level=case.level.value,
+        action=action, case_number=case.number, division_code=case.division_code,
+        before=before.value if before else None, after=case.status.value, detail=detail or {},
+    )  # fmt: skip
+
+
 async def record_event(
     session: AsyncSession,
     case: Case,
@@ -103,27 +120,10 @@ async def record_event(
     before: CaseStatus | None,
     now: dt.datetime,
     detail: dict[str, Any] | None = None,
-) -> None:
-    """Append what ``actor`` did to ``case`` to the holding node's audit chain, in the
-    caller's transaction: a step, a staff read, a flag raised by a timer."""
-    await append(
-        EventDraft(
-            actor_id=actor.id,
-            actor_kind=actor.kind,
-            role=actor.role,
-            channel=actor.channel,
-            org_code=actor.org_code,
-            level=case.level.value,
-            action=action,
-            case_number=case.number,
-            before=before.value if before else None,
-            after=case.status.value,
-            detail=detail or {},
-            request_id=actor.request_id,
-        ),
-        session=session,
-        now=now,
-    )
+) -> AuditEvent:
+    """Append what ``actor`` did to ``case`` to the holding division's audit chain, in
+    the caller's transaction: a step, a staff read, a flag raised by a timer."""
+    return await append(case_event(case, actor, action, before, detail), session=session, now=now)
 
 
 def _timer(case: Case, kind: TimerKind, due_at: dt.datetime) -> CaseTimer:

@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from levels.audit.chain import EventDraft, append
+from levels.audit.chain import EventDraft, append, carry_handover, with_handover
+from levels.audit.models import AuditEvent
 from levels.cases.service import Actor, china_date
 from levels.common.codes import level_of_division, make_implementation_code, parse_division
 from levels.common.enums import (
@@ -41,6 +42,7 @@ from levels.common.models import (
 from levels.county.errors import DelegationErrorCode
 from levels.county.models import Delegation, DelegationTarget
 from levels.county.service import DelegationView
+from levels.outbox.models import OutboxMessage
 from levels.outbox.service import Envelope, enqueue, handler
 
 GRANTED = "delegation.granted"
@@ -58,7 +60,7 @@ class DelegationDraft:
     town_department: str | None = None  # the towns' department that handles it
 
 
-def _audit(actor: Actor, action: str, detail: dict[str, Any]) -> EventDraft:
+def _audit(actor: Actor, action: str, county: str, detail: dict[str, Any]) -> EventDraft:
     return EventDraft(
         actor_id=actor.id,
         actor_kind=actor.kind,
@@ -69,6 +71,7 @@ def _audit(actor: Actor, action: str, detail: dict[str, Any]) -> EventDraft:
         action=action,
         detail=detail,
         request_id=actor.request_id,
+        division_code=county,
     )
 
 
@@ -224,7 +227,7 @@ async def delegate_matter(
     await session.flush()
     session.add_all(DelegationTarget(delegation_id=row.id, town_code=t) for t in towns)
     item = _item(impl, guide)
-    ids = []
+    messages = []
     for town in targets:
         message = await enqueue(
             session,
@@ -242,16 +245,19 @@ async def delegate_matter(
             },
             now=now,
         )
-        ids.append(message.id)
-    await append(
+        messages.append(message)
+    ids = [m.id for m in messages]
+    event = await append(
         _audit(
             actor,
             DELEGATE_ACTION,
+            county,
             {"delegation": row.id, "implementation": impl.code, "towns": targets, "messages": ids},
         ),
         session=session,
         now=now,
     )
+    _carry(messages, event)
     return DelegationView(row, tuple(sorted(towns))), ids
 
 
@@ -280,7 +286,7 @@ async def revoke_delegation(
         )
     ).all()
     targets = _every_town(towns_of_county) if row.all_towns else list(named)
-    ids = []
+    messages = []
     for town in targets:
         message = await enqueue(
             session,
@@ -292,13 +298,27 @@ async def revoke_delegation(
             payload={"delegationId": row.id, "town": town, "basicCode": row.basic_code},
             now=now,
         )
-        ids.append(message.id)
-    await append(
-        _audit(actor, REVOKE_ACTION, {"delegation": row.id, "reason": text, "messages": ids}),
+        messages.append(message)
+    ids = [m.id for m in messages]
+    event = await append(
+        _audit(
+            actor,
+            REVOKE_ACTION,
+            row.from_division_code,
+            {"delegation": row.id, "reason": text, "messages": ids},
+        ),
         session=session,
         now=now,
     )
+    _carry(messages, event)
     return DelegationView(row, tuple(sorted(named)))
+
+
+def _carry(messages: Sequence[OutboxMessage], event: AuditEvent) -> None:
+    """Each message carries the county's hand-over event, for the town's first event
+    to link to (the payload is signed when the message is sent)."""
+    for message in messages:
+        message.payload = carry_handover(message.payload, event)
 
 
 async def _town_org(session: AsyncSession, town: str) -> ServiceOrg:
@@ -326,11 +346,15 @@ async def _town_event(
             org_code=org.code,
             level=Level.TOWN.value,
             action=action,
-            detail={
-                "message": envelope.id,
-                "delegation": envelope.payload["delegationId"],
-                "item": item,
-            },
+            detail=with_handover(
+                {
+                    "message": envelope.id,
+                    "delegation": envelope.payload["delegationId"],
+                    "item": item,
+                },
+                envelope.payload,
+            ),
+            division_code=org.division_code,
         ),
         session=session,
         now=now,

@@ -160,7 +160,7 @@ async def _handler(session: AsyncSession, number: str) -> str | None:
             AuditEvent.actor_kind == "STAFF",
             AuditEvent.action.in_(HANDLING_STEPS),
         )
-        .order_by(AuditEvent.seq.desc())
+        .order_by(AuditEvent.at.desc(), AuditEvent.seq.desc())
     )
     by_action: dict[str, str] = {}
     for action, actor_id in rows:

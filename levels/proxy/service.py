@@ -144,6 +144,7 @@ async def _audit(
                 "expiresOn": row.expires_on.isoformat(),
             },
             request_id=actor.request_id,
+            division_code=row.village_code,
         ),
         session=session,
         now=now,

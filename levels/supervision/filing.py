@@ -262,6 +262,7 @@ async def file_report(
             after=month,
             detail={"report": row.id, "org": org.code, "dueOn": due.isoformat(), "late": row.late},
             request_id=actor.request_id,
+            division_code=org.division_code,
         ),
         session=session,
         now=now,

@@ -233,6 +233,7 @@ async def _audit(
             after=None,
             detail={"village": village_code, **detail},
             request_id=actor.request_id,
+            division_code=village_code,
         ),
         session=session,
         now=now,

@@ -62,6 +62,8 @@ async def audit(
             after=after,
             detail={"windowId": window_id, **detail},
             request_id=actor.request_id,
+            # a window's id starts with its division's code
+            division_code=division_code or window_id[:12],
         ),
         session=session,
         now=now,

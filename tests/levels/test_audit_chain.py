@@ -42,6 +42,7 @@ from levels.audit.chain import (
     link,
     sign_head,
     verify_chain,
+    verify_division,
     verify_head_signature,
 )
 from levels.audit.models import AuditEvent, AuditHead
@@ -54,6 +55,8 @@ from tests.support import pg
 T = TypeVar("T")
 
 CITY = Level.CITY.value
+# the division of the city's cases in ``draft``: their numbers name it
+DIVISION = "140700000000"
 SECRET = "audit-chain-test-secret"
 STORES = ("city", "county", "town", "village", "identity")
 
@@ -117,8 +120,9 @@ async def record(node: LevelNode, n: int, *, start: int = 1) -> None:
 
 
 async def verify(node: LevelNode, **kwargs: Any) -> ChainReport:
+    """The city division's chain (every event of ``draft`` goes there)."""
     async with node.sessions() as session:
-        return await verify_chain(session=session, level=CITY, **kwargs)
+        return await verify_division(session=session, level=CITY, division=DIVISION, **kwargs)
 
 
 async def sql(node: LevelNode, statement: str, **params: Any) -> None:
@@ -135,7 +139,7 @@ async def rows(node: LevelNode) -> list[Any]:
 
 async def head_of(node: LevelNode) -> AuditHead | None:
     async with node.sessions() as session:
-        return await session.get(AuditHead, 1)
+        return await session.get(AuditHead, DIVISION)
 
 
 def broken(report: ChainReport, problem: str | set[str], seq: int) -> None:
@@ -150,7 +154,12 @@ def broken(report: ChainReport, problem: str | set[str], seq: int) -> None:
 
 async def test_an_empty_chain_verifies(node: LevelNode) -> None:
     assert await verify(node) == ChainReport(
-        valid=True, events=0, first_bad_seq=None, problem=None, head_signed=False
+        valid=True,
+        events=0,
+        first_bad_seq=None,
+        problem=None,
+        head_signed=False,
+        division_code=DIVISION,
     )
 
 
@@ -162,13 +171,18 @@ async def test_fifty_appends_link_each_event_to_the_one_before(node: LevelNode) 
     for before, after in itertools.pairwise(events):
         assert after.prev_hash == before.hash
     for e in events:  # each hash recomputes from what the store holds
-        assert e.hash == link(e.prev_hash, canonical(e.seq, e.at, e))
+        assert e.hash == link(e.prev_hash, canonical(e.division_code, e.seq, e.at, e))
         assert e.at == at(e.seq) and e.at.utcoffset() == dt.timedelta(0)
     assert events[4].detail == draft(5).detail and events[4].case_number == draft(5).case_number
     head = await head_of(node)
     assert head is not None and (head.seq, head.hash) == (50, events[-1].hash)
     assert await verify(node) == ChainReport(
-        valid=True, events=50, first_bad_seq=None, problem=None, head_signed=False
+        valid=True,
+        events=50,
+        first_bad_seq=None,
+        problem=None,
+        head_signed=False,
+        division_code=DIVISION,
     )
 
 
@@ -176,11 +190,13 @@ async def test_canonical_form_is_independent_of_key_order_and_time_zone() -> Non
     one = draft(1, detail={"b": 1, "a": {"y": 2, "x": 3}})
     other = draft(1, detail={"a": {"x": 3, "y": 2}, "b": 1})
     instant = dt.datetime(2026, 11, 20, 10, 0, 0, 5, tzinfo=CHINA)
-    assert canonical(7, instant, one) == canonical(7, instant.astimezone(dt.UTC), other)
-    assert b'"at":"2026-11-20T02:00:00.000005+00:00"' in canonical(7, instant, one)
-    assert canonical(7, instant, one) != canonical(8, instant, one)
+    assert canonical(DIVISION, 7, instant, one) == canonical(
+        DIVISION, 7, instant.astimezone(dt.UTC), other
+    )
+    assert b'"at":"2026-11-20T02:00:00.000005+00:00"' in canonical(DIVISION, 7, instant, one)
+    assert canonical(DIVISION, 7, instant, one) != canonical(DIVISION, 8, instant, one)
     with pytest.raises(ValueError):
-        canonical(7, instant.replace(tzinfo=None), one)
+        canonical(DIVISION, 7, instant.replace(tzinfo=None), one)
 
 
 async def test_a_changed_detail_is_tampered_at_that_event(node: LevelNode) -> None:
@@ -211,7 +227,7 @@ async def test_a_deleted_and_renumbered_event_breaks_the_link(node: LevelNode) -
     await sql(node, "DELETE FROM audit_events WHERE seq = 12")
     for seq in range(13, 21):
         await sql(node, "UPDATE audit_events SET seq = :new WHERE seq = :old", new=seq - 1, old=seq)
-    await sql(node, "UPDATE audit_head SET seq = 19")
+    await sql(node, "UPDATE audit_heads SET seq = 19")
     broken(await verify(node), {"BROKEN_LINK", "TAMPERED"}, 12)
 
 
@@ -235,8 +251,9 @@ async def test_an_event_added_behind_the_heads_back_is_a_head_mismatch(node: Lev
     await record(node, 10)
     forged = draft(11)
     fields = {f.name: getattr(forged, f.name) for f in dataclasses.fields(forged)}
+    fields["division_code"] = DIVISION
     prev = (await rows(node))[-1].hash
-    forged_hash = link(prev, canonical(11, at(11), forged))
+    forged_hash = link(prev, canonical(DIVISION, 11, at(11), forged))
     async with node.sessions.begin() as session:
         session.add(AuditEvent(seq=11, at=at(11), prev_hash=prev, hash=forged_hash, **fields))
     broken(await verify(node), "HEAD_MISMATCH", 11)
@@ -247,7 +264,7 @@ async def test_a_consistently_forged_event_breaks_the_next_link(node: LevelNode)
     row = (await rows(node))[14]
     assert row.seq == 15
     forged = SimpleNamespace(**{**row._asdict(), "after": "APPROVED"})
-    new_hash = link(row.prev_hash, canonical(row.seq, row.at, forged))
+    new_hash = link(row.prev_hash, canonical(DIVISION, row.seq, row.at, forged))
     await sql(
         node,
         "UPDATE audit_events SET after = 'APPROVED', hash = :hash WHERE seq = 15",
@@ -323,7 +340,12 @@ async def test_concurrent_appenders_never_fork_the_chain(node: LevelNode) -> Non
     assert [e.seq for e in events] == list(range(1, 41))
     assert len({e.prev_hash for e in events}) == 40  # no two events share a parent
     assert await verify(node) == ChainReport(
-        valid=True, events=40, first_bad_seq=None, problem=None, head_signed=False
+        valid=True,
+        events=40,
+        first_bad_seq=None,
+        problem=None,
+        head_signed=False,
+        division_code=DIVISION,
     )
 
 
@@ -352,14 +374,22 @@ async def test_a_signed_head_verifies_with_the_hubs_key(node: LevelNode, ring: K
     assert not verify_head_signature(head, Level.COUNTY.value, public)  # another node's head
     report = await verify(node, public_key_for=ring.public_key)
     assert report == ChainReport(
-        valid=True, events=5, first_bad_seq=None, problem=None, head_signed=True, head_kid=kid
+        valid=True,
+        events=5,
+        first_bad_seq=None,
+        problem=None,
+        head_signed=True,
+        head_kid=kid,
+        division_code=DIVISION,
     )
 
 
 async def test_an_empty_chains_head_can_be_signed(node: LevelNode, ring: KeyRing) -> None:
     await sign(node, ring)
-    report = await verify(node, public_key_for=ring.public_key)
+    async with node.sessions() as session:
+        report = await verify_chain(session=session, level=CITY, public_key_for=ring.public_key)
     assert report.valid and report.events == 0 and report.head_signed
+    assert [d.division_code for d in report.divisions] == [chain.NODE_DIVISION]
 
 
 async def test_an_altered_signature_is_bad(node: LevelNode, ring: KeyRing) -> None:
@@ -368,18 +398,18 @@ async def test_an_altered_signature_is_bad(node: LevelNode, ring: KeyRing) -> No
     head = await head_of(node)
     assert head is not None and head.signature is not None
     flipped = ("A" if head.signature[0] != "A" else "B") + head.signature[1:]
-    await sql(node, "UPDATE audit_head SET signature = :s", s=flipped)
+    await sql(node, "UPDATE audit_heads SET signature = :s", s=flipped)
     report = await verify(node, public_key_for=ring.public_key)
     broken(report, "BAD_SIGNATURE", 5)
     assert not report.head_signed
-    await sql(node, "UPDATE audit_head SET signature = 'not base64!'")
+    await sql(node, "UPDATE audit_heads SET signature = 'not base64!'")
     broken(await verify(node, public_key_for=ring.public_key), "BAD_SIGNATURE", 5)
 
 
 async def test_a_head_signed_by_an_unknown_key_is_bad(node: LevelNode, ring: KeyRing) -> None:
     await record(node, 2)
     await sign(node, ring)
-    await sql(node, "UPDATE audit_head SET kid = 'no-such-key'")
+    await sql(node, "UPDATE audit_heads SET kid = 'no-such-key'")
     broken(await verify(node, public_key_for=ring.public_key), "BAD_SIGNATURE", 2)
 
 
@@ -391,7 +421,7 @@ async def test_a_head_moved_back_over_its_signature_is_found(
     await sign(node, ring)
     last_kept = (await rows(node))[2]
     await sql(node, "DELETE FROM audit_events WHERE seq > 3")
-    await sql(node, "UPDATE audit_head SET seq = 3, hash = :h", h=last_kept.hash)
+    await sql(node, "UPDATE audit_heads SET seq = 3, hash = :h", h=last_kept.hash)
     broken(await verify(node, public_key_for=ring.public_key), "BAD_SIGNATURE", 3)
     assert (await verify(node)).valid  # without the keys only the chain is checked
 
@@ -454,8 +484,11 @@ def test_cli_audit_verify_passes_on_fresh_stores(tmp_path: Path) -> None:
     result = govhub(var, "audit", "verify")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        f"{level}: 0 events, chain valid, head unsigned"
-        for level in ("CITY", "COUNTY", "TOWN", "VILLAGE")
+        *(
+            f"{level}: 0 events in 0 division chain(s)"
+            for level in ("CITY", "COUNTY", "TOWN", "VILLAGE")
+        ),
+        "links: 0 cross-link(s), 0 broken",
     ]
 
 
@@ -478,23 +511,33 @@ def test_cli_audit_verify_names_the_tampered_event(tmp_path: Path) -> None:
     kid = with_stores(var, record_and_sign)
     result = govhub(var, "audit", "verify")
     assert result.exit_code == 0, result.output
-    assert f"COUNTY: 5 events, chain valid, head signed by {kid}" in result.output.splitlines()
+    lines = result.output.splitlines()
+    assert "COUNTY: 5 events in 1 division chain(s)" in lines
+    assert f"  COUNTY {DIVISION}: 5 events, chain valid, head signed by {kid}" in lines
 
     with sqlite3.connect(var / "county.sqlite3") as db:
         db.execute("UPDATE audit_events SET after = 'APPROVED' WHERE seq = 3")
     db.close()
     result = govhub(var, "audit", "verify")
     assert result.exit_code == 1, result.output
-    assert "COUNTY: TAMPERED at event 3" in result.output.splitlines()
-    assert "CITY: 0 events, chain valid, head unsigned" in result.output.splitlines()
+    lines = result.output.splitlines()
+    assert f"  COUNTY {DIVISION}: TAMPERED at event 3" in lines
+    assert f"first failure: COUNTY {DIVISION}: TAMPERED at event 3" in lines
+    assert "CITY: 0 events in 0 division chain(s)" in lines
     assert "Traceback" not in result.output
 
     only_city = govhub(var, "audit", "verify", "--level", "city")
     assert only_city.exit_code == 0, only_city.output
-    assert only_city.output.splitlines() == ["CITY: 0 events, chain valid, head unsigned"]
+    assert only_city.output.splitlines() == [
+        "CITY: 0 events in 0 division chain(s)",
+        "links: 0 cross-link(s), 0 broken",
+    ]
     only_county = govhub(var, "audit", "verify", "--level", "COUNTY")
     assert only_county.exit_code == 1
-    assert only_county.output.splitlines() == ["COUNTY: TAMPERED at event 3"]
+    assert (
+        only_county.output.splitlines()[-1]
+        == f"first failure: COUNTY {DIVISION}: TAMPERED at event 3"
+    )
 
 
 def test_cli_audit_verify_refuses_stores_not_initialised(tmp_path: Path) -> None:

@@ -212,7 +212,13 @@ async def snapshot(node: LevelNode, number: str) -> Snapshot:
         timers = await s.scalars(
             select(CaseTimer).where(CaseTimer.case_number == number).order_by(CaseTimer.id)
         )
-        head = (await s.execute(select(AuditHead.seq, AuditHead.hash))).one_or_none()
+        head = (
+            await s.execute(
+                select(AuditHead.seq, AuditHead.hash).where(
+                    AuditHead.division_code == case.division_code
+                )
+            )
+        ).one_or_none()
         events = await s.execute(
             select(AuditEvent.action, AuditEvent.before, AuditEvent.after)
             .where(AuditEvent.case_number == number)

@@ -175,8 +175,10 @@ TRAIL = """
 query($n: String!) {
   auditTrail(caseNumber: $n) {
     events { level action at }
-    chains { level valid events }
+    chains { level divisionCode valid events }
     chain { level valid }
+    links { level divisionCode fromLevel fromDivisionCode valid }
+    valid
   }
   auditEvents(filter: {caseNumber: $n}, first: 50) { edges { node { level action at } } }
 }"""
@@ -265,6 +267,17 @@ async def test_the_audit_trail_reads_every_node_the_case_passed_through(
         ("COUNTY", True),
     ]
     assert all(c["events"] >= 1 for c in trail["chains"])
+    # each hand-over links the receiving division's first event to the sender's
+    assert [(x["fromLevel"], x["level"], x["valid"]) for x in trail["links"]] == [
+        ("VILLAGE", "TOWN", True),
+        ("TOWN", "COUNTY", True),
+    ]
+    assert [x["fromDivisionCode"] for x in trail["links"]] == [
+        number[:12],
+        trail["links"][1]["fromDivisionCode"],
+    ]
+    assert trail["links"][0]["divisionCode"] == trail["links"][1]["fromDivisionCode"]
+    assert trail["valid"] is True
     assert trail["chain"] == {"level": "VILLAGE", "valid": True}
     listed = [e["node"] for e in data["auditEvents"]["edges"]]
     assert [(e["level"], e["action"]) for e in listed] == steps

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import text
 
 from gateway.nodes import NodeRegistry
-from levels.audit.chain import HEAD_ID, EventDraft, append
+from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditHead
 from levels.common.clock import CHINA
 from levels.common.enums import Level
@@ -20,8 +20,9 @@ RED_CASE = "140702000000-20261026-00001"  # a demo case: accepted, under review,
 TRAIL = """
 query($n: String!) {
   auditTrail(caseNumber: $n) {
-    caseNumber events { seq action before after actorKind }
+    caseNumber valid events { divisionCode seq action before after actorKind }
     chain { level valid events firstBadSeq problem }
+    chains { level divisionCode valid firstBadSeq problem }
   }
 }"""
 EVENTS = """
@@ -47,6 +48,8 @@ async def test_an_auditor_reads_the_trail_of_a_case_in_jurisdiction(gql: GraphQL
     steps = [e["action"] for e in trail["events"] if e["action"] in STEPS]
     assert steps[:3] == ["SUBMIT", "ACCEPT", "START_REVIEW"]
     assert trail["chain"]["valid"] is True and trail["chain"]["level"] == "COUNTY"
+    assert trail["valid"] is True
+    assert {e["divisionCode"] for e in trail["events"]} == {"140702000000"}
     assert trail["chain"]["events"] >= len(trail["events"])
 
 
@@ -78,18 +81,32 @@ async def test_a_tampered_row_is_reported_where_it_is(
 ) -> None:
     engine = nodes[Level.COUNTY].engine
     async with engine.begin() as conn:
-        seq, after = (
+        division, seq, after = (
             await conn.execute(
-                text("SELECT seq, after FROM audit_events WHERE case_number = :n ORDER BY seq"),
+                text(
+                    "SELECT division_code, seq, after FROM audit_events"
+                    " WHERE case_number = :n ORDER BY seq"
+                ),
                 {"n": RED_CASE},
             )
-        ).first() or (None, None)
+        ).first() or (None, None, None)
         assert seq is not None
         await conn.execute(
-            text("UPDATE audit_events SET after = 'APPROVED' WHERE seq = :s"), {"s": seq}
+            text(
+                "UPDATE audit_events SET after = 'APPROVED' WHERE division_code = :d AND seq = :s"
+            ),
+            {"d": division, "s": seq},
         )
     try:
         body = await _as(gql, "yuci.auditor", TRAIL, n=RED_CASE)
+        assert body["data"]["auditTrail"]["valid"] is False
+        assert {
+            "level": "COUNTY",
+            "divisionCode": division,
+            "valid": False,
+            "firstBadSeq": seq,
+            "problem": "TAMPERED",
+        } in body["data"]["auditTrail"]["chains"]
         chain = body["data"]["auditTrail"]["chain"]
         assert chain == {
             "level": "COUNTY",
@@ -101,7 +118,8 @@ async def test_a_tampered_row_is_reported_where_it_is(
     finally:
         async with engine.begin() as conn:
             await conn.execute(
-                text("UPDATE audit_events SET after = :a WHERE seq = :s"), {"a": after, "s": seq}
+                text("UPDATE audit_events SET after = :a WHERE division_code = :d AND seq = :s"),
+                {"a": after, "d": division, "s": seq},
             )
     restored = await _as(gql, "yuci.auditor", TRAIL, n=RED_CASE)
     assert restored["data"]["auditTrail"]["chain"]["valid"] is True
@@ -126,7 +144,7 @@ async def test_a_cases_events_are_listed_in_time_order_whatever_each_chain_count
     heads = {}
     for level in (Level.TOWN, Level.COUNTY):
         async with nodes[level].sessions() as session:
-            head = await session.get(AuditHead, HEAD_ID)
+            head = await session.get(AuditHead, number[:12])
             heads[level] = head.seq if head is not None else 0
     # the earlier step at the node further along (the town when they are level)
     earlier, later = sorted((Level.TOWN, Level.COUNTY), key=lambda lv: (-heads[lv], -lv.depth))
