@@ -49,6 +49,7 @@ from levels.common.codes import (
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.common.ranges import within
 from levels.common.reads import ReadRow, rows, table
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.service import Issuing
@@ -358,11 +359,11 @@ def _scoped(viewer: Viewer, stmt: Select[Any]) -> Select[Any] | None:
     if viewer.kind is AccountKind.AGENT:
         # every case handed in at their station: its number names their village
         village = served_village(viewer)
-        return stmt.where(_case.c.number.startswith(f"{village}-")) if village else None
+        return stmt.where(within(_case.c.number, village)) if village else None
     probe = Target(Resource.CASE, division_code=viewer.jurisdiction)
     if viewer.kind is not None and allows(viewer, Action.READ, probe):
         prefix = jurisdiction_prefix(viewer)
-        return stmt.where(_case.c.division_code.startswith(prefix or ""))
+        return stmt.where(within(_case.c.division_code, prefix or ""))
     return None
 
 
@@ -377,7 +378,7 @@ def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
         stmt = stmt.where(_case.c.org_code == f.org_code)
     if f.division_code is not None:
         below = parse_division(f.division_code, field=("filter", "divisionCode")).prefix
-        stmt = stmt.where(_case.c.division_code.startswith(below))
+        stmt = stmt.where(within(_case.c.division_code, below))
     if f.submitted_from is not None:
         stmt = stmt.where(
             _case.c.submitted_at

@@ -25,6 +25,7 @@ from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Window
+from levels.common.ranges import within
 from levels.evaluations import service
 from levels.evaluations.enums import RollupDimension
 from levels.evaluations.errors import EvaluationErrorCode as E
@@ -317,7 +318,7 @@ async def rectifications(info: Info, filter: RectificationFilter | None) -> list
     prefix = _prefix(info, Action.READ, f.division_code)
     if prefix is None:
         return []
-    stmt = select(Rectification).where(Rectification.division_code.startswith(prefix))
+    stmt = select(Rectification).where(within(Rectification.division_code, prefix))
     if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
         stmt = stmt.where(Rectification.applicant_id == viewer.subject)
     if f.status is not None:
@@ -339,7 +340,7 @@ async def complaints(info: Info, filter: ComplaintFilter | None) -> list[Complai
     prefix = _prefix(info, Action.READ, f.division_code)
     if prefix is None:
         return []
-    stmt = select(Complaint).where(Complaint.division_code.startswith(prefix))
+    stmt = select(Complaint).where(within(Complaint.division_code, prefix))
     if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
         stmt = stmt.where(Complaint.complainant_id == viewer.subject)
     if f.status is not None:

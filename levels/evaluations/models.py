@@ -71,7 +71,7 @@ class Rectification(LevelBase):
     case_number: Mapped[str] = mapped_column(String(27), index=True)
     applicant_id: Mapped[str] = mapped_column(String(32))  # who gave the 差评
     org_code: Mapped[str] = mapped_column(String(18))
-    division_code: Mapped[str] = mapped_column(String(12))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
     status: Mapped[RectificationStatus] = mapped_column(_enum(RectificationStatus))
     opened_at: Mapped[dt.datetime]
     due_on: Mapped[dt.date] = mapped_column(Date)
