@@ -36,7 +36,7 @@ from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import Step
 from levels.cases.models import Case
-from levels.cases.numbers import parse_case_number
+from levels.cases.numbers import held_within, parse_case_number
 from levels.cases.service import (
     Actor,
     MaterialDraft,
@@ -363,7 +363,7 @@ def _scoped(viewer: Viewer, stmt: Select[Any]) -> Select[Any] | None:
     probe = Target(Resource.CASE, division_code=viewer.jurisdiction)
     if viewer.kind is not None and allows(viewer, Action.READ, probe):
         prefix = jurisdiction_prefix(viewer)
-        return stmt.where(within(_case.c.division_code, prefix or ""))
+        return stmt.where(held_within(_case.c.number, _case.c.division_code, prefix or ""))
     return None
 
 
@@ -378,7 +378,7 @@ def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
         stmt = stmt.where(_case.c.org_code == f.org_code)
     if f.division_code is not None:
         below = parse_division(f.division_code, field=("filter", "divisionCode")).prefix
-        stmt = stmt.where(within(_case.c.division_code, below))
+        stmt = stmt.where(held_within(_case.c.number, _case.c.division_code, below))
     if f.submitted_from is not None:
         stmt = stmt.where(
             _case.c.submitted_at

@@ -19,10 +19,12 @@ from dataclasses import dataclass
 from levels.common.codes import level_of_division
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.common.publicids import is_public_id
 
 # the rows keyed by an integer (tickets, appointments, slots, ratings, rectifications,
 # complaints) have an INTEGER primary key: 32 bits, signed, on PostgreSQL; their ids
-# start at 1. A key outside that range names nothing and is INVALID_ID, never a query.
+# start at 1. Their IDs name them by public key; an ID of the previous release by the
+# integer, and one outside that range names nothing: INVALID_ID, never a query.
 MAX_ROW_ID = 2**31 - 1
 
 NODE_TYPES = frozenset(
@@ -51,23 +53,20 @@ _KEY_LEADS_WITH_DIVISION = frozenset({"Division", "Department", "Window", "Deleg
 @dataclass(frozen=True)
 class GlobalId:
     """A decoded global ID: the type, the level of the store that holds the row, its
-    key there, and the division that holds it (None only for the catalogue's matters
-    and for an ID of the old format whose key names no division)."""
+    key there, and the division that holds it (None for the catalogue's matters and
+    for an ID of the previous release whose key names no division); ``legacy``: it
+    came in the previous release's format."""
 
     type_name: str
     level: Level
     key: str
     division: str | None = None
+    legacy: bool = False
 
     def __str__(self) -> str:
         where = self.division if self.division is not None else self.level.value
         raw = f"{self.type_name}:{where}:{self.key}".encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-    @property
-    def legacy(self) -> bool:
-        """Whether this ID came in the old format, with a level and no division."""
-        return self.division is None and self.type_name != "Matter"
 
 
 def encode_id(type_name: str, division: str | Level, key: str) -> str:
@@ -98,7 +97,7 @@ def _parse(value: str) -> GlobalId:
     division = key[:12] if type_name in _KEY_LEADS_WITH_DIVISION else None
     if division is not None and level_of_division(division) is not old:
         raise ValueError(key)
-    return GlobalId(type_name, old, key, division)
+    return GlobalId(type_name, old, key, division, legacy=type_name != "Matter")
 
 
 def decode_id(value: str) -> GlobalId:
@@ -118,14 +117,25 @@ def row_id(key: str, field: Sequence[str] = ("id",)) -> int:
     return int(key)
 
 
-def decode_row_id(value: str, type_name: str, field: Sequence[str]) -> tuple[Level, int]:
-    """The level and integer row id of a global ID of ``type_name`` (also of the types
-    ``node`` does not serve: tickets, appointments, slots); anything else is INVALID_ID
-    at ``field``."""
+def row_key(gid: GlobalId, field: Sequence[str] = ("id",)) -> str | int:
+    """What names a row a store numbers with an integer (a rating, a ticket …): its
+    public key, held by the division the ID names; in an ID of the previous release,
+    its integer id in the store of the ID's level."""
+    if gid.legacy or gid.division is None:
+        return row_id(gid.key, field)
+    if not is_public_id(gid.key) or gid.key[:12] != gid.division:
+        raise DomainError(ErrorCode.INVALID_ID, field=list(field))
+    return gid.key
+
+
+def decode_row_key(value: str, type_name: str, field: Sequence[str]) -> tuple[Level, str | int]:
+    """The level and row key (``row_key``) of a global ID of ``type_name`` (also of the
+    types ``node`` does not serve: tickets, appointments, slots); anything else is
+    INVALID_ID at ``field``."""
     try:
         gid = _parse(value)
     except (ValueError, UnicodeDecodeError, binascii.Error):
         raise DomainError(ErrorCode.INVALID_ID, field=list(field)) from None
     if gid.type_name != type_name:
         raise DomainError(ErrorCode.INVALID_ID, field=list(field))
-    return gid.level, row_id(gid.key, field)
+    return gid.level, row_key(gid, field)

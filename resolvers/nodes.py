@@ -53,7 +53,7 @@ async def node(info: Info, id: str) -> Node | None:
         return await evaluations.node(info, gid)
     if gid.type_name == "ELicence":
         # the issuer's division; an ID of the previous release named the city library
-        _check(gid.division is not None or level is Level.CITY)
+        _check(not gid.legacy or level is Level.CITY)
         return await licences.licence(info, key)
     _check(level is Level.COUNTY)
     view = await loaders.delegation_by_id.load(key)

@@ -390,9 +390,9 @@ async def evaluations_by_case(
     ).all()
 
 
-async def by_id(model: Any, ids: Sequence[int], *, session: AsyncSession) -> Sequence[Any]:
-    """Ratings, rectifications or complaints of one node by id (``node(id:)``)."""
-    return (await session.scalars(select(model).where(model.id.in_(ids)))).all()
+async def by_public_id(model: Any, keys: Sequence[str], *, session: AsyncSession) -> Sequence[Any]:
+    """Ratings, rectifications or complaints of one node by public key (``node(id:)``)."""
+    return (await session.scalars(select(model).where(model.public_id.in_(keys)))).all()
 
 
 # -- roll-up ---------------------------------------------------------------------------

@@ -509,7 +509,7 @@ async def _evaluation_objects(nodes: NodeRegistry) -> list[Obj]:
             for name, model, gql_type in EVALUATION_TYPES:
                 for row in await s.scalars(select(model).order_by(model.id).limit(10)):
                     target = gql_type.from_row(level, row).authz_target()  # type: ignore[attr-defined]
-                    gid = encode_id(name, row.division_code, str(row.id))
+                    gid = encode_id(name, row.division_code, row.public_id)
                     out.append(Obj(f"{level.value}:{name}:{row.id}", gid, target))
     assert {o.label.split(":")[1] for o in out} == {"Evaluation", "Rectification", "Complaint"}
     return out
@@ -553,7 +553,7 @@ def _evaluation_state(rows: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _gid(name: str, row: Any) -> str:
-    return encode_id(name, row.division_code, str(row.id))
+    return encode_id(name, row.division_code, row.public_id)
 
 
 # name -> (action, the call given the rows, the code of a call the policy let through,
@@ -681,7 +681,7 @@ async def _evaluations_listed(
                 for row in await s.scalars(select(model)):
                     view = gql_type.from_row(level, row)  # type: ignore[attr-defined]
                     if allows(viewer, Action.READ, view.authz_target()):
-                        expected.add(encode_id(name, row.division_code, str(row.id)))
+                        expected.add(encode_id(name, row.division_code, row.public_id))
         if visible != expected:
             mismatches.append(f"{field} listed: {len(visible)}, policy says {len(expected)}")
     figures = Target(Resource.EVALUATION, division_code=(viewer.jurisdiction or "").ljust(12, "0"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from levels.common.publicids import new_public_id
 from resolvers.globalid import encode_id
 from tests.auth.conftest import signed_in
 from tests.scenarios.desk import Desk, at
@@ -266,7 +267,7 @@ async def test_who_may_do_what_at_a_window(desk: Desk) -> None:
     # a holder cancels their own waiting ticket, nobody else's
     ticket = (await _do(desk, "resident3", ISSUE, orgCode=YUCI, windowId=A02))["ticket"]
     # to anyone else it does not exist: the answer of an id nobody holds
-    unheld = encode_id("Ticket", YUCI, "99999")
+    unheld = encode_id("Ticket", YUCI, new_public_id(YUCI))
     for tid in (ticket["id"], unheld):
         assert _codes(await _do(desk, "resident2", CANCEL, ticketId=tid)) == ["TICKET_NOT_FOUND"]
     assert (await _do(desk, "resident3", CANCEL, ticketId=ticket["id"]))["ticket"][
