@@ -31,28 +31,34 @@ TABLES = {
 
 def upgrade() -> None:
     bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
     random_hex = (
-        "replace(cast(gen_random_uuid() as text), '-', '')"
-        if bind.dialect.name == "postgresql"
-        else "lower(hex(randomblob(16)))"
+        "lower(hex(randomblob(16)))"
+        if sqlite
+        else "replace(cast(gen_random_uuid() as text), '-', '')"
     )
     for table, division in TABLES.items():
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.add_column(sa.Column("public_id", sa.String(length=45), nullable=True))
+        if sqlite:
+            # SQLite adds a NOT NULL column in place when it has a default; a batch
+            # (copy, drop, rename) would drop a table other rows point at (a
+            # rectification's rating, an appointment's slot)
+            op.add_column(
+                table,
+                sa.Column("public_id", sa.String(length=45), nullable=False, server_default=""),
+            )
+        else:
+            op.add_column(table, sa.Column("public_id", sa.String(length=45), nullable=True))
         op.execute(f"UPDATE {table} SET public_id = {division} || '-' || {random_hex}")
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column("public_id", existing_type=sa.String(length=45), nullable=False)
-            batch_op.create_index(batch_op.f(f"ix_{table}_public_id"), ["public_id"], unique=True)
-    with op.batch_alter_table("rectifications", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_rectifications_division_code"), ["division_code"], unique=False
-        )
+        if not sqlite:
+            op.alter_column(table, "public_id", existing_type=sa.String(length=45), nullable=False)
+        op.create_index(op.f(f"ix_{table}_public_id"), table, ["public_id"], unique=True)
+    op.create_index(
+        op.f("ix_rectifications_division_code"), "rectifications", ["division_code"], unique=False
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("rectifications", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_rectifications_division_code"))
+    op.drop_index(op.f("ix_rectifications_division_code"), table_name="rectifications")
     for table in reversed(TABLES):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_index(batch_op.f(f"ix_{table}_public_id"))
-            batch_op.drop_column("public_id")
+        op.drop_index(op.f(f"ix_{table}_public_id"), table_name=table)
+        op.drop_column(table, "public_id")
