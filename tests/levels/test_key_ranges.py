@@ -5,9 +5,11 @@ included, and on PostgreSQL the case list of a county reads an index range."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
+from typing import cast as cast_type
 
 import pytest
-from sqlalchemy import String, cast, column, func, literal, select, text
+from sqlalchemy import String, Table, cast, column, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
@@ -97,13 +99,13 @@ async def test_a_county_case_list_reads_an_index_range_on_postgresql(
     """20,000 cases in two counties, 1 in 20 of 太谷区 (140703), whose numbers sort after
     all of 榆次区's: 太谷区's first page of cases seeks its range of case numbers, where
     ``LIKE '140703%'`` on the division code walked every case number before it."""
-    table = Case.__table__
+    table = cast_type(Table, Case.__table__)
     async with nodes[Level.COUNTY].engine.connect() as conn, conn.begin() as tx:
         template = await conn.scalar(select(Case.number).order_by(Case.number).limit(1))
         assert template is not None
         g = func.generate_series(1, 20_000).table_valued("g").alias("g")
         ours = "g.g % 20 = 0"
-        values = []
+        values: list[Any] = []
         for col in table.columns:
             if col.name == "number":
                 village = text(f"CASE WHEN {ours} THEN '140703101201' ELSE '140702101201' END")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Boolean, Connection, Date, Integer, Table, column, select
+from sqlalchemy import Boolean, Connection, Date, Integer, Table, column, insert, select
 from sqlalchemy import table as sql_table
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
@@ -84,13 +84,13 @@ async def test_the_migration_gives_every_numbered_row_a_key_of_its_division(
 ) -> None:
     async with engine.begin() as conn:
         await conn.execute(
-            ServiceOrg.__table__.insert().values(
+            insert(ServiceOrg).values(
                 code=ORG, division_code=TOWN, name="t", level=Level.TOWN.value,
                 kind="CONVENIENCE_CENTER", address="", phone="", opening_hours="",
             )
         )  # fmt: skip
         await conn.execute(
-            Window.__table__.insert().values(
+            insert(Window).values(
                 id=WINDOW, org_code=ORG, number="A01", name="w",
                 kind=WindowKind.COMPREHENSIVE_RECEPTION.value, department_ids=[],
             )
