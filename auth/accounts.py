@@ -28,6 +28,7 @@ from auth.passwords import hash_password
 from levels.common.codes import parse_division, validate_uscc
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.common.ranges import within
 
 _USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{2,63}$")
 
@@ -197,7 +198,7 @@ async def agents_per_village(prefix: str, *, session: AsyncSession) -> dict[str,
         .where(
             Account.kind == AccountKind.AGENT,
             Account.disabled.is_(False),
-            Account.division_code.startswith(prefix),
+            within(Account.division_code, prefix),
         )
         .group_by(Account.division_code)
     )

@@ -22,6 +22,7 @@ from levels.common.codes import parse_division
 from levels.common.dates import kept_instant
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.common.ranges import within
 from resolvers.fanout import fan_out
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
@@ -135,10 +136,10 @@ async def audit_events(
     levels = [f.level] if f.level else list(LEVELS)
     start = decode_cursor(after, allowed=levels)
     positions = {level: _after(position) for level, position in start.items()}
-    stmt = select(AuditEventRow).where(AuditEventRow.case_number.startswith(prefix))
+    stmt = select(AuditEventRow).where(within(AuditEventRow.case_number, prefix))
     if f.division_code is not None:
         below = parse_division(f.division_code, field=("filter", "divisionCode")).prefix
-        stmt = stmt.where(AuditEventRow.case_number.startswith(below))
+        stmt = stmt.where(within(AuditEventRow.case_number, below))
     if f.case_number is not None:
         stmt = stmt.where(AuditEventRow.case_number == f.case_number)
     if f.action is not None:

@@ -38,7 +38,7 @@ from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import Step
 from levels.cases.models import Case
-from levels.cases.numbers import parse_case_number
+from levels.cases.numbers import held_within, parse_case_number
 from levels.cases.service import (
     Actor,
     MaterialDraft,
@@ -51,6 +51,7 @@ from levels.common.codes import (
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.common.ranges import within
 from levels.common.reads import ReadRow, rows, table
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.service import Issuing
@@ -360,11 +361,11 @@ def _scoped(viewer: Viewer, stmt: Select[Any]) -> Select[Any] | None:
     if viewer.kind is AccountKind.AGENT:
         # every case handed in at their station: its number names their village
         village = served_village(viewer)
-        return stmt.where(_case.c.number.startswith(f"{village}-")) if village else None
+        return stmt.where(within(_case.c.number, village)) if village else None
     probe = Target(Resource.CASE, division_code=viewer.jurisdiction)
     if viewer.kind is not None and allows(viewer, Action.READ, probe):
         prefix = jurisdiction_prefix(viewer)
-        return stmt.where(_case.c.division_code.startswith(prefix or ""))
+        return stmt.where(held_within(_case.c.number, _case.c.division_code, prefix or ""))
     return None
 
 
@@ -379,7 +380,7 @@ def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
         stmt = stmt.where(_case.c.org_code == f.org_code)
     if f.division_code is not None:
         below = parse_division(f.division_code, field=("filter", "divisionCode")).prefix
-        stmt = stmt.where(_case.c.division_code.startswith(below))
+        stmt = stmt.where(held_within(_case.c.number, _case.c.division_code, below))
     if f.submitted_from is not None:
         stmt = stmt.where(
             _case.c.submitted_at

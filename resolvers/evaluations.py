@@ -25,13 +25,15 @@ from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Window
+from levels.common.publicids import by_key
+from levels.common.ranges import within
 from levels.evaluations import service
 from levels.evaluations.enums import RollupDimension
 from levels.evaluations.errors import EvaluationErrorCode as E
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from resolvers.cases import actor_of, holder
 from resolvers.fanout import fan_out
-from resolvers.globalid import GlobalId, decode_id, decode_row_id, row_id
+from resolvers.globalid import GlobalId, decode_id, decode_row_key, row_key
 from resolvers.partial import report_unavailable
 from schema.cases import case_target
 from schema.evaluations import (
@@ -61,12 +63,17 @@ def _refuse(info: Info, action: Action, target: Target) -> DomainError:
     return DomainError(E.ROLE_NOT_ALLOWED, field=["input", "id"])
 
 
-def _key(value: str, type_name: str) -> tuple[Level, int]:
-    """The level and row id of one of this domain's global IDs."""
-    return decode_row_id(value, type_name, ("input", "id"))
+def _key(value: str, type_name: str) -> tuple[Level, str | int]:
+    """The level and row key of one of this domain's global IDs."""
+    return decode_row_key(value, type_name, ("input", "id"))
 
 
 NODE_TYPES = frozenset({"Evaluation", "Rectification", "Complaint"})
+_MODELS: dict[str, type[Evaluation | Rectification | Complaint]] = {
+    "Evaluation": Evaluation,
+    "Rectification": Rectification,
+    "Complaint": Complaint,
+}
 
 
 async def node(
@@ -74,20 +81,24 @@ async def node(
 ) -> EvaluationType | RectificationType | ComplaintType | None:
     """``node(id:)`` of a rating, rectification or complaint: null when there is no
     such row (or the viewer may not read it)."""
-    key = row_id(gid.key)
+    key = row_key(gid)
     loaders = info.context.loaders
-    found: EvaluationType | RectificationType | ComplaintType | None = None
-    if gid.type_name == "Evaluation":
-        evaluation = await loaders.evaluation_by_id.load((gid.level, key))
-        found = EvaluationType.from_row(gid.level, evaluation) if evaluation else None
+    row: Evaluation | Rectification | Complaint | None
+    if isinstance(key, int):  # an ID of the previous release: the row's number
+        async with info.context.nodes[gid.level].sessions() as session:
+            row = await by_key(session, _MODELS[gid.type_name], key)
+    elif gid.type_name == "Evaluation":
+        row = await loaders.evaluation_by_public_id.load((gid.level, key))
     elif gid.type_name == "Rectification":
-        rectification = await loaders.rectification_by_id.load((gid.level, key))
-        found = RectificationType.from_row(gid.level, rectification) if rectification else None
+        row = await loaders.rectification_by_public_id.load((gid.level, key))
     else:
-        complaint = await loaders.complaint_by_id.load((gid.level, key))
-        found = ComplaintType.from_row(gid.level, complaint) if complaint else None
+        row = await loaders.complaint_by_public_id.load((gid.level, key))
     # one the viewer may not read is null too: the schema's guard sees to that
-    return found
+    if isinstance(row, Evaluation):
+        return EvaluationType.from_row(gid.level, row)
+    if isinstance(row, Rectification):
+        return RectificationType.from_row(gid.level, row)
+    return ComplaintType.from_row(gid.level, row) if row is not None else None
 
 
 async def _write(info: Info, level: Level, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -155,14 +166,14 @@ async def _act_on(
     level, key = _key(value, type_name)
 
     async def work(session: AsyncSession) -> Row:
-        row = await session.get(model, key)
+        row = await by_key(session, model, key)
         target = view.from_row(level, row).authz_target() if row is not None else None
         # one the viewer may not read does not exist for them
-        if target is None or not allows(info.context.viewer, Action.READ, target):
+        if row is None or target is None or not allows(info.context.viewer, Action.READ, target):
             raise DomainError(not_found, field=["input", "id"])
         if not allows(info.context.viewer, action, target):
             raise _refuse(info, action, target)
-        return await change(session, key, level.value)
+        return await change(session, row.id, level.value)
 
     return level, await _write(info, level, work)
 
@@ -317,7 +328,7 @@ async def rectifications(info: Info, filter: RectificationFilter | None) -> list
     prefix = _prefix(info, Action.READ, f.division_code)
     if prefix is None:
         return []
-    stmt = select(Rectification).where(Rectification.division_code.startswith(prefix))
+    stmt = select(Rectification).where(within(Rectification.division_code, prefix))
     if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
         stmt = stmt.where(Rectification.applicant_id == viewer.subject)
     if f.status is not None:
@@ -339,7 +350,7 @@ async def complaints(info: Info, filter: ComplaintFilter | None) -> list[Complai
     prefix = _prefix(info, Action.READ, f.division_code)
     if prefix is None:
         return []
-    stmt = select(Complaint).where(Complaint.division_code.startswith(prefix))
+    stmt = select(Complaint).where(within(Complaint.division_code, prefix))
     if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
         stmt = stmt.where(Complaint.complainant_id == viewer.subject)
     if f.status is not None:

@@ -24,6 +24,7 @@ from levels.common.codes import level_of_division, parse_division, validate_uscc
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError
+from levels.common.ranges import within
 from levels.licences import service as licence_service
 from levels.licences.enums import LicenceStatus, LicenceUseKind, VerificationOutcome
 from levels.licences.enums import VerificationReason as Why
@@ -74,10 +75,10 @@ def _scoped(info: Info, f: LicenceFilter) -> Select[Any] | None:
             viewer, Action.READ, Target(Resource.LICENCE, division_code=prefix.ljust(12, "0"))
         ):
             return None
-        query = query.where(ELicence.issuer_division_code.startswith(prefix))
+        query = query.where(within(ELicence.issuer_division_code, prefix))
     if f.division_code is not None:
         division = parse_division(f.division_code, field=("filter", "divisionCode"))
-        query = query.where(ELicence.issuer_division_code.startswith(division.prefix))
+        query = query.where(within(ELicence.issuer_division_code, division.prefix))
     if f.type_code is not None:
         query = query.where(ELicence.type_code == f.type_code.strip().upper())
     if f.status is not None:

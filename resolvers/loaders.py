@@ -405,33 +405,33 @@ class EvaluationsByCaseLoader(OrgScopedLoader[Evaluation]):
         return (level, row.case_number)
 
 
-class EvaluationRowByIdLoader(LevelLoader[tuple[Level, int], R]):
-    """A rating, rectification or complaint by its level and id (``node(id:)``)."""
+class EvaluationRowByPublicIdLoader(LevelLoader[tuple[Level, str], R]):
+    """A rating, rectification or complaint by its level and public key (``node(id:)``)."""
 
     model: ClassVar[Any]
 
-    def levels_of(self, key: tuple[Level, int]) -> Sequence[Level]:
+    def levels_of(self, key: tuple[Level, str]) -> Sequence[Level]:
         return (key[0],)
 
-    def node_key(self, key: tuple[Level, int]) -> Any:
+    def node_key(self, key: tuple[Level, str]) -> Any:
         return key[1]
 
-    async def fetch(self, keys: list[int], *, session: AsyncSession) -> Sequence[R]:
-        return await evaluation_service.by_id(self.model, keys, session=session)
+    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[R]:
+        return await evaluation_service.by_public_id(self.model, keys, session=session)
 
-    def answers(self, level: Level, row: Any) -> tuple[Level, int]:
-        return (level, row.id)
+    def answers(self, level: Level, row: Any) -> tuple[Level, str]:
+        return (level, row.public_id)
 
 
-class EvaluationByIdLoader(EvaluationRowByIdLoader[Evaluation]):
+class EvaluationByPublicIdLoader(EvaluationRowByPublicIdLoader[Evaluation]):
     model = Evaluation
 
 
-class RectificationByIdLoader(EvaluationRowByIdLoader[Rectification]):
+class RectificationByPublicIdLoader(EvaluationRowByPublicIdLoader[Rectification]):
     model = Rectification
 
 
-class ComplaintByIdLoader(EvaluationRowByIdLoader[Complaint]):
+class ComplaintByPublicIdLoader(EvaluationRowByPublicIdLoader[Complaint]):
     model = Complaint
 
 
@@ -489,9 +489,9 @@ class Loaders:
     licence_at_issuer: LicenceAtIssuerLoader
     rectification_by_evaluation: RectificationByEvaluationLoader
     evaluations_by_case: EvaluationsByCaseLoader
-    evaluation_by_id: EvaluationByIdLoader
-    rectification_by_id: RectificationByIdLoader
-    complaint_by_id: ComplaintByIdLoader
+    evaluation_by_public_id: EvaluationByPublicIdLoader
+    rectification_by_public_id: RectificationByPublicIdLoader
+    complaint_by_public_id: ComplaintByPublicIdLoader
     board_by_org: BoardByOrgLoader
     village: VillageLoaders
     staff_languages_by_org: StaffLanguagesByOrgLoader
@@ -529,9 +529,9 @@ class Loaders:
             licence_at_issuer=LicenceAtIssuerLoader(sessions, timeout),
             rectification_by_evaluation=RectificationByEvaluationLoader(sessions, timeout),
             evaluations_by_case=EvaluationsByCaseLoader(sessions, timeout),
-            evaluation_by_id=EvaluationByIdLoader(sessions, timeout),
-            rectification_by_id=RectificationByIdLoader(sessions, timeout),
-            complaint_by_id=ComplaintByIdLoader(sessions, timeout),
+            evaluation_by_public_id=EvaluationByPublicIdLoader(sessions, timeout),
+            rectification_by_public_id=RectificationByPublicIdLoader(sessions, timeout),
+            complaint_by_public_id=ComplaintByPublicIdLoader(sessions, timeout),
             board_by_org=BoardByOrgLoader(sessions, timeout),
             village=VillageLoaders.create(sessions, timeout),
             staff_languages_by_org=StaffLanguagesByOrgLoader(sessions, timeout),

@@ -1,4 +1,5 @@
-"""``node(id:)``: the level inside the global ID says which store to ask."""
+"""``node(id:)``: the division inside the global ID says which store to ask (an ID of
+the previous release, its level)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,9 @@ async def node(info: Info, id: str) -> Node | None:
         return Division.from_row(row) if row else None
     if gid.type_name == "ServiceOrg":
         org = await loaders.service_org_by_code.load((level, key))
-        return ServiceOrg.from_row(org) if org else None
+        if org is None or gid.division not in (None, org.division_code):
+            return None
+        return ServiceOrg.from_row(org)
     if gid.type_name in ("Department", "Window"):
         _check(level_of_division(key[:12]) is level)
         if gid.type_name == "Department":
@@ -49,7 +52,8 @@ async def node(info: Info, id: str) -> Node | None:
     if gid.type_name in evaluations.NODE_TYPES:
         return await evaluations.node(info, gid)
     if gid.type_name == "ELicence":
-        _check(level is Level.CITY)
+        # the issuer's division; an ID of the previous release named the city library
+        _check(not gid.legacy or level is Level.CITY)
         return await licences.licence(info, key)
     _check(level is Level.COUNTY)
     view = await loaders.delegation_by_id.load(key)

@@ -17,6 +17,7 @@ from gateway.nodes import LevelNode
 from levels.cases.numbers import parse_case_number
 from levels.common.enums import LEVELS
 from levels.common.errors import DomainError
+from levels.common.ranges import within
 from levels.outbox import service as outbox_service
 from levels.outbox.errors import MessageErrorCode
 from levels.outbox.models import OutboxMessage
@@ -61,7 +62,7 @@ async def outbox_messages(
     settings = ctx.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     start = decode_cursor(after, allowed=LEVELS)
-    stmt = select(OutboxMessage).where(OutboxMessage.division_code.startswith(prefix))
+    stmt = select(OutboxMessage).where(within(OutboxMessage.division_code, prefix))
     if f.state is not None:
         stmt = stmt.where(OutboxMessage.state == f.state)
     if f.case_number is not None:

@@ -28,6 +28,7 @@ from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.languages import optional_language
 from levels.common.models import ServiceOrg, Window
+from levels.common.publicids import by_key
 from levels.windows import appointments, hours, queue, service
 from levels.windows.board import QUEUEING
 from levels.windows.board import board as board_of
@@ -36,7 +37,7 @@ from levels.windows.errors import WindowErrorCode as E
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from resolvers.cases import actor_of
 from resolvers.context import still_signed_in
-from resolvers.globalid import decode_id, decode_row_id
+from resolvers.globalid import decode_id, decode_row_key
 from resolvers.pubsub import DELIVERY_ERRORS
 from schema.divisions import QueueState
 from schema.divisions import Window as WindowType
@@ -72,10 +73,6 @@ async def publish_queue_changed(info: Info, org_code: str) -> None:
 
 
 # -- where things are ------------------------------------------------------------------
-
-
-def _key(value: str, type_name: str, field: str) -> tuple[Level, int]:
-    return decode_row_id(value, type_name, ("input", field))
 
 
 def window_key(value: str, field: str = "windowId") -> tuple[Level, str]:
@@ -343,10 +340,10 @@ TicketChange = Callable[[AsyncSession, int], Awaitable[QueueTicket]]
 async def _on_ticket(info: Info, value: str, action: Action, change: TicketChange) -> TicketPayload:
     ctx = info.context
     try:
-        level, tid = _key(value, "Ticket", "ticketId")
+        level, tid = decode_row_key(value, "Ticket", ("input", "ticketId"))
 
         async def work(session: AsyncSession) -> QueueTicket:
-            row = await session.get(QueueTicket, tid)
+            row = await by_key(session, QueueTicket, tid)
             target = TicketType.from_row(row).authz_target() if row is not None else None
             # a ticket the viewer may not read does not exist for them
             if row is None or target is None or not allows(ctx.viewer, Action.READ, target):
@@ -359,7 +356,7 @@ async def _on_ticket(info: Info, value: str, action: Action, change: TicketChang
                 if action is Action.CANCEL_TICKET:
                     raise DomainError(E.NOT_THE_HOLDER, field=["input", "ticketId"])
                 raise _refuse(info, action, target, "ticketId")
-            return await change(session, tid)
+            return await change(session, row.id)
 
         ticket = await _write(info, level, work)
     except DomainError as e:
@@ -424,11 +421,11 @@ async def book_appointment(info: Info, input: Any) -> AppointmentPayload:
     ctx = info.context
     now = ctx.clock.now()
     try:
-        level, sid = _key(input.slot_id, "AppointmentSlot", "slotId")
+        level, sid = decode_row_key(input.slot_id, "AppointmentSlot", ("input", "slotId"))
         basic = input.basic_code.strip() if input.basic_code else None
 
         async def work(session: AsyncSession) -> tuple[Appointment, AppointmentSlot]:
-            slot = await session.get(AppointmentSlot, sid)
+            slot = await by_key(session, AppointmentSlot, sid)
             if slot is None:
                 raise DomainError(E.SLOT_NOT_FOUND, field=["input", "slotId"])
             org = await session.get(ServiceOrg, slot.org_code)
@@ -437,7 +434,7 @@ async def book_appointment(info: Info, input: Any) -> AppointmentPayload:
             if not allows(ctx.viewer, Action.BOOK_APPOINTMENT, target):
                 raise DomainError(E.ROLE_NOT_ALLOWED, field=["input", "slotId"])
             row = await appointments.book(
-                sid, basic, org=org, session=session, actor=actor_of(info), now=now
+                slot.id, basic, org=org, session=session, actor=actor_of(info), now=now
             )
             await session.refresh(slot)
             return row, slot
@@ -457,12 +454,12 @@ async def _on_appointment(
 ) -> AppointmentPayload:
     ctx = info.context
     try:
-        level, aid = _key(value, "Appointment", "appointmentId")
+        level, aid = decode_row_key(value, "Appointment", ("input", "appointmentId"))
 
         async def work(
             session: AsyncSession,
         ) -> tuple[Appointment, AppointmentSlot, QueueTicket | None]:
-            row = await session.get(Appointment, aid)
+            row = await by_key(session, Appointment, aid)
             target = Target(
                 Resource.APPOINTMENT,
                 division_code=row.division_code if row else None,
@@ -476,7 +473,7 @@ async def _on_appointment(
                 raise DomainError(E.NOT_THE_HOLDER, field=["input", "appointmentId"])
             org = await session.get(ServiceOrg, row.org_code)
             assert org is not None
-            done, ticket = await change(session, org, aid)
+            done, ticket = await change(session, org, row.id)
             slot = await session.get(AppointmentSlot, done.slot_id)
             assert slot is not None
             return done, slot, ticket

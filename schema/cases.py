@@ -249,7 +249,7 @@ class CaseType(CaseLanguageFields, VillageServiceFields, ToleranceOfCase, Node):
     @classmethod
     def from_row(cls, row: CaseRow | ReadRow) -> CaseType:
         return cls(
-            id=strawberry.ID(encode_id("Case", row.level, row.number)),
+            id=strawberry.ID(encode_id("Case", row.division_code, row.number)),
             number=row.number,
             status=row.status,
             matter_name=row.matter_name,

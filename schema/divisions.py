@@ -41,7 +41,7 @@ class Division(Node):
     @classmethod
     def from_row(cls, row: models.Division | ReadRow) -> Division:
         return cls(
-            id=strawberry.ID(encode_id("Division", row.level, row.code)),
+            id=strawberry.ID(encode_id("Division", row.code, row.code)),
             code=row.code,
             name=row.name,
             level=row.level,
@@ -89,7 +89,7 @@ class ServiceOrg(Node):
     @classmethod
     def from_row(cls, row: models.ServiceOrg | ReadRow) -> ServiceOrg:
         return cls(
-            id=strawberry.ID(encode_id("ServiceOrg", row.level, row.code)),
+            id=strawberry.ID(encode_id("ServiceOrg", row.division_code, row.code)),
             code=row.code,
             name=row.name,
             level=row.level,
@@ -132,7 +132,7 @@ class Department(Node):
     def from_row(cls, row: models.Department) -> Department:
         level = _level_of_key(row.id)
         return cls(
-            id=strawberry.ID(encode_id("Department", level, row.id)),
+            id=strawberry.ID(encode_id("Department", row.id[:12], row.id)),
             name=row.name,
             org_code=row.org_code,
             level=level,
@@ -158,7 +158,7 @@ class Window(Node):
     def from_row(cls, row: models.Window) -> Window:
         level = _level_of_key(row.id)
         return cls(
-            id=strawberry.ID(encode_id("Window", level, row.id)),
+            id=strawberry.ID(encode_id("Window", row.id[:12], row.id)),
             number=row.number,
             name=row.name,
             kind=row.kind,

@@ -51,7 +51,7 @@ class RectificationType(Node):
     @classmethod
     def from_row(cls, level: Level, row: RectificationRow) -> RectificationType:
         return cls(
-            id=strawberry.ID(encode_id("Rectification", level, str(row.id))),
+            id=strawberry.ID(encode_id("Rectification", row.division_code, row.public_id)),
             case_number=row.case_number,
             status=row.status,
             opened_at=row.opened_at,
@@ -117,7 +117,7 @@ class EvaluationType(Node):
     @classmethod
     def from_row(cls, level: Level, row: EvaluationRow) -> EvaluationType:
         return cls(
-            id=strawberry.ID(encode_id("Evaluation", level, str(row.id))),
+            id=strawberry.ID(encode_id("Evaluation", row.division_code, row.public_id)),
             case_number=row.case_number,
             channel=row.channel,
             rating=row.rating,
@@ -178,7 +178,7 @@ class ComplaintType(Node):
     @classmethod
     def from_row(cls, level: Level, row: ComplaintRow) -> ComplaintType:
         return cls(
-            id=strawberry.ID(encode_id("Complaint", level, str(row.id))),
+            id=strawberry.ID(encode_id("Complaint", row.division_code, row.public_id)),
             case_number=row.case_number,
             window_id=row.window_id,
             staff_id=row.staff_id,

@@ -174,7 +174,7 @@ class ELicenceType(Node):
     @classmethod
     def from_row(cls, row: LicenceRow) -> ELicenceType:
         return cls(
-            id=strawberry.ID(encode_id("ELicence", Level.CITY, row.id)),
+            id=strawberry.ID(encode_id("ELicence", row.issuer_division_code, row.id)),
             identifier=row.id,
             type_code=row.type_code,
             type_name=row.type_name,

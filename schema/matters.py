@@ -190,7 +190,7 @@ class MatterImplementation(Node):
     @classmethod
     def from_row(cls, row: models.MatterImplementation | ReadRow) -> MatterImplementation:
         return cls(
-            id=strawberry.ID(encode_id("MatterImplementation", row.level, row.code)),
+            id=strawberry.ID(encode_id("MatterImplementation", row.division_code, row.code)),
             implementation_code=row.code,
             basic_code=row.basic_code,
             level=row.level,
@@ -282,7 +282,7 @@ class Delegation(Node):
     def from_view(cls, view: DelegationView) -> Delegation:
         row = view.row
         return cls(
-            id=strawberry.ID(encode_id("Delegation", Level.COUNTY, row.id)),
+            id=strawberry.ID(encode_id("Delegation", row.id[:12], row.id)),
             all_towns=row.all_towns,
             legal_instrument=row.legal_instrument,
             effective_from=row.effective_from,

@@ -86,7 +86,7 @@ class TicketType:
     def from_row(cls, row: QueueTicket) -> TicketType:
         level = level_of_org_row(row.division_code)
         return cls(
-            id=strawberry.ID(encode_id("Ticket", level, str(row.id))),
+            id=strawberry.ID(encode_id("Ticket", row.division_code, row.public_id)),
             number=row.number,
             status=row.status,
             channel=row.channel,
@@ -151,7 +151,7 @@ class AppointmentSlotType:
     @classmethod
     def from_row(cls, level: Level, row: SlotRow) -> AppointmentSlotType:
         return cls(
-            id=strawberry.ID(encode_id("AppointmentSlot", level, str(row.id))),
+            id=strawberry.ID(encode_id("AppointmentSlot", row.window_id[:12], row.public_id)),
             date=row.service_date,
             starts=hours.clock_text(row.starts),
             ends=hours.clock_text(row.ends),
@@ -191,7 +191,7 @@ class AppointmentType:
     @classmethod
     def from_row(cls, level: Level, row: AppointmentRow, slot: SlotRow) -> AppointmentType:
         return cls(
-            id=strawberry.ID(encode_id("Appointment", level, str(row.id))),
+            id=strawberry.ID(encode_id("Appointment", row.division_code, row.public_id)),
             status=row.status,
             date=row.service_date,
             starts=hours.clock_text(slot.starts),

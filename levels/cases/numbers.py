@@ -8,13 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy import and_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
 from levels.cases.errors import CaseErrorCode
 from levels.cases.models import CaseSequence
 from levels.common.codes import DivisionCode, Field, field_path, level_of_division
 from levels.common.errors import DomainError
+from levels.common.ranges import within
 from levels.common.sequences import next_value
 
 _NUMBER = re.compile(r"^(\d{12})-(\d{8})-(\d{5})$")
@@ -29,6 +33,16 @@ class CaseNumber:
 
     def __str__(self) -> str:
         return self.value
+
+
+def held_within(number: Any, division_code: Any, prefix: str) -> ColumnElement[bool]:
+    """The cases held by the divisions under ``prefix``, as two key ranges. A case is
+    held where it was received or above it (referrals go up the receiver's chain), so a
+    case held under a division prefix was received, and numbered, under it too: the
+    range on the number, the primary key lists are ordered by, makes a jurisdiction's
+    first page an index seek, where the division code's range alone leaves the planner
+    a choice between sorting the whole jurisdiction and walking every number."""
+    return and_(within(division_code, prefix), within(number, prefix))
 
 
 def format_case_number(division_code: str, day: dt.date, sequence: int) -> str:

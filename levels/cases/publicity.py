@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from levels.cases.enums import ApplicantKind, CaseStatus
 from levels.cases.models import Case
 from levels.cases.service import start_of_day_after
+from levels.common.ranges import within
 
 # the columns a public listing reads: nothing else of a case is fetched
 PUBLIC_COLUMNS = (
@@ -58,7 +59,7 @@ def decided_cases(
     """Decided cases of the divisions starting with ``prefix``, public columns only."""
     # (typed loosely: the row's shape is PUBLIC_COLUMNS, read by name)
     stmt = cast("Select[Any]", select(*PUBLIC_COLUMNS)).where(
-        Case.division_code.startswith(prefix),
+        within(Case.division_code, prefix),
         Case.decision.is_not(None),
         Case.decided_at.is_not(None),
         # a referred case is public once, where it was decided

@@ -18,6 +18,7 @@ from levels.common.models import (
     ServiceOrg,
     Window,
 )
+from levels.common.ranges import within
 from levels.common.reads import ReadRow, rows, table
 
 _impl = table(MatterImplementation)
@@ -48,7 +49,7 @@ async def list_divisions(
     if parent_code is not None:
         stmt = stmt.where(Division.parent_code == parent_code)
     if within_prefix is not None:
-        stmt = stmt.where(Division.code.startswith(within_prefix))
+        stmt = stmt.where(within(Division.code, within_prefix))
     if after is not None:
         stmt = stmt.where(Division.code > after)
     return list(await session.scalars(stmt.order_by(Division.code).limit(limit)))
@@ -148,12 +149,12 @@ def implementation_query(
         stmt = stmt.where(c.status != MatterStatus.DRAFT)
     elif drafts_within:
         stmt = stmt.where(
-            or_(c.status != MatterStatus.DRAFT, c.division_code.startswith(drafts_within))
+            or_(c.status != MatterStatus.DRAFT, within(c.division_code, drafts_within))
         )
     if basic_codes is not None:
         stmt = stmt.where(c.basic_code.in_(basic_codes))
     if within_prefix is not None:
-        stmt = stmt.where(c.division_code.startswith(within_prefix))
+        stmt = stmt.where(within(c.division_code, within_prefix))
     if org_code is not None:
         stmt = stmt.where(c.org_code == org_code)
     if handling_kind is not None:

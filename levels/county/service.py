@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from levels.common.ranges import within
 from levels.county.models import Delegation, DelegationTarget
 
 
@@ -54,7 +55,7 @@ async def list_delegations(
     when given, in force at ``active_at`` when given; ordered by id."""
     stmt = select(Delegation).order_by(Delegation.id)
     if county_prefix is not None:
-        stmt = stmt.where(Delegation.from_division_code.startswith(county_prefix))
+        stmt = stmt.where(within(Delegation.from_division_code, county_prefix))
     views = await _with_targets(list(await session.scalars(stmt)), session=session)
     if to_town is not None:
         views = [v for v in views if v.covers(to_town)]

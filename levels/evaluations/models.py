@@ -10,6 +10,7 @@ from sqlalchemy import Date, Enum, ForeignKey, Index, Integer, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from levels.common.models import LevelBase
+from levels.common.publicids import public_id_column
 from levels.evaluations.enums import (
     AppealStatus,
     ComplaintStatus,
@@ -34,6 +35,8 @@ class Evaluation(LevelBase):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # what crosses the API: unique across nodes (levels/common/publicids.py)
+    public_id: Mapped[str] = public_id_column()
     case_number: Mapped[str] = mapped_column(String(27), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     rating: Mapped[RatingLevel] = mapped_column(_enum(RatingLevel))
@@ -67,11 +70,13 @@ class Rectification(LevelBase):
     __table_args__ = (Index("ix_rectifications_due", "status", "due_on"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # what crosses the API: unique across nodes (levels/common/publicids.py)
+    public_id: Mapped[str] = public_id_column()
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), unique=True)
     case_number: Mapped[str] = mapped_column(String(27), index=True)
     applicant_id: Mapped[str] = mapped_column(String(32))  # who gave the 差评
     org_code: Mapped[str] = mapped_column(String(18))
-    division_code: Mapped[str] = mapped_column(String(12))
+    division_code: Mapped[str] = mapped_column(String(12), index=True)
     status: Mapped[RectificationStatus] = mapped_column(_enum(RectificationStatus))
     opened_at: Mapped[dt.datetime]
     due_on: Mapped[dt.date] = mapped_column(Date)
@@ -96,6 +101,8 @@ class Complaint(LevelBase):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # what crosses the API: unique across nodes (levels/common/publicids.py)
+    public_id: Mapped[str] = public_id_column()
     case_number: Mapped[str | None] = mapped_column(String(27), index=True)
     window_id: Mapped[str | None] = mapped_column(String(15))
     staff_id: Mapped[str | None] = mapped_column(String(32))

@@ -42,6 +42,7 @@ from levels.cases.models import Case
 from levels.cases.service import SYSTEM, Actor, china_date
 from levels.common.claims import claim
 from levels.common.errors import DomainError
+from levels.common.ranges import within
 from levels.evaluations.enums import (
     COMPLAINT_OVERDUE,
     NEGATIVE,
@@ -389,9 +390,9 @@ async def evaluations_by_case(
     ).all()
 
 
-async def by_id(model: Any, ids: Sequence[int], *, session: AsyncSession) -> Sequence[Any]:
-    """Ratings, rectifications or complaints of one node by id (``node(id:)``)."""
-    return (await session.scalars(select(model).where(model.id.in_(ids)))).all()
+async def by_public_id(model: Any, keys: Sequence[str], *, session: AsyncSession) -> Sequence[Any]:
+    """Ratings, rectifications or complaints of one node by public key (``node(id:)``)."""
+    return (await session.scalars(select(model).where(model.public_id.in_(keys)))).all()
 
 
 # -- roll-up ---------------------------------------------------------------------------
@@ -435,7 +436,7 @@ def rollup_query(
     """Counts per key and level: ratings whose appeal was upheld are left out."""
     key = _COLUMNS[dimension]
     stmt = select(key, Evaluation.rating, func.count()).where(
-        Evaluation.division_code.startswith(prefix),
+        within(Evaluation.division_code, prefix),
         or_(Evaluation.appeal_status.is_(None), Evaluation.appeal_status != AppealStatus.UPHELD),
     )
     if rated_from is not None:

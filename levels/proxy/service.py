@@ -34,6 +34,7 @@ from levels.cases.models import Case
 from levels.cases.service import Actor, china_date, start_of_day_after
 from levels.common.enums import Level, VillageServiceMode
 from levels.common.errors import DomainError
+from levels.common.ranges import within
 from levels.proxy.errors import ProxyErrorCode
 from levels.proxy.models import AuthorizationMethod, ProxyAuthorization
 
@@ -257,7 +258,7 @@ def authorization_query(q: AuthorizationQuery) -> Select[ProxyAuthorization]:
     if q.village_code is not None:
         stmt = stmt.where(ProxyAuthorization.village_code == q.village_code)
     if q.village_prefix is not None:
-        stmt = stmt.where(ProxyAuthorization.village_code.startswith(q.village_prefix))
+        stmt = stmt.where(within(ProxyAuthorization.village_code, q.village_prefix))
     if q.basic_code is not None:
         stmt = stmt.where(ProxyAuthorization.basic_code == q.basic_code)
     if q.of_resident is not None:

@@ -61,6 +61,7 @@ from levels.cases.enums import CardClock, CardColor, CaseStatus
 from levels.cases.models import Case, SupervisionCard
 from levels.common.enums import Level, MatterStatus
 from levels.common.models import MatterImplementation, ServiceOrg
+from levels.common.ranges import within
 from levels.evaluations.enums import AppealStatus, ComplaintStatus, RatingLevel
 from levels.evaluations.models import Complaint, Evaluation
 from levels.supervision.period import Period
@@ -194,7 +195,7 @@ async def store_counts(
         .outerjoin(
             impl, and_(impl.org_code == ServiceOrg.code, impl.status == MatterStatus.PUBLISHED)
         )
-        .where(ServiceOrg.division_code.startswith(prefix))
+        .where(within(ServiceOrg.division_code, prefix))
         .group_by(ServiceOrg.code, ServiceOrg.name, ServiceOrg.level, ServiceOrg.division_code)
         .order_by(ServiceOrg.code)
     )
@@ -220,7 +221,7 @@ async def store_counts(
         )
         .outerjoin(MatterImplementation, MatterImplementation.code == Case.implementation_code)
         .where(
-            Case.division_code.startswith(prefix),
+            within(Case.division_code, prefix),
             received_here,
             _within(Case.submitted_at, period),
         )
@@ -260,7 +261,7 @@ async def store_counts(
             _sum(and_(delivered, Case.archive_overdue)),
         )
         .where(
-            Case.division_code.startswith(prefix),
+            within(Case.division_code, prefix),
             Case.status != CaseStatus.REFERRED,
             or_(_within(Case.submitted_at, period), decided, delivered),
         )
@@ -286,7 +287,7 @@ async def store_counts(
             _sum(red & (SupervisionCard.clock == CardClock.PRE_REVIEW)),
         )
         .where(
-            SupervisionCard.division_code.startswith(prefix),
+            within(SupervisionCard.division_code, prefix),
             _within(SupervisionCard.issued_at, period),
         )
         .group_by(SupervisionCard.org_code)
@@ -301,7 +302,7 @@ async def store_counts(
     ratings = await session.execute(
         select(Evaluation.org_code, Evaluation.rating, func.count())
         .where(
-            Evaluation.division_code.startswith(prefix),
+            within(Evaluation.division_code, prefix),
             _within(Evaluation.rated_at, period),
             or_(
                 Evaluation.appeal_status.is_(None),
@@ -328,7 +329,7 @@ async def store_counts(
                 )
             ),
         )
-        .where(Complaint.division_code.startswith(prefix), _within(Complaint.filed_at, period))
+        .where(within(Complaint.division_code, prefix), _within(Complaint.filed_at, period))
         .group_by(Complaint.org_code)
     )
     for org, n, handled_n, overdue in complaints.all():

@@ -30,6 +30,7 @@ from levels.cases.service import Actor, china_date
 from levels.common.enums import Level
 from levels.common.errors import DomainError
 from levels.common.models import ServiceOrg, Window
+from levels.common.ranges import within
 from levels.evaluations.models import Complaint, Evaluation
 from levels.supervision.combine import Figures
 from levels.supervision.errors import SupervisionErrorCode as E
@@ -274,7 +275,7 @@ async def filed_reports(
     prefix: str, month: str | None, *, session: AsyncSession
 ) -> Sequence[MonthlyReport]:
     """The reports filed by orgs of divisions under ``prefix`` (of one month)."""
-    stmt = select(MonthlyReport).where(MonthlyReport.division_code.startswith(prefix))
+    stmt = select(MonthlyReport).where(within(MonthlyReport.division_code, prefix))
     if month is not None:
         stmt = stmt.where(MonthlyReport.month == month)
     stmt = stmt.order_by(MonthlyReport.month.desc(), MonthlyReport.division_code)
@@ -303,13 +304,13 @@ async def overdue_centres(
     month, due = month_of(period.start), due_on(period, calendar, workday)
     centres = await session.scalars(
         select(ServiceOrg)
-        .where(ServiceOrg.division_code.startswith(prefix), ServiceOrg.level.in_(FILING_LEVELS))
+        .where(within(ServiceOrg.division_code, prefix), ServiceOrg.level.in_(FILING_LEVELS))
         .order_by(ServiceOrg.division_code)
     )
     filed = set(
         await session.scalars(
             select(MonthlyReport.org_code).where(
-                MonthlyReport.division_code.startswith(prefix), MonthlyReport.month == month
+                within(MonthlyReport.division_code, prefix), MonthlyReport.month == month
             )
         )
     )

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.common.enums import Level, WindowKind
 from levels.common.models import Department, ServiceOrg, Window
+from levels.common.ranges import within
 from levels.supervision.targets import MIN_DEPARTMENT_WINDOW_STAFF, MIN_VILLAGE_AGENTS
 from levels.windows.models import WindowSetup
 
@@ -51,7 +52,7 @@ async def department_window_staff(prefix: str, *, session: AsyncSession) -> list
     that has a department window, with the distinct staff on those windows' posts.
     Two statements."""
     in_scope = (
-        ServiceOrg.division_code.startswith(prefix),
+        within(ServiceOrg.division_code, prefix),
         ServiceOrg.level.in_(CENTRE_LEVELS),
     )
     departments = (

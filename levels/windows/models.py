@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from levels.common.enums import WindowKind
 from levels.common.models import LevelBase
+from levels.common.publicids import public_id_column
 from levels.windows.enums import AppointmentStatus, DayKind, TicketChannel, TicketStatus
 
 
@@ -82,6 +83,8 @@ class QueueTicket(LevelBase):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # what crosses the API: unique across nodes (levels/common/publicids.py)
+    public_id: Mapped[str] = public_id_column()
     org_code: Mapped[str] = mapped_column(String(18))
     division_code: Mapped[str] = mapped_column(String(12))
     service_date: Mapped[dt.date] = mapped_column(Date)
@@ -117,6 +120,8 @@ class AppointmentSlot(LevelBase):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # what crosses the API: unique across nodes (levels/common/publicids.py)
+    public_id: Mapped[str] = public_id_column()
     window_id: Mapped[str] = mapped_column(ForeignKey("windows.id"))
     org_code: Mapped[str] = mapped_column(String(18))
     service_date: Mapped[dt.date] = mapped_column(Date)
@@ -136,6 +141,8 @@ class Appointment(LevelBase):
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # what crosses the API: unique across nodes (levels/common/publicids.py)
+    public_id: Mapped[str] = public_id_column()
     slot_id: Mapped[int] = mapped_column(ForeignKey("appointment_slots.id"))
     person_id: Mapped[str] = mapped_column(String(32))
     org_code: Mapped[str] = mapped_column(String(18))

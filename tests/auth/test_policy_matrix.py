@@ -83,7 +83,11 @@ async def _licence_objects(nodes: NodeRegistry) -> list[Obj]:
         rows = (await s.scalars(select(ELicence).order_by(ELicence.id))).all()
     assert {r.issuer_level for r in rows} >= {Level.CITY, Level.COUNTY, Level.TOWN}
     return [
-        Obj(f"licence:{r.id}", encode_id("ELicence", Level.CITY, r.id), licence_target(r))
+        Obj(
+            f"licence:{r.id}",
+            encode_id("ELicence", r.issuer_division_code, r.id),
+            licence_target(r),
+        )
         for r in rows
     ]
 
@@ -128,13 +132,21 @@ async def _objects(nodes: NodeRegistry) -> list[Obj]:
         assert division and dept and window and published
         catalogue = Target(Resource.CATALOGUE, division_code=code)
         out += [
-            Obj(f"{level.value}:division", encode_id("Division", level, code), catalogue),
-            Obj(f"{level.value}:org", encode_id("ServiceOrg", level, org.code), catalogue),
-            Obj(f"{level.value}:department", encode_id("Department", level, dept.id), catalogue),
-            Obj(f"{level.value}:window", encode_id("Window", level, window.id), catalogue),
+            Obj(f"{level.value}:division", encode_id("Division", code, code), catalogue),
+            Obj(
+                f"{level.value}:org",
+                encode_id("ServiceOrg", org.division_code, org.code),
+                catalogue,
+            ),
+            Obj(
+                f"{level.value}:department",
+                encode_id("Department", dept.id[:12], dept.id),
+                catalogue,
+            ),
+            Obj(f"{level.value}:window", encode_id("Window", window.id[:12], window.id), catalogue),
             Obj(
                 f"{level.value}:item",
-                encode_id("MatterImplementation", level, published.code),
+                encode_id("MatterImplementation", code, published.code),
                 catalogue,
             ),
         ]
@@ -142,7 +154,7 @@ async def _objects(nodes: NodeRegistry) -> list[Obj]:
             out.append(
                 Obj(
                     f"{level.value}:draft:{d.division_code}",
-                    encode_id("MatterImplementation", level, d.code),
+                    encode_id("MatterImplementation", d.division_code, d.code),
                     Target(Resource.DRAFT_ITEM, division_code=d.division_code),
                 )
             )
@@ -152,7 +164,7 @@ async def _objects(nodes: NodeRegistry) -> list[Obj]:
     out.append(
         Obj(
             "COUNTY:delegation",
-            encode_id("Delegation", Level.COUNTY, delegation.id),
+            encode_id("Delegation", delegation.id[:12], delegation.id),
             Target(Resource.CATALOGUE),
         )
     )
@@ -162,7 +174,7 @@ async def _objects(nodes: NodeRegistry) -> list[Obj]:
             out.append(
                 Obj(
                     f"COUNTY:case:{case.number}",
-                    encode_id("Case", Level.COUNTY, case.number),
+                    encode_id("Case", case.division_code, case.number),
                     case_target(case),
                 )
             )
@@ -186,7 +198,7 @@ async def _village_case_obj(nodes: NodeRegistry) -> Obj:
     case = await _village_case(nodes)
     return Obj(
         f"VILLAGE:case:{case.number}",
-        encode_id("Case", Level.VILLAGE, case.number),
+        encode_id("Case", case.division_code, case.number),
         case_target(case),
     )
 
@@ -497,10 +509,8 @@ async def _evaluation_objects(nodes: NodeRegistry) -> list[Obj]:
             for name, model, gql_type in EVALUATION_TYPES:
                 for row in await s.scalars(select(model).order_by(model.id).limit(10)):
                     target = gql_type.from_row(level, row).authz_target()  # type: ignore[attr-defined]
-                    out.append(
-                        Obj(f"{level.value}:{name}:{row.id}", encode_id(name, level, str(row.id)),
-                            target)
-                    )  # fmt: skip
+                    gid = encode_id(name, row.division_code, row.public_id)
+                    out.append(Obj(f"{level.value}:{name}:{row.id}", gid, target))
     assert {o.label.split(":")[1] for o in out} == {"Evaluation", "Rectification", "Complaint"}
     return out
 
@@ -543,7 +553,7 @@ def _evaluation_state(rows: dict[str, Any]) -> tuple[Any, ...]:
 
 
 def _gid(name: str, row: Any) -> str:
-    return encode_id(name, Level.COUNTY, str(row.id))
+    return encode_id(name, row.division_code, row.public_id)
 
 
 # name -> (action, the call given the rows, the code of a call the policy let through,
@@ -671,7 +681,7 @@ async def _evaluations_listed(
                 for row in await s.scalars(select(model)):
                     view = gql_type.from_row(level, row)  # type: ignore[attr-defined]
                     if allows(viewer, Action.READ, view.authz_target()):
-                        expected.add(encode_id(name, level, str(row.id)))
+                        expected.add(encode_id(name, row.division_code, row.public_id))
         if visible != expected:
             mismatches.append(f"{field} listed: {len(visible)}, policy says {len(expected)}")
     figures = Target(Resource.EVALUATION, division_code=(viewer.jurisdiction or "").ljust(12, "0"))

@@ -26,13 +26,14 @@ from auth.viewer import ANONYMOUS, Viewer
 from gateway.nodes import NodeRegistry
 from levels.cases.models import Case
 from levels.common.enums import Level
+from levels.common.publicids import new_public_id
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from levels.licences.identifiers import make_licence_id, parse_licence_id
 from levels.licences.models import ELicence
 from levels.outbox.models import OutboxMessage
 from levels.proxy.models import ProxyAuthorization
 from levels.windows.models import Appointment, QueueTicket
-from resolvers.globalid import MAX_ROW_ID, encode_id
+from resolvers.globalid import encode_id
 from schema.cases import case_target
 from schema.evaluations import ComplaintType, EvaluationType, RectificationType
 from schema.licences import licence_target
@@ -58,7 +59,11 @@ PROBERS: list[str | None] = [
     "yuci.auditor",
     "xiuwen.auditor",  # an auditor of a town: a county's objects are outside
 ]
-UNHELD_ROW = str(MAX_ROW_ID - 7)  # a row number no store reaches
+
+
+def unheld_id(type_name: str, division_code: str) -> str:
+    """The global ID of a row of ``division_code`` that no store holds."""
+    return encode_id(type_name, division_code, new_public_id(division_code))
 
 
 @dataclass(frozen=True)
@@ -207,21 +212,22 @@ async def _objects(nodes: NodeRegistry) -> list[Obj]:
             Obj(f"{level.value} case", case.number, _unheld_number(case.number), target, owner,
                 CASE_PROBES)
         )  # fmt: skip
-        gid = encode_id("Case", level, case.number)
-        unheld = encode_id("Case", level, _unheld_number(case.number))
+        gid = encode_id("Case", case.division_code, case.number)
+        unheld = encode_id("Case", case.division_code, _unheld_number(case.number))
         out.append(Obj(f"{level.value} case node", gid, unheld, target, owner, [NODE]))
     ticket = await _first(
         nodes, Level.COUNTY, select(QueueTicket).where(QueueTicket.holder_id.is_not(None))
     )
     out.append(
-        Obj("ticket", encode_id("Ticket", Level.COUNTY, str(ticket.id)),
-            encode_id("Ticket", Level.COUNTY, UNHELD_ROW),
+        Obj("ticket", encode_id("Ticket", ticket.division_code, ticket.public_id),
+            unheld_id("Ticket", ticket.division_code),
             TicketType.from_row(ticket).authz_target(), ticket.holder_id, TICKET_PROBES)
     )  # fmt: skip
     appointment = await _first(nodes, Level.COUNTY, select(Appointment))
     out.append(
-        Obj("appointment", encode_id("Appointment", Level.COUNTY, str(appointment.id)),
-            encode_id("Appointment", Level.COUNTY, UNHELD_ROW),
+        Obj("appointment",
+            encode_id("Appointment", appointment.division_code, appointment.public_id),
+            unheld_id("Appointment", appointment.division_code),
             Target(Resource.APPOINTMENT, division_code=appointment.division_code,
                    owner=appointment.person_id, org_code=appointment.org_code),
             appointment.person_id, APPOINTMENT_PROBES)
@@ -235,21 +241,22 @@ async def _objects(nodes: NodeRegistry) -> list[Obj]:
         name = model.__name__
         target = view.from_row(Level.COUNTY, row).authz_target()
         out.append(
-            Obj(name.lower(), encode_id(name, Level.COUNTY, str(row.id)),
-                encode_id(name, Level.COUNTY, UNHELD_ROW), target, target.owner, probes)
+            Obj(name.lower(), encode_id(name, row.division_code, row.public_id),
+                unheld_id(name, row.division_code), target, target.owner, probes)
         )  # fmt: skip
     licence = await _first(
         nodes, Level.CITY, select(ELicence).where(ELicence.holder_id == resident1)
     )
     parsed = parse_licence_id(licence.id)
     unheld_licence = make_licence_id(parsed.type_code, parsed.issuer_org_code, 999_999, 1)
+    issuer = licence.issuer_division_code
     out.append(
         Obj("licence", licence.id, unheld_licence, licence_target(licence), licence.holder_id,
             LICENCE_PROBES)
     )  # fmt: skip
     out.append(
-        Obj("licence node", encode_id("ELicence", Level.CITY, licence.id),
-            encode_id("ELicence", Level.CITY, unheld_licence), licence_target(licence),
+        Obj("licence node", encode_id("ELicence", issuer, licence.id),
+            encode_id("ELicence", issuer, unheld_licence), licence_target(licence),
             licence.holder_id, [NODE])
     )  # fmt: skip
     granted = await _first(nodes, Level.VILLAGE, select(ProxyAuthorization))

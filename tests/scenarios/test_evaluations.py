@@ -284,9 +284,9 @@ async def test_complaints_filed_handled_and_rated(desk: Desk, nodes: NodeRegistr
     for given, code in (
         ({"staffId": "no-such-staff"}, "STAFF_NOT_FOUND"),
         ({"windowId": "bm9wZQ"}, "INVALID_ID"),
-        ({"windowId": encode_id("Window", Level.COUNTY, "140702000000W99")}, "WINDOW_NOT_FOUND"),
+        ({"windowId": encode_id("Window", "140702000000", "140702000000W99")}, "WINDOW_NOT_FOUND"),
         (
-            {"caseNumber": number, "windowId": encode_id("Window", Level.TOWN, town_window)},
+            {"caseNumber": number, "windowId": encode_id("Window", town_window[:12], town_window)},
             "TARGETS_DISAGREE",
         ),
         (

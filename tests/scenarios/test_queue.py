@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from levels.common.enums import Level
+from levels.common.publicids import new_public_id
 from resolvers.globalid import encode_id
 from tests.auth.conftest import signed_in
 from tests.scenarios.desk import Desk, at
@@ -25,9 +25,9 @@ from tests.schema.test_subscriptions import graphql_socket
 
 YUCI = "140702000000"
 YUCI_ORG = "12140702MB00000006"
-A01 = encode_id("Window", Level.COUNTY, f"{YUCI}W01")
-A02 = encode_id("Window", Level.COUNTY, f"{YUCI}W02")
-E01 = encode_id("Window", Level.COUNTY, f"{YUCI}W09")
+A01 = encode_id("Window", YUCI, f"{YUCI}W01")
+A02 = encode_id("Window", YUCI, f"{YUCI}W02")
+E01 = encode_id("Window", YUCI, f"{YUCI}W09")
 A_POST, B_POST = "yuci.scj.receptionist", "yuci.cl.receptionist"
 WORKDAY = dt.date(2025, 9, 30)  # Tuesday
 HOLIDAY_SATURDAY = dt.date(2025, 10, 4)  # National Day
@@ -267,7 +267,7 @@ async def test_who_may_do_what_at_a_window(desk: Desk) -> None:
     # a holder cancels their own waiting ticket, nobody else's
     ticket = (await _do(desk, "resident3", ISSUE, orgCode=YUCI, windowId=A02))["ticket"]
     # to anyone else it does not exist: the answer of an id nobody holds
-    unheld = encode_id("Ticket", Level.COUNTY, "99999")
+    unheld = encode_id("Ticket", YUCI, new_public_id(YUCI))
     for tid in (ticket["id"], unheld):
         assert _codes(await _do(desk, "resident2", CANCEL, ticketId=tid)) == ["TICKET_NOT_FOUND"]
     assert (await _do(desk, "resident3", CANCEL, ticketId=ticket["id"]))["ticket"][

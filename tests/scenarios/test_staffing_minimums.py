@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from levels.common.enums import Level
 from resolvers.globalid import encode_id
 from tests.scenarios.desk import Desk
 
 YUCI = "140702000000"
-POLICE_WINDOW = encode_id("Window", Level.COUNTY, f"{YUCI}W05")  # D01 公安局
+POLICE_WINDOW = encode_id("Window", YUCI, f"{YUCI}W05")  # D01 公安局
 SHORT = """query {
   supervision(divisionCode: "140702000000") {
     stationsShortOfAgents { orgCode divisionCode agents minimum }
