@@ -5,7 +5,7 @@ jurisdiction filters read key ranges on an index: the one filtered key that had 
 rectification's division code, gets one
 
 Revision ID: 0025
-Revises: 0023
+Revises: 0024
 Create Date: 2026-12-07 00:30:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision = "0025"
-down_revision = "0023"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
