@@ -10,7 +10,8 @@ prod-mode switches of the schema.
   (``gateway/cost.py``) of the expanded document; in prod, introspection
   (``__schema``/``__type``; ``__typename`` stays); once the document is valid and
   before it runs, the client's cost budget per minute (``limits``, a sliding-window
-  counter in the storage of every rate limit).
+  counter in the storage of every rate limit), sent with the request's rate limits and
+  denylist look-up in one Redis round trip (``gateway/admission.py``).
 * ``ProdErrors`` (prod only): no "Did you mean …" in any message, and unexpected errors
   masked with the request id the log line carries.
 
