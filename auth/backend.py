@@ -57,12 +57,20 @@ class TokenBackend(AuthenticationBackend):
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationError("not a bearer token")
         try:
-            viewer = await self.identity.authenticate(token.strip())
+            viewer = await self.identity.decode(token.strip())
+            if await self.revoked(conn, viewer):
+                raise InvalidToken("session revoked")
         except InvalidToken as e:
             log.info("bearer token refused: %s", e)
             raise AuthenticationError("invalid token") from None
         scopes = ["authenticated", *(s.value for s in viewer.scopes)]
         return AuthCredentials(scopes), ViewerUser(viewer)
+
+    async def revoked(self, conn: HTTPConnection, viewer: Viewer) -> bool:
+        """The viewer's session is on the denylist (a subclass may decide later, before
+        the request runs)."""
+        session_id = viewer.session_id
+        return session_id is not None and await self.identity.revoked(session_id)
 
 
 def on_auth_error(conn: HTTPConnection, _exc: AuthenticationError) -> Response:

@@ -17,9 +17,10 @@ from starlette.middleware.authentication import AuthenticationMiddleware
 from starlette.routing import Route, WebSocketRoute
 
 from auth import endpoints as auth_endpoints
-from auth.backend import TokenBackend, on_auth_error
+from auth.backend import on_auth_error
 from auth.identity import Identity
 from gateway import graphiql, ratelimit, relay, timers
+from gateway.admission import AdmissionMiddleware, Admit, AdmittedTokenBackend, Checker
 from gateway.dashboard import routes as dashboard_routes
 from gateway.graphql import GovHubGraphQL
 from gateway.health import engine_state, live, metrics_endpoint, ready_endpoint
@@ -93,16 +94,20 @@ def create_app(
         status_ttl_seconds=settings.licence_status_ttl_seconds,
         copy_max_days=settings.licence_copy_max_days,
     )
-    # every limit counts in the storage of the login throttle (Redis when configured)
-    limit_storage = identity.throttle.storage
+    # every limit counts in the storage of the login throttle (Redis when configured);
+    # a GraphQL request's limits, denylist look-up and budget go in one round trip
+    checker = Checker(identity.throttle.storage, identity.kv, settings.redis_namespace)
     graphql = GovHubGraphQL(
         hub_schema(
             prod=not settings.is_dev,
-            limits=operation_extensions(
-                settings,
-                CostBudget(limit_storage, settings.cost_budget_per_minute),
-                prod=not settings.is_dev,
-            ),
+            limits=[
+                *operation_extensions(
+                    settings,
+                    CostBudget(checker, settings.cost_budget_per_minute),
+                    prod=not settings.is_dev,
+                ),
+                Admit,
+            ],
             batch_max=settings.batch_max,
         ),
         settings=settings,
@@ -116,8 +121,8 @@ def create_app(
     # the token is decoded once, here, for every GraphQL request over HTTP; a
     # WebSocket (subscriptions) signs in with its connection_init (on_ws_connect)
     authenticated_graphql = AuthenticationMiddleware(
-        ClientRateLimit(graphql, limit_storage, settings.requests_per_minute),
-        backend=TokenBackend(identity),
+        ClientRateLimit(graphql, checker, settings.requests_per_minute),
+        backend=AdmittedTokenBackend(identity),
         on_error=on_auth_error,
     )
 
@@ -205,7 +210,13 @@ def create_app(
             cors_middleware(settings),
             Middleware(MetricsMiddleware, metrics=metrics),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
-            *ratelimit.middleware(settings, limit_storage),
+            Middleware(
+                AdmissionMiddleware,
+                checker=checker,
+                path="/graphql",
+                respond=ratelimit.refusal_response,
+            ),
+            *ratelimit.middleware(settings, checker),
             # innermost: keeps and replays the responses of keyed mutations
             Middleware(IdempotencyMiddleware),
         ],

@@ -10,7 +10,8 @@ prod-mode switches of the schema.
   (``gateway/cost.py``) of the expanded document; in prod, introspection
   (``__schema``/``__type``; ``__typename`` stays); once the document is valid and
   before it runs, the client's cost budget per minute (``limits``, a sliding-window
-  counter in the storage of every rate limit).
+  counter in the storage of every rate limit), sent with the request's rate limits and
+  denylist look-up in one Redis round trip (``gateway/admission.py``).
 * ``ProdErrors`` (prod only): no "Did you mean …" in any message, and unexpected errors
   masked with the request id the log line carries.
 
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -34,13 +34,12 @@ import orjson
 from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from limits import RateLimitItemPerMinute
-from limits.aio.storage import Storage
-from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import MaskErrors, MaxTokensLimiter, SchemaExtension
 
+from gateway.admission import Budget, Checker, Refusal, pending_of, refused
 from gateway.cost import Figures, Pricing, measure
 from gateway.documents import DocumentCache, Documents
 from gateway.settings import Settings
@@ -126,17 +125,17 @@ class CostBudget:
     and the last, weighted), one atomic increment by the cost per request — never an
     entry per unit of cost, as a moving window's list would keep."""
 
-    def __init__(self, storage: Storage, per_minute: int) -> None:
-        self._limiter = SlidingWindowCounterRateLimiter(storage)
+    def __init__(self, checker: Checker, per_minute: int) -> None:
+        self.checker = checker
         self.item = RateLimitItemPerMinute(per_minute)
+
+    def check(self, client: str, cost: int) -> Budget:
+        return Budget(self.item, client, max(1, min(cost, self.item.amount)))
 
     async def charge(self, client: str, cost: int) -> int | None:
         """Spend ``cost``; None when within the budget, else seconds until it is."""
-        cost = max(1, min(cost, self.item.amount))
-        if await self._limiter.hit(self.item, "cost", client, cost=cost):
-            return None
-        stats = await self._limiter.get_window_stats(self.item, "cost", client)
-        return max(1, int(stats.reset_time - time.time()) + 1)
+        refusal = await self.checker.run([self.check(client, cost)])
+        return None if refusal is None else refusal.retry_after
 
 
 class OperationLimits(SchemaExtension):
@@ -180,24 +179,39 @@ class OperationLimits(SchemaExtension):
         yield
 
     async def on_execute(self) -> AsyncIterator[None]:
-        # the document is valid: the client pays for it, or it does not run
+        # the document is valid: the client pays for it, or it does not run; with the
+        # request's other checks when it gathers them (one round trip)
         execution = self.execution_context
+        pending = pending_of(getattr(getattr(execution.context, "request", None), "scope", None))
+        refused_by: Refusal | None = None
         if self.budget is not None and self.figures is not None and not execution.result:
-            client = client_key(execution.context)
-            retry_after = await self.budget.charge(client, self.figures.cost)
-            if retry_after is not None:
-                error = refusal(
-                    "COST_BUDGET_EXCEEDED",
-                    self._locale(),
-                    limit=self.budget.item.amount,
-                    value=retry_after,
-                )
-                error.extensions = {**(error.extensions or {}), "retryAfter": retry_after}
-                execution.result = GraphQLExecutionResult(data=None, errors=[error])
-                response = getattr(execution.context, "response", None)
-                if isinstance(response, Response):
-                    response.headers["Retry-After"] = str(retry_after)
+            check = self.budget.check(client_key(execution.context), self.figures.cost)
+            if pending is not None:
+                refused_by = await pending.settle(check)
+            else:
+                refused_by = await self.budget.checker.run([check])
+        elif pending is not None and not execution.result:
+            refused_by = await pending.settle()
+        if refused_by is not None and isinstance(refused_by.check, Budget):
+            self._over_budget(refused_by.retry_after)
+        elif refused_by is not None:
+            refused(execution)
         yield
+
+    def _over_budget(self, retry_after: int) -> None:
+        execution = self.execution_context
+        assert self.budget is not None
+        error = refusal(
+            "COST_BUDGET_EXCEEDED",
+            self._locale(),
+            limit=self.budget.item.amount,
+            value=retry_after,
+        )
+        error.extensions = {**(error.extensions or {}), "retryAfter": retry_after}
+        execution.result = GraphQLExecutionResult(data=None, errors=[error])
+        response = getattr(execution.context, "response", None)
+        if isinstance(response, Response):
+            response.headers["Retry-After"] = str(retry_after)
 
     def refusals(self, figures: Figures) -> list[GraphQLError]:
         s, locale = self.settings, self._locale()

@@ -14,16 +14,15 @@ Over either: 429, ``Retry-After`` and ``{"errors": [{"extensions": {"code":
 The address is the socket peer. Behind a load balancer, set ``GOVHUB_TRUSTED_PROXIES``
 to its addresses or networks: a request from one of them is taken to come from the
 right-most ``X-Forwarded-For`` entry that is not itself a trusted proxy (uvicorn's
-``ProxyHeadersMiddleware``), for rate limits, login throttling and logs alike."""
+``ProxyHeadersMiddleware``), for rate limits, login throttling and logs alike.
+
+A GraphQL request adds both limits to its gathered checks (``gateway/admission.py``):
+one Redis round trip with the denylist and the cost budget, before it runs."""
 
 from __future__ import annotations
 
-import time
-
 import orjson
-from limits import RateLimitItem, RateLimitItemPerMinute
-from limits.aio.storage import Storage
-from limits.aio.strategies import MovingWindowRateLimiter
+from limits import RateLimitItemPerMinute
 from starlette.middleware import Middleware
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
@@ -31,22 +30,20 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from auth.backend import viewer_of
+from gateway.admission import (
+    Budget,
+    Check,
+    Checker,
+    Refusal,
+    Revoked,
+    Window,
+    pending_of,
+    unauthenticated,
+)
 from gateway.settings import Settings
 
 EXEMPT = ("/health/", "/metrics")
 MESSAGES = ("请求过于频繁，请 {0} 秒后再试", "too many requests; try again in {0} s")
-
-
-class RateLimiter:
-    def __init__(self, storage: Storage) -> None:
-        self._limiter = MovingWindowRateLimiter(storage)
-
-    async def hit(self, item: RateLimitItem, scope: str, key: str) -> int | None:
-        """Count one request; None when allowed, else seconds until one would be."""
-        if await self._limiter.hit(item, scope, key):
-            return None
-        stats = await self._limiter.get_window_stats(item, scope, key)
-        return max(1, int(stats.reset_time - time.time()) + 1)
 
 
 def too_many(request: HTTPConnection, retry_after: int) -> Response:
@@ -65,34 +62,54 @@ def too_many(request: HTTPConnection, retry_after: int) -> Response:
     )
 
 
+def refusal_response(request: HTTPConnection, refusal: Refusal) -> Response | None:
+    """What a refused request answers instead of its response (``AdmissionMiddleware``):
+    None for the cost budget, which the GraphQL answer reports itself."""
+    if isinstance(refusal.check, Revoked):
+        return unauthenticated(request)
+    if isinstance(refusal.check, Budget):
+        return None
+    return too_many(request, refusal.retry_after)
+
+
+async def admit(
+    checker: Checker, check: Check, scope: Scope, receive: Receive, send: Send, app: ASGIApp
+) -> None:
+    """Add ``check`` to the request's gathered checks, or ask it now; then go on."""
+    pending = pending_of(scope)
+    if pending is not None:
+        pending.add(check)
+    elif (refusal := await checker.run([check])) is not None:
+        await too_many(HTTPConnection(scope), refusal.retry_after)(scope, receive, send)
+        return
+    await app(scope, receive, send)
+
+
 def address_of(scope: Scope) -> str:
     client = scope.get("client")
     return client[0] if client else "unknown"
 
 
 class AddressRateLimit:
-    def __init__(self, app: ASGIApp, storage: Storage, per_minute: int) -> None:
+    def __init__(self, app: ASGIApp, checker: Checker, per_minute: int) -> None:
         self.app = app
-        self.limiter = RateLimiter(storage)
+        self.checker = checker
         self.item = RateLimitItemPerMinute(per_minute)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
             await self.app(scope, receive, send)
             return
-        retry_after = await self.limiter.hit(self.item, "requests-ip", address_of(scope))
-        if retry_after is not None:
-            await too_many(HTTPConnection(scope), retry_after)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+        check = Window(self.item, "requests-ip", address_of(scope))
+        await admit(self.checker, check, scope, receive, send, self.app)
 
 
 class ClientRateLimit:
     """Behind ``AuthenticationMiddleware``: ``scope["user"]`` is the viewer."""
 
-    def __init__(self, app: ASGIApp, storage: Storage, per_minute: int) -> None:
+    def __init__(self, app: ASGIApp, checker: Checker, per_minute: int) -> None:
         self.app = app
-        self.limiter = RateLimiter(storage)
+        self.checker = checker
         self.item = RateLimitItemPerMinute(per_minute)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -101,14 +118,11 @@ class ClientRateLimit:
             return
         subject = viewer_of(HTTPConnection(scope)).subject
         key = f"sub:{subject}" if subject else f"ip:{address_of(scope)}"
-        retry_after = await self.limiter.hit(self.item, "requests-client", key)
-        if retry_after is not None:
-            await too_many(HTTPConnection(scope), retry_after)(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
+        check = Window(self.item, "requests-client", key)
+        await admit(self.checker, check, scope, receive, send, self.app)
 
 
-def middleware(settings: Settings, storage: Storage) -> list[Middleware]:
+def middleware(settings: Settings, checker: Checker) -> list[Middleware]:
     """The app-wide part: the real client address first (when a proxy is trusted), then
     the per-address limit."""
     stack = []
@@ -116,7 +130,7 @@ def middleware(settings: Settings, storage: Storage) -> list[Middleware]:
         stack.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies))
     stack.append(
         Middleware(
-            AddressRateLimit, storage=storage, per_minute=settings.requests_per_minute_per_ip
+            AddressRateLimit, checker=checker, per_minute=settings.requests_per_minute_per_ip
         )
     )
     return stack

@@ -79,4 +79,4 @@ async def service_routes(
     page = slice_page(
         listed, lambda r: r.basic_code, lambda _r: division.level, first=size, start=start
     )
-    return connection(page, lambda r: ServiceRoute.from_route(r, catalogue[r.basic_code], orgs))
+    return connection(page, ServiceRoute.shaper(catalogue, orgs))

@@ -14,6 +14,7 @@ from resolvers.context import WebSocketOperations
 from schema.cases import CaseType
 from schema.divisions import Department, Division, ServiceOrg, Window
 from schema.errors import CloseSessions, ErrorFormatting, GovHubSchema
+from schema.execution import ReadyLeavesExecutionContext, mark_ready_leaves
 from schema.matters import Delegation, Matter, MatterImplementation
 from schema.mutation import Mutation
 from schema.query import Query
@@ -64,6 +65,7 @@ def build_schema(
         subscription=Subscription,
         types=NODE_TYPES,
         extensions=extensions,
+        execution_context_class=ReadyLeavesExecutionContext,
         config=StrawberryConfig(
             auto_camel_case=True,
             # one convention for every instant: ISO 8601 at +08:00 (schema/scalars.py)
@@ -73,6 +75,7 @@ def build_schema(
         ),
     )
     guard_schema(schema)
+    mark_ready_leaves(schema)
     return schema
 
 

@@ -4,6 +4,8 @@ service routes."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import strawberry
 
@@ -366,11 +368,13 @@ ChainOrgs = dict[str, "models.ServiceOrg | ReadRow | BaseException"]
 
 @strawberry.type(description="Where and how a resident of a division does a matter")
 class ServiceRoute:
-    route: strawberry.Private[Route]
-    # loaded once for the whole page by the resolver (resolvers/routing.py), so the
-    # per-route fields below resolve without a future each
-    matter_row: strawberry.Private[MatterRow | ReadRow]
-    orgs: strawberry.Private[ChainOrgs]
+    """Built whole, for a page at a time (``ServiceRoute.shaper``): every field is a
+    ready value (no resolver call per field), the page's service orgs built once and
+    shared by its routes, and the READ guard checks the route's objects once, with the
+    route (``authz_parts``), not per field. An org whose node did not answer is the
+    exception itself: graphql-core raises it at the field that asks for it, as the
+    field's resolver did."""
+
     village_modes: list[VillageServiceMode] = strawberry.field(
         description="What the village station may do for it"
     )
@@ -378,52 +382,64 @@ class ServiceRoute:
         description="Visits the deciding item promises at most (0: 一趟不用跑)"
     )
     online_level: OnlineLevel = strawberry.field(description="How far it can be done online")
+    matter: Matter = strawberry.field(description="The matter")
+    implementation: MatterImplementation = strawberry.field(
+        description="The implementation item that decides"
+    )
+    decided_at: ServiceOrg = strawberry.field(
+        description="The org whose item decides it: the lowest level in force"
+    )
+    receivable_at: list[ServiceOrg] = strawberry.field(
+        description="Where the application may be handed in, nearest first"
+    )
+    path: list[ServiceOrg] = strawberry.field(
+        description="The way an application travels: receiving org up to the decider"
+    )
+    preliminary_review_at: ServiceOrg | None = strawberry.field(
+        description="The town centre that reviews first (初审), if any"
+    )
+    delegation: Delegation | None = strawberry.field(
+        description="The county's delegation, when a town decides it by delegation"
+    )
 
-    @classmethod
-    def from_route(
-        cls, route: Route, matter_row: MatterRow | ReadRow, orgs: ChainOrgs
-    ) -> ServiceRoute:
-        return cls(
-            route=route,
-            matter_row=matter_row,
-            orgs=orgs,
-            village_modes=list(route.village_modes),
-            max_visits=route.decider.max_visits,
-            online_level=route.decider.online_level,
+    @staticmethod
+    def shaper(
+        catalogue: Mapping[str, MatterRow | ReadRow], orgs: ChainOrgs
+    ) -> Callable[[Route], ServiceRoute]:
+        """Routes of one page: ``catalogue`` by basic code, ``orgs`` by division code."""
+        shared: dict[str, Any] = {
+            code: found if isinstance(found, BaseException) else ServiceOrg.from_row(found)
+            for code, found in orgs.items()
+        }
+
+        def shape(route: Route) -> ServiceRoute:
+            path = [shared[code] for code in route.path]
+            failed: Any = next((org for org in path if isinstance(org, BaseException)), None)
+            review = route.preliminary_review_at
+            return ServiceRoute(
+                village_modes=list(route.village_modes),
+                max_visits=route.decider.max_visits,
+                online_level=route.decider.online_level,
+                matter=Matter.from_row(catalogue[route.basic_code]),
+                implementation=MatterImplementation.from_row(route.decider),
+                decided_at=shared[route.decider.division_code],
+                # one org that did not answer fails the list, as its resolver did
+                receivable_at=failed or path,
+                path=failed or path,
+                preliminary_review_at=None if review is None else shared[review],
+                delegation=Delegation.from_view(route.delegation) if route.delegation else None,
+            )
+
+        return shape
+
+    def authz_parts(self) -> Iterable[object]:
+        """The objects its fields answer, checked with the route."""
+        return (
+            self.matter,
+            self.implementation,
+            self.decided_at,
+            self.receivable_at,
+            self.path,
+            self.preliminary_review_at,
+            self.delegation,
         )
-
-    def _org(self, division_code: str) -> ServiceOrg:
-        found = self.orgs[division_code]
-        if isinstance(found, BaseException):
-            raise found
-        return ServiceOrg.from_row(found)
-
-    @strawberry.field(description="The matter")
-    def matter(self) -> Matter:
-        return Matter.from_row(self.matter_row)
-
-    @strawberry.field(description="The implementation item that decides")
-    def implementation(self) -> MatterImplementation:
-        return MatterImplementation.from_row(self.route.decider)
-
-    @strawberry.field(description="The org whose item decides it: the lowest level in force")
-    def decided_at(self) -> ServiceOrg:
-        return self._org(self.route.decider.division_code)
-
-    @strawberry.field(description="Where the application may be handed in, nearest first")
-    def receivable_at(self) -> list[ServiceOrg]:
-        return [self._org(code) for code in self.route.path]
-
-    @strawberry.field(description="The way an application travels: receiving org up to the decider")
-    def path(self) -> list[ServiceOrg]:
-        return [self._org(code) for code in self.route.path]
-
-    @strawberry.field(description="The town centre that reviews first (初审), if any")
-    def preliminary_review_at(self) -> ServiceOrg | None:
-        if self.route.preliminary_review_at is None:
-            return None
-        return self._org(self.route.preliminary_review_at)
-
-    @strawberry.field(description="The county's delegation, when a town decides it by delegation")
-    def delegation(self) -> Delegation | None:
-        return Delegation.from_view(self.route.delegation) if self.route.delegation else None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 import strawberry
@@ -43,6 +43,10 @@ class Edge(Generic[T]):
     )
     node: T = strawberry.field(description="The item")
 
+    def authz_parts(self) -> Iterable[object]:
+        """Checked with its connection (``auth/permissions.py``)."""
+        return (self.node,)
+
 
 @strawberry.type(
     description="A page of a list (Relay cursor connection): `first` items at most, "
@@ -54,6 +58,10 @@ class Connection(Generic[T]):
 
     @strawberry.field(description="The items of the page, without cursors")
     def nodes(self) -> list[T]:
+        return [e.node for e in self.edges]
+
+    def authz_parts(self) -> Iterable[object]:
+        """Its items: checked when the field that returns the page answers."""
         return [e.node for e in self.edges]
 
 
