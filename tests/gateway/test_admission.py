@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from gateway.kv import KeyValue, MemoryKeyValue, key_value_for, rate_limit_storage
+from auth.kv import KeyValue, MemoryKeyValue, key_value_for, rate_limit_storage
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
 from redis.asyncio.connection import AbstractConnection
