@@ -29,6 +29,7 @@ from gateway.licensing import routes as licensing_routes
 from gateway.limits import BodySizeLimit, CostBudget, operation_extensions
 from gateway.messaging import worker as messaging
 from gateway.messaging.factory import messenger_for
+from gateway.messaging.keys import routes as node_key_routes
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.nodes import NodeRegistry
 from gateway.notices import routes as notice_routes
@@ -154,6 +155,7 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
             *auth_endpoints.routes(identity, licensing.directory.jwks),
             *licensing_routes(licensing),
+            *node_key_routes(registry),
             *notice_routes(licensing, identity),
             Route("/health/live", live),
             Route(

@@ -35,9 +35,11 @@ from levels.audit.chain import EventDraft, append
 from levels.common.clock import Clock
 from levels.common.enums import Level
 from levels.common.errors import DomainError, message_for
+from levels.common.nodemap import NodeMap
 from levels.outbox import sending, signing
 from levels.outbox import service as outbox
 from levels.outbox.models import OutboxMessage
+from levels.outbox.ownership import NotOwned
 from resolvers.case_events import publish_case_updated
 
 log = logging.getLogger("govhub.messaging")
@@ -90,12 +92,33 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def node_keys(nodes: NodeRegistry) -> signing.NodeKeys:
-    """Every node's public keys, read from its store, and the level each node owns."""
-    return signing.NodeKeys(
-        {n.name: signing.node_key_source(n.sessions, n.name) for n in nodes},
-        {n.name: n.level for n in nodes},
+def node_keys(
+    nodes: NodeRegistry,
+    nodemap: NodeMap | None = None,
+    source: signing.NodeKeySource | None = None,
+) -> signing.NodeKeys:
+    """The nodes' public keys — from ``source`` (the hub's JWKS of nodes) when given,
+    else read from each node's store — and the node map saying who owns what (the
+    embedded one by default: one node per level)."""
+    sources = (
+        {"jwks": source}
+        if source is not None
+        else {n.name: signing.node_key_source(n.sessions, n.name) for n in nodes}
     )
+    return signing.NodeKeys(sources, nodemap or NodeMap.embedded())
+
+
+@dataclass
+class MessageStats:
+    """What a worker did since it started, per node: the counters ``/metrics`` shows."""
+
+    applied: dict[str, int] = field(default_factory=dict)
+    redelivered: dict[str, int] = field(default_factory=dict)
+    incidents: dict[str, int] = field(default_factory=dict)
+
+    @staticmethod
+    def count(counter: dict[str, int], node: str) -> None:
+        counter[node] = counter.get(node, 0) + 1
 
 
 @dataclass
@@ -111,6 +134,7 @@ class Messenger:
     resend_after: float = 60.0
     fetch_timeout: float = 0.05
     hook: StepHook = _no_hook
+    stats: MessageStats = field(default_factory=lambda: MessageStats())
 
     async def start(self) -> None:
         outbox.load_handlers()
@@ -119,23 +143,27 @@ class Messenger:
     def node_of(self, level: Level | str) -> LevelNode:
         return self.nodes[Level(level) if isinstance(level, str) else level]
 
+    def target_of(self, row: OutboxMessage) -> str:
+        """The node a message goes to: the owner of its division at its target level."""
+        return self.keys.owner(row.division_code, row.target_level)
+
     # --- publishing -------------------------------------------------------------------
 
     async def publish(self, source: LevelNode, result: MessagePass) -> None:
         now = self.clock.now()
         async with source.sessions.begin() as session:
             rows = await sending.due_to_send(session, now=now, limit=self.batch)
-            out: list[tuple[str, Level, str]] = []
+            out: list[tuple[str, str, str]] = []
             for row in rows:
                 if row.envelope is None:
                     row.envelope = await self.signer.envelope(session, source.name, row, now)
-                out.append((row.id, row.target_level, row.envelope))
+                out.append((row.id, self.target_of(row), row.envelope))
         sent: list[str] = []
         try:
             for mid, target, envelope in out:
                 # the same signed envelope, the same id: the server drops a republish
                 msg_id = f"{mid}.{signing.digest(envelope)[:12]}"
-                await self.transport.publish(self.node_of(target).name, msg_id, envelope.encode())
+                await self.transport.publish(target, msg_id, envelope.encode())
                 sent.append(mid)
         except TransportDown as exc:
             log.warning("messages of %s wait: %s", source.name, exc)
@@ -166,10 +194,8 @@ class Messenger:
     async def handle(self, node: LevelNode, delivery: Delivery, result: MessagePass) -> None:
         try:
             claims = await self.keys.open(delivery.data)
-            if claims.get("typ") == signing.MESSAGE and claims.get("dst") != node.level.value:
-                raise signing.Refused(
-                    f"target {claims.get('dst')!r} is not node {node.name!r}'s", claims
-                )
+            if claims.get("typ") == signing.MESSAGE:
+                self.keys.check_target(claims, node.name)
         except signing.Refused as exc:
             await self.refuse(node, delivery, exc.claims, exc.reason, result)
             return
@@ -206,6 +232,7 @@ class Messenger:
             return
         if applied:
             result.applied += 1
+            self.stats.count(self.stats.applied, node.name)
             if envelope.case_number:
                 result.cases.add(envelope.case_number)
         else:
@@ -228,6 +255,7 @@ class Messenger:
             await self.refuse(node, delivery, claims, reason, result)
             return
         result.retrying += 1
+        self.stats.count(self.stats.redelivered, node.name)
         await delivery.nak(self.nak_delay)
 
     async def refuse(
@@ -241,6 +269,7 @@ class Messenger:
         """Record why in this node's store, tell the sender (a refusal receipt), and
         never deliver it again."""
         result.refused += 1
+        self.stats.count(self.stats.incidents, node.name)
         log.error("%s refused a message: %s", node.name, reason)
         now = self.clock.now()
         claims = claims or {}
@@ -279,8 +308,8 @@ class Messenger:
     ) -> None:
         """Sign a receipt and send it to the message's source node."""
         try:
-            source = self.node_of(str(claims.get("src")))
-        except ValueError:
+            source = self.keys.owner(claims.get("div"), claims.get("src"))
+        except NotOwned:
             return
         now = self.clock.now()
         async with node.sessions.begin() as session:
@@ -294,7 +323,7 @@ class Messenger:
                 reason=reason,
             )
         msg_id = f"rcpt.{claims.get('mid')}.{signing.digest(received)[:12]}.{outcome}"
-        await self.transport.publish(source.name, msg_id, receipt.encode())
+        await self.transport.publish(source, msg_id, receipt.encode())
 
     async def take_receipt(
         self, node: LevelNode, claims: dict[str, Any], delivery: Delivery, result: MessagePass
@@ -307,7 +336,7 @@ class Messenger:
             )
             if row is None or row.state not in sending.OUTGOING or row.envelope is None:
                 pass  # not ours, or settled already
-            elif claims.get("iss") != self.node_of(row.target_level).name:
+            elif claims.get("iss") != self.target_of(row):
                 log.error("receipt for %s from %s, not its target", row.id, claims.get("iss"))
             elif claims.get("sha256") != signing.digest(row.envelope):
                 log.error("receipt for %s names another envelope: ignored", row.id)

@@ -18,14 +18,18 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.common.enums import Level
+from levels.common.nodemap import NodeMap
 from levels.licences.keys import ALGORITHM, OrgSigner, PublicKey, keys_of
 from levels.licences.models import LicenceKey
 from levels.outbox.models import OutboxMessage
+from levels.outbox.ownership import NotOwned, owner
 from levels.outbox.registry import Envelope
 
 MESSAGE = "msg"
@@ -44,6 +48,10 @@ def digest(token: str | bytes) -> str:
     """SHA-256 (hex) of an envelope as sent or received."""
     data = token.encode() if isinstance(token, str) else token
     return hashlib.sha256(data).hexdigest()
+
+
+class SourceDown(Exception):
+    """A source of node keys (the hub's JWKS) did not answer: keep the keys known."""
 
 
 class Refused(Exception):
@@ -127,29 +135,50 @@ def envelope_from(claims: Mapping[str, Any]) -> Envelope:
     )
 
 
-# reads one node's public keys (its ``node:<name>`` rows) from its store
-NodeKeySource = Callable[[], Awaitable[list[LicenceKey]]]
+# reads public keys of nodes: one node's ``node:<name>`` rows from its store, or the
+# hub's JWKS of nodes (``/.well-known/node-keys.json``)
+NodeKeySource = Callable[[], Awaitable[list[PublicKey]]]
 
 
 def node_key_source(sessions: Callable[[], Any], node: str) -> NodeKeySource:
-    async def read() -> list[LicenceKey]:
+    async def read() -> list[PublicKey]:
         async with sessions() as session:
             rows = await session.scalars(
                 select(LicenceKey).where(LicenceKey.org_code == node_org(node))
             )
-            return list(rows)
+            return list(keys_of(rows).values())
 
     return read
 
 
-class NodeKeys:
-    """The verifying half: every node's public keys, and which levels each node owns.
-    A ``kid`` not seen yet makes it read the keys again (a node's first key, a
-    rotation)."""
+def node_jwk(key: PublicKey) -> dict[str, Any]:
+    """A node's public key as a JWKS entry: the JWK, its ``kid`` and the ``node``."""
+    node = key.org_code.removeprefix(NODE_KEY_PREFIX)
+    return key.jwk | {"kid": key.kid, "alg": ALGORITHM, "use": "sig", "node": node}
 
-    def __init__(self, sources: Mapping[str, NodeKeySource], owners: Mapping[str, Level]) -> None:
+
+def keys_from_jwks(document: Mapping[str, Any]) -> list[PublicKey]:
+    """The node keys a JWKS of nodes lists (entries without a ``node`` are skipped)."""
+    found: list[PublicKey] = []
+    for entry in document.get("keys") or []:
+        if not isinstance(entry, Mapping) or not entry.get("node") or not entry.get("kid"):
+            continue
+        jwk = {k: v for k, v in entry.items() if k not in ("kid", "alg", "use", "node")}
+        public = ECAlgorithm.from_jwk(dict(jwk))
+        if not isinstance(public, ec.EllipticCurvePublicKey):
+            continue
+        found.append(PublicKey(str(entry["kid"]), node_org(str(entry["node"])), public, jwk))
+    return found
+
+
+class NodeKeys:
+    """The verifying half: every node's public keys, and the node map that says which
+    node owns which divisions. A ``kid`` not seen yet makes it read the keys again (a
+    node's first key, a rotation)."""
+
+    def __init__(self, sources: Mapping[str, NodeKeySource], nodemap: NodeMap) -> None:
         self._sources = dict(sources)
-        self.owners = dict(owners)
+        self.nodemap = nodemap
         self._keys: dict[str, PublicKey] = {}
 
     async def reload(self) -> None:
@@ -158,8 +187,8 @@ class NodeKeys:
         found: dict[str, PublicKey] = dict(self._keys)
         for source in self._sources.values():
             try:
-                found.update(keys_of(await source()))
-            except (OSError, DBAPIError, TimeoutError):
+                found.update({k.kid: k for k in await source()})
+            except (OSError, DBAPIError, TimeoutError, SourceDown):
                 continue
         self._keys = found
 
@@ -169,7 +198,25 @@ class NodeKeys:
         return self._keys.get(kid)
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [k.jwk for k in sorted(self._keys.values(), key=lambda k: k.kid)]}
+        """The JWKS of nodes: every node key read so far, with its node."""
+        return {"keys": [node_jwk(k) for k in sorted(self._keys.values(), key=lambda k: k.kid)]}
+
+    def owner(self, code: str | None, level: Level | str | None) -> str:
+        """The node owning ``code``'s division at ``level`` (raises ``NotOwned``)."""
+        return owner(self.nodemap, code, level)
+
+    def check_target(self, claims: Mapping[str, Any], node: str) -> None:
+        """Refuse a message addressed to a division ``node`` does not own."""
+        try:
+            target = self.owner(claims.get("div"), claims.get("dst"))
+        except NotOwned as exc:
+            raise Refused(f"no target: {exc}", claims) from exc
+        if target != node:
+            raise Refused(
+                f"target division {claims.get('div')} at {claims.get('dst')} is node "
+                f"{target!r}'s, not {node!r}'s",
+                claims,
+            )
 
     async def open(self, token: bytes | str) -> dict[str, Any]:
         """The claims of a message or receipt, verified: signed by a key of the node it
@@ -193,10 +240,14 @@ class NodeKeys:
         if key.org_code != node_org(str(sender)):
             raise Refused(f"key {kid} is not node {sender!r}'s", claimed)
         if claims.get("typ") == MESSAGE:
-            owned = self.owners.get(str(sender))
-            if owned is None or claims.get("src") != owned.value:
+            try:
+                source = self.owner(claims.get("div"), claims.get("src"))
+            except NotOwned as exc:
+                raise Refused(f"no source: {exc}", claimed) from exc
+            if source != sender:
                 raise Refused(
-                    f"node {sender!r} does not own the source level {claims.get('src')!r}",
+                    f"node {sender!r} does not own the source division {claims.get('div')} "
+                    f"at {claims.get('src')} (node {source!r} does)",
                     claimed,
                 )
         elif claims.get("typ") != RECEIPT:

@@ -322,7 +322,7 @@ async def test_a_sender_that_does_not_own_the_source_is_refused(
     (refusal,) = [
         d for d in await events(stores, Level.TOWN, REFUSED_ACTION) if d["message"] == ids[0]
     ]
-    assert "does not own the source level" in refusal["error"]
+    assert "does not own the source division" in refusal["error"]
     # the county's own envelope is applied, once; the refusal of the forged bytes does
     # not fail it
     assert await applied_ops(stores, Level.TOWN, ids) == ["grant"]
