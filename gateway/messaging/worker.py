@@ -155,9 +155,15 @@ class Messenger:
             rows = await sending.due_to_send(session, now=now, limit=self.batch)
             out: list[tuple[str, str, str]] = []
             for row in rows:
+                try:
+                    target = self.target_of(row)
+                except NotOwned as exc:  # no node owns its division: an incident
+                    await sending.mark_unroutable(session, row, str(exc), now)
+                    result.failed += 1
+                    continue
                 if row.envelope is None:
                     row.envelope = await self.signer.envelope(session, source.name, row, now)
-                out.append((row.id, self.target_of(row), row.envelope))
+                out.append((row.id, target, row.envelope))
         sent: list[str] = []
         try:
             for mid, target, envelope in out:

@@ -187,6 +187,8 @@ async def _publish(session: AsyncSession, row: ELicence, now: dt.datetime) -> No
         payload=library_payload(row),
         now=now,
         case_number=row.source_case_number,
+        # the issuer's division: the library is fed by whichever node issued it
+        division_code=row.issuer_division_code,
         entity=f"licence:{row.id}",
     )
 
