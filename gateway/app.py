@@ -30,6 +30,7 @@ from gateway.limits import BodySizeLimit, CostBudget, operation_extensions
 from gateway.messaging import worker as messaging
 from gateway.messaging.factory import messenger_for
 from gateway.messaging.keys import routes as node_key_routes
+from gateway.messaging.metrics import MessageMetrics
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.nodes import NodeRegistry
 from gateway.notices import routes as notice_routes
@@ -101,6 +102,17 @@ def create_app(
         on_error=on_auth_error,
     )
 
+    messenger = None
+    message_metrics = None
+    if settings.relay_interval_seconds > 0 and settings.message_transport != "direct":
+        # signed envelopes over the in-process bus (the default) or NATS JetStream,
+        # carried by a worker in this process
+        messenger = messenger_for(settings, registry, clock)
+        stream = settings.nats_stream if settings.message_transport == "nats" else "inprocess"
+        message_metrics = MessageMetrics(
+            metrics.registry, messenger, stream, settings.node_timeout_seconds
+        )
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await identity.warm_denylist()
@@ -117,10 +129,7 @@ def create_app(
                 )
             )
         relayer = None
-        messenger = None
-        if settings.relay_interval_seconds > 0 and settings.message_transport != "direct":
-            # signed envelopes over the in-process bus (the default) or NATS JetStream
-            messenger = messenger_for(settings, registry, clock)
+        if messenger is not None:
             relayer = asyncio.create_task(
                 messaging.run_forever(messenger, settings.relay_interval_seconds, broker=broker)
             )
@@ -173,7 +182,9 @@ def create_app(
             ),
             Route(
                 "/metrics",
-                metrics_endpoint(metrics, registry, clock, settings.node_timeout_seconds),
+                metrics_endpoint(
+                    metrics, registry, clock, settings.node_timeout_seconds, message_metrics
+                ),
             ),
             *dashboard_routes(),
             # GraphiQL's files, for the page /graphql shows in dev mode
