@@ -207,4 +207,5 @@ def create_app(
     app.state.identity = identity
     app.state.broker = broker
     app.state.licensing = licensing
+    app.state.messenger = messenger  # this process's message worker (None: not here)
     return app
