@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -43,6 +43,7 @@ from levels.outbox.ownership import NotOwned
 from resolvers.case_events import publish_case_updated
 
 log = logging.getLogger("govhub.messaging")
+T = TypeVar("T")
 
 REFUSED_ACTION = "MESSAGE_REFUSED"
 
@@ -108,6 +109,19 @@ def node_keys(
     return signing.NodeKeys(sources, nodemap or NodeMap.embedded())
 
 
+def _entity_of(item: tuple[dict[str, Any], Delivery]) -> str:
+    claims = item[0]
+    return f"{claims.get('iss')}/{claims.get('entity') or claims.get('mid')}"
+
+
+def _groups(items: list[T], key: Callable[[T], str]) -> list[list[T]]:
+    """``items`` grouped by ``key``, each group in the items' order."""
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return list(groups.values())
+
+
 @dataclass
 class MessageStats:
     """What a worker did since it started, per node: the counters ``/metrics`` shows."""
@@ -133,6 +147,9 @@ class Messenger:
     max_deliveries: int = 20
     resend_after: float = 60.0
     fetch_timeout: float = 0.05
+    # deliveries of different entities applied at once per node (PostgreSQL; one at a
+    # time on SQLite), and publishes in flight at once per source node
+    concurrency: int = 8
     hook: StepHook = _no_hook
     stats: MessageStats = field(default_factory=lambda: MessageStats())
 
@@ -152,8 +169,12 @@ class Messenger:
     async def publish(self, source: LevelNode, result: MessagePass) -> None:
         now = self.clock.now()
         async with source.sessions.begin() as session:
+            # SQLite: as a writer from the start, so two publishers never sign one row
+            # twice (PostgreSQL: the rows are locked, skipped by another publisher)
+            await outbox.take_write_lock(session)
             rows = await sending.due_to_send(session, now=now, limit=self.batch)
             out: list[tuple[str, str, str]] = []
+            entities: dict[str, str] = {}
             for row in rows:
                 try:
                     target = self.target_of(row)
@@ -164,15 +185,30 @@ class Messenger:
                 if row.envelope is None:
                     row.envelope = await self.signer.envelope(session, source.name, row, now)
                 out.append((row.id, target, row.envelope))
+                entities[row.id] = f"{target}/{row.entity or row.id}"
         sent: list[str] = []
-        try:
-            for mid, target, envelope in out:
+        down: list[TransportDown] = []
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def send(group: list[tuple[str, str, str]]) -> None:
+            # an entity's messages one after the other (the target would wait for the
+            # earlier one anyway); different entities at once
+            for mid, target, envelope in group:
+                if down:
+                    return
                 # the same signed envelope, the same id: the server drops a republish
                 msg_id = f"{mid}.{signing.digest(envelope)[:12]}"
-                await self.transport.publish(target, msg_id, envelope.encode())
+                try:
+                    async with gate:
+                        await self.transport.publish(target, msg_id, envelope.encode())
+                except TransportDown as exc:
+                    down.append(exc)
+                    return
                 sent.append(mid)
-        except TransportDown as exc:
-            log.warning("messages of %s wait: %s", source.name, exc)
+
+        await asyncio.gather(*(send(g) for g in _groups(out, lambda o: entities[o[0]])))
+        if down:
+            log.warning("messages of %s wait: %s", source.name, down[0])
             result.down.add(self.transport.name)
         if not sent:
             return
@@ -193,31 +229,49 @@ class Messenger:
             log.warning("%s gets no messages: %s", node.name, exc)
             result.down.add(self.transport.name)
             return 0
+        receipts: list[tuple[dict[str, Any], Delivery]] = []
+        messages: list[tuple[dict[str, Any], Delivery]] = []
         for delivery in deliveries:
-            await self.handle(node, delivery, result)
-        return len(deliveries)
+            try:
+                claims = await self.keys.open(delivery.data)
+                if claims.get("typ") == signing.MESSAGE:
+                    self.keys.check_target(claims, node.name)
+            except signing.Refused as exc:
+                await self.refuse(node, delivery, exc.claims, exc.reason, result)
+                continue
+            (receipts if claims["typ"] == signing.RECEIPT else messages).append((claims, delivery))
+        if receipts:
+            await self.take_receipts(node, receipts, result)
+        sqlite = node.engine.dialect.name == "sqlite"
+        gate = asyncio.Semaphore(1 if sqlite else self.concurrency)
 
-    async def handle(self, node: LevelNode, delivery: Delivery, result: MessagePass) -> None:
-        try:
-            claims = await self.keys.open(delivery.data)
-            if claims.get("typ") == signing.MESSAGE:
-                self.keys.check_target(claims, node.name)
-        except signing.Refused as exc:
-            await self.refuse(node, delivery, exc.claims, exc.reason, result)
-            return
-        if claims["typ"] == signing.RECEIPT:
-            await self.take_receipt(node, claims, delivery, result)
-        else:
-            await self.apply(node, claims, delivery, result)
+        async def apply_in_turn(group: list[tuple[dict[str, Any], Delivery]]) -> None:
+            for claims, delivery in group:  # an entity's messages in delivery order
+                async with gate:
+                    await self.apply(node, claims, delivery, result)
+
+        entity = _entity_of
+        await asyncio.gather(*(apply_in_turn(g) for g in _groups(messages, entity)))
+        return len(deliveries)
 
     async def apply(
         self, node: LevelNode, claims: dict[str, Any], delivery: Delivery, result: MessagePass
     ) -> None:
         envelope = signing.envelope_from(claims)
         now = self.clock.now()
+        receipt: str | None = None
         try:
             async with node.sessions.begin() as session:
                 applied = await outbox.apply(session, envelope, now)
+                # the receipt, signed in the same transaction (one round trip less)
+                receipt = await self.signer.receipt(
+                    session,
+                    node.name,
+                    claims=claims,
+                    received=delivery.data,
+                    outcome=signing.APPLIED,
+                    now=now,
+                )
         except DomainError as exc:
             await self.refuse(node, delivery, claims, _describe(exc), result)
             return
@@ -244,7 +298,7 @@ class Messenger:
         else:
             result.duplicates += 1
         await self.hook("applied", envelope.id)
-        await self.answer(node, claims, delivery.data, signing.APPLIED, None)
+        await self.answer(node, claims, delivery.data, signing.APPLIED, None, receipt)
         await delivery.ack()
 
     async def again(
@@ -311,49 +365,63 @@ class Messenger:
         received: bytes,
         outcome: str,
         reason: str | None,
+        receipt: str | None = None,
     ) -> None:
-        """Sign a receipt and send it to the message's source node."""
+        """Sign a receipt (unless given, signed already) and send it to the message's
+        source node."""
         try:
             source = self.keys.owner(claims.get("div"), claims.get("src"))
         except NotOwned:
             return
         now = self.clock.now()
-        async with node.sessions.begin() as session:
-            receipt = await self.signer.receipt(
-                session,
-                node.name,
-                claims=claims,
-                received=received,
-                outcome=outcome,
-                now=now,
-                reason=reason,
-            )
+        if receipt is None:
+            async with node.sessions.begin() as session:
+                receipt = await self.signer.receipt(
+                    session,
+                    node.name,
+                    claims=claims,
+                    received=received,
+                    outcome=outcome,
+                    now=now,
+                    reason=reason,
+                )
         msg_id = f"rcpt.{claims.get('mid')}.{signing.digest(received)[:12]}.{outcome}"
         await self.transport.publish(source, msg_id, receipt.encode())
 
-    async def take_receipt(
-        self, node: LevelNode, claims: dict[str, Any], delivery: Delivery, result: MessagePass
+    async def take_receipts(
+        self,
+        node: LevelNode,
+        receipts: list[tuple[dict[str, Any], Delivery]],
+        result: MessagePass,
     ) -> None:
+        """Keep the receipts that came back with their outbox rows, in one transaction."""
         now = self.clock.now()
         async with node.sessions.begin() as session:
             await outbox.take_write_lock(session)
-            row = await session.scalar(
-                select(OutboxMessage).where(OutboxMessage.id == str(claims.get("mid")))
-            )
-            if row is None or row.state not in sending.OUTGOING or row.envelope is None:
-                pass  # not ours, or settled already
-            elif claims.get("iss") != self.target_of(row):
-                log.error("receipt for %s from %s, not its target", row.id, claims.get("iss"))
-            elif claims.get("sha256") != signing.digest(row.envelope):
-                log.error("receipt for %s names another envelope: ignored", row.id)
-            elif claims.get("outcome") == signing.APPLIED:
-                sending.mark_received(row, delivery.data.decode(), now)
-                result.receipts += 1
-            else:
-                reason = str(claims.get("reason") or "")
-                await sending.mark_refused(session, row, delivery.data.decode(), reason, now)
-                result.failed += 1
-        await delivery.ack()
+            mids = {str(c.get("mid")) for c, _ in receipts}
+            rows = {
+                r.id: r
+                for r in await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.id.in_(mids))
+                )
+            }
+            for claims, delivery in receipts:
+                row = rows.get(str(claims.get("mid")))
+                if row is None or row.state not in sending.OUTGOING or row.envelope is None:
+                    continue  # not ours, or settled already
+                if claims.get("iss") != self.target_of(row):
+                    log.error("receipt for %s from %s, not its target", row.id, claims.get("iss"))
+                elif claims.get("sha256") != signing.digest(row.envelope):
+                    log.error("receipt for %s names another envelope: ignored", row.id)
+                elif claims.get("outcome") == signing.APPLIED:
+                    sending.mark_received(row, delivery.data.decode(), now)
+                    result.receipts += 1
+                else:
+                    reason = str(claims.get("reason") or "")
+                    await sending.mark_refused(session, row, delivery.data.decode(), reason, now)
+                    result.failed += 1
+        for _claims, delivery in receipts:
+            await delivery.ack()
 
     # --- a pass, and forever ----------------------------------------------------------
 
@@ -361,14 +429,19 @@ class Messenger:
         """Publish what is due from every node, then drain every node's deliveries
         (messages, then the receipts they produce)."""
         result = MessagePass()
-        for node in self.nodes:
-            await self._on_node(node, result, self.publish(node, result))
+        # every node at once: each has its own store
+        await asyncio.gather(
+            *(self._on_node(node, result, self.publish(node, result)) for node in self.nodes)
+        )
         for _ in range(3):  # messages, their receipts, an early one's successor
-            moved = 0
-            for node in self.nodes:
-                if node.name not in result.down:  # its deliveries wait in the stream
-                    moved += await self._on_node(node, result, self.consume(node, result)) or 0
-            if not moved:
+            counts = await asyncio.gather(
+                *(
+                    self._on_node(node, result, self.consume(node, result))
+                    for node in self.nodes
+                    if node.name not in result.down  # its deliveries wait in the stream
+                )
+            )
+            if not any(counts):
                 break
         return result
 

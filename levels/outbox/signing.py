@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -67,13 +68,37 @@ class Refused(Exception):
 class NodeSigner:
     """A node's signing half: its current key, found (or made) in its own store."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, *, key_ttl: float = 60.0) -> None:
         self._orgs = OrgSigner(secret)
+        self._ttl = key_ttl
+        # node → (kid, key, until): its current key, found committed in its store
+        self._current: dict[str, tuple[str, ec.EllipticCurvePrivateKey, float]] = {}
+
+    async def _key(
+        self, session: AsyncSession, node: str, now: dt.datetime
+    ) -> tuple[str, ec.EllipticCurvePrivateKey]:
+        """The node's current key, remembered for ``key_ttl`` seconds (a rotation is
+        seen after that; the retired key keeps verifying meanwhile). A key made in this
+        transaction is not remembered until it is found again, committed."""
+        known = self._current.get(node)
+        if known is not None and known[2] > time.monotonic():
+            return known[0], known[1]
+        org = node_org(node)
+        existing = await session.scalar(
+            select(LicenceKey.kid)
+            .where(LicenceKey.org_code == org, LicenceKey.retired_at.is_(None))
+            .order_by(LicenceKey.created_at.desc(), LicenceKey.kid)
+            .limit(1)
+        )
+        kid, key = await self._orgs.signing_key(session, org, now)
+        if existing == kid:
+            self._current[node] = (kid, key, time.monotonic() + self._ttl)
+        return kid, key
 
     async def sign(
         self, session: AsyncSession, node: str, claims: dict[str, Any], now: dt.datetime
     ) -> str:
-        kid, key = await self._orgs.signing_key(session, node_org(node), now)
+        kid, key = await self._key(session, node, now)
         return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
 
     async def envelope(
