@@ -208,9 +208,12 @@ async def test_metrics_show_backlog_oldest_waiting_redeliveries_and_incidents(
             )
         )
     await worker.transport.publish("town", second, envelopes[second].encode())
-    for _ in range(20):
+    for _ in range(40):  # until the refusal receipt has made it FAILED at the village
         await worker.once()
-        if worker.stats.incidents.get("town"):
+        async with stores[Level.VILLAGE].sessions() as session:
+            row = await session.get(OutboxMessage, second)
+            assert row is not None
+        if row.state is MessageState.FAILED:
             break
         await asyncio.sleep(0.06)
 
