@@ -3,7 +3,8 @@ demo city, serve the hub with uvicorn on a free loopback port and run every scen
 over HTTP against its baseline, then time bearer-token verification in-process, a
 cross-level fan-out against its single stores, the supervision figures of the whole
 city, referral throughput through the relay and e-licence verification (online,
-offline with the kit, and the kit itself); print one table and a section for each,
+offline with the kit, and the kit itself) and cross-node message throughput over
+NATS JetStream (bench/messages.py); print one table and a section for each,
 and write bench/out/results.md."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import httpx
 from starlette.applications import Starlette
 
-from bench import fanout, licences, protections, referral
+from bench import fanout, licences, messages, protections, referral
 from bench import supervision as supervision_bench
 from bench.backends import OUT, Backend, PostgresBackend, backends, open_stores
 from bench.identity import AuthCost, authenticate_cost, section
@@ -146,6 +147,7 @@ class Options:
     backends: set[str] | None
     referrals: int
     only: str | None
+    messages: int = messages.MESSAGES
 
 
 def _levels(text: str) -> tuple[int, ...]:
@@ -161,9 +163,10 @@ def parse_args(argv: list[str]) -> Options:
     speed = SpeedLoad()
     parser.add_argument(
         "--only",
-        choices=["speed", "sections"],
+        choices=["speed", "sections", "messages"],
         help="speed: only the issue-17 speed table (PostgreSQL); sections: only the "
-        "in-process table and sections",
+        "in-process table and sections; messages: only cross-node message throughput "
+        "(NATS JetStream and PostgreSQL)",
     )
     parser.add_argument("--requests", type=int, default=defaults.requests)
     parser.add_argument(
@@ -195,7 +198,15 @@ def parse_args(argv: list[str]) -> Options:
         default=referral.REFERRALS,
         help="cases referred from the village to the county and relayed",
     )
+    parser.add_argument(
+        "--messages",
+        type=int,
+        default=messages.MESSAGES,
+        help="cross-node messages sent per row of the message table",
+    )
     args = parser.parse_args(argv)
+    if args.messages < 2:
+        parser.error("--messages must be at least 2")
     if args.referrals < 1:
         parser.error("--referrals must be at least 1")
     if args.accepts < 1:
@@ -209,6 +220,7 @@ def parse_args(argv: list[str]) -> Options:
         set(args.backend) if args.backend else None,
         args.referrals,
         args.only,
+        args.messages,
     )
 
 
@@ -216,15 +228,21 @@ def main(argv: list[str] | None = None) -> int:
     options = parse_args(sys.argv[1:] if argv is None else argv)
     started = time.perf_counter()
     parts: list[str] = []
-    if options.only != "sections":
+    if options.only in (None, "speed"):
         speed = run_speed(options.speed, say) if _wants_postgres(options) else SpeedRun()
         text = speed_section(speed, options.speed)
         say("")
         say(text)
         say("")
         parts.append(text)
-    if options.only != "speed":
+    if options.only in (None, "sections"):
         parts.append(run_sections(options))
+    if options.only in (None, "messages"):
+        bench = asyncio.run(messages.measure_messages(say, count=options.messages))
+        text = messages.message_section(bench)
+        say("")
+        say(text)
+        parts.append(text)
     path = OUT / "results.md"
     write(path, markdown_page(parts))
     say(f"\nwritten to {path} in {time.perf_counter() - started:.0f}s")

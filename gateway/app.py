@@ -30,6 +30,8 @@ from gateway.licensing import routes as licensing_routes
 from gateway.limits import BodySizeLimit, CostBudget, ProdErrors, operation_extensions
 from gateway.messaging import worker as messaging
 from gateway.messaging.factory import messenger_for
+from gateway.messaging.keys import routes as node_key_routes
+from gateway.messaging.metrics import MessageMetrics
 from gateway.metrics import Metrics, MetricsMiddleware
 from gateway.node_app import hub_jwks_route
 from gateway.nodes import NodeRegistry
@@ -126,6 +128,17 @@ def create_app(
         on_error=on_auth_error,
     )
 
+    messenger = None
+    message_metrics = None
+    if settings.relay_interval_seconds > 0 and settings.message_transport != "direct":
+        # signed envelopes over the in-process bus (the default) or NATS JetStream,
+        # carried by a worker in this process
+        messenger = messenger_for(settings, registry, clock)
+        stream = settings.nats_stream if settings.message_transport == "nats" else "inprocess"
+        message_metrics = MessageMetrics(
+            metrics.registry, messenger, stream, settings.node_timeout_seconds
+        )
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await identity.warm_denylist()
@@ -142,10 +155,7 @@ def create_app(
                 )
             )
         relayer = None
-        messenger = None
-        if settings.relay_interval_seconds > 0 and settings.message_transport != "direct":
-            # signed envelopes over the in-process bus (the default) or NATS JetStream
-            messenger = messenger_for(settings, registry, clock)
+        if messenger is not None:
             relayer = asyncio.create_task(
                 messaging.run_forever(messenger, settings.relay_interval_seconds, broker=broker)
             )
@@ -182,6 +192,7 @@ def create_app(
             # the key nodes check the hub's calls with (gateway/node_app.py)
             hub_jwks_route(settings),
             *licensing_routes(licensing),
+            *node_key_routes(registry),
             *notice_routes(licensing, identity),
             Route("/health/live", live),
             Route(
@@ -199,7 +210,9 @@ def create_app(
             ),
             Route(
                 "/metrics",
-                metrics_endpoint(metrics, registry, clock, settings.node_timeout_seconds),
+                metrics_endpoint(
+                    metrics, registry, clock, settings.node_timeout_seconds, message_metrics
+                ),
             ),
             *dashboard_routes(),
             # GraphiQL's files, for the page /graphql shows in dev mode
@@ -228,4 +241,5 @@ def create_app(
     app.state.identity = identity
     app.state.broker = broker
     app.state.licensing = licensing
+    app.state.messenger = messenger  # this process's message worker (None: not here)
     return app

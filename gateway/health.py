@@ -8,6 +8,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
@@ -15,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from gateway.breakers import BreakerState, NodeBreakers
+from gateway.messaging.metrics import MessageMetrics
 from gateway.metrics import Metrics
 from gateway.nodes import NodeRegistry, Store
 from levels.cases.models import CaseTimer
@@ -113,6 +115,17 @@ def ready_endpoint(
     return ready
 
 
+# the outbox states counted per node: waiting (PENDING, SENT) and incidents (FAILED)
+BACKLOG_STATES = (MessageState.PENDING, MessageState.SENT, MessageState.FAILED)
+
+
+@dataclass(frozen=True)
+class Counts:
+    backlog: dict[MessageState, int]
+    oldest_pending_seconds: float  # 0 when nothing waits
+    timers_due: int
+
+
 class StoreStats:
     """The relay backlog and the timers due of every level node, counted at scrape
     time with one statement per store, at most every ``ttl`` seconds, each store
@@ -141,7 +154,7 @@ class StoreStats:
                 self._publish(node.name, found)
             self._at = time.monotonic()
 
-    async def _count(self, store: Store) -> tuple[int, int, int] | None:
+    async def _count(self, store: Store) -> Counts | None:
         if await self.nodes.breakers.state(store.name) is BreakerState.OPEN:
             return None
         try:
@@ -151,11 +164,15 @@ class StoreStats:
             log.warning("store %s did not answer the metrics count: %r", store.name, exc)
             return None
 
-    async def _select_counts(self, store: Store) -> tuple[int, int, int]:
+    async def _select_counts(self, store: Store) -> Counts:
         backlog = select(func.count()).select_from(OutboxMessage)
+        waiting = OutboxMessage.state.in_([MessageState.PENDING, MessageState.SENT])
         statement = select(
-            backlog.where(OutboxMessage.state == MessageState.PENDING).scalar_subquery(),
-            backlog.where(OutboxMessage.state == MessageState.FAILED).scalar_subquery(),
+            *(
+                backlog.where(OutboxMessage.state == state).scalar_subquery()
+                for state in BACKLOG_STATES
+            ),
+            select(func.min(OutboxMessage.created_at)).where(waiting).scalar_subquery(),
             select(func.count())
             .select_from(CaseTimer)
             .where(
@@ -166,34 +183,41 @@ class StoreStats:
             .scalar_subquery(),
         )
         async with store.engine.connect() as conn:
-            pending, failed, due = (await conn.execute(statement)).one()
-        return int(pending), int(failed), int(due)
+            *states, oldest, due = (await conn.execute(statement)).one()
+        age = max((self.clock.now() - oldest).total_seconds(), 0.0) if oldest else 0.0
+        return Counts(dict(zip(BACKLOG_STATES, map(int, states), strict=True)), age, int(due))
 
-    def _publish(self, node: str, found: tuple[int, int, int] | None) -> None:
+    def _publish(self, node: str, found: Counts | None) -> None:
         m = self.metrics
         m.store_stats_up.labels(node).set(0 if found is None else 1)
         if found is None:
             for gauge, labels in (
-                (m.relay_backlog, (node, "PENDING")),
-                (m.relay_backlog, (node, "FAILED")),
+                *((m.relay_backlog, (node, state.value)) for state in BACKLOG_STATES),
+                (m.oldest_pending, (node,)),
                 (m.timers_due, (node,)),
             ):
                 with contextlib.suppress(KeyError):
                     gauge.remove(*labels)
             return
-        pending, failed, due = found
-        m.relay_backlog.labels(node, "PENDING").set(pending)
-        m.relay_backlog.labels(node, "FAILED").set(failed)
-        m.timers_due.labels(node).set(due)
+        for state, count in found.backlog.items():
+            m.relay_backlog.labels(node, state.value).set(count)
+        m.oldest_pending.labels(node).set(found.oldest_pending_seconds)
+        m.timers_due.labels(node).set(found.timers_due)
 
 
 def metrics_endpoint(
-    metrics: Metrics, nodes: NodeRegistry, clock: Clock, timeout: float
+    metrics: Metrics,
+    nodes: NodeRegistry,
+    clock: Clock,
+    timeout: float,
+    messages: MessageMetrics | None = None,
 ) -> Endpoint:
     stats = StoreStats(metrics, nodes, clock, timeout)
 
     async def scrape(_request: Request) -> Response:
         await stats.refresh()
+        if messages is not None:
+            await messages.refresh()
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return scrape

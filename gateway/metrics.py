@@ -70,6 +70,7 @@ class Metrics:
     node_errors: Counter
     node_latency: Histogram
     relay_backlog: Gauge
+    oldest_pending: Gauge
     timers_due: Gauge
     store_stats_up: Gauge
     operation_names: OperationNames = field(default_factory=OperationNames)
@@ -118,8 +119,15 @@ class Metrics:
             ),
             Gauge(
                 "govhub_relay_backlog",
-                "Outbox messages of a node not yet delivered (PENDING) or given up (FAILED)",
+                "Outbox messages of a node by state: not yet sent (PENDING), sent without a"
+                " receipt yet (SENT), incidents (FAILED)",
                 ["node", "state"],
+                registry=r,
+            ),
+            Gauge(
+                "govhub_messages_oldest_pending_seconds",
+                "Age of a node's oldest outbox message still PENDING or SENT (0: none)",
+                ["node"],
                 registry=r,
             ),
             Gauge(

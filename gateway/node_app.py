@@ -112,12 +112,7 @@ def sender_keys(
         engines.append(engine)
         peer_sessions = async_sessionmaker(engine, expire_on_commit=False)
         sources[peer.id] = signing.node_key_source(peer_sessions, peer.id)
-    owners = {
-        peer.id: next(lv for lv in LEVELS if peer.holds(lv))
-        for peer in nodes
-        if len([lv for lv in LEVELS if peer.holds(lv)]) == 1
-    }
-    return signing.NodeKeys(sources, owners), engines
+    return signing.NodeKeys(sources, nodes), engines
 
 
 class HubAuth:

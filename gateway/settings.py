@@ -183,6 +183,14 @@ class Settings(BaseSettings):
             " source, an incident"
         ),
     )
+    node_keys_url: str | None = Field(
+        default=None,
+        description=(
+            "The hub's JWKS of nodes (https://<hub>/.well-known/node-keys.json) a message"
+            " worker verifies envelopes and receipts against; unset: each node's public"
+            " keys are read from its own store (the embedded topology)"
+        ),
+    )
     message_resend_seconds: float = Field(
         default=60.0,
         gt=0,

@@ -34,7 +34,9 @@ class OutboxMessageType:
     division_code: str = strawberry.field(
         description="Where it belongs: its case's division, else its source org's"
     )
-    state: MessageState = strawberry.field(description="PENDING, DELIVERED, ACKNOWLEDGED or FAILED")
+    state: MessageState = strawberry.field(
+        description="PENDING, SENT, DELIVERED, ACKNOWLEDGED, FAILED or DEAD (given up)"
+    )
     attempts: int = strawberry.field(
         description="Failed attempts so far (a store that was down does not count)"
     )

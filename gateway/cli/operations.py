@@ -28,6 +28,7 @@ from gateway.nodes import NodeRegistry
 from levels.common.clock import clock_for
 from levels.common.enums import Level
 from levels.common.errors import DomainError
+from levels.outbox.service import Operator
 
 # --- audit: the hash chain of every level store ------------------------------------------
 
@@ -306,21 +307,21 @@ def relay_group(ctx: click.Context, once: bool) -> None:
         click.echo(str(done))
 
 
-@reads(STORES, CLOCK)
-@relay_group.command("retry")
-@click.argument("message_id")
-def relay_retry(message_id: str) -> None:
-    """Send a FAILED message again: back to PENDING, its attempts counted afresh
-    (audited in its source store as done from this command line)."""
+def _operator() -> Operator:
     import getpass
 
+    return Operator(id=f"cli:{getpass.getuser()}", kind="OPERATOR", channel="SYSTEM")
+
+
+def _retry(message_id: str) -> None:
+    """Send a FAILED (or DEAD) message again, audited in its source store."""
     from gateway.relay import find_message
     from levels.outbox.errors import MessageErrorCode
-    from levels.outbox.service import Operator, retry
+    from levels.outbox.service import retry
 
     settings = load_settings()
     now = now_of(settings)
-    operator = Operator(id=f"cli:{getpass.getuser()}", kind="OPERATOR", channel="SYSTEM")
+    operator = _operator()
 
     async def run(nodes: NodeRegistry) -> str:
         await require_migrated(nodes, levels=True)
@@ -334,9 +335,69 @@ def relay_retry(message_id: str) -> None:
     click.echo(run_on(settings, run))
 
 
+@reads(STORES, CLOCK)
+@relay_group.command("retry")
+@click.argument("message_id")
+def relay_retry(message_id: str) -> None:
+    """Send a FAILED message again (the same as ``govhub messages retry``)."""
+    _retry(message_id)
+
+
 @main.group("messages")
 def messages_group() -> None:
-    """Cross-level messages: what a message says, who signed it and its receipt."""
+    """Cross-level messages: what a message says, who signed it and its receipt; the
+    incidents (FAILED messages), sending one again or giving it up."""
+
+
+@reads(STORES, CLOCK)
+@messages_group.command("retry")
+@click.argument("message_id")
+def messages_retry(message_id: str) -> None:
+    """Send a FAILED (or DEAD) message again: back to PENDING, its attempts counted
+    afresh, signed afresh (audited in its source store as done from this command line)."""
+    _retry(message_id)
+
+
+@reads(STORES, CLOCK)
+@messages_group.command("dead")
+@click.argument("message_id", required=False)
+def messages_dead(message_id: str | None) -> None:
+    """Without an id: list the incidents — every FAILED message of every store, one a
+    line (id, store, topic, entity#seq, attempts, why). With an id: give that FAILED
+    message up (DEAD: no longer an open incident; audited in its source store;
+    ``govhub messages retry`` still sends it again)."""
+    from gateway.relay import find_message
+    from levels.outbox.errors import MessageErrorCode
+    from levels.outbox.service import abandon, incidents
+
+    settings = load_settings()
+    now = now_of(settings)
+
+    async def listing(nodes: NodeRegistry) -> str:
+        await require_migrated(nodes, levels=True)
+        lines: list[str] = []
+        for node in nodes:
+            async with node.sessions() as session:
+                for row in await incidents(session):
+                    entity = f"{row.entity}#{row.entity_seq}" if row.entity else "-"
+                    why = (row.last_error or "").replace("\n", " ")[:160]
+                    lines.append(
+                        f"{row.id}  {node.name}  {row.topic}  {entity}  {row.attempts}  {why}"
+                    )
+        return "\n".join(lines) if lines else "no incidents"
+
+    async def give_up(nodes: NodeRegistry) -> str:
+        await require_migrated(nodes, levels=True)
+        operator = _operator()
+        assert message_id is not None
+        node = await find_message(nodes, message_id)
+        if node is None:
+            raise DomainError(MessageErrorCode.MESSAGE_NOT_FOUND, detail=message_id)
+        async with node.sessions.begin() as session:
+            message = await abandon(session, message_id, now=now, by=operator)
+            return f"{message.id}: DEAD in the {node.name} store ({message.topic})"
+
+    click.echo(run_on(settings, give_up if message_id else listing))
 
 
 @reads(STORES)

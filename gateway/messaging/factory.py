@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from gateway.messaging.jetstream import JetStreamTransport
+from gateway.messaging.keys import jwks_source
 from gateway.messaging.transport import InProcessBus, Transport, TransportDown
 from gateway.messaging.worker import MessagePass, Messenger, node_keys, run_forever
 from gateway.nodes import NodeRegistry
@@ -29,12 +30,13 @@ def transport_for(settings: Settings) -> Transport:
 def messenger_for(
     settings: Settings, nodes: NodeRegistry, clock: Clock, transport: Transport | None = None
 ) -> Messenger:
+    keys_url = settings.node_keys_url
     return Messenger(
         nodes,
         transport or transport_for(settings),
         clock,
         NodeSigner(settings.identity_secret()),
-        node_keys(nodes),
+        node_keys(nodes, source=jwks_source(keys_url) if keys_url else None),
         batch=settings.relay_batch_size,
         nak_delay=settings.message_nak_delay_seconds,
         max_deliveries=settings.message_max_deliveries,

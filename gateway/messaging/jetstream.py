@@ -131,6 +131,19 @@ class JetStreamTransport:
             raise TransportDown(f"NATS did not deliver to {node}: {exc!r}") from exc
         return [_NatsDelivery(m, m.data, m.metadata.num_delivered) for m in msgs]
 
+    async def backlog(self, node: str) -> int | None:
+        """The node's durable consumer's pending and unacked deliveries (None before
+        the consumer exists)."""
+        if self._js is None:
+            return None
+        try:
+            info = await self._js.consumer_info(self.stream, self.durable(node))
+        except nats.js.errors.NotFoundError:
+            return None
+        except (nats.errors.Error, TimeoutError, OSError) as exc:
+            raise TransportDown(f"NATS did not tell {node}'s backlog: {exc!r}") from exc
+        return int(info.num_pending or 0) + int(info.num_ack_pending or 0)
+
     async def delete_stream(self) -> None:
         """Drop the stream and its consumers (tests)."""
         js = await self.connect()

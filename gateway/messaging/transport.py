@@ -44,6 +44,9 @@ class Transport(Protocol):
     async def fetch(self, node: str, *, batch: int, timeout: float) -> list[Delivery]:
         """Up to ``batch`` deliveries for ``node`` (none after ``timeout`` seconds)."""
 
+    async def backlog(self, node: str) -> int | None:
+        """Deliveries waiting for ``node`` (not delivered, or not acked); None: unknown."""
+
     async def close(self) -> None: ...
 
 
@@ -128,6 +131,9 @@ class InProcessBus:
 
     def pending(self, node: str) -> int:
         return len(self._queues.get(node, []))
+
+    async def backlog(self, node: str) -> int | None:
+        return self.pending(node)
 
     async def close(self) -> None:
         return None

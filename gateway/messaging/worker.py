@@ -22,7 +22,7 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -34,13 +34,16 @@ from levels.audit.chain import EventDraft, append
 from levels.common.clock import Clock
 from levels.common.enums import Level
 from levels.common.errors import DomainError, message_for
+from levels.common.nodemap import NodeMap
 from levels.outbox import sending, signing
 from levels.outbox import service as outbox
 from levels.outbox.models import OutboxMessage
+from levels.outbox.ownership import NotOwned
 from resolvers.case_updates import publish_case_updated
 from resolvers.pubsub import Broker
 
 log = logging.getLogger("govhub.messaging")
+T = TypeVar("T")
 
 REFUSED_ACTION = "MESSAGE_REFUSED"
 
@@ -90,12 +93,46 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def node_keys(nodes: NodeRegistry) -> signing.NodeKeys:
-    """Every node's public keys, read from its store, and the level each node owns."""
-    return signing.NodeKeys(
-        {n.name: signing.node_key_source(n.sessions, n.name) for n in nodes},
-        {n.name: n.level for n in nodes},
+def node_keys(
+    nodes: NodeRegistry,
+    nodemap: NodeMap | None = None,
+    source: signing.NodeKeySource | None = None,
+) -> signing.NodeKeys:
+    """The nodes' public keys — from ``source`` (the hub's JWKS of nodes) when given,
+    else read from each node's store — and the node map saying who owns what (the
+    embedded one by default: one node per level)."""
+    sources = (
+        {"jwks": source}
+        if source is not None
+        else {n.name: signing.node_key_source(n.sessions, n.name) for n in nodes}
     )
+    return signing.NodeKeys(sources, nodemap or NodeMap.embedded())
+
+
+def _entity_of(item: tuple[dict[str, Any], Delivery]) -> str:
+    claims = item[0]
+    return f"{claims.get('iss')}/{claims.get('entity') or claims.get('mid')}"
+
+
+def _groups(items: list[T], key: Callable[[T], str]) -> list[list[T]]:
+    """``items`` grouped by ``key``, each group in the items' order."""
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return list(groups.values())
+
+
+@dataclass
+class MessageStats:
+    """What a worker did since it started, per node: the counters ``/metrics`` shows."""
+
+    applied: dict[str, int] = field(default_factory=dict)
+    redelivered: dict[str, int] = field(default_factory=dict)
+    incidents: dict[str, int] = field(default_factory=dict)
+
+    @staticmethod
+    def count(counter: dict[str, int], node: str) -> None:
+        counter[node] = counter.get(node, 0) + 1
 
 
 @dataclass
@@ -110,7 +147,11 @@ class Messenger:
     max_deliveries: int = 20
     resend_after: float = 60.0
     fetch_timeout: float = 0.05
+    # deliveries of different entities applied at once per node (PostgreSQL; one at a
+    # time on SQLite), and publishes in flight at once per source node
+    concurrency: int = 8
     hook: StepHook = _no_hook
+    stats: MessageStats = field(default_factory=lambda: MessageStats())
 
     async def start(self) -> None:
         outbox.load_handlers()
@@ -119,26 +160,55 @@ class Messenger:
     def node_of(self, level: Level | str) -> LevelNode:
         return self.nodes[Level(level) if isinstance(level, str) else level]
 
+    def target_of(self, row: OutboxMessage) -> str:
+        """The node a message goes to: the owner of its division at its target level."""
+        return self.keys.owner(row.division_code, row.target_level)
+
     # --- publishing -------------------------------------------------------------------
 
     async def publish(self, source: LevelNode, result: MessagePass) -> None:
         now = self.clock.now()
         async with source.sessions.begin() as session:
+            # SQLite: as a writer from the start, so two publishers never sign one row
+            # twice (PostgreSQL: the rows are locked, skipped by another publisher)
+            await outbox.take_write_lock(session)
             rows = await sending.due_to_send(session, now=now, limit=self.batch)
-            out: list[tuple[str, Level, str]] = []
+            out: list[tuple[str, str, str]] = []
+            entities: dict[str, str] = {}
             for row in rows:
+                try:
+                    target = self.target_of(row)
+                except NotOwned as exc:  # no node owns its division: an incident
+                    await sending.mark_unroutable(session, row, str(exc), now)
+                    result.failed += 1
+                    continue
                 if row.envelope is None:
                     row.envelope = await self.signer.envelope(session, source.name, row, now)
-                out.append((row.id, row.target_level, row.envelope))
+                out.append((row.id, target, row.envelope))
+                entities[row.id] = f"{target}/{row.entity or row.id}"
         sent: list[str] = []
-        try:
-            for mid, target, envelope in out:
+        down: list[TransportDown] = []
+        gate = asyncio.Semaphore(self.concurrency)
+
+        async def send(group: list[tuple[str, str, str]]) -> None:
+            # an entity's messages one after the other (the target would wait for the
+            # earlier one anyway); different entities at once
+            for mid, target, envelope in group:
+                if down:
+                    return
                 # the same signed envelope, the same id: the server drops a republish
                 msg_id = f"{mid}.{signing.digest(envelope)[:12]}"
-                await self.transport.publish(self.node_of(target).name, msg_id, envelope.encode())
+                try:
+                    async with gate:
+                        await self.transport.publish(target, msg_id, envelope.encode())
+                except TransportDown as exc:
+                    down.append(exc)
+                    return
                 sent.append(mid)
-        except TransportDown as exc:
-            log.warning("messages of %s wait: %s", source.name, exc)
+
+        await asyncio.gather(*(send(g) for g in _groups(out, lambda o: entities[o[0]])))
+        if down:
+            log.warning("messages of %s wait: %s", source.name, down[0])
             result.down.add(self.transport.name)
         if not sent:
             return
@@ -159,33 +229,49 @@ class Messenger:
             log.warning("%s gets no messages: %s", node.name, exc)
             result.down.add(self.transport.name)
             return 0
+        receipts: list[tuple[dict[str, Any], Delivery]] = []
+        messages: list[tuple[dict[str, Any], Delivery]] = []
         for delivery in deliveries:
-            await self.handle(node, delivery, result)
-        return len(deliveries)
+            try:
+                claims = await self.keys.open(delivery.data)
+                if claims.get("typ") == signing.MESSAGE:
+                    self.keys.check_target(claims, node.name)
+            except signing.Refused as exc:
+                await self.refuse(node, delivery, exc.claims, exc.reason, result)
+                continue
+            (receipts if claims["typ"] == signing.RECEIPT else messages).append((claims, delivery))
+        if receipts:
+            await self.take_receipts(node, receipts, result)
+        sqlite = node.engine.dialect.name == "sqlite"
+        gate = asyncio.Semaphore(1 if sqlite else self.concurrency)
 
-    async def handle(self, node: LevelNode, delivery: Delivery, result: MessagePass) -> None:
-        try:
-            claims = await self.keys.open(delivery.data)
-            if claims.get("typ") == signing.MESSAGE and claims.get("dst") != node.level.value:
-                raise signing.Refused(
-                    f"target {claims.get('dst')!r} is not node {node.name!r}'s", claims
-                )
-        except signing.Refused as exc:
-            await self.refuse(node, delivery, exc.claims, exc.reason, result)
-            return
-        if claims["typ"] == signing.RECEIPT:
-            await self.take_receipt(node, claims, delivery, result)
-        else:
-            await self.apply(node, claims, delivery, result)
+        async def apply_in_turn(group: list[tuple[dict[str, Any], Delivery]]) -> None:
+            for claims, delivery in group:  # an entity's messages in delivery order
+                async with gate:
+                    await self.apply(node, claims, delivery, result)
+
+        entity = _entity_of
+        await asyncio.gather(*(apply_in_turn(g) for g in _groups(messages, entity)))
+        return len(deliveries)
 
     async def apply(
         self, node: LevelNode, claims: dict[str, Any], delivery: Delivery, result: MessagePass
     ) -> None:
         envelope = signing.envelope_from(claims)
         now = self.clock.now()
+        receipt: str | None = None
         try:
             async with node.sessions.begin() as session:
                 applied = await outbox.apply(session, envelope, now)
+                # the receipt, signed in the same transaction (one round trip less)
+                receipt = await self.signer.receipt(
+                    session,
+                    node.name,
+                    claims=claims,
+                    received=delivery.data,
+                    outcome=signing.APPLIED,
+                    now=now,
+                )
         except DomainError as exc:
             await self.refuse(node, delivery, claims, _describe(exc), result)
             return
@@ -206,12 +292,13 @@ class Messenger:
             return
         if applied:
             result.applied += 1
+            self.stats.count(self.stats.applied, node.name)
             if envelope.case_number:
                 result.cases.add(envelope.case_number)
         else:
             result.duplicates += 1
         await self.hook("applied", envelope.id)
-        await self.answer(node, claims, delivery.data, signing.APPLIED, None)
+        await self.answer(node, claims, delivery.data, signing.APPLIED, None, receipt)
         await delivery.ack()
 
     async def again(
@@ -228,6 +315,7 @@ class Messenger:
             await self.refuse(node, delivery, claims, reason, result)
             return
         result.retrying += 1
+        self.stats.count(self.stats.redelivered, node.name)
         await delivery.nak(self.nak_delay)
 
     async def refuse(
@@ -241,6 +329,7 @@ class Messenger:
         """Record why in this node's store, tell the sender (a refusal receipt), and
         never deliver it again."""
         result.refused += 1
+        self.stats.count(self.stats.incidents, node.name)
         log.error("%s refused a message: %s", node.name, reason)
         now = self.clock.now()
         claims = claims or {}
@@ -276,49 +365,63 @@ class Messenger:
         received: bytes,
         outcome: str,
         reason: str | None,
+        receipt: str | None = None,
     ) -> None:
-        """Sign a receipt and send it to the message's source node."""
+        """Sign a receipt (unless given, signed already) and send it to the message's
+        source node."""
         try:
-            source = self.node_of(str(claims.get("src")))
-        except ValueError:
+            source = self.keys.owner(claims.get("div"), claims.get("src"))
+        except NotOwned:
             return
         now = self.clock.now()
-        async with node.sessions.begin() as session:
-            receipt = await self.signer.receipt(
-                session,
-                node.name,
-                claims=claims,
-                received=received,
-                outcome=outcome,
-                now=now,
-                reason=reason,
-            )
+        if receipt is None:
+            async with node.sessions.begin() as session:
+                receipt = await self.signer.receipt(
+                    session,
+                    node.name,
+                    claims=claims,
+                    received=received,
+                    outcome=outcome,
+                    now=now,
+                    reason=reason,
+                )
         msg_id = f"rcpt.{claims.get('mid')}.{signing.digest(received)[:12]}.{outcome}"
-        await self.transport.publish(source.name, msg_id, receipt.encode())
+        await self.transport.publish(source, msg_id, receipt.encode())
 
-    async def take_receipt(
-        self, node: LevelNode, claims: dict[str, Any], delivery: Delivery, result: MessagePass
+    async def take_receipts(
+        self,
+        node: LevelNode,
+        receipts: list[tuple[dict[str, Any], Delivery]],
+        result: MessagePass,
     ) -> None:
+        """Keep the receipts that came back with their outbox rows, in one transaction."""
         now = self.clock.now()
         async with node.sessions.begin() as session:
             await outbox.take_write_lock(session)
-            row = await session.scalar(
-                select(OutboxMessage).where(OutboxMessage.id == str(claims.get("mid")))
-            )
-            if row is None or row.state not in sending.OUTGOING or row.envelope is None:
-                pass  # not ours, or settled already
-            elif claims.get("iss") != self.node_of(row.target_level).name:
-                log.error("receipt for %s from %s, not its target", row.id, claims.get("iss"))
-            elif claims.get("sha256") != signing.digest(row.envelope):
-                log.error("receipt for %s names another envelope: ignored", row.id)
-            elif claims.get("outcome") == signing.APPLIED:
-                sending.mark_received(row, delivery.data.decode(), now)
-                result.receipts += 1
-            else:
-                reason = str(claims.get("reason") or "")
-                await sending.mark_refused(session, row, delivery.data.decode(), reason, now)
-                result.failed += 1
-        await delivery.ack()
+            mids = {str(c.get("mid")) for c, _ in receipts}
+            rows = {
+                r.id: r
+                for r in await session.scalars(
+                    select(OutboxMessage).where(OutboxMessage.id.in_(mids))
+                )
+            }
+            for claims, delivery in receipts:
+                row = rows.get(str(claims.get("mid")))
+                if row is None or row.state not in sending.OUTGOING or row.envelope is None:
+                    continue  # not ours, or settled already
+                if claims.get("iss") != self.target_of(row):
+                    log.error("receipt for %s from %s, not its target", row.id, claims.get("iss"))
+                elif claims.get("sha256") != signing.digest(row.envelope):
+                    log.error("receipt for %s names another envelope: ignored", row.id)
+                elif claims.get("outcome") == signing.APPLIED:
+                    sending.mark_received(row, delivery.data.decode(), now)
+                    result.receipts += 1
+                else:
+                    reason = str(claims.get("reason") or "")
+                    await sending.mark_refused(session, row, delivery.data.decode(), reason, now)
+                    result.failed += 1
+        for _claims, delivery in receipts:
+            await delivery.ack()
 
     # --- a pass, and forever ----------------------------------------------------------
 
@@ -326,14 +429,19 @@ class Messenger:
         """Publish what is due from every node, then drain every node's deliveries
         (messages, then the receipts they produce)."""
         result = MessagePass()
-        for node in self.nodes:
-            await self._on_node(node, result, self.publish(node, result))
+        # every node at once: each has its own store
+        await asyncio.gather(
+            *(self._on_node(node, result, self.publish(node, result)) for node in self.nodes)
+        )
         for _ in range(3):  # messages, their receipts, an early one's successor
-            moved = 0
-            for node in self.nodes:
-                if node.name not in result.down:  # its deliveries wait in the stream
-                    moved += await self._on_node(node, result, self.consume(node, result)) or 0
-            if not moved:
+            counts = await asyncio.gather(
+                *(
+                    self._on_node(node, result, self.consume(node, result))
+                    for node in self.nodes
+                    if node.name not in result.down  # its deliveries wait in the stream
+                )
+            )
+            if not any(counts):
                 break
         return result
 

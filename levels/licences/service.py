@@ -184,6 +184,7 @@ async def _publish(session: AsyncSession, row: ELicence, now: dt.datetime) -> No
         payload=library_payload(row),
         now=now,
         case_number=row.source_case_number,
+        division_code=row.issuer_division_code,  # sent by the node that issued it
         entity=f"licence:{row.id}",
     )
 

@@ -16,7 +16,7 @@ class MessageErrorCode(enum.Enum):
 _MESSAGES: dict[MessageErrorCode, tuple[str, str]] = {
     MessageErrorCode.MESSAGE_NOT_FOUND: ("未找到该跨层级消息", "No such cross-level message"),
     MessageErrorCode.MESSAGE_NOT_FAILED: (
-        "只有投递失败的消息可以重新投递",
-        "Only a message that failed can be sent again",
+        "只有投递失败的消息可以重新投递或放弃",
+        "Only a message that failed can be sent again or given up",
     ),
 }

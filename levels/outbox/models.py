@@ -29,6 +29,7 @@ class MessageState(enum.Enum):
     DELIVERED = "DELIVERED"  # applied in the target store (its inbox holds the id)
     ACKNOWLEDGED = "ACKNOWLEDGED"  # the source has seen the target's inbox row
     FAILED = "FAILED"  # kept failing: an incident an operator sees and retries
+    DEAD = "DEAD"  # an incident an operator gave up (`govhub messages dead <id>`)
 
 
 class OutboxMessage(LevelBase):

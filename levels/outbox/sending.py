@@ -82,3 +82,17 @@ async def mark_refused(
         policy=RetryPolicy(),
         permanent=True,
     )
+
+
+async def mark_unroutable(
+    session: AsyncSession, message: OutboxMessage, reason: str, now: dt.datetime
+) -> None:
+    """No node owns the message's target division: FAILED, an incident audited here."""
+    await record_failure(
+        session,
+        message,
+        error=f"no target node: {reason}",
+        now=now,
+        policy=RetryPolicy(),
+        permanent=True,
+    )

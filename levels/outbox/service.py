@@ -50,6 +50,7 @@ HANDLER_MODULES = ("levels.cases.referral", "levels.county.delegation", "levels.
 # audit actions of the transport itself (each topic's handler audits its own change)
 FAILED_ACTION = "MESSAGE_FAILED"
 RETRIED_ACTION = "MESSAGE_RETRIED"
+ABANDONED_ACTION = "MESSAGE_ABANDONED"
 _LAST_ERROR_MAX = 2000
 
 
@@ -425,15 +426,15 @@ class Operator:
 async def retry(
     session: AsyncSession, message_id: str, *, now: dt.datetime, by: Operator
 ) -> OutboxMessage:
-    """Put a FAILED message back to PENDING, due now, its attempts counted afresh;
-    audited in the source store."""
+    """Put a FAILED (or DEAD) message back to PENDING, due now, its attempts counted
+    afresh; audited in the source store."""
     await take_write_lock(session)
     message = await session.scalar(
         _locked(session, select(OutboxMessage).where(OutboxMessage.id == message_id))
     )
     if message is None:
         raise DomainError(MessageErrorCode.MESSAGE_NOT_FOUND, field=["input", "id"])
-    if message.state is not MessageState.FAILED:
+    if message.state not in (MessageState.FAILED, MessageState.DEAD):
         raise DomainError(
             MessageErrorCode.MESSAGE_NOT_FAILED, field=["input", "id"], detail=message.state.value
         )
@@ -461,3 +462,51 @@ async def retry(
     )
     await session.flush()
     return message
+
+
+async def abandon(
+    session: AsyncSession, message_id: str, *, now: dt.datetime, by: Operator
+) -> OutboxMessage:
+    """Give a FAILED message up: DEAD, no longer an open incident (``retry`` can still
+    send it again); audited in the source store. A later message about its entity
+    waits at the target for it, and becomes an incident in turn."""
+    await take_write_lock(session)
+    message = await session.scalar(
+        _locked(session, select(OutboxMessage).where(OutboxMessage.id == message_id))
+    )
+    if message is None:
+        raise DomainError(MessageErrorCode.MESSAGE_NOT_FOUND, field=["input", "id"])
+    if message.state is not MessageState.FAILED:
+        raise DomainError(
+            MessageErrorCode.MESSAGE_NOT_FAILED, field=["input", "id"], detail=message.state.value
+        )
+    message.state = MessageState.DEAD
+    await append(
+        EventDraft(
+            actor_id=by.id,
+            actor_kind=by.kind,
+            role=by.role,
+            channel=by.channel,
+            org_code=by.org_code,
+            level=message.source_level.value,
+            action=ABANDONED_ACTION,
+            case_number=message.case_number,
+            detail=_detail(message) | {"error": message.last_error},
+            request_id=by.request_id,
+        ),
+        session=session,
+        now=now,
+    )
+    await session.flush()
+    return message
+
+
+async def incidents(session: AsyncSession, *, limit: int = 500) -> Sequence[OutboxMessage]:
+    """FAILED messages of this store, oldest first: the open incidents."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.state == MessageState.FAILED)
+        .order_by(OutboxMessage.created_at, OutboxMessage.id)
+        .limit(limit)
+    )
+    return (await session.scalars(stmt)).all()

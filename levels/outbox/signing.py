@@ -14,18 +14,23 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.common.enums import Level
+from levels.common.nodemap import NodeMap
 from levels.licences.keys import ALGORITHM, OrgSigner, PublicKey, keys_of
 from levels.licences.models import LicenceKey
 from levels.outbox.models import OutboxMessage
+from levels.outbox.ownership import NotOwned, owner
 from levels.outbox.registry import Envelope
 
 MESSAGE = "msg"
@@ -46,6 +51,10 @@ def digest(token: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+class SourceDown(Exception):
+    """A source of node keys (the hub's JWKS) did not answer: keep the keys known."""
+
+
 class Refused(Exception):
     """A message or receipt that does not verify: why, for the incident."""
 
@@ -59,13 +68,37 @@ class Refused(Exception):
 class NodeSigner:
     """A node's signing half: its current key, found (or made) in its own store."""
 
-    def __init__(self, secret: bytes) -> None:
+    def __init__(self, secret: bytes, *, key_ttl: float = 60.0) -> None:
         self._orgs = OrgSigner(secret)
+        self._ttl = key_ttl
+        # node → (kid, key, until): its current key, found committed in its store
+        self._current: dict[str, tuple[str, ec.EllipticCurvePrivateKey, float]] = {}
+
+    async def _key(
+        self, session: AsyncSession, node: str, now: dt.datetime
+    ) -> tuple[str, ec.EllipticCurvePrivateKey]:
+        """The node's current key, remembered for ``key_ttl`` seconds (a rotation is
+        seen after that; the retired key keeps verifying meanwhile). A key made in this
+        transaction is not remembered until it is found again, committed."""
+        known = self._current.get(node)
+        if known is not None and known[2] > time.monotonic():
+            return known[0], known[1]
+        org = node_org(node)
+        existing = await session.scalar(
+            select(LicenceKey.kid)
+            .where(LicenceKey.org_code == org, LicenceKey.retired_at.is_(None))
+            .order_by(LicenceKey.created_at.desc(), LicenceKey.kid)
+            .limit(1)
+        )
+        kid, key = await self._orgs.signing_key(session, org, now)
+        if existing == kid:
+            self._current[node] = (kid, key, time.monotonic() + self._ttl)
+        return kid, key
 
     async def sign(
         self, session: AsyncSession, node: str, claims: dict[str, Any], now: dt.datetime
     ) -> str:
-        kid, key = await self._orgs.signing_key(session, node_org(node), now)
+        kid, key = await self._key(session, node, now)
         return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
 
     async def envelope(
@@ -127,29 +160,50 @@ def envelope_from(claims: Mapping[str, Any]) -> Envelope:
     )
 
 
-# reads one node's public keys (its ``node:<name>`` rows) from its store
-NodeKeySource = Callable[[], Awaitable[list[LicenceKey]]]
+# reads public keys of nodes: one node's ``node:<name>`` rows from its store, or the
+# hub's JWKS of nodes (``/.well-known/node-keys.json``)
+NodeKeySource = Callable[[], Awaitable[list[PublicKey]]]
 
 
 def node_key_source(sessions: Callable[[], Any], node: str) -> NodeKeySource:
-    async def read() -> list[LicenceKey]:
+    async def read() -> list[PublicKey]:
         async with sessions() as session:
             rows = await session.scalars(
                 select(LicenceKey).where(LicenceKey.org_code == node_org(node))
             )
-            return list(rows)
+            return list(keys_of(rows).values())
 
     return read
 
 
-class NodeKeys:
-    """The verifying half: every node's public keys, and which levels each node owns.
-    A ``kid`` not seen yet makes it read the keys again (a node's first key, a
-    rotation)."""
+def node_jwk(key: PublicKey) -> dict[str, Any]:
+    """A node's public key as a JWKS entry: the JWK, its ``kid`` and the ``node``."""
+    node = key.org_code.removeprefix(NODE_KEY_PREFIX)
+    return key.jwk | {"kid": key.kid, "alg": ALGORITHM, "use": "sig", "node": node}
 
-    def __init__(self, sources: Mapping[str, NodeKeySource], owners: Mapping[str, Level]) -> None:
+
+def keys_from_jwks(document: Mapping[str, Any]) -> list[PublicKey]:
+    """The node keys a JWKS of nodes lists (entries without a ``node`` are skipped)."""
+    found: list[PublicKey] = []
+    for entry in document.get("keys") or []:
+        if not isinstance(entry, Mapping) or not entry.get("node") or not entry.get("kid"):
+            continue
+        jwk = {k: v for k, v in entry.items() if k not in ("kid", "alg", "use", "node")}
+        public = ECAlgorithm.from_jwk(dict(jwk))
+        if not isinstance(public, ec.EllipticCurvePublicKey):
+            continue
+        found.append(PublicKey(str(entry["kid"]), node_org(str(entry["node"])), public, jwk))
+    return found
+
+
+class NodeKeys:
+    """The verifying half: every node's public keys, and the node map that says which
+    node owns which divisions. A ``kid`` not seen yet makes it read the keys again (a
+    node's first key, a rotation)."""
+
+    def __init__(self, sources: Mapping[str, NodeKeySource], nodemap: NodeMap) -> None:
         self._sources = dict(sources)
-        self.owners = dict(owners)
+        self.nodemap = nodemap
         self._keys: dict[str, PublicKey] = {}
 
     async def reload(self) -> None:
@@ -158,8 +212,8 @@ class NodeKeys:
         found: dict[str, PublicKey] = dict(self._keys)
         for source in self._sources.values():
             try:
-                found.update(keys_of(await source()))
-            except (OSError, DBAPIError, TimeoutError):
+                found.update({k.kid: k for k in await source()})
+            except (OSError, DBAPIError, TimeoutError, SourceDown):
                 continue
         self._keys = found
 
@@ -169,7 +223,25 @@ class NodeKeys:
         return self._keys.get(kid)
 
     def jwks(self) -> dict[str, Any]:
-        return {"keys": [k.jwk for k in sorted(self._keys.values(), key=lambda k: k.kid)]}
+        """The JWKS of nodes: every node key read so far, with its node."""
+        return {"keys": [node_jwk(k) for k in sorted(self._keys.values(), key=lambda k: k.kid)]}
+
+    def owner(self, code: str | None, level: Level | str | None) -> str:
+        """The node owning ``code``'s division at ``level`` (raises ``NotOwned``)."""
+        return owner(self.nodemap, code, level)
+
+    def check_target(self, claims: Mapping[str, Any], node: str) -> None:
+        """Refuse a message addressed to a division ``node`` does not own."""
+        try:
+            target = self.owner(claims.get("div"), claims.get("dst"))
+        except NotOwned as exc:
+            raise Refused(f"no target: {exc}", claims) from exc
+        if target != node:
+            raise Refused(
+                f"target division {claims.get('div')} at {claims.get('dst')} is node "
+                f"{target!r}'s, not {node!r}'s",
+                claims,
+            )
 
     async def open(self, token: bytes | str) -> dict[str, Any]:
         """The claims of a message or receipt, verified: signed by a key of the node it
@@ -193,10 +265,14 @@ class NodeKeys:
         if key.org_code != node_org(str(sender)):
             raise Refused(f"key {kid} is not node {sender!r}'s", claimed)
         if claims.get("typ") == MESSAGE:
-            owned = self.owners.get(str(sender))
-            if owned is None or claims.get("src") != owned.value:
+            try:
+                source = self.owner(claims.get("div"), claims.get("src"))
+            except NotOwned as exc:
+                raise Refused(f"no source: {exc}", claimed) from exc
+            if source != sender:
                 raise Refused(
-                    f"node {sender!r} does not own the source level {claims.get('src')!r}",
+                    f"node {sender!r} does not own the source division {claims.get('div')} "
+                    f"at {claims.get('src')} (node {source!r} does)",
                     claimed,
                 )
         elif claims.get("typ") != RECEIPT:

@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 import pytest
-from auth.kv import KeyValue, MemoryKeyValue, key_value_for, rate_limit_storage
 from limits import RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, Storage
 from redis.asyncio.connection import AbstractConnection
 
+from auth.kv import KeyValue, MemoryKeyValue, key_value_for, rate_limit_storage
 from gateway.admission import Budget, Checker, Revoked, Window
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings

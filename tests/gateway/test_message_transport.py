@@ -322,7 +322,7 @@ async def test_a_sender_that_does_not_own_the_source_is_refused(
     (refusal,) = [
         d for d in await events(stores, Level.TOWN, REFUSED_ACTION) if d["message"] == ids[0]
     ]
-    assert "does not own the source level" in refusal["error"]
+    assert "does not own the source division" in refusal["error"]
     # the county's own envelope is applied, once; the refusal of the forged bytes does
     # not fail it
     assert await applied_ops(stores, Level.TOWN, ids) == ["grant"]
@@ -435,3 +435,23 @@ async def test_govhub_messages_show_verifies_the_envelope_and_its_receipt(
 
     missing = await show("0" * 32)
     assert missing.exit_code == 1 and "MESSAGE_NOT_FOUND" in missing.output
+
+
+async def test_a_message_to_a_division_this_node_does_not_own_is_refused(
+    make: MakeMessenger, stores: NodeRegistry
+) -> None:
+    """By the node map: the village node does not own the town of a town-bound
+    message, so a copy published to it is refused and recorded there."""
+    messenger = await make()
+    ids = await send(stores, Level.COUNTY, Level.TOWN, "grant")
+    envelope = (await sign_rows(stores, Level.COUNTY, ids))[ids[0]]
+    await messenger.transport.publish("village", f"{ids[0]}.astray", envelope.encode())
+    await messenger.transport.publish("town", ids[0], envelope.encode())
+    await settle(messenger, stores, ids)
+    (refusal,) = [
+        d for d in await events(stores, Level.VILLAGE, REFUSED_ACTION) if d["message"] == ids[0]
+    ]
+    assert "is node 'town''s, not 'village''s" in refusal["error"]
+    assert await applied_ops(stores, Level.TOWN, ids) == ["grant"]
+    assert await applied_ops(stores, Level.VILLAGE, ids) == []
+    assert (await rows(stores, ids))[ids[0]].state is MessageState.ACKNOWLEDGED

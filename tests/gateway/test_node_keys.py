@@ -1,0 +1,100 @@
+"""The hub's JWKS of nodes (``/.well-known/node-keys.json``): every node's public
+message-signing key with the node it belongs to — not in the licence JWKS — and a
+worker reading it verifies a node's envelope and refuses one signed otherwise."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from starlette.applications import Starlette
+
+from gateway.app import create_app
+from gateway.messaging.keys import PATH, jwks_source
+from gateway.messaging.worker import node_keys
+from gateway.nodes import NodeRegistry
+from levels.common.enums import Level
+from levels.common.nodemap import NodeMap
+from levels.outbox import signing
+from levels.outbox.service import enqueue
+from tests.conftest import BACKEND, DEMO_NOW, TEST_SECRET, make_registry
+from tests.support import pg
+
+VILLAGE = "140702101201"
+
+
+@pytest.fixture(scope="module")
+async def hub(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Starlette]:
+    if BACKEND == "postgres":
+        await pg.require_services()
+    settings, nodes, created = await make_registry(
+        tmp_path_factory.mktemp("nodekeys"), f"nodekeys_{uuid.uuid4().hex[:6]}"
+    )
+    yield create_app(settings, nodes=nodes)
+    await nodes.dispose()
+    for name in created:
+        await pg.drop_database(name)
+
+
+async def village_envelope(nodes: NodeRegistry) -> str:
+    async with nodes[Level.VILLAGE].sessions.begin() as session:
+        row = await enqueue(
+            session,
+            topic="test.keys",
+            source=Level.VILLAGE,
+            target=Level.TOWN,
+            payload={},
+            now=DEMO_NOW,
+            division_code=VILLAGE,
+        )
+        return await signing.NodeSigner(TEST_SECRET.encode()).envelope(
+            session, "village", row, DEMO_NOW
+        )
+
+
+async def test_the_hub_serves_the_node_keys_and_a_worker_verifies_against_them(
+    hub: Starlette,
+) -> None:
+    nodes: NodeRegistry = hub.state.nodes
+    envelope = await village_envelope(nodes)
+    kid = jwt.get_unverified_header(envelope)["kid"]
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=hub), base_url="http://hub"
+    ) as client:
+        served = (await client.get(PATH)).json()
+        (entry,) = [k for k in served["keys"] if k["kid"] == kid]
+        assert (entry["node"], entry["kty"], entry["alg"]) == ("village", "EC", "ES256")
+        assert "d" not in entry  # public halves only
+        # the licence JWKS leaves node keys out
+        licence = (await client.get("/.well-known/jwks.json")).json()
+        assert kid not in {k.get("kid") for k in licence["keys"]}
+
+        keys = node_keys(nodes, source=jwks_source(f"http://hub{PATH}", client=client))
+        claims = await keys.open(envelope)
+        assert (claims["iss"], claims["div"]) == ("village", VILLAGE)
+        # the same claims signed by a key the JWKS does not hold under that kid
+        forged = jwt.encode(
+            claims,
+            ec.generate_private_key(ec.SECP256R1()),
+            algorithm="ES256",
+            headers={"kid": kid},
+        )
+        with pytest.raises(signing.Refused, match="bad signature"):
+            await keys.open(forged)
+
+
+async def test_a_hub_not_answering_keeps_the_keys_read_before() -> None:
+    def down(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(503)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(down)) as client:
+        source = jwks_source("http://hub/.well-known/node-keys.json", client=client)
+        with pytest.raises(signing.SourceDown):
+            await source()
+        keys = signing.NodeKeys({"jwks": source}, NodeMap.embedded())
+        await keys.reload()  # no exception: a kid not known yet is refused later
+        assert keys.jwks() == {"keys": []}
