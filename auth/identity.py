@@ -13,9 +13,9 @@ from auth.throttle import Throttle
 from auth.tokens import InvalidToken, IssuedToken, decode_access_token, issue_access_token
 from auth.viewer import Viewer
 from gateway.kv import KeyValue, key_value_for, rate_limit_storage
-from gateway.nodes import Store
 from gateway.settings import Settings
 from levels.common.clock import Clock
+from levels.common.store import Store
 
 AUDIENCE = "govhub"
 

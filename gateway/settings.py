@@ -18,6 +18,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from levels.common.enums import Level
+from levels.common.nodemap import NodeMap, NodeSpec
 
 
 class SettingMissing(RuntimeError):
@@ -66,6 +67,17 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy async URL of the village store",
         json_schema_extra={"default_text": "SQLite file `var/village.sqlite3`"},
+    )
+    nodes_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("GOVHUB_NODES", "nodes_file"),
+        description="Path of the node map (TOML, `[[nodes]]` with id, prefixes, levels, "
+        "database, address): which node owns which division-code prefixes. A node "
+        "without `database` gets SQLite at `<var_dir>/nodes/<id>/store.db`",
+        json_schema_extra={
+            "default_text": "the embedded default: nodes city/county/town/village, one "
+            "per level, with the `GOVHUB_<LEVEL>_DB_URL` stores"
+        },
     )
     identity_db_url: str | None = Field(
         default=None,
@@ -457,10 +469,27 @@ class Settings(BaseSettings):
                 )
         return self
 
+    def node_map(self) -> NodeMap:
+        """The configured node map (``GOVHUB_NODES``), else the embedded default."""
+        if self.nodes_file is None:
+            return NodeMap.embedded()
+        return NodeMap.from_file(self.nodes_file)
+
+    def node_db_url(self, spec: NodeSpec) -> str:
+        """The database of a node: its ``database`` in the map; for a node of the
+        embedded default its level's store (``GOVHUB_<LEVEL>_DB_URL``); else SQLite at
+        ``<var_dir>/nodes/<id>/store.db``."""
+        if spec.database:
+            return spec.database
+        if self.nodes_file is None:
+            return self.db_url(spec.id)
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'nodes' / spec.id / 'store.db').as_posix()}"
+
     def postgres_stores(self) -> int:
-        """How many of the five stores are on PostgreSQL (each has a pool per worker)."""
-        names = [*(level.value.lower() for level in Level), "identity"]
-        return sum(1 for n in names if self.db_url(n).startswith("postgresql"))
+        """How many stores (one per node, and identity) are on PostgreSQL (each has a
+        pool per worker): the connection budget is split over them."""
+        urls = [*(self.node_db_url(spec) for spec in self.node_map()), self.db_url("identity")]
+        return sum(1 for url in urls if url.startswith("postgresql"))
 
     def db_pool(self) -> tuple[int, int]:
         """(pool size, max overflow) of each PostgreSQL store's pool in each worker

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.errors import AuthErrorCode
 from auth.policy import Action, allows, jurisdiction_prefix
-from gateway.nodes import LevelNode
 from levels.audit.chain import in_time_order, utc_stamp, verify_chain
 from levels.audit.models import AuditEvent as AuditEventRow
 from levels.cases.numbers import parse_case_number
@@ -21,9 +20,10 @@ from levels.common.codes import parse_division
 from levels.common.dates import kept_instant
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
-from resolvers.fanout import fan_out
+from resolvers.fanout import fan_out, node_ids
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from schema.audit import AuditEvent, AuditFilter, AuditTrail, ChainStatus, audit_target
 from schema.info import Info
 from schema.relay import Connection, connection
@@ -49,7 +49,7 @@ async def audit_trail(info: Info, case_number: str) -> AuditTrail:
     received = parsed.division.level
     public_key = ctx.identity.keys.public_key
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[AuditEventRow]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[AuditEventRow]:
         return (
             await session.scalars(
                 select(AuditEventRow)
@@ -62,17 +62,25 @@ async def audit_trail(info: Info, case_number: str) -> AuditTrail:
     report_unavailable(info, found.unavailable)
     # the receiving node's chain always (the case's number names it), and every other
     # node's that holds some of its events; the whole chain of each, from its genesis
-    held = [lv for lv in LEVELS if lv is received or found.values.get(lv)]
+    division = parsed.division.code
+    at = {lv: ctx.nodes.owner_or_none(division, lv) for lv in LEVELS}
+    held = [
+        lv
+        for lv in LEVELS
+        if lv is received
+        or any(Level(r.level) is lv for rows in found.values.values() for r in rows)
+    ]
     held.sort(key=lambda lv: -lv.depth)
 
     async def verify(level: Level) -> ChainStatus:
-        async with ctx.nodes[level].sessions() as session:
+        node = at[level] or ctx.nodes[level]
+        async with node.sessions() as session:
             report = await verify_chain(
                 session=session, level=level.value, public_key_for=public_key
             )
         return ChainStatus.of(level, report)
 
-    answered = [lv for lv in held if lv in found.values]
+    answered = [lv for lv in held if (node := at[lv]) is not None and node.id in found.values]
     chains = await asyncio.gather(*(verify(lv) for lv in answered))
     rows = in_time_order(r for rows in found.values.values() for r in rows)
     return AuditTrail(
@@ -112,7 +120,7 @@ async def audit_events(
     settings = ctx.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     levels = [f.level] if f.level else list(LEVELS)
-    start = decode_cursor(after, allowed=levels)
+    start = decode_cursor(after, allowed=node_ids(ctx.sessions, levels))
     positions = {level: _after(position) for level, position in start.items()}
     stmt = select(AuditEventRow).where(AuditEventRow.case_number.startswith(prefix))
     if f.division_code is not None:
@@ -131,10 +139,10 @@ async def audit_events(
     if f.to is not None:
         stmt = stmt.where(AuditEventRow.at < f.to)
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[AuditEventRow]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[AuditEventRow]:
         page = stmt.order_by(AuditEventRow.at, AuditEventRow.seq)
-        if node.level in positions:
-            page = page.where(positions[node.level])
+        if node.id in positions:
+            page = page.where(positions[node.id])
         return (await session.scalars(page.limit(size + 1))).all()
 
     result = await fan_out(ctx.sessions, levels, fetch, timeout=settings.node_timeout_seconds)

@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.enums import AccountKind
 from auth.models import Account
 from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, refusal
-from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
 from levels.cases.models import Case
 from levels.cases.numbers import parse_case_number
@@ -33,6 +32,7 @@ from resolvers.cases import actor_of, holder
 from resolvers.fanout import fan_out
 from resolvers.globalid import GlobalId, decode_id, decode_row_id, row_id
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from schema.cases import case_target
 from schema.evaluations import (
     ComplaintFilter,
@@ -289,24 +289,24 @@ async def rating_rollup(
         rated_before=start_of_day_after(f.rated_to) if f.rated_to else None,
     )
 
-    async def fetch(_node: LevelNode, session: AsyncSession) -> Sequence[Any]:
+    async def fetch(_node: Node, session: AsyncSession) -> Sequence[Any]:
         return (await session.execute(stmt)).all()
 
     result = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
     report_unavailable(info, result.unavailable)
-    rows = [r for level in LEVELS for r in result.values.get(level, [])]
+    rows = [r for found in result.values.values() for r in found]
     return [RatingTally.of(t) for t in service.merge_tallies(rows)]
 
 
 async def _listed(info: Info, stmt: Select[Any], order: Any) -> list[tuple[Level, Any]]:
     ctx = info.context
 
-    async def fetch(_node: LevelNode, session: AsyncSession) -> Sequence[Any]:
+    async def fetch(_node: Node, session: AsyncSession) -> Sequence[Any]:
         return (await session.scalars(stmt.order_by(order).limit(LIST_LIMIT))).all()
 
     result = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
     report_unavailable(info, result.unavailable)
-    return [(level, row) for level in LEVELS for row in result.values.get(level, [])]
+    return [(node.level, row) for node in ctx.nodes for row in result.values.get(node.id, [])]
 
 
 async def rectifications(info: Info, filter: RectificationFilter | None) -> list[RectificationType]:

@@ -30,7 +30,6 @@ from auth.policy import (
     served_village,
 )
 from auth.viewer import Viewer
-from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
 from levels.cases import service as case_service
 from levels.cases.enums import ApplicantKind, CaseStatus
@@ -57,11 +56,12 @@ from levels.proxy.models import AuthorizationMethod, ProxyAuthorization
 from levels.proxy.service import AuthorizationDraft, AuthorizationQuery, Resident
 from resolvers import case_events, village
 from resolvers.cases import actor_of, display_name, material_drafts
-from resolvers.fanout import NodeUnavailable, fan_out
+from resolvers.fanout import NodeUnavailable, fan_out, node_ids
 from resolvers.languages import applicant_language
 from resolvers.loaders import issuer_status
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from resolvers.submission import receive
 from schema.cases import CasePayload, CaseType
 from schema.info import Info
@@ -293,7 +293,7 @@ async def authorizations(
     ctx = info.context
     settings = ctx.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-    start = decode_cursor(after, allowed=[Level.VILLAGE])
+    start = decode_cursor(after, allowed=node_ids(ctx.sessions, [Level.VILLAGE]))
     f = filter or ProxyAuthorizationFilter()
     query = _visible(ctx.viewer, f, china_date(ctx.clock.now()))
     if query is None:
@@ -306,7 +306,7 @@ async def authorizations(
     position = start.get(Level.VILLAGE)
     cursor = (dt.datetime.fromisoformat(position[0]), position[1]) if position else None
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ProxyAuthorization]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[ProxyAuthorization]:
         return await proxy_service.list_authorizations(
             query, session=session, after=cursor, limit=size + 1
         )
@@ -339,11 +339,11 @@ async def village_ledger(
     kept_day(received_from, ("from",))
     kept_day(received_to, ("to",))
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-    start = decode_cursor(after, allowed=[Level.VILLAGE])
+    start = decode_cursor(after, allowed=node_ids(ctx.sessions, [Level.VILLAGE]))
     if await ctx.loaders.division_by_code.load(village.code) is None:
         raise DomainError(ErrorCode.DIVISION_NOT_FOUND, field=["divisionCode"])
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[Case]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[Case]:
         return await proxy_service.ledger_page(
             village.code,
             session=session,

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.accounts import agents_per_village
 from auth.policy import Action, Resource, Target, require
-from gateway.nodes import LevelNode
 from levels.cases.service import china_date
 from levels.common.codes import DivisionCode, parse_division
 from levels.common.enums import LEVELS, Level
@@ -27,6 +26,7 @@ from levels.supervision.period import Period, period_of
 from levels.supervision.staffing import CENTRE_LEVELS, department_window_staff
 from resolvers.fanout import NodeUnavailable, call_node, fan_out
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from resolvers.sessions import RequestSessions
 from schema.info import Info
 from schema.supervision import SupervisionReport
@@ -37,7 +37,7 @@ async def find_division(
 ) -> Division:
     """The division row, from the store of its level (UNKNOWN_DIVISION when none)."""
 
-    async def fetch(_node: LevelNode, session: AsyncSession) -> Sequence[Division]:
+    async def fetch(_node: Node, session: AsyncSession) -> Sequence[Division]:
         return await divisions_by_code([code.code], session=session)
 
     rows = await call_node(sessions, code.level, fetch, timeout)
@@ -61,7 +61,7 @@ async def collect(
     prefix = DivisionCode(division.code, division.level).prefix
     levels = LEVELS[division.level.depth :]
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> StoreCounts:
+    async def fetch(node: Node, session: AsyncSession) -> StoreCounts:
         counts = await store_counts(node.level, prefix, period, today, session=session)
         if node.level in CENTRE_LEVELS:
             counts.departments = await department_window_staff(prefix, session=session)
@@ -79,7 +79,7 @@ async def collect(
                 wanted[Level.from_digit(digit)].append(p.implementation_code)
     if wanted:
 
-        async def look_up(node: LevelNode, session: AsyncSession) -> dict[str, int]:
+        async def look_up(node: Node, session: AsyncSession) -> dict[str, int]:
             return await max_visits(sorted(set(wanted[node.level])), session=session)
 
         found = await fan_out(sessions, list(wanted), look_up, timeout=timeout)

@@ -21,7 +21,6 @@ from auth.enums import AccountKind, Channel
 from auth.errors import AuthErrorCode
 from auth.models import Account
 from auth.policy import Action, Resource, Target, allows, refusal
-from gateway.nodes import LevelNode
 from gateway.pubsub import DELIVERY_ERRORS
 from levels.calendar.workdays import load_calendar
 from levels.cases.service import china_date
@@ -41,6 +40,7 @@ from resolvers.cases import actor_of
 from resolvers.fanout import fan_out
 from resolvers.globalid import decode_id, decode_row_id
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from schema.divisions import Window as WindowType
 from schema.info import Info
 from schema.payloads import user_errors
@@ -159,12 +159,12 @@ async def appointment_slots(
 async def _mine(info: Info, fetch: Callable[[AsyncSession], Awaitable[Sequence[T]]]) -> list[T]:
     ctx = info.context
 
-    async def run(_node: LevelNode, session: AsyncSession) -> Sequence[T]:
+    async def run(_node: Node, session: AsyncSession) -> Sequence[T]:
         return await fetch(session)
 
     result = await fan_out(ctx.sessions, LEVELS, run, timeout=ctx.settings.node_timeout_seconds)
     report_unavailable(info, result.unavailable)
-    return [row for level in LEVELS for row in result.values.get(level, [])]
+    return [row for found in result.values.values() for row in found]
 
 
 async def my_tickets(info: Info) -> list[TicketType]:

@@ -89,7 +89,7 @@ async def stores(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Node
 
 def with_breakers(nodes: NodeRegistry, breakers: NodeBreakers) -> NodeRegistry:
     """The same stores behind breakers of their own."""
-    return NodeRegistry({lv: nodes[lv] for lv in LEVELS}, nodes.identity, breakers=breakers)
+    return nodes.replacing(breakers=breakers)
 
 
 async def send(
