@@ -40,7 +40,7 @@ async def find_division(
     async def fetch(_node: Node, session: AsyncSession) -> Sequence[Division]:
         return await divisions_by_code([code.code], session=session)
 
-    rows = await call_node(sessions, code.level, fetch, timeout)
+    rows = await call_node(sessions, sessions.nodes.owner(code), fetch, timeout)
     if not rows:
         raise DomainError(SupervisionErrorCode.UNKNOWN_DIVISION, field=["divisionCode"])
     return rows[0]
@@ -61,15 +61,19 @@ async def collect(
     prefix = DivisionCode(division.code, division.level).prefix
     levels = LEVELS[division.level.depth :]
 
-    async def fetch(node: Node, session: AsyncSession) -> StoreCounts:
-        counts = await store_counts(node.level, prefix, period, today, session=session)
-        if node.level in CENTRE_LEVELS:
-            counts.departments = await department_window_staff(prefix, session=session)
-        return counts
+    async def fetch(node: Node, session: AsyncSession) -> list[StoreCounts]:
+        # the counts of each level the node holds (one in the embedded default)
+        found = []
+        for level in (lv for lv in node.levels if lv in levels):
+            counts = await store_counts(level, prefix, period, today, session=session)
+            if level in CENTRE_LEVELS:
+                counts.departments = await department_window_staff(prefix, session=session)
+            found.append(counts)
+        return found
 
-    counted = await fan_out(sessions, levels, fetch, timeout=timeout)
+    counted = await fan_out(sessions, levels, fetch, timeout=timeout, under=division.code)
     failures = list(counted.unavailable)
-    stores = list(counted.values.values())
+    stores = [counts for part in counted.values.values() for counts in part]
 
     wanted: dict[Level, list[str]] = defaultdict(list)
     for store in stores:
@@ -80,11 +84,12 @@ async def collect(
     if wanted:
 
         async def look_up(node: Node, session: AsyncSession) -> dict[str, int]:
-            return await max_visits(sorted(set(wanted[node.level])), session=session)
+            codes = {c for lv in node.levels for c in wanted.get(lv, [])}
+            return await max_visits(sorted(codes), session=session)
 
         found = await fan_out(sessions, list(wanted), look_up, timeout=timeout)
-        down = {f.level for f in failures}
-        failures += [f for f in found.unavailable if f.level not in down]
+        down = {f.node_id for f in failures}
+        failures += [f for f in found.unavailable if f.node_id not in down]
         visits = {code: n for part in found.values.values() for code, n in part.items()}
         resolve_visits(stores, visits)
 
