@@ -304,7 +304,8 @@ class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
         return await case_service.events_by_case(keys, session=session)
 
     def answers(self, level: Level, row: AuditEvent) -> tuple[Level, str]:
-        return (level, row.case_number or "")
+        # the level the event was recorded at (a node may hold several)
+        return (Level(row.level), row.case_number or "")
 
 
 class NoticesByCaseLoader(OrgScopedLoader[CaseNotice]):

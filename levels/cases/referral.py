@@ -259,8 +259,8 @@ def _moves_up_here(held: Case, envelope: Envelope) -> bool:
 async def _move_up(
     session: AsyncSession, case: Case, envelope: Envelope, org_code: str, now: dt.datetime
 ) -> None:
-    """The referral arrives in the store it left: the same row is the case at the next
-    level (its materials and commitment are here already)."""
+    """The referral arrives in the store it left (one node holds both levels): the same
+    row is the case at the next level; its materials and commitment are here already."""
     p = envelope.payload
     decides = bool(p["decides"])
     today = china_date(now)
@@ -269,7 +269,8 @@ async def _move_up(
         case.department_id = impl.department_id if impl else None
     case.level = envelope.target_level
     case.org_code = org_code
-    case.division_code = p["divisionCode"]
+    # the division stays the receiving one: the station's ledger keeps finding the case,
+    # and it lies under the jurisdiction of every org above it
     case.status = CaseStatus.ACCEPTED if decides else CaseStatus.SUBMITTED
     case.accepted_on = today if decides else None
     case.referred_to_level = None
