@@ -135,7 +135,7 @@ async def matters(
             type=f.type,
             status=f.status,
             basic_codes=basic_codes,
-            after=start.get(Level.CITY),
+            after=start.get(node.id),
             limit=size + 1,
         )
 

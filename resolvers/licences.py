@@ -101,7 +101,7 @@ async def licences(
     query = _scoped(info, filter or LicenceFilter())
     if query is None:
         return connection(merge_page({}, _key, first=size, start=start), ELicenceType.from_row)
-    position = start.get(Level.CITY)
+    position = start.get(Level.CITY.value)
     if position is not None:
         at = dt.datetime.fromisoformat(position[0])
         query = query.where(

@@ -39,7 +39,7 @@ def page_size(first: int | None, *, default: int, maximum: int) -> int:
     return first
 
 
-def encode_cursor(positions: Mapping[Stream, Any]) -> str:
+def encode_cursor(positions: Mapping[Any, Any]) -> str:
     raw = orjson.dumps({_stream(name): key for name, key in positions.items()})
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -87,7 +87,7 @@ class Page(Generic[T]):
 
 
 def merge_page(
-    streams: Mapping[Stream, Sequence[T]],
+    streams: Mapping[Any, Sequence[T]],
     key: Callable[[T], Any],
     *,
     first: int,
@@ -110,7 +110,7 @@ def merge_page(
     return Page(items, cursors, has_next_page=len(merged) > first, has_previous_page=bool(start))
 
 
-def _stream_order(item: tuple[Stream, Sequence[Any]]) -> tuple[int, str]:
+def _stream_order(item: tuple[Any, Sequence[Any]]) -> tuple[int, str]:
     """Ties between streams break top level first, then by node id (stable)."""
     name = item[0]
     if isinstance(name, Level):

@@ -313,13 +313,13 @@ async def authorizations(
         account = await _account_by_id_number(info, f.resident_id_number, field)
         query = replace(query, of_resident=account.id if account else "")
 
-    def after(node: Node) -> tuple[dt.datetime, str] | None:
+    def position_of(node: Node) -> tuple[dt.datetime, str] | None:
         position = start.get(node.id)
         return (dt.datetime.fromisoformat(position[0]), position[1]) if position else None
 
     async def fetch(node: Node, session: AsyncSession) -> Sequence[ProxyAuthorization]:
         return await proxy_service.list_authorizations(
-            query, session=session, after=after(node), limit=size + 1
+            query, session=session, after=position_of(node), limit=size + 1
         )
 
     result = await fan_out(

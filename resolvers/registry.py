@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -105,7 +105,7 @@ class NodeRegistry:
         self.breakers = breakers or NodeBreakers()
         self.reads = {node_id: read_sessions(n.engine) for node_id, n in self._nodes.items()}
 
-    def replacing(self, *nodes: Node, breakers: NodeBreakers | None = None) -> NodeRegistry:
+    def replacing(self, *nodes: Node, breakers: NodeBreakers | None = None) -> Self:
         """The same map with some nodes' stores replaced (a node moved, or one down in
         a test), sharing the identity store; fresh breakers unless given."""
         swap = {n.id: n for n in nodes}

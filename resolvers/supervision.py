@@ -101,7 +101,7 @@ async def collect(
         division_code=division.code,
         division_name=division.name,
         period=period,
-        unavailable=[f.level for f in failures],
+        unavailable=[lv for f in failures for lv in f.node.levels],
         today=today,
         agents=agents,
     )

@@ -19,7 +19,7 @@ from gateway.settings import Settings
 from levels.common import migrate
 from levels.common.enums import Level
 from tests.auth.conftest import own_hub
-from tests.conftest import BACKEND, DEMO_NOW, TEST_SECRET
+from tests.conftest import BACKEND, DEMO_NOW, TEST_SECRET, make_registry
 from tests.scenarios.desk import STAFF, Desk
 from tests.support import pg
 
@@ -50,14 +50,14 @@ async def per_county(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, list[
     """Fresh, migrated stores of the per-county map."""
     databases: dict[str, str] = {}
     created: list[str] = []
-    identity: dict[str, str] = {}
+    identity_db_url: str | None = None
     if BACKEND == "postgres":
         for store in ("jinzhong", *COUNTIES, "identity"):
             name = f"govhub_test_{tag}_{store}"
             await pg.create_database(name)
             created.append(name)
             databases[store] = pg.async_url(name)
-        identity["identity_db_url"] = databases.pop("identity")
+        identity_db_url = databases.pop("identity")
     (tmp / "nodes.toml").write_text(node_map(databases), encoding="utf-8")
     settings = Settings(
         var_dir=tmp,
@@ -68,7 +68,7 @@ async def per_county(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, list[
         requests_per_minute=1_000_000,
         requests_per_minute_per_ip=1_000_000,
         cost_budget_per_minute=100_000_000,
-        **identity,
+        identity_db_url=identity_db_url,
     )
     nodes = build_registry(settings)
     for node in nodes:
@@ -105,3 +105,26 @@ async def county_desk(county_stores: tuple[Settings, NodeRegistry]) -> AsyncIter
         d = Desk(hub)
         await d.sign_in("resident1", *STAFF)
         yield d
+
+
+@pytest.fixture(scope="module")
+async def embedded_stores(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
+    """The embedded default with the demo, fresh (the session's stores are written to by
+    other tests): what the per-county answers are compared with."""
+    settings, nodes, created = await make_registry(
+        tmp_path_factory.mktemp("embedded"), uuid.uuid4().hex[:8]
+    )
+    await load_demo(nodes, secret=settings.identity_secret())
+    yield settings, nodes
+    await nodes.dispose()
+    for name in created:
+        await pg.drop_database(name)
+
+
+@pytest.fixture
+async def embedded_desk(embedded_stores: tuple[Settings, NodeRegistry]) -> AsyncIterator[Desk]:
+    settings, nodes = embedded_stores
+    async with own_hub(settings, nodes) as hub:
+        yield Desk(hub)

@@ -4,16 +4,19 @@ prefixes next to the rest of the data (DESIGN §2, Nodes)."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from gateway.nodes import NodeRegistry
+from gateway.settings import Settings
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case
 from levels.common.enums import Level
 from levels.notices.models import CaseNotice
+from tests.auth.conftest import own_hub
 from tests.scenarios.desk import Desk
 from tests.scenarios.test_cross_level_journey import (
     test_authorize_proxy_refer_review_accept_approve_and_see_it as journey,
@@ -77,3 +80,70 @@ async def test_a_county_keeps_its_cases_in_its_own_database(
         assert counts[YUCI] > 0, (model, counts)
         elsewhere = {node_id: n for node_id, n in counts.items() if node_id != YUCI and n}
         assert elsewhere == {}, (model.__tablename__, elsewhere)
+
+
+# the journey's case (when that test ran first): the embedded stores here have none
+JOURNEY_DAY = "-20250707-"
+
+
+def _without_journey(body: dict[str, Any]) -> dict[str, Any]:
+    edges = body["data"]["cases"]["edges"]
+    body["data"]["cases"]["edges"] = [e for e in edges if JOURNEY_DAY not in e["node"]["number"]]
+    return body
+
+
+async def test_the_same_questions_get_the_same_answers_as_the_embedded_default(
+    county_desk: Desk, embedded_desk: Desk
+) -> None:
+    asked: list[tuple[str, str, dict[str, Any]]] = [
+        ("resident1", DIVISION, {"code": XIUWEN_VILLAGE}),
+        ("resident1", DIVISION, {"code": "140702000000"}),
+        ("resident1", DIVISION, {"code": "140700000000"}),
+        ("resident1", ROUTES, {"code": XIUWEN_VILLAGE}),
+        ("jz.auditor", AUDITOR_CASES, {}),
+        ("yuci.auditor", AUDITOR_CASES, {}),
+    ]
+    for who, query, variables in asked:
+        county = await county_desk.ask(who, query, **variables)
+        embedded = await embedded_desk.ask(who, query, **variables)
+        if query is AUDITOR_CASES:
+            county = _without_journey(county)
+            assert county["data"]["cases"]["edges"], who
+        assert "errors" not in county, county
+        assert county == embedded, (who, query, variables)
+
+
+COUNTIES_LIST = "query { divisions(level: COUNTY, first: 50) { edges { node { code } } } }"
+
+
+async def test_a_county_node_that_is_down_is_named_with_its_prefixes(
+    county_stores: tuple[Settings, NodeRegistry],
+) -> None:
+    settings, nodes = county_stores
+    yuci = nodes[YUCI]
+    # a database that cannot be opened: an SQLite file in a folder that is not there
+    # (PostgreSQL: a server that does not listen)
+    url = (
+        "postgresql+asyncpg://govhub:secret@127.0.0.1:1/govhub"
+        if yuci.url.startswith("postgresql")
+        else "sqlite+aiosqlite:////nonexistent-govhub-folder/store.db"
+    )
+    engine = create_async_engine(url)
+    down = nodes.replacing(
+        dataclasses.replace(yuci, url=url, engine=engine, sessions=async_sessionmaker(engine))
+    )
+    try:
+        async with own_hub(settings, down) as hub:
+            response = await hub.gql.post(COUNTIES_LIST)
+    finally:
+        await engine.dispose()
+    assert response.status_code == 200
+    body = response.json()
+    codes = {e["node"]["code"] for e in body["data"]["divisions"]["edges"]}
+    assert len(codes) == len(COUNTIES) - 1 and "140702000000" not in codes
+    (error,) = body["errors"]
+    assert error["extensions"] == {
+        "code": "NODE_UNAVAILABLE",
+        "node": YUCI,
+        "prefixes": ["140702"],
+    }
