@@ -76,7 +76,7 @@ async def file_monthly_report(info: Info, input: Any) -> MonthlyReportPayload:
             filed_by=ctx.viewer.subject,
             filed_by_name=await _filer_name(info),
         )
-        async with ctx.nodes[Level.TOWN].sessions.begin() as session:
+        async with ctx.nodes.owner(org.division_code).sessions.begin() as session:
             row = await filing.file_report(
                 draft,
                 session=session,

@@ -162,6 +162,13 @@ class NodeRegistry:
             found = self.owner_or_none(area + "000000", level)
         return found if found is not None else self.single(level)
 
+    def owner_at(self, code: str, level: Level) -> Node:
+        """The node holding the division ``code`` starts with (12 digits of a case
+        number, a window or department id) at ``level`` — where a row of that level
+        about it is kept; the one node of the level when no node owns it."""
+        found = self.owner_or_none(code[:12], level)
+        return found if found is not None else self.single(level)
+
     def holding(self, level: Level, under: str | DivisionCode | None = None) -> list[Node]:
         """The nodes that may own a division of ``level`` at or under ``under``."""
         return [self._nodes[s.id] for s in self.map.holding(level, under)]
