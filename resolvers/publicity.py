@@ -50,8 +50,7 @@ async def public_decisions(
         division.prefix, basic_code=basic_code, decided_from=decided_from, decided_to=decided_to
     )
 
-    # the node is a gateway.nodes.LevelNode (its level is all this reads; no import of
-    # gateway/ from here)
+    # the node is a resolvers.registry.Node (its id keys the cursor position)
     async def fetch(node: Any, session: AsyncSession) -> Sequence[Any]:
         return await publicity.decisions_page(
             session, stmt, after=start.get(node.id), limit=size + 1
