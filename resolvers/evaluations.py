@@ -19,7 +19,7 @@ from levels.calendar.workdays import load_calendar
 from levels.cases.models import Case
 from levels.cases.numbers import parse_case_number
 from levels.cases.service import start_of_day_after
-from levels.common.codes import parse_division
+from levels.common.codes import level_of_division, parse_division
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
@@ -306,7 +306,17 @@ async def _listed(info: Info, stmt: Select[Any], order: Any) -> list[tuple[Level
 
     result = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
     report_unavailable(info, result.unavailable)
-    return [(node.level, row) for node in ctx.nodes for row in result.values.get(node.id, [])]
+    return [
+        (_level_at(node, row), row) for node in ctx.nodes for row in result.values.get(node.id, [])
+    ]
+
+
+def _level_at(node: Node, row: Any) -> Level:
+    """The level a row was kept at: its node's, or — on a node holding several — the
+    level of the division the row names."""
+    if len(node.levels) == 1:
+        return node.levels[0]
+    return level_of_division(getattr(row, "division_code", "")) or node.levels[-1]
 
 
 async def rectifications(info: Info, filter: RectificationFilter | None) -> list[RectificationType]:
