@@ -14,8 +14,8 @@ from auth.models import AuthSession
 from auth.throttle import Throttle
 from auth.tokens import InvalidToken, IssuedToken, decode_access_token, issue_access_token
 from auth.viewer import Viewer
-from gateway.nodes import Store
 from levels.common.clock import Clock
+from levels.common.store import Store
 
 AUDIENCE = "govhub"
 

@@ -20,8 +20,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.models import SigningKey
-from gateway.nodes import Store
 from levels.common.clock import Clock
+from levels.common.store import Store
 
 ALGORITHM = "EdDSA"
 

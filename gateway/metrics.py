@@ -21,6 +21,8 @@ from opentelemetry.trace import Tracer
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from resolvers.node_calls import node_metrics_var
+
 # bounded label values: the route templates the app serves, nothing taken from clients
 ROUTES = {"/graphql", "/health/live", "/health/ready", "/metrics"}
 OTHER = "other"
@@ -180,12 +182,14 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         token = metrics_var.set(self.metrics)
+        node_token = node_metrics_var.set(self.metrics)
         try:
             if scope["type"] == "websocket":
                 await self.app(scope, receive, send)
             else:
                 await self._http(scope, receive, send)
         finally:
+            node_metrics_var.reset(node_token)
             metrics_var.reset(token)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -36,7 +36,7 @@ async def for_viewer(licensing: Licensing, viewer: Viewer, notice_id: str) -> Ca
     parsed = parse_notice_id(notice_id)
     if parsed is None:
         return None
-    node = licensing.nodes[parsed.level]
+    node = licensing.nodes.owner_at(parsed.case_number, parsed.level)
     async with node.sessions() as session:
         row = await session.get(CaseNotice, parsed.value)
         issued_with = await session.get(Case, parsed.case_number)

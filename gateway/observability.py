@@ -20,8 +20,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,6 +36,7 @@ from strawberry.extensions import SchemaExtension
 from auth.errors import AuthErrorCode
 from gateway.metrics import metrics_var
 from levels.common.errors import ErrorCode
+from resolvers.node_calls import node_call as node_call
 
 if TYPE_CHECKING:
     from gateway.settings import Settings
@@ -263,26 +263,6 @@ class OperationObserver(SchemaExtension):
         # the document is parsed now: log lines of the execution name their operation
         operation_var.set(self.execution_context.operation_name)
         yield
-
-
-@asynccontextmanager
-async def node_call(level: str) -> AsyncIterator[None]:
-    """Count, time and trace one call to a level node (its outcome: ok or error)."""
-    metrics = metrics_var.get()
-    if metrics is None:
-        yield
-        return
-    start = time.perf_counter()
-    with metrics.tracer.start_as_current_span(
-        "govhub.node", attributes={"govhub.node.level": level}
-    ) as span:
-        try:
-            yield
-        except BaseException as exc:
-            metrics.observe_node(level, time.perf_counter() - start, type(exc).__name__)
-            span.set_status(Status(StatusCode.ERROR, type(exc).__name__))
-            raise
-        metrics.observe_node(level, time.perf_counter() - start, None)
 
 
 # --- logs ------------------------------------------------------------------------------

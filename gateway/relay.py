@@ -133,6 +133,15 @@ class _Relay:
     hook: StepHook
     result: RelayPass = field(default_factory=RelayPass)
 
+    def target_of(self, envelope: outbox.Envelope) -> LevelNode:
+        """The node a message goes to: the owner of its target division at its target
+        level (the one node of that level when the message names no division)."""
+        division = outbox.target_division(envelope)
+        found = None
+        if division is not None:
+            found = self.nodes.owner_or_none(division, envelope.target_level)
+        return found if found is not None else self.nodes[envelope.target_level]
+
     async def call(self, node: LevelNode, fn: Callable[[], Awaitable[T]]) -> T:
         """One call to a node: through its breaker, within the node timeout."""
         async with self.nodes.breakers.guard(node.name):
@@ -141,7 +150,7 @@ class _Relay:
     # --- sending ----------------------------------------------------------------------
 
     async def deliver(self, envelope: outbox.Envelope) -> tuple[Outcome, str | None]:
-        target = self.nodes[envelope.target_level]
+        target = self.target_of(envelope)
 
         async def run() -> bool:
             async with target.sessions.begin() as session:
@@ -274,12 +283,13 @@ class _Relay:
     async def inbox_found(self, messages: Sequence[OutboxMessage]) -> dict[str, bool | None]:
         """For each message, whether its target's inbox holds it (None: the target
         did not answer)."""
-        by_target: dict[Level, list[str]] = {}
+        by_target: dict[str, list[str]] = {}
         for message in messages:
-            by_target.setdefault(message.target_level, []).append(message.id)
+            node = self.target_of(outbox.envelope_of(message))
+            by_target.setdefault(node.id, []).append(message.id)
         found: dict[str, bool | None] = {}
-        for level, ids in by_target.items():
-            target = self.nodes[level]
+        for node_id, ids in by_target.items():
+            target = self.nodes[node_id]
 
             async def run(target: LevelNode = target, ids: list[str] = ids) -> set[str]:
                 async with target.sessions() as session:

@@ -199,7 +199,7 @@ async def find_org(nodes: NodeRegistry, org_code: str) -> ServiceOrg:
     credit code (18 characters)."""
     level = level_of_division(org_code.strip())
     if level is not None:
-        async with nodes[level].sessions() as session:
+        async with nodes.owner(org_code.strip()).sessions() as session:
             found = await session.scalar(
                 select(ServiceOrg).where(ServiceOrg.division_code == org_code.strip())
             )

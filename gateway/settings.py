@@ -19,7 +19,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from auth.hub_tokens import HubKey
 from levels.common.enums import Level
-from levels.common.nodemap import NodeMap
+from levels.common.nodemap import NodeMap, NodeSpec
 
 
 class SettingMissing(RuntimeError):
@@ -444,7 +444,8 @@ class Settings(BaseSettings):
         default=None,
         description="The node map: TOML text, or the path of a TOML file, of `[[nodes]]` "
         "entries (`id`, `prefixes`, `levels`, `database`, `address`); a division belongs "
-        "to the node with its longest matching prefix",
+        "to the node with its longest matching prefix. A node without `database` gets "
+        "SQLite at `<var_dir>/nodes/<id>/store.db`",
         json_schema_extra={
             "default_text": "embedded: one node per level (`city`, `county`, `town`, "
             "`village`) on the level stores"
@@ -497,10 +498,21 @@ class Settings(BaseSettings):
                 )
         return self
 
+    def node_db_url(self, spec: NodeSpec) -> str:
+        """The database of a node: its ``database`` in the map; for a node of the
+        embedded default its level's store (``GOVHUB_<LEVEL>_DB_URL``); else SQLite at
+        ``<var_dir>/nodes/<id>/store.db``."""
+        if spec.database:
+            return spec.database
+        if not self.nodes:
+            return self.db_url(spec.id)
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'nodes' / spec.id / 'store.db').as_posix()}"
+
     def postgres_stores(self) -> int:
-        """How many of the five stores are on PostgreSQL (each has a pool per worker)."""
-        names = [*(level.value.lower() for level in Level), "identity"]
-        return sum(1 for n in names if self.db_url(n).startswith("postgresql"))
+        """How many stores (one per node, and identity) are on PostgreSQL (each has a
+        pool per worker): the connection budget is split over them."""
+        urls = [*(self.node_db_url(spec) for spec in self.node_map()), self.db_url("identity")]
+        return sum(1 for url in urls if url.startswith("postgresql"))
 
     def db_pool(self) -> tuple[int, int]:
         """(pool size, max overflow) of each PostgreSQL store's pool in each worker

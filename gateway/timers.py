@@ -113,16 +113,20 @@ async def _fire_node(
         ),
         "cards": await issue_cards(node.sessions, now=clock.now(), on_fired=published),
     }
-    async with node.sessions.begin() as session:
-        # a licence's validity end is its deadline row: the pass marks it EXPIRED
-        done["expired"] = await expire_due(session, node.level, clock.now())
-    # 整改 and 投诉 past their deadline: flagged once, with an audit event
-    done["overdue"] = await flag_overdue(node.sessions, level=node.level.value, now=clock.now())
+    done["expired"] = done["overdue"] = 0
+    # each level the node holds (one in the embedded default)
+    for level in node.levels:
+        async with node.sessions.begin() as session:
+            # a licence's validity end is its deadline row: the pass marks it EXPIRED
+            done["expired"] += await expire_due(session, level, clock.now())
+        # 整改 and 投诉 past their deadline: flagged once, with an audit event
+        done["overdue"] += await flag_overdue(node.sessions, level=level.value, now=clock.now())
     async with node.sessions.begin() as session:
         done["purged"] = await purge_expired(session, clock.now())
     if signer is not None:
-        async with node.sessions.begin() as session:
-            await sign_head(session=session, signer=signer, level=node.level.value, now=clock.now())
+        for level in node.levels:
+            async with node.sessions.begin() as session:
+                await sign_head(session=session, signer=signer, level=level.value, now=clock.now())
     return done
 
 

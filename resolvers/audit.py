@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.errors import AuthErrorCode
 from auth.policy import Action, allows, jurisdiction_prefix
-from gateway.nodes import LevelNode
 from levels.audit.chain import in_time_order, utc_stamp, verify_division
 from levels.audit.links import check_links
 from levels.audit.models import AuditEvent as AuditEventRow
@@ -23,9 +22,10 @@ from levels.common.dates import kept_instant
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.ranges import within
-from resolvers.fanout import fan_out
+from resolvers.fanout import fan_out, node_ids
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from schema.audit import (
     AuditEvent,
     AuditFilter,
@@ -60,7 +60,7 @@ async def audit_trail(info: Info, case_number: str) -> AuditTrail:
     received = parsed.division.level
     public_key = ctx.identity.keys.public_key
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[AuditEventRow]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[AuditEventRow]:
         return (
             await session.scalars(
                 select(AuditEventRow)
@@ -72,22 +72,25 @@ async def audit_trail(info: Info, case_number: str) -> AuditTrail:
     found = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
     report_unavailable(info, found.unavailable)
     # the receiving division's chain always (the case's number names it), and every
-    # other division's that holds some of its events; the whole chain of each
-    segments: set[tuple[Level, str]] = {(received, parsed.value[:12])}
-    for level, rows in found.values.items():
-        segments.update((level, r.division_code) for r in rows)
-    answered = sorted(
-        (s for s in segments if s[0] in found.values), key=lambda s: (-s[0].depth, s[1])
-    )
+    # other division's that holds some of its events; the whole chain of each, verified
+    # at the node that holds it
+    nodes = {node.id: node for node in ctx.nodes}
+    segments: set[tuple[str, Level, str]] = set()
+    home = ctx.nodes.owner_or_none(parsed.value[:12], received)
+    if home is not None and home.id in found.values:
+        segments.add((home.id, received, parsed.value[:12]))
+    for node_id, rows in found.values.items():
+        segments.update((node_id, Level(r.level), r.division_code) for r in rows)
+    answered = sorted(segments, key=lambda s: (-s[1].depth, s[2], s[0]))
 
-    async def verify(level: Level, division: str) -> ChainStatus:
-        async with ctx.nodes[level].sessions() as session:
+    async def verify(node_id: str, level: Level, division: str) -> ChainStatus:
+        async with nodes[node_id].sessions() as session:
             report = await verify_division(
                 session=session, level=level.value, division=division, public_key_for=public_key
             )
         return ChainStatus.of(level, report)
 
-    chains = await asyncio.gather(*(verify(lv, d) for lv, d in answered))
+    chains = await asyncio.gather(*(verify(n, lv, d) for n, lv, d in answered))
     rows = in_time_order(r for rows in found.values.values() for r in rows)
     return AuditTrail(
         case_number=parsed.value,
@@ -134,7 +137,7 @@ async def audit_events(
     settings = ctx.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     levels = [f.level] if f.level else list(LEVELS)
-    start = decode_cursor(after, allowed=levels)
+    start = decode_cursor(after, allowed=node_ids(ctx.sessions, levels))
     positions = {level: _after(position) for level, position in start.items()}
     stmt = select(AuditEventRow).where(within(AuditEventRow.case_number, prefix))
     if f.division_code is not None:
@@ -153,10 +156,10 @@ async def audit_events(
     if f.to is not None:
         stmt = stmt.where(AuditEventRow.at < f.to)
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[AuditEventRow]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[AuditEventRow]:
         page = stmt.order_by(AuditEventRow.at, AuditEventRow.division_code, AuditEventRow.seq)
-        if node.level in positions:
-            page = page.where(positions[node.level])
+        if node.id in positions:
+            page = page.where(positions[node.id])
         return (await session.scalars(page.limit(size + 1))).all()
 
     result = await fan_out(ctx.sessions, levels, fetch, timeout=settings.node_timeout_seconds)

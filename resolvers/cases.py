@@ -28,7 +28,6 @@ from auth.policy import (
     served_village,
 )
 from auth.viewer import Viewer
-from gateway.nodes import LevelNode, NodeRegistry
 from levels.audit.batch import appender_for
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases import due, referral_clock, referral_rules
@@ -46,6 +45,7 @@ from levels.cases.service import (
     china_date,
 )
 from levels.common.codes import (
+    level_of_division,
     parse_division,
 )
 from levels.common.dates import kept_day
@@ -56,10 +56,11 @@ from levels.common.reads import ReadRow, rows, table
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.service import Issuing
 from resolvers import case_updates
-from resolvers.fanout import fan_out
+from resolvers.fanout import fan_out, node_ids
 from resolvers.globalid import decode_id
 from resolvers.pagination import Page, decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node, NodeRegistry
 from schema.case_inputs import CaseFilter, MaterialInput
 from schema.cases import CasePayload, CaseType, case_target
 from schema.info import Info
@@ -104,12 +105,12 @@ def material_drafts(items: Sequence[MaterialInput]) -> list[MaterialDraft]:
     return [MaterialDraft(m.name.strip(), m.source, m.reference) for m in items]
 
 
-def _node_of_number(info: Info, number: str) -> LevelNode:
+def _node_of_number(info: Info, number: str) -> Node:
     parsed = parse_case_number(number, field=("input", "number"))
-    return info.context.nodes[parsed.division.level]
+    return info.context.nodes.owner(parsed.division)
 
 
-async def holder(info: Info, number: str) -> LevelNode:
+async def holder(info: Info, number: str) -> Node:
     """The node that holds the case now: the one its number names, or — once it was
     referred up (转报) and has arrived — the level each REFERRED row points to, in
     turn. While on its way, the REFERRED row where it was is the case."""
@@ -118,14 +119,18 @@ async def holder(info: Info, number: str) -> LevelNode:
     return node
 
 
-async def holder_in(nodes: NodeRegistry, number: str) -> tuple[LevelNode, Case | None]:
+async def holder_in(nodes: NodeRegistry, number: str) -> tuple[Node, Case | None]:
     """``holder`` over a node registry, with the case row it holds (None: no case)."""
-    node = nodes[parse_case_number(number).division.level]
+    division = parse_case_number(number).division
+    node = nodes.owner(division)
     async with node.sessions() as session:
         row = await session.get(Case, number)
     # each store is read once: the row found up there is the one looked at next
     while row is not None and row.status is CaseStatus.REFERRED and row.referred_to_level:
-        upper = nodes[row.referred_to_level]
+        # the node owning the case's division at the level it was referred to
+        upper = nodes.owner_or_none(division.code, row.referred_to_level)
+        if upper is None or upper.id == node.id:
+            break
         async with upper.sessions() as session:
             found = await session.get(Case, number)
         if found is None:
@@ -421,26 +426,36 @@ async def cases(
     settings = ctx.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     levels = [f.level] if f.level else list(LEVELS)
-    start = decode_cursor(after, allowed=levels)
+    # the nodes holding those levels under the division asked for (else the viewer's
+    # jurisdiction): one cursor position per node
+    under = f.division_code if f.division_code is not None else ctx.viewer.jurisdiction
+    if under is not None and level_of_division(under) is None:
+        under = None
+    start = decode_cursor(after, allowed=node_ids(ctx.sessions, levels, under))
     base = _scoped(ctx.viewer, select(_case))
     if base is None:
         nothing: Page[Case] = merge_page({}, lambda r: r.number, first=size, start=start)
         return connection(nothing, CaseType.from_row)
     stmt = _filtered(f, china_date(ctx.clock.now()), base)
+    if f.level is not None:
+        # a node may hold several levels: the cases held at this one
+        stmt = stmt.where(_case.c.level == f.level)
     if f.status is not CaseStatus.REFERRED:
         # a referred case is listed once, where it is now
         stmt = stmt.where(_case.c.status != CaseStatus.REFERRED)
     if f.applicant is not None:
         stmt = stmt.where(_case.c.applicant_id == await _applicant_account(info, f.applicant))
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ReadRow]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[ReadRow]:
         page = stmt.order_by(_case.c.number)
-        position = start.get(node.level)
+        position = start.get(node.id)
         if position is not None:
             page = page.where(_case.c.number > position)
         return await rows(session, page.limit(size + 1))
 
-    result = await fan_out(ctx.sessions, levels, fetch, timeout=settings.node_timeout_seconds)
+    result = await fan_out(
+        ctx.sessions, levels, fetch, timeout=settings.node_timeout_seconds, under=under
+    )
     report_unavailable(info, result.unavailable)
     merged = merge_page(dict(result.values), lambda r: r.number, first=size, start=start)
     return connection(merged, CaseType.from_row)

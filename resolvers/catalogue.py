@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import draft_prefix
-from gateway.nodes import LevelNode
 from levels.city import service as city_service
 from levels.common import service as common_service
 from levels.common.codes import (
@@ -24,9 +23,10 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division as DivisionRow
 from levels.common.reads import ReadRow
 from levels.county import service as county_service
-from resolvers.fanout import fan_out
+from resolvers.fanout import fan_out, node_ids
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from schema.divisions import Division
 from schema.filters import ImplementationFilter, MatterFilter
 from schema.info import Info
@@ -61,21 +61,29 @@ async def divisions(
         levels = [below] if below else []
     else:
         levels = [level] if level is not None else list(LEVELS)
-    start = decode_cursor(after, allowed=levels)
+    under = parent.code if parent is not None else None
+    start = decode_cursor(after, allowed=node_ids(info.context.sessions, levels, under))
     direct = parent is not None and level is None
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[DivisionRow]:
-        return await common_service.list_divisions(
-            session=session,
-            level=node.level,
-            parent_code=parent.code if parent and direct else None,
-            within_prefix=parent.prefix if parent and not direct else None,
-            after=start.get(node.level),
-            limit=size + 1,
-        )
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[DivisionRow]:
+        found: list[DivisionRow] = []
+        for held in (lv for lv in node.levels if lv in levels):
+            found += await common_service.list_divisions(
+                session=session,
+                level=held,
+                parent_code=parent.code if parent and direct else None,
+                within_prefix=parent.prefix if parent and not direct else None,
+                after=start.get(node.id),
+                limit=size + 1,
+            )
+        return sorted(found, key=lambda r: r.code)[: size + 1]
 
     result = await fan_out(
-        info.context.sessions, levels, fetch, timeout=info.context.settings.node_timeout_seconds
+        info.context.sessions,
+        levels,
+        fetch,
+        timeout=info.context.settings.node_timeout_seconds,
+        under=under,
     )
     report_unavailable(info, result.unavailable)
     page = merge_page(dict(result.values), lambda r: r.code, first=size, start=start)
@@ -97,7 +105,7 @@ async def matters(
 ) -> Connection[Matter]:
     f = filter or MatterFilter()
     size = _size(info, first)
-    start = decode_cursor(after, allowed=[Level.CITY])
+    start = decode_cursor(after, allowed=node_ids(info.context.sessions, [Level.CITY]))
     sessions = info.context.sessions
     timeout = info.context.settings.node_timeout_seconds
     basic_codes: set[str] | None = None
@@ -111,7 +119,7 @@ async def matters(
             status=MatterStatus.PUBLISHED,
         )
 
-        async def implemented(node: LevelNode, session: AsyncSession) -> set[str]:
+        async def implemented(node: Node, session: AsyncSession) -> set[str]:
             return await common_service.basic_codes_implemented(stmt, session=session)
 
         found = await fan_out(
@@ -120,14 +128,14 @@ async def matters(
         report_unavailable(info, found.unavailable)
         basic_codes = set().union(*found.values.values())
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ReadRow]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[ReadRow]:
         return await city_service.search_matters(
             session=session,
             keyword=f.keyword,
             type=f.type,
             status=f.status,
             basic_codes=basic_codes,
-            after=start.get(Level.CITY),
+            after=start.get(node.id),
             limit=size + 1,
         )
 
@@ -147,7 +155,7 @@ async def matter_implementations(
     size = _size(info, first)
     scope = _within(f.division_code, ("filter", "divisionCode"))
     levels = _levels_within(scope, f.level)
-    start = decode_cursor(after, allowed=levels)
+    start = decode_cursor(after, allowed=node_ids(info.context.sessions, levels))
     sessions = info.context.sessions
     timeout = info.context.settings.node_timeout_seconds
     basic_codes: list[str] | None = None
@@ -162,12 +170,12 @@ async def matter_implementations(
         validate_uscc(f.org_code, field=("filter", "orgCode"))
     if f.keyword:
 
-        async def matching(node: LevelNode, session: AsyncSession) -> set[str]:
+        async def matching(node: Node, session: AsyncSession) -> set[str]:
             return await city_service.basic_codes_matching(f.keyword or "", session=session)
 
         found = await fan_out(sessions, [Level.CITY], matching, timeout=timeout)
         report_unavailable(info, found.unavailable)
-        keyword_codes = found.values.get(Level.CITY, set())
+        keyword_codes = next(iter(found.values.values()), set())
         basic_codes = sorted(keyword_codes & set(basic_codes) if basic_codes else keyword_codes)
     stmt = common_service.implementation_query(
         basic_codes=basic_codes,
@@ -181,9 +189,9 @@ async def matter_implementations(
         drafts_within=draft_prefix(info.context.viewer),
     )
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ReadRow]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[ReadRow]:
         return await common_service.list_implementations(
-            stmt, session=session, after=start.get(node.level), limit=size + 1
+            stmt, session=session, after=start.get(node.id), limit=size + 1
         )
 
     result = await fan_out(sessions, levels, fetch, timeout=timeout)
@@ -216,7 +224,7 @@ async def delegations(
         to_town = to.parent.code if to.parent else None
     now = info.context.clock.now()
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> list[county_service.DelegationView]:
+    async def fetch(node: Node, session: AsyncSession) -> list[county_service.DelegationView]:
         return await county_service.list_delegations(
             session=session,
             county_prefix=county_prefix,
@@ -231,4 +239,4 @@ async def delegations(
         timeout=info.context.settings.node_timeout_seconds,
     )
     report_unavailable(info, result.unavailable)
-    return [Delegation.from_view(v) for v in result.values.get(Level.COUNTY, [])]
+    return [Delegation.from_view(v) for v in (v for found in result.values.values() for v in found)]

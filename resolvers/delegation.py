@@ -82,7 +82,7 @@ async def delegate(info: Info, input: Any) -> DelegationPayload:
         named = [t.strip() for t in input.towns or []]
         lacking = await _lacking(info, named or towns or [], input.town_department)
         # committed on success, rolled back on any error
-        async with ctx.nodes[Level.COUNTY].sessions.begin() as session:
+        async with ctx.nodes.owner_at(county, Level.COUNTY).sessions.begin() as session:
             view, _ids = await service.delegate_matter(
                 service.DelegationDraft(
                     implementation_code=code.code,
@@ -121,7 +121,8 @@ async def revoke(info: Info, input: Any) -> DelegationPayload:
         row = views.row
         _check(info, row.from_org_code, row.from_division_code, "id")
         towns = await _towns(info, row.from_division_code)
-        async with ctx.nodes[Level.COUNTY].sessions.begin() as session:
+        node = ctx.nodes.owner_at(row.from_division_code, Level.COUNTY)
+        async with node.sessions.begin() as session:
             view = await service.revoke_delegation(
                 key,
                 input.reason,

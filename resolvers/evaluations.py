@@ -15,12 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.enums import AccountKind
 from auth.models import Account
 from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, refusal
-from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
 from levels.cases.models import Case
 from levels.cases.numbers import parse_case_number
 from levels.cases.service import start_of_day_after
-from levels.common.codes import parse_division
+from levels.common.codes import level_of_division, parse_division
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
@@ -35,6 +34,7 @@ from resolvers.cases import actor_of, holder
 from resolvers.fanout import fan_out
 from resolvers.globalid import GlobalId, decode_id, decode_row_key, row_key
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from schema.cases import case_target
 from schema.evaluations import (
     ComplaintFilter,
@@ -300,24 +300,34 @@ async def rating_rollup(
         rated_before=start_of_day_after(f.rated_to) if f.rated_to else None,
     )
 
-    async def fetch(_node: LevelNode, session: AsyncSession) -> Sequence[Any]:
+    async def fetch(_node: Node, session: AsyncSession) -> Sequence[Any]:
         return (await session.execute(stmt)).all()
 
     result = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
     report_unavailable(info, result.unavailable)
-    rows = [r for level in LEVELS for r in result.values.get(level, [])]
+    rows = [r for found in result.values.values() for r in found]
     return [RatingTally.of(t) for t in service.merge_tallies(rows)]
 
 
 async def _listed(info: Info, stmt: Select[Any], order: Any) -> list[tuple[Level, Any]]:
     ctx = info.context
 
-    async def fetch(_node: LevelNode, session: AsyncSession) -> Sequence[Any]:
+    async def fetch(_node: Node, session: AsyncSession) -> Sequence[Any]:
         return (await session.scalars(stmt.order_by(order).limit(LIST_LIMIT))).all()
 
     result = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
     report_unavailable(info, result.unavailable)
-    return [(level, row) for level in LEVELS for row in result.values.get(level, [])]
+    return [
+        (_level_at(node, row), row) for node in ctx.nodes for row in result.values.get(node.id, [])
+    ]
+
+
+def _level_at(node: Node, row: Any) -> Level:
+    """The level a row was kept at: its node's, or — on a node holding several — the
+    level of the division the row names."""
+    if len(node.levels) == 1:
+        return node.levels[0]
+    return level_of_division(getattr(row, "division_code", "")) or node.levels[-1]
 
 
 async def rectifications(info: Info, filter: RectificationFilter | None) -> list[RectificationType]:

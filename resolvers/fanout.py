@@ -1,6 +1,6 @@
-"""Calls to several level nodes at once: in parallel, each with its own timeout, and a
-node that fails or times out yields a NODE_UNAVAILABLE note instead of failing the
-whole request (DESIGN §2)."""
+"""Calls to several nodes at once: in parallel, each with its own timeout, and a node
+that fails or times out yields a NODE_UNAVAILABLE note (naming the node and the
+prefixes it owns) instead of failing the whole request (DESIGN §2)."""
 
 from __future__ import annotations
 
@@ -13,23 +13,40 @@ from typing import Generic, TypeVar
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.breakers import unreachable
-from gateway.nodes import LevelNode
-from gateway.observability import node_call
+from levels.common.codes import DivisionCode
 from levels.common.enums import Level
+from resolvers.breakers import unreachable
+from resolvers.node_calls import node_call
+from resolvers.registry import Node
 from resolvers.sessions import RequestSessions
 
 T = TypeVar("T")
 log = logging.getLogger("govhub.fanout")
 
-NodeCall = Callable[[LevelNode, AsyncSession], Awaitable[T]]
+NodeCall = Callable[[Node, AsyncSession], Awaitable[T]]
+# where a call goes: a node, or the one node holding a level (embedded default, city)
+Target = Node | Level
 
 
 class NodeUnavailable(Exception):
-    def __init__(self, level: Level, cause: BaseException) -> None:
-        self.level = level
+    def __init__(self, node: Node, cause: BaseException) -> None:
+        self.node = node
         self.cause = cause
-        super().__init__(f"{level.value} node unavailable: {type(cause).__name__}")
+        super().__init__(f"node {node.id} unavailable: {type(cause).__name__}")
+
+    @property
+    def node_id(self) -> str:
+        return self.node.id
+
+    @property
+    def prefixes(self) -> tuple[str, ...]:
+        return self.node.prefixes
+
+    @property
+    def level(self) -> Level | None:
+        """The node's level when it holds one (the embedded default), else None."""
+        levels = self.node.levels
+        return levels[0] if len(levels) == 1 else None
 
 
 # failures that mean "this node is not answering" (an open breaker too), not a bug
@@ -38,14 +55,35 @@ _unavailable = unreachable
 
 @dataclass
 class FanOutResult(Generic[T]):
-    values: dict[Level, T] = field(default_factory=dict)
+    # by node id, in the order the nodes were asked
+    values: dict[str, T] = field(default_factory=dict)
     unavailable: list[NodeUnavailable] = field(default_factory=list)
 
 
-async def call_node(sessions: RequestSessions, level: Level, fn: NodeCall[T], timeout: float) -> T:
-    """Run ``fn`` with the request's session of one node; raise ``NodeUnavailable``
-    when the node cannot answer in time (or its circuit breaker is open)."""
-    node = sessions.nodes[level]
+def nodes_for(
+    sessions: RequestSessions,
+    targets: Iterable[Target],
+    under: str | DivisionCode | None = None,
+) -> list[Node]:
+    """The nodes to ask, each once: a node as given; a level, the nodes holding it (at
+    or under ``under``)."""
+    chosen: dict[str, Node] = {}
+    for target in targets:
+        if isinstance(target, Level):
+            for node in sessions.nodes.holding(target, under):
+                chosen.setdefault(node.id, node)
+        else:
+            chosen.setdefault(target.id, target)
+    return list(chosen.values())
+
+
+async def call_node(
+    sessions: RequestSessions, target: Target, fn: NodeCall[T], timeout: float
+) -> T:
+    """Run ``fn`` with the request's session of one node (a level: the one node holding
+    it); raise ``NodeUnavailable`` when the node cannot answer in time (or its circuit
+    breaker is open)."""
+    node = sessions.nodes[target] if isinstance(target, Level) else target
 
     async def once() -> T:
         async with sessions.use(node) as session:
@@ -62,30 +100,45 @@ async def call_node(sessions: RequestSessions, level: Level, fn: NodeCall[T], ti
         return await once()
 
     try:
-        # counted and traced per node (gateway/observability.py), open breaker included
+        # counted and traced per node (resolvers/node_calls.py), open breaker included
         async with node_call(node.name), sessions.nodes.breakers.guard(node.name):
             return await asyncio.wait_for(run(), timeout)
     except Exception as exc:
         if not _unavailable(exc):
             raise
-        log.warning("node %s unavailable: %r", level.value, exc)
-        raise NodeUnavailable(level, exc) from exc
+        log.warning("node %s unavailable: %r", node.id, exc)
+        raise NodeUnavailable(node, exc) from exc
 
 
 async def fan_out(
-    sessions: RequestSessions, levels: Iterable[Level], fn: NodeCall[T], *, timeout: float
+    sessions: RequestSessions,
+    targets: Iterable[Target],
+    fn: NodeCall[T],
+    *,
+    timeout: float,
+    under: str | DivisionCode | None = None,
 ) -> FanOutResult[T]:
-    """Run ``fn`` on each level's node in parallel. Latency ≈ the slowest node."""
-    chosen = list(dict.fromkeys(levels))
+    """Run ``fn`` on each node in parallel (levels: the nodes holding them, at or under
+    ``under``). Latency ≈ the slowest node."""
+    chosen = nodes_for(sessions, targets, under)
     outcomes = await asyncio.gather(
-        *(call_node(sessions, lv, fn, timeout) for lv in chosen), return_exceptions=True
+        *(call_node(sessions, node, fn, timeout) for node in chosen), return_exceptions=True
     )
     result: FanOutResult[T] = FanOutResult()
-    for level, outcome in zip(chosen, outcomes, strict=True):
+    for node, outcome in zip(chosen, outcomes, strict=True):
         if isinstance(outcome, NodeUnavailable):
             result.unavailable.append(outcome)
         elif isinstance(outcome, BaseException):
             raise outcome
         else:
-            result.values[level] = outcome
+            result.values[node.id] = outcome
     return result
+
+
+def node_ids(
+    sessions: RequestSessions,
+    targets: Iterable[Target],
+    under: str | DivisionCode | None = None,
+) -> list[str]:
+    """The ids of the nodes a fan-out over ``targets`` asks: the streams of its cursor."""
+    return [node.id for node in nodes_for(sessions, targets, under)]

@@ -1,6 +1,10 @@
 """The base of every per-request DataLoader (``resolvers/loaders.py``,
-``resolvers/village_loaders.py``): keys grouped by the level node that holds them, each
-node asked once, in parallel, rows returned in key order."""
+``resolvers/village_loaders.py``): keys grouped by the node that holds them, each
+node asked once, in parallel, rows returned in key order.
+
+A key names the levels it may live at (``levels_of``) and, where it can, the division
+it belongs to (``division_of``): the key then goes to the owner of that division at
+each level; a key without a division goes to every node holding the level."""
 
 from __future__ import annotations
 
@@ -12,9 +16,9 @@ from typing import Any, ClassVar, Generic, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.nodes import LevelNode
 from levels.common.enums import LEVELS, Level
 from resolvers.fanout import call_node
+from resolvers.registry import Node
 from resolvers.sessions import RequestSessions
 
 K = TypeVar("K", bound=Hashable)
@@ -22,8 +26,8 @@ R = TypeVar("R")
 
 
 class LevelLoader(DataLoader[K, Any], Generic[K, R]):
-    """Batches keys per level node. Subclasses say where a key lives, how to fetch a
-    batch from one node, and which key a fetched row answers."""
+    """Batches keys per node. Subclasses say where a key lives, how to fetch a batch
+    from one node, and which key a fetched row answers."""
 
     many: ClassVar[bool] = False
 
@@ -35,6 +39,11 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
     def levels_of(self, key: K) -> Sequence[Level]:
         raise NotImplementedError
 
+    def division_of(self, key: K) -> str | None:
+        """The 12-digit division a key belongs to, when the key says (None: ask every
+        node holding the key's level)."""
+        return None
+
     def node_key(self, key: K) -> Any:
         """The value sent to the node's query for ``key`` (the key itself by default)."""
         return key
@@ -43,38 +52,58 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
         raise NotImplementedError
 
     def answers(self, level: Level, row: R) -> Hashable:
-        """The loader key a row fetched from ``level`` answers."""
+        """The loader key a row fetched from a node of ``level`` answers."""
         raise NotImplementedError
 
-    async def batch_load_fn(self, keys: list[K]) -> list[Any]:
-        by_level: dict[Level, list[Any]] = defaultdict(list)
-        for key in keys:
-            for level in self.levels_of(key):
-                by_level[level].append(self.node_key(key))
-        levels = [lv for lv in LEVELS if lv in by_level]
+    def nodes_of(self, key: K, level: Level) -> list[Node]:
+        registry = self.sessions.nodes
+        division = self.division_of(key)
+        if division is not None:
+            owner = registry.owner_or_none(division, level)
+            return [owner] if owner is not None else []
+        return registry.holding(level)
 
-        async def run(node: LevelNode, session: AsyncSession) -> Sequence[R]:
-            return await self.fetch(sorted(set(by_level[node.level])), session=session)
+    async def batch_load_fn(self, keys: list[K]) -> list[Any]:
+        asked: dict[str, set[Any]] = defaultdict(set)  # node id → loader keys
+        sent: dict[str, set[Any]] = defaultdict(set)  # node id → node keys
+        levels_at: dict[str, set[Level]] = defaultdict(set)
+        key_nodes: dict[Any, list[str]] = {}
+        for key in keys:
+            ids = key_nodes.setdefault(key, [])
+            for level in self.levels_of(key):
+                for node in self.nodes_of(key, level):
+                    asked[node.id].add(key)
+                    sent[node.id].add(self.node_key(key))
+                    levels_at[node.id].add(level)
+                    ids.append(node.id)
+        nodes = [n for n in self.sessions.nodes if n.id in asked]
+
+        async def run(node: Node, session: AsyncSession) -> Sequence[R]:
+            return await self.fetch(sorted(sent[node.id]), session=session)
 
         outcomes = await asyncio.gather(
-            *(call_node(self.sessions, lv, run, self.timeout) for lv in levels),
+            *(call_node(self.sessions, node, run, self.timeout) for node in nodes),
             return_exceptions=True,
         )
         found: dict[Hashable, Any] = defaultdict(list) if self.many else {}
-        failed: dict[Level, BaseException] = {}
-        for level, outcome in zip(levels, outcomes, strict=True):
+        failed: dict[str, BaseException] = {}
+        for node, outcome in zip(nodes, outcomes, strict=True):
             if isinstance(outcome, BaseException):
-                failed[level] = outcome
+                failed[node.id] = outcome
                 continue
+            levels = [lv for lv in LEVELS if lv in levels_at[node.id]]
             for row in outcome:
-                k = self.answers(level, row)
-                if self.many:
-                    found[k].append(row)
-                else:
-                    found[k] = row
+                answered = dict.fromkeys(self.answers(lv, row) for lv in levels)
+                for k in answered:
+                    if len(levels) > 1 and k not in asked[node.id]:
+                        continue
+                    if self.many:
+                        found[k].append(row)
+                    else:
+                        found[k] = row
         results: list[Any] = []
         for key in keys:
-            down = [failed[lv] for lv in self.levels_of(key) if lv in failed]
+            down = [failed[i] for i in key_nodes[key] if i in failed]
             if down:
                 results.append(down[0])
             elif self.many:

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.enums import AccountKind
 from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, require
-from gateway.nodes import LevelNode
 from levels.common.codes import level_of_division, parse_division, validate_uscc
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
@@ -37,6 +36,7 @@ from resolvers.cases import actor_of, licence_fields
 from resolvers.fanout import NodeUnavailable, call_node
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from schema.info import Info
 from schema.licences import (
     CopyAnnotation,
@@ -102,7 +102,7 @@ async def licences(
     query = _scoped(info, filter or LicenceFilter())
     if query is None:
         return connection(merge_page({}, _key, first=size, start=start), ELicenceType.from_row)
-    position = start.get(Level.CITY)
+    position = start.get(Level.CITY.value)
     if position is not None:
         at = dt.datetime.fromisoformat(position[0])
         query = query.where(
@@ -110,7 +110,7 @@ async def licences(
         )
     query = query.order_by(ELicence.issued_at, ELicence.id).limit(size + 1)
 
-    async def fetch(_node: LevelNode, session: AsyncSession) -> Sequence[ELicence]:
+    async def fetch(_node: Node, session: AsyncSession) -> Sequence[ELicence]:
         return (await session.scalars(query)).all()
 
     rows: dict[Level, Sequence[ELicence]] = {}
@@ -134,7 +134,7 @@ async def licence(info: Info, identifier: str) -> ELicenceType | None:
 
 
 async def licence_types(info: Info) -> list[LicenceTypeType]:
-    async def fetch(_node: LevelNode, session: AsyncSession) -> list[Any]:
+    async def fetch(_node: Node, session: AsyncSession) -> list[Any]:
         return list(await session.scalars(select(licence_service.LicenceType)))
 
     rows = await call_node(
@@ -236,7 +236,7 @@ async def verify(info: Info, token: str) -> LicenceVerification:
 
 
 async def _master(info: Info, level: Level, identifier: str) -> ELicence | None:
-    async def fetch(_node: LevelNode, session: AsyncSession) -> ELicence | None:
+    async def fetch(_node: Node, session: AsyncSession) -> ELicence | None:
         row = await session.get(ELicence, identifier)
         return row if row is not None and row.issuer_level is level else None
 
@@ -248,7 +248,7 @@ async def _master(info: Info, level: Level, identifier: str) -> ELicence | None:
 # -- lifecycle --------------------------------------------------------------------------
 
 
-async def _issuer_node(info: Info, identifier: str) -> LevelNode:
+async def _issuer_node(info: Info, identifier: str) -> Node:
     """The store that holds the licence's master row: the level the library names,
     else (not yet registered there) the first store that has it as its own."""
     row = await info.context.loaders.licence_by_id.load(identifier)

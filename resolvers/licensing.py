@@ -11,17 +11,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.clock import Clock
-from levels.common.enums import LEVELS, Level
+from levels.common.enums import Level
 from levels.common.models import ServiceOrg
 from levels.licences import status_lists
 from levels.licences.keys import KeyDirectory, KeySource, OrgSigner
 from levels.licences.models import ELicence, LicenceKey
 from levels.outbox.signing import NODE_KEY_PREFIX
+from resolvers.registry import Node, NodeRegistry
 
 
-def _source(node: LevelNode) -> KeySource:
+def _source(node: Node) -> KeySource:
     async def read() -> list[LicenceKey]:
         async with node.sessions() as session:
             # the issuing orgs' keys (the nodes' message keys are kept alongside)
@@ -46,7 +46,7 @@ class Licensing:
         self.nodes = nodes
         self.clock = clock
         self.signer = OrgSigner(secret)
-        self.directory = KeyDirectory({lv.value: _source(nodes[lv]) for lv in LEVELS})
+        self.directory = KeyDirectory({node.name: _source(node) for node in nodes})
         self.status_ttl_seconds = status_ttl_seconds
         self.copy_max_days = copy_max_days
         self._library: tuple[str, ...] | None = None
@@ -54,7 +54,7 @@ class Licensing:
     async def library_orgs(self) -> tuple[str, ...]:
         """The city's service orgs: the library signs copies with the first's key."""
         if self._library is None:
-            async with self.nodes[Level.CITY].sessions() as session:
+            async with self.nodes.single(Level.CITY).sessions() as session:
                 self._library = tuple(
                     await session.scalars(
                         select(ServiceOrg.code)
@@ -64,11 +64,15 @@ class Licensing:
                 )
         return self._library
 
-    async def _issuers(self, node: LevelNode) -> list[str]:
+    async def _issuers(self, node: Node) -> list[str]:
         async with node.sessions() as session:
-            return await status_lists.issuers_here(session, node.level)
+            return [
+                org
+                for level in node.levels
+                for org in await status_lists.issuers_here(session, level)
+            ]
 
-    async def status_lists_of(self, node: LevelNode, now: dt.datetime) -> dict[str, str]:
+    async def status_lists_of(self, node: Node, now: dt.datetime) -> dict[str, str]:
         issuers = await self._issuers(node)
         lists: dict[str, str] = {}
         async with node.sessions.begin() as session:
@@ -81,12 +85,14 @@ class Licensing:
     async def status_list(self, org_code: str, now: dt.datetime) -> str | None:
         """The issuer's signed list, from the store its licences are in (None when it
         issued none)."""
-        for level in LEVELS:
-            node = self.nodes[level]
+        for node in self.nodes:
             async with node.sessions() as session:
                 found = await session.scalar(
                     select(ELicence.id)
-                    .where(ELicence.issuer_org_code == org_code, ELicence.issuer_level == level)
+                    .where(
+                        ELicence.issuer_org_code == org_code,
+                        ELicence.issuer_level.in_(node.levels),
+                    )
                     .limit(1)
                 )
             if found is not None:
@@ -103,13 +109,14 @@ class Licensing:
     async def kit(self) -> dict[str, Any]:
         now = self.clock.now()
         results = await asyncio.gather(
-            *(self.status_lists_of(self.nodes[lv], now) for lv in LEVELS), return_exceptions=True
+            *(self.status_lists_of(node, now) for node in self.nodes), return_exceptions=True
         )
         lists: dict[str, str] = {}
         missing: list[str] = []
-        for level, result in zip(LEVELS, results, strict=True):
+        for node, result in zip(self.nodes, results, strict=True):
             if isinstance(result, BaseException):
-                missing.append(level.value)  # its issuers' licences verify as UNKNOWN
+                # its issuers' licences verify as UNKNOWN
+                missing += [lv.value for lv in node.levels if lv.value not in missing]
             else:
                 lists.update(result)
         await self.directory.reload()

@@ -52,6 +52,7 @@ from levels.windows import board as window_board
 from resolvers.fanout import NodeUnavailable
 from resolvers.language_loaders import StaffLanguagesByOrgLoader
 from resolvers.level_loader import LevelLoader, R
+from resolvers.registry import Node
 from resolvers.report_loaders import OverdueReportsByDivisionLoader
 from resolvers.sessions import RequestSessions
 from resolvers.village_loaders import VillageLoaders
@@ -62,9 +63,16 @@ def _division_level(code: str) -> Sequence[Level]:
     return (level,) if level else ()
 
 
+def _division(code: str) -> str | None:
+    return code[:12] if level_of_division(code[:12]) else None
+
+
 class DivisionByCodeLoader(LevelLoader[str, ReadRow]):
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
+
+    def division_of(self, key: str) -> str | None:
+        return _division(key)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.divisions_by_code(keys, session=session)
@@ -81,6 +89,10 @@ class ChildrenByParentLoader(LevelLoader[str, Division]):
         below = level.below if level else None
         return (below,) if below else ()
 
+    def nodes_of(self, key: str, level: Level) -> list[Node]:
+        # the children may be spread over the nodes holding their level under the parent
+        return self.sessions.nodes.holding(level, under=key)
+
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Division]:
         return await common_service.divisions_by_parent(keys, session=session)
 
@@ -91,6 +103,9 @@ class ChildrenByParentLoader(LevelLoader[str, Division]):
 class ServiceOrgByDivisionLoader(LevelLoader[str, ReadRow]):
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
+
+    def division_of(self, key: str) -> str | None:
+        return _division(key)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.orgs_by_division(keys, session=session)
@@ -105,6 +120,11 @@ class OrgScopedLoader(LevelLoader[tuple[Level, str], R]):
 
     def levels_of(self, key: tuple[Level, str]) -> Sequence[Level]:
         return (key[0],)
+
+    def division_of(self, key: tuple[Level, str]) -> str | None:
+        # a case number (receiving division + date + sequence) names its division; an
+        # 18-character credit code does not
+        return _division(key[1]) if len(key[1]) > 18 else None
 
     def node_key(self, key: tuple[Level, str]) -> str:
         return key[1]
@@ -121,6 +141,9 @@ class ServiceOrgByCodeLoader(OrgScopedLoader[ReadRow]):
 class DepartmentByIdLoader(LevelLoader[str, Department]):
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
+
+    def division_of(self, key: str) -> str | None:
+        return _division(key)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Department]:
         return await common_service.departments_by_id(keys, session=session)
@@ -281,7 +304,8 @@ class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
         return await case_reads.events_by_case(keys, session=session)
 
     def answers(self, level: Level, row: AuditEvent) -> tuple[Level, str]:
-        return (level, row.case_number or "")
+        # the level the event was recorded at (a node may hold several)
+        return (Level(row.level), row.case_number or "")
 
 
 class NoticesByCaseLoader(OrgScopedLoader[CaseNotice]):

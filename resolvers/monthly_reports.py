@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.models import Account
 from auth.policy import Action, Resource, Target, require
-from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
 from levels.cases.service import china_date
 from levels.common.codes import parse_division
@@ -31,6 +30,7 @@ from resolvers import supervision
 from resolvers.cases import actor_of
 from resolvers.fanout import fan_out
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from resolvers.windows import find_org
 from schema.info import Info
 from schema.monthly_reports import MonthlyReportPayload, MonthlyReportType
@@ -76,7 +76,7 @@ async def file_monthly_report(info: Info, input: Any) -> MonthlyReportPayload:
             filed_by=ctx.viewer.subject,
             filed_by_name=await _filer_name(info),
         )
-        async with ctx.nodes[Level.TOWN].sessions.begin() as session:
+        async with ctx.nodes.owner(org.division_code).sessions.begin() as session:
             row = await filing.file_report(
                 draft,
                 session=session,
@@ -101,7 +101,7 @@ async def monthly_reports(
     wanted = month_period(month.strip()) if month else None
     key = filing.month_of(wanted.start) if wanted else None
 
-    async def fetch(_node: LevelNode, session: AsyncSession) -> Sequence[MonthlyReport]:
+    async def fetch(_node: Node, session: AsyncSession) -> Sequence[MonthlyReport]:
         return await filing.filed_reports(code.prefix, key, session=session)
 
     if code.level.depth > Level.TOWN.depth:
@@ -110,4 +110,7 @@ async def monthly_reports(
         ctx.sessions, [Level.TOWN], fetch, timeout=ctx.settings.node_timeout_seconds
     )
     report_unavailable(info, result.unavailable)
-    return [MonthlyReportType.from_row(r) for r in result.values.get(Level.TOWN, [])]
+    return [
+        MonthlyReportType.from_row(r)
+        for r in result.values.get(ctx.nodes.single(Level.TOWN).id, [])
+    ]

@@ -38,7 +38,7 @@ async def verify(info: Info, token: str) -> NoticeCheck:
     parsed = parse_notice_id(verdict.claims["jti"])
     row = None
     if parsed is not None:
-        async with ctx.nodes[parsed.level].sessions() as session:
+        async with ctx.nodes.owner_at(parsed.case_number, parsed.level).sessions() as session:
             row = await session.get(CaseNotice, parsed.value)
     if row is None or row.token != token:
         return NoticeCheck(NoticeVerdict(False, NoticeRefusal.NOT_ON_RECORD), None, now)

@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.errors import AuthErrorCode
 from auth.policy import Action, allows, jurisdiction_prefix, require
-from gateway.nodes import LevelNode
 from levels.cases.numbers import parse_case_number
 from levels.common.enums import LEVELS
 from levels.common.errors import DomainError
@@ -21,9 +20,10 @@ from levels.common.ranges import within
 from levels.outbox import service as outbox_service
 from levels.outbox.errors import MessageErrorCode
 from levels.outbox.models import OutboxMessage
-from resolvers.fanout import fan_out
+from resolvers.fanout import fan_out, node_ids
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from schema.info import Info
 from schema.outbox import (
     OutboxMessageFilter,
@@ -61,7 +61,7 @@ async def outbox_messages(
     prefix = _readable_prefix(info)
     settings = ctx.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-    start = decode_cursor(after, allowed=LEVELS)
+    start = decode_cursor(after, allowed=node_ids(ctx.sessions, LEVELS))
     stmt = select(OutboxMessage).where(within(OutboxMessage.division_code, prefix))
     if f.state is not None:
         stmt = stmt.where(OutboxMessage.state == f.state)
@@ -73,9 +73,9 @@ async def outbox_messages(
             or_(OutboxMessage.source_level == f.level, OutboxMessage.target_level == f.level)
         )
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[OutboxMessage]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[OutboxMessage]:
         page = stmt.order_by(OutboxMessage.created_at, OutboxMessage.id)
-        position = start.get(node.level)
+        position = start.get(node.id)
         if position is not None:
             stamp, last_id = position
             at = dt.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
@@ -93,12 +93,12 @@ async def outbox_messages(
     return connection(merged, OutboxMessageType.from_row)
 
 
-async def _locate(info: Info, message_id: str) -> tuple[LevelNode, OutboxMessage] | None:
+async def _locate(info: Info, message_id: str) -> tuple[Node, OutboxMessage] | None:
     """The store whose outbox holds the message, and the message; None when no store
     has it (NodeUnavailable when one that did not answer might)."""
     ctx = info.context
 
-    async def fetch(_node: LevelNode, session: AsyncSession) -> OutboxMessage | None:
+    async def fetch(_node: Node, session: AsyncSession) -> OutboxMessage | None:
         return await session.get(OutboxMessage, message_id)
 
     result = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)

@@ -20,7 +20,13 @@ from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 
 T = TypeVar("T")
-Positions = dict[Level, Any]
+Positions = dict[str, Any]
+# a stream: a node id, or a level (its name)
+Stream = str | Level
+
+
+def _stream(name: Stream) -> str:
+    return name.value if isinstance(name, Level) else name
 
 
 def page_size(first: int | None, *, default: int, maximum: int) -> int:
@@ -33,29 +39,33 @@ def page_size(first: int | None, *, default: int, maximum: int) -> int:
     return first
 
 
-def encode_cursor(positions: Positions) -> str:
-    raw = orjson.dumps(
-        {lv.value: key for lv, key in sorted(positions.items(), key=lambda p: p[0].depth)}
-    )
+def encode_cursor(positions: Mapping[Any, Any]) -> str:
+    raw = orjson.dumps({_stream(name): key for name, key in positions.items()})
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, *, allowed: Iterable[Level]) -> Positions:
+def decode_cursor(cursor: str | None, *, allowed: Iterable[Stream]) -> Positions:
     if cursor is None:
         return {}
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         data = orjson.loads(raw)
-        allowed_set = set(allowed)
+        allowed_set = {_stream(a) for a in allowed}
         positions: Positions = {}
         for name, key in data.items():
-            level = Level(name)
-            if level not in allowed_set or not _valid_key(key):
+            if not isinstance(name, str):
+                raise TypeError(name)
+            if name not in allowed_set and name.lower() in allowed_set and name in _LEVELS:
+                name = name.lower()  # a cursor of the level-keyed era
+            if name not in allowed_set or not _valid_key(key):
                 raise ValueError(name)
-            positions[level] = tuple(key) if isinstance(key, list) else key
+            positions[name] = tuple(key) if isinstance(key, list) else key
         return positions
     except (ValueError, TypeError, AttributeError, binascii.Error, orjson.JSONDecodeError):
         raise DomainError(ErrorCode.INVALID_CURSOR, field=["after"]) from None
+
+
+_LEVELS = {lv.value for lv in Level}
 
 
 def _valid_key(key: Any) -> bool:
@@ -77,7 +87,7 @@ class Page(Generic[T]):
 
 
 def merge_page(
-    streams: Mapping[Level, Sequence[T]],
+    streams: Mapping[Any, Sequence[T]],
     key: Callable[[T], Any],
     *,
     first: int,
@@ -86,18 +96,26 @@ def merge_page(
     """Merge per-node ordered streams (each fetched with limit ``first + 1`` after its
     position in ``start``) into one page of at most ``first`` items."""
     tagged = (
-        [(key(item), level.depth, i, level, item) for i, item in enumerate(rows)]
-        for level, rows in streams.items()
+        [(key(item), order, i, _stream(name), item) for i, item in enumerate(rows)]
+        for order, (name, rows) in enumerate(sorted(streams.items(), key=_stream_order))
     )
     merged = list(heapq.merge(*tagged))
     positions = dict(start)
     items: list[T] = []
     cursors: list[str] = []
-    for k, _depth, _i, level, item in merged[:first]:
-        positions[level] = k
+    for k, _order, _i, name, item in merged[:first]:
+        positions[name] = k
         items.append(item)
         cursors.append(encode_cursor(positions))
     return Page(items, cursors, has_next_page=len(merged) > first, has_previous_page=bool(start))
+
+
+def _stream_order(item: tuple[Any, Sequence[Any]]) -> tuple[int, str]:
+    """Ties between streams break top level first, then by node id (stable)."""
+    name = item[0]
+    if isinstance(name, Level):
+        return name.depth, ""
+    return len(Level), name
 
 
 def slice_page(
@@ -110,10 +128,10 @@ def slice_page(
 ) -> Page[T]:
     """Paginate rows already in memory (e.g. from a DataLoader) exactly like rows
     fetched from the nodes, so both kinds of list share one cursor format."""
-    streams: dict[Level, list[T]] = {}
+    streams: dict[Stream, list[T]] = {}
     for row in sorted(rows, key=key):
         level = level_of(row)
-        after = start.get(level)
+        after = start.get(level.value)
         stream = streams.setdefault(level, [])
         if (after is None or key(row) > after) and len(stream) <= first:
             stream.append(row)

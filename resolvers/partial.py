@@ -22,8 +22,19 @@ def unavailable_error(info: Info, failure: NodeUnavailable) -> GraphQLError:
     return GraphQLError(
         message_for(ErrorCode.NODE_UNAVAILABLE, info.context.locale),
         path=info.path.as_list(),
-        extensions={"code": ErrorCode.NODE_UNAVAILABLE.value, "level": failure.level.value},
+        extensions=unavailable_extensions(failure),
     )
+
+
+def unavailable_extensions(failure: NodeUnavailable) -> dict[str, object]:
+    """What a NODE_UNAVAILABLE error says: the node and the prefixes it owns (and its
+    level, for a node holding one)."""
+    extensions: dict[str, object] = {"code": ErrorCode.NODE_UNAVAILABLE.value}
+    if failure.level is not None:
+        extensions["level"] = failure.level.value
+    extensions["node"] = failure.node_id
+    extensions["prefixes"] = list(failure.prefixes)
+    return extensions
 
 
 def report_unavailable(info: Info, failures: Iterable[NodeUnavailable]) -> None:

@@ -30,7 +30,6 @@ from auth.policy import (
     served_village,
 )
 from auth.viewer import Viewer
-from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
 from levels.cases import intake as case_intake
 from levels.cases.enums import ApplicantKind, CaseStatus
@@ -58,11 +57,12 @@ from levels.proxy.models import AuthorizationMethod, ProxyAuthorization
 from levels.proxy.service import AuthorizationDraft, AuthorizationQuery, Resident
 from resolvers import case_updates, village
 from resolvers.cases import actor_of, display_name, material_drafts
-from resolvers.fanout import NodeUnavailable, fan_out
+from resolvers.fanout import NodeUnavailable, fan_out, node_ids
 from resolvers.languages import applicant_language
 from resolvers.loaders import issuer_status
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from resolvers.submission import receive
 from schema.cases import CasePayload, CaseType
 from schema.info import Info
@@ -152,11 +152,20 @@ def _offered(route: Route, mode: VillageServiceMode, field: Field) -> None:
 Write = Callable[[AsyncSession, Actor, dt.datetime], Awaitable[ProxyAuthorization]]
 
 
-async def _write(info: Info, change: Write) -> ProxyAuthorization:
-    """One change in the village store's transaction, with its audit event."""
-    node = info.context.nodes[Level.VILLAGE]
-    async with node.sessions.begin() as session:
-        return await change(session, actor_of(info), info.context.clock.now())
+async def _write(info: Info, change: Write, village: str | None = None) -> ProxyAuthorization:
+    """One change in the transaction of the node owning the village, with its audit
+    event; without a village (a revocation by id), at each node holding villages in
+    turn until one holds the authorization."""
+    nodes = info.context.nodes
+    candidates = [nodes.owner(village)] if village else nodes.holding(Level.VILLAGE)
+    for i, node in enumerate(candidates):
+        try:
+            async with node.sessions.begin() as session:
+                return await change(session, actor_of(info), info.context.clock.now())
+        except DomainError as e:
+            if e.code is not ProxyErrorCode.AUTHORIZATION_NOT_FOUND or i == len(candidates) - 1:
+                raise
+    raise DomainError(ProxyErrorCode.AUTHORIZATION_NOT_FOUND, field=["input", "id"])
 
 
 def _payload(row: ProxyAuthorization) -> ProxyAuthorizationPayload:
@@ -190,7 +199,7 @@ async def _grant(
     def change(session: AsyncSession, actor: Actor, now: dt.datetime) -> Awaitable[Any]:
         return proxy_service.grant(draft, session=session, actor=actor, now=now)
 
-    return await _write(info, change)
+    return await _write(info, change, village.code)
 
 
 async def record_authorization(info: Info, input: Any) -> ProxyAuthorizationPayload:
@@ -294,7 +303,7 @@ async def authorizations(
     ctx = info.context
     settings = ctx.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-    start = decode_cursor(after, allowed=[Level.VILLAGE])
+    start = decode_cursor(after, allowed=node_ids(ctx.sessions, [Level.VILLAGE]))
     f = filter or ProxyAuthorizationFilter()
     query = _visible(ctx.viewer, f, china_date(ctx.clock.now()))
     if query is None:
@@ -304,12 +313,14 @@ async def authorizations(
         field = ("filter", "residentIdNumber")
         account = await _account_by_id_number(info, f.resident_id_number, field)
         query = replace(query, of_resident=account.id if account else "")
-    position = start.get(Level.VILLAGE)
-    cursor = (dt.datetime.fromisoformat(position[0]), position[1]) if position else None
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[ProxyAuthorization]:
+    def position_of(node: Node) -> tuple[dt.datetime, str] | None:
+        position = start.get(node.id)
+        return (dt.datetime.fromisoformat(position[0]), position[1]) if position else None
+
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[ProxyAuthorization]:
         return await proxy_service.list_authorizations(
-            query, session=session, after=cursor, limit=size + 1
+            query, session=session, after=position_of(node), limit=size + 1
         )
 
     result = await fan_out(
@@ -340,22 +351,22 @@ async def village_ledger(
     kept_day(received_from, ("from",))
     kept_day(received_to, ("to",))
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
-    start = decode_cursor(after, allowed=[Level.VILLAGE])
+    start = decode_cursor(after, allowed=[ctx.nodes.owner(village).id])
     if await ctx.loaders.division_by_code.load(village.code) is None:
         raise DomainError(ErrorCode.DIVISION_NOT_FOUND, field=["divisionCode"])
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> Sequence[Case]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[Case]:
         return await proxy_service.ledger_page(
             village.code,
             session=session,
             received_from=received_from,
             received_to=received_to,
-            after=start.get(Level.VILLAGE),
+            after=start.get(node.id),
             limit=size + 1,
         )
 
     result = await fan_out(
-        ctx.sessions, [Level.VILLAGE], fetch, timeout=settings.node_timeout_seconds
+        ctx.sessions, [ctx.nodes.owner(village)], fetch, timeout=settings.node_timeout_seconds
     )
     report_unavailable(info, result.unavailable)
     page = merge_page(dict(result.values), lambda r: r.number, first=size, start=start)
@@ -378,10 +389,10 @@ async def _where_now(info: Info, rows: Sequence[Case]) -> dict[str, Case]:
     ]
     found = await asyncio.gather(*(loader.load(k) for k in keys), return_exceptions=True)
     rows_at: dict[tuple[Level, str], Case] = {}
-    down: dict[Level, NodeUnavailable] = {}
+    down: dict[str, NodeUnavailable] = {}
     for key, value in zip(keys, found, strict=True):
         if isinstance(value, NodeUnavailable):
-            down[value.level] = value
+            down[value.node_id] = value
         elif isinstance(value, BaseException):
             raise value
         elif value is not None:
@@ -542,11 +553,14 @@ async def submit_for_resident(info: Info, input: Any) -> CasePayload:
             raise DomainError(
                 CaseErrorCode.INVALID_TRANSITION, field=["input", "implementationCode"]
             )
-        upper = plan.implementation.level
+        here = ctx.nodes.owner(plan.village)
+        implementing = ctx.nodes.owner_or_none(
+            plan.village.code, plan.implementation.level
+        ) or ctx.nodes.of_org(plan.implementation.org_code, plan.implementation.level)
         case = await receive(
-            ctx.nodes[Level.VILLAGE],
-            None if upper is Level.VILLAGE else ctx.nodes[upper],
-            ctx.nodes[Level.CITY],
+            here,
+            None if implementing.id == here.id else implementing,
+            ctx.nodes.single(Level.CITY),
             lambda session, catalogue, library: _receive(
                 info, input, plan, session, catalogue, library
             ),

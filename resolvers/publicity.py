@@ -16,7 +16,7 @@ from levels.common.codes import parse_division, validate_basic_code
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS
 from levels.common.errors import DomainError, ErrorCode
-from resolvers.fanout import fan_out
+from resolvers.fanout import fan_out, node_ids
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
 from schema.info import Info
@@ -43,18 +43,17 @@ async def public_decisions(
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     # a division's cases are held by its level's store and the stores below it
     levels = [lv for lv in LEVELS if lv.depth >= division.level.depth]
-    start = decode_cursor(after, allowed=levels)
+    start = decode_cursor(after, allowed=node_ids(ctx.sessions, levels))
     if await ctx.loaders.division_by_code.load(division.code) is None:
         raise DomainError(ErrorCode.DIVISION_NOT_FOUND, field=["divisionCode"])
     stmt = publicity.decided_cases(
         division.prefix, basic_code=basic_code, decided_from=decided_from, decided_to=decided_to
     )
 
-    # the node is a gateway.nodes.LevelNode (its level is all this reads; no import of
-    # gateway/ from here)
+    # the node is a resolvers.registry.Node (its id keys the cursor position)
     async def fetch(node: Any, session: AsyncSession) -> Sequence[Any]:
         return await publicity.decisions_page(
-            session, stmt, after=start.get(node.level), limit=size + 1
+            session, stmt, after=start.get(node.id), limit=size + 1
         )
 
     result = await fan_out(ctx.sessions, levels, fetch, timeout=settings.node_timeout_seconds)

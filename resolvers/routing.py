@@ -7,7 +7,6 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.nodes import LevelNode
 from levels.common import reads
 from levels.common.codes import parse_division
 from levels.common.enums import MatterStatus
@@ -17,6 +16,7 @@ from levels.common.routes import compute_routes
 from resolvers.fanout import fan_out
 from resolvers.pagination import decode_cursor, page_size, slice_page
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from schema.info import Info
 from schema.matters import ServiceRoute
 from schema.relay import Connection, connection
@@ -31,15 +31,21 @@ async def service_routes(
     )
     division = parse_division(division_code)
     start = decode_cursor(after, allowed=[division.level])
-    chain = {d.level: d.code for d in division.chain}
+    # each division of the chain at its owner: one call per node, with the codes it owns
+    owned: dict[str, list[str]] = {}
+    owners = []
+    for d in division.chain:
+        owner = ctx.nodes.owner(d)
+        owned.setdefault(owner.id, []).append(d.code)
+        owners.append(owner)
 
-    async def implementations(node: LevelNode, session: AsyncSession) -> Sequence[ReadRow]:
-        return await reads.implementations_by_division([chain[node.level]], session=session)
+    async def implementations(node: Node, session: AsyncSession) -> Sequence[ReadRow]:
+        return await reads.implementations_by_division(owned[node.id], session=session)
 
     # the division's existence and the chain's lists are independent: ask at once
     exists, found = await asyncio.gather(
         ctx.loaders.division_by_code.load(division.code),
-        fan_out(ctx.sessions, chain, implementations, timeout=ctx.settings.node_timeout_seconds),
+        fan_out(ctx.sessions, owners, implementations, timeout=ctx.settings.node_timeout_seconds),
     )
     if exists is None:
         raise DomainError(
@@ -54,7 +60,7 @@ async def service_routes(
     basic_codes = sorted({r.basic_code for r in rows})
     # and the chain's service orgs (each level node), which every route's decider and
     # path name: loaded once here, so the per-route fields need no future of their own
-    chain_codes = list(chain.values())
+    chain_codes = [d.code for d in division.chain]
     views, matter_rows, *org_rows = await asyncio.gather(
         ctx.loaders.delegation_by_id.load_many(delegation_ids),
         ctx.loaders.matter_by_code.load_many(basic_codes),

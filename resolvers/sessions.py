@@ -1,4 +1,4 @@
-"""The sessions of a request's reads, per level node.
+"""The sessions of a request's reads, per node.
 
 On PostgreSQL each loader batch or fan-out call gets a session of its own in
 autocommit mode (``NodeRegistry.reads``), whose connection goes back to the pool as
@@ -16,21 +16,20 @@ from contextlib import asynccontextmanager
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.nodes import LevelNode, NodeRegistry
-from levels.common.enums import Level
+from resolvers.registry import Node, NodeRegistry
 
 
 class RequestSessions:
     def __init__(self, nodes: NodeRegistry) -> None:
         self.nodes = nodes
-        self._open: dict[Level, AsyncSession] = {}
-        self._locks: dict[Level, asyncio.Lock] = {}
+        self._open: dict[str, AsyncSession] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
 
     @asynccontextmanager
-    async def use(self, node: LevelNode) -> AsyncIterator[AsyncSession]:
-        lock = self._locks.setdefault(node.level, asyncio.Lock())
+    async def use(self, node: Node) -> AsyncIterator[AsyncSession]:
+        lock = self._locks.setdefault(node.id, asyncio.Lock())
         async with lock:
-            reads = self.nodes.reads.get(node.level)
+            reads = self.nodes.reads.get(node.id)
             if reads is not None:
                 read = reads()
                 try:
@@ -38,14 +37,14 @@ class RequestSessions:
                 finally:
                     await asyncio.shield(read.close())
                 return
-            session = self._open.get(node.level)
+            session = self._open.get(node.id)
             if session is None:
-                session = self._open[node.level] = node.sessions()
+                session = self._open[node.id] = node.sessions()
             try:
                 yield session
             except BaseException:
                 # a failed or cancelled call may leave the session unusable: drop it
-                del self._open[node.level]
+                del self._open[node.id]
                 await asyncio.shield(session.close())
                 raise
 

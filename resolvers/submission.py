@@ -22,7 +22,6 @@ from auth.policy import (
 )
 from auth.representation import represents
 from auth.viewer import Viewer
-from gateway.nodes import LevelNode
 from levels.calendar.workdays import load_calendar
 from levels.cases import intake as case_intake
 from levels.cases.enums import ApplicantKind
@@ -42,6 +41,7 @@ from resolvers import case_updates
 from resolvers.cases import actor_of, material_drafts, refuse, window_key
 from resolvers.languages import applicant_language
 from resolvers.loaders import issuer_status
+from resolvers.registry import Node
 from schema.cases import CasePayload, CaseType
 from schema.info import Info
 from schema.payloads import user_errors
@@ -124,9 +124,7 @@ async def _part_drafts(
 Receive = Callable[[AsyncSession, AsyncSession | None, AsyncSession], Awaitable[Case]]
 
 
-async def receive(
-    here: LevelNode, implementing: LevelNode | None, library: LevelNode, write: Receive
-) -> Case:
+async def receive(here: Node, implementing: Node | None, library: Node, write: Receive) -> Case:
     """收件 in one transaction of the receiving store ``here``; ``write`` also gets a
     session of the implementing store (for the guide) when that is another one, and
     one of the city's licence library (``here``'s own when the city receives)."""
@@ -198,7 +196,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         code = parse_implementation_code(
             input.implementation_code, field=("input", "implementationCode")
         )
-        node = ctx.nodes[code.level]
+        node = ctx.nodes.of_org(code.org_code, code.level)
         matter = await ctx.loaders.matter_by_code.load(code.basic_code)
         if matter is None:
             raise DomainError(
@@ -219,7 +217,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         if not allows(viewer, Action.SUBMIT_CASE, target):
             raise refuse(viewer, Action.SUBMIT_CASE, target)
         # a case received below the deciding level is kept where it is received
-        here = ctx.nodes[receiver.level] if receiver else node
+        here = ctx.nodes.owner(receiver.division_code) if receiver else node
         now = ctx.clock.now()
 
         language = applicant_language(input)
@@ -254,7 +252,8 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
             await record_applicant_language(case, language, session=session)
             return case
 
-        case = await receive(here, node if receiver else None, ctx.nodes[Level.CITY], write)
+        implementing = node if receiver and node.id != here.id else None
+        case = await receive(here, implementing, ctx.nodes.single(Level.CITY), write)
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))
     await case_updates.publish_case_updated(info.context.broker, case.number)

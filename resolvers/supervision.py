@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.accounts import agents_per_village
 from auth.policy import Action, Resource, Target, require
-from gateway.nodes import LevelNode
 from levels.cases.service import china_date
 from levels.common.codes import DivisionCode, parse_division
 from levels.common.enums import LEVELS, Level
@@ -27,6 +26,7 @@ from levels.supervision.period import Period, period_of
 from levels.supervision.staffing import CENTRE_LEVELS, department_window_staff
 from resolvers.fanout import NodeUnavailable, call_node, fan_out
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from resolvers.sessions import RequestSessions
 from schema.info import Info
 from schema.supervision import SupervisionReport
@@ -37,10 +37,10 @@ async def find_division(
 ) -> Division:
     """The division row, from the store of its level (UNKNOWN_DIVISION when none)."""
 
-    async def fetch(_node: LevelNode, session: AsyncSession) -> Sequence[Division]:
+    async def fetch(_node: Node, session: AsyncSession) -> Sequence[Division]:
         return await divisions_by_code([code.code], session=session)
 
-    rows = await call_node(sessions, code.level, fetch, timeout)
+    rows = await call_node(sessions, sessions.nodes.owner(code), fetch, timeout)
     if not rows:
         raise DomainError(SupervisionErrorCode.UNKNOWN_DIVISION, field=["divisionCode"])
     return rows[0]
@@ -61,15 +61,19 @@ async def collect(
     prefix = DivisionCode(division.code, division.level).prefix
     levels = LEVELS[division.level.depth :]
 
-    async def fetch(node: LevelNode, session: AsyncSession) -> StoreCounts:
-        counts = await store_counts(node.level, prefix, period, today, session=session)
-        if node.level in CENTRE_LEVELS:
-            counts.departments = await department_window_staff(prefix, session=session)
-        return counts
+    async def fetch(node: Node, session: AsyncSession) -> list[StoreCounts]:
+        # the counts of each level the node holds (one in the embedded default)
+        found = []
+        for level in (lv for lv in node.levels if lv in levels):
+            counts = await store_counts(level, prefix, period, today, session=session)
+            if level in CENTRE_LEVELS:
+                counts.departments = await department_window_staff(prefix, session=session)
+            found.append(counts)
+        return found
 
-    counted = await fan_out(sessions, levels, fetch, timeout=timeout)
+    counted = await fan_out(sessions, levels, fetch, timeout=timeout, under=division.code)
     failures = list(counted.unavailable)
-    stores = list(counted.values.values())
+    stores = [counts for part in counted.values.values() for counts in part]
 
     wanted: dict[Level, list[str]] = defaultdict(list)
     for store in stores:
@@ -79,12 +83,13 @@ async def collect(
                 wanted[Level.from_digit(digit)].append(p.implementation_code)
     if wanted:
 
-        async def look_up(node: LevelNode, session: AsyncSession) -> dict[str, int]:
-            return await max_visits(sorted(set(wanted[node.level])), session=session)
+        async def look_up(node: Node, session: AsyncSession) -> dict[str, int]:
+            codes = {c for lv in node.levels for c in wanted.get(lv, [])}
+            return await max_visits(sorted(codes), session=session)
 
         found = await fan_out(sessions, list(wanted), look_up, timeout=timeout)
-        down = {f.level for f in failures}
-        failures += [f for f in found.unavailable if f.level not in down]
+        down = {f.node_id for f in failures}
+        failures += [f for f in found.unavailable if f.node_id not in down]
         visits = {code: n for part in found.values.values() for code, n in part.items()}
         resolve_visits(stores, visits)
 
@@ -96,7 +101,7 @@ async def collect(
         division_code=division.code,
         division_name=division.name,
         period=period,
-        unavailable=[f.level for f in failures],
+        unavailable=[lv for f in failures for lv in f.node.levels],
         today=today,
         agents=agents,
     )

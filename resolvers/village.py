@@ -109,7 +109,7 @@ async def record_home_visit(info: Info, input: Any) -> HomeVisitPayload:
             raise DomainError(VillageErrorCode.CASE_NOT_FOUND, field=["input", "caseNumber"])
         require(ctx.viewer, Action.RECORD_VISIT, ledger_target(village_code))
         draft = VisitDraft(number, input.visited_on, input.staff, input.place, input.note)
-        async with ctx.nodes[Level.VILLAGE].sessions.begin() as session:
+        async with ctx.nodes.owner(village_code).sessions.begin() as session:
             case = await session.get(Case, number)
             granted = None
             if case is not None and case.proxy_authorization_id is not None:

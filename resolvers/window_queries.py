@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import Action, allows
-from gateway.nodes import LevelNode
 from levels.cases.service import china_date
 from levels.common.codes import level_of_division
 from levels.common.dates import kept_day
@@ -21,6 +20,7 @@ from levels.windows import appointments
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from resolvers.fanout import fan_out
 from resolvers.partial import report_unavailable
+from resolvers.registry import Node
 from resolvers.windows import find_org, window_key
 from schema.divisions import Window as WindowType
 from schema.info import Info
@@ -43,7 +43,7 @@ async def appointment_slots(
     kept_day(date, ("date",))
     level, org = await find_org(info, org_code, ["orgCode"])
     key = window_key(window_id, "windowId")[1] if window_id else None
-    async with info.context.nodes[level].sessions() as session:
+    async with info.context.nodes.owner_at(org.division_code, level).sessions() as session:
         rows = await appointments.slots_of(org.code, date, key, session=session)
     return [AppointmentSlotType.from_row(level, r) for r in rows]
 
@@ -51,12 +51,12 @@ async def appointment_slots(
 async def _mine(info: Info, fetch: Callable[[AsyncSession], Awaitable[Sequence[T]]]) -> list[T]:
     ctx = info.context
 
-    async def run(_node: LevelNode, session: AsyncSession) -> Sequence[T]:
+    async def run(_node: Node, session: AsyncSession) -> Sequence[T]:
         return await fetch(session)
 
     result = await fan_out(ctx.sessions, LEVELS, run, timeout=ctx.settings.node_timeout_seconds)
     report_unavailable(info, result.unavailable)
-    return [row for level in LEVELS for row in result.values.get(level, [])]
+    return [row for found in result.values.values() for row in found]
 
 
 async def my_tickets(info: Info) -> list[TicketType]:

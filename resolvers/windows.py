@@ -529,7 +529,7 @@ async def follow_queue(info: Info, window_id: str) -> AsyncIterator[QueueState]:
         level, key = window_key(window_id, "windowId")
     except DomainError:
         raise DomainError(ErrorCode.INVALID_ID, field=["windowId"]) from None
-    async with ctx.nodes[level].sessions() as session:
+    async with ctx.nodes.owner_at(key, level).sessions() as session:
         window = await session.get(Window, key)
     if window is None or window.kind not in QUEUEING:
         raise DomainError(E.WINDOW_NOT_FOUND, field=["windowId"])
@@ -545,7 +545,7 @@ async def follow_queue(info: Info, window_id: str) -> AsyncIterator[QueueState]:
 async def _queue_state(info: Info, level: Level, window: Window) -> QueueState:
     ctx = info.context
     now = ctx.clock.now()
-    async with ctx.nodes[level].sessions() as session:
+    async with ctx.nodes.owner_at(window.id, level).sessions() as session:
         day = await board_of(window.org_code, china_date(now), session=session)
         calendar = await load_calendar(session=session)
     current = day.window(window.id) or window

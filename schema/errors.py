@@ -25,6 +25,7 @@ from strawberry.extensions import SchemaExtension
 
 from levels.common.errors import DomainError, ErrorCode, message_for
 from resolvers.fanout import NodeUnavailable
+from resolvers.partial import unavailable_extensions
 
 log = logging.getLogger("govhub.errors")
 refusals = logging.getLogger("govhub.refusals")
@@ -54,7 +55,7 @@ def format_error(error: GraphQLError, locale: str) -> GraphQLError:
         return _rebuild(
             error,
             message_for(ErrorCode.NODE_UNAVAILABLE, locale),
-            {"code": ErrorCode.NODE_UNAVAILABLE.value, "level": original.level.value},
+            unavailable_extensions(original),
         )
     code = request_error_code(error)
     if code is not None:

@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from gateway.breakers import unreachable
-from gateway.nodes import NodeRegistry, Store
+from gateway.nodes import Node, NodeRegistry, Store
 from gateway.settings import SettingMissing, Settings
 from levels.common import migrate
 from levels.common.clock import CHINA, clock_for
@@ -31,6 +31,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # the settings of the stores (every command that opens them reads these)
 STORES = (
     "GOVHUB_VAR_DIR",
+    # the node map: which node owns which divisions, and each node's database
+    "GOVHUB_NODES",
     "GOVHUB_CITY_DB_URL",
     "GOVHUB_COUNTY_DB_URL",
     "GOVHUB_TOWN_DB_URL",
@@ -235,9 +237,17 @@ async def reach(nodes: NodeRegistry, timeout: float) -> None:
                 raise
             raise click.ClickException(
                 f"the {store.name} store is not reachable at {masked(store.url)} "
-                f"({_reason(exc)}); check GOVHUB_{store.name.upper()}_DB_URL and that the "
-                "database is running"
+                f"({_reason(exc)}); check {_setting_of(store)} and that the database is running"
             ) from None
+
+
+def _setting_of(store: Store) -> str:
+    """The setting that says where a store is: a node of a node map is its ``database``
+    there; the embedded default's, and identity's, ``GOVHUB_<STORE>_DB_URL``."""
+    settings_name = f"GOVHUB_{store.name.upper()}_DB_URL"
+    if isinstance(store, Node) and store.id not in ("city", "county", "town", "village"):
+        return f"the database of node {store.id} in GOVHUB_NODES"
+    return settings_name
 
 
 async def with_nodes(

@@ -58,7 +58,10 @@ def init() -> None:
     secret = secret_of(settings)
     steps = Steps()
 
+    names: list[str] = []
+
     async def run(nodes: NodeRegistry) -> str:
+        names.extend(store.name for store in nodes.stores())
         progress(f"migrating {len(nodes.stores())} stores")
         await migrate_all(nodes, steps)
         async with nodes.identity.sessions.begin() as session:
@@ -69,7 +72,7 @@ def init() -> None:
         return signing[-1]
 
     kid = asyncio.run(with_nodes(settings, run))
-    click.echo(f"stores migrated: city, county, town, village, identity ({steps.elapsed:.1f}s)")
+    click.echo(f"stores migrated: {', '.join(names)} ({steps.elapsed:.1f}s)")
     click.echo(f"signing key: {kid}")
 
 

@@ -93,7 +93,7 @@ async def _staff_org(nodes: NodeRegistry, org: str, department: str | None) -> S
 async def _known_division(nodes: NodeRegistry, code: str, *, field: str) -> str:
     """A division code that is well formed and held by the store of its level."""
     division = parse_division(code.strip(), field=field)
-    async with nodes[division.level].sessions() as session:
+    async with nodes.owner(division).sessions() as session:
         if not await divisions_by_code([division.code], session=session):
             raise DomainError(ErrorCode.DIVISION_NOT_FOUND, field=[field], detail=division.code)
     return division.code

@@ -169,7 +169,7 @@ def report_monthly(org_code: str, month: str, output_dir: Path, chart: bool) -> 
             today=china_date(now_of(settings)),
             timeout=settings.node_timeout_seconds,
         )
-        down = [f.level.value for f in failures]
+        down = [f.node_id for f in failures]
         answered = len(list(nodes)) - len(down)
         steps.done(f"figures of {len(report.by_org)} orgs from {answered} level stores")
         return org, report, down

@@ -7,9 +7,9 @@ their towns and the kinds of e-licence (电子证照) the items issue.
 The data files live next to this package (``divisions.csv``, ``orgs.json``,
 ``matters.json``, ``implementations.json``, ``delegations.json``,
 ``licence_types.json``). Loading the plan is deterministic: no randomness, no clock, the
-same rows every time. Each row goes to the store of its own level; the catalogue to the
-city store, delegations to the county store, licence types to every store; one
-transaction per store. The sample cases and licences follow (``cases.py``,
+same rows every time. Each row goes to the node owning its division at its level (the
+node map); the catalogue to the city node, delegations to their county's node, licence
+types to every node; one transaction per node. The sample cases and licences follow (``cases.py``,
 ``proxy.py``, ``licences.py``): their steps are dated, but the orgs' signing keys and
 the licences' signatures are new every time. The relay runs last, so that the city's
 licence library holds every licence and every use of one."""
@@ -45,7 +45,16 @@ from gateway.demo.reports import load_demo_reports
 from gateway.demo.windows import load_demo_windows
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import LEVELS, Level
-from levels.common.models import Division, LevelBase
+from levels.common.models import (
+    Department,
+    Division,
+    ImplementationMaterial,
+    LevelBase,
+    MatterImplementation,
+    ServiceOrg,
+    Window,
+)
+from levels.county.models import Delegation, DelegationTarget
 from levels.licences.models import ELicence
 
 __all__ = ["CITY_CODE", "DemoDataError", "DemoPlan", "build_demo", "is_loaded", "load_demo"]
@@ -89,9 +98,56 @@ def build_demo() -> DemoPlan:
 
 async def is_loaded(nodes: NodeRegistry) -> bool:
     """True when the demo city (its city division) is in the city store."""
-    async with nodes[Level.CITY].sessions() as session:
+    async with nodes.single(Level.CITY).sessions() as session:
         found = await session.scalar(select(Division.code).where(Division.code == CITY_CODE))
     return found is not None
+
+
+def _division_of(model: type[LevelBase], row: Row, parents: dict[str, str]) -> str | None:
+    """The division a demo row belongs to (None: reference data every node holds)."""
+    if model is Division:
+        return str(row["code"])
+    if model in (ServiceOrg, MatterImplementation):
+        return str(row["division_code"])
+    if model in (Department, Window):
+        return str(row["id"])[:12]
+    if model is Delegation:
+        return str(row["from_division_code"])
+    if model is ImplementationMaterial:
+        return parents[str(row["implementation_code"])]
+    if model is DelegationTarget:
+        return parents[str(row["delegation_id"])]
+    return None
+
+
+def by_node(nodes: NodeRegistry, plan: DemoPlan) -> dict[str, dict[type[LevelBase], list[Row]]]:
+    """The plan's rows per node: each at the owner of its division at its level; rows
+    of no division once to every node holding their level."""
+    parents: dict[str, str] = {}
+    for level in LEVELS:
+        for row in plan.rows[level][MatterImplementation]:
+            parents[str(row["code"])] = str(row["division_code"])
+        for row in plan.rows[level][Delegation]:
+            parents[str(row["id"])] = str(row["from_division_code"])
+    out: dict[str, dict[type[LevelBase], list[Row]]] = {
+        node.id: {model: [] for model in TABLES} for node in nodes
+    }
+    # a node holding several levels takes reference rows from the first of them
+    shared: dict[tuple[str, type[LevelBase]], Level] = {}
+    for level in LEVELS:
+        for model in TABLES:
+            for row in plan.rows[level][model]:
+                division = _division_of(model, row, parents)
+                if division is not None:
+                    owner = nodes.owner_or_none(division, level)
+                    if owner is None:
+                        raise DemoDataError(f"no node owns {division} ({level.value})")
+                    out[owner.id][model].append(row)
+                    continue
+                for node in nodes.holding(level):
+                    if shared.setdefault((node.id, model), level) is level:
+                        out[node.id][model].append(row)
+    return out
 
 
 async def _write(node: LevelNode, tables: dict[type[LevelBase], list[Row]]) -> None:
@@ -121,7 +177,8 @@ async def load_demo(
     if await is_loaded(nodes):
         raise RuntimeError("the demo city is already loaded")
     plan = build_demo()
-    await asyncio.gather(*(_write(nodes[level], plan.rows[level]) for level in LEVELS))
+    rows = by_node(nodes, plan)
+    await asyncio.gather(*(_write(node, rows[node.id]) for node in nodes))
     done("divisions, orgs, matters and implementation lists", plan.counts())
     accounts = await load_demo_accounts(nodes.identity, secret=secret)
     done("accounts", accounts)
@@ -138,7 +195,7 @@ async def load_demo(
     done("windows and appointments", windows)
     # the city's licence library holds every licence, and every use of one
     await relay_pending(nodes)
-    async with nodes[Level.CITY].sessions() as session:
+    async with nodes.single(Level.CITY).sessions() as session:
         library = await session.scalar(select(func.count()).select_from(ELicence))
     done("cross-level messages relayed", {"licences in the city library": library or 0})
     # 好差评 and 投诉 of the cases with a result, last: they rate what happened above

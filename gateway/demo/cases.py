@@ -210,9 +210,9 @@ async def load_demo_cases(nodes: NodeRegistry, *, secret: bytes) -> dict[str, in
             a.username: a
             for a in await session.scalars(select(Account).where(Account.username.in_(names)))
         }
-    node = nodes[Level.COUNTY]
+    node = nodes.owner(YUCI_ORG[2:8] + "000000")
     count = 0
-    async with nodes[Level.CITY].sessions() as city:
+    async with nodes.single(Level.CITY).sessions() as city:
         matters = {m.basic_code: m for m in await city.scalars(select(Matter))}
     async with node.sessions() as session, session.begin():
         calendar = await load_calendar(session=session)

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from auth.models import Account
 from gateway.demo.accounts import demo_actor
-from gateway.nodes import NodeRegistry
+from gateway.nodes import Node, NodeRegistry
 from levels.calendar.workdays import load_calendar
 from levels.cases.models import Case
 from levels.cases.service import Actor
@@ -141,10 +141,15 @@ COMPLAINTS = (
 )  # fmt: skip
 
 
+def _node(nodes: NodeRegistry, level: Level, code: str) -> Node:
+    """The node owning the division ``code`` begins with, at ``level``."""
+    return nodes.owner_or_none(code[:12], level) or nodes[level]
+
+
 async def _holder(nodes: NodeRegistry, number: str) -> tuple[Level, Case]:
     """The store that holds the case now, and its row there."""
     for level in LEVELS:
-        async with nodes[level].sessions() as session:
+        async with _node(nodes, level, number).sessions() as session:
             row = await session.get(Case, number)
         if row is not None and row.level is level:
             return level, row
@@ -162,7 +167,7 @@ async def load_demo_evaluations(nodes: NodeRegistry) -> dict[str, int]:
     rated: dict[tuple[str, str], tuple[Level, service.Rated]] = {}
     for r in RATINGS:
         level, case = await _holder(nodes, r.number)
-        async with nodes[level].sessions.begin() as s:
+        async with _node(nodes, level, r.number).sessions.begin() as s:
             rated[(r.number, r.channel)] = level, await service.rate_case(
                 r.number, r.rating, r.comment, session=s,
                 actor=demo_actor(by_id[case.applicant_id], r.channel), now=r.at,
@@ -176,26 +181,26 @@ async def load_demo_evaluations(nodes: NodeRegistry) -> dict[str, int]:
 
     for key, (who, when, note) in CALLBACKS.items():
         level, rid = rectification(key)
-        async with nodes[level].sessions.begin() as s:
+        async with _node(nodes, level, key[0]).sessions.begin() as s:
             await service.record_callback(
                 rid, note, level=level.value, session=s, actor=staff(who), now=when
             )
     for key, (who, when, measures) in COMPLETIONS.items():
         level, rid = rectification(key)
-        async with nodes[level].sessions.begin() as s:
+        async with _node(nodes, level, key[0]).sessions.begin() as s:
             await service.complete_rectification(
                 rid, measures, level=level.value, session=s, actor=staff(who), now=when
             )
     for key, (who, when, reason) in APPEALS.items():
         level, done = rated[key]
-        async with nodes[level].sessions.begin() as s:
+        async with _node(nodes, level, key[0]).sessions.begin() as s:
             await service.appeal_rating(
                 done.evaluation.id, reason, level=level.value, session=s, actor=staff(who),
                 now=when,
             )  # fmt: skip
     for key, (who, when, uphold, note) in DECISIONS.items():
         level, done = rated[key]
-        async with nodes[level].sessions.begin() as s:
+        async with _node(nodes, level, key[0]).sessions.begin() as s:
             await service.decide_appeal(
                 done.evaluation.id, uphold, note, level=level.value, session=s,
                 actor=staff(who, "WEB"), now=when,
@@ -206,7 +211,8 @@ async def load_demo_evaluations(nodes: NodeRegistry) -> dict[str, int]:
 
     # the worker's pass of the demo's morning: what ran past its deadline is flagged
     for node in nodes:
-        await flag_overdue(node.sessions, level=node.level.value, now=PASS_AT)
+        for held in node.levels:
+            await flag_overdue(node.sessions, level=held.value, now=PASS_AT)
     counts: dict[str, int] = {}
     for model in (Evaluation, Rectification, Complaint):
         counts[model.__tablename__] = 0
@@ -222,7 +228,9 @@ async def _complaint(nodes: NodeRegistry, accounts: dict[str, Account], c: DemoC
     complainant = demo_actor(accounts[c.complainant], "MOBILE")
     staff = accounts[c.staff] if c.staff else None
     level = c.level
-    async with nodes[level].sessions.begin() as s:
+    where = c.case_number or c.window_id or (accounts[c.staff].division_code if c.staff else None)
+    node = _node(nodes, level, where or "")
+    async with node.sessions.begin() as s:
         # kept with the case, else the window's org, else the staff member's
         if c.case_number is not None:
             case = await s.get(Case, c.case_number)
@@ -245,14 +253,14 @@ async def _complaint(nodes: NodeRegistry, accounts: dict[str, Account], c: DemoC
         )  # fmt: skip
     if c.handled is not None:
         who, when, handling = c.handled
-        async with nodes[level].sessions.begin() as s:
+        async with node.sessions.begin() as s:
             await service.handle_complaint(
                 row.id, handling, level=level.value, session=s,
                 actor=demo_actor(accounts[who], "WEB"), now=when,
             )  # fmt: skip
     if c.satisfaction is not None:
         answer, when = c.satisfaction
-        async with nodes[level].sessions.begin() as s:
+        async with node.sessions.begin() as s:
             await service.rate_complaint_handling(
                 row.id, answer, level=level.value, session=s, actor=complainant, now=when
             )

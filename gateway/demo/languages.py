@@ -12,7 +12,6 @@ from auth.models import Account
 from gateway.demo.accounts import demo_actor
 from gateway.nodes import NodeRegistry
 from levels.common.clock import CHINA
-from levels.common.enums import Level
 from levels.windows import languages
 from levels.windows.models import WindowSetup
 
@@ -24,7 +23,7 @@ async def load_demo_languages(nodes: NodeRegistry) -> dict[str, int]:
     async with nodes.identity.sessions() as session:
         admin = await session.scalar(select(Account).where(Account.username == "yuci.admin"))
     assert admin is not None, "load the demo accounts first"
-    async with nodes[Level.COUNTY].sessions.begin() as session:
+    async with nodes.owner(DESK[:12]).sessions.begin() as session:
         existed = await session.get(WindowSetup, DESK) is not None
         await languages.set_window_languages(
             DESK, ["zh", "bo"], session=session, actor=demo_actor(admin, "COUNTER"), now=SET_AT

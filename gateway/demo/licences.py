@@ -41,7 +41,7 @@ from levels.cases.steps import take_step
 from levels.city.models import Matter
 from levels.common.clock import CHINA, FixedClock
 from levels.common.codes import DivisionCode, make_implementation_code, parse_division
-from levels.common.enums import LEVELS, DeliveryMethod
+from levels.common.enums import DeliveryMethod, Level
 from levels.common.models import ImplementationMaterial
 from levels.licences.keys import OrgSigner
 from levels.licences.models import ELicence
@@ -202,11 +202,11 @@ async def _make(
     signer: OrgSigner,
 ) -> None:
     """One case, its steps, and the change of its licence (each its own transaction)."""
-    node = nodes[spec.division.level]
+    node = nodes.owner(spec.division)
     code = implementation(spec.division, spec.basic_code)
     matter = matters[spec.basic_code]
     applicant = accounts[spec.applicant]
-    async with nodes[CITY.level].sessions() as library, node.sessions() as session:
+    async with nodes.single(Level.CITY).sessions() as library, node.sessions() as session:
         async with session.begin():
             calendar = await load_calendar(session=session)
             guide = (
@@ -265,7 +265,7 @@ async def load_demo_licences(nodes: NodeRegistry, *, secret: bytes) -> dict[str,
             a.username: a
             for a in await session.scalars(select(Account).where(Account.username.in_(USERS)))
         }
-    async with nodes[CITY.level].sessions() as city:
+    async with nodes.single(Level.CITY).sessions() as city:
         matters = {m.basic_code: m for m in await city.scalars(select(Matter))}
     signer = OrgSigner(secret)
     for n, spec in enumerate(ISSUED, 1):
@@ -292,8 +292,8 @@ async def relay_pending(nodes: NodeRegistry) -> int:
     passes = 0
     while True:
         found = []
-        for level in LEVELS:
-            async with nodes[level].sessions() as session:
+        for node in nodes:
+            async with node.sessions() as session:
                 found.append(await _next_due(session))
         due = [d for d in found if d is not None]
         if not due:
@@ -302,13 +302,13 @@ async def relay_pending(nodes: NodeRegistry) -> int:
         passes += 1
         if not done.moved or done.failed or done.waiting:
             raise RuntimeError(f"the demo's messages are stuck: {done}")
-    for level in LEVELS:
-        async with nodes[level].sessions() as session:
+    for node in nodes:
+        async with node.sessions() as session:
             left = await session.scalar(
                 select(func.count())
                 .select_from(OutboxMessage)
                 .where(OutboxMessage.state != MessageState.ACKNOWLEDGED)
             )
         if left:
-            raise RuntimeError(f"{left} demo messages of the {level.value} store not delivered")
+            raise RuntimeError(f"{left} demo messages of node {node.id} not delivered")
     return passes

@@ -89,7 +89,7 @@ async def load_demo_proxy(nodes: NodeRegistry, *, secret: bytes) -> dict[str, in
     resident, agent = accounts[RESIDENT], accounts[AGENT]
     who = Resident(resident.id, resident.display_name, resident.id_number_masked or "")
     applicant = Applicant(ApplicantKind.PERSON, who.id, who.name, who.id_masked)
-    async with nodes[Level.CITY].sessions() as city:
+    async with nodes.single(Level.CITY).sessions() as city:
         matters = {
             m.basic_code: m
             for m in await city.scalars(
@@ -97,8 +97,8 @@ async def load_demo_proxy(nodes: NodeRegistry, *, secret: bytes) -> dict[str, in
             )
         }
     async with (
-        nodes[Level.COUNTY].sessions() as county,
-        nodes[Level.VILLAGE].sessions() as session,
+        nodes.owner(COUNTY_ORG[2:8] + "000000").sessions() as county,
+        nodes.owner(VILLAGE).sessions() as session,
         session.begin(),
     ):
         calendar = await load_calendar(session=session)

@@ -44,7 +44,7 @@ async def load_demo_registers(nodes: NodeRegistry, *, secret: bytes) -> dict[str
     signer = OrgSigner(secret)
     who = _System(id="demo-registers")
     issued = 0
-    async with nodes[YUCI.level].sessions() as session, session.begin():
+    async with nodes.owner(YUCI).sessions() as session, session.begin():
         for n, person in enumerate(residents, 1):
             for k, (type_code, (prefix, fields)) in enumerate(REGISTERS.items()):
                 entry = RegisterEntry(

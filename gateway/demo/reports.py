@@ -15,7 +15,6 @@ from gateway.nodes import NodeRegistry
 from gateway.report import month_figures
 from levels.calendar.workdays import load_calendar
 from levels.common.clock import CHINA
-from levels.common.enums import Level
 from levels.supervision import filing
 
 XIUWEN = "140702101000"
@@ -32,7 +31,7 @@ async def load_demo_reports(nodes: NodeRegistry) -> dict[str, int]:
     org, report, _down = await month_figures(
         nodes, XIUWEN, MONTH, today=FILED_AT.date(), timeout=30.0
     )
-    async with nodes[Level.TOWN].sessions.begin() as session:
+    async with nodes.owner(XIUWEN).sessions.begin() as session:
         await filing.file_report(
             filing.Filing(
                 org=org,

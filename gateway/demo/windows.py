@@ -26,7 +26,7 @@ from gateway.nodes import NodeRegistry
 from levels.calendar.workdays import load_calendar
 from levels.common.clock import CHINA
 from levels.common.codes import parse_division
-from levels.common.enums import Level, WindowKind
+from levels.common.enums import WindowKind
 from levels.common.models import ServiceOrg
 from levels.windows import appointments, queue, service
 from levels.windows.enums import DayKind, KioskFunction, TicketChannel
@@ -78,7 +78,7 @@ async def load_demo_windows(nodes: NodeRegistry, *, secret: bytes) -> dict[str, 
     people = await _accounts(nodes, secret=secret)
     admin = demo_actor(people["yuci.admin"], "COUNTER")
     counts = {"window_setups": 0, "queue_tickets": 0, "appointment_slots": 0}
-    async with nodes[Level.COUNTY].sessions.begin() as session:
+    async with nodes.owner(YUCI).sessions.begin() as session:
         calendar = await load_calendar(session=session)
         org = await session.scalar(select(ServiceOrg).where(ServiceOrg.division_code == YUCI))
         assert org is not None
@@ -156,7 +156,7 @@ async def load_demo_windows(nodes: NodeRegistry, *, secret: bytes) -> dict[str, 
             actor=demo_actor(people["resident2"], "MOBILE"), now=_at(9, 10),
         )  # fmt: skip
     town_admin = demo_actor(people["xiuwen.admin"], "COUNTER")
-    async with nodes[Level.TOWN].sessions.begin() as session:
+    async with nodes.owner(XIUWEN).sessions.begin() as session:
         town_window = f"{XIUWEN}W01"
         holder_a, holder_b = people["xiuwen.receptionist"], people["xiuwen.reviewer"]
         await service.set_posts(

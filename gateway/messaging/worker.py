@@ -32,7 +32,6 @@ from gateway.messaging.transport import Delivery, Transport, TransportDown
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.audit.chain import EventDraft, append
 from levels.common.clock import Clock
-from levels.common.enums import Level
 from levels.common.errors import DomainError, message_for
 from levels.common.nodemap import NodeMap
 from levels.outbox import sending, signing
@@ -106,7 +105,7 @@ def node_keys(
         if source is not None
         else {n.name: signing.node_key_source(n.sessions, n.name) for n in nodes}
     )
-    return signing.NodeKeys(sources, nodemap or NodeMap.embedded())
+    return signing.NodeKeys(sources, nodemap or nodes.map)
 
 
 def _entity_of(item: tuple[dict[str, Any], Delivery]) -> str:
@@ -157,12 +156,11 @@ class Messenger:
         outbox.load_handlers()
         await self.transport.start([n.name for n in self.nodes])
 
-    def node_of(self, level: Level | str) -> LevelNode:
-        return self.nodes[Level(level) if isinstance(level, str) else level]
-
     def target_of(self, row: OutboxMessage) -> str:
-        """The node a message goes to: the owner of its division at its target level."""
-        return self.keys.owner(row.division_code, row.target_level)
+        """The node a message goes to: the owner of its target division (named in the
+        payload by the sender) or else of its case's division, at its target level."""
+        target = row.payload.get("targetDivision") if isinstance(row.payload, dict) else None
+        return self.keys.owner(target or row.division_code, row.target_level)
 
     # --- publishing -------------------------------------------------------------------
 

@@ -225,6 +225,7 @@ async def refer_case(
         payload=_payload(case, materials, hop, text, await tolerance.commitment(session, case)),
         now=now,
         case_number=number,
+        target_division=hop.division_code,
     )
     detail = {"message": message.id, "to": hop.level.value, "toOrg": hop.org_code}
     if text:
@@ -250,15 +251,70 @@ async def _centre_of(session: AsyncSession, division_code: str) -> str:
     return org
 
 
+def _moves_up_here(held: Case, envelope: Envelope) -> bool:
+    """Whether the row here is the case on its way up to a level this store holds too."""
+    return (
+        held.status is CaseStatus.REFERRED
+        and held.referred_to_level is envelope.target_level
+        and held.level is Level(envelope.payload["fromLevel"])
+    )
+
+
+async def _move_up(
+    session: AsyncSession, case: Case, envelope: Envelope, org_code: str, now: dt.datetime
+) -> None:
+    """The referral arrives in the store it left (one node holds both levels): the same
+    row is the case at the next level; its materials and commitment are here already."""
+    p = envelope.payload
+    decides = bool(p["decides"])
+    today = china_date(now)
+    if decides:
+        impl = await session.get(MatterImplementation, p["implementationCode"])
+        case.department_id = impl.department_id if impl else None
+    case.level = envelope.target_level
+    case.org_code = org_code
+    # the division stays the receiving one: the station's ledger keeps finding the case,
+    # and it lies under the jurisdiction of every org above it
+    case.status = CaseStatus.ACCEPTED if decides else CaseStatus.SUBMITTED
+    case.accepted_on = today if decides else None
+    case.referred_to_level = None
+    case.review_opinions = list(p.get("reviewOpinions") or []) or None
+    case.referral_due_on = _day(p.get("referralDueOn"))
+    case.referral_yellow_on = _day(p.get("referralYellowOn"))
+    case.updated_at = now
+    if decides:
+        set_clock(case, [], await load_calendar(session=session), today)
+    await session.flush()
+    detail: dict[str, Any] = {"message": envelope.id, "from": p["fromLevel"]}
+    if p.get("opinion"):
+        detail["opinion"] = p["opinion"]
+    await record_event(
+        session,
+        case,
+        Actor(id="relay", kind=SYSTEM.kind, channel=SYSTEM.channel, org_code=org_code),
+        RECEIVE_ACTION,
+        None,
+        now,
+        detail,
+    )
+    if decides:
+        await notices.on_referral_received(session, case, now)
+
+
 @handler(TOPIC)
 async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.datetime) -> None:
     """The next store takes the case: the deciding org accepts it on receipt, a
     reviewing town holds it for its preliminary review."""
     p = envelope.payload
     number = str(p["number"])
-    if await session.get(Case, number) is not None:
+    held = await session.get(Case, number)
+    if held is not None and not _moves_up_here(held, envelope):
         raise DomainError(CaseErrorCode.ALREADY_HERE, detail=number)
     org_code = p["orgCode"] or await _centre_of(session, p["divisionCode"])
+    if held is not None:
+        # one node holds both levels (a county node): the case moves up in place
+        await _move_up(session, held, envelope, org_code, now)
+        return
     level = envelope.target_level
     decides = bool(p["decides"])
     today = china_date(now)

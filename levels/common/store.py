@@ -1,13 +1,30 @@
-"""Engines for level stores: SQLite (embedded default) or PostgreSQL (asyncpg)."""
+"""Stores — a database with its engine and session factory — and their engines: SQLite
+(embedded default) or PostgreSQL (asyncpg). Used by the hub, the nodes and auth."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+
+@dataclass(frozen=True)
+class Store:
+    """One database: its name (a node id, or ``identity``), URL, engine and sessions."""
+
+    name: str
+    url: str
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
 
 
 def create_store_engine(

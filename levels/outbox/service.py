@@ -52,6 +52,16 @@ FAILED_ACTION = "MESSAGE_FAILED"
 RETRIED_ACTION = "MESSAGE_RETRIED"
 ABANDONED_ACTION = "MESSAGE_ABANDONED"
 _LAST_ERROR_MAX = 2000
+# the payload key naming the division a message goes to (see ``enqueue``)
+TARGET_KEY = "targetDivision"
+
+
+def target_division(envelope: Envelope) -> str | None:
+    """The division whose node a message goes to: the one it names, else its case's."""
+    named = envelope.payload.get(TARGET_KEY)
+    if isinstance(named, str) and named:
+        return named
+    return envelope.case_number[:12] if envelope.case_number else None
 
 
 class UnknownTopic(Exception):
@@ -116,6 +126,7 @@ async def enqueue(
     case_number: str | None = None,
     division_code: str | None = None,
     entity: str | None = None,
+    target_division: str | None = None,
 ) -> OutboxMessage:
     """Add a PENDING message to the source store, in the caller's transaction: it is
     sent if and only if the caller commits.
@@ -127,7 +138,12 @@ async def enqueue(
     The messages about one ``entity`` (``case:<number>`` by default for a case's) to
     one target are numbered in the order they are written, and apply in that order
     whatever the delivery timing (the caller holds the entity's row locked, so two
-    writers do not number at once; if they did, the unique index refuses one)."""
+    writers do not number at once; if they did, the unique index refuses one).
+
+    ``target_division`` names the division the message goes to (its node is the owner
+    of that division at the target level); it travels in the payload as
+    ``targetDivision``, a key older handlers ignore. Without it the message goes to
+    the owner of its own division at the target level."""
     if source is target:
         raise ValueError(f"a message crosses levels: {source.value} → {target.value}")
     division = division_code or (case_number[:12] if case_number else None)
@@ -159,7 +175,9 @@ async def enqueue(
         entity_seq=seq,
         # a copy, as the store will give it back (and a payload JSON cannot hold fails
         # here, in the caller's hands)
-        payload=orjson.loads(orjson.dumps(payload)),
+        payload=orjson.loads(
+            orjson.dumps({**payload, TARGET_KEY: target_division} if target_division else payload)
+        ),
         state=MessageState.PENDING,
         attempts=0,
         next_attempt_at=now,

@@ -20,6 +20,7 @@ import click
 import pytest
 import uvicorn
 from click.testing import CliRunner, Result
+from pydantic import AliasChoices
 
 from gateway.cli import main
 from gateway.settings import Settings
@@ -108,8 +109,18 @@ def test_version_is_the_packages() -> None:
         assert shown.output.strip() == f"govhub {importlib.metadata.version('govhub')}"
 
 
+def env_name(field: str) -> str:
+    """The environment variable of a setting: its first alias (``GOVHUB_NODES`` for
+    ``nodes_file``), else ``GOVHUB_<FIELD>``."""
+    alias = Settings.model_fields[field].validation_alias
+    first = alias.choices[0] if isinstance(alias, AliasChoices) else alias
+    if isinstance(first, str) and first.startswith("GOVHUB_"):
+        return first
+    return f"GOVHUB_{field.upper()}"
+
+
 def test_every_commands_help_names_the_settings_it_reads() -> None:
-    fields = {f"GOVHUB_{name.upper()}" for name in Settings.model_fields}
+    fields = {env_name(name) for name in Settings.model_fields}
     for path, command in commands():
         named = getattr(command, "govhub_settings", None)
         assert named is not None, f"govhub {' '.join(path)} names no settings"
@@ -133,6 +144,7 @@ RUNS: list[list[str]] = [
     ["licences", "kit"],
     ["report", "monthly", "--org", "140702000000", "--month", "2026-10", "--no-chart"],
     ["export-schema"],
+    ["nodes"],
 ]
 
 
@@ -146,7 +158,7 @@ def test_a_command_reads_no_setting_its_help_leaves_out(
 
     def spy(self: Settings, name: str) -> Any:
         if name in Settings.model_fields:
-            read.add(f"GOVHUB_{name.upper()}")
+            read.add(env_name(name))
         return original(self, name)
 
     monkeypatch.setattr(Settings, "__getattribute__", spy)

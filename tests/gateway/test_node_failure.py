@@ -20,10 +20,13 @@ from gateway.breakers import unreachable
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.common.clock import FixedClock
-from levels.common.enums import LEVELS, Level
+from levels.common.enums import Level
 from levels.common.store import create_store_engine
 from tests.conftest import BACKEND
 from tests.support import pg
+
+# the down node named with the prefixes it owns (its level too: it holds one)
+VILLAGE_DOWN = {"code": "NODE_UNAVAILABLE", "level": "VILLAGE", "node": "village", "prefixes": [""]}
 
 
 def unreachable_url(tmp: Path) -> str:
@@ -50,9 +53,7 @@ async def hub_with_village(
         engine=engine,
         sessions=async_sessionmaker(engine),
     )
-    registry = NodeRegistry(
-        {lv: broken if lv is Level.VILLAGE else nodes[lv] for lv in LEVELS}, nodes.identity
-    )
+    registry = nodes.replacing(broken)
     app = create_app(settings, nodes=registry, clock=clock)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://govhub.test") as client:
@@ -108,7 +109,7 @@ async def test_fan_out_returns_partial_data_and_names_the_level(
     levels = {e["node"]["level"] for e in body["data"]["divisions"]["edges"]}
     assert levels == {"CITY", "COUNTY", "TOWN"}
     (error,) = body["errors"]
-    assert error["extensions"] == {"code": "NODE_UNAVAILABLE", "level": "VILLAGE"}
+    assert error["extensions"] == VILLAGE_DOWN
     assert error["path"] == ["divisions"]
 
 
@@ -159,7 +160,7 @@ async def test_a_database_refusing_connections_is_a_node_unavailable(
     levels = {e["node"]["level"] for e in body["data"]["divisions"]["edges"]}
     assert levels == {"CITY", "COUNTY", "TOWN"}
     (error,) = body["errors"]
-    assert error["extensions"] == {"code": "NODE_UNAVAILABLE", "level": "VILLAGE"}
+    assert error["extensions"] == VILLAGE_DOWN
 
 
 class _DriverError(Exception):

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-import gateway.breakers
+import resolvers.breakers
 from gateway.breakers import BreakerOpen, BreakerState, NodeBreakers
 from gateway.cli import main
 from gateway.nodes import NodeRegistry
@@ -89,7 +89,7 @@ async def stores(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Node
 
 def with_breakers(nodes: NodeRegistry, breakers: NodeBreakers) -> NodeRegistry:
     """The same stores behind breakers of their own."""
-    return NodeRegistry({lv: nodes[lv] for lv in LEVELS}, nodes.identity, breakers=breakers)
+    return nodes.replacing(breakers=breakers)
 
 
 async def send(
@@ -375,7 +375,7 @@ class BreakerTime:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.offset = 0.0
         monkeypatch.setattr(purgatory.domain.model, "time", self)
-        monkeypatch.setattr(gateway.breakers, "time", self)
+        monkeypatch.setattr(resolvers.breakers, "time", self)
 
     def time(self) -> float:
         return time.time() + self.offset

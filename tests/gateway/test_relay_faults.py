@@ -31,7 +31,7 @@ from gateway.nodes import NodeRegistry
 from gateway.relay import StepHook, relay_once
 from gateway.settings import Settings
 from levels.common.clock import FixedClock
-from levels.common.enums import LEVELS, Level
+from levels.common.enums import Level
 from levels.common.store import create_store_engine
 from levels.outbox.models import MessageState
 from tests.conftest import BACKEND, DEMO_NOW
@@ -184,11 +184,7 @@ async def store_away(nodes: NodeRegistry, level: Level) -> AsyncIterator[NodeReg
             node, url=url, engine=engine, sessions=async_sessionmaker(engine)
         )
         try:
-            yield NodeRegistry(
-                {lv: away if lv is level else nodes[lv] for lv in LEVELS},
-                nodes.identity,
-                breakers=nodes.breakers,
-            )
+            yield nodes.replacing(away, breakers=nodes.breakers)
         finally:
             await engine.dispose()
         return

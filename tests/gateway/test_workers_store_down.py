@@ -19,7 +19,7 @@ from gateway.cli import main
 from gateway.nodes import NodeRegistry
 from gateway.timers import fire_all
 from levels.common.clock import FixedClock
-from levels.common.enums import LEVELS, Level
+from levels.common.enums import Level
 from levels.common.store import create_store_engine
 from levels.idempotency.models import IdempotencyRecord
 from levels.outbox.models import MessageState
@@ -48,9 +48,7 @@ async def town_down(stores: NodeRegistry, tmp_path: Path) -> AsyncIterator[NodeR
     away = dataclasses.replace(
         stores[Level.TOWN], url=url, engine=engine, sessions=async_sessionmaker(engine)
     )
-    yield NodeRegistry(
-        {lv: away if lv is Level.TOWN else stores[lv] for lv in LEVELS}, stores.identity
-    )
+    yield stores.replacing(away)
     await engine.dispose()
 
 

@@ -12,10 +12,11 @@ LEVELS = [Level.COUNTY, Level.TOWN, Level.VILLAGE]
 
 
 def fetch(
-    streams: dict[Level, list[str]], start: dict[Level, str], limit: int
+    streams: dict[Level, list[str]], start: dict[str, str], limit: int
 ) -> dict[Level, list[str]]:
+    # positions are kept by stream name (a node id, or a level's name)
     return {
-        lv: [k for k in rows if lv not in start or k > start[lv]][:limit]
+        lv: [k for k in rows if lv.value not in start or k > start[lv.value]][:limit]
         for lv, rows in streams.items()
     }
 

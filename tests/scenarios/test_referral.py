@@ -22,7 +22,7 @@ from gateway.relay import relay_once
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case
 from levels.common.clock import FixedClock
-from levels.common.enums import LEVELS, Level
+from levels.common.enums import Level
 from levels.common.store import create_store_engine
 from levels.outbox.models import OutboxMessage
 from tests.conftest import BACKEND, DEMO_NOW
@@ -422,9 +422,8 @@ def county_away(nodes: NodeRegistry, tmp: Path) -> NodeRegistry:
         url = f"sqlite+aiosqlite:///{tmp / 'gone' / 'county.sqlite3'}"
     engine = create_store_engine(url)
     away = dataclasses.replace(node, url=url, engine=engine, sessions=async_sessionmaker(engine))
-    return NodeRegistry(
-        {lv: away if lv is Level.COUNTY else nodes[lv] for lv in LEVELS},
-        nodes.identity,
+    return nodes.replacing(
+        away,
         breakers=NodeBreakers(failures=2, open_seconds=60),
     )
 

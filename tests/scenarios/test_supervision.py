@@ -149,7 +149,7 @@ async def test_a_node_down_gives_partial_figures_and_names_its_level(
     data = body["data"]["supervision"]
     assert data["unavailableLevels"] == ["VILLAGE"]
     assert [e["extensions"] for e in body["errors"]] == [
-        {"code": "NODE_UNAVAILABLE", "level": "VILLAGE"}
+        {"code": "NODE_UNAVAILABLE", "level": "VILLAGE", "node": "village", "prefixes": [""]}
     ]
     # the county and the towns still answer; the villages' orgs are not listed
     assert [r["level"] for r in data["byLevel"]] == ["COUNTY", "TOWN"]

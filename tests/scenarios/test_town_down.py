@@ -21,7 +21,7 @@ from gateway.relay import relay_once
 from gateway.settings import Settings
 from levels.cases.models import Case
 from levels.common.clock import FixedClock
-from levels.common.enums import LEVELS, Level, MatterStatus
+from levels.common.enums import Level, MatterStatus
 from levels.common.models import MatterImplementation
 from levels.common.store import create_store_engine
 from levels.outbox.models import MessageState, OutboxMessage
@@ -55,9 +55,7 @@ async def town_down(settings: Settings, nodes: NodeRegistry, tmp_path: Path) -> 
         url = f"sqlite+aiosqlite:///{tmp_path / 'town'}"
     engine = create_store_engine(url)
     away = dataclasses.replace(node, url=url, engine=engine, sessions=async_sessionmaker(engine))
-    down = NodeRegistry(
-        {lv: away if lv is Level.TOWN else nodes[lv] for lv in LEVELS}, nodes.identity
-    )
+    down = nodes.replacing(away)
     async with own_hub(settings, down) as hub:
         yield Desk(hub)
     await engine.dispose()

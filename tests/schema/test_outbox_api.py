@@ -20,7 +20,7 @@ from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.audit.models import AuditEvent
 from levels.common.clock import FixedClock
-from levels.common.enums import LEVELS, Level
+from levels.common.enums import Level
 from levels.common.store import create_store_engine
 from levels.outbox.models import MessageState, OutboxMessage
 from levels.outbox.service import RETRIED_ACTION, enqueue
@@ -238,9 +238,7 @@ async def town_down(
     broken = dataclasses.replace(
         nodes[Level.TOWN], url=url, engine=engine, sessions=async_sessionmaker(engine)
     )
-    registry = NodeRegistry(
-        {lv: broken if lv is Level.TOWN else nodes[lv] for lv in LEVELS}, nodes.identity
-    )
+    registry = nodes.replacing(broken)
     app = create_app(settings, nodes=registry, clock=FixedClock(DEMO_NOW))
     async with httpx.AsyncClient(
         transport=client_transport(app), base_url="http://govhub.test"
@@ -260,4 +258,9 @@ async def test_a_store_that_is_down_leaves_the_rest_and_an_error(
     assert _mine(body, sent) == ["referred", "incident"]
     (error,) = body["errors"]
     assert error["path"] == ["outboxMessages"]
-    assert error["extensions"] == {"code": "NODE_UNAVAILABLE", "level": "TOWN"}
+    assert error["extensions"] == {
+        "code": "NODE_UNAVAILABLE",
+        "level": "TOWN",
+        "node": "town",
+        "prefixes": [""],
+    }
