@@ -57,8 +57,11 @@ async def _pdf(desk: Desk, who: str, url: str) -> tuple[bytes, str, list[str]]:
     for page in reader.pages:
         for image in page.images:
             gray = np.array(image.image.convert("L"))
-            (found,) = zxingcpp.read_barcodes(gray)
-            scanned.append(str(found.text))
+            # only QR codes: a scanner set to read any format may also see a 1-D
+            # barcode in the pattern of a QR code, which a notice does not carry
+            found = zxingcpp.read_barcodes(gray, formats=zxingcpp.BarcodeFormat.QRCode)
+            assert len({r.text for r in found}) == 1, [r.text for r in found]
+            scanned.append(str(found[0].text))
     return response.content, text, scanned
 
 
