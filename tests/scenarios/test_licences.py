@@ -113,7 +113,7 @@ def _scan(svg_token: str) -> str:
     qr = segno.make(svg_token, error="m", micro=False)
     matrix = np.array([[0 if bit else 255 for bit in row] for row in qr.matrix], dtype=np.uint8)
     image = np.kron(np.pad(matrix, 4, constant_values=255), np.ones((4, 4), dtype=np.uint8))
-    (found,) = zxingcpp.read_barcodes(image)
+    (found,) = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     return str(found.text)
 
 
