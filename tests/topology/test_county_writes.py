@@ -16,10 +16,15 @@ from gateway.cli import main
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.evaluations.models import Complaint, Evaluation
+from levels.licences.enums import LicenceStatus
+from levels.licences.models import ELicence
 from levels.windows.models import QueueTicket
 from tests.conftest import DEMO_NOW, TEST_SECRET
 from tests.scenarios.desk import Desk, at
 from tests.scenarios.test_evaluations import FILE, _completed, _rate
+from tests.scenarios.test_licence_lifecycle import DAY as LICENCE_DAY
+from tests.scenarios.test_licence_lifecycle import HOLDER, _change, _outcome
+from tests.scenarios.test_licences import _register_business
 from tests.scenarios.test_queue import (
     A01,
     A02,
@@ -150,3 +155,34 @@ async def test_audit_verify_walks_the_nodes_of_the_map(
     unknown = await govhub("audit", "verify", "--node", "county-999999")
     assert unknown.exit_code != 0
     assert "no node county-999999" in unknown.output and "Traceback" not in unknown.output
+
+
+async def test_a_licence_of_a_yuci_town_suspended_and_verified(
+    county_desk: Desk, county_nodes: NodeRegistry
+) -> None:
+    desk = county_desk
+    await desk.travel(at(LICENCE_DAY, 9))
+    await desk.sign_in(HOLDER, "xiuwen.receptionist", "xiuwen.director")
+    # given a business licence issued by 修文镇 (a town of 榆次区)
+    licence = await _register_business(desk, HOLDER)
+    token = licence["token"]
+    assert await _outcome(desk, token) == "VALID"
+    # when its director suspends it, the issuer's row says so at once
+    suspended = await _change(
+        desk, "xiuwen.director", "suspendLicence", id=licence["identifier"], reason="停业整顿"
+    )
+    assert suspended["errors"] == [], suspended
+    assert await _outcome(desk, token) == "SUSPENDED"
+    back = await _change(desk, "xiuwen.director", "reinstateLicence", id=licence["identifier"])
+    assert back["licence"]["status"] == "VALID"
+    assert await _outcome(desk, token) == "VALID"
+    # and the master row is in 榆次区's database (the city node keeps the library copy)
+    engine = create_async_engine(county_nodes[YUCI_NODE].url)
+    try:
+        async with engine.connect() as conn:
+            master = await conn.scalar(
+                select(ELicence.status).where(ELicence.id == licence["identifier"])
+            )
+    finally:
+        await engine.dispose()
+    assert master is LicenceStatus.VALID
