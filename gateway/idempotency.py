@@ -84,7 +84,12 @@ MAX_KEY_LENGTH = 255
 SESSION_MUTATIONS = frozenset(
     {"login", "refreshSession", "logout", "startHandoff", "approveHandoff", "completeHandoff"}
 )
-# a mutation that writes nothing keeps its record here
+# a mutation that writes nothing keeps its record in the one node holding this level
+# (``NodeRegistry.single``): a record must live in exactly one store, and such a
+# mutation names no division to route by. Every topology has a single city node (the
+# county, town and village levels may be split over several nodes by prefix, so
+# ``nodes[Level.COUNTY]`` would be ambiguous); ``lookup`` reads every node anyway, so
+# the home is only where the record is written.
 HOME = Level.CITY
 _STATE = "govhub_idempotency"
 
@@ -216,7 +221,7 @@ class Slot:
         if status == 200 and not _has_errors(body):
             # refused with payload errors, or nothing to change: kept as it is
             try:
-                async with self.nodes[HOME].sessions.begin() as session:
+                async with self.nodes.single(HOME).sessions.begin() as session:
                     await service.drop_expired_key(
                         session, pending.client, pending.operation, pending.key, pending.created_at
                     )

@@ -85,7 +85,7 @@ async def node(
     loaders = info.context.loaders
     row: Evaluation | Rectification | Complaint | None
     if isinstance(key, int):  # an ID of the previous release: the row's number
-        async with info.context.nodes[gid.level].sessions() as session:
+        async with _node_at(info, gid.level, key).sessions() as session:
             row = await by_key(session, _MODELS[gid.type_name], key)
     elif gid.type_name == "Evaluation":
         row = await loaders.evaluation_by_public_id.load((gid.level, key))
@@ -101,8 +101,16 @@ async def node(
     return ComplaintType.from_row(gid.level, row) if row is not None else None
 
 
-async def _write(info: Info, level: Level, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async with info.context.nodes[level].sessions.begin() as session:
+def _node_at(info: Info, level: Level, where: str | int) -> Node:
+    """The node holding ``where`` at ``level``: a division code or a row's public key
+    (it leads with the division that holds the row); a row number of the previous
+    release's IDs names no division, so the one node of the level."""
+    nodes = info.context.nodes
+    return nodes.owner_at(where, level) if isinstance(where, str) else nodes.single(level)
+
+
+async def _write(info: Info, node: Node, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    async with node.sessions.begin() as session:
         return await work(session)
 
 
@@ -137,10 +145,11 @@ async def rate_case(info: Info, input: Any) -> EvaluationPayload:
                 rectification_days=ctx.settings.rectification_days,
             )
 
-        rated = await _write(info, node.level, work)
+        rated = await _write(info, node, work)
     except DomainError as e:
         return EvaluationPayload(errors=user_errors(e, ctx.locale))
-    return EvaluationPayload(evaluation=EvaluationType.from_row(node.level, rated.evaluation))
+    level = _level_at(node, rated.evaluation)
+    return EvaluationPayload(evaluation=EvaluationType.from_row(level, rated.evaluation))
 
 
 Row = TypeVar("Row", Evaluation, Rectification, Complaint)
@@ -175,7 +184,7 @@ async def _act_on(
             raise _refuse(info, action, target)
         return await change(session, row.id, level.value)
 
-    return level, await _write(info, level, work)
+    return level, await _write(info, _node_at(info, level, key), work)
 
 
 async def _on_rectification(
@@ -379,12 +388,13 @@ async def complaints(info: Info, filter: ComplaintFilter | None) -> list[Complai
 # -- complaints ------------------------------------------------------------------------
 
 
-async def _complaint_place(info: Info, input: Any) -> tuple[Level, service.ComplaintDraft]:
+async def _complaint_place(info: Info, input: Any) -> tuple[Level, Node, service.ComplaintDraft]:
     """Where a complaint lives: with its case, else its window, else the staff
     member's org; a window or staff member named with a case must be of its org."""
     ctx = info.context
     number = org = division = window_id = staff_id = None
     level: Level | None = None
+    home: Node | None = None
     if input.case_number:
         number = parse_case_number(input.case_number, field=("input", "caseNumber")).value
         node = await holder(info, number)
@@ -397,12 +407,14 @@ async def _complaint_place(info: Info, input: Any) -> tuple[Level, service.Compl
                    org_code=row.org_code, submitter=row.submitted_by),
         ):  # fmt: skip
             raise DomainError(E.CASE_NOT_FOUND, field=["input", "caseNumber"])
-        level, org, division = node.level, row.org_code, row.division_code
+        level = node.levels[0] if len(node.levels) == 1 else row.level
+        home, org, division = node, row.org_code, row.division_code
     if input.window_id:
         gid = decode_id(input.window_id)
         if gid.type_name != "Window":
             raise DomainError(ErrorCode.INVALID_ID, field=["input", "windowId"])
-        async with ctx.nodes[gid.level].sessions() as session:
+        at = _node_at(info, gid.level, gid.key)
+        async with at.sessions() as session:
             window = await session.get(Window, gid.key)
         if window is None:
             raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
@@ -410,7 +422,7 @@ async def _complaint_place(info: Info, input: Any) -> tuple[Level, service.Compl
             raise DomainError(E.TARGETS_DISAGREE, field=["input", "windowId"])
         window_id = window.id
         if level is None:
-            level, org = gid.level, window.org_code
+            level, home, org = gid.level, at, window.org_code
             division = await _org_division(info, gid.level, window.org_code)
     if input.staff_id:
         async with ctx.identity.store.sessions() as session:
@@ -422,7 +434,9 @@ async def _complaint_place(info: Info, input: Any) -> tuple[Level, service.Compl
         staff_id = staff.id
         if level is None:
             level, org, division = staff.org_level, staff.org_code, staff.division_code
-    if level is None or org is None or division is None:
+            if division is not None:
+                home = _node_at(info, level, division)
+    if level is None or home is None or org is None or division is None:
         raise DomainError(E.COMPLAINT_TARGET_REQUIRED, field=["input"])
     draft = service.ComplaintDraft(
         content=input.content,
@@ -432,7 +446,7 @@ async def _complaint_place(info: Info, input: Any) -> tuple[Level, service.Compl
         window_id=window_id,
         staff_id=staff_id,
     )
-    return level, draft
+    return level, home, draft
 
 
 async def _org_division(info: Info, level: Level, org_code: str) -> str:
@@ -448,7 +462,7 @@ async def file_complaint(info: Info, input: Any) -> ComplaintPayload:
     try:
         if not allows(ctx.viewer, Action.FILE_COMPLAINT, Target(Resource.COMPLAINT)):
             raise DomainError(E.ROLE_NOT_ALLOWED, field=["input"])
-        level, draft = await _complaint_place(info, input)
+        level, home, draft = await _complaint_place(info, input)
 
         async def work(session: AsyncSession) -> Complaint:
             return await service.file_complaint(
@@ -461,7 +475,7 @@ async def file_complaint(info: Info, input: Any) -> ComplaintPayload:
                 complaint_days=ctx.settings.complaint_days,
             )
 
-        row = await _write(info, level, work)
+        row = await _write(info, home, work)
     except DomainError as e:
         return ComplaintPayload(errors=user_errors(e, ctx.locale))
     return ComplaintPayload(complaint=ComplaintType.from_row(level, row))

@@ -21,7 +21,7 @@ from auth.enums import AccountKind
 from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, require
 from levels.common.codes import level_of_division, parse_division, validate_uscc
 from levels.common.dates import kept_day
-from levels.common.enums import LEVELS, Level
+from levels.common.enums import Level
 from levels.common.errors import DomainError
 from levels.common.ranges import within
 from levels.licences import service as licence_service
@@ -198,7 +198,8 @@ async def verify(info: Info, token: str) -> LicenceVerification:
         try:
             if level is None:
                 raise LookupError(claims["iss_div"])
-            row = await _master(info, level, claims["jti"])
+            issuer = info.context.nodes.owner_at(claims["iss_div"], level)
+            row = await _master(info, issuer, claims["jti"])
         except NodeUnavailable:
             if verdict.outcome is VerificationOutcome.VALID:
                 verdict = Verdict(
@@ -235,13 +236,21 @@ async def verify(info: Info, token: str) -> LicenceVerification:
     )
 
 
-async def _master(info: Info, level: Level, identifier: str) -> ELicence | None:
+async def _master(info: Info, node: Node, identifier: str) -> ELicence | None:
+    """The licence's master row in ``node``'s store: one issued at a level the node
+    holds by a division it owns (the city store's copies of other levels' licences
+    answer nothing)."""
+    nodes = info.context.nodes
+
     async def fetch(_node: Node, session: AsyncSession) -> ELicence | None:
         row = await session.get(ELicence, identifier)
-        return row if row is not None and row.issuer_level is level else None
+        if row is None or row.issuer_level not in node.levels:
+            return None
+        owner = nodes.owner_or_none(row.issuer_division_code[:12], row.issuer_level)
+        return row if owner is None or owner.id == node.id else None
 
     return await call_node(
-        info.context.sessions, level, fetch, info.context.settings.node_timeout_seconds
+        info.context.sessions, node, fetch, info.context.settings.node_timeout_seconds
     )
 
 
@@ -252,11 +261,12 @@ async def _issuer_node(info: Info, identifier: str) -> Node:
     """The store that holds the licence's master row: the level the library names,
     else (not yet registered there) the first store that has it as its own."""
     row = await info.context.loaders.licence_by_id.load(identifier)
+    nodes = info.context.nodes
     if row is not None:
-        return info.context.nodes[row.issuer_level]
-    for level in LEVELS:
-        if await _master(info, level, identifier) is not None:
-            return info.context.nodes[level]
+        return nodes.owner_at(row.issuer_division_code, row.issuer_level)
+    for node in nodes:
+        if await _master(info, node, identifier) is not None:
+            return node
     raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "id"])
 
 
@@ -374,7 +384,7 @@ async def request_copy(info: Info, input: Any) -> LicenceCopyPayload:
     try:
         identifier = parse_licence_id(input.id, field=("input", "id")).value
         library_orgs = await ctx.licensing.library_orgs()
-        async with ctx.nodes[Level.CITY].sessions.begin() as session:
+        async with ctx.nodes.single(Level.CITY).sessions.begin() as session:
             row = await session.get(ELicence, identifier)
             if row is None or not allows(viewer, Action.READ, licence_target(row)):
                 raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "id"])

@@ -102,9 +102,11 @@ async def _locate(info: Info, message_id: str) -> tuple[Node, OutboxMessage] | N
         return await session.get(OutboxMessage, message_id)
 
     result = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
-    for level, row in result.values.items():
+    # keyed by node id: every node holding a level is asked (a per-county map has
+    # several at the county level), and the one that has it answers
+    for node_id, row in result.values.items():
         if row is not None:
-            return ctx.nodes[level], row
+            return ctx.nodes[node_id], row
     if result.unavailable:
         raise result.unavailable[0]
     return None

@@ -31,7 +31,7 @@ from schema.publication import (
 async def publish(info: Info, input: PublishCatalogueInput) -> CataloguePublicationPayload:
     ctx = info.context
     try:
-        async with ctx.nodes[Level.CITY].sessions.begin() as session:
+        async with ctx.nodes.single(Level.CITY).sessions.begin() as session:
             city = await session.scalar(select(Division.code).where(Division.level == Level.CITY))
             require(ctx.viewer, Action.PUBLISH_CATALOGUE, Target(Resource.CATALOGUE, city))
             row = await service.publish_catalogue(

@@ -116,8 +116,16 @@ def _refuse(info: Info, action: Action, target: Target, field: str) -> DomainErr
     return DomainError(E.ROLE_NOT_ALLOWED, field=["input", field])
 
 
-async def _write(info: Info, level: Level, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    async with info.context.nodes[level].sessions.begin() as session:
+async def _write(
+    info: Info, level: Level, where: str | int, work: Callable[[AsyncSession], Awaitable[T]]
+) -> T:
+    """Run ``work`` in one transaction of the node holding ``where`` at ``level``: a
+    window id, a division code or a row's public key (each leads with the division
+    that holds the row); a row number of the previous release's IDs names no division,
+    so the one node of the level."""
+    nodes = info.context.nodes
+    node = nodes.owner_at(where, level) if isinstance(where, str) else nodes.single(level)
+    async with node.sessions.begin() as session:
         return await work(session)
 
 
@@ -151,7 +159,7 @@ async def _on_window(
             await change(session, key, level)
             return window
 
-        window = await _write(info, level, work)
+        window = await _write(info, level, key, work)
     except DomainError as e:
         return WindowPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, window.org_code)
@@ -305,7 +313,7 @@ async def issue_ticket(info: Info, input: Any) -> TicketPayload:
                 calendar=await load_calendar(session=session),
             )  # fmt: skip
 
-        ticket = await _write(info, level, work)
+        ticket = await _write(info, level, org.division_code, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
@@ -327,7 +335,7 @@ async def call_next_ticket(info: Info, input: Any) -> TicketPayload:
                 raise _refuse(info, Action.CALL_TICKET, target, "windowId")
             return await queue.call_next(key, session=session, actor=actor_of(info), now=now)
 
-        ticket = await _write(info, level, work)
+        ticket = await _write(info, level, key, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
@@ -358,7 +366,7 @@ async def _on_ticket(info: Info, value: str, action: Action, change: TicketChang
                 raise _refuse(info, action, target, "ticketId")
             return await change(session, row.id)
 
-        ticket = await _write(info, level, work)
+        ticket = await _write(info, level, tid, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
@@ -439,7 +447,7 @@ async def book_appointment(info: Info, input: Any) -> AppointmentPayload:
             await session.refresh(slot)
             return row, slot
 
-        row, slot = await _write(info, level, work)
+        row, slot = await _write(info, level, sid, work)
     except DomainError as e:
         return AppointmentPayload(errors=user_errors(e, ctx.locale))
     return AppointmentPayload(appointment=AppointmentType.from_row(level, row, slot))
@@ -478,7 +486,7 @@ async def _on_appointment(
             assert slot is not None
             return done, slot, ticket
 
-        row, slot, ticket = await _write(info, level, work)
+        row, slot, ticket = await _write(info, level, aid, work)
     except DomainError as e:
         return AppointmentPayload(errors=user_errors(e, ctx.locale))
     if ticket is not None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -24,7 +26,7 @@ from gateway.cli.base import (
     secret_of,
     with_nodes,
 )
-from gateway.nodes import NodeRegistry
+from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.clock import clock_for
 from levels.common.enums import Level
 from levels.common.errors import DomainError
@@ -38,19 +40,65 @@ def audit_group() -> None:
     """The audit trail: check each level store's hash chain and signed head."""
 
 
+LEVEL_CHOICE = click.Choice(["CITY", "COUNTY", "TOWN", "VILLAGE"], case_sensitive=False)
+
+
+def node_options(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--level`` (the nodes holding that level) and ``--node`` (a node by its id,
+    repeatable) choosing the nodes a command walks; every node by default."""
+
+    def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn = click.option(
+            "--node",
+            "node_ids",
+            multiple=True,
+            metavar="ID",
+            help=f"{what} this node only (repeatable; `govhub nodes` lists them).",
+        )(fn)
+        return click.option(
+            "--level",
+            "level_name",
+            type=LEVEL_CHOICE,
+            help=f"{what} the nodes holding this level only. Default: every node.",
+        )(fn)
+
+    return decorate
+
+
+def chosen_nodes(
+    nodes: NodeRegistry, level_name: str | None, node_ids: Sequence[str]
+) -> list[LevelNode]:
+    """The nodes ``--level``/``--node`` choose (both given: the nodes meeting both), in
+    map order; a ClickException naming a node id the map does not have."""
+    unknown = [i for i in node_ids if i not in nodes]
+    if unknown:
+        known = ", ".join(n.id for n in nodes)
+        raise click.ClickException(f"no node {', '.join(unknown)} in the node map ({known})")
+    chosen = list(nodes)
+    if level_name:
+        holding = {n.id for n in nodes.holding(Level(level_name.upper()))}
+        chosen = [n for n in chosen if n.id in holding]
+    if node_ids:
+        chosen = [n for n in chosen if n.id in node_ids]
+    return chosen
+
+
+def node_label(nodes: NodeRegistry, node: LevelNode) -> str:
+    """How a report names a node: its level while it is the one node holding its one
+    level (every node of the embedded default), its id otherwise."""
+    if len(node.levels) == 1 and nodes.map.single(node.levels[0]) is not None:
+        return node.levels[0].value
+    return node.id
+
+
 @reads(STORES, SECRET, CLOCK)
 @audit_group.command("verify")
-@click.option(
-    "--level",
-    "level_name",
-    type=click.Choice(["CITY", "COUNTY", "TOWN", "VILLAGE"], case_sensitive=False),
-    help="Verify this level's store only. Default: all four.",
-)
-def audit_verify(level_name: str | None) -> None:
-    """Recompute the audit chain of every division of every level store, check each
+@node_options("Verify")
+def audit_verify(level_name: str | None, node_ids: tuple[str, ...]) -> None:
+    """Recompute the audit chain of every division of every node's store, check each
     head and its signature, and every cross-link a hand-over recorded (against the
-    sender's store); print each division's count and the first failure; exit 1 when
-    a chain or a link is not intact."""
+    store of the node owning the sender's division); print each division's count and
+    the first failure; exit 1 when a chain or a link is not intact."""
     from auth.keys import KeyRing
     from levels.audit.chain import ChainReport, verify_chain
     from levels.audit.links import LinkReport, claims_in, sender_hash, verify_links
@@ -58,37 +106,43 @@ def audit_verify(level_name: str | None) -> None:
 
     settings = load_settings()
     secret = secret_of(settings)
-    levels = [Level(level_name.upper())] if level_name else list(LEVELS)
 
     async def run(
         nodes: NodeRegistry,
-    ) -> tuple[list[tuple[Level, ChainReport]], list[LinkReport]]:
+    ) -> tuple[list[tuple[str, ChainReport]], list[LinkReport]]:
         await require_migrated(nodes, levels=True)
         ring = KeyRing(nodes.identity, secret=secret, clock=clock_for(settings.clock_override))
         reports, claims = [], []
-        for level in levels:
-            async with nodes[level].sessions() as session:
+        for node in chosen_nodes(nodes, level_name, node_ids):
+            async with node.sessions() as session:
+                # heads are signed with the node's first level (gateway/timers.py)
                 report = await verify_chain(
-                    session=session, level=level.value, public_key_for=ring.public_key
+                    session=session, level=node.levels[0].value, public_key_for=ring.public_key
                 )
                 claims += await claims_in(session)
-            reports.append((level, report))
+            reports.append((node_label(nodes, node), report))
 
         async def lookup(level: str, division: str, seq: int) -> str | None:
             if level not in {lv.value for lv in LEVELS}:
                 return None
-            async with nodes[Level(level)].sessions() as session:
+            try:
+                sender = nodes.owner_or_none(division, Level(level))
+            except DomainError:  # not a division code: no such store
+                return None
+            if sender is None:
+                return None
+            async with sender.sessions() as session:
                 return await sender_hash(session, division, seq)
 
         return reports, await verify_links(claims, lookup)
 
     reports, links = run_on(settings, run)
     first: str | None = None
-    for level, report in reports:
+    for label, report in reports:
         count = len(report.divisions)
-        click.echo(f"{level.value}: {report.events} events in {count} division chain(s)")
+        click.echo(f"{label}: {report.events} events in {count} division chain(s)")
         for part in report.divisions:
-            where = f"{level.value} {part.division_code}"
+            where = f"{label} {part.division_code}"
             if part.valid:
                 signed = f"head signed by {part.head_kid}" if part.head_signed else "head unsigned"
                 click.echo(f"  {where}: {part.events} events, chain valid, {signed}")
@@ -122,10 +176,12 @@ def calendar_group() -> None:
 @reads(STORES, CLOCK)
 @calendar_group.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def calendar_import(file: Path) -> None:
+@node_options("Import into")
+def calendar_import(file: Path, level_name: str | None, node_ids: tuple[str, ...]) -> None:
     """Import a year's schedule from the State Council's notice (国务院办公厅关于部分节假日
-    安排的通知) into every level store, so every node counts the same due dates. FILE
-    lists the holidays and the make-up working days (调休上班):
+    安排的通知) into every node's store (or those --level/--node choose), so every node
+    counts the same due dates. FILE lists the holidays and the make-up working days
+    (调休上班):
 
     \b
     {"year": 2027, "source": "国务院办公厅关于2027年部分节假日安排的通知",
@@ -145,7 +201,7 @@ def calendar_import(file: Path) -> None:
     async def run(nodes: NodeRegistry) -> list[str]:
         await require_migrated(nodes, levels=True)
         done: list[str] = []
-        for node in nodes:  # one transaction per store
+        for node in chosen_nodes(nodes, level_name, node_ids):  # one transaction per store
             try:
                 async with node.sessions.begin() as session:
                     await import_year(session=session, year=year, days=days, source=source, now=now)

@@ -339,7 +339,8 @@ class Messenger:
                     role=None,
                     channel="SYSTEM",
                     org_code=None,
-                    level=node.level.value,
+                    # the node's top level: a node may hold several (node.level raises)
+                    level=node.levels[0].value,
                     action=REFUSED_ACTION,
                     case_number=claims.get("case") if claims.get("typ") == "msg" else None,
                     detail={
