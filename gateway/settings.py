@@ -543,14 +543,11 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{(self.var_dir / f'{name}.sqlite3').as_posix()}"
 
     def node_map(self) -> NodeMap:
-        """The node map of ``GOVHUB_NODES`` (TOML text or a file), else the embedded
-        one (a node per level)."""
-        if not self.nodes:
+        """The node map of ``GOVHUB_NODES`` (TOML text or a file), else the embedded one."""
+        text = (self.nodes or "").strip()
+        if not text:
             return NodeMap.embedded()
-        text = self.nodes.strip()
-        if "[[nodes]]" in text:
-            return NodeMap.from_toml(text)
-        return NodeMap.from_file(text)
+        return NodeMap.from_toml(text) if "[[nodes]]" in text else NodeMap.from_file(text)
 
     def hub_key(self) -> HubKey:
         """The hub's token key; a dev hub makes one on first use."""
@@ -573,9 +570,8 @@ class Settings(BaseSettings):
 
     @property
     def redis_namespace(self) -> str:
-        """The prefix of every Redis key and channel of this deployment:
-        ``GOVHUB_REDIS_PREFIX``, else ``govhub:<host[:port][/path]>`` of the public URL;
-        always ending in ``:``."""
+        """The prefix of every Redis key and channel of this deployment, ending in ``:``:
+        ``GOVHUB_REDIS_PREFIX``, else ``govhub:<host[:port][/path]>`` of the public URL."""
         if self.redis_prefix:
             base = self.redis_prefix
         else:

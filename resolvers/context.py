@@ -23,12 +23,12 @@ from auth.errors import AuthErrorCode
 from auth.identity import Identity
 from auth.tokens import InvalidToken
 from auth.viewer import ANONYMOUS, Viewer
-from gateway.nodes import NodeRegistry
 from levels.common.clock import Clock
 from levels.common.errors import DomainError
 from resolvers.licensing import Licensing
 from resolvers.loaders import Loaders
 from resolvers.pubsub import Broker
+from resolvers.registry import NodeRegistry
 from resolvers.sessions import RequestSessions
 
 
