@@ -26,33 +26,19 @@ from strawberry.extensions import SchemaExtension
 from levels.common.errors import DomainError, ErrorCode, message_for
 from resolvers.fanout import NodeUnavailable
 from resolvers.partial import unavailable_extensions
+from schema.error_shape import domain_error, rebuild
 
 log = logging.getLogger("govhub.errors")
 refusals = logging.getLogger("govhub.refusals")
 DATABASE_ERROR = "数据库错误 (database error; the log has the details)"
 
 
-def _rebuild(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
-    return GraphQLError(
-        message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        original_error=error.original_error,
-        extensions=extensions,
-    )
-
-
 def format_error(error: GraphQLError, locale: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
-        extensions: dict[str, object] = {"code": original.code.value}
-        if original.field:
-            extensions["field"] = original.field
-        return _rebuild(error, original.localized(locale), extensions)
+        return domain_error(error, original, locale)
     if isinstance(original, NodeUnavailable):
-        return _rebuild(
+        return rebuild(
             error,
             message_for(ErrorCode.NODE_UNAVAILABLE, locale),
             unavailable_extensions(original),
@@ -61,10 +47,10 @@ def format_error(error: GraphQLError, locale: str) -> GraphQLError:
     if code is not None:
         # graphql-core's own words say what is wrong; the code says what kind of wrong
         refused = DomainError(code, detail=error.message)
-        return _rebuild(error, refused.localized(locale), {"code": code.value})
+        return rebuild(error, refused.localized(locale), {"code": code.value})
     if isinstance(original, SQLAlchemyError):
         # still unexpected (no code): logged in full, masked in prod
-        return _rebuild(error, DATABASE_ERROR, {})
+        return rebuild(error, DATABASE_ERROR, {})
     return error
 
 

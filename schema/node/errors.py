@@ -14,6 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from strawberry.extensions import SchemaExtension
 
 from levels.common.errors import DomainError
+from schema.error_shape import domain_error, rebuild
 from schema.node.context import NodeContext
 
 log = logging.getLogger("govhub.node.errors")
@@ -21,28 +22,13 @@ refusals = logging.getLogger("govhub.node.refusals")
 DATABASE_ERROR = "数据库错误 (database error; the node's log has the details)"
 
 
-def _rebuild(error: GraphQLError, message: str, extensions: dict[str, object]) -> GraphQLError:
-    return GraphQLError(
-        message,
-        nodes=error.nodes,
-        source=error.source,
-        positions=error.positions,
-        path=error.path,
-        original_error=error.original_error,
-        extensions=extensions,
-    )
-
-
 def format_error(error: GraphQLError, locale: str) -> GraphQLError:
     original = error.original_error
     if isinstance(original, DomainError):
-        extensions: dict[str, object] = {"code": original.code.value}
-        if original.field:
-            extensions["field"] = original.field
-        return _rebuild(error, original.localized(locale), extensions)
+        return domain_error(error, original, locale)
     if isinstance(original, SQLAlchemyError):
         log.error("database error in a node call", exc_info=original)
-        return _rebuild(error, DATABASE_ERROR, {})
+        return rebuild(error, DATABASE_ERROR, {})
     return error
 
 
