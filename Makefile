@@ -8,8 +8,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
+# the slowest tests of each pass, at the end of its log: where a pass's time goes
+PASS_ARGS := --durations=15
 
-.PHONY: install run serve demo lint typecheck schema schema-check docs test test-sqlite test-postgres bench bench-peer clean browser node-deps graphiql
+.PHONY: install run serve demo lint typecheck schema schema-check docs test test-passes test-sqlite test-postgres bench bench-peer clean browser node-deps graphiql
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -63,13 +65,13 @@ docs: install
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
 
 test-sqlite: install
-	GOVHUB_TEST_BACKEND=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+	GOVHUB_TEST_BACKEND=sqlite $(BIN)/pytest $(PASS_ARGS) $(PYTEST_ARGS)
 
 # In CI (CI=true) PostgreSQL and Redis must be there; elsewhere the pass runs when
 # they answer and says so when they do not.
 test-postgres: install
 	@if [ "$$CI" = "true" ] || $(BIN)/python -m tests.support.services; then \
-		GOVHUB_TEST_BACKEND=postgres $(BIN)/pytest $(PYTEST_ARGS); \
+		GOVHUB_TEST_BACKEND=postgres $(BIN)/pytest $(PASS_ARGS) $(PYTEST_ARGS); \
 	else \
 		echo "PostgreSQL or Redis not reachable on 127.0.0.1: PostgreSQL pass NOT run"; \
 	fi
@@ -99,7 +101,23 @@ node-deps:
 			(cd $$dir && npm ci --no-audit --no-fund --loglevel=error); fi; \
 	done
 
-test: browser node-deps lint typecheck schema-check docs test-sqlite test-postgres
+test: browser node-deps lint typecheck schema-check docs test-passes
+
+## the two passes side by side: each is one pytest process, and this machine has two
+## cores (a pass waits on its database and Redis much of the time, so together they take
+## little more than the longer one alone). Each pass writes its log under .test-logs/;
+## both logs are shown whole at the end, and either pass failing fails the target.
+## `make test-sqlite` or `make test-postgres` runs one pass with its output live.
+test-passes: install
+	@mkdir -p .test-logs; \
+	echo "SQLite and PostgreSQL passes running side by side (logs: .test-logs/)"; \
+	$(MAKE) --no-print-directory test-sqlite > .test-logs/sqlite.log 2>&1 & sqlite=$$!; \
+	$(MAKE) --no-print-directory test-postgres > .test-logs/postgres.log 2>&1 & postgres=$$!; \
+	rs=0; wait $$sqlite || rs=$$?; rp=0; wait $$postgres || rp=$$?; \
+	echo "=== SQLite pass ==="; cat .test-logs/sqlite.log; \
+	echo "=== PostgreSQL pass ==="; cat .test-logs/postgres.log; \
+	echo "SQLite pass: exit $$rs; PostgreSQL pass: exit $$rp"; \
+	test $$rs -eq 0 && test $$rp -eq 0
 
 ## PostGraphile 5, the peer of the bench's list query, from bench/peer/package-lock.json;
 ## without npm the bench says so and leaves PostGraphile out
@@ -115,4 +133,4 @@ bench: install bench-peer
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf var bench/out site .pytest_cache .mypy_cache .ruff_cache $(GRAPHIQL)/static/vendor
+	rm -rf var bench/out site .test-logs .pytest_cache .mypy_cache .ruff_cache $(GRAPHIQL)/static/vendor
