@@ -90,6 +90,10 @@ class Run:
     delay_ms: float
     messages: int
     seconds: float
+    # where the added delay sits: between the worker and NATS and its stores (a worker
+    # far from everything), or only between the worker and NATS (as deployed: a node's
+    # worker beside its own store, the link between machine rooms to NATS)
+    delayed: str = "NATS + stores"
 
     @property
     def rate(self) -> float:
@@ -221,6 +225,7 @@ async def _one_run(
     count: int,
     secret: str,
     topic: str = TOPIC,
+    stores_delayed: bool = True,
 ) -> Run:
     source, target, division = route
     tag = f"bench-{uuid.uuid4().hex[:8]}"
@@ -232,11 +237,13 @@ async def _one_run(
         host, port = NATS_URL.split("://", 1)[1].rsplit(":", 1)
         nats_proxy = DelayProxy(host, int(port), delay_ms / 1000)
         nats_url = f"nats://127.0.0.1:{await nats_proxy.start()}"
+        proxies = [nats_proxy]
+    if delay_ms > 0 and stores_delayed:
         pg_host, pg_port = PG_ADMIN.split("@", 1)[1].split("/", 1)[0].rsplit(":", 1)
         pg_proxy = DelayProxy(pg_host, int(pg_port), delay_ms / 1000)
         pg_port_local = await pg_proxy.start()
         worker_urls = {k: _via(v, pg_port_local) for k, v in urls.items()}
-        proxies = [nats_proxy, pg_proxy]
+        proxies.append(pg_proxy)
     context = multiprocessing.get_context("spawn")
     go, stop = context.Event(), context.Event()
     readies = [context.Event() for _ in range(workers)]
@@ -276,7 +283,8 @@ async def _one_run(
     await _applied_once(nodes, target, tag, count, audited=topic == TOPIC)
     name = f"{source.value.lower()} → {target.value.lower()}"
     kind = "audit event" if topic == TOPIC else "inbox row only"
-    return Run(name, kind, workers, delay_ms, count, seconds)
+    delayed = "NATS + stores" if stores_delayed else "NATS"
+    return Run(name, kind, workers, delay_ms, count, seconds, delayed)
 
 
 async def _databases() -> dict[str, str]:
@@ -320,18 +328,26 @@ async def measure_messages(
         for node in nodes:
             await migrate.upgrade(node.engine, "levels")
         plan = [
-            (route, workers, delay, TOPIC)
+            (route, workers, delay, TOPIC, True)
             for delay in delays
             for route in ROUTES
             for workers in (1, 2)
         ]
         # the transport alone (a handler writing nothing but the inbox row), at a distance
-        plan += [(ROUTES[0], workers, delays[-1], BARE) for workers in (1, 2)]
-        for route, workers, delay, topic in plan:
-            run = await _one_run(nodes, urls, route, workers, delay, count, secret, topic)
+        plan += [(ROUTES[0], workers, delays[-1], BARE, True) for workers in (1, 2)]
+        # as deployed: each node's worker beside its store, only NATS at a distance
+        if delays[-1] > 0:
+            plan += [
+                (route, workers, delays[-1], TOPIC, False) for route in ROUTES for workers in (1, 2)
+            ]
+        for route, workers, delay, topic, far in plan:
+            run = await _one_run(
+                nodes, urls, route, workers, delay, count, secret, topic, stores_delayed=far
+            )
             say(
                 f"  messages {run.route} ({run.handler}), {workers} worker(s), +{delay:g} ms "
-                f"each way: {run.messages} in {run.seconds:.2f}s, {run.rate:.1f}/s"
+                f"each way to {run.delayed}: {run.messages} in {run.seconds:.2f}s, "
+                f"{run.rate:.1f}/s"
             )
             result.runs.append(run)
     finally:
@@ -345,13 +361,14 @@ def message_section(bench: MessageBench) -> str:
     if bench.skipped:
         return "\n".join([*lines, f"Not measured: {bench.skipped}."])
     lines += [
-        "| route | handler writes | workers | added delay each way | messages | seconds "
-        "| messages/s |",
-        "|---|---|---:|---:|---:|---:|---:|",
+        "| route | handler writes | workers | added delay each way | delayed link | "
+        "messages | seconds | messages/s |",
+        "|---|---|---:|---:|---|---:|---:|---:|",
     ]
     for run in bench.runs:
+        link = run.delayed if run.delay_ms else "—"
         lines.append(
-            f"| {run.route} | {run.handler} | {run.workers} | {run.delay_ms:g} ms | "
+            f"| {run.route} | {run.handler} | {run.workers} | {run.delay_ms:g} ms | {link} | "
             f"{run.messages} | {run.seconds:.2f} | {run.rate:.1f} |"
         )
     return "\n".join(lines)
