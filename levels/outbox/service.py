@@ -45,7 +45,12 @@ __all__ = [
 ]
 
 # the modules whose handlers the relay needs: importing one registers its topics
-HANDLER_MODULES = ("levels.cases.referral", "levels.county.delegation", "levels.licences.service")
+HANDLER_MODULES = (
+    "levels.cases.referral",
+    "levels.cases.withdrawal",
+    "levels.county.delegation",
+    "levels.licences.service",
+)
 
 # audit actions of the transport itself (each topic's handler audits its own change)
 FAILED_ACTION = "MESSAGE_FAILED"
