@@ -3,6 +3,7 @@ handlers, on every transport: a delegation granted then revoked (county → town
 licence issued then revoked (county → the city's library), their signed envelopes
 delivered shuffled and duplicated (seeded permutations, several seeds), end revoked —
 the town's item ABOLISHED after its RECEIVE_DELEGATION, the library's copy REVOKED.
+(A case referred then withdrawn: ``test_withdrawal_order.py``.)
 
 The demo city: 榆次区 hands 建设工程竣工验收备案 down to 修文镇, and reissues (换发) a
 licence of its own, then revokes the new version."""
@@ -19,7 +20,6 @@ import pytest
 from sqlalchemy import select
 
 from gateway.demo import load_demo
-from gateway.messaging.jetstream import JetStreamTransport
 from gateway.messaging.transport import InProcessBus, Transport
 from gateway.messaging.worker import Messenger, node_keys
 from gateway.nodes import NodeRegistry
@@ -33,10 +33,10 @@ from levels.licences.enums import LicenceStatus
 from levels.licences.keys import OrgSigner
 from levels.licences.models import ELicence
 from levels.licences.service import change_status, reissue
+from levels.outbox import service as outbox
 from levels.outbox import signing
 from levels.outbox.models import MessageState, OutboxMessage
 from tests.conftest import BACKEND, DEMO_NOW, TEST_SECRET, make_registry
-from tests.gateway.test_message_transport import _nats_transport
 from tests.support import pg
 
 YUCI_ORG = "12140702MB00000006"
@@ -80,19 +80,6 @@ def _messenger(nodes: NodeRegistry, transport: Transport) -> Messenger:
         nak_delay=NAK,
         max_deliveries=200,
     )
-
-
-@pytest.fixture(params=["inprocess", "nats"])
-async def transport(request: pytest.FixtureRequest) -> AsyncIterator[Transport]:
-    made: Transport
-    if request.param == "nats":
-        made = await _nats_transport(1.0)
-    else:
-        made = InProcessBus(ack_wait=1.0)
-    yield made
-    if isinstance(made, JetStreamTransport):
-        await made.delete_stream()
-    await made.close()
 
 
 async def grant_then_revoke(nodes: NodeRegistry, now: dt.datetime) -> tuple[str, list[str]]:
@@ -163,7 +150,7 @@ async def sign(nodes: NodeRegistry, source: Level, ids: list[str]) -> list[tuple
             row.envelope = await signer.envelope(session, nodes[source].name, row, DEMO_NOW)
             row.state = MessageState.SENT
             row.next_attempt_at = DEMO_NOW + dt.timedelta(hours=1)
-            out.append((keys.owner(row.division_code, row.target_level), row.envelope))
+            out.append((keys.owner(outbox.target_division(row), row.target_level), row.envelope))
     return out
 
 

@@ -145,9 +145,7 @@ async def test_withdrawn_on_its_way_up_is_withdrawn_where_it_arrives(
     assert codes(late) == ["INVALID_TRANSITION"]
 
 
-async def test_withdrawing_a_decided_case_changes_nothing(
-    desk: Desk, nodes: NodeRegistry
-) -> None:
+async def test_withdrawing_a_decided_case_changes_nothing(desk: Desk, nodes: NodeRegistry) -> None:
     received = dt.date(2025, 7, 2)
     number = await referred_case(desk, DISABILITY_CARD, "000700400100", at(received))
     await relay(nodes, at(received, 11))
