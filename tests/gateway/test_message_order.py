@@ -15,6 +15,7 @@ import datetime as dt
 import random
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import select
@@ -23,6 +24,7 @@ from gateway.demo import load_demo
 from gateway.messaging.transport import InProcessBus, Transport
 from gateway.messaging.worker import Messenger, node_keys
 from gateway.nodes import NodeRegistry
+from gateway.settings import Settings
 from levels.audit.models import AuditEvent
 from levels.cases.service import Actor
 from levels.common.clock import FixedClock
@@ -50,13 +52,15 @@ NAK = 0.02
 SEEDS = (1, 2, 3)
 
 
-@pytest.fixture(scope="module")
-async def city(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NodeRegistry]:
-    """The demo city, its demo messages carried to the end."""
+@asynccontextmanager
+async def demo_city(
+    tmp_path_factory: pytest.TempPathFactory, tag: str
+) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
+    """Stores of their own holding the demo city, its demo messages carried to the end."""
     if BACKEND == "postgres":
         await pg.require_services()
     settings, nodes, created = await make_registry(
-        tmp_path_factory.mktemp("order"), f"order_{uuid.uuid4().hex[:6]}"
+        tmp_path_factory.mktemp(tag), f"{tag}_{uuid.uuid4().hex[:6]}"
     )
     await load_demo(nodes, secret=settings.identity_secret())
     messenger = _messenger(nodes, InProcessBus())
@@ -64,10 +68,16 @@ async def city(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NodeRe
     for _ in range(10):
         if not (await messenger.once()).moved:
             break
-    yield nodes
+    yield settings, nodes
     await nodes.dispose()
     for name in created:
         await pg.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+async def city(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NodeRegistry]:
+    async with demo_city(tmp_path_factory, "order") as (_settings, nodes):
+        yield nodes
 
 
 def _messenger(nodes: NodeRegistry, transport: Transport) -> Messenger:
@@ -154,8 +164,45 @@ async def sign(nodes: NodeRegistry, source: Level, ids: list[str]) -> list[tuple
     return out
 
 
-async def states(nodes: NodeRegistry, ids: list[str]) -> set[MessageState]:
-    async with nodes[Level.COUNTY].sessions() as session:
+def shuffled(envelopes: list[tuple[str, str]], seed: int) -> list[tuple[str, str, bytes]]:
+    """Each envelope one to three times, under ids of its own, in a seeded order:
+    (target node, transport message id, data) each."""
+    rng = random.Random(seed)
+    deliveries = [
+        (target, f"{signing.digest(envelope)[:16]}.{copy}", envelope.encode())
+        for target, envelope in envelopes
+        for copy in range(rng.randint(1, 3))
+    ]
+    rng.shuffle(deliveries)
+    return deliveries
+
+
+async def deliver(
+    nodes: NodeRegistry,
+    transport: Transport,
+    deliveries: list[tuple[str, str, bytes]],
+    source: Level,
+    ids: list[str],
+) -> None:
+    """Put ``deliveries`` on the transport and run the messenger until every message
+    of ``ids`` is acknowledged in its ``source`` store, none refused."""
+    messenger = _messenger(nodes, transport)
+    await messenger.start()
+    for target, msg_id, data in deliveries:
+        assert await transport.publish(target, msg_id, data)
+    for _ in range(200):
+        done = await messenger.once()
+        assert done.refused == 0
+        if await states(nodes, ids, source) == {MessageState.ACKNOWLEDGED}:
+            break
+        await asyncio.sleep(NAK)
+    assert await states(nodes, ids, source) == {MessageState.ACKNOWLEDGED}
+
+
+async def states(
+    nodes: NodeRegistry, ids: list[str], source: Level = Level.COUNTY
+) -> set[MessageState]:
+    async with nodes[source].sessions() as session:
         return set(
             await session.scalars(select(OutboxMessage.state).where(OutboxMessage.id.in_(ids)))
         )
@@ -181,25 +228,7 @@ async def test_shuffled_duplicated_deliveries_end_revoked(
     ids = delegation_ids + licence_ids
     assert len(delegation_ids) == 2 and len(licence_ids) == 3
     envelopes = await sign(city, Level.COUNTY, ids)
-    # each envelope one to three times, under ids of its own, in a seeded order
-    rng = random.Random(seed)
-    deliveries: list[tuple[str, str, bytes]] = [
-        (target, f"{signing.digest(envelope)[:16]}.{copy}", envelope.encode())
-        for target, envelope in envelopes
-        for copy in range(rng.randint(1, 3))
-    ]
-    rng.shuffle(deliveries)
-    messenger = _messenger(city, transport)
-    await messenger.start()
-    for target, msg_id, data in deliveries:
-        assert await transport.publish(target, msg_id, data)
-    for _ in range(200):
-        done = await messenger.once()
-        assert done.refused == 0
-        if await states(city, ids) == {MessageState.ACKNOWLEDGED}:
-            break
-        await asyncio.sleep(NAK)
-    assert await states(city, ids) == {MessageState.ACKNOWLEDGED}
+    await deliver(city, transport, shuffled(envelopes, seed), Level.COUNTY, ids)
 
     # the town took the grant, then the revocation: its item is abolished
     assert await town_actions(city, delegation_ids) == ["RECEIVE_DELEGATION", "REVOKE_DELEGATION"]

@@ -6,7 +6,6 @@ message's own division's."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -16,17 +15,14 @@ from sqlalchemy import Connection, column, inspect, select
 from sqlalchemy import table as sql_table
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from alembic import command
 from gateway.messaging.worker import Messenger
 from levels.common import migrate
 from levels.common.enums import Level
 from levels.common.nodemap import NodeMap
-from levels.common.store import create_store_engine
 from levels.outbox import service as outbox
 from levels.outbox.models import MessageState, OutboxMessage
 from levels.outbox.signing import NodeKeys
-from tests.conftest import BACKEND
-from tests.support import pg
+from tests.support.revisions import alembic, store_at
 
 NOW = dt.datetime(2026, 12, 7, 4, 0, tzinfo=dt.UTC)
 VILLAGE = "140703100201"  # a village of 太谷区
@@ -45,25 +41,8 @@ PER_COUNTY = NodeMap.from_mapping(
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A store migrated to the revision before the column."""
-    name = f"govhub_test_tdiv_{uuid.uuid4().hex[:8]}"
-    if BACKEND == "postgres":
-        await pg.create_database(name)
-        url = pg.async_url(name)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path}/store.sqlite3"
-    engine = create_store_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(_alembic, "upgrade", "0025")
-    yield engine
-    await engine.dispose()
-    if BACKEND == "postgres":
-        await pg.drop_database(name)
-
-
-def _alembic(connection: Connection, step: str, revision: str) -> None:
-    cfg = migrate.alembic_config("levels")
-    cfg.attributes["connection"] = connection
-    getattr(command, step)(cfg, revision)
+    async with store_at(tmp_path, "tdiv", "0025") as made:
+        yield made
 
 
 def _row(n: int, payload: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +75,7 @@ async def test_the_migration_fills_it_from_the_payload_and_indexes_it(
     bare = sql_table("outbox", *(column(k, OutboxMessage.__table__.c[k].type) for k in rows[0]))
     async with engine.begin() as conn:
         await conn.execute(bare.insert(), rows)
-        await conn.run_sync(_alembic, "upgrade", "head")
+        await conn.run_sync(alembic, "upgrade", "head")
     async with async_sessionmaker(engine)() as session:
         found = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
         assert [m.target_division for m in found] == [YUCI, None]
@@ -105,7 +84,7 @@ async def test_the_migration_fills_it_from_the_payload_and_indexes_it(
     async with engine.connect() as conn:
         assert "ix_outbox_target_division" in await conn.run_sync(_indexes)
     async with engine.begin() as conn:
-        await conn.run_sync(_alembic, "downgrade", "0025")
+        await conn.run_sync(alembic, "downgrade", "0025")
     async with engine.connect() as conn:
         assert await conn.run_sync(migrate._revision) == "0025"
         assert "ix_outbox_target_division" not in await conn.run_sync(_indexes)
@@ -113,32 +92,26 @@ async def test_the_migration_fills_it_from_the_payload_and_indexes_it(
 
 async def test_a_message_is_written_with_it_and_routed_by_it(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
-        await conn.run_sync(_alembic, "upgrade", "head")
+        await conn.run_sync(alembic, "upgrade", "head")
     async with async_sessionmaker(engine, expire_on_commit=False).begin() as session:
-        named = await outbox.enqueue(
-            session,
-            topic="case.referred",
-            source=Level.VILLAGE,
-            target=Level.COUNTY,
-            payload={"number": "x"},
-            now=NOW,
-            case_number=f"{VILLAGE}-20261207-00001",
-            target_division=YUCI,
-        )
-        own = await outbox.enqueue(
-            session,
-            topic="case.referred",
-            source=Level.VILLAGE,
-            target=Level.COUNTY,
-            payload={"number": "y"},
-            now=NOW,
-            case_number=f"{VILLAGE}-20261207-00002",
-        )
+        named, own = [
+            await outbox.enqueue(
+                session,
+                topic="case.referred",
+                source=Level.VILLAGE,
+                target=Level.COUNTY,
+                payload={"number": str(n)},
+                now=NOW,
+                case_number=f"{VILLAGE}-20261207-{n:05d}",
+                target_division=target,
+            )
+            for n, target in ((1, YUCI), (2, None))
+        ]
     async with async_sessionmaker(engine)() as session:
         stored = await session.get(OutboxMessage, named.id)
         assert stored is not None and stored.target_division == YUCI
         # the payload is what the sender gave: the column says where it goes
-        assert stored.payload == {"number": "x"} and stored.state is MessageState.PENDING
+        assert stored.payload == {"number": "1"} and stored.state is MessageState.PENDING
         again = await session.get(OutboxMessage, own.id)
         assert again is not None and again.target_division is None
     messenger = Messenger(

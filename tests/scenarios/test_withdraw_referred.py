@@ -83,6 +83,17 @@ async def trail(nodes: NodeRegistry, level: Level, number: str) -> list[AuditEve
         )
 
 
+async def deny(desk: Desk, number: str, when: dt.datetime) -> None:
+    """榆次区 reviews the case it accepted on receipt and denies it."""
+    await desk.travel(when)
+    await desk.act("yuci.reviewer", "startReview", number=number)
+    reasons = "经评定，残疾等级未达到发证标准"
+    denied = await desk.act(
+        "yuci.director", "decideCase", number=number, decision="DENIED", reasons=reasons
+    )
+    assert denied["errors"] == [] and denied["case"]["status"] == "DENIED"
+
+
 async def hold(nodes: NodeRegistry, level: Level, number: str, until: dt.datetime) -> None:
     """The withdrawal is held up in transit: not due before ``until``."""
     async with nodes[level].sessions.begin() as session:
@@ -149,16 +160,7 @@ async def test_withdrawing_a_decided_case_changes_nothing(desk: Desk, nodes: Nod
     received = dt.date(2025, 7, 2)
     number = await referred_case(desk, DISABILITY_CARD, "000700400100", at(received))
     await relay(nodes, at(received, 11))
-    await desk.travel(at(received, 14))
-    await desk.act("yuci.reviewer", "startReview", number=number)
-    denied = await desk.act(
-        "yuci.director",
-        "decideCase",
-        number=number,
-        decision="DENIED",
-        reasons="经评定，残疾等级未达到发证标准",
-    )
-    assert denied["errors"] == [] and denied["case"]["status"] == "DENIED"
+    await deny(desk, number, at(received, 14))
     before = await seen(desk, number)
 
     refused = await desk.act("resident4", "withdrawCase", number=number)
@@ -176,12 +178,7 @@ async def test_a_withdrawal_held_up_reaches_a_decided_case_too_late(
     await hold(nodes, Level.VILLAGE, number, at(received + dt.timedelta(days=2)))
     await relay(nodes, at(received, 11))  # the referral arrives, the withdrawal does not
     assert (await seen(desk, number))["status"] == "ACCEPTED"
-    await desk.travel(at(received, 14))
-    await desk.act("yuci.reviewer", "startReview", number=number)
-    decided = await desk.act(
-        "yuci.director", "decideCase", number=number, decision="DENIED", reasons="不符合条件"
-    )
-    assert decided["errors"] == []
+    await deny(desk, number, at(received, 14))
 
     await relay(nodes, at(received + dt.timedelta(days=2), 11))
     case = await seen(desk, number)
