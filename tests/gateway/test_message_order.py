@@ -164,14 +164,16 @@ async def sign(nodes: NodeRegistry, source: Level, ids: list[str]) -> list[tuple
     return out
 
 
-def shuffled(envelopes: list[tuple[str, str]], seed: int) -> list[tuple[str, str, bytes]]:
-    """Each envelope one to three times, under ids of its own, in a seeded order:
+def shuffled(
+    envelopes: list[tuple[str, str]], seed: int, least: int = 1
+) -> list[tuple[str, str, bytes]]:
+    """Each envelope ``least`` to three times, under ids of its own, in a seeded order:
     (target node, transport message id, data) each."""
     rng = random.Random(seed)
     deliveries = [
         (target, f"{signing.digest(envelope)[:16]}.{copy}", envelope.encode())
         for target, envelope in envelopes
-        for copy in range(rng.randint(1, 3))
+        for copy in range(rng.randint(least, 3))
     ]
     rng.shuffle(deliveries)
     return deliveries

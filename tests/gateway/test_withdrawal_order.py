@@ -92,7 +92,7 @@ async def test_shuffled_duplicated_deliveries_end_withdrawn_once(
     ]
     ids = [m.id for m in messages]
     envelopes = await sign(nodes, Level.VILLAGE, ids)
-    deliveries = shuffled(envelopes, seed)
+    deliveries = shuffled(envelopes, seed, least=2)  # each at least twice
     # the withdrawal comes first at least once: it waits for the referral
     withdrawal = envelopes[1][1].encode()
     first = next(i for i, d in enumerate(deliveries) if d[2] == withdrawal)
