@@ -133,14 +133,11 @@ class _Relay:
     hook: StepHook
     result: RelayPass = field(default_factory=RelayPass)
 
-    def target_of(self, envelope: outbox.Envelope) -> LevelNode:
+    def target_of(self, message: OutboxMessage) -> LevelNode:
         """The node a message goes to: the owner of its target division at its target
-        level (the one node of that level when the message names no division)."""
-        division = outbox.target_division(envelope)
-        found = None
-        if division is not None:
-            found = self.nodes.owner_or_none(division, envelope.target_level)
-        return found if found is not None else self.nodes[envelope.target_level]
+        level (the one node of that level when no node owns that division)."""
+        found = self.nodes.owner_or_none(outbox.target_division(message), message.target_level)
+        return found if found is not None else self.nodes[message.target_level]
 
     async def call(self, node: LevelNode, fn: Callable[[], Awaitable[T]]) -> T:
         """One call to a node: through its breaker, within the node timeout."""
@@ -149,8 +146,9 @@ class _Relay:
 
     # --- sending ----------------------------------------------------------------------
 
-    async def deliver(self, envelope: outbox.Envelope) -> tuple[Outcome, str | None]:
-        target = self.target_of(envelope)
+    async def deliver(self, message: OutboxMessage) -> tuple[Outcome, str | None]:
+        target = self.target_of(message)
+        envelope = outbox.envelope_of(message)
 
         async def run() -> bool:
             async with target.sessions.begin() as session:
@@ -201,7 +199,7 @@ class _Relay:
                 outcomes[message.id] = (Outcome.EARLY, f"waits for {message.entity}'s previous")
                 continue
             await self.hook("claimed", message.id)
-            outcome = await self.deliver(outbox.envelope_of(message))
+            outcome = await self.deliver(message)
             if outcome[0] in (Outcome.APPLIED, Outcome.DUPLICATE):
                 await self.hook("applied", message.id)
             elif message.entity:
@@ -285,7 +283,7 @@ class _Relay:
         did not answer)."""
         by_target: dict[str, list[str]] = {}
         for message in messages:
-            node = self.target_of(outbox.envelope_of(message))
+            node = self.target_of(message)
             by_target.setdefault(node.id, []).append(message.id)
         found: dict[str, bool | None] = {}
         for node_id, ids in by_target.items():

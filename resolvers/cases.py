@@ -30,7 +30,7 @@ from auth.policy import (
 from auth.viewer import Viewer
 from levels.audit.batch import appender_for
 from levels.calendar.workdays import WorkCalendar, load_calendar
-from levels.cases import due, referral_clock, referral_rules
+from levels.cases import due, referral_clock, referral_rules, withdrawal
 from levels.cases import service as case_service
 from levels.cases import steps as case_steps
 from levels.cases.enums import CaseStatus, ClockState
@@ -255,16 +255,17 @@ async def take_step(
         if step is Step.DECIDE:
             # the station has not yet supplied what the deciding org told it of
             await referral_rules.hold_decision(number, session=session)
+        calendar = await load_calendar(session=session)
+        if step is Step.WITHDRAW:
+            # 撤回 of a case on its way up follows it (levels/cases/withdrawal.py)
+            return await withdrawal.withdraw(
+                number, given, session=session, actor=actor, now=now, calendar=calendar,
+                issuing=issuing,
+            )  # fmt: skip
         return await case_steps.take_step(
-            number,
-            step,
-            given,
-            session=session,
-            actor=actor,
-            now=now,
-            calendar=await load_calendar(session=session),
+            number, step, given, session=session, actor=actor, now=now, calendar=calendar,
             issuing=issuing,
-        )
+        )  # fmt: skip
 
     return await act_on_case(info, number, STEP_ACTIONS[step], change, now=now, step=step)
 

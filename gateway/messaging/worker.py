@@ -157,10 +157,9 @@ class Messenger:
         await self.transport.start([n.name for n in self.nodes])
 
     def target_of(self, row: OutboxMessage) -> str:
-        """The node a message goes to: the owner of its target division (named in the
-        payload by the sender) or else of its case's division, at its target level."""
-        target = row.payload.get("targetDivision") if isinstance(row.payload, dict) else None
-        return self.keys.owner(target or row.division_code, row.target_level)
+        """The node a message goes to: the owner of its target division (named by the
+        sender) or else of its own division, at its target level."""
+        return self.keys.owner(outbox.target_division(row), row.target_level)
 
     # --- publishing -------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ class CaseErrorCode(enum.Enum):
     NOT_RECEIVABLE_HERE = "NOT_RECEIVABLE_HERE"
     OPINION_REQUIRED = "OPINION_REQUIRED"
     ALREADY_HERE = "ALREADY_HERE"
+    WITHDRAWAL_UNDER_WAY = "WITHDRAWAL_UNDER_WAY"
     NO_SECOND_REQUEST = "NO_SECOND_REQUEST"
     DEEMED_ACCEPTED = "DEEMED_ACCEPTED"
     SUPPLEMENT_DEADLINE_PASSED = "SUPPLEMENT_DEADLINE_PASSED"
@@ -217,6 +218,10 @@ _MESSAGES: dict[CaseErrorCode, tuple[str, str]] = {
     CaseErrorCode.ALREADY_HERE: (
         "该办件已在本级",
         "The case is already held here",
+    ),
+    CaseErrorCode.WITHDRAWAL_UNDER_WAY: (
+        "撤回申请已发出，正随办件送达受理机构",
+        "The withdrawal is already on its way to the org the case was referred to",
     ),
     CaseErrorCode.NO_SECOND_REQUEST: (
         "转报的办件不得要求申请人重复提交材料",

@@ -20,14 +20,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from levels.audit.chain import carry_handover, with_handover
 from levels.calendar.workdays import load_calendar
 from levels.cases import referral_rules, tolerance
 from levels.cases.enums import ApplicantKind, CaseStatus, MaterialSource, MaterialState
 from levels.cases.errors import CaseErrorCode
+from levels.cases.handover import hand_over, received, relay
 from levels.cases.models import Case, CaseMaterial, CaseTolerance
 from levels.cases.service import (
-    SYSTEM,
     Actor,
     _check_version,
     _text,
@@ -227,13 +226,17 @@ async def refer_case(
         case_number=number,
         target_division=hop.division_code,
     )
-    detail = {"message": message.id, "to": hop.level.value, "toOrg": hop.org_code}
-    if text:
-        detail["opinion"] = text
-    event = await record_event(session, case, actor, REFER_ACTION, before, now, detail)
-    # the message carries the hand-over event: the next store's first event links to it
-    message.payload = carry_handover(message.payload, event)
-    await session.flush()
+    detail = {"toOrg": hop.org_code} | ({"opinion": text} if text else {})
+    await hand_over(
+        session,
+        case,
+        message,
+        actor=actor,
+        action=REFER_ACTION,
+        before=before,
+        now=now,
+        detail=detail,
+    )
     return case
 
 
@@ -285,20 +288,7 @@ async def _move_up(
     if decides:
         set_clock(case, [], await load_calendar(session=session), today)
     await session.flush()
-    detail: dict[str, Any] = {"message": envelope.id, "from": p["fromLevel"]}
-    if p.get("opinion"):
-        detail["opinion"] = p["opinion"]
-    await record_event(
-        session,
-        case,
-        Actor(id="relay", kind=SYSTEM.kind, channel=SYSTEM.channel, org_code=org_code),
-        RECEIVE_ACTION,
-        None,
-        now,
-        detail,
-    )
-    if decides:
-        await notices.on_referral_received(session, case, now)
+    await _arrived(session, case, envelope, now)
 
 
 @handler(TOPIC)
@@ -373,18 +363,14 @@ async def receive_referral(session: AsyncSession, envelope: Envelope, now: dt.da
     if case.tolerance_deadline is not None:
         lapse_at = start_of_day_after(case.tolerance_deadline)
         await tolerance.arrive(session, case, p.get("tolerance"), lapse_at=lapse_at)
-    detail: dict[str, Any] = {"message": envelope.id, "from": p["fromLevel"]}
-    if p.get("opinion"):
-        detail["opinion"] = p["opinion"]
-    detail = with_handover(detail, p)
-    await record_event(
-        session,
-        case,
-        Actor(id="relay", kind=SYSTEM.kind, channel=SYSTEM.channel, org_code=org_code),
-        RECEIVE_ACTION,
-        None,
-        now,
-        detail,
-    )
-    if decides:
+    await _arrived(session, case, envelope, now)
+
+
+async def _arrived(session: AsyncSession, case: Case, envelope: Envelope, now: dt.datetime) -> None:
+    """The receiving half of the hand-over, in the store the case arrived at: audited
+    with the message (and the opinion it carries), and the applicant told when the
+    deciding org has it."""
+    detail = received(envelope, opinion=envelope.payload.get("opinion"))
+    await record_event(session, case, relay(case.org_code), RECEIVE_ACTION, None, now, detail)
+    if envelope.payload["decides"]:
         await notices.on_referral_received(session, case, now)

@@ -48,6 +48,9 @@ class OutboxMessage(LevelBase):
     # where the message belongs, for who may see it: the case's division, else the
     # source org's
     division_code: Mapped[str] = mapped_column(String(12), index=True)
+    # the division the message goes to: its node is the owner of that division at the
+    # target level (None: the owner of ``division_code``'s ancestor at that level)
+    target_division: Mapped[str | None] = mapped_column(String(12), index=True, default=None)
     # what the message is about ("case:<number>", "delegation:<id>:<town>", …) and its
     # place among that entity's messages to the same target: they apply in this order
     entity: Mapped[str | None] = mapped_column(String(80))

@@ -45,23 +45,24 @@ __all__ = [
 ]
 
 # the modules whose handlers the relay needs: importing one registers its topics
-HANDLER_MODULES = ("levels.cases.referral", "levels.county.delegation", "levels.licences.service")
+HANDLER_MODULES = (
+    "levels.cases.referral",
+    "levels.cases.withdrawal",
+    "levels.county.delegation",
+    "levels.licences.service",
+)
 
 # audit actions of the transport itself (each topic's handler audits its own change)
 FAILED_ACTION = "MESSAGE_FAILED"
 RETRIED_ACTION = "MESSAGE_RETRIED"
 ABANDONED_ACTION = "MESSAGE_ABANDONED"
 _LAST_ERROR_MAX = 2000
-# the payload key naming the division a message goes to (see ``enqueue``)
-TARGET_KEY = "targetDivision"
 
 
-def target_division(envelope: Envelope) -> str | None:
-    """The division whose node a message goes to: the one it names, else its case's."""
-    named = envelope.payload.get(TARGET_KEY)
-    if isinstance(named, str) and named:
-        return named
-    return envelope.case_number[:12] if envelope.case_number else None
+def target_division(message: OutboxMessage) -> str:
+    """The division whose node a message goes to (at its target level): the one its
+    sender named, else its own."""
+    return message.target_division or message.division_code
 
 
 class UnknownTopic(Exception):
@@ -141,9 +142,8 @@ async def enqueue(
     writers do not number at once; if they did, the unique index refuses one).
 
     ``target_division`` names the division the message goes to (its node is the owner
-    of that division at the target level); it travels in the payload as
-    ``targetDivision``, a key older handlers ignore. Without it the message goes to
-    the owner of its own division at the target level."""
+    of that division at the target level). Without it the message goes to the owner
+    of its own division at the target level."""
     if source is target:
         raise ValueError(f"a message crosses levels: {source.value} → {target.value}")
     division = division_code or (case_number[:12] if case_number else None)
@@ -171,13 +171,12 @@ async def enqueue(
         target_level=target,
         case_number=case_number,
         division_code=division,
+        target_division=target_division,
         entity=entity,
         entity_seq=seq,
         # a copy, as the store will give it back (and a payload JSON cannot hold fails
         # here, in the caller's hands)
-        payload=orjson.loads(
-            orjson.dumps({**payload, TARGET_KEY: target_division} if target_division else payload)
-        ),
+        payload=orjson.loads(orjson.dumps(payload)),
         state=MessageState.PENDING,
         attempts=0,
         next_attempt_at=now,
@@ -446,39 +445,14 @@ async def retry(
 ) -> OutboxMessage:
     """Put a FAILED (or DEAD) message back to PENDING, due now, its attempts counted
     afresh; audited in the source store."""
-    await take_write_lock(session)
-    message = await session.scalar(
-        _locked(session, select(OutboxMessage).where(OutboxMessage.id == message_id))
-    )
-    if message is None:
-        raise DomainError(MessageErrorCode.MESSAGE_NOT_FOUND, field=["input", "id"])
-    if message.state not in (MessageState.FAILED, MessageState.DEAD):
-        raise DomainError(
-            MessageErrorCode.MESSAGE_NOT_FAILED, field=["input", "id"], detail=message.state.value
-        )
+    message = await _incident(session, message_id, (MessageState.FAILED, MessageState.DEAD))
     detail = _detail(message) | {"error": message.last_error}
     message.state = MessageState.PENDING
     message.attempts = 0
     message.next_attempt_at = now
     # signed afresh when sent again (a new message id for the transport's duplicate window)
     message.envelope = None
-    await append(
-        EventDraft(
-            actor_id=by.id,
-            actor_kind=by.kind,
-            role=by.role,
-            channel=by.channel,
-            org_code=by.org_code,
-            level=message.source_level.value,
-            action=RETRIED_ACTION,
-            case_number=message.case_number,
-            detail=detail,
-            request_id=by.request_id,
-        ),
-        session=session,
-        now=now,
-    )
-    await session.flush()
+    await _operated(session, message, RETRIED_ACTION, detail, by=by, now=now)
     return message
 
 
@@ -488,17 +462,40 @@ async def abandon(
     """Give a FAILED message up: DEAD, no longer an open incident (``retry`` can still
     send it again); audited in the source store. A later message about its entity
     waits at the target for it, and becomes an incident in turn."""
+    message = await _incident(session, message_id, (MessageState.FAILED,))
+    message.state = MessageState.DEAD
+    detail = _detail(message) | {"error": message.last_error}
+    await _operated(session, message, ABANDONED_ACTION, detail, by=by, now=now)
+    return message
+
+
+async def _incident(
+    session: AsyncSession, message_id: str, states: tuple[MessageState, ...]
+) -> OutboxMessage:
+    """The message an operator acts on, locked as a writer: it must be in ``states``."""
     await take_write_lock(session)
     message = await session.scalar(
         _locked(session, select(OutboxMessage).where(OutboxMessage.id == message_id))
     )
     if message is None:
         raise DomainError(MessageErrorCode.MESSAGE_NOT_FOUND, field=["input", "id"])
-    if message.state is not MessageState.FAILED:
+    if message.state not in states:
         raise DomainError(
             MessageErrorCode.MESSAGE_NOT_FAILED, field=["input", "id"], detail=message.state.value
         )
-    message.state = MessageState.DEAD
+    return message
+
+
+async def _operated(
+    session: AsyncSession,
+    message: OutboxMessage,
+    action: str,
+    detail: dict[str, Any],
+    *,
+    by: Operator,
+    now: dt.datetime,
+) -> None:
+    """Audit what an operator did to a message, in its source store."""
     await append(
         EventDraft(
             actor_id=by.id,
@@ -507,16 +504,15 @@ async def abandon(
             channel=by.channel,
             org_code=by.org_code,
             level=message.source_level.value,
-            action=ABANDONED_ACTION,
+            action=action,
             case_number=message.case_number,
-            detail=_detail(message) | {"error": message.last_error},
+            detail=detail,
             request_id=by.request_id,
         ),
         session=session,
         now=now,
     )
     await session.flush()
-    return message
 
 
 async def incidents(session: AsyncSession, *, limit: int = 500) -> Sequence[OutboxMessage]:

@@ -3,6 +3,7 @@ handlers, on every transport: a delegation granted then revoked (county → town
 licence issued then revoked (county → the city's library), their signed envelopes
 delivered shuffled and duplicated (seeded permutations, several seeds), end revoked —
 the town's item ABOLISHED after its RECEIVE_DELEGATION, the library's copy REVOKED.
+(A case referred then withdrawn: ``test_withdrawal_order.py``.)
 
 The demo city: 榆次区 hands 建设工程竣工验收备案 down to 修文镇, and reissues (换发) a
 licence of its own, then revokes the new version."""
@@ -14,15 +15,16 @@ import datetime as dt
 import random
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from sqlalchemy import select
 
 from gateway.demo import load_demo
-from gateway.messaging.jetstream import JetStreamTransport
 from gateway.messaging.transport import InProcessBus, Transport
 from gateway.messaging.worker import Messenger, node_keys
 from gateway.nodes import NodeRegistry
+from gateway.settings import Settings
 from levels.audit.models import AuditEvent
 from levels.cases.service import Actor
 from levels.common.clock import FixedClock
@@ -33,10 +35,10 @@ from levels.licences.enums import LicenceStatus
 from levels.licences.keys import OrgSigner
 from levels.licences.models import ELicence
 from levels.licences.service import change_status, reissue
+from levels.outbox import service as outbox
 from levels.outbox import signing
 from levels.outbox.models import MessageState, OutboxMessage
 from tests.conftest import BACKEND, DEMO_NOW, TEST_SECRET, make_registry
-from tests.gateway.test_message_transport import _nats_transport
 from tests.support import pg
 
 YUCI_ORG = "12140702MB00000006"
@@ -50,13 +52,15 @@ NAK = 0.02
 SEEDS = (1, 2, 3)
 
 
-@pytest.fixture(scope="module")
-async def city(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NodeRegistry]:
-    """The demo city, its demo messages carried to the end."""
+@asynccontextmanager
+async def demo_city(
+    tmp_path_factory: pytest.TempPathFactory, tag: str
+) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
+    """Stores of their own holding the demo city, its demo messages carried to the end."""
     if BACKEND == "postgres":
         await pg.require_services()
     settings, nodes, created = await make_registry(
-        tmp_path_factory.mktemp("order"), f"order_{uuid.uuid4().hex[:6]}"
+        tmp_path_factory.mktemp(tag), f"{tag}_{uuid.uuid4().hex[:6]}"
     )
     await load_demo(nodes, secret=settings.identity_secret())
     messenger = _messenger(nodes, InProcessBus())
@@ -64,10 +68,16 @@ async def city(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NodeRe
     for _ in range(10):
         if not (await messenger.once()).moved:
             break
-    yield nodes
+    yield settings, nodes
     await nodes.dispose()
     for name in created:
         await pg.drop_database(name)
+
+
+@pytest.fixture(scope="module")
+async def city(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[NodeRegistry]:
+    async with demo_city(tmp_path_factory, "order") as (_settings, nodes):
+        yield nodes
 
 
 def _messenger(nodes: NodeRegistry, transport: Transport) -> Messenger:
@@ -80,19 +90,6 @@ def _messenger(nodes: NodeRegistry, transport: Transport) -> Messenger:
         nak_delay=NAK,
         max_deliveries=200,
     )
-
-
-@pytest.fixture(params=["inprocess", "nats"])
-async def transport(request: pytest.FixtureRequest) -> AsyncIterator[Transport]:
-    made: Transport
-    if request.param == "nats":
-        made = await _nats_transport(1.0)
-    else:
-        made = InProcessBus(ack_wait=1.0)
-    yield made
-    if isinstance(made, JetStreamTransport):
-        await made.delete_stream()
-    await made.close()
 
 
 async def grant_then_revoke(nodes: NodeRegistry, now: dt.datetime) -> tuple[str, list[str]]:
@@ -163,12 +160,51 @@ async def sign(nodes: NodeRegistry, source: Level, ids: list[str]) -> list[tuple
             row.envelope = await signer.envelope(session, nodes[source].name, row, DEMO_NOW)
             row.state = MessageState.SENT
             row.next_attempt_at = DEMO_NOW + dt.timedelta(hours=1)
-            out.append((keys.owner(row.division_code, row.target_level), row.envelope))
+            out.append((keys.owner(outbox.target_division(row), row.target_level), row.envelope))
     return out
 
 
-async def states(nodes: NodeRegistry, ids: list[str]) -> set[MessageState]:
-    async with nodes[Level.COUNTY].sessions() as session:
+def shuffled(
+    envelopes: list[tuple[str, str]], seed: int, least: int = 1
+) -> list[tuple[str, str, bytes]]:
+    """Each envelope ``least`` to three times, under ids of its own, in a seeded order:
+    (target node, transport message id, data) each."""
+    rng = random.Random(seed)
+    deliveries = [
+        (target, f"{signing.digest(envelope)[:16]}.{copy}", envelope.encode())
+        for target, envelope in envelopes
+        for copy in range(rng.randint(least, 3))
+    ]
+    rng.shuffle(deliveries)
+    return deliveries
+
+
+async def deliver(
+    nodes: NodeRegistry,
+    transport: Transport,
+    deliveries: list[tuple[str, str, bytes]],
+    source: Level,
+    ids: list[str],
+) -> None:
+    """Put ``deliveries`` on the transport and run the messenger until every message
+    of ``ids`` is acknowledged in its ``source`` store, none refused."""
+    messenger = _messenger(nodes, transport)
+    await messenger.start()
+    for target, msg_id, data in deliveries:
+        assert await transport.publish(target, msg_id, data)
+    for _ in range(200):
+        done = await messenger.once()
+        assert done.refused == 0
+        if await states(nodes, ids, source) == {MessageState.ACKNOWLEDGED}:
+            break
+        await asyncio.sleep(NAK)
+    assert await states(nodes, ids, source) == {MessageState.ACKNOWLEDGED}
+
+
+async def states(
+    nodes: NodeRegistry, ids: list[str], source: Level = Level.COUNTY
+) -> set[MessageState]:
+    async with nodes[source].sessions() as session:
         return set(
             await session.scalars(select(OutboxMessage.state).where(OutboxMessage.id.in_(ids)))
         )
@@ -194,25 +230,7 @@ async def test_shuffled_duplicated_deliveries_end_revoked(
     ids = delegation_ids + licence_ids
     assert len(delegation_ids) == 2 and len(licence_ids) == 3
     envelopes = await sign(city, Level.COUNTY, ids)
-    # each envelope one to three times, under ids of its own, in a seeded order
-    rng = random.Random(seed)
-    deliveries: list[tuple[str, str, bytes]] = [
-        (target, f"{signing.digest(envelope)[:16]}.{copy}", envelope.encode())
-        for target, envelope in envelopes
-        for copy in range(rng.randint(1, 3))
-    ]
-    rng.shuffle(deliveries)
-    messenger = _messenger(city, transport)
-    await messenger.start()
-    for target, msg_id, data in deliveries:
-        assert await transport.publish(target, msg_id, data)
-    for _ in range(200):
-        done = await messenger.once()
-        assert done.refused == 0
-        if await states(city, ids) == {MessageState.ACKNOWLEDGED}:
-            break
-        await asyncio.sleep(NAK)
-    assert await states(city, ids) == {MessageState.ACKNOWLEDGED}
+    await deliver(city, transport, shuffled(envelopes, seed), Level.COUNTY, ids)
 
     # the town took the grant, then the revocation: its item is abolished
     assert await town_actions(city, delegation_ids) == ["RECEIVE_DELEGATION", "REVOKE_DELEGATION"]

@@ -5,26 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Boolean, Connection, Date, Integer, Table, column, insert, select
+from sqlalchemy import Boolean, Date, Integer, Table, column, insert, select
 from sqlalchemy import table as sql_table
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from alembic import command
 from levels.common import migrate
 from levels.common.enums import Level, OrgKind, WindowKind
 from levels.common.models import ServiceOrg, Window
 from levels.common.publicids import by_key, is_public_id
-from levels.common.store import create_store_engine
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
-from tests.conftest import BACKEND
-from tests.support import pg
+from tests.support.revisions import alembic, store_at
 
 TOWN = "140702101000"
 ORG = "12140702MB00000101"
@@ -36,25 +32,8 @@ NUMBERED += [Appointment]
 @pytest.fixture
 async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A store migrated to the revision before public keys."""
-    name = f"govhub_test_pk_{uuid.uuid4().hex[:8]}"
-    if BACKEND == "postgres":
-        await pg.create_database(name)
-        url = pg.async_url(name)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path}/store.sqlite3"
-    engine = create_store_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(_migrate, "0023")
-    yield engine
-    await engine.dispose()
-    if BACKEND == "postgres":
-        await pg.drop_database(name)
-
-
-def _migrate(connection: Connection, revision: str) -> None:
-    cfg = migrate.alembic_config("levels")
-    cfg.attributes["connection"] = connection
-    command.upgrade(cfg, revision)
+    async with store_at(tmp_path, "pk", "0023") as made:
+        yield made
 
 
 def _value(table: Table, name: str, n: int) -> Any:
@@ -107,7 +86,7 @@ async def test_the_migration_gives_every_numbered_row_a_key_of_its_division(
                 bare = sql_table(table.name, *(column(k, table.c[k].type) for k in ["id", *row]))
                 await conn.execute(bare.insert().values(id=n, **row))
     async with engine.begin() as conn:
-        await conn.run_sync(_migrate, "head")
+        await conn.run_sync(alembic, "upgrade", "head")
     async with engine.connect() as conn:
         for model in NUMBERED:
             keys = list(await conn.scalars(select(model.public_id).order_by(model.id)))
@@ -119,7 +98,7 @@ async def test_a_new_row_gets_its_key_and_is_found_by_it_or_by_its_number(
     engine: AsyncEngine,
 ) -> None:
     async with engine.begin() as conn:
-        await conn.run_sync(_migrate, "head")
+        await conn.run_sync(alembic, "upgrade", "head")
     async with async_sessionmaker(engine, expire_on_commit=False).begin() as session:
         session.add(
             ServiceOrg(
@@ -148,14 +127,8 @@ async def test_a_new_row_gets_its_key_and_is_found_by_it_or_by_its_number(
 
 async def test_the_migration_steps_back(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
-        await conn.run_sync(_migrate, "head")
+        await conn.run_sync(alembic, "upgrade", "head")
     async with engine.begin() as conn:
-        await conn.run_sync(_downgrade, "0023")
+        await conn.run_sync(alembic, "downgrade", "0023")
     async with engine.connect() as conn:
         assert await conn.run_sync(migrate._revision) == "0023"
-
-
-def _downgrade(connection: Connection, revision: str) -> None:
-    cfg = migrate.alembic_config("levels")
-    cfg.attributes["connection"] = connection
-    command.downgrade(cfg, revision)

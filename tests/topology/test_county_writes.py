@@ -6,6 +6,7 @@ verify`` and ``--node``/``--level`` walking the nodes of the map (DESIGN §2, No
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from typing import Any
 
 from click.testing import CliRunner, Result
@@ -14,10 +15,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.cli import main
 from gateway.nodes import NodeRegistry
+from gateway.relay import relay_once
 from gateway.settings import Settings
+from levels.common.clock import FixedClock
 from levels.evaluations.models import Complaint, Evaluation
 from levels.licences.enums import LicenceStatus
 from levels.licences.models import ELicence
+from levels.outbox.models import OutboxMessage
 from levels.windows.models import QueueTicket
 from tests.conftest import DEMO_NOW, TEST_SECRET
 from tests.scenarios.desk import Desk, at
@@ -38,6 +42,8 @@ from tests.scenarios.test_queue import (
     YUCI,
     _do,
 )
+from tests.scenarios.test_referral import DISABILITY_CARD
+from tests.scenarios.test_withdraw_referred import referred_case, seen
 from tests.topology.conftest import COUNTIES
 from tests.topology.conftest import YUCI as YUCI_NODE
 
@@ -186,3 +192,30 @@ async def test_a_licence_of_a_yuci_town_suspended_and_verified(
     finally:
         await engine.dispose()
     assert master is LicenceStatus.VALID
+
+
+async def test_a_case_withdrawn_on_its_way_up_inside_one_county_node(
+    county_desk: Desk, county_nodes: NodeRegistry
+) -> None:
+    """The village station and the county centre share 榆次区's node: the referral
+    moves the case up in place, and the withdrawal sent after it, through the same
+    outbox, withdraws it there."""
+    received = dt.date(2025, 7, 14)
+    number = await referred_case(county_desk, DISABILITY_CARD, "000700400100", at(received))
+    sent = await county_desk.act("resident4", "withdrawCase", number=number)
+    assert sent["errors"] == [] and sent["case"]["status"] == "REFERRED"
+    await relay_once(county_nodes, FixedClock(at(received, 11)))
+    case = await seen(county_desk, number)
+    assert (case["level"], case["status"]) == ("COUNTY", "WITHDRAWN")
+    assert [e["action"] for e in case["timeline"]] == [
+        "SUBMIT",
+        "REFER",
+        "SEND_WITHDRAWAL",
+        "RECEIVE_REFERRAL",
+        "WITHDRAW",
+    ]
+    async with county_nodes[YUCI_NODE].sessions() as session:
+        topics = await session.scalars(
+            select(OutboxMessage.topic).where(OutboxMessage.case_number == number)
+        )
+        assert sorted(topics) == ["case.referred", "case.withdrawn"]
