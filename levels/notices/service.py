@@ -166,10 +166,11 @@ async def issue(
         issued_at=now,
         content=content,
     )
+    if signer is not None:
+        # the claims are the row's own fields: sealed before it is written, one INSERT
+        await seal(session, row, signer, now)
     session.add(row)
     await session.flush()
-    if signer is not None:
-        await seal(session, row, signer, now)
     return row
 
 
