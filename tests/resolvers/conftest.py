@@ -1,5 +1,6 @@
-"""A case waiting at the 榆次区 centre for its receptionist: what the write counts of
-``acceptCase`` are measured on (the speed bench's request, ``bench/scenarios.py``)."""
+"""Cases waiting at the 榆次区 centre for its receptionist: what the write counts of
+``acceptCase`` are measured on — the speed bench's own requests (``bench/scenarios.py``:
+the guide's materials, the submission, the acceptance)."""
 
 from __future__ import annotations
 
@@ -7,27 +8,20 @@ from dataclasses import dataclass
 
 import pytest
 
+from bench.scenarios import (
+    ACCEPT_QUERY,
+    CASE_BASIC_CODE,
+    CASES_USER,
+    COUNTY,
+    MATERIALS_QUERY,
+    RECEPTIONIST,
+    SUBMIT_QUERY,
+)
+from bench.writes import CASE_IMPLEMENTATION
 from tests.auth.conftest import bearer, signed_in
 from tests.conftest import GraphQLClient
 
-DISABILITY_CARD = "12140702MB000000062000700400100"  # 残疾人证: promised, a notice on acceptance
-MATERIALS = """
-query {
-  matterImplementations(
-    filter: {basicCode: "000700400100", divisionCode: "140702000000", level: COUNTY}
-  ) { edges { node { implementationCode materials { name } } } }
-}"""
-SUBMIT = """
-mutation($input: SubmitCaseInput!) {
-  submitCase(input: $input) { case { number status } errors { code } }
-}"""
-ACCEPT = """
-mutation($number: String!) {
-  acceptCase(input: {number: $number}) {
-    case { number status version clock { state dueOn workingDaysLeft } }
-    errors { code }
-  }
-}"""
+ACCEPT = ACCEPT_QUERY
 
 
 @dataclass
@@ -40,26 +34,26 @@ class Waiting:
 
 @pytest.fixture
 async def waiting(gql: GraphQLClient) -> Waiting:
-    guide = await gql(MATERIALS)
+    guide = await gql(MATERIALS_QUERY, {"basicCode": CASE_BASIC_CODE, "divisionCode": COUNTY})
     names = [
         m["name"]
         for e in guide["data"]["matterImplementations"]["edges"]
-        if e["node"]["implementationCode"] == DISABILITY_CARD
+        if e["node"]["implementationCode"] == CASE_IMPLEMENTATION
         for m in e["node"]["materials"]
     ]
     assert names
     given = {
-        "implementationCode": DISABILITY_CARD,
+        "implementationCode": CASE_IMPLEMENTATION,
         "channel": "MOBILE",
         "materials": [
             {"name": n, "source": "FILE", "reference": f"f-{i}"} for i, n in enumerate(names, 1)
         ],
     }
-    resident = (await signed_in(gql, "resident1"))["accessToken"]
+    resident = (await signed_in(gql, CASES_USER))["accessToken"]
     numbers = []
     for _ in range(3):
-        body = await gql(SUBMIT, {"input": given}, **bearer(resident))
+        body = await gql(SUBMIT_QUERY, {"input": given}, **bearer(resident))
         assert body["data"]["submitCase"]["errors"] == [], body
         numbers.append(body["data"]["submitCase"]["case"]["number"])
-    staff = (await signed_in(gql, "yuci.receptionist"))["accessToken"]
+    staff = (await signed_in(gql, RECEPTIONIST))["accessToken"]
     return Waiting(numbers, staff)
