@@ -29,6 +29,7 @@ from auth.policy import (
 )
 from auth.viewer import Viewer
 from levels.audit.batch import appender_for
+from levels.calendar.reads import read_calendar
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases import due, referral_clock, referral_rules, withdrawal
 from levels.cases import service as case_service
@@ -119,18 +120,23 @@ async def holder(info: Info, number: str) -> Node:
     return node
 
 
+def _referred_up(nodes: NodeRegistry, node: Node, row: Case | None) -> Node | None:
+    """The node a case row says the case went up to (转报), when that is another node."""
+    if row is None or row.status is not CaseStatus.REFERRED or not row.referred_to_level:
+        return None
+    # the node owning the division its number names, at the level it was referred to
+    division = parse_case_number(row.number).division.code
+    upper = nodes.owner_or_none(division, row.referred_to_level)
+    return None if upper is None or upper.id == node.id else upper
+
+
 async def holder_in(nodes: NodeRegistry, number: str) -> tuple[Node, Case | None]:
     """``holder`` over a node registry, with the case row it holds (None: no case)."""
-    division = parse_case_number(number).division
-    node = nodes.owner(division)
+    node = nodes.owner(parse_case_number(number).division)
     async with node.sessions() as session:
         row = await session.get(Case, number)
     # each store is read once: the row found up there is the one looked at next
-    while row is not None and row.status is CaseStatus.REFERRED and row.referred_to_level:
-        # the node owning the case's division at the level it was referred to
-        upper = nodes.owner_or_none(division.code, row.referred_to_level)
-        if upper is None or upper.id == node.id:
-            break
+    while (upper := _referred_up(nodes, node, row)) is not None:
         async with upper.sessions() as session:
             found = await session.get(Case, number)
         if found is None:
@@ -138,6 +144,26 @@ async def holder_in(nodes: NodeRegistry, number: str) -> tuple[Node, Case | None
             break
         node, row = upper, found
     return node, row
+
+
+async def _at_holder(info: Info, number: str) -> tuple[AsyncSession, Case | None]:
+    """A session at the node that holds the case, with the case row read in it (its
+    transaction's first statement): the store the number names, unless the row there
+    says the case went up (转报) — then ``holder_in`` follows it."""
+    nodes = info.context.nodes
+    node = _node_of_number(info, number)
+    session = node.sessions()
+    try:
+        row = await session.get(Case, number)
+        if _referred_up(nodes, node, row) is None:
+            return session, row
+        await session.close()
+        node, _row = await holder_in(nodes, number)
+        session = node.sessions()
+        return session, await session.get(Case, number)
+    except BaseException:
+        await session.close()
+        raise
 
 
 def refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
@@ -170,9 +196,8 @@ async def act_on_case(
     viewer = ctx.viewer
     moved = False
     try:
-        node = await holder(info, number)
-        async with node.sessions() as session:
-            row = await session.get(Case, number)
+        session, row = await _at_holder(info, number)
+        async with session:
             if row is None or not allows(viewer, Action.READ, case_target(row)):
                 raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["input", "number"])
             if not allows(viewer, action, case_target(row)):
@@ -255,17 +280,21 @@ async def take_step(
         if step is Step.DECIDE:
             # the station has not yet supplied what the deciding org told it of
             await referral_rules.hold_decision(number, session=session)
-        calendar = await load_calendar(session=session)
+        calendar = await read_calendar(session=session)
         if step is Step.WITHDRAW:
             # 撤回 of a case on its way up follows it (levels/cases/withdrawal.py)
-            return await withdrawal.withdraw(
+            case = await withdrawal.withdraw(
                 number, given, session=session, actor=actor, now=now, calendar=calendar,
                 issuing=issuing,
             )  # fmt: skip
-        return await case_steps.take_step(
-            number, step, given, session=session, actor=actor, now=now, calendar=calendar,
-            issuing=issuing,
-        )  # fmt: skip
+        else:
+            case = await case_steps.take_step(
+                number, step, given, session=session, actor=actor, now=now, calendar=calendar,
+                issuing=issuing,
+            )  # fmt: skip
+        # the answer's clock counts with the same calendar, not read again
+        ctx.loaders.calendar_by_level.prime_from(case.level, session, calendar)
+        return case
 
     return await act_on_case(info, number, STEP_ACTIONS[step], change, now=now, step=step)
 

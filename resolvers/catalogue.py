@@ -32,6 +32,7 @@ from schema.filters import ImplementationFilter, MatterFilter
 from schema.info import Info
 from schema.matters import Delegation, Matter, MatterImplementation, implementation_key
 from schema.relay import Connection, connection
+from schema.selection import asks_for_items
 
 
 def _size(info: Info, first: int | None) -> int:
@@ -200,7 +201,10 @@ async def matter_implementations(
     loader = info.context.loaders.implementation_by_code
     for row in page.items:
         loader.prime(row.code, row)
-    return connection(page, MatterImplementation.from_row)
+    items = connection(page, MatterImplementation.from_row)
+    if asks_for_items(info, "materials"):
+        await MatterImplementation.with_materials(info, [e.node for e in items.edges])
+    return items
 
 
 async def delegations(

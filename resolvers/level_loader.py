@@ -63,6 +63,14 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
             return [owner] if owner is not None else []
         return registry.holding(level)
 
+    async def load_page(self, keys: Sequence[K]) -> list[Any]:
+        """The values of a page's keys in one batch (one statement per node), without
+        the loader's future per key: each key's value, or the exception of the node
+        that did not answer it. Not cached: for a page that keeps what it loaded."""
+        unique = list(dict.fromkeys(keys))
+        found = dict(zip(unique, await self.batch_load_fn(unique), strict=True))
+        return [found[k] for k in keys]
+
     async def batch_load_fn(self, keys: list[K]) -> list[Any]:
         asked: dict[str, set[Any]] = defaultdict(set)  # node id → loader keys
         sent: dict[str, set[Any]] = defaultdict(set)  # node id → node keys

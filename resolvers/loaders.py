@@ -329,6 +329,13 @@ class CalendarByLevelLoader(LevelLoader[Level, WorkCalendar]):
     async def fetch(self, keys: list[Any], *, session: AsyncSession) -> Sequence[WorkCalendar]:
         return [await read_calendar(session=session)]
 
+    def prime_from(self, level: Level, session: AsyncSession, calendar: WorkCalendar) -> None:
+        """A write read ``calendar`` in ``session``: it answers ``level`` for the rest of
+        the request when that session's store is the only node holding the level."""
+        holding = self.sessions.nodes.holding(level)
+        if len(holding) == 1 and holding[0].engine is session.bind:
+            self.prime(level, calendar)
+
     def answers(self, level: Level, row: WorkCalendar) -> Level:
         return level
 

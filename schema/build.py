@@ -14,7 +14,7 @@ from resolvers.context import WebSocketOperations
 from schema.cases import CaseType
 from schema.divisions import Department, Division, ServiceOrg, Window
 from schema.errors import CloseSessions, ErrorFormatting, GovHubSchema
-from schema.execution import ReadyLeavesExecutionContext, mark_ready_leaves
+from schema.execution import ReadyLeavesExecutionContext, mark_ready_leaves, mark_ready_lists
 from schema.matters import Delegation, Matter, MatterImplementation
 from schema.mutation import Mutation
 from schema.query import Query
@@ -76,6 +76,7 @@ def build_schema(
     )
     guard_schema(schema)
     mark_ready_leaves(schema)
+    mark_ready_lists(schema)
     return schema
 
 

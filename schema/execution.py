@@ -9,24 +9,40 @@ Anything else takes graphql-core's own path, unchanged: a null (the non-null che
 its error), an exception as the value, a value that does not serialise (the error at its
 path), every field with a resolver, and every field at all when a schema extension
 hooks field resolution (``resolve``). The READ guard is not involved: a leaf returns no
-object."""
+object.
+
+Ready lists: a field with a resolver of its own may name, in its metadata
+(``READY_LIST``), the attribute where a page that loaded it for all its items keeps its
+value (``MatterImplementation.materials``: ``ready_materials``). When the object holds
+it, the list is completed at once — no resolver call, no awaitable, no gather of one
+future per item; when it does not (the object did not come from such a page), the
+resolver answers as always. Only for items the READ guard has nothing to decide on (no
+``authz_target``, no ``authz_parts``): skipping the resolver skips its guard."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 import strawberry
 from graphql import (
     GraphQLEnumType,
+    GraphQLField,
     GraphQLNonNull,
     GraphQLObjectType,
+    GraphQLOutputType,
     GraphQLScalarType,
+    get_named_type,
 )
 from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
+# on a field's resolver: (attribute, leaf type) of a ready leaf, (attribute, None) of a
+# ready list
 READY = "__govhub_ready_leaf__"
+# a field's metadata key: the attribute of its object that holds its ready value
+READY_LIST = "govhub_ready_list"
 
 
 def mark_ready_leaves(schema: strawberry.Schema) -> None:
@@ -43,6 +59,24 @@ def mark_ready_leaves(schema: strawberry.Schema) -> None:
             if field is None or not field.is_basic_field or gql_field.resolve is None:
                 continue
             setattr(gql_field.resolve, READY, (field.python_name, leaf))
+
+
+def mark_ready_lists(schema: strawberry.Schema) -> None:
+    """Mark every field whose metadata names the attribute of its ready value."""
+    for gql_type in schema._schema.type_map.values():
+        if not isinstance(gql_type, GraphQLObjectType) or gql_type.name.startswith("__"):
+            continue
+        for name, gql_field in gql_type.fields.items():
+            field = schema.get_field_for_type(name, gql_type.name)
+            metadata: Mapping[str, Any] = (field.metadata if field is not None else None) or {}
+            attribute = metadata.get(READY_LIST)
+            if attribute is None or gql_field.resolve is None:
+                continue
+            item = get_named_type(gql_field.type)
+            origin = getattr((item.extensions or {}).get("strawberry-definition"), "origin", None)
+            if any(callable(getattr(origin, m, None)) for m in ("authz_target", "authz_parts")):
+                raise TypeError(f"{gql_type.name}.{name}: its items are guarded, not ready")
+            setattr(gql_field.resolve, READY, (attribute, None))
 
 
 class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -65,7 +99,19 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
             ready = getattr(field_def.resolve, READY, None) if field_def is not None else None
             if ready is not None:
                 value = getattr(source, ready[0], None)
-                if value is not None and not isinstance(value, Exception):
+                if ready[1] is None:
+                    # a ready list: completed as it is, else its resolver answers
+                    if value is not None:
+                        assert field_def is not None
+                        return self._complete_ready(
+                            field_def,
+                            parent_type,
+                            field_details_list,
+                            path,
+                            position_context,
+                            value,
+                        )
+                elif value is not None and not isinstance(value, Exception):
                     try:
                         serialized = ready[1].serialize(value)
                     except Exception:
@@ -75,3 +121,40 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
         )
+
+    def _complete_ready(
+        self,
+        field_def: GraphQLField,
+        parent_type: GraphQLObjectType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+        position_context: Any,
+        value: Any,
+    ) -> Any:
+        """graphql-core's ``execute_field`` with ``value`` as what its resolver answered."""
+        return_type = field_def.type
+        nodes = [details.node for details in field_details_list]
+        info = self.build_resolve_info(field_def, nodes, parent_type, path)
+        try:
+            completed = self.complete_value(
+                return_type, field_details_list, info, path, value, position_context
+            )
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None
+        if self.is_awaitable(completed):
+            return self._settled(completed, return_type, field_details_list, path)
+        return completed
+
+    async def _settled(
+        self,
+        completed: Awaitable[Any],
+        return_type: GraphQLOutputType,
+        field_details_list: FieldDetailsList,
+        path: Path,
+    ) -> Any:
+        try:
+            return await completed
+        except Exception as raw_error:
+            self.handle_field_error(raw_error, return_type, field_details_list, path)
+            return None

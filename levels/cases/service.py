@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.calendar.workdays import WorkCalendar
+from levels.cases import locks
 from levels.cases.clocks import YELLOW_SHARE, ClockReading, Suspension, deadline_state, read_clock
 from levels.cases.enums import (
     CaseStatus,
@@ -139,8 +140,15 @@ def _text(value: str | None, limit: int, field: str) -> str:
 
 
 async def load_case_for_update(number: str, *, session: AsyncSession) -> Case:
-    # populate_existing: lock and re-read even when the row is in the identity map
-    case = await session.get(Case, number, with_for_update=True, populate_existing=True)
+    """The case row, locked until the caller's transaction ends (``locks.py``: once)."""
+    if locks.holds(session, number):
+        # the session's row is current (read again only if a rollback expired it)
+        case = await session.get(Case, number)
+    else:
+        # populate_existing: lock and re-read even when the row is in the identity map
+        case = await session.get(Case, number, with_for_update=True, populate_existing=True)
+        if case is not None:
+            locks.mark(session, number)
     if case is None:
         raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["input", "number"])
     return case

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.calendar.workdays import WorkCalendar
@@ -187,14 +187,16 @@ async def take_step(
         taken_up = before is CaseStatus.SUBMITTED and target is not CaseStatus.SUBMITTED
         if taken_up and step is not Step.REJECT:
             rejection.clear(case)  # a proposal still waiting lapses
+        ended: list[TimerKind] = []
         if taken_up and step is not Step.NOTIFY_SUPPLEMENT:
-            await _cancel_timers(session, case, TimerKind.DEEMED_ACCEPTANCE, now)
+            ended.append(TimerKind.DEEMED_ACCEPTANCE)
         if taken_up:
-            await _cancel_timers(session, case, TimerKind.PUSH_ACCEPTANCE, now)
+            ended.append(TimerKind.PUSH_ACCEPTANCE)
         if before is CaseStatus.AWAITING_SUPPLEMENT:
-            await _cancel_timers(session, case, TimerKind.SUPPLEMENT_DEADLINE, now)
+            ended.append(TimerKind.SUPPLEMENT_DEADLINE)
         if before is CaseStatus.DELIVERED:
-            await _cancel_timers(session, case, TimerKind.ARCHIVE_DUE, now)
+            ended.append(TimerKind.ARCHIVE_DUE)
+        await _cancel_timers(session, case, ended, now)
         set_clock(case, await _suspensions(session, case), calendar, today)
     # the version check happens here (StaleDataError when another step won)
     await session.flush()
@@ -304,15 +306,19 @@ async def _supplement(session: AsyncSession, case: Case, given: StepInput, today
 
 
 async def _cancel_timers(
-    session: AsyncSession, case: Case, kind: TimerKind, now: dt.datetime
+    session: AsyncSession, case: Case, kinds: list[TimerKind], now: dt.datetime
 ) -> None:
-    timers = await session.scalars(
-        select(CaseTimer).where(
+    """The case's pending timers of ``kinds`` are cancelled: one UPDATE (the session's
+    copies of those timers follow it)."""
+    if not kinds:
+        return
+    await session.execute(
+        update(CaseTimer)
+        .where(
             CaseTimer.case_number == case.number,
-            CaseTimer.kind == kind,
+            CaseTimer.kind.in_(kinds),
             CaseTimer.fired_at.is_(None),
             CaseTimer.cancelled_at.is_(None),
         )
+        .values(cancelled_at=now)
     )
-    for t in timers:
-        t.cancelled_at = now

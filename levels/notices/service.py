@@ -130,9 +130,13 @@ def _day(at: dt.datetime) -> str:
     return at.astimezone(CHINA).date().isoformat()
 
 
-async def _org_name(session: AsyncSession, code: str) -> str:
-    org = await session.get(ServiceOrg, code)
-    return org.name if org is not None else code
+async def _next_seq_and_org_name(session: AsyncSession, case: Case) -> tuple[int, str]:
+    """The number of the case's next notice and the name of the org that holds it, in
+    one statement."""
+    issued = select(func.count()).where(CaseNotice.case_number == case.number)
+    name = select(ServiceOrg.name).where(ServiceOrg.code == case.org_code)
+    row = (await session.execute(select(issued.scalar_subquery(), name.scalar_subquery()))).one()
+    return 1 + (row[0] or 0), row[1] if row[1] is not None else case.org_code
 
 
 async def issue(
@@ -144,13 +148,12 @@ async def issue(
     signer: OrgSigner | None,
 ) -> CaseNotice:
     """Write one notice of ``case`` by the org that holds it now, in this store."""
-    count = select(func.count()).select_from(CaseNotice)
-    seq = 1 + (await session.scalar(count.where(CaseNotice.case_number == case.number)) or 0)
+    seq, org_name = await _next_seq_and_org_name(session, case)
     content: dict[str, Any] = {
         "v": 1,
         "kind": kind.value,
         "title": TITLES[kind],
-        "org": {"code": case.org_code, "name": await _org_name(session, case.org_code)},
+        "org": {"code": case.org_code, "name": org_name},
         "case": case.number,
         "matter": case.matter_name,
         "applicant": {"name": case.applicant_name, "idMasked": case.applicant_id_masked},
@@ -166,10 +169,11 @@ async def issue(
         issued_at=now,
         content=content,
     )
+    if signer is not None:
+        # the claims are the row's own fields: sealed before it is written, one INSERT
+        await seal(session, row, signer, now)
     session.add(row)
     await session.flush()
-    if signer is not None:
-        await seal(session, row, signer, now)
     return row
 
 

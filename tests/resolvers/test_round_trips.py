@@ -19,6 +19,8 @@ from gateway.nodes import NodeRegistry, count_statements
 from levels.common.enums import Level
 from tests.auth.conftest import bearer, signed_in
 from tests.conftest import BACKEND, GraphQLClient
+from tests.resolvers.conftest import ACCEPT, Waiting
+from tests.resolvers.test_statement_counts import ACCEPT_STATEMENTS
 from tests.support import pg
 
 pytestmark = [
@@ -162,3 +164,24 @@ async def test_a_connection_the_server_dropped_is_replaced_without_a_ping(
     body = await gql(query, {"first": 5}, **bearer(token))
     assert "errors" not in body, body
     assert body["data"]["cases"]["edges"]
+
+
+async def test_accepting_a_case_is_one_transaction_of_round_trips(
+    gql: GraphQLClient, nodes: NodeRegistry, round_trips: list[str], waiting: Waiting
+) -> None:
+    """acceptCase opens one transaction and reads the case in it: BEGIN, its statements
+    (each prepared at most once per pooled connection) and COMMIT — no transaction of
+    its own to find the case's holder, no second one for the answer's calendar."""
+    staff = bearer(waiting.receptionist)
+    for number in waiting.numbers[:2]:  # the statements prepared on the pooled connections
+        body = await gql(ACCEPT, {"number": number}, **staff)
+        assert body["data"]["acceptCase"]["errors"] == [], body
+    round_trips.clear()
+    with count_statements(nodes) as log:
+        body = await gql(ACCEPT, {"number": waiting.numbers[2]}, **staff)
+    assert body["data"]["acceptCase"]["errors"] == [], body
+    statements = sum(log.values())
+    assert statements == ACCEPT_STATEMENTS["postgres"]
+    simple = round_trips.count("execute")  # BEGIN and COMMIT
+    executed = len(round_trips) - simple - round_trips.count("prepare")
+    assert (simple, executed) == (2, statements), round_trips

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from gateway.nodes import NodeRegistry, count_statements
+from levels.audit.models import AuditEvent
+from levels.cases.enums import TimerKind
+from levels.cases.models import CaseTimer
+from levels.common.enums import Level
+from levels.notices.models import CaseNotice
 from tests.auth.conftest import bearer, signed_in
 from tests.conftest import GraphQLClient
+from tests.resolvers.conftest import ACCEPT, Waiting
 
 ROUTES = """
 query($first: Int) {
@@ -113,3 +121,50 @@ async def test_case_lists_cost_a_fixed_number_of_statements(
     # rateable shares) — however many cases; the library answers the materials'
     # licences and their uses, one statement each; the token needs no identity read
     assert large == {"city": 2, "county": 11, "town": 0, "village": 0, "identity": 0}, large
+
+
+# acceptCase, in the county store's one transaction: the case read (its holder and the
+# policy check), its due timers locked, the case locked (once: the step does not lock it
+# again), the calendar (one statement, which the answer's clock reuses), the item, the
+# ended timers cancelled (one UPDATE), the suspensions (the clock), the case UPDATE, the
+# audit chain (head locked, event, head moved — on SQLite a write to the head first),
+# the acceptance notice (its number and the org's name in one statement, the signing
+# key, one INSERT sealed)
+ACCEPT_STATEMENTS = {"postgres": 14, "sqlite": 15}
+
+
+async def test_accepting_a_case_costs_a_fixed_number_of_statements(
+    gql: GraphQLClient, nodes: NodeRegistry, waiting: Waiting, backend: str
+) -> None:
+    first, number, _ = waiting.numbers
+    staff = bearer(waiting.receptionist)
+    assert (await gql(ACCEPT, {"number": first}, **staff))["data"]["acceptCase"]["errors"] == []
+    with count_statements(nodes) as log:
+        body = await gql(ACCEPT, {"number": number}, **staff)
+    payload = body["data"]["acceptCase"]
+    assert payload["errors"] == [], body
+    assert (payload["case"]["status"], payload["case"]["version"]) == ("ACCEPTED", 2)
+    assert payload["case"]["clock"]["workingDaysLeft"] == 10
+    assert dict(log) == {
+        "city": 0,
+        "county": ACCEPT_STATEMENTS[backend],
+        "town": 0,
+        "village": 0,
+        "identity": 0,
+    }
+    # what the statements kept: the audit event, the timer cancelled, the notice sealed
+    async with nodes[Level.COUNTY].sessions() as session:
+        actions = await session.scalars(
+            select(AuditEvent.action).where(AuditEvent.case_number == number)
+        )
+        timers = (
+            await session.scalars(select(CaseTimer).where(CaseTimer.case_number == number))
+        ).all()
+        notices = (
+            await session.scalars(select(CaseNotice).where(CaseNotice.case_number == number))
+        ).all()
+    assert "ACCEPT" in set(actions)
+    deemed = [t for t in timers if t.kind is TimerKind.DEEMED_ACCEPTANCE]
+    assert deemed and all(t.cancelled_at is not None and t.fired_at is None for t in deemed)
+    acceptance = [n for n in notices if n.kind.value == "ACCEPTANCE"]
+    assert len(acceptance) == 1 and acceptance[0].token and acceptance[0].kid
