@@ -5,14 +5,17 @@ so the representations of one type in one call cost one statement."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Self
+from typing import Any, Protocol, Self, TypeVar, cast
 
 import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 # the domain's enums as GraphQL enums (registered in place, as the hub's schema does)
 import schema.enums  # noqa: F401
 from levels.cases.enums import CaseStatus
+from levels.cases.models import Case as CaseRow
 from levels.common.enums import (
     HandlingKind,
     Level,
@@ -22,7 +25,9 @@ from levels.common.enums import (
     OrgKind,
 )
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.reads import ReadRow
+from levels.common.models import Division as DivisionRow
+from levels.common.reads import ReadRow, table
+from levels.common.rowcodec import encode_row
 from levels.licences.enums import LicenceStatus
 from levels.node.reads import DelegationRow
 from schema.node.context import NodeContext
@@ -44,23 +49,49 @@ def _key(key: dict[str, Any], name: str) -> str:
     return value
 
 
+class _FromRow(Protocol):
+    @classmethod
+    def from_row(cls, row: Any) -> Self: ...
+
+
+E = TypeVar("E", bound=_FromRow)
+
+
+async def _load(cls: type[E], loader: DataLoader[str, Any], key: str) -> E | None:
+    """The entity of ``key`` through the call's loader (one statement per batch)."""
+    row = await loader.load(key)
+    return None if row is None else cls.from_row(row)
+
+
+_COLUMNS = (
+    "Every column of this node's row, by column name (dates ISO 8601, enums by name): "
+    "what the hub builds its own types from"
+)
+
+
 @strawberry.federation.type(keys=["code"], description="行政区划: a division this node owns")
 class Division:
     code: str = _d("The 12-digit division code (统计用区划代码)")
     name: str = _d("Its name")
     level: Level = _d("Its level, which follows from the code")
     parent_code: str | None = _d("The code of the division above it (none for a city)")
+    row: strawberry.Private[ReadRow]
+
+    @strawberry.field(description=_COLUMNS)
+    def columns(self) -> JSON:
+        return cast(JSON, encode_row(table(DivisionRow), self.row))
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(code=row.code, name=row.name, level=row.level, parent_code=row.parent_code)
+        return cls(
+            code=row.code, name=row.name, level=row.level, parent_code=row.parent_code, row=row
+        )
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
         code = _key(key, "code")
         info.context.scope.require(code, field="code")
-        row = await info.context.loaders.division_by_code.load(code)
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.division_by_code, code)
 
 
 @strawberry.federation.type(
@@ -91,8 +122,7 @@ class ServiceOrg:
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
-        row = await info.context.loaders.org_by_code.load(_key(key, "code"))
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.org_by_code, _key(key, "code"))
 
 
 @strawberry.federation.type(
@@ -125,8 +155,7 @@ class Matter:
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
         if not info.context.scope.holds(Level.CITY):
             return None  # the catalogue is kept by the node holding the city
-        row = await info.context.loaders.matter_by_code.load(_key(key, "basicCode"))
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.matter_by_code, _key(key, "basicCode"))
 
 
 @strawberry.federation.type(
@@ -163,8 +192,7 @@ class MatterImplementation:
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
-        row = await info.context.loaders.implementation_by_code.load(_key(key, "code"))
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.implementation_by_code, _key(key, "code"))
 
 
 @strawberry.federation.type(
@@ -186,10 +214,16 @@ class Case:
     submitted_at: dt.datetime = _d("When it was received")
     due_on: dt.date | None = _d("The last working day of its clock, once it runs")
     version: int = _d("Moves by one with every transition (optimistic lock)")
+    row: strawberry.Private[ReadRow]
+
+    @strawberry.field(description=_COLUMNS)
+    def columns(self) -> JSON:
+        return cast(JSON, encode_row(table(CaseRow), self.row))
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
         return cls(
+            row=row,
             number=row.number,
             implementation_code=row.implementation_code,
             basic_code=row.basic_code,
@@ -214,8 +248,7 @@ class Case:
         # a case is held on its way up from the division that received it
         if not scope.on_the_way(number[:12], field="number"):
             raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=["number"], detail=number[:12])
-        row = await info.context.loaders.case_by_number.load(number)
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.case_by_number, number)
 
 
 @strawberry.federation.type(
@@ -260,8 +293,7 @@ class ELicence:
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
-        row = await info.context.loaders.licence_by_id.load(_key(key, "id"))
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.licence_by_id, _key(key, "id"))
 
 
 @strawberry.federation.type(
@@ -299,8 +331,7 @@ class Delegation:
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
         delegation_id = _key(key, "id")
         info.context.scope.require(delegation_id[:12], field="id")
-        found = await info.context.loaders.delegation_by_id.load(delegation_id)
-        return None if found is None else cls.from_row(found)
+        return await _load(cls, info.context.loaders.delegation_by_id, delegation_id)
 
 
 ENTITIES = [Division, ServiceOrg, Matter, MatterImplementation, Case, ELicence, Delegation]
