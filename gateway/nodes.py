@@ -42,7 +42,7 @@ def _store(name: str, url: str, settings: Settings) -> Store:
 def _client(settings: Settings, spec: NodeSpec, signer: list[HubTokenSigner]) -> NodeClient | None:
     """The API client of a node the map gives an ``http(s)://`` address (one hub token
     signer for them all, made when the first is)."""
-    if not spec.address.startswith(("http://", "https://")):
+    if spec.in_process:
         return None
     if not signer:
         signer.append(hub_signer(settings))

@@ -12,15 +12,19 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import Column, Enum, Table
+from sqlalchemy.types import TypeDecorator
 
 M = TypeVar("M")
 
 
 def _python_type(column: Column[Any]) -> type | None:
-    if isinstance(column.type, Enum):
-        return column.type.enum_class
+    kind = column.type
+    if isinstance(kind, TypeDecorator):  # e.g. AwareDateTime: what it stores as
+        kind = kind.impl_instance
+    if isinstance(kind, Enum):
+        return kind.enum_class
     try:
-        found: type = column.type.python_type
+        found: type = kind.python_type
     except NotImplementedError:
         return None
     return found
