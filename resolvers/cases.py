@@ -328,8 +328,8 @@ async def case(info: Info, number: str) -> CaseType | None:
     read it went back to the pool."""
     ctx = info.context
     parsed = parse_case_number(number)
-    node = await holder(info, parsed.value)
-    row = await case_row(ctx.nodes, node, parsed.value)
+    # the row the holder was found by: each node on the case's way is read once
+    node, row = await holder_in(ctx.nodes, parsed.value)
     if row is None or not allows(ctx.viewer, Action.READ, case_target(row)):
         return None
     if ctx.viewer.kind is AccountKind.STAFF:

@@ -25,7 +25,6 @@ from gateway.settings import Settings
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
 from levels.common.reads import table
-from levels.common.rowcodec import decode_row, encode_row
 from tests.auth.conftest import own_hub
 from tests.conftest import DEMO_NOW, TEST_SECRET, migrate_registry, suite_settings
 from tests.scenarios.desk import Desk
@@ -127,7 +126,8 @@ async def _write_case(stores: NodeRegistry) -> Case:
             .limit(1)
         )
         assert model is not None
-        row = decode_row(Case, {**encode_row(table(Case), model), "number": CREATED})
+        columns = {c.key: getattr(model, c.key) for c in table(Case).columns}
+        row = Case(**{**columns, "number": CREATED})
         session.add(row)
         await session.commit()
     return row
