@@ -19,11 +19,12 @@ from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
 from levels.cases.numbers import held_within
 from levels.common.codes import parse_division
+from levels.common.enums import LEVELS
 from levels.common.ranges import within
 from levels.common.reads import table
 from resolvers import remote
 from resolvers.nodeclient import NodeClient
-from resolvers.registry import Node
+from resolvers.registry import Node, NodeRegistry
 from schema.case_inputs import CaseFilter
 
 _case = table(Case)
@@ -103,7 +104,15 @@ def _keeps(f: CaseFilter, scope: CaseScope) -> Callable[[Case], bool]:
     return keep
 
 
+def _narrowest(*prefixes: str) -> str | None:
+    """The narrowest of nested key ranges (by their prefixes); None when two of them
+    have nothing in common."""
+    longest = max(prefixes, key=len)
+    return longest if all(longest.startswith(p) for p in prefixes) else None
+
+
 def remote_lister(
+    nodes: NodeRegistry,
     f: CaseFilter,
     scope: CaseScope,
     under: str,
@@ -113,15 +122,26 @@ def remote_lister(
 ) -> Callable[[Node, NodeClient], Awaitable[list[Case]]]:
     """What the fan-out asks a node reached through its API: up to ``size + 1`` cases
     received under ``under`` that the viewer may list and the filter keeps, after the
-    node's position in the hub's cursor — the node's pages of ``cases`` in turn."""
+    node's position in the hub's cursor — the node's pages of ``cases`` in turn. The
+    node is asked for the narrower of ``under`` and the viewer's own range, and not at
+    all when it holds nothing there (so a filter outside the viewer's jurisdiction
+    costs no node a scan)."""
     keep = _keeps(f, scope)
+    narrowest = _narrowest(
+        parse_division(under, field=("filter", "divisionCode")).prefix,
+        scope.received_in or scope.held_in,
+    )
+    asked = None if narrowest is None else narrowest.ljust(12, "0")
+    serving = set() if asked is None else {n.id for n in nodes.covering(LEVELS, asked)}
 
     async def listed(node: Node, client: NodeClient) -> list[Case]:
         kept: list[Case] = []
+        if asked is None or node.id not in serving:
+            return kept
         position = start.get(node.id)
         while True:
             page = await remote.cases_under(
-                client, under, after=position, first=min(size + 1, max_page)
+                client, asked, after=position, first=min(size + 1, max_page)
             )
             kept.extend(r for r in page.rows if keep(r))
             if len(kept) > size or not page.has_next or not page.rows:

@@ -446,7 +446,7 @@ async def cases(
     # viewer's cases are such a range and the filter one the hub can test on a row
     listed = None
     if under is not None and scope.subject is None and remote_filter(f):
-        listed = remote_lister(f, scope, under, start, size, settings.max_page_size)
+        listed = remote_lister(ctx.nodes, f, scope, under, start, size, settings.max_page_size)
     result = await fan_out(
         ctx.sessions,
         levels,

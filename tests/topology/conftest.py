@@ -19,9 +19,9 @@ from levels.common.enums import Level
 from tests.auth.conftest import own_hub
 from tests.conftest import (
     BACKEND,
+    fresh_databases,
     make_registry,
     migrate_registry,
-    fresh_databases,
     suite_settings,
 )
 from tests.scenarios.desk import STAFF, Desk

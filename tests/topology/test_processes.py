@@ -49,6 +49,11 @@ query($after: String) {
   }
 }"""
 DIVISION = "query($code: String!) { division(code: $code) { code name } }"
+IN_DIVISION = """
+query($code: String!) {
+  cases(first: 100, filter: {divisionCode: $code}) { edges { node { number } } }
+}"""
+XIUWEN_TOWN = "140702101000"
 
 
 def node_map(ports: dict[str, int]) -> str:
@@ -175,6 +180,29 @@ async def test_a_county_auditors_list_is_the_county_nodes_cases(federation: Fede
     assert listed == expected
 
 
+async def test_a_filter_on_a_town_is_the_towns_cases_at_the_node(
+    federation: Federation,
+) -> None:
+    town = XIUWEN_TOWN[:9]
+    async with federation.stores[YUCI].sessions() as session:
+        expected = list(
+            await session.scalars(
+                select(Case.number)
+                .where(
+                    Case.status != CaseStatus.REFERRED,
+                    Case.number.startswith(town),
+                    Case.division_code.startswith(town),
+                )
+                .order_by(Case.number)
+            )
+        )
+
+    data = await federation.desk.run("yuci.auditor", IN_DIVISION, code=XIUWEN_TOWN)
+
+    assert expected  # the demo has cases in 修文镇
+    assert [e["node"]["number"] for e in data["cases"]["edges"]] == expected
+
+
 async def test_divisions_come_from_the_node_that_owns_them(federation: Federation) -> None:
     data = await federation.desk.run("jz.auditor", DIVISION, code="140703000000")
     assert data["division"] == {"code": "140703000000", "name": "太谷区"}
@@ -203,3 +231,6 @@ async def test_a_stopped_county_node_is_named_and_the_other_county_answers(
     assert numbers and not any(n.startswith("140703") for n in numbers)
     still = await desk.run("yuci.auditor", CASE, number=CREATED)
     assert still["case"]["number"] == CREATED
+    # 太谷区 is outside 榆次区's auditor's jurisdiction: its node is not asked at all
+    outside = await desk.ask("yuci.auditor", IN_DIVISION, code="140703000000")
+    assert outside == {"data": {"cases": {"edges": []}}}
