@@ -4,6 +4,7 @@ so the representations of one type in one call cost one statement."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from typing import Any, Protocol, Self, TypeVar, cast
 
@@ -57,6 +58,18 @@ class _FromRow(Protocol):
 E = TypeVar("E", bound=_FromRow)
 
 
+T = TypeVar("T")
+
+
+def _copied(cls: type[T], source: Any, /, **given: Any) -> T:
+    """An entity whose fields are the ``source`` row's columns of the same names, and
+    ``given``."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    # a field with a resolver (``columns``) is not given to the constructor
+    names = [f.name for f in fields if f.init and f.name not in given]
+    return cls(**{name: getattr(source, name) for name in names}, **given)
+
+
 async def _load(cls: type[E], loader: DataLoader[str, Any], key: str) -> E | None:
     """The entity of ``key`` through the call's loader (one statement per batch)."""
     row = await loader.load(key)
@@ -83,9 +96,7 @@ class Division:
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(
-            code=row.code, name=row.name, level=row.level, parent_code=row.parent_code, row=row
-        )
+        return _copied(cls, row, row=row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
@@ -109,16 +120,7 @@ class ServiceOrg:
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(
-            code=row.code,
-            division_code=row.division_code,
-            name=row.name,
-            level=row.level,
-            kind=row.kind,
-            address=row.address,
-            phone=row.phone,
-            opening_hours=row.opening_hours,
-        )
+        return _copied(cls, row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
@@ -140,16 +142,7 @@ class Matter:
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(
-            basic_code=row.basic_code,
-            name=row.name,
-            type=row.type,
-            department=row.department,
-            legal_basis=row.legal_basis,
-            legal_time_limit_days=row.legal_time_limit_days,
-            status=row.status,
-            version=row.version,
-        )
+        return _copied(cls, row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
@@ -176,19 +169,7 @@ class MatterImplementation:
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(
-            code=row.code,
-            basic_code=row.basic_code,
-            org_code=row.org_code,
-            division_code=row.division_code,
-            level=row.level,
-            handling_kind=row.handling_kind,
-            promised_time_limit_days=row.promised_time_limit_days,
-            max_visits=row.max_visits,
-            online_level=row.online_level,
-            status=row.status,
-            version=row.version,
-        )
+        return _copied(cls, row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
@@ -222,24 +203,7 @@ class Case:
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(
-            row=row,
-            number=row.number,
-            implementation_code=row.implementation_code,
-            basic_code=row.basic_code,
-            matter_name=row.matter_name,
-            level=row.level,
-            org_code=row.org_code,
-            division_code=row.division_code,
-            status=row.status,
-            channel=row.channel,
-            applicant_id=row.applicant_id,
-            applicant_name=row.applicant_name,
-            applicant_id_masked=row.applicant_id_masked,
-            submitted_at=row.submitted_at,
-            due_on=row.due_on,
-            version=row.version,
-        )
+        return _copied(cls, row, row=row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
@@ -273,23 +237,7 @@ class ELicence:
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(
-            id=row.id,
-            type_code=row.type_code,
-            type_name=row.type_name,
-            issuer_org_code=row.issuer_org_code,
-            issuer_name=row.issuer_name,
-            issuer_level=row.issuer_level,
-            issuer_division_code=row.issuer_division_code,
-            holder_id=row.holder_id,
-            holder_name=row.holder_name,
-            holder_id_masked=row.holder_id_masked,
-            source_case_number=row.source_case_number,
-            valid_from=row.valid_from,
-            valid_until=row.valid_until,
-            status=row.status,
-            revision=row.revision,
-        )
+        return _copied(cls, row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
@@ -313,19 +261,7 @@ class Delegation:
 
     @classmethod
     def from_row(cls, found: DelegationRow) -> Self:
-        row = found.row
-        return cls(
-            id=row.id,
-            implementation_code=row.implementation_code,
-            basic_code=row.basic_code,
-            from_org_code=row.from_org_code,
-            from_division_code=row.from_division_code,
-            all_towns=row.all_towns,
-            towns=list(found.towns),
-            legal_instrument=row.legal_instrument,
-            effective_from=row.effective_from,
-            revoked_at=row.revoked_at,
-        )
+        return _copied(cls, found.row, towns=list(found.towns))
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
