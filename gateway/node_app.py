@@ -3,7 +3,8 @@
 for the hub only, and ``/health``.
 
 * The node's store is its spec's ``database``, or, in the embedded default (a node per
-  level), today's store of its level (``GOVHUB_<LEVEL>_DB_URL`` / ``var/<level>.sqlite3``).
+  level), today's store of its level (``GOVHUB_<LEVEL>_DB_URL`` / ``var/<level>.sqlite3``),
+  or else ``<var_dir>/nodes/<id>/store.db`` — where the hub finds it (one rule).
 * Every call to ``/graphql`` carries a hub token (``Authorization: Bearer``, ES256,
   ``aud`` ``govhub-node:<id>``): without one, or with one that does not verify, 401.
   The hub's public keys are handed over in-process (``hub_keys``), read from
@@ -43,7 +44,6 @@ from auth.hub_tokens import (
 from gateway.settings import SettingMissing, Settings
 from levels.common import migrate
 from levels.common.clock import Clock, clock_for
-from levels.common.enums import LEVELS
 from levels.common.nodemap import NodeMap, NodeSpec
 from levels.common.store import create_store_engine
 from levels.node.inbox import Inbox
@@ -63,15 +63,9 @@ def node_spec(settings: Settings, node_id: str) -> tuple[NodeMap, NodeSpec]:
 
 
 def store_url(settings: Settings, node: NodeSpec) -> str:
-    """A node's database: its spec's, or the level store of a node holding one level."""
-    if node.database:
-        return node.database
-    held = [lv for lv in LEVELS if node.holds(lv)]
-    if node.levels and len(held) == 1:
-        return settings.db_url(held[0])
-    raise SettingMissing(
-        f"node {node.id!r}: the node map gives it no database (add `database = …` to its entry)"
-    )
+    """A node's database, where the hub finds it too (``Settings.node_db_url``): its
+    spec's, the level store of the embedded default, or ``<var_dir>/nodes/<id>``."""
+    return settings.node_db_url(node)
 
 
 def _engine(settings: Settings, url: str) -> AsyncEngine:

@@ -6,9 +6,13 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from auth.hub_tokens import HubTokenSigner
+from gateway.node_app import hub_signer
 from gateway.settings import Settings
+from levels.common.nodemap import NodeSpec
 from levels.common.store import Store, create_store_engine
 from resolvers.breakers import NodeBreakers
+from resolvers.nodeclient import NodeClient
 from resolvers.registry import POLICIES, Node, count_statements, read_sessions
 from resolvers.registry import NodeRegistry as _Registry
 
@@ -35,13 +39,28 @@ def _store(name: str, url: str, settings: Settings) -> Store:
     return Store(name, url, engine, async_sessionmaker(engine, expire_on_commit=False))
 
 
+def _client(settings: Settings, spec: NodeSpec, signer: list[HubTokenSigner]) -> NodeClient | None:
+    """The API client of a node the map gives an ``http(s)://`` address (one hub token
+    signer for them all, made when the first is)."""
+    if spec.in_process:
+        return None
+    if not signer:
+        signer.append(hub_signer(settings))
+    return NodeClient.over_http(
+        spec.id, spec.address, signer=signer[0], timeout=settings.node_timeout_seconds
+    )
+
+
 def build_registry(settings: Settings) -> NodeRegistry:
-    """A store per node of the configured map, and the identity store."""
+    """A store per node of the configured map, and the identity store; an API client
+    for each node with an ``http(s)://`` address, which the moved reads go through."""
     node_map = settings.node_map()
     nodes = []
+    signer: list[HubTokenSigner] = []
     for spec in node_map:
         store = _store(spec.id, settings.node_db_url(spec), settings)
-        nodes.append(Node(store.name, store.url, store.engine, store.sessions, spec))
+        client = _client(settings, spec, signer)
+        nodes.append(Node(store.name, store.url, store.engine, store.sessions, spec, client))
     breakers = NodeBreakers(
         failures=settings.breaker_failures, open_seconds=settings.breaker_open_seconds
     )

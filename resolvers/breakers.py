@@ -17,6 +17,8 @@ from purgatory import AsyncCircuitBreakerFactory
 from purgatory.domain.model import OpenedState
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
+from levels.common.errors import DomainError, ErrorCode
+
 # SQLSTATE classes of a database that cannot serve: connection exception, insufficient
 # resources (53300 too many connections), operator intervention (57P03 cannot connect
 # now, shutdown), no such database
@@ -39,6 +41,9 @@ def unreachable(exc: BaseException) -> bool:
     """Failures that mean "this node is not answering", as opposed to a bug."""
     if isinstance(exc, BreakerOpen | OperationalError | InterfaceError | OSError | TimeoutError):
         return True
+    if isinstance(exc, DomainError):
+        # a node API that did not answer, could not be reached or refused the hub's token
+        return exc.code is ErrorCode.NODE_UNAVAILABLE
     if not isinstance(exc, DBAPIError):
         return False
     sqlstate = getattr(exc.orig, "sqlstate", None) or ""

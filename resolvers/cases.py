@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from contextlib import nullcontext
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from stdnum.cn import uscc as stdnum_uscc
@@ -20,12 +20,9 @@ from auth.idnumbers import id_number_hash, parse_id_number
 from auth.models import Account
 from auth.policy import (
     Action,
-    Resource,
     Target,
     allows,
-    jurisdiction_prefix,
     refusal,
-    served_village,
 )
 from auth.viewer import Viewer
 from levels.audit.batch import appender_for
@@ -52,12 +49,12 @@ from levels.common.codes import (
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.ranges import within
 from levels.common.reads import ReadRow, rows, table
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.service import Issuing
-from resolvers import case_updates
-from resolvers.fanout import fan_out, node_ids
+from resolvers import case_updates, remote
+from resolvers.case_lists import case_scope, remote_filter, remote_lister
+from resolvers.fanout import fan_out, guarded, node_ids
 from resolvers.globalid import decode_id
 from resolvers.pagination import Page, decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
@@ -130,15 +127,26 @@ def _referred_up(nodes: NodeRegistry, node: Node, row: Case | None) -> Node | No
     return None if upper is None or upper.id == node.id else upper
 
 
+async def case_row(nodes: NodeRegistry, node: Node, number: str) -> Case | None:
+    """A node's row of a case: through its API when the map gives it an address (a
+    node that does not answer is ``NodeUnavailable``), else from its store."""
+    client = node.client
+    if client is None:
+        async with node.sessions() as session:
+            return await session.get(Case, number)
+    found = await guarded(
+        nodes.breakers, node, lambda: remote.cases_by_number(client, [number]), client.timeout
+    )
+    return found[0] if found else None
+
+
 async def holder_in(nodes: NodeRegistry, number: str) -> tuple[Node, Case | None]:
     """``holder`` over a node registry, with the case row it holds (None: no case)."""
     node = nodes.owner(parse_case_number(number).division)
-    async with node.sessions() as session:
-        row = await session.get(Case, number)
-    # each store is read once: the row found up there is the one looked at next
+    row = await case_row(nodes, node, number)
+    # each node is read once: the row found up there is the one looked at next
     while (upper := _referred_up(nodes, node, row)) is not None:
-        async with upper.sessions() as session:
-            found = await session.get(Case, number)
+        found = await case_row(nodes, upper, number)
         if found is None:
             # on its way: the message has not been applied up there yet
             break
@@ -350,11 +358,10 @@ async def case(info: Info, number: str) -> CaseType | None:
     read it went back to the pool."""
     ctx = info.context
     parsed = parse_case_number(number)
-    node = await holder(info, parsed.value)
-    async with node.sessions() as session:
-        row = await session.get(Case, parsed.value)
-        if row is None or not allows(ctx.viewer, Action.READ, case_target(row)):
-            return None
+    # the row the holder was found by: each node on the case's way is read once
+    node, row = await holder_in(ctx.nodes, parsed.value)
+    if row is None or not allows(ctx.viewer, Action.READ, case_target(row)):
+        return None
     if ctx.viewer.kind is AccountKind.STAFF:
         await _audit_read(info, node.sessions, row)
     return CaseType.from_row(row)
@@ -384,24 +391,6 @@ async def _applicant_account(info: Info, value: str) -> str | None:
 
 # the list reads whole cases as Core rows (``levels/common/reads.py``)
 _case = table(Case)
-
-
-def _scoped(viewer: Viewer, stmt: Select[Any]) -> Select[Any] | None:
-    """Only the cases the viewer may read (the policy table's READ grants, as SQL)."""
-    if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
-        # their own, and what they handed in for an enterprise they represent
-        return stmt.where(
-            or_(_case.c.applicant_id == viewer.subject, _case.c.submitted_by == viewer.subject)
-        )
-    if viewer.kind is AccountKind.AGENT:
-        # every case handed in at their station: its number names their village
-        village = served_village(viewer)
-        return stmt.where(within(_case.c.number, village)) if village else None
-    probe = Target(Resource.CASE, division_code=viewer.jurisdiction)
-    if viewer.kind is not None and allows(viewer, Action.READ, probe):
-        prefix = jurisdiction_prefix(viewer)
-        return stmt.where(held_within(_case.c.number, _case.c.division_code, prefix or ""))
-    return None
 
 
 def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
@@ -462,11 +451,11 @@ async def cases(
     if under is not None and level_of_division(under) is None:
         under = None
     start = decode_cursor(after, allowed=node_ids(ctx.sessions, levels, under))
-    base = _scoped(ctx.viewer, select(_case))
-    if base is None:
+    scope = case_scope(ctx.viewer)
+    if scope is None:
         nothing: Page[Case] = merge_page({}, lambda r: r.number, first=size, start=start)
         return connection(nothing, CaseType.from_row)
-    stmt = _filtered(f, china_date(ctx.clock.now()), base)
+    stmt = _filtered(f, china_date(ctx.clock.now()), scope.sql(select(_case)))
     if f.level is not None:
         # a node may hold several levels: the cases held at this one
         stmt = stmt.where(_case.c.level == f.level)
@@ -476,15 +465,25 @@ async def cases(
     if f.applicant is not None:
         stmt = stmt.where(_case.c.applicant_id == await _applicant_account(info, f.applicant))
 
-    async def fetch(node: Node, session: AsyncSession) -> Sequence[ReadRow]:
+    async def fetch(node: Node, session: AsyncSession) -> Sequence[ReadRow | Case]:
         page = stmt.order_by(_case.c.number)
         position = start.get(node.id)
         if position is not None:
             page = page.where(_case.c.number > position)
         return await rows(session, page.limit(size + 1))
 
+    # a node reached through its API serves a division's range of cases: when the
+    # viewer's cases are such a range and the filter one the hub can test on a row
+    listed = None
+    if under is not None and scope.subject is None and remote_filter(f):
+        listed = remote_lister(ctx.nodes, f, scope, under, start, size, settings.max_page_size)
     result = await fan_out(
-        ctx.sessions, levels, fetch, timeout=settings.node_timeout_seconds, under=under
+        ctx.sessions,
+        levels,
+        fetch,
+        timeout=settings.node_timeout_seconds,
+        under=under,
+        remote=listed,
     )
     report_unavailable(info, result.unavailable)
     merged = merge_page(dict(result.values), lambda r: r.number, first=size, start=start)

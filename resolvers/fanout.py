@@ -8,6 +8,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Generic, TypeVar
 
 from sqlalchemy.exc import DBAPIError
@@ -15,8 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.common.codes import DivisionCode
 from levels.common.enums import Level
-from resolvers.breakers import unreachable
+from resolvers.breakers import NodeBreakers, unreachable
 from resolvers.node_calls import node_call
+from resolvers.nodeclient import NodeClient
 from resolvers.registry import Node
 from resolvers.sessions import RequestSessions
 
@@ -99,15 +101,37 @@ async def call_node(
         # has replaced the pool's connections; a read is tried once more on a fresh one
         return await once()
 
+    return await guarded(sessions.nodes.breakers, node, run, timeout)
+
+
+async def guarded(
+    breakers: NodeBreakers, node: Node, run: Callable[[], Awaitable[T]], timeout: float
+) -> T:
+    """One call to a node, by SQL or through its API: counted and traced, behind its
+    breaker, bounded by ``timeout``; ``NodeUnavailable`` when the node cannot answer."""
     try:
         # counted and traced per node (resolvers/node_calls.py), open breaker included
-        async with node_call(node.name), sessions.nodes.breakers.guard(node.name):
+        async with node_call(node.name), breakers.guard(node.name):
             return await asyncio.wait_for(run(), timeout)
     except Exception as exc:
         if not _unavailable(exc):
             raise
         log.warning("node %s unavailable: %r", node.id, exc)
         raise NodeUnavailable(node, exc) from exc
+
+
+async def call_api(
+    sessions: RequestSessions,
+    node: Node,
+    fn: Callable[[NodeClient], Awaitable[T]],
+    timeout: float,
+) -> T:
+    """Run ``fn`` with the API client of a node the hub reaches over HTTP; as
+    ``call_node``, ``NodeUnavailable`` when it cannot answer in time."""
+    client = node.client
+    if client is None:
+        raise ValueError(f"node {node.id} has no API address")
+    return await guarded(sessions.nodes.breakers, node, lambda: fn(client), timeout)
 
 
 async def fan_out(
@@ -117,13 +141,19 @@ async def fan_out(
     *,
     timeout: float,
     under: str | DivisionCode | None = None,
+    remote: Callable[[Node, NodeClient], Awaitable[T]] | None = None,
 ) -> FanOutResult[T]:
     """Run ``fn`` on each node in parallel (levels: the nodes holding them, at or under
-    ``under``). Latency ≈ the slowest node."""
+    ``under``) — ``remote`` instead, when given, on a node reached through its API.
+    Latency ≈ the slowest node."""
     chosen = nodes_for(sessions, targets, under)
-    outcomes = await asyncio.gather(
-        *(call_node(sessions, node, fn, timeout) for node in chosen), return_exceptions=True
-    )
+
+    def call(node: Node) -> Awaitable[T]:
+        if remote is not None and node.client is not None:
+            return call_api(sessions, node, partial(remote, node), timeout)
+        return call_node(sessions, node, fn, timeout)
+
+    outcomes = await asyncio.gather(*(call(node) for node in chosen), return_exceptions=True)
     result: FanOutResult[T] = FanOutResult()
     for node, outcome in zip(chosen, outcomes, strict=True):
         if isinstance(outcome, NodeUnavailable):

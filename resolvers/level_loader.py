@@ -17,7 +17,8 @@ from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.common.enums import LEVELS, Level
-from resolvers.fanout import call_node
+from resolvers.fanout import call_api, call_node
+from resolvers.nodeclient import NodeClient
 from resolvers.registry import Node
 from resolvers.sessions import RequestSessions
 
@@ -30,6 +31,8 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
     from one node, and which key a fetched row answers."""
 
     many: ClassVar[bool] = False
+    # whether ``fetch_remote`` serves a node reached through its API
+    remote: ClassVar[bool] = False
 
     def __init__(self, sessions: RequestSessions, timeout: float) -> None:
         super().__init__()
@@ -50,6 +53,23 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
 
     async def fetch(self, keys: list[Any], *, session: AsyncSession) -> Sequence[R]:
         raise NotImplementedError
+
+    async def fetch_remote(self, keys: list[Any], *, client: NodeClient) -> Sequence[R]:
+        """``fetch`` through a node's API (for loaders with ``remote``)."""
+        raise NotImplementedError
+
+    async def ask(self, node: Node, keys: list[Any]) -> Sequence[R]:
+        """One node's rows for ``keys``: through its API when it has one and this
+        loader can, else through its store."""
+        if node.client is not None and self.remote:
+            return await call_api(
+                self.sessions, node, lambda c: self.fetch_remote(keys, client=c), self.timeout
+            )
+
+        async def run(_node: Node, session: AsyncSession) -> Sequence[R]:
+            return await self.fetch(keys, session=session)
+
+        return await call_node(self.sessions, node, run, self.timeout)
 
     def answers(self, level: Level, row: R) -> Hashable:
         """The loader key a row fetched from a node of ``level`` answers."""
@@ -86,11 +106,8 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
                     ids.append(node.id)
         nodes = [n for n in self.sessions.nodes if n.id in asked]
 
-        async def run(node: Node, session: AsyncSession) -> Sequence[R]:
-            return await self.fetch(sorted(sent[node.id]), session=session)
-
         outcomes = await asyncio.gather(
-            *(call_node(self.sessions, node, run, self.timeout) for node in nodes),
+            *(self.ask(node, sorted(sent[node.id])) for node in nodes),
             return_exceptions=True,
         )
         found: dict[Hashable, Any] = defaultdict(list) if self.many else {}

@@ -49,9 +49,11 @@ from levels.notices import service as notice_service
 from levels.notices.models import CaseNotice
 from levels.proxy import service as proxy_service
 from levels.windows import board as window_board
+from resolvers import remote
 from resolvers.fanout import NodeUnavailable
 from resolvers.language_loaders import StaffLanguagesByOrgLoader
 from resolvers.level_loader import LevelLoader, R
+from resolvers.nodeclient import NodeClient
 from resolvers.registry import Node
 from resolvers.report_loaders import OverdueReportsByDivisionLoader
 from resolvers.sessions import RequestSessions
@@ -67,7 +69,9 @@ def _division(code: str) -> str | None:
     return code[:12] if level_of_division(code[:12]) else None
 
 
-class DivisionByCodeLoader(LevelLoader[str, ReadRow]):
+class DivisionByCodeLoader(LevelLoader[str, ReadRow | Division]):
+    remote = True
+
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
 
@@ -77,7 +81,10 @@ class DivisionByCodeLoader(LevelLoader[str, ReadRow]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.divisions_by_code(keys, session=session)
 
-    def answers(self, level: Level, row: ReadRow) -> str:
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Division]:
+        return await remote.divisions_by_code(client, keys)
+
+    def answers(self, level: Level, row: ReadRow | Division) -> str:
         return row.code
 
 
@@ -343,8 +350,13 @@ class CalendarByLevelLoader(LevelLoader[Level, WorkCalendar]):
 class CaseByNumberLoader(OrgScopedLoader[Case]):
     """A case's row in one store (it has one in every store it passed through)."""
 
+    remote = True
+
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Case]:
         return await proxy_service.cases_by_number(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Case]:
+        return await remote.cases_by_number(client, keys)
 
     def answers(self, level: Level, row: Case) -> tuple[Level, str]:
         return (level, row.number)

@@ -155,6 +155,12 @@ class NodeClient:
 
     # --- what the hub asks -----------------------------------------------------------
 
+    async def query(self, document: str, variables: Mapping[str, Any] | None = None) -> Any:
+        """A GraphQL call's data; a typed refusal of the node raised as its DomainError."""
+        data, errors = await self.execute(document, variables)
+        self._raise(errors)
+        return data or {}
+
     async def entities(
         self,
         typename: str,

@@ -27,6 +27,7 @@ from levels.county.policy import COUNTY_POLICY
 from levels.town.policy import TOWN_POLICY
 from levels.village.policy import VILLAGE_POLICY
 from resolvers.breakers import NodeBreakers
+from resolvers.nodeclient import NodeClient
 
 # a level's behaviour, whichever node holds a division of that level
 POLICIES: dict[Level, LevelPolicy] = {
@@ -40,9 +41,12 @@ POLICIES: dict[Level, LevelPolicy] = {
 @dataclass(frozen=True)
 class Node(Store):
     """A node of the map with its store. ``name`` is the node id (metrics, health and
-    breakers are labelled by it)."""
+    breakers are labelled by it). ``client``: the node's API, for a node the map gives
+    an ``http(s)://`` address — the reads that have moved onto the node API go there
+    (``resolvers/remote.py``), the rest still through the store."""
 
     spec: NodeSpec
+    client: NodeClient | None = None
 
     @property
     def id(self) -> str:
@@ -185,7 +189,8 @@ class NodeRegistry:
         return [*self, self.identity]
 
     async def dispose(self) -> None:
-        await asyncio.gather(*(s.engine.dispose() for s in self.stores()))
+        clients = [n.client.close() for n in self if n.client is not None]
+        await asyncio.gather(*(s.engine.dispose() for s in self.stores()), *clients)
 
 
 @contextmanager

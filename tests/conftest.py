@@ -12,7 +12,7 @@ import datetime as dt
 import itertools
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,17 +48,24 @@ def backend() -> str:
     return BACKEND
 
 
-async def make_registry(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, list[str]]:
-    """Fresh, migrated stores (SQLite files or new PostgreSQL databases)."""
+async def fresh_databases(tag: str, stores: Iterable[str]) -> tuple[dict[str, str], list[str]]:
+    """On PostgreSQL a fresh database per store: their URLs by store name, and the
+    names to drop at the end; on SQLite none (each store gets its file)."""
     urls: dict[str, str] = {}
     created: list[str] = []
     if BACKEND == "postgres":
-        for store in ("city", "county", "town", "village", "identity"):
+        for store in stores:
             name = f"govhub_test_{tag}_{store}"
             await pg.create_database(name)
             created.append(name)
-            urls[f"{store}_db_url"] = pg.async_url(name)
-    settings = Settings(
+            urls[store] = pg.async_url(name)
+    return urls, created
+
+
+def suite_settings(tmp: Path, **overrides: Any) -> Settings:
+    """The settings of a test's hub and stores: the demo's clock, the test secret, Redis
+    on PostgreSQL, limits out of the way."""
+    return Settings(
         var_dir=tmp,
         clock_override=DEMO_NOW,
         redis_url=pg.redis_url() if BACKEND == "postgres" else None,
@@ -68,12 +75,23 @@ async def make_registry(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, li
         requests_per_minute=1_000_000,
         requests_per_minute_per_ip=1_000_000,
         cost_budget_per_minute=100_000_000,
-        **urls,
+        **overrides,
     )
-    nodes = NodeRegistry.from_settings(settings)
+
+
+async def migrate_registry(nodes: NodeRegistry) -> None:
+    """Every node's store and the identity store, at the newest schema."""
     for node in nodes:
         await migrate.upgrade(node.engine, "levels")
     await migrate.upgrade(nodes.identity.engine, "identity")
+
+
+async def make_registry(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, list[str]]:
+    """Fresh, migrated stores (SQLite files or new PostgreSQL databases)."""
+    urls, created = await fresh_databases(tag, ("city", "county", "town", "village", "identity"))
+    settings = suite_settings(tmp, **{f"{store}_db_url": url for store, url in urls.items()})
+    nodes = NodeRegistry.from_settings(settings)
+    await migrate_registry(nodes)
     return settings, nodes, created
 
 

@@ -4,8 +4,6 @@ inbox of ``levels/node``, shape the answer."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Annotated
 
 import strawberry
@@ -13,6 +11,7 @@ import strawberry
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.node import reads
+from levels.node.cursors import case_cursor, decode_cursor, encode_cursor
 from levels.node.inbox import Outcome
 from schema.node.types import Case, MatterImplementation, NodeInfo
 
@@ -61,24 +60,6 @@ class DeliveryResult:
     )
 
 
-# --- cursors: opaque, and refused when they are not ours --------------------------------
-
-
-def _encode(*parts: str) -> str:
-    return base64.urlsafe_b64encode("\x1f".join(parts).encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str, kind: str, count: int) -> list[str]:
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        text = ""
-    parts = text.split("\x1f")
-    if len(parts) != count + 1 or parts[0] != kind:
-        raise DomainError(ErrorCode.INVALID_CURSOR, field=["after"])
-    return parts[1:]
-
-
 def _page_size(info: NodeInfo, first: int | None) -> int:
     size = info.context.default_page_size if first is None else first
     if size < 1:
@@ -118,13 +99,13 @@ class NodeQuery:
         # cases received under a division are held there or referred up its chain
         division = info.context.scope.require_range(under, field="under", upward=True)
         size = _page_size(info, first)
-        start = _decode(after, "case", 1)[0] if after else None
+        start = decode_cursor(after, "case", 1)[0] if after else None
         async with info.context.reading() as session:
             found = await reads.cases_under(
                 division.prefix, after=start, limit=size + 1, session=session
             )
         page = found[:size]
-        end = _encode("case", page[-1].number) if page else None
+        end = case_cursor(page[-1].number) if page else None
         return CasePage(
             items=[Case.from_row(r) for r in page],
             page_info=PageInfo(has_next_page=len(found) > size, end_cursor=end),
@@ -154,7 +135,7 @@ class NodeQuery:
         size = _page_size(info, first)
         start = None
         if after:
-            division, code = _decode(after, "impl", 2)
+            division, code = decode_cursor(after, "impl", 2)
             start = (division, code)
         if not prefixes:
             return ImplementationPage(
@@ -165,7 +146,7 @@ class NodeQuery:
                 prefixes, after=start, limit=size + 1, session=session
             )
         page = found[:size]
-        end = _encode("impl", page[-1].division_code, page[-1].code) if page else None
+        end = encode_cursor("impl", page[-1].division_code, page[-1].code) if page else None
         return ImplementationPage(
             items=[MatterImplementation.from_row(r) for r in page],
             page_info=PageInfo(has_next_page=len(found) > size, end_cursor=end),

@@ -4,15 +4,19 @@ so the representations of one type in one call cost one statement."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-from typing import Any, Self
+from typing import Any, Protocol, Self, TypeVar, cast
 
 import strawberry
+from strawberry.dataloader import DataLoader
+from strawberry.scalars import JSON
 from strawberry.types import Info
 
 # the domain's enums as GraphQL enums (registered in place, as the hub's schema does)
 import schema.enums  # noqa: F401
 from levels.cases.enums import CaseStatus
+from levels.cases.models import Case as CaseRow
 from levels.common.enums import (
     HandlingKind,
     Level,
@@ -22,7 +26,9 @@ from levels.common.enums import (
     OrgKind,
 )
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.reads import ReadRow
+from levels.common.models import Division as DivisionRow
+from levels.common.reads import ReadRow, table
+from levels.common.rowcodec import encode_row
 from levels.licences.enums import LicenceStatus
 from levels.node.reads import DelegationRow
 from schema.node.context import NodeContext
@@ -44,23 +50,59 @@ def _key(key: dict[str, Any], name: str) -> str:
     return value
 
 
+class _FromRow(Protocol):
+    @classmethod
+    def from_row(cls, row: Any) -> Self: ...
+
+
+E = TypeVar("E", bound=_FromRow)
+
+
+T = TypeVar("T")
+
+
+def _copied(cls: type[T], source: Any, /, **given: Any) -> T:
+    """An entity whose fields are the ``source`` row's columns of the same names, and
+    ``given``."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    # a field with a resolver (``columns``) is not given to the constructor
+    names = [f.name for f in fields if f.init and f.name not in given]
+    return cls(**{name: getattr(source, name) for name in names}, **given)
+
+
+async def _load(cls: type[E], loader: DataLoader[str, Any], key: str) -> E | None:
+    """The entity of ``key`` through the call's loader (one statement per batch)."""
+    row = await loader.load(key)
+    return None if row is None else cls.from_row(row)
+
+
+_COLUMNS = (
+    "Every column of this node's row, by column name (dates ISO 8601, enums by name): "
+    "what the hub builds its own types from"
+)
+
+
 @strawberry.federation.type(keys=["code"], description="行政区划: a division this node owns")
 class Division:
     code: str = _d("The 12-digit division code (统计用区划代码)")
     name: str = _d("Its name")
     level: Level = _d("Its level, which follows from the code")
     parent_code: str | None = _d("The code of the division above it (none for a city)")
+    row: strawberry.Private[ReadRow]
+
+    @strawberry.field(description=_COLUMNS)
+    def columns(self) -> JSON:
+        return cast(JSON, encode_row(table(DivisionRow), self.row))
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(code=row.code, name=row.name, level=row.level, parent_code=row.parent_code)
+        return _copied(cls, row, row=row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
         code = _key(key, "code")
         info.context.scope.require(code, field="code")
-        row = await info.context.loaders.division_by_code.load(code)
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.division_by_code, code)
 
 
 @strawberry.federation.type(
@@ -78,21 +120,11 @@ class ServiceOrg:
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(
-            code=row.code,
-            division_code=row.division_code,
-            name=row.name,
-            level=row.level,
-            kind=row.kind,
-            address=row.address,
-            phone=row.phone,
-            opening_hours=row.opening_hours,
-        )
+        return _copied(cls, row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
-        row = await info.context.loaders.org_by_code.load(_key(key, "code"))
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.org_by_code, _key(key, "code"))
 
 
 @strawberry.federation.type(
@@ -110,23 +142,13 @@ class Matter:
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(
-            basic_code=row.basic_code,
-            name=row.name,
-            type=row.type,
-            department=row.department,
-            legal_basis=row.legal_basis,
-            legal_time_limit_days=row.legal_time_limit_days,
-            status=row.status,
-            version=row.version,
-        )
+        return _copied(cls, row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
         if not info.context.scope.holds(Level.CITY):
             return None  # the catalogue is kept by the node holding the city
-        row = await info.context.loaders.matter_by_code.load(_key(key, "basicCode"))
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.matter_by_code, _key(key, "basicCode"))
 
 
 @strawberry.federation.type(
@@ -147,24 +169,11 @@ class MatterImplementation:
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(
-            code=row.code,
-            basic_code=row.basic_code,
-            org_code=row.org_code,
-            division_code=row.division_code,
-            level=row.level,
-            handling_kind=row.handling_kind,
-            promised_time_limit_days=row.promised_time_limit_days,
-            max_visits=row.max_visits,
-            online_level=row.online_level,
-            status=row.status,
-            version=row.version,
-        )
+        return _copied(cls, row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
-        row = await info.context.loaders.implementation_by_code.load(_key(key, "code"))
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.implementation_by_code, _key(key, "code"))
 
 
 @strawberry.federation.type(
@@ -186,26 +195,15 @@ class Case:
     submitted_at: dt.datetime = _d("When it was received")
     due_on: dt.date | None = _d("The last working day of its clock, once it runs")
     version: int = _d("Moves by one with every transition (optimistic lock)")
+    row: strawberry.Private[ReadRow]
+
+    @strawberry.field(description=_COLUMNS)
+    def columns(self) -> JSON:
+        return cast(JSON, encode_row(table(CaseRow), self.row))
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(
-            number=row.number,
-            implementation_code=row.implementation_code,
-            basic_code=row.basic_code,
-            matter_name=row.matter_name,
-            level=row.level,
-            org_code=row.org_code,
-            division_code=row.division_code,
-            status=row.status,
-            channel=row.channel,
-            applicant_id=row.applicant_id,
-            applicant_name=row.applicant_name,
-            applicant_id_masked=row.applicant_id_masked,
-            submitted_at=row.submitted_at,
-            due_on=row.due_on,
-            version=row.version,
-        )
+        return _copied(cls, row, row=row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
@@ -214,8 +212,7 @@ class Case:
         # a case is held on its way up from the division that received it
         if not scope.on_the_way(number[:12], field="number"):
             raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=["number"], detail=number[:12])
-        row = await info.context.loaders.case_by_number.load(number)
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.case_by_number, number)
 
 
 @strawberry.federation.type(
@@ -240,28 +237,11 @@ class ELicence:
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return cls(
-            id=row.id,
-            type_code=row.type_code,
-            type_name=row.type_name,
-            issuer_org_code=row.issuer_org_code,
-            issuer_name=row.issuer_name,
-            issuer_level=row.issuer_level,
-            issuer_division_code=row.issuer_division_code,
-            holder_id=row.holder_id,
-            holder_name=row.holder_name,
-            holder_id_masked=row.holder_id_masked,
-            source_case_number=row.source_case_number,
-            valid_from=row.valid_from,
-            valid_until=row.valid_until,
-            status=row.status,
-            revision=row.revision,
-        )
+        return _copied(cls, row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
-        row = await info.context.loaders.licence_by_id.load(_key(key, "id"))
-        return None if row is None else cls.from_row(row)
+        return await _load(cls, info.context.loaders.licence_by_id, _key(key, "id"))
 
 
 @strawberry.federation.type(
@@ -281,26 +261,13 @@ class Delegation:
 
     @classmethod
     def from_row(cls, found: DelegationRow) -> Self:
-        row = found.row
-        return cls(
-            id=row.id,
-            implementation_code=row.implementation_code,
-            basic_code=row.basic_code,
-            from_org_code=row.from_org_code,
-            from_division_code=row.from_division_code,
-            all_towns=row.all_towns,
-            towns=list(found.towns),
-            legal_instrument=row.legal_instrument,
-            effective_from=row.effective_from,
-            revoked_at=row.revoked_at,
-        )
+        return _copied(cls, found.row, towns=list(found.towns))
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
         delegation_id = _key(key, "id")
         info.context.scope.require(delegation_id[:12], field="id")
-        found = await info.context.loaders.delegation_by_id.load(delegation_id)
-        return None if found is None else cls.from_row(found)
+        return await _load(cls, info.context.loaders.delegation_by_id, delegation_id)
 
 
 ENTITIES = [Division, ServiceOrg, Matter, MatterImplementation, Case, ELicence, Delegation]

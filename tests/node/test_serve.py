@@ -4,11 +4,7 @@ one."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import os
-import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,18 +15,11 @@ from auth.hub_tokens import HubKey, HubTokenSigner
 from gateway.settings import Settings
 from resolvers.nodeclient import NodeClient
 from tests.conftest import DEMO_NOW, TEST_SECRET
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.support.node_process import free_port, govhub_env, serve_node
 
 
 def node_env(settings: Settings, key_file: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("GOVHUB_")}
-    env.update(
+    env = govhub_env(
         GOVHUB_VAR_DIR=str(settings.var_dir),
         GOVHUB_HUB_KEY_FILE=str(key_file),
         GOVHUB_SECRET_KEY=TEST_SECRET,
@@ -47,36 +36,11 @@ def node_env(settings: Settings, key_file: Path) -> dict[str, str]:
 async def serving(settings: Settings, hub_key: HubKey, tmp: Path) -> AsyncIterator[str]:
     key_file = tmp / "hub-key.pem"
     key_file.write_bytes(hub_key.pem())
-    port = free_port()
-    govhub = Path(sys.executable).parent / "govhub"
-    process = await asyncio.create_subprocess_exec(
-        str(govhub),
-        *("node", "serve", "--node", "county", "--host", "127.0.0.1", "--port", str(port)),
-        cwd=tmp,
-        env=node_env(settings, key_file),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    node = await serve_node("county", node_env(settings, key_file), tmp)
     try:
-        async with httpx.AsyncClient(base_url=base, timeout=2) as probe, asyncio.timeout(60):
-            while True:
-                if process.returncode is not None:
-                    output = await process.stdout.read() if process.stdout else b""
-                    pytest.fail(f"govhub node serve stopped: {output.decode()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await probe.get("/health")).status_code == 200:
-                        break
-                await asyncio.sleep(0.2)
-        yield base
+        yield node.base
     finally:
-        if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), 15)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await node.stop()
 
 
 async def test_govhub_node_serve_answers_the_hub_over_http(

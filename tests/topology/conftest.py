@@ -10,16 +10,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 
 from gateway.demo import load_demo
 from gateway.demo.plan import load_divisions
 from gateway.nodes import NodeRegistry, build_registry
 from gateway.settings import Settings
-from levels.common import migrate
 from levels.common.enums import Level
 from tests.auth.conftest import own_hub
-from tests.conftest import BACKEND, DEMO_NOW, TEST_SECRET, make_registry
+from tests.conftest import (
+    BACKEND,
+    fresh_databases,
+    make_registry,
+    migrate_registry,
+    suite_settings,
+)
 from tests.scenarios.desk import STAFF, Desk
 from tests.support import pg
 
@@ -48,32 +52,12 @@ def node_map(databases: dict[str, str]) -> str:
 
 async def per_county(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, list[str]]:
     """Fresh, migrated stores of the per-county map."""
-    databases: dict[str, str] = {}
-    created: list[str] = []
-    identity_db_url: str | None = None
-    if BACKEND == "postgres":
-        for store in ("jinzhong", *COUNTIES, "identity"):
-            name = f"govhub_test_{tag}_{store}"
-            await pg.create_database(name)
-            created.append(name)
-            databases[store] = pg.async_url(name)
-        identity_db_url = databases.pop("identity")
+    databases, created = await fresh_databases(tag, ("jinzhong", *COUNTIES, "identity"))
+    identity_db_url = databases.pop("identity", None)
     (tmp / "nodes.toml").write_text(node_map(databases), encoding="utf-8")
-    settings = Settings(
-        var_dir=tmp,
-        nodes=str(tmp / "nodes.toml"),
-        clock_override=DEMO_NOW,
-        redis_url=pg.redis_url() if BACKEND == "postgres" else None,
-        secret_key=SecretStr(TEST_SECRET),
-        requests_per_minute=1_000_000,
-        requests_per_minute_per_ip=1_000_000,
-        cost_budget_per_minute=100_000_000,
-        identity_db_url=identity_db_url,
-    )
+    settings = suite_settings(tmp, nodes=str(tmp / "nodes.toml"), identity_db_url=identity_db_url)
     nodes = build_registry(settings)
-    for node in nodes:
-        await migrate.upgrade(node.engine, "levels")
-    await migrate.upgrade(nodes.identity.engine, "identity")
+    await migrate_registry(nodes)
     return settings, nodes, created
 
 

@@ -1,0 +1,236 @@
+"""A city node and two county nodes as processes of their own (``govhub node init`` and
+``govhub node serve`` on free loopback ports, a SQLite store each), and a hub whose node
+map gives their addresses: the hub's reads of cases and divisions come from the nodes'
+APIs — a case written into a county node's store, which the hub's own store for that
+node does not hold, is what the hub answers — and a county node that is stopped is
+NODE_UNAVAILABLE naming it while the other county still answers.
+
+The hub's stores for the three nodes are its own empty files: what still reads SQL
+(docs/notes/federated.md) finds nothing there, so an answer with the node's rows came
+through its API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from auth.hub_tokens import HubKey
+from gateway.demo import load_demo
+from gateway.nodes import NodeRegistry, build_registry
+from gateway.settings import Settings
+from levels.cases.enums import CaseStatus
+from levels.cases.models import Case
+from levels.common.reads import table
+from tests.auth.conftest import own_hub
+from tests.conftest import DEMO_NOW, TEST_SECRET, migrate_registry, suite_settings
+from tests.scenarios.desk import Desk
+from tests.support.node_process import (
+    NodeProcess,
+    free_port,
+    govhub_env,
+    init_node,
+    serve_node,
+)
+
+CITY, YUCI, TAIGU = "jinzhong", "county-140702", "county-140703"
+# a case the test writes into 榆次区's node while it serves: received at the county
+CREATED = "140702000000-20261120-99999"
+
+CASE = "query($number: String!) { case(number: $number) { number status matterName level } }"
+CASES = """
+query($after: String) {
+  cases(first: 5, after: $after) {
+    edges { node { number } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+DIVISION = "query($code: String!) { division(code: $code) { code name } }"
+IN_DIVISION = """
+query($code: String!) {
+  cases(first: 100, filter: {divisionCode: $code}) { edges { node { number } } }
+}"""
+XIUWEN_TOWN = "140702101000"
+
+
+def node_map(ports: dict[str, int]) -> str:
+    """The city node holds everything of 晋中市 but the two counties with nodes of
+    their own (the longest prefix wins)."""
+    prefixes = {CITY: "1407", YUCI: "140702", TAIGU: "140703"}
+    return "".join(
+        f'[[nodes]]\nid = "{node_id}"\nprefixes = ["{prefix}"]\n'
+        f'address = "http://127.0.0.1:{ports[node_id]}"\n\n'
+        for node_id, prefix in prefixes.items()
+    )
+
+
+@dataclass
+class Federation:
+    desk: Desk
+    served: dict[str, NodeProcess]
+    stores: NodeRegistry  # the nodes' own stores (as each node process reads them)
+    hub: NodeRegistry  # the hub's registry: its own (empty) stores and the API clients
+
+
+@pytest.fixture(scope="module")
+async def federation(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Federation]:
+    tmp = tmp_path_factory.mktemp("processes")
+    (tmp / "nodes").mkdir()
+    (tmp / "hub").mkdir()
+    key_file = tmp / "hub-key.pem"
+    key_file.write_bytes(HubKey.generate().pem())
+    ports = {node_id: free_port() for node_id in (CITY, YUCI, TAIGU)}
+    (tmp / "nodes.toml").write_text(node_map(ports), encoding="utf-8")
+    common: dict[str, Any] = {"nodes": str(tmp / "nodes.toml"), "hub_key_file": key_file}
+
+    # the nodes' side: each store migrated by `govhub node init`, the demo loaded
+    node_settings: Settings = suite_settings(tmp / "nodes", **common)
+    env = govhub_env(
+        GOVHUB_VAR_DIR=str(tmp / "nodes"),
+        GOVHUB_NODES=str(tmp / "nodes.toml"),
+        GOVHUB_HUB_KEY_FILE=str(key_file),
+        GOVHUB_SECRET_KEY=TEST_SECRET,
+        GOVHUB_CLOCK_OVERRIDE=DEMO_NOW.isoformat(),
+    )
+    for node_id in ports:
+        init_node(node_id, env, tmp)
+    stores = build_registry(node_settings)
+    await migrate_registry(stores)
+    await load_demo(stores, secret=node_settings.identity_secret())
+
+    # the hub's side: stores of its own for the nodes (empty), the accounts' store
+    hub_settings = suite_settings(
+        tmp / "hub", identity_db_url=node_settings.db_url("identity"), **common
+    )
+    hub = build_registry(hub_settings)
+    await migrate_registry(hub)
+
+    served: dict[str, NodeProcess] = {}
+    try:
+        for node_id, port in ports.items():
+            served[node_id] = await serve_node(node_id, env, tmp, port=port)
+        async with own_hub(hub_settings, hub) as own:
+            yield Federation(Desk(own), served, stores, hub)
+    finally:
+        for process in served.values():
+            await process.stop()
+        await hub.dispose()
+        await stores.dispose()
+
+
+async def _write_case(stores: NodeRegistry) -> Case:
+    """A case written straight into 榆次区's node store, as the node's own desk would:
+    a copy of one of its demo cases under a number of its own."""
+    async with stores[YUCI].sessions() as session:
+        model = await session.scalar(
+            select(Case)
+            .where(Case.number.startswith("140702000000-"), Case.status == CaseStatus.ACCEPTED)
+            .limit(1)
+        )
+        assert model is not None
+        columns = {c.key: getattr(model, c.key) for c in table(Case).columns}
+        row = Case(**{**columns, "number": CREATED})
+        session.add(row)
+        await session.commit()
+    return row
+
+
+async def _held(registry: NodeRegistry, node_id: str, number: str) -> Case | None:
+    async with registry[node_id].sessions() as session:
+        return await session.get(Case, number)
+
+
+async def test_a_case_written_at_a_county_node_is_answered_by_the_hub(
+    federation: Federation,
+) -> None:
+    written = await _write_case(federation.stores)
+    assert await _held(federation.hub, YUCI, CREATED) is None  # not in the hub's store
+
+    data = await federation.desk.run("yuci.auditor", CASE, number=CREATED)
+
+    assert data["case"] == {
+        "number": CREATED,
+        "status": written.status.name,
+        "matterName": written.matter_name,
+        "level": written.level.name,
+    }
+
+
+async def test_a_county_auditors_list_is_the_county_nodes_cases(federation: Federation) -> None:
+    # what 榆次区's node holds that its auditor lists: not referred on, by number
+    async with federation.stores[YUCI].sessions() as session:
+        expected = list(
+            await session.scalars(
+                select(Case.number).where(Case.status != CaseStatus.REFERRED).order_by(Case.number)
+            )
+        )
+    listed: list[str] = []
+    after = None
+    while True:  # page by page, with the hub's cursor
+        data = await federation.desk.run("yuci.auditor", CASES, after=after)
+        listed += [edge["node"]["number"] for edge in data["cases"]["edges"]]
+        if not data["cases"]["pageInfo"]["hasNextPage"]:
+            break
+        after = data["cases"]["pageInfo"]["endCursor"]
+
+    assert len(expected) > 5  # more than one page
+    assert listed == expected
+
+
+async def test_a_filter_on_a_town_is_the_towns_cases_at_the_node(
+    federation: Federation,
+) -> None:
+    town = XIUWEN_TOWN[:9]
+    async with federation.stores[YUCI].sessions() as session:
+        expected = list(
+            await session.scalars(
+                select(Case.number)
+                .where(
+                    Case.status != CaseStatus.REFERRED,
+                    Case.number.startswith(town),
+                    Case.division_code.startswith(town),
+                )
+                .order_by(Case.number)
+            )
+        )
+
+    data = await federation.desk.run("yuci.auditor", IN_DIVISION, code=XIUWEN_TOWN)
+
+    assert expected  # the demo has cases in 修文镇
+    assert [e["node"]["number"] for e in data["cases"]["edges"]] == expected
+
+
+async def test_divisions_come_from_the_node_that_owns_them(federation: Federation) -> None:
+    data = await federation.desk.run("jz.auditor", DIVISION, code="140703000000")
+    assert data["division"] == {"code": "140703000000", "name": "太谷区"}
+
+
+async def test_a_stopped_county_node_is_named_and_the_other_county_answers(
+    federation: Federation,
+) -> None:
+    await federation.served[TAIGU].stop()
+    desk = federation.desk
+
+    down = await desk.ask("jz.auditor", DIVISION, code="140703000000")
+    up = await desk.ask("jz.auditor", DIVISION, code="140702000000")
+    listed = await desk.ask("jz.auditor", CASES, after=None)
+
+    assert down["data"]["division"] is None
+    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in down["errors"]] == [
+        ("NODE_UNAVAILABLE", TAIGU)
+    ]
+    assert up == {"data": {"division": {"code": "140702000000", "name": "榆次区"}}}
+    # the city's list: partial, 太谷区 named, the rest there
+    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in listed["errors"]] == [
+        ("NODE_UNAVAILABLE", TAIGU)
+    ]
+    numbers = [edge["node"]["number"] for edge in listed["data"]["cases"]["edges"]]
+    assert numbers and not any(n.startswith("140703") for n in numbers)
+    still = await desk.run("yuci.auditor", CASE, number=CREATED)
+    assert still["case"]["number"] == CREATED
+    # 太谷区 is outside 榆次区's auditor's jurisdiction: its node is not asked at all
+    outside = await desk.ask("yuci.auditor", IN_DIVISION, code="140703000000")
+    assert outside == {"data": {"cases": {"edges": []}}}
