@@ -393,7 +393,9 @@ def _measure(
     say: Callable[[str], None],
 ) -> None:
     """One server at a time (they would share the two cores and PostgreSQL's
-    connections): the hub with 1 worker, the raw app, PostGraphile, the hub with 2."""
+    connections): the hub with 1 worker, then beside it its bare view (the two are
+    compared, so they are timed side by side, one client, a small pool for the view),
+    the raw app, PostGraphile, the hub with 2."""
     cwd = OUT
     with python_server("hub", workers=1, env=env, log=LOGS / "hub-1.log", cwd=cwd) as hub:
         say(f"speed: the hub (1 worker) on {hub.base_url}, load average {load_average():.1f}")
