@@ -6,6 +6,8 @@ its own, the load from another (``bench.driver``), closed loop at fixed concurre
   checked to answer the same rows as the hub once per scenario;
 * PostGraphile 5 (Amber preset, ``bench/peer``) over the county store's database for
   the list query, its answer checked equal to the hub's;
+* the hub's GraphQL view without its protections (``bench.serve bare``), served beside
+  the hub and timed against it in paired slices at one client (``bench.paired``);
 * the hub again with 2 worker processes, at 50 clients, for the p99 goal."""
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import orjson
 from bench.backends import OUT, PostgresBackend, open_stores
 from bench.driver import GRAPHQL, STATUS, Call, Driver, Outcome, Plan, graphql_call
 from bench.measure import BenchError, HubGraphQL, access_token
+from bench.paired import Paired, load_average, paired
 from bench.scenarios import Preparation, prepare_accept
 from bench.serve import ServerProcess, free_port, python_server
 from bench.speed_cases import (
@@ -37,7 +40,7 @@ from bench.speed_cases import (
     list_rows_of_peer,
     peer_query,
 )
-from bench.speed_protections import ProtectionRun
+from bench.speed_protections import BUDGET_ENV, ProtectionRun
 from gateway.settings import Settings
 
 LEVELS = (1, 16, 50)
@@ -89,8 +92,8 @@ class SpeedRun:
     rows: list[Row] = field(default_factory=list)
     # (workers, scenario key) -> the hub at 50 clients
     workers: dict[tuple[int, str], Outcome] = field(default_factory=dict)
-    # scenario key -> the hub with its protections and without, at one client
-    protections: dict[str, tuple[Outcome, Outcome]] = field(default_factory=dict)
+    # scenario key -> the hub with its protections and without, at one client, in pairs
+    protections: dict[str, Paired] = field(default_factory=dict)
     # each protection left out in turn (bench.speed_protections)
     each_protection: ProtectionRun | None = None
     notes: list[str] = field(default_factory=list)
@@ -288,21 +291,32 @@ def _peer_side(
 def _bare_side(
     run: SpeedRun,
     driver: Driver,
+    hub: ServerProcess,
     bare: ServerProcess,
-    hub_side: _Side,
     load: SpeedLoad,
     say: Callable[[str], None],
 ) -> None:
-    """The protected scenarios at the lowest concurrency on the bare view."""
-    tokens = asyncio.run(_tokens(bare.base_url, {c.bearer for c in SPEED_CASES if c.bearer}))
+    """The protected scenarios at the lowest concurrency, on the hub as served and on
+    its bare view, both up at once and timed in paired slices (``bench.paired``): the
+    two measured minutes apart would compare two loads of a shared machine."""
+    scenarios = [case for case in SPEED_CASES if case.key in PROTECTED_KEYS]
+    users = {c.bearer for c in scenarios if c.bearer}
+    hub_tokens = asyncio.run(_tokens(hub.base_url, users))
+    bare_tokens = asyncio.run(_tokens(bare.base_url, users))
     c = load.levels[0]
-    for case in SPEED_CASES:
-        if case.key not in PROTECTED_KEYS:
-            continue
-        _settle(bare.base_url, tokens, say)
-        out = driver.run(Plan(bare.base_url, (_hub_call(case, tokens),), c, load.seconds))
-        run.protections[case.key] = (hub_side.outcomes[(case.key, c)], out)
-        _say(say, f"bare {case.name} c={c}", out)
+    for case in scenarios:
+        _settle(hub.base_url, hub_tokens, say)
+        _settle(bare.base_url, bare_tokens, say)
+        run.protections[case.key] = found = paired(
+            driver,
+            (hub.base_url, _hub_call(case, hub_tokens)),
+            (bare.base_url, _hub_call(case, bare_tokens)),
+            rounds=max(3, round(load.seconds)),
+            concurrency=c,
+        )
+        _say(say, f"hub (paired with bare) {case.name} c={c}", found.on)
+        _say(say, f"bare (paired with the hub) {case.name} c={c}", found.off)
+        say(f"    load average {found.load[0]:.1f} → {found.load[1]:.1f}")
 
 
 async def _connection_note(admin_url: str, settings: Settings) -> str:
@@ -379,17 +393,22 @@ def _measure(
     say: Callable[[str], None],
 ) -> None:
     """One server at a time (they would share the two cores and PostgreSQL's
-    connections): the hub with 1 worker, the raw app, PostGraphile, the hub with 2."""
+    connections): the hub with 1 worker, then beside it its bare view (the two are
+    compared, so they are timed side by side, one client, a small pool for the view),
+    the raw app, PostGraphile, the hub with 2."""
     cwd = OUT
     with python_server("hub", workers=1, env=env, log=LOGS / "hub-1.log", cwd=cwd) as hub:
-        say(f"speed: the hub (1 worker) on {hub.base_url}")
+        say(f"speed: the hub (1 worker) on {hub.base_url}, load average {load_average():.1f}")
         hub_side, accepted = _hub_side(driver, hub, load, say)
+        # at one client the view holds a connection or two per store: a small pool keeps
+        # the two servers within PostgreSQL's connections
+        small = {**env, **BUDGET_ENV}
+        with python_server("bare", workers=1, env=small, log=LOGS / "bare.log", cwd=cwd) as bare:
+            say(f"speed: the hub without its protections on {bare.base_url}, beside the hub")
+            _bare_side(run, driver, hub, bare, load, say)
     with python_server("raw", workers=1, env=env, log=LOGS / "raw.log", cwd=cwd) as raw:
         say(f"speed: the raw baseline on {raw.base_url}")
         raw_side = _raw_side(driver, raw, load, accepted, say)
-    with python_server("bare", workers=1, env=env, log=LOGS / "bare.log", cwd=cwd) as bare:
-        say(f"speed: the hub without its protections on {bare.base_url}")
-        _bare_side(run, driver, bare, hub_side, load, say)
     run.each_protection = _each_protection(driver, env, hub_side, load, say)
     for case in SPEED_CASES:
         hub_data = hub_side.answers[case.key]["data"]

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.driver import Call, Driver, Outcome, Plan, graphql_call
+from bench.paired import SLICE_SECONDS, merged, share
 from bench.speed_cases import SPEED_CASES
 
 ENV = "GOVHUB_BENCH_WITHOUT"
@@ -144,17 +145,6 @@ class ProtectionRun:
 # every variant is served at once (at one client each holds a connection or two per
 # store): pools of 1 + 1 per store keep the 7 servers within 70 connections
 BUDGET_ENV = {"GOVHUB_DB_CONNECTION_BUDGET": "10"}
-SLICE_SECONDS = 0.5
-
-
-def _merged(parts: list[Outcome]) -> Outcome:
-    return Outcome(
-        latencies=[x for p in parts for x in p.latencies],
-        failures=sum(p.failures for p in parts),
-        wall=sum(p.wall for p in parts),
-        concurrency=1,
-        samples=[x for p in parts for x in p.samples][:3],
-    )
 
 
 def measure(
@@ -212,9 +202,8 @@ def measure(
                     a = timed(first, scenario, 0.1)
                     b = timed(second, scenario, 0.1)
                     on, off = (a, b) if first == "on" else (b, a)
-                    share = (on.p50_ms - off.p50_ms) / on.p50_ms if on.p50_ms else math.nan
-                    paired.setdefault((key, scenario), []).append(share)
-    run = ProtectionRun({k: _merged(v) for k, v in slices.items()}, paired)
+                    paired.setdefault((key, scenario), []).append(share(on, off))
+    run = ProtectionRun({k: merged(v) for k, v in slices.items()}, paired)
     for (variant, key), out in run.outcomes.items():
         say(
             f"  protections, {variant}, {key}: p50 {out.p50_ms:.1f} ms, "
