@@ -268,8 +268,10 @@ class Messenger:
         claims: dict[str, Any],
         delivery: Delivery,
         result: MessagePass,
-        away: list[Exception],
+        away: list[Exception] | None = None,
     ) -> None:
+        """Apply one delivery in ``node``'s store; a store that does not answer is put
+        in ``away`` (the delivery comes again, no incident nearer)."""
         envelope = signing.envelope_from(claims)
         now = self.clock.now()
         receipt: str | None = None
@@ -300,8 +302,8 @@ class Messenger:
             await self.again(node, delivery, claims, str(exc), result)
             return
         except Exception as exc:
-            if unreachable(exc):
-                # waiting, not failing: it comes again, and no incident is near
+            if unreachable(exc) and away is not None:
+                # waiting, not failing: it comes again, and no incident is nearer
                 away.append(exc)
                 await delivery.nak(self.nak_delay)
                 return
