@@ -11,11 +11,13 @@ CI=true they fail."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -23,8 +25,9 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway.breakers import NodeBreakers
 from gateway.cli import main
 from gateway.messaging.jetstream import JetStreamTransport
 from gateway.messaging.transport import InProcessBus, Transport
@@ -34,10 +37,12 @@ from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
+from levels.common.store import create_store_engine
 from levels.outbox import signing
 from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
 from levels.outbox.service import Envelope, enqueue, handler
 from tests.conftest import BACKEND, DEMO_NOW, TEST_SECRET, make_registry
+from tests.gateway.test_workers_store_down import down_url
 from tests.support import pg
 from tests.support.served import unavailable
 
@@ -455,3 +460,31 @@ async def test_a_message_to_a_division_this_node_does_not_own_is_refused(
     assert await applied_ops(stores, Level.TOWN, ids) == ["grant"]
     assert await applied_ops(stores, Level.VILLAGE, ids) == []
     assert (await rows(stores, ids))[ids[0]].state is MessageState.ACKNOWLEDGED
+
+
+async def test_a_target_store_that_is_down_waits_without_becoming_an_incident(
+    make: MakeMessenger, stores: NodeRegistry, tmp_path: Path
+) -> None:
+    """Delivered more often than the incident bound while the town's store does not
+    answer: every pass names the town, nothing is refused; back, it applies once."""
+    messenger = await make(max_deliveries=2)
+    ids = await send(stores, Level.VILLAGE, Level.TOWN, "grant")
+    url = down_url(stores, Level.TOWN, tmp_path)
+    engine = create_store_engine(url)
+    away = dataclasses.replace(
+        stores[Level.TOWN], url=url, engine=engine, sessions=async_sessionmaker(engine)
+    )
+    messenger.nodes = stores.replacing(away, breakers=NodeBreakers(failures=100))
+    try:
+        for _ in range(4):
+            done = await messenger.once()
+            assert "town" in done.down and (done.refused, done.failed) == (0, 0)
+            await asyncio.sleep(NAK)
+    finally:
+        await engine.dispose()
+        messenger.nodes = stores
+    assert (await rows(stores, ids))[ids[0]].state is MessageState.SENT
+    await settle(messenger, stores, ids)
+    assert await applied_ops(stores, Level.TOWN, ids) == ["grant"]
+    assert (await rows(stores, ids))[ids[0]].state is MessageState.ACKNOWLEDGED
+    assert ids[0] not in [d["message"] for d in await events(stores, Level.TOWN, REFUSED_ACTION)]
