@@ -126,8 +126,8 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = Field(
         default=1.0,
         ge=0,
-        description="How often the gateway relays cross-level messages; 0: not in this "
-        "process, run `govhub relay`",
+        description="How often the gateway's message worker carries cross-level messages;"
+        " 0: not in this process, run `govhub relay`",
     )
     relay_batch_size: int = Field(
         default=100,

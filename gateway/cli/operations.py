@@ -1,5 +1,5 @@
 """``govhub audit|calendar|timers|relay``: the audit chains, the working-day calendar,
-the case deadlines (timer rows) and the relay of cross-level messages."""
+the case deadlines (timer rows) and the message worker of cross-level messages."""
 
 from __future__ import annotations
 
@@ -313,12 +313,15 @@ def timers_run() -> None:
 
 @reads(STORES, SECRET, CLOCK, RELAY, REDIS)
 @main.group("relay", invoke_without_command=True)
-@click.option("--once", is_flag=True, help="One pass over every store, then exit.")
+@click.option(
+    "--once", is_flag=True, help="One publish and consume pass over every node, then exit."
+)
 @click.pass_context
 def relay_group(ctx: click.Context, once: bool) -> None:
-    """Carry cross-level messages from each level store's outbox to their target
-    store, every GOVHUB_RELAY_INTERVAL_SECONDS until stopped (the gateway does the same
-    in its own process unless that is 0). Several relays may run at once on PostgreSQL."""
+    """The message worker: every node's publisher and consumer of cross-level messages
+    over GOVHUB_MESSAGE_TRANSPORT, every GOVHUB_RELAY_INTERVAL_SECONDS until stopped
+    (the gateway does the same in its own process unless that is 0). Several may run at
+    once."""
     if ctx.invoked_subcommand is not None:
         return
     from gateway.messaging.factory import run_messages
