@@ -6,8 +6,8 @@ submits 个体工商户登记 (delegated to the town; the implementation found b
 ``matterImplementations(filter: {basicCode, divisionCode, level})``) for resident3,
 every guide material as a FILE, and completes each case on the spot with its
 ``licenceFields``; each completion must yield one VALID licence with its token. The
-library copies are then relayed to the city (``gateway.relay.relay_once`` passes on the
-stores' loop, so the section leaves no message behind) and the holder's wallet
+library copies are then carried to the city (``gateway.messaging.factory.carry_once``
+passes on the stores' loop, so the section leaves no message behind) and the holder's wallet
 (``licences(filter: {typeCode})``) must list every one with the same token. The kit is
 fetched once (``GET /licences/kit``) and must hold the issuer's status list.
 
@@ -32,8 +32,8 @@ from bench.measure import BenchError, HubGraphQL, Load, Timing, drive, post_grap
 from bench.report import grid
 from bench.runtime import LoopThread
 from gateway.demo.accounts import resident_id_number
+from gateway.messaging.factory import carry_once, messenger_for
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once, retry_policy
 from gateway.settings import Settings
 from levels.common.clock import Clock
 from levels.common.enums import Level
@@ -138,21 +138,15 @@ async def _complete(graphql: HubGraphQL, number: str) -> dict[str, Any]:
 
 
 async def _settle(nodes: NodeRegistry, clock: Clock, settings: Settings, expected: int) -> int:
-    """``relay_once`` passes until one moves nothing; the messages applied (at least
+    """``carry_once`` passes until one moves nothing; the messages applied (at least
     ``expected``: one library copy per licence)."""
     applied = 0
     for _ in range(2 * math.ceil(expected / settings.relay_batch_size) + 5):
-        done = await relay_once(
-            nodes,
-            clock,
-            batch=settings.relay_batch_size,
-            policy=retry_policy(settings),
-            timeout=settings.node_timeout_seconds,
-        )
-        if done.failed or done.retrying or done.waiting or done.resent or done.duplicates:
+        done = await carry_once(messenger_for(settings, nodes, clock))
+        if done.failed or done.retrying or done.refused or done.down or done.duplicates:
             raise BenchError(f"licences: relay pass: {done}")
         applied += done.applied
-        if not done.moved and not done.more:
+        if not done.moved:
             if applied < expected:
                 raise BenchError(f"licences: {applied} library copies relayed, {expected} issued")
             return applied

@@ -5,14 +5,15 @@ Untimed, the 修文村 station receives ``count`` cases of 残疾人证核发 ov
 receptionist submits for resident4 at the counter, every guide material as a FILE);
 the village refers that item straight to 榆次区. Then each case is referred over HTTP
 (``referCase``, timed as a transition: the village's row becomes REFERRED and an outbox
-message is written, in one transaction), and ``gateway.relay.relay_once`` passes —
-called here, on the loop that owns the stores' engines, with the hub's settings (batch
-size, retry policy, node timeout) and frozen clock — are timed until every message is
-applied at the county and acknowledged in the village. The hub serves without its own
-relay (``relay_interval_seconds=0``, see ``bench.backends``), so nothing else moves
-the messages. Every case is then checked: ACCEPTED at COUNTY in the county store,
-REFERRED to COUNTY in the village store, its message ACKNOWLEDGED, and the first and
-last found by ``case(number)`` over HTTP."""
+message is written, in one transaction), and message passes
+(``gateway.messaging.factory.carry_once``: publish, consume, receipts back, over an
+in-process bus, signed envelopes) — called here, on the loop that owns the stores'
+engines, with the hub's settings (batch size, secret) and frozen clock — are timed
+until every message is applied at the county and acknowledged in the village. The hub
+serves without its own message worker (``relay_interval_seconds=0``, see
+``bench.backends``), so nothing else moves the messages. Every case is then checked:
+ACCEPTED at COUNTY in the county store, REFERRED to COUNTY in the village store, its
+message ACKNOWLEDGED, and the first and last found by ``case(number)`` over HTTP."""
 
 from __future__ import annotations
 
@@ -30,8 +31,8 @@ from bench.desk import VILLAGE_DISABILITY_CARD, submit_cases
 from bench.measure import BenchError, HubGraphQL, Load, Timing, access_token, drive, post_graphql
 from bench.report import grid
 from bench.runtime import LoopThread
+from gateway.messaging.factory import carry_once, messenger_for
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once, retry_policy
 from gateway.settings import Settings
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
@@ -59,8 +60,8 @@ class ReferralCost:
     warmup: int  # referCase requests sent before the timed ones (relayed all the same)
     refer: Timing  # referCase over HTTP
     concurrency: int  # referCase requests in flight
-    batch: int  # messages a relay pass takes per store
-    passes: list[float]  # seconds, one per relay_once call
+    batch: int  # messages a pass publishes per store
+    passes: list[float]  # seconds, one per carry_once call
     applied: int
 
     @property
@@ -77,12 +78,12 @@ class ReferralCost:
 
 
 async def _unsettled(nodes: NodeRegistry) -> int:
-    """Messages a relay pass would still move, over every store."""
+    """Messages a pass would still move, over every store."""
     total = 0
     for node in nodes:
         async with node.sessions() as session:
             stmt = select(func.count()).where(
-                OutboxMessage.state.in_([MessageState.PENDING, MessageState.DELIVERED])
+                OutboxMessage.state.in_([MessageState.PENDING, MessageState.SENT])
             )
             total += int(await session.scalar(stmt) or 0)
     return total
@@ -91,7 +92,7 @@ async def _unsettled(nodes: NodeRegistry) -> int:
 async def _relay_all(
     nodes: NodeRegistry, clock: Clock, settings: Settings, expected: int
 ) -> tuple[list[float], int]:
-    """``relay_once`` passes until ``expected`` messages are applied and acknowledged;
+    """``carry_once`` passes until ``expected`` messages are applied and acknowledged;
     each pass's duration and how many were applied."""
     batch = settings.relay_batch_size
     passes: list[float] = []
@@ -103,18 +104,12 @@ async def _relay_all(
                 f"relay: {acknowledged} of {expected} acknowledged after {len(passes)} passes"
             )
         t0 = time.perf_counter()
-        done = await relay_once(
-            nodes,
-            clock,
-            batch=batch,
-            policy=retry_policy(settings),
-            timeout=settings.node_timeout_seconds,
-        )
+        done = await carry_once(messenger_for(settings, nodes, clock))
         passes.append(time.perf_counter() - t0)
-        if done.failed or done.retrying or done.waiting or done.resent or done.duplicates:
+        if done.failed or done.retrying or done.refused or done.down or done.duplicates:
             raise BenchError(f"relay pass: {done}")
         applied += done.applied
-        acknowledged += done.acknowledged
+        acknowledged += done.receipts
     if applied != expected:
         raise BenchError(f"relay: {applied} messages applied, {expected} referred")
     return passes, applied
@@ -258,9 +253,10 @@ def section(costs: Sequence[ReferralCost]) -> str:
         f"{COUNTER.implementation} (残疾人证核发) received at the 修文村 counter by "
         f"{COUNTER.staff} for {APPLICANT} (untimed), each referred over HTTP "
         f"(`referCase`, {c0.concurrency} in flight, the first {c0.warmup} untimed), then "
-        "`gateway.relay.relay_once(nodes, clock, batch=…)` passes called in-process on the "
-        "stores' loop and timed until every message was applied at the county and "
-        "acknowledged in the village (the hub's own relay is off); referrals/s = messages "
+        "`gateway.messaging.factory.carry_once` passes (signed envelopes over an in-process "
+        "bus, receipts back) called on the stores' loop and timed until every message was "
+        "applied at the county and acknowledged in the village (the hub's own message "
+        "worker is off); referrals/s = messages "
         "applied ÷ the passes' total time. Every case checked afterwards: ACCEPTED at "
         "COUNTY in the county store, REFERRED in the village store, its message "
         "ACKNOWLEDGED; the first and last also by `case(number)` over HTTP."

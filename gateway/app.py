@@ -19,7 +19,7 @@ from starlette.routing import Route, WebSocketRoute
 from auth import endpoints as auth_endpoints
 from auth.backend import on_auth_error
 from auth.identity import Identity
-from gateway import graphiql, ratelimit, relay, timers
+from gateway import graphiql, ratelimit, timers
 from gateway.admission import AdmissionMiddleware, Admit, AdmittedTokenBackend, Checker
 from gateway.dashboard import routes as dashboard_routes
 from gateway.graphql import GovHubGraphQL
@@ -130,7 +130,7 @@ def create_app(
 
     messenger = None
     message_metrics = None
-    if settings.relay_interval_seconds > 0 and settings.message_transport != "direct":
+    if settings.relay_interval_seconds > 0:
         # signed envelopes over the in-process bus (the default) or NATS JetStream,
         # carried by a worker in this process
         messenger = messenger_for(settings, registry, clock)
@@ -158,18 +158,6 @@ def create_app(
         if messenger is not None:
             relayer = asyncio.create_task(
                 messaging.run_forever(messenger, settings.relay_interval_seconds, broker=broker)
-            )
-        elif settings.relay_interval_seconds > 0:
-            relayer = asyncio.create_task(
-                relay.run_forever(
-                    registry,
-                    clock,
-                    settings.relay_interval_seconds,
-                    batch=settings.relay_batch_size,
-                    policy=relay.retry_policy(settings),
-                    timeout=settings.node_timeout_seconds,
-                    broker=broker,
-                )
             )
         yield
         for task in (worker, relayer):

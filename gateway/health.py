@@ -63,7 +63,7 @@ async def _select_one(store: Store) -> None:
 
 async def engine_state(transport: str, nats_url: str, timeout: float) -> dict[str, object]:
     """The message engine between the nodes (GOVHUB_MESSAGE_TRANSPORT): the in-process
-    bus and the direct relay live in this process; NATS must answer a connection."""
+    bus lives in this process; NATS must answer a connection."""
     if transport != "nats":
         return {"transport": transport, "up": True}
     import nats  # the client is imported only where NATS is the engine

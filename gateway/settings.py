@@ -126,34 +126,23 @@ class Settings(BaseSettings):
     relay_interval_seconds: float = Field(
         default=1.0,
         ge=0,
-        description="How often the gateway relays cross-level messages; 0: not in this "
-        "process, run `govhub relay`",
+        description="How often the gateway's message worker carries cross-level messages;"
+        " 0: not in this process, run `govhub relay`",
     )
     relay_batch_size: int = Field(
         default=100,
         ge=1,
         le=10_000,
-        description="Messages a relay pass takes from each store at a time",
-    )
-    relay_max_attempts: int = Field(
-        default=8, ge=1, description="Failed attempts after which a message is FAILED (an incident)"
-    )
-    relay_backoff_seconds: float = Field(
-        default=2.0,
-        gt=0,
-        description="Wait before a failed message is tried again, doubling each time",
-    )
-    relay_backoff_max_seconds: float = Field(
-        default=600.0, gt=0, description="The longest wait between two tries of a message"
+        description="Messages a message pass publishes from each store, and fetches for"
+        " each node, at a time",
     )
     message_transport: str = Field(
         default="inprocess",
-        pattern="^(inprocess|direct|nats)$",
+        pattern="^(inprocess|nats)$",
         description=(
             "How cross-level messages travel: inprocess (signed envelopes on a bus in this"
-            " process; no server), nats (signed envelopes on NATS JetStream at"
-            " GOVHUB_NATS_URL) or direct (the relay applies outbox rows in their target"
-            " store itself, unsigned)"
+            " process; no server) or nats (signed envelopes on NATS JetStream at"
+            " GOVHUB_NATS_URL)"
         ),
     )
     nats_url: str = Field(

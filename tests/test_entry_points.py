@@ -15,7 +15,7 @@ import pytest
 ENTRY_MODULES = [
     "gateway.cli",
     "gateway.report",
-    "gateway.relay",
+    "gateway.messaging.factory",
     "gateway.timers",
     "gateway.graphiql.vendor",
     "bench.__main__",

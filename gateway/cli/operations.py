@@ -1,5 +1,5 @@
 """``govhub audit|calendar|timers|relay``: the audit chains, the working-day calendar,
-the case deadlines (timer rows) and the relay of cross-level messages."""
+the case deadlines (timer rows) and the message worker of cross-level messages."""
 
 from __future__ import annotations
 
@@ -313,44 +313,31 @@ def timers_run() -> None:
 
 @reads(STORES, SECRET, CLOCK, RELAY, REDIS)
 @main.group("relay", invoke_without_command=True)
-@click.option("--once", is_flag=True, help="One pass over every store, then exit.")
+@click.option(
+    "--once", is_flag=True, help="One publish and consume pass over every node, then exit."
+)
 @click.pass_context
 def relay_group(ctx: click.Context, once: bool) -> None:
-    """Carry cross-level messages from each level store's outbox to their target
-    store, every GOVHUB_RELAY_INTERVAL_SECONDS until stopped (the gateway does the same
-    in its own process unless that is 0). Several relays may run at once on PostgreSQL."""
+    """The message worker: every node's publisher and consumer of cross-level messages
+    over GOVHUB_MESSAGE_TRANSPORT, every GOVHUB_RELAY_INTERVAL_SECONDS until stopped
+    (the gateway does the same in its own process unless that is 0). Several may run at
+    once."""
     if ctx.invoked_subcommand is not None:
         return
     from gateway.messaging.factory import run_messages
-    from gateway.relay import relay_once, retry_policy, run_forever, stores_behind
-    from resolvers.case_updates import publish_case_updated
+    from gateway.messaging.stores import stores_behind
     from resolvers.pubsub import broker_for
 
     settings = load_settings()
     clock = clock_for(settings.clock_override)
-    batch, policy = settings.relay_batch_size, retry_policy(settings)
-    timeout = settings.node_timeout_seconds
 
-    async def run(nodes: NodeRegistry) -> object:  # RelayPass, MessagePass or None
+    async def run(nodes: NodeRegistry) -> object:  # MessagePass, or None when stopped
         if behind := await stores_behind(nodes):  # a store that is down waits, the rest go
             raise click.ClickException(f"not at this hub's schema: {', '.join(behind)}")
         # with Redis, the gateways' subscribers hear of the cases a message changed
         broker = broker_for(settings) if settings.redis_url else None
         try:
-            if settings.message_transport != "direct":
-                return await run_messages(settings, nodes, clock, once=once, broker=broker)
-            if once:
-                done = await relay_once(nodes, clock, batch=batch, policy=policy, timeout=timeout)
-                if broker is not None:
-                    for number in sorted(done.cases):
-                        await publish_case_updated(broker, number)
-                return done
-            # a standalone relay runs even where the gateway's own is off (interval 0)
-            interval = settings.relay_interval_seconds or 1.0
-            await run_forever(
-                nodes, clock, interval, batch=batch, policy=policy, timeout=timeout, broker=broker
-            )
-            return None
+            return await run_messages(settings, nodes, clock, once=once, broker=broker)
         finally:
             if broker is not None:
                 await broker.close()
@@ -371,7 +358,7 @@ def _operator() -> Operator:
 
 def _retry(message_id: str) -> None:
     """Send a FAILED (or DEAD) message again, audited in its source store."""
-    from gateway.relay import find_message
+    from gateway.messaging.stores import find_message
     from levels.outbox.errors import MessageErrorCode
     from levels.outbox.service import retry
 
@@ -422,7 +409,7 @@ def messages_dead(message_id: str | None) -> None:
     line (id, store, topic, entity#seq, attempts, why). With an id: give that FAILED
     message up (DEAD: no longer an open incident; audited in its source store;
     ``govhub messages retry`` still sends it again)."""
-    from gateway.relay import find_message
+    from gateway.messaging.stores import find_message
     from levels.outbox.errors import MessageErrorCode
     from levels.outbox.service import abandon, incidents
 
@@ -464,8 +451,8 @@ def messages_show(message_id: str) -> None:
     the receipt its target signed, each verified against the nodes' keys, as JSON."""
     import orjson
 
+    from gateway.messaging.stores import find_message
     from gateway.messaging.worker import node_keys
-    from gateway.relay import find_message
     from levels.outbox import signing
     from levels.outbox.errors import MessageErrorCode
     from levels.outbox.models import OutboxMessage

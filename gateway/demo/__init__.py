@@ -11,7 +11,7 @@ same rows every time. Each row goes to the node owning its division at its level
 node map); the catalogue to the city node, delegations to their county's node, licence
 types to every node; one transaction per node. The sample cases and licences follow (``cases.py``,
 ``proxy.py``, ``licences.py``): their steps are dated, but the orgs' signing keys and
-the licences' signatures are new every time. The relay runs last, so that the city's
+the licences' signatures are new every time. The messages are carried last, so that the city's
 licence library holds every licence and every use of one."""
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ async def load_demo(
     windows = await load_demo_windows(nodes, secret=secret)
     done("windows and appointments", windows)
     # the city's licence library holds every licence, and every use of one
-    await relay_pending(nodes)
+    await relay_pending(nodes, secret=secret)
     async with nodes.single(Level.CITY).sessions() as session:
         library = await session.scalar(select(func.count()).select_from(ELicence))
     done("cross-level messages relayed", {"licences in the city library": library or 0})

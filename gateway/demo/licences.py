@@ -3,8 +3,9 @@
 Made the way real ones are — cases submitted and approved with ``levels.cases.service``
 (出证 in the approving transaction, signed with the issuing org's key), lifecycle
 changes with ``levels.licences.service.change_status`` by the org's director — and
-carried to the city's licence library by the relay, each message a minute after it
-was sent, as a relay running all along would have:
+carried to the city's licence library by the message worker (signed envelopes on the
+in-process bus), each message a minute after it was sent, as a worker running all
+along would have:
 
 * 张明 (``resident1``) registers as an individual business (个体工商户登记) at 修文镇,
   which the county delegated to its towns: a VALID 营业执照 signed by the town. When he
@@ -30,8 +31,8 @@ from auth.models import Account
 from gateway.demo.accounts import demo_actor
 from gateway.demo.cases import approves
 from gateway.demo.plan import CITY_CODE, org_code_for
+from gateway.messaging.factory import carry_once, embedded_messenger
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from levels.calendar.workdays import load_calendar
 from levels.cases.enums import ApplicantKind, Decision, MaterialSource
 from levels.cases.intake import Applicant, Submission, submit_case
@@ -55,7 +56,7 @@ INDIVIDUAL_BUSINESS = "000100200200"  # 个体工商户登记 (delegated to the 
 FOOD_BUSINESS = "000100200100"  # 食品经营许可
 PESTICIDE_BUSINESS = "000100500200"  # 农药经营许可
 DRUG_RETAIL = "000100200400"  # 药品零售许可
-# a relay running all along delivers each message this long after it was sent
+# a worker running all along delivers each message this long after it was sent
 RELAY_LAG = dt.timedelta(minutes=1)
 
 
@@ -271,7 +272,7 @@ async def load_demo_licences(nodes: NodeRegistry, *, secret: bytes) -> dict[str,
     for n, spec in enumerate(ISSUED, 1):
         await _make(nodes, spec, n, accounts, matters, signer)
     # the library learns of them before 张明 applies
-    await relay_pending(nodes)
+    await relay_pending(nodes, secret=secret)
     await _make(nodes, FROM_LIBRARY, len(ISSUED) + 1, accounts, matters, signer)
     return {"licence_cases": len(ISSUED) + 1}
 
@@ -285,10 +286,11 @@ async def _next_due(session: AsyncSession) -> dt.datetime | None:
     return due
 
 
-async def relay_pending(nodes: NodeRegistry) -> int:
+async def relay_pending(nodes: NodeRegistry, *, secret: bytes) -> int:
     """Deliver every pending cross-level message (licences to the library, their uses),
-    each ``RELAY_LAG`` after it was due. Refuses to leave one behind: a message the relay
-    cannot deliver is a bug in the demo."""
+    each ``RELAY_LAG`` after it was due, signed with the nodes' keys (``secret`` opens
+    them). Refuses to leave one behind: a message that cannot be delivered is a bug in
+    the demo."""
     passes = 0
     while True:
         found = []
@@ -298,9 +300,10 @@ async def relay_pending(nodes: NodeRegistry) -> int:
         due = [d for d in found if d is not None]
         if not due:
             break
-        done = await relay_once(nodes, FixedClock(min(due) + RELAY_LAG))
+        clock = FixedClock(min(due) + RELAY_LAG)
+        done = await carry_once(embedded_messenger(nodes, clock, secret))
         passes += 1
-        if not done.moved or done.failed or done.waiting:
+        if not done.moved or done.failed or done.refused or done.retrying or done.down:
             raise RuntimeError(f"the demo's messages are stuck: {done}")
     for node in nodes:
         async with node.sessions() as session:

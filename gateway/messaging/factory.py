@@ -1,6 +1,10 @@
-"""The transport and the messenger a deployment's settings ask for."""
+"""The transport and the messenger a deployment's settings ask for, and "carry what is
+due now": one publish and consume pass (``govhub relay --once``, the demo loader,
+tests)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
@@ -44,24 +48,45 @@ def messenger_for(
     )
 
 
+def embedded_messenger(
+    nodes: NodeRegistry, clock: Clock, secret: bytes, **options: Any
+) -> Messenger:
+    """A messenger over an in-process bus of its own, the nodes' keys read from their
+    stores (the embedded default); ``options`` set its fields (batch, hook…)."""
+    return Messenger(nodes, InProcessBus(), clock, NodeSigner(secret), node_keys(nodes), **options)
+
+
+async def carry_once(messenger: Messenger) -> MessagePass:
+    """Carry what is due now: start the messenger's transport, publish what is due from
+    every node and consume what comes (messages, then their receipts), then close the
+    transport. Over a bus of its own nothing outlives the pass: what it left SENT (its
+    target did not answer) goes again at the next pass, whatever the clock says."""
+    if isinstance(messenger.transport, InProcessBus):
+        messenger.fresh = True
+    try:
+        await messenger.start()
+        return await messenger.once()
+    finally:
+        await messenger.transport.close()
+
+
 async def run_messages(
     settings: Settings, nodes: NodeRegistry, clock: Clock, *, once: bool, broker: Broker | None
 ) -> MessagePass | None:
     """``govhub relay`` over GOVHUB_MESSAGE_TRANSPORT: every node's publisher and
     consumer, one pass (``once``) or until stopped."""
     messenger = messenger_for(settings, nodes, clock)
-    try:
-        if not once:
-            await run_forever(messenger, settings.relay_interval_seconds or 1.0, broker=broker)
-            return None
+    if not once:
         try:
-            await messenger.start()
-        except TransportDown as exc:
-            raise click.ClickException(str(exc)) from exc
-        done = await messenger.once()
-        if broker is not None:
-            for number in sorted(done.cases):
-                await publish_case_updated(broker, number)
-        return done
-    finally:
-        await messenger.transport.close()
+            await run_forever(messenger, settings.relay_interval_seconds or 1.0, broker=broker)
+        finally:
+            await messenger.transport.close()
+        return None
+    try:
+        done = await carry_once(messenger)
+    except TransportDown as exc:
+        raise click.ClickException(str(exc)) from exc
+    if broker is not None:
+        for number in sorted(done.cases):
+            await publish_case_updated(broker, number)
+    return done

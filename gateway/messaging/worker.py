@@ -46,8 +46,9 @@ T = TypeVar("T")
 
 REFUSED_ACTION = "MESSAGE_REFUSED"
 
-# tests stop a consumer at a step: ("applied", message id) is after the apply
-# committed and before the receipt and the ack
+# tests stop a worker at a step of a message: "published" (on the transport, not yet
+# marked SENT in its source), "applied" (committed in its target, before the receipt
+# and the ack), "answered" (its receipt sent, the delivery not yet acked)
 StepHook = Callable[[str, str], Awaitable[None]]
 
 
@@ -73,7 +74,7 @@ class MessagePass:
         return bool(self.published or self.applied or self.duplicates or self.receipts)
 
     def __str__(self) -> str:
-        # as the direct relay words it: a receipt back is the source acknowledging
+        # a receipt back is the source acknowledging
         text = (
             f"{self.applied} applied, {self.duplicates} already there, "
             f"{self.receipts} acknowledged, {self.published} published, "
@@ -150,6 +151,9 @@ class Messenger:
     # time on SQLite), and publishes in flight at once per source node
     concurrency: int = 8
     hook: StepHook = _no_hook
+    # the transport is new with this messenger (a pass of its own over an in-process
+    # bus): a SENT message cannot be on it, so it goes again now, not after its delay
+    fresh: bool = False
     stats: MessageStats = field(default_factory=lambda: MessageStats())
 
     async def start(self) -> None:
@@ -169,7 +173,9 @@ class Messenger:
             # SQLite: as a writer from the start, so two publishers never sign one row
             # twice (PostgreSQL: the rows are locked, skipped by another publisher)
             await outbox.take_write_lock(session)
-            rows = await sending.due_to_send(session, now=now, limit=self.batch)
+            rows = await sending.due_to_send(
+                session, now=now, limit=self.batch, sent_too=self.fresh
+            )
             out: list[tuple[str, str, str]] = []
             entities: dict[str, str] = {}
             for row in rows:
@@ -202,6 +208,7 @@ class Messenger:
                     down.append(exc)
                     return
                 sent.append(mid)
+                await self.hook("published", mid)
 
         await asyncio.gather(*(send(g) for g in _groups(out, lambda o: entities[o[0]])))
         if down:
@@ -241,19 +248,29 @@ class Messenger:
             await self.take_receipts(node, receipts, result)
         sqlite = node.engine.dialect.name == "sqlite"
         gate = asyncio.Semaphore(1 if sqlite else self.concurrency)
+        away: list[Exception] = []
 
         async def apply_in_turn(group: list[tuple[dict[str, Any], Delivery]]) -> None:
             for claims, delivery in group:  # an entity's messages in delivery order
                 async with gate:
-                    await self.apply(node, claims, delivery, result)
+                    await self.apply(node, claims, delivery, result, away)
 
         entity = _entity_of
         await asyncio.gather(*(apply_in_turn(g) for g in _groups(messages, entity)))
+        if away:  # the store did not answer: its breaker counts it, the pass names it
+            raise away[0]
         return len(deliveries)
 
     async def apply(
-        self, node: LevelNode, claims: dict[str, Any], delivery: Delivery, result: MessagePass
+        self,
+        node: LevelNode,
+        claims: dict[str, Any],
+        delivery: Delivery,
+        result: MessagePass,
+        away: list[Exception] | None = None,
     ) -> None:
+        """Apply one delivery in ``node``'s store; a store that does not answer is put
+        in ``away`` (the delivery comes again, no incident nearer)."""
         envelope = signing.envelope_from(claims)
         now = self.clock.now()
         receipt: str | None = None
@@ -284,6 +301,11 @@ class Messenger:
             await self.again(node, delivery, claims, str(exc), result)
             return
         except Exception as exc:
+            if unreachable(exc) and away is not None:
+                # waiting, not failing: it comes again, and no incident is nearer
+                away.append(exc)
+                await delivery.nak(self.nak_delay)
+                return
             log.warning("message %s (%s) failed: %r", envelope.id, envelope.topic, exc)
             await self.again(node, delivery, claims, _describe(exc), result)
             return
@@ -296,6 +318,7 @@ class Messenger:
             result.duplicates += 1
         await self.hook("applied", envelope.id)
         await self.answer(node, claims, delivery.data, signing.APPLIED, None, receipt)
+        await self.hook("answered", envelope.id)
         await delivery.ack()
 
     async def again(

@@ -5,14 +5,14 @@ A message is PENDING until the transport has taken it, SENT until its receipt co
 back (a SENT message whose receipt has not come within the resend delay is sent again:
 the same envelope, which the transport's duplicate window or the target's inbox turns
 into nothing), then ACKNOWLEDGED with the receipt kept — or FAILED when its target
-refused it (an incident, as with the direct relay)."""
+refused it (an incident)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.outbox.models import MessageState, OutboxMessage
@@ -29,14 +29,18 @@ def _locked(session: AsyncSession, stmt: object) -> object:
 
 
 async def due_to_send(
-    session: AsyncSession, *, now: dt.datetime, limit: int
+    session: AsyncSession, *, now: dt.datetime, limit: int, sent_too: bool = False
 ) -> Sequence[OutboxMessage]:
-    """PENDING messages, and SENT ones whose receipt is late, oldest first (locked on
+    """PENDING messages, and SENT ones whose receipt is late (every SENT one with
+    ``sent_too``: a new transport holds none of them), oldest first (locked on
     PostgreSQL, skipping those another publisher holds). Their order per entity is
     the target's business: it applies an entity's messages in sequence."""
+    due = OutboxMessage.next_attempt_at <= now
+    if sent_too:
+        due = or_(due, OutboxMessage.state == MessageState.SENT)
     stmt = (
         select(OutboxMessage)
-        .where(OutboxMessage.state.in_(OUTGOING), OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.state.in_(OUTGOING), due)
         .order_by(OutboxMessage.created_at, OutboxMessage.entity_seq, OutboxMessage.id)
         .limit(limit)
     )

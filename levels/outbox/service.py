@@ -1,10 +1,10 @@
 """The transport between level stores (DESIGN §2): a write that crosses levels.
 
 The source store writes its change and an outbox message in one transaction
-(``enqueue``). The relay (``gateway/relay.py``) later applies the message in the target
-store — its handler's writes and the inbox row with its id, in one transaction
-(``apply``) — then marks it DELIVERED in the source, and ACKNOWLEDGED once it has seen
-the target's inbox row. Sending again is always safe: the inbox turns a second
+(``enqueue``). The message worker (``gateway/messaging/worker.py``) signs and publishes
+it, and the target node applies it — its handler's writes and the inbox row with its
+id, in one transaction (``apply``) — and sends back a signed receipt, which makes the
+outbox row ACKNOWLEDGED. Sending again is always safe: the inbox turns a second
 application into nothing, so a message is applied exactly once, or waits.
 
 Every step here takes the caller's session and leaves the commit to the caller."""
@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from levels.audit.chain import EventDraft, append
 from levels.common.enums import Level
@@ -294,93 +293,6 @@ def _locked(session: AsyncSession, stmt: Any) -> Any:
         return stmt
     # several relays share the work: each takes rows no other relay holds
     return stmt.with_for_update(skip_locked=True)
-
-
-async def due_messages(
-    session: AsyncSession, *, now: dt.datetime, limit: int, lock: bool = True
-) -> Sequence[OutboxMessage]:
-    """PENDING messages whose time has come, oldest first; with ``lock`` on
-    PostgreSQL, locked for this transaction and skipping those another relay holds.
-    A message waits while an earlier one about its entity to the same target cannot go
-    before it: backing off, or an incident. (One that is due goes first in the same
-    batch; if another relay holds it, the target's inbox defers the later one.)"""
-    earlier = aliased(OutboxMessage)
-    blocked = (
-        select(earlier.id)
-        .where(
-            earlier.entity == OutboxMessage.entity,
-            earlier.target_level == OutboxMessage.target_level,
-            earlier.entity_seq < OutboxMessage.entity_seq,
-            or_(
-                earlier.state == MessageState.FAILED,
-                and_(earlier.state == MessageState.PENDING, earlier.next_attempt_at > now),
-            ),
-        )
-        .exists()
-    )
-    stmt = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.state == MessageState.PENDING,
-            OutboxMessage.next_attempt_at <= now,
-            ~blocked,
-        )
-        # in the order they were written (an entity's in its own order)
-        .order_by(OutboxMessage.created_at, OutboxMessage.entity_seq, OutboxMessage.id)
-        .limit(limit)
-    )
-    if lock:
-        stmt = _locked(session, stmt)
-    return (await session.scalars(stmt)).all()
-
-
-async def in_state(
-    session: AsyncSession, ids: Iterable[str], state: MessageState
-) -> Sequence[OutboxMessage]:
-    """Those of these messages still in ``state`` (another relay may have moved them
-    on meanwhile)."""
-    wanted = list(ids)
-    if not wanted:
-        return []
-    stmt = select(OutboxMessage).where(OutboxMessage.id.in_(wanted), OutboxMessage.state == state)
-    return (await session.scalars(_locked(session, stmt))).all()
-
-
-async def delivered_messages(session: AsyncSession, *, limit: int) -> Sequence[OutboxMessage]:
-    """DELIVERED messages not yet acknowledged, oldest first (locked, as above)."""
-    stmt = (
-        select(OutboxMessage)
-        .where(OutboxMessage.state == MessageState.DELIVERED)
-        .order_by(OutboxMessage.delivered_at, OutboxMessage.id)
-        .limit(limit)
-    )
-    return (await session.scalars(_locked(session, stmt))).all()
-
-
-def mark_delivered(message: OutboxMessage, now: dt.datetime) -> None:
-    message.state = MessageState.DELIVERED
-    message.delivered_at = now
-    message.last_error = None
-
-
-def mark_acknowledged(message: OutboxMessage, now: dt.datetime) -> None:
-    message.state = MessageState.ACKNOWLEDGED
-    message.acknowledged_at = now
-
-
-def mark_lost(message: OutboxMessage, now: dt.datetime) -> None:
-    """DELIVERED, yet the target's inbox does not know it (a store restored from a
-    backup): send it again."""
-    message.state = MessageState.PENDING
-    message.delivered_at = None
-    message.next_attempt_at = now
-    message.last_error = "the target store has no record of it: sending again"
-
-
-def mark_waiting(message: OutboxMessage, error: str) -> None:
-    """The target store did not answer: the message waits (no attempt is counted, so
-    a node that is down for long never turns its messages into incidents)."""
-    message.last_error = error[:_LAST_ERROR_MAX]
 
 
 async def record_failure(

@@ -11,11 +11,13 @@ CI=true they fail."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -23,8 +25,9 @@ import pytest
 from click.testing import CliRunner
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from gateway.breakers import NodeBreakers
 from gateway.cli import main
 from gateway.messaging.jetstream import JetStreamTransport
 from gateway.messaging.transport import InProcessBus, Transport
@@ -34,10 +37,12 @@ from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
+from levels.common.store import create_store_engine
 from levels.outbox import signing
 from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
 from levels.outbox.service import Envelope, enqueue, handler
 from tests.conftest import BACKEND, DEMO_NOW, TEST_SECRET, make_registry
+from tests.gateway.test_workers_store_down import down_url
 from tests.support import pg
 from tests.support.served import unavailable
 
@@ -353,12 +358,12 @@ async def test_a_consumer_dying_between_apply_and_ack_applies_nothing_twice(
     assert row.state is MessageState.ACKNOWLEDGED and row.receipt
 
 
-@pytest.mark.parametrize("kind", ["direct", "nats"])
+@pytest.mark.parametrize("kind", ["inprocess", "nats"])
 async def test_govhub_relay_once_carries_over_the_transport_the_settings_name(
     kind: str, stores: NodeRegistry
 ) -> None:
-    """``govhub relay --once`` with GOVHUB_MESSAGE_TRANSPORT (the in-process default is
-    tests/gateway/test_relay.py's ``test_govhub_relay_once``)."""
+    """``govhub relay --once`` with GOVHUB_MESSAGE_TRANSPORT: one publish and consume
+    pass, the receipts back."""
     env = {f"GOVHUB_{n.name.upper()}_DB_URL": n.url for n in stores.stores()}
     env |= {
         "GOVHUB_CLOCK_OVERRIDE": DEMO_NOW.isoformat(),
@@ -393,8 +398,8 @@ async def test_govhub_relay_once_carries_over_the_transport_the_settings_name(
     assert sorted(await applied_ops(stores, Level.VILLAGE, ids)) == ["grant", "revoke"]
     found = await rows(stores, ids)
     assert {r.state for r in found.values()} == {MessageState.ACKNOWLEDGED}
-    # the direct relay signs nothing; a transport keeps envelope and receipt
-    assert all((r.receipt is not None) is (kind == "nats") for r in found.values())
+    # signed both ways: the row keeps its envelope and its target's receipt
+    assert all(r.envelope and r.receipt for r in found.values())
 
 
 async def test_govhub_messages_show_verifies_the_envelope_and_its_receipt(
@@ -455,3 +460,31 @@ async def test_a_message_to_a_division_this_node_does_not_own_is_refused(
     assert await applied_ops(stores, Level.TOWN, ids) == ["grant"]
     assert await applied_ops(stores, Level.VILLAGE, ids) == []
     assert (await rows(stores, ids))[ids[0]].state is MessageState.ACKNOWLEDGED
+
+
+async def test_a_target_store_that_is_down_waits_without_becoming_an_incident(
+    make: MakeMessenger, stores: NodeRegistry, tmp_path: Path
+) -> None:
+    """Delivered more often than the incident bound while the town's store does not
+    answer: every pass names the town, nothing is refused; back, it applies once."""
+    messenger = await make(max_deliveries=2)
+    ids = await send(stores, Level.VILLAGE, Level.TOWN, "grant")
+    url = down_url(stores, Level.TOWN, tmp_path)
+    engine = create_store_engine(url)
+    away = dataclasses.replace(
+        stores[Level.TOWN], url=url, engine=engine, sessions=async_sessionmaker(engine)
+    )
+    messenger.nodes = stores.replacing(away, breakers=NodeBreakers(failures=100))
+    try:
+        for _ in range(4):
+            done = await messenger.once()
+            assert "town" in done.down and (done.refused, done.failed) == (0, 0)
+            await asyncio.sleep(NAK)
+    finally:
+        await engine.dispose()
+        messenger.nodes = stores
+    assert (await rows(stores, ids))[ids[0]].state is MessageState.SENT
+    await settle(messenger, stores, ids)
+    assert await applied_ops(stores, Level.TOWN, ids) == ["grant"]
+    assert (await rows(stores, ids))[ids[0]].state is MessageState.ACKNOWLEDGED
+    assert ids[0] not in [d["message"] for d in await events(stores, Level.TOWN, REFUSED_ACTION)]

@@ -1,7 +1,8 @@
-"""The relay, as an operator sees it: a message goes PENDING → DELIVERED →
-ACKNOWLEDGED and its change lands once in the target store; one that keeps failing backs
-off and becomes FAILED (an incident) until someone retries it; a duplicate changes
-nothing; two relays at once share the work and still apply each message once.
+"""``govhub relay`` (the message worker over the in-process bus of the embedded
+default), as an operator sees it: a message goes PENDING → SENT → ACKNOWLEDGED and its
+change lands once in the target store; one that keeps failing comes again and becomes
+FAILED (an incident) until someone retries it; a duplicate changes nothing; two workers
+at once share the work and still apply each message once.
 
 The messages here are of a test-only topic whose handler appends an audit event to the
 target store, a change that would show twice if it were ever applied twice. The stores
@@ -27,8 +28,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import resolvers.breakers
 from gateway.breakers import BreakerOpen, BreakerState, NodeBreakers
 from gateway.cli import main
+from gateway.messaging.factory import embedded_messenger
+from gateway.messaging.worker import REFUSED_ACTION, MessagePass, Messenger, run_forever
 from gateway.nodes import NodeRegistry
-from gateway.relay import RelayPass, relay_once, run_forever
 from gateway.settings import Settings
 from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
@@ -37,11 +39,12 @@ from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.outbox import service as outbox
 from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
-from levels.outbox.service import Envelope, RetryPolicy, enqueue, handler
+from levels.outbox.service import Envelope, enqueue, handler
 from resolvers.case_updates import case_channel
 from resolvers.pubsub import MemoryBroker
-from tests.conftest import BACKEND, DEMO_NOW, make_registry
+from tests.conftest import BACKEND, DEMO_NOW, TEST_SECRET, make_registry
 from tests.support import pg
+from tests.support.messages import carry, carry_all
 
 TOPIC = "test.relay"
 APPLIED = "TEST_RELAY_APPLIED"
@@ -156,48 +159,42 @@ async def in_inbox(nodes: NodeRegistry, message_id: str) -> bool:
     return False
 
 
-async def drain(nodes: NodeRegistry, clock: FixedClock, **options: object) -> RelayPass:
-    """Relay until a pass moves nothing; the sum of the passes."""
-    total = RelayPass()
-    for _ in range(20):
-        done = await relay_once(nodes, clock, **options)  # type: ignore[arg-type]
-        for name in ("applied", "duplicates", "acknowledged", "retrying", "failed", "resent"):
-            setattr(total, name, getattr(total, name) + getattr(done, name))
-        total.down |= done.down
-        if not done.moved:
-            return total
-    raise AssertionError("the relay never came to rest")
+def worker(nodes: NodeRegistry, clock: FixedClock, **options: object) -> Messenger:
+    """A worker that lives across passes (its bus too), as the gateway's does."""
+    options.setdefault("nak_delay", 0.0)
+    return embedded_messenger(nodes, clock, TEST_SECRET.encode(), **options)
 
 
-async def test_a_message_goes_pending_delivered_acknowledged(stores: NodeRegistry) -> None:
+async def test_a_message_goes_pending_sent_acknowledged(stores: NodeRegistry) -> None:
     clock = FixedClock(DEMO_NOW)
-    await drain(stores, clock)
+    await carry_all(stores, clock)
     (mid,) = await send(stores, clock, Level.VILLAGE, Level.TOWN)
     assert await states(stores, [mid]) == {mid: MessageState.PENDING}
     seen: dict[str, MessageState] = {}
 
     async def look(step: str, message_id: str) -> None:
-        if step == "delivered":
+        if step == "applied":  # in the town, before its receipt went back
             seen.update(await states(stores, [message_id]))
 
     clock.advance(dt.timedelta(seconds=3))
-    done = await relay_once(stores, clock, on_step=look)
-    assert (done.applied, done.acknowledged, done.failed) == (1, 1, 0)
-    assert seen == {mid: MessageState.DELIVERED}
+    done = await carry(stores, clock, hook=look)
+    assert (done.published, done.applied, done.receipts, done.failed) == (1, 1, 1, 0)
+    assert seen == {mid: MessageState.SENT}
     message = (await messages(stores, [mid]))[mid]
     assert message.state is MessageState.ACKNOWLEDGED
     assert message.created_at < message.delivered_at == message.acknowledged_at
     assert message.attempts == 0 and message.last_error is None
+    assert message.envelope and message.receipt
     assert (await applied(stores))[mid] == 1
     # a pass with nothing to do moves nothing
-    assert not (await relay_once(stores, clock)).moved
+    assert not (await carry(stores, clock)).moved
 
 
 async def test_every_pair_of_levels_is_carried_exactly_once(stores: NodeRegistry) -> None:
     clock = FixedClock(DEMO_NOW)
     ids = [i for s, t in PAIRS for i in await send(stores, clock, s, t, 2)]
-    done = await drain(stores, clock, batch=5)
-    assert done.applied == done.acknowledged == len(ids) == 24
+    done = await carry_all(stores, clock, batch=5)
+    assert done.applied == done.receipts == len(ids) == 24
     counts = await applied(stores)
     assert [counts[i] for i in ids] == [1] * len(ids)
     assert set((await states(stores, ids)).values()) == {MessageState.ACKNOWLEDGED}
@@ -218,49 +215,43 @@ async def test_nothing_is_sent_unless_the_source_commits(stores: NodeRegistry) -
         await session.flush()
         await session.rollback()
     assert await messages(stores, [message.id]) == {}
-    assert not (await drain(stores, clock)).moved
+    assert not (await carry_all(stores, clock)).moved
 
 
 async def test_a_message_the_target_already_applied_is_only_marked(stores: NodeRegistry) -> None:
     clock = FixedClock(DEMO_NOW)
     (mid,) = await send(stores, clock, Level.TOWN, Level.COUNTY)
     envelope = outbox.envelope_of((await messages(stores, [mid]))[mid])
-    # an earlier relay applied it and stopped before telling the source
+    # applied by an earlier worker that stopped before its receipt went back
     async with stores[Level.COUNTY].sessions.begin() as session:
         assert await outbox.apply(session, envelope, clock.now()) is True
     async with stores[Level.COUNTY].sessions.begin() as session:
         assert await outbox.apply(session, envelope, clock.now()) is False
-    done = await drain(stores, clock)
-    assert (done.applied, done.duplicates, done.acknowledged) == (0, 1, 1)
+    done = await carry_all(stores, clock)
+    assert (done.applied, done.duplicates, done.receipts) == (0, 1, 1)
     assert (await applied(stores))[mid] == 1
+    assert await states(stores, [mid]) == {mid: MessageState.ACKNOWLEDGED}
 
 
-async def test_a_failing_message_backs_off_then_fails_and_is_retried(
+async def test_a_failing_message_comes_again_then_fails_and_is_retried(
     stores: NodeRegistry,
 ) -> None:
     clock = FixedClock(DEMO_NOW)
-    policy = RetryPolicy(max_attempts=3, first_delay=2, max_delay=3)
+    await carry_all(stores, clock)
     (mid,) = await send(stores, clock, Level.CITY, Level.COUNTY, fail="always")
-    first = await relay_once(stores, clock, policy=policy)
-    assert (first.retrying, first.failed) == (1, 0)
+    messenger = worker(stores, clock, max_deliveries=3)
+    await messenger.start()
+    first = await messenger.once()
+    # delivered, failed and sent back: still on its way, not an incident yet
+    assert first.retrying >= 1 and first.applied == 0
+    for _ in range(5):
+        if (await states(stores, [mid]))[mid] is MessageState.FAILED:
+            break
+        await messenger.once()
     message = (await messages(stores, [mid]))[mid]
-    assert (message.state, message.attempts) == (MessageState.PENDING, 1)
-    assert message.last_error == "RuntimeError: the test handler broke"
-    assert message.next_attempt_at == clock.now() + dt.timedelta(seconds=2)
-    # not due yet: nothing happens
-    assert not (await relay_once(stores, clock, policy=policy)).moved
-    clock.advance(dt.timedelta(seconds=2))
-    await relay_once(stores, clock, policy=policy)
-    message = (await messages(stores, [mid]))[mid]
-    # the delay doubles, up to its cap
-    assert message.attempts == 2
-    assert message.next_attempt_at == clock.now() + dt.timedelta(seconds=3)
-    clock.advance(dt.timedelta(seconds=3))
-    third = await relay_once(stores, clock, policy=policy)
-    assert third.failed == 1
-    message = (await messages(stores, [mid]))[mid]
-    assert (message.state, message.attempts) == (MessageState.FAILED, 3)
-    # an incident: audited in the source store, and left alone by later passes
+    assert message.state is MessageState.FAILED
+    assert "RuntimeError: the test handler broke (after 3 deliveries)" in (message.last_error or "")
+    # an incident: audited in the source store, the refusal in the target's
     async with stores[Level.CITY].sessions() as session:
         event = await session.scalar(
             select(AuditEvent)
@@ -268,8 +259,15 @@ async def test_a_failing_message_backs_off_then_fails_and_is_retried(
             .order_by(AuditEvent.seq.desc())
         )
     assert event is not None and event.detail["message"] == mid
+    async with stores[Level.COUNTY].sessions() as session:
+        refused = await session.scalars(
+            select(AuditEvent.detail).where(AuditEvent.action == REFUSED_ACTION)
+        )
+        assert mid in [d["message"] for d in refused]
+    # left alone by later passes
     clock.advance(dt.timedelta(hours=1))
-    assert not (await relay_once(stores, clock, policy=policy)).moved
+    assert not (await messenger.once()).moved
+    await messenger.transport.close()
 
     # the operator fixes the cause and retries: it goes, once
     async with stores[Level.CITY].sessions.begin() as session:
@@ -283,7 +281,7 @@ async def test_a_failing_message_backs_off_then_fails_and_is_retried(
     assert f"{mid}: PENDING again in the city store" in result.output
     retried = (await messages(stores, [mid]))[mid]
     assert (retried.state, retried.attempts) == (MessageState.PENDING, 0)
-    await drain(stores, clock, policy=policy)
+    await carry_all(stores, clock)
     assert await states(stores, [mid]) == {mid: MessageState.ACKNOWLEDGED}
     assert (await applied(stores))[mid] == 1
 
@@ -291,11 +289,11 @@ async def test_a_failing_message_backs_off_then_fails_and_is_retried(
 async def test_a_message_the_handler_refuses_fails_at_once(stores: NodeRegistry) -> None:
     clock = FixedClock(DEMO_NOW)
     (mid,) = await send(stores, clock, Level.VILLAGE, Level.CITY, fail="refuse")
-    done = await relay_once(stores, clock)
-    assert done.failed == 1
+    done = await carry_all(stores, clock)
+    assert (done.refused, done.failed, done.retrying) == (1, 1, 0)
     message = (await messages(stores, [mid]))[mid]
-    assert (message.state, message.attempts) == (MessageState.FAILED, 1)
-    assert message.last_error is not None and message.last_error.startswith("LEVEL_MISMATCH")
+    assert message.state is MessageState.FAILED
+    assert "LEVEL_MISMATCH" in (message.last_error or "")
     assert not await in_inbox(stores, mid)
 
 
@@ -314,10 +312,12 @@ async def test_retry_refuses_what_is_not_failed(stores: NodeRegistry) -> None:
         CliRunner().invoke, main, ["relay", "retry", "0" * 32], env=cli_env(stores, clock)
     )
     assert result.exit_code == 1 and "MESSAGE_NOT_FOUND" in result.output
-    await drain(stores, clock)
+    await carry_all(stores, clock)
 
 
-async def test_a_topic_without_a_handler_waits_and_counts_attempts(stores: NodeRegistry) -> None:
+async def test_a_topic_without_a_handler_comes_again_and_is_not_applied(
+    stores: NodeRegistry,
+) -> None:
     clock = FixedClock(DEMO_NOW)
     async with stores[Level.TOWN].sessions.begin() as session:
         message = await enqueue(
@@ -329,28 +329,30 @@ async def test_a_topic_without_a_handler_waits_and_counts_attempts(stores: NodeR
             now=clock.now(),
             division_code=VILLAGE,
         )
-    await relay_once(stores, clock)
+    done = await carry(stores, clock)
+    assert done.retrying >= 1 and (done.applied, done.refused) == (0, 0)
     row = (await messages(stores, [message.id]))[message.id]
-    assert (row.state, row.attempts) == (MessageState.PENDING, 1)
-    assert row.last_error == "UnknownTopic: no handler for topic 'test.nobody-handles-this'"
+    assert row.state is MessageState.SENT  # on its way again, not an incident yet
+    assert not await in_inbox(stores, message.id)
     async with stores[Level.TOWN].sessions.begin() as session:
         await session.delete(await session.get(OutboxMessage, message.id))
 
 
-async def test_two_relays_at_once_share_the_work_and_apply_each_message_once(
+async def test_two_workers_at_once_share_the_work_and_apply_each_message_once(
     stores: NodeRegistry, tmp_path: Path
 ) -> None:
     clock = FixedClock(DEMO_NOW)
+    await carry_all(stores, clock)
     ids = [i for s, t in PAIRS for i in await send(stores, clock, s, t, 10)]
-    # a second relay process: engines (connections) of its own
+    # a second ``govhub relay --once`` process: engines (connections) of its own
     settings = Settings(var_dir=tmp_path, **{f"{n.name}_db_url": n.url for n in stores.stores()})
     other = NodeRegistry.from_settings(settings)
     try:
-        passes: list[list[RelayPass]] = [[], []]
+        passes: list[list[MessagePass]] = [[], []]
 
-        async def relay(registry: NodeRegistry, done: list[RelayPass]) -> None:
-            while True:
-                result = await relay_once(registry, clock, batch=7)
+        async def relay(registry: NodeRegistry, done: list[MessagePass]) -> None:
+            for _ in range(40):
+                result = await carry(registry, clock, batch=7)
                 done.append(result)
                 if not result.moved:
                     return
@@ -361,11 +363,11 @@ async def test_two_relays_at_once_share_the_work_and_apply_each_message_once(
     counts = await applied(stores)
     assert [counts[i] for i in ids] == [1] * len(ids) == [1] * 120
     assert set((await states(stores, ids)).values()) == {MessageState.ACKNOWLEDGED}
+    work = [sum(p.applied for p in ps) for ps in passes]
+    assert sum(work) == 120, work
     if BACKEND == "postgres":
-        # FOR UPDATE SKIP LOCKED: each relay took messages the other did not hold
-        work = [sum(p.applied for p in ps) for ps in passes]
-        assert sum(work) == 120 and all(work), work
-        assert sum(p.duplicates for ps in passes for p in ps) == 0
+        # FOR UPDATE SKIP LOCKED: each worker published messages the other did not hold
+        assert all(work), work
 
 
 class BreakerTime:
@@ -418,19 +420,9 @@ async def test_a_breaker_opens_after_k_failures_and_closes_when_the_node_answers
 
 def cli_env(nodes: NodeRegistry, clock: FixedClock) -> dict[str, str]:
     env = {f"GOVHUB_{n.name.upper()}_DB_URL": n.url for n in nodes.stores()}
+    # the secret that opens the nodes' signing keys in their stores
+    env["GOVHUB_SECRET_KEY"] = TEST_SECRET
     return env | {"GOVHUB_CLOCK_OVERRIDE": clock.now().isoformat()}
-
-
-async def test_govhub_relay_once(stores: NodeRegistry) -> None:
-    clock = FixedClock(DEMO_NOW)
-    await drain(stores, clock)
-    ids = await send(stores, clock, Level.COUNTY, Level.VILLAGE, 3)
-    result = await asyncio.to_thread(
-        CliRunner().invoke, main, ["relay", "--once"], env=cli_env(stores, clock)
-    )
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith("3 applied, 0 already there, 3 acknowledged")
-    assert set((await states(stores, ids)).values()) == {MessageState.ACKNOWLEDGED}
 
 
 async def test_a_message_must_belong_somewhere_and_cross_levels(stores: NodeRegistry) -> None:
@@ -460,7 +452,7 @@ async def test_the_relay_loop_tells_the_subscribers_of_a_case_it_changed(
     stores: NodeRegistry,
 ) -> None:
     clock = FixedClock(DEMO_NOW)
-    await drain(stores, clock)
+    await carry_all(stores, clock)
     case = "140702101201-20261120-00777"
     async with stores[Level.VILLAGE].sessions.begin() as session:
         await enqueue(
@@ -474,13 +466,15 @@ async def test_the_relay_loop_tells_the_subscribers_of_a_case_it_changed(
         )
     broker = MemoryBroker()
     async with broker.subscribe(case_channel(case)) as updates:
-        loop = asyncio.create_task(run_forever(stores, clock, 0.01, broker=broker))
+        messenger = worker(stores, clock)
+        loop = asyncio.create_task(run_forever(messenger, 0.01, broker=broker))
         try:
             assert await asyncio.wait_for(anext(updates), 30) == case
         finally:
             loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await loop
+            await messenger.transport.close()
     await broker.close()
     assert set((await states(stores, await case_messages(stores, case))).values()) == {
         MessageState.ACKNOWLEDGED

@@ -24,7 +24,8 @@ from levels.common.store import create_store_engine
 from levels.idempotency.models import IdempotencyRecord
 from levels.outbox.models import MessageState
 from tests.conftest import BACKEND, DEMO_NOW
-from tests.gateway.test_relay import cli_env, drain, send, states, stores
+from tests.gateway.test_relay import cli_env, send, states, stores
+from tests.support.messages import carry_all
 
 __all__ = ["stores"]  # the fixture, shared with test_relay
 
@@ -56,7 +57,7 @@ async def test_relay_once_goes_on_without_a_store_that_is_down(
     stores: NodeRegistry, town_down: NodeRegistry
 ) -> None:
     clock = FixedClock(DEMO_NOW)
-    await drain(stores, clock)
+    await carry_all(stores, clock)
     elsewhere = await send(stores, clock, Level.VILLAGE, Level.COUNTY, 2)
     to_town = await send(stores, clock, Level.CITY, Level.TOWN)
     result = await asyncio.to_thread(
@@ -72,7 +73,7 @@ async def test_relay_once_goes_on_without_a_store_that_is_down(
         MessageState.PENDING,
         MessageState.SENT,
     }
-    await drain(stores, clock)
+    await carry_all(stores, clock)
 
 
 async def test_timers_run_goes_on_without_a_store_that_is_down(

@@ -11,10 +11,10 @@ import datetime as dt
 from typing import Any
 
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from levels.common.clock import FixedClock
 from tests.scenarios.desk import BIRTH_REGISTRATION, DISABILITY_CARD, Desk, at
 from tests.scenarios.test_village_proxy import AGENT, REFER, authorize, proxy_submit
+from tests.support.messages import carry
 
 XIUWEN = "140702101000"
 WINDOWS = """
@@ -185,7 +185,7 @@ async def test_the_applicant_s_language_travels_with_a_referred_case(
     assert sent["errors"] == []
     number = sent["case"]["number"]
     assert (await desk.run(AGENT, REFER, input={"number": number}))["referCase"]["errors"] == []
-    await relay_once(nodes, FixedClock(at(day, 10)))
+    await carry(nodes, FixedClock(at(day, 10)))
     case = (await desk.run("yuci.receptionist", MESSAGE, n=number))["case"]
     assert case["applicantLanguage"] == "bo"
     assert (case["applicantMessage"]["language"], case["applicantMessage"]["fallback"]) == (

@@ -8,11 +8,11 @@ from __future__ import annotations
 import datetime as dt
 
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from levels.common.clock import FixedClock
 from tests.scenarios.desk import Desk, at
 from tests.scenarios.test_referral import REFER, SUBSISTENCE, TIMELINE
 from tests.scenarios.test_village_proxy import AGENT, VILLAGE, authorize, ledger, proxy_submit
+from tests.support.messages import carry
 
 MY_CASES = "query { cases(first: 100) { edges { node { number status level channel } } } }"
 
@@ -34,7 +34,7 @@ async def test_authorize_proxy_refer_review_accept_approve_and_see_it(
         assert payload["errors"] == [], payload
 
     async def relay(hour: int) -> None:
-        await relay_once(nodes, FixedClock(at(day, hour)))
+        await carry(nodes, FixedClock(at(day, hour)))
 
     await refer(AGENT)
     await relay(10)

@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from gateway.demo.accounts import resident_id_number
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.county.models import Delegation
 from levels.outbox.models import OutboxMessage
 from tests.scenarios.desk import CASE, YUCI_ORG, Desk, at
+from tests.support.messages import carry
 
 FARM_MACHINERY = f"{YUCI_ORG}2000500500100"  # 农机购置补贴, a county item
 TOWN_ITEM = "12140702MB1010008W3000500500100"  # 修文镇's item once delegated
@@ -80,7 +80,7 @@ async def test_delegate_decide_at_the_town_revoke(desk: Desk, nodes: NodeRegistr
     assert made["allTowns"] is False and made["inForce"] is True
     assert [t["code"] for t in made["towns"]] == [XIUWEN]
     # the town publishes its item when the relay delivers the message
-    await relay_once(nodes, FixedClock(at(today, 9)))
+    await carry(nodes, FixedClock(at(today, 9)))
     after = await route(desk)
     assert after["decidedAt"] == {"name": "修文镇便民服务中心", "level": "TOWN"}
     assert after["implementation"]["implementationCode"] == TOWN_ITEM
@@ -108,7 +108,7 @@ async def test_delegate_decide_at_the_town_revoke(desk: Desk, nodes: NodeRegistr
     )["revokeDelegation"]
     assert revoked["errors"] == [] and revoked["delegation"]["inForce"] is False
     assert (await route(desk))["decidedAt"]["level"] == "COUNTY"
-    await relay_once(nodes, FixedClock(at(today, 10)))
+    await carry(nodes, FixedClock(at(today, 10)))
     assert (await route(desk))["decidedAt"]["level"] == "COUNTY"
     # ... and the case in flight is finished where it is
     decided = await desk.act("xiuwen.director", "decideCase", number=number, decision="APPROVED")

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import func, select
 
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.county.models import Delegation
@@ -27,6 +26,7 @@ from tests.scenarios.test_delegation import (
     XIUWEN,
     codes,
 )
+from tests.support.messages import carry
 
 FOREST = "000900600100"  # 林木林地权属争议裁决
 LAND = "000900600200"  # 土地权属争议调处
@@ -80,7 +80,7 @@ async def test_a_revoked_delegation_takes_no_case_even_before_the_town_hears_of_
     await desk.travel(at(today, 9))
     granted = await delegate(desk, FOREST, today)
     assert granted["errors"] == []
-    await relay_once(nodes, FixedClock(at(today, 9)))
+    await carry(nodes, FixedClock(at(today, 9)))
     taken = await submit_at_town(desk, FOREST)
     assert taken["errors"] == [] and taken["case"]["level"] == "TOWN"
 
@@ -89,7 +89,7 @@ async def test_a_revoked_delegation_takes_no_case_even_before_the_town_hears_of_
     late = await submit_at_town(desk, FOREST)
     # … but the county's row says the delegation is over
     assert codes(late) == ["IMPLEMENTATION_NOT_IN_FORCE"]
-    await relay_once(nodes, FixedClock(at(today, 10)))
+    await carry(nodes, FixedClock(at(today, 10)))
     assert codes(await submit_at_town(desk, FOREST)) == ["IMPLEMENTATION_NOT_IN_FORCE"]
 
 
@@ -102,14 +102,14 @@ async def test_a_delegation_takes_cases_from_its_effective_date_on(
     granted = await delegate(desk, LAND, tomorrow)
     assert granted["errors"] == [] and granted["delegation"]["inForce"] is False
     # delivered today: the town's item exists, the delegation is not in force yet
-    await relay_once(nodes, FixedClock(at(today, 9)))
+    await carry(nodes, FixedClock(at(today, 9)))
     assert codes(await submit_at_town(desk, LAND)) == ["IMPLEMENTATION_NOT_IN_FORCE"]
 
     await desk.travel(at(tomorrow, 9))
     taken = await submit_at_town(desk, LAND)
     assert taken["errors"] == [] and taken["case"]["level"] == "TOWN"
     await revoke(desk, granted["delegation"]["id"])
-    await relay_once(nodes, FixedClock(at(tomorrow, 10)))
+    await carry(nodes, FixedClock(at(tomorrow, 10)))
 
 
 async def test_a_department_the_town_does_not_have_is_refused(

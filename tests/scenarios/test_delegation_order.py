@@ -1,6 +1,6 @@
 """A delegation granted and at once revoked: the town applies the grant, then the
-revocation, whatever the delivery timing — a grant whose first delivery fails and backs
-off, or two relays sharing the work — so the town's item ends ABOLISHED, never
+revocation, whatever the delivery timing — a grant whose first delivery fails and comes
+again, or two message workers sharing the work — so the town's item ends ABOLISHED, never
 PUBLISHED for a revoked delegation. The town's inbox itself refuses a revocation that
 comes before its grant.
 
@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from levels.common.clock import FixedClock
 from levels.common.enums import Level, MatterStatus
 from levels.common.models import MatterImplementation
@@ -24,10 +23,10 @@ from levels.outbox import service as outbox
 from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
 from levels.outbox.registry import HANDLERS, Envelope
 from resolvers.globalid import decode_id
-from tests.gateway.test_relay import drain
 from tests.scenarios.desk import Desk, at
 from tests.scenarios.test_delegation import XIUWEN
 from tests.scenarios.test_delegation_in_force import delegate, revoke, town_item
+from tests.support.messages import carry, carry_all
 
 FILING = "001000900100"  # 建设工程竣工验收备案
 
@@ -35,10 +34,10 @@ FILING = "001000900100"  # 建设工程竣工验收备案
 async def grant_then_revoke(
     desk: Desk, nodes: NodeRegistry, day: dt.date
 ) -> tuple[str, FixedClock]:
-    """Delegate and, a minute later, revoke — before any relay runs; the delegation's id
-    and a relay clock after both."""
+    """Delegate and, a minute later, revoke — before any message is carried; the
+    delegation's id and a clock after both."""
     clock = FixedClock(at(day, 9))
-    await drain(nodes, clock)  # nothing else in the way
+    await carry_all(nodes, clock)  # nothing else in the way
     await desk.travel(at(day, 9))
     granted = await delegate(desk, FILING, day)
     assert granted["errors"] == []
@@ -83,12 +82,17 @@ async def test_a_grant_that_fails_once_still_applies_before_its_revocation(
         await real(session, envelope, now)
 
     monkeypatch.setitem(HANDLERS, GRANTED, flaky)
-    first = await relay_once(nodes, clock)
-    assert failed == [grant.id] and first.retrying == 1
+    # a pass in which what failed does not come again (its delay outlasts the pass)
+    first = await carry(nodes, clock, nak_delay=600)
+    assert failed == [grant.id] and first.retrying == 2 and first.failed == 0
+    assert first.early == 1  # the revocation came right after its failed grant
     # the revocation waits behind its grant: nothing reached the town yet
-    assert [m.state for m in await stream(nodes, delegation)] == [MessageState.PENDING] * 2
-    clock.advance(dt.timedelta(minutes=5))  # past the back-off
-    await drain(nodes, clock)
+    async with nodes[Level.TOWN].sessions() as session:
+        got = await session.scalars(
+            select(InboxMessage.id).where(InboxMessage.id.in_([grant.id, revocation.id]))
+        )
+        assert list(got) == []
+    await carry_all(nodes, clock)
     assert [m.state for m in await stream(nodes, delegation)] == [MessageState.ACKNOWLEDGED] * 2
     assert await town_item_status(nodes) is MatterStatus.ABOLISHED
 
@@ -100,15 +104,16 @@ async def test_two_relays_sharing_the_work_apply_the_grant_first(
     grant, _revocation = await stream(nodes, delegation)
     ran: list[str] = []
 
-    async def second_relay(step: str, message_id: str) -> None:
-        # the first relay holds the grant (one message a batch); another runs meanwhile
-        if step == "claimed" and message_id == grant.id and not ran:
+    async def second_worker(step: str, message_id: str) -> None:
+        # the first worker has published the grant (one message a batch), not yet
+        # marked it SENT; another carries everything meanwhile
+        if step == "published" and message_id == grant.id and not ran:
             ran.append(message_id)
-            await relay_once(nodes, clock)
+            await carry(nodes, clock)
 
-    await relay_once(nodes, clock, batch=1, on_step=second_relay)
+    await carry(nodes, clock, batch=1, hook=second_worker)
     assert ran == [grant.id]
-    await drain(nodes, clock)
+    await carry_all(nodes, clock)
     assert [m.state for m in await stream(nodes, delegation)] == [MessageState.ACKNOWLEDGED] * 2
     assert await town_item_status(nodes) is MatterStatus.ABOLISHED
 
@@ -123,6 +128,6 @@ async def test_the_town_inbox_defers_a_revocation_that_comes_before_its_grant(
             await outbox.apply(session, outbox.envelope_of(revocation), clock.now())
     async with nodes[Level.TOWN].sessions() as session:
         assert await session.get(InboxMessage, revocation.id) is None
-    await drain(nodes, clock)
+    await carry_all(nodes, clock)
     assert [m.state for m in await stream(nodes, delegation)] == [MessageState.ACKNOWLEDGED] * 2
     assert await town_item_status(nodes) is MatterStatus.ABOLISHED

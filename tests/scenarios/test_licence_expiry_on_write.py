@@ -9,13 +9,13 @@ import datetime as dt
 from typing import Any
 
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.licences.expiry import expire_due
 from tests.scenarios.desk import SUBMIT, Desk, at
 from tests.scenarios.test_licence_lifecycle import COPY, REISSUE, _change, _codes
 from tests.scenarios.test_licences import FOOD, WALLET, _item, _register_business
+from tests.support.messages import carry
 
 HOLDER = "resident3"
 DAY = dt.date(2026, 10, 19)  # a Monday, before the other licence scenarios' days
@@ -40,7 +40,7 @@ async def test_a_licence_past_its_validity_counts_as_expired_on_every_write(
         director, REISSUE, input={"id": first, "reason": "变更", "validUntil": until.isoformat()}
     )
     licence = reissued["reissueLicence"]["licence"]["identifier"]
-    await relay_once(nodes, FixedClock(at(DAY, 10)))  # the library has it, VALID
+    await carry(nodes, FixedClock(at(DAY, 10)))  # the library has it, VALID
     assert await _status_in_wallet(desk, licence) == "VALID"
     await desk.travel(at(until + dt.timedelta(days=1), 9))  # no pass, no relay since
 
@@ -68,11 +68,11 @@ async def test_a_licence_past_its_validity_counts_as_expired_on_every_write(
     suspended = await _change(desk, director, "suspendLicence", id=licence, reason="停业")
     assert _codes(suspended) == ["INVALID_LICENCE_TRANSITION"]
     assert suspended["licence"]["status"] == "EXPIRED"
-    await relay_once(nodes, FixedClock(at(until + dt.timedelta(days=1), 10)))
+    await carry(nodes, FixedClock(at(until + dt.timedelta(days=1), 10)))
     assert await _status_in_wallet(desk, licence) == "EXPIRED"
     # the worker's pass has nothing left to do for it
     later = at(until + dt.timedelta(days=1), 11)
     async with nodes[Level.TOWN].sessions.begin() as session:
         await expire_due(session, Level.TOWN, later)
-    await relay_once(nodes, FixedClock(later))
+    await carry(nodes, FixedClock(later))
     assert await _status_in_wallet(desk, licence) == "EXPIRED"

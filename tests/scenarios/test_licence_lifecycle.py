@@ -9,12 +9,12 @@ import datetime as dt
 from typing import Any
 
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.licences.expiry import expire_due
 from tests.scenarios.desk import Desk, at
 from tests.scenarios.test_licences import VERIFY, WALLET, _item, _register_business
+from tests.support.messages import carry
 
 HOLDER = "resident3"
 DAY = dt.date(2026, 11, 23)  # a Monday
@@ -106,7 +106,7 @@ async def test_suspend_reinstate_reissue_copy_and_expire(desk: Desk, nodes: Node
     assert await _outcome(desk, second["token"]) == "VALID"
     again = await desk.run(director, REISSUE, input={"id": first, "reason": "再次"})
     assert _codes(again["reissueLicence"]) == ["INVALID_LICENCE_TRANSITION"]
-    await relay_once(nodes, FixedClock(at(DAY, 10)))
+    await carry(nodes, FixedClock(at(DAY, 10)))
     wallet = (await desk.run(HOLDER, WALLET, type="YYZZ"))["licences"]["edges"]
     by_id = {e["node"]["identifier"]: e["node"] for e in wallet}
     assert by_id[first]["status"] == "REVOKED" and "已换发" in by_id[first]["statusReason"]
@@ -136,7 +136,7 @@ async def test_suspend_reinstate_reissue_copy_and_expire(desk: Desk, nodes: Node
     async with nodes[Level.TOWN].sessions.begin() as session:
         assert await expire_due(session, Level.TOWN, later) >= 1
     assert await _outcome(desk, second["token"]) == "EXPIRED"
-    await relay_once(nodes, FixedClock(later))  # and the library hears of it
+    await carry(nodes, FixedClock(later))  # and the library hears of it
     wallet = (await desk.run(HOLDER, WALLET, type="YYZZ"))["licences"]["edges"]
     (seen,) = [e["node"] for e in wallet if e["node"]["identifier"] == second["identifier"]]
     assert seen["status"] == "EXPIRED"
@@ -163,7 +163,7 @@ async def test_reuse_asks_the_issuer_not_the_library_copy(desk: Desk, nodes: Nod
     await desk.sign_in(HOLDER, "xiuwen.receptionist", "xiuwen.director")
     licence = await _register_business(desk, HOLDER)
     identifier, token = licence["identifier"], licence["token"]
-    await relay_once(nodes, FixedClock(at(day, 9)))  # the library holds it, VALID
+    await carry(nodes, FixedClock(at(day, 9)))  # the library holds it, VALID
     food = await _item(desk, FOOD, "140702000000", "COUNTY")
     wanted = {m["name"]: m["satisfiedByLicenceType"] for m in food["materials"]}
     (slot,) = [n for n, t in wanted.items() if t == "YYZZ"]
@@ -205,7 +205,7 @@ async def test_reuse_asks_the_issuer_not_the_library_copy(desk: Desk, nodes: Nod
             assert refused["case"] is None
             assert _codes(refused) == ["LICENCE_NOT_VALID"], action
 
-    await relay_once(nodes, FixedClock(at(day, 10)))
+    await carry(nodes, FixedClock(at(day, 10)))
     wallet = (await desk.run(HOLDER, WALLET, type="YYZZ"))["licences"]["edges"]
     (seen,) = [e["node"] for e in wallet if e["node"]["identifier"] == identifier]
     uses = [u for u in seen["uses"] if u["caseNumber"] == number]

@@ -20,10 +20,10 @@ import zxingcpp
 
 from gateway.demo.accounts import resident_id_number
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from levels.common.clock import FixedClock
 from levels.licences.offline import Kit, verify_offline
 from tests.scenarios.desk import SUBMIT, Desk, at
+from tests.support.messages import carry
 
 TOWN = "140702101000"  # 修文镇
 INDIVIDUAL_BUSINESS = "000100200200"  # 个体工商户登记 (delegated to the towns)
@@ -165,7 +165,7 @@ async def test_issue_wallet_verify_reuse_revoke(desk: Desk, nodes: NodeRegistry)
     token, identifier = licence["token"], licence["identifier"]
 
     # the library copy travels through the outbox: the wallet shows it once relayed
-    await relay_once(nodes, FixedClock(at(DAY, 9)))
+    await carry(nodes, FixedClock(at(DAY, 9)))
     wallet = (await desk.run(HOLDER, WALLET, type="YYZZ"))["licences"]["edges"]
     mine = [e["node"] for e in wallet if e["node"]["identifier"] == identifier]
     assert len(mine) == 1 and mine[0]["token"] == token and mine[0]["status"] == "VALID"
@@ -206,7 +206,7 @@ async def test_issue_wallet_verify_reuse_revoke(desk: Desk, nodes: NodeRegistry)
         identifier,
     )
     food_number = applied["case"]["number"]
-    await relay_once(nodes, FixedClock(at(DAY, 11)))
+    await carry(nodes, FixedClock(at(DAY, 11)))
     wallet = (await desk.run(HOLDER, WALLET, type="YYZZ"))["licences"]["edges"]
     (seen,) = [e["node"] for e in wallet if e["node"]["identifier"] == identifier]
     assert [(u["kind"], u["caseNumber"]) for u in seen["uses"]] == [("MATERIAL", food_number)]
@@ -232,7 +232,7 @@ async def test_issue_wallet_verify_reuse_revoke(desk: Desk, nodes: NodeRegistry)
     assert readme_verify(token, fresh_document, at(DAY, 14).timestamp()) == "REVOKED"
 
     # a revoked licence is never filled in again, and cannot be presented either
-    await relay_once(nodes, FixedClock(at(DAY, 15)))
+    await carry(nodes, FixedClock(at(DAY, 15)))
     again = await desk.submit(HOLDER, food["implementationCode"], others)
     (owed,) = [m for m in again["case"]["materials"] if wanted[m["name"]] == "YYZZ"]
     assert owed["source"] != "LICENCE" or owed["reference"] != identifier

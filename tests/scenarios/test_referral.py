@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import async_sessionmaker
 from gateway.breakers import NodeBreakers
 from gateway.demo.accounts import resident_id_number
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case
 from levels.common.clock import FixedClock
@@ -27,6 +26,7 @@ from levels.common.store import create_store_engine
 from levels.outbox.models import OutboxMessage
 from tests.conftest import BACKEND, DEMO_NOW
 from tests.scenarios.desk import CASE, YUCI_ORG, Desk, at
+from tests.support.messages import carry
 
 SUBSISTENCE = f"{YUCI_ORG}2000500100100"  # 最低生活保障审批: village, town (初审), county
 FARM_MACHINERY = f"{YUCI_ORG}2000500500100"  # 农机购置补贴: town (初审), county
@@ -60,7 +60,7 @@ async def refer(desk: Desk, who: str, number: str, **extra: Any) -> dict[str, An
 
 
 async def relay(nodes: NodeRegistry, when: dt.datetime) -> None:
-    await relay_once(nodes, FixedClock(when))
+    await carry(nodes, FixedClock(when))
 
 
 async def count(nodes: NodeRegistry, level: Level, model: Any) -> int:
@@ -450,7 +450,7 @@ async def test_referrals_wait_for_a_county_that_is_down_then_arrive_once(
     down = county_away(nodes, tmp_path)
     try:
         for _ in range(3):
-            done = await relay_once(down, FixedClock(at(received, 11)))
+            done = await carry(down, FixedClock(at(received, 11)))
             assert "county" in done.down
     finally:
         await down[Level.COUNTY].engine.dispose()
@@ -464,8 +464,8 @@ async def test_referrals_wait_for_a_county_that_is_down_then_arrive_once(
                 )
             )
         ).all()
-    # a county that is down means waiting, not failing
-    assert {(m.state.value, m.attempts) for m in waiting} == {("PENDING", 0)}
+    # a county that is down means waiting (sent, no receipt yet), not failing
+    assert {(m.state.value, m.attempts) for m in waiting} == {("SENT", 0)}
     assert len(waiting) == 3
     for number in numbers:
         seen = (await desk.run("resident4", TIMELINE, number=number))["case"]

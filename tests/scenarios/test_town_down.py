@@ -17,7 +17,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from gateway.settings import Settings
 from levels.cases.models import Case
 from levels.common.clock import FixedClock
@@ -38,6 +37,7 @@ from tests.scenarios.test_referral import (
     TIMELINE,
     codes,
 )
+from tests.support.messages import carry
 
 XIUWEN_ORG = "12140702MB1010008W"
 FARMLAND = "000500500200"  # 耕地地力保护补贴, decided by 修文镇, handed in at its villages
@@ -92,7 +92,7 @@ async def test_a_village_refers_past_the_town_while_it_is_down(
     await town_down.travel(at(day))
     number = await received_at_village(desk, DISABILITY_CARD, "000700400100")
     await refer_while_down(town_down, number)
-    await relay_once(nodes, FixedClock(at(day, 11)))
+    await carry(nodes, FixedClock(at(day, 11)))
     assert await where(desk, number) == ("COUNTY", "ACCEPTED")
 
 
@@ -124,7 +124,7 @@ async def test_a_referral_to_the_town_waits_for_it_and_then_arrives(
         ).all()
     assert [m.state for m in waiting] == [MessageState.PENDING] * 2
 
-    await relay_once(nodes, FixedClock(at(day, 11)))
+    await carry(nodes, FixedClock(at(day, 11)))
     assert await where(desk, reviewed) == ("TOWN", "SUBMITTED")
     assert await where(desk, decided) == ("TOWN", "ACCEPTED")
     async with nodes[Level.TOWN].sessions() as session:
@@ -162,7 +162,7 @@ async def test_the_county_delegates_to_a_named_town_while_it_is_down(
         )
     assert grant is not None and grant.state is MessageState.PENDING
     # the town is back: the relay delivers the grant
-    await relay_once(nodes, FixedClock(at(day, 10)))
+    await carry(nodes, FixedClock(at(day, 10)))
     async with nodes[Level.TOWN].sessions() as session:
         item = await session.get(MatterImplementation, town_item(FOREST))
         assert item is not None and item.status is MatterStatus.PUBLISHED
@@ -173,4 +173,4 @@ async def test_the_county_delegates_to_a_named_town_while_it_is_down(
         )
     )["revokeDelegation"]
     assert revoked["errors"] == []
-    await relay_once(nodes, FixedClock(at(day, 11)))
+    await carry(nodes, FixedClock(at(day, 11)))

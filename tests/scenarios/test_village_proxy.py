@@ -15,13 +15,13 @@ from sqlalchemy import func, select
 from auth.idnumbers import mask_id_number
 from gateway.demo.accounts import resident_id_number
 from gateway.nodes import NodeRegistry, count_statements
-from gateway.relay import relay_once
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.proxy.models import ProxyAuthorization
 from tests.scenarios.desk import DISABILITY_LICENCE, YUCI_ORG, Desk, at
+from tests.support.messages import carry
 
 VILLAGE, OTHER_VILLAGE = "140702101201", "140702101202"  # 修文村, 东长寿村
 AGENT, AGENT_B = f"agent.{VILLAGE}.1", f"agent.{VILLAGE}.2"
@@ -292,7 +292,7 @@ async def test_either_agent_of_the_station_reads_and_carries_on_the_case(
 
     sent = (await desk.run(AGENT_B, REFER, input={"number": number}))["referCase"]
     assert sent["errors"] == [] and sent["case"]["status"] == "REFERRED"
-    await relay_once(nodes, FixedClock(at(day, 10)))
+    await carry(nodes, FixedClock(at(day, 10)))
     for who in (AGENT, AGENT_B):
         at_town = (await desk.run(who, ONE_CASE, n=number))["case"]
         assert at_town is not None and at_town["status"] == "SUBMITTED", who
@@ -318,7 +318,7 @@ async def test_a_licence_filled_in_for_a_proxied_application_names_the_station(
     aid = {"villageService": {"accompaniedBy": "代办员王芳"}}  # 陪同办理: who went with him
     number = (await proxy_submit(desk, AGENT, DISABILITY_CARD, card["id"], **aid))["case"]["number"]
     assert (await desk.run(AGENT, REFER, input={"number": number}))["referCase"]["errors"] == []
-    await relay_once(nodes, FixedClock(at(day, 10)))
+    await carry(nodes, FixedClock(at(day, 10)))
     assert (await desk.act("yuci.reviewer", "startReview", number=number))["errors"] == []
     decided = await desk.act(
         "yuci.director",
@@ -328,7 +328,7 @@ async def test_a_licence_filled_in_for_a_proxied_application_names_the_station(
         licenceFields=DISABILITY_LICENCE,
     )
     assert decided["errors"] == []
-    await relay_once(nodes, FixedClock(at(day, 11)))  # the library holds the card
+    await carry(nodes, FixedClock(at(day, 11)))  # the library holds the card
 
     subsistence = (await authorize(desk))["authorization"]["id"]
     slot = "残疾人证或重病诊断证明"
@@ -336,7 +336,7 @@ async def test_a_licence_filled_in_for_a_proxied_application_names_the_station(
     applied = await proxy_submit(desk, AGENT_B, SUBSISTENCE, subsistence, materials)
     assert applied["errors"] == []
     applied_number = applied["case"]["number"]
-    await relay_once(nodes, FixedClock(at(day, 12)))
+    await carry(nodes, FixedClock(at(day, 12)))
     wallet = (await desk.run("resident4", CARD_USES))["licences"]["edges"]
     uses = [u for e in wallet for u in e["node"]["uses"] if u["caseNumber"] == applied_number]
     assert uses == [{"kind": "MATERIAL", "caseNumber": applied_number, "usedByOrg": STATION}]

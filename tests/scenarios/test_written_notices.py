@@ -16,13 +16,13 @@ import zxingcpp
 from pypdf import PdfReader
 
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from levels.common.clock import FixedClock
 from levels.licences.offline import Kit
 from levels.notices.tokens import open_notice
 from tests.auth.conftest import bearer
 from tests.scenarios.desk import DISABILITY_CARD, Desk, at, fire_timers
 from tests.scenarios.test_village_proxy import AGENT, REFER, authorize, proxy_submit
+from tests.support.messages import carry
 
 DAY = dt.date(2026, 11, 16)  # a Monday
 NOTICES = """
@@ -282,7 +282,7 @@ async def test_village_station_gives_a_two_part_acceptance_slip_then_the_county_
     assert (await _download(desk, AGENT, slip["url"])).status_code == 200
 
     assert (await desk.run(AGENT, REFER, input={"number": number}))["referCase"]["errors"] == []
-    await relay_once(nodes, FixedClock(at(day, 10)))
+    await carry(nodes, FixedClock(at(day, 10)))
     notices = (await _notices(desk, "resident4", number))["notices"]
     assert [n["kind"] for n in notices] == ["VILLAGE_RECEIPT", "ACCEPTANCE"]
     county = notices[1]

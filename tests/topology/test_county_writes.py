@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from gateway.cli import main
 from gateway.nodes import NodeRegistry
-from gateway.relay import relay_once
 from gateway.settings import Settings
 from levels.common.clock import FixedClock
 from levels.evaluations.models import Complaint, Evaluation
@@ -44,6 +43,7 @@ from tests.scenarios.test_queue import (
 )
 from tests.scenarios.test_referral import DISABILITY_CARD
 from tests.scenarios.test_withdraw_referred import referred_case, seen
+from tests.support.messages import carry_all
 from tests.topology.conftest import COUNTIES
 from tests.topology.conftest import YUCI as YUCI_NODE
 
@@ -204,7 +204,7 @@ async def test_a_case_withdrawn_on_its_way_up_inside_one_county_node(
     number = await referred_case(county_desk, DISABILITY_CARD, "000700400100", at(received))
     sent = await county_desk.act("resident4", "withdrawCase", number=number)
     assert sent["errors"] == [] and sent["case"]["status"] == "REFERRED"
-    await relay_once(county_nodes, FixedClock(at(received, 11)))
+    await carry_all(county_nodes, FixedClock(at(received, 11)))
     case = await seen(county_desk, number)
     assert (case["level"], case["status"]) == ("COUNTY", "WITHDRAWN")
     assert [e["action"] for e in case["timeline"]] == [
