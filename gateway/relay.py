@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -402,11 +402,14 @@ async def run_forever(
         await asyncio.sleep(0 if more else interval)
 
 
-async def stores_behind(nodes: NodeRegistry) -> list[str]:
-    """The level stores that answer but are not at this hub's schema (one that does not
-    answer is left to the pass, which goes on without it and reports it)."""
+async def stores_behind(nodes: NodeRegistry, only: Collection[str] | None = None) -> list[str]:
+    """The level stores (of the nodes ``only`` names, else all) that answer but are not
+    at this hub's schema (one that does not answer is left to the pass, which goes on
+    without it and reports it)."""
     behind = []
     for node in nodes:
+        if only is not None and node.name not in only:
+            continue
         try:
             if not await migrate.is_current(node.engine, "levels"):
                 behind.append(node.name)

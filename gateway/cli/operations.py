@@ -314,8 +314,15 @@ def timers_run() -> None:
 @reads(STORES, SECRET, CLOCK, RELAY, REDIS)
 @main.group("relay", invoke_without_command=True)
 @click.option("--once", is_flag=True, help="One pass over every store, then exit.")
+@click.option(
+    "--node",
+    "node_id",
+    default=None,
+    help="Work for this node of the map alone (its worker on its own host: it opens no "
+    "other node's store; needs GOVHUB_MESSAGE_TRANSPORT=nats and GOVHUB_NODE_KEYS_URL).",
+)
 @click.pass_context
-def relay_group(ctx: click.Context, once: bool) -> None:
+def relay_group(ctx: click.Context, once: bool, node_id: str | None) -> None:
     """Carry cross-level messages from each level store's outbox to their target
     store, every GOVHUB_RELAY_INTERVAL_SECONDS until stopped (the gateway does the same
     in its own process unless that is 0). Several relays may run at once on PostgreSQL."""
@@ -330,15 +337,27 @@ def relay_group(ctx: click.Context, once: bool) -> None:
     clock = clock_for(settings.clock_override)
     batch, policy = settings.relay_batch_size, retry_policy(settings)
     timeout = settings.node_timeout_seconds
+    serves = None if node_id is None else frozenset([node_id])
+    if node_id is not None:
+        if node_id not in settings.node_map():
+            raise click.ClickException(f"no node {node_id!r} in the node map (GOVHUB_NODES)")
+        if settings.message_transport != "nats" or not settings.node_keys_url:
+            raise click.ClickException(
+                "--node needs GOVHUB_MESSAGE_TRANSPORT=nats and GOVHUB_NODE_KEYS_URL (the "
+                "hub's JWKS of nodes): a node's worker reads no other node's store"
+            )
 
     async def run(nodes: NodeRegistry) -> object:  # RelayPass, MessagePass or None
-        if behind := await stores_behind(nodes):  # a store that is down waits, the rest go
+        # a store that is down waits, the rest go
+        if behind := await stores_behind(nodes, serves):
             raise click.ClickException(f"not at this hub's schema: {', '.join(behind)}")
         # with Redis, the gateways' subscribers hear of the cases a message changed
         broker = broker_for(settings) if settings.redis_url else None
         try:
             if settings.message_transport != "direct":
-                return await run_messages(settings, nodes, clock, once=once, broker=broker)
+                return await run_messages(
+                    settings, nodes, clock, once=once, broker=broker, serves=serves
+                )
             if once:
                 done = await relay_once(nodes, clock, batch=batch, policy=policy, timeout=timeout)
                 if broker is not None:

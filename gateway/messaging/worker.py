@@ -46,8 +46,9 @@ T = TypeVar("T")
 
 REFUSED_ACTION = "MESSAGE_REFUSED"
 
-# tests stop a consumer at a step: ("applied", message id) is after the apply
-# committed and before the receipt and the ack
+# tests and fault drills stop a worker at a step: ("signed", message id) is after its
+# envelope was committed with its outbox row and before the publish; ("applied",
+# message id) after the apply committed and before the receipt and the ack
 StepHook = Callable[[str, str], Awaitable[None]]
 
 
@@ -151,10 +152,16 @@ class Messenger:
     concurrency: int = 8
     hook: StepHook = _no_hook
     stats: MessageStats = field(default_factory=lambda: MessageStats())
+    # the nodes this worker publishes and consumes for (a worker on a node's own host
+    # serves that node alone); None: every node of the registry
+    serves: frozenset[str] | None = None
+
+    def served(self) -> list[LevelNode]:
+        return [n for n in self.nodes if self.serves is None or n.name in self.serves]
 
     async def start(self) -> None:
         outbox.load_handlers()
-        await self.transport.start([n.name for n in self.nodes])
+        await self.transport.start([n.name for n in self.served()])
 
     def target_of(self, row: OutboxMessage) -> str:
         """The node a message goes to: the owner of its target division (named in the
@@ -184,6 +191,8 @@ class Messenger:
                     row.envelope = await self.signer.envelope(session, source.name, row, now)
                 out.append((row.id, target, row.envelope))
                 entities[row.id] = f"{target}/{row.entity or row.id}"
+        for mid, _target, _envelope in out:
+            await self.hook("signed", mid)
         sent: list[str] = []
         down: list[TransportDown] = []
         gate = asyncio.Semaphore(self.concurrency)
@@ -430,13 +439,13 @@ class Messenger:
         result = MessagePass()
         # every node at once: each has its own store
         await asyncio.gather(
-            *(self._on_node(node, result, self.publish(node, result)) for node in self.nodes)
+            *(self._on_node(node, result, self.publish(node, result)) for node in self.served())
         )
         for _ in range(3):  # messages, their receipts, an early one's successor
             counts = await asyncio.gather(
                 *(
                     self._on_node(node, result, self.consume(node, result))
-                    for node in self.nodes
+                    for node in self.served()
                     if node.name not in result.down  # its deliveries wait in the stream
                 )
             )
