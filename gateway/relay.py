@@ -38,7 +38,6 @@ from levels.common.enums import Level
 from levels.common.errors import DomainError, message_for
 from levels.outbox import service as outbox
 from levels.outbox.models import MessageState, OutboxMessage
-from levels.outbox.ownership import NotOwned, owner
 from resolvers.case_updates import publish_case_updated
 from resolvers.pubsub import Broker
 
@@ -138,14 +137,10 @@ class _Relay:
         """The node a message goes to: the owner of its target division at its target
         level (the one node of that level when the message names no division)."""
         division = outbox.target_division(envelope)
+        found = None
         if division is not None:
-            # as the message workers route it: the division at the target level (a
-            # town node's case going to the city goes to the city's node, not its own)
-            try:
-                return self.nodes[owner(self.nodes.map, division, envelope.target_level)]
-            except NotOwned:
-                pass
-        return self.nodes[envelope.target_level]
+            found = self.nodes.owner_or_none(division, envelope.target_level)
+        return found if found is not None else self.nodes[envelope.target_level]
 
     async def call(self, node: LevelNode, fn: Callable[[], Awaitable[T]]) -> T:
         """One call to a node: through its breaker, within the node timeout."""

@@ -243,6 +243,10 @@ class Messenger:
                 claims = await self.keys.open(delivery.data)
                 if claims.get("typ") == signing.MESSAGE:
                     self.keys.check_target(claims, node.name)
+            except signing.KeysAway as exc:  # the hub's JWKS away: it waits
+                log.warning("%s: a message waits: %s", node.name, exc)
+                await self.again(node, delivery, exc.claims, str(exc), result)
+                continue
             except signing.Refused as exc:
                 await self.refuse(node, delivery, exc.claims, exc.reason, result)
                 continue
