@@ -11,8 +11,7 @@ network between the workers and NATS.
 
 The node map is the demo city with 修文镇 handed to a node of its own (the mixed
 topology): 榆次区's node sends its licences' changes to the city's library and its
-delegations to 修文镇's node, and 修文镇's node sends its own licences' changes to the
-library — every message crosses hosts."""
+delegations to 修文镇's node — every message crosses hosts."""
 
 from __future__ import annotations
 
