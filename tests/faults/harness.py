@@ -248,6 +248,9 @@ class Cluster:
             await asyncio.sleep(0.05)
         return False
 
+    def reaches_nats(self, host: str) -> bool:
+        return self.lab.reaches(host, self.lab.hosts["nats"], NATS_PORT)
+
     async def restart_nats(self) -> None:
         assert self.nats is not None
         if self._nc is not None:  # ours goes first: it would only complain of the EOF

@@ -15,6 +15,7 @@ import os
 import random
 import shutil
 import subprocess
+import sys
 import uuid
 from dataclasses import dataclass, field
 
@@ -54,6 +55,7 @@ class Lab:
     tag: str = field(default_factory=lambda: uuid.uuid4().hex[:6])
     subnet: ipaddress.IPv4Network = field(default_factory=_free_subnet)
     hosts: dict[str, str] = field(default_factory=dict)  # host → its address
+    ports: dict[str, str] = field(default_factory=dict)  # host → its port on the bridge
     _namespaces: list[str] = field(default_factory=list)
     _root_link: str | None = None
 
@@ -86,7 +88,7 @@ class Lab:
         address = str(self.subnet[1])
         _ip("addr", "add", f"{address}/{self.subnet.prefixlen}", "dev", hub)
         _ip("link", "set", hub, "up")
-        self.hosts["hub"] = address
+        self.hosts["hub"], self.ports["hub"] = address, port
         return address
 
     def _plug(self, port: str) -> None:
@@ -106,13 +108,22 @@ class Lab:
         _ip("-n", ns, "link", "set", inside, "name", "eth0")
         _ip("-n", ns, "addr", "add", f"{address}/{self.subnet.prefixlen}", "dev", "eth0")
         _ip("-n", ns, "link", "set", "eth0", "up")
-        self.hosts[host] = address
+        self.hosts[host], self.ports[host] = address, port
         return address
 
     def link(self, host: str, *, up: bool) -> None:
         """Mend or cut ``host``'s link on the switch."""
-        index = list(self.hosts).index(host)
-        _ip("-n", self.switch, "link", "set", self._port(index), "up" if up else "down")
+        _ip("-n", self.switch, "link", "set", self.ports[host], "up" if up else "down")
+
+    def reaches(self, host: str, address: str, port: int, timeout: float = 0.5) -> bool:
+        """Whether a TCP connection from ``host`` to ``address:port`` opens."""
+        probe = f"import socket; socket.create_connection(({address!r}, {port}), {timeout})"
+        done = subprocess.run(
+            [*self.run_in(host), sys.executable, "-S", "-c", probe],
+            capture_output=True,
+            timeout=30,
+        )
+        return done.returncode == 0
 
     def run_in(self, host: str) -> list[str]:
         """The command prefix that runs a program on ``host``."""

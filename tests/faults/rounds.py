@@ -41,7 +41,7 @@ from levels.licences.models import ELicence
 from levels.licences.service import change_status
 from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
 from levels.outbox.ownership import owner
-from tests.faults.harness import CITY, COUNTY, TOWN, Cluster, Figures
+from tests.faults.harness import CITY, COUNTY, TOWN, Cluster, Figures, wait_until
 from tests.gateway.test_message_order import ADMIN as YUCI_ADMIN
 from tests.gateway.test_message_order import COUNTY_ITEM, TOWN_ITEM, XIUWEN
 
@@ -173,6 +173,7 @@ async def one_round(cluster: Cluster, number: int, figures: Figures) -> None:
     # its link cut while the new worker starts and publishes
     await asyncio.sleep(random.uniform(0.0, 1.5))
     cluster.lab.link(COUNTY, up=False)
+    assert not cluster.reaches_nats(COUNTY), "the cut link still carries"
     figures.faults["link cut"] += 1
     cut_at = asyncio.get_running_loop().time()
 
@@ -186,6 +187,8 @@ async def one_round(cluster: Cluster, number: int, figures: Figures) -> None:
     figures.faults["NATS restart"] += 1
     await asyncio.sleep(max(0.0, cut_at + LINK_DOWN - asyncio.get_running_loop().time()))
     cluster.lab.link(COUNTY, up=True)
+    # (the NATS just started again may take a moment to listen)
+    await wait_until(lambda: asyncio.to_thread(cluster.reaches_nats, COUNTY), "the mended link")
 
     await settle(cluster, sent)
     await check(cluster, sent, figures)
