@@ -251,14 +251,14 @@ class Cluster:
     def reaches_nats(self, host: str) -> bool:
         return self.lab.reaches(host, self.lab.hosts["nats"], NATS_PORT)
 
-    async def restart_nats(self) -> None:
+    async def restart_nats(self, how: signal.Signals) -> None:
+        """Stop the NATS server (SIGTERM as an operator would, or SIGKILL) and start it
+        again on its store."""
         assert self.nats is not None
         if self._nc is not None:  # ours goes first: it would only complain of the EOF
             await self._nc.close()
             self._nc = None
-        # stopped as an operator restarts it (SIGTERM: it flushes its store); a kill -9
-        # loses what it acknowledged in its last moments (docs/notes/faults.md)
-        self.nats.send_signal(signal.SIGTERM)
+        self.nats.send_signal(how)
         self.nats.wait(30)
         self.start_nats()
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
 from collections import Counter
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -183,8 +184,10 @@ async def one_round(cluster: Cluster, number: int, figures: Figures) -> None:
     figures.faults["kill -9 after apply, before ack"] += 1
     cluster.start_worker(receiver)
 
-    await cluster.restart_nats()
-    figures.faults["NATS restart"] += 1
+    # every other round a crash of the server rather than a stop
+    how = signal.SIGKILL if number % 2 else signal.SIGTERM
+    await cluster.restart_nats(how)
+    figures.faults[f"NATS restart ({how.name})"] += 1
     await asyncio.sleep(max(0.0, cut_at + LINK_DOWN - asyncio.get_running_loop().time()))
     cluster.lab.link(COUNTY, up=True)
     # (the NATS just started again may take a moment to listen)
