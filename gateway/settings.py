@@ -167,18 +167,14 @@ class Settings(BaseSettings):
     message_max_deliveries: int = Field(
         default=20,
         ge=1,
-        description=(
-            "A message delivered this many times without applying is refused: FAILED at its"
-            " source, an incident"
-        ),
+        description="A message delivered this many times without applying is refused: "
+        "FAILED at its source, an incident",
     )
     node_keys_url: str | None = Field(
         default=None,
-        description=(
-            "The hub's JWKS of nodes (https://<hub>/.well-known/node-keys.json) a message"
-            " worker verifies envelopes and receipts against; unset: each node's public"
-            " keys are read from its own store (the embedded topology)"
-        ),
+        description="The hub's JWKS of nodes (https://<hub>/.well-known/node-keys.json) a "
+        "message worker verifies envelopes and receipts against; unset: each node's public "
+        "keys are read from its own store (the embedded topology)",
     )
     message_resend_seconds: float = Field(
         default=60.0,
@@ -189,6 +185,13 @@ class Settings(BaseSettings):
         default=30.0,
         gt=0,
         description="A delivery neither acked nor nak'ed within this (its worker died) comes again",
+    )
+    message_halt_at: str | None = Field(
+        default=None,
+        pattern="^(signed|applied)$",
+        description="Fault drills only: a message worker stops itself (SIGSTOP) the first time "
+        "it reaches this step of a message, `signed` (envelope committed, not yet published) "
+        "or `applied` (applied here, no receipt or ack yet), for the drill to `kill -9` it there",
     )
     breaker_failures: int = Field(
         default=5,

@@ -316,12 +316,19 @@ def timers_run() -> None:
 @click.option(
     "--once", is_flag=True, help="One publish and consume pass over every node, then exit."
 )
+@click.option(
+    "--node",
+    "node_id",
+    default=None,
+    help="Work for this node of the map alone (its worker on its own host: it opens no "
+    "other node's store; needs GOVHUB_MESSAGE_TRANSPORT=nats and GOVHUB_NODE_KEYS_URL).",
+)
 @click.pass_context
-def relay_group(ctx: click.Context, once: bool) -> None:
+def relay_group(ctx: click.Context, once: bool, node_id: str | None) -> None:
     """The message worker: every node's publisher and consumer of cross-level messages
-    over GOVHUB_MESSAGE_TRANSPORT, every GOVHUB_RELAY_INTERVAL_SECONDS until stopped
-    (the gateway does the same in its own process unless that is 0). Several may run at
-    once."""
+    (or one node's, with --node) over GOVHUB_MESSAGE_TRANSPORT, every
+    GOVHUB_RELAY_INTERVAL_SECONDS until stopped (the gateway does the same in its own
+    process unless that is 0). Several may run at once."""
     if ctx.invoked_subcommand is not None:
         return
     from gateway.messaging.factory import run_messages
@@ -330,14 +337,26 @@ def relay_group(ctx: click.Context, once: bool) -> None:
 
     settings = load_settings()
     clock = clock_for(settings.clock_override)
+    serves = None if node_id is None else frozenset([node_id])
+    if node_id is not None:
+        if node_id not in settings.node_map():
+            raise click.ClickException(f"no node {node_id!r} in the node map (GOVHUB_NODES)")
+        if settings.message_transport != "nats" or not settings.node_keys_url:
+            raise click.ClickException(
+                "--node needs GOVHUB_MESSAGE_TRANSPORT=nats and GOVHUB_NODE_KEYS_URL (the "
+                "hub's JWKS of nodes): a node's worker reads no other node's store"
+            )
 
     async def run(nodes: NodeRegistry) -> object:  # MessagePass, or None when stopped
-        if behind := await stores_behind(nodes):  # a store that is down waits, the rest go
+        # a store that is down waits, the rest go
+        if behind := await stores_behind(nodes, serves):
             raise click.ClickException(f"not at this hub's schema: {', '.join(behind)}")
         # with Redis, the gateways' subscribers hear of the cases a message changed
         broker = broker_for(settings) if settings.redis_url else None
         try:
-            return await run_messages(settings, nodes, clock, once=once, broker=broker)
+            return await run_messages(
+                settings, nodes, clock, once=once, broker=broker, serves=serves
+            )
         finally:
             if broker is not None:
                 await broker.close()

@@ -4,6 +4,9 @@ tests)."""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
 from typing import Any
 
 import click
@@ -11,7 +14,7 @@ import click
 from gateway.messaging.jetstream import JetStreamTransport
 from gateway.messaging.keys import jwks_source
 from gateway.messaging.transport import InProcessBus, Transport, TransportDown
-from gateway.messaging.worker import MessagePass, Messenger, node_keys, run_forever
+from gateway.messaging.worker import MessagePass, Messenger, StepHook, node_keys, run_forever
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.common.clock import Clock
@@ -31,11 +34,34 @@ def transport_for(settings: Settings) -> Transport:
     return InProcessBus(ack_wait=settings.message_ack_wait_seconds)
 
 
+def halt_at(step: str) -> StepHook:
+    """``GOVHUB_MESSAGE_HALT_AT``: the process stops itself (SIGSTOP) the first time it
+    reaches ``step``, saying so on its log, and goes on only if sent SIGCONT."""
+    halted = False
+
+    async def hook(at: str, message_id: str) -> None:
+        nonlocal halted
+        if at == step and not halted:
+            halted = True
+            logging.getLogger("govhub.messaging").warning(
+                "halted at %s of message %s (GOVHUB_MESSAGE_HALT_AT)", step, message_id
+            )
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+    return hook
+
+
 def messenger_for(
-    settings: Settings, nodes: NodeRegistry, clock: Clock, transport: Transport | None = None
+    settings: Settings,
+    nodes: NodeRegistry,
+    clock: Clock,
+    transport: Transport | None = None,
+    *,
+    serves: frozenset[str] | None = None,
 ) -> Messenger:
+    """The messenger of ``govhub relay``; ``serves``: the nodes it works for (all)."""
     keys_url = settings.node_keys_url
-    return Messenger(
+    messenger = Messenger(
         nodes,
         transport or transport_for(settings),
         clock,
@@ -45,7 +71,11 @@ def messenger_for(
         nak_delay=settings.message_nak_delay_seconds,
         max_deliveries=settings.message_max_deliveries,
         resend_after=settings.message_resend_seconds,
+        serves=serves,
     )
+    if settings.message_halt_at:
+        messenger.hook = halt_at(settings.message_halt_at)
+    return messenger
 
 
 def embedded_messenger(
@@ -71,11 +101,17 @@ async def carry_once(messenger: Messenger) -> MessagePass:
 
 
 async def run_messages(
-    settings: Settings, nodes: NodeRegistry, clock: Clock, *, once: bool, broker: Broker | None
+    settings: Settings,
+    nodes: NodeRegistry,
+    clock: Clock,
+    *,
+    once: bool,
+    broker: Broker | None,
+    serves: frozenset[str] | None = None,
 ) -> MessagePass | None:
     """``govhub relay`` over GOVHUB_MESSAGE_TRANSPORT: every node's publisher and
-    consumer, one pass (``once``) or until stopped."""
-    messenger = messenger_for(settings, nodes, clock)
+    consumer (or those of ``serves``), one pass (``once``) or until stopped."""
+    messenger = messenger_for(settings, nodes, clock, serves=serves)
     if not once:
         try:
             await run_forever(messenger, settings.relay_interval_seconds or 1.0, broker=broker)

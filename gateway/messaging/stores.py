@@ -4,6 +4,7 @@ not at this hub's schema, and which holds a message."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from sqlalchemy import select
 
@@ -15,11 +16,14 @@ from levels.outbox.models import OutboxMessage
 log = logging.getLogger("govhub.messaging")
 
 
-async def stores_behind(nodes: NodeRegistry) -> list[str]:
-    """The level stores that answer but are not at this hub's schema (one that does not
-    answer is left to the pass, which goes on without it and reports it)."""
+async def stores_behind(nodes: NodeRegistry, only: Collection[str] | None = None) -> list[str]:
+    """The level stores (of the nodes ``only`` names, else all) that answer but are not
+    at this hub's schema (one that does not answer is left to the pass, which goes on
+    without it and reports it)."""
     behind = []
     for node in nodes:
+        if only is not None and node.name not in only:
+            continue
         try:
             if not await migrate.is_current(node.engine, "levels"):
                 behind.append(node.name)

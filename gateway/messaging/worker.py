@@ -46,8 +46,9 @@ T = TypeVar("T")
 
 REFUSED_ACTION = "MESSAGE_REFUSED"
 
-# tests stop a worker at a step of a message: "published" (on the transport, not yet
-# marked SENT in its source), "applied" (committed in its target, before the receipt
+# tests and fault drills stop a worker at a step of a message: "signed" (its envelope
+# committed with its outbox row, before the publish), "published" (on the transport, not
+# yet marked SENT in its source), "applied" (committed in its target, before the receipt
 # and the ack), "answered" (its receipt sent, the delivery not yet acked)
 StepHook = Callable[[str, str], Awaitable[None]]
 
@@ -155,10 +156,16 @@ class Messenger:
     # bus): a SENT message cannot be on it, so it goes again now, not after its delay
     fresh: bool = False
     stats: MessageStats = field(default_factory=lambda: MessageStats())
+    # the nodes this worker publishes and consumes for (a worker on a node's own host
+    # serves that node alone); None: every node of the registry
+    serves: frozenset[str] | None = None
+
+    def served(self) -> list[LevelNode]:
+        return [n for n in self.nodes if self.serves is None or n.name in self.serves]
 
     async def start(self) -> None:
         outbox.load_handlers()
-        await self.transport.start([n.name for n in self.nodes])
+        await self.transport.start([n.name for n in self.served()])
 
     def target_of(self, row: OutboxMessage) -> str:
         """The node a message goes to: the owner of its target division (named by the
@@ -189,6 +196,8 @@ class Messenger:
                     row.envelope = await self.signer.envelope(session, source.name, row, now)
                 out.append((row.id, target, row.envelope))
                 entities[row.id] = f"{target}/{row.entity or row.id}"
+        for mid, _target, _envelope in out:
+            await self.hook("signed", mid)
         sent: list[str] = []
         down: list[TransportDown] = []
         gate = asyncio.Semaphore(self.concurrency)
@@ -240,6 +249,10 @@ class Messenger:
                 claims = await self.keys.open(delivery.data)
                 if claims.get("typ") == signing.MESSAGE:
                     self.keys.check_target(claims, node.name)
+            except signing.KeysAway as exc:  # the hub's JWKS away: it waits
+                log.warning("%s: a message waits: %s", node.name, exc)
+                await self.again(node, delivery, exc.claims, str(exc), result)
+                continue
             except signing.Refused as exc:
                 await self.refuse(node, delivery, exc.claims, exc.reason, result)
                 continue
@@ -452,13 +465,13 @@ class Messenger:
         result = MessagePass()
         # every node at once: each has its own store
         await asyncio.gather(
-            *(self._on_node(node, result, self.publish(node, result)) for node in self.nodes)
+            *(self._on_node(node, result, self.publish(node, result)) for node in self.served())
         )
         for _ in range(3):  # messages, their receipts, an early one's successor
             counts = await asyncio.gather(
                 *(
                     self._on_node(node, result, self.consume(node, result))
-                    for node in self.nodes
+                    for node in self.served()
                     if node.name not in result.down  # its deliveries wait in the stream
                 )
             )

@@ -55,6 +55,15 @@ class SourceDown(Exception):
     """A source of node keys (the hub's JWKS) did not answer: keep the keys known."""
 
 
+class KeysAway(Exception):
+    """A message names a key not known here while a source of keys does not answer:
+    it waits (the key may be one the source would list), it is not refused."""
+
+    def __init__(self, reason: str, claims: Mapping[str, Any]) -> None:
+        self.claims = dict(claims)
+        super().__init__(reason)
+
+
 class Refused(Exception):
     """A message or receipt that does not verify: why, for the incident."""
 
@@ -205,17 +214,20 @@ class NodeKeys:
         self._sources = dict(sources)
         self.nodemap = nodemap
         self._keys: dict[str, PublicKey] = {}
+        # why the sources that did not answer at the last reading did not
+        self.away: dict[str, str] = {}
 
     async def reload(self) -> None:
         """Read every node's keys again; a store that does not answer keeps the keys
         read from it before (a message signed by that node waits until it is back)."""
         found: dict[str, PublicKey] = dict(self._keys)
-        for source in self._sources.values():
+        away: dict[str, str] = {}
+        for name, source in self._sources.items():
             try:
                 found.update({k.kid: k for k in await source()})
-            except (OSError, DBAPIError, TimeoutError, SourceDown):
-                continue
-        self._keys = found
+            except (OSError, DBAPIError, TimeoutError, SourceDown) as exc:
+                away[name] = repr(exc)
+        self._keys, self.away = found, away
 
     async def lookup(self, kid: str) -> PublicKey | None:
         if kid not in self._keys:
@@ -255,6 +267,9 @@ class NodeKeys:
         if header.get("alg") != ALGORITHM or not isinstance(kid, str):
             raise Refused(f"not signed with {ALGORITHM} and a kid", claimed)
         key = await self.lookup(kid)
+        if key is None and self.away:
+            away = "; ".join(f"{n}: {why}" for n, why in sorted(self.away.items()))
+            raise KeysAway(f"key {kid!r} not known yet, keys not read from {away}", claimed)
         if key is None:
             raise Refused(f"unknown key {kid!r}", claimed)
         try:

@@ -114,3 +114,18 @@ def test_licence_kit_and_key_rotation(tmp_path: Path, monkeypatch: pytest.Monkey
     assert status_kid == new_kid
     unknown = runner.invoke(main, ["licences", "rotate-key", "91110000600037341L"])
     assert unknown.exit_code != 0 and "no service org" in unknown.output
+
+
+def test_a_node_s_own_relay_needs_nats_and_the_hub_s_node_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GOVHUB_VAR_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("GOVHUB_MESSAGE_TRANSPORT", "inprocess")
+    runner = CliRunner()
+    unknown = runner.invoke(main, ["relay", "--once", "--node", "nowhere"])
+    assert unknown.exit_code == 1 and "no node 'nowhere' in the node map" in unknown.output
+    alone = runner.invoke(main, ["relay", "--once", "--node", "county"])
+    assert alone.exit_code == 1
+    assert "--node needs GOVHUB_MESSAGE_TRANSPORT=nats and GOVHUB_NODE_KEYS_URL" in alone.output
+    # nothing was opened: no store file was made
+    assert not (tmp_path / "var").exists() or not list((tmp_path / "var").glob("*.sqlite3"))

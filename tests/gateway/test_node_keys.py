@@ -1,6 +1,7 @@
 """The hub's JWKS of nodes (``/.well-known/node-keys.json``): every node's public
 message-signing key with the node it belongs to — not in the licence JWKS — and a
-worker reading it verifies a node's envelope and refuses one signed otherwise."""
+worker reading it verifies a node's envelope and refuses one signed otherwise; a key it
+cannot look up while the hub is away makes the message wait, not fail."""
 
 from __future__ import annotations
 
@@ -96,5 +97,27 @@ async def test_a_hub_not_answering_keeps_the_keys_read_before() -> None:
         with pytest.raises(signing.SourceDown):
             await source()
         keys = signing.NodeKeys({"jwks": source}, NodeMap.embedded())
-        await keys.reload()  # no exception: a kid not known yet is refused later
+        await keys.reload()  # no exception: a kid not known yet waits (below)
         assert keys.jwks() == {"keys": []}
+
+
+async def test_a_key_not_known_while_the_hub_is_away_waits_and_is_refused_once_it_answers(
+    hub: Starlette,
+) -> None:
+    envelope = await village_envelope(hub.state.nodes)
+    answering = False
+
+    def jwks(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"keys": []}) if answering else httpx.Response(503)
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(jwks)) as client:
+        source = jwks_source("http://hub/.well-known/node-keys.json", client=client)
+        keys = signing.NodeKeys({"jwks": source}, NodeMap.embedded())
+        # the hub away: the message may be signed by a key it would list — it waits
+        with pytest.raises(signing.KeysAway, match="not known yet") as away:
+            await keys.open(envelope)
+        assert away.value.claims["iss"] == "village"
+        # the hub answers and does not list the key: refused for good
+        answering = True
+        with pytest.raises(signing.Refused, match="unknown key"):
+            await keys.open(envelope)
