@@ -37,7 +37,16 @@ class OutboxMessage(LevelBase):
     __table_args__ = (
         Index("ix_outbox_due", "state", "next_attempt_at"),
         # one stream per entity and target: its messages are numbered 1, 2, 3 …
-        Index("ix_outbox_entity_seq", "entity", "target_level", "entity_seq", unique=True),
+        # numbered per source level, as the receiver checks the order (an entity's messages
+        # from the town and the county levels of one node are two sequences)
+        Index(
+            "ix_outbox_entity_seq",
+            "entity",
+            "source_level",
+            "target_level",
+            "entity_seq",
+            unique=True,
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # uuid4 hex

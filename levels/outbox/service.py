@@ -135,8 +135,10 @@ async def enqueue(
     digits of the case number) unless ``division_code`` (the source org's division)
     says otherwise; a message with neither is refused.
 
-    The messages about one ``entity`` (``case:<number>`` by default for a case's) to
-    one target are numbered in the order they are written, and apply in that order
+    The messages about one ``entity`` (``case:<number>`` by default for a case's) from
+    one source level to one target level are numbered in the order they are written (a
+    node holding several levels keeps a sequence per level, as the receiver checks the
+    order per source level), and apply in that order
     whatever the delivery timing (the caller holds the entity's row locked, so two
     writers do not number at once; if they did, the unique index refuses one).
 
@@ -153,14 +155,19 @@ async def enqueue(
     if entity is not None:
         last = await session.scalar(
             select(func.max(OutboxMessage.entity_seq)).where(
-                OutboxMessage.entity == entity, OutboxMessage.target_level == target
+                OutboxMessage.entity == entity,
+                OutboxMessage.source_level == source,
+                OutboxMessage.target_level == target,
             )
         )
         # messages of this transaction not flushed yet count too
         unsaved = [
             m.entity_seq or 0
             for m in session.new
-            if isinstance(m, OutboxMessage) and m.entity == entity and m.target_level is target
+            if isinstance(m, OutboxMessage)
+            and m.entity == entity
+            and m.source_level is source
+            and m.target_level is target
         ]
         seq = max([last or 0, *unsaved]) + 1
     message = OutboxMessage(
