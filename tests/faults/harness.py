@@ -11,7 +11,8 @@ network between the workers and NATS.
 
 The node map is the demo city with 修文镇 handed to a node of its own (the mixed
 topology): 榆次区's node sends its licences' changes to the city's library and its
-delegations to 修文镇's node — every message crosses hosts."""
+delegations to 修文镇's node, 修文镇's node refers cases up to 榆次区's — every message
+crosses hosts."""
 
 from __future__ import annotations
 
@@ -81,6 +82,7 @@ def missing() -> str | None:
 class Figures:
     rounds: int = 0
     messages: int = 0
+    kinds: Counter[str] = field(default_factory=Counter)  # messages by topic
     faults: Counter[str] = field(default_factory=Counter)
     lost: int = 0
     doubled: int = 0
@@ -91,8 +93,9 @@ class Figures:
 
     def __str__(self) -> str:
         faults = ", ".join(f"{n} {k}" for k, n in sorted(self.faults.items()))
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.kinds.items()))
         return (
-            f"rounds {self.rounds}, messages {self.messages}, "
+            f"rounds {self.rounds}, messages {self.messages} ({kinds}), "
             f"faults injected {sum(self.faults.values())} ({faults}), lost {self.lost}, "
             f"doubled {self.doubled}, out of order {self.out_of_order}, "
             f"broken audit chains {self.broken_chains}"

@@ -2,12 +2,15 @@
 
 Each round 榆次区 suspends and reinstates one of its licences twice (4 messages to the
 city's library, one entity), delegates 建设工程竣工验收备案 to 修文镇 and revokes it
-(2 messages to 修文镇's node, one entity). Meanwhile:
+(2 messages to 修文镇's node, one entity); 修文镇 refers a case up to 榆次区 (转报, 1
+message to the county node), which its applicant withdraws on its way every other
+round (a 2nd message of the same entity, ``tests/faults/referrals.py``). Meanwhile:
 
-* 榆次区's worker is killed (``kill -9``) between the commit of the signed envelopes and
-  their publish (``GOVHUB_MESSAGE_HALT_AT=signed``); before it dies, the envelopes it
-  signed are published by hand in reverse order, each twice — deliveries reordered and
-  duplicated;
+* 榆次区's worker — and 修文镇's, on the rounds it is not the receiver below — is
+  killed (``kill -9``) between the commit of the signed envelopes and their publish
+  (``GOVHUB_MESSAGE_HALT_AT=signed``); before it dies, the envelopes it signed are
+  published by hand in reverse order, each twice — deliveries reordered and
+  duplicated (a withdrawal before the referral it follows);
 * its link is cut (``ip link set … down``) while its new worker starts publishing, and
   mended two seconds later;
 * a receiving node's worker (the city's, or 修文镇's every other round) is killed between
@@ -17,7 +20,8 @@ city's library, one entity), delegates 建设工程竣工验收备案 to 修文�
 Then every message of the round must be acknowledged at its source and in its target's
 inbox (else lost), applied once (a handler's audit event naming it once, else doubled),
 each entity's in sequence (else out of order), the library's copies at their masters'
-revision, 修文镇's item abolished by the round's delegation, and every node's audit
+revision, 修文镇's item abolished by the round's delegation, the referred case held at
+榆次区 once (WITHDRAWN after its referral, when withdrawn), and every node's audit
 chains intact."""
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ from levels.licences.models import ELicence
 from levels.licences.service import change_status
 from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
 from levels.outbox.ownership import owner
+from levels.outbox.service import target_division
 from tests.faults.harness import CITY, COUNTY, TOWN, Cluster, Figures, wait_until
+from tests.faults.referrals import Referred, check_referral, refer_up
 from tests.gateway.test_message_order import ADMIN as YUCI_ADMIN
 from tests.gateway.test_message_order import COUNTY_ITEM, TOWN_ITEM, XIUWEN
 
@@ -55,8 +61,20 @@ class Sent:
     """The messages of a round: id → (source node, target node, entity)."""
 
     messages: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    topics: Counter[str] = field(default_factory=Counter)
     licences: list[tuple[str, str]] = field(default_factory=list)  # (issuing node, id)
     delegation: str = ""
+    referred: Referred | None = None
+
+
+def messages_of_round(number: int) -> int:
+    """4 licence changes, 2 delegation messages, the referral and (on even rounds) its
+    withdrawal."""
+    return 4 + 2 + 1 + (1 if withdrawn_in(number) else 0)
+
+
+def withdrawn_in(number: int) -> bool:
+    return number % 2 == 0
 
 
 async def _new_messages(
@@ -68,8 +86,9 @@ async def _new_messages(
         rows = await session.scalars(select(OutboxMessage).where(OutboxMessage.entity == entity))
         for row in rows:
             if row.id not in before:
-                target = row.payload.get("targetDivision") or row.division_code
-                sent.messages[row.id] = (node, owner(nodemap, target, row.target_level), entity)
+                target = owner(nodemap, target_division(row), row.target_level)
+                sent.messages[row.id] = (node, target, entity)
+                sent.topics[row.topic] += 1
 
 
 async def _ids(cluster: Cluster, node: str) -> set[str]:
@@ -126,6 +145,12 @@ async def delegate_and_revoke(cluster: Cluster, sent: Sent) -> None:
     await _new_messages(cluster, COUNTY, f"delegation:{view.row.id}:{XIUWEN}", before, sent)
 
 
+async def refer_and_withdraw(cluster: Cluster, withdrawn: bool, sent: Sent) -> None:
+    before = await _ids(cluster, TOWN)
+    sent.referred = await refer_up(cluster, withdrawn)
+    await _new_messages(cluster, TOWN, f"case:{sent.referred.number}", before, sent)
+
+
 async def signed_batch(cluster: Cluster, node: str) -> list[tuple[str, str, bytes]]:
     """The envelopes ``node``'s halted worker committed and has not published:
     (target node, message id, envelope) in the order it would send them."""
@@ -139,7 +164,7 @@ async def signed_batch(cluster: Cluster, node: str) -> list[tuple[str, str, byte
         )
         return [
             (
-                owner(nodemap, r.payload.get("targetDivision") or r.division_code, r.target_level),
+                owner(nodemap, target_division(r), r.target_level),
                 r.id,
                 (r.envelope or "").encode(),
             )
@@ -149,27 +174,33 @@ async def signed_batch(cluster: Cluster, node: str) -> list[tuple[str, str, byte
 
 async def one_round(cluster: Cluster, number: int, figures: Figures) -> None:
     receiver = CITY if number % 2 == 0 else TOWN
-    # the county's worker of the last round goes; the round's messages are written
-    # while no worker of its is there, so its next one signs them in one batch
-    cluster.kill_worker(COUNTY)
+    # the senders halted at the signing: 榆次区, and 修文镇 when it is not the receiver
+    senders = [COUNTY] if receiver == TOWN else [COUNTY, TOWN]
+    # their workers of the last round go; the round's messages are written while no
+    # worker of theirs is there, so each next one signs them in one batch
+    for node in senders:
+        cluster.kill_worker(node)
     cluster.kill_worker(receiver)
     cluster.start_worker(receiver, halt_at="applied")
     sent = Sent()
     await toggle_licence(cluster, COUNTY, Level.COUNTY, YUCI_ADMIN, 2, sent)
     await delegate_and_revoke(cluster, sent)
-    cluster.start_worker(COUNTY, halt_at="signed")
+    await refer_and_withdraw(cluster, withdrawn_in(number), sent)
+    for node in senders:
+        cluster.start_worker(node, halt_at="signed")
 
     # killed between the commit and the publish; its batch delivered reversed, twice
-    assert await cluster.halted(COUNTY), f"{COUNTY} never halted: {cluster.tail(COUNTY)}"
-    batch = await signed_batch(cluster, COUNTY)
-    for copy in (1, 2):
-        for target, mid, envelope in reversed(batch):
-            await cluster.publish(target, f"fault.{mid}.{copy}", envelope)
-    figures.faults["duplicated"] += 2 * len(batch)
-    figures.faults["reordered batches"] += 1
-    cluster.kill_worker(COUNTY)
-    figures.faults["kill -9 after commit, before publish"] += 1
-    cluster.start_worker(COUNTY)
+    for node in senders:
+        assert await cluster.halted(node), f"{node} never halted: {cluster.tail(node)}"
+        batch = await signed_batch(cluster, node)
+        for copy in (1, 2):
+            for target, mid, envelope in reversed(batch):
+                await cluster.publish(target, f"fault.{mid}.{copy}", envelope)
+        figures.faults["duplicated"] += 2 * len(batch)
+        figures.faults["reordered batches"] += 1
+        cluster.kill_worker(node)
+        figures.faults["kill -9 after commit, before publish"] += 1
+        cluster.start_worker(node)
 
     # its link cut while the new worker starts and publishes
     await asyncio.sleep(random.uniform(0.0, 1.5))
@@ -197,6 +228,7 @@ async def one_round(cluster: Cluster, number: int, figures: Figures) -> None:
     await check(cluster, sent, figures)
     figures.rounds += 1
     figures.messages += len(sent.messages)
+    figures.kinds.update(sent.topics)
 
 
 async def _states(cluster: Cluster, sent: Sent) -> dict[str, MessageState]:
@@ -280,6 +312,9 @@ async def check(cluster: Cluster, sent: Sent, figures: Figures) -> None:
         assert master is not None
         if copy is None or (copy.revision, copy.status) != (master.revision, master.status):
             figures.lost += 1
+    # the referred case at 榆次区 once, withdrawn after it arrived (when withdrawn)
+    assert sent.referred is not None
+    await check_referral(cluster, sent.referred, figures)
     for node in nodes:
         async with node.sessions() as session:
             report = await verify_chain(session=session, level=node.levels[0].value)

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import BACKEND
 from tests.faults.harness import HOSTS, Cluster, Figures, missing
-from tests.faults.rounds import one_round
+from tests.faults.rounds import messages_of_round, one_round
 from tests.support.served import unavailable
 
 ROUNDS = int(os.environ.get("GOVHUB_FAULT_ROUNDS", "3"))
@@ -43,7 +43,7 @@ async def test_messages_between_hosts_survive_every_fault(cluster: Cluster) -> N
         print(f"round {number + 1}: {figures}", flush=True)
     print(f"faults between hosts: {figures}")
     assert figures.rounds == ROUNDS
-    assert figures.messages == 6 * ROUNDS
+    assert figures.messages == sum(messages_of_round(n) for n in range(ROUNDS))
     logs = "\n".join(f"--- {n}\n{cluster.tail(n)}" for n in HOSTS)
     problems = f"{figures}\n" + "\n".join(figures.notes) + "\n" + logs
     assert (figures.lost, figures.doubled, figures.out_of_order) == (0, 0, 0), problems
