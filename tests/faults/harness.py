@@ -12,7 +12,8 @@ network between the workers and NATS.
 The node map is the demo city with 修文镇 handed to a node of its own (the mixed
 topology): 榆次区's node sends its licences' changes to the city's library and its
 delegations to 修文镇's node, 修文镇's node refers cases up to 榆次区's — every message
-crosses hosts."""
+crosses hosts. 太谷区's node (a second county host) sends its licences' changes to
+the city's library too (``tests/faults/taigu.py``)."""
 
 from __future__ import annotations
 
@@ -46,7 +47,8 @@ from tests.faults.netns import Lab
 
 NATS_SERVER = "/usr/sbin/nats-server"
 CITY, COUNTY, TOWN = "jinzhong", "county-140702", "town-140702101"
-HOSTS = (CITY, COUNTY, TOWN)
+TAIGU = "county-140703"  # 太谷区: the second county node
+HOSTS = (CITY, COUNTY, TAIGU, TOWN)
 NODE_MAP = f"""
 [[nodes]]
 id = "{CITY}"
@@ -55,6 +57,10 @@ prefixes = ["1407"]
 [[nodes]]
 id = "{COUNTY}"
 prefixes = ["140702"]
+
+[[nodes]]
+id = "{TAIGU}"
+prefixes = ["140703"]
 
 [[nodes]]
 id = "{TOWN}"

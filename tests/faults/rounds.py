@@ -4,9 +4,11 @@ Each round 榆次区 suspends and reinstates one of its licences twice (4 messag
 city's library, one entity), delegates 建设工程竣工验收备案 to 修文镇 and revokes it
 (2 messages to 修文镇's node, one entity); 修文镇 refers a case up to 榆次区 (转报, 1
 message to the county node), which its applicant withdraws on its way every other
-round (a 2nd message of the same entity, ``tests/faults/referrals.py``). Meanwhile:
+round (a 2nd message of the same entity, ``tests/faults/referrals.py``); 太谷区, the
+second county host, enters a licence from its register and suspends and reinstates it
+(3 messages to the city's library, one entity, ``tests/faults/taigu.py``). Meanwhile:
 
-* 榆次区's worker — and 修文镇's, on the rounds it is not the receiver below — is
+* 榆次区's and 太谷区's workers — and 修文镇's, on the rounds it is not the receiver below — is
   killed (``kill -9``) between the commit of the signed envelopes and their publish
   (``GOVHUB_MESSAGE_HALT_AT=signed``); before it dies, the envelopes it signed are
   published by hand in reverse order, each twice — deliveries reordered and
@@ -47,8 +49,10 @@ from levels.licences.service import change_status
 from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
 from levels.outbox.ownership import owner
 from levels.outbox.service import target_division
-from tests.faults.harness import CITY, COUNTY, TOWN, Cluster, Figures, wait_until
+from tests.faults.harness import CITY, COUNTY, TAIGU, TOWN, Cluster, Figures, wait_until
 from tests.faults.referrals import Referred, check_referral, refer_up
+from tests.faults.taigu import MESSAGES as TAIGU_MESSAGES
+from tests.faults.taigu import register_and_toggle
 from tests.gateway.test_message_order import ADMIN as YUCI_ADMIN
 from tests.gateway.test_message_order import COUNTY_ITEM, TOWN_ITEM, XIUWEN
 
@@ -69,8 +73,8 @@ class Sent:
 
 def messages_of_round(number: int) -> int:
     """4 licence changes, 2 delegation messages, the referral and (on even rounds) its
-    withdrawal."""
-    return 4 + 2 + 1 + (1 if withdrawn_in(number) else 0)
+    withdrawal, 太谷区's licence issued and changed twice."""
+    return 4 + 2 + 1 + (1 if withdrawn_in(number) else 0) + TAIGU_MESSAGES
 
 
 def withdrawn_in(number: int) -> bool:
@@ -151,6 +155,13 @@ async def refer_and_withdraw(cluster: Cluster, withdrawn: bool, sent: Sent) -> N
     await _new_messages(cluster, TOWN, f"case:{sent.referred.number}", before, sent)
 
 
+async def taigu_licence(cluster: Cluster, number: int, sent: Sent) -> None:
+    before = await _ids(cluster, TAIGU)
+    licence = await register_and_toggle(cluster, number)
+    await _new_messages(cluster, TAIGU, f"licence:{licence}", before, sent)
+    sent.licences.append((TAIGU, licence))
+
+
 async def signed_batch(cluster: Cluster, node: str) -> list[tuple[str, str, bytes]]:
     """The envelopes ``node``'s halted worker committed and has not published:
     (target node, message id, envelope) in the order it would send them."""
@@ -174,8 +185,9 @@ async def signed_batch(cluster: Cluster, node: str) -> list[tuple[str, str, byte
 
 async def one_round(cluster: Cluster, number: int, figures: Figures) -> None:
     receiver = CITY if number % 2 == 0 else TOWN
-    # the senders halted at the signing: 榆次区, and 修文镇 when it is not the receiver
-    senders = [COUNTY] if receiver == TOWN else [COUNTY, TOWN]
+    # the senders halted at the signing: 榆次区, 太谷区, and 修文镇 when it is not the
+    # receiver
+    senders = [COUNTY, TAIGU] if receiver == TOWN else [COUNTY, TAIGU, TOWN]
     # their workers of the last round go; the round's messages are written while no
     # worker of theirs is there, so each next one signs them in one batch
     for node in senders:
@@ -186,6 +198,7 @@ async def one_round(cluster: Cluster, number: int, figures: Figures) -> None:
     await toggle_licence(cluster, COUNTY, Level.COUNTY, YUCI_ADMIN, 2, sent)
     await delegate_and_revoke(cluster, sent)
     await refer_and_withdraw(cluster, withdrawn_in(number), sent)
+    await taigu_licence(cluster, number, sent)
     for node in senders:
         cluster.start_worker(node, halt_at="signed")
 
