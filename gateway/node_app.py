@@ -46,6 +46,7 @@ from levels.common import migrate
 from levels.common.clock import Clock, clock_for
 from levels.common.nodemap import NodeMap, NodeSpec
 from levels.common.store import create_store_engine
+from levels.licences.keys import OrgSigner
 from levels.node.inbox import Inbox
 from levels.node.scope import NodeScope
 from levels.outbox import signing
@@ -195,6 +196,9 @@ def create_node_app(
     if node_keys is None:
         node_keys, peers = sender_keys(settings, nodes, node, sessions)
     inbox = Inbox(scope, node_keys, sessions, signing.NodeSigner(settings.identity_secret()))
+    # an approval here signs its licences with the issuing org's key, kept in this
+    # node's store (encrypted with the deployment's secret, as the hub's signer reads it)
+    licence_signer = OrgSigner(settings.identity_secret())
     verifier = HubTokenVerifier(node.id, hub_key_source(settings, hub_keys))
 
     def make_context(locale: str) -> NodeContext:
@@ -206,6 +210,7 @@ def create_node_app(
             locale=locale,
             max_page_size=settings.max_page_size,
             default_page_size=settings.default_page_size,
+            licence_signer=licence_signer,
         )
 
     async def dispose() -> None:

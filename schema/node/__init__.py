@@ -2,7 +2,8 @@
 Federation 2 keys — Division(code), ServiceOrg(code), Matter(basicCode),
 MatterImplementation(code), Case(number), ELicence(id), Delegation(id) — looked up in
 batches through ``_entities``; ordered lists by key range with cursors; and its inbox
-(``deliver``). Served by ``gateway.node_app.create_node_app``; the hub calls it through
+(``deliver``) and the mutations that write its rows (``schema/node/mutation.py``).
+Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
 node's own sessions, never through the hub's resolvers."""
 
@@ -12,7 +13,8 @@ import strawberry
 
 from schema.node.context import NodeContext
 from schema.node.errors import NodeErrors, NodeSchema
-from schema.node.query import NodeMutation, NodeQuery
+from schema.node.mutation import NodeMutations
+from schema.node.query import NodeQuery
 from schema.node.types import ENTITIES
 
 __all__ = ["NodeContext", "build_node_schema", "node_sdl"]
@@ -21,7 +23,7 @@ __all__ = ["NodeContext", "build_node_schema", "node_sdl"]
 def build_node_schema() -> strawberry.federation.Schema:
     return NodeSchema(
         query=NodeQuery,
-        mutation=NodeMutation,
+        mutation=NodeMutations,
         types=ENTITIES,
         extensions=[NodeErrors],
         federation_version="2.7",

@@ -1,6 +1,6 @@
 """The context of one call to a node's API: the node's scope (what it owns), its store,
-its inbox, and per-request loaders that read each entity type in one statement for
-every key the call names."""
+its inbox, the signer of the licences it issues, and per-request loaders that read
+each entity type in one statement for every key the call names."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from strawberry.dataloader import DataLoader
 
 from levels.common.clock import Clock
 from levels.common.reads import ReadRow
+from levels.licences.keys import OrgSigner
 from levels.node import reads
 from levels.node.inbox import Inbox
 from levels.node.scope import NodeScope
@@ -29,6 +30,9 @@ class NodeContext:
     locale: str = "zh"
     max_page_size: int = 100
     default_page_size: int = 20
+    # signs the licences an approval here issues, with the issuing org's key in this
+    # node's store (None: this node issues none)
+    licence_signer: OrgSigner | None = None
     _session: AsyncSession | None = None
     # one session per call (one snapshot on SQLite), used by one read at a time
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -1,0 +1,119 @@
+"""The node's mutations that write its rows for the hub: a case step (``takeCaseStep``)
+taken at the node that holds the case, by the rules of ``levels/`` in the node's own
+transaction (``levels/node/steps.py``), next to the inbox (``deliver``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from levels.cases.machine import Step
+from levels.cases.models import Case as CaseRow
+from levels.cases.service import Actor
+from levels.common.errors import DomainError, ErrorCode
+from levels.common.reads import table
+from levels.common.rowcodec import encode_row
+from levels.licences.service import Issuing
+from levels.node import steps
+from schema.node.query import NodeMutation
+from schema.node.types import NodeInfo
+
+strawberry.enum(Step, name="CaseStep", description="A step of a case (办件环节)")
+
+
+@strawberry.input(description="Who takes the step, as the audit trail records it")
+class ActorInput:
+    id: str = strawberry.field(description="The account (or SYSTEM)")
+    kind: str = strawberry.field(description="The account's kind (STAFF, RESIDENT, …)")
+    role: str | None = strawberry.field(default=None, description="Its roles, comma-separated")
+    channel: str | None = strawberry.field(default=None, description="Where it acts from")
+    org_code: str | None = strawberry.field(default=None, description="Its org")
+    request_id: str | None = strawberry.field(default=None, description="The hub's request")
+    department_id: str | None = strawberry.field(default=None, description="Its department")
+
+    def actor(self) -> Actor:
+        return Actor(
+            id=self.id,
+            kind=self.kind,
+            role=self.role,
+            channel=self.channel,
+            org_code=self.org_code,
+            request_id=self.request_id,
+            department_id=self.department_id,
+        )
+
+
+@strawberry.type(description="Why a step was refused: a stable code, the input field")
+class StepRefusal:
+    code: str = strawberry.field(description="e.g. `VERSION_CONFLICT`, `INVALID_TRANSITION`")
+    field: list[str] | None = strawberry.field(description="The input field it concerns")
+    message: str = strawberry.field(description="For people, in the caller's language")
+    detail: str | None = strawberry.field(description="What the rule named, if anything")
+
+
+@strawberry.type(description="What became of a case step")
+class CaseStepResult:
+    columns: JSON | None = strawberry.field(
+        description="The case as it now stands, every column (none: the step was refused "
+        "and nothing changed)"
+    )
+    moved: bool = strawberry.field(
+        description="A due timer moved the case first (kept even when the step was refused)"
+    )
+    error: StepRefusal | None = strawberry.field(description="Why the step was refused")
+
+
+@strawberry.type(name="Mutation", description="What a node is asked to do")
+class NodeMutations(NodeMutation):
+    @strawberry.mutation(
+        description="Take one step of a case this node holds, in its own transaction: "
+        "what its due timers would have done by `now` first, then the step and its audit "
+        "event. Who may take it is the hub's check; `actor` is who does. "
+        "DIVISION_NOT_OWNED for a case received where this node holds nothing"
+    )
+    async def take_case_step(
+        self,
+        info: NodeInfo,
+        number: Annotated[str, strawberry.argument(description="The case number")],
+        step: Step,
+        actor: ActorInput,
+        now: Annotated[dt.datetime, strawberry.argument(description="The hub's instant")],
+        input: Annotated[
+            JSON | None, strawberry.argument(description="The step's input (a StepInput)")
+        ] = None,
+        licence_fields: Annotated[
+            JSON | None,
+            strawberry.argument(description="The licence fields an approval issues with"),
+        ] = None,
+    ) -> CaseStepResult:
+        context = info.context
+        # a case is held on its way up from the division that received it
+        if not context.scope.on_the_way(number[:12], field="number"):
+            raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=["number"], detail=number[:12])
+        if now.tzinfo is None:
+            raise DomainError(ErrorCode.BAD_USER_INPUT, field=["now"], detail="no offset")
+        given = steps.decode_input(input or {})
+        fields = steps.decode_fields(licence_fields)
+        signer = context.licence_signer
+        issuing = Issuing(signer, fields) if signer is not None else None
+        outcome = await steps.take_case_step(
+            context.sessions, number, step, given, actor=actor.actor(), now=now, issuing=issuing
+        )
+        error = outcome.error
+        return CaseStepResult(
+            columns=None
+            if outcome.case is None
+            else cast(JSON, encode_row(table(CaseRow), outcome.case)),
+            moved=outcome.moved,
+            error=None
+            if error is None
+            else StepRefusal(
+                code=error.code.value,
+                field=error.field,
+                message=error.localized(context.locale),
+                detail=error.detail,
+            ),
+        )
