@@ -26,11 +26,9 @@ from auth.policy import (
 )
 from auth.viewer import Viewer
 from levels.audit.batch import appender_for
-from levels.calendar.reads import read_calendar
 from levels.calendar.workdays import WorkCalendar, load_calendar
-from levels.cases import due, referral_clock, referral_rules, withdrawal
+from levels.cases import due, referral_clock
 from levels.cases import service as case_service
-from levels.cases import steps as case_steps
 from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import Step
@@ -52,10 +50,13 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import ReadRow, rows, table
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.service import Issuing
+from levels.node import steps as node_steps
+from levels.node.steps import StepOutcome
 from resolvers import case_updates, remote
 from resolvers.case_lists import case_scope, remote_filter, remote_lister
 from resolvers.fanout import fan_out, guarded, node_ids
 from resolvers.globalid import decode_id
+from resolvers.nodeclient import NodeClient
 from resolvers.pagination import Page, decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node, NodeRegistry
@@ -154,21 +155,36 @@ async def holder_in(nodes: NodeRegistry, number: str) -> tuple[Node, Case | None
     return node, row
 
 
-async def _at_holder(info: Info, number: str) -> tuple[AsyncSession, Case | None]:
-    """A session at the node that holds the case, with the case row read in it (its
+async def _at_holder(
+    info: Info, number: str, *, remote: bool = False
+) -> tuple[Node, AsyncSession | None, Case | None]:
+    """The node that holds the case, a session there, and the case row read in it (its
     transaction's first statement): the store the number names, unless the row there
-    says the case went up (转报) — then ``holder_in`` follows it."""
+    says the case went up (转报) — then ``holder_in`` follows it. With ``remote``, a
+    holder the hub reaches through its API comes with no session: its row was read
+    through the API, and the change goes there too."""
     nodes = info.context.nodes
     node = _node_of_number(info, number)
+    if remote and node.client is not None:
+        node, row = await holder_in(nodes, number)
+        if node.client is not None:
+            return node, None, row
+        return await _opened(node, number)
+    node, session, row = await _opened(node, number)
+    assert session is not None
+    if _referred_up(nodes, node, row) is None:
+        return node, session, row
+    await session.close()
+    node, row = await holder_in(nodes, number)
+    if remote and node.client is not None:
+        return node, None, row
+    return await _opened(node, number)
+
+
+async def _opened(node: Node, number: str) -> tuple[Node, AsyncSession, Case | None]:
     session = node.sessions()
     try:
-        row = await session.get(Case, number)
-        if _referred_up(nodes, node, row) is None:
-            return session, row
-        await session.close()
-        node, _row = await holder_in(nodes, number)
-        session = node.sessions()
-        return session, await session.get(Case, number)
+        return node, session, await session.get(Case, number)
     except BaseException:
         await session.close()
         raise
@@ -181,6 +197,18 @@ def refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
 
 
 CaseChange = Callable[[AsyncSession, Actor], Awaitable[Case]]
+# the same change asked of a node the hub reaches through its API
+RemoteChange = Callable[[NodeClient, Actor], Awaitable[StepOutcome]]
+
+
+def _may_act(viewer: Viewer, action: Action, row: Case | None) -> Case:
+    """The row, when the viewer can read the case (else it does not exist for them)
+    and holds the post ``action`` needs."""
+    if row is None or not allows(viewer, Action.READ, case_target(row)):
+        raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["input", "number"])
+    if not allows(viewer, action, case_target(row)):
+        raise refuse(viewer, action, case_target(row))
+    return row
 
 
 async def act_on_case(
@@ -191,10 +219,13 @@ async def act_on_case(
     *,
     now: dt.datetime,
     step: Step | None = None,
+    remote: RemoteChange | None = None,
 ) -> CasePayload:
     """One change to one case in its node's transaction: the viewer must be able to
     read the case (otherwise it does not exist for them) and hold the post ``action``
-    needs; a case someone else moved first is VERSION_CONFLICT.
+    needs; a case someone else moved first is VERSION_CONFLICT. At a node the hub
+    reaches through its API, ``remote`` asks the node for the change (which runs the
+    same rules there); without it, the change goes to the node's store.
 
     What the timer worker would have done to the case by ``now`` is done first, in the
     same transaction (``levels/cases/due.py``); a change that this made impossible is
@@ -204,12 +235,13 @@ async def act_on_case(
     viewer = ctx.viewer
     moved = False
     try:
-        session, row = await _at_holder(info, number)
+        node, session, row = await _at_holder(info, number, remote=remote is not None)
+        if session is None:
+            assert remote is not None
+            _may_act(viewer, action, row)
+            return await _act_remotely(info, node, number, remote)
         async with session:
-            if row is None or not allows(viewer, Action.READ, case_target(row)):
-                raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["input", "number"])
-            if not allows(viewer, action, case_target(row)):
-                raise refuse(viewer, action, case_target(row))
+            row = _may_act(viewer, action, row)
             try:
                 moved = await due.apply_due(session, number, now=now, calendar=_calendar)
                 if step is not None:
@@ -249,6 +281,23 @@ async def act_on_case(
     return CasePayload(case=CaseType.from_row(case))
 
 
+async def _act_remotely(info: Info, node: Node, number: str, remote: RemoteChange) -> CasePayload:
+    """The change asked of the node that holds the case, through its API: its answer
+    is the payload, as the change in a store of the hub's would have been (a node that
+    does not answer is ``NodeUnavailable``, naming it)."""
+    ctx = info.context
+    client = node.client
+    assert client is not None
+    actor = actor_of(info)
+    outcome = await guarded(ctx.nodes.breakers, node, lambda: remote(client, actor), client.timeout)
+    if outcome.case is not None and (outcome.error is None or outcome.moved):
+        await case_updates.publish_case_updated(ctx.broker, number)
+    case = None if outcome.case is None else CaseType.from_row(outcome.case)
+    if outcome.error is not None:
+        return CasePayload(case=case, errors=user_errors(outcome.error, ctx.locale))
+    return CasePayload(case=case)
+
+
 async def _calendar(session: AsyncSession) -> WorkCalendar:
     return await load_calendar(session=session)
 
@@ -285,26 +334,28 @@ async def take_step(
         return CasePayload(errors=user_errors(e, ctx.locale))
 
     async def change(session: AsyncSession, actor: Actor) -> Case:
-        if step is Step.DECIDE:
-            # the station has not yet supplied what the deciding org told it of
-            await referral_rules.hold_decision(number, session=session)
-        calendar = await read_calendar(session=session)
-        if step is Step.WITHDRAW:
-            # 撤回 of a case on its way up follows it (levels/cases/withdrawal.py)
-            case = await withdrawal.withdraw(
-                number, given, session=session, actor=actor, now=now, calendar=calendar,
-                issuing=issuing,
-            )  # fmt: skip
-        else:
-            case = await case_steps.take_step(
-                number, step, given, session=session, actor=actor, now=now, calendar=calendar,
-                issuing=issuing,
-            )  # fmt: skip
+        case, calendar = await node_steps.run_step(
+            number, step, given, session=session, actor=actor, now=now, issuing=issuing
+        )
         # the answer's clock counts with the same calendar, not read again
         ctx.loaders.calendar_by_level.prime_from(case.level, session, calendar)
         return case
 
-    return await act_on_case(info, number, STEP_ACTIONS[step], change, now=now, step=step)
+    async def at_node(client: NodeClient, actor: Actor) -> StepOutcome:
+        # the node signs the licences an approval issues (with the org's key it keeps)
+        answer = await client.take_case_step(
+            number,
+            step.value,
+            actor=node_steps.encode_actor(actor),
+            now=now,
+            given=node_steps.encode_input(given),
+            licence_fields=issuing.fields,
+        )
+        return remote.step_outcome(answer)
+
+    return await act_on_case(
+        info, number, STEP_ACTIONS[step], change, now=now, step=step, remote=at_node
+    )
 
 
 async def display_name(info: Info) -> str:

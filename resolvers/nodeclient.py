@@ -14,6 +14,7 @@ packages never import ``gateway/``, where ``create_node_app`` builds it."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -29,6 +30,18 @@ _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 _DELIVER = """
 mutation Deliver($envelope: String!) {
   deliver(envelope: $envelope) { messageId outcome reason receipt }
+}
+"""
+
+_TAKE_CASE_STEP = """
+mutation TakeCaseStep(
+  $number: String!, $step: CaseStep!, $actor: ActorInput!, $now: DateTime!,
+  $input: JSON, $licenceFields: JSON
+) {
+  takeCaseStep(
+    number: $number, step: $step, actor: $actor, now: $now,
+    input: $input, licenceFields: $licenceFields
+  ) { columns moved error { code field message detail } }
 }
 """
 
@@ -204,3 +217,37 @@ class NodeClient:
         self._raise(errors)
         result: dict[str, Any] = (data or {})["deliver"]
         return result
+
+    async def take_case_step(
+        self,
+        number: str,
+        step: str,
+        *,
+        actor: Mapping[str, Any],
+        now: dt.datetime,
+        given: Mapping[str, Any] | None = None,
+        licence_fields: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Have the node take one step of a case it holds (``takeCaseStep``): the case's
+        ``columns`` as it now stands (None: refused, nothing changed), ``moved`` (a due
+        timer moved it first) and the refusal ``error`` (code, field, message,
+        detail). Not retried: a node that does not answer in time may have taken it."""
+        variables = {
+            "number": number,
+            "step": step,
+            "actor": {_camel(k): v for k, v in actor.items()},
+            "now": now.isoformat(),
+            "input": dict(given) if given is not None else None,
+            "licenceFields": dict(licence_fields) if licence_fields is not None else None,
+        }
+        data, errors = await self.execute(_TAKE_CASE_STEP, variables)
+        self._raise(errors)
+        result = (data or {}).get("takeCaseStep")
+        if not isinstance(result, dict):
+            raise NodeCallFailed(f"node {self.node_id}: takeCaseStep answered {result!r}")
+        return result
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -2,17 +2,21 @@
 the map gives an ``http(s)://`` address: entity lookups by key, one ``_entities`` call
 per node per batch, and the key-range list of cases with its cursor. Each answer is the
 node's row, every column (``columns``, ``levels/common/rowcodec.py``), made into a
-transient instance of the mapped class the hub's types already read."""
+transient instance of the mapped class the hub's types already read. And what a node
+answers to a case step it was asked to take (``step_outcome``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from levels.cases.models import Case
+from levels.common.errors import DomainError
 from levels.common.models import Division
 from levels.common.rowcodec import decode_row
 from levels.node.cursors import case_cursor
+from levels.node.steps import StepOutcome, code_of
 from resolvers.nodeclient import NodeCallFailed, NodeClient
 
 _CASES = """
@@ -59,3 +63,21 @@ async def cases_under(
         raise NodeCallFailed(f"node {client.node_id}: cases answered {page!r}")
     rows = [decode_row(Case, item["columns"]) for item in page["items"]]
     return CasesPage(rows, bool(page["pageInfo"]["hasNextPage"]))
+
+
+def step_outcome(answer: Mapping[str, Any]) -> StepOutcome:
+    """A node's answer to ``takeCaseStep`` as the outcome of the step: the case as it
+    stands, whether a timer moved it, the refusal with its code and field."""
+    columns = answer.get("columns")
+    refused = answer.get("error")
+    error = None
+    if isinstance(refused, Mapping):
+        code = str(refused.get("code"))
+        field = refused.get("field")
+        error = DomainError(
+            code_of(code, str(refused.get("message") or "")),
+            field=[str(f) for f in field] if isinstance(field, list) else None,
+            detail=refused.get("detail"),
+        )
+    case = decode_row(Case, columns) if isinstance(columns, Mapping) else None
+    return StepOutcome(case, bool(answer.get("moved")), error)
