@@ -1,0 +1,174 @@
+"""Case steps through the node API: with 榆次区's node a process of its own at an
+address, a step the hub is asked for (``acceptCase``) is taken by that node
+(``takeCaseStep``) — the node's store has the step and its audit event, the hub's own
+store for that node stays empty — with the hub's permission check before it and the
+node's typed refusals after it; a stopped node is NODE_UNAVAILABLE naming it, and
+nothing is written anywhere."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+
+from gateway.nodes import NodeRegistry
+from levels.audit.models import AuditEvent
+from levels.cases.enums import CaseStatus
+from levels.cases.models import Case
+from levels.common.reads import table
+from tests.conftest import DEMO_NOW
+from tests.topology.conftest import YUCI, Federation
+
+ACCEPT = """
+mutation($input: CaseActionInput!) {
+  acceptCase(input: $input) { case { number status version } errors { code field } }
+}"""
+
+
+_made = iter(range(90001, 99999))
+
+
+async def _acceptable(federation: Federation) -> Case:
+    """A case just received at 榆次区's service centre, for its receptionist's
+    department, written into the node's store as the node's own desk would (a copy of
+    one of its demo cases, as it stood on receipt, under a number of its own)."""
+    desk = federation.desk
+    if "yuci.receptionist" not in desk.viewers:
+        await desk.sign_in("yuci.receptionist")
+    viewer = desk.viewers["yuci.receptionist"]
+    async with federation.stores[YUCI].sessions() as session:
+        model = await session.scalar(
+            select(Case)
+            .where(
+                Case.number.startswith("140702000000-"),
+                Case.org_code == viewer.org_code,
+                Case.joint.is_(False),
+            )
+            .order_by(Case.number)
+            .limit(1)
+        )
+        assert model is not None
+        columns = {c.key: getattr(model, c.key) for c in table(Case).columns}
+        received = DEMO_NOW - dt.timedelta(hours=1)
+        row = Case(
+            **{
+                **{key: value for key, value in columns.items() if key not in _ON_RECEIPT},
+                "number": f"140702000000-20261120-{next(_made)}",
+                "status": CaseStatus.SUBMITTED,
+                "department_id": viewer.department_id,
+                "submitted_at": received,
+                "updated_at": received,
+                "version": 1,
+            }
+        )
+        session.add(row)
+        await session.commit()
+    return row
+
+
+# what a case has only once it is taken up or decided: not yet, on receipt
+_ON_RECEIPT = {
+    "accepted_on",
+    "deemed_accepted",
+    "due_on",
+    "yellow_on",
+    "supplement_deadline",
+    "rejection_reason",
+    "rejection_authority",
+    "rejection_proposed_by",
+    "rejection_proposed_at",
+    "decision",
+    "decision_reasons",
+    "remedy",
+    "decided_at",
+    "delivery_method",
+    "delivery_reference",
+    "delivered_at",
+    "delivery_window_id",
+    "closed_at",
+    "referred_to_level",
+}
+
+
+async def _count(registry: NodeRegistry, model: Any, **where: Any) -> int:
+    async with registry[YUCI].sessions() as session:
+        stmt = select(func.count()).select_from(model)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(model, column) == value)
+        return int(await session.scalar(stmt) or 0)
+
+
+async def test_a_case_at_yucis_node_is_accepted_by_the_node(federation: Federation) -> None:
+    case = await _acceptable(federation)
+    assert await _count(federation.hub, Case) == 0  # the hub's own store: nothing
+
+    payload = await federation.desk.act(
+        "yuci.receptionist", "acceptCase", number=case.number, expectedVersion=case.version
+    )
+
+    assert payload["errors"] == []
+    assert payload["case"]["status"] == "ACCEPTED"
+    async with federation.stores[YUCI].sessions() as session:
+        row = await session.get(Case, case.number)
+        events = list(
+            await session.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.case_number == case.number, AuditEvent.action == "ACCEPT"
+                )
+            )
+        )
+    assert row is not None and row.status is CaseStatus.ACCEPTED
+    assert row.version == case.version + 1
+    assert [e.actor_id for e in events] == [federation.desk.viewers["yuci.receptionist"].subject]
+    # written at the node, not by the hub: its own store for the node is still empty
+    assert await _count(federation.hub, Case) == 0
+    assert await _count(federation.hub, AuditEvent) == 0
+
+
+async def test_refusals_at_the_node_and_at_the_hub_come_back_typed(
+    federation: Federation,
+) -> None:
+    case = await _acceptable(federation)
+    desk = federation.desk
+
+    stale = await desk.act(
+        "yuci.receptionist", "acceptCase", number=case.number, expectedVersion=case.version + 5
+    )
+    not_theirs = await desk.act("yuci.reviewer", "acceptCase", number=case.number)
+
+    # the node's rule: the case moved since it was read
+    assert stale == {
+        "case": None,
+        "errors": [{"code": "VERSION_CONFLICT", "field": ["input", "expectedVersion"]}],
+    }
+    # the hub's check: a reviewer does not take cases up (the node is not asked)
+    assert not_theirs["case"] is None
+    assert [e["code"] for e in not_theirs["errors"]] == ["ROLE_NOT_ALLOWED"]
+    async with federation.stores[YUCI].sessions() as session:
+        row = await session.get(Case, case.number)
+    assert row is not None and row.status is CaseStatus.SUBMITTED
+    assert row.version == case.version
+
+
+async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:
+    case = await _acceptable(federation)
+    before = await _count(federation.stores, AuditEvent, case_number=case.number)
+    await federation.served[YUCI].stop()
+
+    answer = await federation.desk.ask(
+        "yuci.receptionist",
+        ACCEPT,
+        input={"number": case.number, "expectedVersion": case.version},
+    )
+
+    assert answer["data"] is None
+    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
+        ("NODE_UNAVAILABLE", YUCI)
+    ]
+    async with federation.stores[YUCI].sessions() as session:
+        row = await session.get(Case, case.number)
+    assert row is not None and row.status is CaseStatus.SUBMITTED
+    assert await _count(federation.stores, AuditEvent, case_number=case.number) == before
+    assert await _count(federation.hub, Case) == 0
+    assert await _count(federation.hub, AuditEvent) == 0
