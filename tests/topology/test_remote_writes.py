@@ -2,20 +2,22 @@
 address, a step the hub is asked for (``acceptCase``) is taken by that node
 (``takeCaseStep``) — the node's store has the step and its audit event, the hub's own
 store for that node stays empty — with the hub's permission check before it and the
-node's typed refusals after it; a stopped node is NODE_UNAVAILABLE naming it, and
-nothing is written anywhere."""
+node's typed refusals after it; a node that does not answer the step, or is stopped,
+is NODE_UNAVAILABLE naming it, and nothing is written anywhere."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
+from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import table
 from tests.conftest import DEMO_NOW
 from tests.topology.conftest import YUCI, Federation
@@ -149,6 +151,29 @@ async def test_refusals_at_the_node_and_at_the_hub_come_back_typed(
         row = await session.get(Case, case.number)
     assert row is not None and row.status is CaseStatus.SUBMITTED
     assert row.version == case.version
+
+
+async def test_a_step_whose_answer_does_not_come_is_named(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the row is read, then the node does not answer the step within the timeout
+    case = await _acceptable(federation)
+    client = federation.hub[YUCI].client
+    assert client is not None
+
+    async def no_answer(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
+        raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {YUCI}: no answer")
+
+    monkeypatch.setattr(client, "take_case_step", no_answer)
+    answer = await federation.desk.ask(
+        "yuci.receptionist", ACCEPT, input={"number": case.number, "expectedVersion": 1}
+    )
+
+    assert answer["data"] is None
+    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
+        ("NODE_UNAVAILABLE", YUCI)
+    ]
+    assert await _count(federation.hub, Case) == 0
 
 
 async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:
