@@ -156,16 +156,16 @@ async def holder_in(nodes: NodeRegistry, number: str) -> tuple[Node, Case | None
 
 
 async def _at_holder(
-    info: Info, number: str, *, remote: bool = False
+    info: Info, number: str, *, via_api: bool = False
 ) -> tuple[Node, AsyncSession | None, Case | None]:
     """The node that holds the case, a session there, and the case row read in it (its
     transaction's first statement): the store the number names, unless the row there
-    says the case went up (转报) — then ``holder_in`` follows it. With ``remote``, a
+    says the case went up (转报) — then ``holder_in`` follows it. With ``via_api``, a
     holder the hub reaches through its API comes with no session: its row was read
     through the API, and the change goes there too."""
     nodes = info.context.nodes
     node = _node_of_number(info, number)
-    if remote and node.client is not None:
+    if via_api and node.client is not None:
         node, row = await holder_in(nodes, number)
         if node.client is not None:
             return node, None, row
@@ -176,7 +176,7 @@ async def _at_holder(
         return node, session, row
     await session.close()
     node, row = await holder_in(nodes, number)
-    if remote and node.client is not None:
+    if via_api and node.client is not None:
         return node, None, row
     return await _opened(node, number)
 
@@ -219,12 +219,12 @@ async def act_on_case(
     *,
     now: dt.datetime,
     step: Step | None = None,
-    remote: RemoteChange | None = None,
+    via_api: RemoteChange | None = None,
 ) -> CasePayload:
     """One change to one case in its node's transaction: the viewer must be able to
     read the case (otherwise it does not exist for them) and hold the post ``action``
     needs; a case someone else moved first is VERSION_CONFLICT. At a node the hub
-    reaches through its API, ``remote`` asks the node for the change (which runs the
+    reaches through its API, ``via_api`` asks the node for the change (which runs the
     same rules there); without it, the change goes to the node's store.
 
     What the timer worker would have done to the case by ``now`` is done first, in the
@@ -235,11 +235,11 @@ async def act_on_case(
     viewer = ctx.viewer
     moved = False
     try:
-        node, session, row = await _at_holder(info, number, remote=remote is not None)
+        node, session, row = await _at_holder(info, number, via_api=via_api is not None)
         if session is None:
-            assert remote is not None
+            assert via_api is not None
             _may_act(viewer, action, row)
-            return await _act_remotely(info, node, number, remote)
+            return await _act_remotely(info, node, number, via_api)
         async with session:
             row = _may_act(viewer, action, row)
             try:
@@ -281,7 +281,7 @@ async def act_on_case(
     return CasePayload(case=CaseType.from_row(case))
 
 
-async def _act_remotely(info: Info, node: Node, number: str, remote: RemoteChange) -> CasePayload:
+async def _act_remotely(info: Info, node: Node, number: str, via_api: RemoteChange) -> CasePayload:
     """The change asked of the node that holds the case, through its API: its answer
     is the payload, as the change in a store of the hub's would have been (a node that
     does not answer is ``NodeUnavailable``, naming it)."""
@@ -289,7 +289,9 @@ async def _act_remotely(info: Info, node: Node, number: str, remote: RemoteChang
     client = node.client
     assert client is not None
     actor = actor_of(info)
-    outcome = await guarded(ctx.nodes.breakers, node, lambda: remote(client, actor), client.timeout)
+    outcome = await guarded(
+        ctx.nodes.breakers, node, lambda: via_api(client, actor), client.timeout
+    )
     if outcome.case is not None and (outcome.error is None or outcome.moved):
         await case_updates.publish_case_updated(ctx.broker, number)
     case = None if outcome.case is None else CaseType.from_row(outcome.case)
@@ -354,7 +356,7 @@ async def take_step(
         return remote.step_outcome(answer)
 
     return await act_on_case(
-        info, number, STEP_ACTIONS[step], change, now=now, step=step, remote=at_node
+        info, number, STEP_ACTIONS[step], change, now=now, step=step, via_api=at_node
     )
 
 
