@@ -26,6 +26,7 @@ from tests.conftest import (
 )
 from tests.scenarios.desk import STAFF, Desk
 from tests.support import pg
+from tests.support.federation import Federation, federation_in
 
 # a node per county of the demo city, named by its code: county-140702 is 榆次区
 COUNTIES = {
@@ -112,3 +113,11 @@ async def embedded_desk(embedded_stores: tuple[Settings, NodeRegistry]) -> Async
     settings, nodes = embedded_stores
     async with own_hub(settings, nodes) as hub:
         yield Desk(hub)
+
+
+@pytest.fixture(scope="module")
+async def federation(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Federation]:
+    """A city node and two county nodes as processes, and a hub reading them through
+    their API (``tests/support/federation.py``), once per module."""
+    async with federation_in(tmp_path_factory.mktemp("processes")) as made:
+        yield made
