@@ -37,12 +37,13 @@ from levels.licences import reads as licence_reads
 from levels.licences.enums import LicenceStatus
 from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.licences.reuse import IssuerStatus
-from levels.node.records import OrgRecordKind
+from levels.node.records import CaseRecordKind, OrgRecordKind
 from levels.proxy import service as proxy_service
 from levels.windows import board as window_board
 from resolvers import remote
 from resolvers.case_loaders import (
     CardsByCaseLoader,
+    CaseRecordsLoader,
     EventsByCaseLoader,
     LicencesByCaseLoader,
     MaterialsByCaseLoader,
@@ -175,20 +176,29 @@ class DepartmentsByOrgLoader(OrgScopedLoader[Department]):
 
 class WindowsByOrgLoader(OrgScopedLoader[Window]):
     many = True
+    remote = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Window]:
         return await common_service.windows_by_org(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Window]:
+        return await remote.org_records(client, OrgRecordKind.WINDOWS_OF_ORG, keys)
 
     def answers(self, level: Level, row: Window) -> tuple[Level, str]:
         return (level, row.org_code)
 
 
 class WindowByIdLoader(LevelLoader[str, Window]):
+    remote = True
+
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Window]:
         return await common_service.windows_by_id(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Window]:
+        return await remote.org_records(client, OrgRecordKind.WINDOWS, keys)
 
     def answers(self, level: Level, row: Window) -> str:
         return row.id
@@ -356,16 +366,11 @@ class RectificationByEvaluationLoader(LevelLoader[tuple[Level, int], Rectificati
         return (level, row.evaluation_id)
 
 
-class EvaluationsByCaseLoader(OrgScopedLoader[Evaluation]):
+class EvaluationsByCaseLoader(CaseRecordsLoader[Evaluation]):
     """好差评 of a case, from the store that holds it, oldest first."""
 
     many = True
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Evaluation]:
-        return await evaluation_service.evaluations_by_case(keys, session=session)
-
-    def answers(self, level: Level, row: Evaluation) -> tuple[Level, str]:
-        return (level, row.case_number)
+    kind = CaseRecordKind.RATINGS
 
 
 class EvaluationRowByPublicIdLoader(LevelLoader[tuple[Level, str], R]):

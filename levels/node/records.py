@@ -1,10 +1,10 @@
 """What a node serves by a batch of keys beyond its entities, as every column of each
 row: a case's records kept beside its row — materials, parts, supervision cards,
 tolerance commitment, special procedures, timeline events, notices, the licences its
-approval issued — read for a batch of case numbers in one statement per kind, with the
+approval issued, its ratings — read for a batch of case numbers in one statement per kind, with the
 same reads (and orders) as the hub's loaders use on a store. A node serves them as
-``caseRecords(of:, numbers:)``; and the orgs of divisions, departments by id and the
-departments of orgs, as ``orgRecords(of:, keys:)``."""
+``caseRecords(of:, numbers:)``; and the orgs of divisions, departments and windows by id
+and those of orgs, as ``orgRecords(of:, keys:)``."""
 
 from __future__ import annotations
 
@@ -28,8 +28,10 @@ from levels.cases.models import (
 )
 from levels.common import reads
 from levels.common import service as common_service
-from levels.common.models import Department, ServiceOrg
+from levels.common.models import Department, ServiceOrg, Window
 from levels.common.reads import table
+from levels.evaluations import service as evaluation_service
+from levels.evaluations.models import Evaluation
 from levels.licences import reads as licence_reads
 from levels.licences.models import ELicence
 from levels.notices import service as notice_service
@@ -45,6 +47,7 @@ class CaseRecordKind(enum.Enum):
     EVENTS = "EVENTS"
     NOTICES = "NOTICES"
     LICENCES = "LICENCES"
+    RATINGS = "RATINGS"
 
 
 Read = Callable[..., Awaitable[Sequence[Any]]]
@@ -81,6 +84,8 @@ KINDS: dict[CaseRecordKind, RecordKind] = {
     CaseRecordKind.LICENCES: RecordKind(
         ELicence, licence_reads.licences_by_case, "source_case_number"
     ),
+    # 好差评 of the case, oldest first
+    CaseRecordKind.RATINGS: RecordKind(Evaluation, evaluation_service.evaluations_by_case),
 }
 
 
@@ -95,6 +100,8 @@ class OrgRecordKind(enum.Enum):
     ORGS_OF_DIVISION = "ORGS_OF_DIVISION"
     DEPARTMENTS = "DEPARTMENTS"
     DEPARTMENTS_OF_ORG = "DEPARTMENTS_OF_ORG"
+    WINDOWS = "WINDOWS"
+    WINDOWS_OF_ORG = "WINDOWS_OF_ORG"
 
 
 @dataclass(frozen=True)
@@ -118,6 +125,11 @@ ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
     OrgRecordKind.DEPARTMENTS: OrgKind(Department, common_service.departments_by_id, True),
     # keyed by the org's credit code
     OrgRecordKind.DEPARTMENTS_OF_ORG: OrgKind(Department, common_service.departments_by_org, False),
+    # keyed by window id (division code + "W" + two digits); the hub asks every node
+    # holding the window's level, and one that does not hold it answers nothing
+    OrgRecordKind.WINDOWS: OrgKind(Window, common_service.windows_by_id, False),
+    # keyed by the org's credit code
+    OrgRecordKind.WINDOWS_OF_ORG: OrgKind(Window, common_service.windows_by_org, False),
 }
 
 

@@ -280,15 +280,15 @@ class Delegation:
 strawberry.enum(
     CaseRecordKind,
     description="What is kept beside a case's row: its materials, parts, supervision "
-    "cards, tolerance commitment, special procedures, timeline events, notices, and the "
-    "licences its approval issued",
+    "cards, tolerance commitment, special procedures, timeline events, notices, the "
+    "licences its approval issued, and its ratings",
 )
 
 
 strawberry.enum(
     OrgRecordKind,
-    description="The orgs of divisions (by division code), departments (by id), the "
-    "departments of orgs (by credit code)",
+    description="The orgs of divisions (by division code), departments and windows (by "
+    "id), the departments and windows of orgs (by credit code)",
 )
 
 

@@ -16,7 +16,7 @@ from levels.audit.models import AuditEvent
 from levels.cases.models import Case, CaseMaterial
 from levels.common.clock import FixedClock
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.models import Department, ServiceOrg
+from levels.common.models import Department, ServiceOrg, Window
 from levels.common.reads import table
 from levels.common.rowcodec import encode_row
 from levels.node.records import KINDS, CaseRecordKind, OrgRecordKind
@@ -154,7 +154,7 @@ async def test_records_of_a_case_received_elsewhere_are_refused(
         await app.state.dispose()
 
 
-async def test_orgs_and_departments_by_key_one_statement_a_batch(
+async def test_orgs_departments_and_windows_by_key_one_statement_a_batch(
     node_client: MakeClient, node_apps: dict[str, Any]
 ) -> None:
     async with store_session(node_apps["county"]) as session:
@@ -166,7 +166,14 @@ async def test_orgs_and_departments_by_key_one_statement_a_batch(
                 .order_by(Department.id)
             )
         )
-    assert len(orgs) == 2 and departments
+        windows = list(
+            await session.scalars(
+                select(Window)
+                .where(Window.org_code.in_([o.code for o in orgs]))
+                .order_by(Window.id)
+            )
+        )
+    assert len(orgs) == 2 and departments and windows
     county = node_client("county")
     codes = [o.code for o in orgs]
     divisions = [o.division_code for o in orgs]
@@ -177,7 +184,14 @@ async def test_orgs_and_departments_by_key_one_statement_a_batch(
         by_id = await remote.org_records(
             county, OrgRecordKind.DEPARTMENTS, [d.id for d in departments]
         )
-    assert counted["n"] == 4  # one a call
+        of_org_windows = await remote.org_records(county, OrgRecordKind.WINDOWS_OF_ORG, codes)
+        by_window_id = await remote.org_records(
+            county, OrgRecordKind.WINDOWS, [w.id for w in windows]
+        )
+    assert counted["n"] == 6  # one a call
+    window_columns = [encode_row(table(Window), w) for w in windows]
+    assert [encode_row(table(Window), w) for w in of_org_windows] == window_columns
+    assert sorted(w.id for w in by_window_id) == sorted(w.id for w in windows)
     org_columns = [encode_row(table(ServiceOrg), o) for o in orgs]
     assert [encode_row(table(ServiceOrg), o) for o in by_code] == org_columns
     assert sorted(o.code for o in of_division) == sorted(codes)

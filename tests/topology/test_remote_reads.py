@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
-from levels.common.models import Department, ServiceOrg
+from levels.common.models import Department, ServiceOrg, Window
 from levels.node.records import KINDS, CaseRecordKind
 from tests.support.federation import YUCI, Federation
 
@@ -37,6 +37,7 @@ query {
       notices { id }
       licences { identifier }
       department { name }
+      ratings { rating channel }
     } }
   }
 }"""
@@ -92,7 +93,7 @@ async def test_a_residents_and_an_enterprises_own_cases_come_from_the_nodes(
 ORG = """
 query($code: String!) {
   division(code: $code) {
-    serviceOrg { code name departments { name org { code } } }
+    serviceOrg { code name departments { name org { code } } windows { number name } }
   }
 }"""
 
@@ -129,6 +130,8 @@ async def test_a_cases_materials_timeline_notices_and_licences_come_from_its_nod
         assert case["materials"] == [{"name": m.name, "state": m.state.name} for m in materials]
         assert sorted(e["action"] for e in case["timeline"]) == sorted(e.action for e in events)
         assert sorted(n["id"] for n in case["notices"]) == sorted(n.id for n in notices)
+        ratings = await _records(federation, CaseRecordKind.RATINGS, number)
+        assert case["ratings"] == [{"rating": r.rating.name, "channel": r.channel} for r in ratings]
         department = await _department(federation, number)
         assert case["department"] == department
         issued = sorted(lic["identifier"] for lic in case["licences"])
@@ -138,9 +141,10 @@ async def test_a_cases_materials_timeline_notices_and_licences_come_from_its_nod
     assert any(c["timeline"] for c in at_yuci)
     assert any(c["notices"] for c in at_yuci)
     assert any(c["licences"] for c in at_yuci)
+    assert any(c["ratings"] for c in at_yuci)
 
 
-async def test_a_divisions_org_and_its_departments_come_from_its_node(
+async def test_a_divisions_org_its_departments_and_windows_come_from_its_node(
     federation: Federation,
 ) -> None:
     async with federation.stores[YUCI].sessions() as session:
@@ -155,7 +159,12 @@ async def test_a_divisions_org_and_its_departments_come_from_its_node(
                 .order_by(Department.id)
             )
         )
-    assert departments
+        windows = list(
+            await session.scalars(
+                select(Window).where(Window.org_code == org.code).order_by(Window.id)
+            )
+        )
+    assert departments and windows
 
     data = await federation.desk.run("yuci.auditor", ORG, code="140702000000")
 
@@ -163,6 +172,7 @@ async def test_a_divisions_org_and_its_departments_come_from_its_node(
         "code": org.code,
         "name": org.name,
         "departments": [{"name": name, "org": {"code": org.code}} for name in departments],
+        "windows": [{"number": w.number, "name": w.name} for w in windows],
     }
 
 
