@@ -104,6 +104,58 @@ def _keeps(f: CaseFilter, scope: CaseScope) -> Callable[[Case], bool]:
     return keep
 
 
+def row_sql(f: CaseFilter, stmt: Select[Any]) -> Select[Any]:
+    """The filters the hub tests on a node's rows (``_keeps``), as SQL for a store."""
+    c = _case.c
+    if f.status is None:
+        stmt = stmt.where(c.status != CaseStatus.REFERRED)
+    else:
+        stmt = stmt.where(c.status == f.status)
+    if f.level is not None:
+        stmt = stmt.where(c.level == f.level)
+    if f.org_code is not None:
+        stmt = stmt.where(c.org_code == f.org_code)
+    if f.division_code is not None:
+        below = parse_division(f.division_code, field=("filter", "divisionCode")).prefix
+        stmt = stmt.where(held_within(c.number, c.division_code, below))
+    return stmt
+
+
+def own_lister(
+    f: CaseFilter,
+    scope: CaseScope,
+    start: Mapping[str, str],
+    size: int,
+    max_page: int,
+) -> Callable[[Node, NodeClient], Awaitable[list[Case]]]:
+    """What the fan-out asks a node reached through its API for a viewer's own cases
+    (``scope.subject``): up to ``size + 1`` of the account's cases the filter keeps,
+    after the node's position in the hub's cursor — the node's pages of ``casesOf``
+    in turn, narrowed to the filter's division when there is one."""
+    subject = scope.subject
+    if subject is None:
+        raise ValueError("a scope of one's own cases has a subject")
+    keep = _keeps(f, scope)
+    under = None
+    if f.division_code is not None:
+        division = parse_division(f.division_code, field=("filter", "divisionCode"))
+        under = division.code
+
+    async def listed(node: Node, client: NodeClient) -> list[Case]:
+        kept: list[Case] = []
+        position = start.get(node.id)
+        while True:
+            page = await remote.cases_of(
+                client, subject, under=under, after=position, first=min(size + 1, max_page)
+            )
+            kept.extend(r for r in page.rows if keep(r))
+            if len(kept) > size or not page.has_next or not page.rows:
+                return kept[: size + 1]
+            position = page.rows[-1].number
+
+    return listed
+
+
 def _narrowest(*prefixes: str) -> str | None:
     """The narrowest of nested key ranges (by their prefixes); None when two of them
     have nothing in common."""

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from levels.common.codes import level_of_division
 from levels.common.enums import LEVELS, Level
 from resolvers.fanout import call_api, call_node
 from resolvers.nodeclient import NodeClient
@@ -136,3 +137,23 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
             else:
                 results.append(found.get(key))
         return results
+
+
+def _division(code: str) -> str | None:
+    return code[:12] if level_of_division(code[:12]) else None
+
+
+class OrgScopedLoader(LevelLoader[tuple[Level, str], R]):
+    """Keyed by (level, key) where the key alone does not say the level: a credit
+    code, or a case number (a case moves up from the level that received it)."""
+
+    def levels_of(self, key: tuple[Level, str]) -> Sequence[Level]:
+        return (key[0],)
+
+    def division_of(self, key: tuple[Level, str]) -> str | None:
+        # a case number (receiving division + date + sequence) names its division; an
+        # 18-character credit code does not
+        return _division(key[1]) if len(key[1]) > 18 else None
+
+    def node_key(self, key: tuple[Level, str]) -> str:
+        return key[1]

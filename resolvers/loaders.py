@@ -13,18 +13,10 @@ from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from levels.audit.models import AuditEvent
 from levels.calendar.reads import read_calendar
 from levels.calendar.workdays import WorkCalendar
-from levels.cases import procedures, tolerance
-from levels.cases import reads as case_reads
 from levels.cases.models import (
     Case,
-    CaseMaterial,
-    CasePart,
-    CaseSuspension,
-    CaseTolerance,
-    SupervisionCard,
 )
 from levels.city import service as city_service
 from levels.common import reads
@@ -45,14 +37,24 @@ from levels.licences import reads as licence_reads
 from levels.licences.enums import LicenceStatus
 from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.licences.reuse import IssuerStatus
-from levels.notices import service as notice_service
-from levels.notices.models import CaseNotice
+from levels.node.records import CaseRecordKind, OrgRecordKind
 from levels.proxy import service as proxy_service
 from levels.windows import board as window_board
 from resolvers import remote
+from resolvers.case_loaders import (
+    CardsByCaseLoader,
+    CaseRecordsLoader,
+    EventsByCaseLoader,
+    LicencesByCaseLoader,
+    MaterialsByCaseLoader,
+    NoticesByCaseLoader,
+    PartsByCaseLoader,
+    ProceduresByCaseLoader,
+    ToleranceByCaseLoader,
+)
 from resolvers.fanout import NodeUnavailable
 from resolvers.language_loaders import StaffLanguagesByOrgLoader
-from resolvers.level_loader import LevelLoader, R
+from resolvers.level_loader import LevelLoader, OrgScopedLoader, R
 from resolvers.nodeclient import NodeClient
 from resolvers.registry import Node
 from resolvers.report_loaders import OverdueReportsByDivisionLoader
@@ -108,6 +110,8 @@ class ChildrenByParentLoader(LevelLoader[str, Division]):
 
 
 class ServiceOrgByDivisionLoader(LevelLoader[str, ReadRow]):
+    remote = True
+
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
 
@@ -117,35 +121,29 @@ class ServiceOrgByDivisionLoader(LevelLoader[str, ReadRow]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.orgs_by_division(keys, session=session)
 
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Any]:
+        return await remote.org_records(client, OrgRecordKind.ORGS_OF_DIVISION, keys)
+
     def answers(self, level: Level, row: ReadRow) -> str:
         return row.division_code
 
 
-class OrgScopedLoader(LevelLoader[tuple[Level, str], R]):
-    """Keyed by (level, key) where the key alone does not say the level: a credit
-    code, or a case number (a case moves up from the level that received it)."""
-
-    def levels_of(self, key: tuple[Level, str]) -> Sequence[Level]:
-        return (key[0],)
-
-    def division_of(self, key: tuple[Level, str]) -> str | None:
-        # a case number (receiving division + date + sequence) names its division; an
-        # 18-character credit code does not
-        return _division(key[1]) if len(key[1]) > 18 else None
-
-    def node_key(self, key: tuple[Level, str]) -> str:
-        return key[1]
-
-
 class ServiceOrgByCodeLoader(OrgScopedLoader[ReadRow]):
+    remote = True
+
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.orgs_by_code(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Any]:
+        return await remote.orgs_by_code(client, keys)
 
     def answers(self, level: Level, row: ReadRow) -> tuple[Level, str]:
         return (level, row.code)
 
 
 class DepartmentByIdLoader(LevelLoader[str, Department]):
+    remote = True
+
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
 
@@ -155,15 +153,22 @@ class DepartmentByIdLoader(LevelLoader[str, Department]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Department]:
         return await common_service.departments_by_id(keys, session=session)
 
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Department]:
+        return await remote.org_records(client, OrgRecordKind.DEPARTMENTS, keys)
+
     def answers(self, level: Level, row: Department) -> str:
         return row.id
 
 
 class DepartmentsByOrgLoader(OrgScopedLoader[Department]):
     many = True
+    remote = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Department]:
         return await common_service.departments_by_org(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Department]:
+        return await remote.org_records(client, OrgRecordKind.DEPARTMENTS_OF_ORG, keys)
 
     def answers(self, level: Level, row: Department) -> tuple[Level, str]:
         return (level, row.org_code)
@@ -171,20 +176,29 @@ class DepartmentsByOrgLoader(OrgScopedLoader[Department]):
 
 class WindowsByOrgLoader(OrgScopedLoader[Window]):
     many = True
+    remote = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Window]:
         return await common_service.windows_by_org(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Window]:
+        return await remote.org_records(client, OrgRecordKind.WINDOWS_OF_ORG, keys)
 
     def answers(self, level: Level, row: Window) -> tuple[Level, str]:
         return (level, row.org_code)
 
 
 class WindowByIdLoader(LevelLoader[str, Window]):
+    remote = True
+
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Window]:
         return await common_service.windows_by_id(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Window]:
+        return await remote.org_records(client, OrgRecordKind.WINDOWS, keys)
 
     def answers(self, level: Level, row: Window) -> str:
         return row.id
@@ -256,77 +270,6 @@ class DelegationByIdLoader(LevelLoader[str, DelegationView]):
         return row.row.id
 
 
-class MaterialsByCaseLoader(OrgScopedLoader[CaseMaterial]):
-    many = True
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CaseMaterial]:
-        return await case_reads.materials_by_case(keys, session=session)
-
-    def answers(self, level: Level, row: CaseMaterial) -> tuple[Level, str]:
-        return (level, row.case_number)
-
-
-class PartsByCaseLoader(OrgScopedLoader[CasePart]):
-    many = True
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CasePart]:
-        return await case_reads.parts_by_case(keys, session=session)
-
-    def answers(self, level: Level, row: CasePart) -> tuple[Level, str]:
-        return (level, row.case_number)
-
-
-class CardsByCaseLoader(OrgScopedLoader[SupervisionCard]):
-    many = True
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[SupervisionCard]:
-        return await case_reads.cards_by_case(keys, session=session)
-
-    def answers(self, level: Level, row: SupervisionCard) -> tuple[Level, str]:
-        return (level, row.case_number)
-
-
-class ToleranceByCaseLoader(OrgScopedLoader[CaseTolerance]):
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CaseTolerance]:
-        return await tolerance.commitments_by_case(keys, session=session)
-
-    def answers(self, level: Level, row: CaseTolerance) -> tuple[Level, str]:
-        return (level, row.case_number)
-
-
-class ProceduresByCaseLoader(OrgScopedLoader[CaseSuspension]):
-    many = True
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CaseSuspension]:
-        return await procedures.procedures_by_case(keys, session=session)
-
-    def answers(self, level: Level, row: CaseSuspension) -> tuple[Level, str]:
-        return (level, row.case_number)
-
-
-class EventsByCaseLoader(OrgScopedLoader[AuditEvent]):
-    many = True
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[AuditEvent]:
-        return await case_reads.events_by_case(keys, session=session)
-
-    def answers(self, level: Level, row: AuditEvent) -> tuple[Level, str]:
-        # the level the event was recorded at (a node may hold several)
-        return (Level(row.level), row.case_number or "")
-
-
-class NoticesByCaseLoader(OrgScopedLoader[CaseNotice]):
-    """The notices of a case kept in one store (the org that issued them is there)."""
-
-    many = True
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[CaseNotice]:
-        return await notice_service.notices_by_case(keys, session=session)
-
-    def answers(self, level: Level, row: CaseNotice) -> tuple[Level, str]:
-        return (level, row.case_number)
-
-
 class CalendarByLevelLoader(LevelLoader[Level, WorkCalendar]):
     """Each node's working-day calendar (its override table), once per request."""
 
@@ -395,19 +338,6 @@ class LicenceTypeByCodeLoader(LibraryLoader[LicenceType]):
         return row.code
 
 
-class LicencesByCaseLoader(OrgScopedLoader[ELicence]):
-    """The licences a case's approval issued, from the store that decided it (the
-    master rows: the city store also holds library copies, which answer nothing)."""
-
-    many = True
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ELicence]:
-        return await licence_reads.licences_by_case(keys, session=session)
-
-    def answers(self, level: Level, row: ELicence) -> tuple[Level, str]:
-        return (level, row.source_case_number if row.issuer_level is level else "")
-
-
 class LicenceAtIssuerLoader(OrgScopedLoader[ELicence]):
     """A licence's master row, keyed by (issuer level, identifier): the status its
     issuer holds now, ahead of the library's copy (the city store's copies of other
@@ -436,16 +366,11 @@ class RectificationByEvaluationLoader(LevelLoader[tuple[Level, int], Rectificati
         return (level, row.evaluation_id)
 
 
-class EvaluationsByCaseLoader(OrgScopedLoader[Evaluation]):
+class EvaluationsByCaseLoader(CaseRecordsLoader[Evaluation]):
     """好差评 of a case, from the store that holds it, oldest first."""
 
     many = True
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Evaluation]:
-        return await evaluation_service.evaluations_by_case(keys, session=session)
-
-    def answers(self, level: Level, row: Evaluation) -> tuple[Level, str]:
-        return (level, row.case_number)
+    kind = CaseRecordKind.RATINGS
 
 
 class EvaluationRowByPublicIdLoader(LevelLoader[tuple[Level, str], R]):

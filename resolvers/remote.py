@@ -1,6 +1,7 @@
 """The hub's reads through a node's API (DESIGN §2, "A node is a service"), for a node
 the map gives an ``http(s)://`` address: entity lookups by key, one ``_entities`` call
-per node per batch, and the key-range list of cases with its cursor. Each answer is the
+per node per batch, and the lists of cases (by key range, of an account) with their
+cursor. Each answer is the
 node's row, every column (``columns``, ``levels/common/rowcodec.py``), made into a
 transient instance of the mapped class the hub's types already read. And what a node
 answers to a case step it was asked to take (``step_outcome``)."""
@@ -13,9 +14,10 @@ from typing import Any
 
 from levels.cases.models import Case
 from levels.common.errors import DomainError
-from levels.common.models import Division
+from levels.common.models import Division, ServiceOrg
 from levels.common.rowcodec import decode_row
 from levels.node.cursors import case_cursor
+from levels.node.records import KINDS, ORG_KINDS, CaseRecordKind, OrgRecordKind
 from levels.node.steps import StepOutcome, code_of
 from resolvers.nodeclient import NodeCallFailed, NodeClient
 
@@ -27,6 +29,60 @@ query Cases($under: String!, $first: Int!, $after: String) {
   }
 }
 """
+
+
+_CASES_OF = """
+query CasesOf($subject: String!, $under: String, $first: Int!, $after: String) {
+  casesOf(subject: $subject, under: $under, first: $first, after: $after) {
+    items { columns }
+    pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+_CASE_RECORDS = """
+query CaseRecords($of: CaseRecordKind!, $numbers: [String!]!) {
+  caseRecords(of: $of, numbers: $numbers) { columns }
+}
+"""
+
+
+async def case_records(
+    client: NodeClient, kind: CaseRecordKind, numbers: Sequence[str]
+) -> list[Any]:
+    """The node's records of ``kind`` of these cases (one call for the batch), each a
+    transient instance of its mapped class, in the node's order."""
+    data = await client.query(_CASE_RECORDS, {"of": kind.name, "numbers": list(numbers)})
+    found = data.get("caseRecords")
+    if not isinstance(found, list):
+        raise NodeCallFailed(f"node {client.node_id}: caseRecords answered {found!r}")
+    model = KINDS[kind].model
+    return [decode_row(model, item["columns"]) for item in found]
+
+
+_ORG_RECORDS = """
+query OrgRecords($of: OrgRecordKind!, $keys: [String!]!) {
+  orgRecords(of: $of, keys: $keys) { columns }
+}
+"""
+
+
+async def org_records(client: NodeClient, kind: OrgRecordKind, keys: Sequence[str]) -> list[Any]:
+    """The node's orgs or departments of ``kind`` for these keys (one call for the
+    batch), each a transient instance of its mapped class."""
+    data = await client.query(_ORG_RECORDS, {"of": kind.name, "keys": list(keys)})
+    found = data.get("orgRecords")
+    if not isinstance(found, list):
+        raise NodeCallFailed(f"node {client.node_id}: orgRecords answered {found!r}")
+    model = ORG_KINDS[kind].model
+    return [decode_row(model, item["columns"]) for item in found]
+
+
+async def orgs_by_code(client: NodeClient, codes: Sequence[str]) -> list[ServiceOrg]:
+    """The node's rows of these orgs (one call for the batch)."""
+    found = await client.entities("ServiceOrg", [{"code": c} for c in codes], ["columns"])
+    return [decode_row(ServiceOrg, item["columns"]) for item in found if item is not None]
 
 
 async def cases_by_number(client: NodeClient, numbers: Sequence[str]) -> list[Case]:
@@ -57,10 +113,28 @@ async def cases_under(
         "first": first,
         "after": None if after is None else case_cursor(after),
     }
-    data = await client.query(_CASES, variables)
-    page = data.get("cases")
+    return _page(client, "cases", await client.query(_CASES, variables))
+
+
+async def cases_of(
+    client: NodeClient, subject: str, *, under: str | None, after: str | None, first: int
+) -> CasesPage:
+    """A page of the node's cases of the account ``subject`` (applicant or submitter),
+    received at or under ``under`` when given, in number order, after the case number
+    ``after``."""
+    variables = {
+        "subject": subject,
+        "under": under,
+        "first": first,
+        "after": None if after is None else case_cursor(after),
+    }
+    return _page(client, "casesOf", await client.query(_CASES_OF, variables))
+
+
+def _page(client: NodeClient, name: str, data: dict[str, Any]) -> CasesPage:
+    page = data.get(name)
     if not isinstance(page, dict):
-        raise NodeCallFailed(f"node {client.node_id}: cases answered {page!r}")
+        raise NodeCallFailed(f"node {client.node_id}: {name} answered {page!r}")
     rows = [decode_row(Case, item["columns"]) for item in page["items"]]
     return CasesPage(rows, bool(page["pageInfo"]["hasNextPage"]))
 

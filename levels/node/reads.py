@@ -25,6 +25,7 @@ from levels.licences.models import ELicence
 __all__ = [
     "DelegationRow",
     "cases_by_number",
+    "cases_of",
     "cases_under",
     "delegations_by_id",
     "divisions_by_code",
@@ -108,6 +109,39 @@ async def cases_under(
     if hi is None:  # a prefix of nines: no upper bound
         return await rows(session, _CASES_FROM, params)
     return await rows(session, _CASES_UNDER, {**params, "hi": hi})
+
+
+_CASES_OF = (
+    select(_case)
+    .where(
+        or_(
+            _case.c.applicant_id == bindparam("subject"),
+            _case.c.submitted_by == bindparam("subject"),
+        ),
+        _case.c.number > bindparam("after"),
+    )
+    .order_by(_case.c.number)
+    .limit(bindparam("limit"))
+)
+
+
+async def cases_of(
+    subject: str,
+    *,
+    prefix: str | None,
+    after: str | None,
+    limit: int,
+    session: AsyncSession,
+) -> Sequence[ReadRow]:
+    """Cases this store holds of an account (its applications, and what it handed in
+    for another: ``applicant_id`` or ``submitted_by``, both indexed), in number order,
+    after the number ``after``; with ``prefix``, those received at or under that
+    division (a key range on the number)."""
+    stmt = _CASES_OF
+    if prefix is not None:
+        stmt = stmt.where(_in_range(_case.c.number, prefix))
+    params = {"subject": subject, "after": after or "", "limit": limit}
+    return await rows(session, stmt, params)
 
 
 async def implementations_under(

@@ -4,16 +4,21 @@ inbox of ``levels/node``, shape the answer."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, cast
 
 import strawberry
+from strawberry.scalars import JSON
 
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
-from levels.node import reads
+from levels.common.reads import ReadRow
+from levels.common.rowcodec import encode_row
+from levels.node import reads, records
 from levels.node.cursors import case_cursor, decode_cursor, encode_cursor
 from levels.node.inbox import Outcome
-from schema.node.types import Case, MatterImplementation, NodeInfo
+from levels.node.records import CaseRecordKind, OrgRecordKind
+from schema.node.types import Case, CaseRecord, MatterImplementation, NodeInfo, Record
 
 strawberry.enum(Outcome, name="DeliveryOutcome", description="What became of a delivered message")
 
@@ -69,6 +74,17 @@ def _page_size(info: NodeInfo, first: int | None) -> int:
     return size
 
 
+def _case_page(found: Sequence[ReadRow], size: int) -> CasePage:
+    """A page of ``size`` cases of ``found`` (read with one more, to say whether more
+    follow)."""
+    page = found[:size]
+    end = case_cursor(page[-1].number) if page else None
+    return CasePage(
+        items=[Case.from_row(r) for r in page],
+        page_info=PageInfo(has_next_page=len(found) > size, end_cursor=end),
+    )
+
+
 @strawberry.type(
     name="Query", description="What a node serves: its entities (by key) and ordered lists"
 )
@@ -104,12 +120,88 @@ class NodeQuery:
             found = await reads.cases_under(
                 division.prefix, after=start, limit=size + 1, session=session
             )
-        page = found[:size]
-        end = case_cursor(page[-1].number) if page else None
-        return CasePage(
-            items=[Case.from_row(r) for r in page],
-            page_info=PageInfo(has_next_page=len(found) > size, end_cursor=end),
-        )
+        return _case_page(found, size)
+
+    @strawberry.field(
+        description="An account's cases this node holds — those it applied for and those "
+        "it handed in for another (a resident's or enterprise's own cases) — in "
+        "case-number order; with `under`, those received at or under that division "
+        "(DIVISION_NOT_OWNED as for `cases`)"
+    )
+    async def cases_of(
+        self,
+        info: NodeInfo,
+        subject: Annotated[
+            str, strawberry.argument(description="The account: applicant or submitter")
+        ],
+        under: Annotated[
+            str | None, strawberry.argument(description="A 12-digit division code")
+        ] = None,
+        first: Annotated[int | None, strawberry.argument(description="Page size")] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="The `endCursor` of the page before")
+        ] = None,
+    ) -> CasePage:
+        prefix = None
+        if under is not None:
+            scope = info.context.scope
+            prefix = scope.require_range(under, field="under", upward=True).prefix
+        size = _page_size(info, first)
+        start = decode_cursor(after, "case", 1)[0] if after else None
+        async with info.context.reading() as session:
+            found = await reads.cases_of(
+                subject, prefix=prefix, after=start, limit=size + 1, session=session
+            )
+        return _case_page(found, size)
+
+    @strawberry.field(
+        description="The records of one kind kept beside these cases' rows in this node "
+        "(one statement for the batch), every column; DIVISION_NOT_OWNED for a case "
+        "received where this node owns neither the division nor one above it"
+    )
+    async def case_records(
+        self,
+        info: NodeInfo,
+        of: Annotated[CaseRecordKind, strawberry.argument(description="Which records")],
+        numbers: Annotated[list[str], strawberry.argument(description="Case numbers")],
+    ) -> list[CaseRecord]:
+        scope = info.context.scope
+        for i, number in enumerate(numbers):
+            # a case is held on its way up from the division that received it
+            if not scope.on_the_way(number[:12], field=("numbers", str(i))):
+                raise DomainError(
+                    ErrorCode.DIVISION_NOT_OWNED, field=["numbers", str(i)], detail=number[:12]
+                )
+        if not numbers:
+            return []
+        async with info.context.reading() as session:
+            found = await records.case_records(of, numbers, session=session)
+        kind = records.KINDS[of]
+        return [
+            CaseRecord(case_number=kind.case_of(r), columns=cast(JSON, encode_row(kind.table, r)))
+            for r in found
+        ]
+
+    @strawberry.field(
+        description="The orgs of divisions, departments by id, or the departments of orgs "
+        "this node holds (one statement for the batch), every column; DIVISION_NOT_OWNED "
+        "for a division or department of a division this node does not own"
+    )
+    async def org_records(
+        self,
+        info: NodeInfo,
+        of: Annotated[OrgRecordKind, strawberry.argument(description="Which rows")],
+        keys: Annotated[list[str], strawberry.argument(description="Their keys")],
+    ) -> list[Record]:
+        kind = records.ORG_KINDS[of]
+        if kind.division:
+            for i, key in enumerate(keys):
+                info.context.scope.require(key[:12], field=("keys", str(i)))
+        if not keys:
+            return []
+        async with info.context.reading() as session:
+            found = await records.org_records(of, keys, session=session)
+        return [Record(columns=cast(JSON, encode_row(kind.table, r))) for r in found]
 
     @strawberry.field(
         description="The published implementation items of the orgs at or under these "

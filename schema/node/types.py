@@ -27,10 +27,12 @@ from levels.common.enums import (
 )
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division as DivisionRow
+from levels.common.models import ServiceOrg as ServiceOrgRow
 from levels.common.reads import ReadRow, table
 from levels.common.rowcodec import encode_row
 from levels.licences.enums import LicenceStatus
 from levels.node.reads import DelegationRow
+from levels.node.records import CaseRecordKind, OrgRecordKind
 from schema.node.context import NodeContext
 
 if not hasattr(LicenceStatus, "__strawberry_definition__"):  # registered once (schema/licences.py)
@@ -117,10 +119,15 @@ class ServiceOrg:
     address: str = _d("Where it is")
     phone: str = _d("Its phone number")
     opening_hours: str = _d("When it is open, as it states it")
+    row: strawberry.Private[ReadRow]
+
+    @strawberry.field(description=_COLUMNS)
+    def columns(self) -> JSON:
+        return cast(JSON, encode_row(table(ServiceOrgRow), self.row))
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return _copied(cls, row)
+        return _copied(cls, row, row=row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
@@ -268,6 +275,32 @@ class Delegation:
         delegation_id = _key(key, "id")
         info.context.scope.require(delegation_id[:12], field="id")
         return await _load(cls, info.context.loaders.delegation_by_id, delegation_id)
+
+
+strawberry.enum(
+    CaseRecordKind,
+    description="What is kept beside a case's row: its materials, parts, supervision "
+    "cards, tolerance commitment, special procedures, timeline events, notices, the "
+    "licences its approval issued, and its ratings",
+)
+
+
+strawberry.enum(
+    OrgRecordKind,
+    description="The orgs of divisions (by division code), departments and windows (by "
+    "id), the departments and windows of orgs (by credit code)",
+)
+
+
+@strawberry.type(description="A row of this node's store, read by a key of a batch")
+class Record:
+    columns: JSON = _d(_COLUMNS)
+
+
+@strawberry.type(description="A record kept beside a case's row in this node's store")
+class CaseRecord:
+    case_number: str = _d("The case it belongs to")
+    columns: JSON = _d(_COLUMNS)
 
 
 ENTITIES = [Division, ServiceOrg, Matter, MatterImplementation, Case, ELicence, Delegation]

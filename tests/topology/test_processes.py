@@ -17,7 +17,7 @@ from gateway.nodes import NodeRegistry
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
 from levels.common.reads import table
-from tests.topology.conftest import TAIGU, YUCI, Federation
+from tests.support.federation import TAIGU, YUCI, Federation
 
 # a case the test writes into 榆次区's node while it serves: received at the county
 CREATED = "140702000000-20261120-99999"

@@ -20,7 +20,7 @@ from levels.cases.models import Case
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import table
 from tests.conftest import DEMO_NOW
-from tests.topology.conftest import YUCI, Federation
+from tests.support.federation import YUCI, Federation
 
 ACCEPT = """
 mutation($input: CaseActionInput!) {

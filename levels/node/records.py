@@ -1,0 +1,140 @@
+"""What a node serves by a batch of keys beyond its entities, as every column of each
+row: a case's records kept beside its row — materials, parts, supervision cards,
+tolerance commitment, special procedures, timeline events, notices, the licences its
+approval issued, its ratings — read for a batch of case numbers in one statement per kind, with the
+same reads (and orders) as the hub's loaders use on a store. A node serves them as
+``caseRecords(of:, numbers:)``; and the orgs of divisions, departments and windows by id
+and those of orgs, as ``orgRecords(of:, keys:)``."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from levels.audit.models import AuditEvent
+from levels.cases import procedures, tolerance
+from levels.cases import reads as case_reads
+from levels.cases.models import (
+    CaseMaterial,
+    CasePart,
+    CaseSuspension,
+    CaseTolerance,
+    SupervisionCard,
+)
+from levels.common import reads
+from levels.common import service as common_service
+from levels.common.models import Department, ServiceOrg, Window
+from levels.common.reads import table
+from levels.evaluations import service as evaluation_service
+from levels.evaluations.models import Evaluation
+from levels.licences import reads as licence_reads
+from levels.licences.models import ELicence
+from levels.notices import service as notice_service
+from levels.notices.models import CaseNotice
+
+
+class CaseRecordKind(enum.Enum):
+    MATERIALS = "MATERIALS"
+    PARTS = "PARTS"
+    CARDS = "CARDS"
+    TOLERANCE = "TOLERANCE"
+    PROCEDURES = "PROCEDURES"
+    EVENTS = "EVENTS"
+    NOTICES = "NOTICES"
+    LICENCES = "LICENCES"
+    RATINGS = "RATINGS"
+
+
+Read = Callable[..., Awaitable[Sequence[Any]]]
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """Where one kind of record is kept, how a batch is read, and which column names
+    its case."""
+
+    model: type[Any]
+    read: Read
+    case_column: str = "case_number"
+
+    @property
+    def table(self) -> Table:
+        return table(self.model)
+
+    def case_of(self, row: Any) -> str:
+        return str(getattr(row, self.case_column) or "")
+
+
+KINDS: dict[CaseRecordKind, RecordKind] = {
+    CaseRecordKind.MATERIALS: RecordKind(CaseMaterial, case_reads.materials_by_case),
+    CaseRecordKind.PARTS: RecordKind(CasePart, case_reads.parts_by_case),
+    CaseRecordKind.CARDS: RecordKind(SupervisionCard, case_reads.cards_by_case),
+    CaseRecordKind.TOLERANCE: RecordKind(CaseTolerance, tolerance.commitments_by_case),
+    CaseRecordKind.PROCEDURES: RecordKind(CaseSuspension, procedures.procedures_by_case),
+    # the steps of its timeline (the audited reads of staff are not part of it)
+    CaseRecordKind.EVENTS: RecordKind(AuditEvent, case_reads.events_by_case),
+    CaseRecordKind.NOTICES: RecordKind(CaseNotice, notice_service.notices_by_case),
+    # every licence row here whose approval was this case's (the hub keeps the
+    # issuer's own: the city's library copies answer nothing there)
+    CaseRecordKind.LICENCES: RecordKind(
+        ELicence, licence_reads.licences_by_case, "source_case_number"
+    ),
+    # 好差评 of the case, oldest first
+    CaseRecordKind.RATINGS: RecordKind(Evaluation, evaluation_service.evaluations_by_case),
+}
+
+
+async def case_records(
+    kind: CaseRecordKind, numbers: Sequence[str], *, session: AsyncSession
+) -> Sequence[Any]:
+    """The rows of ``kind`` of these cases in this store, in one statement."""
+    return await KINDS[kind].read(list(numbers), session=session)
+
+
+class OrgRecordKind(enum.Enum):
+    ORGS_OF_DIVISION = "ORGS_OF_DIVISION"
+    DEPARTMENTS = "DEPARTMENTS"
+    DEPARTMENTS_OF_ORG = "DEPARTMENTS_OF_ORG"
+    WINDOWS = "WINDOWS"
+    WINDOWS_OF_ORG = "WINDOWS_OF_ORG"
+
+
+@dataclass(frozen=True)
+class OrgKind:
+    """How a batch of one kind is read, and the division a key names (a node answers
+    only for its own; None: the key names none — a credit code)."""
+
+    model: type[Any]
+    read: Read
+    division: bool
+
+    @property
+    def table(self) -> Table:
+        return table(self.model)
+
+
+ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
+    # keyed by division code
+    OrgRecordKind.ORGS_OF_DIVISION: OrgKind(ServiceOrg, reads.orgs_by_division, True),
+    # keyed by department id (division code + "D" + two digits)
+    OrgRecordKind.DEPARTMENTS: OrgKind(Department, common_service.departments_by_id, True),
+    # keyed by the org's credit code
+    OrgRecordKind.DEPARTMENTS_OF_ORG: OrgKind(Department, common_service.departments_by_org, False),
+    # keyed by window id (division code + "W" + two digits); the hub asks every node
+    # holding the window's level, and one that does not hold it answers nothing
+    OrgRecordKind.WINDOWS: OrgKind(Window, common_service.windows_by_id, False),
+    # keyed by the org's credit code
+    OrgRecordKind.WINDOWS_OF_ORG: OrgKind(Window, common_service.windows_by_org, False),
+}
+
+
+async def org_records(
+    kind: OrgRecordKind, keys: Sequence[str], *, session: AsyncSession
+) -> Sequence[Any]:
+    """The rows of ``kind`` for these keys in this store, in one statement."""
+    return await ORG_KINDS[kind].read(list(keys), session=session)

@@ -1,0 +1,97 @@
+"""A city node and two county nodes as processes of their own (``govhub node init`` and
+``govhub node serve`` on free loopback ports, a SQLite store each, the demo loaded), and
+a hub in-process whose node map gives their addresses, with stores of its own for the
+three nodes that are left empty: what the hub answers with a node's rows came through
+the node's API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from auth.hub_tokens import HubKey
+from gateway.demo import load_demo
+from gateway.nodes import NodeRegistry, build_registry
+from gateway.settings import Settings
+from tests.auth.conftest import own_hub
+from tests.conftest import DEMO_NOW, TEST_SECRET, migrate_registry, suite_settings
+from tests.scenarios.desk import Desk
+from tests.support.node_process import (
+    NodeProcess,
+    free_port,
+    govhub_env,
+    init_node,
+    serve_node,
+)
+
+CITY, YUCI, TAIGU = "jinzhong", "county-140702", "county-140703"
+
+
+def node_map(ports: dict[str, int]) -> str:
+    """The city node holds everything of 晋中市 but the two counties with nodes of
+    their own (the longest prefix wins)."""
+    prefixes = {CITY: "1407", YUCI: "140702", TAIGU: "140703"}
+    return "".join(
+        f'[[nodes]]\nid = "{node_id}"\nprefixes = ["{prefix}"]\n'
+        f'address = "http://127.0.0.1:{ports[node_id]}"\n\n'
+        for node_id, prefix in prefixes.items()
+    )
+
+
+@dataclass
+class Federation:
+    desk: Desk
+    served: dict[str, NodeProcess]
+    stores: NodeRegistry  # the nodes' own stores (as each node process reads them)
+    hub: NodeRegistry  # the hub's registry: its own (empty) stores and the API clients
+
+
+@asynccontextmanager
+async def federation_in(tmp: Path) -> AsyncIterator[Federation]:
+    """The nodes' stores in ``tmp`` with the demo, the three node processes serving
+    them, and the hub in-process over stores of its own (left empty); all stopped
+    and closed at the end."""
+    (tmp / "nodes").mkdir()
+    (tmp / "hub").mkdir()
+    key_file = tmp / "hub-key.pem"
+    key_file.write_bytes(HubKey.generate().pem())
+    ports = {node_id: free_port() for node_id in (CITY, YUCI, TAIGU)}
+    (tmp / "nodes.toml").write_text(node_map(ports), encoding="utf-8")
+    common: dict[str, Any] = {"nodes": str(tmp / "nodes.toml"), "hub_key_file": key_file}
+
+    # the nodes' side: each store migrated by `govhub node init`, the demo loaded
+    node_settings: Settings = suite_settings(tmp / "nodes", **common)
+    env = govhub_env(
+        GOVHUB_VAR_DIR=str(tmp / "nodes"),
+        GOVHUB_NODES=str(tmp / "nodes.toml"),
+        GOVHUB_HUB_KEY_FILE=str(key_file),
+        GOVHUB_SECRET_KEY=TEST_SECRET,
+        GOVHUB_CLOCK_OVERRIDE=DEMO_NOW.isoformat(),
+    )
+    for node_id in ports:
+        init_node(node_id, env, tmp)
+    stores = build_registry(node_settings)
+    await migrate_registry(stores)
+    await load_demo(stores, secret=node_settings.identity_secret())
+
+    # the hub's side: stores of its own for the nodes (empty), the accounts' store
+    hub_settings = suite_settings(
+        tmp / "hub", identity_db_url=node_settings.db_url("identity"), **common
+    )
+    hub = build_registry(hub_settings)
+    await migrate_registry(hub)
+
+    served: dict[str, NodeProcess] = {}
+    try:
+        for node_id, port in ports.items():
+            served[node_id] = await serve_node(node_id, env, tmp, port=port)
+        async with own_hub(hub_settings, hub) as own:
+            yield Federation(Desk(own), served, stores, hub)
+    finally:
+        for process in served.values():
+            await process.stop()
+        await hub.dispose()
+        await stores.dispose()
