@@ -51,14 +51,23 @@ def _lookup(kind: type, name: str) -> Any:
 
 
 class _ClassHooks(ExtensionContextManagerBase):
-    def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
-        found = _lookup(type(extension), self.HOOK_NAME)
-        if found is None:
-            return None
-        if found is STRAWBERRY:
-            return super().get_hook(extension)
-        make, is_async = found
-        return WrappedHook(extension=extension, hook=partial(make, extension), is_async=is_async)
+    def __init__(self, extensions: list[SchemaExtension]) -> None:
+        self.hooks: list[WrappedHook] = []
+        self.default_hook = getattr(SchemaExtension, self.HOOK_NAME)
+        name = self.HOOK_NAME
+        for extension in extensions:
+            found = _found.get((type(extension), name), _found)
+            if found is _found:
+                found = _lookup(type(extension), name)
+            if found is None:
+                continue
+            if found is STRAWBERRY:
+                hook = super().get_hook(extension)
+                if hook is not None:
+                    self.hooks.append(hook)
+                continue
+            make, is_async = found
+            self.hooks.append(WrappedHook(extension, partial(make, extension), is_async))
 
 
 class Operation(_ClassHooks, OperationContextManager):

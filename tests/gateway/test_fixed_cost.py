@@ -91,6 +91,10 @@ class Recording(SchemaExtension):
         yield
         Recording.seen.append("operation done")
 
+    def on_parse(self) -> None:  # type: ignore[override]
+        # a plain function, not a generator: left to Strawberry's own wrapping
+        Recording.seen.append("parse")
+
     async def on_execute(self) -> AsyncIterator[None]:
         Recording.seen.append("execute")
         yield
@@ -103,7 +107,17 @@ async def test_hooks_found_once_per_class_run_for_every_operation() -> None:
     for _ in range(2):
         result = await schema.execute("{ __typename }")
         assert result.errors is None and result.data == {"__typename": "Query"}
-    assert Recording.seen == ["operation", "execute", "execute done", "operation done"] * 2
+    assert (
+        Recording.seen
+        == [
+            "operation",
+            "parse",
+            "execute",
+            "execute done",
+            "operation done",
+        ]
+        * 2
+    )
 
 
 def test_metrics_children_are_the_labelled_series() -> None:
