@@ -62,7 +62,7 @@ def test_a_page_size_changes_the_remembered_cost() -> None:
     assert again == small
 
 
-def test_loaders_are_made_on_first_use_and_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_loaders_are_made_on_first_use_and_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     made: list[type] = []
     init = LevelLoader.__init__
 
