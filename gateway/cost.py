@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from cachetools import LRUCache
 from graphql import (
     DocumentNode,
     FieldNode,
@@ -94,6 +95,8 @@ class Measure:
         }
         self._memo: dict[tuple[str, str], Figures] = {}
         self._visiting: set[str] = set()
+        # the variables the figures depend on (a page size given as a variable)
+        self.read: set[str] = set()
 
     def operation(self, operation: OperationDefinitionNode) -> Figures:
         root = {
@@ -172,6 +175,7 @@ class Measure:
             if isinstance(value, IntValueNode):
                 first = int(value.value)
             elif isinstance(value, VariableNode):
+                self.read.add(value.name.value)
                 first = self.variables.get(value.name.value)
         if not isinstance(first, int) or isinstance(first, bool):
             return self.pricing.default_page_size
@@ -195,10 +199,73 @@ def measure(
 ) -> Figures:
     """Figures of the operation that will run (of every operation when the name does not
     pick one: the request is refused then anyway)."""
+    return _measured(schema, document, operation_name, variables, pricing)[0]
+
+
+def _measured(
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation_name: str | None,
+    variables: Mapping[str, Any] | None,
+    pricing: Pricing,
+) -> tuple[Figures, frozenset[str]]:
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     chosen = [o for o in operations if operation_name and o.name and o.name.value == operation_name]
     measuring = Measure(schema, document, variables, pricing)
     total = Figures()
     for operation in chosen or operations:
         total += measuring.operation(operation)
-    return total
+    return total, frozenset(measuring.read)
+
+
+def _page_value(variables: Mapping[str, Any] | None, name: str) -> int | None:
+    """What the cost model reads of a variable: an int page size, or nothing."""
+    value = (variables or {}).get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+class Measured:
+    """The figures of the documents measured before, by document, operation name and the
+    page sizes they were given: a document's figures depend on its text and on the
+    variables that size its pages, nothing else, and clients send the same few documents
+    again and again. Bounded like the document cache (``gateway/documents.py``); a
+    document is recognised by identity (the cache hands out the same parsed document
+    for the same text)."""
+
+    def __init__(self, maxsize: int = 512) -> None:
+        self._entries: LRUCache[tuple[int, str | None, Pricing], _Entry] = LRUCache(maxsize)
+
+    def figures(
+        self,
+        schema: GraphQLSchema,
+        document: DocumentNode,
+        operation_name: str | None,
+        variables: Mapping[str, Any] | None,
+        pricing: Pricing,
+    ) -> Figures:
+        key = (id(document), operation_name, pricing)
+        entry = self._entries.get(key)
+        if entry is None or entry.document is not document or entry.schema is not schema:
+            figures, read = _measured(schema, document, operation_name, variables, pricing)
+            entry = self._entries[key] = _Entry(document, schema, tuple(sorted(read)), {})
+            entry.known[self._sizes(entry, variables)] = figures
+            return figures
+        sizes = self._sizes(entry, variables)
+        found = entry.known.get(sizes)
+        if found is None:
+            found = measure(schema, document, operation_name, variables, pricing)
+            if len(entry.known) < 64:
+                entry.known[sizes] = found
+        return found
+
+    @staticmethod
+    def _sizes(entry: _Entry, variables: Mapping[str, Any] | None) -> tuple[int | None, ...]:
+        return tuple(_page_value(variables, name) for name in entry.read)
+
+
+@dataclass
+class _Entry:
+    document: DocumentNode
+    schema: GraphQLSchema
+    read: tuple[str, ...]
+    known: dict[tuple[int | None, ...], Figures]

@@ -77,6 +77,17 @@ class Metrics:
     store_stats_up: Gauge
     operation_names: OperationNames = field(default_factory=OperationNames)
     tracer: Tracer = field(default_factory=trace.NoOpTracer)
+    # the labelled child of each (metric, label values) counted so far: a request counts
+    # in six series or more, and ``labels`` checks and converts its values on every call
+    _children: dict[tuple[int, tuple[str, ...]], Any] = field(default_factory=dict)
+
+    def child(self, metric: Any, *values: str) -> Any:
+        """``metric.labels(*values)``, made once per label values (all bounded)."""
+        key = (id(metric), values)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*values)
+        return found
 
     @classmethod
     def create(cls, *, tracer: Tracer | None = None, operation_names: int = 100) -> Metrics:
@@ -152,16 +163,16 @@ class Metrics:
         self, name: str | None, kind: str, seconds: float, errors: list[str]
     ) -> None:
         label = self.operation_names.label(name)
-        self.operations.labels(label, kind).inc()
-        self.operation_latency.labels(label, kind).observe(seconds)
+        self.child(self.operations, label, kind).inc()
+        self.child(self.operation_latency, label, kind).observe(seconds)
         for error in errors:
-            self.operation_errors.labels(label, error).inc()
+            self.child(self.operation_errors, label, error).inc()
 
     def observe_node(self, node: str, seconds: float, error: str | None) -> None:
-        self.node_calls.labels(node).inc()
-        self.node_latency.labels(node).observe(seconds)
+        self.child(self.node_calls, node).inc()
+        self.child(self.node_latency, node).observe(seconds)
         if error is not None:
-            self.node_errors.labels(node).inc()
+            self.child(self.node_errors, node).inc()
 
 
 # the app serving the current request (set by MetricsMiddleware): where node calls and
@@ -206,5 +217,6 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            self.metrics.requests.labels(route, str(status)).inc()
-            self.metrics.latency.labels(route).observe(time.perf_counter() - start)
+            metrics = self.metrics
+            metrics.child(metrics.requests, route, str(status)).inc()
+            metrics.child(metrics.latency, route).observe(time.perf_counter() - start)

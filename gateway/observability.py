@@ -226,8 +226,9 @@ class OperationObserver(SchemaExtension):
                 metrics.operation_names.seed(
                     root_field_names(execution.schema) | manifest_operation_names(manifest)
                 )
-            span = metrics.tracer.start_span("graphql.operation")
-            span_token = otel_context.attach(trace.set_span_in_context(span))
+            if not isinstance(metrics.tracer, trace.NoOpTracer):
+                span = metrics.tracer.start_span("graphql.operation")
+                span_token = otel_context.attach(trace.set_span_in_context(span))
         start = time.perf_counter()
         try:
             yield

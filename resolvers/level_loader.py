@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Hashable, Sequence
-from typing import Any, ClassVar, Generic, TypeVar
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, ClassVar, Generic, TypeVar, overload
 
 from aiodataloader import DataLoader
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +25,31 @@ from resolvers.sessions import RequestSessions
 
 K = TypeVar("K", bound=Hashable)
 R = TypeVar("R")
+T = TypeVar("T")
+
+
+class PerRequest(Generic[T]):
+    """A loader of a request's set, made on first use from the set's ``sessions`` and
+    ``timeout``, then kept on the set (a plain attribute from then on)."""
+
+    def __init__(self, make: Callable[[RequestSessions, float], T]) -> None:
+        self.make = make
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> PerRequest[T]: ...
+
+    @overload
+    def __get__(self, obj: object, owner: type) -> T: ...
+
+    def __get__(self, obj: object | None, owner: type) -> PerRequest[T] | T:
+        if obj is None:
+            return self
+        made = obj.__dict__[self.name] = self.make(obj.sessions, obj.timeout)  # type: ignore[attr-defined]
+        return made
 
 
 class LevelLoader(DataLoader[K, Any], Generic[K, R]):

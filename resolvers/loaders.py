@@ -8,7 +8,6 @@ list sizes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,7 +53,7 @@ from resolvers.case_loaders import (
 )
 from resolvers.fanout import NodeUnavailable
 from resolvers.language_loaders import StaffLanguagesByOrgLoader
-from resolvers.level_loader import LevelLoader, OrgScopedLoader, R
+from resolvers.level_loader import LevelLoader, OrgScopedLoader, PerRequest, R
 from resolvers.nodeclient import NodeClient
 from resolvers.registry import Node
 from resolvers.report_loaders import OverdueReportsByDivisionLoader
@@ -426,85 +425,55 @@ class BoardByOrgLoader(LevelLoader[tuple[Level, str, Any], window_board.Board]):
         return (level, row.org_code, row.day)
 
 
-@dataclass
 class Loaders:
-    division_by_code: DivisionByCodeLoader
-    children_by_parent: ChildrenByParentLoader
-    service_org_by_division: ServiceOrgByDivisionLoader
-    service_org_by_code: ServiceOrgByCodeLoader
-    department_by_id: DepartmentByIdLoader
-    departments_by_org: DepartmentsByOrgLoader
-    windows_by_org: WindowsByOrgLoader
-    window_by_id: WindowByIdLoader
-    matter_by_code: MatterByCodeLoader
-    implementation_by_code: ImplementationByCodeLoader
-    implementations_by_basic_code: ImplementationsByBasicCodeLoader
-    materials_by_implementation: MaterialsByImplementationLoader
-    delegation_by_id: DelegationByIdLoader
-    materials_by_case: MaterialsByCaseLoader
-    parts_by_case: PartsByCaseLoader
-    cards_by_case: CardsByCaseLoader
-    procedures_by_case: ProceduresByCaseLoader
-    events_by_case: EventsByCaseLoader
-    notices_by_case: NoticesByCaseLoader
-    tolerance_by_case: ToleranceByCaseLoader
-    calendar_by_level: CalendarByLevelLoader
-    case_by_number: CaseByNumberLoader
-    licence_by_id: LicenceByIdLoader
-    uses_by_licence: UsesByLicenceLoader
-    licence_type_by_code: LicenceTypeByCodeLoader
-    licences_by_case: LicencesByCaseLoader
-    licence_at_issuer: LicenceAtIssuerLoader
-    rectification_by_evaluation: RectificationByEvaluationLoader
-    evaluations_by_case: EvaluationsByCaseLoader
-    evaluation_by_public_id: EvaluationByPublicIdLoader
-    rectification_by_public_id: RectificationByPublicIdLoader
-    complaint_by_public_id: ComplaintByPublicIdLoader
-    board_by_org: BoardByOrgLoader
-    village: VillageLoaders
-    staff_languages_by_org: StaffLanguagesByOrgLoader
-    overdue_reports: OverdueReportsByDivisionLoader
+    """A request's loaders, each made on first use: a request reads through two or three
+    of them, and making all ~40 (each an aiodataloader with its own checks) cost more
+    than a one-row query's own resolver."""
+
+    division_by_code = PerRequest(DivisionByCodeLoader)
+    children_by_parent = PerRequest(ChildrenByParentLoader)
+    service_org_by_division = PerRequest(ServiceOrgByDivisionLoader)
+    service_org_by_code = PerRequest(ServiceOrgByCodeLoader)
+    department_by_id = PerRequest(DepartmentByIdLoader)
+    departments_by_org = PerRequest(DepartmentsByOrgLoader)
+    windows_by_org = PerRequest(WindowsByOrgLoader)
+    window_by_id = PerRequest(WindowByIdLoader)
+    matter_by_code = PerRequest(MatterByCodeLoader)
+    implementation_by_code = PerRequest(ImplementationByCodeLoader)
+    implementations_by_basic_code = PerRequest(ImplementationsByBasicCodeLoader)
+    materials_by_implementation = PerRequest(MaterialsByImplementationLoader)
+    delegation_by_id = PerRequest(DelegationByIdLoader)
+    materials_by_case = PerRequest(MaterialsByCaseLoader)
+    parts_by_case = PerRequest(PartsByCaseLoader)
+    cards_by_case = PerRequest(CardsByCaseLoader)
+    procedures_by_case = PerRequest(ProceduresByCaseLoader)
+    events_by_case = PerRequest(EventsByCaseLoader)
+    notices_by_case = PerRequest(NoticesByCaseLoader)
+    tolerance_by_case = PerRequest(ToleranceByCaseLoader)
+    calendar_by_level = PerRequest(CalendarByLevelLoader)
+    case_by_number = PerRequest(CaseByNumberLoader)
+    licence_by_id = PerRequest(LicenceByIdLoader)
+    uses_by_licence = PerRequest(UsesByLicenceLoader)
+    licence_type_by_code = PerRequest(LicenceTypeByCodeLoader)
+    licences_by_case = PerRequest(LicencesByCaseLoader)
+    licence_at_issuer = PerRequest(LicenceAtIssuerLoader)
+    rectification_by_evaluation = PerRequest(RectificationByEvaluationLoader)
+    evaluations_by_case = PerRequest(EvaluationsByCaseLoader)
+    evaluation_by_public_id = PerRequest(EvaluationByPublicIdLoader)
+    rectification_by_public_id = PerRequest(RectificationByPublicIdLoader)
+    complaint_by_public_id = PerRequest(ComplaintByPublicIdLoader)
+    board_by_org = PerRequest(BoardByOrgLoader)
+    village = PerRequest(VillageLoaders.create)
+    staff_languages_by_org = PerRequest(StaffLanguagesByOrgLoader)
+    overdue_reports = PerRequest(OverdueReportsByDivisionLoader)
+
+    def __init__(self, sessions: RequestSessions, timeout: float) -> None:
+        self.sessions = sessions
+        self.timeout = timeout
 
     @classmethod
     def create(cls, sessions: RequestSessions, timeout: float) -> Loaders:
-        return cls(
-            division_by_code=DivisionByCodeLoader(sessions, timeout),
-            children_by_parent=ChildrenByParentLoader(sessions, timeout),
-            service_org_by_division=ServiceOrgByDivisionLoader(sessions, timeout),
-            service_org_by_code=ServiceOrgByCodeLoader(sessions, timeout),
-            department_by_id=DepartmentByIdLoader(sessions, timeout),
-            departments_by_org=DepartmentsByOrgLoader(sessions, timeout),
-            windows_by_org=WindowsByOrgLoader(sessions, timeout),
-            window_by_id=WindowByIdLoader(sessions, timeout),
-            matter_by_code=MatterByCodeLoader(sessions, timeout),
-            implementation_by_code=ImplementationByCodeLoader(sessions, timeout),
-            implementations_by_basic_code=ImplementationsByBasicCodeLoader(sessions, timeout),
-            materials_by_implementation=MaterialsByImplementationLoader(sessions, timeout),
-            delegation_by_id=DelegationByIdLoader(sessions, timeout),
-            materials_by_case=MaterialsByCaseLoader(sessions, timeout),
-            parts_by_case=PartsByCaseLoader(sessions, timeout),
-            cards_by_case=CardsByCaseLoader(sessions, timeout),
-            procedures_by_case=ProceduresByCaseLoader(sessions, timeout),
-            events_by_case=EventsByCaseLoader(sessions, timeout),
-            notices_by_case=NoticesByCaseLoader(sessions, timeout),
-            tolerance_by_case=ToleranceByCaseLoader(sessions, timeout),
-            calendar_by_level=CalendarByLevelLoader(sessions, timeout),
-            case_by_number=CaseByNumberLoader(sessions, timeout),
-            licence_by_id=LicenceByIdLoader(sessions, timeout),
-            uses_by_licence=UsesByLicenceLoader(sessions, timeout),
-            licence_type_by_code=LicenceTypeByCodeLoader(sessions, timeout),
-            licences_by_case=LicencesByCaseLoader(sessions, timeout),
-            licence_at_issuer=LicenceAtIssuerLoader(sessions, timeout),
-            rectification_by_evaluation=RectificationByEvaluationLoader(sessions, timeout),
-            evaluations_by_case=EvaluationsByCaseLoader(sessions, timeout),
-            evaluation_by_public_id=EvaluationByPublicIdLoader(sessions, timeout),
-            rectification_by_public_id=RectificationByPublicIdLoader(sessions, timeout),
-            complaint_by_public_id=ComplaintByPublicIdLoader(sessions, timeout),
-            board_by_org=BoardByOrgLoader(sessions, timeout),
-            village=VillageLoaders.create(sessions, timeout),
-            staff_languages_by_org=StaffLanguagesByOrgLoader(sessions, timeout),
-            overdue_reports=OverdueReportsByDivisionLoader(sessions, timeout),
-        )
+        return cls(sessions, timeout)
 
 
 def issuer_status(loaders: Loaders) -> IssuerStatus:

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from typing import Protocol
 
-from opentelemetry.trace import Status, StatusCode, Tracer
+from opentelemetry.trace import NoOpTracer, Status, StatusCode, Tracer
 
 
 class NodeCallMetrics(Protocol):
@@ -32,6 +32,16 @@ async def node_call(node: str) -> AsyncIterator[None]:
         yield
         return
     start = time.perf_counter()
+    if isinstance(metrics.tracer, NoOpTracer):
+        # no spans configured (the default): counted and timed only, without the
+        # tracing context a no-op span would still attach and detach
+        try:
+            yield
+        except BaseException as exc:
+            metrics.observe_node(node, time.perf_counter() - start, type(exc).__name__)
+            raise
+        metrics.observe_node(node, time.perf_counter() - start, None)
+        return
     with metrics.tracer.start_as_current_span(
         "govhub.node", attributes={"govhub.node.id": node, "govhub.node.level": node}
     ) as span:

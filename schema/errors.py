@@ -27,6 +27,7 @@ from levels.common.errors import DomainError, ErrorCode, message_for
 from resolvers.fanout import NodeUnavailable
 from resolvers.partial import unavailable_extensions
 from schema.error_shape import domain_error, rebuild
+from schema.hooks import ClassHooksRunner
 
 log = logging.getLogger("govhub.errors")
 refusals = logging.getLogger("govhub.refusals")
@@ -92,6 +93,11 @@ class GovHubSchema(strawberry.Schema):
     """Strawberry's schema, logging errors as an operator reads them: ERROR means a bug.
     (Strawberry logs every error at ERROR with its traceback, typed refusals too.) Every
     error of a request comes through here once, before masking, on every transport."""
+
+    def create_extensions_runner(
+        self, execution_context: Any, extensions: list[SchemaExtension]
+    ) -> ClassHooksRunner:
+        return ClassHooksRunner(execution_context=execution_context, extensions=extensions)
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
