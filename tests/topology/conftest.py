@@ -38,8 +38,9 @@ COUNTIES = {
     if div.level is Level.COUNTY
 }
 YUCI = "county-140702"
-# the mixed map's town node: 修文镇 and its villages
-XIUWEN = "town-140702101"
+# the mixed map's town node: 修文镇 and its villages (a node's message key is kept
+# under "node:<id>" in an 18-character column: ids of up to 13 characters)
+XIUWEN = "yuci-xiuwen"
 
 
 def node_map(databases: dict[str, str], extra: dict[str, str] | None = None) -> str:
