@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from levels.city.policy import CITY_POLICY
-from levels.common.codes import DivisionCode
+from levels.common.codes import DivisionCode, level_of_division
 from levels.common.enums import LEVELS, Level
 from levels.common.nodemap import NodeMap, NodeSpec
 from levels.common.policy import LevelPolicy
@@ -153,23 +153,34 @@ class NodeRegistry:
         return self._nodes[self.map.owner(division).id]
 
     def owner_or_none(self, code: str, level: Level | None = None) -> Node | None:
+        """The node keeping the row of ``level`` about the division ``code``: the owner
+        of its ancestor at that level (``NodeMap.owner_or_none``, the one rule)."""
         spec = self.map.owner_or_none(code, level)
         return None if spec is None else self._nodes[spec.id]
 
     def of_org(self, org_code: str, level: Level) -> Node:
         """The node holding an org of ``level`` known by its credit code alone: its
         characters 3–8 are the registering county's (or city's) division, which is
-        as far as a credit code says; the one node of the level when it says nothing."""
-        area = org_code[2:8]
-        found = None
-        if len(org_code) == 18 and area.isdigit():
-            found = self.owner_or_none(area + "000000", level)
+        as far as a credit code says; the one node of the level when it says nothing.
+        Where several nodes hold the level in that area (a town of the county on a
+        node of its own), ``org_nodes`` says which, and the org's row decides."""
+        area = _area(org_code)
+        found = self.owner_or_none(area, level) if area is not None else None
         return found if found is not None else self.single(level)
 
+    def org_nodes(self, org_code: str, level: Level) -> list[Node]:
+        """The nodes an org of ``level`` known by its credit code may be kept by: those
+        holding the level in the code's area (every node holding it when the code
+        names none). One node: the credit code decides; several: the org's division."""
+        area = _area(org_code)
+        return self.holding(level, area) if area is not None else self.holding(level)
+
     def owner_at(self, code: str, level: Level) -> Node:
-        """The node holding the division ``code`` starts with (12 digits of a case
-        number, a window or department id) at ``level`` — where a row of that level
-        about it is kept; the one node of the level when no node owns it."""
+        """The node keeping the row of ``level`` about the division ``code`` starts with
+        (12 digits of a case number, a window or department id): the owner of that
+        division's ancestor at ``level`` (``owner_or_none``) — a city-level row about
+        a village of 榆次区 is at the city node, a county-level one at 榆次区's, whatever
+        node its town is on; the one node of the level when no node owns it."""
         found = self.owner_or_none(code[:12], level)
         return found if found is not None else self.single(level)
 
@@ -191,6 +202,13 @@ class NodeRegistry:
     async def dispose(self) -> None:
         clients = [n.client.close() for n in self if n.client is not None]
         await asyncio.gather(*(s.engine.dispose() for s in self.stores()), *clients)
+
+
+def _area(org_code: str) -> str | None:
+    """The division a credit code's characters 3–8 name (its registering county's or
+    city's), when they name one."""
+    area = org_code[2:8] + "000000"
+    return area if len(org_code) == 18 and level_of_division(area) is not None else None
 
 
 @contextmanager

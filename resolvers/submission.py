@@ -183,6 +183,20 @@ async def _delegated_in_force(info: Info, code: ImplementationCode) -> None:
         )
 
 
+async def implementing_node(info: Info, code: ImplementationCode) -> Node:
+    """The node keeping an implementation: by its org's credit code while one node
+    holds the level in the code's county (every map so far but a mixed one), else the
+    owner of its row's division at its level (a 修文镇 item on 修文镇's own node)."""
+    nodes = info.context.nodes
+    candidates = nodes.org_nodes(code.org_code, code.level)
+    if len(candidates) == 1:
+        return candidates[0]
+    impl = await info.context.loaders.implementation_by_code.load(code.code)
+    if impl is None:
+        return nodes.of_org(code.org_code, code.level)
+    return nodes.owner_at(impl.division_code, code.level)
+
+
 def by_proxy(info: Info, input: Any) -> bool:
     """代办: a village agent hands the case in for a resident who authorized the station
     (``resolvers/proxy``), not the applicant or the counter."""
@@ -196,7 +210,7 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         code = parse_implementation_code(
             input.implementation_code, field=("input", "implementationCode")
         )
-        node = ctx.nodes.of_org(code.org_code, code.level)
+        node = await implementing_node(info, code)
         matter = await ctx.loaders.matter_by_code.load(code.basic_code)
         if matter is None:
             raise DomainError(

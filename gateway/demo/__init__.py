@@ -121,8 +121,10 @@ def _division_of(model: type[LevelBase], row: Row, parents: dict[str, str]) -> s
 
 
 def by_node(nodes: NodeRegistry, plan: DemoPlan) -> dict[str, dict[type[LevelBase], list[Row]]]:
-    """The plan's rows per node: each at the owner of its division at its level; rows
-    of no division once to every node holding their level."""
+    """The plan's rows per node: each at the node keeping its level's rows about its
+    division (the owner of the division's ancestor at that level: the rule the hub
+    reads by and the message worker sends by, so each message starts from one node);
+    rows of no division once to every node holding their level."""
     parents: dict[str, str] = {}
     for level in LEVELS:
         for row in plan.rows[level][MatterImplementation]:

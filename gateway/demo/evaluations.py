@@ -142,8 +142,9 @@ COMPLAINTS = (
 
 
 def _node(nodes: NodeRegistry, level: Level, code: str) -> Node:
-    """The node owning the division ``code`` begins with, at ``level``."""
-    return nodes.owner_or_none(code[:12], level) or nodes[level]
+    """The node keeping the row of ``level`` about the division ``code`` begins with
+    (the owner of its ancestor at ``level``)."""
+    return nodes.owner_at(code, level)
 
 
 async def _holder(nodes: NodeRegistry, number: str) -> tuple[Level, Case]:

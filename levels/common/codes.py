@@ -49,6 +49,13 @@ class DivisionCode:
             out.append(p)
         return out[::-1]
 
+    def at(self, level: Level) -> DivisionCode | None:
+        """This division or its ancestor at ``level``; None when ``level`` is below it."""
+        division: DivisionCode | None = self
+        while division is not None and division.level is not level:
+            division = division.parent
+        return division
+
     @property
     def prefix(self) -> str:
         """The significant prefix: every division below this one starts with it."""

@@ -3,7 +3,10 @@
 A node is one deployment — its own database, migrations, timers, audit chains and
 inbox — that owns the divisions under one or more division-code prefixes, optionally
 only at some levels. The hub finds a division's node by the longest matching prefix
-among the nodes that hold the division's level. Nothing else routes.
+among the nodes that hold the division's level. A row of another level about a
+division (a case referred up from a village to its county, a licence of the city about
+a resident's village) is kept by the node owning the division's ancestor at that level
+(``owner_or_none``). Nothing else routes.
 
 Topologies (all expressed in the same TOML shape, ``GOVHUB_NODES``)::
 
@@ -63,11 +66,14 @@ class NodeSpec:
         return self.address == IN_PROCESS
 
     def match(self, code: str, level: Level) -> int:
-        """The length of the longest prefix of this node matching ``code`` at
-        ``level``; -1 when the node does not hold it."""
+        """The length of the longest prefix of this node that starts ``code`` and can
+        start a code of ``level``; -1 when the node does not hold ``level`` there."""
         if self.levels and level not in self.levels:
             return -1
-        return max((len(p) for p in self.prefixes if code.startswith(p)), default=-1)
+        return max(
+            (len(p) for p in self.prefixes if code.startswith(p) and _prefix_reaches(p, level)),
+            default=-1,
+        )
 
     def describe(self) -> str:
         prefixes = ", ".join(p or "*" for p in self.prefixes)
@@ -144,12 +150,26 @@ class NodeMap:
         return found
 
     def owner_or_none(self, code: str, level: Level | None = None) -> NodeSpec | None:
-        level = level or level_of_division(code)
-        if level is None:
+        """The node holding the row of ``level`` (the code's own when None) about the
+        division ``code``: the owner of the division's ancestor at ``level`` — the
+        longest prefix matching that ancestor's code among the nodes holding ``level``.
+        A county-level row about a village of 榆次区 is at the node owning 榆次区, never
+        at a node of one of its towns; a city-level row about it at the city node, never
+        at 榆次区's. For a division above ``level`` (a county, asked at the town level)
+        it is the node covering the division's range at ``level``. None when the code
+        is not a division's or no node holds it. Every "which node keeps this row"
+        lookup goes through here (the message worker's ``levels/outbox/ownership.py``
+        too)."""
+        own = level_of_division(code)
+        if own is None:
             return None
+        target = level or own
+        division = DivisionCode(code, own)
+        at = division.at(target)
+        key = at.code if at is not None else division.prefix
         best, best_len = None, -1
         for node in self.nodes:
-            length = node.match(code, level)
+            length = node.match(key, target)
             if length > best_len:
                 best, best_len = node, length
         return best
@@ -163,19 +183,13 @@ class NodeMap:
             return [n for n in self.nodes if n.holds(level)]
         root = under if isinstance(under, DivisionCode) else parse_division(under)
         prefix = root.prefix
-        # the owner of the range as a whole: the longest node prefix covering it
-        covering, covering_len = None, -1
-        for node in self.nodes:
-            if not node.holds(level):
-                continue
-            length = max((len(p) for p in node.prefixes if prefix.startswith(p)), default=-1)
-            if length > covering_len:
-                covering, covering_len = node, length
         chosen = {
             n.id
             for n in self.nodes
             if n.holds(level) and any(p.startswith(prefix) and p != prefix for p in n.prefixes)
         }
+        # the owner of the range as a whole (of its ancestor at ``level``, when below it)
+        covering = self.owner_or_none(root.code, level)
         if covering is not None:
             chosen.add(covering.id)
         return [n for n in self.nodes if n.id in chosen]

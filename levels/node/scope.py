@@ -1,5 +1,7 @@
 """Which divisions a node answers for. A node owns the divisions the node map gives it
-(longest prefix, DESIGN §2); a call about any other division is refused with
+(longest prefix among the nodes holding the division's level, DESIGN §2; a row of
+another level about a division is kept by the owner of its ancestor at that level,
+``NodeMap.owner_or_none``); a call about any other division is refused with
 ``DIVISION_NOT_OWNED``, so a hub whose map is out of date learns it at once instead of
 reading an empty answer as "none"."""
 
@@ -25,7 +27,12 @@ class NodeScope:
         return self.node.id
 
     def owns(self, code: DivisionCode) -> bool:
-        owner = self.nodes.owner_or_none(code.code, code.level)
+        return self.keeps(code.code, code.level)
+
+    def keeps(self, code: str, level: Level) -> bool:
+        """Whether this node keeps the rows of ``level`` about the division ``code``
+        (it owns the division's ancestor at that level)."""
+        owner = self.nodes.owner_or_none(code, level)
         return owner is not None and owner.id == self.node.id
 
     def holds(self, level: Level) -> bool:
@@ -64,4 +71,4 @@ class NodeScope:
         of its ancestors): where a case received there can be held, as it is referred
         upward level by level."""
         division = parse_division(code, field=field)
-        return any(self.owns(d) for d in division.chain)
+        return any(self.keeps(division.code, d.level) for d in division.chain)

@@ -10,7 +10,7 @@ its message's target."""
 from __future__ import annotations
 
 from levels.common.codes import DivisionCode, level_of_division
-from levels.common.enums import LEVELS, Level
+from levels.common.enums import Level
 from levels.common.nodemap import NodeMap
 
 
@@ -23,13 +23,9 @@ def division_at(code: str, level: Level) -> DivisionCode:
     own = level_of_division(code)
     if own is None:
         raise NotOwned(f"{code!r} is not a division code")
-    if LEVELS.index(level) > LEVELS.index(own):
+    division = DivisionCode(code, own).at(level)
+    if division is None:
         raise NotOwned(f"division {code} has no {level.value} division above it")
-    division = DivisionCode(code, own)
-    while division.level is not level:
-        parent = division.parent
-        assert parent is not None  # the city level is the top one
-        division = parent
     return division
 
 
@@ -49,6 +45,7 @@ def owner(nodemap: NodeMap, code: str | None, level: Level | str | None) -> str:
             raise NotOwned(f"{code!r} is not a division code")
         return single.id
     division = division_at(code, at)
+    # the one rule of the node map: the owner of the division's ancestor at ``at``
     found = nodemap.owner_or_none(division.code, division.level)
     if found is None:
         raise NotOwned(f"no node owns division {division.code}")

@@ -1,10 +1,11 @@
-"""The node map: longest prefix wins among the nodes holding the division's level."""
+"""The node map: longest prefix wins among the nodes holding the division's level; a
+row of another level about a division is at the node owning its ancestor there."""
 
 from __future__ import annotations
 
 import pytest
 
-from levels.common.codes import key_range
+from levels.common.codes import key_range, parse_division
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.nodemap import NodeMap, NodeMapError
@@ -67,6 +68,60 @@ def test_mixed_map_hands_one_town_to_a_node_of_its_own() -> None:
         "yuci-101",
     ]
     assert [n.id for n in nodes.holding(Level.VILLAGE, under="140702101000")] == ["yuci-101"]
+
+
+# 修文村, a village of 修文镇, a town of 榆次区
+XIUWEN_VILLAGE = "140702101201"
+
+
+def test_a_row_of_an_upper_level_is_at_the_node_of_the_divisions_ancestor() -> None:
+    """A city-level row about a village of 榆次区 is the city node's, although 榆次区's
+    node (no ``levels``: it may hold any) has the longer prefix of the village's code."""
+    nodes = NodeMap.from_toml(PER_COUNTY)
+    assert nodes.owner_or_none(XIUWEN_VILLAGE, Level.CITY) is nodes["jinzhong"]
+    assert nodes.owner_or_none(XIUWEN_VILLAGE, Level.COUNTY) is nodes["yuci"]
+    assert nodes.owner_or_none(XIUWEN_VILLAGE, Level.TOWN) is nodes["yuci"]
+    assert nodes.owner_or_none(XIUWEN_VILLAGE) is nodes["yuci"]
+    # the city node of the per-county demo holds the city level only: the same
+    federated = NodeMap.from_toml(PER_COUNTY.replace('["140700"]', '["140700"]\nlevels = ["CITY"]'))
+    assert federated.owner_or_none(XIUWEN_VILLAGE, Level.CITY) is federated["jinzhong"]
+
+
+def test_in_the_mixed_map_each_level_goes_to_its_ancestors_node() -> None:
+    nodes = NodeMap.from_toml(MIXED)
+    at = {lv: nodes.owner_or_none(XIUWEN_VILLAGE, lv) for lv in Level}
+    assert {lv.value: n.id for lv, n in at.items() if n is not None} == {
+        "CITY": "jinzhong",
+        "COUNTY": "yuci",  # 榆次区's county rows stay on its node
+        "TOWN": "yuci-101",
+        "VILLAGE": "yuci-101",
+    }
+    assert nodes.owner_or_none("140702101000", Level.COUNTY) is nodes["yuci"]
+    assert nodes.owner_or_none("140702102201", Level.TOWN) is nodes["yuci"]
+    # a division above the level: the node covering its range there
+    assert nodes.owner_or_none("140702000000", Level.TOWN) is nodes["yuci"]
+    assert nodes.owner_or_none("140702000000", Level.VILLAGE) is nodes["yuci"]
+    # not a division code: no node
+    assert nodes.owner_or_none("14070210", Level.TOWN) is None
+    assert nodes.owner_or_none("140800000000", Level.COUNTY) is None
+
+
+def test_the_embedded_default_keeps_each_level_on_its_node() -> None:
+    nodes = NodeMap.embedded()
+    for level in Level:
+        assert nodes.owner_or_none(XIUWEN_VILLAGE, level) is nodes[level.value.lower()]
+    assert nodes.owner_or_none("140702000000", Level.VILLAGE) is nodes["village"]
+
+
+def test_a_division_at_a_level_is_itself_or_its_ancestor() -> None:
+    village = parse_division(XIUWEN_VILLAGE)
+    assert [(d.code, d.level) for d in (village.at(lv) for lv in Level) if d] == [
+        ("140700000000", Level.CITY),
+        ("140702000000", Level.COUNTY),
+        ("140702101000", Level.TOWN),
+        (XIUWEN_VILLAGE, Level.VILLAGE),
+    ]
+    assert parse_division("140702000000").at(Level.TOWN) is None
 
 
 def test_a_division_no_node_owns_is_not_found() -> None:

@@ -1,7 +1,8 @@
 """A per-county topology (DESIGN §2, Nodes): a city node owning 140700 and a node of its
 own for each county of the demo city — 榆次区 (140702), 太谷区 (140703), … — each with its
 own database (a SQLite file under tmp; with ``GOVHUB_TEST_BACKEND=postgres`` a PostgreSQL
-database each), the demo loaded through the node map."""
+database each), the demo loaded through the node map. The mixed topology is the same map
+plus 修文镇 (140702101, a town of 榆次区) on a node of its own."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from gateway.demo import load_demo
 from gateway.demo.plan import load_divisions
 from gateway.nodes import NodeRegistry, build_registry
 from gateway.settings import Settings
 from levels.common.enums import Level
+from levels.outbox.models import OutboxMessage
+from levels.outbox.ownership import owner
 from tests.auth.conftest import own_hub
 from tests.conftest import (
     BACKEND,
@@ -35,10 +39,14 @@ COUNTIES = {
     if div.level is Level.COUNTY
 }
 YUCI = "county-140702"
+# the mixed map's town node: 修文镇 and its villages (a node's message key is kept
+# under "node:<id>" in an 18-character column: ids of up to 13 characters)
+XIUWEN = "yuci-xiuwen"
 
 
-def node_map(databases: dict[str, str]) -> str:
-    """The TOML of the per-county map (a node without a database gets its SQLite file)."""
+def node_map(databases: dict[str, str], extra: dict[str, str] | None = None) -> str:
+    """The TOML of the per-county map, plus the ``extra`` nodes (id → prefix) given (a
+    node without a database gets its SQLite file)."""
 
     def database(node_id: str) -> str:
         url = databases.get(node_id)
@@ -46,16 +54,44 @@ def node_map(databases: dict[str, str]) -> str:
 
     city = '[[nodes]]\nid = "jinzhong"\nprefixes = ["140700"]\nlevels = ["CITY"]\n'
     text = city + database("jinzhong")
-    for node_id, prefix in COUNTIES.items():
+    for node_id, prefix in {**COUNTIES, **(extra or {})}.items():
         text += f'\n[[nodes]]\nid = "{node_id}"\nprefixes = ["{prefix}"]\n{database(node_id)}'
     return text
 
 
-async def per_county(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, list[str]]:
-    """Fresh, migrated stores of the per-county map."""
-    databases, created = await fresh_databases(tag, ("jinzhong", *COUNTIES, "identity"))
+async def message_sources(nodes: NodeRegistry) -> dict[tuple[str, Level], set[str]]:
+    """The nodes each entity's messages start from, per source level, read from every
+    node's outbox; asserting that each message is in the outbox of the node owning its
+    division at its source level (``levels/outbox/ownership.py``) and that each
+    entity's messages of one level start from one node (its sequence is that node's)."""
+    sources: dict[tuple[str, Level], set[str]] = {}
+    for node in nodes:
+        async with node.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        OutboxMessage.entity,
+                        OutboxMessage.division_code,
+                        OutboxMessage.source_level,
+                    )
+                )
+            ).all()
+        for entity, division, level in rows:
+            assert owner(nodes.map, division, level) == node.id, (entity, division, node.id)
+            sources.setdefault((entity or division, level), set()).add(node.id)
+    assert sources, "the demo sends messages"
+    assert {k: s for k, s in sources.items() if len(s) > 1} == {}
+    return sources
+
+
+async def per_county(
+    tmp: Path, tag: str, extra: dict[str, str] | None = None
+) -> tuple[Settings, NodeRegistry, list[str]]:
+    """Fresh, migrated stores of the per-county map (with the ``extra`` nodes)."""
+    stores = ("jinzhong", *COUNTIES, *(extra or {}), "identity")
+    databases, created = await fresh_databases(tag, stores)
     identity_db_url = databases.pop("identity", None)
-    (tmp / "nodes.toml").write_text(node_map(databases), encoding="utf-8")
+    (tmp / "nodes.toml").write_text(node_map(databases, extra), encoding="utf-8")
     settings = suite_settings(tmp, nodes=str(tmp / "nodes.toml"), identity_db_url=identity_db_url)
     nodes = build_registry(settings)
     await migrate_registry(nodes)
@@ -89,6 +125,32 @@ async def county_desk(county_stores: tuple[Settings, NodeRegistry]) -> AsyncIter
     async with own_hub(settings, nodes) as hub:
         d = Desk(hub)
         await d.sign_in("resident1", *STAFF)
+        yield d
+
+
+@pytest.fixture(scope="module")
+async def mixed_stores(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
+    """The mixed map: per county, and 修文镇 on a node of its own; the demo loaded."""
+    if BACKEND == "postgres":
+        await pg.require_services()
+    settings, nodes, created = await per_county(
+        tmp_path_factory.mktemp("mixed"), uuid.uuid4().hex[:8], {XIUWEN: "140702101"}
+    )
+    await load_demo(nodes, secret=settings.identity_secret())
+    yield settings, nodes
+    await nodes.dispose()
+    for name in created:
+        await pg.drop_database(name)
+
+
+@pytest.fixture
+async def mixed_desk(mixed_stores: tuple[Settings, NodeRegistry]) -> AsyncIterator[Desk]:
+    settings, nodes = mixed_stores
+    async with own_hub(settings, nodes) as hub:
+        d = Desk(hub)
+        await d.sign_in("resident4", *STAFF)
         yield d
 
 

@@ -21,7 +21,7 @@ from tests.scenarios.desk import Desk
 from tests.scenarios.test_cross_level_journey import (
     test_authorize_proxy_refer_review_accept_approve_and_see_it as journey,
 )
-from tests.topology.conftest import COUNTIES, YUCI
+from tests.topology.conftest import COUNTIES, YUCI, message_sources
 
 DIVISION = "query($code: String!) { division(code: $code) { code name level } }"
 ROUTES = """
@@ -45,6 +45,8 @@ async def test_the_per_county_map_routes_by_prefix(county_nodes: NodeRegistry) -
     assert county_nodes.owner(XIUWEN_VILLAGE).id == YUCI
     assert county_nodes.owner("140703000000").id == "county-140703"
     assert county_nodes.owner("140700000000").id == "jinzhong"
+    # a row of the city level about a village of 榆次区: the city node's
+    assert county_nodes.owner_at(XIUWEN_VILLAGE, Level.CITY).id == "jinzhong"
     assert county_nodes[Level.CITY].id == "jinzhong"
     try:
         county_nodes[Level.COUNTY]
@@ -52,6 +54,15 @@ async def test_the_per_county_map_routes_by_prefix(county_nodes: NodeRegistry) -
         assert "COUNTY" in str(exc)
     else:
         raise AssertionError("several nodes hold the county level")
+
+
+async def test_each_demo_message_starts_from_one_node(county_nodes: NodeRegistry) -> None:
+    """The demo's messages, each in the outbox of its division's owner at its source
+    level: 修文镇's licence published from the town level and used by a case of 榆次区's
+    centre starts both sequences from 榆次区's node."""
+    sources = await message_sources(county_nodes)
+    licence = "licence:YYZZ.12140702MB1010008W.000002.1.3"
+    assert sources[(licence, Level.TOWN)] == sources[(licence, Level.COUNTY)] == {YUCI}
 
 
 async def _count(node_url: str, model: Any, prefix: str) -> int:
