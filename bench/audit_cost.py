@@ -30,6 +30,7 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -49,16 +50,19 @@ STAFF = case_service.Actor(id="bench-staff", kind="STAFF", role="SUPERVISOR", ch
 PER_DIVISION_CHAINS = hasattr(chain, "append_many")
 
 
-async def _clone_cases(node: LevelNode) -> list[str]:
-    """64 cases over 16 divisions, copies of the store's first demo case."""
+async def _clone_cases(
+    node: LevelNode, divisions: int = DIVISIONS, per_division: int = PER_DIVISION, first: int = 0
+) -> list[str]:
+    """64 cases over 16 divisions (or ``divisions`` × ``per_division`` from division
+    number ``first``), copies of the store's first demo case."""
     async with node.sessions.begin() as session:
         model = await session.scalar(select(Case).order_by(Case.number).limit(1))
         assert model is not None, "the demo loads cases into the county store"
         fields = {a.key: getattr(model, a.key) for a in Case.__mapper__.column_attrs}
         numbers = []
-        for d in range(DIVISIONS):
+        for d in range(first, first + divisions):
             division = f"1407021012{d:02d}"
-            for i in range(PER_DIVISION):
+            for i in range(per_division):
                 number = f"{division}-20261120-{90000 + i:05d}"
                 session.add(Case(**(fields | {"number": number, "division_code": division})))
                 numbers.append(number)
@@ -96,9 +100,12 @@ async def _write(node: LevelNode, number: str) -> None:
 
 
 async def _tps(
-    node: LevelNode, numbers: list[str], op: Callable[[LevelNode, str], Awaitable[None]]
+    node: LevelNode,
+    numbers: list[str],
+    op: Callable[[LevelNode, str], Awaitable[None]],
+    seconds: float = SECONDS,
 ) -> float:
-    stop = time.perf_counter() + SECONDS
+    stop = time.perf_counter() + seconds
     done = [0] * CLIENTS
 
     async def client(i: int) -> None:
@@ -111,6 +118,40 @@ async def _tps(
     started = time.perf_counter()
     await asyncio.gather(*(client(i) for i in range(CLIENTS)))
     return sum(done) / (time.perf_counter() - started)
+
+
+OPS: dict[str, Callable[[LevelNode, str], Awaitable[None]]] = {
+    "staff-read, grouped (as Query.case)": _read_grouped,
+    "staff-read, per-read transaction": _read_in_session,
+    "write (case row + audit event)": _write,
+}
+
+
+@dataclass(frozen=True)
+class ChainCost:
+    """Transactions per second of each of ``OPS`` at 16 clients, the 64 cases spread over
+    16 divisions (a chain each) or all in one division (one shared chain head, as one
+    chain per store was), and the 1-minute load average when the row started."""
+
+    shared: bool
+    tps: dict[str, float]
+    load: float
+
+
+async def chain_cost(node: LevelNode, *, shared: bool, seconds: float) -> ChainCost:
+    """``OPS`` on ``node``'s store (a county store with the demo loaded): 64 copies of a
+    demo case in 16 divisions, or in one (division 16, so both can run on one store);
+    each op warmed up for a quarter of ``seconds``, then timed ``seconds``."""
+    if shared:
+        numbers = await _clone_cases(node, 1, DIVISIONS * PER_DIVISION, first=DIVISIONS)
+    else:
+        numbers = await _clone_cases(node)
+    load = os.getloadavg()[0]
+    tps: dict[str, float] = {}
+    for name, op in OPS.items():
+        await _tps(node, numbers, op, seconds / 4)  # warm-up
+        tps[name] = await _tps(node, numbers, op, seconds)
+    return ChainCost(shared, tps, load)
 
 
 RAW_APPEND = (

@@ -1,0 +1,147 @@
+"""The per-county topology section of ``make bench`` (``bench.topology``): one line per
+query and concurrency with the three hubs side by side, the hop costs against the
+federation goals, and the audit chains' throughput."""
+
+from __future__ import annotations
+
+import math
+
+from bench.driver import Outcome
+from bench.report import grid
+from bench.topology import (
+    CHAINS_GOAL,
+    IN_PROCESS_GOAL,
+    LOOPBACK_GOAL_MS,
+    TOPOLOGIES,
+    TopologyLoad,
+    TopologyRun,
+    iter_rows,
+)
+
+HEADERS = (
+    "query",
+    "c",
+    "(a) embedded p50 / p99",
+    "(b) per-county in-process p50 / p99",
+    "(c) per-county loopback p50 / p99",
+    "HTTP calls/req",
+    "(b) ÷ (a) − 1 (≤ 20 %)",
+    "(c) − (b) per call (≤ 2 ms)",
+    "load avg a / b / c",
+)
+
+
+def _cell(out: Outcome) -> str:
+    text = f"{out.p50_ms:.1f} / {out.p99_ms:.1f}"
+    return f"{text} ({out.failures} of {out.requests} failed)" if out.failures else text
+
+
+def in_process_cost(run: TopologyRun, key: str, c: int) -> float:
+    """(b) p50 over (a) p50, minus one."""
+    a = run.runs[(key, c, "embedded")].outcome
+    b = run.runs[(key, c, "in-process")].outcome
+    return b.p50_ms / a.p50_ms - 1
+
+
+def loopback_cost_ms(run: TopologyRun, key: str, c: int) -> float:
+    """(c) p50 − (b) p50 per HTTP node call (NaN without any)."""
+    calls = run.calls.get((key, "loopback"), 0.0)
+    if calls <= 0:
+        return math.nan
+    b = run.runs[(key, c, "in-process")].outcome
+    cc = run.runs[(key, c, "loopback")].outcome
+    return (cc.p50_ms - b.p50_ms) / calls
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "not met"
+
+
+def _failed(run: TopologyRun, key: str, c: int) -> bool:
+    return any(run.runs[(key, c, t)].outcome.failures for t in TOPOLOGIES)
+
+
+def chain_ratios(run: TopologyRun) -> dict[str, float]:
+    """One chain per division ÷ one shared head, per op."""
+    shared = next((c for c in run.chains if c.shared), None)
+    divided = next((c for c in run.chains if not c.shared), None)
+    if shared is None or divided is None:
+        return {}
+    return {op: divided.tps[op] / shared.tps[op] for op in divided.tps if shared.tps.get(op)}
+
+
+def topology_section(run: TopologyRun, load: TopologyLoad) -> str:
+    lines = [
+        "## Per-county topology",
+        "",
+        f"{run.backend}; the hub served as `govhub serve` runs it over (a) the embedded "
+        "default map, (b) the per-county map in its process (12 nodes, read by SQL), "
+        f"(c) the same map with {run.served_nodes} county nodes as `govhub node serve` "
+        f"processes on loopback; closed loop from another process, {load.seconds:g} s per "
+        f"run after {load.warmup:g} s of warm-up, the three hubs of a line run one after "
+        "the other; p50 / p99 in ms; HTTP calls per request counted on "
+        "`govhub_node_calls_total` of (c)'s hub for its nodes with an address.",
+        "",
+    ]
+    rows = []
+    for query, c in iter_rows(run, load.levels):
+        runs = [run.runs[(query.key, c, t)] for t in TOPOLOGIES]
+        hop = in_process_cost(run, query.key, c)
+        per_call = loopback_cost_ms(run, query.key, c)
+        failed = _failed(run, query.key, c)
+        hop_text = f"{hop * 100:+.0f} % ({_verdict(hop <= IN_PROCESS_GOAL and not failed)})"
+        call_text = (
+            "—"
+            if math.isnan(per_call)
+            else f"{per_call:+.2f} ms ({_verdict(per_call <= LOOPBACK_GOAL_MS and not failed)})"
+        )
+        rows.append(
+            (
+                query.name,
+                str(c),
+                *(_cell(r.outcome) for r in runs),
+                f"{run.calls.get((query.key, 'loopback'), math.nan):.1f}",
+                hop_text,
+                call_text,
+                " / ".join(f"{r.load:.1f}" for r in runs),
+            )
+        )
+    if rows:
+        lines.append(grid(HEADERS, rows, {0}))
+    else:
+        lines.append("No row was measured.")
+    if run.chains:
+        lines += ["", _chains_table(run)]
+    if run.notes:
+        lines.append("")
+        lines += [f"- {note}" for note in run.notes]
+    return "\n".join(lines)
+
+
+def _chains_table(run: TopologyRun) -> str:
+    ops = list(run.chains[0].tps)
+    headers = ("audit chains (county-140702, 16 clients, pool 6)", *ops, "load avg")
+    rows = [
+        (
+            "one shared chain head (as one chain per store)"
+            if cost.shared
+            else "one chain per division (16)",
+            *(f"{cost.tps[op]:.0f} tps" for op in ops),
+            f"{cost.load:.1f}",
+        )
+        for cost in run.chains
+    ]
+    ratios = chain_ratios(run)
+    rows.append(
+        (
+            f"per division ÷ shared (≥ {CHAINS_GOAL:g}×)",
+            *(
+                f"{ratios[op]:.1f}× ({_verdict(ratios[op] >= CHAINS_GOAL)})"
+                if op in ratios
+                else "—"
+                for op in ops
+            ),
+            "",
+        )
+    )
+    return grid(headers, rows, {0})
