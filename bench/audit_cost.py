@@ -136,6 +136,8 @@ class ChainCost:
     shared: bool
     tps: dict[str, float]
     load: float
+    # the append alone in plain SQL (``raw``: 16 connections, no RTT added)
+    raw: float | None = None
 
 
 async def chain_cost(node: LevelNode, *, shared: bool, seconds: float) -> ChainCost:
@@ -151,7 +153,14 @@ async def chain_cost(node: LevelNode, *, shared: bool, seconds: float) -> ChainC
     for name, op in OPS.items():
         await _tps(node, numbers, op, seconds / 4)  # warm-up
         tps[name] = await _tps(node, numbers, op, seconds)
-    return ChainCost(shared, tps, load)
+    appends = None
+    if node.engine.url.get_backend_name() == "postgresql":
+        url = node.engine.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        heads = 1 if shared else DIVISIONS
+        await raw(dsn, heads, 0.0, seconds / 4)  # warm-up
+        appends = await raw(dsn, heads, 0.0, seconds)
+    return ChainCost(shared, tps, load, appends)
 
 
 RAW_APPEND = (
@@ -163,7 +172,7 @@ RAW_APPEND = (
 )
 
 
-async def raw(url: str, heads: int, rtt: float) -> float:
+async def raw(url: str, heads: int, rtt: float, seconds: float = SECONDS) -> float:
     """Appends per second in plain SQL, 16 connections, over ``heads`` heads."""
     import asyncpg
 
@@ -175,7 +184,7 @@ async def raw(url: str, heads: int, rtt: float) -> float:
             " VALUES ($1, 0, $2, now()) ON CONFLICT DO NOTHING",
             [(n, chain.GENESIS) for n in names],
         )
-        stop = time.perf_counter() + SECONDS
+        stop = time.perf_counter() + seconds
         done = [0] * CLIENTS
 
         async def client(i: int) -> None:

@@ -45,6 +45,7 @@ from bench import audit_cost
 from bench.backends import OUT, PostgresBackend, SQLiteBackend, bench_settings, open_stores
 from bench.driver import Call, Driver, Outcome, Plan, graphql_call
 from bench.measure import BenchError, access_token
+from bench.paired import merged
 from bench.scenarios import COUNTY, DIVISION_QUERY
 from bench.serve import ServerProcess, free_port, python_server
 from bench.speed import settings_env
@@ -71,6 +72,8 @@ IN_PROCESS_GOAL = 0.20  # (b) p50 at most 20 % over (a)
 LOOPBACK_GOAL_MS = 2.0  # (c) − (b) p50 per node call
 CHAINS_GOAL = 5.0  # one chain per division ÷ one shared head, staff reads and writes
 GOVHUB = Path(sys.executable).parent / "govhub"
+# every server's pool per store: kept open, opened under load
+POOL = (3, 3)
 _CALLS = re.compile(r'^govhub_node_calls_total\{node="([^"]+)"\} ([0-9.e+]+)$', re.M)
 
 
@@ -79,6 +82,8 @@ class TopologyLoad:
     seconds: float = 2.0
     levels: tuple[int, ...] = (1, 16)
     warmup: float = 0.5
+    # the hubs of a line take turns in slices of this many seconds
+    slice_seconds: float = 0.5
     # audited reads and writes: timed seconds per op and chain layout
     audit_seconds: float = 2.0
     # the county nodes served as processes for (c) (None: every county of the demo);
@@ -114,6 +119,8 @@ class TopologyRun:
     backend: str = ""
     # (query key, concurrency, topology) -> the run
     runs: dict[tuple[str, int, str], Run] = field(default_factory=dict)
+    # (query key, concurrency) -> each round's slice per topology
+    rounds: dict[tuple[str, int], list[dict[str, Outcome]]] = field(default_factory=dict)
     # (query key, topology) -> node calls per request (loopback: HTTP calls only)
     calls: dict[tuple[str, str], float] = field(default_factory=dict)
     chains: list[audit_cost.ChainCost] = field(default_factory=list)
@@ -257,11 +264,20 @@ async def _load(settings: Settings) -> str:
 
 
 def _env(settings: Settings, **extra: str) -> dict[str, str]:
+    """A server's environment: ``settings``, its map and key, and the same pool per
+    store in every process (``POOL``: a budget split over 5 stores or over 13 would
+    give the two maps different pools, and the three hubs and the nodes together must
+    stay within PostgreSQL's connections, shared with other work)."""
     env = settings_env(settings)
     if settings.nodes:
         env["GOVHUB_NODES"] = settings.nodes
     if settings.hub_key_file is not None:
         env["GOVHUB_HUB_KEY_FILE"] = str(settings.hub_key_file)
+    size, overflow = POOL
+    env["GOVHUB_DB_POOL_SIZE"] = str(size)
+    env["GOVHUB_DB_MAX_OVERFLOW"] = str(overflow)
+    budget = max(settings.db_connection_budget, settings.postgres_stores() * (size + overflow))
+    env["GOVHUB_DB_CONNECTION_BUDGET"] = str(budget)
     return {**env, **extra}
 
 
@@ -280,23 +296,35 @@ def _rows(
     load: TopologyLoad,
     say: Callable[[str], None],
 ) -> None:
+    """Each query and level: a warm-up of each hub, then rounds of one slice per hub,
+    the order rotating by round, so that the machine's load lands on the three alike;
+    each hub's slices pooled, and the hop costs of each round kept (the table gives
+    their median)."""
+    rounds = max(1, round(load.seconds / load.slice_seconds))
     for query in QUERIES:
         for c in load.levels:
             for hub in hubs:
-                plan = Plan(
-                    hub.server.base_url,
-                    (hub.calls[query.key],),
-                    c,
-                    load.seconds,
-                    warmup=load.warmup,
-                )
-                started = os.getloadavg()[0]
-                out = driver.run(plan)
-                run.runs[(query.key, c, hub.topology)] = Run(out, started)
+                call = (hub.calls[query.key],)
+                driver.run(Plan(hub.server.base_url, call, c, load.warmup, warmup=0.0))
+            slices: dict[str, list[Outcome]] = {hub.topology: [] for hub in hubs}
+            loads: dict[str, list[float]] = {hub.topology: [] for hub in hubs}
+            for n in range(rounds):
+                got: dict[str, Outcome] = {}
+                for hub in hubs[n % len(hubs) :] + hubs[: n % len(hubs)]:
+                    call = (hub.calls[query.key],)
+                    plan = Plan(hub.server.base_url, call, c, load.slice_seconds, warmup=0.1)
+                    loads[hub.topology].append(os.getloadavg()[0])
+                    got[hub.topology] = out = driver.run(plan)
+                    slices[hub.topology].append(out)
+                run.rounds.setdefault((query.key, c), []).append(got)
+            for hub in hubs:
+                out = merged(slices[hub.topology])
+                average = sum(loads[hub.topology]) / len(loads[hub.topology])
+                run.runs[(query.key, c, hub.topology)] = Run(out, average)
                 say(
                     f"  {hub.topology} {query.name} c={c}: p50 {out.p50_ms:.1f} ms, "
                     f"p99 {out.p99_ms:.1f} ms, {out.per_second:.0f} req/s, "
-                    f"{out.failures} of {out.requests} failed, load {started:.1f}"
+                    f"{out.failures} of {out.requests} failed, load {average:.1f}"
                 )
                 for sample in out.samples[:2]:
                     say(f"    failure: {sample}")
@@ -353,6 +381,8 @@ def run_topology(
             run.chains = asyncio.run(_chains(county, load.audit_seconds))
             for cost in run.chains:
                 tps = ", ".join(f"{k} {v:.0f}/s" for k, v in cost.tps.items())
+                if cost.raw is not None:
+                    tps += f", plain SQL appends {cost.raw:.0f}/s"
                 say(f"  {'one shared head' if cost.shared else 'a chain per division'}: {tps}")
         else:
             run.notes.append("The audit chains are measured on PostgreSQL only.")

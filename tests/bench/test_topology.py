@@ -23,7 +23,12 @@ def test_the_per_county_map_names_every_county_and_its_address() -> None:
 
 def test_the_section_runs_at_a_tiny_size_and_gives_its_rows(tmp_path: Path) -> None:
     load = TopologyLoad(
-        seconds=0.2, levels=(1,), warmup=0.0, audit_seconds=0.2, counties=("county-140702",)
+        seconds=0.2,
+        levels=(1,),
+        warmup=0.0,
+        slice_seconds=0.2,
+        audit_seconds=0.2,
+        counties=("county-140702",),
     )
     said: list[str] = []
     run = run_topology(load, said.append, SQLiteBackend(folder=tmp_path / "sqlite"), tmp_path)
