@@ -4,8 +4,9 @@ over HTTP against its baseline, then time bearer-token verification in-process, 
 cross-level fan-out against its single stores, the supervision figures of the whole
 city, referral throughput through the relay and e-licence verification (online,
 offline with the kit, and the kit itself) and cross-node message throughput over
-NATS JetStream (bench/messages.py); print one table and a section for each,
-and write bench/out/results.md."""
+NATS JetStream (bench/messages.py) and the per-county topology (bench/topology.py:
+the node hop in-process and over loopback, audit chains per division); print one
+table and a section for each, and write bench/out/results.md."""
 
 from __future__ import annotations
 

@@ -19,6 +19,11 @@ INSERT the event, UPDATE the head, COMMIT), every event to one head (as one chai
 store) or to 16 (one per division), optionally with ``GOVHUB_BENCH_AUDIT_RTT_MS`` of
 round trip added to every statement (a store some way off), as DESIGN §2 measured it.
 
+``chain_cost`` (used by ``bench.topology``, the per-county section of ``make bench``)
+times the same ops on a given county store with the 64 cases over 16 divisions or all in
+one division, one shared chain head as one chain per store was, and the plain-SQL
+append with 16 heads or one.
+
 The store's pool holds 6 connections (the 16 clients share them). The cases are 64
 copies of a demo case spread over 16 divisions (4 each); client i works on case i,
 i + 16, … in turn."""
