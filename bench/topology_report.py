@@ -10,9 +10,11 @@ import statistics
 from bench.driver import Outcome
 from bench.report import grid
 from bench.topology import (
+    AUDIT_NODE,
     CHAINS_GOAL,
     IN_PROCESS_GOAL,
     LOOPBACK_GOAL_MS,
+    NODE_ALONE,
     POOL,
     TOPOLOGIES,
     TopologyLoad,
@@ -135,12 +137,38 @@ def topology_section(run: TopologyRun, load: TopologyLoad) -> str:
         lines.append(grid(HEADERS, rows, {0}))
     else:
         lines.append("No row was measured.")
+    alone = _node_alone(run, load)
+    if alone:
+        lines += ["", alone]
     if run.chains:
         lines += ["", _chains_table(run)]
     if run.notes:
         lines.append("")
         lines += [f"- {note}" for note in run.notes]
     return "\n".join(lines)
+
+
+def _node_alone(run: TopologyRun, load: TopologyLoad) -> str:
+    """The node's part of the division's hop, asked directly in the same turns."""
+    parts = []
+    for c in load.levels:
+        found = run.runs.get(("division", c, NODE_ALONE))
+        if found is None:
+            continue
+        out = found.outcome
+        hop = loopback_cost_ms(run, "division", c)
+        parts.append(
+            f"{out.p50_ms:.1f} / {out.p99_ms:.1f} ms at {c} client(s) (against a hop of "
+            f"{hop:+.1f} ms)"
+        )
+    if not parts:
+        return ""
+    return (
+        f"{AUDIT_NODE}'s node asked directly for the division, as the hub asks it "
+        "(`_entities` of `Division` with its `columns`, a hub token), in the division "
+        f"lines' turns: p50 / p99 {'; '.join(parts)}. The rest of a hop is the hub's "
+        "side: its client, the token, the row decoded."
+    )
 
 
 def _chains_table(run: TopologyRun) -> str:

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from bench.backends import SQLiteBackend
-from bench.topology import QUERIES, TOPOLOGIES, TopologyLoad, node_map, run_topology
+from bench.topology import (
+    NODE_ALONE,
+    QUERIES,
+    TOPOLOGIES,
+    TopologyLoad,
+    node_map,
+    run_topology,
+)
 from bench.topology_report import topology_section
 from tests.conftest import BACKEND
 
@@ -47,6 +54,10 @@ def test_the_section_runs_at_a_tiny_size_and_gives_its_rows(tmp_path: Path) -> N
         # the loopback hub reached 榆次区's node over HTTP for every query
         assert run.calls[(query.key, "loopback")] >= 1
     assert not [n for n in run.notes if "differs" in n], run.notes
+    # the node answered the hub's own question directly, with the hub's token
+    alone = run.runs[("division", 1, NODE_ALONE)].outcome
+    assert alone.requests >= 1
+    assert alone.failures == 0, alone.samples
     text = topology_section(run, load)
     assert text.startswith("## Per-county topology")
     for query in QUERIES:
