@@ -135,7 +135,8 @@ bench-peer:
 	if [ ! -d bench/peer/node_modules ]; then \
 		(cd bench/peer && npm ci --no-audit --no-fund --loglevel=error); fi
 
-## BENCH_ARGS="--only speed --seconds 5": just the issue-17 speed table
+## BENCH_ARGS="--only speed --seconds 5": just the issue-17 speed table;
+## BENCH_ARGS="--only topology": just the per-county topology (~4 min)
 BENCH_ARGS ?=
 bench: install bench-peer
 	$(BIN)/python -m bench $(BENCH_ARGS)

@@ -4,8 +4,9 @@ over HTTP against its baseline, then time bearer-token verification in-process, 
 cross-level fan-out against its single stores, the supervision figures of the whole
 city, referral throughput through the relay and e-licence verification (online,
 offline with the kit, and the kit itself) and cross-node message throughput over
-NATS JetStream (bench/messages.py); print one table and a section for each,
-and write bench/out/results.md."""
+NATS JetStream (bench/messages.py) and the per-county topology (bench/topology.py:
+the node hop in-process and over loopback, audit chains per division); print one
+table and a section for each, and write bench/out/results.md."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ import argparse
 import asyncio
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from starlette.applications import Starlette
 
 from bench import fanout, licences, messages, protections, referral
 from bench import supervision as supervision_bench
-from bench.backends import OUT, Backend, PostgresBackend, backends, open_stores
+from bench.backends import OUT, Backend, PostgresBackend, SQLiteBackend, backends, open_stores
 from bench.identity import AuthCost, authenticate_cost, section
 from bench.measure import Load, Result, access_token, measure
 from bench.report import header, markdown, notes, table, write
@@ -28,6 +29,8 @@ from bench.runtime import LoopThread, Served
 from bench.scenarios import BEARER_USER, SCENARIOS, Scenario
 from bench.speed import LEVELS, SpeedLoad, SpeedRun, run_speed
 from bench.speed_report import speed_section
+from bench.topology import TopologyLoad, run_topology
+from bench.topology_report import topology_section
 from gateway.app import create_app
 from gateway.nodes import NodeRegistry
 from levels.common.clock import Clock
@@ -148,6 +151,7 @@ class Options:
     referrals: int
     only: str | None
     messages: int = messages.MESSAGES
+    topology: TopologyLoad = field(default_factory=TopologyLoad)
 
 
 def _levels(text: str) -> tuple[int, ...]:
@@ -163,10 +167,11 @@ def parse_args(argv: list[str]) -> Options:
     speed = SpeedLoad()
     parser.add_argument(
         "--only",
-        choices=["speed", "sections", "messages"],
+        choices=["speed", "sections", "messages", "topology"],
         help="speed: only the issue-17 speed table (PostgreSQL); sections: only the "
         "in-process table and sections; messages: only cross-node message throughput "
-        "(NATS JetStream and PostgreSQL)",
+        "(NATS JetStream and PostgreSQL); topology: only the per-county topology "
+        "(the node hop, the audit chains)",
     )
     parser.add_argument("--requests", type=int, default=defaults.requests)
     parser.add_argument(
@@ -214,6 +219,9 @@ def parse_args(argv: list[str]) -> Options:
     seconds = defaults.max_seconds if args.seconds is None else args.seconds
     load = Load(args.warmup, args.requests, seconds, args.concurrency)
     speed_seconds = speed.seconds if args.seconds is None else args.seconds
+    topology = TopologyLoad()
+    if args.seconds is not None:
+        topology = TopologyLoad(seconds=args.seconds, audit_seconds=args.seconds)
     return Options(
         load,
         SpeedLoad(speed_seconds, args.levels, args.accepts),
@@ -221,6 +229,7 @@ def parse_args(argv: list[str]) -> Options:
         args.referrals,
         args.only,
         args.messages,
+        topology,
     )
 
 
@@ -240,6 +249,13 @@ def main(argv: list[str] | None = None) -> int:
     if options.only in (None, "messages"):
         bench = asyncio.run(messages.measure_messages(say, count=options.messages))
         text = messages.message_section(bench)
+        say("")
+        say(text)
+        parts.append(text)
+    if options.only in (None, "topology"):
+        sqlite_only = options.backends == {"sqlite"}
+        run = run_topology(options.topology, say, SQLiteBackend() if sqlite_only else None)
+        text = topology_section(run, options.topology)
         say("")
         say(text)
         parts.append(text)

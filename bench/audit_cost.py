@@ -19,6 +19,11 @@ INSERT the event, UPDATE the head, COMMIT), every event to one head (as one chai
 store) or to 16 (one per division), optionally with ``GOVHUB_BENCH_AUDIT_RTT_MS`` of
 round trip added to every statement (a store some way off), as DESIGN §2 measured it.
 
+``chain_cost`` (used by ``bench.topology``, the per-county section of ``make bench``)
+times the same ops on a given county store with the 64 cases over 16 divisions or all in
+one division, one shared chain head as one chain per store was, and the plain-SQL
+append with 16 heads or one.
+
 The store's pool holds 6 connections (the 16 clients share them). The cases are 64
 copies of a demo case spread over 16 divisions (4 each); client i works on case i,
 i + 16, … in turn."""
@@ -30,6 +35,7 @@ import os
 import sys
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -49,16 +55,19 @@ STAFF = case_service.Actor(id="bench-staff", kind="STAFF", role="SUPERVISOR", ch
 PER_DIVISION_CHAINS = hasattr(chain, "append_many")
 
 
-async def _clone_cases(node: LevelNode) -> list[str]:
-    """64 cases over 16 divisions, copies of the store's first demo case."""
+async def _clone_cases(
+    node: LevelNode, divisions: int = DIVISIONS, per_division: int = PER_DIVISION, first: int = 0
+) -> list[str]:
+    """64 cases over 16 divisions (or ``divisions`` × ``per_division`` from division
+    number ``first``), copies of the store's first demo case."""
     async with node.sessions.begin() as session:
         model = await session.scalar(select(Case).order_by(Case.number).limit(1))
         assert model is not None, "the demo loads cases into the county store"
         fields = {a.key: getattr(model, a.key) for a in Case.__mapper__.column_attrs}
         numbers = []
-        for d in range(DIVISIONS):
+        for d in range(first, first + divisions):
             division = f"1407021012{d:02d}"
-            for i in range(PER_DIVISION):
+            for i in range(per_division):
                 number = f"{division}-20261120-{90000 + i:05d}"
                 session.add(Case(**(fields | {"number": number, "division_code": division})))
                 numbers.append(number)
@@ -96,9 +105,12 @@ async def _write(node: LevelNode, number: str) -> None:
 
 
 async def _tps(
-    node: LevelNode, numbers: list[str], op: Callable[[LevelNode, str], Awaitable[None]]
+    node: LevelNode,
+    numbers: list[str],
+    op: Callable[[LevelNode, str], Awaitable[None]],
+    seconds: float = SECONDS,
 ) -> float:
-    stop = time.perf_counter() + SECONDS
+    stop = time.perf_counter() + seconds
     done = [0] * CLIENTS
 
     async def client(i: int) -> None:
@@ -113,6 +125,57 @@ async def _tps(
     return sum(done) / (time.perf_counter() - started)
 
 
+OPS: dict[str, Callable[[LevelNode, str], Awaitable[None]]] = {
+    "staff-read, grouped (as Query.case)": _read_grouped,
+    "staff-read, per-read transaction": _read_in_session,
+    "write (case row + audit event)": _write,
+}
+
+
+@dataclass(frozen=True)
+class ChainCost:
+    """Transactions per second of each of ``OPS`` at 16 clients, the 64 cases spread over
+    16 divisions (a chain each) or all in one division (one shared chain head, as one
+    chain per store was), and the 1-minute load average when the row started."""
+
+    shared: bool
+    tps: dict[str, float]
+    load: float
+    # the append alone in plain SQL (``raw``: 16 connections, no RTT added)
+    raw: float | None = None
+    # why ``raw`` is missing
+    problem: str | None = None
+
+
+async def chain_cost(node: LevelNode, *, shared: bool, seconds: float) -> ChainCost:
+    """``OPS`` on ``node``'s store (a county store with the demo loaded): 64 copies of a
+    demo case in 16 divisions, or in one (division 16, so both can run on one store);
+    each op warmed up for a quarter of ``seconds``, then timed ``seconds``."""
+    if shared:
+        numbers = await _clone_cases(node, 1, DIVISIONS * PER_DIVISION, first=DIVISIONS)
+    else:
+        numbers = await _clone_cases(node)
+    load = os.getloadavg()[0]
+    tps: dict[str, float] = {}
+    for name, op in OPS.items():
+        await _tps(node, numbers, op, seconds / 4)  # warm-up
+        tps[name] = await _tps(node, numbers, op, seconds)
+    appends = None
+    if node.engine.url.get_backend_name() == "postgresql":
+        import asyncpg
+
+        url = node.engine.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        heads = 1 if shared else DIVISIONS
+        try:
+            await raw(dsn, heads, 0.0, seconds / 4)  # warm-up
+            appends = await raw(dsn, heads, 0.0, seconds)
+        except (OSError, asyncpg.PostgresError) as exc:
+            # 16 connections of its own: a server shared with other work may not have them
+            return ChainCost(shared, tps, load, None, f"plain SQL appends not run: {exc}")
+    return ChainCost(shared, tps, load, appends)
+
+
 RAW_APPEND = (
     "SELECT seq, hash FROM audit_heads WHERE division_code = $1 FOR UPDATE",
     "INSERT INTO audit_events (division_code, seq, at, actor_id, actor_kind, level, action,"
@@ -122,19 +185,21 @@ RAW_APPEND = (
 )
 
 
-async def raw(url: str, heads: int, rtt: float) -> float:
+async def raw(url: str, heads: int, rtt: float, seconds: float = SECONDS) -> float:
     """Appends per second in plain SQL, 16 connections, over ``heads`` heads."""
     import asyncpg
 
-    conns = [await asyncpg.connect(url) for _ in range(CLIENTS)]
+    conns: list[asyncpg.Connection] = []
     try:
+        for _ in range(CLIENTS):
+            conns.append(await asyncpg.connect(url))
         names = [f"1407021012{d:02d}" for d in range(heads)]
         await conns[0].executemany(
             "INSERT INTO audit_heads (division_code, seq, hash, signed_at)"
             " VALUES ($1, 0, $2, now()) ON CONFLICT DO NOTHING",
             [(n, chain.GENESIS) for n in names],
         )
-        stop = time.perf_counter() + SECONDS
+        stop = time.perf_counter() + seconds
         done = [0] * CLIENTS
 
         async def client(i: int) -> None:

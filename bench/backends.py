@@ -122,18 +122,24 @@ class PostgresBackend:
         return None
 
     async def settings(self) -> Settings:
+        urls = await self.databases({f"{store}_db_url": store for store in STORES})
+        return bench_settings(var_dir=OUT, redis_url=self.redis_url, **urls)
+
+    async def databases(self, names: dict[str, str]) -> dict[str, str]:
+        """A fresh database ``<prefix>_<name>`` for each key (dropped by ``cleanup``);
+        each key's async URL."""
         urls: dict[str, str] = {}
         conn = await self._admin()
         try:
-            for store in STORES:
-                database = f"{PG_PREFIX}_{store}"
+            for key, name in names.items():
+                database = f"{PG_PREFIX}_{name}"
                 await conn.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
                 await conn.execute(f'CREATE DATABASE "{database}"')
                 self.created.append(database)
-                urls[f"{store}_db_url"] = _async_url(self.admin_url, database)
+                urls[key] = _async_url(self.admin_url, database)
         finally:
             await conn.close()
-        return bench_settings(var_dir=OUT, redis_url=self.redis_url, **urls)
+        return urls
 
     async def cleanup(self) -> None:
         if not self.created:
