@@ -195,6 +195,7 @@ class MatterImplementation(Node):
     ready_division: strawberry.Private[Any] = UNREADY
     ready_department: strawberry.Private[Any] = UNREADY
     ready_delegation: strawberry.Private[Any] = UNREADY
+    ready_delegated_from: strawberry.Private[Any] = UNREADY
 
     def authz_target(self) -> Target:
         return implementation_target(self.status, self.division_code)
@@ -244,21 +245,21 @@ class MatterImplementation(Node):
     @strawberry.field(description="The catalogue matter", metadata={READY_ONE: "ready_matter"})
     async def matter(self, info: Info) -> Matter | None:
         if self.ready_matter is not UNREADY:
-            return self.ready_matter  # type: ignore[no-any-return]
+            return self.ready_matter
         row = await info.context.loaders.matter_by_code.load(self.basic_code)
         return Matter.from_row(row) if row else None
 
     @strawberry.field(description="The body that implements it", metadata={READY_ONE: "ready_org"})
     async def org(self, info: Info) -> ServiceOrg:
         if self.ready_org is not UNREADY:
-            return self.ready_org  # type: ignore[no-any-return]
+            return self.ready_org
         row = await info.context.loaders.service_org_by_code.load((self.level, self.org_code))
         return ServiceOrg.from_row(row)
 
     @strawberry.field(description="That body's division", metadata={READY_ONE: "ready_division"})
     async def division(self, info: Info) -> Division:
         if self.ready_division is not UNREADY:
-            return self.ready_division  # type: ignore[no-any-return]
+            return self.ready_division
         row = await info.context.loaders.division_by_code.load(self.division_code)
         return Division.from_row(row)
 
@@ -267,7 +268,7 @@ class MatterImplementation(Node):
     )
     async def department(self, info: Info) -> Department | None:
         if self.ready_department is not UNREADY:
-            return self.ready_department  # type: ignore[no-any-return]
+            return self.ready_department
         if self.department_id is None:
             return None
         row = await info.context.loaders.department_by_id.load(self.department_id)
@@ -282,8 +283,13 @@ class MatterImplementation(Node):
         rows = await info.context.loaders.materials_by_implementation.load(self.implementation_code)
         return [Material.from_row(r) for r in rows]
 
-    @strawberry.field(description="The county item this delegated item comes from")
+    @strawberry.field(
+        description="The county item this delegated item comes from",
+        metadata={READY_ONE: "ready_delegated_from"},
+    )
     async def delegated_from(self, info: Info) -> MatterImplementation | None:
+        if self.ready_delegated_from is not UNREADY:
+            return self.ready_delegated_from
         if self.delegated_from_code is None:
             return None
         row = await info.context.loaders.implementation_by_code.load(self.delegated_from_code)
@@ -295,7 +301,7 @@ class MatterImplementation(Node):
     )
     async def delegation(self, info: Info) -> Delegation | None:
         if self.ready_delegation is not UNREADY:
-            return self.ready_delegation  # type: ignore[no-any-return]
+            return self.ready_delegation
         if self.delegation_id is None:
             return None
         view = await info.context.loaders.delegation_by_id.load(self.delegation_id)

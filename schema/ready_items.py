@@ -1,16 +1,17 @@
 """A page of implementation items loads, for all its items at once, the relations the
-operation selects on them — materials, matter, org, division, department, delegation —
-and keeps them on each item as ready values (``schema/execution.py``): graphql-core
-completes them without a resolver call or an awaitable per item, so a page of 50 costs
-as many awaitables as a page of 5.
+operation selects on them — materials, matter, org, division, department, delegation,
+the county item a delegated one comes from — and keeps them on each item as ready
+values (``schema/execution.py``): graphql-core completes them without a resolver call
+or an awaitable per item, so a page of 50 costs as many awaitables as a page of 5.
 
 Each relation is read as its field's resolver reads it: the same loader (its cache
 answers what the request has already loaded; one statement per node for the rest), the
 same object or null. An item whose relation's node did not answer, or whose non-null
 relation is missing, keeps the value unset: its resolver runs and reports it as it
 always did (the loader keeps the failure, as ``load`` does: the node is not asked
-twice). The objects are unguarded types (``mark_ready_lists`` refuses any other),
-one instance per key, shared by the page's items."""
+twice). One object per key, shared by the page's items; the READ guard decides on each
+where graphql-core completes it (``schema/execution.py``), as it did on the resolver's
+answer: a county item the viewer may not read is a null ``delegatedFrom``."""
 
 from __future__ import annotations
 
@@ -129,6 +130,17 @@ async def ready_items(info: Info, items: Items, *path: str) -> None:
                 loaders.delegation_by_id.load_page_cached,
                 Delegation.from_view,
                 "ready_delegation",
+                nullable=True,
+            )
+        )
+    if "delegatedFrom" in asked:
+        work.append(
+            _objects(
+                items,
+                lambda i: i.delegated_from_code,
+                loaders.implementation_by_code.load_page_cached,
+                MatterImplementation.from_row,
+                "ready_delegated_from",
                 nullable=True,
             )
         )
