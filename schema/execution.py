@@ -124,9 +124,9 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         # a schema extension that hooks ``resolve`` must see every field
         self._plain = manager is None or manager._middleware_resolvers is None
-        # the READ guard's answer for each ready object of the request, by id: the
-        # objects live as long as the page that holds them
-        self._readable: dict[int, bool] = {}
+        # the READ guard's answer for each ready object of the request, by id, with
+        # the object (kept alive, its id is not reused by another during the request)
+        self._readable: dict[int, tuple[object, bool]] = {}
 
     def execute_field(
         self,
@@ -198,11 +198,13 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
         """The READ guard's answer for a ready value (``auth/permissions.py``)."""
         viewer = self.context_value.viewer
         if is_guarded(value) and not is_composite(value):
-            readable = self._readable.get(id(value))
-            if readable is None:
-                readable = readable_or_none(viewer, value) is not None
-                self._readable[id(value)] = readable
-            if readable:
+            decided = self._readable.get(id(value))
+            if decided is None:
+                decided = self._readable[id(value)] = (
+                    value,
+                    readable_or_none(viewer, value) is not None,
+                )
+            if decided[1]:
                 return value
             if guard is SINGLE:
                 return None
