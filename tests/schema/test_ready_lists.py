@@ -7,19 +7,27 @@ the READ guard hides or refuses the same objects either way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import dataclasses
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker
 
 import resolvers.catalogue
 import resolvers.routing
 from auth.policy import Resource, Target
 from gateway.nodes import NodeRegistry, count_statements
+from gateway.settings import Settings
+from levels.common.enums import Level
+from levels.common.store import create_store_engine
 from schema.divisions import ServiceOrg
 from schema.execution import ReadyLeavesExecutionContext
 from schema.matters import Matter
-from tests.conftest import GraphQLClient
+from tests.auth.conftest import own_hub
+from tests.conftest import BACKEND, GraphQLClient
 
 ITEMS = """
 query($first: Int) {
@@ -241,3 +249,50 @@ async def test_the_guard_hides_and_refuses_the_same_objects_on_a_page(
     assert refused is None
     assert errors and {code for _, _, code in errors} == {"UNAUTHENTICATED"}
     assert {path[-1] for path, _, _ in errors} == {"org"}
+
+
+@pytest.fixture
+async def city_down(
+    settings: Settings, nodes: NodeRegistry, tmp_path: Path
+) -> AsyncIterator[GraphQLClient]:
+    """A hub over the demo stores whose city store (the catalogue) does not answer."""
+    node = nodes[Level.CITY]
+    if BACKEND == "postgres":
+        url = make_url(node.url).set(port=1).render_as_string(hide_password=False)
+    else:
+        (tmp_path / "city").mkdir()
+        url = f"sqlite+aiosqlite:///{tmp_path / 'city'}"
+    engine = create_store_engine(url)
+    away = dataclasses.replace(node, url=url, engine=engine, sessions=async_sessionmaker(engine))
+    async with own_hub(settings, nodes.replacing(away)) as hub:
+        yield hub.gql
+    await engine.dispose()
+
+
+async def test_a_relation_whose_store_is_down_is_reported_per_item_as_before(
+    city_down: GraphQLClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    query = """
+    query {
+      matterImplementations(first: 4, filter: {level: COUNTY, status: PUBLISHED}) {
+        nodes { implementationCode org { name } matter { name } }
+      }
+    }"""
+
+    def answer(body: dict[str, Any]) -> tuple[Any, list[Any]]:
+        errors = sorted(
+            (tuple(e["path"]), e["extensions"].get("code")) for e in body.get("errors", [])
+        )
+        return body["data"], errors
+
+    ready = answer(await city_down(query))
+    resolve_all(monkeypatch)
+    assert ready == answer(await city_down(query))
+    data, errors = ready
+    items = data["matterImplementations"]["nodes"]
+    # the county's orgs arrive; each matter is null, with the city's error at its path
+    assert len(items) == 4 and all(i["org"]["name"] and i["matter"] is None for i in items)
+    assert [path for path, _ in errors] == [
+        ("matterImplementations", "nodes", n, "matter") for n in range(4)
+    ]
+    assert {code for _, code in errors} == {"NODE_UNAVAILABLE"}
