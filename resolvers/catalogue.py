@@ -31,8 +31,8 @@ from schema.divisions import Division
 from schema.filters import ImplementationFilter, MatterFilter
 from schema.info import Info
 from schema.matters import Delegation, Matter, MatterImplementation, implementation_key
+from schema.ready_items import ready_items
 from schema.relay import Connection, connection
-from schema.selection import asks_for_items
 
 
 def _size(info: Info, first: int | None) -> int:
@@ -202,8 +202,8 @@ async def matter_implementations(
     for row in page.items:
         loader.prime(row.code, row)
     items = connection(page, MatterImplementation.from_row)
-    if asks_for_items(info, "materials"):
-        await MatterImplementation.with_materials(info, [e.node for e in items.edges])
+    # the relations the operation selects on the items, loaded for the page at once
+    await ready_items(info, [e.node for e in items.edges])
     return items
 
 

@@ -117,6 +117,33 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
         found = dict(zip(unique, await self.batch_load_fn(unique), strict=True))
         return [found[k] for k in keys]
 
+    async def load_page_cached(self, keys: Sequence[K]) -> list[Any]:
+        """``load_page`` through the loader's cache: a key the request has already
+        loaded is answered from it, the others in one batch and kept in the cache for
+        the rest of the request — a node's failure too, as ``load`` keeps it: a field's
+        own load then reports it without asking the node again."""
+        unique = list(dict.fromkeys(keys))
+        found: dict[Any, Any] = {}
+        pending: dict[Any, asyncio.Future[Any]] = {}
+        missing: list[K] = []
+        for key in unique:
+            future = self._cache.get(self.get_cache_key(key))
+            if future is None or future.cancelled():
+                missing.append(key)
+            elif future.done():
+                found[key] = future.exception() or future.result()
+            else:
+                pending[key] = future
+        if pending:
+            settled = await asyncio.gather(*pending.values(), return_exceptions=True)
+            found.update(zip(pending, settled, strict=True))
+        if missing:
+            for key, value in zip(missing, await self.batch_load_fn(missing), strict=True):
+                found[key] = value
+                if isinstance(value, Exception) or not isinstance(value, BaseException):
+                    self.prime(key, value)
+        return [found[k] for k in keys]
+
     async def batch_load_fn(self, keys: list[K]) -> list[Any]:
         asked: dict[str, set[Any]] = defaultdict(set)  # node id → loader keys
         sent: dict[str, set[Any]] = defaultdict(set)  # node id → node keys

@@ -18,9 +18,9 @@ from resolvers.pagination import decode_cursor, page_size, slice_page
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
 from schema.info import Info
-from schema.matters import MatterImplementation, ServiceRoute
+from schema.matters import ServiceRoute
+from schema.ready_items import ready_items
 from schema.relay import Connection, connection
-from schema.selection import asks_for_items
 
 
 async def service_routes(
@@ -87,7 +87,6 @@ async def service_routes(
         listed, lambda r: r.basic_code, lambda _r: division.level, first=size, start=start
     )
     shaped = connection(page, ServiceRoute.shaper(catalogue, orgs))
-    if asks_for_items(info, "implementation", "materials"):
-        items = [e.node.implementation for e in shaped.edges]
-        await MatterImplementation.with_materials(info, items)
+    # what the operation selects on the routes' items, loaded for the page at once
+    await ready_items(info, [e.node.implementation for e in shaped.edges], "implementation")
     return shaped

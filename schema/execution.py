@@ -16,8 +16,19 @@ Ready lists: a field with a resolver of its own may name, in its metadata
 value (``MatterImplementation.materials``: ``ready_materials``). When the object holds
 it, the list is completed at once — no resolver call, no awaitable, no gather of one
 future per item; when it does not (the object did not come from such a page), the
-resolver answers as always. Only for items the READ guard has nothing to decide on (no
-``authz_target``, no ``authz_parts``): skipping the resolver skips its guard."""
+resolver answers as always.
+
+Ready objects: the same for a field that answers one object or null
+(``MatterImplementation.org``, ``matter``, ``department``; metadata ``READY_ONE``). Its
+attribute holds ``UNREADY`` until a page sets it; anything else, null included (an item
+without a department), is the field's answer.
+
+A ready value skips the field's resolver, and with it the READ guard that wraps it
+(``auth/permissions.py``); so the guard is applied here, the same way: an object the
+viewer may not read is null in a field of one object or null, refused (FORBIDDEN or
+UNAUTHENTICATED) in a list or non-null field. One decision per object and request: the
+objects of a page are shared by its items (one ``ServiceOrg`` for all the items of a
+centre)."""
 
 from __future__ import annotations
 
@@ -28,6 +39,7 @@ import strawberry
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
+    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
@@ -38,11 +50,32 @@ from graphql.execution.collect_fields import FieldDetailsList
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-# on a field's resolver: (attribute, leaf type) of a ready leaf, (attribute, None) of a
-# ready list
+from auth.permissions import check_read, is_composite, is_guarded, readable_or_none
+
+# on a field's resolver: (attribute, leaf type) of a ready leaf; (attribute, LIST or
+# ONE, its guard: None, SINGLE or WHOLE) of a ready list or object
 READY = "__govhub_ready_leaf__"
 # a field's metadata key: the attribute of its object that holds its ready value
+# (a list: None until set)
 READY_LIST = "govhub_ready_list"
+# the same for a field that answers one object or null: ``UNREADY`` until set
+READY_ONE = "govhub_ready_one"
+LIST = "list"
+ONE = "one"
+# how the READ guard answers a ready value: hidden (null) when the field answers one
+# object or null, else refused
+SINGLE = "single"
+WHOLE = "whole"
+
+
+class _Unready:
+    """The value of a ready object's attribute before a page sets it."""
+
+    def __repr__(self) -> str:
+        return "UNREADY"
+
+
+UNREADY: Any = _Unready()
 
 
 def mark_ready_leaves(schema: strawberry.Schema) -> None:
@@ -62,21 +95,27 @@ def mark_ready_leaves(schema: strawberry.Schema) -> None:
 
 
 def mark_ready_lists(schema: strawberry.Schema) -> None:
-    """Mark every field whose metadata names the attribute of its ready value."""
+    """Mark every field whose metadata names the attribute of its ready value (a list
+    or one object)."""
     for gql_type in schema._schema.type_map.values():
         if not isinstance(gql_type, GraphQLObjectType) or gql_type.name.startswith("__"):
             continue
         for name, gql_field in gql_type.fields.items():
             field = schema.get_field_for_type(name, gql_type.name)
             metadata: Mapping[str, Any] = (field.metadata if field is not None else None) or {}
-            attribute = metadata.get(READY_LIST)
-            if attribute is None or gql_field.resolve is None:
+            kind = LIST if READY_LIST in metadata else ONE if READY_ONE in metadata else None
+            if kind is None or gql_field.resolve is None:
                 continue
+            attribute = metadata[READY_LIST if kind is LIST else READY_ONE]
             item = get_named_type(gql_field.type)
             origin = getattr((item.extensions or {}).get("strawberry-definition"), "origin", None)
-            if any(callable(getattr(origin, m, None)) for m in ("authz_target", "authz_parts")):
-                raise TypeError(f"{gql_type.name}.{name}: its items are guarded, not ready")
-            setattr(gql_field.resolve, READY, (attribute, None))
+            guarded = not isinstance(item, GraphQLObjectType) or any(
+                callable(getattr(origin, m, None)) for m in ("authz_target", "authz_parts")
+            )
+            # as ``guard_schema`` decides: one object or null is hidden, not refused
+            single = isinstance(gql_field.type, GraphQLNamedType)
+            guard = (SINGLE if single else WHOLE) if guarded else None
+            setattr(gql_field.resolve, READY, (attribute, kind, guard))
 
 
 class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -85,6 +124,9 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
         manager = self.middleware_manager
         # a schema extension that hooks ``resolve`` must see every field
         self._plain = manager is None or manager._middleware_resolvers is None
+        # the READ guard's answer for each ready object of the request, by id, with
+        # the object (kept alive, its id is not reused by another during the request)
+        self._readable: dict[int, tuple[object, bool]] = {}
 
     def execute_field(
         self,
@@ -98,10 +140,11 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
             field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
             ready = getattr(field_def.resolve, READY, None) if field_def is not None else None
             if ready is not None:
-                value = getattr(source, ready[0], None)
-                if ready[1] is None:
-                    # a ready list: completed as it is, else its resolver answers
-                    if value is not None:
+                kind = ready[1]
+                value = getattr(source, ready[0], UNREADY if kind is ONE else None)
+                if kind is LIST or kind is ONE:
+                    # a ready list or object: completed as it is, else its resolver answers
+                    if value is not (UNREADY if kind is ONE else None):
                         assert field_def is not None
                         return self._complete_ready(
                             field_def,
@@ -110,6 +153,7 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
                             path,
                             position_context,
                             value,
+                            ready[2],
                         )
                 elif value is not None and not isinstance(value, Exception):
                     try:
@@ -130,12 +174,16 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
         path: Path,
         position_context: Any,
         value: Any,
+        guard: str | None,
     ) -> Any:
-        """graphql-core's ``execute_field`` with ``value`` as what its resolver answered."""
+        """graphql-core's ``execute_field`` with ``value`` as what its resolver answered
+        (after the READ guard that wraps it)."""
         return_type = field_def.type
         nodes = [details.node for details in field_details_list]
         info = self.build_resolve_info(field_def, nodes, parent_type, path)
         try:
+            if guard is not None:
+                value = self._guarded(value, guard)
             completed = self.complete_value(
                 return_type, field_details_list, info, path, value, position_context
             )
@@ -145,6 +193,25 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
         if self.is_awaitable(completed):
             return self._settled(completed, return_type, field_details_list, path)
         return completed
+
+    def _guarded(self, value: Any, guard: str) -> Any:
+        """The READ guard's answer for a ready value (``auth/permissions.py``)."""
+        viewer = self.context_value.viewer
+        if is_guarded(value) and not is_composite(value):
+            decided = self._readable.get(id(value))
+            if decided is None:
+                decided = self._readable[id(value)] = (
+                    value,
+                    readable_or_none(viewer, value) is not None,
+                )
+            if decided[1]:
+                return value
+            if guard is SINGLE:
+                return None
+        elif guard is SINGLE:
+            return readable_or_none(viewer, value)
+        check_read(viewer, value)  # refused: raised at the field's path
+        return value
 
     async def _settled(
         self,

@@ -4,7 +4,7 @@ service routes."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import strawberry
@@ -31,7 +31,7 @@ from schema.enums import (
     SpecialProcedureKind,
     VillageServiceMode,
 )
-from schema.execution import READY_LIST
+from schema.execution import READY_LIST, READY_ONE, UNREADY
 from schema.info import Info
 from schema.payloads import UserError
 from schema.relay import Connection, Node, connection
@@ -186,24 +186,19 @@ class MatterImplementation(Node):
     department_id: strawberry.Private[str | None]
     delegated_from_code: strawberry.Private[str | None]
     delegation_id: strawberry.Private[str | None]
-    # its materials, when the page it is on loaded them for all its items
-    # (``with_materials``): a ready list, answered without a resolver call
+    # what the page it is on loaded for all its items (``schema/ready_items.py``):
+    # ready values, answered without a resolver call; a list is None, an object
+    # UNREADY, until the page sets it
     ready_materials: strawberry.Private[list[Material] | None] = None
+    ready_matter: strawberry.Private[Any] = UNREADY
+    ready_org: strawberry.Private[Any] = UNREADY
+    ready_division: strawberry.Private[Any] = UNREADY
+    ready_department: strawberry.Private[Any] = UNREADY
+    ready_delegation: strawberry.Private[Any] = UNREADY
+    ready_delegated_from: strawberry.Private[Any] = UNREADY
 
     def authz_target(self) -> Target:
         return implementation_target(self.status, self.division_code)
-
-    @staticmethod
-    async def with_materials(info: Info, items: Sequence[MatterImplementation]) -> None:
-        """Load the materials of a page's items at once (one statement per node) and
-        keep them on each item; an item whose node did not answer keeps none, and its
-        resolver reports the node as it always did."""
-        loaded = await info.context.loaders.materials_by_implementation.load_page(
-            [item.implementation_code for item in items]
-        )
-        for item, rows in zip(items, loaded, strict=True):
-            if not isinstance(rows, BaseException):
-                item.ready_materials = [Material.from_row(r) for r in rows]
 
     @classmethod
     def from_row(cls, row: models.MatterImplementation | ReadRow) -> MatterImplementation:
@@ -244,23 +239,36 @@ class MatterImplementation(Node):
             delegation_id=row.delegation_id,
         )
 
-    @strawberry.field(description="The catalogue matter")
+    # each resolver answers a ready value first: when a schema extension sees every
+    # field, the resolver runs even for an item of a page that loaded it
+
+    @strawberry.field(description="The catalogue matter", metadata={READY_ONE: "ready_matter"})
     async def matter(self, info: Info) -> Matter | None:
+        if self.ready_matter is not UNREADY:
+            return self.ready_matter
         row = await info.context.loaders.matter_by_code.load(self.basic_code)
         return Matter.from_row(row) if row else None
 
-    @strawberry.field(description="The body that implements it")
+    @strawberry.field(description="The body that implements it", metadata={READY_ONE: "ready_org"})
     async def org(self, info: Info) -> ServiceOrg:
+        if self.ready_org is not UNREADY:
+            return self.ready_org
         row = await info.context.loaders.service_org_by_code.load((self.level, self.org_code))
         return ServiceOrg.from_row(row)
 
-    @strawberry.field(description="That body's division")
+    @strawberry.field(description="That body's division", metadata={READY_ONE: "ready_division"})
     async def division(self, info: Info) -> Division:
+        if self.ready_division is not UNREADY:
+            return self.ready_division
         row = await info.context.loaders.division_by_code.load(self.division_code)
         return Division.from_row(row)
 
-    @strawberry.field(description="The department that handles it")
+    @strawberry.field(
+        description="The department that handles it", metadata={READY_ONE: "ready_department"}
+    )
     async def department(self, info: Info) -> Department | None:
+        if self.ready_department is not UNREADY:
+            return self.ready_department
         if self.department_id is None:
             return None
         row = await info.context.loaders.department_by_id.load(self.department_id)
@@ -275,15 +283,25 @@ class MatterImplementation(Node):
         rows = await info.context.loaders.materials_by_implementation.load(self.implementation_code)
         return [Material.from_row(r) for r in rows]
 
-    @strawberry.field(description="The county item this delegated item comes from")
+    @strawberry.field(
+        description="The county item this delegated item comes from",
+        metadata={READY_ONE: "ready_delegated_from"},
+    )
     async def delegated_from(self, info: Info) -> MatterImplementation | None:
+        if self.ready_delegated_from is not UNREADY:
+            return self.ready_delegated_from
         if self.delegated_from_code is None:
             return None
         row = await info.context.loaders.implementation_by_code.load(self.delegated_from_code)
         return MatterImplementation.from_row(row) if row else None
 
-    @strawberry.field(description="The county's delegation, for a town's delegated item")
+    @strawberry.field(
+        description="The county's delegation, for a town's delegated item",
+        metadata={READY_ONE: "ready_delegation"},
+    )
     async def delegation(self, info: Info) -> Delegation | None:
+        if self.ready_delegation is not UNREADY:
+            return self.ready_delegation
         if self.delegation_id is None:
             return None
         view = await info.context.loaders.delegation_by_id.load(self.delegation_id)

@@ -34,3 +34,24 @@ def asks_for_items(info: Info, *path: str) -> bool:
     """``asks_for`` below the items of a connection: ``edges { node { … } }`` or
     ``nodes { … }``."""
     return asks_for(info, "edges", "node", *path) or asks_for(info, "nodes", *path)
+
+
+def _names_at(selections: Iterable[Selection], path: tuple[str, ...], found: set[str]) -> None:
+    for selection in selections:
+        if not isinstance(selection, SelectedField):
+            _names_at(selection.selections, path, found)
+        elif not path:
+            found.add(selection.name)
+        elif selection.name == path[0]:
+            _names_at(selection.selections, path[1:], found)
+
+
+def item_fields(info: Info, *path: str) -> set[str]:
+    """The names of the fields the operation selects on the items of a connection
+    (``edges { node { … } }`` or ``nodes { … }``), ``path`` below them, fragments
+    looked through: what a page resolver may load for all its items at once."""
+    found: set[str] = set()
+    for field in info.selected_fields:
+        _names_at(field.selections, ("edges", "node", *path), found)
+        _names_at(field.selections, ("nodes", *path), found)
+    return found
