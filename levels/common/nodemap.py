@@ -24,6 +24,7 @@ in the hub."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +36,12 @@ from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 
 IN_PROCESS = "inprocess"
+# a node id: ASCII letters, digits, ``-`` and ``_``, starting with a letter or digit, up
+# to NODE_ID_MAX characters. Its message-signing key is kept as the org ``node:<id>``
+# (``licence_keys.org_code``, 64 characters) and the key's kid is that org plus
+# ``-YYYYMMDD-xxxxxx`` (``licence_keys.kid``, 64 characters): 5 + 40 + 16 = 61
+NODE_ID_MAX = 40
+_NODE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 
 
 class NodeMapError(ValueError):
@@ -215,16 +222,25 @@ def _prefix_reaches(prefix: str, level: Level) -> bool:
     return set(prefix[end:]) <= {"0"}
 
 
+def check_node_id(node_id: object) -> None:
+    """Raise NodeMapError unless ``node_id`` is a usable node id (``NODE_ID_MAX``)."""
+    if not isinstance(node_id, str) or not _NODE_ID.fullmatch(node_id):
+        raise NodeMapError(
+            f"node map: bad node id {node_id!r} (ASCII letters, digits, - and _, "
+            "starting with a letter or digit)"
+        )
+    if len(node_id) > NODE_ID_MAX:
+        raise NodeMapError(
+            f"node map: node id {node_id!r} is {len(node_id)} characters, longer than {NODE_ID_MAX}"
+        )
+
+
 def _spec(entry: Any) -> NodeSpec:
     if not isinstance(entry, Mapping):
         raise NodeMapError(f"node map: each [[nodes]] entry is a table, not {entry!r}")
     node_id = entry.get("id")
-    if (
-        not isinstance(node_id, str)
-        or not node_id
-        or not node_id.replace("-", "").replace("_", "").isalnum()
-    ):
-        raise NodeMapError(f"node map: bad node id {node_id!r} (letters, digits, - and _)")
+    check_node_id(node_id)
+    assert isinstance(node_id, str)
     prefixes = entry.get("prefixes")
     if not isinstance(prefixes, list) or not prefixes:
         raise NodeMapError(f"node {node_id}: prefixes must be a non-empty list")
@@ -253,6 +269,7 @@ def _spec(entry: Any) -> NodeSpec:
 def _validate(nodes: tuple[NodeSpec, ...]) -> None:
     seen: set[str] = set()
     for node in nodes:
+        check_node_id(node.id)
         if node.id in seen:
             raise NodeMapError(f"node map: node id {node.id!r} appears twice")
         seen.add(node.id)

@@ -8,7 +8,7 @@ import pytest
 from levels.common.codes import key_range, parse_division
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.nodemap import NodeMap, NodeMapError
+from levels.common.nodemap import NODE_ID_MAX, NodeMap, NodeMapError
 
 PER_COUNTY = """
 [[nodes]]
@@ -151,6 +151,32 @@ def test_a_division_no_node_owns_is_not_found() -> None:
 def test_a_bad_node_map_is_refused_with_its_reason(text: str, says: str) -> None:
     with pytest.raises(NodeMapError, match=says):
         NodeMap.from_toml(text)
+
+
+def _one_node(node_id: str) -> str:
+    return f"[[nodes]]\nid = '{node_id}'\nprefixes = ['']"
+
+
+def test_node_ids_of_up_to_forty_ascii_characters_are_accepted() -> None:
+    for node_id in ("county-140702-a", "town-140702101", "Yuci_2", "c" * NODE_ID_MAX):
+        assert [n.id for n in NodeMap.from_toml(_one_node(node_id))] == [node_id]
+
+
+@pytest.mark.parametrize(
+    ("node_id", "says"),
+    [
+        ("c" * (NODE_ID_MAX + 1), "41 characters, longer than 40"),
+        ("county-140702-" + "a" * 30, "44 characters, longer than 40"),
+        ("榆次", "bad node id"),
+        ("yuci.101", "bad node id"),
+        ("yuci 101", "bad node id"),
+        ("-yuci", "bad node id"),
+        ("", "bad node id"),
+    ],
+)
+def test_a_node_id_too_long_or_of_other_characters_is_refused(node_id: str, says: str) -> None:
+    with pytest.raises(NodeMapError, match=says):
+        NodeMap.from_toml(_one_node(node_id))
 
 
 def test_key_ranges_replace_like_prefix() -> None:
