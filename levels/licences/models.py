@@ -105,7 +105,9 @@ class LicenceKey(LevelBase):
     __tablename__ = "licence_keys"
 
     kid: Mapped[str] = mapped_column(String(64), primary_key=True)
-    org_code: Mapped[str] = mapped_column(String(18), index=True)
+    # an org's USCC, or ``node:<id>`` for a node's message key (ids of up to 40
+    # characters, ``levels/common/nodemap.py``)
+    org_code: Mapped[str] = mapped_column(String(64), index=True)
     alg: Mapped[str] = mapped_column(String(16))
     private_pem: Mapped[str] = mapped_column(Text)
     public_jwk: Mapped[dict[str, Any]] = mapped_column()

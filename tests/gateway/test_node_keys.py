@@ -41,7 +41,7 @@ async def hub(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Starlet
         await pg.drop_database(name)
 
 
-async def village_envelope(nodes: NodeRegistry) -> str:
+async def village_envelope(nodes: NodeRegistry, node: str = "village") -> str:
     async with nodes[Level.VILLAGE].sessions.begin() as session:
         row = await enqueue(
             session,
@@ -52,9 +52,7 @@ async def village_envelope(nodes: NodeRegistry) -> str:
             now=DEMO_NOW,
             division_code=VILLAGE,
         )
-        return await signing.NodeSigner(TEST_SECRET.encode()).envelope(
-            session, "village", row, DEMO_NOW
-        )
+        return await signing.NodeSigner(TEST_SECRET.encode()).envelope(session, node, row, DEMO_NOW)
 
 
 async def test_the_hub_serves_the_node_keys_and_a_worker_verifies_against_them(
@@ -121,3 +119,26 @@ async def test_a_key_not_known_while_the_hub_is_away_waits_and_is_refused_once_i
         answering = True
         with pytest.raises(signing.Refused, match="unknown key"):
             await keys.open(envelope)
+
+
+async def test_a_node_of_a_twenty_character_id_makes_its_key_and_signs(hub: Starlette) -> None:
+    """Its key is kept as the org ``node:<id>`` (the store's 64-character column: on
+    PostgreSQL an 18-character one refused ids of more than 13 characters)."""
+    long_id = "village-140702101201"
+    assert len(long_id) == 20
+    nodes: NodeRegistry = hub.state.nodes
+    envelope = await village_envelope(nodes, long_id)
+    nodemap = NodeMap.from_mapping(
+        {
+            "nodes": [
+                {"id": "city", "prefixes": [""], "levels": ["CITY"]},
+                {"id": "county", "prefixes": [""], "levels": ["COUNTY"]},
+                {"id": "town", "prefixes": [""], "levels": ["TOWN"]},
+                {"id": long_id, "prefixes": [""], "levels": ["VILLAGE"]},
+            ]
+        }
+    )
+    source = signing.node_key_source(nodes[Level.VILLAGE].sessions, long_id)
+    claims = await signing.NodeKeys({long_id: source}, nodemap).open(envelope)
+    assert (claims["iss"], claims["div"]) == (long_id, VILLAGE)
+    assert jwt.get_unverified_header(envelope)["kid"].startswith(f"node:{long_id}-")

@@ -39,8 +39,7 @@ COUNTIES = {
     if div.level is Level.COUNTY
 }
 YUCI = "county-140702"
-# the mixed map's town node: 修文镇 and its villages (a node's message key is kept
-# under "node:<id>" in an 18-character column: ids of up to 13 characters)
+# the mixed map's town node: 修文镇 and its villages
 XIUWEN = "yuci-xiuwen"
 
 
