@@ -1,6 +1,7 @@
 """The node's mutations that write its rows for the hub: a case step (``takeCaseStep``)
 taken at the node that holds the case, by the rules of ``levels/`` in the node's own
-transaction (``levels/node/steps.py``), next to the inbox (``deliver``)."""
+transaction (``levels/node/steps.py``), the audit events of staff reads of its cases
+(``recordCaseReads``, ``levels/node/read_audit.py``), next to the inbox (``deliver``)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from levels.common.reads import table
 from levels.common.rowcodec import encode_row
 from levels.licences.service import Issuing
 from levels.node import steps
+from levels.node.read_audit import CaseRead, record_case_reads
 from schema.node.query import NodeMutation
 from schema.node.types import NodeInfo
 
@@ -44,6 +46,13 @@ class ActorInput:
             request_id=self.request_id,
             department_id=self.department_id,
         )
+
+
+@strawberry.input(description="One staff member's read of a case, to be audited")
+class CaseReadInput:
+    number: str = strawberry.field(description="The case number")
+    actor: ActorInput = strawberry.field(description="Who read it")
+    now: dt.datetime = strawberry.field(description="The hub's instant of the read")
 
 
 @strawberry.type(description="Why a step was refused: a stable code, the input field")
@@ -117,3 +126,25 @@ class NodeMutations(NodeMutation):
                 detail=error.detail,
             ),
         )
+
+    @strawberry.mutation(
+        description="Record staff reads of cases this node holds: each read's READ event "
+        "in the chain of the division holding its case, committed before the answer (the "
+        "hub answers a case only then). All or none: CASE_NOT_FOUND for a case not here, "
+        "DIVISION_NOT_OWNED for one received where this node holds nothing. The answer is "
+        "the number of events written"
+    )
+    async def record_case_reads(self, info: NodeInfo, reads: list[CaseReadInput]) -> int:
+        context = info.context
+        for i, read in enumerate(reads):
+            where = ["reads", str(i), "number"]
+            if not context.scope.on_the_way(read.number[:12], field=tuple(where)):
+                raise DomainError(
+                    ErrorCode.DIVISION_NOT_OWNED, field=where, detail=read.number[:12]
+                )
+            if read.now.tzinfo is None:
+                raise DomainError(ErrorCode.BAD_USER_INPUT, field=["reads", str(i), "now"])
+        await record_case_reads(
+            context.sessions, [CaseRead(r.number, r.actor.actor(), r.now) for r in reads]
+        )
+        return len(reads)
