@@ -50,6 +50,16 @@ _RECORD_CASE_READS = """
 mutation RecordCaseReads($reads: [CaseReadInput!]!) { recordCaseReads(reads: $reads) }
 """
 
+_SUBMIT_CASE = """
+mutation SubmitCase(
+  $submission: JSON!, $actor: ActorInput!, $now: DateTime!, $applicantLanguage: String
+) {
+  submitCase(
+    submission: $submission, actor: $actor, now: $now, applicantLanguage: $applicantLanguage
+  ) { columns error { code field message detail } }
+}
+"""
+
 
 class NodeCallFailed(Exception):
     """A node answered with something that is neither data nor a typed refusal (a bug
@@ -274,6 +284,30 @@ class NodeClient:
         self._raise(errors)
         if (data or {}).get("recordCaseReads") != len(reads):
             raise NodeCallFailed(f"node {self.node_id}: recordCaseReads answered {data!r}")
+
+    async def submit_case(
+        self,
+        submission: Mapping[str, Any],
+        *,
+        actor: Mapping[str, Any],
+        now: dt.datetime,
+        applicant_language: str | None = None,
+    ) -> dict[str, Any]:
+        """Have the node receive a case (``submitCase``): its ``columns`` as received
+        (None: refused, nothing written) and the refusal ``error``. Not retried: a node
+        that does not answer in time may have received it."""
+        variables = {
+            "submission": dict(submission),
+            "actor": {_camel(k): v for k, v in actor.items()},
+            "now": now.isoformat(),
+            "applicantLanguage": applicant_language,
+        }
+        data, errors = await self.execute(_SUBMIT_CASE, variables)
+        self._raise(errors)
+        result = (data or {}).get("submitCase")
+        if not isinstance(result, dict):
+            raise NodeCallFailed(f"node {self.node_id}: submitCase answered {result!r}")
+        return result
 
 
 def _camel(name: str) -> str:
