@@ -90,7 +90,7 @@ def _no_staff_read_audit() -> None:
     async def not_audited(*_args: Any) -> None:
         return None
 
-    resolvers.cases._audit_read = not_audited  # type: ignore[assignment]
+    resolvers.cases.audit_read = not_audited  # type: ignore[assignment]
 
 
 def _no_masking() -> None:

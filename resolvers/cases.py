@@ -11,7 +11,7 @@ from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import Select, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 from stdnum.cn import uscc as stdnum_uscc
 
@@ -25,7 +25,6 @@ from auth.policy import (
     refusal,
 )
 from auth.viewer import Viewer
-from levels.audit.batch import appender_for
 from levels.calendar.workdays import WorkCalendar, load_calendar
 from levels.cases import due, referral_clock
 from levels.cases import service as case_service
@@ -59,6 +58,7 @@ from resolvers.globalid import decode_id
 from resolvers.nodeclient import NodeClient
 from resolvers.pagination import Page, decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
+from resolvers.read_audit import audit_read
 from resolvers.registry import Node, NodeRegistry
 from schema.case_inputs import CaseFilter, MaterialInput
 from schema.cases import CasePayload, CaseType, case_target
@@ -416,13 +416,9 @@ async def case(info: Info, number: str) -> CaseType | None:
     if row is None or not allows(ctx.viewer, Action.READ, case_target(row)):
         return None
     if ctx.viewer.kind is AccountKind.STAFF:
-        await _audit_read(info, node.sessions, row)
+        # at a node with an address, written by the node (recordCaseReads)
+        await audit_read(ctx.nodes, node, row, actor_of(info), ctx.clock.now())
     return CaseType.from_row(row)
-
-
-async def _audit_read(info: Info, sessions: async_sessionmaker[AsyncSession], row: Case) -> None:
-    draft = case_service.case_event(row, actor_of(info), case_service.READ_ACTION, row.status)
-    await appender_for(sessions).append(draft, info.context.clock.now())
 
 
 async def _applicant_account(info: Info, value: str) -> str | None:

@@ -24,6 +24,7 @@ import httpx
 
 from auth.hub_tokens import HubTokenSigner
 from levels.common.errors import DomainError, ErrorCode
+from levels.node.steps import AnsweredCode, code_of
 
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
@@ -45,6 +46,20 @@ mutation TakeCaseStep(
 }
 """
 
+_RECORD_CASE_READS = """
+mutation RecordCaseReads($reads: [CaseReadInput!]!) { recordCaseReads(reads: $reads) }
+"""
+
+_SUBMIT_CASE = """
+mutation SubmitCase(
+  $submission: JSON!, $actor: ActorInput!, $now: DateTime!, $applicantLanguage: String
+) {
+  submitCase(
+    submission: $submission, actor: $actor, now: $now, applicantLanguage: $applicantLanguage
+  ) { columns error { code field message detail } }
+}
+"""
+
 
 class NodeCallFailed(Exception):
     """A node answered with something that is neither data nor a typed refusal (a bug
@@ -63,9 +78,11 @@ def _selection(fields: Sequence[str] | str) -> str:
 def _domain_error(error: Mapping[str, Any]) -> DomainError | None:
     extensions = error.get("extensions") or {}
     code = extensions.get("code")
-    try:
-        known = ErrorCode(code)
-    except ValueError:
+    if not isinstance(code, str):
+        return None
+    # a code of any domain of levels/ (CASE_NOT_FOUND …), else not a typed refusal
+    known = code_of(code)
+    if isinstance(known, AnsweredCode):
         return None
     field = extensions.get("field")
     return DomainError(
@@ -245,6 +262,51 @@ class NodeClient:
         result = (data or {}).get("takeCaseStep")
         if not isinstance(result, dict):
             raise NodeCallFailed(f"node {self.node_id}: takeCaseStep answered {result!r}")
+        return result
+
+    async def record_case_reads(
+        self, reads: Sequence[tuple[str, Mapping[str, Any], dt.datetime]]
+    ) -> None:
+        """Have the node audit staff reads of cases it holds (``recordCaseReads``): each
+        ``(number, actor, now)``'s READ event in the node's chain, committed when this
+        returns; a refusal (CASE_NOT_FOUND, DIVISION_NOT_OWNED) means none was."""
+        variables = {
+            "reads": [
+                {
+                    "number": number,
+                    "actor": {_camel(k): v for k, v in actor.items()},
+                    "now": now.isoformat(),
+                }
+                for number, actor, now in reads
+            ]
+        }
+        data, errors = await self.execute(_RECORD_CASE_READS, variables)
+        self._raise(errors)
+        if (data or {}).get("recordCaseReads") != len(reads):
+            raise NodeCallFailed(f"node {self.node_id}: recordCaseReads answered {data!r}")
+
+    async def submit_case(
+        self,
+        submission: Mapping[str, Any],
+        *,
+        actor: Mapping[str, Any],
+        now: dt.datetime,
+        applicant_language: str | None = None,
+    ) -> dict[str, Any]:
+        """Have the node receive a case (``submitCase``): its ``columns`` as received
+        (None: refused, nothing written) and the refusal ``error``. Not retried: a node
+        that does not answer in time may have received it."""
+        variables = {
+            "submission": dict(submission),
+            "actor": {_camel(k): v for k, v in actor.items()},
+            "now": now.isoformat(),
+            "applicantLanguage": applicant_language,
+        }
+        data, errors = await self.execute(_SUBMIT_CASE, variables)
+        self._raise(errors)
+        result = (data or {}).get("submitCase")
+        if not isinstance(result, dict):
+            raise NodeCallFailed(f"node {self.node_id}: submitCase answered {result!r}")
         return result
 
 

@@ -4,6 +4,7 @@ arrived, which item takes it, and the material drafts."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AsyncExitStack
 from typing import Any
@@ -37,8 +38,11 @@ from levels.common.codes import (
 from levels.common.enums import Level
 from levels.common.errors import DomainError
 from levels.common.routes import delegation_in_force
-from resolvers import case_updates
+from levels.node.intake import encode_submission
+from levels.node.steps import encode_actor
+from resolvers import case_updates, remote
 from resolvers.cases import actor_of, material_drafts, refuse, window_key
+from resolvers.fanout import guarded
 from resolvers.languages import applicant_language
 from resolvers.loaders import issuer_status
 from resolvers.registry import Node
@@ -235,25 +239,29 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         now = ctx.clock.now()
 
         language = applicant_language(input)
+        submission = Submission(
+            implementation_code=code.code,
+            matter_name=matter.name,
+            legal_limit_days=matter.legal_time_limit_days,
+            applicant=applicant,
+            channel=arrival_channel(viewer, input.channel).value,
+            materials=material_drafts(input.materials),
+            tolerance_deadline=input.tolerance_deadline,
+            tolerance_consequence=input.tolerance_consequence,
+            joint=joint,
+            window_id=window_id,
+            received_by=receiver,
+            referral_days=ctx.settings.referral_limit_days,
+        )
+        if receiver is None and node.client is not None:
+            # the implementing node receives it through its API, in its transaction
+            return await _submit_at_node(info, node, submission, language, now)
 
         async def write(
             session: AsyncSession, catalogue: AsyncSession | None, library: AsyncSession
         ) -> Case:
             case = await case_intake.submit_case(
-                Submission(
-                    implementation_code=code.code,
-                    matter_name=matter.name,
-                    legal_limit_days=matter.legal_time_limit_days,
-                    applicant=applicant,
-                    channel=arrival_channel(viewer, input.channel).value,
-                    materials=material_drafts(input.materials),
-                    tolerance_deadline=input.tolerance_deadline,
-                    tolerance_consequence=input.tolerance_consequence,
-                    joint=joint,
-                    window_id=window_id,
-                    received_by=receiver,
-                    referral_days=ctx.settings.referral_limit_days,
-                ),
+                submission,
                 session=session,
                 actor=actor_of(info),
                 now=now,
@@ -272,3 +280,28 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         return CasePayload(errors=user_errors(e, ctx.locale))
     await case_updates.publish_case_updated(info.context.broker, case.number)
     return CasePayload(case=CaseType.from_row(case))
+
+
+async def _submit_at_node(
+    info: Info, node: Node, submission: Submission, language: str | None, now: dt.datetime
+) -> CasePayload:
+    """``submitCase`` asked of the implementing node (``levels/node/intake.py``): its
+    answer is the payload, as the SQL path's would have been (a node that does not
+    answer is ``NodeUnavailable``, naming it)."""
+    ctx = info.context
+    client = node.client
+    assert client is not None
+    sent = encode_submission(submission)
+    actor = encode_actor(actor_of(info))
+    answer = await guarded(
+        ctx.nodes.breakers,
+        node,
+        lambda: client.submit_case(sent, actor=actor, now=now, applicant_language=language),
+        client.timeout,
+    )
+    outcome = remote.step_outcome(answer)
+    if outcome.error is not None or outcome.case is None:
+        refused = outcome.error or DomainError(CaseErrorCode.CASE_NOT_FOUND)
+        return CasePayload(errors=user_errors(refused, ctx.locale))
+    await case_updates.publish_case_updated(ctx.broker, outcome.case.number)
+    return CasePayload(case=CaseType.from_row(outcome.case))

@@ -7,13 +7,15 @@ so the read it records is not answered. While one batch is being written, the ev
 that arrive meanwhile wait for the next: under load each transaction takes every read
 that came in during the last one — one INSERT, each division's head locked once — and
 no connection is held by a request that only waits. Each store has its appender
-(``appender_for``)."""
+(``appender_for``); a node the hub reaches through its API has one whose batches are
+one call of the node's (``GroupAppender(write=…)``, ``resolvers/read_audit.py``)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import weakref
+from collections.abc import Awaitable, Callable, Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,13 +25,34 @@ from levels.audit.chain import EventDraft, append_many
 MAX_BATCH = 500
 
 Pending = tuple[EventDraft, dt.datetime, "asyncio.Future[None]"]
+# writes one batch of events (each with its time), all or none
+BatchWriter = Callable[[Sequence[tuple[EventDraft, dt.datetime]]], Awaitable[None]]
+
+
+def store_writer(sessions: async_sessionmaker[AsyncSession]) -> BatchWriter:
+    """A batch in one transaction of the store ``sessions`` open."""
+
+    async def write(batch: Sequence[tuple[EventDraft, dt.datetime]]) -> None:
+        async with sessions.begin() as session:
+            await append_many(batch, session=session)
+
+    return write
 
 
 class GroupAppender:
-    """Writes the events handed to it in batches, one transaction each, in order."""
+    """Writes the events handed to it in batches, one transaction (or one call of
+    ``write``) each, in order."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession] | None = None,
+        *,
+        write: BatchWriter | None = None,
+    ) -> None:
+        if write is None:
+            assert sessions is not None
+            write = store_writer(sessions)
+        self._write = write
         self._queue: list[Pending] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -46,8 +69,7 @@ class GroupAppender:
         while self._queue:
             batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
             try:
-                async with self._sessions.begin() as session:
-                    await append_many([(d, at) for d, at, _ in batch], session=session)
+                await self._write([(d, at) for d, at, _ in batch])
             except Exception as e:  # every reader of the batch learns it was not recorded
                 for _, _, done in batch:
                     if not done.done():

@@ -1,6 +1,9 @@
 """The node's mutations that write its rows for the hub: a case step (``takeCaseStep``)
 taken at the node that holds the case, by the rules of ``levels/`` in the node's own
-transaction (``levels/node/steps.py``), next to the inbox (``deliver``)."""
+transaction (``levels/node/steps.py``), the audit events of staff reads of its cases
+(``recordCaseReads``, ``levels/node/read_audit.py``), a case received at the node of
+its implementing org (``submitCase``, ``levels/node/intake.py``), next to the inbox
+(``deliver``)."""
 
 from __future__ import annotations
 
@@ -13,11 +16,13 @@ from strawberry.scalars import JSON
 from levels.cases.machine import Step
 from levels.cases.models import Case as CaseRow
 from levels.cases.service import Actor
+from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import table
 from levels.common.rowcodec import encode_row
 from levels.licences.service import Issuing
-from levels.node import steps
+from levels.node import intake, steps
+from levels.node.read_audit import CaseRead, record_case_reads
 from schema.node.query import NodeMutation
 from schema.node.types import NodeInfo
 
@@ -46,6 +51,13 @@ class ActorInput:
         )
 
 
+@strawberry.input(description="One staff member's read of a case, to be audited")
+class CaseReadInput:
+    number: str = strawberry.field(description="The case number")
+    actor: ActorInput = strawberry.field(description="Who read it")
+    now: dt.datetime = strawberry.field(description="The hub's instant of the read")
+
+
 @strawberry.type(description="Why a step was refused: a stable code, the input field")
 class StepRefusal:
     code: str = strawberry.field(description="e.g. `VERSION_CONFLICT`, `INVALID_TRANSITION`")
@@ -64,6 +76,25 @@ class CaseStepResult:
         description="A due timer moved the case first (kept even when the step was refused)"
     )
     error: StepRefusal | None = strawberry.field(description="Why the step was refused")
+
+
+@strawberry.type(description="What became of a submission")
+class SubmissionResult:
+    columns: JSON | None = strawberry.field(
+        description="The case as received, every column (none: refused, nothing written)"
+    )
+    error: StepRefusal | None = strawberry.field(description="Why it was refused")
+
+
+def _refusal(error: DomainError | None, locale: str) -> StepRefusal | None:
+    if error is None:
+        return None
+    return StepRefusal(
+        code=error.code.value,
+        field=error.field,
+        message=error.localized(locale),
+        detail=error.detail,
+    )
 
 
 @strawberry.type(name="Mutation", description="What a node is asked to do")
@@ -116,4 +147,66 @@ class NodeMutations(NodeMutation):
                 message=error.localized(context.locale),
                 detail=error.detail,
             ),
+        )
+
+    @strawberry.mutation(
+        description="Record staff reads of cases this node holds: each read's READ event "
+        "in the chain of the division holding its case, committed before the answer (the "
+        "hub answers a case only then). All or none: CASE_NOT_FOUND for a case not here, "
+        "DIVISION_NOT_OWNED for one received where this node holds nothing. The answer is "
+        "the number of events written"
+    )
+    async def record_case_reads(self, info: NodeInfo, reads: list[CaseReadInput]) -> int:
+        context = info.context
+        for i, read in enumerate(reads):
+            where = ["reads", str(i), "number"]
+            if not context.scope.on_the_way(read.number[:12], field=tuple(where)):
+                raise DomainError(
+                    ErrorCode.DIVISION_NOT_OWNED, field=where, detail=read.number[:12]
+                )
+            if read.now.tzinfo is None:
+                raise DomainError(ErrorCode.BAD_USER_INPUT, field=["reads", str(i), "now"])
+        await record_case_reads(
+            context.sessions, [CaseRead(r.number, r.actor.actor(), r.now) for r in reads]
+        )
+        return len(reads)
+
+    @strawberry.mutation(
+        description="Receive a case for an implementation this node keeps (收件), in its "
+        "own transaction: the case, its materials, parts, timers, notice and SUBMIT event. "
+        "Who applies and who may submit are the hub's; `submission` is what it decided "
+        "(JSON), `actor` who hands it in"
+    )
+    async def submit_case(
+        self,
+        info: NodeInfo,
+        submission: Annotated[JSON, strawberry.argument(description="The submission")],
+        actor: ActorInput,
+        now: Annotated[dt.datetime, strawberry.argument(description="The hub's instant")],
+        applicant_language: Annotated[
+            str | None, strawberry.argument(description="The applicant's language")
+        ] = None,
+    ) -> SubmissionResult:
+        context = info.context
+        if now.tzinfo is None:
+            raise DomainError(ErrorCode.BAD_USER_INPUT, field=["now"], detail="no offset")
+        given = intake.decode_submission(submission)
+        # the city's licence library is kept by the node holding the city level there
+        org = given.implementation_code[:18]
+        city = org[2:6].ljust(12, "0") if org[2:6].isdigit() else None
+        keeps_library = city is not None and context.scope.keeps(city, Level.CITY)
+        outcome = await intake.submit_case(
+            context.sessions,
+            given,
+            language=applicant_language,
+            actor=actor.actor(),
+            now=now,
+            signer=context.licence_signer,
+            keeps_library=keeps_library,
+        )
+        return SubmissionResult(
+            columns=None
+            if outcome.case is None
+            else cast(JSON, encode_row(table(CaseRow), outcome.case)),
+            error=_refusal(outcome.error, context.locale),
         )

@@ -31,7 +31,7 @@ def restored(monkeypatch: pytest.MonkeyPatch) -> None:
         (ratelimit, "middleware"),
         (schema.build, "guard_schema"),
         (gateway.app, "ProdErrors"),
-        (resolvers.cases, "_audit_read"),
+        (resolvers.cases, "audit_read"),
     ):
         monkeypatch.setattr(owner, name, getattr(owner, name))
 
@@ -61,7 +61,7 @@ def test_each_protection_switch_replaces_its_own_piece() -> None:
         "cost-budget": (gateway.app, "CostBudget"),
         "rate-limits": (gateway.app, "ClientRateLimit"),
         "guard": (schema.build, "guard_schema"),
-        "staff-read-audit": (resolvers.cases, "_audit_read"),
+        "staff-read-audit": (resolvers.cases, "audit_read"),
         "masking": (gateway.app, "ProdErrors"),
     }
     assert set(pieces) == {p.key for p in PROTECTIONS}

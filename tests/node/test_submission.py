@@ -1,0 +1,117 @@
+"""A case received at the node of its implementing org (``submitCase``), called as the
+hub calls it: the case, its materials, timers and SUBMIT event by the actor given, in
+the node's own transaction and chain; a refusal comes back typed with nothing written;
+a submission that is not one is BAD_USER_INPUT."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.nodes import NodeRegistry
+from levels.audit.models import AuditEvent
+from levels.cases.enums import ApplicantKind, MaterialSource
+from levels.cases.intake import Applicant, Submission
+from levels.cases.models import Case, CaseMaterial, CaseTimer
+from levels.cases.service import MaterialDraft
+from levels.common.enums import Level
+from levels.common.errors import DomainError, ErrorCode
+from levels.node.intake import decode_submission, encode_submission
+from tests.node.conftest import MakeClient
+from tests.node.test_case_steps import actor, desk  # noqa: F401 (fixture)
+from tests.scenarios.desk import DISABILITY_CARD, Desk
+
+RECEPTIONIST = "yuci.receptionist"
+
+
+async def _submission(desk: Desk, materials: list[str]) -> Submission:  # noqa: F811
+    resident = desk.viewers["resident1"]
+    return Submission(
+        implementation_code=DISABILITY_CARD,
+        matter_name="残疾人证",
+        legal_limit_days=20,
+        applicant=Applicant(ApplicantKind.PERSON, resident.subject, "张明", "1407**********0011"),
+        channel="COUNTER",
+        materials=[
+            MaterialDraft(m, MaterialSource.FILE, f"file-{i}") for i, m in enumerate(materials)
+        ],
+    )
+
+
+async def _count(nodes: NodeRegistry, model: Any) -> int:
+    async with nodes[Level.COUNTY].sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def test_a_submission_crosses_as_json_and_back() -> None:
+    sent = Submission(
+        implementation_code=DISABILITY_CARD,
+        matter_name="残疾人证",
+        legal_limit_days=20,
+        applicant=Applicant(ApplicantKind.PERSON, "a1", "张明", "1407**0011"),
+        channel="WEB",
+        materials=[MaterialDraft("申请表", MaterialSource.FILE, "file-0")],
+    )
+    back = decode_submission(encode_submission(sent))
+    assert dataclasses.replace(back, joint=tuple(back.joint)) == sent
+
+
+async def test_a_case_is_received_at_the_node_with_its_timers_and_event(
+    desk: Desk,  # noqa: F811
+    nodes: NodeRegistry,
+    node_client: MakeClient,
+) -> None:
+    materials = await desk.materials("000700400100")
+    submission = await _submission(desk, materials)
+    who = actor(desk, RECEPTIONIST)
+
+    answer = await node_client("county").submit_case(
+        encode_submission(submission), actor=who, now=desk.hub.clock.now()
+    )
+
+    assert answer["error"] is None
+    number = answer["columns"]["number"]
+    assert answer["columns"]["status"] == "SUBMITTED"
+    async with nodes[Level.COUNTY].sessions() as session:
+        row = await session.get(Case, number)
+        kept = await session.scalars(
+            select(CaseMaterial.name).where(CaseMaterial.case_number == number)
+        )
+        timers = await session.scalars(select(CaseTimer).where(CaseTimer.case_number == number))
+        submitted = await session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.case_number == number, AuditEvent.action == "SUBMIT"
+            )
+        )
+        assert row is not None and row.submitted_by == who["id"]
+        assert set(kept) == set(materials)
+        assert list(timers)  # the 3-day notice rule's timer, at least
+        assert [e.actor_id for e in submitted] == [who["id"]]
+
+
+async def test_a_refusal_is_typed_and_writes_nothing(
+    desk: Desk,  # noqa: F811
+    nodes: NodeRegistry,
+    node_client: MakeClient,
+) -> None:
+    submission = await _submission(desk, ["不在指南里的材料"])
+    before = (await _count(nodes, Case), await _count(nodes, AuditEvent))
+
+    answer = await node_client("county").submit_case(
+        encode_submission(submission), actor=actor(desk, RECEPTIONIST), now=desk.hub.clock.now()
+    )
+    with pytest.raises(DomainError) as bad:
+        await node_client("county").submit_case(
+            {"not": "a submission"}, actor=actor(desk, RECEPTIONIST), now=desk.hub.clock.now()
+        )
+
+    assert answer["columns"] is None
+    assert (answer["error"]["code"], answer["error"]["field"]) == (
+        "MATERIAL_NOT_IN_GUIDE",
+        ["input", "materials", "0", "name"],
+    )
+    assert bad.value.code is ErrorCode.BAD_USER_INPUT
+    assert (await _count(nodes, Case), await _count(nodes, AuditEvent)) == before

@@ -1,0 +1,129 @@
+"""A case submitted through the hub for an item of 榆次区, whose node is a process of its
+own at an address, is received by that node (``submitCase``): the node's store has the
+case, its materials, timers and SUBMIT event, the hub's own store for the node stays
+empty; a refusal of the node's rules comes back typed with nothing written, and a node
+that does not answer is NODE_UNAVAILABLE naming it.
+
+The catalogue (the matter's name and limits) is still read by SQL from the hub's store
+of the city node: the test puts the matter there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from gateway.nodes import NodeRegistry
+from levels.audit.models import AuditEvent
+from levels.cases.models import Case, CaseTimer
+from levels.city.models import Matter
+from levels.common.errors import DomainError, ErrorCode
+from levels.common.models import ImplementationMaterial
+from levels.common.reads import table
+from tests.scenarios.desk import DISABILITY_CARD, SUBMIT
+from tests.support.federation import CITY, YUCI, Federation
+
+APPLICANT = "resident1"
+
+
+async def _ready(federation: Federation) -> list[str]:
+    """The item's guide at 榆次区's node; its matter in the hub's store of the city
+    node (once)."""
+    async with federation.stores[YUCI].sessions() as session:
+        guide = list(
+            await session.scalars(
+                select(ImplementationMaterial.name)
+                .where(ImplementationMaterial.implementation_code == DISABILITY_CARD)
+                .order_by(ImplementationMaterial.position)
+            )
+        )
+    async with federation.stores[CITY].sessions() as session:
+        matter = (
+            (
+                await session.execute(
+                    select(table(Matter)).where(Matter.basic_code == DISABILITY_CARD[19:])
+                )
+            )
+            .mappings()
+            .one()
+        )
+    for node in federation.hub:
+        async with node.sessions.begin() as session:
+            if await session.get(Matter, matter["basic_code"]) is None:
+                await session.execute(insert(table(Matter)), [dict(matter)])
+    return guide
+
+
+def _input(materials: list[str]) -> dict[str, Any]:
+    given = [
+        {"name": m, "source": "FILE", "reference": f"file-{i}"} for i, m in enumerate(materials)
+    ]
+    return {"implementationCode": DISABILITY_CARD, "channel": "MOBILE", "materials": given}
+
+
+async def _count(registry: NodeRegistry, model: Any) -> int:
+    async with registry[YUCI].sessions() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_a_case_for_yucis_item_is_received_by_its_node(federation: Federation) -> None:
+    guide = await _ready(federation)
+
+    data = await federation.desk.run(APPLICANT, SUBMIT, input=_input(guide))
+
+    payload = data["submitCase"]
+    assert payload["errors"] == []
+    number = payload["case"]["number"]
+    assert payload["case"]["status"] == "SUBMITTED"
+    async with federation.stores[YUCI].sessions() as session:
+        row = await session.get(Case, number)
+        timers = list(
+            await session.scalars(select(CaseTimer).where(CaseTimer.case_number == number))
+        )
+        events = list(
+            await session.scalars(select(AuditEvent.action).where(AuditEvent.case_number == number))
+        )
+    assert row is not None and row.applicant_id == federation.desk.viewers[APPLICANT].subject
+    assert timers
+    assert events == ["SUBMIT"]
+    # written at the node, not by the hub
+    assert await _count(federation.hub, Case) == 0
+    assert await _count(federation.hub, AuditEvent) == 0
+
+
+async def test_a_refusal_at_the_node_is_typed_and_writes_nothing(federation: Federation) -> None:
+    await _ready(federation)
+    before = await _count(federation.stores, Case)
+
+    data = await federation.desk.run(APPLICANT, SUBMIT, input=_input(["不在指南里的材料"]))
+
+    payload = data["submitCase"]
+    assert payload["case"] is None
+    assert [(e["code"], e["field"]) for e in payload["errors"]] == [
+        ("MATERIAL_NOT_IN_GUIDE", ["input", "materials", "0", "name"])
+    ]
+    assert await _count(federation.stores, Case) == before
+    assert await _count(federation.hub, Case) == 0
+
+
+async def test_a_node_that_does_not_answer_is_named(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guide = await _ready(federation)
+    before = await _count(federation.stores, Case)
+    client = federation.hub[YUCI].client
+    assert client is not None
+
+    async def no_answer(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
+        raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {YUCI}: no answer")
+
+    monkeypatch.setattr(client, "submit_case", no_answer)
+    answer = await federation.desk.ask(APPLICANT, SUBMIT, input=_input(guide))
+
+    assert answer["data"] is None
+    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
+        ("NODE_UNAVAILABLE", YUCI)
+    ]
+    assert await _count(federation.stores, Case) == before
+    assert await _count(federation.hub, Case) == 0
