@@ -45,6 +45,32 @@ mutation TakeCaseStep(
 }
 """
 
+_TICKET = "{ columns error { code field message detail } }"
+
+_ISSUE_TICKET = (
+    """
+mutation IssueTicket(
+  $divisionCode: String!, $channel: String!, $actor: ActorInput!, $now: DateTime!,
+  $holderId: String, $basicCode: String, $windowId: String, $windowKind: String,
+  $language: String
+) {
+  issueTicket(
+    divisionCode: $divisionCode, channel: $channel, actor: $actor, now: $now,
+    holderId: $holderId, basicCode: $basicCode, windowId: $windowId,
+    windowKind: $windowKind, language: $language
+  ) """
+    + _TICKET
+    + "\n}"
+)
+
+_CALL_NEXT_TICKET = (
+    """
+mutation CallNextTicket($windowId: String!, $actor: ActorInput!, $now: DateTime!) {
+  callNextTicket(windowId: $windowId, actor: $actor, now: $now) """
+    + _TICKET
+    + "\n}"
+)
+
 
 class NodeCallFailed(Exception):
     """A node answered with something that is neither data nor a typed refusal (a bug
@@ -246,6 +272,59 @@ class NodeClient:
         if not isinstance(result, dict):
             raise NodeCallFailed(f"node {self.node_id}: takeCaseStep answered {result!r}")
         return result
+
+    async def _ticket_call(self, name: str, document: str, variables: dict[str, Any]) -> Any:
+        data, errors = await self.execute(document, variables)
+        self._raise(errors)
+        result = (data or {}).get(name)
+        if not isinstance(result, dict):
+            raise NodeCallFailed(f"node {self.node_id}: {name} answered {result!r}")
+        return result
+
+    async def issue_ticket(
+        self,
+        division_code: str,
+        channel: str,
+        *,
+        actor: Mapping[str, Any],
+        now: dt.datetime,
+        holder_id: str | None = None,
+        basic_code: str | None = None,
+        window_id: str | None = None,
+        window_kind: str | None = None,
+        language: str | None = None,
+    ) -> dict[str, Any]:
+        """Have the node issue a ticket at the org of ``division_code``
+        (``issueTicket``): the ticket's ``columns`` (None: refused, nothing written) and
+        the refusal ``error``. Not retried: a node that does not answer may have issued it."""
+        variables = {
+            "divisionCode": division_code,
+            "channel": channel,
+            "actor": {_camel(k): v for k, v in actor.items()},
+            "now": now.isoformat(),
+            "holderId": holder_id,
+            "basicCode": basic_code,
+            "windowId": window_id,
+            "windowKind": window_kind,
+            "language": language,
+        }
+        found: dict[str, Any] = await self._ticket_call("issueTicket", _ISSUE_TICKET, variables)
+        return found
+
+    async def call_next_ticket(
+        self, window_id: str, *, actor: Mapping[str, Any], now: dt.datetime
+    ) -> dict[str, Any]:
+        """Have the node call the next ticket at window ``window_id``
+        (``callNextTicket``): as ``issue_ticket``."""
+        variables = {
+            "windowId": window_id,
+            "actor": {_camel(k): v for k, v in actor.items()},
+            "now": now.isoformat(),
+        }
+        found: dict[str, Any] = await self._ticket_call(
+            "callNextTicket", _CALL_NEXT_TICKET, variables
+        )
+        return found
 
 
 def _camel(name: str) -> str:

@@ -4,7 +4,9 @@ tell the org's hall (``windowQueue`` subscribers) that its queue changed.
 
 Everything of a window lives in the store of its org; the level is read from the
 window's id (``<division>W01``), an org code (a division code, or a credit code looked
-for in every store) or a ticket's/appointment's global id."""
+for in every store) or a ticket's/appointment's global id. At a node the hub reaches
+through its API, issuing a ticket and calling the next one are asked of the node
+(``resolvers/window_api.py``) after the same permission check here."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from levels.windows.board import board as board_of
 from levels.windows.enums import TicketChannel
 from levels.windows.errors import WindowErrorCode as E
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
+from resolvers import window_api
 from resolvers.cases import actor_of
 from resolvers.context import still_signed_in
 from resolvers.globalid import decode_id, decode_row_key
@@ -103,6 +106,10 @@ async def find_org(info: Info, org_code: str, field: Sequence[str]) -> tuple[Lev
     for lv, row in zip(LEVELS, found, strict=True):
         if row is not None and not isinstance(row, BaseException):  # a Core row (loaders)
             return lv, row
+    for failed in found:
+        # a node that did not answer may hold it: not "not found" (NODE_UNAVAILABLE)
+        if isinstance(failed, Exception) and not isinstance(failed, DomainError):
+            raise failed
     raise DomainError(ErrorCode.ORG_NOT_FOUND, field=field)
 
 
@@ -313,7 +320,11 @@ async def issue_ticket(info: Info, input: Any) -> TicketPayload:
                 calendar=await load_calendar(session=session),
             )  # fmt: skip
 
-        ticket = await _write(info, level, org.division_code, work)
+        node = ctx.nodes.owner_at(org.division_code, level)
+        if node.client is not None:  # the node writes it, through its API
+            ticket = await window_api.issue_ticket(info, node, request, now)
+        else:
+            ticket = await _write(info, level, org.division_code, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
@@ -326,16 +337,26 @@ async def call_next_ticket(info: Info, input: Any) -> TicketPayload:
     try:
         level, key = window_key(input.window_id)
 
-        async def work(session: AsyncSession) -> QueueTicket:
-            window = await service.window_of(session, key)
-            org = await session.get(ServiceOrg, window.org_code)
+        def may_call(window: Window, org: ServiceOrg | None) -> None:
             assert org is not None
             target = _window_target(window, org.division_code)
             if not allows(ctx.viewer, Action.CALL_TICKET, target):
                 raise _refuse(info, Action.CALL_TICKET, target, "windowId")
+
+        async def work(session: AsyncSession) -> QueueTicket:
+            window = await service.window_of(session, key)
+            may_call(window, await session.get(ServiceOrg, window.org_code))
             return await queue.call_next(key, session=session, actor=actor_of(info), now=now)
 
-        ticket = await _write(info, level, key, work)
+        node = ctx.nodes.owner_at(key, level)
+        if node.client is not None:  # the window and its org read, the call made there
+            window = await ctx.loaders.window_by_id.load(key)
+            if window is None:
+                raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
+            may_call(window, await ctx.loaders.service_org_by_code.load((level, window.org_code)))
+            ticket = await window_api.call_next(info, node, key, now)
+        else:
+            ticket = await _write(info, level, key, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
