@@ -71,6 +71,20 @@ mutation CallNextTicket($windowId: String!, $actor: ActorInput!, $now: DateTime!
     + "\n}"
 )
 
+_TAKE_TICKET_STEP = (
+    """
+mutation TakeTicketStep(
+  $ticket: String!, $step: String!, $actor: ActorInput!, $now: DateTime!,
+  $caseNumber: String, $toWindowId: String
+) {
+  takeTicketStep(
+    ticket: $ticket, step: $step, actor: $actor, now: $now,
+    caseNumber: $caseNumber, toWindowId: $toWindowId
+  ) """
+    + _TICKET
+    + "\n}"
+)
+
 
 class NodeCallFailed(Exception):
     """A node answered with something that is neither data nor a typed refusal (a bug
@@ -323,6 +337,31 @@ class NodeClient:
         }
         found: dict[str, Any] = await self._ticket_call(
             "callNextTicket", _CALL_NEXT_TICKET, variables
+        )
+        return found
+
+    async def take_ticket_step(
+        self,
+        ticket: str,
+        step: str,
+        *,
+        actor: Mapping[str, Any],
+        now: dt.datetime,
+        case_number: str | None = None,
+        to_window_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Have the node take a later step of a ticket it holds (``takeTicketStep``:
+        SERVE, FINISH, NO_SHOW, RECALL, TRANSFER, CANCEL): as ``issue_ticket``."""
+        variables = {
+            "ticket": ticket,
+            "step": step,
+            "actor": {_camel(k): v for k, v in actor.items()},
+            "now": now.isoformat(),
+            "caseNumber": case_number,
+            "toWindowId": to_window_id,
+        }
+        found: dict[str, Any] = await self._ticket_call(
+            "takeTicketStep", _TAKE_TICKET_STEP, variables
         )
         return found
 

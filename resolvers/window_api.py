@@ -11,7 +11,10 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from levels.common.errors import DomainError
+from levels.node.records import OrgRecordKind
 from levels.node.steps import encode_actor
+from levels.windows.errors import WindowErrorCode
 from levels.windows.models import QueueTicket
 from levels.windows.queue import TicketRequest
 from resolvers import remote
@@ -63,5 +66,34 @@ async def call_next(info: Info, node: Node, window_id: str, now: dt.datetime) ->
 
     def call(client: NodeClient, actor: Mapping[str, Any]) -> Awaitable[dict[str, Any]]:
         return client.call_next_ticket(window_id, actor=actor, now=now)
+
+    return await _at_node(info, node, call)
+
+
+async def ticket(info: Info, node: Node, key: str) -> QueueTicket:
+    """The node's row of ticket ``key`` (its public id), for the hub's check;
+    TICKET_NOT_FOUND when the node has none."""
+    client = node.client
+    assert client is not None
+    nodes = info.context.nodes
+    found = await guarded(
+        nodes.breakers,
+        node,
+        lambda: remote.org_records(client, OrgRecordKind.TICKETS, [key]),
+        client.timeout,
+    )
+    if not found:
+        raise DomainError(WindowErrorCode.TICKET_NOT_FOUND, field=["input", "ticketId"])
+    row: QueueTicket = found[0]
+    return row
+
+
+async def ticket_step(
+    info: Info, node: Node, key: str, step: str, now: dt.datetime, **extra: str | None
+) -> QueueTicket:
+    """A later step of ticket ``key`` (SERVE, FINISH, …), by its node."""
+
+    def call(client: NodeClient, actor: Mapping[str, Any]) -> Awaitable[dict[str, Any]]:
+        return client.take_ticket_step(key, step, actor=actor, now=now, **extra)
 
     return await _at_node(info, node, call)

@@ -363,16 +363,20 @@ async def call_next_ticket(info: Info, input: Any) -> TicketPayload:
     return TicketPayload(ticket=TicketType.from_row(ticket))
 
 
-TicketChange = Callable[[AsyncSession, int], Awaitable[QueueTicket]]
+TicketRun = Callable[..., Awaitable[QueueTicket]]
 
 
-async def _on_ticket(info: Info, value: str, action: Action, change: TicketChange) -> TicketPayload:
+async def _on_ticket(
+    info: Info, value: str, action: Action, run: TicketRun, **extra: Any
+) -> TicketPayload:
+    """A later step of a ticket (``run``: ``queue.serve`` …, with ``extra``), in the
+    ticket's store, or asked of its node when the hub reaches it through its API."""
     ctx = info.context
+    now = ctx.clock.now()
     try:
         level, tid = decode_row_key(value, "Ticket", ("input", "ticketId"))
 
-        async def work(session: AsyncSession) -> QueueTicket:
-            row = await by_key(session, QueueTicket, tid)
+        def may_change(row: QueueTicket | None) -> QueueTicket:
             target = TicketType.from_row(row).authz_target() if row is not None else None
             # a ticket the viewer may not read does not exist for them
             if row is None or target is None or not allows(ctx.viewer, Action.READ, target):
@@ -385,47 +389,41 @@ async def _on_ticket(info: Info, value: str, action: Action, change: TicketChang
                 if action is Action.CANCEL_TICKET:
                     raise DomainError(E.NOT_THE_HOLDER, field=["input", "ticketId"])
                 raise _refuse(info, action, target, "ticketId")
-            return await change(session, row.id)
+            return row
 
-        ticket = await _write(info, level, tid, work)
+        async def work(session: AsyncSession) -> QueueTicket:
+            row = may_change(await by_key(session, QueueTicket, tid))
+            return await run(row.id, **extra, session=session, actor=actor_of(info), now=now)
+
+        node = ctx.nodes.owner_at(tid, level) if isinstance(tid, str) else None
+        if node is not None and node.client is not None and isinstance(tid, str):
+            may_change(await window_api.ticket(info, node, tid))
+            step = run.__name__.upper()  # SERVE, FINISH, NO_SHOW … (levels/node/windows.py)
+            ticket = await window_api.ticket_step(info, node, tid, step, now, **extra)
+        else:
+            ticket = await _write(info, level, tid, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
     return TicketPayload(ticket=TicketType.from_row(ticket))
 
 
-def _staff_step(
-    info: Info, step: Callable[..., Awaitable[QueueTicket]], **extra: Any
-) -> TicketChange:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, tid: int) -> QueueTicket:
-        return await step(tid, **extra, session=session, actor=actor_of(info), now=now)
-
-    return change
-
-
 async def serve_ticket(info: Info, input: Any) -> TicketPayload:
-    return await _on_ticket(
-        info, input.ticket_id, Action.CALL_TICKET, _staff_step(info, queue.serve)
-    )
+    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, queue.serve)
 
 
 async def finish_ticket(info: Info, input: Any) -> TicketPayload:
-    step = _staff_step(info, queue.finish, case_number=input.case_number)
-    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, step)
+    return await _on_ticket(
+        info, input.ticket_id, Action.CALL_TICKET, queue.finish, case_number=input.case_number
+    )
 
 
 async def mark_no_show(info: Info, input: Any) -> TicketPayload:
-    return await _on_ticket(
-        info, input.ticket_id, Action.CALL_TICKET, _staff_step(info, queue.no_show)
-    )
+    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, queue.no_show)
 
 
 async def recall_ticket(info: Info, input: Any) -> TicketPayload:
-    return await _on_ticket(
-        info, input.ticket_id, Action.CALL_TICKET, _staff_step(info, queue.recall)
-    )
+    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, queue.recall)
 
 
 async def transfer_ticket(info: Info, input: Any) -> TicketPayload:
@@ -433,14 +431,13 @@ async def transfer_ticket(info: Info, input: Any) -> TicketPayload:
         _, to_key = window_key(input.to_window_id, "toWindowId")
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, info.context.locale))
-    step = _staff_step(info, queue.transfer, to_window_id=to_key)
-    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, step)
+    return await _on_ticket(
+        info, input.ticket_id, Action.CALL_TICKET, queue.transfer, to_window_id=to_key
+    )
 
 
 async def cancel_ticket(info: Info, input: Any) -> TicketPayload:
-    return await _on_ticket(
-        info, input.ticket_id, Action.CANCEL_TICKET, _staff_step(info, queue.cancel)
-    )
+    return await _on_ticket(info, input.ticket_id, Action.CANCEL_TICKET, queue.cancel)
 
 
 # -- appointments ----------------------------------------------------------------------

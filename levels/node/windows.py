@@ -24,9 +24,11 @@ from levels.cases.service import Actor
 from levels.common.enums import WindowKind
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ServiceOrg
+from levels.common.publicids import by_key
 from levels.node.scope import NodeScope
 from levels.windows import queue
 from levels.windows.enums import TicketChannel
+from levels.windows.errors import WindowErrorCode
 from levels.windows.models import QueueTicket
 
 Work = Callable[[AsyncSession], Awaitable[QueueTicket]]
@@ -133,5 +135,53 @@ async def call_next(
 
     async def work(session: AsyncSession) -> QueueTicket:
         return await queue.call_next(window_id, session=session, actor=actor, now=now)
+
+    return await _in_transaction(sessions, work)
+
+
+# a ticket's later steps, by name, as the hub asks for them
+TICKET_STEPS: dict[str, Callable[..., Awaitable[QueueTicket]]] = {
+    "SERVE": queue.serve,
+    "FINISH": queue.finish,
+    "NO_SHOW": queue.no_show,
+    "RECALL": queue.recall,
+    "TRANSFER": queue.transfer,
+    "CANCEL": queue.cancel,
+}
+
+
+async def take_ticket_step(
+    sessions: async_sessionmaker[AsyncSession],
+    scope: NodeScope,
+    key: str,
+    step: str,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    case_number: str | None = None,
+    to_window_id: str | None = None,
+) -> TicketOutcome:
+    """One later step of ticket ``key`` (its public id, which leads with its division,
+    which this node must own): serve, finish (with ``case_number``), no-show, recall,
+    transfer (to ``to_window_id``) or cancel."""
+    scope.require(key[:12], field="ticket")
+    _checked(now)
+    run = TICKET_STEPS.get(step)
+    if run is None:
+        raise DomainError(ErrorCode.BAD_USER_INPUT, field=["step"], detail=step[:50])
+    extra: dict[str, Any] = {}
+    if step == "FINISH":
+        extra["case_number"] = case_number
+    if step == "TRANSFER":
+        if to_window_id is None:
+            raise DomainError(ErrorCode.BAD_USER_INPUT, field=["toWindowId"])
+        extra["to_window_id"] = to_window_id
+
+    async def work(session: AsyncSession) -> QueueTicket:
+        row = await by_key(session, QueueTicket, key)
+        if row is None:
+            raise DomainError(WindowErrorCode.TICKET_NOT_FOUND, field=["input", "ticketId"])
+        ticket: QueueTicket = await run(row.id, **extra, session=session, actor=actor, now=now)
+        return ticket
 
     return await _in_transaction(sessions, work)

@@ -103,3 +103,26 @@ class WindowMutations:
             context.sessions, context.scope, window_id, actor=actor.actor(), now=now
         )
         return _result(info, outcome)
+
+    @strawberry.mutation(
+        description="A later step of a ticket this node holds (`ticket`: its public id): "
+        "SERVE, FINISH (with `caseNumber`), NO_SHOW, RECALL, TRANSFER (to `toWindowId`) "
+        "or CANCEL, by `actor`, with its audit event. Who may take it is the hub's check. "
+        "DIVISION_NOT_OWNED for a ticket of a division this node does not own"
+    )
+    async def take_ticket_step(
+        self,
+        info: NodeInfo,
+        ticket: Annotated[str, strawberry.argument(description="The ticket's public id")],
+        step: Annotated[str, strawberry.argument(description="SERVE, FINISH, NO_SHOW, …")],
+        actor: ActorInput,
+        now: Annotated[dt.datetime, _NOW],
+        case_number: str | None = None,
+        to_window_id: str | None = None,
+    ) -> TicketResult:
+        context = info.context
+        outcome = await windows.take_ticket_step(
+            context.sessions, context.scope, ticket, step, actor=actor.actor(), now=now,
+            case_number=case_number, to_window_id=to_window_id,
+        )  # fmt: skip
+        return _result(info, outcome)

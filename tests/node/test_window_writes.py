@@ -20,7 +20,9 @@ from levels.audit.chain import verify_division
 from levels.audit.models import AuditEvent
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.node.records import OrgRecordKind
 from levels.windows.models import QueueTicket
+from resolvers import remote
 from tests.auth.conftest import own_hub
 from tests.node.conftest import MakeClient
 from tests.node.test_case_steps import actor
@@ -105,6 +107,41 @@ async def test_a_ticket_is_issued_and_called_at_the_node_with_its_audit_events(
     async with nodes[Level.COUNTY].sessions() as session:
         report = await verify_division(session=session, level="COUNTY", division=YUCI)
     assert report.valid, report
+
+
+async def test_a_called_ticket_is_served_finished_and_read_at_the_node(
+    desk: Desk, nodes: NodeRegistry, node_client: MakeClient
+) -> None:
+    county = node_client("county")
+    now = desk.hub.clock.now()
+    resident, b = actor(desk, "resident1"), actor(desk, B_POST)
+    issued = await county.issue_ticket(
+        YUCI, "MOBILE", actor=resident, now=now, holder_id=resident["id"], window_id=W02
+    )
+    key = issued["columns"]["public_id"]
+    assert (await county.call_next_ticket(W02, actor=b, now=now))["error"] is None
+
+    early = await county.take_ticket_step(key, "CANCEL", actor=resident, now=now)
+    served = await county.take_ticket_step(key, "SERVE", actor=b, now=now)
+    done = await county.take_ticket_step(key, "FINISH", actor=b, now=now)
+    [read] = await remote.org_records(county, OrgRecordKind.TICKETS, [key])
+
+    # a called ticket is no longer its holder's to cancel (the node's rule)
+    assert early["columns"] is None and early["error"]["code"] == "INVALID_TICKET_STATE"
+    assert served["error"] is None and served["columns"]["status"] == "SERVING"
+    assert done["error"] is None and done["columns"]["status"] == "DONE"
+    assert (read.public_id, read.status.value) == (key, "DONE")
+    [row] = await _tickets(nodes, desk.hub.clock.now().date())
+    assert row.status.value == "DONE"
+    actions = [
+        e.action
+        for e in await _events(nodes, "SERVE_TICKET", "FINISH_TICKET", "CANCEL_TICKET")
+        if e.detail.get("ticketId") == row.id
+    ]
+    assert actions == ["SERVE_TICKET", "FINISH_TICKET"]
+    with pytest.raises(DomainError) as elsewhere:
+        await node_client("town").take_ticket_step(key, "SERVE", actor=b, now=now)
+    assert elsewhere.value.code is ErrorCode.DIVISION_NOT_OWNED
 
 
 async def test_refusals_of_the_rules_come_back_typed_and_write_nothing(
