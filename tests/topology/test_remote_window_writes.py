@@ -20,12 +20,23 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.windows import service
 from levels.windows.models import QueueTicket
 from tests.scenarios.desk import at
-from tests.scenarios.test_queue import A02, A_POST, B_POST, CALL, ISSUE, YUCI_ORG, _do
+from tests.scenarios.test_queue import (
+    A02,
+    A_POST,
+    B_POST,
+    CALL,
+    CANCEL,
+    FINISH,
+    ISSUE,
+    SERVE,
+    YUCI_ORG,
+    _do,
+)
 from tests.support.federation import YUCI, Federation
 
 W02 = "140702000000W02"
 # working days, one per test (the module's nodes keep what each test wrote)
-DAYS = iter(dt.date(2025, 11, d) for d in (3, 4, 5, 6, 7))
+DAYS = iter(dt.date(2025, 11, d) for d in (3, 4, 5, 6, 7, 10))
 
 
 async def _b_on_post(federation: Federation) -> dt.date:
@@ -95,6 +106,31 @@ async def test_a_ticket_is_issued_and_called_by_yucis_node(federation: Federatio
     assert await _events(federation.stores) == events + 2
     assert await _tickets(federation.hub, day) == 0
     assert await _events(federation.hub) == 0
+
+
+async def test_a_called_ticket_is_served_and_finished_by_yucis_node(
+    federation: Federation,
+) -> None:
+    day = await _b_on_post(federation)
+    desk = federation.desk
+    issued = await _do(desk, "resident1", ISSUE, orgCode=YUCI_ORG, windowId=A02)
+    ticket = issued["ticket"]["id"]
+    assert (await _do(desk, B_POST, CALL, windowId=A02))["errors"] == []
+
+    not_theirs = await _do(desk, "resident1", SERVE, ticketId=ticket)
+    cancelled_by_staff = await _do(desk, B_POST, CANCEL, ticketId=ticket)
+    served = await _do(desk, B_POST, SERVE, ticketId=ticket)
+    finished = await _do(desk, B_POST, FINISH, ticketId=ticket)
+
+    # the hub's checks (the ticket read through the node's API; the node not asked)
+    assert [e["code"] for e in not_theirs["errors"]] == ["ROLE_NOT_ALLOWED"]
+    assert [e["code"] for e in cancelled_by_staff["errors"]] == ["NOT_THE_HOLDER"]
+    assert served["errors"] == [] and served["ticket"]["status"] == "SERVING"
+    assert finished["errors"] == [] and finished["ticket"]["status"] == "DONE"
+    async with federation.stores[YUCI].sessions() as session:
+        [row] = await session.scalars(select(QueueTicket).where(QueueTicket.service_date == day))
+    assert row.status.value == "DONE"
+    assert await _tickets(federation.hub, day) == 0
 
 
 async def test_refusals_at_the_node_and_at_the_hub_come_back_typed(
