@@ -60,6 +60,46 @@ mutation SubmitCase(
 }
 """
 
+_TICKET = "{ columns error { code field message detail } }"
+
+_ISSUE_TICKET = (
+    """
+mutation IssueTicket(
+  $divisionCode: String!, $channel: String!, $actor: ActorInput!, $now: DateTime!,
+  $holderId: String, $basicCode: String, $windowId: String, $windowKind: String,
+  $language: String
+) {
+  issueTicket(
+    divisionCode: $divisionCode, channel: $channel, actor: $actor, now: $now,
+    holderId: $holderId, basicCode: $basicCode, windowId: $windowId,
+    windowKind: $windowKind, language: $language
+  ) """
+    + _TICKET
+    + "\n}"
+)
+
+_CALL_NEXT_TICKET = (
+    """
+mutation CallNextTicket($windowId: String!, $actor: ActorInput!, $now: DateTime!) {
+  callNextTicket(windowId: $windowId, actor: $actor, now: $now) """
+    + _TICKET
+    + "\n}"
+)
+
+_TAKE_TICKET_STEP = (
+    """
+mutation TakeTicketStep(
+  $ticket: String!, $step: String!, $actor: ActorInput!, $now: DateTime!,
+  $caseNumber: String, $toWindowId: String
+) {
+  takeTicketStep(
+    ticket: $ticket, step: $step, actor: $actor, now: $now,
+    caseNumber: $caseNumber, toWindowId: $toWindowId
+  ) """
+    + _TICKET
+    + "\n}"
+)
+
 
 class NodeCallFailed(Exception):
     """A node answered with something that is neither data nor a typed refusal (a bug
@@ -302,12 +342,86 @@ class NodeClient:
             "now": now.isoformat(),
             "applicantLanguage": applicant_language,
         }
-        data, errors = await self.execute(_SUBMIT_CASE, variables)
+        found: dict[str, Any] = await self._outcome_call("submitCase", _SUBMIT_CASE, variables)
+        return found
+
+    async def _outcome_call(self, name: str, document: str, variables: dict[str, Any]) -> Any:
+        data, errors = await self.execute(document, variables)
         self._raise(errors)
-        result = (data or {}).get("submitCase")
+        result = (data or {}).get(name)
         if not isinstance(result, dict):
-            raise NodeCallFailed(f"node {self.node_id}: submitCase answered {result!r}")
+            raise NodeCallFailed(f"node {self.node_id}: {name} answered {result!r}")
         return result
+
+    async def issue_ticket(
+        self,
+        division_code: str,
+        channel: str,
+        *,
+        actor: Mapping[str, Any],
+        now: dt.datetime,
+        holder_id: str | None = None,
+        basic_code: str | None = None,
+        window_id: str | None = None,
+        window_kind: str | None = None,
+        language: str | None = None,
+    ) -> dict[str, Any]:
+        """Have the node issue a ticket at the org of ``division_code``
+        (``issueTicket``): the ticket's ``columns`` (None: refused, nothing written) and
+        the refusal ``error``. Not retried: a node that does not answer may have issued it."""
+        variables = {
+            "divisionCode": division_code,
+            "channel": channel,
+            "actor": {_camel(k): v for k, v in actor.items()},
+            "now": now.isoformat(),
+            "holderId": holder_id,
+            "basicCode": basic_code,
+            "windowId": window_id,
+            "windowKind": window_kind,
+            "language": language,
+        }
+        found: dict[str, Any] = await self._outcome_call("issueTicket", _ISSUE_TICKET, variables)
+        return found
+
+    async def call_next_ticket(
+        self, window_id: str, *, actor: Mapping[str, Any], now: dt.datetime
+    ) -> dict[str, Any]:
+        """Have the node call the next ticket at window ``window_id``
+        (``callNextTicket``): as ``issue_ticket``."""
+        variables = {
+            "windowId": window_id,
+            "actor": {_camel(k): v for k, v in actor.items()},
+            "now": now.isoformat(),
+        }
+        found: dict[str, Any] = await self._outcome_call(
+            "callNextTicket", _CALL_NEXT_TICKET, variables
+        )
+        return found
+
+    async def take_ticket_step(
+        self,
+        ticket: str,
+        step: str,
+        *,
+        actor: Mapping[str, Any],
+        now: dt.datetime,
+        case_number: str | None = None,
+        to_window_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Have the node take a later step of a ticket it holds (``takeTicketStep``:
+        SERVE, FINISH, NO_SHOW, RECALL, TRANSFER, CANCEL): as ``issue_ticket``."""
+        variables = {
+            "ticket": ticket,
+            "step": step,
+            "actor": {_camel(k): v for k, v in actor.items()},
+            "now": now.isoformat(),
+            "caseNumber": case_number,
+            "toWindowId": to_window_id,
+        }
+        found: dict[str, Any] = await self._outcome_call(
+            "takeTicketStep", _TAKE_TICKET_STEP, variables
+        )
+        return found
 
 
 def _camel(name: str) -> str:

@@ -4,7 +4,8 @@ per node per batch, and the lists of cases (by key range, of an account) with th
 cursor. Each answer is the
 node's row, every column (``columns``, ``levels/common/rowcodec.py``), made into a
 transient instance of the mapped class the hub's types already read. And what a node
-answers to a case step it was asked to take (``step_outcome``)."""
+answers to a case step it was asked to take (``step_outcome``), or to a queue
+ticket it was asked to issue or call (``ticket_outcome``)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from levels.common.rowcodec import decode_row
 from levels.node.cursors import case_cursor
 from levels.node.records import KINDS, ORG_KINDS, CaseRecordKind, OrgRecordKind
 from levels.node.steps import StepOutcome, code_of
+from levels.node.windows import TicketOutcome
+from levels.windows.models import QueueTicket
 from resolvers.nodeclient import NodeCallFailed, NodeClient
 
 _CASES = """
@@ -143,15 +146,26 @@ def step_outcome(answer: Mapping[str, Any]) -> StepOutcome:
     """A node's answer to ``takeCaseStep`` as the outcome of the step: the case as it
     stands, whether a timer moved it, the refusal with its code and field."""
     columns = answer.get("columns")
-    refused = answer.get("error")
-    error = None
-    if isinstance(refused, Mapping):
-        code = str(refused.get("code"))
-        field = refused.get("field")
-        error = DomainError(
-            code_of(code, str(refused.get("message") or "")),
-            field=[str(f) for f in field] if isinstance(field, list) else None,
-            detail=refused.get("detail"),
-        )
     case = decode_row(Case, columns) if isinstance(columns, Mapping) else None
-    return StepOutcome(case, bool(answer.get("moved")), error)
+    return StepOutcome(case, bool(answer.get("moved")), _refusal(answer))
+
+
+def _refusal(answer: Mapping[str, Any]) -> DomainError | None:
+    """The refusal a node answered (``error``: code, field, message, detail), typed."""
+    refused = answer.get("error")
+    if not isinstance(refused, Mapping):
+        return None
+    field = refused.get("field")
+    return DomainError(
+        code_of(str(refused.get("code")), str(refused.get("message") or "")),
+        field=[str(f) for f in field] if isinstance(field, list) else None,
+        detail=refused.get("detail"),
+    )
+
+
+def ticket_outcome(answer: Mapping[str, Any]) -> TicketOutcome:
+    """A node's answer to ``issueTicket`` or ``callNextTicket``: the ticket as it
+    stands (a transient ``QueueTicket``), or the refusal with its code and field."""
+    columns = answer.get("columns")
+    ticket = decode_row(QueueTicket, columns) if isinstance(columns, Mapping) else None
+    return TicketOutcome(ticket, _refusal(answer))

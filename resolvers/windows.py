@@ -4,7 +4,9 @@ tell the org's hall (``windowQueue`` subscribers) that its queue changed.
 
 Everything of a window lives in the store of its org; the level is read from the
 window's id (``<division>W01``), an org code (a division code, or a credit code looked
-for in every store) or a ticket's/appointment's global id."""
+for in every store) or a ticket's/appointment's global id. At a node the hub reaches
+through its API, issuing a ticket and calling the next one are asked of the node
+(``resolvers/window_api.py``) after the same permission check here."""
 
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from levels.windows.board import board as board_of
 from levels.windows.enums import TicketChannel
 from levels.windows.errors import WindowErrorCode as E
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
+from resolvers import window_api
 from resolvers.cases import actor_of
 from resolvers.context import still_signed_in
 from resolvers.globalid import decode_id, decode_row_key
@@ -103,6 +106,10 @@ async def find_org(info: Info, org_code: str, field: Sequence[str]) -> tuple[Lev
     for lv, row in zip(LEVELS, found, strict=True):
         if row is not None and not isinstance(row, BaseException):  # a Core row (loaders)
             return lv, row
+    for failed in found:
+        # a node that did not answer may hold it: not "not found" (NODE_UNAVAILABLE)
+        if isinstance(failed, Exception) and not isinstance(failed, DomainError):
+            raise failed
     raise DomainError(ErrorCode.ORG_NOT_FOUND, field=field)
 
 
@@ -313,7 +320,11 @@ async def issue_ticket(info: Info, input: Any) -> TicketPayload:
                 calendar=await load_calendar(session=session),
             )  # fmt: skip
 
-        ticket = await _write(info, level, org.division_code, work)
+        node = ctx.nodes.owner_at(org.division_code, level)
+        if node.client is not None:  # the node writes it, through its API
+            ticket = await window_api.issue_ticket(info, node, request, now)
+        else:
+            ticket = await _write(info, level, org.division_code, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
@@ -326,32 +337,46 @@ async def call_next_ticket(info: Info, input: Any) -> TicketPayload:
     try:
         level, key = window_key(input.window_id)
 
-        async def work(session: AsyncSession) -> QueueTicket:
-            window = await service.window_of(session, key)
-            org = await session.get(ServiceOrg, window.org_code)
+        def may_call(window: Window, org: ServiceOrg | None) -> None:
             assert org is not None
             target = _window_target(window, org.division_code)
             if not allows(ctx.viewer, Action.CALL_TICKET, target):
                 raise _refuse(info, Action.CALL_TICKET, target, "windowId")
+
+        async def work(session: AsyncSession) -> QueueTicket:
+            window = await service.window_of(session, key)
+            may_call(window, await session.get(ServiceOrg, window.org_code))
             return await queue.call_next(key, session=session, actor=actor_of(info), now=now)
 
-        ticket = await _write(info, level, key, work)
+        node = ctx.nodes.owner_at(key, level)
+        if node.client is not None:  # the window and its org read, the call made there
+            window = await ctx.loaders.window_by_id.load(key)
+            if window is None:
+                raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
+            may_call(window, await ctx.loaders.service_org_by_code.load((level, window.org_code)))
+            ticket = await window_api.call_next(info, node, key, now)
+        else:
+            ticket = await _write(info, level, key, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
     return TicketPayload(ticket=TicketType.from_row(ticket))
 
 
-TicketChange = Callable[[AsyncSession, int], Awaitable[QueueTicket]]
+TicketRun = Callable[..., Awaitable[QueueTicket]]
 
 
-async def _on_ticket(info: Info, value: str, action: Action, change: TicketChange) -> TicketPayload:
+async def _on_ticket(
+    info: Info, value: str, action: Action, run: TicketRun, **extra: Any
+) -> TicketPayload:
+    """A later step of a ticket (``run``: ``queue.serve`` …, with ``extra``), in the
+    ticket's store, or asked of its node when the hub reaches it through its API."""
     ctx = info.context
+    now = ctx.clock.now()
     try:
         level, tid = decode_row_key(value, "Ticket", ("input", "ticketId"))
 
-        async def work(session: AsyncSession) -> QueueTicket:
-            row = await by_key(session, QueueTicket, tid)
+        def may_change(row: QueueTicket | None) -> QueueTicket:
             target = TicketType.from_row(row).authz_target() if row is not None else None
             # a ticket the viewer may not read does not exist for them
             if row is None or target is None or not allows(ctx.viewer, Action.READ, target):
@@ -364,47 +389,41 @@ async def _on_ticket(info: Info, value: str, action: Action, change: TicketChang
                 if action is Action.CANCEL_TICKET:
                     raise DomainError(E.NOT_THE_HOLDER, field=["input", "ticketId"])
                 raise _refuse(info, action, target, "ticketId")
-            return await change(session, row.id)
+            return row
 
-        ticket = await _write(info, level, tid, work)
+        async def work(session: AsyncSession) -> QueueTicket:
+            row = may_change(await by_key(session, QueueTicket, tid))
+            return await run(row.id, **extra, session=session, actor=actor_of(info), now=now)
+
+        node = ctx.nodes.owner_at(tid, level) if isinstance(tid, str) else None
+        if node is not None and node.client is not None and isinstance(tid, str):
+            may_change(await window_api.ticket(info, node, tid))
+            step = run.__name__.upper()  # SERVE, FINISH, NO_SHOW … (levels/node/windows.py)
+            ticket = await window_api.ticket_step(info, node, tid, step, now, **extra)
+        else:
+            ticket = await _write(info, level, tid, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
     return TicketPayload(ticket=TicketType.from_row(ticket))
 
 
-def _staff_step(
-    info: Info, step: Callable[..., Awaitable[QueueTicket]], **extra: Any
-) -> TicketChange:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, tid: int) -> QueueTicket:
-        return await step(tid, **extra, session=session, actor=actor_of(info), now=now)
-
-    return change
-
-
 async def serve_ticket(info: Info, input: Any) -> TicketPayload:
-    return await _on_ticket(
-        info, input.ticket_id, Action.CALL_TICKET, _staff_step(info, queue.serve)
-    )
+    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, queue.serve)
 
 
 async def finish_ticket(info: Info, input: Any) -> TicketPayload:
-    step = _staff_step(info, queue.finish, case_number=input.case_number)
-    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, step)
+    return await _on_ticket(
+        info, input.ticket_id, Action.CALL_TICKET, queue.finish, case_number=input.case_number
+    )
 
 
 async def mark_no_show(info: Info, input: Any) -> TicketPayload:
-    return await _on_ticket(
-        info, input.ticket_id, Action.CALL_TICKET, _staff_step(info, queue.no_show)
-    )
+    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, queue.no_show)
 
 
 async def recall_ticket(info: Info, input: Any) -> TicketPayload:
-    return await _on_ticket(
-        info, input.ticket_id, Action.CALL_TICKET, _staff_step(info, queue.recall)
-    )
+    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, queue.recall)
 
 
 async def transfer_ticket(info: Info, input: Any) -> TicketPayload:
@@ -412,14 +431,13 @@ async def transfer_ticket(info: Info, input: Any) -> TicketPayload:
         _, to_key = window_key(input.to_window_id, "toWindowId")
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, info.context.locale))
-    step = _staff_step(info, queue.transfer, to_window_id=to_key)
-    return await _on_ticket(info, input.ticket_id, Action.CALL_TICKET, step)
+    return await _on_ticket(
+        info, input.ticket_id, Action.CALL_TICKET, queue.transfer, to_window_id=to_key
+    )
 
 
 async def cancel_ticket(info: Info, input: Any) -> TicketPayload:
-    return await _on_ticket(
-        info, input.ticket_id, Action.CANCEL_TICKET, _staff_step(info, queue.cancel)
-    )
+    return await _on_ticket(info, input.ticket_id, Action.CANCEL_TICKET, queue.cancel)
 
 
 # -- appointments ----------------------------------------------------------------------

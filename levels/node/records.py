@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.audit.models import AuditEvent
@@ -36,6 +36,7 @@ from levels.licences import reads as licence_reads
 from levels.licences.models import ELicence
 from levels.notices import service as notice_service
 from levels.notices.models import CaseNotice
+from levels.windows.models import QueueTicket
 
 
 class CaseRecordKind(enum.Enum):
@@ -102,6 +103,7 @@ class OrgRecordKind(enum.Enum):
     DEPARTMENTS_OF_ORG = "DEPARTMENTS_OF_ORG"
     WINDOWS = "WINDOWS"
     WINDOWS_OF_ORG = "WINDOWS_OF_ORG"
+    TICKETS = "TICKETS"
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,11 @@ class OrgKind:
         return table(self.model)
 
 
+async def _tickets_by_public_id(keys: Sequence[str], *, session: AsyncSession) -> Sequence[Any]:
+    found = await session.scalars(select(QueueTicket).where(QueueTicket.public_id.in_(keys)))
+    return list(found)
+
+
 ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
     # keyed by division code
     OrgRecordKind.ORGS_OF_DIVISION: OrgKind(ServiceOrg, reads.orgs_by_division, True),
@@ -130,6 +137,8 @@ ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
     OrgRecordKind.WINDOWS: OrgKind(Window, common_service.windows_by_id, False),
     # keyed by the org's credit code
     OrgRecordKind.WINDOWS_OF_ORG: OrgKind(Window, common_service.windows_by_org, False),
+    # keyed by public id (division code + "-" + hex): a hall's queue tickets
+    OrgRecordKind.TICKETS: OrgKind(QueueTicket, _tickets_by_public_id, True),
 }
 
 

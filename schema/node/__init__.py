@@ -2,7 +2,8 @@
 Federation 2 keys — Division(code), ServiceOrg(code), Matter(basicCode),
 MatterImplementation(code), Case(number), ELicence(id), Delegation(id) — looked up in
 batches through ``_entities``; ordered lists by key range with cursors; and its inbox
-(``deliver``) and the mutations that write its rows (``schema/node/mutation.py``).
+(``deliver``) and the mutations that write its rows (``schema/node/mutation.py``,
+``schema/node/window_mutation.py``).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
 node's own sessions, never through the hub's resolvers."""
@@ -16,14 +17,20 @@ from schema.node.errors import NodeErrors, NodeSchema
 from schema.node.mutation import NodeMutations
 from schema.node.query import NodeQuery
 from schema.node.types import ENTITIES
+from schema.node.window_mutation import WindowMutations
 
 __all__ = ["NodeContext", "build_node_schema", "node_sdl"]
+
+
+@strawberry.type(name="Mutation", description="What a node is asked to do")
+class Mutation(NodeMutations, WindowMutations):
+    """The node's mutations: its inbox and case steps, and its hall's queue."""
 
 
 def build_node_schema() -> strawberry.federation.Schema:
     return NodeSchema(
         query=NodeQuery,
-        mutation=NodeMutations,
+        mutation=Mutation,
         types=ENTITIES,
         extensions=[NodeErrors],
         federation_version="2.7",
