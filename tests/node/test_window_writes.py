@@ -27,12 +27,12 @@ from tests.auth.conftest import own_hub
 from tests.node.conftest import MakeClient
 from tests.node.test_case_steps import actor
 from tests.scenarios.desk import Desk, at
-from tests.scenarios.test_queue import A02, A_POST, B_POST, OPEN_POST, SET_POSTS, _do
+from tests.scenarios.test_queue import A02, A_POST, B_POST, LEAVE_POST, OPEN_POST, SET_POSTS, _do
 
 YUCI = "140702000000"  # 榆次区
 W02 = f"{YUCI}W02"
 # working days no other test queues on, one per test (the stores are the session's)
-DAYS = iter(dt.date(2025, 11, d) for d in (3, 4, 5, 6, 7, 10, 11, 12, 13, 14))
+DAYS = iter(dt.date(2025, 12, d) for d in (1, 2, 3, 4, 5, 8, 9, 10, 11, 12))
 TOWN = "140702101000"  # a town of 榆次区: the town node's
 
 
@@ -47,6 +47,8 @@ async def desk(settings: Settings, nodes: NodeRegistry) -> AsyncIterator[Desk]:
         await d.travel(at(next(DAYS), 9))
         assert (await _do(d, B_POST, OPEN_POST, windowId=A02))["errors"] == []
         yield d
+        # the stores are the session's: nobody stays on A02's posts for the next test
+        await _do(d, B_POST, LEAVE_POST, windowId=A02)
 
 
 async def _tickets(nodes: NodeRegistry, day: dt.date) -> list[QueueTicket]:
