@@ -104,23 +104,6 @@ def _keeps(f: CaseFilter, scope: CaseScope) -> Callable[[Case], bool]:
     return keep
 
 
-def row_sql(f: CaseFilter, stmt: Select[Any]) -> Select[Any]:
-    """The filters the hub tests on a node's rows (``_keeps``), as SQL for a store."""
-    c = _case.c
-    if f.status is None:
-        stmt = stmt.where(c.status != CaseStatus.REFERRED)
-    else:
-        stmt = stmt.where(c.status == f.status)
-    if f.level is not None:
-        stmt = stmt.where(c.level == f.level)
-    if f.org_code is not None:
-        stmt = stmt.where(c.org_code == f.org_code)
-    if f.division_code is not None:
-        below = parse_division(f.division_code, field=("filter", "divisionCode")).prefix
-        stmt = stmt.where(held_within(c.number, c.division_code, below))
-    return stmt
-
-
 def own_lister(
     f: CaseFilter,
     scope: CaseScope,

@@ -52,7 +52,7 @@ from levels.licences.service import Issuing
 from levels.node import steps as node_steps
 from levels.node.steps import StepOutcome
 from resolvers import case_updates, remote
-from resolvers.case_lists import case_scope, remote_filter, remote_lister
+from resolvers.case_lists import case_scope, own_lister, remote_filter, remote_lister
 from resolvers.fanout import fan_out, guarded, node_ids
 from resolvers.globalid import decode_id
 from resolvers.nodeclient import NodeClient
@@ -521,11 +521,14 @@ async def cases(
             page = page.where(_case.c.number > position)
         return await rows(session, page.limit(size + 1))
 
-    # a node reached through its API serves a division's range of cases: when the
-    # viewer's cases are such a range and the filter one the hub can test on a row
+    # a node reached through its API serves, when the filter is one the hub can test
+    # on a row, an account's own cases (``casesOf``) or a division's range of cases
     listed = None
-    if under is not None and scope.subject is None and remote_filter(f):
-        listed = remote_lister(ctx.nodes, f, scope, under, start, size, settings.max_page_size)
+    if remote_filter(f):
+        if scope.subject is not None:
+            listed = own_lister(f, scope, start, size, settings.max_page_size)
+        elif under is not None:
+            listed = remote_lister(ctx.nodes, f, scope, under, start, size, settings.max_page_size)
     result = await fan_out(
         ctx.sessions,
         levels,

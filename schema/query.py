@@ -17,7 +17,6 @@ from resolvers import (
     languages,
     licences,
     nodes,
-    own_cases,
     proxy,
     publicity,
     routing,
@@ -116,8 +115,7 @@ class Query(ReportQuery):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[CaseType]:
-        own = await own_cases.own_cases(info, filter, first, after)
-        return own if own is not None else await cases.cases(info, filter, first, after)
+        return await cases.cases(info, filter, first, after)
 
     @strawberry.field(
         description="A case's audit trail and whether its node's chain verifies "
