@@ -193,6 +193,13 @@ class WindowByIdLoader(LevelLoader[str, Window]):
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
 
+    def nodes_of(self, key: str, level: Level) -> list[Node]:
+        # a window id leads with its org's division: the node owning it at the level
+        # (where the window's writes go); every node holding the level when none does
+        registry = self.sessions.nodes
+        owner = registry.owner_or_none(key[:12], level)
+        return [owner] if owner is not None else registry.holding(level)
+
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Window]:
         return await common_service.windows_by_id(keys, session=session)
 

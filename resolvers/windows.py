@@ -349,11 +349,11 @@ async def call_next_ticket(info: Info, input: Any) -> TicketPayload:
             return await queue.call_next(key, session=session, actor=actor_of(info), now=now)
 
         node = ctx.nodes.owner_at(key, level)
-        if node.client is not None:  # the window and its org read, the call made there
+        if node.client is not None:  # the window and its org read there, the call made there
             window = await ctx.loaders.window_by_id.load(key)
             if window is None:
                 raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
-            may_call(window, await ctx.loaders.service_org_by_code.load((level, window.org_code)))
+            may_call(window, await window_api.org(info, node, window.org_code))
             ticket = await window_api.call_next(info, node, key, now)
         else:
             ticket = await _write(info, level, key, work)

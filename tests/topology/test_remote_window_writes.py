@@ -8,6 +8,7 @@ not answer, or is stopped, is NODE_UNAVAILABLE naming it, and nothing is written
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -33,6 +34,7 @@ from tests.scenarios.test_queue import (
     _do,
 )
 from tests.support.federation import YUCI, Federation
+from tests.topology.test_remote_reads import calls
 
 W02 = "140702000000W02"
 # working days, one per test (the module's nodes keep what each test wrote)
@@ -153,6 +155,29 @@ async def test_refusals_at_the_node_and_at_the_hub_come_back_typed(
     assert not_staff["ticket"] is None
     assert [e["code"] for e in not_staff["errors"]] == ["ROLE_NOT_ALLOWED"]
     assert await _tickets(federation.stores, day) == 0
+
+
+async def test_a_call_asks_only_the_node_of_the_window(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _b_on_post(federation)
+    desk = federation.desk
+    assert (await _do(desk, "resident1", ISSUE, orgCode=YUCI_ORG, windowId=A02))["errors"] == []
+
+    with calls(federation, monkeypatch) as counted:
+        called = await _do(desk, B_POST, CALL, windowId=A02)
+
+    assert called["errors"] == [], called
+    # the window and its org read at 榆次区's node, and the call made there
+    # the window and its org read at 榆次区's node and the call made there: three calls,
+    # none to the other nodes holding the county level (seven before)
+    assert counted == Counter(
+        {
+            (YUCI, "OrgRecords", "WINDOWS"): 1,
+            (YUCI, "Entities", None): 1,
+            (YUCI, "CallNextTicket", None): 1,
+        }
+    )
 
 
 async def test_an_issue_whose_answer_does_not_come_is_named(
