@@ -211,11 +211,16 @@ class WindowByIdLoader(LevelLoader[str, Window]):
 
 
 class MatterByCodeLoader(LevelLoader[str, ReadRow]):
+    remote = True
+
     def levels_of(self, key: str) -> Sequence[Level]:
         return (Level.CITY,)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await city_service.matters_by_code(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Any]:
+        return await remote.matters_by_code(client, keys)
 
     def answers(self, level: Level, row: ReadRow) -> str:
         return row.basic_code
@@ -266,11 +271,22 @@ class MaterialsByImplementationLoader(LevelLoader[str, ReadRow]):
 
 
 class DelegationByIdLoader(LevelLoader[str, DelegationView]):
+    remote = True
+
     def levels_of(self, key: str) -> Sequence[Level]:
-        return (Level.COUNTY,)
+        return (Level.COUNTY,) if _division(key) else ()  # an id of no county: none holds it
+
+    def division_of(self, key: str) -> str | None:
+        # <county division code>-G<four digits>: the county that delegated it
+        return _division(key)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[DelegationView]:
         return await county_service.delegations_by_id(keys, session=session)
+
+    async def fetch_remote(
+        self, keys: list[str], *, client: NodeClient
+    ) -> Sequence[DelegationView]:
+        return await remote.delegations_by_id(client, keys)
 
     def answers(self, level: Level, row: DelegationView) -> str:
         return row.row.id

@@ -14,9 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from levels.cases.models import Case
+from levels.city.models import Matter
 from levels.common.errors import DomainError
 from levels.common.models import Division, ServiceOrg
 from levels.common.rowcodec import decode_row
+from levels.county.models import Delegation
+from levels.county.service import DelegationView
 from levels.node.cursors import case_cursor
 from levels.node.records import KINDS, ORG_KINDS, CaseRecordKind, OrgRecordKind
 from levels.node.steps import StepOutcome, code_of
@@ -98,6 +101,24 @@ async def divisions_by_code(client: NodeClient, codes: Sequence[str]) -> list[Di
     """The node's rows of these divisions (one call for the batch)."""
     found = await client.entities("Division", [{"code": c} for c in codes], ["columns"])
     return [decode_row(Division, item["columns"]) for item in found if item is not None]
+
+
+async def matters_by_code(client: NodeClient, codes: Sequence[str]) -> list[Matter]:
+    """The catalogue's rows of these matters (one call for the batch; only the node
+    holding the city answers them)."""
+    found = await client.entities("Matter", [{"basicCode": c} for c in codes], ["columns"])
+    return [decode_row(Matter, item["columns"]) for item in found if item is not None]
+
+
+async def delegations_by_id(client: NodeClient, ids: Sequence[str]) -> list[DelegationView]:
+    """The node's delegations with these ids and the towns each names (one call for
+    the batch)."""
+    found = await client.entities("Delegation", [{"id": i} for i in ids], ["columns", "towns"])
+    return [
+        DelegationView(decode_row(Delegation, item["columns"]), tuple(item["towns"]))
+        for item in found
+        if item is not None
+    ]
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from strawberry.types import Info
 import schema.enums  # noqa: F401
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case as CaseRow
+from levels.city.models import Matter as MatterRow
 from levels.common.enums import (
     HandlingKind,
     Level,
@@ -30,6 +31,7 @@ from levels.common.models import Division as DivisionRow
 from levels.common.models import ServiceOrg as ServiceOrgRow
 from levels.common.reads import ReadRow, table
 from levels.common.rowcodec import encode_row
+from levels.county.models import Delegation as DelegationTable
 from levels.licences.enums import LicenceStatus
 from levels.node.reads import DelegationRow
 from levels.node.records import CaseRecordKind, OrgRecordKind
@@ -146,10 +148,15 @@ class Matter:
     legal_time_limit_days: int = _d("法定时限, in working days")
     status: MatterStatus = _d("Where it stands in the catalogue")
     version: int = _d("Moves by one with each change")
+    row: strawberry.Private[ReadRow]
+
+    @strawberry.field(description=_COLUMNS)
+    def columns(self) -> JSON:
+        return cast(JSON, encode_row(table(MatterRow), self.row))
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return _copied(cls, row)
+        return _copied(cls, row, row=row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
@@ -265,10 +272,15 @@ class Delegation:
     legal_instrument: str = _d("The instrument that delegates it")
     effective_from: dt.date = _d("First day in force")
     revoked_at: dt.datetime | None = _d("When it was revoked (none: not revoked)")
+    row: strawberry.Private[ReadRow]
+
+    @strawberry.field(description=_COLUMNS)
+    def columns(self) -> JSON:
+        return cast(JSON, encode_row(table(DelegationTable), self.row))
 
     @classmethod
     def from_row(cls, found: DelegationRow) -> Self:
-        return _copied(cls, found.row, towns=list(found.towns))
+        return _copied(cls, found.row, towns=list(found.towns), row=found.row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:

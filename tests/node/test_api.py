@@ -14,10 +14,13 @@ from auth.hub_tokens import HubKey, HubTokenSigner
 from gateway.node_app import create_node_app
 from gateway.settings import Settings
 from levels.cases.models import Case
+from levels.city.models import Matter
 from levels.common.clock import FixedClock
 from levels.common.enums import Level, MatterStatus
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import MatterImplementation, ServiceOrg
+from levels.common.reads import table
+from levels.common.rowcodec import decode_row, encode_row
 from levels.county.models import Delegation
 from levels.licences.models import ELicence
 from resolvers.nodeclient import NodeClient
@@ -134,6 +137,26 @@ async def test_every_entity_type_answers_by_its_key(
     assert await county.entities("Matter", [{"basicCode": impl.basic_code}], ["name"]) == [None]
 
 
+async def test_matters_by_key_with_every_column_cost_one_statement(
+    node_client: MakeClient, node_apps: dict[str, Any]
+) -> None:
+    async with store_session(node_apps["city"]) as session:
+        matters = list(await session.scalars(select(Matter).order_by(Matter.basic_code).limit(3)))
+    assert len(matters) == 3
+    keys = [{"basicCode": m.basic_code} for m in matters] + [{"basicCode": "000000000000"}]
+    with statements(node_apps["city"]) as counted:
+        found = await node_client("city").entities("Matter", keys, ["columns"])
+    assert counted["n"] == 1
+    assert found[3] is None
+    # the row as the hub rebuilds it: every column, as the city's store holds it
+    assert [f and f["columns"] for f in found[:3]] == [
+        encode_row(table(Matter), m) for m in matters
+    ]
+    assert decode_row(Matter, found[0]["columns"]).legal_time_limit_days == (
+        matters[0].legal_time_limit_days
+    )
+
+
 async def test_delegations_and_licences_answer_by_id(
     node_client: MakeClient, node_apps: dict[str, Any]
 ) -> None:
@@ -145,10 +168,11 @@ async def test_delegations_and_licences_answer_by_id(
     county = node_client("county")
     with statements(node_apps["county"]) as counted:
         (found,) = await county.entities(
-            "Delegation", [{"id": delegation.id}], ["id", "allTowns", "towns", "effectiveFrom"]
+            "Delegation", [{"id": delegation.id}], ["id", "allTowns", "towns", "columns"]
         )
     assert counted["n"] == 1  # the towns it names come in the same statement
     assert found is not None and found["id"] == delegation.id
+    assert found["columns"] == encode_row(table(Delegation), delegation)
     assert found["allTowns"] is delegation.all_towns
     (copy,) = await node_client("city").entities(
         "ELicence", [{"id": licence.id}], ["id", "status", "holderIdMasked"]

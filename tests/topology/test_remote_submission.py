@@ -4,15 +4,15 @@ case, its materials, timers and SUBMIT event, the hub's own store for the node s
 empty; a refusal of the node's rules comes back typed with nothing written, and a node
 that does not answer is NODE_UNAVAILABLE naming it.
 
-The catalogue (the matter's name and limits) is still read by SQL from the hub's store
-of the city node: the test puts the matter there."""
+The catalogue (the matter's name and limits) is read through the city node's API: the
+hub's own stores hold no matter."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 
 from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
@@ -20,16 +20,14 @@ from levels.cases.models import Case, CaseTimer
 from levels.city.models import Matter
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ImplementationMaterial
-from levels.common.reads import table
 from tests.scenarios.desk import DISABILITY_CARD, SUBMIT
-from tests.support.federation import CITY, YUCI, Federation
+from tests.support.federation import YUCI, Federation
 
 APPLICANT = "resident1"
 
 
 async def _ready(federation: Federation) -> list[str]:
-    """The item's guide at 榆次区's node; its matter in the hub's store of the city
-    node (once)."""
+    """The item's guide at 榆次区's node (the matter is the city node's alone)."""
     async with federation.stores[YUCI].sessions() as session:
         guide = list(
             await session.scalars(
@@ -38,20 +36,10 @@ async def _ready(federation: Federation) -> list[str]:
                 .order_by(ImplementationMaterial.position)
             )
         )
-    async with federation.stores[CITY].sessions() as session:
-        matter = (
-            (
-                await session.execute(
-                    select(table(Matter)).where(Matter.basic_code == DISABILITY_CARD[19:])
-                )
-            )
-            .mappings()
-            .one()
-        )
+    # the hub's stores hold no matter: it can only come from the city node's API
     for node in federation.hub:
-        async with node.sessions.begin() as session:
-            if await session.get(Matter, matter["basic_code"]) is None:
-                await session.execute(insert(table(Matter)), [dict(matter)])
+        async with node.sessions() as session:
+            assert await session.scalar(select(func.count()).select_from(Matter)) == 0
     return guide
 
 
