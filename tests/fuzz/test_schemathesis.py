@@ -21,6 +21,12 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
+
+# imported (and assertion-rewritten by pytest) here, at collection, rather than lazily on
+# the first load of a schema deep in a fixture's stack: CPython 3.11's AST validator can
+# miscount its recursion depth there ("AST constructor recursion depth mismatch")
+import schemathesis.specs.graphql.analysis
+import schemathesis.specs.graphql.stateful
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
