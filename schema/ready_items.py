@@ -67,6 +67,57 @@ async def _objects(
             setattr(item, attribute, shaped[k])
 
 
+# each one-object relation: the field, its key on an item, the loader that reads it (as
+# the field's resolver does), how a row is shaped, the item's ready attribute, and
+# whether the relation may be null
+_RELATIONS: tuple[
+    tuple[str, Callable[[MatterImplementation], Any], str, Callable[[Any], Any], str, bool],
+    ...,
+] = (
+    ("matter", lambda i: i.basic_code, "matter_by_code", Matter.from_row, "ready_matter", True),
+    (
+        "org",
+        lambda i: (i.level, i.org_code),
+        "service_org_by_code",
+        ServiceOrg.from_row,
+        "ready_org",
+        False,
+    ),
+    (
+        "division",
+        lambda i: i.division_code,
+        "division_by_code",
+        Division.from_row,
+        "ready_division",
+        False,
+    ),
+    (
+        "department",
+        lambda i: i.department_id,
+        "department_by_id",
+        Department.from_row,
+        "ready_department",
+        True,
+    ),
+    (
+        "delegation",
+        lambda i: i.delegation_id,
+        "delegation_by_id",
+        Delegation.from_view,
+        "ready_delegation",
+        True,
+    ),
+    (
+        "delegatedFrom",
+        lambda i: i.delegated_from_code,
+        "implementation_by_code",
+        MatterImplementation.from_row,
+        "ready_delegated_from",
+        True,
+    ),
+)
+
+
 async def ready_items(info: Info, items: Items, *path: str) -> None:
     """Load what the operation selects on a page's items (``path``: where the items
     sit below a connection's node, e.g. a route's ``implementation``) and keep it on
@@ -78,72 +129,10 @@ async def ready_items(info: Info, items: Items, *path: str) -> None:
     work: list[Awaitable[None]] = []
     if "materials" in asked:
         work.append(_materials(info, items))
-    if "matter" in asked:
-        work.append(
-            _objects(
-                items,
-                lambda i: i.basic_code,
-                loaders.matter_by_code.load_page_cached,
-                Matter.from_row,
-                "ready_matter",
-                nullable=True,
-            )
-        )
-    if "org" in asked:
-        work.append(
-            _objects(
-                items,
-                lambda i: (i.level, i.org_code),
-                loaders.service_org_by_code.load_page_cached,
-                ServiceOrg.from_row,
-                "ready_org",
-                nullable=False,
-            )
-        )
-    if "division" in asked:
-        work.append(
-            _objects(
-                items,
-                lambda i: i.division_code,
-                loaders.division_by_code.load_page_cached,
-                Division.from_row,
-                "ready_division",
-                nullable=False,
-            )
-        )
-    if "department" in asked:
-        work.append(
-            _objects(
-                items,
-                lambda i: i.department_id,
-                loaders.department_by_id.load_page_cached,
-                Department.from_row,
-                "ready_department",
-                nullable=True,
-            )
-        )
-    if "delegation" in asked:
-        work.append(
-            _objects(
-                items,
-                lambda i: i.delegation_id,
-                loaders.delegation_by_id.load_page_cached,
-                Delegation.from_view,
-                "ready_delegation",
-                nullable=True,
-            )
-        )
-    if "delegatedFrom" in asked:
-        work.append(
-            _objects(
-                items,
-                lambda i: i.delegated_from_code,
-                loaders.implementation_by_code.load_page_cached,
-                MatterImplementation.from_row,
-                "ready_delegated_from",
-                nullable=True,
-            )
-        )
+    for field, key, loader, shape, attribute, nullable in _RELATIONS:
+        if field in asked:
+            load = getattr(loaders, loader).load_page_cached
+            work.append(_objects(items, key, load, shape, attribute, nullable=nullable))
     if len(work) == 1:
         await work[0]
     elif work:
