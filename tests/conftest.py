@@ -12,7 +12,8 @@ import datetime as dt
 import itertools
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,22 @@ async def make_registry(tmp: Path, tag: str) -> tuple[Settings, NodeRegistry, li
     return settings, nodes, created
 
 
+@asynccontextmanager
+async def demo_in(
+    making: Awaitable[tuple[Settings, NodeRegistry, list[str]]],
+) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
+    """The stores ``making`` makes, with the demo loaded; closed, and their databases
+    dropped, at the end."""
+    settings, nodes, created = await making
+    try:
+        await load_demo(nodes, secret=settings.identity_secret())
+        yield settings, nodes
+    finally:
+        await nodes.dispose()
+        for name in created:
+            await pg.drop_database(name)
+
+
 @pytest.fixture(scope="session")
 async def demo_stores(
     tmp_path_factory: pytest.TempPathFactory,
@@ -103,12 +120,8 @@ async def demo_stores(
     if BACKEND == "postgres":
         await pg.require_services()
     tag = uuid.uuid4().hex[:8]
-    settings, nodes, created = await make_registry(tmp_path_factory.mktemp("demo"), tag)
-    await load_demo(nodes, secret=settings.identity_secret())
-    yield settings, nodes
-    await nodes.dispose()
-    for name in created:
-        await pg.drop_database(name)
+    async with demo_in(make_registry(tmp_path_factory.mktemp("demo"), tag)) as made:
+        yield made
 
 
 @pytest.fixture(scope="session")

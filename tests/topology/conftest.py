@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from gateway.demo import load_demo
 from gateway.demo.plan import load_divisions
 from gateway.nodes import NodeRegistry, build_registry
 from gateway.settings import Settings
@@ -23,6 +23,7 @@ from levels.outbox.ownership import owner
 from tests.auth.conftest import own_hub
 from tests.conftest import (
     BACKEND,
+    demo_in,
     fresh_databases,
     make_registry,
     migrate_registry,
@@ -86,7 +87,10 @@ async def message_sources(nodes: NodeRegistry) -> dict[tuple[str, Level], set[st
 async def per_county(
     tmp: Path, tag: str, extra: dict[str, str] | None = None
 ) -> tuple[Settings, NodeRegistry, list[str]]:
-    """Fresh, migrated stores of the per-county map (with the ``extra`` nodes)."""
+    """Fresh, migrated stores of the per-county map (with the ``extra`` nodes); on
+    PostgreSQL once its services are there."""
+    if BACKEND == "postgres":
+        await pg.require_services()
     stores = ("jinzhong", *COUNTIES, *(extra or {}), "identity")
     databases, created = await fresh_databases(tag, stores)
     identity_db_url = databases.pop("identity", None)
@@ -97,20 +101,23 @@ async def per_county(
     return settings, nodes, created
 
 
+@asynccontextmanager
+async def desk_over(stores: tuple[Settings, NodeRegistry], *signed_in: str) -> AsyncIterator[Desk]:
+    """A desk at a hub of its own over ``stores``, the ``signed_in`` users signed in."""
+    async with own_hub(*stores) as hub:
+        d = Desk(hub)
+        if signed_in:
+            await d.sign_in(*signed_in)
+        yield d
+
+
 @pytest.fixture(scope="module")
 async def county_stores(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
-    if BACKEND == "postgres":
-        await pg.require_services()
-    settings, nodes, created = await per_county(
-        tmp_path_factory.mktemp("per-county"), uuid.uuid4().hex[:8]
-    )
-    await load_demo(nodes, secret=settings.identity_secret())
-    yield settings, nodes
-    await nodes.dispose()
-    for name in created:
-        await pg.drop_database(name)
+    tmp = tmp_path_factory.mktemp("per-county")
+    async with demo_in(per_county(tmp, uuid.uuid4().hex[:8])) as made:
+        yield made
 
 
 @pytest.fixture(scope="module")
@@ -120,10 +127,7 @@ def county_nodes(county_stores: tuple[Settings, NodeRegistry]) -> NodeRegistry:
 
 @pytest.fixture
 async def county_desk(county_stores: tuple[Settings, NodeRegistry]) -> AsyncIterator[Desk]:
-    settings, nodes = county_stores
-    async with own_hub(settings, nodes) as hub:
-        d = Desk(hub)
-        await d.sign_in("resident1", *STAFF)
+    async with desk_over(county_stores, "resident1", *STAFF) as d:
         yield d
 
 
@@ -132,24 +136,14 @@ async def mixed_stores(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
     """The mixed map: per county, and 修文镇 on a node of its own; the demo loaded."""
-    if BACKEND == "postgres":
-        await pg.require_services()
-    settings, nodes, created = await per_county(
-        tmp_path_factory.mktemp("mixed"), uuid.uuid4().hex[:8], {XIUWEN: "140702101"}
-    )
-    await load_demo(nodes, secret=settings.identity_secret())
-    yield settings, nodes
-    await nodes.dispose()
-    for name in created:
-        await pg.drop_database(name)
+    tmp = tmp_path_factory.mktemp("mixed")
+    async with demo_in(per_county(tmp, uuid.uuid4().hex[:8], {XIUWEN: "140702101"})) as made:
+        yield made
 
 
 @pytest.fixture
 async def mixed_desk(mixed_stores: tuple[Settings, NodeRegistry]) -> AsyncIterator[Desk]:
-    settings, nodes = mixed_stores
-    async with own_hub(settings, nodes) as hub:
-        d = Desk(hub)
-        await d.sign_in("resident4", *STAFF)
+    async with desk_over(mixed_stores, "resident4", *STAFF) as d:
         yield d
 
 
@@ -159,21 +153,15 @@ async def embedded_stores(
 ) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
     """The embedded default with the demo, fresh (the session's stores are written to by
     other tests): what the per-county answers are compared with."""
-    settings, nodes, created = await make_registry(
-        tmp_path_factory.mktemp("embedded"), uuid.uuid4().hex[:8]
-    )
-    await load_demo(nodes, secret=settings.identity_secret())
-    yield settings, nodes
-    await nodes.dispose()
-    for name in created:
-        await pg.drop_database(name)
+    tmp = tmp_path_factory.mktemp("embedded")
+    async with demo_in(make_registry(tmp, uuid.uuid4().hex[:8])) as made:
+        yield made
 
 
 @pytest.fixture
 async def embedded_desk(embedded_stores: tuple[Settings, NodeRegistry]) -> AsyncIterator[Desk]:
-    settings, nodes = embedded_stores
-    async with own_hub(settings, nodes) as hub:
-        yield Desk(hub)
+    async with desk_over(embedded_stores) as d:
+        yield d
 
 
 @pytest.fixture(scope="module")
