@@ -5,6 +5,9 @@ hold, or one received where it holds nothing, is refused typed and nothing is wr
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import pytest
 from sqlalchemy import func, select
 
@@ -31,6 +34,11 @@ async def reads_of(nodes: NodeRegistry, number: str) -> list[AuditEvent]:
         return list(found)
 
 
+async def a_read(at: Desk) -> tuple[str, dict[str, Any], dt.datetime]:
+    """A submitted case, its reader as the hub names them to the node, and now."""
+    return (await submitted(at))["number"], actor(at, READER), at.hub.clock.now()
+
+
 async def all_events(nodes: NodeRegistry) -> int:
     counts = 0
     for level in (Level.COUNTY, Level.TOWN):
@@ -44,9 +52,7 @@ async def test_reads_are_recorded_in_the_nodes_chain_by_the_actor_given(
     nodes: NodeRegistry,
     node_client: MakeClient,
 ) -> None:
-    number = (await submitted(desk))["number"]
-    reader = actor(desk, READER)
-    now = desk.hub.clock.now()
+    number, reader, now = await a_read(desk)
 
     await node_client("county").record_case_reads([(number, reader, now), (number, reader, now)])
 
@@ -64,9 +70,7 @@ async def test_a_case_not_held_or_not_owned_is_refused_and_nothing_written(
     nodes: NodeRegistry,
     node_client: MakeClient,
 ) -> None:
-    number = (await submitted(desk))["number"]
-    reader = actor(desk, READER)
-    now = desk.hub.clock.now()
+    number, reader, now = await a_read(desk)
     before = await all_events(nodes)
     missing = number[:-1] + ("0" if number[-1] != "0" else "1")
 

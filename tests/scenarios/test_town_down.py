@@ -5,7 +5,6 @@ town it names. When the town is back the relay delivers each, once."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,8 +12,6 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
@@ -22,10 +19,8 @@ from levels.cases.models import Case
 from levels.common.clock import FixedClock
 from levels.common.enums import Level, MatterStatus
 from levels.common.models import MatterImplementation
-from levels.common.store import create_store_engine
 from levels.outbox.models import MessageState, OutboxMessage
 from tests.auth.conftest import own_hub
-from tests.conftest import BACKEND
 from tests.scenarios.desk import Desk, at
 from tests.scenarios.test_delegation import DELEGATE, INSTRUMENT, REVOKE, XIUWEN
 from tests.scenarios.test_delegation_in_force import FOREST, county_item, town_item
@@ -38,6 +33,7 @@ from tests.scenarios.test_referral import (
     codes,
 )
 from tests.support.messages import carry
+from tests.support.outages import store_down
 
 XIUWEN_ORG = "12140702MB1010008W"
 FARMLAND = "000500500200"  # 耕地地力保护补贴, decided by 修文镇, handed in at its villages
@@ -47,18 +43,8 @@ FARMLAND = "000500500200"  # 耕地地力保护补贴, decided by 修文镇, han
 async def town_down(settings: Settings, nodes: NodeRegistry, tmp_path: Path) -> AsyncIterator[Desk]:
     """A hub over the demo stores whose town store does not answer (a PostgreSQL port
     nobody listens on, an SQLite "file" that is a folder)."""
-    node = nodes[Level.TOWN]
-    if BACKEND == "postgres":
-        url = make_url(node.url).set(port=1).render_as_string(hide_password=False)
-    else:
-        (tmp_path / "town").mkdir()
-        url = f"sqlite+aiosqlite:///{tmp_path / 'town'}"
-    engine = create_store_engine(url)
-    away = dataclasses.replace(node, url=url, engine=engine, sessions=async_sessionmaker(engine))
-    down = nodes.replacing(away)
-    async with own_hub(settings, down) as hub:
+    async with store_down(nodes, Level.TOWN, tmp_path) as down, own_hub(settings, down) as hub:
         yield Desk(hub)
-    await engine.dispose()
 
 
 async def received_at_village(desk: Desk, item: str, basic: str, **where: str) -> str:

@@ -7,14 +7,11 @@ the READ guard hides or refuses the same objects either way."""
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 import resolvers.catalogue
 import resolvers.routing
@@ -22,12 +19,12 @@ from auth.policy import Resource, Target
 from gateway.nodes import NodeRegistry, count_statements
 from gateway.settings import Settings
 from levels.common.enums import Level
-from levels.common.store import create_store_engine
 from schema.divisions import ServiceOrg
 from schema.execution import ReadyLeavesExecutionContext
 from schema.matters import Matter
 from tests.auth.conftest import own_hub
-from tests.conftest import BACKEND, GraphQLClient
+from tests.conftest import GraphQLClient
+from tests.support.outages import store_down
 
 ITEMS = """
 query($first: Int) {
@@ -256,17 +253,8 @@ async def city_down(
     settings: Settings, nodes: NodeRegistry, tmp_path: Path
 ) -> AsyncIterator[GraphQLClient]:
     """A hub over the demo stores whose city store (the catalogue) does not answer."""
-    node = nodes[Level.CITY]
-    if BACKEND == "postgres":
-        url = make_url(node.url).set(port=1).render_as_string(hide_password=False)
-    else:
-        (tmp_path / "city").mkdir()
-        url = f"sqlite+aiosqlite:///{tmp_path / 'city'}"
-    engine = create_store_engine(url)
-    away = dataclasses.replace(node, url=url, engine=engine, sessions=async_sessionmaker(engine))
-    async with own_hub(settings, nodes.replacing(away)) as hub:
+    async with store_down(nodes, Level.CITY, tmp_path) as down, own_hub(settings, down) as hub:
         yield hub.gql
-    await engine.dispose()
 
 
 async def test_a_relation_whose_store_is_down_is_reported_per_item_as_before(

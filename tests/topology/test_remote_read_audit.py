@@ -16,9 +16,9 @@ from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
-from levels.common.errors import DomainError, ErrorCode
 from tests.scenarios.desk import CASE
 from tests.support.federation import YUCI, Federation
+from tests.support.outages import assert_unavailable, no_answer
 
 READER = "yuci.reviewer"
 
@@ -82,19 +82,10 @@ async def test_a_read_the_node_does_not_record_is_not_answered(
 ) -> None:
     number = await _a_yuci_case(federation)
     before = await _reads(federation.stores, number)
-    client = federation.hub[YUCI].client
-    assert client is not None
-
-    async def no_answer(*_args: Any, **_kwargs: Any) -> None:
-        raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {YUCI}: no answer")
-
-    monkeypatch.setattr(client, "record_case_reads", no_answer)
+    no_answer(monkeypatch, federation.hub, YUCI, "record_case_reads")
     answer = await federation.desk.ask(READER, CASE, number=number)
 
-    assert (answer.get("data") or {}).get("case") is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
+    assert_unavailable(answer, YUCI, field="case")
     assert await _reads(federation.stores, number) == before
     assert await _reads(federation.hub) == 0
 
@@ -106,9 +97,6 @@ async def test_a_stopped_node_is_named_and_the_case_not_answered(federation: Fed
 
     answer = await federation.desk.ask(READER, CASE, number=number)
 
-    assert (answer.get("data") or {}).get("case") is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
+    assert_unavailable(answer, YUCI, field="case")
     assert await _reads(federation.stores, number) == before
     assert await _reads(federation.hub) == 0

@@ -18,10 +18,10 @@ from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case, CaseTimer
 from levels.city.models import Matter
-from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ImplementationMaterial
 from tests.scenarios.desk import DISABILITY_CARD, SUBMIT
 from tests.support.federation import YUCI, Federation
+from tests.support.outages import assert_unavailable, no_answer
 
 APPLICANT = "resident1"
 
@@ -100,18 +100,9 @@ async def test_a_node_that_does_not_answer_is_named(
 ) -> None:
     guide = await _ready(federation)
     before = await _count(federation.stores, Case)
-    client = federation.hub[YUCI].client
-    assert client is not None
-
-    async def no_answer(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
-        raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {YUCI}: no answer")
-
-    monkeypatch.setattr(client, "submit_case", no_answer)
+    no_answer(monkeypatch, federation.hub, YUCI, "submit_case")
     answer = await federation.desk.ask(APPLICANT, SUBMIT, input=_input(guide))
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
+    assert_unavailable(answer, YUCI)
     assert await _count(federation.stores, Case) == before
     assert await _count(federation.hub, Case) == 0

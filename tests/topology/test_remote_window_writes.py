@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -17,7 +16,6 @@ from sqlalchemy import func, select
 from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.service import Actor
-from levels.common.errors import DomainError, ErrorCode
 from levels.windows import service
 from levels.windows.models import QueueTicket
 from tests.scenarios.desk import at
@@ -34,6 +32,7 @@ from tests.scenarios.test_queue import (
     _do,
 )
 from tests.support.federation import YUCI, Federation
+from tests.support.outages import assert_unavailable, no_answer
 from tests.topology.test_remote_reads import calls
 
 W02 = "140702000000W02"
@@ -184,21 +183,12 @@ async def test_an_issue_whose_answer_does_not_come_is_named(
     federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     day = await _b_on_post(federation)
-    client = federation.hub[YUCI].client
-    assert client is not None
-
-    async def no_answer(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
-        raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {YUCI}: no answer")
-
-    monkeypatch.setattr(client, "issue_ticket", no_answer)
+    no_answer(monkeypatch, federation.hub, YUCI, "issue_ticket")
     answer = await federation.desk.ask(
         "resident1", ISSUE, input={"orgCode": YUCI_ORG, "windowId": A02}
     )
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
+    assert_unavailable(answer, YUCI)
     assert await _tickets(federation.stores, day) == 0
     assert await _tickets(federation.hub, day) == 0
 
@@ -214,10 +204,7 @@ async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federa
     called = await federation.desk.ask(B_POST, CALL, input={"windowId": A02})
 
     for answer in (issued, called):
-        assert answer["data"] is None
-        assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-            ("NODE_UNAVAILABLE", YUCI)
-        ]
+        assert_unavailable(answer, YUCI)
     assert await _tickets(federation.stores, day) == 0
     assert await _events(federation.stores) == events
     assert await _tickets(federation.hub, day) == 0

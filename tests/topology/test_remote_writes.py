@@ -17,10 +17,10 @@ from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
-from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import table
 from tests.conftest import DEMO_NOW
 from tests.support.federation import YUCI, Federation
+from tests.support.outages import assert_unavailable, no_answer
 
 ACCEPT = """
 mutation($input: CaseActionInput!) {
@@ -158,21 +158,12 @@ async def test_a_step_whose_answer_does_not_come_is_named(
 ) -> None:
     # the row is read, then the node does not answer the step within the timeout
     case = await _acceptable(federation)
-    client = federation.hub[YUCI].client
-    assert client is not None
-
-    async def no_answer(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
-        raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {YUCI}: no answer")
-
-    monkeypatch.setattr(client, "take_case_step", no_answer)
+    no_answer(monkeypatch, federation.hub, YUCI, "take_case_step")
     answer = await federation.desk.ask(
         "yuci.receptionist", ACCEPT, input={"number": case.number, "expectedVersion": 1}
     )
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
+    assert_unavailable(answer, YUCI)
     assert await _count(federation.hub, Case) == 0
 
 
@@ -187,10 +178,7 @@ async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federa
         input={"number": case.number, "expectedVersion": case.version},
     )
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
+    assert_unavailable(answer, YUCI)
     async with federation.stores[YUCI].sessions() as session:
         row = await session.get(Case, case.number)
     assert row is not None and row.status is CaseStatus.SUBMITTED
