@@ -7,7 +7,7 @@ per batch, rows as every column (``resolvers/remote.py``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,28 +46,24 @@ class CaseRecordsLoader(OrgScopedLoader[R]):
         return (level, row.case_number)
 
 
-class MaterialsByCaseLoader(CaseRecordsLoader[CaseMaterial]):
-    many = True
-    kind = CaseRecordKind.MATERIALS
+def records_loader(
+    kind: CaseRecordKind, _row: type[R], *, many: bool = True
+) -> type[CaseRecordsLoader[R]]:
+    """The loader of records of ``kind``, rows of ``_row`` (``many``: a list per case,
+    else one record or none), for a kind whose rows answer (level, case number) as
+    ``CaseRecordsLoader`` reads them."""
+    name = f"{kind.value.title()}ByCaseLoader"
+    made = type(name, (CaseRecordsLoader,), {"kind": kind, "many": many, "__module__": __name__})
+    return cast(type[CaseRecordsLoader[R]], made)
 
 
-class PartsByCaseLoader(CaseRecordsLoader[CasePart]):
-    many = True
-    kind = CaseRecordKind.PARTS
-
-
-class CardsByCaseLoader(CaseRecordsLoader[SupervisionCard]):
-    many = True
-    kind = CaseRecordKind.CARDS
-
-
-class ToleranceByCaseLoader(CaseRecordsLoader[CaseTolerance]):
-    kind = CaseRecordKind.TOLERANCE
-
-
-class ProceduresByCaseLoader(CaseRecordsLoader[CaseSuspension]):
-    many = True
-    kind = CaseRecordKind.PROCEDURES
+MaterialsByCaseLoader = records_loader(CaseRecordKind.MATERIALS, CaseMaterial)
+PartsByCaseLoader = records_loader(CaseRecordKind.PARTS, CasePart)
+CardsByCaseLoader = records_loader(CaseRecordKind.CARDS, SupervisionCard)
+ToleranceByCaseLoader = records_loader(CaseRecordKind.TOLERANCE, CaseTolerance, many=False)
+ProceduresByCaseLoader = records_loader(CaseRecordKind.PROCEDURES, CaseSuspension)
+# the notices of a case kept in one store (the org that issued them is there)
+NoticesByCaseLoader = records_loader(CaseRecordKind.NOTICES, CaseNotice)
 
 
 class EventsByCaseLoader(CaseRecordsLoader[AuditEvent]):
@@ -77,13 +73,6 @@ class EventsByCaseLoader(CaseRecordsLoader[AuditEvent]):
     def answers(self, level: Level, row: AuditEvent) -> tuple[Level, str]:
         # the level the event was recorded at (a node may hold several)
         return (Level(row.level), row.case_number or "")
-
-
-class NoticesByCaseLoader(CaseRecordsLoader[CaseNotice]):
-    """The notices of a case kept in one store (the org that issued them is there)."""
-
-    many = True
-    kind = CaseRecordKind.NOTICES
 
 
 class LicencesByCaseLoader(CaseRecordsLoader[ELicence]):

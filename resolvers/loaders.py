@@ -42,7 +42,6 @@ from levels.windows import board as window_board
 from resolvers import remote
 from resolvers.case_loaders import (
     CardsByCaseLoader,
-    CaseRecordsLoader,
     EventsByCaseLoader,
     LicencesByCaseLoader,
     MaterialsByCaseLoader,
@@ -50,6 +49,7 @@ from resolvers.case_loaders import (
     PartsByCaseLoader,
     ProceduresByCaseLoader,
     ToleranceByCaseLoader,
+    records_loader,
 )
 from resolvers.fanout import NodeUnavailable
 from resolvers.language_loaders import StaffLanguagesByOrgLoader
@@ -388,11 +388,8 @@ class RectificationByEvaluationLoader(LevelLoader[tuple[Level, int], Rectificati
         return (level, row.evaluation_id)
 
 
-class EvaluationsByCaseLoader(CaseRecordsLoader[Evaluation]):
-    """好差评 of a case, from the store that holds it, oldest first."""
-
-    many = True
-    kind = CaseRecordKind.RATINGS
+# 好差评 of a case, from the store that holds it, oldest first
+EvaluationsByCaseLoader = records_loader(CaseRecordKind.RATINGS, Evaluation)
 
 
 class EvaluationRowByPublicIdLoader(LevelLoader[tuple[Level, str], R]):
