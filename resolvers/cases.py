@@ -259,11 +259,7 @@ async def act_on_case(
                     CaseErrorCode.VERSION_CONFLICT, field=["input", "number"]
                 ) from None
             except DomainError as e:
-                if moved:
-                    await session.commit()
-                else:
-                    await session.rollback()
-                if not moved and e.code not in due.OVERTAKEN:
+                if not await due.settle_refused(session, e, moved=moved):
                     raise
                 now_row = await session.get(Case, number, populate_existing=True)
                 assert now_row is not None

@@ -231,6 +231,18 @@ OVERTAKEN = frozenset(
 )
 
 
+async def settle_refused(session: AsyncSession, error: DomainError, *, moved: bool) -> bool:
+    """End the transaction of a step refused with ``error``: what the due timers did
+    first is committed (``moved``), else nothing is kept. True when the refusal is
+    answered with the case as it now stands — a timer moved it, or the refusal names
+    a deadline (``OVERTAKEN``); false when the refusal stands alone."""
+    if moved:
+        await session.commit()
+    else:
+        await session.rollback()
+    return moved or error.code in OVERTAKEN
+
+
 def refuse_overtaken(case: Case, step: Step) -> None:
     """Refuse, with the code of the deadline that passed, a step that deadline made
     impossible; any other step goes on to the usual checks."""

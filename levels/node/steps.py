@@ -149,11 +149,7 @@ async def take_case_step(
             conflict = DomainError(CaseErrorCode.VERSION_CONFLICT, field=_NUMBER)
             return StepOutcome(None, error=conflict)
         except DomainError as e:
-            if moved:
-                await session.commit()
-            else:
-                await session.rollback()
-            if not moved and e.code not in due.OVERTAKEN:
+            if not await due.settle_refused(session, e, moved=moved):
                 return StepOutcome(None, error=e)
             now_row = await session.get(Case, number, populate_existing=True)
             return StepOutcome(now_row, moved, e)
