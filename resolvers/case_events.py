@@ -1,7 +1,9 @@
 """Case updates, live (``caseUpdated``): ``follow_case`` streams one case to a
 subscriber — as it is now, then again each time it changes, every time read afresh from
-the node its number names and with the subscriber's own rights. The changes are
-published by ``resolvers/case_updates.py``."""
+the node that holds it (through its API for a node with an address) and with the
+subscriber's own rights; a staff subscriber's every read audited where the case is held,
+as ``case(number:)`` audits it. The changes are published by
+``resolvers/case_updates.py``."""
 
 from __future__ import annotations
 
@@ -10,15 +12,14 @@ from collections.abc import AsyncIterator
 from auth.enums import AccountKind
 from auth.errors import AuthErrorCode
 from auth.policy import Action, allows
-from levels.audit.batch import appender_for
-from levels.cases import service as case_service
 from levels.cases.errors import CaseErrorCode
 from levels.cases.models import Case
 from levels.cases.numbers import CaseNumber, parse_case_number
 from levels.common.errors import DomainError
 from resolvers.case_updates import case_channel
-from resolvers.cases import actor_of, holder
+from resolvers.cases import actor_of, holder_in
 from resolvers.context import still_signed_in
+from resolvers.read_audit import audit_read
 from schema.cases import CaseType, case_target
 from schema.info import Info
 
@@ -46,17 +47,18 @@ async def follow_case(info: Info, number: str) -> AsyncIterator[CaseType]:
 
 
 async def _read_case(info: Info, number: CaseNumber) -> Case:
+    """The case as ``case(number:)`` reads it: from the node that holds it now (through
+    its API for a node with an address), a staff member's read recorded there before
+    the case is answered (``resolvers/read_audit.py``: by the node itself for a node
+    with an address)."""
     ctx = info.context
     viewer = ctx.viewer
     # wherever it is now: referred up, it is read from the level that holds it
-    node = await holder(info, number.value)
-    async with node.sessions() as session:
-        row = await session.get(Case, number.value)
-        # a case the viewer may not read does not exist for them
-        if row is None or not allows(viewer, Action.READ, case_target(row)):
-            raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["number"])
+    node, row = await holder_in(ctx.nodes, number.value)
+    # a case the viewer may not read does not exist for them
+    if row is None or not allows(viewer, Action.READ, case_target(row)):
+        raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=["number"])
     if viewer.kind is AccountKind.STAFF:
         # every read of a case by staff is audited, as with Query.case
-        draft = case_service.case_event(row, actor_of(info), case_service.READ_ACTION, row.status)
-        await appender_for(node.sessions).append(draft, ctx.clock.now())
+        await audit_read(ctx.nodes, node, row, actor_of(info), ctx.clock.now())
     return row

@@ -2,7 +2,8 @@
 address, a staff member's ``case(number:)`` of a 榆次区 case is answered once the node
 has written the read's event in its own chain (``recordCaseReads``) — the hub's own
 store for that node gets nothing; a node that does not record the read, or is stopped,
-is NODE_UNAVAILABLE naming it, and the case is not answered."""
+is NODE_UNAVAILABLE naming it, and the case is not answered. A staff member following
+the case live (``caseUpdated``) is read and recorded the same way."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from levels.audit.models import AuditEvent
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
 from tests.scenarios.desk import CASE
+from tests.schema.test_subscriptions import FOLLOW, signed_in_socket
 from tests.support.federation import YUCI, Federation
 from tests.support.outages import assert_unavailable, no_answer
 
@@ -90,6 +92,43 @@ async def test_a_read_the_node_does_not_record_is_not_answered(
     assert await _reads(federation.hub) == 0
 
 
+async def test_a_staff_subscribers_read_is_recorded_in_the_nodes_chain_only(
+    federation: Federation,
+) -> None:
+    number = await _a_yuci_case(federation)
+    before = await _reads(federation.stores, number)
+    desk = federation.desk
+
+    async with signed_in_socket(desk.hub.app, desk.tokens[READER]) as socket:
+        op = await socket.subscribe(FOLLOW, number=number)
+        event = await socket.next_payload(op)
+
+    # the row came through the node's API (the hub's own store for the node is empty)
+    assert "errors" not in event, event
+    assert event["data"]["caseUpdated"]["number"] == number
+    # its READ event written by the node in its own chain, none in the hub's store
+    assert await _reads(federation.stores, number) == before + 1
+    assert await _reads(federation.hub) == 0
+
+
+async def test_a_staff_subscriber_is_not_answered_when_the_read_is_not_recorded(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = await _a_yuci_case(federation)
+    before = await _reads(federation.stores, number)
+    no_answer(monkeypatch, federation.hub, YUCI, "record_case_reads")
+    desk = federation.desk
+
+    async with signed_in_socket(desk.hub.app, desk.tokens[READER]) as socket:
+        op = await socket.subscribe(FOLLOW, number=number)
+        event = await socket.next_payload(op)
+
+    assert_unavailable(event, YUCI)
+    assert await _reads(federation.stores, number) == before
+    assert await _reads(federation.hub) == 0
+
+
+# last: it stops 榆次区's process for the rest of the module
 async def test_a_stopped_node_is_named_and_the_case_not_answered(federation: Federation) -> None:
     number = await _a_yuci_case(federation)
     before = await _reads(federation.stores, number)
