@@ -71,7 +71,7 @@ def _change_document(name: str) -> str:
     declared = "".join(f", ${arg}: {kind}" for arg, kind in own.items())
     given = "".join(f", {arg}: ${arg}" for arg in own)
     return (
-        f"mutation Change($number: String!, $actor: ActorInput!, $now: DateTime!, "
+        f"mutation {name[0].upper()}{name[1:]}($number: String!, $actor: ActorInput!, $now: DateTime!, "
         f"$input: JSON{declared}) {{\n  {name}(number: $number, actor: $actor, now: $now, "
         f"input: $input{given}) {_OUTCOME}\n}}"
     )
