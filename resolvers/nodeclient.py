@@ -70,8 +70,9 @@ def _change_document(name: str) -> str:
     own = CASE_CHANGES[name]
     declared = "".join(f", ${arg}: {kind}" for arg, kind in own.items())
     given = "".join(f", {arg}: ${arg}" for arg in own)
+    operation = name[0].upper() + name[1:]
     return (
-        f"mutation {name[0].upper()}{name[1:]}($number: String!, $actor: ActorInput!, $now: DateTime!, "
+        f"mutation {operation}($number: String!, $actor: ActorInput!, $now: DateTime!, "
         f"$input: JSON{declared}) {{\n  {name}(number: $number, actor: $actor, now: $now, "
         f"input: $input{given}) {_OUTCOME}\n}}"
     )
