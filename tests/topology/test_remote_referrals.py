@@ -29,7 +29,7 @@ from tests.scenarios.test_referral import SUBSISTENCE
 from tests.scenarios.test_village_proxy import STATION
 from tests.support.federation import YUCI, Federation
 from tests.topology.test_remote_reads import calls
-from tests.topology.test_remote_writes import _ON_RECEIPT
+from tests.topology.test_remote_writes import _ON_RECEIPT, _acceptable
 
 CLERK = "xiuwencun.receptionist"  # 修文村便民服务站
 VILLAGE = "140702101201"  # 修文村
@@ -197,6 +197,65 @@ async def test_a_referral_to_the_reviewing_town_names_its_org_read_at_the_node(
     assert message is not None and message.target_level is Level.TOWN
     payload = message.payload
     assert payload["divisionCode"] == TOWN and payload["orgCode"] and not payload["decides"]
+    await _hub_untouched(federation)
+
+
+PRE_REVIEW = """
+mutation($input: RecordPreReviewInput!) {
+  recordPreReview(input: $input) { case { number status version } errors { code field } }
+}"""
+OVERRIDE = """
+mutation($input: OverrideToleranceInput!) {
+  overrideTolerance(input: $input) { case { number } errors { code field } }
+}"""
+PART = """
+mutation($input: PartDecisionInput!) {
+  recordPartDecision(input: $input) { case { number } errors { code field } }
+}"""
+
+
+async def test_a_pre_review_is_given_and_tolerance_and_parts_refused_by_the_node(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    case = await _acceptable(federation)  # at 榆次区's centre
+    async with federation.stores[YUCI].sessions() as session:
+        row = await session.get(Case, case.number)
+        assert row is not None
+        row.prereview_due_on = DEMO_NOW.date() + dt.timedelta(days=2)  # applied online
+        await session.commit()
+    desk = federation.desk
+    number = case.number
+
+    with calls(federation, monkeypatch) as giving:
+        given = (
+            await desk.run(
+                "yuci.receptionist", PRE_REVIEW, input={"number": number, "result": "PASSED"}
+            )
+        )["recordPreReview"]
+
+    assert given["errors"] == [], given
+    assert giving == Counter({(YUCI, "Entities", None): 1, (YUCI, "GivePreReview", None): 1})
+    # nothing promised, and not a joint case under review: the node's refusals, typed
+    waived = await desk.run(
+        "yuci.director", OVERRIDE, input={"number": number, "reason": "先行审批"}
+    )
+    part = await desk.run(
+        "yuci.director",
+        PART,
+        input={"number": number, "implementationCode": DISABILITY_CARD, "decision": "APPROVED"},
+    )
+    assert waived["overrideTolerance"]["errors"] == [
+        {"code": "NO_TOLERANCE_OUTSTANDING", "field": ["input", "number"]}
+    ]
+    assert [e["code"] for e in part["recordPartDecision"]["errors"]] == ["INVALID_TRANSITION"]
+    async with federation.stores[YUCI].sessions() as session:
+        row = await session.get(Case, number)
+        actions = list(
+            await session.scalars(select(AuditEvent.action).where(AuditEvent.case_number == number))
+        )
+    assert row is not None and row.prereview_result is not None
+    assert row.version == given["case"]["version"]
+    assert actions == ["PRE_REVIEW"]
     await _hub_untouched(federation)
 
 
