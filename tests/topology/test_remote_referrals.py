@@ -21,6 +21,7 @@ from levels.audit.models import AuditEvent
 from levels.cases.enums import CaseStatus, MaterialState
 from levels.cases.models import Case, CaseMaterial
 from levels.common.enums import Level
+from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import table
 from levels.outbox.models import OutboxMessage
 from tests.conftest import DEMO_NOW
@@ -256,6 +257,27 @@ async def test_a_pre_review_is_given_and_tolerance_and_parts_refused_by_the_node
     assert row is not None and row.prereview_result is not None
     assert row.version == given["case"]["version"]
     assert actions == ["PRE_REVIEW"]
+    await _hub_untouched(federation)
+
+
+async def test_a_change_whose_answer_does_not_come_is_named(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the row and the route are read, then the node does not answer within the timeout
+    case = await _at_the_station(federation, DISABILITY_CARD)
+    client = federation.hub[YUCI].client
+    assert client is not None
+
+    async def no_answer(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
+        raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {YUCI}: no answer")
+
+    monkeypatch.setattr(client, "change_case", no_answer)
+    answer = await federation.desk.ask(CLERK, REFER, input={"number": case.number})
+
+    assert answer["data"] is None
+    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
+        ("NODE_UNAVAILABLE", YUCI)
+    ]
     await _hub_untouched(federation)
 
 
