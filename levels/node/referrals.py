@@ -80,11 +80,12 @@ def encode_town(review_town: tuple[str | None, str] | None) -> dict[str, Any] | 
 
 
 def decode_town(data: Any) -> tuple[str | None, str] | None:
+    """``encode_town``'s JSON back; BAD_USER_INPUT otherwise."""
     if data is None:
         return None
-    org, division = (
-        (data.get("orgCode"), data.get("divisionCode")) if isinstance(data, Mapping) else (0, 0)
-    )
+    if not isinstance(data, Mapping):
+        raise _bad("reviewTown", "not a town")
+    org, division = data.get("orgCode"), data.get("divisionCode")
     if not isinstance(division, str) or not (org is None or isinstance(org, str)):
         raise _bad("reviewTown", "not a town")
     return org, division

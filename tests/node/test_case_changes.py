@@ -27,7 +27,7 @@ from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import MatterImplementation
-from levels.node.referrals import encode_item
+from levels.node.referrals import decode_item, decode_town, encode_item, encode_town
 from levels.node.steps import encode_input
 from levels.outbox.models import OutboxMessage
 from tests.auth.conftest import own_hub
@@ -297,3 +297,20 @@ async def test_without_the_hubs_token_no_referral_is_made(
     async with httpx.AsyncClient(transport=transport, base_url="http://village.test") as http:
         response = await http.post("/graphql", json={"query": document, "variables": variables})
     assert response.status_code == 401
+
+
+async def test_a_referrals_route_crosses_as_json_and_back(nodes: NodeRegistry) -> None:
+    item = await deciding_item(nodes, DISABILITY_CARD)
+    back = decode_item(item)
+    assert encode_item(back) == item and back.level is Level.COUNTY
+    assert decode_town(encode_town(("12140702MB1010008W", "140702101000"))) == (
+        "12140702MB1010008W",
+        "140702101000",
+    )
+    assert decode_town(encode_town((None, "140702101000"))) == (None, "140702101000")
+    for bad in ({**item, "level": "PROVINCE"}, {"code": "x"}, [item]):
+        with pytest.raises(DomainError) as refused:
+            decode_item(bad)
+        assert (refused.value.code, refused.value.field) == (ErrorCode.BAD_USER_INPUT, ["item"])
+    with pytest.raises(DomainError):
+        decode_town({"orgCode": 1, "divisionCode": "140702101000"})
