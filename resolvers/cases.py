@@ -197,8 +197,49 @@ def refuse(viewer: Viewer, action: Action, target: Target) -> DomainError:
 
 
 CaseChange = Callable[[AsyncSession, Actor], Awaitable[Case]]
-# the same change asked of a node the hub reaches through its API
-RemoteChange = Callable[[NodeClient, Actor], Awaitable[StepOutcome]]
+# the same change asked of a node the hub reaches through its API, by who acts
+NodeAsk = Callable[[NodeClient, Actor], Awaitable[StepOutcome]]
+# that ask made from the case's row the hub read: what the change needs of other nodes
+# (a referral's deciding item, its town) is read through the hub's loaders before the
+# holder is asked, so that a node that does not answer is named as itself
+RemoteChange = Callable[[Case], Awaitable[NodeAsk]]
+
+
+def as_asked(ask: NodeAsk) -> RemoteChange:
+    """A change that needs nothing of other nodes: asked as it is."""
+
+    async def made(_row: Case) -> NodeAsk:
+        return ask
+
+    return made
+
+
+def node_ask(
+    change: str, number: str, now: dt.datetime, given: StepInput, **arguments: Any
+) -> NodeAsk:
+    """A change of a case other than a step, asked of its holder
+    (``NodeClient.change_case``: ``referCase``, ``completeFile``, …), ``given`` its input
+    and ``arguments`` the change's own, by their GraphQL names."""
+
+    async def ask(client: NodeClient, actor: Actor) -> StepOutcome:
+        answer = await client.change_case(
+            change,
+            number,
+            actor=node_steps.encode_actor(actor),
+            now=now,
+            given=node_steps.encode_input(given),
+            **arguments,
+        )
+        return remote.step_outcome(answer)
+
+    return ask
+
+
+def node_change(
+    change: str, number: str, now: dt.datetime, given: StepInput, **arguments: Any
+) -> RemoteChange:
+    """``node_ask`` for a change that needs nothing of other nodes."""
+    return as_asked(node_ask(change, number, now, given, **arguments))
 
 
 def _may_act(viewer: Viewer, action: Action, row: Case | None) -> Case:
@@ -225,7 +266,8 @@ async def act_on_case(
     read the case (otherwise it does not exist for them) and hold the post ``action``
     needs; a case someone else moved first is VERSION_CONFLICT. At a node the hub
     reaches through its API, ``via_api`` asks the node for the change (which runs the
-    same rules there); without it, the change goes to the node's store.
+    same rules there), made from the row the hub read; without it, the change goes to
+    the node's store.
 
     What the timer worker would have done to the case by ``now`` is done first, in the
     same transaction (``levels/cases/due.py``); a change that this made impossible is
@@ -238,8 +280,8 @@ async def act_on_case(
         node, session, row = await _at_holder(info, number, via_api=via_api is not None)
         if session is None:
             assert via_api is not None
-            _may_act(viewer, action, row)
-            return await _act_remotely(info, node, number, via_api)
+            ask = await via_api(_may_act(viewer, action, row))
+            return await _act_remotely(info, node, number, ask)
         async with session:
             row = _may_act(viewer, action, row)
             try:
@@ -277,7 +319,7 @@ async def act_on_case(
     return CasePayload(case=CaseType.from_row(case))
 
 
-async def _act_remotely(info: Info, node: Node, number: str, via_api: RemoteChange) -> CasePayload:
+async def _act_remotely(info: Info, node: Node, number: str, ask: NodeAsk) -> CasePayload:
     """The change asked of the node that holds the case, through its API: its answer
     is the payload, as the change in a store of the hub's would have been (a node that
     does not answer is ``NodeUnavailable``, naming it)."""
@@ -285,9 +327,7 @@ async def _act_remotely(info: Info, node: Node, number: str, via_api: RemoteChan
     client = node.client
     assert client is not None
     actor = actor_of(info)
-    outcome = await guarded(
-        ctx.nodes.breakers, node, lambda: via_api(client, actor), client.timeout
-    )
+    outcome = await guarded(ctx.nodes.breakers, node, lambda: ask(client, actor), client.timeout)
     if outcome.case is not None and (outcome.error is None or outcome.moved):
         await case_updates.publish_case_updated(ctx.broker, number)
     case = None if outcome.case is None else CaseType.from_row(outcome.case)
@@ -352,7 +392,7 @@ async def take_step(
         return remote.step_outcome(answer)
 
     return await act_on_case(
-        info, number, STEP_ACTIONS[step], change, now=now, step=step, via_api=at_node
+        info, number, STEP_ACTIONS[step], change, now=now, step=step, via_api=as_asked(at_node)
     )
 
 
@@ -384,7 +424,8 @@ async def decide_part(
             number, implementation_code, given, session=session, actor=actor, now=now
         )
 
-    return await act_on_case(info, number, Action.DECIDE_CASE, change, now=now)
+    via_api = node_change("decidePart", number, now, given, implementationCode=implementation_code)
+    return await act_on_case(info, number, Action.DECIDE_CASE, change, now=now, via_api=via_api)
 
 
 def window_key(value: str | None, level: Level) -> str | None:

@@ -232,11 +232,20 @@ def _implementation_level(code: str) -> Sequence[Level]:
 
 
 class ImplementationByCodeLoader(LevelLoader[str, ReadRow]):
+    remote = True
+
     def levels_of(self, key: str) -> Sequence[Level]:
         return _implementation_level(key)
 
+    def nodes_of(self, key: str, level: Level) -> list[Node]:
+        # the nodes holding the level in the area its org's credit code names
+        return self.sessions.nodes.org_nodes(key[:18], level)
+
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.implementations_by_code(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Any]:
+        return await remote.implementations_by_code(client, keys)
 
     def answers(self, level: Level, row: ReadRow) -> str:
         return row.code

@@ -46,6 +46,40 @@ mutation TakeCaseStep(
 }
 """
 
+# the changes of a case other than its steps: each with the arguments of its own beside
+# number, actor, now and input (``schema/node/case_mutation.py``)
+CASE_CHANGES: dict[str, dict[str, str]] = {
+    "referCase": {
+        "item": "JSON!",
+        "reviewTown": "JSON",
+        "opinion": "String",
+        "reviewerName": "String",
+    },
+    "completeFile": {},
+    "notifyStation": {},
+    "supplementAtStation": {},
+    "givePreReview": {"result": "String!"},
+    "handInTolerated": {},
+    "overrideTolerance": {},
+    "decidePart": {"implementationCode": "String!"},
+}
+_OUTCOME = "{ columns moved error { code field message detail } }"
+
+
+def _change_document(name: str) -> str:
+    own = CASE_CHANGES[name]
+    declared = "".join(f", ${arg}: {kind}" for arg, kind in own.items())
+    given = "".join(f", {arg}: ${arg}" for arg in own)
+    operation = name[0].upper() + name[1:]
+    return (
+        f"mutation {operation}($number: String!, $actor: ActorInput!, $now: DateTime!, "
+        f"$input: JSON{declared}) {{\n  {name}(number: $number, actor: $actor, now: $now, "
+        f"input: $input{given}) {_OUTCOME}\n}}"
+    )
+
+
+_CHANGE_DOCUMENTS = {name: _change_document(name) for name in CASE_CHANGES}
+
 _RECORD_CASE_READS = """
 mutation RecordCaseReads($reads: [CaseReadInput!]!) { recordCaseReads(reads: $reads) }
 """
@@ -292,17 +326,39 @@ class NodeClient:
         variables = {
             "number": number,
             "step": step,
-            "actor": {_camel(k): v for k, v in actor.items()},
-            "now": now.isoformat(),
+            **_acting(actor, now),
             "input": dict(given) if given is not None else None,
             "licenceFields": dict(licence_fields) if licence_fields is not None else None,
         }
-        data, errors = await self.execute(_TAKE_CASE_STEP, variables)
-        self._raise(errors)
-        result = (data or {}).get("takeCaseStep")
-        if not isinstance(result, dict):
-            raise NodeCallFailed(f"node {self.node_id}: takeCaseStep answered {result!r}")
-        return result
+        found: dict[str, Any] = await self._outcome_call("takeCaseStep", _TAKE_CASE_STEP, variables)
+        return found
+
+    async def change_case(
+        self,
+        change: str,
+        number: str,
+        *,
+        actor: Mapping[str, Any],
+        now: dt.datetime,
+        given: Mapping[str, Any] | None = None,
+        **arguments: Any,
+    ) -> dict[str, Any]:
+        """Have the node make a change of a case it holds other than a step (one of
+        ``CASE_CHANGES``: ``referCase``, ``completeFile``, … with its own ``arguments``
+        by their GraphQL names): answered as ``take_case_step``. Not retried."""
+        own = CASE_CHANGES[change]
+        if not set(arguments) <= set(own):
+            raise ValueError(f"{change} takes {sorted(own)}, not {sorted(arguments)}")
+        variables = {
+            "number": number,
+            **_acting(actor, now),
+            "input": dict(given) if given is not None else None,
+            **arguments,
+        }
+        found: dict[str, Any] = await self._outcome_call(
+            change, _CHANGE_DOCUMENTS[change], variables
+        )
+        return found
 
     async def record_case_reads(
         self, reads: Sequence[tuple[str, Mapping[str, Any], dt.datetime]]
@@ -311,14 +367,7 @@ class NodeClient:
         ``(number, actor, now)``'s READ event in the node's chain, committed when this
         returns; a refusal (CASE_NOT_FOUND, DIVISION_NOT_OWNED) means none was."""
         variables = {
-            "reads": [
-                {
-                    "number": number,
-                    "actor": {_camel(k): v for k, v in actor.items()},
-                    "now": now.isoformat(),
-                }
-                for number, actor, now in reads
-            ]
+            "reads": [{"number": number, **_acting(actor, now)} for number, actor, now in reads]
         }
         data, errors = await self.execute(_RECORD_CASE_READS, variables)
         self._raise(errors)
@@ -338,8 +387,7 @@ class NodeClient:
         that does not answer in time may have received it."""
         variables = {
             "submission": dict(submission),
-            "actor": {_camel(k): v for k, v in actor.items()},
-            "now": now.isoformat(),
+            **_acting(actor, now),
             "applicantLanguage": applicant_language,
         }
         found: dict[str, Any] = await self._outcome_call("submitCase", _SUBMIT_CASE, variables)
@@ -372,8 +420,7 @@ class NodeClient:
         variables = {
             "divisionCode": division_code,
             "channel": channel,
-            "actor": {_camel(k): v for k, v in actor.items()},
-            "now": now.isoformat(),
+            **_acting(actor, now),
             "holderId": holder_id,
             "basicCode": basic_code,
             "windowId": window_id,
@@ -390,8 +437,7 @@ class NodeClient:
         (``callNextTicket``): as ``issue_ticket``."""
         variables = {
             "windowId": window_id,
-            "actor": {_camel(k): v for k, v in actor.items()},
-            "now": now.isoformat(),
+            **_acting(actor, now),
         }
         found: dict[str, Any] = await self._outcome_call(
             "callNextTicket", _CALL_NEXT_TICKET, variables
@@ -413,8 +459,7 @@ class NodeClient:
         variables = {
             "ticket": ticket,
             "step": step,
-            "actor": {_camel(k): v for k, v in actor.items()},
-            "now": now.isoformat(),
+            **_acting(actor, now),
             "caseNumber": case_number,
             "toWindowId": to_window_id,
         }
@@ -422,6 +467,12 @@ class NodeClient:
             "takeTicketStep", _TAKE_TICKET_STEP, variables
         )
         return found
+
+
+def _acting(actor: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """The variables every write carries: who acts (``ActorInput``) and the hub's
+    instant."""
+    return {"actor": {_camel(k): v for k, v in actor.items()}, "now": now.isoformat()}
 
 
 def _camel(name: str) -> str:

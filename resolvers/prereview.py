@@ -1,5 +1,6 @@
 """网上预审 over the API: the receiving staff of the org tell the applicant of an online
-application its pre-review result (``levels/cases/prereview.py``)."""
+application its pre-review result (``levels/cases/prereview.py``); at a node the hub
+reaches through its API, the node holding the case records it (``givePreReview``)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from auth.policy import Action
 from levels.cases.enums import PreReviewResult
 from levels.cases.models import Case
 from levels.cases.prereview_record import record_pre_review
-from levels.cases.service import Actor
-from resolvers.cases import act_on_case
+from levels.cases.service import Actor, StepInput
+from resolvers.cases import act_on_case, node_change
 from schema.cases import CasePayload
 from schema.info import Info
 
@@ -40,4 +41,6 @@ async def give_pre_review(
             now=now,
         )
 
-    return await act_on_case(info, number, Action.RECEIVE_CASE, change, now=now)
+    given = StepInput(expected_version=expected_version, missing=list(missing))
+    via_api = node_change("givePreReview", number, now, given, result=result.value)
+    return await act_on_case(info, number, Action.RECEIVE_CASE, change, now=now, via_api=via_api)

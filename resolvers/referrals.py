@@ -1,6 +1,9 @@
-"""Resolver of referCase (转报): the case goes up its route through the outbox. Only
-the stores on the way are asked; one that does not answer is named when the message
-arrives, so a referral is written while a town is down and delivered when it is back."""
+"""Resolvers of referCase (转报) and the station's file around it: the case goes up its
+route through the outbox. Only the stores on the way are asked; one that does not
+answer is named when the message arrives, so a referral is written while a town is down
+and delivered when it is back. At a node the hub reaches through its API, each is asked
+of the node holding the case (``referCase``, ``completeFile``, ``notifyStation``,
+``supplementAtStation``), a referral with the route the hub read."""
 
 from __future__ import annotations
 
@@ -11,12 +14,13 @@ from levels.cases import referral, referral_rules
 from levels.cases.errors import CaseErrorCode
 from levels.cases.materials import MaterialDraft
 from levels.cases.models import Case
-from levels.cases.service import Actor
+from levels.cases.service import Actor, StepInput
 from levels.common.codes import parse_implementation_code
 from levels.common.enums import Level
 from levels.common.errors import DomainError
 from levels.common.models import MatterImplementation
-from resolvers.cases import act_on_case, display_name
+from levels.node.referrals import encode_item, encode_town
+from resolvers.cases import NodeAsk, act_on_case, display_name, node_ask, node_change
 from resolvers.fanout import NodeUnavailable
 from schema.cases import CasePayload
 from schema.info import Info
@@ -26,23 +30,15 @@ async def refer(
     info: Info, number: str, opinion: str | None, expected_version: int | None
 ) -> CasePayload:
     """转报: send the case up its route — to the town that reviews first, or to the
-    org that decides it — through the outbox."""
+    org that decides it — through the outbox (of the node holding the case: asked
+    through its API when it has one, with the route the hub read)."""
     ctx = info.context
     now = ctx.clock.now()
 
     async def change(session: AsyncSession, actor: Actor) -> Case:
         row = await session.get(Case, number)
         assert row is not None  # act_on_case found it
-        impl = await _deciding_item(info, row)
-        review_town: tuple[str | None, str] | None = None
-        if row.level is Level.VILLAGE and referral.town_reviews_first(impl):
-            # the town is asked only when it is on the way; down, it is named on arrival
-            town = f"{row.division_code[:9]}000"
-            try:
-                org = await ctx.loaders.service_org_by_division.load(town)
-                review_town = (org.code, town) if org is not None else None
-            except NodeUnavailable:
-                review_town = (None, town)
+        impl, review_town = await _route(info, row)
         return await referral.refer_case(
             number,
             opinion=opinion,
@@ -55,7 +51,37 @@ async def refer(
             now=now,
         )
 
-    return await act_on_case(info, number, Action.REFER_CASE, change, now=now)
+    async def at_node(row: Case) -> NodeAsk:
+        impl, review_town = await _route(info, row)
+        return node_ask(
+            "referCase",
+            number,
+            now,
+            StepInput(expected_version=expected_version),
+            item=encode_item(impl),
+            reviewTown=encode_town(review_town),
+            opinion=opinion,
+            reviewerName=await display_name(info),
+        )
+
+    return await act_on_case(info, number, Action.REFER_CASE, change, now=now, via_api=at_node)
+
+
+async def _route(
+    info: Info, row: Case
+) -> tuple[MatterImplementation, tuple[str | None, str] | None]:
+    """What a referral of ``row`` reads of other nodes: the item it is decided under
+    and, when the town reviews first, that town's (org code, division code)."""
+    impl = await _deciding_item(info, row)
+    if row.level is not Level.VILLAGE or not referral.town_reviews_first(impl):
+        return impl, None
+    # the town is asked only when it is on the way; down, it is named on arrival
+    town = f"{row.division_code[:9]}000"
+    try:
+        org = await info.context.loaders.service_org_by_division.load(town)
+    except NodeUnavailable:
+        return impl, (None, town)
+    return impl, ((org.code, town) if org is not None else None)
 
 
 async def _deciding_item(info: Info, row: Case) -> MatterImplementation:
@@ -99,7 +125,9 @@ async def complete_file(
             now=now,
         )
 
-    return await act_on_case(info, number, Action.REFER_CASE, change, now=now)
+    given = StepInput(expected_version=expected_version, materials=drafts)
+    via_api = node_change("completeFile", number, now, given)
+    return await act_on_case(info, number, Action.REFER_CASE, change, now=now, via_api=via_api)
 
 
 async def notify_station(
@@ -121,7 +149,9 @@ async def notify_station(
             now=now,
         )
 
-    return await act_on_case(info, number, Action.NOTIFY_STATION, change, now=now)
+    given = StepInput(expected_version=expected_version, missing=missing)
+    via_api = node_change("notifyStation", number, now, given)
+    return await act_on_case(info, number, Action.NOTIFY_STATION, change, now=now, via_api=via_api)
 
 
 async def supplement_at_station(
@@ -140,4 +170,8 @@ async def supplement_at_station(
             now=now,
         )
 
-    return await act_on_case(info, number, Action.SUPPLEMENT_AT_STATION, change, now=now)
+    given = StepInput(expected_version=expected_version, materials=drafts)
+    via_api = node_change("supplementAtStation", number, now, given)
+    return await act_on_case(
+        info, number, Action.SUPPLEMENT_AT_STATION, change, now=now, via_api=via_api
+    )

@@ -16,7 +16,7 @@ from typing import Any
 from levels.cases.models import Case
 from levels.city.models import Matter
 from levels.common.errors import DomainError
-from levels.common.models import Division, ServiceOrg
+from levels.common.models import Division, MatterImplementation, ServiceOrg
 from levels.common.rowcodec import decode_row
 from levels.county.models import Delegation
 from levels.county.service import DelegationView
@@ -108,6 +108,14 @@ async def matters_by_code(client: NodeClient, codes: Sequence[str]) -> list[Matt
     holding the city answers them)."""
     found = await client.entities("Matter", [{"basicCode": c} for c in codes], ["columns"])
     return [decode_row(Matter, item["columns"]) for item in found if item is not None]
+
+
+async def implementations_by_code(
+    client: NodeClient, codes: Sequence[str]
+) -> list[MatterImplementation]:
+    """The node's implementation items with these codes (one call for the batch)."""
+    found = await client.entities("MatterImplementation", [{"code": c} for c in codes], ["columns"])
+    return [decode_row(MatterImplementation, item["columns"]) for item in found if item is not None]
 
 
 async def delegations_by_id(client: NodeClient, ids: Sequence[str]) -> list[DelegationView]:

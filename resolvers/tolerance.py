@@ -1,7 +1,9 @@
 """Resolvers of 容缺受理 after acceptance: thin — the rules are in
 ``levels/cases/tolerance.py`` and ``levels/cases/handin.py``. Both run through
 ``act_on_case``: the case's due timers fire first, so a hand-in after the promised day
-finds the case as the deadline left it (TOLERANCE_DEADLINE_PASSED, with the case)."""
+finds the case as the deadline left it (TOLERANCE_DEADLINE_PASSED, with the case). At
+a node the hub reaches through its API, the node holding the case runs them
+(``handInTolerated``, ``overrideTolerance``)."""
 
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from auth.policy import Action
 from levels.cases import handin
 from levels.cases.models import Case
-from levels.cases.service import Actor, MaterialDraft
-from resolvers.cases import act_on_case
+from levels.cases.service import Actor, MaterialDraft, StepInput
+from resolvers.cases import act_on_case, node_change
 from schema.cases import CasePayload
 from schema.info import Info
 
@@ -29,7 +31,9 @@ async def hand_in(
             number, drafts, expected_version=expected_version, session=session, actor=actor, now=now
         )
 
-    return await act_on_case(info, number, Action.SUPPLEMENT_CASE, change, now=now)
+    given = StepInput(expected_version=expected_version, materials=list(drafts))
+    via_api = node_change("handInTolerated", number, now, given)
+    return await act_on_case(info, number, Action.SUPPLEMENT_CASE, change, now=now, via_api=via_api)
 
 
 async def override(
@@ -43,4 +47,6 @@ async def override(
             number, reason, expected_version=expected_version, session=session, actor=actor, now=now
         )
 
-    return await act_on_case(info, number, Action.DECIDE_CASE, change, now=now)
+    given = StepInput(expected_version=expected_version, reasons=reason)
+    via_api = node_change("overrideTolerance", number, now, given)
+    return await act_on_case(info, number, Action.DECIDE_CASE, change, now=now, via_api=via_api)

@@ -116,8 +116,11 @@ async def complete_file(
     case = await load_case_for_update(number, session=session)
     _check_version(case, expected_version)
     _at_org(case, actor)
-    decided_here = await session.get(MatterImplementation, case.implementation_code)
-    if case.status is not CaseStatus.SUBMITTED or decided_here is not None:
+    # a node keeping several levels holds the deciding org's item beside the station's
+    # case: decided here is the item's level being the case's, not the row being here
+    item = await session.get(MatterImplementation, case.implementation_code)
+    decided_here = item is not None and item.level is case.level
+    if case.status is not CaseStatus.SUBMITTED or decided_here:
         # taken up here, or gone up already: the decider's notice is the way now
         raise _transition(case, COMPLETE_FILE_ACTION)
     supplied = _supply({m.name: m for m in await _materials(session, case)}, drafts)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
@@ -123,12 +123,38 @@ async def take_case_step(
     now: dt.datetime,
     issuing: Issuing | None,
 ) -> StepOutcome:
-    """One step of case ``number`` in this node's transaction, due timers first. A
-    step a timer made impossible is refused with the deadline's code, and what the
-    timer did is kept: the outcome then has both. A case someone else moved between
-    the read and the write is VERSION_CONFLICT."""
+    """One step of case ``number`` in this node's transaction, due timers first
+    (``change_case``)."""
     if step not in PERSON_STEPS:
         raise DomainError(ErrorCode.BAD_USER_INPUT, field=["step"], detail=step.value)
+
+    async def the_step(session: AsyncSession) -> Case:
+        case, _calendar_used = await run_step(
+            number, step, given, session=session, actor=actor, now=now, issuing=issuing
+        )
+        return case
+
+    return await change_case(sessions, number, the_step, now=now, step=step)
+
+
+# a change of a case in a session of the node's store (the rules of ``levels/cases``)
+CaseChange = Callable[[AsyncSession], Awaitable[Case]]
+
+
+async def change_case(
+    sessions: async_sessionmaker[AsyncSession],
+    number: str,
+    change: CaseChange,
+    *,
+    now: dt.datetime,
+    step: Step | None = None,
+) -> StepOutcome:
+    """One change of case ``number`` in this node's transaction: what its due timers
+    would have done by ``now`` first, then ``change`` (a step, a referral, a hand-in …)
+    with its audit event. A change a timer made impossible is refused with the
+    deadline's code (for a ``step``, checked before it runs), and what the timer did
+    is kept: the outcome then has both. A case someone else moved between the read
+    and the write is VERSION_CONFLICT."""
     moved = False
     async with sessions() as session:
         row = await session.get(Case, number)
@@ -136,13 +162,12 @@ async def take_case_step(
             return StepOutcome(None, error=DomainError(CaseErrorCode.CASE_NOT_FOUND, field=_NUMBER))
         try:
             moved = await due.apply_due(session, number, now=now, calendar=_calendar)
-            due.refuse_overtaken(row, step)
-            # after a timer moved the case, the step runs in a savepoint: refused, it
+            if step is not None:
+                due.refuse_overtaken(row, step)
+            # after a timer moved the case, the change runs in a savepoint: refused, it
             # leaves what the timer did
             async with session.begin_nested() if moved else nullcontext():
-                case, _calendar_used = await run_step(
-                    number, step, given, session=session, actor=actor, now=now, issuing=issuing
-                )
+                case = await change(session)
             await session.commit()
         except StaleDataError:
             await session.rollback()

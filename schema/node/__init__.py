@@ -3,7 +3,7 @@ Federation 2 keys — Division(code), ServiceOrg(code), Matter(basicCode),
 MatterImplementation(code), Case(number), ELicence(id), Delegation(id) — looked up in
 batches through ``_entities``; ordered lists by key range with cursors; and its inbox
 (``deliver``) and the mutations that write its rows (``schema/node/mutation.py``,
-``schema/node/window_mutation.py``).
+``schema/node/case_mutation.py``, ``schema/node/window_mutation.py``).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
 node's own sessions, never through the hub's resolvers."""
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import strawberry
 
+from schema.node.case_mutation import CaseMutations
 from schema.node.context import NodeContext
 from schema.node.errors import NodeErrors, NodeSchema
 from schema.node.mutation import NodeMutations
@@ -23,8 +24,9 @@ __all__ = ["NodeContext", "build_node_schema", "node_sdl"]
 
 
 @strawberry.type(name="Mutation", description="What a node is asked to do")
-class Mutation(NodeMutations, WindowMutations):
-    """The node's mutations: its inbox and case steps, and its hall's queue."""
+class Mutation(NodeMutations, CaseMutations, WindowMutations):
+    """The node's mutations: its inbox, case steps and the other changes of a case,
+    and its hall's queue."""
 
 
 def build_node_schema() -> strawberry.federation.Schema:

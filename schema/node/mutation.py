@@ -23,6 +23,7 @@ from levels.common.rowcodec import encode_row
 from levels.licences.service import Issuing
 from levels.node import intake, steps
 from levels.node.read_audit import CaseRead, record_case_reads
+from schema.node.context import NodeContext
 from schema.node.query import NodeMutation
 from schema.node.types import NodeInfo
 
@@ -97,6 +98,27 @@ def _refusal(error: DomainError | None, locale: str) -> StepRefusal | None:
     )
 
 
+def held_here(context: NodeContext, number: str, now: dt.datetime) -> None:
+    """A change of case ``number`` is asked of this node: DIVISION_NOT_OWNED for a case
+    received where it holds nothing (a case is held on its way up from the division
+    that received it); BAD_USER_INPUT for an instant without its offset."""
+    if not context.scope.on_the_way(number[:12], field="number"):
+        raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=["number"], detail=number[:12])
+    if now.tzinfo is None:
+        raise DomainError(ErrorCode.BAD_USER_INPUT, field=["now"], detail="no offset")
+
+
+def case_result(outcome: steps.StepOutcome, locale: str) -> CaseStepResult:
+    """What became of a change of a case, as the hub reads it."""
+    return CaseStepResult(
+        columns=None
+        if outcome.case is None
+        else cast(JSON, encode_row(table(CaseRow), outcome.case)),
+        moved=outcome.moved,
+        error=_refusal(outcome.error, locale),
+    )
+
+
 @strawberry.type(name="Mutation", description="What a node is asked to do")
 class NodeMutations(NodeMutation):
     @strawberry.mutation(
@@ -121,11 +143,7 @@ class NodeMutations(NodeMutation):
         ] = None,
     ) -> CaseStepResult:
         context = info.context
-        # a case is held on its way up from the division that received it
-        if not context.scope.on_the_way(number[:12], field="number"):
-            raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=["number"], detail=number[:12])
-        if now.tzinfo is None:
-            raise DomainError(ErrorCode.BAD_USER_INPUT, field=["now"], detail="no offset")
+        held_here(context, number, now)
         given = steps.decode_input(input or {})
         fields = steps.decode_fields(licence_fields)
         signer = context.licence_signer
@@ -133,21 +151,7 @@ class NodeMutations(NodeMutation):
         outcome = await steps.take_case_step(
             context.sessions, number, step, given, actor=actor.actor(), now=now, issuing=issuing
         )
-        error = outcome.error
-        return CaseStepResult(
-            columns=None
-            if outcome.case is None
-            else cast(JSON, encode_row(table(CaseRow), outcome.case)),
-            moved=outcome.moved,
-            error=None
-            if error is None
-            else StepRefusal(
-                code=error.code.value,
-                field=error.field,
-                message=error.localized(context.locale),
-                detail=error.detail,
-            ),
-        )
+        return case_result(outcome, context.locale)
 
     @strawberry.mutation(
         description="Record staff reads of cases this node holds: each read's READ event "
