@@ -30,6 +30,7 @@ from tests.scenarios.test_queue import (
     CALL,
     CANCEL_BOOKING,
     CHECK_IN,
+    FOLLOW,
     ISSUE,
     OPEN_POST,
     OPEN_SLOTS,
@@ -39,6 +40,7 @@ from tests.scenarios.test_queue import (
     _do,
     _mutation,
 )
+from tests.schema.test_subscriptions import graphql_socket
 from tests.support.federation import YUCI, Federation
 from tests.topology.test_remote_reads import calls
 
@@ -260,6 +262,28 @@ async def test_an_issue_by_credit_code_asks_one_node(
             (YUCI, "HallBoards", None): 1,
         }
     )
+
+
+async def test_the_hall_display_follows_the_queue_at_yucis_node(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _signed_in(federation, dt.date(2025, 11, 10))
+    desk = federation.desk
+    with calls(federation, monkeypatch) as counted:
+        async with graphql_socket(desk.hub.app) as socket:
+            ack = await socket.init({"Authorization": f"Bearer {desk.tokens['yuci.admin']}"})
+            assert ack["type"] == "connection_ack"
+            op = await socket.subscribe(FOLLOW, window=A02)
+            first = (await socket.next_payload(op))["data"]["windowQueue"]
+            await _do(desk, "resident1", ISSUE, orgCode=YUCI_ORG, windowId=A02)
+            shown = (await socket.next_payload(op))["data"]["windowQueue"]
+            await socket.complete(op)
+
+    assert (first["window"], first["waitingCount"]) == ({"number": "A02"}, 0)
+    assert (shown["waiting"], shown["waitingCount"]) == (["A001"], 1)
+    # the window and each state's board read at 榆次区's node (the hub's stores are empty)
+    assert {node for node, _op, _kind in counted} == {YUCI}
+    assert counted[(YUCI, "HallBoards", None)] >= 2
 
 
 async def test_a_change_whose_answer_does_not_come_is_named(
