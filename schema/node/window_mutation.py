@@ -9,6 +9,7 @@ transaction, answered by one function (``_result``). Merged into the node's
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
@@ -69,6 +70,19 @@ def _result(kind: type[Result], info: NodeInfo, outcome: windows.Outcome[Any]) -
     )
 
 
+Flow = Callable[..., Awaitable[windows.Outcome[Any]]]
+
+
+async def _run(
+    kind: type[Result], info: NodeInfo, flow: Flow, *args: Any, actor: ActorInput, **kw: Any
+) -> Result:
+    """Run a hall flow of ``levels/node`` in the node's sessions and scope as ``actor``
+    and answer what it left (``_result``): every hall mutation's body."""
+    context = info.context
+    outcome = await flow(context.sessions, context.scope, *args, actor=actor.actor(), **kw)
+    return _result(kind, info, outcome)
+
+
 _NOW = strawberry.argument(description="The hub's instant")
 
 
@@ -95,7 +109,6 @@ class WindowMutations:
         window_kind: str | None = None,
         language: str | None = None,
     ) -> TicketResult:
-        context = info.context
         ask = windows.TicketAsk(
             division_code=division_code,
             channel=channel,
@@ -105,10 +118,7 @@ class WindowMutations:
             window_kind=window_kind,
             language=language,
         )
-        outcome = await windows.issue_ticket(
-            context.sessions, context.scope, ask, actor=actor.actor(), now=now
-        )
-        return _result(TicketResult, info, outcome)
+        return await _run(TicketResult, info, windows.issue_ticket, ask, actor=actor, now=now)
 
     @strawberry.mutation(
         description="叫号: the next ticket window `windowId` may call, called by `actor` "
@@ -122,11 +132,7 @@ class WindowMutations:
         actor: ActorInput,
         now: Annotated[dt.datetime, _NOW],
     ) -> TicketResult:
-        context = info.context
-        outcome = await windows.call_next(
-            context.sessions, context.scope, window_id, actor=actor.actor(), now=now
-        )
-        return _result(TicketResult, info, outcome)
+        return await _run(TicketResult, info, windows.call_next, window_id, actor=actor, now=now)
 
     @strawberry.mutation(
         description="A later step of a ticket this node holds (`ticket`: its public id): "
@@ -144,19 +150,18 @@ class WindowMutations:
         case_number: str | None = None,
         to_window_id: str | None = None,
     ) -> TicketResult:
-        context = info.context
-        outcome = await windows.take_ticket_step(
-            context.sessions, context.scope, ticket, step, actor=actor.actor(), now=now,
+        return await _run(
+            TicketResult, info, windows.take_ticket_step, ticket, step, actor=actor, now=now,
             case_number=case_number, to_window_id=to_window_id,
         )  # fmt: skip
-        return _result(TicketResult, info, outcome)
 
     @strawberry.mutation(
         description="A change of window `windowId` by `actor`, with its audit event: "
         "SET_POSTS (`input`: `a`, `b`, each `{id, name}` of the staff the hub found, or "
         "null), OPEN_POST, LEAVE_POST, SET_HOURS (`hours`: `{dayKind, opens, closes, "
         "extended}`, minutes), SET_SERVICES (`basicCodes`, `kioskFunctions`, "
-        "`queuePrefix`), OPEN_SLOTS (`date`, `slots`: `{starts, ends, capacity}`). Who "
+        "`queuePrefix`), SET_LANGUAGES (`languages`), SET_STAFF_LANGUAGES (`staff`, "
+        "`languages`), OPEN_SLOTS (`date`, `slots`: `{starts, ends, capacity}`). Who "
         "may is the hub's check. DIVISION_NOT_OWNED for a window of a division this node "
         "does not own"
     )
@@ -169,13 +174,10 @@ class WindowMutations:
         now: Annotated[dt.datetime, _NOW],
         input: JSON | None = None,
     ) -> HallResult:
-        context = info.context
         given = cast(dict[str, Any] | None, input)
-        outcome = await hall.change_window(
-            context.sessions, context.scope, window_id, change, given, actor=actor.actor(),
-            now=now,
-        )  # fmt: skip
-        return _result(HallResult, info, outcome)
+        return await _run(
+            HallResult, info, hall.change_window, window_id, change, given, actor=actor, now=now
+        )
 
     @strawberry.mutation(
         description="BOOK a seat of slot `key` (for `basicCode`), or CANCEL or CHECK_IN "
@@ -193,9 +195,7 @@ class WindowMutations:
         basic_code: str | None = None,
         channel: str | None = None,
     ) -> HallResult:
-        context = info.context
-        outcome = await hall.take_appointment_step(
-            context.sessions, context.scope, key, step, actor=actor.actor(), now=now,
+        return await _run(
+            HallResult, info, hall.take_appointment_step, key, step, actor=actor, now=now,
             basic_code=basic_code, channel=channel,
         )  # fmt: skip
-        return _result(HallResult, info, outcome)
