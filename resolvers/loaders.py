@@ -55,7 +55,7 @@ from resolvers.fanout import NodeUnavailable
 from resolvers.language_loaders import StaffLanguagesByOrgLoader
 from resolvers.level_loader import LevelLoader, OrgScopedLoader, PerRequest, R
 from resolvers.nodeclient import NodeClient
-from resolvers.registry import Node
+from resolvers.registry import Node, NodeRegistry
 from resolvers.report_loaders import OverdueReportsByDivisionLoader
 from resolvers.sessions import RequestSessions
 from resolvers.village_loaders import VillageLoaders
@@ -127,12 +127,19 @@ class ServiceOrgByDivisionLoader(LevelLoader[str, ReadRow]):
         return row.division_code
 
 
+def org_nodes(registry: NodeRegistry, code: str, level: Level) -> list[Node]:
+    """The nodes an org of ``level`` known by its credit code may be kept by: those of
+    the code's area (``registry.org_nodes``), else every node holding the level."""
+    return registry.org_nodes(code, level) or registry.holding(level)
+
+
 class ServiceOrgByCodeLoader(OrgScopedLoader[ReadRow]):
     remote = True
 
     def nodes_of(self, key: tuple[Level, str], level: Level) -> list[Node]:
-        # the nodes holding the level in the credit code's area (its characters 3–8)
-        return self.sessions.nodes.org_nodes(key[1], level)
+        # the nodes holding the level in the credit code's area (its characters 3–8);
+        # every node holding it when none is there
+        return org_nodes(self.sessions.nodes, key[1], level)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.orgs_by_code(keys, session=session)
@@ -444,8 +451,8 @@ class BoardByOrgLoader(LevelLoader[tuple[Level, str, Any], window_board.Board]):
 
     def nodes_of(self, key: tuple[Level, str, Any], level: Level) -> list[Node]:
         # the nodes a credit code's area says may keep the org (every node holding the
-        # level when it says nothing)
-        return self.sessions.nodes.org_nodes(key[1], level)
+        # level when it says nothing, or names an area no node holds)
+        return org_nodes(self.sessions.nodes, key[1], level)
 
     async def fetch(
         self, keys: list[Any], *, session: AsyncSession

@@ -41,6 +41,7 @@ from resolvers import window_api
 from resolvers.cases import actor_of
 from resolvers.context import still_signed_in
 from resolvers.globalid import decode_id, decode_row_key
+from resolvers.loaders import org_nodes
 from resolvers.pubsub import DELIVERY_ERRORS
 from resolvers.registry import NodeRegistry
 from schema.divisions import QueueState
@@ -122,9 +123,9 @@ def _likely_levels(nodes: NodeRegistry, credit: str) -> list[Level]:
     area = level_of_division(credit[2:8] + "000000")
     if area is None:
         return list(LEVELS)
-    at = {n.id for n in nodes.org_nodes(credit, area)}
+    at = {n.id for n in org_nodes(nodes, credit, area)}
     below = LEVELS[LEVELS.index(area) + 1 :]
-    return [area, *(lv for lv in below if {n.id for n in nodes.org_nodes(credit, lv)} <= at)]
+    return [area, *(lv for lv in below if {n.id for n in org_nodes(nodes, credit, lv)} <= at)]
 
 
 def _window_target(window: Window, division_code: str) -> Target:
