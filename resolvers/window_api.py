@@ -14,7 +14,6 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from levels.common.errors import DomainError
-from levels.common.models import ServiceOrg
 from levels.node.records import OrgRecordKind
 from levels.node.steps import encode_actor
 from levels.windows.errors import WindowErrorCode
@@ -84,18 +83,6 @@ async def call_next(info: Info, node: Node, window_id: str, now: dt.datetime) ->
         return client.call_next_ticket(window_id, actor=actor, now=now)
 
     return await _at_node(info, node, call)
-
-
-async def org(info: Info, node: Node, code: str) -> ServiceOrg | None:
-    """The node's row of org ``code`` (a credit code): a window's org, kept by the
-    window's node, for the hub's check."""
-    client = node.client
-    assert client is not None
-    nodes = info.context.nodes
-    found = await guarded(
-        nodes.breakers, node, lambda: remote.orgs_by_code(client, [code]), client.timeout
-    )
-    return found[0] if found else None
 
 
 async def ticket(info: Info, node: Node, key: str) -> QueueTicket:

@@ -164,6 +164,23 @@ def channel_of(info: Info) -> TicketChannel:
 Given = Callable[[Window], Awaitable[Mapping[str, Any] | None]]
 
 
+def _may(info: Info, action: Action, window: Window, division_code: str) -> None:
+    target = _window_target(window, division_code)
+    if not allows(info.context.viewer, action, target):
+        raise _refuse(info, action, target, "windowId")
+
+
+async def _window_at_node(info: Info, key: str, action: Action) -> Window:
+    """Window ``key`` read at its node (``WindowByIdLoader``) and the policy check on it
+    (its id leads with its org's division): before a change or a call asked of a node
+    the hub reaches through its API."""
+    window = await info.context.loaders.window_by_id.load(key)
+    if window is None:
+        raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
+    _may(info, action, window, key[:12])
+    return window
+
+
 async def _no_input(_window: Window) -> None:
     return None
 
@@ -178,25 +195,16 @@ async def _change_window(
     ctx = info.context
     now = ctx.clock.now()
     level, key = window_key(window_id)
-
-    def may(window: Window, division_code: str) -> None:
-        target = _window_target(window, division_code)
-        if not allows(ctx.viewer, action, target):
-            raise _refuse(info, action, target, "windowId")
-
     node = ctx.nodes.owner_at(key, level)
     if node.client is not None:  # the window read at its node, the change made there
-        window = await ctx.loaders.window_by_id.load(key)
-        if window is None:
-            raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
-        may(window, key[:12])  # a window's id leads with its org's division
+        window = await _window_at_node(info, key, action)
         return await window_api.change_window(info, node, key, change, now, await given(window))
 
     async def work(session: AsyncSession) -> dict[str, Any]:
         window = await service.window_of(session, key)
         org = await session.get(ServiceOrg, window.org_code)
         assert org is not None
-        may(window, org.division_code)
+        _may(info, action, window, org.division_code)
         run = hall.window_work(key, change, await given(window), actor=actor_of(info), now=now)
         return await run(session)
 
@@ -354,23 +362,16 @@ async def call_next_ticket(info: Info, input: Any) -> TicketPayload:
     try:
         level, key = window_key(input.window_id)
 
-        def may_call(window: Window, org: ServiceOrg | None) -> None:
-            assert org is not None
-            target = _window_target(window, org.division_code)
-            if not allows(ctx.viewer, Action.CALL_TICKET, target):
-                raise _refuse(info, Action.CALL_TICKET, target, "windowId")
-
         async def work(session: AsyncSession) -> QueueTicket:
             window = await service.window_of(session, key)
-            may_call(window, await session.get(ServiceOrg, window.org_code))
+            org = await session.get(ServiceOrg, window.org_code)
+            assert org is not None
+            _may(info, Action.CALL_TICKET, window, org.division_code)
             return await queue.call_next(key, session=session, actor=actor_of(info), now=now)
 
         node = ctx.nodes.owner_at(key, level)
-        if node.client is not None:  # the window and its org read there, the call made there
-            window = await ctx.loaders.window_by_id.load(key)
-            if window is None:
-                raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
-            may_call(window, await window_api.org(info, node, window.org_code))
+        if node.client is not None:  # the window read there, the call made there
+            await _window_at_node(info, key, Action.CALL_TICKET)
             ticket = await window_api.call_next(info, node, key, now)
         else:
             ticket = await write_at(info, level, key, work)
