@@ -6,18 +6,16 @@ applicant. Thin: parse, check the policy table (through the window mutations'
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import Action
 from levels.cases.service import china_date
-from levels.common.enums import Level
 from levels.common.errors import DomainError
 from levels.common.languages import optional_language, parse_language, parse_languages
-from levels.windows import languages, service
+from levels.common.models import Window as WindowRow
+from levels.windows import languages
 from levels.windows.errors import WindowErrorCode
-from resolvers.cases import actor_of
 from resolvers.windows import _on_window, _staff
 from schema.divisions import Window
 from schema.info import Info
@@ -47,28 +45,19 @@ async def serving(info: Info, windows: list[Window], language: str) -> list[Wind
 
 
 async def set_window_languages(info: Info, input: Any) -> WindowPayload:
-    now = info.context.clock.now()
+    async def given(_window: WindowRow) -> Mapping[str, Any]:
+        return {"languages": parse_languages(input.languages, field=["input", "languages"])}
 
-    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
-        codes = parse_languages(input.languages, field=["input", "languages"])
-        return await languages.set_window_languages(
-            key, codes, session=session, actor=actor_of(info), now=now
-        )
-
-    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, change)
+    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, "SET_LANGUAGES", given)
 
 
 async def set_staff_languages(info: Info, input: Any) -> WindowPayload:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
+    async def given(window: WindowRow) -> Mapping[str, Any]:
         codes = parse_languages(input.languages, field=["input", "languages"])
-        window = await service.window_of(session, key)
         staff = await _staff(info, input.staff, window, "staff")
         if staff is None:
             raise DomainError(WindowErrorCode.STAFF_NOT_FOUND, field=["input", "staff"])
-        return await languages.set_staff_languages(
-            window, staff, codes, session=session, actor=actor_of(info), now=now
-        )
+        return {"staff": staff, "languages": codes}
 
-    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, change)
+    change = "SET_STAFF_LANGUAGES"
+    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, change, given)

@@ -55,7 +55,7 @@ from resolvers.fanout import NodeUnavailable
 from resolvers.language_loaders import StaffLanguagesByOrgLoader
 from resolvers.level_loader import LevelLoader, OrgScopedLoader, PerRequest, R
 from resolvers.nodeclient import NodeClient
-from resolvers.registry import Node
+from resolvers.registry import Node, NodeRegistry
 from resolvers.report_loaders import OverdueReportsByDivisionLoader
 from resolvers.sessions import RequestSessions
 from resolvers.village_loaders import VillageLoaders
@@ -127,8 +127,19 @@ class ServiceOrgByDivisionLoader(LevelLoader[str, ReadRow]):
         return row.division_code
 
 
+def org_nodes(registry: NodeRegistry, code: str, level: Level) -> list[Node]:
+    """The nodes an org of ``level`` known by its credit code may be kept by: those of
+    the code's area (``registry.org_nodes``), else every node holding the level."""
+    return registry.org_nodes(code, level) or registry.holding(level)
+
+
 class ServiceOrgByCodeLoader(OrgScopedLoader[ReadRow]):
     remote = True
+
+    def nodes_of(self, key: tuple[Level, str], level: Level) -> list[Node]:
+        # the nodes holding the level in the credit code's area (its characters 3–8);
+        # every node holding it when none is there
+        return org_nodes(self.sessions.nodes, key[1], level)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.orgs_by_code(keys, session=session)
@@ -433,13 +444,21 @@ class ComplaintByPublicIdLoader(EvaluationRowByPublicIdLoader[Complaint]):
 
 class BoardByOrgLoader(LevelLoader[tuple[Level, str, Any], window_board.Board]):
     """The hall board (windows, posts, hours, the day's tickets) of an org on a day,
-    keyed by (level, org code, date)."""
+    keyed by (level, org code, date); at a node the hub reaches through its API, its
+    ``hallBoards`` (one call per node and day)."""
+
+    remote = True
 
     def levels_of(self, key: tuple[Level, str, Any]) -> Sequence[Level]:
         return (key[0],)
 
     def node_key(self, key: tuple[Level, str, Any]) -> Any:
         return (key[1], key[2])
+
+    def nodes_of(self, key: tuple[Level, str, Any], level: Level) -> list[Node]:
+        # the nodes a credit code's area says may keep the org (every node holding the
+        # level when it says nothing, or names an area no node holds)
+        return org_nodes(self.sessions.nodes, key[1], level)
 
     async def fetch(
         self, keys: list[Any], *, session: AsyncSession
@@ -448,10 +467,29 @@ class BoardByOrgLoader(LevelLoader[tuple[Level, str, Any], window_board.Board]):
         for day in sorted({d for _, d in keys}):
             orgs = [o for o, d in keys if d == day]
             found.extend(await window_board.boards(orgs, day, session=session))
+        # a store that keeps none of an org's windows does not answer for it (several
+        # nodes may be asked: the one keeping the org answers)
+        return [b for b in found if b.windows]
+
+    async def fetch_remote(
+        self, keys: list[Any], *, client: NodeClient
+    ) -> Sequence[window_board.Board]:
+        found: list[window_board.Board] = []
+        for day in sorted({d for _, d in keys}):
+            orgs = [o for o, d in keys if d == day]
+            found.extend(await remote.hall_boards(client, orgs, day))
         return found
 
     def answers(self, level: Level, row: window_board.Board) -> tuple[Level, str, Any]:
         return (level, row.org_code, row.day)
+
+    async def batch_load_fn(self, keys: list[tuple[Level, str, Any]]) -> list[Any]:
+        found = await super().batch_load_fn(keys)
+        # an org without windows: an empty board
+        return [
+            window_board.Board(k[1], k[2]) if v is None else v
+            for k, v in zip(keys, found, strict=True)
+        ]
 
 
 class Loaders:

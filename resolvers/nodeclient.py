@@ -478,3 +478,78 @@ def _acting(actor: Mapping[str, Any], now: dt.datetime) -> dict[str, Any]:
 def _camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)
+
+
+_CHANGE_WINDOW = (
+    """
+mutation ChangeWindow(
+  $windowId: String!, $change: String!, $actor: ActorInput!, $now: DateTime!, $input: JSON
+) {
+  changeWindow(windowId: $windowId, change: $change, actor: $actor, now: $now, input: $input) """
+    + _TICKET
+    + "\n}"
+)
+
+_TAKE_APPOINTMENT_STEP = (
+    """
+mutation TakeAppointmentStep(
+  $key: String!, $step: String!, $actor: ActorInput!, $now: DateTime!,
+  $basicCode: String, $channel: String
+) {
+  takeAppointmentStep(
+    key: $key, step: $step, actor: $actor, now: $now, basicCode: $basicCode, channel: $channel
+  ) """
+    + _TICKET
+    + "\n}"
+)
+
+
+async def change_window(
+    client: NodeClient,
+    window_id: str,
+    change: str,
+    *,
+    actor: Mapping[str, Any],
+    now: dt.datetime,
+    given: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Have the node change window ``window_id`` (``changeWindow``: SET_POSTS,
+    OPEN_POST, LEAVE_POST, SET_HOURS, SET_SERVICES, OPEN_SLOTS, with ``given`` as its
+    ``input``): the rows' ``columns`` by name (None: refused, nothing written) and the
+    refusal ``error``. Not retried: a node that does not answer may have made it."""
+    variables = {
+        "windowId": window_id,
+        "change": change,
+        "actor": {_camel(k): v for k, v in actor.items()},
+        "now": now.isoformat(),
+        "input": None if given is None else dict(given),
+    }
+    found: dict[str, Any] = await client._outcome_call("changeWindow", _CHANGE_WINDOW, variables)
+    return found
+
+
+async def take_appointment_step(
+    client: NodeClient,
+    key: str,
+    step: str,
+    *,
+    actor: Mapping[str, Any],
+    now: dt.datetime,
+    basic_code: str | None = None,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """Have the node book a seat of slot ``key`` (``BOOK``), or cancel or check in
+    appointment ``key`` (``CANCEL``, ``CHECK_IN``) (``takeAppointmentStep``): as
+    ``change_window``."""
+    variables = {
+        "key": key,
+        "step": step,
+        "actor": {_camel(k): v for k, v in actor.items()},
+        "now": now.isoformat(),
+        "basicCode": basic_code,
+        "channel": channel,
+    }
+    found: dict[str, Any] = await client._outcome_call(
+        "takeAppointmentStep", _TAKE_APPOINTMENT_STEP, variables
+    )
+    return found

@@ -9,6 +9,7 @@ ticket it was asked to issue or call (``ticket_outcome``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -16,15 +17,17 @@ from typing import Any
 from levels.cases.models import Case
 from levels.city.models import Matter
 from levels.common.errors import DomainError
-from levels.common.models import Division, MatterImplementation, ServiceOrg
+from levels.common.models import Division, MatterImplementation, ServiceOrg, Window
 from levels.common.rowcodec import decode_row
 from levels.county.models import Delegation
 from levels.county.service import DelegationView
+from levels.node.boards import decode_board
 from levels.node.cursors import case_cursor
 from levels.node.records import KINDS, ORG_KINDS, CaseRecordKind, OrgRecordKind
 from levels.node.steps import StepOutcome, code_of
-from levels.node.windows import TicketOutcome
-from levels.windows.models import QueueTicket
+from levels.node.windows import Outcome, TicketOutcome
+from levels.windows.board import Board
+from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from resolvers.nodeclient import NodeCallFailed, NodeClient
 
 _CASES = """
@@ -198,3 +201,46 @@ def ticket_outcome(answer: Mapping[str, Any]) -> TicketOutcome:
     columns = answer.get("columns")
     ticket = decode_row(QueueTicket, columns) if isinstance(columns, Mapping) else None
     return TicketOutcome(ticket, _refusal(answer))
+
+
+# the rows a node's hall mutations answer, by name
+HALL_ROWS: dict[str, type[Any]] = {
+    "window": Window,
+    "slots": AppointmentSlot,
+    "appointment": Appointment,
+    "slot": AppointmentSlot,
+    "ticket": QueueTicket,
+}
+
+
+def hall_outcome(answer: Mapping[str, Any]) -> Outcome[dict[str, Any]]:
+    """A node's answer to ``changeWindow`` or ``takeAppointmentStep``: the rows it left
+    by name (each a transient instance of its class; a list for ``slots``), or the
+    refusal with its code and field."""
+    columns = answer.get("columns")
+    if not isinstance(columns, Mapping):
+        return Outcome(None, _refusal(answer))
+    rows: dict[str, Any] = {}
+    for name, value in columns.items():
+        model = HALL_ROWS[name]
+        if isinstance(value, list):
+            rows[name] = [decode_row(model, v) for v in value]
+        else:
+            rows[name] = None if value is None else decode_row(model, value)
+    return Outcome(rows, _refusal(answer))
+
+
+_HALL_BOARDS = """
+query HallBoards($orgCodes: [String!]!, $day: Date!) {
+  hallBoards(orgCodes: $orgCodes, day: $day) { orgCode columns }
+}
+"""
+
+
+async def hall_boards(client: NodeClient, org_codes: Sequence[str], day: dt.date) -> list[Board]:
+    """The node's hall boards of these orgs on ``day`` (one call for the batch)."""
+    data = await client.query(_HALL_BOARDS, {"orgCodes": list(org_codes), "day": day.isoformat()})
+    found = data.get("hallBoards")
+    if not isinstance(found, list):
+        raise NodeCallFailed(f"node {client.node_id}: hallBoards answered {found!r}")
+    return [decode_board(item["orgCode"], day, item["columns"]) for item in found]

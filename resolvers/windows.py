@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -31,26 +31,26 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.languages import optional_language
 from levels.common.models import ServiceOrg, Window
 from levels.common.publicids import by_key
-from levels.windows import appointments, hours, queue, service
+from levels.node import hall
+from levels.windows import hours, queue, service
 from levels.windows.board import QUEUEING
-from levels.windows.board import board as board_of
 from levels.windows.enums import TicketChannel
 from levels.windows.errors import WindowErrorCode as E
-from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
+from levels.windows.models import QueueTicket
 from resolvers import window_api
 from resolvers.cases import actor_of
 from resolvers.context import still_signed_in
 from resolvers.globalid import decode_id, decode_row_key
+from resolvers.loaders import org_nodes
 from resolvers.pubsub import DELIVERY_ERRORS
+from resolvers.registry import NodeRegistry
 from schema.divisions import QueueState
 from schema.divisions import Window as WindowType
 from schema.info import Info
 from schema.payloads import user_errors
 from schema.windows import (
-    AppointmentPayload,
     AppointmentSlotsPayload,
     AppointmentSlotType,
-    AppointmentType,
     TicketPayload,
     TicketType,
     WindowPayload,
@@ -99,18 +99,33 @@ async def find_org(info: Info, org_code: str, field: Sequence[str]) -> tuple[Lev
             raise DomainError(ErrorCode.ORG_NOT_FOUND, field=field)
         return level, row
     credit = validate_uscc(code, field=tuple(field))
-    found = await asyncio.gather(
-        *(ctx.loaders.service_org_by_code.load((lv, credit)) for lv in LEVELS),
-        return_exceptions=True,
-    )
-    for lv, row in zip(LEVELS, found, strict=True):
-        if row is not None and not isinstance(row, BaseException):  # a Core row (loaders)
-            return lv, row
-    for failed in found:
-        # a node that did not answer may hold it: not "not found" (NODE_UNAVAILABLE)
-        if isinstance(failed, Exception) and not isinstance(failed, DomainError):
-            raise failed
+    first = _likely_levels(ctx.nodes, credit)
+    for batch in (first, [lv for lv in LEVELS if lv not in first]):
+        found = await asyncio.gather(
+            *(ctx.loaders.service_org_by_code.load((lv, credit)) for lv in batch),
+            return_exceptions=True,
+        )
+        for lv, row in zip(batch, found, strict=True):
+            if row is not None and not isinstance(row, BaseException):  # a Core row (loaders)
+                return lv, row
+        for failed in found:
+            # a node that did not answer may hold it: not "not found" (NODE_UNAVAILABLE)
+            if isinstance(failed, Exception) and not isinstance(failed, DomainError):
+                raise failed
     raise DomainError(ErrorCode.ORG_NOT_FOUND, field=field)
+
+
+def _likely_levels(nodes: NodeRegistry, credit: str) -> list[Level]:
+    """The levels an org known by its credit code is first looked for at: that of the
+    division its characters 3–8 name (where it registered) and those below it kept by
+    the same nodes — one call to the node of a county for a county's, a town's or a
+    village's org. Every level when the code names no division."""
+    area = level_of_division(credit[2:8] + "000000")
+    if area is None:
+        return list(LEVELS)
+    at = {n.id for n in org_nodes(nodes, credit, area)}
+    below = LEVELS[LEVELS.index(area) + 1 :]
+    return [area, *(lv for lv in below if {n.id for n in org_nodes(nodes, credit, lv)} <= at)]
 
 
 def _window_target(window: Window, division_code: str) -> Target:
@@ -123,7 +138,7 @@ def _refuse(info: Info, action: Action, target: Target, field: str) -> DomainErr
     return DomainError(E.ROLE_NOT_ALLOWED, field=["input", field])
 
 
-async def _write(
+async def write_at(
     info: Info, level: Level, where: str | int, work: Callable[[AsyncSession], Awaitable[T]]
 ) -> T:
     """Run ``work`` in one transaction of the node holding ``where`` at ``level``: a
@@ -136,7 +151,7 @@ async def _write(
         return await work(session)
 
 
-def _channel(info: Info) -> TicketChannel:
+def channel_of(info: Info) -> TicketChannel:
     viewer = info.context.viewer
     if viewer.kind is AccountKind.STAFF:
         return TicketChannel.COUNTER
@@ -146,36 +161,71 @@ def _channel(info: Info) -> TicketChannel:
 # -- window setup and posts ------------------------------------------------------------
 
 
-async def _on_window(
-    info: Info,
-    window_id: str,
-    action: Action,
-    change: Callable[[AsyncSession, str, Level], Awaitable[Any]],
-) -> WindowPayload:
+Given = Callable[[Window], Awaitable[Mapping[str, Any] | None]]
+
+
+def _may(info: Info, action: Action, window: Window, division_code: str) -> None:
+    target = _window_target(window, division_code)
+    if not allows(info.context.viewer, action, target):
+        raise _refuse(info, action, target, "windowId")
+
+
+async def _window_at_node(info: Info, key: str, action: Action) -> Window:
+    """Window ``key`` read at its node (``WindowByIdLoader``) and the policy check on it
+    (its id leads with its org's division): before a change or a call asked of a node
+    the hub reaches through its API."""
+    window = await info.context.loaders.window_by_id.load(key)
+    if window is None:
+        raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
+    _may(info, action, window, key[:12])
+    return window
+
+
+async def _no_input(_window: Window) -> None:
+    return None
+
+
+async def _change_window(
+    info: Info, window_id: str, action: Action, change: str, given: Given = _no_input
+) -> dict[str, Any]:
+    """One change of a window (``levels/node/hall.py``: SET_POSTS, OPEN_POST, …) after
+    the policy check on the window and its org, with the node's input made from the
+    window (``given``): asked of the window's node when the hub reaches it through its
+    API (the window read there), else in its store. The rows it left, by name."""
     ctx = info.context
+    now = ctx.clock.now()
+    level, key = window_key(window_id)
+    node = ctx.nodes.owner_at(key, level)
+    if node.client is not None:  # the window read at its node, the change made there
+        window = await _window_at_node(info, key, action)
+        return await window_api.change_window(info, node, key, change, now, await given(window))
+
+    async def work(session: AsyncSession) -> dict[str, Any]:
+        window = await service.window_of(session, key)
+        org = await session.get(ServiceOrg, window.org_code)
+        assert org is not None
+        _may(info, action, window, org.division_code)
+        run = hall.window_work(key, change, await given(window), actor=actor_of(info), now=now)
+        return await run(session)
+
+    return await write_at(info, level, key, work)
+
+
+async def _on_window(
+    info: Info, window_id: str, action: Action, change: str, given: Given = _no_input
+) -> WindowPayload:
     try:
-        level, key = window_key(window_id)
-
-        async def work(session: AsyncSession) -> Window:
-            window = await service.window_of(session, key)
-            org = await session.get(ServiceOrg, window.org_code)
-            assert org is not None
-            target = _window_target(window, org.division_code)
-            if not allows(ctx.viewer, action, target):
-                raise _refuse(info, action, target, "windowId")
-            await change(session, key, level)
-            return window
-
-        window = await _write(info, level, key, work)
+        rows = await _change_window(info, window_id, action, change, given)
     except DomainError as e:
-        return WindowPayload(errors=user_errors(e, ctx.locale))
+        return WindowPayload(errors=user_errors(e, info.context.locale))
+    window: Window = rows["window"]
     await publish_queue_changed(info, window.org_code)
     return WindowPayload(window=WindowType.from_row(window))
 
 
-async def _staff(
-    info: Info, username: str | None, window: Window, field: str
-) -> service.StaffRef | None:
+async def _staff(info: Info, username: str | None, window: Window, field: str) -> Any:
+    """The staff member of the window's org named ``username``, from the identity store
+    (``{id, name}``, a ``StaffRef`` as it crosses to the node)."""
     if username is None or not username.strip():
         return None
     async with info.context.identity.store.sessions() as session:
@@ -187,101 +237,76 @@ async def _staff(
         or account.disabled
     ):
         raise DomainError(E.STAFF_NOT_FOUND, field=["input", field])
-    return service.StaffRef(account.id, account.display_name)
+    return {"id": account.id, "name": account.display_name}
 
 
 async def set_window_posts(info: Info, input: Any) -> WindowPayload:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
-        window = await service.window_of(session, key)
+    async def given(window: Window) -> Mapping[str, Any]:
         a = await _staff(info, input.a_staff, window, "aStaff")
-        b = await _staff(info, input.b_staff, window, "bStaff")
-        return await service.set_posts(key, a, b, session=session, actor=actor_of(info), now=now)
+        return {"a": a, "b": await _staff(info, input.b_staff, window, "bStaff")}
 
-    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, change)
+    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, "SET_POSTS", given)
 
 
 async def open_post(info: Info, input: Any) -> WindowPayload:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
-        return await service.open_post(key, session=session, actor=actor_of(info), now=now)
-
-    return await _on_window(info, input.window_id, Action.TAKE_POST, change)
+    return await _on_window(info, input.window_id, Action.TAKE_POST, "OPEN_POST")
 
 
 async def leave_post(info: Info, input: Any) -> WindowPayload:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
-        return await service.leave_post(key, session=session, actor=actor_of(info), now=now)
-
-    return await _on_window(info, input.window_id, Action.TAKE_POST, change)
+    return await _on_window(info, input.window_id, Action.TAKE_POST, "LEAVE_POST")
 
 
 async def set_window_hours(info: Info, input: Any) -> WindowPayload:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
+    async def given(_window: Window) -> Mapping[str, Any]:
         spans = [
-            hours.Span(
-                s.day_kind,
-                hours.parse_clock(s.opens, ["input", "hours", str(i), "opens"]),
-                hours.parse_clock(s.closes, ["input", "hours", str(i), "closes"]),
-                s.extended,
-            )
+            {
+                "dayKind": s.day_kind.value,
+                "opens": hours.parse_clock(s.opens, ["input", "hours", str(i), "opens"]),
+                "closes": hours.parse_clock(s.closes, ["input", "hours", str(i), "closes"]),
+                "extended": s.extended,
+            }
             for i, s in enumerate(input.hours)
         ]
-        return await service.set_hours(key, spans, session=session, actor=actor_of(info), now=now)
+        return {"hours": spans}
 
-    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, change)
+    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, "SET_HOURS", given)
 
 
 async def set_window_services(info: Info, input: Any) -> WindowPayload:
-    now = info.context.clock.now()
+    async def given(_window: Window) -> Mapping[str, Any]:
+        kiosk = input.kiosk_functions
+        return {
+            "basicCodes": None if input.basic_codes is None else list(input.basic_codes),
+            "kioskFunctions": None if kiosk is None else [f.value for f in kiosk],
+            "queuePrefix": input.queue_prefix,
+        }
 
-    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
-        return await service.set_services(
-            key,
-            input.basic_codes,
-            input.kiosk_functions,
-            input.queue_prefix,
-            session=session,
-            actor=actor_of(info),
-            now=now,
-        )
-
-    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, change)
+    return await _on_window(info, input.window_id, Action.MANAGE_WINDOW, "SET_SERVICES", given)
 
 
 async def open_appointment_slots(info: Info, input: Any) -> AppointmentSlotsPayload:
-    ctx = info.context
-    now = ctx.clock.now()
-    opened: list[AppointmentSlot] = []
-
-    async def change(session: AsyncSession, key: str, _level: Level) -> Any:
+    async def given(_window: Window) -> Mapping[str, Any]:
         kept_day(input.date, ("input", "date"))
         drafts = [
-            appointments.SlotDraft(
-                hours.parse_clock(s.starts, ["input", "slots", str(i), "starts"]),
-                hours.parse_clock(s.ends, ["input", "slots", str(i), "ends"]),
-                s.capacity,
-            )
+            {
+                "starts": hours.parse_clock(s.starts, ["input", "slots", str(i), "starts"]),
+                "ends": hours.parse_clock(s.ends, ["input", "slots", str(i), "ends"]),
+                "capacity": s.capacity,
+            }
             for i, s in enumerate(input.slots)
         ]
-        opened.extend(
-            await appointments.open_slots(
-                key, input.date, drafts, session=session, actor=actor_of(info), now=now,
-                calendar=await load_calendar(session=session),
-            )
-        )  # fmt: skip
+        return {"date": input.date.isoformat(), "slots": drafts}
 
-    done = await _on_window(info, input.window_id, Action.MANAGE_WINDOW, change)
-    if done.errors:
-        return AppointmentSlotsPayload(errors=done.errors)
+    try:
+        rows = await _change_window(
+            info, input.window_id, Action.MANAGE_WINDOW, "OPEN_SLOTS", given
+        )
+    except DomainError as e:
+        return AppointmentSlotsPayload(errors=user_errors(e, info.context.locale))
+    await publish_queue_changed(info, rows["window"].org_code)
     level = window_key(input.window_id)[0]
-    return AppointmentSlotsPayload(slots=[AppointmentSlotType.from_row(level, s) for s in opened])
+    slots = [AppointmentSlotType.from_row(level, s) for s in rows["slots"]]
+    return AppointmentSlotsPayload(slots=slots)
 
 
 # -- tickets ---------------------------------------------------------------------------
@@ -306,7 +331,7 @@ async def issue_ticket(info: Info, input: Any) -> TicketPayload:
         staff = viewer.kind is AccountKind.STAFF
         request = queue.TicketRequest(
             org=org,
-            channel=_channel(info),
+            channel=channel_of(info),
             holder_id=None if staff else viewer.subject,
             basic_code=input.basic_code,
             window_id=window_id,
@@ -324,7 +349,7 @@ async def issue_ticket(info: Info, input: Any) -> TicketPayload:
         if node.client is not None:  # the node writes it, through its API
             ticket = await window_api.issue_ticket(info, node, request, now)
         else:
-            ticket = await _write(info, level, org.division_code, work)
+            ticket = await write_at(info, level, org.division_code, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
@@ -337,26 +362,19 @@ async def call_next_ticket(info: Info, input: Any) -> TicketPayload:
     try:
         level, key = window_key(input.window_id)
 
-        def may_call(window: Window, org: ServiceOrg | None) -> None:
-            assert org is not None
-            target = _window_target(window, org.division_code)
-            if not allows(ctx.viewer, Action.CALL_TICKET, target):
-                raise _refuse(info, Action.CALL_TICKET, target, "windowId")
-
         async def work(session: AsyncSession) -> QueueTicket:
             window = await service.window_of(session, key)
-            may_call(window, await session.get(ServiceOrg, window.org_code))
+            org = await session.get(ServiceOrg, window.org_code)
+            assert org is not None
+            _may(info, Action.CALL_TICKET, window, org.division_code)
             return await queue.call_next(key, session=session, actor=actor_of(info), now=now)
 
         node = ctx.nodes.owner_at(key, level)
-        if node.client is not None:  # the window and its org read there, the call made there
-            window = await ctx.loaders.window_by_id.load(key)
-            if window is None:
-                raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
-            may_call(window, await window_api.org(info, node, window.org_code))
+        if node.client is not None:  # the window read there, the call made there
+            await _window_at_node(info, key, Action.CALL_TICKET)
             ticket = await window_api.call_next(info, node, key, now)
         else:
-            ticket = await _write(info, level, key, work)
+            ticket = await write_at(info, level, key, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
@@ -401,7 +419,7 @@ async def _on_ticket(
             step = run.__name__.upper()  # SERVE, FINISH, NO_SHOW … (levels/node/windows.py)
             ticket = await window_api.ticket_step(info, node, tid, step, now, **extra)
         else:
-            ticket = await _write(info, level, tid, work)
+            ticket = await write_at(info, level, tid, work)
     except DomainError as e:
         return TicketPayload(errors=user_errors(e, ctx.locale))
     await publish_queue_changed(info, ticket.org_code)
@@ -440,108 +458,6 @@ async def cancel_ticket(info: Info, input: Any) -> TicketPayload:
     return await _on_ticket(info, input.ticket_id, Action.CANCEL_TICKET, queue.cancel)
 
 
-# -- appointments ----------------------------------------------------------------------
-
-
-async def book_appointment(info: Info, input: Any) -> AppointmentPayload:
-    ctx = info.context
-    now = ctx.clock.now()
-    try:
-        level, sid = decode_row_key(input.slot_id, "AppointmentSlot", ("input", "slotId"))
-        basic = input.basic_code.strip() if input.basic_code else None
-
-        async def work(session: AsyncSession) -> tuple[Appointment, AppointmentSlot]:
-            slot = await by_key(session, AppointmentSlot, sid)
-            if slot is None:
-                raise DomainError(E.SLOT_NOT_FOUND, field=["input", "slotId"])
-            org = await session.get(ServiceOrg, slot.org_code)
-            assert org is not None
-            target = Target(Resource.APPOINTMENT, division_code=org.division_code, owner=None)
-            if not allows(ctx.viewer, Action.BOOK_APPOINTMENT, target):
-                raise DomainError(E.ROLE_NOT_ALLOWED, field=["input", "slotId"])
-            row = await appointments.book(
-                slot.id, basic, org=org, session=session, actor=actor_of(info), now=now
-            )
-            await session.refresh(slot)
-            return row, slot
-
-        row, slot = await _write(info, level, sid, work)
-    except DomainError as e:
-        return AppointmentPayload(errors=user_errors(e, ctx.locale))
-    return AppointmentPayload(appointment=AppointmentType.from_row(level, row, slot))
-
-
-async def _on_appointment(
-    info: Info,
-    value: str,
-    change: Callable[
-        [AsyncSession, ServiceOrg, int], Awaitable[tuple[Appointment, QueueTicket | None]]
-    ],
-) -> AppointmentPayload:
-    ctx = info.context
-    try:
-        level, aid = decode_row_key(value, "Appointment", ("input", "appointmentId"))
-
-        async def work(
-            session: AsyncSession,
-        ) -> tuple[Appointment, AppointmentSlot, QueueTicket | None]:
-            row = await by_key(session, Appointment, aid)
-            target = Target(
-                Resource.APPOINTMENT,
-                division_code=row.division_code if row else None,
-                owner=row.person_id if row else None,
-                org_code=row.org_code if row else None,
-            )
-            # an appointment the viewer may not read does not exist for them
-            if row is None or not allows(ctx.viewer, Action.READ, target):
-                raise DomainError(E.APPOINTMENT_NOT_FOUND, field=["input", "appointmentId"])
-            if not allows(ctx.viewer, Action.BOOK_APPOINTMENT, target):
-                raise DomainError(E.NOT_THE_HOLDER, field=["input", "appointmentId"])
-            org = await session.get(ServiceOrg, row.org_code)
-            assert org is not None
-            done, ticket = await change(session, org, row.id)
-            slot = await session.get(AppointmentSlot, done.slot_id)
-            assert slot is not None
-            return done, slot, ticket
-
-        row, slot, ticket = await _write(info, level, aid, work)
-    except DomainError as e:
-        return AppointmentPayload(errors=user_errors(e, ctx.locale))
-    if ticket is not None:
-        await publish_queue_changed(info, ticket.org_code)
-    return AppointmentPayload(
-        appointment=AppointmentType.from_row(level, row, slot),
-        ticket=TicketType.from_row(ticket) if ticket else None,
-    )
-
-
-async def cancel_appointment(info: Info, input: Any) -> AppointmentPayload:
-    now = info.context.clock.now()
-
-    async def change(
-        session: AsyncSession, _org: ServiceOrg, aid: int
-    ) -> tuple[Appointment, QueueTicket | None]:
-        row = await appointments.cancel(aid, session=session, actor=actor_of(info), now=now)
-        return row, None
-
-    return await _on_appointment(info, input.appointment_id, change)
-
-
-async def check_in_appointment(info: Info, input: Any) -> AppointmentPayload:
-    now = info.context.clock.now()
-
-    async def change(
-        session: AsyncSession, org: ServiceOrg, aid: int
-    ) -> tuple[Appointment, QueueTicket | None]:
-        row, ticket = await appointments.check_in(
-            aid, _channel(info), org=org, session=session, actor=actor_of(info), now=now,
-            calendar=await load_calendar(session=session),
-        )  # fmt: skip
-        return row, ticket
-
-    return await _on_appointment(info, input.appointment_id, change)
-
-
 # -- the hall display: windowQueue -----------------------------------------------------
 
 
@@ -555,8 +471,7 @@ async def follow_queue(info: Info, window_id: str) -> AsyncIterator[QueueState]:
         level, key = window_key(window_id, "windowId")
     except DomainError:
         raise DomainError(ErrorCode.INVALID_ID, field=["windowId"]) from None
-    async with ctx.nodes.owner_at(key, level).sessions() as session:
-        window = await session.get(Window, key)
+    window = await ctx.loaders.window_by_id.load(key)  # at its node (its API or store)
     if window is None or window.kind not in QUEUEING:
         raise DomainError(E.WINDOW_NOT_FOUND, field=["windowId"])
     async with ctx.broker.subscribe(queue_channel(window.org_code)) as changes:
@@ -571,9 +486,9 @@ async def follow_queue(info: Info, window_id: str) -> AsyncIterator[QueueState]:
 async def _queue_state(info: Info, level: Level, window: Window) -> QueueState:
     ctx = info.context
     now = ctx.clock.now()
-    async with ctx.nodes.owner_at(window.id, level).sessions() as session:
-        day = await board_of(window.org_code, china_date(now), session=session)
-        calendar = await load_calendar(session=session)
+    # the board at the org's node (its API or store), the calendar of the level
+    day = await ctx.loaders.board_by_org.load((level, window.org_code, china_date(now)))
+    calendar = await ctx.loaders.calendar_by_level.load(level)
     current = day.window(window.id) or window
     is_open = hours.open_now(day.spans.get(window.id, []), calendar, now)
     return QueueState.of(day.view(current), is_open, now)

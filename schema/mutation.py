@@ -10,7 +10,16 @@ import strawberry
 from auth.permissions import IsAuthenticated
 from levels.cases.machine import Step
 from levels.cases.service import StepInput
-from resolvers import cases, delegation, identity, licences, proxy, referrals, submission
+from resolvers import (
+    appointment_writes,
+    cases,
+    delegation,
+    identity,
+    licences,
+    proxy,
+    referrals,
+    submission,
+)
 from resolvers import evaluations as evaluation_resolvers
 from resolvers import outbox as outbox_resolvers
 from resolvers import publication as publication_resolvers
@@ -562,7 +571,7 @@ class Mutation(
         permission_classes=[IsAuthenticated],
     )
     async def book_appointment(self, info: Info, input: BookAppointmentInput) -> AppointmentPayload:
-        return await window_resolvers.book_appointment(info, input)
+        return await appointment_writes.book_appointment(info, input)
 
     @strawberry.mutation(
         description="The person cancels their appointment; the seat is free again",
@@ -571,7 +580,7 @@ class Mutation(
     async def cancel_appointment(
         self, info: Info, input: AppointmentActionInput
     ) -> AppointmentPayload:
-        return await window_resolvers.cancel_appointment(info, input)
+        return await appointment_writes.cancel_appointment(info, input)
 
     @strawberry.mutation(
         description="签到 from 30 minutes before the slot: a ticket of the window, called "
@@ -581,7 +590,7 @@ class Mutation(
     async def check_in_appointment(
         self, info: Info, input: AppointmentActionInput
     ) -> AppointmentPayload:
-        return await window_resolvers.check_in_appointment(info, input)
+        return await appointment_writes.check_in_appointment(info, input)
 
 
 def _plain(input: CaseActionInput) -> StepInput:

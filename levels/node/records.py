@@ -4,7 +4,8 @@ tolerance commitment, special procedures, timeline events, notices, the licences
 approval issued, its ratings — read for a batch of case numbers in one statement per kind, with the
 same reads (and orders) as the hub's loaders use on a store. A node serves them as
 ``caseRecords(of:, numbers:)``; and the orgs of divisions, departments and windows by id
-and those of orgs, as ``orgRecords(of:, keys:)``."""
+and those of orgs, a hall's tickets and appointments by public id, as
+``orgRecords(of:, keys:)``."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from levels.licences import reads as licence_reads
 from levels.licences.models import ELicence
 from levels.notices import service as notice_service
 from levels.notices.models import CaseNotice
-from levels.windows.models import QueueTicket
+from levels.windows.models import Appointment, QueueTicket
 
 
 class CaseRecordKind(enum.Enum):
@@ -104,6 +105,7 @@ class OrgRecordKind(enum.Enum):
     WINDOWS = "WINDOWS"
     WINDOWS_OF_ORG = "WINDOWS_OF_ORG"
     TICKETS = "TICKETS"
+    APPOINTMENTS = "APPOINTMENTS"
 
 
 @dataclass(frozen=True)
@@ -120,9 +122,11 @@ class OrgKind:
         return table(self.model)
 
 
-async def _tickets_by_public_id(keys: Sequence[str], *, session: AsyncSession) -> Sequence[Any]:
-    found = await session.scalars(select(QueueTicket).where(QueueTicket.public_id.in_(keys)))
-    return list(found)
+def _by_public_id(model: type[QueueTicket] | type[Appointment]) -> Read:
+    async def read(keys: Sequence[str], *, session: AsyncSession) -> Sequence[Any]:
+        return list(await session.scalars(select(model).where(model.public_id.in_(keys))))
+
+    return read
 
 
 ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
@@ -138,7 +142,9 @@ ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
     # keyed by the org's credit code
     OrgRecordKind.WINDOWS_OF_ORG: OrgKind(Window, common_service.windows_by_org, False),
     # keyed by public id (division code + "-" + hex): a hall's queue tickets
-    OrgRecordKind.TICKETS: OrgKind(QueueTicket, _tickets_by_public_id, True),
+    OrgRecordKind.TICKETS: OrgKind(QueueTicket, _by_public_id(QueueTicket), True),
+    # keyed by public id: appointments booked at a hall's windows
+    OrgRecordKind.APPOINTMENTS: OrgKind(Appointment, _by_public_id(Appointment), True),
 }
 
 

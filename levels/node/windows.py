@@ -14,7 +14,7 @@ import datetime as dt
 import enum
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -31,15 +31,20 @@ from levels.windows.enums import TicketChannel
 from levels.windows.errors import WindowErrorCode
 from levels.windows.models import QueueTicket
 
-Work = Callable[[AsyncSession], Awaitable[QueueTicket]]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
-class TicketOutcome:
-    """The ticket as it now stands (None: refused, nothing written) and the refusal."""
+class Outcome(Generic[T]):
+    """What a write of the hall left — a ticket, or the rows of a window's setup or an
+    appointment by name — as it now stands (None: refused, nothing written), and the
+    refusal."""
 
-    ticket: QueueTicket | None
+    value: T | None
     error: DomainError | None = None
+
+
+TicketOutcome = Outcome[QueueTicket]
 
 
 @dataclass(frozen=True)
@@ -56,30 +61,34 @@ class TicketAsk:
     language: str | None = None
 
 
-def _enum_value(kind: type[enum.Enum], value: str, field: str) -> Any:
+def enum_value(kind: type[enum.Enum], value: str, field: str) -> Any:
     try:
         return kind(value)
     except ValueError:
         raise DomainError(ErrorCode.BAD_USER_INPUT, field=[field], detail=value[:50]) from None
 
 
-def _checked(now: dt.datetime) -> None:
+def checked(now: dt.datetime) -> None:
     if now.tzinfo is None:
         raise DomainError(ErrorCode.BAD_USER_INPUT, field=["now"], detail="no offset")
 
 
-async def _in_transaction(sessions: async_sessionmaker[AsyncSession], work: Work) -> TicketOutcome:
+async def in_transaction(
+    sessions: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession], Awaitable[T]]
+) -> Outcome[T]:
+    """``work`` in one transaction of the node's store: committed, or rolled back with
+    its domain refusal as the outcome."""
     async with sessions() as session:
         try:
-            ticket = await work(session)
+            done = await work(session)
             await session.commit()
         except DomainError as e:
             await session.rollback()
-            return TicketOutcome(None, e)
+            return Outcome(None, e)
         except BaseException:
             await session.rollback()
             raise
-    return TicketOutcome(ticket)
+    return Outcome(done)
 
 
 async def issue_ticket(
@@ -93,9 +102,9 @@ async def issue_ticket(
     """取号 at the org of ``ask.division_code``, which this node must own
     (DIVISION_NOT_OWNED, raised: the hub's map is stale)."""
     scope.require(ask.division_code, field="divisionCode")
-    _checked(now)
-    channel = _enum_value(TicketChannel, ask.channel, "channel")
-    kind = None if ask.window_kind is None else _enum_value(WindowKind, ask.window_kind, "kind")
+    checked(now)
+    channel = enum_value(TicketChannel, ask.channel, "channel")
+    kind = None if ask.window_kind is None else enum_value(WindowKind, ask.window_kind, "kind")
 
     async def work(session: AsyncSession) -> QueueTicket:
         org = await session.scalar(
@@ -117,7 +126,7 @@ async def issue_ticket(
             calendar=await load_calendar(session=session),
         )  # fmt: skip
 
-    return await _in_transaction(sessions, work)
+    return await in_transaction(sessions, work)
 
 
 async def call_next(
@@ -131,12 +140,12 @@ async def call_next(
     """叫号 at window ``window_id`` (its id leads with its division, which this node
     must own)."""
     scope.require(window_id[:12], field="windowId")
-    _checked(now)
+    checked(now)
 
     async def work(session: AsyncSession) -> QueueTicket:
         return await queue.call_next(window_id, session=session, actor=actor, now=now)
 
-    return await _in_transaction(sessions, work)
+    return await in_transaction(sessions, work)
 
 
 # a ticket's later steps, by name, as the hub asks for them
@@ -165,7 +174,7 @@ async def take_ticket_step(
     which this node must own): serve, finish (with ``case_number``), no-show, recall,
     transfer (to ``to_window_id``) or cancel."""
     scope.require(key[:12], field="ticket")
-    _checked(now)
+    checked(now)
     run = TICKET_STEPS.get(step)
     if run is None:
         raise DomainError(ErrorCode.BAD_USER_INPUT, field=["step"], detail=step[:50])
@@ -184,4 +193,4 @@ async def take_ticket_step(
         ticket: QueueTicket = await run(row.id, **extra, session=session, actor=actor, now=now)
         return ticket
 
-    return await _in_transaction(sessions, work)
+    return await in_transaction(sessions, work)

@@ -4,6 +4,7 @@ inbox of ``levels/node``, shape the answer."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Annotated, cast
 
@@ -15,9 +16,11 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import ReadRow
 from levels.common.rowcodec import encode_row
 from levels.node import reads, records
+from levels.node.boards import encode_board
 from levels.node.cursors import case_cursor, decode_cursor, encode_cursor
 from levels.node.inbox import Outcome
 from levels.node.records import CaseRecordKind, OrgRecordKind
+from levels.windows.board import boards
 from schema.node.types import Case, CaseRecord, MatterImplementation, NodeInfo, Record
 
 strawberry.enum(Outcome, name="DeliveryOutcome", description="What became of a delivered message")
@@ -43,6 +46,16 @@ class CasePage:
 class ImplementationPage:
     items: list[MatterImplementation] = strawberry.field(description="The items of this page")
     page_info: PageInfo = strawberry.field(description="Where the page ends")
+
+
+@strawberry.type(description="The hall board of an org on a day")
+class HallBoard:
+    org_code: str = strawberry.field(description="The org's credit code")
+    day: dt.date = strawberry.field(description="The day")
+    columns: JSON = strawberry.field(
+        description="`windows`, `setups` and `tickets` (the day's), every column of each "
+        "row, and `spans` (each window's opening hours: day kind, opens, closes, extended)"
+    )
 
 
 @strawberry.type(description="This node, as the node map describes it")
@@ -202,6 +215,27 @@ class NodeQuery:
         async with info.context.reading() as session:
             found = await records.org_records(of, keys, session=session)
         return [Record(columns=cast(JSON, encode_row(kind.table, r))) for r in found]
+
+    @strawberry.field(
+        description="The hall boards of these orgs (credit codes) on `day`: their windows, "
+        "the windows' setup and hours and the day's tickets, in four statements for the "
+        "batch; an org of which this node keeps no window is not answered"
+    )
+    async def hall_boards(
+        self,
+        info: NodeInfo,
+        org_codes: Annotated[list[str], strawberry.argument(description="Credit codes")],
+        day: Annotated[dt.date, strawberry.argument(description="The day (China)")],
+    ) -> list[HallBoard]:
+        if not org_codes:
+            return []
+        async with info.context.reading() as session:
+            found = await boards(org_codes, day, session=session)
+        return [
+            HallBoard(org_code=b.org_code, day=b.day, columns=cast(JSON, encode_board(b)))
+            for b in found
+            if b.windows
+        ]
 
     @strawberry.field(
         description="The published implementation items of the orgs at or under these "

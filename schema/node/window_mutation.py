@@ -1,21 +1,23 @@
-"""The node's mutations of a hall's queue, for the hub: issuing a ticket
-(``issueTicket``) and calling the next one at a window (``callNextTicket``), written by
-the rules of ``levels/windows`` in the node's own transaction
-(``levels/node/windows.py``). Merged into the node's ``Mutation`` in
-``schema/node/__init__.py``."""
+"""The node's mutations of a hall, for the hub: issuing a ticket (``issueTicket``),
+calling the next one at a window (``callNextTicket``) and a ticket's later steps
+(``takeTicketStep``) (``levels/node/windows.py``); a window's setup
+(``changeWindow``) and an appointment's steps (``takeAppointmentStep``)
+(``levels/node/hall.py``) — each by the rules of ``levels/windows`` in the node's own
+transaction, answered by one function (``_result``). Merged into the node's
+``Mutation`` in ``schema/node/__init__.py``."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, cast
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
 
 from levels.common.reads import table
 from levels.common.rowcodec import encode_row
-from levels.node import windows
-from levels.windows.models import QueueTicket
+from levels.node import hall, windows
 from schema.node.mutation import ActorInput, StepRefusal
 from schema.node.types import NodeInfo
 
@@ -28,12 +30,35 @@ class TicketResult:
     error: StepRefusal | None = strawberry.field(description="Why it was refused")
 
 
-def _result(info: NodeInfo, outcome: windows.TicketOutcome) -> TicketResult:
+@strawberry.type(description="What became of a window's change or an appointment's step")
+class HallResult:
+    columns: JSON | None = strawberry.field(
+        description="The rows as they now stand by name, every column of each: `window` "
+        "(and `slots` opened) for a window's change; `appointment`, `slot` (and `ticket` "
+        "checked in) for an appointment's step (none: refused, nothing written)"
+    )
+    error: StepRefusal | None = strawberry.field(description="Why it was refused")
+
+
+Result = TypeVar("Result", TicketResult, HallResult)
+
+
+def _encoded(value: Any) -> Any:
+    """A row as its columns; a list or a mapping of rows, each so."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        return [_encoded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encoded(v) for k, v in value.items()}
+    return encode_row(table(type(value)), value)
+
+
+def _result(kind: type[Result], info: NodeInfo, outcome: windows.Outcome[Any]) -> Result:
+    """Every hall mutation's answer: what it left, or why it was refused."""
     error = outcome.error
-    return TicketResult(
-        columns=None
-        if outcome.ticket is None
-        else cast(JSON, encode_row(table(QueueTicket), outcome.ticket)),
+    return kind(
+        columns=cast(JSON, _encoded(outcome.value)),
         error=None
         if error is None
         else StepRefusal(
@@ -43,6 +68,19 @@ def _result(info: NodeInfo, outcome: windows.TicketOutcome) -> TicketResult:
             detail=error.detail,
         ),
     )
+
+
+Flow = Callable[..., Awaitable[windows.Outcome[Any]]]
+
+
+async def _run(
+    kind: type[Result], info: NodeInfo, flow: Flow, *args: Any, actor: ActorInput, **kw: Any
+) -> Result:
+    """Run a hall flow of ``levels/node`` in the node's sessions and scope as ``actor``
+    and answer what it left (``_result``): every hall mutation's body."""
+    context = info.context
+    outcome = await flow(context.sessions, context.scope, *args, actor=actor.actor(), **kw)
+    return _result(kind, info, outcome)
 
 
 _NOW = strawberry.argument(description="The hub's instant")
@@ -71,7 +109,6 @@ class WindowMutations:
         window_kind: str | None = None,
         language: str | None = None,
     ) -> TicketResult:
-        context = info.context
         ask = windows.TicketAsk(
             division_code=division_code,
             channel=channel,
@@ -81,10 +118,7 @@ class WindowMutations:
             window_kind=window_kind,
             language=language,
         )
-        outcome = await windows.issue_ticket(
-            context.sessions, context.scope, ask, actor=actor.actor(), now=now
-        )
-        return _result(info, outcome)
+        return await _run(TicketResult, info, windows.issue_ticket, ask, actor=actor, now=now)
 
     @strawberry.mutation(
         description="叫号: the next ticket window `windowId` may call, called by `actor` "
@@ -98,11 +132,7 @@ class WindowMutations:
         actor: ActorInput,
         now: Annotated[dt.datetime, _NOW],
     ) -> TicketResult:
-        context = info.context
-        outcome = await windows.call_next(
-            context.sessions, context.scope, window_id, actor=actor.actor(), now=now
-        )
-        return _result(info, outcome)
+        return await _run(TicketResult, info, windows.call_next, window_id, actor=actor, now=now)
 
     @strawberry.mutation(
         description="A later step of a ticket this node holds (`ticket`: its public id): "
@@ -120,9 +150,52 @@ class WindowMutations:
         case_number: str | None = None,
         to_window_id: str | None = None,
     ) -> TicketResult:
-        context = info.context
-        outcome = await windows.take_ticket_step(
-            context.sessions, context.scope, ticket, step, actor=actor.actor(), now=now,
+        return await _run(
+            TicketResult, info, windows.take_ticket_step, ticket, step, actor=actor, now=now,
             case_number=case_number, to_window_id=to_window_id,
         )  # fmt: skip
-        return _result(info, outcome)
+
+    @strawberry.mutation(
+        description="A change of window `windowId` by `actor`, with its audit event: "
+        "SET_POSTS (`input`: `a`, `b`, each `{id, name}` of the staff the hub found, or "
+        "null), OPEN_POST, LEAVE_POST, SET_HOURS (`hours`: `{dayKind, opens, closes, "
+        "extended}`, minutes), SET_SERVICES (`basicCodes`, `kioskFunctions`, "
+        "`queuePrefix`), SET_LANGUAGES (`languages`), SET_STAFF_LANGUAGES (`staff`, "
+        "`languages`), OPEN_SLOTS (`date`, `slots`: `{starts, ends, capacity}`). Who "
+        "may is the hub's check. DIVISION_NOT_OWNED for a window of a division this node "
+        "does not own"
+    )
+    async def change_window(
+        self,
+        info: NodeInfo,
+        window_id: Annotated[str, strawberry.argument(description="The window's id")],
+        change: Annotated[str, strawberry.argument(description="SET_POSTS, OPEN_POST, …")],
+        actor: ActorInput,
+        now: Annotated[dt.datetime, _NOW],
+        input: JSON | None = None,
+    ) -> HallResult:
+        given = cast(dict[str, Any] | None, input)
+        return await _run(
+            HallResult, info, hall.change_window, window_id, change, given, actor=actor, now=now
+        )
+
+    @strawberry.mutation(
+        description="BOOK a seat of slot `key` (for `basicCode`), or CANCEL or CHECK_IN "
+        "(by `channel`) appointment `key` (public ids), by `actor`, with its audit event. "
+        "Who may is the hub's check. DIVISION_NOT_OWNED for a key of a division this "
+        "node does not own"
+    )
+    async def take_appointment_step(
+        self,
+        info: NodeInfo,
+        key: Annotated[str, strawberry.argument(description="The slot's or appointment's id")],
+        step: Annotated[str, strawberry.argument(description="BOOK, CANCEL or CHECK_IN")],
+        actor: ActorInput,
+        now: Annotated[dt.datetime, _NOW],
+        basic_code: str | None = None,
+        channel: str | None = None,
+    ) -> HallResult:
+        return await _run(
+            HallResult, info, hall.take_appointment_step, key, step, actor=actor, now=now,
+            basic_code=basic_code, channel=channel,
+        )  # fmt: skip

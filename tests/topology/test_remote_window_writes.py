@@ -167,13 +167,12 @@ async def test_a_call_asks_only_the_node_of_the_window(
         called = await _do(desk, B_POST, CALL, windowId=A02)
 
     assert called["errors"] == [], called
-    # the window and its org read at 榆次区's node, and the call made there
-    # the window and its org read at 榆次区's node and the call made there: three calls,
-    # none to the other nodes holding the county level (seven before)
+    # the window read at 榆次区's node (its id names its org's division) and the call
+    # made there: two calls, none to the other nodes holding the county level (seven
+    # before, three with the org read too)
     assert counted == Counter(
         {
             (YUCI, "OrgRecords", "WINDOWS"): 1,
-            (YUCI, "Entities", None): 1,
             (YUCI, "CallNextTicket", None): 1,
         }
     )
