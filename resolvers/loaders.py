@@ -90,7 +90,12 @@ class DivisionByCodeLoader(LevelLoader[str, ReadRow | Division]):
 
 
 class ChildrenByParentLoader(LevelLoader[str, Division]):
+    """The divisions directly below a division, from every node holding their level
+    under it; a node that does not answer leaves the others' (``failed`` says which)."""
+
     many = True
+    remote = True
+    partial = True
 
     def levels_of(self, key: str) -> Sequence[Level]:
         level = level_of_division(key)
@@ -103,6 +108,9 @@ class ChildrenByParentLoader(LevelLoader[str, Division]):
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Division]:
         return await common_service.divisions_by_parent(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Division]:
+        return await remote.children_of(client, keys)
 
     def answers(self, level: Level, row: Division) -> str | None:
         return row.parent_code
@@ -127,7 +135,18 @@ class ServiceOrgByDivisionLoader(LevelLoader[str, ReadRow]):
         return row.division_code
 
 
-class ServiceOrgByCodeLoader(OrgScopedLoader[ReadRow]):
+class ByCreditCodeLoader(OrgScopedLoader[R]):
+    """Keyed by (level, an org's credit code): asked of the nodes holding the level in
+    the code's area (its characters 3–8, ``registry.org_nodes``: one node unless a
+    town of the county has a node of its own), every node holding the level when the
+    code names no area the map covers."""
+
+    def nodes_of(self, key: tuple[Level, str], level: Level) -> list[Node]:
+        registry = self.sessions.nodes
+        return registry.org_nodes(key[1], level) or registry.holding(level)
+
+
+class ServiceOrgByCodeLoader(ByCreditCodeLoader[ReadRow]):
     remote = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
@@ -159,7 +178,7 @@ class DepartmentByIdLoader(LevelLoader[str, Department]):
         return row.id
 
 
-class DepartmentsByOrgLoader(OrgScopedLoader[Department]):
+class DepartmentsByOrgLoader(ByCreditCodeLoader[Department]):
     many = True
     remote = True
 
@@ -173,7 +192,7 @@ class DepartmentsByOrgLoader(OrgScopedLoader[Department]):
         return (level, row.org_code)
 
 
-class WindowsByOrgLoader(OrgScopedLoader[Window]):
+class WindowsByOrgLoader(ByCreditCodeLoader[Window]):
     many = True
     remote = True
 

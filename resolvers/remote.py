@@ -103,6 +103,21 @@ async def divisions_by_code(client: NodeClient, codes: Sequence[str]) -> list[Di
     return [decode_row(Division, item["columns"]) for item in found if item is not None]
 
 
+_CHILDREN = """
+query Children($parents: [String!]!) { children(parents: $parents) { columns } }
+"""
+
+
+async def children_of(client: NodeClient, parents: Sequence[str]) -> list[Division]:
+    """The node's divisions directly below these (one call for the batch), in code
+    order."""
+    data = await client.query(_CHILDREN, {"parents": list(parents)})
+    found = data.get("children")
+    if not isinstance(found, list):
+        raise NodeCallFailed(f"node {client.node_id}: children answered {found!r}")
+    return [decode_row(Division, item["columns"]) for item in found]
+
+
 async def matters_by_code(client: NodeClient, codes: Sequence[str]) -> list[Matter]:
     """The catalogue's rows of these matters (one call for the batch; only the node
     holding the city answers them)."""

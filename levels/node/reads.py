@@ -17,7 +17,7 @@ from levels.city.service import matters_by_code
 from levels.common import reads
 from levels.common.codes import key_range
 from levels.common.enums import MatterStatus
-from levels.common.models import MatterImplementation
+from levels.common.models import Division, MatterImplementation
 from levels.common.reads import OneOf, ReadRow, rows, table
 from levels.county.models import Delegation, DelegationTarget
 from levels.licences.models import ELicence
@@ -27,6 +27,7 @@ __all__ = [
     "cases_by_number",
     "cases_of",
     "cases_under",
+    "children_of",
     "delegations_by_id",
     "divisions_by_code",
     "implementations_by_code",
@@ -45,6 +46,7 @@ _licence = table(ELicence)
 _delegation = table(Delegation)
 _target = table(DelegationTarget)
 _impl = table(MatterImplementation)
+_division = table(Division)
 
 _CASES_BY_NUMBER = select(_case).where(OneOf(_case.c.number, "numbers"))
 _LICENCES_BY_ID = select(_licence).where(OneOf(_licence.c.id, "ids"))
@@ -88,6 +90,23 @@ async def delegations_by_id(ids: Sequence[str], *, session: AsyncSession) -> lis
 def _in_range(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
     lo, hi = key_range(prefix)
     return column >= lo if hi is None else and_(column >= lo, column < hi)
+
+
+async def children_of(
+    parents: Sequence[tuple[str, str]], *, session: AsyncSession
+) -> Sequence[ReadRow]:
+    """The divisions this store holds directly below these ``(code, prefix)`` parents,
+    in code order: a key range on the code under each parent's prefix (the primary
+    key), with its parent code; one statement for the batch."""
+    if not parents:
+        return []
+    c = _division.c
+    stmt = (
+        select(_division)
+        .where(or_(*(and_(_in_range(c.code, p), c.parent_code == code) for code, p in parents)))
+        .order_by(c.code)
+    )
+    return await rows(session, stmt)
 
 
 _CASES_FROM = (

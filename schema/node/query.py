@@ -18,7 +18,14 @@ from levels.node import reads, records
 from levels.node.cursors import case_cursor, decode_cursor, encode_cursor
 from levels.node.inbox import Outcome
 from levels.node.records import CaseRecordKind, OrgRecordKind
-from schema.node.types import Case, CaseRecord, MatterImplementation, NodeInfo, Record
+from schema.node.types import (
+    Case,
+    CaseRecord,
+    Division,
+    MatterImplementation,
+    NodeInfo,
+    Record,
+)
 
 strawberry.enum(Outcome, name="DeliveryOutcome", description="What became of a delivered message")
 
@@ -202,6 +209,26 @@ class NodeQuery:
         async with info.context.reading() as session:
             found = await records.org_records(of, keys, session=session)
         return [Record(columns=cast(JSON, encode_row(kind.table, r))) for r in found]
+
+    @strawberry.field(
+        description="The divisions this node holds directly below these divisions, in "
+        "code order (a key range on the code under each, one statement for the "
+        "batch); DIVISION_NOT_OWNED for a division no part of which is this node's"
+    )
+    async def children(
+        self,
+        info: NodeInfo,
+        parents: Annotated[list[str], strawberry.argument(description="12-digit division codes")],
+    ) -> list[Division]:
+        scope = info.context.scope
+        ranges = [
+            scope.require_range(code, field=("parents", str(i))) for i, code in enumerate(parents)
+        ]
+        if not ranges:
+            return []
+        async with info.context.reading() as session:
+            found = await reads.children_of([(d.code, d.prefix) for d in ranges], session=session)
+        return [Division.from_row(r) for r in found]
 
     @strawberry.field(
         description="The published implementation items of the orgs at or under these "
