@@ -250,21 +250,40 @@ def _implementation_level(code: str) -> Sequence[Level]:
     return (Level.from_digit(digit),) if len(code) == 31 and digit in "1234" and digit else ()
 
 
+def _item_nodes(sessions: RequestSessions, code: str, level: Level) -> list[Node]:
+    """The nodes an implementation item (or its materials) may be kept by: those of its
+    org's credit code (the code's first 18 characters, ``registry.org_nodes``), every
+    node holding the level when the code names no area the map covers."""
+    registry = sessions.nodes
+    return registry.org_nodes(code[:18], level) or registry.holding(level)
+
+
 class ImplementationByCodeLoader(LevelLoader[str, ReadRow]):
+    remote = True
+
     def levels_of(self, key: str) -> Sequence[Level]:
         return _implementation_level(key)
 
+    def nodes_of(self, key: str, level: Level) -> list[Node]:
+        return _item_nodes(self.sessions, key, level)
+
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.implementations_by_code(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Any]:
+        return await remote.implementations_by_code(client, keys)
 
     def answers(self, level: Level, row: ReadRow) -> str:
         return row.code
 
 
 class ImplementationsByBasicCodeLoader(LevelLoader[str, ReadRow]):
-    """Every implementation of a catalogue matter, across all four nodes."""
+    """Every implementation of a catalogue matter, from every node holding a level; a
+    node that does not answer leaves the others' (``failed`` says which)."""
 
     many = True
+    remote = True
+    partial = True
 
     def levels_of(self, key: str) -> Sequence[Level]:
         return LEVELS
@@ -272,18 +291,28 @@ class ImplementationsByBasicCodeLoader(LevelLoader[str, ReadRow]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.implementations_by_basic_code(keys, session=session)
 
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Any]:
+        return await remote.org_records(client, OrgRecordKind.IMPLEMENTATIONS_OF_MATTER, keys)
+
     def answers(self, level: Level, row: ReadRow) -> str:
         return row.basic_code
 
 
 class MaterialsByImplementationLoader(LevelLoader[str, ReadRow]):
     many = True
+    remote = True
 
     def levels_of(self, key: str) -> Sequence[Level]:
         return _implementation_level(key)
 
+    def nodes_of(self, key: str, level: Level) -> list[Node]:
+        return _item_nodes(self.sessions, key, level)
+
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.materials_by_implementation(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Any]:
+        return await remote.org_records(client, OrgRecordKind.MATERIALS_OF_IMPLEMENTATION, keys)
 
     def answers(self, level: Level, row: ReadRow) -> str:
         return row.implementation_code

@@ -16,7 +16,7 @@ from typing import Any
 from levels.cases.models import Case
 from levels.city.models import Matter
 from levels.common.errors import DomainError
-from levels.common.models import Division, ServiceOrg
+from levels.common.models import Division, MatterImplementation, ServiceOrg
 from levels.common.rowcodec import decode_row
 from levels.county.models import Delegation
 from levels.county.service import DelegationView
@@ -89,6 +89,14 @@ async def orgs_by_code(client: NodeClient, codes: Sequence[str]) -> list[Service
     """The node's rows of these orgs (one call for the batch)."""
     found = await client.entities("ServiceOrg", [{"code": c} for c in codes], ["columns"])
     return [decode_row(ServiceOrg, item["columns"]) for item in found if item is not None]
+
+
+async def implementations_by_code(
+    client: NodeClient, codes: Sequence[str]
+) -> list[MatterImplementation]:
+    """The node's implementation items of these codes (one call for the batch)."""
+    found = await client.entities("MatterImplementation", [{"code": c} for c in codes], ["columns"])
+    return [decode_row(MatterImplementation, item["columns"]) for item in found if item is not None]
 
 
 async def cases_by_number(client: NodeClient, numbers: Sequence[str]) -> list[Case]:

@@ -28,7 +28,13 @@ from levels.cases.models import (
 )
 from levels.common import reads
 from levels.common import service as common_service
-from levels.common.models import Department, ServiceOrg, Window
+from levels.common.models import (
+    Department,
+    ImplementationMaterial,
+    MatterImplementation,
+    ServiceOrg,
+    Window,
+)
 from levels.common.reads import table
 from levels.evaluations import service as evaluation_service
 from levels.evaluations.models import Evaluation
@@ -104,6 +110,9 @@ class OrgRecordKind(enum.Enum):
     WINDOWS = "WINDOWS"
     WINDOWS_OF_ORG = "WINDOWS_OF_ORG"
     TICKETS = "TICKETS"
+    IMPLEMENTATIONS_OF_DIVISION = "IMPLEMENTATIONS_OF_DIVISION"
+    IMPLEMENTATIONS_OF_MATTER = "IMPLEMENTATIONS_OF_MATTER"
+    MATERIALS_OF_IMPLEMENTATION = "MATERIALS_OF_IMPLEMENTATION"
 
 
 @dataclass(frozen=True)
@@ -139,6 +148,18 @@ ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
     OrgRecordKind.WINDOWS_OF_ORG: OrgKind(Window, common_service.windows_by_org, False),
     # keyed by public id (division code + "-" + hex): a hall's queue tickets
     OrgRecordKind.TICKETS: OrgKind(QueueTicket, _tickets_by_public_id, True),
+    # the catalogue kept by the orgs: the published items of divisions' orgs (by
+    # division code, by basic code), every item of catalogue matters (by basic code),
+    # the materials of items (by implementation code)
+    OrgRecordKind.IMPLEMENTATIONS_OF_DIVISION: OrgKind(
+        MatterImplementation, reads.implementations_by_division, True
+    ),
+    OrgRecordKind.IMPLEMENTATIONS_OF_MATTER: OrgKind(
+        MatterImplementation, reads.implementations_by_basic_code, False
+    ),
+    OrgRecordKind.MATERIALS_OF_IMPLEMENTATION: OrgKind(
+        ImplementationMaterial, reads.materials_by_implementation, False
+    ),
 }
 
 

@@ -28,6 +28,7 @@ from levels.common.enums import (
 )
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division as DivisionRow
+from levels.common.models import MatterImplementation as ImplementationRow
 from levels.common.models import ServiceOrg as ServiceOrgRow
 from levels.common.reads import ReadRow, table
 from levels.common.rowcodec import encode_row
@@ -180,10 +181,15 @@ class MatterImplementation:
     online_level: OnlineLevel = _d("How far it can be done online")
     status: MatterStatus = _d("Where it stands in the list")
     version: int = _d("Moves by one with each change")
+    row: strawberry.Private[ReadRow]
+
+    @strawberry.field(description=_COLUMNS)
+    def columns(self) -> JSON:
+        return cast(JSON, encode_row(table(ImplementationRow), self.row))
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return _copied(cls, row)
+        return _copied(cls, row, row=row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
@@ -300,7 +306,10 @@ strawberry.enum(
 strawberry.enum(
     OrgRecordKind,
     description="The orgs of divisions (by division code), departments and windows (by "
-    "id), the departments and windows of orgs (by credit code)",
+    "id), the departments and windows of orgs (by credit code), queue tickets (by "
+    "public id), the published implementation items of divisions (by division code), "
+    "the implementation items of catalogue matters (by basic code) and the materials "
+    "of implementation items (by implementation code)",
 )
 
 

@@ -6,14 +6,15 @@ credit code (asked of the one node its code's area names)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections import Counter
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from tests.scenarios.desk import Desk
 from tests.support.federation import CITY, TAIGU, YUCI, Federation, sql_desk
-from tests.topology.test_remote_reads import calls
 
 CHILDREN = """
 query($code: String!) {
@@ -31,6 +32,30 @@ query($code: String!) {
     serviceOrg { code departments { id name org { code name } } windows { id name org { code } } }
   }
 }"""
+
+
+@contextmanager
+def calls(federation: Federation, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[Any]]:
+    """The hub's calls to the nodes while the block runs: by node, operation and kind
+    (a list's ``of``, an ``_entities`` call's type)."""
+    counted: Counter[Any] = Counter()
+    for node in federation.hub:
+        client = node.client
+        assert client is not None
+        execute = client.execute
+
+        async def counting(
+            document: str, variables: Any = None, *, _n: Any = node.id, _e: Any = execute
+        ) -> Any:
+            given = variables or {}
+            operation = document.split("(", 1)[0].split()[-1]
+            typed = given.get("representations") or [{}]
+            counted[(_n, operation, given.get("of") or typed[0].get("__typename"))] += 1
+            return await _e(document, variables)
+
+        monkeypatch.setattr(client, "execute", counting)
+    yield counted
+    monkeypatch.undo()
 
 
 @pytest.fixture(scope="module")
@@ -83,11 +108,91 @@ async def test_an_orgs_departments_and_windows_ask_the_node_of_its_credit_code(
         assert sum(counted.values()) == 5, counted
 
 
-async def test_a_stopped_node_leaves_the_others_children_and_is_named(
+VILLAGE = "140702101201"  # 修文镇's first village, in 榆次区
+ROUTES = """
+query($division: String!) {
+  serviceRoutes(divisionCode: $division, first: 100) {
+    edges { cursor node {
+      matter { basicCode name }
+      implementation {
+        level implementationCode department { name }
+        materials { name }
+      }
+      decidedAt { code level division { code } }
+      receivableAt { level }
+      path { level division { code } }
+      preliminaryReviewAt { division { code } }
+      delegation { id inForce }
+      villageModes maxVisits onlineLevel
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+IMPLEMENTATIONS = """
+query($division: String!) {
+  serviceRoutes(divisionCode: $division, first: 3) { edges { node { matter {
+    basicCode
+    implementations(first: 100) {
+      edges { node { implementationCode level divisionCode status materials { name } } }
+    }
+  } } } }
+}"""
+
+
+async def test_service_routes_and_a_matters_items_are_the_sql_paths(
+    federation: Federation, by_sql: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with calls(federation, monkeypatch) as counted:
+        routes = await federation.desk.run("resident1", ROUTES, division=VILLAGE)
+    assert routes == await by_sql.run("resident1", ROUTES, division=VILLAGE)
+    edges = routes["serviceRoutes"]["edges"]
+    assert edges and any(e["node"]["implementation"]["materials"] for e in edges)
+    # the chain's items: one call at the city node (the city's) and one at 榆次区's
+    # (its county, town and village), beside the loaders' batches
+    items = {n: k for (n, op, of), k in counted.items() if of == "IMPLEMENTATIONS_OF_DIVISION"}
+    assert items == {CITY: 1, YUCI: 1}, counted
+    # every node once per kind of read, but the divisions: the route's own, then its
+    # path's (two batches, as by SQL)
+    assert counted.pop((YUCI, "Entities", "Division")) <= 2
+    assert set(counted.values()) == {1}, counted
+
+    with calls(federation, monkeypatch) as counted:
+        found = await federation.desk.run("jz.auditor", IMPLEMENTATIONS, division=VILLAGE)
+    assert found == await by_sql.run("jz.auditor", IMPLEMENTATIONS, division=VILLAGE)
+    listed = [
+        e["node"]
+        for route in found["serviceRoutes"]["edges"]
+        for e in route["node"]["matter"]["implementations"]["edges"]
+    ]
+    assert {e["divisionCode"][:6] for e in listed} >= {"140702", "140703"}
+    assert any(e["materials"] for e in listed)
+    # the matters' items asked of every node once
+    assert {n for n, _, of in counted if of == "IMPLEMENTATIONS_OF_MATTER"} == {CITY, YUCI, TAIGU}
+    counted.pop((YUCI, "Entities", "Division"), None)
+    # the items from every node at once, then their materials at the nodes of their orgs
+    assert set(counted.values()) == {1}, counted
+
+
+async def test_a_stopped_node_leaves_the_others_children_and_items_and_is_named(
     federation: Federation, by_sql: Desk
 ) -> None:
     expected = _codes(await by_sql.run("jz.auditor", CHILDREN, code="140700000000"))
+    items = await by_sql.run("jz.auditor", IMPLEMENTATIONS, division=VILLAGE)
     await federation.served[TAIGU].stop()
+
+    # a matter's items: those of the nodes that answer, 太谷区 named
+    body = await federation.desk.ask("jz.auditor", IMPLEMENTATIONS, division=VILLAGE)
+    for route, expected_route in zip(
+        body["data"]["serviceRoutes"]["edges"], items["serviceRoutes"]["edges"], strict=True
+    ):
+        listed = route["node"]["matter"]["implementations"]["edges"]
+        assert listed == [
+            e
+            for e in expected_route["node"]["matter"]["implementations"]["edges"]
+            if not e["node"]["divisionCode"].startswith("140703")
+        ]
+    named = {(e["extensions"]["code"], e["extensions"]["node"]) for e in body["errors"]}
+    assert named == {("NODE_UNAVAILABLE", TAIGU)}
 
     body = await federation.desk.ask("jz.auditor", CHILDREN, code="140700000000")
 
