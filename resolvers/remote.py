@@ -20,6 +20,7 @@ from levels.common.models import Division, MatterImplementation, ServiceOrg
 from levels.common.rowcodec import decode_row
 from levels.county.models import Delegation
 from levels.county.service import DelegationView
+from levels.node.case_filter import CaseConditions
 from levels.node.cursors import case_cursor
 from levels.node.records import KINDS, ORG_KINDS, CaseRecordKind, OrgRecordKind
 from levels.node.steps import StepOutcome, code_of
@@ -28,8 +29,8 @@ from levels.windows.models import QueueTicket
 from resolvers.nodeclient import NodeCallFailed, NodeClient
 
 _CASES = """
-query Cases($under: String!, $first: Int!, $after: String) {
-  cases(under: $under, first: $first, after: $after) {
+query Cases($under: String!, $first: Int!, $after: String, $filter: JSON) {
+  cases(under: $under, first: $first, after: $after, filter: $filter) {
     items { columns }
     pageInfo { hasNextPage endCursor }
   }
@@ -38,8 +39,10 @@ query Cases($under: String!, $first: Int!, $after: String) {
 
 
 _CASES_OF = """
-query CasesOf($subject: String!, $under: String, $first: Int!, $after: String) {
-  casesOf(subject: $subject, under: $under, first: $first, after: $after) {
+query CasesOf(
+  $subject: String!, $under: String, $first: Int!, $after: String, $filter: JSON
+) {
+  casesOf(subject: $subject, under: $under, first: $first, after: $after, filter: $filter) {
     items { columns }
     pageInfo { hasNextPage endCursor }
   }
@@ -150,30 +153,48 @@ class CasesPage:
     has_next: bool
 
 
+def _filter(conditions: CaseConditions | None) -> dict[str, Any] | None:
+    return conditions.encode() if conditions is not None and conditions.given else None
+
+
 async def cases_under(
-    client: NodeClient, under: str, *, after: str | None, first: int
+    client: NodeClient,
+    under: str,
+    *,
+    after: str | None,
+    first: int,
+    conditions: CaseConditions | None = None,
 ) -> CasesPage:
-    """A page of the node's cases received at or under ``under``, in number order,
-    after the case number ``after``."""
+    """A page of the node's cases received at or under ``under`` that meet
+    ``conditions`` (when any is set), in number order, after the case number
+    ``after``."""
     variables = {
         "under": under,
         "first": first,
         "after": None if after is None else case_cursor(after),
+        "filter": _filter(conditions),
     }
     return _page(client, "cases", await client.query(_CASES, variables))
 
 
 async def cases_of(
-    client: NodeClient, subject: str, *, under: str | None, after: str | None, first: int
+    client: NodeClient,
+    subject: str,
+    *,
+    under: str | None,
+    after: str | None,
+    first: int,
+    conditions: CaseConditions | None = None,
 ) -> CasesPage:
     """A page of the node's cases of the account ``subject`` (applicant or submitter),
-    received at or under ``under`` when given, in number order, after the case number
-    ``after``."""
+    received at or under ``under`` when given, that meet ``conditions`` (when any is
+    set), in number order, after the case number ``after``."""
     variables = {
         "subject": subject,
         "under": under,
         "first": first,
         "after": None if after is None else case_cursor(after),
+        "filter": _filter(conditions),
     }
     return _page(client, "casesOf", await client.query(_CASES_OF, variables))
 

@@ -21,6 +21,7 @@ from levels.common.models import Division, MatterImplementation
 from levels.common.reads import OneOf, ReadRow, rows, table
 from levels.county.models import Delegation, DelegationTarget
 from levels.licences.models import ELicence
+from levels.node.case_filter import CaseConditions
 
 __all__ = [
     "DelegationRow",
@@ -119,15 +120,24 @@ _CASES_UNDER = _CASES_FROM.where(_case.c.number < bindparam("hi"))
 
 
 async def cases_under(
-    prefix: str, *, after: str | None, limit: int, session: AsyncSession
+    prefix: str,
+    *,
+    after: str | None,
+    limit: int,
+    session: AsyncSession,
+    conditions: CaseConditions | None = None,
 ) -> Sequence[ReadRow]:
     """Cases this store holds whose number starts with ``prefix`` (received at or
-    under that division), in number order, after the number ``after``."""
+    under that division) and that meet ``conditions``, in number order, after the
+    number ``after``."""
     lo, hi = key_range(prefix)
     params = {"lo": lo, "after": after or "", "limit": limit}
-    if hi is None:  # a prefix of nines: no upper bound
-        return await rows(session, _CASES_FROM, params)
-    return await rows(session, _CASES_UNDER, {**params, "hi": hi})
+    stmt = _CASES_FROM if hi is None else _CASES_UNDER  # a prefix of nines: no upper bound
+    if hi is not None:
+        params["hi"] = hi
+    if conditions is not None:
+        stmt = conditions.where(stmt)
+    return await rows(session, stmt, params)
 
 
 _CASES_OF = (
@@ -151,14 +161,17 @@ async def cases_of(
     after: str | None,
     limit: int,
     session: AsyncSession,
+    conditions: CaseConditions | None = None,
 ) -> Sequence[ReadRow]:
     """Cases this store holds of an account (its applications, and what it handed in
     for another: ``applicant_id`` or ``submitted_by``, both indexed), in number order,
     after the number ``after``; with ``prefix``, those received at or under that
-    division (a key range on the number)."""
+    division (a key range on the number); with ``conditions``, those meeting them."""
     stmt = _CASES_OF
     if prefix is not None:
         stmt = stmt.where(_in_range(_case.c.number, prefix))
+    if conditions is not None:
+        stmt = conditions.where(stmt)
     params = {"subject": subject, "after": after or "", "limit": limit}
     return await rows(session, stmt, params)
 

@@ -15,6 +15,7 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import ReadRow
 from levels.common.rowcodec import encode_row
 from levels.node import reads, records
+from levels.node.case_filter import CaseConditions
 from levels.node.cursors import case_cursor, decode_cursor, encode_cursor
 from levels.node.inbox import Outcome
 from levels.node.records import CaseRecordKind, OrgRecordKind
@@ -118,14 +119,27 @@ class NodeQuery:
         after: Annotated[
             str | None, strawberry.argument(description="The `endCursor` of the page before")
         ] = None,
+        filter: Annotated[
+            JSON | None,
+            strawberry.argument(
+                description="Only the cases meeting these conditions (the hub's, as "
+                "levels.node.case_filter encodes them: days handed in and accepted, "
+                "clocks by colour on the hub's today, overdue flags, the applicant)"
+            ),
+        ] = None,
     ) -> CasePage:
         # cases received under a division are held there or referred up its chain
         division = info.context.scope.require_range(under, field="under", upward=True)
         size = _page_size(info, first)
         start = decode_cursor(after, "case", 1)[0] if after else None
+        conditions = None if filter is None else CaseConditions.decode(filter)
         async with info.context.reading() as session:
             found = await reads.cases_under(
-                division.prefix, after=start, limit=size + 1, session=session
+                division.prefix,
+                after=start,
+                limit=size + 1,
+                conditions=conditions,
+                session=session,
             )
         return _case_page(found, size)
 
@@ -148,6 +162,14 @@ class NodeQuery:
         after: Annotated[
             str | None, strawberry.argument(description="The `endCursor` of the page before")
         ] = None,
+        filter: Annotated[
+            JSON | None,
+            strawberry.argument(
+                description="Only the cases meeting these conditions (the hub's, as "
+                "levels.node.case_filter encodes them: days handed in and accepted, "
+                "clocks by colour on the hub's today, overdue flags, the applicant)"
+            ),
+        ] = None,
     ) -> CasePage:
         prefix = None
         if under is not None:
@@ -155,9 +177,15 @@ class NodeQuery:
             prefix = scope.require_range(under, field="under", upward=True).prefix
         size = _page_size(info, first)
         start = decode_cursor(after, "case", 1)[0] if after else None
+        conditions = None if filter is None else CaseConditions.decode(filter)
         async with info.context.reading() as session:
             found = await reads.cases_of(
-                subject, prefix=prefix, after=start, limit=size + 1, session=session
+                subject,
+                prefix=prefix,
+                after=start,
+                limit=size + 1,
+                conditions=conditions,
+                session=session,
             )
         return _case_page(found, size)
 

@@ -1,18 +1,22 @@
 """What a node serves the hub's loaders that were read by SQL, called as the hub calls
 them: the children of a batch of divisions (``children``, a key range on the code),
-implementation items by code (``_entities``) and the catalogue's records of orgs
-(``orgRecords``: the items of divisions, of matters, their materials); one statement
-a call, the rows the hub's SQL read gives on the same store, in the same order."""
+implementation items by code (``_entities``), the catalogue's records of orgs
+(``orgRecords``: the items of divisions, of matters, their materials) and the lists of
+cases with the conditions of the hub's filter; one statement a call (a page), the rows
+the hub's SQL read gives on the same store, in the same order."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from auth.hub_tokens import HubKey, HubTokenSigner
 from gateway.node_app import create_node_app
 from gateway.settings import Settings
+from levels.cases.models import Case
 from levels.common import reads
 from levels.common import service as common_service
 from levels.common.clock import FixedClock
@@ -20,6 +24,7 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division, ImplementationMaterial, MatterImplementation
 from levels.common.reads import table
 from levels.common.rowcodec import encode_row
+from levels.node.case_filter import CaseConditions
 from levels.node.records import OrgRecordKind
 from resolvers import remote
 from resolvers.nodeclient import NodeClient
@@ -96,3 +101,56 @@ async def test_the_catalogue_of_orgs_one_statement_a_call(
     assert [encode_row(impl, i) for i in matters] == [encode_row(impl, i) for i in of_matter]
     material = table(ImplementationMaterial)
     assert [encode_row(material, m) for m in found] == [encode_row(material, m) for m in materials]
+
+
+async def test_a_filtered_list_of_cases_is_one_statement_a_page(
+    node_client: MakeClient, node_apps: dict[str, Any]
+) -> None:
+    today = dt.date(2026, 11, 20)
+    conditions = CaseConditions(today=today, submitted_from=dt.date(2026, 10, 1))
+    async with store_session(node_apps["county"]) as session:
+        expected = [
+            r.number
+            for r in await session.execute(
+                conditions.where(select(table(Case))).order_by(Case.number)
+            )
+        ]
+        applicant = await session.scalar(select(Case.applicant_id).order_by(Case.number))
+    assert expected and applicant
+    county = node_client("county")
+    seen: list[str] = []
+    after = None
+    while True:
+        with statements(node_apps["county"]) as counted:
+            page = await remote.cases_under(
+                county, "140700000000", after=after, first=5, conditions=conditions
+            )
+        assert counted["n"] == 1
+        seen += [r.number for r in page.rows]
+        if not page.has_next:
+            break
+        after = page.rows[-1].number
+    assert seen == expected
+    # an account's cases, by applicant too: one statement
+    mine = CaseConditions(today=today, by_applicant=True, applicant_id=applicant)
+    with statements(node_apps["county"]) as counted:
+        page = await remote.cases_of(
+            county, applicant, under=None, after=None, first=100, conditions=mine
+        )
+    assert counted["n"] == 1
+    assert page.rows and {r.applicant_id for r in page.rows} == {applicant}
+    # nobody: none
+    nobody = CaseConditions(today=today, by_applicant=True, applicant_id=None)
+    page = await remote.cases_under(county, "140700000000", after=None, first=5, conditions=nobody)
+    assert page.rows == []
+
+
+async def test_a_list_filter_not_the_hubs_is_refused(node_client: MakeClient) -> None:
+    county = node_client("county")
+    for junk in ({"today": "2026-11-20", "colour": "RED"}, {"clock_state": "RED"}, [1]):
+        with pytest.raises(DomainError) as refused:
+            await county.query(
+                'query($f: JSON) { cases(under: "140700000000", filter: $f) { items { number } } }',
+                {"f": junk},
+            )
+        assert refused.value.code is ErrorCode.BAD_USER_INPUT
