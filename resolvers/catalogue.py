@@ -5,6 +5,7 @@ page the result."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,9 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division as DivisionRow
 from levels.common.reads import ReadRow
 from levels.county import service as county_service
+from resolvers import remote
 from resolvers.fanout import fan_out, node_ids
+from resolvers.nodeclient import NodeClient
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
@@ -123,8 +126,21 @@ async def matters(
         async def implemented(node: Node, session: AsyncSession) -> set[str]:
             return await common_service.basic_codes_implemented(stmt, session=session)
 
+        async def implemented_api(node: Node, client: NodeClient) -> set[str]:
+            return await remote.implemented_matters(
+                client,
+                under=scope.code if scope else None,
+                online_level=f.online_level,
+                max_visits=f.max_visits,
+            )
+
         found = await fan_out(
-            sessions, _levels_within(scope, f.level), implemented, timeout=timeout
+            sessions,
+            _levels_within(scope, f.level),
+            implemented,
+            timeout=timeout,
+            under=scope.code if scope else None,
+            remote=implemented_api,
         )
         report_unavailable(info, found.unavailable)
         basic_codes = set().union(*found.values.values())
@@ -140,7 +156,27 @@ async def matters(
             limit=size + 1,
         )
 
-    result = await fan_out(sessions, [Level.CITY], fetch, timeout=timeout)
+    async def fetch_api(node: Node, client: NodeClient) -> Sequence[Any]:
+        # the node's pages in turn until it has ``size + 1`` (its page size is bounded)
+        found: list[Any] = []
+        position = start.get(node.id)
+        while True:
+            page = await remote.matters(
+                client,
+                keyword=f.keyword,
+                type=f.type,
+                status=f.status,
+                basic_codes=basic_codes,
+                after=position,
+                first=min(size + 1 - len(found), max_page),
+            )
+            found += page.rows
+            if len(found) > size or not page.has_next or not page.rows:
+                return found
+            position = page.rows[-1].basic_code
+
+    max_page = info.context.settings.max_page_size
+    result = await fan_out(sessions, [Level.CITY], fetch, timeout=timeout, remote=fetch_api)
     report_unavailable(info, result.unavailable)
     page = merge_page(dict(result.values), lambda r: r.basic_code, first=size, start=start)
     loader = info.context.loaders.matter_by_code

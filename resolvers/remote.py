@@ -9,19 +9,20 @@ ticket it was asked to issue or call (``ticket_outcome``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from levels.cases.models import Case
 from levels.city.models import Matter
+from levels.common.enums import MatterStatus, MatterType, OnlineLevel
 from levels.common.errors import DomainError
 from levels.common.models import Division, MatterImplementation, ServiceOrg
 from levels.common.rowcodec import decode_row
 from levels.county.models import Delegation
 from levels.county.service import DelegationView
 from levels.node.case_filter import CaseConditions
-from levels.node.cursors import case_cursor
+from levels.node.cursors import case_cursor, encode_cursor
 from levels.node.records import KINDS, ORG_KINDS, CaseRecordKind, OrgRecordKind
 from levels.node.steps import StepOutcome, code_of
 from levels.node.windows import TicketOutcome
@@ -234,3 +235,78 @@ def ticket_outcome(answer: Mapping[str, Any]) -> TicketOutcome:
     columns = answer.get("columns")
     ticket = decode_row(QueueTicket, columns) if isinstance(columns, Mapping) else None
     return TicketOutcome(ticket, _refusal(answer))
+
+
+_MATTERS = """
+query Matters(
+  $keyword: String, $type: MatterType, $status: MatterStatus, $basicCodes: [String!],
+  $first: Int!, $after: String
+) {
+  matters(
+    keyword: $keyword, type: $type, status: $status, basicCodes: $basicCodes,
+    first: $first, after: $after
+  ) {
+    items { columns }
+    pageInfo { hasNextPage }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class MattersPage:
+    rows: list[Matter]
+    has_next: bool
+
+
+async def matters(
+    client: NodeClient,
+    *,
+    keyword: str | None,
+    type: MatterType | None,
+    status: MatterStatus | None,
+    basic_codes: Collection[str] | None,
+    after: str | None,
+    first: int,
+) -> MattersPage:
+    """A page of the catalogue's matters at the node keeping it, by basic code, after
+    the basic code ``after``."""
+    variables = {
+        "keyword": keyword,
+        "type": None if type is None else type.name,
+        "status": None if status is None else status.name,
+        "basicCodes": None if basic_codes is None else sorted(basic_codes),
+        "first": first,
+        "after": None if after is None else encode_cursor("matter", after),
+    }
+    page = (await client.query(_MATTERS, variables)).get("matters")
+    if not isinstance(page, dict):
+        raise NodeCallFailed(f"node {client.node_id}: matters answered {page!r}")
+    rows = [decode_row(Matter, item["columns"]) for item in page["items"]]
+    return MattersPage(rows, bool(page["pageInfo"]["hasNextPage"]))
+
+
+_IMPLEMENTED = """
+query Implemented($under: String, $onlineLevel: OnlineLevel, $maxVisits: Int) {
+  implementedMatters(under: $under, onlineLevel: $onlineLevel, maxVisits: $maxVisits)
+}
+"""
+
+
+async def implemented_matters(
+    client: NodeClient,
+    *,
+    under: str | None,
+    online_level: OnlineLevel | None,
+    max_visits: int | None,
+) -> set[str]:
+    """The basic codes of the node's published items at or under ``under``."""
+    variables = {
+        "under": under,
+        "onlineLevel": None if online_level is None else online_level.name,
+        "maxVisits": max_visits,
+    }
+    found = (await client.query(_IMPLEMENTED, variables)).get("implementedMatters")
+    if not isinstance(found, list):
+        raise NodeCallFailed(f"node {client.node_id}: implementedMatters answered {found!r}")
+    return {str(code) for code in found}

@@ -73,7 +73,7 @@ class DeliveryResult:
     )
 
 
-def _page_size(info: NodeInfo, first: int | None) -> int:
+def page_size(info: NodeInfo, first: int | None) -> int:
     size = info.context.default_page_size if first is None else first
     if size < 1:
         raise DomainError(ErrorCode.INVALID_PAGE_SIZE, field=["first"])
@@ -130,7 +130,7 @@ class NodeQuery:
     ) -> CasePage:
         # cases received under a division are held there or referred up its chain
         division = info.context.scope.require_range(under, field="under", upward=True)
-        size = _page_size(info, first)
+        size = page_size(info, first)
         start = decode_cursor(after, "case", 1)[0] if after else None
         conditions = None if filter is None else CaseConditions.decode(filter)
         async with info.context.reading() as session:
@@ -175,7 +175,7 @@ class NodeQuery:
         if under is not None:
             scope = info.context.scope
             prefix = scope.require_range(under, field="under", upward=True).prefix
-        size = _page_size(info, first)
+        size = page_size(info, first)
         start = decode_cursor(after, "case", 1)[0] if after else None
         conditions = None if filter is None else CaseConditions.decode(filter)
         async with info.context.reading() as session:
@@ -279,7 +279,7 @@ class NodeQuery:
             scope.require_range(code, field=("divisionCodes", str(i))).prefix
             for i, code in enumerate(division_codes)
         ]
-        size = _page_size(info, first)
+        size = page_size(info, first)
         start = None
         if after:
             division, code = decode_cursor(after, "impl", 2)

@@ -2,7 +2,8 @@
 them: the children of a batch of divisions (``children``, a key range on the code),
 implementation items by code (``_entities``), the catalogue's records of orgs
 (``orgRecords``: the items of divisions, of matters, their materials) and the lists of
-cases with the conditions of the hub's filter; one statement a call (a page), the rows
+cases with the conditions of the hub's filter, the catalogue's matters and the basic
+codes a node's items implement; one statement a call (a page), the rows
 the hub's SQL read gives on the same store, in the same order."""
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from auth.hub_tokens import HubKey, HubTokenSigner
 from gateway.node_app import create_node_app
 from gateway.settings import Settings
 from levels.cases.models import Case
+from levels.city.service import search_matters
 from levels.common import reads
 from levels.common import service as common_service
 from levels.common.clock import FixedClock
+from levels.common.enums import MatterStatus
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division, ImplementationMaterial, MatterImplementation
 from levels.common.reads import table
@@ -154,3 +157,46 @@ async def test_a_list_filter_not_the_hubs_is_refused(node_client: MakeClient) ->
                 {"f": junk},
             )
         assert refused.value.code is ErrorCode.BAD_USER_INPUT
+
+
+async def test_the_catalogues_matters_one_statement_a_page(
+    node_client: MakeClient, node_apps: dict[str, Any]
+) -> None:
+    async with store_session(node_apps["city"]) as session:
+        expected = [
+            r.basic_code for r in await search_matters(session=session, keyword="证", limit=1000)
+        ]
+    assert len(expected) > 3
+    city = node_client("city")
+    seen: list[str] = []
+    after = None
+    while True:
+        with statements(node_apps["city"]) as counted:
+            page = await remote.matters(
+                city, keyword="证", type=None, status=None, basic_codes=None, after=after, first=2
+            )
+        assert counted["n"] == 1
+        seen += [m.basic_code for m in page.rows]
+        if not page.has_next:
+            break
+        after = page.rows[-1].basic_code
+    assert seen == expected
+    # the basic codes a node's items implement: one statement
+    async with store_session(node_apps["county"]) as session:
+        stmt = common_service.implementation_query(
+            within_prefix="140702", status=MatterStatus.PUBLISHED
+        )
+        implemented = await common_service.basic_codes_implemented(stmt, session=session)
+    assert implemented
+    county = node_client("county")
+    with statements(node_apps["county"]) as counted:
+        found = await remote.implemented_matters(
+            county, under="140702000000", online_level=None, max_visits=None
+        )
+    assert counted["n"] == 1 and found == implemented
+    # the catalogue is the city node's: elsewhere refused
+    with pytest.raises(DomainError) as refused:
+        await remote.matters(
+            county, keyword=None, type=None, status=None, basic_codes=None, after=None, first=5
+        )
+    assert refused.value.code is ErrorCode.DIVISION_NOT_OWNED

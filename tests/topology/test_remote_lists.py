@@ -173,6 +173,54 @@ async def test_service_routes_and_a_matters_items_are_the_sql_paths(
     assert set(counted.values()) == {1}, counted
 
 
+MATTERS = """
+query($filter: MatterFilter, $after: String) {
+  matters(filter: $filter, first: 7, after: $after) {
+    edges { node { basicCode name type status } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+MATTER_FILTERS: list[dict[str, Any]] = [
+    {},
+    {"keyword": "证"},
+    {"type": "ADMINISTRATIVE_LICENSE"},
+    {"status": "PUBLISHED"},
+    {"divisionCode": "140702000000"},
+    {"divisionCode": "140702101000", "onlineLevel": "FULLY_ONLINE"},
+    {"level": "TOWN", "maxVisits": 0},
+    {"keyword": "证", "divisionCode": "140703000000"},
+]
+
+
+async def _matters(desk: Desk, given: dict[str, Any]) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = []
+    after = None
+    while True:  # page by page, with the hub's cursor
+        data = await desk.run("jz.auditor", MATTERS, filter=given, after=after)
+        listed += [e["node"] for e in data["matters"]["edges"]]
+        if not data["matters"]["pageInfo"]["hasNextPage"]:
+            return listed
+        after = data["matters"]["pageInfo"]["endCursor"]
+
+
+async def test_the_catalogues_matters_are_the_sql_paths(
+    federation: Federation, by_sql: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for given in MATTER_FILTERS:
+        listed = await _matters(federation.desk, given)
+        assert listed == await _matters(by_sql, given), given
+        assert listed, given
+    # a page: one call at the city node; with a division, one more at each node
+    # holding a level under it, for the basic codes its items implement
+    with calls(federation, monkeypatch) as counted:
+        await federation.desk.run("jz.auditor", MATTERS, filter={}, after=None)
+    assert counted == {(CITY, "Matters", None): 1}
+    with calls(federation, monkeypatch) as counted:
+        given = {"divisionCode": "140702000000"}
+        await federation.desk.run("jz.auditor", MATTERS, filter=given, after=None)
+    assert counted == {(CITY, "Matters", None): 1, (YUCI, "Implemented", None): 1}
+
+
 async def test_a_stopped_node_leaves_the_others_children_and_items_and_is_named(
     federation: Federation, by_sql: Desk
 ) -> None:
