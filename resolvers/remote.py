@@ -23,6 +23,7 @@ from levels.county.models import Delegation
 from levels.county.service import DelegationView
 from levels.node.case_filter import CaseConditions
 from levels.node.cursors import case_cursor, encode_cursor
+from levels.node.item_filter import ItemConditions
 from levels.node.records import KINDS, ORG_KINDS, CaseRecordKind, OrgRecordKind
 from levels.node.steps import StepOutcome, code_of
 from levels.node.windows import TicketOutcome
@@ -310,3 +311,53 @@ async def implemented_matters(
     if not isinstance(found, list):
         raise NodeCallFailed(f"node {client.node_id}: implementedMatters answered {found!r}")
     return {str(code) for code in found}
+
+
+_MATTERS_NAMED = """
+query MattersNamed($keyword: String!) { mattersNamed(keyword: $keyword) }
+"""
+
+
+async def matters_named(client: NodeClient, keyword: str) -> set[str]:
+    """The basic codes of the catalogue's matters whose name holds ``keyword``."""
+    found = (await client.query(_MATTERS_NAMED, {"keyword": keyword})).get("mattersNamed")
+    if not isinstance(found, list):
+        raise NodeCallFailed(f"node {client.node_id}: mattersNamed answered {found!r}")
+    return {str(code) for code in found}
+
+
+_ITEMS_WHERE = """
+query ItemsWhere($filter: JSON!, $first: Int!, $after: String) {
+  itemsWhere(filter: $filter, first: $first, after: $after) {
+    items { columns }
+    pageInfo { hasNextPage }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class ItemsPage:
+    rows: list[MatterImplementation]
+    has_next: bool
+
+
+async def items_where(
+    client: NodeClient,
+    conditions: ItemConditions,
+    *,
+    after: tuple[str, str] | None,
+    first: int,
+) -> ItemsPage:
+    """A page of the node's implementation items meeting ``conditions``, by division
+    code then basic code, after the position ``after``."""
+    variables = {
+        "filter": conditions.encode(),
+        "first": first,
+        "after": None if after is None else encode_cursor("item", *after),
+    }
+    page = (await client.query(_ITEMS_WHERE, variables)).get("itemsWhere")
+    if not isinstance(page, dict):
+        raise NodeCallFailed(f"node {client.node_id}: itemsWhere answered {page!r}")
+    rows = [decode_row(MatterImplementation, item["columns"]) for item in page["items"]]
+    return ItemsPage(rows, bool(page["pageInfo"]["hasNextPage"]))

@@ -2,9 +2,10 @@
 them: the children of a batch of divisions (``children``, a key range on the code),
 implementation items by code (``_entities``), the catalogue's records of orgs
 (``orgRecords``: the items of divisions, of matters, their materials) and the lists of
-cases with the conditions of the hub's filter, the catalogue's matters and the basic
-codes a node's items implement; one statement a call (a page), the rows
-the hub's SQL read gives on the same store, in the same order."""
+cases with the conditions of the hub's filter, the catalogue's matters, the basic
+codes a node's items implement and its items under the hub's conditions; one statement
+a call (a page), the rows the hub's SQL read gives on the same store, in the same
+order."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from levels.common.models import Division, ImplementationMaterial, MatterImpleme
 from levels.common.reads import table
 from levels.common.rowcodec import encode_row
 from levels.node.case_filter import CaseConditions
+from levels.node.item_filter import ItemConditions
 from levels.node.records import OrgRecordKind
 from resolvers import remote
 from resolvers.nodeclient import NodeClient
@@ -200,3 +202,39 @@ async def test_the_catalogues_matters_one_statement_a_page(
             county, keyword=None, type=None, status=None, basic_codes=None, after=None, first=5
         )
     assert refused.value.code is ErrorCode.DIVISION_NOT_OWNED
+
+
+async def test_a_list_of_items_one_statement_a_page(
+    node_client: MakeClient, node_apps: dict[str, Any]
+) -> None:
+    conditions = ItemConditions(within_prefix="140702", status=MatterStatus.PUBLISHED)
+    async with store_session(node_apps["county"]) as session:
+        expected = [
+            (r.division_code, r.basic_code)
+            for r in await common_service.list_implementations(
+                conditions.query(), session=session, after=None, limit=1000
+            )
+        ]
+    assert len(expected) > 3
+    county = node_client("county")
+    seen: list[tuple[str, str]] = []
+    after = None
+    while True:
+        with statements(node_apps["county"]) as counted:
+            page = await remote.items_where(county, conditions, after=after, first=2)
+        assert counted["n"] == 1
+        seen += [(r.division_code, r.basic_code) for r in page.rows]
+        if not page.has_next:
+            break
+        after = seen[-1]
+    assert seen == expected
+    with pytest.raises(DomainError) as refused:
+        await county.query(
+            "query($f: JSON!) { itemsWhere(filter: $f) { items { code } } }",
+            {"f": {"status": "PUBLISHED"}},
+        )
+    assert refused.value.code is ErrorCode.BAD_USER_INPUT
+    city = node_client("city")
+    with statements(node_apps["city"]) as counted:
+        named = await remote.matters_named(city, "证")
+    assert counted["n"] == 1 and named

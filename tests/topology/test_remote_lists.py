@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from gateway.demo.plan import org_code_for
+from levels.common.codes import parse_division
 from tests.scenarios.desk import Desk
 from tests.support.federation import CITY, TAIGU, YUCI, Federation, sql_desk
 
@@ -108,6 +110,7 @@ async def test_an_orgs_departments_and_windows_ask_the_node_of_its_credit_code(
         assert sum(counted.values()) == 5, counted
 
 
+DIBAO = "000500100100"  # 最低生活保障, implemented by the counties
 VILLAGE = "140702101201"  # 修文镇's first village, in 榆次区
 ROUTES = """
 query($division: String!) {
@@ -219,6 +222,53 @@ async def test_the_catalogues_matters_are_the_sql_paths(
         given = {"divisionCode": "140702000000"}
         await federation.desk.run("jz.auditor", MATTERS, filter=given, after=None)
     assert counted == {(CITY, "Matters", None): 1, (YUCI, "Implemented", None): 1}
+
+
+ITEMS = """
+query($filter: ImplementationFilter, $after: String) {
+  matterImplementations(filter: $filter, first: 9, after: $after) {
+    edges { node { implementationCode divisionCode status handlingKind materials { name } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+ITEM_FILTERS: list[dict[str, Any]] = [
+    {},
+    {"keyword": "证"},
+    {"basicCode": DIBAO},
+    {"divisionCode": "140702000000"},
+    {"orgCode": org_code_for(parse_division("140702000000"))},
+    {"handlingKind": "IMMEDIATE", "divisionCode": "140703000000"},
+    {"onlineLevel": "FULLY_ONLINE"},
+    {"maxVisits": 0, "level": "COUNTY"},
+    {"delegatedOnly": True},
+    {"status": "PUBLISHED", "keyword": "证", "divisionCode": "140702101000"},
+]
+
+
+async def _items(desk: Desk, who: str, given: dict[str, Any]) -> list[dict[str, Any]]:
+    listed: list[dict[str, Any]] = []
+    after = None
+    while True:  # page by page, with the hub's cursor
+        data = await desk.run(who, ITEMS, filter=given, after=after)
+        listed += [e["node"] for e in data["matterImplementations"]["edges"]]
+        if not data["matterImplementations"]["pageInfo"]["hasNextPage"]:
+            return listed
+        after = data["matterImplementations"]["pageInfo"]["endCursor"]
+
+
+async def test_the_lists_of_implementation_items_are_the_sql_paths(
+    federation: Federation, by_sql: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for who in ("jz.auditor", "resident1"):
+        for given in ITEM_FILTERS:
+            listed = await _items(federation.desk, who, given)
+            assert listed == await _items(by_sql, who, given), (who, given)
+            assert listed, (who, given)
+    # a page: one call a node for the items, one for their materials
+    with calls(federation, monkeypatch) as counted:
+        await federation.desk.run("jz.auditor", ITEMS, filter={}, after=None)
+    assert {op for _, op, _ in counted} == {"ItemsWhere", "OrgRecords"}
+    assert set(counted.values()) == {1}, counted
 
 
 async def test_a_stopped_node_leaves_the_others_children_and_items_and_is_named(
