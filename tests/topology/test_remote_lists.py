@@ -276,7 +276,16 @@ async def test_a_stopped_node_leaves_the_others_children_and_items_and_is_named(
 ) -> None:
     expected = _codes(await by_sql.run("jz.auditor", CHILDREN, code="140700000000"))
     items = await by_sql.run("jz.auditor", IMPLEMENTATIONS, division=VILLAGE)
+    listed = await _items(by_sql, "jz.auditor", {"handlingKind": "IMMEDIATE"})
     await federation.served[TAIGU].stop()
+
+    # the list of items: the others' in order, 太谷区 named
+    page = ITEMS.replace("first: 9", "first: 100")
+    body = await federation.desk.ask("jz.auditor", page, filter={"handlingKind": "IMMEDIATE"})
+    named = {(e["extensions"]["code"], e["extensions"]["node"]) for e in body["errors"]}
+    assert named == {("NODE_UNAVAILABLE", TAIGU)}
+    others = [i for i in listed if not i["divisionCode"].startswith("140703")]
+    assert [e["node"] for e in body["data"]["matterImplementations"]["edges"]] == others[:100]
 
     # a matter's items: those of the nodes that answer, 太谷区 named
     body = await federation.desk.ask("jz.auditor", IMPLEMENTATIONS, division=VILLAGE)
