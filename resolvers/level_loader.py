@@ -192,9 +192,11 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
         results: list[Any] = []
         for key in keys:
             down = [failed[i] for i in key_nodes[key] if i in failed]
-            if down and self.partial and self.many and len(down) < len(key_nodes[key]):
-                self._failed[key] = [d for d in down if isinstance(d, NodeUnavailable)]
-                if len(self._failed[key]) == len(down):
+            asked_of = set(key_nodes[key])  # a node holding several levels is asked once
+            if down and self.partial and self.many and len(set(failed) & asked_of) < len(asked_of):
+                unique = dict.fromkeys(failed[i] for i in key_nodes[key] if i in failed)
+                if all(isinstance(d, NodeUnavailable) for d in unique):
+                    self._failed[key] = [d for d in unique if isinstance(d, NodeUnavailable)]
                     results.append(found.get(key, []))
                     continue
             if down:

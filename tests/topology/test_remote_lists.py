@@ -300,6 +300,8 @@ async def test_a_stopped_node_leaves_the_others_children_and_items_and_is_named(
         ]
     named = {(e["extensions"]["code"], e["extensions"]["node"]) for e in body["errors"]}
     assert named == {("NODE_UNAVAILABLE", TAIGU)}
+    # once per field (the node holds several levels of none of them: asked once)
+    assert len(body["errors"]) == len(items["serviceRoutes"]["edges"])
 
     body = await federation.desk.ask("jz.auditor", CHILDREN, code="140700000000")
 
