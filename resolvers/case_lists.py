@@ -7,7 +7,7 @@ page of the cases that pass the filter."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, or_
@@ -22,15 +22,13 @@ from levels.common.codes import parse_division
 from levels.common.enums import LEVELS
 from levels.common.ranges import within
 from levels.common.reads import table
+from levels.node.case_filter import CaseConditions
 from resolvers import remote
 from resolvers.nodeclient import NodeClient
 from resolvers.registry import Node, NodeRegistry
 from schema.case_inputs import CaseFilter
 
 _case = table(Case)
-
-# the filters a row is tested against on the hub; any other is answered by SQL
-_ON_A_ROW = ("status", "level", "division_code", "org_code")
 
 
 @dataclass(frozen=True)
@@ -74,13 +72,6 @@ def case_scope(viewer: Viewer) -> CaseScope | None:
     return None
 
 
-def remote_filter(f: CaseFilter) -> bool:
-    """Whether the hub can test a node's rows against the filter ``f`` (status, level,
-    division and org); the date, clock, overdue and applicant filters read SQL."""
-    given = {x.name for x in fields(f) if getattr(f, x.name) is not None}
-    return given <= set(_ON_A_ROW)
-
-
 def _keeps(f: CaseFilter, scope: CaseScope) -> Callable[[Case], bool]:
     below = None
     if f.division_code is not None:
@@ -106,13 +97,15 @@ def _keeps(f: CaseFilter, scope: CaseScope) -> Callable[[Case], bool]:
 
 def own_lister(
     f: CaseFilter,
+    conditions: CaseConditions,
     scope: CaseScope,
     start: Mapping[str, str],
     size: int,
     max_page: int,
 ) -> Callable[[Node, NodeClient], Awaitable[list[Case]]]:
     """What the fan-out asks a node reached through its API for a viewer's own cases
-    (``scope.subject``): up to ``size + 1`` of the account's cases the filter keeps,
+    (``scope.subject``): up to ``size + 1`` of the account's cases the filter keeps
+    (its ``conditions`` kept by the node, the rest tested here on each row),
     after the node's position in the hub's cursor — the node's pages of ``casesOf``
     in turn, narrowed to the filter's division when there is one."""
     subject = scope.subject
@@ -129,7 +122,12 @@ def own_lister(
         position = start.get(node.id)
         while True:
             page = await remote.cases_of(
-                client, subject, under=under, after=position, first=min(size + 1, max_page)
+                client,
+                subject,
+                under=under,
+                after=position,
+                first=min(size + 1, max_page),
+                conditions=conditions,
             )
             kept.extend(r for r in page.rows if keep(r))
             if len(kept) > size or not page.has_next or not page.rows:
@@ -149,6 +147,7 @@ def _narrowest(*prefixes: str) -> str | None:
 def remote_lister(
     nodes: NodeRegistry,
     f: CaseFilter,
+    conditions: CaseConditions,
     scope: CaseScope,
     under: str,
     start: Mapping[str, str],
@@ -156,7 +155,8 @@ def remote_lister(
     max_page: int,
 ) -> Callable[[Node, NodeClient], Awaitable[list[Case]]]:
     """What the fan-out asks a node reached through its API: up to ``size + 1`` cases
-    received under ``under`` that the viewer may list and the filter keeps, after the
+    received under ``under`` that the viewer may list and the filter keeps (its
+    ``conditions`` kept by the node, the rest tested here on each row), after the
     node's position in the hub's cursor — the node's pages of ``cases`` in turn. The
     node is asked for the narrower of ``under`` and the viewer's own range, and not at
     all when it holds nothing there (so a filter outside the viewer's jurisdiction
@@ -176,7 +176,7 @@ def remote_lister(
         position = start.get(node.id)
         while True:
             page = await remote.cases_under(
-                client, asked, after=position, first=min(size + 1, max_page)
+                client, asked, after=position, first=min(size + 1, max_page), conditions=conditions
             )
             kept.extend(r for r in page.rows if keep(r))
             if len(kept) > size or not page.has_next or not page.rows:

@@ -26,9 +26,9 @@ from auth.policy import (
 )
 from auth.viewer import Viewer
 from levels.calendar.workdays import WorkCalendar, load_calendar
-from levels.cases import due, referral_clock
+from levels.cases import due
 from levels.cases import service as case_service
-from levels.cases.enums import CaseStatus, ClockState
+from levels.cases.enums import CaseStatus
 from levels.cases.errors import CaseErrorCode
 from levels.cases.machine import Step
 from levels.cases.models import Case
@@ -50,9 +50,10 @@ from levels.common.reads import ReadRow, rows, table
 from levels.licences.errors import LicenceErrorCode
 from levels.licences.service import Issuing
 from levels.node import steps as node_steps
+from levels.node.case_filter import CaseConditions
 from levels.node.steps import StepOutcome
 from resolvers import case_updates, remote
-from resolvers.case_lists import case_scope, own_lister, remote_filter, remote_lister
+from resolvers.case_lists import case_scope, own_lister, remote_lister
 from resolvers.fanout import fan_out, guarded, node_ids
 from resolvers.globalid import decode_id
 from resolvers.nodeclient import NodeClient
@@ -479,11 +480,8 @@ async def _applicant_account(info: Info, value: str) -> str | None:
 _case = table(Case)
 
 
-def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
-    kept_day(f.submitted_from, ("filter", "submittedFrom"))
-    kept_day(f.submitted_to, ("filter", "submittedTo"))
-    kept_day(f.accepted_from, ("filter", "acceptedFrom"))
-    kept_day(f.accepted_to, ("filter", "acceptedTo"))
+def _filtered(f: CaseFilter, stmt: Select[Any]) -> Select[Any]:
+    """The filter's status, org and division as SQL (the rest: ``_conditions``)."""
     if f.status is not None:
         stmt = stmt.where(_case.c.status == f.status)
     if f.org_code is not None:
@@ -491,36 +489,31 @@ def _filtered(f: CaseFilter, today: dt.date, stmt: Select[Any]) -> Select[Any]:
     if f.division_code is not None:
         below = parse_division(f.division_code, field=("filter", "divisionCode")).prefix
         stmt = stmt.where(held_within(_case.c.number, _case.c.division_code, below))
-    if f.submitted_from is not None:
-        stmt = stmt.where(
-            _case.c.submitted_at
-            >= case_service.start_of_day_after(f.submitted_from - dt.timedelta(days=1))
-        )
-    if f.accepted_from is not None:
-        stmt = stmt.where(_case.c.accepted_on >= f.accepted_from)
-    if f.accepted_to is not None:
-        stmt = stmt.where(_case.c.accepted_on <= f.accepted_to)
-    if f.push_overdue is not None:
-        stmt = stmt.where(_case.c.push_overdue.is_(f.push_overdue))
-    if f.archive_overdue is not None:
-        stmt = stmt.where(_case.c.archive_overdue.is_(f.archive_overdue))
-    if f.pre_review_overdue is not None:
-        stmt = stmt.where(_case.c.prereview_overdue.is_(f.pre_review_overdue))
-    if f.submitted_to is not None:
-        stmt = stmt.where(_case.c.submitted_at < case_service.start_of_day_after(f.submitted_to))
-    if f.referral_clock_state is not None:
-        stmt = stmt.where(referral_clock.where(f.referral_clock_state, today))
-    if f.clock_state is not None:
-        running = _case.c.status.in_([CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW])
-        if f.clock_state is ClockState.RED:
-            stmt = stmt.where(running, _case.c.due_on < today)
-        elif f.clock_state is ClockState.YELLOW:
-            stmt = stmt.where(running, _case.c.due_on >= today, _case.c.yellow_on <= today)
-        elif f.clock_state is ClockState.GREEN:
-            stmt = stmt.where(running, _case.c.yellow_on > today)
-        else:
-            stmt = stmt.where(~running)
     return stmt
+
+
+async def _conditions(info: Info, f: CaseFilter) -> CaseConditions:
+    """The filter's days, clocks, overdue flags and applicant, judged on the hub's
+    today: SQL for a store, sent to a node's list as they are."""
+    kept_day(f.submitted_from, ("filter", "submittedFrom"))
+    kept_day(f.submitted_to, ("filter", "submittedTo"))
+    kept_day(f.accepted_from, ("filter", "acceptedFrom"))
+    kept_day(f.accepted_to, ("filter", "acceptedTo"))
+    applicant = None if f.applicant is None else await _applicant_account(info, f.applicant)
+    return CaseConditions(
+        today=china_date(info.context.clock.now()),
+        submitted_from=f.submitted_from,
+        submitted_to=f.submitted_to,
+        accepted_from=f.accepted_from,
+        accepted_to=f.accepted_to,
+        clock_state=f.clock_state,
+        referral_clock_state=f.referral_clock_state,
+        pre_review_overdue=f.pre_review_overdue,
+        push_overdue=f.push_overdue,
+        archive_overdue=f.archive_overdue,
+        by_applicant=f.applicant is not None,
+        applicant_id=applicant,
+    )
 
 
 async def cases(
@@ -541,15 +534,14 @@ async def cases(
     if scope is None:
         nothing: Page[Case] = merge_page({}, lambda r: r.number, first=size, start=start)
         return connection(nothing, CaseType.from_row)
-    stmt = _filtered(f, china_date(ctx.clock.now()), scope.sql(select(_case)))
+    conditions = await _conditions(info, f)
+    stmt = conditions.where(_filtered(f, scope.sql(select(_case))))
     if f.level is not None:
         # a node may hold several levels: the cases held at this one
         stmt = stmt.where(_case.c.level == f.level)
     if f.status is not CaseStatus.REFERRED:
         # a referred case is listed once, where it is now
         stmt = stmt.where(_case.c.status != CaseStatus.REFERRED)
-    if f.applicant is not None:
-        stmt = stmt.where(_case.c.applicant_id == await _applicant_account(info, f.applicant))
 
     async def fetch(node: Node, session: AsyncSession) -> Sequence[ReadRow | Case]:
         page = stmt.order_by(_case.c.number)
@@ -558,14 +550,15 @@ async def cases(
             page = page.where(_case.c.number > position)
         return await rows(session, page.limit(size + 1))
 
-    # a node reached through its API serves, when the filter is one the hub can test
-    # on a row, an account's own cases (``casesOf``) or a division's range of cases
+    # a node reached through its API serves an account's own cases (``casesOf``) or a
+    # division's range of cases (``cases``), the filter's conditions applied there
     listed = None
-    if remote_filter(f):
-        if scope.subject is not None:
-            listed = own_lister(f, scope, start, size, settings.max_page_size)
-        elif under is not None:
-            listed = remote_lister(ctx.nodes, f, scope, under, start, size, settings.max_page_size)
+    if scope.subject is not None:
+        listed = own_lister(f, conditions, scope, start, size, settings.max_page_size)
+    elif under is not None:
+        listed = remote_lister(
+            ctx.nodes, f, conditions, scope, under, start, size, settings.max_page_size
+        )
     result = await fan_out(
         ctx.sessions,
         levels,

@@ -5,6 +5,7 @@ page the result."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,7 +24,10 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division as DivisionRow
 from levels.common.reads import ReadRow
 from levels.county import service as county_service
+from levels.node.item_filter import ItemConditions
+from resolvers import remote
 from resolvers.fanout import fan_out, node_ids
+from resolvers.nodeclient import NodeClient
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
@@ -123,8 +127,21 @@ async def matters(
         async def implemented(node: Node, session: AsyncSession) -> set[str]:
             return await common_service.basic_codes_implemented(stmt, session=session)
 
+        async def implemented_api(node: Node, client: NodeClient) -> set[str]:
+            return await remote.implemented_matters(
+                client,
+                under=scope.code if scope else None,
+                online_level=f.online_level,
+                max_visits=f.max_visits,
+            )
+
         found = await fan_out(
-            sessions, _levels_within(scope, f.level), implemented, timeout=timeout
+            sessions,
+            _levels_within(scope, f.level),
+            implemented,
+            timeout=timeout,
+            under=scope.code if scope else None,
+            remote=implemented_api,
         )
         report_unavailable(info, found.unavailable)
         basic_codes = set().union(*found.values.values())
@@ -140,7 +157,27 @@ async def matters(
             limit=size + 1,
         )
 
-    result = await fan_out(sessions, [Level.CITY], fetch, timeout=timeout)
+    async def fetch_api(node: Node, client: NodeClient) -> Sequence[Any]:
+        # the node's pages in turn until it has ``size + 1`` (its page size is bounded)
+        found: list[Any] = []
+        position = start.get(node.id)
+        while True:
+            page = await remote.matters(
+                client,
+                keyword=f.keyword,
+                type=f.type,
+                status=f.status,
+                basic_codes=basic_codes,
+                after=position,
+                first=min(size + 1 - len(found), max_page),
+            )
+            found += page.rows
+            if len(found) > size or not page.has_next or not page.rows:
+                return found
+            position = page.rows[-1].basic_code
+
+    max_page = info.context.settings.max_page_size
+    result = await fan_out(sessions, [Level.CITY], fetch, timeout=timeout, remote=fetch_api)
     report_unavailable(info, result.unavailable)
     page = merge_page(dict(result.values), lambda r: r.basic_code, first=size, start=start)
     loader = info.context.loaders.matter_by_code
@@ -174,12 +211,17 @@ async def matter_implementations(
         async def matching(node: Node, session: AsyncSession) -> set[str]:
             return await city_service.basic_codes_matching(f.keyword or "", session=session)
 
-        found = await fan_out(sessions, [Level.CITY], matching, timeout=timeout)
+        async def matching_api(node: Node, client: NodeClient) -> set[str]:
+            return await remote.matters_named(client, f.keyword or "")
+
+        found = await fan_out(
+            sessions, [Level.CITY], matching, timeout=timeout, remote=matching_api
+        )
         report_unavailable(info, found.unavailable)
         keyword_codes = next(iter(found.values.values()), set())
         basic_codes = sorted(keyword_codes & set(basic_codes) if basic_codes else keyword_codes)
-    stmt = common_service.implementation_query(
-        basic_codes=basic_codes,
+    conditions = ItemConditions(
+        basic_codes=None if basic_codes is None else tuple(basic_codes),
         within_prefix=scope.prefix if scope else None,
         org_code=f.org_code,
         handling_kind=f.handling_kind,
@@ -189,13 +231,29 @@ async def matter_implementations(
         status=f.status,
         drafts_within=draft_prefix(info.context.viewer),
     )
+    stmt = conditions.query()
 
     async def fetch(node: Node, session: AsyncSession) -> Sequence[ReadRow]:
         return await common_service.list_implementations(
             stmt, session=session, after=start.get(node.id), limit=size + 1
         )
 
-    result = await fan_out(sessions, levels, fetch, timeout=timeout)
+    max_page = info.context.settings.max_page_size
+
+    async def fetch_api(node: Node, client: NodeClient) -> Sequence[Any]:
+        # the node's pages in turn until it has ``size + 1`` (its page size is bounded)
+        found: list[Any] = []
+        position = start.get(node.id)
+        while True:
+            page = await remote.items_where(
+                client, conditions, after=position, first=min(size + 1 - len(found), max_page)
+            )
+            found += page.rows
+            if len(found) > size or not page.has_next or not page.rows:
+                return found
+            position = implementation_key(page.rows[-1])
+
+    result = await fan_out(sessions, levels, fetch, timeout=timeout, remote=fetch_api)
     report_unavailable(info, result.unavailable)
     page = merge_page(dict(result.values), implementation_key, first=size, start=start)
     loader = info.context.loaders.implementation_by_code

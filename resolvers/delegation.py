@@ -40,9 +40,12 @@ def _check(info: Info, org_code: str, division_code: str, field: str) -> None:
 async def _towns(info: Info, county: str) -> list[str] | None:
     """The county's towns; None when the town store does not answer (a delegation to
     towns it names is written all the same, and waits in the outbox)."""
+    loader = info.context.loaders.children_by_parent
     try:
-        rows = await info.context.loaders.children_by_parent.load(county)
+        rows = await loader.load(county)
     except NodeUnavailable:
+        return None
+    if loader.failed(county):  # some of its towns' nodes did not answer
         return None
     return sorted(r.code for r in rows if r.level is Level.TOWN)
 

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.common.codes import level_of_division
 from levels.common.enums import LEVELS, Level
-from resolvers.fanout import call_api, call_node
+from resolvers.fanout import NodeUnavailable, call_api, call_node
 from resolvers.nodeclient import NodeClient
 from resolvers.registry import Node
 from resolvers.sessions import RequestSessions
@@ -59,11 +59,21 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
     many: ClassVar[bool] = False
     # whether ``fetch_remote`` serves a node reached through its API
     remote: ClassVar[bool] = False
+    # (with ``many``) a key asked of several nodes answers the rows of those that
+    # answered when some did not, their failures kept in ``failed``; the failure
+    # itself only when none answered
+    partial: ClassVar[bool] = False
 
     def __init__(self, sessions: RequestSessions, timeout: float) -> None:
         super().__init__()
         self.sessions = sessions
         self.timeout = timeout
+        self._failed: dict[Any, list[NodeUnavailable]] = {}
+
+    def failed(self, key: K) -> list[NodeUnavailable]:
+        """The nodes that did not answer ``key`` (a ``partial`` loader's rows of it are
+        the others')."""
+        return self._failed.get(key, [])
 
     def levels_of(self, key: K) -> Sequence[Level]:
         raise NotImplementedError
@@ -182,6 +192,13 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
         results: list[Any] = []
         for key in keys:
             down = [failed[i] for i in key_nodes[key] if i in failed]
+            asked_of = set(key_nodes[key])  # a node holding several levels is asked once
+            if down and self.partial and self.many and len(set(failed) & asked_of) < len(asked_of):
+                unique = dict.fromkeys(failed[i] for i in key_nodes[key] if i in failed)
+                if all(isinstance(d, NodeUnavailable) for d in unique):
+                    self._failed[key] = [d for d in unique if isinstance(d, NodeUnavailable)]
+                    results.append(found.get(key, []))
+                    continue
             if down:
                 results.append(down[0])
             elif self.many:

@@ -90,7 +90,12 @@ class DivisionByCodeLoader(LevelLoader[str, ReadRow | Division]):
 
 
 class ChildrenByParentLoader(LevelLoader[str, Division]):
+    """The divisions directly below a division, from every node holding their level
+    under it; a node that does not answer leaves the others' (``failed`` says which)."""
+
     many = True
+    remote = True
+    partial = True
 
     def levels_of(self, key: str) -> Sequence[Level]:
         level = level_of_division(key)
@@ -103,6 +108,9 @@ class ChildrenByParentLoader(LevelLoader[str, Division]):
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Division]:
         return await common_service.divisions_by_parent(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Division]:
+        return await remote.children_of(client, keys)
 
     def answers(self, level: Level, row: Division) -> str | None:
         return row.parent_code
@@ -133,13 +141,18 @@ def org_nodes(registry: NodeRegistry, code: str, level: Level) -> list[Node]:
     return registry.org_nodes(code, level) or registry.holding(level)
 
 
-class ServiceOrgByCodeLoader(OrgScopedLoader[ReadRow]):
-    remote = True
+class ByCreditCodeLoader(OrgScopedLoader[R]):
+    """Keyed by (level, an org's credit code): asked of the nodes holding the level in
+    the code's area (its characters 3–8, ``registry.org_nodes``: one node unless a
+    town of the county has a node of its own), every node holding the level when the
+    code names no area the map covers."""
 
     def nodes_of(self, key: tuple[Level, str], level: Level) -> list[Node]:
-        # the nodes holding the level in the credit code's area (its characters 3–8);
-        # every node holding it when none is there
         return org_nodes(self.sessions.nodes, key[1], level)
+
+
+class ServiceOrgByCodeLoader(ByCreditCodeLoader[ReadRow]):
+    remote = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.orgs_by_code(keys, session=session)
@@ -170,7 +183,7 @@ class DepartmentByIdLoader(LevelLoader[str, Department]):
         return row.id
 
 
-class DepartmentsByOrgLoader(OrgScopedLoader[Department]):
+class DepartmentsByOrgLoader(ByCreditCodeLoader[Department]):
     many = True
     remote = True
 
@@ -184,7 +197,7 @@ class DepartmentsByOrgLoader(OrgScopedLoader[Department]):
         return (level, row.org_code)
 
 
-class WindowsByOrgLoader(OrgScopedLoader[Window]):
+class WindowsByOrgLoader(ByCreditCodeLoader[Window]):
     many = True
     remote = True
 
@@ -242,6 +255,13 @@ def _implementation_level(code: str) -> Sequence[Level]:
     return (Level.from_digit(digit),) if len(code) == 31 and digit in "1234" and digit else ()
 
 
+def _item_nodes(sessions: RequestSessions, code: str, level: Level) -> list[Node]:
+    """The nodes an implementation item (or its materials) may be kept by: those of its
+    org's credit code (the code's first 18 characters, ``registry.org_nodes``), every
+    node holding the level when the code names no area the map covers."""
+    return org_nodes(sessions.nodes, code[:18], level)
+
+
 class ImplementationByCodeLoader(LevelLoader[str, ReadRow]):
     remote = True
 
@@ -249,8 +269,7 @@ class ImplementationByCodeLoader(LevelLoader[str, ReadRow]):
         return _implementation_level(key)
 
     def nodes_of(self, key: str, level: Level) -> list[Node]:
-        # the nodes holding the level in the area its org's credit code names
-        return self.sessions.nodes.org_nodes(key[:18], level)
+        return _item_nodes(self.sessions, key, level)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.implementations_by_code(keys, session=session)
@@ -263,9 +282,12 @@ class ImplementationByCodeLoader(LevelLoader[str, ReadRow]):
 
 
 class ImplementationsByBasicCodeLoader(LevelLoader[str, ReadRow]):
-    """Every implementation of a catalogue matter, across all four nodes."""
+    """Every implementation of a catalogue matter, from every node holding a level; a
+    node that does not answer leaves the others' (``failed`` says which)."""
 
     many = True
+    remote = True
+    partial = True
 
     def levels_of(self, key: str) -> Sequence[Level]:
         return LEVELS
@@ -273,18 +295,28 @@ class ImplementationsByBasicCodeLoader(LevelLoader[str, ReadRow]):
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.implementations_by_basic_code(keys, session=session)
 
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Any]:
+        return await remote.org_records(client, OrgRecordKind.IMPLEMENTATIONS_OF_MATTER, keys)
+
     def answers(self, level: Level, row: ReadRow) -> str:
         return row.basic_code
 
 
 class MaterialsByImplementationLoader(LevelLoader[str, ReadRow]):
     many = True
+    remote = True
 
     def levels_of(self, key: str) -> Sequence[Level]:
         return _implementation_level(key)
 
+    def nodes_of(self, key: str, level: Level) -> list[Node]:
+        return _item_nodes(self.sessions, key, level)
+
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.materials_by_implementation(keys, session=session)
+
+    async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[Any]:
+        return await remote.org_records(client, OrgRecordKind.MATERIALS_OF_IMPLEMENTATION, keys)
 
     def answers(self, level: Level, row: ReadRow) -> str:
         return row.implementation_code

@@ -130,6 +130,9 @@ async def _route(info: Info, village: DivisionCode, basic_code: str, field: Fiel
     if matter is None:
         raise DomainError(ErrorCode.MATTER_NOT_FOUND, field=field_path(field))
     items = await loaders.implementations_by_basic_code.load(basic_code)
+    missing = loaders.implementations_by_basic_code.failed(basic_code)
+    if missing:  # a route of part of the items would be wrong: none without them all
+        raise missing[0]
     published = [i for i in items if i.status is MatterStatus.PUBLISHED]
     ids = sorted({i.delegation_id for i in published if i.delegation_id})
     views = [v for v in await loaders.delegation_by_id.load_many(ids) if v is not None]

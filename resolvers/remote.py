@@ -10,19 +10,22 @@ ticket it was asked to issue or call (``ticket_outcome``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from levels.cases.models import Case
 from levels.city.models import Matter
+from levels.common.enums import MatterStatus, MatterType, OnlineLevel
 from levels.common.errors import DomainError
 from levels.common.models import Division, MatterImplementation, ServiceOrg, Window
 from levels.common.rowcodec import decode_row
 from levels.county.models import Delegation
 from levels.county.service import DelegationView
 from levels.node.boards import decode_board
-from levels.node.cursors import case_cursor
+from levels.node.case_filter import CaseConditions
+from levels.node.cursors import case_cursor, encode_cursor
+from levels.node.item_filter import ItemConditions
 from levels.node.records import KINDS, ORG_KINDS, CaseRecordKind, OrgRecordKind
 from levels.node.steps import StepOutcome, code_of
 from levels.node.windows import Outcome, TicketOutcome
@@ -31,8 +34,8 @@ from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from resolvers.nodeclient import NodeCallFailed, NodeClient
 
 _CASES = """
-query Cases($under: String!, $first: Int!, $after: String) {
-  cases(under: $under, first: $first, after: $after) {
+query Cases($under: String!, $first: Int!, $after: String, $filter: JSON) {
+  cases(under: $under, first: $first, after: $after, filter: $filter) {
     items { columns }
     pageInfo { hasNextPage endCursor }
   }
@@ -41,8 +44,10 @@ query Cases($under: String!, $first: Int!, $after: String) {
 
 
 _CASES_OF = """
-query CasesOf($subject: String!, $under: String, $first: Int!, $after: String) {
-  casesOf(subject: $subject, under: $under, first: $first, after: $after) {
+query CasesOf(
+  $subject: String!, $under: String, $first: Int!, $after: String, $filter: JSON
+) {
+  casesOf(subject: $subject, under: $under, first: $first, after: $after, filter: $filter) {
     items { columns }
     pageInfo { hasNextPage endCursor }
   }
@@ -94,6 +99,14 @@ async def orgs_by_code(client: NodeClient, codes: Sequence[str]) -> list[Service
     return [decode_row(ServiceOrg, item["columns"]) for item in found if item is not None]
 
 
+async def implementations_by_code(
+    client: NodeClient, codes: Sequence[str]
+) -> list[MatterImplementation]:
+    """The node's implementation items of these codes (one call for the batch)."""
+    found = await client.entities("MatterImplementation", [{"code": c} for c in codes], ["columns"])
+    return [decode_row(MatterImplementation, item["columns"]) for item in found if item is not None]
+
+
 async def cases_by_number(client: NodeClient, numbers: Sequence[str]) -> list[Case]:
     """The node's rows of these cases (one call for the batch)."""
     found = await client.entities("Case", [{"number": n} for n in numbers], ["columns"])
@@ -104,6 +117,21 @@ async def divisions_by_code(client: NodeClient, codes: Sequence[str]) -> list[Di
     """The node's rows of these divisions (one call for the batch)."""
     found = await client.entities("Division", [{"code": c} for c in codes], ["columns"])
     return [decode_row(Division, item["columns"]) for item in found if item is not None]
+
+
+_CHILDREN = """
+query Children($parents: [String!]!) { children(parents: $parents) { columns } }
+"""
+
+
+async def children_of(client: NodeClient, parents: Sequence[str]) -> list[Division]:
+    """The node's divisions directly below these (one call for the batch), in code
+    order."""
+    data = await client.query(_CHILDREN, {"parents": list(parents)})
+    found = data.get("children")
+    if not isinstance(found, list):
+        raise NodeCallFailed(f"node {client.node_id}: children answered {found!r}")
+    return [decode_row(Division, item["columns"]) for item in found]
 
 
 async def matters_by_code(client: NodeClient, codes: Sequence[str]) -> list[Matter]:
@@ -138,30 +166,48 @@ class CasesPage:
     has_next: bool
 
 
+def _filter(conditions: CaseConditions | None) -> dict[str, Any] | None:
+    return conditions.encode() if conditions is not None and conditions.given else None
+
+
 async def cases_under(
-    client: NodeClient, under: str, *, after: str | None, first: int
+    client: NodeClient,
+    under: str,
+    *,
+    after: str | None,
+    first: int,
+    conditions: CaseConditions | None = None,
 ) -> CasesPage:
-    """A page of the node's cases received at or under ``under``, in number order,
-    after the case number ``after``."""
+    """A page of the node's cases received at or under ``under`` that meet
+    ``conditions`` (when any is set), in number order, after the case number
+    ``after``."""
     variables = {
         "under": under,
         "first": first,
         "after": None if after is None else case_cursor(after),
+        "filter": _filter(conditions),
     }
     return _page(client, "cases", await client.query(_CASES, variables))
 
 
 async def cases_of(
-    client: NodeClient, subject: str, *, under: str | None, after: str | None, first: int
+    client: NodeClient,
+    subject: str,
+    *,
+    under: str | None,
+    after: str | None,
+    first: int,
+    conditions: CaseConditions | None = None,
 ) -> CasesPage:
     """A page of the node's cases of the account ``subject`` (applicant or submitter),
-    received at or under ``under`` when given, in number order, after the case number
-    ``after``."""
+    received at or under ``under`` when given, that meet ``conditions`` (when any is
+    set), in number order, after the case number ``after``."""
     variables = {
         "subject": subject,
         "under": under,
         "first": first,
         "after": None if after is None else case_cursor(after),
+        "filter": _filter(conditions),
     }
     return _page(client, "casesOf", await client.query(_CASES_OF, variables))
 
@@ -237,6 +283,22 @@ query HallBoards($orgCodes: [String!]!, $day: Date!) {
 """
 
 
+_MATTERS = """
+query Matters(
+  $keyword: String, $type: MatterType, $status: MatterStatus, $basicCodes: [String!],
+  $first: Int!, $after: String
+) {
+  matters(
+    keyword: $keyword, type: $type, status: $status, basicCodes: $basicCodes,
+    first: $first, after: $after
+  ) {
+    items { columns }
+    pageInfo { hasNextPage }
+  }
+}
+"""
+
+
 async def hall_boards(client: NodeClient, org_codes: Sequence[str], day: dt.date) -> list[Board]:
     """The node's hall boards of these orgs on ``day`` (one call for the batch)."""
     data = await client.query(_HALL_BOARDS, {"orgCodes": list(org_codes), "day": day.isoformat()})
@@ -244,3 +306,112 @@ async def hall_boards(client: NodeClient, org_codes: Sequence[str], day: dt.date
     if not isinstance(found, list):
         raise NodeCallFailed(f"node {client.node_id}: hallBoards answered {found!r}")
     return [decode_board(item["orgCode"], day, item["columns"]) for item in found]
+
+
+@dataclass(frozen=True)
+class MattersPage:
+    rows: list[Matter]
+    has_next: bool
+
+
+async def matters(
+    client: NodeClient,
+    *,
+    keyword: str | None,
+    type: MatterType | None,
+    status: MatterStatus | None,
+    basic_codes: Collection[str] | None,
+    after: str | None,
+    first: int,
+) -> MattersPage:
+    """A page of the catalogue's matters at the node keeping it, by basic code, after
+    the basic code ``after``."""
+    variables = {
+        "keyword": keyword,
+        "type": None if type is None else type.name,
+        "status": None if status is None else status.name,
+        "basicCodes": None if basic_codes is None else sorted(basic_codes),
+        "first": first,
+        "after": None if after is None else encode_cursor("matter", after),
+    }
+    page = (await client.query(_MATTERS, variables)).get("matters")
+    if not isinstance(page, dict):
+        raise NodeCallFailed(f"node {client.node_id}: matters answered {page!r}")
+    rows = [decode_row(Matter, item["columns"]) for item in page["items"]]
+    return MattersPage(rows, bool(page["pageInfo"]["hasNextPage"]))
+
+
+_IMPLEMENTED = """
+query Implemented($under: String, $onlineLevel: OnlineLevel, $maxVisits: Int) {
+  implementedMatters(under: $under, onlineLevel: $onlineLevel, maxVisits: $maxVisits)
+}
+"""
+
+
+async def implemented_matters(
+    client: NodeClient,
+    *,
+    under: str | None,
+    online_level: OnlineLevel | None,
+    max_visits: int | None,
+) -> set[str]:
+    """The basic codes of the node's published items at or under ``under``."""
+    variables = {
+        "under": under,
+        "onlineLevel": None if online_level is None else online_level.name,
+        "maxVisits": max_visits,
+    }
+    found = (await client.query(_IMPLEMENTED, variables)).get("implementedMatters")
+    if not isinstance(found, list):
+        raise NodeCallFailed(f"node {client.node_id}: implementedMatters answered {found!r}")
+    return {str(code) for code in found}
+
+
+_MATTERS_NAMED = """
+query MattersNamed($keyword: String!) { mattersNamed(keyword: $keyword) }
+"""
+
+
+async def matters_named(client: NodeClient, keyword: str) -> set[str]:
+    """The basic codes of the catalogue's matters whose name holds ``keyword``."""
+    found = (await client.query(_MATTERS_NAMED, {"keyword": keyword})).get("mattersNamed")
+    if not isinstance(found, list):
+        raise NodeCallFailed(f"node {client.node_id}: mattersNamed answered {found!r}")
+    return {str(code) for code in found}
+
+
+_ITEMS_WHERE = """
+query ItemsWhere($filter: JSON!, $first: Int!, $after: String) {
+  itemsWhere(filter: $filter, first: $first, after: $after) {
+    items { columns }
+    pageInfo { hasNextPage }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class ItemsPage:
+    rows: list[MatterImplementation]
+    has_next: bool
+
+
+async def items_where(
+    client: NodeClient,
+    conditions: ItemConditions,
+    *,
+    after: tuple[str, str] | None,
+    first: int,
+) -> ItemsPage:
+    """A page of the node's implementation items meeting ``conditions``, by division
+    code then basic code, after the position ``after``."""
+    variables = {
+        "filter": conditions.encode(),
+        "first": first,
+        "after": None if after is None else encode_cursor("item", *after),
+    }
+    page = (await client.query(_ITEMS_WHERE, variables)).get("itemsWhere")
+    if not isinstance(page, dict):
+        raise NodeCallFailed(f"node {client.node_id}: itemsWhere answered {page!r}")
+    rows = [decode_row(MatterImplementation, item["columns"]) for item in page["items"]]
+    return ItemsPage(rows, bool(page["pageInfo"]["hasNextPage"]))

@@ -13,7 +13,10 @@ from levels.common.enums import MatterStatus
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import ReadRow
 from levels.common.routes import compute_routes
+from levels.node.records import OrgRecordKind
+from resolvers import remote
 from resolvers.fanout import fan_out
+from resolvers.nodeclient import NodeClient
 from resolvers.pagination import decode_cursor, page_size, slice_page
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
@@ -43,10 +46,20 @@ async def service_routes(
     async def implementations(node: Node, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.implementations_by_division(owned[node.id], session=session)
 
+    async def implementations_api(node: Node, client: NodeClient) -> Sequence[ReadRow]:
+        kind = OrgRecordKind.IMPLEMENTATIONS_OF_DIVISION
+        return await remote.org_records(client, kind, owned[node.id])
+
     # the division's existence and the chain's lists are independent: ask at once
     exists, found = await asyncio.gather(
         ctx.loaders.division_by_code.load(division.code),
-        fan_out(ctx.sessions, owners, implementations, timeout=ctx.settings.node_timeout_seconds),
+        fan_out(
+            ctx.sessions,
+            owners,
+            implementations,
+            timeout=ctx.settings.node_timeout_seconds,
+            remote=implementations_api,
+        ),
     )
     if exists is None:
         raise DomainError(

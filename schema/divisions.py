@@ -19,7 +19,7 @@ from levels.windows.languages import window_languages
 from levels.windows.models import WindowSetup
 from resolvers.globalid import encode_id
 from resolvers.pagination import decode_cursor, page_size, slice_page
-from resolvers.partial import load_or_report
+from resolvers.partial import load_or_report, report_unavailable
 from schema.enums import Level, OrgKind, WindowKind
 from schema.info import Info
 from schema.relay import Connection, Node, connection
@@ -63,7 +63,10 @@ class Division(Node):
         size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
         below = self.level.below
         start = decode_cursor(after, allowed=[below] if below else [])
-        rows = await load_or_report(info, info.context.loaders.children_by_parent, self.code, [])
+        loader = info.context.loaders.children_by_parent
+        rows = await load_or_report(info, loader, self.code, [])
+        # the nodes holding some of them that did not answer: the others' are listed
+        report_unavailable(info, loader.failed(self.code))
         page = slice_page(rows, lambda r: r.code, lambda r: r.level, first=size, start=start)
         return connection(page, Division.from_row)
 

@@ -77,6 +77,8 @@ class Matter(Node):
         start = decode_cursor(after, allowed=ALL_LEVELS)
         loader = info.context.loaders.implementations_by_basic_code
         rows = await load_or_report(info, loader, self.basic_code, [])
+        # the nodes that did not answer: the others' items are listed
+        report_unavailable(info, loader.failed(self.basic_code))
         viewer = info.context.viewer
         rows = [
             r

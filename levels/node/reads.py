@@ -17,16 +17,18 @@ from levels.city.service import matters_by_code
 from levels.common import reads
 from levels.common.codes import key_range
 from levels.common.enums import MatterStatus
-from levels.common.models import MatterImplementation
+from levels.common.models import Division, MatterImplementation
 from levels.common.reads import OneOf, ReadRow, rows, table
 from levels.county.models import Delegation, DelegationTarget
 from levels.licences.models import ELicence
+from levels.node.case_filter import CaseConditions
 
 __all__ = [
     "DelegationRow",
     "cases_by_number",
     "cases_of",
     "cases_under",
+    "children_of",
     "delegations_by_id",
     "divisions_by_code",
     "implementations_by_code",
@@ -45,6 +47,7 @@ _licence = table(ELicence)
 _delegation = table(Delegation)
 _target = table(DelegationTarget)
 _impl = table(MatterImplementation)
+_division = table(Division)
 
 _CASES_BY_NUMBER = select(_case).where(OneOf(_case.c.number, "numbers"))
 _LICENCES_BY_ID = select(_licence).where(OneOf(_licence.c.id, "ids"))
@@ -90,6 +93,23 @@ def _in_range(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
     return column >= lo if hi is None else and_(column >= lo, column < hi)
 
 
+async def children_of(
+    parents: Sequence[tuple[str, str]], *, session: AsyncSession
+) -> Sequence[ReadRow]:
+    """The divisions this store holds directly below these ``(code, prefix)`` parents,
+    in code order: a key range on the code under each parent's prefix (the primary
+    key), with its parent code; one statement for the batch."""
+    if not parents:
+        return []
+    c = _division.c
+    stmt = (
+        select(_division)
+        .where(or_(*(and_(_in_range(c.code, p), c.parent_code == code) for code, p in parents)))
+        .order_by(c.code)
+    )
+    return await rows(session, stmt)
+
+
 _CASES_FROM = (
     select(_case)
     .where(_case.c.number >= bindparam("lo"), _case.c.number > bindparam("after"))
@@ -100,15 +120,24 @@ _CASES_UNDER = _CASES_FROM.where(_case.c.number < bindparam("hi"))
 
 
 async def cases_under(
-    prefix: str, *, after: str | None, limit: int, session: AsyncSession
+    prefix: str,
+    *,
+    after: str | None,
+    limit: int,
+    session: AsyncSession,
+    conditions: CaseConditions | None = None,
 ) -> Sequence[ReadRow]:
     """Cases this store holds whose number starts with ``prefix`` (received at or
-    under that division), in number order, after the number ``after``."""
+    under that division) and that meet ``conditions``, in number order, after the
+    number ``after``."""
     lo, hi = key_range(prefix)
     params = {"lo": lo, "after": after or "", "limit": limit}
-    if hi is None:  # a prefix of nines: no upper bound
-        return await rows(session, _CASES_FROM, params)
-    return await rows(session, _CASES_UNDER, {**params, "hi": hi})
+    stmt = _CASES_FROM if hi is None else _CASES_UNDER  # a prefix of nines: no upper bound
+    if hi is not None:
+        params["hi"] = hi
+    if conditions is not None:
+        stmt = conditions.where(stmt)
+    return await rows(session, stmt, params)
 
 
 _CASES_OF = (
@@ -132,14 +161,17 @@ async def cases_of(
     after: str | None,
     limit: int,
     session: AsyncSession,
+    conditions: CaseConditions | None = None,
 ) -> Sequence[ReadRow]:
     """Cases this store holds of an account (its applications, and what it handed in
     for another: ``applicant_id`` or ``submitted_by``, both indexed), in number order,
     after the number ``after``; with ``prefix``, those received at or under that
-    division (a key range on the number)."""
+    division (a key range on the number); with ``conditions``, those meeting them."""
     stmt = _CASES_OF
     if prefix is not None:
         stmt = stmt.where(_in_range(_case.c.number, prefix))
+    if conditions is not None:
+        stmt = conditions.where(stmt)
     params = {"subject": subject, "after": after or "", "limit": limit}
     return await rows(session, stmt, params)
 

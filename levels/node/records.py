@@ -29,7 +29,13 @@ from levels.cases.models import (
 )
 from levels.common import reads
 from levels.common import service as common_service
-from levels.common.models import Department, ServiceOrg, Window
+from levels.common.models import (
+    Department,
+    ImplementationMaterial,
+    MatterImplementation,
+    ServiceOrg,
+    Window,
+)
 from levels.common.reads import table
 from levels.evaluations import service as evaluation_service
 from levels.evaluations.models import Evaluation
@@ -106,6 +112,9 @@ class OrgRecordKind(enum.Enum):
     WINDOWS_OF_ORG = "WINDOWS_OF_ORG"
     TICKETS = "TICKETS"
     APPOINTMENTS = "APPOINTMENTS"
+    IMPLEMENTATIONS_OF_DIVISION = "IMPLEMENTATIONS_OF_DIVISION"
+    IMPLEMENTATIONS_OF_MATTER = "IMPLEMENTATIONS_OF_MATTER"
+    MATERIALS_OF_IMPLEMENTATION = "MATERIALS_OF_IMPLEMENTATION"
 
 
 @dataclass(frozen=True)
@@ -145,6 +154,18 @@ ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
     OrgRecordKind.TICKETS: OrgKind(QueueTicket, _by_public_id(QueueTicket), True),
     # keyed by public id: appointments booked at a hall's windows
     OrgRecordKind.APPOINTMENTS: OrgKind(Appointment, _by_public_id(Appointment), True),
+    # the catalogue kept by the orgs: the published items of divisions' orgs (by
+    # division code, by basic code), every item of catalogue matters (by basic code),
+    # the materials of items (by implementation code)
+    OrgRecordKind.IMPLEMENTATIONS_OF_DIVISION: OrgKind(
+        MatterImplementation, reads.implementations_by_division, True
+    ),
+    OrgRecordKind.IMPLEMENTATIONS_OF_MATTER: OrgKind(
+        MatterImplementation, reads.implementations_by_basic_code, False
+    ),
+    OrgRecordKind.MATERIALS_OF_IMPLEMENTATION: OrgKind(
+        ImplementationMaterial, reads.materials_by_implementation, False
+    ),
 }
 
 

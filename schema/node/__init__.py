@@ -13,6 +13,7 @@ from __future__ import annotations
 import strawberry
 
 from schema.node.case_mutation import CaseMutations
+from schema.node.catalogue import CatalogueQueries
 from schema.node.context import NodeContext
 from schema.node.errors import NodeErrors, NodeSchema
 from schema.node.mutation import NodeMutations
@@ -29,9 +30,16 @@ class Mutation(NodeMutations, CaseMutations, WindowMutations):
     and its hall's queue."""
 
 
+@strawberry.type(
+    name="Query", description="What a node serves: its entities (by key) and ordered lists"
+)
+class Query(NodeQuery, CatalogueQueries):
+    """The node's reads: its entities, its lists, and the catalogue's lists."""
+
+
 def build_node_schema() -> strawberry.federation.Schema:
     return NodeSchema(
-        query=NodeQuery,
+        query=Query,
         mutation=Mutation,
         types=ENTITIES,
         extensions=[NodeErrors],

@@ -17,11 +17,19 @@ from levels.common.reads import ReadRow
 from levels.common.rowcodec import encode_row
 from levels.node import reads, records
 from levels.node.boards import encode_board
+from levels.node.case_filter import CaseConditions
 from levels.node.cursors import case_cursor, decode_cursor, encode_cursor
 from levels.node.inbox import Outcome
 from levels.node.records import CaseRecordKind, OrgRecordKind
 from levels.windows.board import boards
-from schema.node.types import Case, CaseRecord, MatterImplementation, NodeInfo, Record
+from schema.node.types import (
+    Case,
+    CaseRecord,
+    Division,
+    MatterImplementation,
+    NodeInfo,
+    Record,
+)
 
 strawberry.enum(Outcome, name="DeliveryOutcome", description="What became of a delivered message")
 
@@ -78,7 +86,7 @@ class DeliveryResult:
     )
 
 
-def _page_size(info: NodeInfo, first: int | None) -> int:
+def page_size(info: NodeInfo, first: int | None) -> int:
     size = info.context.default_page_size if first is None else first
     if size < 1:
         raise DomainError(ErrorCode.INVALID_PAGE_SIZE, field=["first"])
@@ -124,14 +132,27 @@ class NodeQuery:
         after: Annotated[
             str | None, strawberry.argument(description="The `endCursor` of the page before")
         ] = None,
+        filter: Annotated[
+            JSON | None,
+            strawberry.argument(
+                description="Only the cases meeting these conditions (the hub's, as "
+                "levels.node.case_filter encodes them: days handed in and accepted, "
+                "clocks by colour on the hub's today, overdue flags, the applicant)"
+            ),
+        ] = None,
     ) -> CasePage:
         # cases received under a division are held there or referred up its chain
         division = info.context.scope.require_range(under, field="under", upward=True)
-        size = _page_size(info, first)
+        size = page_size(info, first)
         start = decode_cursor(after, "case", 1)[0] if after else None
+        conditions = None if filter is None else CaseConditions.decode(filter)
         async with info.context.reading() as session:
             found = await reads.cases_under(
-                division.prefix, after=start, limit=size + 1, session=session
+                division.prefix,
+                after=start,
+                limit=size + 1,
+                conditions=conditions,
+                session=session,
             )
         return _case_page(found, size)
 
@@ -154,16 +175,30 @@ class NodeQuery:
         after: Annotated[
             str | None, strawberry.argument(description="The `endCursor` of the page before")
         ] = None,
+        filter: Annotated[
+            JSON | None,
+            strawberry.argument(
+                description="Only the cases meeting these conditions (the hub's, as "
+                "levels.node.case_filter encodes them: days handed in and accepted, "
+                "clocks by colour on the hub's today, overdue flags, the applicant)"
+            ),
+        ] = None,
     ) -> CasePage:
         prefix = None
         if under is not None:
             scope = info.context.scope
             prefix = scope.require_range(under, field="under", upward=True).prefix
-        size = _page_size(info, first)
+        size = page_size(info, first)
         start = decode_cursor(after, "case", 1)[0] if after else None
+        conditions = None if filter is None else CaseConditions.decode(filter)
         async with info.context.reading() as session:
             found = await reads.cases_of(
-                subject, prefix=prefix, after=start, limit=size + 1, session=session
+                subject,
+                prefix=prefix,
+                after=start,
+                limit=size + 1,
+                conditions=conditions,
+                session=session,
             )
         return _case_page(found, size)
 
@@ -238,6 +273,26 @@ class NodeQuery:
         ]
 
     @strawberry.field(
+        description="The divisions this node holds directly below these divisions, in "
+        "code order (a key range on the code under each, one statement for the "
+        "batch); DIVISION_NOT_OWNED for a division no part of which is this node's"
+    )
+    async def children(
+        self,
+        info: NodeInfo,
+        parents: Annotated[list[str], strawberry.argument(description="12-digit division codes")],
+    ) -> list[Division]:
+        scope = info.context.scope
+        ranges = [
+            scope.require_range(code, field=("parents", str(i))) for i, code in enumerate(parents)
+        ]
+        if not ranges:
+            return []
+        async with info.context.reading() as session:
+            found = await reads.children_of([(d.code, d.prefix) for d in ranges], session=session)
+        return [Division.from_row(r) for r in found]
+
+    @strawberry.field(
         description="The published implementation items of the orgs at or under these "
         "divisions (key ranges on the division code), by division then code; "
         "DIVISION_NOT_OWNED for a division no part of which is this node's"
@@ -258,7 +313,7 @@ class NodeQuery:
             scope.require_range(code, field=("divisionCodes", str(i))).prefix
             for i, code in enumerate(division_codes)
         ]
-        size = _page_size(info, first)
+        size = page_size(info, first)
         start = None
         if after:
             division, code = decode_cursor(after, "impl", 2)

@@ -306,7 +306,10 @@ strawberry.enum(
 strawberry.enum(
     OrgRecordKind,
     description="The orgs of divisions (by division code), departments and windows (by "
-    "id), the departments and windows of orgs (by credit code)",
+    "id), the departments and windows of orgs (by credit code), queue tickets (by "
+    "public id), the published implementation items of divisions (by division code), "
+    "the implementation items of catalogue matters (by basic code) and the materials "
+    "of implementation items (by implementation code)",
 )
 
 

@@ -6,6 +6,7 @@ the node's API."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -95,3 +96,14 @@ async def federation_in(tmp: Path) -> AsyncIterator[Federation]:
             await process.stop()
         await hub.dispose()
         await stores.dispose()
+
+
+@asynccontextmanager
+async def sql_desk(federation: Federation) -> AsyncIterator[Desk]:
+    """A hub reading the nodes' own stores by SQL (the same map, its addresses left
+    unused): the SQL path the answers through the nodes' API are compared with."""
+    stores = federation.stores
+    by_sql = stores.replacing(*(dataclasses.replace(n, client=None) for n in stores))
+    settings: Settings = federation.desk.hub.app.state.settings
+    async with own_hub(settings, by_sql) as own:
+        yield Desk(own)
