@@ -141,14 +141,6 @@ async def matters_by_code(client: NodeClient, codes: Sequence[str]) -> list[Matt
     return [decode_row(Matter, item["columns"]) for item in found if item is not None]
 
 
-async def implementations_by_code(
-    client: NodeClient, codes: Sequence[str]
-) -> list[MatterImplementation]:
-    """The node's implementation items with these codes (one call for the batch)."""
-    found = await client.entities("MatterImplementation", [{"code": c} for c in codes], ["columns"])
-    return [decode_row(MatterImplementation, item["columns"]) for item in found if item is not None]
-
-
 async def delegations_by_id(client: NodeClient, ids: Sequence[str]) -> list[DelegationView]:
     """The node's delegations with these ids and the towns each names (one call for
     the batch)."""
