@@ -46,6 +46,7 @@ from auth.backend import TokenBackend, on_auth_error
 from auth.identity import Identity, denylist_key
 from auth.kv import KeyValue
 from auth.viewer import Viewer
+from gateway.script_call import ScriptCall
 
 SCOPE_KEY = "govhub.admission"
 
@@ -141,8 +142,9 @@ class Checker:
                 moving=_text(bridge.SCRIPT_ACQUIRE_MOVING_WINDOW),
                 sliding=_text(bridge.SCRIPT_ACQUIRE_SLIDING_WINDOW),
             )
-            # the bridge's own client (redis-py): EVALSHA, the text loaded once if missing
-            self._script = bridge.get_connection().register_script(text)  # type: ignore[attr-defined]
+            # the bridge's own client (redis-py): EVALSHA, the text loaded once if missing;
+            # sent on connections of the call's own, redis-py's client path on a failure
+            self._script = ScriptCall(bridge.get_connection().register_script(text))  # type: ignore[attr-defined]
 
     async def run(self, checks: Sequence[Check]) -> Refusal | None:
         if not checks:
@@ -154,6 +156,12 @@ class Checker:
             return None
         refused = int(await self._script(*self._arguments(checks)))
         return await self._refusal(checks[refused - 1]) if refused else None
+
+    async def aclose(self) -> None:
+        """Close the connections the round trip made (the storage's client is the
+        storage's)."""
+        if self._script is not None:
+            await self._script.aclose()
 
     def _arguments(self, checks: Sequence[Check]) -> tuple[list[str], list[Any]]:
         assert isinstance(self.storage, RedisStorage)

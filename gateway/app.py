@@ -168,6 +168,7 @@ def create_app(
         if messenger is not None:
             await messenger.transport.close()
         await broker.close()
+        await checker.aclose()
         await identity.close()
         if owns_nodes:
             await registry.dispose()

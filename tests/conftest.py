@@ -55,7 +55,7 @@ async def fresh_databases(tag: str, stores: Iterable[str]) -> tuple[dict[str, st
     created: list[str] = []
     if BACKEND == "postgres":
         for store in stores:
-            name = f"govhub_test_{tag}_{store}"
+            name = f"{pg.PREFIX}_{tag}_{store}"
             await pg.create_database(name)
             created.append(name)
             urls[store] = pg.async_url(name)

@@ -81,7 +81,7 @@ async def village_refusing(
         async for client in hub_with_village(engine, nodes, settings, clock):
             yield client
         return
-    name = f"govhub_test_refusing_{uuid.uuid4().hex[:6]}"
+    name = f"{pg.PREFIX}_refusing_{uuid.uuid4().hex[:6]}"
     await pg.create_database(name)
     admin = await asyncpg.connect(pg.PG)
     try:

@@ -277,7 +277,7 @@ def _to(revision: str) -> Any:
 async def old_store(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """A store at the release before (0023) whose one chain holds events of two
     divisions and one of none."""
-    name = f"govhub_test_oldchain_{uuid.uuid4().hex[:8]}"
+    name = f"{pg.PREFIX}_oldchain_{uuid.uuid4().hex[:8]}"
     if BACKEND == "postgres":
         await pg.require_services()
         await pg.create_database(name)

@@ -316,7 +316,7 @@ def test_parse_calendar_file_says_what_is_wrong(text: str, message: str) -> None
 async def store_sessions() -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """A level store of its own: in-memory SQLite with the models' tables, or a fresh
     PostgreSQL database migrated by Alembic on the PostgreSQL pass."""
-    name = f"govhub_test_calendar_{uuid.uuid4().hex[:8]}"
+    name = f"{pg.PREFIX}_calendar_{uuid.uuid4().hex[:8]}"
     if BACKEND == "postgres":
         await pg.create_database(name)
         engine = create_async_engine(pg.async_url(name))

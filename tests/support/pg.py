@@ -10,6 +10,9 @@ import redis.asyncio as aioredis
 
 PG = os.environ.get("GOVHUB_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 REDIS = os.environ.get("GOVHUB_TEST_REDIS", "redis://127.0.0.1:6379/15")
+# the names of the databases a run creates start with this (two runs on one server
+# side by side each give their own)
+PREFIX = os.environ.get("GOVHUB_TEST_PG_PREFIX", "govhub_test")
 
 
 def async_url(database: str) -> str:

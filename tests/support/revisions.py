@@ -29,7 +29,7 @@ def alembic(connection: Connection, step: str, revision: str) -> None:
 @asynccontextmanager
 async def store_at(tmp_path: Path, tag: str, revision: str) -> AsyncIterator[AsyncEngine]:
     """A new store migrated to ``revision``."""
-    name = f"govhub_test_{tag}_{uuid.uuid4().hex[:8]}"
+    name = f"{pg.PREFIX}_{tag}_{uuid.uuid4().hex[:8]}"
     if BACKEND == "postgres":
         await pg.create_database(name)
         url = pg.async_url(name)
