@@ -7,25 +7,28 @@ command packed argument by argument, the response callbacks, its observability h
 the connection given back — measured at ~600 Python calls and 130–200 µs of CPU for one
 admission round trip against a server that answers in a few µs. ``ScriptCall`` keeps the
 connections it made (redis-py's own ``Connection`` objects, from the client's pool
-settings: the same address, database, credentials, timeouts and handshake), packs the
-command itself with a pre-encoded head, writes it and reads the one reply with the
-connection's own parser.
+settings: the same address, database, credentials, time-out and handshake, made and
+connected by redis-py), packs the command itself with a pre-encoded head, writes it to
+the connection's stream and reads the one-line integer reply (``:<n>``) the admission's
+script answers, under the connection's socket time-out.
 
 The failure behaviour stays redis-py's: a connection that fails (closed by the server,
 a time-out, an interrupted call) is dropped, and the call is made again through the
 registered script (``AsyncScript``) — the client's retries and back-off, and, for
 ``NOSCRIPT`` (Redis restarted or flushed its scripts), the script loaded and sent again.
-Any other error reply is raised as redis-py raises it, and the connection kept (it has
-read the whole reply)."""
+Any other error reply is raised as ``ResponseError`` with Redis's message, and the
+connection kept (an error reply is one line). A reply that is not an integer (the
+script answers only integers) drops the connection and goes through redis-py too."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio.connection import AbstractConnection
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 
@@ -45,7 +48,8 @@ def _encoded(value: Any) -> bytes:
 
 
 class ScriptCall:
-    """``await call(keys, args)``: the script's reply, as ``await script(keys, args)``."""
+    """``await call(keys, args)``: the script's integer reply, as
+    ``int(await script(keys, args))``."""
 
     def __init__(self, script: Any) -> None:
         self.script = script  # redis-py's AsyncScript: its text, SHA and client
@@ -68,29 +72,43 @@ class ScriptCall:
         self._made.append(conn)
         return conn
 
-    async def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+    def send(self, conn: AbstractConnection, packed: bytes) -> None:
+        """The command into the connection's buffer (a few hundred bytes: no flow
+        control to wait for)."""
+        conn._writer.write(packed)  # type: ignore[attr-defined]
+
+    async def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> int:
         packed = self.pack(keys, args)
         conn = self._connection()
         try:
-            # connects (with the pool's handshake) if it is not yet or no longer connected
-            await conn.send_packed_command(packed, check_health=False)
-            reply = await conn.read_response()
-        except NoScriptError:
-            self._idle.append(conn)
-            return await self.script(keys, args)
-        except ResponseError:
-            self._idle.append(conn)
-            raise
-        except (RedisConnectionError, RedisTimeoutError, OSError):
+            if not conn.is_connected:
+                await conn.connect()  # the pool's handshake (AUTH, SELECT, HELLO)
+            # one time-out for the command and its reply: the connection's socket_timeout
+            async with asyncio.timeout(conn.socket_timeout):
+                self.send(conn, packed)
+                line: bytes = await conn._reader.readline()  # type: ignore[attr-defined]
+        except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError):
             await self._drop(conn)
-            return await self.script(keys, args)
+            return int(await self.script(keys, args))
         except BaseException:
             # cancelled between the command and its reply: the reply would be read by
             # the next call on this connection
             await self._drop(conn)
             raise
-        self._idle.append(conn)
-        return reply
+        kind = line[:1]
+        if kind == b":" and line[-2:] == b"\r\n":
+            self._idle.append(conn)
+            return int(line[1:-2])
+        if kind == b"-" and line[-2:] == b"\r\n":
+            # an error reply is one line: the connection is clean
+            self._idle.append(conn)
+            if line.startswith(b"-NOSCRIPT"):
+                return int(await self.script(keys, args))
+            raise ResponseError(line[1:-2].decode(errors="replace"))
+        # closed before a whole reply (b"" at EOF), or a reply that is not an integer:
+        # the connection is dropped and the call made through redis-py's path
+        await self._drop(conn)
+        return int(await self.script(keys, args))
 
     async def _drop(self, conn: AbstractConnection) -> None:
         self._made.remove(conn)

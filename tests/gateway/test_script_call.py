@@ -18,9 +18,11 @@ from redis.exceptions import ResponseError
 from gateway.script_call import ScriptCall
 from gateway.settings import Settings
 
-# echoes its key and arguments; a fresh comment per test makes a script Redis has not
-# seen yet (NOSCRIPT on the first EVALSHA)
-ECHO = "-- {tag}\nreturn {{KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]) + 1}}"
+# an integer from its key and arguments, as the admission's script answers one; a fresh
+# comment per test makes a script Redis has not seen yet (NOSCRIPT on the first EVALSHA)
+ECHO = """-- {tag}
+if KEYS[1] ~= 'k:é' or ARGV[1] ~= 'wörd' or ARGV[2] ~= '1.25' then return -1 end
+return tonumber(ARGV[3]) + 1"""
 
 
 @pytest.fixture
@@ -36,12 +38,18 @@ async def client(settings: Settings) -> AsyncIterator[aioredis.Redis]:
 def sent(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     count = [0]
     original = AbstractConnection.send_packed_command
+    own = ScriptCall.send
 
     async def counting(self: AbstractConnection, *args: Any, **kwargs: Any) -> None:
         count[0] += 1
         await original(self, *args, **kwargs)
 
+    def counting_own(self: ScriptCall, *args: Any) -> None:
+        count[0] += 1
+        own(self, *args)
+
     monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    monkeypatch.setattr(ScriptCall, "send", counting_own)
     yield count
 
 
@@ -55,12 +63,16 @@ async def test_replies_as_the_registered_script_one_command_a_call(
     script = _script(client)
     call = ScriptCall(script)
     # not loaded yet: NOSCRIPT, then redis-py's path loads it and sends it again
-    first = await call(["k:é"], ["wörd", 1.25, 41])
-    assert first == await script(["k:é"], ["wörd", 1.25, 41])
-    assert first == ["k:é".encode(), "wörd".encode(), b"1.25", 42]
+    assert (
+        await call(["k:é"], ["wörd", 1.25, 41]) == 42 == await script(["k:é"], ["wörd", 1.25, 41])
+    )
+    # the hub's packing is redis-py's, byte for byte
+    conn = client.connection_pool.make_connection()
+    packed = conn.pack_command("EVALSHA", script.sha, 1, "k:é", "wörd", 1.25, 41, b"x")
+    assert call.pack(["k:é"], ["wörd", 1.25, 41, b"x"]) == b"".join(packed)
     for n in range(3):
         before = sent[0]
-        assert await call([f"k{n}"], ["a", b"b", n]) == [f"k{n}".encode(), b"a", b"b", n + 1]
+        assert await call(["k:é"], ["wörd", 1.25, n]) == n + 1
         assert sent[0] - before == 1
     assert len(call._made) == 1
     await call.aclose()
@@ -70,15 +82,19 @@ async def test_a_connection_the_server_closed_is_dropped_and_the_call_answered(
     client: aioredis.Redis,
 ) -> None:
     call = ScriptCall(_script(client))
-    await call(["k"], ["a", "b", 1])
+    await call(*_echo(1))
     (conn,) = call._made
     await client.execute_command("CLIENT", "KILL", "ID", str(await _client_id(conn)))
-    assert await call(["k"], ["a", "b", 2]) == [b"k", b"a", b"b", 3]
+    assert await call(*_echo(2)) == 3
     assert conn not in call._made
     # and the next call is on a connection of its own again
-    assert await call(["k"], ["a", "b", 3]) == [b"k", b"a", b"b", 4]
+    assert await call(*_echo(3)) == 4
     assert len(call._made) == 1
     await call.aclose()
+
+
+def _echo(n: int) -> tuple[list[Any], list[Any]]:
+    return ["k:é"], ["wörd", 1.25, n]
 
 
 async def _client_id(conn: AbstractConnection) -> int:
@@ -90,21 +106,21 @@ async def test_an_interrupted_call_leaves_no_reply_for_the_next(
     client: aioredis.Redis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     call = ScriptCall(_script(client))
-    await call(["k"], ["a", "b", 1])
-    original = AbstractConnection.read_response
+    await call(*_echo(1))
+    original = asyncio.StreamReader.readline
     interrupted = [False]
 
-    async def cancelled(self: AbstractConnection, *args: Any, **kwargs: Any) -> Any:
+    async def cancelled(self: asyncio.StreamReader) -> bytes:
         if not interrupted[0]:
             interrupted[0] = True
             raise asyncio.CancelledError
-        return await original(self, *args, **kwargs)
+        return await original(self)
 
-    monkeypatch.setattr(AbstractConnection, "read_response", cancelled)
+    monkeypatch.setattr(asyncio.StreamReader, "readline", cancelled)
     with pytest.raises(asyncio.CancelledError):
-        await call(["k"], ["a", "b", 10])
+        await call(*_echo(10))
     # the reply of the cancelled call (11) is never taken for this one's
-    assert await call(["k"], ["a", "b", 20]) == [b"k", b"a", b"b", 21]
+    assert await call(*_echo(20)) == 21
     await call.aclose()
 
 
