@@ -87,10 +87,10 @@ async def decode_access_token(
 ) -> Viewer:
     seen = _VERIFIED.get((token, issuer, audience))
     if seen is not None:
-        kid, verified_by, claims, viewer = seen
-        if await keys.public_key(kid) is verified_by:
-            _check_times(claims, now)
-            return viewer
+        seen_kid, verified_by, seen_claims, seen_viewer = seen
+        if await keys.public_key(seen_kid) is verified_by:
+            _check_times(seen_claims, now)
+            return seen_viewer
     try:
         header = jwt.get_unverified_header(token)
     except jwt.PyJWTError as e:
@@ -119,6 +119,7 @@ async def decode_access_token(
     except jwt.PyJWTError as e:
         raise InvalidToken(str(e)) from e
     _check_times(claims, now)
+    assert isinstance(kid, str)
     try:
         viewer = Viewer.from_claims(claims)
     except (KeyError, ValueError) as e:

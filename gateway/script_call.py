@@ -75,7 +75,9 @@ class ScriptCall:
     def send(self, conn: AbstractConnection, packed: bytes) -> None:
         """The command into the connection's buffer (a few hundred bytes: no flow
         control to wait for)."""
-        conn._writer.write(packed)  # type: ignore[attr-defined]
+        writer = conn._writer
+        assert writer is not None  # connected
+        writer.write(packed)
 
     async def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> int:
         packed = self.pack(keys, args)
@@ -86,7 +88,9 @@ class ScriptCall:
             # one time-out for the command and its reply: the connection's socket_timeout
             async with asyncio.timeout(conn.socket_timeout):
                 self.send(conn, packed)
-                line: bytes = await conn._reader.readline()  # type: ignore[attr-defined]
+                reader = conn._reader
+                assert reader is not None  # connected
+                line: bytes = await reader.readline()
         except (RedisConnectionError, RedisTimeoutError, OSError, TimeoutError):
             await self._drop(conn)
             return int(await self.script(keys, args))

@@ -86,7 +86,8 @@ class _ClassHooks(ExtensionContextManagerBase):
         name = self.HOOK_NAME
         # (hook function, extension, is async) in the extensions' order; None when a
         # hook of another kind is among them (then Strawberry's own path for all)
-        direct: list[tuple[Any, SchemaExtension, bool]] | None = []
+        found_all: list[tuple[Any, SchemaExtension, bool]] = []
+        direct: list[tuple[Any, SchemaExtension, bool]] | None = found_all
         for extension in extensions:
             found = _found.get((type(extension), name), _found)
             if found is _found:
@@ -96,7 +97,7 @@ class _ClassHooks(ExtensionContextManagerBase):
             if found is STRAWBERRY:
                 direct = None
                 break
-            direct.append((found[0], extension, found[1]))
+            found_all.append((found[0], extension, found[1]))
         self.direct = direct
         self.entered: list[tuple[Any, bool]] = []
         if direct is None:
