@@ -74,7 +74,7 @@ def _no_cost_budget() -> None:
 def _no_rate_limits() -> None:
     import gateway.app
 
-    gateway.app.ratelimit.middleware = lambda *_a, **_kw: []
+    gateway.app.ratelimit.address_limit = lambda *_a, **_kw: None
     gateway.app.ClientRateLimit = lambda app, *_a, **_kw: app  # type: ignore[assignment,misc]
 
 

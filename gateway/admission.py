@@ -12,11 +12,11 @@ a refusal asks again (``get_window_stats``, for ``Retry-After``). Without Redis
 (``MemoryStorage``) each check is its own in-process call, in the same order.
 
 A GraphQL request over HTTP gathers its checks while it goes (``Pending`` in the ASGI
-scope: the address in ``AddressRateLimit``, the session in the token backend, the client
-in ``ClientRateLimit``) and sends them once its cost is known, right before it runs
-(``OperationLimits.on_execute``), or when its response starts if it never gets that far
-(a request error, a replayed idempotent response). A refusal then answers as each check
-did alone: 429 ``RATE_LIMITED`` with ``Retry-After``, 401 ``UNAUTHENTICATED`` for a
+scope: the address in the request gate (``gateway/gate.py``), the session in the token
+backend, the client in ``ClientRateLimit``) and sends them once its cost is known, right
+before it runs (``OperationLimits.on_execute``), or when its response starts if it never
+gets that far (a request error, a replayed idempotent response). A refusal then answers
+as each check did alone: 429 ``RATE_LIMITED`` with ``Retry-After``, 401 ``UNAUTHENTICATED`` for a
 revoked session, ``COST_BUDGET_EXCEEDED`` for the budget. Every other request asks at
 once, one round trip, as before.
 
@@ -38,7 +38,7 @@ from limits.aio.strategies import MovingWindowRateLimiter, SlidingWindowCounterR
 from starlette.authentication import AuthenticationError
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 from strawberry.extensions import SchemaExtension
 from strawberry.types.execution import ExecutionContext
 
@@ -46,6 +46,7 @@ from auth.backend import TokenBackend, on_auth_error
 from auth.identity import Identity, denylist_key
 from auth.kv import KeyValue
 from auth.viewer import Viewer
+from gateway.script_call import ScriptCall
 
 SCOPE_KEY = "govhub.admission"
 
@@ -141,8 +142,9 @@ class Checker:
                 moving=_text(bridge.SCRIPT_ACQUIRE_MOVING_WINDOW),
                 sliding=_text(bridge.SCRIPT_ACQUIRE_SLIDING_WINDOW),
             )
-            # the bridge's own client (redis-py): EVALSHA, the text loaded once if missing
-            self._script = bridge.get_connection().register_script(text)  # type: ignore[attr-defined]
+            # the bridge's own client (redis-py): EVALSHA, the text loaded once if missing;
+            # sent on connections of the call's own, redis-py's client path on a failure
+            self._script = ScriptCall(bridge.get_connection().register_script(text))  # type: ignore[attr-defined]
 
     async def run(self, checks: Sequence[Check]) -> Refusal | None:
         if not checks:
@@ -154,6 +156,12 @@ class Checker:
             return None
         refused = int(await self._script(*self._arguments(checks)))
         return await self._refusal(checks[refused - 1]) if refused else None
+
+    async def aclose(self) -> None:
+        """Close the connections the round trip made (the storage's client is the
+        storage's)."""
+        if self._script is not None:
+            await self._script.aclose()
 
     def _arguments(self, checks: Sequence[Check]) -> tuple[list[str], list[Any]]:
         assert isinstance(self.storage, RedisStorage)
@@ -226,7 +234,7 @@ def pending_of(scope: Scope | None) -> Pending | None:
 
 def refused(execution: ExecutionContext) -> None:
     """The operation does not run: its request was refused (a rate limit, a revoked
-    session), and ``AdmissionMiddleware`` answers the refusal instead."""
+    session), and the request gate (``gateway/gate.py``) answers the refusal instead."""
     error = GraphQLError("refused", extensions={"code": "REFUSED"})
     execution.result = GraphQLExecutionResult(data=None, errors=[error])
 
@@ -247,41 +255,6 @@ class Admit(SchemaExtension):
 # what answers instead of the response, or None to let the response through (the cost
 # budget: the GraphQL answer itself says COST_BUDGET_EXCEEDED)
 RefusalResponse = Callable[[HTTPConnection, Refusal], Response | None]
-
-
-class AdmissionMiddleware:
-    """For requests to ``path`` (HTTP): gather the checks in the scope; settle them when
-    the response starts if the request has not; answer a refusal instead of the
-    response."""
-
-    def __init__(self, app: ASGIApp, checker: Checker, path: str, respond: RefusalResponse) -> None:
-        self.app = app
-        self.checker = checker
-        self.path = path
-        self.respond = respond
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self.path:
-            await self.app(scope, receive, send)
-            return
-        pending = scope[SCOPE_KEY] = Pending(self.checker)
-        refused = False
-
-        async def admitting_send(message: Message) -> None:
-            nonlocal refused
-            if message["type"] == "http.response.start":
-                refusal = await pending.settle()
-                response = None if refusal is None else self.respond(HTTPConnection(scope), refusal)
-                if response is not None:
-                    refused = True
-                    await response(scope, receive, send)
-                    return
-            if not refused:
-                await send(message)
-
-        await self.app(scope, receive, admitting_send)
-        if not pending.settled:
-            await pending.settle()
 
 
 class AdmittedTokenBackend(TokenBackend):

@@ -20,14 +20,15 @@ from auth import endpoints as auth_endpoints
 from auth.backend import on_auth_error
 from auth.identity import Identity
 from gateway import graphiql, ratelimit, timers
-from gateway.admission import AdmissionMiddleware, Admit, AdmittedTokenBackend, Checker
+from gateway.admission import Admit, AdmittedTokenBackend, Checker
 from gateway.dashboard import routes as dashboard_routes
+from gateway.gate import RequestGate
 from gateway.graphql import GovHubGraphQL
 from gateway.health import engine_state, live, metrics_endpoint, ready_endpoint
 from gateway.http import CSRFGuard, cors_middleware
 from gateway.idempotency import Idempotency, IdempotencyMiddleware
 from gateway.licensing import routes as licensing_routes
-from gateway.limits import BodySizeLimit, CostBudget, ProdErrors, operation_extensions
+from gateway.limits import CostBudget, ProdErrors, operation_extensions
 from gateway.messaging import worker as messaging
 from gateway.messaging.factory import messenger_for
 from gateway.messaging.keys import routes as node_key_routes
@@ -168,6 +169,7 @@ def create_app(
         if messenger is not None:
             await messenger.transport.close()
         await broker.close()
+        await checker.aclose()
         await identity.close()
         if owns_nodes:
             await registry.dispose()
@@ -210,14 +212,17 @@ def create_app(
             Middleware(RequestIdMiddleware),
             cors_middleware(settings),
             Middleware(MetricsMiddleware, metrics=metrics),
-            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+            *ratelimit.proxies(settings),
+            # the body-size limit, the admission of GraphQL requests and the per-address
+            # limit, in that order, as one layer
             Middleware(
-                AdmissionMiddleware,
+                RequestGate,
+                max_bytes=settings.max_body_bytes,
                 checker=checker,
                 path="/graphql",
                 respond=ratelimit.refusal_response,
+                per_minute_per_ip=ratelimit.address_limit(settings),
             ),
-            *ratelimit.middleware(settings, checker),
             # innermost: keeps and replays the responses of keyed mutations
             Middleware(IdempotencyMiddleware),
         ],

@@ -2,8 +2,8 @@
 storage the login throttle uses: Redis when configured, so every replica counts the
 same window; in-process otherwise).
 
-* ``AddressRateLimit`` (app-wide): every request of an address counts, except the
-  health and metrics endpoints (``requests_per_minute_per_ip``).
+* per address (app-wide, in the request gate, ``gateway/gate.py``): every request of an
+  address counts, except the health and metrics endpoints (``requests_per_minute_per_ip``).
 * ``ClientRateLimit`` (GraphQL over HTTP, after the token is read): the signed-in
   account or machine client, or the address of an anonymous one
   (``requests_per_minute``).
@@ -63,8 +63,9 @@ def too_many(request: HTTPConnection, retry_after: int) -> Response:
 
 
 def refusal_response(request: HTTPConnection, refusal: Refusal) -> Response | None:
-    """What a refused request answers instead of its response (``AdmissionMiddleware``):
-    None for the cost budget, which the GraphQL answer reports itself."""
+    """What a refused request answers instead of its response (the request gate,
+    ``gateway/gate.py``): None for the cost budget, which the GraphQL answer reports
+    itself."""
     if isinstance(refusal.check, Revoked):
         return unauthenticated(request)
     if isinstance(refusal.check, Budget):
@@ -90,20 +91,6 @@ def address_of(scope: Scope) -> str:
     return client[0] if client else "unknown"
 
 
-class AddressRateLimit:
-    def __init__(self, app: ASGIApp, checker: Checker, per_minute: int) -> None:
-        self.app = app
-        self.checker = checker
-        self.item = RateLimitItemPerMinute(per_minute)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(EXEMPT):
-            await self.app(scope, receive, send)
-            return
-        check = Window(self.item, "requests-ip", address_of(scope))
-        await admit(self.checker, check, scope, receive, send, self.app)
-
-
 class ClientRateLimit:
     """Behind ``AuthenticationMiddleware``: ``scope["user"]`` is the viewer."""
 
@@ -122,15 +109,14 @@ class ClientRateLimit:
         await admit(self.checker, check, scope, receive, send, self.app)
 
 
-def middleware(settings: Settings, checker: Checker) -> list[Middleware]:
-    """The app-wide part: the real client address first (when a proxy is trusted), then
-    the per-address limit."""
-    stack = []
+def proxies(settings: Settings) -> list[Middleware]:
+    """The real client address (when a proxy is trusted), before anything reads it."""
     if settings.trusted_proxies.strip():
-        stack.append(Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies))
-    stack.append(
-        Middleware(
-            AddressRateLimit, checker=checker, per_minute=settings.requests_per_minute_per_ip
-        )
-    )
-    return stack
+        return [Middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)]
+    return []
+
+
+def address_limit(settings: Settings) -> int | None:
+    """Requests per minute per address, for the request gate (``gateway/gate.py``);
+    None: no per-address limit (the bench's switch)."""
+    return settings.requests_per_minute_per_ip

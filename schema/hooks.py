@@ -5,14 +5,16 @@ For every operation Strawberry asks each of the schema's ~12 extensions for each
 four hooks (operation, parse, validate, execute): it inspects the hook (generator? async
 generator?) and wraps it in a fresh ``contextlib`` decorator, ``functools.update_wrapper``
 included, before entering it. The answer depends on the class alone, so here it is found
-once per class and hook; each operation then only binds its extension instance. The
-hooks are entered and left exactly as Strawberry does (its exit stacks, its order)."""
+once per class and hook. Each phase then drives its hooks' generators itself, in
+Strawberry's order, without a ``contextlib`` manager and exit-stack entry per hook; an
+exception on the way out goes through ``contextlib``'s own exit stack, as before."""
 
 from __future__ import annotations
 
 import contextlib
 import inspect
 from functools import partial
+from types import TracebackType
 from typing import Any
 
 from strawberry.extensions import SchemaExtension
@@ -26,7 +28,7 @@ from strawberry.extensions.context import (
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
 
-# (extension class, hook name) → (context manager factory, is async), None for a class
+# (extension class, hook name) → (the hook's function, is async), None for a class
 # without that hook, or STRAWBERRY for a hook of another kind (left to Strawberry)
 STRAWBERRY = object()
 _found: dict[tuple[type, str], Any] = {}
@@ -41,20 +43,51 @@ def _lookup(kind: type, name: str) -> Any:
     if hook is getattr(SchemaExtension, name):
         found = None
     elif inspect.isgeneratorfunction(hook):
-        found = (contextlib.contextmanager(hook), False)
+        found = (hook, False)
     elif inspect.isasyncgenfunction(hook):
-        found = (contextlib.asynccontextmanager(hook), True)
+        found = (hook, True)
     else:
         found = STRAWBERRY
     _found[key] = found
     return found
 
 
+def _sync_shell(gen: Any) -> contextlib.AbstractContextManager[Any]:
+    """contextlib's own context manager around a generator already entered: its
+    ``__exit__`` is what an exit stack calls."""
+    shell = contextlib._GeneratorContextManager.__new__(contextlib._GeneratorContextManager)
+    shell.gen = gen
+    return shell
+
+
+def _async_shell(gen: Any) -> contextlib.AbstractAsyncContextManager[Any]:
+    shell = contextlib._AsyncGeneratorContextManager.__new__(
+        contextlib._AsyncGeneratorContextManager
+    )
+    shell.gen = gen
+    return shell
+
+
 class _ClassHooks(ExtensionContextManagerBase):
+    """One phase's hooks of every extension, driven directly: each generator hook is
+    started in the extensions' order and finished in the reverse order — what
+    Strawberry's exit stack of ``contextlib`` managers does, without a manager, an exit
+    wrapper and a stack entry per hook and operation. When a hook raises on the way out,
+    or the phase ends with an exception, the hooks still open are closed through
+    ``contextlib``'s own exit stack and managers, so exceptions are thrown into them,
+    suppressed, replaced and chained exactly as before. A hook that fails on the way in
+    leaves the others as Strawberry does (its stack is not unwound either)."""
+
+    __slots__ = ("direct", "entered")
+
     def __init__(self, extensions: list[SchemaExtension]) -> None:
         self.hooks: list[WrappedHook] = []
         self.default_hook = getattr(SchemaExtension, self.HOOK_NAME)
         name = self.HOOK_NAME
+        # (hook function, extension, is async) in the extensions' order; None when a
+        # hook of another kind is among them (then Strawberry's own path for all)
+        found_all: list[tuple[Any, SchemaExtension, bool]] = []
+        direct: list[tuple[Any, SchemaExtension, bool]] | None = found_all
         for extension in extensions:
             found = _found.get((type(extension), name), _found)
             if found is _found:
@@ -62,12 +95,137 @@ class _ClassHooks(ExtensionContextManagerBase):
             if found is None:
                 continue
             if found is STRAWBERRY:
-                hook = super().get_hook(extension)
+                direct = None
+                break
+            found_all.append((found[0], extension, found[1]))
+        self.direct = direct
+        self.entered: list[tuple[Any, bool]] = []
+        if direct is None:
+            for extension in extensions:
+                hook = self.get_hook(extension)
                 if hook is not None:
                     self.hooks.append(hook)
-                continue
-            make, is_async = found
-            self.hooks.append(WrappedHook(extension, partial(make, extension), is_async))
+
+    def get_hook(self, extension: SchemaExtension) -> WrappedHook | None:
+        found = _lookup(type(extension), self.HOOK_NAME)
+        if found is None or found is STRAWBERRY:
+            return super().get_hook(extension)
+        function, is_async = found
+        wrap = contextlib.asynccontextmanager if is_async else contextlib.contextmanager
+        return WrappedHook(extension, partial(wrap(function), extension), is_async)
+
+    def __enter__(self) -> None:
+        if self.direct is None:
+            return super().__enter__()
+        entered = self.entered
+        for function, extension, is_async in self.direct:
+            if is_async:
+                raise RuntimeError(
+                    f"SchemaExtension hook {extension}.{self.HOOK_NAME} "
+                    "failed to complete synchronously."
+                )
+            gen = function(extension)
+            try:
+                next(gen)
+            except StopIteration:
+                raise RuntimeError("generator didn't yield") from None
+            entered.append((gen, False))
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        if self.direct is None:
+            return super().__exit__(exc_type, exc_val, exc_tb)
+        entered = self.entered
+        if exc_type is None:
+            while entered:
+                gen, _ = entered.pop()
+                try:
+                    next(gen)
+                except StopIteration:
+                    continue
+                except BaseException as error:
+                    exc_type, exc_val, exc_tb = type(error), error, error.__traceback__
+                    break
+                exc_val = RuntimeError("generator didn't stop")
+                exc_type, exc_tb = RuntimeError, None
+                break
+            else:
+                return None
+            raised = exc_val
+        else:
+            raised = None
+        stack = contextlib.ExitStack()
+        for gen, _ in entered:
+            stack.push(_sync_shell(gen))
+        entered.clear()
+        if not stack.__exit__(exc_type, exc_val, exc_tb) and raised is not None:
+            raise raised
+        return None
+
+    async def __aenter__(self) -> None:
+        if self.direct is None:
+            return await super().__aenter__()
+        entered = self.entered
+        for function, extension, is_async in self.direct:
+            gen = function(extension)
+            if is_async:
+                try:
+                    await gen.__anext__()
+                except StopAsyncIteration:
+                    raise RuntimeError("generator didn't yield") from None
+            else:
+                try:
+                    next(gen)
+                except StopIteration:
+                    raise RuntimeError("generator didn't yield") from None
+            entered.append((gen, is_async))
+        return None
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> None:
+        if self.direct is None:
+            return await super().__aexit__(exc_type, exc_val, exc_tb)
+        entered = self.entered
+        if exc_type is None:
+            while entered:
+                gen, is_async = entered.pop()
+                try:
+                    if is_async:
+                        await gen.__anext__()
+                    else:
+                        next(gen)
+                except (StopIteration, StopAsyncIteration):
+                    continue
+                except BaseException as error:
+                    exc_type, exc_val, exc_tb = type(error), error, error.__traceback__
+                    break
+                exc_val = RuntimeError("generator didn't stop")
+                exc_type, exc_tb = RuntimeError, None
+                break
+            else:
+                return None
+            raised = exc_val
+        else:
+            raised = None
+        stack = contextlib.AsyncExitStack()
+        for gen, is_async in entered:
+            if is_async:
+                stack.push_async_exit(_async_shell(gen))
+            else:
+                stack.push(_sync_shell(gen))
+        entered.clear()
+        if not await stack.__aexit__(exc_type, exc_val, exc_tb) and raised is not None:
+            raise raised
+        return None
 
 
 class Operation(_ClassHooks, OperationContextManager):

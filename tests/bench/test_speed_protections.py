@@ -28,7 +28,7 @@ def restored(monkeypatch: pytest.MonkeyPatch) -> None:
         (gateway.app, "operation_extensions"),
         (gateway.app, "CostBudget"),
         (gateway.app, "ClientRateLimit"),
-        (ratelimit, "middleware"),
+        (ratelimit, "address_limit"),
         (schema.build, "guard_schema"),
         (gateway.app, "ProdErrors"),
         (resolvers.cases, "audit_read"),
@@ -70,7 +70,7 @@ def test_each_protection_switch_replaces_its_own_piece() -> None:
         switch_off([key])
         assert getattr(owner, name) is not before, key
     assert schema.build.guard_schema is not guard_schema
-    assert ratelimit.middleware() == []
+    assert ratelimit.address_limit() is None
 
 
 def _outcome(p50_ms: float, failures: int = 0) -> Outcome:

@@ -17,6 +17,7 @@ from redis.asyncio.connection import AbstractConnection
 from auth.kv import KeyValue, MemoryKeyValue, key_value_for, rate_limit_storage
 from gateway.admission import Budget, Checker, Revoked, Window
 from gateway.nodes import NodeRegistry
+from gateway.script_call import ScriptCall
 from gateway.settings import Settings
 from levels.common.clock import FixedClock
 from tests.auth.conftest import bearer, signed_in
@@ -35,12 +36,19 @@ def round_trips(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     """Commands (or pipelines) sent to Redis by any client while the test runs."""
     sent = [0]
     original = AbstractConnection.send_packed_command
+    own = ScriptCall.send
 
     async def counting(self: AbstractConnection, *args: Any, **kwargs: Any) -> None:
         sent[0] += 1
         await original(self, *args, **kwargs)
 
+    def counting_own(self: ScriptCall, *args: Any) -> None:
+        sent[0] += 1
+        own(self, *args)
+
     monkeypatch.setattr(AbstractConnection, "send_packed_command", counting)
+    # the admission's own call (gateway/script_call.py)
+    monkeypatch.setattr(ScriptCall, "send", counting_own)
     yield sent
 
 
