@@ -116,7 +116,8 @@ class NodeGraphQL(GraphQL[NodeContext, None]):
     def __init__(self, make_context: Callable[[str], NodeContext]) -> None:
         schema = build_node_schema()
         # the hub's few documents parsed and validated once each (gateway/node_http.py)
-        schema.extensions = (*schema.extensions, DocumentCache().extension())
+        self.documents = DocumentCache()
+        schema.extensions = (*schema.extensions, self.documents.extension())
         super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
         self._make_context = make_context
 
@@ -218,6 +219,7 @@ def create_node_app(
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.dispose = dispose
+    app.state.documents = graphql.documents
     return app
 
 

@@ -125,6 +125,9 @@ class HubAuth:
     async def check(self, authorization: str) -> bool:
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            log.info("node %s: call refused (no hub token)", self.verifier.node_id)
+            return False
         now = self._clock()
         until = self._believed.get(token)
         if until is not None:
@@ -132,8 +135,6 @@ class HubAuth:
                 return True
             del self._believed[token]
         try:
-            if scheme.lower() != "bearer" or not token:
-                raise HubTokenInvalid("no hub token")
             claims = await self.verifier.verify(token)
         except HubTokenInvalid as exc:
             log.info("node %s: call refused (%s)", self.verifier.node_id, exc)
