@@ -9,6 +9,8 @@ for the hub only, and ``/health``.
   ``aud`` ``govhub-node:<id>``): without one, or with one that does not verify, 401.
   The hub's public keys are handed over in-process (``hub_keys``), read from
   ``GOVHUB_HUB_JWKS_URL``, or taken from ``GOVHUB_HUB_KEY_FILE``'s public half.
+  A ``POST`` goes straight to ``gateway.node_http.NodeEndpoint`` (the token, the
+  documents parsed and validated once, the answer by orjson), past the router.
 * ``/health`` answers without a token (an orchestrator's probe has none): whether the
   store answers and is at this code's migration head; 503 when not.
 
