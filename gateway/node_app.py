@@ -9,6 +9,8 @@ for the hub only, and ``/health``.
   ``aud`` ``govhub-node:<id>``): without one, or with one that does not verify, 401.
   The hub's public keys are handed over in-process (``hub_keys``), read from
   ``GOVHUB_HUB_JWKS_URL``, or taken from ``GOVHUB_HUB_KEY_FILE``'s public half.
+  A ``POST`` goes straight to ``gateway.node_http.NodeEndpoint`` (the token, the
+  documents parsed and validated once, the answer by orjson), past the router.
 * ``/health`` answers without a token (an orchestrator's probe has none): whether the
   store answers and is at this code's migration head; 503 when not.
 
@@ -30,17 +32,17 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
 from auth.hub_tokens import (
-    HubTokenInvalid,
     HubTokenSigner,
     HubTokenVerifier,
     KeysAtUrl,
     KeySource,
     StaticKeys,
 )
+from gateway.node_http import DocumentCache, HubAuth, NodeEndpoint
 from gateway.settings import SettingMissing, Settings
 from levels.common import migrate
 from levels.common.clock import Clock, clock_for
@@ -110,52 +112,36 @@ def sender_keys(
     return signing.NodeKeys(sources, nodes), engines
 
 
-class HubAuth:
-    """``/graphql`` for the hub only: 401 without a valid hub token."""
-
-    def __init__(self, app: ASGIApp, verifier: HubTokenVerifier) -> None:
-        self.app = app
-        self.verifier = verifier
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request = Request(scope)
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        try:
-            if scheme.lower() != "bearer" or not token:
-                raise HubTokenInvalid("no hub token")
-            await self.verifier.verify(token.strip())
-        except HubTokenInvalid as exc:
-            log.info("node %s: call refused (%s)", self.verifier.node_id, exc)
-            response = JSONResponse(
-                {
-                    "errors": [
-                        {
-                            "message": "a hub token is required",
-                            "extensions": {"code": "UNAUTHENTICATED"},
-                        }
-                    ]
-                },
-                status_code=401,
-                headers={"WWW-Authenticate": 'Bearer realm="govhub-node"'},
-            )
-            await response(scope, receive, send)
-            return
-        await self.app(scope, receive, send)
-
-
 class NodeGraphQL(GraphQL[NodeContext, None]):
     """The node API over HTTP; each call gets a context of its own."""
 
     def __init__(self, make_context: Callable[[str], NodeContext]) -> None:
-        super().__init__(build_node_schema(), graphql_ide=None, allow_queries_via_get=False)
+        schema = build_node_schema()
+        # the hub's few documents parsed and validated once each (gateway/node_http.py)
+        self.documents = DocumentCache()
+        schema.extensions = (*schema.extensions, self.documents.extension())
+        super().__init__(schema, graphql_ide=None, allow_queries_via_get=False)
         self._make_context = make_context
 
     async def get_context(self, request: Any, response: Any) -> NodeContext:
         language = request.headers.get("accept-language", "")
         return self._make_context("en" if language.lower().startswith("en") else "zh")
+
+
+class NodeApp(Starlette):
+    """The node's app: a ``POST /graphql`` goes straight to its endpoint (the hub token
+    checked there), past the router and middleware; everything else as Starlette does."""
+
+    def __init__(self, endpoint: NodeEndpoint, **options: Any) -> None:
+        super().__init__(**options)
+        self.endpoint = endpoint
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] == "/graphql":
+            scope["app"] = self
+            await self.endpoint(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def health_endpoint(
@@ -222,9 +208,11 @@ def create_node_app(
         await dispose()
 
     graphql = NodeGraphQL(make_context)
-    app = Starlette(
+    endpoint = NodeEndpoint(graphql.schema, graphql, HubAuth(verifier), make_context)
+    app = NodeApp(
+        endpoint,
         routes=[
-            Route("/graphql", HubAuth(graphql, verifier), methods=["POST"]),
+            Route("/graphql", endpoint, methods=["POST"]),
             Route("/health", health_endpoint(node, engine, settings.node_timeout_seconds)),
         ],
         lifespan=lifespan,
@@ -233,6 +221,7 @@ def create_node_app(
     app.state.engine = engine
     app.state.sessions = sessions
     app.state.dispose = dispose
+    app.state.documents = graphql.documents
     return app
 
 
