@@ -553,3 +553,44 @@ async def take_appointment_step(
         "takeAppointmentStep", _TAKE_APPOINTMENT_STEP, variables
     )
     return found
+
+
+_CHANGE_LICENCE = """
+mutation ChangeLicence(
+  $id: String!, $action: String!, $actor: ActorInput!, $now: DateTime!,
+  $reason: String, $fields: JSON, $validUntil: Date
+) {
+  changeLicence(
+    id: $id, action: $action, actor: $actor, now: $now,
+    reason: $reason, fields: $fields, validUntil: $validUntil
+  ) { columns error { code field message detail } }
+}
+"""
+
+
+async def change_licence(
+    client: NodeClient,
+    identifier: str,
+    action: str,
+    *,
+    actor: Mapping[str, Any],
+    now: dt.datetime,
+    reason: str | None = None,
+    fields: Mapping[str, str] | None = None,
+    valid_until: dt.date | None = None,
+) -> dict[str, Any]:
+    """Have the node that issued licence ``identifier`` change it (``changeLicence``:
+    SUSPEND_LICENCE, REINSTATE_LICENCE, REVOKE_LICENCE, REISSUE_LICENCE): its
+    ``columns`` as it then stands (None: refused, nothing written) and the refusal
+    ``error`` (both: its expiry kept, the change refused). Not retried: a node that
+    does not answer may have made it."""
+    variables = {
+        "id": identifier,
+        "action": action,
+        **_acting(actor, now),
+        "reason": reason,
+        "fields": None if fields is None else dict(fields),
+        "validUntil": None if valid_until is None else valid_until.isoformat(),
+    }
+    found: dict[str, Any] = await client._outcome_call("changeLicence", _CHANGE_LICENCE, variables)
+    return found
