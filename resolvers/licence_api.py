@@ -18,7 +18,7 @@ from levels.common.rowcodec import decode_row
 from levels.licences.identifiers import LicenceId
 from levels.licences.models import ELicence
 from levels.node.steps import encode_actor
-from resolvers import nodeclient, remote
+from resolvers import nodewrites, remote
 from resolvers.cases import actor_of
 from resolvers.fanout import guarded
 from resolvers.registry import Node
@@ -89,7 +89,7 @@ async def change(
     now = info.context.clock.now()
 
     async def call() -> dict[str, Any]:
-        return await nodeclient.change_licence(client, key, action, actor=actor, now=now, **given)
+        return await nodewrites.change_licence(client, key, action, actor=actor, now=now, **given)
 
     answer = await guarded(info.context.nodes.breakers, node, call, client.timeout)
     columns = answer.get("columns")

@@ -19,7 +19,7 @@ from levels.licences.enums import LicenceStatus
 from levels.licences.identifiers import make_licence_id, parse_licence_id
 from levels.licences.models import ELicence
 from levels.outbox.models import OutboxMessage
-from resolvers import nodeclient, remote
+from resolvers import nodewrites, remote
 from tests.node.conftest import MakeClient
 
 YUCI = "140702000000"  # 榆次区
@@ -60,12 +60,12 @@ async def test_a_licence_is_reinstated_and_suspended_at_its_node(
     status = licence.status
     first = "REINSTATE_LICENCE" if status is LicenceStatus.SUSPENDED else "SUSPEND_LICENCE"
     back = "SUSPEND_LICENCE" if status is LicenceStatus.SUSPENDED else "REINSTATE_LICENCE"
-    moved = await nodeclient.change_licence(
+    moved = await nodewrites.change_licence(
         county, licence.id, first, actor=DIRECTOR, now=now, reason="核查完毕"
     )
     assert moved["error"] is None, moved
     assert moved["columns"]["revision"] == licence.revision + 1
-    restored = await nodeclient.change_licence(
+    restored = await nodewrites.change_licence(
         county, licence.id, back, actor=DIRECTOR, now=now, reason="复查"
     )
     assert restored["error"] is None, restored
@@ -75,7 +75,7 @@ async def test_a_licence_is_reinstated_and_suspended_at_its_node(
     assert await _count(nodes, OutboxMessage) >= sent + 2
 
     # a rule's refusal, typed, nothing written
-    refused = await nodeclient.change_licence(
+    refused = await nodewrites.change_licence(
         county, licence.id, "REVOKE_LICENCE", actor=DIRECTOR, now=now
     )
     assert refused["columns"] is None
@@ -92,7 +92,7 @@ async def test_the_library_copy_is_not_the_city_nodes_to_change(
     licence = await _suspended(nodes)
     city = node_client("city")
     with pytest.raises(DomainError) as refused:
-        await nodeclient.change_licence(
+        await nodewrites.change_licence(
             city, licence.id, "REVOKE_LICENCE", actor=DIRECTOR, now=licence.issued_at, reason="x"
         )
     assert refused.value.code is ErrorCode.DIVISION_NOT_OWNED
@@ -105,14 +105,14 @@ async def test_an_unknown_licence_or_action_is_refused(
     county = node_client("county")
     parsed = parse_licence_id(licence.id)
     unknown = make_licence_id(parsed.type_code, parsed.issuer_org_code, 999999, 1)
-    missing = await nodeclient.change_licence(
+    missing = await nodewrites.change_licence(
         county, unknown, "REVOKE_LICENCE", actor=DIRECTOR, now=licence.issued_at, reason="x"
     )
     error = remote.refusal(missing)
     assert missing["columns"] is None and error is not None
     assert error.code.value == "LICENCE_NOT_FOUND"
     with pytest.raises(DomainError) as bad:
-        await nodeclient.change_licence(
+        await nodewrites.change_licence(
             county, licence.id, "BURN_LICENCE", actor=DIRECTOR, now=licence.issued_at
         )
     assert bad.value.code is ErrorCode.BAD_USER_INPUT

@@ -25,7 +25,7 @@ from levels.licences.enums import LicenceStatus
 from levels.licences.models import ELicence, LicenceKey
 from levels.licences.tokens import token_kid
 from levels.outbox.models import OutboxMessage
-from resolvers import nodeclient
+from resolvers import nodewrites
 from tests.scenarios.test_licence_lifecycle import CHANGE, REISSUE
 from tests.support.federation import YUCI, Federation
 from tests.topology.test_remote_reads import calls
@@ -161,7 +161,7 @@ async def test_a_change_whose_answer_does_not_come_is_named(
     async def no_answer(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
         raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {YUCI}: no answer")
 
-    monkeypatch.setattr(nodeclient, "change_licence", no_answer)
+    monkeypatch.setattr(nodewrites, "change_licence", no_answer)
     answer = await federation.desk.ask(
         "yuci.director", CHANGE.format(name="reinstateLicence"), input={"id": licence.id}
     )
