@@ -143,3 +143,33 @@ async def revoke_delegation(
         "revokeDelegation", _REVOKE_DELEGATION, variables
     )
     return found
+
+
+_PUBLISH_CATALOGUE = """
+mutation PublishCatalogue(
+  $city: String!, $urgent: Boolean!, $actor: ActorInput!, $now: DateTime!, $reason: String
+) {
+  publishCatalogue(city: $city, urgent: $urgent, actor: $actor, now: $now, reason: $reason) {
+    columns error { code field message detail }
+  }
+}
+"""
+
+
+async def publish_catalogue(
+    client: NodeClient,
+    city: str,
+    *,
+    urgent: bool,
+    actor: Mapping[str, Any],
+    now: dt.datetime,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Have the node keeping the catalogue of ``city`` publish it (``publishCatalogue``):
+    the publication's ``columns`` (None: refused, nothing written) and the refusal
+    ``error``."""
+    variables = {"city": city, "urgent": urgent, **_acting(actor, now), "reason": reason}
+    found: dict[str, Any] = await client._outcome_call(
+        "publishCatalogue", _PUBLISH_CATALOGUE, variables
+    )
+    return found

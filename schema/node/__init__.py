@@ -4,7 +4,8 @@ MatterImplementation(code), Case(number), ELicence(id), Delegation(id) — looke
 batches through ``_entities``; ordered lists by key range with cursors; and its inbox
 (``deliver``) and the mutations that write its rows (``schema/node/mutation.py``,
 ``schema/node/case_mutation.py``, ``schema/node/window_mutation.py``,
-``schema/node/licence_mutation.py``, ``schema/node/delegation_mutation.py``).
+``schema/node/licence_mutation.py``, ``schema/node/delegation_mutation.py``,
+``schema/node/catalogue_mutation.py``).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
 node's own sessions, never through the hub's resolvers."""
@@ -15,6 +16,7 @@ import strawberry
 
 from schema.node.case_mutation import CaseMutations
 from schema.node.catalogue import CatalogueQueries
+from schema.node.catalogue_mutation import CatalogueMutations
 from schema.node.context import NodeContext
 from schema.node.delegation_mutation import DelegationMutations
 from schema.node.errors import NodeErrors, NodeSchema
@@ -29,10 +31,16 @@ __all__ = ["NodeContext", "build_node_schema", "node_sdl"]
 
 @strawberry.type(name="Mutation", description="What a node is asked to do")
 class Mutation(
-    NodeMutations, CaseMutations, WindowMutations, LicenceMutations, DelegationMutations
+    NodeMutations,
+    CaseMutations,
+    WindowMutations,
+    LicenceMutations,
+    DelegationMutations,
+    CatalogueMutations,
 ):
     """The node's mutations: its inbox, case steps and the other changes of a case,
-    its hall's queue, the licences it issued and a county's delegations."""
+    its hall's queue, the licences it issued, a county's delegations and the
+    catalogue's publication."""
 
 
 @strawberry.type(
