@@ -76,11 +76,9 @@ async def test_who_may_not_publish_is_refused_by_the_hub(
     federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with calls(federation, monkeypatch) as asked:
-        answer = await federation.desk.ask(
-            "yuci.admin", PUBLISH, input={"urgent": True, "reason": REASON}
-        )
-    assert answer.get("data") is None or answer["data"]["publishCatalogue"]["errors"]
-    assert asked == Counter()
+        refused = await _publish(federation, "yuci.admin", urgent=True, reason=REASON)
+    assert _codes(refused) == ["FORBIDDEN"] and refused["publication"] is None
+    assert asked == Counter()  # the node is not asked
 
 
 async def test_a_publication_whose_answer_does_not_come_is_named(
