@@ -26,6 +26,7 @@ from levels.licences.models import ELicence, LicenceKey
 from levels.licences.tokens import token_kid
 from levels.outbox.models import OutboxMessage
 from resolvers import nodewrites
+from tests.scenarios.desk import at
 from tests.scenarios.test_licence_lifecycle import CHANGE, REISSUE
 from tests.support.federation import YUCI, Federation
 from tests.topology.test_remote_reads import calls
@@ -150,6 +151,37 @@ async def test_a_licence_is_reissued_and_signed_at_its_node(
     async with federation.stores[YUCI].sessions() as session:
         key = await session.get(LicenceKey, token_kid(row.token))
     assert key is not None and key.org_code == row.issuer_org_code
+    await _hub_untouched(federation)
+
+
+async def test_a_licence_past_its_validity_is_expired_at_its_node_and_the_change_refused(
+    federation: Federation,
+) -> None:
+    # the version reissued above, valid to a day of its own: past it, a suspension
+    # marks it EXPIRED at the node first, keeps that and refuses the change
+    async with federation.stores[YUCI].sessions() as session:
+        licence = await session.scalar(
+            select(ELicence).where(
+                ELicence.issuer_division_code == TOWN,
+                ELicence.status == LicenceStatus.VALID,
+                ELicence.version == 2,
+            )
+        )
+    assert licence is not None and licence.valid_until is not None
+    desk = federation.desk
+    clock = desk.hub.clock.instant
+    await desk.travel(at(licence.valid_until + dt.timedelta(days=1), 9))
+    try:
+        payload = await _change(
+            federation, "xiuwen.director", "suspendLicence", id=licence.id, reason="停业"
+        )
+    finally:
+        await desk.travel(clock)
+
+    assert _codes(payload) == ["INVALID_LICENCE_TRANSITION"]
+    assert payload["licence"]["status"] == "EXPIRED"
+    row = await _row(federation, licence.id)
+    assert (row.status, row.revision) == (LicenceStatus.EXPIRED, licence.revision + 1)
     await _hub_untouched(federation)
 
 
