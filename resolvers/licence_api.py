@@ -8,6 +8,7 @@ it, and nothing is written."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -79,14 +80,13 @@ async def master(info: Info, parsed: LicenceId) -> tuple[Node, ELicence | None] 
 
 
 async def change(
-    info: Info, node: Node, key: str, action: str, **given: Any
+    info: Info, node: Node, key: str, action: str, now: dt.datetime, **given: Any
 ) -> tuple[ELicence | None, DomainError | None]:
     """The node's change of licence ``key``: the licence as it then stands and the
-    refusal (both: its expiry kept, the change refused)."""
+    refusal (both: its expiry kept, the change refused), made at the hub's ``now``."""
     client = node.client
     assert client is not None
     actor = encode_actor(actor_of(info))
-    now = info.context.clock.now()
 
     async def call() -> dict[str, Any]:
         return await nodewrites.change_licence(client, key, action, actor=actor, now=now, **given)

@@ -310,7 +310,7 @@ async def _manage(
         if at_node is not None:  # the issuing node is asked through its API
             node, remote_master = at_node
             _may_manage(viewer, remote_master)
-            row_at, refused = await licence_api.change(info, node, key, action, **given)
+            row_at, refused = await licence_api.change(info, node, key, action, now, **given)
             if refused is not None:
                 licence = None if row_at is None else ELicenceType.from_row(row_at)
                 return LicencePayload(licence=licence, errors=user_errors(refused, ctx.locale))
