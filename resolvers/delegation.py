@@ -1,5 +1,6 @@
 """Resolvers of delegateMatter and revokeDelegation: parse, check the policy table,
-write in the county's store (the towns hear of it through the outbox)."""
+write in the county's store (the towns hear of it through the outbox) — asked of the
+county's node through its API when the hub reaches it so (``resolvers/delegation_api.py``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from levels.common.enums import Level
 from levels.common.errors import DomainError
 from levels.county import delegation as service
 from levels.county.errors import DelegationErrorCode
+from resolvers import delegation_api
 from resolvers.cases import actor_of
 from resolvers.fanout import NodeUnavailable
 from resolvers.globalid import decode_id
@@ -84,16 +86,21 @@ async def delegate(info: Info, input: Any) -> DelegationPayload:
         towns = await _towns(info, county) if county else []
         named = [t.strip() for t in input.towns or []]
         lacking = await _lacking(info, named or towns or [], input.town_department)
+        draft = service.DelegationDraft(
+            implementation_code=code.code,
+            towns=input.towns or [],
+            legal_instrument=input.legal_instrument,
+            effective_from=input.effective_from,
+            town_department=input.town_department,
+        )
+        node = ctx.nodes.owner_at(county, Level.COUNTY)
+        if node.client is not None:  # the county's node writes it, through its API
+            view = await delegation_api.delegate(info, node, county, draft, towns, lacking)
+            return DelegationPayload(delegation=Delegation.from_view(view))
         # committed on success, rolled back on any error
-        async with ctx.nodes.owner_at(county, Level.COUNTY).sessions.begin() as session:
+        async with node.sessions.begin() as session:
             view, _ids = await service.delegate_matter(
-                service.DelegationDraft(
-                    implementation_code=code.code,
-                    towns=input.towns or [],
-                    legal_instrument=input.legal_instrument,
-                    effective_from=input.effective_from,
-                    town_department=input.town_department,
-                ),
+                draft,
                 towns_of_county=towns,
                 session=session,
                 actor=actor_of(info),
@@ -125,6 +132,9 @@ async def revoke(info: Info, input: Any) -> DelegationPayload:
         _check(info, row.from_org_code, row.from_division_code, "id")
         towns = await _towns(info, row.from_division_code)
         node = ctx.nodes.owner_at(row.from_division_code, Level.COUNTY)
+        if node.client is not None:  # the county's node withdraws it, through its API
+            view = await delegation_api.revoke(info, node, key, input.reason, towns)
+            return DelegationPayload(delegation=Delegation.from_view(view))
         async with node.sessions.begin() as session:
             view = await service.revoke_delegation(
                 key,

@@ -3,7 +3,9 @@
 
 Reads of the library (wallet, lists, one licence) go to the city store; verification
 asks the issuer's store for the current status; lifecycle changes run in one
-transaction of the issuer's store (the master), which also queues the library's copy."""
+transaction of the issuer's store (the master), which also queues the library's copy —
+asked of the issuing node through its API when the hub reaches it so
+(``resolvers/licence_api.py``)."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ from levels.licences.expiry import expire_if_due, status_on
 from levels.licences.identifiers import parse_licence_id
 from levels.licences.models import ELicence
 from levels.licences.tokens import COPY_TYP, Verdict, copy_claims, open_token, sign, token_kid
+from resolvers import licence_api
 from resolvers.cases import actor_of, licence_fields
 from resolvers.fanout import NodeUnavailable, call_node
 from resolvers.pagination import decode_cursor, merge_page, page_size
@@ -273,8 +276,26 @@ async def _issuer_node(info: Info, identifier: str) -> Node:
 Change = Callable[[AsyncSession], Awaitable[ELicence]]
 
 
+def _may_manage(viewer: Any, master: ELicence | None) -> None:
+    """A director or admin of the issuing org may change it; one who may read it is
+    told it is not theirs, anyone else that there is none."""
+    if master is None:
+        raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "id"])
+    target = licence_target(master)
+    if not allows(viewer, Action.MANAGE_LICENCE, target):
+        if not allows(viewer, Action.READ, target):
+            raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "id"])
+        raise DomainError(LicenceErrorCode.NOT_THE_ISSUER, field=["input", "id"])
+
+
 async def _manage(
-    info: Info, identifier: str, change: Change, *, now: dt.datetime
+    info: Info,
+    identifier: str,
+    change: Change,
+    *,
+    now: dt.datetime,
+    action: str,
+    given: dict[str, Any],
 ) -> LicencePayload:
     """One change to a licence in its issuer's transaction, by a director or admin of
     the issuing org. A licence whose validity has ended is first marked EXPIRED, as the
@@ -283,17 +304,21 @@ async def _manage(
     ctx = info.context
     viewer = ctx.viewer
     try:
-        key = parse_licence_id(identifier, field=("input", "id")).value
+        parsed = parse_licence_id(identifier, field=("input", "id"))
+        key = parsed.value
+        at_node = await licence_api.master(info, parsed)
+        if at_node is not None:  # the issuing node is asked through its API
+            node, remote_master = at_node
+            _may_manage(viewer, remote_master)
+            row_at, refused = await licence_api.change(info, node, key, action, now, **given)
+            if refused is not None:
+                licence = None if row_at is None else ELicenceType.from_row(row_at)
+                return LicencePayload(licence=licence, errors=user_errors(refused, ctx.locale))
+            assert row_at is not None
+            return LicencePayload(licence=ELicenceType.from_row(row_at), errors=[])
         node = await _issuer_node(info, key)
         async with node.sessions() as session:
-            master = await session.get(ELicence, key)
-            if master is None:
-                raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "id"])
-            target = licence_target(master)
-            if not allows(viewer, Action.MANAGE_LICENCE, target):
-                if not allows(viewer, Action.READ, target):
-                    raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "id"])
-                raise DomainError(LicenceErrorCode.NOT_THE_ISSUER, field=["input", "id"])
+            _may_manage(viewer, await session.get(ELicence, key))
             expired = False
             try:
                 master = await licence_service.load_master(session, key)
@@ -331,7 +356,7 @@ async def change_status(
             session, identifier.strip().upper(), action, reason, actor, now
         )
 
-    return await _manage(info, identifier, change, now=now)
+    return await _manage(info, identifier, change, now=now, action=action, given={"reason": reason})
 
 
 async def reissue(info: Info, input: Any) -> LicencePayload:
@@ -356,7 +381,8 @@ async def reissue(info: Info, input: Any) -> LicencePayload:
             now=now,
         )
 
-    return await _manage(info, input.id, change, now=now)
+    given = {"reason": input.reason, "fields": fields, "valid_until": input.valid_until}
+    return await _manage(info, input.id, change, now=now, action="REISSUE_LICENCE", given=given)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Resolvers of the lists' publication (000: "于6月、12月…集中公布1次"): ``publishCatalogue``
-writes a new version in the city's store, which owns the catalogue; ``catalogueVersions``
-reads every published version back."""
+writes a new version in the city's store, which owns the catalogue — asked of the city
+node through its API when the hub reaches it so (``publishCatalogue`` there);
+``catalogueVersions`` reads every published version back."""
 
 from __future__ import annotations
 
@@ -16,9 +17,14 @@ from levels.city import publication as service
 from levels.city.errors import CatalogueErrorCode
 from levels.city.models import CataloguePublication as PublicationRow
 from levels.common.enums import Level
-from levels.common.errors import DomainError
+from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division
-from resolvers.fanout import call_node
+from levels.common.rowcodec import decode_row
+from levels.node.steps import encode_actor
+from resolvers import nodewrites, remote
+from resolvers.cases import actor_of
+from resolvers.fanout import call_node, guarded
+from resolvers.registry import Node
 from schema.info import Info
 from schema.payloads import user_errors
 from schema.publication import (
@@ -28,10 +34,51 @@ from schema.publication import (
 )
 
 
+def city_of(node: Node) -> str:
+    """The city a node holding the city level keeps, from its prefix in the node map
+    (a city's code is its first four digits)."""
+    prefix = next((p for p in node.prefixes if len(p) >= 4), None)
+    if prefix is None:
+        raise DomainError(ErrorCode.DIVISION_NOT_OWNED, detail=f"node {node.id}: no city")
+    return prefix[:4].ljust(12, "0")
+
+
+async def _publish_at_node(info: Info, node: Node, input: PublishCatalogueInput) -> PublicationRow:
+    """The publication by the node keeping the catalogue, after the hub's check; its
+    refusal raised as the same ``DomainError``, ``NodeUnavailable`` when it does not
+    answer (nothing written)."""
+    ctx = info.context
+    client = node.client
+    assert client is not None
+    city = city_of(node)
+    require(ctx.viewer, Action.PUBLISH_CATALOGUE, Target(Resource.CATALOGUE, city))
+    actor = encode_actor(actor_of(info))
+    now = ctx.clock.now()
+
+    async def call() -> dict[str, Any]:
+        return await nodewrites.publish_catalogue(
+            client, city, urgent=input.urgent, actor=actor, now=now, reason=input.reason
+        )
+
+    answer = await guarded(ctx.nodes.breakers, node, call, client.timeout)
+    refused = remote.refusal(answer)
+    if refused is not None:
+        raise refused
+    row: PublicationRow = decode_row(PublicationRow, answer["columns"])
+    return row
+
+
 async def publish(info: Info, input: PublishCatalogueInput) -> CataloguePublicationPayload:
     ctx = info.context
+    node = ctx.nodes.single(Level.CITY)
+    if node.client is not None:  # the city node publishes it, through its API
+        try:
+            row = await _publish_at_node(info, node, input)
+        except DomainError as e:
+            return CataloguePublicationPayload(errors=user_errors(e, ctx.locale))
+        return CataloguePublicationPayload(publication=CataloguePublication.from_row(row))
     try:
-        async with ctx.nodes.single(Level.CITY).sessions.begin() as session:
+        async with node.sessions.begin() as session:
             city = await session.scalar(select(Division.code).where(Division.level == Level.CITY))
             require(ctx.viewer, Action.PUBLISH_CATALOGUE, Target(Resource.CATALOGUE, city))
             row = await service.publish_catalogue(

@@ -407,3 +407,8 @@ async def items_where(
         raise NodeCallFailed(f"node {client.node_id}: itemsWhere answered {page!r}")
     rows = [decode_row(MatterImplementation, item["columns"]) for item in page["items"]]
     return ItemsPage(rows, bool(page["pageInfo"]["hasNextPage"]))
+
+
+def refusal(answer: Mapping[str, Any]) -> DomainError | None:
+    """The refusal a node's write answered, typed (as ``step_outcome`` reads it)."""
+    return _refusal(answer)

@@ -34,6 +34,7 @@ from levels.common.reads import ReadRow, table
 from levels.common.rowcodec import encode_row
 from levels.county.models import Delegation as DelegationTable
 from levels.licences.enums import LicenceStatus
+from levels.licences.models import ELicence as LicenceRow
 from levels.node.reads import DelegationRow
 from levels.node.records import CaseRecordKind, OrgRecordKind
 from schema.node.context import NodeContext
@@ -254,10 +255,15 @@ class ELicence:
     valid_until: dt.date | None = _d("Last day of validity (none: 长期)")
     status: LicenceStatus = _d("VALID, SUSPENDED, REVOKED or EXPIRED")
     revision: int = _d("Moves by one with every status change")
+    row: strawberry.Private[ReadRow]
+
+    @strawberry.field(description=_COLUMNS)
+    def columns(self) -> JSON:
+        return cast(JSON, encode_row(table(LicenceRow), self.row))
 
     @classmethod
     def from_row(cls, row: ReadRow) -> Self:
-        return _copied(cls, row)
+        return _copied(cls, row, row=row)
 
     @classmethod
     async def resolve_reference(cls, info: NodeInfo, **key: Any) -> Self | None:
