@@ -553,3 +553,39 @@ async def take_appointment_step(
         "takeAppointmentStep", _TAKE_APPOINTMENT_STEP, variables
     )
     return found
+
+
+_RECEIVE_CASE = """
+mutation ReceiveCase(
+  $submission: JSON!, $actor: ActorInput!, $now: DateTime!, $item: JSON,
+  $applicantLanguage: String
+) {
+  receiveCase(
+    submission: $submission, actor: $actor, now: $now, item: $item,
+    applicantLanguage: $applicantLanguage
+  ) { columns error { code field message detail } }
+}
+"""
+
+
+async def receive_case(
+    client: NodeClient,
+    submission: Mapping[str, Any],
+    *,
+    actor: Mapping[str, Any],
+    now: dt.datetime,
+    item: Mapping[str, Any] | None = None,
+    applicant_language: str | None = None,
+) -> dict[str, Any]:
+    """Have the node holding the receiving division receive a case below the deciding
+    org (``receiveCase``), with the implementing item and its guide when another node
+    keeps them: as ``submit_case``. Not retried: a node that does not answer in time
+    may have received it."""
+    variables = {
+        "submission": dict(submission),
+        **_acting(actor, now),
+        "item": None if item is None else dict(item),
+        "applicantLanguage": applicant_language,
+    }
+    found: dict[str, Any] = await client._outcome_call("receiveCase", _RECEIVE_CASE, variables)
+    return found

@@ -3,7 +3,8 @@ Federation 2 keys — Division(code), ServiceOrg(code), Matter(basicCode),
 MatterImplementation(code), Case(number), ELicence(id), Delegation(id) — looked up in
 batches through ``_entities``; ordered lists by key range with cursors; and its inbox
 (``deliver``) and the mutations that write its rows (``schema/node/mutation.py``,
-``schema/node/case_mutation.py``, ``schema/node/window_mutation.py``).
+``schema/node/case_mutation.py``, ``schema/node/window_mutation.py``,
+``schema/node/intake_mutation.py``).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
 node's own sessions, never through the hub's resolvers."""
@@ -16,6 +17,7 @@ from schema.node.case_mutation import CaseMutations
 from schema.node.catalogue import CatalogueQueries
 from schema.node.context import NodeContext
 from schema.node.errors import NodeErrors, NodeSchema
+from schema.node.intake_mutation import IntakeMutations
 from schema.node.mutation import NodeMutations
 from schema.node.query import NodeQuery
 from schema.node.types import ENTITIES
@@ -25,9 +27,9 @@ __all__ = ["NodeContext", "build_node_schema", "node_sdl"]
 
 
 @strawberry.type(name="Mutation", description="What a node is asked to do")
-class Mutation(NodeMutations, CaseMutations, WindowMutations):
+class Mutation(NodeMutations, CaseMutations, WindowMutations, IntakeMutations):
     """The node's mutations: its inbox, case steps and the other changes of a case,
-    and its hall's queue."""
+    its hall's queue, and a case received below the deciding org."""
 
 
 @strawberry.type(
