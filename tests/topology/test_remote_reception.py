@@ -24,6 +24,7 @@ from levels.outbox.models import OutboxMessage
 from tests.scenarios.desk import DISABILITY_CARD
 from tests.scenarios.test_referral import RESIDENT4_ID
 from tests.support.federation import CITY, YUCI, Federation
+from tests.support.messages import carry
 from tests.support.outages import assert_unavailable, no_answer
 from tests.topology.test_remote_reads import calls
 
@@ -85,7 +86,9 @@ async def test_a_station_receives_for_the_county_at_its_node(
     async with federation.stores[YUCI].sessions() as session:
         row = await session.get(Case, number)
         kept = list(
-            await session.scalars(select(CaseMaterial.name).where(CaseMaterial.case_number == number))
+            await session.scalars(
+                select(CaseMaterial.name).where(CaseMaterial.case_number == number)
+            )
         )
         events = list(
             await session.scalars(
@@ -97,6 +100,68 @@ async def test_a_station_receives_for_the_county_at_its_node(
     assert row is not None and row.referral_due_on is not None
     assert set(kept) == set(guide)
     assert events == [clerk]
+    await _hub_untouched(federation)
+
+
+REFER = """
+mutation($input: ReferCaseInput!) {
+  referCase(input: $input) { case { number status } errors { code field } }
+}"""
+NOTIFY = """
+mutation($input: StationNoticeInput!) {
+  notifyStation(input: $input) { case { number status } errors { code field } }
+}"""
+SUPPLY = """
+mutation($input: SupplementInput!) {
+  supplementAtStation(input: $input) { case { number status } errors { code field } }
+}"""
+
+
+async def test_a_received_case_goes_up_is_told_of_and_supplied_at_the_node(
+    federation: Federation,
+) -> None:
+    desk = federation.desk
+    guide = await _guide(federation)
+    received = (await desk.run(CLERK, SUBMIT, input=_input(guide)))["submitCase"]
+    assert received["errors"] == [], received
+    number = received["case"]["number"]
+
+    referred = (await desk.run(CLERK, REFER, input={"number": number}))["referCase"]
+    assert referred["errors"] == [], referred
+    # the hand-over applied at the node's store, as its message workers would
+    await carry(federation.stores, desk.hub.clock)
+    told = (
+        await desk.run(
+            "yuci.receptionist",
+            NOTIFY,
+            input={"number": number, "materials": [{"name": guide[0], "note": "须盖章"}]},
+        )
+    )["notifyStation"]
+    assert told["errors"] == [], told
+    supplied = (
+        await desk.run(
+            CLERK,
+            SUPPLY,
+            input={"number": number, "materials": [{"name": guide[0], "source": "PAPER"}]},
+        )
+    )["supplementAtStation"]
+    assert supplied["errors"] == [], supplied
+
+    async with federation.stores[YUCI].sessions() as session:
+        found = (
+            await session.execute(
+                select(AuditEvent.division_code, AuditEvent.action)
+                .where(AuditEvent.case_number == number)
+                .order_by(AuditEvent.division_code, AuditEvent.seq)
+            )
+        ).all()
+    chains: dict[str, list[str]] = {}
+    for division, action in found:
+        chains.setdefault(division, []).append(action)
+    # every step of the case in the chain of the division that received it, at the node
+    assert chains == {
+        VILLAGE: ["SUBMIT", "REFER", "RECEIVE_REFERRAL", "NOTIFY_STATION", "STATION_SUPPLEMENT"]
+    }
     await _hub_untouched(federation)
 
 
