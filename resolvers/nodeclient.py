@@ -589,3 +589,41 @@ async def receive_case(
     }
     found: dict[str, Any] = await client._outcome_call("receiveCase", _RECEIVE_CASE, variables)
     return found
+
+
+_RATE_CASE = """
+mutation RateCase(
+  $number: String!, $rating: String!, $actor: ActorInput!, $now: DateTime!,
+  $rectificationDays: Int!, $comment: String
+) {
+  rateCase(
+    number: $number, rating: $rating, actor: $actor, now: $now,
+    rectificationDays: $rectificationDays, comment: $comment
+  ) { columns rectification error { code field message detail } }
+}
+"""
+
+
+async def rate_case(
+    client: NodeClient,
+    number: str,
+    rating: str,
+    *,
+    actor: Mapping[str, Any],
+    now: dt.datetime,
+    rectification_days: int,
+    comment: str | None = None,
+) -> dict[str, Any]:
+    """Have the node holding case ``number`` record its rating (``rateCase``): the
+    rating's ``columns`` (None: refused, nothing written), the ``rectification`` a
+    差评 opened, and the refusal ``error``. Not retried: a node that does not answer in
+    time may have written it."""
+    variables = {
+        "number": number,
+        "rating": rating,
+        **_acting(actor, now),
+        "rectificationDays": rectification_days,
+        "comment": comment,
+    }
+    found: dict[str, Any] = await client._outcome_call("rateCase", _RATE_CASE, variables)
+    return found

@@ -4,7 +4,7 @@ MatterImplementation(code), Case(number), ELicence(id), Delegation(id) — looke
 batches through ``_entities``; ordered lists by key range with cursors; and its inbox
 (``deliver``) and the mutations that write its rows (``schema/node/mutation.py``,
 ``schema/node/case_mutation.py``, ``schema/node/window_mutation.py``,
-``schema/node/intake_mutation.py``).
+``schema/node/intake_mutation.py``, ``schema/node/rating_mutation.py``).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
 node's own sessions, never through the hub's resolvers."""
@@ -20,6 +20,7 @@ from schema.node.errors import NodeErrors, NodeSchema
 from schema.node.intake_mutation import IntakeMutations
 from schema.node.mutation import NodeMutations
 from schema.node.query import NodeQuery
+from schema.node.rating_mutation import RatingMutations
 from schema.node.types import ENTITIES
 from schema.node.window_mutation import WindowMutations
 
@@ -27,9 +28,9 @@ __all__ = ["NodeContext", "build_node_schema", "node_sdl"]
 
 
 @strawberry.type(name="Mutation", description="What a node is asked to do")
-class Mutation(NodeMutations, CaseMutations, WindowMutations, IntakeMutations):
+class Mutation(NodeMutations, CaseMutations, WindowMutations, IntakeMutations, RatingMutations):
     """The node's mutations: its inbox, case steps and the other changes of a case,
-    its hall's queue, and a case received below the deciding org."""
+    its hall's queue, a case received below the deciding org, and 好差评."""
 
 
 @strawberry.type(
