@@ -555,75 +555,32 @@ async def take_appointment_step(
     return found
 
 
-_RECEIVE_CASE = """
-mutation ReceiveCase(
-  $submission: JSON!, $actor: ActorInput!, $now: DateTime!, $item: JSON,
-  $applicantLanguage: String
-) {
-  receiveCase(
-    submission: $submission, actor: $actor, now: $now, item: $item,
-    applicantLanguage: $applicantLanguage
-  ) { columns error { code field message detail } }
-}
-"""
+_OUTCOME = "{ columns error { code field message detail } }"
+_RECEIVE_CASE = (
+    "mutation ReceiveCase($submission: JSON!, $actor: ActorInput!, $now: DateTime!, "
+    "$item: JSON, $applicantLanguage: String) { receiveCase(submission: $submission, "
+    "actor: $actor, now: $now, item: $item, applicantLanguage: $applicantLanguage) "
+    + _OUTCOME
+    + " }"
+)
+_RATE_CASE = (
+    "mutation RateCase($number: String!, $rating: String!, $actor: ActorInput!, "
+    "$now: DateTime!, $rectificationDays: Int!, $comment: String) { rateCase(number: $number, "
+    "rating: $rating, actor: $actor, now: $now, rectificationDays: $rectificationDays, "
+    "comment: $comment) { columns rectification error { code field message detail } } }"
+)
+
+_WRITES = {"receiveCase": _RECEIVE_CASE, "rateCase": _RATE_CASE}
 
 
-async def receive_case(
-    client: NodeClient,
-    submission: Mapping[str, Any],
-    *,
-    actor: Mapping[str, Any],
-    now: dt.datetime,
-    item: Mapping[str, Any] | None = None,
-    applicant_language: str | None = None,
+async def write(
+    client: NodeClient, name: str, *, actor: Mapping[str, Any], now: dt.datetime, **arguments: Any
 ) -> dict[str, Any]:
-    """Have the node holding the receiving division receive a case below the deciding
-    org (``receiveCase``), with the implementing item and its guide when another node
-    keeps them: as ``submit_case``. Not retried: a node that does not answer in time
-    may have received it."""
-    variables = {
-        "submission": dict(submission),
-        **_acting(actor, now),
-        "item": None if item is None else dict(item),
-        "applicantLanguage": applicant_language,
-    }
-    found: dict[str, Any] = await client._outcome_call("receiveCase", _RECEIVE_CASE, variables)
-    return found
-
-
-_RATE_CASE = """
-mutation RateCase(
-  $number: String!, $rating: String!, $actor: ActorInput!, $now: DateTime!,
-  $rectificationDays: Int!, $comment: String
-) {
-  rateCase(
-    number: $number, rating: $rating, actor: $actor, now: $now,
-    rectificationDays: $rectificationDays, comment: $comment
-  ) { columns rectification error { code field message detail } }
-}
-"""
-
-
-async def rate_case(
-    client: NodeClient,
-    number: str,
-    rating: str,
-    *,
-    actor: Mapping[str, Any],
-    now: dt.datetime,
-    rectification_days: int,
-    comment: str | None = None,
-) -> dict[str, Any]:
-    """Have the node holding case ``number`` record its rating (``rateCase``): the
-    rating's ``columns`` (None: refused, nothing written), the ``rectification`` a
-    差评 opened, and the refusal ``error``. Not retried: a node that does not answer in
-    time may have written it."""
-    variables = {
-        "number": number,
-        "rating": rating,
-        **_acting(actor, now),
-        "rectificationDays": rectification_days,
-        "comment": comment,
-    }
-    found: dict[str, Any] = await client._outcome_call("rateCase", _RATE_CASE, variables)
+    """Have the node make write ``name`` of ``_WRITES`` with ``arguments`` (by their
+    GraphQL names): ``receiveCase`` — a case received below the deciding org, with the
+    implementing ``item`` and its guide when another node keeps them — or ``rateCase``
+    (its ``rectification`` beside). The answer's ``columns`` (None: refused, nothing
+    written) and ``error``. Not retried: a node that does not answer may have made it."""
+    variables = {**arguments, **_acting(actor, now)}
+    found: dict[str, Any] = await client._outcome_call(name, _WRITES[name], variables)
     return found

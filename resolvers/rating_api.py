@@ -54,13 +54,14 @@ async def rate_at_node(
     answer = await guarded(
         ctx.nodes.breakers,
         node,
-        lambda: nodeclient.rate_case(
+        lambda: nodeclient.write(
             client,
-            number,
-            input.rating.value,
+            "rateCase",
             actor=actor,
             now=now,
-            rectification_days=ctx.settings.rectification_days,
+            number=number,
+            rating=input.rating.value,
+            rectificationDays=ctx.settings.rectification_days,
             comment=input.comment,
         ),
         client.timeout,

@@ -319,8 +319,14 @@ async def _submit_at_node(
     async def call() -> dict[str, Any]:
         if submission.received_by is None:
             return await client.submit_case(sent, actor=actor, now=now, applicant_language=language)
-        return await nodeclient.receive_case(
-            client, sent, actor=actor, now=now, item=item, applicant_language=language
+        return await nodeclient.write(
+            client,
+            "receiveCase",
+            actor=actor,
+            now=now,
+            submission=sent,
+            item=item,
+            applicantLanguage=language,
         )
 
     answer = await guarded(ctx.nodes.breakers, node, call, client.timeout)

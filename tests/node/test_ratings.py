@@ -6,6 +6,7 @@ its enum and a call without the hub's token are refused."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import httpx
@@ -20,13 +21,36 @@ from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.evaluations.models import Evaluation, Rectification
 from levels.evaluations.service import DEFAULT_RECTIFICATION_DAYS, RESULT_STATUSES
-from resolvers.nodeclient import rate_case
+from resolvers.nodeclient import NodeClient, write
 from tests.node.conftest import MakeClient
 from tests.scenarios.desk import at
 
 # the demo's own rectification time, so that the demo's rules still hold of every rating
 DAYS = DEFAULT_RECTIFICATION_DAYS
 CHANNEL = "KIOSK"
+
+
+async def rate_case(
+    client: NodeClient,
+    number: str,
+    rating: str,
+    *,
+    actor: dict[str, Any],
+    now: dt.datetime,
+    rectification_days: int,
+    comment: str | None = None,
+) -> dict[str, Any]:
+    """``rateCase`` as the hub asks it (``resolvers/rating_api.py``)."""
+    return await write(
+        client,
+        "rateCase",
+        actor=actor,
+        now=now,
+        number=number,
+        rating=rating,
+        rectificationDays=rectification_days,
+        comment=comment,
+    )
 
 
 async def _cases(nodes: NodeRegistry) -> tuple[Case, Case]:

@@ -31,13 +31,27 @@ from levels.node.intake import (
     encode_item_read,
     encode_submission,
 )
-from resolvers.nodeclient import receive_case
+from resolvers.nodeclient import NodeClient, write
 from tests.node.conftest import MakeClient
 from tests.node.test_case_changes import STATION_CLERK, desk  # noqa: F401 (fixture)
 from tests.node.test_case_steps import actor
 from tests.scenarios.desk import DISABILITY_CARD, Desk, at
 
 DAY = dt.date(2025, 10, 21)  # a day of its own: no other test's cases are received on it
+
+
+async def receive_case(
+    client: NodeClient,
+    submission: dict[str, Any],
+    *,
+    actor: dict[str, Any],
+    now: dt.datetime,
+    item: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """``receiveCase`` as the hub asks it (``resolvers/submission.py``)."""
+    return await write(
+        client, "receiveCase", actor=actor, now=now, submission=submission, item=item
+    )
 
 
 def _submission(desk: Desk, materials: list[str]) -> Submission:  # noqa: F811

@@ -28,7 +28,9 @@ from tests.topology.test_remote_writes import _ON_RECEIPT
 APPLICANT = "resident1"
 RATE = """
 mutation($input: RateCaseInput!) {
-  rateCase(input: $input) { evaluation { caseNumber rating negative channel } errors { code field } }
+  rateCase(input: $input) {
+    evaluation { caseNumber rating negative channel } errors { code field }
+  }
 }"""
 
 _made = iter(range(81001, 89999))
