@@ -20,6 +20,7 @@ from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
 from levels.common.reads import table
 from levels.evaluations.models import Evaluation, Rectification
+from tests.auth.conftest import bearer
 from tests.support.federation import YUCI, Federation
 from tests.support.outages import assert_unavailable, no_answer
 from tests.topology.test_remote_reads import calls
@@ -130,6 +131,26 @@ async def test_another_residents_rating_is_the_hubs_refusal(
     assert [e["code"] for e in refused["errors"]] == ["NOT_THE_APPLICANT"]
     assert counted == Counter({(YUCI, "Entities", None): 1})  # the node not asked to write
     assert await _count(federation.stores, Evaluation, case_number=number) == 0
+    await _hub_untouched(federation)
+
+
+async def test_a_rating_sent_again_with_its_key_is_not_written_twice(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = await _decided(federation)
+    desk = federation.desk
+    headers = {**bearer(desk.tokens[APPLICANT]), "Idempotency-Key": "rating-1"}
+    variables = {"input": {"caseNumber": number, "rating": "SATISFIED"}}
+
+    with calls(federation, monkeypatch) as counted:
+        first = await desk.hub.gql.post(RATE, variables, **headers)
+        again = await desk.hub.gql.post(RATE, variables, **headers)
+
+    assert first.json()["data"]["rateCase"]["errors"] == []
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    assert counted[(YUCI, "RateCase", None)] == 1
+    assert await _count(federation.stores, Evaluation, case_number=number) == 1
     await _hub_untouched(federation)
 
 

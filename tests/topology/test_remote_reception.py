@@ -21,6 +21,7 @@ from levels.audit.models import AuditEvent
 from levels.cases.models import Case, CaseMaterial
 from levels.common.models import ImplementationMaterial
 from levels.outbox.models import OutboxMessage
+from tests.auth.conftest import bearer
 from tests.scenarios.desk import DISABILITY_CARD
 from tests.scenarios.test_referral import RESIDENT4_ID
 from tests.support.federation import CITY, YUCI, Federation
@@ -176,6 +177,28 @@ async def test_a_refusal_at_the_node_is_typed_and_writes_nothing(federation: Fed
         ("MATERIAL_NOT_IN_GUIDE", ["input", "materials", "0", "name"])
     ]
     assert await _count(federation.stores, Case) == before
+    await _hub_untouched(federation)
+
+
+async def test_a_receipt_sent_again_with_its_key_is_not_received_twice(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    guide = await _guide(federation)
+    desk = federation.desk
+    await desk.sign_in(CLERK)
+    before = await _count(federation.stores, Case)
+    headers = {**bearer(desk.tokens[CLERK]), "Idempotency-Key": "station-receipt-1"}
+
+    with calls(federation, monkeypatch) as counted:
+        first = await desk.hub.gql.post(SUBMIT, {"input": _input(guide)}, **headers)
+        again = await desk.hub.gql.post(SUBMIT, {"input": _input(guide)}, **headers)
+
+    assert first.status_code == again.status_code == 200
+    assert first.json()["data"]["submitCase"]["errors"] == []
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    assert counted[(YUCI, "ReceiveCase", None)] == 1
+    assert await _count(federation.stores, Case) == before + 1
     await _hub_untouched(federation)
 
 
