@@ -190,6 +190,8 @@ async def test_refusals_are_typed_and_write_nothing(
         await receive_case(
             county, encode_submission(_submission(desk, [])), actor=clerk, now=now, item=item
         )
+    with pytest.raises(DomainError) as not_at_the_org:
+        await village.submit_case(encode_submission(_submission(desk, [])), actor=clerk, now=now)
     at_the_org = dataclasses.replace(_submission(desk, []), received_by=None)
     with pytest.raises(DomainError) as not_below:
         await receive_case(village, encode_submission(at_the_org), actor=clerk, now=now)
@@ -211,6 +213,8 @@ async def test_refusals_are_typed_and_write_nothing(
     assert not_kept["error"]["code"] == "IMPLEMENTATION_NOT_IN_FORCE"
     assert not_owned.value.code is ErrorCode.DIVISION_NOT_OWNED
     assert not_below.value.code is ErrorCode.BAD_USER_INPUT
+    # submitCase takes only a case received by the implementing org itself
+    assert not_at_the_org.value.code is ErrorCode.BAD_USER_INPUT
     assert not_an_item.value.code is ErrorCode.BAD_USER_INPUT
     assert await _counts(nodes) == before
 
