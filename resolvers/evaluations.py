@@ -30,7 +30,8 @@ from levels.evaluations import service
 from levels.evaluations.enums import RollupDimension
 from levels.evaluations.errors import EvaluationErrorCode as E
 from levels.evaluations.models import Complaint, Evaluation, Rectification
-from resolvers.cases import actor_of, holder
+from resolvers import rating_api
+from resolvers.cases import actor_of, holder, holder_in
 from resolvers.fanout import fan_out
 from resolvers.globalid import GlobalId, decode_id, decode_row_key, row_key
 from resolvers.partial import report_unavailable
@@ -120,6 +121,13 @@ async def rate_case(info: Info, input: Any) -> EvaluationPayload:
     now = ctx.clock.now()
     try:
         number = parse_case_number(input.case_number, field=("input", "caseNumber")).value
+        if ctx.nodes.owner(parse_case_number(number).division).client is not None:
+            # the case read through the API, the rating written at the node holding it
+            node, held = await holder_in(ctx.nodes, number)
+            if node.client is not None:
+                rated_row = await rating_api.rate_at_node(info, node, held, input, now)
+                level = _level_at(node, rated_row)
+                return EvaluationPayload(evaluation=EvaluationType.from_row(level, rated_row))
         node = await holder(info, number)
 
         async def work(session: AsyncSession) -> service.Rated:

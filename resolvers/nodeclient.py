@@ -553,3 +553,34 @@ async def take_appointment_step(
         "takeAppointmentStep", _TAKE_APPOINTMENT_STEP, variables
     )
     return found
+
+
+_OUTCOME = "{ columns error { code field message detail } }"
+_RECEIVE_CASE = (
+    "mutation ReceiveCase($submission: JSON!, $actor: ActorInput!, $now: DateTime!, "
+    "$item: JSON, $applicantLanguage: String) { receiveCase(submission: $submission, "
+    "actor: $actor, now: $now, item: $item, applicantLanguage: $applicantLanguage) "
+    + _OUTCOME
+    + " }"
+)
+_RATE_CASE = (
+    "mutation RateCase($number: String!, $rating: String!, $actor: ActorInput!, "
+    "$now: DateTime!, $rectificationDays: Int!, $comment: String) { rateCase(number: $number, "
+    "rating: $rating, actor: $actor, now: $now, rectificationDays: $rectificationDays, "
+    "comment: $comment) { columns rectification error { code field message detail } } }"
+)
+
+_WRITES = {"receiveCase": _RECEIVE_CASE, "rateCase": _RATE_CASE}
+
+
+async def write(
+    client: NodeClient, name: str, *, actor: Mapping[str, Any], now: dt.datetime, **arguments: Any
+) -> dict[str, Any]:
+    """Have the node make write ``name`` of ``_WRITES`` with ``arguments`` (by their
+    GraphQL names): ``receiveCase`` — a case received below the deciding org, with the
+    implementing ``item`` and its guide when another node keeps them — or ``rateCase``
+    (its ``rectification`` beside). The answer's ``columns`` (None: refused, nothing
+    written) and ``error``. Not retried: a node that does not answer may have made it."""
+    variables = {**arguments, **_acting(actor, now)}
+    found: dict[str, Any] = await client._outcome_call(name, _WRITES[name], variables)
+    return found

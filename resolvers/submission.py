@@ -38,9 +38,9 @@ from levels.common.codes import (
 from levels.common.enums import Level
 from levels.common.errors import DomainError
 from levels.common.routes import delegation_in_force
-from levels.node.intake import encode_submission
+from levels.node.intake import encode_item_read, encode_submission
 from levels.node.steps import encode_actor
-from resolvers import case_updates, remote
+from resolvers import case_updates, nodeclient, remote
 from resolvers.cases import actor_of, material_drafts, refuse, window_key
 from resolvers.fanout import guarded
 from resolvers.languages import applicant_language
@@ -256,6 +256,10 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
         if receiver is None and node.client is not None:
             # the implementing node receives it through its API, in its transaction
             return await _submit_at_node(info, node, submission, language, now)
+        if receiver is not None and here.client is not None:
+            # the node holding the receiving division, with the item read where it is kept
+            item = None if node.id == here.id else await item_read(info, code.code)
+            return await _submit_at_node(info, here, submission, language, now, item)
 
         async def write(
             session: AsyncSession, catalogue: AsyncSession | None, library: AsyncSession
@@ -282,23 +286,50 @@ async def submit_case(info: Info, input: Any) -> CasePayload:
     return CasePayload(case=CaseType.from_row(case))
 
 
+async def item_read(info: Info, code: str) -> dict[str, Any]:
+    """The implementing item and its guide, read through the loaders (the API of the
+    node keeping them, when it has an address), as ``receiveCase`` takes them."""
+    loaders = info.context.loaders
+    item = await loaders.implementation_by_code.load(code)
+    if item is None:
+        raise DomainError(
+            CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
+        )
+    return encode_item_read(item, await loaders.materials_by_implementation.load(code))
+
+
 async def _submit_at_node(
-    info: Info, node: Node, submission: Submission, language: str | None, now: dt.datetime
+    info: Info,
+    node: Node,
+    submission: Submission,
+    language: str | None,
+    now: dt.datetime,
+    item: dict[str, Any] | None = None,
 ) -> CasePayload:
-    """``submitCase`` asked of the implementing node (``levels/node/intake.py``): its
-    answer is the payload, as the SQL path's would have been (a node that does not
-    answer is ``NodeUnavailable``, naming it)."""
+    """``submitCase`` asked of the implementing node, or ``receiveCase`` of the node
+    holding the division that received it below the deciding org
+    (``levels/node/intake.py``): its answer is the payload, as the SQL path's would
+    have been (a node that does not answer is ``NodeUnavailable``, naming it)."""
     ctx = info.context
     client = node.client
     assert client is not None
     sent = encode_submission(submission)
     actor = encode_actor(actor_of(info))
-    answer = await guarded(
-        ctx.nodes.breakers,
-        node,
-        lambda: client.submit_case(sent, actor=actor, now=now, applicant_language=language),
-        client.timeout,
-    )
+
+    async def call() -> dict[str, Any]:
+        if submission.received_by is None:
+            return await client.submit_case(sent, actor=actor, now=now, applicant_language=language)
+        return await nodeclient.write(
+            client,
+            "receiveCase",
+            actor=actor,
+            now=now,
+            submission=sent,
+            item=item,
+            applicantLanguage=language,
+        )
+
+    answer = await guarded(ctx.nodes.breakers, node, call, client.timeout)
     outcome = remote.step_outcome(answer)
     if outcome.error is not None or outcome.case is None:
         refused = outcome.error or DomainError(CaseErrorCode.CASE_NOT_FOUND)

@@ -104,6 +104,33 @@ class Submission:
     referral_days: int = referral_clock.DEFAULT_REFERRAL_DAYS
 
 
+@dataclass(frozen=True)
+class ItemRead:
+    """The implementing item and its service guide as read elsewhere (the hub reads them
+    from the node keeping them for a case received at a node that does not): a case
+    received below the deciding org needs nothing more of the implementing store."""
+
+    item: MatterImplementation
+    guide: Sequence[ImplementationMaterial]
+
+
+def _from_read(
+    read: ItemRead, submission: Submission
+) -> tuple[MatterImplementation, list[ImplementationMaterial]]:
+    """The item in force and its guide from ``read``: only for a case received below
+    the deciding org, where joint handling and windows are refused anyway."""
+    impl = read.item
+    if impl.code != submission.implementation_code or impl.status is not MatterStatus.PUBLISHED:
+        raise DomainError(
+            CaseErrorCode.IMPLEMENTATION_NOT_IN_FORCE, field=["input", "implementationCode"]
+        )
+    if submission.received_by is None or submission.joint or submission.window_id is not None:
+        # joint handling and window pushes happen at the deciding org
+        raise DomainError(CaseErrorCode.INVALID_TRANSITION, field=["input", "implementationCode"])
+    guide = [g for g in read.guide if g.implementation_code == impl.code]
+    return impl, sorted(guide, key=lambda g: g.position)
+
+
 async def _in_force(session: AsyncSession, code: str, field: list[str]) -> MatterImplementation:
     impl = await session.get(MatterImplementation, code)
     if impl is None or impl.status is not MatterStatus.PUBLISHED:
@@ -162,7 +189,7 @@ async def submit_case(
     actor: Actor,
     now: dt.datetime,
     calendar: WorkCalendar,
-    catalogue: AsyncSession | None = None,
+    catalogue: AsyncSession | ItemRead | None = None,
     library: AsyncSession | None = None,
     issuer_status: reuse.IssuerStatus | None = None,
     signer: OrgSigner | None = None,
@@ -177,12 +204,15 @@ async def submit_case(
     submission is ``received_by`` an org below it); ``library`` the city's, whose
     licence library fills every material an e-licence the applicant holds replaces
     (none when it is not given or does not answer: the material is asked for), each
-    licence's status asked of its issuer through ``issuer_status``."""
-    found = catalogue or session
-    impl = await _in_force(found, submission.implementation_code, ["input", "implementationCode"])
-    joint = await _joint_parts(found, impl, submission)
-    impls = [impl, *(i for i, _ in joint)]
-    window = await _reception_window(found, submission.window_id, actor, impls)
+    licence's status asked of its issuer through ``issuer_status``; ``catalogue`` may
+    instead be the item and its guide as read elsewhere (``ItemRead``)."""
+    if isinstance(catalogue, ItemRead):
+        impl, guide = _from_read(catalogue, submission)
+        joint: list[tuple[MatterImplementation, PartDraft]] = []
+        impls, window = [impl], None
+    else:
+        impl, joint, window, guide = await _read_catalogue(catalogue or session, submission, actor)
+        impls = [impl, *(i for i, _ in joint)]
     receiver = submission.received_by
     if receiver is not None:
         if joint or window is not None:
@@ -196,16 +226,6 @@ async def submit_case(
             raise DomainError(
                 CaseErrorCode.NOT_RECEIVABLE_HERE, field=["input", "implementationCode"]
             )
-    guide = (
-        await found.scalars(
-            select(ImplementationMaterial)
-            .where(ImplementationMaterial.implementation_code.in_([i.code for i in impls]))
-            .order_by(ImplementationMaterial.position)
-        )
-    ).all()
-    # the lead's guide first; a material two guides ask for is asked for once
-    order = {i.code: n for n, i in enumerate(impls)}
-    guide = sorted(guide, key=lambda g: (order[g.implementation_code], g.position))
     today = china_date(now)
     latest = calendar.add_working_days(today, MAX_TOLERANCE_WORKING_DAYS)
     materials = _check_materials(submission, guide, today=today, latest=latest)
@@ -311,6 +331,33 @@ async def submit_case(
     uses = [replace(u, case_number=number, used_by_org=case.org_code) for u in uses]
     await licences.record_uses(session, case.level, uses, now)
     return case
+
+
+async def _read_catalogue(
+    found: AsyncSession, submission: Submission, actor: Actor
+) -> tuple[
+    MatterImplementation,
+    list[tuple[MatterImplementation, PartDraft]],
+    Window | None,
+    list[ImplementationMaterial],
+]:
+    """The item in force, the joint parts, the reception window and the guide, read
+    from the implementing org's store."""
+    impl = await _in_force(found, submission.implementation_code, ["input", "implementationCode"])
+    joint = await _joint_parts(found, impl, submission)
+    impls = [impl, *(i for i, _ in joint)]
+    window = await _reception_window(found, submission.window_id, actor, impls)
+    rows = (
+        await found.scalars(
+            select(ImplementationMaterial)
+            .where(ImplementationMaterial.implementation_code.in_([i.code for i in impls]))
+            .order_by(ImplementationMaterial.position)
+        )
+    ).all()
+    # the lead's guide first; a material two guides ask for is asked for once
+    order = {i.code: n for n, i in enumerate(impls)}
+    guide = sorted(rows, key=lambda g: (order[g.implementation_code], g.position))
+    return impl, joint, window, guide
 
 
 LIBRARY_NOTE = "电子证照库调取"

@@ -3,6 +3,11 @@ service"): ``submitCase`` asked by the hub, written by the rules of
 ``levels/cases/intake.py`` in the node's own transaction — the case, its materials,
 parts, timers, notice and SUBMIT event together, or nothing.
 
+A case received below the deciding org (a village station or a town centre receiving
+for the county) is written at the node holding the receiving division, numbered there,
+its ``received_by`` sent with the rest; when another node keeps the implementing item,
+the hub reads the item and its guide there and sends them (``encode_item_read``).
+
 What the hub decides stays the hub's: who applies (the accounts are its), who may
 submit, the matter's name and limits from the catalogue, the joint parts, the window
 and the arrival channel. They travel as one JSON object (``encode_submission`` /
@@ -16,7 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,16 +30,18 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from levels.calendar.workdays import load_calendar
 from levels.cases import intake
 from levels.cases.enums import ApplicantKind, MaterialSource, ToleranceConsequence
-from levels.cases.intake import Applicant, PartDraft, Submission
+from levels.cases.intake import Applicant, ItemRead, PartDraft, Receiver, Submission
 from levels.cases.messages import record_applicant_language
 from levels.cases.models import Case
 from levels.cases.service import Actor, MaterialDraft
+from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.common.models import ImplementationMaterial, MatterImplementation
+from levels.common.reads import table
+from levels.common.rowcodec import decode_row, encode_row
 from levels.licences.keys import OrgSigner
 
-# what the hub does not send: a case received below the deciding org is the SQL path's
-_NOT_SENT = {"received_by"}
-_FIELDS = {f.name for f in dataclasses.fields(Submission)} - _NOT_SENT
+_FIELDS = {f.name for f in dataclasses.fields(Submission)}
 
 
 @dataclass(frozen=True)
@@ -47,8 +54,6 @@ class Submitted:
 
 def encode_submission(submission: Submission) -> dict[str, Any]:
     """A submission as JSON (enums by value, dates in ISO 8601)."""
-    if submission.received_by is not None:
-        raise ValueError("a submission received below the deciding org is not sent")
     data: dict[str, Any] = {}
     for name in _FIELDS:
         value = getattr(submission, name)
@@ -58,6 +63,8 @@ def encode_submission(submission: Submission) -> dict[str, Any]:
             value = [
                 {"name": m.name, "source": m.source.value, "reference": m.reference} for m in value
             ]
+        elif name == "received_by" and value is not None:
+            value = {**dataclasses.asdict(value), "level": value.level.value}
         elif name == "joint":
             value = [dataclasses.asdict(p) for p in value]
         elif isinstance(value, dt.date):
@@ -89,6 +96,11 @@ def decode_submission(data: Any) -> Submission:
             )
             for p in data.get("joint") or []
         ]
+        if data.get("received_by") is not None:
+            below = data["received_by"]
+            values["received_by"] = Receiver(
+                Level(below["level"]), str(below["org_code"]), str(below["division_code"])
+            )
         if data.get("tolerance_deadline") is not None:
             values["tolerance_deadline"] = dt.date.fromisoformat(data["tolerance_deadline"])
         if data.get("tolerance_consequence") is not None:
@@ -110,9 +122,11 @@ async def submit_case(
     now: dt.datetime,
     signer: OrgSigner | None,
     keeps_library: bool,
+    read: ItemRead | None = None,
 ) -> Submitted:
-    """收件 in this node's transaction (its own store is the catalogue, and the
-    library when ``keeps_library``); a refusal writes nothing."""
+    """收件 in this node's transaction (its own store is the catalogue, unless the item
+    and its guide are ``read`` elsewhere, and the library when ``keeps_library``); a
+    refusal writes nothing."""
     async with sessions() as session:
         try:
             case = await intake.submit_case(
@@ -121,6 +135,7 @@ async def submit_case(
                 actor=actor,
                 now=now,
                 calendar=await load_calendar(session=session),
+                catalogue=read,
                 library=session if keeps_library else None,
                 signer=signer,
             )
@@ -133,3 +148,27 @@ async def submit_case(
             await session.rollback()
             raise
     return Submitted(case)
+
+
+def encode_item_read(item: Any, guide: Sequence[Any]) -> dict[str, Any]:
+    """The implementing item and its guide (rows or mapped instances), as JSON."""
+    return {
+        "item": encode_row(table(MatterImplementation), item),
+        "guide": [encode_row(table(ImplementationMaterial), g) for g in guide],
+    }
+
+
+def decode_item_read(data: Any) -> ItemRead | None:
+    """``encode_item_read``'s JSON back (None: none sent); BAD_USER_INPUT otherwise."""
+    if data is None:
+        return None
+    if not isinstance(data, Mapping) or set(data) != {"item", "guide"}:
+        raise DomainError(ErrorCode.BAD_USER_INPUT, field=["item"], detail="not an item read")
+    try:
+        item = decode_row(MatterImplementation, data["item"])
+        guide = [decode_row(ImplementationMaterial, g) for g in data["guide"]]
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise DomainError(ErrorCode.BAD_USER_INPUT, field=["item"], detail=str(exc)[:200]) from None
+    if not isinstance(item.code, str) or not all(isinstance(g.name, str) for g in guide):
+        raise DomainError(ErrorCode.BAD_USER_INPUT, field=["item"], detail="not an item read")
+    return ItemRead(item, guide)

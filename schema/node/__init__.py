@@ -5,7 +5,8 @@ batches through ``_entities``; ordered lists by key range with cursors; and its 
 (``deliver``) and the mutations that write its rows (``schema/node/mutation.py``,
 ``schema/node/case_mutation.py``, ``schema/node/window_mutation.py``,
 ``schema/node/licence_mutation.py``, ``schema/node/delegation_mutation.py``,
-``schema/node/catalogue_mutation.py``).
+``schema/node/catalogue_mutation.py``, ``schema/node/intake_mutation.py``,
+``schema/node/rating_mutation.py``).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
 node's own sessions, never through the hub's resolvers."""
@@ -20,9 +21,11 @@ from schema.node.catalogue_mutation import CatalogueMutations
 from schema.node.context import NodeContext
 from schema.node.delegation_mutation import DelegationMutations
 from schema.node.errors import NodeErrors, NodeSchema
+from schema.node.intake_mutation import IntakeMutations
 from schema.node.licence_mutation import LicenceMutations
 from schema.node.mutation import NodeMutations
 from schema.node.query import NodeQuery
+from schema.node.rating_mutation import RatingMutations
 from schema.node.types import ENTITIES
 from schema.node.window_mutation import WindowMutations
 
@@ -37,10 +40,12 @@ class Mutation(
     LicenceMutations,
     DelegationMutations,
     CatalogueMutations,
+    IntakeMutations,
+    RatingMutations,
 ):
     """The node's mutations: its inbox, case steps and the other changes of a case,
-    its hall's queue, the licences it issued, a county's delegations and the
-    catalogue's publication."""
+    its hall's queue, a case received below the deciding org, 好差评, the licences it
+    issued, a county's delegations and the catalogue's publication."""
 
 
 @strawberry.type(

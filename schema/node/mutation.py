@@ -195,6 +195,8 @@ class NodeMutations(NodeMutation):
         if now.tzinfo is None:
             raise DomainError(ErrorCode.BAD_USER_INPUT, field=["now"], detail="no offset")
         given = intake.decode_submission(submission)
+        if given.received_by is not None:  # received below the deciding org: receiveCase
+            raise DomainError(ErrorCode.BAD_USER_INPUT, field=["submission"], detail="received_by")
         # the city's licence library is kept by the node holding the city level there
         org = given.implementation_code[:18]
         city = org[2:6].ljust(12, "0") if org[2:6].isdigit() else None

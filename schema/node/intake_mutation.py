@@ -1,0 +1,89 @@
+"""The node's mutation for a case received below the deciding org (收件 at a village
+station or a town centre for the county, then 转报): ``receiveCase``, written at the
+node holding the receiving division, by the rules of ``levels/cases/intake.py`` in the
+node's own transaction (``levels/node/intake.py``) — the case numbered there, its
+materials, referral clock, notice and SUBMIT event, or nothing.
+
+What the hub decides travels as for ``submitCase`` (``submission``, with its
+``received_by``); when another node keeps the implementing item, the hub reads the item
+and its guide there and sends them (``item``); otherwise the node's own store is the
+catalogue."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from levels.cases.models import Case as CaseRow
+from levels.common.enums import Level
+from levels.common.errors import DomainError, ErrorCode
+from levels.common.reads import table
+from levels.common.rowcodec import encode_row
+from levels.node import intake
+from levels.node.scope import NodeScope
+from schema.node.mutation import ActorInput, SubmissionResult, _refusal
+from schema.node.types import NodeInfo
+
+
+def keeps_library(scope: NodeScope, implementation_code: str) -> bool:
+    """The city's licence library is kept by the node holding the city level there."""
+    org = implementation_code[:18]
+    city = org[2:6].ljust(12, "0") if org[2:6].isdigit() else None
+    return city is not None and scope.keeps(city, Level.CITY)
+
+
+@strawberry.type(name="IntakeMutation", description="A case received below the deciding org")
+class IntakeMutations:
+    @strawberry.mutation(
+        description="收件 below the deciding org: receive a case at the village station or "
+        "town centre of a division this node holds, for an item of an org above it, in this "
+        "node's own transaction. `submission` is what the hub decided (with `received_by`); "
+        "`item` the implementing item and its guide, read by the hub where another node "
+        "keeps them (none: this node keeps them)"
+    )
+    async def receive_case(
+        self,
+        info: NodeInfo,
+        submission: Annotated[JSON, strawberry.argument(description="The submission")],
+        actor: ActorInput,
+        now: Annotated[dt.datetime, strawberry.argument(description="The hub's instant")],
+        item: Annotated[
+            JSON | None,
+            strawberry.argument(description="The implementing item and its guide: item, guide"),
+        ] = None,
+        applicant_language: Annotated[
+            str | None, strawberry.argument(description="The applicant's language")
+        ] = None,
+    ) -> SubmissionResult:
+        context = info.context
+        if now.tzinfo is None:
+            raise DomainError(ErrorCode.BAD_USER_INPUT, field=["now"], detail="no offset")
+        given = intake.decode_submission(submission)
+        below = given.received_by
+        if below is None:
+            raise DomainError(
+                ErrorCode.BAD_USER_INPUT, field=["submission"], detail="not received below"
+            )
+        if not context.scope.keeps(below.division_code, below.level):
+            raise DomainError(
+                ErrorCode.DIVISION_NOT_OWNED, field=["submission"], detail=below.division_code
+            )
+        outcome = await intake.submit_case(
+            context.sessions,
+            given,
+            language=applicant_language,
+            actor=actor.actor(),
+            now=now,
+            signer=context.licence_signer,
+            keeps_library=keeps_library(context.scope, given.implementation_code),
+            read=intake.decode_item_read(item),
+        )
+        return SubmissionResult(
+            columns=None
+            if outcome.case is None
+            else cast(JSON, encode_row(table(CaseRow), outcome.case)),
+            error=_refusal(outcome.error, context.locale),
+        )

@@ -1,0 +1,182 @@
+"""好差评 through the node API: with 榆次区's node a process of its own at an address,
+张明's rating of his decided 榆次区 case through the hub (``rateCase``) is written by
+that node (``rateCase``): the rating, the rectification a 差评 opens and their events in
+the node's store, the hub's own store for the node untouched, the calls pinned. The
+node's typed refusal comes back as the same error, the hub's check refuses without
+asking the node, and a node that does not answer or is stopped is NODE_UNAVAILABLE
+naming it, with nothing written anywhere."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from gateway.nodes import NodeRegistry
+from levels.audit.models import AuditEvent
+from levels.cases.enums import CaseStatus
+from levels.cases.models import Case
+from levels.common.reads import table
+from levels.evaluations.models import Evaluation, Rectification
+from tests.auth.conftest import bearer
+from tests.support.federation import YUCI, Federation
+from tests.support.outages import assert_unavailable, no_answer
+from tests.topology.test_remote_reads import calls
+from tests.topology.test_remote_writes import _ON_RECEIPT
+
+APPLICANT = "resident1"
+RATE = """
+mutation($input: RateCaseInput!) {
+  rateCase(input: $input) {
+    evaluation { caseNumber rating negative channel } errors { code field }
+  }
+}"""
+
+_made = iter(range(81001, 89999))
+
+
+async def _decided(federation: Federation) -> str:
+    """A case of 张明's decided at 榆次区, written into that node's store (a copy of one of
+    its demo cases under a number of its own, APPROVED)."""
+    await federation.desk.sign_in(APPLICANT)
+    subject = federation.desk.viewers[APPLICANT].subject
+    async with federation.stores[YUCI].sessions() as session:
+        model = await session.scalar(
+            select(Case)
+            .where(Case.number.startswith("140702000000-"), Case.joint.is_(False))
+            .order_by(Case.number)
+            .limit(1)
+        )
+        assert model is not None
+        columns = {c.key: getattr(model, c.key) for c in table(Case).columns}
+        row = Case(
+            **{
+                **{key: value for key, value in columns.items() if key not in _ON_RECEIPT},
+                "number": f"140702000000-20261120-{next(_made)}",
+                "applicant_id": subject,
+                "status": CaseStatus.APPROVED,
+                "version": 1,
+            }
+        )
+        session.add(row)
+        await session.commit()
+    return row.number
+
+
+async def _count(registry: NodeRegistry, model: Any, **where: Any) -> int:
+    async with registry[YUCI].sessions() as session:
+        stmt = select(func.count()).select_from(model)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(model, column) == value)
+        return int(await session.scalar(stmt) or 0)
+
+
+async def _hub_untouched(federation: Federation) -> None:
+    for model in (Evaluation, Rectification, AuditEvent):
+        assert await _count(federation.hub, model) == 0, model
+
+
+async def _rate(federation: Federation, who: str, number: str, rating: str) -> dict[str, Any]:
+    data = await federation.desk.run(who, RATE, input={"caseNumber": number, "rating": rating})
+    payload: dict[str, Any] = data["rateCase"]
+    return payload
+
+
+async def test_a_bad_rating_is_written_at_the_node_with_its_rectification(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = await _decided(federation)
+
+    with calls(federation, monkeypatch) as counted:
+        rated = await _rate(federation, APPLICANT, number, "DISSATISFIED")
+
+    assert rated["errors"] == [], rated
+    assert rated["evaluation"] == {
+        "caseNumber": number,
+        "rating": "DISSATISFIED",
+        "negative": True,
+        "channel": "MOBILE",
+    }
+    # the case read at its node, the rating written there
+    assert counted == Counter({(YUCI, "Entities", None): 1, (YUCI, "RateCase", None): 1})
+    assert await _count(federation.stores, Evaluation, case_number=number) == 1
+    assert await _count(federation.stores, Rectification, case_number=number) == 1
+    async with federation.stores[YUCI].sessions() as session:
+        actions = list(
+            await session.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.case_number == number)
+                .order_by(AuditEvent.seq)
+            )
+        )
+    assert actions == ["RATE_CASE", "OPEN_RECTIFICATION"]
+    await _hub_untouched(federation)
+
+    # the same channel again: the node's ALREADY_RATED, nothing more written
+    again = await _rate(federation, APPLICANT, number, "SATISFIED")
+    assert [e["code"] for e in again["errors"]] == ["ALREADY_RATED"]
+    assert await _count(federation.stores, Evaluation, case_number=number) == 1
+
+
+async def test_another_residents_rating_is_the_hubs_refusal(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = await _decided(federation)
+
+    with calls(federation, monkeypatch) as counted:
+        refused = await _rate(federation, "resident2", number, "SATISFIED")
+
+    assert [e["code"] for e in refused["errors"]] == ["NOT_THE_APPLICANT"]
+    assert counted == Counter({(YUCI, "Entities", None): 1})  # the node not asked to write
+    assert await _count(federation.stores, Evaluation, case_number=number) == 0
+    await _hub_untouched(federation)
+
+
+async def test_a_rating_sent_again_with_its_key_is_not_written_twice(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = await _decided(federation)
+    desk = federation.desk
+    headers = {**bearer(desk.tokens[APPLICANT]), "Idempotency-Key": "rating-1"}
+    variables = {"input": {"caseNumber": number, "rating": "SATISFIED"}}
+
+    with calls(federation, monkeypatch) as counted:
+        first = await desk.hub.gql.post(RATE, variables, **headers)
+        again = await desk.hub.gql.post(RATE, variables, **headers)
+
+    assert first.json()["data"]["rateCase"]["errors"] == []
+    assert again.headers.get("idempotent-replayed") == "true"
+    assert again.json() == first.json()
+    assert counted[(YUCI, "RateCase", None)] == 1
+    assert await _count(federation.stores, Evaluation, case_number=number) == 1
+    await _hub_untouched(federation)
+
+
+async def test_a_rating_whose_answer_does_not_come_is_named(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = await _decided(federation)
+    no_answer(monkeypatch, federation.hub, YUCI, "_outcome_call")
+
+    answer = await federation.desk.ask(
+        APPLICANT, RATE, input={"caseNumber": number, "rating": "SATISFIED"}
+    )
+
+    assert_unavailable(answer, YUCI)
+    assert await _count(federation.stores, Evaluation, case_number=number) == 0
+    await _hub_untouched(federation)
+
+
+async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:
+    number = await _decided(federation)
+    await federation.served[YUCI].stop()
+
+    answer = await federation.desk.ask(
+        APPLICANT, RATE, input={"caseNumber": number, "rating": "SATISFIED"}
+    )
+
+    assert_unavailable(answer, YUCI)
+    assert await _count(federation.stores, Evaluation, case_number=number) == 0
+    await _hub_untouched(federation)
