@@ -8,12 +8,10 @@ list sizes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from levels.calendar.reads import read_calendar
-from levels.calendar.workdays import WorkCalendar
 from levels.cases.models import (
     Case,
 )
@@ -30,8 +28,7 @@ from levels.common.models import (
 from levels.common.reads import ReadRow
 from levels.county import service as county_service
 from levels.county.service import DelegationView
-from levels.evaluations import service as evaluation_service
-from levels.evaluations.models import Complaint, Evaluation, Rectification
+from levels.evaluations.models import Evaluation
 from levels.licences import reads as licence_reads
 from levels.licences.enums import LicenceStatus
 from levels.licences.models import ELicence, LicenceType, LicenceUse
@@ -50,6 +47,13 @@ from resolvers.case_loaders import (
     ProceduresByCaseLoader,
     ToleranceByCaseLoader,
     records_loader,
+)
+from resolvers.evaluation_loaders import (
+    CalendarByLevelLoader,
+    ComplaintByPublicIdLoader,
+    EvaluationByPublicIdLoader,
+    RectificationByEvaluationLoader,
+    RectificationByPublicIdLoader,
 )
 from resolvers.fanout import NodeUnavailable
 from resolvers.language_loaders import StaffLanguagesByOrgLoader
@@ -344,26 +348,6 @@ class DelegationByIdLoader(LevelLoader[str, DelegationView]):
         return row.row.id
 
 
-class CalendarByLevelLoader(LevelLoader[Level, WorkCalendar]):
-    """Each node's working-day calendar (its override table), once per request."""
-
-    def levels_of(self, key: Level) -> Sequence[Level]:
-        return (key,)
-
-    async def fetch(self, keys: list[Any], *, session: AsyncSession) -> Sequence[WorkCalendar]:
-        return [await read_calendar(session=session)]
-
-    def prime_from(self, level: Level, session: AsyncSession, calendar: WorkCalendar) -> None:
-        """A write read ``calendar`` in ``session``: it answers ``level`` for the rest of
-        the request when that session's store is the only node holding the level."""
-        holding = self.sessions.nodes.holding(level)
-        if len(holding) == 1 and holding[0].engine is session.bind:
-            self.prime(level, calendar)
-
-    def answers(self, level: Level, row: WorkCalendar) -> Level:
-        return level
-
-
 class CaseByNumberLoader(OrgScopedLoader[Case]):
     """A case's row in one store (it has one in every store it passed through)."""
 
@@ -424,54 +408,8 @@ class LicenceAtIssuerLoader(OrgScopedLoader[ELicence]):
         return (level, row.id if row.issuer_level is level else "")
 
 
-class RectificationByEvaluationLoader(LevelLoader[tuple[Level, int], Rectification]):
-    """The rectification of a rating, keyed by the rating's level and id."""
-
-    def levels_of(self, key: tuple[Level, int]) -> Sequence[Level]:
-        return (key[0],)
-
-    def node_key(self, key: tuple[Level, int]) -> Any:
-        return key[1]
-
-    async def fetch(self, keys: list[int], *, session: AsyncSession) -> Sequence[Rectification]:
-        return await evaluation_service.rectifications_by_evaluation(keys, session=session)
-
-    def answers(self, level: Level, row: Rectification) -> tuple[Level, int]:
-        return (level, row.evaluation_id)
-
-
 # 好差评 of a case, from the store that holds it, oldest first
 EvaluationsByCaseLoader = records_loader(CaseRecordKind.RATINGS, Evaluation)
-
-
-class EvaluationRowByPublicIdLoader(LevelLoader[tuple[Level, str], R]):
-    """A rating, rectification or complaint by its level and public key (``node(id:)``)."""
-
-    model: ClassVar[Any]
-
-    def levels_of(self, key: tuple[Level, str]) -> Sequence[Level]:
-        return (key[0],)
-
-    def node_key(self, key: tuple[Level, str]) -> Any:
-        return key[1]
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[R]:
-        return await evaluation_service.by_public_id(self.model, keys, session=session)
-
-    def answers(self, level: Level, row: Any) -> tuple[Level, str]:
-        return (level, row.public_id)
-
-
-class EvaluationByPublicIdLoader(EvaluationRowByPublicIdLoader[Evaluation]):
-    model = Evaluation
-
-
-class RectificationByPublicIdLoader(EvaluationRowByPublicIdLoader[Rectification]):
-    model = Rectification
-
-
-class ComplaintByPublicIdLoader(EvaluationRowByPublicIdLoader[Complaint]):
-    model = Complaint
 
 
 class BoardByOrgLoader(LevelLoader[tuple[Level, str, Any], window_board.Board]):

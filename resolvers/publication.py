@@ -18,7 +18,8 @@ from levels.city.models import CataloguePublication as PublicationRow
 from levels.common.enums import Level
 from levels.common.errors import DomainError
 from levels.common.models import Division
-from resolvers.fanout import call_node
+from resolvers import remote_lists
+from resolvers.fanout import call_api, call_node
 from schema.info import Info
 from schema.payloads import user_errors
 from schema.publication import (
@@ -56,5 +57,12 @@ async def versions(info: Info, version: int | None) -> list[CataloguePublication
     async def fetch(_node: Any, session: AsyncSession) -> Sequence[PublicationRow]:
         return await service.publications(session=session, version=version)
 
-    rows = await call_node(ctx.sessions, Level.CITY, fetch, ctx.settings.node_timeout_seconds)
+    timeout = ctx.settings.node_timeout_seconds
+    city = ctx.sessions.nodes[Level.CITY]
+    if city.client is not None:
+        rows = await call_api(
+            ctx.sessions, city, lambda c: remote_lists.catalogue_versions(c, version), timeout
+        )
+    else:
+        rows = await call_node(ctx.sessions, city, fetch, timeout)
     return [CataloguePublication.from_row(r) for r in rows]

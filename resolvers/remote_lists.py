@@ -1,0 +1,130 @@
+"""More of the hub's reads through a node's API (``resolvers/remote.py`` holds the
+first): a node's divisions of some levels, paged; its delegations; the catalogue's
+published versions (at the node holding the city); its working-day calendar. Each
+answer made into what the SQL path reads (transient instances of the mapped classes,
+a ``WorkCalendar``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
+
+from levels.calendar.workdays import WorkCalendar
+from levels.city.models import CataloguePublication
+from levels.common.enums import Level
+from levels.common.models import Division
+from levels.common.rowcodec import decode_row
+from levels.county.models import Delegation
+from levels.county.service import DelegationView
+from levels.node.cursors import encode_cursor
+from resolvers.nodeclient import NodeCallFailed, NodeClient
+
+_DIVISIONS = """
+query Divisions(
+  $levels: [Level!]!, $parentCode: String, $within: String, $first: Int!, $after: String
+) {
+  divisions(levels: $levels, parentCode: $parentCode, within: $within, first: $first,
+    after: $after) {
+    items { columns }
+    pageInfo { hasNextPage }
+  }
+}
+"""
+
+
+@dataclass(frozen=True)
+class DivisionsPage:
+    rows: list[Division]
+    has_next: bool
+
+
+def _answer(client: NodeClient, data: dict[str, Any], name: str, kind: type) -> Any:
+    found = data.get(name)
+    if not isinstance(found, kind):
+        raise NodeCallFailed(f"node {client.node_id}: {name} answered {found!r}")
+    return found
+
+
+async def divisions(
+    client: NodeClient,
+    levels: Sequence[Level],
+    *,
+    parent_code: str | None,
+    within: str | None,
+    after: str | None,
+    first: int,
+) -> DivisionsPage:
+    """A page of the node's divisions of ``levels`` (the children of ``parent_code``,
+    or those under ``within``), by code, after the code ``after``."""
+    variables = {
+        "levels": [lv.name for lv in levels],
+        "parentCode": parent_code,
+        "within": within,
+        "first": first,
+        "after": None if after is None else encode_cursor("division", after),
+    }
+    page = _answer(client, await client.query(_DIVISIONS, variables), "divisions", dict)
+    rows = [decode_row(Division, item["columns"]) for item in page["items"]]
+    return DivisionsPage(rows, bool(page["pageInfo"]["hasNextPage"]))
+
+
+_DELEGATIONS = """
+query Delegations($countyPrefix: String, $toTown: String, $activeAt: DateTime) {
+  delegations(countyPrefix: $countyPrefix, toTown: $toTown, activeAt: $activeAt) {
+    columns towns
+  }
+}
+"""
+
+
+async def delegations(
+    client: NodeClient,
+    *,
+    county_prefix: str | None,
+    to_town: str | None,
+    active_at: dt.datetime | None,
+) -> list[DelegationView]:
+    """The node's delegations (of the counties under ``county_prefix``, to ``to_town``,
+    in force at ``active_at``, each when given), by id."""
+    variables = {
+        "countyPrefix": county_prefix,
+        "toTown": to_town,
+        "activeAt": None if active_at is None else active_at.isoformat(),
+    }
+    found = _answer(client, await client.query(_DELEGATIONS, variables), "delegations", list)
+    return [
+        DelegationView(decode_row(Delegation, item["columns"]), tuple(item["towns"]))
+        for item in found
+    ]
+
+
+_VERSIONS = """
+query Versions($version: Int) { catalogueVersions(version: $version) { columns } }
+"""
+
+
+async def catalogue_versions(client: NodeClient, version: int | None) -> list[CataloguePublication]:
+    """The catalogue's published versions, newest first (or ``version``), at the node
+    holding the city."""
+    data = await client.query(_VERSIONS, {"version": version})
+    found = _answer(client, data, "catalogueVersions", list)
+    return [decode_row(CataloguePublication, item["columns"]) for item in found]
+
+
+_CALENDAR = "query Calendar { workCalendar }"
+
+
+async def work_calendar(client: NodeClient) -> WorkCalendar:
+    """The node's working-day calendar (its override days and imported years)."""
+    found = _answer(client, await client.query(_CALENDAR, {}), "workCalendar", dict)
+    days = [
+        SimpleNamespace(
+            day=dt.date.fromisoformat(d["day"]), is_working_day=d["isWorkingDay"], name=d["name"]
+        )
+        for d in found["days"]
+    ]
+    years = [SimpleNamespace(year=y["year"], source=y["source"]) for y in found["years"]]
+    return WorkCalendar.from_rows(days, years)  # type: ignore[arg-type]
