@@ -204,7 +204,7 @@ async def test_ratings_rectifications_and_complaints_by_id_are_the_sql_paths(
 WINDOWS = """
 query($code: String!) {
   division(code: $code) {
-    serviceOrg { windows { id open queue { waiting serving } } }
+    serviceOrg { windows { id open queue { waiting nowServing } } }
   }
 }"""
 CLOCKS = """
