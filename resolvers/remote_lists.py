@@ -20,6 +20,7 @@ from levels.common.rowcodec import decode_row
 from levels.county.models import Delegation
 from levels.county.service import DelegationView
 from levels.node.cursors import encode_cursor
+from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from resolvers.nodeclient import NodeCallFailed, NodeClient
 
 _DIVISIONS = """
@@ -128,3 +129,58 @@ async def work_calendar(client: NodeClient) -> WorkCalendar:
     ]
     years = [SimpleNamespace(year=y["year"], source=y["source"]) for y in found["years"]]
     return WorkCalendar.from_rows(days, years)  # type: ignore[arg-type]
+
+
+_SLOTS = """
+query Slots($orgCode: String!, $day: Date!, $windowId: String) {
+  appointmentSlots(orgCode: $orgCode, day: $day, windowId: $windowId) { columns }
+}
+"""
+
+
+async def appointment_slots(
+    client: NodeClient, org_code: str, day: dt.date, window_id: str | None
+) -> list[AppointmentSlot]:
+    """The node's appointment slots of an org on ``day`` (of one window when given)."""
+    variables = {"orgCode": org_code, "day": day.isoformat(), "windowId": window_id}
+    found = _answer(client, await client.query(_SLOTS, variables), "appointmentSlots", list)
+    return [decode_row(AppointmentSlot, item["columns"]) for item in found]
+
+
+_TICKETS_OF = """
+query TicketsOf($holder: String!, $since: Date!, $limit: Int!) {
+  ticketsOf(holder: $holder, since: $since, limit: $limit) { columns }
+}
+"""
+
+
+async def tickets_of(
+    client: NodeClient, holder: str, since: dt.date, limit: int
+) -> list[QueueTicket]:
+    """The node's tickets ``holder`` holds of ``since`` on, newest first."""
+    variables = {"holder": holder, "since": since.isoformat(), "limit": limit}
+    found = _answer(client, await client.query(_TICKETS_OF, variables), "ticketsOf", list)
+    return [decode_row(QueueTicket, item["columns"]) for item in found]
+
+
+_APPOINTMENTS_OF = """
+query AppointmentsOf($person: String!, $since: Date!, $limit: Int!) {
+  appointmentsOf(person: $person, since: $since, limit: $limit) { columns }
+}
+"""
+
+
+async def appointments_of(
+    client: NodeClient, person: str, since: dt.date, limit: int
+) -> list[tuple[Appointment, AppointmentSlot]]:
+    """The node's appointments ``person`` booked of ``since`` on, each with its slot."""
+    variables = {"person": person, "since": since.isoformat(), "limit": limit}
+    data = await client.query(_APPOINTMENTS_OF, variables)
+    found = _answer(client, data, "appointmentsOf", list)
+    return [
+        (
+            decode_row(Appointment, item["columns"]["appointment"]),
+            decode_row(AppointmentSlot, item["columns"]["slot"]),
+        )
+        for item in found
+    ]

@@ -16,6 +16,7 @@ from schema.node.case_mutation import CaseMutations
 from schema.node.catalogue import CatalogueQueries
 from schema.node.context import NodeContext
 from schema.node.errors import NodeErrors, NodeSchema
+from schema.node.hall_lists import HallListQueries
 from schema.node.lists import ListQueries
 from schema.node.mutation import NodeMutations
 from schema.node.query import NodeQuery
@@ -34,7 +35,7 @@ class Mutation(NodeMutations, CaseMutations, WindowMutations):
 @strawberry.type(
     name="Query", description="What a node serves: its entities (by key) and ordered lists"
 )
-class Query(NodeQuery, CatalogueQueries, ListQueries):
+class Query(NodeQuery, CatalogueQueries, ListQueries, HallListQueries):
     """The node's reads: its entities, its lists, and the catalogue's lists."""
 
 

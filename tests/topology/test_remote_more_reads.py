@@ -7,6 +7,7 @@ working-day calendar of a window's ``open`` and ``queue`` and of a case's clock.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
@@ -14,7 +15,17 @@ from typing import Any
 
 import pytest
 
-from tests.scenarios.desk import Desk
+from tests.scenarios.desk import Desk, at
+from tests.scenarios.test_queue import (
+    A02,
+    APPOINTMENT,
+    BOOK,
+    ISSUE,
+    OPEN_SLOTS,
+    TICKET,
+    YUCI_ORG,
+    _do,
+)
 from tests.support.federation import CITY, TAIGU, YUCI, Federation, sql_desk
 
 
@@ -228,6 +239,58 @@ async def test_the_calendar_is_asked_of_the_node_concerned_only(
     assert asked == {YUCI: 1}, counted
 
 
+SLOTS = """
+query($org: String!, $date: Date!) {
+  appointmentSlots(orgCode: $org, date: $date) { id starts ends capacity remaining }
+}"""
+MINE = f"""
+{{
+  myTickets {{ {TICKET} }}
+  myAppointments {{ {APPOINTMENT} }}
+}}"""
+
+
+async def test_slots_and_the_viewers_tickets_and_appointments_are_the_sql_paths(
+    federation: Federation, by_sql: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    desk = federation.desk
+    day, booking_day = dt.date(2025, 11, 18), dt.date(2025, 11, 19)
+    for name in ("yuci.admin", "resident1"):
+        await desk.sign_in(name)
+        await by_sql.sign_in(name)
+    for hub in (desk, by_sql):
+        await hub.travel(at(day, 10))
+    slots = [{"starts": "09:00", "ends": "09:30", "capacity": 3}]
+    opened = await _do(
+        desk, "yuci.admin", OPEN_SLOTS, windowId=A02, date=booking_day.isoformat(), slots=slots
+    )
+    assert opened["errors"] == [], opened
+    booked = await _do(desk, "resident1", BOOK, slotId=opened["slots"][0]["id"])
+    assert booked["errors"] == [], booked
+    issued = await _do(desk, "resident1", ISSUE, orgCode=YUCI_ORG, basicCode="000700400100")
+    assert issued["errors"] == [], issued
+
+    with calls(federation, monkeypatch) as counted:
+        remote = await desk.run("resident1", SLOTS, org=YUCI_ORG, date=booking_day.isoformat())
+    assert remote == await by_sql.run(
+        "resident1", SLOTS, org=YUCI_ORG, date=booking_day.isoformat()
+    )
+    assert [s["remaining"] for s in remote["appointmentSlots"]] == [2]
+    # the org found at its node, then its slots there
+    assert {n for n, _, _ in counted} == {YUCI}
+    assert counted[(YUCI, "Slots", None)] == 1
+
+    with calls(federation, monkeypatch) as counted:
+        mine = await desk.run("resident1", MINE)
+    assert mine == await by_sql.run("resident1", MINE)
+    assert issued["ticket"]["id"] in {t["id"] for t in mine["myTickets"]}
+    assert booked["appointment"]["id"] in {a["id"] for a in mine["myAppointments"]}
+    # every node once for each list (a holder's rows may be at any), then the fields'
+    assert {n for (n, op, _) in counted if op == "TicketsOf"} == {CITY, YUCI, TAIGU}
+    assert {n for (n, op, _) in counted if op == "AppointmentsOf"} == {CITY, YUCI, TAIGU}
+    assert set(counted.values()) == {1}, counted
+
+
 async def test_a_stopped_node_leaves_the_others_and_is_named(
     federation: Federation, by_sql: Desk
 ) -> None:
@@ -235,8 +298,9 @@ async def test_a_stopped_node_leaves_the_others_and_is_named(
     delegations = (await by_sql.run("jz.auditor", DELEGATIONS))["delegations"]
     await federation.served[TAIGU].stop()
 
-    body = await federation.desk.ask("jz.auditor", DIVISIONS.replace("first: 7", "first: 50"),
-                                     level="COUNTY")
+    body = await federation.desk.ask(
+        "jz.auditor", DIVISIONS.replace("first: 7", "first: 50"), level="COUNTY"
+    )
     named = {(e["extensions"]["code"], e["extensions"]["node"]) for e in body["errors"]}
     assert named == {("NODE_UNAVAILABLE", TAIGU)}
     listed = [e["node"] for e in body["data"]["divisions"]["edges"]]
@@ -252,3 +316,10 @@ async def test_a_stopped_node_leaves_the_others_and_is_named(
     body = await federation.desk.ask("jz.auditor", WINDOWS, code="140703000000")
     named = {(e["extensions"]["code"], e["extensions"]["node"]) for e in body["errors"]}
     assert named == {("NODE_UNAVAILABLE", TAIGU)}
+
+    # the viewer's own: the others' tickets and appointments, 太谷区 named
+    mine = await by_sql.run("resident1", MINE)
+    body = await federation.desk.ask("resident1", MINE)
+    named = {(e["extensions"]["code"], e["extensions"]["node"]) for e in body["errors"]}
+    assert named == {("NODE_UNAVAILABLE", TAIGU)}
+    assert body["data"] == mine
