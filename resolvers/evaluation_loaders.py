@@ -139,7 +139,7 @@ class CalendarByLevelLoader(LevelLoader[CalendarKey, WorkCalendar]):
             if node.engine is session.bind and node.id not in self._cache:
                 done = asyncio.get_running_loop().create_future()
                 done.set_result(calendar)
-                self._cache[node.id] = done
+                self._cache[node.id] = done  # type: ignore[index]
 
     def answers(self, level: Level, row: WorkCalendar) -> Any:
         raise NotImplementedError  # one calendar per node: see ``batch_load_fn``

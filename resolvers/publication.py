@@ -59,6 +59,7 @@ async def versions(info: Info, version: int | None) -> list[CataloguePublication
 
     timeout = ctx.settings.node_timeout_seconds
     city = ctx.sessions.nodes[Level.CITY]
+    rows: Sequence[PublicationRow]
     if city.client is not None:
         rows = await call_api(
             ctx.sessions, city, lambda c: remote_lists.catalogue_versions(c, version), timeout

@@ -19,10 +19,11 @@ from levels.city.models import CataloguePublication
 from levels.common import service as common_service
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.reads import table
+from levels.common.reads import ReadRow, table
 from levels.common.rowcodec import encode_row
 from levels.county import service as county_service
 from levels.node.cursors import decode_cursor, encode_cursor
+from levels.node.reads import DelegationRow
 from schema.node.query import PageInfo, page_size
 from schema.node.types import Delegation, Division, NodeInfo, Record
 
@@ -99,7 +100,7 @@ class ListQueries:
             found = await county_service.list_delegations(
                 session=session, county_prefix=county_prefix, to_town=to_town, active_at=active_at
             )
-        return [Delegation.from_row(v) for v in found]
+        return [Delegation.from_row(DelegationRow(cast(ReadRow, v.row), v.towns)) for v in found]
 
     @strawberry.field(
         description="清单公布: the catalogue's published versions, newest first (or the one "

@@ -278,7 +278,7 @@ async def test_slots_and_the_viewers_tickets_and_appointments_are_the_sql_paths(
     assert [s["remaining"] for s in remote["appointmentSlots"]] == [2]
     # the org found at its node, then its slots there
     assert {n for n, _, _ in counted} == {YUCI}
-    assert counted[(YUCI, "Slots", None)] == 1
+    assert counted[(YUCI, "Slots", None)] == 1 and sum(counted.values()) == 2, counted
 
     with calls(federation, monkeypatch) as counted:
         mine = await desk.run("resident1", MINE)
