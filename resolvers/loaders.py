@@ -29,9 +29,8 @@ from levels.common.reads import ReadRow
 from levels.county import service as county_service
 from levels.county.service import DelegationView
 from levels.evaluations.models import Evaluation
-from levels.licences import reads as licence_reads
 from levels.licences.enums import LicenceStatus
-from levels.licences.models import ELicence, LicenceType, LicenceUse
+from levels.licences.models import ELicence
 from levels.licences.reuse import IssuerStatus
 from levels.node.records import CaseRecordKind, OrgRecordKind
 from levels.proxy import service as proxy_service
@@ -58,6 +57,12 @@ from resolvers.evaluation_loaders import (
 from resolvers.fanout import NodeUnavailable
 from resolvers.language_loaders import StaffLanguagesByOrgLoader
 from resolvers.level_loader import LevelLoader, OrgScopedLoader, PerRequest, R
+from resolvers.licence_loaders import (
+    LicenceAtIssuerLoader,
+    LicenceByIdLoader,
+    LicenceTypeByCodeLoader,
+    UsesByLicenceLoader,
+)
 from resolvers.nodeclient import NodeClient
 from resolvers.registry import Node, NodeRegistry
 from resolvers.report_loaders import OverdueReportsByDivisionLoader
@@ -361,51 +366,6 @@ class CaseByNumberLoader(OrgScopedLoader[Case]):
 
     def answers(self, level: Level, row: Case) -> tuple[Level, str]:
         return (level, row.number)
-
-
-class LibraryLoader(LevelLoader[str, R]):
-    """Rows of the city's licence library (电子证照库)."""
-
-    def levels_of(self, key: str) -> Sequence[Level]:
-        return (Level.CITY,)
-
-
-class LicenceByIdLoader(LibraryLoader[ELicence]):
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ELicence]:
-        return await licence_reads.licences_by_id(keys, session=session)
-
-    def answers(self, level: Level, row: ELicence) -> str:
-        return row.id
-
-
-class UsesByLicenceLoader(LibraryLoader[LicenceUse]):
-    many = True
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[LicenceUse]:
-        return await licence_reads.uses_by_licence(keys, session=session)
-
-    def answers(self, level: Level, row: LicenceUse) -> str:
-        return row.licence_id
-
-
-class LicenceTypeByCodeLoader(LibraryLoader[LicenceType]):
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[LicenceType]:
-        return await licence_reads.types_by_code(keys, session=session)
-
-    def answers(self, level: Level, row: LicenceType) -> str:
-        return row.code
-
-
-class LicenceAtIssuerLoader(OrgScopedLoader[ELicence]):
-    """A licence's master row, keyed by (issuer level, identifier): the status its
-    issuer holds now, ahead of the library's copy (the city store's copies of other
-    levels' licences answer nothing)."""
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ELicence]:
-        return await licence_reads.licences_by_id(keys, session=session)
-
-    def answers(self, level: Level, row: ELicence) -> tuple[Level, str]:
-        return (level, row.id if row.issuer_level is level else "")
 
 
 # 好差评 of a case, from the store that holds it, oldest first

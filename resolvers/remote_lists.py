@@ -19,6 +19,7 @@ from levels.common.models import Division
 from levels.common.rowcodec import decode_row
 from levels.county.models import Delegation
 from levels.county.service import DelegationView
+from levels.licences.models import LicenceType
 from levels.node.cursors import encode_cursor
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from resolvers.nodeclient import NodeCallFailed, NodeClient
@@ -184,3 +185,12 @@ async def appointments_of(
         )
         for item in found
     ]
+
+
+_LICENCE_TYPES = "query LicenceTypes { licenceTypes { columns } }"
+
+
+async def licence_types(client: NodeClient) -> list[LicenceType]:
+    """The licence library's types, at the node holding the city."""
+    found = _answer(client, await client.query(_LICENCE_TYPES, {}), "licenceTypes", list)
+    return [decode_row(LicenceType, item["columns"]) for item in found]

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Annotated, cast
 
 import strawberry
+from sqlalchemy import select
 from strawberry.scalars import JSON
 
 from levels.calendar.reads import read_calendar_rows
@@ -22,6 +23,7 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import ReadRow, table
 from levels.common.rowcodec import encode_row
 from levels.county import service as county_service
+from levels.licences.models import LicenceType
 from levels.node.cursors import decode_cursor, encode_cursor
 from levels.node.reads import DelegationRow
 from schema.node.query import PageInfo, page_size
@@ -119,6 +121,20 @@ class ListQueries:
         async with info.context.reading() as session:
             found = await publication.publications(session=session, version=version)
         columns = table(CataloguePublication)
+        return [Record(columns=cast(JSON, encode_row(columns, r))) for r in found]
+
+    @strawberry.field(
+        description="The licence library's types (电子证照类型), every column; only the node "
+        "holding the city keeps the library: DIVISION_NOT_OWNED elsewhere"
+    )
+    async def licence_types(self, info: NodeInfo) -> list[Record]:
+        if not info.context.scope.holds(Level.CITY):
+            raise DomainError(
+                ErrorCode.DIVISION_NOT_OWNED, field=["licenceTypes"], detail="library"
+            )
+        async with info.context.reading() as session:
+            found = list(await session.scalars(select(LicenceType)))
+        columns = table(LicenceType)
         return [Record(columns=cast(JSON, encode_row(columns, r))) for r in found]
 
     @strawberry.field(

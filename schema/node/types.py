@@ -310,7 +310,8 @@ strawberry.enum(
     "public id), the published implementation items of divisions (by division code), "
     "the implementation items of catalogue matters (by basic code), the materials "
     "of implementation items (by implementation code), ratings, rectifications and "
-    "complaints (by public id) and the rectification of a rating (by its id here)",
+    "complaints (by public id), the rectification of a rating (by its id here), "
+    "licences (by identifier), their uses (by licence) and licence types (by code)",
 )
 
 

@@ -294,6 +294,42 @@ async def test_slots_and_the_viewers_tickets_and_appointments_are_the_sql_paths(
     assert fields == {YUCI}, counted
 
 
+LICENCE_TYPES = "{ licenceTypes { code name validityYears fields { key } } }"
+LIBRARY = "{ licences(first: 100) { edges { node { identifier } } } }"
+LICENCE = """
+query($identifier: String!) {
+  licence(identifier: $identifier) {
+    identifier typeCode typeName version issuerOrgCode issuerName issuerLevel holderName
+    sourceCaseNumber validFrom validUntil status statusReason issuedAt supersedes
+    uses { kind caseNumber purpose usedByOrg usedAt }
+  }
+}"""
+
+
+async def test_the_licence_library_is_the_sql_paths(
+    federation: Federation, by_sql: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with calls(federation, monkeypatch) as counted:
+        types = await federation.desk.run("jz.auditor", LICENCE_TYPES)
+    assert types == await by_sql.run("jz.auditor", LICENCE_TYPES)
+    assert types["licenceTypes"]
+    assert counted == Counter({(CITY, "LicenceTypes", None): 1})
+
+    library = (await by_sql.run("jz.auditor", LIBRARY))["licences"]["edges"]
+    identifiers = [e["node"]["identifier"] for e in library]
+    assert identifiers
+    for identifier in identifiers:
+        with calls(federation, monkeypatch) as counted:
+            remote = await federation.desk.run("jz.auditor", LICENCE, identifier=identifier)
+        assert remote == await by_sql.run("jz.auditor", LICENCE, identifier=identifier)
+        assert remote["licence"] is not None, identifier
+        # the library's row and its uses at the city node, the status at the issuer's
+        kinds = {(n, of) for n, _, of in counted}
+        assert {(CITY, "LICENCES"), (CITY, "LICENCE_USES")} <= kinds, counted
+        assert {of for _, of in kinds} <= {"LICENCES", "LICENCE_USES", "LICENCE_TYPES"}
+        assert set(counted.values()) == {1}, counted
+
+
 async def test_a_stopped_node_leaves_the_others_and_is_named(
     federation: Federation, by_sql: Desk
 ) -> None:
