@@ -40,7 +40,7 @@ from levels.common.reads import table
 from levels.evaluations import service as evaluation_service
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from levels.licences import reads as licence_reads
-from levels.licences.models import ELicence
+from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.notices import service as notice_service
 from levels.notices.models import CaseNotice
 from levels.windows.models import Appointment, QueueTicket
@@ -188,6 +188,11 @@ ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
     OrgRecordKind.COMPLAINTS: OrgKind(Complaint, _by_public_id(Complaint), True, True),
     # keyed by the rating's id in this store (a number, as text): its rectification
     OrgRecordKind.RECTIFICATIONS_OF_EVALUATION: OrgKind(Rectification, _rectifications_of, False),
+    # the licence library and the licences' master rows, by identifier; their uses
+    # (by licence identifier), the licence types (by code)
+    OrgRecordKind.LICENCES: OrgKind(ELicence, licence_reads.licences_by_id, False),
+    OrgRecordKind.LICENCE_USES: OrgKind(LicenceUse, licence_reads.uses_by_licence, False),
+    OrgRecordKind.LICENCE_TYPES: OrgKind(LicenceType, licence_reads.types_by_code, False),
 }
 
 
