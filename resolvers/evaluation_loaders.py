@@ -96,7 +96,7 @@ class ComplaintByPublicIdLoader(EvaluationRowByPublicIdLoader[Complaint]):
 
 
 # a node's calendar: (a level, a division at that level or under it — None: the one
-# node holding the level)
+# node holding the level; no node: the built-in calendar)
 CalendarKey = tuple[Level, str | None]
 
 
@@ -112,8 +112,9 @@ class CalendarByLevelLoader(LevelLoader[CalendarKey, WorkCalendar]):
 
     def nodes_of(self, key: CalendarKey, level: Level) -> list[Node]:
         registry = self.sessions.nodes
-        if key[1] is None:
-            return [registry.single(level)]
+        if key[1] is None:  # the one node holding the level (none when several do)
+            holding = registry.holding(level)
+            return holding if len(holding) == 1 else []
         owner = registry.owner_or_none(key[1][:12], level)
         return [owner] if owner is not None else []
 
