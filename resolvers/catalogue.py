@@ -25,7 +25,7 @@ from levels.common.models import Division as DivisionRow
 from levels.common.reads import ReadRow
 from levels.county import service as county_service
 from levels.node.item_filter import ItemConditions
-from resolvers import remote
+from resolvers import remote, remote_lists
 from resolvers.fanout import fan_out, node_ids
 from resolvers.nodeclient import NodeClient
 from resolvers.pagination import decode_cursor, merge_page, page_size
@@ -83,12 +83,33 @@ async def divisions(
             )
         return sorted(found, key=lambda r: r.code)[: size + 1]
 
+    max_page = info.context.settings.max_page_size
+
+    async def fetch_api(node: Node, client: NodeClient) -> Sequence[DivisionRow]:
+        # the node's pages in turn until it has ``size + 1`` (its page size is bounded)
+        found: list[DivisionRow] = []
+        position = start.get(node.id)
+        while True:
+            page = await remote_lists.divisions(
+                client,
+                [lv for lv in node.levels if lv in levels],
+                parent_code=parent.code if parent and direct else None,
+                within=parent.code if parent and not direct else None,
+                after=position,
+                first=min(size + 1 - len(found), max_page),
+            )
+            found += page.rows
+            if len(found) > size or not page.has_next or not page.rows:
+                return found
+            position = page.rows[-1].code
+
     result = await fan_out(
         info.context.sessions,
         levels,
         fetch,
         timeout=info.context.settings.node_timeout_seconds,
         under=under,
+        remote=fetch_api,
     )
     report_unavailable(info, result.unavailable)
     page = merge_page(dict(result.values), lambda r: r.code, first=size, start=start)
@@ -294,11 +315,22 @@ async def delegations(
             active_at=now if active_only else None,
         )
 
+    async def fetch_api(node: Node, client: NodeClient) -> list[county_service.DelegationView]:
+        return await remote_lists.delegations(
+            client,
+            county_prefix=county_prefix,
+            to_town=to_town,
+            active_at=now if active_only else None,
+        )
+
     result = await fan_out(
         info.context.sessions,
         [Level.COUNTY],
         fetch,
         timeout=info.context.settings.node_timeout_seconds,
+        # only the nodes holding the counties the ends narrow it to
+        under=None if county_prefix is None else county_prefix.ljust(12, "0"),
+        remote=fetch_api,
     )
     report_unavailable(info, result.unavailable)
     return [Delegation.from_view(v) for v in (v for found in result.values.values() for v in found)]

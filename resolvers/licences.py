@@ -34,9 +34,9 @@ from levels.licences.expiry import expire_if_due, status_on
 from levels.licences.identifiers import parse_licence_id
 from levels.licences.models import ELicence
 from levels.licences.tokens import COPY_TYP, Verdict, copy_claims, open_token, sign, token_kid
-from resolvers import licence_api
+from resolvers import licence_api, remote_lists
 from resolvers.cases import actor_of, licence_fields
-from resolvers.fanout import NodeUnavailable, call_node
+from resolvers.fanout import NodeUnavailable, call_api, call_node
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
@@ -140,9 +140,13 @@ async def licence_types(info: Info) -> list[LicenceTypeType]:
     async def fetch(_node: Node, session: AsyncSession) -> list[Any]:
         return list(await session.scalars(select(licence_service.LicenceType)))
 
-    rows = await call_node(
-        info.context.sessions, Level.CITY, fetch, info.context.settings.node_timeout_seconds
-    )
+    ctx = info.context
+    city = ctx.sessions.nodes[Level.CITY]
+    timeout = ctx.settings.node_timeout_seconds
+    if city.client is not None:
+        rows = await call_api(ctx.sessions, city, remote_lists.licence_types, timeout)
+    else:
+        rows = await call_node(ctx.sessions, city, fetch, timeout)
     return [LicenceTypeType.from_row(r) for r in sorted(rows, key=lambda r: r.code)]
 
 

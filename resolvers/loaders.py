@@ -8,12 +8,10 @@ list sizes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from levels.calendar.reads import read_calendar
-from levels.calendar.workdays import WorkCalendar
 from levels.cases.models import (
     Case,
 )
@@ -30,11 +28,9 @@ from levels.common.models import (
 from levels.common.reads import ReadRow
 from levels.county import service as county_service
 from levels.county.service import DelegationView
-from levels.evaluations import service as evaluation_service
-from levels.evaluations.models import Complaint, Evaluation, Rectification
-from levels.licences import reads as licence_reads
+from levels.evaluations.models import Evaluation
 from levels.licences.enums import LicenceStatus
-from levels.licences.models import ELicence, LicenceType, LicenceUse
+from levels.licences.models import ELicence
 from levels.licences.reuse import IssuerStatus
 from levels.node.records import CaseRecordKind, OrgRecordKind
 from levels.proxy import service as proxy_service
@@ -51,9 +47,22 @@ from resolvers.case_loaders import (
     ToleranceByCaseLoader,
     records_loader,
 )
+from resolvers.evaluation_loaders import (
+    CalendarByLevelLoader,
+    ComplaintByPublicIdLoader,
+    EvaluationByPublicIdLoader,
+    RectificationByEvaluationLoader,
+    RectificationByPublicIdLoader,
+)
 from resolvers.fanout import NodeUnavailable
 from resolvers.language_loaders import StaffLanguagesByOrgLoader
 from resolvers.level_loader import LevelLoader, OrgScopedLoader, PerRequest, R
+from resolvers.licence_loaders import (
+    LicenceAtIssuerLoader,
+    LicenceByIdLoader,
+    LicenceTypeByCodeLoader,
+    UsesByLicenceLoader,
+)
 from resolvers.nodeclient import NodeClient
 from resolvers.registry import Node, NodeRegistry
 from resolvers.report_loaders import OverdueReportsByDivisionLoader
@@ -344,26 +353,6 @@ class DelegationByIdLoader(LevelLoader[str, DelegationView]):
         return row.row.id
 
 
-class CalendarByLevelLoader(LevelLoader[Level, WorkCalendar]):
-    """Each node's working-day calendar (its override table), once per request."""
-
-    def levels_of(self, key: Level) -> Sequence[Level]:
-        return (key,)
-
-    async def fetch(self, keys: list[Any], *, session: AsyncSession) -> Sequence[WorkCalendar]:
-        return [await read_calendar(session=session)]
-
-    def prime_from(self, level: Level, session: AsyncSession, calendar: WorkCalendar) -> None:
-        """A write read ``calendar`` in ``session``: it answers ``level`` for the rest of
-        the request when that session's store is the only node holding the level."""
-        holding = self.sessions.nodes.holding(level)
-        if len(holding) == 1 and holding[0].engine is session.bind:
-            self.prime(level, calendar)
-
-    def answers(self, level: Level, row: WorkCalendar) -> Level:
-        return level
-
-
 class CaseByNumberLoader(OrgScopedLoader[Case]):
     """A case's row in one store (it has one in every store it passed through)."""
 
@@ -379,99 +368,8 @@ class CaseByNumberLoader(OrgScopedLoader[Case]):
         return (level, row.number)
 
 
-class LibraryLoader(LevelLoader[str, R]):
-    """Rows of the city's licence library (电子证照库)."""
-
-    def levels_of(self, key: str) -> Sequence[Level]:
-        return (Level.CITY,)
-
-
-class LicenceByIdLoader(LibraryLoader[ELicence]):
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ELicence]:
-        return await licence_reads.licences_by_id(keys, session=session)
-
-    def answers(self, level: Level, row: ELicence) -> str:
-        return row.id
-
-
-class UsesByLicenceLoader(LibraryLoader[LicenceUse]):
-    many = True
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[LicenceUse]:
-        return await licence_reads.uses_by_licence(keys, session=session)
-
-    def answers(self, level: Level, row: LicenceUse) -> str:
-        return row.licence_id
-
-
-class LicenceTypeByCodeLoader(LibraryLoader[LicenceType]):
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[LicenceType]:
-        return await licence_reads.types_by_code(keys, session=session)
-
-    def answers(self, level: Level, row: LicenceType) -> str:
-        return row.code
-
-
-class LicenceAtIssuerLoader(OrgScopedLoader[ELicence]):
-    """A licence's master row, keyed by (issuer level, identifier): the status its
-    issuer holds now, ahead of the library's copy (the city store's copies of other
-    levels' licences answer nothing)."""
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ELicence]:
-        return await licence_reads.licences_by_id(keys, session=session)
-
-    def answers(self, level: Level, row: ELicence) -> tuple[Level, str]:
-        return (level, row.id if row.issuer_level is level else "")
-
-
-class RectificationByEvaluationLoader(LevelLoader[tuple[Level, int], Rectification]):
-    """The rectification of a rating, keyed by the rating's level and id."""
-
-    def levels_of(self, key: tuple[Level, int]) -> Sequence[Level]:
-        return (key[0],)
-
-    def node_key(self, key: tuple[Level, int]) -> Any:
-        return key[1]
-
-    async def fetch(self, keys: list[int], *, session: AsyncSession) -> Sequence[Rectification]:
-        return await evaluation_service.rectifications_by_evaluation(keys, session=session)
-
-    def answers(self, level: Level, row: Rectification) -> tuple[Level, int]:
-        return (level, row.evaluation_id)
-
-
 # 好差评 of a case, from the store that holds it, oldest first
 EvaluationsByCaseLoader = records_loader(CaseRecordKind.RATINGS, Evaluation)
-
-
-class EvaluationRowByPublicIdLoader(LevelLoader[tuple[Level, str], R]):
-    """A rating, rectification or complaint by its level and public key (``node(id:)``)."""
-
-    model: ClassVar[Any]
-
-    def levels_of(self, key: tuple[Level, str]) -> Sequence[Level]:
-        return (key[0],)
-
-    def node_key(self, key: tuple[Level, str]) -> Any:
-        return key[1]
-
-    async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[R]:
-        return await evaluation_service.by_public_id(self.model, keys, session=session)
-
-    def answers(self, level: Level, row: Any) -> tuple[Level, str]:
-        return (level, row.public_id)
-
-
-class EvaluationByPublicIdLoader(EvaluationRowByPublicIdLoader[Evaluation]):
-    model = Evaluation
-
-
-class RectificationByPublicIdLoader(EvaluationRowByPublicIdLoader[Rectification]):
-    model = Rectification
-
-
-class ComplaintByPublicIdLoader(EvaluationRowByPublicIdLoader[Complaint]):
-    model = Complaint
 
 
 class BoardByOrgLoader(LevelLoader[tuple[Level, str, Any], window_board.Board]):

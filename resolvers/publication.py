@@ -21,9 +21,9 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division
 from levels.common.rowcodec import decode_row
 from levels.node.steps import encode_actor
-from resolvers import nodewrites, remote
+from resolvers import nodewrites, remote, remote_lists
 from resolvers.cases import actor_of
-from resolvers.fanout import call_node, guarded
+from resolvers.fanout import call_api, call_node, guarded
 from resolvers.registry import Node
 from schema.info import Info
 from schema.payloads import user_errors
@@ -103,5 +103,13 @@ async def versions(info: Info, version: int | None) -> list[CataloguePublication
     async def fetch(_node: Any, session: AsyncSession) -> Sequence[PublicationRow]:
         return await service.publications(session=session, version=version)
 
-    rows = await call_node(ctx.sessions, Level.CITY, fetch, ctx.settings.node_timeout_seconds)
+    timeout = ctx.settings.node_timeout_seconds
+    city = ctx.sessions.nodes[Level.CITY]
+    rows: Sequence[PublicationRow]
+    if city.client is not None:
+        rows = await call_api(
+            ctx.sessions, city, lambda c: remote_lists.catalogue_versions(c, version), timeout
+        )
+    else:
+        rows = await call_node(ctx.sessions, city, fetch, timeout)
     return [CataloguePublication.from_row(r) for r in rows]

@@ -8,7 +8,6 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.policy import Action, allows
@@ -16,9 +15,11 @@ from levels.cases.service import china_date
 from levels.common.codes import level_of_division
 from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level
-from levels.windows import appointments
+from levels.windows import appointments, mine
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
-from resolvers.fanout import fan_out
+from resolvers import remote_lists
+from resolvers.fanout import call_api, fan_out
+from resolvers.nodeclient import NodeClient
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
 from resolvers.windows import find_org, window_key
@@ -43,18 +44,40 @@ async def appointment_slots(
     kept_day(date, ("date",))
     level, org = await find_org(info, org_code, ["orgCode"])
     key = window_key(window_id, "windowId")[1] if window_id else None
-    async with info.context.nodes.owner_at(org.division_code, level).sessions() as session:
-        rows = await appointments.slots_of(org.code, date, key, session=session)
+    ctx = info.context
+    node = ctx.nodes.owner_at(org.division_code, level)
+    timeout = ctx.settings.node_timeout_seconds
+    rows: Sequence[AppointmentSlot]
+    if node.client is not None:
+        rows = await call_api(
+            ctx.sessions,
+            node,
+            lambda c: remote_lists.appointment_slots(c, org.code, date, key),
+            timeout,
+        )
+    else:
+        async with node.sessions() as session:
+            rows = await appointments.slots_of(org.code, date, key, session=session)
     return [AppointmentSlotType.from_row(level, r) for r in rows]
 
 
-async def _mine(info: Info, fetch: Callable[[AsyncSession], Awaitable[Sequence[T]]]) -> list[T]:
+async def _mine(
+    info: Info,
+    fetch: Callable[[AsyncSession], Awaitable[Sequence[T]]],
+    fetch_api: Callable[[NodeClient], Awaitable[Sequence[T]]],
+) -> list[T]:
+    """The viewer's rows of every store: a node with an address through its API."""
     ctx = info.context
 
     async def run(_node: Node, session: AsyncSession) -> Sequence[T]:
         return await fetch(session)
 
-    result = await fan_out(ctx.sessions, LEVELS, run, timeout=ctx.settings.node_timeout_seconds)
+    async def run_api(_node: Node, client: NodeClient) -> Sequence[T]:
+        return await fetch_api(client)
+
+    result = await fan_out(
+        ctx.sessions, LEVELS, run, timeout=ctx.settings.node_timeout_seconds, remote=run_api
+    )
     report_unavailable(info, result.unavailable)
     return [row for found in result.values.values() for row in found]
 
@@ -64,16 +87,15 @@ async def my_tickets(info: Info) -> list[TicketType]:
     viewer = info.context.viewer
     since = china_date(info.context.clock.now()) - dt.timedelta(days=7)
 
-    async def fetch(session: AsyncSession) -> Sequence[QueueTicket]:
-        stmt = (
-            select(QueueTicket)
-            .where(QueueTicket.holder_id == viewer.subject, QueueTicket.service_date >= since)
-            .order_by(QueueTicket.issued_at.desc())
-            .limit(MY_LIMIT)
-        )
-        return (await session.scalars(stmt)).all()
+    holder = viewer.subject or ""
 
-    rows = await _mine(info, fetch)
+    async def fetch(session: AsyncSession) -> Sequence[QueueTicket]:
+        return await mine.tickets_of(holder, since, MY_LIMIT, session=session)
+
+    async def fetch_api(client: NodeClient) -> Sequence[QueueTicket]:
+        return await remote_lists.tickets_of(client, holder, since, MY_LIMIT)
+
+    rows = await _mine(info, fetch, fetch_api)
     found = [TicketType.from_row(r) for r in rows]
     visible = [t for t in found if allows(viewer, Action.READ, t.authz_target())]
     return sorted(visible, key=lambda t: t.issued_at, reverse=True)[:MY_LIMIT]
@@ -84,17 +106,15 @@ async def my_appointments(info: Info) -> list[AppointmentType]:
     viewer = info.context.viewer
     since = china_date(info.context.clock.now()) - dt.timedelta(days=7)
 
-    async def fetch(session: AsyncSession) -> Sequence[tuple[Appointment, AppointmentSlot]]:
-        stmt = (
-            select(Appointment, AppointmentSlot)
-            .join(AppointmentSlot, AppointmentSlot.id == Appointment.slot_id)
-            .where(Appointment.person_id == viewer.subject, Appointment.service_date >= since)
-            .order_by(Appointment.service_date, AppointmentSlot.starts)
-            .limit(MY_LIMIT)
-        )
-        return [(a, s) for a, s in (await session.execute(stmt)).all()]
+    person = viewer.subject or ""
 
-    rows = await _mine(info, fetch)
+    async def fetch(session: AsyncSession) -> Sequence[tuple[Appointment, AppointmentSlot]]:
+        return await mine.appointments_of(person, since, MY_LIMIT, session=session)
+
+    async def fetch_api(client: NodeClient) -> Sequence[tuple[Appointment, AppointmentSlot]]:
+        return await remote_lists.appointments_of(client, person, since, MY_LIMIT)
+
+    rows = await _mine(info, fetch, fetch_api)
     found = [
         AppointmentType.from_row(level_of_division(a.division_code) or Level.CITY, a, s)
         for a, s in rows

@@ -488,7 +488,7 @@ async def _queue_state(info: Info, level: Level, window: Window) -> QueueState:
     now = ctx.clock.now()
     # the board at the org's node (its API or store), the calendar of the level
     day = await ctx.loaders.board_by_org.load((level, window.org_code, china_date(now)))
-    calendar = await ctx.loaders.calendar_by_level.load(level)
+    calendar = await ctx.loaders.calendar_by_level.load((level, window.id[:12]))
     current = day.window(window.id) or window
     is_open = hours.open_now(day.spans.get(window.id, []), calendar, now)
     return QueueState.of(day.view(current), is_open, now)

@@ -286,7 +286,9 @@ class CaseType(CaseLanguageFields, VillageServiceFields, ToleranceOfCase, Node):
         today = china_date(info.context.clock.now())
         left = None
         if row.due_on is not None and clock_state(row, today) is not ClockState.STOPPED:
-            calendar = await info.context.loaders.calendar_by_level.load(row.level)
+            calendar = await info.context.loaders.calendar_by_level.load(
+                (row.level, row.division_code)
+            )
             if row.due_on >= today:
                 left = calendar.working_days_between(today, row.due_on)
             else:
@@ -368,7 +370,9 @@ class CaseType(CaseLanguageFields, VillageServiceFields, ToleranceOfCase, Node):
 
     @strawberry.field(description="网上预审 of an online application (null for any other)")
     async def pre_review(self, info: Info) -> PreReview | None:
-        calendar = await info.context.loaders.calendar_by_level.load(self.row.level)
+        calendar = await info.context.loaders.calendar_by_level.load(
+            (self.row.level, self.row.division_code)
+        )
         return PreReview.of(self.row, china_date(info.context.clock.now()), calendar)
 
     @strawberry.field(description="联办: each department's item and decision, lead first")

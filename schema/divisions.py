@@ -215,7 +215,7 @@ class Window(Node):
     @strawberry.field(description="Open now, by its hours and the working-day calendar")
     async def open(self, info: Info) -> bool:
         board = await self._board(info)
-        calendar = await info.context.loaders.calendar_by_level.load(self.level)
+        calendar = await info.context.loaders.calendar_by_level.load((self.level, self.key[:12]))
         return window_hours.open_now(
             board.spans.get(self.key, []), calendar, info.context.clock.now()
         )
@@ -226,7 +226,7 @@ class Window(Node):
         window = board.window(self.key)
         if window is None or window.kind not in QUEUEING:
             return None
-        calendar = await info.context.loaders.calendar_by_level.load(self.level)
+        calendar = await info.context.loaders.calendar_by_level.load((self.level, self.key[:12]))
         now = info.context.clock.now()
         is_open = window_hours.open_now(board.spans.get(self.key, []), calendar, now)
         return QueueState.of(board.view(window), is_open, now)

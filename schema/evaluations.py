@@ -140,7 +140,7 @@ class EvaluationType(Node):
     @strawberry.field(description="The rectification a 差评 opened")
     async def rectification(self, info: Info) -> RectificationType | None:
         loader = info.context.loaders.rectification_by_evaluation
-        row = await loader.load((self._level, self._row.id))
+        row = await loader.load((self._level, self._row.division_code, self._row.id))
         return RectificationType.from_row(self._level, row) if row else None
 
     def authz_target(self) -> Target:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.calendar.models import CalendarDay, CalendarYear
 from levels.calendar.workdays import WorkCalendar
-from levels.common.reads import rows, table
+from levels.common.reads import ReadRow, rows, table
 
 _day = table(CalendarDay)
 _year = table(CalendarYear)
@@ -35,9 +35,12 @@ _CALENDAR = union_all(
 )
 
 
+async def read_calendar_rows(*, session: AsyncSession) -> tuple[list[ReadRow], list[ReadRow]]:
+    """The override days and the imported years, in one statement."""
+    found = await rows(session, _CALENDAR)
+    return [r for r in found if r.kind == 0], [r for r in found if r.kind == 1]
+
+
 async def read_calendar(*, session: AsyncSession) -> WorkCalendar:
     """What ``load_calendar`` answers, in one statement."""
-    found = await rows(session, _CALENDAR)
-    days = [r for r in found if r.kind == 0]
-    years = [r for r in found if r.kind == 1]
-    return WorkCalendar.from_rows(days, years)
+    return WorkCalendar.from_rows(*await read_calendar_rows(session=session))

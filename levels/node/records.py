@@ -38,9 +38,9 @@ from levels.common.models import (
 )
 from levels.common.reads import table
 from levels.evaluations import service as evaluation_service
-from levels.evaluations.models import Evaluation
+from levels.evaluations.models import Complaint, Evaluation, Rectification
 from levels.licences import reads as licence_reads
-from levels.licences.models import ELicence
+from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.notices import service as notice_service
 from levels.notices.models import CaseNotice
 from levels.windows.models import Appointment, QueueTicket
@@ -115,6 +115,13 @@ class OrgRecordKind(enum.Enum):
     IMPLEMENTATIONS_OF_DIVISION = "IMPLEMENTATIONS_OF_DIVISION"
     IMPLEMENTATIONS_OF_MATTER = "IMPLEMENTATIONS_OF_MATTER"
     MATERIALS_OF_IMPLEMENTATION = "MATERIALS_OF_IMPLEMENTATION"
+    EVALUATIONS = "EVALUATIONS"
+    RECTIFICATIONS = "RECTIFICATIONS"
+    COMPLAINTS = "COMPLAINTS"
+    RECTIFICATIONS_OF_EVALUATION = "RECTIFICATIONS_OF_EVALUATION"
+    LICENCES = "LICENCES"
+    LICENCE_USES = "LICENCE_USES"
+    LICENCE_TYPES = "LICENCE_TYPES"
 
 
 @dataclass(frozen=True)
@@ -125,17 +132,25 @@ class OrgKind:
     model: type[Any]
     read: Read
     division: bool
+    # the key's division is where a case was received: the node holds the row when it
+    # owns that division or one above it (a case is held on its way up)
+    upward: bool = False
 
     @property
     def table(self) -> Table:
         return table(self.model)
 
 
-def _by_public_id(model: type[QueueTicket] | type[Appointment]) -> Read:
+def _by_public_id(model: type[Any]) -> Read:
     async def read(keys: Sequence[str], *, session: AsyncSession) -> Sequence[Any]:
         return list(await session.scalars(select(model).where(model.public_id.in_(keys))))
 
     return read
+
+
+async def _rectifications_of(keys: Sequence[str], *, session: AsyncSession) -> Sequence[Any]:
+    ids = [int(k) for k in keys if k.isdigit()]
+    return await evaluation_service.rectifications_by_evaluation(ids, session=session)
 
 
 ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
@@ -166,6 +181,18 @@ ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
     OrgRecordKind.MATERIALS_OF_IMPLEMENTATION: OrgKind(
         ImplementationMaterial, reads.materials_by_implementation, False
     ),
+    # keyed by public id (it leads with the division the case was received at):
+    # ratings, rectifications and complaints (``node(id:)``)
+    OrgRecordKind.EVALUATIONS: OrgKind(Evaluation, _by_public_id(Evaluation), True, True),
+    OrgRecordKind.RECTIFICATIONS: OrgKind(Rectification, _by_public_id(Rectification), True, True),
+    OrgRecordKind.COMPLAINTS: OrgKind(Complaint, _by_public_id(Complaint), True, True),
+    # keyed by the rating's id in this store (a number, as text): its rectification
+    OrgRecordKind.RECTIFICATIONS_OF_EVALUATION: OrgKind(Rectification, _rectifications_of, False),
+    # the licence library and the licences' master rows, by identifier; their uses
+    # (by licence identifier), the licence types (by code)
+    OrgRecordKind.LICENCES: OrgKind(ELicence, licence_reads.licences_by_id, False),
+    OrgRecordKind.LICENCE_USES: OrgKind(LicenceUse, licence_reads.uses_by_licence, False),
+    OrgRecordKind.LICENCE_TYPES: OrgKind(LicenceType, licence_reads.types_by_code, False),
 }
 
 

@@ -21,8 +21,10 @@ from schema.node.catalogue_mutation import CatalogueMutations
 from schema.node.context import NodeContext
 from schema.node.delegation_mutation import DelegationMutations
 from schema.node.errors import NodeErrors, NodeSchema
+from schema.node.hall_lists import HallListQueries
 from schema.node.intake_mutation import IntakeMutations
 from schema.node.licence_mutation import LicenceMutations
+from schema.node.lists import ListQueries
 from schema.node.mutation import NodeMutations
 from schema.node.query import NodeQuery
 from schema.node.rating_mutation import RatingMutations
@@ -51,7 +53,7 @@ class Mutation(
 @strawberry.type(
     name="Query", description="What a node serves: its entities (by key) and ordered lists"
 )
-class Query(NodeQuery, CatalogueQueries):
+class Query(NodeQuery, CatalogueQueries, ListQueries, HallListQueries):
     """The node's reads: its entities, its lists, and the catalogue's lists."""
 
 

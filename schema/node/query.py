@@ -242,9 +242,13 @@ class NodeQuery:
         keys: Annotated[list[str], strawberry.argument(description="Their keys")],
     ) -> list[Record]:
         kind = records.ORG_KINDS[of]
-        if kind.division:
-            for i, key in enumerate(keys):
-                info.context.scope.require(key[:12], field=("keys", str(i)))
+        scope = info.context.scope
+        for i, key in enumerate(keys):
+            field = ("keys", str(i))
+            if kind.upward and not scope.on_the_way(key[:12], field=field):
+                raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=list(field), detail=key[:12])
+            if kind.division and not kind.upward:
+                scope.require(key[:12], field=field)
         if not keys:
             return []
         async with info.context.reading() as session:

@@ -314,8 +314,10 @@ strawberry.enum(
     description="The orgs of divisions (by division code), departments and windows (by "
     "id), the departments and windows of orgs (by credit code), queue tickets (by "
     "public id), the published implementation items of divisions (by division code), "
-    "the implementation items of catalogue matters (by basic code) and the materials "
-    "of implementation items (by implementation code)",
+    "the implementation items of catalogue matters (by basic code), the materials "
+    "of implementation items (by implementation code), ratings, rectifications and "
+    "complaints (by public id), the rectification of a rating (by its id here), "
+    "licences (by identifier), their uses (by licence) and licence types (by code)",
 )
 
 

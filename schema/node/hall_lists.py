@@ -1,0 +1,78 @@
+"""A hall's lists a node serves the hub, merged into the node's ``Query``
+(``schema/node/__init__.py``): an org's appointment slots of a day, and a person's
+own tickets and appointments (``myTickets``, ``myAppointments``), each one statement,
+the read the hub makes of a store."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, cast
+
+import strawberry
+from strawberry.scalars import JSON
+
+from levels.common.reads import table
+from levels.common.rowcodec import encode_row
+from levels.windows import appointments, mine
+from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
+from schema.node.types import NodeInfo, Record
+
+
+@strawberry.type(name="HallListsQuery", description="A hall's lists")
+class HallListQueries:
+    @strawberry.field(
+        description="The appointment slots of an org (credit code) on a day kept here, "
+        "of one window when given, by start then window, every column"
+    )
+    async def appointment_slots(
+        self,
+        info: NodeInfo,
+        org_code: Annotated[str, strawberry.argument(description="The org's credit code")],
+        day: Annotated[dt.date, strawberry.argument(description="The day (China)")],
+        window_id: Annotated[
+            str | None, strawberry.argument(description="Only this window's")
+        ] = None,
+    ) -> list[Record]:
+        async with info.context.reading() as session:
+            found = await appointments.slots_of(org_code, day, window_id, session=session)
+        columns = table(AppointmentSlot)
+        return [Record(columns=cast(JSON, encode_row(columns, r))) for r in found]
+
+    @strawberry.field(
+        description="The queue tickets an account holds here of `since` on, newest first "
+        "(at most `limit`), every column"
+    )
+    async def tickets_of(
+        self,
+        info: NodeInfo,
+        holder: Annotated[str, strawberry.argument(description="The account")],
+        since: Annotated[dt.date, strawberry.argument(description="The first day")],
+        limit: Annotated[int, strawberry.argument(description="At most this many")],
+    ) -> list[Record]:
+        async with info.context.reading() as session:
+            found = await mine.tickets_of(holder, since, limit, session=session)
+        columns = table(QueueTicket)
+        return [Record(columns=cast(JSON, encode_row(columns, r))) for r in found]
+
+    @strawberry.field(
+        description="The appointments an account booked here of `since` on, soonest first "
+        "(at most `limit`): `columns` holds `appointment` and its `slot`, every column"
+    )
+    async def appointments_of(
+        self,
+        info: NodeInfo,
+        person: Annotated[str, strawberry.argument(description="The account")],
+        since: Annotated[dt.date, strawberry.argument(description="The first day")],
+        limit: Annotated[int, strawberry.argument(description="At most this many")],
+    ) -> list[Record]:
+        async with info.context.reading() as session:
+            found = await mine.appointments_of(person, since, limit, session=session)
+        booked, slots = table(Appointment), table(AppointmentSlot)
+        return [
+            Record(
+                columns=cast(
+                    JSON, {"appointment": encode_row(booked, a), "slot": encode_row(slots, s)}
+                )
+            )
+            for a, s in found
+        ]
