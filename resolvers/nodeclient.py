@@ -21,12 +21,54 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
+import orjson
 
 from auth.hub_tokens import HubTokenSigner
 from levels.common.errors import DomainError, ErrorCode
 from levels.node.steps import AnsweredCode, code_of
 
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
+
+# orjson for the bodies of node calls, with what it would encode or decode differently
+# from the standard library (httpx's ``json=`` and ``Response.json``) handed back to it:
+# instants, dataclasses and other objects are refused as ``json.dumps`` refuses them; an
+# integer beyond 64 bits or a key that is not a string is encoded by ``json``, and an
+# answer orjson does not read (NaN) or would read otherwise (an integer beyond 64 bits)
+# is read by ``json``. (A
+# float NaN in a call's variables, which no GraphQL ``Float`` input can carry, is sent
+# as null where ``json`` refused it.)
+_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _encode(body: Any) -> bytes:
+    """``body`` as httpx's ``json=`` sends it (compact, UTF-8, no NaN), by orjson."""
+    try:
+        return orjson.dumps(body, default=_not_json, option=_PASSTHROUGH)
+    except orjson.JSONEncodeError as exc:
+        if isinstance(exc.__cause__, TypeError):
+            raise exc.__cause__ from None
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+# twenty digits in a row: maybe an integer orjson would read as a float (beyond 64 bits)
+_LONG_DIGITS = re.compile(rb"\d{20}")
+
+
+def _decode(content: bytes) -> Any:
+    """A JSON answer, by orjson; what it does not read (NaN) or would read otherwise
+    (an integer beyond 64 bits, read as a float) by ``json``, whose ``JSONDecodeError``
+    means "not JSON"."""
+    if _LONG_DIGITS.search(content) is not None:
+        return json.loads(content)
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
+
 
 _DELIVER = """
 mutation Deliver($envelope: String!) {
@@ -220,10 +262,14 @@ class NodeClient:
 
     async def _send(self, method: str, path: str, body: Any = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._signer.token(self.node_id)}"}
+        content = None
+        if body is not None:
+            content = _encode(body)
+            headers["Content-Type"] = "application/json"
         try:
             # the bound covers the in-process transport too, which has no timeouts
             async with asyncio.timeout(self.timeout):
-                response = await self._http.request(method, path, json=body, headers=headers)
+                response = await self._http.request(method, path, content=content, headers=headers)
         except (TimeoutError, httpx.TimeoutException):
             raise self._unavailable(f"no answer within {self.timeout:g}s") from None
         except httpx.TransportError as exc:
@@ -240,7 +286,7 @@ class NodeClient:
             "POST", "/graphql", {"query": document, "variables": dict(variables or {})}
         )
         try:
-            body = response.json()
+            body = _decode(response.content)
         except json.JSONDecodeError:
             raise NodeCallFailed(
                 f"node {self.node_id}: HTTP {response.status_code}, not JSON"
@@ -296,7 +342,7 @@ class NodeClient:
         head), "behind" or "down"."""
         response = await self._send("GET", "/health")
         try:
-            body: dict[str, Any] = response.json()
+            body: dict[str, Any] = _decode(response.content)
         except json.JSONDecodeError:
             raise NodeCallFailed(f"node {self.node_id}: /health is not JSON") from None
         return body
