@@ -54,15 +54,18 @@ def _encode(body: Any) -> bytes:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
-# twenty digits in a row: maybe an integer orjson would read as a float (beyond 64 bits)
-_LONG_DIGITS = re.compile(rb"\d{20}")
+# every digit as "0", anything else as a space: twenty digits in a row are then twenty
+# "0"s (maybe an integer beyond 64 bits, which orjson would read as a float); a
+# translation and a substring search, not a regular expression (several times slower)
+_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_LONG_DIGITS = b"0" * 20
 
 
 def _decode(content: bytes) -> Any:
     """A JSON answer, by orjson; what it does not read (NaN) or would read otherwise
     (an integer beyond 64 bits, read as a float) by ``json``, whose ``JSONDecodeError``
     means "not JSON"."""
-    if _LONG_DIGITS.search(content) is not None:
+    if _LONG_DIGITS in content.translate(_DIGITS):
         return json.loads(content)
     try:
         return orjson.loads(content)
