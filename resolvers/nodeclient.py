@@ -29,14 +29,11 @@ from levels.node.steps import AnsweredCode, code_of
 
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
-# orjson for the bodies of node calls, with what it would encode or decode differently
-# from the standard library (httpx's ``json=`` and ``Response.json``) handed back to it:
-# instants, dataclasses and other objects are refused as ``json.dumps`` refuses them; an
-# integer beyond 64 bits or a key that is not a string is encoded by ``json``, and an
-# answer orjson does not read (NaN) or would read otherwise (an integer beyond 64 bits)
-# is read by ``json``. (A
-# float NaN in a call's variables, which no GraphQL ``Float`` input can carry, is sent
-# as null where ``json`` refused it.)
+# orjson for the bodies of node calls; what it would encode or read otherwise than httpx's
+# ``json=`` and ``Response.json`` goes to ``json``: objects (instants too) are refused as
+# ``json.dumps`` refuses them, big integers and non-string keys encoded by ``json``, NaN
+# and big integers read by it. (A NaN in variables, which no GraphQL ``Float`` carries,
+# is sent as null where ``json`` refused it.)
 _PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
@@ -54,9 +51,8 @@ def _encode(body: Any) -> bytes:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
-# every digit as "0", anything else as a space: twenty digits in a row are then twenty
-# "0"s (maybe an integer beyond 64 bits, which orjson would read as a float); a
-# translation and a substring search, not a regular expression (several times slower)
+# digits as "0", the rest as spaces: twenty "0"s in a row may be an integer orjson
+# would read as a float (a translation and a search: a regex costs more than decoding)
 _DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
 _LONG_DIGITS = b"0" * 20
 
