@@ -268,10 +268,10 @@ class Executing(_ClassHooks, ExecutingContextManager):
 
 # extension classes → the indexes of those whose class answers ``get_results`` (the
 # others answer ``{}``)
-_with_results: dict[tuple[type, ...], tuple[int, ...]] = {}
+_with_results: dict[tuple[type[SchemaExtension], ...], tuple[int, ...]] = {}
 
 
-def _results_of(kinds: tuple[type, ...]) -> tuple[int, ...]:
+def _results_of(kinds: tuple[type[SchemaExtension], ...]) -> tuple[int, ...]:
     found = _with_results.get(kinds)
     if found is None:
         found = _with_results[kinds] = tuple(
@@ -287,7 +287,7 @@ class ClassHooksRunner(SchemaExtensionsRunner):
 
     def __init__(self, execution_context: Any, extensions: list[SchemaExtension]) -> None:
         super().__init__(execution_context=execution_context, extensions=extensions)
-        self.kinds = tuple(map(type, self.extensions))
+        self.kinds: tuple[type[SchemaExtension], ...] = tuple(map(type, self.extensions))
 
     def operation(self) -> OperationContextManager:
         return Operation(self.extensions, self.kinds)
@@ -312,13 +312,13 @@ class ClassHooksRunner(SchemaExtensionsRunner):
 
 
 # extension classes → the indexes of those that hook field resolution (``resolve``)
-_resolving: dict[tuple[type, ...], tuple[int, ...]] = {}
+_resolving: dict[tuple[type[SchemaExtension], ...], tuple[int, ...]] = {}
 
 
 def middleware_manager(extensions: list[SchemaExtension]) -> MiddlewareManager:
     """Strawberry's per-operation ``MiddlewareManager`` of the extensions that hook
     ``resolve`` (a class-level answer, found once per tuple of classes)."""
-    kinds = tuple(map(type, extensions))
+    kinds: tuple[type[SchemaExtension], ...] = tuple(map(type, extensions))
     found = _resolving.get(kinds)
     if found is None:
         found = _resolving[kinds] = tuple(

@@ -38,7 +38,8 @@ from levels.notices.enums import TITLES, NoticeKind
 from levels.notices.models import CaseNotice
 from levels.notices.tokens import seal
 
-_notices = cast(Table, CaseNotice.__table__)
+# one statement, built once: each notice only binds its values
+_INSERT_NOTICE = insert(cast(Table, CaseNotice.__table__))
 
 PROCEDURES = {
     "HEARING": "听证",
@@ -178,18 +179,20 @@ async def issue(
     # row by one Core INSERT, without the unit of work's bookkeeping for it (nothing
     # else in the transaction changes it; it is returned as written, not in the session)
     await session.flush()
-    await session.execute(
-        insert(_notices).values(
-            id=row.id,
-            case_number=row.case_number,
-            seq=row.seq,
-            kind=row.kind,
-            org_code=row.org_code,
-            issued_at=row.issued_at,
-            content=row.content,
-            kid=row.kid,
-            token=row.token,
-        )
+    connection = await session.connection()
+    await connection.execute(
+        _INSERT_NOTICE,
+        {
+            "id": row.id,
+            "case_number": row.case_number,
+            "seq": row.seq,
+            "kind": row.kind,
+            "org_code": row.org_code,
+            "issued_at": row.issued_at,
+            "content": row.content,
+            "kid": row.kid,
+            "token": row.token,
+        },
     )
     return row
 
