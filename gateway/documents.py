@@ -24,6 +24,7 @@ from typing import Any
 from cachetools import LRUCache
 from graphql import DocumentNode
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionContext
 
 # distinct document texts kept per schema (each a parsed AST; the body limit bounds them)
 DOCUMENT_CACHE_SIZE = 512
@@ -56,12 +57,14 @@ class Documents:
         return len(self._entries)
 
 
-class DocumentCache(SchemaExtension):
-    """Place it after ``OperationLimits``: its validation step runs after theirs."""
+class DocumentSteps:
+    """The cache's steps, shared by ``DocumentCache`` and the extension of the
+    operation checks that folds it in (``gateway/limits.py``): the parse answered from
+    the cache, and the validation skipped for a document that passed it before."""
 
-    def __init__(self, documents: Documents) -> None:
-        self.documents = documents
-        self.entry: Entry | None = None
+    execution_context: ExecutionContext
+    documents: Documents
+    entry: Entry | None
 
     def on_parse(self) -> Iterator[None]:
         execution = self.execution_context
@@ -74,7 +77,9 @@ class DocumentCache(SchemaExtension):
         if self.entry is None and query and execution.graphql_document is not None:
             self.entry = self.documents.put(query, options, execution.graphql_document)
 
-    def on_validate(self) -> Iterator[None]:
+    def before_validation(self) -> bool:
+        """Whether the limits accepted the document (then, if it passed the standard
+        rules before, they are skipped)."""
         execution = self.execution_context
         entry = self.entry
         # refused by the limits (errors already set): neither validated nor remembered
@@ -82,6 +87,22 @@ class DocumentCache(SchemaExtension):
         if accepted and entry is not None and entry.valid:
             # no errors: Strawberry skips the standard rules
             execution.pre_execution_errors = []
-        yield
-        if accepted and entry is not None and execution.pre_execution_errors == []:
+        return accepted
+
+    def after_validation(self, accepted: bool) -> None:
+        entry = self.entry
+        if accepted and entry is not None and self.execution_context.pre_execution_errors == []:
             entry.valid = True
+
+
+class DocumentCache(DocumentSteps, SchemaExtension):
+    """Place it after ``OperationLimits``: its validation step runs after theirs."""
+
+    def __init__(self, documents: Documents) -> None:
+        self.documents = documents
+        self.entry = None
+
+    def on_validate(self) -> Iterator[None]:
+        accepted = self.before_validation()
+        yield
+        self.after_validation(accepted)

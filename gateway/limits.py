@@ -3,8 +3,10 @@ prod-mode switches of the schema.
 
 * ``BodySizeLimit`` (ASGI): a body over ``max_body_bytes`` is refused with 413 while it
   is read, before any JSON parsing (a ``Content-Length`` over it at once).
-* ``OperationLimits`` (Strawberry extension): the token count while parsing
-  (graphql-core's ``max_tokens``, through Strawberry's ``MaxTokensLimiter``); then, on
+* ``OperationChecks`` (one Strawberry extension: ``OperationLimits`` with the token
+  limit and the document cache of ``gateway/documents.py`` folded in): the token count
+  while parsing (graphql-core's ``max_tokens``, as Strawberry's ``MaxTokensLimiter``
+  sets it); then, on
   the parsed document and before the standard validation rules (some of which are
   quadratic in the number of fields), depth, aliases, root fields and the static cost
   (``gateway/cost.py``) of the expanded document; in prod, introspection
@@ -37,11 +39,11 @@ from limits import RateLimitItemPerMinute
 from starlette.requests import HTTPConnection
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from strawberry.extensions import MaskErrors, MaxTokensLimiter, SchemaExtension
+from strawberry.extensions import MaskErrors, SchemaExtension
 
 from gateway.admission import Budget, Checker, Refusal, pending_of, refused
 from gateway.cost import Figures, Measured, Pricing, measure
-from gateway.documents import DocumentCache, Documents
+from gateway.documents import Documents, DocumentSteps
 from gateway.settings import Settings
 
 log = logging.getLogger("govhub.errors")
@@ -159,6 +161,9 @@ class OperationLimits(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         yield
+        self.translate()
+
+    def translate(self) -> None:
         result = self.execution_context.result
         if result is None or not result.errors:
             return
@@ -171,6 +176,11 @@ class OperationLimits(SchemaExtension):
         return error
 
     async def on_validate(self) -> AsyncIterator[None]:
+        self.price()
+        yield
+
+    def price(self) -> None:
+        """The document's figures, and its refusals as the validation's errors."""
         execution = self.execution_context
         document = execution.graphql_document
         if document is not None:
@@ -187,7 +197,6 @@ class OperationLimits(SchemaExtension):
             if errors:
                 # the standard rules are skipped: the document is refused already
                 execution.pre_execution_errors = errors
-        yield
 
     async def on_execute(self) -> AsyncIterator[None]:
         # the document is valid: the client pays for it, or it does not run; with the
@@ -295,10 +304,41 @@ def operation_extensions(
     documents = Documents()
     measured = Measured()
     return [
-        lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
-        lambda: OperationLimits(settings, budget, prod=prod, measured=measured),
-        lambda: DocumentCache(documents),
+        lambda: OperationChecks(settings, budget, prod=prod, measured=measured, documents=documents)
     ]
+
+
+class OperationChecks(DocumentSteps, OperationLimits):
+    """Strawberry's ``MaxTokensLimiter``, ``OperationLimits`` and ``DocumentCache`` in
+    one extension, their steps in the order the three in a row took: the token limit
+    set for the parse; the parse answered from the cache; the document priced and
+    refused over a limit, then (if accepted) its validation skipped when it passed
+    before, and remembered when it passes; the budget charged before it runs; the
+    token error translated when it ends."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        budget: CostBudget | None,
+        *,
+        prod: bool,
+        measured: Measured | None,
+        documents: Documents,
+    ) -> None:
+        super().__init__(settings, budget, prod=prod, measured=measured)
+        self.documents = documents
+        self.entry = None
+
+    def on_operation(self) -> Iterator[None]:
+        self.execution_context.parse_options["max_tokens"] = self.settings.max_tokens
+        yield
+        self.translate()
+
+    async def on_validate(self) -> AsyncIterator[None]:
+        self.price()
+        accepted = self.before_validation()
+        yield
+        self.after_validation(accepted)
 
 
 class BodyTooLarge(Exception):

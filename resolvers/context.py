@@ -2,13 +2,12 @@
 the GraphQL view (``gateway/graphql.py``), typed here so that schema/ and resolvers/
 name it without importing gateway/.
 
-Over a WebSocket, Strawberry makes one context per connection; ``WebSocketOperations``
+Over a WebSocket, Strawberry makes one context per connection; ``own_context``
 gives every operation on it a context of its own (the connection's viewer, but node
 sessions and loader caches of the operation alone)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
@@ -16,7 +15,7 @@ from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.websockets import WebSocket
-from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import ExecutionContext
 from strawberry.types.graphql import OperationType
 
 from auth.errors import AuthErrorCode
@@ -99,22 +98,19 @@ class Context:
         self.loaders = Loaders.create(self.sessions, self.settings.node_timeout_seconds)
 
 
-class WebSocketOperations(SchemaExtension):
-    """Every operation on a WebSocket runs with a context of its own (Strawberry hands
-    them all the connection's): concurrent subscriptions never share a session or a
-    loader cache, and one ending closes only its own sessions. Subscriptions are
-    served there only: over HTTP they are refused (400), not run as a query."""
-
-    def on_operation(self) -> Iterator[None]:
-        execution = self.execution_context
-        context = execution.context
-        if isinstance(context, Context) and isinstance(context.request, WebSocket):
-            execution.context = context.for_operation()
-        else:
-            execution.allowed_operations = set(execution.allowed_operations) - {
-                OperationType.SUBSCRIPTION
-            }
-        yield
+def own_context(execution: ExecutionContext) -> None:
+    """Before an operation runs (``schema.build.OperationScope``): every operation on a
+    WebSocket runs with a context of its own (Strawberry hands them all the
+    connection's): concurrent subscriptions never share a session or a loader cache,
+    and one ending closes only its own sessions. Subscriptions are served there only:
+    over HTTP they are refused (400), not run as a query."""
+    context = execution.context
+    if isinstance(context, Context) and isinstance(context.request, WebSocket):
+        execution.context = context.for_operation()
+    else:
+        execution.allowed_operations = set(execution.allowed_operations) - {
+            OperationType.SUBSCRIPTION
+        }
 
 
 async def still_signed_in(ctx: Context) -> None:

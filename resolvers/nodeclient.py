@@ -21,12 +21,53 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
+import orjson
 
 from auth.hub_tokens import HubTokenSigner
 from levels.common.errors import DomainError, ErrorCode
 from levels.node.steps import AnsweredCode, code_of
 
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
+
+# orjson for the bodies of node calls; what it would encode or read otherwise than httpx's
+# ``json=`` and ``Response.json`` goes to ``json``: objects (instants too) are refused as
+# ``json.dumps`` refuses them, big integers and non-string keys encoded by ``json``, NaN
+# and big integers read by it. (A NaN in variables, which no GraphQL ``Float`` carries,
+# is sent as null where ``json`` refused it.)
+_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _not_json(value: Any) -> Any:
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _encode(body: Any) -> bytes:
+    """``body`` as httpx's ``json=`` sends it (compact, UTF-8, no NaN), by orjson."""
+    try:
+        return orjson.dumps(body, default=_not_json, option=_PASSTHROUGH)
+    except orjson.JSONEncodeError as exc:
+        if isinstance(exc.__cause__, TypeError):
+            raise exc.__cause__ from None
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+# digits as "0", the rest as spaces: twenty "0"s in a row may be an integer orjson
+# would read as a float (a translation and a search: a regex costs more than decoding)
+_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
+_LONG_DIGITS = b"0" * 20
+
+
+def _decode(content: bytes) -> Any:
+    """A JSON answer, by orjson; what it does not read (NaN) or would read otherwise
+    (an integer beyond 64 bits, read as a float) by ``json``, whose ``JSONDecodeError``
+    means "not JSON"."""
+    if _LONG_DIGITS in content.translate(_DIGITS):
+        return json.loads(content)
+    try:
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        return json.loads(content)
+
 
 _DELIVER = """
 mutation Deliver($envelope: String!) {
@@ -220,10 +261,14 @@ class NodeClient:
 
     async def _send(self, method: str, path: str, body: Any = None) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._signer.token(self.node_id)}"}
+        content = None
+        if body is not None:
+            content = _encode(body)
+            headers["Content-Type"] = "application/json"
         try:
             # the bound covers the in-process transport too, which has no timeouts
             async with asyncio.timeout(self.timeout):
-                response = await self._http.request(method, path, json=body, headers=headers)
+                response = await self._http.request(method, path, content=content, headers=headers)
         except (TimeoutError, httpx.TimeoutException):
             raise self._unavailable(f"no answer within {self.timeout:g}s") from None
         except httpx.TransportError as exc:
@@ -240,7 +285,7 @@ class NodeClient:
             "POST", "/graphql", {"query": document, "variables": dict(variables or {})}
         )
         try:
-            body = response.json()
+            body = _decode(response.content)
         except json.JSONDecodeError:
             raise NodeCallFailed(
                 f"node {self.node_id}: HTTP {response.status_code}, not JSON"
@@ -296,7 +341,7 @@ class NodeClient:
         head), "behind" or "down"."""
         response = await self._send("GET", "/health")
         try:
-            body: dict[str, Any] = response.json()
+            body: dict[str, Any] = _decode(response.content)
         except json.JSONDecodeError:
             raise NodeCallFailed(f"node {self.node_id}: /health is not JSON") from None
         return body

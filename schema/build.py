@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 import strawberry
@@ -10,10 +10,10 @@ from strawberry.extensions import SchemaExtension
 from strawberry.schema.config import StrawberryConfig
 
 from auth.permissions import guard_schema
-from resolvers.context import WebSocketOperations
+from resolvers.context import own_context
 from schema.cases import CaseType
 from schema.divisions import Department, Division, ServiceOrg, Window
-from schema.errors import CloseSessions, ErrorFormatting, GovHubSchema
+from schema.errors import ErrorFormatting, GovHubSchema
 from schema.execution import ReadyLeavesExecutionContext, mark_ready_leaves, mark_ready_lists
 from schema.matters import Delegation, Matter, MatterImplementation
 from schema.mutation import Mutation
@@ -37,6 +37,26 @@ NODE_TYPES = [
 Extension = Callable[[], SchemaExtension]
 
 
+class OperationScope(SchemaExtension):
+    """The first three steps of every operation, in one extension (they were three in a
+    row, in this order): the operation's own context over a WebSocket and no
+    subscription over HTTP (``own_context``), its node sessions given back when it ends,
+    whatever it ended with, and typed errors on each result of a stream
+    (``StreamErrorFormatting``)."""
+
+    async def on_operation(self) -> AsyncIterator[None]:
+        execution = self.execution_context
+        own_context(execution)
+        try:
+            yield
+        finally:
+            sessions = getattr(execution.context, "sessions", None)
+            if sessions is not None:
+                await sessions.close()
+
+    on_stream_result = StreamErrorFormatting.on_stream_result
+
+
 def build_schema(
     *,
     observers: Sequence[Extension] = (),
@@ -52,9 +72,7 @@ def build_schema(
     # attached, partial-result errors added) before the observers see them;
     # stream-result hooks run in list order, so streamed results are formatted first
     extensions: list[Any] = [
-        WebSocketOperations,
-        CloseSessions,
-        StreamErrorFormatting,
+        OperationScope,
         *observers,
         ErrorFormatting,
         *limits,

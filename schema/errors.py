@@ -15,11 +15,12 @@ The log says which is which: an unexpected error (a bug) is an ERROR of
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError
+from graphql.execution.middleware import MiddlewareManager
 from sqlalchemy.exc import SQLAlchemyError
 from strawberry.extensions import SchemaExtension
 
@@ -27,7 +28,7 @@ from levels.common.errors import DomainError, ErrorCode, message_for
 from resolvers.fanout import NodeUnavailable
 from resolvers.partial import unavailable_extensions
 from schema.error_shape import domain_error, rebuild
-from schema.hooks import ClassHooksRunner
+from schema.hooks import ClassHooksRunner, middleware_manager
 
 log = logging.getLogger("govhub.errors")
 refusals = logging.getLogger("govhub.refusals")
@@ -99,6 +100,9 @@ class GovHubSchema(strawberry.Schema):
     ) -> ClassHooksRunner:
         return ClassHooksRunner(execution_context=execution_context, extensions=extensions)
 
+    def _get_middleware_manager(self, extensions: list[SchemaExtension]) -> MiddlewareManager:
+        return middleware_manager(extensions)
+
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         for error in errors:
             typed = format_error(error, "en")
@@ -107,15 +111,3 @@ class GovHubSchema(strawberry.Schema):
                 refusals.info("refused at %s: %s", error.path, code or typed.message)
             else:
                 log.error("unexpected error at %s", error.path, exc_info=error.original_error)
-
-
-class CloseSessions(SchemaExtension):
-    """Give the request's node sessions back to their pools when the operation ends."""
-
-    async def on_operation(self) -> AsyncIterator[None]:
-        try:
-            yield
-        finally:
-            sessions = getattr(self.execution_context.context, "sessions", None)
-            if sessions is not None:
-                await sessions.close()

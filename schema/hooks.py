@@ -17,6 +17,7 @@ from functools import partial
 from types import TracebackType
 from typing import Any
 
+from graphql.execution.middleware import MiddlewareManager
 from strawberry.extensions import SchemaExtension
 from strawberry.extensions.context import (
     ExecutingContextManager,
@@ -27,6 +28,7 @@ from strawberry.extensions.context import (
     WrappedHook,
 )
 from strawberry.extensions.runner import SchemaExtensionsRunner
+from strawberry.utils.await_maybe import await_maybe
 
 # (extension class, hook name) → (the hook's function, is async), None for a class
 # without that hook, or STRAWBERRY for a hook of another kind (left to Strawberry)
@@ -50,6 +52,32 @@ def _lookup(kind: type, name: str) -> Any:
         found = STRAWBERRY
     _found[key] = found
     return found
+
+
+# (extension classes, hook name) → ((index, hook function, is async), …) of the classes
+# with that hook, in order; None when one of them has a hook of another kind
+_plans: dict[tuple[tuple[type, ...], str], tuple[tuple[int, Any, bool], ...] | None] = {}
+
+
+def _plan(kinds: tuple[type, ...], name: str) -> tuple[tuple[int, Any, bool], ...] | None:
+    key = (kinds, name)
+    try:
+        return _plans[key]
+    except KeyError:
+        pass
+    steps: list[tuple[int, Any, bool]] = []
+    plan: tuple[tuple[int, Any, bool], ...] | None = None
+    for index, kind in enumerate(kinds):
+        found = _lookup(kind, name)
+        if found is None:
+            continue
+        if found is STRAWBERRY:
+            break
+        steps.append((index, found[0], found[1]))
+    else:
+        plan = tuple(steps)
+    _plans[key] = plan
+    return plan
 
 
 def _sync_shell(gen: Any) -> contextlib.AbstractContextManager[Any]:
@@ -80,27 +108,21 @@ class _ClassHooks(ExtensionContextManagerBase):
 
     __slots__ = ("direct", "entered")
 
-    def __init__(self, extensions: list[SchemaExtension]) -> None:
+    def __init__(
+        self, extensions: list[SchemaExtension], kinds: tuple[type, ...] | None = None
+    ) -> None:
         self.hooks: list[WrappedHook] = []
         self.default_hook = getattr(SchemaExtension, self.HOOK_NAME)
-        name = self.HOOK_NAME
         # (hook function, extension, is async) in the extensions' order; None when a
         # hook of another kind is among them (then Strawberry's own path for all)
-        found_all: list[tuple[Any, SchemaExtension, bool]] = []
-        direct: list[tuple[Any, SchemaExtension, bool]] | None = found_all
-        for extension in extensions:
-            found = _found.get((type(extension), name), _found)
-            if found is _found:
-                found = _lookup(type(extension), name)
-            if found is None:
-                continue
-            if found is STRAWBERRY:
-                direct = None
-                break
-            found_all.append((found[0], extension, found[1]))
-        self.direct = direct
+        plan = _plan(kinds if kinds is not None else tuple(map(type, extensions)), self.HOOK_NAME)
+        self.direct = (
+            None
+            if plan is None
+            else [(function, extensions[index], is_async) for index, function, is_async in plan]
+        )
         self.entered: list[tuple[Any, bool]] = []
-        if direct is None:
+        if plan is None:
             for extension in extensions:
                 hook = self.get_hook(extension)
                 if hook is not None:
@@ -244,17 +266,64 @@ class Executing(_ClassHooks, ExecutingContextManager):
     __slots__ = ()
 
 
+# extension classes → the indexes of those whose class answers ``get_results`` (the
+# others answer ``{}``)
+_with_results: dict[tuple[type[SchemaExtension], ...], tuple[int, ...]] = {}
+
+
+def _results_of(kinds: tuple[type[SchemaExtension], ...]) -> tuple[int, ...]:
+    found = _with_results.get(kinds)
+    if found is None:
+        found = _with_results[kinds] = tuple(
+            i for i, kind in enumerate(kinds) if kind.get_results is not SchemaExtension.get_results
+        )
+    return found
+
+
 class ClassHooksRunner(SchemaExtensionsRunner):
-    """Strawberry's runner with the hooks of each class looked up once."""
+    """Strawberry's runner with the hooks of each class looked up once: each phase's
+    plan (which extensions have the hook, of what kind) is found once per tuple of
+    extension classes, and ``get_results`` asked only of the classes that answer it."""
+
+    def __init__(self, execution_context: Any, extensions: list[SchemaExtension]) -> None:
+        super().__init__(execution_context=execution_context, extensions=extensions)
+        self.kinds: tuple[type[SchemaExtension], ...] = tuple(map(type, self.extensions))
 
     def operation(self) -> OperationContextManager:
-        return Operation(self.extensions)
+        return Operation(self.extensions, self.kinds)
 
     def validation(self) -> ValidationContextManager:
-        return Validation(self.extensions)
+        return Validation(self.extensions, self.kinds)
 
     def parsing(self) -> ParsingContextManager:
-        return Parsing(self.extensions)
+        return Parsing(self.extensions, self.kinds)
 
     def executing(self) -> ExecutingContextManager:
-        return Executing(self.extensions)
+        return Executing(self.extensions, self.kinds)
+
+    async def get_extensions_results(self, ctx: Any) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        extensions = self.extensions
+        for index in _results_of(self.kinds):
+            data.update(await await_maybe(extensions[index].get_results()))
+        if ctx.extensions_results:
+            data.update(ctx.extensions_results)
+        return data
+
+
+# extension classes → the indexes of those that hook field resolution (``resolve``)
+_resolving: dict[tuple[type[SchemaExtension], ...], tuple[int, ...]] = {}
+
+
+def middleware_manager(extensions: list[SchemaExtension]) -> MiddlewareManager:
+    """Strawberry's per-operation ``MiddlewareManager`` of the extensions that hook
+    ``resolve`` (a class-level answer, found once per tuple of classes)."""
+    kinds: tuple[type[SchemaExtension], ...] = tuple(map(type, extensions))
+    found = _resolving.get(kinds)
+    if found is None:
+        found = _resolving[kinds] = tuple(
+            i for i, kind in enumerate(kinds) if kind._implements_resolve()
+        )
+    if not found:
+        return MiddlewareManager()
+    return MiddlewareManager(*[extensions[i] for i in found])
