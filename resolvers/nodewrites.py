@@ -1,5 +1,8 @@
-"""The hub's client calls of the node mutations that write a licence, a delegation or
-the catalogue (``schema/node/licence_mutation.py``, ``schema/node/delegation_mutation.py``),
+"""The hub's client calls of the node mutations that write a licence, a delegation, the
+catalogue, a window's setup, an appointment, a case received below the deciding org or
+a rating (``schema/node/licence_mutation.py``, ``schema/node/delegation_mutation.py``,
+``schema/node/window_mutation.py``, ``schema/node/intake_mutation.py``,
+``schema/node/rating_mutation.py``),
 each through ``NodeClient`` (``resolvers/nodeclient.py``, kept under its size by holding
 these here): one GraphQL call, the node's answer (the rows as they then stand and the
 refusal) or its typed error raised. None is retried: a node that does not answer in
@@ -11,7 +14,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from resolvers.nodeclient import NodeClient, _acting
+from resolvers.nodeclient import _TICKET, NodeClient, _acting
 
 _CHANGE_LICENCE = """
 mutation ChangeLicence(
@@ -172,4 +175,107 @@ async def publish_catalogue(
     found: dict[str, Any] = await client._outcome_call(
         "publishCatalogue", _PUBLISH_CATALOGUE, variables
     )
+    return found
+
+
+_CHANGE_WINDOW = (
+    """
+mutation ChangeWindow(
+  $windowId: String!, $change: String!, $actor: ActorInput!, $now: DateTime!, $input: JSON
+) {
+  changeWindow(windowId: $windowId, change: $change, actor: $actor, now: $now, input: $input) """
+    + _TICKET
+    + "\n}"
+)
+
+_TAKE_APPOINTMENT_STEP = (
+    """
+mutation TakeAppointmentStep(
+  $key: String!, $step: String!, $actor: ActorInput!, $now: DateTime!,
+  $basicCode: String, $channel: String
+) {
+  takeAppointmentStep(
+    key: $key, step: $step, actor: $actor, now: $now, basicCode: $basicCode, channel: $channel
+  ) """
+    + _TICKET
+    + "\n}"
+)
+
+
+async def change_window(
+    client: NodeClient,
+    window_id: str,
+    change: str,
+    *,
+    actor: Mapping[str, Any],
+    now: dt.datetime,
+    given: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Have the node change window ``window_id`` (``changeWindow``: SET_POSTS,
+    OPEN_POST, LEAVE_POST, SET_HOURS, SET_SERVICES, OPEN_SLOTS, with ``given`` as its
+    ``input``): the rows' ``columns`` by name (None: refused, nothing written) and the
+    refusal ``error``. Not retried: a node that does not answer may have made it."""
+    variables = {
+        "windowId": window_id,
+        "change": change,
+        **_acting(actor, now),
+        "input": None if given is None else dict(given),
+    }
+    found: dict[str, Any] = await client._outcome_call("changeWindow", _CHANGE_WINDOW, variables)
+    return found
+
+
+async def take_appointment_step(
+    client: NodeClient,
+    key: str,
+    step: str,
+    *,
+    actor: Mapping[str, Any],
+    now: dt.datetime,
+    basic_code: str | None = None,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """Have the node book a seat of slot ``key`` (``BOOK``), or cancel or check in
+    appointment ``key`` (``CANCEL``, ``CHECK_IN``) (``takeAppointmentStep``): as
+    ``change_window``."""
+    variables = {
+        "key": key,
+        "step": step,
+        **_acting(actor, now),
+        "basicCode": basic_code,
+        "channel": channel,
+    }
+    found: dict[str, Any] = await client._outcome_call(
+        "takeAppointmentStep", _TAKE_APPOINTMENT_STEP, variables
+    )
+    return found
+
+
+_RECEIVE_CASE = (
+    "mutation ReceiveCase($submission: JSON!, $actor: ActorInput!, $now: DateTime!, "
+    "$item: JSON, $applicantLanguage: String) { receiveCase(submission: $submission, "
+    "actor: $actor, now: $now, item: $item, applicantLanguage: $applicantLanguage) "
+    + _TICKET
+    + " }"
+)
+_RATE_CASE = (
+    "mutation RateCase($number: String!, $rating: String!, $actor: ActorInput!, "
+    "$now: DateTime!, $rectificationDays: Int!, $comment: String) { rateCase(number: $number, "
+    "rating: $rating, actor: $actor, now: $now, rectificationDays: $rectificationDays, "
+    "comment: $comment) { columns rectification error { code field message detail } } }"
+)
+
+_WRITES = {"receiveCase": _RECEIVE_CASE, "rateCase": _RATE_CASE}
+
+
+async def write(
+    client: NodeClient, name: str, *, actor: Mapping[str, Any], now: dt.datetime, **arguments: Any
+) -> dict[str, Any]:
+    """Have the node make write ``name`` of ``_WRITES`` with ``arguments`` (by their
+    GraphQL names): ``receiveCase`` — a case received below the deciding org, with the
+    implementing ``item`` and its guide when another node keeps them — or ``rateCase``
+    (its ``rectification`` beside). The answer's ``columns`` (None: refused, nothing
+    written) and ``error``. Not retried: a node that does not answer may have made it."""
+    variables = {**arguments, **_acting(actor, now)}
+    found: dict[str, Any] = await client._outcome_call(name, _WRITES[name], variables)
     return found

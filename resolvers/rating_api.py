@@ -14,7 +14,7 @@ from levels.common.rowcodec import decode_row
 from levels.evaluations.errors import EvaluationErrorCode as E
 from levels.evaluations.models import Evaluation
 from levels.node.steps import encode_actor
-from resolvers import nodeclient
+from resolvers import nodewrites
 from resolvers.cases import actor_of
 from resolvers.fanout import guarded
 from resolvers.registry import Node
@@ -54,7 +54,7 @@ async def rate_at_node(
     answer = await guarded(
         ctx.nodes.breakers,
         node,
-        lambda: nodeclient.write(
+        lambda: nodewrites.write(
             client,
             "rateCase",
             actor=actor,

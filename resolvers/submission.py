@@ -40,7 +40,7 @@ from levels.common.errors import DomainError
 from levels.common.routes import delegation_in_force
 from levels.node.intake import encode_item_read, encode_submission
 from levels.node.steps import encode_actor
-from resolvers import case_updates, nodeclient, remote
+from resolvers import case_updates, nodewrites, remote
 from resolvers.cases import actor_of, material_drafts, refuse, window_key
 from resolvers.fanout import guarded
 from resolvers.languages import applicant_language
@@ -319,7 +319,7 @@ async def _submit_at_node(
     async def call() -> dict[str, Any]:
         if submission.received_by is None:
             return await client.submit_case(sent, actor=actor, now=now, applicant_language=language)
-        return await nodeclient.write(
+        return await nodewrites.write(
             client,
             "receiveCase",
             actor=actor,

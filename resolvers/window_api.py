@@ -19,7 +19,7 @@ from levels.node.steps import encode_actor
 from levels.windows.errors import WindowErrorCode
 from levels.windows.models import Appointment, QueueTicket
 from levels.windows.queue import TicketRequest
-from resolvers import nodeclient, remote
+from resolvers import nodewrites, remote
 from resolvers.cases import actor_of
 from resolvers.fanout import guarded
 from resolvers.nodeclient import NodeClient
@@ -126,7 +126,7 @@ async def change_window(
     window as it then stands (``window``) and the slots opened (``slots``)."""
 
     def call(client: NodeClient, actor: Mapping[str, Any]) -> Awaitable[dict[str, Any]]:
-        return nodeclient.change_window(
+        return nodewrites.change_window(
             client, window_id, change, actor=actor, now=now, given=given
         )
 
@@ -140,7 +140,7 @@ async def appointment_step(
     node: the ``appointment``, its ``slot`` and the ``ticket`` checked in."""
 
     def call(client: NodeClient, actor: Mapping[str, Any]) -> Awaitable[dict[str, Any]]:
-        return nodeclient.take_appointment_step(client, key, step, actor=actor, now=now, **extra)
+        return nodewrites.take_appointment_step(client, key, step, actor=actor, now=now, **extra)
 
     return await _rows_at_node(info, node, call)
 
