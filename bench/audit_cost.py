@@ -311,8 +311,15 @@ async def _round(
             found[layout] = {}
             for name, op in OPS.items():
                 await _tps(node, cases, op, SECONDS / 4)  # warm-up
-                found[layout][name] = await _tps(node, cases, op)
-                print(f"    {layout:<14} {name:<40} {found[layout][name]:8.0f} tps", flush=True)
+                cpu = time.process_time()
+                found[layout][name] = tps = await _tps(node, cases, op)
+                # the bench's own CPU per operation: a client starved of a core is
+                # bound by it, not by the store
+                per_op = (time.process_time() - cpu) / max(1.0, tps * SECONDS) * 1000
+                print(
+                    f"    {layout:<14} {name:<40} {tps:8.0f} tps, {per_op:.2f} ms of CPU an op",
+                    flush=True,
+                )
         return found
     finally:
         await nodes.dispose()
