@@ -280,10 +280,9 @@ async def act_on_case(
             return await _act_remotely(info, node, number, ask)
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))
-    actor = actor_of(info)
 
     async def in_store(session: AsyncSession) -> Case:
-        return await change(session, actor)
+        return await change(session, actor_of(info))
 
     async with session:
         # the node's own runner, with the hub's policy check on the row it read
