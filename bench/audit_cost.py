@@ -2,10 +2,9 @@
 clients, in transactions per second, on the county store of the demo city.
 
 Run ``python -m bench.audit_cost`` (PostgreSQL from ``GOVHUB_BENCH_PG``, databases named
-by ``GOVHUB_BENCH_PG_PREFIX``). It works against whichever ``levels`` package is first
-on the path, so the release before one chain per division is measured by running the
-same file with ``PYTHONPATH`` at a checkout of that release (``git worktree add``): it
-then writes every event to the store's one chain, as that release does.
+by ``GOVHUB_BENCH_PG_PREFIX``). Each run times both layouts on one store: the 64
+cases over 16 divisions (a chain each), and 64 more in one division — one shared chain
+head, as the one chain per store before chains per division was.
 
 * ``staff-read``: a staff member's read of a case — the case read by key, then its READ
   event appended: before, in the reading session (head locked, event, head, commit),
@@ -24,9 +23,21 @@ times the same ops on a given county store with the 64 cases over 16 divisions o
 one division, one shared chain head as one chain per store was, and the plain-SQL
 append with 16 heads or one.
 
-The store's pool holds 6 connections (the 16 clients share them). The cases are 64
-copies of a demo case spread over 16 divisions (4 each); client i works on case i,
-i + 16, … in turn."""
+``--pool 6,16`` (the default): the store's pool, per run, with no overflow. The 16
+clients share it; a pool smaller than the clients makes a client that waits for a lock
+hold a connection others wait for. 16 is what a production node gives each worker per
+store and more (``GOVHUB_DB_CONNECTION_BUDGET`` of 80 over one worker's five stores: 8 +
+8), so it is sized for the clients; 6 is the pool of the earlier measurements.
+
+``--rtt-ms 0,10`` (the default): the store as it is, and 10 ms away — the bench starts
+a TCP proxy (``bench.delay``) in front of PostgreSQL that delays every packet half of it
+each way, and points the county store's URL at it.
+
+The cases are 64 copies of a demo case over 16 divisions (4 each); client i works on
+the cases of division i in turn (as a desk of its division would: one chain per
+division is one appender per chain), or with ``--mixed`` on case i, i + 16, … of the
+list in division order, as earlier runs did: then clients 0–3 walk the same four
+divisions in step, four appenders a chain."""
 
 from __future__ import annotations
 
@@ -38,21 +49,27 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from bench.backends import DEMO_NOW, PostgresBackend, open_stores
+from bench.delay import DelayProxy
 from gateway.nodes import LevelNode, NodeRegistry
+from gateway.settings import Settings
 from levels.audit import chain
 from levels.cases import service as case_service
 from levels.cases.models import Case
 from levels.common.enums import Level
 
 CLIENTS = 16
+# the pool of ``chain_cost``'s store in ``bench.topology`` (its servers share
+# PostgreSQL's connections); ``main`` takes ``--pool``
 POOL = 6
+POOLS = (6, 16)
+RTTS_MS = (0.0, 10.0)
 DIVISIONS = 16
 PER_DIVISION = 4
 SECONDS = float(os.environ.get("GOVHUB_BENCH_AUDIT_SECONDS", "8"))
 STAFF = case_service.Actor(id="bench-staff", kind="STAFF", role="SUPERVISOR", channel="WEB")
-PER_DIVISION_CHAINS = hasattr(chain, "append_many")
 
 
 async def _clone_cases(
@@ -72,6 +89,13 @@ async def _clone_cases(
                 session.add(Case(**(fields | {"number": number, "division_code": division})))
                 numbers.append(number)
     return numbers
+
+
+def one_division_a_client(numbers: list[str]) -> list[str]:
+    """``_clone_cases``' numbers (division by division) in the order that makes client
+    i (cases i, i + 16, …) work in division i alone."""
+    per = len(numbers) // DIVISIONS
+    return [numbers[d * per + i] for i in range(per) for d in range(DIVISIONS)]
 
 
 async def _read_in_session(node: LevelNode, number: str) -> None:
@@ -251,39 +275,100 @@ async def main_raw() -> None:
         await backend.cleanup()
 
 
+def _numbers_arg(flag: str, default: tuple[float, ...]) -> tuple[float, ...]:
+    args = sys.argv[1:]
+    if flag not in args:
+        return default
+    return tuple(float(v) for v in args[args.index(flag) + 1].split(","))
+
+
+def _proxied(url: str, port: int) -> str:
+    """``url`` with its host and port those of the delay proxy."""
+    parsed = make_url(url).set(host="127.0.0.1", port=port)
+    return parsed.render_as_string(hide_password=False)
+
+
+async def _round(
+    settings: Settings, numbers: dict[str, list[str]], pool: int, rtt: float
+) -> dict[str, dict[str, float]]:
+    """Every op on both layouts, on the county store behind ``pool`` connections and
+    ``rtt`` ms of round trip: tps by layout, then by op."""
+    proxy = None
+    url = settings.county_db_url
+    assert url is not None, "the PostgreSQL backend names every store"
+    if rtt > 0:
+        parsed = make_url(url)
+        proxy = DelayProxy(parsed.host or "127.0.0.1", parsed.port or 5432, rtt / 2000)
+        url = _proxied(url, await proxy.start())
+    sized = settings.model_copy(
+        update={"db_pool_size": pool, "db_max_overflow": 0, "county_db_url": url}
+    )
+    nodes = NodeRegistry.from_settings(sized)
+    try:
+        node = nodes[Level.COUNTY]
+        found: dict[str, dict[str, float]] = {}
+        for layout, cases in numbers.items():
+            found[layout] = {}
+            for name, op in OPS.items():
+                await _tps(node, cases, op, SECONDS / 4)  # warm-up
+                cpu = time.process_time()
+                found[layout][name] = tps = await _tps(node, cases, op)
+                # the bench's own CPU per operation: a client starved of a core is
+                # bound by it, not by the store
+                per_op = (time.process_time() - cpu) / max(1.0, tps * SECONDS) * 1000
+                print(
+                    f"    {layout:<14} {name:<40} {tps:8.0f} tps, {per_op:.2f} ms of CPU an op",
+                    flush=True,
+                )
+        return found
+    finally:
+        await nodes.dispose()
+        if proxy is not None:
+            await proxy.close()
+
+
 async def main() -> None:
     backend = PostgresBackend()
     if reason := await backend.unavailable():
         sys.exit(reason)
-    # a pool smaller than the clients, as a hub under load has: who holds a connection
-    # while waiting for a lock keeps the others waiting for the pool
-    settings = (await backend.settings()).model_copy(
-        update={"db_pool_size": POOL, "db_max_overflow": 0}
-    )
+    settings = await backend.settings()
+    pools = [int(p) for p in _numbers_arg("--pool", POOLS)]
+    rtts = _numbers_arg("--rtt-ms", RTTS_MS)
     nodes, loaded = await open_stores(settings)
     try:
         node = nodes[Level.COUNTY]
-        numbers = await _clone_cases(node)
-        code = "one chain per division" if PER_DIVISION_CHAINS else "one chain per store"
-        print(
-            f"PostgreSQL, county store, {CLIENTS} clients, a pool of {POOL}, "
-            f"{SECONDS:.0f}s each ({code})"
-        )
-        print(f"  {loaded}")
-        runs: list[tuple[str, Callable[[LevelNode, str], Awaitable[None]]]] = [
-            ("staff-read, per-read transaction", _read_in_session),
-            ("write (case row + audit event)", _write),
-        ]
-        if PER_DIVISION_CHAINS:
-            runs.insert(1, ("staff-read, grouped (as Query.case)", _read_grouped))
-        for name, op in runs:
-            await _tps(node, numbers, op)  # warm-up
-            print(f"  {name:<40} {await _tps(node, numbers, op):8.0f} tps")
-        async with node.sessions() as session:
-            report = await chain.verify_chain(session=session, level="COUNTY")
-        print(f"  chains valid: {report.valid} ({report.events} events)")
+        spread = await _clone_cases(node)
+        if "--mixed" not in sys.argv[1:]:
+            spread = one_division_a_client(spread)
+        one = await _clone_cases(node, 1, DIVISIONS * PER_DIVISION, first=DIVISIONS)
     finally:
         await nodes.dispose()
+    numbers = {"shared head": one, "per division": spread}
+    try:
+        walk = "four clients a division" if "--mixed" in sys.argv[1:] else "a division a client"
+        print(f"PostgreSQL, county store, {CLIENTS} clients ({walk}), {SECONDS:.0f}s each")
+        print(f"  {loaded}")
+        rows = []
+        for rtt in rtts:
+            for pool in pools:
+                print(f"  {rtt:.0f} ms round trip added, a pool of {pool}", flush=True)
+                rows.append((rtt, pool, await _round(settings, numbers, pool, rtt)))
+        print("| round trip added | pool | " + " | ".join(OPS) + " |")
+        for rtt, pool, found in rows:
+            ratios = [found["per division"][n] / found["shared head"][n] for n in OPS]
+            cells = [
+                f"{found['shared head'][n]:,.0f} → {found['per division'][n]:,.0f} ({r:.1f}×)"
+                for n, r in zip(OPS, ratios, strict=True)
+            ]
+            print(f"| {rtt:.0f} ms | {pool} | " + " | ".join(cells) + " |")
+        nodes = NodeRegistry.from_settings(settings)
+        try:
+            async with nodes[Level.COUNTY].sessions() as session:
+                report = await chain.verify_chain(session=session, level="COUNTY")
+            print(f"  chains valid: {report.valid} ({report.events} events)")
+        finally:
+            await nodes.dispose()
+    finally:
         await backend.cleanup()
 
 

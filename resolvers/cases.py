@@ -7,12 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import nullcontext
 from typing import Any
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 from stdnum.cn import uscc as stdnum_uscc
 
 from auth.enums import AccountKind
@@ -25,8 +23,6 @@ from auth.policy import (
     refusal,
 )
 from auth.viewer import Viewer
-from levels.calendar.workdays import WorkCalendar, load_calendar
-from levels.cases import due
 from levels.cases import service as case_service
 from levels.cases.enums import CaseStatus
 from levels.cases.errors import CaseErrorCode
@@ -276,48 +272,25 @@ async def act_on_case(
     — the payload then carries both the error and the case as it now stands."""
     ctx = info.context
     viewer = ctx.viewer
-    moved = False
     try:
         node, session, row = await _at_holder(info, number, via_api=via_api is not None)
         if session is None:
             assert via_api is not None
             ask = await via_api(_may_act(viewer, action, row))
             return await _act_remotely(info, node, number, ask)
-        async with session:
-            row = _may_act(viewer, action, row)
-            try:
-                moved = await due.apply_due(session, number, now=now, calendar=_calendar)
-                if step is not None:
-                    due.refuse_overtaken(row, step)
-                # after a timer moved the case, the change runs in a savepoint: refused,
-                # it leaves what the timer did (only then: on SQLite a savepoint opened
-                # before the first write would make the reads part of the transaction)
-                async with session.begin_nested() if moved else nullcontext():
-                    case = await change(session, actor_of(info))
-                await session.commit()
-            except StaleDataError:
-                # someone else moved the case between our read and our write
-                await session.rollback()
-                raise DomainError(
-                    CaseErrorCode.VERSION_CONFLICT, field=["input", "number"]
-                ) from None
-            except DomainError as e:
-                if not await due.settle_refused(session, e, moved=moved):
-                    raise
-                now_row = await session.get(Case, number, populate_existing=True)
-                assert now_row is not None
-                if moved:
-                    await case_updates.publish_case_updated(info.context.broker, number)
-                return CasePayload(
-                    case=CaseType.from_row(now_row), errors=user_errors(e, ctx.locale)
-                )
-            except BaseException:
-                await session.rollback()
-                raise
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))
-    await case_updates.publish_case_updated(info.context.broker, case.number)
-    return CasePayload(case=CaseType.from_row(case))
+
+    async def in_store(session: AsyncSession) -> Case:
+        return await change(session, actor_of(info))
+
+    async with session:
+        # the node's own runner, with the hub's policy check on the row it read
+        outcome = await node_steps.run_change(
+            session, number, row, in_store, now=now, step=step,
+            check=lambda found: _may_act(viewer, action, found),
+        )  # fmt: skip
+    return await _answer(info, number, outcome)
 
 
 async def _act_remotely(info: Info, node: Node, number: str, ask: NodeAsk) -> CasePayload:
@@ -329,16 +302,19 @@ async def _act_remotely(info: Info, node: Node, number: str, ask: NodeAsk) -> Ca
     assert client is not None
     actor = actor_of(info)
     outcome = await guarded(ctx.nodes.breakers, node, lambda: ask(client, actor), client.timeout)
+    return await _answer(info, number, outcome)
+
+
+async def _answer(info: Info, number: str, outcome: StepOutcome) -> CasePayload:
+    """The payload of a change's outcome, wherever it ran; the case's subscribers are
+    told when it changed (the change done, or a due timer moved it first)."""
+    ctx = info.context
     if outcome.case is not None and (outcome.error is None or outcome.moved):
         await case_updates.publish_case_updated(ctx.broker, number)
     case = None if outcome.case is None else CaseType.from_row(outcome.case)
     if outcome.error is not None:
         return CasePayload(case=case, errors=user_errors(outcome.error, ctx.locale))
     return CasePayload(case=case)
-
-
-async def _calendar(session: AsyncSession) -> WorkCalendar:
-    return await load_calendar(session=session)
 
 
 def licence_fields(items: Sequence[Any] | None) -> dict[str, str]:

@@ -141,6 +141,12 @@ async def take_case_step(
 CaseChange = Callable[[AsyncSession], Awaitable[Case]]
 
 
+# the hub's check of who may change the case, on the row read (None: no such case):
+# the row when they may, else a DomainError (the node itself is told who acts, and
+# checks nothing more)
+CaseCheck = Callable[[Case | None], Case]
+
+
 async def change_case(
     sessions: async_sessionmaker[AsyncSession],
     number: str,
@@ -149,38 +155,64 @@ async def change_case(
     now: dt.datetime,
     step: Step | None = None,
 ) -> StepOutcome:
-    """One change of case ``number`` in this node's transaction: what its due timers
-    would have done by ``now`` first, then ``change`` (a step, a referral, a hand-in …)
-    with its audit event. A change a timer made impossible is refused with the
-    deadline's code (for a ``step``, checked before it runs), and what the timer did
-    is kept: the outcome then has both. A case someone else moved between the read
-    and the write is VERSION_CONFLICT."""
-    moved = False
+    """One change of case ``number`` in a transaction of this node's store
+    (``run_change``), its row the transaction's first statement."""
     async with sessions() as session:
         row = await session.get(Case, number)
+        return await run_change(session, number, row, change, now=now, step=step)
+
+
+async def run_change(
+    session: AsyncSession,
+    number: str,
+    row: Case | None,
+    change: CaseChange,
+    *,
+    now: dt.datetime,
+    step: Step | None = None,
+    check: CaseCheck | None = None,
+) -> StepOutcome:
+    """One change of case ``number`` in ``session``'s transaction, whose first
+    statement read ``row``: ``check`` first (the hub's in-process path: who may act,
+    refused before anything is done), then what its due timers would have done by
+    ``now``, then ``change`` (a step, a referral, a hand-in …) with its audit event. A
+    change a timer made impossible is refused with the deadline's code (for a ``step``,
+    checked before it runs), and what the timer did is kept: the outcome then has both.
+    A case someone else moved between the read and the write is VERSION_CONFLICT.
+
+    The one runner of a case change: the node's API (``change_case``) and the hub's
+    mutations on a store in its process both end here."""
+    moved = False
+    try:
+        if check is not None:
+            row = check(row)
         if row is None:
-            return StepOutcome(None, error=DomainError(CaseErrorCode.CASE_NOT_FOUND, field=_NUMBER))
-        try:
-            moved = await due.apply_due(session, number, now=now, calendar=_calendar)
-            if step is not None:
-                due.refuse_overtaken(row, step)
-            # after a timer moved the case, the change runs in a savepoint: refused, it
-            # leaves what the timer did
-            async with session.begin_nested() if moved else nullcontext():
-                case = await change(session)
-            await session.commit()
-        except StaleDataError:
-            await session.rollback()
-            conflict = DomainError(CaseErrorCode.VERSION_CONFLICT, field=_NUMBER)
-            return StepOutcome(None, error=conflict)
-        except DomainError as e:
-            if not await due.settle_refused(session, e, moved=moved):
-                return StepOutcome(None, error=e)
-            now_row = await session.get(Case, number, populate_existing=True)
-            return StepOutcome(now_row, moved, e)
-        except BaseException:
-            await session.rollback()
-            raise
+            raise DomainError(CaseErrorCode.CASE_NOT_FOUND, field=_NUMBER)
+    except DomainError as e:
+        await session.rollback()
+        return StepOutcome(None, error=e)
+    try:
+        moved = await due.apply_due(session, number, now=now, calendar=_calendar)
+        if step is not None:
+            due.refuse_overtaken(row, step)
+        # after a timer moved the case, the change runs in a savepoint: refused, it
+        # leaves what the timer did (only then: on SQLite a savepoint opened before the
+        # first write would make the reads part of the transaction)
+        async with session.begin_nested() if moved else nullcontext():
+            case = await change(session)
+        await session.commit()
+    except StaleDataError:
+        await session.rollback()
+        conflict = DomainError(CaseErrorCode.VERSION_CONFLICT, field=_NUMBER)
+        return StepOutcome(None, error=conflict)
+    except DomainError as e:
+        if not await due.settle_refused(session, e, moved=moved):
+            return StepOutcome(None, error=e)
+        now_row = await session.get(Case, number, populate_existing=True)
+        return StepOutcome(now_row, moved, e)
+    except BaseException:
+        await session.rollback()
+        raise
     return StepOutcome(case, moved)
 
 

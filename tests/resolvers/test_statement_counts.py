@@ -190,10 +190,10 @@ async def test_case_lists_cost_a_fixed_number_of_statements(
 # policy check), its due timers locked, the case locked (once: the step does not lock it
 # again), the calendar (one statement, which the answer's clock reuses), the item, the
 # ended timers cancelled (one UPDATE), the suspensions (the clock), the case UPDATE, the
-# audit chain (on PostgreSQL the head locked and read, then the event written and the
-# head moved in one statement; on SQLite a write to the head first, the event, the
-# head moved), the acceptance notice (its number and the org's name in one statement,
-# the signing key, one INSERT sealed)
+# audit chain (on PostgreSQL the head locked, then the event and the head's move in one
+# statement; on SQLite a write to the head first, the head read, the event, the head
+# moved), the acceptance notice (its number and the org's name in one statement, the
+# signing key, one INSERT sealed)
 ACCEPT_STATEMENTS = {"postgres": 13, "sqlite": 15}
 
 
