@@ -17,7 +17,8 @@ refusal ``error`` with the same codes as the hub's."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.scalars import JSON
@@ -32,6 +33,39 @@ _Input = Annotated[
     JSON | None,
     strawberry.argument(description="The change's input (a StepInput: expectedVersion …)"),
 ]
+
+
+async def _change(
+    info: NodeInfo, number: str, now: dt.datetime, make: Callable[[Any], Awaitable[Any]]
+) -> CaseStepResult:
+    """A change of a case held here: refused unless held here, then ``make`` with the
+    node's sessions, answered as ``takeCaseStep``."""
+    context = info.context
+    held_here(context, number, now)
+    return case_result(await make(context.sessions), context.locale)
+
+
+def _plain(change: Callable[..., Awaitable[Any]], description: str) -> Any:
+    """A mutation field for a change that takes the case, its input and who makes it."""
+
+    async def resolve(
+        self: Any,
+        info: NodeInfo,
+        number: _Number,
+        actor: ActorInput,
+        now: _Now,
+        input: _Input = None,
+    ) -> CaseStepResult:
+        return await _change(
+            info,
+            number,
+            now,
+            lambda sessions: change(
+                sessions, number, steps.decode_input(input or {}), actor=actor.actor(), now=now
+            ),
+        )
+
+    return strawberry.mutation(resolver=resolve, description=description)
 
 
 @strawberry.type(name="CaseMutation", description="The other changes of a case")
@@ -62,73 +96,35 @@ class CaseMutations:
         ] = "",
         input: _Input = None,
     ) -> CaseStepResult:
-        context = info.context
-        held_here(context, number, now)
-        outcome = await referrals.refer_case(
-            context.sessions,
+        return await _change(
+            info,
             number,
-            steps.decode_input(input or {}),
-            opinion=opinion,
-            reviewer_name=reviewer_name,
-            item=referrals.decode_item(item),
-            review_town=referrals.decode_town(review_town),
-            actor=actor.actor(),
-            now=now,
+            now,
+            lambda sessions: referrals.refer_case(
+                sessions,
+                number,
+                steps.decode_input(input or {}),
+                opinion=opinion,
+                reviewer_name=reviewer_name,
+                item=referrals.decode_item(item),
+                review_town=referrals.decode_town(review_town),
+                actor=actor.actor(),
+                now=now,
+            ),
         )
-        return case_result(outcome, context.locale)
 
-    @strawberry.mutation(
-        description="收集: add what the file of a case waiting here to be referred lacks "
-        "(`input.materials`)"
+    complete_file = _plain(
+        referrals.complete_file,
+        "收集: add what the file of a case waiting here to be referred lacks (`input.materials`)",
     )
-    async def complete_file(
-        self, info: NodeInfo, number: _Number, actor: ActorInput, now: _Now, input: _Input = None
-    ) -> CaseStepResult:
-        context = info.context
-        held_here(context, number, now)
-        outcome = await referrals.complete_file(
-            context.sessions,
-            number,
-            steps.decode_input(input or {}),
-            actor=actor.actor(),
-            now=now,
-        )
-        return case_result(outcome, context.locale)
-
-    @strawberry.mutation(
-        description="一次性告知 to the station that received a referred case "
-        "(`input.missing`: material, note)"
+    notify_station = _plain(
+        referrals.notify_station,
+        "一次性告知 to the station that received a referred case (`input.missing`: material, note)",
     )
-    async def notify_station(
-        self, info: NodeInfo, number: _Number, actor: ActorInput, now: _Now, input: _Input = None
-    ) -> CaseStepResult:
-        context = info.context
-        held_here(context, number, now)
-        outcome = await referrals.notify_station(
-            context.sessions,
-            number,
-            steps.decode_input(input or {}),
-            actor=actor.actor(),
-            now=now,
-        )
-        return case_result(outcome, context.locale)
-
-    @strawberry.mutation(
-        description="The station supplies what its notice listed (`input.materials`)"
+    supplement_at_station = _plain(
+        referrals.supplement_at_station,
+        "The station supplies what its notice listed (`input.materials`)",
     )
-    async def supplement_at_station(
-        self, info: NodeInfo, number: _Number, actor: ActorInput, now: _Now, input: _Input = None
-    ) -> CaseStepResult:
-        context = info.context
-        held_here(context, number, now)
-        outcome = await referrals.supplement_at_station(
-            context.sessions,
-            number,
-            steps.decode_input(input or {}),
-            actor=actor.actor(),
-            now=now,
-        )
-        return case_result(outcome, context.locale)
 
     @strawberry.mutation(
         description="网上预审: the result told to the applicant of an online application "
@@ -143,52 +139,28 @@ class CaseMutations:
         result: Annotated[str, strawberry.argument(description="PASSED or INCOMPLETE")],
         input: _Input = None,
     ) -> CaseStepResult:
-        context = info.context
-        held_here(context, number, now)
-        outcome = await case_changes.give_pre_review(
-            context.sessions,
+        return await _change(
+            info,
             number,
-            case_changes.pre_review_result(result),
-            steps.decode_input(input or {}),
-            actor=actor.actor(),
-            now=now,
+            now,
+            lambda sessions: case_changes.give_pre_review(
+                sessions,
+                number,
+                case_changes.pre_review_result(result),
+                steps.decode_input(input or {}),
+                actor=actor.actor(),
+                now=now,
+            ),
         )
-        return case_result(outcome, context.locale)
 
-    @strawberry.mutation(
-        description="补交容缺材料: a promised material handed in (`input.materials`)"
+    hand_in_tolerated = _plain(
+        case_changes.hand_in_tolerated,
+        "补交容缺材料: a promised material handed in (`input.materials`)",
     )
-    async def hand_in_tolerated(
-        self, info: NodeInfo, number: _Number, actor: ActorInput, now: _Now, input: _Input = None
-    ) -> CaseStepResult:
-        context = info.context
-        held_here(context, number, now)
-        outcome = await case_changes.hand_in_tolerated(
-            context.sessions,
-            number,
-            steps.decode_input(input or {}),
-            actor=actor.actor(),
-            now=now,
-        )
-        return case_result(outcome, context.locale)
-
-    @strawberry.mutation(
-        description="A director lets the case be decided without the outstanding "
-        "material, for `input.reasons`"
+    override_tolerance = _plain(
+        case_changes.override_tolerance,
+        "A director lets the case be decided without the outstanding material, for `input.reasons`",
     )
-    async def override_tolerance(
-        self, info: NodeInfo, number: _Number, actor: ActorInput, now: _Now, input: _Input = None
-    ) -> CaseStepResult:
-        context = info.context
-        held_here(context, number, now)
-        outcome = await case_changes.override_tolerance(
-            context.sessions,
-            number,
-            steps.decode_input(input or {}),
-            actor=actor.actor(),
-            now=now,
-        )
-        return case_result(outcome, context.locale)
 
     @strawberry.mutation(
         description="联办: a department's decision on its part of a joint case "
@@ -205,14 +177,16 @@ class CaseMutations:
         ],
         input: _Input = None,
     ) -> CaseStepResult:
-        context = info.context
-        held_here(context, number, now)
-        outcome = await case_changes.decide_part(
-            context.sessions,
+        return await _change(
+            info,
             number,
-            implementation_code,
-            steps.decode_input(input or {}),
-            actor=actor.actor(),
-            now=now,
+            now,
+            lambda sessions: case_changes.decide_part(
+                sessions,
+                number,
+                implementation_code,
+                steps.decode_input(input or {}),
+                actor=actor.actor(),
+                now=now,
+            ),
         )
-        return case_result(outcome, context.locale)
