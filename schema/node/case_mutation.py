@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Annotated, Any
 
 import strawberry
@@ -36,13 +37,32 @@ _Input = Annotated[
 
 
 async def _change(
-    info: NodeInfo, number: str, now: dt.datetime, make: Callable[[Any], Awaitable[Any]]
+    info: NodeInfo,
+    number: str,
+    actor: ActorInput,
+    now: dt.datetime,
+    input: JSON | None,
+    change: Callable[..., Awaitable[Any]],
+    *first: Callable[[], object],
+    **decoded: Callable[[], object],
 ) -> CaseStepResult:
-    """A change of a case held here: refused unless held here, then ``make`` with the
-    node's sessions, answered as ``takeCaseStep``."""
+    """``change`` of a case held here, answered as ``takeCaseStep``: refused unless the
+    case is held here, then called with the node's sessions, the number, what ``first``
+    reads, the decoded input, what ``decoded`` reads, the actor and ``now``. The readers
+    run after the check and in that order, so a bad argument is refused as it always
+    was."""
     context = info.context
     held_here(context, number, now)
-    return case_result(await make(context.sessions), context.locale)
+    outcome = await change(
+        context.sessions,
+        number,
+        *(read() for read in first),
+        steps.decode_input(input or {}),
+        **{name: read() for name, read in decoded.items()},
+        actor=actor.actor(),
+        now=now,
+    )
+    return case_result(outcome, context.locale)
 
 
 def _plain(change: Callable[..., Awaitable[Any]], description: str) -> Any:
@@ -56,14 +76,7 @@ def _plain(change: Callable[..., Awaitable[Any]], description: str) -> Any:
         now: _Now,
         input: _Input = None,
     ) -> CaseStepResult:
-        return await _change(
-            info,
-            number,
-            now,
-            lambda sessions: change(
-                sessions, number, steps.decode_input(input or {}), actor=actor.actor(), now=now
-            ),
-        )
+        return await _change(info, number, actor, now, input, change)
 
     return strawberry.mutation(resolver=resolve, description=description)
 
@@ -99,18 +112,12 @@ class CaseMutations:
         return await _change(
             info,
             number,
+            actor,
             now,
-            lambda sessions: referrals.refer_case(
-                sessions,
-                number,
-                steps.decode_input(input or {}),
-                opinion=opinion,
-                reviewer_name=reviewer_name,
-                item=referrals.decode_item(item),
-                review_town=referrals.decode_town(review_town),
-                actor=actor.actor(),
-                now=now,
-            ),
+            input,
+            partial(referrals.refer_case, opinion=opinion, reviewer_name=reviewer_name),
+            item=lambda: referrals.decode_item(item),
+            review_town=lambda: referrals.decode_town(review_town),
         )
 
     complete_file = _plain(
@@ -142,15 +149,11 @@ class CaseMutations:
         return await _change(
             info,
             number,
+            actor,
             now,
-            lambda sessions: case_changes.give_pre_review(
-                sessions,
-                number,
-                case_changes.pre_review_result(result),
-                steps.decode_input(input or {}),
-                actor=actor.actor(),
-                now=now,
-            ),
+            input,
+            case_changes.give_pre_review,
+            lambda: case_changes.pre_review_result(result),
         )
 
     hand_in_tolerated = _plain(
@@ -178,15 +181,5 @@ class CaseMutations:
         input: _Input = None,
     ) -> CaseStepResult:
         return await _change(
-            info,
-            number,
-            now,
-            lambda sessions: case_changes.decide_part(
-                sessions,
-                number,
-                implementation_code,
-                steps.decode_input(input or {}),
-                actor=actor.actor(),
-                now=now,
-            ),
+            info, number, actor, now, input, case_changes.decide_part, lambda: implementation_code
         )
