@@ -6,7 +6,8 @@ the read the hub makes of a store."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, cast
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar, cast
 
 import strawberry
 from strawberry.scalars import JSON
@@ -15,7 +16,15 @@ from levels.common.reads import table
 from levels.common.rowcodec import encode_row
 from levels.windows import appointments, mine
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
-from schema.node.types import NodeInfo, Record
+from schema.node.types import NodeInfo, Record, records
+
+T = TypeVar("T")
+
+
+async def _read(info: NodeInfo, read: Callable[..., Awaitable[T]], *args: Any) -> T:
+    """``read(*args)`` in a reading session of the node's store."""
+    async with info.context.reading() as session:
+        return await read(*args, session=session)
 
 
 @strawberry.type(name="HallListsQuery", description="A hall's lists")
@@ -33,10 +42,8 @@ class HallListQueries:
             str | None, strawberry.argument(description="Only this window's")
         ] = None,
     ) -> list[Record]:
-        async with info.context.reading() as session:
-            found = await appointments.slots_of(org_code, day, window_id, session=session)
-        columns = table(AppointmentSlot)
-        return [Record(columns=cast(JSON, encode_row(columns, r))) for r in found]
+        found = await _read(info, appointments.slots_of, org_code, day, window_id)
+        return records(AppointmentSlot, found)
 
     @strawberry.field(
         description="The queue tickets an account holds here of `since` on, newest first "
@@ -49,10 +56,7 @@ class HallListQueries:
         since: Annotated[dt.date, strawberry.argument(description="The first day")],
         limit: Annotated[int, strawberry.argument(description="At most this many")],
     ) -> list[Record]:
-        async with info.context.reading() as session:
-            found = await mine.tickets_of(holder, since, limit, session=session)
-        columns = table(QueueTicket)
-        return [Record(columns=cast(JSON, encode_row(columns, r))) for r in found]
+        return records(QueueTicket, await _read(info, mine.tickets_of, holder, since, limit))
 
     @strawberry.field(
         description="The appointments an account booked here of `since` on, soonest first "
@@ -65,8 +69,7 @@ class HallListQueries:
         since: Annotated[dt.date, strawberry.argument(description="The first day")],
         limit: Annotated[int, strawberry.argument(description="At most this many")],
     ) -> list[Record]:
-        async with info.context.reading() as session:
-            found = await mine.appointments_of(person, since, limit, session=session)
+        found = await _read(info, mine.appointments_of, person, since, limit)
         booked, slots = table(Appointment), table(AppointmentSlot)
         return [
             Record(

@@ -20,14 +20,19 @@ from levels.city.models import CataloguePublication
 from levels.common import service as common_service
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.reads import ReadRow, table
-from levels.common.rowcodec import encode_row
+from levels.common.reads import ReadRow
 from levels.county import service as county_service
 from levels.licences.models import LicenceType
 from levels.node.cursors import decode_cursor, encode_cursor
 from levels.node.reads import DelegationRow
 from schema.node.query import PageInfo, page_size
-from schema.node.types import Delegation, Division, NodeInfo, Record
+from schema.node.types import Delegation, Division, NodeInfo, Record, records
+
+
+def _city_only(info: NodeInfo, field: str, detail: str) -> None:
+    """DIVISION_NOT_OWNED unless this node holds the city, which keeps ``detail``."""
+    if not info.context.scope.holds(Level.CITY):
+        raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=[field], detail=detail)
 
 
 @strawberry.type(description="A page of divisions, by code")
@@ -114,28 +119,20 @@ class ListQueries:
         info: NodeInfo,
         version: Annotated[int | None, strawberry.argument(description="Only this one")] = None,
     ) -> list[Record]:
-        if not info.context.scope.holds(Level.CITY):
-            raise DomainError(
-                ErrorCode.DIVISION_NOT_OWNED, field=["catalogueVersions"], detail="catalogue"
-            )
+        _city_only(info, "catalogueVersions", "catalogue")
         async with info.context.reading() as session:
             found = await publication.publications(session=session, version=version)
-        columns = table(CataloguePublication)
-        return [Record(columns=cast(JSON, encode_row(columns, r))) for r in found]
+        return records(CataloguePublication, found)
 
     @strawberry.field(
         description="The licence library's types (电子证照类型), every column; only the node "
         "holding the city keeps the library: DIVISION_NOT_OWNED elsewhere"
     )
     async def licence_types(self, info: NodeInfo) -> list[Record]:
-        if not info.context.scope.holds(Level.CITY):
-            raise DomainError(
-                ErrorCode.DIVISION_NOT_OWNED, field=["licenceTypes"], detail="library"
-            )
+        _city_only(info, "licenceTypes", "library")
         async with info.context.reading() as session:
             found = list(await session.scalars(select(LicenceType)))
-        columns = table(LicenceType)
-        return [Record(columns=cast(JSON, encode_row(columns, r))) for r in found]
+        return records(LicenceType, found)
 
     @strawberry.field(
         description="This node's working-day calendar: `days` (the override days: day, "

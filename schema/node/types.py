@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any, Protocol, Self, TypeVar, cast
 
 import strawberry
@@ -324,6 +325,12 @@ strawberry.enum(
 @strawberry.type(description="A row of this node's store, read by a key of a batch")
 class Record:
     columns: JSON = _d(_COLUMNS)
+
+
+def records(model: type, rows: Iterable[object]) -> list[Record]:
+    """``rows`` of ``model``'s table as records, every column."""
+    columns = table(model)
+    return [Record(columns=cast(JSON, encode_row(columns, r))) for r in rows]
 
 
 @strawberry.type(description="A record kept beside a case's row in this node's store")
