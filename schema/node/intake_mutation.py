@@ -12,27 +12,15 @@ catalogue."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, cast
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
-from levels.cases.models import Case as CaseRow
-from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.reads import table
-from levels.common.rowcodec import encode_row
 from levels.node import intake
-from levels.node.scope import NodeScope
-from schema.node.mutation import ActorInput, SubmissionResult, _refusal
+from schema.node.mutation import ActorInput, SubmissionResult, decode_submission, submitted
 from schema.node.types import NodeInfo
-
-
-def keeps_library(scope: NodeScope, implementation_code: str) -> bool:
-    """The city's licence library is kept by the node holding the city level there."""
-    org = implementation_code[:18]
-    city = org[2:6].ljust(12, "0") if org[2:6].isdigit() else None
-    return city is not None and scope.keeps(city, Level.CITY)
 
 
 @strawberry.type(name="IntakeMutation", description="A case received below the deciding org")
@@ -59,9 +47,7 @@ class IntakeMutations:
         ] = None,
     ) -> SubmissionResult:
         context = info.context
-        if now.tzinfo is None:
-            raise DomainError(ErrorCode.BAD_USER_INPUT, field=["now"], detail="no offset")
-        given = intake.decode_submission(submission)
+        given = decode_submission(submission, now)
         below = given.received_by
         if below is None:
             raise DomainError(
@@ -71,19 +57,5 @@ class IntakeMutations:
             raise DomainError(
                 ErrorCode.DIVISION_NOT_OWNED, field=["submission"], detail=below.division_code
             )
-        outcome = await intake.submit_case(
-            context.sessions,
-            given,
-            language=applicant_language,
-            actor=actor.actor(),
-            now=now,
-            signer=context.licence_signer,
-            keeps_library=keeps_library(context.scope, given.implementation_code),
-            read=intake.decode_item_read(item),
-        )
-        return SubmissionResult(
-            columns=None
-            if outcome.case is None
-            else cast(JSON, encode_row(table(CaseRow), outcome.case)),
-            error=_refusal(outcome.error, context.locale),
-        )
+        read = intake.decode_item_read(item)
+        return await submitted(context, given, actor, now, applicant_language, read)

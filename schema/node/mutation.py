@@ -13,6 +13,7 @@ from typing import Annotated, cast
 import strawberry
 from strawberry.scalars import JSON
 
+from levels.cases.intake import ItemRead, Submission
 from levels.cases.machine import Step
 from levels.cases.models import Case as CaseRow
 from levels.cases.service import Actor
@@ -23,6 +24,7 @@ from levels.common.rowcodec import encode_row
 from levels.licences.service import Issuing
 from levels.node import intake, steps
 from levels.node.read_audit import CaseRead, record_case_reads
+from levels.node.scope import NodeScope
 from schema.node.context import NodeContext
 from schema.node.query import NodeMutation
 from schema.node.types import NodeInfo
@@ -106,6 +108,48 @@ def held_here(context: NodeContext, number: str, now: dt.datetime) -> None:
         raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=["number"], detail=number[:12])
     if now.tzinfo is None:
         raise DomainError(ErrorCode.BAD_USER_INPUT, field=["now"], detail="no offset")
+
+
+def keeps_library(scope: NodeScope, implementation_code: str) -> bool:
+    """The city's licence library is kept by the node holding the city level there."""
+    org = implementation_code[:18]
+    city = org[2:6].ljust(12, "0") if org[2:6].isdigit() else None
+    return city is not None and scope.keeps(city, Level.CITY)
+
+
+def decode_submission(submission: JSON, now: dt.datetime) -> Submission:
+    """What the hub decided of a submission; BAD_USER_INPUT for an instant without its
+    offset, or a submission that does not decode."""
+    if now.tzinfo is None:
+        raise DomainError(ErrorCode.BAD_USER_INPUT, field=["now"], detail="no offset")
+    return intake.decode_submission(submission)
+
+
+async def submitted(
+    context: NodeContext,
+    given: Submission,
+    actor: ActorInput,
+    now: dt.datetime,
+    language: str | None,
+    read: ItemRead | None = None,
+) -> SubmissionResult:
+    """收件 of ``given`` in this node's transaction, as the hub reads it."""
+    outcome = await intake.submit_case(
+        context.sessions,
+        given,
+        language=language,
+        actor=actor.actor(),
+        now=now,
+        signer=context.licence_signer,
+        keeps_library=keeps_library(context.scope, given.implementation_code),
+        read=read,
+    )
+    return SubmissionResult(
+        columns=None
+        if outcome.case is None
+        else cast(JSON, encode_row(table(CaseRow), outcome.case)),
+        error=_refusal(outcome.error, context.locale),
+    )
 
 
 def case_result(outcome: steps.StepOutcome, locale: str) -> CaseStepResult:
@@ -192,27 +236,7 @@ class NodeMutations(NodeMutation):
         ] = None,
     ) -> SubmissionResult:
         context = info.context
-        if now.tzinfo is None:
-            raise DomainError(ErrorCode.BAD_USER_INPUT, field=["now"], detail="no offset")
-        given = intake.decode_submission(submission)
+        given = decode_submission(submission, now)
         if given.received_by is not None:  # received below the deciding org: receiveCase
             raise DomainError(ErrorCode.BAD_USER_INPUT, field=["submission"], detail="received_by")
-        # the city's licence library is kept by the node holding the city level there
-        org = given.implementation_code[:18]
-        city = org[2:6].ljust(12, "0") if org[2:6].isdigit() else None
-        keeps_library = city is not None and context.scope.keeps(city, Level.CITY)
-        outcome = await intake.submit_case(
-            context.sessions,
-            given,
-            language=applicant_language,
-            actor=actor.actor(),
-            now=now,
-            signer=context.licence_signer,
-            keeps_library=keeps_library,
-        )
-        return SubmissionResult(
-            columns=None
-            if outcome.case is None
-            else cast(JSON, encode_row(table(CaseRow), outcome.case)),
-            error=_refusal(outcome.error, context.locale),
-        )
+        return await submitted(context, given, actor, now, applicant_language)
