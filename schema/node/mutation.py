@@ -8,7 +8,7 @@ its implementing org (``submitCase``, ``levels/node/intake.py``), next to the in
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, cast
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,15 +19,13 @@ from levels.cases.models import Case as CaseRow
 from levels.cases.service import Actor
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.reads import table
-from levels.common.rowcodec import encode_row
 from levels.licences.service import Issuing
 from levels.node import intake, steps
 from levels.node.read_audit import CaseRead, record_case_reads
 from levels.node.scope import NodeScope
 from schema.node.context import NodeContext
 from schema.node.query import NodeMutation
-from schema.node.types import NodeInfo
+from schema.node.types import NodeInfo, row_columns
 
 strawberry.enum(Step, name="CaseStep", description="A step of a case (办件环节)")
 
@@ -145,9 +143,7 @@ async def submitted(
         read=read,
     )
     return SubmissionResult(
-        columns=None
-        if outcome.case is None
-        else cast(JSON, encode_row(table(CaseRow), outcome.case)),
+        columns=row_columns(CaseRow, outcome.case),
         error=_refusal(outcome.error, context.locale),
     )
 
@@ -155,9 +151,7 @@ async def submitted(
 def case_result(outcome: steps.StepOutcome, locale: str) -> CaseStepResult:
     """What became of a change of a case, as the hub reads it."""
     return CaseStepResult(
-        columns=None
-        if outcome.case is None
-        else cast(JSON, encode_row(table(CaseRow), outcome.case)),
+        columns=row_columns(CaseRow, outcome.case),
         moved=outcome.moved,
         error=_refusal(outcome.error, locale),
     )

@@ -6,19 +6,17 @@ its rectification there too. Who may rate is the hub's check, before it calls.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, cast
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
 
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.reads import table
-from levels.common.rowcodec import encode_row
 from levels.evaluations.enums import RatingLevel
 from levels.evaluations.models import Evaluation, Rectification
 from levels.node import ratings
 from schema.node.mutation import ActorInput, StepRefusal, _refusal, held_here
-from schema.node.types import NodeInfo
+from schema.node.types import NodeInfo, row_columns
 
 
 @strawberry.type(description="What became of a rating")
@@ -67,13 +65,8 @@ class RatingMutations:
             now=now,
             rectification_days=rectification_days,
         )
-        opened = outcome.rectification
         return RatingResult(
-            columns=None
-            if outcome.evaluation is None
-            else cast(JSON, encode_row(table(Evaluation), outcome.evaluation)),
-            rectification=None
-            if opened is None
-            else cast(JSON, encode_row(table(Rectification), opened)),
+            columns=row_columns(Evaluation, outcome.evaluation),
+            rectification=row_columns(Rectification, outcome.rectification),
             error=_refusal(outcome.error, context.locale),
         )

@@ -327,6 +327,11 @@ class Record:
     columns: JSON = _d(_COLUMNS)
 
 
+def row_columns(model: type, row: object | None) -> JSON | None:
+    """Every column of ``row`` of ``model``'s table (none: no row)."""
+    return None if row is None else cast(JSON, encode_row(table(model), row))
+
+
 def records(model: type, rows: Iterable[object]) -> list[Record]:
     """``rows`` of ``model``'s table as records, every column."""
     columns = table(model)
