@@ -25,11 +25,16 @@ import strawberry
 from strawberry.scalars import JSON
 
 from levels.node import case_changes, referrals, steps
-from schema.node.mutation import ActorInput, CaseStepResult, case_result, held_here
+from schema.node.mutation import (
+    ActorInput,
+    CaseNumber,
+    CaseStepResult,
+    HubNow,
+    case_result,
+    held_here,
+)
 from schema.node.types import NodeInfo
 
-_Number = Annotated[str, strawberry.argument(description="The case number")]
-_Now = Annotated[dt.datetime, strawberry.argument(description="The hub's instant")]
 _Input = Annotated[
     JSON | None,
     strawberry.argument(description="The change's input (a StepInput: expectedVersion …)"),
@@ -71,9 +76,9 @@ def _plain(change: Callable[..., Awaitable[Any]], description: str) -> Any:
     async def resolve(
         self: Any,
         info: NodeInfo,
-        number: _Number,
+        number: CaseNumber,
         actor: ActorInput,
-        now: _Now,
+        now: HubNow,
         input: _Input = None,
     ) -> CaseStepResult:
         return await _change(info, number, actor, now, input, change)
@@ -91,9 +96,9 @@ class CaseMutations:
     async def refer_case(
         self,
         info: NodeInfo,
-        number: _Number,
+        number: CaseNumber,
         actor: ActorInput,
-        now: _Now,
+        now: HubNow,
         item: Annotated[
             JSON, strawberry.argument(description="The item the case is decided under")
         ],
@@ -140,9 +145,9 @@ class CaseMutations:
     async def give_pre_review(
         self,
         info: NodeInfo,
-        number: _Number,
+        number: CaseNumber,
         actor: ActorInput,
-        now: _Now,
+        now: HubNow,
         result: Annotated[str, strawberry.argument(description="PASSED or INCOMPLETE")],
         input: _Input = None,
     ) -> CaseStepResult:
@@ -172,9 +177,9 @@ class CaseMutations:
     async def decide_part(
         self,
         info: NodeInfo,
-        number: _Number,
+        number: CaseNumber,
         actor: ActorInput,
-        now: _Now,
+        now: HubNow,
         implementation_code: Annotated[
             str, strawberry.argument(description="The part's implementation item")
         ],

@@ -19,6 +19,9 @@ from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from schema.node.types import NodeInfo, Record, records
 
 T = TypeVar("T")
+_Account = Annotated[str, strawberry.argument(description="The account")]
+_Since = Annotated[dt.date, strawberry.argument(description="The first day")]
+_Limit = Annotated[int, strawberry.argument(description="At most this many")]
 
 
 async def _read(info: NodeInfo, read: Callable[..., Awaitable[T]], *args: Any) -> T:
@@ -52,9 +55,9 @@ class HallListQueries:
     async def tickets_of(
         self,
         info: NodeInfo,
-        holder: Annotated[str, strawberry.argument(description="The account")],
-        since: Annotated[dt.date, strawberry.argument(description="The first day")],
-        limit: Annotated[int, strawberry.argument(description="At most this many")],
+        holder: _Account,
+        since: _Since,
+        limit: _Limit,
     ) -> list[Record]:
         return records(QueueTicket, await _read(info, mine.tickets_of, holder, since, limit))
 
@@ -65,9 +68,9 @@ class HallListQueries:
     async def appointments_of(
         self,
         info: NodeInfo,
-        person: Annotated[str, strawberry.argument(description="The account")],
-        since: Annotated[dt.date, strawberry.argument(description="The first day")],
-        limit: Annotated[int, strawberry.argument(description="At most this many")],
+        person: _Account,
+        since: _Since,
+        limit: _Limit,
     ) -> list[Record]:
         found = await _read(info, mine.appointments_of, person, since, limit)
         booked, slots = table(Appointment), table(AppointmentSlot)

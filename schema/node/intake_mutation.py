@@ -11,7 +11,6 @@ catalogue."""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import strawberry
@@ -19,7 +18,15 @@ from strawberry.scalars import JSON
 
 from levels.common.errors import DomainError, ErrorCode
 from levels.node import intake
-from schema.node.mutation import ActorInput, SubmissionResult, decode_submission, submitted
+from schema.node.mutation import (
+    ActorInput,
+    ApplicantLanguage,
+    HubNow,
+    SubmissionArg,
+    SubmissionResult,
+    decode_submission,
+    submitted,
+)
 from schema.node.types import NodeInfo
 
 
@@ -35,16 +42,14 @@ class IntakeMutations:
     async def receive_case(
         self,
         info: NodeInfo,
-        submission: Annotated[JSON, strawberry.argument(description="The submission")],
+        submission: SubmissionArg,
         actor: ActorInput,
-        now: Annotated[dt.datetime, strawberry.argument(description="The hub's instant")],
+        now: HubNow,
         item: Annotated[
             JSON | None,
             strawberry.argument(description="The implementing item and its guide: item, guide"),
         ] = None,
-        applicant_language: Annotated[
-            str | None, strawberry.argument(description="The applicant's language")
-        ] = None,
+        applicant_language: ApplicantLanguage = None,
     ) -> SubmissionResult:
         context = info.context
         given = decode_submission(submission, now)

@@ -29,6 +29,14 @@ from schema.node.types import NodeInfo, row_columns
 
 strawberry.enum(Step, name="CaseStep", description="A step of a case (办件环节)")
 
+# the arguments the node's writes share, each described once
+CaseNumber = Annotated[str, strawberry.argument(description="The case number")]
+HubNow = Annotated[dt.datetime, strawberry.argument(description="The hub's instant")]
+SubmissionArg = Annotated[JSON, strawberry.argument(description="The submission")]
+ApplicantLanguage = Annotated[
+    str | None, strawberry.argument(description="The applicant's language")
+]
+
 
 @strawberry.input(description="Who takes the step, as the audit trail records it")
 class ActorInput:
@@ -168,10 +176,10 @@ class NodeMutations(NodeMutation):
     async def take_case_step(
         self,
         info: NodeInfo,
-        number: Annotated[str, strawberry.argument(description="The case number")],
+        number: CaseNumber,
         step: Step,
         actor: ActorInput,
-        now: Annotated[dt.datetime, strawberry.argument(description="The hub's instant")],
+        now: HubNow,
         input: Annotated[
             JSON | None, strawberry.argument(description="The step's input (a StepInput)")
         ] = None,
@@ -222,12 +230,10 @@ class NodeMutations(NodeMutation):
     async def submit_case(
         self,
         info: NodeInfo,
-        submission: Annotated[JSON, strawberry.argument(description="The submission")],
+        submission: SubmissionArg,
         actor: ActorInput,
-        now: Annotated[dt.datetime, strawberry.argument(description="The hub's instant")],
-        applicant_language: Annotated[
-            str | None, strawberry.argument(description="The applicant's language")
-        ] = None,
+        now: HubNow,
+        applicant_language: ApplicantLanguage = None,
     ) -> SubmissionResult:
         context = info.context
         given = decode_submission(submission, now)

@@ -5,7 +5,6 @@ its rectification there too. Who may rate is the hub's check, before it calls.""
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 import strawberry
@@ -15,7 +14,7 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.evaluations.enums import RatingLevel
 from levels.evaluations.models import Evaluation, Rectification
 from levels.node import ratings
-from schema.node.mutation import ActorInput, StepRefusal, _refusal, held_here
+from schema.node.mutation import ActorInput, CaseNumber, HubNow, StepRefusal, _refusal, held_here
 from schema.node.types import NodeInfo, row_columns
 
 
@@ -39,10 +38,10 @@ class RatingMutations:
     async def rate_case(
         self,
         info: NodeInfo,
-        number: Annotated[str, strawberry.argument(description="The case number")],
+        number: CaseNumber,
         rating: Annotated[str, strawberry.argument(description="A RatingLevel")],
         actor: ActorInput,
-        now: Annotated[dt.datetime, strawberry.argument(description="The hub's instant")],
+        now: HubNow,
         rectification_days: Annotated[
             int, strawberry.argument(description="整改时限 in working days (the hub's setting)")
         ],
