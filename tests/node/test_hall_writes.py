@@ -20,7 +20,7 @@ from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.windows.board import board
 from levels.windows.models import Appointment, AppointmentSlot, WindowHours, WindowSetup
-from resolvers import nodeclient, remote
+from resolvers import nodewrites, remote
 from tests.auth.conftest import own_hub
 from tests.node.conftest import MakeClient
 from tests.node.test_case_steps import actor
@@ -64,17 +64,17 @@ async def test_a_windows_posts_and_hours_are_set_at_the_node(
     admin, b = actor(desk, "yuci.admin"), actor(desk, B_POST)
     before = await _count(nodes, AuditEvent, *SETUP)
 
-    same = await nodeclient.change_window(
+    same = await nodewrites.change_window(
         county, W02, "SET_POSTS", actor=admin, now=now,
         given={"a": _staff(desk, A_POST), "b": _staff(desk, A_POST)},
     )  # fmt: skip
-    posts = await nodeclient.change_window(
+    posts = await nodewrites.change_window(
         county, W02, "SET_POSTS", actor=admin, now=now,
         given={"a": _staff(desk, A_POST), "b": _staff(desk, B_POST)},
     )  # fmt: skip
-    on_post = await nodeclient.change_window(county, W02, "OPEN_POST", actor=b, now=now)
+    on_post = await nodewrites.change_window(county, W02, "OPEN_POST", actor=b, now=now)
     spans = [{"dayKind": "WORKDAY", "opens": 540, "closes": 720, "extended": False}]
-    hours = await nodeclient.change_window(
+    hours = await nodewrites.change_window(
         county, W02, "SET_HOURS", actor=admin, now=now, given={"hours": spans}
     )
 
@@ -104,14 +104,14 @@ async def test_a_windows_posts_and_hours_are_set_at_the_node(
     assert [(s.opens, s.closes) for s in read.spans[W02]] == [(540, 720)]
     # a change the node does not know, and a window of a division the town node does not own
     with pytest.raises(DomainError) as unknown:
-        await nodeclient.change_window(county, W02, "PAINT", actor=admin, now=now)
+        await nodewrites.change_window(county, W02, "PAINT", actor=admin, now=now)
     assert unknown.value.code is ErrorCode.BAD_USER_INPUT
     with pytest.raises(DomainError) as elsewhere:
-        await nodeclient.change_window(town, W02, "OPEN_POST", actor=b, now=now)
+        await nodewrites.change_window(town, W02, "OPEN_POST", actor=b, now=now)
     assert elsewhere.value.code is ErrorCode.DIVISION_NOT_OWNED
     # back to the hall's standard hours, nobody on post, for the other tests
-    await nodeclient.change_window(county, W02, "SET_HOURS", actor=admin, now=now, given={})
-    await nodeclient.change_window(county, W02, "LEAVE_POST", actor=b, now=now)
+    await nodewrites.change_window(county, W02, "SET_HOURS", actor=admin, now=now, given={})
+    await nodewrites.change_window(county, W02, "LEAVE_POST", actor=b, now=now)
 
 
 async def test_a_slot_is_opened_booked_cancelled_and_checked_in_at_the_node(
@@ -123,23 +123,23 @@ async def test_a_slot_is_opened_booked_cancelled_and_checked_in_at_the_node(
     slots = [{"starts": 540, "ends": 570, "capacity": 2}]
     given = {"date": SLOT_DAY.isoformat(), "slots": slots}
 
-    opened = await nodeclient.change_window(
+    opened = await nodewrites.change_window(
         county, W02, "OPEN_SLOTS", actor=admin, now=now, given=given
     )
     [slot] = opened["columns"]["slots"]
     key = slot["public_id"]
-    booked = await nodeclient.take_appointment_step(county, key, "BOOK", actor=one, now=now)
+    booked = await nodewrites.take_appointment_step(county, key, "BOOK", actor=one, now=now)
     events = await _count(nodes, AuditEvent, *BOOKING)
-    twice = await nodeclient.take_appointment_step(county, key, "BOOK", actor=one, now=now)
-    other = await nodeclient.take_appointment_step(county, key, "BOOK", actor=two, now=now)
-    cancelled = await nodeclient.take_appointment_step(
+    twice = await nodewrites.take_appointment_step(county, key, "BOOK", actor=one, now=now)
+    other = await nodewrites.take_appointment_step(county, key, "BOOK", actor=two, now=now)
+    cancelled = await nodewrites.take_appointment_step(
         county, other["columns"]["appointment"]["public_id"], "CANCEL", actor=two, now=now
     )
     mine = booked["columns"]["appointment"]["public_id"]
-    early = await nodeclient.take_appointment_step(
+    early = await nodewrites.take_appointment_step(
         county, mine, "CHECK_IN", actor=one, now=now, channel="MOBILE"
     )
-    checked = await nodeclient.take_appointment_step(
+    checked = await nodewrites.take_appointment_step(
         county, mine, "CHECK_IN", actor=one, now=at(SLOT_DAY, 8) + dt.timedelta(minutes=40),
         channel="MOBILE",
     )  # fmt: skip
