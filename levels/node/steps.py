@@ -162,6 +162,34 @@ async def change_case(
         return await run_change(session, number, row, change, now=now, step=step)
 
 
+async def change_by_rule(
+    sessions: async_sessionmaker[AsyncSession],
+    number: str,
+    rule: Callable[..., Awaitable[Case]],
+    *args: Any,
+    given: StepInput,
+    actor: Actor,
+    now: dt.datetime,
+    **kwargs: Any,
+) -> StepOutcome:
+    """``change_case`` by one rule of ``levels/cases``, called as ``rule(number, *args,
+    expected_version=given.expected_version, session=…, actor=actor, now=now,
+    **kwargs)``."""
+
+    async def change(session: AsyncSession) -> Case:
+        return await rule(
+            number,
+            *args,
+            expected_version=given.expected_version,
+            session=session,
+            actor=actor,
+            now=now,
+            **kwargs,
+        )
+
+    return await change_case(sessions, number, change, now=now)
+
+
 async def run_change(
     session: AsyncSession,
     number: str,
