@@ -21,7 +21,8 @@ from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.evaluations.models import Evaluation, Rectification
 from levels.evaluations.service import DEFAULT_RECTIFICATION_DAYS, RESULT_STATUSES
-from resolvers.nodeclient import NodeClient, write
+from resolvers.nodeclient import NodeClient
+from resolvers.nodewrites import write
 from tests.node.conftest import MakeClient
 from tests.scenarios.desk import at
 

@@ -31,7 +31,8 @@ from levels.node.intake import (
     encode_item_read,
     encode_submission,
 )
-from resolvers.nodeclient import NodeClient, write
+from resolvers.nodeclient import NodeClient
+from resolvers.nodewrites import write
 from tests.node.conftest import MakeClient
 from tests.node.test_case_changes import STATION_CLERK, desk  # noqa: F401 (fixture)
 from tests.node.test_case_steps import actor
