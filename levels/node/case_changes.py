@@ -19,7 +19,7 @@ from levels.cases.models import Case
 from levels.cases.prereview_record import record_pre_review
 from levels.cases.service import Actor, StepInput
 from levels.common.errors import DomainError, ErrorCode
-from levels.node.steps import StepOutcome, change_by_rule, change_case
+from levels.node.steps import StepOutcome, change_by_rule, change_case, given_change
 
 
 def pre_review_result(value: str) -> PreReviewResult:
@@ -52,32 +52,10 @@ async def give_pre_review(
     )
 
 
-async def hand_in_tolerated(
-    sessions: async_sessionmaker[AsyncSession],
-    number: str,
-    given: StepInput,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-) -> StepOutcome:
-    """补交容缺材料 (``given.materials``)."""
-    return await change_by_rule(
-        sessions, number, handin.hand_in, given.materials, given=given, actor=actor, now=now
-    )
-
-
-async def override_tolerance(
-    sessions: async_sessionmaker[AsyncSession],
-    number: str,
-    given: StepInput,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-) -> StepOutcome:
-    """A director's waiver of the outstanding material, for ``given.reasons``."""
-    return await change_by_rule(
-        sessions, number, handin.override, given.reasons, given=given, actor=actor, now=now
-    )
+# 补交容缺材料 (``given.materials``)
+hand_in_tolerated = given_change(handin.hand_in, "materials")
+# a director's waiver of the outstanding material, for ``given.reasons``
+override_tolerance = given_change(handin.override, "reasons")
 
 
 async def decide_part(

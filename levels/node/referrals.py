@@ -22,7 +22,7 @@ from levels.cases.service import Actor, StepInput
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import MatterImplementation
-from levels.node.steps import StepOutcome, change_by_rule
+from levels.node.steps import StepOutcome, change_by_rule, given_change
 
 # what a referral reads of the item it is decided under (``referral.next_hop``)
 _ITEM_FIELDS = {
@@ -117,61 +117,9 @@ async def refer_case(
     )
 
 
-async def complete_file(
-    sessions: async_sessionmaker[AsyncSession],
-    number: str,
-    given: StepInput,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-) -> StepOutcome:
-    """收集: what the file lacks (``given.materials``), added where the case waits."""
-    return await change_by_rule(
-        sessions,
-        number,
-        referral_rules.complete_file,
-        given.materials,
-        given=given,
-        actor=actor,
-        now=now,
-    )
-
-
-async def notify_station(
-    sessions: async_sessionmaker[AsyncSession],
-    number: str,
-    given: StepInput,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-) -> StepOutcome:
-    """一次性告知 to the station (``given.missing``: material, note)."""
-    return await change_by_rule(
-        sessions,
-        number,
-        referral_rules.notify_station,
-        given.missing,
-        given=given,
-        actor=actor,
-        now=now,
-    )
-
-
-async def supplement_at_station(
-    sessions: async_sessionmaker[AsyncSession],
-    number: str,
-    given: StepInput,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-) -> StepOutcome:
-    """The station supplies what the notice listed (``given.materials``)."""
-    return await change_by_rule(
-        sessions,
-        number,
-        referral_rules.supplement_at_station,
-        given.materials,
-        given=given,
-        actor=actor,
-        now=now,
-    )
+# 收集: what the file lacks (``given.materials``), added where the case waits
+complete_file = given_change(referral_rules.complete_file, "materials")
+# 一次性告知 to the station (``given.missing``: material, note)
+notify_station = given_change(referral_rules.notify_station, "missing")
+# the station supplies what the notice listed (``given.materials``)
+supplement_at_station = given_change(referral_rules.supplement_at_station, "materials")

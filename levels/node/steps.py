@@ -18,7 +18,7 @@ import enum
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -188,6 +188,39 @@ async def change_by_rule(
         )
 
     return await change_case(sessions, number, change, now=now)
+
+
+class GivenChange(Protocol):
+    """A change of a case that takes what the step's input gives (``given_change``)."""
+
+    async def __call__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        number: str,
+        given: StepInput,
+        *,
+        actor: Actor,
+        now: dt.datetime,
+    ) -> StepOutcome: ...
+
+
+def given_change(rule: Callable[..., Awaitable[Case]], field: str) -> GivenChange:
+    """``rule`` of ``levels/cases`` as a change of a case (``change_by_rule``), given the
+    step input's ``field`` after the case number."""
+
+    async def change(
+        sessions: async_sessionmaker[AsyncSession],
+        number: str,
+        given: StepInput,
+        *,
+        actor: Actor,
+        now: dt.datetime,
+    ) -> StepOutcome:
+        return await change_by_rule(
+            sessions, number, rule, getattr(given, field), given=given, actor=actor, now=now
+        )
+
+    return change
 
 
 async def run_change(
