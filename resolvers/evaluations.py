@@ -36,7 +36,6 @@ from resolvers.fanout import fan_out
 from resolvers.globalid import GlobalId, decode_id, decode_row_key, row_key
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
-from schema.cases import case_target
 from schema.evaluations import (
     ComplaintFilter,
     ComplaintPayload,
@@ -117,7 +116,6 @@ async def _write(info: Info, node: Node, work: Callable[[AsyncSession], Awaitabl
 
 async def rate_case(info: Info, input: Any) -> EvaluationPayload:
     ctx = info.context
-    viewer = ctx.viewer
     now = ctx.clock.now()
     try:
         number = parse_case_number(input.case_number, field=("input", "caseNumber")).value
@@ -131,17 +129,7 @@ async def rate_case(info: Info, input: Any) -> EvaluationPayload:
         node = await holder(info, number)
 
         async def work(session: AsyncSession) -> service.Rated:
-            row = await session.get(Case, number)
-            if row is None or not allows(viewer, Action.READ, case_target(row)):
-                raise DomainError(E.CASE_NOT_FOUND, field=["input", "caseNumber"])
-            target = Target(
-                Resource.EVALUATION,
-                division_code=row.division_code,
-                owner=row.applicant_id,
-                org_code=row.org_code,
-            )
-            if not allows(viewer, Action.RATE_CASE, target):
-                raise DomainError(E.NOT_THE_APPLICANT, field=["input", "caseNumber"])
+            rating_api.check_rating(info, await session.get(Case, number))
             return await service.rate_case(
                 number,
                 input.rating,

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +29,7 @@ from levels.licences import service as licence_service
 from levels.licences.enums import LicenceStatus, LicenceUseKind, VerificationOutcome
 from levels.licences.enums import VerificationReason as Why
 from levels.licences.errors import LicenceErrorCode
-from levels.licences.expiry import expire_if_due, status_on
+from levels.licences.expiry import change_after_expiry, status_on
 from levels.licences.identifiers import parse_licence_id
 from levels.licences.models import ELicence
 from levels.licences.tokens import COPY_TYP, Verdict, copy_claims, open_token, sign, token_kid
@@ -323,27 +322,12 @@ async def _manage(
         node = await _issuer_node(info, key)
         async with node.sessions() as session:
             _may_manage(viewer, await session.get(ELicence, key))
-            expired = False
-            try:
-                master = await licence_service.load_master(session, key)
-                expired = await expire_if_due(session, master, now)
-                # after the expiry, the change in a savepoint: refused, it leaves it
-                async with session.begin_nested() if expired else nullcontext():
-                    row = await change(session)
-                await session.commit()
-            except DomainError as e:
-                if not expired:
-                    await session.rollback()
-                    raise
-                await session.commit()
-                now_row = await session.get(ELicence, key, populate_existing=True)
-                assert now_row is not None
+            row, refused = await change_after_expiry(session, key, now, change)
+            assert row is not None
+            if refused is not None:  # the expiry kept, the change refused
                 return LicencePayload(
-                    licence=ELicenceType.from_row(now_row), errors=user_errors(e, ctx.locale)
+                    licence=ELicenceType.from_row(row), errors=user_errors(refused, ctx.locale)
                 )
-            except BaseException:
-                await session.rollback()
-                raise
     except DomainError as e:
         return LicencePayload(licence=None, errors=user_errors(e, ctx.locale))
     return LicencePayload(licence=ELicenceType.from_row(row), errors=[])

@@ -16,6 +16,22 @@ from typing import Any
 
 from resolvers.nodeclient import _TICKET, NodeClient, _acting
 
+
+async def _outcome(
+    client: NodeClient,
+    name: str,
+    document: str,
+    actor: Mapping[str, Any],
+    now: dt.datetime,
+    variables: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Mutation ``name`` asked once of the node, by ``actor`` at ``now``: its answer."""
+    found: dict[str, Any] = await client._outcome_call(
+        name, document, {**variables, **_acting(actor, now)}
+    )
+    return found
+
+
 _CHANGE_LICENCE = """
 mutation ChangeLicence(
   $id: String!, $action: String!, $actor: ActorInput!, $now: DateTime!,
@@ -45,16 +61,20 @@ async def change_licence(
     ``columns`` as it then stands (None: refused, nothing written) and the refusal
     ``error`` (both: its expiry kept, the change refused). Not retried: a node that
     does not answer may have made it."""
-    variables = {
-        "id": identifier,
-        "action": action,
-        **_acting(actor, now),
-        "reason": reason,
-        "fields": None if fields is None else dict(fields),
-        "validUntil": None if valid_until is None else valid_until.isoformat(),
-    }
-    found: dict[str, Any] = await client._outcome_call("changeLicence", _CHANGE_LICENCE, variables)
-    return found
+    return await _outcome(
+        client,
+        "changeLicence",
+        _CHANGE_LICENCE,
+        actor,
+        now,
+        {
+            "id": identifier,
+            "action": action,
+            "reason": reason,
+            "fields": None if fields is None else dict(fields),
+            "validUntil": None if valid_until is None else valid_until.isoformat(),
+        },
+    )
 
 
 _DELEGATION = "{ columns towns error { code field message detail } }"
@@ -108,21 +128,23 @@ async def delegate_matter(
     ``implementation_code`` to towns (``delegateMatter``): the delegation's ``columns``
     and ``towns`` (None: refused, nothing written) and the refusal ``error``. Not
     retried: a node that does not answer may have written it."""
-    variables = {
-        "divisionCode": division_code,
-        "implementationCode": implementation_code,
-        "legalInstrument": legal_instrument,
-        "effectiveFrom": effective_from.isoformat(),
-        **_acting(actor, now),
-        "towns": None if towns is None else list(towns),
-        "townDepartment": town_department,
-        "townsOfCounty": None if towns_of_county is None else list(towns_of_county),
-        "lacking": list(lacking),
-    }
-    found: dict[str, Any] = await client._outcome_call(
-        "delegateMatter", _DELEGATE_MATTER, variables
+    return await _outcome(
+        client,
+        "delegateMatter",
+        _DELEGATE_MATTER,
+        actor,
+        now,
+        {
+            "divisionCode": division_code,
+            "implementationCode": implementation_code,
+            "legalInstrument": legal_instrument,
+            "effectiveFrom": effective_from.isoformat(),
+            "towns": None if towns is None else list(towns),
+            "townDepartment": town_department,
+            "townsOfCounty": None if towns_of_county is None else list(towns_of_county),
+            "lacking": list(lacking),
+        },
     )
-    return found
 
 
 async def revoke_delegation(
@@ -136,16 +158,18 @@ async def revoke_delegation(
 ) -> dict[str, Any]:
     """Have the node owning the delegation's county withdraw it (``revokeDelegation``):
     as ``delegate_matter``."""
-    variables = {
-        "id": delegation_id,
-        "reason": reason,
-        **_acting(actor, now),
-        "townsOfCounty": None if towns_of_county is None else list(towns_of_county),
-    }
-    found: dict[str, Any] = await client._outcome_call(
-        "revokeDelegation", _REVOKE_DELEGATION, variables
+    return await _outcome(
+        client,
+        "revokeDelegation",
+        _REVOKE_DELEGATION,
+        actor,
+        now,
+        {
+            "id": delegation_id,
+            "reason": reason,
+            "townsOfCounty": None if towns_of_county is None else list(towns_of_county),
+        },
     )
-    return found
 
 
 _PUBLISH_CATALOGUE = """
@@ -171,11 +195,14 @@ async def publish_catalogue(
     """Have the node keeping the catalogue of ``city`` publish it (``publishCatalogue``):
     the publication's ``columns`` (None: refused, nothing written) and the refusal
     ``error``."""
-    variables = {"city": city, "urgent": urgent, **_acting(actor, now), "reason": reason}
-    found: dict[str, Any] = await client._outcome_call(
-        "publishCatalogue", _PUBLISH_CATALOGUE, variables
+    return await _outcome(
+        client,
+        "publishCatalogue",
+        _PUBLISH_CATALOGUE,
+        actor,
+        now,
+        {"city": city, "urgent": urgent, "reason": reason},
     )
-    return found
 
 
 _CHANGE_WINDOW = (
@@ -215,14 +242,14 @@ async def change_window(
     OPEN_POST, LEAVE_POST, SET_HOURS, SET_SERVICES, OPEN_SLOTS, with ``given`` as its
     ``input``): the rows' ``columns`` by name (None: refused, nothing written) and the
     refusal ``error``. Not retried: a node that does not answer may have made it."""
-    variables = {
-        "windowId": window_id,
-        "change": change,
-        **_acting(actor, now),
-        "input": None if given is None else dict(given),
-    }
-    found: dict[str, Any] = await client._outcome_call("changeWindow", _CHANGE_WINDOW, variables)
-    return found
+    return await _outcome(
+        client,
+        "changeWindow",
+        _CHANGE_WINDOW,
+        actor,
+        now,
+        {"windowId": window_id, "change": change, "input": None if given is None else dict(given)},
+    )
 
 
 async def take_appointment_step(
@@ -238,17 +265,14 @@ async def take_appointment_step(
     """Have the node book a seat of slot ``key`` (``BOOK``), or cancel or check in
     appointment ``key`` (``CANCEL``, ``CHECK_IN``) (``takeAppointmentStep``): as
     ``change_window``."""
-    variables = {
-        "key": key,
-        "step": step,
-        **_acting(actor, now),
-        "basicCode": basic_code,
-        "channel": channel,
-    }
-    found: dict[str, Any] = await client._outcome_call(
-        "takeAppointmentStep", _TAKE_APPOINTMENT_STEP, variables
+    return await _outcome(
+        client,
+        "takeAppointmentStep",
+        _TAKE_APPOINTMENT_STEP,
+        actor,
+        now,
+        {"key": key, "step": step, "basicCode": basic_code, "channel": channel},
     )
-    return found
 
 
 _RECEIVE_CASE = (
@@ -276,6 +300,4 @@ async def write(
     implementing ``item`` and its guide when another node keeps them — or ``rateCase``
     (its ``rectification`` beside). The answer's ``columns`` (None: refused, nothing
     written) and ``error``. Not retried: a node that does not answer may have made it."""
-    variables = {**arguments, **_acting(actor, now)}
-    found: dict[str, Any] = await client._outcome_call(name, _WRITES[name], variables)
-    return found
+    return await _outcome(client, name, _WRITES[name], actor, now, arguments)

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, TypeVar
 
 from levels.calendar.workdays import WorkCalendar
 from levels.city.models import CataloguePublication
@@ -23,6 +23,8 @@ from levels.licences.models import LicenceType
 from levels.node.cursors import encode_cursor
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
 from resolvers.nodeclient import NodeCallFailed, NodeClient
+
+_Row = TypeVar("_Row")
 
 _DIVISIONS = """
 query Divisions(
@@ -48,6 +50,15 @@ def _answer(client: NodeClient, data: dict[str, Any], name: str, kind: type) -> 
     if not isinstance(found, kind):
         raise NodeCallFailed(f"node {client.node_id}: {name} answered {found!r}")
     return found
+
+
+async def _rows(
+    client: NodeClient, model: type[_Row], document: str, name: str, variables: dict[str, Any]
+) -> list[_Row]:
+    """Query ``document``'s list ``name`` of the node, each item's ``columns`` a row of
+    ``model``."""
+    found = _answer(client, await client.query(document, variables), name, list)
+    return [decode_row(model, item["columns"]) for item in found]
 
 
 async def divisions(
@@ -111,9 +122,9 @@ query Versions($version: Int) { catalogueVersions(version: $version) { columns }
 async def catalogue_versions(client: NodeClient, version: int | None) -> list[CataloguePublication]:
     """The catalogue's published versions, newest first (or ``version``), at the node
     holding the city."""
-    data = await client.query(_VERSIONS, {"version": version})
-    found = _answer(client, data, "catalogueVersions", list)
-    return [decode_row(CataloguePublication, item["columns"]) for item in found]
+    return await _rows(
+        client, CataloguePublication, _VERSIONS, "catalogueVersions", {"version": version}
+    )
 
 
 _CALENDAR = "query Calendar { workCalendar }"
@@ -144,8 +155,7 @@ async def appointment_slots(
 ) -> list[AppointmentSlot]:
     """The node's appointment slots of an org on ``day`` (of one window when given)."""
     variables = {"orgCode": org_code, "day": day.isoformat(), "windowId": window_id}
-    found = _answer(client, await client.query(_SLOTS, variables), "appointmentSlots", list)
-    return [decode_row(AppointmentSlot, item["columns"]) for item in found]
+    return await _rows(client, AppointmentSlot, _SLOTS, "appointmentSlots", variables)
 
 
 _TICKETS_OF = """
@@ -160,8 +170,7 @@ async def tickets_of(
 ) -> list[QueueTicket]:
     """The node's tickets ``holder`` holds of ``since`` on, newest first."""
     variables = {"holder": holder, "since": since.isoformat(), "limit": limit}
-    found = _answer(client, await client.query(_TICKETS_OF, variables), "ticketsOf", list)
-    return [decode_row(QueueTicket, item["columns"]) for item in found]
+    return await _rows(client, QueueTicket, _TICKETS_OF, "ticketsOf", variables)
 
 
 _APPOINTMENTS_OF = """
@@ -192,5 +201,4 @@ _LICENCE_TYPES = "query LicenceTypes { licenceTypes { columns } }"
 
 async def licence_types(client: NodeClient) -> list[LicenceType]:
     """The licence library's types, at the node holding the city."""
-    found = _answer(client, await client.query(_LICENCE_TYPES, {}), "licenceTypes", list)
-    return [decode_row(LicenceType, item["columns"]) for item in found]
+    return await _rows(client, LicenceType, _LICENCE_TYPES, "licenceTypes", {})

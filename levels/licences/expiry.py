@@ -10,14 +10,25 @@ at the issuer (suspend, reinstate, revoke, reissue) takes first."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.common.enums import Level
+from levels.common.errors import DomainError
 from levels.licences.enums import LicenceStatus
 from levels.licences.models import ELicence
-from levels.licences.service import TRANSITIONS, _audit, _move, _publish, _System, china_day
+from levels.licences.service import (
+    TRANSITIONS,
+    _audit,
+    _move,
+    _publish,
+    _System,
+    china_day,
+    load_master,
+)
 
 EXPIRE_ACTION = "EXPIRE_LICENCE"
 
@@ -48,6 +59,36 @@ async def expire_if_due(session: AsyncSession, row: ELicence, now: dt.datetime) 
     await _audit(session, row, _System(), EXPIRE_ACTION, before, now, {})
     await _publish(session, row, now)
     return True
+
+
+async def change_after_expiry(
+    session: AsyncSession,
+    key: str,
+    now: dt.datetime,
+    change: Callable[[AsyncSession], Awaitable[ELicence]],
+) -> tuple[ELicence | None, DomainError | None]:
+    """``change`` of licence ``key`` in the issuing store's transaction, committed, after
+    ``expire_if_due``: the licence as it then stands and None. A change that the expiry
+    makes impossible is refused in a savepoint and the expiry kept: the licence as it
+    now stands and the refusal. Any other refusal rolls everything back and is raised."""
+    expired = False
+    try:
+        master = await load_master(session, key)
+        expired = await expire_if_due(session, master, now)
+        # after the expiry, the change in a savepoint: refused, it leaves it
+        async with session.begin_nested() if expired else nullcontext():
+            row = await change(session)
+        await session.commit()
+    except DomainError as e:
+        if not expired:
+            await session.rollback()
+            raise
+        await session.commit()
+        return await session.get(ELicence, key, populate_existing=True), e
+    except BaseException:
+        await session.rollback()
+        raise
+    return row, None
 
 
 async def expire_due(

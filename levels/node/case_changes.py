@@ -19,7 +19,7 @@ from levels.cases.models import Case
 from levels.cases.prereview_record import record_pre_review
 from levels.cases.service import Actor, StepInput
 from levels.common.errors import DomainError, ErrorCode
-from levels.node.steps import StepOutcome, change_case
+from levels.node.steps import StepOutcome, change_by_rule, change_case, given_change
 
 
 def pre_review_result(value: str) -> PreReviewResult:
@@ -40,65 +40,22 @@ async def give_pre_review(
     now: dt.datetime,
 ) -> StepOutcome:
     """网上预审's result (``given.missing``: what is missing or wrong)."""
-
-    async def record(session: AsyncSession) -> Case:
-        return await record_pre_review(
-            number,
-            result,
-            given.missing,
-            expected_version=given.expected_version,
-            session=session,
-            actor=actor,
-            now=now,
-        )
-
-    return await change_case(sessions, number, record, now=now)
+    return await change_by_rule(
+        sessions,
+        number,
+        record_pre_review,
+        result,
+        given.missing,
+        given=given,
+        actor=actor,
+        now=now,
+    )
 
 
-async def hand_in_tolerated(
-    sessions: async_sessionmaker[AsyncSession],
-    number: str,
-    given: StepInput,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-) -> StepOutcome:
-    """补交容缺材料 (``given.materials``)."""
-
-    async def hand_in(session: AsyncSession) -> Case:
-        return await handin.hand_in(
-            number,
-            given.materials,
-            expected_version=given.expected_version,
-            session=session,
-            actor=actor,
-            now=now,
-        )
-
-    return await change_case(sessions, number, hand_in, now=now)
-
-
-async def override_tolerance(
-    sessions: async_sessionmaker[AsyncSession],
-    number: str,
-    given: StepInput,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-) -> StepOutcome:
-    """A director's waiver of the outstanding material, for ``given.reasons``."""
-
-    async def override(session: AsyncSession) -> Case:
-        return await handin.override(
-            number,
-            given.reasons,
-            expected_version=given.expected_version,
-            session=session,
-            actor=actor,
-            now=now,
-        )
-
-    return await change_case(sessions, number, override, now=now)
+# 补交容缺材料 (``given.materials``)
+hand_in_tolerated = given_change(handin.hand_in, "materials")
+# a director's waiver of the outstanding material, for ``given.reasons``
+override_tolerance = given_change(handin.override, "reasons")
 
 
 async def decide_part(

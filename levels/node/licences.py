@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
-from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,7 +23,7 @@ from levels.cases.service import Actor
 from levels.common.errors import DomainError, ErrorCode
 from levels.licences import service
 from levels.licences.errors import LicenceErrorCode
-from levels.licences.expiry import expire_if_due
+from levels.licences.expiry import change_after_expiry
 from levels.licences.identifiers import parse_licence_id
 from levels.licences.keys import OrgSigner
 from levels.licences.models import ELicence
@@ -111,22 +110,8 @@ async def change_licence(
         if not scope.keeps(master.issuer_division_code[:12], master.issuer_level):
             # the library's copy of another node's licence: not this node's to change
             raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=["id"], detail=key)
-        expired = False
         try:
-            master = await service.load_master(session, key)
-            expired = await expire_if_due(session, master, now)
-            # after the expiry, the change in a savepoint: refused, it leaves it
-            async with session.begin_nested() if expired else nullcontext():
-                row = await work(session)
-            await session.commit()
+            row, refused = await change_after_expiry(session, key, now, work)
         except DomainError as e:
-            if not expired:
-                await session.rollback()
-                return LicenceOutcome(None, e)
-            await session.commit()
-            now_row = await session.get(ELicence, key, populate_existing=True)
-            return LicenceOutcome(now_row, e)
-        except BaseException:
-            await session.rollback()
-            raise
-    return LicenceOutcome(row)
+            return LicenceOutcome(None, e)
+    return LicenceOutcome(row, refused)

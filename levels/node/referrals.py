@@ -18,12 +18,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from levels.cases import referral, referral_rules
-from levels.cases.models import Case
 from levels.cases.service import Actor, StepInput
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import MatterImplementation
-from levels.node.steps import StepOutcome, change_case
+from levels.node.steps import StepOutcome, change_by_rule, given_change
 
 # what a referral reads of the item it is decided under (``referral.next_hop``)
 _ITEM_FIELDS = {
@@ -104,87 +103,23 @@ async def refer_case(
     now: dt.datetime,
 ) -> StepOutcome:
     """转报 of a case this node holds, up the route ``item`` and ``review_town`` give."""
-
-    async def refer(session: AsyncSession) -> Case:
-        return await referral.refer_case(
-            number,
-            opinion=opinion,
-            reviewer_name=reviewer_name,
-            expected_version=given.expected_version,
-            impl=item,
-            review_town=review_town,
-            session=session,
-            actor=actor,
-            now=now,
-        )
-
-    return await change_case(sessions, number, refer, now=now)
+    return await change_by_rule(
+        sessions,
+        number,
+        referral.refer_case,
+        given=given,
+        actor=actor,
+        now=now,
+        opinion=opinion,
+        reviewer_name=reviewer_name,
+        impl=item,
+        review_town=review_town,
+    )
 
 
-async def complete_file(
-    sessions: async_sessionmaker[AsyncSession],
-    number: str,
-    given: StepInput,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-) -> StepOutcome:
-    """收集: what the file lacks (``given.materials``), added where the case waits."""
-
-    async def complete(session: AsyncSession) -> Case:
-        return await referral_rules.complete_file(
-            number,
-            given.materials,
-            expected_version=given.expected_version,
-            session=session,
-            actor=actor,
-            now=now,
-        )
-
-    return await change_case(sessions, number, complete, now=now)
-
-
-async def notify_station(
-    sessions: async_sessionmaker[AsyncSession],
-    number: str,
-    given: StepInput,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-) -> StepOutcome:
-    """一次性告知 to the station (``given.missing``: material, note)."""
-
-    async def notify(session: AsyncSession) -> Case:
-        return await referral_rules.notify_station(
-            number,
-            given.missing,
-            expected_version=given.expected_version,
-            session=session,
-            actor=actor,
-            now=now,
-        )
-
-    return await change_case(sessions, number, notify, now=now)
-
-
-async def supplement_at_station(
-    sessions: async_sessionmaker[AsyncSession],
-    number: str,
-    given: StepInput,
-    *,
-    actor: Actor,
-    now: dt.datetime,
-) -> StepOutcome:
-    """The station supplies what the notice listed (``given.materials``)."""
-
-    async def supplement(session: AsyncSession) -> Case:
-        return await referral_rules.supplement_at_station(
-            number,
-            given.materials,
-            expected_version=given.expected_version,
-            session=session,
-            actor=actor,
-            now=now,
-        )
-
-    return await change_case(sessions, number, supplement, now=now)
+# 收集: what the file lacks (``given.materials``), added where the case waits
+complete_file = given_change(referral_rules.complete_file, "materials")
+# 一次性告知 to the station (``given.missing``: material, note)
+notify_station = given_change(referral_rules.notify_station, "missing")
+# the station supplies what the notice listed (``given.materials``)
+supplement_at_station = given_change(referral_rules.supplement_at_station, "materials")

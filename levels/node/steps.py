@@ -18,7 +18,7 @@ import enum
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -160,6 +160,67 @@ async def change_case(
     async with sessions() as session:
         row = await session.get(Case, number)
         return await run_change(session, number, row, change, now=now, step=step)
+
+
+async def change_by_rule(
+    sessions: async_sessionmaker[AsyncSession],
+    number: str,
+    rule: Callable[..., Awaitable[Case]],
+    *args: Any,
+    given: StepInput,
+    actor: Actor,
+    now: dt.datetime,
+    **kwargs: Any,
+) -> StepOutcome:
+    """``change_case`` by one rule of ``levels/cases``, called as ``rule(number, *args,
+    expected_version=given.expected_version, session=…, actor=actor, now=now,
+    **kwargs)``."""
+
+    async def change(session: AsyncSession) -> Case:
+        return await rule(
+            number,
+            *args,
+            expected_version=given.expected_version,
+            session=session,
+            actor=actor,
+            now=now,
+            **kwargs,
+        )
+
+    return await change_case(sessions, number, change, now=now)
+
+
+class GivenChange(Protocol):
+    """A change of a case that takes what the step's input gives (``given_change``)."""
+
+    async def __call__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        number: str,
+        given: StepInput,
+        *,
+        actor: Actor,
+        now: dt.datetime,
+    ) -> StepOutcome: ...
+
+
+def given_change(rule: Callable[..., Awaitable[Case]], field: str) -> GivenChange:
+    """``rule`` of ``levels/cases`` as a change of a case (``change_by_rule``), given the
+    step input's ``field`` after the case number."""
+
+    async def change(
+        sessions: async_sessionmaker[AsyncSession],
+        number: str,
+        given: StepInput,
+        *,
+        actor: Actor,
+        now: dt.datetime,
+    ) -> StepOutcome:
+        return await change_by_rule(
+            sessions, number, rule, getattr(given, field), given=given, actor=actor, now=now
+        )
+
+    return change
 
 
 async def run_change(
