@@ -20,7 +20,7 @@ from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.common.errors import DomainError, ErrorCode
 from levels.windows.models import Appointment, AppointmentSlot, WindowHours, WindowSetup
-from resolvers import nodeclient
+from resolvers import nodewrites
 from tests.scenarios.desk import at
 from tests.scenarios.test_queue import (
     A02,
@@ -296,7 +296,7 @@ async def test_a_change_whose_answer_does_not_come_is_named(
     async def no_answer(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
         raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {YUCI}: no answer")
 
-    monkeypatch.setattr(nodeclient, "change_window", no_answer)
+    monkeypatch.setattr(nodewrites, "change_window", no_answer)
     answer = await federation.desk.ask(
         "yuci.admin", SET_POSTS, input={"windowId": A02, "aStaff": A_POST}
     )
