@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpx
 import pytest
 from starlette.applications import Starlette
 
@@ -13,6 +14,7 @@ from auth.hub_tokens import HubKey, HubTokenSigner
 from gateway.node_app import create_node_app
 from gateway.settings import Settings
 from levels.common.clock import FixedClock
+from levels.common.enums import Level
 from resolvers.nodeclient import NodeClient
 
 
@@ -40,6 +42,15 @@ async def node_apps(
 
 
 MakeClient = Callable[[str], NodeClient]
+
+
+@pytest.fixture
+async def raw(node_apps: dict[str, Starlette]) -> AsyncIterator[httpx.AsyncClient]:
+    """The county node's app over HTTP, without a hub token of its own."""
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=node_apps["county"]), base_url="http://county.node"
+    ) as client:
+        yield client
 
 
 @pytest.fixture
@@ -79,3 +90,38 @@ def statements(app: Starlette) -> Any:
             event.remove(engine, "before_cursor_execute", listener)
 
     return counting()
+
+
+def per_county_map(settings: Settings) -> str:
+    """A city node, a node of its own for 榆次区 (on the county store), and one node for
+    the other counties' county, town and village divisions."""
+    return f"""
+[[nodes]]
+id = "jinzhong"
+prefixes = ["1407"]
+levels = ["CITY"]
+database = "{settings.db_url(Level.CITY)}"
+
+[[nodes]]
+id = "yuci"
+prefixes = ["140702"]
+database = "{settings.db_url(Level.COUNTY)}"
+
+[[nodes]]
+id = "others"
+prefixes = ["1407"]
+levels = ["COUNTY", "TOWN", "VILLAGE"]
+database = "{settings.db_url(Level.TOWN)}"
+"""
+
+
+@pytest.fixture
+async def yuci(
+    settings: Settings, hub_key: HubKey, signer: HubTokenSigner, clock: FixedClock
+) -> AsyncIterator[tuple[NodeClient, Any]]:
+    mapped = settings.model_copy(update={"nodes": per_county_map(settings)})
+    app = create_node_app(mapped, "yuci", hub_keys=hub_key.jwks(), clock=clock)
+    client = NodeClient.in_process("yuci", app, signer=signer)
+    yield client, app
+    await client.close()
+    await app.state.dispose()

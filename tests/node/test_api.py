@@ -4,18 +4,13 @@ with cursors, and the refusal of a division the node does not own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from auth.hub_tokens import HubKey, HubTokenSigner
-from gateway.node_app import create_node_app
-from gateway.settings import Settings
 from levels.cases.models import Case
 from levels.city.models import Matter
-from levels.common.clock import FixedClock
 from levels.common.enums import Level, MatterStatus
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import MatterImplementation, ServiceOrg
@@ -257,41 +252,6 @@ async def test_implementations_under_divisions_page_by_key_range(
 
 
 # --- a node of a per-county map: what it does not own it refuses -------------------------
-
-
-def per_county_map(settings: Settings) -> str:
-    """A city node, a node of its own for 榆次区 (on the county store), and one node for
-    the other counties' county, town and village divisions."""
-    return f"""
-[[nodes]]
-id = "jinzhong"
-prefixes = ["1407"]
-levels = ["CITY"]
-database = "{settings.db_url(Level.CITY)}"
-
-[[nodes]]
-id = "yuci"
-prefixes = ["140702"]
-database = "{settings.db_url(Level.COUNTY)}"
-
-[[nodes]]
-id = "others"
-prefixes = ["1407"]
-levels = ["COUNTY", "TOWN", "VILLAGE"]
-database = "{settings.db_url(Level.TOWN)}"
-"""
-
-
-@pytest.fixture
-async def yuci(
-    settings: Settings, hub_key: HubKey, signer: HubTokenSigner, clock: FixedClock
-) -> AsyncIterator[tuple[NodeClient, Any]]:
-    mapped = settings.model_copy(update={"nodes": per_county_map(settings)})
-    app = create_node_app(mapped, "yuci", hub_keys=hub_key.jwks(), clock=clock)
-    client = NodeClient.in_process("yuci", app, signer=signer)
-    yield client, app
-    await client.close()
-    await app.state.dispose()
 
 
 async def test_a_division_the_node_does_not_own_is_refused(

@@ -5,7 +5,6 @@ without one (an orchestrator's probe has none)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -27,14 +26,6 @@ from levels.common.errors import DomainError, ErrorCode
 from resolvers.nodeclient import NodeClient
 
 ABOUT = {"query": "{ about { id } }"}
-
-
-@pytest.fixture
-async def raw(node_apps: dict[str, Starlette]) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=node_apps["county"]), base_url="http://county.node"
-    ) as client:
-        yield client
 
 
 def bearer(token: str) -> dict[str, str]:

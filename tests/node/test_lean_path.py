@@ -5,25 +5,15 @@ and what is not a JSON POST answered by Strawberry's view as before."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import pytest
 from starlette.applications import Starlette
 
 from auth.hub_tokens import HubKey, HubTokenSigner, HubTokenVerifier, StaticKeys
 from gateway.node_http import HubAuth
 
 ABOUT = {"query": "query About { about { id } }"}
-
-
-@pytest.fixture
-async def raw(node_apps: dict[str, Starlette]) -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=node_apps["county"]), base_url="http://county.node"
-    ) as client:
-        yield client
 
 
 def bearer(signer: HubTokenSigner) -> dict[str, str]:

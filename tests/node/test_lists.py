@@ -15,14 +15,10 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from auth.hub_tokens import HubKey, HubTokenSigner
-from gateway.node_app import create_node_app
-from gateway.settings import Settings
 from levels.cases.models import Case
 from levels.city.service import search_matters
 from levels.common import reads
 from levels.common import service as common_service
-from levels.common.clock import FixedClock
 from levels.common.enums import MatterStatus
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Division, ImplementationMaterial, MatterImplementation
@@ -34,7 +30,7 @@ from levels.node.records import OrgRecordKind
 from resolvers import remote
 from resolvers.nodeclient import NodeClient
 from tests.node.conftest import MakeClient, statements
-from tests.node.test_api import per_county_map, store_session
+from tests.node.test_api import store_session
 
 
 def _columns(found: Any) -> list[Any]:
@@ -59,22 +55,16 @@ async def test_children_of_a_batch_of_divisions_one_statement(
 
 
 async def test_children_of_a_division_not_the_nodes_are_refused(
-    settings: Settings, hub_key: HubKey, signer: HubTokenSigner, clock: FixedClock
+    yuci: tuple[NodeClient, Any],
 ) -> None:
-    mapped = settings.model_copy(update={"nodes": per_county_map(settings)})
-    app = create_node_app(mapped, "yuci", hub_keys=hub_key.jwks(), clock=clock)
-    client = NodeClient.in_process("yuci", app, signer=signer)
-    try:
-        # 榆次区's node: 太谷区 is none of its; the city is partly its (榆次区)
-        with statements(app) as counted, pytest.raises(DomainError) as refused:
-            await remote.children_of(client, ["140702000000", "140703000000"])
-        assert refused.value.code is ErrorCode.DIVISION_NOT_OWNED
-        assert refused.value.field == ["parents", "1"]
-        assert counted["n"] == 0  # refused before any read
-        await remote.children_of(client, ["140700000000", "140702000000"])
-    finally:
-        await client.close()
-        await app.state.dispose()
+    client, app = yuci
+    # 榆次区's node: 太谷区 is none of its; the city is partly its (榆次区)
+    with statements(app) as counted, pytest.raises(DomainError) as refused:
+        await remote.children_of(client, ["140702000000", "140703000000"])
+    assert refused.value.code is ErrorCode.DIVISION_NOT_OWNED
+    assert refused.value.field == ["parents", "1"]
+    assert counted["n"] == 0  # refused before any read
+    await remote.children_of(client, ["140700000000", "140702000000"])
 
 
 async def test_the_catalogue_of_orgs_one_statement_a_call(

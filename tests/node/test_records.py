@@ -9,12 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, or_, select
 
-from auth.hub_tokens import HubKey, HubTokenSigner
-from gateway.node_app import create_node_app
-from gateway.settings import Settings
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case, CaseMaterial
-from levels.common.clock import FixedClock
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Department, ServiceOrg, Window
 from levels.common.reads import table
@@ -23,7 +19,7 @@ from levels.node.records import KINDS, CaseRecordKind, OrgRecordKind
 from resolvers import remote
 from resolvers.nodeclient import NodeClient
 from tests.node.conftest import MakeClient, statements
-from tests.node.test_api import per_county_map, store_session
+from tests.node.test_api import store_session
 
 CASES_OF = """
 query Of($subject: String!, $under: String, $first: Int, $after: String) {
@@ -124,34 +120,28 @@ async def test_a_case_records_batch_is_one_statement_with_every_column(
 
 
 async def test_records_of_a_case_received_elsewhere_are_refused(
-    settings: Settings, hub_key: HubKey, signer: HubTokenSigner, clock: FixedClock
+    yuci: tuple[NodeClient, Any],
 ) -> None:
-    mapped = settings.model_copy(update={"nodes": per_county_map(settings)})
-    app = create_node_app(mapped, "yuci", hub_keys=hub_key.jwks(), clock=clock)
-    client = NodeClient.in_process("yuci", app, signer=signer)
-    try:
-        # 榆次区's node: a case received in 太谷区 is not on its way, one in 榆次区 is
-        with statements(app) as counted, pytest.raises(DomainError) as refused:
-            await remote.case_records(
-                client,
-                CaseRecordKind.MATERIALS,
-                ["140702000000-20261120-00001", "140703101000-20261120-00001"],
-            )
+    client, app = yuci
+    # 榆次区's node: a case received in 太谷区 is not on its way, one in 榆次区 is
+    with statements(app) as counted, pytest.raises(DomainError) as refused:
+        await remote.case_records(
+            client,
+            CaseRecordKind.MATERIALS,
+            ["140702000000-20261120-00001", "140703101000-20261120-00001"],
+        )
+    assert refused.value.code is ErrorCode.DIVISION_NOT_OWNED
+    assert refused.value.field == ["numbers", "1"]
+    assert counted["n"] == 0  # refused before any read
+    await remote.case_records(client, CaseRecordKind.MATERIALS, ["140702000000-20261120-00001"])
+    # a department or the orgs of another county's division: not its
+    for kind, key in (
+        (OrgRecordKind.DEPARTMENTS, "140703000000D01"),
+        (OrgRecordKind.ORGS_OF_DIVISION, "140703000000"),
+    ):
+        with pytest.raises(DomainError) as refused:
+            await remote.org_records(client, kind, [key])
         assert refused.value.code is ErrorCode.DIVISION_NOT_OWNED
-        assert refused.value.field == ["numbers", "1"]
-        assert counted["n"] == 0  # refused before any read
-        await remote.case_records(client, CaseRecordKind.MATERIALS, ["140702000000-20261120-00001"])
-        # a department or the orgs of another county's division: not its
-        for kind, key in (
-            (OrgRecordKind.DEPARTMENTS, "140703000000D01"),
-            (OrgRecordKind.ORGS_OF_DIVISION, "140703000000"),
-        ):
-            with pytest.raises(DomainError) as refused:
-                await remote.org_records(client, kind, [key])
-            assert refused.value.code is ErrorCode.DIVISION_NOT_OWNED
-    finally:
-        await client.close()
-        await app.state.dispose()
 
 
 async def test_orgs_departments_and_windows_by_key_one_statement_a_batch(

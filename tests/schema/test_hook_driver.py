@@ -28,43 +28,41 @@ def _extension(name: str, behaviour: str, asynchronous: bool, log: list[str]) ->
         if behaviour == "replace" and thrown is not None:
             raise KeyError(f"{name} replaced")
 
-    if asynchronous:
-
-        class Async(SchemaExtension):
-            async def on_operation(self) -> AsyncIterator[None]:
-                log.append(f"{name} in")
-                try:
-                    yield
-                except Exception as thrown:
-                    after(thrown)
-                    if behaviour != "suppress":
-                        raise
-                    return
-                after(None)
-                if behaviour == "no-stop":
-                    yield
-
-            on_execute = on_operation
-
-        return Async()
+    def hook() -> Iterator[None]:
+        log.append(f"{name} in")
+        try:
+            yield
+        except Exception as thrown:
+            after(thrown)
+            if behaviour != "suppress":
+                raise
+            return
+        after(None)
+        if behaviour == "no-stop":
+            yield
 
     class Sync(SchemaExtension):
         def on_operation(self) -> Iterator[None]:
-            log.append(f"{name} in")
-            try:
-                yield
-            except Exception as thrown:
-                after(thrown)
-                if behaviour != "suppress":
-                    raise
-                return
-            after(None)
-            if behaviour == "no-stop":
-                yield
+            yield from hook()
 
         on_execute = on_operation
 
-    return Sync()
+    class Async(SchemaExtension):
+        async def on_operation(self) -> AsyncIterator[None]:
+            # the same hook's steps, each given what the phase threw in at its yield
+            steps = hook()
+            for _ in steps:
+                try:
+                    yield
+                except Exception as thrown:
+                    try:
+                        steps.throw(thrown)
+                    except StopIteration:
+                        return
+
+        on_execute = on_operation
+
+    return Async() if asynchronous else Sync()
 
 
 def _chain(error: BaseException | None) -> list[str]:

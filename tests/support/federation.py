@@ -7,11 +7,15 @@ the node's API."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections import Counter
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import pytest
+from sqlalchemy import func, select
 
 from auth.hub_tokens import HubKey
 from gateway.demo import load_demo
@@ -107,3 +111,64 @@ async def sql_desk(federation: Federation) -> AsyncIterator[Desk]:
     settings: Settings = federation.desk.hub.app.state.settings
     async with own_hub(settings, by_sql) as own:
         yield Desk(own)
+
+
+async def count_rows(registry: NodeRegistry, model: Any, at: str = YUCI, **where: Any) -> int:
+    """Rows of ``model`` in the store of node ``at`` in ``registry`` (the nodes' own
+    stores or the hub's), those whose columns equal ``where`` if given."""
+    async with registry[at].sessions() as session:
+        stmt = select(func.count()).select_from(model)
+        for column, value in where.items():
+            stmt = stmt.where(getattr(model, column) == value)
+        return int(await session.scalar(stmt) or 0)
+
+
+async def assert_hub_untouched(
+    federation: Federation, models: tuple[Any, ...], at: str = YUCI
+) -> None:
+    """The hub's own store for node ``at`` holds no row of any of ``models``: what
+    was written went through the node's API to the node's store."""
+    for model in models:
+        assert await count_rows(federation.hub, model, at) == 0, model
+
+
+# what a call to a node is counted by, besides the node: its operation and kind
+CallKey = Callable[[str, dict[str, Any]], tuple[str, Any]]
+
+
+@contextmanager
+def counted_calls(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch, key: CallKey
+) -> Iterator[Counter[Any]]:
+    """The hub's calls to the nodes while the block runs: by node and what ``key``
+    reads from the document and its variables."""
+    counted: Counter[Any] = Counter()
+    for node in federation.hub:
+        client = node.client
+        assert client is not None
+        execute = client.execute
+
+        async def counting(
+            document: str, variables: Any = None, *, _n: Any = node.id, _e: Any = execute
+        ) -> Any:
+            counted[(_n, *key(document, variables or {}))] += 1
+            return await _e(document, variables)
+
+        monkeypatch.setattr(client, "execute", counting)
+    yield counted
+    monkeypatch.undo()
+
+
+async def every_page(
+    desk: Desk, who: str, document: str, field: str, **variables: Any
+) -> list[dict[str, Any]]:
+    """The nodes of every page of the connection ``field`` that ``document`` asks
+    ``who``'s hub for, page by page with the hub's cursor."""
+    listed: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = (await desk.run(who, document, after=after, **variables))[field]
+        listed += [edge["node"] for edge in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            return listed
+        after = page["pageInfo"]["endCursor"]

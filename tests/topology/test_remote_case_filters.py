@@ -14,7 +14,7 @@ from gateway.demo.accounts import resident_id_number
 from gateway.demo.plan import org_code_for
 from levels.common.codes import parse_division
 from tests.scenarios.desk import Desk
-from tests.support.federation import TAIGU, Federation, sql_desk
+from tests.support.federation import TAIGU, Federation, every_page, sql_desk
 from tests.topology.test_remote_reads import calls
 
 LIST = """
@@ -51,14 +51,7 @@ async def by_sql(federation: Federation) -> AsyncIterator[Desk]:
 
 async def _all(desk: Desk, who: str, given: dict[str, Any]) -> list[dict[str, Any]]:
     """Every page of the list, with the hub's cursor."""
-    listed: list[dict[str, Any]] = []
-    after = None
-    while True:
-        data = await desk.run(who, LIST, filter=given, after=after)
-        listed += [e["node"] for e in data["cases"]["edges"]]
-        if not data["cases"]["pageInfo"]["hasNextPage"]:
-            return listed
-        after = data["cases"]["pageInfo"]["endCursor"]
+    return await every_page(desk, who, LIST, "cases", filter=given)
 
 
 @pytest.mark.parametrize("who", ["resident1", "yuci.auditor", "jz.auditor"])

@@ -11,23 +11,18 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from gateway.nodes import NodeRegistry
 from levels.city.models import CataloguePublication, Matter
 from levels.common.errors import DomainError, ErrorCode
 from resolvers import nodewrites
 from tests.scenarios.test_catalogue_publication import PUBLISH
-from tests.support.federation import CITY, Federation
+from tests.support.federation import CITY, Federation, count_rows
+from tests.support.outages import assert_unavailable
 from tests.topology.test_remote_reads import calls
 
 ADMIN = "jz.admin"
 REASON = "《行政许可法》修订，调整残疾人证核发办理时限"
-
-
-async def _count(registry: NodeRegistry, model: Any) -> int:
-    async with registry[CITY].sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
 
 async def _publish(federation: Federation, who: str, **given: Any) -> dict[str, Any]:
@@ -43,14 +38,14 @@ def _codes(payload: dict[str, Any]) -> list[str]:
 async def test_the_catalogue_is_published_by_the_city_node(
     federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = await _count(federation.stores, CataloguePublication)
-    assert await _count(federation.hub, CataloguePublication) == 0
+    before = await count_rows(federation.stores, CataloguePublication, CITY)
+    assert await count_rows(federation.hub, CataloguePublication, CITY) == 0
 
     # November: a regular publication is the node's refusal, nothing written
     refused = await _publish(federation, ADMIN)
     assert _codes(refused) == ["OUTSIDE_PUBLICATION_MONTHS"]
     assert refused["errors"][0]["field"] == ["input", "urgent"]
-    assert await _count(federation.stores, CataloguePublication) == before
+    assert await count_rows(federation.stores, CataloguePublication, CITY) == before
 
     with calls(federation, monkeypatch) as publishing:
         urgent = await _publish(federation, ADMIN, urgent=True, reason=REASON)
@@ -63,13 +58,13 @@ async def test_the_catalogue_is_published_by_the_city_node(
         "2026-11",
     )
     assert publishing == Counter({(CITY, "PublishCatalogue", None): 1})
-    assert await _count(federation.stores, CataloguePublication) == before + 1
+    assert await count_rows(federation.stores, CataloguePublication, CITY) == before + 1
     async with federation.stores[CITY].sessions() as session:
         versions = set(await session.scalars(select(Matter.published_version)))
     assert versions == {published["version"]}
-    assert published["matterCount"] == await _count(federation.stores, Matter) > 0
+    assert published["matterCount"] == await count_rows(federation.stores, Matter, CITY) > 0
     for model in (CataloguePublication, Matter):
-        assert await _count(federation.hub, model) == 0, model
+        assert await count_rows(federation.hub, model, CITY) == 0, model
 
 
 async def test_who_may_not_publish_is_refused_by_the_hub(
@@ -84,7 +79,7 @@ async def test_who_may_not_publish_is_refused_by_the_hub(
 async def test_a_publication_whose_answer_does_not_come_is_named(
     federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    before = await _count(federation.stores, CataloguePublication)
+    before = await count_rows(federation.stores, CataloguePublication, CITY)
 
     async def no_answer(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
         raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {CITY}: no answer")
@@ -92,22 +87,16 @@ async def test_a_publication_whose_answer_does_not_come_is_named(
     monkeypatch.setattr(nodewrites, "publish_catalogue", no_answer)
     answer = await federation.desk.ask(ADMIN, PUBLISH, input={"urgent": True, "reason": REASON})
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", CITY)
-    ]
-    assert await _count(federation.stores, CataloguePublication) == before
+    assert_unavailable(answer, CITY)
+    assert await count_rows(federation.stores, CataloguePublication, CITY) == before
 
 
 async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:
-    before = await _count(federation.stores, CataloguePublication)
+    before = await count_rows(federation.stores, CataloguePublication, CITY)
     await federation.served[CITY].stop()
 
     answer = await federation.desk.ask(ADMIN, PUBLISH, input={"urgent": True, "reason": REASON})
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", CITY)
-    ]
-    assert await _count(federation.stores, CataloguePublication) == before
-    assert await _count(federation.hub, CataloguePublication) == 0
+    assert_unavailable(answer, CITY)
+    assert await count_rows(federation.stores, CataloguePublication, CITY) == before
+    assert await count_rows(federation.hub, CataloguePublication, CITY) == 0

@@ -13,9 +13,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.common.errors import DomainError, ErrorCode
 from levels.county.delegation import GRANTED, REVOKED
@@ -24,23 +23,15 @@ from levels.outbox.models import OutboxMessage
 from resolvers import nodewrites
 from tests.conftest import DEMO_NOW
 from tests.scenarios.test_delegation import DELEGATE, FARM_MACHINERY, INSTRUMENT, REVOKE, XIUWEN
-from tests.support.federation import YUCI, Federation
+from tests.support.federation import YUCI, Federation, assert_hub_untouched, count_rows
+from tests.support.outages import assert_unavailable
 from tests.topology.test_remote_reads import calls
 
 ADMIN = "yuci.admin"
 
 
-async def _count(registry: NodeRegistry, model: Any, **where: Any) -> int:
-    async with registry[YUCI].sessions() as session:
-        stmt = select(func.count()).select_from(model)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(model, column) == value)
-        return int(await session.scalar(stmt) or 0)
-
-
-async def _hub_untouched(federation: Federation) -> None:
-    for model in (Delegation, AuditEvent, OutboxMessage):
-        assert await _count(federation.hub, model) == 0, model
+# what the hub's own store for Yuci must never hold: the writes went to the node
+HUB_MODELS = (Delegation, AuditEvent, OutboxMessage)
 
 
 def _input(**extra: Any) -> dict[str, Any]:
@@ -61,11 +52,11 @@ async def test_a_matter_is_delegated_and_withdrawn_by_the_county_node(
     federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     desk = federation.desk
-    delegations = await _count(federation.stores, Delegation)
-    sent = await _count(federation.stores, OutboxMessage)
-    granted = await _count(federation.stores, OutboxMessage, topic=GRANTED)
-    revoked_before = await _count(federation.stores, OutboxMessage, topic=REVOKED)
-    await _hub_untouched(federation)
+    delegations = await count_rows(federation.stores, Delegation)
+    sent = await count_rows(federation.stores, OutboxMessage)
+    granted = await count_rows(federation.stores, OutboxMessage, topic=GRANTED)
+    revoked_before = await count_rows(federation.stores, OutboxMessage, topic=REVOKED)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
     with calls(federation, monkeypatch) as delegating:
         given = (await desk.run(ADMIN, DELEGATE, input=_input()))["delegateMatter"]
@@ -87,17 +78,17 @@ async def test_a_matter_is_delegated_and_withdrawn_by_the_county_node(
     async with federation.stores[YUCI].sessions() as session:
         row = await session.scalar(select(Delegation).order_by(Delegation.id.desc()).limit(1))
     assert row is not None and row.implementation_code == FARM_MACHINERY
-    assert await _count(federation.stores, Delegation) == delegations + 1
-    assert await _count(federation.stores, OutboxMessage) == sent + 1  # one town
-    assert await _count(federation.stores, OutboxMessage, topic=GRANTED) == granted + 1
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, Delegation) == delegations + 1
+    assert await count_rows(federation.stores, OutboxMessage) == sent + 1  # one town
+    assert await count_rows(federation.stores, OutboxMessage, topic=GRANTED) == granted + 1
+    await assert_hub_untouched(federation, HUB_MODELS)
 
     # the node's typed refusal (the item is delegated to that town already), nothing more
     twice = (await desk.run(ADMIN, DELEGATE, input=_input()))["delegateMatter"]
     assert _codes(twice) and twice["delegation"] is None
     outside = await desk.run(ADMIN, DELEGATE, input=_input(towns=["140703100000"]))
     assert _codes(outside["delegateMatter"]) == ["TOWN_NOT_IN_COUNTY"]
-    assert await _count(federation.stores, Delegation) == delegations + 1
+    assert await count_rows(federation.stores, Delegation) == delegations + 1
 
     with calls(federation, monkeypatch) as revoking:
         revoked = (
@@ -114,17 +105,17 @@ async def test_a_matter_is_delegated_and_withdrawn_by_the_county_node(
     async with federation.stores[YUCI].sessions() as session:
         gone = await session.get(Delegation, row.id)
     assert gone is not None and gone.revoked_at is not None
-    assert await _count(federation.stores, OutboxMessage) == sent + 2
-    assert await _count(federation.stores, OutboxMessage, topic=REVOKED) == revoked_before + 1
+    assert await count_rows(federation.stores, OutboxMessage) == sent + 2
+    assert await count_rows(federation.stores, OutboxMessage, topic=REVOKED) == revoked_before + 1
     again = (await desk.run(ADMIN, REVOKE, input={"id": key, "reason": "再次"}))["revokeDelegation"]
     assert _codes(again) == ["ALREADY_REVOKED"]
-    await _hub_untouched(federation)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_delegation_whose_answer_does_not_come_is_named(
     federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    delegations = await _count(federation.stores, Delegation)
+    delegations = await count_rows(federation.stores, Delegation)
 
     async def no_answer(*_args: Any, **_kwargs: Any) -> dict[str, Any]:
         raise DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {YUCI}: no answer")
@@ -132,23 +123,17 @@ async def test_a_delegation_whose_answer_does_not_come_is_named(
     monkeypatch.setattr(nodewrites, "delegate_matter", no_answer)
     answer = await federation.desk.ask(ADMIN, DELEGATE, input=_input())
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
-    assert await _count(federation.stores, Delegation) == delegations
-    await _hub_untouched(federation)
+    assert_unavailable(answer, YUCI)
+    assert await count_rows(federation.stores, Delegation) == delegations
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:
-    delegations = await _count(federation.stores, Delegation)
+    delegations = await count_rows(federation.stores, Delegation)
     await federation.served[YUCI].stop()
 
     answer = await federation.desk.ask(ADMIN, DELEGATE, input=_input())
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
-    assert await _count(federation.stores, Delegation) == delegations
-    await _hub_untouched(federation)
+    assert_unavailable(answer, YUCI)
+    assert await count_rows(federation.stores, Delegation) == delegations
+    await assert_hub_untouched(federation, HUB_MODELS)

@@ -16,9 +16,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.common.errors import DomainError, ErrorCode
 from levels.licences.enums import LicenceStatus
@@ -28,12 +27,17 @@ from levels.outbox.models import OutboxMessage
 from resolvers import nodewrites
 from tests.scenarios.desk import at
 from tests.scenarios.test_licence_lifecycle import CHANGE, REISSUE
-from tests.support.federation import YUCI, Federation
+from tests.support.federation import YUCI, Federation, assert_hub_untouched, count_rows
+from tests.support.outages import assert_unavailable
 from tests.topology.test_remote_reads import calls
 
 COUNTY = "140702000000"  # 榆次区
 TOWN = "140702101000"  # 修文镇
 AT_THE_NODE = Counter({(YUCI, "Entities", None): 1, (YUCI, "ChangeLicence", None): 1})
+
+
+# what the hub's own store for Yuci must never hold: the writes went to the node
+HUB_MODELS = (ELicence, AuditEvent, OutboxMessage)
 
 
 async def _licence(federation: Federation, division: str, status: LicenceStatus) -> ELicence:
@@ -56,19 +60,6 @@ async def _row(federation: Federation, identifier: str) -> ELicence:
     return row
 
 
-async def _count(registry: NodeRegistry, model: Any, **where: Any) -> int:
-    async with registry[YUCI].sessions() as session:
-        stmt = select(func.count()).select_from(model)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(model, column) == value)
-        return int(await session.scalar(stmt) or 0)
-
-
-async def _hub_untouched(federation: Federation) -> None:
-    for model in (ELicence, AuditEvent, OutboxMessage):
-        assert await _count(federation.hub, model) == 0, model
-
-
 async def _change(federation: Federation, who: str, name: str, **input: Any) -> dict[str, Any]:
     data = await federation.desk.run(who, CHANGE.format(name=name), input=input)
     payload: dict[str, Any] = data[name]
@@ -83,9 +74,9 @@ async def test_a_licence_is_reinstated_and_suspended_by_its_node(
     federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     licence = await _licence(federation, COUNTY, LicenceStatus.SUSPENDED)
-    events = await _count(federation.stores, AuditEvent)
-    sent = await _count(federation.stores, OutboxMessage)
-    await _hub_untouched(federation)
+    events = await count_rows(federation.stores, AuditEvent)
+    sent = await count_rows(federation.stores, OutboxMessage)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
     with calls(federation, monkeypatch) as reinstating:
         back = await _change(federation, "yuci.director", "reinstateLicence", id=licence.id)
@@ -96,8 +87,8 @@ async def test_a_licence_is_reinstated_and_suspended_by_its_node(
     assert reinstating == AT_THE_NODE
     row = await _row(federation, licence.id)
     assert (row.status, row.revision) == (LicenceStatus.VALID, licence.revision + 1)
-    assert await _count(federation.stores, AuditEvent) == events + 1
-    assert await _count(federation.stores, OutboxMessage) == sent + 1  # the library's copy
+    assert await count_rows(federation.stores, AuditEvent) == events + 1
+    assert await count_rows(federation.stores, OutboxMessage) == sent + 1  # the library's copy
 
     # the node's typed refusals, nothing written
     again = await _change(federation, "yuci.director", "reinstateLicence", id=licence.id)
@@ -117,8 +108,8 @@ async def test_a_licence_is_reinstated_and_suspended_by_its_node(
         )
     assert suspended["errors"] == [] and suspended["licence"]["status"] == "SUSPENDED"
     assert suspending == AT_THE_NODE
-    assert await _count(federation.stores, AuditEvent) == events + 2
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, AuditEvent) == events + 2
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_licence_is_reissued_and_signed_at_its_node(
@@ -152,7 +143,7 @@ async def test_a_licence_is_reissued_and_signed_at_its_node(
     async with federation.stores[YUCI].sessions() as session:
         key = await session.get(LicenceKey, token_kid(row.token))
     assert key is not None and key.org_code == row.issuer_org_code
-    await _hub_untouched(federation)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_licence_past_its_validity_is_expired_at_its_node_and_the_change_refused(
@@ -183,7 +174,7 @@ async def test_a_licence_past_its_validity_is_expired_at_its_node_and_the_change
     assert payload["licence"]["status"] == "EXPIRED"
     row = await _row(federation, licence.id)
     assert (row.status, row.revision) == (LicenceStatus.EXPIRED, licence.revision + 1)
-    await _hub_untouched(federation)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_change_whose_answer_does_not_come_is_named(
@@ -199,17 +190,14 @@ async def test_a_change_whose_answer_does_not_come_is_named(
         "yuci.director", CHANGE.format(name="reinstateLicence"), input={"id": licence.id}
     )
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
+    assert_unavailable(answer, YUCI)
     assert (await _row(federation, licence.id)).revision == licence.revision
-    await _hub_untouched(federation)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:
     licence = await _licence(federation, COUNTY, LicenceStatus.SUSPENDED)
-    events = await _count(federation.stores, AuditEvent)
+    events = await count_rows(federation.stores, AuditEvent)
     await federation.served[YUCI].stop()
 
     answer = await federation.desk.ask(
@@ -218,10 +206,7 @@ async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federa
         input={"id": licence.id, "reason": "吊销"},
     )
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
+    assert_unavailable(answer, YUCI)
     assert (await _row(federation, licence.id)).status is LicenceStatus.SUSPENDED
-    assert await _count(federation.stores, AuditEvent) == events
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, AuditEvent) == events
+    await assert_hub_untouched(federation, HUB_MODELS)

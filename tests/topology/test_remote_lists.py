@@ -7,8 +7,8 @@ credit code (asked of the one node its code's area names)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -16,7 +16,15 @@ import pytest
 from gateway.demo.plan import org_code_for
 from levels.common.codes import parse_division
 from tests.scenarios.desk import Desk
-from tests.support.federation import CITY, TAIGU, YUCI, Federation, sql_desk
+from tests.support.federation import (
+    CITY,
+    TAIGU,
+    YUCI,
+    Federation,
+    counted_calls,
+    every_page,
+    sql_desk,
+)
 
 CHILDREN = """
 query($code: String!) {
@@ -36,28 +44,17 @@ query($code: String!) {
 }"""
 
 
-@contextmanager
-def calls(federation: Federation, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[Any]]:
+def _call_key(document: str, given: dict[str, Any]) -> tuple[str, Any]:
+    typed = given.get("representations") or [{}]
+    return document.split("(", 1)[0].split()[-1], given.get("of") or typed[0].get("__typename")
+
+
+def calls(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> AbstractContextManager[Counter[Any]]:
     """The hub's calls to the nodes while the block runs: by node, operation and kind
     (a list's ``of``, an ``_entities`` call's type)."""
-    counted: Counter[Any] = Counter()
-    for node in federation.hub:
-        client = node.client
-        assert client is not None
-        execute = client.execute
-
-        async def counting(
-            document: str, variables: Any = None, *, _n: Any = node.id, _e: Any = execute
-        ) -> Any:
-            given = variables or {}
-            operation = document.split("(", 1)[0].split()[-1]
-            typed = given.get("representations") or [{}]
-            counted[(_n, operation, given.get("of") or typed[0].get("__typename"))] += 1
-            return await _e(document, variables)
-
-        monkeypatch.setattr(client, "execute", counting)
-    yield counted
-    monkeypatch.undo()
+    return counted_calls(federation, monkeypatch, _call_key)
 
 
 @pytest.fixture(scope="module")
@@ -196,14 +193,7 @@ MATTER_FILTERS: list[dict[str, Any]] = [
 
 
 async def _matters(desk: Desk, given: dict[str, Any]) -> list[dict[str, Any]]:
-    listed: list[dict[str, Any]] = []
-    after = None
-    while True:  # page by page, with the hub's cursor
-        data = await desk.run("jz.auditor", MATTERS, filter=given, after=after)
-        listed += [e["node"] for e in data["matters"]["edges"]]
-        if not data["matters"]["pageInfo"]["hasNextPage"]:
-            return listed
-        after = data["matters"]["pageInfo"]["endCursor"]
+    return await every_page(desk, "jz.auditor", MATTERS, "matters", filter=given)
 
 
 async def test_the_catalogues_matters_are_the_sql_paths(
@@ -246,14 +236,7 @@ ITEM_FILTERS: list[dict[str, Any]] = [
 
 
 async def _items(desk: Desk, who: str, given: dict[str, Any]) -> list[dict[str, Any]]:
-    listed: list[dict[str, Any]] = []
-    after = None
-    while True:  # page by page, with the hub's cursor
-        data = await desk.run(who, ITEMS, filter=given, after=after)
-        listed += [e["node"] for e in data["matterImplementations"]["edges"]]
-        if not data["matterImplementations"]["pageInfo"]["hasNextPage"]:
-            return listed
-        after = data["matterImplementations"]["pageInfo"]["endCursor"]
+    return await every_page(desk, who, ITEMS, "matterImplementations", filter=given)
 
 
 async def test_the_lists_of_implementation_items_are_the_sql_paths(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -26,30 +26,29 @@ from tests.scenarios.test_queue import (
     YUCI_ORG,
     _do,
 )
-from tests.support.federation import CITY, TAIGU, YUCI, Federation, sql_desk
+from tests.support.federation import (
+    CITY,
+    TAIGU,
+    YUCI,
+    Federation,
+    counted_calls,
+    every_page,
+    sql_desk,
+)
 
 
-@contextmanager
-def calls(federation: Federation, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[Any]]:
+def _call_key(document: str, given: dict[str, Any]) -> tuple[str, Any]:
+    words = document.split()
+    operation = words[1].split("(")[0] if words[0] == "query" else words[0]
+    return operation, given.get("of")
+
+
+def calls(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> AbstractContextManager[Counter[Any]]:
     """The hub's calls to the nodes while the block runs: by node, operation (the
     document's name) and kind (a records call's ``of``)."""
-    counted: Counter[Any] = Counter()
-    for node in federation.hub:
-        client = node.client
-        assert client is not None
-        execute = client.execute
-
-        async def counting(
-            document: str, variables: Any = None, *, _n: Any = node.id, _e: Any = execute
-        ) -> Any:
-            words = document.split()
-            operation = words[1].split("(")[0] if words[0] == "query" else words[0]
-            counted[(_n, operation, (variables or {}).get("of"))] += 1
-            return await _e(document, variables)
-
-        monkeypatch.setattr(client, "execute", counting)
-    yield counted
-    monkeypatch.undo()
+    return counted_calls(federation, monkeypatch, _call_key)
 
 
 @pytest.fixture(scope="module")
@@ -77,15 +76,7 @@ DIVISION_ARGS: list[tuple[str | None, str | None, set[str]]] = [
 
 
 async def _divisions(desk: Desk, parent: str | None, level: str | None) -> list[Any]:
-    listed: list[Any] = []
-    after = None
-    while True:
-        data = await desk.run("jz.auditor", DIVISIONS, parent=parent, level=level, after=after)
-        page = data["divisions"]
-        listed += [e["node"] for e in page["edges"]]
-        if not page["pageInfo"]["hasNextPage"]:
-            return listed
-        after = page["pageInfo"]["endCursor"]
+    return await every_page(desk, "jz.auditor", DIVISIONS, "divisions", parent=parent, level=level)
 
 
 async def test_divisions_are_the_sql_paths_a_page_one_call_per_node(

@@ -12,19 +12,16 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.enums import CaseStatus
-from levels.cases.models import Case
-from levels.common.reads import table
 from levels.evaluations.models import Evaluation, Rectification
 from tests.auth.conftest import bearer
-from tests.support.federation import YUCI, Federation
+from tests.support.cases import copy_demo_case
+from tests.support.federation import YUCI, Federation, assert_hub_untouched, count_rows
 from tests.support.outages import assert_unavailable, no_answer
 from tests.topology.test_remote_reads import calls
-from tests.topology.test_remote_writes import _ON_RECEIPT
 
 APPLICANT = "resident1"
 RATE = """
@@ -37,45 +34,24 @@ mutation($input: RateCaseInput!) {
 _made = iter(range(81001, 89999))
 
 
+# what the hub's own store for Yuci must never hold: the writes went to the node
+HUB_MODELS = (Evaluation, Rectification, AuditEvent)
+
+
 async def _decided(federation: Federation) -> str:
     """A case of 张明's decided at 榆次区, written into that node's store (a copy of one of
     its demo cases under a number of its own, APPROVED)."""
     await federation.desk.sign_in(APPLICANT)
     subject = federation.desk.viewers[APPLICANT].subject
     async with federation.stores[YUCI].sessions() as session:
-        model = await session.scalar(
-            select(Case)
-            .where(Case.number.startswith("140702000000-"), Case.joint.is_(False))
-            .order_by(Case.number)
-            .limit(1)
+        row = await copy_demo_case(
+            session,
+            number=f"140702000000-20261120-{next(_made)}",
+            applicant_id=subject,
+            status=CaseStatus.APPROVED,
         )
-        assert model is not None
-        columns = {c.key: getattr(model, c.key) for c in table(Case).columns}
-        row = Case(
-            **{
-                **{key: value for key, value in columns.items() if key not in _ON_RECEIPT},
-                "number": f"140702000000-20261120-{next(_made)}",
-                "applicant_id": subject,
-                "status": CaseStatus.APPROVED,
-                "version": 1,
-            }
-        )
-        session.add(row)
         await session.commit()
     return row.number
-
-
-async def _count(registry: NodeRegistry, model: Any, **where: Any) -> int:
-    async with registry[YUCI].sessions() as session:
-        stmt = select(func.count()).select_from(model)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(model, column) == value)
-        return int(await session.scalar(stmt) or 0)
-
-
-async def _hub_untouched(federation: Federation) -> None:
-    for model in (Evaluation, Rectification, AuditEvent):
-        assert await _count(federation.hub, model) == 0, model
 
 
 async def _rate(federation: Federation, who: str, number: str, rating: str) -> dict[str, Any]:
@@ -101,8 +77,8 @@ async def test_a_bad_rating_is_written_at_the_node_with_its_rectification(
     }
     # the case read at its node, the rating written there
     assert counted == Counter({(YUCI, "Entities", None): 1, (YUCI, "RateCase", None): 1})
-    assert await _count(federation.stores, Evaluation, case_number=number) == 1
-    assert await _count(federation.stores, Rectification, case_number=number) == 1
+    assert await count_rows(federation.stores, Evaluation, case_number=number) == 1
+    assert await count_rows(federation.stores, Rectification, case_number=number) == 1
     async with federation.stores[YUCI].sessions() as session:
         actions = list(
             await session.scalars(
@@ -112,12 +88,12 @@ async def test_a_bad_rating_is_written_at_the_node_with_its_rectification(
             )
         )
     assert actions == ["RATE_CASE", "OPEN_RECTIFICATION"]
-    await _hub_untouched(federation)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
     # the same channel again: the node's ALREADY_RATED, nothing more written
     again = await _rate(federation, APPLICANT, number, "SATISFIED")
     assert [e["code"] for e in again["errors"]] == ["ALREADY_RATED"]
-    assert await _count(federation.stores, Evaluation, case_number=number) == 1
+    assert await count_rows(federation.stores, Evaluation, case_number=number) == 1
 
 
 async def test_another_residents_rating_is_the_hubs_refusal(
@@ -130,8 +106,8 @@ async def test_another_residents_rating_is_the_hubs_refusal(
 
     assert [e["code"] for e in refused["errors"]] == ["NOT_THE_APPLICANT"]
     assert counted == Counter({(YUCI, "Entities", None): 1})  # the node not asked to write
-    assert await _count(federation.stores, Evaluation, case_number=number) == 0
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, Evaluation, case_number=number) == 0
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_rating_sent_again_with_its_key_is_not_written_twice(
@@ -150,8 +126,8 @@ async def test_a_rating_sent_again_with_its_key_is_not_written_twice(
     assert again.headers.get("idempotent-replayed") == "true"
     assert again.json() == first.json()
     assert counted[(YUCI, "RateCase", None)] == 1
-    assert await _count(federation.stores, Evaluation, case_number=number) == 1
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, Evaluation, case_number=number) == 1
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_rating_whose_answer_does_not_come_is_named(
@@ -165,8 +141,8 @@ async def test_a_rating_whose_answer_does_not_come_is_named(
     )
 
     assert_unavailable(answer, YUCI)
-    assert await _count(federation.stores, Evaluation, case_number=number) == 0
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, Evaluation, case_number=number) == 0
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:
@@ -178,5 +154,5 @@ async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federa
     )
 
     assert_unavailable(answer, YUCI)
-    assert await _count(federation.stores, Evaluation, case_number=number) == 0
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, Evaluation, case_number=number) == 0
+    await assert_hub_untouched(federation, HUB_MODELS)

@@ -7,8 +7,7 @@ and what is kept beside a case — materials, timeline, notices, licences — by
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
 from levels.common.models import Department, ServiceOrg, Window
 from levels.node.records import KINDS, CaseRecordKind
-from tests.support.federation import YUCI, Federation
+from tests.support.federation import YUCI, Federation, counted_calls, every_page
 
 OWN = """
 query($after: String, $division: String) {
@@ -61,14 +60,8 @@ async def _own_numbers(federation: Federation, subject: str, prefix: str = "") -
 
 
 async def _listed(federation: Federation, who: str, division: str | None = None) -> list[str]:
-    listed: list[str] = []
-    after = None
-    while True:  # page by page, with the hub's cursor
-        data = await federation.desk.run(who, OWN, after=after, division=division)
-        listed += [edge["node"]["number"] for edge in data["cases"]["edges"]]
-        if not data["cases"]["pageInfo"]["hasNextPage"]:
-            return listed
-        after = data["cases"]["pageInfo"]["endCursor"]
+    listed = await every_page(federation.desk, who, OWN, "cases", division=division)
+    return [node["number"] for node in listed]
 
 
 async def test_a_residents_and_an_enterprises_own_cases_come_from_the_nodes(
@@ -176,25 +169,15 @@ async def test_a_divisions_org_its_departments_and_windows_come_from_its_node(
     }
 
 
-@contextmanager
-def calls(federation: Federation, monkeypatch: pytest.MonkeyPatch) -> Iterator[Counter[Any]]:
+def _call_key(document: str, given: dict[str, Any]) -> tuple[str, Any]:
+    return document.split("(", 1)[0].split()[-1], given.get("of")
+
+
+def calls(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> AbstractContextManager[Counter[Any]]:
     """The hub's calls to the nodes while the block runs: by node, operation and kind."""
-    counted: Counter[Any] = Counter()
-    for node in federation.hub:
-        client = node.client
-        assert client is not None
-        execute = client.execute
-
-        async def counting(
-            document: str, variables: Any = None, *, _n: Any = node.id, _e: Any = execute
-        ) -> Any:
-            operation = document.split("(", 1)[0].split()[-1]
-            counted[(_n, operation, (variables or {}).get("of"))] += 1
-            return await _e(document, variables)
-
-        monkeypatch.setattr(client, "execute", counting)
-    yield counted
-    monkeypatch.undo()
+    return counted_calls(federation, monkeypatch, _call_key)
 
 
 async def test_a_page_with_its_records_asks_each_node_once_a_kind(

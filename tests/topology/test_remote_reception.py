@@ -14,9 +14,8 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case, CaseMaterial
 from levels.common.models import ImplementationMaterial
@@ -24,7 +23,7 @@ from levels.outbox.models import OutboxMessage
 from tests.auth.conftest import bearer
 from tests.scenarios.desk import DISABILITY_CARD
 from tests.scenarios.test_referral import RESIDENT4_ID
-from tests.support.federation import CITY, YUCI, Federation
+from tests.support.federation import CITY, YUCI, Federation, assert_hub_untouched, count_rows
 from tests.support.messages import carry
 from tests.support.outages import assert_unavailable, no_answer
 from tests.topology.test_remote_reads import calls
@@ -37,6 +36,10 @@ mutation($input: SubmitCaseInput!) {
     case { number status level } errors { code field }
   }
 }"""
+
+
+# what the hub's own store for Yuci must never hold: the writes went to the node
+HUB_MODELS = (Case, AuditEvent, OutboxMessage, CaseMaterial)
 
 
 async def _guide(federation: Federation) -> list[str]:
@@ -57,16 +60,6 @@ def _input(materials: list[str]) -> dict[str, Any]:
         "applicantIdNumber": RESIDENT4_ID,
         "materials": [{"name": m, "source": "PAPER"} for m in materials],
     }
-
-
-async def _count(registry: NodeRegistry, model: Any) -> int:
-    async with registry[YUCI].sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
-async def _hub_untouched(federation: Federation) -> None:
-    for model in (Case, AuditEvent, OutboxMessage, CaseMaterial):
-        assert await _count(federation.hub, model) == 0, model
 
 
 async def test_a_station_receives_for_the_county_at_its_node(
@@ -101,7 +94,7 @@ async def test_a_station_receives_for_the_county_at_its_node(
     assert row is not None and row.referral_due_on is not None
     assert set(kept) == set(guide)
     assert events == [clerk]
-    await _hub_untouched(federation)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 REFER = """
@@ -163,11 +156,11 @@ async def test_a_received_case_goes_up_is_told_of_and_supplied_at_the_node(
     assert chains == {
         VILLAGE: ["SUBMIT", "REFER", "RECEIVE_REFERRAL", "NOTIFY_STATION", "STATION_SUPPLEMENT"]
     }
-    await _hub_untouched(federation)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_refusal_at_the_node_is_typed_and_writes_nothing(federation: Federation) -> None:
-    before = await _count(federation.stores, Case)
+    before = await count_rows(federation.stores, Case)
 
     data = await federation.desk.run(CLERK, SUBMIT, input=_input(["不在指南里的材料"]))
 
@@ -176,8 +169,8 @@ async def test_a_refusal_at_the_node_is_typed_and_writes_nothing(federation: Fed
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [
         ("MATERIAL_NOT_IN_GUIDE", ["input", "materials", "0", "name"])
     ]
-    assert await _count(federation.stores, Case) == before
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, Case) == before
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_receipt_sent_again_with_its_key_is_not_received_twice(
@@ -186,7 +179,7 @@ async def test_a_receipt_sent_again_with_its_key_is_not_received_twice(
     guide = await _guide(federation)
     desk = federation.desk
     await desk.sign_in(CLERK)
-    before = await _count(federation.stores, Case)
+    before = await count_rows(federation.stores, Case)
     headers = {**bearer(desk.tokens[CLERK]), "Idempotency-Key": "station-receipt-1"}
 
     with calls(federation, monkeypatch) as counted:
@@ -198,31 +191,31 @@ async def test_a_receipt_sent_again_with_its_key_is_not_received_twice(
     assert again.headers.get("idempotent-replayed") == "true"
     assert again.json() == first.json()
     assert counted[(YUCI, "ReceiveCase", None)] == 1
-    assert await _count(federation.stores, Case) == before + 1
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, Case) == before + 1
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_node_that_does_not_answer_is_named(
     federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     guide = await _guide(federation)
-    before = await _count(federation.stores, Case)
+    before = await count_rows(federation.stores, Case)
     no_answer(monkeypatch, federation.hub, YUCI, "execute")
 
     answer = await federation.desk.ask(CLERK, SUBMIT, input=_input(guide))
 
     assert_unavailable(answer, YUCI)
-    assert await _count(federation.stores, Case) == before
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, Case) == before
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:
     guide = await _guide(federation)
-    before = await _count(federation.stores, Case)
+    before = await count_rows(federation.stores, Case)
     await federation.served[YUCI].stop()
 
     answer = await federation.desk.ask(CLERK, SUBMIT, input=_input(guide))
 
     assert_unavailable(answer, YUCI)
-    assert await _count(federation.stores, Case) == before
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, Case) == before
+    await assert_hub_untouched(federation, HUB_MODELS)

@@ -14,23 +14,23 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.enums import CaseStatus, MaterialState
 from levels.cases.models import Case, CaseMaterial
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.reads import table
 from levels.outbox.models import OutboxMessage
 from tests.conftest import DEMO_NOW
 from tests.scenarios.desk import DISABILITY_CARD
 from tests.scenarios.test_referral import SUBSISTENCE
 from tests.scenarios.test_village_proxy import STATION
-from tests.support.federation import YUCI, Federation
+from tests.support.cases import copy_demo_case
+from tests.support.federation import YUCI, Federation, assert_hub_untouched, count_rows
+from tests.support.outages import assert_unavailable
 from tests.topology.test_remote_reads import calls
-from tests.topology.test_remote_writes import _ON_RECEIPT, _acceptable
+from tests.topology.test_remote_writes import _acceptable
 
 CLERK = "xiuwencun.receptionist"  # 修文村便民服务站
 VILLAGE = "140702101201"  # 修文村
@@ -49,58 +49,37 @@ mutation($input: SupplementInput!) {
 _made = iter(range(70001, 79999))
 
 
+# what the hub's own store for Yuci must never hold: the writes went to the node
+HUB_MODELS = (Case, AuditEvent, OutboxMessage, CaseMaterial)
+
+
 async def _at_the_station(federation: Federation, item: str, *, missing: str | None = None) -> Case:
     """A case of ``item`` just received at 修文村's station, written into 榆次区's node
     store as the station's own desk would (a copy of one of the node's demo cases as it
     stood on receipt, under a village number of its own), with ``missing`` its one
     material still to collect."""
     async with federation.stores[YUCI].sessions() as session:
-        model = await session.scalar(
-            select(Case)
-            .where(Case.number.startswith("140702000000-"), Case.joint.is_(False))
-            .order_by(Case.number)
-            .limit(1)
-        )
-        assert model is not None
-        columns = {c.key: getattr(model, c.key) for c in table(Case).columns}
         received = DEMO_NOW - dt.timedelta(hours=1)
-        row = Case(
-            **{
-                **{key: value for key, value in columns.items() if key not in _ON_RECEIPT},
-                "number": f"{VILLAGE}-20261120-{next(_made)}",
-                "implementation_code": item,
-                "basic_code": item[-12:],
-                "division_code": VILLAGE,
-                "org_code": STATION,
-                "level": Level.VILLAGE,
-                "received_level": Level.VILLAGE,
-                "department_id": None,
-                "status": CaseStatus.SUBMITTED,
-                "submitted_at": received,
-                "updated_at": received,
-                "version": 1,
-            }
+        row = await copy_demo_case(
+            session,
+            number=f"{VILLAGE}-20261120-{next(_made)}",
+            implementation_code=item,
+            basic_code=item[-12:],
+            division_code=VILLAGE,
+            org_code=STATION,
+            level=Level.VILLAGE,
+            received_level=Level.VILLAGE,
+            department_id=None,
+            status=CaseStatus.SUBMITTED,
+            submitted_at=received,
+            updated_at=received,
         )
-        session.add(row)
         if missing is not None:
             session.add(
                 CaseMaterial(case_number=row.number, name=missing, state=MaterialState.MISSING)
             )
         await session.commit()
     return row
-
-
-async def _count(registry: NodeRegistry, model: Any, **where: Any) -> int:
-    async with registry[YUCI].sessions() as session:
-        stmt = select(func.count()).select_from(model)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(model, column) == value)
-        return int(await session.scalar(stmt) or 0)
-
-
-async def _hub_untouched(federation: Federation) -> None:
-    for model in (Case, AuditEvent, OutboxMessage, CaseMaterial):
-        assert await _count(federation.hub, model) == 0, model
 
 
 async def _refer(federation: Federation, who: str, number: str, **extra: Any) -> dict[str, Any]:
@@ -114,7 +93,7 @@ async def test_a_village_case_is_completed_and_referred_by_its_node(
 ) -> None:
     case = await _at_the_station(federation, DISABILITY_CARD, missing="户口簿")
     desk = federation.desk
-    await _hub_untouched(federation)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
     # a file that is not whole is the node's refusal, nothing sent
     refused = await _refer(federation, CLERK, case.number)
@@ -171,7 +150,7 @@ async def test_a_village_case_is_completed_and_referred_by_its_node(
     assert message is not None and message.topic == "case.referred"
     payload = message.payload
     assert (payload["divisionCode"], payload["decides"]) == ("140702000000", True)
-    await _hub_untouched(federation)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_referral_to_the_reviewing_town_names_its_org_read_at_the_node(
@@ -198,7 +177,7 @@ async def test_a_referral_to_the_reviewing_town_names_its_org_read_at_the_node(
     assert message is not None and message.target_level is Level.TOWN
     payload = message.payload
     assert payload["divisionCode"] == TOWN and payload["orgCode"] and not payload["decides"]
-    await _hub_untouched(federation)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 PRE_REVIEW = """
@@ -257,7 +236,7 @@ async def test_a_pre_review_is_given_and_tolerance_and_parts_refused_by_the_node
     assert row is not None and row.prereview_result is not None
     assert row.version == given["case"]["version"]
     assert actions == ["PRE_REVIEW"]
-    await _hub_untouched(federation)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_change_whose_answer_does_not_come_is_named(
@@ -274,27 +253,21 @@ async def test_a_change_whose_answer_does_not_come_is_named(
     monkeypatch.setattr(client, "change_case", no_answer)
     answer = await federation.desk.ask(CLERK, REFER, input={"number": case.number})
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
-    await _hub_untouched(federation)
+    assert_unavailable(answer, YUCI)
+    await assert_hub_untouched(federation, HUB_MODELS)
 
 
 async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:
     case = await _at_the_station(federation, DISABILITY_CARD)
-    before = await _count(federation.stores, AuditEvent, case_number=case.number)
+    before = await count_rows(federation.stores, AuditEvent, case_number=case.number)
     await federation.served[YUCI].stop()
 
     answer = await federation.desk.ask(CLERK, REFER, input={"number": case.number})
 
-    assert answer["data"] is None
-    assert [(e["extensions"]["code"], e["extensions"]["node"]) for e in answer["errors"]] == [
-        ("NODE_UNAVAILABLE", YUCI)
-    ]
+    assert_unavailable(answer, YUCI)
     async with federation.stores[YUCI].sessions() as session:
         row = await session.get(Case, case.number)
     assert row is not None and row.status is CaseStatus.SUBMITTED
-    assert await _count(federation.stores, AuditEvent, case_number=case.number) == before
-    assert await _count(federation.stores, OutboxMessage, case_number=case.number) == 0
-    await _hub_untouched(federation)
+    assert await count_rows(federation.stores, AuditEvent, case_number=case.number) == before
+    assert await count_rows(federation.stores, OutboxMessage, case_number=case.number) == 0
+    await assert_hub_untouched(federation, HUB_MODELS)

@@ -14,13 +14,12 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case, CaseTimer
 from levels.city.models import Matter
 from levels.common.models import ImplementationMaterial
 from tests.scenarios.desk import DISABILITY_CARD, SUBMIT
-from tests.support.federation import YUCI, Federation
+from tests.support.federation import YUCI, Federation, count_rows
 from tests.support.outages import assert_unavailable, no_answer
 
 APPLICANT = "resident1"
@@ -50,11 +49,6 @@ def _input(materials: list[str]) -> dict[str, Any]:
     return {"implementationCode": DISABILITY_CARD, "channel": "MOBILE", "materials": given}
 
 
-async def _count(registry: NodeRegistry, model: Any) -> int:
-    async with registry[YUCI].sessions() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 async def test_a_case_for_yucis_item_is_received_by_its_node(federation: Federation) -> None:
     guide = await _ready(federation)
 
@@ -76,13 +70,13 @@ async def test_a_case_for_yucis_item_is_received_by_its_node(federation: Federat
     assert timers
     assert events == ["SUBMIT"]
     # written at the node, not by the hub
-    assert await _count(federation.hub, Case) == 0
-    assert await _count(federation.hub, AuditEvent) == 0
+    assert await count_rows(federation.hub, Case) == 0
+    assert await count_rows(federation.hub, AuditEvent) == 0
 
 
 async def test_a_refusal_at_the_node_is_typed_and_writes_nothing(federation: Federation) -> None:
     await _ready(federation)
-    before = await _count(federation.stores, Case)
+    before = await count_rows(federation.stores, Case)
 
     data = await federation.desk.run(APPLICANT, SUBMIT, input=_input(["不在指南里的材料"]))
 
@@ -91,18 +85,18 @@ async def test_a_refusal_at_the_node_is_typed_and_writes_nothing(federation: Fed
     assert [(e["code"], e["field"]) for e in payload["errors"]] == [
         ("MATERIAL_NOT_IN_GUIDE", ["input", "materials", "0", "name"])
     ]
-    assert await _count(federation.stores, Case) == before
-    assert await _count(federation.hub, Case) == 0
+    assert await count_rows(federation.stores, Case) == before
+    assert await count_rows(federation.hub, Case) == 0
 
 
 async def test_a_node_that_does_not_answer_is_named(
     federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     guide = await _ready(federation)
-    before = await _count(federation.stores, Case)
+    before = await count_rows(federation.stores, Case)
     no_answer(monkeypatch, federation.hub, YUCI, "submit_case")
     answer = await federation.desk.ask(APPLICANT, SUBMIT, input=_input(guide))
 
     assert_unavailable(answer, YUCI)
-    assert await _count(federation.stores, Case) == before
-    assert await _count(federation.hub, Case) == 0
+    assert await count_rows(federation.stores, Case) == before
+    assert await count_rows(federation.hub, Case) == 0

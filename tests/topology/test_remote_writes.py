@@ -8,18 +8,16 @@ is NODE_UNAVAILABLE naming it, and nothing is written anywhere."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
-from levels.common.reads import table
 from tests.conftest import DEMO_NOW
-from tests.support.federation import YUCI, Federation
+from tests.support.cases import copy_demo_case
+from tests.support.federation import YUCI, Federation, count_rows
 from tests.support.outages import assert_unavailable, no_answer
 
 ACCEPT = """
@@ -40,70 +38,23 @@ async def _acceptable(federation: Federation) -> Case:
         await desk.sign_in("yuci.receptionist")
     viewer = desk.viewers["yuci.receptionist"]
     async with federation.stores[YUCI].sessions() as session:
-        model = await session.scalar(
-            select(Case)
-            .where(
-                Case.number.startswith("140702000000-"),
-                Case.org_code == viewer.org_code,
-                Case.joint.is_(False),
-            )
-            .order_by(Case.number)
-            .limit(1)
-        )
-        assert model is not None
-        columns = {c.key: getattr(model, c.key) for c in table(Case).columns}
         received = DEMO_NOW - dt.timedelta(hours=1)
-        row = Case(
-            **{
-                **{key: value for key, value in columns.items() if key not in _ON_RECEIPT},
-                "number": f"140702000000-20261120-{next(_made)}",
-                "status": CaseStatus.SUBMITTED,
-                "department_id": viewer.department_id,
-                "submitted_at": received,
-                "updated_at": received,
-                "version": 1,
-            }
+        row = await copy_demo_case(
+            session,
+            Case.org_code == viewer.org_code,
+            number=f"140702000000-20261120-{next(_made)}",
+            status=CaseStatus.SUBMITTED,
+            department_id=viewer.department_id,
+            submitted_at=received,
+            updated_at=received,
         )
-        session.add(row)
         await session.commit()
     return row
 
 
-# what a case has only once it is taken up or decided: not yet, on receipt
-_ON_RECEIPT = {
-    "accepted_on",
-    "deemed_accepted",
-    "due_on",
-    "yellow_on",
-    "supplement_deadline",
-    "rejection_reason",
-    "rejection_authority",
-    "rejection_proposed_by",
-    "rejection_proposed_at",
-    "decision",
-    "decision_reasons",
-    "remedy",
-    "decided_at",
-    "delivery_method",
-    "delivery_reference",
-    "delivered_at",
-    "delivery_window_id",
-    "closed_at",
-    "referred_to_level",
-}
-
-
-async def _count(registry: NodeRegistry, model: Any, **where: Any) -> int:
-    async with registry[YUCI].sessions() as session:
-        stmt = select(func.count()).select_from(model)
-        for column, value in where.items():
-            stmt = stmt.where(getattr(model, column) == value)
-        return int(await session.scalar(stmt) or 0)
-
-
 async def test_a_case_at_yucis_node_is_accepted_by_the_node(federation: Federation) -> None:
     case = await _acceptable(federation)
-    assert await _count(federation.hub, Case) == 0  # the hub's own store: nothing
+    assert await count_rows(federation.hub, Case) == 0  # the hub's own store: nothing
 
     payload = await federation.desk.act(
         "yuci.receptionist", "acceptCase", number=case.number, expectedVersion=case.version
@@ -124,8 +75,8 @@ async def test_a_case_at_yucis_node_is_accepted_by_the_node(federation: Federati
     assert row.version == case.version + 1
     assert [e.actor_id for e in events] == [federation.desk.viewers["yuci.receptionist"].subject]
     # written at the node, not by the hub: its own store for the node is still empty
-    assert await _count(federation.hub, Case) == 0
-    assert await _count(federation.hub, AuditEvent) == 0
+    assert await count_rows(federation.hub, Case) == 0
+    assert await count_rows(federation.hub, AuditEvent) == 0
 
 
 async def test_refusals_at_the_node_and_at_the_hub_come_back_typed(
@@ -164,12 +115,12 @@ async def test_a_step_whose_answer_does_not_come_is_named(
     )
 
     assert_unavailable(answer, YUCI)
-    assert await _count(federation.hub, Case) == 0
+    assert await count_rows(federation.hub, Case) == 0
 
 
 async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:
     case = await _acceptable(federation)
-    before = await _count(federation.stores, AuditEvent, case_number=case.number)
+    before = await count_rows(federation.stores, AuditEvent, case_number=case.number)
     await federation.served[YUCI].stop()
 
     answer = await federation.desk.ask(
@@ -182,6 +133,6 @@ async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federa
     async with federation.stores[YUCI].sessions() as session:
         row = await session.get(Case, case.number)
     assert row is not None and row.status is CaseStatus.SUBMITTED
-    assert await _count(federation.stores, AuditEvent, case_number=case.number) == before
-    assert await _count(federation.hub, Case) == 0
-    assert await _count(federation.hub, AuditEvent) == 0
+    assert await count_rows(federation.stores, AuditEvent, case_number=case.number) == before
+    assert await count_rows(federation.hub, Case) == 0
+    assert await count_rows(federation.hub, AuditEvent) == 0
