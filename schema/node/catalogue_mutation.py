@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, cast
 
 import strawberry
@@ -15,7 +14,7 @@ from levels.city.models import CataloguePublication
 from levels.common.reads import table
 from levels.common.rowcodec import encode_row
 from levels.node import catalogue
-from schema.node.mutation import ActorInput, StepRefusal, _refusal
+from schema.node.mutation import ActorInput, HubNow, StepRefusal, _refusal
 from schema.node.types import NodeInfo
 
 
@@ -40,7 +39,7 @@ class CatalogueMutations:
         city: Annotated[str, strawberry.argument(description="The city's division code")],
         urgent: bool,
         actor: ActorInput,
-        now: Annotated[dt.datetime, strawberry.argument(description="The hub's instant")],
+        now: HubNow,
         reason: str | None = None,
     ) -> PublicationResult:
         context = info.context

@@ -19,7 +19,7 @@ from levels.county.models import Delegation
 from levels.county.service import DelegationView
 from levels.node import delegations
 from levels.node.windows import Outcome
-from schema.node.mutation import ActorInput, StepRefusal, _refusal
+from schema.node.mutation import ActorInput, HubNow, StepRefusal, _refusal
 from schema.node.types import NodeInfo
 
 
@@ -47,7 +47,6 @@ _TOWNS = strawberry.argument(
     description="The county's towns as the hub read them (none: they did not answer; the "
     "towns named are then taken on their codes)"
 )
-_NOW = strawberry.argument(description="The hub's instant")
 
 
 @strawberry.type(name="DelegationMutation", description="A county's delegations")
@@ -67,7 +66,7 @@ class DelegationMutations:
         legal_instrument: str,
         effective_from: dt.date,
         actor: ActorInput,
-        now: Annotated[dt.datetime, _NOW],
+        now: HubNow,
         towns: list[str] | None = None,
         town_department: str | None = None,
         towns_of_county: Annotated[list[str] | None, _TOWNS] = None,
@@ -99,7 +98,7 @@ class DelegationMutations:
         id: Annotated[str, strawberry.argument(description="<county code>-G<four digits>")],
         reason: str,
         actor: ActorInput,
-        now: Annotated[dt.datetime, _NOW],
+        now: HubNow,
         towns_of_county: Annotated[list[str] | None, _TOWNS] = None,
     ) -> DelegationResult:
         context = info.context

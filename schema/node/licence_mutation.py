@@ -17,7 +17,7 @@ from levels.common.rowcodec import encode_row
 from levels.licences.models import ELicence
 from levels.node import licences
 from levels.node.steps import decode_fields
-from schema.node.mutation import ActorInput, StepRefusal, _refusal
+from schema.node.mutation import ActorInput, HubNow, StepRefusal, _refusal
 from schema.node.types import NodeInfo
 
 
@@ -45,7 +45,7 @@ class LicenceMutations:
         id: Annotated[str, strawberry.argument(description="The licence's identifier")],
         action: Annotated[str, strawberry.argument(description="SUSPEND_LICENCE, …")],
         actor: ActorInput,
-        now: Annotated[dt.datetime, strawberry.argument(description="The hub's instant")],
+        now: HubNow,
         reason: str | None = None,
         fields: Annotated[
             JSON | None, strawberry.argument(description="A reissue's licence fields, by key")

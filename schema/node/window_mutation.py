@@ -8,7 +8,6 @@ transaction, answered by one function (``_result``). Merged into the node's
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, TypeVar, cast
 
@@ -18,7 +17,7 @@ from strawberry.scalars import JSON
 from levels.common.reads import table
 from levels.common.rowcodec import encode_row
 from levels.node import hall, windows
-from schema.node.mutation import ActorInput, StepRefusal
+from schema.node.mutation import ActorInput, HubNow, StepRefusal
 from schema.node.types import NodeInfo
 
 
@@ -83,9 +82,6 @@ async def _run(
     return _result(kind, info, outcome)
 
 
-_NOW = strawberry.argument(description="The hub's instant")
-
-
 @strawberry.type(name="WindowMutation", description="The queue of a hall")
 class WindowMutations:
     @strawberry.mutation(
@@ -100,7 +96,7 @@ class WindowMutations:
         division_code: Annotated[str, strawberry.argument(description="The org's division")],
         channel: Annotated[str, strawberry.argument(description="COUNTER, KIOSK or MOBILE")],
         actor: ActorInput,
-        now: Annotated[dt.datetime, _NOW],
+        now: HubNow,
         holder_id: Annotated[
             str | None, strawberry.argument(description="Whose ticket (none: a walk-in)")
         ] = None,
@@ -130,7 +126,7 @@ class WindowMutations:
         info: NodeInfo,
         window_id: Annotated[str, strawberry.argument(description="The window's id")],
         actor: ActorInput,
-        now: Annotated[dt.datetime, _NOW],
+        now: HubNow,
     ) -> TicketResult:
         return await _run(TicketResult, info, windows.call_next, window_id, actor=actor, now=now)
 
@@ -146,7 +142,7 @@ class WindowMutations:
         ticket: Annotated[str, strawberry.argument(description="The ticket's public id")],
         step: Annotated[str, strawberry.argument(description="SERVE, FINISH, NO_SHOW, …")],
         actor: ActorInput,
-        now: Annotated[dt.datetime, _NOW],
+        now: HubNow,
         case_number: str | None = None,
         to_window_id: str | None = None,
     ) -> TicketResult:
@@ -171,7 +167,7 @@ class WindowMutations:
         window_id: Annotated[str, strawberry.argument(description="The window's id")],
         change: Annotated[str, strawberry.argument(description="SET_POSTS, OPEN_POST, …")],
         actor: ActorInput,
-        now: Annotated[dt.datetime, _NOW],
+        now: HubNow,
         input: JSON | None = None,
     ) -> HallResult:
         given = cast(dict[str, Any] | None, input)
@@ -191,7 +187,7 @@ class WindowMutations:
         key: Annotated[str, strawberry.argument(description="The slot's or appointment's id")],
         step: Annotated[str, strawberry.argument(description="BOOK, CANCEL or CHECK_IN")],
         actor: ActorInput,
-        now: Annotated[dt.datetime, _NOW],
+        now: HubNow,
         basic_code: str | None = None,
         channel: str | None = None,
     ) -> HallResult:
