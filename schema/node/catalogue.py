@@ -17,7 +17,7 @@ from levels.common.enums import Level, MatterStatus, MatterType, OnlineLevel
 from levels.common.errors import DomainError, ErrorCode
 from levels.node.cursors import decode_cursor, encode_cursor
 from levels.node.item_filter import ItemConditions
-from schema.node.query import ImplementationPage, PageInfo, page_size
+from schema.node.query import AfterCursor, ImplementationPage, PageInfo, PageSize, page_size
 from schema.node.types import Matter, MatterImplementation, NodeInfo
 
 
@@ -45,10 +45,8 @@ class CatalogueQueries:
         basic_codes: Annotated[
             list[str] | None, strawberry.argument(description="Only these matters")
         ] = None,
-        first: Annotated[int | None, strawberry.argument(description="Page size")] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="The `endCursor` of the page before")
-        ] = None,
+        first: PageSize = None,
+        after: AfterCursor = None,
     ) -> MatterPage:
         if not info.context.scope.holds(Level.CITY):
             raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=["matters"], detail="catalogue")
@@ -124,10 +122,8 @@ class CatalogueQueries:
         self,
         info: NodeInfo,
         filter: Annotated[JSON, strawberry.argument(description="The list's conditions")],
-        first: Annotated[int | None, strawberry.argument(description="Page size")] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="The `endCursor` of the page before")
-        ] = None,
+        first: PageSize = None,
+        after: AfterCursor = None,
     ) -> ImplementationPage:
         conditions = ItemConditions.decode(filter)
         size = page_size(info, first)

@@ -25,7 +25,7 @@ from levels.county import service as county_service
 from levels.licences.models import LicenceType
 from levels.node.cursors import decode_cursor, encode_cursor
 from levels.node.reads import DelegationRow
-from schema.node.query import PageInfo, page_size
+from schema.node.query import AfterCursor, PageInfo, PageSize, page_size
 from schema.node.types import Delegation, Division, NodeInfo, Record, records
 
 
@@ -59,10 +59,8 @@ class ListQueries:
         within: Annotated[
             str | None, strawberry.argument(description="Only those under this division")
         ] = None,
-        first: Annotated[int | None, strawberry.argument(description="Page size")] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="The `endCursor` of the page before")
-        ] = None,
+        first: PageSize = None,
+        after: AfterCursor = None,
     ) -> DivisionPage:
         scope = info.context.scope
         parent = scope.require_range(parent_code, field="parentCode") if parent_code else None

@@ -86,6 +86,20 @@ class DeliveryResult:
     )
 
 
+PageSize = Annotated[int | None, strawberry.argument(description="Page size")]
+AfterCursor = Annotated[
+    str | None, strawberry.argument(description="The `endCursor` of the page before")
+]
+CaseFilterArg = Annotated[
+    JSON | None,
+    strawberry.argument(
+        description="Only the cases meeting these conditions (the hub's, as "
+        "levels.node.case_filter encodes them: days handed in and accepted, "
+        "clocks by colour on the hub's today, overdue flags, the applicant)"
+    ),
+]
+
+
 def page_size(info: NodeInfo, first: int | None) -> int:
     size = info.context.default_page_size if first is None else first
     if size < 1:
@@ -128,18 +142,9 @@ class NodeQuery:
         self,
         info: NodeInfo,
         under: Annotated[str, strawberry.argument(description="A 12-digit division code")],
-        first: Annotated[int | None, strawberry.argument(description="Page size")] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="The `endCursor` of the page before")
-        ] = None,
-        filter: Annotated[
-            JSON | None,
-            strawberry.argument(
-                description="Only the cases meeting these conditions (the hub's, as "
-                "levels.node.case_filter encodes them: days handed in and accepted, "
-                "clocks by colour on the hub's today, overdue flags, the applicant)"
-            ),
-        ] = None,
+        first: PageSize = None,
+        after: AfterCursor = None,
+        filter: CaseFilterArg = None,
     ) -> CasePage:
         # cases received under a division are held there or referred up its chain
         division = info.context.scope.require_range(under, field="under", upward=True)
@@ -171,18 +176,9 @@ class NodeQuery:
         under: Annotated[
             str | None, strawberry.argument(description="A 12-digit division code")
         ] = None,
-        first: Annotated[int | None, strawberry.argument(description="Page size")] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="The `endCursor` of the page before")
-        ] = None,
-        filter: Annotated[
-            JSON | None,
-            strawberry.argument(
-                description="Only the cases meeting these conditions (the hub's, as "
-                "levels.node.case_filter encodes them: days handed in and accepted, "
-                "clocks by colour on the hub's today, overdue flags, the applicant)"
-            ),
-        ] = None,
+        first: PageSize = None,
+        after: AfterCursor = None,
+        filter: CaseFilterArg = None,
     ) -> CasePage:
         prefix = None
         if under is not None:
@@ -307,10 +303,8 @@ class NodeQuery:
         division_codes: Annotated[
             list[str], strawberry.argument(description="12-digit division codes")
         ],
-        first: Annotated[int | None, strawberry.argument(description="Page size")] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description="The `endCursor` of the page before")
-        ] = None,
+        first: PageSize = None,
+        after: AfterCursor = None,
     ) -> ImplementationPage:
         scope = info.context.scope
         prefixes = [
