@@ -79,14 +79,19 @@ def _division(code: str) -> str | None:
     return code[:12] if level_of_division(code[:12]) else None
 
 
-class DivisionByCodeLoader(LevelLoader[str, ReadRow | Division]):
-    remote = True
+class DivisionKeyedLoader(LevelLoader[str, R]):
+    """Keyed by a string that leads with a 12-digit division code: asked of the node
+    owning that division at its level."""
 
     def levels_of(self, key: str) -> Sequence[Level]:
         return _division_level(key)
 
     def division_of(self, key: str) -> str | None:
         return _division(key)
+
+
+class DivisionByCodeLoader(DivisionKeyedLoader[ReadRow | Division]):
+    remote = True
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.divisions_by_code(keys, session=session)
@@ -125,14 +130,8 @@ class ChildrenByParentLoader(LevelLoader[str, Division]):
         return row.parent_code
 
 
-class ServiceOrgByDivisionLoader(LevelLoader[str, ReadRow]):
+class ServiceOrgByDivisionLoader(DivisionKeyedLoader[ReadRow]):
     remote = True
-
-    def levels_of(self, key: str) -> Sequence[Level]:
-        return _division_level(key)
-
-    def division_of(self, key: str) -> str | None:
-        return _division(key)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[ReadRow]:
         return await reads.orgs_by_division(keys, session=session)
@@ -173,14 +172,8 @@ class ServiceOrgByCodeLoader(ByCreditCodeLoader[ReadRow]):
         return (level, row.code)
 
 
-class DepartmentByIdLoader(LevelLoader[str, Department]):
+class DepartmentByIdLoader(DivisionKeyedLoader[Department]):
     remote = True
-
-    def levels_of(self, key: str) -> Sequence[Level]:
-        return _division_level(key)
-
-    def division_of(self, key: str) -> str | None:
-        return _division(key)
 
     async def fetch(self, keys: list[str], *, session: AsyncSession) -> Sequence[Department]:
         return await common_service.departments_by_id(keys, session=session)
