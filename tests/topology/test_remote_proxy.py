@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gateway.demo.proxy import SUBSISTENCE_AUTHORIZATION
+from gateway.demo.proxy import PENSION_AUTHORIZATION, SUBSISTENCE_AUTHORIZATION
 from levels.audit.models import AuditEvent
 from levels.cases.enums import ApplicantKind
 from levels.cases.intake import Applicant, Receiver, Submission
@@ -37,6 +37,7 @@ from tests.auth.conftest import bearer
 from tests.scenarios.test_village_proxy import (
     AGENT,
     OTHER_AGENT,
+    PENSION,
     PHONE,
     RESIDENT3_ID,
     SUBSISTENCE,
@@ -66,13 +67,14 @@ mutation($input: SubmitCaseInput!) {
 HUB_MODELS = (Case, CaseMaterial, AuditEvent, VillageService, ProxyAuthorization)
 
 
-async def _guide(federation: Federation) -> list[str]:
-    """The materials of 榆次区's 最低生活保障 item, as its node keeps them."""
+async def _guide(federation: Federation, code: str = SUBSISTENCE) -> list[str]:
+    """The materials of an item of 榆次区's node (榆次区's 最低生活保障 unless told), as the
+    node keeps them."""
     async with federation.stores[YUCI].sessions() as session:
         return list(
             await session.scalars(
                 select(ImplementationMaterial.name)
-                .where(ImplementationMaterial.implementation_code == SUBSISTENCE)
+                .where(ImplementationMaterial.implementation_code == code)
                 .order_by(ImplementationMaterial.position)
             )
         )
@@ -177,6 +179,29 @@ async def test_an_agents_submission_is_received_at_the_node_as_by_sql(
     async with sql_desk(federation) as by_sql:
         by_store = (await by_sql.run(AGENT, SUBMIT, input=given))["submitCase"]
     assert by_store["errors"] == [], by_store
+    assert _same(by_store) == _same(payload)
+
+
+async def test_the_stations_own_item_is_received_at_the_node_as_by_sql(
+    federation: Federation,
+) -> None:
+    """城乡居民养老保险参保登记, 修文村's own immediate item: received by the station itself
+    (no receiver below it), the node's store its catalogue."""
+    given = {
+        **_input(PENSION_AUTHORIZATION, await _guide(federation, PENSION)),
+        "implementationCode": PENSION,
+    }
+
+    payload = (await federation.desk.run(AGENT, SUBMIT, input=given))["submitCase"]
+
+    assert payload["errors"] == [], payload
+    number = payload["case"]["number"]
+    assert number.startswith(f"{VILLAGE}-") and payload["case"]["level"] == "VILLAGE"
+    assert await _everywhere(federation, Case, number=number) == {YUCI: 1}
+    assert await _everywhere(federation, VillageService, case_number=number) == {YUCI: 1}
+    await assert_hub_untouched(federation, HUB_MODELS)
+    async with sql_desk(federation) as by_sql:
+        by_store = (await by_sql.run(AGENT, SUBMIT, input=given))["submitCase"]
     assert _same(by_store) == _same(payload)
 
 
