@@ -1,6 +1,7 @@
 """Resolvers of the village proxy service (代办): residents' authorizations of a village
 station's agents, an agent's submission for a resident, and the station's ledger
-(台账). Thin: parse, check the policy table, call ``levels/proxy`` and ``levels/cases``,
+(台账). Thin: parse, check the policy table, call ``levels/proxy`` and, for a
+submission, ``levels/node/proxy.py`` (at the village's node when it has an address),
 wrap the result. Authorizations live in the village store; so do the cases a station
 receives (numbered with the village's code) until they are referred up."""
 
