@@ -1,6 +1,7 @@
 """Resolvers of the village proxy service (代办): residents' authorizations of a village
 station's agents, an agent's submission for a resident, and the station's ledger
-(台账). Thin: parse, check the policy table, call ``levels/proxy`` and ``levels/cases``,
+(台账). Thin: parse, check the policy table, call ``levels/proxy`` and, for a
+submission, ``levels/node/proxy.py`` (at the village's node when it has an address),
 wrap the result. Authorizations live in the village store; so do the cases a station
 receives (numbered with the village's code) until they are referred up."""
 
@@ -30,12 +31,9 @@ from auth.policy import (
     served_village,
 )
 from auth.viewer import Viewer
-from levels.calendar.workdays import load_calendar
-from levels.cases import intake as case_intake
 from levels.cases.enums import ApplicantKind, CaseStatus
 from levels.cases.errors import CaseErrorCode
 from levels.cases.intake import Applicant, Receiver, Submission
-from levels.cases.messages import record_applicant_language
 from levels.cases.models import Case
 from levels.cases.service import Actor, china_date
 from levels.common.codes import (
@@ -51,11 +49,13 @@ from levels.common.dates import kept_day
 from levels.common.enums import LEVELS, Level, MatterStatus, VillageServiceMode
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.routes import Route, compute_routes
+from levels.node import proxy as proxy_flow
+from levels.node.proxy import ProxyReceipt, StationService
 from levels.proxy import service as proxy_service
 from levels.proxy.errors import ProxyErrorCode
 from levels.proxy.models import AuthorizationMethod, ProxyAuthorization
 from levels.proxy.service import AuthorizationDraft, AuthorizationQuery, Resident
-from resolvers import case_updates, village
+from resolvers import case_updates, node_proxy_calls, village
 from resolvers.cases import actor_of, display_name, material_drafts
 from resolvers.fanout import NodeUnavailable, fan_out, node_ids
 from resolvers.languages import applicant_language
@@ -63,7 +63,7 @@ from resolvers.loaders import issuer_status
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
-from resolvers.submission import receive
+from resolvers.submission import item_read, receive
 from schema.cases import CasePayload, CaseType
 from schema.info import Info
 from schema.payloads import UserError, user_errors
@@ -144,12 +144,7 @@ async def _route(info: Info, village: DivisionCode, basic_code: str, field: Fiel
 
 
 def _offered(route: Route, mode: VillageServiceMode, field: Field) -> None:
-    if mode not in route.village_modes:
-        raise DomainError(
-            ProxyErrorCode.MODE_NOT_OFFERED,
-            field=field_path(field),
-            detail=", ".join(m.value for m in route.village_modes),
-        )
+    proxy_flow.offered(route.village_modes, mode, field)
 
 
 Write = Callable[[AsyncSession, Actor, dt.datetime], Awaitable[ProxyAuthorization]]
@@ -467,79 +462,42 @@ async def _plan(info: Info, input: Any) -> _Plan:
     )
 
 
-async def _receive(
-    info: Info,
-    input: Any,
-    plan: _Plan,
-    session: AsyncSession,
-    catalogue: AsyncSession | None,
-    library: AsyncSession,
-) -> Case:
-    """In the village store's transaction: the authorization (locked) is still good
-    for this matter and resident, the station offers its mode, and the case is
-    received with it."""
+def _receipt(info: Info, input: Any, plan: _Plan, clerk: str) -> tuple[Submission, ProxyReceipt]:
+    """What the hub decided of an agent's submission (its applicant, phone and
+    authorization are the authorization's, filled in the transaction) and what it is
+    checked against there (``levels/node/proxy.py``)."""
     ctx = info.context
-    viewer = ctx.viewer
-    now = ctx.clock.now()
-    clerk = await display_name(info)  # 收件人 on the station's 受理告知书
-    key = str(input.proxy_authorization_id)
-    granted = await proxy_service.find(key, session=session, lock=True)
-    if granted is None or not allows(viewer, Action.READ, authorization_target(granted)):
-        raise DomainError(
-            ProxyErrorCode.AUTHORIZATION_NOT_FOUND, field=["input", "proxyAuthorizationId"]
-        )
-    proxy_service.check_usable(
-        granted,
+    own = plan.implementation.level is Level.VILLAGE
+    submission = Submission(
+        implementation_code=plan.implementation.code,
+        matter_name=plan.matter_name,
+        legal_limit_days=plan.legal_limit_days,
+        applicant=Applicant(ApplicantKind.PERSON, "", "", ""),
+        channel=Channel.PROXY.value,
+        materials=material_drafts(input.materials),
+        tolerance_deadline=input.tolerance_deadline,
+        window_id=None,
+        received_by=None if own else Receiver(Level.VILLAGE, plan.station_code, plan.village.code),
+        clerk_name=clerk,
+        referral_days=ctx.settings.referral_limit_days,
+    )
+    given = input.village_service
+    service = StationService(
+        mode=given.mode if given is not None else None,
+        accompanied_by=given.accompanied_by if given is not None else None,
+        fee_yuan=given.fee_yuan if given is not None else None,
+        age=village.age_of(info, input.applicant_id_number),
+    )
+    receipt = ProxyReceipt(
+        authorization_id=str(input.proxy_authorization_id),
+        village_code=plan.village.code,
         basic_code=plan.implementation.basic_code,
         resident_id=plan.applicant_id,
-        today=china_date(now),
+        modes=tuple(plan.route.village_modes),
+        service=service,
+        free_age=ctx.settings.proxy_free_age,
     )
-    _offered(plan.route, granted.mode, ("input", "proxyAuthorizationId"))
-    target = Target(
-        Resource.CASE,
-        division_code=plan.village.code,
-        owner=granted.resident_id,
-        org_code=plan.station_code,
-        submitter=viewer.subject,
-    )
-    if not allows(viewer, Action.SUBMIT_CASE, target):
-        raise DomainError(ProxyErrorCode.OUTSIDE_YOUR_VILLAGE)
-    own = plan.implementation.level is Level.VILLAGE
-    case = await case_intake.submit_case(
-        Submission(
-            implementation_code=plan.implementation.code,
-            matter_name=plan.matter_name,
-            legal_limit_days=plan.legal_limit_days,
-            applicant=Applicant(
-                ApplicantKind.PERSON,
-                granted.resident_id,
-                granted.resident_name,
-                granted.resident_id_masked,
-            ),
-            channel=Channel.PROXY.value,
-            materials=material_drafts(input.materials),
-            tolerance_deadline=input.tolerance_deadline,
-            window_id=None,
-            received_by=None
-            if own
-            else Receiver(Level.VILLAGE, plan.station_code, plan.village.code),
-            proxy_authorization_id=granted.id,
-            applicant_phone=granted.phone,
-            clerk_name=clerk,
-            referral_days=info.context.settings.referral_limit_days,
-        ),
-        session=session,
-        actor=actor_of(info),
-        now=now,
-        calendar=await load_calendar(session=session),
-        catalogue=catalogue,
-        library=library,
-        issuer_status=issuer_status(ctx.loaders),
-        signer=ctx.licensing.signer,
-    )
-    await record_applicant_language(case, applicant_language(input), session=session)
-    await village.record_case_service(info, input, granted, plan.route, case, session, library)
-    return case
+    return submission, receipt
 
 
 async def submit_for_resident(info: Info, input: Any) -> CasePayload:
@@ -548,8 +506,13 @@ async def submit_for_resident(info: Info, input: Any) -> CasePayload:
     kept in the village store, channel PROXY) for the item that decides the matter for
     the village's residents — the station's own immediate item, completed on the spot,
     or an upper level's, referred up; the guide comes from the implementing store.
-    Joint applications and windows are for the deciding org's counter."""
+    Joint applications and windows are for the deciding org's counter. The
+    authorization is locked and the station's service recorded in the case's
+    transaction (``levels/node/proxy.py``): the village's node's own, through its API,
+    when it has an address; else one the hub opens on its store, with the policy
+    table's checks on the authorization."""
     ctx = info.context
+    viewer = ctx.viewer
     try:
         plan = await _plan(info, input)
         if input.joint_implementation_codes or input.window_id is not None:
@@ -560,13 +523,58 @@ async def submit_for_resident(info: Info, input: Any) -> CasePayload:
         implementing = ctx.nodes.owner_or_none(
             plan.village.code, plan.implementation.level
         ) or ctx.nodes.of_org(plan.implementation.org_code, plan.implementation.level)
+        clerk = await display_name(info)  # 收件人 on the station's 受理告知书
+        submission, receipt = _receipt(info, input, plan, clerk)
+        language = applicant_language(input)
+        if here.client is not None:
+            # the policy table lets an agent read their village's authorizations (the
+            # node refuses another village's as not found) and submit received there
+            probe = Target(
+                Resource.CASE,
+                division_code=plan.village.code,
+                org_code=plan.station_code,
+                submitter=viewer.subject,
+            )
+            if not allows(viewer, Action.SUBMIT_CASE, probe):
+                raise DomainError(ProxyErrorCode.OUTSIDE_YOUR_VILLAGE)
+            code = submission.implementation_code
+            read = None if implementing.id == here.id else await item_read(info, code)
+            return await node_proxy_calls.receive_at_node(
+                info, here, submission, receipt, language=language, item=read
+            )
+
+        def target(granted: ProxyAuthorization) -> Target:
+            return Target(
+                Resource.CASE,
+                division_code=plan.village.code,
+                owner=granted.resident_id,
+                org_code=plan.station_code,
+                submitter=viewer.subject,
+            )
+
+        def write(
+            session: AsyncSession, catalogue: AsyncSession | None, library: AsyncSession
+        ) -> Awaitable[Case]:
+            return proxy_flow.receive_in(
+                session,
+                receipt,
+                submission,
+                actor=actor_of(info),
+                now=ctx.clock.now(),
+                catalogue=catalogue,
+                library=library,
+                signer=ctx.licensing.signer,
+                language=language,
+                issuer_status=issuer_status(ctx.loaders),
+                readable=lambda g: allows(viewer, Action.READ, authorization_target(g)),
+                may_submit=lambda g: allows(viewer, Action.SUBMIT_CASE, target(g)),
+            )
+
         case = await receive(
             here,
             None if implementing.id == here.id else implementing,
             ctx.nodes.single(Level.CITY),
-            lambda session, catalogue, library: _receive(
-                info, input, plan, session, catalogue, library
-            ),
+            write,
         )
     except DomainError as e:
         return CasePayload(errors=user_errors(e, ctx.locale))

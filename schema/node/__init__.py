@@ -6,7 +6,7 @@ batches through ``_entities``; ordered lists by key range with cursors; and its 
 ``schema/node/case_mutation.py``, ``schema/node/window_mutation.py``,
 ``schema/node/licence_mutation.py``, ``schema/node/delegation_mutation.py``,
 ``schema/node/catalogue_mutation.py``, ``schema/node/intake_mutation.py``,
-``schema/node/rating_mutation.py``).
+``schema/node/rating_mutation.py``, ``schema/node/proxy_mutation.py``).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
 node's own sessions, never through the hub's resolvers."""
@@ -26,6 +26,7 @@ from schema.node.intake_mutation import IntakeMutations
 from schema.node.licence_mutation import LicenceMutations
 from schema.node.lists import ListQueries
 from schema.node.mutation import NodeMutations
+from schema.node.proxy_mutation import ProxyMutations
 from schema.node.query import NodeQuery
 from schema.node.rating_mutation import RatingMutations
 from schema.node.types import ENTITIES
@@ -44,9 +45,10 @@ class Mutation(
     CatalogueMutations,
     IntakeMutations,
     RatingMutations,
+    ProxyMutations,
 ):
     """The node's mutations: its inbox, case steps and the other changes of a case,
-    its hall's queue, a case received below the deciding org, 好差评, the licences it
+    its hall's queue, a case received below the deciding org, 代办, 好差评, the licences it
     issued, a county's delegations and the catalogue's publication."""
 
 

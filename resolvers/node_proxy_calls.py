@@ -1,0 +1,101 @@
+"""The hub's client call of the node mutation that receives an agent's submission for a
+resident (代办: ``receiveForResident``, ``schema/node/proxy_mutation.py``) at the node
+holding the village, through ``NodeClient`` as ``resolvers/nodewrites.py``'s writes: one
+GraphQL call, the node's answer (the case as received, or the refusal) made the
+mutation's payload, as the SQL path's would have been. Not retried: a node that does not
+answer in time may have received the case; it is ``NODE_UNAVAILABLE`` naming the
+node."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from levels.cases.errors import CaseErrorCode
+from levels.cases.intake import Submission
+from levels.common.errors import DomainError
+from levels.node.intake import encode_submission
+from levels.node.proxy import ProxyReceipt, encode_receipt
+from levels.node.steps import encode_actor
+from resolvers import case_updates, remote
+from resolvers.cases import actor_of
+from resolvers.fanout import guarded
+from resolvers.nodeclient import NodeClient
+from resolvers.nodewrites import _outcome
+from resolvers.registry import Node
+from schema.cases import CasePayload, CaseType
+from schema.info import Info
+from schema.payloads import user_errors
+
+_RECEIVE_FOR_RESIDENT = """
+mutation ReceiveForResident(
+  $submission: JSON!, $receipt: JSON!, $actor: ActorInput!, $now: DateTime!,
+  $item: JSON, $applicantLanguage: String
+) {
+  receiveForResident(
+    submission: $submission, receipt: $receipt, actor: $actor, now: $now,
+    item: $item, applicantLanguage: $applicantLanguage
+  ) { columns error { code field message detail } }
+}
+"""
+
+
+async def receive_for_resident(
+    client: NodeClient,
+    submission: Mapping[str, Any],
+    receipt: Mapping[str, Any],
+    *,
+    actor: Mapping[str, Any],
+    now: dt.datetime,
+    item: Mapping[str, Any] | None = None,
+    applicant_language: str | None = None,
+) -> dict[str, Any]:
+    """Have the node holding the village receive an agent's submission
+    (``receiveForResident``): the case's ``columns`` (None: refused, nothing written)
+    and the refusal ``error``."""
+    return await _outcome(
+        client,
+        "receiveForResident",
+        _RECEIVE_FOR_RESIDENT,
+        actor,
+        now,
+        {
+            "submission": dict(submission),
+            "receipt": dict(receipt),
+            "item": None if item is None else dict(item),
+            "applicantLanguage": applicant_language,
+        },
+    )
+
+
+async def receive_at_node(
+    info: Info,
+    node: Node,
+    submission: Submission,
+    receipt: ProxyReceipt,
+    *,
+    language: str | None,
+    item: Mapping[str, Any] | None,
+) -> CasePayload:
+    """代办 asked of ``node`` (it holds the village, and has an address): its answer
+    is the payload, ``caseUpdated`` published for a case received; a node that does
+    not answer raises ``NodeUnavailable`` naming it, and the hub writes nothing."""
+    ctx = info.context
+    client = node.client
+    assert client is not None
+    sent, asked = encode_submission(submission), encode_receipt(receipt)
+    actor, now = encode_actor(actor_of(info)), ctx.clock.now()
+
+    async def call() -> dict[str, Any]:
+        return await receive_for_resident(
+            client, sent, asked, actor=actor, now=now, item=item, applicant_language=language
+        )
+
+    answer = await guarded(ctx.nodes.breakers, node, call, client.timeout)
+    outcome = remote.step_outcome(answer)
+    if outcome.error is not None or outcome.case is None:
+        refused = outcome.error or DomainError(CaseErrorCode.CASE_NOT_FOUND)
+        return CasePayload(errors=user_errors(refused, ctx.locale))
+    await case_updates.publish_case_updated(ctx.broker, outcome.case.number)
+    return CasePayload(case=CaseType.from_row(outcome.case))
