@@ -12,6 +12,7 @@ written."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import AsyncIterator
 from typing import Any
 
 import jwt
@@ -24,6 +25,7 @@ from levels.licences.models import ELicence, LicenceKey, LicenceUse
 from levels.licences.tokens import token_kid
 from levels.node.licence_library import LicenceConditions, library_orgs
 from resolvers import node_licence_calls
+from tests.conftest import BACKEND
 from tests.scenarios.test_licence_lifecycle import COPY, COPY_CHECK
 from tests.scenarios.test_licences import VERIFY
 from tests.support.federation import (
@@ -32,6 +34,7 @@ from tests.support.federation import (
     Federation,
     count_rows,
     every_page,
+    federation_in,
     sql_desk,
 )
 from tests.support.outages import assert_unavailable, named
@@ -45,6 +48,14 @@ query($filter: LicenceFilter, $first: Int, $after: String) {
   }
 }"""
 HOLDER = "resident1"
+
+
+@pytest.fixture(scope="module")
+async def federation(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Federation]:
+    """The three node processes over their own stores — PostgreSQL databases with
+    ``GOVHUB_TEST_BACKEND=postgres`` — and a hub reading them through their API."""
+    async with federation_in(tmp_path_factory.mktemp("library"), on_backend=True) as made:
+        yield made
 
 
 async def _library(federation: Federation) -> list[ELicence]:
@@ -75,6 +86,8 @@ async def _filters(federation: Federation) -> list[dict[str, Any]]:
 async def test_the_list_by_each_filter_is_the_sql_answer(
     federation: Federation, monkeypatch: pytest.MonkeyPatch, who: str
 ) -> None:
+    # the nodes' stores are the backend's: PostgreSQL databases or SQLite files
+    assert federation.stores[CITY].url.startswith("postgresql") is (BACKEND == "postgres")
     filters = await _filters(federation)
     listed: list[int] = []
     async with sql_desk(federation) as by_sql:
