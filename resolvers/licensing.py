@@ -21,18 +21,20 @@ from levels.licences.models import ELicence, LicenceKey
 from levels.node.licence_library import library_orgs
 from levels.outbox.signing import NODE_KEY_PREFIX
 from resolvers import node_licence_calls
-from resolvers.breakers import unreachable
+from resolvers.fanout import NodeUnavailable, guarded
 from resolvers.registry import Node, NodeRegistry
 
 log = logging.getLogger("govhub.licences")
 
 
-def _source(node: Node) -> KeySource:
-    """The public keys kept at ``node``: through its API (``licenceKeys``) when it has
-    an address, else by SQL."""
+def _source(nodes: NodeRegistry, node: Node) -> KeySource:
+    """The public keys kept at ``node``: through its API (``licenceKeys``, counted and
+    behind the node's breaker) when it has an address, else by SQL."""
     client = node.client
     if client is not None:
-        return partial(node_licence_calls.licence_keys, client)
+        api = client
+        keys = partial(node_licence_calls.licence_keys, api)
+        return partial(guarded, nodes.breakers, node, keys, api.timeout)
 
     async def read() -> list[LicenceKey]:
         async with node.sessions() as session:
@@ -58,7 +60,7 @@ class Licensing:
         self.nodes = nodes
         self.clock = clock
         self.signer = OrgSigner(secret)
-        self.directory = KeyDirectory({node.name: _source(node) for node in nodes})
+        self.directory = KeyDirectory({node.name: _source(nodes, node) for node in nodes})
         self.status_ttl_seconds = status_ttl_seconds
         self.copy_max_days = copy_max_days
         self._library: tuple[str, ...] | None = None
@@ -69,12 +71,16 @@ class Licensing:
         an answer not come is not kept: asked again next time)."""
         if self._library is None:
             city = self.nodes.single(Level.CITY)
-            if city.client is not None:
+            client = city.client
+            if client is not None:
                 try:
-                    found = await node_licence_calls.library_orgs(city.client)
-                except Exception as exc:
-                    if not unreachable(exc):
-                        raise
+                    found = await guarded(
+                        self.nodes.breakers,
+                        city,
+                        partial(node_licence_calls.library_orgs, client),
+                        client.timeout,
+                    )
+                except NodeUnavailable as exc:
                     log.warning("library orgs of %s not read: %r", city.id, exc)
                     return ()
             else:
