@@ -52,7 +52,9 @@ def _is_master(info: Info, node: Node, row: ELicence) -> bool:
     return owner is None or owner.id == node.id
 
 
-async def _read(info: Info, node: Node, key: str) -> ELicence | None:
+async def master_at(info: Info, node: Node, key: str) -> ELicence | None:
+    """Licence ``key``'s master row at ``node``, read through its API (``_entities`` of
+    ``ELicence``): None when the node has none or only the library's copy."""
     client = node.client
     assert client is not None
 
@@ -73,7 +75,7 @@ async def master(info: Info, parsed: LicenceId) -> tuple[Node, ELicence | None] 
         return None
     for batch in batches:
         for node in batch:
-            row = await _read(info, node, parsed.value)
+            row = await master_at(info, node, parsed.value)
             if row is not None:
                 return node, row
     return batches[0][0], None

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-import jwt
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.enums import AccountKind
@@ -24,18 +22,19 @@ from levels.common.codes import level_of_division, parse_division, validate_uscc
 from levels.common.dates import kept_day
 from levels.common.enums import Level
 from levels.common.errors import DomainError
-from levels.common.ranges import within
 from levels.licences import service as licence_service
-from levels.licences.enums import LicenceStatus, LicenceUseKind, VerificationOutcome
+from levels.licences.enums import LicenceStatus, VerificationOutcome
 from levels.licences.enums import VerificationReason as Why
 from levels.licences.errors import LicenceErrorCode
-from levels.licences.expiry import change_after_expiry, status_on
+from levels.licences.expiry import change_after_expiry
 from levels.licences.identifiers import parse_licence_id
 from levels.licences.models import ELicence
-from levels.licences.tokens import COPY_TYP, Verdict, copy_claims, open_token, sign, token_kid
-from resolvers import licence_api, remote_lists
+from levels.licences.tokens import Verdict, open_token, token_kid
+from levels.node.licence_library import CopyRequest, LicenceConditions, library_page, sign_copy
+from resolvers import licence_api, node_licence_calls, remote_lists
 from resolvers.cases import actor_of, licence_fields
 from resolvers.fanout import NodeUnavailable, call_api, call_node
+from resolvers.nodeclient import NodeClient
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
@@ -62,64 +61,81 @@ def _key(row: ELicence) -> tuple[str, str]:
     return (row.issued_at.astimezone(dt.UTC).isoformat(), row.id)
 
 
-def _scoped(info: Info, f: LicenceFilter) -> Select[Any] | None:
+def _scoped(info: Info, f: LicenceFilter) -> LicenceConditions | None:
     """The library rows the viewer may list (None: none at all): the holder's own
     (the wallet), or what was issued in the jurisdiction of staff and auditors."""
     viewer = info.context.viewer
     if not viewer.authenticated:
         require(viewer, Action.READ, Target(Resource.LICENCE))  # UNAUTHENTICATED
-    query = select(ELicence)
+    holder: dict[str, Any] = {}
+    prefixes: list[str] = []
     if viewer.kind in APPLICANT_KINDS:
-        query = query.where(ELicence.holder_id == viewer.subject)
+        holder = {"by_holder": True, "holder_id": viewer.subject}
     else:
         prefix = jurisdiction_prefix(viewer)
         if prefix is None or not allows(
             viewer, Action.READ, Target(Resource.LICENCE, division_code=prefix.ljust(12, "0"))
         ):
             return None
-        query = query.where(within(ELicence.issuer_division_code, prefix))
+        prefixes.append(prefix)
     if f.division_code is not None:
-        division = parse_division(f.division_code, field=("filter", "divisionCode"))
-        query = query.where(within(ELicence.issuer_division_code, division.prefix))
-    if f.type_code is not None:
-        query = query.where(ELicence.type_code == f.type_code.strip().upper())
-    if f.status is not None:
-        query = query.where(ELicence.status == f.status)
+        prefixes.append(parse_division(f.division_code, field=("filter", "divisionCode")).prefix)
+    org = None
     if f.issuer_org_code is not None:
-        code = validate_uscc(f.issuer_org_code.strip(), field=("filter", "issuerOrgCode"))
-        query = query.where(ELicence.issuer_org_code == code)
-    if f.case_number is not None:
-        query = query.where(ELicence.source_case_number == f.case_number.strip())
-    return query
+        org = validate_uscc(f.issuer_org_code.strip(), field=("filter", "issuerOrgCode"))
+    return LicenceConditions(
+        **holder,
+        within=tuple(prefixes),
+        type_code=None if f.type_code is None else f.type_code.strip().upper(),
+        status=f.status,
+        issuer_org_code=org,
+        case_number=None if f.case_number is None else f.case_number.strip(),
+    )
 
 
 async def licences(
     info: Info, filter: LicenceFilter | None, first: int | None, after: str | None
 ) -> Connection[ELicenceType]:
-    """The library's licences the viewer may see, in the order they were issued."""
+    """The library's licences the viewer may see, in the order they were issued: at
+    the node holding the city, through its API (``licenceLibrary``) when it has an
+    address, else by SQL, the same conditions either way."""
     ctx = info.context
     settings = ctx.settings
     size = page_size(first, default=settings.default_page_size, maximum=settings.max_page_size)
     start = decode_cursor(after, allowed=[Level.CITY])
-    query = _scoped(info, filter or LicenceFilter())
-    if query is None:
+    conditions = _scoped(info, filter or LicenceFilter())
+    if conditions is None:
         return connection(merge_page({}, _key, first=size, start=start), ELicenceType.from_row)
     position = start.get(Level.CITY.value)
-    if position is not None:
-        at = dt.datetime.fromisoformat(position[0])
-        query = query.where(
-            (ELicence.issued_at > at) | ((ELicence.issued_at == at) & (ELicence.id > position[1]))
-        )
-    query = query.order_by(ELicence.issued_at, ELicence.id).limit(size + 1)
+    at = None if position is None else (dt.datetime.fromisoformat(position[0]), position[1])
 
     async def fetch(_node: Node, session: AsyncSession) -> Sequence[ELicence]:
-        return (await session.scalars(query)).all()
+        return await library_page(conditions, session=session, after=at, limit=size + 1)
+
+    async def fetch_api(client: NodeClient) -> Sequence[ELicence]:
+        # the node's pages in turn until it has ``size + 1`` (its page size is bounded)
+        found: list[ELicence] = []
+        cursor = None if position is None else (position[0], position[1])
+        while True:
+            page = await node_licence_calls.library_page(
+                client,
+                conditions,
+                after=cursor,
+                first=min(size + 1 - len(found), settings.max_page_size),
+            )
+            found += page.rows
+            if len(found) > size or not page.has_next or not page.rows:
+                return found
+            cursor = _key(page.rows[-1])
 
     rows: dict[Level, Sequence[ELicence]] = {}
+    city = ctx.sessions.nodes[Level.CITY]
+    timeout = settings.node_timeout_seconds
     try:
-        rows[Level.CITY] = await call_node(
-            ctx.sessions, Level.CITY, fetch, settings.node_timeout_seconds
-        )
+        if city.client is not None:
+            rows[Level.CITY] = await call_api(ctx.sessions, city, fetch_api, timeout)
+        else:
+            rows[Level.CITY] = await call_node(ctx.sessions, city, fetch, timeout)
     except NodeUnavailable as e:
         report_unavailable(info, [e])
     page = merge_page(rows, _key, first=size, start=start)
@@ -245,8 +261,10 @@ async def verify(info: Info, token: str) -> LicenceVerification:
 async def _master(info: Info, node: Node, identifier: str) -> ELicence | None:
     """The licence's master row in ``node``'s store: one issued at a level the node
     holds by a division it owns (the city store's copies of other levels' licences
-    answer nothing)."""
+    answer nothing); through the node's API when it has an address."""
     nodes = info.context.nodes
+    if node.client is not None:
+        return await licence_api.master_at(info, node, identifier)
 
     async def fetch(_node: Node, session: AsyncSession) -> ELicence | None:
         row = await session.get(ELicence, identifier)
@@ -373,81 +391,81 @@ async def reissue(info: Info, input: Any) -> LicencePayload:
     return await _manage(info, input.id, change, now=now, action="REISSUE_LICENCE", given=given)
 
 
-@dataclass(frozen=True)
-class _CopyRequest:
-    identifier: str
-    purpose: str
-    days: int
-
-
-def _copy_request(info: Info, input: Any, identifier: str) -> _CopyRequest:
+def _copy_request(info: Info, input: Any, identifier: str, now: dt.datetime) -> CopyRequest:
     purpose = (input.purpose or "").strip()
     if not purpose or len(purpose) > 200:
         raise DomainError(LicenceErrorCode.PURPOSE_REQUIRED, field=["input", "purpose"])
     if not 1 <= input.valid_days <= info.context.licensing.copy_max_days:
         raise DomainError(LicenceErrorCode.INVALID_COPY_VALIDITY, field=["input", "validDays"])
-    return _CopyRequest(identifier, purpose, input.valid_days)
+    used_by = info.context.viewer.subject or ""
+    return CopyRequest(identifier, purpose, used_by, now + dt.timedelta(days=input.valid_days))
+
+
+def _may_copy(viewer: Any, row: ELicence | None) -> None:
+    """The holder may copy it; one who may read it is told it is not theirs, anyone
+    else that there is none."""
+    if row is None or not allows(viewer, Action.READ, licence_target(row)):
+        raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "id"])
+    if not allows(viewer, Action.COPY_LICENCE, licence_target(row)):
+        raise DomainError(LicenceErrorCode.NOT_THE_HOLDER, field=["input", "id"])
 
 
 async def request_copy(info: Info, input: Any) -> LicenceCopyPayload:
     """加注件: the holder asks the library for a copy bound to one purpose, expiring
-    soon; the library signs it and records the use, in one transaction."""
+    soon; the library signs it and records the use, in one transaction — at the node
+    holding the city, through its API (``copyLicence``) when it has an address."""
     ctx = info.context
     viewer = ctx.viewer
     now = ctx.clock.now()
+    city = ctx.sessions.nodes[Level.CITY]
     try:
         identifier = parse_licence_id(input.id, field=("input", "id")).value
-        library_orgs = await ctx.licensing.library_orgs()
-        async with ctx.nodes.single(Level.CITY).sessions.begin() as session:
-            row = await session.get(ELicence, identifier)
-            if row is None or not allows(viewer, Action.READ, licence_target(row)):
-                raise DomainError(LicenceErrorCode.LICENCE_NOT_FOUND, field=["input", "id"])
-            if not allows(viewer, Action.COPY_LICENCE, licence_target(row)):
-                raise DomainError(LicenceErrorCode.NOT_THE_HOLDER, field=["input", "id"])
-            ask = _copy_request(info, input, identifier)
-            # past its validity it is EXPIRED, whether or not the library has heard
-            status = status_on(row, licence_service.china_day(now))
-            if status is not LicenceStatus.VALID:
-                raise DomainError(
-                    LicenceErrorCode.LICENCE_NOT_VALID, field=["input", "id"], detail=status.value
-                )
-            until = now + dt.timedelta(days=ask.days)
-            original = jwt.decode(row.token, options={"verify_signature": False})
-            signer_org = library_orgs[0]
-            kid, key = await ctx.licensing.signer.signing_key(session, signer_org, now)
-            token = sign(
-                copy_claims(
-                    original,
-                    library_org=signer_org,
-                    purpose=ask.purpose,
-                    copy_id=licence_service.copy_id(),
+        if city.client is not None:
+            _may_copy(viewer, await ctx.loaders.licence_by_id.load(identifier))
+            ask = _copy_request(info, input, identifier, now)
+            token, row = await _copy_at_node(info, city, ask, now)
+        else:
+            library_orgs = await ctx.licensing.library_orgs()
+            async with ctx.nodes.single(Level.CITY).sessions.begin() as session:
+                found = await session.get(ELicence, identifier)
+                _may_copy(viewer, found)
+                assert found is not None
+                row = found
+                ask = _copy_request(info, input, identifier, now)
+                token = await sign_copy(
+                    session,
+                    row,
+                    ask,
+                    library_org=library_orgs[0],
+                    signer=ctx.licensing.signer,
                     now=now,
-                    until=until,
-                ),
-                kid,
-                key,
-                COPY_TYP,
-            )
-            await licence_service.record_uses(
-                session,
-                Level.CITY,
-                [
-                    licence_service.Use(
-                        licence_id=row.id,
-                        kind=LicenceUseKind.COPY,
-                        purpose=ask.purpose,
-                        used_by=viewer.subject or "",
-                        used_at=now,
-                        expires_at=until,
-                    )
-                ],
-                now,
-            )
+                )
     except DomainError as e:
         return LicenceCopyPayload(copy=None, errors=user_errors(e, ctx.locale))
     return LicenceCopyPayload(
         copy=LicenceCopy(
-            token=token, licence_identifier=row.id, purpose=ask.purpose, expires_at=until
+            token=token, licence_identifier=row.id, purpose=ask.purpose, expires_at=ask.until
         ),
         errors=[],
+    )
+
+
+async def _copy_at_node(
+    info: Info, city: Node, ask: CopyRequest, now: dt.datetime
+) -> tuple[str, ELicence]:
+    """The copy made at the library's node; ``NodeUnavailable`` (NODE_UNAVAILABLE
+    naming it) when it does not answer, and nothing written."""
+
+    async def call(client: NodeClient) -> tuple[str, ELicence]:
+        return await node_licence_calls.copy_licence(
+            client,
+            ask.identifier,
+            purpose=ask.purpose,
+            expires_at=ask.until,
+            used_by=ask.used_by,
+            now=now,
+        )
+
+    return await call_api(
+        info.context.sessions, city, call, info.context.settings.node_timeout_seconds
     )

@@ -7,21 +7,35 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
 
 from levels.common.clock import Clock
 from levels.common.enums import Level
-from levels.common.models import ServiceOrg
 from levels.licences import status_lists
 from levels.licences.keys import KeyDirectory, KeySource, OrgSigner
 from levels.licences.models import ELicence, LicenceKey
+from levels.node.licence_library import library_orgs
 from levels.outbox.signing import NODE_KEY_PREFIX
+from resolvers import node_licence_calls
+from resolvers.fanout import NodeUnavailable, guarded
 from resolvers.registry import Node, NodeRegistry
 
+log = logging.getLogger("govhub.licences")
 
-def _source(node: Node) -> KeySource:
+
+def _source(nodes: NodeRegistry, node: Node) -> KeySource:
+    """The public keys kept at ``node``: through its API (``licenceKeys``, counted and
+    behind the node's breaker) when it has an address, else by SQL."""
+    client = node.client
+    if client is not None:
+        api = client
+        keys = partial(node_licence_calls.licence_keys, api)
+        return partial(guarded, nodes.breakers, node, keys, api.timeout)
+
     async def read() -> list[LicenceKey]:
         async with node.sessions() as session:
             # the issuing orgs' keys (the nodes' message keys are kept alongside)
@@ -46,22 +60,33 @@ class Licensing:
         self.nodes = nodes
         self.clock = clock
         self.signer = OrgSigner(secret)
-        self.directory = KeyDirectory({node.name: _source(node) for node in nodes})
+        self.directory = KeyDirectory({node.name: _source(nodes, node) for node in nodes})
         self.status_ttl_seconds = status_ttl_seconds
         self.copy_max_days = copy_max_days
         self._library: tuple[str, ...] | None = None
 
     async def library_orgs(self) -> tuple[str, ...]:
-        """The city's service orgs: the library signs copies with the first's key."""
+        """The city's service orgs: the library signs copies with the first's key. Read
+        once, from the node holding the city (through its API when it has an address;
+        an answer not come is not kept: asked again next time)."""
         if self._library is None:
-            async with self.nodes.single(Level.CITY).sessions() as session:
-                self._library = tuple(
-                    await session.scalars(
-                        select(ServiceOrg.code)
-                        .where(ServiceOrg.level == Level.CITY)
-                        .order_by(ServiceOrg.division_code, ServiceOrg.code)
+            city = self.nodes.single(Level.CITY)
+            client = city.client
+            if client is not None:
+                try:
+                    found = await guarded(
+                        self.nodes.breakers,
+                        city,
+                        partial(node_licence_calls.library_orgs, client),
+                        client.timeout,
                     )
-                )
+                except NodeUnavailable as exc:
+                    log.warning("library orgs of %s not read: %r", city.id, exc)
+                    return ()
+            else:
+                async with city.sessions() as session:
+                    found = await library_orgs(session)
+            self._library = found
         return self._library
 
     async def _issuers(self, node: Node) -> list[str]:

@@ -4,7 +4,8 @@ MatterImplementation(code), Case(number), ELicence(id), Delegation(id) — looke
 batches through ``_entities``; ordered lists by key range with cursors; and its inbox
 (``deliver``) and the mutations that write its rows (``schema/node/mutation.py``,
 ``schema/node/case_mutation.py``, ``schema/node/window_mutation.py``,
-``schema/node/licence_mutation.py``, ``schema/node/delegation_mutation.py``,
+``schema/node/licence_mutation.py``, ``schema/node/licence_library.py``,
+``schema/node/delegation_mutation.py``,
 ``schema/node/catalogue_mutation.py``, ``schema/node/intake_mutation.py``,
 ``schema/node/rating_mutation.py``, ``schema/node/proxy_mutation.py``).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
@@ -23,6 +24,7 @@ from schema.node.delegation_mutation import DelegationMutations
 from schema.node.errors import NodeErrors, NodeSchema
 from schema.node.hall_lists import HallListQueries
 from schema.node.intake_mutation import IntakeMutations
+from schema.node.licence_library import LibraryMutations, LibraryQueries
 from schema.node.licence_mutation import LicenceMutations
 from schema.node.lists import ListQueries
 from schema.node.mutation import NodeMutations
@@ -41,6 +43,7 @@ class Mutation(
     CaseMutations,
     WindowMutations,
     LicenceMutations,
+    LibraryMutations,
     DelegationMutations,
     CatalogueMutations,
     IntakeMutations,
@@ -49,13 +52,13 @@ class Mutation(
 ):
     """The node's mutations: its inbox, case steps and the other changes of a case,
     its hall's queue, a case received below the deciding org, 代办, 好差评, the licences it
-    issued, a county's delegations and the catalogue's publication."""
+    issued, the library's copies, a county's delegations and the catalogue's publication."""
 
 
 @strawberry.type(
     name="Query", description="What a node serves: its entities (by key) and ordered lists"
 )
-class Query(NodeQuery, CatalogueQueries, ListQueries, HallListQueries):
+class Query(NodeQuery, CatalogueQueries, ListQueries, HallListQueries, LibraryQueries):
     """The node's reads: its entities, its lists, and the catalogue's lists."""
 
 
