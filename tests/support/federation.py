@@ -7,6 +7,7 @@ the node's API."""
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
@@ -24,6 +25,7 @@ from gateway.settings import Settings
 from tests.auth.conftest import own_hub
 from tests.conftest import DEMO_NOW, TEST_SECRET, migrate_registry, suite_settings
 from tests.scenarios.desk import Desk
+from tests.support import pg
 from tests.support.node_process import (
     NodeProcess,
     free_port,
@@ -35,13 +37,16 @@ from tests.support.node_process import (
 CITY, YUCI, TAIGU = "jinzhong", "county-140702", "county-140703"
 
 
-def node_map(ports: dict[str, int]) -> str:
+def node_map(ports: dict[str, int], databases: dict[str, str] | None = None) -> str:
     """The city node holds everything of 晋中市 but the two counties with nodes of
-    their own (the longest prefix wins)."""
+    their own (the longest prefix wins); a node given no database has its SQLite file."""
     prefixes = {CITY: "1407", YUCI: "140702", TAIGU: "140703"}
+    given = databases or {}
     return "".join(
         f'[[nodes]]\nid = "{node_id}"\nprefixes = ["{prefix}"]\n'
-        f'address = "http://127.0.0.1:{ports[node_id]}"\n\n'
+        f'address = "http://127.0.0.1:{ports[node_id]}"\n'
+        + (f'database = "{given[node_id]}"\n' if node_id in given else "")
+        + "\n"
         for node_id, prefix in prefixes.items()
     )
 
@@ -55,16 +60,30 @@ class Federation:
 
 
 @asynccontextmanager
-async def federation_in(tmp: Path) -> AsyncIterator[Federation]:
+async def federation_in(tmp: Path, *, postgres: bool = False) -> AsyncIterator[Federation]:
     """The nodes' stores in ``tmp`` with the demo, the three node processes serving
     them, and the hub in-process over stores of its own (left empty); all stopped
-    and closed at the end."""
+    and closed at the end. With ``postgres``, each node's store and each of the hub's
+    own is a fresh PostgreSQL database, dropped at the end."""
     (tmp / "nodes").mkdir()
     (tmp / "hub").mkdir()
     key_file = tmp / "hub-key.pem"
     key_file.write_bytes(HubKey.generate().pem())
     ports = {node_id: free_port() for node_id in (CITY, YUCI, TAIGU)}
-    (tmp / "nodes.toml").write_text(node_map(ports), encoding="utf-8")
+    created: list[str] = []
+    node_dbs: dict[str, str] = {}
+    hub_dbs: dict[str, str] = {}
+    if postgres:
+        await pg.require_services()
+        tag = uuid.uuid4().hex[:8]
+        for node_id in ports:
+            for side, urls in (("node", node_dbs), ("hub", hub_dbs)):
+                name = f"{pg.PREFIX}_{tag}_{side}_{node_id.replace('-', '_')}"
+                await pg.create_database(name)
+                created.append(name)
+                urls[node_id] = pg.async_url(name)
+    (tmp / "nodes.toml").write_text(node_map(ports, node_dbs), encoding="utf-8")
+    (tmp / "hub.toml").write_text(node_map(ports, hub_dbs), encoding="utf-8")
     common: dict[str, Any] = {"nodes": str(tmp / "nodes.toml"), "hub_key_file": key_file}
 
     # the nodes' side: each store migrated by `govhub node init`, the demo loaded
@@ -84,7 +103,9 @@ async def federation_in(tmp: Path) -> AsyncIterator[Federation]:
 
     # the hub's side: stores of its own for the nodes (empty), the accounts' store
     hub_settings = suite_settings(
-        tmp / "hub", identity_db_url=node_settings.db_url("identity"), **common
+        tmp / "hub",
+        identity_db_url=node_settings.db_url("identity"),
+        **{**common, "nodes": str(tmp / "hub.toml")},
     )
     hub = build_registry(hub_settings)
     await migrate_registry(hub)
@@ -100,6 +121,8 @@ async def federation_in(tmp: Path) -> AsyncIterator[Federation]:
             await process.stop()
         await hub.dispose()
         await stores.dispose()
+        for name in created:
+            await pg.drop_database(name)
 
 
 @asynccontextmanager
