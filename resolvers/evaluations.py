@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.enums import AccountKind
 from auth.models import Account
-from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix, refusal
+from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix
 from levels.calendar.workdays import load_calendar
 from levels.cases.models import Case
 from levels.cases.numbers import parse_case_number
@@ -30,6 +30,7 @@ from levels.evaluations import service
 from levels.evaluations.enums import RollupDimension
 from levels.evaluations.errors import EvaluationErrorCode as E
 from levels.evaluations.models import Complaint, Evaluation, Rectification
+from levels.node.evaluations import FOLLOW_UPS, FollowUpInput
 from resolvers import rating_api
 from resolvers.cases import actor_of, holder, holder_in
 from resolvers.fanout import fan_out
@@ -53,14 +54,6 @@ from schema.payloads import user_errors
 
 T = TypeVar("T")
 LIST_LIMIT = 100
-
-
-def _refuse(info: Info, action: Action, target: Target) -> DomainError:
-    if action is Action.FILE_COMPLAINT:
-        return DomainError(E.NOT_THE_COMPLAINANT, field=["input", "id"])
-    if refusal(info.context.viewer, action, target) == "REACH":
-        return DomainError(E.NOT_AT_THIS_ORG, field=["input", "id"])
-    return DomainError(E.ROLE_NOT_ALLOWED, field=["input", "id"])
 
 
 def _key(value: str, type_name: str) -> tuple[Level, str | int]:
@@ -148,116 +141,80 @@ async def rate_case(info: Info, input: Any) -> EvaluationPayload:
     return EvaluationPayload(evaluation=EvaluationType.from_row(level, rated.evaluation))
 
 
-Row = TypeVar("Row", Evaluation, Rectification, Complaint)
-# each row's global-ID type name and schema type
-_VIEWS: dict[type[Any], tuple[str, Any]] = {
-    Evaluation: ("Evaluation", EvaluationType),
-    Rectification: ("Rectification", RectificationType),
-    Complaint: ("Complaint", ComplaintType),
+# the policy table's action of each follow-up (``levels.node.evaluations.FOLLOW_UPS``)
+_POLICY: dict[str, Action] = {
+    "RECORD_CALLBACK": Action.RECTIFY,
+    "COMPLETE_RECTIFICATION": Action.RECTIFY,
+    "APPEAL_RATING": Action.RECTIFY,
+    "DECIDE_APPEAL": Action.DECIDE_APPEAL,
+    "HANDLE_COMPLAINT": Action.HANDLE_COMPLAINT,
+    "RATE_COMPLAINT_HANDLING": Action.FILE_COMPLAINT,
+}
+# the payload of each row, and its field
+_PAYLOADS: dict[type[Any], tuple[Any, str]] = {
+    Evaluation: (EvaluationPayload, "evaluation"),
+    Rectification: (RectificationPayload, "rectification"),
+    Complaint: (ComplaintPayload, "complaint"),
 }
 
 
-async def _act_on(
-    info: Info,
-    value: str,
-    model: type[Row],
-    not_found: E,
-    action: Action,
-    change: Callable[[AsyncSession, int, str], Awaitable[Row]],
-) -> tuple[Level, Row]:
+async def _act_on(info: Info, value: str, action: str, given: FollowUpInput) -> tuple[Level, Any]:
     """Find the rating, rectification or complaint a mutation names, check the policy
-    table against it, and make the change in one transaction of its store."""
-    type_name, view = _VIEWS[model]
-    level, key = _key(value, type_name)
-
-    async def work(session: AsyncSession) -> Row:
-        row = await by_key(session, model, key)
-        target = view.from_row(level, row).authz_target() if row is not None else None
-        # one the viewer may not read does not exist for them
-        if row is None or target is None or not allows(info.context.viewer, Action.READ, target):
-            raise DomainError(not_found, field=["input", "id"])
-        if not allows(info.context.viewer, action, target):
-            raise _refuse(info, action, target)
-        return await change(session, row.id, level.value)
-
-    return level, await _write(info, _node_at(info, level, key), work)
-
-
-async def _on_rectification(
-    info: Info,
-    value: str,
-    change: Callable[[AsyncSession, int, str], Awaitable[Rectification]],
-) -> RectificationPayload:
-    try:
-        level, row = await _act_on(
-            info, value, Rectification, E.RECTIFICATION_NOT_FOUND, Action.RECTIFY, change
+    table against it, and make follow-up ``action`` in one transaction of its store —
+    through its node's API when the node has an address (``followUpRating``)."""
+    follow = FOLLOW_UPS[action]
+    level, key = _key(value, rating_api.VIEWS[follow.model][0])
+    node = _node_at(info, level, key)
+    now = info.context.clock.now()
+    if node.client is not None and isinstance(key, str):
+        row = await rating_api.follow_up_at_node(
+            info, node, level, key, action, _POLICY[action], given, now
         )
+        return level, row
+
+    async def work(session: AsyncSession) -> Any:
+        found: Any = await by_key(session, follow.model, key)
+        row = rating_api.check_row(info, level, found, follow.not_found, _POLICY[action])
+        return await follow.change(
+            row.id, given, level=level.value, session=session, actor=actor_of(info), now=now
+        )
+
+    return level, await _write(info, node, work)
+
+
+async def _followed(info: Info, value: str, action: str, given: FollowUpInput) -> Any:
+    """The payload of follow-up ``action``: the row as it now stands, or the refusal."""
+    model = FOLLOW_UPS[action].model
+    payload, name = _PAYLOADS[model]
+    try:
+        level, row = await _act_on(info, value, action, given)
     except DomainError as e:
-        return RectificationPayload(errors=user_errors(e, info.context.locale))
-    return RectificationPayload(rectification=RectificationType.from_row(level, row))
+        return payload(errors=user_errors(e, info.context.locale))
+    return payload(**{name: rating_api.VIEWS[model][1].from_row(level, row)})
 
 
 async def record_callback(info: Info, input: Any) -> RectificationPayload:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, rid: int, level: str) -> Rectification:
-        return await service.record_callback(
-            rid, input.note, level=level, session=session, actor=actor_of(info), now=now
-        )
-
-    return await _on_rectification(info, input.id, change)
+    given = FollowUpInput(text=input.note)
+    payload: RectificationPayload = await _followed(info, input.id, "RECORD_CALLBACK", given)
+    return payload
 
 
 async def complete_rectification(info: Info, input: Any) -> RectificationPayload:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, rid: int, level: str) -> Rectification:
-        return await service.complete_rectification(
-            rid, input.measures, level=level, session=session, actor=actor_of(info), now=now
-        )
-
-    return await _on_rectification(info, input.id, change)
-
-
-async def _on_evaluation(
-    info: Info,
-    value: str,
-    action: Action,
-    change: Callable[[AsyncSession, int, str], Awaitable[Evaluation]],
-) -> EvaluationPayload:
-    try:
-        level, row = await _act_on(info, value, Evaluation, E.RATING_NOT_FOUND, action, change)
-    except DomainError as e:
-        return EvaluationPayload(errors=user_errors(e, info.context.locale))
-    return EvaluationPayload(evaluation=EvaluationType.from_row(level, row))
+    given = FollowUpInput(text=input.measures)
+    payload: RectificationPayload = await _followed(info, input.id, "COMPLETE_RECTIFICATION", given)
+    return payload
 
 
 async def appeal_rating(info: Info, input: Any) -> EvaluationPayload:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, eid: int, level: str) -> Evaluation:
-        return await service.appeal_rating(
-            eid, input.reason, level=level, session=session, actor=actor_of(info), now=now
-        )
-
-    return await _on_evaluation(info, input.id, Action.RECTIFY, change)
+    given = FollowUpInput(text=input.reason)
+    payload: EvaluationPayload = await _followed(info, input.id, "APPEAL_RATING", given)
+    return payload
 
 
 async def decide_appeal(info: Info, input: Any) -> EvaluationPayload:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, eid: int, level: str) -> Evaluation:
-        return await service.decide_appeal(
-            eid,
-            input.uphold,
-            input.note,
-            level=level,
-            session=session,
-            actor=actor_of(info),
-            now=now,
-        )
-
-    return await _on_evaluation(info, input.id, Action.DECIDE_APPEAL, change)
+    given = FollowUpInput(text=input.note, uphold=input.uphold)
+    payload: EvaluationPayload = await _followed(info, input.id, "DECIDE_APPEAL", given)
+    return payload
 
 
 # -- lists and roll-ups ----------------------------------------------------------------
@@ -393,9 +350,8 @@ async def _complaint_place(info: Info, input: Any) -> tuple[Level, Node, service
     home: Node | None = None
     if input.case_number:
         number = parse_case_number(input.case_number, field=("input", "caseNumber")).value
-        node = await holder(info, number)
-        async with node.sessions() as session:
-            row = await session.get(Case, number)
+        # the case read where it is held: through its node's API when it has an address
+        node, row = await holder_in(ctx.nodes, number)
         if row is None or not allows(
             ctx.viewer,
             Action.READ,
@@ -410,8 +366,12 @@ async def _complaint_place(info: Info, input: Any) -> tuple[Level, Node, service
         if gid.type_name != "Window":
             raise DomainError(ErrorCode.INVALID_ID, field=["input", "windowId"])
         at = _node_at(info, gid.level, gid.key)
-        async with at.sessions() as session:
-            window = await session.get(Window, gid.key)
+        window: Window | None
+        if at.client is not None and isinstance(gid.key, str):
+            window = await ctx.loaders.window_by_id.load(gid.key)
+        else:
+            async with at.sessions() as session:
+                window = await session.get(Window, gid.key)
         if window is None:
             raise DomainError(E.WINDOW_NOT_FOUND, field=["input", "windowId"])
         if org is not None and window.org_code != org:
@@ -459,6 +419,9 @@ async def file_complaint(info: Info, input: Any) -> ComplaintPayload:
         if not allows(ctx.viewer, Action.FILE_COMPLAINT, Target(Resource.COMPLAINT)):
             raise DomainError(E.ROLE_NOT_ALLOWED, field=["input"])
         level, home, draft = await _complaint_place(info, input)
+        if home.client is not None:
+            filed = await rating_api.file_at_node(info, home, level, draft, now)
+            return ComplaintPayload(complaint=ComplaintType.from_row(level, filed))
 
         async def work(session: AsyncSession) -> Complaint:
             return await service.file_complaint(
@@ -477,36 +440,13 @@ async def file_complaint(info: Info, input: Any) -> ComplaintPayload:
     return ComplaintPayload(complaint=ComplaintType.from_row(level, row))
 
 
-async def _on_complaint(
-    info: Info,
-    value: str,
-    action: Action,
-    change: Callable[[AsyncSession, int, str], Awaitable[Complaint]],
-) -> ComplaintPayload:
-    try:
-        level, row = await _act_on(info, value, Complaint, E.COMPLAINT_NOT_FOUND, action, change)
-    except DomainError as e:
-        return ComplaintPayload(errors=user_errors(e, info.context.locale))
-    return ComplaintPayload(complaint=ComplaintType.from_row(level, row))
-
-
 async def handle_complaint(info: Info, input: Any) -> ComplaintPayload:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, cid: int, level: str) -> Complaint:
-        return await service.handle_complaint(
-            cid, input.handling, level=level, session=session, actor=actor_of(info), now=now
-        )
-
-    return await _on_complaint(info, input.id, Action.HANDLE_COMPLAINT, change)
+    given = FollowUpInput(text=input.handling)
+    payload: ComplaintPayload = await _followed(info, input.id, "HANDLE_COMPLAINT", given)
+    return payload
 
 
 async def rate_complaint_handling(info: Info, input: Any) -> ComplaintPayload:
-    now = info.context.clock.now()
-
-    async def change(session: AsyncSession, cid: int, level: str) -> Complaint:
-        return await service.rate_complaint_handling(
-            cid, input.satisfaction, level=level, session=session, actor=actor_of(info), now=now
-        )
-
-    return await _on_complaint(info, input.id, Action.FILE_COMPLAINT, change)
+    given = FollowUpInput(satisfaction=input.satisfaction)
+    payload: ComplaintPayload = await _followed(info, input.id, "RATE_COMPLAINT_HANDLING", given)
+    return payload

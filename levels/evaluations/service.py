@@ -97,7 +97,10 @@ async def audit_event(
     before: str | None,
     after: str | None,
     detail: dict[str, Any],
+    division_code: str | None = None,
 ) -> None:
+    """The event of a change, in the chain of ``division_code`` when given (a
+    complaint's: one without a case is still its division's), else of its case's."""
     await append(
         EventDraft(
             actor_id=actor.id,
@@ -112,10 +115,17 @@ async def audit_event(
             after=after,
             detail=detail,
             request_id=actor.request_id,
+            division_code=division_code,
         ),
         session=session,
         now=now,
     )
+
+
+def _chain_of(row: Rectification | Complaint) -> str | None:
+    """The division whose audit chain a row's events go to when it has no case (a
+    complaint about a window or a staff member: its org's division); None: its case's."""
+    return row.division_code if row.case_number is None else None
 
 
 # what an overdue row is flagged with: its open status, audit action and key in the detail
@@ -148,6 +158,7 @@ async def flag_if_overdue(
         session, SYSTEM, level, action, now,
         case_number=row.case_number, before=row.status.value, after=row.status.value,
         detail={id_key: row.id, "dueOn": row.due_on.isoformat(), "orgCode": row.org_code},
+        division_code=_chain_of(row),
     )  # fmt: skip
     return True
 
@@ -502,6 +513,7 @@ async def file_complaint(
         case_number=draft.case_number, before=None, after=row.status.value,
         detail={"complaintId": row.id, "windowId": row.window_id, "staffId": row.staff_id,
                 "dueOn": row.due_on.isoformat()},
+        division_code=_chain_of(row),
     )  # fmt: skip
     return row
 
@@ -528,6 +540,7 @@ async def handle_complaint(
         session, actor, level, "HANDLE_COMPLAINT", now,
         case_number=row.case_number, before=ComplaintStatus.OPEN.value, after=row.status.value,
         detail={"complaintId": row.id, "onTime": china_date(now) <= row.due_on},
+        division_code=_chain_of(row),
     )  # fmt: skip
     return row
 
@@ -557,5 +570,6 @@ async def rate_complaint_handling(
         session, actor, level, "RATE_COMPLAINT_HANDLING", now,
         case_number=row.case_number, before=before, after=satisfaction.value,
         detail={"complaintId": row.id},
+        division_code=_chain_of(row),
     )  # fmt: skip
     return row

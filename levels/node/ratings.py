@@ -10,7 +10,9 @@ the channel, one rating a channel)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +23,8 @@ from levels.evaluations import service
 from levels.evaluations.enums import RatingLevel
 from levels.evaluations.models import Evaluation, Rectification
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class RatingOutcome:
@@ -30,6 +34,24 @@ class RatingOutcome:
     evaluation: Evaluation | None
     rectification: Rectification | None = None
     error: DomainError | None = None
+
+
+async def written(
+    sessions: async_sessionmaker[AsyncSession], work: Callable[[AsyncSession], Awaitable[T]]
+) -> tuple[T | None, DomainError | None]:
+    """``work`` in one transaction of this node's store: what it made, committed, or
+    its refusal with nothing written. The writes of 好差评 here share it."""
+    async with sessions() as session:
+        try:
+            made = await work(session)
+            await session.commit()
+        except DomainError as e:
+            await session.rollback()
+            return None, e
+        except BaseException:
+            await session.rollback()
+            raise
+    return made, None
 
 
 async def rate_case(
@@ -43,23 +65,20 @@ async def rate_case(
     rectification_days: int,
 ) -> RatingOutcome:
     """好差评 of case ``number`` in this node's transaction; a refusal writes nothing."""
-    async with sessions() as session:
-        try:
-            rated = await service.rate_case(
-                number,
-                rating,
-                comment,
-                session=session,
-                actor=actor,
-                now=now,
-                calendar=await load_calendar(session=session),
-                rectification_days=rectification_days,
-            )
-            await session.commit()
-        except DomainError as e:
-            await session.rollback()
-            return RatingOutcome(None, None, e)
-        except BaseException:
-            await session.rollback()
-            raise
+
+    async def work(session: AsyncSession) -> service.Rated:
+        return await service.rate_case(
+            number,
+            rating,
+            comment,
+            session=session,
+            actor=actor,
+            now=now,
+            calendar=await load_calendar(session=session),
+            rectification_days=rectification_days,
+        )
+
+    rated, error = await written(sessions, work)
+    if rated is None:
+        return RatingOutcome(None, None, error)
     return RatingOutcome(rated.evaluation, rated.rectification)

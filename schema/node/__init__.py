@@ -7,7 +7,8 @@ batches through ``_entities``; ordered lists by key range with cursors; and its 
 ``schema/node/licence_mutation.py``, ``schema/node/licence_library.py``,
 ``schema/node/delegation_mutation.py``,
 ``schema/node/catalogue_mutation.py``, ``schema/node/intake_mutation.py``,
-``schema/node/rating_mutation.py``, ``schema/node/proxy_mutation.py``).
+``schema/node/rating_mutation.py``, ``schema/node/proxy_mutation.py``,
+``schema/node/evaluation_mutation.py``).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
 node's own sessions, never through the hub's resolvers."""
@@ -22,6 +23,7 @@ from schema.node.catalogue_mutation import CatalogueMutations
 from schema.node.context import NodeContext
 from schema.node.delegation_mutation import DelegationMutations
 from schema.node.errors import NodeErrors, NodeSchema
+from schema.node.evaluation_mutation import EvaluationMutations
 from schema.node.hall_lists import HallListQueries
 from schema.node.intake_mutation import IntakeMutations
 from schema.node.licence_library import LibraryMutations, LibraryQueries
@@ -49,10 +51,12 @@ class Mutation(
     IntakeMutations,
     RatingMutations,
     ProxyMutations,
+    EvaluationMutations,
 ):
     """The node's mutations: its inbox, case steps and the other changes of a case,
-    its hall's queue, a case received below the deciding org, 代办, 好差评, the licences it
-    issued, the library's copies, a county's delegations and the catalogue's publication."""
+    its hall's queue, a case received below the deciding org, 代办, 好差评 and what
+    follows a rating (rectification, appeal, complaints), the licences it issued, the
+    library's copies, a county's delegations and the catalogue's publication."""
 
 
 @strawberry.type(

@@ -46,7 +46,8 @@ CITY, YUCI, TAIGU = "jinzhong", "county-140702", "county-140703"
 
 def node_map(ports: dict[str, int], databases: dict[str, str] | None = None) -> str:
     """The city node holds everything of 晋中市 but the two counties with nodes of
-    their own (the longest prefix wins); each node's ``databases`` URL when given."""
+    their own (the longest prefix wins); each node's ``databases`` URL when given, else
+    its SQLite file."""
     prefixes = {CITY: "1407", YUCI: "140702", TAIGU: "140703"}
     given = databases or {}
     return "".join(
@@ -70,21 +71,25 @@ class Federation:
 async def federation_in(tmp: Path, *, on_backend: bool = False) -> AsyncIterator[Federation]:
     """The nodes' stores in ``tmp`` with the demo, the three node processes serving
     them, and the hub in-process over stores of its own (left empty); all stopped
-    and closed at the end. ``on_backend``: with ``GOVHUB_TEST_BACKEND=postgres`` the
-    nodes' stores are fresh PostgreSQL databases (dropped at the end), the hub's own
-    stay SQLite files."""
+    and closed at the end. ``on_backend``: with ``GOVHUB_TEST_BACKEND=postgres`` each
+    node's store and each of the hub's own is a fresh PostgreSQL database (dropped at
+    the end); else SQLite files."""
     (tmp / "nodes").mkdir()
     (tmp / "hub").mkdir()
     key_file = tmp / "hub-key.pem"
     key_file.write_bytes(HubKey.generate().pem())
     ports = {node_id: free_port() for node_id in (CITY, YUCI, TAIGU)}
-    databases: dict[str, str] = {}
     created: list[str] = []
+    node_dbs: dict[str, str] = {}
+    hub_dbs: dict[str, str] = {}
     if on_backend and BACKEND == "postgres":
         await pg.require_services()
-        databases, created = await fresh_databases(uuid.uuid4().hex[:8], ports)
-    (tmp / "nodes.toml").write_text(node_map(ports, databases), encoding="utf-8")
-    (tmp / "hub-nodes.toml").write_text(node_map(ports), encoding="utf-8")
+        tag = uuid.uuid4().hex[:8]
+        node_dbs, made = await fresh_databases(f"{tag}_node", ports)
+        hub_dbs, more = await fresh_databases(f"{tag}_hub", ports)
+        created = made + more
+    (tmp / "nodes.toml").write_text(node_map(ports, node_dbs), encoding="utf-8")
+    (tmp / "hub-nodes.toml").write_text(node_map(ports, hub_dbs), encoding="utf-8")
     common: dict[str, Any] = {"nodes": str(tmp / "nodes.toml"), "hub_key_file": key_file}
 
     # the nodes' side: each store migrated by `govhub node init`, the demo loaded
