@@ -28,6 +28,7 @@ from schema.node.lists import ListQueries
 from schema.node.mutation import NodeMutations
 from schema.node.query import NodeQuery
 from schema.node.rating_mutation import RatingMutations
+from schema.node.supervision_lists import SupervisionQueries
 from schema.node.types import ENTITIES
 from schema.node.window_mutation import WindowMutations
 
@@ -53,8 +54,9 @@ class Mutation(
 @strawberry.type(
     name="Query", description="What a node serves: its entities (by key) and ordered lists"
 )
-class Query(NodeQuery, CatalogueQueries, ListQueries, HallListQueries):
-    """The node's reads: its entities, its lists, and the catalogue's lists."""
+class Query(NodeQuery, CatalogueQueries, ListQueries, HallListQueries, SupervisionQueries):
+    """The node's reads: its entities, its lists, the catalogue's lists, and the
+    supervision figures' counts and lists."""
 
 
 def build_node_schema() -> strawberry.federation.Schema:
