@@ -140,6 +140,8 @@ async def supervision(
     period = period_of(start, end, today=today)
     timeout = ctx.settings.node_timeout_seconds
     division = await find_division(ctx.sessions, code, timeout=timeout)
+    # the report's ``division`` field: the row just read, not asked of the node again
+    ctx.loaders.division_by_code.prime(code.code, division)
     report, failures = await collect(ctx.sessions, division, period, today=today, timeout=timeout)
     report_unavailable(info, failures)
     return SupervisionReport.of(report)
