@@ -90,16 +90,22 @@ async def collect(
     failures = list(counted.unavailable)
     stores = [counts for part in counted.values.values() for counts in part]
 
-    wanted: dict[Level, list[str]] = defaultdict(list)
+    # items held by another node: asked of the nodes of the area the item's org's
+    # credit code names (its first 18 characters), each once with its codes
+    registry = sessions.nodes
+    wanted: dict[str, set[str]] = defaultdict(set)
     for store in stores:
         for p in store.pending:
             digit = p.implementation_code[18:19]
             if digit in {"1", "2", "3", "4"}:
-                wanted[Level.from_digit(digit)].append(p.implementation_code)
+                level = Level.from_digit(digit)
+                org = p.implementation_code[:18]
+                for node in registry.org_nodes(org, level) or registry.holding(level):
+                    wanted[node.id].add(p.implementation_code)
     if wanted:
 
         def codes_at(node: Node) -> list[str]:
-            return sorted({c for lv in node.levels for c in wanted.get(lv, [])})
+            return sorted(wanted[node.id])
 
         async def look_up(node: Node, session: AsyncSession) -> dict[str, int]:
             return await item_visits(codes_at(node), session=session)
@@ -107,9 +113,8 @@ async def collect(
         async def look_up_remote(node: Node, client: NodeClient) -> dict[str, int]:
             return await remote_supervision.max_visits(client, codes_at(node))
 
-        found = await fan_out(
-            sessions, list(wanted), look_up, timeout=timeout, remote=look_up_remote
-        )
+        holders = [n for n in registry if n.id in wanted]
+        found = await fan_out(sessions, holders, look_up, timeout=timeout, remote=look_up_remote)
         down = {f.node_id for f in failures}
         failures += [f for f in found.unavailable if f.node_id not in down]
         visits = {code: n for part in found.values.values() for code, n in part.items()}
