@@ -9,15 +9,17 @@ reading a store by SQL alike: the same statements, the same answers."""
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.calendar.workdays import load_calendar
 from levels.common.enums import Level
+from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ServiceOrg
 from levels.common.ranges import within
 from levels.common.reads import table
@@ -36,6 +38,8 @@ from levels.supervision.counts import (
 from levels.supervision.filing import OverdueReports, overdue_centres
 from levels.supervision.period import Period
 from levels.supervision.staffing import CENTRE_LEVELS, DepartmentStaff, department_window_staff
+
+E = TypeVar("E", bound=enum.Enum)
 
 # -- the supervision report's counts ---------------------------------------------------
 
@@ -158,13 +162,22 @@ class ListConditions:
         return cls(**{k: v for k, v in (data or {}).items() if k in known})
 
 
+def _member(kind: type[E], name: str) -> E:
+    try:
+        return kind[name]
+    except KeyError:
+        raise DomainError(
+            ErrorCode.BAD_USER_INPUT, field=["filter", "status"], detail=name
+        ) from None
+
+
 def rectification_query(prefix: str, c: ListConditions, limit: int) -> Select[Any]:
     """整改 under ``prefix`` meeting ``c``, soonest due first, at most ``limit``."""
     stmt = select(Rectification).where(within(Rectification.division_code, prefix))
     if c.applicant is not None:
         stmt = stmt.where(Rectification.applicant_id == c.applicant)
     if c.status is not None:
-        stmt = stmt.where(Rectification.status == RectificationStatus[c.status])
+        stmt = stmt.where(Rectification.status == _member(RectificationStatus, c.status))
     if c.overdue is not None:
         flagged = Rectification.overdue_at.is_not(None)
         stmt = stmt.where(flagged if c.overdue else ~flagged)
@@ -177,7 +190,7 @@ def complaint_query(prefix: str, c: ListConditions, limit: int) -> Select[Any]:
     if c.applicant is not None:
         stmt = stmt.where(Complaint.complainant_id == c.applicant)
     if c.status is not None:
-        stmt = stmt.where(Complaint.status == ComplaintStatus[c.status])
+        stmt = stmt.where(Complaint.status == _member(ComplaintStatus, c.status))
     if c.case_number is not None:
         stmt = stmt.where(Complaint.case_number == c.case_number)
     if c.overdue is not None:

@@ -129,3 +129,11 @@ async def test_a_division_not_the_nodes_is_refused_before_any_read(
     assert counted["n"] == 0
     # the city above it is partly 榆次区's node's: answered
     await remote_supervision.supervision_counts(client, "1407", [Level.COUNTY], PERIOD, TODAY)
+
+
+async def test_a_status_not_of_the_enum_is_bad_input(node_client: MakeClient) -> None:
+    with pytest.raises(DomainError) as refused:
+        await remote_supervision.complaints(
+            node_client("county"), "140702", ListConditions(status="LOST"), 10
+        )
+    assert refused.value.code is ErrorCode.BAD_USER_INPUT
