@@ -1,51 +1,39 @@
 """Resolvers of 好差评 and complaints: thin — parse, check the policy table, call
 ``levels/evaluations``, wrap the result. A rating and its rectification are written in
-one transaction of the store that holds the case; lists and roll-ups fan out over the
-level stores within the viewer's jurisdiction."""
+one transaction of the store that holds the case. The lists and roll-ups are in
+``resolvers/evaluation_lists.py``."""
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.enums import AccountKind
 from auth.models import Account
-from auth.policy import Action, Resource, Target, allows, jurisdiction_prefix
+from auth.policy import Action, Resource, Target, allows
 from levels.calendar.workdays import load_calendar
 from levels.cases.models import Case
 from levels.cases.numbers import parse_case_number
-from levels.cases.service import start_of_day_after
-from levels.common.codes import level_of_division, parse_division
-from levels.common.dates import kept_day
-from levels.common.enums import LEVELS, Level
+from levels.common.codes import level_of_division
+from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import Window
 from levels.common.publicids import by_key
-from levels.common.ranges import within
 from levels.evaluations import service
-from levels.evaluations.enums import RollupDimension
 from levels.evaluations.errors import EvaluationErrorCode as E
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from levels.node.evaluations import FOLLOW_UPS, FollowUpInput
 from resolvers import rating_api
 from resolvers.cases import actor_of, holder, holder_in
-from resolvers.fanout import fan_out
 from resolvers.globalid import GlobalId, decode_id, decode_row_key, row_key
-from resolvers.partial import report_unavailable
 from resolvers.registry import Node
 from schema.evaluations import (
-    ComplaintFilter,
     ComplaintPayload,
     ComplaintType,
     EvaluationPayload,
     EvaluationType,
-    RatingRollupFilter,
-    RatingTally,
-    RectificationFilter,
     RectificationPayload,
     RectificationType,
 )
@@ -217,125 +205,12 @@ async def decide_appeal(info: Info, input: Any) -> EvaluationPayload:
     return payload
 
 
-# -- lists and roll-ups ----------------------------------------------------------------
-
-
-def _prefix(info: Info, action: Action, division: str | None) -> str | None:
-    """Where to look (a division-code prefix), narrowed by the filter; None when
-    nowhere. Applicants' rows are their own anywhere; every row found is still checked
-    against the policy table."""
-    viewer = info.context.viewer
-    if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE) and action is Action.READ:
-        base: str | None = ""
-    else:
-        base = jurisdiction_prefix(viewer)
-    if base is None:
-        return None
-    if division is not None:
-        wanted = parse_division(division, field=("filter", "divisionCode")).prefix
-        return wanted if wanted.startswith(base) else None
-    return base
-
-
-async def rating_rollup(
-    info: Info, dimension: RollupDimension, filter: RatingRollupFilter | None
-) -> list[RatingTally]:
-    """Ratings per staff member, window, department, org or matter, counted over every
-    level store of the viewer's jurisdiction; upheld appeals are left out."""
-    ctx = info.context
-    f = filter or RatingRollupFilter()
-    kept_day(f.rated_from, ("filter", "ratedFrom"))
-    kept_day(f.rated_to, ("filter", "ratedTo"))
-    viewer = ctx.viewer
-    probe = Target(Resource.EVALUATION, division_code=(viewer.jurisdiction or "").ljust(12, "0"))
-    if not allows(viewer, Action.READ_FIGURES, probe):
-        return []
-    prefix = _prefix(info, Action.READ_FIGURES, f.division_code)
-    if prefix is None:
-        return []
-    stmt = service.rollup_query(
-        dimension,
-        prefix=prefix,
-        rated_from=start_of_day_after(f.rated_from - dt.timedelta(days=1))
-        if f.rated_from
-        else None,
-        rated_before=start_of_day_after(f.rated_to) if f.rated_to else None,
-    )
-
-    async def fetch(_node: Node, session: AsyncSession) -> Sequence[Any]:
-        return (await session.execute(stmt)).all()
-
-    result = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
-    report_unavailable(info, result.unavailable)
-    rows = [r for found in result.values.values() for r in found]
-    return [RatingTally.of(t) for t in service.merge_tallies(rows)]
-
-
-async def _listed(info: Info, stmt: Select[Any], order: Any) -> list[tuple[Level, Any]]:
-    ctx = info.context
-
-    async def fetch(_node: Node, session: AsyncSession) -> Sequence[Any]:
-        return (await session.scalars(stmt.order_by(order).limit(LIST_LIMIT))).all()
-
-    result = await fan_out(ctx.sessions, LEVELS, fetch, timeout=ctx.settings.node_timeout_seconds)
-    report_unavailable(info, result.unavailable)
-    return [
-        (_level_at(node, row), row) for node in ctx.nodes for row in result.values.get(node.id, [])
-    ]
-
-
 def _level_at(node: Node, row: Any) -> Level:
     """The level a row was kept at: its node's, or — on a node holding several — the
     level of the division the row names."""
     if len(node.levels) == 1:
         return node.levels[0]
     return level_of_division(getattr(row, "division_code", "")) or node.levels[-1]
-
-
-async def rectifications(info: Info, filter: RectificationFilter | None) -> list[RectificationType]:
-    """整改 the viewer may see, soonest due first; ``overdue`` finds those the
-    worker's pass flagged (or completed late)."""
-    f = filter or RectificationFilter()
-    viewer = info.context.viewer
-    prefix = _prefix(info, Action.READ, f.division_code)
-    if prefix is None:
-        return []
-    stmt = select(Rectification).where(within(Rectification.division_code, prefix))
-    if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
-        stmt = stmt.where(Rectification.applicant_id == viewer.subject)
-    if f.status is not None:
-        stmt = stmt.where(Rectification.status == f.status)
-    if f.overdue is not None:
-        flagged = Rectification.overdue_at.is_not(None)
-        stmt = stmt.where(flagged if f.overdue else ~flagged)
-    rows = await _listed(info, stmt, Rectification.due_on)
-    found = [RectificationType.from_row(level, row) for level, row in rows]
-    visible = [r for r in found if allows(viewer, Action.READ, r.authz_target())]
-    return sorted(visible, key=lambda r: (r.due_on, r.id))[:LIST_LIMIT]
-
-
-async def complaints(info: Info, filter: ComplaintFilter | None) -> list[ComplaintType]:
-    """投诉 the viewer may see (their own; supervisors', admins' and auditors'
-    jurisdiction), newest first."""
-    f = filter or ComplaintFilter()
-    viewer = info.context.viewer
-    prefix = _prefix(info, Action.READ, f.division_code)
-    if prefix is None:
-        return []
-    stmt = select(Complaint).where(within(Complaint.division_code, prefix))
-    if viewer.kind in (AccountKind.PERSON, AccountKind.ENTERPRISE):
-        stmt = stmt.where(Complaint.complainant_id == viewer.subject)
-    if f.status is not None:
-        stmt = stmt.where(Complaint.status == f.status)
-    if f.case_number is not None:
-        stmt = stmt.where(Complaint.case_number == f.case_number.strip())
-    if f.overdue is not None:
-        flagged = Complaint.overdue_at.is_not(None)
-        stmt = stmt.where(flagged if f.overdue else ~flagged)
-    rows = await _listed(info, stmt, Complaint.filed_at.desc())
-    found = [ComplaintType.from_row(level, row) for level, row in rows]
-    visible = [c for c in found if allows(viewer, Action.READ, c.authz_target())]
-    return sorted(visible, key=lambda c: (c.filed_at, c.id), reverse=True)[:LIST_LIMIT]
 
 
 # -- complaints ------------------------------------------------------------------------

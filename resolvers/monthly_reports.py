@@ -26,9 +26,10 @@ from levels.supervision.period import month_period
 
 # the module, not its names: resolvers.supervision reads schema.info, whose package
 # imports this module's schema in turn (a name would not be there yet)
-from resolvers import supervision
+from resolvers import remote_supervision, supervision
 from resolvers.cases import actor_of
 from resolvers.fanout import fan_out
+from resolvers.nodeclient import NodeClient
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
 from resolvers.windows import find_org
@@ -94,7 +95,9 @@ async def monthly_reports(
     info: Info, division_code: str, month: str | None
 ) -> list[MonthlyReportType]:
     """The reports filed by the town centres of a division (of one month), newest month
-    first; for the county's supervisors and auditors, and the centre's own."""
+    first; for the county's supervisors and auditors, and the centre's own. One call to
+    each node owning towns under the division (``filedMonthlyReports`` through its
+    API, else one statement by SQL)."""
     ctx = info.context
     code = parse_division(division_code, field="divisionCode")
     require(ctx.viewer, Action.READ, Target(Resource.MONTHLY_REPORT, division_code=code.code))
@@ -104,13 +107,21 @@ async def monthly_reports(
     async def fetch(_node: Node, session: AsyncSession) -> Sequence[MonthlyReport]:
         return await filing.filed_reports(code.prefix, key, session=session)
 
+    async def ask(_node: Node, client: NodeClient) -> Sequence[MonthlyReport]:
+        return await remote_supervision.filed_reports(client, code.prefix, key)
+
     if code.level.depth > Level.TOWN.depth:
         return []
     result = await fan_out(
-        ctx.sessions, [Level.TOWN], fetch, timeout=ctx.settings.node_timeout_seconds
+        ctx.sessions,
+        [Level.TOWN],
+        fetch,
+        timeout=ctx.settings.node_timeout_seconds,
+        under=code,
+        remote=ask,
     )
     report_unavailable(info, result.unavailable)
-    return [
-        MonthlyReportType.from_row(r)
-        for r in result.values.get(ctx.nodes.single(Level.TOWN).id, [])
-    ]
+    rows = [r for found in result.values.values() for r in found]
+    rows.sort(key=lambda r: r.division_code)
+    rows.sort(key=lambda r: r.month, reverse=True)
+    return [MonthlyReportType.from_row(r) for r in rows]

@@ -1,7 +1,9 @@
 """Resolver of the supervision figures: check the policy table, then fan out — the
-counts of every level store at or below the division (``levels/supervision``), one
-batched look-up of items held by another store, and the combination. The monthly
-report (``gateway/report.py``) calls ``collect`` too: one implementation."""
+counts of each node owning divisions at or below the division, computed at the node
+over its own store (``levels/node/supervision.py``; through the node's API when it has
+an address) and summed here, one batched look-up of items held by another node, and
+the combination. The monthly report (``gateway/report.py``) calls ``collect`` too: one
+implementation."""
 
 from __future__ import annotations
 
@@ -19,12 +21,14 @@ from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError
 from levels.common.models import Division
 from levels.common.service import divisions_by_code
+from levels.node.supervision import item_visits, node_counts
 from levels.supervision.combine import Report, combine, resolve_visits
-from levels.supervision.counts import StoreCounts, max_visits, store_counts
+from levels.supervision.counts import StoreCounts
 from levels.supervision.errors import SupervisionErrorCode
 from levels.supervision.period import Period, period_of
-from levels.supervision.staffing import CENTRE_LEVELS, department_window_staff
-from resolvers.fanout import NodeUnavailable, call_node, fan_out
+from resolvers import remote, remote_supervision
+from resolvers.fanout import NodeUnavailable, call_api, call_node, fan_out
+from resolvers.nodeclient import NodeClient
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
 from resolvers.sessions import RequestSessions
@@ -35,12 +39,19 @@ from schema.supervision import SupervisionReport
 async def find_division(
     sessions: RequestSessions, code: DivisionCode, *, timeout: float
 ) -> Division:
-    """The division row, from the store of its level (UNKNOWN_DIVISION when none)."""
+    """The division row, from the node owning it — through its API when it has an
+    address (UNKNOWN_DIVISION when none)."""
+    node = sessions.nodes.owner(code)
 
     async def fetch(_node: Node, session: AsyncSession) -> Sequence[Division]:
         return await divisions_by_code([code.code], session=session)
 
-    rows = await call_node(sessions, sessions.nodes.owner(code), fetch, timeout)
+    if node.client is not None:
+        rows: Sequence[Division] = await call_api(
+            sessions, node, lambda c: remote.divisions_by_code(c, [code.code]), timeout
+        )
+    else:
+        rows = await call_node(sessions, node, fetch, timeout)
     if not rows:
         raise DomainError(SupervisionErrorCode.UNKNOWN_DIVISION, field=["divisionCode"])
     return rows[0]
@@ -54,40 +65,56 @@ async def collect(
     today: dt.date,
     timeout: float,
 ) -> tuple[Report, list[NodeUnavailable]]:
-    """The report of ``division`` and everything below it: six statements on each
-    level store at or below its level (two more on a city or county store, for its
-    departments' window staff), at most one more where items referred cases name are
-    held, and one on the identity store (the agents of each village)."""
-    prefix = DivisionCode(division.code, division.level).prefix
+    """The report of ``division`` and everything below it: one call to each node
+    owning divisions under it (``supervisionCounts`` through its API, else its six
+    statements — two more on a city or county store, for its departments' window
+    staff — by SQL), the levels it holds counted there and summed here; at most one
+    more call where items referred cases name are held by another node; and one
+    statement on the identity store (the agents of each village)."""
+    code = DivisionCode(division.code, division.level)
+    prefix = code.prefix
     levels = LEVELS[division.level.depth :]
 
-    async def fetch(node: Node, session: AsyncSession) -> list[StoreCounts]:
-        # the counts of each level the node holds (one in the embedded default)
-        found = []
-        for level in (lv for lv in node.levels if lv in levels):
-            counts = await store_counts(level, prefix, period, today, session=session)
-            if level in CENTRE_LEVELS:
-                counts.departments = await department_window_staff(prefix, session=session)
-            found.append(counts)
-        return found
+    def held(node: Node) -> list[Level]:
+        return [lv for lv in node.levels if lv in levels]
 
-    counted = await fan_out(sessions, levels, fetch, timeout=timeout, under=division.code)
+    async def fetch(node: Node, session: AsyncSession) -> list[StoreCounts]:
+        return await node_counts(held(node), prefix, period, today, session=session)
+
+    async def ask(node: Node, client: NodeClient) -> list[StoreCounts]:
+        return await remote_supervision.supervision_counts(
+            client, prefix, held(node), period, today
+        )
+
+    counted = await fan_out(sessions, levels, fetch, timeout=timeout, under=code, remote=ask)
     failures = list(counted.unavailable)
     stores = [counts for part in counted.values.values() for counts in part]
 
-    wanted: dict[Level, list[str]] = defaultdict(list)
+    # items held by another node: asked of the nodes of the area the item's org's
+    # credit code names (its first 18 characters), each once with its codes
+    registry = sessions.nodes
+    wanted: dict[str, set[str]] = defaultdict(set)
     for store in stores:
         for p in store.pending:
             digit = p.implementation_code[18:19]
             if digit in {"1", "2", "3", "4"}:
-                wanted[Level.from_digit(digit)].append(p.implementation_code)
+                level = Level.from_digit(digit)
+                org = p.implementation_code[:18]
+                for node in registry.org_nodes(org, level) or registry.holding(level):
+                    wanted[node.id].add(p.implementation_code)
     if wanted:
 
-        async def look_up(node: Node, session: AsyncSession) -> dict[str, int]:
-            codes = {c for lv in node.levels for c in wanted.get(lv, [])}
-            return await max_visits(sorted(codes), session=session)
+        def codes_at(node: Node) -> list[str]:
+            return sorted(wanted[node.id])
 
-        found = await fan_out(sessions, list(wanted), look_up, timeout=timeout)
+        async def look_up(node: Node, session: AsyncSession) -> dict[str, int]:
+            return await item_visits(codes_at(node), session=session)
+
+        async def look_up_remote(node: Node, client: NodeClient) -> dict[str, int]:
+            return await remote_supervision.max_visits(client, codes_at(node))
+
+        holders = [n for n in registry if n.id in wanted]
+        found = await fan_out(sessions, holders, look_up, timeout=timeout, remote=look_up_remote)
         down = {f.node_id for f in failures}
         failures += [f for f in found.unavailable if f.node_id not in down]
         visits = {code: n for part in found.values.values() for code, n in part.items()}
@@ -118,6 +145,8 @@ async def supervision(
     period = period_of(start, end, today=today)
     timeout = ctx.settings.node_timeout_seconds
     division = await find_division(ctx.sessions, code, timeout=timeout)
+    # the report's ``division`` field: the row just read, not asked of the node again
+    ctx.loaders.division_by_code.prime(code.code, division)
     report, failures = await collect(ctx.sessions, division, period, today=today, timeout=timeout)
     report_unavailable(info, failures)
     return SupervisionReport.of(report)

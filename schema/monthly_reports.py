@@ -17,6 +17,7 @@ from levels.common.codes import parse_division
 from levels.common.enums import Level
 from levels.supervision.filing import OverdueReports
 from levels.supervision.models import MonthlyReport
+from resolvers.partial import load_or_report, report_unavailable
 from schema.divisions import ServiceOrg
 from schema.info import Info
 from schema.payloads import UserError
@@ -203,5 +204,9 @@ class MonthlyReportFields:
         prefix = parse_division(self.division_code).prefix  # type: ignore[attr-defined]
         today = china_date(info.context.clock.now())
         workday = info.context.settings.monthly_report_workday
-        found = await info.context.loaders.overdue_reports.load((prefix, today, workday))
+        loader = info.context.loaders.overdue_reports
+        key = (prefix, today, workday)
+        # a node that did not answer: its centres left out, NODE_UNAVAILABLE naming it
+        found = await load_or_report(info, loader, key, None)
+        report_unavailable(info, loader.failed(key))
         return MonthlyReportsDue.of(found) if found is not None else None

@@ -13,6 +13,7 @@ from resolvers import (
     audit,
     cases,
     catalogue,
+    evaluation_lists,
     identity,
     languages,
     licences,
@@ -22,7 +23,6 @@ from resolvers import (
     routing,
     window_queries,
 )
-from resolvers import evaluations as evaluation_resolvers
 from resolvers import notices as notice_resolvers
 from resolvers import outbox as outbox_resolvers
 from resolvers import publication as publication_resolvers
@@ -300,7 +300,7 @@ class Query(ReportQuery):
     async def rating_rollup(
         self, info: Info, by: RollupDimension, filter: RatingRollupFilter | None = None
     ) -> list[RatingTally]:
-        return await evaluation_resolvers.rating_rollup(info, by, filter)
+        return await evaluation_lists.rating_rollup(info, by, filter)
 
     @strawberry.field(
         description="整改 of 差评 the viewer may see, soonest due first (at most 100); "
@@ -309,7 +309,7 @@ class Query(ReportQuery):
     async def rectifications(
         self, info: Info, filter: RectificationFilter | None = None
     ) -> list[RectificationType]:
-        return await evaluation_resolvers.rectifications(info, filter)
+        return await evaluation_lists.rectifications(info, filter)
 
     @strawberry.field(
         description="投诉 the viewer may see: their own, or their jurisdiction's for "
@@ -318,7 +318,7 @@ class Query(ReportQuery):
     async def complaints(
         self, info: Info, filter: ComplaintFilter | None = None
     ) -> list[ComplaintType]:
-        return await evaluation_resolvers.complaints(info, filter)
+        return await evaluation_lists.complaints(info, filter)
 
     @strawberry.field(
         description="窗口: an org's windows (by its division code or credit code), each with "

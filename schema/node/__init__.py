@@ -33,6 +33,7 @@ from schema.node.mutation import NodeMutations
 from schema.node.proxy_mutation import ProxyMutations
 from schema.node.query import NodeQuery
 from schema.node.rating_mutation import RatingMutations
+from schema.node.supervision_lists import SupervisionQueries
 from schema.node.types import ENTITIES
 from schema.node.window_mutation import WindowMutations
 
@@ -62,8 +63,16 @@ class Mutation(
 @strawberry.type(
     name="Query", description="What a node serves: its entities (by key) and ordered lists"
 )
-class Query(NodeQuery, CatalogueQueries, ListQueries, HallListQueries, LibraryQueries):
-    """The node's reads: its entities, its lists, and the catalogue's lists."""
+class Query(
+    NodeQuery,
+    CatalogueQueries,
+    ListQueries,
+    HallListQueries,
+    LibraryQueries,
+    SupervisionQueries,
+):
+    """The node's reads: its entities, its lists, the catalogue's lists, the licence
+    library, and the supervision figures' counts and lists."""
 
 
 def build_node_schema() -> strawberry.federation.Schema:
