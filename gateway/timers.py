@@ -49,6 +49,8 @@ class Pass:
     down: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
+        if not self.timers and not self.down:
+            return "no store passed over: every node serves itself (--node ID to pass over one)"
         timers = ", ".join(f"{store} {n}" for store, n in self.timers.items())
         cards = ", ".join(f"{store} {n}" for store, n in self.cards.items())
         expired = ", ".join(f"{store} {n}" for store, n in self.expired.items())

@@ -31,10 +31,12 @@ import pytest
 from sqlalchemy import func, select
 
 from auth.hub_tokens import HubKey
+from auth.keys import KeyRing
 from gateway.demo import load_demo
 from gateway.nodes import NodeRegistry, build_registry, count_statements
 from gateway.timers import fire_all
-from levels.audit.models import AuditEvent
+from levels.audit.chain import verify_chain
+from levels.audit.models import AuditEvent, AuditHead
 from levels.cases.enums import CardClock, CardColor, CaseStatus
 from levels.cases.models import Case, SupervisionCard
 from levels.cases.service import china_date
@@ -42,6 +44,7 @@ from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.licences.models import ELicence
 from levels.licences.service import _publish
+from levels.node.timers import head_keys
 from levels.outbox.models import MessageState, OutboxMessage
 from tests.conftest import (
     BACKEND,
@@ -302,3 +305,20 @@ async def test_a_message_reaches_the_city_node_with_only_the_nodes_running(
     async with served.stores[CITY].sessions() as session:
         row = await session.get(ELicence, licence_id)
         assert row is not None and row.status_reason == "revised at the county node"
+
+
+async def test_the_heads_a_node_signs_verify_with_its_own_key(served: Served) -> None:
+    # a card moved a head of 榆次区's node (the first test): its pass signed it again
+    async def node_signed() -> bool:
+        async with served.stores[YUCI].sessions() as session:
+            kids = set(await session.scalars(select(AuditHead.kid)))
+        return any(k and k.startswith(f"node:{YUCI}-") for k in kids)
+
+    await eventually(node_signed, f"{YUCI} signs its heads with its own key")
+    ring = KeyRing(served.stores.identity, secret=TEST_SECRET.encode(), clock=FixedClock(DEMO_NOW))
+    keys = head_keys(served.stores[YUCI].sessions, YUCI, ring.public_key)
+    async with served.stores[YUCI].sessions() as session:
+        # heads are signed at the node's first level (gateway/timers.py does the same)
+        report = await verify_chain(session=session, level="COUNTY", public_key_for=keys)
+    assert report.valid, report
+    assert all(part.head_signed for part in report.divisions)
