@@ -32,6 +32,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import jwt
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -55,7 +56,7 @@ from levels.common import migrate
 from levels.common.clock import Clock, clock_for
 from levels.common.nodemap import NodeMap, NodeSpec
 from levels.common.store import create_store_engine
-from levels.licences.keys import OrgSigner
+from levels.licences.keys import ALGORITHM, OrgSigner
 from levels.node.inbox import Inbox, Outcome
 from levels.node.scope import NodeScope
 from levels.node.timers import lags
@@ -213,6 +214,22 @@ def health_endpoint(
     return health
 
 
+async def signed_by_a_node(keys: signing.NodeKeys, token: str) -> bool:
+    """Whether ``token`` is a JWS whose signature verifies with a key of some node of
+    the map (who sent it, and whether it may, the inbox then checks and audits)."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = await keys.lookup(kid) if isinstance(kid, str) else None
+        if key is None:
+            if keys.away:
+                raise signing.KeysAway("keys not read from every node", {})
+            return False
+        jwt.decode(token, key.key, algorithms=[ALGORITHM], options={"verify_aud": False})
+    except jwt.PyJWTError:
+        return False
+    return True
+
+
 def inbox_endpoint(inbox: Inbox, clock: Clock) -> Callable[[Request], Awaitable[Response]]:
     """``POST /inbox``: a signed envelope (the body, a JWS) from another node's relay,
     applied here once (``Inbox.deliver``); the answer is its outcome and this node's
@@ -223,6 +240,9 @@ def inbox_endpoint(inbox: Inbox, clock: Clock) -> Callable[[Request], Awaitable[
     async def deliver(request: Request) -> Response:
         token = (await request.body()).decode("ascii", errors="replace").strip()
         try:
+            if not await signed_by_a_node(inbox.keys, token):
+                # not from a node at all: answered, not audited (anyone can post)
+                return JSONResponse({"outcome": Outcome.REFUSED.value, "reason": "unsigned"}, 400)
             received = await inbox.deliver(token, clock.now())
         except signing.KeysAway as exc:
             return JSONResponse({"outcome": Outcome.WAIT.value, "reason": str(exc)})

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import jwt
 import pytest
 from sqlalchemy import func, select
 
@@ -322,3 +323,24 @@ async def test_the_heads_a_node_signs_verify_with_its_own_key(served: Served) ->
         report = await verify_chain(session=session, level="COUNTY", public_key_for=keys)
     assert report.valid, report
     assert all(part.head_signed for part in report.divisions)
+
+
+async def test_an_inbox_post_signed_by_no_node_is_refused_unaudited(served: Served) -> None:
+    async def refusals() -> int:
+        async with served.stores[CITY].sessions() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "MESSAGE_REFUSED")
+            )
+            return int(count or 0)
+
+    before = await refusals()
+    forged = HubKey.generate()  # a key of no node's
+    token = jwt.encode({"typ": "msg", "iss": YUCI}, forged.private, "ES256", {"kid": "node:x"})
+    async with httpx.AsyncClient(base_url=served.processes[CITY].base) as client:
+        for body in ("not a token", token):
+            answer = await client.post("/inbox", content=body, timeout=10)
+            assert answer.status_code == 400
+            assert answer.json()["outcome"] == "REFUSED"
+    assert await refusals() == before
