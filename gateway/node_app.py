@@ -12,7 +12,12 @@ for the hub only, and ``/health``.
   A ``POST`` goes straight to ``gateway.node_http.NodeEndpoint`` (the token, the
   documents parsed and validated once, the answer by orjson), past the router.
 * ``/health`` answers without a token (an orchestrator's probe has none): whether the
-  store answers and is at this code's migration head; 503 when not.
+  store answers and is at this code's migration head (503 when not), and the node's
+  workers — its timer pass and its relay — each on or off, when it last ran and how
+  far its store is behind (``lagSeconds``).
+* ``POST /inbox`` takes a signed envelope from a peer's relay (no hub token: the
+  envelope's signature is the sender's); ``GET /.well-known/node-keys.json`` publishes
+  this node's public keys, which its peers verify it with.
 
 Nothing is built at import time; the engines are closed in the lifespan (or by
 ``app.state.dispose()`` when the app is driven without one, as by httpx's
@@ -22,10 +27,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Protocol
 
+import jwt
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.applications import Starlette
@@ -42,15 +49,17 @@ from auth.hub_tokens import (
     KeySource,
     StaticKeys,
 )
+from gateway.messaging.jwks import PATH, jwks_source
 from gateway.node_http import DocumentCache, HubAuth, NodeEndpoint
 from gateway.settings import SettingMissing, Settings
 from levels.common import migrate
 from levels.common.clock import Clock, clock_for
 from levels.common.nodemap import NodeMap, NodeSpec
 from levels.common.store import create_store_engine
-from levels.licences.keys import OrgSigner
-from levels.node.inbox import Inbox
+from levels.licences.keys import ALGORITHM, OrgSigner
+from levels.node.inbox import Inbox, Outcome
 from levels.node.scope import NodeScope
+from levels.node.timers import lags
 from levels.outbox import signing
 from schema.node import NodeContext, build_node_schema
 
@@ -92,14 +101,19 @@ def sender_keys(
     node: NodeSpec,
     sessions: async_sessionmaker[AsyncSession],
 ) -> tuple[signing.NodeKeys, list[AsyncEngine]]:
-    """The public keys of the nodes that may send this one messages, read from their
-    stores' ``node:<id>`` key rows (as the message workers read them today), and the
-    level each sender owns. Peers whose store the map does not locate are left out."""
+    """The public keys of the nodes that may send this one messages: a peer the map
+    gives an ``http(s)://`` address publishes its own (``/.well-known/node-keys.json``),
+    the others' are read from their stores' ``node:<id>`` key rows (as the message
+    workers read them). Peers whose store the map does not locate are left out."""
     sources: dict[str, signing.NodeKeySource] = {}
     engines: list[AsyncEngine] = []
     for peer in nodes:
         if peer.id == node.id:
             sources[peer.id] = signing.node_key_source(sessions, peer.id)
+            continue
+        if not peer.in_process:  # a node served on its own publishes its keys
+            url = peer.address.rstrip("/") + PATH
+            sources[peer.id] = jwks_source(url, timeout=settings.node_timeout_seconds)
             continue
         try:
             url = store_url(settings, peer)
@@ -144,25 +158,115 @@ class NodeApp(Starlette):
         await super().__call__(scope, receive, send)
 
 
+class Worker(Protocol):
+    """A loop ``govhub node serve`` runs beside the API (its timers, its relay):
+    ``run`` until cancelled; ``report`` what ``/health`` says of it."""
+
+    name: str
+
+    async def run(self) -> None: ...
+
+    def report(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class NodeRuntime:
+    """What a node's workers are made from: its spec and map, its store, its clock."""
+
+    settings: Settings
+    node: NodeSpec
+    nodes: NodeMap
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    clock: Clock
+    keys: signing.NodeKeys
+
+
+# the node's workers, made when its app is (``gateway/node_workers.py``)
+WorkerFactory = Callable[[NodeRuntime], Sequence[Worker]]
+
+
 def health_endpoint(
-    node: NodeSpec, engine: AsyncEngine, timeout: float
+    runtime: NodeRuntime, timeout: float, workers: Sequence[Worker] = ()
 ) -> Callable[[Request], Awaitable[Response]]:
+    node, engine = runtime.node, runtime.engine
     heads = sorted(ScriptDirectory.from_config(migrate.alembic_config("levels")).get_heads())
 
     async def health(_request: Request) -> Response:
         body: dict[str, Any] = {"node": node.id, "head": ",".join(heads)}
+        # each worker: on or off, when it last ran, and how far its store is behind
+        body["workers"] = {w.name: w.report() for w in workers}
         try:
             async with asyncio.timeout(timeout):
                 revision = await migrate.revision(engine)
+                behind = await lags(runtime.sessions, runtime.clock.now()) if workers else {}
         except Exception as exc:
             log.warning("node %s: store not answering: %r", node.id, exc)
             return JSONResponse({**body, "status": "down", "store": "unreachable"}, 503)
+        for name, seconds in behind.items():
+            if name in body["workers"]:
+                body["workers"][name]["lagSeconds"] = seconds
         current = sorted((revision or "").split(",")) == heads
         body.update(store="ok", revision=revision, current=current)
         body["status"] = "ok" if current else "behind"
         return JSONResponse(body, 200 if current else 503)
 
     return health
+
+
+async def signed_by_a_node(keys: signing.NodeKeys, token: str) -> bool:
+    """Whether ``token`` is a JWS whose signature verifies with a key of some node of
+    the map (who sent it, and whether it may, the inbox then checks and audits)."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = await keys.lookup(kid) if isinstance(kid, str) else None
+        if key is None:
+            if keys.away:
+                raise signing.KeysAway("keys not read from every node", {})
+            return False
+        jwt.decode(token, key.key, algorithms=[ALGORITHM], options={"verify_aud": False})
+    except jwt.PyJWTError:
+        return False
+    return True
+
+
+def inbox_endpoint(inbox: Inbox, clock: Clock) -> Callable[[Request], Awaitable[Response]]:
+    """``POST /inbox``: a signed envelope (the body, a JWS) from another node's relay,
+    applied here once (``Inbox.deliver``); the answer is its outcome and this node's
+    receipt. No hub token: the envelope is signed by its sender, checked against the
+    sender's keys and the node map, and refused (audited here) when it does not verify.
+    A sender whose keys cannot be read now is WAIT (sent again later)."""
+
+    async def deliver(request: Request) -> Response:
+        token = (await request.body()).decode("ascii", errors="replace").strip()
+        try:
+            if not await signed_by_a_node(inbox.keys, token):
+                # not from a node at all: answered, not audited (anyone can post)
+                return JSONResponse({"outcome": Outcome.REFUSED.value, "reason": "unsigned"}, 400)
+            received = await inbox.deliver(token, clock.now())
+        except signing.KeysAway as exc:
+            return JSONResponse({"outcome": Outcome.WAIT.value, "reason": str(exc)})
+        return JSONResponse(
+            {
+                "outcome": received.outcome.value,
+                "messageId": received.message_id,
+                "reason": received.reason,
+                "receipt": received.receipt,
+            }
+        )
+
+    return deliver
+
+
+def own_keys_endpoint(keys: signing.NodeKeys) -> Callable[[Request], Awaitable[Response]]:
+    """``GET /.well-known/node-keys.json``: this node's public message keys (what its
+    peers verify its envelopes, receipts and audit heads with)."""
+
+    async def own_keys(_request: Request) -> Response:
+        await keys.reload()
+        return JSONResponse(keys.jwks(), headers={"Cache-Control": "max-age=60"})
+
+    return own_keys
 
 
 def create_node_app(
@@ -172,7 +276,10 @@ def create_node_app(
     hub_keys: Mapping[str, Any] | None = None,
     node_keys: signing.NodeKeys | None = None,
     clock: Clock | None = None,
+    workers: WorkerFactory | None = None,
 ) -> Starlette:
+    """The node's app; ``workers`` makes the loops its lifespan runs beside the API
+    (``govhub node serve``: its timers and its relay)."""
     nodes, node = node_spec(settings, node_id)
     engine = _engine(settings, store_url(settings, node))
     sessions = async_sessionmaker(engine, expire_on_commit=False)
@@ -182,6 +289,7 @@ def create_node_app(
     if node_keys is None:
         node_keys, peers = sender_keys(settings, nodes, node, sessions)
     inbox = Inbox(scope, node_keys, sessions, signing.NodeSigner(settings.identity_secret()))
+    own = signing.NodeKeys({node.id: signing.node_key_source(sessions, node.id)}, nodes)
     # an approval here signs its licences with the issuing org's key, kept in this
     # node's store (encrypted with the deployment's secret, as the hub's signer reads it)
     licence_signer = OrgSigner(settings.identity_secret())
@@ -202,10 +310,19 @@ def create_node_app(
     async def dispose() -> None:
         await asyncio.gather(engine.dispose(), *(e.dispose() for e in peers))
 
+    runtime = NodeRuntime(settings, node, nodes, engine, sessions, clock, node_keys)
+    running = list(workers(runtime)) if workers is not None else []
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        await dispose()
+        tasks = [asyncio.create_task(w.run(), name=f"{node.id}:{w.name}") for w in running]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await dispose()
 
     graphql = NodeGraphQL(make_context)
     endpoint = NodeEndpoint(graphql.schema, graphql, HubAuth(verifier), make_context)
@@ -213,7 +330,9 @@ def create_node_app(
         endpoint,
         routes=[
             Route("/graphql", endpoint, methods=["POST"]),
-            Route("/health", health_endpoint(node, engine, settings.node_timeout_seconds)),
+            Route("/health", health_endpoint(runtime, settings.node_timeout_seconds, running)),
+            Route("/inbox", inbox_endpoint(inbox, clock), methods=["POST"]),
+            Route(PATH, own_keys_endpoint(own), methods=["GET"]),
         ],
         lifespan=lifespan,
     )
@@ -222,6 +341,7 @@ def create_node_app(
     app.state.sessions = sessions
     app.state.dispose = dispose
     app.state.documents = graphql.documents
+    app.state.workers = running
     return app
 
 

@@ -15,9 +15,10 @@ from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
 
 from auth.hub_tokens import HubKey
+from gateway.settings_node import NodeWorkerSettings
 from levels.common.enums import Level
 from levels.common.nodemap import NodeMap, NodeSpec
 
@@ -31,7 +32,7 @@ class Mode(enum.Enum):
     PROD = "prod"
 
 
-class Settings(BaseSettings):
+class Settings(NodeWorkerSettings):
     """Every field is one ``GOVHUB_<NAME>`` variable; its ``description`` is what the
     configuration reference of the docs site says about it (generated from this class),
     and ``default_text`` in ``json_schema_extra`` says what an unset one means when the

@@ -1,33 +1,36 @@
-"""The timer worker: fires due case timers in every level store and signs each store's
-audit-chain head, in the gateway process by default (``GOVHUB_TIMER_INTERVAL_SECONDS``,
-0 = off) and on demand with ``govhub timers run``. Timers are rows, so a worker that
-stops (or several that run) loses and doubles nothing."""
+"""The hub's timer worker: fires due case timers in the stores of the nodes that do not
+serve themselves and signs each store's audit-chain head, in the gateway process by
+default (``GOVHUB_TIMER_INTERVAL_SECONDS``, 0 = off) and on demand with ``govhub timers
+run``. A node the map gives an ``http(s)://`` address runs its own pass
+(``govhub node serve``); the hub's leaves its store alone unless told ``--node``. One
+store's pass is ``levels/node/timers.py``. Timers are rows, so a worker that stops (or
+several that run) loses and doubles nothing."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any
 
 from gateway.breakers import unreachable
 from gateway.nodes import LevelNode, NodeRegistry
-from levels.audit.chain import HeadSigner, sign_head
-from levels.calendar.workdays import WorkCalendar, load_calendar
-from levels.cases.timers import fire_due_timers, issue_cards
+from levels.audit.chain import HeadSigner
 from levels.common.clock import Clock
-from levels.evaluations.timers import flag_overdue
-from levels.idempotency.service import purge_expired
-from levels.licences.expiry import expire_due
+from levels.node.timers import COUNTS, fire_store
 from resolvers.case_updates import publish_case_updated
 from resolvers.pubsub import Broker
 
 log = logging.getLogger("govhub.timers")
 
 
-async def _calendar(session: Any) -> WorkCalendar:
-    return await load_calendar(session=session)
+def passed(nodes: NodeRegistry, only: Collection[str] | None = None) -> list[LevelNode]:
+    """The nodes a hub's pass walks: those the map gives no ``http(s)://`` address (a
+    node served on its own runs its own timers, ``govhub node serve``), or the nodes
+    ``only`` names, addressed or not."""
+    if only is not None:
+        return [n for n in nodes if n.id in only]
+    return [n for n in nodes if n.spec.in_process]
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,8 @@ class Pass:
     down: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
+        if not self.timers and not self.down:
+            return "no store passed over: every node serves itself (--node ID to pass over one)"
         timers = ", ".join(f"{store} {n}" for store, n in self.timers.items())
         cards = ", ".join(f"{store} {n}" for store, n in self.cards.items())
         expired = ", ".join(f"{store} {n}" for store, n in self.expired.items())
@@ -65,18 +70,20 @@ async def fire_all(
     clock: Clock,
     signer: HeadSigner | None = None,
     broker: Broker | None = None,
+    only: Collection[str] | None = None,
 ) -> Pass:
-    """One pass over every level store: fire what is due and issue the yellow and red
-    cards of clocks that turned (telling the subscribers of each case that moved, when
-    a broker is given), then sign the audit head (when a signer is given)."""
+    """One pass over the stores the hub runs timers for (``passed``): fire what is due
+    and issue the yellow and red cards of clocks that turned (telling the subscribers of
+    each case that moved, when a broker is given), then sign the audit head (when a
+    signer is given). ``only``: these nodes alone, whether they serve themselves or not."""
 
     async def published(number: str) -> None:
         if broker is not None:
             await publish_case_updated(broker, number)
 
-    counts: dict[str, dict[str, int]] = {k: {} for k in _COUNTS}
+    counts: dict[str, dict[str, int]] = {k: {} for k in COUNTS}
     down: list[str] = []
-    for node in nodes:
+    for node in passed(nodes, only):
         try:
             done = await _fire_node(node, clock, signer, published)
         except Exception as exc:
@@ -97,37 +104,14 @@ async def fire_all(
     )
 
 
-_COUNTS = ("timers", "cards", "expired", "overdue", "purged")
-
-
 async def _fire_node(
     node: LevelNode,
     clock: Clock,
     signer: HeadSigner | None,
     published: Callable[[str], Awaitable[None]],
 ) -> dict[str, int]:
-    """One store's share of a pass: its counts by kind."""
-    done = {
-        "timers": await fire_due_timers(
-            node.sessions, now=clock.now(), calendar=_calendar, on_fired=published
-        ),
-        "cards": await issue_cards(node.sessions, now=clock.now(), on_fired=published),
-    }
-    done["expired"] = done["overdue"] = 0
-    # each level the node holds (one in the embedded default)
-    for level in node.levels:
-        async with node.sessions.begin() as session:
-            # a licence's validity end is its deadline row: the pass marks it EXPIRED
-            done["expired"] += await expire_due(session, level, clock.now())
-        # 整改 and 投诉 past their deadline: flagged once, with an audit event
-        done["overdue"] += await flag_overdue(node.sessions, level=level.value, now=clock.now())
-    async with node.sessions.begin() as session:
-        done["purged"] = await purge_expired(session, clock.now())
-    if signer is not None:
-        for level in node.levels:
-            async with node.sessions.begin() as session:
-                await sign_head(session=session, signer=signer, level=level.value, now=clock.now())
-    return done
+    """One store's share of a pass: its counts by kind (``levels/node/timers.py``)."""
+    return await fire_store(node.sessions, node.levels, clock.now(), signer, published)
 
 
 async def run_forever(

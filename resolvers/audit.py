@@ -22,6 +22,7 @@ from levels.common.dates import kept_instant
 from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.ranges import within
+from levels.node.timers import head_keys
 from resolvers.fanout import fan_out, node_ids
 from resolvers.pagination import decode_cursor, merge_page, page_size
 from resolvers.partial import report_unavailable
@@ -85,8 +86,9 @@ async def audit_trail(info: Info, case_number: str) -> AuditTrail:
 
     async def verify(node_id: str, level: Level, division: str) -> ChainStatus:
         async with nodes[node_id].sessions() as session:
+            keys = head_keys(nodes[node_id].sessions, node_id, public_key)
             report = await verify_division(
-                session=session, level=level.value, division=division, public_key_for=public_key
+                session=session, level=level.value, division=division, public_key_for=keys
             )
         return ChainStatus.of(level, report)
 

@@ -10,7 +10,17 @@ from typing import Any
 
 import click
 
-from gateway.cli.base import CLOCK, SECRET, Steps, load_settings, main, masked, progress, reads
+from gateway.cli.base import (
+    CLOCK,
+    RELAY,
+    SECRET,
+    Steps,
+    load_settings,
+    main,
+    masked,
+    progress,
+    reads,
+)
 from gateway.node_app import create_node_app, node_spec, store_url
 from gateway.settings import SettingMissing, Settings
 from levels.common import migrate
@@ -133,6 +143,10 @@ async def _current(settings: Settings, node_id: str) -> bool:
     "GOVHUB_DEFAULT_PAGE_SIZE",
     "GOVHUB_HOST",
     "GOVHUB_PORT",
+    # its own workers: the timer pass and the relay (RELAY: how messages travel)
+    "GOVHUB_NODE_TIMER_INTERVAL_SECONDS",
+    "GOVHUB_NODE_RELAY_INTERVAL_SECONDS",
+    RELAY,
 )
 @node.command("serve")
 @node_option
@@ -140,8 +154,11 @@ async def _current(settings: Settings, node_id: str) -> bool:
 @click.option("--port", default=None, type=int, help="Default: GOVHUB_PORT or 8000")
 def serve_node(node_id: str, host: str | None, port: int | None) -> None:
     """Serve the node's API (uvicorn): /graphql for the hub (a hub token on every
-    call, checked against GOVHUB_HUB_JWKS_URL or GOVHUB_HUB_KEY_FILE's public half) and
-    /health. Refuses a store that 'govhub node migrate' has not brought to the schema."""
+    call, checked against GOVHUB_HUB_JWKS_URL or GOVHUB_HUB_KEY_FILE's public half),
+    /inbox for its peers' signed messages and /health; and run, in the same process,
+    its timer pass over its own store (GOVHUB_NODE_TIMER_INTERVAL_SECONDS) and its
+    relay (GOVHUB_NODE_RELAY_INTERVAL_SECONDS), 0 turning one off. Refuses a store
+    that 'govhub node migrate' has not brought to the schema."""
     import uvicorn
 
     settings = load_settings()
@@ -152,8 +169,10 @@ def serve_node(node_id: str, host: str | None, port: int | None) -> None:
             f"the {node_id} store is not at this code's schema: run "
             f"'govhub node migrate --node {node_id}' first"
         )
+    from gateway.node_workers import node_workers
+
     try:
-        app = create_node_app(settings, node_id)
+        app = create_node_app(settings, node_id, workers=node_workers)
     except SettingMissing as exc:
         raise click.ClickException(str(exc)) from None
     keys = settings.hub_jwks_url or f"the public half of {settings.hub_key_file or 'the dev key'}"
@@ -161,5 +180,8 @@ def serve_node(node_id: str, host: str | None, port: int | None) -> None:
     click.echo(f"  GraphQL  http://{host}:{port}/graphql (hub tokens checked with {keys})")
     click.echo(f"  health   http://{host}:{port}/health")
     click.echo(f"  store    {masked(url)}")
+    for worker in app.state.workers:
+        every = worker.report().get("intervalSeconds")
+        click.echo(f"  {worker.name:<8} " + (f"every {every}s" if every else "off"))
     options: dict[str, Any] = {"host": host, "port": port, "log_level": "info", "log_config": None}
     uvicorn.run(app, **options)

@@ -103,6 +103,7 @@ def audit_verify(level_name: str | None, node_ids: tuple[str, ...]) -> None:
     from levels.audit.chain import ChainReport, verify_chain
     from levels.audit.links import LinkReport, claims_in, sender_hash, verify_links
     from levels.common.enums import LEVELS
+    from levels.node.timers import head_keys
 
     settings = load_settings()
     secret = secret_of(settings)
@@ -116,8 +117,10 @@ def audit_verify(level_name: str | None, node_ids: tuple[str, ...]) -> None:
         for node in chosen_nodes(nodes, level_name, node_ids):
             async with node.sessions() as session:
                 # heads are signed with the node's first level (gateway/timers.py)
+                # a node serving itself signs with its own key (levels/node/timers.py)
+                keys = head_keys(node.sessions, node.id, ring.public_key)
                 report = await verify_chain(
-                    session=session, level=node.levels[0].value, public_key_for=ring.public_key
+                    session=session, level=node.levels[0].value, public_key_for=keys
                 )
                 claims += await claims_in(session)
             reports.append((node_label(nodes, node), report))
@@ -282,9 +285,18 @@ def timers_group() -> None:
 
 @reads(STORES, SECRET, CLOCK, REDIS)
 @timers_group.command("run")
-def timers_run() -> None:
-    """Fire every due timer once, in every level store, and sign each store's audit
-    head (the gateway also does this every GOVHUB_TIMER_INTERVAL_SECONDS)."""
+@click.option(
+    "--node",
+    "node_ids",
+    multiple=True,
+    metavar="ID",
+    help="This node's store only (repeatable), even one the map gives an address.",
+)
+def timers_run(node_ids: tuple[str, ...]) -> None:
+    """Fire every due timer once, in the store of every node that does not serve
+    itself (a node the map gives an http(s):// address runs its own timers in `govhub
+    node serve`), and sign each store's audit head (the gateway also does this every
+    GOVHUB_TIMER_INTERVAL_SECONDS). --node: the nodes named, addressed or not."""
     from auth.keys import KeyRing
     from gateway.timers import Pass, fire_all
     from levels.audit.chain import KeyRingSigner
@@ -298,8 +310,9 @@ def timers_run() -> None:
         ring = KeyRing(nodes.identity, secret=secret, clock=clock)
         # with Redis, the gateways' subscribers hear of the cases a timer moved
         broker = broker_for(settings) if settings.redis_url else None
+        only = [n.id for n in chosen_nodes(nodes, None, node_ids)] if node_ids else None
         try:
-            return await fire_all(nodes, clock, KeyRingSigner(ring), broker)
+            return await fire_all(nodes, clock, KeyRingSigner(ring), broker, only=only)
         finally:
             if broker is not None:
                 await broker.close()

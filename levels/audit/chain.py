@@ -41,6 +41,8 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import orjson
 from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -405,16 +407,21 @@ async def sign_head(
     await session.flush()
 
 
-def verify_head_signature(head: AuditHead, level: str, public_key: Ed25519PublicKey) -> bool:
+# a head is signed by the hub's key ring (Ed25519) or by its node's own key (ES256)
+HeadKey = Ed25519PublicKey | ec.EllipticCurvePublicKey
+
+
+def verify_head_signature(head: AuditHead, level: str, public_key: HeadKey) -> bool:
     """Whether the head carries a signature by ``public_key`` over its division, seq
     and hash."""
     if head.signature is None:
         return False
+    signed = head_message(level, head.division_code, head.seq, head.hash)
     try:
-        public_key.verify(
-            _unb64url(head.signature),
-            head_message(level, head.division_code, head.seq, head.hash),
-        )
+        if isinstance(public_key, ec.EllipticCurvePublicKey):
+            public_key.verify(_unb64url(head.signature), signed, ec.ECDSA(hashes.SHA256()))
+        else:
+            public_key.verify(_unb64url(head.signature), signed)
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
@@ -445,7 +452,7 @@ async def verify_division(
     session: AsyncSession,
     level: str,
     division: str,
-    public_key_for: Callable[[str], Awaitable[Ed25519PublicKey | None]] | None = None,
+    public_key_for: Callable[[str], Awaitable[HeadKey | None]] | None = None,
 ) -> ChainReport:
     """Recompute one division's chain from ``GENESIS`` in seq order (batches of
     ``BATCH`` rows), check seq continuity from 1, every link and hash, the head, and —
@@ -518,7 +525,7 @@ async def verify_chain(
     *,
     session: AsyncSession,
     level: str,
-    public_key_for: Callable[[str], Awaitable[Ed25519PublicKey | None]] | None = None,
+    public_key_for: Callable[[str], Awaitable[HeadKey | None]] | None = None,
 ) -> ChainReport:
     """Verify the chain of every division of the store (``verify_division``): valid
     when all are, the first failure (by division) otherwise, each in ``divisions``."""

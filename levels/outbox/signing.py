@@ -104,6 +104,13 @@ class NodeSigner:
             self._current[node] = (kid, key, time.monotonic() + self._ttl)
         return kid, key
 
+    async def current_key(
+        self, session: AsyncSession, node: str, now: dt.datetime
+    ) -> tuple[str, ec.EllipticCurvePrivateKey]:
+        """The node's current key and its kid (made in ``session`` on first use): what
+        its envelopes, receipts and audit heads are signed with."""
+        return await self._key(session, node, now)
+
     async def sign(
         self, session: AsyncSession, node: str, claims: dict[str, Any], now: dt.datetime
     ) -> str:
