@@ -9,9 +9,11 @@ path's; a count is one call per node, summed at the hub."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, cast
+from collections.abc import Callable
+from typing import Annotated, Any, cast
 
 import strawberry
+from sqlalchemy import Select
 from strawberry.scalars import JSON
 
 from levels.common.enums import LEVELS, Level
@@ -31,6 +33,8 @@ _Under = Annotated[
         description="A division-code prefix (a division's); empty: every row held here"
     ),
 ]
+_Limit = Annotated[int, strawberry.argument(description="At most this many")]
+_ListFilter = Annotated[JSON | None, strawberry.argument(description="The list's conditions")]
 MAX_LIMIT = 500
 
 
@@ -122,17 +126,12 @@ class SupervisionQueries:
         self,
         info: NodeInfo,
         under: _Under,
-        limit: Annotated[int, strawberry.argument(description="At most this many")],
-        filter: Annotated[
-            JSON | None, strawberry.argument(description="The list's conditions")
-        ] = None,
+        limit: _Limit,
+        filter: _ListFilter = None,
     ) -> list[Record]:
-        stmt = node_supervision.rectification_query(
-            _under(info, under), _conditions(filter), _limit(limit)
+        return await _listed(
+            info, Rectification, node_supervision.rectification_query, under, limit, filter
         )
-        async with info.context.reading() as session:
-            found = await node_supervision.listed(stmt, session=session)
-        return records(Rectification, found)
 
     @strawberry.field(
         description="投诉 kept here under `under` meeting `filter` (complainant as "
@@ -142,17 +141,12 @@ class SupervisionQueries:
         self,
         info: NodeInfo,
         under: _Under,
-        limit: Annotated[int, strawberry.argument(description="At most this many")],
-        filter: Annotated[
-            JSON | None, strawberry.argument(description="The list's conditions")
-        ] = None,
+        limit: _Limit,
+        filter: _ListFilter = None,
     ) -> list[Record]:
-        stmt = node_supervision.complaint_query(
-            _under(info, under), _conditions(filter), _limit(limit)
+        return await _listed(
+            info, Complaint, node_supervision.complaint_query, under, limit, filter
         )
-        async with info.context.reading() as session:
-            found = await node_supervision.listed(stmt, session=session)
-        return records(Complaint, found)
 
     @strawberry.field(
         description="月报表备案: the monthly reports filed here under `under` (of `month`, "
@@ -185,6 +179,21 @@ class SupervisionQueries:
         async with info.context.reading() as session:
             found = await node_supervision.late_centres(prefix, today, workday, session=session)
         return cast(JSON, node_supervision.encode_overdue(found))
+
+
+async def _listed(
+    info: NodeInfo,
+    model: type[Any],
+    query: Callable[[str, ListConditions, int], Select[Any]],
+    under: str,
+    limit: int,
+    filter: JSON | None,
+) -> list[Record]:
+    """The rows of ``model`` that ``query`` selects under ``under`` meeting ``filter``."""
+    stmt = query(_under(info, under), _conditions(filter), _limit(limit))
+    async with info.context.reading() as session:
+        found = await node_supervision.listed(stmt, session=session)
+    return records(model, found)
 
 
 def _conditions(data: JSON | None) -> ListConditions:
