@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from levels.common.errors import DomainError
 from levels.common.rowcodec import decode_row
@@ -19,7 +18,7 @@ from levels.licences.models import ELicence, LicenceKey
 from levels.node.cursors import encode_cursor
 from levels.node.licence_library import LicenceConditions
 from resolvers import remote
-from resolvers.nodeclient import NodeCallFailed, NodeClient
+from resolvers.nodeclient import NodeCallFailed, NodeClient, named_answer
 
 _LIBRARY = """
 query LicenceLibrary($filter: JSON!, $first: Int!, $after: String) {
@@ -37,13 +36,6 @@ class LibraryPage:
     has_next: bool
 
 
-def _answer(client: NodeClient, data: Mapping[str, Any], name: str, kind: type) -> Any:
-    found = data.get(name)
-    if not isinstance(found, kind):
-        raise NodeCallFailed(f"node {client.node_id}: {name} answered {found!r}")
-    return found
-
-
 async def library_page(
     client: NodeClient,
     conditions: LicenceConditions,
@@ -58,7 +50,7 @@ async def library_page(
         "first": first,
         "after": None if after is None else encode_cursor("licence", *after),
     }
-    page = _answer(client, await client.query(_LIBRARY, variables), "licenceLibrary", dict)
+    page = named_answer(client, await client.query(_LIBRARY, variables), "licenceLibrary", dict)
     rows = [decode_row(ELicence, item["columns"]) for item in page["items"]]
     return LibraryPage(rows, bool(page["pageInfo"]["hasNextPage"]))
 
@@ -68,7 +60,7 @@ _LIBRARY_ORGS = "query LibraryOrgs { libraryOrgs }"
 
 async def library_orgs(client: NodeClient) -> tuple[str, ...]:
     """The city's service orgs, the first of which signs the library's copies."""
-    found = _answer(client, await client.query(_LIBRARY_ORGS), "libraryOrgs", list)
+    found = named_answer(client, await client.query(_LIBRARY_ORGS), "libraryOrgs", list)
     return tuple(str(code) for code in found)
 
 
@@ -77,7 +69,7 @@ _LICENCE_KEYS = "query LicenceKeys { licenceKeys }"
 
 async def licence_keys(client: NodeClient) -> list[LicenceKey]:
     """The public keys of the orgs signing at the node (retired ones too)."""
-    found = _answer(client, await client.query(_LICENCE_KEYS), "licenceKeys", list)
+    found = named_answer(client, await client.query(_LICENCE_KEYS), "licenceKeys", list)
     return [
         LicenceKey(kid=k["kid"], org_code=k["orgCode"], public_jwk=k["publicJwk"]) for k in found
     ]

@@ -181,6 +181,15 @@ class NodeCallFailed(Exception):
     on one side, or a node of another version): for the log, not for users."""
 
 
+def named_answer(client: NodeClient, data: Mapping[str, Any], name: str, kind: type) -> Any:
+    """Field ``name`` of a node's ``data``, which must be a ``kind`` (NodeCallFailed if
+    the node answered anything else)."""
+    found = data.get(name)
+    if not isinstance(found, kind):
+        raise NodeCallFailed(f"node {client.node_id}: {name} answered {found!r}")
+    return found
+
+
 def _selection(fields: Sequence[str] | str) -> str:
     if isinstance(fields, str):
         return fields

@@ -22,7 +22,7 @@ from levels.county.service import DelegationView
 from levels.licences.models import LicenceType
 from levels.node.cursors import encode_cursor
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
-from resolvers.nodeclient import NodeCallFailed, NodeClient
+from resolvers.nodeclient import NodeClient, named_answer
 
 _Row = TypeVar("_Row")
 
@@ -45,19 +45,12 @@ class DivisionsPage:
     has_next: bool
 
 
-def _answer(client: NodeClient, data: dict[str, Any], name: str, kind: type) -> Any:
-    found = data.get(name)
-    if not isinstance(found, kind):
-        raise NodeCallFailed(f"node {client.node_id}: {name} answered {found!r}")
-    return found
-
-
 async def _rows(
     client: NodeClient, model: type[_Row], document: str, name: str, variables: dict[str, Any]
 ) -> list[_Row]:
     """Query ``document``'s list ``name`` of the node, each item's ``columns`` a row of
     ``model``."""
-    found = _answer(client, await client.query(document, variables), name, list)
+    found = named_answer(client, await client.query(document, variables), name, list)
     return [decode_row(model, item["columns"]) for item in found]
 
 
@@ -79,7 +72,7 @@ async def divisions(
         "first": first,
         "after": None if after is None else encode_cursor("division", after),
     }
-    page = _answer(client, await client.query(_DIVISIONS, variables), "divisions", dict)
+    page = named_answer(client, await client.query(_DIVISIONS, variables), "divisions", dict)
     rows = [decode_row(Division, item["columns"]) for item in page["items"]]
     return DivisionsPage(rows, bool(page["pageInfo"]["hasNextPage"]))
 
@@ -107,7 +100,7 @@ async def delegations(
         "toTown": to_town,
         "activeAt": None if active_at is None else active_at.isoformat(),
     }
-    found = _answer(client, await client.query(_DELEGATIONS, variables), "delegations", list)
+    found = named_answer(client, await client.query(_DELEGATIONS, variables), "delegations", list)
     return [
         DelegationView(decode_row(Delegation, item["columns"]), tuple(item["towns"]))
         for item in found
@@ -132,7 +125,7 @@ _CALENDAR = "query Calendar { workCalendar }"
 
 async def work_calendar(client: NodeClient) -> WorkCalendar:
     """The node's working-day calendar (its override days and imported years)."""
-    found = _answer(client, await client.query(_CALENDAR, {}), "workCalendar", dict)
+    found = named_answer(client, await client.query(_CALENDAR, {}), "workCalendar", dict)
     days = [
         SimpleNamespace(
             day=dt.date.fromisoformat(d["day"]), is_working_day=d["isWorkingDay"], name=d["name"]
@@ -186,7 +179,7 @@ async def appointments_of(
     """The node's appointments ``person`` booked of ``since`` on, each with its slot."""
     variables = {"person": person, "since": since.isoformat(), "limit": limit}
     data = await client.query(_APPOINTMENTS_OF, variables)
-    found = _answer(client, data, "appointmentsOf", list)
+    found = named_answer(client, data, "appointmentsOf", list)
     return [
         (
             decode_row(Appointment, item["columns"]["appointment"]),

@@ -19,18 +19,11 @@ from levels.supervision.counts import StoreCounts
 from levels.supervision.filing import OverdueReports
 from levels.supervision.models import MonthlyReport
 from levels.supervision.period import Period
-from resolvers.nodeclient import NodeCallFailed, NodeClient
-
-
-def _answer(client: NodeClient, data: dict[str, Any], name: str, kind: type) -> Any:
-    found = data.get(name)
-    if not isinstance(found, kind):
-        raise NodeCallFailed(f"node {client.node_id}: {name} answered {found!r}")
-    return found
+from resolvers.nodeclient import NodeClient, named_answer
 
 
 async def _query(client: NodeClient, document: str, name: str, kind: type, **variables: Any) -> Any:
-    return _answer(client, await client.query(document, variables), name, kind)
+    return named_answer(client, await client.query(document, variables), name, kind)
 
 
 _COUNTS = """
