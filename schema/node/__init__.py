@@ -23,6 +23,7 @@ from schema.node.delegation_mutation import DelegationMutations
 from schema.node.errors import NodeErrors, NodeSchema
 from schema.node.hall_lists import HallListQueries
 from schema.node.intake_mutation import IntakeMutations
+from schema.node.library import LibraryQueries
 from schema.node.licence_mutation import LicenceMutations
 from schema.node.lists import ListQueries
 from schema.node.mutation import NodeMutations
@@ -55,7 +56,7 @@ class Mutation(
 @strawberry.type(
     name="Query", description="What a node serves: its entities (by key) and ordered lists"
 )
-class Query(NodeQuery, CatalogueQueries, ListQueries, HallListQueries):
+class Query(NodeQuery, CatalogueQueries, ListQueries, HallListQueries, LibraryQueries):
     """The node's reads: its entities, its lists, and the catalogue's lists."""
 
 
