@@ -10,12 +10,15 @@ from typing import ClassVar
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.common.enums import Level
+from levels.common.errors import DomainError
 from levels.licences import reads as licence_reads
+from levels.licences.identifiers import parse_licence_id
 from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.node.records import OrgRecordKind
 from resolvers import remote
 from resolvers.level_loader import LevelLoader, OrgScopedLoader, R
 from resolvers.nodeclient import NodeClient
+from resolvers.registry import Node
 
 
 class LibraryLoader(LevelLoader[str, R]):
@@ -66,9 +69,18 @@ class LicenceTypeByCodeLoader(LibraryLoader[LicenceType]):
 class LicenceAtIssuerLoader(OrgScopedLoader[ELicence]):
     """A licence's master row, keyed by (issuer level, identifier): the status its
     issuer holds now, ahead of the library's copy (the city store's copies of other
-    levels' licences answer nothing)."""
+    levels' licences answer nothing). Asked at the nodes holding the level in the area
+    of the issuer's credit code (in the identifier), as a licence's lifecycle finds
+    its master (``resolvers/licence_api.py``)."""
 
     remote = True
+
+    def nodes_of(self, key: tuple[Level, str], level: Level) -> list[Node]:
+        try:
+            issuer = parse_licence_id(key[1]).issuer_org_code
+        except DomainError:
+            return super().nodes_of(key, level)
+        return self.sessions.nodes.org_nodes(issuer, level)
 
     async def fetch_remote(self, keys: list[str], *, client: NodeClient) -> Sequence[ELicence]:
         return await remote.org_records(client, OrgRecordKind.LICENCES, keys)

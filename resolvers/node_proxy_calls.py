@@ -18,7 +18,7 @@ from levels.common.errors import DomainError
 from levels.node.intake import encode_submission
 from levels.node.proxy import ProxyReceipt, encode_receipt
 from levels.node.steps import encode_actor
-from resolvers import case_updates, remote
+from resolvers import case_updates, library_reads, remote
 from resolvers.cases import actor_of
 from resolvers.fanout import guarded
 from resolvers.nodeclient import NodeClient
@@ -31,11 +31,11 @@ from schema.payloads import user_errors
 _RECEIVE_FOR_RESIDENT = """
 mutation ReceiveForResident(
   $submission: JSON!, $receipt: JSON!, $actor: ActorInput!, $now: DateTime!,
-  $item: JSON, $applicantLanguage: String
+  $item: JSON, $applicantLanguage: String, $library: JSON
 ) {
   receiveForResident(
     submission: $submission, receipt: $receipt, actor: $actor, now: $now,
-    item: $item, applicantLanguage: $applicantLanguage
+    item: $item, applicantLanguage: $applicantLanguage, library: $library
   ) { columns error { code field message detail } }
 }
 """
@@ -50,10 +50,12 @@ async def receive_for_resident(
     now: dt.datetime,
     item: Mapping[str, Any] | None = None,
     applicant_language: str | None = None,
+    library: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Have the node holding the village receive an agent's submission
-    (``receiveForResident``): the case's ``columns`` (None: refused, nothing written)
-    and the refusal ``error``."""
+    (``receiveForResident``, with the resident's licences read in the city's
+    ``library``): the case's ``columns`` (None: refused, nothing written) and the
+    refusal ``error``."""
     return await _outcome(
         client,
         "receiveForResident",
@@ -65,6 +67,7 @@ async def receive_for_resident(
             "receipt": dict(receipt),
             "item": None if item is None else dict(item),
             "applicantLanguage": applicant_language,
+            "library": None if library is None else dict(library),
         },
     )
 
@@ -78,18 +81,29 @@ async def receive_at_node(
     language: str | None,
     item: Mapping[str, Any] | None,
 ) -> CasePayload:
-    """代办 asked of ``node`` (it holds the village, and has an address): its answer
-    is the payload, ``caseUpdated`` published for a case received; a node that does
-    not answer raises ``NodeUnavailable`` naming it, and the hub writes nothing."""
+    """代办 asked of ``node`` (it holds the village, and has an address): the
+    authorization's resident read there (``PROXY_AUTHORIZATIONS``) and their licences
+    in the city's library (``resolvers/library_reads.py``) sent with it; its answer is
+    the payload, ``caseUpdated`` published for a case received. A node that does not
+    answer (this one, or the city's for the library) raises ``NodeUnavailable`` naming
+    it, and nothing is written."""
     ctx = info.context
     client = node.client
     assert client is not None
+    held = await library_reads.resident_library(info, node, receipt, submission)
     sent, asked = encode_submission(submission), encode_receipt(receipt)
     actor, now = encode_actor(actor_of(info)), ctx.clock.now()
 
     async def call() -> dict[str, Any]:
         return await receive_for_resident(
-            client, sent, asked, actor=actor, now=now, item=item, applicant_language=language
+            client,
+            sent,
+            asked,
+            actor=actor,
+            now=now,
+            item=item,
+            applicant_language=language,
+            library=held,
         )
 
     answer = await guarded(ctx.nodes.breakers, node, call, client.timeout)

@@ -127,10 +127,12 @@ mutation RecordCaseReads($reads: [CaseReadInput!]!) { recordCaseReads(reads: $re
 
 _SUBMIT_CASE = """
 mutation SubmitCase(
-  $submission: JSON!, $actor: ActorInput!, $now: DateTime!, $applicantLanguage: String
+  $submission: JSON!, $actor: ActorInput!, $now: DateTime!, $applicantLanguage: String,
+  $library: JSON
 ) {
   submitCase(
-    submission: $submission, actor: $actor, now: $now, applicantLanguage: $applicantLanguage
+    submission: $submission, actor: $actor, now: $now, applicantLanguage: $applicantLanguage,
+    library: $library
   ) { columns error { code field message detail } }
 }
 """
@@ -435,14 +437,17 @@ class NodeClient:
         actor: Mapping[str, Any],
         now: dt.datetime,
         applicant_language: str | None = None,
+        library: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Have the node receive a case (``submitCase``): its ``columns`` as received
-        (None: refused, nothing written) and the refusal ``error``. Not retried: a node
-        that does not answer in time may have received it."""
+        """Have the node receive a case (``submitCase``, with the applicant's licences
+        read in the city's ``library``): its ``columns`` as received (None: refused,
+        nothing written) and the refusal ``error``. Not retried: a node that does not
+        answer in time may have received it."""
         variables = {
             "submission": dict(submission),
             **_acting(actor, now),
             "applicantLanguage": applicant_language,
+            "library": None if library is None else dict(library),
         }
         found: dict[str, Any] = await self._outcome_call("submitCase", _SUBMIT_CASE, variables)
         return found

@@ -277,10 +277,9 @@ async def take_appointment_step(
 
 _RECEIVE_CASE = (
     "mutation ReceiveCase($submission: JSON!, $actor: ActorInput!, $now: DateTime!, "
-    "$item: JSON, $applicantLanguage: String) { receiveCase(submission: $submission, "
-    "actor: $actor, now: $now, item: $item, applicantLanguage: $applicantLanguage) "
-    + _TICKET
-    + " }"
+    "$item: JSON, $applicantLanguage: String, $library: JSON) { receiveCase(submission: "
+    "$submission, actor: $actor, now: $now, item: $item, applicantLanguage: "
+    "$applicantLanguage, library: $library) " + _TICKET + " }"
 )
 _RATE_CASE = (
     "mutation RateCase($number: String!, $rating: String!, $actor: ActorInput!, "
@@ -297,7 +296,8 @@ async def write(
 ) -> dict[str, Any]:
     """Have the node make write ``name`` of ``_WRITES`` with ``arguments`` (by their
     GraphQL names): ``receiveCase`` — a case received below the deciding org, with the
-    implementing ``item`` and its guide when another node keeps them — or ``rateCase``
+    implementing ``item`` and its guide when another node keeps them and the applicant's
+    licences (``library``) — or ``rateCase``
     (its ``rectification`` beside). The answer's ``columns`` (None: refused, nothing
     written) and ``error``. Not retried: a node that does not answer may have made it."""
     return await _outcome(client, name, _WRITES[name], actor, now, arguments)

@@ -40,7 +40,7 @@ from levels.common.errors import DomainError
 from levels.common.routes import delegation_in_force
 from levels.node.intake import encode_item_read, encode_submission
 from levels.node.steps import encode_actor
-from resolvers import case_updates, nodewrites, remote
+from resolvers import case_updates, library_reads, nodewrites, remote
 from resolvers.cases import actor_of, material_drafts, refuse, window_key
 from resolvers.fanout import guarded
 from resolvers.languages import applicant_language
@@ -308,17 +308,24 @@ async def _submit_at_node(
 ) -> CasePayload:
     """``submitCase`` asked of the implementing node, or ``receiveCase`` of the node
     holding the division that received it below the deciding org
-    (``levels/node/intake.py``): its answer is the payload, as the SQL path's would
-    have been (a node that does not answer is ``NodeUnavailable``, naming it)."""
+    (``levels/node/intake.py``), with the applicant's licences read in the city's
+    library (``resolvers/library_reads.py``): its answer is the payload, as the SQL
+    path's would have been (a node that does not answer — that one, or the city's for
+    the library — is ``NodeUnavailable``, naming it; nothing written)."""
     ctx = info.context
     client = node.client
     assert client is not None
+    held = await library_reads.library_for(
+        info, node, submission.applicant.id, submission.materials
+    )
     sent = encode_submission(submission)
     actor = encode_actor(actor_of(info))
 
     async def call() -> dict[str, Any]:
         if submission.received_by is None:
-            return await client.submit_case(sent, actor=actor, now=now, applicant_language=language)
+            return await client.submit_case(
+                sent, actor=actor, now=now, applicant_language=language, library=held
+            )
         return await nodewrites.write(
             client,
             "receiveCase",
@@ -327,6 +334,7 @@ async def _submit_at_node(
             submission=sent,
             item=item,
             applicantLanguage=language,
+            library=held,
         )
 
     answer = await guarded(ctx.nodes.breakers, node, call, client.timeout)

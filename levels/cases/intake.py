@@ -190,7 +190,7 @@ async def submit_case(
     now: dt.datetime,
     calendar: WorkCalendar,
     catalogue: AsyncSession | ItemRead | None = None,
-    library: AsyncSession | None = None,
+    library: reuse.Library | None = None,
     issuer_status: reuse.IssuerStatus | None = None,
     signer: OrgSigner | None = None,
 ) -> Case:
@@ -364,7 +364,7 @@ LIBRARY_NOTE = "电子证照库调取"
 
 
 async def _fill_from_library(
-    library: AsyncSession | None,
+    library: reuse.Library | None,
     submission: Submission,
     guide: Sequence[ImplementationMaterial],
     materials: Sequence[CaseMaterial],

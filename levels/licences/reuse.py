@@ -23,6 +23,7 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.licences import expiry
 from levels.licences.enums import LicenceStatus
 from levels.licences.errors import LicenceErrorCode
+from levels.licences.held import HeldLicences, live_of, named_in
 from levels.licences.models import ELicence
 
 # the status a licence's issuer holds now; None: the issuer cannot say (its store does
@@ -41,11 +42,19 @@ class Presented:
     position: int
 
 
+# the library's store, or the holder's part of it as read there (``levels/licences/held``)
+Library = AsyncSession | HeldLicences
+
+
 async def _library_rows(
-    library: AsyncSession, holder: str, presented: Sequence[Presented], types: set[str]
+    library: Library, holder: str, presented: Sequence[Presented], types: set[str]
 ) -> tuple[dict[str, ELicence], list[ELicence]]:
     """The licences the input names, and the holder's live ones of ``types``, newest
     first."""
+    if isinstance(library, HeldLicences):
+        if library.holder != holder:  # read for another holder: none of theirs
+            library = HeldLicences(holder)
+        return named_in(library, [p.licence_id for p in presented]), live_of(library, types)
     named = {
         row.id: row
         for row in await library.scalars(
@@ -67,14 +76,20 @@ async def _library_rows(
 
 
 async def _at_issuers(
-    rows: Sequence[ELicence], issuer_status: IssuerStatus | None, today: dt.date
+    rows: Sequence[ELicence],
+    issuer_status: IssuerStatus | None,
+    today: dt.date,
+    asked: HeldLicences | None = None,
 ) -> dict[str, LicenceStatus | None]:
-    """Each licence's status at its issuer (the library's own without an issuer to ask:
-    seeding and level tests), EXPIRED past its validity whether or not a timer pass has
-    marked it so (``levels/licences/expiry``)."""
+    """Each licence's status at its issuer (as the hub ``asked`` it, for rows read
+    elsewhere; the library's own without an issuer to ask: seeding and level tests),
+    EXPIRED past its validity whether or not a timer pass has marked it so
+    (``levels/licences/expiry``)."""
     unique = list({r.id: r for r in rows}.values())
-    if issuer_status is None:
-        found: list[LicenceStatus | None] = [r.status for r in unique]
+    if asked is not None:
+        found: list[LicenceStatus | None] = [asked.at_issuer.get(r.id) for r in unique]
+    elif issuer_status is None:
+        found = [r.status for r in unique]
     else:
         found = list(await asyncio.gather(*(issuer_status(r) for r in unique)))
     return {
@@ -84,7 +99,7 @@ async def _at_issuers(
 
 
 async def choose(
-    library: AsyncSession,
+    library: Library,
     *,
     holder: str,
     wanted: Mapping[str, str],
@@ -113,7 +128,8 @@ async def choose(
         if row.holder_id != holder:
             raise DomainError(LicenceErrorCode.LICENCE_HOLDER_MISMATCH, field=where)
     chosen = [named[p.licence_id] for p in presented]
-    status = await _at_issuers([*chosen, *held], issuer_status, today)
+    given = library if isinstance(library, HeldLicences) else None
+    status = await _at_issuers([*chosen, *held], issuer_status, today, given)
     picked: dict[str, ELicence] = {}
     for p, row in zip(presented, chosen, strict=True):
         now = status[row.id]

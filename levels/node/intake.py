@@ -13,9 +13,9 @@ submit, the matter's name and limits from the catalogue, the joint parts, the wi
 and the arrival channel. They travel as one JSON object (``encode_submission`` /
 ``decode_submission``) with the actor and the hub's ``now``.
 
-The licence library is read where the node keeps it (the city's): a node without it
-fills no material from it and refuses a licence presented (LICENCE_NOT_FOUND), as a
-library that does not answer does on the SQL path."""
+The licence library is read where the node keeps it (the city's); a node without it
+is sent the applicant's licences as the hub read them at the city
+(``levels/licences/held.py``) and fills materials from them by the same rule."""
 
 from __future__ import annotations
 
@@ -39,7 +39,9 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.common.models import ImplementationMaterial, MatterImplementation
 from levels.common.reads import table
 from levels.common.rowcodec import decode_row, encode_row
+from levels.licences.held import HeldLicences
 from levels.licences.keys import OrgSigner
+from levels.licences.reuse import Library
 
 _FIELDS = {f.name for f in dataclasses.fields(Submission)}
 
@@ -123,10 +125,12 @@ async def submit_case(
     signer: OrgSigner | None,
     keeps_library: bool,
     read: ItemRead | None = None,
+    held: HeldLicences | None = None,
 ) -> Submitted:
     """收件 in this node's transaction (its own store is the catalogue, unless the item
-    and its guide are ``read`` elsewhere, and the library when ``keeps_library``); a
-    refusal writes nothing."""
+    and its guide are ``read`` elsewhere; the library the applicant's licences ``held``
+    as the hub read them, else its own store when ``keeps_library``); a refusal writes
+    nothing."""
     async with sessions() as session:
         try:
             case = await intake.submit_case(
@@ -136,7 +140,7 @@ async def submit_case(
                 now=now,
                 calendar=await load_calendar(session=session),
                 catalogue=read,
-                library=session if keeps_library else None,
+                library=library_of(session, keeps_library, held),
                 signer=signer,
             )
             await record_applicant_language(case, language, session=session)
@@ -148,6 +152,16 @@ async def submit_case(
             await session.rollback()
             raise
     return Submitted(case)
+
+
+def library_of(
+    session: AsyncSession, keeps_library: bool, held: HeldLicences | None
+) -> Library | None:
+    """What a node reads the library from: the licences the hub sent, else its own
+    store when it keeps the library, else none."""
+    if held is not None:
+        return held
+    return session if keeps_library else None
 
 
 def encode_item_read(item: Any, guide: Sequence[Any]) -> dict[str, Any]:

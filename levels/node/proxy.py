@@ -15,8 +15,10 @@ the authorization named, the agent's village (an authorization of another villag
 not theirs to read: AUTHORIZATION_NOT_FOUND), the matter, the resident named, the modes
 the route offers and what the agent said of the service.
 
-The licence library (the 残疾人证 that makes the service free) is read where the node
-keeps it, as ``submitCase`` reads it; elsewhere the resident holds none there."""
+The licence library (the 残疾人证 that makes the service free, the licences that fill
+materials) is read as ``submitCase`` reads it: the resident's licences the hub read at
+the city and sent (``levels/licences/held.py``), else the node's own store when it
+keeps the library."""
 
 from __future__ import annotations
 
@@ -38,10 +40,11 @@ from levels.cases.service import Actor, china_date
 from levels.common.codes import Field, field_path
 from levels.common.enums import VillageServiceMode
 from levels.common.errors import DomainError, ErrorCode
+from levels.licences.held import HeldLicences, newest_valid
 from levels.licences.keys import OrgSigner
-from levels.licences.reuse import IssuerStatus
+from levels.licences.reuse import IssuerStatus, Library
 from levels.licences.service import held_licences
-from levels.node.intake import Submitted
+from levels.node.intake import Submitted, library_of
 from levels.proxy import service as proxy_service
 from levels.proxy.errors import ProxyErrorCode
 from levels.proxy.models import ProxyAuthorization
@@ -113,7 +116,7 @@ async def record_station_service(
     receipt: ProxyReceipt,
     *,
     session: AsyncSession,
-    library: AsyncSession | None,
+    library: Library | None,
     actor: Actor,
     now: dt.datetime,
 ) -> VillageService:
@@ -125,10 +128,12 @@ async def record_station_service(
     mode = asked.mode if asked.mode is not None else granted.mode
     offered(receipt.modes, mode, ("input", "villageService", "mode"))
     card = None
-    if library is not None:
-        held = await held_licences(
-            library, [granted.resident_id], [DISABILITY_LICENCE_TYPE], china_date(now)
-        )
+    kinds, today = [DISABILITY_LICENCE_TYPE], china_date(now)
+    if isinstance(library, HeldLicences):
+        if library.holder == granted.resident_id:
+            card = newest_valid(library, kinds, today).get(DISABILITY_LICENCE_TYPE)
+    elif library is not None:
+        held = await held_licences(library, [granted.resident_id], kinds, today)
         card = held.get(DISABILITY_LICENCE_TYPE)
     who = Eligibility(
         disability_licence_id=card.id if card is not None else None,
@@ -154,7 +159,7 @@ async def receive_in(
     actor: Actor,
     now: dt.datetime,
     catalogue: AsyncSession | ItemRead | None,
-    library: AsyncSession | None,
+    library: Library | None,
     signer: OrgSigner | None,
     language: str | None,
     issuer_status: IssuerStatus | None = None,
@@ -220,10 +225,12 @@ async def receive_for_resident(
     signer: OrgSigner | None,
     keeps_library: bool,
     read: ItemRead | None = None,
+    held: HeldLicences | None = None,
 ) -> Submitted:
     """代办 in this node's transaction (its own store the catalogue unless the item and
-    its guide are ``read`` elsewhere, and the library when ``keeps_library``); a
-    refusal writes nothing."""
+    its guide are ``read`` elsewhere; the library the resident's licences ``held`` as
+    the hub read them, else its own store when ``keeps_library``); a refusal writes
+    nothing."""
     async with sessions() as session:
         try:
             case = await receive_in(
@@ -233,7 +240,7 @@ async def receive_for_resident(
                 actor=actor,
                 now=now,
                 catalogue=read,
-                library=session if keeps_library else None,
+                library=library_of(session, keeps_library, held),
                 signer=signer,
                 language=language,
             )

@@ -43,6 +43,7 @@ from levels.licences import reads as licence_reads
 from levels.licences.models import ELicence, LicenceType, LicenceUse
 from levels.notices import service as notice_service
 from levels.notices.models import CaseNotice
+from levels.proxy.models import ProxyAuthorization
 from levels.windows.models import Appointment, QueueTicket
 
 
@@ -122,6 +123,7 @@ class OrgRecordKind(enum.Enum):
     LICENCES = "LICENCES"
     LICENCE_USES = "LICENCE_USES"
     LICENCE_TYPES = "LICENCE_TYPES"
+    PROXY_AUTHORIZATIONS = "PROXY_AUTHORIZATIONS"
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,13 @@ class OrgKind:
 def _by_public_id(model: type[Any]) -> Read:
     async def read(keys: Sequence[str], *, session: AsyncSession) -> Sequence[Any]:
         return list(await session.scalars(select(model).where(model.public_id.in_(keys))))
+
+    return read
+
+
+def _by_id(model: type[Any]) -> Read:
+    async def read(keys: Sequence[str], *, session: AsyncSession) -> Sequence[Any]:
+        return list(await session.scalars(select(model).where(model.id.in_(keys))))
 
     return read
 
@@ -193,6 +202,11 @@ ORG_KINDS: dict[OrgRecordKind, OrgKind] = {
     OrgRecordKind.LICENCES: OrgKind(ELicence, licence_reads.licences_by_id, False),
     OrgRecordKind.LICENCE_USES: OrgKind(LicenceUse, licence_reads.uses_by_licence, False),
     OrgRecordKind.LICENCE_TYPES: OrgKind(LicenceType, licence_reads.types_by_code, False),
+    # keyed by id (uuid hex): a village's 代办 authorizations, whose resident the hub
+    # reads licences for before the station's receipt
+    OrgRecordKind.PROXY_AUTHORIZATIONS: OrgKind(
+        ProxyAuthorization, _by_id(ProxyAuthorization), False
+    ),
 }
 
 

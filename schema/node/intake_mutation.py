@@ -7,7 +7,7 @@ materials, referral clock, notice and SUBMIT event, or nothing.
 What the hub decides travels as for ``submitCase`` (``submission``, with its
 ``received_by``); when another node keeps the implementing item, the hub reads the item
 and its guide there and sends them (``item``); otherwise the node's own store is the
-catalogue."""
+catalogue. The applicant's licences travel as ``library`` (``levels/licences/held.py``)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from levels.node import intake
 from schema.node.mutation import (
     ActorInput,
     ApplicantLanguage,
+    HeldArg,
     HubNow,
     SubmissionArg,
     SubmissionResult,
@@ -50,6 +51,7 @@ class IntakeMutations:
             strawberry.argument(description="The implementing item and its guide: item, guide"),
         ] = None,
         applicant_language: ApplicantLanguage = None,
+        library: HeldArg = None,
     ) -> SubmissionResult:
         context = info.context
         given = decode_submission(submission, now)
@@ -63,4 +65,4 @@ class IntakeMutations:
                 ErrorCode.DIVISION_NOT_OWNED, field=["submission"], detail=below.division_code
             )
         read = intake.decode_item_read(item)
-        return await submitted(context, given, actor, now, applicant_language, read)
+        return await submitted(context, given, actor, now, applicant_language, read, library)

@@ -1,6 +1,8 @@
 """The city's licence library (电子证照库) at the node that keeps it, for the hub
 (``levels/node/licence_library.py``): its list by the hub's conditions
-(``licenceLibrary``), the orgs whose key signs its copies (``libraryOrgs``), and a
+(``licenceLibrary``), a holder's licences in force for the node receiving their case,
+which does not keep the library (``licencesOfHolder``, ``levels/licences/held.py``),
+the orgs whose key signs its copies (``libraryOrgs``), and a
 holder's copy (``copyLicence``, 加注件) signed and recorded in the node's own
 transaction; and, at every node, the public keys of the orgs that sign there
 (``licenceKeys``), which verification checks tokens against. Merged into the node's
@@ -16,11 +18,13 @@ from sqlalchemy import select
 from strawberry.scalars import JSON
 
 from levels.common.errors import DomainError, ErrorCode
+from levels.licences.held import read_held
 from levels.licences.models import ELicence, LicenceKey
 from levels.node import licence_library
 from levels.node.cursors import decode_cursor, encode_cursor
 from levels.outbox.signing import NODE_KEY_PREFIX
 from schema.node.mutation import StepRefusal, _refusal
+from schema.node.lists import city_only
 from schema.node.query import PageInfo, page_size
 from schema.node.types import NodeInfo, Record, records, row_columns
 
@@ -47,6 +51,25 @@ class LicenceCopyResult:
 
 @strawberry.type(name="LibraryQuery", description="The licence library's reads")
 class LibraryQueries:
+    @strawberry.field(
+        description="A holder's licences in the licence library (电子证照库): those VALID or "
+        "SUSPENDED in it, and the licences `named` (an application's, whoever holds them), "
+        "newest first, every column, in one statement; only the node holding the city keeps "
+        "the library: DIVISION_NOT_OWNED elsewhere"
+    )
+    async def licences_of_holder(
+        self,
+        info: NodeInfo,
+        holder: Annotated[str, strawberry.argument(description="The holder's account id")],
+        named: Annotated[
+            list[str] | None, strawberry.argument(description="Licence identifiers named")
+        ] = None,
+    ) -> list[Record]:
+        city_only(info, "licencesOfHolder", "library")
+        async with info.context.reading() as session:
+            found = await read_held(session, holder, named or [])
+        return records(ELicence, found)
+
     @strawberry.field(
         description="The library's licences meeting the hub's conditions (as "
         "levels.node.licence_library encodes them), in the order issued, one statement "

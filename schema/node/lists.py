@@ -29,7 +29,7 @@ from schema.node.query import AfterCursor, PageInfo, PageSize, page_size
 from schema.node.types import Delegation, Division, NodeInfo, Record, records
 
 
-def _city_only(info: NodeInfo, field: str, detail: str) -> None:
+def city_only(info: NodeInfo, field: str, detail: str) -> None:
     """DIVISION_NOT_OWNED unless this node holds the city, which keeps ``detail``."""
     if not info.context.scope.holds(Level.CITY):
         raise DomainError(ErrorCode.DIVISION_NOT_OWNED, field=[field], detail=detail)
@@ -117,7 +117,7 @@ class ListQueries:
         info: NodeInfo,
         version: Annotated[int | None, strawberry.argument(description="Only this one")] = None,
     ) -> list[Record]:
-        _city_only(info, "catalogueVersions", "catalogue")
+        city_only(info, "catalogueVersions", "catalogue")
         async with info.context.reading() as session:
             found = await publication.publications(session=session, version=version)
         return records(CataloguePublication, found)
@@ -127,7 +127,7 @@ class ListQueries:
         "holding the city keeps the library: DIVISION_NOT_OWNED elsewhere"
     )
     async def licence_types(self, info: NodeInfo) -> list[Record]:
-        _city_only(info, "licenceTypes", "library")
+        city_only(info, "licenceTypes", "library")
         async with info.context.reading() as session:
             found = list(await session.scalars(select(LicenceType)))
         return records(LicenceType, found)

@@ -19,6 +19,7 @@ from levels.cases.models import Case as CaseRow
 from levels.cases.service import Actor
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.licences.held import decode_held
 from levels.licences.service import Issuing
 from levels.node import intake, steps
 from levels.node.read_audit import CaseRead, record_case_reads
@@ -35,6 +36,14 @@ HubNow = Annotated[dt.datetime, strawberry.argument(description="The hub's insta
 SubmissionArg = Annotated[JSON, strawberry.argument(description="The submission")]
 ApplicantLanguage = Annotated[
     str | None, strawberry.argument(description="The applicant's language")
+]
+HeldArg = Annotated[
+    JSON | None,
+    strawberry.argument(
+        description="The applicant's licences as the hub read them in the city's library, "
+        "with their issuers' statuses: holder, rows, at_issuer (none: this node's own "
+        "library, if it keeps it)"
+    ),
 ]
 
 
@@ -138,8 +147,10 @@ async def submitted(
     now: dt.datetime,
     language: str | None,
     read: ItemRead | None = None,
+    library: JSON | None = None,
 ) -> SubmissionResult:
-    """收件 of ``given`` in this node's transaction, as the hub reads it."""
+    """收件 of ``given`` in this node's transaction, as the hub reads it (the
+    applicant's licences ``library`` as the hub read them, when it sent them)."""
     outcome = await intake.submit_case(
         context.sessions,
         given,
@@ -149,6 +160,7 @@ async def submitted(
         signer=context.licence_signer,
         keeps_library=keeps_library(context.scope, given.implementation_code),
         read=read,
+        held=decode_held(library),
     )
     return SubmissionResult(
         columns=row_columns(CaseRow, outcome.case),
@@ -234,9 +246,10 @@ class NodeMutations(NodeMutation):
         actor: ActorInput,
         now: HubNow,
         applicant_language: ApplicantLanguage = None,
+        library: HeldArg = None,
     ) -> SubmissionResult:
         context = info.context
         given = decode_submission(submission, now)
         if given.received_by is not None:  # received below the deciding org: receiveCase
             raise DomainError(ErrorCode.BAD_USER_INPUT, field=["submission"], detail="received_by")
-        return await submitted(context, given, actor, now, applicant_language)
+        return await submitted(context, given, actor, now, applicant_language, library=library)

@@ -8,7 +8,8 @@ phone and authorization are the authorization's, filled at the node) with the
 ``receipt`` (``encode_receipt``: the authorization, the agent's village, the matter, the
 resident named, the route's modes and the service asked for); when another node keeps
 the implementing item, the hub reads the item and its guide there and sends them
-(``item``)."""
+(``item``), and the resident's licences read in the city's library (``library``,
+``levels/licences/held.py``)."""
 
 from __future__ import annotations
 
@@ -20,10 +21,12 @@ from strawberry.scalars import JSON
 from levels.cases.models import Case as CaseRow
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
+from levels.licences.held import decode_held
 from levels.node import intake, proxy
 from schema.node.mutation import (
     ActorInput,
     ApplicantLanguage,
+    HeldArg,
     HubNow,
     SubmissionArg,
     SubmissionResult,
@@ -58,6 +61,7 @@ class ProxyMutations:
             strawberry.argument(description="The implementing item and its guide: item, guide"),
         ] = None,
         applicant_language: ApplicantLanguage = None,
+        library: HeldArg = None,
     ) -> SubmissionResult:
         context = info.context
         given = decode_submission(submission, now)
@@ -81,6 +85,7 @@ class ProxyMutations:
             signer=context.licence_signer,
             keeps_library=keeps_library(context.scope, given.implementation_code),
             read=intake.decode_item_read(item),
+            held=decode_held(library),
         )
         return SubmissionResult(
             columns=row_columns(CaseRow, outcome.case),

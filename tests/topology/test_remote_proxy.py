@@ -146,6 +146,9 @@ async def test_an_agents_submission_is_received_at_the_node_as_by_sql(
             (YUCI, "OrgRecords", "IMPLEMENTATIONS_OF_MATTER"): 1,  # node's items of
             (TAIGU, "OrgRecords", "IMPLEMENTATIONS_OF_MATTER"): 1,  # the matter
             (YUCI, "OrgRecords", "ORGS_OF_DIVISION"): 1,  # the station
+            (YUCI, "OrgRecords", "PROXY_AUTHORIZATIONS"): 1,  # the resident
+            (CITY, "LicencesOfHolder", None): 1,  # their licences in the library
+            (YUCI, "OrgRecords", "LICENCES"): 1,  # at their issuers
             (YUCI, "ReceiveForResident", None): 1,  # the write
             (YUCI, "CaseRecords", "MATERIALS"): 1,  # the payload's materials
         }

@@ -75,8 +75,16 @@ async def test_a_station_receives_for_the_county_at_its_node(
     number = payload["case"]["number"]
     assert number.startswith(VILLAGE)
     assert (payload["case"]["status"], payload["case"]["level"]) == ("SUBMITTED", "VILLAGE")
-    # the matter at the city node, the case at the node holding 修文村 (and the item)
-    assert counted == Counter({(CITY, "Entities", None): 1, (YUCI, "ReceiveCase", None): 1})
+    # the matter and the applicant's licences at the city node, their status at their
+    # issuer, the case at the node holding 修文村 (and the item)
+    assert counted == Counter(
+        {
+            (CITY, "Entities", None): 1,
+            (CITY, "LicencesOfHolder", None): 1,
+            (YUCI, "OrgRecords", "LICENCES"): 1,
+            (YUCI, "ReceiveCase", None): 1,
+        }
+    )
     async with federation.stores[YUCI].sessions() as session:
         row = await session.get(Case, number)
         kept = list(
