@@ -23,8 +23,8 @@ from levels.licences.models import ELicence, LicenceKey
 from levels.node import licence_library
 from levels.node.cursors import decode_cursor, encode_cursor
 from levels.outbox.signing import NODE_KEY_PREFIX
-from schema.node.mutation import StepRefusal, _refusal
 from schema.node.lists import city_only
+from schema.node.mutation import StepRefusal, _refusal
 from schema.node.query import PageInfo, page_size
 from schema.node.types import NodeInfo, Record, records, row_columns
 
