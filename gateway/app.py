@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import partial
@@ -30,7 +31,7 @@ from gateway.idempotency import Idempotency, IdempotencyMiddleware
 from gateway.licensing import routes as licensing_routes
 from gateway.limits import CostBudget, ProdErrors, operation_extensions
 from gateway.messaging import worker as messaging
-from gateway.messaging.factory import messenger_for
+from gateway.messaging.factory import NOTHING_TO_RELAY, hub_served, messenger_for
 from gateway.messaging.keys import routes as node_key_routes
 from gateway.messaging.metrics import MessageMetrics
 from gateway.metrics import Metrics, MetricsMiddleware
@@ -131,9 +132,11 @@ def create_app(
 
     messenger = None
     message_metrics = None
-    if settings.relay_interval_seconds > 0:
+    if settings.relay_interval_seconds > 0 and not hub_served(registry):
+        logging.getLogger("govhub.messaging").info("relay not started: %s", NOTHING_TO_RELAY)
+    elif settings.relay_interval_seconds > 0:
         # signed envelopes over the in-process bus (the default) or NATS JetStream,
-        # carried by a worker in this process
+        # carried by a worker in this process for the nodes without an address
         messenger = messenger_for(settings, registry, clock)
         stream = settings.nats_stream if settings.message_transport == "nats" else "inprocess"
         message_metrics = MessageMetrics(

@@ -11,8 +11,9 @@ deployment, with its own timers): its timer pass over its own store, every
 * The relay publishes this node's outbox and takes the receipts that come back: over
   NATS JetStream when ``GOVHUB_MESSAGE_TRANSPORT=nats`` (as ``govhub relay --node``),
   else by handing each envelope to its target node's ``POST /inbox`` at the map's
-  address (``InboxTransport``), whose answer carries the target's receipt. It opens no
-  other node's store; a target without an address, or one that does not answer, keeps
+  address (``InboxTransport``, gateway/messaging/inbox.py; the hub's relay reaches such a
+  node the same way), whose answer carries the target's receipt. It opens no other
+  node's store; a target without an address, or one that does not answer, keeps
   the message waiting (sent again after ``GOVHUB_MESSAGE_RESEND_SECONDS``).
 
 Each reports to ``/health`` when it last ran (wall-clock UTC) and whether that pass
@@ -24,19 +25,16 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from gateway.messaging.factory import transport_for
-from gateway.messaging.transport import Delivery, InProcessBus, TransportDown
+from gateway.messaging.inbox import InboxTransport
 from gateway.messaging.worker import Messenger
 from gateway.node_app import NodeRuntime, Worker
 from gateway.nodes import Node, NodeRegistry
 from levels.common.enums import LEVELS
-from levels.common.nodemap import NodeMap
 from levels.common.store import Store
 from levels.node.timers import NodeHeadSigner, fire_store
 from levels.outbox.signing import NodeSigner
@@ -122,58 +120,6 @@ def timer_worker(runtime: NodeRuntime) -> Periodic:
     return Periodic("timers", runtime.settings.node_timer_interval_seconds, step)
 
 
-@dataclass
-class InboxTransport:
-    """Envelopes handed to their target node's ``POST /inbox`` (its address in the
-    map); the receipt in its answer is queued here for this node's consumer, as a
-    receipt would come back over a message engine. A target without an address, or
-    one that does not answer, is ``TransportDown`` (the message waits)."""
-
-    home: str
-    nodes: NodeMap
-    timeout: float
-    name: str = "inbox"
-    receipts: InProcessBus = field(default_factory=InProcessBus)
-    client: httpx.AsyncClient | None = None
-
-    async def start(self, nodes: Iterable[str]) -> None:
-        await self.receipts.start([self.home])
-        if self.client is None:
-            self.client = httpx.AsyncClient(timeout=self.timeout)
-
-    async def publish(self, node: str, msg_id: str, data: bytes) -> bool:
-        spec = self.nodes[node]
-        if spec.in_process:
-            raise TransportDown(f"node {node!r} has no address to deliver to")
-        assert self.client is not None
-        url = spec.address.rstrip("/") + "/inbox"
-        try:
-            response = await self.client.post(
-                url, content=data, headers={"Content-Type": "application/jose"}
-            )
-            response.raise_for_status()
-            answer = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise TransportDown(f"node {node!r} at {url}: {exc!r}") from exc
-        receipt = answer.get("receipt")
-        if isinstance(receipt, str):
-            await self.receipts.publish(self.home, f"{msg_id}.receipt", receipt.encode())
-        elif answer.get("outcome") == "WAIT":
-            log.info("node %s: message %s waits: %s", node, msg_id, answer.get("reason"))
-        return True
-
-    async def fetch(self, node: str, *, batch: int, timeout: float) -> list[Delivery]:
-        return await self.receipts.fetch(node, batch=batch, timeout=timeout)
-
-    async def backlog(self, node: str) -> int | None:
-        return await self.receipts.backlog(node)
-
-    async def close(self) -> None:
-        if self.client is not None:
-            await self.client.aclose()
-            self.client = None
-
-
 def own_registry(runtime: NodeRuntime) -> NodeRegistry:
     """The registry a node's own messenger is given: the whole map (a registry has a
     node for each), every entry over this node's own store — the messenger serves this
@@ -191,7 +137,7 @@ def relay_worker(runtime: NodeRuntime) -> Periodic:
     transport = (
         transport_for(settings)
         if settings.message_transport == "nats"
-        else InboxTransport(runtime.node.id, runtime.nodes, settings.node_timeout_seconds)
+        else InboxTransport(runtime.nodes, settings.node_timeout_seconds)
     )
     messenger = Messenger(
         own_registry(runtime),

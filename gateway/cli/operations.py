@@ -327,7 +327,7 @@ def timers_run(node_ids: tuple[str, ...]) -> None:
 @reads(STORES, SECRET, CLOCK, RELAY, REDIS)
 @main.group("relay", invoke_without_command=True)
 @click.option(
-    "--once", is_flag=True, help="One publish and consume pass over every node, then exit."
+    "--once", is_flag=True, help="One publish and consume pass over its nodes, then exit."
 )
 @click.option(
     "--node",
@@ -338,13 +338,14 @@ def timers_run(node_ids: tuple[str, ...]) -> None:
 )
 @click.pass_context
 def relay_group(ctx: click.Context, once: bool, node_id: str | None) -> None:
-    """The message worker: every node's publisher and consumer of cross-level messages
-    (or one node's, with --node) over GOVHUB_MESSAGE_TRANSPORT, every
+    """The message worker: the publisher and consumer of cross-level messages of every
+    node the map gives no address (a node with one relays its own: govhub node serve),
+    or of one node with --node, over GOVHUB_MESSAGE_TRANSPORT, every
     GOVHUB_RELAY_INTERVAL_SECONDS until stopped (the gateway does the same in its own
     process unless that is 0). Several may run at once."""
     if ctx.invoked_subcommand is not None:
         return
-    from gateway.messaging.factory import run_messages
+    from gateway.messaging.factory import NOTHING_TO_RELAY, hub_served, run_messages
     from gateway.messaging.stores import stores_behind
     from resolvers.pubsub import broker_for
 
@@ -361,14 +362,17 @@ def relay_group(ctx: click.Context, once: bool, node_id: str | None) -> None:
             )
 
     async def run(nodes: NodeRegistry) -> object:  # MessagePass, or None when stopped
+        served = hub_served(nodes) if serves is None else serves
+        if not served:
+            return NOTHING_TO_RELAY
         # a store that is down waits, the rest go
-        if behind := await stores_behind(nodes, serves):
+        if behind := await stores_behind(nodes, served):
             raise click.ClickException(f"not at this hub's schema: {', '.join(behind)}")
         # with Redis, the gateways' subscribers hear of the cases a message changed
         broker = broker_for(settings) if settings.redis_url else None
         try:
             return await run_messages(
-                settings, nodes, clock, once=once, broker=broker, serves=serves
+                settings, nodes, clock, once=once, broker=broker, serves=served
             )
         finally:
             if broker is not None:

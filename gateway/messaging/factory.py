@@ -1,6 +1,14 @@
 """The transport and the messenger a deployment's settings ask for, and "carry what is
 due now": one publish and consume pass (``govhub relay --once``, the demo loader,
-tests)."""
+tests).
+
+The hub's relay (the gateway's worker, ``govhub relay`` without ``--node``) works for
+the nodes the map gives no ``http(s)://`` address (``hub_served``), as the hub's timer
+pass does: a node served on its own relays its own outbox (``govhub node serve``), so
+the hub opens no SQL to its store and sends nothing of it twice. A message from a node
+the hub serves to one with an address goes to that node's ``POST /inbox`` over the
+in-process bus (``InboxTransport``, as a node's own relay sends), or is consumed by the
+target's own worker over NATS."""
 
 from __future__ import annotations
 
@@ -11,19 +19,24 @@ from typing import Any
 
 import click
 
+from gateway.messaging.inbox import InboxTransport
 from gateway.messaging.jetstream import JetStreamTransport
-from gateway.messaging.keys import jwks_source
+from gateway.messaging.jwks import PATH, jwks_source
 from gateway.messaging.transport import InProcessBus, Transport, TransportDown
 from gateway.messaging.worker import MessagePass, Messenger, StepHook, node_keys, run_forever
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.common.clock import Clock
+from levels.common.nodemap import NodeMap
+from levels.outbox import signing
 from levels.outbox.signing import NodeSigner
 from resolvers.case_updates import publish_case_updated
 from resolvers.pubsub import Broker
 
 
-def transport_for(settings: Settings) -> Transport:
+def transport_for(settings: Settings, nodes: NodeMap | None = None) -> Transport:
+    """GOVHUB_MESSAGE_TRANSPORT's transport; the in-process bus hands a message for a
+    node of ``nodes`` with an address to that node's ``/inbox``."""
     if settings.message_transport == "nats":
         return JetStreamTransport(
             settings.nats_url,
@@ -31,7 +44,41 @@ def transport_for(settings: Settings) -> Transport:
             prefix=settings.nats_subject_prefix,
             ack_wait=settings.message_ack_wait_seconds,
         )
-    return InProcessBus(ack_wait=settings.message_ack_wait_seconds)
+    bus = InProcessBus(ack_wait=settings.message_ack_wait_seconds)
+    if nodes is not None and any(not n.in_process for n in nodes):
+        return InboxTransport(nodes, settings.node_timeout_seconds, local=True, receipts=bus)
+    return bus
+
+
+# what the hub's relay says when the map leaves it no node to work for
+NOTHING_TO_RELAY = (
+    "the hub relays for no node: every node of the map serves itself "
+    "(govhub node serve; --node ID to relay for one)"
+)
+
+
+def hub_served(nodes: NodeRegistry) -> frozenset[str]:
+    """The nodes the hub's relay works for: those the map gives no address."""
+    return frozenset(n.name for n in nodes if n.spec.in_process)
+
+
+def hub_keys(nodes: NodeRegistry, settings: Settings) -> signing.NodeKeys:
+    """The nodes' public keys for the hub's relay: the hub's JWKS of nodes when
+    GOVHUB_NODE_KEYS_URL is set; else a node with an address publishes its own (its
+    store is not the hub's to read) and the others' are read from their stores."""
+    if settings.node_keys_url:
+        return node_keys(nodes, source=jwks_source(settings.node_keys_url))
+    sources = {
+        n.name: (
+            signing.node_key_source(n.sessions, n.name)
+            if n.spec.in_process
+            else jwks_source(
+                n.spec.address.rstrip("/") + PATH, timeout=settings.node_timeout_seconds
+            )
+        )
+        for n in nodes
+    }
+    return signing.NodeKeys(sources, nodes.map)
 
 
 def halt_at(step: str) -> StepHook:
@@ -59,19 +106,19 @@ def messenger_for(
     *,
     serves: frozenset[str] | None = None,
 ) -> Messenger:
-    """The messenger of ``govhub relay``; ``serves``: the nodes it works for (all)."""
-    keys_url = settings.node_keys_url
+    """The messenger of ``govhub relay``; ``serves``: the nodes it works for (by
+    default the hub's, ``hub_served``)."""
     messenger = Messenger(
         nodes,
-        transport or transport_for(settings),
+        transport or transport_for(settings, nodes.map),
         clock,
         NodeSigner(settings.identity_secret()),
-        node_keys(nodes, source=jwks_source(keys_url) if keys_url else None),
+        hub_keys(nodes, settings),
         batch=settings.relay_batch_size,
         nak_delay=settings.message_nak_delay_seconds,
         max_deliveries=settings.message_max_deliveries,
         resend_after=settings.message_resend_seconds,
-        serves=serves,
+        serves=hub_served(nodes) if serves is None else serves,
     )
     if settings.message_halt_at:
         messenger.hook = halt_at(settings.message_halt_at)
@@ -91,7 +138,10 @@ async def carry_once(messenger: Messenger) -> MessagePass:
     every node and consume what comes (messages, then their receipts), then close the
     transport. Over a bus of its own nothing outlives the pass: what it left SENT (its
     target did not answer) goes again at the next pass, whatever the clock says."""
-    if isinstance(messenger.transport, InProcessBus):
+    transport = messenger.transport
+    if isinstance(transport, InProcessBus) or (
+        isinstance(transport, InboxTransport) and transport.local
+    ):
         messenger.fresh = True
     try:
         await messenger.start()
@@ -109,8 +159,8 @@ async def run_messages(
     broker: Broker | None,
     serves: frozenset[str] | None = None,
 ) -> MessagePass | None:
-    """``govhub relay`` over GOVHUB_MESSAGE_TRANSPORT: every node's publisher and
-    consumer (or those of ``serves``), one pass (``once``) or until stopped."""
+    """``govhub relay`` over GOVHUB_MESSAGE_TRANSPORT: the publisher and consumer of
+    the nodes the hub serves (or of ``serves``), one pass (``once``) or until stopped."""
     messenger = messenger_for(settings, nodes, clock, serves=serves)
     if not once:
         try:

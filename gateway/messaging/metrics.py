@@ -43,7 +43,7 @@ class MessageMetrics:
 
     async def refresh(self) -> None:
         """Ask the transport for each node's backlog; one it cannot tell now vanishes."""
-        for node in self.messenger.nodes:
+        for node in self.messenger.served():
             try:
                 count = await asyncio.wait_for(
                     self.messenger.transport.backlog(node.name), self.timeout
@@ -77,6 +77,6 @@ class MessageMetrics:
             ),
         ):
             family = CounterMetricFamily(name, help_text, labels=["node"])
-            for node in self.messenger.nodes:
+            for node in self.messenger.served():
                 family.add_metric([node.name], counts.get(node.name, 0))
             yield family

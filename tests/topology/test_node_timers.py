@@ -12,7 +12,11 @@ node with a later one).
 * a node that was down fires what fell due meanwhile when it comes back;
 * a licence 榆次区 publishes reaches the city node's library with only the node
   processes running (no hub): the county's relay hands the envelope to the city's
-  ``/inbox``, whose receipt comes back.
+  ``/inbox``, whose receipt comes back;
+* the hub's relay works for the nodes its map gives no address alone (none here: the
+  gateway starts no relay, ``govhub relay`` says so); with 榆次区 given none, a pass
+  hands its message to the city's ``/inbox`` once and opens no SQL to the other
+  nodes' stores.
 
 Nothing here asserts a time: each waits, bounded, for the rows to appear."""
 
@@ -20,21 +24,27 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import httpx
 import jwt
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from auth.hub_tokens import HubKey
 from auth.keys import KeyRing
+from gateway.app import create_app
+from gateway.cli import main
 from gateway.demo import load_demo
+from gateway.messaging.factory import NOTHING_TO_RELAY, carry_once, messenger_for
 from gateway.nodes import NodeRegistry, build_registry, count_statements
+from gateway.settings import Settings
 from gateway.timers import fire_all
 from levels.audit.chain import verify_chain
 from levels.audit.models import AuditEvent, AuditHead
@@ -43,10 +53,11 @@ from levels.cases.models import Case, SupervisionCard
 from levels.cases.service import china_date
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
+from levels.common.nodemap import IN_PROCESS, NodeMap
 from levels.licences.models import ELicence
 from levels.licences.service import _publish
 from levels.node.timers import head_keys
-from levels.outbox.models import MessageState, OutboxMessage
+from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
 from tests.conftest import (
     BACKEND,
     DEMO_NOW,
@@ -83,6 +94,7 @@ class Served:
     ports: dict[str, int]
     processes: dict[str, NodeProcess]
     stores: NodeRegistry  # the nodes' own stores, by SQL, as the test reads them
+    settings: Settings  # a hub's settings over this map
 
     async def restart(self, node_id: str, **settings: str) -> None:
         await self.processes[node_id].stop()
@@ -122,7 +134,7 @@ async def served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
     try:
         for node_id, port in ports.items():
             processes[node_id] = await serve_node(node_id, env, tmp, port=port)
-        yield Served(tmp, env, ports, processes, stores)
+        yield Served(tmp, env, ports, processes, stores, settings)
     finally:
         for process in processes.values():
             await process.stop()
@@ -269,10 +281,10 @@ async def test_a_node_that_was_down_fires_what_fell_due_when_it_is_back(served: 
         await served.restart(YUCI)  # the demo's clock again, for the tests after
 
 
-async def test_a_message_reaches_the_city_node_with_only_the_nodes_running(
-    served: Served,
-) -> None:
-    async with served.stores[YUCI].sessions.begin() as session:
+async def revise_a_licence(stores: NodeRegistry, reason: str) -> tuple[str, int, str]:
+    """A licence issued at 榆次区 revised there: its id, new revision and the id of the
+    outbox message that publishes it to the city's library."""
+    async with stores[YUCI].sessions.begin() as session:
         licence = await session.scalar(
             select(ELicence)
             .where(ELicence.issuer_level != Level.CITY)
@@ -281,15 +293,22 @@ async def test_a_message_reaches_the_city_node_with_only_the_nodes_running(
         )
         assert licence is not None, "the demo has a licence issued at 榆次区"
         licence.revision += 1
-        licence.status_reason = "revised at the county node"
+        licence.status_reason = reason
         await _publish(session, licence, DEMO_NOW)
-        licence_id, revision = licence.id, licence.revision
         sent = await session.scalar(
             select(OutboxMessage.id)
-            .where(OutboxMessage.entity == f"licence:{licence_id}")
+            .where(OutboxMessage.entity == f"licence:{licence.id}")
             .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
             .limit(1)
         )
+        assert sent is not None
+        return licence.id, licence.revision, sent
+
+
+async def test_a_message_reaches_the_city_node_with_only_the_nodes_running(
+    served: Served,
+) -> None:
+    licence_id, revision, sent = await revise_a_licence(served.stores, "revised at the county node")
 
     async def in_library() -> bool:
         async with served.stores[CITY].sessions() as session:
@@ -306,6 +325,68 @@ async def test_a_message_reaches_the_city_node_with_only_the_nodes_running(
     async with served.stores[CITY].sessions() as session:
         row = await session.get(ELicence, licence_id)
         assert row is not None and row.status_reason == "revised at the county node"
+
+
+def hub_serving(stores: NodeRegistry, node_id: str) -> NodeRegistry:
+    """A hub's registry over these stores whose map gives ``node_id`` no address (the
+    hub relays for it) and the others theirs."""
+    nodes = [
+        replace(n, spec=replace(n.spec, address=IN_PROCESS)) if n.id == node_id else n
+        for n in stores
+    ]
+    return NodeRegistry(NodeMap([n.spec for n in nodes]), nodes, stores.identity)
+
+
+async def test_the_hubs_relay_hands_a_message_to_an_addressed_nodes_inbox(
+    served: Served,
+) -> None:
+    # 榆次区 is the hub's to relay here: its own process serves its API and keys alone
+    await served.restart(YUCI, GOVHUB_NODE_RELAY_INTERVAL_SECONDS="0")
+    try:
+        hub = hub_serving(served.stores, YUCI)
+        licence_id, revision, sent = await revise_a_licence(hub, "revised, relayed by the hub")
+        messenger = messenger_for(served.settings, hub, FixedClock(DEMO_NOW))
+        assert messenger.serves == {YUCI}
+        with count_statements(hub) as counted:
+            done = await carry_once(messenger)
+            again = await carry_once(messenger_for(served.settings, hub, FixedClock(DEMO_NOW)))
+        # the city's store is its node's: the hub neither published nor consumed there
+        assert counted[CITY] == 0 and counted[TAIGU] == 0 and counted[YUCI] > 0
+        assert done.published >= 1 and done.receipts >= 1 and done.failed == 0
+        assert again.published == 0 and again.applied == 0
+        async with hub[YUCI].sessions() as session:
+            row = await session.get(OutboxMessage, sent)
+            assert row is not None and row.state is MessageState.ACKNOWLEDGED
+        async with served.stores[CITY].sessions() as session:
+            licence = await session.get(ELicence, licence_id)
+            assert licence is not None and licence.revision == revision
+            applied = await session.scalar(
+                select(func.count()).select_from(InboxMessage).where(InboxMessage.id == sent)
+            )
+            assert applied == 1
+    finally:
+        await served.restart(YUCI)
+
+
+async def test_the_hubs_relay_starts_only_for_nodes_without_an_address(
+    served: Served, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = served.settings.model_copy(update={"relay_interval_seconds": 0.2})
+    clock = FixedClock(DEMO_NOW)
+    for nodes, serves in ((served.stores, None), (hub_serving(served.stores, YUCI), {YUCI})):
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="govhub.messaging"):
+            app = create_app(settings, nodes=nodes, clock=clock)
+        await app.state.broker.close()
+        await app.state.identity.close()
+        messenger = app.state.messenger
+        assert (messenger and messenger.serves) == serves
+        said = [r for r in caplog.records if NOTHING_TO_RELAY in r.getMessage()]
+        assert len(said) == (1 if serves is None else 0)
+    # nor does `govhub relay`: every node of this map serves itself
+    result = await asyncio.to_thread(CliRunner().invoke, main, ["relay", "--once"], env=served.env)
+    assert result.exit_code == 0, result.output
+    assert NOTHING_TO_RELAY in result.output
 
 
 async def test_the_heads_a_node_signs_verify_with_its_own_key(served: Served) -> None:
