@@ -12,21 +12,18 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from levels.cases.errors import CaseErrorCode
 from levels.cases.intake import Submission
-from levels.common.errors import DomainError
 from levels.node.intake import encode_submission
 from levels.node.proxy import ProxyReceipt, encode_receipt
 from levels.node.steps import encode_actor
-from resolvers import case_updates, library_reads, remote
+from resolvers import library_reads
 from resolvers.cases import actor_of
-from resolvers.fanout import guarded
 from resolvers.nodeclient import NodeClient
 from resolvers.nodewrites import _outcome
 from resolvers.registry import Node
-from schema.cases import CasePayload, CaseType
+from resolvers.submission import received_at_node
+from schema.cases import CasePayload
 from schema.info import Info
-from schema.payloads import user_errors
 
 _RECEIVE_FOR_RESIDENT = """
 mutation ReceiveForResident(
@@ -106,10 +103,4 @@ async def receive_at_node(
             library=held,
         )
 
-    answer = await guarded(ctx.nodes.breakers, node, call, client.timeout)
-    outcome = remote.step_outcome(answer)
-    if outcome.error is not None or outcome.case is None:
-        refused = outcome.error or DomainError(CaseErrorCode.CASE_NOT_FOUND)
-        return CasePayload(errors=user_errors(refused, ctx.locale))
-    await case_updates.publish_case_updated(ctx.broker, outcome.case.number)
-    return CasePayload(case=CaseType.from_row(outcome.case))
+    return await received_at_node(info, node, call)

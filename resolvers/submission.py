@@ -312,7 +312,6 @@ async def _submit_at_node(
     library (``resolvers/library_reads.py``): its answer is the payload, as the SQL
     path's would have been (a node that does not answer — that one, or the city's for
     the library — is ``NodeUnavailable``, naming it; nothing written)."""
-    ctx = info.context
     client = node.client
     assert client is not None
     held = await library_reads.library_for(
@@ -337,6 +336,17 @@ async def _submit_at_node(
             library=held,
         )
 
+    return await received_at_node(info, node, call)
+
+
+async def received_at_node(
+    info: Info, node: Node, call: Callable[[], Awaitable[dict[str, Any]]]
+) -> CasePayload:
+    """The payload of a receipt the node was asked for (``call``, behind its breaker):
+    the case as received, ``caseUpdated`` published — or the node's refusal."""
+    ctx = info.context
+    client = node.client
+    assert client is not None
     answer = await guarded(ctx.nodes.breakers, node, call, client.timeout)
     outcome = remote.step_outcome(answer)
     if outcome.error is not None or outcome.case is None:
