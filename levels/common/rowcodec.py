@@ -88,8 +88,8 @@ def _values(table: Table, row: Any) -> list[Any]:
     """The JSON values of ``row``'s columns, in the table's order. A Core row is read by
     its mapping (its attributes are looked up in Python, some ten times slower) and
     only the columns whose type gives other values than JSON's (dates, instants, enums,
-    JSON and custom types) are converted; a mapped instance is read by its attributes,
-    every value looked at (what code set on it may be of another type)."""
+    custom and unknown types) are converted; a mapped instance is read by its
+    attributes, every value looked at (what code set on it may be of another type)."""
     plan = _encoder(table)
     if isinstance(row, Row):
         values = list(plan.by_key(row._mapping))
