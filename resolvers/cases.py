@@ -181,7 +181,7 @@ async def _at_holder(
 async def _opened(node: Node, number: str) -> tuple[Node, AsyncSession, Case | None]:
     session = node.sessions()
     try:
-        return node, session, await session.get(Case, number)
+        return node, session, await node_steps.read_locked(session, number)
     except BaseException:
         await session.close()
         raise

@@ -51,17 +51,39 @@ def _encode(body: Any) -> bytes:
         return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
 
 
-# digits as "0", the rest as spaces: twenty "0"s in a row may be an integer orjson
-# would read as a float (a translation and a search: a regex costs more than decoding)
-_DIGITS = bytes(48 if 48 <= i <= 57 else 32 for i in range(256))
-_LONG_DIGITS = b"0" * 20
+# where an integer orjson would read as a float (beyond 64 bits: twenty digits or more)
+# can stand: first in the body, or after a colon, a comma or a bracket (and a minus).
+# The answer translated — digits as "0", those three as ":", whitespace left out, the
+# rest as "x" — and searched: twenty digits within a string (a code, an identifier)
+# are not found, and such answers are read by orjson; a string that holds ":" and
+# twenty digits is taken as maybe a number and read by ``json`` (the same answer).
+# (A translation and two searches: a regex over every answer costs more than decoding.)
+_NUMBERS = bytes(
+    48 if 48 <= i <= 57 else 58 if i in b":,[" else 45 if i == 45 else 120 for i in range(256)
+)
+_WHITESPACE = b" \t\r\n"
+_LONG = b"0" * 20
+_MINUS = b"-" + _LONG
+_AFTER = b":" + _LONG
+_AFTER_MINUS = b":" + _MINUS
+
+
+def _long_integer(content: bytes) -> bool:
+    """Whether ``content`` may hold an integer of twenty digits or more."""
+    marked = content.translate(_NUMBERS, _WHITESPACE)
+    return (
+        _AFTER in marked
+        or _AFTER_MINUS in marked
+        or marked.startswith(_LONG)
+        or marked.startswith(_MINUS)
+    )
 
 
 def _decode(content: bytes) -> Any:
     """A JSON answer, by orjson; what it does not read (NaN) or would read otherwise
     (an integer beyond 64 bits, read as a float) by ``json``, whose ``JSONDecodeError``
     means "not JSON"."""
-    if _LONG_DIGITS in content.translate(_DIGITS):
+    if _long_integer(content):
         return json.loads(content)
     try:
         return orjson.loads(content)

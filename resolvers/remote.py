@@ -36,8 +36,8 @@ from resolvers.nodeclient import NodeCallFailed, NodeClient
 _CASES = """
 query Cases($under: String!, $first: Int!, $after: String, $filter: JSON) {
   cases(under: $under, first: $first, after: $after, filter: $filter) {
-    items { columns }
-    pageInfo { hasNextPage endCursor }
+    rows
+    pageInfo { hasNextPage }
   }
 }
 """
@@ -48,8 +48,8 @@ query CasesOf(
   $subject: String!, $under: String, $first: Int!, $after: String, $filter: JSON
 ) {
   casesOf(subject: $subject, under: $under, first: $first, after: $after, filter: $filter) {
-    items { columns }
-    pageInfo { hasNextPage endCursor }
+    rows
+    pageInfo { hasNextPage }
   }
 }
 """
@@ -208,7 +208,7 @@ def _page(client: NodeClient, name: str, data: dict[str, Any]) -> CasesPage:
     page = data.get(name)
     if not isinstance(page, dict):
         raise NodeCallFailed(f"node {client.node_id}: {name} answered {page!r}")
-    rows = [decode_row(Case, item["columns"]) for item in page["items"]]
+    rows = [decode_row(Case, row) for row in page["rows"]]
     return CasesPage(rows, bool(page["pageInfo"]["hasNextPage"]))
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from levels.calendar.reads import read_calendar
 from levels.calendar.workdays import WorkCalendar, load_calendar
-from levels.cases import due, referral_rules, withdrawal
+from levels.cases import due, locks, referral_rules, withdrawal
 from levels.cases import steps as case_steps
 from levels.cases.enums import Decision, MaterialSource, RejectionReason
 from levels.cases.errors import CaseErrorCode
@@ -158,8 +158,20 @@ async def change_case(
     """One change of case ``number`` in a transaction of this node's store
     (``run_change``), its row the transaction's first statement."""
     async with sessions() as session:
-        row = await session.get(Case, number)
+        row = await read_locked(session, number)
         return await run_change(session, number, row, change, now=now, step=step)
+
+
+async def read_locked(session: AsyncSession, number: str) -> Case | None:
+    """The row of case ``number`` as a change's first statement reads it: locked until
+    the transaction ends (``SELECT … FOR UPDATE``) and marked held (``locks``), so the
+    rules that ask for it locked (the due timers, the step) find it in the session
+    instead of reading it again — one statement and one load of the row fewer per
+    change. A row that is not there is None."""
+    row = await session.get(Case, number, with_for_update=True)
+    if row is not None:
+        locks.mark(session, number)
+    return row
 
 
 async def change_by_rule(

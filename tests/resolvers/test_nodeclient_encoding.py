@@ -11,6 +11,7 @@ import math
 import pytest
 from httpx._content import encode_json
 
+from resolvers import nodeclient
 from resolvers.nodeclient import _decode, _encode
 
 BODIES = [
@@ -70,3 +71,54 @@ def test_not_json_raises_as_json_raises(content: bytes) -> None:
     with pytest.raises(ValueError) as got:
         _decode(content)
     assert type(got.value) is type(want.value)
+
+
+# integers beyond 64 bits wherever JSON puts a number: first, after a colon, a comma or
+# a bracket, with spaces, a line break or a minus before it
+LONG_NUMBERS = [
+    b"123456789012345678901",
+    b"-123456789012345678901",
+    b'{"a":123456789012345678901}',
+    b'{"a": -123456789012345678901}',
+    b'{"a":[1,123456789012345678901]}',
+    b'{"a":[\n  123456789012345678901\n]}',
+    b'{"a":[-123456789012345678901]}',
+    b'{"a":"x","b":\t99999999999999999999}',
+]
+
+
+@pytest.mark.parametrize("content", LONG_NUMBERS)
+def test_a_long_integer_anywhere_a_number_stands_is_read_by_json(
+    content: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    want = json.loads(content)
+    monkeypatch.setattr(nodeclient.orjson, "loads", _not_called)
+    assert _decode(content) == want
+
+
+# twenty digits and more inside strings (implementation codes, identifiers): not
+# numbers, read by orjson alone
+IN_STRINGS = [
+    b'{"data":{"code":"12140702MB000000062000700400100"}}',
+    b'{"data":{"rows":[{"id":"00000000000000000000000"},{"n":1}]}}',
+    b'{"data":{"s":"12345678901234567890","t":"-12345678901234567890"}}',
+]
+
+
+@pytest.mark.parametrize("content", IN_STRINGS)
+def test_long_digits_inside_strings_are_read_by_orjson(
+    content: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    want = json.loads(content)
+    monkeypatch.setattr(nodeclient.json, "loads", _not_called)
+    assert _decode(content) == want
+
+
+def test_a_string_that_looks_like_a_long_number_is_read_alike() -> None:
+    # ":" and twenty digits inside a string: taken as maybe a number, read by json
+    content = b'{"data":{"note":"a:123456789012345678901"}}'
+    assert _decode(content) == json.loads(content)
+
+
+def _not_called(*_args: object) -> None:
+    raise AssertionError("not this reader")
