@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from gateway.nodes import NodeRegistry
 from levels.audit.chain import verify_division
 from levels.audit.models import AuditEvent
+from levels.cases.models import Case
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.evaluations.enums import Satisfaction
@@ -75,9 +76,11 @@ async def test_a_rectification_and_a_complaint_are_written_at_the_node(
         county, rid, "COMPLETE_RECTIFICATION", FollowUpInput(text="增派人员"),
         level=Level.COUNTY, actor=STAFF, now=now,
     )  # fmt: skip
-    draft = ComplaintDraft(
-        "态度生硬", org_code="org", division_code=number[:12], case_number=number
-    )
+    # about the org that holds the case: a real one, as the suite's figures list orgs
+    async with nodes[Level.COUNTY].sessions() as session:
+        org = await session.scalar(select(Case.org_code).where(Case.number == number))
+    assert org is not None
+    draft = ComplaintDraft("态度生硬", org_code=org, division_code=number[:12], case_number=number)
     filed = await file_complaint(
         county, draft, level=Level.COUNTY, actor=STAFF, now=now, complaint_days=5
     )
