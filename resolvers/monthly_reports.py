@@ -1,11 +1,14 @@
 """Resolvers of the monthly report's filing (月报表备案): a town centre's director or
 admin files last month's report — its figures from the same ``collect`` as the
 ``supervision`` query, the window staff assessment and complaints from the centre's
-store — and the county reads what was filed. Thin: parse, check the policy table, call
-``levels/supervision/filing``."""
+store — and the county reads what was filed. Thin: parse, check the policy table, read
+the figures across the nodes, and have the node keeping the centre file it
+(``fileMonthlyReport`` through its API when it has an address, else
+``levels/node/monthly_reports.file_in`` by SQL in its store)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -14,11 +17,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.models import Account
 from auth.policy import Action, Resource, Target, require
-from levels.calendar.workdays import load_calendar
 from levels.cases.service import china_date
 from levels.common.codes import parse_division
 from levels.common.enums import Level
-from levels.common.errors import DomainError
+from levels.common.errors import DomainError, ErrorCode
+from levels.common.models import ServiceOrg
+from levels.common.rowcodec import decode_row
+from levels.node import monthly_reports as node_reports
+from levels.node.monthly_reports import FilingAsk
+from levels.node.steps import encode_actor
 from levels.supervision import filing
 from levels.supervision.errors import SupervisionErrorCode
 from levels.supervision.models import MonthlyReport
@@ -26,12 +33,13 @@ from levels.supervision.period import month_period
 
 # the module, not its names: resolvers.supervision reads schema.info, whose package
 # imports this module's schema in turn (a name would not be there yet)
-from resolvers import remote_supervision, supervision
+from resolvers import node_report_calls, remote_supervision, supervision
 from resolvers.cases import actor_of
-from resolvers.fanout import fan_out
+from resolvers.fanout import fan_out, guarded
 from resolvers.nodeclient import NodeClient
 from resolvers.partial import report_unavailable
 from resolvers.registry import Node
+from resolvers.remote import _refusal
 from resolvers.windows import find_org
 from schema.info import Info
 from schema.monthly_reports import MonthlyReportPayload, MonthlyReportType
@@ -46,11 +54,53 @@ async def _filer_name(info: Info) -> str:
     return name or info.context.viewer.subject
 
 
+async def _filed(
+    info: Info, node: Node, org: ServiceOrg, ask: FilingAsk, now: dt.datetime
+) -> MonthlyReport:
+    """The report filed in the store of the node owning the org's division: through
+    the node's API when it has an address (``fileMonthlyReport``: the node reads its
+    calendar and what the report holds of its own rows), else by SQL — the same
+    ``file_in`` either way. A node that does not answer is ``NodeUnavailable``
+    naming it (nothing written by the hub)."""
+    ctx = info.context
+    workday = ctx.settings.monthly_report_workday
+    client = node.client
+    if client is None:
+        draft = filing.Filing(
+            org=org,
+            period=ask.period(),
+            figures=dict(ask.figures),
+            filed_by=ask.filed_by,
+            filed_by_name=ask.filed_by_name,
+        )
+        async with node.sessions.begin() as session:
+            return await node_reports.file_in(
+                session, draft, actor=actor_of(info), now=now, workday=workday
+            )
+    actor = encode_actor(actor_of(info))
+    answer = await guarded(
+        ctx.nodes.breakers,
+        node,
+        lambda: node_report_calls.file_monthly_report(
+            client, ask, workday=workday, actor=actor, now=now
+        ),
+        client.timeout,
+    )
+    refused = _refusal(answer)
+    columns = answer.get("columns")
+    if refused is not None or not isinstance(columns, dict):
+        raise refused or DomainError(ErrorCode.ORG_NOT_FOUND, field=["input", "orgCode"])
+    found: MonthlyReport = decode_row(MonthlyReport, columns)
+    return found
+
+
 async def file_monthly_report(info: Info, input: Any) -> MonthlyReportPayload:
     ctx = info.context
     try:
-        level, org = await find_org(info, input.org_code, ["input", "orgCode"])
-        if level is not Level.TOWN:
+        _found_at, org = await find_org(info, input.org_code, ["input", "orgCode"])
+        # the org's own level: a node keeping several finds a town's centre by its
+        # credit code at whichever of them it is asked for first
+        if Level(org.level) is not Level.TOWN:
             raise DomainError(SupervisionErrorCode.NOT_A_TOWN_CENTRE, field=["input", "orgCode"])
         target = Target(Resource.MONTHLY_REPORT, division_code=org.division_code, org_code=org.code)
         require(ctx.viewer, Action.FILE_REPORT, target)
@@ -70,22 +120,15 @@ async def file_monthly_report(info: Info, input: Any) -> MonthlyReportPayload:
             ctx.sessions, division, period, today=today, timeout=timeout
         )
         report_unavailable(info, failures)
-        draft = filing.Filing(
-            org=org,
-            period=period,
+        ask = FilingAsk(
+            org_code=org.code,
+            division_code=org.division_code,
+            month=filing.month_of(period.start),
             figures=filing.figures_of(report.totals),
             filed_by=ctx.viewer.subject,
             filed_by_name=await _filer_name(info),
         )
-        async with ctx.nodes.owner(org.division_code).sessions.begin() as session:
-            row = await filing.file_report(
-                draft,
-                session=session,
-                actor=actor_of(info),
-                now=now,
-                calendar=await load_calendar(session=session),
-                workday=ctx.settings.monthly_report_workday,
-            )
+        row = await _filed(info, ctx.nodes.owner(org.division_code), org, ask, now)
     except DomainError as e:
         return MonthlyReportPayload(errors=user_errors(e, ctx.locale))
     return MonthlyReportPayload(report=MonthlyReportType.from_row(row))

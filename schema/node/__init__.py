@@ -8,7 +8,7 @@ batches through ``_entities``; ordered lists by key range with cursors; and its 
 ``schema/node/delegation_mutation.py``,
 ``schema/node/catalogue_mutation.py``, ``schema/node/intake_mutation.py``,
 ``schema/node/rating_mutation.py``, ``schema/node/proxy_mutation.py``,
-``schema/node/evaluation_mutation.py``).
+``schema/node/evaluation_mutation.py``, ``schema/node/report_mutation.py``).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
 node's own sessions, never through the hub's resolvers."""
@@ -33,6 +33,7 @@ from schema.node.mutation import NodeMutations
 from schema.node.proxy_mutation import ProxyMutations
 from schema.node.query import NodeQuery
 from schema.node.rating_mutation import RatingMutations
+from schema.node.report_mutation import ReportMutations
 from schema.node.supervision_lists import SupervisionQueries
 from schema.node.types import ENTITIES
 from schema.node.window_mutation import WindowMutations
@@ -53,10 +54,12 @@ class Mutation(
     RatingMutations,
     ProxyMutations,
     EvaluationMutations,
+    ReportMutations,
 ):
     """The node's mutations: its inbox, case steps and the other changes of a case,
     its hall's queue, a case received below the deciding org, 代办, 好差评 and what
-    follows a rating (rectification, appeal, complaints), the licences it issued, the
+    follows a rating (rectification, appeal, complaints), a town centre's monthly
+    report, the licences it issued, the
     library's copies, a county's delegations and the catalogue's publication."""
 
 

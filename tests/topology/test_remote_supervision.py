@@ -18,12 +18,25 @@ from typing import Any
 import pytest
 from sqlalchemy import func, or_, select
 
+from levels.audit.models import AuditEvent
 from levels.cases.models import Case
 from levels.common.clock import CHINA
+from levels.common.errors import DomainError, ErrorCode
 from levels.common.ranges import within
+from levels.node.monthly_reports import FilingAsk
+from levels.supervision.models import MonthlyReport
+from resolvers import node_report_calls
 from tests.scenarios.desk import Desk
-from tests.support.federation import CITY, TAIGU, YUCI, Federation, counted_calls, sql_desk
-from tests.support.outages import named
+from tests.support.federation import (
+    CITY,
+    TAIGU,
+    YUCI,
+    Federation,
+    assert_hub_untouched,
+    counted_calls,
+    sql_desk,
+)
+from tests.support.outages import assert_unavailable, named, no_answer
 
 FIGURES = """
   received accepted completed completedOnTime onTimeRate immediate immediateShare
@@ -231,6 +244,118 @@ async def test_rectifications_and_complaints_are_the_sql_paths(
         assert asked(counted, operation) == dict.fromkeys(nodes, 1), (who, given, counted)
         assert sum(counted.values()) == len(nodes), counted
     assert found
+
+
+FILE = """
+mutation($input: FileMonthlyReportInput!) {
+  fileMonthlyReport(input: $input) {
+    report {
+      orgCode month dueOn late filedByName org { name }
+      figures { received completed onTimeRate complaints }
+      staff { name windows served ratings negative complaints }
+      complaints { filedOn content status overdue }
+    }
+    errors { code field }
+  }
+}"""
+XIUWEN_CENTRE = "12140702MB1010008W"  # 修文镇便民服务中心, on 榆次区's node
+XIUWEN = "140702101000"
+YUCI_CENTRE = "12140702MB00000006"  # 榆次区's centre: not a town's
+
+
+def _filing(federation: Federation, month: str, org: str = XIUWEN_CENTRE) -> Any:
+    return federation.desk.ask("xiuwen.director", FILE, input={"orgCode": org, "month": month})
+
+
+async def _filed(stores: Any, month: str) -> list[str]:
+    """The ids of 修文镇's reports of ``month`` in 榆次区's node's store."""
+    async with stores[YUCI].sessions() as session:
+        found = await session.scalars(
+            select(MonthlyReport.id).where(
+                MonthlyReport.org_code == XIUWEN_CENTRE, MonthlyReport.month == month
+            )
+        )
+        return list(found)
+
+
+async def test_a_monthly_report_is_filed_at_the_centres_node_as_by_sql(
+    federation: Federation, by_sql: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """September's report filed through the hub is written by 榆次区's node (one
+    ``fileMonthlyReport``, its event in 修文镇's chain there, the hub's own store
+    untouched); August's filed by the SQL path: each is that month's figures of the
+    division, the same staff assessment, both late; the refusals are the SQL path's."""
+    with calls(federation, monkeypatch) as counted:
+        remote = await _filing(federation, "2026-09")
+    local = await by_sql.ask("xiuwen.director", FILE, input={"orgCode": XIUWEN_CENTRE,
+                                                              "month": "2026-08"})  # fmt: skip
+    assert "errors" not in remote and "errors" not in local, (remote, local)
+    filed = remote["data"]["fileMonthlyReport"]
+    by_store = local["data"]["fileMonthlyReport"]
+    assert filed["errors"] == [] == by_store["errors"], (filed, by_store)
+    # 榆次区's node alone: the org and the division, the month's counts, the filing
+    assert counted == Counter(
+        {(YUCI, "Entities"): 2, (YUCI, "SupervisionCounts"): 1, (YUCI, "mutation"): 1}
+    ), counted
+    september, august = filed["report"], by_store["report"]
+    assert (september["month"], august["month"]) == ("2026-09", "2026-08")
+    assert september["late"] and august["late"] and september["filedByName"]
+    for report, month, last in ((september, "2026-09", 30), (august, "2026-08", 31)):
+        period = {"from": f"{month}-01", "to": f"{month}-{last}"}
+        figures = (await by_sql.run("yuci.supervisor", SUPERVISION, code=XIUWEN, **period))[
+            "supervision"
+        ]["totals"]
+        assert report["figures"] == {k: figures[k] for k in report["figures"]}, month
+    assert september["staff"] and [s["name"] for s in september["staff"]] == [
+        s["name"] for s in august["staff"]
+    ]
+    assert {k: v for k, v in september.items() if k not in ("month", "dueOn", "figures",
+            "staff", "complaints")} == {k: v for k, v in august.items() if k not in (
+            "month", "dueOn", "figures", "staff", "complaints")}  # fmt: skip
+
+    [report_id] = await _filed(federation.stores, "2026-09")
+    async with federation.stores[YUCI].sessions() as session:
+        events = list(
+            await session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "FILE_MONTHLY_REPORT")
+            )
+        )
+    chained = [e.division_code for e in events if e.detail["report"] == report_id]
+    assert chained == [XIUWEN]
+    await assert_hub_untouched(federation, (MonthlyReport,))
+
+    # the refusals, through the node and by SQL alike
+    for month, org in (("2026-09", XIUWEN_CENTRE), ("2026-11", XIUWEN_CENTRE),
+                       ("2026-09", YUCI_CENTRE)):  # fmt: skip
+        answer = await _filing(federation, month, org)
+        assert answer == await by_sql.ask(
+            "xiuwen.director", FILE, input={"orgCode": org, "month": month}
+        ), (month, org)
+        assert answer["data"]["fileMonthlyReport"]["errors"], answer
+    assert await _filed(federation.stores, "2026-09") == [report_id]
+
+
+async def test_a_node_refuses_a_report_of_a_division_not_its_own(federation: Federation) -> None:
+    taigu = federation.hub[TAIGU].client
+    assert taigu is not None
+    ask = FilingAsk(XIUWEN_CENTRE, XIUWEN, "2026-07", {"received": 0}, "xiuwen.director", "主任")
+    with pytest.raises(DomainError) as refused:
+        await node_report_calls.file_monthly_report(
+            taigu, ask, workday=5, actor={"id": "xiuwen.director", "kind": "STAFF"},
+            now=dt.datetime(2026, 11, 20, tzinfo=CHINA),
+        )  # fmt: skip
+    assert refused.value.code is ErrorCode.DIVISION_NOT_OWNED
+    assert await _filed(federation.stores, "2026-07") == []
+
+
+async def test_a_filing_the_node_does_not_answer_is_named_with_nothing_written(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_answer(monkeypatch, federation.hub, YUCI, "_outcome_call")
+    answer = await _filing(federation, "2026-06")
+    assert_unavailable(answer, YUCI)
+    assert await _filed(federation.stores, "2026-06") == []
+    await assert_hub_untouched(federation, (MonthlyReport,))
 
 
 async def test_a_stopped_node_leaves_the_others_figures_and_is_named(
