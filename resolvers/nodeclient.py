@@ -27,6 +27,8 @@ from auth.hub_tokens import HubTokenSigner
 from levels.common.errors import DomainError, ErrorCode
 from levels.node.steps import AnsweredCode, code_of
 
+# where a node publishes its public message keys (``gateway/messaging/jwks.py``'s PATH)
+NODE_KEYS_PATH = "/.well-known/node-keys.json"
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
 # orjson for the bodies of node calls; what it would encode or read otherwise than httpx's
@@ -377,6 +379,18 @@ class NodeClient:
             body: dict[str, Any] = _decode(response.content)
         except json.JSONDecodeError:
             raise NodeCallFailed(f"node {self.node_id}: /health is not JSON") from None
+        return body
+
+    async def node_keys(self) -> dict[str, Any]:
+        """The node's own JWKS of its public message keys (``GET
+        /.well-known/node-keys.json``, what its peers verify it with)."""
+        response = await self._send("GET", NODE_KEYS_PATH)
+        try:
+            body = _decode(response.content)
+        except json.JSONDecodeError:
+            body = None
+        if response.status_code != 200 or not isinstance(body, dict):
+            raise NodeCallFailed(f"node {self.node_id}: its keys: HTTP {response.status_code}")
         return body
 
     async def deliver(self, envelope: str) -> dict[str, Any]:

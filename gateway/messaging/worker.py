@@ -34,11 +34,13 @@ from levels.audit.chain import EventDraft, append
 from levels.common.clock import Clock
 from levels.common.errors import DomainError, message_for
 from levels.common.nodemap import NodeMap
+from levels.licences.keys import PublicKey
 from levels.outbox import sending, signing
 from levels.outbox import service as outbox
 from levels.outbox.models import OutboxMessage
 from levels.outbox.ownership import NotOwned
 from resolvers.case_updates import publish_case_updated
+from resolvers.nodeclient import NodeCallFailed, NodeClient
 from resolvers.pubsub import Broker
 
 log = logging.getLogger("govhub.messaging")
@@ -94,6 +96,23 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def api_key_source(client: NodeClient) -> signing.NodeKeySource:
+    """A node's keys as the node publishes them (its own ``/.well-known/node-keys.json``,
+    read through the hub's client of it: over HTTP, or in-process): what it lists
+    under its own name only. A node that does not answer raises ``SourceDown``."""
+
+    async def read() -> list[PublicKey]:
+        try:
+            document = await client.node_keys()
+            found = signing.keys_from_jwks(document)
+        except (DomainError, NodeCallFailed, ValueError, TypeError) as exc:
+            raise signing.SourceDown(f"the keys of node {client.node_id}: {exc!r}") from exc
+        own = signing.node_org(client.node_id)
+        return [k for k in found if k.org_code == own]
+
+    return read
+
+
 def node_keys(
     nodes: NodeRegistry,
     nodemap: NodeMap | None = None,
@@ -108,6 +127,21 @@ def node_keys(
         else {n.name: signing.node_key_source(n.sessions, n.name) for n in nodes}
     )
     return signing.NodeKeys(sources, nodemap or nodes.map)
+
+
+def published_keys(nodes: NodeRegistry) -> signing.NodeKeys:
+    """The nodes' public keys as the hub publishes them (its JWKS of nodes): a node the
+    hub reaches through its API lists its own (``api_key_source``: its store is not
+    the hub's to read), the others' are read from their stores."""
+    sources = {
+        n.name: (
+            api_key_source(n.client)
+            if n.client is not None
+            else signing.node_key_source(n.sessions, n.name)
+        )
+        for n in nodes
+    }
+    return signing.NodeKeys(sources, nodes.map)
 
 
 def _entity_of(item: tuple[dict[str, Any], Delivery]) -> str:

@@ -11,14 +11,23 @@ through its API."""
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import Any
+
+import httpx
+import pytest
 from sqlalchemy import select
 
+from gateway.messaging.keys import PATH, jwks_source
+from gateway.messaging.worker import node_keys
 from gateway.nodes import NodeRegistry
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
 from levels.common.reads import table
-from tests.support.federation import TAIGU, YUCI, Federation
-from tests.support.outages import named
+from levels.outbox import signing
+from tests.conftest import DEMO_NOW
+from tests.support.federation import CITY, TAIGU, YUCI, Federation, sql_desk
+from tests.support.outages import named, no_answer
 
 # a case the test writes into 榆次区's node while it serves: received at the county
 CREATED = "140702000000-20261120-99999"
@@ -124,6 +133,59 @@ async def test_a_filter_on_a_town_is_the_towns_cases_at_the_node(
 async def test_divisions_come_from_the_node_that_owns_them(federation: Federation) -> None:
     data = await federation.desk.run("jz.auditor", DIVISION, code="140703000000")
     assert data["division"] == {"code": "140703000000", "name": "太谷区"}
+
+
+async def test_the_hubs_node_keys_are_each_nodes_own_list(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hub's ``/.well-known/node-keys.json`` merges each node's own list, read
+    through its API (its store is not the hub's to read: the hub's own are empty) —
+    the SQL path's list, one call per node — and a worker reading it verifies what a
+    node signed. A node that does not answer leaves its keys out."""
+    settings = federation.desk.hub.app.state.settings
+    signer = signing.NodeSigner(settings.identity_secret())
+    receipts: dict[str, str] = {}
+    for node_id in (CITY, YUCI, TAIGU):
+        # each node's key, as its first message makes it, and what it signs with it
+        async with federation.stores[node_id].sessions.begin() as session:
+            receipts[node_id] = await signer.receipt(
+                session, node_id, claims={"iss": CITY, "mid": f"m-{node_id}"},
+                received=b"x", outcome="APPLIED", now=DEMO_NOW,
+            )  # fmt: skip
+    asked: Counter[str] = Counter()
+    for node in federation.hub:
+        client = node.client
+        assert client is not None
+        read = client.node_keys
+
+        async def counted(*, _n: str = node.id, _r: Any = read) -> Any:
+            asked[_n] += 1
+            return await _r()
+
+        monkeypatch.setattr(client, "node_keys", counted)
+    http = federation.desk.hub.gql.http
+
+    served = (await http.get(PATH)).json()
+    async with sql_desk(federation) as by_sql:
+        local = (await by_sql.hub.gql.http.get(PATH)).json()
+
+    assert served == local
+    assert {k["node"] for k in served["keys"]} == {CITY, YUCI, TAIGU}, served
+    assert asked == dict.fromkeys((CITY, YUCI, TAIGU), 1)
+    async with httpx.AsyncClient() as own:
+        for node_id in (CITY, YUCI, TAIGU):
+            address = federation.hub[node_id].spec.address
+            listed = (await own.get(address.rstrip("/") + PATH)).json()["keys"]
+            assert listed and all(k in served["keys"] for k in listed), node_id
+    # GOVHUB_NODE_KEYS_URL's reader: what each node signed verifies against the list
+    keys = node_keys(federation.hub, source=jwks_source(f"http://govhub.test{PATH}", client=http))
+    for node_id, receipt in receipts.items():
+        assert (await keys.open(receipt))["iss"] == node_id
+
+    no_answer(monkeypatch, federation.hub, TAIGU, "node_keys")
+    partial = (await http.get(PATH)).json()
+    assert {k["node"] for k in partial["keys"]} == {CITY, YUCI}, partial
+    assert partial["keys"] == [k for k in served["keys"] if k["node"] != TAIGU]
 
 
 async def test_a_stopped_county_node_is_named_and_the_other_county_answers(
