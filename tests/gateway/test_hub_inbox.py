@@ -10,7 +10,6 @@ holds."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,14 +18,12 @@ import httpx
 import jwt
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.app import create_app
 from gateway.messaging.inbox import InboxTransport
-from gateway.messaging.worker import Messenger, node_keys
+from gateway.messaging.worker import MessagePass, Messenger, node_keys
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
-from levels.audit.chain import EventDraft, append
 from levels.audit.models import AuditEvent
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
@@ -34,33 +31,15 @@ from levels.node.inbox import REFUSED_ACTION
 from levels.outbox import service as outbox
 from levels.outbox import signing
 from levels.outbox.models import InboxMessage, MessageState, OutboxMessage
-from levels.outbox.service import Envelope, handler
 from tests.conftest import BACKEND, DEMO_NOW, TEST_SECRET, make_registry
+
+# the node inbox tests' topic: its handler records an APPLIED event in the target
+from tests.node.test_inbox import APPLIED, TOPIC
 from tests.support import pg
 
-TOPIC = "test.hub-inbox"
-APPLIED = "TEST_HUB_INBOX_APPLIED"
 VILLAGE = "140702101201"  # 修文村
 HUB = "http://hub.test"
 CLOCK = FixedClock(DEMO_NOW)
-
-
-@handler(TOPIC)
-async def record(session: AsyncSession, envelope: Envelope, now: dt.datetime) -> None:
-    await append(
-        EventDraft(
-            actor_id="hub-inbox-test",
-            actor_kind="SYSTEM",
-            role=None,
-            channel=None,
-            org_code=None,
-            level=envelope.target_level.value,
-            action=APPLIED,
-            detail={"message": envelope.id},
-        ),
-        session=session,
-        now=now,
-    )
 
 
 class Hub:
@@ -116,17 +95,24 @@ async def queued(nodes: NodeRegistry, entity: str | None = None) -> str:
     return message.id
 
 
-def village_relay(nodes: NodeRegistry, client: httpx.AsyncClient) -> Messenger:
-    """The village's own relay: its outbox alone, the town reached through the hub."""
-    transport = InboxTransport(nodes.map, 5.0, hub=HUB, client=client)
-    return Messenger(
+async def relay_pass(
+    nodes: NodeRegistry, client: httpx.AsyncClient, hub: str | None = HUB
+) -> MessagePass:
+    """One pass of the village's own relay: its outbox alone, a target without an
+    address reached at ``hub``'s inbox for it through ``client``."""
+    relay = Messenger(
         nodes,
-        transport,
+        InboxTransport(nodes.map, 5.0, hub=hub, client=client),
         CLOCK,
         signing.NodeSigner(TEST_SECRET.encode()),
         node_keys(nodes),
         serves=frozenset({"village"}),
     )
+    await relay.start()
+    try:
+        return await relay.once()
+    finally:
+        await relay.transport.close()
 
 
 async def state_of(nodes: NodeRegistry, mid: str) -> tuple[MessageState, str | None]:
@@ -151,12 +137,7 @@ async def post(hub: Hub, node: str, envelope: str) -> httpx.Response:
 async def test_a_message_goes_through_the_hubs_inbox_once(hub: Hub) -> None:
     nodes = hub.nodes
     mid = await queued(nodes)
-    relay = village_relay(nodes, hub.client())
-    await relay.start()
-    try:
-        done = await relay.once()
-    finally:
-        await relay.transport.close()
+    done = await relay_pass(nodes, hub.client())
     assert done.published == 1 and done.receipts == 1 and done.failed == 0, done
     state, envelope = await state_of(nodes, mid)
     assert state is MessageState.ACKNOWLEDGED and envelope is not None
@@ -175,22 +156,12 @@ async def test_a_message_goes_through_the_hubs_inbox_once(hub: Hub) -> None:
 async def test_the_hub_down_leaves_the_message_in_the_outbox_until_it_is_back(hub: Hub) -> None:
     nodes = hub.nodes
     mid = await queued(nodes)
-    relay = village_relay(nodes, hub.down())
-    await relay.start()
-    try:
-        done = await relay.once()
-    finally:
-        await relay.transport.close()
+    done = await relay_pass(nodes, hub.down())
     assert done.published == 0 and done.down == {"inbox"}
     assert (await state_of(nodes, mid))[0] is MessageState.PENDING
     assert await applied(nodes, APPLIED, mid) == 0
     # the hub back: the next pass takes it
-    relay = village_relay(nodes, hub.client())
-    await relay.start()
-    try:
-        done = await relay.once()
-    finally:
-        await relay.transport.close()
+    done = await relay_pass(nodes, hub.client())
     assert done.published == 1 and not done.down
     assert (await state_of(nodes, mid))[0] is MessageState.ACKNOWLEDGED
     assert await applied(nodes, APPLIED, mid) == 1
@@ -252,13 +223,6 @@ async def test_an_entitys_later_message_waits_for_its_earlier_one(hub: Hub) -> N
 async def test_without_the_hubs_address_a_message_for_a_held_node_waits(hub: Hub) -> None:
     nodes = hub.nodes
     mid = await queued(nodes)
-    relay = village_relay(nodes, hub.client())
-    assert isinstance(relay.transport, InboxTransport)
-    relay.transport.hub = None
-    await relay.start()
-    try:
-        done = await relay.once()
-    finally:
-        await relay.transport.close()
+    done = await relay_pass(nodes, hub.client(), hub=None)
     assert done.published == 0 and done.down == {"inbox"}
     assert (await state_of(nodes, mid))[0] is MessageState.PENDING
