@@ -17,16 +17,19 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
 from gateway.app import create_app
 from gateway.messaging.inbox import InboxTransport
 from gateway.messaging.worker import MessagePass, Messenger, node_keys
+from gateway.node_app import keys_of_nodes
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from levels.audit.models import AuditEvent
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
+from levels.licences.keys import PublicKey
 from levels.node.inbox import REFUSED_ACTION
 from levels.outbox import service as outbox
 from levels.outbox import signing
@@ -226,3 +229,24 @@ async def test_without_the_hubs_address_a_message_for_a_held_node_waits(hub: Hub
     done = await relay_pass(nodes, hub.client(), hub=None)
     assert done.published == 0 and done.down == {"inbox"}
     assert (await state_of(nodes, mid))[0] is MessageState.PENDING
+
+
+async def test_a_node_takes_from_the_hubs_keys_only_those_of_the_nodes_it_holds() -> None:
+    """The hub's JWKS lists every node's keys it reads; a node served on its own takes
+    from it the keys of the nodes the hub holds, never one for a peer with an address
+    (whose keys are its own to publish)."""
+    listed = [
+        PublicKey(
+            f"{node}-1",
+            signing.node_org(node),
+            ec.generate_private_key(ec.SECP256R1()).public_key(),
+            {},
+        )
+        for node in ("town", "county")
+    ]
+
+    async def hub_jwks() -> list[PublicKey]:
+        return listed
+
+    taken = await keys_of_nodes(hub_jwks, frozenset({"town"}))()
+    assert [k.kid for k in taken] == ["town-1"]
