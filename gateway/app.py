@@ -30,6 +30,7 @@ from gateway.http import CSRFGuard, cors_middleware
 from gateway.idempotency import Idempotency, IdempotencyMiddleware
 from gateway.licensing import routes as licensing_routes
 from gateway.limits import CostBudget, ProdErrors, operation_extensions
+from gateway.messaging import hub_inbox
 from gateway.messaging import worker as messaging
 from gateway.messaging.factory import NOTHING_TO_RELAY, hub_served, messenger_for
 from gateway.messaging.keys import routes as node_key_routes
@@ -186,6 +187,8 @@ def create_app(
             hub_jwks_route(settings),
             *licensing_routes(licensing),
             *node_key_routes(registry),
+            # where a node served on its own hands a message for a node held here
+            *hub_inbox.routes(registry, settings, clock),
             *notice_routes(licensing, identity),
             Route("/health/live", live),
             Route(

@@ -56,7 +56,7 @@ from levels.common import migrate
 from levels.common.clock import Clock, clock_for
 from levels.common.nodemap import NodeMap, NodeSpec
 from levels.common.store import create_store_engine
-from levels.licences.keys import ALGORITHM, OrgSigner
+from levels.licences.keys import ALGORITHM, OrgSigner, PublicKey
 from levels.node.inbox import Inbox, Outcome
 from levels.node.scope import NodeScope
 from levels.node.timers import lags
@@ -95,6 +95,16 @@ def hub_key_source(settings: Settings, hub_keys: Mapping[str, Any] | None) -> Ke
     return StaticKeys(settings.hub_key().jwks())
 
 
+def keys_of_nodes(source: signing.NodeKeySource, only: frozenset[str]) -> signing.NodeKeySource:
+    """``source``'s keys of the nodes ``only`` (a JWKS of every node speaks for these)."""
+    orgs = {signing.node_org(n) for n in only}
+
+    async def read() -> list[PublicKey]:
+        return [k for k in await source() if k.org_code in orgs]
+
+    return read
+
+
 def sender_keys(
     settings: Settings,
     nodes: NodeMap,
@@ -102,11 +112,19 @@ def sender_keys(
     sessions: async_sessionmaker[AsyncSession],
 ) -> tuple[signing.NodeKeys, list[AsyncEngine]]:
     """The public keys of the nodes that may send this one messages: a peer the map
-    gives an ``http(s)://`` address publishes its own (``/.well-known/node-keys.json``),
-    the others' are read from their stores' ``node:<id>`` key rows (as the message
-    workers read them). Peers whose store the map does not locate are left out."""
+    gives an ``http(s)://`` address publishes its own (``/.well-known/node-keys.json``);
+    the others are the hub's, whose JWKS of nodes lists theirs when ``GOVHUB_HUB_URL``
+    is set (only those peers' keys taken from it), else they are read from their
+    stores' ``node:<id>`` key rows (as the message workers read them). Peers whose
+    store the map does not locate are left out."""
     sources: dict[str, signing.NodeKeySource] = {}
     engines: list[AsyncEngine] = []
+    held = frozenset(p.id for p in nodes if p.in_process and p.id != node.id)
+    if settings.hub_url and held:
+        url = settings.hub_url.rstrip("/") + PATH
+        sources["hub"] = keys_of_nodes(
+            jwks_source(url, timeout=settings.node_timeout_seconds), held
+        )
     for peer in nodes:
         if peer.id == node.id:
             sources[peer.id] = signing.node_key_source(sessions, peer.id)
@@ -114,6 +132,8 @@ def sender_keys(
         if not peer.in_process:  # a node served on its own publishes its keys
             url = peer.address.rstrip("/") + PATH
             sources[peer.id] = jwks_source(url, timeout=settings.node_timeout_seconds)
+            continue
+        if "hub" in sources:
             continue
         try:
             url = store_url(settings, peer)

@@ -12,9 +12,11 @@ deployment, with its own timers): its timer pass over its own store, every
   NATS JetStream when ``GOVHUB_MESSAGE_TRANSPORT=nats`` (as ``govhub relay --node``),
   else by handing each envelope to its target node's ``POST /inbox`` at the map's
   address (``InboxTransport``, gateway/messaging/inbox.py; the hub's relay reaches such a
-  node the same way), whose answer carries the target's receipt. It opens no other
-  node's store; a target without an address, or one that does not answer, keeps
-  the message waiting (sent again after ``GOVHUB_MESSAGE_RESEND_SECONDS``).
+  node the same way), whose answer carries the target's receipt; a target without an
+  address is the hub's, handed to the hub's ``POST /nodes/<id>/inbox`` at
+  ``GOVHUB_HUB_URL`` (gateway/messaging/hub_inbox.py). It opens no other node's store; a
+  target without an address and no hub's address, or a target or hub that does not
+  answer, keeps the message waiting in the outbox (sent again at the next pass).
 
 Each reports to ``/health`` when it last ran (wall-clock UTC) and whether that pass
 failed; ``/health`` adds each one's lag, read from the store."""
@@ -137,7 +139,7 @@ def relay_worker(runtime: NodeRuntime) -> Periodic:
     transport = (
         transport_for(settings)
         if settings.message_transport == "nats"
-        else InboxTransport(runtime.nodes, settings.node_timeout_seconds)
+        else InboxTransport(runtime.nodes, settings.node_timeout_seconds, hub=settings.hub_url)
     )
     messenger = Messenger(
         own_registry(runtime),

@@ -456,6 +456,13 @@ class Settings(NodeWorkerSettings):
         "`https://hub.example/.well-known/hub-jwks.json`",
         json_schema_extra={"default_text": "the public half of `GOVHUB_HUB_KEY_FILE`"},
     )
+    hub_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://",
+        description="Where a node served on its own reaches the hub: a message for a node the "
+        "map gives no address goes to the hub's `/nodes/<id>/inbox`, its keys read there",
+        json_schema_extra={"default_text": "none: such a message waits (or NATS carries it)"},
+    )
     hub_token_seconds: int = Field(
         default=60,
         ge=10,

@@ -8,7 +8,8 @@ pass does: a node served on its own relays its own outbox (``govhub node serve``
 the hub opens no SQL to its store and sends nothing of it twice. A message from a node
 the hub serves to one with an address goes to that node's ``POST /inbox`` over the
 in-process bus (``InboxTransport``, as a node's own relay sends), or is consumed by the
-target's own worker over NATS."""
+target's own worker over NATS; one the other way, from a node with an address, comes
+to the hub's ``POST /nodes/<id>/inbox`` (``hub_inbox.py``) without NATS."""
 
 from __future__ import annotations
 

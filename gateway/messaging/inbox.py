@@ -4,9 +4,12 @@ the hub's relay, over its in-process bus, reaches a node that serves itself.
 
 The receipt in the target's answer is queued on ``receipts`` (an in-process bus) for
 the sender to consume, as a receipt would come back over a message engine. A target
-without an address is ``TransportDown`` (the message waits) unless ``local``: then it is
-put on ``receipts`` too, the bus the hub's relay consumes the nodes it serves from. A
-target that does not answer is ``TransportDown``."""
+without an address is the hub's: when ``local`` (the hub's own relay) it is put on
+``receipts`` too, the bus the hub's relay consumes the nodes it serves from; else,
+given the ``hub``'s address (``GOVHUB_HUB_URL``), handed to the hub's
+``POST /nodes/<id>/inbox`` (gateway/messaging/hub_inbox.py), which applies it in that
+node's store as a node's ``/inbox`` does; with neither it is ``TransportDown`` (the
+message waits). A target, or a hub, that does not answer is ``TransportDown``."""
 
 from __future__ import annotations
 
@@ -40,6 +43,8 @@ class InboxTransport:
     timeout: float
     # a target without an address is on ``receipts`` (the hub's in-process bus)
     local: bool = False
+    # the hub's base URL: a target without an address is posted to its inbox for it
+    hub: str | None = None
     name: str = "inbox"
     receipts: InProcessBus = field(default_factory=InProcessBus)
     client: httpx.AsyncClient | None = None
@@ -49,14 +54,21 @@ class InboxTransport:
         if self.client is None:
             self.client = httpx.AsyncClient(timeout=self.timeout)
 
-    async def publish(self, node: str, msg_id: str, data: bytes) -> bool:
+    def inbox_of(self, node: str) -> str:
+        """Where a message for ``node`` is posted: its own ``/inbox``, or the hub's
+        inbox for it when the map gives it no address (TransportDown without a hub)."""
         spec = self.nodes[node]
-        if spec.in_process:
-            if self.local:
-                return await self.receipts.publish(node, msg_id, data)
-            raise TransportDown(f"node {node!r} has no address to deliver to")
+        if not spec.in_process:
+            return spec.address.rstrip("/") + "/inbox"
+        if self.hub is None:
+            raise TransportDown(f"node {node!r} has no address to deliver to (no GOVHUB_HUB_URL)")
+        return f"{self.hub.rstrip('/')}/nodes/{node}/inbox"
+
+    async def publish(self, node: str, msg_id: str, data: bytes) -> bool:
+        if self.local and self.nodes[node].in_process:
+            return await self.receipts.publish(node, msg_id, data)
+        url = self.inbox_of(node)
         assert self.client is not None
-        url = spec.address.rstrip("/") + "/inbox"
         try:
             response = await self.client.post(
                 url, content=data, headers={"Content-Type": "application/jose"}

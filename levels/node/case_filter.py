@@ -17,8 +17,8 @@ from levels.cases import referral_clock
 from levels.cases import service as case_service
 from levels.cases.enums import CaseStatus, ClockState
 from levels.cases.models import Case
-from levels.common.errors import DomainError, ErrorCode
 from levels.common.reads import table
+from levels.node.conditions import decoding, optional_account
 
 _case = table(Case)
 _DAYS = ("submitted_from", "submitted_to", "accepted_from", "accepted_to")
@@ -111,7 +111,7 @@ class CaseConditions:
     @classmethod
     def decode(cls, given: Any) -> CaseConditions:
         """``encode``'s JSON back; BAD_USER_INPUT for anything else."""
-        try:
+        with decoding("a case filter"):
             if not isinstance(given, dict) or set(given) - {
                 "today",
                 "applicant_id",
@@ -132,13 +132,5 @@ class CaseConditions:
                     if not isinstance(given[name], bool):
                         raise ValueError(name)
                     values[name] = given[name]
-            if "applicant_id" in given:
-                applicant = given["applicant_id"]
-                if applicant is not None and not isinstance(applicant, str):
-                    raise ValueError("applicant_id")
-                values.update(by_applicant=True, applicant_id=applicant)
+            values.update(optional_account(given, "applicant_id", "by_applicant"))
             return cls(**values)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DomainError(
-                ErrorCode.BAD_USER_INPUT, field=["filter"], detail=f"not a case filter: {exc}"
-            ) from exc

@@ -12,7 +12,7 @@ from sqlalchemy import Select
 
 from levels.common import service as common_service
 from levels.common.enums import HandlingKind, MatterStatus, OnlineLevel
-from levels.common.errors import DomainError, ErrorCode
+from levels.node.conditions import decoding, text_or_none
 
 _ENUMS: dict[str, Any] = {
     "handling_kind": HandlingKind,
@@ -66,7 +66,7 @@ class ItemConditions:
     @classmethod
     def decode(cls, given: Any) -> ItemConditions:
         """``encode``'s JSON back; BAD_USER_INPUT for anything else."""
-        try:
+        with decoding("an item filter"):
             if not isinstance(given, dict) or set(given) != set(cls().encode()):
                 raise ValueError("not the conditions of an item list")
             values = dict(given)
@@ -79,14 +79,9 @@ class ItemConditions:
                     raise ValueError("basic_codes")
                 values["basic_codes"] = tuple(codes)
             for name in ("within_prefix", "org_code", "drafts_within"):
-                if values[name] is not None and not isinstance(values[name], str):
-                    raise ValueError(name)
+                text_or_none(values[name], name)
             if values["max_visits"] is not None and type(values["max_visits"]) is not int:
                 raise ValueError("max_visits")
             if not isinstance(values["delegated_only"], bool):
                 raise ValueError("delegated_only")
             return cls(**values)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DomainError(
-                ErrorCode.BAD_USER_INPUT, field=["filter"], detail=f"not an item filter: {exc}"
-            ) from exc

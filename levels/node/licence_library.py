@@ -34,6 +34,7 @@ from levels.licences.identifiers import parse_licence_id
 from levels.licences.keys import OrgSigner
 from levels.licences.models import ELicence
 from levels.licences.tokens import COPY_TYP, copy_claims, sign
+from levels.node.conditions import decoding, optional_account, text_or_none
 from levels.node.scope import NodeScope
 
 _TEXT = ("type_code", "issuer_org_code", "case_number")
@@ -83,7 +84,7 @@ class LicenceConditions:
     @classmethod
     def decode(cls, given: Any) -> LicenceConditions:
         """``encode``'s JSON back; BAD_USER_INPUT for anything else."""
-        try:
+        with decoding("a licence filter"):
             if not isinstance(given, dict) or set(given) - {
                 "within",
                 "holder_id",
@@ -99,21 +100,11 @@ class LicenceConditions:
             values: dict[str, Any] = {"within": tuple(prefixes)}
             for name in _TEXT:
                 if given.get(name) is not None:
-                    if not isinstance(given[name], str):
-                        raise ValueError(name)
-                    values[name] = given[name]
+                    values[name] = text_or_none(given[name], name)
             if given.get("status") is not None:
                 values["status"] = LicenceStatus[given["status"]]
-            if "holder_id" in given:
-                holder = given["holder_id"]
-                if holder is not None and not isinstance(holder, str):
-                    raise ValueError("holder_id")
-                values.update(by_holder=True, holder_id=holder)
+            values.update(optional_account(given, "holder_id", "by_holder"))
             return cls(**values)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise DomainError(
-                ErrorCode.BAD_USER_INPUT, field=["filter"], detail=f"not a licence filter: {exc}"
-            ) from exc
 
 
 async def library_page(

@@ -26,6 +26,7 @@ from levels.common.reads import table
 from levels.common.rowcodec import encode_row
 from levels.node.case_filter import CaseConditions
 from levels.node.item_filter import ItemConditions
+from levels.node.licence_library import LicenceConditions
 from levels.node.records import OrgRecordKind
 from resolvers import remote
 from resolvers.nodeclient import NodeClient
@@ -149,6 +150,29 @@ async def test_a_list_filter_not_the_hubs_is_refused(node_client: MakeClient) ->
                 {"f": junk},
             )
         assert refused.value.code is ErrorCode.BAD_USER_INPUT
+
+
+def test_an_account_condition_reads_back_alike_in_each_list() -> None:
+    """Absent: anyone's; null: nobody's (no account matched the number asked for); a
+    number that is not text is BAD_USER_INPUT, in the cases' list and the library's."""
+    cases = CaseConditions.decode
+    assert not cases({"today": "2026-11-20"}).by_applicant
+    nobody = cases({"today": "2026-11-20", "applicant_id": None})
+    assert (nobody.by_applicant, nobody.applicant_id) == (True, None)
+    assert cases({"today": "2026-11-20", "applicant_id": "a1"}).applicant_id == "a1"
+    assert not LicenceConditions.decode({}).by_holder
+    held = LicenceConditions.decode({"holder_id": None})
+    assert (held.by_holder, held.holder_id) == (True, None)
+    for refused in (
+        lambda: cases({"today": "2026-11-20", "applicant_id": 7}),
+        lambda: LicenceConditions.decode({"holder_id": 7}),
+        lambda: LicenceConditions.decode({"type_code": 7}),
+        lambda: ItemConditions.decode({**ItemConditions().encode(), "org_code": 7}),
+    ):
+        with pytest.raises(DomainError) as caught:
+            refused()
+        assert caught.value.code is ErrorCode.BAD_USER_INPUT
+        assert caught.value.field == ["filter"]
 
 
 async def test_the_catalogues_matters_one_statement_a_page(

@@ -16,7 +16,10 @@ node with a later one).
 * the hub's relay works for the nodes its map gives no address alone (none here: the
   gateway starts no relay, ``govhub relay`` says so); with 榆次区 given none, a pass
   hands its message to the city's ``/inbox`` once and opens no SQL to the other
-  nodes' stores.
+  nodes' stores;
+* on the mixed map without NATS (the city the hub's, 榆次区 serving itself), 榆次区's
+  relay hands the city's message to the hub's ``/nodes/jinzhong/inbox``
+  (``GOVHUB_HUB_URL``); while the hub is down it waits in 榆次区's outbox.
 
 Nothing here asserts a time: each waits, bounded, for the rows to appear."""
 
@@ -34,6 +37,7 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+import uvicorn
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
@@ -76,11 +80,13 @@ PREFIXES = {CITY: "1407", YUCI: "140702", TAIGU: "140703"}
 WAIT = 60.0
 
 
-def node_map(ports: dict[str, int], databases: dict[str, str]) -> str:
+def node_map(ports: dict[str, int], databases: dict[str, str], held: str | None = None) -> str:
+    """The map of the three nodes, each at its port but ``held`` (the hub's: no address)."""
     text = ""
     for node_id, prefix in PREFIXES.items():
         text += f'[[nodes]]\nid = "{node_id}"\nprefixes = ["{prefix}"]\n'
-        text += f'address = "http://127.0.0.1:{ports[node_id]}"\n'
+        if node_id != held:
+            text += f'address = "http://127.0.0.1:{ports[node_id]}"\n'
         if node_id in databases:
             text += f'database = "{databases[node_id]}"\n'
         text += "\n"
@@ -95,6 +101,7 @@ class Served:
     processes: dict[str, NodeProcess]
     stores: NodeRegistry  # the nodes' own stores, by SQL, as the test reads them
     settings: Settings  # a hub's settings over this map
+    databases: dict[str, str]  # the nodes' databases (none: their SQLite files)
 
     async def restart(self, node_id: str, **settings: str) -> None:
         await self.processes[node_id].stop()
@@ -134,7 +141,7 @@ async def served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Serv
     try:
         for node_id, port in ports.items():
             processes[node_id] = await serve_node(node_id, env, tmp, port=port)
-        yield Served(tmp, env, ports, processes, stores, settings)
+        yield Served(tmp, env, ports, processes, stores, settings, databases)
     finally:
         for process in processes.values():
             await process.stop()
@@ -297,8 +304,12 @@ async def revise_a_licence(stores: NodeRegistry, reason: str) -> tuple[str, int,
         await _publish(session, licence, DEMO_NOW)
         sent = await session.scalar(
             select(OutboxMessage.id)
-            .where(OutboxMessage.entity == f"licence:{licence.id}")
-            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+            .where(
+                OutboxMessage.entity == f"licence:{licence.id}",
+                OutboxMessage.target_level == Level.CITY,
+            )
+            # each revision is written at the demo's clock: the entity's sequence orders them
+            .order_by(OutboxMessage.entity_seq.desc())
             .limit(1)
         )
         assert sent is not None
@@ -360,6 +371,73 @@ async def test_the_hubs_relay_hands_a_message_to_an_addressed_nodes_inbox(
         async with served.stores[CITY].sessions() as session:
             licence = await session.get(ELicence, licence_id)
             assert licence is not None and licence.revision == revision
+            applied = await session.scalar(
+                select(func.count()).select_from(InboxMessage).where(InboxMessage.id == sent)
+            )
+            assert applied == 1
+    finally:
+        await served.restart(YUCI)
+
+
+async def outbox_state(stores: NodeRegistry, mid: str) -> MessageState:
+    async with stores[YUCI].sessions() as session:
+        row = await session.get(OutboxMessage, mid)
+        assert row is not None
+        return row.state
+
+
+async def test_a_message_for_a_node_the_hub_holds_goes_to_the_hubs_inbox(
+    served: Served,
+) -> None:
+    """The mixed map without NATS: the city is the hub's (no address), 榆次区 serves
+    itself. 榆次区's relay hands the licence's message to the hub's
+    ``/nodes/jinzhong/inbox`` (GOVHUB_HUB_URL), which applies it in the city's store;
+    while the hub is down the message waits in 榆次区's outbox."""
+    hub_url = f"http://127.0.0.1:{free_port()}"
+    mixed = served.tmp / "nodes-city-at-hub.toml"
+    mixed.write_text(node_map(served.ports, served.databases, held=CITY), encoding="utf-8")
+    await served.restart(YUCI, GOVHUB_NODES=str(mixed), GOVHUB_HUB_URL=hub_url)
+    try:
+        licence_id, revision, sent = await revise_a_licence(served.stores, "through the hub")
+
+        async def relay_runs() -> int:
+            return int((await health(served, YUCI))["workers"]["relay"]["runs"])
+
+        before = await relay_runs()
+
+        async def passed() -> bool:
+            return await relay_runs() >= before + 3
+
+        await eventually(passed, f"{YUCI}'s relay runs with the hub down")
+        assert await outbox_state(served.stores, sent) is MessageState.PENDING
+        async with served.stores[CITY].sessions() as session:
+            held = await session.get(ELicence, licence_id)
+            assert held is None or held.revision < revision
+
+        settings = served.settings.model_copy(
+            update={"relay_interval_seconds": 0, "timer_interval_seconds": 0}
+        )
+        app = create_app(
+            settings, nodes=hub_serving(served.stores, CITY), clock=FixedClock(DEMO_NOW)
+        )
+        port = int(hub_url.rsplit(":", 1)[1])
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        serving = asyncio.create_task(server.serve())
+        try:
+
+            async def acknowledged() -> bool:
+                return await outbox_state(served.stores, sent) is MessageState.ACKNOWLEDGED
+
+            await eventually(acknowledged, "the hub's receipt for the city came back")
+        finally:
+            server.should_exit = True
+            await serving
+        async with served.stores[CITY].sessions() as session:
+            licence = await session.get(ELicence, licence_id)
+            assert licence is not None and licence.revision == revision
+            assert licence.status_reason == "through the hub"
             applied = await session.scalar(
                 select(func.count()).select_from(InboxMessage).where(InboxMessage.id == sent)
             )
