@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from levels.common.clock import Clock
-from levels.common.enums import LEVELS, Level
+from levels.common.enums import Level
 from levels.licences import status_lists
 from levels.licences.keys import KeyDirectory, KeySource, OrgSigner
 from levels.licences.models import LicenceKey
@@ -131,10 +131,12 @@ class Licensing:
     async def status_list(self, org_code: str, now: dt.datetime) -> str | None:
         """The issuer's signed list, from the node keeping its licences (None when it
         issued none). The nodes of the area its credit code names are asked in map
-        order, up to the one that has it; ``NodeUnavailable`` when none had it and one
-        did not answer (its licences may be there)."""
+        order (those serving part of its range, as the node checks it), up to the one
+        that has it; ``NodeUnavailable`` when none had it and one did not answer (its
+        licences may be there)."""
         down: NodeUnavailable | None = None
-        for node in self.nodes.covering(LEVELS, credit_area(org_code)):
+        area, levels = credit_area(org_code)
+        for node in self.nodes.covering(levels, area):
             try:
                 found = await self.status_lists_of(node, now, [org_code])
             except NodeUnavailable as exc:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from levels.common.codes import level_of_division, validate_uscc
-from levels.common.enums import LEVELS
+from levels.common.enums import LEVELS, Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.licences.keys import OrgSigner
 from levels.licences.status_lists import issuers_kept, signed_lists
@@ -26,11 +26,16 @@ from levels.node.scope import NodeScope
 MAX_TTL_SECONDS = 366 * 86400
 
 
-def credit_area(org_code: str) -> str | None:
+def credit_area(org_code: str) -> tuple[str | None, tuple[Level, ...]]:
     """The division a credit code's characters 3–8 name (its registering county's or
-    city's), when they name one."""
+    city's), when they name one, and the levels an org registered there is of: the
+    area's and those below it (every level when the code names no area). Its licences
+    are kept by a node serving part of that range (``NodeScope.require_range``)."""
     area = org_code[2:8] + "000000"
-    return area if len(org_code) == 18 and level_of_division(area) is not None else None
+    level = level_of_division(area) if len(org_code) == 18 else None
+    if level is None:
+        return None, LEVELS
+    return area, LEVELS[LEVELS.index(level) :]
 
 
 def asked_orgs(scope: NodeScope, org_codes: Sequence[str]) -> list[str]:
@@ -39,7 +44,7 @@ def asked_orgs(scope: NodeScope, org_codes: Sequence[str]) -> list[str]:
     checked = []
     for i, given in enumerate(org_codes):
         code = validate_uscc(given, field=("orgCodes", str(i)))
-        area = credit_area(code)
+        area, _levels = credit_area(code)
         if area is not None:
             scope.require_range(area, field=("orgCodes", str(i)))
         checked.append(code)
