@@ -12,6 +12,7 @@ written."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import subprocess
@@ -32,6 +33,7 @@ from levels.licences.offline import Kit, verify_offline
 from levels.licences.tokens import token_kid
 from levels.outbox.models import OutboxMessage
 from resolvers import node_licence_calls, nodewrites
+from resolvers.licensing import Licensing
 from resolvers.registry import count_statements
 from tests.conftest import DEMO_NOW, TEST_SECRET
 from tests.scenarios.desk import at
@@ -353,6 +355,43 @@ async def test_a_node_refuses_an_org_of_an_area_not_its(federation: Federation) 
             client, now=federation.desk.hub.clock.now(), ttl_seconds=60, org_codes=[org]
         )
     assert refused.value.code is ErrorCode.DIVISION_NOT_OWNED
+
+
+async def test_a_mixed_map_signs_by_sql_only_where_a_node_has_no_address(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """榆次区's node without an address (read by SQL over its store), the others through
+    their API: the same kit, the SQL statements on 榆次区's store alone."""
+    # the hub's registry (its clients of the nodes, its own empty stores for them) with
+    # 榆次区's node as a map without its address gives it: its own store, by SQL
+    mixed = federation.hub.replacing(dataclasses.replace(federation.stores[YUCI], client=None))
+    settings = federation.desk.hub.app.state.settings
+    licensing = Licensing(
+        mixed,
+        federation.desk.hub.clock,
+        secret=settings.identity_secret(),
+        status_ttl_seconds=settings.licence_status_ttl_seconds,
+    )
+    with count_statements(mixed) as statements, calls(federation, monkeypatch) as asked:
+        kit = await licensing.kit()
+        org = min(await _yuci_issuers(federation))
+        one = await licensing.status_list(org, federation.desk.hub.clock.now())
+    async with sql_desk(federation) as by_sql:
+        local = await _kit(by_sql)
+
+    assert set(kit["statusLists"]) == set(local["statusLists"]) == await _issuers(federation)
+    for issuer, token in kit["statusLists"].items():
+        assert _opened(local, token) == _opened(local, local["statusLists"][issuer]), issuer
+    assert (
+        one is not None
+        and _opened(local, one)[1]["lists"]
+        == (_opened(local, local["statusLists"][org])[1]["lists"])
+    )
+    # the nodes with an address asked, their stores never read; 榆次区's read, not asked
+    assert _status_calls(asked) == Counter(
+        {(CITY, "StatusLists", None): 1, (TAIGU, "StatusLists", None): 1}
+    )
+    assert statements[YUCI] > 0 and statements[CITY] == statements[TAIGU] == 0
 
 
 async def test_the_kit_command_asks_the_nodes(federation: Federation, tmp_path: Path) -> None:
