@@ -1,7 +1,8 @@
 """The hub's e-licence services over HTTP (the services: ``resolvers/licensing.py``):
 
 * ``GET /licences/status/{orgCode}`` — the issuer's status list (``statuslist+jwt``),
-  signed now, valid for ``licence_status_ttl_seconds``;
+  signed now, valid for ``licence_status_ttl_seconds`` (503 naming the node when a node
+  that may keep the issuer's licences does not answer and no other had them);
 * ``GET /licences/kit`` — everything an offline verifier needs: the licence JWKS, every
   issuer's status list, and the library orgs whose keys sign copies (加注件).
 """
@@ -14,6 +15,7 @@ from starlette.routing import Route
 
 from levels.common.codes import validate_uscc
 from levels.common.errors import DomainError
+from resolvers.fanout import NodeUnavailable
 from resolvers.licensing import Licensing
 
 
@@ -23,7 +25,14 @@ def routes(licensing: Licensing) -> list[Route]:
             org = validate_uscc(request.path_params["org"], field="org")
         except DomainError:
             return PlainTextResponse("not a unified social credit code", status_code=400)
-        token = await licensing.status_list(org, licensing.clock.now())
+        try:
+            token = await licensing.status_list(org, licensing.clock.now())
+        except NodeUnavailable as exc:
+            return PlainTextResponse(
+                f"node {exc.node_id} unavailable: the issuer's list is not to be had now",
+                status_code=503,
+                headers={"Retry-After": "30"},
+            )
         if token is None:
             return PlainTextResponse("no licences of this issuer", status_code=404)
         return Response(

@@ -1,6 +1,8 @@
 """The hub's e-licence services, shared by every request: the signer and key directory
 (``info.context.licensing``), the issuers' signed status lists, and the offline
-verification kit. Their HTTP routes are in ``gateway/licensing.py``; the licence keys
+verification kit. A node with an address signs its issuers' lists itself
+(``statusLists``, with the issuer's key kept in its store); the hub signs by SQL only
+for the nodes without one. Their HTTP routes are in ``gateway/licensing.py``; the licence keys
 are also in the hub's JWKS (``/.well-known/jwks.json``), by ``kid``."""
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from levels.common.clock import Clock
 from levels.common.enums import Level
 from levels.licences import status_lists
 from levels.licences.keys import KeyDirectory, KeySource, OrgSigner
-from levels.licences.models import ELicence, LicenceKey
+from levels.licences.models import LicenceKey
 from levels.node.licence_library import library_orgs
+from levels.node.status_lists import credit_area
 from levels.outbox.signing import NODE_KEY_PREFIX
 from resolvers import node_licence_calls
+from resolvers.breakers import unreachable
 from resolvers.fanout import NodeUnavailable, guarded
 from resolvers.registry import Node, NodeRegistry
 
@@ -89,46 +93,65 @@ class Licensing:
             self._library = found
         return self._library
 
-    async def _issuers(self, node: Node) -> list[str]:
-        async with node.sessions() as session:
-            return [
-                org
-                for level in node.levels
-                for org in await status_lists.issuers_here(session, level)
-            ]
+    def _keeps(self, node: Node) -> status_lists.Keeps:
+        """Whether ``node`` keeps the rows of a level about a division (its issuers'
+        licences: not the library's copies of another node's)."""
 
-    async def status_lists_of(self, node: Node, now: dt.datetime) -> dict[str, str]:
-        issuers = await self._issuers(node)
-        lists: dict[str, str] = {}
+        def keeps(code: str, level: Level) -> bool:
+            owner = self.nodes.map.owner_or_none(code, level)
+            return owner is not None and owner.id == node.id
+
+        return keeps
+
+    async def status_lists_of(
+        self, node: Node, now: dt.datetime, org_codes: list[str] | None = None
+    ) -> dict[str, str]:
+        """The signed lists of the issuers ``node`` keeps (those of ``org_codes`` when
+        given), by org code: through its API (``statusLists``, signed at the node with
+        the issuer's key it keeps; counted and behind its breaker) when it has an
+        address, else by SQL over its store, with the same statements and signer."""
+        client = node.client
+        if client is not None:
+            call = partial(
+                node_licence_calls.status_lists,
+                client,
+                now=now,
+                ttl_seconds=self.status_ttl_seconds,
+                org_codes=org_codes,
+            )
+            return await guarded(self.nodes.breakers, node, call, client.timeout)
         async with node.sessions.begin() as session:
-            for org in issuers:
-                lists[org] = await status_lists.status_list(
-                    session, org, signer=self.signer, now=now, ttl_seconds=self.status_ttl_seconds
-                )
-        return lists
+            orgs = await status_lists.issuers_kept(
+                session, node.levels, self._keeps(node), org_codes
+            )
+            return await status_lists.signed_lists(
+                session, orgs, signer=self.signer, now=now, ttl_seconds=self.status_ttl_seconds
+            )
 
     async def status_list(self, org_code: str, now: dt.datetime) -> str | None:
-        """The issuer's signed list, from the store its licences are in (None when it
-        issued none)."""
-        for node in self.nodes:
-            async with node.sessions() as session:
-                found = await session.scalar(
-                    select(ELicence.id)
-                    .where(
-                        ELicence.issuer_org_code == org_code,
-                        ELicence.issuer_level.in_(node.levels),
-                    )
-                    .limit(1)
-                )
-            if found is not None:
-                async with node.sessions.begin() as session:
-                    return await status_lists.status_list(
-                        session,
-                        org_code,
-                        signer=self.signer,
-                        now=now,
-                        ttl_seconds=self.status_ttl_seconds,
-                    )
+        """The issuer's signed list, from the node keeping its licences (None when it
+        issued none). The nodes of the area its credit code names are asked in map
+        order (those serving part of its range, as the node checks it), up to the one
+        that has it; ``NodeUnavailable`` when none had it and one did not answer (its
+        licences may be there)."""
+        down: NodeUnavailable | None = None
+        area, levels = credit_area(org_code)
+        for node in self.nodes.covering(levels, area):
+            try:
+                found = await self.status_lists_of(node, now, [org_code])
+            except NodeUnavailable as exc:
+                down = down or exc
+                continue
+            except Exception as exc:
+                if not unreachable(exc):
+                    raise
+                log.warning("status list of %s: store of %s unavailable: %r", org_code, node, exc)
+                down = down or NodeUnavailable(node, exc)
+                continue
+            if org_code in found:
+                return found[org_code]
+        if down is not None:
+            raise down
         return None
 
     async def kit(self) -> dict[str, Any]:
@@ -138,10 +161,13 @@ class Licensing:
         )
         lists: dict[str, str] = {}
         missing: list[str] = []
+        away: list[str] = []
         for node, result in zip(self.nodes, results, strict=True):
             if isinstance(result, BaseException):
                 # its issuers' licences verify as UNKNOWN
+                log.warning("kit: status lists of %s left out: %r", node.id, result)
                 missing += [lv.value for lv in node.levels if lv.value not in missing]
+                away.append(node.id)
             else:
                 lists.update(result)
         await self.directory.reload()
@@ -152,4 +178,5 @@ class Licensing:
             "statusLists": lists,
             "libraryOrgs": list(await self.library_orgs()),
             "unavailableLevels": missing,
+            "unavailableNodes": away,
         }

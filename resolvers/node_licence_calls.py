@@ -1,8 +1,9 @@
 """The hub's client calls of the licence library at the node that keeps it (the node
 holding the city, ``schema/node/licence_library.py``) and of the licence keys every
 node keeps: the library's list by the hub's conditions (``licenceLibrary``), the
-orgs whose key signs its copies (``libraryOrgs``), a holder's copy (``copyLicence``)
-and the public keys verification checks tokens against (``licenceKeys``). Each answer
+orgs whose key signs its copies (``libraryOrgs``), a holder's copy (``copyLicence``),
+the public keys verification checks tokens against (``licenceKeys``) and the issuers'
+signed status lists (``statusLists``, ``schema/node/status_lists.py``). Each answer
 made into what the SQL path reads (transient ``ELicence`` and ``LicenceKey`` rows); a
 node's typed refusal raised as its ``DomainError``."""
 
@@ -73,6 +74,27 @@ async def licence_keys(client: NodeClient) -> list[LicenceKey]:
     return [
         LicenceKey(kid=k["kid"], org_code=k["orgCode"], public_jwk=k["publicJwk"]) for k in found
     ]
+
+
+_STATUS_LISTS = """
+query StatusLists($now: DateTime!, $ttlSeconds: Int!, $orgCodes: [String!]) {
+  statusLists(now: $now, ttlSeconds: $ttlSeconds, orgCodes: $orgCodes) { orgCode token }
+}
+"""
+
+
+async def status_lists(
+    client: NodeClient,
+    *,
+    now: dt.datetime,
+    ttl_seconds: int,
+    org_codes: list[str] | None = None,
+) -> dict[str, str]:
+    """The signed status lists of the issuers the node keeps (only those of
+    ``org_codes`` when given), signed there as of ``now``: org code → token."""
+    variables = {"now": now.isoformat(), "ttlSeconds": ttl_seconds, "orgCodes": org_codes}
+    found = named_answer(client, await client.query(_STATUS_LISTS, variables), "statusLists", list)
+    return {str(item["orgCode"]): str(item["token"]) for item in found}
 
 
 _COPY = """

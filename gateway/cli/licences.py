@@ -37,7 +37,15 @@ def licences_group() -> None:
     """E-licences (电子证照): the offline verification kit and the issuing orgs' keys."""
 
 
-@reads(STORES, SECRET, CLOCK, "GOVHUB_LICENCE_STATUS_TTL_SECONDS")
+@reads(
+    STORES,
+    SECRET,
+    CLOCK,
+    "GOVHUB_LICENCE_STATUS_TTL_SECONDS",
+    # the nodes with an address sign their issuers' lists, asked with a hub token
+    "GOVHUB_HUB_KEY_FILE",
+    "GOVHUB_HUB_TOKEN_SECONDS",
+)
 @licences_group.command("kit")
 @click.option(
     "--output",
@@ -48,7 +56,8 @@ def licences_group() -> None:
 )
 def licences_kit(output: Path | None) -> None:
     """The offline verification kit, as /licences/kit serves it: the licence JWKS and
-    every issuer's signed status list (good for GOVHUB_LICENCE_STATUS_TTL_SECONDS)."""
+    every issuer's signed status list (good for GOVHUB_LICENCE_STATUS_TTL_SECONDS),
+    signed by the node keeping the issuer's licences when it has an address."""
     import orjson
 
     from resolvers.licensing import Licensing

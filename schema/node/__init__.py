@@ -8,7 +8,8 @@ batches through ``_entities``; ordered lists by key range with cursors; and its 
 ``schema/node/delegation_mutation.py``,
 ``schema/node/catalogue_mutation.py``, ``schema/node/intake_mutation.py``,
 ``schema/node/rating_mutation.py``, ``schema/node/proxy_mutation.py``,
-``schema/node/evaluation_mutation.py``, ``schema/node/report_mutation.py``).
+``schema/node/evaluation_mutation.py``, ``schema/node/report_mutation.py``), and its
+reads beyond the entities (``schema/node/lists.py``, ``schema/node/status_lists.py`` …).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
 node's own sessions, never through the hub's resolvers."""
@@ -34,6 +35,7 @@ from schema.node.proxy_mutation import ProxyMutations
 from schema.node.query import NodeQuery
 from schema.node.rating_mutation import RatingMutations
 from schema.node.report_mutation import ReportMutations
+from schema.node.status_lists import StatusListQueries
 from schema.node.supervision_lists import SupervisionQueries
 from schema.node.types import ENTITIES
 from schema.node.window_mutation import WindowMutations
@@ -72,10 +74,12 @@ class Query(
     ListQueries,
     HallListQueries,
     LibraryQueries,
+    StatusListQueries,
     SupervisionQueries,
 ):
     """The node's reads: its entities, its lists, the catalogue's lists, the licence
-    library, and the supervision figures' counts and lists."""
+    library, its issuers' signed status lists, and the supervision figures' counts and
+    lists."""
 
 
 def build_node_schema() -> strawberry.federation.Schema:

@@ -11,26 +11,47 @@ written."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
+import json
+import subprocess
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
+import jwt
 import pytest
 from sqlalchemy import select
 
 from levels.audit.models import AuditEvent
 from levels.common.errors import DomainError, ErrorCode
-from levels.licences.enums import LicenceStatus
+from levels.common.models import ServiceOrg
+from levels.licences.enums import LicenceStatus, VerificationReason
 from levels.licences.models import ELicence, LicenceKey
+from levels.licences.offline import Kit, verify_offline
 from levels.licences.tokens import token_kid
 from levels.outbox.models import OutboxMessage
-from resolvers import nodewrites
+from resolvers import node_licence_calls, nodewrites
+from resolvers.licensing import Licensing
+from resolvers.registry import count_statements
+from tests.conftest import DEMO_NOW, TEST_SECRET
 from tests.scenarios.desk import at
 from tests.scenarios.test_licence_lifecycle import CHANGE, REISSUE
-from tests.support.federation import YUCI, Federation, assert_hub_untouched, count_rows
+from tests.support.federation import (
+    CITY,
+    TAIGU,
+    YUCI,
+    Federation,
+    assert_hub_untouched,
+    count_rows,
+    sql_desk,
+)
+from tests.support.node_process import GOVHUB, govhub_env
 from tests.support.outages import assert_unavailable
 from tests.topology.test_remote_reads import calls
 
+STATUS_LIST_MISSING = VerificationReason.STATUS_LIST_MISSING
 COUNTY = "140702000000"  # 榆次区
 TOWN = "140702101000"  # 修文镇
 AT_THE_NODE = Counter({(YUCI, "Entities", None): 1, (YUCI, "ChangeLicence", None): 1})
@@ -195,6 +216,216 @@ async def test_a_change_whose_answer_does_not_come_is_named(
     await assert_hub_untouched(federation, HUB_MODELS)
 
 
+async def _kit(desk: Any) -> dict[str, Any]:
+    response = await desk.hub.gql.http.get("/licences/kit")
+    assert response.status_code == 200, response.text
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def _opened(kit: dict[str, Any], token: str) -> tuple[str, dict[str, Any]]:
+    """A status list's key id and claims, its signature checked against the kit's JWKS
+    with the issuer's key (what an offline verifier trusts)."""
+    header = jwt.get_unverified_header(token)
+    keys = {k["kid"]: k for k in kit["jwks"]["keys"]}
+    claims = jwt.decode(
+        token,
+        jwt.PyJWK(keys[header["kid"]]).key,
+        algorithms=["ES256"],
+        options={"verify_exp": False},
+    )
+    assert header["kid"].startswith(claims["iss"] + "-")  # the issuer's own key
+    return header["kid"], claims
+
+
+def _status_calls(counted: Counter[Any]) -> Counter[Any]:
+    return Counter({k: n for k, n in counted.items() if k[1] == "StatusLists"})
+
+
+async def _yuci_issuers(federation: Federation) -> set[str]:
+    async with federation.stores[YUCI].sessions() as session:
+        return set(await session.scalars(select(ELicence.issuer_org_code)))
+
+
+async def _issuers(federation: Federation) -> set[str]:
+    """Every issuer, from the store of the node owning its division at its level (the
+    city node's copies of 榆次区's licences are the library's)."""
+    found: set[str] = set()
+    stores = federation.stores
+    for node in stores:
+        async with node.sessions() as session:
+            rows = (
+                await session.execute(
+                    select(
+                        ELicence.issuer_org_code,
+                        ELicence.issuer_division_code,
+                        ELicence.issuer_level,
+                    ).distinct()
+                )
+            ).all()
+        owned = [org for org, code, lv in rows if stores.owner_at(code, lv).id == node.id]
+        found.update(owned)
+    return found
+
+
+async def test_the_kit_is_signed_at_the_nodes_as_by_sql(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with count_statements(federation.hub) as statements, calls(federation, monkeypatch) as asked:
+        kit = await _kit(federation.desk)
+    async with sql_desk(federation) as by_sql:
+        local = await _kit(by_sql)
+
+    # each node asked once for its issuers' lists; the hub's own stores never read
+    assert _status_calls(asked) == Counter(
+        {(node.id, "StatusLists", None): 1 for node in federation.hub}
+    )
+    assert {n: c for n, c in statements.items() if n != "identity"} == {
+        node.id: 0 for node in federation.hub
+    }
+    # the same kit as by SQL over the nodes' stores: the same issuers, keys and claims
+    # (a signature differs each time it is made)
+    issuers = await _issuers(federation)
+    assert set(kit["statusLists"]) == issuers
+    assert await _yuci_issuers(federation) < issuers  # and the city's own
+    assert {k: v for k, v in kit.items() if k != "statusLists"} == {
+        k: v for k, v in local.items() if k != "statusLists"
+    }
+    assert (kit["unavailableLevels"], kit["unavailableNodes"]) == ([], [])
+    assert sorted(kit["statusLists"]) == sorted(local["statusLists"])
+    for org, token in kit["statusLists"].items():
+        assert _opened(kit, token) == _opened(local, local["statusLists"][org]), org
+    # by SQL too, the city node's store signs none of the library's copies of 榆次区's
+    # licences: no key of 榆次区's orgs was made there
+    async with federation.stores[CITY].sessions() as session:
+        made = await session.scalars(
+            select(LicenceKey.kid).where(LicenceKey.org_code.in_(await _yuci_issuers(federation)))
+        )
+        assert list(made) == []
+
+    # and an offline verifier holding it tells each licence's status as the store has it
+    now = dt.datetime.fromisoformat(kit["generatedAt"])
+    async with federation.stores[YUCI].sessions() as session:
+        rows = list(await session.scalars(select(ELicence).order_by(ELicence.id)))
+    seen = {row.status for row in rows}
+    assert {LicenceStatus.VALID, LicenceStatus.REVOKED} <= seen, seen
+    for row in rows:
+        verdict = verify_offline(row.token, Kit(kit), now)
+        if row.status in (LicenceStatus.REVOKED, LicenceStatus.SUSPENDED):
+            assert verdict.outcome.value == row.status.value, row.id
+
+
+async def test_an_issuer_s_list_is_its_node_s_as_by_sql(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    org = min(await _yuci_issuers(federation))
+    kit = await _kit(federation.desk)
+    async with federation.stores[TAIGU].sessions() as session:
+        quiet = await session.scalar(select(ServiceOrg.code).order_by(ServiceOrg.code).limit(1))
+    assert quiet is not None and quiet not in kit["statusLists"]  # 太谷区 issued none
+
+    http = federation.desk.hub.gql.http
+    with count_statements(federation.hub) as statements, calls(federation, monkeypatch) as asked:
+        listed = await http.get(f"/licences/status/{org}")
+        none = await http.get(f"/licences/status/{quiet}")
+    # the node of the area the credit code names, once each
+    assert asked == Counter({(YUCI, "StatusLists", None): 1, (TAIGU, "StatusLists", None): 1})
+    assert not any(n for name, n in statements.items() if name != "identity")
+
+    assert listed.status_code == 200
+    assert listed.headers["content-type"].startswith("application/statuslist+jwt")
+    assert none.status_code == 404
+    async with sql_desk(federation) as by_sql:
+        local = await by_sql.hub.gql.http.get(f"/licences/status/{org}")
+        assert (await by_sql.hub.gql.http.get(f"/licences/status/{quiet}")).status_code == 404
+    assert _opened(kit, listed.text) == _opened(kit, local.text)
+    assert (
+        _opened(kit, listed.text)[1]["lists"] == _opened(kit, kit["statusLists"][org])[1]["lists"]
+    )
+    bad = await http.get("/licences/status/not-a-code")
+    assert bad.status_code == 400
+
+
+async def test_a_node_refuses_an_org_of_an_area_not_its(federation: Federation) -> None:
+    client = federation.hub[TAIGU].client
+    assert client is not None
+    org = min(await _yuci_issuers(federation))
+    with pytest.raises(DomainError) as refused:
+        await node_licence_calls.status_lists(
+            client, now=federation.desk.hub.clock.now(), ttl_seconds=60, org_codes=[org]
+        )
+    assert refused.value.code is ErrorCode.DIVISION_NOT_OWNED
+
+
+async def test_a_mixed_map_signs_by_sql_only_where_a_node_has_no_address(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """榆次区's node without an address (read by SQL over its store), the others through
+    their API: the same kit, the SQL statements on 榆次区's store alone."""
+    # the hub's registry (its clients of the nodes, its own empty stores for them) with
+    # 榆次区's node as a map without its address gives it: its own store, by SQL
+    mixed = federation.hub.replacing(dataclasses.replace(federation.stores[YUCI], client=None))
+    settings = federation.desk.hub.app.state.settings
+    licensing = Licensing(
+        mixed,
+        federation.desk.hub.clock,
+        secret=settings.identity_secret(),
+        status_ttl_seconds=settings.licence_status_ttl_seconds,
+    )
+    with count_statements(mixed) as statements, calls(federation, monkeypatch) as asked:
+        kit = await licensing.kit()
+        org = min(await _yuci_issuers(federation))
+        one = await licensing.status_list(org, federation.desk.hub.clock.now())
+    async with sql_desk(federation) as by_sql:
+        local = await _kit(by_sql)
+
+    assert set(kit["statusLists"]) == set(local["statusLists"]) == await _issuers(federation)
+    for issuer, token in kit["statusLists"].items():
+        assert _opened(local, token) == _opened(local, local["statusLists"][issuer]), issuer
+    assert (
+        one is not None
+        and _opened(local, one)[1]["lists"]
+        == (_opened(local, local["statusLists"][org])[1]["lists"])
+    )
+    # the nodes with an address asked, their stores never read; 榆次区's read, not asked
+    assert _status_calls(asked) == Counter(
+        {(CITY, "StatusLists", None): 1, (TAIGU, "StatusLists", None): 1}
+    )
+    assert statements[YUCI] > 0 and statements[CITY] == statements[TAIGU] == 0
+
+
+async def test_the_kit_command_asks_the_nodes(federation: Federation, tmp_path: Path) -> None:
+    """``govhub licences kit`` over the hub's map (its own stores for the nodes empty):
+    the lists are the nodes'."""
+    settings = federation.desk.hub.app.state.settings
+    env = govhub_env(
+        GOVHUB_VAR_DIR=str(settings.var_dir),
+        GOVHUB_NODES=str(settings.nodes),
+        GOVHUB_IDENTITY_DB_URL=str(settings.identity_db_url),
+        GOVHUB_HUB_KEY_FILE=str(settings.hub_key_file),
+        GOVHUB_SECRET_KEY=TEST_SECRET,
+        GOVHUB_CLOCK_OVERRIDE=DEMO_NOW.isoformat(),
+    )
+    out = tmp_path / "kit.json"
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(GOVHUB), "licences", "kit", "-o", str(out)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    written = json.loads(out.read_text(encoding="utf-8"))
+    assert set(written["statusLists"]) == await _issuers(federation)
+    assert (
+        written["unavailableNodes"] == []
+        and written["jwks"] == (await _kit(federation.desk))["jwks"]
+    )
+
+
 async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:
     licence = await _licence(federation, COUNTY, LicenceStatus.SUSPENDED)
     events = await count_rows(federation.stores, AuditEvent)
@@ -210,3 +441,25 @@ async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federa
     assert (await _row(federation, licence.id)).status is LicenceStatus.SUSPENDED
     assert await count_rows(federation.stores, AuditEvent) == events
     await assert_hub_untouched(federation, HUB_MODELS)
+
+
+async def test_the_kit_leaves_a_stopped_node_s_lists_out(federation: Federation) -> None:
+    org = min(await _yuci_issuers(federation))
+    await federation.served[YUCI].stop()
+
+    kit = await _kit(federation.desk)
+    # as for a store that does not answer: its lists left out, its levels and node named
+    assert kit["unavailableNodes"] == [YUCI]
+    assert kit["unavailableLevels"] == [lv.value for lv in federation.hub[YUCI].levels]
+    assert not set(kit["statusLists"]) & await _yuci_issuers(federation)
+    assert kit["jwks"]["keys"], "the keys read before are kept"
+    async with federation.stores[YUCI].sessions() as session:
+        revoked = await session.scalar(
+            select(ELicence.token).where(ELicence.status == LicenceStatus.REVOKED).limit(1)
+        )
+    assert revoked is not None
+    verdict = verify_offline(revoked, Kit(kit), dt.datetime.fromisoformat(kit["generatedAt"]))
+    assert (verdict.outcome.value, verdict.reason) == ("UNKNOWN", STATUS_LIST_MISSING)
+
+    answer = await federation.desk.hub.gql.http.get(f"/licences/status/{org}")
+    assert answer.status_code == 503 and YUCI in answer.text
