@@ -19,7 +19,7 @@ from levels.common.publicids import by_key
 from levels.windows import appointments
 from levels.windows.errors import WindowErrorCode as E
 from levels.windows.models import Appointment, AppointmentSlot, QueueTicket
-from resolvers import window_api
+from resolvers import legacy_ids, window_api
 from resolvers.cases import actor_of
 from resolvers.globalid import decode_row_key
 from resolvers.windows import channel_of, publish_queue_changed, write_at
@@ -42,7 +42,11 @@ async def book_appointment(info: Info, input: Any) -> AppointmentPayload:
     ctx = info.context
     now = ctx.clock.now()
     try:
-        level, sid = decode_row_key(input.slot_id, "AppointmentSlot", ("input", "slotId"))
+        level, given = decode_row_key(input.slot_id, "AppointmentSlot", ("input", "slotId"))
+        found = await legacy_ids.row_key(info, "AppointmentSlot", level, given, ("input", "slotId"))
+        if found is None:  # an ID of the previous release that no node numbers
+            raise DomainError(E.SLOT_NOT_FOUND, field=["input", "slotId"])
+        sid = found
         basic = input.basic_code.strip() if input.basic_code else None
 
         async def work(session: AsyncSession) -> tuple[Appointment, AppointmentSlot]:
@@ -79,7 +83,13 @@ async def _on_appointment(
     ctx = info.context
     now = ctx.clock.now()
     try:
-        level, aid = decode_row_key(value, "Appointment", ("input", "appointmentId"))
+        level, given = decode_row_key(value, "Appointment", ("input", "appointmentId"))
+        found = await legacy_ids.row_key(
+            info, "Appointment", level, given, ("input", "appointmentId")
+        )
+        if found is None:  # an ID of the previous release that no node numbers
+            raise DomainError(E.APPOINTMENT_NOT_FOUND, field=["input", "appointmentId"])
+        aid = found
 
         def may_change(row: Appointment | None) -> Appointment:
             target = Target(

@@ -25,7 +25,7 @@ from levels.evaluations import service
 from levels.evaluations.errors import EvaluationErrorCode as E
 from levels.evaluations.models import Complaint, Evaluation, Rectification
 from levels.node.evaluations import FOLLOW_UPS, FollowUpInput
-from resolvers import rating_api
+from resolvers import legacy_ids, rating_api
 from resolvers.cases import actor_of, holder, holder_in
 from resolvers.globalid import GlobalId, decode_id, decode_row_key, row_key
 from resolvers.registry import Node
@@ -62,10 +62,14 @@ async def node(
 ) -> EvaluationType | RectificationType | ComplaintType | None:
     """``node(id:)`` of a rating, rectification or complaint: null when there is no
     such row (or the viewer may not read it)."""
-    key = row_key(gid)
+    # an ID of the previous release names the row's number: its public key, asked of
+    # the nodes holding the level (or the number, in the one store of the level)
+    key = await legacy_ids.row_key(info, gid.type_name, gid.level, row_key(gid), ("id",))
+    if key is None:
+        return None
     loaders = info.context.loaders
     row: Evaluation | Rectification | Complaint | None
-    if isinstance(key, int):  # an ID of the previous release: the row's number
+    if isinstance(key, int):  # the row's number in the one store of the level
         async with _node_at(info, gid.level, key).sessions() as session:
             row = await by_key(session, _MODELS[gid.type_name], key)
     elif gid.type_name == "Evaluation":
@@ -151,7 +155,11 @@ async def _act_on(info: Info, value: str, action: str, given: FollowUpInput) -> 
     table against it, and make follow-up ``action`` in one transaction of its store —
     through its node's API when the node has an address (``followUpRating``)."""
     follow = FOLLOW_UPS[action]
-    level, key = _key(value, rating_api.VIEWS[follow.model][0])
+    type_name = rating_api.VIEWS[follow.model][0]
+    level, given_key = _key(value, type_name)
+    key = await legacy_ids.row_key(info, type_name, level, given_key, ("input", "id"))
+    if key is None:  # an ID of the previous release that no node numbers
+        raise DomainError(follow.not_found, field=["input", "id"])
     node = _node_at(info, level, key)
     now = info.context.clock.now()
     if node.client is not None and isinstance(key, str):

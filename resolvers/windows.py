@@ -37,7 +37,7 @@ from levels.windows.board import QUEUEING
 from levels.windows.enums import TicketChannel
 from levels.windows.errors import WindowErrorCode as E
 from levels.windows.models import QueueTicket
-from resolvers import window_api
+from resolvers import legacy_ids, window_api
 from resolvers.cases import actor_of
 from resolvers.context import still_signed_in
 from resolvers.globalid import decode_id, decode_row_key
@@ -392,7 +392,11 @@ async def _on_ticket(
     ctx = info.context
     now = ctx.clock.now()
     try:
-        level, tid = decode_row_key(value, "Ticket", ("input", "ticketId"))
+        level, given = decode_row_key(value, "Ticket", ("input", "ticketId"))
+        found = await legacy_ids.row_key(info, "Ticket", level, given, ("input", "ticketId"))
+        if found is None:  # an ID of the previous release that no node numbers
+            raise DomainError(E.TICKET_NOT_FOUND, field=["input", "ticketId"])
+        tid = found
 
         def may_change(row: QueueTicket | None) -> QueueTicket:
             target = TicketType.from_row(row).authz_target() if row is not None else None

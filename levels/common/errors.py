@@ -30,6 +30,7 @@ class ErrorCode(enum.Enum):
     INVALID_PAGE_SIZE = "INVALID_PAGE_SIZE"
     INVALID_CURSOR = "INVALID_CURSOR"
     INVALID_ID = "INVALID_ID"
+    LEGACY_ID_AMBIGUOUS = "LEGACY_ID_AMBIGUOUS"
     INVALID_DATE_RANGE = "INVALID_DATE_RANGE"
     NODE_UNAVAILABLE = "NODE_UNAVAILABLE"
     DIVISION_NOT_OWNED = "DIVISION_NOT_OWNED"
@@ -83,6 +84,11 @@ _MESSAGES: dict[ErrorCode, tuple[str, str]] = {
     ),
     ErrorCode.INVALID_CURSOR: ("分页游标无效", "The pagination cursor is not valid"),
     ErrorCode.INVALID_ID: ("全局ID无效", "The global ID is not valid"),
+    ErrorCode.LEGACY_ID_AMBIGUOUS: (
+        "该ID为上一版本的格式，其编号在多个节点各指一条记录，无法确定；请使用该记录的当前ID",
+        "This ID of the previous release names a row number that several nodes give; "
+        "use the row's current ID",
+    ),
     ErrorCode.INVALID_DATE_RANGE: (
         "日期超出本系统保存的范围",
         "The date is outside the days the hub keeps",

@@ -31,6 +31,7 @@ from schema.node.licence_library import LibraryMutations, LibraryQueries
 from schema.node.licence_mutation import LicenceMutations
 from schema.node.lists import ListQueries
 from schema.node.mutation import NodeMutations
+from schema.node.numbered import NumberedQueries
 from schema.node.proxy_mutation import ProxyMutations
 from schema.node.query import NodeQuery
 from schema.node.rating_mutation import RatingMutations
@@ -76,10 +77,12 @@ class Query(
     LibraryQueries,
     StatusListQueries,
     SupervisionQueries,
+    NumberedQueries,
 ):
     """The node's reads: its entities, its lists, the catalogue's lists, the licence
-    library, its issuers' signed status lists, and the supervision figures' counts and
-    lists."""
+    library, its issuers' signed status lists, the supervision figures' counts and
+    lists, and the rows its store numbers by their number (an ID of the previous
+    release)."""
 
 
 def build_node_schema() -> strawberry.federation.Schema:

@@ -4,6 +4,7 @@ prefixes next to the rest of the data (DESIGN §2, Nodes)."""
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 from typing import Any
 
@@ -15,7 +16,9 @@ from gateway.settings import Settings
 from levels.audit.models import AuditEvent
 from levels.cases.models import Case
 from levels.common.enums import Level
+from levels.evaluations.models import Evaluation
 from levels.notices.models import CaseNotice
+from resolvers.globalid import decode_id
 from tests.auth.conftest import own_hub
 from tests.scenarios.desk import Desk
 from tests.scenarios.test_cross_level_journey import (
@@ -158,3 +161,38 @@ async def test_a_county_node_that_is_down_is_named_with_its_prefixes(
         "node": YUCI,
         "prefixes": ["140702"],
     }
+
+
+OLD_RATING = "query($id: ID!) { node(id: $id) { id ... on Evaluation { caseNumber } } }"
+APPEAL = """
+mutation($input: AppealRatingInput!) {
+  appealRating(input: $input) { evaluation { id } errors { code field } }
+}"""
+
+
+async def test_an_old_rating_id_is_looked_up_in_every_county_store(
+    county_desk: Desk, county_nodes: NodeRegistry
+) -> None:
+    """Eleven nodes hold the county level, none at an address: each county's store is
+    asked by SQL for the rating of that number; the one that gives it is the row."""
+    held: dict[str, dict[int, str]] = {}
+    for node in county_nodes.holding(Level.COUNTY):
+        async with node.sessions() as session:
+            rows = await session.execute(select(Evaluation.id, Evaluation.public_id))
+            held[node.id] = {int(n): str(k) for n, k in rows.all()}
+    assert len(held) == len(COUNTIES)
+    # the demo's ratings are 榆次区's: its numbers are given by no other county's store
+    assert [node for node, rows in held.items() if 1 in rows] == [YUCI]
+    old = base64.urlsafe_b64encode(b"Evaluation:COUNTY:1").decode().rstrip("=")
+    missing = base64.urlsafe_b64encode(b"Evaluation:COUNTY:2147483647").decode().rstrip("=")
+
+    found = await county_desk.ask("jz.auditor", OLD_RATING, id=old)
+    appeal = await county_desk.ask(
+        "yuci.receptionist", APPEAL, input={"id": missing, "reason": "故障"}
+    )
+
+    assert "errors" not in found, found
+    assert decode_id(found["data"]["node"]["id"]).key == held[YUCI][1]
+    assert appeal["data"]["appealRating"]["errors"] == [
+        {"code": "RATING_NOT_FOUND", "field": ["input", "id"]}
+    ]

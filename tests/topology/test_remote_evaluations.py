@@ -30,6 +30,7 @@ from levels.node.evaluations import FollowUpInput
 from resolvers import node_evaluation_calls
 from resolvers.globalid import decode_id
 from tests.conftest import BACKEND
+from tests.resolvers.test_global_ids import legacy
 from tests.scenarios.desk import Desk
 from tests.scenarios.test_queue import A01
 from tests.support.federation import (
@@ -339,6 +340,131 @@ async def test_a_follow_up_whose_answer_does_not_come_is_named(
     assert row is not None and row.callback_note is None
     assert await count_rows(federation.stores, Complaint, case_number=number) == 0
     await assert_hub_untouched(federation, HUB_MODELS)
+
+
+NODE = "query($id: ID!) { node(id: $id) { id ... on Evaluation { caseNumber appealStatus } } }"
+
+
+async def _numbers(federation: Federation, model: Any) -> dict[str, set[int]]:
+    """The row numbers of ``model`` in each node's own store."""
+    numbers: dict[str, set[int]] = {}
+    for node in federation.stores:
+        async with node.sessions() as session:
+            numbers[node.id] = set(await session.scalars(select(model.id)))
+    return numbers
+
+
+def _asked(kind: str) -> Counter[Any]:
+    """A lookup of a row number: each node holding the county level asked once."""
+    return Counter({(node, "PublicIds", kind): 1 for node in (CITY, YUCI, TAIGU)})
+
+
+async def test_an_id_of_the_previous_release_one_node_numbers_is_that_row(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = await _decided(federation)
+    desk = federation.desk
+    rated = await _do(desk, APPLICANT, RATE, caseNumber=number, rating="DISSATISFIED")
+    eid, rid = rated["evaluation"]["id"], rated["evaluation"]["rectification"]["id"]
+    async with federation.stores[YUCI].sessions() as session:
+        rating = await session.scalar(select(Evaluation).where(Evaluation.case_number == number))
+        opened = await session.scalar(
+            select(Rectification).where(Rectification.case_number == number)
+        )
+    assert rating is not None and opened is not None
+    # 榆次区's store alone numbers them so: the numbers name one row each
+    for model, row in ((Evaluation, rating), (Rectification, opened)):
+        held = await _numbers(federation, model)
+        assert [n for n, ids in held.items() if row.id in ids] == [YUCI], model
+    old_rating = legacy("Evaluation", Level.COUNTY, str(rating.id))
+    old_rectification = legacy("Rectification", Level.COUNTY, str(opened.id))
+
+    with calls(federation, monkeypatch) as read:
+        found = await desk.run("yuci.supervisor", NODE, id=old_rating)
+    with calls(federation, monkeypatch) as written:
+        called = await _do(
+            desk, "yuci.reviewer", CALLBACK, id=old_rectification, note="申请人表示排队时间过长"
+        )
+
+    # the row, with its current ID; the follow-up written at its node
+    assert found["node"] == {"id": eid, "caseNumber": number, "appealStatus": None}
+    assert called["errors"] == [], called
+    assert called["rectification"]["callbackNote"] == "申请人表示排队时间过长"
+    assert read == _asked("EVALUATION") + Counter({_records("EVALUATIONS"): 1})
+    followed = Counter({_records("RECTIFICATIONS"): 1, FOLLOW_UP: 1})
+    assert written == _asked("RECTIFICATION") + followed
+    async with federation.stores[YUCI].sessions() as session:
+        row = await session.get(Rectification, opened.id)
+    assert row is not None and row.callback_note == "申请人表示排队时间过长"
+    assert decode_id(rid).key == row.public_id
+    await assert_hub_untouched(federation, HUB_MODELS)
+
+
+async def test_an_id_of_the_previous_release_several_nodes_number_is_refused(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    held = await _numbers(federation, Evaluation)
+    # the city node and 榆次区's both number a rating 1 (each store from 1)
+    shared = min(n for n in held[YUCI] if sum(n in ids for ids in held.values()) > 1)
+    assert [node for node, ids in held.items() if shared in ids] == [CITY, YUCI]
+    old = legacy("Evaluation", Level.COUNTY, str(shared))
+    async with federation.stores[YUCI].sessions() as session:
+        before = await session.get(Evaluation, shared)
+    assert before is not None
+
+    with calls(federation, monkeypatch) as counted:
+        read = await federation.desk.ask("jz.auditor", NODE, id=old)
+        appeal = await _do(federation.desk, "yuci.receptionist", APPEAL, id=old, reason="故障")
+
+    # neither row is chosen: a typed error telling the client to use the current ID
+    assert read["data"] == {"node": None}
+    assert [e["extensions"]["code"] for e in read["errors"]] == ["LEGACY_ID_AMBIGUOUS"]
+    assert appeal == {
+        "evaluation": None,
+        "errors": [{"code": "LEGACY_ID_AMBIGUOUS", "field": ["input", "id"]}],
+    }
+    # only the lookups: nothing else asked, nothing written
+    assert counted == _asked("EVALUATION") + _asked("EVALUATION")
+    async with federation.stores[YUCI].sessions() as session:
+        after = await session.get(Evaluation, shared)
+    assert after is not None and after.appeal_status == before.appeal_status
+    await assert_hub_untouched(federation, HUB_MODELS)
+
+
+async def test_an_id_of_the_previous_release_no_node_numbers_is_not_found(
+    federation: Federation,
+) -> None:
+    old = legacy("Rectification", Level.COUNTY, str(2**31 - 1))
+
+    read = await federation.desk.ask("jz.auditor", NODE, id=old)
+    called = await _do(federation.desk, "yuci.reviewer", CALLBACK, id=old, note="x")
+
+    assert read == {"data": {"node": None}}
+    assert called["errors"] == [{"code": "RECTIFICATION_NOT_FOUND", "field": ["input", "id"]}]
+
+
+async def test_an_id_of_the_previous_release_with_a_node_silent_is_named(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """太谷区's node numbers no rectification, but without its answer the hub cannot
+    know that the row 榆次区's node gives is the only one."""
+    held = await _numbers(federation, Rectification)
+    number = max(held[YUCI])
+    async with federation.stores[YUCI].sessions() as session:
+        before = await session.get(Rectification, number)
+    assert before is not None
+    no_answer(monkeypatch, federation.hub, TAIGU, "query")
+
+    answer = await federation.desk.ask(
+        "yuci.reviewer",
+        CALLBACK,
+        input={"id": legacy("Rectification", Level.COUNTY, str(number)), "note": "新的回访"},
+    )
+
+    assert_unavailable(answer, TAIGU)
+    async with federation.stores[YUCI].sessions() as session:
+        after = await session.get(Rectification, number)
+    assert after is not None and after.callback_note == before.callback_note
 
 
 async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federation) -> None:

@@ -16,8 +16,10 @@ from sqlalchemy import func, select
 from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
 from levels.cases.service import Actor
+from levels.common.enums import Level
 from levels.windows import service
 from levels.windows.models import QueueTicket
+from tests.resolvers.test_global_ids import legacy
 from tests.scenarios.desk import at
 from tests.scenarios.test_queue import (
     A02,
@@ -31,13 +33,13 @@ from tests.scenarios.test_queue import (
     YUCI_ORG,
     _do,
 )
-from tests.support.federation import YUCI, Federation
+from tests.support.federation import CITY, TAIGU, YUCI, Federation
 from tests.support.outages import assert_unavailable, no_answer
 from tests.topology.test_remote_reads import calls
 
 W02 = "140702000000W02"
 # working days, one per test (the module's nodes keep what each test wrote)
-DAYS = iter(dt.date(2025, 11, d) for d in (3, 4, 5, 6, 7, 10))
+DAYS = iter(dt.date(2025, 11, d) for d in (3, 4, 5, 6, 7, 10, 11))
 
 
 async def _b_on_post(federation: Federation) -> dt.date:
@@ -189,6 +191,47 @@ async def test_an_issue_whose_answer_does_not_come_is_named(
 
     assert_unavailable(answer, YUCI)
     assert await _tickets(federation.stores, day) == 0
+    assert await _tickets(federation.hub, day) == 0
+
+
+async def test_a_ticket_named_by_an_id_of_the_previous_release_is_stepped_at_its_node(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    day = await _b_on_post(federation)
+    desk = federation.desk
+    issued = await _do(desk, "resident1", ISSUE, orgCode=YUCI_ORG, windowId=A02)
+    assert (await _do(desk, B_POST, CALL, windowId=A02))["errors"] == []
+    async with federation.stores[YUCI].sessions() as session:
+        [row] = await session.scalars(select(QueueTicket).where(QueueTicket.service_date == day))
+    # its number: a row of 榆次区's store alone (the others keep no tickets)
+    for other in (CITY, TAIGU):
+        async with federation.stores[other].sessions() as session:
+            assert await session.get(QueueTicket, row.id) is None
+    old = legacy("Ticket", Level.COUNTY, str(row.id))
+
+    with calls(federation, monkeypatch) as counted:
+        served = await _do(desk, B_POST, SERVE, ticketId=old)
+
+    assert served["errors"] == [], served
+    assert (served["ticket"]["id"], served["ticket"]["status"]) == (
+        issued["ticket"]["id"],
+        "SERVING",
+    )
+    # the number asked of every node holding the county level, then the ticket read
+    # and stepped at its node by its public key (and the payload's window read there)
+    assert counted == Counter(
+        {
+            (CITY, "PublicIds", "TICKET"): 1,
+            (YUCI, "PublicIds", "TICKET"): 1,
+            (TAIGU, "PublicIds", "TICKET"): 1,
+            (YUCI, "OrgRecords", "TICKETS"): 1,
+            (YUCI, "TakeTicketStep", None): 1,
+            (YUCI, "OrgRecords", "WINDOWS"): 1,
+        }
+    )
+    async with federation.stores[YUCI].sessions() as session:
+        stepped = await session.get(QueueTicket, row.id)
+    assert stepped is not None and stepped.status.value == "SERVING"
     assert await _tickets(federation.hub, day) == 0
 
 
