@@ -89,7 +89,7 @@ class OrgSigner:
         return key
 
 
-def current_key(org_code: str) -> Select[tuple[str, str]]:
+def current_key(org_code: str) -> Select[str, str]:
     """The org's current signing key (its newest that is not retired): ``kid`` and
     ``private_pem``, at most one row. A caller may read it as scalar subqueries of a
     statement of its own (one round trip fewer)."""
