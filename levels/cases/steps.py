@@ -197,11 +197,17 @@ async def take_step(
         if before is CaseStatus.DELIVERED:
             ended.append(TimerKind.ARCHIVE_DUE)
         await _cancel_timers(session, case, ended, now)
-        set_clock(case, await _suspensions(session, case), calendar, today)
+        # only a special procedure stops the clock, and one starts under review: a case
+        # not taken up before this step (SUBMITTED: never accepted) has none to read
+        waiting = before is CaseStatus.SUBMITTED
+        stopped = [] if waiting else await _suspensions(session, case)
+        set_clock(case, stopped, calendar, today)
     # the version check happens here (StaleDataError when another step won)
     await session.flush()
-    await record_event(session, case, actor, step.value, before, now, detail)
     await notices.on_step(session, case, step, detail, now, issuing.signer if issuing else None)
+    # the audit event last of the step's writes: its division's head is locked from
+    # here to the commit, and every other write of that division waits for it
+    await record_event(session, case, actor, step.value, before, now, detail)
     if step in (Step.DECIDE, Step.COMPLETE) and case.decision is Decision.APPROVED:
         # 出证: the approval and its e-licences commit together, or neither does
         await licences.issue_for_case(session, case, issuing, actor, now)

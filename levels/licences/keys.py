@@ -21,7 +21,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.licences.models import LicenceKey
@@ -69,25 +69,36 @@ class OrgSigner:
     async def signing_key(
         self, session: AsyncSession, org_code: str, now: dt.datetime
     ) -> tuple[str, ec.EllipticCurvePrivateKey]:
-        row = await session.scalar(
-            select(LicenceKey)
-            .where(LicenceKey.org_code == org_code, LicenceKey.retired_at.is_(None))
-            .order_by(LicenceKey.created_at.desc(), LicenceKey.kid)
-            .limit(1)
-        )
+        row = (await session.execute(current_key(org_code))).first()
         if row is None:
             # the org's first licence: its key is made in the same transaction
-            row = new_org_key(org_code, secret=self._secret, now=now)
-            session.add(row)
+            made = new_org_key(org_code, secret=self._secret, now=now)
+            session.add(made)
             await session.flush()
-        key = self._decrypted.get(row.kid)
+            return made.kid, self.key_of(made.kid, made.private_pem)
+        return row.kid, self.key_of(row.kid, row.private_pem)
+
+    def key_of(self, kid: str, private_pem: str) -> ec.EllipticCurvePrivateKey:
+        """The private key of ``kid`` from its stored (encrypted) PEM, decrypted once
+        per process."""
+        key = self._decrypted.get(kid)
         if key is None:
-            loaded = serialization.load_pem_private_key(
-                row.private_pem.encode(), password=self._secret
-            )
+            loaded = serialization.load_pem_private_key(private_pem.encode(), password=self._secret)
             assert isinstance(loaded, ec.EllipticCurvePrivateKey)
-            key = self._decrypted[row.kid] = loaded
-        return row.kid, key
+            key = self._decrypted[kid] = loaded
+        return key
+
+
+def current_key(org_code: str) -> Select[str, str]:
+    """The org's current signing key (its newest that is not retired): ``kid`` and
+    ``private_pem``, at most one row. A caller may read it as scalar subqueries of a
+    statement of its own (one round trip fewer)."""
+    return (
+        select(LicenceKey.kid, LicenceKey.private_pem)
+        .where(LicenceKey.org_code == org_code, LicenceKey.retired_at.is_(None))
+        .order_by(LicenceKey.created_at.desc(), LicenceKey.kid)
+        .limit(1)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -35,6 +36,7 @@ from levels.cases.service import Actor, MaterialDraft, StepInput
 from levels.city.errors import CatalogueErrorCode
 from levels.common.enums import DeliveryMethod, SpecialProcedureKind
 from levels.common.errors import Code, DomainError, ErrorCode
+from levels.common.models import MatterImplementation
 from levels.county.errors import DelegationErrorCode
 from levels.evaluations.errors import EvaluationErrorCode
 from levels.idempotency.errors import IdempotencyErrorCode
@@ -167,11 +169,30 @@ async def read_locked(session: AsyncSession, number: str) -> Case | None:
     the transaction ends (``SELECT … FOR UPDATE``) and marked held (``locks``), so the
     rules that ask for it locked (the due timers, the step) find it in the session
     instead of reading it again — one statement and one load of the row fewer per
-    change. A row that is not there is None."""
-    row = await session.get(Case, number, with_for_update=True)
-    if row is not None:
-        locks.mark(session, number)
+    change. A row that is not there is None.
+
+    The same statement reads the case's item (``MatterImplementation``, when this
+    store holds it): every step asks for it (``session.get``), and finds it in the
+    session's identity map instead of reading it alone. Only the case's row is locked."""
+    item = MatterImplementation
+    found = (
+        await session.execute(
+            select(Case, item)
+            .outerjoin(item, item.code == Case.implementation_code)
+            .where(Case.number == number)
+            .with_for_update(of=Case)
+        )
+    ).first()
+    if found is None:
+        return None
+    locks.mark(session, number)
+    # the session holds what it loaded weakly: the item is kept for the transaction
+    session.info.setdefault(_READ_WITH_CASE, []).append(found[1])
+    row: Case = found[0]
     return row
+
+
+_READ_WITH_CASE = "read_with_case"
 
 
 async def change_by_rule(

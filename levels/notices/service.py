@@ -33,10 +33,10 @@ from levels.cases.remedy import REMEDY
 from levels.common.clock import CHINA
 from levels.common.enums import HandlingKind, Level
 from levels.common.models import ServiceOrg
-from levels.licences.keys import OrgSigner
+from levels.licences.keys import OrgSigner, current_key
 from levels.notices.enums import TITLES, NoticeKind
 from levels.notices.models import CaseNotice
-from levels.notices.tokens import seal
+from levels.notices.tokens import seal, seal_by
 
 # one statement, built once: each notice only binds its values
 _INSERT_NOTICE = insert(cast(Table, CaseNotice.__table__))
@@ -133,13 +133,31 @@ def _day(at: dt.datetime) -> str:
     return at.astimezone(CHINA).date().isoformat()
 
 
-async def _next_seq_and_org_name(session: AsyncSession, case: Case) -> tuple[int, str]:
-    """The number of the case's next notice and the name of the org that holds it, in
-    one statement."""
+@dataclass(frozen=True)
+class _Issuing:
+    """What a notice's first statement reads: its number, the holding org's name and,
+    when it is sealed, the org's current signing key (None: the org has none yet)."""
+
+    seq: int
+    org_name: str
+    kid: str | None
+    private_pem: str | None
+
+
+async def _issuing_read(session: AsyncSession, case: Case, *, key: bool) -> _Issuing:
+    """The number of the case's next notice, the name of the org that holds it and
+    (``key``) the org's current signing key, in one statement."""
     issued = select(func.count()).where(CaseNotice.case_number == case.number)
     name = select(ServiceOrg.name).where(ServiceOrg.code == case.org_code)
-    row = (await session.execute(select(issued.scalar_subquery(), name.scalar_subquery()))).one()
-    return 1 + (row[0] or 0), row[1] if row[1] is not None else case.org_code
+    columns = [issued.scalar_subquery(), name.scalar_subquery()]
+    if key:
+        current = current_key(case.org_code).subquery()
+        columns += [select(current.c.kid).scalar_subquery()]
+        columns += [select(current.c.private_pem).scalar_subquery()]
+    row = (await session.execute(select(*columns))).one()
+    org_name = row[1] if row[1] is not None else case.org_code
+    kid, pem = (row[2], row[3]) if key else (None, None)
+    return _Issuing(1 + (row[0] or 0), org_name, kid, pem)
 
 
 async def issue(
@@ -151,7 +169,8 @@ async def issue(
     signer: OrgSigner | None,
 ) -> CaseNotice:
     """Write one notice of ``case`` by the org that holds it now, in this store."""
-    seq, org_name = await _next_seq_and_org_name(session, case)
+    issuing = await _issuing_read(session, case, key=signer is not None)
+    seq, org_name = issuing.seq, issuing.org_name
     content: dict[str, Any] = {
         "v": 1,
         "kind": kind.value,
@@ -174,7 +193,10 @@ async def issue(
     )
     if signer is not None:
         # the claims are the row's own fields: sealed before it is written, one INSERT
-        await seal(session, row, signer, now)
+        if issuing.kid is not None and issuing.private_pem is not None:
+            seal_by(row, issuing.kid, signer.key_of(issuing.kid, issuing.private_pem))
+        else:
+            await seal(session, row, signer, now)  # the org's first key, made here
     # what is pending is written first, as the session's flush of the row did; then the
     # row by one Core INSERT, without the unit of work's bookkeeping for it (nothing
     # else in the transaction changes it; it is returned as written, not in the session)

@@ -15,6 +15,7 @@ from typing import Any
 
 import jwt
 import orjson
+from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.licences.keys import ALGORITHM, OrgSigner, PublicKey
@@ -47,8 +48,14 @@ def notice_claims(row: CaseNotice) -> dict[str, Any]:
 async def seal(session: AsyncSession, row: CaseNotice, signer: OrgSigner, now: dt.datetime) -> str:
     """Sign the notice with its org's current key, in the caller's transaction. The
     claims come from the row alone: sealed now or later, they say the same."""
-    row.kid, key = await signer.signing_key(session, row.org_code, now)
-    row.token = sign(notice_claims(row), row.kid, key, NOTICE_TYP)
+    kid, key = await signer.signing_key(session, row.org_code, now)
+    return seal_by(row, kid, key)
+
+
+def seal_by(row: CaseNotice, kid: str, key: ec.EllipticCurvePrivateKey) -> str:
+    """Sign the notice with the org's key ``kid`` (its current one, read by the caller)."""
+    row.kid = kid
+    row.token = sign(notice_claims(row), kid, key, NOTICE_TYP)
     return row.token
 
 

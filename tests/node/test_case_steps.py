@@ -29,7 +29,9 @@ from levels.common.errors import DomainError, ErrorCode
 from levels.licences.models import ELicence, LicenceKey
 from levels.node.steps import encode_actor, encode_input
 from tests.auth.conftest import own_hub
-from tests.node.conftest import MakeClient
+from tests.conftest import BACKEND
+from tests.node.conftest import MakeClient, statements
+from tests.resolvers.test_statement_counts import ACCEPT_STATEMENTS
 from tests.scenarios.desk import DISABILITY_CARD, STAFF, YUCI_ORG, Desk, at
 
 YUCI = "140702000000"  # 榆次区
@@ -77,20 +79,23 @@ async def events(nodes: NodeRegistry, number: str) -> list[AuditEvent]:
 
 
 async def test_a_step_is_taken_at_the_node_with_its_audit_event_in_its_chain(
-    desk: Desk, nodes: NodeRegistry, node_client: MakeClient
+    desk: Desk, nodes: NodeRegistry, node_client: MakeClient, node_apps: dict[str, Any]
 ) -> None:
     case = await submitted(desk)
     number = case["number"]
 
-    answer = await node_client("county").take_case_step(
-        number,
-        "ACCEPT",
-        actor=actor(desk, "yuci.receptionist"),
-        now=desk.hub.clock.now(),
-        given=encode_input(StepInput(expected_version=case["version"])),
-    )
+    with statements(node_apps["county"]) as counted:
+        answer = await node_client("county").take_case_step(
+            number,
+            "ACCEPT",
+            actor=actor(desk, "yuci.receptionist"),
+            now=desk.hub.clock.now(),
+            given=encode_input(StepInput(expected_version=case["version"])),
+        )
 
     assert answer["error"] is None and answer["moved"] is False
+    # the same transaction as the hub's acceptCase on a store of its own
+    assert counted["n"] == ACCEPT_STATEMENTS[BACKEND], counted
     assert answer["columns"]["status"] == "ACCEPTED"
     assert answer["columns"]["version"] == case["version"] + 1
     async with nodes[Level.COUNTY].sessions() as session:

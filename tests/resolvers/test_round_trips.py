@@ -13,6 +13,7 @@ import asyncpg
 import asyncpg.connection
 import asyncpg.prepared_stmt
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
 from gateway.nodes import NodeRegistry, count_statements
@@ -185,3 +186,30 @@ async def test_accepting_a_case_is_one_transaction_of_round_trips(
     simple = round_trips.count("execute")  # BEGIN and COMMIT
     executed = len(round_trips) - simple - round_trips.count("prepare")
     assert (simple, executed) == (2, statements), round_trips
+
+
+async def test_accepting_a_case_holds_its_divisions_audit_head_for_its_last_statements(
+    gql: GraphQLClient, nodes: NodeRegistry, waiting: Waiting
+) -> None:
+    """Every write of a division waits for its audit head: acceptCase locks it by its
+    second-to-last statement and writes the event and the head's move by its last,
+    then commits — the case, its timers and its notice are written before."""
+    staff = bearer(waiting.receptionist)
+    engine = nodes[Level.COUNTY].engine.sync_engine
+    seen: list[str] = []
+
+    def statement(*args: Any) -> None:
+        seen.append(" ".join(str(args[2]).split()))
+
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        body = await gql(ACCEPT, {"number": waiting.numbers[0]}, **staff)
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    assert body["data"]["acceptCase"]["errors"] == [], body
+    assert len(seen) == ACCEPT_STATEMENTS["postgres"]
+    heads = [i for i, s in enumerate(seen) if "audit_heads" in s]
+    assert heads == [len(seen) - 2, len(seen) - 1], seen
+    assert seen[-2].startswith("SELECT") and seen[-2].endswith("FOR UPDATE"), seen
+    assert "INSERT INTO audit_events" in seen[-1], seen
+    assert any(s.startswith("INSERT INTO case_notices") for s in seen[:-2]), seen
