@@ -203,9 +203,10 @@ async def apply_due(
     """Do to case ``number``, in the caller's transaction, what the worker's pass would
     have done by ``now``: fire its due timers (oldest first), then issue the cards its
     clock has earned. True when anything changed (the caller keeps it even when the
-    write that follows is refused). The timers are locked before the case, in the
-    order the pass locks them, so a write and a pass may wait for each other but never
-    deadlock."""
+    write that follows is refused). The caller holds the case locked (its first
+    statement, ``levels/node/steps.py: read_locked``) and the timers are locked after
+    it, the order the pass locks them in (``timers.fire_due_timers``), so a write and a
+    pass never deadlock."""
     due = (
         await session.scalars(
             select(CaseTimer)

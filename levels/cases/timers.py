@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from levels.cases import locks
 from levels.cases.due import Calendar, fire_timer, issue_case_cards, pending
 from levels.cases.enums import CardClock, CardColor, CaseStatus
 from levels.cases.models import Case, CaseTimer, SupervisionCard
@@ -51,16 +52,22 @@ async def fire_due_timers(
     committed firing (to tell subscribers)."""
     async with sessions() as session:
         due = (
-            await session.scalars(
-                select(CaseTimer.id)
+            await session.execute(
+                select(CaseTimer.id, CaseTimer.case_number)
                 .where(*pending(now))
                 .order_by(CaseTimer.due_at, CaseTimer.id)
                 .limit(limit)
             )
         ).all()
     fired = 0
-    for timer_id in due:
+    for timer_id, number in due:
         async with sessions.begin() as session:
+            # the case before its timer, the order a write locks them in (its first
+            # statement locks the case, then ``apply_due`` its timers): one order, so a
+            # write and a pass never deadlock. A case a write holds is passed over: the
+            # write fires its due timers itself, and the next pass finds the rest.
+            if not await lock_case(session, number):
+                continue
             timer = await session.scalar(
                 select(CaseTimer)
                 .where(CaseTimer.id == timer_id, CaseTimer.fired_at.is_(None))
@@ -76,6 +83,19 @@ async def fire_due_timers(
         if on_fired is not None:
             await on_fired(changed)
     return fired
+
+
+async def lock_case(session: AsyncSession, number: str) -> bool:
+    """Lock case ``number`` for the caller's transaction unless someone holds it (``SKIP
+    LOCKED`` on PostgreSQL); True when locked (the rules asking for it locked then find
+    it held, ``locks.py``), False when held elsewhere or gone."""
+    case = await session.scalar(
+        select(Case).where(Case.number == number).with_for_update(skip_locked=True)
+    )
+    if case is None:
+        return False
+    locks.mark(session, number)
+    return True
 
 
 RUNNING = (CaseStatus.ACCEPTED, CaseStatus.UNDER_REVIEW)

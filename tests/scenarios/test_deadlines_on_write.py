@@ -5,12 +5,21 @@ kept, though the step is refused."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from gateway.nodes import NodeRegistry
 from gateway.timers import fire_all
+from levels.calendar.workdays import load_calendar
+from levels.cases.due import apply_due
+from levels.cases.timers import fire_due_timers
 from levels.common.clock import FixedClock
+from levels.common.enums import Level
+from levels.node.steps import read_locked
+from tests.conftest import BACKEND
 from tests.scenarios.desk import (
     CASE,
     DISABILITY_CARD,
@@ -24,6 +33,10 @@ from tests.scenarios.test_one_window_and_joint import RESIDENT1_ID, windows
 
 CARDS = """query($number: String!) {
   case(number: $number) { status supervisionCards { color dueOn } timeline { action } } }"""
+
+
+async def calendar_of(session: Any) -> Any:
+    return await load_calendar(session=session)
 
 
 def codes(payload: dict[str, Any]) -> list[str]:
@@ -187,3 +200,32 @@ async def test_a_case_overdue_gets_its_cards_before_its_clock_stops(
     await fire_all(nodes, FixedClock(at(due + dt.timedelta(days=2))))
     again = (await desk.run("yuci.supervisor", CARDS, number=number))["case"]
     assert again["supervisionCards"] == case["supervisionCards"]
+
+
+@pytest.mark.skipif(BACKEND != "postgres", reason="row locks: SQLite takes one writer at a time")
+async def test_a_pass_while_a_write_holds_the_case_neither_waits_for_the_other(
+    desk: Desk, nodes: NodeRegistry
+) -> None:
+    """A write locks its case first and then the case's due timers; the pass locks the
+    case before a timer too, and passes over a case a write holds. In the old order
+    (timer, then case) the two deadlocked on PostgreSQL and one of them failed."""
+    received = dt.date(2026, 9, 29)
+    await desk.travel(at(received))
+    materials = await desk.materials("000700400100")
+    number = (await desk.submit("resident1", DISABILITY_CARD, materials[:-1]))["case"]["number"]
+    late = at(dt.date(2026, 10, 10), 9)  # its deemed acceptance fell due on Oct 10
+    county = nodes[Level.COUNTY].sessions
+    async with county.begin() as write:
+        assert await read_locked(write, number) is not None  # a step's first statement
+        # the pass runs while the write holds the case: it leaves the case to the write
+        fired_by_pass = await asyncio.wait_for(
+            fire_due_timers(county, now=late, calendar=calendar_of), timeout=60
+        )
+        assert fired_by_pass == 0
+        # the write fires what fell due (the pass did not take its timers from under it)
+        await apply_due(write, number, now=late, calendar=calendar_of)
+    case = (await desk.run("resident1", CASE, number=number))["case"]
+    assert case["status"] == "ACCEPTED" and case["clock"]["deemedAccepted"] is True
+    assert actions(case).count("DEEM_ACCEPTED") == 1
+    # a later pass finds nothing left for it
+    assert await fire_timers(nodes, at(dt.date(2026, 10, 10), 10)) == 0
