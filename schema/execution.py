@@ -127,6 +127,61 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # the READ guard's answer for each ready object of the request, by id, with
         # the object (kept alive, its id is not reused by another during the request)
         self._readable: dict[int, tuple[object, bool]] = {}
+        # per selection set (graphql-core collects it once per list, so its id is the
+        # same for every item): its ready leaves when every field of it is one, else
+        # None; with the selection set, kept alive so that its id is not reused
+        self._leaf_plans: dict[int, tuple[object, tuple[tuple[str, str, Any], ...] | None]] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """An object whose selected fields are all ready leaves (a material's ``name``,
+        a clock's ``state`` and ``dueOn``) is answered in one loop — no path, no call
+        per field; the first field that is not plain (null, an exception, a value that
+        does not serialise) sends the whole object down graphql-core's path."""
+        if self._plain and path is not None:
+            kept = self._leaf_plans.get(id(grouped_field_set))
+            if kept is None:
+                kept = self._leaf_plans[id(grouped_field_set)] = (
+                    grouped_field_set,
+                    self._leaf_plan(parent_type, grouped_field_set),
+                )
+            plan = kept[1]
+            if plan is not None:
+                results: dict[str, Any] = {}
+                for response_name, attribute, leaf in plan:
+                    value = getattr(source_value, attribute, None)
+                    if value is None or isinstance(value, Exception):
+                        break
+                    try:
+                        serialized = leaf.serialize(value)
+                    except Exception:
+                        break
+                    if serialized is None or serialized is Undefined:
+                        break
+                    results[response_name] = serialized
+                else:
+                    return results
+        return super().execute_fields(
+            parent_type, source_value, path, grouped_field_set, position_context
+        )
+
+    def _leaf_plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: Any
+    ) -> tuple[tuple[str, str, Any], ...] | None:
+        plan = []
+        for response_name, field_details_list in grouped_field_set.items():
+            field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
+            ready = getattr(field_def.resolve, READY, None) if field_def is not None else None
+            if ready is None or ready[1] is LIST or ready[1] is ONE:
+                return None
+            plan.append((response_name, ready[0], ready[1]))
+        return tuple(plan) if plan else None
 
     def execute_field(
         self,
