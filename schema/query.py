@@ -29,6 +29,7 @@ from resolvers import publication as publication_resolvers
 from resolvers import supervision as supervision_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
 from schema.case_inputs import CaseFilter
+from schema.ready_cases import ready_cases
 from schema.cases import CaseType
 from schema.divisions import Division, Window
 from schema.enums import Level
@@ -115,7 +116,9 @@ class Query(ReportQuery):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[CaseType]:
-        return await cases.cases(info, filter, first, after)
+        page = await cases.cases(info, filter, first, after)
+        await ready_cases(info, [edge.node for edge in page.edges])
+        return page
 
     @strawberry.field(
         description="A case's audit trail and whether its node's chain verifies "
