@@ -29,7 +29,6 @@ from resolvers import publication as publication_resolvers
 from resolvers import supervision as supervision_resolvers
 from schema.audit import AuditEvent, AuditFilter, AuditTrail
 from schema.case_inputs import CaseFilter
-from schema.ready_cases import ready_cases
 from schema.cases import CaseType
 from schema.divisions import Division, Window
 from schema.enums import Level
@@ -51,6 +50,7 @@ from schema.outbox import OutboxMessageFilter, OutboxMessageType
 from schema.proxy import ProxyAuthorizationFilter, ProxyAuthorizationType, VillageLedgerEntry
 from schema.publication import CataloguePublication
 from schema.publicity import PublicDecision
+from schema.ready_cases import ready_cases
 from schema.relay import Connection, Node
 from schema.report_operations import ReportQuery
 from schema.supervision import SupervisionReport

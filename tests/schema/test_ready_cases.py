@@ -14,8 +14,8 @@ from tests.auth.conftest import bearer, signed_in
 from tests.conftest import GraphQLClient
 
 CLOCK = "clock { state acceptedOn dueOn workingDaysLeft promisedLimitDays provisional }"
-PAGE = "query { cases(first: 20) { edges { node { number %s } } } }" % CLOCK
-ONE = "query($n: String!) { case(number: $n) { number %s } }" % CLOCK
+PAGE = "query { cases(first: 20) { edges { node { number " + CLOCK + " } } } }"
+ONE = "query($n: String!) { case(number: $n) { number " + CLOCK + " } }"
 
 
 @pytest.fixture
