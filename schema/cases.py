@@ -315,7 +315,7 @@ class CaseType(CaseLanguageFields, VillageServiceFields, ToleranceOfCase, Node):
     )
     async def clock(self, info: Info) -> CaseClock:
         if self.ready_clock is not UNREADY:  # when a schema extension sees every field
-            return self.ready_clock  # type: ignore[no-any-return]
+            return self.ready_clock
         row = self.row
         today = china_date(info.context.clock.now())
         calendar = None
