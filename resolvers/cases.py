@@ -519,12 +519,15 @@ async def cases(
         # a referred case is listed once, where it is now
         stmt = stmt.where(_case.c.status != CaseStatus.REFERRED)
 
+    # the first page's statement, built once for every node (a later page's adds the
+    # node's position: WHERE composes under the LIMIT)
+    first_page = stmt.order_by(_case.c.number).limit(size + 1)
+
     async def fetch(node: Node, session: AsyncSession) -> Sequence[ReadRow | Case]:
-        page = stmt.order_by(_case.c.number)
         position = start.get(node.id)
-        if position is not None:
-            page = page.where(_case.c.number > position)
-        return await rows(session, page.limit(size + 1))
+        if position is None:
+            return await rows(session, first_page)
+        return await rows(session, first_page.where(_case.c.number > position))
 
     # a node reached through its API serves an account's own cases (``casesOf``) or a
     # division's range of cases (``cases``), the filter's conditions applied there

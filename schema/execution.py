@@ -39,6 +39,7 @@ import strawberry
 from graphql import (
     GraphQLEnumType,
     GraphQLField,
+    GraphQLList,
     GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -127,6 +128,85 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # the READ guard's answer for each ready object of the request, by id, with
         # the object (kept alive, its id is not reused by another during the request)
         self._readable: dict[int, tuple[object, bool]] = {}
+        # per selection set (graphql-core collects it once per list, so its id is the
+        # same for every item): its ready leaves when every field of it is one, else
+        # None; with the selection set, kept alive so that its id is not reused
+        self._leaf_plans: dict[int, tuple[object, tuple[tuple[str, str, Any], ...] | None]] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        """An object whose selected fields are all ready leaves (a material's ``name``,
+        a clock's ``state`` and ``dueOn``) is answered in one loop — no path, no call
+        per field; the first field that is not plain (null, an exception, a value that
+        does not serialise) sends the whole object down graphql-core's path."""
+        if self._plain and path is not None:
+            plan = self._plan_of(parent_type, grouped_field_set)
+            if plan is not None:
+                results = _leaf_values(source_value, plan)
+                if results is not None:
+                    return results
+        return super().execute_fields(
+            parent_type, source_value, path, grouped_field_set, position_context
+        )
+
+    def _plan_of(self, parent_type: GraphQLObjectType, grouped_field_set: Any) -> Any:
+        kept = self._leaf_plans.get(id(grouped_field_set))
+        if kept is None:
+            kept = self._leaf_plans[id(grouped_field_set)] = (
+                grouped_field_set,
+                self._leaf_plan(parent_type, grouped_field_set),
+            )
+        return kept[1]
+
+    def _ready_list(
+        self, return_type: GraphQLOutputType, field_details_list: FieldDetailsList, value: Any
+    ) -> list[dict[str, Any]] | None:
+        """A ready list of objects whose selected fields are all ready leaves (a page's
+        materials' names): each item's answer made in one loop, without graphql-core's
+        completion per item. None (graphql-core completes it) when anything is not
+        plain: a null item or leaf, a directive on the field (``@stream``), a type
+        with ``is_type_of``, a deferred fragment."""
+        listed = return_type.of_type if isinstance(return_type, GraphQLNonNull) else return_type
+        if not isinstance(listed, GraphQLList) or not isinstance(value, list):
+            return None
+        item_type = listed.of_type
+        if isinstance(item_type, GraphQLNonNull):
+            item_type = item_type.of_type
+        if not isinstance(item_type, GraphQLObjectType) or item_type.is_type_of is not None:
+            return None
+        if any(details.node.directives for details in field_details_list):
+            return None
+        grouped_field_set, deferred, _ = self.collect_subfields(item_type, field_details_list)
+        if deferred:
+            return None
+        plan = self._plan_of(item_type, grouped_field_set)
+        if plan is None:
+            return None
+        answers = []
+        for item in value:
+            answer = _leaf_values(item, plan)
+            if answer is None:
+                return None
+            answers.append(answer)
+        return answers
+
+    def _leaf_plan(
+        self, parent_type: GraphQLObjectType, grouped_field_set: Any
+    ) -> tuple[tuple[str, str, Any], ...] | None:
+        plan = []
+        for response_name, field_details_list in grouped_field_set.items():
+            field_def = self.schema.get_field(parent_type, field_details_list[0].node.name.value)
+            ready = getattr(field_def.resolve, READY, None) if field_def is not None else None
+            if ready is None or ready[1] is LIST or ready[1] is ONE:
+                return None
+            plan.append((response_name, ready[0], ready[1]))
+        return tuple(plan) if plan else None
 
     def execute_field(
         self,
@@ -184,6 +264,9 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
         try:
             if guard is not None:
                 value = self._guarded(value, guard)
+            ready = self._ready_list(return_type, field_details_list, value)
+            if ready is not None:
+                return ready
             completed = self.complete_value(
                 return_type, field_details_list, info, path, value, position_context
             )
@@ -225,3 +308,22 @@ class ReadyLeavesExecutionContext(StrawberryGraphQLCoreExecutionContext):
         except Exception as raw_error:
             self.handle_field_error(raw_error, return_type, field_details_list, path)
             return None
+
+
+def _leaf_values(source: Any, plan: tuple[tuple[str, str, Any], ...]) -> dict[str, Any] | None:
+    """An object's answer from its ready leaves, or None at the first that is not plain
+    (null, an exception, a value that does not serialise): graphql-core's path then
+    completes the object and reports it at its path."""
+    results: dict[str, Any] = {}
+    for response_name, attribute, leaf in plan:
+        value = getattr(source, attribute, None)
+        if value is None or isinstance(value, Exception):
+            return None
+        try:
+            serialized = leaf.serialize(value)
+        except Exception:
+            return None
+        if serialized is None or serialized is Undefined:
+            return None
+        results[response_name] = serialized
+    return results

@@ -141,6 +141,21 @@ class Fee:
     basis: str = strawberry.field(description="The legal basis of the fee")
 
 
+def _special_procedures(row: models.MatterImplementation | ReadRow) -> list[SpecialProcedure]:
+    return [
+        SpecialProcedure(
+            kind=SpecialProcedureKind(p["kind"]),
+            time_limit_days=p["timeLimitDays"],
+            basis=p.get("basis"),
+        )
+        for p in row.special_procedures
+    ]
+
+
+def _fees(row: models.MatterImplementation | ReadRow) -> list[Fee]:
+    return [Fee(name=f["name"], amount_yuan=f["amountYuan"], basis=f["basis"]) for f in row.fees]
+
+
 @strawberry.type(description="实施清单事项: how one body implements a catalogue matter")
 class MatterImplementation(Node):
     implementation_code: str = strawberry.field(
@@ -160,19 +175,25 @@ class MatterImplementation(Node):
     )
     conditions: str = strawberry.field(description="The conditions an applicant must meet")
     special_procedures: list[SpecialProcedure] = strawberry.field(
-        description="Steps whose time is not counted, with their limits"
+        resolver=lambda root: _special_procedures(root.row),
+        description="Steps whose time is not counted, with their limits",
     )
-    fees: list[Fee] = strawberry.field(description="What it costs")
+    fees: list[Fee] = strawberry.field(
+        resolver=lambda root: _fees(root.row), description="What it costs"
+    )
     max_visits: int = strawberry.field(description="0 = 一趟不用跑, 1 = 最多跑一次")
     online_level: OnlineLevel = strawberry.field(description="How far it can be done online")
     delivery_methods: list[DeliveryMethod] = strawberry.field(
-        description="How results are handed over"
+        resolver=lambda root: [DeliveryMethod(m) for m in root.row.delivery_methods],
+        description="How results are handed over",
     )
     village_modes: list[VillageServiceMode] = strawberry.field(
-        description="What a village station may do for it: 即时办理, 全程代办, 陪同办理, 上门办理"
+        resolver=lambda root: [VillageServiceMode(m) for m in root.row.village_modes],
+        description="What a village station may do for it: 即时办理, 全程代办, 陪同办理, 上门办理",
     )
     receive_levels: list[Level] = strawberry.field(
-        description="Levels below this one where a resident may hand the application in"
+        resolver=lambda root: [Level(v) for v in root.row.receive_levels],
+        description="Levels below this one where a resident may hand the application in",
     )
     preliminary_review: bool = strawberry.field(description="The town reviews first (初审)")
     referral_limit_days: int | None = strawberry.field(
@@ -188,6 +209,9 @@ class MatterImplementation(Node):
     department_id: strawberry.Private[str | None]
     delegated_from_code: strawberry.Private[str | None]
     delegation_id: strawberry.Private[str | None]
+    # the row it was read from: the lists above are made from it when a query selects
+    # them (a page of 50 items made ~250 lists, and their objects, few queries ask for)
+    row: strawberry.Private[Any] = None
     # what the page it is on loaded for all its items (``schema/ready_items.py``):
     # ready values, answered without a resolver call; a list is None, an object
     # UNREADY, until the page sets it
@@ -214,22 +238,8 @@ class MatterImplementation(Node):
             promised_time_limit_days=row.promised_time_limit_days,
             promise_exception_reason=row.promise_exception_reason,
             conditions=row.conditions,
-            special_procedures=[
-                SpecialProcedure(
-                    kind=SpecialProcedureKind(p["kind"]),
-                    time_limit_days=p["timeLimitDays"],
-                    basis=p.get("basis"),
-                )
-                for p in row.special_procedures
-            ],
-            fees=[
-                Fee(name=f["name"], amount_yuan=f["amountYuan"], basis=f["basis"]) for f in row.fees
-            ],
             max_visits=row.max_visits,
             online_level=row.online_level,
-            delivery_methods=[DeliveryMethod(m) for m in row.delivery_methods],
-            village_modes=[VillageServiceMode(m) for m in row.village_modes],
-            receive_levels=[Level(v) for v in row.receive_levels],
             preliminary_review=row.preliminary_review,
             referral_limit_days=row.referral_limit_days,
             issues_licence_type=row.issues_licence_type,
@@ -239,6 +249,7 @@ class MatterImplementation(Node):
             department_id=row.department_id,
             delegated_from_code=row.delegated_from,
             delegation_id=row.delegation_id,
+            row=row,
         )
 
     # each resolver answers a ready value first: when a schema extension sees every

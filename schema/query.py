@@ -50,6 +50,7 @@ from schema.outbox import OutboxMessageFilter, OutboxMessageType
 from schema.proxy import ProxyAuthorizationFilter, ProxyAuthorizationType, VillageLedgerEntry
 from schema.publication import CataloguePublication
 from schema.publicity import PublicDecision
+from schema.ready_cases import ready_cases
 from schema.relay import Connection, Node
 from schema.report_operations import ReportQuery
 from schema.supervision import SupervisionReport
@@ -115,7 +116,9 @@ class Query(ReportQuery):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[CaseType]:
-        return await cases.cases(info, filter, first, after)
+        page = await cases.cases(info, filter, first, after)
+        await ready_cases(info, [edge.node for edge in page.edges])
+        return page
 
     @strawberry.field(
         description="A case's audit trail and whether its node's chain verifies "

@@ -284,3 +284,31 @@ async def test_a_relation_whose_store_is_down_is_reported_per_item_as_before(
         ("matterImplementations", "nodes", n, "matter") for n in range(4)
     ]
     assert {code for _, code in errors} == {"NODE_UNAVAILABLE"}
+
+
+LEAVES = """
+query($first: Int) {
+  matterImplementations(first: $first, filter: {level: COUNTY, status: PUBLISHED}) {
+    edges { node { implementationCode materials { %s } } }
+  }
+}"""
+
+
+async def test_a_list_of_leaves_answers_as_graphql_core_completes_it(gql: GraphQLClient) -> None:
+    """Materials whose selected fields are all plain attributes are answered in one
+    loop; with ``__typename`` (not a ready leaf) or a nullable leaf that is null
+    (``satisfiedByLicenceType``), graphql-core completes them: the same values, aliases
+    and order either way."""
+    fields = "n: name form copies name tolerable"
+    fast = await gql(LEAVES % fields, {"first": 50})
+    slow = await gql(LEAVES % f"__typename {fields} satisfiedByLicenceType", {"first": 50})
+    assert "errors" not in fast and "errors" not in slow, (fast, slow)
+    fast_items = [e["node"]["materials"] for e in fast["data"]["matterImplementations"]["edges"]]
+    slow_items = [e["node"]["materials"] for e in slow["data"]["matterImplementations"]["edges"]]
+    assert sum(len(m) for m in fast_items) > 20
+    for listed, completed in zip(fast_items, slow_items, strict=True):
+        for answer, full in zip(listed, completed, strict=True):
+            assert list(answer) == ["n", "form", "copies", "name", "tolerable"]
+            assert answer == {k: full[k] for k in answer}
+            assert full["__typename"] == "Material"
+    assert any(m["satisfiedByLicenceType"] is None for ms in slow_items for m in ms)
