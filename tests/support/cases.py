@@ -3,6 +3,7 @@ written them: copies of one of its demo cases under numbers of their own."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import select
@@ -51,3 +52,14 @@ async def copy_demo_case(session: AsyncSession, *where: Any, **given: Any) -> Ca
     row = Case(**{**kept, "version": 1, **given})
     session.add(row)
     return row
+
+
+async def unused_number(session: AsyncSession, prefix: str, made: Iterator[int]) -> str:
+    """``prefix``-n for the first n of ``made`` that no case in ``session``'s store has
+    yet: the stores are shared by the session's tests, and a test module imported by
+    another under a second name counts from the start again."""
+    for n in made:
+        number = f"{prefix}-{n}"
+        if await session.get(Case, number) is None:
+            return number
+    raise AssertionError(f"no number left after {prefix}")

@@ -22,6 +22,7 @@ from auth.hub_tokens import HubKey
 from gateway.demo import load_demo
 from gateway.nodes import NodeRegistry, build_registry
 from gateway.settings import Settings
+from resolvers.breakers import NodeBreakers
 from tests.auth.conftest import own_hub
 from tests.conftest import (
     BACKEND,
@@ -65,6 +66,25 @@ class Federation:
     served: dict[str, NodeProcess]
     stores: NodeRegistry  # the nodes' own stores (as each node process reads them)
     hub: NodeRegistry  # the hub's registry: its own (empty) stores and the API clients
+    tmp: Path  # where the nodes run, with their map and the hub's key
+    env: dict[str, str]  # the nodes' environment
+    ports: dict[str, int]  # each node's port
+
+    async def revive(self) -> None:
+        """Every node serving again, on its port, the hub's breakers closed and its
+        clock at the demo's: what a test that stopped a node or moved the clock leaves
+        for the next one sharing the federation."""
+        if self.desk.hub.clock.now() != DEMO_NOW:
+            await self.desk.travel(DEMO_NOW)
+        for node_id, process in self.served.items():
+            if process.process.returncode is not None:
+                self.served[node_id] = await serve_node(
+                    node_id, self.env, self.tmp, port=self.ports[node_id]
+                )
+        breakers = self.hub.breakers
+        self.hub.breakers = NodeBreakers(
+            failures=breakers.failures, open_seconds=breakers.open_seconds
+        )
 
 
 @asynccontextmanager
@@ -121,7 +141,7 @@ async def federation_in(tmp: Path, *, on_backend: bool = False) -> AsyncIterator
         for node_id, port in ports.items():
             served[node_id] = await serve_node(node_id, env, tmp, port=port)
         async with own_hub(hub_settings, hub) as own:
-            yield Federation(Desk(own), served, stores, hub)
+            yield Federation(Desk(own), served, stores, hub, tmp, env, ports)
     finally:
         for process in served.values():
             await process.stop()

@@ -111,7 +111,7 @@ async def desk_over(stores: tuple[Settings, NodeRegistry], *signed_in: str) -> A
         yield d
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def county_stores(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
@@ -120,7 +120,7 @@ async def county_stores(
         yield made
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def county_nodes(county_stores: tuple[Settings, NodeRegistry]) -> NodeRegistry:
     return county_stores[1]
 
@@ -131,7 +131,7 @@ async def county_desk(county_stores: tuple[Settings, NodeRegistry]) -> AsyncIter
         yield d
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def mixed_stores(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
@@ -147,7 +147,7 @@ async def mixed_desk(mixed_stores: tuple[Settings, NodeRegistry]) -> AsyncIterat
         yield d
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 async def embedded_stores(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
@@ -164,9 +164,47 @@ async def embedded_desk(embedded_stores: tuple[Settings, NodeRegistry]) -> Async
         yield d
 
 
-@pytest.fixture(scope="module")
-async def federation(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Federation]:
-    """A city node and two county nodes as processes, and a hub reading them through
-    their API (``tests/support/federation.py``), once per module."""
+@pytest.fixture(scope="session")
+async def sqlite_federation(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Federation]:
     async with federation_in(tmp_path_factory.mktemp("processes")) as made:
         yield made
+
+
+@pytest.fixture(scope="session")
+def federation(sqlite_federation: Federation) -> Federation:
+    """A city node and two county nodes as processes over SQLite stores, and a hub
+    reading them through their API (``tests/support/federation.py``), once per session:
+    shared by every module, a test's writes are seen by the tests after it."""
+    return sqlite_federation
+
+
+@pytest.fixture(scope="session")
+async def postgres_federation(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> AsyncIterator[Federation]:
+    async with federation_in(tmp_path_factory.mktemp("processes-db"), on_backend=True) as made:
+        yield made
+
+
+@pytest.fixture(scope="session")
+def backend_federation(request: pytest.FixtureRequest) -> Federation:
+    """The federation over stores of the run's backend: on PostgreSQL, each node's
+    store and each of the hub's own a database of its own (once per session); on SQLite
+    the shared ``federation``."""
+    # not "federation" on SQLite: a module may name its own fixture so, over this one
+    shared = "postgres_federation" if BACKEND == "postgres" else "sqlite_federation"
+    made: Federation = request.getfixturevalue(shared)
+    return made
+
+
+@pytest.fixture(autouse=True)
+async def nodes_serving(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """After a test of the federation, its nodes serving again, the hub's breakers
+    closed and its clock at the demo's (a test may stop a node or move the clock): the
+    next test finds the federation whole."""
+    if "federation" not in request.fixturenames:
+        yield
+        return
+    federation: Federation = request.getfixturevalue("federation")
+    yield
+    await federation.revive()

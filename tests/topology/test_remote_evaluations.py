@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import AsyncIterator
 from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
@@ -40,7 +39,6 @@ from tests.support.federation import (
     Federation,
     assert_hub_untouched,
     count_rows,
-    federation_in,
     sql_desk,
 )
 from tests.support.outages import assert_unavailable, no_answer
@@ -103,14 +101,12 @@ FOLLOW_UP = (YUCI, "FollowUpRating", None)
 
 
 @pytest.fixture(scope="module")
-async def federation(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Federation]:
+def federation(backend_federation: Federation) -> Federation:
     """The city node and two county nodes as processes and a hub reading them through
-    their API, on the run's backend."""
-    tmp = tmp_path_factory.mktemp("processes")
-    async with federation_in(tmp, on_backend=True) as made:
-        for stores in (made.stores, made.hub):
-            assert stores[YUCI].url.startswith("postgresql") == (BACKEND == "postgres")
-        yield made
+    their API, on the run's backend (``tests/topology/conftest.py``)."""
+    for stores in (backend_federation.stores, backend_federation.hub):
+        assert stores[YUCI].url.startswith("postgresql") == (BACKEND == "postgres")
+    return backend_federation
 
 
 def _records(kind: str) -> tuple[str, str, str]:

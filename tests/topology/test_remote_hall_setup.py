@@ -18,7 +18,9 @@ from sqlalchemy import func, select
 
 from gateway.nodes import NodeRegistry
 from levels.audit.models import AuditEvent
+from levels.cases.service import Actor
 from levels.common.errors import DomainError, ErrorCode
+from levels.windows import service
 from levels.windows.models import Appointment, AppointmentSlot, WindowHours, WindowSetup
 from resolvers import nodewrites
 from tests.scenarios.desk import at
@@ -94,6 +96,12 @@ async def test_a_windows_setup_is_written_by_yucis_node(
 ) -> None:
     await _signed_in(federation, dt.date(2025, 11, 3))
     desk = federation.desk
+    # A02's posts empty, as the demo leaves them (other modules staff the window)
+    async with federation.stores[YUCI].sessions.begin() as session:
+        admin = Actor(id="yuci.admin", kind="STAFF")
+        await service.set_posts(
+            W02, None, None, session=session, actor=admin, now=desk.hub.clock.now()
+        )
     events = await _count(federation.stores, AuditEvent)
 
     with calls(federation, monkeypatch) as counted:

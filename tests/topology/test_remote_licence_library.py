@@ -12,7 +12,6 @@ written."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator
 from typing import Any
 
 import jwt
@@ -34,7 +33,6 @@ from tests.support.federation import (
     Federation,
     count_rows,
     every_page,
-    federation_in,
     sql_desk,
 )
 from tests.support.outages import assert_unavailable, named
@@ -51,11 +49,11 @@ HOLDER = "resident1"
 
 
 @pytest.fixture(scope="module")
-async def federation(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Federation]:
+def federation(backend_federation: Federation) -> Federation:
     """The three node processes over their own stores — PostgreSQL databases with
-    ``GOVHUB_TEST_BACKEND=postgres`` — and a hub reading them through their API."""
-    async with federation_in(tmp_path_factory.mktemp("library"), on_backend=True) as made:
-        yield made
+    ``GOVHUB_TEST_BACKEND=postgres`` — and a hub reading them through their API
+    (``tests/topology/conftest.py``)."""
+    return backend_federation
 
 
 async def _library(federation: Federation) -> list[ELicence]:

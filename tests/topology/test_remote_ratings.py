@@ -18,7 +18,7 @@ from levels.audit.models import AuditEvent
 from levels.cases.enums import CaseStatus
 from levels.evaluations.models import Evaluation, Rectification
 from tests.auth.conftest import bearer
-from tests.support.cases import copy_demo_case
+from tests.support.cases import copy_demo_case, unused_number
 from tests.support.federation import YUCI, Federation, assert_hub_untouched, count_rows
 from tests.support.outages import assert_unavailable, no_answer
 from tests.topology.test_remote_reads import calls
@@ -46,7 +46,7 @@ async def _decided(federation: Federation) -> str:
     async with federation.stores[YUCI].sessions() as session:
         row = await copy_demo_case(
             session,
-            number=f"140702000000-20261120-{next(_made)}",
+            number=await unused_number(session, "140702000000-20261120", _made),
             applicant_id=subject,
             status=CaseStatus.APPROVED,
         )

@@ -26,7 +26,7 @@ from tests.conftest import DEMO_NOW
 from tests.scenarios.desk import DISABILITY_CARD
 from tests.scenarios.test_referral import SUBSISTENCE
 from tests.scenarios.test_village_proxy import STATION
-from tests.support.cases import copy_demo_case
+from tests.support.cases import copy_demo_case, unused_number
 from tests.support.federation import YUCI, Federation, assert_hub_untouched, count_rows
 from tests.support.outages import assert_unavailable
 from tests.topology.test_remote_reads import calls
@@ -62,7 +62,7 @@ async def _at_the_station(federation: Federation, item: str, *, missing: str | N
         received = DEMO_NOW - dt.timedelta(hours=1)
         row = await copy_demo_case(
             session,
-            number=f"{VILLAGE}-20261120-{next(_made)}",
+            number=await unused_number(session, f"{VILLAGE}-20261120", _made),
             implementation_code=item,
             basic_code=item[-12:],
             division_code=VILLAGE,

@@ -16,7 +16,7 @@ from levels.audit.models import AuditEvent
 from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
 from tests.conftest import DEMO_NOW
-from tests.support.cases import copy_demo_case
+from tests.support.cases import copy_demo_case, unused_number
 from tests.support.federation import YUCI, Federation, count_rows
 from tests.support.outages import assert_unavailable, no_answer
 
@@ -42,7 +42,7 @@ async def _acceptable(federation: Federation) -> Case:
         row = await copy_demo_case(
             session,
             Case.org_code == viewer.org_code,
-            number=f"140702000000-20261120-{next(_made)}",
+            number=await unused_number(session, "140702000000-20261120", _made),
             status=CaseStatus.SUBMITTED,
             department_id=viewer.department_id,
             submitted_at=received,
