@@ -114,6 +114,7 @@ def timer_worker(runtime: NodeRuntime) -> Periodic:
     )
 
     async def step() -> bool:
+        await signer.ready()  # the key before any head is locked (``NodeHeadSigner.ready``)
         done = await fire_store(sessions, levels, clock.now(), signer)
         if any(done[k] for k in ("timers", "cards", "expired", "overdue")):
             log.info("node %s timers: %s", node.id, done)

@@ -97,6 +97,14 @@ class NodeHeadSigner:
         self._signer = signer
         self._now = now
 
+    async def ready(self) -> None:
+        """Make the node's key now, in a transaction of its own, if it has none yet.
+        ``sign`` runs while a head is locked; on SQLite a key first made there would
+        wait for the head's own transaction to end (the store's whole busy timeout,
+        then fail), so a pass calls this before it locks a head."""
+        async with self._sessions.begin() as session:
+            await self._signer.current_key(session, self._node, self._now())
+
     async def sign(self, data: bytes) -> tuple[str, str]:
         async with self._sessions.begin() as session:
             kid, key = await self._signer.current_key(session, self._node, self._now())
