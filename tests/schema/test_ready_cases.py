@@ -3,32 +3,13 @@ clock a case answers alone, its node's calendar read once, no awaitable per case
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-import pytest
-
 from gateway.nodes import NodeRegistry, count_statements
-from schema.execution import ReadyLeavesExecutionContext
 from tests.auth.conftest import bearer, signed_in
 from tests.conftest import GraphQLClient
 
 CLOCK = "clock { state acceptedOn dueOn workingDaysLeft promisedLimitDays provisional }"
 PAGE = "query { cases(first: 20) { edges { node { number " + CLOCK + " } } } }"
 ONE = "query($n: String!) { case(number: $n) { number " + CLOCK + " } }"
-
-
-@pytest.fixture
-def awaitables(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    seen: list[str] = []
-    original = ReadyLeavesExecutionContext.complete_awaitable_value
-
-    def counting(self: Any, return_type: Any, *args: Any, **kw: Any) -> Any:
-        seen.append(str(return_type))
-        return original(self, return_type, *args, **kw)
-
-    monkeypatch.setattr(ReadyLeavesExecutionContext, "complete_awaitable_value", counting)
-    yield seen
 
 
 async def test_a_page_of_cases_answers_each_clock_as_the_case_alone(

@@ -7,7 +7,7 @@ the READ guard hides or refuses the same objects either way."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,6 @@ from gateway.nodes import NodeRegistry, count_statements
 from gateway.settings import Settings
 from levels.common.enums import Level
 from schema.divisions import ServiceOrg
-from schema.execution import ReadyLeavesExecutionContext
 from schema.matters import Matter
 from tests.auth.conftest import own_hub
 from tests.conftest import GraphQLClient
@@ -75,20 +74,6 @@ ONE = """
 query($id: ID!) {
   node(id: $id) { ... on MatterImplementation { materials { name form copies } } }
 }"""
-
-
-@pytest.fixture
-def awaitables(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """The field values graphql-core completes as awaitables (a future each)."""
-    seen: list[str] = []
-    original = ReadyLeavesExecutionContext.complete_awaitable_value
-
-    def counting(self: Any, return_type: Any, *args: Any, **kw: Any) -> Any:
-        seen.append(str(return_type))
-        return original(self, return_type, *args, **kw)
-
-    monkeypatch.setattr(ReadyLeavesExecutionContext, "complete_awaitable_value", counting)
-    yield seen
 
 
 async def _run(
