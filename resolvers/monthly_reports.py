@@ -66,16 +66,9 @@ async def _filed(
     workday = ctx.settings.monthly_report_workday
     client = node.client
     if client is None:
-        draft = filing.Filing(
-            org=org,
-            period=ask.period(),
-            figures=dict(ask.figures),
-            filed_by=ask.filed_by,
-            filed_by_name=ask.filed_by_name,
-        )
         async with node.sessions.begin() as session:
             return await node_reports.file_in(
-                session, draft, actor=actor_of(info), now=now, workday=workday
+                session, ask.draft(org), actor=actor_of(info), now=now, workday=workday
             )
     actor = encode_actor(actor_of(info))
     answer = await guarded(

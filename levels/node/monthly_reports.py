@@ -73,6 +73,16 @@ class FilingAsk:
         except DomainError as e:
             raise DomainError(e.code, field=["input", "month"]) from None
 
+    def draft(self, org: ServiceOrg) -> filing.Filing:
+        """The filing of ``org``'s report this asks for."""
+        return filing.Filing(
+            org=org,
+            period=self.period(),
+            figures=dict(self.figures),
+            filed_by=self.filed_by,
+            filed_by_name=self.filed_by_name,
+        )
+
 
 @dataclass(frozen=True)
 class FilingOutcome:
@@ -101,14 +111,7 @@ async def file_report(
         )
         if org is None:
             raise DomainError(ErrorCode.ORG_NOT_FOUND, field=["input", "orgCode"])
-        draft = filing.Filing(
-            org=org,
-            period=ask.period(),
-            figures=dict(ask.figures),
-            filed_by=ask.filed_by,
-            filed_by_name=ask.filed_by_name,
-        )
-        return await file_in(session, draft, actor=actor, now=now, workday=workday)
+        return await file_in(session, ask.draft(org), actor=actor, now=now, workday=workday)
 
     row, error = await written(sessions, work)
     return FilingOutcome(row, error)
