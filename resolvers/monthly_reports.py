@@ -90,10 +90,8 @@ async def _filed(
 async def file_monthly_report(info: Info, input: Any) -> MonthlyReportPayload:
     ctx = info.context
     try:
-        _found_at, org = await find_org(info, input.org_code, ["input", "orgCode"])
-        # the org's own level: a node keeping several finds a town's centre by its
-        # credit code at whichever of them it is asked for first
-        if Level(org.level) is not Level.TOWN:
+        level, org = await find_org(info, input.org_code, ["input", "orgCode"])
+        if level is not Level.TOWN:
             raise DomainError(SupervisionErrorCode.NOT_A_TOWN_CENTRE, field=["input", "orgCode"])
         target = Target(Resource.MONTHLY_REPORT, division_code=org.division_code, org_code=org.code)
         require(ctx.viewer, Action.FILE_REPORT, target)

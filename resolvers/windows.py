@@ -89,7 +89,8 @@ def window_key(value: str, field: str = "windowId") -> tuple[Level, str]:
 
 
 async def find_org(info: Info, org_code: str, field: Sequence[str]) -> tuple[Level, ServiceOrg]:
-    """An org by its division code (12 digits) or its credit code (18 characters)."""
+    """An org by its division code (12 digits) or its credit code (18 characters), with
+    its level."""
     ctx = info.context
     code = (org_code or "").strip()
     level = level_of_division(code)
@@ -105,9 +106,11 @@ async def find_org(info: Info, org_code: str, field: Sequence[str]) -> tuple[Lev
             *(ctx.loaders.service_org_by_code.load((lv, credit)) for lv in batch),
             return_exceptions=True,
         )
-        for lv, row in zip(batch, found, strict=True):
+        for row in found:
             if row is not None and not isinstance(row, BaseException):  # a Core row (loaders)
-                return lv, row
+                # the org's own level: a node holding several levels finds a town's org
+                # when asked at the county's too
+                return Level(row.level), row
         for failed in found:
             # a node that did not answer may hold it: not "not found" (NODE_UNAVAILABLE)
             if isinstance(failed, Exception) and not isinstance(failed, DomainError):
