@@ -39,7 +39,7 @@ from sqlalchemy import literal_column, select
 
 from levels.audit.chain import verify_chain
 from levels.audit.models import AuditEvent
-from levels.cases.service import Actor
+from levels.cases.service import Actor, china_date
 from levels.common.enums import Level, MatterStatus
 from levels.common.models import MatterImplementation
 from levels.county.delegation import DelegationDraft, delegate_matter, revoke_delegation
@@ -131,7 +131,11 @@ async def delegate_and_revoke(cluster: Cluster, sent: Sent) -> None:
     now = cluster.now()
     async with sessions.begin() as session:
         draft = DelegationDraft(
-            COUNTY_ITEM, [XIUWEN], "《委托决定》（榆政发〔2026〕1号）", now.date()
+            # today where the county is: from 16:00 UTC it is already tomorrow there
+            COUNTY_ITEM,
+            [XIUWEN],
+            "《委托决定》（榆政发〔2026〕1号）",
+            china_date(now),
         )
         view, _ = await delegate_matter(
             draft, towns_of_county=None, session=session, actor=YUCI_ADMIN, now=now
