@@ -6,6 +6,7 @@ plus 修文镇 (140702101, a town of 榆次区) on a node of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -111,12 +112,27 @@ async def desk_over(stores: tuple[Settings, NodeRegistry], *signed_in: str) -> A
         yield d
 
 
+# the session's store registries built so far (the fixtures below): their pools are
+# emptied after each module, else the idle connections of a dozen per-county stores,
+# the mixed map's, the embedded one's and the federations' stay open all session and
+# PostgreSQL refuses more clients ("too many clients already", max_connections=100)
+BUILT: list[NodeRegistry] = []
+
+
+@pytest.fixture(scope="module", autouse=True)
+async def connections_released() -> AsyncIterator[None]:
+    yield
+    # the engines stay usable: the next module's first statement opens a connection
+    await asyncio.gather(*(store.engine.dispose() for nodes in BUILT for store in nodes.stores()))
+
+
 @pytest.fixture(scope="session")
 async def county_stores(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[tuple[Settings, NodeRegistry]]:
     tmp = tmp_path_factory.mktemp("per-county")
     async with demo_in(per_county(tmp, uuid.uuid4().hex[:8])) as made:
+        BUILT.append(made[1])
         yield made
 
 
@@ -138,6 +154,7 @@ async def mixed_stores(
     """The mixed map: per county, and 修文镇 on a node of its own; the demo loaded."""
     tmp = tmp_path_factory.mktemp("mixed")
     async with demo_in(per_county(tmp, uuid.uuid4().hex[:8], {XIUWEN: "140702101"})) as made:
+        BUILT.append(made[1])
         yield made
 
 
@@ -155,6 +172,7 @@ async def embedded_stores(
     other tests): what the per-county answers are compared with."""
     tmp = tmp_path_factory.mktemp("embedded")
     async with demo_in(make_registry(tmp, uuid.uuid4().hex[:8])) as made:
+        BUILT.append(made[1])
         yield made
 
 
@@ -167,6 +185,7 @@ async def embedded_desk(embedded_stores: tuple[Settings, NodeRegistry]) -> Async
 @pytest.fixture(scope="session")
 async def sqlite_federation(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Federation]:
     async with federation_in(tmp_path_factory.mktemp("processes")) as made:
+        BUILT.extend((made.stores, made.hub))
         yield made
 
 
@@ -183,6 +202,7 @@ async def postgres_federation(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> AsyncIterator[Federation]:
     async with federation_in(tmp_path_factory.mktemp("processes-db"), on_backend=True) as made:
+        BUILT.extend((made.stores, made.hub))
         yield made
 
 
