@@ -111,8 +111,9 @@ async def guarded(
     breaker, bounded by ``timeout``; ``NodeUnavailable`` when the node cannot answer."""
     try:
         # counted and traced per node (resolvers/node_calls.py), open breaker included
-        async with node_call(node.name), breakers.guard(node.name):
-            return await asyncio.wait_for(run(), timeout)
+        # bounded in this task (``asyncio.timeout``), not in a task of its own
+        async with node_call(node.name), breakers.guard(node.name), asyncio.timeout(timeout):
+            return await run()
     except Exception as exc:
         if not _unavailable(exc):
             raise

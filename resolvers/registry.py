@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any, Self
 
 from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from levels.city.policy import CITY_POLICY
 from levels.common.codes import DivisionCode, level_of_division
 from levels.common.enums import LEVELS, Level
 from levels.common.nodemap import NodeMap, NodeSpec
 from levels.common.policy import LevelPolicy
+from levels.common.reads import ReadSession
 from levels.common.store import Store
 from levels.county.policy import COUNTY_POLICY
 from levels.town.policy import TOWN_POLICY
@@ -84,7 +85,7 @@ class Node(Store):
 HOLDING_KEPT = 4096
 
 
-def read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession] | None:
+def read_sessions(engine: AsyncEngine) -> async_sessionmaker[ReadSession] | None:
     """Sessions for a request's reads on PostgreSQL: autocommit, so a read costs its
     statement's round trip only (no BEGIN, no ROLLBACK; under READ COMMITTED each
     statement has its own snapshot anyway). None on SQLite, where a request's reads of
@@ -92,7 +93,7 @@ def read_sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession] | Non
     if engine.dialect.name != "postgresql":
         return None
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
-    return async_sessionmaker(autocommit, expire_on_commit=False)
+    return async_sessionmaker(autocommit, class_=ReadSession, expire_on_commit=False)
 
 
 class NodeRegistry:

@@ -35,7 +35,9 @@ class RequestSessions:
                 try:
                     yield read
                 finally:
-                    await asyncio.shield(read.close())
+                    # Core reads gave their connections back (``rows``): nothing to close
+                    if not read.untouched:
+                        await asyncio.shield(read.close())
                 return
             session = self._open.get(node.id)
             if session is None:

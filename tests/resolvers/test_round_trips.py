@@ -13,11 +13,13 @@ import asyncpg
 import asyncpg.connection
 import asyncpg.prepared_stmt
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import make_url
 
 from gateway.nodes import NodeRegistry, count_statements
 from levels.common.enums import Level
+from levels.common.models import Division
+from levels.common.reads import rows
 from tests.auth.conftest import bearer, signed_in
 from tests.conftest import BACKEND, GraphQLClient
 from tests.resolvers.conftest import ACCEPT, Waiting
@@ -39,6 +41,8 @@ query($first: Int!) {
     edges { node { number status matterName clock { state dueOn workingDaysLeft } } }
   }
 }"""
+
+COUNTY = "140702000000"  # 榆次区, held by the county store
 
 # every asyncpg call that goes to the server and back (a simple query such as BEGIN,
 # ROLLBACK or a ping; a prepare; an execution of a prepared statement)
@@ -213,3 +217,27 @@ async def test_accepting_a_case_holds_its_divisions_audit_head_for_its_last_stat
     assert seen[-2].startswith("SELECT") and seen[-2].endswith("FOR UPDATE"), seen
     assert "INSERT INTO audit_events" in seen[-1], seen
     assert any(s.startswith("INSERT INTO case_notices") for s in seen[:-2]), seen
+
+
+async def test_a_core_read_holds_its_connection_for_its_statement_only(nodes: NodeRegistry) -> None:
+    """A read session's Core read takes a pooled connection and gives it back at once;
+    the session then has nothing to close. Its ORM methods work as on any session,
+    on a connection of the session's own until it closes."""
+    node = nodes[Level.COUNTY]
+    factory = nodes.reads[node.id]
+    assert factory is not None
+    pool: Any = node.engine.sync_engine.pool
+    before = pool.checkedout()
+    session = factory()
+    found = await rows(session, select(Division.code).where(Division.code == COUNTY))
+    assert [r.code for r in found] == [COUNTY]
+    assert pool.checkedout() == before
+    assert session.untouched
+    division = await session.get(Division, COUNTY)
+    assert division is not None and division.code == COUNTY
+    assert not session.untouched and pool.checkedout() == before + 1
+    # while the ORM holds a connection, a Core read runs on it (one connection a node)
+    assert await rows(session, select(Division.code).where(Division.code == COUNTY))
+    assert pool.checkedout() == before + 1
+    await session.close()
+    assert pool.checkedout() == before and session.untouched
