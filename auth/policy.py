@@ -11,6 +11,7 @@ division), or the viewer's own. Resolvers never decide this themselves: they ask
 from __future__ import annotations
 
 import enum
+import functools
 from dataclasses import dataclass, field
 
 from auth.enums import HUMAN_KINDS, AccountKind, Role, Scope
@@ -368,11 +369,17 @@ def served_village(viewer: Viewer) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _prefix_of(code: str) -> str | None:
+    level = level_of_division(code)
+    return DivisionCode(code, level).prefix if level else None
+
+
 def jurisdiction_prefix(viewer: Viewer) -> str | None:
-    """The division-code prefix of everything under the viewer's jurisdiction."""
+    """The division-code prefix of everything under the viewer's jurisdiction (worked
+    out once per code: the READ guard asks it for every object of a page)."""
     code = viewer.jurisdiction
-    level = level_of_division(code) if code else None
-    return DivisionCode(code, level).prefix if code and level else None
+    return _prefix_of(code) if code else None
 
 
 def _reaches(grant: Grant, viewer: Viewer, target: Target) -> bool:
@@ -404,8 +411,11 @@ def _fits(grant: Grant, viewer: Viewer, target: Target) -> bool:
 
 
 def allows(viewer: Viewer, action: Action, target: Target) -> bool:
-    grants = POLICY.get((target.resource, action), ())
-    return any(_fits(g, viewer, target) for g in grants)
+    # a loop, not any() over a generator: asked for every object of a page
+    for grant in POLICY.get((target.resource, action), ()):  # noqa: SIM110
+        if _fits(grant, viewer, target):
+            return True
+    return False
 
 
 def require(viewer: Viewer, action: Action, target: Target) -> None:
