@@ -24,9 +24,11 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from gateway.demo.accounts import resident_id_number
+from gateway.demo.licences import INDIVIDUAL_BUSINESS, XIUWEN, implementation
 from levels.audit.models import AuditEvent
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.models import ServiceOrg
+from levels.common.models import ImplementationMaterial, ServiceOrg
 from levels.licences.enums import LicenceStatus, VerificationReason
 from levels.licences.models import ELicence, LicenceKey
 from levels.licences.offline import Kit, verify_offline
@@ -36,7 +38,7 @@ from resolvers import node_licence_calls, nodewrites
 from resolvers.licensing import Licensing
 from resolvers.registry import count_statements
 from tests.conftest import DEMO_NOW, TEST_SECRET
-from tests.scenarios.desk import at
+from tests.scenarios.desk import SUBMIT, at
 from tests.scenarios.test_licence_lifecycle import CHANGE, REISSUE
 from tests.support.federation import (
     CITY,
@@ -54,6 +56,7 @@ from tests.topology.test_remote_reads import calls
 STATUS_LIST_MISSING = VerificationReason.STATUS_LIST_MISSING
 COUNTY = "140702000000"  # 榆次区
 TOWN = "140702101000"  # 修文镇
+TOWN_CLERK = "xiuwen.receptionist"
 AT_THE_NODE = Counter({(YUCI, "Entities", None): 1, (YUCI, "ChangeLicence", None): 1})
 
 
@@ -133,10 +136,46 @@ async def test_a_licence_is_reinstated_and_suspended_by_its_node(
     await assert_hub_untouched(federation, HUB_MODELS)
 
 
+async def _registered(federation: Federation) -> ELicence:
+    """A 营业执照 of the test's own: 修文镇's counter registers an individual business
+    for a resident holding none, through the hub and 榆次区's node (the demo's licences,
+    张明's among them, are what the other modules read)."""
+    code = implementation(XIUWEN, INDIVIDUAL_BUSINESS)
+    async with federation.stores[YUCI].sessions() as session:
+        guide = await session.scalars(
+            select(ImplementationMaterial.name)
+            .where(ImplementationMaterial.implementation_code == code)
+            .order_by(ImplementationMaterial.position)
+        )
+        materials = [{"name": name, "source": "PAPER"} for name in guide]
+    desk = federation.desk
+    submitted = (
+        await desk.run(
+            TOWN_CLERK,
+            SUBMIT,
+            input={
+                "implementationCode": code,
+                "channel": "COUNTER",
+                "materials": materials,
+                "applicantIdNumber": resident_id_number(1),  # resident2
+            },
+        )
+    )["submitCase"]
+    assert submitted["errors"] == [], submitted
+    number = submitted["case"]["number"]
+    fields = [{"key": "scope", "value": "日用百货零售"}, {"key": "address", "value": "修文镇"}]
+    done = await desk.act(TOWN_CLERK, "completeCase", number=number, licenceFields=fields)
+    assert done["errors"] == [], done
+    async with federation.stores[YUCI].sessions() as session:
+        row = await session.scalar(select(ELicence).where(ELicence.source_case_number == number))
+    assert row is not None and row.status is LicenceStatus.VALID
+    return row
+
+
 async def test_a_licence_is_reissued_and_signed_at_its_node(
     federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    licence = await _licence(federation, TOWN, LicenceStatus.VALID)
+    licence = await _registered(federation)
     until = (licence.valid_until or dt.date(2030, 1, 1)) + dt.timedelta(days=30)
 
     with calls(federation, monkeypatch) as reissuing:
