@@ -385,6 +385,92 @@ async def test_an_issuer_s_list_is_its_node_s_as_by_sql(
     assert bad.status_code == 400
 
 
+def _signing(counted: Counter[Any]) -> Counter[Any]:
+    """The calls that sign lists or read keys for them (a kit's round, an issuer's list)."""
+    return Counter({k: n for k, n in counted.items() if k[1] in ("StatusLists", "LicenceKeys")})
+
+
+async def test_the_kit_and_a_list_are_signed_once_in_their_max_age(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of kiosks within the kit's max-age costs the nodes one round of signing,
+    and requests for an issuer's list within its max-age one call; each is signed anew
+    once its max-age is over (by the hub's clock), and its max-age is what is left."""
+    desk = federation.desk
+    http = desk.hub.gql.http
+    org = min(await _yuci_issuers(federation))
+    status = f"/licences/status/{org}"
+
+    with calls(federation, monkeypatch) as burst:
+        kits = await asyncio.gather(*(http.get("/licences/kit") for _ in range(5)))
+        lists = await asyncio.gather(*(http.get(status) for _ in range(3)))
+    one_round = Counter({(node.id, "StatusLists", None): 1 for node in federation.hub})
+    assert _status_calls(burst) == one_round + Counter({(YUCI, "StatusLists", None): 1})
+    assert len({k.text for k in kits}) == 1 and len({k.text for k in lists}) == 1
+    assert {k.headers["cache-control"] for k in kits} == {"max-age=60"}
+    assert {k.headers["cache-control"] for k in lists} == {"max-age=300"}
+    made = kits[0].json()["generatedAt"]
+    assert made == DEMO_NOW.isoformat()
+
+    await desk.travel(DEMO_NOW + dt.timedelta(seconds=45))
+    with calls(federation, monkeypatch) as kept:
+        kit = await http.get("/licences/kit")
+        listed = await http.get(status)
+    assert _signing(kept) == Counter()
+    assert (kit.text, kit.headers["cache-control"]) == (kits[0].text, "max-age=15")
+    assert (listed.text, listed.headers["cache-control"]) == (lists[0].text, "max-age=255")
+
+    # the kit's max-age over, the list's not
+    await desk.travel(DEMO_NOW + dt.timedelta(seconds=60))
+    with calls(federation, monkeypatch) as later:
+        kit = await http.get("/licences/kit")
+        listed = await http.get(status)
+    assert _status_calls(later) == one_round
+    assert kit.json()["generatedAt"] == (DEMO_NOW + dt.timedelta(seconds=60)).isoformat()
+    assert kit.headers["cache-control"] == "max-age=60"
+    assert listed.text == lists[0].text
+
+    await desk.travel(DEMO_NOW + dt.timedelta(seconds=300))
+    with calls(federation, monkeypatch) as last:
+        listed = await http.get(status)
+    assert _status_calls(last) == Counter({(YUCI, "StatusLists", None): 1})
+    assert listed.text != lists[0].text  # signed anew
+    assert (
+        _opened(kit.json(), listed.text)[1]["lists"]
+        == _opened(kits[0].json(), lists[0].text)[1]["lists"]
+    )
+
+
+async def test_a_change_through_the_hub_is_on_the_next_kit_and_list(
+    federation: Federation,
+) -> None:
+    """What the hub keeps is forgotten when a licence is changed through it: the
+    reinstated licence is VALID on the next kit and list, suspended again SUSPENDED (as
+    the demo has it)."""
+    licence = await _licence(federation, COUNTY, LicenceStatus.SUSPENDED)
+    http = federation.desk.hub.gql.http
+    now = federation.desk.hub.clock.now()
+
+    async def offline() -> tuple[str, str]:
+        kit = (await http.get("/licences/kit")).json()
+        listed = await http.get(f"/licences/status/{licence.issuer_org_code}")
+        by_list = {**kit, "statusLists": {licence.issuer_org_code: listed.text}}
+        return (
+            verify_offline(licence.token, Kit(kit), now).outcome.value,
+            verify_offline(licence.token, Kit(by_list), now).outcome.value,
+        )
+
+    assert await offline() == ("SUSPENDED", "SUSPENDED")
+    back = await _change(federation, "yuci.director", "reinstateLicence", id=licence.id)
+    assert back["errors"] == [], back
+    assert await offline() == ("VALID", "VALID")
+    again = await _change(
+        federation, "yuci.director", "suspendLicence", id=licence.id, reason="复查"
+    )
+    assert again["errors"] == [], again
+    assert await offline() == ("SUSPENDED", "SUSPENDED")
+
+
 async def test_a_node_refuses_an_org_of_an_area_not_its(federation: Federation) -> None:
     client = federation.hub[TAIGU].client
     assert client is not None
@@ -482,13 +568,19 @@ async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federa
     await assert_hub_untouched(federation, HUB_MODELS)
 
 
-async def test_the_kit_leaves_a_stopped_node_s_lists_out(federation: Federation) -> None:
+async def test_the_kit_leaves_a_stopped_node_s_lists_out(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
     org = min(await _yuci_issuers(federation))
     await federation.served[YUCI].stop()
 
     kit = await _kit(federation.desk)
     # as for a store that does not answer: its lists left out, its levels and node named
     assert kit["unavailableNodes"] == [YUCI]
+    # and such a kit is not kept: the next request asks the nodes again
+    with calls(federation, monkeypatch) as asked:
+        assert (await _kit(federation.desk))["unavailableNodes"] == [YUCI]
+    assert {(CITY, "StatusLists", None), (TAIGU, "StatusLists", None)} <= set(asked)
     assert kit["unavailableLevels"] == [lv.value for lv in federation.hub[YUCI].levels]
     assert not set(kit["statusLists"]) & await _yuci_issuers(federation)
     assert kit["jwks"]["keys"], "the keys read before are kept"
