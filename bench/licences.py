@@ -14,7 +14,8 @@ fetched once (``GET /licences/kit``) and must hold the issuer's status list.
 Then, timed: ``verifyLicence(token)`` over HTTP, anonymous, the tokens round-robin,
 every answer ``valid: true`` and VALID; ``levels.licences.offline.verify_offline(token,
 kit, now)`` in-process, one call at a time, at the hub's (frozen) clock, every outcome
-VALID; and ``GET /licences/kit``, one request at a time."""
+VALID; and ``GET /licences/kit``, one request at a time (the hub keeps the kit for its
+max-age and the clock stands still: after the first, each is the kept kit)."""
 
 from __future__ import annotations
 

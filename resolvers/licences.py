@@ -362,7 +362,11 @@ async def change_status(
             session, identifier.strip().upper(), action, reason, actor, now
         )
 
-    return await _manage(info, identifier, change, now=now, action=action, given={"reason": reason})
+    payload = await _manage(
+        info, identifier, change, now=now, action=action, given={"reason": reason}
+    )
+    info.context.licensing.forget()  # the lists this process keeps may say otherwise now
+    return payload
 
 
 async def reissue(info: Info, input: Any) -> LicencePayload:
@@ -388,7 +392,9 @@ async def reissue(info: Info, input: Any) -> LicencePayload:
         )
 
     given = {"reason": input.reason, "fields": fields, "valid_until": input.valid_until}
-    return await _manage(info, input.id, change, now=now, action="REISSUE_LICENCE", given=given)
+    payload = await _manage(info, input.id, change, now=now, action="REISSUE_LICENCE", given=given)
+    ctx.licensing.forget()  # the old version revoked: on its issuer's list
+    return payload
 
 
 def _copy_request(info: Info, input: Any, identifier: str, now: dt.datetime) -> CopyRequest:

@@ -3,7 +3,10 @@
 verification kit. A node with an address signs its issuers' lists itself
 (``statusLists``, with the issuer's key kept in its store); the hub signs by SQL only
 for the nodes without one. Their HTTP routes are in ``gateway/licensing.py``; the licence keys
-are also in the hub's JWKS (``/.well-known/jwks.json``), by ``kid``."""
+are also in the hub's JWKS (``/.well-known/jwks.json``), by ``kid``. What the routes
+serve is kept for its ``max-age`` (``served_kit``, ``served_status_list``:
+``resolvers/kept_answers.py``): a kit made whole and an issuer's list found; a licence
+change made through this process forgets them (``forget``)."""
 
 from __future__ import annotations
 
@@ -26,9 +29,14 @@ from levels.outbox.signing import NODE_KEY_PREFIX
 from resolvers import node_licence_calls
 from resolvers.breakers import unreachable
 from resolvers.fanout import NodeUnavailable, guarded
+from resolvers.kept_answers import Kept, KeptAnswers
 from resolvers.registry import Node, NodeRegistry
 
 log = logging.getLogger("govhub.licences")
+# how long a client may keep the kit (its Cache-Control max-age), and the hub with it
+KIT_MAX_AGE = 60
+# an issuer's list: this long at most, never longer than the list is trusted offline
+STATUS_LIST_MAX_AGE = 300
 
 
 def _source(nodes: NodeRegistry, node: Node) -> KeySource:
@@ -68,6 +76,10 @@ class Licensing:
         self.status_ttl_seconds = status_ttl_seconds
         self.copy_max_days = copy_max_days
         self._library: tuple[str, ...] | None = None
+        self.kit_max_age = KIT_MAX_AGE
+        self.status_max_age = min(STATUS_LIST_MAX_AGE, status_ttl_seconds)
+        self._kits: KeptAnswers[dict[str, Any]] = KeptAnswers(clock, self.kit_max_age)
+        self._lists: KeptAnswers[str | None] = KeptAnswers(clock, self.status_max_age)
 
     async def library_orgs(self) -> tuple[str, ...]:
         """The city's service orgs: the library signs copies with the first's key. Read
@@ -180,3 +192,28 @@ class Licensing:
             "unavailableLevels": missing,
             "unavailableNodes": away,
         }
+
+    async def served_kit(self) -> Kept[dict[str, Any]]:
+        """The kit ``/licences/kit`` serves: made as ``kit`` does, kept for
+        ``kit_max_age`` when whole (one that leaves a node's lists out is made afresh
+        for the next request, which may find the node back)."""
+
+        async def make(_now: dt.datetime) -> dict[str, Any]:
+            return await self.kit()
+
+        return await self._kits.get((), make, lambda kit: not kit["unavailableNodes"])
+
+    async def served_status_list(self, org_code: str) -> Kept[str | None]:
+        """The issuer's list ``/licences/status/{orgCode}`` serves, kept for
+        ``status_max_age`` when found (an issuer without one may issue its first)."""
+
+        async def make(now: dt.datetime) -> str | None:
+            return await self.status_list(org_code, now)
+
+        return await self._lists.get(org_code, make, lambda token: token is not None)
+
+    def forget(self) -> None:
+        """Nothing kept: after a licence change, the next kit and lists are signed anew
+        (another process's kept ones age out within their max-age)."""
+        self._kits.forget()
+        self._lists.forget()

@@ -22,7 +22,7 @@ import click
 
 from gateway.messaging.inbox import InboxTransport
 from gateway.messaging.jetstream import JetStreamTransport
-from gateway.messaging.jwks import PATH, jwks_source
+from gateway.messaging.jwks import jwks_source
 from gateway.messaging.transport import InProcessBus, Transport, TransportDown
 from gateway.messaging.worker import MessagePass, Messenger, StepHook, node_keys, run_forever
 from gateway.nodes import NodeRegistry
@@ -63,23 +63,21 @@ def hub_served(nodes: NodeRegistry) -> frozenset[str]:
     return frozenset(n.name for n in nodes if n.spec.in_process)
 
 
-def hub_keys(nodes: NodeRegistry, settings: Settings) -> signing.NodeKeys:
-    """The nodes' public keys for the hub's relay: the hub's JWKS of nodes when
+def hub_keys(
+    nodes: NodeRegistry, settings: Settings, serves: frozenset[str] | None = None
+) -> signing.NodeKeys:
+    """The nodes' public keys for the hub's relay working in the stores of ``serves``
+    (by default the hub's, ``hub_served``): the hub's JWKS of nodes when
     GOVHUB_NODE_KEYS_URL is set; else a node with an address publishes its own (its
-    store is not the hub's to read) and the others' are read from their stores."""
+    store is not the hub's to read: ``node_keys``) and the others' are read from their
+    stores."""
     if settings.node_keys_url:
         return node_keys(nodes, source=jwks_source(settings.node_keys_url))
-    sources = {
-        n.name: (
-            signing.node_key_source(n.sessions, n.name)
-            if n.spec.in_process
-            else jwks_source(
-                n.spec.address.rstrip("/") + PATH, timeout=settings.node_timeout_seconds
-            )
-        )
-        for n in nodes
-    }
-    return signing.NodeKeys(sources, nodes.map)
+    return node_keys(
+        nodes,
+        serves=hub_served(nodes) if serves is None else serves,
+        timeout=settings.node_timeout_seconds,
+    )
 
 
 def halt_at(step: str) -> StepHook:
@@ -114,7 +112,7 @@ def messenger_for(
         transport or transport_for(settings, nodes.map),
         clock,
         NodeSigner(settings.identity_secret()),
-        hub_keys(nodes, settings),
+        hub_keys(nodes, settings, serves),
         batch=settings.relay_batch_size,
         nak_delay=settings.message_nak_delay_seconds,
         max_deliveries=settings.message_max_deliveries,
@@ -129,9 +127,12 @@ def messenger_for(
 def embedded_messenger(
     nodes: NodeRegistry, clock: Clock, secret: bytes, **options: Any
 ) -> Messenger:
-    """A messenger over an in-process bus of its own, the nodes' keys read from their
-    stores (the embedded default); ``options`` set its fields (batch, hook…)."""
-    return Messenger(nodes, InProcessBus(), clock, NodeSigner(secret), node_keys(nodes), **options)
+    """A messenger over an in-process bus of its own; ``options`` set its fields (batch,
+    hook, serves…). The nodes' keys are read from the stores it works in (every one by
+    default: the embedded default, the demo loader); a node with an address it does not
+    work in lists its own (``node_keys``)."""
+    keys = node_keys(nodes, serves=options.get("serves"))
+    return Messenger(nodes, InProcessBus(), clock, NodeSigner(secret), keys, **options)
 
 
 async def carry_once(messenger: Messenger) -> MessagePass:

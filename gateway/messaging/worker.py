@@ -28,6 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from gateway.breakers import unreachable
+from gateway.messaging.jwks import PATH, jwks_source
 from gateway.messaging.transport import Delivery, Transport, TransportDown
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.audit.chain import EventDraft, append
@@ -113,35 +114,55 @@ def api_key_source(client: NodeClient) -> signing.NodeKeySource:
     return read
 
 
+def published_source(node: LevelNode, timeout: float = 5.0) -> signing.NodeKeySource:
+    """The keys a node with an address publishes, those under its own name: through the
+    registry's client of it (``api_key_source``), else read at its address."""
+    if node.client is not None:
+        return api_key_source(node.client)
+    address = node.spec.address
+    assert address is not None, node.name
+    read = jwks_source(address.rstrip("/") + PATH, timeout=timeout)
+    own = signing.node_org(node.name)
+
+    async def own_only() -> list[PublicKey]:
+        return [k for k in await read() if k.org_code == own]
+
+    return own_only
+
+
 def node_keys(
     nodes: NodeRegistry,
     nodemap: NodeMap | None = None,
     source: signing.NodeKeySource | None = None,
+    *,
+    serves: frozenset[str] | None = None,
+    timeout: float = 5.0,
 ) -> signing.NodeKeys:
     """The nodes' public keys — from ``source`` (the hub's JWKS of nodes) when given,
-    else read from each node's store — and the node map saying who owns what (the
-    embedded one by default: one node per level)."""
-    sources = (
-        {"jwks": source}
-        if source is not None
-        else {n.name: signing.node_key_source(n.sessions, n.name) for n in nodes}
-    )
+    else each node's own: a node with an address that the worker does not work in
+    (``serves``: the nodes whose stores it works in, None for every one) lists its own
+    (``published_source``: its store is not the worker's to read); a node without one,
+    or one the worker works in (the demo loader fills every store before a node
+    serves), from its store — and the node map saying who owns what (the embedded one
+    by default: one node per level)."""
+    if source is not None:
+        return signing.NodeKeys({"jwks": source}, nodemap or nodes.map)
+    sources = {
+        n.name: (
+            published_source(n, timeout)
+            if not n.spec.in_process and serves is not None and n.name not in serves
+            else signing.node_key_source(n.sessions, n.name)
+        )
+        for n in nodes
+    }
     return signing.NodeKeys(sources, nodemap or nodes.map)
 
 
 def published_keys(nodes: NodeRegistry) -> signing.NodeKeys:
     """The nodes' public keys as the hub publishes them (its JWKS of nodes): a node the
-    hub reaches through its API lists its own (``api_key_source``: its store is not
-    the hub's to read), the others' are read from their stores."""
-    sources = {
-        n.name: (
-            api_key_source(n.client)
-            if n.client is not None
-            else signing.node_key_source(n.sessions, n.name)
-        )
-        for n in nodes
-    }
-    return signing.NodeKeys(sources, nodes.map)
+    hub reaches through its API lists its own (its store is not the hub's to read), the
+    others' are read from their stores."""
+    return node_keys(nodes, serves=frozenset())
 
 
 def _entity_of(item: tuple[dict[str, Any], Delivery]) -> str:

@@ -71,11 +71,14 @@ class Federation:
     ports: dict[str, int]  # each node's port
 
     async def revive(self) -> None:
-        """Every node serving again, on its port, the hub's breakers closed and its
-        clock at the demo's: what a test that stopped a node or moved the clock leaves
-        for the next one sharing the federation."""
+        """Every node serving again, on its port, the hub's breakers closed, its clock
+        at the demo's and nothing kept of its kit and status lists (they are kept for
+        their max-age, and the clock stands still): what a test that stopped a node,
+        moved the clock or changed the nodes' stores leaves for the next one sharing
+        the federation."""
         if self.desk.hub.clock.now() != DEMO_NOW:
             await self.desk.travel(DEMO_NOW)
+        self.desk.hub.app.state.licensing.forget()
         for node_id, process in self.served.items():
             if process.process.returncode is not None:
                 self.served[node_id] = await serve_node(

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from gateway.messaging.factory import embedded_messenger, messenger_for
 from gateway.messaging.keys import PATH, jwks_source
 from gateway.messaging.worker import node_keys
 from gateway.nodes import NodeRegistry
@@ -25,6 +26,7 @@ from levels.cases.enums import CaseStatus
 from levels.cases.models import Case
 from levels.common.reads import table
 from levels.outbox import signing
+from resolvers.registry import count_statements
 from tests.conftest import DEMO_NOW
 from tests.support.federation import CITY, TAIGU, YUCI, Federation, sql_desk
 from tests.support.outages import named, no_answer
@@ -135,23 +137,22 @@ async def test_divisions_come_from_the_node_that_owns_them(federation: Federatio
     assert data["division"] == {"code": "140703000000", "name": "太谷区"}
 
 
-async def test_the_hubs_node_keys_are_each_nodes_own_list(
-    federation: Federation, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The hub's ``/.well-known/node-keys.json`` merges each node's own list, read
-    through its API (its store is not the hub's to read: the hub's own are empty) —
-    the SQL path's list, one call per node — and a worker reading it verifies what a
-    node signed. A node that does not answer leaves its keys out."""
+async def _signed_by_each(federation: Federation) -> dict[str, str]:
+    """A receipt signed by each node with its key (as its first message makes it)."""
     settings = federation.desk.hub.app.state.settings
     signer = signing.NodeSigner(settings.identity_secret())
     receipts: dict[str, str] = {}
     for node_id in (CITY, YUCI, TAIGU):
-        # each node's key, as its first message makes it, and what it signs with it
         async with federation.stores[node_id].sessions.begin() as session:
             receipts[node_id] = await signer.receipt(
                 session, node_id, claims={"iss": CITY, "mid": f"m-{node_id}"},
                 received=b"x", outcome="APPLIED", now=DEMO_NOW,
             )  # fmt: skip
+    return receipts
+
+
+def _keys_asked(federation: Federation, monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
+    """The hub's clients' reads of each node's published keys, counted by node."""
     asked: Counter[str] = Counter()
     for node in federation.hub:
         client = node.client
@@ -163,6 +164,18 @@ async def test_the_hubs_node_keys_are_each_nodes_own_list(
             return await _r()
 
         monkeypatch.setattr(client, "node_keys", counted)
+    return asked
+
+
+async def test_the_hubs_node_keys_are_each_nodes_own_list(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The hub's ``/.well-known/node-keys.json`` merges each node's own list, read
+    through its API (its store is not the hub's to read: the hub's own are empty) —
+    the SQL path's list, one call per node — and a worker reading it verifies what a
+    node signed. A node that does not answer leaves its keys out."""
+    receipts = await _signed_by_each(federation)
+    asked = _keys_asked(federation, monkeypatch)
     http = federation.desk.hub.gql.http
 
     served = (await http.get(PATH)).json()
@@ -186,6 +199,36 @@ async def test_the_hubs_node_keys_are_each_nodes_own_list(
     partial = (await http.get(PATH)).json()
     assert {k["node"] for k in partial["keys"]} == {CITY, YUCI}, partial
     assert partial["keys"] == [k for k in served["keys"] if k["node"] != TAIGU]
+
+
+async def test_a_worker_takes_an_addressed_node_s_keys_from_its_published_list(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A message worker over the hub's map working in none of the nodes' stores (each
+    node has an address) verifies what each node signed against that node's own list,
+    read through the hub's client of it, one call per node: the hub's own stores for
+    the nodes are empty, and not read. So does the hub's relay (``messenger_for``),
+    which works in the stores of the nodes without an address: here none."""
+    receipts = await _signed_by_each(federation)
+    asked = _keys_asked(federation, monkeypatch)
+    settings = federation.desk.hub.app.state.settings
+    clock = federation.desk.hub.clock
+    worker = embedded_messenger(
+        federation.hub, clock, settings.identity_secret(), serves=frozenset()
+    )
+    relay = messenger_for(settings, federation.hub, clock)
+
+    for messenger in (worker, relay):
+        with count_statements(federation.hub) as statements:
+            for node_id, receipt in receipts.items():
+                assert (await messenger.keys.open(receipt))["iss"] == node_id
+        assert not any(statements[node.id] for node in federation.hub), statements
+    assert asked == dict.fromkeys((CITY, YUCI, TAIGU), 2)
+    # a worker working in every store (the demo loader's) reads each from its store
+    loader = embedded_messenger(federation.stores, clock, settings.identity_secret())
+    with count_statements(federation.stores) as statements:
+        assert (await loader.keys.open(receipts[YUCI]))["iss"] == YUCI
+    assert all(statements[node.id] for node in federation.stores)
 
 
 async def test_a_stopped_county_node_is_named_and_the_other_county_answers(

@@ -24,9 +24,11 @@ import jwt
 import pytest
 from sqlalchemy import select
 
+from gateway.demo.accounts import resident_id_number
+from gateway.demo.licences import INDIVIDUAL_BUSINESS, XIUWEN, implementation
 from levels.audit.models import AuditEvent
 from levels.common.errors import DomainError, ErrorCode
-from levels.common.models import ServiceOrg
+from levels.common.models import ImplementationMaterial, ServiceOrg
 from levels.licences.enums import LicenceStatus, VerificationReason
 from levels.licences.models import ELicence, LicenceKey
 from levels.licences.offline import Kit, verify_offline
@@ -36,7 +38,7 @@ from resolvers import node_licence_calls, nodewrites
 from resolvers.licensing import Licensing
 from resolvers.registry import count_statements
 from tests.conftest import DEMO_NOW, TEST_SECRET
-from tests.scenarios.desk import at
+from tests.scenarios.desk import SUBMIT, at
 from tests.scenarios.test_licence_lifecycle import CHANGE, REISSUE
 from tests.support.federation import (
     CITY,
@@ -54,6 +56,7 @@ from tests.topology.test_remote_reads import calls
 STATUS_LIST_MISSING = VerificationReason.STATUS_LIST_MISSING
 COUNTY = "140702000000"  # 榆次区
 TOWN = "140702101000"  # 修文镇
+TOWN_CLERK = "xiuwen.receptionist"
 AT_THE_NODE = Counter({(YUCI, "Entities", None): 1, (YUCI, "ChangeLicence", None): 1})
 
 
@@ -133,10 +136,46 @@ async def test_a_licence_is_reinstated_and_suspended_by_its_node(
     await assert_hub_untouched(federation, HUB_MODELS)
 
 
+async def _registered(federation: Federation) -> ELicence:
+    """A 营业执照 of the test's own: 修文镇's counter registers an individual business
+    for a resident holding none, through the hub and 榆次区's node (the demo's licences,
+    张明's among them, are what the other modules read)."""
+    code = implementation(XIUWEN, INDIVIDUAL_BUSINESS)
+    async with federation.stores[YUCI].sessions() as session:
+        guide = await session.scalars(
+            select(ImplementationMaterial.name)
+            .where(ImplementationMaterial.implementation_code == code)
+            .order_by(ImplementationMaterial.position)
+        )
+        materials = [{"name": name, "source": "PAPER"} for name in guide]
+    desk = federation.desk
+    submitted = (
+        await desk.run(
+            TOWN_CLERK,
+            SUBMIT,
+            input={
+                "implementationCode": code,
+                "channel": "COUNTER",
+                "materials": materials,
+                "applicantIdNumber": resident_id_number(1),  # resident2
+            },
+        )
+    )["submitCase"]
+    assert submitted["errors"] == [], submitted
+    number = submitted["case"]["number"]
+    fields = [{"key": "scope", "value": "日用百货零售"}, {"key": "address", "value": "修文镇"}]
+    done = await desk.act(TOWN_CLERK, "completeCase", number=number, licenceFields=fields)
+    assert done["errors"] == [], done
+    async with federation.stores[YUCI].sessions() as session:
+        row = await session.scalar(select(ELicence).where(ELicence.source_case_number == number))
+    assert row is not None and row.status is LicenceStatus.VALID
+    return row
+
+
 async def test_a_licence_is_reissued_and_signed_at_its_node(
     federation: Federation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    licence = await _licence(federation, TOWN, LicenceStatus.VALID)
+    licence = await _registered(federation)
     until = (licence.valid_until or dt.date(2030, 1, 1)) + dt.timedelta(days=30)
 
     with calls(federation, monkeypatch) as reissuing:
@@ -346,6 +385,92 @@ async def test_an_issuer_s_list_is_its_node_s_as_by_sql(
     assert bad.status_code == 400
 
 
+def _signing(counted: Counter[Any]) -> Counter[Any]:
+    """The calls that sign lists or read keys for them (a kit's round, an issuer's list)."""
+    return Counter({k: n for k, n in counted.items() if k[1] in ("StatusLists", "LicenceKeys")})
+
+
+async def test_the_kit_and_a_list_are_signed_once_in_their_max_age(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of kiosks within the kit's max-age costs the nodes one round of signing,
+    and requests for an issuer's list within its max-age one call; each is signed anew
+    once its max-age is over (by the hub's clock), and its max-age is what is left."""
+    desk = federation.desk
+    http = desk.hub.gql.http
+    org = min(await _yuci_issuers(federation))
+    status = f"/licences/status/{org}"
+
+    with calls(federation, monkeypatch) as burst:
+        kits = await asyncio.gather(*(http.get("/licences/kit") for _ in range(5)))
+        lists = await asyncio.gather(*(http.get(status) for _ in range(3)))
+    one_round = Counter({(node.id, "StatusLists", None): 1 for node in federation.hub})
+    assert _status_calls(burst) == one_round + Counter({(YUCI, "StatusLists", None): 1})
+    assert len({k.text for k in kits}) == 1 and len({k.text for k in lists}) == 1
+    assert {k.headers["cache-control"] for k in kits} == {"max-age=60"}
+    assert {k.headers["cache-control"] for k in lists} == {"max-age=300"}
+    made = kits[0].json()["generatedAt"]
+    assert made == DEMO_NOW.isoformat()
+
+    await desk.travel(DEMO_NOW + dt.timedelta(seconds=45))
+    with calls(federation, monkeypatch) as kept:
+        kit = await http.get("/licences/kit")
+        listed = await http.get(status)
+    assert _signing(kept) == Counter()
+    assert (kit.text, kit.headers["cache-control"]) == (kits[0].text, "max-age=15")
+    assert (listed.text, listed.headers["cache-control"]) == (lists[0].text, "max-age=255")
+
+    # the kit's max-age over, the list's not
+    await desk.travel(DEMO_NOW + dt.timedelta(seconds=60))
+    with calls(federation, monkeypatch) as later:
+        kit = await http.get("/licences/kit")
+        listed = await http.get(status)
+    assert _status_calls(later) == one_round
+    assert kit.json()["generatedAt"] == (DEMO_NOW + dt.timedelta(seconds=60)).isoformat()
+    assert kit.headers["cache-control"] == "max-age=60"
+    assert listed.text == lists[0].text
+
+    await desk.travel(DEMO_NOW + dt.timedelta(seconds=300))
+    with calls(federation, monkeypatch) as last:
+        listed = await http.get(status)
+    assert _status_calls(last) == Counter({(YUCI, "StatusLists", None): 1})
+    assert listed.text != lists[0].text  # signed anew
+    assert (
+        _opened(kit.json(), listed.text)[1]["lists"]
+        == _opened(kits[0].json(), lists[0].text)[1]["lists"]
+    )
+
+
+async def test_a_change_through_the_hub_is_on_the_next_kit_and_list(
+    federation: Federation,
+) -> None:
+    """What the hub keeps is forgotten when a licence is changed through it: the
+    reinstated licence is VALID on the next kit and list, suspended again SUSPENDED (as
+    the demo has it)."""
+    licence = await _licence(federation, COUNTY, LicenceStatus.SUSPENDED)
+    http = federation.desk.hub.gql.http
+    now = federation.desk.hub.clock.now()
+
+    async def offline() -> tuple[str, str]:
+        kit = (await http.get("/licences/kit")).json()
+        listed = await http.get(f"/licences/status/{licence.issuer_org_code}")
+        by_list = {**kit, "statusLists": {licence.issuer_org_code: listed.text}}
+        return (
+            verify_offline(licence.token, Kit(kit), now).outcome.value,
+            verify_offline(licence.token, Kit(by_list), now).outcome.value,
+        )
+
+    assert await offline() == ("SUSPENDED", "SUSPENDED")
+    back = await _change(federation, "yuci.director", "reinstateLicence", id=licence.id)
+    assert back["errors"] == [], back
+    assert await offline() == ("VALID", "VALID")
+    again = await _change(
+        federation, "yuci.director", "suspendLicence", id=licence.id, reason="复查"
+    )
+    assert again["errors"] == [], again
+    assert await offline() == ("SUSPENDED", "SUSPENDED")
+
+
 async def test_a_node_refuses_an_org_of_an_area_not_its(federation: Federation) -> None:
     client = federation.hub[TAIGU].client
     assert client is not None
@@ -443,13 +568,19 @@ async def test_a_stopped_node_is_named_and_nothing_is_written(federation: Federa
     await assert_hub_untouched(federation, HUB_MODELS)
 
 
-async def test_the_kit_leaves_a_stopped_node_s_lists_out(federation: Federation) -> None:
+async def test_the_kit_leaves_a_stopped_node_s_lists_out(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
     org = min(await _yuci_issuers(federation))
     await federation.served[YUCI].stop()
 
     kit = await _kit(federation.desk)
     # as for a store that does not answer: its lists left out, its levels and node named
     assert kit["unavailableNodes"] == [YUCI]
+    # and such a kit is not kept: the next request asks the nodes again
+    with calls(federation, monkeypatch) as asked:
+        assert (await _kit(federation.desk))["unavailableNodes"] == [YUCI]
+    assert {(CITY, "StatusLists", None), (TAIGU, "StatusLists", None)} <= set(asked)
     assert kit["unavailableLevels"] == [lv.value for lv in federation.hub[YUCI].levels]
     assert not set(kit["statusLists"]) & await _yuci_issuers(federation)
     assert kit["jwks"]["keys"], "the keys read before are kept"
