@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import cProfile
 import io
+import os
 import pstats
 import statistics
 import time
@@ -156,8 +157,36 @@ async def _measure(
         stats = pstats.Stats(profile, stream=(out := io.StringIO()))
         calls = stats.total_calls  # type: ignore[attr-defined]
         print(f"hub: {calls / profiled:,.0f} Python calls per request (cProfile, {profiled})")
-        stats.sort_stats("tottime").print_stats(top)
+        print("own time by package, ms (calls) per request:", _by_package(stats, profiled))
+        stats.sort_stats(os.environ.get("BENCH_SORT", "tottime")).print_stats(
+            os.environ.get("BENCH_FILTER", ""), top
+        )
         print(out.getvalue())
+
+
+def _package(filename: str) -> str:
+    if "site-packages/" in filename:
+        parts = filename.split("site-packages/")[1].split("/")
+        # SQLAlchemy by its layer: orm, sql (statements), engine, dialects …
+        return "/".join(parts[:2] if parts[0] == "sqlalchemy" else parts[:1]).removesuffix(".py")
+    for part in ("levels", "resolvers", "gateway", "schema", "auth", "bench"):
+        if f"/{part}/" in filename:
+            return part
+    return "python" if filename.startswith("/") else filename.split(":")[0] or "builtins"
+
+
+def _by_package(stats: pstats.Stats, requests: int) -> str:
+    """Own time per request by where the function is (the waits for I/O on their own)."""
+    spent: dict[str, float] = {}
+    calls: dict[str, int] = {}
+    for (filename, _line, name), row in stats.stats.items():  # type: ignore[attr-defined]
+        key = "waiting (epoll)" if "poll" in name else _package(filename)
+        spent[key] = spent.get(key, 0.0) + row[2]
+        calls[key] = calls.get(key, 0) + row[1]
+    ranked = sorted(spent.items(), key=lambda kv: -kv[1])
+    return ", ".join(
+        f"{k} {v / requests * 1000:.2f} ({calls[k] // requests})" for k, v in ranked[:16]
+    )
 
 
 def main() -> None:
