@@ -71,6 +71,8 @@ class Row:
     hub: Outcome
     raw: Outcome
     peer: Outcome | None = None
+    # acceptCase: the minimal raw write (the case row and its audit event only)
+    minimal: Outcome | None = None
 
     @property
     def ratio(self) -> float:
@@ -220,20 +222,31 @@ class _Side:
     outcomes: dict[tuple[str, int], Outcome] = field(default_factory=dict)
 
 
+@dataclass
+class _Accepts:
+    """acceptCase's cases per concurrency level: those the hub accepted, and as many
+    more left SUBMITTED for the raw write that does what the hub's does."""
+
+    accepted: dict[str, list[str]] = field(default_factory=dict)
+    fresh: dict[str, list[str]] = field(default_factory=dict)
+
+
 def _hub_side(
     driver: Driver, hub: ServerProcess, load: SpeedLoad, say: Callable[[str], None]
-) -> tuple[_Side, dict[str, list[str]]]:
-    """Every scenario on the hub; for acceptCase, the cases it accepted per level."""
+) -> tuple[_Side, _Accepts]:
+    """Every scenario on the hub; for acceptCase, its cases and the raw side's."""
     side = _Side()
     tokens = asyncio.run(_tokens(hub.base_url, {c.bearer for c in SPEED_CASES if c.bearer}))
-    accepted: dict[str, list[str]] = {}
+    accepts = _Accepts()
     # the writes first: every read then sees the cases they made, on the raw side too
     for case in sorted(SPEED_CASES, key=lambda case: not case.write):
         for c in load.levels:
             _settle(hub.base_url, tokens, say)
             if case.write:
-                numbers = asyncio.run(_prepare_cases(hub.base_url, load.accepts + 1))
-                accepted[str(c)] = numbers
+                both = asyncio.run(_prepare_cases(hub.base_url, 2 * (load.accepts + 1)))
+                numbers = both[: load.accepts + 1]
+                accepts.accepted[str(c)] = numbers
+                accepts.fresh[str(c)] = both[load.accepts + 1 :]
                 calls = tuple(_hub_call(case, tokens, number=n) for n in numbers)
                 if c == load.levels[0]:
                     side.answers[case.key] = asyncio.run(_fetch_json(hub.base_url, calls[0]))
@@ -245,25 +258,36 @@ def _hub_side(
                 plan = Plan(hub.base_url, (call,), c, load.seconds)
             side.outcomes[(case.key, c)] = out = driver.run(plan)
             _say(say, f"hub {case.name} c={c}", out)
-    return side, accepted
+    return side, accepts
+
+
+def _accept_calls(path: str, numbers: list[str]) -> tuple[Call, ...]:
+    return tuple(Call(path, orjson.dumps({"number": n})) for n in numbers)
 
 
 def _raw_side(
     driver: Driver,
     raw: ServerProcess,
     load: SpeedLoad,
-    accepted: dict[str, list[str]],
+    accepts: _Accepts,
     say: Callable[[str], None],
-) -> _Side:
+) -> tuple[_Side, dict[int, Outcome]]:
+    """Every scenario on the raw app; for acceptCase, its full write on the cases left
+    SUBMITTED, then the minimal write on the cases the hub accepted (per level)."""
     side = _Side()
+    minimal: dict[int, Outcome] = {}
     for case in SPEED_CASES:
         for c in load.levels:
             if case.write:
-                numbers = accepted[str(c)]
-                calls = tuple(Call("/raw/accept", orjson.dumps({"number": n})) for n in numbers)
+                calls = _accept_calls("/raw/accept", accepts.fresh[str(c)])
                 if c == load.levels[0]:
                     side.answers[case.key] = asyncio.run(_fetch_json(raw.base_url, calls[0]))
                 plan = Plan(raw.base_url, calls[1:], c, _COUNT_BOUND, STATUS, 0.0, None, True)
+                calls = _accept_calls("/raw/accept-minimal", accepts.accepted[str(c)])
+                minimal[c] = out = driver.run(
+                    Plan(raw.base_url, calls[1:], c, _COUNT_BOUND, STATUS, 0.0, None, True)
+                )
+                _say(say, f"raw (minimal write) {case.name} c={c}", out)
             else:
                 call = Call(f"/raw/{case.key}")
                 if c == load.levels[0]:
@@ -271,7 +295,7 @@ def _raw_side(
                 plan = Plan(raw.base_url, (call,), c, load.seconds, STATUS)
             side.outcomes[(case.key, c)] = out = driver.run(plan)
             _say(say, f"raw {case.name} c={c}", out)
-    return side
+    return side, minimal
 
 
 def _peer_side(
@@ -399,7 +423,7 @@ def _measure(
     cwd = OUT
     with python_server("hub", workers=1, env=env, log=LOGS / "hub-1.log", cwd=cwd) as hub:
         say(f"speed: the hub (1 worker) on {hub.base_url}, load average {load_average():.1f}")
-        hub_side, accepted = _hub_side(driver, hub, load, say)
+        hub_side, accepts = _hub_side(driver, hub, load, say)
         # at one client the view holds a connection or two per store: a small pool keeps
         # the two servers within PostgreSQL's connections
         small = {**env, **BUDGET_ENV}
@@ -408,7 +432,7 @@ def _measure(
             _bare_side(run, driver, hub, bare, load, say)
     with python_server("raw", workers=1, env=env, log=LOGS / "raw.log", cwd=cwd) as raw:
         say(f"speed: the raw baseline on {raw.base_url}")
-        raw_side = _raw_side(driver, raw, load, accepted, say)
+        raw_side, minimal = _raw_side(driver, raw, load, accepts, say)
     run.each_protection = _each_protection(driver, env, hub_side, load, say)
     for case in SPEED_CASES:
         hub_data = hub_side.answers[case.key]["data"]
@@ -441,6 +465,7 @@ def _measure(
                     hub_side.outcomes[(case.key, c)],
                     raw_side.outcomes[(case.key, c)],
                     peer_out,
+                    minimal.get(c) if case.write else None,
                 )
             )
     by_key = {c.key: c for c in SPEED_CASES}

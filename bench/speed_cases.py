@@ -112,8 +112,13 @@ def _same_cases(hub: dict[str, Any], raw: Any) -> str | None:
 
 
 def _same_accept(hub: dict[str, Any], raw: Any) -> str | None:
+    """Both accepted a case of the same matter, submitted at the same moment: the same
+    status, version and due day (each its own case: the numbers differ)."""
     case = (hub.get("acceptCase") or {}).get("case") or {}
-    if case.get("status") != CaseStatus.ACCEPTED.value or case.get("number") != raw["number"]:
+    clock = case.get("clock") or {}
+    a = (case.get("status"), case.get("version"), clock.get("dueOn"))
+    b = (raw.get("status"), raw.get("version"), (raw.get("clock") or {}).get("dueOn"))
+    if a[0] != CaseStatus.ACCEPTED.value or a != b:
         return _listed("acceptCase differs", case, raw)
     return None
 

@@ -71,6 +71,27 @@ def speed_table(run: SpeedRun) -> str:
                 *peer_cells,
             )
         )
+        if r.minimal is not None:
+            # the write before it did the hub's work: the case row and its event only
+            ratio = r.hub.p50_ms / r.minimal.p50_ms
+            rows.append(
+                (
+                    f"{r.case.name}, against the minimal raw write (case + audit event)",
+                    str(r.concurrency),
+                    "",
+                    "",
+                    "",
+                    "",
+                    _ms(r.minimal.p50_ms),
+                    _ms(r.minimal.p99_ms),
+                    f"{r.minimal.per_second:.0f}",
+                    "-" if math.isnan(ratio) else f"{ratio:.1f}×",
+                    "for comparison only",
+                    "",
+                    "",
+                    "",
+                )
+            )
     return grid(SPEED_HEADERS, rows, left={0, 10, 13})
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.calendar.workdays import WorkCalendar
@@ -197,6 +197,21 @@ async def issue_case_cards(
     return new
 
 
+# a case's due timers, locked (oldest first): built once, each change binds its case
+# and its moment
+_DUE = (
+    select(CaseTimer)
+    .where(
+        CaseTimer.case_number == bindparam("number"),
+        CaseTimer.fired_at.is_(None),
+        CaseTimer.cancelled_at.is_(None),
+        CaseTimer.due_at <= bindparam("now", type_=CaseTimer.__table__.c.due_at.type),
+    )
+    .order_by(CaseTimer.due_at, CaseTimer.id)
+    .with_for_update()
+)
+
+
 async def apply_due(
     session: AsyncSession, number: str, *, now: dt.datetime, calendar: Calendar
 ) -> bool:
@@ -207,14 +222,7 @@ async def apply_due(
     statement, ``levels/node/steps.py: read_locked``) and the timers are locked after
     it, the order the pass locks them in (``timers.fire_due_timers``), so a write and a
     pass never deadlock."""
-    due = (
-        await session.scalars(
-            select(CaseTimer)
-            .where(CaseTimer.case_number == number, *pending(now))
-            .order_by(CaseTimer.due_at, CaseTimer.id)
-            .with_for_update()
-        )
-    ).all()
+    due = (await session.scalars(_DUE, {"number": number, "now": now})).all()
     changed = False
     for timer in due:
         changed = await fire_timer(session, timer, now=now, calendar=calendar) or changed

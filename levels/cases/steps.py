@@ -6,10 +6,11 @@ and audit event. The shared rules of a case are in ``service.py``; ``decide_part
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from levels.calendar.workdays import WorkCalendar
 from levels.cases import correction, paperless, procedures, rejection, tolerance
@@ -311,20 +312,36 @@ async def _supplement(session: AsyncSession, case: Case, given: StepInput, today
         open_one.ended_on = today
 
 
+_timers = cast(Table, CaseTimer.__table__)
+# built once, on the table (a Core UPDATE: no ORM bulk update around it); each step
+# binds its case, the kinds it ends and the moment
+_CANCEL_TIMERS = (
+    update(_timers)
+    .where(
+        _timers.c.case_number == bindparam("b_number"),
+        _timers.c.kind.in_(bindparam("b_kinds", expanding=True)),
+        _timers.c.fired_at.is_(None),
+        _timers.c.cancelled_at.is_(None),
+    )
+    .values(cancelled_at=bindparam("b_now"))
+)
+
+
 async def _cancel_timers(
     session: AsyncSession, case: Case, kinds: list[TimerKind], now: dt.datetime
 ) -> None:
-    """The case's pending timers of ``kinds`` are cancelled: one UPDATE (the session's
-    copies of those timers follow it)."""
+    """The case's pending timers of ``kinds`` are cancelled: one UPDATE, and the
+    session's copies of those timers follow it (as the ORM's bulk UPDATE would have
+    them: loaded and not yet fired or cancelled)."""
     if not kinds:
         return
-    await session.execute(
-        update(CaseTimer)
-        .where(
-            CaseTimer.case_number == case.number,
-            CaseTimer.kind.in_(kinds),
-            CaseTimer.fired_at.is_(None),
-            CaseTimer.cancelled_at.is_(None),
-        )
-        .values(cancelled_at=now)
-    )
+    await session.execute(_CANCEL_TIMERS, {"b_number": case.number, "b_kinds": kinds, "b_now": now})
+    for held in session.identity_map.values():
+        if (
+            isinstance(held, CaseTimer)
+            and held.case_number == case.number
+            and held.kind in kinds
+            and held.fired_at is None
+            and held.cancelled_at is None
+        ):
+            set_committed_value(held, "cancelled_at", now)

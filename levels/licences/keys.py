@@ -21,7 +21,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
-from sqlalchemy import Select, select, update
+from sqlalchemy import BindParameter, Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.licences.models import LicenceKey
@@ -89,10 +89,11 @@ class OrgSigner:
         return key
 
 
-def current_key(org_code: str) -> Select[str, str]:
+def current_key(org_code: str | BindParameter[str]) -> Select[str, str]:
     """The org's current signing key (its newest that is not retired): ``kid`` and
     ``private_pem``, at most one row. A caller may read it as scalar subqueries of a
-    statement of its own (one round trip fewer)."""
+    statement of its own (one round trip fewer); ``org_code`` may be a bound parameter
+    of a statement built once."""
     return (
         select(LicenceKey.kid, LicenceKey.private_pem)
         .where(LicenceKey.org_code == org_code, LicenceKey.retired_at.is_(None))

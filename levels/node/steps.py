@@ -20,7 +20,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -174,15 +174,7 @@ async def read_locked(session: AsyncSession, number: str) -> Case | None:
     The same statement reads the case's item (``MatterImplementation``, when this
     store holds it): every step asks for it (``session.get``), and finds it in the
     session's identity map instead of reading it alone. Only the case's row is locked."""
-    item = MatterImplementation
-    found = (
-        await session.execute(
-            select(Case, item)
-            .outerjoin(item, item.code == Case.implementation_code)
-            .where(Case.number == number)
-            .with_for_update(of=Case)
-        )
-    ).first()
+    found = (await session.execute(_READ_LOCKED, {"number": number})).first()
     if found is None:
         return None
     locks.mark(session, number)
@@ -193,6 +185,13 @@ async def read_locked(session: AsyncSession, number: str) -> Case | None:
 
 
 _READ_WITH_CASE = "read_with_case"
+# built once: each change binds its case's number
+_READ_LOCKED = (
+    select(Case, MatterImplementation)
+    .outerjoin(MatterImplementation, MatterImplementation.code == Case.implementation_code)
+    .where(Case.number == bindparam("number"))
+    .with_for_update(of=Case)
+)
 
 
 async def change_by_rule(

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Select, Table, bindparam, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.cases.enums import Decision, RejectionReason
@@ -144,17 +144,28 @@ class _Issuing:
     private_pem: str | None
 
 
+def _issuing_statement(*, key: bool) -> Select[Any]:
+    """The number of a case's notices (``number``), the name of the org that holds it
+    (``org``) and, with ``key``, the org's current signing key: one statement."""
+    issued = select(func.count()).where(CaseNotice.case_number == bindparam("number"))
+    name = select(ServiceOrg.name).where(ServiceOrg.code == bindparam("org"))
+    columns: list[Any] = [issued.scalar_subquery(), name.scalar_subquery()]
+    if key:
+        current = current_key(bindparam("org")).subquery()
+        columns += [select(current.c.kid).scalar_subquery()]
+        columns += [select(current.c.private_pem).scalar_subquery()]
+    return select(*columns)
+
+
+# built once, with the key and without: each notice binds its case and org
+_ISSUING = {key: _issuing_statement(key=key) for key in (False, True)}
+
+
 async def _issuing_read(session: AsyncSession, case: Case, *, key: bool) -> _Issuing:
     """The number of the case's next notice, the name of the org that holds it and
     (``key``) the org's current signing key, in one statement."""
-    issued = select(func.count()).where(CaseNotice.case_number == case.number)
-    name = select(ServiceOrg.name).where(ServiceOrg.code == case.org_code)
-    columns = [issued.scalar_subquery(), name.scalar_subquery()]
-    if key:
-        current = current_key(case.org_code).subquery()
-        columns += [select(current.c.kid).scalar_subquery()]
-        columns += [select(current.c.private_pem).scalar_subquery()]
-    row = (await session.execute(select(*columns))).one()
+    bound = {"number": case.number, "org": case.org_code}
+    row = (await session.execute(_ISSUING[key], bound)).one()
     org_name = row[1] if row[1] is not None else case.org_code
     kid, pem = (row[2], row[3]) if key else (None, None)
     return _Issuing(1 + (row[0] or 0), org_name, kid, pem)
