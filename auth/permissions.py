@@ -149,6 +149,7 @@ def _checked_with_parent(resolve: Callable[..., Any]) -> Callable[..., Any]:
 
     # checked with the object it belongs to (``authz_parts``), by the field returning it
     resolver.__govhub_guarded__ = True  # type: ignore[attr-defined]
+    resolver.__govhub_with_parent__ = True  # type: ignore[attr-defined]
     return resolver
 
 
