@@ -1,9 +1,12 @@
 """Read paths of the lists, as Core rows: the hub's list queries (a page of items, its
 materials, a chain's routes, a page of cases) read whole rows only to copy their
 columns into the API's types, so ORM entities (identity map, instance state, change
-tracking) are pure cost there. These functions return SQLAlchemy ``Row`` objects, whose
-attributes are the columns' names — the same names the mapped classes use, so the
-schema's ``from_row`` reads either.
+tracking) are pure cost there. These functions return rows whose attributes are the
+columns' names — the same names the mapped classes use, so the schema's ``from_row``
+reads either: a SQLAlchemy ``Row`` made a named tuple (``ColumnsRow``) once per row,
+since a ``Row`` looks an attribute up through its ``__getattr__`` (about 1.4 µs a
+column on this machine; a page of 50 items and their 187 materials reads ~2,600),
+where a named tuple's attribute is a C descriptor (~0.15 µs).
 
 Statements are built once per module (``bindparam`` for every value), and a list of
 keys is ``OneOf``: ``IN (…)`` on SQLite, ``= ANY($1)`` on PostgreSQL, so one SQL text
@@ -12,8 +15,9 @@ text, one compilation and one prepare per length."""
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Boolean, Table, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
@@ -34,6 +38,38 @@ from levels.common.models import (
 )
 
 ReadRow = Row[Any]
+
+
+class ColumnsRow:
+    """A Core row as a named tuple of its columns (``rows``): attributes, indexes,
+    ``_fields``, ``_asdict()`` and ``_mapping`` as on a ``Row``."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...]
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return dict(zip(self._fields, cast(tuple[Any, ...], self), strict=True))
+
+
+# per tuple of column names: its row class, None when a named tuple cannot have them
+# (a name twice, a keyword, a leading underscore: such rows stay ``Row``s)
+_row_types: dict[tuple[str, ...], type | None] = {}
+_ROW_TYPES_KEPT = 512
+
+
+def _row_type(keys: tuple[str, ...]) -> type | None:
+    if keys in _row_types:
+        return _row_types[keys]
+    try:
+        base = namedtuple("ReadRow", keys)  # type: ignore[misc]
+    except ValueError:
+        found: type | None = None
+    else:
+        found = type("ReadRow", (base, ColumnsRow), {"__slots__": ()})
+    if len(_row_types) < _ROW_TYPES_KEPT:
+        _row_types[keys] = found
+    return found
 
 
 class OneOf(ColumnElement[bool]):
@@ -71,9 +107,16 @@ def table(model: type[Any]) -> Table:
 async def rows(
     session: AsyncSession, stmt: Executable, params: Mapping[str, Any] | None = None
 ) -> Sequence[ReadRow]:
-    """``stmt``'s rows on the session's connection (Core: no ORM entities)."""
+    """``stmt``'s rows on the session's connection (Core: no ORM entities), each a
+    named tuple of its columns (``ColumnsRow``)."""
     conn = await session.connection()
-    return (await conn.execute(stmt, dict(params or {}))).all()
+    result = await conn.execute(stmt, dict(params or {}))
+    row_type = _row_type(tuple(result.keys()))
+    found = result.all()
+    if row_type is None:
+        return found
+    new = tuple.__new__
+    return cast(list[ReadRow], [new(row_type, row) for row in found])
 
 
 _division = table(Division)
