@@ -8,15 +8,19 @@ object down graphql-core's path."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import strawberry
 from graphql.execution.executor import Executor
 
 from auth.policy import Resource, Target
+from levels.common.enums import HandlingKind, Level, MatterStatus, OnlineLevel
+from resolvers.globalid import encode_id
 from schema.divisions import ServiceOrg
 from schema.execution import ReadyLeavesExecutionContext
-from schema.matters import Matter
+from schema.matters import Material, Matter, MatterImplementation
 from tests.conftest import GraphQLClient
 
 PAGE = """
@@ -129,3 +133,75 @@ async def test_the_guard_hides_and_refuses_the_same_objects_by_plan(
     assert data is None
     assert {path[-1] for path, _, _ in errors} == {"org"}
     assert {code for _, _, code in errors} == {"UNAUTHENTICATED"}
+
+
+def test_an_item_made_from_its_row_is_the_one_its_init_makes() -> None:
+    """``MatterImplementation.from_row`` sets what the dataclass's ``__init__`` sets (its
+    ``id`` when first read), ``Material.from_row`` likewise."""
+    row = SimpleNamespace(
+        code="X1",
+        basic_code="000000000001",
+        level=Level.COUNTY,
+        division_code="140702000000",
+        handling_kind=HandlingKind.PROMISED,
+        promised_time_limit_days=3,
+        promise_exception_reason=None,
+        conditions="c",
+        max_visits=0,
+        online_level=OnlineLevel.FULLY_ONLINE,
+        preliminary_review=False,
+        referral_limit_days=None,
+        issues_licence_type=None,
+        status=MatterStatus.PUBLISHED,
+        version=1,
+        org_code="o",
+        department_id=None,
+        delegated_from=None,
+        delegation_id=None,
+    )
+    made = MatterImplementation.from_row(row)
+    assert "id" not in vars(made)
+    built = MatterImplementation(
+        id=strawberry.ID(encode_id("MatterImplementation", row.division_code, row.code)),
+        implementation_code=row.code,
+        basic_code=row.basic_code,
+        level=row.level,
+        division_code=row.division_code,
+        handling_kind=row.handling_kind,
+        promised_time_limit_days=3,
+        promise_exception_reason=None,
+        conditions="c",
+        max_visits=0,
+        online_level=row.online_level,
+        preliminary_review=False,
+        referral_limit_days=None,
+        issues_licence_type=None,
+        status=row.status,
+        version=1,
+        org_code="o",
+        department_id=None,
+        delegated_from_code=None,
+        delegation_id=None,
+        row=row,
+    )
+    assert made.id == built.id and vars(made) == vars(built)
+    with pytest.raises(AttributeError):
+        _ = made.nothing  # type: ignore[attr-defined]
+    material = SimpleNamespace(
+        name="n",
+        basis="b",
+        form="ORIGINAL",
+        copies=1,
+        tolerable=False,
+        satisfied_by_licence_type=None,
+    )
+    assert vars(Material.from_row(material)) == vars(
+        Material(
+            name="n",
+            basis="b",
+            form="ORIGINAL",  # type: ignore[arg-type]
+            copies=1,
+            tolerable=False,
+            satisfied_by_licence_type=None,
+        )
+    )
