@@ -93,22 +93,29 @@ def is_composite(value: object) -> bool:
 
 def check_read(viewer: Viewer, value: Any) -> None:
     """Raise UNAUTHENTICATED/FORBIDDEN if ``value`` (an object, a list of them, a
-    connection, or an object with its parts) holds anything the viewer may not read."""
-    _check(viewer, value, set())
+    connection, or an object with its parts) holds anything the viewer may not read.
+    One decision per target: the items of a page share a few (a catalogue item's is
+    its division), and the policy answers the same viewer and target alike."""
+    _check(viewer, value, set(), {})
 
 
-def _check(viewer: Viewer, value: Any, seen: set[int]) -> None:
+def _check(viewer: Viewer, value: Any, seen: set[int], decided: dict[Target, bool]) -> None:
     if value is None:
         return
     if is_guarded(value) and id(value) not in seen:
         seen.add(id(value))
-        require(viewer, Action.READ, value.authz_target())
+        target = value.authz_target()
+        allowed = decided.get(target)
+        if allowed is None:
+            allowed = decided[target] = allows(viewer, Action.READ, target)
+        if not allowed:
+            require(viewer, Action.READ, target)  # refused: its code
     if is_composite(value):
         for part in value.authz_parts():
-            _check(viewer, part, seen)
+            _check(viewer, part, seen, decided)
     elif isinstance(value, list | tuple):
         for item in value:
-            _check(viewer, item, seen)
+            _check(viewer, item, seen, decided)
 
 
 def readable_or_none(viewer: Viewer, value: Any) -> Any:
@@ -149,6 +156,7 @@ def _checked_with_parent(resolve: Callable[..., Any]) -> Callable[..., Any]:
 
     # checked with the object it belongs to (``authz_parts``), by the field returning it
     resolver.__govhub_guarded__ = True  # type: ignore[attr-defined]
+    resolver.__govhub_with_parent__ = True  # type: ignore[attr-defined]
     return resolver
 
 

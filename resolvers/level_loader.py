@@ -180,6 +180,10 @@ class LevelLoader(DataLoader[K, Any], Generic[K, R]):
                 failed[node.id] = outcome
                 continue
             levels = [lv for lv in LEVELS if lv in levels_at[node.id]]
+            if len(levels) == 1:
+                # one level asked of the node (most pages): each row answers one key
+                _collect(found, outcome, self.answers, levels[0], many=self.many)
+                continue
             for row in outcome:
                 answered = dict.fromkeys(self.answers(lv, row) for lv in levels)
                 for k in answered:
@@ -226,3 +230,20 @@ class OrgScopedLoader(LevelLoader[tuple[Level, str], R]):
 
     def node_key(self, key: tuple[Level, str]) -> str:
         return key[1]
+
+
+def _collect(
+    found: dict[Hashable, Any],
+    rows: Sequence[Any],
+    answers: Callable[[Level, Any], Hashable],
+    level: Level,
+    *,
+    many: bool,
+) -> None:
+    """The rows a node answered for one level, each under the key it answers."""
+    if many:
+        for row in rows:
+            found[answers(level, row)].append(row)
+    else:
+        for row in rows:
+            found[answers(level, row)] = row

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import strawberry
 
@@ -66,9 +66,7 @@ class Connection(Generic[T]):
 
 
 def connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
-    edges = [
-        Edge(cursor=c, node=convert(item)) for item, c in zip(page.items, page.cursors, strict=True)
-    ]
+    edges = [_edge(c, convert(item)) for item, c in zip(page.items, page.cursors, strict=True)]
     return Connection(
         edges=edges,
         page_info=PageInfo(
@@ -78,3 +76,13 @@ def connection(page: Page[R], convert: Callable[[R], T]) -> Connection[T]:
             end_cursor=edges[-1].cursor if edges else None,
         ),
     )
+
+
+def _edge(cursor: str, node: object) -> Edge[Any]:
+    """``Edge(cursor=cursor, node=node)``: its attributes set without the dataclass's
+    ``__init__`` call (a page of 50 made 50 calls of keywords)."""
+    edge: Edge[Any] = object.__new__(Edge)
+    attributes = edge.__dict__
+    attributes["cursor"] = cursor
+    attributes["node"] = node
+    return edge

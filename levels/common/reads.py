@@ -1,9 +1,12 @@
 """Read paths of the lists, as Core rows: the hub's list queries (a page of items, its
 materials, a chain's routes, a page of cases) read whole rows only to copy their
 columns into the API's types, so ORM entities (identity map, instance state, change
-tracking) are pure cost there. These functions return SQLAlchemy ``Row`` objects, whose
-attributes are the columns' names — the same names the mapped classes use, so the
-schema's ``from_row`` reads either.
+tracking) are pure cost there. These functions return rows whose attributes are the
+columns' names — the same names the mapped classes use, so the schema's ``from_row``
+reads either: a SQLAlchemy ``Row`` made a named tuple (``ColumnsRow``) once per row,
+since a ``Row`` looks an attribute up through its ``__getattr__`` (about 1.4 µs a
+column on this machine; a page of 50 items and their 187 materials reads ~2,600),
+where a named tuple's attribute is a C descriptor (~0.15 µs).
 
 Statements are built once per module (``bindparam`` for every value), and a list of
 keys is ``OneOf``: ``IN (…)`` on SQLite, ``= ANY($1)`` on PostgreSQL, so one SQL text
@@ -19,8 +22,9 @@ page of cases); the session's ORM methods work as on any session."""
 from __future__ import annotations
 
 import asyncio
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Boolean, Table, any_, bindparam, select
 from sqlalchemy.dialects import postgresql
@@ -41,6 +45,38 @@ from levels.common.models import (
 )
 
 ReadRow = Row[Any]
+
+
+class ColumnsRow:
+    """A Core row as a named tuple of its columns (``rows``): attributes, indexes,
+    ``_fields``, ``_asdict()`` and ``_mapping`` as on a ``Row``."""
+
+    __slots__ = ()
+    _fields: tuple[str, ...]
+
+    @property
+    def _mapping(self) -> dict[str, Any]:
+        return dict(zip(self._fields, cast(tuple[Any, ...], self), strict=True))
+
+
+# per tuple of column names: its row class, None when a named tuple cannot have them
+# (a name twice, a keyword, a leading underscore: such rows stay ``Row``s)
+_row_types: dict[tuple[str, ...], type | None] = {}
+_ROW_TYPES_KEPT = 512
+
+
+def _row_type(keys: tuple[str, ...]) -> type | None:
+    if keys in _row_types:
+        return _row_types[keys]
+    try:
+        base = namedtuple("ReadRow", keys)  # type: ignore[misc]
+    except ValueError:
+        found: type | None = None
+    else:
+        found = type("ReadRow", (base, ColumnsRow), {"__slots__": ()})
+    if len(_row_types) < _ROW_TYPES_KEPT:
+        _row_types[keys] = found
+    return found
 
 
 class OneOf(ColumnElement[bool]):
@@ -94,24 +130,33 @@ class ReadSession(AsyncSession):
 async def rows(
     session: AsyncSession, stmt: Executable, params: Mapping[str, Any] | None = None
 ) -> Sequence[ReadRow]:
-    """``stmt``'s rows on the session's connection (Core: no ORM entities); on a
-    ``ReadSession`` that holds no connection, on a pooled connection for this
-    statement alone (a request still uses one connection per node at a time: its
-    calls to a node are taken in turn)."""
+    """``stmt``'s rows on the session's connection (Core: no ORM entities), each a
+    named tuple of its columns (``ColumnsRow``); on a ``ReadSession`` that holds no
+    connection, on a pooled connection for this statement alone (a request still uses
+    one connection per node at a time: its calls to a node are taken in turn)."""
     values = dict(params or {})
     if type(session) is ReadSession and not session.sync_session.in_transaction():
         engine: Any = session.bind
         conn = await engine.connect()
         try:
-            found = (await conn.execute(stmt, values)).all()
+            result = await conn.execute(stmt, values)
+            keys = tuple(result.keys())
+            found = result.all()
         except BaseException:
             # a failed or cancelled read still gives its connection back
             await asyncio.shield(conn.close())
             raise
         await conn.close()
+    else:
+        conn = await session.connection()
+        result = await conn.execute(stmt, values)
+        keys = tuple(result.keys())
+        found = result.all()
+    row_type = _row_type(keys)
+    if row_type is None:
         return found
-    conn = await session.connection()
-    return (await conn.execute(stmt, values)).all()
+    new = tuple.__new__
+    return cast(list[ReadRow], [new(row_type, row) for row in found])
 
 
 _division = table(Division)

@@ -20,6 +20,8 @@ from sqlalchemy.orm import class_mapper
 from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.types import TypeDecorator
 
+from levels.common.reads import ColumnsRow
+
 M = TypeVar("M")
 
 
@@ -91,7 +93,7 @@ def _values(table: Table, row: Any) -> list[Any]:
     custom and unknown types) are converted; a mapped instance is read by its
     attributes, every value looked at (what code set on it may be of another type)."""
     plan = _encoder(table)
-    if isinstance(row, Row):
+    if isinstance(row, Row | ColumnsRow):
         values = list(plan.by_key(row._mapping))
         for i, convert in plan.converted:
             value = values[i]

@@ -40,3 +40,26 @@ async def test_core_reads_answer_the_orms_rows_for_lists_of_any_length(
                 want and [(r.implementation_code, r.position, r.name, r.form) for r in got] == want
             )
         assert list(await reads.materials_by_implementation([], session=session)) == []
+
+
+async def test_a_read_row_answers_as_the_core_row_it_was_made_from(nodes: NodeRegistry) -> None:
+    """``rows()`` makes each ``Row`` a named tuple of its columns: attributes, indexes,
+    ``_fields``, ``_asdict()`` and ``_mapping`` answer as the ``Row``'s."""
+    stmt = reads._IMPLS_BY_DIVISION
+    params = {"codes": ["140702000000"]}
+    async with nodes[Level.COUNTY].sessions() as session:
+        made = await reads.rows(session, stmt, params)
+        conn = await session.connection()
+        core = (await conn.execute(stmt, params)).all()
+    assert len(made) == len(core) > 3
+    for row, original in zip(made, core, strict=True):
+        assert isinstance(row, reads.ColumnsRow) and not isinstance(original, reads.ColumnsRow)
+        assert tuple(row) == tuple(original) and row[2] == original[2]
+        assert row._fields == original._fields
+        assert row._asdict() == original._asdict() == row._mapping == dict(original._mapping)
+        assert all(getattr(row, k) == getattr(original, k) for k in original._fields)
+
+
+def test_columns_a_named_tuple_cannot_name_stay_core_rows() -> None:
+    assert reads._row_type(("code", "code")) is None
+    assert reads._row_type(("code", "name")) is not None
