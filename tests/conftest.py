@@ -34,6 +34,10 @@ BACKEND = os.environ.get("GOVHUB_TEST_BACKEND", "sqlite")
 # how the suite's hubs reach the nodes without an address: "sql" (the default) or
 # "api" (the node API in-process), as GOVHUB_NODE_CALLS
 NODE_CALLS = os.environ.get("GOVHUB_TEST_NODE_CALLS", "sql")
+# whether the hub's own engines run the nodes' statements: counts of SQL statements on
+# them (``count_statements``) pin the SQL path; through the node API they run on the
+# node apps' engines instead, and such a count does not apply
+HUB_RUNS_NODE_SQL = NODE_CALLS == "sql"
 # a Friday in the demo's present: delegations effective 2026-01-01 are in force,
 # the one effective 2027-01-01 is not yet
 DEMO_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA)
