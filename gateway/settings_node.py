@@ -5,11 +5,21 @@ reference like every other)."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings
 
 
 class NodeWorkerSettings(BaseSettings):
+    node_calls: Literal["sql", "api"] = Field(
+        default="sql",
+        description="How the hub reaches a node the map gives no address (the embedded "
+        "default's `city`, `county`, `town`, `village`): `sql`, by SQL over its store in "
+        "the hub's process; `api`, through the same node API as a node with an address, "
+        "served in the hub's process over an ASGI transport (no sockets). The hub's timers "
+        "and message relay serve those stores either way",
+    )
     node_timer_interval_seconds: float = Field(
         default=30.0,
         ge=0,

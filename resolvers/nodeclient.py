@@ -17,7 +17,7 @@ import asyncio
 import datetime as dt
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -253,17 +253,26 @@ class NodeClient:
         base_url: str,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 5.0,
+        dispose: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.node_id = node_id
         self.timeout = timeout
         self._signer = signer
         self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
+        self._dispose = dispose
 
     @classmethod
     def in_process(
-        cls, node_id: str, app: Any, *, signer: HubTokenSigner, timeout: float = 5.0
+        cls,
+        node_id: str,
+        app: Any,
+        *,
+        signer: HubTokenSigner,
+        timeout: float = 5.0,
+        dispose: Callable[[], Awaitable[None]] | None = None,
     ) -> NodeClient:
-        """A client of a node served in this process by its ASGI ``app``."""
+        """A client of a node served in this process by its ASGI ``app``; ``dispose``
+        (the app's ``state.dispose``: its engines) is awaited when the client closes."""
         transport = httpx.ASGITransport(app=app)
         return cls(
             node_id,
@@ -271,6 +280,7 @@ class NodeClient:
             base_url=f"http://{node_id}.node.invalid",
             transport=transport,
             timeout=timeout,
+            dispose=dispose,
         )
 
     @classmethod
@@ -282,6 +292,9 @@ class NodeClient:
 
     async def close(self) -> None:
         await self._http.aclose()
+        if self._dispose is not None:
+            dispose, self._dispose = self._dispose, None
+            await dispose()
 
     async def __aenter__(self) -> NodeClient:
         return self

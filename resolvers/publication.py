@@ -24,6 +24,7 @@ from levels.node.steps import encode_actor
 from resolvers import nodewrites, remote, remote_lists
 from resolvers.cases import actor_of
 from resolvers.fanout import call_api, call_node, guarded
+from resolvers.nodeclient import NodeClient
 from resolvers.registry import Node
 from schema.info import Info
 from schema.payloads import user_errors
@@ -34,13 +35,19 @@ from schema.publication import (
 )
 
 
-def city_of(node: Node) -> str:
-    """The city a node holding the city level keeps, from its prefix in the node map
-    (a city's code is its first four digits)."""
+async def city_of(node: Node, client: NodeClient) -> str:
+    """The city a node holding the city level keeps: from its prefix in the node map (a
+    city's code is its first four digits), else (a prefix naming no city: the embedded
+    default's "") its city division, asked of the node (as the SQL path reads it)."""
     prefix = next((p for p in node.prefixes if len(p) >= 4), None)
-    if prefix is None:
+    if prefix is not None:
+        return prefix[:4].ljust(12, "0")
+    page = await remote_lists.divisions(
+        client, [Level.CITY], parent_code=None, within=None, after=None, first=1
+    )
+    if not page.rows:
         raise DomainError(ErrorCode.DIVISION_NOT_OWNED, detail=f"node {node.id}: no city")
-    return prefix[:4].ljust(12, "0")
+    return page.rows[0].code
 
 
 async def _publish_at_node(info: Info, node: Node, input: PublishCatalogueInput) -> PublicationRow:
@@ -50,7 +57,7 @@ async def _publish_at_node(info: Info, node: Node, input: PublishCatalogueInput)
     ctx = info.context
     client = node.client
     assert client is not None
-    city = city_of(node)
+    city = await city_of(node, client)
     require(ctx.viewer, Action.PUBLISH_CATALOGUE, Target(Resource.CATALOGUE, city))
     actor = encode_actor(actor_of(info))
     now = ctx.clock.now()

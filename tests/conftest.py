@@ -31,13 +31,20 @@ from levels.common.clock import CHINA, FixedClock
 from tests.support import pg
 
 BACKEND = os.environ.get("GOVHUB_TEST_BACKEND", "sqlite")
+# how the suite's hubs reach the nodes without an address: "sql" (the default) or
+# "api" (the node API in-process), as GOVHUB_NODE_CALLS
+NODE_CALLS = os.environ.get("GOVHUB_TEST_NODE_CALLS", "sql")
+# whether the hub's own engines run the nodes' statements: counts of SQL statements on
+# them (``count_statements``) pin the SQL path; through the node API they run on the
+# node apps' engines instead, and such a count does not apply
+HUB_RUNS_NODE_SQL = NODE_CALLS == "sql"
 # a Friday in the demo's present: delegations effective 2026-01-01 are in force,
 # the one effective 2027-01-01 is not yet
 DEMO_NOW = dt.datetime(2026, 11, 20, 10, 0, tzinfo=CHINA)
 
 
 def pytest_report_header() -> str:
-    return f"govhub backend: {BACKEND}"
+    return f"govhub backend: {BACKEND}, node calls: {NODE_CALLS}"
 
 
 # the hub secret of the test stores (it also encrypts the orgs' licence keys)
@@ -76,7 +83,7 @@ def suite_settings(tmp: Path, **overrides: Any) -> Settings:
         requests_per_minute=1_000_000,
         requests_per_minute_per_ip=1_000_000,
         cost_budget_per_minute=100_000_000,
-        **overrides,
+        **{"node_calls": NODE_CALLS, **overrides},
     )
 
 

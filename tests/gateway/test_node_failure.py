@@ -3,7 +3,6 @@ NODE_UNAVAILABLE error naming the level; readiness reports the store."""
 
 from __future__ import annotations
 
-import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -13,7 +12,7 @@ import asyncpg
 import httpx
 import pytest
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from gateway.app import create_app
 from gateway.breakers import unreachable
@@ -24,6 +23,7 @@ from levels.common.enums import Level
 from levels.common.store import create_store_engine
 from tests.conftest import BACKEND
 from tests.support import pg
+from tests.support.outages import on_store
 
 # the down node named with the prefixes it owns (its level too: it holds one)
 VILLAGE_DOWN = {"code": "NODE_UNAVAILABLE", "level": "VILLAGE", "node": "village", "prefixes": [""]}
@@ -47,12 +47,7 @@ async def hub_with_village(
     engine: AsyncEngine, nodes: NodeRegistry, settings: Settings, clock: FixedClock
 ) -> AsyncIterator[httpx.AsyncClient]:
     """A hub whose village node is the store of ``engine``."""
-    broken = dataclasses.replace(
-        nodes[Level.VILLAGE],
-        url=engine.url.render_as_string(hide_password=False),
-        engine=engine,
-        sessions=async_sessionmaker(engine),
-    )
+    broken = on_store(nodes[Level.VILLAGE], engine)
     registry = nodes.replacing(broken)
     app = create_app(settings, nodes=registry, clock=clock)
     transport = httpx.ASGITransport(app=app)

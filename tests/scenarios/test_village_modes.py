@@ -21,6 +21,7 @@ from gateway.settings import Settings
 from levels.common.enums import Level
 from levels.village.models import HomeVisit, VillageService
 from tests.auth.conftest import own_hub
+from tests.conftest import HUB_RUNS_NODE_SQL
 from tests.scenarios.desk import STAFF, Desk, at
 from tests.scenarios.test_village_proxy import (
     AGENT,
@@ -223,7 +224,8 @@ async def test_a_home_visit_is_recorded_and_counted_in_the_ledger(
         data = await desk.run(AGENT, LEDGER_MODES, code=number[:12], **{"from": str(day)})
     # the page and the division (as without the modes), then one statement each for the
     # page's service records and visits, whatever the page's size (DataLoaders)
-    assert statements["village"] == 4
+    if HUB_RUNS_NODE_SQL:
+        assert statements["village"] == 4
     entry = next(e["node"] for e in data["villageLedger"]["edges"] if e["node"]["number"] == number)
     assert [v["visitedOn"] for v in entry["homeVisits"]] == ["2026-04-08", "2026-04-10"]
     assert entry["villageService"]["mode"] == "HOME_VISIT"

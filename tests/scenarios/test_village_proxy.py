@@ -20,6 +20,7 @@ from levels.cases.models import Case
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.proxy.models import ProxyAuthorization
+from tests.conftest import HUB_RUNS_NODE_SQL
 from tests.scenarios.desk import DISABILITY_LICENCE, YUCI_ORG, Desk, at
 from tests.support.messages import carry
 
@@ -574,7 +575,8 @@ async def test_the_ledger_shows_each_case_where_it_is_now(desk: Desk, nodes: Nod
         own: ("COMPLETED", "VILLAGE"),
     }
     # the page, then one statement per level above for every case on it (DataLoader)
-    assert statements == {"village": 2, "town": 1, "county": 1, "city": 1, "identity": 0}
+    if HUB_RUNS_NODE_SQL:
+        assert statements == {"village": 2, "town": 1, "county": 1, "city": 1, "identity": 0}
     assert entries[via_town]["phone"] == PHONE and entries[via_town]["receivedOn"] == str(day)
 
     # paging: one entry a page, every case once, in number order

@@ -10,15 +10,40 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
-from gateway.nodes import NodeRegistry
+from auth.hub_tokens import HubKey, HubTokenSigner
+from gateway.nodes import Node, NodeRegistry
 from levels.common.enums import Level
 from levels.common.errors import DomainError, ErrorCode
 from levels.common.store import create_store_engine
+from resolvers.nodeclient import NodeClient
 from tests.conftest import BACKEND
+
+
+def _unreachable(_request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("the node's store does not answer")
+
+
+def on_store(node: Node, engine: AsyncEngine) -> Node:
+    """``node`` on the store of ``engine``; a node the hub reaches in-process through
+    its API (``GOVHUB_NODE_CALLS=api``) with a client that reaches nothing, as that
+    node's app would not answer without its store."""
+    url = engine.url.render_as_string(hide_password=False)
+    client = node.client
+    if client is not None and node.spec.in_process:
+        client = NodeClient(
+            node.id,
+            signer=HubTokenSigner(HubKey.generate()),
+            base_url=f"http://{node.id}.node.invalid",
+            transport=httpx.MockTransport(_unreachable),
+        )
+    return dataclasses.replace(
+        node, url=url, engine=engine, sessions=async_sessionmaker(engine), client=client
+    )
 
 
 def no_answer(monkeypatch: pytest.MonkeyPatch, hub: NodeRegistry, node: str, call: str) -> None:
@@ -60,7 +85,7 @@ async def store_down(nodes: NodeRegistry, level: Level, tmp: Path) -> AsyncItera
         folder.mkdir()
         url = f"sqlite+aiosqlite:///{folder}"
     engine = create_store_engine(url)
-    away = dataclasses.replace(node, url=url, engine=engine, sessions=async_sessionmaker(engine))
+    away = on_store(node, engine)
     try:
         yield nodes.replacing(away)
     finally:
