@@ -26,9 +26,11 @@ import orjson
 from auth.hub_tokens import HubTokenSigner
 from levels.common.errors import DomainError, ErrorCode
 from levels.node.steps import AnsweredCode, code_of
+from resolvers.node_wire import Answer, NodeWire, NodeWireError
 
 # where a node publishes its public message keys (``gateway/messaging/jwks.py``'s PATH)
 NODE_KEYS_PATH = "/.well-known/node-keys.json"
+_JSON = (b"Content-Type", b"application/json")
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
 # orjson for the bodies of node calls; what it would encode or read otherwise than httpx's
@@ -254,10 +256,18 @@ class NodeClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 5.0,
     ) -> None:
+        """Over httpx's ``transport`` (in-process) if given, else ``NodeWire``."""
         self.node_id = node_id
         self.timeout = timeout
         self._signer = signer
-        self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
+        self._http = (
+            httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
+            if transport is not None
+            else None
+        )
+        self._wire = NodeWire(base_url) if transport is None else None
+        # the token last sent and its header value, encoded once
+        self._token = ("", b"")
 
     @classmethod
     def in_process(
@@ -281,7 +291,10 @@ class NodeClient:
         return cls(node_id, signer=signer, base_url=address.rstrip("/"), timeout=timeout)
 
     async def close(self) -> None:
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+        if self._wire is not None:
+            await self._wire.aclose()
 
     async def __aenter__(self) -> NodeClient:
         return self
@@ -294,19 +307,30 @@ class NodeClient:
     def _unavailable(self, why: str) -> DomainError:
         return DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {self.node_id}: {why}")
 
-    async def _send(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._signer.token(self.node_id)}"}
-        content = None
-        if body is not None:
-            content = _encode(body)
-            headers["Content-Type"] = "application/json"
+    def _bearer(self) -> bytes:
+        """The ``Authorization`` value of the hub's current token for this node."""
+        token = self._signer.token(self.node_id)
+        if token != self._token[0]:
+            self._token = (token, b"Bearer " + token.encode())
+        return self._token[1]
+
+    async def _send(self, method: str, path: str, body: Any = None) -> Answer | httpx.Response:
+        content = None if body is None else _encode(body)
+        headers = [(b"Authorization", self._bearer())] + ([_JSON] if content is not None else [])
+        response: Answer | httpx.Response
         try:
             # the bound covers the in-process transport too, which has no timeouts
             async with asyncio.timeout(self.timeout):
-                response = await self._http.request(method, path, content=content, headers=headers)
-        except (TimeoutError, httpx.TimeoutException):
+                if self._wire is not None:
+                    response = await self._wire.request(method, path, headers, content)
+                else:
+                    assert self._http is not None
+                    response = await self._http.request(
+                        method, path, content=content, headers=headers
+                    )
+        except (TimeoutError, httpx.TimeoutException):  # (TimeoutError is an OSError)
             raise self._unavailable(f"no answer within {self.timeout:g}s") from None
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, OSError, NodeWireError) as exc:
             raise self._unavailable(f"not reachable ({type(exc).__name__})") from None
         if response.status_code == 401:
             raise self._unavailable("refused the hub's token")
