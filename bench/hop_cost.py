@@ -55,6 +55,11 @@ answer = bytes.fromhex(sys.argv[2])
 head = b"HTTP/1.1 200 OK\\r\\ncontent-type: application/json\\r\\ncontent-length: %d\\r\\n\\r\\n"
 reply = head % len(answer) + answer
 async def serve(reader, writer):
+    try:
+        await exchange(reader, writer)
+    except asyncio.IncompleteReadError:  # the client is done
+        writer.close()
+async def exchange(reader, writer):
     while True:
         lines = await reader.readuntil(b"\\r\\n\\r\\n")
         length = 0

@@ -1,6 +1,7 @@
 """The hub's client of a node's API (DESIGN §2, "A node is a service"): one code path,
 two transports — in-process (httpx's ``ASGITransport`` over the node's ASGI app, the
-embedded default) and HTTP (the node's address in the node map).
+embedded default) and HTTP to the node's address in the node map (``NodeWire``,
+``resolvers/node_wire.py``: kept-alive connections, a request in one write).
 
 Every call carries a hub token for that node (``auth.hub_tokens``: signed once and
 reused until near its end). A node that does not answer in time, cannot be reached, or
