@@ -28,7 +28,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httptools
@@ -73,8 +73,9 @@ class _Connection(asyncio.Protocol):
 
     # asyncio's side
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports (the hub's loop under uvicorn) are not asyncio.Transport's
+        # subclasses, but have its methods
+        self.transport = cast(asyncio.Transport, transport)
 
     def data_received(self, data: bytes) -> None:
         if self._waiter is None:  # nothing asked: a node speaking out of turn

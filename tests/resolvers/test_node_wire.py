@@ -150,6 +150,21 @@ async def test_a_connection_the_node_closed_or_left_idle_is_not_reused(
     assert node.connections == 4
 
 
+def test_on_uvloop_as_the_hub_runs_under_uvicorn() -> None:
+    import uvloop
+
+    async def calls() -> tuple[bytes, bytes, int]:
+        async with serving(echo) as (node, address):
+            wire = NodeWire(address)
+            first = await wire.request("POST", "/graphql", [], b"{}")
+            second = await wire.request("POST", "/graphql", [], b"[]")
+            await wire.aclose()
+            return first.content, second.content, node.connections
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(calls()) == (b"{}", b"[]", 1)
+
+
 async def test_a_closed_connection_before_the_answer_and_what_is_not_http() -> None:
     async with serving(lambda n, request: None) as (_, address):
         wire = NodeWire(address)
