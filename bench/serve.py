@@ -156,6 +156,10 @@ class ServerProcess:
             time.sleep(0.1)
         raise RuntimeError(f"{self.base_url}{path} did not answer in {timeout:g}s: {last}")
 
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
     def stop(self) -> None:
         if self._process.poll() is None:
             with contextlib.suppress(ProcessLookupError):

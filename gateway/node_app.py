@@ -50,6 +50,7 @@ from auth.hub_tokens import (
     StaticKeys,
 )
 from gateway.messaging.jwks import PATH, jwks_source
+from gateway.node_entities import EntityShortcut
 from gateway.node_http import DocumentCache, HubAuth, NodeEndpoint
 from gateway.settings import SettingMissing, Settings
 from levels.common import migrate
@@ -345,7 +346,8 @@ def create_node_app(
             await dispose()
 
     graphql = NodeGraphQL(make_context)
-    endpoint = NodeEndpoint(graphql.schema, graphql, HubAuth(verifier), make_context)
+    shortcut = EntityShortcut(graphql.schema, graphql.documents)
+    endpoint = NodeEndpoint(graphql.schema, graphql, HubAuth(verifier), make_context, shortcut)
     app = NodeApp(
         endpoint,
         routes=[

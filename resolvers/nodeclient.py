@@ -1,6 +1,7 @@
 """The hub's client of a node's API (DESIGN §2, "A node is a service"): one code path,
 two transports — in-process (httpx's ``ASGITransport`` over the node's ASGI app, the
-embedded default) and HTTP (the node's address in the node map).
+embedded default) and HTTP to the node's address in the node map (``NodeWire``,
+``resolvers/node_wire.py``: kept-alive connections, a request in one write).
 
 Every call carries a hub token for that node (``auth.hub_tokens``: signed once and
 reused until near its end). A node that does not answer in time, cannot be reached, or
@@ -21,77 +22,18 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import httpx
-import orjson
 
 from auth.hub_tokens import HubTokenSigner
 from levels.common.errors import DomainError, ErrorCode
 from levels.node.steps import AnsweredCode, code_of
+from resolvers.node_json import decode as _decode
+from resolvers.node_json import encode as _encode
+from resolvers.node_wire import Answer, NodeWire, NodeWireError
 
 # where a node publishes its public message keys (``gateway/messaging/jwks.py``'s PATH)
 NODE_KEYS_PATH = "/.well-known/node-keys.json"
+_JSON = (b"Content-Type", b"application/json")
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
-
-# orjson for the bodies of node calls; what it would encode or read otherwise than httpx's
-# ``json=`` and ``Response.json`` goes to ``json``: objects (instants too) are refused as
-# ``json.dumps`` refuses them, big integers and non-string keys encoded by ``json``, NaN
-# and big integers read by it. (A NaN in variables, which no GraphQL ``Float`` carries,
-# is sent as null where ``json`` refused it.)
-_PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-
-
-def _not_json(value: Any) -> Any:
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def _encode(body: Any) -> bytes:
-    """``body`` as httpx's ``json=`` sends it (compact, UTF-8, no NaN), by orjson."""
-    try:
-        return orjson.dumps(body, default=_not_json, option=_PASSTHROUGH)
-    except orjson.JSONEncodeError as exc:
-        if isinstance(exc.__cause__, TypeError):
-            raise exc.__cause__ from None
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
-
-
-# where an integer orjson would read as a float (beyond 64 bits: twenty digits or more)
-# can stand: first in the body, or after a colon, a comma or a bracket (and a minus).
-# The answer translated — digits as "0", those three as ":", whitespace left out, the
-# rest as "x" — and searched: twenty digits within a string (a code, an identifier)
-# are not found, and such answers are read by orjson; a string that holds ":" and
-# twenty digits is taken as maybe a number and read by ``json`` (the same answer).
-# (A translation and two searches: a regex over every answer costs more than decoding.)
-_NUMBERS = bytes(
-    48 if 48 <= i <= 57 else 58 if i in b":,[" else 45 if i == 45 else 120 for i in range(256)
-)
-_WHITESPACE = b" \t\r\n"
-_LONG = b"0" * 20
-_MINUS = b"-" + _LONG
-_AFTER = b":" + _LONG
-_AFTER_MINUS = b":" + _MINUS
-
-
-def _long_integer(content: bytes) -> bool:
-    """Whether ``content`` may hold an integer of twenty digits or more."""
-    marked = content.translate(_NUMBERS, _WHITESPACE)
-    return (
-        _AFTER in marked
-        or _AFTER_MINUS in marked
-        or marked.startswith(_LONG)
-        or marked.startswith(_MINUS)
-    )
-
-
-def _decode(content: bytes) -> Any:
-    """A JSON answer, by orjson; what it does not read (NaN) or would read otherwise
-    (an integer beyond 64 bits, read as a float) by ``json``, whose ``JSONDecodeError``
-    means "not JSON"."""
-    if _long_integer(content):
-        return json.loads(content)
-    try:
-        return orjson.loads(content)
-    except orjson.JSONDecodeError:
-        return json.loads(content)
-
 
 _DELIVER = """
 mutation Deliver($envelope: String!) {
@@ -255,10 +197,18 @@ class NodeClient:
         timeout: float = 5.0,
         dispose: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
+        """Over httpx's ``transport`` (in-process) if given, else ``NodeWire``."""
         self.node_id = node_id
         self.timeout = timeout
         self._signer = signer
-        self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
+        self._http = (
+            httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
+            if transport is not None
+            else None
+        )
+        self._wire = NodeWire(base_url) if transport is None else None
+        # the token last sent and its header value, encoded once
+        self._token = ("", b"")
         self._dispose = dispose
 
     @classmethod
@@ -291,7 +241,10 @@ class NodeClient:
         return cls(node_id, signer=signer, base_url=address.rstrip("/"), timeout=timeout)
 
     async def close(self) -> None:
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+        if self._wire is not None:
+            await self._wire.aclose()
         if self._dispose is not None:
             dispose, self._dispose = self._dispose, None
             await dispose()
@@ -307,19 +260,30 @@ class NodeClient:
     def _unavailable(self, why: str) -> DomainError:
         return DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {self.node_id}: {why}")
 
-    async def _send(self, method: str, path: str, body: Any = None) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {self._signer.token(self.node_id)}"}
-        content = None
-        if body is not None:
-            content = _encode(body)
-            headers["Content-Type"] = "application/json"
+    def _bearer(self) -> bytes:
+        """The ``Authorization`` value of the hub's current token for this node."""
+        token = self._signer.token(self.node_id)
+        if token != self._token[0]:
+            self._token = (token, b"Bearer " + token.encode())
+        return self._token[1]
+
+    async def _send(self, method: str, path: str, body: Any = None) -> Answer | httpx.Response:
+        content = None if body is None else _encode(body)
+        headers = [(b"Authorization", self._bearer())] + ([_JSON] if content is not None else [])
+        response: Answer | httpx.Response
         try:
             # the bound covers the in-process transport too, which has no timeouts
             async with asyncio.timeout(self.timeout):
-                response = await self._http.request(method, path, content=content, headers=headers)
-        except (TimeoutError, httpx.TimeoutException):
+                if self._wire is not None:
+                    response = await self._wire.request(method, path, headers, content)
+                else:
+                    assert self._http is not None
+                    response = await self._http.request(
+                        method, path, content=content, headers=headers
+                    )
+        except (TimeoutError, httpx.TimeoutException):  # (TimeoutError is an OSError)
             raise self._unavailable(f"no answer within {self.timeout:g}s") from None
-        except httpx.TransportError as exc:
+        except (httpx.TransportError, OSError, NodeWireError) as exc:
             raise self._unavailable(f"not reachable ({type(exc).__name__})") from None
         if response.status_code == 401:
             raise self._unavailable("refused the hub's token")

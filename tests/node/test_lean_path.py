@@ -106,3 +106,76 @@ async def test_a_verified_token_is_believed_until_its_end_and_no_longer() -> Non
     assert verifier.checks == 2
     assert not await auth.check("Bearer not-a-jwt")
     assert not await auth.check("")
+
+
+ENTITIES = (
+    "query Entities($representations: [_Any!]!) { _entities(representations: "
+    "$representations) { ... on Division { columns } } }"
+)
+
+
+def divisions(*codes: str) -> dict[str, Any]:
+    return {"representations": [{"__typename": "Division", "code": c} for c in codes]}
+
+
+async def test_the_hubs_entities_are_answered_past_the_execution_and_alike(
+    raw: httpx.AsyncClient, signer: HubTokenSigner, node_apps: dict[str, Starlette]
+) -> None:
+    app = node_apps["county"]
+    shortcut = app.endpoint.shortcut  # type: ignore[attr-defined]
+    taken: list[Any] = []
+    original = shortcut.answer
+
+    async def counting(*args: Any) -> Any:
+        found = await original(*args)
+        taken.append(found)
+        return found
+
+    shortcut.answer = counting
+    try:
+        body = {"query": ENTITIES, "variables": divisions("140702000000", "140799000000")}
+        first = await raw.post("/graphql", json=body, headers=bearer(signer))  # executed
+        second = await raw.post("/graphql", json=body, headers=bearer(signer))  # the shortcut
+    finally:
+        shortcut.answer = original
+    assert first.content == second.content
+    entities = second.json()["data"]["_entities"]
+    assert entities[0]["columns"]["code"] == "140702000000" and entities[1] is None
+    assert len(taken) == 1 and taken[0] is not None
+
+
+async def test_a_refusal_or_another_shape_is_executed_as_before(
+    raw: httpx.AsyncClient, signer: HubTokenSigner
+) -> None:
+    body = {"query": ENTITIES, "variables": divisions("140702000000")}
+    await raw.post("/graphql", json=body, headers=bearer(signer))  # kept, and valid
+    # the city, which the county node does not own: refused by the scope check, as executed
+    refused = await raw.post(
+        "/graphql",
+        json={"query": ENTITIES, "variables": divisions("140700000000")},
+        headers={**bearer(signer), "Accept-Language": "en"},
+    )
+    error = refused.json()["errors"][0]
+    assert error["extensions"]["code"] == "DIVISION_NOT_OWNED"
+    assert "does not own the division" in error["message"]
+    # a key that is not a string: BAD_USER_INPUT, as executed
+    wrong = {"representations": [{"__typename": "Division", "code": 140702000000}]}
+    bad = await raw.post(
+        "/graphql", json={"query": ENTITIES, "variables": wrong}, headers=bearer(signer)
+    )
+    assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    # an alias is not the shortcut's shape: executed, and answered under the alias
+    aliased = ENTITIES.replace("{ columns }", "{ row: columns }")
+    for _ in range(2):
+        answer = await raw.post(
+            "/graphql",
+            json={"query": aliased, "variables": divisions("140702000000")},
+            headers=bearer(signer),
+        )
+        assert answer.json()["data"]["_entities"][0]["row"]["code"] == "140702000000"
+    # a representation of another type than the fragment's: executed
+    other = {"representations": [{"__typename": "ServiceOrg", "code": "x"}]}
+    answer = await raw.post(
+        "/graphql", json={"query": ENTITIES, "variables": other}, headers=bearer(signer)
+    )
+    assert answer.json()["data"]["_entities"] == [None]

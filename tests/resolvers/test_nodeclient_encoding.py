@@ -12,7 +12,8 @@ import pytest
 from httpx._content import encode_json
 
 from resolvers import nodeclient
-from resolvers.nodeclient import _decode, _encode
+from resolvers.node_json import decode as _decode
+from resolvers.node_json import encode as _encode
 
 BODIES = [
     {"query": "{ a }", "variables": {}},
