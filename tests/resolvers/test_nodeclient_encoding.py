@@ -11,7 +11,7 @@ import math
 import pytest
 from httpx._content import encode_json
 
-from resolvers import nodeclient
+from resolvers import node_json
 from resolvers.node_json import decode as _decode
 from resolvers.node_json import encode as _encode
 
@@ -93,7 +93,7 @@ def test_a_long_integer_anywhere_a_number_stands_is_read_by_json(
     content: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     want = json.loads(content)
-    monkeypatch.setattr(nodeclient.orjson, "loads", _not_called)
+    monkeypatch.setattr(node_json.orjson, "loads", _not_called)
     assert _decode(content) == want
 
 
@@ -111,7 +111,7 @@ def test_long_digits_inside_strings_are_read_by_orjson(
     content: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     want = json.loads(content)
-    monkeypatch.setattr(nodeclient.json, "loads", _not_called)
+    monkeypatch.setattr(node_json.json, "loads", _not_called)
     assert _decode(content) == want
 
 
