@@ -10,8 +10,8 @@ head, as the one chain per store before chains per division was.
   event appended: before, in the reading session (head locked, event, head, commit),
   now handed to the store's group appender after the connection went back to the pool
   (``levels.audit.batch``), and also timed one read per transaction (``per-read``);
-* ``write``: a case row locked and written, and its audit event appended, in one
-  transaction.
+* ``write``: a case row locked and written (its version counter moved), and its audit
+  event appended, in one transaction, as a step does it.
 
 ``--raw``: the append alone in plain SQL over 16 asyncpg connections (lock the head,
 INSERT the event, UPDATE the head, COMMIT), every event to one head (as one chain per
@@ -121,9 +121,11 @@ async def _read_grouped(node: LevelNode, number: str) -> None:
 
 
 async def _write(node: LevelNode, number: str) -> None:
+    """A case's write as a step does it: the case locked (``load_case_for_update``),
+    changed, and its event appended — on PostgreSQL the case's UPDATE goes in the
+    append's statement (BEGIN, the case, the head, the append, COMMIT)."""
     async with node.sessions.begin() as session:
-        row = await session.get(Case, number, with_for_update=True)
-        assert row is not None
+        row = await case_service.load_case_for_update(number, session=session)
         row.version += 1
         await case_service.record_event(session, row, STAFF, "NOTE", row.status, DEMO_NOW)
 

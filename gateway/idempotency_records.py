@@ -19,6 +19,7 @@ from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
 from gateway.nodes import LevelNode
+from levels.audit.postgres import ROWS_WRITTEN
 from levels.idempotency.models import IdempotencyRecord
 
 # the stores' tables and rows an effect reference names, at most
@@ -80,8 +81,14 @@ def _after_flush(session: Session, _context: Any) -> None:
 
 
 def _do_orm_execute(state: ORMExecuteState) -> None:
-    if _active() is not None and (state.is_insert or state.is_update or state.is_delete):
+    written = state.execution_options.get(ROWS_WRITTEN, ())
+    if _active() is not None and (state.is_insert or state.is_update or state.is_delete or written):
         state.session.info[_WROTE] = True
+        # rows written outside the flush (a case's UPDATE in its audit append)
+        rows: list[str] = state.session.info.setdefault(_ROWS, [])
+        for row in written:
+            if row not in rows and len(rows) < MAX_REFERENCE_ROWS:
+                rows.append(row)
 
 
 def _before_commit(session: Session) -> None:

@@ -266,11 +266,17 @@ def _row(division: str, seq: int, now: dt.datetime, draft: EventDraft, prev: str
     return values
 
 
-async def append(draft: EventDraft, *, session: AsyncSession, now: dt.datetime) -> AuditEvent:
+async def append(
+    draft: EventDraft, *, session: AsyncSession, now: dt.datetime, row: object | None = None
+) -> AuditEvent:
     """Append ``draft`` as the next event of its division's chain, inside the caller's
-    transaction (the caller commits it together with its own change)."""
+    transaction (the caller commits it together with its own change). ``row``: a
+    mapped row the transaction already holds locked (its case); on PostgreSQL its
+    pending UPDATE goes out in the append's last statement (``postgres.take_update``),
+    elsewhere by the flush as every other change."""
     if session.get_bind().dialect.name == "postgresql":
-        return AuditEvent(**(await _append_postgres([(draft, now)], session))[0])
+        written = await _append_postgres([(draft, now)], session, row)
+        return AuditEvent(**written[0])
     division = division_of(draft)
     head = await _lock_head(session, division, now)
     event = AuditEvent(**_row(division, head.seq + 1, now, draft, head.hash))
@@ -319,13 +325,17 @@ def _by_division(drafts: Sequence[tuple[EventDraft, dt.datetime]]) -> dict[str, 
 
 
 async def _append_postgres(
-    drafts: Sequence[tuple[EventDraft, dt.datetime]], session: AsyncSession
+    drafts: Sequence[tuple[EventDraft, dt.datetime]],
+    session: AsyncSession,
+    row: object | None = None,
 ) -> list[dict[str, Any]]:
     """``append_many`` on PostgreSQL in few round trips, each with a statement
     compiled once: the heads locked and read in one; then, for one event, the event
     inserted and its head moved in one more, else the events in one and the heads in
     one — every round trip under a head's lock is one its other appenders wait for.
-    Returns the rows written, in the order given."""
+    Returns the rows written, in the order given. ``row``'s UPDATE (``append``) is
+    taken from the ORM before the heads' lock flushes the rest."""
+    row_update = postgres.take_update(row) if row is not None else None
     by_division = _by_division(drafts)
     divisions = sorted(by_division)
     first = drafts[by_division[divisions[0]][0]][1]
@@ -341,7 +351,7 @@ async def _append_postgres(
             prev = rows[i]["hash"]
         last = drafts[by_division[division][-1]][1]
         moved.append({"division_code": division, "seq": seq, "hash": prev, "at": last})
-    await postgres.write(session, rows, moved)
+    await postgres.write(session, rows, moved, row_update)
     return rows
 
 

@@ -123,8 +123,13 @@ async def record_event(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append what ``actor`` did to ``case`` to the holding division's audit chain, in
-    the caller's transaction: a step, a staff read, a flag raised by a timer."""
-    return await append(case_event(case, actor, action, before, detail), session=session, now=now)
+    the caller's transaction: a step, a staff read, a flag raised by a timer. A case
+    the transaction holds locked has its pending UPDATE written with the event (on
+    PostgreSQL in the append's statement: ``levels.audit.postgres``); one not locked
+    is flushed before the head's lock, so a case is always locked before its head."""
+    draft = case_event(case, actor, action, before, detail)
+    row = case if locks.holds(session, case.number) else None
+    return await append(draft, session=session, now=now, row=row)
 
 
 def _timer(case: Case, kind: TimerKind, due_at: dt.datetime) -> CaseTimer:
