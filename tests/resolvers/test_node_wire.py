@@ -14,6 +14,7 @@ import pytest
 
 from auth.hub_tokens import HubKey, HubTokenSigner
 from levels.common.errors import DomainError, ErrorCode
+from resolvers import node_wire
 from resolvers.node_wire import NodeWire, NodeWireError
 from resolvers.nodeclient import NodeClient
 
@@ -158,6 +159,21 @@ async def test_a_connection_the_node_closed_is_not_reused() -> None:
         assert (await wire.request("GET", "/c", [])).content == b"-"
         await wire.aclose()
     assert node.connections == 3
+
+
+async def test_a_connection_left_idle_past_the_keep_alive_is_not_reused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(node_wire, "IDLE_SECONDS", 0.05)  # read when the session is made
+    async with serving(echo) as (node, address):
+        wire = NodeWire(address)
+        await wire.request("GET", "/a", [])
+        await wire.request("GET", "/b", [])
+        assert node.connections == 1
+        await asyncio.sleep(0.2)  # past the keep-alive: closed, a new one for the next
+        assert (await wire.request("GET", "/c", [])).content == b"-"
+        await wire.aclose()
+    assert node.connections == 2
 
 
 def test_on_uvloop_as_the_hub_runs_under_uvicorn() -> None:
