@@ -1,7 +1,7 @@
 """The hub's client of a node's API (DESIGN §2, "A node is a service"): one code path,
 two transports — in-process (httpx's ``ASGITransport`` over the node's ASGI app, the
 embedded default) and HTTP to the node's address in the node map (``NodeWire``,
-``resolvers/node_wire.py``: kept-alive connections, a request in one write).
+``resolvers/node_wire.py``: aiohttp's kept-alive connections).
 
 Every call carries a hub token for that node (``auth.hub_tokens``: signed once and
 reused until near its end). A node that does not answer in time, cannot be reached, or
@@ -32,7 +32,7 @@ from resolvers.node_wire import Answer, NodeWire, NodeWireError
 
 # where a node publishes its public message keys (``gateway/messaging/jwks.py``'s PATH)
 NODE_KEYS_PATH = "/.well-known/node-keys.json"
-_JSON = (b"Content-Type", b"application/json")
+_JSON = ("Content-Type", "application/json")
 _NAME = re.compile(r"^[_A-Za-z][_0-9A-Za-z]*$")
 
 _DELIVER = """
@@ -208,7 +208,7 @@ class NodeClient:
         )
         self._wire = NodeWire(base_url) if transport is None else None
         # the token last sent and its header value, encoded once
-        self._token = ("", b"")
+        self._token = ("", "")
         self._dispose = dispose
 
     @classmethod
@@ -260,16 +260,16 @@ class NodeClient:
     def _unavailable(self, why: str) -> DomainError:
         return DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {self.node_id}: {why}")
 
-    def _bearer(self) -> bytes:
+    def _bearer(self) -> str:
         """The ``Authorization`` value of the hub's current token for this node."""
         token = self._signer.token(self.node_id)
         if token != self._token[0]:
-            self._token = (token, b"Bearer " + token.encode())
+            self._token = (token, "Bearer " + token)
         return self._token[1]
 
     async def _send(self, method: str, path: str, body: Any = None) -> Answer | httpx.Response:
         content = None if body is None else _encode(body)
-        headers = [(b"Authorization", self._bearer())] + ([_JSON] if content is not None else [])
+        headers = [("Authorization", self._bearer())] + ([_JSON] if content is not None else [])
         response: Answer | httpx.Response
         try:
             # the bound covers the in-process transport too, which has no timeouts
