@@ -12,8 +12,13 @@ true``) and nothing is done twice.
 * The record is written **with the effect**: a SQLAlchemy ``before_commit`` hook adds
   it to the first transaction of the request that writes to a level store, so both
   commit or roll back together, and the record's primary key refuses a second effect
-  under the key in that store. A mutation that writes nothing (refused with payload
-  errors) gets its record after it ran, in the city store.
+  under the key in that store. Through a node's API (a node served in the hub's
+  process, ``GOVHUB_NODE_CALLS=api``) the write call carries the record and the node's
+  transaction writes it by the same hook (``resolvers/nodeclient.py``,
+  ``gateway/node_http.py``); a node holding the key already refuses the call
+  (IDEMPOTENCY_IN_PROGRESS) and the request answers as the one that wrote it. A
+  mutation that writes nothing (refused with payload errors) gets its record after it
+  ran, in the city store.
 * The response is saved to the record after the effect, in a second short
   transaction. If the hub stops in between, a retry finds the record without a
   response and answers ``IDEMPOTENCY_RESULT_UNAVAILABLE`` (409) with the effect's
@@ -31,7 +36,7 @@ true``) and nothing is done twice.
 * Records live ``GOVHUB_IDEMPOTENCY_RETENTION_HOURS`` (72); the timer pass purges the
   expired ones, and an expired key counts as new.
 
-Three pieces: the record's hooks (``gateway/idempotency_records.py``), and here
+Three pieces: the record's hooks (``levels/idempotency/records.py``), and here
 ``Idempotency``, a schema extension that decides after parsing and
 validation (so persisted queries are resolved and the operation type is known), and
 ``IdempotencyMiddleware``, an ASGI middleware that keeps the response bytes and
@@ -67,13 +72,13 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from auth.kv import KeyValue
-from gateway.idempotency_records import Pending, install_hooks, pending_var
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import Level
 from levels.common.errors import message_for
 from levels.idempotency import service
 from levels.idempotency.errors import IdempotencyErrorCode
 from levels.idempotency.models import IdempotencyRecord
+from levels.idempotency.records import Pending, install_hooks, pending_var
 
 log = logging.getLogger("govhub.idempotency")
 
@@ -218,7 +223,7 @@ class Slot:
                 # the effect stands; a retry gets IDEMPOTENCY_RESULT_UNAVAILABLE
                 log.exception("the response of idempotency key %r was not saved", pending.key)
             return None
-        if status == 200 and not _has_errors(body):
+        if not pending.twin and status == 200 and not _has_errors(body):
             # refused with payload errors, or nothing to change: kept as it is
             try:
                 async with self.nodes.single(HOME).sessions.begin() as session:
@@ -242,7 +247,12 @@ class Slot:
         # retry runs again — unless a twin request took the key meanwhile
         twin = await lookup(self.nodes, pending, self.timeout)
         if twin is None:
-            return None
+            # a node refused the write for a twin's record it holds: not run here
+            return (
+                refusal(IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS, self.locale)
+                if (pending.twin)
+                else None
+            )
         if twin.fingerprint != pending.fingerprint:
             return refusal(IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED, self.locale)
         if twin.response is None:

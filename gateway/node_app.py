@@ -55,7 +55,8 @@ from gateway.settings import SettingMissing, Settings
 from levels.common import migrate
 from levels.common.clock import Clock, clock_for
 from levels.common.nodemap import NodeMap, NodeSpec
-from levels.common.store import create_store_engine
+from levels.common.store import Store, create_store_engine
+from levels.idempotency.records import install_hooks
 from levels.licences.keys import ALGORITHM, OrgSigner, PublicKey
 from levels.node.inbox import Inbox, Outcome
 from levels.node.scope import NodeScope
@@ -345,7 +346,10 @@ def create_node_app(
             await dispose()
 
     graphql = NodeGraphQL(make_context)
-    endpoint = NodeEndpoint(graphql.schema, graphql, HubAuth(verifier), make_context)
+    # a keyed write call's record is written with its effect, by the hub's hooks
+    install_hooks()
+    store = Store(node.id, store_url(settings, node), engine, sessions)
+    endpoint = NodeEndpoint(graphql.schema, graphql, HubAuth(verifier), make_context, store)
     app = NodeApp(
         endpoint,
         routes=[

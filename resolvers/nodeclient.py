@@ -6,7 +6,8 @@ Every call carries a hub token for that node (``auth.hub_tokens``: signed once a
 reused until near its end). A node that does not answer in time, cannot be reached, or
 refuses the hub's token is ``NODE_UNAVAILABLE`` (a ``DomainError`` naming the node);
 a typed refusal of the node (``DIVISION_NOT_OWNED``, a bad cursor …) comes back as the
-same ``DomainError`` it raised there.
+same ``DomainError`` it raised there. A write call carries a keyed mutation's record
+to a node sharing the hub's store, written with its effect (``resolvers/node_records.py``).
 
 The ASGI app is handed in (``NodeClient.in_process(node_id, app, …)``): the hub's
 packages never import ``gateway/``, where ``create_node_app`` builds it."""
@@ -25,7 +26,9 @@ import orjson
 
 from auth.hub_tokens import HubTokenSigner
 from levels.common.errors import DomainError, ErrorCode
+from levels.idempotency.records import Pending
 from levels.node.steps import AnsweredCode, code_of
+from resolvers import node_records
 
 # where a node publishes its public message keys (``gateway/messaging/jwks.py``'s PATH)
 NODE_KEYS_PATH = "/.well-known/node-keys.json"
@@ -254,9 +257,11 @@ class NodeClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 5.0,
         dispose: Callable[[], Awaitable[None]] | None = None,
+        shares_store: bool = False,
     ) -> None:
         self.node_id = node_id
         self.timeout = timeout
+        self.shares_store = shares_store  # the node's store is the hub's (in-process)
         self._signer = signer
         self._http = httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
         self._dispose = dispose
@@ -281,6 +286,7 @@ class NodeClient:
             transport=transport,
             timeout=timeout,
             dispose=dispose,
+            shares_store=True,
         )
 
     @classmethod
@@ -307,8 +313,11 @@ class NodeClient:
     def _unavailable(self, why: str) -> DomainError:
         return DomainError(ErrorCode.NODE_UNAVAILABLE, detail=f"node {self.node_id}: {why}")
 
-    async def _send(self, method: str, path: str, body: Any = None) -> httpx.Response:
+    async def _send(
+        self, method: str, path: str, body: Any = None, keyed: Pending | None = None
+    ) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self._signer.token(self.node_id)}"}
+        headers.update(node_records.header(keyed))
         content = None
         if body is not None:
             content = _encode(body)
@@ -329,8 +338,9 @@ class NodeClient:
         self, document: str, variables: Mapping[str, Any] | None = None
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """A GraphQL call: its data and its errors."""
+        keyed = node_records.carried(self.shares_store, document)
         response = await self._send(
-            "POST", "/graphql", {"query": document, "variables": dict(variables or {})}
+            "POST", "/graphql", {"query": document, "variables": dict(variables or {})}, keyed
         )
         try:
             body = _decode(response.content)
@@ -340,7 +350,9 @@ class NodeClient:
             ) from None
         if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
             raise NodeCallFailed(f"node {self.node_id}: HTTP {response.status_code}: {body!r}")
-        return body.get("data"), list(body.get("errors") or [])
+        errors = list(body.get("errors") or [])
+        node_records.answered(keyed, self.node_id, response.headers, errors)
+        return body.get("data"), errors
 
     def _raise(self, errors: list[dict[str, Any]]) -> None:
         for error in errors:
