@@ -79,6 +79,7 @@ from levels.idempotency import service
 from levels.idempotency.errors import IdempotencyErrorCode
 from levels.idempotency.models import IdempotencyRecord
 from levels.idempotency.records import Pending, install_hooks, pending_var
+from resolvers import node_records
 
 log = logging.getLogger("govhub.idempotency")
 
@@ -209,35 +210,19 @@ class Slot:
         pending.closed = True
         if pending.committed is not None:
             try:
-                async with pending.committed.sessions.begin() as session:
-                    await service.save_response(
-                        session,
-                        pending.client,
-                        pending.operation,
-                        pending.key,
-                        status_code=status,
-                        content_type=content_type,
-                        body=body,
-                    )
+                await _save(self.nodes[pending.committed.name], pending, status, content_type, body)
             except Exception:
                 # the effect stands; a retry gets IDEMPOTENCY_RESULT_UNAVAILABLE
                 log.exception("the response of idempotency key %r was not saved", pending.key)
             return None
         if not pending.twin and status == 200 and not _has_errors(body):
             # refused with payload errors, or nothing to change: kept as it is
+            record = pending.record(None)
+            record.status_code, record.content_type, record.response = status, content_type, body
             try:
-                async with self.nodes.single(HOME).sessions.begin() as session:
-                    await service.drop_expired_key(
-                        session, pending.client, pending.operation, pending.key, pending.created_at
-                    )
-                    record = pending.record(None)
-                    record.status_code, record.content_type, record.response = (
-                        status,
-                        content_type,
-                        body,
-                    )
-                    session.add(record)
-                return None
+                if await _keep(self.nodes.single(HOME), record):
+                    return None
+                # a twin request kept the key first: answer as it did
             except IntegrityError:
                 pass  # a twin request kept the key first: answer as it did
             except Exception:
@@ -260,6 +245,47 @@ class Slot:
             # and is saving its response
             return refusal(IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS, self.locale)
         return answer(twin, self.locale)
+
+
+async def _save(
+    node: LevelNode, pending: Pending, status: int, content_type: str, body: bytes
+) -> None:
+    """Save the response to the record written with the effect in ``node``'s store."""
+    if node_records.through_api(node.client):
+        assert node.client is not None
+        await node_records.save(
+            node.client,
+            pending.client,
+            pending.operation,
+            pending.key,
+            status_code=status,
+            content_type=content_type,
+            body=body,
+        )
+        return
+    async with node.sessions.begin() as session:
+        await service.save_response(
+            session,
+            pending.client,
+            pending.operation,
+            pending.key,
+            status_code=status,
+            content_type=content_type,
+            body=body,
+        )
+
+
+async def _keep(node: LevelNode, record: IdempotencyRecord) -> bool:
+    """Keep the record of a mutation that wrote nothing; False: a twin's is there."""
+    if node_records.through_api(node.client):
+        assert node.client is not None
+        return await node_records.keep(node.client, record)
+    async with node.sessions.begin() as session:
+        await service.drop_expired_key(
+            session, record.client, record.operation, record.key, record.created_at
+        )
+        session.add(record)
+    return True
 
 
 def _has_errors(body: bytes) -> bool:
@@ -302,6 +328,11 @@ async def lookup(nodes: NodeRegistry, pending: Pending, timeout: float) -> Idemp
     skipped: should the effect be there, its primary key still refuses a second)."""
 
     async def one(node: LevelNode) -> IdempotencyRecord | None:
+        if node_records.through_api(node.client):
+            assert node.client is not None
+            return await node_records.find(
+                node.client, pending.client, pending.operation, pending.key, pending.created_at
+            )
         async with node.sessions() as session:
             return await service.find(
                 session, pending.client, pending.operation, pending.key, pending.created_at

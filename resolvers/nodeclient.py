@@ -6,8 +6,8 @@ Every call carries a hub token for that node (``auth.hub_tokens``: signed once a
 reused until near its end). A node that does not answer in time, cannot be reached, or
 refuses the hub's token is ``NODE_UNAVAILABLE`` (a ``DomainError`` naming the node);
 a typed refusal of the node (``DIVISION_NOT_OWNED``, a bad cursor …) comes back as the
-same ``DomainError`` it raised there. A write call carries a keyed mutation's record
-to a node sharing the hub's store, written with its effect (``resolvers/node_records.py``).
+same ``DomainError`` it raised there. A write call carries a keyed mutation's record,
+which the node writes with its effect (``resolvers/node_records.py``).
 
 The ASGI app is handed in (``NodeClient.in_process(node_id, app, …)``): the hub's
 packages never import ``gateway/``, where ``create_node_app`` builds it."""
@@ -338,7 +338,7 @@ class NodeClient:
         self, document: str, variables: Mapping[str, Any] | None = None
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """A GraphQL call: its data and its errors."""
-        keyed = node_records.carried(self.shares_store, document)
+        keyed = node_records.carried(document)
         response = await self._send(
             "POST", "/graphql", {"query": document, "variables": dict(variables or {})}, keyed
         )

@@ -11,6 +11,8 @@ alone."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -198,3 +200,41 @@ def install_hooks() -> None:
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_transaction_end", _after_transaction_end)
     _hooks_installed = True
+
+
+# --- a record as JSON: what a node with an address answers of it and keeps of it -------
+
+
+def to_json(record: IdempotencyRecord) -> dict[str, Any]:
+    return {
+        "client": record.client,
+        "operation": record.operation,
+        "key": record.key,
+        "fingerprint": record.fingerprint,
+        "createdAt": record.created_at.isoformat(),
+        "expiresAt": record.expires_at.isoformat(),
+        "effect": record.effect,
+        "statusCode": record.status_code,
+        "contentType": record.content_type,
+        "response": None if record.response is None else base64.b64encode(record.response).decode(),
+    }
+
+
+def of_json(fields: Any) -> IdempotencyRecord:
+    """The record ``to_json`` made (ValueError: not one)."""
+    try:
+        response = fields["response"]
+        return IdempotencyRecord(
+            client=str(fields["client"])[:80],
+            operation=str(fields["operation"])[:255],
+            key=str(fields["key"])[:255],
+            fingerprint=str(fields["fingerprint"])[:64],
+            created_at=dt.datetime.fromisoformat(fields["createdAt"]),
+            expires_at=dt.datetime.fromisoformat(fields["expiresAt"]),
+            effect=fields["effect"] if isinstance(fields["effect"], dict) else None,
+            status_code=None if fields["statusCode"] is None else int(fields["statusCode"]),
+            content_type=None if fields["contentType"] is None else str(fields["contentType"]),
+            response=None if response is None else base64.b64decode(response),
+        )
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise ValueError(f"not an idempotency record: {exc}") from None

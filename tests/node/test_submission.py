@@ -28,6 +28,7 @@ from levels.idempotency.errors import IdempotencyErrorCode
 from levels.idempotency.models import IdempotencyRecord
 from levels.idempotency.records import HEADER, Pending, pending_var
 from levels.node.intake import decode_submission, encode_submission
+from resolvers import node_records
 from tests.node.conftest import MakeClient
 from tests.node.test_case_steps import actor, desk  # noqa: F401 (fixture)
 from tests.scenarios.desk import DISABILITY_CARD, Desk
@@ -208,3 +209,47 @@ async def test_a_record_that_is_not_one_is_refused(
     assert bad.status_code == 400
     assert bad.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     assert anonymous.status_code == 401
+
+
+async def test_a_nodes_records_are_read_kept_and_completed_through_its_api(
+    desk: Desk,  # noqa: F811
+    node_client: MakeClient,
+) -> None:
+    """What the hub asks of a node with an address (``resolvers/node_records.py``)."""
+    now, key = desk.hub.clock.now(), f"node-{uuid.uuid4()}"
+    client = node_client("city")
+    record = _pending_record(key, now)
+
+    kept, again = (
+        await node_records.keep(client, record),
+        await node_records.keep(client, _pending_record(key, now)),
+    )
+    found = await node_records.find(client, "tester", "submitCase", key, now)
+    saved = await node_records.save(
+        client, "tester", "submitCase", key, status_code=200, content_type="x/y", body=b"\x00ok"
+    )
+    done = await node_records.find(client, "tester", "submitCase", key, now)
+    gone = await node_records.find(client, "tester", "submitCase", key, now + dt.timedelta(days=4))
+
+    assert (kept, again, saved) == (True, False, True)
+    assert found is not None and found.fingerprint == "f" * 64 and found.response == b"{}"
+    assert done is not None and (done.status_code, done.content_type, done.response) == (
+        200,
+        "x/y",
+        b"\x00ok",
+    )
+    assert gone is None  # expired
+
+
+def _pending_record(key: str, now: dt.datetime) -> IdempotencyRecord:
+    record = Pending(
+        client="tester",
+        operation="submitCase",
+        key=key,
+        fingerprint="f" * 64,
+        created_at=now,
+        expires_at=now + dt.timedelta(hours=72),
+        engines={},
+    ).record(None)
+    record.status_code, record.content_type, record.response = 200, "application/json", b"{}"
+    return record
