@@ -222,22 +222,20 @@ class Slot:
             try:
                 if await _keep(self.nodes.single(HOME), record):
                     return None
-                # a twin request kept the key first: answer as it did
             except IntegrityError:
-                pass  # a twin request kept the key first: answer as it did
+                pass
+            # else a twin request kept the key first: answer as it did
             except Exception:
                 log.exception("the response of idempotency key %r was not saved", pending.key)
                 return None
         # failed without an effect (a node down, an unexpected error): not kept, so a
         # retry runs again — unless a twin request took the key meanwhile
         twin = await lookup(self.nodes, pending, self.timeout)
-        if twin is None:
+        if twin is None and pending.twin:
             # a node refused the write for a twin's record it holds: not run here
-            return (
-                refusal(IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS, self.locale)
-                if (pending.twin)
-                else None
-            )
+            return refusal(IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS, self.locale)
+        if twin is None:
+            return None
         if twin.fingerprint != pending.fingerprint:
             return refusal(IdempotencyErrorCode.IDEMPOTENCY_KEY_REUSED, self.locale)
         if twin.response is None:
