@@ -29,6 +29,7 @@ from levels.idempotency.models import IdempotencyRecord
 from levels.idempotency.records import HEADER, Pending, pending_var
 from levels.node.intake import decode_submission, encode_submission
 from resolvers import node_records
+from resolvers.nodeclient import _DELIVER, _RECORD_CASE_READS, _SUBMIT_CASE
 from tests.node.conftest import MakeClient
 from tests.node.test_case_steps import actor, desk  # noqa: F401 (fixture)
 from tests.scenarios.desk import DISABILITY_CARD, Desk
@@ -253,3 +254,19 @@ def _pending_record(key: str, now: dt.datetime) -> IdempotencyRecord:
     ).record(None)
     record.status_code, record.content_type, record.response = 200, "application/json", b"{}"
     return record
+
+
+def test_only_write_calls_carry_the_record(nodes: NodeRegistry) -> None:
+    pending = _pending(nodes, "k", dt.datetime(2026, 11, 20, tzinfo=dt.UTC))
+    token = pending_var.set(pending)
+    try:
+        carried = [
+            node_records.carried(d)
+            for d in (_SUBMIT_CASE, _RECORD_CASE_READS, _DELIVER, "query { x }")
+        ]
+        pending.closed = True
+        closed = node_records.carried(_SUBMIT_CASE)
+    finally:
+        pending_var.reset(token)
+    assert carried == [pending, None, None, None]
+    assert closed is None and node_records.carried(_SUBMIT_CASE) is None
