@@ -12,8 +12,13 @@ true``) and nothing is done twice.
 * The record is written **with the effect**: a SQLAlchemy ``before_commit`` hook adds
   it to the first transaction of the request that writes to a level store, so both
   commit or roll back together, and the record's primary key refuses a second effect
-  under the key in that store. A mutation that writes nothing (refused with payload
-  errors) gets its record after it ran, in the city store.
+  under the key in that store. Through a node's API (a node served in the hub's
+  process, ``GOVHUB_NODE_CALLS=api``) the write call carries the record and the node's
+  transaction writes it by the same hook (``resolvers/nodeclient.py``,
+  ``gateway/node_http.py``); a node holding the key already refuses the call
+  (IDEMPOTENCY_IN_PROGRESS) and the request answers as the one that wrote it. A
+  mutation that writes nothing (refused with payload errors) gets its record after it
+  ran, in the city store.
 * The response is saved to the record after the effect, in a second short
   transaction. If the hub stops in between, a retry finds the record without a
   response and answers ``IDEMPOTENCY_RESULT_UNAVAILABLE`` (409) with the effect's
@@ -31,7 +36,7 @@ true``) and nothing is done twice.
 * Records live ``GOVHUB_IDEMPOTENCY_RETENTION_HOURS`` (72); the timer pass purges the
   expired ones, and an expired key counts as new.
 
-Three pieces: the record's hooks (``gateway/idempotency_records.py``), and here
+Three pieces: the record's hooks (``levels/idempotency/records.py``), and here
 ``Idempotency``, a schema extension that decides after parsing and
 validation (so persisted queries are resolved and the operation type is known), and
 ``IdempotencyMiddleware``, an ASGI middleware that keeps the response bytes and
@@ -67,13 +72,14 @@ from strawberry.types import ExecutionResult
 from strawberry.types.graphql import OperationType
 
 from auth.kv import KeyValue
-from gateway.idempotency_records import Pending, install_hooks, pending_var
 from gateway.nodes import LevelNode, NodeRegistry
 from levels.common.enums import Level
 from levels.common.errors import message_for
 from levels.idempotency import service
 from levels.idempotency.errors import IdempotencyErrorCode
 from levels.idempotency.models import IdempotencyRecord
+from levels.idempotency.records import Pending, install_hooks, pending_var
+from resolvers import node_records
 
 log = logging.getLogger("govhub.idempotency")
 
@@ -204,43 +210,30 @@ class Slot:
         pending.closed = True
         if pending.committed is not None:
             try:
-                async with pending.committed.sessions.begin() as session:
-                    await service.save_response(
-                        session,
-                        pending.client,
-                        pending.operation,
-                        pending.key,
-                        status_code=status,
-                        content_type=content_type,
-                        body=body,
-                    )
+                await _save(self.nodes[pending.committed.name], pending, status, content_type, body)
             except Exception:
                 # the effect stands; a retry gets IDEMPOTENCY_RESULT_UNAVAILABLE
                 log.exception("the response of idempotency key %r was not saved", pending.key)
             return None
-        if status == 200 and not _has_errors(body):
+        if not pending.twin and status == 200 and not _has_errors(body):
             # refused with payload errors, or nothing to change: kept as it is
+            record = pending.record(None)
+            record.status_code, record.content_type, record.response = status, content_type, body
             try:
-                async with self.nodes.single(HOME).sessions.begin() as session:
-                    await service.drop_expired_key(
-                        session, pending.client, pending.operation, pending.key, pending.created_at
-                    )
-                    record = pending.record(None)
-                    record.status_code, record.content_type, record.response = (
-                        status,
-                        content_type,
-                        body,
-                    )
-                    session.add(record)
-                return None
+                if await _keep(self.nodes.single(HOME), record):
+                    return None
             except IntegrityError:
-                pass  # a twin request kept the key first: answer as it did
+                pass
+            # else a twin request kept the key first: answer as it did
             except Exception:
                 log.exception("the response of idempotency key %r was not saved", pending.key)
                 return None
         # failed without an effect (a node down, an unexpected error): not kept, so a
         # retry runs again — unless a twin request took the key meanwhile
         twin = await lookup(self.nodes, pending, self.timeout)
+        if twin is None and pending.twin:
+            # a node refused the write for a twin's record it holds: not run here
+            return refusal(IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS, self.locale)
         if twin is None:
             return None
         if twin.fingerprint != pending.fingerprint:
@@ -250,6 +243,47 @@ class Slot:
             # and is saving its response
             return refusal(IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS, self.locale)
         return answer(twin, self.locale)
+
+
+async def _save(
+    node: LevelNode, pending: Pending, status: int, content_type: str, body: bytes
+) -> None:
+    """Save the response to the record written with the effect in ``node``'s store."""
+    if node_records.through_api(node.client):
+        assert node.client is not None
+        await node_records.save(
+            node.client,
+            pending.client,
+            pending.operation,
+            pending.key,
+            status_code=status,
+            content_type=content_type,
+            body=body,
+        )
+        return
+    async with node.sessions.begin() as session:
+        await service.save_response(
+            session,
+            pending.client,
+            pending.operation,
+            pending.key,
+            status_code=status,
+            content_type=content_type,
+            body=body,
+        )
+
+
+async def _keep(node: LevelNode, record: IdempotencyRecord) -> bool:
+    """Keep the record of a mutation that wrote nothing; False: a twin's is there."""
+    if node_records.through_api(node.client):
+        assert node.client is not None
+        return await node_records.keep(node.client, record)
+    async with node.sessions.begin() as session:
+        await service.drop_expired_key(
+            session, record.client, record.operation, record.key, record.created_at
+        )
+        session.add(record)
+    return True
 
 
 def _has_errors(body: bytes) -> bool:
@@ -292,6 +326,11 @@ async def lookup(nodes: NodeRegistry, pending: Pending, timeout: float) -> Idemp
     skipped: should the effect be there, its primary key still refuses a second)."""
 
     async def one(node: LevelNode) -> IdempotencyRecord | None:
+        if node_records.through_api(node.client):
+            assert node.client is not None
+            return await node_records.find(
+                node.client, pending.client, pending.operation, pending.key, pending.created_at
+            )
         async with node.sessions() as session:
             return await service.find(
                 session, pending.client, pending.operation, pending.key, pending.created_at

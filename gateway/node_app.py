@@ -56,7 +56,8 @@ from gateway.settings import SettingMissing, Settings
 from levels.common import migrate
 from levels.common.clock import Clock, clock_for
 from levels.common.nodemap import NodeMap, NodeSpec
-from levels.common.store import create_store_engine
+from levels.common.store import Store, create_store_engine
+from levels.idempotency.records import install_hooks
 from levels.licences.keys import ALGORITHM, OrgSigner, PublicKey
 from levels.node.inbox import Inbox, Outcome
 from levels.node.scope import NodeScope
@@ -346,8 +347,13 @@ def create_node_app(
             await dispose()
 
     graphql = NodeGraphQL(make_context)
+    # a keyed write call's record is written with its effect, by the hub's hooks
+    install_hooks()
+    store = Store(node.id, store_url(settings, node), engine, sessions)
     shortcut = EntityShortcut(graphql.schema, graphql.documents)
-    endpoint = NodeEndpoint(graphql.schema, graphql, HubAuth(verifier), make_context, shortcut)
+    endpoint = NodeEndpoint(
+        graphql.schema, graphql, HubAuth(verifier), make_context, shortcut, store
+    )
     app = NodeApp(
         endpoint,
         routes=[

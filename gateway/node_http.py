@@ -11,7 +11,13 @@ the hub's few calls allow (``gateway/node_app.py`` serves it):
   answer out as JSON by orjson, without Starlette's router and middleware or
   Strawberry's HTTP view; anything else (another method or content type, a body that
   is not a JSON object with a query) goes to Strawberry's view, which answers it as
-  before."""
+  before.
+* A write call of a keyed mutation (``Govhub-Idempotency``, read once the hub token
+  verified) writes the key's record with its effect, in the node's transaction, by the
+  hub's own hooks (``levels/idempotency/records.py``); the answer says so
+  (``Govhub-Idempotency-Effect``: the effect's reference). A key already recorded here
+  is not applied again: the call is answered IDEMPOTENCY_IN_PROGRESS, which the hub
+  turns into the first request's answer (``gateway/idempotency.py``)."""
 
 from __future__ import annotations
 
@@ -32,6 +38,10 @@ from strawberry.schema import BaseSchema
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from auth.hub_tokens import HubTokenInvalid, HubTokenVerifier
+from levels.common.errors import message_for
+from levels.common.store import Store
+from levels.idempotency import records, service
+from levels.idempotency.errors import IdempotencyErrorCode
 from schema.node import NodeContext
 
 log = logging.getLogger("govhub.node")
@@ -196,6 +206,12 @@ class Shortcut(Protocol):
     ) -> dict[str, Any] | None: ...
 
 
+def _error(code: str, message: str) -> bytes:
+    return orjson.dumps(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+    )
+
+
 def _dumps(payload: Any) -> bytes:
     try:
         return orjson.dumps(payload)
@@ -214,12 +230,15 @@ class NodeEndpoint:
         auth: HubAuth,
         make_context: Callable[[str], NodeContext],
         shortcut: Shortcut | None = None,
+        store: Store | None = None,
     ) -> None:
         self.schema = schema
         self.view = view
         self.auth = auth
         self.make_context = make_context
         self.shortcut = shortcut
+        # the node's store, where a keyed write call's record is written
+        self.store = store
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -228,6 +247,60 @@ class NodeEndpoint:
         if not await self.auth.check(_header(scope, b"authorization")):
             await unauthenticated()(scope, receive, send)
             return
+        keyed = _header(scope, records.HEADER.encode())
+        if not keyed or self.store is None:
+            # a call in the hub's process sees the hub's contextvars: none of its record
+            token = records.pending_var.set(None)
+            try:
+                await self._call(scope, receive, send)
+            finally:
+                records.pending_var.reset(token)
+            return
+        try:
+            pending = records.decode(keyed, self.store)
+        except ValueError as exc:
+            log.info("node: %s", exc)
+            await _answer(send, 400, _error("BAD_USER_INPUT", str(exc)), b"application/json")
+            return
+        if await self._recorded(pending):
+            await _answer(send, 200, self._in_progress(scope), b"application/json")
+            return
+        token = records.pending_var.set(pending)
+        held: list[Message] = []
+
+        async def keep(message: Message) -> None:
+            held.append(message)
+
+        try:
+            await self._call(scope, receive, keep)
+        finally:
+            pending.closed = True
+            records.pending_var.reset(token)
+        if pending.committed is None and await self._recorded(pending):
+            # a twin call wrote the record first: this one's effect rolled back
+            await _answer(send, 200, self._in_progress(scope), b"application/json")
+            return
+        for message in held:
+            if message["type"] == "http.response.start" and pending.effect is not None:
+                effect = (records.EFFECT_HEADER.encode(), _dumps(pending.effect))
+                message = {**message, "headers": [*message.get("headers", []), effect]}
+            await send(message)
+
+    async def _recorded(self, pending: records.Pending) -> bool:
+        """Whether the key has a live record in this node's store."""
+        assert self.store is not None
+        async with self.store.sessions() as session:
+            found = await service.find(
+                session, pending.client, pending.operation, pending.key, pending.created_at
+            )
+        return found is not None
+
+    def _in_progress(self, scope: Scope) -> bytes:
+        code = IdempotencyErrorCode.IDEMPOTENCY_IN_PROGRESS
+        english = _header(scope, b"accept-language").lower().startswith("en")
+        return _error(code.value, message_for(code, "en" if english else "zh"))
+
+    async def _call(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "POST" or not _header(scope, b"content-type").startswith(
             "application/json"
         ):

@@ -24,7 +24,7 @@ the answer, not HTTP …) or an ``OSError`` of the socket: the client's "not rea
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -41,13 +41,16 @@ _SKIPPED = ("Accept-Encoding", "User-Agent")
 
 
 class Answer:
-    """A node's answer: its status and its body."""
+    """A node's answer: its status, its headers (case-insensitive) and its body."""
 
-    __slots__ = ("content", "status_code")
+    __slots__ = ("content", "headers", "status_code")
 
-    def __init__(self, status_code: int, content: bytes) -> None:
+    def __init__(
+        self, status_code: int, content: bytes, headers: Mapping[str, str] | None = None
+    ) -> None:
         self.status_code = status_code
         self.content = content
+        self.headers: Mapping[str, str] = headers if headers is not None else {}
 
     def json(self) -> Any:
         return orjson.loads(self.content)
@@ -99,7 +102,7 @@ class NodeWire:
         async with session.request(
             method, self._url(path), headers=dict(headers), data=body, allow_redirects=False
         ) as response:
-            return Answer(response.status, await response.read())
+            return Answer(response.status, await response.read(), response.headers)
 
     async def aclose(self) -> None:
         self._closed = True

@@ -7,7 +7,8 @@ Every call carries a hub token for that node (``auth.hub_tokens``: signed once a
 reused until near its end). A node that does not answer in time, cannot be reached, or
 refuses the hub's token is ``NODE_UNAVAILABLE`` (a ``DomainError`` naming the node);
 a typed refusal of the node (``DIVISION_NOT_OWNED``, a bad cursor …) comes back as the
-same ``DomainError`` it raised there.
+same ``DomainError`` it raised there. A write call carries a keyed mutation's record,
+which the node writes with its effect (``resolvers/node_records.py``).
 
 The ASGI app is handed in (``NodeClient.in_process(node_id, app, …)``): the hub's
 packages never import ``gateway/``, where ``create_node_app`` builds it."""
@@ -25,7 +26,9 @@ import httpx
 
 from auth.hub_tokens import HubTokenSigner
 from levels.common.errors import DomainError, ErrorCode
+from levels.idempotency.records import Pending
 from levels.node.steps import AnsweredCode, code_of
+from resolvers import node_records
 from resolvers.node_json import decode as _decode
 from resolvers.node_json import encode as _encode
 from resolvers.node_wire import Answer, NodeWire, NodeWireError
@@ -196,10 +199,12 @@ class NodeClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 5.0,
         dispose: Callable[[], Awaitable[None]] | None = None,
+        shares_store: bool = False,
     ) -> None:
         """Over httpx's ``transport`` (in-process) if given, else ``NodeWire``."""
         self.node_id = node_id
         self.timeout = timeout
+        self.shares_store = shares_store  # the node's store is the hub's (in-process)
         self._signer = signer
         self._http = (
             httpx.AsyncClient(base_url=base_url, transport=transport, timeout=timeout)
@@ -231,6 +236,7 @@ class NodeClient:
             transport=transport,
             timeout=timeout,
             dispose=dispose,
+            shares_store=True,
         )
 
     @classmethod
@@ -267,9 +273,12 @@ class NodeClient:
             self._token = (token, "Bearer " + token)
         return self._token[1]
 
-    async def _send(self, method: str, path: str, body: Any = None) -> Answer | httpx.Response:
+    async def _send(
+        self, method: str, path: str, body: Any = None, keyed: Pending | None = None
+    ) -> Answer | httpx.Response:
         content = None if body is None else _encode(body)
         headers = [("Authorization", self._bearer())] + ([_JSON] if content is not None else [])
+        headers.extend(node_records.header(keyed).items())
         response: Answer | httpx.Response
         try:
             # the bound covers the in-process transport too, which has no timeouts
@@ -293,8 +302,9 @@ class NodeClient:
         self, document: str, variables: Mapping[str, Any] | None = None
     ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
         """A GraphQL call: its data and its errors."""
+        keyed = node_records.carried(document)
         response = await self._send(
-            "POST", "/graphql", {"query": document, "variables": dict(variables or {})}
+            "POST", "/graphql", {"query": document, "variables": dict(variables or {})}, keyed
         )
         try:
             body = _decode(response.content)
@@ -304,7 +314,9 @@ class NodeClient:
             ) from None
         if not isinstance(body, dict) or ("data" not in body and "errors" not in body):
             raise NodeCallFailed(f"node {self.node_id}: HTTP {response.status_code}: {body!r}")
-        return body.get("data"), list(body.get("errors") or [])
+        errors = list(body.get("errors") or [])
+        node_records.answered(keyed, self.node_id, response.headers, errors)
+        return body.get("data"), errors
 
     def _raise(self, errors: list[dict[str, Any]]) -> None:
         for error in errors:

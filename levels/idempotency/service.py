@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from levels.idempotency.models import IdempotencyRecord
@@ -74,3 +75,16 @@ async def purge_expired(session: AsyncSession, now: dt.datetime) -> int:
         .execution_options(synchronize_session=False)
     )
     return cast(CursorResult[Any], result).rowcount
+
+
+async def keep(session: AsyncSession, record: IdempotencyRecord) -> bool:
+    """Keep the record of a mutation that wrote nothing, with its response, in its own
+    transaction; False when the key has a live record already (a twin request's)."""
+    await drop_expired_key(session, record.client, record.operation, record.key, record.created_at)
+    session.add(record)
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True

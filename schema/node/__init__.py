@@ -8,7 +8,8 @@ batches through ``_entities``; ordered lists by key range with cursors; and its 
 ``schema/node/delegation_mutation.py``,
 ``schema/node/catalogue_mutation.py``, ``schema/node/intake_mutation.py``,
 ``schema/node/rating_mutation.py``, ``schema/node/proxy_mutation.py``,
-``schema/node/evaluation_mutation.py``, ``schema/node/report_mutation.py``), and its
+``schema/node/evaluation_mutation.py``, ``schema/node/report_mutation.py``), a keyed
+mutation's records (``schema/node/idempotency.py``), and its
 reads beyond the entities (``schema/node/lists.py``, ``schema/node/status_lists.py`` …).
 Served by ``gateway.node_app.create_node_app``; the hub calls it through
 ``resolvers.nodeclient.NodeClient``. It reads and writes through ``levels/`` with the
@@ -26,6 +27,7 @@ from schema.node.delegation_mutation import DelegationMutations
 from schema.node.errors import NodeErrors, NodeSchema
 from schema.node.evaluation_mutation import EvaluationMutations
 from schema.node.hall_lists import HallListQueries
+from schema.node.idempotency import IdempotencyMutations, IdempotencyQueries
 from schema.node.intake_mutation import IntakeMutations
 from schema.node.licence_library import LibraryMutations, LibraryQueries
 from schema.node.licence_mutation import LicenceMutations
@@ -58,6 +60,7 @@ class Mutation(
     ProxyMutations,
     EvaluationMutations,
     ReportMutations,
+    IdempotencyMutations,
 ):
     """The node's mutations: its inbox, case steps and the other changes of a case,
     its hall's queue, a case received below the deciding org, 代办, 好差评 and what
@@ -78,6 +81,7 @@ class Query(
     StatusListQueries,
     SupervisionQueries,
     NumberedQueries,
+    IdempotencyQueries,
 ):
     """The node's reads: its entities, its lists, the catalogue's lists, the licence
     library, its issuers' signed status lists, the supervision figures' counts and

@@ -13,16 +13,16 @@ import pytest
 from graphql import parse
 from sqlalchemy import func, select
 
-from gateway import idempotency_records
 from gateway.idempotency import InvalidKey, fingerprint, parse_key, root_fields
-from gateway.idempotency_records import Pending
 from gateway.nodes import NodeRegistry
 from gateway.settings import Settings
 from gateway.timers import fire_all
 from levels.common.clock import FixedClock
 from levels.common.enums import Level
 from levels.common.models import Division
+from levels.idempotency import records as idempotency_records
 from levels.idempotency.models import IdempotencyRecord
+from levels.idempotency.records import Pending
 from tests.auth.conftest import bearer, own_hub, signed_in
 from tests.conftest import BACKEND, DEMO_NOW, make_registry
 from tests.support import pg

@@ -23,7 +23,7 @@ from levels.idempotency.models import IdempotencyRecord
 from levels.outbox.models import OutboxMessage
 from tests.auth.conftest import bearer, own_hub
 from tests.auth.test_policy_matrix import _client_token
-from tests.conftest import DEMO_NOW, NODE_CALLS
+from tests.conftest import DEMO_NOW
 from tests.scenarios.desk import DISABILITY_CARD, SUBMIT, Desk
 
 REFER = """
@@ -71,21 +71,10 @@ async def keyed(
     )
 
 
-# the record is written with the effect by a hook on the hub's own transaction on the
-# store; through the node API (GOVHUB_NODE_CALLS=api) the effect commits in the node's
-# transaction, which carries no record: the record comes after it ran, in the city store
-WITH_THE_EFFECT = pytest.mark.xfail(
-    NODE_CALLS == "api",
-    reason="through the node API the idempotency record is not written with the effect",
-    strict=True,
-)
-
-
 def codes(response: httpx.Response) -> list[str]:
     return [e["extensions"]["code"] for e in response.json()["errors"]]
 
 
-@WITH_THE_EFFECT
 async def test_a_submission_sent_twice_makes_one_case(desk: Desk, nodes: NodeRegistry) -> None:
     input = await submission(desk)
     token, key = desk.tokens["resident1"], new_key()
@@ -171,7 +160,6 @@ async def test_duplicates_sent_at_once_make_one_case(desk: Desk, nodes: NodeRegi
     assert late.content == ran[0].content and late.headers["idempotent-replayed"] == "true"
 
 
-@WITH_THE_EFFECT
 async def test_two_replicas_without_redis_make_one_case(
     desk: Desk, nodes: NodeRegistry, settings: Any
 ) -> None:
@@ -200,7 +188,6 @@ async def test_two_replicas_without_redis_make_one_case(
     assert late.content == ran[0].content and late.headers["idempotent-replayed"] == "true"
 
 
-@WITH_THE_EFFECT
 async def test_a_hub_that_stops_before_saving_the_answer_does_not_apply_twice(
     desk: Desk, nodes: NodeRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:

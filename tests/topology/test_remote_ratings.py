@@ -4,7 +4,9 @@ that node (``rateCase``): the rating, the rectification a 差评 opens and their
 the node's store, the hub's own store for the node untouched, the calls pinned. The
 node's typed refusal comes back as the same error, the hub's check refuses without
 asking the node, and a node that does not answer or is stopped is NODE_UNAVAILABLE
-naming it, with nothing written anywhere."""
+naming it, with nothing written anywhere. A rating sent with an ``Idempotency-Key`` has
+its record written by the node with the rating, in the node's transaction: sent again,
+it is replayed; a hub that stops before saving the answer does not rate twice."""
 
 from __future__ import annotations
 
@@ -17,9 +19,18 @@ from sqlalchemy import select
 from levels.audit.models import AuditEvent
 from levels.cases.enums import CaseStatus
 from levels.evaluations.models import Evaluation, Rectification
+from levels.idempotency.models import IdempotencyRecord
+from resolvers import node_records
 from tests.auth.conftest import bearer
 from tests.support.cases import copy_demo_case, unused_number
-from tests.support.federation import YUCI, Federation, assert_hub_untouched, count_rows
+from tests.support.federation import (
+    CITY,
+    TAIGU,
+    YUCI,
+    Federation,
+    assert_hub_untouched,
+    count_rows,
+)
 from tests.support.outages import assert_unavailable, no_answer
 from tests.topology.test_remote_reads import calls
 
@@ -35,7 +46,7 @@ _made = iter(range(81001, 89999))
 
 
 # what the hub's own store for Yuci must never hold: the writes went to the node
-HUB_MODELS = (Evaluation, Rectification, AuditEvent)
+HUB_MODELS = (Evaluation, Rectification, AuditEvent, IdempotencyRecord)
 
 
 async def _decided(federation: Federation) -> str:
@@ -125,7 +136,54 @@ async def test_a_rating_sent_again_with_its_key_is_not_written_twice(
     assert first.json()["data"]["rateCase"]["errors"] == []
     assert again.headers.get("idempotent-replayed") == "true"
     assert again.json() == first.json()
-    assert counted[(YUCI, "RateCase", None)] == 1
+    # the key looked up at each node before and after the lock, then for the retry; the
+    # rating with its record in one call, the response saved in another
+    assert counted == Counter(
+        {
+            **{(node, "IdempotencyRecord", None): 3 for node in (CITY, YUCI, TAIGU)},
+            (YUCI, "Entities", None): 1,
+            (YUCI, "RateCase", None): 1,
+            (YUCI, "SaveIdempotentResponse", None): 1,
+        }
+    )
+    assert await count_rows(federation.stores, Evaluation, case_number=number) == 1
+    # the record at the node, written with the rating, its response saved there
+    async with federation.stores[YUCI].sessions() as session:
+        record = await session.scalar(
+            select(IdempotencyRecord).where(IdempotencyRecord.key == "rating-1")
+        )
+    assert record is not None and record.operation == "rateCase"
+    assert record.response == first.content
+    assert record.effect is not None and record.effect["store"] == YUCI
+    assert any(row.startswith("evaluations:") for row in record.effect["rows"])
+    await assert_hub_untouched(federation, HUB_MODELS)
+    for at in (CITY, TAIGU):  # not kept after it ran, elsewhere
+        assert await count_rows(federation.stores, IdempotencyRecord, at, key="rating-1") == 0
+
+
+async def test_a_hub_that_stops_before_saving_the_answer_does_not_rate_twice(
+    federation: Federation, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    number = await _decided(federation)
+    desk = federation.desk
+    headers = {**bearer(desk.tokens[APPLICANT]), "Idempotency-Key": "rating-2"}
+    variables = {"input": {"caseNumber": number, "rating": "SATISFIED"}}
+
+    async def crash(*_args: Any, **_kwargs: Any) -> bool:
+        raise ConnectionError("the hub stopped here")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(node_records, "save", crash)
+        first = await desk.hub.gql.post(RATE, variables, **headers)
+    with calls(federation, monkeypatch) as counted:
+        retry = await desk.hub.gql.post(RATE, variables, **headers)
+
+    assert first.json()["data"]["rateCase"]["errors"] == []
+    assert retry.status_code == 409
+    (error,) = retry.json()["errors"]
+    assert error["extensions"]["code"] == "IDEMPOTENCY_RESULT_UNAVAILABLE"
+    assert error["extensions"]["reference"]["store"] == YUCI
+    assert counted[(YUCI, "RateCase", None)] == 0  # not asked again
     assert await count_rows(federation.stores, Evaluation, case_number=number) == 1
     await assert_hub_untouched(federation, HUB_MODELS)
 

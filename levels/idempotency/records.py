@@ -3,23 +3,29 @@
 A SQLAlchemy ``before_commit`` hook adds the record to the first transaction of the
 request that writes to a level store, so both commit or roll back together; the rows
 the effect wrote are named in the record's reference. ``pending_var`` carries the
-request's ``Pending`` record from the ``Idempotency`` extension to the hooks; a session
-with none (outside keyed mutations) is left alone."""
+request's ``Pending`` record to the hooks — from the hub's ``Idempotency`` extension
+for the hub's own transactions, and from a node's endpoint (``gateway/node_http.py``)
+for the node's, when the hub's write call carries the key (``encode``/``decode``: the
+``Govhub-Idempotency`` header); a session with none (outside keyed mutations) is left
+alone."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import delete, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction
 
-from gateway.nodes import LevelNode
 from levels.audit.postgres import ROWS_WRITTEN
+from levels.common.store import Store
 from levels.idempotency.models import IdempotencyRecord
 
 # the stores' tables and rows an effect reference names, at most
@@ -37,10 +43,26 @@ class Pending:
     created_at: dt.datetime
     expires_at: dt.datetime
     # the sync engines of the level stores (the hook sees sync sessions)
-    engines: dict[Engine, LevelNode]
-    committed: LevelNode | None = None
+    engines: dict[Engine, Store]
+    committed: Store | None = None
     effect: dict[str, Any] | None = None
     closed: bool = False
+    # a node refused the write: a twin request's record of the key is there
+    # (IDEMPOTENCY_IN_PROGRESS), so this request answers as that one did
+    twin: bool = False
+
+    @property
+    def open(self) -> bool:
+        """Still to be written with the first effect."""
+        return not self.closed and self.committed is None and not self.twin
+
+    def committed_at(self, name: str, effect: dict[str, Any]) -> None:
+        """The record was written with the effect in store ``name`` (a node's
+        transaction, as the node answered)."""
+        for store in self.engines.values():
+            if store.name == name:
+                self.committed, self.effect = store, effect
+                return
 
     def record(self, effect: dict[str, Any] | None) -> IdempotencyRecord:
         return IdempotencyRecord(
@@ -52,6 +74,42 @@ class Pending:
             expires_at=self.expires_at,
             effect=effect,
         )
+
+
+# the header of a node write call that carries the key (the hub's call, checked with
+# its hub token), and of the node's answer when the record was written with the effect
+HEADER = "govhub-idempotency"
+EFFECT_HEADER = "govhub-idempotency-effect"
+
+
+def encode(pending: Pending) -> str:
+    """What a node needs to write ``pending``'s record, as the header's value."""
+    fields = {
+        "client": pending.client,
+        "operation": pending.operation,
+        "key": pending.key,
+        "fingerprint": pending.fingerprint,
+        "createdAt": pending.created_at.isoformat(),
+        "expiresAt": pending.expires_at.isoformat(),
+    }
+    return orjson.dumps(fields).decode()
+
+
+def decode(value: str, store: Store) -> Pending:
+    """The record a node writes with its effect in ``store`` (ValueError: not one)."""
+    try:
+        fields = orjson.loads(value)
+        return Pending(
+            client=str(fields["client"])[:80],
+            operation=str(fields["operation"])[:255],
+            key=str(fields["key"])[:255],
+            fingerprint=str(fields["fingerprint"])[:64],
+            created_at=dt.datetime.fromisoformat(fields["createdAt"]),
+            expires_at=dt.datetime.fromisoformat(fields["expiresAt"]),
+            engines={store.engine.sync_engine: store},
+        )
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not an idempotency record: {exc}") from None
 
 
 pending_var: ContextVar[Pending | None] = ContextVar("govhub_idempotency_pending", default=None)
@@ -93,7 +151,7 @@ def _do_orm_execute(state: ORMExecuteState) -> None:
 
 def _before_commit(session: Session) -> None:
     pending = _active()
-    if pending is None or pending.committed is not None or session.in_nested_transaction():
+    if pending is None or not pending.open or session.in_nested_transaction():
         return
     if _ADDED in session.info:
         return
@@ -149,3 +207,41 @@ def install_hooks() -> None:
     event.listen(Session, "after_commit", _after_commit)
     event.listen(Session, "after_transaction_end", _after_transaction_end)
     _hooks_installed = True
+
+
+# --- a record as JSON: what a node with an address answers of it and keeps of it -------
+
+
+def to_json(record: IdempotencyRecord) -> dict[str, Any]:
+    return {
+        "client": record.client,
+        "operation": record.operation,
+        "key": record.key,
+        "fingerprint": record.fingerprint,
+        "createdAt": record.created_at.isoformat(),
+        "expiresAt": record.expires_at.isoformat(),
+        "effect": record.effect,
+        "statusCode": record.status_code,
+        "contentType": record.content_type,
+        "response": None if record.response is None else base64.b64encode(record.response).decode(),
+    }
+
+
+def of_json(fields: Any) -> IdempotencyRecord:
+    """The record ``to_json`` made (ValueError: not one)."""
+    try:
+        response = fields["response"]
+        return IdempotencyRecord(
+            client=str(fields["client"])[:80],
+            operation=str(fields["operation"])[:255],
+            key=str(fields["key"])[:255],
+            fingerprint=str(fields["fingerprint"])[:64],
+            created_at=dt.datetime.fromisoformat(fields["createdAt"]),
+            expires_at=dt.datetime.fromisoformat(fields["expiresAt"]),
+            effect=fields["effect"] if isinstance(fields["effect"], dict) else None,
+            status_code=None if fields["statusCode"] is None else int(fields["statusCode"]),
+            content_type=None if fields["contentType"] is None else str(fields["contentType"]),
+            response=None if response is None else base64.b64decode(response),
+        )
+    except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+        raise ValueError(f"not an idempotency record: {exc}") from None
