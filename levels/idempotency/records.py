@@ -82,32 +82,39 @@ HEADER = "govhub-idempotency"
 EFFECT_HEADER = "govhub-idempotency-effect"
 
 
+def _identity_json(record: Pending | IdempotencyRecord) -> dict[str, Any]:
+    """Whose request a record is of, and when it was made and ends, as JSON."""
+    return {
+        "client": record.client,
+        "operation": record.operation,
+        "key": record.key,
+        "fingerprint": record.fingerprint,
+        "createdAt": record.created_at.isoformat(),
+        "expiresAt": record.expires_at.isoformat(),
+    }
+
+
+def _identity(fields: Any) -> dict[str, Any]:
+    """What ``_identity_json`` made, as the columns' values (cut to their lengths)."""
+    return {
+        "client": str(fields["client"])[:80],
+        "operation": str(fields["operation"])[:255],
+        "key": str(fields["key"])[:255],
+        "fingerprint": str(fields["fingerprint"])[:64],
+        "created_at": dt.datetime.fromisoformat(fields["createdAt"]),
+        "expires_at": dt.datetime.fromisoformat(fields["expiresAt"]),
+    }
+
+
 def encode(pending: Pending) -> str:
     """What a node needs to write ``pending``'s record, as the header's value."""
-    fields = {
-        "client": pending.client,
-        "operation": pending.operation,
-        "key": pending.key,
-        "fingerprint": pending.fingerprint,
-        "createdAt": pending.created_at.isoformat(),
-        "expiresAt": pending.expires_at.isoformat(),
-    }
-    return orjson.dumps(fields).decode()
+    return orjson.dumps(_identity_json(pending)).decode()
 
 
 def decode(value: str, store: Store) -> Pending:
     """The record a node writes with its effect in ``store`` (ValueError: not one)."""
     try:
-        fields = orjson.loads(value)
-        return Pending(
-            client=str(fields["client"])[:80],
-            operation=str(fields["operation"])[:255],
-            key=str(fields["key"])[:255],
-            fingerprint=str(fields["fingerprint"])[:64],
-            created_at=dt.datetime.fromisoformat(fields["createdAt"]),
-            expires_at=dt.datetime.fromisoformat(fields["expiresAt"]),
-            engines={store.engine.sync_engine: store},
-        )
+        return Pending(**_identity(orjson.loads(value)), engines={store.engine.sync_engine: store})
     except (orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
         raise ValueError(f"not an idempotency record: {exc}") from None
 
@@ -214,12 +221,7 @@ def install_hooks() -> None:
 
 def to_json(record: IdempotencyRecord) -> dict[str, Any]:
     return {
-        "client": record.client,
-        "operation": record.operation,
-        "key": record.key,
-        "fingerprint": record.fingerprint,
-        "createdAt": record.created_at.isoformat(),
-        "expiresAt": record.expires_at.isoformat(),
+        **_identity_json(record),
         "effect": record.effect,
         "statusCode": record.status_code,
         "contentType": record.content_type,
@@ -232,12 +234,7 @@ def of_json(fields: Any) -> IdempotencyRecord:
     try:
         response = fields["response"]
         return IdempotencyRecord(
-            client=str(fields["client"])[:80],
-            operation=str(fields["operation"])[:255],
-            key=str(fields["key"])[:255],
-            fingerprint=str(fields["fingerprint"])[:64],
-            created_at=dt.datetime.fromisoformat(fields["createdAt"]),
-            expires_at=dt.datetime.fromisoformat(fields["expiresAt"]),
+            **_identity(fields),
             effect=fields["effect"] if isinstance(fields["effect"], dict) else None,
             status_code=None if fields["statusCode"] is None else int(fields["statusCode"]),
             content_type=None if fields["contentType"] is None else str(fields["contentType"]),

@@ -23,7 +23,7 @@ from levels.cases import service as case_service
 from levels.cases.models import Case
 from levels.common.enums import Level
 from tests.conftest import BACKEND, DEMO_NOW
-from tests.resolvers.test_round_trips import CALLS
+from tests.resolvers import test_round_trips
 
 STAFF = case_service.Actor(id="test-staff", kind="STAFF", role="SUPERVISOR", channel="WEB")
 # the case locked, the head locked, then on PostgreSQL the case's UPDATE, the event and
@@ -31,21 +31,8 @@ STAFF = case_service.Actor(id="test-staff", kind="STAFF", role="SUPERVISOR", cha
 # on SQLite the case's UPDATE flushed, a write to the head, the head read, the event,
 # the head moved
 CASE_WRITE_STATEMENTS = {"postgres": 3, "sqlite": 6}
-
-
-@pytest.fixture
-def round_trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every asyncpg call that goes to the server and back (``test_round_trips``)."""
-    seen: list[str] = []
-    for owner, name in CALLS:
-        original = getattr(owner, name)
-
-        def counting(*args: Any, _original: Any = original, _name: str = name, **kw: Any) -> Any:
-            seen.append(_name)
-            return _original(*args, **kw)
-
-        monkeypatch.setattr(owner, name, counting)
-    return seen
+# the fixture counting asyncpg's calls to the server, shared with the round-trip pins
+round_trips = test_round_trips.round_trips
 
 
 @contextmanager
