@@ -33,6 +33,8 @@ STORES = (
     "GOVHUB_VAR_DIR",
     # the node map: which node owns which divisions, and each node's database
     "GOVHUB_NODES",
+    # the nodes without an address reached by SQL or through their API in-process
+    "GOVHUB_NODE_CALLS",
     "GOVHUB_CITY_DB_URL",
     "GOVHUB_COUNTY_DB_URL",
     "GOVHUB_TOWN_DB_URL",
